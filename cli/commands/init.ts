@@ -1,0 +1,116 @@
+/**
+ * `strongroom init`: makes a data folder, optionally a SoftHSM2 demo token,
+ * the token's master key (if it has none), the keychain and the HSM signing key.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { CONFIG_FILE_NAME, loadConfig, setting } from '../../common/config';
+import { createSoftHsmToken, findSoftHsmModule } from '../../hsm/softhsm-token';
+import { HsmError } from '../../common/errors';
+import { initializeKeychain } from '../../domain/keychain-key';
+import { randomIds } from '../../domain/ids';
+import { systemClock } from '../../common/clock';
+import { runCommand } from '../context';
+
+interface InitOptions {
+  demoToken?: boolean;
+  tokenLabel?: string;
+  hsmModule?: string;
+}
+
+export function initCommand(): Command {
+  return new Command('init')
+    .description('create a keychain sealed by the HSM master key, in the data folder')
+    .option('--demo-token', 'also create a SoftHSM2 token inside the data folder (demo and tests only)')
+    .option('--token-label <label>', 'label of the HSM token to use (hsm_token_label)')
+    .option('--hsm-module <path>', 'PKCS#11 module to load (hsm_module)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ strongroom init --data ./demo-data --demo-token
+  $ STRONGROOM_HSM_PIN=… strongroom init --hsm-module /opt/hsm/lib/libcs_pkcs11.so --token-label prod-kms
+
+Without --demo-token the token must exist already and its user PIN must be in
+the PIN file (hsm_pin_file) or STRONGROOM_HSM_PIN. If the token has no
+Strongroom master key yet, init creates master key v1 inside it (never
+extractable). The keychain key is random and stored only wrapped by it.`,
+    )
+    .action(
+      runCommand(async (ctx, options: InitOptions) => {
+        const flags = { hsm_token_label: options.tokenLabel, hsm_module: options.hsmModule };
+        let config = ctx.config();
+        mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+        const configPath = join(config.dataDir, CONFIG_FILE_NAME);
+        const fileSettings: Record<string, string> = {};
+        if (options.demoToken) {
+          const modulePath = options.hsmModule ?? findSoftHsmModule();
+          if (!modulePath) {
+            throw new HsmError('HSM_MODULE_NOT_FOUND', 'SoftHSM2 is not installed: run scripts/setup.sh (or apt-get install softhsm2)');
+          }
+          const label = options.tokenLabel ?? setting(loadConfig({ dataDir: config.dataDir, flags }), 'hsm_token_label');
+          const pinFile = join(config.dataDir, 'hsm-user-pin');
+          const soPinFile = join(config.dataDir, 'softhsm', 'so-pin');
+          mkdirSync(join(config.dataDir, 'softhsm'), { recursive: true, mode: 0o700 });
+          if (!existsSync(pinFile)) writeSecretFile(pinFile, randomBytes(12).toString('hex'));
+          if (!existsSync(soPinFile)) writeSecretFile(soPinFile, randomBytes(12).toString('hex'));
+          const token = createSoftHsmToken({
+            dir: join(config.dataDir, 'softhsm'),
+            label,
+            userPin: readText(pinFile),
+            soPin: readText(soPinFile),
+          });
+          Object.assign(fileSettings, { hsm_module: modulePath, hsm_token_label: label, softhsm2_conf: token.softhsmConf });
+        } else {
+          if (options.hsmModule) fileSettings.hsm_module = options.hsmModule;
+          if (options.tokenLabel) fileSettings.hsm_token_label = options.tokenLabel;
+        }
+        if (!existsSync(configPath)) {
+          writeFileSync(configPath, renderConfig(fileSettings), { mode: 0o600 });
+        }
+        config = loadConfig({ dataDir: config.dataDir, flags });
+        const appliance = ctx.open({ flags });
+        const hsm = await appliance.hsm();
+        const meta = await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
+        await hsm.ensureSigningKey();
+        await appliance.unseal();
+        const token = await hsm.tokenInfo();
+        const result = {
+          dataDir: config.dataDir,
+          configFile: configPath,
+          keychainId: meta.keychainId,
+          keychainPath: setting(config, 'keychain_path'),
+          token: { label: token.label, serialNumber: token.serialNumber, manufacturer: token.manufacturer },
+          masterKeyVersions: await hsm.listMasterKeyVersions(),
+          demoToken: Boolean(options.demoToken),
+        };
+        ctx.out.result(result, () =>
+          [
+            `Initialised keychain ${result.keychainId}`,
+            `  data folder:  ${result.dataDir}`,
+            `  keychain:     ${result.keychainPath}`,
+            `  HSM token:    ${token.label} (serial ${token.serialNumber}), master key v${result.masterKeyVersions.at(-1)}`,
+            '',
+            'Next: strongroom key create <namespace/name> --algorithm AES-256',
+          ].join('\n'),
+        );
+      }),
+    );
+}
+
+function writeSecretFile(path: string, content: string): void {
+  writeFileSync(path, `${content}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+function readText(path: string): string {
+  return readFileSync(path, 'utf8').trim();
+}
+
+function renderConfig(values: Record<string, string>): string {
+  const lines = ['# Written by `strongroom init`; every setting and its default: appliance.conf.example.'];
+  for (const [key, value] of Object.entries(values)) lines.push(`${key} = ${value}`);
+  return `${lines.join('\n')}\n`;
+}

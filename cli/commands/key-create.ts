@@ -1,0 +1,28 @@
+/** `strongroom key create NAME`: a new key whose material the appliance generates. */
+import { Command } from 'commander';
+import { runCommand } from '../context';
+import { renderKey } from './key-format';
+import { addKeySpecOptions, keySpecFrom, KeySpecOptions } from './key-spec-options';
+
+export function keyCreateCommand(): Command {
+  const command = new Command('create')
+    .description('create a key; the appliance generates its material')
+    .argument('<name>', 'namespace/name, e.g. hr/payroll (no namespace: "default")');
+  addKeySpecOptions(command, 'AES-256').addHelpText(
+    'after',
+    `
+Examples:
+  $ strongroom key create hr/payroll
+  $ strongroom key create pay/tokens -a HMAC-SHA256 --cryptoperiod P90D --owner payments
+  $ strongroom key create crm/pii -u encrypt,decrypt --attr pci=true --json`,
+  );
+  return command.action(
+    runCommand(async (ctx, name: string, options: KeySpecOptions) => {
+      const spec = keySpecFrom(name, options);
+      const appliance = ctx.open();
+      await appliance.unseal();
+      const created = appliance.keychain.createKey(spec);
+      ctx.out.result(created, () => `Created ${created.key.fullName}, instance ${created.key.currentInstance}\n\n${renderKey(created.key)}`);
+    }),
+  );
+}

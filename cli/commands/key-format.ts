@@ -1,0 +1,26 @@
+/**
+ * Human renderings of keys and instances for the `key` commands.
+ */
+import { InstanceView, KeyView } from '../../domain/views';
+import { table } from '../output';
+
+export function renderKey(key: KeyView, instances?: InstanceView[]): string {
+  const lines = [
+    `${key.fullName}`,
+    `  algorithm:     ${key.algorithm}`,
+    `  usage:         ${key.usage.join(', ')}`,
+    `  rollover:      ${key.rolloverPolicy}${key.cryptoperiod ? ` every ${key.cryptoperiod}` : ''}`,
+    `  current:       ${key.currentInstance} (v${key.currentVersion})`,
+    `  owner:         ${key.owner || '-'}`,
+    `  description:   ${key.description || '-'}`,
+    `  created:       ${key.createdAt}`,
+  ];
+  for (const [name, value] of Object.entries(key.customAttributes)) lines.push(`  attr ${name}: ${value}`);
+  if (instances) {
+    lines.push('', table(
+      ['VERSION', 'INSTANCE', 'STATE', 'CURRENT', 'CREATED'],
+      instances.map((i) => [String(i.version), i.name, i.state, i.current ? 'yes' : '', i.createdAt]),
+    ));
+  }
+  return lines.join('\n');
+}

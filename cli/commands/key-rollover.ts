@@ -1,0 +1,24 @@
+/** `strongroom key rollover NAME`: a new current instance; the old one stays retrievable. */
+import { Command } from 'commander';
+import { runCommand } from '../context';
+import { renderKey } from './key-format';
+
+export function keyRolloverCommand(): Command {
+  return new Command('rollover')
+    .description('make a new current instance; the previous one is deactivated but stays retrievable by instance name')
+    .argument('<name>', 'namespace/name')
+    .addHelpText('after', '\nExample:\n  $ strongroom key rollover hr/payroll && strongroom key show hr/payroll')
+    .action(
+      runCommand(async (ctx, name: string) => {
+        const appliance = ctx.open();
+        await appliance.unseal();
+        const rolled = appliance.keychain.rollover(name);
+        const previous = rolled.instances.find((i) => i.version === rolled.key.currentVersion - 1);
+        ctx.out.result(rolled, () =>
+          `Rolled ${rolled.key.fullName} over to instance ${rolled.key.currentInstance} (v${rolled.key.currentVersion})` +
+          (previous ? `; ${previous.name} (v${previous.version}) is now ${previous.state}` : '') +
+          `\n\n${renderKey(rolled.key, rolled.instances)}`,
+        );
+      }),
+    );
+}

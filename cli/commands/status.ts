@@ -1,0 +1,69 @@
+/**
+ * `strongroom status`: what this appliance is and whether it can unseal.
+ * Reads the keychain without the HSM first, then checks that the configured
+ * token opens it (skip with --no-hsm).
+ */
+import { existsSync } from 'node:fs';
+import { Command } from 'commander';
+import { setting } from '../../common/config';
+import { asStrongroomError } from '../../common/errors';
+import { runCommand } from '../context';
+
+interface StatusOptions {
+  hsm: boolean;
+}
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('show the keychain, the HSM token and whether the keychain unseals')
+    .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
+    .addHelpText('after', '\nExit code 0 when initialised and (unless --no-hsm) unsealable; 5 when there is no keychain; 6 when the HSM cannot open it.')
+    .action(
+      runCommand(async (ctx, options: StatusOptions) => {
+        const config = ctx.config();
+        const keychainPath = setting(config, 'keychain_path');
+        if (!existsSync(keychainPath)) {
+          ctx.out.result({ dataDir: config.dataDir, initialized: false }, () => `No keychain in ${config.dataDir}. Run: strongroom init --data ${config.dataDir} --demo-token`);
+          process.exitCode = 5;
+          return;
+        }
+        const appliance = ctx.open({ readonly: true });
+        const meta = appliance.store.getMeta();
+        const wrapped = appliance.store.listWrappedKeychainKeys();
+        const report: Record<string, unknown> = {
+          dataDir: config.dataDir,
+          configFile: config.configFile,
+          initialized: meta !== null,
+          keychainPath,
+          keychainId: meta?.keychainId ?? null,
+          createdAt: meta?.createdAt ?? null,
+          token: meta ? { label: meta.tokenLabel, serialNumber: meta.tokenSerial } : null,
+          masterKeyVersion: wrapped.at(-1)?.masterKeyVersion ?? null,
+          keys: appliance.store.countKeys(),
+          hsm: { checked: false },
+        };
+        if (meta && options.hsm) {
+          try {
+            await appliance.unseal();
+            report.hsm = { checked: true, unseals: true, module: setting(config, 'hsm_module') };
+          } catch (err) {
+            const error = asStrongroomError(err);
+            report.hsm = { checked: true, unseals: false, error: error.toJSON() };
+            process.exitCode = error.exitCode;
+          }
+        }
+        if (!meta) process.exitCode = 5;
+        const hsm = report.hsm as { checked: boolean; unseals?: boolean; error?: { code: string; message: string } };
+        ctx.out.result(report, () =>
+          [
+            `Strongroom keychain ${report.keychainId ?? '(not initialised)'}`,
+            `  data folder: ${config.dataDir}`,
+            `  keychain:    ${keychainPath}`,
+            `  token:       ${meta ? `${meta.tokenLabel} (serial ${meta.tokenSerial}), master key v${report.masterKeyVersion}` : '-'}`,
+            `  keys:        ${report.keys}`,
+            `  HSM:         ${!hsm.checked ? 'not checked' : hsm.unseals ? 'reachable; the master key opens the keychain' : `cannot unseal: [${hsm.error?.code}] ${hsm.error?.message}`}`,
+          ].join('\n'),
+        );
+      }),
+    );
+}

@@ -1,0 +1,52 @@
+/**
+ * What every command gets: its output, the configuration, and a way to open
+ * the appliance. runCommand() wraps an action so that errors become a
+ * message and a meaningful exit code, and the appliance is always closed
+ * (which zeroes the keychain key).
+ */
+import { Command } from 'commander';
+import { ApplianceConfig, loadConfig } from '../common/config';
+import { Appliance, openAppliance } from '../server/open-appliance';
+import { makeOutput, Output } from './output';
+
+export interface GlobalOptions {
+  readonly data?: string;
+  readonly config?: string;
+  readonly json?: boolean;
+}
+
+export interface CommandContext {
+  readonly out: Output;
+  readonly config: () => ApplianceConfig;
+  /** Opens the local appliance; closed automatically when the command ends. */
+  readonly open: (options?: { readonly?: boolean; flags?: Record<string, string | undefined> }) => Appliance;
+}
+
+type Action<A extends unknown[]> = (ctx: CommandContext, ...args: A) => Promise<void>;
+
+export function runCommand<A extends unknown[]>(action: Action<A>): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const globals = command.optsWithGlobals() as GlobalOptions;
+    const out = makeOutput(Boolean(globals.json));
+    const opened: Appliance[] = [];
+    const config = (flags?: Record<string, string | undefined>): ApplianceConfig =>
+      loadConfig({ dataDir: globals.data, configFile: globals.config, flags });
+    const ctx: CommandContext = {
+      out,
+      config: () => config(),
+      open: (options = {}) => {
+        const appliance = openAppliance(config(options.flags), { readonly: options.readonly, warn: out.warn });
+        opened.push(appliance);
+        return appliance;
+      },
+    };
+    try {
+      await action(ctx, ...(args.slice(0, -1) as A));
+    } catch (err) {
+      process.exitCode = out.failure(err);
+    } finally {
+      for (const appliance of opened) await appliance.close().catch(() => undefined);
+    }
+  };
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * The `strongroom` admin CLI. Each command lives in cli/commands/; this file
+ * only assembles them and maps usage errors to exit code 2.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT } from '../common/error-codes';
+import { applianceVersion } from '../common/version';
+import { initCommand } from './commands/init';
+import { keyCreateCommand } from './commands/key-create';
+import { keyGetCommand } from './commands/key-get';
+import { keyListCommand } from './commands/key-list';
+import { keyRegisterCommand } from './commands/key-register';
+import { keyRolloverCommand } from './commands/key-rollover';
+import { keyShowCommand } from './commands/key-show';
+import { statusCommand } from './commands/status';
+
+export function buildProgram(): Command {
+  const program = new Command('strongroom')
+    .description('Strongroom key manager appliance: named, versioned keys sealed by an HSM master key')
+    .version(applianceVersion())
+    .option('--data <dir>', 'data folder (default: $STRONGROOM_DATA or ./strongroom-data)')
+    .option('--config <file>', 'config file (default: <data>/appliance.conf)')
+    .option('--json', 'print one JSON document (errors too) instead of text')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Getting started:
+  $ strongroom init --data ./demo-data --demo-token
+  $ export STRONGROOM_DATA=./demo-data
+  $ strongroom key create hr/payroll
+  $ strongroom key get hr/payroll
+  $ strongroom key rollover hr/payroll
+  $ strongroom key show hr/payroll
+
+Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict or wrong
+state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
+9 configuration. Details: docs/strongroom.1.md`,
+    );
+
+  const key = new Command('key').description('create, fetch and roll over keys');
+  for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand()]) {
+    key.addCommand(sub);
+  }
+  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(key);
+  for (const command of [program, key, ...program.commands, ...key.commands]) command.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0 by design.
+      process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      return;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).catch((err: unknown) => {
+    process.stderr.write(`error [INTERNAL_ERROR]: ${String(err)}\n`);
+    process.exitCode = EXIT.INTERNAL;
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Appliance configuration: defaults, overridden by the config file
+ * (`appliance.conf`, `key = value` lines), overridden by environment variables
+ * (`STRONGROOM_<KEY>`), overridden by command-line flags. Every setting is in
+ * SETTINGS below with its default and meaning; appliance.conf.example
+ * documents the same list (a test keeps them in step).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from './errors';
+
+/** A config file larger than this is refused rather than parsed: it is not a config file. */
+export const MAX_CONFIG_BYTES = 64 * 1024;
+
+export interface SettingSpec {
+  readonly key: string;
+  readonly env: string;
+  /** Default, given the data folder; null means "unset". */
+  readonly defaultValue: (dataDir: string) => string | null;
+  readonly meaning: string;
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    key: 'keychain_path',
+    env: 'STRONGROOM_KEYCHAIN_PATH',
+    defaultValue: (d) => join(d, 'keychain.db'),
+    meaning: 'The SQLite keychain file. Relative paths are relative to the data folder.',
+  },
+  {
+    key: 'hsm_module',
+    env: 'STRONGROOM_HSM_MODULE',
+    defaultValue: () => '/usr/lib/softhsm/libsofthsm2.so',
+    meaning: "Path of the HSM vendor's PKCS#11 module (.so).",
+  },
+  {
+    key: 'hsm_token_label',
+    env: 'STRONGROOM_HSM_TOKEN_LABEL',
+    defaultValue: () => 'strongroom',
+    meaning: 'Label of the token that holds the master key; tokens are found by label, not slot number.',
+  },
+  {
+    key: 'hsm_pin_file',
+    env: 'STRONGROOM_HSM_PIN_FILE',
+    defaultValue: (d) => join(d, 'hsm-user-pin'),
+    meaning: 'File holding the token user PIN (mode 0600). The variable STRONGROOM_HSM_PIN, when set, is used instead.',
+  },
+  {
+    key: 'softhsm2_conf',
+    env: 'STRONGROOM_SOFTHSM2_CONF',
+    defaultValue: () => null,
+    meaning: 'For SoftHSM2 only: its configuration file, exported as SOFTHSM2_CONF before the module loads. Unset: inherit SOFTHSM2_CONF.',
+  },
+  {
+    key: 'timezone',
+    env: 'STRONGROOM_TIMEZONE',
+    defaultValue: () => 'UTC',
+    meaning: 'IANA time zone of the appliance: rollovers happen at midnight in it.',
+  },
+  {
+    key: 'log_level',
+    env: 'STRONGROOM_LOG_LEVEL',
+    defaultValue: () => 'info',
+    meaning: 'error, warn, info or debug. Key material is never logged at any level.',
+  },
+];
+
+export type SettingKey = (typeof SETTINGS)[number]['key'];
+
+export interface ApplianceConfig {
+  readonly dataDir: string;
+  /** The config file read, or null when there was none. */
+  readonly configFile: string | null;
+  readonly values: Readonly<Record<string, string | null>>;
+  /** Where each value came from: default, file, env or flag. */
+  readonly sources: Readonly<Record<string, 'default' | 'file' | 'env' | 'flag'>>;
+}
+
+export interface ConfigInputs {
+  /** From --data; else STRONGROOM_DATA; else ./strongroom-data. */
+  readonly dataDir?: string;
+  /** From --config; else STRONGROOM_CONFIG; else <data>/appliance.conf if present. */
+  readonly configFile?: string;
+  readonly flags?: Readonly<Record<string, string | undefined>>;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+export const DEFAULT_DATA_DIR = 'strongroom-data';
+export const CONFIG_FILE_NAME = 'appliance.conf';
+
+export function parseConfigText(text: string, origin: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  const known = new Set(SETTINGS.map((s) => s.key));
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
+    const match = /^([a-z0-9_]+)\s*=\s*(.*)$/.exec(line);
+    if (!match) throw new ConfigError(`${origin}:${index + 1}: expected "key = value"`);
+    const [, key, value] = match;
+    if (!known.has(key)) throw new ConfigError(`${origin}:${index + 1}: unknown setting "${key}" (see appliance.conf.example)`);
+    values[key] = value.trim();
+  });
+  return values;
+}
+
+export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
+  const env = inputs.env ?? process.env;
+  const cwd = inputs.cwd ?? process.cwd();
+  const dataDir = resolve(cwd, inputs.dataDir ?? env.STRONGROOM_DATA ?? DEFAULT_DATA_DIR);
+  const explicitFile = inputs.configFile ?? env.STRONGROOM_CONFIG;
+  const configFile = explicitFile ? resolve(cwd, explicitFile) : join(dataDir, CONFIG_FILE_NAME);
+  let fileValues: Record<string, string> = {};
+  let fileRead: string | null = null;
+  if (existsSync(configFile)) {
+    const bytes = readFileSync(configFile);
+    if (bytes.length > MAX_CONFIG_BYTES) throw new ConfigError(`${configFile} is larger than ${MAX_CONFIG_BYTES} bytes`);
+    fileValues = parseConfigText(bytes.toString('utf8'), configFile);
+    fileRead = configFile;
+  } else if (explicitFile) {
+    throw new ConfigError(`config file ${configFile} does not exist`);
+  }
+
+  const values: Record<string, string | null> = {};
+  const sources: Record<string, 'default' | 'file' | 'env' | 'flag'> = {};
+  for (const spec of SETTINGS) {
+    const flag = inputs.flags?.[spec.key];
+    let value: string | null = spec.defaultValue(dataDir);
+    let source: 'default' | 'file' | 'env' | 'flag' = 'default';
+    if (fileValues[spec.key] !== undefined) [value, source] = [fileValues[spec.key], 'file'];
+    if (env[spec.env] !== undefined && env[spec.env] !== '') [value, source] = [env[spec.env] as string, 'env'];
+    if (flag !== undefined) [value, source] = [flag, 'flag'];
+    values[spec.key] = value;
+    sources[spec.key] = source;
+  }
+  for (const key of ['keychain_path', 'hsm_pin_file', 'softhsm2_conf']) {
+    const value = values[key];
+    if (value && !isAbsolute(value)) values[key] = resolve(dataDir, value);
+  }
+  if (!['error', 'warn', 'info', 'debug'].includes(values.log_level ?? '')) {
+    throw new ConfigError(`log_level must be error, warn, info or debug, not "${values.log_level}"`);
+  }
+  checkTimeZone(values.timezone ?? '');
+  return { dataDir, configFile: fileRead, values, sources };
+}
+
+function checkTimeZone(zone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch (cause) {
+    throw new ConfigError(`timezone "${zone}" is not an IANA time zone (e.g. UTC, Europe/Paris)`, { cause });
+  }
+}
+
+export function setting(config: ApplianceConfig, key: SettingKey): string {
+  const value = config.values[key];
+  if (value === null || value === undefined) throw new ConfigError(`setting ${key} is not set`);
+  return value;
+}

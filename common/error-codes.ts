@@ -1,0 +1,72 @@
+/**
+ * The one table of Strongroom error codes.
+ *
+ * Every error the appliance reports carries one of these stable string codes.
+ * Callers (the CLI, the wire protocols, tests) branch on the code, never on the
+ * message text. Each code names the CLI exit code it maps to; the wire
+ * protocols add their own mappings (JSON sends the code as is, KMIP maps it to
+ * a Result Reason) in later layers.
+ */
+
+/** Exit codes of the `strongroom` CLI; documented in docs/strongroom.1.md. */
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  NOT_FOUND: 3,
+  CONFLICT: 4,
+  SEALED: 5,
+  HSM: 6,
+  INTEGRITY: 7,
+  STORAGE: 8,
+  CONFIG: 9,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+interface CodeInfo {
+  readonly exit: ExitCode;
+  /** One line for docs and `--help`: what it means and what to do next. */
+  readonly meaning: string;
+}
+
+export const ERROR_CODES = {
+  INTERNAL_ERROR: { exit: EXIT.INTERNAL, meaning: 'An unexpected fault; the log has the details.' },
+  INVALID_ARGUMENT: { exit: EXIT.USAGE, meaning: 'An argument is missing, malformed or out of range.' },
+  CONFIG_INVALID: { exit: EXIT.CONFIG, meaning: 'The configuration file or an override is invalid.' },
+
+  HSM_MODULE_NOT_FOUND: { exit: EXIT.HSM, meaning: 'The PKCS#11 module file could not be loaded; check hsm_module.' },
+  HSM_TOKEN_NOT_FOUND: { exit: EXIT.HSM, meaning: 'No token with the configured label; check hsm_token_label.' },
+  HSM_PIN_INCORRECT: { exit: EXIT.HSM, meaning: 'The HSM refused the user PIN.' },
+  HSM_PIN_LOCKED: { exit: EXIT.HSM, meaning: 'The token locked the user PIN after too many failures; the SO must reset it.' },
+  HSM_PIN_MISSING: { exit: EXIT.HSM, meaning: 'No PIN source is configured or the PIN file is empty.' },
+  HSM_MASTER_KEY_MISSING: { exit: EXIT.HSM, meaning: 'The master key version the keychain needs is not in the token.' },
+  HSM_MECHANISM_UNSUPPORTED: { exit: EXIT.HSM, meaning: 'The token lacks a mechanism Strongroom needs.' },
+  HSM_SIGNING_KEY_MISSING: { exit: EXIT.HSM, meaning: 'The signing key is not in the token.' },
+  HSM_ERROR: { exit: EXIT.HSM, meaning: 'The HSM reported an error.' },
+  MASTER_KEY_MISMATCH: { exit: EXIT.HSM, meaning: 'The token\'s master key does not open this keychain: it belongs to another token.' },
+
+  KEYCHAIN_NOT_INITIALIZED: { exit: EXIT.SEALED, meaning: 'No keychain here yet; run `strongroom init`.' },
+  KEYCHAIN_ALREADY_INITIALIZED: { exit: EXIT.CONFLICT, meaning: 'A keychain already exists in this data folder.' },
+  SEALED: { exit: EXIT.SEALED, meaning: 'The keychain is sealed; unseal it first.' },
+
+  KEY_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No key with that name.' },
+  INSTANCE_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No key instance with that name.' },
+  KEY_EXISTS: { exit: EXIT.CONFLICT, meaning: 'A key with that name already exists in its namespace.' },
+  WRONG_STATE: { exit: EXIT.CONFLICT, meaning: 'The key or instance is not in a state that allows the operation.' },
+  NO_MATERIAL: { exit: EXIT.CONFLICT, meaning: 'The instance has no material (it was destroyed).' },
+
+  INTEGRITY_FAILURE: { exit: EXIT.INTEGRITY, meaning: 'Stored sealed material failed authentication: it was altered, swapped or corrupted.' },
+
+  STORAGE_ERROR: { exit: EXIT.STORAGE, meaning: 'The keychain database reported an error.' },
+  STORAGE_FULL: { exit: EXIT.STORAGE, meaning: 'The disk holding the keychain is full; nothing was changed.' },
+  STORAGE_BUSY: { exit: EXIT.STORAGE, meaning: 'Another process holds the keychain\'s write lock.' },
+  STORAGE_SCHEMA_TOO_NEW: { exit: EXIT.STORAGE, meaning: 'The keychain was written by a newer Strongroom; upgrade first.' },
+  STORAGE_CORRUPT: { exit: EXIT.STORAGE, meaning: 'The keychain database file is damaged.' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function exitCodeFor(code: ErrorCode): ExitCode {
+  return ERROR_CODES[code].exit;
+}

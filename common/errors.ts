@@ -1,0 +1,60 @@
+/**
+ * Typed errors. One base class carries a stable `code` from common/error-codes;
+ * families are subclasses so that a layer can catch its own kind. Causes are
+ * wrapped with `{ cause }`. Messages never include key material: callers pass
+ * names and ids, never bytes.
+ */
+import { ErrorCode, exitCodeFor, ExitCode } from './error-codes';
+
+export type ErrorDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+export class StrongroomError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: ErrorDetails } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  get exitCode(): ExitCode {
+    return exitCodeFor(this.code);
+  }
+
+  /** The shape sent over the wire and printed by `--json`. */
+  toJSON(): { code: ErrorCode; message: string; details?: ErrorDetails } {
+    return Object.keys(this.details).length > 0
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message };
+  }
+}
+
+/** Errors from the HSM port (hsm/). */
+export class HsmError extends StrongroomError {}
+/** Errors from the keychain store (storage/). */
+export class StorageError extends StrongroomError {}
+/** Errors from the keychain's domain rules (domain/). */
+export class KeychainError extends StrongroomError {}
+/** Bad input from a caller: arguments, names, config values. */
+export class ValidationError extends StrongroomError {
+  constructor(message: string, options: { cause?: unknown; details?: ErrorDetails } = {}) {
+    super('INVALID_ARGUMENT', message, options);
+  }
+}
+export class ConfigError extends StrongroomError {
+  constructor(message: string, options: { cause?: unknown; details?: ErrorDetails } = {}) {
+    super('CONFIG_INVALID', message, options);
+  }
+}
+
+export function isStrongroomError(err: unknown): err is StrongroomError {
+  return err instanceof StrongroomError;
+}
+
+/** Wraps anything thrown into a StrongroomError without losing it. */
+export function asStrongroomError(err: unknown): StrongroomError {
+  if (err instanceof StrongroomError) return err;
+  return new StrongroomError('INTERNAL_ERROR', 'unexpected internal error', { cause: err });
+}

@@ -1,0 +1,96 @@
+/**
+ * Sealing of key-instance material under the keychain key: AES-256-GCM with a
+ * fresh 96-bit IV per seal and additional authenticated data that binds the
+ * keychain, key id, instance id, version, algorithm and sealing key version.
+ * A row whose bytes are altered, or whose sealed material is moved to another
+ * row, key or version, fails to open (INTEGRITY_FAILURE) instead of yielding
+ * the wrong key.
+ *
+ * Sealed layout: format (1 byte, 0x01) || IV (12) || ciphertext || tag (16).
+ */
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { KeychainError } from '../common/errors';
+
+const SEAL_FORMAT_V1 = 0x01;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEYCHAIN_KEY_BYTES = 32;
+/** Domain separation: these AADs are for instance material and nothing else. */
+const AAD_LABEL = 'strongroom/instance-material/v1';
+
+export interface SealBinding {
+  readonly keychainId: string;
+  readonly keyId: string;
+  readonly instanceId: string;
+  readonly version: number;
+  readonly algorithm: string;
+  readonly sealVersion: number;
+}
+
+/** Length-prefixed fields, so no two different bindings encode to the same bytes. */
+export function encodeAad(binding: SealBinding): Buffer {
+  const fields = [
+    AAD_LABEL,
+    binding.keychainId,
+    binding.keyId,
+    binding.instanceId,
+    String(binding.version),
+    binding.algorithm,
+    String(binding.sealVersion),
+  ];
+  const parts: Buffer[] = [];
+  for (const field of fields) {
+    const bytes = Buffer.from(field, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    parts.push(length, bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+function checkKey(keychainKey: Buffer): void {
+  if (keychainKey.length !== KEYCHAIN_KEY_BYTES) {
+    throw new KeychainError('INTERNAL_ERROR', 'keychain key has the wrong length');
+  }
+}
+
+export function sealMaterial(keychainKey: Buffer, binding: SealBinding, material: Buffer): Buffer {
+  checkKey(keychainKey);
+  const iv = randomFillSync(Buffer.alloc(IV_BYTES));
+  const cipher = createCipheriv('aes-256-gcm', keychainKey, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(encodeAad(binding));
+  const body = cipher.update(material);
+  const tail = cipher.final();
+  return Buffer.concat([Buffer.from([SEAL_FORMAT_V1]), iv, body, tail, cipher.getAuthTag()]);
+}
+
+/** Returns the material in a fresh Buffer the caller must zero. */
+export function openMaterial(keychainKey: Buffer, binding: SealBinding, sealed: Buffer): Buffer {
+  checkKey(keychainKey);
+  const integrity = (why: string, cause?: unknown): KeychainError =>
+    new KeychainError('INTEGRITY_FAILURE', `sealed material of instance ${binding.instanceId} failed authentication (${why})`, {
+      cause,
+      details: { keyId: binding.keyId, instanceId: binding.instanceId },
+    });
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES) throw integrity('too short');
+  if (sealed[0] !== SEAL_FORMAT_V1) throw integrity('unknown format');
+  const iv = sealed.subarray(1, 1 + IV_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const body = sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', keychainKey, iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(encodeAad(binding));
+  decipher.setAuthTag(tag);
+  const plain = decipher.update(body);
+  try {
+    const tail = decipher.final();
+    if (tail.length === 0) return plain;
+    const whole = Buffer.concat([plain, tail]);
+    plain.fill(0);
+    tail.fill(0);
+    return whole;
+  } catch (err) {
+    // GCM released unauthenticated plaintext from update(): it must not survive.
+    plain.fill(0);
+    throw integrity('tag mismatch', err);
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The keychain service: named keys with versioned instances, sealed under the
+ * keychain key. Create, register, get (current instance or a named one),
+ * describe, list and manual rollover. All of it works on the in-memory
+ * keychain key: the HSM is used by unseal() only.
+ *
+ * A sealed keychain refuses every key operation with SEALED.
+ */
+import { randomFillSync } from 'node:crypto';
+import { Clock, isoNow } from '../common/clock';
+import { KeychainError, ValidationError } from '../common/errors';
+import { wipe } from '../common/secret';
+import { HsmPort } from '../hsm/hsm-port';
+import { KeychainStore } from '../storage/keychain-store';
+import { InstanceRecord, KeyFilter, KeyRecord } from '../storage/records';
+import { Algorithm, algorithmInfo } from './algorithms';
+import { IdSource, randomIds } from './ids';
+import { isInstanceState, materialRetrievable } from './instance-states';
+import { openMaterial, SealBinding, sealMaterial } from './instance-seal';
+import { formatKeyName, parseKeyName } from './key-names';
+import { UnsealedKeychainKey, unwrapKeychainKey } from './keychain-key';
+import { RolloverPolicy } from './rollover-policy';
+import { defaultUsageMask } from './usage-mask';
+import { instanceView, InstanceView, keyView, KeyView, RetrievedKey } from './views';
+
+/** Most custom attributes on one key, and their sizes: metadata, not a blob store. */
+export const MAX_CUSTOM_ATTRIBUTES = 32;
+export const MAX_ATTRIBUTE_NAME = 64;
+export const MAX_ATTRIBUTE_VALUE = 1024;
+export const MAX_DESCRIPTION = 1024;
+
+export interface KeychainContext {
+  readonly store: KeychainStore;
+  readonly clock: Clock;
+  readonly ids?: IdSource;
+}
+
+export interface KeySpec {
+  readonly fullName: string;
+  readonly algorithm: Algorithm;
+  readonly usageMask?: number;
+  readonly description?: string;
+  readonly owner?: string;
+  readonly customAttributes?: Readonly<Record<string, string>>;
+  readonly rollover?: RolloverPolicy;
+}
+
+export interface KeyRef {
+  /** `namespace/name`; with no instance, the current instance is meant. */
+  readonly fullName?: string;
+  /** An instance name; alone it names that instance of whichever key owns it. */
+  readonly instance?: string;
+}
+
+export interface KeyDescription {
+  readonly key: KeyView;
+  readonly instances: InstanceView[];
+}
+
+export class Keychain {
+  private readonly store: KeychainStore;
+  private readonly clock: Clock;
+  private readonly ids: IdSource;
+  private unsealed: UnsealedKeychainKey | null = null;
+
+  constructor(context: KeychainContext) {
+    this.store = context.store;
+    this.clock = context.clock;
+    this.ids = context.ids ?? randomIds;
+  }
+
+  get isSealed(): boolean {
+    return this.unsealed === null;
+  }
+
+  async unseal(hsm: HsmPort): Promise<void> {
+    if (this.unsealed !== null) return;
+    this.unsealed = await unwrapKeychainKey(this.store, hsm);
+  }
+
+  /** Zeroes the keychain key. Idempotent. */
+  seal(): void {
+    if (this.unsealed !== null) wipe(this.unsealed.key);
+    this.unsealed = null;
+  }
+
+  /** Creates a key whose first instance's material the appliance generates. */
+  createKey(spec: KeySpec): KeyDescription {
+    const length = algorithmInfo(spec.algorithm).generateLength;
+    if (length === null) {
+      throw new ValidationError(`the appliance does not generate ${spec.algorithm} material; register it instead`);
+    }
+    const material = randomFillSync(Buffer.alloc(length));
+    try {
+      return this.insertKey(spec, material);
+    } finally {
+      wipe(material);
+    }
+  }
+
+  /** Creates a key from material the caller supplies. Does not zero `material`: the caller owns it. */
+  registerKey(spec: KeySpec, material: Buffer): KeyDescription {
+    checkMaterialLength(spec.algorithm, material);
+    return this.insertKey(spec, material);
+  }
+
+  /** The current instance's material, or a named instance's. The caller zeroes `material`. */
+  getKey(ref: KeyRef): RetrievedKey {
+    const unsealed = this.requireUnsealed();
+    const { key, instance } = this.resolve(ref);
+    const state = instance.state;
+    if (!isInstanceState(state) || !materialRetrievable(state) || instance.sealedMaterial === null) {
+      throw new KeychainError('NO_MATERIAL', `instance ${instance.name} of ${formatKeyName(key)} is ${state} and has no retrievable material`, {
+        details: { instance: instance.name, state },
+      });
+    }
+    const material = openMaterial(unsealed.key, this.binding(key, instance), instance.sealedMaterial);
+    const current = this.currentInstanceOf(key);
+    return { key: keyView(key, current), instance: instanceView(instance, key.currentInstanceId), material };
+  }
+
+  describeKey(fullName: string): KeyDescription {
+    this.requireUnsealed();
+    const key = this.findKey(fullName);
+    const instances = this.store.listInstances(key.id);
+    const current = instances.find((i) => i.id === key.currentInstanceId) as InstanceRecord;
+    return { key: keyView(key, current), instances: instances.map((i) => instanceView(i, key.currentInstanceId)) };
+  }
+
+  listKeys(filter: KeyFilter = {}): KeyView[] {
+    this.requireUnsealed();
+    return this.store.listKeys(filter).map((key) => keyView(key, this.currentInstanceOf(key)));
+  }
+
+  countKeys(): number {
+    return this.store.countKeys();
+  }
+
+  /**
+   * Manual rollover: a new instance becomes current, the previous current one
+   * is Deactivated (it still decrypts and stays retrievable by name).
+   * SECRET keys need the new material from the caller.
+   */
+  rollover(fullName: string, material?: Buffer): KeyDescription {
+    const unsealed = this.requireUnsealed();
+    const generated = material === undefined;
+    return this.store.transaction(() => {
+      const key = this.findKey(fullName);
+      const algorithm = key.algorithm as Algorithm;
+      if (key.rolloverPolicy === 'none') {
+        throw new KeychainError('WRONG_STATE', `${formatKeyName(key)} has rollover policy "none"; change its policy to roll it over`);
+      }
+      let fresh: Buffer;
+      if (generated) {
+        const length = algorithmInfo(algorithm).generateLength;
+        if (length === null) throw new ValidationError(`${formatKeyName(key)} holds ${algorithm} material: give the new material to roll it over`);
+        fresh = randomFillSync(Buffer.alloc(length));
+      } else {
+        checkMaterialLength(algorithm, material);
+        fresh = material;
+      }
+      try {
+        const previous = this.currentInstanceOf(key);
+        const versions = this.store.listInstances(key.id).map((i) => i.version);
+        const instance = this.newInstance(unsealed, key, Math.max(...versions) + 1, fresh);
+        const now = isoNow(this.clock);
+        this.store.addCurrentInstance(
+          instance,
+          now,
+          previous.state === 'Active' ? { instanceId: previous.id, state: 'Deactivated', deactivatedAt: now } : undefined,
+        );
+        return this.describeKey(formatKeyName(key));
+      } finally {
+        if (generated) wipe(fresh);
+      }
+    });
+  }
+
+  private insertKey(spec: KeySpec, material: Buffer): KeyDescription {
+    const unsealed = this.requireUnsealed();
+    const { namespace, name } = parseKeyName(spec.fullName);
+    const now = isoNow(this.clock);
+    const keyId = this.ids.newId();
+    const instanceId = this.ids.newId();
+    const key: KeyRecord = {
+      id: keyId,
+      namespace,
+      name,
+      algorithm: spec.algorithm,
+      usageMask: spec.usageMask ?? defaultUsageMask(algorithmInfo(spec.algorithm).family),
+      description: checkText('description', spec.description ?? '', MAX_DESCRIPTION),
+      owner: checkText('owner', spec.owner ?? '', MAX_ATTRIBUTE_VALUE),
+      customAttributes: checkAttributes(spec.customAttributes ?? {}),
+      rolloverPolicy: spec.rollover?.kind ?? 'manual',
+      cryptoperiod: spec.rollover?.cryptoperiod ?? null,
+      currentInstanceId: instanceId,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const instance = this.newInstance(unsealed, key, 1, material, instanceId);
+    this.store.createKey(key, instance);
+    return this.describeKey(formatKeyName(key));
+  }
+
+  private newInstance(unsealed: UnsealedKeychainKey, key: KeyRecord, version: number, material: Buffer, id = this.ids.newId()): InstanceRecord {
+    const now = isoNow(this.clock);
+    const draft = { id, keyId: key.id, version, sealVersion: unsealed.version };
+    return {
+      ...draft,
+      name: this.ids.newInstanceName(),
+      state: 'Active',
+      sealedMaterial: sealMaterial(unsealed.key, this.binding(key, draft), material),
+      createdAt: now,
+      activatedAt: now,
+      deactivatedAt: null,
+      destroyedAt: null,
+    };
+  }
+
+  private binding(key: KeyRecord, instance: Pick<InstanceRecord, 'id' | 'version' | 'sealVersion'>): SealBinding {
+    const unsealed = this.requireUnsealed();
+    return {
+      keychainId: unsealed.keychainId,
+      keyId: key.id,
+      instanceId: instance.id,
+      version: instance.version,
+      algorithm: key.algorithm,
+      sealVersion: instance.sealVersion,
+    };
+  }
+
+  private resolve(ref: KeyRef): { key: KeyRecord; instance: InstanceRecord } {
+    if (ref.instance !== undefined) {
+      const instance = this.store.getInstanceByName(ref.instance);
+      const key = instance ? this.store.getKeyById(instance.keyId) : null;
+      if (!instance || !key || (ref.fullName !== undefined && !sameKey(key, ref.fullName))) {
+        throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${ref.instance}"${ref.fullName ? ` of key ${ref.fullName}` : ''}`);
+      }
+      return { key, instance };
+    }
+    if (ref.fullName === undefined) throw new ValidationError('name a key, an instance, or both');
+    const key = this.findKey(ref.fullName);
+    return { key, instance: this.currentInstanceOf(key) };
+  }
+
+  private findKey(fullName: string): KeyRecord {
+    const { namespace, name } = parseKeyName(fullName);
+    const key = this.store.getKeyByName(namespace, name);
+    if (!key) throw new KeychainError('KEY_NOT_FOUND', `no key named "${formatKeyName({ namespace, name })}"`);
+    return key;
+  }
+
+  private currentInstanceOf(key: KeyRecord): InstanceRecord {
+    const current = this.store.getInstanceById(key.currentInstanceId);
+    if (!current) throw new KeychainError('STORAGE_CORRUPT', `key ${formatKeyName(key)} points at a missing current instance`);
+    return current;
+  }
+
+  private requireUnsealed(): UnsealedKeychainKey {
+    if (this.unsealed === null) throw new KeychainError('SEALED', 'the keychain is sealed; unseal it first');
+    return this.unsealed;
+  }
+}
+
+function sameKey(key: KeyRecord, fullName: string): boolean {
+  const parsed = parseKeyName(fullName);
+  return parsed.namespace === key.namespace && parsed.name === key.name;
+}
+
+function checkMaterialLength(algorithm: Algorithm, material: Buffer): void {
+  const info = algorithmInfo(algorithm);
+  if (material.length < info.minLength || material.length > info.maxLength) {
+    const range = info.minLength === info.maxLength ? `${info.minLength}` : `${info.minLength} to ${info.maxLength}`;
+    throw new ValidationError(`${algorithm} material must be ${range} bytes, not ${material.length}`);
+  }
+}
+
+function checkText(field: string, value: string, max: number): string {
+  if (value.length > max) throw new ValidationError(`${field} is longer than ${max} characters`);
+  return value;
+}
+
+function checkAttributes(attributes: Readonly<Record<string, string>>): Record<string, string> {
+  const entries = Object.entries(attributes);
+  if (entries.length > MAX_CUSTOM_ATTRIBUTES) throw new ValidationError(`at most ${MAX_CUSTOM_ATTRIBUTES} custom attributes`);
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || name.length > MAX_ATTRIBUTE_NAME) {
+      throw new ValidationError(`invalid custom attribute name "${name}": letters, digits, ".", "_", "-", at most ${MAX_ATTRIBUTE_NAME}`);
+    }
+    if (typeof value !== 'string') throw new ValidationError(`custom attribute ${name} must be a string`);
+    checkText(`custom attribute ${name}`, value, MAX_ATTRIBUTE_VALUE);
+  }
+  return Object.fromEntries(entries);
+}

@@ -1,0 +1,58 @@
+/**
+ * Cryptographic usage masks, with the bit values of KMIP's Cryptographic Usage
+ * Mask (KMIP 1.4 §9.1.3.3.1), so the future KMIP endpoint can pass them
+ * through unchanged.
+ */
+import { ValidationError } from '../common/errors';
+
+export const USAGE_BITS = {
+  sign: 0x1,
+  verify: 0x2,
+  encrypt: 0x4,
+  decrypt: 0x8,
+  'wrap-key': 0x10,
+  'unwrap-key': 0x20,
+  export: 0x40,
+  'mac-generate': 0x80,
+  'mac-verify': 0x100,
+  'derive-key': 0x200,
+} as const;
+
+export type UsageName = keyof typeof USAGE_BITS;
+
+const ALL_BITS = Object.values(USAGE_BITS).reduce((a, b) => a | b, 0);
+
+/** Parses `encrypt,decrypt` (or a number) into a mask. */
+export function parseUsageMask(text: string): number {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const value = Number(trimmed);
+    if ((value & ~ALL_BITS) !== 0 || value === 0) throw new ValidationError(`usage mask ${value} has unknown or no bits`);
+    return value;
+  }
+  let mask = 0;
+  for (const part of trimmed.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)) {
+    if (!Object.prototype.hasOwnProperty.call(USAGE_BITS, part)) {
+      throw new ValidationError(`unknown usage "${part}"; use a comma list of ${Object.keys(USAGE_BITS).join(', ')}`);
+    }
+    mask |= USAGE_BITS[part as UsageName];
+  }
+  if (mask === 0) throw new ValidationError('usage list is empty');
+  return mask;
+}
+
+export function usageNames(mask: number): UsageName[] {
+  return (Object.keys(USAGE_BITS) as UsageName[]).filter((name) => (mask & USAGE_BITS[name]) !== 0);
+}
+
+/** The usage a new key gets when none is given, by algorithm family. */
+export function defaultUsageMask(family: 'aes' | 'hmac' | 'secret'): number {
+  switch (family) {
+    case 'aes':
+      return USAGE_BITS.encrypt | USAGE_BITS.decrypt | USAGE_BITS['wrap-key'] | USAGE_BITS['unwrap-key'];
+    case 'hmac':
+      return USAGE_BITS['mac-generate'] | USAGE_BITS['mac-verify'];
+    case 'secret':
+      return USAGE_BITS.export;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * What callers see of keys and instances: metadata only. Material travels
+ * separately, in a Buffer the caller zeroes (RetrievedKey).
+ */
+import { InstanceRecord, KeyRecord } from '../storage/records';
+import { formatKeyName } from './key-names';
+import { usageNames, UsageName } from './usage-mask';
+
+export interface KeyView {
+  readonly id: string;
+  readonly fullName: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly algorithm: string;
+  readonly usageMask: number;
+  readonly usage: UsageName[];
+  readonly description: string;
+  readonly owner: string;
+  readonly customAttributes: Readonly<Record<string, string>>;
+  readonly rolloverPolicy: string;
+  readonly cryptoperiod: string | null;
+  readonly currentInstance: string;
+  readonly currentVersion: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface InstanceView {
+  readonly name: string;
+  readonly version: number;
+  readonly state: string;
+  readonly current: boolean;
+  readonly hasMaterial: boolean;
+  readonly createdAt: string;
+  readonly activatedAt: string | null;
+  readonly deactivatedAt: string | null;
+  readonly destroyedAt: string | null;
+}
+
+export interface RetrievedKey {
+  readonly key: KeyView;
+  readonly instance: InstanceView;
+  /** The plaintext material. The caller owns it and must zero it after use. */
+  readonly material: Buffer;
+}
+
+export function keyView(key: KeyRecord, current: InstanceRecord): KeyView {
+  return {
+    id: key.id,
+    fullName: formatKeyName(key),
+    namespace: key.namespace,
+    name: key.name,
+    algorithm: key.algorithm,
+    usageMask: key.usageMask,
+    usage: usageNames(key.usageMask),
+    description: key.description,
+    owner: key.owner,
+    customAttributes: { ...key.customAttributes },
+    rolloverPolicy: key.rolloverPolicy,
+    cryptoperiod: key.cryptoperiod,
+    currentInstance: current.name,
+    currentVersion: current.version,
+    createdAt: key.createdAt,
+    updatedAt: key.updatedAt,
+  };
+}
+
+export function instanceView(instance: InstanceRecord, currentInstanceId: string): InstanceView {
+  return {
+    name: instance.name,
+    version: instance.version,
+    state: instance.state,
+    current: instance.id === currentInstanceId,
+    hasMaterial: instance.sealedMaterial !== null,
+    createdAt: instance.createdAt,
+    activatedAt: instance.activatedAt,
+    deactivatedAt: instance.deactivatedAt,
+    destroyedAt: instance.destroyedAt,
+  };
+}

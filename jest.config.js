@@ -1,0 +1,15 @@
+/**
+ * Jest runs the TypeScript sources through ts-jest in transpile-only mode:
+ * type checking is done once, by `tsc --noEmit` in the test command, instead of
+ * per test file (which costs minutes on a 2-core machine).
+ */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+  },
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,81 @@
+/**
+ * The rows the keychain store keeps. The store is untrusted: it only ever sees
+ * sealed material (`sealedMaterial`, `wrapped`) and metadata. Dates are ISO
+ * 8601 strings in UTC, set by the domain from its injected clock: the store
+ * never reads a clock.
+ */
+
+/** One row per keychain: who made it and on which token. */
+export interface KeychainMetaRecord {
+  readonly keychainId: string;
+  readonly createdAt: string;
+  readonly tokenLabel: string;
+  readonly tokenSerial: string;
+}
+
+/** A version of the keychain key, wrapped by an HSM master key version. */
+export interface WrappedKeychainKeyRecord {
+  readonly version: number;
+  readonly masterKeyVersion: number;
+  readonly mechanism: string;
+  readonly wrapped: Buffer;
+  readonly createdAt: string;
+}
+
+export type RolloverPolicyKind = 'auto' | 'manual' | 'none';
+
+export interface KeyRecord {
+  readonly id: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly algorithm: string;
+  readonly usageMask: number;
+  readonly description: string;
+  readonly owner: string;
+  /** Caller-defined attributes, string to string. */
+  readonly customAttributes: Readonly<Record<string, string>>;
+  readonly rolloverPolicy: RolloverPolicyKind;
+  /** ISO 8601 duration (e.g. `P90D`) when rolloverPolicy is `auto`, else null. */
+  readonly cryptoperiod: string | null;
+  readonly currentInstanceId: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface InstanceRecord {
+  readonly id: string;
+  readonly keyId: string;
+  /** Random, unique, URL-safe; how callers name an older instance. */
+  readonly name: string;
+  /** 1, 2, 3… within its key. */
+  readonly version: number;
+  readonly state: string;
+  /** iv || ciphertext || tag, or null once destroyed. */
+  readonly sealedMaterial: Buffer | null;
+  /** The keychain key version that sealed the material. */
+  readonly sealVersion: number;
+  readonly createdAt: string;
+  readonly activatedAt: string | null;
+  readonly deactivatedAt: string | null;
+  readonly destroyedAt: string | null;
+}
+
+export interface KeyFilter {
+  /** Exact namespace. */
+  readonly namespace?: string;
+  /** SQL-LIKE-free glob on the full name `namespace/name`: `*` matches any run of characters. */
+  readonly namePattern?: string;
+  readonly algorithm?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface InstanceStateChange {
+  readonly instanceId: string;
+  readonly state: string;
+  readonly activatedAt?: string | null;
+  readonly deactivatedAt?: string | null;
+  readonly destroyedAt?: string | null;
+  /** When true the sealed material is removed (set to NULL; with secure_delete the page is overwritten). */
+  readonly dropMaterial?: boolean;
+}
