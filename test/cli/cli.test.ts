@@ -1,0 +1,171 @@
+/**
+ * The compiled `strongroom` CLI, run as a user would: a real process, a
+ * temporary data folder, a SoftHSM2 demo token made by `init --demo-token`.
+ * Asserts on exit codes and the JSON documents, never on prose.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const CLI = resolve(__dirname, '../../dist/cli/main.js');
+
+interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+function cli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: Buffer } = {}): Run {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...options.env },
+    input: options.input,
+    encoding: 'buffer',
+    timeout: 60_000,
+  });
+  const stdout = result.stdout.toString('utf8');
+  let json: unknown = null;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    /* not JSON: human output */
+  }
+  return { status: result.status ?? -1, stdout, stderr: result.stderr.toString('utf8'), json };
+}
+
+describe('strongroom CLI', () => {
+  let dir: string;
+  let data: string;
+  const inData = (...args: string[]): Run => cli(['--data', data, ...args]);
+
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\` (scripts/test.sh does)`);
+    dir = mkdtempSync(join(tmpdir(), 'strongroom-cli-'));
+    data = join(dir, 'data');
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('teaches with --help, with examples, and exits 0', () => {
+    const top = cli(['--help']);
+    expect(top.status).toBe(0);
+    expect(top.stdout).toMatch(/Getting started/);
+    for (const sub of [['init'], ['key', 'create'], ['key', 'get'], ['key', 'rollover'], ['status']]) {
+      const help = cli([...sub, '--help']);
+      expect(help.status).toBe(0);
+      expect(help.stdout).toMatch(/Usage: strongroom/);
+    }
+    expect(cli(['key', 'create', '--help']).stdout).toMatch(/Examples:/);
+  });
+
+  it('exits 2 on usage errors', () => {
+    expect(cli(['no-such-command']).status).toBe(2);
+    expect(cli(['key', 'create']).status).toBe(2);
+    expect(cli(['key', 'list', '--bogus']).status).toBe(2);
+  });
+
+  it('reports an empty data folder as not initialised (exit 5)', () => {
+    const run = inData('status', '--json');
+    expect(run.status).toBe(5);
+    expect(run.json).toMatchObject({ initialized: false });
+  });
+
+  it('initialises with a demo token, once', () => {
+    const run = inData('init', '--demo-token', '--json');
+    expect(run.status).toBe(0);
+    expect(run.json.keychainId).toEqual(expect.any(String));
+    expect(run.json.masterKeyVersions).toEqual([1]);
+    expect(statSync(join(data, 'hsm-user-pin')).mode & 0o077).toBe(0);
+    expect(statSync(join(data, 'keychain.db')).mode & 0o077).toBe(0);
+
+    const again = inData('init', '--demo-token', '--json');
+    expect(again.status).toBe(4);
+    expect(again.json.error.code).toBe('KEYCHAIN_ALREADY_INITIALIZED');
+
+    const status = inData('status', '--json');
+    expect(status.status).toBe(0);
+    expect(status.json.hsm).toMatchObject({ checked: true, unseals: true });
+  });
+
+  it('creates, gets, rolls over, and gets the old instance by name', () => {
+    const created = inData('key', 'create', 'hr/payroll', '--owner', 'hr-team', '--attr', 'pci=true', '--json');
+    expect(created.status).toBe(0);
+    expect(created.json.key).toMatchObject({ fullName: 'hr/payroll', algorithm: 'AES-256', owner: 'hr-team', customAttributes: { pci: 'true' } });
+    expect(JSON.stringify(created.json)).not.toMatch(/material/);
+
+    const first = inData('key', 'get', 'hr/payroll', '--json');
+    expect(first.status).toBe(0);
+    expect(Buffer.from(first.json.material, 'base64')).toHaveLength(32);
+
+    const rolled = inData('key', 'rollover', 'hr/payroll', '--json');
+    expect(rolled.status).toBe(0);
+    expect(rolled.json.key.currentVersion).toBe(2);
+
+    const current = inData('key', 'get', 'hr/payroll', '--json');
+    expect(current.json.material).not.toBe(first.json.material);
+    const old = inData('key', 'get', 'hr/payroll', '--instance', first.json.instance.name, '--json');
+    expect(old.json.material).toBe(first.json.material);
+    expect(old.json.instance.state).toBe('Deactivated');
+
+    const hex = inData('key', 'get', '--instance', first.json.instance.name, '--format', 'hex');
+    expect(hex.stdout.trim()).toBe(Buffer.from(first.json.material, 'base64').toString('hex'));
+
+    const shown = inData('key', 'show', 'hr/payroll', '--json');
+    expect(shown.json.instances.map((i: { version: number }) => i.version)).toEqual([1, 2]);
+    expect(JSON.stringify(shown.json)).not.toContain(first.json.material);
+  });
+
+  it('registers caller material and returns it byte for byte', () => {
+    const secret = Buffer.from('correct horse battery staple\n');
+    const reg = cli(['--data', data, 'key', 'register', 'app/db-password', '--json'], { input: secret });
+    expect(reg.status).toBe(0);
+    expect(reg.json.key.algorithm).toBe('SECRET');
+    const raw = spawnSync(process.execPath, [CLI, '--data', data, 'key', 'get', 'app/db-password', '--format', 'raw']);
+    expect(Buffer.compare(raw.stdout, secret)).toBe(0);
+    const wrongLength = cli(['--data', data, 'key', 'register', 'app/aes', '-a', 'AES-256', '--json'], { input: Buffer.alloc(31, 1) });
+    expect(wrongLength.status).toBe(2);
+    expect(wrongLength.json.error.code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('lists keys with filters', () => {
+    inData('key', 'create', 'hr/bonus', '-a', 'HMAC-SHA256', '--cryptoperiod', '90');
+    const hr = inData('key', 'list', '--match', 'hr/*', '--json');
+    expect(hr.json.map((k: { fullName: string }) => k.fullName)).toEqual(['hr/bonus', 'hr/payroll']);
+    const hmac = inData('key', 'list', '--algorithm', 'hmac-sha256', '--json');
+    expect(hmac.json).toHaveLength(1);
+    expect(hmac.json[0]).toMatchObject({ rolloverPolicy: 'auto', cryptoperiod: 'P90D' });
+  });
+
+  it('maps failures to codes and exit codes', () => {
+    const missing = inData('key', 'get', 'hr/nope', '--json');
+    expect(missing.status).toBe(3);
+    expect(missing.json.error.code).toBe('KEY_NOT_FOUND');
+
+    const exists = inData('key', 'create', 'hr/payroll', '--json');
+    expect(exists.status).toBe(4);
+    expect(exists.json.error.code).toBe('KEY_EXISTS');
+
+    const badAlg = inData('key', 'create', 'hr/x', '-a', 'DES', '--json');
+    expect(badAlg.status).toBe(2);
+    expect(badAlg.json.error.code).toBe('INVALID_ARGUMENT');
+
+    const wrongPin = cli(['--data', data, 'key', 'list', '--json'], { env: { STRONGROOM_HSM_PIN: '0000wrong' } });
+    expect(wrongPin.status).toBe(6);
+    expect(wrongPin.json.error.code).toBe('HSM_PIN_INCORRECT');
+    expect(wrongPin.stdout).not.toContain('0000wrong');
+
+    const noModule = cli(['--data', data, 'key', 'list', '--json'], { env: { STRONGROOM_HSM_MODULE: join(dir, 'missing.so') } });
+    expect(noModule.status).toBe(6);
+    expect(noModule.json.error.code).toBe('HSM_MODULE_NOT_FOUND');
+
+    const human = inData('key', 'get', 'hr/nope');
+    expect(human.stderr).toMatch(/KEY_NOT_FOUND/);
+  });
+
+  it('takes the data folder from STRONGROOM_DATA', () => {
+    const run = cli(['key', 'list', '--json'], { env: { STRONGROOM_DATA: data } });
+    expect(run.status).toBe(0);
+    expect(run.json.length).toBeGreaterThanOrEqual(3);
+  });
+});
