@@ -48,7 +48,8 @@ export interface HsmPort {
   generateMasterKey(version: number): Promise<void>;
 
   /**
-   * Wraps `keyBytes` (16..64 bytes of symmetric key material) under master
+   * Wraps `keyBytes` (16..64 bytes, a multiple of 8: SoftHSM2 pads other
+   * lengths with zeros before RFC 5649 wrapping) under master
    * key `masterKeyVersion`. Does not zero or keep `keyBytes`.
    * Throws HSM_MASTER_KEY_MISSING when that version is not in the token.
    */

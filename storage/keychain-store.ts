@@ -10,8 +10,14 @@
  *
  * Errors are StorageError with codes STORAGE_ERROR, STORAGE_FULL,
  * STORAGE_BUSY, STORAGE_CORRUPT, STORAGE_SCHEMA_TOO_NEW; a unique-name clash
- * is KEY_EXISTS. Lookups of absent rows return null: deciding that absence is
- * an error is the domain's job.
+ * is KEY_EXISTS. Any other broken constraint (a duplicate id, instance name or
+ * version, an instance of a missing key, a current instance that does not
+ * exist) is STORAGE_ERROR and changes nothing. Lookups of absent rows return
+ * null: deciding that absence is an error is the domain's job; but a state
+ * change naming an absent instance is INSTANCE_NOT_FOUND (never a silent no-op).
+ * Returned records are the caller's own: mutating a returned Buffer or
+ * attribute map never changes stored state, nor does mutating a passed one
+ * after the call. Any call after close() is STORAGE_ERROR.
  */
 import {
   InstanceRecord,
@@ -26,13 +32,13 @@ export interface KeychainStore {
   /** Null until initialize() ran. */
   getMeta(): KeychainMetaRecord | null;
 
-  /** Writes the meta row and the first wrapped keychain key together; KEYCHAIN_ALREADY_INITIALIZED if meta exists. */
+  /** Writes the meta row and the first wrapped keychain key together; KEYCHAIN_ALREADY_INITIALIZED (a StorageError) if meta exists. */
   initialize(meta: KeychainMetaRecord, firstKey: WrappedKeychainKeyRecord): void;
 
   /** All versions of the wrapped keychain key, ascending by version. */
   listWrappedKeychainKeys(): WrappedKeychainKeyRecord[];
 
-  /** Adds a new wrapped keychain key version (master-key rotation rewraps). */
+  /** Adds a new wrapped keychain key version (master-key rotation rewraps); STORAGE_ERROR if the version exists. */
   putWrappedKeychainKey(record: WrappedKeychainKeyRecord): void;
 
   /** Inserts a key and its first instance atomically; KEY_EXISTS on a (namespace, name) clash. */
@@ -41,13 +47,14 @@ export interface KeychainStore {
   /**
    * Inserts `instance` and makes it the key's current instance atomically,
    * applying `previousChange` (e.g. deactivating the old current one) in the
-   * same transaction. Fails with STORAGE_ERROR if `instance.version` is taken.
+   * same transaction. Fails with STORAGE_ERROR if `instance.version` is taken,
+   * INSTANCE_NOT_FOUND if `previousChange` names no instance; either way nothing changes.
    */
   addCurrentInstance(instance: InstanceRecord, updatedAt: string, previousChange?: InstanceStateChange): void;
 
   getKeyById(id: string): KeyRecord | null;
   getKeyByName(namespace: string, name: string): KeyRecord | null;
-  /** Keys ordered by namespace then name. */
+  /** Keys ordered by namespace then name (UTF-8 byte order); INVALID_ARGUMENT for a negative or fractional limit/offset. */
   listKeys(filter?: KeyFilter): KeyRecord[];
   countKeys(): number;
 
@@ -56,9 +63,15 @@ export interface KeychainStore {
   /** A key's instances, ascending by version. */
   listInstances(keyId: string): InstanceRecord[];
 
+  /** Fields absent from `change` keep their value; INSTANCE_NOT_FOUND if no such instance. */
   updateInstanceState(change: InstanceStateChange): void;
 
-  /** Runs fn in one transaction (nested calls join the outer one). */
+  /**
+   * Runs fn in one transaction and returns its result; if fn throws, all of
+   * it is undone and the error rethrown as is. A nested call is a savepoint:
+   * if it throws and the outer fn catches that, only the inner part is undone.
+   * fn must be synchronous (returning a promise is a TypeError).
+   */
   transaction<T>(fn: () => T): T;
 
   /** Closes the connection (a WAL checkpoint happens on close). Idempotent. */

@@ -38,7 +38,8 @@ describe('keychain on SoftHSM2 and SQLite', () => {
   let keychain: Keychain;
 
   beforeAll(async () => {
-    token = await makeSoftHsmFixture('sr-keychain-it');
+    // Every token must exist before the module first initialises (SoftHSM2 scans its folder once).
+    token = await makeSoftHsmFixture('sr-keychain-it', { extraLabels: ['sr-stranger'] });
     dir = mkdtempSync(join(tmpdir(), 'strongroom-keychain-'));
     dbPath = join(dir, 'keychain.db');
     hsm = await token.open();
@@ -159,21 +160,16 @@ describe('keychain on SoftHSM2 and SQLite', () => {
   });
 
   it('cannot be unsealed by another token', async () => {
-    const stranger = await makeSoftHsmFixture('sr-stranger');
+    const strangerHsm = await token.open('sr-stranger');
     try {
-      const strangerHsm = await stranger.open();
-      try {
-        // First with no master key in the stranger token, then with one of its own.
-        const fresh = new Keychain({ store, clock: systemClock });
-        expect(await codeOf(() => fresh.unseal(strangerHsm))).toBe('MASTER_KEY_MISMATCH');
-        await strangerHsm.generateMasterKey(1);
-        expect(await codeOf(() => fresh.unseal(strangerHsm))).toBe('MASTER_KEY_MISMATCH');
-        expect(fresh.isSealed).toBe(true);
-      } finally {
-        await strangerHsm.close();
-      }
+      // First with no master key in the stranger token, then with one of its own.
+      const fresh = new Keychain({ store, clock: systemClock });
+      expect(await codeOf(() => fresh.unseal(strangerHsm))).toBe('MASTER_KEY_MISMATCH');
+      await strangerHsm.generateMasterKey(1);
+      expect(await codeOf(() => fresh.unseal(strangerHsm))).toBe('MASTER_KEY_MISMATCH');
+      expect(fresh.isSealed).toBe(true);
     } finally {
-      await stranger.cleanup();
+      await strangerHsm.close();
     }
   });
 });

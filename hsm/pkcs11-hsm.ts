@@ -1,0 +1,267 @@
+/**
+ * The HsmPort over PKCS#11 (v2.40) through pkcs11js: SoftHSM2 in tests, a
+ * real HSM in production. See hsm/hsm-port.ts for the contract.
+ *
+ * One R/W serial session per port, logged in as CKU_USER. A PKCS#11 session
+ * runs one operation at a time (C_SignInit then C_Sign, C_FindObjectsInit ..
+ * Final), so every call is queued on the port. The slow calls (C_GenerateKey,
+ * C_GenerateKeyPair, C_WrapKey, C_UnwrapKey, C_Sign) use pkcs11js's *Async
+ * forms, which run on a libuv worker thread so that a network HSM never
+ * blocks the event loop; they proved reliable with CKF_OS_LOCKING_OK. Quick
+ * metadata calls (find, attributes, create/destroy a session object) stay
+ * synchronous.
+ *
+ * SoftHSM2 reads SOFTHSM2_CONF at C_Initialize: set it before the first open.
+ */
+import * as pkcs11js from 'pkcs11js';
+import { HsmError } from '../common/errors';
+import { HsmPort, MASTER_KEY_LABEL_PREFIX, masterKeyLabel, SIGNING_KEY_LABEL, TokenInfo, WrappedKey } from './hsm-port';
+import { assertDigest, assertKeyBytes, assertVersion, assertWrapped, MAX_MASTER_KEY_VERSION } from './hsm-arguments';
+import { hsmError, isUnwrapRejection } from './pkcs11-errors';
+import { acquireModule, ModuleLease, Pkcs11Factory, safely } from './pkcs11-module';
+import { openTokenSession, TokenSession } from './pkcs11-session';
+import {
+  ecPointToPem, findByLabel, findObjects, importTemplate, masterKeyTemplate, P256_EC_PARAMS, readAttribute,
+  signingPrivateTemplate, signingPublicTemplate, unwrapTemplate,
+} from './pkcs11-objects';
+
+export interface Pkcs11HsmOptions {
+  /** Path of the PKCS#11 module (.so), the `hsm_module` setting. */
+  readonly modulePath: string;
+  /** Label of the token to use; slots are searched, never assumed. */
+  readonly tokenLabel: string;
+  /** The user PIN; used for C_Login and not kept. The caller owns and zeroes it. */
+  readonly pin: Buffer;
+}
+
+/** Test seam: replaces the pkcs11js binding (e.g. to make a token answer CKR_PIN_LOCKED). */
+export interface Pkcs11HsmInternals {
+  readonly pkcs11Factory?: Pkcs11Factory;
+}
+
+/** AES-KWP adds at most 7 bytes of padding and an 8-byte integrity block. */
+const KWP_OVERHEAD_BYTES = 16;
+/** A P-256 signature as r||s. */
+const P256_SIGNATURE_BYTES = 64;
+
+/** Opens the token labelled `tokenLabel` in `modulePath` and logs in. */
+export async function openPkcs11Hsm(options: Pkcs11HsmOptions, internals: Pkcs11HsmInternals = {}): Promise<HsmPort> {
+  const lease = acquireModule(options.modulePath, internals.pkcs11Factory);
+  try {
+    const token = openTokenSession(lease, options.tokenLabel, options.pin);
+    return new Pkcs11Hsm(lease, token);
+  } catch (err) {
+    lease.release();
+    throw err;
+  }
+}
+
+export class Pkcs11Hsm implements HsmPort {
+  private readonly pkcs11: pkcs11js.PKCS11;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly lease: ModuleLease,
+    private readonly token: TokenSession,
+  ) {
+    this.pkcs11 = lease.pkcs11;
+  }
+
+  async tokenInfo(): Promise<TokenInfo> {
+    return this.run('C_GetTokenInfo', async () => {
+      const info = this.pkcs11.C_GetTokenInfo(this.token.slot);
+      return {
+        label: info.label.trim(),
+        serialNumber: info.serialNumber.trim(),
+        manufacturer: info.manufacturerID.trim(),
+        model: info.model.trim(),
+      };
+    });
+  }
+
+  async listMasterKeyVersions(): Promise<number[]> {
+    return this.run('list master keys', async () => {
+      const handles = findObjects(this.pkcs11, this.session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }]);
+      const versions = new Set<number>();
+      for (const handle of handles) {
+        const label = readAttribute(this.pkcs11, this.session, handle, pkcs11js.CKA_LABEL).toString('utf8');
+        const version = parseMasterKeyLabel(label);
+        if (version !== null) versions.add(version);
+      }
+      return [...versions].sort((a, b) => a - b);
+    });
+  }
+
+  async generateMasterKey(version: number): Promise<void> {
+    assertVersion(version);
+    return this.run('C_GenerateKey', async () => {
+      this.requireMechanism(pkcs11js.CKM_AES_KEY_GEN, 'CKM_AES_KEY_GEN');
+      if (this.findMasterKey(version) !== null) {
+        throw new HsmError('HSM_ERROR', `master key version ${version} already exists in the token; it is never replaced`, {
+          details: { version },
+        });
+      }
+      await this.pkcs11.C_GenerateKeyAsync(this.session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, masterKeyTemplate(version));
+    });
+  }
+
+  async wrapKey(masterKeyVersion: number, keyBytes: Buffer): Promise<WrappedKey> {
+    assertVersion(masterKeyVersion);
+    assertKeyBytes(keyBytes);
+    return this.run('C_WrapKey', async () => {
+      this.requireMechanism(pkcs11js.CKM_AES_KEY_WRAP_PAD, 'CKM_AES_KEY_WRAP_PAD');
+      const masterKey = this.requireMasterKey(masterKeyVersion);
+      const transient = this.pkcs11.C_CreateObject(this.session, importTemplate(keyBytes));
+      try {
+        const out = Buffer.alloc(keyBytes.length + KWP_OVERHEAD_BYTES);
+        const wrapped = await this.pkcs11.C_WrapKeyAsync(this.session, kwp(), masterKey, transient, out);
+        return { mechanism: 'AES_KEY_WRAP_PAD', masterKeyVersion, wrapped: Buffer.from(wrapped) };
+      } finally {
+        safely(() => this.pkcs11.C_DestroyObject(this.session, transient));
+      }
+    });
+  }
+
+  async unwrapKey(wrapped: WrappedKey): Promise<Buffer> {
+    assertWrapped(wrapped);
+    return this.run('C_UnwrapKey', async () => {
+      this.requireMechanism(pkcs11js.CKM_AES_KEY_WRAP_PAD, 'CKM_AES_KEY_WRAP_PAD');
+      const masterKey = this.requireMasterKey(wrapped.masterKeyVersion);
+      let transient: Buffer;
+      try {
+        transient = await this.pkcs11.C_UnwrapKeyAsync(this.session, kwp(), masterKey, wrapped.wrapped, unwrapTemplate());
+      } catch (err) {
+        if (!isUnwrapRejection(err)) throw err;
+        throw new HsmError(
+          'MASTER_KEY_MISMATCH',
+          `master key version ${wrapped.masterKeyVersion} of this token does not open the wrapped key`,
+          { cause: err, details: { version: wrapped.masterKeyVersion } },
+        );
+      }
+      try {
+        // pkcs11js returns the value in a Buffer of its own: the caller's to zero.
+        return readAttribute(this.pkcs11, this.session, transient, pkcs11js.CKA_VALUE);
+      } finally {
+        safely(() => this.pkcs11.C_DestroyObject(this.session, transient));
+      }
+    });
+  }
+
+  async ensureSigningKey(): Promise<string> {
+    return this.run('C_GenerateKeyPair', async () => {
+      const existing = this.findSigningKeys();
+      if (existing.publicKey !== null && existing.privateKey !== null) return this.publicPem(existing.publicKey);
+      if (existing.publicKey !== null || existing.privateKey !== null) {
+        throw new HsmError('HSM_ERROR', `the token holds half of the '${SIGNING_KEY_LABEL}' key pair; remove it or restore the other half`);
+      }
+      this.requireMechanism(pkcs11js.CKM_EC_KEY_PAIR_GEN, 'CKM_EC_KEY_PAIR_GEN');
+      const pair = await this.pkcs11.C_GenerateKeyPairAsync(
+        this.session, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, signingPublicTemplate(), signingPrivateTemplate(),
+      );
+      return this.publicPem(pair.publicKey);
+    });
+  }
+
+  async signingPublicKey(): Promise<string> {
+    return this.run('read signing key', async () => {
+      const { publicKey } = this.findSigningKeys();
+      if (publicKey === null) throw signingKeyMissing();
+      return this.publicPem(publicKey);
+    });
+  }
+
+  async signDigest(digest: Buffer): Promise<Buffer> {
+    assertDigest(digest);
+    return this.run('C_Sign', async () => {
+      // Raw CKM_ECDSA over the digest: SoftHSM2 has no CKM_ECDSA_SHA256, and
+      // hashing inside the token would need the data, which we never send.
+      this.requireMechanism(pkcs11js.CKM_ECDSA, 'CKM_ECDSA');
+      const { privateKey } = this.findSigningKeys();
+      if (privateKey === null) throw signingKeyMissing();
+      this.pkcs11.C_SignInit(this.session, { mechanism: pkcs11js.CKM_ECDSA }, privateKey);
+      const signature = await this.pkcs11.C_SignAsync(this.session, digest, Buffer.alloc(P256_SIGNATURE_BYTES));
+      return Buffer.from(signature);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    const lastLogin = this.lease.releaseLogin(this.token.slot);
+    if (lastLogin) safely(() => this.pkcs11.C_Logout(this.session));
+    safely(() => this.pkcs11.C_CloseSession(this.session));
+    this.lease.release();
+  }
+
+  private get session(): Buffer {
+    return this.token.session;
+  }
+
+  /** Runs `body` after every earlier call on this port, mapping stray CKR_* to HSM_ERROR. */
+  private run<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new HsmError('HSM_ERROR', 'the HSM port is closed'));
+    const result = this.queue.then(async () => {
+      try {
+        return await body();
+      } catch (err) {
+        throw hsmError(err, operation);
+      }
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private requireMechanism(mechanism: number, name: string): void {
+    if (!this.token.mechanisms.has(mechanism)) {
+      throw new HsmError('HSM_MECHANISM_UNSUPPORTED', `the token '${this.token.label}' lacks ${name}`, {
+        details: { mechanism: name },
+      });
+    }
+  }
+
+  private findMasterKey(version: number): Buffer | null {
+    return findByLabel(this.pkcs11, this.session, pkcs11js.CKO_SECRET_KEY, masterKeyLabel(version));
+  }
+
+  private requireMasterKey(version: number): Buffer {
+    const handle = this.findMasterKey(version);
+    if (handle === null) {
+      throw new HsmError('HSM_MASTER_KEY_MISSING', `master key version ${version} is not in the token '${this.token.label}'`, {
+        details: { version },
+      });
+    }
+    return handle;
+  }
+
+  private findSigningKeys(): { publicKey: Buffer | null; privateKey: Buffer | null } {
+    return {
+      publicKey: findByLabel(this.pkcs11, this.session, pkcs11js.CKO_PUBLIC_KEY, SIGNING_KEY_LABEL),
+      privateKey: findByLabel(this.pkcs11, this.session, pkcs11js.CKO_PRIVATE_KEY, SIGNING_KEY_LABEL),
+    };
+  }
+
+  private publicPem(publicKey: Buffer): string {
+    const params = readAttribute(this.pkcs11, this.session, publicKey, pkcs11js.CKA_EC_PARAMS);
+    if (!params.equals(P256_EC_PARAMS)) throw new HsmError('HSM_ERROR', `'${SIGNING_KEY_LABEL}' is not a P-256 key`);
+    return ecPointToPem(readAttribute(this.pkcs11, this.session, publicKey, pkcs11js.CKA_EC_POINT));
+  }
+}
+
+function kwp(): pkcs11js.Mechanism {
+  return { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD };
+}
+
+function signingKeyMissing(): HsmError {
+  return new HsmError('HSM_SIGNING_KEY_MISSING', `the signing key '${SIGNING_KEY_LABEL}' is not in the token`);
+}
+
+/** `strongroom-master-v12` -> 12; anything else -> null. */
+export function parseMasterKeyLabel(label: string): number | null {
+  if (!label.startsWith(MASTER_KEY_LABEL_PREFIX)) return null;
+  const digits = label.slice(MASTER_KEY_LABEL_PREFIX.length);
+  if (!/^[1-9][0-9]{0,9}$/.test(digits)) return null;
+  const version = Number(digits);
+  return version <= MAX_MASTER_KEY_VERSION ? version : null;
+}

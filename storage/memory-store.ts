@@ -1,0 +1,238 @@
+/**
+ * The in-memory keychain store: the fast fake of storage/keychain-store.ts
+ * for unit tests, held to the same conformance suite as SQLite. It enforces
+ * what the SQLite schema enforces (unique ids, names and versions; instances
+ * belong to an existing key; a key's current instance exists) with the same
+ * error codes. Buffers are copied in and out, so no caller can mutate stored
+ * state. transaction() snapshots the maps and restores them on throw; nested
+ * calls snapshot too, matching SQLite savepoints.
+ */
+import { StorageError } from '../common/errors';
+import { KeychainStore } from './keychain-store';
+import { compareKeys, fullName, globToRegExp, validateKeyFilter } from './key-filter';
+import {
+  InstanceRecord,
+  InstanceStateChange,
+  KeyFilter,
+  KeychainMetaRecord,
+  KeyRecord,
+  WrappedKeychainKeyRecord,
+} from './records';
+
+interface State {
+  meta: KeychainMetaRecord | null;
+  wrapped: Map<number, WrappedKeychainKeyRecord>;
+  keys: Map<string, KeyRecord>;
+  /** `namespace\0name` -> key id. */
+  keyIdByName: Map<string, string>;
+  instances: Map<string, InstanceRecord>;
+  instanceIdByName: Map<string, string>;
+}
+
+const nameKey = (namespace: string, name: string): string => `${namespace}\u0000${name}`;
+
+function copyKey(key: KeyRecord): KeyRecord {
+  return { ...key, customAttributes: { ...key.customAttributes } };
+}
+
+function copyInstance(instance: InstanceRecord): InstanceRecord {
+  return { ...instance, sealedMaterial: instance.sealedMaterial === null ? null : Buffer.from(instance.sealedMaterial) };
+}
+
+function copyWrapped(record: WrappedKeychainKeyRecord): WrappedKeychainKeyRecord {
+  return { ...record, wrapped: Buffer.from(record.wrapped) };
+}
+
+function constraint(what: string, details: Record<string, string | number>): StorageError {
+  return new StorageError('STORAGE_ERROR', `keychain store: ${what}`, { details });
+}
+
+function snapshot(state: State): State {
+  return {
+    meta: state.meta,
+    wrapped: new Map(state.wrapped),
+    keys: new Map(state.keys),
+    keyIdByName: new Map(state.keyIdByName),
+    instances: new Map(state.instances),
+    instanceIdByName: new Map(state.instanceIdByName),
+  };
+}
+
+export class MemoryStore implements KeychainStore {
+  private state: State = {
+    meta: null,
+    wrapped: new Map(),
+    keys: new Map(),
+    keyIdByName: new Map(),
+    instances: new Map(),
+    instanceIdByName: new Map(),
+  };
+  private closed = false;
+
+  getMeta(): KeychainMetaRecord | null {
+    this.assertOpen();
+    return this.state.meta === null ? null : { ...this.state.meta };
+  }
+
+  initialize(meta: KeychainMetaRecord, firstKey: WrappedKeychainKeyRecord): void {
+    this.transaction(() => {
+      if (this.state.meta !== null) {
+        throw new StorageError('KEYCHAIN_ALREADY_INITIALIZED', 'keychain store: the keychain is already initialized');
+      }
+      this.state.meta = { ...meta };
+      this.putWrappedKeychainKey(firstKey);
+    });
+  }
+
+  listWrappedKeychainKeys(): WrappedKeychainKeyRecord[] {
+    this.assertOpen();
+    return [...this.state.wrapped.values()].sort((a, b) => a.version - b.version).map(copyWrapped);
+  }
+
+  putWrappedKeychainKey(record: WrappedKeychainKeyRecord): void {
+    this.assertOpen();
+    if (!(Number.isSafeInteger(record.version) && record.version >= 1)) {
+      throw constraint('keychain key version must be a positive integer', { version: record.version });
+    }
+    if (this.state.wrapped.has(record.version)) throw constraint('keychain key version exists', { version: record.version });
+    this.state.wrapped.set(record.version, copyWrapped(record));
+  }
+
+  createKey(key: KeyRecord, firstInstance: InstanceRecord): void {
+    this.transaction(() => {
+      if (this.state.keyIdByName.has(nameKey(key.namespace, key.name))) {
+        throw new StorageError('KEY_EXISTS', 'keychain store: a key with that name already exists in its namespace', {
+          details: { namespace: key.namespace, name: key.name },
+        });
+      }
+      if (this.state.keys.has(key.id)) throw constraint('key id exists', { keyId: key.id });
+      this.state.keys.set(key.id, copyKey(key));
+      this.state.keyIdByName.set(nameKey(key.namespace, key.name), key.id);
+      this.insertInstance(firstInstance);
+      if (!this.state.instances.has(key.currentInstanceId)) {
+        throw constraint('current instance does not exist', { keyId: key.id });
+      }
+    });
+  }
+
+  addCurrentInstance(instance: InstanceRecord, updatedAt: string, previousChange?: InstanceStateChange): void {
+    this.transaction(() => {
+      this.insertInstance(instance);
+      const key = this.state.keys.get(instance.keyId);
+      if (key) this.state.keys.set(key.id, { ...key, currentInstanceId: instance.id, updatedAt });
+      if (previousChange) this.applyChange(previousChange);
+    });
+  }
+
+  getKeyById(id: string): KeyRecord | null {
+    this.assertOpen();
+    const key = this.state.keys.get(id);
+    return key ? copyKey(key) : null;
+  }
+
+  getKeyByName(namespace: string, name: string): KeyRecord | null {
+    this.assertOpen();
+    const id = this.state.keyIdByName.get(nameKey(namespace, name));
+    return id === undefined ? null : this.getKeyById(id);
+  }
+
+  listKeys(filter: KeyFilter = {}): KeyRecord[] {
+    const { limit, offset } = validateKeyFilter(filter);
+    this.assertOpen();
+    const pattern = filter.namePattern === undefined ? null : globToRegExp(filter.namePattern);
+    const matching = [...this.state.keys.values()]
+      .filter(
+        (k) =>
+          (filter.namespace === undefined || k.namespace === filter.namespace) &&
+          (pattern === null || pattern.test(fullName(k))) &&
+          (filter.algorithm === undefined || k.algorithm === filter.algorithm),
+      )
+      .sort(compareKeys);
+    return matching.slice(offset, limit === null ? undefined : offset + limit).map(copyKey);
+  }
+
+  countKeys(): number {
+    this.assertOpen();
+    return this.state.keys.size;
+  }
+
+  getInstanceById(id: string): InstanceRecord | null {
+    this.assertOpen();
+    const instance = this.state.instances.get(id);
+    return instance ? copyInstance(instance) : null;
+  }
+
+  getInstanceByName(name: string): InstanceRecord | null {
+    this.assertOpen();
+    const id = this.state.instanceIdByName.get(name);
+    return id === undefined ? null : this.getInstanceById(id);
+  }
+
+  listInstances(keyId: string): InstanceRecord[] {
+    this.assertOpen();
+    return [...this.state.instances.values()]
+      .filter((i) => i.keyId === keyId)
+      .sort((a, b) => a.version - b.version)
+      .map(copyInstance);
+  }
+
+  updateInstanceState(change: InstanceStateChange): void {
+    this.assertOpen();
+    this.applyChange(change);
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.assertOpen();
+    const saved = snapshot(this.state);
+    try {
+      const result = fn();
+      if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+        throw new TypeError('Transaction function cannot return a promise');
+      }
+      return result;
+    } catch (err) {
+      this.state = saved;
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private insertInstance(instance: InstanceRecord): void {
+    const { id, keyId, name, version } = instance;
+    if (!this.state.keys.has(keyId)) throw constraint('instance refers to no key', { instanceId: id });
+    if (this.state.instances.has(id)) throw constraint('instance id exists', { instanceId: id });
+    if (this.state.instanceIdByName.has(name)) throw constraint('instance name exists', { instanceId: id });
+    if (!(Number.isSafeInteger(version) && version >= 1)) throw constraint('version must be a positive integer', { version });
+    for (const other of this.state.instances.values()) {
+      if (other.keyId === keyId && other.version === version) throw constraint('instance version exists', { keyId, version });
+    }
+    this.state.instances.set(id, copyInstance(instance));
+    this.state.instanceIdByName.set(name, id);
+  }
+
+  private applyChange(change: InstanceStateChange): void {
+    const old = this.state.instances.get(change.instanceId);
+    if (!old) {
+      throw new StorageError('INSTANCE_NOT_FOUND', 'keychain store: no instance with that id', {
+        details: { instanceId: change.instanceId },
+      });
+    }
+    const pick = <V>(v: V | undefined, prev: V): V => (v === undefined ? prev : v);
+    const updated: InstanceRecord = {
+      ...old,
+      state: change.state,
+      activatedAt: pick(change.activatedAt, old.activatedAt),
+      deactivatedAt: pick(change.deactivatedAt, old.deactivatedAt),
+      destroyedAt: pick(change.destroyedAt, old.destroyedAt),
+      sealedMaterial: change.dropMaterial === true ? null : old.sealedMaterial,
+    };
+    this.state.instances.set(old.id, updated);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageError('STORAGE_ERROR', 'keychain store: the store is closed');
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Numbered schema migrations of the SQLite keychain store. The applied
+ * version is PRAGMA user_version, which lives in the database header and is
+ * transactional: each migration and its version bump commit together or not
+ * at all. Adding a table later is one more entry at the end of MIGRATIONS
+ * (never edit an applied one). A database newer than this code is refused
+ * with STORAGE_SCHEMA_TOO_NEW rather than written by code that doesn't know it.
+ */
+import Database from 'better-sqlite3';
+import { StorageError } from '../common/errors';
+
+export interface Migration {
+  /** 1, 2, 3…: consecutive. */
+  readonly version: number;
+  readonly description: string;
+  up(db: Database.Database): void;
+}
+
+const V1_SQL = `
+CREATE TABLE keychain_meta (
+  id           INTEGER PRIMARY KEY CHECK (id = 1),
+  keychain_id  TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  token_label  TEXT NOT NULL,
+  token_serial TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE keychain_keys (
+  version            INTEGER PRIMARY KEY CHECK (version >= 1),
+  master_key_version INTEGER NOT NULL,
+  mechanism          TEXT NOT NULL,
+  wrapped            BLOB NOT NULL,
+  created_at         TEXT NOT NULL
+) STRICT;
+
+-- current_instance_id points into key_instances, which points back here: the
+-- reference is checked at COMMIT so a key and its first instance can be
+-- inserted in one transaction.
+CREATE TABLE keys (
+  id                  TEXT PRIMARY KEY,
+  namespace           TEXT NOT NULL,
+  name                TEXT NOT NULL,
+  algorithm           TEXT NOT NULL,
+  usage_mask          INTEGER NOT NULL,
+  description         TEXT NOT NULL,
+  owner               TEXT NOT NULL,
+  custom_attributes   TEXT NOT NULL CHECK (json_valid(custom_attributes)),
+  rollover_policy     TEXT NOT NULL CHECK (rollover_policy IN ('auto', 'manual', 'none')),
+  cryptoperiod        TEXT,
+  current_instance_id TEXT NOT NULL REFERENCES key_instances (id) DEFERRABLE INITIALLY DEFERRED,
+  created_at          TEXT NOT NULL,
+  updated_at          TEXT NOT NULL,
+  UNIQUE (namespace, name)
+) STRICT;
+CREATE INDEX keys_by_algorithm ON keys (algorithm);
+CREATE INDEX keys_by_current_instance ON keys (current_instance_id);
+
+CREATE TABLE key_instances (
+  id              TEXT PRIMARY KEY,
+  key_id          TEXT NOT NULL REFERENCES keys (id),
+  name            TEXT NOT NULL UNIQUE,
+  version         INTEGER NOT NULL CHECK (version >= 1),
+  state           TEXT NOT NULL,
+  sealed_material BLOB,
+  seal_version    INTEGER NOT NULL,
+  created_at      TEXT NOT NULL,
+  activated_at    TEXT,
+  deactivated_at  TEXT,
+  destroyed_at    TEXT,
+  UNIQUE (key_id, version)
+) STRICT;
+-- UNIQUE (key_id, version) also serves listInstances and the FK from keys.
+CREATE INDEX key_instances_by_seal_version ON key_instances (seal_version);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'keychain meta, wrapped keychain keys, keys and key instances',
+    up: (db) => db.exec(V1_SQL),
+  },
+];
+
+export function readSchemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** The last version in `migrations`, after checking they are numbered 1..n. */
+export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new StorageError('INTERNAL_ERROR', 'schema migrations are not numbered consecutively from 1', {
+        details: { index: i, version: m.version },
+      });
+    }
+  });
+  return migrations.length;
+}
+
+function tooNew(found: number, known: number): StorageError {
+  return new StorageError('STORAGE_SCHEMA_TOO_NEW', 'the keychain database was written by a newer Strongroom', {
+    details: { schemaVersion: found, knownVersion: known },
+  });
+}
+
+/**
+ * Applies every migration above the database's version, each in its own
+ * IMMEDIATE transaction (the version is re-read under the write lock, so two
+ * processes opening at once don't both apply one). Returns the versions applied.
+ */
+export function runMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const latest = latestVersion(migrations);
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    const step = db.transaction(() => {
+      const current = readSchemaVersion(db);
+      if (current > latest) throw tooNew(current, latest);
+      if (current >= migration.version) return;
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+      applied.push(migration.version);
+    });
+    step.immediate();
+  }
+  const final = readSchemaVersion(db);
+  if (final > latest) throw tooNew(final, latest);
+  return applied;
+}
+
+/** For read-only connections, which cannot migrate: the schema must be exactly current. */
+export function assertSchemaCurrent(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  const latest = latestVersion(migrations);
+  const found = readSchemaVersion(db);
+  if (found > latest) throw tooNew(found, latest);
+  if (found < latest) {
+    throw new StorageError('STORAGE_ERROR', 'the keychain database schema is older than this Strongroom; open it read-write once to migrate', {
+      details: { schemaVersion: found, knownVersion: latest },
+    });
+  }
+}

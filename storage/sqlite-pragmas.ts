@@ -1,0 +1,50 @@
+/**
+ * Connection settings of the SQLite keychain store, each checked after it is
+ * set (a PRAGMA that SQLite doesn't accept is silently ignored otherwise).
+ *
+ * Order matters: this build has SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so switching
+ * to WAL lowers an unset `synchronous` to NORMAL; FULL is set after WAL so that
+ * every acknowledged commit is fsynced (survives power loss).
+ */
+import Database from 'better-sqlite3';
+import { StorageError } from '../common/errors';
+
+/**
+ * How long a statement waits for another connection's lock before failing
+ * with STORAGE_BUSY. Long enough to ride out a checkpoint or a `strongroom
+ * status` read; short enough that a request never hangs on a stuck process.
+ */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** PRAGMA synchronous value for FULL. */
+const SYNCHRONOUS_FULL = 2;
+
+function expect(db: Database.Database, pragma: string, want: string | number): void {
+  const got = db.pragma(pragma, { simple: true }) as unknown;
+  const norm = typeof got === 'string' ? got.toLowerCase() : got;
+  if (norm !== want) {
+    throw new StorageError('STORAGE_ERROR', `keychain store: PRAGMA ${pragma} did not take effect`, {
+      details: { pragma, expected: want, actual: typeof got === 'string' || typeof got === 'number' ? got : null },
+    });
+  }
+}
+
+/** Sets and verifies the connection settings. A read-only connection keeps the file's journal mode. */
+export function applyPragmas(db: Database.Database, readonly: boolean): void {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  expect(db, 'busy_timeout', BUSY_TIMEOUT_MS);
+  if (!readonly) {
+    const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
+    if (String(mode).toLowerCase() !== 'wal') {
+      throw new StorageError('STORAGE_ERROR', 'keychain store: could not switch to WAL journal mode', {
+        details: { pragma: 'journal_mode', expected: 'wal', actual: String(mode) },
+      });
+    }
+  }
+  db.pragma(`synchronous = ${SYNCHRONOUS_FULL}`);
+  expect(db, 'synchronous', SYNCHRONOUS_FULL);
+  db.pragma('foreign_keys = ON');
+  expect(db, 'foreign_keys', 1);
+  db.pragma('secure_delete = ON');
+  expect(db, 'secure_delete', 1);
+}

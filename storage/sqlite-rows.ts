@@ -1,0 +1,101 @@
+/**
+ * The SQL of the SQLite keychain store and the mapping between its rows and
+ * the records of storage/records.ts. Columns are aliased to record field
+ * names; only custom attributes (JSON text) and booleans need converting.
+ */
+import { StorageError } from '../common/errors';
+import { InstanceStateChange, KeyRecord, RolloverPolicyKind } from './records';
+
+const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, description, owner,
+  custom_attributes AS customAttributes, rollover_policy AS rolloverPolicy, cryptoperiod,
+  current_instance_id AS currentInstanceId, created_at AS createdAt, updated_at AS updatedAt`;
+
+const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_material AS sealedMaterial,
+  seal_version AS sealVersion, created_at AS createdAt, activated_at AS activatedAt,
+  deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt`;
+
+const WRAPPED_COLUMNS = `version, master_key_version AS masterKeyVersion, mechanism, wrapped, created_at AS createdAt`;
+
+export const SQL = {
+  getMeta: `SELECT keychain_id AS keychainId, created_at AS createdAt, token_label AS tokenLabel,
+    token_serial AS tokenSerial FROM keychain_meta WHERE id = 1`,
+  insertMeta: `INSERT INTO keychain_meta (id, keychain_id, created_at, token_label, token_serial)
+    VALUES (1, @keychainId, @createdAt, @tokenLabel, @tokenSerial)`,
+  listWrapped: `SELECT ${WRAPPED_COLUMNS} FROM keychain_keys ORDER BY version`,
+  insertWrapped: `INSERT INTO keychain_keys (version, master_key_version, mechanism, wrapped, created_at)
+    VALUES (@version, @masterKeyVersion, @mechanism, @wrapped, @createdAt)`,
+  insertKey: `INSERT INTO keys (id, namespace, name, algorithm, usage_mask, description, owner, custom_attributes,
+    rollover_policy, cryptoperiod, current_instance_id, created_at, updated_at)
+    VALUES (@id, @namespace, @name, @algorithm, @usageMask, @description, @owner, @customAttributes,
+    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @createdAt, @updatedAt)`,
+  setCurrent: `UPDATE keys SET current_instance_id = @instanceId, updated_at = @updatedAt WHERE id = @keyId`,
+  getKeyById: `SELECT ${KEY_COLUMNS} FROM keys WHERE id = ?`,
+  getKeyByName: `SELECT ${KEY_COLUMNS} FROM keys WHERE namespace = ? AND name = ?`,
+  // One statement for every filter (a NULL parameter disables its condition),
+  // so it is prepared once; LIMIT -1 means no limit.
+  listKeys: `SELECT ${KEY_COLUMNS} FROM keys
+    WHERE (@namespace IS NULL OR namespace = @namespace)
+      AND (@glob IS NULL OR (namespace || '/' || name) GLOB @glob)
+      AND (@algorithm IS NULL OR algorithm = @algorithm)
+    ORDER BY namespace, name LIMIT @limit OFFSET @offset`,
+  countKeys: `SELECT count(*) AS n FROM keys`,
+  insertInstance: `INSERT INTO key_instances (id, key_id, name, version, state, sealed_material, seal_version,
+    created_at, activated_at, deactivated_at, destroyed_at)
+    VALUES (@id, @keyId, @name, @version, @state, @sealedMaterial, @sealVersion, @createdAt, @activatedAt,
+    @deactivatedAt, @destroyedAt)`,
+  getInstanceById: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE id = ?`,
+  getInstanceByName: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE name = ?`,
+  listInstances: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE key_id = ? ORDER BY version`,
+  // An absent optional field leaves its column as it is (set* = 0).
+  updateInstance: `UPDATE key_instances SET state = @state,
+    activated_at = CASE WHEN @setActivatedAt THEN @activatedAt ELSE activated_at END,
+    deactivated_at = CASE WHEN @setDeactivatedAt THEN @deactivatedAt ELSE deactivated_at END,
+    destroyed_at = CASE WHEN @setDestroyedAt THEN @destroyedAt ELSE destroyed_at END,
+    sealed_material = CASE WHEN @dropMaterial THEN NULL ELSE sealed_material END
+    WHERE id = @instanceId`,
+} as const;
+
+/** A keys row as selected (custom attributes still JSON). */
+export type KeyRow = Omit<KeyRecord, 'customAttributes'> & { customAttributes: string };
+
+function parseAttributes(json: string, keyId: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new StorageError('STORAGE_CORRUPT', 'keychain store: a key has unreadable custom attributes', { cause: err, details: { keyId } });
+  }
+  const ok =
+    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+  if (!ok) {
+    throw new StorageError('STORAGE_CORRUPT', 'keychain store: a key has malformed custom attributes', { details: { keyId } });
+  }
+  return value as Record<string, string>;
+}
+
+export function keyFromRow(row: KeyRow): KeyRecord {
+  return {
+    ...row,
+    rolloverPolicy: row.rolloverPolicy as RolloverPolicyKind,
+    customAttributes: parseAttributes(row.customAttributes, row.id),
+  };
+}
+
+export function keyParams(key: KeyRecord): Record<string, unknown> {
+  return { ...key, customAttributes: JSON.stringify(key.customAttributes) };
+}
+
+export function changeParams(change: InstanceStateChange): Record<string, unknown> {
+  const flag = (v: unknown): number => (v === undefined ? 0 : 1);
+  return {
+    instanceId: change.instanceId,
+    state: change.state,
+    setActivatedAt: flag(change.activatedAt),
+    activatedAt: change.activatedAt ?? null,
+    setDeactivatedAt: flag(change.deactivatedAt),
+    deactivatedAt: change.deactivatedAt ?? null,
+    setDestroyedAt: flag(change.destroyedAt),
+    destroyedAt: change.destroyedAt ?? null,
+    dropMaterial: change.dropMaterial === true ? 1 : 0,
+  };
+}

@@ -1,0 +1,276 @@
+/**
+ * The keychain store on SQLite (better-sqlite3): the production
+ * implementation of storage/keychain-store.ts.
+ *
+ * One connection per store, every statement prepared once at open. Writes run
+ * in BEGIN IMMEDIATE transactions (a nested call becomes a savepoint), so
+ * every multi-row change is atomic and a second writer waits busy_timeout,
+ * then fails STORAGE_BUSY, instead of deadlocking on a lock upgrade. WAL +
+ * synchronous=FULL: an acknowledged change survives power loss. secure_delete
+ * zeroes dropped sealed material in the file; because WAL frames holding the
+ * old page outlive a passive checkpoint, a transaction that drops material is
+ * followed by a TRUNCATE checkpoint. A read-only store (`strongroom status`
+ * next to a running server) never migrates and never writes.
+ */
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { StorageError, ValidationError } from '../common/errors';
+import { KeychainStore } from './keychain-store';
+import { globToSqlite, validateKeyFilter } from './key-filter';
+import { assertSchemaCurrent, runMigrations } from './migrations';
+import {
+  InstanceRecord,
+  InstanceStateChange,
+  KeyFilter,
+  KeychainMetaRecord,
+  KeyRecord,
+  WrappedKeychainKeyRecord,
+} from './records';
+import { mapSqliteError } from './sqlite-errors';
+import { applyPragmas } from './sqlite-pragmas';
+import { changeParams, KeyRow, keyFromRow, keyParams, SQL } from './sqlite-rows';
+
+export { BUSY_TIMEOUT_MS } from './sqlite-pragmas';
+
+/**
+ * Mode of a newly created database file: owner read/write only. The file holds
+ * sealed material and key metadata that no other local user may read or copy
+ * for offline attack. SQLite creates -wal and -shm with the same mode.
+ */
+export const DB_FILE_MODE = 0o600;
+
+export interface SqliteStoreOptions {
+  /** Open an existing, current database read-only: no migration, no writes. */
+  readonly readonly?: boolean;
+  /**
+   * Caps the database at this many pages (PRAGMA max_page_count): a write that
+   * would grow it further fails STORAGE_FULL with nothing written, exactly as
+   * a full disk does. A quota for operators; tests use it to simulate a full disk.
+   */
+  readonly maxPageCount?: number;
+}
+
+/** Opens (creating and migrating if needed) the keychain database at `path`, a file path. */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): KeychainStore {
+  return SqliteStore.open(path, options);
+}
+
+function createPrivateFile(path: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'wx', DB_FILE_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new StorageError('STORAGE_ERROR', 'keychain store: cannot create the database file', { cause: err });
+  }
+  try {
+    fs.fchmodSync(fd, DB_FILE_MODE); // the umask may have removed bits; never added any
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function prepareAll(db: Database.Database) {
+  const out = {} as { -readonly [K in keyof typeof SQL]: Database.Statement };
+  for (const name of Object.keys(SQL) as Array<keyof typeof SQL>) out[name] = db.prepare(SQL[name]);
+  return out;
+}
+
+type Statements = Readonly<ReturnType<typeof prepareAll>>;
+
+class SqliteStore implements KeychainStore {
+  /** Set when a write dropped sealed material; cleared by the checkpoint after the outermost commit. */
+  private scrubPending = false;
+  private readonly runInTx: Database.Transaction<(fn: () => unknown) => unknown>;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly stmt: Statements,
+    private readonly readonly: boolean,
+  ) {
+    this.runInTx = db.transaction((fn: () => unknown) => fn());
+  }
+
+  static open(path: string, options: SqliteStoreOptions): SqliteStore {
+    const readonly = options.readonly === true;
+    let db: Database.Database | undefined;
+    try {
+      if (!readonly) createPrivateFile(path);
+      db = new Database(path, { readonly, fileMustExist: true });
+      applyPragmas(db, readonly);
+      if (readonly) assertSchemaCurrent(db);
+      else runMigrations(db);
+      if (options.maxPageCount !== undefined) {
+        if (!(Number.isSafeInteger(options.maxPageCount) && options.maxPageCount > 0)) {
+          throw new ValidationError('maxPageCount must be a positive integer', { details: { field: 'maxPageCount' } });
+        }
+        db.pragma(`max_page_count = ${options.maxPageCount}`);
+      }
+      return new SqliteStore(db, prepareAll(db), readonly);
+    } catch (err) {
+      if (db?.open) db.close();
+      throw mapSqliteError(err, 'open');
+    }
+  }
+
+  getMeta(): KeychainMetaRecord | null {
+    return this.read('getMeta', () => (this.stmt.getMeta.get() as KeychainMetaRecord | undefined) ?? null);
+  }
+
+  initialize(meta: KeychainMetaRecord, firstKey: WrappedKeychainKeyRecord): void {
+    this.write('initialize', () => {
+      if (this.stmt.getMeta.get() !== undefined) {
+        throw new StorageError('KEYCHAIN_ALREADY_INITIALIZED', 'keychain store: the keychain is already initialized');
+      }
+      this.stmt.insertMeta.run(meta);
+      this.stmt.insertWrapped.run(firstKey);
+    });
+  }
+
+  listWrappedKeychainKeys(): WrappedKeychainKeyRecord[] {
+    return this.read('listWrappedKeychainKeys', () => this.stmt.listWrapped.all() as WrappedKeychainKeyRecord[]);
+  }
+
+  putWrappedKeychainKey(record: WrappedKeychainKeyRecord): void {
+    this.write('putWrappedKeychainKey', () => this.stmt.insertWrapped.run(record));
+  }
+
+  createKey(key: KeyRecord, firstInstance: InstanceRecord): void {
+    this.write('createKey', () => {
+      // Checked here rather than read from the UNIQUE violation's message text.
+      if (this.stmt.getKeyByName.get(key.namespace, key.name) !== undefined) {
+        throw new StorageError('KEY_EXISTS', 'keychain store: a key with that name already exists in its namespace', {
+          details: { namespace: key.namespace, name: key.name },
+        });
+      }
+      this.stmt.insertKey.run(keyParams(key));
+      this.stmt.insertInstance.run(firstInstance);
+    });
+  }
+
+  addCurrentInstance(instance: InstanceRecord, updatedAt: string, previousChange?: InstanceStateChange): void {
+    this.write('addCurrentInstance', () => {
+      this.stmt.insertInstance.run(instance);
+      this.stmt.setCurrent.run({ instanceId: instance.id, updatedAt, keyId: instance.keyId });
+      if (previousChange) this.applyChange(previousChange);
+    });
+  }
+
+  getKeyById(id: string): KeyRecord | null {
+    return this.read('getKeyById', () => this.keyOrNull(this.stmt.getKeyById.get(id)));
+  }
+
+  getKeyByName(namespace: string, name: string): KeyRecord | null {
+    return this.read('getKeyByName', () => this.keyOrNull(this.stmt.getKeyByName.get(namespace, name)));
+  }
+
+  listKeys(filter: KeyFilter = {}): KeyRecord[] {
+    const paging = validateKeyFilter(filter);
+    const rows = this.read('listKeys', () =>
+      this.stmt.listKeys.all({
+        namespace: filter.namespace ?? null,
+        glob: filter.namePattern === undefined ? null : globToSqlite(filter.namePattern),
+        algorithm: filter.algorithm ?? null,
+        limit: paging.limit ?? -1,
+        offset: paging.offset,
+      }) as KeyRow[],
+    );
+    // ORDER BY uses the BINARY collation: UTF-8 byte order, as compareKeys in key-filter.ts.
+    return rows.map(keyFromRow);
+  }
+
+  countKeys(): number {
+    return this.read('countKeys', () => (this.stmt.countKeys.get() as { n: number }).n);
+  }
+
+  getInstanceById(id: string): InstanceRecord | null {
+    return this.read('getInstanceById', () => (this.stmt.getInstanceById.get(id) as InstanceRecord | undefined) ?? null);
+  }
+
+  getInstanceByName(name: string): InstanceRecord | null {
+    return this.read('getInstanceByName', () => (this.stmt.getInstanceByName.get(name) as InstanceRecord | undefined) ?? null);
+  }
+
+  listInstances(keyId: string): InstanceRecord[] {
+    return this.read('listInstances', () => this.stmt.listInstances.all(keyId) as InstanceRecord[]);
+  }
+
+  updateInstanceState(change: InstanceStateChange): void {
+    this.write('updateInstanceState', () => this.applyChange(change));
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.assertOpen();
+    return this.inTransaction('transaction', () => (this.readonly ? this.runInTx.deferred(fn) : this.runInTx.immediate(fn)) as T);
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.close();
+  }
+
+  private applyChange(change: InstanceStateChange): void {
+    const result = this.stmt.updateInstance.run(changeParams(change));
+    if (result.changes === 0) {
+      throw new StorageError('INSTANCE_NOT_FOUND', 'keychain store: no instance with that id', {
+        details: { instanceId: change.instanceId },
+      });
+    }
+    if (change.dropMaterial === true) this.scrubPending = true;
+  }
+
+  private keyOrNull(row: unknown): KeyRecord | null {
+    return row === undefined ? null : keyFromRow(row as KeyRow);
+  }
+
+  private assertOpen(): void {
+    if (!this.db.open) throw new StorageError('STORAGE_ERROR', 'keychain store: the store is closed');
+  }
+
+  private read<T>(operation: string, fn: () => T): T {
+    this.assertOpen();
+    try {
+      return fn();
+    } catch (err) {
+      throw mapSqliteError(err, operation);
+    }
+  }
+
+  private write<T>(operation: string, fn: () => T): T {
+    this.assertOpen();
+    return this.inTransaction(operation, () => this.runInTx.immediate(fn) as T);
+  }
+
+  /** Runs a (possibly nested) transaction; after the outermost commit, scrubs if needed. */
+  private inTransaction<T>(operation: string, run: () => T): T {
+    const outermost = !this.db.inTransaction;
+    let result: T;
+    try {
+      result = run();
+    } catch (err) {
+      // A pending scrub stays pending: at worst one needless checkpoint later.
+      throw mapSqliteError(err, operation);
+    }
+    if (outermost) this.afterCommit();
+    return result;
+  }
+
+  /**
+   * After the outermost commit of a transaction that dropped material: a
+   * TRUNCATE checkpoint copies the zeroed pages into the database file and
+   * empties the WAL, whose older frames still hold the dropped bytes (a
+   * PASSIVE checkpoint copies pages but leaves the frames in the file). The
+   * change is already committed, so a checkpoint that a reader blocks (busy)
+   * or that fails is not reported to the caller: it is retried after the next
+   * write transaction instead.
+   */
+  private afterCommit(): void {
+    if (!this.scrubPending) return;
+    try {
+      const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      this.scrubPending = row?.busy !== 0;
+    } catch {
+      this.scrubPending = true;
+    }
+  }
+}

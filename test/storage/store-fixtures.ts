@@ -1,0 +1,81 @@
+/**
+ * Record builders and assertions for the keychain store tests. Sealed
+ * material is a recognisable, per-instance byte pattern so that tests can
+ * check Buffers round-trip and (for SQLite) look for the bytes in the file.
+ */
+import { StrongroomError } from '../../common/errors';
+import { InstanceRecord, KeychainMetaRecord, KeyRecord, WrappedKeychainKeyRecord } from '../../storage/records';
+
+export const T0 = '2025-01-01T00:00:00.000Z';
+export const T1 = '2025-02-01T00:00:00.000Z';
+export const T2 = '2025-03-01T00:00:00.000Z';
+
+export function meta(overrides: Partial<KeychainMetaRecord> = {}): KeychainMetaRecord {
+  return { keychainId: 'kc-1', createdAt: T0, tokenLabel: 'strongroom', tokenSerial: '0001', ...overrides };
+}
+
+export function wrapped(version: number, overrides: Partial<WrappedKeychainKeyRecord> = {}): WrappedKeychainKeyRecord {
+  return {
+    version,
+    masterKeyVersion: version,
+    mechanism: 'CKM_AES_KEY_WRAP_KWP',
+    wrapped: Buffer.alloc(40, version),
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+export function key(id: string, namespace: string, name: string, overrides: Partial<KeyRecord> = {}): KeyRecord {
+  return {
+    id,
+    namespace,
+    name,
+    algorithm: 'AES-256',
+    usageMask: 12,
+    description: `the ${name} key`,
+    owner: 'alice',
+    customAttributes: { team: 'payments', 'x-cost-centre': '42' },
+    rolloverPolicy: 'auto',
+    cryptoperiod: 'P90D',
+    currentInstanceId: `${id}-i1`,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+/** A 64-byte sealed blob unique to (seed). */
+export function material(seed: string): Buffer {
+  const out = Buffer.alloc(64);
+  for (let i = 0; i < out.length; i++) out[i] = (seed.charCodeAt(i % seed.length) * 31 + i * 7) & 0xff;
+  return out;
+}
+
+export function instance(keyId: string, version: number, overrides: Partial<InstanceRecord> = {}): InstanceRecord {
+  const id = `${keyId}-i${version}`;
+  return {
+    id,
+    keyId,
+    name: `n-${id}`,
+    version,
+    state: 'Active',
+    sealedMaterial: material(id),
+    sealVersion: 1,
+    createdAt: T0,
+    activatedAt: T0,
+    deactivatedAt: null,
+    destroyedAt: null,
+    ...overrides,
+  };
+}
+
+/** Runs fn and returns the StrongroomError code it threw (fails the test if none). */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof StrongroomError) return err.code;
+    throw err;
+  }
+  throw new Error('expected a StrongroomError, nothing was thrown');
+}
