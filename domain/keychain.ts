@@ -115,7 +115,7 @@ export class Keychain {
       });
     }
     const material = openMaterial(unsealed.key, this.binding(key, instance), instance.sealedMaterial);
-    const current = this.currentInstanceOf(key);
+    const current = instance.id === key.currentInstanceId ? instance : this.currentInstanceOf(key);
     return { key: keyView(key, current), instance: instanceView(instance, key.currentInstanceId), material };
   }
 
