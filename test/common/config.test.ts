@@ -2,16 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig, parseConfigText, SETTINGS } from '../../common/config';
-import { StrongroomError } from '../../common/errors';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as StrongroomError).code;
-  }
-  return 'NO_ERROR';
-}
+import { codeOf } from '../support/error-code';
 
 describe('configuration', () => {
   let dir: string;

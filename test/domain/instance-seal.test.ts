@@ -1,17 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { encodeAad, openMaterial, SealBinding, sealMaterial } from '../../domain/instance-seal';
-import { StrongroomError } from '../../common/errors';
+import { codeOf } from '../support/error-code';
 
 const binding: SealBinding = { keychainId: 'kc', keyId: 'k1', instanceId: 'i1', version: 1, algorithm: 'AES-256', sealVersion: 1 };
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as StrongroomError).code;
-  }
-  return 'NO_ERROR';
-}
 
 describe('instance sealing', () => {
   const keychainKey = randomBytes(32);

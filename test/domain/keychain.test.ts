@@ -3,21 +3,12 @@
  * runs on SoftHSM2 and SQLite in test/integration.
  */
 import { ManualClock } from '../../common/clock';
-import { StrongroomError } from '../../common/errors';
 import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { MemoryStore } from '../../storage/memory-store';
-
-async function codeOf(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (err) {
-    return (err as StrongroomError).code;
-  }
-  return 'NO_ERROR';
-}
+import { rejectionCode } from '../support/error-code';
 
 describe('keychain rules', () => {
   const clock = new ManualClock(new Date('2026-03-01T10:00:00Z'));
@@ -52,31 +43,31 @@ describe('keychain rules', () => {
   });
 
   it('never generates SECRET material, and rolls a SECRET only with new material', async () => {
-    expect(await codeOf(() => keychain.createKey({ fullName: 's/x', algorithm: 'SECRET' }))).toBe('INVALID_ARGUMENT');
+    expect(await rejectionCode(() => keychain.createKey({ fullName: 's/x', algorithm: 'SECRET' }))).toBe('INVALID_ARGUMENT');
     keychain.registerKey({ fullName: 's/x', algorithm: 'SECRET' }, Buffer.from('v1'));
-    expect(await codeOf(() => keychain.rollover('s/x'))).toBe('INVALID_ARGUMENT');
+    expect(await rejectionCode(() => keychain.rollover('s/x'))).toBe('INVALID_ARGUMENT');
     keychain.rollover('s/x', Buffer.from('v2'));
     expect(keychain.getKey({ fullName: 's/x' }).material.toString()).toBe('v2');
   });
 
   it('checks registered material lengths', async () => {
-    expect(await codeOf(() => keychain.registerKey({ fullName: 'r/a', algorithm: 'AES-256' }, Buffer.alloc(16)))).toBe('INVALID_ARGUMENT');
-    expect(await codeOf(() => keychain.registerKey({ fullName: 'r/b', algorithm: 'SECRET' }, Buffer.alloc(0)))).toBe('INVALID_ARGUMENT');
-    expect(await codeOf(() => keychain.registerKey({ fullName: 'r/c', algorithm: 'SECRET' }, Buffer.alloc(8193)))).toBe('INVALID_ARGUMENT');
+    expect(await rejectionCode(() => keychain.registerKey({ fullName: 'r/a', algorithm: 'AES-256' }, Buffer.alloc(16)))).toBe('INVALID_ARGUMENT');
+    expect(await rejectionCode(() => keychain.registerKey({ fullName: 'r/b', algorithm: 'SECRET' }, Buffer.alloc(0)))).toBe('INVALID_ARGUMENT');
+    expect(await rejectionCode(() => keychain.registerKey({ fullName: 'r/c', algorithm: 'SECRET' }, Buffer.alloc(8193)))).toBe('INVALID_ARGUMENT');
     expect(store.countKeys()).toBe(0);
   });
 
   it('refuses rollover of a key whose policy is none', async () => {
     keychain.createKey({ fullName: 'n/k', algorithm: 'AES-256', rollover: { kind: 'none', cryptoperiod: null } });
-    expect(await codeOf(() => keychain.rollover('n/k'))).toBe('WRONG_STATE');
+    expect(await rejectionCode(() => keychain.rollover('n/k'))).toBe('WRONG_STATE');
     expect(keychain.describeKey('n/k').instances).toHaveLength(1);
   });
 
   it('refuses oversized or malformed metadata', async () => {
-    expect(await codeOf(() => keychain.createKey({ fullName: 'm/a', algorithm: 'AES-256', description: 'x'.repeat(1025) }))).toBe('INVALID_ARGUMENT');
-    expect(await codeOf(() => keychain.createKey({ fullName: 'm/b', algorithm: 'AES-256', customAttributes: { 'bad name': 'v' } }))).toBe('INVALID_ARGUMENT');
+    expect(await rejectionCode(() => keychain.createKey({ fullName: 'm/a', algorithm: 'AES-256', description: 'x'.repeat(1025) }))).toBe('INVALID_ARGUMENT');
+    expect(await rejectionCode(() => keychain.createKey({ fullName: 'm/b', algorithm: 'AES-256', customAttributes: { 'bad name': 'v' } }))).toBe('INVALID_ARGUMENT');
     const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`a${i}`, 'v']));
-    expect(await codeOf(() => keychain.createKey({ fullName: 'm/c', algorithm: 'AES-256', customAttributes: many }))).toBe('INVALID_ARGUMENT');
+    expect(await rejectionCode(() => keychain.createKey({ fullName: 'm/c', algorithm: 'AES-256', customAttributes: many }))).toBe('INVALID_ARGUMENT');
   });
 
   it('zeroes the keychain key on seal', async () => {
@@ -84,6 +75,6 @@ describe('keychain rules', () => {
     const key = internals.unsealed.key;
     keychain.seal();
     expect(key.equals(Buffer.alloc(32))).toBe(true);
-    expect(await codeOf(() => keychain.getKey({ fullName: 'a/b' }))).toBe('SEALED');
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'a/b' }))).toBe('SEALED');
   });
 });

@@ -3,16 +3,7 @@ import { parseAlgorithm } from '../../domain/algorithms';
 import { parseUsageMask, usageNames } from '../../domain/usage-mask';
 import { makeRolloverPolicy, parseCryptoperiod } from '../../domain/rollover-policy';
 import { assertTransition, canTransition } from '../../domain/instance-states';
-import { StrongroomError } from '../../common/errors';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as StrongroomError).code;
-  }
-  return 'NO_ERROR';
-}
+import { codeOf } from '../support/error-code';
 
 describe('key names', () => {
   it('splits namespace and name, with a default namespace', () => {

@@ -7,21 +7,12 @@
  */
 import { createHash, randomBytes, verify } from 'node:crypto';
 import type { HsmPort, WrappedKey } from '../../hsm/hsm-port';
+import { rejectionCode } from '../support/error-code';
 
 export interface ConformanceSubject {
   hsm: HsmPort;
   other: HsmPort;
   cleanup: () => Promise<void>;
-}
-
-/** Resolves to the error's code, or fails the test when the promise does not reject. */
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    return (err as { code?: string }).code ?? `no code: ${String(err)}`;
-  }
-  throw new Error('expected a rejection');
 }
 
 function sha256(data: Buffer): Buffer {
@@ -60,12 +51,12 @@ export function describeHsmConformance(name: string, factory: () => Promise<Conf
       });
 
       it('refuses to generate an existing version again (HSM_ERROR)', async () => {
-        expect(await codeOf(hsm.generateMasterKey(1))).toBe('HSM_ERROR');
+        expect(await rejectionCode(hsm.generateMasterKey(1))).toBe('HSM_ERROR');
       });
 
       it('refuses a version that is not a positive integer (INVALID_ARGUMENT)', async () => {
-        expect(await codeOf(hsm.generateMasterKey(0))).toBe('INVALID_ARGUMENT');
-        expect(await codeOf(hsm.generateMasterKey(1.5))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(hsm.generateMasterKey(0))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(hsm.generateMasterKey(1.5))).toBe('INVALID_ARGUMENT');
       });
     });
 
@@ -97,7 +88,7 @@ export function describeHsmConformance(name: string, factory: () => Promise<Conf
 
       it('wraps under the version asked for: another version does not open it (MASTER_KEY_MISMATCH)', async () => {
         const wrapped = await hsm.wrapKey(2, randomBytes(32));
-        expect(await codeOf(hsm.unwrapKey({ ...wrapped, masterKeyVersion: 1 }))).toBe('MASTER_KEY_MISMATCH');
+        expect(await rejectionCode(hsm.unwrapKey({ ...wrapped, masterKeyVersion: 1 }))).toBe('MASTER_KEY_MISMATCH');
       });
 
       it('rejects altered wrapped bytes (MASTER_KEY_MISMATCH)', async () => {
@@ -105,54 +96,54 @@ export function describeHsmConformance(name: string, factory: () => Promise<Conf
         for (const index of [0, 8, wrapped.wrapped.length - 1]) {
           const altered = Buffer.from(wrapped.wrapped);
           altered[index] ^= 0x01;
-          expect(await codeOf(hsm.unwrapKey({ ...wrapped, wrapped: altered }))).toBe('MASTER_KEY_MISMATCH');
+          expect(await rejectionCode(hsm.unwrapKey({ ...wrapped, wrapped: altered }))).toBe('MASTER_KEY_MISMATCH');
         }
       });
 
       it('rejects truncated wrapped bytes (MASTER_KEY_MISMATCH)', async () => {
         const wrapped = await hsm.wrapKey(1, randomBytes(32));
         const truncated = wrapped.wrapped.subarray(0, wrapped.wrapped.length - 8);
-        expect(await codeOf(hsm.unwrapKey({ ...wrapped, wrapped: truncated }))).toBe('MASTER_KEY_MISMATCH');
+        expect(await rejectionCode(hsm.unwrapKey({ ...wrapped, wrapped: truncated }))).toBe('MASTER_KEY_MISMATCH');
       });
 
       it('refuses to unwrap under an absent version (HSM_MASTER_KEY_MISSING)', async () => {
         const wrapped = await hsm.wrapKey(1, randomBytes(32));
-        expect(await codeOf(hsm.unwrapKey({ ...wrapped, masterKeyVersion: 99 }))).toBe('HSM_MASTER_KEY_MISSING');
+        expect(await rejectionCode(hsm.unwrapKey({ ...wrapped, masterKeyVersion: 99 }))).toBe('HSM_MASTER_KEY_MISSING');
       });
 
       it('refuses to wrap under an absent version (HSM_MASTER_KEY_MISSING)', async () => {
-        expect(await codeOf(hsm.wrapKey(99, randomBytes(32)))).toBe('HSM_MASTER_KEY_MISSING');
+        expect(await rejectionCode(hsm.wrapKey(99, randomBytes(32)))).toBe('HSM_MASTER_KEY_MISSING');
       });
 
       it('cannot be opened by another token\'s master key of the same version (MASTER_KEY_MISMATCH)', async () => {
         const wrapped = await hsm.wrapKey(1, randomBytes(32));
-        expect(await codeOf(subject.other.unwrapKey(wrapped))).toBe('MASTER_KEY_MISMATCH');
+        expect(await rejectionCode(subject.other.unwrapKey(wrapped))).toBe('MASTER_KEY_MISMATCH');
       });
 
       it('refuses key material outside 16..64 bytes (INVALID_ARGUMENT)', async () => {
-        expect(await codeOf(hsm.wrapKey(1, randomBytes(8)))).toBe('INVALID_ARGUMENT');
-        expect(await codeOf(hsm.wrapKey(1, randomBytes(72)))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(hsm.wrapKey(1, randomBytes(8)))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(hsm.wrapKey(1, randomBytes(72)))).toBe('INVALID_ARGUMENT');
       });
 
       it('refuses a key length that is not a multiple of 8 bytes (INVALID_ARGUMENT)', async () => {
         // SoftHSM2 would return such a key zero-padded to a multiple of 8: see hsm/hsm-arguments.ts.
         for (const length of [17, 20, 31]) {
-          expect(await codeOf(hsm.wrapKey(1, randomBytes(length)))).toBe('INVALID_ARGUMENT');
+          expect(await rejectionCode(hsm.wrapKey(1, randomBytes(length)))).toBe('INVALID_ARGUMENT');
         }
       });
 
       it('refuses an unknown mechanism and empty wrapped bytes (INVALID_ARGUMENT)', async () => {
         const wrapped = await hsm.wrapKey(1, randomBytes(32));
         const unknown = { ...wrapped, mechanism: 'AES_KEY_WRAP' } as unknown as WrappedKey;
-        expect(await codeOf(hsm.unwrapKey(unknown))).toBe('INVALID_ARGUMENT');
-        expect(await codeOf(hsm.unwrapKey({ ...wrapped, wrapped: Buffer.alloc(0) }))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(hsm.unwrapKey(unknown))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(hsm.unwrapKey({ ...wrapped, wrapped: Buffer.alloc(0) }))).toBe('INVALID_ARGUMENT');
       });
     });
 
     describe('signing', () => {
       it('has no signing key before ensureSigningKey (HSM_SIGNING_KEY_MISSING)', async () => {
-        expect(await codeOf(hsm.signingPublicKey())).toBe('HSM_SIGNING_KEY_MISSING');
-        expect(await codeOf(hsm.signDigest(sha256(Buffer.from('x'))))).toBe('HSM_SIGNING_KEY_MISSING');
+        expect(await rejectionCode(hsm.signingPublicKey())).toBe('HSM_SIGNING_KEY_MISSING');
+        expect(await rejectionCode(hsm.signDigest(sha256(Buffer.from('x'))))).toBe('HSM_SIGNING_KEY_MISSING');
       });
 
       it('ensureSigningKey is idempotent: the same public key twice', async () => {
@@ -185,8 +176,8 @@ export function describeHsmConformance(name: string, factory: () => Promise<Conf
 
       it('refuses a digest that is not 32 bytes (INVALID_ARGUMENT)', async () => {
         await hsm.ensureSigningKey();
-        expect(await codeOf(hsm.signDigest(randomBytes(31)))).toBe('INVALID_ARGUMENT');
-        expect(await codeOf(hsm.signDigest(randomBytes(33)))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(hsm.signDigest(randomBytes(31)))).toBe('INVALID_ARGUMENT');
+        expect(await rejectionCode(hsm.signDigest(randomBytes(33)))).toBe('INVALID_ARGUMENT');
       });
 
       it('another token has its own signing key', async () => {

@@ -12,6 +12,7 @@ import { findByLabel, findObjects, readAttribute } from '../../hsm/pkcs11-object
 import { createSoftHsmToken } from '../../hsm/softhsm-token';
 import { makeSoftHsmFixture, SoftHsmFixture, useSoftHsmConf } from '../support/softhsm-fixture';
 import { describeHsmConformance } from './hsm-conformance';
+import { rejectionCode } from '../support/error-code';
 
 describeHsmConformance('Pkcs11Hsm on SoftHSM2', async () => {
   const fixture = await makeSoftHsmFixture('sr-conformance', { extraLabels: ['sr-conformance-other'] });
@@ -19,13 +20,6 @@ describeHsmConformance('Pkcs11Hsm on SoftHSM2', async () => {
   const other = await fixture.open('sr-conformance-other');
   return { hsm, other, cleanup: () => fixture.cleanup() };
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  return promise.then(
-    () => 'resolved',
-    (err: { code?: string }) => err.code,
-  );
-}
 
 /**
  * A raw logged-in session on `label`, through the same shared module the
@@ -79,7 +73,7 @@ describe('Pkcs11Hsm on SoftHSM2, beyond the shared contract', () => {
   });
 
   it('a module path that does not load fails with HSM_MODULE_NOT_FOUND', async () => {
-    expect(await codeOf(open({ modulePath: '/nonexistent/libpkcs11.so' }))).toBe('HSM_MODULE_NOT_FOUND');
+    expect(await rejectionCode(open({ modulePath: '/nonexistent/libpkcs11.so' }))).toBe('HSM_MODULE_NOT_FOUND');
   });
 
   it('an unknown token label fails with HSM_TOKEN_NOT_FOUND and lists the labels seen', async () => {
@@ -93,7 +87,7 @@ describe('Pkcs11Hsm on SoftHSM2, beyond the shared contract', () => {
   });
 
   it('a wrong PIN fails with HSM_PIN_INCORRECT, and the right PIN still works afterwards', async () => {
-    expect(await codeOf(open({ tokenLabel: 'sr-pin', pin: 'wrong-pin' }))).toBe('HSM_PIN_INCORRECT');
+    expect(await rejectionCode(open({ tokenLabel: 'sr-pin', pin: 'wrong-pin' }))).toBe('HSM_PIN_INCORRECT');
     const hsm = await open({ tokenLabel: 'sr-pin' });
     expect((await hsm.tokenInfo()).label).toBe('sr-pin');
     await hsm.close();
@@ -103,7 +97,7 @@ describe('Pkcs11Hsm on SoftHSM2, beyond the shared contract', () => {
     // Quirk pinned here: SoftHSM2 only raises CKF_USER_PIN_COUNT_LOW and
     // answers CKR_PIN_INCORRECT forever (Token::loginUser has no counter).
     for (let attempt = 0; attempt < 12; attempt += 1) {
-      expect(await codeOf(open({ tokenLabel: 'sr-pin', pin: `bad-${attempt}` }))).toBe('HSM_PIN_INCORRECT');
+      expect(await rejectionCode(open({ tokenLabel: 'sr-pin', pin: `bad-${attempt}` }))).toBe('HSM_PIN_INCORRECT');
     }
     const locked = () => {
       const pkcs11 = new pkcs11js.PKCS11();
@@ -112,7 +106,7 @@ describe('Pkcs11Hsm on SoftHSM2, beyond the shared contract', () => {
       };
       return pkcs11;
     };
-    expect(await codeOf(open({ tokenLabel: 'sr-pin' }, { pkcs11Factory: locked }))).toBe('HSM_PIN_LOCKED');
+    expect(await rejectionCode(open({ tokenLabel: 'sr-pin' }, { pkcs11Factory: locked }))).toBe('HSM_PIN_LOCKED');
     const hsm = await open({ tokenLabel: 'sr-pin' });
     expect((await hsm.tokenInfo()).label).toBe('sr-pin');
     await hsm.close();
@@ -127,7 +121,7 @@ describe('Pkcs11Hsm on SoftHSM2, beyond the shared contract', () => {
     };
     const hsm = await open({}, { pkcs11Factory: withoutKwp });
     try {
-      expect(await codeOf(hsm.wrapKey(1, randomBytes(32)))).toBe('HSM_MECHANISM_UNSUPPORTED');
+      expect(await rejectionCode(hsm.wrapKey(1, randomBytes(32)))).toBe('HSM_MECHANISM_UNSUPPORTED');
     } finally {
       await hsm.close();
     }
@@ -192,7 +186,7 @@ describe('Pkcs11Hsm on SoftHSM2, beyond the shared contract', () => {
       await hsm.unwrapKey(wrapped);
       const altered = Buffer.from(wrapped.wrapped);
       altered[0] ^= 1;
-      expect(await codeOf(hsm.unwrapKey({ ...wrapped, wrapped: altered }))).toBe('MASTER_KEY_MISMATCH');
+      expect(await rejectionCode(hsm.unwrapKey({ ...wrapped, wrapped: altered }))).toBe('MASTER_KEY_MISMATCH');
       expect(findObjects(lease.pkcs11, session, [{ type: pkcs11js.CKA_TOKEN, value: false }])).toHaveLength(0);
       await hsm.close();
     });
@@ -241,7 +235,7 @@ describe('Pkcs11Hsm on SoftHSM2, beyond the shared contract', () => {
       await first.close();
       await first.close();
       expect((await second.unwrapKey(wrapped)).equals(key)).toBe(true);
-      expect(await codeOf(first.listMasterKeyVersions())).toBe('HSM_ERROR');
+      expect(await rejectionCode(first.listMasterKeyVersions())).toBe('HSM_ERROR');
       await second.close();
       expect((await third.tokenInfo()).label).toBe('sr-pin');
       await third.close();

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { derToP1363 } from '../../hsm/prehashed-ecdsa';
 import { describeHsmConformance } from './hsm-conformance';
+import { rejectionCode } from '../support/error-code';
 
 describeHsmConformance('SoftHsm', async () => {
   const hsm = new SoftHsm({ label: 'soft-a', serialNumber: '0001' });
@@ -13,19 +14,12 @@ describeHsmConformance('SoftHsm', async () => {
   return { hsm, other, cleanup: async () => { await hsm.close(); await other.close(); } };
 });
 
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  return promise.then(
-    () => 'resolved',
-    (err: { code?: string }) => err.code,
-  );
-}
-
 describe('SoftHsm simulates token failures', () => {
   it('failNext makes exactly the next call fail with the chosen code', async () => {
     const hsm = new SoftHsm();
     await hsm.generateMasterKey(1);
     hsm.failNext('HSM_PIN_LOCKED');
-    expect(await codeOf(hsm.listMasterKeyVersions())).toBe('HSM_PIN_LOCKED');
+    expect(await rejectionCode(hsm.listMasterKeyVersions())).toBe('HSM_PIN_LOCKED');
     expect(await hsm.listMasterKeyVersions()).toEqual([1]);
   });
 
@@ -34,7 +28,7 @@ describe('SoftHsm simulates token failures', () => {
     await hsm.generateMasterKey(1);
     const wrapped = await hsm.wrapKey(1, randomBytes(32));
     hsm.deleteMasterKey(1);
-    expect(await codeOf(hsm.unwrapKey(wrapped))).toBe('HSM_MASTER_KEY_MISSING');
+    expect(await rejectionCode(hsm.unwrapKey(wrapped))).toBe('HSM_MASTER_KEY_MISSING');
   });
 
   it('reports the serial number and label it was given', async () => {
@@ -46,7 +40,7 @@ describe('SoftHsm simulates token failures', () => {
     const hsm = new SoftHsm();
     await hsm.close();
     await hsm.close();
-    expect(await codeOf(hsm.listMasterKeyVersions())).toBe('HSM_ERROR');
+    expect(await rejectionCode(hsm.listMasterKeyVersions())).toBe('HSM_ERROR');
   });
 });
 

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { systemClock } from '../../common/clock';
-import { StrongroomError } from '../../common/errors';
 import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
 import { initializeKeychain } from '../../domain/keychain-key';
@@ -17,17 +16,9 @@ import { HsmPort } from '../../hsm/hsm-port';
 import { KeychainStore } from '../../storage/keychain-store';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { makeSoftHsmFixture } from '../support/softhsm-fixture';
+import { rejectionCode } from '../support/error-code';
 
 type Fixture = Awaited<ReturnType<typeof makeSoftHsmFixture>>;
-
-async function codeOf(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (err) {
-    return (err as StrongroomError).code ?? `untyped: ${String(err)}`;
-  }
-  return 'NO_ERROR';
-}
 
 describe('keychain on SoftHSM2 and SQLite', () => {
   let token: Fixture;
@@ -80,9 +71,9 @@ describe('keychain on SoftHSM2 and SQLite', () => {
   it('refuses an instance name that belongs to another key', async () => {
     keychain.createKey({ fullName: 'hr/other', algorithm: 'AES-128' });
     const payroll = keychain.describeKey('hr/payroll');
-    expect(await codeOf(() => keychain.getKey({ fullName: 'hr/other', instance: payroll.key.currentInstance }))).toBe('INSTANCE_NOT_FOUND');
-    expect(await codeOf(() => keychain.getKey({ fullName: 'hr/missing' }))).toBe('KEY_NOT_FOUND');
-    expect(await codeOf(() => keychain.createKey({ fullName: 'hr/payroll', algorithm: 'AES-256' }))).toBe('KEY_EXISTS');
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'hr/other', instance: payroll.key.currentInstance }))).toBe('INSTANCE_NOT_FOUND');
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'hr/missing' }))).toBe('KEY_NOT_FOUND');
+    expect(await rejectionCode(() => keychain.createKey({ fullName: 'hr/payroll', algorithm: 'AES-256' }))).toBe('KEY_EXISTS');
   });
 
   it('writes none of the served key material into the database file or its WAL', () => {
@@ -110,7 +101,7 @@ describe('keychain on SoftHSM2 and SQLite', () => {
     raw.prepare('UPDATE key_instances SET sealed_material = ? WHERE name = ?').run(altered, target);
     raw.close();
 
-    expect(await codeOf(() => keychain.getKey({ fullName: 'tamper/a' }))).toBe('INTEGRITY_FAILURE');
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'tamper/a' }))).toBe('INTEGRITY_FAILURE');
     expect(keychain.getKey({ fullName: 'tamper/b' }).material).toHaveLength(32);
     expect(keychain.getKey({ fullName: 'hr/payroll' }).material).toHaveLength(32);
   });
@@ -130,8 +121,8 @@ describe('keychain on SoftHSM2 and SQLite', () => {
       write.run(sealedA, b);
     })();
     raw.close();
-    expect(await codeOf(() => keychain.getKey({ fullName: 'swap/a' }))).toBe('INTEGRITY_FAILURE');
-    expect(await codeOf(() => keychain.getKey({ fullName: 'swap/b' }))).toBe('INTEGRITY_FAILURE');
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'swap/a' }))).toBe('INTEGRITY_FAILURE');
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'swap/b' }))).toBe('INTEGRITY_FAILURE');
   });
 
   it('detects an old instance replayed as the current one of the same key', async () => {
@@ -143,20 +134,20 @@ describe('keychain on SoftHSM2 and SQLite', () => {
     const old = (raw.prepare('SELECT sealed_material FROM key_instances WHERE name = ?').get(v1) as { sealed_material: Buffer }).sealed_material;
     raw.prepare('UPDATE key_instances SET sealed_material = ? WHERE name = ?').run(old, v2);
     raw.close();
-    expect(await codeOf(() => keychain.getKey({ fullName: 'replay/k' }))).toBe('INTEGRITY_FAILURE');
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'replay/k' }))).toBe('INTEGRITY_FAILURE');
     expect(keychain.getKey({ instance: v1 }).material).toHaveLength(32);
   });
 
   it('refuses every key operation with SEALED once sealed, and works again after unseal', async () => {
     const other = new Keychain({ store, clock: systemClock });
-    expect(await codeOf(() => other.getKey({ fullName: 'hr/payroll' }))).toBe('SEALED');
-    expect(await codeOf(() => other.createKey({ fullName: 'x/y', algorithm: 'AES-256' }))).toBe('SEALED');
-    expect(await codeOf(() => other.rollover('hr/payroll'))).toBe('SEALED');
-    expect(await codeOf(() => other.listKeys())).toBe('SEALED');
+    expect(await rejectionCode(() => other.getKey({ fullName: 'hr/payroll' }))).toBe('SEALED');
+    expect(await rejectionCode(() => other.createKey({ fullName: 'x/y', algorithm: 'AES-256' }))).toBe('SEALED');
+    expect(await rejectionCode(() => other.rollover('hr/payroll'))).toBe('SEALED');
+    expect(await rejectionCode(() => other.listKeys())).toBe('SEALED');
     await other.unseal(hsm);
     expect(other.getKey({ fullName: 'hr/payroll' }).material).toHaveLength(32);
     other.seal();
-    expect(await codeOf(() => other.getKey({ fullName: 'hr/payroll' }))).toBe('SEALED');
+    expect(await rejectionCode(() => other.getKey({ fullName: 'hr/payroll' }))).toBe('SEALED');
   });
 
   it('cannot be unsealed by another token', async () => {
@@ -164,9 +155,9 @@ describe('keychain on SoftHSM2 and SQLite', () => {
     try {
       // First with no master key in the stranger token, then with one of its own.
       const fresh = new Keychain({ store, clock: systemClock });
-      expect(await codeOf(() => fresh.unseal(strangerHsm))).toBe('MASTER_KEY_MISMATCH');
+      expect(await rejectionCode(() => fresh.unseal(strangerHsm))).toBe('MASTER_KEY_MISMATCH');
       await strangerHsm.generateMasterKey(1);
-      expect(await codeOf(() => fresh.unseal(strangerHsm))).toBe('MASTER_KEY_MISMATCH');
+      expect(await rejectionCode(() => fresh.unseal(strangerHsm))).toBe('MASTER_KEY_MISMATCH');
       expect(fresh.isSealed).toBe(true);
     } finally {
       await strangerHsm.close();

@@ -3,7 +3,6 @@
  * material is a recognisable, per-instance byte pattern so that tests can
  * check Buffers round-trip and (for SQLite) look for the bytes in the file.
  */
-import { StrongroomError } from '../../common/errors';
 import { InstanceRecord, KeychainMetaRecord, KeyRecord, WrappedKeychainKeyRecord } from '../../storage/records';
 
 export const T0 = '2025-01-01T00:00:00.000Z';
@@ -69,13 +68,4 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
   };
 }
 
-/** Runs fn and returns the StrongroomError code it threw (fails the test if none). */
-export function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof StrongroomError) return err.code;
-    throw err;
-  }
-  throw new Error('expected a StrongroomError, nothing was thrown');
-}
+export { codeOf } from '../support/error-code';
