@@ -20,6 +20,8 @@ export const EXIT = {
   INTEGRITY: 7,
   STORAGE: 8,
   CONFIG: 9,
+  AUTH: 10,
+  UNAVAILABLE: 11,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -63,6 +65,22 @@ export const ERROR_CODES = {
   STORAGE_BUSY: { exit: EXIT.STORAGE, meaning: 'Another process holds the keychain\'s write lock.' },
   STORAGE_SCHEMA_TOO_NEW: { exit: EXIT.STORAGE, meaning: 'The keychain was written by a newer Strongroom; upgrade first.' },
   STORAGE_CORRUPT: { exit: EXIT.STORAGE, meaning: 'The keychain database file is damaged.' },
+
+  FRAME_EMPTY: { exit: EXIT.USAGE, meaning: 'A frame declared a length of zero.' },
+  FRAME_TOO_LARGE: { exit: EXIT.USAGE, meaning: 'A frame is longer than the server accepts (see Query limits); the connection is closed.' },
+  MALFORMED_REQUEST: { exit: EXIT.USAGE, meaning: 'The frame is not UTF-8 JSON within the depth and element limits.' },
+  INVALID_REQUEST: { exit: EXIT.USAGE, meaning: 'The request envelope or an argument has the wrong shape or type.' },
+  UNKNOWN_OPERATION: { exit: EXIT.USAGE, meaning: 'The server has no operation of that name.' },
+  UNAUTHENTICATED: { exit: EXIT.AUTH, meaning: 'No valid client certificate from the appliance CA, or it is revoked or expired.' },
+  PERMISSION_DENIED: { exit: EXIT.AUTH, meaning: 'The client has no grant for this operation on this key.' },
+  RATE_LIMITED: { exit: EXIT.UNAVAILABLE, meaning: 'The client exceeded its request rate; retry after the delay given.' },
+  SERVER_BUSY: { exit: EXIT.UNAVAILABLE, meaning: 'The server is at its connection limit or shutting down; retry later.' },
+  UNAVAILABLE: { exit: EXIT.UNAVAILABLE, meaning: 'The server could not be reached or the connection was lost.' },
+  TIMEOUT: { exit: EXIT.UNAVAILABLE, meaning: 'No response within the client timeout.' },
+  CLIENT_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No client with that name.' },
+  CLIENT_EXISTS: { exit: EXIT.CONFLICT, meaning: 'A client with that name already exists.' },
+  GRANT_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No grant with that id.' },
+  USAGE_NOT_PERMITTED: { exit: EXIT.CONFLICT, meaning: "The key's usage mask does not allow this operation." },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
