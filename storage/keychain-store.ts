@@ -19,6 +19,7 @@
  * attribute map never changes stored state, nor does mutating a passed one
  * after the call. Any call after close() is STORAGE_ERROR.
  */
+import { DirectoryStore } from './directory-store';
 import {
   InstanceRecord,
   InstanceStateChange,
@@ -29,6 +30,16 @@ import {
 } from './records';
 
 export interface KeychainStore {
+  /** Clients, grants and sealed system secrets, in the same database and transactions. */
+  readonly directory: DirectoryStore;
+
+  /**
+   * Changes whenever anything in the store changed, by this connection or
+   * another process's (PRAGMA data_version for SQLite). Caches compare it to
+   * know when to drop what they hold. Cheap: one call per request is fine.
+   */
+  changeStamp(): string;
+
   /** Null until initialize() ran. */
   getMeta(): KeychainMetaRecord | null;
 

@@ -9,6 +9,7 @@
  */
 import { StorageError } from '../common/errors';
 import { KeychainStore } from './keychain-store';
+import { MemoryDirectory } from './memory-directory';
 import { compareKeys, fullName, globToRegExp, validateKeyFilter } from './key-filter';
 import {
   InstanceRecord,
@@ -59,6 +60,8 @@ function snapshot(state: State): State {
 }
 
 export class MemoryStore implements KeychainStore {
+  private changes = 0;
+  readonly directory = new MemoryDirectory(() => this.changes++);
   private state: State = {
     meta: null,
     wrapped: new Map(),
@@ -91,6 +94,7 @@ export class MemoryStore implements KeychainStore {
 
   putWrappedKeychainKey(record: WrappedKeychainKeyRecord): void {
     this.assertOpen();
+    this.changes++;
     if (!(Number.isSafeInteger(record.version) && record.version >= 1)) {
       throw constraint('keychain key version must be a positive integer', { version: record.version });
     }
@@ -178,11 +182,17 @@ export class MemoryStore implements KeychainStore {
 
   updateInstanceState(change: InstanceStateChange): void {
     this.assertOpen();
+    this.changes++;
     this.applyChange(change);
+  }
+
+  changeStamp(): string {
+    return String(this.changes);
   }
 
   transaction<T>(fn: () => T): T {
     this.assertOpen();
+    this.changes++;
     const saved = snapshot(this.state);
     try {
       const result = fn();

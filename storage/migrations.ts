@@ -73,11 +73,47 @@ CREATE TABLE key_instances (
 CREATE INDEX key_instances_by_seal_version ON key_instances (seal_version);
 `;
 
+const V2_SQL = `
+CREATE TABLE clients (
+  name           TEXT PRIMARY KEY,
+  role           TEXT NOT NULL CHECK (role IN ('app', 'officer', 'auditor')),
+  groups         TEXT NOT NULL CHECK (json_valid(groups)),
+  serial_number  TEXT NOT NULL,
+  fingerprint256 TEXT NOT NULL UNIQUE,
+  not_before     TEXT NOT NULL,
+  not_after      TEXT NOT NULL,
+  created_at     TEXT NOT NULL,
+  revoked_at     TEXT
+) STRICT;
+
+CREATE TABLE grants (
+  id           TEXT PRIMARY KEY,
+  subject_kind TEXT NOT NULL CHECK (subject_kind IN ('client', 'group')),
+  subject      TEXT NOT NULL,
+  pattern      TEXT NOT NULL,
+  permissions  TEXT NOT NULL CHECK (json_valid(permissions)),
+  created_at   TEXT NOT NULL,
+  created_by   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE system_secrets (
+  name         TEXT PRIMARY KEY,
+  sealed       BLOB NOT NULL,
+  seal_version INTEGER NOT NULL,
+  created_at   TEXT NOT NULL
+) STRICT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'keychain meta, wrapped keychain keys, keys and key instances',
     up: (db) => db.exec(V1_SQL),
+  },
+  {
+    version: 2,
+    description: 'clients (certificate identities), grants and sealed system secrets',
+    up: (db) => db.exec(V2_SQL),
   },
 ];
 

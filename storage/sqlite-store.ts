@@ -15,7 +15,9 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { StorageError, ValidationError } from '../common/errors';
+import { DirectoryStore } from './directory-store';
 import { KeychainStore } from './keychain-store';
+import { SqliteDirectory } from './sqlite-directory';
 import { globToSqlite, validateKeyFilter } from './key-filter';
 import { assertSchemaCurrent, runMigrations } from './migrations';
 import {
@@ -79,8 +81,12 @@ function prepareAll(db: Database.Database) {
 type Statements = Readonly<ReturnType<typeof prepareAll>>;
 
 class SqliteStore implements KeychainStore {
+  readonly directory: DirectoryStore;
   /** Set when a write dropped sealed material; cleared by the checkpoint after the outermost commit. */
   private scrubPending = false;
+  /** Commits made through this connection (PRAGMA data_version only counts other connections'). */
+  private ownCommits = 0;
+  private readonly dataVersion: Database.Statement;
   private readonly runInTx: Database.Transaction<(fn: () => unknown) => unknown>;
 
   private constructor(
@@ -89,6 +95,12 @@ class SqliteStore implements KeychainStore {
     private readonly readonly: boolean,
   ) {
     this.runInTx = db.transaction((fn: () => unknown) => fn());
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.directory = new SqliteDirectory(db, (op, fn) => this.write(op, fn), (op, fn) => this.read(op, fn));
+  }
+
+  changeStamp(): string {
+    return this.read('changeStamp', () => `${this.dataVersion.get() as number}:${this.ownCommits}`);
   }
 
   static open(path: string, options: SqliteStoreOptions): SqliteStore {
@@ -251,7 +263,10 @@ class SqliteStore implements KeychainStore {
       // A pending scrub stays pending: at worst one needless checkpoint later.
       throw mapSqliteError(err, operation);
     }
-    if (outermost) this.afterCommit();
+    if (outermost) {
+      this.ownCommits++;
+      this.afterCommit();
+    }
     return result;
   }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, runMigrations } from '../../storage/migrations';
 import { openSqliteStore } from '../../storage/sqlite-store';
+import { describeDirectoryConformance } from './directory-conformance';
 import { describeStoreConformance } from './store-conformance';
 import { codeOf, instance, key, meta, wrapped } from './store-fixtures';
 
@@ -20,6 +21,12 @@ function tempDir(): { dir: string; cleanup(): void } {
 describeStoreConformance('SqliteStore', () => {
   const { dir, cleanup } = tempDir();
   return { store: openSqliteStore(path.join(dir, 'keychain.db')), cleanup };
+});
+
+describeDirectoryConformance('SqliteStore', () => {
+  const { dir, cleanup } = tempDir();
+  const store = openSqliteStore(path.join(dir, 'keychain.db'));
+  return { store, cleanup: () => (store.close(), cleanup()) };
 });
 
 describe('SqliteStore (SQLite only)', () => {
@@ -69,20 +76,21 @@ describe('SqliteStore (SQLite only)', () => {
   it('applies only the migrations above the recorded version, each once', () => {
     const db = new Database(file);
     const up2 = jest.fn((d: Database.Database) => d.exec('CREATE TABLE extra (x INTEGER) STRICT'));
-    const list = [...MIGRATIONS, { version: MIGRATIONS.length + 1, description: 'extra', up: up2 }];
-    expect(runMigrations(db, MIGRATIONS)).toEqual([1]);
-    expect(runMigrations(db, list)).toEqual([2]);
+    const next = MIGRATIONS.length + 1;
+    const list = [...MIGRATIONS, { version: next, description: 'extra', up: up2 }];
+    expect(runMigrations(db, MIGRATIONS)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(runMigrations(db, list)).toEqual([next]);
     expect(runMigrations(db, list)).toEqual([]);
     expect(up2).toHaveBeenCalledTimes(1);
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(next);
     db.close();
   });
 
   it('rolls back a failing migration with its version bump', () => {
     const db = new Database(file);
-    const bad = { version: 2, description: 'half', up: (d: Database.Database) => d.exec('CREATE TABLE half (x); SELECT nope FROM missing') };
+    const bad = { version: MIGRATIONS.length + 1, description: 'half', up: (d: Database.Database) => d.exec('CREATE TABLE half (x); SELECT nope FROM missing') };
     expect(() => runMigrations(db, [...MIGRATIONS, bad])).toThrow();
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'half'").get()).toEqual({ n: 0 });
     db.close();
   });

@@ -1,0 +1,114 @@
+/**
+ * The directory store (storage/directory-store.ts) on the keychain's SQLite
+ * connection: clients, grants and sealed system secrets. Writes go through
+ * the owning store's transaction wrapper so they share its error mapping,
+ * atomicity and write lock.
+ */
+import Database from 'better-sqlite3';
+import { StorageError } from '../common/errors';
+import { ClientRecord, ClientRole, DirectoryStore, GrantRecord, SystemSecretRecord } from './directory-store';
+
+const CLIENT_COLUMNS = `name, role, groups, serial_number AS serialNumber, fingerprint256,
+  not_before AS notBefore, not_after AS notAfter, created_at AS createdAt, revoked_at AS revokedAt`;
+const GRANT_COLUMNS = `id, subject_kind AS subjectKind, subject, pattern, permissions, created_at AS createdAt, created_by AS createdBy`;
+
+const SQL = {
+  insertClient: `INSERT INTO clients (name, role, groups, serial_number, fingerprint256, not_before, not_after, created_at, revoked_at)
+    VALUES (@name, @role, @groups, @serialNumber, @fingerprint256, @notBefore, @notAfter, @createdAt, @revokedAt)`,
+  clientByName: `SELECT ${CLIENT_COLUMNS} FROM clients WHERE name = ?`,
+  clientByFingerprint: `SELECT ${CLIENT_COLUMNS} FROM clients WHERE fingerprint256 = ?`,
+  clientClash: `SELECT 1 FROM clients WHERE name = ? OR fingerprint256 = ?`,
+  listClients: `SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY name`,
+  revokeClient: `UPDATE clients SET revoked_at = COALESCE(revoked_at, ?) WHERE name = ?`,
+  countActive: `SELECT count(*) AS n FROM clients WHERE role = ? AND revoked_at IS NULL`,
+  insertGrant: `INSERT INTO grants (id, subject_kind, subject, pattern, permissions, created_at, created_by)
+    VALUES (@id, @subjectKind, @subject, @pattern, @permissions, @createdAt, @createdBy)`,
+  grantById: `SELECT ${GRANT_COLUMNS} FROM grants WHERE id = ?`,
+  deleteGrant: `DELETE FROM grants WHERE id = ?`,
+  listGrants: `SELECT ${GRANT_COLUMNS} FROM grants ORDER BY created_at, id`,
+  putSecret: `INSERT INTO system_secrets (name, sealed, seal_version, created_at) VALUES (@name, @sealed, @sealVersion, @createdAt)
+    ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, seal_version = excluded.seal_version, created_at = excluded.created_at`,
+  getSecret: `SELECT name, sealed, seal_version AS sealVersion, created_at AS createdAt FROM system_secrets WHERE name = ?`,
+} as const;
+
+type Row = Record<string, unknown>;
+
+function clientFromRow(row: Row): ClientRecord {
+  return { ...(row as unknown as ClientRecord), groups: JSON.parse(row.groups as string) as string[] };
+}
+
+function grantFromRow(row: Row): GrantRecord {
+  return { ...(row as unknown as GrantRecord), permissions: JSON.parse(row.permissions as string) as string[] };
+}
+
+export type WriteRunner = <T>(operation: string, fn: () => T) => T;
+export type ReadRunner = <T>(operation: string, fn: () => T) => T;
+
+export class SqliteDirectory implements DirectoryStore {
+  private readonly stmt: { [K in keyof typeof SQL]: Database.Statement };
+
+  constructor(db: Database.Database, private readonly write: WriteRunner, private readonly read: ReadRunner) {
+    this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as SqliteDirectory['stmt'];
+  }
+
+  putClient(client: ClientRecord): void {
+    this.write('putClient', () => {
+      if (this.stmt.clientClash.get(client.name, client.fingerprint256) !== undefined) {
+        throw new StorageError('CLIENT_EXISTS', `a client named "${client.name}" (or with that certificate) already exists`, { details: { name: client.name } });
+      }
+      this.stmt.insertClient.run({ ...client, groups: JSON.stringify(client.groups) });
+    });
+  }
+
+  getClientByName(name: string): ClientRecord | null {
+    const row = this.read('getClientByName', () => this.stmt.clientByName.get(name) as Row | undefined);
+    return row ? clientFromRow(row) : null;
+  }
+
+  getClientByFingerprint(fingerprint256: string): ClientRecord | null {
+    const row = this.read('getClientByFingerprint', () => this.stmt.clientByFingerprint.get(fingerprint256) as Row | undefined);
+    return row ? clientFromRow(row) : null;
+  }
+
+  listClients(): ClientRecord[] {
+    return this.read('listClients', () => (this.stmt.listClients.all() as Row[]).map(clientFromRow));
+  }
+
+  revokeClient(name: string, revokedAt: string): ClientRecord {
+    return this.write('revokeClient', () => {
+      if (this.stmt.revokeClient.run(revokedAt, name).changes === 0) {
+        throw new StorageError('CLIENT_NOT_FOUND', `no client named "${name}"`, { details: { name } });
+      }
+      return clientFromRow(this.stmt.clientByName.get(name) as Row);
+    });
+  }
+
+  countActiveClients(role: ClientRole): number {
+    return this.read('countActiveClients', () => (this.stmt.countActive.get(role) as { n: number }).n);
+  }
+
+  putGrant(grant: GrantRecord): void {
+    this.write('putGrant', () => this.stmt.insertGrant.run({ ...grant, permissions: JSON.stringify(grant.permissions) }));
+  }
+
+  deleteGrant(id: string): GrantRecord {
+    return this.write('deleteGrant', () => {
+      const row = this.stmt.grantById.get(id) as Row | undefined;
+      if (!row) throw new StorageError('GRANT_NOT_FOUND', `no grant with id "${id}"`, { details: { id } });
+      this.stmt.deleteGrant.run(id);
+      return grantFromRow(row);
+    });
+  }
+
+  listGrants(): GrantRecord[] {
+    return this.read('listGrants', () => (this.stmt.listGrants.all() as Row[]).map(grantFromRow));
+  }
+
+  putSystemSecret(secret: SystemSecretRecord): void {
+    this.write('putSystemSecret', () => this.stmt.putSecret.run(secret));
+  }
+
+  getSystemSecret(name: string): SystemSecretRecord | null {
+    return this.read('getSystemSecret', () => (this.stmt.getSecret.get(name) as SystemSecretRecord | undefined) ?? null);
+  }
+}
