@@ -12,4 +12,5 @@ module.exports = {
   },
   testTimeout: 60000,
   maxWorkers: 2,
+  globalSetup: '<rootDir>/test/global-setup.ts',
 };

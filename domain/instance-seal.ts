@@ -10,6 +10,7 @@
  */
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { KeychainError } from '../common/errors';
+import { encodeFields } from './field-encoding';
 
 const SEAL_FORMAT_V1 = 0x01;
 const IV_BYTES = 12;
@@ -27,25 +28,17 @@ export interface SealBinding {
   readonly sealVersion: number;
 }
 
-/** Length-prefixed fields, so no two different bindings encode to the same bytes. */
+/** The AAD: length-prefixed fields, so no two different bindings encode to the same bytes. */
 export function encodeAad(binding: SealBinding): Buffer {
-  const fields = [
+  return encodeFields([
     AAD_LABEL,
     binding.keychainId,
     binding.keyId,
     binding.instanceId,
-    String(binding.version),
+    binding.version,
     binding.algorithm,
-    String(binding.sealVersion),
-  ];
-  const parts: Buffer[] = [];
-  for (const field of fields) {
-    const bytes = Buffer.from(field, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.length);
-    parts.push(length, bytes);
-  }
-  return Buffer.concat(parts);
+    binding.sealVersion,
+  ]);
 }
 
 function checkKey(keychainKey: Buffer): void {

@@ -20,9 +20,10 @@ export const KEYCHAIN_KEY_BYTES = 32;
 
 export interface UnsealedKeychainKey {
   readonly keychainId: string;
-  readonly version: number;
-  /** 32 bytes; zeroed by the Keychain on seal. */
-  readonly key: Buffer;
+  /** Every keychain key version, by version: instances name the one that sealed them. Zeroed on seal. */
+  readonly keys: ReadonlyMap<number, Buffer>;
+  /** The newest version: what seals new material. */
+  readonly currentVersion: number;
 }
 
 /**
@@ -69,9 +70,10 @@ function describeToken(label: string, serial: string): string {
 }
 
 /**
- * Unwraps the newest keychain key version with the HSM. A token that cannot
- * open it (another token, a missing master key) gets an error that names the
- * token the keychain expects and the one configured.
+ * Unwraps every keychain key version with the HSM (one call per version; at
+ * unseal only). A token that cannot open them (another token, a missing
+ * master key) gets an error that names the token the keychain expects and the
+ * one configured. On failure nothing stays in memory.
  */
 export async function unwrapKeychainKey(store: KeychainStore, hsm: HsmPort): Promise<UnsealedKeychainKey> {
   const meta = store.getMeta();
@@ -82,28 +84,34 @@ export async function unwrapKeychainKey(store: KeychainStore, hsm: HsmPort): Pro
   const newest = records[records.length - 1];
   if (newest === undefined) throw new KeychainError('STORAGE_CORRUPT', 'the keychain has no wrapped keychain key');
 
+  const keys = new Map<number, Buffer>();
   let token: TokenInfo | null = null;
+  let current = newest;
   try {
     token = await hsm.tokenInfo();
-    const key = await hsm.unwrapKey({
-      mechanism: newest.mechanism as 'AES_KEY_WRAP_PAD',
-      masterKeyVersion: newest.masterKeyVersion,
-      wrapped: newest.wrapped,
-    });
-    if (key.length !== KEYCHAIN_KEY_BYTES) {
-      wipe(key);
-      throw new KeychainError('MASTER_KEY_MISMATCH', 'the unwrapped keychain key has the wrong length');
+    for (const record of records) {
+      current = record;
+      const key = await hsm.unwrapKey({
+        mechanism: record.mechanism as 'AES_KEY_WRAP_PAD',
+        masterKeyVersion: record.masterKeyVersion,
+        wrapped: record.wrapped,
+      });
+      keys.set(record.version, key);
+      if (key.length !== KEYCHAIN_KEY_BYTES) {
+        throw new KeychainError('MASTER_KEY_MISMATCH', 'the unwrapped keychain key has the wrong length');
+      }
     }
-    return { keychainId: meta.keychainId, version: newest.version, key };
+    return { keychainId: meta.keychainId, keys, currentVersion: newest.version };
   } catch (err) {
+    for (const key of keys.values()) wipe(key);
     const otherToken = token !== null && token.serialNumber !== meta.tokenSerial;
     if (err instanceof StrongroomError && (err.code === 'MASTER_KEY_MISMATCH' || (err.code === 'HSM_MASTER_KEY_MISSING' && otherToken))) {
       const expected = describeToken(meta.tokenLabel, meta.tokenSerial);
       const actual = token ? describeToken(token.label, token.serialNumber) : 'the configured token';
       throw new KeychainError(
         'MASTER_KEY_MISMATCH',
-        `this keychain is sealed by master key v${newest.masterKeyVersion} of ${expected}; ${actual} cannot open it. Point hsm_token_label at the right token`,
-        { cause: err, details: { expectedTokenSerial: meta.tokenSerial, masterKeyVersion: newest.masterKeyVersion } },
+        `this keychain is sealed by master key v${current.masterKeyVersion} of ${expected}; ${actual} cannot open it. Point hsm_token_label at the right token`,
+        { cause: err, details: { expectedTokenSerial: meta.tokenSerial, masterKeyVersion: current.masterKeyVersion } },
       );
     }
     throw err;

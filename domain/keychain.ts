@@ -12,13 +12,14 @@ import { KeychainError, ValidationError } from '../common/errors';
 import { wipe } from '../common/secret';
 import { HsmPort } from '../hsm/hsm-port';
 import { KeychainStore } from '../storage/keychain-store';
-import { InstanceRecord, KeyFilter, KeyRecord } from '../storage/records';
+import { applyInstanceChange, InstanceRecord, InstanceStateChange, KeyFilter, KeyRecord } from '../storage/records';
 import { Algorithm, algorithmInfo } from './algorithms';
 import { IdSource, randomIds } from './ids';
 import { isInstanceState, materialRetrievable } from './instance-states';
 import { openMaterial, SealBinding, sealMaterial } from './instance-seal';
 import { formatKeyName, parseKeyName } from './key-names';
 import { UnsealedKeychainKey, unwrapKeychainKey } from './keychain-key';
+import { deriveRowMacKey, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyInstanceRow, verifyKeyRow } from './row-mac';
 import { RolloverPolicy } from './rollover-policy';
 import { defaultUsageMask } from './usage-mask';
 import { instanceView, InstanceView, keyView, KeyView, RetrievedKey } from './views';
@@ -57,11 +58,20 @@ export interface KeyDescription {
   readonly instances: InstanceView[];
 }
 
+/** The keychain keys and the row MAC key derived from the newest one, while unsealed. */
+interface Unsealed extends UnsealedKeychainKey {
+  readonly macKey: Buffer;
+}
+
 export class Keychain {
   private readonly store: KeychainStore;
   private readonly clock: Clock;
   private readonly ids: IdSource;
-  private unsealed: UnsealedKeychainKey | null = null;
+  private unsealed: Unsealed | null = null;
+  /** The unseal in progress, so concurrent callers share one HSM round and one key copy. */
+  private unsealing: Promise<void> | null = null;
+  /** Bumped by seal(): an unseal that finishes after a seal must not undo it. */
+  private sealCount = 0;
 
   constructor(context: KeychainContext) {
     this.store = context.store;
@@ -75,13 +85,32 @@ export class Keychain {
 
   async unseal(hsm: HsmPort): Promise<void> {
     if (this.unsealed !== null) return;
-    this.unsealed = await unwrapKeychainKey(this.store, hsm);
+    this.unsealing ??= this.unwrap(hsm).finally(() => {
+      this.unsealing = null;
+    });
+    return this.unsealing;
   }
 
-  /** Zeroes the keychain key. Idempotent. */
+  /** Zeroes every keychain key version and the row MAC key. Idempotent. */
   seal(): void {
-    if (this.unsealed !== null) wipe(this.unsealed.key);
+    this.sealCount++;
+    if (this.unsealed !== null) {
+      for (const key of this.unsealed.keys.values()) wipe(key);
+      wipe(this.unsealed.macKey);
+    }
     this.unsealed = null;
+  }
+
+  private async unwrap(hsm: HsmPort): Promise<void> {
+    const sealCountAtStart = this.sealCount;
+    const unwrapped = await unwrapKeychainKey(this.store, hsm);
+    const macKey = deriveRowMacKey(unwrapped.keys.get(unwrapped.currentVersion) as Buffer);
+    if (this.sealCount !== sealCountAtStart) {
+      for (const key of unwrapped.keys.values()) wipe(key);
+      wipe(macKey);
+      throw new KeychainError('SEALED', 'the keychain was sealed while it was being unsealed');
+    }
+    this.unsealed = { ...unwrapped, macKey };
   }
 
   /** Creates a key whose first instance's material the appliance generates. */
@@ -114,22 +143,26 @@ export class Keychain {
         details: { instance: instance.name, state },
       });
     }
-    const material = openMaterial(unsealed.key, this.binding(key, instance), instance.sealedMaterial);
     const current = instance.id === key.currentInstanceId ? instance : this.currentInstanceOf(key);
-    return { key: keyView(key, current), instance: instanceView(instance, key.currentInstanceId), material };
+    const views = { key: keyView(key, current), instance: instanceView(instance, key.currentInstanceId) };
+    return { ...views, material: openMaterial(this.sealingKey(unsealed, instance.sealVersion), this.binding(key, instance), instance.sealedMaterial) };
   }
 
   describeKey(fullName: string): KeyDescription {
     this.requireUnsealed();
     const key = this.findKey(fullName);
-    const instances = this.store.listInstances(key.id);
-    const current = instances.find((i) => i.id === key.currentInstanceId) as InstanceRecord;
+    const instances = this.store.listInstances(key.id).map((i) => this.checkedInstance(i));
+    const current = instances.find((i) => i.id === key.currentInstanceId);
+    if (!current) throw new KeychainError('STORAGE_CORRUPT', `key ${formatKeyName(key)} points at a missing current instance`);
     return { key: keyView(key, current), instances: instances.map((i) => instanceView(i, key.currentInstanceId)) };
   }
 
   listKeys(filter: KeyFilter = {}): KeyView[] {
     this.requireUnsealed();
-    return this.store.listKeys(filter).map((key) => keyView(key, this.currentInstanceOf(key)));
+    return this.store.listKeys(filter).map((record) => {
+      const key = this.checkedKey(record);
+      return keyView(key, this.currentInstanceOf(key));
+    });
   }
 
   countKeys(): number {
@@ -164,10 +197,11 @@ export class Keychain {
         const versions = this.store.listInstances(key.id).map((i) => i.version);
         const instance = this.newInstance(unsealed, key, Math.max(...versions) + 1, fresh);
         const now = isoNow(this.clock);
+        const movedKey = { ...key, currentInstanceId: instance.id, updatedAt: now };
         this.store.addCurrentInstance(
           instance,
-          now,
-          previous.state === 'Active' ? { instanceId: previous.id, state: 'Deactivated', deactivatedAt: now } : undefined,
+          { updatedAt: now, rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, movedKey) },
+          previous.state === 'Active' ? this.stateChange(unsealed, previous, { state: 'Deactivated', deactivatedAt: now }) : undefined,
         );
         return this.describeKey(formatKeyName(key));
       } finally {
@@ -182,7 +216,7 @@ export class Keychain {
     const now = isoNow(this.clock);
     const keyId = this.ids.newId();
     const instanceId = this.ids.newId();
-    const key: KeyRecord = {
+    const fields: KeyRowFields = {
       id: keyId,
       namespace,
       name,
@@ -197,24 +231,49 @@ export class Keychain {
       createdAt: now,
       updatedAt: now,
     };
+    const key: KeyRecord = { ...fields, rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, fields) };
     const instance = this.newInstance(unsealed, key, 1, material, instanceId);
     this.store.createKey(key, instance);
     return this.describeKey(formatKeyName(key));
   }
 
-  private newInstance(unsealed: UnsealedKeychainKey, key: KeyRecord, version: number, material: Buffer, id = this.ids.newId()): InstanceRecord {
+  private newInstance(unsealed: Unsealed, key: KeyRecord, version: number, material: Buffer, id = this.ids.newId()): InstanceRecord {
     const now = isoNow(this.clock);
-    const draft = { id, keyId: key.id, version, sealVersion: unsealed.version };
-    return {
+    const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
+    const fields: InstanceRowFields = {
       ...draft,
       name: this.ids.newInstanceName(),
       state: 'Active',
-      sealedMaterial: sealMaterial(unsealed.key, this.binding(key, draft), material),
+      sealedMaterial: sealMaterial(this.sealingKey(unsealed, draft.sealVersion), this.binding(key, draft), material),
       createdAt: now,
       activatedAt: now,
       deactivatedAt: null,
       destroyedAt: null,
     };
+    return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
+  }
+
+  /** A state change of `instance`, with the MAC of the row as it will be after it. */
+  private stateChange(unsealed: Unsealed, instance: InstanceRecord, change: Omit<InstanceStateChange, 'instanceId' | 'rowMac'>): InstanceStateChange {
+    const draft = { ...change, instanceId: instance.id, rowMac: Buffer.alloc(0) };
+    const after = applyInstanceChange(instance, draft);
+    return { ...draft, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, after) };
+  }
+
+  private sealingKey(unsealed: Unsealed, version: number): Buffer {
+    const key = unsealed.keys.get(version);
+    if (!key) throw new KeychainError('INTEGRITY_FAILURE', `material sealed by keychain key v${version}, which this keychain does not have`);
+    return key;
+  }
+
+  private checkedKey(record: KeyRecord): KeyRecord {
+    const unsealed = this.requireUnsealed();
+    return verifyKeyRow(unsealed.macKey, unsealed.keychainId, record);
+  }
+
+  private checkedInstance(record: InstanceRecord): InstanceRecord {
+    const unsealed = this.requireUnsealed();
+    return verifyInstanceRow(unsealed.macKey, unsealed.keychainId, record);
   }
 
   private binding(key: KeyRecord, instance: Pick<InstanceRecord, 'id' | 'version' | 'sealVersion'>): SealBinding {
@@ -231,8 +290,10 @@ export class Keychain {
 
   private resolve(ref: KeyRef): { key: KeyRecord; instance: InstanceRecord } {
     if (ref.instance !== undefined) {
-      const instance = this.store.getInstanceByName(ref.instance);
-      const key = instance ? this.store.getKeyById(instance.keyId) : null;
+      const found = this.store.getInstanceByName(ref.instance);
+      const instance = found ? this.checkedInstance(found) : null;
+      const foundKey = instance ? this.store.getKeyById(instance.keyId) : null;
+      const key = foundKey ? this.checkedKey(foundKey) : null;
       if (!instance || !key || (ref.fullName !== undefined && !sameKey(key, ref.fullName))) {
         throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${ref.instance}"${ref.fullName ? ` of key ${ref.fullName}` : ''}`);
       }
@@ -247,16 +308,16 @@ export class Keychain {
     const { namespace, name } = parseKeyName(fullName);
     const key = this.store.getKeyByName(namespace, name);
     if (!key) throw new KeychainError('KEY_NOT_FOUND', `no key named "${formatKeyName({ namespace, name })}"`);
-    return key;
+    return this.checkedKey(key);
   }
 
   private currentInstanceOf(key: KeyRecord): InstanceRecord {
     const current = this.store.getInstanceById(key.currentInstanceId);
     if (!current) throw new KeychainError('STORAGE_CORRUPT', `key ${formatKeyName(key)} points at a missing current instance`);
-    return current;
+    return this.checkedInstance(current);
   }
 
-  private requireUnsealed(): UnsealedKeychainKey {
+  private requireUnsealed(): Unsealed {
     if (this.unsealed === null) throw new KeychainError('SEALED', 'the keychain is sealed; unseal it first');
     return this.unsealed;
   }

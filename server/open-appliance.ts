@@ -21,7 +21,7 @@ export interface Appliance {
   readonly keychain: Keychain;
   /** Opens (once) and returns the HSM session. */
   hsm(): Promise<HsmPort>;
-  /** Unwraps the keychain key with the HSM, then closes the HSM session: serving keys needs no HSM. */
+  /** Unwraps the keychain keys with the HSM. The HSM session stays open (signing needs it) until close(). */
   unseal(): Promise<void>;
   close(): Promise<void>;
 }
@@ -39,7 +39,7 @@ export async function openHsmFromConfig(config: ApplianceConfig, warn: (message:
   // in the environment before the module is opened.
   if (softhsmConf) process.env.SOFTHSM2_CONF = softhsmConf;
   const source = readHsmPin(setting(config, 'hsm_pin_file'));
-  if (source.warning) warn(source.warning);
+  if (source.from === 'env') warn('the HSM PIN comes from STRONGROOM_HSM_PIN: fine for demos and tests, not for production');
   try {
     return await openPkcs11Hsm({
       modulePath: setting(config, 'hsm_module'),

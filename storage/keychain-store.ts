@@ -25,6 +25,7 @@ import {
   InstanceStateChange,
   KeyFilter,
   KeychainMetaRecord,
+  KeyPointerUpdate,
   KeyRecord,
   WrappedKeychainKeyRecord,
 } from './records';
@@ -61,7 +62,7 @@ export interface KeychainStore {
    * same transaction. Fails with STORAGE_ERROR if `instance.version` is taken,
    * INSTANCE_NOT_FOUND if `previousChange` names no instance; either way nothing changes.
    */
-  addCurrentInstance(instance: InstanceRecord, updatedAt: string, previousChange?: InstanceStateChange): void;
+  addCurrentInstance(instance: InstanceRecord, keyUpdate: KeyPointerUpdate, previousChange?: InstanceStateChange): void;
 
   getKeyById(id: string): KeyRecord | null;
   getKeyByName(namespace: string, name: string): KeyRecord | null;

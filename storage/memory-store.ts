@@ -16,8 +16,10 @@ import {
   InstanceStateChange,
   KeyFilter,
   KeychainMetaRecord,
+  KeyPointerUpdate,
   KeyRecord,
   WrappedKeychainKeyRecord,
+  applyInstanceChange,
 } from './records';
 
 interface State {
@@ -33,11 +35,15 @@ interface State {
 const nameKey = (namespace: string, name: string): string => `${namespace}\u0000${name}`;
 
 function copyKey(key: KeyRecord): KeyRecord {
-  return { ...key, customAttributes: { ...key.customAttributes } };
+  return { ...key, customAttributes: { ...key.customAttributes }, rowMac: Buffer.from(key.rowMac) };
 }
 
 function copyInstance(instance: InstanceRecord): InstanceRecord {
-  return { ...instance, sealedMaterial: instance.sealedMaterial === null ? null : Buffer.from(instance.sealedMaterial) };
+  return {
+    ...instance,
+    sealedMaterial: instance.sealedMaterial === null ? null : Buffer.from(instance.sealedMaterial),
+    rowMac: Buffer.from(instance.rowMac),
+  };
 }
 
 function copyWrapped(record: WrappedKeychainKeyRecord): WrappedKeychainKeyRecord {
@@ -119,11 +125,11 @@ export class MemoryStore implements KeychainStore {
     });
   }
 
-  addCurrentInstance(instance: InstanceRecord, updatedAt: string, previousChange?: InstanceStateChange): void {
+  addCurrentInstance(instance: InstanceRecord, keyUpdate: KeyPointerUpdate, previousChange?: InstanceStateChange): void {
     this.transaction(() => {
       this.insertInstance(instance);
       const key = this.state.keys.get(instance.keyId);
-      if (key) this.state.keys.set(key.id, { ...key, currentInstanceId: instance.id, updatedAt });
+      if (key) this.state.keys.set(key.id, { ...key, currentInstanceId: instance.id, updatedAt: keyUpdate.updatedAt, rowMac: Buffer.from(keyUpdate.rowMac) });
       if (previousChange) this.applyChange(previousChange);
     });
   }
@@ -230,16 +236,7 @@ export class MemoryStore implements KeychainStore {
         details: { instanceId: change.instanceId },
       });
     }
-    const pick = <V>(v: V | undefined, prev: V): V => (v === undefined ? prev : v);
-    const updated: InstanceRecord = {
-      ...old,
-      state: change.state,
-      activatedAt: pick(change.activatedAt, old.activatedAt),
-      deactivatedAt: pick(change.deactivatedAt, old.deactivatedAt),
-      destroyedAt: pick(change.destroyedAt, old.destroyedAt),
-      sealedMaterial: change.dropMaterial === true ? null : old.sealedMaterial,
-    };
-    this.state.instances.set(old.id, updated);
+    this.state.instances.set(old.id, copyInstance(applyInstanceChange(old, change)));
   }
 
   private assertOpen(): void {

@@ -96,6 +96,11 @@ CREATE TABLE grants (
   created_by   TEXT NOT NULL
 ) STRICT;
 
+-- Row MACs (domain/row-mac.ts): the domain authenticates names, pointers and
+-- states, which AES-GCM over the material does not cover.
+ALTER TABLE keys ADD COLUMN row_mac BLOB NOT NULL DEFAULT X'';
+ALTER TABLE key_instances ADD COLUMN row_mac BLOB NOT NULL DEFAULT X'';
+
 CREATE TABLE system_secrets (
   name         TEXT PRIMARY KEY,
   sealed       BLOB NOT NULL,
@@ -112,7 +117,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    description: 'clients (certificate identities), grants and sealed system secrets',
+    description: 'clients (certificate identities), grants, sealed system secrets and row MACs',
     up: (db) => db.exec(V2_SQL),
   },
 ];

@@ -40,6 +40,8 @@ export interface KeyRecord {
   readonly currentInstanceId: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
+  readonly rowMac: Buffer;
 }
 
 export interface InstanceRecord {
@@ -58,6 +60,8 @@ export interface InstanceRecord {
   readonly activatedAt: string | null;
   readonly deactivatedAt: string | null;
   readonly destroyedAt: string | null;
+  /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
+  readonly rowMac: Buffer;
 }
 
 export interface KeyFilter {
@@ -78,4 +82,27 @@ export interface InstanceStateChange {
   readonly destroyedAt?: string | null;
   /** When true the sealed material is removed (set to NULL; with secure_delete the page is overwritten). */
   readonly dropMaterial?: boolean;
+  /** The row MAC of the instance as it is after the change (see applyInstanceChange). */
+  readonly rowMac: Buffer;
+}
+
+/** What the current-instance pointer move of addCurrentInstance writes to the key row. */
+export interface KeyPointerUpdate {
+  readonly updatedAt: string;
+  /** The row MAC of the key as it is after the move. */
+  readonly rowMac: Buffer;
+}
+
+/** The instance row after `change`: fields absent from the change keep their value. Both stores and the domain use this one rule. */
+export function applyInstanceChange(old: InstanceRecord, change: InstanceStateChange): InstanceRecord {
+  const pick = <V>(v: V | undefined, prev: V): V => (v === undefined ? prev : v);
+  return {
+    ...old,
+    state: change.state,
+    activatedAt: pick(change.activatedAt, old.activatedAt),
+    deactivatedAt: pick(change.deactivatedAt, old.deactivatedAt),
+    destroyedAt: pick(change.destroyedAt, old.destroyedAt),
+    sealedMaterial: change.dropMaterial === true ? null : old.sealedMaterial,
+    rowMac: change.rowMac,
+  };
 }

@@ -8,11 +8,11 @@ import { InstanceStateChange, KeyRecord, RolloverPolicyKind } from './records';
 
 const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, description, owner,
   custom_attributes AS customAttributes, rollover_policy AS rolloverPolicy, cryptoperiod,
-  current_instance_id AS currentInstanceId, created_at AS createdAt, updated_at AS updatedAt`;
+  current_instance_id AS currentInstanceId, created_at AS createdAt, updated_at AS updatedAt, row_mac AS rowMac`;
 
 const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_material AS sealedMaterial,
   seal_version AS sealVersion, created_at AS createdAt, activated_at AS activatedAt,
-  deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt`;
+  deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt, row_mac AS rowMac`;
 
 const WRAPPED_COLUMNS = `version, master_key_version AS masterKeyVersion, mechanism, wrapped, created_at AS createdAt`;
 
@@ -25,10 +25,10 @@ export const SQL = {
   insertWrapped: `INSERT INTO keychain_keys (version, master_key_version, mechanism, wrapped, created_at)
     VALUES (@version, @masterKeyVersion, @mechanism, @wrapped, @createdAt)`,
   insertKey: `INSERT INTO keys (id, namespace, name, algorithm, usage_mask, description, owner, custom_attributes,
-    rollover_policy, cryptoperiod, current_instance_id, created_at, updated_at)
+    rollover_policy, cryptoperiod, current_instance_id, created_at, updated_at, row_mac)
     VALUES (@id, @namespace, @name, @algorithm, @usageMask, @description, @owner, @customAttributes,
-    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @createdAt, @updatedAt)`,
-  setCurrent: `UPDATE keys SET current_instance_id = @instanceId, updated_at = @updatedAt WHERE id = @keyId`,
+    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @createdAt, @updatedAt, @rowMac)`,
+  setCurrent: `UPDATE keys SET current_instance_id = @instanceId, updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
   getKeyById: `SELECT ${KEY_COLUMNS} FROM keys WHERE id = ?`,
   getKeyByName: `SELECT ${KEY_COLUMNS} FROM keys WHERE namespace = ? AND name = ?`,
   // One statement for every filter (a NULL parameter disables its condition),
@@ -40,9 +40,9 @@ export const SQL = {
     ORDER BY namespace, name LIMIT @limit OFFSET @offset`,
   countKeys: `SELECT count(*) AS n FROM keys`,
   insertInstance: `INSERT INTO key_instances (id, key_id, name, version, state, sealed_material, seal_version,
-    created_at, activated_at, deactivated_at, destroyed_at)
+    created_at, activated_at, deactivated_at, destroyed_at, row_mac)
     VALUES (@id, @keyId, @name, @version, @state, @sealedMaterial, @sealVersion, @createdAt, @activatedAt,
-    @deactivatedAt, @destroyedAt)`,
+    @deactivatedAt, @destroyedAt, @rowMac)`,
   getInstanceById: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE id = ?`,
   getInstanceByName: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE name = ?`,
   listInstances: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE key_id = ? ORDER BY version`,
@@ -51,7 +51,8 @@ export const SQL = {
     activated_at = CASE WHEN @setActivatedAt THEN @activatedAt ELSE activated_at END,
     deactivated_at = CASE WHEN @setDeactivatedAt THEN @deactivatedAt ELSE deactivated_at END,
     destroyed_at = CASE WHEN @setDestroyedAt THEN @destroyedAt ELSE destroyed_at END,
-    sealed_material = CASE WHEN @dropMaterial THEN NULL ELSE sealed_material END
+    sealed_material = CASE WHEN @dropMaterial THEN NULL ELSE sealed_material END,
+    row_mac = @rowMac
     WHERE id = @instanceId`,
 } as const;
 
@@ -97,5 +98,6 @@ export function changeParams(change: InstanceStateChange): Record<string, unknow
     setDestroyedAt: flag(change.destroyedAt),
     destroyedAt: change.destroyedAt ?? null,
     dropMaterial: change.dropMaterial === true ? 1 : 0,
+    rowMac: change.rowMac,
   };
 }

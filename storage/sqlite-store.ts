@@ -25,6 +25,7 @@ import {
   InstanceStateChange,
   KeyFilter,
   KeychainMetaRecord,
+  KeyPointerUpdate,
   KeyRecord,
   WrappedKeychainKeyRecord,
 } from './records';
@@ -160,10 +161,10 @@ class SqliteStore implements KeychainStore {
     });
   }
 
-  addCurrentInstance(instance: InstanceRecord, updatedAt: string, previousChange?: InstanceStateChange): void {
+  addCurrentInstance(instance: InstanceRecord, keyUpdate: KeyPointerUpdate, previousChange?: InstanceStateChange): void {
     this.write('addCurrentInstance', () => {
       this.stmt.insertInstance.run(instance);
-      this.stmt.setCurrent.run({ instanceId: instance.id, updatedAt, keyId: instance.keyId });
+      this.stmt.setCurrent.run({ instanceId: instance.id, updatedAt: keyUpdate.updatedAt, rowMac: keyUpdate.rowMac, keyId: instance.keyId });
       if (previousChange) this.applyChange(previousChange);
     });
   }

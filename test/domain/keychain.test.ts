@@ -23,6 +23,20 @@ describe('keychain rules', () => {
     await keychain.unseal(hsm);
   });
 
+  it('shares one unseal between concurrent callers, and a seal during an unseal wins', async () => {
+    const hsm = new SoftHsm({ label: 'unit2' });
+    const other = new MemoryStore();
+    await initializeKeychain(other, hsm, clock, randomIds);
+    const fresh = new Keychain({ store: other, clock });
+    await Promise.all([fresh.unseal(hsm), fresh.unseal(hsm)]);
+    expect(fresh.isSealed).toBe(false);
+    fresh.seal();
+    const pending = fresh.unseal(hsm);
+    fresh.seal();
+    expect(await rejectionCode(pending)).toBe('SEALED');
+    expect(fresh.isSealed).toBe(true);
+  });
+
   it('stamps dates from the injected clock', () => {
     const created = keychain.createKey({ fullName: 'a/b', algorithm: 'AES-128' });
     expect(created.key.createdAt).toBe('2026-03-01T10:00:00.000Z');
@@ -70,11 +84,14 @@ describe('keychain rules', () => {
     expect(await rejectionCode(() => keychain.createKey({ fullName: 'm/c', algorithm: 'AES-256', customAttributes: many }))).toBe('INVALID_ARGUMENT');
   });
 
-  it('zeroes the keychain key on seal', async () => {
-    const internals = keychain as unknown as { unsealed: { key: Buffer } };
-    const key = internals.unsealed.key;
+  it('zeroes every keychain key version and the row MAC key on seal', async () => {
+    const internals = keychain as unknown as { unsealed: { keys: Map<number, Buffer>; macKey: Buffer } };
+    const keys = [...internals.unsealed.keys.values()];
+    const macKey = internals.unsealed.macKey;
+    expect(keys.length).toBeGreaterThan(0);
     keychain.seal();
-    expect(key.equals(Buffer.alloc(32))).toBe(true);
+    for (const key of keys) expect(key.equals(Buffer.alloc(32))).toBe(true);
+    expect(macKey.equals(Buffer.alloc(32))).toBe(true);
     expect(await rejectionCode(() => keychain.getKey({ fullName: 'a/b' }))).toBe('SEALED');
   });
 });

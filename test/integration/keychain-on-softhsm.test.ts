@@ -138,6 +138,57 @@ describe('keychain on SoftHSM2 and SQLite', () => {
     expect(keychain.getKey({ instance: v1 }).material).toHaveLength(32);
   });
 
+  it('detects two keys whose names were swapped', async () => {
+    keychain.createKey({ fullName: 'names/a', algorithm: 'AES-256' });
+    keychain.createKey({ fullName: 'names/b', algorithm: 'AES-256' });
+    const raw = new Database(dbPath);
+    raw.transaction(() => {
+      raw.prepare("UPDATE keys SET name = 'tmp' WHERE namespace = 'names' AND name = 'a'").run();
+      raw.prepare("UPDATE keys SET name = 'a' WHERE namespace = 'names' AND name = 'b'").run();
+      raw.prepare("UPDATE keys SET name = 'b' WHERE namespace = 'names' AND name = 'tmp'").run();
+    })();
+    raw.close();
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'names/a' }))).toBe('INTEGRITY_FAILURE');
+    expect(await rejectionCode(() => keychain.describeKey('names/b'))).toBe('INTEGRITY_FAILURE');
+  });
+
+  it('detects the current pointer moved back to an old instance re-marked Active', async () => {
+    keychain.createKey({ fullName: 'pointer/k', algorithm: 'AES-256' });
+    const v1 = keychain.describeKey('pointer/k').key.currentInstance;
+    keychain.rollover('pointer/k');
+    const raw = new Database(dbPath);
+    const oldId = (raw.prepare('SELECT id FROM key_instances WHERE name = ?').get(v1) as { id: string }).id;
+    raw.prepare("UPDATE key_instances SET state = 'Active', deactivated_at = NULL WHERE id = ?").run(oldId);
+    raw.prepare("UPDATE keys SET current_instance_id = ? WHERE namespace = 'pointer' AND name = 'k'").run(oldId);
+    raw.close();
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'pointer/k' }))).toBe('INTEGRITY_FAILURE');
+    expect(await rejectionCode(() => keychain.getKey({ instance: v1 }))).toBe('INTEGRITY_FAILURE');
+  });
+
+  it('detects two instances whose names were swapped', async () => {
+    keychain.createKey({ fullName: 'inames/k', algorithm: 'AES-256' });
+    const v1 = keychain.describeKey('inames/k').key.currentInstance;
+    keychain.rollover('inames/k');
+    const v2 = keychain.describeKey('inames/k').key.currentInstance;
+    const raw = new Database(dbPath);
+    raw.transaction(() => {
+      raw.prepare("UPDATE key_instances SET name = 'tmp' WHERE name = ?").run(v1);
+      raw.prepare('UPDATE key_instances SET name = ? WHERE name = ?').run(v1, v2);
+      raw.prepare("UPDATE key_instances SET name = ? WHERE name = 'tmp'").run(v2);
+    })();
+    raw.close();
+    expect(await rejectionCode(() => keychain.getKey({ instance: v1 }))).toBe('INTEGRITY_FAILURE');
+    expect(await rejectionCode(() => keychain.getKey({ instance: v2 }))).toBe('INTEGRITY_FAILURE');
+  });
+
+  it('detects a changed usage mask or rollover policy', async () => {
+    keychain.createKey({ fullName: 'attrs/k', algorithm: 'AES-256' });
+    const raw = new Database(dbPath);
+    raw.prepare("UPDATE keys SET usage_mask = 1023 WHERE namespace = 'attrs' AND name = 'k'").run();
+    raw.close();
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'attrs/k' }))).toBe('INTEGRITY_FAILURE');
+  });
+
   it('refuses every key operation with SEALED once sealed, and works again after unseal', async () => {
     const other = new Keychain({ store, clock: systemClock });
     expect(await rejectionCode(() => other.getKey({ fullName: 'hr/payroll' }))).toBe('SEALED');

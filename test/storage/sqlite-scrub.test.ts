@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KeychainStore } from '../../storage/keychain-store';
 import { openSqliteStore } from '../../storage/sqlite-store';
-import { instance, key, material, T2 } from './store-fixtures';
+import { instance, key, material, T2, rowMac } from './store-fixtures';
 
 const PATTERN = material('k1-i1'); // the 64-byte sealed material of instance k1-i1
 
@@ -26,7 +26,7 @@ function findable(file: string): Record<string, boolean> {
 }
 
 function drop(store: KeychainStore): void {
-  store.updateInstanceState({ instanceId: 'k1-i1', state: 'Destroyed', destroyedAt: T2, dropMaterial: true });
+  store.updateInstanceState({ instanceId: 'k1-i1', state: 'Destroyed', rowMac: rowMac('change'), destroyedAt: T2, dropMaterial: true });
 }
 
 describe('SqliteStore secure deletion of dropped material', () => {
@@ -62,7 +62,7 @@ describe('SqliteStore secure deletion of dropped material', () => {
     const store = openSqliteStore(file);
     expect(findable(file)['keychain.db']).toBe(true); // control
     drop(store);
-    store.updateInstanceState({ instanceId: 'k2-i1', state: 'Deactivated' }); // later writes reuse the WAL
+    store.updateInstanceState({ instanceId: 'k2-i1', state: 'Deactivated', rowMac: rowMac('change') }); // later writes reuse the WAL
     expect(findable(file)).toEqual({ 'keychain.db': false, 'keychain.db-wal': false });
     store.close();
   });

@@ -11,7 +11,7 @@ import { MIGRATIONS, runMigrations } from '../../storage/migrations';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { describeDirectoryConformance } from './directory-conformance';
 import { describeStoreConformance } from './store-conformance';
-import { codeOf, instance, key, meta, wrapped } from './store-fixtures';
+import { codeOf, instance, key, meta, wrapped, rowMac } from './store-fixtures';
 
 function tempDir(): { dir: string; cleanup(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-sqlite-'));
@@ -154,7 +154,7 @@ describe('SqliteStore (SQLite only)', () => {
     expect(store.getInstanceById(`k${failed}-i1`)).toBeNull();
     expect(store.countKeys()).toBe(failed);
     expect(store.getMeta()).toEqual(meta());
-    store.updateInstanceState({ instanceId: 'k0-i1', state: 'Deactivated' }); // an in-place write still fits
+    store.updateInstanceState({ instanceId: 'k0-i1', state: 'Deactivated', rowMac: rowMac('change') }); // an in-place write still fits
     expect(store.getInstanceById('k0-i1')?.state).toBe('Deactivated');
     store.close();
   });

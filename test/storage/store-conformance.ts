@@ -4,7 +4,7 @@
  * describeStoreConformance with a factory for a fresh, empty store.
  */
 import { KeychainStore } from '../../storage/keychain-store';
-import { codeOf, instance, key, material, meta, T1, T2, wrapped } from './store-fixtures';
+import { codeOf, instance, key, material, meta, T1, T2, wrapped, pointer, rowMac } from './store-fixtures';
 
 export function describeStoreConformance(name: string, factory: () => { store: KeychainStore; cleanup(): void }): void {
   describe(`KeychainStore conformance: ${name}`, () => {
@@ -110,7 +110,7 @@ export function describeStoreConformance(name: string, factory: () => { store: K
       });
 
       it('refuses an instance of a key that does not exist', () => {
-        expect(codeOf(() => store.addCurrentInstance(instance('ghost', 2), T1))).toBe('STORAGE_ERROR');
+        expect(codeOf(() => store.addCurrentInstance(instance('ghost', 2), pointer(T1)))).toBe('STORAGE_ERROR');
         expect(store.getInstanceById('ghost-i2')).toBeNull();
       });
     });
@@ -119,16 +119,19 @@ export function describeStoreConformance(name: string, factory: () => { store: K
       beforeEach(() => addKey('k1', 'hr', 'payroll'));
 
       it('inserts the instance, moves the current pointer and applies previousChange together', () => {
-        store.addCurrentInstance(instance('k1', 2, { createdAt: T1 }), T1, {
+        store.addCurrentInstance(instance('k1', 2, { createdAt: T1 }), pointer(T1), {
           instanceId: 'k1-i1',
           state: 'Deactivated',
           deactivatedAt: T1,
+          rowMac: rowMac('previous'),
         });
         const k = store.getKeyById('k1');
         expect(k?.currentInstanceId).toBe('k1-i2');
         expect(k?.updatedAt).toBe(T1);
+        expect(k?.rowMac).toEqual(pointer(T1).rowMac);
         const old = store.getInstanceById('k1-i1');
         expect(old?.state).toBe('Deactivated');
+        expect(old?.rowMac).toEqual(rowMac('previous'));
         expect(old?.deactivatedAt).toBe(T1);
         expect(old?.activatedAt).toBe(instance('k1', 1).activatedAt); // untouched when absent
         expect(old?.sealedMaterial).toEqual(material('k1-i1'));
@@ -138,8 +141,8 @@ export function describeStoreConformance(name: string, factory: () => { store: K
       it('refuses a version that is taken and changes nothing', () => {
         const before = { key: store.getKeyById('k1'), inst: store.getInstanceById('k1-i1') };
         const clash = instance('k1', 1, { id: 'k1-other', name: 'n-other' });
-        const change = { instanceId: 'k1-i1', state: 'Deactivated', deactivatedAt: T1 };
-        expect(codeOf(() => store.addCurrentInstance(clash, T1, change))).toBe('STORAGE_ERROR');
+        const change = { instanceId: 'k1-i1', state: 'Deactivated', rowMac: rowMac('change'), deactivatedAt: T1 };
+        expect(codeOf(() => store.addCurrentInstance(clash, pointer(T1), change))).toBe('STORAGE_ERROR');
         expect(store.getKeyById('k1')).toEqual(before.key);
         expect(store.getInstanceById('k1-i1')).toEqual(before.inst);
         expect(store.getInstanceById('k1-other')).toBeNull();
@@ -147,15 +150,15 @@ export function describeStoreConformance(name: string, factory: () => { store: K
       });
 
       it('rolls everything back when previousChange names no instance', () => {
-        const change = { instanceId: 'missing', state: 'Deactivated' };
-        expect(codeOf(() => store.addCurrentInstance(instance('k1', 2), T1, change))).toBe('INSTANCE_NOT_FOUND');
+        const change = { instanceId: 'missing', state: 'Deactivated', rowMac: rowMac('change') };
+        expect(codeOf(() => store.addCurrentInstance(instance('k1', 2), pointer(T1), change))).toBe('INSTANCE_NOT_FOUND');
         expect(store.getInstanceById('k1-i2')).toBeNull();
         expect(store.getKeyById('k1')?.currentInstanceId).toBe('k1-i1');
       });
 
       it('lists instances ascending by version', () => {
-        store.addCurrentInstance(instance('k1', 3), T1);
-        store.addCurrentInstance(instance('k1', 2), T2);
+        store.addCurrentInstance(instance('k1', 3), pointer(T1));
+        store.addCurrentInstance(instance('k1', 2), pointer(T2));
         expect(store.listInstances('k1').map((i) => i.version)).toEqual([1, 2, 3]);
         expect(store.listInstances('k1')[2]).toEqual(instance('k1', 3));
       });
@@ -212,18 +215,18 @@ export function describeStoreConformance(name: string, factory: () => { store: K
       beforeEach(() => addKey('k1', 'hr', 'payroll'));
 
       it('sets given fields, leaves absent ones, and dropMaterial nulls the material', () => {
-        store.updateInstanceState({ instanceId: 'k1-i1', state: 'Destroyed', destroyedAt: T2, activatedAt: null, dropMaterial: true });
+        store.updateInstanceState({ instanceId: 'k1-i1', state: 'Destroyed', rowMac: rowMac('change'), destroyedAt: T2, activatedAt: null, dropMaterial: true });
         const i = store.getInstanceById('k1-i1');
-        expect(i).toEqual(instance('k1', 1, { state: 'Destroyed', destroyedAt: T2, activatedAt: null, sealedMaterial: null }));
+        expect(i).toEqual(instance('k1', 1, { state: 'Destroyed', destroyedAt: T2, activatedAt: null, sealedMaterial: null, rowMac: rowMac('change') }));
       });
 
       it('keeps the material without dropMaterial', () => {
-        store.updateInstanceState({ instanceId: 'k1-i1', state: 'Deactivated', deactivatedAt: T1 });
+        store.updateInstanceState({ instanceId: 'k1-i1', state: 'Deactivated', rowMac: rowMac('change'), deactivatedAt: T1 });
         expect(store.getInstanceById('k1-i1')?.sealedMaterial).toEqual(material('k1-i1'));
       });
 
       it('reports INSTANCE_NOT_FOUND for an absent instance', () => {
-        expect(codeOf(() => store.updateInstanceState({ instanceId: 'missing', state: 'Active' }))).toBe('INSTANCE_NOT_FOUND');
+        expect(codeOf(() => store.updateInstanceState({ instanceId: 'missing', state: 'Active', rowMac: rowMac('change') }))).toBe('INSTANCE_NOT_FOUND');
       });
     });
 
@@ -267,7 +270,7 @@ export function describeStoreConformance(name: string, factory: () => { store: K
           store.transaction(() => {
             addKey('k2', 'hr', 'bonus');
             store.putWrappedKeychainKey(wrapped(2));
-            store.addCurrentInstance(instance('k1', 2), T1, { instanceId: 'k1-i1', state: 'Deactivated', dropMaterial: true });
+            store.addCurrentInstance(instance('k1', 2), pointer(T1), { instanceId: 'k1-i1', state: 'Deactivated', rowMac: rowMac('change'), dropMaterial: true });
             throw boom;
           }),
         ).toThrow(boom);

@@ -39,8 +39,19 @@ export function key(id: string, namespace: string, name: string, overrides: Part
     currentInstanceId: `${id}-i1`,
     createdAt: T0,
     updatedAt: T0,
+    rowMac: rowMac(`key-${id}`),
     ...overrides,
   };
+}
+
+/** A 32-byte stand-in for a row MAC, unique to (seed): the store only keeps it. */
+export function rowMac(seed: string): Buffer {
+  return material(seed).subarray(0, 32);
+}
+
+/** The key-row update addCurrentInstance takes. */
+export function pointer(updatedAt: string, seed = updatedAt): { updatedAt: string; rowMac: Buffer } {
+  return { updatedAt, rowMac: rowMac(`pointer-${seed}`) };
 }
 
 /** A 64-byte sealed blob unique to (seed). */
@@ -64,6 +75,7 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     activatedAt: T0,
     deactivatedAt: null,
     destroyedAt: null,
+    rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };
 }

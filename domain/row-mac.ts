@@ -1,0 +1,99 @@
+/**
+ * Row MACs: an HMAC-SHA256 over every field of a key row and of an instance
+ * row that the keychain relies on but AES-GCM does not cover — names (how
+ * rows are looked up), the current-instance pointer, lifecycle state, usage
+ * and policy. The store is untrusted: a row whose name was swapped with
+ * another's, whose current pointer was moved back to an old instance, or
+ * whose state was flipped, fails verification with INTEGRITY_FAILURE instead
+ * of serving the wrong key or a key in the wrong state.
+ *
+ * The MAC key is derived from the keychain key with HKDF (RFC 5869), under its
+ * own label, so it is never the key that seals material. A keychain-key
+ * rotation must re-MAC every row in the transaction that re-seals them.
+ *
+ * Not covered: replaying a whole older copy of a row together with its older
+ * MAC. That needs a chain over all changes (the audit trail's hash chain).
+ */
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { KeychainError } from '../common/errors';
+import { InstanceRecord, KeyRecord } from '../storage/records';
+import { encodeFields } from './field-encoding';
+
+const HKDF_INFO = 'strongroom/row-mac/v1';
+const KEY_ROW_LABEL = 'strongroom/key-row/v1';
+const INSTANCE_ROW_LABEL = 'strongroom/instance-row/v1';
+const MAC_KEY_BYTES = 32;
+
+export function deriveRowMacKey(keychainKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', keychainKey, Buffer.alloc(0), HKDF_INFO, MAC_KEY_BYTES));
+}
+
+/** Attributes in name order, so the MAC does not depend on insertion order. */
+function canonicalAttributes(attributes: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.keys(attributes).sort().map((name) => [name, attributes[name]]));
+}
+
+export type KeyRowFields = Omit<KeyRecord, 'rowMac'>;
+export type InstanceRowFields = Omit<InstanceRecord, 'rowMac'>;
+
+export function keyRowMac(macKey: Buffer, keychainId: string, key: KeyRowFields): Buffer {
+  const fields = encodeFields([
+    KEY_ROW_LABEL,
+    keychainId,
+    key.id,
+    key.namespace,
+    key.name,
+    key.algorithm,
+    key.usageMask,
+    key.description,
+    key.owner,
+    canonicalAttributes(key.customAttributes),
+    key.rolloverPolicy,
+    key.cryptoperiod,
+    key.currentInstanceId,
+    key.createdAt,
+    key.updatedAt,
+  ]);
+  return createHmac('sha256', macKey).update(fields).digest();
+}
+
+export function instanceRowMac(macKey: Buffer, keychainId: string, instance: InstanceRowFields): Buffer {
+  const fields = encodeFields([
+    INSTANCE_ROW_LABEL,
+    keychainId,
+    instance.id,
+    instance.keyId,
+    instance.name,
+    instance.version,
+    instance.state,
+    instance.sealVersion,
+    instance.sealedMaterial === null ? 'no-material' : 'material',
+    instance.createdAt,
+    instance.activatedAt,
+    instance.deactivatedAt,
+    instance.destroyedAt,
+  ]);
+  return createHmac('sha256', macKey).update(fields).digest();
+}
+
+function same(a: Buffer, b: Buffer | null | undefined): boolean {
+  return b !== null && b !== undefined && a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function verifyKeyRow(macKey: Buffer, keychainId: string, key: KeyRecord): KeyRecord {
+  if (!same(keyRowMac(macKey, keychainId, key), key.rowMac)) {
+    throw new KeychainError('INTEGRITY_FAILURE', `the stored row of key ${key.namespace}/${key.name} failed authentication: it was altered`, {
+      details: { keyId: key.id },
+    });
+  }
+  return key;
+}
+
+export function verifyInstanceRow(macKey: Buffer, keychainId: string, instance: InstanceRecord): InstanceRecord {
+  if (!same(instanceRowMac(macKey, keychainId, instance), instance.rowMac)) {
+    throw new KeychainError('INTEGRITY_FAILURE', `the stored row of instance ${instance.name} failed authentication: it was altered`, {
+      details: { instanceId: instance.id },
+    });
+  }
+  return instance;
+}
