@@ -47,31 +47,30 @@ function checkKey(keychainKey: Buffer): void {
   }
 }
 
-export function sealMaterial(keychainKey: Buffer, binding: SealBinding, material: Buffer): Buffer {
-  checkKey(keychainKey);
+/** AES-256-GCM under `key` with a fresh IV: format || IV || ciphertext || tag. */
+export function sealWithAad(key: Buffer, aad: Buffer, plaintext: Buffer): Buffer {
+  checkKey(key);
   const iv = randomFillSync(Buffer.alloc(IV_BYTES));
-  const cipher = createCipheriv('aes-256-gcm', keychainKey, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(encodeAad(binding));
-  const body = cipher.update(material);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const body = cipher.update(plaintext);
   const tail = cipher.final();
   return Buffer.concat([Buffer.from([SEAL_FORMAT_V1]), iv, body, tail, cipher.getAuthTag()]);
 }
 
-/** Returns the material in a fresh Buffer the caller must zero. */
-export function openMaterial(keychainKey: Buffer, binding: SealBinding, sealed: Buffer): Buffer {
-  checkKey(keychainKey);
-  const integrity = (why: string, cause?: unknown): KeychainError =>
-    new KeychainError('INTEGRITY_FAILURE', `sealed material of instance ${binding.instanceId} failed authentication (${why})`, {
-      cause,
-      details: { keyId: binding.keyId, instanceId: binding.instanceId },
-    });
-  if (sealed.length < 1 + IV_BYTES + TAG_BYTES) throw integrity('too short');
-  if (sealed[0] !== SEAL_FORMAT_V1) throw integrity('unknown format');
+/**
+ * Opens what sealWithAad made; returns the plaintext in a fresh Buffer the
+ * caller must zero. Any failure is `failure(why)`, thrown.
+ */
+export function openWithAad(key: Buffer, aad: Buffer, sealed: Buffer, failure: (why: string, cause?: unknown) => Error): Buffer {
+  checkKey(key);
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES) throw failure('too short');
+  if (sealed[0] !== SEAL_FORMAT_V1) throw failure('unknown format');
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   const body = sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', keychainKey, iv, { authTagLength: TAG_BYTES });
-  decipher.setAAD(encodeAad(binding));
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
   decipher.setAuthTag(tag);
   const plain = decipher.update(body);
   try {
@@ -84,6 +83,20 @@ export function openMaterial(keychainKey: Buffer, binding: SealBinding, sealed: 
   } catch (err) {
     // GCM released unauthenticated plaintext from update(): it must not survive.
     plain.fill(0);
-    throw integrity('tag mismatch', err);
+    throw failure('tag mismatch', err);
   }
+}
+
+export function sealMaterial(keychainKey: Buffer, binding: SealBinding, material: Buffer): Buffer {
+  return sealWithAad(keychainKey, encodeAad(binding), material);
+}
+
+/** Returns the material in a fresh Buffer the caller must zero. */
+export function openMaterial(keychainKey: Buffer, binding: SealBinding, sealed: Buffer): Buffer {
+  return openWithAad(keychainKey, encodeAad(binding), sealed, (why, cause) =>
+    new KeychainError('INTEGRITY_FAILURE', `sealed material of instance ${binding.instanceId} failed authentication (${why})`, {
+      cause,
+      details: { keyId: binding.keyId, instanceId: binding.instanceId },
+    }),
+  );
 }

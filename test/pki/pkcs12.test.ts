@@ -1,0 +1,70 @@
+/**
+ * PKCS#12 export (server/pki/pkcs12.ts): the file node:tls loads with its
+ * passphrase works for a real mutual-TLS handshake; a wrong passphrase, an
+ * empty or non-ASCII one, and a key that is not the certificate's are refused.
+ */
+import tls from 'node:tls';
+import { systemClock } from '../../common/clock';
+import { createCa } from '../../server/pki/ca';
+import { generateClientKeyPair, issueClientCertificate, issueServerCertificate } from '../../server/pki/issue';
+import { toPkcs12 } from '../../server/pki/pkcs12';
+import { CaMaterial, KeyPairPem } from '../../server/pki/x509-builder';
+import { codeOf } from '../support/error-code';
+import { connectClient, startServer, TestServer } from './tls-fixture';
+
+const PASSPHRASE = 'correct horse battery staple';
+
+let ca: CaMaterial;
+let keys: KeyPairPem;
+let certificatePem: string;
+let pfx: Buffer;
+let srv: TestServer | undefined;
+
+beforeAll(() => {
+  ca = createCa({ commonName: 'Strongroom PKCS12 CA', validityDays: 30, clock: systemClock });
+  keys = generateClientKeyPair();
+  certificatePem = issueClientCertificate({ ca, name: 'p12-app', role: 'app', groups: [], publicKeyPem: keys.publicKeyPem, validityDays: 1, clock: systemClock }).certificatePem;
+  pfx = toPkcs12({ certificatePem, privateKeyPem: keys.privateKeyPem, caPem: ca.certificatePem, passphrase: PASSPHRASE, friendlyName: 'p12-app' });
+});
+
+afterEach(async () => {
+  await srv?.close();
+  srv = undefined;
+});
+
+describe('toPkcs12', () => {
+  it('produces a file node:tls accepts with the passphrase', () => {
+    expect(() => tls.createSecureContext({ pfx, passphrase: PASSPHRASE })).not.toThrow();
+  });
+
+  it('is refused by node:tls with a wrong passphrase', () => {
+    expect(() => tls.createSecureContext({ pfx, passphrase: 'wrong' })).toThrow();
+  });
+
+  it('carries a client identity that completes a mutual-TLS handshake', async () => {
+    const server = issueServerCertificate({ ca, commonName: 'localhost', sans: [{ type: 'dns', value: 'localhost' }], validityDays: 1, clock: systemClock });
+    srv = await startServer({ key: server.privateKeyPem, cert: server.certificatePem, ca: ca.certificatePem, requestCert: true, rejectUnauthorized: true });
+    // The CA inside the pfx is a trust anchor for the client too, so no separate `ca` is given.
+    const result = await connectClient(srv.port, { servername: 'localhost', pfx, passphrase: PASSPHRASE });
+    expect(result).toMatchObject({ secureConnect: true, received: 'ok', errorCode: null });
+    expect(srv.seen.secure[0]).toMatchObject({ authorized: true, peerCn: 'p12-app' });
+  });
+
+  it.each([
+    ['empty', ''],
+    ['non-ASCII (forge and OpenSSL would encode it differently)', 'pässwörd'],
+    ['a control character', 'abc\n'],
+  ])('refuses a passphrase that is %s', (_title, passphrase) => {
+    expect(codeOf(() => toPkcs12({ certificatePem, privateKeyPem: keys.privateKeyPem, caPem: ca.certificatePem, passphrase, friendlyName: 'x' }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('refuses a private key that does not belong to the certificate', () => {
+    const stranger = generateClientKeyPair();
+    expect(codeOf(() => toPkcs12({ certificatePem, privateKeyPem: stranger.privateKeyPem, caPem: ca.certificatePem, passphrase: PASSPHRASE, friendlyName: 'x' }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('refuses junk instead of a certificate and an empty friendly name', () => {
+    expect(codeOf(() => toPkcs12({ certificatePem: 'junk', privateKeyPem: keys.privateKeyPem, caPem: ca.certificatePem, passphrase: PASSPHRASE, friendlyName: 'x' }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => toPkcs12({ certificatePem, privateKeyPem: keys.privateKeyPem, caPem: ca.certificatePem, passphrase: PASSPHRASE, friendlyName: '' }))).toBe('INVALID_ARGUMENT');
+  });
+});
