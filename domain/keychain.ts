@@ -15,8 +15,9 @@ import { KeychainStore } from '../storage/keychain-store';
 import { applyInstanceChange, InstanceRecord, InstanceStateChange, KeyFilter, KeyRecord } from '../storage/records';
 import { Algorithm, algorithmInfo } from './algorithms';
 import { IdSource, randomIds } from './ids';
-import { isInstanceState, materialRetrievable } from './instance-states';
-import { openMaterial, SealBinding, sealMaterial } from './instance-seal';
+import { assertTransition, InstanceState, isInstanceState, materialRetrievable } from './instance-states';
+import { openMaterial, openWithAad, SealBinding, sealMaterial, sealWithAad } from './instance-seal';
+import { encodeFields } from './field-encoding';
 import { formatKeyName, parseKeyName } from './key-names';
 import { UnsealedKeychainKey, unwrapKeychainKey } from './keychain-key';
 import { deriveRowMacKey, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyInstanceRow, verifyKeyRow } from './row-mac';
@@ -44,6 +45,15 @@ export interface KeySpec {
   readonly owner?: string;
   readonly customAttributes?: Readonly<Record<string, string>>;
   readonly rollover?: RolloverPolicy;
+  /** False creates the first instance PreActive (it must be activated before use). Default true. */
+  readonly activate?: boolean;
+}
+
+/** Dates a lifecycle transition sets; absent ones are left as they are. */
+export interface TransitionDates {
+  readonly activatedAt?: string | null;
+  readonly deactivatedAt?: string | null;
+  readonly destroyedAt?: string | null;
 }
 
 export interface KeyRef {
@@ -157,6 +167,13 @@ export class Keychain {
     return { key: keyView(key, current), instances: instances.map((i) => instanceView(i, key.currentInstanceId)) };
   }
 
+  /** The referenced instance's metadata (no material). */
+  describeInstance(ref: KeyRef): InstanceView {
+    this.requireUnsealed();
+    const { key, instance } = this.resolve(ref);
+    return instanceView(instance, key.currentInstanceId);
+  }
+
   listKeys(filter: KeyFilter = {}): KeyView[] {
     this.requireUnsealed();
     return this.store.listKeys(filter).map((record) => {
@@ -210,6 +227,64 @@ export class Keychain {
     });
   }
 
+  /**
+   * Opens the referenced instance's material for an operation, after
+   * `allow(key, instance)` has approved (it throws to refuse: state, usage);
+   * runs `use` and zeroes the material whatever happens. Keys and instances
+   * reach `allow` and `use` already authenticated (row MACs).
+   */
+  useMaterial<T>(ref: KeyRef, allow: (key: KeyView, instance: InstanceView) => void, use: (material: Buffer, ids: MaterialIds) => T): T {
+    const unsealed = this.requireUnsealed();
+    const { key, instance } = this.resolve(ref);
+    const current = instance.id === key.currentInstanceId ? instance : this.currentInstanceOf(key);
+    allow(keyView(key, current), instanceView(instance, key.currentInstanceId));
+    if (instance.sealedMaterial === null) {
+      throw new KeychainError('NO_MATERIAL', `instance ${instance.name} of ${formatKeyName(key)} has no material`, { details: { instance: instance.name } });
+    }
+    const material = openMaterial(this.sealingKey(unsealed, instance.sealVersion), this.binding(key, instance), instance.sealedMaterial);
+    try {
+      return use(material, { keychainId: unsealed.keychainId, keyId: key.id, instanceId: instance.id, instanceName: instance.name, algorithm: key.algorithm });
+    } finally {
+      wipe(material);
+    }
+  }
+
+  /**
+   * Moves an instance to another lifecycle state, after assertTransition
+   * allows it, setting the given dates; `dropMaterial` destroys its material
+   * (NULL in the row; the store scrubs the freed pages).
+   */
+  transitionInstance(ref: KeyRef, to: InstanceState, dates: TransitionDates, dropMaterial = false): InstanceView {
+    const unsealed = this.requireUnsealed();
+    return this.store.transaction(() => {
+      const { key, instance } = this.resolve(ref);
+      const from = instance.state;
+      if (!isInstanceState(from)) throw new KeychainError('STORAGE_CORRUPT', `instance ${instance.name} has an unknown state`);
+      assertTransition(from, to);
+      const change = this.stateChange(unsealed, instance, { state: to, ...dates, dropMaterial });
+      this.store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /** Seals an appliance secret (e.g. the CA private key) under the current keychain key and stores it. */
+  putSystemSecret(name: string, secret: Buffer): void {
+    const unsealed = this.requireUnsealed();
+    const sealVersion = unsealed.currentVersion;
+    const sealed = sealWithAad(this.sealingKey(unsealed, sealVersion), systemSecretAad(unsealed.keychainId, name, sealVersion), secret);
+    this.store.directory.putSystemSecret({ name, sealed, sealVersion, createdAt: isoNow(this.clock) });
+  }
+
+  /** Opens an appliance secret; null when absent. The caller zeroes the Buffer. */
+  getSystemSecret(name: string): Buffer | null {
+    const unsealed = this.requireUnsealed();
+    const record = this.store.directory.getSystemSecret(name);
+    if (!record) return null;
+    return openWithAad(this.sealingKey(unsealed, record.sealVersion), systemSecretAad(unsealed.keychainId, name, record.sealVersion), record.sealed, (why, cause) =>
+      new KeychainError('INTEGRITY_FAILURE', `system secret ${name} failed authentication (${why})`, { cause }),
+    );
+  }
+
   private insertKey(spec: KeySpec, material: Buffer): KeyDescription {
     const unsealed = this.requireUnsealed();
     const { namespace, name } = parseKeyName(spec.fullName);
@@ -232,21 +307,28 @@ export class Keychain {
       updatedAt: now,
     };
     const key: KeyRecord = { ...fields, rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, fields) };
-    const instance = this.newInstance(unsealed, key, 1, material, instanceId);
+    const instance = this.newInstance(unsealed, key, 1, material, instanceId, spec.activate === false ? 'PreActive' : 'Active');
     this.store.createKey(key, instance);
     return this.describeKey(formatKeyName(key));
   }
 
-  private newInstance(unsealed: Unsealed, key: KeyRecord, version: number, material: Buffer, id = this.ids.newId()): InstanceRecord {
+  private newInstance(
+    unsealed: Unsealed,
+    key: KeyRecord,
+    version: number,
+    material: Buffer,
+    id = this.ids.newId(),
+    state: 'Active' | 'PreActive' = 'Active',
+  ): InstanceRecord {
     const now = isoNow(this.clock);
     const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
     const fields: InstanceRowFields = {
       ...draft,
       name: this.ids.newInstanceName(),
-      state: 'Active',
+      state,
       sealedMaterial: sealMaterial(this.sealingKey(unsealed, draft.sealVersion), this.binding(key, draft), material),
       createdAt: now,
-      activatedAt: now,
+      activatedAt: state === 'Active' ? now : null,
       deactivatedAt: null,
       destroyedAt: null,
     };
@@ -321,6 +403,19 @@ export class Keychain {
     if (this.unsealed === null) throw new KeychainError('SEALED', 'the keychain is sealed; unseal it first');
     return this.unsealed;
   }
+}
+
+/** What an operation on opened material may bind its own AADs to. */
+export interface MaterialIds {
+  readonly keychainId: string;
+  readonly keyId: string;
+  readonly instanceId: string;
+  readonly instanceName: string;
+  readonly algorithm: string;
+}
+
+function systemSecretAad(keychainId: string, name: string, sealVersion: number): Buffer {
+  return encodeFields(['strongroom/system-secret/v1', keychainId, name, sealVersion]);
 }
 
 function sameKey(key: KeyRecord, fullName: string): boolean {

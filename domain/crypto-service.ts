@@ -1,0 +1,185 @@
+/**
+ * Cryptographic operations on the server's keys, so applications never hold
+ * the key: Encrypt / Decrypt (AES-GCM with the key's current instance; the
+ * ciphertext names its instance), envelope encryption (GenerateDataKey /
+ * DecryptDataKey) and MAC / MACVerify for HMAC keys.
+ *
+ * Each operation checks the key's usage mask and the instance's state first
+ * (a Deactivated instance decrypts but never encrypts), then opens the
+ * material through Keychain.useMaterial, which zeroes it afterwards.
+ * Ciphertext AADs bind the key, the instance and the caller's AAD under a
+ * domain label, so a data key blob is never a valid Decrypt input.
+ */
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { KeychainError, ValidationError } from '../common/errors';
+import { encodeFields } from './field-encoding';
+import { decodeEnvelope, encodeEnvelope, IV_BYTES, TAG_BYTES } from './envelope-format';
+import { Keychain, MaterialIds } from './keychain';
+import { InstanceView, KeyView } from './views';
+import { USAGE_BITS, UsageName } from './usage-mask';
+
+/** Largest plaintext Encrypt takes: it is for keys and records, not files (use GenerateDataKey). */
+export const MAX_PLAINTEXT_BYTES = 64 * 1024;
+export const MAX_AAD_BYTES = 4096;
+
+type Domain = 'encrypt' | 'data-key';
+
+const GCM_BY_ALGORITHM: Readonly<Record<string, string>> = {
+  'AES-128': 'aes-128-gcm',
+  'AES-192': 'aes-192-gcm',
+  'AES-256': 'aes-256-gcm',
+};
+const HMAC_BY_ALGORITHM: Readonly<Record<string, string>> = { 'HMAC-SHA256': 'sha256', 'HMAC-SHA512': 'sha512' };
+
+export interface CryptoResult {
+  readonly instance: string;
+}
+
+function requireUsage(key: KeyView, usage: UsageName): void {
+  if ((key.usageMask & USAGE_BITS[usage]) === 0) {
+    throw new KeychainError('USAGE_NOT_PERMITTED', `${key.fullName} does not allow ${usage} (usage: ${key.usage.join(', ') || 'none'})`);
+  }
+}
+
+function requireFamily(key: KeyView, table: Readonly<Record<string, string>>, what: string): string {
+  const name = table[key.algorithm];
+  if (!name) throw new KeychainError('USAGE_NOT_PERMITTED', `${key.fullName} is ${key.algorithm}; ${what} needs ${Object.keys(table).join(' or ')}`);
+  return name;
+}
+
+/** Protect (encrypt, MAC) needs an Active instance; process (decrypt, verify) also takes Deactivated and Compromised. */
+function requireState(instance: InstanceView, mode: 'protect' | 'process'): void {
+  const allowed = mode === 'protect' ? ['Active'] : ['Active', 'Deactivated', 'Compromised'];
+  if (!allowed.includes(instance.state)) {
+    throw new KeychainError('WRONG_STATE', `instance ${instance.name} is ${instance.state}: it cannot ${mode === 'protect' ? 'encrypt or sign' : 'decrypt or verify'}`, {
+      details: { instance: instance.name, state: instance.state },
+    });
+  }
+}
+
+function checkSize(name: string, value: Buffer | undefined, max: number): void {
+  if (value && value.length > max) throw new ValidationError(`${name} is larger than ${max} bytes`);
+}
+
+function aadFor(domain: Domain, ids: MaterialIds, callerAad: Buffer | undefined): Buffer {
+  return encodeFields([`strongroom/${domain}/v1`, ids.keychainId, ids.keyId, ids.instanceId, callerAad ? callerAad.toString('base64') : null]);
+}
+
+function seal(domain: Domain, material: Buffer, ids: MaterialIds, plaintext: Buffer, callerAad: Buffer | undefined): Buffer {
+  const iv = randomFillSync(Buffer.alloc(IV_BYTES));
+  const cipher = createCipheriv(GCM_BY_ALGORITHM[ids.algorithm] as 'aes-256-gcm', material, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aadFor(domain, ids, callerAad));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return encodeEnvelope({ instanceName: ids.instanceName, iv, body, tag: cipher.getAuthTag() });
+}
+
+function open(domain: Domain, material: Buffer, ids: MaterialIds, envelope: ReturnType<typeof decodeEnvelope>, callerAad: Buffer | undefined): Buffer {
+  const decipher = createDecipheriv(GCM_BY_ALGORITHM[ids.algorithm] as 'aes-256-gcm', material, envelope.iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aadFor(domain, ids, callerAad));
+  decipher.setAuthTag(envelope.tag);
+  const plain = decipher.update(envelope.body);
+  try {
+    return Buffer.concat([plain, decipher.final()]);
+  } catch (cause) {
+    throw new KeychainError('INTEGRITY_FAILURE', 'the ciphertext failed authentication: wrong key, wrong aad, or altered', { cause });
+  } finally {
+    plain.fill(0);
+  }
+}
+
+export class CryptoService {
+  constructor(private readonly keychain: Keychain) {}
+
+  encrypt(fullName: string, plaintext: Buffer, aad?: Buffer): CryptoResult & { ciphertext: Buffer } {
+    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES);
+    checkSize('aad', aad, MAX_AAD_BYTES);
+    return this.protect(fullName, 'encrypt', (material, ids) => ({ instance: ids.instanceName, ciphertext: seal('encrypt', material, ids, plaintext, aad) }));
+  }
+
+  /** The plaintext Buffer belongs to the caller, who zeroes it. */
+  decrypt(fullName: string, ciphertext: Buffer, aad?: Buffer): CryptoResult & { plaintext: Buffer } {
+    checkSize('aad', aad, MAX_AAD_BYTES);
+    const envelope = decodeEnvelope(ciphertext);
+    return this.process(fullName, envelope.instanceName, 'decrypt', (material, ids) => ({
+      instance: ids.instanceName,
+      plaintext: open('encrypt', material, ids, envelope, aad),
+    }));
+  }
+
+  /** A fresh data key in the clear (the caller zeroes it) and the same key wrapped under `fullName`. */
+  generateDataKey(fullName: string, bits: 128 | 256, aad?: Buffer): CryptoResult & { plaintext: Buffer; wrapped: Buffer } {
+    checkSize('aad', aad, MAX_AAD_BYTES);
+    const dataKey = randomFillSync(Buffer.alloc(bits / 8));
+    try {
+      return this.protect(fullName, 'encrypt', (material, ids) => ({
+        instance: ids.instanceName,
+        wrapped: seal('data-key', material, ids, dataKey, aad),
+        plaintext: Buffer.from(dataKey),
+      }));
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  decryptDataKey(fullName: string, wrapped: Buffer, aad?: Buffer): CryptoResult & { plaintext: Buffer } {
+    checkSize('aad', aad, MAX_AAD_BYTES);
+    const envelope = decodeEnvelope(wrapped);
+    return this.process(fullName, envelope.instanceName, 'decrypt', (material, ids) => ({
+      instance: ids.instanceName,
+      plaintext: open('data-key', material, ids, envelope, aad),
+    }));
+  }
+
+  mac(fullName: string, data: Buffer): CryptoResult & { mac: Buffer } {
+    checkSize('data', data, MAX_PLAINTEXT_BYTES);
+    return this.keychain.useMaterial(
+      { fullName },
+      (key, instance) => {
+        requireFamily(key, HMAC_BY_ALGORITHM, 'MAC');
+        requireUsage(key, 'mac-generate');
+        requireState(instance, 'protect');
+      },
+      (material, ids) => ({ instance: ids.instanceName, mac: createHmac(HMAC_BY_ALGORITHM[ids.algorithm], material).update(data).digest() }),
+    );
+  }
+
+  macVerify(fullName: string, data: Buffer, mac: Buffer, instance?: string): { valid: boolean; instance: string } {
+    checkSize('data', data, MAX_PLAINTEXT_BYTES);
+    return this.keychain.useMaterial(
+      { fullName, instance },
+      (key, inst) => {
+        requireFamily(key, HMAC_BY_ALGORITHM, 'MAC verification');
+        requireUsage(key, 'mac-verify');
+        requireState(inst, 'process');
+      },
+      (material, ids) => {
+        const expected = createHmac(HMAC_BY_ALGORITHM[ids.algorithm], material).update(data).digest();
+        return { instance: ids.instanceName, valid: expected.length === mac.length && timingSafeEqual(expected, mac) };
+      },
+    );
+  }
+
+  private protect<T>(fullName: string, usage: UsageName, use: (material: Buffer, ids: MaterialIds) => T): T {
+    return this.keychain.useMaterial(
+      { fullName },
+      (key, instance) => {
+        requireFamily(key, GCM_BY_ALGORITHM, 'encryption');
+        requireUsage(key, usage);
+        requireState(instance, 'protect');
+      },
+      use,
+    );
+  }
+
+  private process<T>(fullName: string, instanceName: string, usage: UsageName, use: (material: Buffer, ids: MaterialIds) => T): T {
+    return this.keychain.useMaterial(
+      { fullName, instance: instanceName },
+      (key, instance) => {
+        requireFamily(key, GCM_BY_ALGORITHM, 'decryption');
+        requireUsage(key, usage);
+        requireState(instance, 'process');
+      },
+      use,
+    );
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Lifecycle operations on instances, after KMIP 1.4 §4.19–4.21 (Activate,
+ * Revoke, Destroy): the transitions come from domain/instance-states.ts and
+ * the dates from the injected clock. The full lifecycle (usage periods,
+ * scheduled destruction) builds on this.
+ */
+import { Clock, isoNow } from '../common/clock';
+import { KeychainError, ValidationError } from '../common/errors';
+import { Keychain, KeyRef } from './keychain';
+import { InstanceView } from './views';
+
+/** KMIP Revocation Reason Codes (KMIP 1.4 §9.1.3.2.19), in the protocol's spelling. */
+export const REVOCATION_REASONS = [
+  'unspecified',
+  'keyCompromise',
+  'caCompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'privilegeWithdrawn',
+] as const;
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+export class LifecycleService {
+  constructor(private readonly keychain: Keychain, private readonly clock: Clock) {}
+
+  activate(ref: KeyRef): InstanceView {
+    return this.keychain.transitionInstance(ref, 'Active', { activatedAt: isoNow(this.clock) });
+  }
+
+  /** Compromise reasons make the instance Compromised; any other reason Deactivates it. */
+  revoke(ref: KeyRef, reason: RevocationReason, compromiseDate?: string): InstanceView {
+    if (!REVOCATION_REASONS.includes(reason)) throw new ValidationError(`unknown revocation reason "${reason}"`);
+    const now = isoNow(this.clock);
+    if (reason === 'keyCompromise' || reason === 'caCompromise') {
+      if (compromiseDate !== undefined && Number.isNaN(Date.parse(compromiseDate))) throw new ValidationError('compromiseDate is not an ISO 8601 date');
+      if (this.keychain.describeInstance(ref).state === 'Destroyed') return this.keychain.transitionInstance(ref, 'DestroyedCompromised', {});
+      return this.keychain.transitionInstance(ref, 'Compromised', { deactivatedAt: compromiseDate ?? now });
+    }
+    return this.keychain.transitionInstance(ref, 'Deactivated', { deactivatedAt: now });
+  }
+
+  /** Destroys the material (zeroed, then removed from the keychain); the metadata stays. */
+  destroy(ref: KeyRef): InstanceView {
+    const now = isoNow(this.clock);
+    const current = this.keychain.describeInstance(ref);
+    if (current.state === 'Active') {
+      throw new KeychainError('WRONG_STATE', `instance ${current.name} is Active: revoke (deactivate) it before destroying it`);
+    }
+    const to = current.state === 'Compromised' ? 'DestroyedCompromised' : 'Destroyed';
+    return this.keychain.transitionInstance(ref, to, { destroyedAt: now }, true);
+  }
+}

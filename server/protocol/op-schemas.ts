@@ -1,0 +1,158 @@
+/**
+ * The argument schema of every operation in docs/protocol.md §6 (including
+ * Batch, §4, and the officer-only operations), and `validateArgs`, which
+ * checks a request's `args` against its operation's schema and returns new
+ * objects with base64 fields decoded to Buffers. Only the wire shape is
+ * checked here (types, lengths, ranges, enums); names, algorithms and usage
+ * are re-checked by the domain. Pure: no I/O, no clock, no logger, no module
+ * state (the tables below are frozen constants).
+ */
+import { ProtocolError } from './protocol-error';
+import { FieldSpec, Schema, invalid, quoteName, validateObject } from './schema';
+
+/** Most items in one Batch (§4): bounds the work and the audit events one request can cause. */
+export const MAX_BATCH_ITEMS = 64;
+/** Longest key, instance, client, group or pattern name: names are log fields and index keys, not storage. */
+export const MAX_NAME_LENGTH = 200;
+/** Longest key description: metadata, not a blob store. */
+export const MAX_DESCRIPTION_LENGTH = 1024;
+/** Longest owner and custom attribute value: metadata, not a blob store. */
+export const MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
+/** Most custom attributes sent with one key: each one is a stored row. */
+export const MAX_ATTRIBUTES = 32;
+/** Custom attribute names: short, safe in logs and KMIP names. */
+export const ATTRIBUTE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/** Longest SPKI public key PEM: an RSA-8192 public key is ~1.5 KB; anything bigger is not a key. */
+export const MAX_PEM_LENGTH = 16384;
+/** Most entries in a usage, groups or permissions list: a client cannot make one request cost thousands of checks. */
+export const MAX_LIST_ITEMS = 32;
+/** Longest short token: algorithm names, ISO 8601 dates and durations, usage and permission names, grant ids. */
+export const MAX_TOKEN_LENGTH = 64;
+/** Locate page size (§6: 1–1000): bounds one response. */
+export const MAX_LOCATE_LIMIT = 1000;
+/** Largest Locate offset: keeps offsets in a range every store handles exactly. */
+export const MAX_LOCATE_OFFSET = 2 ** 31 - 1;
+/** Longest certificate validity a client may be issued (§6: CA/Browser Forum's old 825-day ceiling). */
+export const MAX_VALIDITY_DAYS = 825;
+
+export const OPERATION_NAMES = [
+  'Query', 'Create', 'Register', 'Get', 'Locate', 'GetAttributes', 'ReKey', 'Activate', 'Revoke', 'Destroy',
+  'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'Batch',
+  'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList',
+] as const;
+
+export type OperationName = (typeof OPERATION_NAMES)[number];
+
+export const REVOCATION_REASONS = [
+  'unspecified', 'keyCompromise', 'caCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn',
+] as const;
+export const CLIENT_ROLES = ['app', 'officer', 'auditor'] as const;
+export const ROLLOVER_MODES = ['auto', 'manual', 'none'] as const;
+export const DATA_KEY_ALGORITHMS = ['AES-128', 'AES-256'] as const;
+
+const name: FieldSpec = { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH };
+const optionalName: FieldSpec = { ...name, optional: true };
+const token: FieldSpec = { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH, optional: true };
+const binary: FieldSpec = { type: 'base64' };
+const optionalBinary: FieldSpec = { type: 'base64', optional: true };
+const stringList: FieldSpec = { type: 'string[]', optional: true, maxItems: MAX_LIST_ITEMS, maxLength: MAX_TOKEN_LENGTH };
+
+const createFields: Readonly<Record<string, FieldSpec>> = {
+  name,
+  algorithm: token,
+  usage: stringList,
+  description: { type: 'string', optional: true, maxLength: MAX_DESCRIPTION_LENGTH },
+  owner: { type: 'string', optional: true, maxLength: MAX_ATTRIBUTE_VALUE_LENGTH },
+  attributes: { type: 'stringMap', optional: true, maxEntries: MAX_ATTRIBUTES, keyPattern: ATTRIBUTE_NAME, maxLength: MAX_ATTRIBUTE_VALUE_LENGTH },
+  rollover: { type: 'enum', optional: true, values: ROLLOVER_MODES },
+  cryptoperiod: token,
+};
+
+/** `name?`, `instance?`, at least one (§6: instance alone, name alone, or both). */
+const keyRef: Schema = { fields: { name: optionalName, instance: optionalName }, atLeastOneOf: [['name', 'instance']] };
+
+export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze({
+  Query: { fields: {} },
+  Create: { fields: createFields },
+  Register: { fields: { ...createFields, material: binary } },
+  Get: keyRef,
+  Locate: {
+    fields: {
+      pattern: optionalName,
+      namespace: optionalName,
+      algorithm: token,
+      limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT },
+      offset: { type: 'integer', optional: true, min: 0, max: MAX_LOCATE_OFFSET },
+    },
+  },
+  GetAttributes: { fields: { name } },
+  ReKey: { fields: { name, material: optionalBinary } },
+  Activate: keyRef,
+  Revoke: {
+    fields: { ...keyRef.fields, reason: { type: 'enum', values: REVOCATION_REASONS }, compromiseDate: token },
+    atLeastOneOf: keyRef.atLeastOneOf,
+  },
+  Destroy: keyRef,
+  Encrypt: { fields: { name, plaintext: binary, aad: optionalBinary } },
+  Decrypt: { fields: { name, ciphertext: binary, aad: optionalBinary } },
+  GenerateDataKey: { fields: { name, algorithm: { type: 'enum', optional: true, values: DATA_KEY_ALGORITHMS }, aad: optionalBinary } },
+  DecryptDataKey: { fields: { name, wrapped: binary, aad: optionalBinary } },
+  MAC: { fields: { name, data: binary } },
+  MACVerify: { fields: { name, data: binary, mac: binary, instance: optionalName } },
+  Batch: { fields: { items: { type: 'items', minItems: 1, maxItems: MAX_BATCH_ITEMS } } },
+  ClientIssue: {
+    fields: {
+      name,
+      role: { type: 'enum', values: CLIENT_ROLES },
+      groups: { type: 'string[]', optional: true, maxItems: MAX_LIST_ITEMS, maxLength: MAX_NAME_LENGTH },
+      publicKeyPem: { type: 'string', minLength: 1, maxLength: MAX_PEM_LENGTH },
+      validityDays: { type: 'integer', optional: true, min: 1, max: MAX_VALIDITY_DAYS },
+    },
+  },
+  ClientList: { fields: {} },
+  ClientRevoke: { fields: { name } },
+  PolicyGrant: {
+    fields: { client: optionalName, group: optionalName, pattern: name, permissions: { ...stringList, optional: false } },
+    exactlyOneOf: [['client', 'group']],
+  },
+  PolicyRevoke: { fields: { id: { ...token, optional: false } } },
+  PolicyList: { fields: { client: optionalName, group: optionalName } },
+});
+
+export function isOperationName(value: unknown): value is OperationName {
+  return typeof value === 'string' && (OPERATION_NAMES as readonly string[]).includes(value);
+}
+
+/** The item shape Batch's `validateArgs` returns: op and args as sent, not yet checked against the item's own schema. */
+export interface BatchItem {
+  readonly op: string;
+  readonly args: Record<string, unknown>;
+}
+
+/**
+ * Validates `args` for `op` and returns a new plain object: only known
+ * fields, base64 fields decoded to Buffers (the caller wipes them when done).
+ * For Batch, only the items' shape is checked (`{op, args}`, 1..64 items):
+ * pass each item to `validateBatchItem` so one bad item becomes one item
+ * error. Throws ProtocolError INVALID_REQUEST naming the field, never its value.
+ * @example validateArgs('Encrypt', { name: 'crm/pii', plaintext: 'aGk=' }) // { name, plaintext: <Buffer 68 69> }
+ */
+export function validateArgs(op: OperationName, args: unknown): Record<string, unknown> {
+  return validateObject(OP_SCHEMAS[op], args, 'args');
+}
+
+/**
+ * Validates one Batch item on its own: UNKNOWN_OPERATION for an unknown op,
+ * INVALID_REQUEST for a nested Batch, a bad shape or bad args.
+ */
+export function validateBatchItem(item: unknown): { op: OperationName; args: Record<string, unknown> } {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalid('a batch item must be an object', 'item', 'object');
+  const keys = Object.keys(item);
+  for (const key of keys) if (key !== 'op' && key !== 'args') throw invalid(`batch item has unknown field ${quoteName(key)}`, key);
+  const op = Object.prototype.hasOwnProperty.call(item, 'op') ? (item as { op: unknown }).op : undefined;
+  const args = Object.prototype.hasOwnProperty.call(item, 'args') ? (item as { args: unknown }).args : {};
+  if (typeof op !== 'string') throw invalid('batch item op must be a string', 'op', 'string');
+  if (!isOperationName(op)) throw new ProtocolError('UNKNOWN_OPERATION', 'unknown operation in batch item');
+  if (op === 'Batch') throw invalid('Batch inside Batch is not allowed', 'op');
+  return { op, args: validateObject(OP_SCHEMAS[op], args, 'args') };
+}

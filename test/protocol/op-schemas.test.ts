@@ -1,0 +1,169 @@
+/**
+ * Argument schemas (docs/protocol.md §3.4, §4, §6): a valid example for
+ * every operation, base64 decoding, Batch items one by one.
+ */
+import fc from 'fast-check';
+import {
+  MAX_BATCH_ITEMS, OP_SCHEMAS, OPERATION_NAMES, OperationName, validateArgs, validateBatchItem,
+} from '../../server/protocol/op-schemas';
+import { decodeBase64Strict } from '../../server/protocol/schema';
+import { codeOf, NO_ERROR } from '../support/error-code';
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+
+/** A valid args example per operation, with every field it takes where sensible. */
+const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
+  Query: {},
+  Create: {
+    name: 'hr/payroll', algorithm: 'AES-256', usage: ['encrypt', 'decrypt'], description: 'payroll', owner: 'hr-team',
+    attributes: { cost_center: '42' }, rollover: 'auto', cryptoperiod: 'P90D',
+  },
+  Register: { name: 'hr/legacy', material: b64('0123456789abcdef'), algorithm: 'SECRET' },
+  Get: { name: 'hr/payroll', instance: 'abc' },
+  Locate: { pattern: 'hr/*', namespace: 'hr', algorithm: 'AES-256', limit: 1000, offset: 0 },
+  GetAttributes: { name: 'hr/payroll' },
+  ReKey: { name: 'hr/legacy', material: b64('fedcba9876543210') },
+  Activate: { instance: 'abc' },
+  Revoke: { name: 'hr/payroll', reason: 'keyCompromise', compromiseDate: '2024-05-01T00:00:00Z' },
+  Destroy: { name: 'hr/payroll' },
+  Encrypt: { name: 'crm/pii', plaintext: b64('hi'), aad: b64('ctx') },
+  Decrypt: { name: 'crm/pii', ciphertext: b64('ct'), aad: '' },
+  GenerateDataKey: { name: 'crm/pii', algorithm: 'AES-128', aad: b64('a') },
+  DecryptDataKey: { name: 'crm/pii', wrapped: b64('wrapped') },
+  MAC: { name: 'mac/k', data: b64('data') },
+  MACVerify: { name: 'mac/k', data: b64('data'), mac: b64('mac!'), instance: 'abc' },
+  Batch: { items: [{ op: 'Encrypt', args: { name: 'crm/pii', plaintext: 'aGk=' } }, { op: 'Get', args: { name: 'hr/payroll' } }] },
+  ClientIssue: { name: 'billing', role: 'app', groups: ['finance'], publicKeyPem: '-----BEGIN PUBLIC KEY-----\n…', validityDays: 825 },
+  ClientList: {},
+  ClientRevoke: { name: 'billing' },
+  PolicyGrant: { group: 'finance', pattern: 'fin/*', permissions: ['encrypt', 'decrypt'] },
+  PolicyRevoke: { id: 'g-1' },
+  PolicyList: { client: 'billing' },
+};
+
+const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wrapped', 'data', 'mac']);
+
+describe('operation schemas', () => {
+  it('has a schema for every operation of §6, and nothing else', () => {
+    expect(Object.keys(OP_SCHEMAS).sort()).toEqual([...OPERATION_NAMES].sort());
+    expect(OPERATION_NAMES).toHaveLength(23);
+  });
+
+  it.each(OPERATION_NAMES.map((op) => [op]))('%s: a valid example decodes with Buffers for base64 fields', (op) => {
+    const args = VALID_ARGS[op];
+    const out = validateArgs(op, args);
+    expect(out).not.toBe(args);
+    expect(Object.keys(out).sort()).toEqual(Object.keys(args).sort());
+    for (const [field, value] of Object.entries(args)) {
+      if (BASE64_FIELDS.has(field)) expect(out[field]).toEqual(Buffer.from(value as string, 'base64'));
+      else expect(out[field]).toEqual(value);
+    }
+  });
+
+  it.each(OPERATION_NAMES.filter((op) => op !== 'Batch').map((op) => [op]))('%s: an unknown field is INVALID_REQUEST naming the field', (op) => {
+    try {
+      validateArgs(op, { ...VALID_ARGS[op], colour: 'x' });
+      throw new Error('accepted');
+    } catch (err) {
+      expect((err as { code: string }).code).toBe('INVALID_REQUEST');
+      expect((err as { details: Record<string, unknown> }).details.field).toBe('args.colour');
+    }
+  });
+
+  it('names the field and the expected type on a type error', () => {
+    try {
+      validateArgs('Locate', { limit: 'ten' });
+      throw new Error('accepted');
+    } catch (err) {
+      expect((err as { code: string }).code).toBe('INVALID_REQUEST');
+      expect((err as { details: Record<string, unknown> }).details).toEqual({ field: 'args.limit', expected: 'integer' });
+    }
+  });
+
+  it('wipes base64 fields it already decoded when a later field fails', () => {
+    const from = jest.spyOn(Buffer, 'from');
+    try {
+      expect(codeOf(() => validateArgs('MACVerify', { name: 'm/k', data: 'aGk=', mac: 'aGk=', instance: 5 }))).toBe('INVALID_REQUEST');
+      const decoded = from.mock.results.filter((_, i) => (from.mock.calls[i] as unknown[])[1] === 'base64').map((r) => r.value as Buffer);
+      expect(decoded).toHaveLength(2);
+      for (const buf of decoded) expect(buf.every((b) => b === 0)).toBe(true);
+    } finally {
+      from.mockRestore();
+    }
+  });
+
+  it('needs name or instance for key references, and exactly one of client and group for a grant', () => {
+    expect(codeOf(() => validateArgs('Activate', {}))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => validateArgs('Destroy', { instance: 'i-1' }))).toBe(NO_ERROR);
+    expect(codeOf(() => validateArgs('PolicyGrant', { pattern: '*', permissions: [] }))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => validateArgs('PolicyGrant', { client: 'c', pattern: '*', permissions: [] }))).toBe(NO_ERROR);
+  });
+
+  it('enforces the string limits: names 200, description 1024, pem 16384', () => {
+    expect(codeOf(() => validateArgs('Get', { name: 'n'.repeat(200) }))).toBe(NO_ERROR);
+    expect(codeOf(() => validateArgs('Get', { name: 'n'.repeat(201) }))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => validateArgs('Create', { name: 'a/b', description: 'd'.repeat(1024) }))).toBe(NO_ERROR);
+    expect(codeOf(() => validateArgs('Create', { name: 'a/b', description: 'd'.repeat(1025) }))).toBe('INVALID_REQUEST');
+    const issue = { name: 'c', role: 'app' };
+    expect(codeOf(() => validateArgs('ClientIssue', { ...issue, publicKeyPem: 'p'.repeat(16384) }))).toBe(NO_ERROR);
+    expect(codeOf(() => validateArgs('ClientIssue', { ...issue, publicKeyPem: 'p'.repeat(16385) }))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => validateArgs('ClientIssue', { ...issue, publicKeyPem: 'p', validityDays: 826 }))).toBe('INVALID_REQUEST');
+  });
+
+  it('returns attribute maps without a prototype, so "__proto__" is just a name', () => {
+    const out = validateArgs('Create', JSON.parse('{"name":"a/b","attributes":{"__proto__":"x"}}'));
+    const attributes = out.attributes as Record<string, string>;
+    expect(Object.getPrototypeOf(attributes)).toBeNull();
+    expect(Object.keys(attributes)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});
+
+describe('Batch', () => {
+  const item = { op: 'Get', args: { name: 'hr/payroll' } };
+
+  it(`accepts 1..${MAX_BATCH_ITEMS} items, shape only`, () => {
+    expect(codeOf(() => validateArgs('Batch', { items: new Array(MAX_BATCH_ITEMS).fill(item) }))).toBe(NO_ERROR);
+    expect(codeOf(() => validateArgs('Batch', { items: new Array(MAX_BATCH_ITEMS + 1).fill(item) }))).toBe('INVALID_REQUEST');
+    // An unknown op inside passes the shape check: it is one item's error, not the batch's.
+    expect(codeOf(() => validateArgs('Batch', { items: [{ op: 'Nope' }] }))).toBe(NO_ERROR);
+  });
+
+  it('validateBatchItem checks one item with its own schema', () => {
+    expect(validateBatchItem({ op: 'Encrypt', args: { name: 'c/p', plaintext: 'aGk=' } })).toEqual({
+      op: 'Encrypt', args: { name: 'c/p', plaintext: Buffer.from('hi') },
+    });
+    expect(validateBatchItem({ op: 'Query' })).toEqual({ op: 'Query', args: {} });
+    expect(codeOf(() => validateBatchItem({ op: 'Batch', args: { items: [item] } }))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => validateBatchItem({ op: 'Nope', args: {} }))).toBe('UNKNOWN_OPERATION');
+    expect(codeOf(() => validateBatchItem({ op: 'Get', args: { name: 'a/b' }, id: 1 }))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => validateBatchItem({ op: 'Get', args: {} }))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => validateBatchItem(['Get']))).toBe('INVALID_REQUEST');
+  });
+});
+
+describe('decodeBase64Strict', () => {
+  it.each([
+    ['', []], ['AA==', [0]], ['AAA=', [0, 0]], ['AAAA', [0, 0, 0]], ['+/+/', [0xfb, 0xff, 0xbf]],
+  ])('decodes %j', (text, expected) => {
+    expect(decodeBase64Strict(text)).toEqual(Buffer.from(expected));
+  });
+
+  it.each(['A', 'AA', 'AAA', 'A===', 'AA=A', 'AB==', 'AAB=', '-_-_', ' AA=', 'AA==\n', 'AA==AA==', 'A\u00e9AA'])('refuses %j', (text) => {
+    expect(decodeBase64Strict(text)).toBeNull();
+  });
+
+  it('property: any bytes round-trip through canonical base64', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+      expect(decodeBase64Strict(Buffer.from(bytes).toString('base64'))).toEqual(Buffer.from(bytes));
+    }));
+  });
+
+  it('property: whatever it accepts is canonical (re-encodes to the same text)', () => {
+    const alphabet = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \n'.split(''));
+    fc.assert(fc.property(fc.array(alphabet, { maxLength: 16 }).map((chars) => chars.join('')), (text) => {
+      const out = decodeBase64Strict(text);
+      if (out !== null) expect(out.toString('base64')).toBe(text);
+    }), { numRuns: 2000 });
+  });
+});
