@@ -13,6 +13,11 @@
  * - one signing key pair: EC P-256, labelled `strongroom-signing`, for audit
  *   checkpoints and backup manifests.
  *
+ * Objects are found by label and then checked: exactly one object per label,
+ * of the right class, type, size or curve, sensitive and never extractable.
+ * A planted or duplicated object is refused with HSM_ERROR (details.reason)
+ * rather than used.
+ *
  * The HSM is touched at unseal, master-key work and signing: never once per
  * key request. Methods are async so that a network HSM never blocks the event
  * loop.

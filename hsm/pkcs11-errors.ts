@@ -22,25 +22,37 @@ export function isCkr(err: unknown, name: string): boolean {
 }
 
 /**
- * Return values with which a token rejects the bytes given to C_UnwrapKey
- * under a key that does not open them. SoftHSM2 2.6.1 (OpenSSL 3 backend)
- * reports an integrity-check failure of AES-KWP as CKR_GENERAL_ERROR, not
- * CKR_WRAPPED_KEY_INVALID, and a too-short input as CKR_WRAPPED_KEY_LEN_RANGE;
- * other HSMs use the remaining names.
+ * Return values with which any token rejects the bytes given to C_UnwrapKey
+ * under a key that does not open them (altered or truncated bytes, another
+ * token's key). CKR_FUNCTION_FAILED is NOT among them: it is a token fault,
+ * reported as HSM_ERROR.
  */
 const UNWRAP_REJECTIONS: ReadonlySet<string> = new Set([
   'CKR_WRAPPED_KEY_INVALID',
   'CKR_WRAPPED_KEY_LEN_RANGE',
   'CKR_ENCRYPTED_DATA_INVALID',
   'CKR_ENCRYPTED_DATA_LEN_RANGE',
-  'CKR_FUNCTION_FAILED',
-  'CKR_GENERAL_ERROR',
 ]);
 
-/** True when `err` is a token's refusal to unwrap the given bytes. */
-export function isUnwrapRejection(err: unknown): boolean {
+/** CK_TOKEN_INFO.manufacturerID of SoftHSM2 (blank padding trimmed). */
+export const SOFTHSM_MANUFACTURER = 'SoftHSM project';
+
+/**
+ * True when `err`, thrown by C_UnwrapKey on a token made by `manufacturer`,
+ * is the token's refusal to unwrap the given bytes (MASTER_KEY_MISMATCH)
+ * rather than a fault of the token (HSM_ERROR).
+ *
+ * SoftHSM2 2.6.1 (OpenSSL 3 backend) reports a failed AES-KWP integrity
+ * check as CKR_GENERAL_ERROR instead of CKR_WRAPPED_KEY_INVALID, so for that
+ * token only, CKR_GENERAL_ERROR during an unwrap means "these bytes do not
+ * open". On any other token CKR_GENERAL_ERROR is what PKCS#11 says it is, an
+ * unrecoverable token error, and must not be mistaken for a wrong master key.
+ */
+export function isUnwrapRejection(err: unknown, manufacturer: string): boolean {
   const name = ckrName(err);
-  return name !== null && UNWRAP_REJECTIONS.has(name);
+  if (name === null) return false;
+  if (UNWRAP_REJECTIONS.has(name)) return true;
+  return name === 'CKR_GENERAL_ERROR' && manufacturer === SOFTHSM_MANUFACTURER;
 }
 
 /**

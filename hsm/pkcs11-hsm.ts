@@ -11,17 +11,23 @@
  * metadata calls (find, attributes, create/destroy a session object) stay
  * synchronous.
  *
+ * Keys are resolved by label through hsm/pkcs11-key-checks.ts, which refuses
+ * duplicates and objects Strongroom would not have created. A failed sign
+ * replaces the session (see signDigest) so that no operation stays active.
+ *
  * SoftHSM2 reads SOFTHSM2_CONF at C_Initialize: set it before the first open.
  */
+import { randomBytes } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { HsmError } from '../common/errors';
 import { HsmPort, MASTER_KEY_LABEL_PREFIX, masterKeyLabel, SIGNING_KEY_LABEL, TokenInfo, WrappedKey } from './hsm-port';
 import { assertDigest, assertKeyBytes, assertVersion, assertWrapped, MAX_MASTER_KEY_VERSION } from './hsm-arguments';
 import { hsmError, isUnwrapRejection } from './pkcs11-errors';
 import { acquireModule, ModuleLease, Pkcs11Factory, safely } from './pkcs11-module';
-import { openTokenSession, TokenSession } from './pkcs11-session';
+import { openTokenSession, reopenTokenSession, TokenSession } from './pkcs11-session';
+import { findAllByLabel, refusedObject, resolveMasterKey, resolveSigningPair, SigningPair } from './pkcs11-key-checks';
 import {
-  ecPointToPem, findByLabel, findObjects, importTemplate, masterKeyTemplate, P256_EC_PARAMS, readAttribute,
+  ecPointToPem, findObjects, importTemplate, masterKeyTemplate, readAttribute, SIGNING_KEY_ID_BYTES,
   signingPrivateTemplate, signingPublicTemplate, unwrapTemplate,
 } from './pkcs11-objects';
 
@@ -43,6 +49,12 @@ export interface Pkcs11HsmInternals {
 const KWP_OVERHEAD_BYTES = 16;
 /** A P-256 signature as r||s. */
 const P256_SIGNATURE_BYTES = 64;
+/**
+ * Output buffer given to C_Sign: room for the largest raw ECDSA signature
+ * (P-521, 2 x 66 bytes), so that a token never answers CKR_BUFFER_TOO_SMALL,
+ * the one failure that leaves the sign operation active (PKCS#11 v2.40 §5.2).
+ */
+const SIGN_OUTPUT_BYTES = 132;
 
 /** Opens the token labelled `tokenLabel` in `modulePath` and logs in. */
 export async function openPkcs11Hsm(options: Pkcs11HsmOptions, internals: Pkcs11HsmInternals = {}): Promise<HsmPort> {
@@ -58,6 +70,8 @@ export async function openPkcs11Hsm(options: Pkcs11HsmOptions, internals: Pkcs11
 
 export class Pkcs11Hsm implements HsmPort {
   private readonly pkcs11: pkcs11js.PKCS11;
+  /** The current session; replaced (reopenTokenSession) after a failed sign. */
+  private session: Buffer;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -66,6 +80,7 @@ export class Pkcs11Hsm implements HsmPort {
     private readonly token: TokenSession,
   ) {
     this.pkcs11 = lease.pkcs11;
+    this.session = token.session;
   }
 
   async tokenInfo(): Promise<TokenInfo> {
@@ -97,12 +112,23 @@ export class Pkcs11Hsm implements HsmPort {
     assertVersion(version);
     return this.run('C_GenerateKey', async () => {
       this.requireMechanism(pkcs11js.CKM_AES_KEY_GEN, 'CKM_AES_KEY_GEN');
-      if (this.findMasterKey(version) !== null) {
+      const label = masterKeyLabel(version);
+      if (findAllByLabel(this.pkcs11, this.session, label).length > 0) {
         throw new HsmError('HSM_ERROR', `master key version ${version} already exists in the token; it is never replaced`, {
           details: { version },
         });
       }
-      await this.pkcs11.C_GenerateKeyAsync(this.session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, masterKeyTemplate(version));
+      const created = await this.pkcs11.C_GenerateKeyAsync(
+        this.session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, masterKeyTemplate(version),
+      );
+      // The check above and the generation are not atomic: another process
+      // (or port) may have created the same version meanwhile. Look again.
+      if (findAllByLabel(this.pkcs11, this.session, label).length > 1) {
+        safely(() => this.pkcs11.C_DestroyObject(this.session, created));
+        throw new HsmError('HSM_ERROR', `another process created master key v${version} at the same time; retry`, {
+          details: { label, reason: 'concurrent-create', version },
+        });
+      }
     });
   }
 
@@ -132,7 +158,7 @@ export class Pkcs11Hsm implements HsmPort {
       try {
         transient = await this.pkcs11.C_UnwrapKeyAsync(this.session, kwp(), masterKey, wrapped.wrapped, unwrapTemplate());
       } catch (err) {
-        if (!isUnwrapRejection(err)) throw err;
+        if (!isUnwrapRejection(err, this.token.manufacturer)) throw err;
         throw new HsmError(
           'MASTER_KEY_MISMATCH',
           `master key version ${wrapped.masterKeyVersion} of this token does not open the wrapped key`,
@@ -150,24 +176,30 @@ export class Pkcs11Hsm implements HsmPort {
 
   async ensureSigningKey(): Promise<string> {
     return this.run('C_GenerateKeyPair', async () => {
-      const existing = this.findSigningKeys();
-      if (existing.publicKey !== null && existing.privateKey !== null) return this.publicPem(existing.publicKey);
-      if (existing.publicKey !== null || existing.privateKey !== null) {
-        throw new HsmError('HSM_ERROR', `the token holds half of the '${SIGNING_KEY_LABEL}' key pair; remove it or restore the other half`);
-      }
+      const existing = resolveSigningPair(this.pkcs11, this.session);
+      if (existing !== null) return this.publicPem(existing.publicKey);
       this.requireMechanism(pkcs11js.CKM_EC_KEY_PAIR_GEN, 'CKM_EC_KEY_PAIR_GEN');
+      const id = randomBytes(SIGNING_KEY_ID_BYTES);
       const pair = await this.pkcs11.C_GenerateKeyPairAsync(
-        this.session, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, signingPublicTemplate(), signingPrivateTemplate(),
+        this.session, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, signingPublicTemplate(id), signingPrivateTemplate(id),
       );
+      // As for master keys: another process may have generated a pair meanwhile.
+      const privates = findObjects(this.pkcs11, this.session, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_LABEL, value: SIGNING_KEY_LABEL },
+      ]);
+      if (privates.length > 1) {
+        safely(() => this.pkcs11.C_DestroyObject(this.session, pair.privateKey));
+        safely(() => this.pkcs11.C_DestroyObject(this.session, pair.publicKey));
+        throw refusedObject(SIGNING_KEY_LABEL, 'concurrent-create', 'was created by another process at the same time; retry');
+      }
       return this.publicPem(pair.publicKey);
     });
   }
 
   async signingPublicKey(): Promise<string> {
     return this.run('read signing key', async () => {
-      const { publicKey } = this.findSigningKeys();
-      if (publicKey === null) throw signingKeyMissing();
-      return this.publicPem(publicKey);
+      return this.publicPem(this.requireSigningPair().publicKey);
     });
   }
 
@@ -177,11 +209,28 @@ export class Pkcs11Hsm implements HsmPort {
       // Raw CKM_ECDSA over the digest: SoftHSM2 has no CKM_ECDSA_SHA256, and
       // hashing inside the token would need the data, which we never send.
       this.requireMechanism(pkcs11js.CKM_ECDSA, 'CKM_ECDSA');
-      const { privateKey } = this.findSigningKeys();
-      if (privateKey === null) throw signingKeyMissing();
-      this.pkcs11.C_SignInit(this.session, { mechanism: pkcs11js.CKM_ECDSA }, privateKey);
-      const signature = await this.pkcs11.C_SignAsync(this.session, digest, Buffer.alloc(P256_SIGNATURE_BYTES));
-      return Buffer.from(signature);
+      const { privateKey } = this.requireSigningPair();
+      let signature: Buffer;
+      try {
+        this.pkcs11.C_SignInit(this.session, { mechanism: pkcs11js.CKM_ECDSA }, privateKey);
+        signature = Buffer.from(await this.pkcs11.C_SignAsync(this.session, digest, Buffer.alloc(SIGN_OUTPUT_BYTES)));
+      } catch (err) {
+        // Whatever failed (C_SignInit included: CKR_OPERATION_ACTIVE), a sign
+        // operation may still be active on this session; a fresh session is
+        // the portable way to end it. The original error is the one reported.
+        try {
+          this.session = reopenTokenSession(this.pkcs11, this.token, this.session);
+        } catch {
+          // keep the old session: the next sign tries again
+        }
+        throw err;
+      }
+      if (signature.length !== P256_SIGNATURE_BYTES) {
+        throw new HsmError('HSM_ERROR', `the token returned a ${signature.length}-byte signature; a P-256 one is ${P256_SIGNATURE_BYTES}`, {
+          details: { length: signature.length },
+        });
+      }
+      return signature;
     });
   }
 
@@ -193,10 +242,6 @@ export class Pkcs11Hsm implements HsmPort {
     if (lastLogin) safely(() => this.pkcs11.C_Logout(this.session));
     safely(() => this.pkcs11.C_CloseSession(this.session));
     this.lease.release();
-  }
-
-  private get session(): Buffer {
-    return this.token.session;
   }
 
   /** Runs `body` after every earlier call on this port, mapping stray CKR_* to HSM_ERROR. */
@@ -221,30 +266,20 @@ export class Pkcs11Hsm implements HsmPort {
     }
   }
 
-  private findMasterKey(version: number): Buffer | null {
-    return findByLabel(this.pkcs11, this.session, pkcs11js.CKO_SECRET_KEY, masterKeyLabel(version));
-  }
-
+  /** Master key `version`, resolved and checked (hsm/pkcs11-key-checks.ts). */
   private requireMasterKey(version: number): Buffer {
-    const handle = this.findMasterKey(version);
-    if (handle === null) {
-      throw new HsmError('HSM_MASTER_KEY_MISSING', `master key version ${version} is not in the token '${this.token.label}'`, {
-        details: { version },
-      });
-    }
-    return handle;
+    return resolveMasterKey(this.pkcs11, this.session, version, this.token.label);
   }
 
-  private findSigningKeys(): { publicKey: Buffer | null; privateKey: Buffer | null } {
-    return {
-      publicKey: findByLabel(this.pkcs11, this.session, pkcs11js.CKO_PUBLIC_KEY, SIGNING_KEY_LABEL),
-      privateKey: findByLabel(this.pkcs11, this.session, pkcs11js.CKO_PRIVATE_KEY, SIGNING_KEY_LABEL),
-    };
+  /** The signing key pair, resolved and checked; HSM_SIGNING_KEY_MISSING when absent. */
+  private requireSigningPair(): SigningPair {
+    const pair = resolveSigningPair(this.pkcs11, this.session);
+    if (pair === null) throw signingKeyMissing();
+    return pair;
   }
 
+  /** The public key's SPKI PEM; P-256 as checked by resolveSigningPair, or as just generated. */
   private publicPem(publicKey: Buffer): string {
-    const params = readAttribute(this.pkcs11, this.session, publicKey, pkcs11js.CKA_EC_PARAMS);
-    if (!params.equals(P256_EC_PARAMS)) throw new HsmError('HSM_ERROR', `'${SIGNING_KEY_LABEL}' is not a P-256 key`);
     return ecPointToPem(readAttribute(this.pkcs11, this.session, publicKey, pkcs11js.CKA_EC_POINT));
   }
 }

@@ -1,6 +1,8 @@
 /**
  * The PKCS#11 object templates Strongroom creates, and small object helpers
- * (find by class and label, read an attribute, EC point to SPKI PEM).
+ * (find objects, read an attribute, EC point to SPKI PEM). Resolving a
+ * Strongroom key by its label, with the checks that it is one Strongroom
+ * made, is hsm/pkcs11-key-checks.ts.
  *
  * Templates were checked against SoftHSM2 2.6.1: it accepts every attribute
  * listed here. Key material to wrap is imported as CKK_GENERIC_SECRET rather
@@ -21,6 +23,9 @@ export const P256_EC_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 /** Length of an uncompressed P-256 point: 0x04 || X(32) || Y(32). */
 const P256_POINT_BYTES = 65;
 const P256_COORD_BYTES = 32;
+
+/** Bytes of the random CKA_ID that binds the two halves of the signing key pair. */
+export const SIGNING_KEY_ID_BYTES = 16;
 
 /** Bound on one C_FindObjects batch; a token holds a handful of Strongroom objects. */
 export const FIND_BATCH = 256;
@@ -75,7 +80,8 @@ export function unwrapTemplate(): pkcs11js.Template {
   return transientSecretTemplate();
 }
 
-export function signingPublicTemplate(): pkcs11js.Template {
+/** `id` (SIGNING_KEY_ID_BYTES random bytes) is shared by both halves: the private key's CKA_ID finds its public key. */
+export function signingPublicTemplate(id: Buffer): pkcs11js.Template {
   return [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
@@ -84,10 +90,11 @@ export function signingPublicTemplate(): pkcs11js.Template {
     { type: pkcs11js.CKA_VERIFY, value: true },
     { type: pkcs11js.CKA_EC_PARAMS, value: P256_EC_PARAMS },
     { type: pkcs11js.CKA_LABEL, value: SIGNING_KEY_LABEL },
+    { type: pkcs11js.CKA_ID, value: id },
   ];
 }
 
-export function signingPrivateTemplate(): pkcs11js.Template {
+export function signingPrivateTemplate(id: Buffer): pkcs11js.Template {
   return [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
     { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
@@ -98,6 +105,7 @@ export function signingPrivateTemplate(): pkcs11js.Template {
     { type: pkcs11js.CKA_SIGN, value: true },
     { type: pkcs11js.CKA_DERIVE, value: false },
     { type: pkcs11js.CKA_LABEL, value: SIGNING_KEY_LABEL },
+    { type: pkcs11js.CKA_ID, value: id },
   ];
 }
 
@@ -111,7 +119,11 @@ export function findObjects(pkcs11: pkcs11js.PKCS11, session: Buffer, template: 
   }
 }
 
-/** The one object of `objectClass` labelled `label`, or null. */
+/**
+ * The one object of `objectClass` labelled `label`, or null; throws HSM_ERROR
+ * when several carry the label, rather than pick one arbitrarily. For
+ * inspection only: the port resolves its keys through hsm/pkcs11-key-checks.ts.
+ */
 export function findByLabel(
   pkcs11: pkcs11js.PKCS11,
   session: Buffer,
@@ -122,6 +134,11 @@ export function findByLabel(
     { type: pkcs11js.CKA_CLASS, value: objectClass },
     { type: pkcs11js.CKA_LABEL, value: label },
   ]);
+  if (found.length > 1) {
+    throw new HsmError('HSM_ERROR', `${found.length} token objects are labelled '${label}'`, {
+      details: { label, reason: 'duplicate' },
+    });
+  }
   return found[0] ?? null;
 }
 

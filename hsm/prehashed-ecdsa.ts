@@ -15,7 +15,10 @@
  * The key is a throwaway test key of the soft HSM; it sits in a 0600 file of
  * a 0700 temp folder for the duration of one call (openssl cannot read a key
  * from a pipe that Node provides: Node's pipes are sockets, which /dev/fd
- * cannot reopen) and the folder is removed in `finally`.
+ * cannot reopen) and the folder is removed in `finally`. openssl runs with
+ * an environment of PATH only: it must not inherit the server's secrets
+ * (STRONGROOM_HSM_PIN and the like), which a child process could read or
+ * leak through /proc/<pid>/environ.
  */
 import { execFile } from 'node:child_process';
 import { KeyObject } from 'node:crypto';
@@ -32,17 +35,27 @@ const P256_SCALAR_BYTES = 32;
 /** openssl signs in milliseconds; a hang must not stall a test run. */
 const OPENSSL_TIMEOUT_MS = 30_000;
 
+/** Where to look for openssl when the process has no PATH. */
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/** The whole environment openssl gets: PATH, nothing else. */
+export function opensslEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { PATH: env.PATH ?? DEFAULT_PATH };
+}
+
 /** Signs `digest` as-is with the EC `privateKey`; returns IEEE P1363 r||s. */
 export async function signPrehashedP256(privateKey: KeyObject, digest: Buffer): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'strongroom-softhsm-sign-'));
   try {
     const keyFile = join(dir, 'key.pem');
     const digestFile = join(dir, 'digest.bin');
-    await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    await writeFile(digestFile, digest, { mode: 0o600 });
+    // 'wx': created here with 0600 from the start, never an existing file.
+    await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    await writeFile(digestFile, digest, { mode: 0o600, flag: 'wx' });
     const { stdout } = await execFileAsync('openssl', ['pkeyutl', '-sign', '-inkey', keyFile, '-in', digestFile], {
       encoding: 'buffer',
       timeout: OPENSSL_TIMEOUT_MS,
+      env: opensslEnv(),
     });
     return derToP1363(stdout);
   } catch (err) {

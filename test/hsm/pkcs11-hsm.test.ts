@@ -10,7 +10,7 @@ import { openPkcs11Hsm } from '../../hsm/pkcs11-hsm';
 import { acquireModule, ModuleLease } from '../../hsm/pkcs11-module';
 import { findByLabel, findObjects, readAttribute } from '../../hsm/pkcs11-objects';
 import { createSoftHsmToken } from '../../hsm/softhsm-token';
-import { makeSoftHsmFixture, SoftHsmFixture, useSoftHsmConf } from '../support/softhsm-fixture';
+import { makeSoftHsmFixture, rawSession, SoftHsmFixture, useSoftHsmConf } from '../support/softhsm-fixture';
 import { describeHsmConformance } from './hsm-conformance';
 import { rejectionCode } from '../support/error-code';
 
@@ -20,19 +20,6 @@ describeHsmConformance('Pkcs11Hsm on SoftHSM2', async () => {
   const other = await fixture.open('sr-conformance-other');
   return { hsm, other, cleanup: () => fixture.cleanup() };
 });
-
-/**
- * A raw logged-in session on `label`, through the same shared module the
- * ports use, counted as a login so that a port closing does not log it out.
- */
-function rawSession(lease: ModuleLease, label: string, pin: string): { slot: Buffer; session: Buffer } {
-  const slot = lease.pkcs11.C_GetSlotList(true).find((s) => lease.pkcs11.C_GetTokenInfo(s).label.trimEnd() === label);
-  if (slot === undefined) throw new Error(`no slot for ${label}`);
-  const session = lease.pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  lease.pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
-  lease.retainLogin(slot);
-  return { slot, session };
-}
 
 function boolAttr(lease: ModuleLease, session: Buffer, object: Buffer, type: number): boolean {
   return readAttribute(lease.pkcs11, session, object, type)[0] === 1;

@@ -16,8 +16,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
+import * as pkcs11js from 'pkcs11js';
 import type { HsmPort } from '../../hsm/hsm-port';
 import { openPkcs11Hsm } from '../../hsm/pkcs11-hsm';
+import type { ModuleLease } from '../../hsm/pkcs11-module';
 import { createSoftHsmToken, findSoftHsmModule, SOFTHSM_MODULE_PATHS } from '../../hsm/softhsm-token';
 
 /** Bytes of randomness in a generated test PIN (hex-encoded: 32 characters). */
@@ -92,4 +94,32 @@ export async function makeSoftHsmFixture(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A raw logged-in session on `label`, through the same shared module the
+ * ports use, counted as a login so that a port closing does not log it out.
+ * Tests use it to inspect objects, or to plant ones Strongroom did not create.
+ */
+export function rawSession(lease: ModuleLease, label: string, pin: string): { slot: Buffer; session: Buffer } {
+  const slot = lease.pkcs11.C_GetSlotList(true).find((s) => lease.pkcs11.C_GetTokenInfo(s).label.trimEnd() === label);
+  if (slot === undefined) throw new Error(`no slot for ${label}`);
+  const session = lease.pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  try {
+    lease.pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
+  } catch (err) {
+    // Login state is per token per process: a port may have logged in already.
+    if (!(err instanceof Error && err.message.startsWith('CKR_USER_ALREADY_LOGGED_IN'))) {
+      lease.pkcs11.C_CloseSession(session);
+      throw err;
+    }
+  }
+  lease.retainLogin(slot);
+  return { slot, session };
+}
+
+/** Ends what rawSession began: logs out if it was the last login on the token, closes the session. */
+export function closeRawSession(lease: ModuleLease, raw: { slot: Buffer; session: Buffer }): void {
+  if (lease.releaseLogin(raw.slot)) lease.pkcs11.C_Logout(raw.session);
+  lease.pkcs11.C_CloseSession(raw.session);
 }
