@@ -13,6 +13,7 @@ import { keyListCommand } from './commands/key-list';
 import { keyRegisterCommand } from './commands/key-register';
 import { keyRolloverCommand } from './commands/key-rollover';
 import { keyShowCommand } from './commands/key-show';
+import { serveCommand } from './commands/serve';
 import { statusCommand } from './commands/status';
 
 export function buildProgram(): Command {
@@ -43,7 +44,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand()]) {
     key.addCommand(sub);
   }
-  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(key);
+  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand()).addCommand(key);
   for (const command of [program, key, ...program.commands, ...key.commands]) command.exitOverride();
   return program;
 }

@@ -58,6 +58,84 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'IANA time zone of the appliance: rollovers happen at midnight in it.',
   },
   {
+    key: 'listen_address',
+    env: 'STRONGROOM_LISTEN_ADDRESS',
+    defaultValue: () => '127.0.0.1',
+    meaning: 'Address `strongroom serve` listens on for the native protocol.',
+  },
+  {
+    key: 'listen_port',
+    env: 'STRONGROOM_LISTEN_PORT',
+    defaultValue: () => '5700',
+    meaning: 'TCP port of the native protocol (KMIP, later, uses 5696).',
+  },
+  {
+    key: 'server_sans',
+    env: 'STRONGROOM_SERVER_SANS',
+    defaultValue: () => 'localhost,127.0.0.1',
+    meaning: "Host names and IP addresses in the server certificate made by `strongroom init` (comma list).",
+  },
+  {
+    key: 'max_frame_bytes',
+    env: 'STRONGROOM_MAX_FRAME_BYTES',
+    defaultValue: () => '1048576',
+    meaning: 'Largest request frame accepted; a larger one closes the connection.',
+  },
+  {
+    key: 'max_connections',
+    env: 'STRONGROOM_MAX_CONNECTIONS',
+    defaultValue: () => '1024',
+    meaning: 'Most simultaneous client connections.',
+  },
+  {
+    key: 'handshake_timeout_ms',
+    env: 'STRONGROOM_HANDSHAKE_TIMEOUT_MS',
+    defaultValue: () => '10000',
+    meaning: 'A TLS handshake not finished in this time is dropped.',
+  },
+  {
+    key: 'idle_timeout_ms',
+    env: 'STRONGROOM_IDLE_TIMEOUT_MS',
+    defaultValue: () => '300000',
+    meaning: 'A connection that sends nothing for this long is closed.',
+  },
+  {
+    key: 'frame_timeout_ms',
+    env: 'STRONGROOM_FRAME_TIMEOUT_MS',
+    defaultValue: () => '30000',
+    meaning: 'A frame started and not finished in this time closes the connection.',
+  },
+  {
+    key: 'rate_limit_per_second',
+    env: 'STRONGROOM_RATE_LIMIT_PER_SECOND',
+    defaultValue: () => '20000',
+    meaning: 'Requests per second each client may make, over all its connections (bursts up to twice that).',
+  },
+  {
+    key: 'server_address',
+    env: 'STRONGROOM_SERVER',
+    defaultValue: () => null,
+    meaning: 'host:port of a running appliance. When set, the CLI works over the wire with the client certificate below instead of opening the keychain itself.',
+  },
+  {
+    key: 'client_cert',
+    env: 'STRONGROOM_CLIENT_CERT',
+    defaultValue: (d) => join(d, 'pki', 'admin.crt'),
+    meaning: "The CLI's client certificate over the wire (init makes one for the first officer, admin).",
+  },
+  {
+    key: 'client_key',
+    env: 'STRONGROOM_CLIENT_KEY',
+    defaultValue: (d) => join(d, 'pki', 'admin.key'),
+    meaning: "The private key of client_cert (mode 0600).",
+  },
+  {
+    key: 'ca_file',
+    env: 'STRONGROOM_CA_FILE',
+    defaultValue: (d) => join(d, 'pki', 'ca.pem'),
+    meaning: 'The appliance CA certificate, to verify the server.',
+  },
+  {
     key: 'log_level',
     env: 'STRONGROOM_LOG_LEVEL',
     defaultValue: () => 'info',
@@ -133,7 +211,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     values[spec.key] = value;
     sources[spec.key] = source;
   }
-  for (const key of ['keychain_path', 'hsm_pin_file', 'softhsm2_conf']) {
+  for (const key of ['keychain_path', 'hsm_pin_file', 'softhsm2_conf', 'client_cert', 'client_key', 'ca_file']) {
     const value = values[key];
     if (value && !isAbsolute(value)) values[key] = resolve(dataDir, value);
   }
@@ -141,6 +219,11 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     throw new ConfigError(`log_level must be error, warn, info or debug, not "${values.log_level}"`);
   }
   checkTimeZone(values.timezone ?? '');
+  for (const key of ['listen_port', 'max_frame_bytes', 'max_connections', 'handshake_timeout_ms', 'idle_timeout_ms', 'frame_timeout_ms', 'rate_limit_per_second']) {
+    const value = values[key] ?? '';
+    if (!/^\d+$/.test(value) || Number(value) < (key === 'listen_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
+  }
+  if (Number(values.listen_port) > 65535) throw new ConfigError('listen_port must be at most 65535');
   return { dataDir, configFile: fileRead, values, sources };
 }
 
@@ -150,6 +233,10 @@ function checkTimeZone(zone: string): void {
   } catch (cause) {
     throw new ConfigError(`timezone "${zone}" is not an IANA time zone (e.g. UTC, Europe/Paris)`, { cause });
   }
+}
+
+export function numberSetting(config: ApplianceConfig, key: SettingKey): number {
+  return Number(setting(config, key));
 }
 
 export function setting(config: ApplianceConfig, key: SettingKey): string {

@@ -13,6 +13,7 @@ import { initializeKeychain } from '../../domain/keychain-key';
 import { randomIds } from '../../domain/ids';
 import { systemClock } from '../../common/clock';
 import { runCommand } from '../context';
+import { bootstrapPki, FIRST_OFFICER } from '../../server/bootstrap-pki';
 
 interface InitOptions {
   demoToken?: boolean;
@@ -76,6 +77,7 @@ extractable). The keychain key is random and stored only wrapped by it.`,
         const meta = await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
         await hsm.ensureSigningKey();
         await appliance.unseal();
+        const pki = bootstrapPki(appliance, systemClock);
         const token = await hsm.tokenInfo();
         const result = {
           dataDir: config.dataDir,
@@ -85,6 +87,7 @@ extractable). The keychain key is random and stored only wrapped by it.`,
           token: { label: token.label, serialNumber: token.serialNumber, manufacturer: token.manufacturer },
           masterKeyVersions: await hsm.listMasterKeyVersions(),
           demoToken: Boolean(options.demoToken),
+          pki: { ...pki, officer: FIRST_OFFICER },
         };
         ctx.out.result(result, () =>
           [
@@ -92,8 +95,10 @@ extractable). The keychain key is random and stored only wrapped by it.`,
             `  data folder:  ${result.dataDir}`,
             `  keychain:     ${result.keychainPath}`,
             `  HSM token:    ${token.label} (serial ${token.serialNumber}), master key v${result.masterKeyVersions.at(-1)}`,
+            `  appliance CA: ${pki.caFile}`,
+            `  officer:      ${FIRST_OFFICER} (${pki.officerCertFile}, key ${pki.officerKeyFile})`,
             '',
-            'Next: strongroom key create <namespace/name> --algorithm AES-256',
+            'Next: strongroom key create <namespace/name> --algorithm AES-256, or strongroom serve',
           ].join('\n'),
         );
       }),

@@ -25,8 +25,9 @@ export function encodeFrame(payload: Buffer): Buffer {
 
 /**
  * Incremental decoder: feed it chunks as they arrive, get whole payloads.
- * After it throws, it is poisoned: the stream cannot be resynchronised, the
- * connection must close.
+ * A zero-length frame comes out as an empty Buffer (the stream stays in
+ * step). An oversized one throws FRAME_TOO_LARGE and poisons the decoder:
+ * the stream cannot be resynchronised, the connection must close.
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
@@ -60,12 +61,18 @@ export class FrameDecoder {
       if (this.expected < 0) {
         if (this.buffered < FRAME_HEADER_BYTES) break;
         const length = this.peekLength();
-        if (length === 0) this.fail(new ProtocolError('FRAME_EMPTY', 'a frame must carry at least one byte of JSON'));
         if (length > this.maxFrameBytes) {
           this.fail(new ProtocolError('FRAME_TOO_LARGE', `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`, { length, limit: this.maxFrameBytes }));
         }
         this.consume(FRAME_HEADER_BYTES);
         this.expected = length;
+        if (length === 0) {
+          // An empty frame keeps the stream in step: it is handed on (the
+          // server answers FRAME_EMPTY) and decoding goes on.
+          frames.push(Buffer.alloc(0));
+          this.expected = -1;
+          continue;
+        }
       }
       if (this.buffered < this.expected) break;
       frames.push(this.consume(this.expected));

@@ -1,0 +1,121 @@
+/**
+ * The client's options, their defaults and limits, and the node:tls options
+ * they become (docs/protocol.md §1: TLS 1.2+, mutual authentication against
+ * the appliance CA). Certificate checking cannot be turned off: there is no
+ * option for it, and rejectUnauthorized is always true.
+ */
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { Clock, systemClock } from '../common/clock';
+import { DEFAULT_MAX_FRAME_BYTES, HARD_MAX_FRAME_BYTES } from '../server/protocol/frame-codec';
+import { invalidArgument } from './client-error';
+
+/** Default connections per client: enough to spread pipelined load over server workers. */
+export const DEFAULT_POOL_SIZE = 4;
+/** Most connections per client: the server limits connections, one client must not take them all. */
+export const MAX_POOL_SIZE = 64;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** The server's default maxInFlight (§4): beyond it the server stops reading, so more gains nothing. */
+export const DEFAULT_MAX_IN_FLIGHT = 64;
+/** Most in-flight requests per connection: bounds the pending table a slow server can make us keep. */
+export const MAX_IN_FLIGHT_LIMIT = 1024;
+/** Longest timeout accepted: a larger value is almost certainly seconds passed as milliseconds the other way round. */
+export const MAX_TIMEOUT_MS = 10 * 60_000;
+
+export interface KeyCacheOptions {
+  /** Within this time after a fetch, get() answers from memory without asking the server. */
+  readonly leaseMs: number;
+  /** Until this time after a fetch, get() serves the cached copy when the server is unreachable. */
+  readonly holdMs: number;
+}
+
+export interface StrongroomClientOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The appliance CA (PEM): the only CA trusted for the server certificate. */
+  readonly ca: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  readonly pfx?: Buffer;
+  readonly passphrase?: string;
+  /** Name checked against the server certificate; default: host when it is a DNS name (an IP host is checked against IP SANs). */
+  readonly servername?: string;
+  readonly poolSize?: number;
+  readonly connectTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly maxInFlightPerConnection?: number;
+  /** Largest request frame sent; a bigger request fails locally with FRAME_TOO_LARGE instead of costing the connection. Default: the server default (1 MiB). */
+  readonly maxFrameBytes?: number;
+  readonly cache?: KeyCacheOptions;
+  readonly clock?: Clock;
+}
+
+export interface ResolvedOptions {
+  readonly tls: ConnectionOptions;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxInFlight: number;
+  readonly maxFrameBytes: number;
+  readonly cache: KeyCacheOptions | null;
+  readonly clock: Clock;
+}
+
+function integer(value: number | undefined, fallback: number, min: number, max: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) throw invalidArgument(`${field} must be an integer from ${min} to ${max}`, field);
+  return value;
+}
+
+function pem(value: unknown, field: string): void {
+  if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw invalidArgument(`${field} must be a PEM string or Buffer`, field);
+}
+
+function resolveCache(cache: KeyCacheOptions | undefined): KeyCacheOptions | null {
+  if (cache === undefined) return null;
+  const leaseMs = integer(cache.leaseMs, 0, 0, Number.MAX_SAFE_INTEGER, 'cache.leaseMs');
+  const holdMs = integer(cache.holdMs, 0, 0, Number.MAX_SAFE_INTEGER, 'cache.holdMs');
+  if (holdMs < leaseMs) throw invalidArgument('cache.holdMs must be at least cache.leaseMs', 'cache.holdMs');
+  return { leaseMs, holdMs };
+}
+
+function tlsOptions(o: StrongroomClientOptions): ConnectionOptions {
+  if (typeof o.host !== 'string' || o.host.length === 0) throw invalidArgument('host must be a non-empty string', 'host');
+  integer(o.port, 0, 1, 65_535, 'port');
+  pem(o.ca, 'ca');
+  if ((o.cert === undefined) !== (o.key === undefined)) throw invalidArgument('cert and key go together', o.cert === undefined ? 'cert' : 'key');
+  if (o.cert !== undefined) pem(o.cert, 'cert');
+  if (o.key !== undefined) pem(o.key, 'key');
+  if (o.pfx !== undefined && !Buffer.isBuffer(o.pfx)) throw invalidArgument('pfx must be a Buffer', 'pfx');
+  if (o.servername !== undefined && (typeof o.servername !== 'string' || o.servername.length === 0)) throw invalidArgument('servername must be a non-empty string', 'servername');
+  const options: ConnectionOptions = {
+    host: o.host,
+    port: o.port,
+    ca: o.ca,
+    cert: o.cert,
+    key: o.key,
+    pfx: o.pfx,
+    passphrase: o.passphrase,
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: true,
+  };
+  // For an IP host, leave servername unset: Node then sends no SNI and checks the IP against the certificate's IP SANs.
+  const servername = o.servername ?? (isIP(o.host) === 0 ? o.host : undefined);
+  return servername === undefined ? options : { ...options, servername };
+}
+
+/** Validates the options (INVALID_ARGUMENT naming the field) and fills in defaults. */
+export function resolveOptions(o: StrongroomClientOptions): ResolvedOptions {
+  if (typeof o !== 'object' || o === null) throw invalidArgument('options must be an object', 'options');
+  return {
+    tls: tlsOptions(o),
+    poolSize: integer(o.poolSize, DEFAULT_POOL_SIZE, 1, MAX_POOL_SIZE, 'poolSize'),
+    connectTimeoutMs: integer(o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, 'connectTimeoutMs'),
+    requestTimeoutMs: integer(o.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, 'requestTimeoutMs'),
+    maxInFlight: integer(o.maxInFlightPerConnection, DEFAULT_MAX_IN_FLIGHT, 1, MAX_IN_FLIGHT_LIMIT, 'maxInFlightPerConnection'),
+    maxFrameBytes: integer(o.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1, HARD_MAX_FRAME_BYTES, 'maxFrameBytes'),
+    cache: resolveCache(o.cache),
+    clock: o.clock ?? systemClock,
+  };
+}

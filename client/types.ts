@@ -1,0 +1,145 @@
+/**
+ * The argument and result types of the typed client methods, one per
+ * operation of docs/protocol.md §6. Binary values are Buffers here and base64
+ * on the wire (§3.4); the client converts both ways. Views are the server's
+ * (§6 "Views returned"), restated so the client depends on no server code
+ * but the codecs.
+ */
+import type { RequestMeta } from '../server/protocol/request';
+
+export type { RequestMeta };
+
+export interface KeyView {
+  readonly id: string;
+  readonly fullName: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly algorithm: string;
+  readonly usageMask: number;
+  readonly usage: string[];
+  readonly description: string;
+  readonly owner: string;
+  readonly customAttributes: Readonly<Record<string, string>>;
+  readonly rolloverPolicy: string;
+  readonly cryptoperiod: string | null;
+  readonly currentInstance: string;
+  readonly currentVersion: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface InstanceView {
+  readonly name: string;
+  readonly version: number;
+  readonly state: string;
+  readonly current: boolean;
+  readonly hasMaterial: boolean;
+  readonly createdAt: string;
+  readonly activatedAt: string | null;
+  readonly deactivatedAt: string | null;
+  readonly destroyedAt: string | null;
+}
+
+/** `name` alone: the key's current instance; `instance` alone: that instance; both: that instance, which must be the key's. */
+export interface KeyRef {
+  readonly name?: string;
+  readonly instance?: string;
+}
+
+export interface QueryResult {
+  readonly server: string;
+  readonly version: string;
+  readonly protocol: number;
+  readonly operations: string[];
+  readonly limits: {
+    readonly maxFrameBytes: number;
+    readonly maxJsonDepth: number;
+    readonly maxJsonElements: number;
+    readonly maxBatchItems: number;
+    readonly maxInFlight: number;
+    readonly rateLimitPerSecond: number;
+  };
+  readonly identity: { readonly name: string; readonly role: string; readonly groups: string[] };
+}
+
+export interface CreateArgs {
+  readonly name: string;
+  readonly algorithm?: string;
+  readonly usage?: string[];
+  readonly description?: string;
+  readonly owner?: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+  readonly rollover?: 'auto' | 'manual' | 'none';
+  readonly cryptoperiod?: string;
+}
+
+export interface RegisterArgs extends CreateArgs {
+  readonly material: Buffer;
+}
+
+export interface KeyWithInstances {
+  readonly key: KeyView;
+  readonly instances: InstanceView[];
+}
+
+/** What get() returns. The caller owns `material` and should zero it after use. */
+export interface RetrievedKey {
+  readonly key: KeyView;
+  readonly instance: InstanceView;
+  readonly material: Buffer;
+}
+
+export interface LocateArgs {
+  readonly pattern?: string;
+  readonly namespace?: string;
+  readonly algorithm?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export type RevocationReason = 'unspecified' | 'keyCompromise' | 'caCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'privilegeWithdrawn';
+
+export interface RevokeArgs extends KeyRef {
+  readonly reason: RevocationReason;
+  readonly compromiseDate?: string;
+}
+
+export interface EncryptArgs { readonly name: string; readonly plaintext: Buffer; readonly aad?: Buffer }
+export interface DecryptArgs { readonly name: string; readonly ciphertext: Buffer; readonly aad?: Buffer }
+export interface GenerateDataKeyArgs { readonly name: string; readonly algorithm?: 'AES-128' | 'AES-256'; readonly aad?: Buffer }
+export interface DecryptDataKeyArgs { readonly name: string; readonly wrapped: Buffer; readonly aad?: Buffer }
+export interface MacArgs { readonly name: string; readonly data: Buffer }
+export interface MacVerifyArgs { readonly name: string; readonly data: Buffer; readonly mac: Buffer; readonly instance?: string }
+
+/** `instance` is the name of the instance that did the work. */
+export interface CiphertextResult { readonly ciphertext: Buffer; readonly instance: string }
+/** The caller owns `plaintext` and should zero it after use. */
+export interface PlaintextResult { readonly plaintext: Buffer; readonly instance: string }
+export interface DataKeyResult { readonly plaintext: Buffer; readonly wrapped: Buffer; readonly instance: string }
+export interface MacResult { readonly mac: Buffer; readonly instance: string }
+
+/** A Batch item (§4). Buffers in `args` are sent as base64; results come back as the server sent them (base64 strings). */
+export interface BatchItem {
+  readonly op: string;
+  readonly args?: Readonly<Record<string, unknown>>;
+}
+export type BatchItemResult = { readonly result: unknown } | { readonly error: { readonly code: string; readonly message: string } };
+
+export interface ClientIssueArgs {
+  readonly name: string;
+  readonly role: 'app' | 'officer' | 'auditor';
+  readonly groups?: string[];
+  readonly publicKeyPem: string;
+  readonly validityDays?: number;
+}
+
+export interface PolicyGrantArgs {
+  readonly client?: string;
+  readonly group?: string;
+  readonly pattern: string;
+  readonly permissions: string[];
+}
+
+/** Client and grant records are passed through as the server sends them. */
+export type ClientRecord = Readonly<Record<string, unknown>>;
+export type GrantRecord = Readonly<Record<string, unknown>>;

@@ -1,0 +1,115 @@
+/**
+ * Assembles a serving appliance from an opened Appliance: unseals the
+ * keychain (the HSM's only work), builds the services and the dispatch table,
+ * loads the TLS credentials from the sealed PKI, and starts the listener.
+ * A change made by another process (the CLI revoking a client) is picked up
+ * by watching the store's change stamp.
+ */
+import { randomUUID } from 'node:crypto';
+import { Clock, systemClock } from '../common/clock';
+import { numberSetting, setting } from '../common/config';
+import { applianceVersion } from '../common/version';
+import { CryptoService } from '../domain/crypto-service';
+import { LifecycleService } from '../domain/lifecycle-service';
+import { Dispatcher } from './dispatcher';
+import { KeyServer } from './key-server';
+import { Logger, silentLogger } from './logger';
+import { Appliance } from './open-appliance';
+import { Services } from './operations/context';
+import { allOperations } from './operations/table';
+import { PkiService } from './pki-service';
+import { ClientIdentity } from './policy/identity';
+import { PolicyIndex } from './policy/policy-index';
+import { MAX_BATCH_ITEMS } from './protocol/op-schemas';
+import { RateLimiter } from './rate-limiter';
+
+/** How often the server looks for changes made by other processes (revocations). */
+const WATCH_INTERVAL_MS = 1000;
+
+export interface RunningServer {
+  readonly port: number;
+  readonly keyServer: KeyServer;
+  readonly services: Services;
+  close(): Promise<void>;
+}
+
+export async function startApplianceServer(appliance: Appliance, options: { clock?: Clock; log?: Logger; port?: number } = {}): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? silentLogger;
+  const config = appliance.config;
+  await appliance.unseal();
+  const { keychain, store } = appliance;
+  const pki = new PkiService(keychain, store.directory, clock);
+  const policy = new PolicyIndex(store.directory, () => store.changeStamp());
+  let keyServer: KeyServer | null = null;
+
+  const services: Services = {
+    keychain,
+    crypto: new CryptoService(keychain),
+    lifecycle: new LifecycleService(keychain, clock),
+    pki,
+    directory: store.directory,
+    policy,
+    clock,
+    version: applianceVersion(),
+    limits: {
+      maxFrameBytes: numberSetting(config, 'max_frame_bytes'),
+      maxJsonDepth: 16,
+      maxJsonElements: 10_000,
+      maxBatchItems: MAX_BATCH_ITEMS,
+      maxInFlight: 64,
+      rateLimitPerSecond: numberSetting(config, 'rate_limit_per_second'),
+    },
+    disconnectClient: (name) => keyServer?.disconnectClient(name),
+    newId: () => randomUUID(),
+  };
+  const operations = allOperations(() => dispatcher.operationNames());
+  const dispatcher: Dispatcher = new Dispatcher(services, operations);
+
+  const resolveIdentity = (fingerprint256: string): ClientIdentity | null => {
+    const client = store.directory.getClientByFingerprint(fingerprint256);
+    if (!client || client.revokedAt !== null) return null;
+    return { name: client.name, role: client.role, groups: client.groups, fingerprint256, subject: `CN=${client.name}` };
+  };
+
+  const credentials = pki.serverCredentials();
+  keyServer = new KeyServer({
+    host: setting(config, 'listen_address'),
+    port: options.port ?? numberSetting(config, 'listen_port'),
+    certificatePem: credentials.certificatePem,
+    privateKeyPem: Buffer.from(credentials.privateKeyPem),
+    caPem: credentials.caPem,
+    handshakeTimeoutMs: numberSetting(config, 'handshake_timeout_ms'),
+    maxConnections: numberSetting(config, 'max_connections'),
+    limits: services.limits,
+    idleTimeoutMs: numberSetting(config, 'idle_timeout_ms'),
+    frameTimeoutMs: numberSetting(config, 'frame_timeout_ms'),
+    dispatcher,
+    rateLimiter: new RateLimiter(clock, services.limits.rateLimitPerSecond, services.limits.rateLimitPerSecond * 2),
+    resolveIdentity,
+    onInternalError: (err) => log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack }),
+  });
+  const port = await keyServer.listen();
+
+  let stamp = store.changeStamp();
+  const watcher = setInterval(() => {
+    const now = store.changeStamp();
+    if (now !== stamp) {
+      stamp = now;
+      keyServer?.recheckClients();
+    }
+  }, WATCH_INTERVAL_MS);
+  watcher.unref();
+
+  log.info('serving', { address: setting(config, 'listen_address'), port, keys: store.countKeys() });
+  const server = keyServer;
+  return {
+    port,
+    keyServer: server,
+    services,
+    async close() {
+      clearInterval(watcher);
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * One client connection of the native protocol: frames in, responses out,
+ * in request order. Limits come before work: the frame length before any
+ * payload is buffered, the client's rate before the JSON is decoded, the JSON
+ * limits before parsing. A malformed request gets an error response and the
+ * connection stays open; an oversized frame closes it (the stream cannot be
+ * resynchronised). Reading pauses while the socket's write buffer is full,
+ * so a client that does not read its responses cannot make the server buffer
+ * without bound. A frame left half-sent is cut off after frameTimeoutMs.
+ *
+ * Responses go out in request order; an error whose request id could not be
+ * read (id null) answers the oldest unanswered request (docs/protocol.md §4).
+ */
+import { TLSSocket } from 'node:tls';
+import { asStrongroomError, StrongroomError } from '../common/errors';
+import { Dispatcher } from './dispatcher';
+import { ServerLimits } from './operations/context';
+import { ClientIdentity } from './policy/identity';
+import { FrameDecoder } from './protocol/frame-codec';
+import { ProtocolError } from './protocol/protocol-error';
+import { decodeRequest, requestIdOf } from './protocol/request';
+import { encodeError, encodeResult } from './protocol/response';
+import { RateLimiter } from './rate-limiter';
+
+export interface ConnectionOptions {
+  readonly limits: ServerLimits;
+  readonly idleTimeoutMs: number;
+  readonly frameTimeoutMs: number;
+  readonly dispatcher: Dispatcher;
+  readonly rateLimiter: RateLimiter;
+  /** Faults that are not the client's doing (INTERNAL_ERROR causes), for the log. */
+  readonly onInternalError: (err: unknown) => void;
+}
+
+/** Zeroes every Buffer in a result tree once it has been encoded (key material, plaintexts). */
+export function wipeBuffers(value: unknown, depth = 0): void {
+  if (depth > 16 || value === null || typeof value !== 'object') return;
+  if (Buffer.isBuffer(value)) {
+    value.fill(0);
+    return;
+  }
+  for (const child of Object.values(value as Record<string, unknown>)) wipeBuffers(child, depth + 1);
+}
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private frameTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: ConnectionOptions) {
+    this.decoder = new FrameDecoder(options.limits.maxFrameBytes);
+    socket.setTimeout(options.idleTimeoutMs, () => this.destroy());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => socket.resume());
+    socket.on('close', () => this.cleanup());
+    socket.on('error', () => this.destroy());
+  }
+
+  /** Ends the connection now (revocation, shutdown, timeouts). */
+  destroy(): void {
+    this.cleanup();
+    this.socket.destroy();
+  }
+
+  /** Sends a last error frame, then closes. */
+  refuse(error: StrongroomError): void {
+    if (this.closed) return;
+    this.socket.end(encodeError(null, error));
+    this.cleanup();
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.refuse(asStrongroomError(err));
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.handle(frame);
+    }
+    this.armFrameTimer();
+  }
+
+  private handle(frame: Buffer): void {
+    if (frame.length === 0) {
+      this.write(encodeError(null, new ProtocolError('FRAME_EMPTY', 'a frame must carry at least one byte of JSON')));
+      return;
+    }
+    const waitMs = this.options.rateLimiter.take(this.identity.name);
+    if (waitMs > 0) {
+      this.write(encodeError(null, new ProtocolError('RATE_LIMITED', `client "${this.identity.name}" is over its request rate`, { retryAfterMs: waitMs })));
+      return;
+    }
+    let id: string | number | null = null;
+    try {
+      const request = decodeRequest(frame, { maxDepth: this.options.limits.maxJsonDepth, maxElements: this.options.limits.maxJsonElements });
+      id = request.id;
+      const result = this.options.dispatcher.dispatch(this.identity, request);
+      try {
+        this.write(encodeResult(request.id, result));
+      } finally {
+        wipeBuffers(result);
+      }
+    } catch (err) {
+      const error = asStrongroomError(err);
+      if (error.code === 'INTERNAL_ERROR') this.options.onInternalError(error.cause ?? error);
+      this.write(encodeError(id ?? requestIdOf(err), error));
+    }
+  }
+
+  private write(bytes: Buffer): void {
+    if (this.closed) return;
+    if (!this.socket.write(bytes)) this.socket.pause();
+  }
+
+  private armFrameTimer(): void {
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = null;
+    if (this.decoder.midFrame && !this.closed) {
+      this.frameTimer = setTimeout(() => this.destroy(), this.options.frameTimeoutMs);
+      this.frameTimer.unref();
+    }
+  }
+
+  private cleanup(): void {
+    this.closed = true;
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = null;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The native protocol's TLS listener (docs/protocol.md §1): TLS 1.2 minimum,
+ * a client certificate from the appliance CA required, the certificate
+ * mapped to a client record by its SHA-256 fingerprint. Unknown or revoked
+ * certificates are refused right after the handshake; revoking a client
+ * closes its open connections. Handshake, idle and half-sent-frame timeouts
+ * and a connection cap keep a slow or hostile client from holding resources
+ * that others need.
+ */
+import { AddressInfo } from 'node:net';
+import { createServer, Server, TLSSocket } from 'node:tls';
+import { ProtocolError } from './protocol/protocol-error';
+import { encodeError } from './protocol/response';
+import { fingerprintOfDer } from './pki/certificate-info';
+import { Connection, ConnectionOptions } from './connection';
+import { ClientIdentity } from './policy/identity';
+
+export interface KeyServerOptions extends ConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly certificatePem: string;
+  readonly privateKeyPem: Buffer;
+  readonly caPem: string;
+  readonly handshakeTimeoutMs: number;
+  readonly maxConnections: number;
+  /** The client a certificate fingerprint belongs to; null when unknown or revoked. */
+  readonly resolveIdentity: (fingerprint256: string) => ClientIdentity | null;
+}
+
+export class KeyServer {
+  private readonly server: Server;
+  private readonly connections = new Set<Connection>();
+  /** Every socket, authenticated or not, so close() never waits on a half-closed refusal. */
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(private readonly options: KeyServerOptions) {
+    this.server = createServer({
+      cert: options.certificatePem,
+      key: options.privateKeyPem,
+      ca: options.caPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: options.handshakeTimeoutMs,
+    });
+    // node:tls copied the key into its secure context: our copy can go.
+    options.privateKeyPem.fill(0);
+    this.server.maxConnections = options.maxConnections;
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('secureConnection', (socket) => this.accept(socket));
+    this.server.on('tlsClientError', () => undefined); // refused handshakes: the socket is already destroyed
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Closes every connection of `clientName` (after a revocation). */
+  disconnectClient(clientName: string): void {
+    for (const connection of this.connections) if (connection.identity.name === clientName) connection.destroy();
+  }
+
+  /** Closes connections whose client is no longer valid (revoked by another process). */
+  recheckClients(): void {
+    for (const connection of this.connections) {
+      if (this.options.resolveIdentity(connection.identity.fingerprint256) === null) connection.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) connection.destroy();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private accept(socket: TLSSocket): void {
+    const peer = socket.getPeerCertificate();
+    const fingerprint = peer && peer.raw ? fingerprintOfDer(peer.raw) : '';
+    const identity = fingerprint ? this.options.resolveIdentity(fingerprint) : null;
+    if (!socket.authorized || identity === null) {
+      socket.end(encodeRefusal('UNAUTHENTICATED', 'this certificate is unknown to the appliance or revoked'));
+      return;
+    }
+    const connection = new Connection(socket, identity, this.options);
+    this.connections.add(connection);
+    socket.on('close', () => this.connections.delete(connection));
+  }
+}
+
+function encodeRefusal(code: 'UNAUTHENTICATED', message: string): Buffer {
+  return encodeError(null, new ProtocolError(code, message));
+}

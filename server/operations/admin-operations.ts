@@ -1,0 +1,74 @@
+/**
+ * Officer-only operations (docs/protocol.md §6): client certificates and
+ * grants. ClientRevoke also closes the client's open connections at once.
+ */
+import { isoNow } from '../../common/clock';
+import { ValidationError } from '../../common/errors';
+import { ClientRole, GrantRecord } from '../../storage/directory-store';
+import { parsePermissions } from '../policy/permissions';
+import { Operation } from './operation';
+
+export const clientIssue: Operation = {
+  name: 'ClientIssue',
+  access: 'officer',
+  run: (args, ctx) =>
+    ctx.services.pki.issueClient({
+      name: args.name as string,
+      role: args.role as ClientRole,
+      groups: (args.groups as string[] | undefined) ?? [],
+      publicKeyPem: args.publicKeyPem as string,
+      validityDays: args.validityDays as number | undefined,
+    }),
+};
+
+export const clientList: Operation = {
+  name: 'ClientList',
+  access: 'officer',
+  run: (_args, ctx) => ({ clients: ctx.services.directory.listClients() }),
+};
+
+export const clientRevoke: Operation = {
+  name: 'ClientRevoke',
+  access: 'officer',
+  run: (args, ctx) => {
+    const client = ctx.services.pki.revokeClient(args.name as string);
+    ctx.services.disconnectClient(client.name);
+    return { client };
+  },
+};
+
+export const policyGrant: Operation = {
+  name: 'PolicyGrant',
+  access: 'officer',
+  run: (args, ctx) => {
+    const pattern = args.pattern as string;
+    if (!/^[A-Za-z0-9*._/-]+$/.test(pattern)) throw new ValidationError('a grant pattern holds letters, digits, ".", "_", "-", "/" and "*"');
+    const grant: GrantRecord = {
+      id: ctx.services.newId(),
+      subjectKind: args.client !== undefined ? 'client' : 'group',
+      subject: (args.client ?? args.group) as string,
+      pattern,
+      permissions: parsePermissions(args.permissions as string[]),
+      createdAt: isoNow(ctx.services.clock),
+      createdBy: ctx.identity.name,
+    };
+    ctx.services.directory.putGrant(grant);
+    return { grant };
+  },
+};
+
+export const policyRevoke: Operation = {
+  name: 'PolicyRevoke',
+  access: 'officer',
+  run: (args, ctx) => ({ grant: ctx.services.directory.deleteGrant(args.id as string) }),
+};
+
+export const policyList: Operation = {
+  name: 'PolicyList',
+  access: 'officer',
+  run: (args, ctx) => ({
+    grants: ctx.services.directory
+      .listGrants()
+      .filter((g) => (args.client === undefined || (g.subjectKind === 'client' && g.subject === args.client)) && (args.group === undefined || (g.subjectKind === 'group' && g.subject === args.group))),
+  }),
+};

@@ -1,0 +1,86 @@
+/**
+ * What every operation receives: the caller's identity and request meta, and
+ * the services (nothing ambient). Also the authorisation helpers operations
+ * call with the key they are about to touch.
+ */
+import { Clock } from '../../common/clock';
+import { KeychainError } from '../../common/errors';
+import { CryptoService } from '../../domain/crypto-service';
+import { formatKeyName, parseKeyName } from '../../domain/key-names';
+import { Keychain, KeyRef } from '../../domain/keychain';
+import { LifecycleService } from '../../domain/lifecycle-service';
+import { DirectoryStore } from '../../storage/directory-store';
+import { PkiService } from '../pki-service';
+import { ClientIdentity } from '../policy/identity';
+import { Permission } from '../policy/permissions';
+import { PolicyIndex } from '../policy/policy-index';
+import { RequestMeta } from '../protocol/request';
+
+export interface ServerLimits {
+  readonly maxFrameBytes: number;
+  readonly maxJsonDepth: number;
+  readonly maxJsonElements: number;
+  readonly maxBatchItems: number;
+  readonly maxInFlight: number;
+  readonly rateLimitPerSecond: number;
+}
+
+export interface Services {
+  readonly keychain: Keychain;
+  readonly crypto: CryptoService;
+  readonly lifecycle: LifecycleService;
+  readonly pki: PkiService;
+  readonly directory: DirectoryStore;
+  readonly policy: PolicyIndex;
+  readonly clock: Clock;
+  readonly limits: ServerLimits;
+  readonly version: string;
+  /** Closes every open connection of a client (after its revocation). */
+  readonly disconnectClient: (name: string) => void;
+  readonly newId: () => string;
+}
+
+export interface OperationContext {
+  readonly identity: ClientIdentity;
+  readonly meta: RequestMeta;
+  readonly services: Services;
+}
+
+export type Args = Record<string, unknown>;
+
+function denied(ctx: OperationContext, permission: Permission, what: string): KeychainError {
+  return new KeychainError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}`, {
+    details: { permission },
+  });
+}
+
+/** The canonical full name (`payroll` is `default/payroll`); INVALID_ARGUMENT for a malformed name. */
+export function canonicalName(name: string): string {
+  return formatKeyName(parseKeyName(name));
+}
+
+/** Checks `permission` on a key name; returns the canonical name. */
+export function authorizeName(ctx: OperationContext, permission: Permission, name: string): string {
+  const fullName = canonicalName(name);
+  if (!ctx.services.policy.allows(ctx.identity, permission, fullName)) throw denied(ctx, permission, fullName);
+  return fullName;
+}
+
+/**
+ * Checks `permission` on the key a `{name?, instance?}` reference points to.
+ * An instance named alone is resolved to its key first; to a client without
+ * the permission, an unknown instance is PERMISSION_DENIED too, so that
+ * probing reveals nothing.
+ */
+export function authorizeRef(ctx: OperationContext, permission: Permission, args: Args): KeyRef {
+  const name = args.name as string | undefined;
+  const instance = args.instance as string | undefined;
+  if (name !== undefined) return { fullName: authorizeName(ctx, permission, name), instance };
+  const owner = ctx.services.keychain.keyNameOfInstance(instance as string);
+  if (owner === null) {
+    if (ctx.identity.role === 'officer') throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${instance}"`);
+    throw denied(ctx, permission, `instance ${instance}`);
+  }
+  if (!ctx.services.policy.allows(ctx.identity, permission, owner)) throw denied(ctx, permission, `instance ${instance}`);
+  return { fullName: owner, instance };
+}

@@ -1,0 +1,24 @@
+/** Activate, Revoke and Destroy (docs/protocol.md §6) over the lifecycle service. */
+import { RevocationReason } from '../../domain/lifecycle-service';
+import { authorizeRef } from './context';
+import { Operation } from './operation';
+
+export const activate: Operation = {
+  name: 'Activate',
+  access: 'key',
+  run: (args, ctx) => ({ instance: ctx.services.lifecycle.activate(authorizeRef(ctx, 'activate', args)) }),
+};
+
+export const revoke: Operation = {
+  name: 'Revoke',
+  access: 'key',
+  run: (args, ctx) => ({
+    instance: ctx.services.lifecycle.revoke(authorizeRef(ctx, 'revoke', args), args.reason as RevocationReason, args.compromiseDate as string | undefined),
+  }),
+};
+
+export const destroy: Operation = {
+  name: 'Destroy',
+  access: 'key',
+  run: (args, ctx) => ({ instance: ctx.services.lifecycle.destroy(authorizeRef(ctx, 'destroy', args)) }),
+};

@@ -1,0 +1,17 @@
+/** The dispatch table: every operation of docs/protocol.md §6 (Batch is the dispatcher's own). */
+import { clientIssue, clientList, clientRevoke, policyGrant, policyList, policyRevoke } from './admin-operations';
+import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify } from './crypto-operations';
+import { create, get, getAttributes, locate, reKey, register } from './key-operations';
+import { activate, destroy, revoke } from './lifecycle-operations';
+import { Operation } from './operation';
+import { makeQuery } from './query';
+
+export function allOperations(operationNames: () => readonly string[]): Operation[] {
+  return [
+    makeQuery(operationNames),
+    create, register, get, locate, getAttributes, reKey,
+    activate, revoke, destroy,
+    encrypt, decrypt, generateDataKey, decryptDataKey, mac, macVerify,
+    clientIssue, clientList, clientRevoke, policyGrant, policyRevoke, policyList,
+  ];
+}

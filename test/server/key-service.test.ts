@@ -1,0 +1,192 @@
+/**
+ * The key service over real mutual TLS, on SoftHSM2 and SQLite: who may
+ * connect, who may do what, and the operations end to end.
+ */
+import { Credentials, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
+import { createCa } from '../../server/pki/ca';
+import { issueClientCertificate, generateClientKeyPair } from '../../server/pki/issue';
+import { systemClock } from '../../common/clock';
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+
+describe('key service over mutual TLS', () => {
+  let app: TestAppliance;
+  let payments: Credentials;
+  let stranger: Credentials;
+  let auditor: Credentials;
+
+  beforeAll(async () => {
+    app = await startTestAppliance();
+    payments = app.issue('payments-app', 'app', { groups: ['payments'] });
+    stranger = app.issue('stranger-app', 'app');
+    auditor = app.issue('auditor-1', 'auditor');
+    const officer = await app.connect(app.officer);
+    expect((await officer.request('Create', { name: 'pay/card-data', algorithm: 'AES-256' })).error).toBeUndefined();
+    expect((await officer.request('Create', { name: 'pay/tokens', algorithm: 'HMAC-SHA256' })).error).toBeUndefined();
+    expect((await officer.request('Create', { name: 'hr/payroll' })).error).toBeUndefined();
+    const grant = await officer.request('PolicyGrant', {
+      group: 'payments',
+      pattern: 'pay/*',
+      permissions: ['get', 'locate', 'encrypt', 'decrypt', 'generate-data-key', 'decrypt-data-key', 'mac'],
+    });
+    expect(grant.error).toBeUndefined();
+    officer.destroy();
+  });
+
+  afterAll(async () => app.stop());
+
+  describe('who may connect', () => {
+    it('answers Query with the caller identity and the limits', async () => {
+      const conn = await app.connect(payments);
+      const res = await conn.request('Query');
+      expect(res.result).toMatchObject({ server: 'strongroom', protocol: 1, identity: { name: 'payments-app', role: 'app', groups: ['payments'] } });
+      expect((res.result as { operations: string[] }).operations).toEqual(expect.arrayContaining(['Get', 'Encrypt', 'Batch', 'PolicyGrant']));
+    });
+
+    it('refuses a connection without a client certificate', async () => {
+      await expect(refusedOrClosed(() => app.connect(null))).resolves.toBe(true);
+    });
+
+    it('refuses a certificate from another CA', async () => {
+      const otherCa = createCa({ commonName: 'Evil CA', validityDays: 30, clock: systemClock });
+      const pair = generateClientKeyPair();
+      const cert = issueClientCertificate({ ca: otherCa, name: 'payments-app', role: 'officer', groups: [], publicKeyPem: pair.publicKeyPem, validityDays: 30, clock: systemClock });
+      await expect(refusedOrClosed(() => app.connect({ certificatePem: cert.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: '' }))).resolves.toBe(true);
+    });
+
+    it('refuses an expired certificate', async () => {
+      const expired = app.issue('expired-app', 'app', { issuedDaysAgo: 5, validityDays: 1 });
+      await expect(refusedOrClosed(() => app.connect(expired))).resolves.toBe(true);
+    });
+
+    it('refuses a revoked certificate at the next handshake and closes its open connections', async () => {
+      const doomed = app.issue('doomed-app', 'app');
+      const open = await app.connect(doomed);
+      expect((await open.request('Query')).result).toBeDefined();
+      const officer = await app.connect(app.officer);
+      expect((await officer.request('ClientRevoke', { name: 'doomed-app' })).result).toMatchObject({ client: { name: 'doomed-app' } });
+      await open.waitClosed();
+      await expect(refusedOrClosed(() => app.connect(doomed))).resolves.toBe(true);
+    });
+
+    it('will not revoke the last officer', async () => {
+      const officer = await app.connect(app.officer);
+      const clients = (await officer.request('ClientList')).result as { clients: Array<{ name: string; role: string; revokedAt: string | null }> };
+      const officers = clients.clients.filter((c) => c.role === 'officer' && c.revokedAt === null).map((c) => c.name);
+      for (const name of officers.filter((n) => n !== 'test-officer')) await officer.request('ClientRevoke', { name });
+      expect((await officer.request('ClientRevoke', { name: 'test-officer' })).error?.code).toBe('WRONG_STATE');
+    });
+  });
+
+  describe('who may do what', () => {
+    it('gives an app without a grant PERMISSION_DENIED, for existing and missing keys alike', async () => {
+      const conn = await app.connect(stranger);
+      expect((await conn.request('Get', { name: 'pay/card-data' })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('Get', { name: 'pay/no-such-key' })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('Encrypt', { name: 'pay/card-data', plaintext: b64('x') })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('Locate', {})).result).toEqual({ keys: [] });
+    });
+
+    it('lets a granted app use keys matching its pattern and nothing else', async () => {
+      const conn = await app.connect(payments);
+      const got = await conn.request('Get', { name: 'pay/card-data' });
+      expect(Buffer.from((got.result as { material: string }).material, 'base64')).toHaveLength(32);
+      expect((await conn.request('Get', { name: 'hr/payroll' })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('Create', { name: 'pay/new' })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('PolicyGrant', { client: 'payments-app', pattern: '*', permissions: ['get'] })).error?.code).toBe('PERMISSION_DENIED');
+      const located = (await conn.request('Locate', {})).result as { keys: Array<{ fullName: string }> };
+      expect(located.keys.map((k) => k.fullName).sort()).toEqual(['pay/card-data', 'pay/tokens']);
+    });
+
+    it('never gives an auditor key material', async () => {
+      const conn = await app.connect(auditor);
+      expect((await conn.request('Get', { name: 'pay/card-data' })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('Decrypt', { name: 'pay/card-data', ciphertext: b64('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx') })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('Query')).result).toMatchObject({ identity: { role: 'auditor' } });
+    });
+  });
+
+  describe('operations', () => {
+    it('encrypts before a rollover and decrypts after it', async () => {
+      const conn = await app.connect(payments);
+      const officer = await app.connect(app.officer);
+      const sealed = (await conn.request('Encrypt', { name: 'pay/card-data', plaintext: b64('4111 1111 1111 1111'), aad: b64('order-7') })).result as { ciphertext: string; instance: string };
+      expect((await officer.request('ReKey', { name: 'pay/card-data' })).error).toBeUndefined();
+      const opened = (await conn.request('Decrypt', { name: 'pay/card-data', ciphertext: sealed.ciphertext, aad: b64('order-7') })).result as { plaintext: string; instance: string };
+      expect(Buffer.from(opened.plaintext, 'base64').toString()).toBe('4111 1111 1111 1111');
+      expect(opened.instance).toBe(sealed.instance);
+      const again = (await conn.request('Encrypt', { name: 'pay/card-data', plaintext: b64('x') })).result as { instance: string };
+      expect(again.instance).not.toBe(sealed.instance);
+    });
+
+    it('GenerateDataKey then DecryptDataKey returns the same key', async () => {
+      const conn = await app.connect(payments);
+      const generated = (await conn.request('GenerateDataKey', { name: 'pay/card-data', algorithm: 'AES-128' })).result as { plaintext: string; wrapped: string };
+      expect(Buffer.from(generated.plaintext, 'base64')).toHaveLength(16);
+      const unwrapped = (await conn.request('DecryptDataKey', { name: 'pay/card-data', wrapped: generated.wrapped })).result as { plaintext: string };
+      expect(unwrapped.plaintext).toBe(generated.plaintext);
+    });
+
+    it('MACs and verifies with an HMAC key', async () => {
+      const conn = await app.connect(payments);
+      const made = (await conn.request('MAC', { name: 'pay/tokens', data: b64('amount=10') })).result as { mac: string };
+      expect((await conn.request('MACVerify', { name: 'pay/tokens', data: b64('amount=10'), mac: made.mac })).result).toMatchObject({ valid: true });
+      expect((await conn.request('MACVerify', { name: 'pay/tokens', data: b64('amount=99'), mac: made.mac })).result).toMatchObject({ valid: false });
+    });
+
+    it('runs a batch item by item, each authorised on its own', async () => {
+      const conn = await app.connect(payments);
+      const res = await conn.request('Batch', {
+        items: [
+          { op: 'Encrypt', args: { name: 'pay/card-data', plaintext: b64('a') } },
+          { op: 'Get', args: { name: 'hr/payroll' } },
+          { op: 'NoSuchOp', args: {} },
+        ],
+      });
+      const items = (res.result as { items: Array<{ result?: unknown; error?: { code: string } }> }).items;
+      expect(items[0].result).toBeDefined();
+      expect(items[1].error?.code).toBe('PERMISSION_DENIED');
+      expect(items[2].error?.code).toBe('UNKNOWN_OPERATION');
+    });
+
+    it('runs the lifecycle over the wire: revoke stops encryption, destroy removes the material', async () => {
+      const officer = await app.connect(app.officer);
+      await officer.request('Create', { name: 'life/k' });
+      expect((await officer.request('Revoke', { name: 'life/k', reason: 'cessationOfOperation' })).result).toMatchObject({ instance: { state: 'Deactivated' } });
+      expect((await officer.request('Encrypt', { name: 'life/k', plaintext: b64('x') })).error?.code).toBe('WRONG_STATE');
+      expect((await officer.request('Destroy', { name: 'life/k' })).result).toMatchObject({ instance: { state: 'Destroyed', hasMaterial: false } });
+      expect((await officer.request('Get', { name: 'life/k' })).error?.code).toBe('NO_MATERIAL');
+      expect((await officer.request('Activate', { name: 'life/k' })).error?.code).toBe('WRONG_STATE');
+    });
+
+    it('matches pipelined responses to their requests', async () => {
+      const conn = await app.connect(payments);
+      const ids = Array.from({ length: 50 }, (_, i) => `p-${i}`);
+      for (const [i, id] of ids.entries()) {
+        conn.send(i % 2 ? { id, op: 'Encrypt', args: { name: 'pay/card-data', plaintext: b64(id) } } : { id, op: 'Get', args: { name: 'pay/card-data' } });
+      }
+      const got = [];
+      for (let i = 0; i < ids.length; i++) got.push(await conn.next());
+      expect(got.map((r) => r.id)).toEqual(ids);
+      expect(got.every((r) => r.result !== undefined)).toBe(true);
+    });
+  });
+});
+
+/** True when the server refused the handshake or closed the connection before serving a request. */
+async function refusedOrClosed(open: () => Promise<{ request: (op: string) => Promise<{ error?: { code: string } }>; destroy(): void }>): Promise<boolean> {
+  let conn;
+  try {
+    conn = await open();
+  } catch {
+    return true;
+  }
+  try {
+    const res = await conn.request('Query');
+    return res.error?.code === 'UNAUTHENTICATED';
+  } catch {
+    return true;
+  } finally {
+    conn.destroy();
+  }
+}

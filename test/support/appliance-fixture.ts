@@ -1,0 +1,206 @@
+/**
+ * A whole appliance for socket tests, on real parts: a SoftHSM2 token, a
+ * SQLite keychain in a temp folder, the appliance PKI, and the native
+ * protocol server on 127.0.0.1 (a free port). `issue()` makes client
+ * certificates; `connect()` opens a raw mTLS connection that speaks frames,
+ * for tests that must send hostile bytes.
+ *
+ * The PKI is made with a clock ten days in the past, so that tests can issue
+ * certificates that have already expired.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import { ManualClock, systemClock } from '../../common/clock';
+import { loadConfig } from '../../common/config';
+import { randomIds } from '../../domain/ids';
+import { initializeKeychain } from '../../domain/keychain-key';
+import { startApplianceServer, RunningServer } from '../../server/appliance-server';
+import { bootstrapPki } from '../../server/bootstrap-pki';
+import { Appliance, openAppliance } from '../../server/open-appliance';
+import { generateClientKeyPair } from '../../server/pki/issue';
+import { PkiService } from '../../server/pki-service';
+import { encodeFrame, FrameDecoder } from '../../server/protocol/frame-codec';
+import { decodeResponse, DecodedResponse } from '../../server/protocol/response';
+import { ClientRole } from '../../storage/directory-store';
+import { makeSoftHsmFixture, SoftHsmFixture, useSoftHsmConf } from './softhsm-fixture';
+
+const DAY_MS = 86_400_000;
+/** Every wait in these helpers gives up after this long, so no test hangs. */
+export const SOCKET_WAIT_MS = 10_000;
+
+export interface Credentials {
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+  readonly caPem: string;
+}
+
+export interface TestAppliance {
+  readonly port: number;
+  readonly dataDir: string;
+  readonly appliance: Appliance;
+  readonly server: RunningServer;
+  readonly officer: Credentials;
+  issue(name: string, role: ClientRole, options?: { groups?: string[]; validityDays?: number; issuedDaysAgo?: number }): Credentials;
+  connect(credentials: Credentials | null, options?: { ca?: string }): Promise<RawConnection>;
+  stop(): Promise<void>;
+}
+
+export async function startTestAppliance(settings: Record<string, string> = {}): Promise<TestAppliance> {
+  const token: SoftHsmFixture = await makeSoftHsmFixture(`sr-srv-${randomBytes(3).toString('hex')}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-server-'));
+  writeFileSync(join(dataDir, 'hsm-user-pin'), token.userPin, { mode: 0o600 });
+  useSoftHsmConf(token.softhsmConf);
+  const config = loadConfig({
+    dataDir,
+    env: {},
+    flags: { hsm_module: token.modulePath, hsm_token_label: token.label, softhsm2_conf: token.softhsmConf, listen_port: '0', ...settings },
+  });
+  const appliance = openAppliance(config);
+  const hsm = await appliance.hsm();
+  await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
+  await appliance.unseal();
+  const pastClock = new ManualClock(Date.now() - 10 * DAY_MS);
+  bootstrapPki(appliance, pastClock);
+  const server = await startApplianceServer(appliance, { port: 0 });
+  const caPem = new PkiService(appliance.keychain, appliance.store.directory, systemClock).caCertificate();
+
+  const issue: TestAppliance['issue'] = (name, role, options = {}) => {
+    const clock = new ManualClock(Date.now() - (options.issuedDaysAgo ?? 0) * DAY_MS);
+    const pair = generateClientKeyPair();
+    const issued = new PkiService(appliance.keychain, appliance.store.directory, clock).issueClient({
+      name,
+      role,
+      groups: options.groups ?? [],
+      publicKeyPem: pair.publicKeyPem,
+      validityDays: options.validityDays,
+    });
+    return { certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem };
+  };
+  const officer = issue('test-officer', 'officer');
+  const open: RawConnection[] = [];
+
+  return {
+    port: server.port,
+    dataDir,
+    appliance,
+    server,
+    officer,
+    issue,
+    async connect(credentials, options = {}) {
+      const connection = await RawConnection.open(server.port, credentials, options.ca ?? caPem);
+      open.push(connection);
+      return connection;
+    },
+    async stop() {
+      for (const connection of open) connection.destroy();
+      const t0 = Date.now();
+      await server.close();
+      if (process.env.SR_DEBUG_STOP) console.log('server closed', Date.now() - t0);
+      await appliance.close();
+      if (process.env.SR_DEBUG_STOP) console.log('appliance closed', Date.now() - t0);
+      await token.cleanup();
+      if (process.env.SR_DEBUG_STOP) console.log('token cleaned', Date.now() - t0);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A raw mTLS connection that sends frames or bytes and reads response frames in order. */
+export class RawConnection {
+  private readonly decoder = new FrameDecoder(16 * 1024 * 1024);
+  private readonly responses: DecodedResponse[] = [];
+  private waiters: Array<() => void> = [];
+  private nextId = 1;
+  closed = false;
+
+  private constructor(readonly socket: TLSSocket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.decoder.push(chunk)) this.responses.push(decodeResponse(frame));
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static open(port: number, credentials: Credentials | null, caPem: string): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        ca: caPem,
+        cert: credentials?.certificatePem,
+        key: credentials?.privateKeyPem,
+        servername: 'localhost',
+      });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error('TLS connect timed out'));
+      }, SOCKET_WAIT_MS);
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        resolve(new RawConnection(socket));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  sendBytes(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  send(message: unknown): void {
+    this.sendBytes(encodeFrame(Buffer.from(JSON.stringify(message))));
+  }
+
+  /** Sends one request and waits for the next response. */
+  async request(op: string, args: Record<string, unknown> = {}, meta?: Record<string, unknown>): Promise<DecodedResponse> {
+    const id = this.nextId++;
+    this.send(meta ? { id, op, args, meta } : { id, op, args });
+    return this.next();
+  }
+
+  /** The next response in order, or null when the server closed the connection first. */
+  async next(): Promise<DecodedResponse> {
+    const deadline = Date.now() + SOCKET_WAIT_MS;
+    while (this.responses.length === 0) {
+      if (this.closed) throw new Error('connection closed before a response');
+      if (Date.now() > deadline) throw new Error('no response in time');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.responses.shift() as DecodedResponse;
+  }
+
+  /** Resolves once the server has closed the connection (or rejects after the wait bound). */
+  async waitClosed(): Promise<void> {
+    const deadline = Date.now() + SOCKET_WAIT_MS;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('connection still open');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
