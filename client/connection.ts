@@ -2,9 +2,12 @@
  * One TLS connection to the server (docs/protocol.md §1, §2, §4): frames
  * requests with the shared codec, matches pipelined responses to requests by
  * id (per-connection increasing integers), and fails as a unit: a socket
- * error, a close, an unreadable frame or a connection-level error response
- * (id null, §3.2) rejects every request still pending on it. A response
- * whose request was abandoned (timed out) is dropped silently.
+ * error, a close, an unreadable frame or a connection-ending error response
+ * (FRAME_TOO_LARGE, UNAUTHENTICATED, SERVER_BUSY) rejects every request still
+ * pending on it. The server answers in request order (§4), so any other
+ * error whose id is null (RATE_LIMITED, FRAME_EMPTY, MALFORMED_REQUEST)
+ * answers the oldest unanswered request. A response whose request was
+ * abandoned (timed out) is dropped silently.
  *
  * Secrets: request frames are zeroed once the socket has taken them, response
  * payloads right after decoding. JSON text (a JS string) cannot be zeroed.
@@ -31,6 +34,9 @@ export interface ConnectionEvents {
   onClose(conn: Connection, err: StrongroomClientError, answered: boolean): void;
 }
 
+/** Error codes after which the server closes the connection (docs/protocol.md §7). */
+const CONNECTION_ENDING: ReadonlySet<string> = new Set(['FRAME_TOO_LARGE', 'UNAUTHENTICATED', 'SERVER_BUSY']);
+
 export function serverError(error: WireError): StrongroomClientError {
   return new StrongroomClientError(error.code, error.message, { details: error.details });
 }
@@ -40,6 +46,8 @@ export class Connection {
   /** Responses may be as large as any server configuration allows; this bounds what a connection can make us buffer. */
   private readonly decoder = new FrameDecoder(HARD_MAX_FRAME_BYTES);
   private readonly pending = new Map<number, ResponseHandler>();
+  /** Ids in the order sent and not yet answered, abandoned ones included: what an id-null error answers. */
+  private readonly order: number[] = [];
   private nextId = 1;
   private closed = false;
   private ending = false;
@@ -82,6 +90,7 @@ export class Connection {
     const frame = encodeFrame(payload);
     payload.fill(0);
     this.pending.set(id, handler);
+    this.order.push(id);
     this.socket.write(frame, () => frame.fill(0));
     return id;
   }
@@ -147,13 +156,25 @@ export class Connection {
       this.answered = true;
       this.events.onAnswered(this);
     }
+    if (response.id === null && response.error && !CONNECTION_ENDING.has(response.error.code)) {
+      // Answers the oldest unanswered request (§4: responses come in request order).
+      const oldest = this.order.shift();
+      const handler = oldest === undefined ? undefined : this.pending.get(oldest);
+      if (oldest === undefined || handler === undefined) return;
+      this.pending.delete(oldest);
+      handler.reject(serverError(response.error));
+      this.events.onSlotFree(this);
+      return;
+    }
     if (response.id === null) {
-      // A connection-level error (§3.2, §7: FRAME_TOO_LARGE, SERVER_BUSY, UNAUTHENTICATED...): it concerns no one request, so all of them.
+      // A connection-ending error (§7): it concerns no one request, so all of them.
       const error = response.error ?? { code: 'MALFORMED_RESPONSE', message: 'a result without an id' };
       this.fail(response.error ? serverError(error) : unavailable(error.message, { errorCode: error.code }));
       return;
     }
     if (typeof response.id !== 'number') return;
+    const at = this.order.indexOf(response.id);
+    if (at >= 0) this.order.splice(0, at + 1);
     const handler = this.pending.get(response.id);
     if (handler === undefined) return;
     this.pending.delete(response.id);
