@@ -8,11 +8,18 @@ import { Command } from 'commander';
 import { ApplianceConfig, loadConfig } from '../common/config';
 import { Appliance, openAppliance } from '../server/open-appliance';
 import { makeOutput, Output } from './output';
+import { CliBackend } from './backend/backend';
+import { localBackend } from './backend/local-backend';
+import { remoteBackend } from './backend/remote-backend';
 
 export interface GlobalOptions {
   readonly data?: string;
   readonly config?: string;
   readonly json?: boolean;
+  readonly server?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly ca?: string;
 }
 
 export interface CommandContext {
@@ -20,6 +27,8 @@ export interface CommandContext {
   readonly config: () => ApplianceConfig;
   /** Opens the local appliance; closed automatically when the command ends. */
   readonly open: (options?: { readonly?: boolean; flags?: Record<string, string | undefined> }) => Appliance;
+  /** The keychain to work on: remote when --server (or server_address) is set, else local. Closed automatically. */
+  readonly backend: () => CliBackend;
 }
 
 type Action<A extends unknown[]> = (ctx: CommandContext, ...args: A) => Promise<void>;
@@ -29,9 +38,10 @@ export function runCommand<A extends unknown[]>(action: Action<A>): (...args: un
     const command = args[args.length - 1] as Command;
     const globals = command.optsWithGlobals() as GlobalOptions;
     const out = makeOutput(Boolean(globals.json));
-    const opened: Appliance[] = [];
+    const opened: Array<{ close(): Promise<void> }> = [];
+    const globalFlags = { server_address: globals.server, client_cert: globals.cert, client_key: globals.key, ca_file: globals.ca };
     const config = (flags?: Record<string, string | undefined>): ApplianceConfig =>
-      loadConfig({ dataDir: globals.data, configFile: globals.config, flags });
+      loadConfig({ dataDir: globals.data, configFile: globals.config, flags: { ...globalFlags, ...flags } });
     const ctx: CommandContext = {
       out,
       config: () => config(),
@@ -40,13 +50,20 @@ export function runCommand<A extends unknown[]>(action: Action<A>): (...args: un
         opened.push(appliance);
         return appliance;
       },
+      backend: () => {
+        const loaded = config();
+        const address = loaded.values.server_address;
+        const backend = address ? remoteBackend(loaded, address) : localBackend(ctx.open());
+        opened.push(backend);
+        return backend;
+      },
     };
     try {
       await action(ctx, ...(args.slice(0, -1) as A));
     } catch (err) {
       process.exitCode = out.failure(err);
     } finally {
-      for (const appliance of opened) await appliance.close().catch(() => undefined);
+      for (const resource of opened.reverse()) await resource.close().catch(() => undefined);
     }
   };
 }

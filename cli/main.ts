@@ -13,6 +13,8 @@ import { keyListCommand } from './commands/key-list';
 import { keyRegisterCommand } from './commands/key-register';
 import { keyRolloverCommand } from './commands/key-rollover';
 import { keyShowCommand } from './commands/key-show';
+import { clientCommand } from './commands/client-commands';
+import { policyCommand } from './commands/policy-commands';
 import { serveCommand } from './commands/serve';
 import { statusCommand } from './commands/status';
 
@@ -23,6 +25,10 @@ export function buildProgram(): Command {
     .option('--data <dir>', 'data folder (default: $STRONGROOM_DATA or ./strongroom-data)')
     .option('--config <file>', 'config file (default: <data>/appliance.conf)')
     .option('--json', 'print one JSON document (errors too) instead of text')
+    .option('--server <host:port>', 'work on a running appliance over mutual TLS (server_address; default: the local keychain)')
+    .option('--cert <file>', 'client certificate for --server (client_cert; default <data>/pki/admin.crt)')
+    .option('--key <file>', 'its private key (client_key; default <data>/pki/admin.key)')
+    .option('--ca <file>', 'the appliance CA certificate (ca_file; default <data>/pki/ca.pem)')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -34,18 +40,24 @@ Getting started:
   $ strongroom key get hr/payroll
   $ strongroom key rollover hr/payroll
   $ strongroom key show hr/payroll
+  $ strongroom serve &                              # then, over mutual TLS:
+  $ strongroom --server 127.0.0.1:5700 key list
+  $ strongroom client issue app1 --role app --out ./certs
+  $ strongroom policy grant --client app1 --pattern 'hr/*' --permissions get
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict or wrong
 state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
-9 configuration. Details: docs/strongroom.1.md`,
+9 configuration, 10 authentication or permission, 11 server unavailable. Details: docs/strongroom.1.md`,
     );
 
   const key = new Command('key').description('create, fetch and roll over keys');
   for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand()]) {
     key.addCommand(sub);
   }
-  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand()).addCommand(key);
-  for (const command of [program, key, ...program.commands, ...key.commands]) command.exitOverride();
+  const client = clientCommand();
+  const policy = policyCommand();
+  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand()).addCommand(key).addCommand(client).addCommand(policy);
+  for (const command of [program, key, client, policy, ...program.commands, ...key.commands, ...client.commands, ...policy.commands]) command.exitOverride();
   return program;
 }
 

@@ -18,10 +18,8 @@ Examples:
   );
   return command.action(
     runCommand(async (ctx, name: string, options: KeySpecOptions) => {
-      const spec = keySpecFrom(name, options);
-      const appliance = ctx.open();
-      await appliance.unseal();
-      const created = appliance.keychain.createKey(spec);
+      keySpecFrom(name, options); // validates the options before anything is opened
+      const created = await ctx.backend().createKey(name, options);
       ctx.out.result(created, () => `Created ${created.key.fullName}, instance ${created.key.currentInstance}\n\n${renderKey(created.key)}`);
     }),
   );

@@ -30,9 +30,7 @@ The material is printed to standard output: mind your terminal's scrollback.`,
         if (!['base64', 'hex', 'raw'].includes(options.format)) throw new ValidationError('--format is base64, hex or raw');
         if (name === undefined && options.instance === undefined) throw new ValidationError('name a key or give --instance');
         if (options.format === 'raw' && ctx.out.json) throw new ValidationError('--format raw cannot be combined with --json');
-        const appliance = ctx.open();
-        await appliance.unseal();
-        const retrieved = appliance.keychain.getKey({ fullName: name, instance: options.instance });
+        const retrieved = await ctx.backend().getKey({ name, instance: options.instance });
         try {
           if (options.format === 'raw') {
             process.stdout.write(retrieved.material);

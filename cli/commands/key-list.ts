@@ -21,12 +21,10 @@ export function keyListCommand(): Command {
     .addHelpText('after', '\nExamples:\n  $ strongroom key list --match "hr/*"\n  $ strongroom key list --json | jq ".[].fullName"')
     .action(
       runCommand(async (ctx, options: ListOptions) => {
-        const appliance = ctx.open();
-        await appliance.unseal();
         const limit = Number(options.limit);
-        const keys = appliance.keychain.listKeys({
+        const keys = await ctx.backend().listKeys({
           namespace: options.namespace,
-          namePattern: options.match,
+          match: options.match,
           algorithm: options.algorithm ? parseAlgorithm(options.algorithm) : undefined,
           limit: Number.isInteger(limit) && limit > 0 ? limit : 1000,
         });

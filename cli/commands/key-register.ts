@@ -27,13 +27,11 @@ Examples:
   );
   return command.action(
     runCommand(async (ctx, name: string, options: RegisterOptions) => {
-      const spec = keySpecFrom(name, options);
+      keySpecFrom(name, options); // validates the options before anything is opened
       const input = readFileSync(options.fromFile === '-' || !options.fromFile ? 0 : options.fromFile);
       const material = decode(input, options.encoding);
       try {
-        const appliance = ctx.open();
-        await appliance.unseal();
-        const created = appliance.keychain.registerKey(spec, material);
+        const created = await ctx.backend().registerKey(name, options, material);
         ctx.out.result(created, () => `Registered ${created.key.fullName}, instance ${created.key.currentInstance}\n\n${renderKey(created.key)}`);
       } finally {
         wipe(material, input);

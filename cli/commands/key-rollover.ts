@@ -10,9 +10,7 @@ export function keyRolloverCommand(): Command {
     .addHelpText('after', '\nExample:\n  $ strongroom key rollover hr/payroll && strongroom key show hr/payroll')
     .action(
       runCommand(async (ctx, name: string) => {
-        const appliance = ctx.open();
-        await appliance.unseal();
-        const rolled = appliance.keychain.rollover(name);
+        const rolled = await ctx.backend().rollover(name);
         const previous = rolled.instances.find((i) => i.version === rolled.key.currentVersion - 1);
         ctx.out.result(rolled, () =>
           `Rolled ${rolled.key.fullName} over to instance ${rolled.key.currentInstance} (v${rolled.key.currentVersion})` +

@@ -10,9 +10,7 @@ export function keyShowCommand(): Command {
     .addHelpText('after', '\nExample:\n  $ strongroom key show hr/payroll')
     .action(
       runCommand(async (ctx, name: string) => {
-        const appliance = ctx.open();
-        await appliance.unseal();
-        const described = appliance.keychain.describeKey(name);
+        const described = await ctx.backend().describeKey(name);
         ctx.out.result(described, () => renderKey(described.key, described.instances));
       }),
     );

@@ -1,0 +1,48 @@
+/**
+ * What the CLI's commands work against: the keychain in the data folder
+ * (local mode: the CLI opens it with the HSM itself) or a running appliance
+ * over mutual TLS (remote mode: `--server`, with an officer certificate).
+ * Every command is written once against this interface.
+ */
+import { KeyDescription } from '../../domain/keychain';
+import { KeyView, RetrievedKey } from '../../domain/views';
+import { ClientRecord, GrantRecord } from '../../storage/directory-store';
+import { KeySpecOptions } from '../commands/key-spec-options';
+
+export interface KeyListFilter {
+  readonly namespace?: string;
+  readonly match?: string;
+  readonly algorithm?: string;
+  readonly limit: number;
+}
+
+export interface IssuedCertificate {
+  readonly client: ClientRecord;
+  readonly certificatePem: string;
+  readonly caPem: string;
+}
+
+export interface GrantRequest {
+  readonly client?: string;
+  readonly group?: string;
+  readonly pattern: string;
+  readonly permissions: string[];
+}
+
+export interface CliBackend {
+  readonly mode: 'local' | 'remote';
+  createKey(name: string, options: KeySpecOptions): Promise<KeyDescription>;
+  registerKey(name: string, options: KeySpecOptions, material: Buffer): Promise<KeyDescription>;
+  /** The caller zeroes `material`. */
+  getKey(ref: { name?: string; instance?: string }): Promise<RetrievedKey>;
+  listKeys(filter: KeyListFilter): Promise<KeyView[]>;
+  describeKey(name: string): Promise<KeyDescription>;
+  rollover(name: string): Promise<KeyDescription>;
+  issueClient(request: { name: string; role: 'app' | 'officer' | 'auditor'; groups: string[]; publicKeyPem: string; validityDays?: number }): Promise<IssuedCertificate>;
+  listClients(): Promise<ClientRecord[]>;
+  revokeClient(name: string): Promise<ClientRecord>;
+  grant(request: GrantRequest): Promise<GrantRecord>;
+  revokeGrant(id: string): Promise<GrantRecord>;
+  listGrants(filter: { client?: string; group?: string }): Promise<GrantRecord[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,95 @@
+/**
+ * Remote mode: every command goes to a running appliance over mutual TLS
+ * through the client library, with the certificate in client_cert /
+ * client_key (an officer's, for administration).
+ */
+import { readFileSync } from 'node:fs';
+import { ApplianceConfig, setting } from '../../common/config';
+import { ConfigError, StrongroomError } from '../../common/errors';
+import { ErrorCode, ERROR_CODES } from '../../common/error-codes';
+import { StrongroomClient } from '../../client/strongroom-client';
+import { isStrongroomClientError } from '../../client/client-error';
+import { KeySpecOptions } from '../commands/key-spec-options';
+import { CliBackend } from './backend';
+
+function readPem(config: ApplianceConfig, key: 'client_cert' | 'client_key' | 'ca_file'): Buffer {
+  const path = setting(config, key);
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new ConfigError(`cannot read ${key} ${path}: give --cert/--key/--ca or set ${key}`, { cause });
+  }
+}
+
+function parseAddress(address: string): { host: string; port: number } {
+  const match = /^(.+):(\d{1,5})$/.exec(address.trim());
+  if (!match) throw new ConfigError(`server address "${address}" is not host:port`);
+  return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+}
+
+/** Client errors become StrongroomErrors with the same code, so the CLI's exit codes apply. */
+async function wire<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isStrongroomClientError(err)) {
+      const code = (Object.prototype.hasOwnProperty.call(ERROR_CODES, err.code) ? err.code : 'UNAVAILABLE') as ErrorCode;
+      throw new StrongroomError(code, err.message, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function wireKeyArgs(name: string, options: KeySpecOptions): Record<string, unknown> {
+  const attributes: Record<string, string> = {};
+  for (const pair of options.attr ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) attributes[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return {
+    name,
+    algorithm: options.algorithm,
+    usage: options.usage ? options.usage.split(',').map((u) => u.trim()).filter(Boolean) : undefined,
+    description: options.description,
+    owner: options.owner,
+    attributes: Object.keys(attributes).length > 0 ? attributes : undefined,
+    rollover: options.rollover,
+    cryptoperiod: options.cryptoperiod,
+  };
+}
+
+function dropUndefined(args: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
+}
+
+export function remoteBackend(config: ApplianceConfig, address: string): CliBackend {
+  const { host, port } = parseAddress(address);
+  const client = new StrongroomClient({
+    host,
+    port,
+    ca: readPem(config, 'ca_file'),
+    cert: readPem(config, 'client_cert'),
+    key: readPem(config, 'client_key'),
+    poolSize: 1,
+  });
+  type Described = Awaited<ReturnType<CliBackend['describeKey']>>;
+  return {
+    mode: 'remote',
+    createKey: (name, options) => wire(() => client.request<Described>('Create', dropUndefined(wireKeyArgs(name, options)))),
+    registerKey: (name, options, material) => wire(() => client.request<Described>('Register', dropUndefined({ ...wireKeyArgs(name, options), material }))),
+    getKey: (ref) => wire(() => client.get(dropUndefined(ref) as { name?: string; instance?: string })) as ReturnType<CliBackend['getKey']>,
+    listKeys: (filter) =>
+      wire(async () =>
+        (await client.locate(dropUndefined({ pattern: filter.match, namespace: filter.namespace, algorithm: filter.algorithm, limit: Math.min(filter.limit, 1000) }))).keys,
+      ) as ReturnType<CliBackend['listKeys']>,
+    describeKey: (name) => wire(() => client.request<Described>('GetAttributes', { name })),
+    rollover: (name) => wire(() => client.request<Described>('ReKey', { name })),
+    issueClient: (request) => wire(() => client.request('ClientIssue', dropUndefined({ ...request }))),
+    listClients: () => wire(async () => (await client.request<{ clients: never[] }>('ClientList')).clients),
+    revokeClient: (name) => wire(async () => (await client.request<{ client: never }>('ClientRevoke', { name })).client),
+    grant: (request) => wire(async () => (await client.request<{ grant: never }>('PolicyGrant', dropUndefined({ ...request }))).grant),
+    revokeGrant: (id) => wire(async () => (await client.request<{ grant: never }>('PolicyRevoke', { id })).grant),
+    listGrants: (filter) => wire(async () => (await client.request<{ grants: never[] }>('PolicyList', dropUndefined({ ...filter }))).grants),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * `strongroom client issue|list|revoke`: client certificates of the appliance
+ * CA. The key pair is made here, on the CLI's side: only the public key goes
+ * to the appliance, and the private key is written 0600 to --out.
+ */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { ValidationError } from '../../common/errors';
+import { generateClientKeyPair } from '../../server/pki/issue';
+import { toPkcs12 } from '../../server/pki/pkcs12';
+import { runCommand } from '../context';
+import { table } from '../output';
+
+interface IssueOptions {
+  role: string;
+  groups?: string;
+  out: string;
+  validityDays?: string;
+  p12?: boolean;
+  passphraseFile?: string;
+}
+
+function issueCommand(): Command {
+  return new Command('issue')
+    .description('issue a client certificate (app, officer or auditor) and write its key pair to --out')
+    .argument('<name>', 'client name: letters, digits, ".", "_", "-"')
+    .requiredOption('-r, --role <role>', 'app, officer or auditor')
+    .option('-g, --groups <list>', 'comma list of groups (grants can name groups)')
+    .option('-o, --out <dir>', 'folder for NAME.crt, NAME.key (0600) and ca.pem', '.')
+    .option('--validity-days <n>', 'certificate lifetime, 1-825 days (default 365)')
+    .option('--p12', 'also write NAME.p12 (PKCS#12), encrypted with the passphrase from --passphrase-file or STRONGROOM_P12_PASSPHRASE')
+    .option('--passphrase-file <file>', 'file holding the PKCS#12 passphrase')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ strongroom client issue payroll-app --role app --groups payroll --out ./certs
+  $ strongroom client issue alice --role officer --out ./alice --p12 --passphrase-file ./pass.txt
+  $ strongroom policy grant --group payroll --pattern 'hr/*' --permissions get,encrypt,decrypt`,
+    )
+    .action(
+      runCommand(async (ctx, name: string, options: IssueOptions) => {
+        if (!['app', 'officer', 'auditor'].includes(options.role)) throw new ValidationError('--role is app, officer or auditor');
+        const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
+        const pair = generateClientKeyPair();
+        const issued = await ctx.backend().issueClient({
+          name,
+          role: options.role as 'app' | 'officer' | 'auditor',
+          groups: options.groups ? options.groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
+          publicKeyPem: pair.publicKeyPem,
+          validityDays: options.validityDays ? Number(options.validityDays) : undefined,
+        });
+        mkdirSync(options.out, { recursive: true, mode: 0o700 });
+        const files: Record<string, string> = {
+          certificate: join(options.out, `${name}.crt`),
+          privateKey: join(options.out, `${name}.key`),
+          ca: join(options.out, 'ca.pem'),
+        };
+        writeFileSync(files.certificate, issued.certificatePem, { mode: 0o644 });
+        writeFileSync(files.privateKey, pair.privateKeyPem, { mode: 0o600 });
+        chmodSync(files.privateKey, 0o600);
+        writeFileSync(files.ca, issued.caPem, { mode: 0o644 });
+        if (passphrase !== undefined) {
+          files.pkcs12 = join(options.out, `${name}.p12`);
+          const p12 = toPkcs12({ certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: issued.caPem, passphrase, friendlyName: name });
+          writeFileSync(files.pkcs12, p12, { mode: 0o600 });
+        }
+        ctx.out.result({ client: issued.client, files }, () =>
+          [`Issued ${issued.client.role} certificate for ${name} (valid until ${issued.client.notAfter})`, ...Object.entries(files).map(([k, v]) => `  ${k}: ${v}`)].join('\n'),
+        );
+      }),
+    );
+}
+
+function readPassphrase(file: string | undefined): string {
+  const text = file ? readFileSync(file, 'utf8').replace(/\r?\n$/, '') : process.env.STRONGROOM_P12_PASSPHRASE;
+  if (!text) throw new ValidationError('--p12 needs a passphrase: --passphrase-file or STRONGROOM_P12_PASSPHRASE');
+  return text;
+}
+
+function listCommand(): Command {
+  return new Command('list')
+    .description('list client certificates: name, role, groups, validity, revocation')
+    .action(
+      runCommand(async (ctx) => {
+        const clients = await ctx.backend().listClients();
+        ctx.out.result(clients, () =>
+          table(
+            ['NAME', 'ROLE', 'GROUPS', 'NOT AFTER', 'REVOKED'],
+            clients.map((c) => [c.name, c.role, c.groups.join(',') || '-', c.notAfter, c.revokedAt ?? '']),
+          ),
+        );
+      }),
+    );
+}
+
+function revokeCommand(): Command {
+  return new Command('revoke')
+    .description('revoke a client: refused at its next handshake, and its open connections are closed')
+    .argument('<name>', 'client name')
+    .action(
+      runCommand(async (ctx, name: string) => {
+        const client = await ctx.backend().revokeClient(name);
+        ctx.out.result({ client }, () => `Revoked ${client.name} (${client.role}) at ${client.revokedAt}`);
+      }),
+    );
+}
+
+export function clientCommand(): Command {
+  return new Command('client').description('issue, list and revoke client certificates').addCommand(issueCommand()).addCommand(listCommand()).addCommand(revokeCommand());
+}

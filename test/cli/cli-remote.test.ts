@@ -1,0 +1,121 @@
+/**
+ * The CLI over the wire: `strongroom serve` in a child process, and every
+ * key, client and policy command run with --server against it, with the
+ * officer certificate init made and with an app certificate the CLI issued.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const CLI = resolve(__dirname, '../../dist/cli/main.js');
+const START_WAIT_MS = 30_000;
+
+interface Run {
+  status: number;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  let json: unknown = null;
+  try {
+    json = JSON.parse(result.stdout);
+  } catch {
+    /* human output */
+  }
+  return { status: result.status ?? -1, json, stderr: result.stderr };
+}
+
+function startServer(data: string): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolvePort, reject) => {
+    const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start: ${err}`));
+    }, START_WAIT_MS);
+    child.stderr?.on('data', (chunk) => (err += chunk));
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (line) {
+        clearTimeout(timer);
+        resolvePort({ child, port: JSON.parse(line).listening.port as number });
+      }
+    });
+    child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
+  });
+}
+
+describe('strongroom CLI over the wire', () => {
+  let dir: string;
+  let data: string;
+  let server: { child: ChildProcess; port: number };
+  let remote: (...args: string[]) => Run;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\``);
+    dir = mkdtempSync(join(tmpdir(), 'strongroom-cli-remote-'));
+    data = join(dir, 'data');
+    expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
+    server = await startServer(data);
+    remote = (...args) => cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--json', ...args]);
+  });
+
+  afterAll(async () => {
+    if (server?.child.exitCode === null) {
+      const exited = new Promise((r) => server.child.once('exit', r));
+      server.child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates, gets, rolls over and shows keys through the server', () => {
+    expect(remote('key', 'create', 'hr/payroll', '--owner', 'hr').status).toBe(0);
+    const first = remote('key', 'get', 'hr/payroll');
+    expect(first.status).toBe(0);
+    expect(Buffer.from(first.json.material, 'base64')).toHaveLength(32);
+    expect(remote('key', 'rollover', 'hr/payroll').json.key.currentVersion).toBe(2);
+    const old = remote('key', 'get', 'hr/payroll', '--instance', first.json.instance.name);
+    expect(old.json.material).toBe(first.json.material);
+    expect(remote('key', 'show', 'hr/payroll').json.instances).toHaveLength(2);
+    expect(remote('key', 'list', '--match', 'hr/*').json.map((k: { fullName: string }) => k.fullName)).toEqual(['hr/payroll']);
+    const missing = remote('key', 'get', 'hr/nope');
+    expect(missing.status).toBe(3);
+    expect(missing.json.error.code).toBe('KEY_NOT_FOUND');
+  });
+
+  it('issues an app certificate, grants it a pattern, and the app is held to it; revocation shuts it out', () => {
+    const certs = join(dir, 'certs');
+    const issued = remote('client', 'issue', 'payroll-app', '--role', 'app', '--groups', 'payroll', '--out', certs);
+    expect(issued.status).toBe(0);
+    expect(statSync(join(certs, 'payroll-app.key')).mode & 0o077).toBe(0);
+    expect(remote('policy', 'grant', '--group', 'payroll', '--pattern', 'hr/*', '--permissions', 'get,locate').status).toBe(0);
+    remote('key', 'create', 'crm/secret');
+    const asApp = (...args: string[]): Run =>
+      cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--cert', join(certs, 'payroll-app.crt'), '--key', join(certs, 'payroll-app.key'), '--json', ...args]);
+    expect(asApp('key', 'get', 'hr/payroll').status).toBe(0);
+    const denied = asApp('key', 'get', 'crm/secret');
+    expect(denied.status).toBe(10);
+    expect(denied.json.error.code).toBe('PERMISSION_DENIED');
+    expect(asApp('key', 'create', 'hr/new').json.error.code).toBe('PERMISSION_DENIED');
+    expect(asApp('client', 'list').json.error.code).toBe('PERMISSION_DENIED');
+    const grants = remote('policy', 'list', '--group', 'payroll').json;
+    expect(grants).toHaveLength(1);
+    expect(remote('client', 'revoke', 'payroll-app').json.client.revokedAt).toEqual(expect.any(String));
+    const after = asApp('key', 'get', 'hr/payroll');
+    expect(after.status).not.toBe(0);
+    expect(['UNAUTHENTICATED', 'UNAVAILABLE']).toContain(after.json.error.code);
+    expect(remote('client', 'list').json.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['admin', 'payroll-app']));
+  });
+
+  it('reports an unreachable server as exit 11', () => {
+    const run = cli(['--data', data, '--server', '127.0.0.1:1', '--json', 'key', 'list']);
+    expect(run.status).toBe(11);
+    expect(run.json.error.code).toBe('UNAVAILABLE');
+  });
+});
