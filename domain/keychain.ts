@@ -20,6 +20,7 @@ import { openMaterial, openWithAad, SealBinding, sealMaterial, sealWithAad } fro
 import { encodeFields } from './field-encoding';
 import { formatKeyName, parseKeyName } from './key-names';
 import { UnsealedKeychainKey, unwrapKeychainKey } from './keychain-key';
+import { ResolveCache } from './resolve-cache';
 import { deriveRowMacKey, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyInstanceRow, verifyKeyRow } from './row-mac';
 import { RolloverPolicy } from './rollover-policy';
 import { defaultUsageMask } from './usage-mask';
@@ -68,6 +69,14 @@ export interface KeyDescription {
   readonly instances: InstanceView[];
 }
 
+/** A key reference resolved to authenticated rows, with their views. */
+interface Resolved {
+  readonly key: KeyRecord;
+  readonly instance: InstanceRecord;
+  readonly keyView: KeyView;
+  readonly instanceView: InstanceView;
+}
+
 /** The keychain keys and the row MAC key derived from the newest one, while unsealed. */
 interface Unsealed extends UnsealedKeychainKey {
   readonly macKey: Buffer;
@@ -82,11 +91,13 @@ export class Keychain {
   private unsealing: Promise<void> | null = null;
   /** Bumped by seal(): an unseal that finishes after a seal must not undo it. */
   private sealCount = 0;
+  private readonly resolved: ResolveCache<Resolved>;
 
   constructor(context: KeychainContext) {
     this.store = context.store;
     this.clock = context.clock;
     this.ids = context.ids ?? randomIds;
+    this.resolved = new ResolveCache(() => this.store.changeStamp());
   }
 
   get isSealed(): boolean {
@@ -104,6 +115,7 @@ export class Keychain {
   /** Zeroes every keychain key version and the row MAC key. Idempotent. */
   seal(): void {
     this.sealCount++;
+    this.resolved.clear();
     if (this.unsealed !== null) {
       for (const key of this.unsealed.keys.values()) wipe(key);
       wipe(this.unsealed.macKey);
@@ -146,16 +158,14 @@ export class Keychain {
   /** The current instance's material, or a named instance's. The caller zeroes `material`. */
   getKey(ref: KeyRef): RetrievedKey {
     const unsealed = this.requireUnsealed();
-    const { key, instance } = this.resolve(ref);
+    const { key, instance, keyView: view, instanceView: iview } = this.resolve(ref);
     const state = instance.state;
     if (!isInstanceState(state) || !materialRetrievable(state) || instance.sealedMaterial === null) {
       throw new KeychainError('NO_MATERIAL', `instance ${instance.name} of ${formatKeyName(key)} is ${state} and has no retrievable material`, {
         details: { instance: instance.name, state },
       });
     }
-    const current = instance.id === key.currentInstanceId ? instance : this.currentInstanceOf(key);
-    const views = { key: keyView(key, current), instance: instanceView(instance, key.currentInstanceId) };
-    return { ...views, material: openMaterial(this.sealingKey(unsealed, instance.sealVersion), this.binding(key, instance), instance.sealedMaterial) };
+    return { key: view, instance: iview, material: openMaterial(this.sealingKey(unsealed, instance.sealVersion), this.binding(key, instance), instance.sealedMaterial) };
   }
 
   describeKey(fullName: string): KeyDescription {
@@ -167,11 +177,20 @@ export class Keychain {
     return { key: keyView(key, current), instances: instances.map((i) => instanceView(i, key.currentInstanceId)) };
   }
 
+  /** The full name of the key owning an instance, or null when no such instance exists. */
+  keyNameOfInstance(instanceName: string): string | null {
+    this.requireUnsealed();
+    const found = this.store.getInstanceByName(instanceName);
+    if (!found) return null;
+    const instance = this.checkedInstance(found);
+    const key = this.store.getKeyById(instance.keyId);
+    return key ? formatKeyName(this.checkedKey(key)) : null;
+  }
+
   /** The referenced instance's metadata (no material). */
   describeInstance(ref: KeyRef): InstanceView {
     this.requireUnsealed();
-    const { key, instance } = this.resolve(ref);
-    return instanceView(instance, key.currentInstanceId);
+    return this.resolve(ref).instanceView;
   }
 
   listKeys(filter: KeyFilter = {}): KeyView[] {
@@ -235,9 +254,8 @@ export class Keychain {
    */
   useMaterial<T>(ref: KeyRef, allow: (key: KeyView, instance: InstanceView) => void, use: (material: Buffer, ids: MaterialIds) => T): T {
     const unsealed = this.requireUnsealed();
-    const { key, instance } = this.resolve(ref);
-    const current = instance.id === key.currentInstanceId ? instance : this.currentInstanceOf(key);
-    allow(keyView(key, current), instanceView(instance, key.currentInstanceId));
+    const { key, instance, keyView: view, instanceView: iview } = this.resolve(ref);
+    allow(view, iview);
     if (instance.sealedMaterial === null) {
       throw new KeychainError('NO_MATERIAL', `instance ${instance.name} of ${formatKeyName(key)} has no material`, { details: { instance: instance.name } });
     }
@@ -370,7 +388,17 @@ export class Keychain {
     };
   }
 
-  private resolve(ref: KeyRef): { key: KeyRecord; instance: InstanceRecord } {
+  private resolve(ref: KeyRef): Resolved {
+    this.requireUnsealed();
+    const cacheKey = ref.instance !== undefined ? `i\u0000${ref.instance}\u0000${ref.fullName ?? ''}` : `n\u0000${ref.fullName ?? ''}`;
+    return this.resolved.get(cacheKey, () => {
+      const { key, instance } = this.resolveUncached(ref);
+      const current = instance.id === key.currentInstanceId ? instance : this.currentInstanceOf(key);
+      return { key, instance, keyView: keyView(key, current), instanceView: instanceView(instance, key.currentInstanceId) };
+    });
+  }
+
+  private resolveUncached(ref: KeyRef): { key: KeyRecord; instance: InstanceRecord } {
     if (ref.instance !== undefined) {
       const found = this.store.getInstanceByName(ref.instance);
       const instance = found ? this.checkedInstance(found) : null;
