@@ -11,6 +11,7 @@
  * Responses go out in request order; an error whose request id could not be
  * read (id null) answers the oldest unanswered request (docs/protocol.md §4).
  */
+import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { Dispatcher } from './dispatcher';
@@ -21,6 +22,21 @@ import { ProtocolError } from './protocol/protocol-error';
 import { decodeRequest, requestIdOf } from './protocol/request';
 import { encodeError, encodeResult } from './protocol/response';
 import { RateLimiter } from './rate-limiter';
+
+/**
+ * After a last error frame and our end of the stream, how long the peer gets
+ * to read it and close its side before the socket is destroyed: a peer that
+ * never closes (or keeps sending) cannot hold a half-closed socket.
+ */
+export const REFUSAL_LINGER_MS = 1000;
+
+/** Writes `bytes` as the last thing on `socket` and ends it; destroys it if the peer has not closed within REFUSAL_LINGER_MS. */
+export function endThenDestroy(socket: Socket, bytes: Buffer): void {
+  socket.end(bytes);
+  const timer = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
 
 export interface ConnectionOptions {
   readonly limits: ServerLimits;
@@ -65,7 +81,7 @@ export class Connection {
   /** Sends a last error frame, then closes. */
   refuse(error: StrongroomError): void {
     if (this.closed) return;
-    this.socket.end(encodeError(null, error));
+    endThenDestroy(this.socket, encodeError(null, error));
     this.cleanup();
   }
 
@@ -81,7 +97,7 @@ export class Connection {
       if (this.closed) return;
       this.handle(frame);
     }
-    this.armFrameTimer();
+    this.armFrameTimer(frames.length > 0);
   }
 
   private handle(frame: Buffer): void {
@@ -116,7 +132,14 @@ export class Connection {
     if (!this.socket.write(bytes)) this.socket.pause();
   }
 
-  private armFrameTimer(): void {
+  /**
+   * The deadline of a half-sent frame counts from the chunk that started it:
+   * more bytes of the same frame do not push it back (a peer trickling one
+   * byte at a time is still cut off). `frameEnded`: a frame finished in this
+   * chunk, so any frame still pending started now.
+   */
+  private armFrameTimer(frameEnded: boolean): void {
+    if (this.frameTimer && this.decoder.midFrame && !this.closed && !frameEnded) return;
     if (this.frameTimer) clearTimeout(this.frameTimer);
     this.frameTimer = null;
     if (this.decoder.midFrame && !this.closed) {

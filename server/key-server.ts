@@ -12,7 +12,7 @@ import { createServer, Server, TLSSocket } from 'node:tls';
 import { ProtocolError } from './protocol/protocol-error';
 import { encodeError } from './protocol/response';
 import { fingerprintOfDer } from './pki/certificate-info';
-import { Connection, ConnectionOptions } from './connection';
+import { Connection, ConnectionOptions, endThenDestroy } from './connection';
 import { ClientIdentity } from './policy/identity';
 
 export interface KeyServerOptions extends ConnectionOptions {
@@ -51,7 +51,9 @@ export class KeyServer {
       socket.on('close', () => this.sockets.delete(socket));
     });
     this.server.on('secureConnection', (socket) => this.accept(socket));
-    this.server.on('tlsClientError', () => undefined); // refused handshakes: the socket is already destroyed
+    // Node destroys a socket whose handshake failed, but on handshakeTimeout it
+    // only emits this event: without the destroy, a peer that never speaks TLS holds its socket forever.
+    this.server.on('tlsClientError', (_err, socket) => socket.destroy());
   }
 
   async listen(): Promise<number> {
@@ -93,7 +95,7 @@ export class KeyServer {
     const fingerprint = peer && peer.raw ? fingerprintOfDer(peer.raw) : '';
     const identity = fingerprint ? this.options.resolveIdentity(fingerprint) : null;
     if (!socket.authorized || identity === null) {
-      socket.end(encodeRefusal('UNAUTHENTICATED', 'this certificate is unknown to the appliance or revoked'));
+      endThenDestroy(socket, encodeRefusal('UNAUTHENTICATED', 'this certificate is unknown to the appliance or revoked'));
       return;
     }
     const connection = new Connection(socket, identity, this.options);
