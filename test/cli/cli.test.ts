@@ -165,6 +165,7 @@ describe('strongroom CLI', () => {
 
   it('takes the data folder from STRONGROOM_DATA', () => {
     const run = cli(['key', 'list', '--json'], { env: { STRONGROOM_DATA: data } });
+    expect(run.json?.error).toBeUndefined(); // shows the code and message if it failed
     expect(run.status).toBe(0);
     expect(run.json.length).toBeGreaterThanOrEqual(3);
   });
