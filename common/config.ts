@@ -88,6 +88,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'Most simultaneous client connections.',
   },
   {
+    key: 'max_connections_per_client',
+    env: 'STRONGROOM_MAX_CONNECTIONS_PER_CLIENT',
+    defaultValue: () => '256',
+    meaning: 'Most simultaneous connections of one client (certificate); beyond it SERVER_BUSY.',
+  },
+  {
     key: 'handshake_timeout_ms',
     env: 'STRONGROOM_HANDSHAKE_TIMEOUT_MS',
     defaultValue: () => '10000',
@@ -219,7 +225,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     throw new ConfigError(`log_level must be error, warn, info or debug, not "${values.log_level}"`);
   }
   checkTimeZone(values.timezone ?? '');
-  for (const key of ['listen_port', 'max_frame_bytes', 'max_connections', 'handshake_timeout_ms', 'idle_timeout_ms', 'frame_timeout_ms', 'rate_limit_per_second']) {
+  for (const key of ['listen_port', 'max_frame_bytes', 'max_connections', 'max_connections_per_client', 'handshake_timeout_ms', 'idle_timeout_ms', 'frame_timeout_ms', 'rate_limit_per_second']) {
     const value = values[key] ?? '';
     if (!/^\d+$/.test(value) || Number(value) < (key === 'listen_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
   }

@@ -81,6 +81,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     caPem: credentials.caPem,
     handshakeTimeoutMs: numberSetting(config, 'handshake_timeout_ms'),
     maxConnections: numberSetting(config, 'max_connections'),
+    maxConnectionsPerClient: numberSetting(config, 'max_connections_per_client'),
     limits: services.limits,
     idleTimeoutMs: numberSetting(config, 'idle_timeout_ms'),
     frameTimeoutMs: numberSetting(config, 'frame_timeout_ms'),

@@ -23,6 +23,7 @@ export interface KeyServerOptions extends ConnectionOptions {
   readonly caPem: string;
   readonly handshakeTimeoutMs: number;
   readonly maxConnections: number;
+  readonly maxConnectionsPerClient: number;
   /** The client a certificate fingerprint belongs to; null when unknown or revoked. */
   readonly resolveIdentity: (fingerprint256: string) => ClientIdentity | null;
 }
@@ -30,6 +31,8 @@ export interface KeyServerOptions extends ConnectionOptions {
 export class KeyServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
+  /** Open connections per client name: one client cannot take every slot of max_connections. */
+  private readonly perClient = new Map<string, number>();
   /** Every socket, authenticated or not, so close() never waits on a half-closed refusal. */
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -98,12 +101,23 @@ export class KeyServer {
       endThenDestroy(socket, encodeRefusal('UNAUTHENTICATED', 'this certificate is unknown to the appliance or revoked'));
       return;
     }
+    const open = this.perClient.get(identity.name) ?? 0;
+    if (open >= this.options.maxConnectionsPerClient) {
+      endThenDestroy(socket, encodeRefusal('SERVER_BUSY', `client "${identity.name}" already has ${open} connections open (max_connections_per_client)`));
+      return;
+    }
+    this.perClient.set(identity.name, open + 1);
     const connection = new Connection(socket, identity, this.options);
     this.connections.add(connection);
-    socket.on('close', () => this.connections.delete(connection));
+    socket.on('close', () => {
+      this.connections.delete(connection);
+      const left = (this.perClient.get(identity.name) ?? 1) - 1;
+      if (left <= 0) this.perClient.delete(identity.name);
+      else this.perClient.set(identity.name, left);
+    });
   }
 }
 
-function encodeRefusal(code: 'UNAUTHENTICATED', message: string): Buffer {
+function encodeRefusal(code: 'UNAUTHENTICATED' | 'SERVER_BUSY', message: string): Buffer {
   return encodeError(null, new ProtocolError(code, message));
 }

@@ -290,19 +290,34 @@ describe('hostile clients against the native protocol', () => {
 
 describe('hostile clients against the connection cap', () => {
   const CAP = 20;
+  const PER_CLIENT_CAP = 15;
   let app: TestAppliance;
   let who: Credentials;
 
   beforeAll(async () => {
-    app = await startTestAppliance({ ...SETTINGS, max_connections: String(CAP), idle_timeout_ms: '30000' });
+    app = await startTestAppliance({ ...SETTINGS, max_connections: String(CAP), max_connections_per_client: String(PER_CLIENT_CAP), idle_timeout_ms: '30000' });
     who = app.issue('cap-app', 'app');
   });
 
   afterAll(async () => app?.stop());
 
+  it('c12_one_client_past_its_own_connection_cap_gets_SERVER_BUSY_and_others_are_still_served', async () => {
+    const open: RawConnection[] = [];
+    for (let i = 0; i < PER_CLIENT_CAP; i++) open.push(await app.connect(who));
+    expect(await eventually(() => app.server.keyServer.connectionCount === PER_CLIENT_CAP)).toBe(true);
+    const extra = await app.connect(who);
+    expect((await extra.next()).error?.code).toBe('SERVER_BUSY');
+    await extra.waitClosed();
+    const other = await app.connect(app.issue('cap-other', 'app'));
+    expect((await other.request('Query')).result).toMatchObject({ protocol: 1 });
+    for (const conn of [...open, other]) conn.destroy();
+    expect(await eventually(() => app.server.keyServer.connectionCount === 0)).toBe(true);
+  });
+
   it('c11_the_connection_past_max_connections_is_refused_while_the_others_keep_working', async () => {
     const open: RawConnection[] = [];
-    for (let i = 0; i < CAP; i++) open.push(await app.connect(who));
+    const second = app.issue('cap-app-2', 'app');
+    for (let i = 0; i < CAP; i++) open.push(await app.connect(i < 10 ? who : second));
     expect(await eventually(() => app.server.keyServer.connectionCount === CAP)).toBe(true);
     expect(await refusedOrClosed(app, who)).toBe(true);
     for (const conn of open) expect((await conn.request('Query')).result).toMatchObject({ protocol: 1 });
