@@ -1,0 +1,222 @@
+/**
+ * The load generator of the socket benchmark (scripts/bench-socket.ts):
+ * persistent mTLS connections that send prebuilt request frames, either one
+ * at a time per connection (closed loop) or `depth` at a time (pipelined),
+ * and time each request from its write to its response with a monotonic
+ * clock. The client does as little as it can per request (copy a template,
+ * write 8 id digits, read the id and one byte of the response) so that the
+ * numbers measure the server, and it does the same work against the real
+ * appliance and against the echo ceiling.
+ *
+ * Every cell is bounded in requests and in time; a server that stops
+ * answering fails the cell after DRAIN_TIMEOUT_MS instead of hanging.
+ */
+import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import { FrameDecoder, FRAME_HEADER_BYTES, HARD_MAX_FRAME_BYTES } from '../server/protocol/frame-codec';
+import { decodeResponse } from '../server/protocol/response';
+import { ID_DIGITS, ID_OFFSET } from './bench-socket-servers';
+
+/** A TLS handshake that takes longer than this fails the run. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** After a cell stops sending, its in-flight requests must be answered within this. */
+const DRAIN_TIMEOUT_MS = 10_000;
+/** Ids are per connection, modulo 10^8 (8 digits); the send-time ring must exceed any pipeline depth. */
+const ID_MODULUS = 100_000_000;
+const RING_SIZE = 4096;
+/** Payload offset of the first letter after `{"id":"NNNNNNNN","`: `r` for result, `e` for error. */
+const KIND_OFFSET = ID_OFFSET + ID_DIGITS + 3;
+const RESULT_LETTER = 0x72;
+
+export interface Credentials {
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+  readonly caPem: string;
+}
+
+export interface CellSpec {
+  /** Prebuilt request frames whose payload starts `{"id":"00000000",`; one is picked at random per request. */
+  readonly requests: readonly Buffer[];
+  readonly connections: number;
+  /** Requests in flight per connection: 1 is the closed loop. */
+  readonly depth: number;
+  readonly warmupMs: number;
+  readonly maxRequests: number;
+  readonly maxMs: number;
+}
+
+export interface CellResult {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly opsPerSecond: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+}
+
+export interface Lane {
+  readonly socket: TLSSocket;
+  readonly decoder: FrameDecoder;
+  readonly sentAt: Float64Array;
+  nextId: number;
+  inFlight: number;
+  onFrames: ((lane: Lane, frames: Buffer[]) => void) | null;
+  onClose: ((err: Error) => void) | null;
+}
+
+export function openLanes(port: number, count: number, credentials: Credentials): Promise<Lane[]> {
+  const one = (): Promise<Lane> =>
+    new Promise((resolve, reject) => {
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        ca: credentials.caPem,
+        cert: credentials.certificatePem,
+        key: credentials.privateKeyPem,
+        servername: 'localhost',
+      });
+      socket.setNoDelay(true);
+      const timer = setTimeout(() => socket.destroy(new Error('TLS connect timed out')), CONNECT_TIMEOUT_MS);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        const lane: Lane = { socket, decoder: new FrameDecoder(HARD_MAX_FRAME_BYTES), sentAt: new Float64Array(RING_SIZE), nextId: 0, inFlight: 0, onFrames: null, onClose: null };
+        socket.on('data', (chunk: Buffer) => lane.onFrames?.(lane, lane.decoder.push(chunk)));
+        socket.on('error', () => undefined);
+        socket.on('close', () => lane.onClose?.(new Error('the server closed a connection during the cell')));
+        resolve(lane);
+      });
+    });
+  return Promise.all(Array.from({ length: count }, one));
+}
+
+export function closeLanes(lanes: readonly Lane[]): void {
+  for (const lane of lanes) {
+    lane.onClose = null;
+    lane.socket.destroy();
+  }
+}
+
+/** Writes `count` requests on `lane` in one buffer, stamping ids and send times. */
+function sendRequests(lane: Lane, requests: readonly Buffer[], count: number): void {
+  if (count <= 0) return;
+  let total = 0;
+  const picked: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const template = requests[(Math.random() * requests.length) | 0];
+    picked.push(template);
+    total += template.length;
+  }
+  const out = Buffer.allocUnsafe(total);
+  const now = performance.now();
+  let at = 0;
+  for (const template of picked) {
+    template.copy(out, at);
+    const id = lane.nextId;
+    lane.nextId = (id + 1) % ID_MODULUS;
+    let digits = id;
+    for (let d = ID_DIGITS - 1; d >= 0; d--) {
+      out[at + FRAME_HEADER_BYTES + ID_OFFSET + d] = 0x30 + (digits % 10);
+      digits = Math.floor(digits / 10);
+    }
+    lane.sentAt[id % RING_SIZE] = now;
+    at += template.length;
+  }
+  lane.inFlight += count;
+  lane.socket.write(out);
+}
+
+function readId(frame: Buffer): number {
+  let id = 0;
+  for (let d = 0; d < ID_DIGITS; d++) id = id * 10 + (frame[ID_OFFSET + d] - 0x30);
+  return id;
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+}
+
+/** Runs one cell on the first `spec.connections` lanes: warm-up, then the measured window. */
+export function runCell(lanes: readonly Lane[], spec: CellSpec): Promise<CellResult> {
+  const used = lanes.slice(0, spec.connections);
+  if (used.length < spec.connections) throw new RangeError(`the cell needs ${spec.connections} connections, ${lanes.length} are open`);
+  const latencies = new Float64Array(spec.maxRequests);
+  const start = performance.now();
+  const warmupEnd = start + spec.warmupMs;
+  let measureStart = 0;
+  let lastDone = 0;
+  let recorded = 0;
+  let stopping = false;
+
+  return new Promise<CellResult>((resolve, reject) => {
+    let drainTimer: NodeJS.Timeout | null = null;
+    const settle = (err: Error | null): void => {
+      clearTimeout(stopTimer);
+      if (drainTimer) clearTimeout(drainTimer);
+      for (const lane of used) {
+        lane.onFrames = null;
+        lane.onClose = null;
+      }
+      if (err) return reject(err);
+      const sorted = latencies.slice(0, recorded).sort();
+      const seconds = (lastDone - measureStart) / 1000;
+      resolve({ requests: recorded, seconds, opsPerSecond: recorded / seconds, p50ms: percentile(sorted, 0.5), p99ms: percentile(sorted, 0.99) });
+    };
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      drainTimer = setTimeout(() => settle(new Error(`requests still unanswered ${DRAIN_TIMEOUT_MS} ms after the cell stopped`)), DRAIN_TIMEOUT_MS);
+      if (used.every((lane) => lane.inFlight === 0)) settle(null);
+    };
+    // The time bound holds even if no response ever arrives.
+    const stopTimer = setTimeout(stop, spec.warmupMs + spec.maxMs);
+
+    const onFrames = (lane: Lane, frames: Buffer[]): void => {
+      const now = performance.now();
+      for (const frame of frames) {
+        if (frame[KIND_OFFSET] !== RESULT_LETTER) {
+          const response = decodeResponse(frame);
+          return settle(new Error(`the server answered ${response.error?.code ?? 'something unexpected'}: ${response.error?.message ?? frame.toString('utf8', 0, 200)}`));
+        }
+        lane.inFlight--;
+        if (now < warmupEnd || stopping) continue;
+        if (measureStart === 0) measureStart = now;
+        latencies[recorded++] = now - lane.sentAt[readId(frame) % RING_SIZE];
+        lastDone = now;
+        if (recorded >= spec.maxRequests || now - measureStart >= spec.maxMs) stop();
+      }
+      if (!stopping) sendRequests(lane, spec.requests, spec.depth - lane.inFlight);
+      else if (used.every((l) => l.inFlight === 0)) settle(null);
+    };
+    for (const lane of used) {
+      lane.onFrames = onFrames;
+      lane.onClose = settle;
+      sendRequests(lane, spec.requests, spec.depth);
+    }
+  });
+}
+
+/** Sends one request on an idle lane and resolves with its response payload (set-up probes). */
+export function roundTrip(lane: Lane, request: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      lane.onFrames = null;
+      reject(new Error(`no response within ${DRAIN_TIMEOUT_MS} ms`));
+    }, DRAIN_TIMEOUT_MS);
+    lane.onFrames = (_lane, frames) => {
+      if (frames.length === 0) return;
+      clearTimeout(timer);
+      lane.onFrames = null;
+      lane.inFlight = 0;
+      resolve(frames[0]);
+    };
+    sendRequests(lane, [request], 1);
+  });
+}
+
+/** "TLSv1.3 TLS_AES_256_GCM_SHA384", for the header line. */
+export function tlsDescription(lane: Lane): string {
+  return `${lane.socket.getProtocol() ?? '?'} ${lane.socket.getCipher()?.name ?? '?'}`;
+}
