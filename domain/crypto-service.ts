@@ -13,7 +13,8 @@
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError, ValidationError } from '../common/errors';
 import { encodeFields } from './field-encoding';
-import { decodeEnvelope, encodeEnvelope, IV_BYTES, TAG_BYTES } from './envelope-format';
+import { decodeEnvelope, encodeEnvelope, TAG_BYTES } from './envelope-format';
+import { IvPool } from './iv-pool';
 import { Keychain, MaterialIds } from './keychain';
 import { InstanceView, KeyView } from './views';
 import { USAGE_BITS, UsageName } from './usage-mask';
@@ -65,8 +66,7 @@ function aadFor(domain: Domain, ids: MaterialIds, callerAad: Buffer | undefined)
   return encodeFields([`strongroom/${domain}/v1`, ids.keychainId, ids.keyId, ids.instanceId, callerAad ? callerAad.toString('base64') : null]);
 }
 
-function seal(domain: Domain, material: Buffer, ids: MaterialIds, plaintext: Buffer, callerAad: Buffer | undefined): Buffer {
-  const iv = randomFillSync(Buffer.alloc(IV_BYTES));
+function seal(domain: Domain, material: Buffer, ids: MaterialIds, plaintext: Buffer, callerAad: Buffer | undefined, iv: Buffer): Buffer {
   const cipher = createCipheriv(GCM_BY_ALGORITHM[ids.algorithm] as 'aes-256-gcm', material, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aadFor(domain, ids, callerAad));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -88,12 +88,14 @@ function open(domain: Domain, material: Buffer, ids: MaterialIds, envelope: Retu
 }
 
 export class CryptoService {
+  private readonly ivs = new IvPool();
+
   constructor(private readonly keychain: Keychain) {}
 
   encrypt(fullName: string, plaintext: Buffer, aad?: Buffer): CryptoResult & { ciphertext: Buffer } {
     checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES);
     checkSize('aad', aad, MAX_AAD_BYTES);
-    return this.protect(fullName, 'encrypt', (material, ids) => ({ instance: ids.instanceName, ciphertext: seal('encrypt', material, ids, plaintext, aad) }));
+    return this.protect(fullName, 'encrypt', (material, ids) => ({ instance: ids.instanceName, ciphertext: seal('encrypt', material, ids, plaintext, aad, this.ivs.next()) }));
   }
 
   /** The plaintext Buffer belongs to the caller, who zeroes it. */
@@ -113,7 +115,7 @@ export class CryptoService {
     try {
       return this.protect(fullName, 'encrypt', (material, ids) => ({
         instance: ids.instanceName,
-        wrapped: seal('data-key', material, ids, dataKey, aad),
+        wrapped: seal('data-key', material, ids, dataKey, aad, this.ivs.next()),
         plaintext: Buffer.from(dataKey),
       }));
     } finally {

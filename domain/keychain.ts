@@ -36,6 +36,13 @@ export interface KeychainContext {
   readonly store: KeychainStore;
   readonly clock: Clock;
   readonly ids?: IdSource;
+  /**
+   * What tells the row cache that the store changed. Default: the store's
+   * exact change stamp (one small query per lookup). A server passes a
+   * cheaper one that sees its own writes at once and other processes'
+   * writes within its watch interval.
+   */
+  readonly changeStamp?: () => string;
 }
 
 export interface KeySpec {
@@ -91,13 +98,18 @@ export class Keychain {
   private unsealing: Promise<void> | null = null;
   /** Bumped by seal(): an unseal that finishes after a seal must not undo it. */
   private sealCount = 0;
-  private readonly resolved: ResolveCache<Resolved>;
+  private resolved: ResolveCache<Resolved>;
 
   constructor(context: KeychainContext) {
     this.store = context.store;
     this.clock = context.clock;
     this.ids = context.ids ?? randomIds;
-    this.resolved = new ResolveCache(() => this.store.changeStamp());
+    this.resolved = new ResolveCache(context.changeStamp ?? (() => this.store.changeStamp()));
+  }
+
+  /** Replaces what tells the row cache that the store changed (see KeychainContext.changeStamp). */
+  useChangeStamp(changeStamp: () => string): void {
+    this.resolved = new ResolveCache(changeStamp);
   }
 
   get isSealed(): boolean {

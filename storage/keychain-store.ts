@@ -41,6 +41,9 @@ export interface KeychainStore {
    */
   changeStamp(): string;
 
+  /** Commits made through this store object: no I/O, for callers that learn of other processes' changes some other way. */
+  ownCommitCount(): number;
+
   /** Null until initialize() ran. */
   getMeta(): KeychainMetaRecord | null;
 

@@ -192,6 +192,10 @@ export class MemoryStore implements KeychainStore {
     this.applyChange(change);
   }
 
+  ownCommitCount(): number {
+    return this.changes;
+  }
+
   changeStamp(): string {
     return String(this.changes);
   }

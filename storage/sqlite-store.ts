@@ -100,6 +100,10 @@ class SqliteStore implements KeychainStore {
     this.directory = new SqliteDirectory(db, (op, fn) => this.write(op, fn), (op, fn) => this.read(op, fn));
   }
 
+  ownCommitCount(): number {
+    return this.ownCommits;
+  }
+
   changeStamp(): string {
     return this.read('changeStamp', () => `${this.dataVersion.get() as number}:${this.ownCommits}`);
   }
