@@ -23,6 +23,7 @@ import { UnsealedKeychainKey, unwrapKeychainKey } from './keychain-key';
 import { ResolveCache } from './resolve-cache';
 import { deriveRowMacKey, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyInstanceRow, verifyKeyRow } from './row-mac';
 import { RolloverPolicy } from './rollover-policy';
+import { rolloverDueAt } from './cryptoperiod';
 import { defaultUsageMask } from './usage-mask';
 import { instanceView, InstanceView, keyView, KeyView, RetrievedKey } from './views';
 
@@ -43,6 +44,8 @@ export interface KeychainContext {
    * writes within its watch interval.
    */
   readonly changeStamp?: () => string;
+  /** IANA zone in which cryptoperiods end at midnight (config `timezone`). Default UTC. */
+  readonly timeZone?: string;
 }
 
 export interface KeySpec {
@@ -93,6 +96,7 @@ export class Keychain {
   private readonly store: KeychainStore;
   private readonly clock: Clock;
   private readonly ids: IdSource;
+  private readonly timeZone: string;
   private unsealed: Unsealed | null = null;
   /** The unseal in progress, so concurrent callers share one HSM round and one key copy. */
   private unsealing: Promise<void> | null = null;
@@ -104,6 +108,7 @@ export class Keychain {
     this.store = context.store;
     this.clock = context.clock;
     this.ids = context.ids ?? randomIds;
+    this.timeZone = context.timeZone ?? 'UTC';
     this.resolved = new ResolveCache(context.changeStamp ?? (() => this.store.changeStamp()));
   }
 
@@ -223,39 +228,94 @@ export class Keychain {
    * SECRET keys need the new material from the caller.
    */
   rollover(fullName: string, material?: Buffer): KeyDescription {
+    this.requireUnsealed();
+    return this.store.transaction(() => this.rollKey(this.findKey(fullName), material, this.clock.nowMs()));
+  }
+
+  /**
+   * The scheduler's rollover: rolls the key over if, read again inside the
+   * transaction, its policy is still `auto` and its next rollover is at or
+   * before `atMs`; else does nothing and returns null. Running it twice, or
+   * again after a crash, never gives a key two new instances for one due date.
+   */
+  rolloverIfDue(keyId: string, atMs: number): KeyDescription | null {
+    this.requireUnsealed();
+    return this.store.transaction(() => {
+      const found = this.store.getKeyById(keyId);
+      if (!found) return null;
+      const key = this.checkedKey(found);
+      if (key.rolloverPolicy !== 'auto' || key.nextRolloverAt === null || Date.parse(key.nextRolloverAt) > atMs) return null;
+      return this.rollKey(key, undefined, atMs);
+    });
+  }
+
+  /** Changes a key's rollover policy; an `auto` key's next rollover is counted from its current instance's activation. */
+  setRolloverPolicy(fullName: string, policy: RolloverPolicy): KeyDescription {
     const unsealed = this.requireUnsealed();
-    const generated = material === undefined;
     return this.store.transaction(() => {
       const key = this.findKey(fullName);
-      const algorithm = key.algorithm as Algorithm;
-      if (key.rolloverPolicy === 'none') {
-        throw new KeychainError('WRONG_STATE', `${formatKeyName(key)} has rollover policy "none"; change its policy to roll it over`);
-      }
-      let fresh: Buffer;
-      if (generated) {
-        const length = algorithmInfo(algorithm).generateLength;
-        if (length === null) throw new ValidationError(`${formatKeyName(key)} holds ${algorithm} material: give the new material to roll it over`);
-        fresh = randomFillSync(Buffer.alloc(length));
-      } else {
-        checkMaterialLength(algorithm, material);
-        fresh = material;
-      }
-      try {
-        const previous = this.currentInstanceOf(key);
-        const versions = this.store.listInstances(key.id).map((i) => i.version);
-        const instance = this.newInstance(unsealed, key, Math.max(...versions) + 1, fresh);
-        const now = isoNow(this.clock);
-        const movedKey = { ...key, currentInstanceId: instance.id, updatedAt: now };
-        this.store.addCurrentInstance(
-          instance,
-          { updatedAt: now, rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, movedKey) },
-          previous.state === 'Active' ? this.stateChange(unsealed, previous, { state: 'Deactivated', deactivatedAt: now }) : undefined,
-        );
-        return this.describeKey(formatKeyName(key));
-      } finally {
-        if (generated) wipe(fresh);
-      }
+      const current = this.currentInstanceOf(key);
+      const now = isoNow(this.clock);
+      const since = Date.parse(current.activatedAt ?? current.createdAt);
+      const next = policy.kind === 'auto' && policy.cryptoperiod ? new Date(rolloverDueAt(since, policy.cryptoperiod, this.timeZone)).toISOString() : null;
+      const updated = { ...key, rolloverPolicy: policy.kind, cryptoperiod: policy.cryptoperiod, nextRolloverAt: next, updatedAt: now };
+      this.store.updateKeyPolicy({
+        keyId: key.id,
+        rolloverPolicy: policy.kind,
+        cryptoperiod: policy.cryptoperiod,
+        nextRolloverAt: next,
+        updatedAt: now,
+        rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, updated),
+      });
+      return this.describeKey(formatKeyName(key));
     });
+  }
+
+  /** Keys due for rollover at `atMs` (ids and due dates), soonest first. */
+  dueKeys(atMs: number, limit: number): Array<{ keyId: string; nextRolloverAt: string }> {
+    this.requireUnsealed();
+    return this.store.listDueKeys(new Date(atMs).toISOString(), limit);
+  }
+
+  /** Inside a transaction: a new current instance for `key`, dated `nowMs`; the previous one is Deactivated. */
+  private rollKey(key: KeyRecord, material: Buffer | undefined, nowMs: number): KeyDescription {
+    const unsealed = this.requireUnsealed();
+    const generated = material === undefined;
+    const algorithm = key.algorithm as Algorithm;
+    if (key.rolloverPolicy === 'none') {
+      throw new KeychainError('WRONG_STATE', `${formatKeyName(key)} has rollover policy "none"; change its policy to roll it over`);
+    }
+    let fresh: Buffer;
+    if (generated) {
+      const length = algorithmInfo(algorithm).generateLength;
+      if (length === null) throw new ValidationError(`${formatKeyName(key)} holds ${algorithm} material: give the new material to roll it over`);
+      fresh = randomFillSync(Buffer.alloc(length));
+    } else {
+      checkMaterialLength(algorithm, material);
+      fresh = material;
+    }
+    try {
+      const previous = this.currentInstanceOf(key);
+      const versions = this.store.listInstances(key.id).map((i) => i.version);
+      const now = new Date(nowMs).toISOString();
+      const instance = this.newInstance(unsealed, key, Math.max(...versions) + 1, fresh, this.ids.newId(), 'Active', now);
+      const nextRolloverAt = this.nextRolloverFrom(key, nowMs);
+      const movedKey = { ...key, currentInstanceId: instance.id, updatedAt: now, nextRolloverAt };
+      this.store.addCurrentInstance(
+        instance,
+        { updatedAt: now, nextRolloverAt, rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, movedKey) },
+        previous.state === 'Active' ? this.stateChange(unsealed, previous, { state: 'Deactivated', deactivatedAt: now }) : undefined,
+      );
+      return this.describeKey(formatKeyName(key));
+    } finally {
+      if (generated) wipe(fresh);
+    }
+  }
+
+  /** The next scheduled rollover of a key whose current instance became active at `activatedMs`. */
+  private nextRolloverFrom(key: Pick<KeyRecord, 'rolloverPolicy' | 'cryptoperiod'>, activatedMs: number): string | null {
+    if (key.rolloverPolicy !== 'auto' || key.cryptoperiod === null) return null;
+    return new Date(rolloverDueAt(activatedMs, key.cryptoperiod, this.timeZone)).toISOString();
   }
 
   /**
@@ -333,6 +393,8 @@ export class Keychain {
       rolloverPolicy: spec.rollover?.kind ?? 'manual',
       cryptoperiod: spec.rollover?.cryptoperiod ?? null,
       currentInstanceId: instanceId,
+      // A PreActive key starts its cryptoperiod when it is activated.
+      nextRolloverAt: spec.activate === false ? null : this.nextRolloverFrom({ rolloverPolicy: spec.rollover?.kind ?? 'manual', cryptoperiod: spec.rollover?.cryptoperiod ?? null }, this.clock.nowMs()),
       createdAt: now,
       updatedAt: now,
     };
@@ -349,8 +411,8 @@ export class Keychain {
     material: Buffer,
     id = this.ids.newId(),
     state: 'Active' | 'PreActive' = 'Active',
+    now = isoNow(this.clock),
   ): InstanceRecord {
-    const now = isoNow(this.clock);
     const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
     const fields: InstanceRowFields = {
       ...draft,

@@ -51,6 +51,7 @@ export function keyRowMac(macKey: Buffer, keychainId: string, key: KeyRowFields)
     key.rolloverPolicy,
     key.cryptoperiod,
     key.currentInstanceId,
+    key.nextRolloverAt,
     key.createdAt,
     key.updatedAt,
   ]);

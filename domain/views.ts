@@ -21,6 +21,8 @@ export interface KeyView {
   readonly cryptoperiod: string | null;
   readonly currentInstance: string;
   readonly currentVersion: number;
+  /** When the scheduler rolls it over next (ISO UTC), or null. */
+  readonly nextRolloverAt: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -60,6 +62,7 @@ export function keyView(key: KeyRecord, current: InstanceRecord): KeyView {
     cryptoperiod: key.cryptoperiod,
     currentInstance: current.name,
     currentVersion: current.version,
+    nextRolloverAt: key.nextRolloverAt,
     createdAt: key.createdAt,
     updatedAt: key.updatedAt,
   };

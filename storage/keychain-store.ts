@@ -26,6 +26,8 @@ import {
   KeyFilter,
   KeychainMetaRecord,
   KeyPointerUpdate,
+  KeyPolicyUpdate,
+  DueKey,
   KeyRecord,
   WrappedKeychainKeyRecord,
 } from './records';
@@ -80,6 +82,12 @@ export interface KeychainStore {
 
   /** Fields absent from `change` keep their value; INSTANCE_NOT_FOUND if no such instance. */
   updateInstanceState(change: InstanceStateChange): void;
+
+  /** Changes a key's rollover policy; KEY_NOT_FOUND when absent. */
+  updateKeyPolicy(update: KeyPolicyUpdate): void;
+
+  /** Keys whose next rollover is at or before `atIso`, soonest first, at most `limit`. */
+  listDueKeys(atIso: string, limit: number): DueKey[];
 
   /**
    * Runs fn in one transaction and returns its result; if fn throws, all of

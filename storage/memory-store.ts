@@ -17,6 +17,8 @@ import {
   KeyFilter,
   KeychainMetaRecord,
   KeyPointerUpdate,
+  KeyPolicyUpdate,
+  DueKey,
   KeyRecord,
   WrappedKeychainKeyRecord,
   applyInstanceChange,
@@ -129,7 +131,15 @@ export class MemoryStore implements KeychainStore {
     this.transaction(() => {
       this.insertInstance(instance);
       const key = this.state.keys.get(instance.keyId);
-      if (key) this.state.keys.set(key.id, { ...key, currentInstanceId: instance.id, updatedAt: keyUpdate.updatedAt, rowMac: Buffer.from(keyUpdate.rowMac) });
+      if (key) {
+        this.state.keys.set(key.id, {
+          ...key,
+          currentInstanceId: instance.id,
+          updatedAt: keyUpdate.updatedAt,
+          rowMac: Buffer.from(keyUpdate.rowMac),
+          nextRolloverAt: keyUpdate.nextRolloverAt === undefined ? key.nextRolloverAt : keyUpdate.nextRolloverAt,
+        });
+      }
       if (previousChange) this.applyChange(previousChange);
     });
   }
@@ -184,6 +194,30 @@ export class MemoryStore implements KeychainStore {
       .filter((i) => i.keyId === keyId)
       .sort((a, b) => a.version - b.version)
       .map(copyInstance);
+  }
+
+  updateKeyPolicy(update: KeyPolicyUpdate): void {
+    this.transaction(() => {
+      const key = this.state.keys.get(update.keyId);
+      if (!key) throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId: update.keyId } });
+      this.state.keys.set(key.id, {
+        ...key,
+        rolloverPolicy: update.rolloverPolicy,
+        cryptoperiod: update.cryptoperiod,
+        nextRolloverAt: update.nextRolloverAt,
+        updatedAt: update.updatedAt,
+        rowMac: Buffer.from(update.rowMac),
+      });
+    });
+  }
+
+  listDueKeys(atIso: string, limit: number): DueKey[] {
+    this.assertOpen();
+    return [...this.state.keys.values()]
+      .filter((k) => k.nextRolloverAt !== null && k.nextRolloverAt <= atIso)
+      .sort((a, b) => ((a.nextRolloverAt as string) === (b.nextRolloverAt as string) ? (a.id < b.id ? -1 : 1) : (a.nextRolloverAt as string) < (b.nextRolloverAt as string) ? -1 : 1))
+      .slice(0, limit)
+      .map((k) => ({ keyId: k.id, nextRolloverAt: k.nextRolloverAt as string }));
   }
 
   updateInstanceState(change: InstanceStateChange): void {

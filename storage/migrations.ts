@@ -109,6 +109,13 @@ CREATE TABLE system_secrets (
 ) STRICT;
 `;
 
+const V3_SQL = `
+-- When the rollover scheduler next rolls the key (ISO 8601 UTC, so text order
+-- is time order); NULL unless its policy is auto.
+ALTER TABLE keys ADD COLUMN next_rollover_at TEXT;
+CREATE INDEX keys_by_next_rollover ON keys (next_rollover_at) WHERE next_rollover_at IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -119,6 +126,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'clients (certificate identities), grants, sealed system secrets and row MACs',
     up: (db) => db.exec(V2_SQL),
+  },
+  {
+    version: 3,
+    description: 'scheduled rollover: next_rollover_at per key',
+    up: (db) => db.exec(V3_SQL),
   },
 ];
 

@@ -38,6 +38,8 @@ export interface KeyRecord {
   /** ISO 8601 duration (e.g. `P90D`) when rolloverPolicy is `auto`, else null. */
   readonly cryptoperiod: string | null;
   readonly currentInstanceId: string;
+  /** When the scheduler rolls this key over next (ISO UTC); null unless the policy is `auto`. */
+  readonly nextRolloverAt: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
@@ -62,6 +64,22 @@ export interface InstanceRecord {
   readonly destroyedAt: string | null;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
+}
+
+/** What a key's rollover policy change writes (the whole row MAC is recomputed by the domain). */
+export interface KeyPolicyUpdate {
+  readonly keyId: string;
+  readonly rolloverPolicy: RolloverPolicyKind;
+  readonly cryptoperiod: string | null;
+  readonly nextRolloverAt: string | null;
+  readonly updatedAt: string;
+  readonly rowMac: Buffer;
+}
+
+/** A key the rollover scheduler should look at. */
+export interface DueKey {
+  readonly keyId: string;
+  readonly nextRolloverAt: string;
 }
 
 export interface KeyFilter {
@@ -89,6 +107,8 @@ export interface InstanceStateChange {
 /** What the current-instance pointer move of addCurrentInstance writes to the key row. */
 export interface KeyPointerUpdate {
   readonly updatedAt: string;
+  /** The key's next scheduled rollover after the move; undefined leaves it as it is. */
+  readonly nextRolloverAt?: string | null;
   /** The row MAC of the key as it is after the move. */
   readonly rowMac: Buffer;
 }

@@ -8,7 +8,8 @@ import { InstanceStateChange, KeyRecord, RolloverPolicyKind } from './records';
 
 const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, description, owner,
   custom_attributes AS customAttributes, rollover_policy AS rolloverPolicy, cryptoperiod,
-  current_instance_id AS currentInstanceId, created_at AS createdAt, updated_at AS updatedAt, row_mac AS rowMac`;
+  current_instance_id AS currentInstanceId, next_rollover_at AS nextRolloverAt, created_at AS createdAt,
+  updated_at AS updatedAt, row_mac AS rowMac`;
 
 const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_material AS sealedMaterial,
   seal_version AS sealVersion, created_at AS createdAt, activated_at AS activatedAt,
@@ -25,10 +26,15 @@ export const SQL = {
   insertWrapped: `INSERT INTO keychain_keys (version, master_key_version, mechanism, wrapped, created_at)
     VALUES (@version, @masterKeyVersion, @mechanism, @wrapped, @createdAt)`,
   insertKey: `INSERT INTO keys (id, namespace, name, algorithm, usage_mask, description, owner, custom_attributes,
-    rollover_policy, cryptoperiod, current_instance_id, created_at, updated_at, row_mac)
+    rollover_policy, cryptoperiod, current_instance_id, next_rollover_at, created_at, updated_at, row_mac)
     VALUES (@id, @namespace, @name, @algorithm, @usageMask, @description, @owner, @customAttributes,
-    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @createdAt, @updatedAt, @rowMac)`,
-  setCurrent: `UPDATE keys SET current_instance_id = @instanceId, updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
+    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @nextRolloverAt, @createdAt, @updatedAt, @rowMac)`,
+  setCurrent: `UPDATE keys SET current_instance_id = @instanceId, updated_at = @updatedAt, row_mac = @rowMac,
+    next_rollover_at = CASE WHEN @setNext THEN @nextRolloverAt ELSE next_rollover_at END WHERE id = @keyId`,
+  updatePolicy: `UPDATE keys SET rollover_policy = @rolloverPolicy, cryptoperiod = @cryptoperiod, next_rollover_at = @nextRolloverAt,
+    updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
+  listDue: `SELECT id AS keyId, next_rollover_at AS nextRolloverAt FROM keys
+    WHERE next_rollover_at IS NOT NULL AND next_rollover_at <= ? ORDER BY next_rollover_at, id LIMIT ?`,
   getKeyById: `SELECT ${KEY_COLUMNS} FROM keys WHERE id = ?`,
   getKeyByName: `SELECT ${KEY_COLUMNS} FROM keys WHERE namespace = ? AND name = ?`,
   // One statement for every filter (a NULL parameter disables its condition),

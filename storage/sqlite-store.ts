@@ -26,6 +26,8 @@ import {
   KeyFilter,
   KeychainMetaRecord,
   KeyPointerUpdate,
+  KeyPolicyUpdate,
+  DueKey,
   KeyRecord,
   WrappedKeychainKeyRecord,
 } from './records';
@@ -168,7 +170,14 @@ class SqliteStore implements KeychainStore {
   addCurrentInstance(instance: InstanceRecord, keyUpdate: KeyPointerUpdate, previousChange?: InstanceStateChange): void {
     this.write('addCurrentInstance', () => {
       this.stmt.insertInstance.run(instance);
-      this.stmt.setCurrent.run({ instanceId: instance.id, updatedAt: keyUpdate.updatedAt, rowMac: keyUpdate.rowMac, keyId: instance.keyId });
+      this.stmt.setCurrent.run({
+        instanceId: instance.id,
+        updatedAt: keyUpdate.updatedAt,
+        rowMac: keyUpdate.rowMac,
+        keyId: instance.keyId,
+        setNext: keyUpdate.nextRolloverAt === undefined ? 0 : 1,
+        nextRolloverAt: keyUpdate.nextRolloverAt ?? null,
+      });
       if (previousChange) this.applyChange(previousChange);
     });
   }
@@ -210,6 +219,18 @@ class SqliteStore implements KeychainStore {
 
   listInstances(keyId: string): InstanceRecord[] {
     return this.read('listInstances', () => this.stmt.listInstances.all(keyId) as InstanceRecord[]);
+  }
+
+  updateKeyPolicy(update: KeyPolicyUpdate): void {
+    this.write('updateKeyPolicy', () => {
+      if (this.stmt.updatePolicy.run(update).changes === 0) {
+        throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId: update.keyId } });
+      }
+    });
+  }
+
+  listDueKeys(atIso: string, limit: number): DueKey[] {
+    return this.read('listDueKeys', () => this.stmt.listDue.all(atIso, limit) as DueKey[]);
   }
 
   updateInstanceState(change: InstanceStateChange): void {

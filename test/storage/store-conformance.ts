@@ -164,6 +164,30 @@ export function describeStoreConformance(name: string, factory: () => { store: K
       });
     });
 
+    describe('rollover schedule', () => {
+      it('lists due keys soonest first, up to the limit, and follows policy updates', () => {
+        store.createKey(key('a', 'ns', 'a', { nextRolloverAt: T2 }), instance('a', 1));
+        store.createKey(key('b', 'ns', 'b', { nextRolloverAt: T1 }), instance('b', 1));
+        store.createKey(key('c', 'ns', 'c'), instance('c', 1));
+        expect(store.listDueKeys(T2, 10)).toEqual([{ keyId: 'b', nextRolloverAt: T1 }, { keyId: 'a', nextRolloverAt: T2 }]);
+        expect(store.listDueKeys(T1, 10).map((d) => d.keyId)).toEqual(['b']);
+        expect(store.listDueKeys(T2, 1).map((d) => d.keyId)).toEqual(['b']);
+        store.updateKeyPolicy({ keyId: 'b', rolloverPolicy: 'manual', cryptoperiod: null, nextRolloverAt: null, updatedAt: T2, rowMac: rowMac('policy') });
+        expect(store.listDueKeys(T2, 10).map((d) => d.keyId)).toEqual(['a']);
+        expect(store.getKeyById('b')).toMatchObject({ rolloverPolicy: 'manual', cryptoperiod: null, nextRolloverAt: null, updatedAt: T2 });
+        expect(store.getKeyById('b')?.rowMac).toEqual(rowMac('policy'));
+        expect(codeOf(() => store.updateKeyPolicy({ keyId: 'zz', rolloverPolicy: 'manual', cryptoperiod: null, nextRolloverAt: null, updatedAt: T2, rowMac: rowMac('p') }))).toBe('KEY_NOT_FOUND');
+      });
+
+      it('moves the next rollover with the current pointer when asked, and keeps it otherwise', () => {
+        store.createKey(key('a', 'ns', 'a', { nextRolloverAt: T1 }), instance('a', 1));
+        store.addCurrentInstance(instance('a', 2), { ...pointer(T1), nextRolloverAt: T2 });
+        expect(store.getKeyById('a')?.nextRolloverAt).toBe(T2);
+        store.addCurrentInstance(instance('a', 3), pointer(T2));
+        expect(store.getKeyById('a')?.nextRolloverAt).toBe(T2);
+      });
+    });
+
     describe('listKeys and countKeys', () => {
       beforeEach(() => {
         addKey('k1', 'hr', 'payroll');

@@ -37,6 +37,7 @@ export function key(id: string, namespace: string, name: string, overrides: Part
     rolloverPolicy: 'auto',
     cryptoperiod: 'P90D',
     currentInstanceId: `${id}-i1`,
+    nextRolloverAt: null,
     createdAt: T0,
     updatedAt: T0,
     rowMac: rowMac(`key-${id}`),

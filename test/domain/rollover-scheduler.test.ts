@@ -1,0 +1,103 @@
+/**
+ * Cryptoperiod-based automatic rollover with an injected clock, on the fast
+ * fakes (the crash test runs it on SoftHSM2 and SQLite).
+ */
+import { ManualClock } from '../../common/clock';
+import { randomIds } from '../../domain/ids';
+import { Keychain } from '../../domain/keychain';
+import { initializeKeychain } from '../../domain/keychain-key';
+import { sweepDueRollovers } from '../../domain/rollover-scheduler';
+import { SoftHsm } from '../../hsm/soft-hsm';
+import { MemoryStore } from '../../storage/memory-store';
+
+async function keychainAt(start: string, timeZone: string): Promise<{ keychain: Keychain; clock: ManualClock }> {
+  const clock = new ManualClock(new Date(start));
+  const hsm = new SoftHsm();
+  const store = new MemoryStore();
+  await initializeKeychain(store, hsm, clock, randomIds);
+  const keychain = new Keychain({ store, clock, timeZone });
+  await keychain.unseal(hsm);
+  return { keychain, clock };
+}
+
+const auto = (cryptoperiod: string) => ({ kind: 'auto' as const, cryptoperiod });
+
+describe('cryptoperiod rollover', () => {
+  it('rolls a 1-day key at the next local midnight and not a millisecond before', async () => {
+    const { keychain, clock } = await keychainAt('2026-06-10T09:15:00Z', 'Europe/Paris');
+    const created = keychain.createKey({ fullName: 'daily/k', algorithm: 'AES-256', rollover: auto('P1D') });
+    // 2026-06-10 local (CEST, UTC+2): the period ends at 2026-06-11 00:00 Paris = 2026-06-10T22:00Z.
+    expect(created.key.nextRolloverAt).toBe('2026-06-10T22:00:00.000Z');
+    expect(await sweepDueRollovers(keychain, Date.parse('2026-06-10T21:59:59.999Z'))).toMatchObject({ rolled: 0 });
+    clock.set(new Date('2026-06-10T22:00:00Z'));
+    expect(await sweepDueRollovers(keychain, clock.nowMs())).toMatchObject({ rolled: 1 });
+    const after = keychain.describeKey('daily/k');
+    expect(after.key.currentVersion).toBe(2);
+    expect(after.instances[0].state).toBe('Deactivated');
+    expect(after.instances[1].activatedAt).toBe('2026-06-10T22:00:00.000Z');
+    expect(after.key.nextRolloverAt).toBe('2026-06-11T22:00:00.000Z');
+  });
+
+  it('rolls a 90-day key at the right midnight across the autumn clock change', async () => {
+    const { keychain } = await keychainAt('2026-08-01T12:00:00Z', 'Europe/Paris');
+    const created = keychain.createKey({ fullName: 'q/k', algorithm: 'AES-256', rollover: auto('P90D') });
+    // 2026-08-01 + 90 days = 2026-10-30, after the 2026-10-25 change to CET (UTC+1): 2026-10-29T23:00Z.
+    expect(created.key.nextRolloverAt).toBe('2026-10-29T23:00:00.000Z');
+  });
+
+  it('rolls across the spring clock change in New York and on a leap day', async () => {
+    const ny = await keychainAt('2026-03-07T15:00:00Z', 'America/New_York');
+    // 2026-03-07 local; P1D ends 2026-03-08 00:00 EST (before the 02:00 jump) = 05:00Z.
+    expect(ny.keychain.createKey({ fullName: 'ny/k', algorithm: 'AES-256', rollover: auto('P1D') }).key.nextRolloverAt).toBe('2026-03-08T05:00:00.000Z');
+    const leap = await keychainAt('2028-02-28T10:00:00Z', 'UTC');
+    expect(leap.keychain.createKey({ fullName: 'leap/k', algorithm: 'AES-256', rollover: auto('P1D') }).key.nextRolloverAt).toBe('2028-02-29T00:00:00.000Z');
+    await sweepDueRollovers(leap.keychain, Date.parse('2028-02-29T00:00:00Z'));
+    expect(leap.keychain.describeKey('leap/k').key.nextRolloverAt).toBe('2028-03-01T00:00:00.000Z');
+  });
+
+  it('catches up with exactly one new instance after being off for three cryptoperiods', async () => {
+    const { keychain, clock } = await keychainAt('2026-01-05T08:00:00Z', 'UTC');
+    for (let i = 0; i < 20; i++) keychain.createKey({ fullName: `weekly/k${i}`, algorithm: 'AES-128', rollover: auto('P7D') });
+    clock.set(new Date('2026-01-28T03:00:00Z')); // three weekly periods later
+    expect(await sweepDueRollovers(keychain, clock.nowMs(), { batchSize: 6 })).toMatchObject({ rolled: 20, batches: 4 });
+    for (let i = 0; i < 20; i++) {
+      const key = keychain.describeKey(`weekly/k${i}`);
+      expect(key.instances).toHaveLength(2);
+      expect(key.key.nextRolloverAt).toBe('2026-02-04T00:00:00.000Z');
+    }
+    expect(await sweepDueRollovers(keychain, clock.nowMs())).toMatchObject({ rolled: 0 });
+  });
+
+  it('is idempotent: a second sweep at the same instant rolls nothing', async () => {
+    const { keychain } = await keychainAt('2026-01-01T00:00:00Z', 'UTC');
+    keychain.createKey({ fullName: 'idem/k', algorithm: 'AES-256', rollover: auto('P1D') });
+    const at = Date.parse('2026-01-02T00:00:00Z');
+    expect((await sweepDueRollovers(keychain, at)).rolled).toBe(1);
+    expect((await sweepDueRollovers(keychain, at)).rolled).toBe(0);
+    expect(keychain.describeKey('idem/k').instances).toHaveLength(2);
+  });
+
+  it('leaves manual and none keys alone, and follows a policy change', async () => {
+    const { keychain } = await keychainAt('2026-01-01T00:00:00Z', 'UTC');
+    keychain.createKey({ fullName: 'm/manual', algorithm: 'AES-256' });
+    keychain.createKey({ fullName: 'm/none', algorithm: 'AES-256', rollover: { kind: 'none', cryptoperiod: null } });
+    expect(keychain.describeKey('m/manual').key.nextRolloverAt).toBeNull();
+    expect((await sweepDueRollovers(keychain, Date.parse('2030-01-01T00:00:00Z'))).rolled).toBe(0);
+    const changed = keychain.setRolloverPolicy('m/manual', auto('P30D'));
+    expect(changed.key).toMatchObject({ rolloverPolicy: 'auto', cryptoperiod: 'P30D', nextRolloverAt: '2026-01-31T00:00:00.000Z' });
+    expect((await sweepDueRollovers(keychain, Date.parse('2026-01-31T00:00:00Z'))).rolled).toBe(1);
+    expect(keychain.setRolloverPolicy('m/manual', { kind: 'manual', cryptoperiod: null }).key.nextRolloverAt).toBeNull();
+  });
+
+  it('keeps the event loop free between batches', async () => {
+    const { keychain, clock } = await keychainAt('2026-01-01T00:00:00Z', 'UTC');
+    for (let i = 0; i < 50; i++) keychain.createKey({ fullName: `loop/k${i}`, algorithm: 'AES-128', rollover: auto('P1D') });
+    clock.set(new Date('2026-01-02T00:00:00Z'));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const result = await sweepDueRollovers(keychain, clock.nowMs(), { batchSize: 5, yieldBetweenBatches: () => new Promise((r) => setTimeout(r, 1)) });
+    clearInterval(timer);
+    expect(result).toMatchObject({ rolled: 50, batches: 10 });
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
