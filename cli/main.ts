@@ -16,6 +16,7 @@ import { keyShowCommand } from './commands/key-show';
 import { clientCommand } from './commands/client-commands';
 import { policyCommand } from './commands/policy-commands';
 import { serveCommand } from './commands/serve';
+import { keySetPolicyCommand, rolloverCommand } from './commands/rollover-commands';
 import { statusCommand } from './commands/status';
 
 export function buildProgram(): Command {
@@ -51,13 +52,16 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
     );
 
   const key = new Command('key').description('create, fetch and roll over keys');
-  for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand()]) {
+  for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand(), keySetPolicyCommand()]) {
     key.addCommand(sub);
   }
   const client = clientCommand();
   const policy = policyCommand();
-  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand()).addCommand(key).addCommand(client).addCommand(policy);
-  for (const command of [program, key, client, policy, ...program.commands, ...key.commands, ...client.commands, ...policy.commands]) command.exitOverride();
+  const rollover = rolloverCommand();
+  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand()).addCommand(key).addCommand(client).addCommand(policy).addCommand(rollover);
+  for (const command of [program, key, client, policy, rollover, ...program.commands, ...key.commands, ...client.commands, ...policy.commands, ...rollover.commands]) {
+    command.exitOverride();
+  }
   return program;
 }
 

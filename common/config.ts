@@ -142,6 +142,18 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'The appliance CA certificate, to verify the server.',
   },
   {
+    key: 'rollover_check_interval_ms',
+    env: 'STRONGROOM_ROLLOVER_CHECK_INTERVAL_MS',
+    defaultValue: () => '60000',
+    meaning: 'How often the server looks for keys due for automatic rollover (it also does at start).',
+  },
+  {
+    key: 'rollover_notice',
+    env: 'STRONGROOM_ROLLOVER_NOTICE',
+    defaultValue: () => 'P7D',
+    meaning: 'How long before an automatic rollover a notice is given (ISO 8601 days/weeks, e.g. P7D; P0D for none).',
+  },
+  {
     key: 'log_level',
     env: 'STRONGROOM_LOG_LEVEL',
     defaultValue: () => 'info',
@@ -225,7 +237,10 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     throw new ConfigError(`log_level must be error, warn, info or debug, not "${values.log_level}"`);
   }
   checkTimeZone(values.timezone ?? '');
-  for (const key of ['listen_port', 'max_frame_bytes', 'max_connections', 'max_connections_per_client', 'handshake_timeout_ms', 'idle_timeout_ms', 'frame_timeout_ms', 'rate_limit_per_second']) {
+  if (!/^P(\d+W)?(\d+D)?$/.test(values.rollover_notice ?? '') || values.rollover_notice === 'P') {
+    throw new ConfigError(`rollover_notice must be days or weeks in ISO 8601 (P7D, P2W, P0D), not "${values.rollover_notice}"`);
+  }
+  for (const key of ['listen_port', 'max_frame_bytes', 'max_connections', 'max_connections_per_client', 'rollover_check_interval_ms', 'handshake_timeout_ms', 'idle_timeout_ms', 'frame_timeout_ms', 'rate_limit_per_second']) {
     const value = values[key] ?? '';
     if (!/^\d+$/.test(value) || Number(value) < (key === 'listen_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
   }
@@ -239,6 +254,12 @@ function checkTimeZone(zone: string): void {
   } catch (cause) {
     throw new ConfigError(`timezone "${zone}" is not an IANA time zone (e.g. UTC, Europe/Paris)`, { cause });
   }
+}
+
+/** rollover_notice in milliseconds. */
+export function noticeMs(config: ApplianceConfig): number {
+  const match = /^P(?:(\d+)W)?(?:(\d+)D)?$/.exec(setting(config, 'rollover_notice')) as RegExpExecArray;
+  return (Number(match[1] ?? 0) * 7 + Number(match[2] ?? 0)) * 86_400_000;
 }
 
 export function numberSetting(config: ApplianceConfig, key: SettingKey): number {

@@ -271,6 +271,14 @@ export class Keychain {
     });
   }
 
+  /** The full name of a key by id; KEY_NOT_FOUND when absent. */
+  keyNameById(keyId: string): string {
+    this.requireUnsealed();
+    const key = this.store.getKeyById(keyId);
+    if (!key) throw new KeychainError('KEY_NOT_FOUND', `no key with id ${keyId}`);
+    return formatKeyName(this.checkedKey(key));
+  }
+
   /** Keys due for rollover at `atMs` (ids and due dates), soonest first. */
   dueKeys(atMs: number, limit: number): Array<{ keyId: string; nextRolloverAt: string }> {
     this.requireUnsealed();

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Clock, systemClock } from '../common/clock';
-import { numberSetting, setting } from '../common/config';
+import { noticeMs, numberSetting, setting } from '../common/config';
 import { applianceVersion } from '../common/version';
 import { CryptoService } from '../domain/crypto-service';
 import { LifecycleService } from '../domain/lifecycle-service';
@@ -22,6 +22,7 @@ import { ClientIdentity } from './policy/identity';
 import { PolicyIndex } from './policy/policy-index';
 import { MAX_BATCH_ITEMS } from './protocol/op-schemas';
 import { RateLimiter } from './rate-limiter';
+import { RolloverService } from './rollover-service';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -100,6 +101,14 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     onInternalError: (err) => log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack }),
   });
   const port = await keyServer.listen();
+  const rollover = new RolloverService({
+    keychain,
+    clock,
+    log,
+    checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
+    noticeMs: noticeMs(config),
+  });
+  rollover.start();
 
   const watcher = setInterval(() => {
     const now = store.changeStamp();
@@ -118,6 +127,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     services,
     async close() {
       clearInterval(watcher);
+      await rollover.stop();
       await server.close();
     },
   };

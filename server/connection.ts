@@ -61,6 +61,8 @@ export function wipeBuffers(value: unknown, depth = 0): void {
 export class Connection {
   private readonly decoder: FrameDecoder;
   private frameTimer: NodeJS.Timeout | null = null;
+  /** The last response still waiting to be written, while an asynchronous one is pending. */
+  private queue: Promise<void> | null = null;
   private closed = false;
 
   constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: ConnectionOptions) {
@@ -109,12 +111,12 @@ export class Connection {
 
   private handle(frame: Buffer): void {
     if (frame.length === 0) {
-      this.write(encodeError(null, new ProtocolError('FRAME_EMPTY', 'a frame must carry at least one byte of JSON')));
+      this.respond(() => encodeError(null, new ProtocolError('FRAME_EMPTY', 'a frame must carry at least one byte of JSON')));
       return;
     }
     const waitMs = this.options.rateLimiter.take(this.identity.name);
     if (waitMs > 0) {
-      this.write(encodeError(null, new ProtocolError('RATE_LIMITED', `client "${this.identity.name}" is over its request rate`, { retryAfterMs: waitMs })));
+      this.respond(() => encodeError(null, new ProtocolError('RATE_LIMITED', `client "${this.identity.name}" is over its request rate`, { retryAfterMs: waitMs })));
       return;
     }
     let id: string | number | null = null;
@@ -122,16 +124,53 @@ export class Connection {
       const request = decodeRequest(frame, { maxDepth: this.options.limits.maxJsonDepth, maxElements: this.options.limits.maxJsonElements });
       id = request.id;
       const result = this.options.dispatcher.dispatch(this.identity, request);
-      try {
-        this.write(encodeResult(request.id, result));
-      } finally {
-        wipeBuffers(result);
+      if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+        const requestId = request.id;
+        this.respondLater(
+          (result as Promise<unknown>).then(
+            (value) => () => this.encodeAndWipe(requestId, value),
+            (err: unknown) => () => this.encodeFailure(requestId, err),
+          ),
+        );
+        return;
       }
+      this.respond(() => this.encodeAndWipe(request.id, result));
     } catch (err) {
-      const error = asStrongroomError(err);
-      if (error.code === 'INTERNAL_ERROR') this.options.onInternalError(error.cause ?? error);
-      this.write(encodeError(id ?? requestIdOf(err), error));
+      const requestId = id ?? requestIdOf(err);
+      this.respond(() => this.encodeFailure(requestId, err));
     }
+  }
+
+  private encodeAndWipe(id: string | number, result: unknown): Buffer {
+    try {
+      return encodeResult(id, result);
+    } finally {
+      wipeBuffers(result);
+    }
+  }
+
+  private encodeFailure(id: string | number | null, err: unknown): Buffer {
+    const error = asStrongroomError(err);
+    if (error.code === 'INTERNAL_ERROR') this.options.onInternalError(error.cause ?? error);
+    return encodeError(id, error);
+  }
+
+  /**
+   * Responses leave in request order: while an asynchronous response is
+   * pending, later ones queue behind it; otherwise they are written at once.
+   */
+  private respond(encode: () => Buffer): void {
+    if (this.queue === null) this.write(encode());
+    else this.respondLater(Promise.resolve(encode));
+  }
+
+  private respondLater(pending: Promise<() => Buffer>): void {
+    const previous = this.queue ?? Promise.resolve();
+    const next = previous.then(() => pending).then((encode) => this.write(encode()));
+    this.queue = next;
+    void next.finally(() => {
+      if (this.queue === next) this.queue = null;
+    });
   }
 
   private write(bytes: Buffer): void {

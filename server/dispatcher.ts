@@ -16,6 +16,10 @@ export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomEr
 /** Called once per operation run (batch items included), for the audit trail. */
 export type OutcomeListener = (event: { identity: ClientIdentity; op: OperationName; args: Args; meta: RequestMeta; error: StrongroomError | null }) => void;
 
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 export class Dispatcher {
   private readonly table: ReadonlyMap<OperationName, Operation>;
 
@@ -27,7 +31,11 @@ export class Dispatcher {
     return [...this.table.keys(), 'Batch'];
   }
 
-  /** Runs one request; throws a StrongroomError for the response's error. */
+  /**
+   * Runs one request; throws (or rejects with) a StrongroomError for the
+   * response's error. Most operations answer synchronously; a few (a sweep)
+   * return a promise.
+   */
   dispatch(identity: ClientIdentity, request: DecodedRequest): unknown {
     if (request.op === 'Batch') return this.batch(identity, request);
     return this.run(identity, request.op, request.args, request.meta);
@@ -38,7 +46,12 @@ export class Dispatcher {
     for (const raw of request.args.items as unknown[]) {
       try {
         const item = validateBatchItem(raw);
-        items.push({ result: this.run(identity, item.op, item.args, request.meta) });
+        const result = this.run(identity, item.op, item.args, request.meta);
+        if (isPromise(result)) {
+          result.catch(() => undefined);
+          throw new KeychainError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
+        }
+        items.push({ result });
       } catch (err) {
         items.push({ error: asStrongroomError(err).toJSON() });
       }
@@ -58,6 +71,19 @@ export class Dispatcher {
       }
       const ctx: OperationContext = { identity, meta, services: this.services };
       const result = operation.run(args, ctx);
+      if (isPromise(result)) {
+        return result.then(
+          (value) => {
+            this.onOutcome({ identity, op, args, meta, error: null });
+            return value;
+          },
+          (err: unknown) => {
+            const error = asStrongroomError(err);
+            this.onOutcome({ identity, op, args, meta, error });
+            throw error;
+          },
+        );
+      }
       this.onOutcome({ identity, op, args, meta, error: null });
       return result;
     } catch (err) {

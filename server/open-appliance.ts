@@ -55,7 +55,7 @@ export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}
   const keychainPath = setting(config, 'keychain_path');
   if (!options.readonly) mkdirSync(dirname(keychainPath), { recursive: true, mode: 0o700 });
   const store = openSqliteStore(keychainPath, { readonly: options.readonly });
-  const keychain = new Keychain({ store, clock: options.clock ?? systemClock });
+  const keychain = new Keychain({ store, clock: options.clock ?? systemClock, timeZone: setting(config, 'timezone') });
   let hsmSession: Promise<HsmPort> | null = null;
 
   const appliance: Appliance = {

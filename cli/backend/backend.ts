@@ -44,5 +44,17 @@ export interface CliBackend {
   grant(request: GrantRequest): Promise<GrantRecord>;
   revokeGrant(id: string): Promise<GrantRecord>;
   listGrants(filter: { client?: string; group?: string }): Promise<GrantRecord[]>;
+  setRolloverPolicy(name: string, rollover: string, cryptoperiod?: string): Promise<KeyDescription>;
+  /** Keys due for rollover at `at` (default now). */
+  rolloverDue(at: string | undefined, limit: number): Promise<{ at: string; due: Array<{ name: string; nextRolloverAt: string }> }>;
+  /** Rolls what is due at `at` (default now; `at` only in local mode). */
+  rolloverRun(at: string | undefined): Promise<RolloverRunResult>;
   close(): Promise<void>;
+}
+
+export interface RolloverRunResult {
+  readonly rolled: number;
+  readonly failed: number;
+  readonly batches: number;
+  readonly keys: Array<{ name: string; instance: string }>;
 }

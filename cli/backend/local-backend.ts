@@ -10,7 +10,16 @@ import { PkiService } from '../../server/pki-service';
 import { parsePermissions } from '../../server/policy/permissions';
 import { ValidationError } from '../../common/errors';
 import { keySpecFrom } from '../commands/key-spec-options';
+import { makeRolloverPolicy } from '../../domain/rollover-policy';
+import { sweepDueRollovers } from '../../domain/rollover-scheduler';
 import { CliBackend } from './backend';
+
+function parseAt(at: string | undefined): number {
+  if (at === undefined) return systemClock.nowMs();
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms)) throw new ValidationError(`--at "${at}" is not an ISO 8601 date-time (e.g. 2026-12-01T00:00:00Z)`);
+  return ms;
+}
 
 export function localBackend(appliance: Appliance): CliBackend {
   const ready = appliance.unseal();
@@ -56,6 +65,18 @@ export function localBackend(appliance: Appliance): CliBackend {
       appliance.store.directory
         .listGrants()
         .filter((g) => (!filter.client || (g.subjectKind === 'client' && g.subject === filter.client)) && (!filter.group || (g.subjectKind === 'group' && g.subject === filter.group)))),
+    setRolloverPolicy: async (name, rollover, cryptoperiod) => (await ready, keychain.setRolloverPolicy(name, makeRolloverPolicy(rollover, cryptoperiod))),
+    rolloverDue: async (at, limit) => {
+      await ready;
+      const atMs = parseAt(at);
+      return { at: new Date(atMs).toISOString(), due: keychain.dueKeys(atMs, limit).map((d) => ({ name: keychain.keyNameById(d.keyId), nextRolloverAt: d.nextRolloverAt })) };
+    },
+    rolloverRun: async (at) => {
+      await ready;
+      const keys: Array<{ name: string; instance: string }> = [];
+      const result = await sweepDueRollovers(keychain, parseAt(at), { onRolled: (name, instance) => keys.push({ name, instance }) });
+      return { ...result, keys };
+    },
     close: () => appliance.close(),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ApplianceConfig, setting } from '../../common/config';
-import { ConfigError, StrongroomError } from '../../common/errors';
+import { ConfigError, StrongroomError, ValidationError } from '../../common/errors';
 import { ErrorCode, ERROR_CODES } from '../../common/error-codes';
 import { StrongroomClient } from '../../client/strongroom-client';
 import { isStrongroomClientError } from '../../client/client-error';
@@ -90,6 +90,12 @@ export function remoteBackend(config: ApplianceConfig, address: string): CliBack
     grant: (request) => wire(async () => (await client.request<{ grant: never }>('PolicyGrant', dropUndefined({ ...request }))).grant),
     revokeGrant: (id) => wire(async () => (await client.request<{ grant: never }>('PolicyRevoke', { id })).grant),
     listGrants: (filter) => wire(async () => (await client.request<{ grants: never[] }>('PolicyList', dropUndefined({ ...filter }))).grants),
+    setRolloverPolicy: (name, rollover, cryptoperiod) => wire(() => client.request<Described>('SetRolloverPolicy', dropUndefined({ name, rollover, cryptoperiod }))),
+    rolloverDue: (at, limit) => wire(() => client.request('RolloverDue', dropUndefined({ at, limit: Math.min(limit, 1000) }))),
+    rolloverRun: (at) => {
+      if (at !== undefined) return Promise.reject(new ValidationError('--at runs a simulated sweep: only in local mode (without --server)'));
+      return wire(() => client.request('RolloverRun'));
+    },
     close: () => client.close(),
   };
 }

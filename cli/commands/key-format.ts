@@ -9,7 +9,7 @@ export function renderKey(key: KeyView, instances?: InstanceView[]): string {
     `${key.fullName}`,
     `  algorithm:     ${key.algorithm}`,
     `  usage:         ${key.usage.join(', ')}`,
-    `  rollover:      ${key.rolloverPolicy}${key.cryptoperiod ? ` every ${key.cryptoperiod}` : ''}`,
+    `  rollover:      ${key.rolloverPolicy}${key.cryptoperiod ? ` every ${key.cryptoperiod}` : ''}${key.nextRolloverAt ? `, next ${key.nextRolloverAt}` : ''}`,
     `  current:       ${key.currentInstance} (v${key.currentVersion})`,
     `  owner:         ${key.owner || '-'}`,
     `  description:   ${key.description || '-'}`,

@@ -39,6 +39,7 @@ export const OPERATION_NAMES = [
   'Query', 'Create', 'Register', 'Get', 'Locate', 'GetAttributes', 'ReKey', 'Activate', 'Revoke', 'Destroy',
   'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'Batch',
   'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList',
+  'SetRolloverPolicy', 'RolloverDue', 'RolloverRun',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -117,6 +118,9 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   },
   PolicyRevoke: { fields: { id: { ...token, optional: false } } },
   PolicyList: { fields: { client: optionalName, group: optionalName } },
+  SetRolloverPolicy: { fields: { name, rollover: { type: 'enum', values: ROLLOVER_MODES }, cryptoperiod: token } },
+  RolloverDue: { fields: { at: token, limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT } } },
+  RolloverRun: { fields: {} },
 });
 
 export function isOperationName(value: unknown): value is OperationName {

@@ -163,6 +163,26 @@ describe('strongroom CLI', () => {
     expect(human.stderr).toMatch(/KEY_NOT_FOUND/);
   });
 
+  it('lists and runs due rollovers as of a given time, once', () => {
+    expect(inData('key', 'create', 'sched/daily', '--cryptoperiod', 'P1D').status).toBe(0);
+    const later = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    const due = inData('rollover', 'due', '--at', later, '--json');
+    expect(due.status).toBe(0);
+    expect(due.json.due.map((d: { name: string }) => d.name)).toContain('sched/daily');
+    expect(inData('rollover', 'due', '--json').json.due.map((d: { name: string }) => d.name)).not.toContain('sched/daily');
+    const run = inData('rollover', 'run', '--at', later, '--json');
+    expect(run.status).toBe(0);
+    expect(run.json.keys.map((k: { name: string }) => k.name)).toContain('sched/daily');
+    expect(inData('rollover', 'run', '--at', later, '--json').json.rolled).toBe(0);
+    const shown = inData('key', 'show', 'sched/daily', '--json').json;
+    expect(shown.instances).toHaveLength(2);
+    expect(shown.instances[1].activatedAt).toBe(later);
+    const manual = inData('key', 'set-policy', 'sched/daily', '--rollover', 'manual', '--json');
+    expect(manual.json.key).toMatchObject({ rolloverPolicy: 'manual', nextRolloverAt: null });
+    expect(inData('rollover', 'due', '--at', '2100-01-01T00:00:00Z', '--json').json.due.map((d: { name: string }) => d.name)).not.toContain('sched/daily');
+    expect(inData('rollover', 'run', '--at', 'yesterday').status).toBe(2);
+  });
+
   it('takes the data folder from STRONGROOM_DATA', () => {
     const run = cli(['key', 'list', '--json'], { env: { STRONGROOM_DATA: data } });
     expect(run.json?.error).toBeUndefined(); // shows the code and message if it failed

@@ -1,0 +1,63 @@
+/**
+ * `strongroom rollover due|run` and `strongroom key set-policy`: what the
+ * cryptoperiod scheduler will roll and when, running it now (or, locally, as
+ * of a given time, for drills and tests), and changing a key's policy.
+ */
+import { Command } from 'commander';
+import { makeRolloverPolicy } from '../../domain/rollover-policy';
+import { runCommand } from '../context';
+import { table } from '../output';
+import { renderKey } from './key-format';
+
+function dueCommand(): Command {
+  return new Command('due')
+    .description('list the keys whose automatic rollover is due at a time (default now)')
+    .option('--at <iso-time>', 'as of this time, e.g. 2027-01-01T00:00:00Z')
+    .option('--limit <n>', 'at most this many', '100')
+    .addHelpText('after', '\nExamples:\n  $ strongroom rollover due\n  $ strongroom rollover due --at 2027-01-01T00:00:00Z --json')
+    .action(
+      runCommand(async (ctx, options: { at?: string; limit: string }) => {
+        const limit = Number(options.limit);
+        const report = await ctx.backend().rolloverDue(options.at, Number.isInteger(limit) && limit > 0 ? limit : 100);
+        ctx.out.result(report, () =>
+          report.due.length === 0 ? `Nothing due at ${report.at}.` : `Due at ${report.at}:\n${table(['KEY', 'DUE'], report.due.map((d) => [d.name, d.nextRolloverAt]))}`,
+        );
+      }),
+    );
+}
+
+function runSweepCommand(): Command {
+  return new Command('run')
+    .description('roll over every key whose cryptoperiod has ended (the server also does this on its own)')
+    .option('--at <iso-time>', 'local mode only: run as if it were this time (new instances are dated then)')
+    .addHelpText('after', '\nExamples:\n  $ strongroom rollover run\n  $ strongroom rollover run --at 2027-01-01T00:00:00Z    # a drill on a copy of the keychain')
+    .action(
+      runCommand(async (ctx, options: { at?: string }) => {
+        const result = await ctx.backend().rolloverRun(options.at);
+        ctx.out.result(result, () =>
+          [`Rolled over ${result.rolled} key(s) in ${result.batches} batch(es)${result.failed ? `; ${result.failed} failed (see the log)` : ''}.`, ...result.keys.map((k) => `  ${k.name} -> ${k.instance}`)].join('\n'),
+        );
+        if (result.failed > 0) process.exitCode = 4;
+      }),
+    );
+}
+
+export function rolloverCommand(): Command {
+  return new Command('rollover').description('cryptoperiod-based automatic rollover').addCommand(dueCommand()).addCommand(runSweepCommand());
+}
+
+export function keySetPolicyCommand(): Command {
+  return new Command('set-policy')
+    .description("change a key's rollover policy: auto (with a cryptoperiod), manual or none")
+    .argument('<name>', 'namespace/name')
+    .requiredOption('--rollover <policy>', 'auto, manual or none')
+    .option('--cryptoperiod <period>', 'with auto: days (90) or ISO 8601 (P90D, P1Y)')
+    .addHelpText('after', '\nExample:\n  $ strongroom key set-policy hr/payroll --rollover auto --cryptoperiod P90D')
+    .action(
+      runCommand(async (ctx, name: string, options: { rollover: string; cryptoperiod?: string }) => {
+        const policy = makeRolloverPolicy(options.rollover, options.cryptoperiod);
+        const described = await ctx.backend().setRolloverPolicy(name, policy.kind, policy.cryptoperiod ?? undefined);
+        ctx.out.result(described, () => renderKey(described.key));
+      }),
+    );
+}

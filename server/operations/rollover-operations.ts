@@ -1,0 +1,42 @@
+/**
+ * SetRolloverPolicy, RolloverDue and RolloverRun (officer-only): change a
+ * key's policy, list what the scheduler will roll and when, and run a sweep
+ * now (the server also sweeps on its own; see server/rollover-service.ts).
+ */
+import { ValidationError } from '../../common/errors';
+import { makeRolloverPolicy } from '../../domain/rollover-policy';
+import { sweepDueRollovers } from '../../domain/rollover-scheduler';
+import { canonicalName } from './context';
+import { Operation } from './operation';
+
+/** Default page of RolloverDue. */
+const DEFAULT_DUE_LIMIT = 100;
+
+export const setRolloverPolicy: Operation = {
+  name: 'SetRolloverPolicy',
+  access: 'officer',
+  run: (args, ctx) =>
+    ctx.services.keychain.setRolloverPolicy(canonicalName(args.name as string), makeRolloverPolicy(args.rollover as string, args.cryptoperiod as string | undefined)),
+};
+
+export const rolloverDue: Operation = {
+  name: 'RolloverDue',
+  access: 'officer',
+  run: (args, ctx) => {
+    const at = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at as string);
+    if (Number.isNaN(at)) throw new ValidationError('at is not an ISO 8601 date-time');
+    const { keychain } = ctx.services;
+    const due = keychain.dueKeys(at, (args.limit as number | undefined) ?? DEFAULT_DUE_LIMIT);
+    return { at: new Date(at).toISOString(), due: due.map((d) => ({ name: keychain.keyNameById(d.keyId), nextRolloverAt: d.nextRolloverAt })) };
+  },
+};
+
+export const rolloverRun: Operation = {
+  name: 'RolloverRun',
+  access: 'officer',
+  run: async (_args, ctx) => {
+    const rolled: Array<{ name: string; instance: string }> = [];
+    const result = await sweepDueRollovers(ctx.services.keychain, ctx.services.clock.nowMs(), { onRolled: (name, instance) => rolled.push({ name, instance }) });
+    return { ...result, keys: rolled };
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * The server's rollover scheduler: sweeps once at start (catching up after
+ * downtime) and then every check interval, rolling due keys in batches that
+ * yield to the event loop so requests keep being answered. Before a key
+ * rolls, a notice is logged once when it comes within the notice period
+ * (an audit and live event once the audit trail exists).
+ */
+import { Clock } from '../common/clock';
+import { Keychain } from '../domain/keychain';
+import { sweepDueRollovers, SweepResult } from '../domain/rollover-scheduler';
+import { Logger } from './logger';
+
+/** Most upcoming rollovers noticed per check: notices are a log line each. */
+const MAX_NOTICES_PER_CHECK = 1000;
+
+export interface RolloverServiceOptions {
+  readonly keychain: Keychain;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly checkIntervalMs: number;
+  readonly noticeMs: number;
+}
+
+export class RolloverService {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<SweepResult> | null = null;
+  /** `keyId@due` already noticed, so each upcoming rollover is announced once per process. */
+  private readonly noticed = new Set<string>();
+
+  constructor(private readonly options: RolloverServiceOptions) {}
+
+  start(): void {
+    void this.sweep();
+    this.timer = setInterval(() => void this.sweep(), this.options.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Runs a sweep now, or joins the one in progress. */
+  sweep(): Promise<SweepResult> {
+    this.running ??= this.runSweep().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  private async runSweep(): Promise<SweepResult> {
+    const { keychain, clock, log } = this.options;
+    const now = clock.nowMs();
+    this.notice(now);
+    const result = await sweepDueRollovers(keychain, now, {
+      onRolled: (name, instance) => log.info('rolled over', { key: name, instance, reason: 'cryptoperiod' }),
+      onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
+    });
+    if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });
+    return result;
+  }
+
+  private notice(now: number): void {
+    const { keychain, log, noticeMs } = this.options;
+    if (noticeMs <= 0) return;
+    for (const due of keychain.dueKeys(now + noticeMs, MAX_NOTICES_PER_CHECK)) {
+      const tag = `${due.keyId}@${due.nextRolloverAt}`;
+      if (this.noticed.has(tag) || Date.parse(due.nextRolloverAt) <= now) continue;
+      this.noticed.add(tag);
+      log.info('rollover coming', { key: keychain.keyNameById(due.keyId), at: due.nextRolloverAt });
+    }
+  }
+}
