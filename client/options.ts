@@ -30,6 +30,12 @@ export interface KeyCacheOptions {
   readonly holdMs: number;
 }
 
+/**
+ * Longest a leased key may be served while the server is unreachable: a key
+ * revoked or destroyed during an outage stops being served after this.
+ */
+export const MAX_HOLD_MS = 24 * 60 * 60 * 1000;
+
 export interface StrongroomClientOptions {
   readonly host: string;
   readonly port: number;
@@ -75,7 +81,7 @@ function pem(value: unknown, field: string): void {
 function resolveCache(cache: KeyCacheOptions | undefined): KeyCacheOptions | null {
   if (cache === undefined) return null;
   const leaseMs = integer(cache.leaseMs, 0, 0, Number.MAX_SAFE_INTEGER, 'cache.leaseMs');
-  const holdMs = integer(cache.holdMs, 0, 0, Number.MAX_SAFE_INTEGER, 'cache.holdMs');
+  const holdMs = integer(cache.holdMs, 0, 0, MAX_HOLD_MS, 'cache.holdMs');
   if (holdMs < leaseMs) throw invalidArgument('cache.holdMs must be at least cache.leaseMs', 'cache.holdMs');
   return { leaseMs, holdMs };
 }

@@ -96,7 +96,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     key: 'handshake_timeout_ms',
     env: 'STRONGROOM_HANDSHAKE_TIMEOUT_MS',
-    defaultValue: () => '10000',
+    defaultValue: () => '3000',
     meaning: 'A TLS handshake not finished in this time is dropped.',
   },
   {

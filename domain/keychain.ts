@@ -355,7 +355,9 @@ export class Keychain {
   transitionInstance(ref: KeyRef, to: InstanceState, dates: TransitionDates, dropMaterial = false): InstanceView {
     const unsealed = this.requireUnsealed();
     return this.store.transaction(() => {
-      const { key, instance } = this.resolve(ref);
+      // Read again inside the write transaction, never from the row cache: a
+      // cached row may predate another process's commit.
+      const { key, instance } = this.resolveUncached(ref);
       const from = instance.state;
       if (!isInstanceState(from)) throw new KeychainError('STORAGE_CORRUPT', `instance ${instance.name} has an unknown state`);
       assertTransition(from, to);

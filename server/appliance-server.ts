@@ -92,6 +92,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     handshakeTimeoutMs: numberSetting(config, 'handshake_timeout_ms'),
     maxConnections: numberSetting(config, 'max_connections'),
     maxConnectionsPerClient: numberSetting(config, 'max_connections_per_client'),
+    clock,
     limits: services.limits,
     idleTimeoutMs: numberSetting(config, 'idle_timeout_ms'),
     frameTimeoutMs: numberSetting(config, 'frame_timeout_ms'),

@@ -48,6 +48,18 @@ export interface ConnectionOptions {
   readonly onInternalError: (err: unknown) => void;
 }
 
+/** Largest response sent (what the client library accepts at most): bounds what one request can make the server hold. */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** Rate-limit tokens a request costs: 1, or its item count for a Batch (found without a full parse). */
+export function batchWeight(frame: Buffer): number {
+  if (frame.length > 64 && frame.includes('"Batch"')) {
+    const items = frame.toString('latin1').match(/"op"\s*:/g);
+    return Math.max(1, (items?.length ?? 1) - 1);
+  }
+  return 1;
+}
+
 /** Zeroes every Buffer in a result tree once it has been encoded (key material, plaintexts). */
 export function wipeBuffers(value: unknown, depth = 0): void {
   if (depth > 16 || value === null || typeof value !== 'object') return;
@@ -114,7 +126,8 @@ export class Connection {
       this.respond(() => encodeError(null, new ProtocolError('FRAME_EMPTY', 'a frame must carry at least one byte of JSON')));
       return;
     }
-    const waitMs = this.options.rateLimiter.take(this.identity.name);
+    // A Batch pays for its items: its frame is peeked for the count before the full decode.
+    const waitMs = this.options.rateLimiter.take(this.identity.name, batchWeight(frame));
     if (waitMs > 0) {
       this.respond(() => encodeError(null, new ProtocolError('RATE_LIMITED', `client "${this.identity.name}" is over its request rate`, { retryAfterMs: waitMs })));
       return;
@@ -122,15 +135,22 @@ export class Connection {
     let id: string | number | null = null;
     try {
       const request = decodeRequest(frame, { maxDepth: this.options.limits.maxJsonDepth, maxElements: this.options.limits.maxJsonElements });
+      frame.fill(0); // it may have carried plaintext or key material, now decoded
       id = request.id;
-      const result = this.options.dispatcher.dispatch(this.identity, request);
+      let result: unknown;
+      try {
+        result = this.options.dispatcher.dispatch(this.identity, request);
+      } finally {
+        // Decoded arguments (plaintexts, material) are zeroed whatever happened, refusals included.
+        if (typeof (result as { then?: unknown } | null)?.then !== 'function') wipeBuffers(request.args);
+      }
       if (typeof (result as { then?: unknown } | null)?.then === 'function') {
         const requestId = request.id;
         this.respondLater(
           (result as Promise<unknown>).then(
             (value) => () => this.encodeAndWipe(requestId, value),
             (err: unknown) => () => this.encodeFailure(requestId, err),
-          ),
+          ).finally(() => wipeBuffers(request.args)),
         );
         return;
       }
@@ -143,7 +163,12 @@ export class Connection {
 
   private encodeAndWipe(id: string | number, result: unknown): Buffer {
     try {
-      return encodeResult(id, result);
+      const encoded = encodeResult(id, result);
+      if (encoded.length > MAX_RESPONSE_BYTES) {
+        encoded.fill(0);
+        return encodeError(id, new ProtocolError('INVALID_REQUEST', `the response would be larger than ${MAX_RESPONSE_BYTES} bytes; ask for less (e.g. a smaller Locate limit or Batch)`));
+      }
+      return encoded;
     } finally {
       wipeBuffers(result);
     }
@@ -174,8 +199,12 @@ export class Connection {
   }
 
   private write(bytes: Buffer): void {
-    if (this.closed) return;
-    if (!this.socket.write(bytes)) this.socket.pause();
+    if (this.closed) {
+      bytes.fill(0);
+      return;
+    }
+    // Zeroed once the socket has taken it: responses carry key material and plaintexts.
+    if (!this.socket.write(bytes, () => bytes.fill(0))) this.socket.pause();
   }
 
   /**

@@ -8,6 +8,7 @@
  * that others need.
  */
 import { AddressInfo } from 'node:net';
+import { Clock } from '../common/clock';
 import { createServer, Server, TLSSocket } from 'node:tls';
 import { ProtocolError } from './protocol/protocol-error';
 import { encodeError } from './protocol/response';
@@ -24,9 +25,23 @@ export interface KeyServerOptions extends ConnectionOptions {
   readonly handshakeTimeoutMs: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerClient: number;
+  readonly clock: Clock;
   /** The client a certificate fingerprint belongs to; null when unknown or revoked. */
   readonly resolveIdentity: (fingerprint256: string) => ClientIdentity | null;
 }
+
+/** ECDHE with AES-GCM or ChaCha20-Poly1305: no CBC, no RSA key exchange, no DHE. */
+/** setTimeout's ceiling (about 24.8 days); a connection alive that long is re-checked then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
 
 export class KeyServer {
   private readonly server: Server;
@@ -44,6 +59,9 @@ export class KeyServer {
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
+      // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all AEAD).
+      ciphers: TLS12_CIPHERS,
+      honorCipherOrder: true,
       handshakeTimeout: options.handshakeTimeoutMs,
     });
     // node:tls copied the key into its secure context: our copy can go.
@@ -109,6 +127,13 @@ export class KeyServer {
     this.perClient.set(identity.name, open + 1);
     const connection = new Connection(socket, identity, this.options);
     this.connections.add(connection);
+    // An open connection does not outlive its certificate.
+    const expiresInMs = Date.parse(peer.valid_to) - this.options.clock.nowMs();
+    if (Number.isFinite(expiresInMs)) {
+      const expiry = setTimeout(() => connection.destroy(), Math.max(0, Math.min(expiresInMs, MAX_TIMER_MS)));
+      expiry.unref();
+      socket.on('close', () => clearTimeout(expiry));
+    }
     socket.on('close', () => {
       this.connections.delete(connection);
       const left = (this.perClient.get(identity.name) ?? 1) - 1;

@@ -20,8 +20,8 @@ export class RateLimiter {
 
   constructor(private readonly clock: Clock, private readonly perSecond: number, private readonly burst: number = perSecond) {}
 
-  /** 0 when the request may go ahead (a token is taken); else the milliseconds until one is free. */
-  take(client: string): number {
+  /** 0 when the request may go ahead (`cost` tokens are taken); else the milliseconds until they are free. */
+  take(client: string, cost = 1): number {
     const now = this.clock.nowMs();
     let bucket = this.buckets.get(client);
     if (!bucket) {
@@ -32,11 +32,12 @@ export class RateLimiter {
       bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedMs) * this.perSecond) / 1000);
       bucket.updatedMs = now;
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    const needed = Math.min(cost, this.burst);
+    if (bucket.tokens >= needed) {
+      bucket.tokens -= needed;
       return 0;
     }
-    return Math.ceil(((1 - bucket.tokens) * 1000) / this.perSecond);
+    return Math.ceil(((needed - bucket.tokens) * 1000) / this.perSecond);
   }
 
   private sweep(now: number): void {

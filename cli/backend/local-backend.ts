@@ -8,6 +8,7 @@ import { parseAlgorithm } from '../../domain/algorithms';
 import { Appliance } from '../../server/open-appliance';
 import { PkiService } from '../../server/pki-service';
 import { parsePermissions } from '../../server/policy/permissions';
+import { checkGlob } from '../../server/policy/glob';
 import { ValidationError } from '../../common/errors';
 import { keySpecFrom } from '../commands/key-spec-options';
 import { makeRolloverPolicy } from '../../domain/rollover-policy';
@@ -47,6 +48,7 @@ export function localBackend(appliance: Appliance): CliBackend {
     grant: async (request) => {
       await ready;
       if ((request.client === undefined) === (request.group === undefined)) throw new ValidationError('give exactly one of --client or --group');
+      checkGlob(request.pattern);
       const grant = {
         id: randomUUID(),
         subjectKind: request.client !== undefined ? ('client' as const) : ('group' as const),

@@ -3,7 +3,7 @@
  * CA. The key pair is made here, on the CLI's side: only the public key goes
  * to the appliance, and the private key is written 0600 to --out.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
@@ -43,6 +43,9 @@ Examples:
       runCommand(async (ctx, name: string, options: IssueOptions) => {
         if (!['app', 'officer', 'auditor'].includes(options.role)) throw new ValidationError('--role is app, officer or auditor');
         const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
+        for (const file of [`${name}.key`, `${name}.crt`, ...(options.p12 ? [`${name}.p12`] : [])].map((f) => join(options.out, f))) {
+          if (existsSync(file)) throw new ValidationError(`${file} exists; remove it or choose another --out`);
+        }
         const pair = generateClientKeyPair();
         const issued = await ctx.backend().issueClient({
           name,
@@ -57,20 +60,30 @@ Examples:
           privateKey: join(options.out, `${name}.key`),
           ca: join(options.out, 'ca.pem'),
         };
-        writeFileSync(files.certificate, issued.certificatePem, { mode: 0o644 });
-        writeFileSync(files.privateKey, pair.privateKeyPem, { mode: 0o600 });
-        chmodSync(files.privateKey, 0o600);
+        // 'wx': never overwrite, never follow a planted symlink; the mode applies because the file is new.
+        writePrivate(files.privateKey, pair.privateKeyPem);
+        writeFileSync(files.certificate, issued.certificatePem, { mode: 0o644, flag: 'wx' });
         writeFileSync(files.ca, issued.caPem, { mode: 0o644 });
         if (passphrase !== undefined) {
           files.pkcs12 = join(options.out, `${name}.p12`);
           const p12 = toPkcs12({ certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: issued.caPem, passphrase, friendlyName: name });
-          writeFileSync(files.pkcs12, p12, { mode: 0o600 });
+          writePrivate(files.pkcs12, p12);
         }
         ctx.out.result({ client: issued.client, files }, () =>
           [`Issued ${issued.client.role} certificate for ${name} (valid until ${issued.client.notAfter})`, ...Object.entries(files).map(([k, v]) => `  ${k}: ${v}`)].join('\n'),
         );
       }),
     );
+}
+
+function writePrivate(path: string, content: string | Buffer): void {
+  try {
+    writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') throw new ValidationError(`${path} exists; remove it or choose another --out`, { cause });
+    throw cause;
+  }
+  chmodSync(path, 0o600);
 }
 
 function readPassphrase(file: string | undefined): string {

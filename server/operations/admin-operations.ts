@@ -3,8 +3,8 @@
  * grants. ClientRevoke also closes the client's open connections at once.
  */
 import { isoNow } from '../../common/clock';
-import { ValidationError } from '../../common/errors';
 import { ClientRole, GrantRecord } from '../../storage/directory-store';
+import { checkGlob } from '../policy/glob';
 import { parsePermissions } from '../policy/permissions';
 import { Operation } from './operation';
 
@@ -42,7 +42,7 @@ export const policyGrant: Operation = {
   access: 'officer',
   run: (args, ctx) => {
     const pattern = args.pattern as string;
-    if (!/^[A-Za-z0-9*._/-]+$/.test(pattern)) throw new ValidationError('a grant pattern holds letters, digits, ".", "_", "-", "/" and "*"');
+    checkGlob(pattern);
     const grant: GrantRecord = {
       id: ctx.services.newId(),
       subjectKind: args.client !== undefined ? 'client' : 'group',

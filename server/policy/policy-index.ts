@@ -11,17 +11,12 @@
  */
 import { DirectoryStore, GrantRecord } from '../../storage/directory-store';
 import { ClientIdentity } from './identity';
+import { globMatches } from './glob';
 import { Permission } from './permissions';
 
 interface CompiledGrant {
-  readonly pattern: RegExp;
+  readonly pattern: string;
   readonly permissions: ReadonlySet<string>;
-}
-
-/** `*` matches any run of characters (slashes included); everything else is literal. */
-export function compileGlob(glob: string): RegExp {
-  const escaped = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`, 's');
 }
 
 export class PolicyIndex {
@@ -36,7 +31,7 @@ export class PolicyIndex {
     if (identity.role !== 'app') return false;
     this.refresh();
     const matches = (grants: CompiledGrant[] | undefined): boolean =>
-      grants !== undefined && grants.some((g) => g.permissions.has(permission) && g.pattern.test(fullName));
+      grants !== undefined && grants.some((g) => g.permissions.has(permission) && globMatches(g.pattern, fullName));
     if (matches(this.byClient.get(identity.name))) return true;
     return identity.groups.some((group) => matches(this.byGroup.get(group)));
   }
@@ -64,6 +59,6 @@ export class PolicyIndex {
 
 function add(index: Map<string, CompiledGrant[]>, grant: GrantRecord): void {
   const list = index.get(grant.subject) ?? [];
-  list.push({ pattern: compileGlob(grant.pattern), permissions: new Set(grant.permissions) });
+  list.push({ pattern: grant.pattern, permissions: new Set(grant.permissions) });
   index.set(grant.subject, list);
 }
