@@ -2,43 +2,17 @@
  * The argument and result types of the typed client methods, one per
  * operation of docs/protocol.md §6. Binary values are Buffers here and base64
  * on the wire (§3.4); the client converts both ways. Views are the server's
- * (§6 "Views returned"), restated so the client depends on no server code
- * but the codecs.
+ * (§6 "Views returned"), shared with the server as type-only imports.
  */
 import type { RequestMeta } from '../server/protocol/request';
 
 export type { RequestMeta };
 
-export interface KeyView {
-  readonly id: string;
-  readonly fullName: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly algorithm: string;
-  readonly usageMask: number;
-  readonly usage: string[];
-  readonly description: string;
-  readonly owner: string;
-  readonly customAttributes: Readonly<Record<string, string>>;
-  readonly rolloverPolicy: string;
-  readonly cryptoperiod: string | null;
-  readonly currentInstance: string;
-  readonly currentVersion: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
-
-export interface InstanceView {
-  readonly name: string;
-  readonly version: number;
-  readonly state: string;
-  readonly current: boolean;
-  readonly hasMaterial: boolean;
-  readonly createdAt: string;
-  readonly activatedAt: string | null;
-  readonly deactivatedAt: string | null;
-  readonly destroyedAt: string | null;
-}
+// The server's views (§6 "Views returned"), imported as types only: the
+// client carries no server code at run time, and the two cannot drift apart.
+export type { KeyView, InstanceView } from '../domain/views';
+import type { KeyView, InstanceView } from '../domain/views';
+import type { ServerLimits } from '../server/operations/context';
 
 /** `name` alone: the key's current instance; `instance` alone: that instance; both: that instance, which must be the key's. */
 export interface KeyRef {
@@ -51,14 +25,7 @@ export interface QueryResult {
   readonly version: string;
   readonly protocol: number;
   readonly operations: string[];
-  readonly limits: {
-    readonly maxFrameBytes: number;
-    readonly maxJsonDepth: number;
-    readonly maxJsonElements: number;
-    readonly maxBatchItems: number;
-    readonly maxInFlight: number;
-    readonly rateLimitPerSecond: number;
-  };
+  readonly limits: ServerLimits;
   readonly identity: { readonly name: string; readonly role: string; readonly groups: string[] };
 }
 
