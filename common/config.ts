@@ -154,6 +154,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'How long before an automatic rollover a notice is given (ISO 8601 days/weeks, e.g. P7D; P0D for none).',
   },
   {
+    key: 'destruction_wait',
+    env: 'STRONGROOM_DESTRUCTION_WAIT',
+    defaultValue: () => 'P7D',
+    meaning: 'How long a Destroy waits, cancellable, before the material is destroyed (ISO 8601 days/weeks; P0D destroys at once).',
+  },
+  {
     key: 'log_level',
     env: 'STRONGROOM_LOG_LEVEL',
     defaultValue: () => 'info',
@@ -237,8 +243,10 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     throw new ConfigError(`log_level must be error, warn, info or debug, not "${values.log_level}"`);
   }
   checkTimeZone(values.timezone ?? '');
-  if (!/^P(\d+W)?(\d+D)?$/.test(values.rollover_notice ?? '') || values.rollover_notice === 'P') {
-    throw new ConfigError(`rollover_notice must be days or weeks in ISO 8601 (P7D, P2W, P0D), not "${values.rollover_notice}"`);
+  for (const key of ['rollover_notice', 'destruction_wait']) {
+    if (!/^P(\d+W)?(\d+D)?$/.test(values[key] ?? '') || values[key] === 'P') {
+      throw new ConfigError(`${key} must be days or weeks in ISO 8601 (P7D, P2W, P0D), not "${values[key]}"`);
+    }
   }
   for (const key of ['listen_port', 'max_frame_bytes', 'max_connections', 'max_connections_per_client', 'rollover_check_interval_ms', 'handshake_timeout_ms', 'idle_timeout_ms', 'frame_timeout_ms', 'rate_limit_per_second']) {
     const value = values[key] ?? '';
@@ -256,9 +264,9 @@ function checkTimeZone(zone: string): void {
   }
 }
 
-/** rollover_notice in milliseconds. */
-export function noticeMs(config: ApplianceConfig): number {
-  const match = /^P(?:(\d+)W)?(?:(\d+)D)?$/.exec(setting(config, 'rollover_notice')) as RegExpExecArray;
+/** A days/weeks duration setting (rollover_notice, destruction_wait) in milliseconds. */
+export function durationMs(config: ApplianceConfig, key: 'rollover_notice' | 'destruction_wait'): number {
+  const match = /^P(?:(\d+)W)?(?:(\d+)D)?$/.exec(setting(config, key)) as RegExpExecArray;
   return (Number(match[1] ?? 0) * 7 + Number(match[2] ?? 0)) * 86_400_000;
 }
 

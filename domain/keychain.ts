@@ -65,6 +65,7 @@ export interface TransitionDates {
   readonly activatedAt?: string | null;
   readonly deactivatedAt?: string | null;
   readonly destroyedAt?: string | null;
+  readonly destroyAt?: string | null;
 }
 
 export interface KeyRef {
@@ -177,6 +178,7 @@ export class Keychain {
     const unsealed = this.requireUnsealed();
     const { key, instance, keyView: view, instanceView: iview } = this.resolve(ref);
     const state = instance.state;
+    refuseIfDestructionPending(instance);
     if (!isInstanceState(state) || !materialRetrievable(state) || instance.sealedMaterial === null) {
       throw new KeychainError('NO_MATERIAL', `instance ${instance.name} of ${formatKeyName(key)} is ${state} and has no retrievable material`, {
         details: { instance: instance.name, state },
@@ -335,6 +337,7 @@ export class Keychain {
   useMaterial<T>(ref: KeyRef, allow: (key: KeyView, instance: InstanceView) => void, use: (material: Buffer, ids: MaterialIds) => T): T {
     const unsealed = this.requireUnsealed();
     const { key, instance, keyView: view, instanceView: iview } = this.resolve(ref);
+    refuseIfDestructionPending(instance);
     allow(view, iview);
     if (instance.sealedMaterial === null) {
       throw new KeychainError('NO_MATERIAL', `instance ${instance.name} of ${formatKeyName(key)} has no material`, { details: { instance: instance.name } });
@@ -362,6 +365,54 @@ export class Keychain {
       if (!isInstanceState(from)) throw new KeychainError('STORAGE_CORRUPT', `instance ${instance.name} has an unknown state`);
       assertTransition(from, to);
       const change = this.stateChange(unsealed, instance, { state: to, ...dates, dropMaterial });
+      this.store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /**
+   * Schedules (a date) or cancels (null) the destruction of an instance. Only
+   * an instance that is not Active and still has material can be scheduled;
+   * while a destruction is pending the instance refuses every use.
+   */
+  scheduleDestruction(ref: KeyRef, destroyAt: string | null): InstanceView {
+    const unsealed = this.requireUnsealed();
+    return this.store.transaction(() => {
+      const { key, instance } = this.resolveUncached(ref);
+      if (destroyAt !== null) {
+        if (instance.state === 'Active') throw new KeychainError('WRONG_STATE', `instance ${instance.name} is Active: revoke (deactivate) it before destroying it`);
+        if (instance.sealedMaterial === null) throw new KeychainError('WRONG_STATE', `instance ${instance.name} is already destroyed`);
+      } else if (instance.destroyAt === null) {
+        throw new KeychainError('WRONG_STATE', `no destruction of instance ${instance.name} is pending`);
+      }
+      const change = this.stateChange(unsealed, instance, { state: instance.state, destroyAt });
+      this.store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /** Instances whose scheduled destruction is due at `atMs`. */
+  dueDestructions(atMs: number, limit: number): Array<{ instanceId: string; destroyAt: string }> {
+    this.requireUnsealed();
+    return this.store.listDueDestructions(new Date(atMs).toISOString(), limit);
+  }
+
+  /**
+   * Carries out a scheduled destruction if, read again inside the
+   * transaction, it is still pending and due: the material is dropped, the
+   * metadata stays. Returns the instance, or null when there was nothing to do.
+   */
+  destroyIfDue(instanceId: string, atMs: number): InstanceView | null {
+    const unsealed = this.requireUnsealed();
+    return this.store.transaction(() => {
+      const found = this.store.getInstanceById(instanceId);
+      if (!found) return null;
+      const instance = this.checkedInstance(found);
+      if (instance.destroyAt === null || Date.parse(instance.destroyAt) > atMs) return null;
+      const key = this.checkedKey(this.store.getKeyById(instance.keyId) as KeyRecord);
+      const to: InstanceState = instance.state === 'Compromised' ? 'DestroyedCompromised' : 'Destroyed';
+      assertTransition(instance.state as InstanceState, to);
+      const change = this.stateChange(unsealed, instance, { state: to, destroyedAt: new Date(atMs).toISOString(), destroyAt: null, dropMaterial: true });
       this.store.updateInstanceState(change);
       return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
     });
@@ -433,6 +484,7 @@ export class Keychain {
       activatedAt: state === 'Active' ? now : null,
       deactivatedAt: null,
       destroyedAt: null,
+      destroyAt: null,
     };
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }
@@ -528,6 +580,14 @@ export interface MaterialIds {
 
 function systemSecretAad(keychainId: string, name: string, sealVersion: number): Buffer {
   return encodeFields(['strongroom/system-secret/v1', keychainId, name, sealVersion]);
+}
+
+function refuseIfDestructionPending(instance: InstanceRecord): void {
+  if (instance.destroyAt !== null) {
+    throw new KeychainError('WRONG_STATE', `instance ${instance.name} is scheduled for destruction at ${instance.destroyAt}; cancel the destruction to use it`, {
+      details: { instance: instance.name, destroyAt: instance.destroyAt },
+    });
+  }
 }
 
 function sameKey(key: KeyRecord, fullName: string): boolean {

@@ -40,6 +40,20 @@ export class LifecycleService {
     return this.keychain.transitionInstance(ref, 'Deactivated', { deactivatedAt: now });
   }
 
+  /**
+   * Schedules the destruction of an instance `waitMs` from now (SP 800-57's
+   * destroy after a grace period); 0 destroys at once. The instance refuses
+   * use while the destruction is pending; cancelDestruction undoes it.
+   */
+  scheduleDestruction(ref: KeyRef, waitMs: number): InstanceView {
+    if (waitMs <= 0) return this.destroy(ref);
+    return this.keychain.scheduleDestruction(ref, new Date(this.clock.nowMs() + waitMs).toISOString());
+  }
+
+  cancelDestruction(ref: KeyRef): InstanceView {
+    return this.keychain.scheduleDestruction(ref, null);
+  }
+
   /** Destroys the material (zeroed, then removed from the keychain); the metadata stays. */
   destroy(ref: KeyRef): InstanceView {
     const now = isoNow(this.clock);
@@ -48,6 +62,6 @@ export class LifecycleService {
       throw new KeychainError('WRONG_STATE', `instance ${current.name} is Active: revoke (deactivate) it before destroying it`);
     }
     const to = current.state === 'Compromised' ? 'DestroyedCompromised' : 'Destroyed';
-    return this.keychain.transitionInstance(ref, to, { destroyedAt: now }, true);
+    return this.keychain.transitionInstance(ref, to, { destroyedAt: now, destroyAt: null }, true);
   }
 }

@@ -73,6 +73,7 @@ export function instanceRowMac(macKey: Buffer, keychainId: string, instance: Ins
     instance.activatedAt,
     instance.deactivatedAt,
     instance.destroyedAt,
+    instance.destroyAt,
   ]);
   return createHmac('sha256', macKey).update(fields).digest();
 }

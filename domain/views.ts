@@ -37,6 +37,8 @@ export interface InstanceView {
   readonly activatedAt: string | null;
   readonly deactivatedAt: string | null;
   readonly destroyedAt: string | null;
+  /** When a scheduled destruction takes effect, or null. While set, the instance refuses use. */
+  readonly destroyAt: string | null;
 }
 
 export interface RetrievedKey {
@@ -79,5 +81,6 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     activatedAt: instance.activatedAt,
     deactivatedAt: instance.deactivatedAt,
     destroyedAt: instance.destroyedAt,
+    destroyAt: instance.destroyAt,
   };
 }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Clock, systemClock } from '../common/clock';
-import { noticeMs, numberSetting, setting } from '../common/config';
+import { durationMs, numberSetting, setting } from '../common/config';
 import { applianceVersion } from '../common/version';
 import { CryptoService } from '../domain/crypto-service';
 import { LifecycleService } from '../domain/lifecycle-service';
@@ -72,6 +72,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     },
     disconnectClient: (name) => keyServer?.disconnectClient(name),
     newId: () => randomUUID(),
+    destructionWaitMs: durationMs(config, 'destruction_wait'),
   };
   const operations = allOperations(() => dispatcher.operationNames());
   const dispatcher: Dispatcher = new Dispatcher(services, operations);
@@ -107,7 +108,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     clock,
     log,
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
-    noticeMs: noticeMs(config),
+    noticeMs: durationMs(config, 'rollover_notice'),
   });
   rollover.start();
 

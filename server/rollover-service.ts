@@ -3,10 +3,12 @@
  * downtime) and then every check interval, rolling due keys in batches that
  * yield to the event loop so requests keep being answered. Before a key
  * rolls, a notice is logged once when it comes within the notice period
- * (an audit and live event once the audit trail exists).
+ * (an audit and live event once the audit trail exists). The same sweep
+ * carries out scheduled destructions that are due.
  */
 import { Clock } from '../common/clock';
 import { Keychain } from '../domain/keychain';
+import { sweepDueDestructions } from '../domain/destruction-sweep';
 import { sweepDueRollovers, SweepResult } from '../domain/rollover-scheduler';
 import { Logger } from './logger';
 
@@ -58,6 +60,11 @@ export class RolloverService {
       onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
     });
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });
+    const destruction = await sweepDueDestructions(keychain, now, {
+      onDestroyed: (instance) => log.info('destroyed', { instance, reason: 'scheduled destruction' }),
+      onFailed: (instanceId, error) => log.error('scheduled destruction failed', { instanceId, code: error.code, message: error.message }),
+    });
+    if (destruction.destroyed + destruction.failed > 0) log.info('destruction sweep done', { ...destruction });
     return result;
   }
 

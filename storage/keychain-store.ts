@@ -28,6 +28,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  DueDestruction,
   KeyRecord,
   WrappedKeychainKeyRecord,
 } from './records';
@@ -85,6 +86,9 @@ export interface KeychainStore {
 
   /** Changes a key's rollover policy; KEY_NOT_FOUND when absent. */
   updateKeyPolicy(update: KeyPolicyUpdate): void;
+
+  /** Instances whose scheduled destruction is at or before `atIso`, soonest first, at most `limit`. */
+  listDueDestructions(atIso: string, limit: number): DueDestruction[];
 
   /** Keys whose next rollover is at or before `atIso`, soonest first, at most `limit`. */
   listDueKeys(atIso: string, limit: number): DueKey[];

@@ -19,6 +19,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  DueDestruction,
   KeyRecord,
   WrappedKeychainKeyRecord,
   applyInstanceChange,
@@ -209,6 +210,15 @@ export class MemoryStore implements KeychainStore {
         rowMac: Buffer.from(update.rowMac),
       });
     });
+  }
+
+  listDueDestructions(atIso: string, limit: number): DueDestruction[] {
+    this.assertOpen();
+    return [...this.state.instances.values()]
+      .filter((i) => i.destroyAt !== null && i.destroyAt <= atIso)
+      .sort((a, b) => ((a.destroyAt as string) === (b.destroyAt as string) ? (a.id < b.id ? -1 : 1) : (a.destroyAt as string) < (b.destroyAt as string) ? -1 : 1))
+      .slice(0, limit)
+      .map((i) => ({ instanceId: i.id, destroyAt: i.destroyAt as string }));
   }
 
   listDueKeys(atIso: string, limit: number): DueKey[] {

@@ -116,6 +116,12 @@ ALTER TABLE keys ADD COLUMN next_rollover_at TEXT;
 CREATE INDEX keys_by_next_rollover ON keys (next_rollover_at) WHERE next_rollover_at IS NOT NULL;
 `;
 
+const V4_SQL = `
+-- A scheduled destruction's due time (ISO 8601 UTC); NULL when none is pending.
+ALTER TABLE key_instances ADD COLUMN destroy_at TEXT;
+CREATE INDEX key_instances_by_destroy_at ON key_instances (destroy_at) WHERE destroy_at IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -131,6 +137,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: 'scheduled rollover: next_rollover_at per key',
     up: (db) => db.exec(V3_SQL),
+  },
+  {
+    version: 4,
+    description: 'scheduled destruction: destroy_at per instance',
+    up: (db) => db.exec(V4_SQL),
   },
 ];
 

@@ -62,6 +62,8 @@ export interface InstanceRecord {
   readonly activatedAt: string | null;
   readonly deactivatedAt: string | null;
   readonly destroyedAt: string | null;
+  /** When a scheduled destruction takes effect (ISO UTC); null when none is pending. */
+  readonly destroyAt: string | null;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
 }
@@ -74,6 +76,12 @@ export interface KeyPolicyUpdate {
   readonly nextRolloverAt: string | null;
   readonly updatedAt: string;
   readonly rowMac: Buffer;
+}
+
+/** An instance whose scheduled destruction is due. */
+export interface DueDestruction {
+  readonly instanceId: string;
+  readonly destroyAt: string;
 }
 
 /** A key the rollover scheduler should look at. */
@@ -98,6 +106,7 @@ export interface InstanceStateChange {
   readonly activatedAt?: string | null;
   readonly deactivatedAt?: string | null;
   readonly destroyedAt?: string | null;
+  readonly destroyAt?: string | null;
   /** When true the sealed material is removed (set to NULL; with secure_delete the page is overwritten). */
   readonly dropMaterial?: boolean;
   /** The row MAC of the instance as it is after the change (see applyInstanceChange). */
@@ -122,6 +131,7 @@ export function applyInstanceChange(old: InstanceRecord, change: InstanceStateCh
     activatedAt: pick(change.activatedAt, old.activatedAt),
     deactivatedAt: pick(change.deactivatedAt, old.deactivatedAt),
     destroyedAt: pick(change.destroyedAt, old.destroyedAt),
+    destroyAt: pick(change.destroyAt, old.destroyAt),
     sealedMaterial: change.dropMaterial === true ? null : old.sealedMaterial,
     rowMac: change.rowMac,
   };

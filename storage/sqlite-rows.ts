@@ -13,7 +13,7 @@ const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, de
 
 const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_material AS sealedMaterial,
   seal_version AS sealVersion, created_at AS createdAt, activated_at AS activatedAt,
-  deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt, row_mac AS rowMac`;
+  deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt, destroy_at AS destroyAt, row_mac AS rowMac`;
 
 const WRAPPED_COLUMNS = `version, master_key_version AS masterKeyVersion, mechanism, wrapped, created_at AS createdAt`;
 
@@ -33,6 +33,8 @@ export const SQL = {
     next_rollover_at = CASE WHEN @setNext THEN @nextRolloverAt ELSE next_rollover_at END WHERE id = @keyId`,
   updatePolicy: `UPDATE keys SET rollover_policy = @rolloverPolicy, cryptoperiod = @cryptoperiod, next_rollover_at = @nextRolloverAt,
     updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
+  listDueDestructions: `SELECT id AS instanceId, destroy_at AS destroyAt FROM key_instances
+    WHERE destroy_at IS NOT NULL AND destroy_at <= ? ORDER BY destroy_at, id LIMIT ?`,
   listDue: `SELECT id AS keyId, next_rollover_at AS nextRolloverAt FROM keys
     WHERE next_rollover_at IS NOT NULL AND next_rollover_at <= ? ORDER BY next_rollover_at, id LIMIT ?`,
   getKeyById: `SELECT ${KEY_COLUMNS} FROM keys WHERE id = ?`,
@@ -46,9 +48,9 @@ export const SQL = {
     ORDER BY namespace, name LIMIT @limit OFFSET @offset`,
   countKeys: `SELECT count(*) AS n FROM keys`,
   insertInstance: `INSERT INTO key_instances (id, key_id, name, version, state, sealed_material, seal_version,
-    created_at, activated_at, deactivated_at, destroyed_at, row_mac)
+    created_at, activated_at, deactivated_at, destroyed_at, destroy_at, row_mac)
     VALUES (@id, @keyId, @name, @version, @state, @sealedMaterial, @sealVersion, @createdAt, @activatedAt,
-    @deactivatedAt, @destroyedAt, @rowMac)`,
+    @deactivatedAt, @destroyedAt, @destroyAt, @rowMac)`,
   getInstanceById: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE id = ?`,
   getInstanceByName: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE name = ?`,
   listInstances: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE key_id = ? ORDER BY version`,
@@ -57,6 +59,7 @@ export const SQL = {
     activated_at = CASE WHEN @setActivatedAt THEN @activatedAt ELSE activated_at END,
     deactivated_at = CASE WHEN @setDeactivatedAt THEN @deactivatedAt ELSE deactivated_at END,
     destroyed_at = CASE WHEN @setDestroyedAt THEN @destroyedAt ELSE destroyed_at END,
+    destroy_at = CASE WHEN @setDestroyAt THEN @destroyAt ELSE destroy_at END,
     sealed_material = CASE WHEN @dropMaterial THEN NULL ELSE sealed_material END,
     row_mac = @rowMac
     WHERE id = @instanceId`,
@@ -103,6 +106,8 @@ export function changeParams(change: InstanceStateChange): Record<string, unknow
     deactivatedAt: change.deactivatedAt ?? null,
     setDestroyedAt: flag(change.destroyedAt),
     destroyedAt: change.destroyedAt ?? null,
+    setDestroyAt: flag(change.destroyAt),
+    destroyAt: change.destroyAt ?? null,
     dropMaterial: change.dropMaterial === true ? 1 : 0,
     rowMac: change.rowMac,
   };

@@ -28,6 +28,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  DueDestruction,
   KeyRecord,
   WrappedKeychainKeyRecord,
 } from './records';
@@ -227,6 +228,10 @@ class SqliteStore implements KeychainStore {
         throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId: update.keyId } });
       }
     });
+  }
+
+  listDueDestructions(atIso: string, limit: number): DueDestruction[] {
+    return this.read('listDueDestructions', () => this.stmt.listDueDestructions.all(atIso, limit) as DueDestruction[]);
   }
 
   listDueKeys(atIso: string, limit: number): DueKey[] {

@@ -38,6 +38,8 @@ export interface Services {
   /** Closes every open connection of a client (after its revocation). */
   readonly disconnectClient: (name: string) => void;
   readonly newId: () => string;
+  /** How long a Destroy waits before the material goes (destruction_wait). */
+  readonly destructionWaitMs: number;
 }
 
 export interface OperationContext {

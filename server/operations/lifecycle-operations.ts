@@ -17,8 +17,15 @@ export const revoke: Operation = {
   }),
 };
 
+/** Schedules the destruction after the configured waiting period (destruction_wait; 0 destroys at once). */
 export const destroy: Operation = {
   name: 'Destroy',
   access: 'key',
-  run: (args, ctx) => ({ instance: ctx.services.lifecycle.destroy(authorizeRef(ctx, 'destroy', args)) }),
+  run: (args, ctx) => ({ instance: ctx.services.lifecycle.scheduleDestruction(authorizeRef(ctx, 'destroy', args), ctx.services.destructionWaitMs) }),
+};
+
+export const destroyCancel: Operation = {
+  name: 'DestroyCancel',
+  access: 'key',
+  run: (args, ctx) => ({ instance: ctx.services.lifecycle.cancelDestruction(authorizeRef(ctx, 'destroy', args)) }),
 };

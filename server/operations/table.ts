@@ -2,7 +2,7 @@
 import { clientIssue, clientList, clientRevoke, policyGrant, policyList, policyRevoke } from './admin-operations';
 import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify } from './crypto-operations';
 import { create, get, getAttributes, locate, reKey, register } from './key-operations';
-import { activate, destroy, revoke } from './lifecycle-operations';
+import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations';
 import { Operation } from './operation';
 import { makeQuery } from './query';
 import { rolloverDue, rolloverRun, setRolloverPolicy } from './rollover-operations';
@@ -11,7 +11,7 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
   return [
     makeQuery(operationNames),
     create, register, get, locate, getAttributes, reKey,
-    activate, revoke, destroy,
+    activate, revoke, destroy, destroyCancel,
     encrypt, decrypt, generateDataKey, decryptDataKey, mac, macVerify,
     clientIssue, clientList, clientRevoke, policyGrant, policyRevoke, policyList,
     setRolloverPolicy, rolloverDue, rolloverRun,

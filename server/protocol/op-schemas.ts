@@ -39,7 +39,7 @@ export const OPERATION_NAMES = [
   'Query', 'Create', 'Register', 'Get', 'Locate', 'GetAttributes', 'ReKey', 'Activate', 'Revoke', 'Destroy',
   'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'Batch',
   'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList',
-  'SetRolloverPolicy', 'RolloverDue', 'RolloverRun',
+  'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -121,6 +121,7 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   SetRolloverPolicy: { fields: { name, rollover: { type: 'enum', values: ROLLOVER_MODES }, cryptoperiod: token } },
   RolloverDue: { fields: { at: token, limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT } } },
   RolloverRun: { fields: {} },
+  DestroyCancel: keyRef,
 });
 
 export function isOperationName(value: unknown): value is OperationName {

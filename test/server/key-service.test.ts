@@ -149,13 +149,19 @@ describe('key service over mutual TLS', () => {
       expect(items[2].error?.code).toBe('UNKNOWN_OPERATION');
     });
 
-    it('runs the lifecycle over the wire: revoke stops encryption, destroy removes the material', async () => {
+    it('runs the lifecycle over the wire: revoke stops encryption, destroy is scheduled and can be cancelled', async () => {
       const officer = await app.connect(app.officer);
       await officer.request('Create', { name: 'life/k' });
+      expect((await officer.request('Destroy', { name: 'life/k' })).error?.code).toBe('WRONG_STATE'); // Active: revoke first
       expect((await officer.request('Revoke', { name: 'life/k', reason: 'cessationOfOperation' })).result).toMatchObject({ instance: { state: 'Deactivated' } });
       expect((await officer.request('Encrypt', { name: 'life/k', plaintext: b64('x') })).error?.code).toBe('WRONG_STATE');
-      expect((await officer.request('Destroy', { name: 'life/k' })).result).toMatchObject({ instance: { state: 'Destroyed', hasMaterial: false } });
-      expect((await officer.request('Get', { name: 'life/k' })).error?.code).toBe('NO_MATERIAL');
+      const scheduled = (await officer.request('Destroy', { name: 'life/k' })).result as { instance: { state: string; destroyAt: string | null; hasMaterial: boolean } };
+      expect(scheduled.instance).toMatchObject({ state: 'Deactivated', hasMaterial: true });
+      expect(Date.parse(scheduled.instance.destroyAt as string)).toBeGreaterThan(Date.now() + 6 * 86_400_000);
+      expect((await officer.request('Get', { name: 'life/k' })).error?.code).toBe('WRONG_STATE'); // pending: refused
+      expect((await officer.request('DestroyCancel', { name: 'life/k' })).result).toMatchObject({ instance: { destroyAt: null } });
+      expect((await officer.request('Get', { name: 'life/k' })).result).toBeDefined();
+      expect((await officer.request('DestroyCancel', { name: 'life/k' })).error?.code).toBe('WRONG_STATE');
       expect((await officer.request('Activate', { name: 'life/k' })).error?.code).toBe('WRONG_STATE');
     });
 
