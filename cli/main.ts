@@ -17,6 +17,7 @@ import { clientCommand } from './commands/client-commands';
 import { policyCommand } from './commands/policy-commands';
 import { serveCommand } from './commands/serve';
 import { keySetPolicyCommand, rolloverCommand } from './commands/rollover-commands';
+import { keyActivateCommand, keyDestroyCommand, keyRevokeCommand } from './commands/key-lifecycle';
 import { statusCommand } from './commands/status';
 
 export function buildProgram(): Command {
@@ -52,7 +53,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
     );
 
   const key = new Command('key').description('create, fetch and roll over keys');
-  for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand(), keySetPolicyCommand()]) {
+  for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand(), keySetPolicyCommand(), keyActivateCommand(), keyRevokeCommand(), keyDestroyCommand()]) {
     key.addCommand(sub);
   }
   const client = clientCommand();

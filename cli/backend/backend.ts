@@ -5,7 +5,7 @@
  * Every command is written once against this interface.
  */
 import { KeyDescription } from '../../domain/keychain';
-import { KeyView, RetrievedKey } from '../../domain/views';
+import { InstanceView, KeyView, RetrievedKey } from '../../domain/views';
 import { ClientRecord, GrantRecord } from '../../storage/directory-store';
 import { KeySpecOptions } from '../commands/key-spec-options';
 
@@ -49,8 +49,12 @@ export interface CliBackend {
   rolloverDue(at: string | undefined, limit: number): Promise<{ at: string; due: Array<{ name: string; nextRolloverAt: string }> }>;
   /** Rolls what is due at `at` (default now; `at` only in local mode). */
   rolloverRun(at: string | undefined): Promise<RolloverRunResult>;
+  /** Activate, Revoke, Destroy (scheduled) and DestroyCancel of an instance. */
+  lifecycle(action: LifecycleAction, ref: { name?: string; instance?: string }, reason?: string): Promise<InstanceView>;
   close(): Promise<void>;
 }
+
+export type LifecycleAction = 'activate' | 'revoke' | 'destroy' | 'destroy-cancel';
 
 export interface RolloverRunResult {
   readonly rolled: number;

@@ -13,6 +13,8 @@ import { ValidationError } from '../../common/errors';
 import { keySpecFrom } from '../commands/key-spec-options';
 import { makeRolloverPolicy } from '../../domain/rollover-policy';
 import { sweepDueRollovers } from '../../domain/rollover-scheduler';
+import { LifecycleService, RevocationReason } from '../../domain/lifecycle-service';
+import { durationMs } from '../../common/config';
 import { CliBackend } from './backend';
 
 function parseAt(at: string | undefined): number {
@@ -78,6 +80,21 @@ export function localBackend(appliance: Appliance): CliBackend {
       const keys: Array<{ name: string; instance: string }> = [];
       const result = await sweepDueRollovers(keychain, parseAt(at), { onRolled: (name, instance) => keys.push({ name, instance }) });
       return { ...result, keys };
+    },
+    lifecycle: async (action, ref, reason) => {
+      await ready;
+      const lifecycle = new LifecycleService(keychain, systemClock);
+      const keyRef = { fullName: ref.name, instance: ref.instance };
+      switch (action) {
+        case 'activate':
+          return lifecycle.activate(keyRef);
+        case 'revoke':
+          return lifecycle.revoke(keyRef, (reason ?? 'unspecified') as RevocationReason);
+        case 'destroy':
+          return lifecycle.scheduleDestruction(keyRef, durationMs(appliance.config, 'destruction_wait'));
+        case 'destroy-cancel':
+          return lifecycle.cancelDestruction(keyRef);
+      }
     },
     close: () => appliance.close(),
   };

@@ -96,6 +96,11 @@ export function remoteBackend(config: ApplianceConfig, address: string): CliBack
       if (at !== undefined) return Promise.reject(new ValidationError('--at runs a simulated sweep: only in local mode (without --server)'));
       return wire(() => client.request('RolloverRun'));
     },
+    lifecycle: (action, ref, reason) => {
+      const op = ({ activate: 'Activate', revoke: 'Revoke', destroy: 'Destroy', 'destroy-cancel': 'DestroyCancel' } as const)[action];
+      const args = dropUndefined({ ...ref, reason: action === 'revoke' ? reason ?? 'unspecified' : undefined });
+      return wire(async () => (await client.request<{ instance: never }>(op, args)).instance);
+    },
     close: () => client.close(),
   };
 }

@@ -183,6 +183,21 @@ describe('strongroom CLI', () => {
     expect(inData('rollover', 'run', '--at', 'yesterday').status).toBe(2);
   });
 
+  it('revokes, schedules and cancels destruction of an instance', () => {
+    inData('key', 'create', 'life/old');
+    expect(inData('key', 'destroy', 'life/old', '--json').json.error.code).toBe('WRONG_STATE');
+    expect(inData('key', 'revoke', 'life/old', '--reason', 'superseded', '--json').json.instance.state).toBe('Deactivated');
+    const scheduled = inData('key', 'destroy', 'life/old', '--json');
+    expect(scheduled.status).toBe(0);
+    expect(scheduled.json.instance.destroyAt).toEqual(expect.any(String));
+    const refused = inData('key', 'get', 'life/old', '--json');
+    expect(refused.status).toBe(4);
+    expect(refused.json.error.code).toBe('WRONG_STATE');
+    expect(inData('key', 'destroy', 'life/old', '--cancel', '--json').json.instance.destroyAt).toBeNull();
+    expect(inData('key', 'get', 'life/old', '--json').status).toBe(0);
+    expect(inData('key', 'revoke', 'life/old', '--reason', 'nonsense', '--json').status).toBe(2);
+  });
+
   it('takes the data folder from STRONGROOM_DATA', () => {
     const run = cli(['key', 'list', '--json'], { env: { STRONGROOM_DATA: data } });
     expect(run.json?.error).toBeUndefined(); // shows the code and message if it failed
