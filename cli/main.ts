@@ -11,7 +11,7 @@ import { keyCreateCommand } from './commands/key-create';
 import { keyGetCommand } from './commands/key-get';
 import { keyListCommand } from './commands/key-list';
 import { keyRegisterCommand } from './commands/key-register';
-import { keyRolloverCommand } from './commands/key-rollover';
+import { keyRolloverCommand, keyUndoRolloverCommand } from './commands/key-rollover';
 import { keyShowCommand } from './commands/key-show';
 import { clientCommand } from './commands/client-commands';
 import { policyCommand } from './commands/policy-commands';
@@ -53,7 +53,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
     );
 
   const key = new Command('key').description('create, fetch and roll over keys');
-  for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand(), keySetPolicyCommand(), keyActivateCommand(), keyRevokeCommand(), keyDestroyCommand()]) {
+  for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand(), keyUndoRolloverCommand(), keySetPolicyCommand(), keyActivateCommand(), keyRevokeCommand(), keyDestroyCommand()]) {
     key.addCommand(sub);
   }
   const client = clientCommand();

@@ -251,6 +251,43 @@ export class Keychain {
     });
   }
 
+  /**
+   * Undoes the last renewal: the previous instance becomes current and
+   * Active again, the current one is Deactivated. Allowed only while the
+   * previous instance is exactly as the renewal left it (Deactivated at the
+   * moment the current one was activated, material intact): the one
+   * sanctioned return from Deactivated to Active, for correcting a mistaken
+   * rollover. An `auto` key's next rollover then counts from the undo.
+   */
+  undoRollover(fullName: string): KeyDescription {
+    const unsealed = this.requireUnsealed();
+    return this.store.transaction(() => {
+      const key = this.findKey(fullName);
+      const instances = this.store.listInstances(key.id).map((i) => this.checkedInstance(i));
+      const current = instances.find((i) => i.id === key.currentInstanceId) as InstanceRecord;
+      const previous = instances.filter((i) => i.version < current.version).pop();
+      const undoable =
+        previous !== undefined &&
+        previous.state === 'Deactivated' &&
+        previous.sealedMaterial !== null &&
+        previous.destroyAt === null &&
+        previous.deactivatedAt !== null &&
+        previous.deactivatedAt === current.activatedAt;
+      if (!undoable) {
+        throw new KeychainError('WRONG_STATE', `the last renewal of ${formatKeyName(key)} cannot be undone: the previous instance is no longer as the renewal left it`);
+      }
+      const nowMs = this.clock.nowMs();
+      const now = new Date(nowMs).toISOString();
+      const nextRolloverAt = this.nextRolloverFrom(key, nowMs);
+      const movedKey = { ...key, currentInstanceId: previous.id, updatedAt: now, nextRolloverAt };
+      this.store.moveCurrentInstance(key.id, previous.id, { updatedAt: now, nextRolloverAt, rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, movedKey) }, [
+        this.stateChange(unsealed, previous, { state: 'Active', deactivatedAt: null }),
+        this.stateChange(unsealed, current, { state: 'Deactivated', deactivatedAt: now }),
+      ]);
+      return this.describeKey(formatKeyName(key));
+    });
+  }
+
   /** Changes a key's rollover policy; an `auto` key's next rollover is counted from its current instance's activation. */
   setRolloverPolicy(fullName: string, policy: RolloverPolicy): KeyDescription {
     const unsealed = this.requireUnsealed();

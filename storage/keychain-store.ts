@@ -84,6 +84,12 @@ export interface KeychainStore {
   /** Fields absent from `change` keep their value; INSTANCE_NOT_FOUND if no such instance. */
   updateInstanceState(change: InstanceStateChange): void;
 
+  /**
+   * Points a key's current instance at an existing instance of it (undo of
+   * a renewal), applying `changes` to instances in the same transaction.
+   */
+  moveCurrentInstance(keyId: string, instanceId: string, keyUpdate: KeyPointerUpdate, changes: readonly InstanceStateChange[]): void;
+
   /** Changes a key's rollover policy; KEY_NOT_FOUND when absent. */
   updateKeyPolicy(update: KeyPolicyUpdate): void;
 

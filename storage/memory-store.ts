@@ -197,6 +197,23 @@ export class MemoryStore implements KeychainStore {
       .map(copyInstance);
   }
 
+  moveCurrentInstance(keyId: string, instanceId: string, keyUpdate: KeyPointerUpdate, changes: readonly InstanceStateChange[]): void {
+    this.transaction(() => {
+      const key = this.state.keys.get(keyId);
+      if (!key) throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId } });
+      const target = this.state.instances.get(instanceId);
+      if (!target || target.keyId !== keyId) throw constraint('current instance does not belong to the key', { keyId });
+      this.state.keys.set(keyId, {
+        ...key,
+        currentInstanceId: instanceId,
+        updatedAt: keyUpdate.updatedAt,
+        rowMac: Buffer.from(keyUpdate.rowMac),
+        nextRolloverAt: keyUpdate.nextRolloverAt === undefined ? key.nextRolloverAt : keyUpdate.nextRolloverAt,
+      });
+      for (const change of changes) this.applyChange(change);
+    });
+  }
+
   updateKeyPolicy(update: KeyPolicyUpdate): void {
     this.transaction(() => {
       const key = this.state.keys.get(update.keyId);

@@ -222,6 +222,21 @@ class SqliteStore implements KeychainStore {
     return this.read('listInstances', () => this.stmt.listInstances.all(keyId) as InstanceRecord[]);
   }
 
+  moveCurrentInstance(keyId: string, instanceId: string, keyUpdate: KeyPointerUpdate, changes: readonly InstanceStateChange[]): void {
+    this.write('moveCurrentInstance', () => {
+      const moved = this.stmt.setCurrent.run({
+        instanceId,
+        updatedAt: keyUpdate.updatedAt,
+        rowMac: keyUpdate.rowMac,
+        keyId,
+        setNext: keyUpdate.nextRolloverAt === undefined ? 0 : 1,
+        nextRolloverAt: keyUpdate.nextRolloverAt ?? null,
+      });
+      if (moved.changes === 0) throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId } });
+      for (const change of changes) this.applyChange(change);
+    });
+  }
+
   updateKeyPolicy(update: KeyPolicyUpdate): void {
     this.write('updateKeyPolicy', () => {
       if (this.stmt.updatePolicy.run(update).changes === 0) {

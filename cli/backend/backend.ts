@@ -38,6 +38,7 @@ export interface CliBackend {
   listKeys(filter: KeyListFilter): Promise<KeyView[]>;
   describeKey(name: string): Promise<KeyDescription>;
   rollover(name: string): Promise<KeyDescription>;
+  undoRollover(name: string): Promise<KeyDescription>;
   issueClient(request: { name: string; role: 'app' | 'officer' | 'auditor'; groups: string[]; publicKeyPem: string; validityDays?: number }): Promise<IssuedCertificate>;
   listClients(): Promise<ClientRecord[]>;
   revokeClient(name: string): Promise<ClientRecord>;

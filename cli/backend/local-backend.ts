@@ -44,6 +44,7 @@ export function localBackend(appliance: Appliance): CliBackend {
     },
     describeKey: async (name) => (await ready, keychain.describeKey(name)),
     rollover: async (name) => (await ready, keychain.rollover(name)),
+    undoRollover: async (name) => (await ready, keychain.undoRollover(name)),
     issueClient: async (request) => (await ready, pki().issueClient(request)),
     listClients: async () => (await ready, appliance.store.directory.listClients()),
     revokeClient: async (name) => (await ready, pki().revokeClient(name)),

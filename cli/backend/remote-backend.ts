@@ -84,6 +84,7 @@ export function remoteBackend(config: ApplianceConfig, address: string): CliBack
       ) as ReturnType<CliBackend['listKeys']>,
     describeKey: (name) => wire(() => client.request<Described>('GetAttributes', { name })),
     rollover: (name) => wire(() => client.request<Described>('ReKey', { name })),
+    undoRollover: (name) => wire(() => client.request<Described>('UndoRollover', { name })),
     issueClient: (request) => wire(() => client.request('ClientIssue', dropUndefined({ ...request }))),
     listClients: () => wire(async () => (await client.request<{ clients: never[] }>('ClientList')).clients),
     revokeClient: (name) => wire(async () => (await client.request<{ client: never }>('ClientRevoke', { name })).client),

@@ -3,6 +3,19 @@ import { Command } from 'commander';
 import { runCommand } from '../context';
 import { renderKey } from './key-format';
 
+export function keyUndoRolloverCommand(): Command {
+  return new Command('undo-rollover')
+    .description('undo the last renewal: the previous instance becomes current and Active again (only right after a rollover)')
+    .argument('<name>', 'namespace/name')
+    .addHelpText('after', '\nExample:\n  $ strongroom key undo-rollover hr/payroll')
+    .action(
+      runCommand(async (ctx, name: string) => {
+        const undone = await ctx.backend().undoRollover(name);
+        ctx.out.result(undone, () => `Undid the last renewal of ${undone.key.fullName}: instance ${undone.key.currentInstance} (v${undone.key.currentVersion}) is current again\n\n${renderKey(undone.key, undone.instances)}`);
+      }),
+    );
+}
+
 export function keyRolloverCommand(): Command {
   return new Command('rollover')
     .description('make a new current instance; the previous one is deactivated but stays retrievable by instance name')

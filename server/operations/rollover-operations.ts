@@ -19,6 +19,12 @@ export const setRolloverPolicy: Operation = {
     ctx.services.keychain.setRolloverPolicy(canonicalName(args.name as string), makeRolloverPolicy(args.rollover as string, args.cryptoperiod as string | undefined)),
 };
 
+export const undoRollover: Operation = {
+  name: 'UndoRollover',
+  access: 'officer',
+  run: (args, ctx) => ctx.services.keychain.undoRollover(canonicalName(args.name as string)),
+};
+
 export const rolloverDue: Operation = {
   name: 'RolloverDue',
   access: 'officer',

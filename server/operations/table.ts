@@ -5,7 +5,7 @@ import { create, get, getAttributes, locate, reKey, register } from './key-opera
 import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations';
 import { Operation } from './operation';
 import { makeQuery } from './query';
-import { rolloverDue, rolloverRun, setRolloverPolicy } from './rollover-operations';
+import { rolloverDue, rolloverRun, setRolloverPolicy, undoRollover } from './rollover-operations';
 
 export function allOperations(operationNames: () => readonly string[]): Operation[] {
   return [
@@ -14,6 +14,6 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     activate, revoke, destroy, destroyCancel,
     encrypt, decrypt, generateDataKey, decryptDataKey, mac, macVerify,
     clientIssue, clientList, clientRevoke, policyGrant, policyRevoke, policyList,
-    setRolloverPolicy, rolloverDue, rolloverRun,
+    setRolloverPolicy, rolloverDue, rolloverRun, undoRollover,
   ];
 }

@@ -39,7 +39,7 @@ export const OPERATION_NAMES = [
   'Query', 'Create', 'Register', 'Get', 'Locate', 'GetAttributes', 'ReKey', 'Activate', 'Revoke', 'Destroy',
   'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'Batch',
   'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList',
-  'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel',
+  'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel', 'UndoRollover',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -122,6 +122,7 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   RolloverDue: { fields: { at: token, limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT } } },
   RolloverRun: { fields: {} },
   DestroyCancel: keyRef,
+  UndoRollover: { fields: { name } },
 });
 
 export function isOperationName(value: unknown): value is OperationName {

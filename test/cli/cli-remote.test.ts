@@ -83,6 +83,11 @@ describe('strongroom CLI over the wire', () => {
     const old = remote('key', 'get', 'hr/payroll', '--instance', first.json.instance.name);
     expect(old.json.material).toBe(first.json.material);
     expect(remote('key', 'show', 'hr/payroll').json.instances).toHaveLength(2);
+    const undone = remote('key', 'undo-rollover', 'hr/payroll');
+    expect(undone.json.key.currentVersion).toBe(1);
+    expect(remote('key', 'get', 'hr/payroll').json.material).toBe(first.json.material);
+    expect(remote('key', 'undo-rollover', 'hr/payroll').json.error.code).toBe('WRONG_STATE');
+    expect(remote('key', 'rollover', 'hr/payroll').json.key.currentVersion).toBe(3);
     expect(remote('key', 'list', '--match', 'hr/*').json.map((k: { fullName: string }) => k.fullName)).toEqual(['hr/payroll']);
     const missing = remote('key', 'get', 'hr/nope');
     expect(missing.status).toBe(3);

@@ -95,3 +95,26 @@ describe('keychain rules', () => {
     expect(await rejectionCode(() => keychain.getKey({ fullName: 'a/b' }))).toBe('SEALED');
   });
 });
+
+describe('undoing a renewal', () => {
+  it('makes the previous instance current and Active again, once, and Get follows', async () => {
+    const clock = new ManualClock(new Date('2026-04-01T00:00:00Z'));
+    const hsm = new SoftHsm();
+    const store = new MemoryStore();
+    await initializeKeychain(store, hsm, clock, randomIds);
+    const keychain = new Keychain({ store, clock });
+    await keychain.unseal(hsm);
+    keychain.createKey({ fullName: 'u/k', algorithm: 'AES-256' });
+    const first = Buffer.from(keychain.getKey({ fullName: 'u/k' }).material);
+    clock.advance(60_000);
+    keychain.rollover('u/k');
+    clock.advance(60_000);
+    const undone = keychain.undoRollover('u/k');
+    expect(undone.key.currentVersion).toBe(1);
+    expect(undone.instances.map((i) => i.state)).toEqual(['Active', 'Deactivated']);
+    expect(keychain.getKey({ fullName: 'u/k' }).material.equals(first)).toBe(true);
+    expect(await rejectionCode(() => keychain.undoRollover('u/k'))).toBe('WRONG_STATE');
+    // The undone instance cannot be brought back by undo, and a new renewal takes the next version.
+    expect(keychain.rollover('u/k').key.currentVersion).toBe(3);
+  });
+});
