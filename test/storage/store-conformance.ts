@@ -164,6 +164,33 @@ export function describeStoreConformance(name: string, factory: () => { store: K
       });
     });
 
+    describe('undo and scheduled destruction', () => {
+      it('moves the current pointer back to an existing instance with its state changes, atomically', () => {
+        store.createKey(key('a', 'ns', 'a'), instance('a', 1));
+        store.addCurrentInstance(instance('a', 2), pointer(T1), { instanceId: 'a-i1', state: 'Deactivated', deactivatedAt: T1, rowMac: rowMac('d') });
+        store.moveCurrentInstance('a', 'a-i1', pointer(T2), [
+          { instanceId: 'a-i1', state: 'Active', deactivatedAt: null, rowMac: rowMac('back') },
+          { instanceId: 'a-i2', state: 'Deactivated', deactivatedAt: T2, rowMac: rowMac('off') },
+        ]);
+        expect(store.getKeyById('a')?.currentInstanceId).toBe('a-i1');
+        expect(store.getInstanceById('a-i1')).toMatchObject({ state: 'Active', deactivatedAt: null });
+        expect(store.getInstanceById('a-i2')).toMatchObject({ state: 'Deactivated', deactivatedAt: T2 });
+        expect(codeOf(() => store.moveCurrentInstance('a', 'a-i2', pointer(T2), [{ instanceId: 'nope', state: 'Active', rowMac: rowMac('x') }]))).toBe('INSTANCE_NOT_FOUND');
+        expect(store.getKeyById('a')?.currentInstanceId).toBe('a-i1');
+      });
+
+      it('lists due destructions soonest first and forgets cancelled ones', () => {
+        store.createKey(key('a', 'ns', 'a'), instance('a', 1));
+        store.createKey(key('b', 'ns', 'b'), instance('b', 1));
+        store.updateInstanceState({ instanceId: 'a-i1', state: 'Deactivated', destroyAt: T2, rowMac: rowMac('1') });
+        store.updateInstanceState({ instanceId: 'b-i1', state: 'Deactivated', destroyAt: T1, rowMac: rowMac('2') });
+        expect(store.listDueDestructions(T2, 10)).toEqual([{ instanceId: 'b-i1', destroyAt: T1 }, { instanceId: 'a-i1', destroyAt: T2 }]);
+        store.updateInstanceState({ instanceId: 'b-i1', state: 'Deactivated', destroyAt: null, rowMac: rowMac('3') });
+        expect(store.listDueDestructions(T2, 10).map((d) => d.instanceId)).toEqual(['a-i1']);
+        expect(store.getInstanceById('a-i1')?.destroyAt).toBe(T2);
+      });
+    });
+
     describe('rollover schedule', () => {
       it('lists due keys soonest first, up to the limit, and follows policy updates', () => {
         store.createKey(key('a', 'ns', 'a', { nextRolloverAt: T2 }), instance('a', 1));

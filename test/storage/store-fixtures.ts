@@ -76,6 +76,7 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     activatedAt: T0,
     deactivatedAt: null,
     destroyedAt: null,
+    destroyAt: null,
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };
