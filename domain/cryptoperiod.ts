@@ -23,14 +23,16 @@ import { addDuration, parseIsoDuration, ZoneCalendar } from './calendar';
  * is taken rather than one already past.
  * @example rolloverDueAt(Date.parse('2026-06-30T23:30Z'), 'P1D', 'Europe/Paris') // Date.parse('2026-07-01T22:00Z')
  */
-export function rolloverDueAt(activatedAtMs: number, cryptoperiod: string, timeZone: string): number {
+export function rolloverDueAt(activatedAtMs: number, cryptoperiod: string, timeZone: string | ZoneCalendar): number {
   const duration = parseIsoDuration(cryptoperiod);
-  const calendar = new ZoneCalendar(timeZone);
+  // A ZoneCalendar can be passed in and reused: building its Intl formatter
+  // per key was a twentieth of a rollover sweep's time.
+  const calendar = typeof timeZone === 'string' ? new ZoneCalendar(timeZone) : timeZone;
   const due = addDuration(calendar.localDateOf(activatedAtMs), duration);
   const midnights = calendar.midnightsOf(due);
   const next = midnights.find((instant) => instant > activatedAtMs);
   if (next === undefined) {
-    throw new ValidationError(`no rollover instant after activation in ${timeZone}`, { details: { cryptoperiod, timeZone } });
+    throw new ValidationError(`no rollover instant after activation in ${calendar.timeZone}`, { details: { cryptoperiod, timeZone: calendar.timeZone } });
   }
   return next;
 }

@@ -21,9 +21,11 @@ import { encodeFields } from './field-encoding';
 import { formatKeyName, parseKeyName } from './key-names';
 import { UnsealedKeychainKey, unwrapKeychainKey } from './keychain-key';
 import { ResolveCache } from './resolve-cache';
+import { aliasRowMac, verifyAliasRow } from './row-mac';
 import { deriveRowMacKey, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyInstanceRow, verifyKeyRow } from './row-mac';
 import { RolloverPolicy } from './rollover-policy';
 import { rolloverDueAt } from './cryptoperiod';
+import { ZoneCalendar } from './calendar';
 import { defaultUsageMask } from './usage-mask';
 import { instanceView, InstanceView, keyView, KeyView, RetrievedKey } from './views';
 
@@ -97,7 +99,7 @@ export class Keychain {
   private readonly store: KeychainStore;
   private readonly clock: Clock;
   private readonly ids: IdSource;
-  private readonly timeZone: string;
+  private readonly timeZone: ZoneCalendar;
   private unsealed: Unsealed | null = null;
   /** The unseal in progress, so concurrent callers share one HSM round and one key copy. */
   private unsealing: Promise<void> | null = null;
@@ -109,7 +111,7 @@ export class Keychain {
     this.store = context.store;
     this.clock = context.clock;
     this.ids = context.ids ?? randomIds;
-    this.timeZone = context.timeZone ?? 'UTC';
+    this.timeZone = new ZoneCalendar(context.timeZone ?? 'UTC');
     this.resolved = new ResolveCache(context.changeStamp ?? (() => this.store.changeStamp()));
   }
 
@@ -285,6 +287,50 @@ export class Keychain {
         this.stateChange(unsealed, current, { state: 'Deactivated', deactivatedAt: now }),
       ]);
       return this.describeKey(formatKeyName(key));
+    });
+  }
+
+  /** Runs `fn` in one store transaction (operations inside it nest as savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.store.transaction(fn);
+  }
+
+  /** The real full name behind a name that may be an alias (what authorisation must check). */
+  resolveName(fullName: string): string {
+    this.requireUnsealed();
+    return formatKeyName(this.findKey(fullName));
+  }
+
+  /** Points `alias` (a full name that is not a key's) at the key `target` names; creates or moves it. */
+  setAlias(alias: string, target: string): { alias: string; key: string } {
+    const unsealed = this.requireUnsealed();
+    return this.store.transaction(() => {
+      const parsed = parseKeyName(alias);
+      const canonical = formatKeyName(parsed);
+      if (this.store.getKeyByName(parsed.namespace, parsed.name)) throw new KeychainError('KEY_EXISTS', `"${canonical}" is a key's name; an alias needs a name of its own`);
+      const key = this.findKey(target);
+      const fields = { alias: canonical, keyId: key.id, updatedAt: isoNow(this.clock) };
+      this.store.putAlias({ ...fields, rowMac: aliasRowMac(unsealed.macKey, unsealed.keychainId, fields) });
+      return { alias: canonical, key: formatKeyName(key) };
+    });
+  }
+
+  removeAlias(alias: string): { alias: string; key: string } {
+    this.requireUnsealed();
+    return this.store.transaction(() => {
+      const canonical = formatKeyName(parseKeyName(alias));
+      const removed = this.store.deleteAlias(canonical);
+      const key = this.store.getKeyById(removed.keyId);
+      return { alias: canonical, key: key ? formatKeyName(key) : removed.keyId };
+    });
+  }
+
+  listAliases(): Array<{ alias: string; key: string }> {
+    const unsealed = this.requireUnsealed();
+    return this.store.listAliases().map((record) => {
+      verifyAliasRow(unsealed.macKey, unsealed.keychainId, record);
+      const key = this.store.getKeyById(record.keyId);
+      return { alias: record.alias, key: key ? formatKeyName(this.checkedKey(key)) : record.keyId };
     });
   }
 
@@ -498,6 +544,9 @@ export class Keychain {
     };
     const key: KeyRecord = { ...fields, rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, fields) };
     const instance = this.newInstance(unsealed, key, 1, material, instanceId, spec.activate === false ? 'PreActive' : 'Active');
+    if (this.store.getAlias(formatKeyName({ namespace, name })) !== null) {
+      throw new KeychainError('KEY_EXISTS', `"${formatKeyName({ namespace, name })}" is an alias; remove the alias or pick another name`);
+    }
     this.store.createKey(key, instance);
     return this.describeKey(formatKeyName(key));
   }
@@ -587,11 +636,20 @@ export class Keychain {
     return { key, instance: this.currentInstanceOf(key) };
   }
 
+  /** A key by its name, or by an alias of it (aliases are authenticated rows too). */
   private findKey(fullName: string): KeyRecord {
     const { namespace, name } = parseKeyName(fullName);
     const key = this.store.getKeyByName(namespace, name);
-    if (!key) throw new KeychainError('KEY_NOT_FOUND', `no key named "${formatKeyName({ namespace, name })}"`);
-    return this.checkedKey(key);
+    if (key) return this.checkedKey(key);
+    const canonical = formatKeyName({ namespace, name });
+    const alias = this.store.getAlias(canonical);
+    if (alias) {
+      const unsealed = this.requireUnsealed();
+      verifyAliasRow(unsealed.macKey, unsealed.keychainId, alias);
+      const target = this.store.getKeyById(alias.keyId);
+      if (target) return this.checkedKey(target);
+    }
+    throw new KeychainError('KEY_NOT_FOUND', `no key named "${canonical}"`);
   }
 
   private currentInstanceOf(key: KeyRecord): InstanceRecord {

@@ -6,7 +6,7 @@
  * (any write, by this process or another), so it never serves a stale row.
  */
 
-/** Most references kept; on overflow the cache starts over (simple, and bounded). */
+/** Most references kept; on overflow the oldest is dropped. */
 export const MAX_RESOLVED_ENTRIES = 50_000;
 
 export class ResolveCache<T> {
@@ -24,7 +24,8 @@ export class ResolveCache<T> {
     const hit = this.entries.get(key);
     if (hit !== undefined) return hit;
     const loaded = load();
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    // Full: forget the oldest entry (Map keeps insertion order), not everything.
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(key, loaded);
     return loaded;
   }

@@ -11,8 +11,14 @@
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { Keychain } from './keychain';
 
-/** Keys rolled per batch: each costs about a millisecond (one fsync'd transaction). */
+/** Most keys looked at per batch. */
 export const DEFAULT_BATCH_SIZE = 100;
+/**
+ * Wall time one batch may hold the event loop before it commits and yields:
+ * with a rollover at about a millisecond, a 100-key batch held it 100 ms and
+ * starved the server's clients during a 100k-key sweep.
+ */
+export const BATCH_BUDGET_MS = 8;
 /** Upper bound on keys one sweep looks at, so a sweep always ends. */
 export const MAX_KEYS_PER_SWEEP = 10_000_000;
 
@@ -24,6 +30,7 @@ export interface SweepResult {
 
 export interface SweepOptions {
   readonly batchSize?: number;
+  readonly batchBudgetMs?: number;
   /** Awaited between batches: lets the server answer requests during a long sweep. */
   readonly yieldBetweenBatches?: () => Promise<void>;
   readonly onRolled?: (keyName: string, instance: string) => void;
@@ -34,6 +41,7 @@ export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => se
 
 export async function sweepDueRollovers(keychain: Keychain, atMs: number, options: SweepOptions = {}): Promise<SweepResult> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const budgetMs = options.batchBudgetMs ?? BATCH_BUDGET_MS;
   const skip = new Set<string>(); // keys that failed or were not due after all: not looked at again this sweep
   let rolled = 0;
   let failed = 0;
@@ -42,21 +50,37 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
     const due = keychain.dueKeys(atMs, batchSize + skip.size).filter((d) => !skip.has(d.keyId)).slice(0, batchSize);
     if (due.length === 0) break;
     batches++;
-    for (const { keyId } of due) {
-      try {
-        const result = keychain.rolloverIfDue(keyId, atMs);
-        if (result) {
-          rolled++;
-          options.onRolled?.(result.key.fullName, result.key.currentInstance);
-        } else {
-          skip.add(keyId); // no longer due when read again: never look at it twice in one sweep
+    const done: Array<{ name: string; instance: string }> = [];
+    const failures: Array<{ keyId: string; error: StrongroomError }> = [];
+    const started = process.hrtime.bigint();
+    try {
+      // One transaction (one fsync) per batch; each key is its own savepoint,
+      // so one failing key does not undo the others.
+      keychain.transaction(() => {
+        for (const { keyId } of due) {
+          // Wall time, not the appliance clock: this bounds how long the event loop is held.
+          if (done.length + failures.length > 0 && Number(process.hrtime.bigint() - started) / 1e6 > budgetMs) break;
+          try {
+            const result = keychain.rolloverIfDue(keyId, atMs);
+            if (result) done.push({ name: result.key.fullName, instance: result.key.currentInstance });
+            else skip.add(keyId);
+          } catch (err) {
+            failures.push({ keyId, error: asStrongroomError(err) });
+            skip.add(keyId);
+          }
         }
-      } catch (err) {
-        failed++;
-        skip.add(keyId);
-        options.onFailed?.(keyId, asStrongroomError(err));
-      }
+      });
+    } catch (err) {
+      // The batch's commit failed (a full disk): nothing of it happened.
+      for (const { keyId } of due) skip.add(keyId);
+      failures.push(...due.map(({ keyId }) => ({ keyId, error: asStrongroomError(err) })));
+      done.length = 0;
     }
+    // Reported only once committed, so a crash never leaves an announced rollover undone.
+    for (const { name, instance } of done) options.onRolled?.(name, instance);
+    for (const { keyId, error } of failures) options.onFailed?.(keyId, error);
+    rolled += done.length;
+    failed += failures.length;
     await (options.yieldBetweenBatches ?? yieldToEventLoop)();
   }
   return { rolled, failed, batches };

@@ -16,7 +16,7 @@
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError } from '../common/errors';
-import { InstanceRecord, KeyRecord } from '../storage/records';
+import { AliasRecord, InstanceRecord, KeyRecord } from '../storage/records';
 import { encodeFields } from './field-encoding';
 
 const HKDF_INFO = 'strongroom/row-mac/v1';
@@ -80,6 +80,19 @@ export function instanceRowMac(macKey: Buffer, keychainId: string, instance: Ins
 
 function same(a: Buffer, b: Buffer | null | undefined): boolean {
   return b !== null && b !== undefined && a.length === b.length && timingSafeEqual(a, b);
+}
+
+const ALIAS_ROW_LABEL = 'strongroom/alias-row/v1';
+
+export function aliasRowMac(macKey: Buffer, keychainId: string, alias: Omit<AliasRecord, 'rowMac'>): Buffer {
+  return createHmac('sha256', macKey).update(encodeFields([ALIAS_ROW_LABEL, keychainId, alias.alias, alias.keyId, alias.updatedAt])).digest();
+}
+
+export function verifyAliasRow(macKey: Buffer, keychainId: string, alias: AliasRecord): AliasRecord {
+  if (!same(aliasRowMac(macKey, keychainId, alias), alias.rowMac)) {
+    throw new KeychainError('INTEGRITY_FAILURE', `the stored alias ${alias.alias} failed authentication: it was altered or moved outside the appliance`);
+  }
+  return alias;
 }
 
 export function verifyKeyRow(macKey: Buffer, keychainId: string, key: KeyRecord): KeyRecord {

@@ -8,8 +8,12 @@
  *
  * `appliance` serves the real native protocol from an appliance the parent
  * has already set up in DATA_DIR (config flags arrive in the `config`
- * message). `echo` is the ceiling: node:tls with the same certificates and
- * the same mTLS settings, the same framing (FrameDecoder), and for every
+ * message). With `clockOffsetMs` in that message (the rollover benchmark,
+ * scripts/bench-rollover.ts) the server's clock runs that far from the real
+ * one, and a `{type:'clock', offsetMs}` message moves it (answered
+ * `{type:'clock-set'}`): so keys can be made due while the server runs.
+ * `echo` is the ceiling: node:tls with the same certificates and the same
+ * mTLS settings, the same framing (FrameDecoder), and for every
  * request frame one response frame of the size the real server answers that
  * operation with — no JSON parsing, no policy, no keychain.
  *
@@ -21,6 +25,7 @@
  */
 import { AddressInfo } from 'node:net';
 import { createServer, Server, TLSSocket } from 'node:tls';
+import { Clock, systemClock } from '../common/clock';
 import { loadConfig } from '../common/config';
 import { startApplianceServer } from '../server/appliance-server';
 import { openAppliance } from '../server/open-appliance';
@@ -51,6 +56,24 @@ export interface EchoConfig {
 export interface ApplianceConfigMessage {
   readonly type: 'config';
   readonly flags: Record<string, string>;
+  /** Absent: the system clock. Present: the server's clock is the real one plus this, movable by a `clock` message. */
+  readonly clockOffsetMs?: number;
+}
+
+export interface ClockMessage {
+  readonly type: 'clock';
+  readonly offsetMs: number;
+}
+
+/** The real clock shifted by an offset that `clock` messages change (benchmark use only). */
+function shiftedClock(initialOffsetMs: number): Clock {
+  let offsetMs = initialOffsetMs;
+  process.on('message', (message: Partial<ClockMessage>) => {
+    if (message?.type !== 'clock' || !Number.isSafeInteger(message.offsetMs)) return;
+    offsetMs = message.offsetMs as number;
+    send({ type: 'clock-set' });
+  });
+  return { nowMs: () => Date.now() + offsetMs };
 }
 
 function send(message: unknown): void {
@@ -86,10 +109,11 @@ function receiveConfig<T>(): Promise<T> {
 }
 
 async function runAppliance(dataDir: string): Promise<void> {
-  const { flags } = await receiveConfig<ApplianceConfigMessage>();
+  const { flags, clockOffsetMs } = await receiveConfig<ApplianceConfigMessage>();
   const config = loadConfig({ dataDir, env: {}, flags });
-  const appliance = openAppliance(config);
-  const server = await startApplianceServer(appliance, { port: 0 });
+  const clock = clockOffsetMs === undefined ? systemClock : shiftedClock(clockOffsetMs);
+  const appliance = openAppliance(config, { clock });
+  const server = await startApplianceServer(appliance, { port: 0, clock });
   onStop(async () => {
     await server.close();
     await appliance.close();

@@ -37,6 +37,24 @@ export const clientRevoke: Operation = {
   },
 };
 
+export const aliasSet: Operation = {
+  name: 'AliasSet',
+  access: 'officer',
+  run: (args, ctx) => ctx.services.keychain.setAlias(args.alias as string, args.name as string),
+};
+
+export const aliasRemove: Operation = {
+  name: 'AliasRemove',
+  access: 'officer',
+  run: (args, ctx) => ctx.services.keychain.removeAlias(args.alias as string),
+};
+
+export const aliasList: Operation = {
+  name: 'AliasList',
+  access: 'officer',
+  run: (_args, ctx) => ({ aliases: ctx.services.keychain.listAliases() }),
+};
+
 export const policyGrant: Operation = {
   name: 'PolicyGrant',
   access: 'officer',

@@ -61,9 +61,13 @@ export function canonicalName(name: string): string {
   return formatKeyName(parseKeyName(name));
 }
 
-/** Checks `permission` on a key name; returns the canonical name. */
+/**
+ * Checks `permission` on a key name; returns the canonical name. An alias is
+ * checked as the key it points to, so an alias can never widen a grant.
+ */
 export function authorizeName(ctx: OperationContext, permission: Permission, name: string): string {
-  const fullName = canonicalName(name);
+  const requested = canonicalName(name);
+  const fullName = resolveAlias(ctx, requested);
   if (!ctx.services.policy.allows(ctx.identity, permission, fullName)) throw denied(ctx, permission, fullName);
   return fullName;
 }
@@ -74,6 +78,16 @@ export function authorizeName(ctx: OperationContext, permission: Permission, nam
  * the permission, an unknown instance is PERMISSION_DENIED too, so that
  * probing reveals nothing.
  */
+function resolveAlias(ctx: OperationContext, fullName: string): string {
+  try {
+    return ctx.services.keychain.resolveName(fullName);
+  } catch (err) {
+    // A name that is neither a key nor an alias: checked as given (a Create, or KEY_NOT_FOUND later).
+    if ((err as { code?: string }).code === 'KEY_NOT_FOUND') return fullName;
+    throw err;
+  }
+}
+
 export function authorizeRef(ctx: OperationContext, permission: Permission, args: Args): KeyRef {
   const name = args.name as string | undefined;
   const instance = args.instance as string | undefined;

@@ -9,6 +9,9 @@ import { sweepDueRollovers } from '../../domain/rollover-scheduler';
 import { canonicalName } from './context';
 import { Operation } from './operation';
 
+/** Keys named in RolloverRun's answer (the counts are always complete): keeps the answer small for 100k-key sweeps. */
+const MAX_LISTED_ROLLOVERS = 1000;
+
 /** Default page of RolloverDue. */
 const DEFAULT_DUE_LIMIT = 100;
 
@@ -42,7 +45,11 @@ export const rolloverRun: Operation = {
   access: 'officer',
   run: async (_args, ctx) => {
     const rolled: Array<{ name: string; instance: string }> = [];
-    const result = await sweepDueRollovers(ctx.services.keychain, ctx.services.clock.nowMs(), { onRolled: (name, instance) => rolled.push({ name, instance }) });
-    return { ...result, keys: rolled };
+    const result = await sweepDueRollovers(ctx.services.keychain, ctx.services.clock.nowMs(), {
+      onRolled: (name, instance) => {
+        if (rolled.length < MAX_LISTED_ROLLOVERS) rolled.push({ name, instance });
+      },
+    });
+    return { ...result, keys: rolled, keysListed: rolled.length };
   },
 };

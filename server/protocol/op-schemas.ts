@@ -40,6 +40,7 @@ export const OPERATION_NAMES = [
   'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'Batch',
   'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList',
   'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel', 'UndoRollover',
+  'AliasSet', 'AliasRemove', 'AliasList',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -123,6 +124,9 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   RolloverRun: { fields: {} },
   DestroyCancel: keyRef,
   UndoRollover: { fields: { name } },
+  AliasSet: { fields: { alias: name, name } },
+  AliasRemove: { fields: { alias: name } },
+  AliasList: { fields: {} },
 });
 
 export function isOperationName(value: unknown): value is OperationName {

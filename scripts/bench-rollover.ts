@@ -1,0 +1,540 @@
+/**
+ * Rollover benchmark: how long a real appliance (SoftHSM2 token, SQLite
+ * keychain, PKI, the native protocol server in a child process) takes to
+ * sweep N keys whose `auto` rollover is due, and what the sweep does to the
+ * Get traffic it serves meanwhile: a closed-loop Get load at 16 connections
+ * runs for the whole sweep, and the same load for the same duration just
+ * BEFORE the sweep is the baseline (same run, same server, same keys).
+ *
+ *   node dist/scripts/bench-rollover.js [--keys 100000] [--quick] [--json] [--profile]
+ *
+ * How the sweep is triggered: the server sweeps at start, so it starts with
+ * its clock set back to just after the keys were created (nothing is due;
+ * the benchmark's `clockOffsetMs`, scripts/bench-socket-servers.ts), the
+ * baseline runs, then the clock is moved to real time (everything is due)
+ * and an officer client sends RolloverRun: the sweep's duration is the
+ * time to its answer, the keys rolled are in it, and a RolloverDue
+ * afterwards must list nothing. The server's own periodic check is pushed
+ * out of the run (rollover_check_interval_ms) so it cannot race RolloverRun.
+ *
+ * Before the server starts, a few hundred extra keys are swept in this
+ * process (no load, same file): the unloaded per-key cost, which also sizes
+ * the baseline window. `--profile` runs the server under `node --cpu-prof`
+ * and prints its top self-time functions. Everything is bounded; the child
+ * and the temp folder are removed on success, error and Ctrl-C.
+ */
+import { ChildProcess, fork } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { isoNow, ManualClock, systemClock } from '../common/clock';
+import { loadConfig } from '../common/config';
+import { randomIds } from '../domain/ids';
+import { Keychain } from '../domain/keychain';
+import { initializeKeychain } from '../domain/keychain-key';
+import { sweepDueRollovers } from '../domain/rollover-scheduler';
+import { createSoftHsmToken } from '../hsm/softhsm-token';
+import { bootstrapPki } from '../server/bootstrap-pki';
+import { openAppliance } from '../server/open-appliance';
+import { generateClientKeyPair } from '../server/pki/issue';
+import { PkiService } from '../server/pki-service';
+import { encodeFrame, FRAME_HEADER_BYTES } from '../server/protocol/frame-codec';
+import { decodeResponse } from '../server/protocol/response';
+import { closeLanes, Credentials, Lane, openLanes, tlsDescription } from './bench-socket-load';
+import { ApplianceConfigMessage, ClockMessage, ID_DIGITS, ID_OFFSET } from './bench-socket-servers';
+import { formatSelfTimes, readProfile, selfTimes } from './cpu-profile-summary';
+
+const DEFAULT_KEYS = 100_000;
+const QUICK_KEYS = 5_000;
+/** Upper bound on --keys: the set-up and the RolloverRun answer (~60 bytes a key) stay bounded. */
+const MAX_KEYS = 1_000_000;
+const CONNECTIONS = 16;
+/** Keys per set-up transaction: one fsync per chunk instead of one per key. */
+const CREATE_CHUNK = 5_000;
+/** Keys swept in this process, unloaded, before the server starts: the per-key cost. */
+const PROBE_KEYS = 300;
+/** Age of the probe keys (P1Y): due before the bench keys, and not again within the run once rolled. */
+const PROBE_AGE_DAYS = 400;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** The server's own periodic sweep: later than any run (and below setInterval's 2^31-1 ms limit). */
+const NO_PERIODIC_SWEEP_MS = '2000000000';
+/** Baseline window: this many times the unloaded sweep estimate, within these bounds. */
+const BASELINE_FACTOR = 1.5;
+const MIN_BASELINE_MS = 2_000;
+const MAX_BASELINE_MS = 300_000;
+/** A child that has not said what it was asked by then failed. */
+const CHILD_REPLY_TIMEOUT_MS = 60_000;
+const CHILD_STOP_TIMEOUT_MS = 15_000;
+/** The sweep must answer within max(this, keys × SWEEP_MS_PER_KEY_BOUND). */
+const MIN_SWEEP_TIMEOUT_MS = 60_000;
+const SWEEP_MS_PER_KEY_BOUND = 10;
+/** After the load stops, its in-flight requests must be answered within this. */
+const DRAIN_TIMEOUT_MS = 10_000;
+/** Most Get completions recorded (16 bytes each): bounds memory on a very long run. */
+const MAX_RECORDS = 20_000_000;
+/** Payload offset of `r` (result) or `e` (error) after `{"id":"NNNNNNNN","`. */
+const KIND_OFFSET = ID_OFFSET + ID_DIGITS + 3;
+const RESULT_LETTER = 0x72;
+const ID_MODULUS = 100_000_000;
+const RING_SIZE = 4096;
+const APP_CLIENT = 'bench-app';
+const OFFICER_CLIENT = 'bench-officer';
+
+interface RunOptions {
+  readonly keys: number;
+  readonly quick: boolean;
+  readonly json: boolean;
+  readonly profile: boolean;
+  readonly warmupMs: number;
+}
+
+function options(argv: readonly string[]): RunOptions {
+  const quick = argv.includes('--quick');
+  const at = argv.indexOf('--keys');
+  const keys = at >= 0 ? Number(argv[at + 1]) : quick ? QUICK_KEYS : DEFAULT_KEYS;
+  if (!Number.isInteger(keys) || keys < 1 || keys > MAX_KEYS) throw new RangeError(`--keys must be 1..${MAX_KEYS}`);
+  return { keys, quick, json: argv.includes('--json'), profile: argv.includes('--profile'), warmupMs: quick ? 500 : 2000 };
+}
+
+/** A forked appliance server: IPC messages queued until asked for; stop() always ends with the process gone. */
+class ServerChild {
+  private readonly messages: Array<{ type: string; port?: number }> = [];
+  private wake: (() => void) | null = null;
+  private readonly exited: Promise<void>;
+
+  constructor(readonly proc: ChildProcess) {
+    proc.on('message', (message: { type: string }) => {
+      this.messages.push(message);
+      this.wake?.();
+    });
+    proc.on('error', () => undefined);
+    this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    proc.once('exit', () => this.wake?.());
+  }
+
+  async next(type: string): Promise<{ type: string; port?: number }> {
+    const deadline = Date.now() + CHILD_REPLY_TIMEOUT_MS;
+    for (;;) {
+      const message = this.messages.shift();
+      if (message?.type === type) return message;
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error(`the appliance child exited before "${type}"`);
+      if (Date.now() > deadline) throw new Error(`the appliance child sent no "${type}" within ${CHILD_REPLY_TIMEOUT_MS} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  send(message: ApplianceConfigMessage | ClockMessage): void {
+    this.proc.send(message);
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    if (this.proc.connected) this.proc.send({ type: 'stop' }, () => undefined);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), CHILD_STOP_TIMEOUT_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+interface Prepared {
+  readonly flags: Record<string, string>;
+  readonly app: Credentials;
+  readonly officer: Credentials;
+  readonly keyNames: string[];
+  /** When the due keys were created (server clock at start: just after it). */
+  readonly createdAtMs: number;
+  readonly createSeconds: number;
+  readonly probe: { readonly keys: number; readonly seconds: number };
+}
+
+/** Makes the appliance in `dir` in this process (then closes it): token, keychain, PKI, clients, grant, the due keys, the probe sweep. */
+async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const pin = randomBytes(16).toString('hex');
+  const token = createSoftHsmToken({ dir: join(dir, 'hsm'), label: 'bench', userPin: pin, soPin: randomBytes(16).toString('hex') });
+  process.env.SOFTHSM2_CONF = token.softhsmConf;
+  writeFileSync(join(dataDir, 'hsm-user-pin'), pin, { mode: 0o600 });
+  const flags: Record<string, string> = {
+    hsm_module: token.modulePath,
+    hsm_token_label: token.label,
+    softhsm2_conf: token.softhsmConf,
+    listen_port: '0',
+    rate_limit_per_second: '10000000',
+    idle_timeout_ms: '3600000',
+    timezone: 'UTC',
+    rollover_check_interval_ms: NO_PERIODIC_SWEEP_MS,
+  };
+  // Created at 01:00 UTC three days ago with P1D: due at 00:00 UTC two days ago.
+  const createdAtMs = Math.floor(Date.now() / DAY_MS) * DAY_MS - 3 * DAY_MS + HOUR_MS;
+  const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }));
+  try {
+    await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds);
+    await appliance.unseal();
+    bootstrapPki(appliance, systemClock);
+    const pki = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
+    const issue = (name: string, role: 'app' | 'officer'): Credentials => {
+      const pair = generateClientKeyPair();
+      const issued = pki.issueClient({ name, role, groups: [], publicKeyPem: pair.publicKeyPem });
+      return { certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: pki.serverCredentials().caPem };
+    };
+    const app = issue(APP_CLIENT, 'app');
+    const officer = issue(OFFICER_CLIENT, 'officer');
+    appliance.store.directory.putGrant({
+      id: randomUUID(),
+      subjectKind: 'client',
+      subject: APP_CLIENT,
+      pattern: 'bench/*',
+      permissions: ['get'],
+      createdAt: isoNow(systemClock),
+      createdBy: 'bench-rollover',
+    });
+
+    const keychainAt = async (ms: number): Promise<Keychain> => {
+      const keychain = new Keychain({ store: appliance.store, clock: new ManualClock(ms), timeZone: 'UTC' });
+      await keychain.unseal(await appliance.hsm());
+      return keychain;
+    };
+    const create = (keychain: Keychain, prefix: string, count: number, cryptoperiod: string): string[] => {
+      const names = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+      for (let start = 0; start < count; start += CREATE_CHUNK) {
+        appliance.store.transaction(() => {
+          for (const fullName of names.slice(start, start + CREATE_CHUNK)) {
+            keychain.createKey({ fullName, algorithm: 'AES-256', rollover: { kind: 'auto', cryptoperiod } });
+          }
+        });
+      }
+      return names;
+    };
+    const past = await keychainAt(createdAtMs);
+    const t0 = performance.now();
+    const keyNames = create(past, 'bench/k-', keys, 'P1D');
+    const createSeconds = (performance.now() - t0) / 1000;
+    past.seal();
+
+    // Probe keys: P1Y, created 400 days back, so due before createdAtMs (when the bench keys are not yet
+    // due) and, once rolled, not due again for a year: the server's sweep never sees them.
+    const longAgo = await keychainAt(createdAtMs - PROBE_AGE_DAYS * DAY_MS);
+    create(longAgo, 'probe/k-', PROBE_KEYS, 'P1Y');
+    const t1 = performance.now();
+    const probed = await sweepDueRollovers(longAgo, createdAtMs);
+    const probeSeconds = (performance.now() - t1) / 1000;
+    longAgo.seal();
+    if (probed.rolled !== PROBE_KEYS || probed.failed !== 0) throw new Error(`the probe sweep rolled ${probed.rolled} (${probed.failed} failed), not ${PROBE_KEYS}`);
+    return { flags, app, officer, keyNames, createdAtMs, createSeconds, probe: { keys: PROBE_KEYS, seconds: probeSeconds } };
+  } finally {
+    await appliance.close();
+  }
+}
+
+/** Completion time and latency of every Get, so any window of the run can be summarised afterwards. */
+class Records {
+  private done: Float64Array = new Float64Array(1 << 20);
+  private latency: Float64Array = new Float64Array(1 << 20);
+  count = 0;
+
+  add(doneAt: number, latencyMs: number): void {
+    if (this.count === this.done.length) {
+      if (this.count >= MAX_RECORDS) throw new RangeError(`more than ${MAX_RECORDS} requests recorded: the run is too long`);
+      const grow = (old: Float64Array): Float64Array => {
+        const bigger = new Float64Array(Math.min(old.length * 2, MAX_RECORDS));
+        bigger.set(old);
+        return bigger;
+      };
+      this.done = grow(this.done);
+      this.latency = grow(this.latency);
+    }
+    this.done[this.count] = doneAt;
+    this.latency[this.count++] = latencyMs;
+  }
+
+  /** Requests completed in [from, to) (performance.now() ms). */
+  window(from: number, to: number): WindowStats {
+    const picked: number[] = [];
+    for (let i = 0; i < this.count; i++) if (this.done[i] >= from && this.done[i] < to) picked.push(this.latency[i]);
+    const sorted = Float64Array.from(picked).sort();
+    const at = (q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]);
+    const seconds = (to - from) / 1000;
+    return { seconds, requests: sorted.length, opsPerSecond: sorted.length / seconds, p50ms: at(0.5), p99ms: at(0.99), p999ms: at(0.999), maxMs: sorted.length ? sorted[sorted.length - 1] : NaN };
+  }
+}
+
+interface WindowStats {
+  readonly seconds: number;
+  readonly requests: number;
+  readonly opsPerSecond: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+  readonly p999ms: number;
+  readonly maxMs: number;
+}
+
+/**
+ * A closed-loop Get load on `lanes` (one request in flight per connection,
+ * a random key each time) that runs until stop(). The first failure (an
+ * error answer, a closed connection) is kept and fails stop().
+ */
+class GetLoad {
+  readonly records = new Records();
+  private stopping = false;
+  private failure: Error | null = null;
+  private drained: (() => void) | null = null;
+
+  constructor(private readonly lanes: readonly Lane[], private readonly requests: readonly Buffer[]) {}
+
+  start(): void {
+    for (const lane of this.lanes) {
+      lane.onFrames = (l, frames) => this.onFrames(l, frames);
+      lane.onClose = (err) => this.fail(err);
+      this.send(lane);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.lanes.some((lane) => lane.inFlight > 0)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.fail(new Error(`Gets still unanswered ${DRAIN_TIMEOUT_MS} ms after the load stopped`));
+          resolve();
+        }, DRAIN_TIMEOUT_MS);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    for (const lane of this.lanes) {
+      lane.onFrames = null;
+      lane.onClose = null;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.stopping = true;
+    this.drained?.();
+  }
+
+  private send(lane: Lane): void {
+    const template = this.requests[(Math.random() * this.requests.length) | 0];
+    const out = Buffer.from(template);
+    const id = lane.nextId;
+    lane.nextId = (id + 1) % ID_MODULUS;
+    let digits = id;
+    for (let d = ID_DIGITS - 1; d >= 0; d--) {
+      out[FRAME_HEADER_BYTES + ID_OFFSET + d] = 0x30 + (digits % 10);
+      digits = Math.floor(digits / 10);
+    }
+    lane.sentAt[id % RING_SIZE] = performance.now();
+    lane.inFlight++;
+    lane.socket.write(out);
+  }
+
+  private onFrames(lane: Lane, frames: Buffer[]): void {
+    const now = performance.now();
+    for (const frame of frames) {
+      if (frame[KIND_OFFSET] !== RESULT_LETTER) {
+        const response = decodeResponse(frame);
+        return this.fail(new Error(`a Get was answered ${response.error?.code ?? 'something unexpected'}: ${response.error?.message ?? ''}`));
+      }
+      lane.inFlight--;
+      let id = 0;
+      for (let d = 0; d < ID_DIGITS; d++) id = id * 10 + (frame[ID_OFFSET + d] - 0x30);
+      try {
+        this.records.add(now, now - lane.sentAt[id % RING_SIZE]);
+      } catch (err) {
+        return this.fail(err as Error);
+      }
+    }
+    if (!this.stopping) this.send(lane);
+    else if (this.lanes.every((l) => l.inFlight === 0)) this.drained?.();
+  }
+}
+
+/** One officer request on an idle lane; resolves with its result and the answer's size, rejects on an error answer or after timeoutMs. */
+function officerRequest(lane: Lane, op: string, args: Record<string, unknown>, timeoutMs: number): Promise<{ result: Record<string, unknown>; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      lane.onFrames = null;
+      reject(new Error(`${op}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    lane.onClose = (err) => {
+      clearTimeout(timer);
+      reject(err);
+    };
+    lane.onFrames = (_lane, frames) => {
+      if (frames.length === 0) return;
+      clearTimeout(timer);
+      lane.onFrames = null;
+      lane.onClose = null;
+      const response = decodeResponse(frames[0]);
+      if (response.error) reject(new Error(`${op} failed: ${response.error.code} ${response.error.message}`));
+      else resolve({ result: response.result as Record<string, unknown>, bytes: frames[0].length });
+    };
+    lane.socket.write(encodeFrame(Buffer.from(JSON.stringify({ id: 1, op, args }), 'utf8')));
+  });
+}
+
+function fixed(value: number, digits: number, width: number): string {
+  return (Number.isFinite(value) ? value.toFixed(digits) : '-').padStart(width);
+}
+
+function table(rows: ReadonlyArray<[string, WindowStats]>): string {
+  const head = `${'phase'.padEnd(14)}${'seconds'.padStart(9)}${'Gets'.padStart(10)}${'ops/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'max ms'.padStart(9)}`;
+  const lines = rows.map(
+    ([phase, s]) =>
+      `${phase.padEnd(14)}${fixed(s.seconds, 1, 9)}${String(s.requests).padStart(10)}${fixed(s.opsPerSecond, 0, 9)}${fixed(s.p50ms, 2, 9)}${fixed(s.p99ms, 2, 9)}${fixed(s.p999ms, 2, 10)}${fixed(s.maxMs, 1, 9)}`,
+  );
+  return [head, ...lines].join('\n');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const opts = options(process.argv.slice(2));
+  const log = (line: string): void => {
+    if (!opts.json) console.log(line);
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'strongroom-bench-rollover-'));
+  const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'strongroom-bench-profile-')) : null;
+  let server: ServerChild | null = null;
+  const lanes: Lane[][] = [];
+  let cleaned = false;
+  const cleanup = async (): Promise<void> => {
+    if (cleaned) return;
+    cleaned = true;
+    for (const open of lanes) closeLanes(open);
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void cleanup().finally(() => process.kill(process.pid, signal));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const load0 = loadavg().map((n) => n.toFixed(2)).join(' ');
+    log(`Strongroom rollover benchmark — node ${process.version}, ${availableParallelism()} CPUs, ${new Date().toISOString()}, load average ${load0} before the run`);
+    const t0 = performance.now();
+    const prepared = await prepareAppliance(dir, opts.keys);
+    const setupSeconds = (performance.now() - t0) / 1000;
+    const probeMsPerKey = (prepared.probe.seconds * 1000) / prepared.probe.keys;
+    log(`set-up: ${opts.keys} due auto/P1D keys created in ${prepared.createSeconds.toFixed(1)} s (${Math.round(opts.keys / prepared.createSeconds)} keys/s, transactions of ${CREATE_CHUNK}); whole set-up ${setupSeconds.toFixed(1)} s`);
+    log(`unloaded probe sweep in this process: ${prepared.probe.keys} keys in ${(prepared.probe.seconds * 1000).toFixed(0)} ms (${probeMsPerKey.toFixed(3)} ms/key)`);
+
+    const env = { ...process.env, SOFTHSM2_CONF: prepared.flags.softhsm2_conf };
+    const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    server = new ServerChild(fork(join(__dirname, 'bench-socket-servers.js'), ['appliance', join(dir, 'data')], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    await server.next('waiting');
+    // The server starts a minute after the keys were made: its start-up sweep finds nothing due.
+    server.send({ type: 'config', flags: prepared.flags, clockOffsetMs: prepared.createdAtMs + 60_000 - Date.now() });
+    const port = (await server.next('ready')).port as number;
+
+    const appLanes = await openLanes(port, CONNECTIONS, prepared.app);
+    lanes.push(appLanes);
+    const [officerLane] = await openLanes(port, 1, prepared.officer);
+    lanes.push([officerLane]);
+    const dueBefore = await officerRequest(officerLane, 'RolloverDue', { limit: 1 }, CHILD_REPLY_TIMEOUT_MS);
+    if ((dueBefore.result.due as unknown[]).length !== 0) throw new Error('keys are already due before the sweep: the baseline would not be one');
+
+    const baselineMs = Math.min(MAX_BASELINE_MS, Math.max(MIN_BASELINE_MS, BASELINE_FACTOR * opts.keys * probeMsPerKey));
+    const sweepTimeoutMs = Math.max(MIN_SWEEP_TIMEOUT_MS, opts.keys * SWEEP_MS_PER_KEY_BOUND);
+    log(`setup: appliance server in a child process (fork), load generator in this one; ${tlsDescription(appLanes[0])} mTLS on 127.0.0.1`);
+    log(`load: closed-loop Get at ${CONNECTIONS} connections over ${opts.keys} keys, ${opts.warmupMs} ms warm-up, baseline up to ${(baselineMs / 1000).toFixed(1)} s, then the sweep`);
+    log('trigger: server clock moved from "just after creation" to real time (IPC), then RolloverRun from an officer client; sweep time = time to its answer');
+
+    const requests = prepared.keyNames.map((name) => encodeFrame(Buffer.from(JSON.stringify({ id: '00000000', op: 'Get', args: { name } }), 'utf8')));
+    const load = new GetLoad(appLanes, requests);
+    load.start();
+    let sweep: { result: Record<string, unknown>; bytes: number };
+    let sweepStart: number;
+    let sweepEnd: number;
+    let baselineStart: number;
+    try {
+      await sleep(opts.warmupMs);
+      baselineStart = performance.now();
+      await sleep(baselineMs);
+      server.send({ type: 'clock', offsetMs: 0 });
+      await server.next('clock-set');
+      sweepStart = performance.now();
+      sweep = await officerRequest(officerLane, 'RolloverRun', {}, sweepTimeoutMs);
+      sweepEnd = performance.now();
+    } finally {
+      await load.stop();
+    }
+    const sweepMs = sweepEnd - sweepStart;
+    const dueAfter = await officerRequest(officerLane, 'RolloverDue', { limit: 10 }, CHILD_REPLY_TIMEOUT_MS);
+    const rolled = sweep.result.rolled as number;
+    const failed = sweep.result.failed as number;
+    // Same duration as the sweep, just before it (shorter only if the sweep outlasted the baseline run).
+    const before = load.records.window(Math.max(baselineStart, sweepStart - sweepMs), sweepStart);
+    const during = load.records.window(sweepStart, sweepEnd);
+    const leftDue = (dueAfter.result.due as unknown[]).length;
+
+    log('');
+    log(table([
+      ['before sweep', before],
+      ['during sweep', during],
+    ]));
+    log('');
+    log(`sweep: ${rolled} keys rolled, ${failed} failed, ${sweep.result.batches} batches in ${(sweepMs / 1000).toFixed(2)} s (${Math.round(rolled / (sweepMs / 1000))} keys/s, ${(sweepMs / Math.max(1, rolled)).toFixed(3)} ms/key under load vs ${probeMsPerKey.toFixed(3)} unloaded); RolloverRun answer ${(sweep.bytes / 1e6).toFixed(1)} MB`);
+    log(`after: RolloverDue lists ${leftDue} key(s)${rolled === opts.keys && failed === 0 && leftDue === 0 ? ' — every due key rolled once' : ' — NOT every key rolled'}`);
+    log(`during/before: ops/s x${(during.opsPerSecond / before.opsPerSecond).toFixed(2)}, p50 x${(during.p50ms / before.p50ms).toFixed(1)}, p99 x${(during.p99ms / before.p99ms).toFixed(1)}, max ${during.maxMs.toFixed(1)} ms vs ${before.maxMs.toFixed(1)} ms`);
+
+    await cleanup();
+    let profile: { file: string; top: ReturnType<typeof selfTimes>['entries'] } | null = null;
+    if (profileDir) {
+      const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+      if (!file) throw new Error(`the appliance child wrote no profile in ${profileDir}`);
+      const path = join(profileDir, file);
+      profile = { file: path, top: selfTimes(readProfile(path)).entries.slice(0, 20) };
+      log('');
+      log(`appliance child profile (whole life of the server; kept): ${path}`);
+      log(formatSelfTimes(path, 20));
+    }
+    if (opts.json) {
+      console.log(
+        JSON.stringify(
+          {
+            node: process.version,
+            cpus: availableParallelism(),
+            date: new Date().toISOString(),
+            loadAverageBefore: load0,
+            quick: opts.quick,
+            keys: opts.keys,
+            connections: CONNECTIONS,
+            trigger: 'server clock moved to real time, then RolloverRun (officer client)',
+            setup: { createSeconds: prepared.createSeconds, totalSeconds: setupSeconds, createChunk: CREATE_CHUNK },
+            probe: { keys: prepared.probe.keys, seconds: prepared.probe.seconds, msPerKey: probeMsPerKey },
+            sweep: { rolled, failed, batches: sweep.result.batches, seconds: sweepMs / 1000, keysPerSecond: rolled / (sweepMs / 1000), answerBytes: sweep.bytes, dueAfter: leftDue },
+            get: { before, during },
+            profile,
+          },
+          null,
+          2,
+        ),
+      );
+    }
+    if (rolled !== opts.keys || failed !== 0 || leftDue !== 0) process.exitCode = 1;
+  } finally {
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
