@@ -449,6 +449,21 @@ export class Keychain {
       assertTransition(from, to);
       const change = this.stateChange(unsealed, instance, { state: to, ...dates, dropMaterial });
       this.store.updateInstanceState(change);
+      if (to === 'Active' && instance.id === key.currentInstanceId && key.rolloverPolicy === 'auto') {
+        // A PreActive key's cryptoperiod starts when it is activated.
+        const activatedMs = Date.parse(dates.activatedAt ?? isoNow(this.clock));
+        const nextRolloverAt = this.nextRolloverFrom(key, activatedMs);
+        const updatedAt = isoNow(this.clock);
+        const updated = { ...key, nextRolloverAt, updatedAt };
+        this.store.updateKeyPolicy({
+          keyId: key.id,
+          rolloverPolicy: key.rolloverPolicy,
+          cryptoperiod: key.cryptoperiod,
+          nextRolloverAt,
+          updatedAt,
+          rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, updated),
+        });
+      }
       return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
     });
   }

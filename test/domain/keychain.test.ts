@@ -118,3 +118,30 @@ describe('undoing a renewal', () => {
     expect(keychain.rollover('u/k').key.currentVersion).toBe(3);
   });
 });
+
+describe('aliases', () => {
+  it('resolve to their key, move, refuse to shadow key names, and are reflected in Get', async () => {
+    const clock = new ManualClock(new Date('2026-04-01T00:00:00Z'));
+    const hsm = new SoftHsm();
+    const store = new MemoryStore();
+    await initializeKeychain(store, hsm, clock, randomIds);
+    const keychain = new Keychain({ store, clock });
+    await keychain.unseal(hsm);
+    keychain.createKey({ fullName: 'pay/2026', algorithm: 'AES-256' });
+    keychain.createKey({ fullName: 'pay/2027', algorithm: 'AES-256' });
+    expect(keychain.setAlias('pay/current', 'pay/2026')).toEqual({ alias: 'pay/current', key: 'pay/2026' });
+    const via = keychain.getKey({ fullName: 'pay/current' });
+    expect(via.key.fullName).toBe('pay/2026');
+    expect(via.material.equals(keychain.getKey({ fullName: 'pay/2026' }).material)).toBe(true);
+    keychain.setAlias('pay/current', 'pay/2027');
+    expect(keychain.getKey({ fullName: 'pay/current' }).key.fullName).toBe('pay/2027');
+    expect(keychain.resolveName('pay/current')).toBe('pay/2027');
+    expect(keychain.listAliases()).toEqual([{ alias: 'pay/current', key: 'pay/2027' }]);
+    expect(await rejectionCode(() => keychain.setAlias('pay/2026', 'pay/2027'))).toBe('KEY_EXISTS');
+    expect(await rejectionCode(() => keychain.createKey({ fullName: 'pay/current', algorithm: 'AES-256' }))).toBe('KEY_EXISTS');
+    expect(await rejectionCode(() => keychain.setAlias('pay/x', 'pay/missing'))).toBe('KEY_NOT_FOUND');
+    keychain.removeAlias('pay/current');
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'pay/current' }))).toBe('KEY_NOT_FOUND');
+    expect(await rejectionCode(() => keychain.removeAlias('pay/current'))).toBe('ALIAS_NOT_FOUND');
+  });
+});

@@ -7,6 +7,7 @@ import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { sweepDueRollovers } from '../../domain/rollover-scheduler';
+import { LifecycleService } from '../../domain/lifecycle-service';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { MemoryStore } from '../../storage/memory-store';
 
@@ -99,5 +100,16 @@ describe('cryptoperiod rollover', () => {
     clearInterval(timer);
     expect(result).toMatchObject({ rolled: 50, batches: 10 });
     expect(ticks).toBeGreaterThan(0);
+  });
+});
+
+describe('a PreActive key with an auto policy', () => {
+  it('starts its cryptoperiod when it is activated', async () => {
+    const { keychain, clock } = await keychainAt('2026-05-01T08:00:00Z', 'UTC');
+    const created = keychain.createKey({ fullName: 'pre/k', algorithm: 'AES-256', rollover: auto('P1D'), activate: false });
+    expect(created.key.nextRolloverAt).toBeNull();
+    clock.set(new Date('2026-05-10T08:00:00Z'));
+    new LifecycleService(keychain, clock).activate({ fullName: 'pre/k' });
+    expect(keychain.describeKey('pre/k').key.nextRolloverAt).toBe('2026-05-11T00:00:00.000Z');
   });
 });
