@@ -13,6 +13,7 @@ import { keyListCommand } from './commands/key-list';
 import { keyRegisterCommand } from './commands/key-register';
 import { keyRolloverCommand, keyUndoRolloverCommand } from './commands/key-rollover';
 import { keyShowCommand } from './commands/key-show';
+import { aliasCommand } from './commands/alias-commands';
 import { clientCommand } from './commands/client-commands';
 import { policyCommand } from './commands/policy-commands';
 import { serveCommand } from './commands/serve';
@@ -59,8 +60,10 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const client = clientCommand();
   const policy = policyCommand();
   const rollover = rolloverCommand();
-  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand()).addCommand(key).addCommand(client).addCommand(policy).addCommand(rollover);
-  for (const command of [program, key, client, policy, rollover, ...program.commands, ...key.commands, ...client.commands, ...policy.commands, ...rollover.commands]) {
+  const alias = aliasCommand();
+  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand()).addCommand(key).addCommand(client).addCommand(policy).addCommand(rollover).addCommand(alias);
+  const groups = [key, client, policy, rollover, alias];
+  for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();
   }
   return program;

@@ -79,6 +79,7 @@ export const ERROR_CODES = {
   TIMEOUT: { exit: EXIT.UNAVAILABLE, meaning: 'No response within the client timeout.' },
   CLIENT_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No client with that name.' },
   CLIENT_EXISTS: { exit: EXIT.CONFLICT, meaning: 'A client with that name already exists.' },
+  ALIAS_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No alias with that name.' },
   GRANT_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No grant with that id.' },
   USAGE_NOT_PERMITTED: { exit: EXIT.CONFLICT, meaning: "The key's usage mask does not allow this operation." },
 } as const satisfies Record<string, CodeInfo>;

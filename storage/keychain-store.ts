@@ -28,6 +28,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  AliasRecord,
   DueDestruction,
   KeyRecord,
   WrappedKeychainKeyRecord,
@@ -89,6 +90,14 @@ export interface KeychainStore {
    * a renewal), applying `changes` to instances in the same transaction.
    */
   moveCurrentInstance(keyId: string, instanceId: string, keyUpdate: KeyPointerUpdate, changes: readonly InstanceStateChange[]): void;
+
+  /** Creates or moves an alias; STORAGE_ERROR when its key does not exist. */
+  putAlias(alias: AliasRecord): void;
+  getAlias(alias: string): AliasRecord | null;
+  /** ALIAS_NOT_FOUND when absent; returns what was removed. */
+  deleteAlias(alias: string): AliasRecord;
+  /** Ordered by alias. */
+  listAliases(): AliasRecord[];
 
   /** Changes a key's rollover policy; KEY_NOT_FOUND when absent. */
   updateKeyPolicy(update: KeyPolicyUpdate): void;

@@ -19,6 +19,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  AliasRecord,
   DueDestruction,
   KeyRecord,
   WrappedKeychainKeyRecord,
@@ -70,6 +71,8 @@ function snapshot(state: State): State {
 
 export class MemoryStore implements KeychainStore {
   private changes = 0;
+  /** Aliases live outside the transaction snapshot: each change is one row. */
+  private readonly aliases = new Map<string, AliasRecord>();
   readonly directory = new MemoryDirectory(() => this.changes++);
   private state: State = {
     meta: null,
@@ -227,6 +230,32 @@ export class MemoryStore implements KeychainStore {
         rowMac: Buffer.from(update.rowMac),
       });
     });
+  }
+
+  putAlias(alias: AliasRecord): void {
+    this.transaction(() => {
+      if (!this.state.keys.has(alias.keyId)) throw constraint('alias of a missing key', { alias: alias.alias });
+      this.aliases.set(alias.alias, { ...alias, rowMac: Buffer.from(alias.rowMac) });
+    });
+  }
+
+  getAlias(alias: string): AliasRecord | null {
+    this.assertOpen();
+    const found = this.aliases.get(alias);
+    return found ? { ...found, rowMac: Buffer.from(found.rowMac) } : null;
+  }
+
+  deleteAlias(alias: string): AliasRecord {
+    const found = this.getAlias(alias);
+    if (!found) throw new StorageError('ALIAS_NOT_FOUND', `no alias "${alias}"`, { details: { alias } });
+    this.changes++;
+    this.aliases.delete(alias);
+    return found;
+  }
+
+  listAliases(): AliasRecord[] {
+    this.assertOpen();
+    return [...this.aliases.keys()].sort().map((a) => this.getAlias(a) as AliasRecord);
   }
 
   listDueDestructions(atIso: string, limit: number): DueDestruction[] {

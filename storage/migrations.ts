@@ -122,6 +122,16 @@ ALTER TABLE key_instances ADD COLUMN destroy_at TEXT;
 CREATE INDEX key_instances_by_destroy_at ON key_instances (destroy_at) WHERE destroy_at IS NOT NULL;
 `;
 
+const V5_SQL = `
+CREATE TABLE aliases (
+  alias      TEXT PRIMARY KEY,
+  key_id     TEXT NOT NULL REFERENCES keys (id),
+  updated_at TEXT NOT NULL,
+  row_mac    BLOB NOT NULL
+) STRICT;
+CREATE INDEX aliases_by_key ON aliases (key_id);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -142,6 +152,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     description: 'scheduled destruction: destroy_at per instance',
     up: (db) => db.exec(V4_SQL),
+  },
+  {
+    version: 5,
+    description: 'key aliases',
+    up: (db) => db.exec(V5_SQL),
   },
 ];
 

@@ -78,6 +78,16 @@ export interface KeyPolicyUpdate {
   readonly rowMac: Buffer;
 }
 
+/** An alias: another full name for a key. Moving it is an update of keyId. */
+export interface AliasRecord {
+  /** Canonical full name, `namespace/name`; never the name of a key. */
+  readonly alias: string;
+  readonly keyId: string;
+  readonly updatedAt: string;
+  /** HMAC over the row (domain/row-mac.ts): a moved alias fails to verify. */
+  readonly rowMac: Buffer;
+}
+
 /** An instance whose scheduled destruction is due. */
 export interface DueDestruction {
   readonly instanceId: string;

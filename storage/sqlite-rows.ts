@@ -33,6 +33,11 @@ export const SQL = {
     next_rollover_at = CASE WHEN @setNext THEN @nextRolloverAt ELSE next_rollover_at END WHERE id = @keyId`,
   updatePolicy: `UPDATE keys SET rollover_policy = @rolloverPolicy, cryptoperiod = @cryptoperiod, next_rollover_at = @nextRolloverAt,
     updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
+  putAlias: `INSERT INTO aliases (alias, key_id, updated_at, row_mac) VALUES (@alias, @keyId, @updatedAt, @rowMac)
+    ON CONFLICT (alias) DO UPDATE SET key_id = excluded.key_id, updated_at = excluded.updated_at, row_mac = excluded.row_mac`,
+  getAlias: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases WHERE alias = ?`,
+  deleteAlias: `DELETE FROM aliases WHERE alias = ?`,
+  listAliases: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases ORDER BY alias`,
   listDueDestructions: `SELECT id AS instanceId, destroy_at AS destroyAt FROM key_instances
     WHERE destroy_at IS NOT NULL AND destroy_at <= ? ORDER BY destroy_at, id LIMIT ?`,
   listDue: `SELECT id AS keyId, next_rollover_at AS nextRolloverAt FROM keys

@@ -28,6 +28,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  AliasRecord,
   DueDestruction,
   KeyRecord,
   WrappedKeychainKeyRecord,
@@ -243,6 +244,27 @@ class SqliteStore implements KeychainStore {
         throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId: update.keyId } });
       }
     });
+  }
+
+  putAlias(alias: AliasRecord): void {
+    this.write('putAlias', () => this.stmt.putAlias.run(alias));
+  }
+
+  getAlias(alias: string): AliasRecord | null {
+    return this.read('getAlias', () => (this.stmt.getAlias.get(alias) as AliasRecord | undefined) ?? null);
+  }
+
+  deleteAlias(alias: string): AliasRecord {
+    return this.write('deleteAlias', () => {
+      const found = this.stmt.getAlias.get(alias) as AliasRecord | undefined;
+      if (!found) throw new StorageError('ALIAS_NOT_FOUND', `no alias "${alias}"`, { details: { alias } });
+      this.stmt.deleteAlias.run(alias);
+      return found;
+    });
+  }
+
+  listAliases(): AliasRecord[] {
+    return this.read('listAliases', () => this.stmt.listAliases.all() as AliasRecord[]);
   }
 
   listDueDestructions(atIso: string, limit: number): DueDestruction[] {

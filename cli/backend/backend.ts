@@ -39,6 +39,9 @@ export interface CliBackend {
   describeKey(name: string): Promise<KeyDescription>;
   rollover(name: string): Promise<KeyDescription>;
   undoRollover(name: string): Promise<KeyDescription>;
+  setAlias(alias: string, name: string): Promise<{ alias: string; key: string }>;
+  removeAlias(alias: string): Promise<{ alias: string; key: string }>;
+  listAliases(): Promise<Array<{ alias: string; key: string }>>;
   issueClient(request: { name: string; role: 'app' | 'officer' | 'auditor'; groups: string[]; publicKeyPem: string; validityDays?: number }): Promise<IssuedCertificate>;
   listClients(): Promise<ClientRecord[]>;
   revokeClient(name: string): Promise<ClientRecord>;

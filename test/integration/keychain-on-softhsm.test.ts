@@ -189,6 +189,17 @@ describe('keychain on SoftHSM2 and SQLite', () => {
     expect(await rejectionCode(() => keychain.getKey({ fullName: 'attrs/k' }))).toBe('INTEGRITY_FAILURE');
   });
 
+  it('detects an alias moved to another key in the file', async () => {
+    keychain.createKey({ fullName: 'alias/a', algorithm: 'AES-256' });
+    keychain.createKey({ fullName: 'alias/b', algorithm: 'AES-256' });
+    keychain.setAlias('alias/current', 'alias/a');
+    const raw = new Database(dbPath);
+    const b = (raw.prepare("SELECT id FROM keys WHERE namespace = 'alias' AND name = 'b'").get() as { id: string }).id;
+    raw.prepare("UPDATE aliases SET key_id = ? WHERE alias = 'alias/current'").run(b);
+    raw.close();
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'alias/current' }))).toBe('INTEGRITY_FAILURE');
+  });
+
   it('refuses every key operation with SEALED once sealed, and works again after unseal', async () => {
     const other = new Keychain({ store, clock: systemClock });
     expect(await rejectionCode(() => other.getKey({ fullName: 'hr/payroll' }))).toBe('SEALED');

@@ -165,6 +165,18 @@ describe('key service over mutual TLS', () => {
       expect((await officer.request('Activate', { name: 'life/k' })).error?.code).toBe('WRONG_STATE');
     });
 
+    it('checks grants against the key behind an alias, never the alias itself', async () => {
+      const officer = await app.connect(app.officer);
+      expect((await officer.request('AliasSet', { alias: 'pay/hr-backdoor', name: 'hr/payroll' })).result).toMatchObject({ key: 'hr/payroll' });
+      const conn = await app.connect(payments);
+      expect((await conn.request('Get', { name: 'pay/hr-backdoor' })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await officer.request('AliasSet', { alias: 'pay/hr-backdoor', name: 'pay/card-data' })).result).toMatchObject({ key: 'pay/card-data' });
+      const viaAlias = (await conn.request('Get', { name: 'pay/hr-backdoor' })).result as { key: { fullName: string } };
+      expect(viaAlias.key.fullName).toBe('pay/card-data');
+      expect((await officer.request('AliasList')).result).toMatchObject({ aliases: [{ alias: 'pay/hr-backdoor', key: 'pay/card-data' }] });
+      expect((await conn.request('AliasSet', { alias: 'pay/x', name: 'hr/payroll' })).error?.code).toBe('PERMISSION_DENIED');
+    });
+
     it('matches pipelined responses to their requests', async () => {
       const conn = await app.connect(payments);
       const ids = Array.from({ length: 50 }, (_, i) => `p-${i}`);
