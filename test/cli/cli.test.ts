@@ -198,6 +198,20 @@ describe('strongroom CLI', () => {
     expect(inData('key', 'revoke', 'life/old', '--reason', 'nonsense', '--json').status).toBe(2);
   });
 
+  it('sets, moves, lists and removes aliases, and Get follows them', () => {
+    inData('key', 'create', 'al/one');
+    inData('key', 'create', 'al/two');
+    expect(inData('alias', 'set', 'al/current', 'al/one', '--json').json).toEqual({ alias: 'al/current', key: 'al/one' });
+    expect(inData('key', 'get', 'al/current', '--json').json.key.fullName).toBe('al/one');
+    inData('alias', 'set', 'al/current', 'al/two');
+    expect(inData('key', 'get', 'al/current', '--json').json.key.fullName).toBe('al/two');
+    expect(inData('alias', 'list', '--json').json).toEqual([{ alias: 'al/current', key: 'al/two' }]);
+    expect(inData('alias', 'remove', 'al/current', '--json').status).toBe(0);
+    const gone = inData('alias', 'remove', 'al/current', '--json');
+    expect(gone.status).toBe(3);
+    expect(gone.json.error.code).toBe('ALIAS_NOT_FOUND');
+  });
+
   it('takes the data folder from STRONGROOM_DATA', () => {
     const run = cli(['key', 'list', '--json'], { env: { STRONGROOM_DATA: data } });
     expect(run.json?.error).toBeUndefined(); // shows the code and message if it failed
