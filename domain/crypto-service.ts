@@ -15,6 +15,8 @@ import { KeychainError, ValidationError } from '../common/errors';
 import { encodeFields } from './field-encoding';
 import { decodeEnvelope, encodeEnvelope, TAG_BYTES } from './envelope-format';
 import { IvPool } from './iv-pool';
+import { mayProtect } from './usage-periods';
+import { Clock, systemClock } from '../common/clock';
 import { Keychain, MaterialIds } from './keychain';
 import { InstanceView, KeyView } from './views';
 import { USAGE_BITS, UsageName } from './usage-mask';
@@ -48,8 +50,16 @@ function requireFamily(key: KeyView, table: Readonly<Record<string, string>>, wh
   return name;
 }
 
-/** Protect (encrypt, MAC) needs an Active instance; process (decrypt, verify) also takes Deactivated and Compromised. */
-function requireState(instance: InstanceView, mode: 'protect' | 'process'): void {
+/**
+ * Protect (encrypt, MAC) needs an Active instance before its protect-stop
+ * date; process (decrypt, verify) also takes Deactivated and Compromised.
+ */
+function requireState(instance: InstanceView, mode: 'protect' | 'process', nowMs: number): void {
+  if (mode === 'protect' && instance.state === 'Active' && !mayProtect(instance, nowMs)) {
+    throw new KeychainError('WRONG_STATE', `instance ${instance.name} is past its protect-stop date (${instance.protectStopAt ?? instance.processStopAt}): it only decrypts now`, {
+      details: { instance: instance.name, protectStopAt: instance.protectStopAt },
+    });
+  }
   const allowed = mode === 'protect' ? ['Active'] : ['Active', 'Deactivated', 'Compromised'];
   if (!allowed.includes(instance.state)) {
     throw new KeychainError('WRONG_STATE', `instance ${instance.name} is ${instance.state}: it cannot ${mode === 'protect' ? 'encrypt or sign' : 'decrypt or verify'}`, {
@@ -90,7 +100,7 @@ function open(domain: Domain, material: Buffer, ids: MaterialIds, envelope: Retu
 export class CryptoService {
   private readonly ivs = new IvPool();
 
-  constructor(private readonly keychain: Keychain) {}
+  constructor(private readonly keychain: Keychain, private readonly clock: Clock = systemClock) {}
 
   encrypt(fullName: string, plaintext: Buffer, aad?: Buffer): CryptoResult & { ciphertext: Buffer } {
     checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES);
@@ -139,7 +149,7 @@ export class CryptoService {
       (key, instance) => {
         requireFamily(key, HMAC_BY_ALGORITHM, 'MAC');
         requireUsage(key, 'mac-generate');
-        requireState(instance, 'protect');
+        requireState(instance, 'protect', this.clock.nowMs());
       },
       (material, ids) => ({ instance: ids.instanceName, mac: createHmac(HMAC_BY_ALGORITHM[ids.algorithm], material).update(data).digest() }),
     );
@@ -152,7 +162,7 @@ export class CryptoService {
       (key, inst) => {
         requireFamily(key, HMAC_BY_ALGORITHM, 'MAC verification');
         requireUsage(key, 'mac-verify');
-        requireState(inst, 'process');
+        requireState(inst, 'process', this.clock.nowMs());
       },
       (material, ids) => {
         const expected = createHmac(HMAC_BY_ALGORITHM[ids.algorithm], material).update(data).digest();
@@ -167,7 +177,7 @@ export class CryptoService {
       (key, instance) => {
         requireFamily(key, GCM_BY_ALGORITHM, 'encryption');
         requireUsage(key, usage);
-        requireState(instance, 'protect');
+        requireState(instance, 'protect', this.clock.nowMs());
       },
       use,
     );
@@ -179,7 +189,7 @@ export class CryptoService {
       (key, instance) => {
         requireFamily(key, GCM_BY_ALGORITHM, 'decryption');
         requireUsage(key, usage);
-        requireState(instance, 'process');
+        requireState(instance, 'process', this.clock.nowMs());
       },
       use,
     );

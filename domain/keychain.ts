@@ -25,6 +25,7 @@ import { aliasRowMac, verifyAliasRow } from './row-mac';
 import { deriveRowMacKey, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyInstanceRow, verifyKeyRow } from './row-mac';
 import { RolloverPolicy } from './rollover-policy';
 import { rolloverDueAt } from './cryptoperiod';
+import { UsagePeriods, usageStops } from './usage-periods';
 import { ZoneCalendar } from './calendar';
 import { defaultUsageMask } from './usage-mask';
 import { instanceView, InstanceView, keyView, KeyView, RetrievedKey } from './views';
@@ -60,6 +61,8 @@ export interface KeySpec {
   readonly rollover?: RolloverPolicy;
   /** False creates the first instance PreActive (it must be activated before use). Default true. */
   readonly activate?: boolean;
+  /** SP 800-57 usage periods of its instances (default: none). */
+  readonly usagePeriods?: UsagePeriods;
 }
 
 /** Dates a lifecycle transition sets; absent ones are left as they are. */
@@ -335,7 +338,7 @@ export class Keychain {
   }
 
   /** Changes a key's rollover policy; an `auto` key's next rollover is counted from its current instance's activation. */
-  setRolloverPolicy(fullName: string, policy: RolloverPolicy): KeyDescription {
+  setRolloverPolicy(fullName: string, policy: RolloverPolicy, usagePeriods?: UsagePeriods): KeyDescription {
     const unsealed = this.requireUnsealed();
     return this.store.transaction(() => {
       const key = this.findKey(fullName);
@@ -343,12 +346,16 @@ export class Keychain {
       const now = isoNow(this.clock);
       const since = Date.parse(current.activatedAt ?? current.createdAt);
       const next = policy.kind === 'auto' && policy.cryptoperiod ? new Date(rolloverDueAt(since, policy.cryptoperiod, this.timeZone)).toISOString() : null;
-      const updated = { ...key, rolloverPolicy: policy.kind, cryptoperiod: policy.cryptoperiod, nextRolloverAt: next, updatedAt: now };
+      // New usage periods apply to instances activated from now on; existing instances keep their dates.
+      const periods = usagePeriods ?? { protectPeriod: key.protectPeriod, processPeriod: key.processPeriod };
+      usageStops(periods, since, this.timeZone); // validates the pair
+      const updated = { ...key, rolloverPolicy: policy.kind, cryptoperiod: policy.cryptoperiod, nextRolloverAt: next, ...periods, updatedAt: now };
       this.store.updateKeyPolicy({
         keyId: key.id,
         rolloverPolicy: policy.kind,
         cryptoperiod: policy.cryptoperiod,
         nextRolloverAt: next,
+        ...periods,
         updatedAt: now,
         rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, updated),
       });
@@ -447,7 +454,9 @@ export class Keychain {
       const from = instance.state;
       if (!isInstanceState(from)) throw new KeychainError('STORAGE_CORRUPT', `instance ${instance.name} has an unknown state`);
       assertTransition(from, to);
-      const change = this.stateChange(unsealed, instance, { state: to, ...dates, dropMaterial });
+      // Activation starts the instance's usage periods.
+      const stops = to === 'Active' ? usageStops(key, Date.parse(dates.activatedAt ?? isoNow(this.clock)), this.timeZone) : {};
+      const change = this.stateChange(unsealed, instance, { state: to, ...dates, ...stops, dropMaterial });
       this.store.updateInstanceState(change);
       if (to === 'Active' && instance.id === key.currentInstanceId && key.rolloverPolicy === 'auto') {
         // A PreActive key's cryptoperiod starts when it is activated.
@@ -460,6 +469,8 @@ export class Keychain {
           rolloverPolicy: key.rolloverPolicy,
           cryptoperiod: key.cryptoperiod,
           nextRolloverAt,
+          protectPeriod: key.protectPeriod,
+          processPeriod: key.processPeriod,
           updatedAt,
           rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, updated),
         });
@@ -484,6 +495,27 @@ export class Keychain {
         throw new KeychainError('WRONG_STATE', `no destruction of instance ${instance.name} is pending`);
       }
       const change = this.stateChange(unsealed, instance, { state: instance.state, destroyAt });
+      this.store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /** Active instances past their process-stop date at `atMs`. */
+  dueProcessStops(atMs: number, limit: number): Array<{ instanceId: string; processStopAt: string }> {
+    this.requireUnsealed();
+    return this.store.listDueProcessStops(new Date(atMs).toISOString(), limit);
+  }
+
+  /** Deactivates an instance whose recipient usage period has ended (read again inside the transaction); null if nothing to do. */
+  deactivateIfProcessStopped(instanceId: string, atMs: number): InstanceView | null {
+    const unsealed = this.requireUnsealed();
+    return this.store.transaction(() => {
+      const found = this.store.getInstanceById(instanceId);
+      if (!found) return null;
+      const instance = this.checkedInstance(found);
+      if (instance.state !== 'Active' || instance.processStopAt === null || Date.parse(instance.processStopAt) > atMs) return null;
+      const key = this.checkedKey(this.store.getKeyById(instance.keyId) as KeyRecord);
+      const change = this.stateChange(unsealed, instance, { state: 'Deactivated', deactivatedAt: instance.processStopAt });
       this.store.updateInstanceState(change);
       return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
     });
@@ -553,6 +585,8 @@ export class Keychain {
       cryptoperiod: spec.rollover?.cryptoperiod ?? null,
       currentInstanceId: instanceId,
       // A PreActive key starts its cryptoperiod when it is activated.
+      protectPeriod: spec.usagePeriods?.protectPeriod ?? null,
+      processPeriod: spec.usagePeriods?.processPeriod ?? null,
       nextRolloverAt: spec.activate === false ? null : this.nextRolloverFrom({ rolloverPolicy: spec.rollover?.kind ?? 'manual', cryptoperiod: spec.rollover?.cryptoperiod ?? null }, this.clock.nowMs()),
       createdAt: now,
       updatedAt: now,
@@ -586,6 +620,7 @@ export class Keychain {
       deactivatedAt: null,
       destroyedAt: null,
       destroyAt: null,
+      ...(state === 'Active' ? usageStops(key, Date.parse(now), this.timeZone) : { protectStopAt: null, processStopAt: null }),
     };
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }

@@ -52,6 +52,8 @@ export function keyRowMac(macKey: Buffer, keychainId: string, key: KeyRowFields)
     key.cryptoperiod,
     key.currentInstanceId,
     key.nextRolloverAt,
+    key.protectPeriod,
+    key.processPeriod,
     key.createdAt,
     key.updatedAt,
   ]);
@@ -74,6 +76,8 @@ export function instanceRowMac(macKey: Buffer, keychainId: string, instance: Ins
     instance.deactivatedAt,
     instance.destroyedAt,
     instance.destroyAt,
+    instance.protectStopAt,
+    instance.processStopAt,
   ]);
   return createHmac('sha256', macKey).update(fields).digest();
 }

@@ -23,6 +23,9 @@ export interface KeyView {
   readonly currentVersion: number;
   /** When the scheduler rolls it over next (ISO UTC), or null. */
   readonly nextRolloverAt: string | null;
+  /** SP 800-57 originator and recipient usage periods of new instances (ISO 8601), or null. */
+  readonly protectPeriod: string | null;
+  readonly processPeriod: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -39,6 +42,10 @@ export interface InstanceView {
   readonly destroyedAt: string | null;
   /** When a scheduled destruction takes effect, or null. While set, the instance refuses use. */
   readonly destroyAt: string | null;
+  /** End of originator use: from then it never encrypts (null: none). */
+  readonly protectStopAt: string | null;
+  /** End of recipient use: from then it is Deactivated (null: none). */
+  readonly processStopAt: string | null;
 }
 
 export interface RetrievedKey {
@@ -65,6 +72,8 @@ export function keyView(key: KeyRecord, current: InstanceRecord): KeyView {
     currentInstance: current.name,
     currentVersion: current.version,
     nextRolloverAt: key.nextRolloverAt,
+    protectPeriod: key.protectPeriod,
+    processPeriod: key.processPeriod,
     createdAt: key.createdAt,
     updatedAt: key.updatedAt,
   };
@@ -82,5 +91,7 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     deactivatedAt: instance.deactivatedAt,
     destroyedAt: instance.destroyedAt,
     destroyAt: instance.destroyAt,
+    protectStopAt: instance.protectStopAt,
+    processStopAt: instance.processStopAt,
   };
 }

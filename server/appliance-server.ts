@@ -55,7 +55,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
 
   const services: Services = {
     keychain,
-    crypto: new CryptoService(keychain),
+    crypto: new CryptoService(keychain, clock),
     lifecycle: new LifecycleService(keychain, clock),
     pki,
     directory: store.directory,

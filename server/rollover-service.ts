@@ -9,6 +9,7 @@
 import { Clock } from '../common/clock';
 import { Keychain } from '../domain/keychain';
 import { sweepDueDestructions } from '../domain/destruction-sweep';
+import { sweepDueProcessStops } from '../domain/usage-period-sweep';
 import { sweepDueRollovers, SweepResult } from '../domain/rollover-scheduler';
 import { Logger } from './logger';
 
@@ -65,6 +66,11 @@ export class RolloverService {
       onFailed: (instanceId, error) => log.error('scheduled destruction failed', { instanceId, code: error.code, message: error.message }),
     });
     if (destruction.destroyed + destruction.failed > 0) log.info('destruction sweep done', { ...destruction });
+    const stops = await sweepDueProcessStops(keychain, now, {
+      onDeactivated: (instance) => log.info('deactivated', { instance, reason: 'process-stop date reached' }),
+      onFailed: (instanceId, error) => log.error('process-stop deactivation failed', { instanceId, code: error.code, message: error.message }),
+    });
+    if (stops.deactivated + stops.failed > 0) log.info('usage-period sweep done', { ...stops });
     return result;
   }
 

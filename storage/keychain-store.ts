@@ -28,6 +28,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  DueProcessStop,
   AliasRecord,
   DueDestruction,
   KeyRecord,
@@ -101,6 +102,9 @@ export interface KeychainStore {
 
   /** Changes a key's rollover policy; KEY_NOT_FOUND when absent. */
   updateKeyPolicy(update: KeyPolicyUpdate): void;
+
+  /** Active instances whose process-stop date is at or before `atIso`, soonest first, at most `limit`. */
+  listDueProcessStops(atIso: string, limit: number): DueProcessStop[];
 
   /** Instances whose scheduled destruction is at or before `atIso`, soonest first, at most `limit`. */
   listDueDestructions(atIso: string, limit: number): DueDestruction[];

@@ -19,6 +19,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  DueProcessStop,
   AliasRecord,
   DueDestruction,
   KeyRecord,
@@ -226,6 +227,8 @@ export class MemoryStore implements KeychainStore {
         rolloverPolicy: update.rolloverPolicy,
         cryptoperiod: update.cryptoperiod,
         nextRolloverAt: update.nextRolloverAt,
+        protectPeriod: update.protectPeriod,
+        processPeriod: update.processPeriod,
         updatedAt: update.updatedAt,
         rowMac: Buffer.from(update.rowMac),
       });
@@ -256,6 +259,15 @@ export class MemoryStore implements KeychainStore {
   listAliases(): AliasRecord[] {
     this.assertOpen();
     return [...this.aliases.keys()].sort().map((a) => this.getAlias(a) as AliasRecord);
+  }
+
+  listDueProcessStops(atIso: string, limit: number): DueProcessStop[] {
+    this.assertOpen();
+    return [...this.state.instances.values()]
+      .filter((i) => i.state === 'Active' && i.processStopAt !== null && i.processStopAt <= atIso)
+      .sort((a, b) => ((a.processStopAt as string) === (b.processStopAt as string) ? (a.id < b.id ? -1 : 1) : (a.processStopAt as string) < (b.processStopAt as string) ? -1 : 1))
+      .slice(0, limit)
+      .map((i) => ({ instanceId: i.id, processStopAt: i.processStopAt as string }));
   }
 
   listDueDestructions(atIso: string, limit: number): DueDestruction[] {

@@ -132,6 +132,15 @@ CREATE TABLE aliases (
 CREATE INDEX aliases_by_key ON aliases (key_id);
 `;
 
+const V6_SQL = `
+-- SP 800-57 usage periods: per key (durations) and per instance (dates).
+ALTER TABLE keys ADD COLUMN protect_period TEXT;
+ALTER TABLE keys ADD COLUMN process_period TEXT;
+ALTER TABLE key_instances ADD COLUMN protect_stop_at TEXT;
+ALTER TABLE key_instances ADD COLUMN process_stop_at TEXT;
+CREATE INDEX key_instances_by_process_stop ON key_instances (process_stop_at) WHERE process_stop_at IS NOT NULL AND state = 'Active';
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -157,6 +166,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     description: 'key aliases',
     up: (db) => db.exec(V5_SQL),
+  },
+  {
+    version: 6,
+    description: 'usage periods: protect-stop and process-stop',
+    up: (db) => db.exec(V6_SQL),
   },
 ];
 

@@ -40,6 +40,10 @@ export interface KeyRecord {
   readonly currentInstanceId: string;
   /** When the scheduler rolls this key over next (ISO UTC); null unless the policy is `auto`. */
   readonly nextRolloverAt: string | null;
+  /** SP 800-57 originator usage period of each instance (ISO 8601 duration), or null: no protect-stop. */
+  readonly protectPeriod: string | null;
+  /** SP 800-57 recipient usage period of each instance (ISO 8601 duration), or null: no process-stop. */
+  readonly processPeriod: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
@@ -64,6 +68,10 @@ export interface InstanceRecord {
   readonly destroyedAt: string | null;
   /** When a scheduled destruction takes effect (ISO UTC); null when none is pending. */
   readonly destroyAt: string | null;
+  /** End of originator use (ISO UTC): from then the instance never encrypts. Null: none. */
+  readonly protectStopAt: string | null;
+  /** End of recipient use (ISO UTC): from then the instance is Deactivated. Null: none. */
+  readonly processStopAt: string | null;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
 }
@@ -74,6 +82,8 @@ export interface KeyPolicyUpdate {
   readonly rolloverPolicy: RolloverPolicyKind;
   readonly cryptoperiod: string | null;
   readonly nextRolloverAt: string | null;
+  readonly protectPeriod: string | null;
+  readonly processPeriod: string | null;
   readonly updatedAt: string;
   readonly rowMac: Buffer;
 }
@@ -86,6 +96,12 @@ export interface AliasRecord {
   readonly updatedAt: string;
   /** HMAC over the row (domain/row-mac.ts): a moved alias fails to verify. */
   readonly rowMac: Buffer;
+}
+
+/** An Active instance whose recipient usage period has ended. */
+export interface DueProcessStop {
+  readonly instanceId: string;
+  readonly processStopAt: string;
 }
 
 /** An instance whose scheduled destruction is due. */
@@ -117,6 +133,8 @@ export interface InstanceStateChange {
   readonly deactivatedAt?: string | null;
   readonly destroyedAt?: string | null;
   readonly destroyAt?: string | null;
+  readonly protectStopAt?: string | null;
+  readonly processStopAt?: string | null;
   /** When true the sealed material is removed (set to NULL; with secure_delete the page is overwritten). */
   readonly dropMaterial?: boolean;
   /** The row MAC of the instance as it is after the change (see applyInstanceChange). */
@@ -142,6 +160,8 @@ export function applyInstanceChange(old: InstanceRecord, change: InstanceStateCh
     deactivatedAt: pick(change.deactivatedAt, old.deactivatedAt),
     destroyedAt: pick(change.destroyedAt, old.destroyedAt),
     destroyAt: pick(change.destroyAt, old.destroyAt),
+    protectStopAt: pick(change.protectStopAt, old.protectStopAt),
+    processStopAt: pick(change.processStopAt, old.processStopAt),
     sealedMaterial: change.dropMaterial === true ? null : old.sealedMaterial,
     rowMac: change.rowMac,
   };

@@ -8,12 +8,14 @@ import { InstanceStateChange, KeyRecord, RolloverPolicyKind } from './records';
 
 const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, description, owner,
   custom_attributes AS customAttributes, rollover_policy AS rolloverPolicy, cryptoperiod,
-  current_instance_id AS currentInstanceId, next_rollover_at AS nextRolloverAt, created_at AS createdAt,
+  current_instance_id AS currentInstanceId, next_rollover_at AS nextRolloverAt, protect_period AS protectPeriod,
+  process_period AS processPeriod, created_at AS createdAt,
   updated_at AS updatedAt, row_mac AS rowMac`;
 
 const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_material AS sealedMaterial,
   seal_version AS sealVersion, created_at AS createdAt, activated_at AS activatedAt,
-  deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt, destroy_at AS destroyAt, row_mac AS rowMac`;
+  deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt, destroy_at AS destroyAt,
+  protect_stop_at AS protectStopAt, process_stop_at AS processStopAt, row_mac AS rowMac`;
 
 const WRAPPED_COLUMNS = `version, master_key_version AS masterKeyVersion, mechanism, wrapped, created_at AS createdAt`;
 
@@ -26,18 +28,21 @@ export const SQL = {
   insertWrapped: `INSERT INTO keychain_keys (version, master_key_version, mechanism, wrapped, created_at)
     VALUES (@version, @masterKeyVersion, @mechanism, @wrapped, @createdAt)`,
   insertKey: `INSERT INTO keys (id, namespace, name, algorithm, usage_mask, description, owner, custom_attributes,
-    rollover_policy, cryptoperiod, current_instance_id, next_rollover_at, created_at, updated_at, row_mac)
+    rollover_policy, cryptoperiod, current_instance_id, next_rollover_at, protect_period, process_period, created_at, updated_at, row_mac)
     VALUES (@id, @namespace, @name, @algorithm, @usageMask, @description, @owner, @customAttributes,
-    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @nextRolloverAt, @createdAt, @updatedAt, @rowMac)`,
+    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @nextRolloverAt, @protectPeriod, @processPeriod, @createdAt, @updatedAt, @rowMac)`,
   setCurrent: `UPDATE keys SET current_instance_id = @instanceId, updated_at = @updatedAt, row_mac = @rowMac,
     next_rollover_at = CASE WHEN @setNext THEN @nextRolloverAt ELSE next_rollover_at END WHERE id = @keyId`,
   updatePolicy: `UPDATE keys SET rollover_policy = @rolloverPolicy, cryptoperiod = @cryptoperiod, next_rollover_at = @nextRolloverAt,
+    protect_period = @protectPeriod, process_period = @processPeriod,
     updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
   putAlias: `INSERT INTO aliases (alias, key_id, updated_at, row_mac) VALUES (@alias, @keyId, @updatedAt, @rowMac)
     ON CONFLICT (alias) DO UPDATE SET key_id = excluded.key_id, updated_at = excluded.updated_at, row_mac = excluded.row_mac`,
   getAlias: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases WHERE alias = ?`,
   deleteAlias: `DELETE FROM aliases WHERE alias = ?`,
   listAliases: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases ORDER BY alias`,
+  listDueProcessStops: `SELECT id AS instanceId, process_stop_at AS processStopAt FROM key_instances
+    WHERE process_stop_at IS NOT NULL AND state = 'Active' AND process_stop_at <= ? ORDER BY process_stop_at, id LIMIT ?`,
   listDueDestructions: `SELECT id AS instanceId, destroy_at AS destroyAt FROM key_instances
     WHERE destroy_at IS NOT NULL AND destroy_at <= ? ORDER BY destroy_at, id LIMIT ?`,
   listDue: `SELECT id AS keyId, next_rollover_at AS nextRolloverAt FROM keys
@@ -53,9 +58,9 @@ export const SQL = {
     ORDER BY namespace, name LIMIT @limit OFFSET @offset`,
   countKeys: `SELECT count(*) AS n FROM keys`,
   insertInstance: `INSERT INTO key_instances (id, key_id, name, version, state, sealed_material, seal_version,
-    created_at, activated_at, deactivated_at, destroyed_at, destroy_at, row_mac)
+    created_at, activated_at, deactivated_at, destroyed_at, destroy_at, protect_stop_at, process_stop_at, row_mac)
     VALUES (@id, @keyId, @name, @version, @state, @sealedMaterial, @sealVersion, @createdAt, @activatedAt,
-    @deactivatedAt, @destroyedAt, @destroyAt, @rowMac)`,
+    @deactivatedAt, @destroyedAt, @destroyAt, @protectStopAt, @processStopAt, @rowMac)`,
   getInstanceById: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE id = ?`,
   getInstanceByName: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE name = ?`,
   listInstances: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE key_id = ? ORDER BY version`,
@@ -65,6 +70,8 @@ export const SQL = {
     deactivated_at = CASE WHEN @setDeactivatedAt THEN @deactivatedAt ELSE deactivated_at END,
     destroyed_at = CASE WHEN @setDestroyedAt THEN @destroyedAt ELSE destroyed_at END,
     destroy_at = CASE WHEN @setDestroyAt THEN @destroyAt ELSE destroy_at END,
+    protect_stop_at = CASE WHEN @setProtectStopAt THEN @protectStopAt ELSE protect_stop_at END,
+    process_stop_at = CASE WHEN @setProcessStopAt THEN @processStopAt ELSE process_stop_at END,
     sealed_material = CASE WHEN @dropMaterial THEN NULL ELSE sealed_material END,
     row_mac = @rowMac
     WHERE id = @instanceId`,
@@ -113,6 +120,10 @@ export function changeParams(change: InstanceStateChange): Record<string, unknow
     destroyedAt: change.destroyedAt ?? null,
     setDestroyAt: flag(change.destroyAt),
     destroyAt: change.destroyAt ?? null,
+    setProtectStopAt: flag(change.protectStopAt),
+    protectStopAt: change.protectStopAt ?? null,
+    setProcessStopAt: flag(change.processStopAt),
+    processStopAt: change.processStopAt ?? null,
     dropMaterial: change.dropMaterial === true ? 1 : 0,
     rowMac: change.rowMac,
   };

@@ -28,6 +28,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  DueProcessStop,
   AliasRecord,
   DueDestruction,
   KeyRecord,
@@ -265,6 +266,10 @@ class SqliteStore implements KeychainStore {
 
   listAliases(): AliasRecord[] {
     return this.read('listAliases', () => this.stmt.listAliases.all() as AliasRecord[]);
+  }
+
+  listDueProcessStops(atIso: string, limit: number): DueProcessStop[] {
+    return this.read('listDueProcessStops', () => this.stmt.listDueProcessStops.all(atIso, limit) as DueProcessStop[]);
   }
 
   listDueDestructions(atIso: string, limit: number): DueDestruction[] {

@@ -48,7 +48,7 @@ export interface CliBackend {
   grant(request: GrantRequest): Promise<GrantRecord>;
   revokeGrant(id: string): Promise<GrantRecord>;
   listGrants(filter: { client?: string; group?: string }): Promise<GrantRecord[]>;
-  setRolloverPolicy(name: string, rollover: string, cryptoperiod?: string): Promise<KeyDescription>;
+  setRolloverPolicy(name: string, rollover: string, cryptoperiod?: string, periods?: { protectPeriod?: string; processPeriod?: string }): Promise<KeyDescription>;
   /** Keys due for rollover at `at` (default now). */
   rolloverDue(at: string | undefined, limit: number): Promise<{ at: string; due: Array<{ name: string; nextRolloverAt: string }> }>;
   /** Rolls what is due at `at` (default now; `at` only in local mode). */

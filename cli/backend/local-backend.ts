@@ -13,6 +13,7 @@ import { ValidationError } from '../../common/errors';
 import { keySpecFrom } from '../commands/key-spec-options';
 import { makeRolloverPolicy } from '../../domain/rollover-policy';
 import { sweepDueRollovers } from '../../domain/rollover-scheduler';
+import { parseUsagePeriods } from '../../domain/usage-periods';
 import { LifecycleService, RevocationReason } from '../../domain/lifecycle-service';
 import { durationMs } from '../../common/config';
 import { CliBackend } from './backend';
@@ -73,7 +74,9 @@ export function localBackend(appliance: Appliance): CliBackend {
       appliance.store.directory
         .listGrants()
         .filter((g) => (!filter.client || (g.subjectKind === 'client' && g.subject === filter.client)) && (!filter.group || (g.subjectKind === 'group' && g.subject === filter.group)))),
-    setRolloverPolicy: async (name, rollover, cryptoperiod) => (await ready, keychain.setRolloverPolicy(name, makeRolloverPolicy(rollover, cryptoperiod))),
+    setRolloverPolicy: async (name, rollover, cryptoperiod, periods) =>
+      (await ready,
+      keychain.setRolloverPolicy(name, makeRolloverPolicy(rollover, cryptoperiod), periods ? parseUsagePeriods(periods.protectPeriod, periods.processPeriod) : undefined)),
     rolloverDue: async (at, limit) => {
       await ready;
       const atMs = parseAt(at);

@@ -55,6 +55,8 @@ function wireKeyArgs(name: string, options: KeySpecOptions): Record<string, unkn
     attributes: Object.keys(attributes).length > 0 ? attributes : undefined,
     rollover: options.rollover,
     cryptoperiod: options.cryptoperiod,
+    protectPeriod: options.protectPeriod,
+    processPeriod: options.processPeriod,
   };
 }
 
@@ -94,7 +96,8 @@ export function remoteBackend(config: ApplianceConfig, address: string): CliBack
     grant: (request) => wire(async () => (await client.request<{ grant: never }>('PolicyGrant', dropUndefined({ ...request }))).grant),
     revokeGrant: (id) => wire(async () => (await client.request<{ grant: never }>('PolicyRevoke', { id })).grant),
     listGrants: (filter) => wire(async () => (await client.request<{ grants: never[] }>('PolicyList', dropUndefined({ ...filter }))).grants),
-    setRolloverPolicy: (name, rollover, cryptoperiod) => wire(() => client.request<Described>('SetRolloverPolicy', dropUndefined({ name, rollover, cryptoperiod }))),
+    setRolloverPolicy: (name, rollover, cryptoperiod, periods) =>
+      wire(() => client.request<Described>('SetRolloverPolicy', dropUndefined({ name, rollover, cryptoperiod, ...(periods ?? {}) }))),
     rolloverDue: (at, limit) => wire(() => client.request('RolloverDue', dropUndefined({ at, limit: Math.min(limit, 1000) }))),
     rolloverRun: (at) => {
       if (at !== undefined) return Promise.reject(new ValidationError('--at runs a simulated sweep: only in local mode (without --server)'));

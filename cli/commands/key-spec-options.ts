@@ -8,6 +8,7 @@ import { Algorithm, parseAlgorithm } from '../../domain/algorithms';
 import { KeySpec } from '../../domain/keychain';
 import { makeRolloverPolicy } from '../../domain/rollover-policy';
 import { parseUsageMask } from '../../domain/usage-mask';
+import { parseUsagePeriods } from '../../domain/usage-periods';
 
 export interface KeySpecOptions {
   algorithm: string;
@@ -17,6 +18,8 @@ export interface KeySpecOptions {
   attr?: string[];
   rollover?: string;
   cryptoperiod?: string;
+  protectPeriod?: string;
+  processPeriod?: string;
 }
 
 export function addKeySpecOptions(command: Command, defaultAlgorithm?: string): Command {
@@ -29,7 +32,9 @@ export function addKeySpecOptions(command: Command, defaultAlgorithm?: string): 
     .option('-o, --owner <name>', 'who answers for this key')
     .option('--attr <name=value>', 'a custom attribute (repeatable)', (value: string, all: string[] = []) => [...all, value])
     .option('--rollover <policy>', 'auto, manual or none (default: manual, or auto when --cryptoperiod is given)')
-    .option('--cryptoperiod <period>', 'for auto rollover: days (90) or an ISO 8601 duration (P90D, P1Y)');
+    .option('--cryptoperiod <period>', 'for auto rollover: days (90) or an ISO 8601 duration (P90D, P1Y)')
+    .option('--protect-period <period>', 'SP 800-57 originator usage period of each instance: past it, the instance only decrypts')
+    .option('--process-period <period>', 'SP 800-57 recipient usage period of each instance: past it, the instance is Deactivated');
 }
 
 export function keySpecFrom(fullName: string, options: KeySpecOptions): KeySpec & { algorithm: Algorithm } {
@@ -47,5 +52,6 @@ export function keySpecFrom(fullName: string, options: KeySpecOptions): KeySpec 
     owner: options.owner,
     customAttributes,
     rollover: makeRolloverPolicy(options.rollover, options.cryptoperiod),
+    usagePeriods: parseUsagePeriods(options.protectPeriod, options.processPeriod),
   };
 }

@@ -52,11 +52,14 @@ export function keySetPolicyCommand(): Command {
     .argument('<name>', 'namespace/name')
     .requiredOption('--rollover <policy>', 'auto, manual or none')
     .option('--cryptoperiod <period>', 'with auto: days (90) or ISO 8601 (P90D, P1Y)')
+    .option('--protect-period <period>', 'originator usage period of instances activated from now on ("" for none)')
+    .option('--process-period <period>', 'recipient usage period of instances activated from now on ("" for none)')
     .addHelpText('after', '\nExample:\n  $ strongroom key set-policy hr/payroll --rollover auto --cryptoperiod P90D')
     .action(
-      runCommand(async (ctx, name: string, options: { rollover: string; cryptoperiod?: string }) => {
+      runCommand(async (ctx, name: string, options: { rollover: string; cryptoperiod?: string; protectPeriod?: string; processPeriod?: string }) => {
         const policy = makeRolloverPolicy(options.rollover, options.cryptoperiod);
-        const described = await ctx.backend().setRolloverPolicy(name, policy.kind, policy.cryptoperiod ?? undefined);
+        const periods = options.protectPeriod === undefined && options.processPeriod === undefined ? undefined : { protectPeriod: options.protectPeriod, processPeriod: options.processPeriod };
+        const described = await ctx.backend().setRolloverPolicy(name, policy.kind, policy.cryptoperiod ?? undefined, periods);
         ctx.out.result(described, () => renderKey(described.key));
       }),
     );

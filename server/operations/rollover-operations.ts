@@ -6,6 +6,7 @@
 import { ValidationError } from '../../common/errors';
 import { makeRolloverPolicy } from '../../domain/rollover-policy';
 import { sweepDueRollovers } from '../../domain/rollover-scheduler';
+import { parseUsagePeriods } from '../../domain/usage-periods';
 import { canonicalName } from './context';
 import { Operation } from './operation';
 
@@ -19,7 +20,13 @@ export const setRolloverPolicy: Operation = {
   name: 'SetRolloverPolicy',
   access: 'officer',
   run: (args, ctx) =>
-    ctx.services.keychain.setRolloverPolicy(canonicalName(args.name as string), makeRolloverPolicy(args.rollover as string, args.cryptoperiod as string | undefined)),
+    ctx.services.keychain.setRolloverPolicy(
+      canonicalName(args.name as string),
+      makeRolloverPolicy(args.rollover as string, args.cryptoperiod as string | undefined),
+      args.protectPeriod === undefined && args.processPeriod === undefined
+        ? undefined
+        : parseUsagePeriods(args.protectPeriod as string | undefined, args.processPeriod as string | undefined),
+    ),
 };
 
 export const undoRollover: Operation = {

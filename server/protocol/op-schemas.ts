@@ -68,6 +68,8 @@ const createFields: Readonly<Record<string, FieldSpec>> = {
   attributes: { type: 'stringMap', optional: true, maxEntries: MAX_ATTRIBUTES, keyPattern: ATTRIBUTE_NAME, maxLength: MAX_ATTRIBUTE_VALUE_LENGTH },
   rollover: { type: 'enum', optional: true, values: ROLLOVER_MODES },
   cryptoperiod: token,
+  protectPeriod: token,
+  processPeriod: token,
 };
 
 /** `name?`, `instance?`, at least one (§6: instance alone, name alone, or both). */
@@ -119,7 +121,7 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   },
   PolicyRevoke: { fields: { id: { ...token, optional: false } } },
   PolicyList: { fields: { client: optionalName, group: optionalName } },
-  SetRolloverPolicy: { fields: { name, rollover: { type: 'enum', values: ROLLOVER_MODES }, cryptoperiod: token } },
+  SetRolloverPolicy: { fields: { name, rollover: { type: 'enum', values: ROLLOVER_MODES }, cryptoperiod: token, protectPeriod: token, processPeriod: token } },
   RolloverDue: { fields: { at: token, limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT } } },
   RolloverRun: { fields: {} },
   DestroyCancel: keyRef,

@@ -199,11 +199,11 @@ export function describeStoreConformance(name: string, factory: () => { store: K
         expect(store.listDueKeys(T2, 10)).toEqual([{ keyId: 'b', nextRolloverAt: T1 }, { keyId: 'a', nextRolloverAt: T2 }]);
         expect(store.listDueKeys(T1, 10).map((d) => d.keyId)).toEqual(['b']);
         expect(store.listDueKeys(T2, 1).map((d) => d.keyId)).toEqual(['b']);
-        store.updateKeyPolicy({ keyId: 'b', rolloverPolicy: 'manual', cryptoperiod: null, nextRolloverAt: null, updatedAt: T2, rowMac: rowMac('policy') });
+        store.updateKeyPolicy({ keyId: 'b', rolloverPolicy: 'manual', cryptoperiod: null, nextRolloverAt: null, protectPeriod: null, processPeriod: null, updatedAt: T2, rowMac: rowMac('policy') });
         expect(store.listDueKeys(T2, 10).map((d) => d.keyId)).toEqual(['a']);
         expect(store.getKeyById('b')).toMatchObject({ rolloverPolicy: 'manual', cryptoperiod: null, nextRolloverAt: null, updatedAt: T2 });
         expect(store.getKeyById('b')?.rowMac).toEqual(rowMac('policy'));
-        expect(codeOf(() => store.updateKeyPolicy({ keyId: 'zz', rolloverPolicy: 'manual', cryptoperiod: null, nextRolloverAt: null, updatedAt: T2, rowMac: rowMac('p') }))).toBe('KEY_NOT_FOUND');
+        expect(codeOf(() => store.updateKeyPolicy({ keyId: 'zz', rolloverPolicy: 'manual', cryptoperiod: null, nextRolloverAt: null, protectPeriod: null, processPeriod: null, updatedAt: T2, rowMac: rowMac('p') }))).toBe('KEY_NOT_FOUND');
       });
 
       it('moves the next rollover with the current pointer when asked, and keeps it otherwise', () => {

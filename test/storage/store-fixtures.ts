@@ -38,6 +38,8 @@ export function key(id: string, namespace: string, name: string, overrides: Part
     cryptoperiod: 'P90D',
     currentInstanceId: `${id}-i1`,
     nextRolloverAt: null,
+    protectPeriod: null,
+    processPeriod: null,
     createdAt: T0,
     updatedAt: T0,
     rowMac: rowMac(`key-${id}`),
@@ -77,6 +79,8 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     deactivatedAt: null,
     destroyedAt: null,
     destroyAt: null,
+    protectStopAt: null,
+    processStopAt: null,
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };
