@@ -154,6 +154,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'How long before an automatic rollover a notice is given (ISO 8601 days/weeks, e.g. P7D; P0D for none).',
   },
   {
+    key: 'rollover_retention',
+    env: 'STRONGROOM_ROLLOVER_RETENTION',
+    defaultValue: () => 'none',
+    meaning: 'How long an instance replaced by a rollover stays (decrypting, retrievable by name) before its destruction is scheduled: ISO 8601 days/weeks, or none to keep it.',
+  },
+  {
     key: 'destruction_wait',
     env: 'STRONGROOM_DESTRUCTION_WAIT',
     defaultValue: () => 'P7D',
@@ -243,6 +249,9 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     throw new ConfigError(`log_level must be error, warn, info or debug, not "${values.log_level}"`);
   }
   checkTimeZone(values.timezone ?? '');
+  if (values.rollover_retention !== 'none' && !/^P(\d+W)?(\d+D)?$/.test(values.rollover_retention ?? '')) {
+    throw new ConfigError(`rollover_retention must be days or weeks in ISO 8601 (P365D) or none, not "${values.rollover_retention}"`);
+  }
   for (const key of ['rollover_notice', 'destruction_wait']) {
     if (!/^P(\d+W)?(\d+D)?$/.test(values[key] ?? '') || values[key] === 'P') {
       throw new ConfigError(`${key} must be days or weeks in ISO 8601 (P7D, P2W, P0D), not "${values[key]}"`);
@@ -265,7 +274,12 @@ function checkTimeZone(zone: string): void {
 }
 
 /** A days/weeks duration setting (rollover_notice, destruction_wait) in milliseconds. */
-export function durationMs(config: ApplianceConfig, key: 'rollover_notice' | 'destruction_wait'): number {
+/** rollover_retention in milliseconds, or null for none. */
+export function retentionMs(config: ApplianceConfig): number | null {
+  return setting(config, 'rollover_retention') === 'none' ? null : durationMs(config, 'rollover_retention');
+}
+
+export function durationMs(config: ApplianceConfig, key: 'rollover_notice' | 'destruction_wait' | 'rollover_retention'): number {
   const match = /^P(?:(\d+)W)?(?:(\d+)D)?$/.exec(setting(config, key)) as RegExpExecArray;
   return (Number(match[1] ?? 0) * 7 + Number(match[2] ?? 0)) * 86_400_000;
 }

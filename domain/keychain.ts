@@ -49,6 +49,7 @@ export interface KeychainContext {
   readonly changeStamp?: () => string;
   /** IANA zone in which cryptoperiods end at midnight (config `timezone`). Default UTC. */
   readonly timeZone?: string;
+
 }
 
 export interface KeySpec {
@@ -103,6 +104,7 @@ export class Keychain {
   private readonly clock: Clock;
   private readonly ids: IdSource;
   private readonly timeZone: ZoneCalendar;
+
   private unsealed: Unsealed | null = null;
   /** The unseal in progress, so concurrent callers share one HSM round and one key copy. */
   private unsealing: Promise<void> | null = null;
@@ -115,6 +117,7 @@ export class Keychain {
     this.clock = context.clock;
     this.ids = context.ids ?? randomIds;
     this.timeZone = new ZoneCalendar(context.timeZone ?? 'UTC');
+
     this.resolved = new ResolveCache(context.changeStamp ?? (() => this.store.changeStamp()));
   }
 
@@ -495,6 +498,32 @@ export class Keychain {
         throw new KeychainError('WRONG_STATE', `no destruction of instance ${instance.name} is pending`);
       }
       const change = this.stateChange(unsealed, instance, { state: instance.state, destroyAt });
+      this.store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /** Deactivated instances, not current, with material and no destruction pending, deactivated at or before `beforeMs`. */
+  retentionExpired(beforeMs: number, limit: number): string[] {
+    this.requireUnsealed();
+    return this.store.listRetentionExpired(new Date(beforeMs).toISOString(), limit);
+  }
+
+  /**
+   * Schedules the destruction of an instance whose retention is over (read
+   * again inside the transaction); the usual destruction wait and cancel
+   * apply. Returns null when there was nothing to do.
+   */
+  scheduleIfRetentionOver(instanceId: string, deactivatedBeforeMs: number, destroyAtMs: number): InstanceView | null {
+    const unsealed = this.requireUnsealed();
+    return this.store.transaction(() => {
+      const found = this.store.getInstanceById(instanceId);
+      if (!found) return null;
+      const instance = this.checkedInstance(found);
+      const key = this.checkedKey(this.store.getKeyById(instance.keyId) as KeyRecord);
+      const over = instance.state === 'Deactivated' && instance.deactivatedAt !== null && Date.parse(instance.deactivatedAt) <= deactivatedBeforeMs;
+      if (!over || instance.destroyAt !== null || instance.sealedMaterial === null || instance.id === key.currentInstanceId) return null;
+      const change = this.stateChange(unsealed, instance, { state: instance.state, destroyAt: new Date(destroyAtMs).toISOString() });
       this.store.updateInstanceState(change);
       return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
     });

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Clock, systemClock } from '../common/clock';
-import { durationMs, numberSetting, setting } from '../common/config';
+import { durationMs, numberSetting, retentionMs, setting } from '../common/config';
 import { applianceVersion } from '../common/version';
 import { CryptoService } from '../domain/crypto-service';
 import { LifecycleService } from '../domain/lifecycle-service';
@@ -109,6 +109,8 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     log,
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
     noticeMs: durationMs(config, 'rollover_notice'),
+    retentionMs: retentionMs(config),
+    destructionWaitMs: durationMs(config, 'destruction_wait'),
   });
   rollover.start();
 

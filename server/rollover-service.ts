@@ -10,8 +10,11 @@ import { Clock } from '../common/clock';
 import { Keychain } from '../domain/keychain';
 import { sweepDueDestructions } from '../domain/destruction-sweep';
 import { sweepDueProcessStops } from '../domain/usage-period-sweep';
-import { sweepDueRollovers, SweepResult } from '../domain/rollover-scheduler';
+import { sweepDueRollovers, SweepResult, yieldToEventLoop } from '../domain/rollover-scheduler';
 import { Logger } from './logger';
+
+/** Instances looked at per batch when retention expires. */
+const RETENTION_BATCH = 100;
 
 /** Most upcoming rollovers noticed per check: notices are a log line each. */
 const MAX_NOTICES_PER_CHECK = 1000;
@@ -22,6 +25,9 @@ export interface RolloverServiceOptions {
   readonly log: Logger;
   readonly checkIntervalMs: number;
   readonly noticeMs: number;
+  /** rollover_retention: replaced instances deactivated longer ago get their destruction scheduled; null keeps them. */
+  readonly retentionMs: number | null;
+  readonly destructionWaitMs: number;
 }
 
 export class RolloverService {
@@ -66,12 +72,35 @@ export class RolloverService {
       onFailed: (instanceId, error) => log.error('scheduled destruction failed', { instanceId, code: error.code, message: error.message }),
     });
     if (destruction.destroyed + destruction.failed > 0) log.info('destruction sweep done', { ...destruction });
+    await this.expireRetention(now);
     const stops = await sweepDueProcessStops(keychain, now, {
       onDeactivated: (instance) => log.info('deactivated', { instance, reason: 'process-stop date reached' }),
       onFailed: (instanceId, error) => log.error('process-stop deactivation failed', { instanceId, code: error.code, message: error.message }),
     });
     if (stops.deactivated + stops.failed > 0) log.info('usage-period sweep done', { ...stops });
     return result;
+  }
+
+  /** Schedules (cancellable) destruction of instances whose retention after deactivation is over, in yielding batches. */
+  private async expireRetention(now: number): Promise<void> {
+    const { keychain, log, retentionMs, destructionWaitMs } = this.options;
+    if (retentionMs === null) return;
+    const cutoff = now - retentionMs;
+    const seen = new Set<string>();
+    for (;;) {
+      const ids = keychain.retentionExpired(cutoff, RETENTION_BATCH + seen.size).filter((id) => !seen.has(id)).slice(0, RETENTION_BATCH);
+      if (ids.length === 0) return;
+      for (const id of ids) {
+        seen.add(id);
+        try {
+          const scheduled = keychain.scheduleIfRetentionOver(id, cutoff, now + destructionWaitMs);
+          if (scheduled) log.info('retention over: destruction scheduled', { instance: scheduled.name, at: scheduled.destroyAt });
+        } catch (err) {
+          log.error('retention expiry failed', { instanceId: id, error: String(err) });
+        }
+      }
+      await yieldToEventLoop();
+    }
   }
 
   private notice(now: number): void {

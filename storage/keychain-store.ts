@@ -103,6 +103,9 @@ export interface KeychainStore {
   /** Changes a key's rollover policy; KEY_NOT_FOUND when absent. */
   updateKeyPolicy(update: KeyPolicyUpdate): void;
 
+  /** Ids of Deactivated instances with material, not current, no destruction pending, deactivated at or before `beforeIso`. */
+  listRetentionExpired(beforeIso: string, limit: number): string[];
+
   /** Active instances whose process-stop date is at or before `atIso`, soonest first, at most `limit`. */
   listDueProcessStops(atIso: string, limit: number): DueProcessStop[];
 

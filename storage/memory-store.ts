@@ -261,6 +261,16 @@ export class MemoryStore implements KeychainStore {
     return [...this.aliases.keys()].sort().map((a) => this.getAlias(a) as AliasRecord);
   }
 
+  listRetentionExpired(beforeIso: string, limit: number): string[] {
+    this.assertOpen();
+    const current = new Set([...this.state.keys.values()].map((k) => k.currentInstanceId));
+    return [...this.state.instances.values()]
+      .filter((i) => i.state === 'Deactivated' && i.deactivatedAt !== null && i.deactivatedAt <= beforeIso && i.destroyAt === null && i.sealedMaterial !== null && !current.has(i.id))
+      .sort((a, b) => ((a.deactivatedAt as string) === (b.deactivatedAt as string) ? (a.id < b.id ? -1 : 1) : (a.deactivatedAt as string) < (b.deactivatedAt as string) ? -1 : 1))
+      .slice(0, limit)
+      .map((i) => i.id);
+  }
+
   listDueProcessStops(atIso: string, limit: number): DueProcessStop[] {
     this.assertOpen();
     return [...this.state.instances.values()]

@@ -41,6 +41,10 @@ export const SQL = {
   getAlias: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases WHERE alias = ?`,
   deleteAlias: `DELETE FROM aliases WHERE alias = ?`,
   listAliases: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases ORDER BY alias`,
+  listRetentionExpired: `SELECT i.id AS id FROM key_instances i JOIN keys k ON k.id = i.key_id
+    WHERE i.state = 'Deactivated' AND i.deactivated_at <= ? AND i.destroy_at IS NULL AND i.sealed_material IS NOT NULL
+      AND k.current_instance_id <> i.id
+    ORDER BY i.deactivated_at, i.id LIMIT ?`,
   listDueProcessStops: `SELECT id AS instanceId, process_stop_at AS processStopAt FROM key_instances
     WHERE process_stop_at IS NOT NULL AND state = 'Active' AND process_stop_at <= ? ORDER BY process_stop_at, id LIMIT ?`,
   listDueDestructions: `SELECT id AS instanceId, destroy_at AS destroyAt FROM key_instances

@@ -268,6 +268,10 @@ class SqliteStore implements KeychainStore {
     return this.read('listAliases', () => this.stmt.listAliases.all() as AliasRecord[]);
   }
 
+  listRetentionExpired(beforeIso: string, limit: number): string[] {
+    return this.read('listRetentionExpired', () => (this.stmt.listRetentionExpired.all(beforeIso, limit) as Array<{ id: string }>).map((r) => r.id));
+  }
+
   listDueProcessStops(atIso: string, limit: number): DueProcessStop[] {
     return this.read('listDueProcessStops', () => this.stmt.listDueProcessStops.all(atIso, limit) as DueProcessStop[]);
   }

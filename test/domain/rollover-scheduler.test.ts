@@ -113,3 +113,26 @@ describe('a PreActive key with an auto policy', () => {
     expect(keychain.describeKey('pre/k').key.nextRolloverAt).toBe('2026-05-11T00:00:00.000Z');
   });
 });
+
+describe('retention of replaced instances', () => {
+  it('schedules the destruction of an instance replaced by a rollover once the retention is over, and not before', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+    const hsm = new SoftHsm();
+    const store = new MemoryStore();
+    await initializeKeychain(store, hsm, clock, randomIds);
+    const keychain = new Keychain({ store, clock });
+    await keychain.unseal(hsm);
+    keychain.createKey({ fullName: 'r/k', algorithm: 'AES-256' });
+    keychain.rollover('r/k');
+    const retention = 30 * 86_400_000;
+    clock.advance(retention - 1);
+    expect(keychain.retentionExpired(clock.nowMs() - retention, 10)).toEqual([]);
+    clock.advance(1);
+    const [id] = keychain.retentionExpired(clock.nowMs() - retention, 10);
+    expect(id).toEqual(expect.any(String));
+    const scheduled = keychain.scheduleIfRetentionOver(id, clock.nowMs() - retention, clock.nowMs() + 7 * 86_400_000);
+    expect(scheduled).toMatchObject({ state: 'Deactivated', destroyAt: '2026-02-07T00:00:00.000Z' });
+    expect(keychain.scheduleIfRetentionOver(id, clock.nowMs() - retention, clock.nowMs())).toBeNull();
+    expect(keychain.retentionExpired(clock.nowMs() - retention, 10)).toEqual([]);
+  });
+});

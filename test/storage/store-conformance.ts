@@ -179,6 +179,15 @@ export function describeStoreConformance(name: string, factory: () => { store: K
         expect(store.getKeyById('a')?.currentInstanceId).toBe('a-i1');
       });
 
+      it('lists deactivated, non-current instances with material and no pending destruction, by deactivation date', () => {
+        store.createKey(key('a', 'ns', 'a'), instance('a', 1));
+        store.addCurrentInstance(instance('a', 2), pointer(T1), { instanceId: 'a-i1', state: 'Deactivated', deactivatedAt: T1, rowMac: rowMac('d') });
+        expect(store.listRetentionExpired(T2, 10)).toEqual(['a-i1']);
+        expect(store.listRetentionExpired('2024-01-01T00:00:00.000Z', 10)).toEqual([]);
+        store.updateInstanceState({ instanceId: 'a-i1', state: 'Deactivated', destroyAt: T2, rowMac: rowMac('s') });
+        expect(store.listRetentionExpired(T2, 10)).toEqual([]);
+      });
+
       it('lists due destructions soonest first and forgets cancelled ones', () => {
         store.createKey(key('a', 'ns', 'a'), instance('a', 1));
         store.createKey(key('b', 'ns', 'b'), instance('b', 1));
