@@ -14,6 +14,7 @@ import { keyRegisterCommand } from './commands/key-register';
 import { keyRolloverCommand, keyUndoRolloverCommand } from './commands/key-rollover';
 import { keyShowCommand } from './commands/key-show';
 import { aliasCommand } from './commands/alias-commands';
+import { namespaceCommand } from './commands/namespace-commands';
 import { clientCommand } from './commands/client-commands';
 import { policyCommand } from './commands/policy-commands';
 import { serveCommand } from './commands/serve';
@@ -61,8 +62,10 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const policy = policyCommand();
   const rollover = rolloverCommand();
   const alias = aliasCommand();
-  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand()).addCommand(key).addCommand(client).addCommand(policy).addCommand(rollover).addCommand(alias);
-  const groups = [key, client, policy, rollover, alias];
+  const namespace = namespaceCommand();
+  const groups = [key, client, policy, rollover, alias, namespace];
+  program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand());
+  for (const group of groups) program.addCommand(group);
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();
   }

@@ -154,6 +154,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'How long before an automatic rollover a notice is given (ISO 8601 days/weeks, e.g. P7D; P0D for none).',
   },
   {
+    key: 'namespace_rollover',
+    env: 'STRONGROOM_NAMESPACE_ROLLOVER',
+    defaultValue: () => '',
+    meaning: 'Rollover policy of keys created without one, per namespace: "hr=P90D, lab=none, pay=manual" (a cryptoperiod means auto). Others: manual.',
+  },
+  {
     key: 'rollover_retention',
     env: 'STRONGROOM_ROLLOVER_RETENTION',
     defaultValue: () => 'none',

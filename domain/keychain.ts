@@ -12,7 +12,7 @@ import { KeychainError, ValidationError } from '../common/errors';
 import { wipe } from '../common/secret';
 import { HsmPort } from '../hsm/hsm-port';
 import { KeychainStore } from '../storage/keychain-store';
-import { applyInstanceChange, InstanceRecord, InstanceStateChange, KeyFilter, KeyRecord } from '../storage/records';
+import { applyInstanceChange, InstanceRecord, InstanceStateChange, KeyFilter, KeyRecord, NamespaceSummary } from '../storage/records';
 import { Algorithm, algorithmInfo } from './algorithms';
 import { IdSource, randomIds } from './ids';
 import { assertTransition, InstanceState, isInstanceState, materialRetrievable } from './instance-states';
@@ -49,6 +49,8 @@ export interface KeychainContext {
   readonly changeStamp?: () => string;
   /** IANA zone in which cryptoperiods end at midnight (config `timezone`). Default UTC. */
   readonly timeZone?: string;
+  /** The rollover policy a key gets when created without one, by namespace (config `namespace_rollover`). */
+  readonly namespaceDefaults?: ReadonlyMap<string, RolloverPolicy>;
 
 }
 
@@ -104,6 +106,7 @@ export class Keychain {
   private readonly clock: Clock;
   private readonly ids: IdSource;
   private readonly timeZone: ZoneCalendar;
+  private readonly namespaceDefaults: ReadonlyMap<string, RolloverPolicy>;
 
   private unsealed: Unsealed | null = null;
   /** The unseal in progress, so concurrent callers share one HSM round and one key copy. */
@@ -117,6 +120,7 @@ export class Keychain {
     this.clock = context.clock;
     this.ids = context.ids ?? randomIds;
     this.timeZone = new ZoneCalendar(context.timeZone ?? 'UTC');
+    this.namespaceDefaults = context.namespaceDefaults ?? new Map();
 
     this.resolved = new ResolveCache(context.changeStamp ?? (() => this.store.changeStamp()));
   }
@@ -299,6 +303,31 @@ export class Keychain {
   /** Runs `fn` in one store transaction (operations inside it nest as savepoints). */
   transaction<T>(fn: () => T): T {
     return this.store.transaction(fn);
+  }
+
+  /** Namespaces (key stores) with their key counts. */
+  listNamespaces(): NamespaceSummary[] {
+    this.requireUnsealed();
+    return this.store.listNamespaces();
+  }
+
+  /**
+   * Removes a namespace: only when every key in it is destroyed (every
+   * instance Destroyed or Destroyed-Compromised); its keys' metadata and
+   * aliases go with it. Returns how many keys were removed.
+   */
+  removeNamespace(namespace: string): number {
+    this.requireUnsealed();
+    return this.store.transaction(() => {
+      const summary = this.store.listNamespaces().find((n) => n.namespace === namespace);
+      if (!summary) throw new KeychainError('KEY_NOT_FOUND', `no namespace "${namespace}"`);
+      if (summary.liveKeys > 0) {
+        throw new KeychainError('WRONG_STATE', `namespace "${namespace}" still has ${summary.liveKeys} key(s) with instances that are not destroyed; destroy them first`, {
+          details: { namespace, liveKeys: summary.liveKeys },
+        });
+      }
+      return this.store.deleteNamespace(namespace);
+    });
   }
 
   /** The real full name behind a name that may be an alias (what authorisation must check). */
@@ -598,6 +627,7 @@ export class Keychain {
   private insertKey(spec: KeySpec, material: Buffer): KeyDescription {
     const unsealed = this.requireUnsealed();
     const { namespace, name } = parseKeyName(spec.fullName);
+    const rollover: RolloverPolicy = spec.rollover ?? this.namespaceDefaults.get(namespace) ?? { kind: 'manual', cryptoperiod: null };
     const now = isoNow(this.clock);
     const keyId = this.ids.newId();
     const instanceId = this.ids.newId();
@@ -610,13 +640,13 @@ export class Keychain {
       description: checkText('description', spec.description ?? '', MAX_DESCRIPTION),
       owner: checkText('owner', spec.owner ?? '', MAX_ATTRIBUTE_VALUE),
       customAttributes: checkAttributes(spec.customAttributes ?? {}),
-      rolloverPolicy: spec.rollover?.kind ?? 'manual',
-      cryptoperiod: spec.rollover?.cryptoperiod ?? null,
+      rolloverPolicy: rollover.kind,
+      cryptoperiod: rollover.cryptoperiod,
       currentInstanceId: instanceId,
       // A PreActive key starts its cryptoperiod when it is activated.
       protectPeriod: spec.usagePeriods?.protectPeriod ?? null,
       processPeriod: spec.usagePeriods?.processPeriod ?? null,
-      nextRolloverAt: spec.activate === false ? null : this.nextRolloverFrom({ rolloverPolicy: spec.rollover?.kind ?? 'manual', cryptoperiod: spec.rollover?.cryptoperiod ?? null }, this.clock.nowMs()),
+      nextRolloverAt: spec.activate === false ? null : this.nextRolloverFrom({ rolloverPolicy: rollover.kind, cryptoperiod: rollover.cryptoperiod }, this.clock.nowMs()),
       createdAt: now,
       updatedAt: now,
     };

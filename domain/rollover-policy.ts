@@ -29,6 +29,24 @@ export function parseCryptoperiod(text: string): string {
   return trimmed;
 }
 
+/** A policy only when the caller gave one (else undefined: the namespace default applies). */
+export function optionalRolloverPolicy(kind: string | undefined, cryptoperiod: string | undefined): RolloverPolicy | undefined {
+  return kind === undefined && cryptoperiod === undefined ? undefined : makeRolloverPolicy(kind, cryptoperiod);
+}
+
+/** Parses `hr=P90D, lab=none, pay=manual` (config namespace_rollover): a cryptoperiod means auto. */
+export function parseNamespaceDefaults(text: string): Map<string, RolloverPolicy> {
+  const defaults = new Map<string, RolloverPolicy>();
+  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new ValidationError(`namespace_rollover entry "${entry}" is not namespace=policy`);
+    const namespace = entry.slice(0, eq).trim();
+    const value = entry.slice(eq + 1).trim();
+    defaults.set(namespace, value === 'manual' || value === 'none' ? makeRolloverPolicy(value, undefined) : makeRolloverPolicy('auto', value));
+  }
+  return defaults;
+}
+
 export function makeRolloverPolicy(kind: string | undefined, cryptoperiod: string | undefined): RolloverPolicy {
   const chosen = (kind ?? (cryptoperiod ? 'auto' : 'manual')).toLowerCase();
   if (chosen !== 'auto' && chosen !== 'manual' && chosen !== 'none') {

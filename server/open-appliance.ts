@@ -13,6 +13,7 @@ import { openPkcs11Hsm } from '../hsm/pkcs11-hsm';
 import { KeychainStore } from '../storage/keychain-store';
 import { openSqliteStore } from '../storage/sqlite-store';
 import { Keychain } from '../domain/keychain';
+import { parseNamespaceDefaults } from '../domain/rollover-policy';
 import { readHsmPin } from './hsm-pin';
 
 export interface Appliance {
@@ -55,7 +56,12 @@ export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}
   const keychainPath = setting(config, 'keychain_path');
   if (!options.readonly) mkdirSync(dirname(keychainPath), { recursive: true, mode: 0o700 });
   const store = openSqliteStore(keychainPath, { readonly: options.readonly });
-  const keychain = new Keychain({ store, clock: options.clock ?? systemClock, timeZone: setting(config, 'timezone') });
+  const keychain = new Keychain({
+    store,
+    clock: options.clock ?? systemClock,
+    timeZone: setting(config, 'timezone'),
+    namespaceDefaults: parseNamespaceDefaults(config.values.namespace_rollover ?? ''),
+  });
   let hsmSession: Promise<HsmPort> | null = null;
 
   const appliance: Appliance = {

@@ -28,6 +28,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  NamespaceSummary,
   DueProcessStop,
   AliasRecord,
   DueDestruction,
@@ -91,6 +92,11 @@ export interface KeychainStore {
    * a renewal), applying `changes` to instances in the same transaction.
    */
   moveCurrentInstance(keyId: string, instanceId: string, keyUpdate: KeyPointerUpdate, changes: readonly InstanceStateChange[]): void;
+
+  /** Every namespace with its key count and how many keys still have an instance that is not destroyed. */
+  listNamespaces(): NamespaceSummary[];
+  /** Deletes a namespace's keys, their instances and the aliases pointing at them, in one transaction. */
+  deleteNamespace(namespace: string): number;
 
   /** Creates or moves an alias; STORAGE_ERROR when its key does not exist. */
   putAlias(alias: AliasRecord): void;

@@ -19,6 +19,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  NamespaceSummary,
   DueProcessStop,
   AliasRecord,
   DueDestruction,
@@ -259,6 +260,36 @@ export class MemoryStore implements KeychainStore {
   listAliases(): AliasRecord[] {
     this.assertOpen();
     return [...this.aliases.keys()].sort().map((a) => this.getAlias(a) as AliasRecord);
+  }
+
+  listNamespaces(): NamespaceSummary[] {
+    this.assertOpen();
+    const byNs = new Map<string, { keys: number; liveKeys: number }>();
+    for (const key of this.state.keys.values()) {
+      const entry = byNs.get(key.namespace) ?? { keys: 0, liveKeys: 0 };
+      entry.keys++;
+      const live = [...this.state.instances.values()].some((i) => i.keyId === key.id && i.state !== 'Destroyed' && i.state !== 'DestroyedCompromised');
+      if (live) entry.liveKeys++;
+      byNs.set(key.namespace, entry);
+    }
+    return [...byNs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([namespace, c]) => ({ namespace, ...c }));
+  }
+
+  deleteNamespace(namespace: string): number {
+    return this.transaction(() => {
+      const ids = [...this.state.keys.values()].filter((k) => k.namespace === namespace).map((k) => k.id);
+      for (const id of ids) {
+        const key = this.state.keys.get(id) as KeyRecord;
+        this.state.keys.delete(id);
+        this.state.keyIdByName.delete(nameKey(key.namespace, key.name));
+        for (const instance of [...this.state.instances.values()].filter((i) => i.keyId === id)) {
+          this.state.instances.delete(instance.id);
+          this.state.instanceIdByName.delete(instance.name);
+        }
+        for (const [alias, record] of this.aliases) if (record.keyId === id) this.aliases.delete(alias);
+      }
+      return ids.length;
+    });
   }
 
   listRetentionExpired(beforeIso: string, limit: number): string[] {

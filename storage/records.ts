@@ -88,6 +88,13 @@ export interface KeyPolicyUpdate {
   readonly rowMac: Buffer;
 }
 
+export interface NamespaceSummary {
+  readonly namespace: string;
+  readonly keys: number;
+  /** Keys with at least one instance not Destroyed / DestroyedCompromised. */
+  readonly liveKeys: number;
+}
+
 /** An alias: another full name for a key. Moving it is an update of keyId. */
 export interface AliasRecord {
   /** Canonical full name, `namespace/name`; never the name of a key. */

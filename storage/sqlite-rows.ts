@@ -41,6 +41,12 @@ export const SQL = {
   getAlias: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases WHERE alias = ?`,
   deleteAlias: `DELETE FROM aliases WHERE alias = ?`,
   listAliases: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases ORDER BY alias`,
+  listNamespaces: `SELECT k.namespace AS namespace, count(*) AS keys,
+    sum(CASE WHEN EXISTS (SELECT 1 FROM key_instances i WHERE i.key_id = k.id AND i.state NOT IN ('Destroyed', 'DestroyedCompromised')) THEN 1 ELSE 0 END) AS liveKeys
+    FROM keys k GROUP BY k.namespace ORDER BY k.namespace`,
+  deleteNamespaceAliases: `DELETE FROM aliases WHERE key_id IN (SELECT id FROM keys WHERE namespace = ?)`,
+  deleteNamespaceInstances: `DELETE FROM key_instances WHERE key_id IN (SELECT id FROM keys WHERE namespace = ?)`,
+  deleteNamespaceKeys: `DELETE FROM keys WHERE namespace = ?`,
   listRetentionExpired: `SELECT i.id AS id FROM key_instances i JOIN keys k ON k.id = i.key_id
     WHERE i.state = 'Deactivated' AND i.deactivated_at <= ? AND i.destroy_at IS NULL AND i.sealed_material IS NOT NULL
       AND k.current_instance_id <> i.id

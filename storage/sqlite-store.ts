@@ -28,6 +28,7 @@ import {
   KeyPointerUpdate,
   KeyPolicyUpdate,
   DueKey,
+  NamespaceSummary,
   DueProcessStop,
   AliasRecord,
   DueDestruction,
@@ -266,6 +267,20 @@ class SqliteStore implements KeychainStore {
 
   listAliases(): AliasRecord[] {
     return this.read('listAliases', () => this.stmt.listAliases.all() as AliasRecord[]);
+  }
+
+  listNamespaces(): NamespaceSummary[] {
+    return this.read('listNamespaces', () => this.stmt.listNamespaces.all() as NamespaceSummary[]);
+  }
+
+  deleteNamespace(namespace: string): number {
+    return this.write('deleteNamespace', () => {
+      this.stmt.deleteNamespaceAliases.run(namespace);
+      this.stmt.deleteNamespaceInstances.run(namespace);
+      const deleted = this.stmt.deleteNamespaceKeys.run(namespace).changes;
+      this.scrubPending = true; // metadata of destroyed keys goes: leave no copy in the WAL
+      return deleted;
+    });
   }
 
   listRetentionExpired(beforeIso: string, limit: number): string[] {

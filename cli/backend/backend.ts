@@ -42,6 +42,8 @@ export interface CliBackend {
   setAlias(alias: string, name: string): Promise<{ alias: string; key: string }>;
   removeAlias(alias: string): Promise<{ alias: string; key: string }>;
   listAliases(): Promise<Array<{ alias: string; key: string }>>;
+  listNamespaces(): Promise<Array<{ namespace: string; keys: number; liveKeys: number }>>;
+  removeNamespace(namespace: string): Promise<{ namespace: string; keysRemoved: number }>;
   issueClient(request: { name: string; role: 'app' | 'officer' | 'auditor'; groups: string[]; publicKeyPem: string; validityDays?: number }): Promise<IssuedCertificate>;
   listClients(): Promise<ClientRecord[]>;
   revokeClient(name: string): Promise<ClientRecord>;

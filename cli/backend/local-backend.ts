@@ -49,6 +49,8 @@ export function localBackend(appliance: Appliance): CliBackend {
     setAlias: async (alias, name) => (await ready, keychain.setAlias(alias, name)),
     removeAlias: async (alias) => (await ready, keychain.removeAlias(alias)),
     listAliases: async () => (await ready, keychain.listAliases()),
+    listNamespaces: async () => (await ready, keychain.listNamespaces()),
+    removeNamespace: async (namespace) => (await ready, { namespace, keysRemoved: keychain.removeNamespace(namespace) }),
     issueClient: async (request) => (await ready, pki().issueClient(request)),
     listClients: async () => (await ready, appliance.store.directory.listClients()),
     revokeClient: async (name) => (await ready, pki().revokeClient(name)),

@@ -90,6 +90,8 @@ export function remoteBackend(config: ApplianceConfig, address: string): CliBack
     setAlias: (alias, name) => wire(() => client.request('AliasSet', { alias, name })),
     removeAlias: (alias) => wire(() => client.request('AliasRemove', { alias })),
     listAliases: () => wire(async () => (await client.request<{ aliases: never[] }>('AliasList')).aliases),
+    listNamespaces: () => wire(async () => (await client.request<{ namespaces: never[] }>('NamespaceList')).namespaces),
+    removeNamespace: (namespace) => wire(() => client.request('NamespaceRemove', { namespace })),
     issueClient: (request) => wire(() => client.request('ClientIssue', dropUndefined({ ...request }))),
     listClients: () => wire(async () => (await client.request<{ clients: never[] }>('ClientList')).clients),
     revokeClient: (name) => wire(async () => (await client.request<{ client: never }>('ClientRevoke', { name })).client),

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
 import { Algorithm, parseAlgorithm } from '../../domain/algorithms';
 import { KeySpec } from '../../domain/keychain';
-import { makeRolloverPolicy } from '../../domain/rollover-policy';
+import { optionalRolloverPolicy } from '../../domain/rollover-policy';
 import { parseUsageMask } from '../../domain/usage-mask';
 import { parseUsagePeriods } from '../../domain/usage-periods';
 
@@ -31,7 +31,7 @@ export function addKeySpecOptions(command: Command, defaultAlgorithm?: string): 
     .option('-d, --description <text>', 'free text shown in listings')
     .option('-o, --owner <name>', 'who answers for this key')
     .option('--attr <name=value>', 'a custom attribute (repeatable)', (value: string, all: string[] = []) => [...all, value])
-    .option('--rollover <policy>', 'auto, manual or none (default: manual, or auto when --cryptoperiod is given)')
+    .option('--rollover <policy>', 'auto, manual or none (default: auto when --cryptoperiod is given, else the namespace default from namespace_rollover, else manual)')
     .option('--cryptoperiod <period>', 'for auto rollover: days (90) or an ISO 8601 duration (P90D, P1Y)')
     .option('--protect-period <period>', 'SP 800-57 originator usage period of each instance: past it, the instance only decrypts')
     .option('--process-period <period>', 'SP 800-57 recipient usage period of each instance: past it, the instance is Deactivated');
@@ -51,7 +51,7 @@ export function keySpecFrom(fullName: string, options: KeySpecOptions): KeySpec 
     description: options.description,
     owner: options.owner,
     customAttributes,
-    rollover: makeRolloverPolicy(options.rollover, options.cryptoperiod),
+    rollover: optionalRolloverPolicy(options.rollover, options.cryptoperiod),
     usagePeriods: parseUsagePeriods(options.protectPeriod, options.processPeriod),
   };
 }

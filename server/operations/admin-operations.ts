@@ -55,6 +55,18 @@ export const aliasList: Operation = {
   run: (_args, ctx) => ({ aliases: ctx.services.keychain.listAliases() }),
 };
 
+export const namespaceList: Operation = {
+  name: 'NamespaceList',
+  access: 'officer',
+  run: (_args, ctx) => ({ namespaces: ctx.services.keychain.listNamespaces() }),
+};
+
+export const namespaceRemove: Operation = {
+  name: 'NamespaceRemove',
+  access: 'officer',
+  run: (args, ctx) => ({ namespace: args.namespace as string, keysRemoved: ctx.services.keychain.removeNamespace(args.namespace as string) }),
+};
+
 export const policyGrant: Operation = {
   name: 'PolicyGrant',
   access: 'officer',

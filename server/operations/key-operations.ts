@@ -4,7 +4,7 @@
  */
 import { parseAlgorithm } from '../../domain/algorithms';
 import { KeySpec } from '../../domain/keychain';
-import { makeRolloverPolicy } from '../../domain/rollover-policy';
+import { optionalRolloverPolicy } from '../../domain/rollover-policy';
 import { parseUsageMask } from '../../domain/usage-mask';
 import { parseUsagePeriods } from '../../domain/usage-periods';
 import { Args, authorizeName, authorizeRef, OperationContext } from './context';
@@ -22,7 +22,7 @@ function keySpec(fullName: string, args: Args, defaultAlgorithm: string): KeySpe
     description: args.description as string | undefined,
     owner: args.owner as string | undefined,
     customAttributes: args.attributes ? { ...(args.attributes as Record<string, string>) } : undefined,
-    rollover: makeRolloverPolicy(args.rollover as string | undefined, args.cryptoperiod as string | undefined),
+    rollover: optionalRolloverPolicy(args.rollover as string | undefined, args.cryptoperiod as string | undefined),
     usagePeriods: parseUsagePeriods(args.protectPeriod as string | undefined, args.processPeriod as string | undefined),
   };
 }

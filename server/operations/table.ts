@@ -1,5 +1,5 @@
 /** The dispatch table: every operation of docs/protocol.md §6 (Batch is the dispatcher's own). */
-import { aliasList, aliasRemove, aliasSet, clientIssue, clientList, clientRevoke, policyGrant, policyList, policyRevoke } from './admin-operations';
+import { aliasList, aliasRemove, aliasSet, namespaceList, namespaceRemove, clientIssue, clientList, clientRevoke, policyGrant, policyList, policyRevoke } from './admin-operations';
 import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify } from './crypto-operations';
 import { create, get, getAttributes, locate, reKey, register } from './key-operations';
 import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations';
@@ -15,6 +15,6 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     encrypt, decrypt, generateDataKey, decryptDataKey, mac, macVerify,
     clientIssue, clientList, clientRevoke, policyGrant, policyRevoke, policyList,
     setRolloverPolicy, rolloverDue, rolloverRun, undoRollover,
-    aliasSet, aliasRemove, aliasList,
+    aliasSet, aliasRemove, aliasList, namespaceList, namespaceRemove,
   ];
 }

@@ -40,7 +40,7 @@ export const OPERATION_NAMES = [
   'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'Batch',
   'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList',
   'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel', 'UndoRollover',
-  'AliasSet', 'AliasRemove', 'AliasList',
+  'AliasSet', 'AliasRemove', 'AliasList', 'NamespaceList', 'NamespaceRemove',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -129,6 +129,8 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   AliasSet: { fields: { alias: name, name } },
   AliasRemove: { fields: { alias: name } },
   AliasList: { fields: {} },
+  NamespaceList: { fields: {} },
+  NamespaceRemove: { fields: { namespace: name } },
 });
 
 export function isOperationName(value: unknown): value is OperationName {

@@ -212,6 +212,19 @@ describe('strongroom CLI', () => {
     expect(gone.json.error.code).toBe('ALIAS_NOT_FOUND');
   });
 
+  it('lists namespaces and removes one only when its keys are destroyed', () => {
+    inData('key', 'create', 'scratch/k');
+    expect(inData('namespace', 'list', '--json').json).toEqual(expect.arrayContaining([{ namespace: 'scratch', keys: 1, liveKeys: 1 }]));
+    const refused = inData('namespace', 'remove', 'scratch', '--json');
+    expect(refused.status).toBe(4);
+    expect(refused.json.error.code).toBe('WRONG_STATE');
+    inData('key', 'revoke', 'scratch/k', '--reason', 'superseded');
+    const wait = { STRONGROOM_DESTRUCTION_WAIT: 'P0D' };
+    expect(cli(['--data', data, 'key', 'destroy', 'scratch/k', '--json'], { env: wait }).json.instance.state).toBe('Destroyed');
+    expect(inData('namespace', 'remove', 'scratch', '--json').json).toEqual({ namespace: 'scratch', keysRemoved: 1 });
+    expect(inData('key', 'show', 'scratch/k', '--json').json.error.code).toBe('KEY_NOT_FOUND');
+  });
+
   it('takes the data folder from STRONGROOM_DATA', () => {
     const run = cli(['key', 'list', '--json'], { env: { STRONGROOM_DATA: data } });
     expect(run.json?.error).toBeUndefined(); // shows the code and message if it failed

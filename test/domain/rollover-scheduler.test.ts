@@ -7,6 +7,8 @@ import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { sweepDueRollovers } from '../../domain/rollover-scheduler';
+import { parseNamespaceDefaults } from '../../domain/rollover-policy';
+import { rejectionCode } from '../support/error-code';
 import { LifecycleService } from '../../domain/lifecycle-service';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { MemoryStore } from '../../storage/memory-store';
@@ -134,5 +136,33 @@ describe('retention of replaced instances', () => {
     expect(scheduled).toMatchObject({ state: 'Deactivated', destroyAt: '2026-02-07T00:00:00.000Z' });
     expect(keychain.scheduleIfRetentionOver(id, clock.nowMs() - retention, clock.nowMs())).toBeNull();
     expect(keychain.retentionExpired(clock.nowMs() - retention, 10)).toEqual([]);
+  });
+});
+
+describe('namespaces', () => {
+  it('give keys created without a policy their default, and are removed only when every key in them is destroyed', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T10:00:00Z'));
+    const hsm = new SoftHsm();
+    const store = new MemoryStore();
+    await initializeKeychain(store, hsm, clock, randomIds);
+    const keychain = new Keychain({ store, clock, namespaceDefaults: parseNamespaceDefaults('hr=P90D, lab=none') });
+    await keychain.unseal(hsm);
+    expect(keychain.createKey({ fullName: 'hr/a', algorithm: 'AES-256' }).key).toMatchObject({ rolloverPolicy: 'auto', cryptoperiod: 'P90D' });
+    expect(keychain.createKey({ fullName: 'hr/b', algorithm: 'AES-256', rollover: { kind: 'manual', cryptoperiod: null } }).key.rolloverPolicy).toBe('manual');
+    expect(keychain.createKey({ fullName: 'lab/x', algorithm: 'AES-256' }).key.rolloverPolicy).toBe('none');
+    expect(keychain.createKey({ fullName: 'other/y', algorithm: 'AES-256' }).key.rolloverPolicy).toBe('manual');
+    expect(keychain.listNamespaces()).toEqual([
+      { namespace: 'hr', keys: 2, liveKeys: 2 },
+      { namespace: 'lab', keys: 1, liveKeys: 1 },
+      { namespace: 'other', keys: 1, liveKeys: 1 },
+    ]);
+    expect(await rejectionCode(() => keychain.removeNamespace('lab'))).toBe('WRONG_STATE');
+    const lifecycle = new LifecycleService(keychain, clock);
+    lifecycle.revoke({ fullName: 'lab/x' }, 'cessationOfOperation');
+    lifecycle.destroy({ fullName: 'lab/x' });
+    expect(keychain.removeNamespace('lab')).toBe(1);
+    expect(keychain.listNamespaces().map((n) => n.namespace)).toEqual(['hr', 'other']);
+    expect(await rejectionCode(() => keychain.getKey({ fullName: 'lab/x' }))).toBe('KEY_NOT_FOUND');
+    expect(await rejectionCode(() => keychain.removeNamespace('lab'))).toBe('KEY_NOT_FOUND');
   });
 });

@@ -188,6 +188,22 @@ export function describeStoreConformance(name: string, factory: () => { store: K
         expect(store.listRetentionExpired(T2, 10)).toEqual([]);
       });
 
+      it('summarises namespaces and deletes one with its instances and aliases', () => {
+        store.createKey(key('a', 'gone', 'a'), instance('a', 1));
+        store.createKey(key('b', 'kept', 'b'), instance('b', 1));
+        store.updateInstanceState({ instanceId: 'a-i1', state: 'Destroyed', dropMaterial: true, rowMac: rowMac('x') });
+        store.putAlias({ alias: 'kept/alias-to-a', keyId: 'a', updatedAt: T1, rowMac: rowMac('al') });
+        expect(store.listNamespaces()).toEqual([
+          { namespace: 'gone', keys: 1, liveKeys: 0 },
+          { namespace: 'kept', keys: 1, liveKeys: 1 },
+        ]);
+        expect(store.deleteNamespace('gone')).toBe(1);
+        expect(store.getKeyById('a')).toBeNull();
+        expect(store.getInstanceById('a-i1')).toBeNull();
+        expect(store.getAlias('kept/alias-to-a')).toBeNull();
+        expect(store.listNamespaces().map((n) => n.namespace)).toEqual(['kept']);
+      });
+
       it('lists due destructions soonest first and forgets cancelled ones', () => {
         store.createKey(key('a', 'ns', 'a'), instance('a', 1));
         store.createKey(key('b', 'ns', 'b'), instance('b', 1));
