@@ -55,6 +55,11 @@ function requireFamily(key: KeyView, table: Readonly<Record<string, string>>, wh
  * date; process (decrypt, verify) also takes Deactivated and Compromised.
  */
 function requireState(instance: InstanceView, mode: 'protect' | 'process', nowMs: number): void {
+  if (mode === 'process' && instance.processStopAt !== null && nowMs >= Date.parse(instance.processStopAt)) {
+    throw new KeychainError('WRONG_STATE', `instance ${instance.name} is past its process-stop date (${instance.processStopAt}): its recipient usage period is over`, {
+      details: { instance: instance.name, processStopAt: instance.processStopAt },
+    });
+  }
   if (mode === 'protect' && instance.state === 'Active' && !mayProtect(instance, nowMs)) {
     throw new KeychainError('WRONG_STATE', `instance ${instance.name} is past its protect-stop date (${instance.protectStopAt ?? instance.processStopAt}): it only decrypts now`, {
       details: { instance: instance.name, protectStopAt: instance.protectStopAt },

@@ -6,7 +6,7 @@
  */
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { Keychain } from './keychain';
-import { DEFAULT_BATCH_SIZE, yieldToEventLoop } from './rollover-scheduler';
+import { BATCH_BUDGET_MS, DEFAULT_BATCH_SIZE, yieldToEventLoop } from './rollover-scheduler';
 
 export interface DestructionSweepOptions {
   readonly batchSize?: number;
@@ -23,21 +23,33 @@ export async function sweepDueDestructions(keychain: Keychain, atMs: number, opt
   for (;;) {
     const due = keychain.dueDestructions(atMs, batchSize + skip.size).filter((d) => !skip.has(d.instanceId)).slice(0, batchSize);
     if (due.length === 0) break;
-    for (const { instanceId } of due) {
-      try {
-        const done = keychain.destroyIfDue(instanceId, atMs);
-        if (done) {
-          destroyed++;
-          options.onDestroyed?.(done.name);
-        } else {
-          skip.add(instanceId);
+    const done: string[] = [];
+    const failures: Array<{ instanceId: string; error: StrongroomError }> = [];
+    const started = process.hrtime.bigint();
+    try {
+      // One transaction (one fsync, one scrub) per time-boxed batch; each instance is its own savepoint.
+      keychain.transaction(() => {
+        for (const { instanceId } of due) {
+          if (done.length + failures.length > 0 && Number(process.hrtime.bigint() - started) / 1e6 > BATCH_BUDGET_MS) break;
+          try {
+            const result = keychain.destroyIfDue(instanceId, atMs);
+            if (result) done.push(result.name);
+            else skip.add(instanceId);
+          } catch (err) {
+            failures.push({ instanceId, error: asStrongroomError(err) });
+            skip.add(instanceId);
+          }
         }
-      } catch (err) {
-        failed++;
-        skip.add(instanceId);
-        options.onFailed?.(instanceId, asStrongroomError(err));
-      }
+      });
+    } catch (err) {
+      for (const { instanceId } of due) skip.add(instanceId);
+      failures.push(...due.map(({ instanceId }) => ({ instanceId, error: asStrongroomError(err) })));
+      done.length = 0;
     }
+    for (const name of done) options.onDestroyed?.(name);
+    for (const { instanceId, error } of failures) options.onFailed?.(instanceId, error);
+    destroyed += done.length;
+    failed += failures.length;
     await (options.yieldBetweenBatches ?? yieldToEventLoop)();
   }
   return { destroyed, failed };

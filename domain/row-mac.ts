@@ -13,6 +13,12 @@
  *
  * Not covered: replaying a whole older copy of a row together with its older
  * MAC. That needs a chain over all changes (the audit trail's hash chain).
+ *
+ * Versioning rule: the field lists below are those of schema v6, the first
+ * released. Adding a field to a MAC later changes every stored MAC, so it
+ * must come with a new label (…/v2), verification that accepts the v1 list,
+ * and a re-MAC of every row at the first unseal after the migration (the MAC
+ * key exists only while unsealed).
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError } from '../common/errors';

@@ -36,6 +36,7 @@ interface State {
   keyIdByName: Map<string, string>;
   instances: Map<string, InstanceRecord>;
   instanceIdByName: Map<string, string>;
+  aliases: Map<string, AliasRecord>;
 }
 
 const nameKey = (namespace: string, name: string): string => `${namespace}\u0000${name}`;
@@ -68,13 +69,12 @@ function snapshot(state: State): State {
     keyIdByName: new Map(state.keyIdByName),
     instances: new Map(state.instances),
     instanceIdByName: new Map(state.instanceIdByName),
+    aliases: new Map(state.aliases),
   };
 }
 
 export class MemoryStore implements KeychainStore {
   private changes = 0;
-  /** Aliases live outside the transaction snapshot: each change is one row. */
-  private readonly aliases = new Map<string, AliasRecord>();
   readonly directory = new MemoryDirectory(() => this.changes++);
   private state: State = {
     meta: null,
@@ -83,6 +83,7 @@ export class MemoryStore implements KeychainStore {
     keyIdByName: new Map(),
     instances: new Map(),
     instanceIdByName: new Map(),
+    aliases: new Map(),
   };
   private closed = false;
 
@@ -239,27 +240,28 @@ export class MemoryStore implements KeychainStore {
   putAlias(alias: AliasRecord): void {
     this.transaction(() => {
       if (!this.state.keys.has(alias.keyId)) throw constraint('alias of a missing key', { alias: alias.alias });
-      this.aliases.set(alias.alias, { ...alias, rowMac: Buffer.from(alias.rowMac) });
+      this.state.aliases.set(alias.alias, { ...alias, rowMac: Buffer.from(alias.rowMac) });
     });
   }
 
   getAlias(alias: string): AliasRecord | null {
     this.assertOpen();
-    const found = this.aliases.get(alias);
+    const found = this.state.aliases.get(alias);
     return found ? { ...found, rowMac: Buffer.from(found.rowMac) } : null;
   }
 
   deleteAlias(alias: string): AliasRecord {
-    const found = this.getAlias(alias);
-    if (!found) throw new StorageError('ALIAS_NOT_FOUND', `no alias "${alias}"`, { details: { alias } });
-    this.changes++;
-    this.aliases.delete(alias);
-    return found;
+    return this.transaction(() => {
+      const found = this.getAlias(alias);
+      if (!found) throw new StorageError('ALIAS_NOT_FOUND', `no alias "${alias}"`, { details: { alias } });
+      this.state.aliases.delete(alias);
+      return found;
+    });
   }
 
   listAliases(): AliasRecord[] {
     this.assertOpen();
-    return [...this.aliases.keys()].sort().map((a) => this.getAlias(a) as AliasRecord);
+    return [...this.state.aliases.keys()].sort().map((a) => this.getAlias(a) as AliasRecord);
   }
 
   listNamespaces(): NamespaceSummary[] {
@@ -286,7 +288,7 @@ export class MemoryStore implements KeychainStore {
           this.state.instances.delete(instance.id);
           this.state.instanceIdByName.delete(instance.name);
         }
-        for (const [alias, record] of this.aliases) if (record.keyId === id) this.aliases.delete(alias);
+        for (const [alias, record] of this.state.aliases) if (record.keyId === id) this.state.aliases.delete(alias);
       }
       return ids.length;
     });

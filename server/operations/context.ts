@@ -68,7 +68,8 @@ export function canonicalName(name: string): string {
 export function authorizeName(ctx: OperationContext, permission: Permission, name: string): string {
   const requested = canonicalName(name);
   const fullName = resolveAlias(ctx, requested);
-  if (!ctx.services.policy.allows(ctx.identity, permission, fullName)) throw denied(ctx, permission, fullName);
+  // The message names what was asked for: naming an alias's target would reveal it.
+  if (!ctx.services.policy.allows(ctx.identity, permission, fullName)) throw denied(ctx, permission, requested);
   return fullName;
 }
 

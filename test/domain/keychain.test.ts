@@ -145,3 +145,68 @@ describe('aliases', () => {
     expect(await rejectionCode(() => keychain.removeAlias('pay/current'))).toBe('ALIAS_NOT_FOUND');
   });
 });
+
+describe('undo and activation guards (review findings)', () => {
+  async function fresh() {
+    const clock = new ManualClock(new Date('2026-04-01T00:00:00Z'));
+    const hsm = new SoftHsm();
+    const store = new MemoryStore();
+    await initializeKeychain(store, hsm, clock, randomIds);
+    const keychain = new Keychain({ store, clock });
+    await keychain.unseal(hsm);
+    return { keychain, clock, store };
+  }
+
+  it('never undoes a renewal whose new instance was compromised or destroyed', async () => {
+    const { keychain, clock } = await fresh();
+    keychain.createKey({ fullName: 'g/k', algorithm: 'AES-256' });
+    clock.advance(1000);
+    keychain.rollover('g/k');
+    const { LifecycleService } = await import('../../domain/lifecycle-service');
+    new LifecycleService(keychain, clock).revoke({ fullName: 'g/k' }, 'keyCompromise');
+    expect(await rejectionCode(() => keychain.undoRollover('g/k'))).toBe('WRONG_STATE');
+    expect(keychain.describeKey('g/k').instances[1].state).toBe('Compromised');
+  });
+
+  it('undoes the rollover just made even after an earlier undo, and never brings back the undone instance', async () => {
+    const { keychain, clock } = await fresh();
+    keychain.createKey({ fullName: 'g/u', algorithm: 'AES-256' });
+    clock.advance(1000);
+    keychain.rollover('g/u'); // v2
+    clock.advance(1000);
+    keychain.undoRollover('g/u'); // v1 current, v2 Deactivated
+    clock.advance(1000);
+    keychain.rollover('g/u'); // v3, v1 Deactivated
+    clock.advance(1000);
+    const undone = keychain.undoRollover('g/u');
+    expect(undone.key.currentVersion).toBe(1);
+    expect(undone.instances.find((i) => i.version === 2)?.state).toBe('Deactivated');
+  });
+
+  it('refuses to activate an instance whose destruction is pending, and to put a SECRET key on auto rollover', async () => {
+    const { keychain, clock } = await fresh();
+    keychain.createKey({ fullName: 'g/p', algorithm: 'AES-256', activate: false });
+    keychain.scheduleDestruction({ fullName: 'g/p' }, new Date(clock.nowMs() + 86_400_000).toISOString());
+    const { LifecycleService } = await import('../../domain/lifecycle-service');
+    expect(await rejectionCode(() => new LifecycleService(keychain, clock).activate({ fullName: 'g/p' }))).toBe('WRONG_STATE');
+    keychain.registerKey({ fullName: 'g/s', algorithm: 'SECRET' }, Buffer.from('pw'));
+    expect(await rejectionCode(() => keychain.setRolloverPolicy('g/s', { kind: 'auto', cryptoperiod: 'P1D' }))).toBe('INVALID_ARGUMENT');
+    expect(await rejectionCode(() => keychain.registerKey({ fullName: 'g/s2', algorithm: 'SECRET', rollover: { kind: 'auto', cryptoperiod: 'P1D' } }, Buffer.from('pw')))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('keeps a PreActive key off the schedule when its policy becomes auto', async () => {
+    const { keychain } = await fresh();
+    keychain.createKey({ fullName: 'g/pre', algorithm: 'AES-256', activate: false });
+    expect(keychain.setRolloverPolicy('g/pre', { kind: 'auto', cryptoperiod: 'P1D' }).key.nextRolloverAt).toBeNull();
+  });
+
+  it('rolls back an alias set inside a failed transaction, like SQLite', async () => {
+    const { keychain } = await fresh();
+    keychain.createKey({ fullName: 'g/t', algorithm: 'AES-256' });
+    expect(await rejectionCode(() => keychain.transaction(() => {
+      keychain.setAlias('g/alias', 'g/t');
+      throw new Error('boom');
+    }))).toContain('boom');
+    expect(keychain.listAliases()).toEqual([]);
+  });
+});

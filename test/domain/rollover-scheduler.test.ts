@@ -96,12 +96,20 @@ describe('cryptoperiod rollover', () => {
     const { keychain, clock } = await keychainAt('2026-01-01T00:00:00Z', 'UTC');
     for (let i = 0; i < 50; i++) keychain.createKey({ fullName: `loop/k${i}`, algorithm: 'AES-128', rollover: auto('P1D') });
     clock.set(new Date('2026-01-02T00:00:00Z'));
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 0);
-    const result = await sweepDueRollovers(keychain, clock.nowMs(), { batchSize: 5, yieldBetweenBatches: () => new Promise((r) => setTimeout(r, 1)) });
-    clearInterval(timer);
+    // Count event-loop turns with a self-rescheduling setImmediate: it only
+    // advances while the sweep is paused between batches.
+    let turns = 0;
+    let counting = true;
+    const spin = (): void => {
+      turns++;
+      if (counting) setImmediate(spin);
+    };
+    setImmediate(spin);
+    // The default pause between batches (no yieldBetweenBatches given).
+    const result = await sweepDueRollovers(keychain, clock.nowMs(), { batchSize: 5 });
+    counting = false;
     expect(result).toMatchObject({ rolled: 50, batches: 10 });
-    expect(ticks).toBeGreaterThan(0);
+    expect(turns).toBeGreaterThanOrEqual(9);
   });
 });
 

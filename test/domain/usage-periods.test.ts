@@ -26,7 +26,7 @@ describe('usage periods', () => {
     crypto = new CryptoService(keychain, clock);
   });
 
-  it('stops encrypting at protect-stop without any operator action, keeps decrypting, and is Deactivated at process-stop', async () => {
+  it('stops encrypting at protect-stop and decrypting at process-stop without any operator action, and is Deactivated at process-stop', async () => {
     const created = keychain.createKey({ fullName: 'u/k', algorithm: 'AES-256', usagePeriods: parseUsagePeriods('P30D', 'P90D') });
     expect(created.instances[0]).toMatchObject({ protectStopAt: '2026-02-09T00:00:00.000Z', processStopAt: '2026-04-10T00:00:00.000Z' });
     const sealed = crypto.encrypt('u/k', Buffer.from('x'));
@@ -38,10 +38,13 @@ describe('usage periods', () => {
     expect(crypto.decrypt('u/k', sealed.ciphertext).plaintext.toString()).toBe('x');
     expect(keychain.describeInstance({ fullName: 'u/k' }).state).toBe('Active');
     expect((await sweepDueProcessStops(keychain, clock.nowMs())).deactivated).toBe(0);
+    clock.set(new Date('2026-04-09T23:59:59.999Z'));
+    expect(crypto.decrypt('u/k', sealed.ciphertext).plaintext.toString()).toBe('x');
     clock.set(new Date('2026-04-10T00:00:00Z'));
+    expect(codeOf(() => crypto.decrypt('u/k', sealed.ciphertext))).toBe('WRONG_STATE'); // refused by the date, before any sweep
     expect((await sweepDueProcessStops(keychain, clock.nowMs())).deactivated).toBe(1);
     expect(keychain.describeInstance({ fullName: 'u/k' })).toMatchObject({ state: 'Deactivated', deactivatedAt: '2026-04-10T00:00:00.000Z' });
-    expect(crypto.decrypt('u/k', sealed.ciphertext).plaintext.toString()).toBe('x');
+    expect(codeOf(() => crypto.decrypt('u/k', sealed.ciphertext))).toBe('WRONG_STATE');
     expect((await sweepDueProcessStops(keychain, clock.nowMs())).deactivated).toBe(0);
   });
 
