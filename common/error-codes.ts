@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   WRONG_STATE: { exit: EXIT.CONFLICT, meaning: 'The key or instance is not in a state that allows the operation.' },
   NO_MATERIAL: { exit: EXIT.CONFLICT, meaning: 'The instance has no material (it was destroyed).' },
 
+  AUDIT_UNAVAILABLE: { exit: EXIT.STORAGE, meaning: 'The audit trail could not be written, so the request was refused (fail closed).' },
   INTEGRITY_FAILURE: { exit: EXIT.INTEGRITY, meaning: 'Stored sealed material failed authentication: it was altered, swapped or corrupted.' },
 
   STORAGE_ERROR: { exit: EXIT.STORAGE, meaning: 'The keychain database reported an error.' },

@@ -19,6 +19,7 @@
  * attribute map never changes stored state, nor does mutating a passed one
  * after the call. Any call after close() is STORAGE_ERROR.
  */
+import { AuditStore } from './audit-store';
 import { DirectoryStore } from './directory-store';
 import {
   InstanceRecord,
@@ -39,6 +40,8 @@ import {
 export interface KeychainStore {
   /** Clients, grants and sealed system secrets, in the same database and transactions. */
   readonly directory: DirectoryStore;
+  /** The hash-chained audit trail, in the same database. */
+  readonly audit: AuditStore;
 
   /**
    * Changes whenever anything in the store changed, by this connection or

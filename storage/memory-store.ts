@@ -10,6 +10,7 @@
 import { StorageError } from '../common/errors';
 import { KeychainStore } from './keychain-store';
 import { MemoryDirectory } from './memory-directory';
+import { MemoryAudit } from './memory-audit';
 import { compareKeys, fullName, globToRegExp, validateKeyFilter } from './key-filter';
 import {
   InstanceRecord,
@@ -75,6 +76,7 @@ function snapshot(state: State): State {
 
 export class MemoryStore implements KeychainStore {
   private changes = 0;
+  readonly audit = new MemoryAudit(() => this.changes++);
   readonly directory = new MemoryDirectory(() => this.changes++);
   private state: State = {
     meta: null,

@@ -141,6 +141,20 @@ ALTER TABLE key_instances ADD COLUMN process_stop_at TEXT;
 CREATE INDEX key_instances_by_process_stop ON key_instances (process_stop_at) WHERE process_stop_at IS NOT NULL AND state = 'Active';
 `;
 
+const V7_SQL = `
+-- The audit trail: append-only, hash-chained (domain/audit/audit-chain.ts).
+CREATE TABLE audit_events (
+  seq       INTEGER PRIMARY KEY CHECK (seq >= 1),
+  event     TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash      BLOB NOT NULL
+) STRICT;
+-- Refuse changes through SQLite (someone with the file can still drop these:
+-- the hash chain is what detects that).
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -171,6 +185,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     description: 'usage periods: protect-stop and process-stop',
     up: (db) => db.exec(V6_SQL),
+  },
+  {
+    version: 7,
+    description: 'audit trail (append-only, hash-chained)',
+    up: (db) => db.exec(V7_SQL),
   },
 ];
 

@@ -18,6 +18,8 @@ import { StorageError, ValidationError } from '../common/errors';
 import { DirectoryStore } from './directory-store';
 import { KeychainStore } from './keychain-store';
 import { SqliteDirectory } from './sqlite-directory';
+import { SqliteAudit } from './sqlite-audit';
+import { AuditStore } from './audit-store';
 import { globToSqlite, validateKeyFilter } from './key-filter';
 import { assertSchemaCurrent, runMigrations } from './migrations';
 import {
@@ -89,6 +91,7 @@ type Statements = Readonly<ReturnType<typeof prepareAll>>;
 
 class SqliteStore implements KeychainStore {
   readonly directory: DirectoryStore;
+  readonly audit: AuditStore;
   /** Set when a write dropped sealed material; cleared by the checkpoint after the outermost commit. */
   private scrubPending = false;
   /** Commits made through this connection (PRAGMA data_version only counts other connections'). */
@@ -104,6 +107,7 @@ class SqliteStore implements KeychainStore {
     this.runInTx = db.transaction((fn: () => unknown) => fn());
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.directory = new SqliteDirectory(db, (op, fn) => this.write(op, fn), (op, fn) => this.read(op, fn));
+    this.audit = new SqliteAudit(db, (op, fn) => this.write(op, fn), (op, fn) => this.read(op, fn));
   }
 
   ownCommitCount(): number {

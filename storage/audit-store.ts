@@ -1,0 +1,33 @@
+/**
+ * The audit store port: an append-only sequence of audit events, each stored
+ * with the hash chaining it to the one before (domain/audit/audit-chain.ts).
+ * Two implementations share test/storage/audit-store-conformance.ts: SQLite
+ * (storage/sqlite-audit-store.ts, in the keychain database, where triggers
+ * refuse UPDATE and DELETE) and memory.
+ *
+ * The store is untrusted like the rest: tampering is detected by verifying
+ * the chain, not prevented by the store.
+ */
+
+export interface AuditRecord {
+  /** 1, 2, 3…: gap-free. */
+  readonly seq: number;
+  /** The event as canonical JSON (never key material: domain/audit/audit-event.ts). */
+  readonly event: string;
+  readonly prevHash: Buffer;
+  readonly hash: Buffer;
+}
+
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: Buffer;
+}
+
+export interface AuditStore {
+  /** Appends records in one transaction (one fsync): all or none. STORAGE_ERROR if a seq is taken or out of order. */
+  appendAuditRecords(records: readonly AuditRecord[]): void;
+  /** The last record's seq and hash, or null for an empty trail. */
+  auditHead(): AuditHead | null;
+  /** Records from `fromSeq` (inclusive), ascending, at most `limit`. */
+  readAuditRecords(fromSeq: number, limit: number): AuditRecord[];
+}

@@ -1,0 +1,46 @@
+/**
+ * The audit store (storage/audit-store.ts) on the keychain's SQLite
+ * connection. Appends go through the owning store's transaction wrapper: a
+ * batch of events is one transaction and one fsync (group commit).
+ */
+import Database from 'better-sqlite3';
+import { StorageError } from '../common/errors';
+import { AuditHead, AuditRecord, AuditStore } from './audit-store';
+import { ReadRunner, WriteRunner } from './sqlite-directory';
+
+const SQL = {
+  insert: `INSERT INTO audit_events (seq, event, prev_hash, hash) VALUES (@seq, @event, @prevHash, @hash)`,
+  head: `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`,
+  read: `SELECT seq, event, prev_hash AS prevHash, hash FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?`,
+} as const;
+
+export class SqliteAudit implements AuditStore {
+  private readonly stmt: { [K in keyof typeof SQL]: Database.Statement };
+
+  constructor(db: Database.Database, private readonly write: WriteRunner, private readonly read: ReadRunner) {
+    this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as SqliteAudit['stmt'];
+  }
+
+  appendAuditRecords(records: readonly AuditRecord[]): void {
+    if (records.length === 0) return;
+    this.write('appendAuditRecords', () => {
+      const head = this.stmt.head.get() as AuditHead | undefined;
+      let expected = (head?.seq ?? 0) + 1;
+      for (const record of records) {
+        if (record.seq !== expected) {
+          throw new StorageError('STORAGE_ERROR', `audit trail: expected event ${expected}, got ${record.seq}`, { details: { expected, seq: record.seq } });
+        }
+        this.stmt.insert.run(record);
+        expected++;
+      }
+    });
+  }
+
+  auditHead(): AuditHead | null {
+    return this.read('auditHead', () => (this.stmt.head.get() as AuditHead | undefined) ?? null);
+  }
+
+  readAuditRecords(fromSeq: number, limit: number): AuditRecord[] {
+    return this.read('readAuditRecords', () => this.stmt.read.all(fromSeq, limit) as AuditRecord[]);
+  }
+}
