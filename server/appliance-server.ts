@@ -23,6 +23,9 @@ import { PolicyIndex } from './policy/policy-index';
 import { MAX_BATCH_ITEMS } from './protocol/op-schemas';
 import { RateLimiter } from './rate-limiter';
 import { RolloverService } from './rollover-service';
+import { AuditWriter } from '../domain/audit/audit-writer';
+import { AuditEvent } from '../domain/audit/audit-event';
+import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -75,7 +78,12 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     destructionWaitMs: durationMs(config, 'destruction_wait'),
   };
   const operations = allOperations(() => dispatcher.operationNames());
-  const dispatcher: Dispatcher = new Dispatcher(services, operations);
+  // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
+  const audit = new AuditWriter(store.audit);
+  const recordQuietly = (event: AuditEvent): void => {
+    audit.record(event).catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
+  };
+  const dispatcher: Dispatcher = new Dispatcher(services, operations, (outcome) => audit.record(operationEvent(clock, outcome)));
 
   const resolveIdentity = (fingerprint256: string): ClientIdentity | null => {
     const client = store.directory.getClientByFingerprint(fingerprint256);
@@ -100,6 +108,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     dispatcher,
     rateLimiter: new RateLimiter(clock, services.limits.rateLimitPerSecond, services.limits.rateLimitPerSecond * 2),
     resolveIdentity,
+    onAuthFailure: (info) => recordQuietly(authFailureEvent(clock, info)),
     onInternalError: (err) => log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack }),
   });
   const port = await keyServer.listen();
@@ -109,6 +118,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     log,
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
     noticeMs: durationMs(config, 'rollover_notice'),
+    onRolled: (key, instance) => recordQuietly(adminEvent(clock, 'rollover', key, instance)),
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
   });

@@ -77,7 +77,10 @@ export class Connection {
   private queue: Promise<void> | null = null;
   private closed = false;
 
+  private readonly source: string | null;
+
   constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: ConnectionOptions) {
+    this.source = socket.remoteAddress ?? null;
     this.decoder = new FrameDecoder(options.limits.maxFrameBytes);
     socket.setTimeout(options.idleTimeoutMs, () => this.destroy());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -137,24 +140,45 @@ export class Connection {
       const request = decodeRequest(frame, { maxDepth: this.options.limits.maxJsonDepth, maxElements: this.options.limits.maxJsonElements });
       frame.fill(0); // it may have carried plaintext or key material, now decoded
       id = request.id;
+      const context = { requestId: request.id, source: this.source, audits: [] as Array<Promise<void>> };
       let result: unknown;
+      let failure: unknown = null;
       try {
-        result = this.options.dispatcher.dispatch(this.identity, request);
+        result = this.options.dispatcher.dispatch(this.identity, request, context);
+      } catch (err) {
+        failure = err;
       } finally {
         // Decoded arguments (plaintexts, material) are zeroed whatever happened, refusals included.
         if (typeof (result as { then?: unknown } | null)?.then !== 'function') wipeBuffers(request.args);
       }
-      if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-        const requestId = request.id;
-        this.respondLater(
-          (result as Promise<unknown>).then(
-            (value) => () => this.encodeAndWipe(requestId, value),
-            (err: unknown) => () => this.encodeFailure(requestId, err),
-          ).finally(() => wipeBuffers(request.args)),
-        );
+      const requestId = request.id;
+      const isAsync = typeof (result as { then?: unknown } | null)?.then === 'function';
+      if (!isAsync && context.audits.length === 0) {
+        this.respond(() => (failure === null ? this.encodeAndWipe(requestId, result) : this.encodeFailure(requestId, failure)));
         return;
       }
-      this.respond(() => this.encodeAndWipe(request.id, result));
+      // The response waits until the audit events of its operations are
+      // durable; if they cannot be written, the client gets AUDIT_UNAVAILABLE
+      // instead of the result (fail closed), and the result is zeroed unsent.
+      const settled = isAsync
+        ? (result as Promise<unknown>).then((value) => ({ value, error: null as unknown }), (error: unknown) => ({ value: undefined, error }))
+        : Promise.resolve({ value: result, error: failure });
+      this.respondLater(
+        settled
+          .then(async (outcome) => {
+            try {
+              await Promise.all(context.audits);
+            } catch (auditError) {
+              wipeBuffers(outcome.value);
+              return () => this.encodeFailure(requestId, auditError);
+            }
+            return outcome.error !== null ? () => this.encodeFailure(requestId, outcome.error) : () => this.encodeAndWipe(requestId, outcome.value);
+          })
+          .finally(() => {
+            if (isAsync) wipeBuffers(request.args);
+          }),
+      );
+      return;
     } catch (err) {
       const requestId = id ?? requestIdOf(err);
       this.respond(() => this.encodeFailure(requestId, err));

@@ -13,8 +13,27 @@ import { ClientIdentity } from './policy/identity';
 
 export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomError['toJSON']> };
 
-/** Called once per operation run (batch items included), for the audit trail. */
-export type OutcomeListener = (event: { identity: ClientIdentity; op: OperationName; args: Args; meta: RequestMeta; error: StrongroomError | null }) => void;
+/** Where a request came from, and where the audit promises of its operations are collected. */
+export interface DispatchContext {
+  readonly requestId: string | number;
+  readonly source: string | null;
+  /** The listener's promises (the audit trail's durability), which the response must wait for. */
+  readonly audits: Array<Promise<void>>;
+}
+
+export interface Outcome {
+  readonly identity: ClientIdentity;
+  readonly op: OperationName;
+  readonly args: Args;
+  readonly meta: RequestMeta;
+  readonly requestId: string | number;
+  readonly source: string | null;
+  readonly error: StrongroomError | null;
+}
+
+/** Called once per operation run (batch items included), for the audit trail; a returned promise delays the response. */
+export type OutcomeListener = (outcome: Outcome) => Promise<void> | void;
+
 
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
@@ -36,17 +55,17 @@ export class Dispatcher {
    * response's error. Most operations answer synchronously; a few (a sweep)
    * return a promise.
    */
-  dispatch(identity: ClientIdentity, request: DecodedRequest): unknown {
-    if (request.op === 'Batch') return this.batch(identity, request);
-    return this.run(identity, request.op, request.args, request.meta);
+  dispatch(identity: ClientIdentity, request: DecodedRequest, context: DispatchContext = { requestId: request.id, source: null, audits: [] }): unknown {
+    if (request.op === 'Batch') return this.batch(identity, request, context);
+    return this.run(identity, request.op, request.args, request.meta, context);
   }
 
-  private batch(identity: ClientIdentity, request: DecodedRequest): { items: ItemOutcome[] } {
+  private batch(identity: ClientIdentity, request: DecodedRequest, context: DispatchContext): { items: ItemOutcome[] } {
     const items: ItemOutcome[] = [];
     for (const raw of request.args.items as unknown[]) {
       try {
         const item = validateBatchItem(raw);
-        const result = this.run(identity, item.op, item.args, request.meta);
+        const result = this.run(identity, item.op, item.args, request.meta, context);
         if (isPromise(result)) {
           result.catch(() => undefined);
           throw new KeychainError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
@@ -59,7 +78,12 @@ export class Dispatcher {
     return { items };
   }
 
-  private run(identity: ClientIdentity, op: OperationName, args: Args, meta: RequestMeta): unknown {
+  private notify(context: DispatchContext, outcome: Omit<Outcome, 'requestId' | 'source'>): void {
+    const pending = this.onOutcome({ ...outcome, requestId: context.requestId, source: context.source });
+    if (pending) context.audits.push(pending);
+  }
+
+  private run(identity: ClientIdentity, op: OperationName, args: Args, meta: RequestMeta, context: DispatchContext): unknown {
     try {
       const operation = this.table.get(op);
       if (!operation) throw new KeychainError('INVALID_REQUEST', `${op} is not available here`);
@@ -74,21 +98,21 @@ export class Dispatcher {
       if (isPromise(result)) {
         return result.then(
           (value) => {
-            this.onOutcome({ identity, op, args, meta, error: null });
+            this.notify(context, { identity, op, args, meta, error: null });
             return value;
           },
           (err: unknown) => {
             const error = asStrongroomError(err);
-            this.onOutcome({ identity, op, args, meta, error });
+            this.notify(context, { identity, op, args, meta, error });
             throw error;
           },
         );
       }
-      this.onOutcome({ identity, op, args, meta, error: null });
+      this.notify(context, { identity, op, args, meta, error: null });
       return result;
     } catch (err) {
       const error = asStrongroomError(err);
-      this.onOutcome({ identity, op, args, meta, error });
+      this.notify(context, { identity, op, args, meta, error });
       throw error;
     }
   }

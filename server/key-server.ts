@@ -28,6 +28,8 @@ export interface KeyServerOptions extends ConnectionOptions {
   readonly clock: Clock;
   /** The client a certificate fingerprint belongs to; null when unknown or revoked. */
   readonly resolveIdentity: (fingerprint256: string) => ClientIdentity | null;
+  /** Told of every refused connection (the audit trail). */
+  readonly onAuthFailure?: (info: { source: string | null; fingerprint256: string | null; subject: string | null; reason: string }) => void;
 }
 
 /** ECDHE with AES-GCM or ChaCha20-Poly1305: no CBC, no RSA key exchange, no DHE. */
@@ -74,7 +76,11 @@ export class KeyServer {
     this.server.on('secureConnection', (socket) => this.accept(socket));
     // Node destroys a socket whose handshake failed, but on handshakeTimeout it
     // only emits this event: without the destroy, a peer that never speaks TLS holds its socket forever.
-    this.server.on('tlsClientError', (_err, socket) => socket.destroy());
+    this.server.on('tlsClientError', (err, socket) => {
+      // No certificate, another CA's, an expired one, a handshake timeout: refused and recorded.
+      this.options.onAuthFailure?.({ source: socket.remoteAddress ?? null, fingerprint256: null, subject: null, reason: `TLS: ${(err as NodeJS.ErrnoException).code ?? err.message}` });
+      socket.destroy();
+    });
   }
 
   async listen(): Promise<number> {
@@ -116,6 +122,12 @@ export class KeyServer {
     const fingerprint = peer && peer.raw ? fingerprintOfDer(peer.raw) : '';
     const identity = fingerprint ? this.options.resolveIdentity(fingerprint) : null;
     if (!socket.authorized || identity === null) {
+      this.options.onAuthFailure?.({
+        source: socket.remoteAddress ?? null,
+        fingerprint256: fingerprint || null,
+        subject: peer?.subject?.CN ? `CN=${peer.subject.CN}` : null,
+        reason: socket.authorized ? 'UNAUTHENTICATED: unknown or revoked certificate' : `UNAUTHENTICATED: ${String(socket.authorizationError)}`,
+      });
       endThenDestroy(socket, encodeRefusal('UNAUTHENTICATED', 'this certificate is unknown to the appliance or revoked'));
       return;
     }

@@ -28,6 +28,8 @@ export interface RolloverServiceOptions {
   /** rollover_retention: replaced instances deactivated longer ago get their destruction scheduled; null keeps them. */
   readonly retentionMs: number | null;
   readonly destructionWaitMs: number;
+  /** Told of every scheduled rollover once committed (the audit trail). */
+  readonly onRolled?: (key: string, instance: string) => void;
 }
 
 export class RolloverService {
@@ -63,7 +65,10 @@ export class RolloverService {
     const now = clock.nowMs();
     this.notice(now);
     const result = await sweepDueRollovers(keychain, now, {
-      onRolled: (name, instance) => log.info('rolled over', { key: name, instance, reason: 'cryptoperiod' }),
+      onRolled: (name, instance) => {
+        log.info('rolled over', { key: name, instance, reason: 'cryptoperiod' });
+        this.options.onRolled?.(name, instance);
+      },
       onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
     });
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });

@@ -193,6 +193,40 @@ describe('key service over mutual TLS', () => {
   });
 });
 
+describe('audit trail of the key service', () => {
+  let app: TestAppliance;
+  beforeAll(async () => {
+    app = await startTestAppliance();
+  });
+  afterAll(async () => app.stop());
+
+  it('records every operation, allowed or refused, and refused connections, with no key material, in a chain that verifies', async () => {
+    const appCreds = app.issue('audited-app', 'app');
+    const officer = await app.connect(app.officer);
+    await officer.request('Create', { name: 'aud/k' });
+    await officer.request('PolicyGrant', { client: 'audited-app', pattern: 'aud/*', permissions: ['get'] });
+    const conn = await app.connect(appCreds);
+    const got = (await conn.request('Get', { name: 'aud/k' }, { endUser: 'alice', purpose: 'payroll', custom: { ticket: 'CHG-9' } })).result as { material: string };
+    expect((await conn.request('Encrypt', { name: 'aud/k', plaintext: b64('secret plaintext') })).error?.code).toBe('PERMISSION_DENIED');
+    await expect(refusedOrClosed(() => app.connect(null))).resolves.toBe(true);
+    // Let the listener's fire-and-forget auth-failure event reach the trail.
+    await new Promise((r) => setTimeout(r, 200));
+
+    const { verifyStore } = await import('../../domain/audit/audit-chain');
+    const audit = app.appliance.store.audit;
+    expect(verifyStore(audit).ok).toBe(true);
+    const events = audit.readAuditRecords(1, 10_000).map((r) => JSON.parse(r.event));
+    const get = events.find((e) => e.operation === 'Get' && e.key === 'aud/k');
+    expect(get).toMatchObject({ type: 'operation', result: 'ok', endUser: 'alice', purpose: 'payroll', custom: { ticket: 'CHG-9' }, identity: { name: 'audited-app', role: 'app' } });
+    expect(get.source).toMatch(/127\.0\.0\.1/);
+    expect(events.find((e) => e.operation === 'Encrypt')).toMatchObject({ result: 'PERMISSION_DENIED' });
+    expect(events.some((e) => e.type === 'auth-failure')).toBe(true);
+    const all = audit.readAuditRecords(1, 10_000).map((r) => r.event).join('\n');
+    const material = Buffer.from(got.material, 'base64');
+    for (const needle of [got.material, material.toString('hex'), b64('secret plaintext'), 'secret plaintext']) expect(all).not.toContain(needle);
+  });
+});
+
 /** True when the server refused the handshake or closed the connection before serving a request. */
 async function refusedOrClosed(open: () => Promise<{ request: (op: string) => Promise<{ error?: { code: string } }>; destroy(): void }>): Promise<boolean> {
   let conn;

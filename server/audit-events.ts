@@ -1,0 +1,51 @@
+/**
+ * Builds audit events from what the server sees: an operation's outcome
+ * (dispatcher), a refused connection (TLS listener), a scheduled action.
+ * Only names, ids, codes and the request's meta go in — never arguments
+ * that may carry material.
+ */
+import { randomUUID } from 'node:crypto';
+import { Clock, isoNow } from '../common/clock';
+import { AuditEvent } from '../domain/audit/audit-event';
+import { Outcome } from './dispatcher';
+
+export function operationEvent(clock: Clock, outcome: Outcome): AuditEvent {
+  const name = typeof outcome.args.name === 'string' ? outcome.args.name : typeof outcome.args.alias === 'string' ? outcome.args.alias : null;
+  return {
+    time: isoNow(clock),
+    eventId: randomUUID(),
+    type: 'operation',
+    identity: { name: outcome.identity.name, role: outcome.identity.role, fingerprint256: outcome.identity.fingerprint256, subject: outcome.identity.subject },
+    endUser: outcome.meta.endUser ?? null,
+    purpose: outcome.meta.purpose ?? null,
+    source: outcome.source,
+    operation: outcome.op,
+    key: name,
+    instance: typeof outcome.args.instance === 'string' ? outcome.args.instance : null,
+    result: outcome.error === null ? 'ok' : outcome.error.code,
+    requestId: outcome.requestId,
+    custom: { ...(outcome.meta.custom ?? {}) },
+  };
+}
+
+export function authFailureEvent(clock: Clock, info: { source: string | null; fingerprint256: string | null; subject: string | null; reason: string }): AuditEvent {
+  return {
+    time: isoNow(clock),
+    eventId: randomUUID(),
+    type: 'auth-failure',
+    identity: info.fingerprint256 ? { name: '', role: '', fingerprint256: info.fingerprint256, subject: info.subject ?? '' } : null,
+    endUser: null,
+    purpose: null,
+    source: info.source,
+    operation: null,
+    key: null,
+    instance: null,
+    result: info.reason,
+    requestId: null,
+    custom: {},
+  };
+}
+
+export function adminEvent(clock: Clock, type: string, key: string | null, instance: string | null, result = 'ok'): AuditEvent {
+  return { time: isoNow(clock), eventId: randomUUID(), type, identity: null, endUser: null, purpose: null, source: null, operation: null, key, instance, result, requestId: null, custom: {} };
+}
