@@ -14,6 +14,7 @@ import { keyRegisterCommand } from './commands/key-register';
 import { keyRolloverCommand, keyUndoRolloverCommand } from './commands/key-rollover';
 import { keyShowCommand } from './commands/key-show';
 import { aliasCommand } from './commands/alias-commands';
+import { auditCommand } from './commands/audit-commands';
 import { namespaceCommand } from './commands/namespace-commands';
 import { clientCommand } from './commands/client-commands';
 import { policyCommand } from './commands/policy-commands';
@@ -63,7 +64,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const rollover = rolloverCommand();
   const alias = aliasCommand();
   const namespace = namespaceCommand();
-  const groups = [key, client, policy, rollover, alias, namespace];
+  const groups = [key, client, policy, rollover, alias, namespace, auditCommand()];
   program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand());
   for (const group of groups) program.addCommand(group);
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {

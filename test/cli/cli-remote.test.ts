@@ -118,6 +118,23 @@ describe('strongroom CLI over the wire', () => {
     expect(remote('client', 'list').json.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['admin', 'payroll-app']));
   });
 
+  it('verifies the audit trail the served requests left, and names the first broken event after tampering', () => {
+    const ok = cli(['--data', data, 'audit', 'verify', '--json']);
+    expect(ok.status).toBe(0);
+    expect(ok.json.ok).toBe(true);
+    expect(ok.json.events).toBeGreaterThan(5);
+    const tail = cli(['--data', data, 'audit', 'tail', '-n', '3', '--json']);
+    expect(tail.json).toHaveLength(3);
+    // An attacker with the file drops the triggers and edits event 3.
+    const Database = require('better-sqlite3');
+    const raw = new Database(join(data, 'keychain.db'));
+    raw.exec("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET event = event || ' ' WHERE seq = 3;");
+    raw.close();
+    const broken = cli(['--data', data, 'audit', 'verify', '--json']);
+    expect(broken.status).toBe(7);
+    expect(broken.json).toMatchObject({ ok: false, firstBadSeq: 3 });
+  });
+
   it('reports an unreachable server as exit 11', () => {
     const run = cli(['--data', data, '--server', '127.0.0.1:1', '--json', 'key', 'list']);
     expect(run.status).toBe(11);
