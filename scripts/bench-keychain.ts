@@ -20,6 +20,8 @@ import { initializeKeychain } from '../domain/keychain-key';
 import { openPkcs11Hsm } from '../hsm/pkcs11-hsm';
 import { createSoftHsmToken, findSoftHsmModule } from '../hsm/softhsm-token';
 import { openSqliteStore } from '../storage/sqlite-store';
+import { AuditWriter } from '../domain/audit/audit-writer';
+import { AuditEvent } from '../domain/audit/audit-event';
 
 /** No phase runs longer than this, whatever the counts asked for. */
 const PHASE_TIME_LIMIT_MS = 60_000;
@@ -100,11 +102,30 @@ async function main(): Promise<void> {
       keychain.getKey({ fullName: `bench/k-${n}` }).material.fill(0);
     });
 
+    // The audit writer on its own: group commit (one fsync per batch) against one fsync per event.
+    const writer = new AuditWriter(store.audit);
+    const event = (i: number): AuditEvent => ({
+      time: new Date().toISOString(), eventId: `e${i}`, type: 'operation', identity: { name: 'bench', role: 'app', fingerprint256: 'f', subject: 'CN=bench' },
+      endUser: 'u', purpose: 'p', source: '127.0.0.1', operation: 'Get', key: 'bench/k', instance: 'i', result: 'ok', requestId: i, custom: {},
+    });
+    const groupStart = process.hrtime.bigint();
+    let recorded = 0;
+    for (let round = 0; round < 40; round++) {
+      await Promise.all(Array.from({ length: 1000 }, () => writer.record(event(recorded++))));
+    }
+    const groupRate = recorded / (Number(process.hrtime.bigint() - groupStart) / 1e9);
+    const singleStart = process.hrtime.bigint();
+    let single = 0;
+    for (; single < 300; single++) await writer.record(event(recorded + single));
+    const singleRate = single / (Number(process.hrtime.bigint() - singleStart) / 1e9);
+
     console.log(`Strongroom keychain benchmark — node ${process.version}, SQLite WAL synchronous=FULL on ${tmpdir()}`);
     console.log(row(bareSeal));
     console.log(row(create, bareSeal));
     console.log(row(bareOpen));
     console.log(row(get, bareOpen));
+    console.log(`${'audit: one event per commit'.padEnd(34)} ${singleRate.toFixed(0).padStart(9)} events/s`);
+    console.log(`${'audit: group commit (1000/turn)'.padEnd(34)} ${groupRate.toFixed(0).padStart(9)} events/s  ratio ${(groupRate / singleRate).toFixed(1)}x one per commit`);
     keychain.seal();
     store.close();
   } finally {
