@@ -37,7 +37,7 @@ echo
 sr status
 echo
 sr key list
-port=$(grep -E '^listen_port' "$STRONGROOM_DATA/appliance.conf" 2>/dev/null | sed 's/.*= *//'); port=${port:-5700}
+port=$( (grep -E '^listen_port' "$STRONGROOM_DATA/appliance.conf" 2>/dev/null || true) | sed 's/.*= *//'); port=${port:-${STRONGROOM_LISTEN_PORT:-5700}}
 echo
 cat <<TXT
 The demo appliance is in $STRONGROOM_DATA. In another terminal:
