@@ -4,6 +4,7 @@
  * message and a meaningful exit code, and the appliance is always closed
  * (which zeroes the keychain key).
  */
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ApplianceConfig, loadConfig } from '../common/config';
 import { Appliance, openAppliance } from '../server/open-appliance';
@@ -26,7 +27,7 @@ export interface CommandContext {
   readonly out: Output;
   readonly config: () => ApplianceConfig;
   /** Opens the local appliance; closed automatically when the command ends. */
-  readonly open: (options?: { readonly?: boolean; flags?: Record<string, string | undefined> }) => Appliance;
+  readonly open: (options?: { readonly?: boolean; create?: boolean; flags?: Record<string, string | undefined> }) => Appliance;
   /** The keychain to work on: remote when --server (or server_address) is set, else local. Closed automatically. */
   readonly backend: () => CliBackend;
 }
@@ -39,14 +40,16 @@ export function runCommand<A extends unknown[]>(action: Action<A>): (...args: un
     const globals = command.optsWithGlobals() as GlobalOptions;
     const out = makeOutput(Boolean(globals.json));
     const opened: Array<{ close(): Promise<void> }> = [];
-    const globalFlags = { server_address: globals.server, client_cert: globals.cert, client_key: globals.key, ca_file: globals.ca };
+    // Paths given on the command line are relative to where the user is, not to the data folder.
+    const fromCwd = (path: string | undefined): string | undefined => (path === undefined ? undefined : resolve(path));
+    const globalFlags = { server_address: globals.server, client_cert: fromCwd(globals.cert), client_key: fromCwd(globals.key), ca_file: fromCwd(globals.ca) };
     const config = (flags?: Record<string, string | undefined>): ApplianceConfig =>
       loadConfig({ dataDir: globals.data, configFile: globals.config, flags: { ...globalFlags, ...flags } });
     const ctx: CommandContext = {
       out,
       config: () => config(),
       open: (options = {}) => {
-        const appliance = openAppliance(config(options.flags), { readonly: options.readonly, warn: out.warn });
+        const appliance = openAppliance(config(options.flags), { readonly: options.readonly, create: options.create, warn: out.warn });
         opened.push(appliance);
         return appliance;
       },

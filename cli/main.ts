@@ -23,7 +23,7 @@ import { keySetPolicyCommand, rolloverCommand } from './commands/rollover-comman
 import { keyActivateCommand, keyDestroyCommand, keyRevokeCommand } from './commands/key-lifecycle';
 import { statusCommand } from './commands/status';
 
-export function buildProgram(): Command {
+export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
     .description('Strongroom key manager appliance: named, versioned keys sealed by an HSM master key')
     .version(applianceVersion())
@@ -69,18 +69,25 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   for (const group of groups) program.addCommand(group);
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();
+    // With --json, usage errors come out as the one JSON document too (main prints it), not as text.
+    if (json) command.configureOutput({ outputError: () => undefined });
   }
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const json = argv.includes('--json');
+  const program = buildProgram(json);
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version "fail" with exit code 0 by design.
       process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (json && err.exitCode !== 0) {
+        const message = err.message.replace(/^error: /, '');
+        process.stdout.write(`${JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: `${message} (see --help)` } }, null, 2)}\n`);
+      }
       return;
     }
     throw err;

@@ -278,7 +278,9 @@ export class Keychain {
       const instances = this.store.listInstances(key.id).map((i) => this.checkedInstance(i));
       const current = instances.find((i) => i.id === key.currentInstanceId) as InstanceRecord;
       // The instance this rollover replaced: deactivated the moment the current one was activated.
-      const previous = instances.filter((i) => i.id !== current.id && i.deactivatedAt !== null && i.deactivatedAt === current.activatedAt).pop();
+      const previous = instances
+        .filter((i) => i.version < current.version && i.deactivatedAt !== null && i.deactivatedAt === current.activatedAt)
+        .pop();
       const undoable =
         current.state === 'Active' &&
         current.destroyAt === null &&
@@ -296,7 +298,8 @@ export class Keychain {
       const nextRolloverAt = this.nextRolloverFrom(key, nowMs);
       const movedKey = { ...key, currentInstanceId: previous.id, updatedAt: now, nextRolloverAt };
       this.store.moveCurrentInstance(key.id, previous.id, { updatedAt: now, nextRolloverAt, rowMac: keyRowMac(unsealed.macKey, unsealed.keychainId, movedKey) }, [
-        this.stateChange(unsealed, previous, { state: 'Active', deactivatedAt: null }),
+        // Re-activated now: a second undo cannot walk further back through older renewals.
+        this.stateChange(unsealed, previous, { state: 'Active', activatedAt: now, deactivatedAt: null }),
         this.stateChange(unsealed, current, { state: 'Deactivated', deactivatedAt: now }),
       ]);
       return this.describeKey(formatKeyName(key));

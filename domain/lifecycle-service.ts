@@ -30,7 +30,7 @@ export class LifecycleService {
 
   /** Compromise reasons make the instance Compromised; any other reason Deactivates it. */
   revoke(ref: KeyRef, reason: RevocationReason, compromiseDate?: string): InstanceView {
-    if (!REVOCATION_REASONS.includes(reason)) throw new ValidationError(`unknown revocation reason "${reason}"`);
+    if (!REVOCATION_REASONS.includes(reason)) throw new ValidationError(`unknown revocation reason "${reason}"; use one of ${REVOCATION_REASONS.join(', ')}`);
     const now = isoNow(this.clock);
     if (reason === 'keyCompromise' || reason === 'caCompromise') {
       if (compromiseDate !== undefined && Number.isNaN(Date.parse(compromiseDate))) throw new ValidationError('compromiseDate is not an ISO 8601 date');

@@ -176,7 +176,7 @@ async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
   };
   // Created at 01:00 UTC three days ago with P1D: due at 00:00 UTC two days ago.
   const createdAtMs = Math.floor(Date.now() / DAY_MS) * DAY_MS - 3 * DAY_MS + HOUR_MS;
-  const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }));
+  const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }), { create: true });
   try {
     await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds);
     await appliance.unseal();

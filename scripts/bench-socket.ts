@@ -161,7 +161,7 @@ async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
     rate_limit_per_second: '10000000',
     idle_timeout_ms: '3600000',
   };
-  const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }));
+  const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }), { create: true });
   try {
     await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds);
     await appliance.unseal();

@@ -9,6 +9,7 @@
  */
 import { AddressInfo } from 'node:net';
 import { Clock } from '../common/clock';
+import { ConfigError } from '../common/errors';
 import { createServer, Server, TLSSocket } from 'node:tls';
 import { ProtocolError } from './protocol/protocol-error';
 import { encodeError } from './protocol/response';
@@ -85,9 +86,15 @@ export class KeyServer {
 
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
+            ? new ConfigError(`cannot listen on ${this.options.host}:${this.options.port} (${err.code}): choose another listen_address or listen_port (--port)`, { cause: err })
+            : err,
+        ),
+      );
       this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
+        this.server.removeAllListeners('error');
         resolve();
       });
     });

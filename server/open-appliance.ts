@@ -3,7 +3,8 @@
  * HSM (on demand) and the keychain service. Used by the CLI's local commands
  * and, later, by `strongroom serve`.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { KeychainError } from '../common/errors';
 import { dirname } from 'node:path';
 import { Clock, systemClock } from '../common/clock';
 import { ApplianceConfig, setting } from '../common/config';
@@ -30,6 +31,8 @@ export interface Appliance {
 export interface OpenOptions {
   readonly clock?: Clock;
   readonly readonly?: boolean;
+  /** Create the keychain file when missing (init, and tests and benchmarks that build one). */
+  readonly create?: boolean;
   /** Called with warnings worth showing an operator (e.g. a loose PIN file). */
   readonly warn?: (message: string) => void;
 }
@@ -54,6 +57,10 @@ export async function openHsmFromConfig(config: ApplianceConfig, warn: (message:
 
 export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}): Appliance {
   const keychainPath = setting(config, 'keychain_path');
+  // Only init makes a keychain: anything else on a folder without one says so, and creates nothing.
+  if (!options.create && !existsSync(keychainPath)) {
+    throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', `no keychain at ${keychainPath}: run \`strongroom init --data ${config.dataDir}\` (or give --data)`);
+  }
   if (!options.readonly) mkdirSync(dirname(keychainPath), { recursive: true, mode: 0o700 });
   const store = openSqliteStore(keychainPath, { readonly: options.readonly });
   const keychain = new Keychain({

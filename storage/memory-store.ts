@@ -122,7 +122,7 @@ export class MemoryStore implements KeychainStore {
   createKey(key: KeyRecord, firstInstance: InstanceRecord): void {
     this.transaction(() => {
       if (this.state.keyIdByName.has(nameKey(key.namespace, key.name))) {
-        throw new StorageError('KEY_EXISTS', 'keychain store: a key with that name already exists in its namespace', {
+        throw new StorageError('KEY_EXISTS', `a key named "${key.namespace}/${key.name}" already exists; pick another name or use key rollover`, {
           details: { namespace: key.namespace, name: key.name },
         });
       }

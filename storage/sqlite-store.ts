@@ -166,7 +166,7 @@ class SqliteStore implements KeychainStore {
     this.write('createKey', () => {
       // Checked here rather than read from the UNIQUE violation's message text.
       if (this.stmt.getKeyByName.get(key.namespace, key.name) !== undefined) {
-        throw new StorageError('KEY_EXISTS', 'keychain store: a key with that name already exists in its namespace', {
+        throw new StorageError('KEY_EXISTS', `a key named "${key.namespace}/${key.name}" already exists; pick another name or use key rollover`, {
           details: { namespace: key.namespace, name: key.name },
         });
       }

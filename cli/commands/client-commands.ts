@@ -87,7 +87,12 @@ function writePrivate(path: string, content: string | Buffer): void {
 }
 
 function readPassphrase(file: string | undefined): string {
-  const text = file ? readFileSync(file, 'utf8').replace(/\r?\n$/, '') : process.env.STRONGROOM_P12_PASSPHRASE;
+  let text: string | undefined;
+  try {
+    text = file ? readFileSync(file, 'utf8').replace(/\r?\n$/, '') : process.env.STRONGROOM_P12_PASSPHRASE;
+  } catch (cause) {
+    throw new ValidationError(`cannot read the passphrase file ${file} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+  }
   if (!text) throw new ValidationError('--p12 needs a passphrase: --passphrase-file or STRONGROOM_P12_PASSPHRASE');
   return text;
 }

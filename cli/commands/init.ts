@@ -72,7 +72,7 @@ extractable). The keychain key is random and stored only wrapped by it.`,
           writeFileSync(configPath, renderConfig(fileSettings), { mode: 0o600 });
         }
         config = loadConfig({ dataDir: config.dataDir, flags });
-        const appliance = ctx.open({ flags });
+        const appliance = ctx.open({ flags, create: true });
         const hsm = await appliance.hsm();
         const meta = await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
         await hsm.ensureSigningKey();

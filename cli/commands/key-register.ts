@@ -28,7 +28,7 @@ Examples:
   return command.action(
     runCommand(async (ctx, name: string, options: RegisterOptions) => {
       keySpecFrom(name, options); // validates the options before anything is opened
-      const input = readFileSync(options.fromFile === '-' || !options.fromFile ? 0 : options.fromFile);
+      const input = readInput(options.fromFile === '-' || !options.fromFile ? 0 : options.fromFile);
       const material = decode(input, options.encoding);
       try {
         const created = await ctx.backend().registerKey(name, options, material);
@@ -38,6 +38,14 @@ Examples:
       }
     }),
   );
+}
+
+function readInput(from: string | 0): Buffer {
+  try {
+    return readFileSync(from);
+  } catch (cause) {
+    throw new ValidationError(`cannot read ${from === 0 ? 'standard input' : from} (${(cause as NodeJS.ErrnoException).code ?? 'error'}): give a readable file to --from-file`, { cause });
+  }
 }
 
 function decode(input: Buffer, encoding: string): Buffer {

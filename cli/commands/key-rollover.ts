@@ -24,7 +24,8 @@ export function keyRolloverCommand(): Command {
     .action(
       runCommand(async (ctx, name: string) => {
         const rolled = await ctx.backend().rollover(name);
-        const previous = rolled.instances.find((i) => i.version === rolled.key.currentVersion - 1);
+        const current = rolled.instances.find((i) => i.current);
+        const previous = rolled.instances.find((i) => !i.current && i.deactivatedAt !== null && i.deactivatedAt === current?.activatedAt);
         ctx.out.result(rolled, () =>
           `Rolled ${rolled.key.fullName} over to instance ${rolled.key.currentInstance} (v${rolled.key.currentVersion})` +
           (previous ? `; ${previous.name} (v${previous.version}) is now ${previous.state}` : '') +

@@ -22,9 +22,8 @@ export interface KeySpecOptions {
   processPeriod?: string;
 }
 
-export function addKeySpecOptions(command: Command, defaultAlgorithm?: string): Command {
+export function addKeySpecOptions(command: Command, defaultAlgorithm?: string, algorithmHelp = 'AES-128, AES-192, AES-256, HMAC-SHA256, HMAC-SHA512 or SECRET'): Command {
   const algorithm = '-a, --algorithm <alg>';
-  const algorithmHelp = 'AES-128, AES-192, AES-256, HMAC-SHA256, HMAC-SHA512 or SECRET';
   (defaultAlgorithm ? command.option(algorithm, algorithmHelp, defaultAlgorithm) : command.requiredOption(algorithm, algorithmHelp));
   return command
     .option('-u, --usage <list>', 'comma list: encrypt, decrypt, wrap-key, unwrap-key, sign, verify, mac-generate, mac-verify, export, derive-key')

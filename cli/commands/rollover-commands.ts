@@ -29,8 +29,8 @@ function dueCommand(): Command {
 function runSweepCommand(): Command {
   return new Command('run')
     .description('roll over every key whose cryptoperiod has ended (the server also does this on its own)')
-    .option('--at <iso-time>', 'local mode only: run as if it were this time (new instances are dated then)')
-    .addHelpText('after', '\nExamples:\n  $ strongroom rollover run\n  $ strongroom rollover run --at 2027-01-01T00:00:00Z    # a drill on a copy of the keychain')
+    .option('--at <iso-time>', 'local mode only: run as if it were this time; it REALLY rolls the keys in this data folder (use a copy for drills)')
+    .addHelpText('after', '\nExamples:\n  $ strongroom rollover run\n  $ cp -a ./data /tmp/drill && strongroom --data /tmp/drill rollover run --at 2027-01-01T00:00:00Z    # a drill on a copy')
     .action(
       runCommand(async (ctx, options: { at?: string }) => {
         const result = await ctx.backend().rolloverRun(options.at);

@@ -63,12 +63,19 @@ describe('strongroom CLI', () => {
     expect(cli(['no-such-command']).status).toBe(2);
     expect(cli(['key', 'create']).status).toBe(2);
     expect(cli(['key', 'list', '--bogus']).status).toBe(2);
+    const json = cli(['--json', 'key', 'create']);
+    expect(json.status).toBe(2);
+    expect(json.json.error.code).toBe('INVALID_ARGUMENT');
   });
 
-  it('reports an empty data folder as not initialised (exit 5)', () => {
+  it('reports an empty data folder as not initialised (exit 5), and creates nothing there', () => {
     const run = inData('status', '--json');
     expect(run.status).toBe(5);
     expect(run.json).toMatchObject({ initialized: false });
+    const list = inData('key', 'list', '--json');
+    expect(list.status).toBe(5);
+    expect(list.json.error.code).toBe('KEYCHAIN_NOT_INITIALIZED');
+    expect(existsSync(join(data, 'keychain.db'))).toBe(false);
   });
 
   it('initialises with a demo token, once', () => {

@@ -58,7 +58,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}):
     env: {},
     flags: { hsm_module: token.modulePath, hsm_token_label: token.label, softhsm2_conf: token.softhsmConf, listen_port: '0', ...settings },
   });
-  const appliance = openAppliance(config);
+  const appliance = openAppliance(config, { create: true });
   const hsm = await appliance.hsm();
   await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
   await appliance.unseal();
