@@ -23,7 +23,8 @@
  * and prints its top self-time functions. Everything is bounded; the child
  * and the temp folder are removed on success, error and Ctrl-C.
  */
-import { ChildProcess, fork } from 'node:child_process';
+import { Child } from './bench-child';
+import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -43,7 +44,7 @@ import { PkiService } from '../server/pki-service';
 import { encodeFrame, FRAME_HEADER_BYTES } from '../server/protocol/frame-codec';
 import { decodeResponse } from '../server/protocol/response';
 import { closeLanes, Credentials, Lane, openLanes, tlsDescription } from './bench-socket-load';
-import { ApplianceConfigMessage, ClockMessage, ID_DIGITS, ID_OFFSET } from './bench-socket-servers';
+import { ID_DIGITS, ID_OFFSET } from './bench-socket-servers';
 import { formatSelfTimes, readProfile, selfTimes } from './cpu-profile-summary';
 
 const DEFAULT_KEYS = 100_000;
@@ -67,7 +68,6 @@ const MIN_BASELINE_MS = 2_000;
 const MAX_BASELINE_MS = 300_000;
 /** A child that has not said what it was asked by then failed. */
 const CHILD_REPLY_TIMEOUT_MS = 60_000;
-const CHILD_STOP_TIMEOUT_MS = 15_000;
 /** The sweep must answer within max(this, keys × SWEEP_MS_PER_KEY_BOUND). */
 const MIN_SWEEP_TIMEOUT_MS = 60_000;
 const SWEEP_MS_PER_KEY_BOUND = 10;
@@ -99,51 +99,6 @@ function options(argv: readonly string[]): RunOptions {
   return { keys, quick, json: argv.includes('--json'), profile: argv.includes('--profile'), warmupMs: quick ? 500 : 2000 };
 }
 
-/** A forked appliance server: IPC messages queued until asked for; stop() always ends with the process gone. */
-class ServerChild {
-  private readonly messages: Array<{ type: string; port?: number }> = [];
-  private wake: (() => void) | null = null;
-  private readonly exited: Promise<void>;
-
-  constructor(readonly proc: ChildProcess) {
-    proc.on('message', (message: { type: string }) => {
-      this.messages.push(message);
-      this.wake?.();
-    });
-    proc.on('error', () => undefined);
-    this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    proc.once('exit', () => this.wake?.());
-  }
-
-  async next(type: string): Promise<{ type: string; port?: number }> {
-    const deadline = Date.now() + CHILD_REPLY_TIMEOUT_MS;
-    for (;;) {
-      const message = this.messages.shift();
-      if (message?.type === type) return message;
-      if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error(`the appliance child exited before "${type}"`);
-      if (Date.now() > deadline) throw new Error(`the appliance child sent no "${type}" within ${CHILD_REPLY_TIMEOUT_MS} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  send(message: ApplianceConfigMessage | ClockMessage): void {
-    this.proc.send(message);
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    if (this.proc.connected) this.proc.send({ type: 'stop' }, () => undefined);
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), CHILD_STOP_TIMEOUT_MS);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
 
 interface Prepared {
   readonly flags: Record<string, string>;
@@ -408,7 +363,7 @@ async function main(): Promise<void> {
   };
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-bench-rollover-'));
   const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'strongroom-bench-profile-')) : null;
-  let server: ServerChild | null = null;
+  let server: Child | null = null;
   const lanes: Lane[][] = [];
   let cleaned = false;
   const cleanup = async (): Promise<void> => {
@@ -435,7 +390,7 @@ async function main(): Promise<void> {
 
     const env = { ...process.env, SOFTHSM2_CONF: prepared.flags.softhsm2_conf };
     const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-    server = new ServerChild(fork(join(__dirname, 'bench-socket-servers.js'), ['appliance', join(dir, 'data')], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    server = new Child('appliance', fork(join(__dirname, 'bench-socket-servers.js'), ['appliance', join(dir, 'data')], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }), CHILD_REPLY_TIMEOUT_MS);
     await server.next('waiting');
     // The server starts a minute after the keys were made: its start-up sweep finds nothing due.
     server.send({ type: 'config', flags: prepared.flags, clockOffsetMs: prepared.createdAtMs + 60_000 - Date.now() });

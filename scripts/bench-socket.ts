@@ -17,7 +17,8 @@
  * is bounded in requests and time; children and temp folders are removed on
  * success, error and Ctrl-C.
  */
-import { ChildProcess, fork } from 'node:child_process';
+import { Child } from './bench-child';
+import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -37,10 +38,6 @@ import { CellResult, closeLanes, Credentials, openLanes, roundTrip, runCell, tls
 import { EchoConfig } from './bench-socket-servers';
 import { formatSelfTimes, readProfile, selfTimes } from './cpu-profile-summary';
 
-/** A child that has not said "ready" by then failed to start. */
-const CHILD_START_TIMEOUT_MS = 60_000;
-/** A child asked to stop is killed after this. */
-const CHILD_STOP_TIMEOUT_MS = 15_000;
 const CONNECTION_COUNTS = [1, 16, 64] as const;
 const PIPELINE_DEPTH = 16;
 /** Round trips per op to learn the real response size the echo server must imitate. */
@@ -86,52 +83,6 @@ function options(argv: readonly string[]): RunOptions {
   };
 }
 
-/** A forked server: IPC messages queued until asked for, stop() that always ends with the process gone. */
-class Child {
-  private readonly messages: Array<{ type: string; port?: number }> = [];
-  private wake: (() => void) | null = null;
-  private readonly exited: Promise<void>;
-
-  constructor(readonly name: string, readonly proc: ChildProcess) {
-    proc.on('message', (message: { type: string }) => {
-      this.messages.push(message);
-      this.wake?.();
-    });
-    // A send to a child that just died fails with EPIPE: the exit is what matters, seen below.
-    proc.on('error', () => undefined);
-    this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    proc.once('exit', () => this.wake?.());
-  }
-
-  async next(type: string): Promise<{ type: string; port?: number }> {
-    const deadline = Date.now() + CHILD_START_TIMEOUT_MS;
-    for (;;) {
-      const message = this.messages.shift();
-      if (message?.type === type) return message;
-      if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error(`the ${this.name} child exited before "${type}"`);
-      if (Date.now() > deadline) throw new Error(`the ${this.name} child sent no "${type}" within ${CHILD_START_TIMEOUT_MS} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  send(message: unknown): void {
-    this.proc.send(message as object);
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    if (this.proc.connected) this.proc.send({ type: 'stop' }, () => undefined);
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), CHILD_STOP_TIMEOUT_MS);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
 
 function startChild(name: string, args: string[], execArgv: string[], env: NodeJS.ProcessEnv): Child {
   const proc = fork(join(__dirname, 'bench-socket-servers.js'), args, { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
