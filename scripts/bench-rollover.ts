@@ -24,23 +24,16 @@
  * and the temp folder are removed on success, error and Ctrl-C.
  */
 import { Child } from './bench-child';
+import { createBenchAppliance } from './bench-appliance';
 import { fork } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isoNow, ManualClock, systemClock } from '../common/clock';
-import { loadConfig } from '../common/config';
-import { randomIds } from '../domain/ids';
 import { Keychain } from '../domain/keychain';
-import { initializeKeychain } from '../domain/keychain-key';
 import { sweepDueRollovers } from '../domain/rollover-scheduler';
-import { createSoftHsmToken } from '../hsm/softhsm-token';
-import { bootstrapPki } from '../server/bootstrap-pki';
-import { openAppliance } from '../server/open-appliance';
-import { generateClientKeyPair } from '../server/pki/issue';
-import { PkiService } from '../server/pki-service';
 import { encodeFrame, FRAME_HEADER_BYTES } from '../server/protocol/frame-codec';
 import { decodeResponse } from '../server/protocol/response';
 import { closeLanes, Credentials, Lane, openLanes, tlsDescription } from './bench-socket-load';
@@ -113,35 +106,10 @@ interface Prepared {
 
 /** Makes the appliance in `dir` in this process (then closes it): token, keychain, PKI, clients, grant, the due keys, the probe sweep. */
 async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
-  const dataDir = join(dir, 'data');
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const pin = randomBytes(16).toString('hex');
-  const token = createSoftHsmToken({ dir: join(dir, 'hsm'), label: 'bench', userPin: pin, soPin: randomBytes(16).toString('hex') });
-  process.env.SOFTHSM2_CONF = token.softhsmConf;
-  writeFileSync(join(dataDir, 'hsm-user-pin'), pin, { mode: 0o600 });
-  const flags: Record<string, string> = {
-    hsm_module: token.modulePath,
-    hsm_token_label: token.label,
-    softhsm2_conf: token.softhsmConf,
-    listen_port: '0',
-    rate_limit_per_second: '10000000',
-    idle_timeout_ms: '3600000',
-    timezone: 'UTC',
-    rollover_check_interval_ms: NO_PERIODIC_SWEEP_MS,
-  };
+  const { appliance, flags, issue } = await createBenchAppliance(dir, { timezone: 'UTC', rollover_check_interval_ms: NO_PERIODIC_SWEEP_MS });
   // Created at 01:00 UTC three days ago with P1D: due at 00:00 UTC two days ago.
   const createdAtMs = Math.floor(Date.now() / DAY_MS) * DAY_MS - 3 * DAY_MS + HOUR_MS;
-  const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }), { create: true });
   try {
-    await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds);
-    await appliance.unseal();
-    bootstrapPki(appliance, systemClock);
-    const pki = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
-    const issue = (name: string, role: 'app' | 'officer'): Credentials => {
-      const pair = generateClientKeyPair();
-      const issued = pki.issueClient({ name, role, groups: [], publicKeyPem: pair.publicKeyPem });
-      return { certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: pki.serverCredentials().caPem };
-    };
     const app = issue(APP_CLIENT, 'app');
     const officer = issue(OFFICER_CLIENT, 'officer');
     appliance.store.directory.putGrant({

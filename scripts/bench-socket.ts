@@ -18,20 +18,13 @@
  * success, error and Ctrl-C.
  */
 import { Child } from './bench-child';
+import { createBenchAppliance } from './bench-appliance';
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isoNow, systemClock } from '../common/clock';
-import { loadConfig } from '../common/config';
-import { randomIds } from '../domain/ids';
-import { initializeKeychain } from '../domain/keychain-key';
-import { createSoftHsmToken } from '../hsm/softhsm-token';
-import { bootstrapPki } from '../server/bootstrap-pki';
-import { openAppliance } from '../server/open-appliance';
-import { generateClientKeyPair } from '../server/pki/issue';
-import { PkiService } from '../server/pki-service';
 import { encodeFrame } from '../server/protocol/frame-codec';
 import { decodeResponse } from '../server/protocol/response';
 import { CellResult, closeLanes, Credentials, openLanes, roundTrip, runCell, tlsDescription } from './bench-socket-load';
@@ -98,28 +91,9 @@ interface Prepared {
 
 /** Makes the appliance in `dir` in this process (then closes it): token, keychain, PKI, the app client, its grant, the keys. */
 async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
-  const dataDir = join(dir, 'data');
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const pin = randomBytes(16).toString('hex');
-  const token = createSoftHsmToken({ dir: join(dir, 'hsm'), label: 'bench', userPin: pin, soPin: randomBytes(16).toString('hex') });
-  process.env.SOFTHSM2_CONF = token.softhsmConf;
-  writeFileSync(join(dataDir, 'hsm-user-pin'), pin, { mode: 0o600 });
-  const flags: Record<string, string> = {
-    hsm_module: token.modulePath,
-    hsm_token_label: token.label,
-    softhsm2_conf: token.softhsmConf,
-    listen_port: '0',
-    rate_limit_per_second: '10000000',
-    idle_timeout_ms: '3600000',
-  };
-  const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }), { create: true });
+  const { appliance, flags, pki, issue } = await createBenchAppliance(dir);
   try {
-    await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds);
-    await appliance.unseal();
-    bootstrapPki(appliance, systemClock);
-    const pki = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
-    const pair = generateClientKeyPair();
-    const issued = pki.issueClient({ name: BENCH_CLIENT, role: 'app', groups: [], publicKeyPem: pair.publicKeyPem });
+    const client = issue(BENCH_CLIENT, 'app');
     appliance.store.directory.putGrant({
       id: randomUUID(),
       subjectKind: 'client',
@@ -136,7 +110,7 @@ async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
       appliance.keychain.createKey({ fullName: keyNames[i], algorithm: 'AES-256' });
     }
     const server = pki.serverCredentials();
-    return { flags, keyNames, client: { certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: server.caPem }, server };
+    return { flags, keyNames, client, server };
   } finally {
     await appliance.close();
   }

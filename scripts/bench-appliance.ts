@@ -1,0 +1,67 @@
+/**
+ * Brings up a benchmark appliance in a folder, in this process, shared by
+ * the socket and rollover benchmarks: a fresh SoftHSM2 token, a keychain, the
+ * appliance PKI, and a way to issue client credentials. The caller adds its
+ * keys and grants, then closes it (the benchmark server opens it again).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { systemClock } from '../common/clock';
+import { loadConfig } from '../common/config';
+import { randomIds } from '../domain/ids';
+import { initializeKeychain } from '../domain/keychain-key';
+import { createSoftHsmToken } from '../hsm/softhsm-token';
+import { bootstrapPki } from '../server/bootstrap-pki';
+import { Appliance, openAppliance } from '../server/open-appliance';
+import { generateClientKeyPair } from '../server/pki/issue';
+import { PkiService } from '../server/pki-service';
+import { Credentials } from './bench-socket-load';
+
+export interface BenchAppliance {
+  readonly appliance: Appliance;
+  readonly dataDir: string;
+  /** The settings the benchmark server must be started with. */
+  readonly flags: Record<string, string>;
+  readonly pki: PkiService;
+  issue(name: string, role: 'app' | 'officer'): Credentials;
+}
+
+export async function createBenchAppliance(dir: string, extraFlags: Record<string, string> = {}): Promise<BenchAppliance> {
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const pin = randomBytes(16).toString('hex');
+  const token = createSoftHsmToken({ dir: join(dir, 'hsm'), label: 'bench', userPin: pin, soPin: randomBytes(16).toString('hex') });
+  process.env.SOFTHSM2_CONF = token.softhsmConf;
+  writeFileSync(join(dataDir, 'hsm-user-pin'), pin, { mode: 0o600 });
+  const flags: Record<string, string> = {
+    hsm_module: token.modulePath,
+    hsm_token_label: token.label,
+    softhsm2_conf: token.softhsmConf,
+    listen_port: '0',
+    rate_limit_per_second: '10000000',
+    idle_timeout_ms: '3600000',
+    ...extraFlags,
+  };
+  const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }), { create: true });
+  try {
+    await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds);
+    await appliance.unseal();
+    bootstrapPki(appliance, systemClock);
+  } catch (err) {
+    await appliance.close();
+    throw err;
+  }
+  const pki = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
+  return {
+    appliance,
+    dataDir,
+    flags,
+    pki,
+    issue(name, role) {
+      const pair = generateClientKeyPair();
+      const issued = pki.issueClient({ name, role, groups: [], publicKeyPem: pair.publicKeyPem });
+      return { certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: pki.serverCredentials().caPem };
+    },
+  };
+}
