@@ -45,6 +45,20 @@ export function usageNames(mask: number): UsageName[] {
   return (Object.keys(USAGE_BITS) as UsageName[]).filter((name) => (mask & USAGE_BITS[name]) !== 0);
 }
 
+/** What each family's material can be used for: usage outside it is refused at create, not discovered at use. */
+const FAMILY_USAGES: Readonly<Record<'aes' | 'hmac' | 'secret', readonly UsageName[]>> = {
+  aes: ['encrypt', 'decrypt', 'wrap-key', 'unwrap-key', 'export', 'derive-key'],
+  hmac: ['mac-generate', 'mac-verify', 'export', 'derive-key'],
+  secret: ['export', 'derive-key'],
+};
+
+export function checkUsageForFamily(mask: number, family: 'aes' | 'hmac' | 'secret'): void {
+  const wrong = usageNames(mask).filter((name) => !FAMILY_USAGES[family].includes(name));
+  if (wrong.length > 0) {
+    throw new ValidationError(`${family.toUpperCase()} keys cannot be used for ${wrong.join(', ')}; allowed: ${FAMILY_USAGES[family].join(', ')}`);
+  }
+}
+
 /** The usage a new key gets when none is given, by algorithm family. */
 export function defaultUsageMask(family: 'aes' | 'hmac' | 'secret'): number {
   switch (family) {

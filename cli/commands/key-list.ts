@@ -1,6 +1,7 @@
 /** `strongroom key list`: keys with their current instance, no material. */
 import { Command } from 'commander';
 import { parseAlgorithm } from '../../domain/algorithms';
+import { ValidationError } from '../../common/errors';
 import { runCommand } from '../context';
 import { table } from '../output';
 
@@ -22,6 +23,7 @@ export function keyListCommand(): Command {
     .action(
       runCommand(async (ctx, options: ListOptions) => {
         const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new ValidationError(`--limit is a whole number from 1 to 100000, not "${options.limit}"`);
         const keys = await ctx.backend().listKeys({
           namespace: options.namespace,
           match: options.match,

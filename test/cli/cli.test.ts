@@ -153,6 +153,8 @@ describe('strongroom CLI', () => {
     expect(exists.status).toBe(4);
     expect(exists.json.error.code).toBe('KEY_EXISTS');
 
+    expect(inData('key', 'create', 'hr/mac-enc', '-a', 'HMAC-SHA256', '-u', 'encrypt', '--json').json.error.code).toBe('INVALID_ARGUMENT');
+    expect(inData('key', 'list', '--limit', '0', '--json').status).toBe(2);
     const badAlg = inData('key', 'create', 'hr/x', '-a', 'DES', '--json');
     expect(badAlg.status).toBe(2);
     expect(badAlg.json.error.code).toBe('INVALID_ARGUMENT');

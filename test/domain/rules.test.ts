@@ -52,3 +52,13 @@ describe('instance lifecycle transitions', () => {
     expect(codeOf(() => assertTransition('Active', 'Destroyed'))).toBe('WRONG_STATE');
   });
 });
+
+describe('usage by algorithm family', () => {
+  it('refuses at create a usage the material cannot serve', async () => {
+    const { checkUsageForFamily, parseUsageMask: parse } = await import('../../domain/usage-mask');
+    expect(codeOf(() => checkUsageForFamily(parse('encrypt'), 'hmac'))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => checkUsageForFamily(parse('mac-generate'), 'aes'))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => checkUsageForFamily(parse('encrypt,decrypt,wrap-key'), 'aes'))).toBe('NO_ERROR');
+    expect(codeOf(() => checkUsageForFamily(parse('mac-generate,mac-verify'), 'hmac'))).toBe('NO_ERROR');
+  });
+});
