@@ -57,6 +57,8 @@ export interface CliBackend {
   rolloverRun(at: string | undefined): Promise<RolloverRunResult>;
   /** Activate, Revoke, Destroy (scheduled) and DestroyCancel of an instance. */
   lifecycle(action: LifecycleAction, ref: { name?: string; instance?: string }, reason?: string): Promise<InstanceView>;
+  /** Remote mode: the server's answer to Query (version, limits, who we are). Local mode: null. */
+  query(): Promise<Record<string, unknown> | null>;
   close(): Promise<void>;
 }
 

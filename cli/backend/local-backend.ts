@@ -105,6 +105,7 @@ export function localBackend(appliance: Appliance): CliBackend {
           return lifecycle.cancelDestruction(keyRef);
       }
     },
+    query: async () => null,
     close: () => appliance.close(),
   };
 }

@@ -110,6 +110,7 @@ export function remoteBackend(config: ApplianceConfig, address: string): CliBack
       const args = dropUndefined({ ...ref, reason: action === 'revoke' ? reason ?? 'unspecified' : undefined });
       return wire(async () => (await client.request<{ instance: never }>(op, args)).instance);
     },
+    query: () => wire(() => client.request<Record<string, unknown>>('Query')),
     close: () => client.close(),
   };
 }

@@ -21,6 +21,14 @@ export function statusCommand(): Command {
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
+        if (config.values.server_address) {
+          // Remote mode: what the running appliance says about itself and about us.
+          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number> };
+          ctx.out.result({ address: config.values.server_address, ...answer }, () =>
+            [`Strongroom ${answer.version} at ${config.values.server_address}`, `  you are:  ${answer.identity.name} (${answer.identity.role})`, `  limits:   ${JSON.stringify(answer.limits)}`].join('\n'),
+          );
+          return;
+        }
         const keychainPath = setting(config, 'keychain_path');
         if (!existsSync(keychainPath)) {
           ctx.out.result({ dataDir: config.dataDir, initialized: false }, () => `No keychain in ${config.dataDir}. Run: strongroom init --data ${config.dataDir} --demo-token`);

@@ -135,6 +135,12 @@ describe('strongroom CLI over the wire', () => {
     expect(broken.json).toMatchObject({ ok: false, firstBadSeq: 3 });
   });
 
+  it('shows the running server and who we are with status --server', () => {
+    const status = remote('status');
+    expect(status.status).toBe(0);
+    expect(status.json).toMatchObject({ server: 'strongroom', protocol: 1, identity: { name: 'admin', role: 'officer' } });
+  });
+
   it('reports an unreachable server as exit 11', () => {
     const run = cli(['--data', data, '--server', '127.0.0.1:1', '--json', 'key', 'list']);
     expect(run.status).toBe(11);
