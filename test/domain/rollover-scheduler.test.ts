@@ -62,7 +62,8 @@ describe('cryptoperiod rollover', () => {
     const { keychain, clock } = await keychainAt('2026-01-05T08:00:00Z', 'UTC');
     for (let i = 0; i < 20; i++) keychain.createKey({ fullName: `weekly/k${i}`, algorithm: 'AES-128', rollover: auto('P7D') });
     clock.set(new Date('2026-01-28T03:00:00Z')); // three weekly periods later
-    expect(await sweepDueRollovers(keychain, clock.nowMs(), { batchSize: 6 })).toMatchObject({ rolled: 20, batches: 4 });
+    // No time box here: the batch count must not depend on how busy the machine is.
+    expect(await sweepDueRollovers(keychain, clock.nowMs(), { batchSize: 6, batchBudgetMs: Number.POSITIVE_INFINITY })).toMatchObject({ rolled: 20, batches: 4 });
     for (let i = 0; i < 20; i++) {
       const key = keychain.describeKey(`weekly/k${i}`);
       expect(key.instances).toHaveLength(2);
@@ -108,8 +109,10 @@ describe('cryptoperiod rollover', () => {
     // The default pause between batches (no yieldBetweenBatches given).
     const result = await sweepDueRollovers(keychain, clock.nowMs(), { batchSize: 5 });
     counting = false;
-    expect(result).toMatchObject({ rolled: 50, batches: 10 });
-    expect(turns).toBeGreaterThanOrEqual(9);
+    // A busy machine may cut a batch short (the time box), giving more batches, never fewer.
+    expect(result.rolled).toBe(50);
+    expect(result.batches).toBeGreaterThanOrEqual(10);
+    expect(turns).toBeGreaterThanOrEqual(result.batches - 1);
   });
 });
 
