@@ -42,9 +42,6 @@ interface ChildRun {
 }
 
 /** Runs the sweep child; SIGKILLs it once `killAfter` rollovers are acknowledged (null: let it finish). Bounded by ROUND_TIMEOUT_MS. */
-/** Keys per batch in the child (SR_BATCH). */
-const CHILD_BATCH = 20;
-
 function runSweepChild(env: NodeJS.ProcessEnv, killAfter: number | null): Promise<ChildRun> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,7 +118,6 @@ describe('SIGKILL during a rollover sweep', () => {
       SR_PIN: token.userPin,
       SR_DB: dbPath,
       SR_AT_MS: String(atMs),
-      SR_BATCH: String(CHILD_BATCH),
       SR_BATCH: String(CHILD_BATCH),
     };
   });
