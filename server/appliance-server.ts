@@ -6,7 +6,7 @@
  * by watching the store's change stamp.
  */
 import { randomUUID } from 'node:crypto';
-import { Clock, systemClock } from '../common/clock';
+import { Clock, isoNow, systemClock } from '../common/clock';
 import { durationMs, numberSetting, retentionMs, setting } from '../common/config';
 import { applianceVersion } from '../common/version';
 import { CryptoService } from '../domain/crypto-service';
@@ -26,6 +26,8 @@ import { RolloverService } from './rollover-service';
 import { AuditWriter } from '../domain/audit/audit-writer';
 import { AuditEvent } from '../domain/audit/audit-event';
 import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
+import { EventBus } from '../domain/events/event-bus';
+import { auditLiveEvents } from './audit-live';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -55,6 +57,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   keychain.useChangeStamp(cheapStamp);
   const policy = new PolicyIndex(store.directory, cheapStamp);
   let keyServer: KeyServer | null = null;
+  const events = new EventBus();
 
   const services: Services = {
     keychain,
@@ -76,10 +79,14 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     disconnectClient: (name) => keyServer?.disconnectClient(name),
     newId: () => randomUUID(),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
+    events,
   };
   const operations = allOperations(() => dispatcher.operationNames());
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
-  const audit = new AuditWriter(store.audit);
+  const audit = new AuditWriter(store.audit, undefined, (records) => {
+    // Parsing every event costs the hot path: only when someone listens.
+    if (events.listenerCount > 0) for (const live of auditLiveEvents(records)) events.publish(live);
+  });
   const recordQuietly = (event: AuditEvent): void => {
     audit.record(event).catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
   };
@@ -119,6 +126,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
     noticeMs: durationMs(config, 'rollover_notice'),
     onRolled: (key, instance) => recordQuietly(adminEvent(clock, 'rollover', key, instance)),
+    onNotice: (key, dueAt) => events.publish({ kind: 'rollover-notice', key, namespace: key.split('/')[0], dueAt, time: isoNow(clock) }),
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
   });

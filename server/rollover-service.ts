@@ -30,6 +30,8 @@ export interface RolloverServiceOptions {
   readonly destructionWaitMs: number;
   /** Told of every scheduled rollover once committed (the audit trail). */
   readonly onRolled?: (key: string, instance: string) => void;
+  /** Told once per upcoming rollover within the notice period (the live event stream). */
+  readonly onNotice?: (key: string, dueAt: string) => void;
 }
 
 export class RolloverService {
@@ -115,7 +117,9 @@ export class RolloverService {
       const tag = `${due.keyId}@${due.nextRolloverAt}`;
       if (this.noticed.has(tag) || Date.parse(due.nextRolloverAt) <= now) continue;
       this.noticed.add(tag);
-      log.info('rollover coming', { key: keychain.keyNameById(due.keyId), at: due.nextRolloverAt });
+      const key = keychain.keyNameById(due.keyId);
+      log.info('rollover coming', { key, at: due.nextRolloverAt });
+      this.options.onNotice?.(key, due.nextRolloverAt);
     }
   }
 }

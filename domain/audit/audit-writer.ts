@@ -8,7 +8,7 @@
  * store before the next batch.
  */
 import { KeychainError } from '../../common/errors';
-import { AuditStore } from '../../storage/audit-store';
+import { AuditRecord, AuditStore } from '../../storage/audit-store';
 import { AuditEvent, canonicalEvent } from './audit-event';
 import { nextRecord } from './audit-chain';
 
@@ -25,7 +25,17 @@ export class AuditWriter {
   private queue: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly store: AuditStore, private readonly schedule: (flush: () => void) => void = (flush) => setImmediate(flush)) {}
+  /**
+   * `onDurable` is told of each committed batch (in chain order) after its
+   * transaction commits: the live event stream and the SIEM sinks start
+   * from there, so they never carry an event the local chain lacks. It must
+   * not throw (errors are swallowed so that serving is never affected).
+   */
+  constructor(
+    private readonly store: AuditStore,
+    private readonly schedule: (flush: () => void) => void = (flush) => setImmediate(flush),
+    private readonly onDurable: (records: readonly AuditRecord[]) => void = () => undefined,
+  ) {}
 
   /** Resolves once the event is durable in the chain; rejects with AUDIT_UNAVAILABLE if it could not be written. */
   record(event: AuditEvent): Promise<void> {
@@ -52,6 +62,11 @@ export class AuditWriter {
         });
         this.store.appendAuditRecords(records);
         for (const pending of batch) pending.resolve();
+        try {
+          this.onDurable(records);
+        } catch {
+          // Forwarding is best effort; the local chain already holds the events.
+        }
       } catch (cause) {
         const error = new KeychainError('AUDIT_UNAVAILABLE', 'the audit trail could not be written; the request was not served', { cause });
         for (const pending of batch) pending.reject(error);

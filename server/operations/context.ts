@@ -9,6 +9,7 @@ import { CryptoService } from '../../domain/crypto-service';
 import { formatKeyName, parseKeyName } from '../../domain/key-names';
 import { Keychain, KeyRef } from '../../domain/keychain';
 import { LifecycleService } from '../../domain/lifecycle-service';
+import { EventBus } from '../../domain/events/event-bus';
 import { DirectoryStore } from '../../storage/directory-store';
 import { PkiService } from '../pki-service';
 import { ClientIdentity } from '../policy/identity';
@@ -40,6 +41,8 @@ export interface Services {
   readonly newId: () => string;
   /** How long a Destroy waits before the material goes (destruction_wait). */
   readonly destructionWaitMs: number;
+  /** Live events (durable audit events, approval requests, rollover notices) for the event stream and sinks. */
+  readonly events: EventBus;
 }
 
 export interface OperationContext {

@@ -7,8 +7,29 @@
 import { OperationName } from '../protocol/op-schemas';
 import { Args, OperationContext } from './context';
 
+/**
+ * Classes of sensitive operations that dual control (M of N officers, none
+ * the requester) can hold back until approved; each class has its own
+ * configurable quorum. The gate lives in the dispatcher.
+ */
+export type DualControlClass =
+  | 'key-destroy'
+  | 'key-export'
+  | 'grant-material'
+  | 'master-key-rotation'
+  | 'restore'
+  | 'client-revoke'
+  | 'quorum-change';
+
 export interface Operation {
   readonly name: OperationName;
   readonly access: 'any' | 'officer' | 'key';
+  /**
+   * Set on sensitive operations: the dispatcher's dual-control gate turns a
+   * request into an approval request of this class instead of running it.
+   * A function decides per request (a grant is sensitive only when it gives
+   * access to key material); undefined or null: not dual-controlled.
+   */
+  readonly dualControl?: DualControlClass | ((args: Args) => DualControlClass | null);
   run(args: Args, ctx: OperationContext): unknown;
 }
