@@ -80,6 +80,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     newId: () => randomUUID(),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events,
+    recordAudit: (event) => audit.record(event),
   };
   const operations = allOperations(() => dispatcher.operationNames());
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.

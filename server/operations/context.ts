@@ -10,6 +10,7 @@ import { formatKeyName, parseKeyName } from '../../domain/key-names';
 import { Keychain, KeyRef } from '../../domain/keychain';
 import { LifecycleService } from '../../domain/lifecycle-service';
 import { EventBus } from '../../domain/events/event-bus';
+import { AuditEvent } from '../../domain/audit/audit-event';
 import { DirectoryStore } from '../../storage/directory-store';
 import { PkiService } from '../pki-service';
 import { ClientIdentity } from '../policy/identity';
@@ -43,6 +44,13 @@ export interface Services {
   readonly destructionWaitMs: number;
   /** Live events (durable audit events, approval requests, rollover notices) for the event stream and sinks. */
   readonly events: EventBus;
+  /**
+   * Appends an event to the audit chain (group commit); resolves once it is
+   * durable, rejects with AUDIT_UNAVAILABLE. For admin actions beyond the
+   * operation itself (an approved request being carried out, seal, unseal):
+   * the dispatcher already records every operation's own outcome.
+   */
+  readonly recordAudit: (event: AuditEvent) => Promise<void>;
 }
 
 export interface OperationContext {
