@@ -76,7 +76,8 @@ function snapshot(state: State): State {
 
 export class MemoryStore implements KeychainStore {
   private changes = 0;
-  readonly audit = new MemoryAudit(() => this.changes++);
+  // Audit appends are not keychain changes (no cache depends on them).
+  readonly audit = new MemoryAudit();
   readonly directory = new MemoryDirectory(() => this.changes++);
   private state: State = {
     meta: null,

@@ -107,7 +107,9 @@ class SqliteStore implements KeychainStore {
     this.runInTx = db.transaction((fn: () => unknown) => fn());
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.directory = new SqliteDirectory(db, (op, fn) => this.write(op, fn), (op, fn) => this.read(op, fn));
-    this.audit = new SqliteAudit(db, (op, fn) => this.write(op, fn), (op, fn) => this.read(op, fn));
+    // Audit appends are not keychain changes: counting them moved the change
+    // stamp on every group commit and emptied the hot path's caches each time.
+    this.audit = new SqliteAudit(db, (op, fn) => this.write(op, fn, false), (op, fn) => this.read(op, fn));
   }
 
   ownCommitCount(): number {
@@ -344,13 +346,14 @@ class SqliteStore implements KeychainStore {
     }
   }
 
-  private write<T>(operation: string, fn: () => T): T {
+  /** `isKeychainChange` false: a write that no cache depends on (the audit trail's appends). */
+  private write<T>(operation: string, fn: () => T, isKeychainChange = true): T {
     this.assertOpen();
-    return this.inTransaction(operation, () => this.runInTx.immediate(fn) as T);
+    return this.inTransaction(operation, () => this.runInTx.immediate(fn) as T, isKeychainChange);
   }
 
   /** Runs a (possibly nested) transaction; after the outermost commit, scrubs if needed. */
-  private inTransaction<T>(operation: string, run: () => T): T {
+  private inTransaction<T>(operation: string, run: () => T, isKeychainChange = true): T {
     const outermost = !this.db.inTransaction;
     let result: T;
     try {
@@ -360,7 +363,7 @@ class SqliteStore implements KeychainStore {
       throw mapSqliteError(err, operation);
     }
     if (outermost) {
-      this.ownCommits++;
+      if (isKeychainChange) this.ownCommits++;
       this.afterCommit();
     }
     return result;

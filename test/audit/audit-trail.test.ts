@@ -64,6 +64,22 @@ describe.each(stores)('audit trail on %s', (_name, make) => {
     expect(store.audit.readAuditRecords(24, 10).map((r) => r.seq)).toEqual([24, 25]);
   });
 
+  it('does not move the keychain change stamp (the hot path caches stay warm while every request is audited)', async () => {
+    const before = store.changeStamp();
+    const writer = new AuditWriter(store.audit);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => writer.record(event(i))));
+    expect(store.audit.auditHead()?.seq).toBe(10);
+    expect(store.changeStamp()).toBe(before);
+  });
+
+  it('tells onDurable of each committed batch in chain order, and only after it committed', async () => {
+    const seen: number[][] = [];
+    const writer = new AuditWriter(store.audit, undefined, (records) => seen.push(records.map((r) => r.seq)));
+    await Promise.all(Array.from({ length: 3 }, (_, i) => writer.record(event(i))));
+    await writer.record(event(9));
+    expect(seen).toEqual([[1, 2, 3], [4]]);
+  });
+
   it('group-commits: many records in one turn settle together', async () => {
     let flushes = 0;
     const writer = new AuditWriter(store.audit, (flush) =>
