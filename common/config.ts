@@ -177,6 +177,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultValue: () => 'info',
     meaning: 'error, warn, info or debug. Key material is never logged at any level.',
   },
+  {
+    key: 'audit_checkpoint_interval_ms',
+    env: 'STRONGROOM_AUDIT_CHECKPOINT_INTERVAL_MS',
+    defaultValue: () => '60000',
+    meaning: 'How often the server signs the audit chain head with the HSM signing key (and once at shutdown); events after the newest checkpoint are covered by the hash chain only.',
+  },
 ];
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];
@@ -268,6 +274,9 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     if (!/^\d+$/.test(value) || Number(value) < (key === 'listen_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
   }
   if (Number(values.listen_port) > 65535) throw new ConfigError('listen_port must be at most 65535');
+  if (!/^\d+$/.test(values.audit_checkpoint_interval_ms ?? '') || Number(values.audit_checkpoint_interval_ms) < 1000) {
+    throw new ConfigError(`audit_checkpoint_interval_ms must be a whole number of milliseconds, at least 1000, not "${values.audit_checkpoint_interval_ms}"`);
+  }
   return { dataDir, configFile: fileRead, values, sources };
 }
 

@@ -28,6 +28,7 @@ import { AuditEvent } from '../domain/audit/audit-event';
 import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
 import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
+import { AuditCheckpointer } from './audit-checkpointer';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -42,6 +43,7 @@ export interface RunningServer {
   readonly port: number;
   readonly keyServer: KeyServer;
   readonly services: Services;
+  readonly checkpointer: AuditCheckpointer;
   close(): Promise<void>;
 }
 
@@ -132,6 +134,15 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     destructionWaitMs: durationMs(config, 'destruction_wait'),
   });
   rollover.start();
+  const checkpointer = new AuditCheckpointer({
+    audit: store.audit,
+    hsm: () => appliance.hsm(),
+    keychainId: store.getMeta()!.keychainId,
+    clock,
+    intervalMs: numberSetting(config, 'audit_checkpoint_interval_ms'),
+    log,
+  });
+  checkpointer.start();
 
   const watcher = setInterval(() => {
     const now = store.changeStamp();
@@ -148,10 +159,14 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     port,
     keyServer: server,
     services,
+    checkpointer,
     async close() {
       clearInterval(watcher);
       await rollover.stop();
       await server.close();
+      // After the last response: the final checkpoint covers every event served.
+      audit.flush();
+      await checkpointer.stop();
     },
   };
 }

@@ -23,6 +23,17 @@ export interface AuditHead {
   readonly hash: Buffer;
 }
 
+/** The chain head at `seq`, signed by the HSM signing key (domain/audit/audit-checkpoint.ts). */
+export interface AuditCheckpointRecord {
+  readonly seq: number;
+  readonly hash: Buffer;
+  readonly signedAt: string;
+  /** IEEE P1363 r||s over the checkpoint's digest. */
+  readonly signature: Buffer;
+  /** The signing public key (SPKI PEM) that made it: informative only, verifiers pin their own. */
+  readonly publicKey: string;
+}
+
 export interface AuditStore {
   /** Appends records in one transaction (one fsync): all or none. STORAGE_ERROR if a seq is taken or out of order. */
   appendAuditRecords(records: readonly AuditRecord[]): void;
@@ -30,4 +41,10 @@ export interface AuditStore {
   auditHead(): AuditHead | null;
   /** Records from `fromSeq` (inclusive), ascending, at most `limit`. */
   readAuditRecords(fromSeq: number, limit: number): AuditRecord[];
+  /** Appends a checkpoint; STORAGE_ERROR unless its seq is above the last checkpoint's. */
+  appendAuditCheckpoint(checkpoint: AuditCheckpointRecord): void;
+  /** Checkpoints from `fromSeq` (inclusive), ascending, at most `limit`. */
+  readAuditCheckpoints(fromSeq: number, limit: number): AuditCheckpointRecord[];
+  /** The newest checkpoint, or null. */
+  lastAuditCheckpoint(): AuditCheckpointRecord | null;
 }

@@ -44,8 +44,9 @@ export interface KeychainStore {
   readonly audit: AuditStore;
 
   /**
-   * Changes whenever anything in the store changed, by this connection or
-   * another process's (PRAGMA data_version for SQLite). Caches compare it to
+   * Changes whenever anything in the keychain changed, by this connection or
+   * another process's (a counter every keychain write bumps, for SQLite);
+   * audit appends do not move it (no cache depends on them). Caches compare it to
    * know when to drop what they hold. Cheap: one call per request is fine.
    */
   changeStamp(): string;

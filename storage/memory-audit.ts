@@ -1,9 +1,14 @@
 /** The in-memory audit store: the fast fake of storage/audit-store.ts, same rules. */
 import { StorageError } from '../common/errors';
-import { AuditHead, AuditRecord, AuditStore } from './audit-store';
+import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore } from './audit-store';
+
+function copyCheckpoint(c: AuditCheckpointRecord): AuditCheckpointRecord {
+  return { ...c, hash: Buffer.from(c.hash), signature: Buffer.from(c.signature) };
+}
 
 export class MemoryAudit implements AuditStore {
   private readonly records: AuditRecord[] = [];
+  private readonly checkpoints: AuditCheckpointRecord[] = [];
 
   constructor(private readonly changed: () => void = () => undefined) {}
 
@@ -23,5 +28,20 @@ export class MemoryAudit implements AuditStore {
 
   readAuditRecords(fromSeq: number, limit: number): AuditRecord[] {
     return this.records.slice(Math.max(0, fromSeq - 1), Math.max(0, fromSeq - 1) + limit).map((r) => ({ ...r, prevHash: Buffer.from(r.prevHash), hash: Buffer.from(r.hash) }));
+  }
+
+  appendAuditCheckpoint(checkpoint: AuditCheckpointRecord): void {
+    const last = this.checkpoints[this.checkpoints.length - 1];
+    if (last !== undefined && checkpoint.seq <= last.seq) throw new StorageError('STORAGE_ERROR', `audit checkpoints: ${checkpoint.seq} is not after the last checkpoint (${last.seq})`);
+    this.checkpoints.push(copyCheckpoint(checkpoint));
+  }
+
+  readAuditCheckpoints(fromSeq: number, limit: number): AuditCheckpointRecord[] {
+    return this.checkpoints.filter((c) => c.seq >= fromSeq).slice(0, limit).map(copyCheckpoint);
+  }
+
+  lastAuditCheckpoint(): AuditCheckpointRecord | null {
+    const last = this.checkpoints[this.checkpoints.length - 1];
+    return last ? copyCheckpoint(last) : null;
   }
 }

@@ -155,6 +155,29 @@ CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT
 CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 `;
 
+const V8_SQL = `
+-- A counter that every keychain write (not audit appends) bumps in its own
+-- transaction: the server's caches watch it to see other processes' changes,
+-- where PRAGMA data_version also moved on every audit group commit.
+CREATE TABLE keychain_changes (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  counter INTEGER NOT NULL
+) STRICT;
+INSERT INTO keychain_changes (id, counter) VALUES (1, 0);
+
+-- Audit checkpoints: the chain head at seq, signed by the HSM signing key.
+-- A trail that ends before the last checkpoint was truncated.
+CREATE TABLE audit_checkpoints (
+  seq        INTEGER PRIMARY KEY CHECK (seq >= 1),
+  hash       BLOB NOT NULL,
+  signed_at  TEXT NOT NULL,
+  signature  BLOB NOT NULL,
+  public_key TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -190,6 +213,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 7,
     description: 'audit trail (append-only, hash-chained)',
     up: (db) => db.exec(V7_SQL),
+  },
+  {
+    version: 8,
+    description: 'keychain change counter and HSM-signed audit checkpoints',
+    up: (db) => db.exec(V8_SQL),
   },
 ];
 

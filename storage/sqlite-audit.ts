@@ -5,13 +5,16 @@
  */
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
-import { AuditHead, AuditRecord, AuditStore } from './audit-store';
+import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore } from './audit-store';
 import { ReadRunner, WriteRunner } from './sqlite-directory';
 
 const SQL = {
   insert: `INSERT INTO audit_events (seq, event, prev_hash, hash) VALUES (@seq, @event, @prevHash, @hash)`,
   head: `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`,
   read: `SELECT seq, event, prev_hash AS prevHash, hash FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?`,
+  insertCheckpoint: `INSERT INTO audit_checkpoints (seq, hash, signed_at, signature, public_key) VALUES (@seq, @hash, @signedAt, @signature, @publicKey)`,
+  readCheckpoints: `SELECT seq, hash, signed_at AS signedAt, signature, public_key AS publicKey FROM audit_checkpoints WHERE seq >= ? ORDER BY seq LIMIT ?`,
+  lastCheckpoint: `SELECT seq, hash, signed_at AS signedAt, signature, public_key AS publicKey FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`,
 } as const;
 
 export class SqliteAudit implements AuditStore {
@@ -42,5 +45,23 @@ export class SqliteAudit implements AuditStore {
 
   readAuditRecords(fromSeq: number, limit: number): AuditRecord[] {
     return this.read('readAuditRecords', () => this.stmt.read.all(fromSeq, limit) as AuditRecord[]);
+  }
+
+  appendAuditCheckpoint(checkpoint: AuditCheckpointRecord): void {
+    this.write('appendAuditCheckpoint', () => {
+      const last = this.stmt.lastCheckpoint.get() as AuditCheckpointRecord | undefined;
+      if (last !== undefined && checkpoint.seq <= last.seq) {
+        throw new StorageError('STORAGE_ERROR', `audit checkpoints: ${checkpoint.seq} is not after the last checkpoint (${last.seq})`, { details: { last: last.seq, seq: checkpoint.seq } });
+      }
+      this.stmt.insertCheckpoint.run(checkpoint);
+    });
+  }
+
+  readAuditCheckpoints(fromSeq: number, limit: number): AuditCheckpointRecord[] {
+    return this.read('readAuditCheckpoints', () => this.stmt.readCheckpoints.all(fromSeq, limit) as AuditCheckpointRecord[]);
+  }
+
+  lastAuditCheckpoint(): AuditCheckpointRecord | null {
+    return this.read('lastAuditCheckpoint', () => (this.stmt.lastCheckpoint.get() as AuditCheckpointRecord | undefined) ?? null);
   }
 }

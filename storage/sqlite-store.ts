@@ -96,7 +96,9 @@ class SqliteStore implements KeychainStore {
   private scrubPending = false;
   /** Commits made through this connection (PRAGMA data_version only counts other connections'). */
   private ownCommits = 0;
-  private readonly dataVersion: Database.Statement;
+  /** The keychain change counter (migration 8): bumped by every keychain write, read for the change stamp. */
+  private readonly changeCounter: Database.Statement;
+  private readonly bumpChangeCounter: Database.Statement;
   private readonly runInTx: Database.Transaction<(fn: () => unknown) => unknown>;
 
   private constructor(
@@ -105,7 +107,8 @@ class SqliteStore implements KeychainStore {
     private readonly readonly: boolean,
   ) {
     this.runInTx = db.transaction((fn: () => unknown) => fn());
-    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.changeCounter = db.prepare('SELECT counter FROM keychain_changes WHERE id = 1').pluck();
+    this.bumpChangeCounter = db.prepare('UPDATE keychain_changes SET counter = counter + 1 WHERE id = 1');
     this.directory = new SqliteDirectory(db, (op, fn) => this.write(op, fn), (op, fn) => this.read(op, fn));
     // Audit appends are not keychain changes: counting them moved the change
     // stamp on every group commit and emptied the hot path's caches each time.
@@ -117,7 +120,9 @@ class SqliteStore implements KeychainStore {
   }
 
   changeStamp(): string {
-    return this.read('changeStamp', () => `${this.dataVersion.get() as number}:${this.ownCommits}`);
+    // The counter, not PRAGMA data_version: that one also moves on every audit
+    // group commit of another connection, which would empty the caches each time.
+    return this.read('changeStamp', () => `${this.changeCounter.get() as number}:${this.ownCommits}`);
   }
 
   static open(path: string, options: SqliteStoreOptions): SqliteStore {
@@ -349,7 +354,14 @@ class SqliteStore implements KeychainStore {
   /** `isKeychainChange` false: a write that no cache depends on (the audit trail's appends). */
   private write<T>(operation: string, fn: () => T, isKeychainChange = true): T {
     this.assertOpen();
-    return this.inTransaction(operation, () => this.runInTx.immediate(fn) as T, isKeychainChange);
+    const counted = isKeychainChange
+      ? () => {
+          const result = fn();
+          this.bumpChangeCounter.run();
+          return result;
+        }
+      : fn;
+    return this.inTransaction(operation, () => this.runInTx.immediate(counted) as T, isKeychainChange);
   }
 
   /** Runs a (possibly nested) transaction; after the outermost commit, scrubs if needed. */

@@ -3,61 +3,19 @@
  * key, client and policy command run with --server against it, with the
  * officer certificate init made and with an app certificate the CLI issued.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-const CLI = resolve(__dirname, '../../dist/cli/main.js');
-const START_WAIT_MS = 30_000;
-
-interface Run {
-  status: number;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
-  let json: unknown = null;
-  try {
-    json = JSON.parse(result.stdout);
-  } catch {
-    /* human output */
-  }
-  return { status: result.status ?? -1, json, stderr: result.stderr };
-}
-
-function startServer(data: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolvePort, reject) => {
-    const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`serve did not start: ${err}`));
-    }, START_WAIT_MS);
-    child.stderr?.on('data', (chunk) => (err += chunk));
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) {
-        clearTimeout(timer);
-        resolvePort({ child, port: JSON.parse(line).listening.port as number });
-      }
-    });
-    child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
-  });
-}
+import { join } from 'node:path';
+import { assertCliBuilt, cli, CliRun as Run, ServingCli, startServe as startServer } from '../support/cli-runner';
 
 describe('strongroom CLI over the wire', () => {
   let dir: string;
   let data: string;
-  let server: { child: ChildProcess; port: number };
+  let server: ServingCli;
   let remote: (...args: string[]) => Run;
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\``);
+    assertCliBuilt();
     dir = mkdtempSync(join(tmpdir(), 'strongroom-cli-remote-'));
     data = join(dir, 'data');
     expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
@@ -66,11 +24,7 @@ describe('strongroom CLI over the wire', () => {
   });
 
   afterAll(async () => {
-    if (server?.child.exitCode === null) {
-      const exited = new Promise((r) => server.child.once('exit', r));
-      server.child.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
