@@ -29,6 +29,7 @@ import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
 import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
 import { AuditCheckpointer } from './audit-checkpointer';
+import { WorkerAuditAppender } from './audit-worker/worker-appender';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -47,7 +48,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startApplianceServer(appliance: Appliance, options: { clock?: Clock; log?: Logger; port?: number } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  readonly port?: number;
+  /** Append audit events on the server's own connection instead of the worker thread (for comparisons in benchmarks). */
+  readonly auditInProcess?: boolean;
+}
+
+export async function startApplianceServer(appliance: Appliance, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const config = appliance.config;
@@ -86,10 +95,12 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   };
   const operations = allOperations(() => dispatcher.operationNames());
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
+  // Group commits go to a worker thread with its own connection, so their fsync never holds the event loop.
+  const appender = options.auditInProcess ? null : new WorkerAuditAppender({ keychainPath: setting(config, 'keychain_path') });
   const audit = new AuditWriter(store.audit, undefined, (records) => {
     // Parsing every event costs the hot path: only when someone listens.
     if (events.listenerCount > 0) for (const live of auditLiveEvents(records)) events.publish(live);
-  });
+  }, appender === null ? undefined : (batch) => appender.append(batch));
   const recordQuietly = (event: AuditEvent): void => {
     audit.record(event).catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
   };
@@ -165,7 +176,8 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
       await rollover.stop();
       await server.close();
       // After the last response: the final checkpoint covers every event served.
-      audit.flush();
+      await audit.drain();
+      await appender?.close();
       await checkpointer.stop();
     },
   };

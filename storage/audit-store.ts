@@ -37,6 +37,12 @@ export interface AuditCheckpointRecord {
 export interface AuditStore {
   /** Appends records in one transaction (one fsync): all or none. STORAGE_ERROR if a seq is taken or out of order. */
   appendAuditRecords(records: readonly AuditRecord[]): void;
+  /**
+   * Appends the records `build` makes from the head read inside the same
+   * transaction (under the write lock), so another connection appending at
+   * the same time cannot collide with them. Returns what was appended.
+   */
+  appendAuditRecordsFromHead(build: (head: AuditHead | null) => AuditRecord[]): AuditRecord[];
   /** The last record's seq and hash, or null for an empty trail. */
   auditHead(): AuditHead | null;
   /** Records from `fromSeq` (inclusive), ascending, at most `limit`. */

@@ -21,6 +21,12 @@ export class MemoryAudit implements AuditStore {
     if (records.length > 0) this.changed();
   }
 
+  appendAuditRecordsFromHead(build: (head: AuditHead | null) => AuditRecord[]): AuditRecord[] {
+    const records = build(this.auditHead());
+    this.appendAuditRecords(records);
+    return records;
+  }
+
   auditHead(): AuditHead | null {
     const last = this.records[this.records.length - 1];
     return last ? { seq: last.seq, hash: Buffer.from(last.hash) } : null;

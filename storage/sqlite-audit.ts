@@ -26,8 +26,13 @@ export class SqliteAudit implements AuditStore {
 
   appendAuditRecords(records: readonly AuditRecord[]): void {
     if (records.length === 0) return;
-    this.write('appendAuditRecords', () => {
-      const head = this.stmt.head.get() as AuditHead | undefined;
+    this.appendAuditRecordsFromHead(() => [...records]);
+  }
+
+  appendAuditRecordsFromHead(build: (head: AuditHead | null) => AuditRecord[]): AuditRecord[] {
+    return this.write('appendAuditRecords', () => {
+      const head = (this.stmt.head.get() as AuditHead | undefined) ?? null;
+      const records = build(head);
       let expected = (head?.seq ?? 0) + 1;
       for (const record of records) {
         if (record.seq !== expected) {
@@ -36,6 +41,7 @@ export class SqliteAudit implements AuditStore {
         this.stmt.insert.run(record);
         expected++;
       }
+      return records;
     });
   }
 

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { AuditEvent, canonicalEvent } from '../../domain/audit/audit-event';
 import { nextRecord, verifyStore } from '../../domain/audit/audit-chain';
 import { AuditWriter } from '../../domain/audit/audit-writer';
+import { AuditStore } from '../../storage/audit-store';
 import { KeychainStore } from '../../storage/keychain-store';
 import { MemoryStore } from '../../storage/memory-store';
 import { openSqliteStore } from '../../storage/sqlite-store';
@@ -94,7 +95,10 @@ describe.each(stores)('audit trail on %s', (_name, make) => {
   });
 
   it('fails closed: when the trail cannot be written, every waiting record() rejects with AUDIT_UNAVAILABLE', async () => {
-    const broken = { ...store.audit, auditHead: () => store.audit.auditHead(), readAuditRecords: store.audit.readAuditRecords.bind(store.audit), appendAuditRecords: () => { throw new Error('disk full'); } };
+    const diskFull = (): never => {
+      throw new Error('disk full');
+    };
+    const broken: AuditStore = Object.assign(Object.create(store.audit) as AuditStore, { appendAuditRecords: diskFull, appendAuditRecordsFromHead: diskFull });
     const writer = new AuditWriter(broken);
     const results = await Promise.all([writer.record(event(1)), writer.record(event(2))].map((p) => rejectionCode(p)));
     expect(results).toEqual(['AUDIT_UNAVAILABLE', 'AUDIT_UNAVAILABLE']);
