@@ -58,6 +58,8 @@ export interface ApplianceConfigMessage {
   readonly flags: Record<string, string>;
   /** Absent: the system clock. Present: the server's clock is the real one plus this, movable by a `clock` message. */
   readonly clockOffsetMs?: number;
+  /** Group commits on the server's own connection (the event loop waits for each fsync) instead of the audit worker. */
+  readonly auditInProcess?: boolean;
 }
 
 export interface ClockMessage {
@@ -109,11 +111,11 @@ function receiveConfig<T>(): Promise<T> {
 }
 
 async function runAppliance(dataDir: string): Promise<void> {
-  const { flags, clockOffsetMs } = await receiveConfig<ApplianceConfigMessage>();
+  const { flags, clockOffsetMs, auditInProcess } = await receiveConfig<ApplianceConfigMessage>();
   const config = loadConfig({ dataDir, env: {}, flags });
   const clock = clockOffsetMs === undefined ? systemClock : shiftedClock(clockOffsetMs);
   const appliance = openAppliance(config, { clock });
-  const server = await startApplianceServer(appliance, { port: 0, clock });
+  const server = await startApplianceServer(appliance, { port: 0, clock, auditInProcess });
   onStop(async () => {
     await server.close();
     await appliance.close();

@@ -8,7 +8,11 @@
  * above TLS and framing costs (docs/protocol.md; DESIGN.md "The hot path").
  * Run after `bash scripts/setup.sh` and `npx tsc -p tsconfig.json`:
  *
- *   node dist/scripts/bench-socket.js [--quick] [--json] [--profile] [--keys 1000]
+ *   node dist/scripts/bench-socket.js [--quick] [--json] [--profile] [--keys 1000] [--audit-in-process]
+ *
+ * `--audit-in-process` appends audit events on the server's own connection
+ * (each group commit's fsync on the event loop) instead of the audit worker
+ * thread, to measure what the worker gains.
  *
  * Both servers run in child processes (scripts/bench-socket-servers.ts), the
  * load generator (scripts/bench-socket-load.ts) in this one, so that client
@@ -49,6 +53,7 @@ interface RunOptions {
   readonly warmupMs: number;
   readonly maxMs: number;
   readonly maxRequests: number;
+  readonly auditInProcess: boolean;
 }
 
 interface Row {
@@ -73,6 +78,7 @@ function options(argv: readonly string[]): RunOptions {
     warmupMs: quick ? 100 : 500,
     maxMs: quick ? 300 : 3000,
     maxRequests: quick ? 20_000 : 200_000,
+    auditInProcess: argv.includes('--audit-in-process'),
   };
 }
 
@@ -209,7 +215,7 @@ async function main(): Promise<void> {
     const appliance = startChild('appliance', ['appliance', join(dir, 'data')], execArgv, env);
     children.push(appliance);
     await appliance.next('waiting');
-    appliance.send({ type: 'config', flags: prepared.flags });
+    appliance.send({ type: 'config', flags: prepared.flags, auditInProcess: opts.auditInProcess });
     const appliancePort = (await appliance.next('ready')).port as number;
 
     const sets = requestSets(prepared.keyNames);
@@ -227,7 +233,7 @@ async function main(): Promise<void> {
     const echoLanes = await openLanes(echoPort, maxConnections, prepared.client);
     lanes.push(echoLanes);
 
-    const setup = 'appliance server and echo server each in a child process (fork); load generator in the parent process';
+    const setup = `appliance server and echo server each in a child process (fork); load generator in the parent process; audit group commits ${opts.auditInProcess ? 'on the server connection (--audit-in-process)' : 'in the audit worker thread'}`;
     const load = loadavg().map((n) => n.toFixed(2)).join(' ');
     const header = `Strongroom socket benchmark — node ${process.version}, ${availableParallelism()} CPUs, ${new Date().toISOString()}, load average ${load} before the run`;
     log(header);
