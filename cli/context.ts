@@ -11,6 +11,8 @@ import { Appliance, openAppliance } from '../server/open-appliance';
 import { makeOutput, Output } from './output';
 import { CliBackend } from './backend/backend';
 import { localBackend } from './backend/local-backend';
+import { auditedBackend } from './backend/audited-backend';
+import { systemClock } from '../common/clock';
 import { remoteBackend } from './backend/remote-backend';
 
 export interface GlobalOptions {
@@ -56,7 +58,12 @@ export function runCommand<A extends unknown[]>(action: Action<A>): (...args: un
       backend: () => {
         const loaded = config();
         const address = loaded.values.server_address;
-        const backend = address ? remoteBackend(loaded, address) : localBackend(ctx.open());
+        let backend: CliBackend;
+        if (address) backend = remoteBackend(loaded, address);
+        else {
+          const appliance = ctx.open();
+          backend = auditedBackend(localBackend(appliance), appliance.store.audit, systemClock);
+        }
         opened.push(backend);
         return backend;
       },

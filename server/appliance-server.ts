@@ -25,7 +25,7 @@ import { RateLimiter } from './rate-limiter';
 import { RolloverService } from './rollover-service';
 import { AuditWriter } from '../domain/audit/audit-writer';
 import { AuditEvent } from '../domain/audit/audit-event';
-import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
+import { adminEvent, authFailureEvent, lifecycleEvent, operationEvent } from './audit-events';
 import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
 import { AuditCheckpointer } from './audit-checkpointer';
@@ -164,6 +164,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   }, WATCH_INTERVAL_MS);
   watcher.unref();
 
+  recordQuietly(lifecycleEvent(clock, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   log.info('serving', { address: setting(config, 'listen_address'), port, keys: store.countKeys() });
   const server = keyServer;
   return {
@@ -175,6 +176,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       clearInterval(watcher);
       await rollover.stop();
       await server.close();
+      recordQuietly(lifecycleEvent(clock, 'server-stop', config));
       // After the last response: the final checkpoint covers every event served.
       await audit.drain();
       await appender?.close();

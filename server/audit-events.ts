@@ -5,7 +5,9 @@
  * that may carry material.
  */
 import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Clock, isoNow } from '../common/clock';
+import { ApplianceConfig } from '../common/config';
 import { AuditEvent } from '../domain/audit/audit-event';
 import { Outcome } from './dispatcher';
 
@@ -48,4 +50,21 @@ export function authFailureEvent(clock: Clock, info: { source: string | null; fi
 
 export function adminEvent(clock: Clock, type: string, key: string | null, instance: string | null, result = 'ok'): AuditEvent {
   return { time: isoNow(clock), eventId: randomUUID(), type, identity: null, endUser: null, purpose: null, source: null, operation: null, key, instance, result, requestId: null, custom: {} };
+}
+
+/**
+ * The server's start (and stop): the settings in effect, so that a change of
+ * configuration between two starts shows in the trail (`custom`: each setting
+ * that is not at its default, and a digest of them all). Settings hold paths
+ * and numbers, never a PIN or a key.
+ */
+export function lifecycleEvent(clock: Clock, type: 'server-start' | 'server-stop', config: ApplianceConfig, extra: Record<string, string> = {}): AuditEvent {
+  const changed = Object.keys(config.values)
+    .filter((key) => config.sources[key] !== 'default' && config.values[key] !== null)
+    .sort();
+  const custom: Record<string, string> = { ...extra };
+  for (const key of changed) custom[`setting.${key}`] = String(config.values[key]);
+  const all = Object.keys(config.values).sort().map((key) => `${key}=${config.values[key] ?? ''}`).join('\n');
+  custom.configDigest = createHash('sha256').update(all).digest('hex');
+  return { ...adminEvent(clock, type, null, null), custom };
 }

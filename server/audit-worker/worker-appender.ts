@@ -47,7 +47,10 @@ export class WorkerAuditAppender {
     return new Promise((resolvePromise, reject) => {
       const id = this.nextId++;
       this.inFlight.set(id, { id, events, resolve: resolvePromise, reject });
-      this.ensureWorker().postMessage({ id, events });
+      const worker = this.ensureWorker();
+      // Keep the process alive while an append is under way (a shutdown awaits it); idle, the worker holds nothing.
+      worker.ref();
+      worker.postMessage({ id, events });
     });
   }
 
@@ -70,7 +73,6 @@ export class WorkerAuditAppender {
     };
     worker.on('error', lost);
     worker.on('exit', (code) => lost(new Error(`exit code ${code}`)));
-    // Nothing to keep the process alive for: a server's sockets do that.
     worker.unref();
     this.worker = worker;
     return worker;
@@ -80,6 +82,7 @@ export class WorkerAuditAppender {
     const pending = this.inFlight.get(reply.id);
     if (!pending) return;
     this.inFlight.delete(reply.id);
+    if (this.inFlight.size === 0) this.worker?.unref();
     if (!reply.ok) {
       const code = (reply.code in ERROR_CODES ? reply.code : 'STORAGE_ERROR') as ErrorCode;
       pending.reject(new StorageError(code, `audit trail: ${reply.message}`));

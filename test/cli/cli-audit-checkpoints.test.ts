@@ -38,6 +38,13 @@ describe('strongroom audit verify with signed checkpoints', () => {
     expect(text.stdout).toContain('1 signed checkpoint(s)');
   });
 
+  it('records the server start with the settings in effect, and its stop, both covered by the checkpoint', () => {
+    const events = cli(['--data', data, 'audit', 'tail', '-n', '100', '--json']).json as Array<Record<string, any>>;
+    const start = events.find((e) => e.type === 'server-start');
+    expect(start?.custom).toMatchObject({ configDigest: expect.stringMatching(/^[0-9a-f]{64}$/), 'setting.hsm_token_label': expect.any(String) });
+    expect(events[events.length - 1].type).toBe('server-stop');
+  });
+
   it('prints the signing public key, and verifies against a kept copy; another key is refused', () => {
     const key = cli(['--data', data, 'audit', 'public-key', '--json']);
     expect(key.status).toBe(0);
