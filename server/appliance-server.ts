@@ -25,7 +25,8 @@ import { RateLimiter } from './rate-limiter';
 import { RolloverService } from './rollover-service';
 import { AuditWriter } from '../domain/audit/audit-writer';
 import { AuditEvent } from '../domain/audit/audit-event';
-import { adminEvent, authFailureEvent, lifecycleEvent, operationEvent } from './audit-events';
+import { adminEvent, authFailureEvent, lifecycleEvent, operationEvent, suppressedAuthFailuresEvent } from './audit-events';
+import { AuthFailureThrottle, SuppressedRefusals, WINDOW_MS } from './auth-failure-throttle';
 import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
 import { AuditCheckpointer } from './audit-checkpointer';
@@ -112,6 +113,13 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     return { name: client.name, role: client.role, groups: client.groups, fingerprint256, subject: `CN=${client.name}` };
   };
 
+  const refusals = new AuthFailureThrottle(clock);
+  const recordSuppressed = (suppressed: SuppressedRefusals[]): void => {
+    for (const entry of suppressed) recordQuietly(suppressedAuthFailuresEvent(clock, entry));
+  };
+  const refusalWindow = setInterval(() => recordSuppressed(refusals.closeWindow()), WINDOW_MS);
+  refusalWindow.unref();
+
   const credentials = pki.serverCredentials();
   keyServer = new KeyServer({
     host: setting(config, 'listen_address'),
@@ -129,7 +137,9 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     dispatcher,
     rateLimiter: new RateLimiter(clock, services.limits.rateLimitPerSecond, services.limits.rateLimitPerSecond * 2),
     resolveIdentity,
-    onAuthFailure: (info) => recordQuietly(authFailureEvent(clock, info)),
+    onAuthFailure: (info) => {
+      if (refusals.admit(info.source, recordSuppressed)) recordQuietly(authFailureEvent(clock, info));
+    },
     onInternalError: (err) => log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack }),
   });
   const port = await keyServer.listen();
@@ -167,20 +177,27 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   recordQuietly(lifecycleEvent(clock, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   log.info('serving', { address: setting(config, 'listen_address'), port, keys: store.countKeys() });
   const server = keyServer;
+  let closing: Promise<void> | null = null;
   return {
     port,
     keyServer: server,
     services,
     checkpointer,
-    async close() {
-      clearInterval(watcher);
-      await rollover.stop();
-      await server.close();
-      recordQuietly(lifecycleEvent(clock, 'server-stop', config));
-      // After the last response: the final checkpoint covers every event served.
-      await audit.drain();
-      await appender?.close();
-      await checkpointer.stop();
+    close() {
+      // Idempotent: a second close waits for the first.
+      closing ??= (async () => {
+        clearInterval(watcher);
+        await rollover.stop();
+        await server.close();
+        clearInterval(refusalWindow);
+        recordSuppressed(refusals.closeWindow());
+        recordQuietly(lifecycleEvent(clock, 'server-stop', config));
+        // After the last response: the final checkpoint covers every event served.
+        await audit.drain();
+        await appender?.close();
+        await checkpointer.stop();
+      })();
+      return closing;
     },
   };
 }

@@ -68,3 +68,8 @@ export function lifecycleEvent(clock: Clock, type: 'server-start' | 'server-stop
   custom.configDigest = createHash('sha256').update(all).digest('hex');
   return { ...adminEvent(clock, type, null, null), custom };
 }
+
+/** Refusals from one source past the per-window limit, counted instead of recorded one by one (server/auth-failure-throttle.ts). */
+export function suppressedAuthFailuresEvent(clock: Clock, info: { source: string; count: number; windowStart: string }): AuditEvent {
+  return { ...adminEvent(clock, 'auth-failure-suppressed', null, null), source: info.source, custom: { count: String(info.count), windowStart: info.windowStart } };
+}
