@@ -1,0 +1,58 @@
+/**
+ * Reads what the compliance report needs — every key with its instances,
+ * the audit events of the period, the chain verdict — page by page into a
+ * ReportBuilder. Shared by the Report operation (server) and the local
+ * `strongroom report`. `pause` is awaited between pages so that a server
+ * keeps answering other requests while a report over a long trail runs.
+ */
+import { Clock, isoNow } from '../../common/clock';
+import { AuditStore } from '../../storage/audit-store';
+import { AuditEvent } from '../audit/audit-event';
+import { verifyStore } from '../audit/audit-chain';
+import { Keychain } from '../keychain';
+import { ReportBuilder } from './report-builder';
+import { ChainStatus, ComplianceReport, ReportPeriod } from './report-model';
+
+/** Keys and audit records read per page. */
+const KEY_PAGE = 500;
+const AUDIT_PAGE = 1000;
+
+export interface ReportSources {
+  readonly keychain: Keychain;
+  readonly audit: AuditStore;
+  readonly clock: Clock;
+  /** Awaited between pages (a server yields to its event loop); default: nothing. */
+  readonly pause?: () => Promise<void>;
+}
+
+/** The chain verdict as the report shows it: verifyStore's (the one place verification lives) plus the head. */
+export function chainStatus(audit: AuditStore): ChainStatus {
+  const verdict = verifyStore(audit);
+  const head = audit.auditHead();
+  return {
+    ok: verdict.ok,
+    verifiedEvents: verdict.events,
+    headSeq: head?.seq ?? null,
+    headHash: head?.hash.toString('hex') ?? null,
+    ...(verdict.ok ? {} : { firstBadSeq: verdict.firstBadSeq, reason: verdict.reason }),
+  };
+}
+
+export async function compileReport(sources: ReportSources, period: ReportPeriod): Promise<ComplianceReport> {
+  const pause = sources.pause ?? (async () => undefined);
+  const builder = new ReportBuilder(period);
+  for (let offset = 0; ; offset += KEY_PAGE) {
+    const page = sources.keychain.listKeys({ limit: KEY_PAGE, offset });
+    for (const key of page) builder.addKey(sources.keychain.describeKey(key.fullName));
+    if (page.length < KEY_PAGE) break;
+    await pause();
+  }
+  for (let from = 1; ; ) {
+    const page = sources.audit.readAuditRecords(from, AUDIT_PAGE);
+    for (const record of page) builder.addEvent(JSON.parse(record.event) as AuditEvent);
+    if (page.length < AUDIT_PAGE) break;
+    from = page[page.length - 1].seq + 1;
+    await pause();
+  }
+  return builder.build(chainStatus(sources.audit), isoNow(sources.clock));
+}
