@@ -81,6 +81,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events,
     recordAudit: (event) => audit.record(event),
+    auditTrail: store.audit,
   };
   const operations = allOperations(() => dispatcher.operationNames());
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.

@@ -90,6 +90,9 @@ export class Dispatcher {
       if (operation.access === 'officer' && identity.role !== 'officer') {
         throw new KeychainError('PERMISSION_DENIED', `${op} is for officers; "${identity.name}" is ${identity.role === 'app' ? 'an app' : 'an auditor'}`);
       }
+      if (operation.access === 'audit' && identity.role !== 'officer' && identity.role !== 'auditor') {
+        throw new KeychainError('PERMISSION_DENIED', `${op} is for officers and auditors; "${identity.name}" is an app`);
+      }
       if (operation.access === 'key' && identity.role === 'auditor') {
         throw new KeychainError('PERMISSION_DENIED', `auditors do not use keys; ${op} refused for "${identity.name}"`);
       }
