@@ -34,7 +34,7 @@ export function reportCommand(): Command {
     .description('compliance report: key inventory, key access, dual-control requests and audit-chain status for a period')
     .option('--from <time>', `start of the period, ISO 8601 (default: ${DEFAULT_REPORT_DAYS} days before --to)`)
     .option('--to <time>', 'end of the period, exclusive, ISO 8601 (default: now)')
-    .option('--format <format>', 'md, html (self-contained, with a usage chart) or json', 'md')
+    .option('--format <format>', 'md, html (self-contained, with a usage chart) or json (default: md; json with --json)')
     .option('--out <file>', 'write the report to this file (mode 0600) and print a summary')
     .addHelpText(
       'after',
@@ -48,7 +48,8 @@ Examples:
   $ strongroom --server 127.0.0.1:5700 --cert auditor.crt --key auditor.key report --json > report.json`,
     )
     .action(
-      runCommand(async (ctx, options: { from?: string; to?: string; format: string; out?: string }) => {
+      runCommand(async (ctx, options: { from?: string; to?: string; format?: string; out?: string }) => {
+        options.format ??= ctx.out.json ? 'json' : 'md';
         if (!(FORMATS as readonly string[]).includes(options.format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`, { details: { field: 'format' } });
         const format = options.format as Format;
         if (ctx.out.json && options.out === undefined && format !== 'json') throw new ValidationError(`with --json, give --out FILE for --format ${format} (stdout carries one JSON document)`);
