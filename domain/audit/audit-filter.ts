@@ -74,6 +74,29 @@ export function isFiltering(filter: AuditFilter): boolean {
   return Object.values(filter).some((value) => value !== undefined);
 }
 
+const TIME_PREFIX = '{"time":"';
+
+/**
+ * The time of a stored event without parsing it: canonical JSON always
+ * starts with the time field (audit-event.ts canonicalEvent), and an ISO
+ * time has no escapes. Null when the text does not start that way.
+ */
+export function canonicalEventTimeMs(canonical: string): number | null {
+  if (!canonical.startsWith(TIME_PREFIX)) return null;
+  const end = canonical.indexOf('"', TIME_PREFIX.length);
+  if (end < 0) return null;
+  const ms = Date.parse(canonical.slice(TIME_PREFIX.length, end));
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** False when the event's time alone puts it outside the filter's range (no parse needed); true otherwise. */
+export function mayMatchTime(filter: AuditFilter, canonical: string): boolean {
+  if (filter.fromMs === undefined && filter.toMs === undefined) return true;
+  const ms = canonicalEventTimeMs(canonical);
+  if (ms === null) return true;
+  return !((filter.fromMs !== undefined && ms < filter.fromMs) || (filter.toMs !== undefined && ms >= filter.toMs));
+}
+
 export function matchesAuditFilter(filter: AuditFilter, event: AuditEvent): boolean {
   if (filter.fromMs !== undefined || filter.toMs !== undefined) {
     const ms = Date.parse(event.time);

@@ -23,8 +23,8 @@ export function countsText(counts: Readonly<Record<string, number>>): string {
 }
 
 export function chainText(chain: ChainStatus): string {
-  if (chain.ok) return `intact: ${chain.verifiedEvents} event(s) verified; head seq ${chain.headSeq ?? '—'}, hash ${chain.headHash ?? '—'}`;
-  return `BROKEN at event ${chain.firstBadSeq}: ${chain.reason} (${chain.verifiedEvents} event(s) verified before it; head seq ${chain.headSeq ?? '—'})`;
+  if (chain.ok) return `intact: ${chain.events} event(s) verified; head seq ${chain.headSeq ?? '—'}, hash ${chain.headHash ?? '—'}`;
+  return `BROKEN at event ${chain.firstBadSeq}: ${chain.reason} (${chain.events} event(s) verified before it; head seq ${chain.headSeq ?? '—'})`;
 }
 
 function table(headers: string[], rows: string[][]): string[] {

@@ -102,7 +102,7 @@ export interface UsageSeries {
 export interface ChainStatus {
   readonly ok: boolean;
   /** Events verified from the first (up to the break, when broken). */
-  readonly verifiedEvents: number;
+  readonly events: number;
   readonly headSeq: number | null;
   readonly headHash: string | null;
   readonly firstBadSeq?: number;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditEvent, canonicalEvent } from '../../domain/audit/audit-event';
 import { nextRecord } from '../../domain/audit/audit-chain';
-import { parseAuditFilter, AuditFilterInput } from '../../domain/audit/audit-filter';
+import { canonicalEventTimeMs, mayMatchTime, parseAuditFilter, AuditFilterInput } from '../../domain/audit/audit-filter';
 import { MAX_SEARCH_LIMIT, searchAudit } from '../../domain/audit/audit-search';
 import { AuditRecord, AuditStore } from '../../storage/audit-store';
 import { KeychainStore } from '../../storage/keychain-store';
@@ -152,5 +152,20 @@ describe('audit search limits', () => {
     const found = searchAudit(store.audit, parseAuditFilter({}), { limit: MAX_SEARCH_LIMIT + 50 });
     expect(found.records).toHaveLength(MAX_SEARCH_LIMIT);
     expect(found.nextSeq).toBe(MAX_SEARCH_LIMIT + 1);
+  });
+});
+
+describe('time pre-filter on canonical text', () => {
+  it('reads the time of canonical events without parsing them, and lets anything else through to the full match', () => {
+    const canonical = canonicalEvent(ev(1, { time: '2026-11-03T09:00:00.000Z' }));
+    expect(canonicalEventTimeMs(canonical)).toBe(Date.parse('2026-11-03T09:00:00.000Z'));
+    expect(canonicalEventTimeMs('{"eventId":"x","time":"2026-11-03T09:00:00.000Z"}')).toBeNull();
+    expect(canonicalEventTimeMs('{"time":"not a time"}')).toBeNull();
+    const november = parseAuditFilter({ from: '2026-11-03T09:00:00Z', to: '2026-11-04' });
+    expect(mayMatchTime(november, canonical)).toBe(true);
+    expect(mayMatchTime(november, canonicalEvent(ev(1, { time: '2026-11-03T08:59:59.999Z' })))).toBe(false);
+    expect(mayMatchTime(november, canonicalEvent(ev(1, { time: '2026-11-04T00:00:00.000Z' })))).toBe(false);
+    expect(mayMatchTime(november, '{"odd":true}')).toBe(true);
+    expect(mayMatchTime(parseAuditFilter({}), '{"time":"1999-01-01T00:00:00Z"}')).toBe(true);
   });
 });
