@@ -34,10 +34,13 @@ export interface AuditFilter {
   readonly typePattern?: RegExp;
 }
 
-/** Milliseconds of an ISO 8601 date-time; INVALID_ARGUMENT naming the flag otherwise. */
+/** Milliseconds of an ISO 8601 date or date-time (UTC unless it names a zone); INVALID_ARGUMENT naming the flag otherwise. */
 export function parseInstant(value: string, what: string): number {
   // Date.parse also takes "1" or "March 7": only dates that start like ISO 8601 are taken.
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+  // A date-time without a zone would be the local time of whichever process parses it (CLI or
+  // server): it is read as UTC instead, like a bare date, so the same flag means the same instant everywhere.
+  const zoned = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(zoned) : Number.NaN;
   if (Number.isNaN(ms)) throw new ValidationError(`${what} "${value}" is not an ISO 8601 date-time (e.g. 2026-12-01T00:00:00Z or 2026-12-01)`, { details: { field: what } });
   return ms;
 }

@@ -89,6 +89,8 @@ describe.each(stores)('audit search on %s', (_name, make) => {
     ['from (inclusive)', { from: '2026-11-04T09:00:00Z' }, [4, 5, 6, 7, 8]],
     ['to (exclusive)', { to: '2026-11-04T09:00:00Z' }, [1, 2, 3]],
     ['from and to, dates only', { from: '2026-11-02', to: '2026-11-04' }, [2, 3]],
+    ['a date-time without a zone is UTC', { from: '2026-11-03T09:00:00', to: '2026-11-03T09:00:00.001' }, [3]],
+    ['a date-time with an offset', { from: '2026-11-03T10:00:00+01:00', to: '2026-11-03T11:00+01:00' }, [3]],
     ['identity by name', { identity: 'admin' }, [4]],
     ['identity by fingerprint, any case, no colons', { identity: 'abcdef01' }, [1, 2, 3, 6, 7]],
     ['key by exact name', { key: 'hr/payroll' }, [1, 4, 6, 8]],
@@ -134,6 +136,7 @@ describe.each(stores)('audit search on %s', (_name, make) => {
   it('refuses malformed times and an empty period with INVALID_ARGUMENT', () => {
     expect(codeOf(() => parseAuditFilter({ from: 'yesterday' }))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => parseAuditFilter({ to: '1' }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => parseAuditFilter({ to: '2026-13-45' }))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => parseAuditFilter({ from: '2026-11-05', to: '2026-11-05' }))).toBe('INVALID_ARGUMENT');
   });
 });
