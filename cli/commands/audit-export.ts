@@ -44,7 +44,7 @@ export function auditExportCommand(): Command {
       `
 An unfiltered export (optionally from --from-seq N) can be re-verified with
 \`strongroom audit verify --from-file FILE\`, which chains from the first
-line's prevHash. A FILTERED export (any of --from, --to, --identity, --key,
+line's prevHash. A FILTERED export (any of --from, --to, --identity, --key-name,
 --operation, --result, --type) leaves events out, so its chain has gaps and
 verify --from-file reports the first missing event: filter for reading,
 export unfiltered for evidence.
@@ -52,7 +52,7 @@ export unfiltered for evidence.
 Examples:
   $ strongroom audit export --out audit-2026-11.jsonl
   $ strongroom audit export --from-seq 120001 --out audit-from-120001.jsonl
-  $ strongroom audit export --key 'hr/*' --result error > hr-refusals.jsonl
+  $ strongroom audit export --key-name 'hr/*' --result error > hr-refusals.jsonl
   $ strongroom --server 127.0.0.1:5700 --cert auditor.crt --key auditor.key audit export --json --out trail.jsonl`,
     )
     .action(

@@ -30,7 +30,7 @@ the wire (--server) this works with an auditor's certificate as well as an
 officer's.
 
 Examples:
-  $ strongroom audit search --key 'hr/*' --result error
+  $ strongroom audit search --key-name 'hr/*' --result error
   $ strongroom audit search --identity payroll-app --from 2026-11-01 --to 2026-12-01 --json
   $ strongroom audit search --type 'approval*' --limit 1000 --from-seq 5001
   $ strongroom --server 127.0.0.1:5700 --cert auditor.crt --key auditor.key audit search --operation Get`,

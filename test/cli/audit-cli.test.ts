@@ -111,7 +111,12 @@ describe('strongroom audit and report commands', () => {
     ]);
     const localRun = local('audit', 'search', '--identity', 'payroll-app', '--operation', 'Get');
     expect(localRun.json.events).toEqual(remote.json.events);
-    expect(local('audit', 'search', '--key', 'crm/*', '--result', 'error').json.events).toHaveLength(1);
+    const crmRefusals = local('audit', 'search', '--key-name', 'crm/*', '--result', 'error');
+    expect(crmRefusals.json.events.map((e: { event: { key: string; result: string } }) => [e.event.key, e.event.result])).toEqual([['crm/pii', 'PERMISSION_DENIED']]);
+    // Over the wire too (--key-name is the filter; --key stays the client key file).
+    const payrollGets = asAuditor('audit', 'search', '--key-name', 'hr/payroll', '--operation', 'Get');
+    expect(payrollGets.json.events.map((e: { event: { identity: { name: string } } }) => e.event.identity.name)).toEqual(['payroll-app', 'payroll-app']);
+    expect(asAuditor('audit', 'search', '--key-name', 'nothing/*').json.events).toEqual([]);
     const page = local('audit', 'search', '--limit', '2');
     expect(page.json.events.map((e: { seq: number }) => e.seq)).toEqual([1, 2]);
     expect(page.json.nextSeq).toBe(3);
@@ -192,6 +197,9 @@ describe('strongroom audit and report commands', () => {
   it('a filtered export reports its first gap; a range export verifies from its first line, and against the keychain', () => {
     const filtered = local('audit', 'export', '--identity', 'payroll-app', '--out', file('filtered.jsonl'));
     expect(filtered.json).toMatchObject({ filtered: true, verifiable: false });
+    const toStdout = cli(['--data', data, 'audit', 'export', '--key-name', 'hr/*', '--operation', 'Get']);
+    expect(toStdout.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).event.key)).toEqual(['hr/payroll', 'hr/payroll']);
+    expect(toStdout.stderr).toMatch(/filtered export/);
     const gap = local('audit', 'verify', '--from-file', file('filtered.jsonl'));
     expect(gap.status).toBe(7);
     expect(gap.json.reason).toMatch(/^event \d+ is missing/);
