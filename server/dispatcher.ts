@@ -65,6 +65,7 @@ export class Dispatcher {
     for (const raw of request.args.items as unknown[]) {
       try {
         const item = validateBatchItem(raw);
+        if (this.table.get(item.op)?.batchable === false) throw new KeychainError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
         const result = this.run(identity, item.op, item.args, request.meta, context);
         if (isPromise(result)) {
           result.catch(() => undefined);

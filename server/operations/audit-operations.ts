@@ -22,6 +22,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 export const auditSearch: Operation = {
   name: 'AuditSearch',
   access: 'audit',
+  batchable: false,
   run: (args, ctx) => {
     const filter = parseAuditFilter({
       from: text(args, 'from'),
@@ -47,12 +48,14 @@ export const auditSearch: Operation = {
 export const auditVerify: Operation = {
   name: 'AuditVerify',
   access: 'audit',
+  batchable: false,
   run: (_args, ctx) => chainStatus(ctx.services.auditTrail),
 };
 
 export const report: Operation = {
   name: 'Report',
   access: 'audit',
+  batchable: false,
   run: (args, ctx) => {
     const { keychain, auditTrail, clock } = ctx.services;
     const period = reportPeriod(clock, text(args, 'from'), text(args, 'to'));

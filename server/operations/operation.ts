@@ -32,5 +32,11 @@ export interface Operation {
    * access to key material); undefined or null: not dual-controlled.
    */
   readonly dualControl?: DualControlClass | ((args: Args) => DualControlClass | null);
+  /**
+   * False: refused inside Batch (INVALID_REQUEST) before it runs, because one
+   * run already reads up to a whole trail; 64 in one request would hold the
+   * server for 64 times that. Default true.
+   */
+  readonly batchable?: boolean;
   run(args: Args, ctx: OperationContext): unknown;
 }

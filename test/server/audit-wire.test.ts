@@ -106,6 +106,10 @@ describe('audit trail and report over the wire', () => {
     expect((await auditor.request('AuditSearch', { fromSeq: 0 })).error?.code).toBe('INVALID_REQUEST');
     expect((await auditor.request('AuditSearch', { from: 'yesterday' })).error?.code).toBe('INVALID_ARGUMENT');
     expect((await auditor.request('Report', { from: '2026-02-01', to: '2026-01-01' })).error?.code).toBe('INVALID_ARGUMENT');
+    // Each reads up to a whole trail: never 64 of them in one Batch.
+    const batch = await auditor.request('Batch', { items: [{ op: 'AuditVerify' }, { op: 'AuditSearch', args: {} }, { op: 'Report' }, { op: 'Query' }] });
+    const items = (batch.result as { items: Array<{ error?: { code: string }; result?: unknown }> }).items;
+    expect(items.map((i) => i.error?.code ?? 'ok')).toEqual(['INVALID_REQUEST', 'INVALID_REQUEST', 'INVALID_REQUEST', 'ok']);
   });
 
   it('verifies the chain for an auditor', async () => {
