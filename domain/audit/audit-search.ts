@@ -20,7 +20,7 @@ export const MAX_SEARCH_LIMIT = 1000;
 export const DEFAULT_SEARCH_LIMIT = 100;
 /** Most records one search reads: bounds how long one request holds the server, whatever the filter. */
 export const MAX_SEARCH_SCAN = 50_000;
-/** Most event text one search returns: keeps a response well inside the client's frame limit. */
+/** Most event text one search returns (in characters; events are mostly ASCII): keeps a response well inside the client's frame limit. */
 export const MAX_SEARCH_BYTES = 512 * 1024;
 /** Records read from the store at a time. */
 const SEARCH_PAGE = 1000;
