@@ -22,6 +22,7 @@ import { serveCommand } from './commands/serve';
 import { keySetPolicyCommand, rolloverCommand } from './commands/rollover-commands';
 import { keyActivateCommand, keyDestroyCommand, keyRevokeCommand } from './commands/key-lifecycle';
 import { statusCommand } from './commands/status';
+import { reportCommand } from './commands/report';
 
 export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
@@ -66,6 +67,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const namespace = namespaceCommand();
   const groups = [key, client, policy, rollover, alias, namespace, auditCommand()];
   program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand());
+  program.addCommand(reportCommand());
   for (const group of groups) program.addCommand(group);
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();

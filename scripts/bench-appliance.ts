@@ -46,6 +46,7 @@ export async function createBenchAppliance(dir: string, extraFlags: Record<strin
   const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }), { create: true });
   try {
     await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds);
+    await (await appliance.hsm()).ensureSigningKey();
     await appliance.unseal();
     bootstrapPki(appliance, systemClock);
   } catch (err) {

@@ -93,6 +93,16 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events,
     recordAudit: (event) => audit.record(event),
+    auditTrail: store.audit,
+    auditTrust: async () => {
+      const keychainId = store.getMeta()!.keychainId;
+      try {
+        return { keychainId, publicKeyPem: await (await appliance.hsm()).signingPublicKey(), source: 'hsm' };
+      } catch {
+        // No signing key in the token (or no HSM): checkpoints' signatures go unchecked, and the verdict says so.
+        return { keychainId, publicKeyPem: null, source: 'none' };
+      }
+    },
   };
   const operations = allOperations(() => dispatcher.operationNames());
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.

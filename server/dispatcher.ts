@@ -65,6 +65,7 @@ export class Dispatcher {
     for (const raw of request.args.items as unknown[]) {
       try {
         const item = validateBatchItem(raw);
+        if (this.table.get(item.op)?.batchable === false) throw new KeychainError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
         const result = this.run(identity, item.op, item.args, request.meta, context);
         if (isPromise(result)) {
           result.catch(() => undefined);
@@ -89,6 +90,9 @@ export class Dispatcher {
       if (!operation) throw new KeychainError('INVALID_REQUEST', `${op} is not available here`);
       if (operation.access === 'officer' && identity.role !== 'officer') {
         throw new KeychainError('PERMISSION_DENIED', `${op} is for officers; "${identity.name}" is ${identity.role === 'app' ? 'an app' : 'an auditor'}`);
+      }
+      if (operation.access === 'audit' && identity.role !== 'officer' && identity.role !== 'auditor') {
+        throw new KeychainError('PERMISSION_DENIED', `${op} is for officers and auditors; "${identity.name}" is an app`);
       }
       if (operation.access === 'key' && identity.role === 'auditor') {
         throw new KeychainError('PERMISSION_DENIED', `auditors do not use keys; ${op} refused for "${identity.name}"`);

@@ -66,7 +66,10 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
     const page = store.readAuditRecords(start.seq + 1, PAGE);
     if (page.length === 0) break;
     const verdict = verifyRecords(page, start);
-    if (!verdict.ok) return fail(verdict.firstBadSeq!, verdict.reason!);
+    if (!verdict.ok) {
+      events += verdict.events;
+      return fail(verdict.firstBadSeq!, verdict.reason!);
+    }
     for (const record of page) {
       events++;
       for (let checkpoint = nextCheckpoint(); checkpoint !== undefined && checkpoint.seq <= record.seq; checkpoint = nextCheckpoint()) {

@@ -11,7 +11,9 @@ import { Keychain, KeyRef } from '../../domain/keychain';
 import { LifecycleService } from '../../domain/lifecycle-service';
 import { EventBus } from '../../domain/events/event-bus';
 import { AuditEvent } from '../../domain/audit/audit-event';
+import { ChainTrust } from '../../domain/report/compile-report';
 import { DirectoryStore } from '../../storage/directory-store';
+import { AuditStore } from '../../storage/audit-store';
 import { PkiService } from '../pki-service';
 import { ClientIdentity } from '../policy/identity';
 import { Permission } from '../policy/permissions';
@@ -51,6 +53,10 @@ export interface Services {
    * the dispatcher already records every operation's own outcome.
    */
   readonly recordAudit: (event: AuditEvent) => Promise<void>;
+  /** The audit trail, read by AuditSearch, AuditVerify and Report (officers and auditors). */
+  readonly auditTrail: AuditStore;
+  /** The keychain id and the HSM signing key that audit checkpoints are verified against. */
+  readonly auditTrust: () => Promise<ChainTrust>;
 }
 
 export interface OperationContext {

@@ -30,6 +30,8 @@ export const MAX_LIST_ITEMS = 32;
 export const MAX_TOKEN_LENGTH = 64;
 /** Locate page size (§6: 1–1000): bounds one response. */
 export const MAX_LOCATE_LIMIT = 1000;
+/** AuditSearch page size (§6: 1–1000): bounds one response (domain/audit/audit-search.ts MAX_SEARCH_LIMIT). */
+export const MAX_AUDIT_SEARCH_LIMIT = 1000;
 /** Largest Locate offset: keeps offsets in a range every store handles exactly. */
 export const MAX_LOCATE_OFFSET = 2 ** 31 - 1;
 /** Longest certificate validity a client may be issued (§6: CA/Browser Forum's old 825-day ceiling). */
@@ -41,6 +43,7 @@ export const OPERATION_NAMES = [
   'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList',
   'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel', 'UndoRollover',
   'AliasSet', 'AliasRemove', 'AliasList', 'NamespaceList', 'NamespaceRemove',
+  'AuditSearch', 'AuditVerify', 'Report',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -131,6 +134,21 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   AliasList: { fields: {} },
   NamespaceList: { fields: {} },
   NamespaceRemove: { fields: { namespace: name } },
+  AuditSearch: {
+    fields: {
+      from: token,
+      to: token,
+      identity: optionalName,
+      key: optionalName,
+      operation: token,
+      result: token,
+      type: token,
+      fromSeq: { type: 'integer', optional: true, min: 1, max: Number.MAX_SAFE_INTEGER },
+      limit: { type: 'integer', optional: true, min: 1, max: MAX_AUDIT_SEARCH_LIMIT },
+    },
+  },
+  AuditVerify: { fields: {} },
+  Report: { fields: { from: token, to: token } },
 });
 
 export function isOperationName(value: unknown): value is OperationName {

@@ -61,6 +61,8 @@ export async function startTestAppliance(settings: Record<string, string> = {}):
   const appliance = openAppliance(config, { create: true });
   const hsm = await appliance.hsm();
   await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
+  // As `strongroom init` does: the key that signs audit checkpoints.
+  await hsm.ensureSigningKey();
   await appliance.unseal();
   const pastClock = new ManualClock(Date.now() - 10 * DAY_MS);
   bootstrapPki(appliance, pastClock);

@@ -1,0 +1,102 @@
+/**
+ * `strongroom audit verify`: checks the keychain's audit chain (locally,
+ * or with --server as an officer or auditor), or with --from-file the
+ * chain of an exported or SIEM-forwarded JSON-lines file (`-`: stdin),
+ * streamed line by line. Exit 7 names the first missing, altered or
+ * reordered event; exit 2 names a line that is not an audit line.
+ */
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { Command } from 'commander';
+import { EXIT } from '../../common/error-codes';
+import { ValidationError } from '../../common/errors';
+import { verifyAuditFile, FileVerdict } from '../../domain/audit/audit-file-verify';
+import { ChainStatus } from '../../domain/report/report-model';
+import { withAuditBackend } from '../backend/audit-backend';
+import { runCommand } from '../context';
+
+async function openIn(path: string): Promise<Readable> {
+  if (path === '-') return process.stdin;
+  const stream = createReadStream(path);
+  try {
+    await once(stream, 'open');
+    return stream;
+  } catch (cause) {
+    throw new ValidationError(`cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'}): give the file \`strongroom audit export\` wrote, or - for stdin`, { cause });
+  }
+}
+
+function chainStatusText(status: ChainStatus): string {
+  if (!status.ok) return `Audit trail BROKEN at event ${status.firstBadSeq}: ${status.reason} (${status.events} event(s) verified before it).`;
+  const signed =
+    status.checkpoints === 0
+      ? 'no signed checkpoint yet (the server signs one every audit_checkpoint_interval_ms and at shutdown)'
+      : `${status.checkpoints} signed checkpoint(s), the newest at event ${status.lastCheckpointSeq}; ${status.unsignedTail} newer event(s) covered by the chain only`;
+  const lines = [`Audit trail intact: ${status.events} event(s), ${signed}; head ${status.headSeq ?? '-'} ${status.headHash ?? ''}`.trimEnd()];
+  if (status.signingKey.source === 'keychain-file') lines.push('warning: signatures were checked against the key recorded in the keychain file (the HSM was not reachable); pass --public-key with a copy you trust');
+  if (!status.signaturesChecked && status.checkpoints > 0) lines.push("warning: no signing key to check the checkpoints' signatures with; pass --public-key");
+  if (status.signingKey.fingerprint !== null) lines.push(`Signing key ${status.signingKey.fingerprint} (from ${status.signingKey.source}).`);
+  return lines.join('\n');
+}
+
+function fileVerdictText(v: FileVerdict): string {
+  if (!v.ok) return `Audit file chain BROKEN at event ${v.firstBadSeq} (line ${v.line}): ${v.reason} (${v.events} event(s) verified before it).`;
+  const from =
+    v.start === 'genesis' ? 'from the first event of the trail'
+      : v.start === 'keychain' ? `from event ${v.firstSeq}, every event matching the keychain's`
+        : `from event ${v.firstSeq}, trusting its prevHash (add --against-keychain to check it against the keychain)`;
+  return `Audit file chain intact: ${v.events} event(s), ${v.firstSeq}..${v.lastSeq}, ${from}.`;
+}
+
+export function auditVerifyCommand(): Command {
+  return new Command('verify')
+    .description('check the audit hash chain (of the keychain, or of an exported file); exit 7 and name the first event that was altered, deleted or reordered')
+    .option('--from-file <file>', 'verify exported or SIEM-forwarded JSON lines instead (- for stdin)')
+    .option('--against-keychain', "with --from-file: also compare every event with the local keychain's")
+    .option('--public-key <file>', 'the checkpoint signing key to trust (from `strongroom audit public-key`; local mode); default: ask the HSM')
+    .addHelpText(
+      'after',
+      `
+The keychain's trail is checked twice: the hash chain proves the events
+present were not edited, reordered or removed from the middle; the
+HSM-signed checkpoints prove it was not cut short or rebuilt. Locally the
+signing key comes from --public-key, else the HSM, else (with a warning) the
+keychain file itself; over the wire the appliance uses its HSM's.
+
+A file from an unfiltered export verifies from its first line (genesis when
+it starts at event 1). A filtered export has gaps by design: verify names
+the first missing event. A line that is not an audit line exits 2 with its
+number.
+
+Examples:
+  $ strongroom audit verify --json
+  $ strongroom audit public-key > signing-key.pem      # keep this copy apart
+  $ strongroom audit verify --public-key signing-key.pem
+  $ strongroom audit verify --from-file audit-2026-11.jsonl
+  $ strongroom audit verify --from-file audit-from-120001.jsonl --against-keychain
+  $ cat siem-export.jsonl | strongroom audit verify --from-file -
+  $ strongroom --server 127.0.0.1:5700 --cert auditor.crt --key auditor.key audit verify`,
+    )
+    .action(
+      runCommand(async (ctx, options: { fromFile?: string; againstKeychain?: boolean; publicKey?: string }) => {
+        if (options.fromFile === undefined) {
+          if (options.againstKeychain) throw new ValidationError('--against-keychain goes with --from-file');
+          const status = await withAuditBackend(ctx, (backend) => backend.verify({ publicKeyFile: options.publicKey }));
+          ctx.out.result(status, () => chainStatusText(status));
+          if (!status.ok) process.exitCode = EXIT.INTEGRITY;
+          return;
+        }
+        const input = await openIn(options.fromFile);
+        const verdict = options.againstKeychain
+          ? await withAuditBackend(ctx, async (backend) => {
+              const against = backend.localStore();
+              if (against === null) throw new ValidationError('--against-keychain reads the local keychain: run it without --server, on the appliance');
+              return verifyAuditFile(input, { against });
+            })
+          : await verifyAuditFile(input);
+        ctx.out.result(verdict, () => fileVerdictText(verdict));
+        if (!verdict.ok) process.exitCode = EXIT.INTEGRITY;
+      }),
+    );
+}
