@@ -28,6 +28,10 @@ import { AuditEvent } from '../domain/audit/audit-event';
 import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
 import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
+import { hostname } from 'node:os';
+import { SinkManager } from './audit-sinks/sink-manager';
+import { sinkSpecsOf } from './audit-sinks/sink-spec';
+import { systemTimers } from './audit-sinks/timers';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -58,6 +62,9 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   const policy = new PolicyIndex(store.directory, cheapStamp);
   let keyServer: KeyServer | null = null;
   const events = new EventBus();
+  // Checked before anything listens: a bad sink line is CONFIG_INVALID at start, not a silent gap later.
+  const sinks = new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock, timers: systemTimers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) });
+  sinks.attach(events);
 
   const services: Services = {
     keychain,
@@ -81,6 +88,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events,
     recordAudit: (event) => audit.record(event),
+    auditSinkStats: () => sinks.stats(),
   };
   const operations = allOperations(() => dispatcher.operationNames());
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
@@ -152,6 +160,8 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
       clearInterval(watcher);
       await rollover.stop();
       await server.close();
+      // After the listener: the last requests' events are durable and published; a dead SIEM costs at most the flush bound.
+      await sinks.close();
     },
   };
 }

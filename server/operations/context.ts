@@ -17,6 +17,7 @@ import { ClientIdentity } from '../policy/identity';
 import { Permission } from '../policy/permissions';
 import { PolicyIndex } from '../policy/policy-index';
 import { RequestMeta } from '../protocol/request';
+import { SinkStats } from '../audit-sinks/siem-transport';
 
 export interface ServerLimits {
   readonly maxFrameBytes: number;
@@ -51,6 +52,8 @@ export interface Services {
    * the dispatcher already records every operation's own outcome.
    */
   readonly recordAudit: (event: AuditEvent) => Promise<void>;
+  /** Delivery counters of each SIEM sink (audit_sinks), for Query and `strongroom status`. */
+  readonly auditSinkStats?: () => readonly SinkStats[];
 }
 
 export interface OperationContext {

@@ -1,0 +1,76 @@
+/**
+ * IBM QRadar Log Event Extended Format, LEEF 2.0, for an audit event, after
+ * IBM's "Log Event Extended Format (LEEF) Version 2.0" guide:
+ *
+ *   LEEF:2.0|Vendor|Product|Version|EventID|DelimiterCharacter|key=value<delim>key=value…
+ *
+ * - Header: the fields are pipe-delimited; a pipe inside one is escaped as
+ *   `\|` (and so a backslash as `\\`). A header cannot span lines, so CR
+ *   and LF become a space.
+ * - The attribute delimiter is the 2.0 header's sixth field; we use the
+ *   caret `^`, the delimiter of IBM's own 2.0 examples, because tabs are
+ *   often mangled by syslog relays. IBM's guidelines say a value should
+ *   not hold the delimiter; ours may (a user name is the client's choice),
+ *   so a value escapes the backslash as `\\`, the delimiter as `\^`, the
+ *   equal sign as `\=`, a tab as `\t` and CR / LF as `\r` / `\n`, the same
+ *   backslash convention as CEF: a value never breaks a record, a key or
+ *   a line, and `\` always begins an escape.
+ * - Non-ASCII stays UTF-8 (LEEF is UTF-8).
+ *
+ * Attributes: the predefined LEEF keys devTime (with devTimeFormat), cat,
+ * sev, src, usrName (certificate identity), role, plus our own keys
+ * (IBM allows custom keys): endUser, purpose, action, result, key,
+ * instance, seq, chainHash, prevHash, eventId, fingerprint, request. Pure.
+ */
+import { isIP } from 'node:net';
+import { AuditLiveEvent } from '../../domain/events/event-bus';
+import { requestSummary } from './cef';
+import { eventAction, eventGravity, EventGravity } from './event-summary';
+
+export const LEEF_DELIMITER = '^';
+/** LEEF's devTimeFormat is a Java SimpleDateFormat pattern; this one reads our ISO 8601 UTC times. */
+const DEV_TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSX";
+/** LEEF sev is 1-10. */
+const LEEF_SEVERITY: Record<EventGravity, number> = { info: 3, refused: 6, 'auth-failure': 8 };
+
+export function escapeLeefHeader(value: string): string {
+  return value.replace(/[\\|]/g, (c) => `\\${c}`).replace(/\r\n|[\r\n]/g, ' ');
+}
+
+const VALUE_ESCAPES: Record<string, string> = { '\\': '\\\\', '^': '\\^', '=': '\\=', '\t': '\\t', '\r': '\\r', '\n': '\\n' };
+
+export function escapeLeefValue(value: string): string {
+  return value.replace(/[\\^=\t\r\n]/g, (c) => VALUE_ESCAPES[c]);
+}
+
+/** The LEEF record of one durable event (no syslog header: the sink adds it). */
+export function formatLeef(live: AuditLiveEvent, productVersion: string): string {
+  const event = live.event;
+  const header = ['LEEF:2.0', 'Strongroom', 'Strongroom', productVersion, `${event.type}:${eventAction(event)}`];
+  const fields: Array<[string, string | null]> = [
+    ['devTime', event.time],
+    ['devTimeFormat', DEV_TIME_FORMAT],
+    ['cat', event.type],
+    ['sev', String(LEEF_SEVERITY[eventGravity(event)])],
+    ['src', event.source !== null && isIP(event.source) !== 0 ? event.source : null],
+    ['usrName', event.identity?.name || null],
+    ['role', event.identity?.role || null],
+    ['endUser', event.endUser],
+    ['purpose', event.purpose],
+    ['action', eventAction(event)],
+    ['result', event.result],
+    ['key', event.key],
+    ['instance', event.instance],
+    ['seq', String(live.seq)],
+    ['chainHash', live.hash],
+    ['prevHash', live.prevHash],
+    ['eventId', event.eventId],
+    ['fingerprint', event.identity?.fingerprint256 || null],
+    ['request', requestSummary(live)],
+  ];
+  const attributes = fields
+    .filter((field): field is [string, string] => field[1] !== null)
+    .map(([key, value]) => `${key}=${escapeLeefValue(value)}`)
+    .join(LEEF_DELIMITER);
+  return `${header.map((field, i) => (i === 0 ? field : escapeLeefHeader(field))).join('|')}|${LEEF_DELIMITER}|${attributes}`;
+}
