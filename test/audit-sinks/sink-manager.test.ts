@@ -1,0 +1,91 @@
+/**
+ * The SinkManager on the event bus, with in-memory channels and manual
+ * timers: events reach each winston transport in chain order through the
+ * logger, filters apply per sink, a failing channel never reaches the
+ * publisher, and close() gives up after its flush bound instead of hanging.
+ */
+import { ManualClock } from '../../common/clock';
+import { EventBus } from '../../domain/events/event-bus';
+import { Channel } from '../../server/audit-sinks/channels';
+import { SinkManager } from '../../server/audit-sinks/sink-manager';
+import { parseSinkSpec } from '../../server/audit-sinks/sink-spec';
+import { auditEvent, liveChain } from './sink-test-events';
+import { ManualTimers } from './manual-timers';
+
+class MemoryChannel implements Channel {
+  readonly chunks: Buffer[] = [];
+  failing = false;
+  closed = false;
+  get connected(): boolean {
+    return !this.failing;
+  }
+  async send(chunks: readonly Buffer[]): Promise<void> {
+    if (this.failing) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    this.chunks.push(...chunks);
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('sink manager', () => {
+  it('feeds each sink its events in chain order through winston, filtered per sink', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const all = new MemoryChannel();
+    const hr = new MemoryChannel();
+    const channels = [all, hr];
+    const specs = [parseSinkSpec('all', 'transport=file path=/x', '/'), parseSinkSpec('hr', 'transport=syslog-tcp host=h namespaces=hr types=operation', '/')];
+    // One manager per channel set: the channel is injected per transport in construction order.
+    const managers = specs.map((spec, i) => new SinkManager([spec], { clock, timers, version: '1', hostname: 'h', procId: '1', channel: channels[i] }));
+    const bus = new EventBus();
+    for (const manager of managers) manager.attach(bus);
+    const events = liveChain([
+      auditEvent(1, { key: 'hr/a' }),
+      auditEvent(2, { key: 'pay/b' }),
+      auditEvent(3, { key: null, type: 'auth-failure' }),
+      auditEvent(4, { key: 'hr/c', type: 'rollover' }),
+      auditEvent(5, { key: 'hr/d' }),
+    ]);
+    for (const live of events) bus.publish(live);
+    bus.publish({ kind: 'rollover-notice', key: 'hr/a', namespace: 'hr', dueAt: 'x', time: 'y' });
+    await turn();
+    await timers.advance(0);
+    expect(all.chunks.map((c) => JSON.parse(c.toString('utf8')).seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(hr.chunks.map((c) => /seq="(\d+)"/.exec(c.toString('utf8'))?.[1])).toEqual(['1', '5']);
+    expect(managers[1].stats()[0]).toMatchObject({ name: 'hr', delivered: 2, dropped: 0, connected: true, target: 'h:514' });
+    await Promise.all(managers.map((m) => m.close(100)));
+    expect(all.closed && hr.closed).toBe(true);
+  });
+
+  it('a dead SIEM never reaches the publisher, and close() gives up after its bound, counting what is left', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const dead = new MemoryChannel();
+    dead.failing = true;
+    const manager = new SinkManager([parseSinkSpec('dead', 'transport=syslog-tcp host=h queue=3', '/')], { clock, timers, version: '1', hostname: 'h', procId: '1', channel: dead });
+    const bus = new EventBus();
+    manager.attach(bus);
+    for (const live of liveChain([1, 2, 3, 4, 5].map((n) => auditEvent(n)))) expect(() => bus.publish(live)).not.toThrow();
+    await turn();
+    await timers.advance(0);
+    expect(manager.stats()[0]).toMatchObject({ queued: 3, dropped: 2, connected: false, lastError: 'connect ECONNREFUSED' });
+    const closing = manager.close(500);
+    await turn();
+    await timers.advance(600);
+    await expect(closing).resolves.toBeUndefined();
+    expect(manager.stats()[0]).toMatchObject({ queued: 0, dropped: 5 });
+    expect(dead.closed).toBe(true);
+    expect(bus.listenerCount).toBe(0);
+  });
+
+  it('without sinks it does not listen, so the server skips publishing', () => {
+    const bus = new EventBus();
+    const manager = new SinkManager([], { clock: new ManualClock(0), timers: new ManualTimers(new ManualClock(0)), version: '1', hostname: 'h', procId: '1' });
+    manager.attach(bus);
+    expect(bus.listenerCount).toBe(0);
+    expect(manager.stats()).toEqual([]);
+  });
+});
