@@ -27,11 +27,17 @@ export const CEF_PRODUCT = 'Strongroom';
 /** CEF severity 0-10: an allowed operation is low, a refusal medium, a failed authentication high. */
 const CEF_SEVERITY: Record<EventGravity, number> = { info: 3, refused: 6, 'auth-failure': 8 };
 
+const HEADER_SPECIAL = /[\\|\r\n]/;
+const EXTENSION_SPECIAL = /[\\=\r\n]/;
+
 export function escapeCefHeader(value: string): string {
+  // Most values need nothing: test first, so the hot path allocates nothing.
+  if (!HEADER_SPECIAL.test(value)) return value;
   return value.replace(/[\\|]/g, (c) => `\\${c}`).replace(/\r\n|[\r\n]/g, ' ');
 }
 
 export function escapeCefExtension(value: string): string {
+  if (!EXTENSION_SPECIAL.test(value)) return value;
   return value.replace(/[\\=\r\n]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\${c}`));
 }
 

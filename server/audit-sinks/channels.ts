@@ -17,8 +17,17 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 /** A write the SIEM does not drain in this time (its window is full) counts as failed. */
 export const WRITE_TIMEOUT_MS = 30_000;
 
+/** What a sink writes: text (a JSON line, an octet-counted frame) or a datagram's bytes. */
+export type Chunk = string | Buffer;
+
+/** One write of a batch: the texts are joined and encoded once. */
+export function joinChunks(chunks: readonly Chunk[]): Buffer {
+  if (chunks.every((chunk) => typeof chunk === 'string')) return Buffer.from(chunks.join(''), 'utf8');
+  return Buffer.concat(chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)));
+}
+
 export interface Channel {
-  send(chunks: readonly Buffer[]): Promise<void>;
+  send(chunks: readonly Chunk[]): Promise<void>;
   readonly connected: boolean;
   close(): void;
 }
@@ -34,11 +43,11 @@ export class FileChannel implements Channel {
     return this.handle !== null;
   }
 
-  async send(chunks: readonly Buffer[]): Promise<void> {
+  async send(chunks: readonly Chunk[]): Promise<void> {
     if (this.closed) throw new Error('sink closed');
     try {
       this.handle ??= await open(this.path, 'a', 0o600);
-      await this.handle.write(Buffer.concat(chunks));
+      await this.handle.write(joinChunks(chunks));
     } catch (err) {
       const handle = this.handle;
       this.handle = null;
@@ -66,7 +75,7 @@ export class UdpChannel implements Channel {
     return this.socket !== null;
   }
 
-  async send(chunks: readonly Buffer[]): Promise<void> {
+  async send(chunks: readonly Chunk[]): Promise<void> {
     if (this.closed) throw new Error('sink closed');
     const socket = this.socket ?? this.open();
     for (const chunk of chunks) {
@@ -103,7 +112,7 @@ export class StreamChannel implements Channel {
     return this.socket !== null;
   }
 
-  async send(chunks: readonly Buffer[]): Promise<void> {
+  async send(chunks: readonly Chunk[]): Promise<void> {
     if (this.closed) throw new Error('sink closed');
     const socket = this.socket ?? (await this.connect());
     await new Promise<void>((resolve, reject) => {
@@ -112,7 +121,7 @@ export class StreamChannel implements Channel {
         reject(new Error(`write timed out after ${WRITE_TIMEOUT_MS} ms`));
       }, WRITE_TIMEOUT_MS);
       timer.unref();
-      socket.write(Buffer.concat(chunks), (err) => {
+      socket.write(joinChunks(chunks), (err) => {
         clearTimeout(timer);
         if (err) reject(err);
         else resolve();

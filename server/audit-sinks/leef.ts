@@ -33,13 +33,19 @@ const DEV_TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSX";
 /** LEEF sev is 1-10. */
 const LEEF_SEVERITY: Record<EventGravity, number> = { info: 3, refused: 6, 'auth-failure': 8 };
 
+const HEADER_SPECIAL = /[\\|\r\n]/;
+const VALUE_SPECIAL = /[\\^=\t\r\n]/;
+
 export function escapeLeefHeader(value: string): string {
+  // Most values need nothing: test first, so the hot path allocates nothing.
+  if (!HEADER_SPECIAL.test(value)) return value;
   return value.replace(/[\\|]/g, (c) => `\\${c}`).replace(/\r\n|[\r\n]/g, ' ');
 }
 
 const VALUE_ESCAPES: Record<string, string> = { '\\': '\\\\', '^': '\\^', '=': '\\=', '\t': '\\t', '\r': '\\r', '\n': '\\n' };
 
 export function escapeLeefValue(value: string): string {
+  if (!VALUE_SPECIAL.test(value)) return value;
   return value.replace(/[\\^=\t\r\n]/g, (c) => VALUE_ESCAPES[c]);
 }
 

@@ -57,10 +57,9 @@ export function syslogMessage(live: AuditLiveEvent, body: string, origin: Syslog
   return `${header} ${sd} ${UTF8_BOM}${body}`;
 }
 
-/** Octet-counting frame (RFC 6587 §3.4.1): the byte length, a space, the message. */
-export function octetCountedFrame(message: string): Buffer {
-  const bytes = Buffer.from(message, 'utf8');
-  return Buffer.concat([Buffer.from(`${bytes.length} `, 'ascii'), bytes]);
+/** Octet-counting frame (RFC 6587 §3.4.1): the byte length, a space, the message (as text: a batch is encoded once, when written). */
+export function octetCountedFrame(message: string): string {
+  return `${Buffer.byteLength(message, 'utf8')} ${message}`;
 }
 
 /**

@@ -18,7 +18,7 @@ import { ConfigError } from '../../common/errors';
 import { auditLineOfLive } from '../../domain/audit/audit-line';
 import { AuditLiveEvent } from '../../domain/events/event-bus';
 import { formatCef } from './cef';
-import { Channel, FileChannel, StreamChannel, UdpChannel } from './channels';
+import { Channel, Chunk, FileChannel, StreamChannel, UdpChannel } from './channels';
 import { DeliveryQueue, QueueStats } from './delivery-queue';
 import { eventNamespace } from './event-summary';
 import { formatLeef } from './leef';
@@ -97,9 +97,9 @@ export class SiemTransport extends TransportStream {
     }
   }
 
-  /** The bytes of one event on this sink's wire. */
-  encode(live: AuditLiveEvent): Buffer {
-    if (this.spec.transport === 'file') return Buffer.from(`${auditLineOfLive(live)}\n`, 'utf8');
+  /** One event on this sink's wire: a JSON line, an octet-counted frame, or a datagram. */
+  encode(live: AuditLiveEvent): Chunk {
+    if (this.spec.transport === 'file') return `${auditLineOfLive(live)}\n`;
     const body = this.spec.format === 'cef' ? formatCef(live, this.version) : this.spec.format === 'leef' ? formatLeef(live, this.version) : auditLineOfLive(live);
     const message = syslogMessage(live, body, this.origin);
     if (this.spec.transport !== 'syslog-udp') return octetCountedFrame(message);

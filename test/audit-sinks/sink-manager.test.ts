@@ -6,22 +6,22 @@
  */
 import { ManualClock } from '../../common/clock';
 import { EventBus } from '../../domain/events/event-bus';
-import { Channel } from '../../server/audit-sinks/channels';
+import { Channel, Chunk } from '../../server/audit-sinks/channels';
 import { SinkManager } from '../../server/audit-sinks/sink-manager';
 import { parseSinkSpec } from '../../server/audit-sinks/sink-spec';
 import { auditEvent, liveChain } from './sink-test-events';
 import { ManualTimers } from './manual-timers';
 
 class MemoryChannel implements Channel {
-  readonly chunks: Buffer[] = [];
+  readonly chunks: string[] = [];
   failing = false;
   closed = false;
   get connected(): boolean {
     return !this.failing;
   }
-  async send(chunks: readonly Buffer[]): Promise<void> {
+  async send(chunks: readonly Chunk[]): Promise<void> {
     if (this.failing) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    this.chunks.push(...chunks);
+    this.chunks.push(...chunks.map((chunk) => chunk.toString()));
   }
   close(): void {
     this.closed = true;
@@ -53,8 +53,8 @@ describe('sink manager', () => {
     bus.publish({ kind: 'rollover-notice', key: 'hr/a', namespace: 'hr', dueAt: 'x', time: 'y' });
     await turn();
     await timers.advance(0);
-    expect(all.chunks.map((c) => JSON.parse(c.toString('utf8')).seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(hr.chunks.map((c) => /seq="(\d+)"/.exec(c.toString('utf8'))?.[1])).toEqual(['1', '5']);
+    expect(all.chunks.map((c) => JSON.parse(c).seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(hr.chunks.map((c) => /seq="(\d+)"/.exec(c)?.[1])).toEqual(['1', '5']);
     expect(managers[1].stats()[0]).toMatchObject({ name: 'hr', delivered: 2, dropped: 0, connected: true, target: 'h:514' });
     await Promise.all(managers.map((m) => m.close(100)));
     expect(all.closed && hr.closed).toBe(true);
