@@ -53,6 +53,8 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const config = appliance.config;
+  // Checked before the HSM is touched: a bad sink line is CONFIG_INVALID at start, not a silent gap later.
+  const sinks = new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock, timers: systemTimers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) });
   await appliance.unseal();
   const { keychain, store } = appliance;
   const pki = new PkiService(keychain, store.directory, clock);
@@ -62,8 +64,6 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   const policy = new PolicyIndex(store.directory, cheapStamp);
   let keyServer: KeyServer | null = null;
   const events = new EventBus();
-  // Checked before anything listens: a bad sink line is CONFIG_INVALID at start, not a silent gap later.
-  const sinks = new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock, timers: systemTimers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) });
   sinks.attach(events);
 
   const services: Services = {
