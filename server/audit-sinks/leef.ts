@@ -1,26 +1,31 @@
 /**
- * IBM QRadar Log Event Extended Format, LEEF 2.0, for an audit event, after
- * IBM's "Log Event Extended Format (LEEF) Version 2.0" guide:
+ * IBM QRadar Log Event Extended Format, LEEF 2.0, for an audit event. The
+ * structure is IBM's ("LEEF event components", QRadar DSM documentation):
  *
  *   LEEF:2.0|Vendor|Product|Version|EventID|DelimiterCharacter|key=value<delim>key=value…
  *
- * - Header: the fields are pipe-delimited; a pipe inside one is escaped as
- *   `\|` (and so a backslash as `\\`). A header cannot span lines, so CR
- *   and LF become a space.
- * - The attribute delimiter is the 2.0 header's sixth field; we use the
- *   caret `^`, the delimiter of IBM's own 2.0 examples, because tabs are
- *   often mangled by syslog relays. IBM's guidelines say a value should
- *   not hold the delimiter; ours may (a user name is the client's choice),
- *   so a value escapes the backslash as `\\`, the delimiter as `\^`, the
- *   equal sign as `\=`, a tab as `\t` and CR / LF as `\r` / `\n`, the same
- *   backslash convention as CEF: a value never breaks a record, a key or
- *   a line, and `\` always begins an escape.
+ * IBM defines the header as pipe-delimited and the attribute delimiter as
+ * the 2.0 header's sixth field, and its "Best practices guidelines for LEEF
+ * events" tell senders to keep tab, pipe and caret out of keys and values;
+ * it defines no escape for values. Our values are not ours to choose (a
+ * user name, a refused key name), so:
+ *
+ * - Header: a pipe inside a field is escaped as `\|` and a backslash as
+ *   `\\` (the convention LEEF readers such as nsyslog-parser apply to the
+ *   header); a header cannot span lines, so CR and LF become a space.
+ * - Delimiter: the caret `^`, that of IBM's own 2.0 examples (tabs are
+ *   often mangled by syslog relays).
+ * - Values: the backslash convention of CEF extended to LEEF's specials:
+ *   `\` → `\\`, `^` → `\^`, `=` → `\=`, tab → `\t`, CR / LF → `\r` / `\n`.
+ *   A value then never ends a pair, a record or a line, and `\` always
+ *   begins an escape, so a reader that knows the rule gets the value back
+ *   exactly (the property tests read every record back this way).
  * - Non-ASCII stays UTF-8 (LEEF is UTF-8).
  *
  * Attributes: the predefined LEEF keys devTime (with devTimeFormat), cat,
- * sev, src, usrName (certificate identity), role, plus our own keys
- * (IBM allows custom keys): endUser, purpose, action, result, key,
- * instance, seq, chainHash, prevHash, eventId, fingerprint, request. Pure.
+ * sev, src, usrName (certificate identity), plus custom keys (IBM allows
+ * them): role, endUser, purpose, action, result, key, instance, seq,
+ * chainHash, prevHash, eventId, fingerprint, request. Pure.
  */
 import { isIP } from 'node:net';
 import { AuditLiveEvent } from '../../domain/events/event-bus';
