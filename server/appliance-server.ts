@@ -64,7 +64,8 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   const policy = new PolicyIndex(store.directory, cheapStamp);
   let keyServer: KeyServer | null = null;
   const events = new EventBus();
-  sinks.attach(events);
+  // The trail fills gaps in the forwarded stream: events another process (a local-mode CLI) appended.
+  sinks.attach(events, { headSeq: () => store.audit.auditHead()?.seq ?? 0, read: (from, limit) => auditLiveEvents(store.audit.readAuditRecords(from, limit)) });
 
   const services: Services = {
     keychain,

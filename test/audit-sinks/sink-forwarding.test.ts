@@ -16,6 +16,9 @@ import { join } from 'node:path';
 import { ChainVerdict, verifyRecords } from '../../domain/audit/audit-chain';
 import { AuditRecord } from '../../storage/audit-store';
 import { parseAuditLine } from '../../domain/audit/audit-line';
+import { AuditWriter } from '../../domain/audit/audit-writer';
+import { systemClock } from '../../common/clock';
+import { adminEvent } from '../../server/audit-events';
 import { SinkStats } from '../../server/audit-sinks/siem-transport';
 import { makePki } from '../client/pki-fixture';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
@@ -129,6 +132,22 @@ describe('audit sinks forward the trail to SIEMs', () => {
     // A receiver that lost an event sees where.
     const missing = fileLines.filter((_, i) => i !== 1).map((line, i) => parseAuditLine(line, i + 1));
     expect(verifyForwarded(missing)).toMatchObject({ ok: false, firstBadSeq: first + 1 });
+  });
+
+  it('forwards in its place an event another writer appended to the trail, so the SIEM sees no gap', async () => {
+    // Another process (a local-mode CLI) appends to the same keychain: its events never cross the server's bus.
+    const other = new AuditWriter(app.appliance.store.audit, () => undefined);
+    const written = other.record(adminEvent(systemClock, 'cli-admin-action', 'pay/cards', null));
+    other.flush();
+    await written;
+    const injected = headSeq();
+    await get('pay/cards');
+    await waitFor(() => stats('file').queued === 0 && stats('tcp').queued === 0, 'the sinks to drain');
+    const lines = readFileSync(join(dir, 'trail.jsonl'), 'utf8').trimEnd().split('\n').map((line, i) => parseAuditLine(line, i + 1));
+    expect(lines.map((r) => r.seq)).toContain(injected);
+    expect(verifyForwarded(lines)).toMatchObject({ ok: true, events: lines.length });
+    expect(JSON.parse(lines.find((r) => r.seq === injected)?.event ?? '{}').type).toBe('cli-admin-action');
+    expect(tcp.messages.map((m) => parseSyslog(m).seq).slice(-2)).toEqual([injected, injected + 1]);
   });
 
   it('refuses a SIEM whose certificate the configured CA did not issue, and counts what it could not deliver', async () => {

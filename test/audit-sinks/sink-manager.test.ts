@@ -88,4 +88,33 @@ describe('sink manager', () => {
     expect(bus.listenerCount).toBe(0);
     expect(manager.stats()).toEqual([]);
   });
+
+  it('fills a gap in the bus with the events read back from the trail, in order, and survives a failed read', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const channel = new MemoryChannel();
+    const manager = new SinkManager([parseSinkSpec('all', 'transport=file path=/x', '/')], { clock, timers, version: '1', hostname: 'h', procId: '1', channel });
+    const chain = liveChain([1, 2, 3, 4, 5, 6, 7].map((n) => auditEvent(n)));
+    let failReads = false;
+    const reads: Array<[number, number]> = [];
+    const history = {
+      headSeq: () => 2,
+      read: (from: number, limit: number) => {
+        reads.push([from, limit]);
+        if (failReads) throw new Error('SQLITE_BUSY');
+        return chain.slice(from - 1, from - 1 + limit);
+      },
+    };
+    const bus = new EventBus();
+    manager.attach(bus, history);
+    bus.publish(chain[2]); // seq 3: no gap after the head (2)
+    bus.publish(chain[4]); // seq 5: seq 4 was appended by another process
+    failReads = true;
+    expect(() => bus.publish(chain[6])).not.toThrow(); // seq 7: the read of 6 fails, the gap stays
+    await turn();
+    await timers.advance(0);
+    expect(reads).toEqual([[4, 1], [6, 1]]);
+    expect(channel.chunks.map((c) => JSON.parse(c).seq)).toEqual([3, 4, 5, 7]);
+    await manager.close(10);
+  });
 });
