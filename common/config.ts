@@ -183,7 +183,21 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultValue: () => '60000',
     meaning: 'How often the server signs the audit chain head with the HSM signing key (and once at shutdown); events after the newest checkpoint are covered by the hash chain only.',
   },
+  {
+    key: 'audit_sinks',
+    env: 'STRONGROOM_AUDIT_SINKS',
+    defaultValue: () => '',
+    meaning: 'SIEM sinks the audit trail is forwarded to (comma list of names); each is described by an audit_sink.<name> line (docs/audit-sinks.md).',
+  },
 ];
+
+/**
+ * Settings whose key carries a name: `audit_sink.<name>` describes the sink
+ * `<name>` of audit_sinks. Its variable is STRONGROOM_AUDIT_SINK_<NAME>
+ * (upper case, `-` as `_`). A line for a sink that audit_sinks does not name
+ * is an error, like an unknown setting.
+ */
+export const NAMED_SETTING_PREFIXES: readonly string[] = ['audit_sink.'];
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];
 
@@ -215,10 +229,10 @@ export function parseConfigText(text: string, origin: string): Record<string, st
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
-    const match = /^([a-z0-9_]+)\s*=\s*(.*)$/.exec(line);
+    const match = /^([a-z0-9_]+(?:\.[a-z0-9_-]+)?)\s*=\s*(.*)$/.exec(line);
     if (!match) throw new ConfigError(`${origin}:${index + 1}: expected "key = value"`);
     const [, key, value] = match;
-    if (!known.has(key)) throw new ConfigError(`${origin}:${index + 1}: unknown setting "${key}" (see appliance.conf.example)`);
+    if (!known.has(key) && !NAMED_SETTING_PREFIXES.some((prefix) => key.startsWith(prefix))) throw new ConfigError(`${origin}:${index + 1}: unknown setting "${key}" (see appliance.conf.example)`);
     values[key] = value.trim();
   });
   return values;
@@ -253,6 +267,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     values[spec.key] = value;
     sources[spec.key] = source;
   }
+  loadNamedSettings(values, sources, fileValues, env, inputs.flags ?? {});
   for (const key of ['keychain_path', 'hsm_pin_file', 'softhsm2_conf', 'client_cert', 'client_key', 'ca_file']) {
     const value = values[key];
     if (value && !isAbsolute(value)) values[key] = resolve(dataDir, value);
@@ -278,6 +293,33 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     throw new ConfigError(`audit_checkpoint_interval_ms must be a whole number of milliseconds, at least 1000, not "${values.audit_checkpoint_interval_ms}"`);
   }
   return { dataDir, configFile: fileRead, values, sources };
+}
+
+/** Fills `audit_sink.<name>` for each sink audit_sinks names, layered like any setting. */
+function loadNamedSettings(
+  values: Record<string, string | null>,
+  sources: Record<string, 'default' | 'file' | 'env' | 'flag'>,
+  fileValues: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  flags: Readonly<Record<string, string | undefined>>,
+): void {
+  const names = (values.audit_sinks ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const key of Object.keys(fileValues)) {
+    if (key.startsWith('audit_sink.') && !names.includes(key.slice('audit_sink.'.length))) {
+      throw new ConfigError(`${key} describes a sink that audit_sinks does not name (audit_sinks = ${values.audit_sinks || '(none)'})`);
+    }
+  }
+  for (const name of names) {
+    const key = `audit_sink.${name}`;
+    const envName = `STRONGROOM_AUDIT_SINK_${name.toUpperCase().replace(/-/g, '_')}`;
+    let value: string | null = null;
+    let source: 'default' | 'file' | 'env' | 'flag' = 'default';
+    if (fileValues[key] !== undefined) [value, source] = [fileValues[key], 'file'];
+    if (env[envName] !== undefined && env[envName] !== '') [value, source] = [env[envName] as string, 'env'];
+    if (flags[key] !== undefined) [value, source] = [flags[key] as string, 'flag'];
+    values[key] = value;
+    sources[key] = source;
+  }
 }
 
 function checkTimeZone(zone: string): void {

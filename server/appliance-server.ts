@@ -31,6 +31,10 @@ import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
 import { AuditCheckpointer } from './audit-checkpointer';
 import { WorkerAuditAppender } from './audit-worker/worker-appender';
+import { hostname } from 'node:os';
+import { SinkManager } from './audit-sinks/sink-manager';
+import { sinkSpecsOf } from './audit-sinks/sink-spec';
+import { systemTimers } from './audit-sinks/timers';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -61,6 +65,8 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const config = appliance.config;
+  // Checked before the HSM is touched: a bad sink line is CONFIG_INVALID at start, not a silent gap later.
+  const sinks = new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock, timers: systemTimers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) });
   await appliance.unseal();
   const { keychain, store } = appliance;
   const pki = new PkiService(keychain, store.directory, clock);
@@ -70,6 +76,8 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   const policy = new PolicyIndex(store.directory, cheapStamp);
   let keyServer: KeyServer | null = null;
   const events = new EventBus();
+  // The trail fills gaps in the forwarded stream: events another process (a local-mode CLI) appended.
+  sinks.attach(events, { headSeq: () => store.audit.auditHead()?.seq ?? 0, read: (from, limit) => auditLiveEvents(store.audit.readAuditRecords(from, limit)) });
 
   const services: Services = {
     keychain,
@@ -103,6 +111,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
         return { keychainId, publicKeyPem: null, source: 'none' };
       }
     },
+    auditSinkStats: () => sinks.stats(),
   };
   const operations = allOperations(() => dispatcher.operationNames());
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
@@ -206,6 +215,8 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
         await audit.drain();
         await appender?.close();
         await checkpointer.stop();
+        // Last: the server-stop event is durable and published; a dead SIEM costs at most the flush bound.
+        await sinks.close();
       })();
       return closing;
     },

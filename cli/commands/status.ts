@@ -18,14 +18,15 @@ export function statusCommand(): Command {
     .description('show the keychain, the HSM token and whether the keychain unseals')
     .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
     .addHelpText('after', '\nExit code 0 when initialised and (unless --no-hsm) unsealable; 5 when there is no keychain; 6 when the HSM cannot open it.')
+    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it also shows each audit sink: connected, delivered, queued, dropped, retries, last error.\nExamples:\n  strongroom status --no-hsm\n  strongroom --server 127.0.0.1:5700 status --json')
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
         if (config.values.server_address) {
           // Remote mode: what the running appliance says about itself and about us.
-          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number> };
+          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; auditSinks?: AuditSinkLine[] };
           ctx.out.result({ address: config.values.server_address, ...answer }, () =>
-            [`Strongroom ${answer.version} at ${config.values.server_address}`, `  you are:  ${answer.identity.name} (${answer.identity.role})`, `  limits:   ${JSON.stringify(answer.limits)}`].join('\n'),
+            [`Strongroom ${answer.version} at ${config.values.server_address}`, `  you are:  ${answer.identity.name} (${answer.identity.role})`, `  limits:   ${JSON.stringify(answer.limits)}`, ...auditSinkLines(answer.auditSinks)].join('\n'),
           );
           return;
         }
@@ -74,4 +75,35 @@ export function statusCommand(): Command {
         );
       }),
     );
+}
+
+/** One audit sink as the server's Query reports it (server/audit-sinks/siem-transport.ts SinkStats). */
+interface AuditSinkLine {
+  name: string;
+  transport: string;
+  format: string;
+  target: string;
+  connected: boolean;
+  delivered: number;
+  queued: number;
+  dropped: number;
+  retries: number;
+  truncated: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
+/** The text lines of `status --server` for the audit sinks (none when the caller may not see them). */
+function auditSinkLines(sinks: AuditSinkLine[] | undefined): string[] {
+  if (sinks === undefined) return [];
+  if (sinks.length === 0) return ['  audit sinks: none (audit_sinks)'];
+  return [
+    '  audit sinks:',
+    ...sinks.map(
+      (s) =>
+        `    ${s.name}: ${s.transport}/${s.format} to ${s.target}, ${s.connected ? 'connected' : 'not connected'}; delivered ${s.delivered}, queued ${s.queued}, dropped ${s.dropped}, retries ${s.retries}` +
+        (s.truncated > 0 ? `, truncated ${s.truncated}` : '') +
+        (s.lastError ? `; last error ${s.lastErrorAt}: ${s.lastError}` : ''),
+    ),
+  ];
 }

@@ -19,6 +19,7 @@ import { ClientIdentity } from '../policy/identity';
 import { Permission } from '../policy/permissions';
 import { PolicyIndex } from '../policy/policy-index';
 import { RequestMeta } from '../protocol/request';
+import { SinkStats } from '../audit-sinks/siem-transport';
 
 export interface ServerLimits {
   readonly maxFrameBytes: number;
@@ -57,6 +58,8 @@ export interface Services {
   readonly auditTrail: AuditStore;
   /** The keychain id and the HSM signing key that audit checkpoints are verified against. */
   readonly auditTrust: () => Promise<ChainTrust>;
+  /** Delivery counters of each SIEM sink (audit_sinks), for Query and `strongroom status`. */
+  readonly auditSinkStats?: () => readonly SinkStats[];
 }
 
 export interface OperationContext {

@@ -1,4 +1,7 @@
-/** Query (docs/protocol.md §6): what this server is, what it does, its limits, and who the caller is. */
+/**
+ * Query (docs/protocol.md §6): what this server is, what it does, its limits, and who the caller is;
+ * for officers and auditors also the delivery counters of each audit sink (docs/audit-sinks.md).
+ */
 import { Operation } from './operation';
 
 export function makeQuery(operationNames: () => readonly string[]): Operation {
@@ -12,6 +15,8 @@ export function makeQuery(operationNames: () => readonly string[]): Operation {
       operations: operationNames(),
       limits: ctx.services.limits,
       identity: { name: ctx.identity.name, role: ctx.identity.role, groups: ctx.identity.groups },
+      // Where the trail goes is for those who run or audit the appliance, not for applications.
+      ...(ctx.identity.role === 'officer' || ctx.identity.role === 'auditor' ? { auditSinks: ctx.services.auditSinkStats?.() ?? [] } : {}),
     }),
   };
 }

@@ -1,0 +1,172 @@
+/**
+ * Where a sink's bytes go: an appended file, UDP datagrams, or a TCP or TLS
+ * stream. A channel connects lazily on the first send and again after a
+ * failure; send() resolves once the bytes are handed to the OS (a TCP
+ * write callback; syslog over TCP has no acknowledgement, RFC 6587) and
+ * rejects on any failure, so the queue retries. Every wait is bounded:
+ * connecting, and a write the peer does not take (a stuck SIEM), give up
+ * after named limits and tear the connection down. close() never waits.
+ */
+import { createSocket, Socket as UdpSocket } from 'node:dgram';
+import { FileHandle, open } from 'node:fs/promises';
+import { connect as netConnect, Socket } from 'node:net';
+import { connect as tlsConnect, ConnectionOptions } from 'node:tls';
+
+/** A SIEM that does not accept a connection in this time is retried later. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+/** A write the SIEM does not drain in this time (its window is full) counts as failed. */
+export const WRITE_TIMEOUT_MS = 30_000;
+
+/** What a sink writes: text (a JSON line, an octet-counted frame) or a datagram's bytes. */
+export type Chunk = string | Buffer;
+
+/** One write of a batch: the texts are joined and encoded once. */
+export function joinChunks(chunks: readonly Chunk[]): Buffer {
+  if (chunks.every((chunk) => typeof chunk === 'string')) return Buffer.from(chunks.join(''), 'utf8');
+  return Buffer.concat(chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)));
+}
+
+export interface Channel {
+  send(chunks: readonly Chunk[]): Promise<void>;
+  readonly connected: boolean;
+  close(): void;
+}
+
+/** Appends to a file (the JSON-lines sink), opened once and reopened after an error. */
+export class FileChannel implements Channel {
+  private handle: FileHandle | null = null;
+  private closed = false;
+
+  constructor(private readonly path: string) {}
+
+  get connected(): boolean {
+    return this.handle !== null;
+  }
+
+  async send(chunks: readonly Chunk[]): Promise<void> {
+    if (this.closed) throw new Error('sink closed');
+    try {
+      this.handle ??= await open(this.path, 'a', 0o600);
+      await this.handle.write(joinChunks(chunks));
+    } catch (err) {
+      const handle = this.handle;
+      this.handle = null;
+      await handle?.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    const handle = this.handle;
+    this.handle = null;
+    void handle?.close().catch(() => undefined);
+  }
+}
+
+/** One datagram per chunk (RFC 5426): fire and forget, as UDP syslog is. */
+export class UdpChannel implements Channel {
+  private socket: UdpSocket | null = null;
+  private closed = false;
+
+  constructor(private readonly host: string, private readonly port: number) {}
+
+  get connected(): boolean {
+    return this.socket !== null;
+  }
+
+  async send(chunks: readonly Chunk[]): Promise<void> {
+    if (this.closed) throw new Error('sink closed');
+    const socket = this.socket ?? this.open();
+    for (const chunk of chunks) {
+      await new Promise<void>((resolve, reject) => socket.send(chunk, this.port, this.host, (err) => (err ? reject(err) : resolve())));
+    }
+  }
+
+  private open(): UdpSocket {
+    const socket = createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
+    socket.unref();
+    socket.on('error', () => {
+      if (this.socket === socket) this.socket = null;
+      socket.close();
+    });
+    this.socket = socket;
+    return socket;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.close();
+    this.socket = null;
+  }
+}
+
+/** A syslog stream over TCP, or over TLS with the SIEM's certificate checked (RFC 5425). */
+export class StreamChannel implements Channel {
+  private socket: Socket | null = null;
+  private closed = false;
+
+  constructor(private readonly target: { host: string; port: number; tls: ConnectionOptions | null }) {}
+
+  get connected(): boolean {
+    return this.socket !== null;
+  }
+
+  async send(chunks: readonly Chunk[]): Promise<void> {
+    if (this.closed) throw new Error('sink closed');
+    const socket = this.socket ?? (await this.connect());
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy(new Error(`the SIEM took no data for ${WRITE_TIMEOUT_MS} ms`));
+        reject(new Error(`write timed out after ${WRITE_TIMEOUT_MS} ms`));
+      }, WRITE_TIMEOUT_MS);
+      timer.unref();
+      socket.write(joinChunks(chunks), (err) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+
+  private connect(): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const { host, port, tls } = this.target;
+      const socket = tls === null ? netConnect({ host, port }) : tlsConnect({ host, port, ...tls });
+      const ready = tls === null ? 'connect' : 'secureConnect';
+      const timer = setTimeout(() => socket.destroy(new Error(`no connection to ${host}:${port} within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      timer.unref();
+      const onError = (err: Error): void => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      socket.once('error', onError);
+      socket.once(ready, () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        if (this.closed) {
+          socket.destroy();
+          reject(new Error('sink closed'));
+          return;
+        }
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 30_000);
+        // A SIEM has nothing to say: read and discard, and treat its end as the end of the connection.
+        socket.resume();
+        socket.on('end', () => socket.destroy());
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          if (this.socket === socket) this.socket = null;
+        });
+        this.socket = socket;
+        resolve(socket);
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
+    this.socket = null;
+  }
+}
