@@ -28,6 +28,11 @@ import { AuditEvent } from '../domain/audit/audit-event';
 import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
 import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
+import { loadTlsIdentity } from './tls-identity';
+import { UnsealService } from './unseal-service';
+import { sealedGate } from './operations/unseal-operations';
+import { unsealAuditEvent } from './unseal-audit';
+import { masterKeyStatus, rotateMasterKey } from '../domain/master-key-rotation';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -49,8 +54,17 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const config = appliance.config;
-  await appliance.unseal();
   const { keychain, store } = appliance;
+  // With custodian shares the server starts sealed and listens for them;
+  // without, the HSM alone (PIN file or variable) unseals it now.
+  const unsealPolicy = store.getUnsealPolicy();
+  if (unsealPolicy === null) {
+    await appliance.unseal();
+    log.warn('the keychain unsealed from the HSM alone (PIN file or STRONGROOM_HSM_PIN): not split knowledge; for production, make the keychain with `strongroom init --shares N --threshold M`');
+  } else {
+    await appliance.hsm();
+    log.info('sealed: waiting for custodian shares (strongroom unseal)', { threshold: unsealPolicy.threshold, shares: unsealPolicy.shares });
+  }
   const pki = new PkiService(keychain, store.directory, clock);
   let external = store.changeStamp();
   const cheapStamp = (): string => `${external}|${store.ownCommitCount()}`;
@@ -81,8 +95,31 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events,
     recordAudit: (event) => audit.record(event),
+    unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, {
+      onEvent: (event) => recordQuietly(unsealAuditEvent(clock, event.type, event.client, event.result, event.custom)),
+      onUnsealed: () => {
+        log.info('unsealed');
+        rollover.start();
+      },
+      onSealed: () => {
+        log.info('sealed on request');
+        void rollover.stop();
+      },
+    }),
+    masterKeys: {
+      status: async () => masterKeyStatus(store, await appliance.hsm()),
+      rotate: async (options) => {
+        const result = await rotateMasterKey(store, await appliance.hsm(), options).catch((err: unknown) => {
+          recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
+          throw err;
+        });
+        recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, 'ok', { from: result.from.join(','), to: String(result.to), destroyed: result.destroyed.join(',') }));
+        log.info('master key rotated', { from: result.from, to: result.to, destroyed: result.destroyed });
+        return result;
+      },
+    },
   };
-  const operations = allOperations(() => dispatcher.operationNames());
+  const operations = sealedGate(allOperations(() => dispatcher.operationNames()), () => keychain.isSealed);
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
   const audit = new AuditWriter(store.audit, undefined, (records) => {
     // Parsing every event costs the hot path: only when someone listens.
@@ -99,12 +136,12 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     return { name: client.name, role: client.role, groups: client.groups, fingerprint256, subject: `CN=${client.name}` };
   };
 
-  const credentials = pki.serverCredentials();
+  const credentials = await loadTlsIdentity(appliance, clock);
   keyServer = new KeyServer({
     host: setting(config, 'listen_address'),
     port: options.port ?? numberSetting(config, 'listen_port'),
     certificatePem: credentials.certificatePem,
-    privateKeyPem: Buffer.from(credentials.privateKeyPem),
+    privateKeyPem: credentials.privateKeyPem,
     caPem: credentials.caPem,
     handshakeTimeoutMs: numberSetting(config, 'handshake_timeout_ms'),
     maxConnections: numberSetting(config, 'max_connections'),
@@ -131,7 +168,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
   });
-  rollover.start();
+  if (!keychain.isSealed) rollover.start();
 
   const watcher = setInterval(() => {
     const now = store.changeStamp();
@@ -150,6 +187,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     services,
     async close() {
       clearInterval(watcher);
+      services.unsealing?.close();
       await rollover.stop();
       await server.close();
     },

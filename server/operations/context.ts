@@ -17,6 +17,8 @@ import { ClientIdentity } from '../policy/identity';
 import { Permission } from '../policy/permissions';
 import { PolicyIndex } from '../policy/policy-index';
 import { RequestMeta } from '../protocol/request';
+import { UnsealService } from '../unseal-service';
+import { MasterKeyStatus, RotationOptions, RotationResult } from '../../domain/master-key-rotation';
 
 export interface ServerLimits {
   readonly maxFrameBytes: number;
@@ -51,6 +53,13 @@ export interface Services {
    * the dispatcher already records every operation's own outcome.
    */
   readonly recordAudit: (event: AuditEvent) => Promise<void>;
+  /** Split-knowledge unsealing, seal (appliance-server); absent in a server without it. */
+  readonly unsealing?: UnsealService;
+  /** Master-key rotation and its status, on the appliance's store and HSM. */
+  readonly masterKeys?: {
+    status(): Promise<MasterKeyStatus>;
+    rotate(options: Pick<RotationOptions, 'keepOld'>): Promise<RotationResult>;
+  };
 }
 
 export interface OperationContext {

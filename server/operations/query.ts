@@ -12,6 +12,8 @@ export function makeQuery(operationNames: () => readonly string[]): Operation {
       operations: operationNames(),
       limits: ctx.services.limits,
       identity: { name: ctx.identity.name, role: ctx.identity.role, groups: ctx.identity.groups },
+      // Sealed or not, and the custodians' progress (k of M): what `strongroom status --server` shows.
+      unseal: ctx.services.unsealing?.status() ?? null,
     }),
   };
 }

@@ -49,6 +49,12 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   AliasList: {},
   NamespaceList: {},
   NamespaceRemove: { namespace: 'lab' },
+  UnsealStatus: {},
+  UnsealSubmit: { share: 'sr1-1-AAAA-AAAA' },
+  UnsealReset: {},
+  Seal: {},
+  MasterKeyStatus: {},
+  MasterKeyRotate: { keepOld: true },
 };
 
 const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wrapped', 'data', 'mac']);
@@ -56,7 +62,7 @@ const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wr
 describe('operation schemas', () => {
   it('has a schema for every operation of §6, and nothing else', () => {
     expect(Object.keys(OP_SCHEMAS).sort()).toEqual([...OPERATION_NAMES].sort());
-    expect(OPERATION_NAMES).toHaveLength(33);
+    expect(OPERATION_NAMES).toHaveLength(39);
   });
 
   it.each(OPERATION_NAMES.map((op) => [op]))('%s: a valid example decodes with Buffers for base64 fields', (op) => {
@@ -175,5 +181,11 @@ describe('decodeBase64Strict', () => {
       const out = decodeBase64Strict(text);
       if (out !== null) expect(out.toString('base64')).toBe(text);
     }), { numRuns: 2000 });
+  });
+});
+
+describe('operations that cannot run inside a Batch', () => {
+  it.each([['UnsealSubmit'], ['MasterKeyRotate'], ['MasterKeyStatus']])('%s is refused as a batch item before it runs (INVALID_REQUEST)', (op) => {
+    expect(codeOf(() => validateBatchItem({ op, args: {} }))).toBe('INVALID_REQUEST');
   });
 });
