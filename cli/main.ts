@@ -22,6 +22,8 @@ import { serveCommand } from './commands/serve';
 import { keySetPolicyCommand, rolloverCommand } from './commands/rollover-commands';
 import { keyActivateCommand, keyDestroyCommand, keyRevokeCommand } from './commands/key-lifecycle';
 import { statusCommand } from './commands/status';
+import { sealCommand, unsealCommand } from './commands/unseal-commands';
+import { masterKeyCommand } from './commands/master-key-commands';
 
 export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
@@ -64,8 +66,9 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const rollover = rolloverCommand();
   const alias = aliasCommand();
   const namespace = namespaceCommand();
-  const groups = [key, client, policy, rollover, alias, namespace, auditCommand()];
+  const groups = [key, client, policy, rollover, alias, namespace, auditCommand(), masterKeyCommand()];
   program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand());
+  program.addCommand(unsealCommand()).addCommand(sealCommand());
   for (const group of groups) program.addCommand(group);
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();

@@ -7,7 +7,11 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { setting } from '../../common/config';
 import { asStrongroomError } from '../../common/errors';
+import { wipe } from '../../common/secret';
+import { UnsealPolicyRecord } from '../../storage/records';
 import { runCommand } from '../context';
+import type { UnsealStatus } from '../../server/unseal-service';
+import { renderUnsealStatus } from './unseal-commands';
 
 interface StatusOptions {
   hsm: boolean;
@@ -23,10 +27,16 @@ export function statusCommand(): Command {
         const config = ctx.config();
         if (config.values.server_address) {
           // Remote mode: what the running appliance says about itself and about us.
-          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number> };
+          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null };
           ctx.out.result({ address: config.values.server_address, ...answer }, () =>
-            [`Strongroom ${answer.version} at ${config.values.server_address}`, `  you are:  ${answer.identity.name} (${answer.identity.role})`, `  limits:   ${JSON.stringify(answer.limits)}`].join('\n'),
+            [
+              `Strongroom ${answer.version} at ${config.values.server_address}`,
+              `  you are:  ${answer.identity.name} (${answer.identity.role})`,
+              `  limits:   ${JSON.stringify(answer.limits)}`,
+              ...(answer.unseal ? [`  state:    ${renderUnsealStatus(answer.unseal)}`] : []),
+            ].join('\n'),
           );
+          if (answer.unseal?.sealed) process.exitCode = 5;
           return;
         }
         const keychainPath = setting(config, 'keychain_path');
@@ -49,8 +59,21 @@ export function statusCommand(): Command {
           masterKeyVersion: wrapped.at(-1)?.masterKeyVersion ?? null,
           keys: appliance.store.countKeys(),
           hsm: { checked: false },
+          unseal: unsealReport(appliance.store.getUnsealPolicy()),
         };
-        if (meta && options.hsm) {
+        const policy = appliance.store.getUnsealPolicy();
+        if (meta && options.hsm && policy !== null) {
+          // Shares are submitted to the server, never to this command: check that the token opens the HSM layer.
+          try {
+            const hsm = await appliance.hsm();
+            for (const record of wrapped) wipe(await hsm.unwrapKey({ mechanism: 'AES_KEY_WRAP_PAD', masterKeyVersion: record.masterKeyVersion, wrapped: record.wrapped }));
+            report.hsm = { checked: true, unseals: false, opensHsmLayer: true, needsShares: policy.threshold, module: setting(config, 'hsm_module') };
+          } catch (err) {
+            const error = asStrongroomError(err);
+            report.hsm = { checked: true, unseals: false, opensHsmLayer: false, error: error.toJSON() };
+            process.exitCode = error.exitCode;
+          }
+        } else if (meta && options.hsm) {
           try {
             await appliance.unseal();
             report.hsm = { checked: true, unseals: true, module: setting(config, 'hsm_module') };
@@ -61,7 +84,14 @@ export function statusCommand(): Command {
           }
         }
         if (!meta) process.exitCode = 5;
-        const hsm = report.hsm as { checked: boolean; unseals?: boolean; error?: { code: string; message: string } };
+        const hsm = report.hsm as { checked: boolean; unseals?: boolean; needsShares?: number; error?: { code: string; message: string } };
+        const hsmLine = !hsm.checked
+          ? 'not checked'
+          : hsm.error
+            ? `cannot unseal: [${hsm.error.code}] ${hsm.error.message}`
+            : hsm.unseals
+              ? 'reachable; the master key opens the keychain'
+              : `reachable; the master key opens its layer, and ${hsm.needsShares} custodian shares are needed too`;
         ctx.out.result(report, () =>
           [
             `Strongroom keychain ${report.keychainId ?? '(not initialised)'}`,
@@ -69,9 +99,14 @@ export function statusCommand(): Command {
             `  keychain:    ${keychainPath}`,
             `  token:       ${meta ? `${meta.tokenLabel} (serial ${meta.tokenSerial}), master key v${report.masterKeyVersion}` : '-'}`,
             `  keys:        ${report.keys}`,
-            `  HSM:         ${!hsm.checked ? 'not checked' : hsm.unseals ? 'reachable; the master key opens the keychain' : `cannot unseal: [${hsm.error?.code}] ${hsm.error?.message}`}`,
+            `  HSM:         ${hsmLine}`,
+            `  unsealing:   ${policy ? `HSM and ${policy.threshold} of ${policy.shares} custodian shares (a server starts sealed)` : 'HSM alone (PIN file or STRONGROOM_HSM_PIN): not split knowledge'}`,
           ].join('\n'),
         );
       }),
     );
+}
+
+function unsealReport(policy: UnsealPolicyRecord | null): Record<string, unknown> {
+  return policy === null ? { mode: 'hsm', shares: null, threshold: null } : { mode: 'hsm+shares', shares: policy.shares, threshold: policy.threshold };
 }
