@@ -21,7 +21,7 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('show the keychain, the HSM token and whether the keychain unseals')
     .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
-    .addHelpText('after', '\nExit code 0 when initialised and (unless --no-hsm) unsealable; 5 when there is no keychain; 6 when the HSM cannot open it.')
+    .addHelpText('after', '\nExamples:\n  $ strongroom status\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
