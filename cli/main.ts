@@ -23,6 +23,8 @@ import { keySetPolicyCommand, rolloverCommand } from './commands/rollover-comman
 import { keyActivateCommand, keyDestroyCommand, keyRevokeCommand } from './commands/key-lifecycle';
 import { statusCommand } from './commands/status';
 import { reportCommand } from './commands/report';
+import { sealCommand, unsealCommand } from './commands/unseal-commands';
+import { masterKeyCommand } from './commands/master-key-commands';
 
 export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
@@ -65,9 +67,10 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const rollover = rolloverCommand();
   const alias = aliasCommand();
   const namespace = namespaceCommand();
-  const groups = [key, client, policy, rollover, alias, namespace, auditCommand()];
+  const groups = [key, client, policy, rollover, alias, namespace, auditCommand(), masterKeyCommand()];
   program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand());
   program.addCommand(reportCommand());
+  program.addCommand(unsealCommand()).addCommand(sealCommand());
   for (const group of groups) program.addCommand(group);
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();

@@ -83,6 +83,10 @@ export const ERROR_CODES = {
   ALIAS_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No alias with that name.' },
   GRANT_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No grant with that id.' },
   USAGE_NOT_PERMITTED: { exit: EXIT.CONFLICT, meaning: "The key's usage mask does not allow this operation." },
+  UNSEAL_SHARES_REQUIRED: { exit: EXIT.SEALED, meaning: 'This keychain unseals only with custodian shares and the HSM: start `strongroom serve` and have custodians run `strongroom unseal`.' },
+  UNSEAL_SHARES_INVALID: { exit: EXIT.INTEGRITY, meaning: 'The submitted shares do not open the keychain (a share is wrong or of another set); progress was reset: every custodian submits again.' },
+  UNSEAL_SHARE_DUPLICATE: { exit: EXIT.CONFLICT, meaning: 'That share (or a share of that custodian) was already submitted in this attempt; the next custodian submits theirs.' },
+  MASTER_KEY_ROTATION_FAILED: { exit: EXIT.HSM, meaning: 'Master-key rotation stopped before its commit and changed nothing the keychain uses; fix the cause (see details) and run it again.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

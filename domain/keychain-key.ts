@@ -6,6 +6,10 @@
  * initializeKeychain() makes it (and the token's master key, if the token has
  * none); unwrapKeychainKey() brings it back at unseal. These are the only
  * places the HSM is used for key work: once per unseal, never per request.
+ *
+ * With custodian shares (init --shares) the stored form is the HSM wrap of a
+ * share-bound blob (domain/unseal/share-binding.ts): unwrapping needs the
+ * HSM and the secret the shares recombine to.
  */
 import { randomFillSync } from 'node:crypto';
 import { Clock, isoNow } from '../common/clock';
@@ -13,8 +17,9 @@ import { KeychainError, StrongroomError } from '../common/errors';
 import { wipe } from '../common/secret';
 import { HsmPort, TokenInfo } from '../hsm/hsm-port';
 import { KeychainStore } from '../storage/keychain-store';
-import { KeychainMetaRecord } from '../storage/records';
+import { KeychainMetaRecord, UnsealPolicyRecord } from '../storage/records';
 import { IdSource } from './ids';
+import { bindKeychainKey, BindingContext, deriveUnsealKek, isBoundKeychainKey, openBoundKeychainKey } from './unseal/share-binding';
 
 export const KEYCHAIN_KEY_BYTES = 32;
 
@@ -26,13 +31,28 @@ export interface UnsealedKeychainKey {
   readonly currentVersion: number;
 }
 
+/** Custodian shares for a new keychain: the recombined secret (the caller wipes it) and the counts. */
+export interface ShareBindingOptions {
+  readonly secret: Uint8Array;
+  readonly shares: number;
+  readonly threshold: number;
+}
+
 /**
  * Creates the keychain: uses the token's newest master key (or makes master
  * key v1 in an empty token), draws a keychain key, wraps it, and stores the
- * wrapped form with the keychain's identity. The plaintext keychain key is
- * zeroed before returning.
+ * wrapped form with the keychain's identity. With `shareBinding`, the
+ * keychain key is first bound to the custodians' secret and the unseal
+ * policy is stored in the same transaction. The plaintext keychain key (and
+ * the KEK) are zeroed before returning.
  */
-export async function initializeKeychain(store: KeychainStore, hsm: HsmPort, clock: Clock, ids: IdSource): Promise<KeychainMetaRecord> {
+export async function initializeKeychain(
+  store: KeychainStore,
+  hsm: HsmPort,
+  clock: Clock,
+  ids: IdSource,
+  shareBinding?: ShareBindingOptions,
+): Promise<KeychainMetaRecord> {
   if (store.getMeta() !== null) {
     throw new KeychainError('KEYCHAIN_ALREADY_INITIALIZED', 'this data folder already holds a keychain; use another --data folder or remove it deliberately');
   }
@@ -42,26 +62,60 @@ export async function initializeKeychain(store: KeychainStore, hsm: HsmPort, clo
   if (versions.length === 0) await hsm.generateMasterKey(masterKeyVersion);
 
   const keychainKey = randomFillSync(Buffer.alloc(KEYCHAIN_KEY_BYTES));
+  let kek: Buffer | undefined;
+  let bound: Buffer | undefined;
   try {
-    const wrapped = await hsm.wrapKey(masterKeyVersion, keychainKey);
-    masterKeyVersion = wrapped.masterKeyVersion;
     const now = isoNow(clock);
+    const keychainId = ids.newId();
+    let policy: UnsealPolicyRecord | null = null;
+    if (shareBinding) {
+      policy = { binding: 'hsm+shares', shares: shareBinding.shares, threshold: shareBinding.threshold, createdAt: now };
+      kek = deriveUnsealKek(shareBinding.secret, keychainId);
+      bound = bindKeychainKey(kek, bindingContext(keychainId, 1, policy), keychainKey);
+    }
+    const wrapped = await hsm.wrapKey(masterKeyVersion, bound ?? keychainKey);
+    masterKeyVersion = wrapped.masterKeyVersion;
     const meta: KeychainMetaRecord = {
-      keychainId: ids.newId(),
+      keychainId,
       createdAt: now,
       tokenLabel: token.label,
       tokenSerial: token.serialNumber,
     };
-    store.initialize(meta, {
-      version: 1,
-      masterKeyVersion,
-      mechanism: wrapped.mechanism,
-      wrapped: wrapped.wrapped,
-      createdAt: now,
+    store.transaction(() => {
+      store.initialize(meta, {
+        version: 1,
+        masterKeyVersion,
+        mechanism: wrapped.mechanism,
+        wrapped: wrapped.wrapped,
+        createdAt: now,
+      });
+      if (policy !== null) store.putUnsealPolicy(policy);
     });
     return meta;
   } finally {
-    wipe(keychainKey);
+    wipe(keychainKey, kek, bound);
+  }
+}
+
+function bindingContext(keychainId: string, version: number, policy: UnsealPolicyRecord): BindingContext {
+  return { keychainId, version, shares: policy.shares, threshold: policy.threshold };
+}
+
+/**
+ * Turns what the HSM unwrapped into the keychain key: as is without shares;
+ * through the share binding with them. Consumes (wipes) `unwrapped`.
+ */
+function keychainKeyFrom(unwrapped: Buffer, keychainId: string, version: number, policy: UnsealPolicyRecord | null, kek: Buffer | null): Buffer {
+  try {
+    if (policy === null || kek === null) {
+      if (isBoundKeychainKey(unwrapped)) {
+        throw new KeychainError('INTEGRITY_FAILURE', `keychain key v${version} is bound to custodian shares but the keychain has no unseal policy: the database was altered`);
+      }
+      return Buffer.from(unwrapped);
+    }
+    return openBoundKeychainKey(kek, bindingContext(keychainId, version, policy), unwrapped);
+  } finally {
+    wipe(unwrapped);
   }
 }
 
@@ -73,12 +127,24 @@ function describeToken(label: string, serial: string): string {
  * Unwraps every keychain key version with the HSM (one call per version; at
  * unseal only). A token that cannot open them (another token, a missing
  * master key) gets an error that names the token the keychain expects and the
- * one configured. On failure nothing stays in memory.
+ * one configured. A share-bound keychain also needs `unsealSecret` (the
+ * custodians' recombined secret; the caller wipes it): without it,
+ * UNSEAL_SHARES_REQUIRED; with a wrong one, UNSEAL_SHARES_INVALID. On
+ * failure nothing stays in memory.
  */
-export async function unwrapKeychainKey(store: KeychainStore, hsm: HsmPort): Promise<UnsealedKeychainKey> {
+export async function unwrapKeychainKey(store: KeychainStore, hsm: HsmPort, unsealSecret?: Uint8Array): Promise<UnsealedKeychainKey> {
   const meta = store.getMeta();
   if (meta === null) {
     throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', 'no keychain in this data folder; run `strongroom init` first');
+  }
+  const policy = store.getUnsealPolicy();
+  if (policy !== null && unsealSecret === undefined) {
+    throw new KeychainError('UNSEAL_SHARES_REQUIRED', `this keychain unseals with the HSM and ${policy.threshold} of ${policy.shares} custodian shares: run \`strongroom serve\` and have custodians run \`strongroom unseal\``, {
+      details: { threshold: policy.threshold, shares: policy.shares },
+    });
+  }
+  if (policy === null && unsealSecret !== undefined) {
+    throw new KeychainError('WRONG_STATE', 'this keychain has no custodian shares: it unseals with the HSM alone');
   }
   const records = store.listWrappedKeychainKeys();
   const newest = records[records.length - 1];
@@ -87,15 +153,17 @@ export async function unwrapKeychainKey(store: KeychainStore, hsm: HsmPort): Pro
   const keys = new Map<number, Buffer>();
   let token: TokenInfo | null = null;
   let current = newest;
+  const kek = policy !== null && unsealSecret !== undefined ? deriveUnsealKek(unsealSecret, meta.keychainId) : null;
   try {
     token = await hsm.tokenInfo();
     for (const record of records) {
       current = record;
-      const key = await hsm.unwrapKey({
+      const unwrapped = await hsm.unwrapKey({
         mechanism: record.mechanism as 'AES_KEY_WRAP_PAD',
         masterKeyVersion: record.masterKeyVersion,
         wrapped: record.wrapped,
       });
+      const key = keychainKeyFrom(unwrapped, meta.keychainId, record.version, policy, kek);
       keys.set(record.version, key);
       if (key.length !== KEYCHAIN_KEY_BYTES) {
         throw new KeychainError('MASTER_KEY_MISMATCH', 'the unwrapped keychain key has the wrong length');
@@ -115,5 +183,7 @@ export async function unwrapKeychainKey(store: KeychainStore, hsm: HsmPort): Pro
       );
     }
     throw err;
+  } finally {
+    wipe(kek);
   }
 }

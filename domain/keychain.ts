@@ -134,9 +134,13 @@ export class Keychain {
     return this.unsealed === null;
   }
 
-  async unseal(hsm: HsmPort): Promise<void> {
+  /**
+   * Unwraps the keychain keys with the HSM; a share-bound keychain also
+   * needs the custodians' recombined secret (the caller wipes it).
+   */
+  async unseal(hsm: HsmPort, unsealSecret?: Uint8Array): Promise<void> {
     if (this.unsealed !== null) return;
-    this.unsealing ??= this.unwrap(hsm).finally(() => {
+    this.unsealing ??= this.unwrap(hsm, unsealSecret).finally(() => {
       this.unsealing = null;
     });
     return this.unsealing;
@@ -153,9 +157,9 @@ export class Keychain {
     this.unsealed = null;
   }
 
-  private async unwrap(hsm: HsmPort): Promise<void> {
+  private async unwrap(hsm: HsmPort, unsealSecret?: Uint8Array): Promise<void> {
     const sealCountAtStart = this.sealCount;
-    const unwrapped = await unwrapKeychainKey(this.store, hsm);
+    const unwrapped = await unwrapKeychainKey(this.store, hsm, unsealSecret);
     const macKey = deriveRowMacKey(unwrapped.keys.get(unwrapped.currentVersion) as Buffer);
     if (this.sealCount !== sealCountAtStart) {
       for (const key of unwrapped.keys.values()) wipe(key);

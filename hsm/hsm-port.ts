@@ -53,6 +53,14 @@ export interface HsmPort {
   generateMasterKey(version: number): Promise<void>;
 
   /**
+   * Destroys master key `version` in the token, for good: whatever it wraps
+   * can never be unwrapped again. Master-key rotation calls it only for
+   * versions that nothing in the keychain references any more.
+   * HSM_MASTER_KEY_MISSING when that version is not in the token.
+   */
+  destroyMasterKey(version: number): Promise<void>;
+
+  /**
    * Wraps `keyBytes` (16..64 bytes, a multiple of 8: SoftHSM2 pads other
    * lengths with zeros before RFC 5649 wrapping) under master
    * key `masterKeyVersion`. Does not zero or keep `keyBytes`.

@@ -132,6 +132,15 @@ export class Pkcs11Hsm implements HsmPort {
     });
   }
 
+  async destroyMasterKey(version: number): Promise<void> {
+    assertVersion(version);
+    return this.run('C_DestroyObject', async () => {
+      // Resolved and checked like any use: a planted or duplicated object is refused, not destroyed.
+      const handle = this.requireMasterKey(version);
+      this.pkcs11.C_DestroyObject(this.session, handle);
+    });
+  }
+
   async wrapKey(masterKeyVersion: number, keyBytes: Buffer): Promise<WrappedKey> {
     assertVersion(masterKeyVersion);
     assertKeyBytes(keyBytes);

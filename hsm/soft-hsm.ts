@@ -86,6 +86,14 @@ export class SoftHsm implements HsmPort {
     this.masterKeys.set(version, randomBytes(MASTER_KEY_BYTES));
   }
 
+  async destroyMasterKey(version: number): Promise<void> {
+    assertVersion(version);
+    this.enter();
+    const key = this.masterKey(version);
+    wipe(key);
+    this.masterKeys.delete(version);
+  }
+
   async wrapKey(masterKeyVersion: number, keyBytes: Buffer): Promise<WrappedKey> {
     assertVersion(masterKeyVersion);
     assertKeyBytes(keyBytes);

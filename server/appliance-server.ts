@@ -35,6 +35,11 @@ import { hostname } from 'node:os';
 import { SinkManager } from './audit-sinks/sink-manager';
 import { sinkSpecsOf } from './audit-sinks/sink-spec';
 import { systemTimers } from './audit-sinks/timers';
+import { loadTlsIdentity } from './tls-identity';
+import { UnsealService } from './unseal-service';
+import { sealedGate } from './operations/unseal-operations';
+import { unsealAuditEvent } from './unseal-audit';
+import { masterKeyStatus, rotateMasterKey } from '../domain/master-key-rotation';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -67,8 +72,17 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   const config = appliance.config;
   // Checked before the HSM is touched: a bad sink line is CONFIG_INVALID at start, not a silent gap later.
   const sinks = new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock, timers: systemTimers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) });
-  await appliance.unseal();
   const { keychain, store } = appliance;
+  // With custodian shares the server starts sealed and listens for them;
+  // without, the HSM alone (PIN file or variable) unseals it now.
+  const unsealPolicy = store.getUnsealPolicy();
+  if (unsealPolicy === null) {
+    await appliance.unseal();
+    log.warn('the keychain unsealed from the HSM alone (PIN file or STRONGROOM_HSM_PIN): not split knowledge; for production, make the keychain with `strongroom init --shares N --threshold M`');
+  } else {
+    await appliance.hsm();
+    log.info('sealed: waiting for custodian shares (strongroom unseal)', { threshold: unsealPolicy.threshold, shares: unsealPolicy.shares });
+  }
   const pki = new PkiService(keychain, store.directory, clock);
   let external = store.changeStamp();
   const cheapStamp = (): string => `${external}|${store.ownCommitCount()}`;
@@ -112,8 +126,31 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       }
     },
     auditSinkStats: () => sinks.stats(),
+    unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, {
+      onEvent: (event) => recordQuietly(unsealAuditEvent(clock, event.type, event.client, event.result, event.custom)),
+      onUnsealed: () => {
+        log.info('unsealed');
+        rollover.start();
+      },
+      onSealed: () => {
+        log.info('sealed on request');
+        void rollover.stop();
+      },
+    }),
+    masterKeys: {
+      status: async () => masterKeyStatus(store, await appliance.hsm()),
+      rotate: async (options) => {
+        const result = await rotateMasterKey(store, await appliance.hsm(), options).catch((err: unknown) => {
+          recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
+          throw err;
+        });
+        recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, 'ok', { from: result.from.join(','), to: String(result.to), destroyed: result.destroyed.join(',') }));
+        log.info('master key rotated', { from: result.from, to: result.to, destroyed: result.destroyed });
+        return result;
+      },
+    },
   };
-  const operations = allOperations(() => dispatcher.operationNames());
+  const operations = sealedGate(allOperations(() => dispatcher.operationNames()), () => keychain.isSealed);
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
   // Group commits go to a worker thread with its own connection, so their fsync never holds the event loop.
   const appender = options.auditInProcess ? null : new WorkerAuditAppender({ keychainPath: setting(config, 'keychain_path') });
@@ -139,12 +176,12 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   const refusalWindow = setInterval(() => recordSuppressed(refusals.closeWindow()), WINDOW_MS);
   refusalWindow.unref();
 
-  const credentials = pki.serverCredentials();
+  const credentials = await loadTlsIdentity(appliance, clock);
   keyServer = new KeyServer({
     host: setting(config, 'listen_address'),
     port: options.port ?? numberSetting(config, 'listen_port'),
     certificatePem: credentials.certificatePem,
-    privateKeyPem: Buffer.from(credentials.privateKeyPem),
+    privateKeyPem: credentials.privateKeyPem,
     caPem: credentials.caPem,
     handshakeTimeoutMs: numberSetting(config, 'handshake_timeout_ms'),
     maxConnections: numberSetting(config, 'max_connections'),
@@ -173,7 +210,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
   });
-  rollover.start();
+  if (!keychain.isSealed) rollover.start();
   const checkpointer = new AuditCheckpointer({
     audit: store.audit,
     hsm: () => appliance.hsm(),
@@ -206,6 +243,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       // Idempotent: a second close waits for the first.
       closing ??= (async () => {
         clearInterval(watcher);
+        services.unsealing?.close();
         await rollover.stop();
         await server.close();
         clearInterval(refusalWindow);

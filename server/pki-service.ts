@@ -2,8 +2,10 @@
  * The appliance's PKI at run time: makes the CA and the server certificate at
  * init, issues and revokes client certificates, and hands the TLS listener
  * its credentials. The CA and server private keys are kept only sealed under
- * the keychain key (system secrets): the server can serve TLS only once the
- * keychain is unsealed, and no private key sits in a file of the appliance.
+ * the keychain key (system secrets), and no private key sits in a file of
+ * the appliance. The server's TLS identity also has a copy the HSM alone
+ * opens (server/tls-identity.ts), so a sealed server can listen for
+ * custodians; the CA key has none: issuing needs an unsealed keychain.
  */
 import { isIP } from 'node:net';
 import { Clock, isoNow } from '../common/clock';

@@ -35,6 +35,8 @@ import {
   DueDestruction,
   KeyRecord,
   WrappedKeychainKeyRecord,
+  UnsealPolicyRecord,
+  HsmSealedSecretRecord,
 } from './records';
 
 export interface KeychainStore {
@@ -135,4 +137,24 @@ export interface KeychainStore {
 
   /** Closes the connection (a WAL checkpoint happens on close). Idempotent. */
   close(): void;
+
+  /** How the keychain unseals; null: with the HSM alone (every keychain made before shares existed). */
+  getUnsealPolicy(): UnsealPolicyRecord | null;
+
+  /** Writes the unseal policy once (init); KEYCHAIN_ALREADY_INITIALIZED if one exists. */
+  putUnsealPolicy(policy: UnsealPolicyRecord): void;
+
+  /**
+   * Replaces the HSM wrapping of keychain key `version` (master-key
+   * rotation); STORAGE_ERROR if that version does not exist.
+   */
+  rewrapKeychainKey(version: number, masterKeyVersion: number, wrapped: Buffer): void;
+
+  /** Secrets the HSM alone opens, ordered by name. */
+  listHsmSealedSecrets(): HsmSealedSecretRecord[];
+  getHsmSealedSecret(name: string): HsmSealedSecretRecord | null;
+  /** Creates or replaces the secret of that name. */
+  putHsmSealedSecret(record: HsmSealedSecretRecord): void;
+  /** Replaces the HSM wrapping of a secret's data key (master-key rotation); STORAGE_ERROR if absent. */
+  rewrapHsmSealedSecret(name: string, masterKeyVersion: number, wrappedKey: Buffer): void;
 }

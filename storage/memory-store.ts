@@ -27,6 +27,8 @@ import {
   KeyRecord,
   WrappedKeychainKeyRecord,
   applyInstanceChange,
+  UnsealPolicyRecord,
+  HsmSealedSecretRecord,
 } from './records';
 
 interface State {
@@ -38,6 +40,8 @@ interface State {
   instances: Map<string, InstanceRecord>;
   instanceIdByName: Map<string, string>;
   aliases: Map<string, AliasRecord>;
+  unsealPolicy: UnsealPolicyRecord | null;
+  hsmSecrets: Map<string, HsmSealedSecretRecord>;
 }
 
 const nameKey = (namespace: string, name: string): string => `${namespace}\u0000${name}`;
@@ -58,6 +62,10 @@ function copyWrapped(record: WrappedKeychainKeyRecord): WrappedKeychainKeyRecord
   return { ...record, wrapped: Buffer.from(record.wrapped) };
 }
 
+function copyHsmSecret(record: HsmSealedSecretRecord): HsmSealedSecretRecord {
+  return { ...record, wrappedKey: Buffer.from(record.wrappedKey), sealed: Buffer.from(record.sealed) };
+}
+
 function constraint(what: string, details: Record<string, string | number>): StorageError {
   return new StorageError('STORAGE_ERROR', `keychain store: ${what}`, { details });
 }
@@ -71,6 +79,8 @@ function snapshot(state: State): State {
     instances: new Map(state.instances),
     instanceIdByName: new Map(state.instanceIdByName),
     aliases: new Map(state.aliases),
+    unsealPolicy: state.unsealPolicy,
+    hsmSecrets: new Map(state.hsmSecrets),
   };
 }
 
@@ -87,6 +97,8 @@ export class MemoryStore implements KeychainStore {
     instances: new Map(),
     instanceIdByName: new Map(),
     aliases: new Map(),
+    unsealPolicy: null,
+    hsmSecrets: new Map(),
   };
   private closed = false;
 
@@ -366,6 +378,54 @@ export class MemoryStore implements KeychainStore {
 
   close(): void {
     this.closed = true;
+  }
+
+  getUnsealPolicy(): UnsealPolicyRecord | null {
+    this.assertOpen();
+    return this.state.unsealPolicy === null ? null : { ...this.state.unsealPolicy };
+  }
+
+  putUnsealPolicy(policy: UnsealPolicyRecord): void {
+    this.assertOpen();
+    if (this.state.unsealPolicy !== null) throw new StorageError('KEYCHAIN_ALREADY_INITIALIZED', 'keychain store: the unseal policy is already set');
+    if (!(Number.isSafeInteger(policy.shares) && Number.isSafeInteger(policy.threshold) && policy.threshold >= 1 && policy.threshold <= policy.shares && policy.shares <= 255)) {
+      throw constraint('unseal policy needs 1 <= threshold <= shares <= 255', { shares: policy.shares, threshold: policy.threshold });
+    }
+    this.changes++;
+    this.state.unsealPolicy = { ...policy };
+  }
+
+  rewrapKeychainKey(version: number, masterKeyVersion: number, wrapped: Buffer): void {
+    this.assertOpen();
+    const old = this.state.wrapped.get(version);
+    if (!old) throw constraint('no keychain key of that version', { version });
+    this.changes++;
+    this.state.wrapped.set(version, copyWrapped({ ...old, masterKeyVersion, wrapped }));
+  }
+
+  listHsmSealedSecrets(): HsmSealedSecretRecord[] {
+    this.assertOpen();
+    return [...this.state.hsmSecrets.keys()].sort().map((name) => copyHsmSecret(this.state.hsmSecrets.get(name) as HsmSealedSecretRecord));
+  }
+
+  getHsmSealedSecret(name: string): HsmSealedSecretRecord | null {
+    this.assertOpen();
+    const found = this.state.hsmSecrets.get(name);
+    return found ? copyHsmSecret(found) : null;
+  }
+
+  putHsmSealedSecret(record: HsmSealedSecretRecord): void {
+    this.assertOpen();
+    this.changes++;
+    this.state.hsmSecrets.set(record.name, copyHsmSecret(record));
+  }
+
+  rewrapHsmSealedSecret(name: string, masterKeyVersion: number, wrappedKey: Buffer): void {
+    this.assertOpen();
+    const old = this.state.hsmSecrets.get(name);
+    if (!old) throw constraint('no HSM-sealed secret of that name', { name });
+    this.changes++;
+    this.state.hsmSecrets.set(name, copyHsmSecret({ ...old, masterKeyVersion, wrappedKey }));
   }
 
   private insertInstance(instance: InstanceRecord): void {

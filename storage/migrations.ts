@@ -178,6 +178,31 @@ CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BE
 CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
 `;
 
+const UNSEAL_SQL = `
+-- How the keychain unseals: absent, with the HSM alone; 'hsm+shares', with
+-- the HSM and custodians' Shamir shares (domain/share-binding.ts).
+CREATE TABLE unseal_policy (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  binding    TEXT NOT NULL CHECK (binding IN ('hsm+shares')),
+  shares     INTEGER NOT NULL CHECK (shares BETWEEN 1 AND 255),
+  threshold  INTEGER NOT NULL CHECK (threshold BETWEEN 1 AND shares),
+  created_at TEXT NOT NULL
+) STRICT;
+
+-- Secrets the HSM alone opens (the server's TLS identity, which a sealed
+-- server needs in order to listen): a one-off data key wrapped by a master
+-- key version seals each one. Master-key rotation rewraps these with the
+-- keychain keys, in one transaction.
+CREATE TABLE hsm_sealed_secrets (
+  name               TEXT PRIMARY KEY,
+  master_key_version INTEGER NOT NULL,
+  mechanism          TEXT NOT NULL,
+  wrapped_key        BLOB NOT NULL,
+  sealed             BLOB NOT NULL,
+  created_at         TEXT NOT NULL
+) STRICT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -218,6 +243,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 8,
     description: 'keychain change counter and HSM-signed audit checkpoints',
     up: (db) => db.exec(V8_SQL),
+  },
+  {
+    version: 9,
+    description: 'unseal policy (custodian shares) and HSM-sealed secrets (the TLS identity of a sealed server)',
+    up: (db) => db.exec(UNSEAL_SQL),
   },
 ];
 

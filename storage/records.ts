@@ -173,3 +173,32 @@ export function applyInstanceChange(old: InstanceRecord, change: InstanceStateCh
     rowMac: change.rowMac,
   };
 }
+
+/**
+ * How the keychain unseals (one row, written at init; absent: the HSM alone).
+ * `shares`/`threshold` are what custodians need; they are also bound into the
+ * AES-GCM AAD of each share-bound keychain key (domain/share-binding.ts), so
+ * an altered row makes unseal fail rather than mislead.
+ */
+export interface UnsealPolicyRecord {
+  /** 'hsm+shares': the keychain key needs the HSM and `threshold` of `shares` custodian shares. */
+  readonly binding: 'hsm+shares';
+  readonly shares: number;
+  readonly threshold: number;
+  readonly createdAt: string;
+}
+
+/**
+ * A secret the HSM alone can open (the server's TLS identity, which a sealed
+ * server needs to listen): AES-256-GCM under a one-off data key that is
+ * stored wrapped by an HSM master key version, like a keychain key.
+ */
+export interface HsmSealedSecretRecord {
+  readonly name: string;
+  readonly masterKeyVersion: number;
+  readonly mechanism: string;
+  readonly wrappedKey: Buffer;
+  /** iv || ciphertext || tag under the data key; AAD binds keychain id and name. */
+  readonly sealed: Buffer;
+  readonly createdAt: string;
+}

@@ -19,6 +19,8 @@ const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_mate
 
 const WRAPPED_COLUMNS = `version, master_key_version AS masterKeyVersion, mechanism, wrapped, created_at AS createdAt`;
 
+const HSM_SECRET_COLUMNS = `name, master_key_version AS masterKeyVersion, mechanism, wrapped_key AS wrappedKey, sealed, created_at AS createdAt`;
+
 export const SQL = {
   getMeta: `SELECT keychain_id AS keychainId, created_at AS createdAt, token_label AS tokenLabel,
     token_serial AS tokenSerial FROM keychain_meta WHERE id = 1`,
@@ -85,6 +87,16 @@ export const SQL = {
     sealed_material = CASE WHEN @dropMaterial THEN NULL ELSE sealed_material END,
     row_mac = @rowMac
     WHERE id = @instanceId`,
+  getUnsealPolicy: `SELECT binding, shares, threshold, created_at AS createdAt FROM unseal_policy WHERE id = 1`,
+  insertUnsealPolicy: `INSERT INTO unseal_policy (id, binding, shares, threshold, created_at) VALUES (1, @binding, @shares, @threshold, @createdAt)`,
+  rewrapKeychainKey: `UPDATE keychain_keys SET master_key_version = ?, wrapped = ? WHERE version = ?`,
+  listHsmSecrets: `SELECT ${HSM_SECRET_COLUMNS} FROM hsm_sealed_secrets ORDER BY name`,
+  getHsmSecret: `SELECT ${HSM_SECRET_COLUMNS} FROM hsm_sealed_secrets WHERE name = ?`,
+  putHsmSecret: `INSERT INTO hsm_sealed_secrets (name, master_key_version, mechanism, wrapped_key, sealed, created_at)
+    VALUES (@name, @masterKeyVersion, @mechanism, @wrappedKey, @sealed, @createdAt)
+    ON CONFLICT (name) DO UPDATE SET master_key_version = excluded.master_key_version, mechanism = excluded.mechanism,
+    wrapped_key = excluded.wrapped_key, sealed = excluded.sealed, created_at = excluded.created_at`,
+  rewrapHsmSecret: `UPDATE hsm_sealed_secrets SET master_key_version = ?, wrapped_key = ? WHERE name = ?`,
 } as const;
 
 /** A keys row as selected (custom attributes still JSON). */

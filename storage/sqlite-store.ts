@@ -36,6 +36,8 @@ import {
   DueDestruction,
   KeyRecord,
   WrappedKeychainKeyRecord,
+  UnsealPolicyRecord,
+  HsmSealedSecretRecord,
 } from './records';
 import { mapSqliteError } from './sqlite-errors';
 import { applyPragmas } from './sqlite-pragmas';
@@ -322,6 +324,47 @@ class SqliteStore implements KeychainStore {
   close(): void {
     if (!this.db.open) return;
     this.db.close();
+  }
+
+  getUnsealPolicy(): UnsealPolicyRecord | null {
+    return this.read('getUnsealPolicy', () => (this.stmt.getUnsealPolicy.get() as UnsealPolicyRecord | undefined) ?? null);
+  }
+
+  putUnsealPolicy(policy: UnsealPolicyRecord): void {
+    this.write('putUnsealPolicy', () => {
+      if (this.stmt.getUnsealPolicy.get() !== undefined) {
+        throw new StorageError('KEYCHAIN_ALREADY_INITIALIZED', 'keychain store: the unseal policy is already set');
+      }
+      this.stmt.insertUnsealPolicy.run(policy);
+    });
+  }
+
+  rewrapKeychainKey(version: number, masterKeyVersion: number, wrapped: Buffer): void {
+    this.write('rewrapKeychainKey', () => {
+      if (this.stmt.rewrapKeychainKey.run(masterKeyVersion, wrapped, version).changes === 0) {
+        throw new StorageError('STORAGE_ERROR', 'keychain store: no keychain key of that version', { details: { version } });
+      }
+    });
+  }
+
+  listHsmSealedSecrets(): HsmSealedSecretRecord[] {
+    return this.read('listHsmSealedSecrets', () => this.stmt.listHsmSecrets.all() as HsmSealedSecretRecord[]);
+  }
+
+  getHsmSealedSecret(name: string): HsmSealedSecretRecord | null {
+    return this.read('getHsmSealedSecret', () => (this.stmt.getHsmSecret.get(name) as HsmSealedSecretRecord | undefined) ?? null);
+  }
+
+  putHsmSealedSecret(record: HsmSealedSecretRecord): void {
+    this.write('putHsmSealedSecret', () => this.stmt.putHsmSecret.run(record));
+  }
+
+  rewrapHsmSealedSecret(name: string, masterKeyVersion: number, wrappedKey: Buffer): void {
+    this.write('rewrapHsmSealedSecret', () => {
+      if (this.stmt.rewrapHsmSecret.run(masterKeyVersion, wrappedKey, name).changes === 0) {
+        throw new StorageError('STORAGE_ERROR', 'keychain store: no HSM-sealed secret of that name', { details: { name } });
+      }
+    });
   }
 
   private applyChange(change: InstanceStateChange): void {

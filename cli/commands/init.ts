@@ -14,11 +14,28 @@ import { randomIds } from '../../domain/ids';
 import { systemClock } from '../../common/clock';
 import { runCommand } from '../context';
 import { bootstrapPki, FIRST_OFFICER } from '../../server/bootstrap-pki';
+import { ValidationError } from '../../common/errors';
+import { wipe } from '../../common/secret';
+import { checkShareCounts, makeShareSet, ShareSet } from '../../domain/unseal/split-secret';
+import { copyTlsIdentityForSealedStart } from '../../server/tls-identity';
 
 interface InitOptions {
   demoToken?: boolean;
   tokenLabel?: string;
   hsmModule?: string;
+  shares?: string;
+  threshold?: string;
+  labSingleShare?: boolean;
+}
+
+/** Parses --shares/--threshold: both or neither; 2 <= M <= N <= 16 (M = 1 only with --lab-single-share). */
+function shareCounts(options: InitOptions): { shares: number; threshold: number } | null {
+  if (options.shares === undefined && options.threshold === undefined) return null;
+  if (options.shares === undefined || options.threshold === undefined) throw new ValidationError('give both --shares N and --threshold M');
+  const shares = /^\d{1,3}$/.test(options.shares) ? Number(options.shares) : NaN;
+  const threshold = /^\d{1,3}$/.test(options.threshold) ? Number(options.threshold) : NaN;
+  checkShareCounts(shares, threshold, options.labSingleShare === true);
+  return { shares, threshold };
 }
 
 export function initCommand(): Command {
@@ -27,20 +44,30 @@ export function initCommand(): Command {
     .option('--demo-token', 'also create a SoftHSM2 token inside the data folder (demo and tests only)')
     .option('--token-label <label>', 'label of the HSM token to use (hsm_token_label)')
     .option('--hsm-module <path>', 'PKCS#11 module to load (hsm_module)')
+    .option('--shares <n>', 'split knowledge: make N custodian shares (2..16), printed once and never stored')
+    .option('--threshold <m>', 'how many shares (with the HSM) unseal the keychain (2..N)')
+    .option('--lab-single-share', 'allow --threshold 1 (one custodian alone unseals): labs only')
     .addHelpText(
       'after',
       `
 Examples:
   $ strongroom init --data ./demo-data --demo-token
   $ STRONGROOM_HSM_PIN=… strongroom init --hsm-module /opt/hsm/lib/libcs_pkcs11.so --token-label prod-kms
+  $ strongroom init --data /srv/strongroom --shares 5 --threshold 3 --json > /dev/tty
 
 Without --demo-token the token must exist already and its user PIN must be in
 the PIN file (hsm_pin_file) or STRONGROOM_HSM_PIN. If the token has no
 Strongroom master key yet, init creates master key v1 inside it (never
-extractable). The keychain key is random and stored only wrapped by it.`,
+extractable). The keychain key is random and stored only wrapped by it.
+
+With --shares N --threshold M the keychain key is also bound to a random
+secret split into N Shamir shares, one per custodian, printed once (give
+each custodian theirs; nothing keeps a copy). The server then starts sealed
+and unseals only with the HSM AND M custodians' shares (strongroom unseal).`,
     )
     .action(
       runCommand(async (ctx, options: InitOptions) => {
+        const counts = shareCounts(options);
         const flags = { hsm_token_label: options.tokenLabel, hsm_module: options.hsmModule };
         let config = ctx.config();
         mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -74,10 +101,20 @@ extractable). The keychain key is random and stored only wrapped by it.`,
         config = loadConfig({ dataDir: config.dataDir, flags });
         const appliance = ctx.open({ flags, create: true });
         const hsm = await appliance.hsm();
-        const meta = await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
-        await hsm.ensureSigningKey();
-        await appliance.unseal();
+        let shareSet: ShareSet | null = null;
+        let meta;
+        try {
+          if (counts) shareSet = await makeShareSet(counts.shares, counts.threshold, options.labSingleShare === true);
+          const binding = shareSet && counts ? { secret: shareSet.secret, ...counts } : undefined;
+          meta = await initializeKeychain(appliance.store, hsm, systemClock, randomIds, binding);
+          await hsm.ensureSigningKey();
+          await appliance.keychain.unseal(hsm, shareSet?.secret);
+        } finally {
+          wipe(shareSet?.secret);
+        }
         const pki = bootstrapPki(appliance, systemClock);
+        // The server's TLS identity, also sealed for the HSM alone: a sealed server must listen.
+        await copyTlsIdentityForSealedStart(appliance, systemClock);
         const token = await hsm.tokenInfo();
         const result = {
           dataDir: config.dataDir,
@@ -88,6 +125,9 @@ extractable). The keychain key is random and stored only wrapped by it.`,
           masterKeyVersions: await hsm.listMasterKeyVersions(),
           demoToken: Boolean(options.demoToken),
           pki: { ...pki, officer: FIRST_OFFICER },
+          unseal: counts ? { mode: 'hsm+shares', ...counts } : { mode: 'hsm' },
+          // Shown once, here; never stored anywhere by Strongroom.
+          ...(shareSet ? { shares: shareSet.shares.map((share, i) => ({ custodian: i + 1, share })) } : {}),
         };
         ctx.out.result(result, () =>
           [
@@ -97,12 +137,25 @@ extractable). The keychain key is random and stored only wrapped by it.`,
             `  HSM token:    ${token.label} (serial ${token.serialNumber}), master key v${result.masterKeyVersions.at(-1)}`,
             `  appliance CA: ${pki.caFile}`,
             `  officer:      ${FIRST_OFFICER} (${pki.officerCertFile}, key ${pki.officerKeyFile})`,
+            ...(shareSet && counts ? renderShares(shareSet.shares, counts.threshold) : []),
             '',
-            'Next: strongroom key create <namespace/name> --algorithm AES-256, or strongroom serve',
+            shareSet
+              ? 'Next: strongroom serve (it starts sealed), then M custodians run strongroom --server HOST:PORT unseal'
+              : 'Next: strongroom key create <namespace/name> --algorithm AES-256, or strongroom serve',
           ].join('\n'),
         );
       }),
     );
+}
+
+function renderShares(shares: readonly string[], threshold: number): string[] {
+  return [
+    '',
+    `Custodian shares: any ${threshold} of these ${shares.length}, with the HSM, unseal the keychain.`,
+    'WARNING: shown only now and stored nowhere. Give each custodian their own line, privately;',
+    `fewer than ${threshold} cannot unseal, and losing more than ${shares.length - threshold} locks the keychain for good.`,
+    ...shares.map((share, i) => `  custodian ${i + 1}: ${share}`),
+  ];
 }
 
 function writeSecretFile(path: string, content: string): void {

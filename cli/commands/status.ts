@@ -7,7 +7,11 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { setting } from '../../common/config';
 import { asStrongroomError } from '../../common/errors';
+import { wipe } from '../../common/secret';
+import { UnsealPolicyRecord } from '../../storage/records';
 import { runCommand } from '../context';
+import type { UnsealStatus } from '../../server/unseal-service';
+import { renderUnsealStatus } from './unseal-commands';
 
 interface StatusOptions {
   hsm: boolean;
@@ -17,17 +21,23 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('show the keychain, the HSM token and whether the keychain unseals')
     .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
-    .addHelpText('after', '\nExit code 0 when initialised and (unless --no-hsm) unsealable; 5 when there is no keychain; 6 when the HSM cannot open it.')
-    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it also shows each audit sink: connected, delivered, queued, dropped, retries, last error.\nExamples:\n  strongroom status --no-hsm\n  strongroom --server 127.0.0.1:5700 status --json')
+    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), and each audit sink: connected, delivered, queued, dropped, retries, last error.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
         if (config.values.server_address) {
           // Remote mode: what the running appliance says about itself and about us.
-          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; auditSinks?: AuditSinkLine[] };
+          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null; auditSinks?: AuditSinkLine[] };
           ctx.out.result({ address: config.values.server_address, ...answer }, () =>
-            [`Strongroom ${answer.version} at ${config.values.server_address}`, `  you are:  ${answer.identity.name} (${answer.identity.role})`, `  limits:   ${JSON.stringify(answer.limits)}`, ...auditSinkLines(answer.auditSinks)].join('\n'),
+            [
+              `Strongroom ${answer.version} at ${config.values.server_address}`,
+              `  you are:  ${answer.identity.name} (${answer.identity.role})`,
+              `  limits:   ${JSON.stringify(answer.limits)}`,
+              ...(answer.unseal ? [`  state:    ${renderUnsealStatus(answer.unseal)}`] : []),
+              ...auditSinkLines(answer.auditSinks),
+            ].join('\n'),
           );
+          if (answer.unseal?.sealed) process.exitCode = 5;
           return;
         }
         const keychainPath = setting(config, 'keychain_path');
@@ -50,8 +60,21 @@ export function statusCommand(): Command {
           masterKeyVersion: wrapped.at(-1)?.masterKeyVersion ?? null,
           keys: appliance.store.countKeys(),
           hsm: { checked: false },
+          unseal: unsealReport(appliance.store.getUnsealPolicy()),
         };
-        if (meta && options.hsm) {
+        const policy = appliance.store.getUnsealPolicy();
+        if (meta && options.hsm && policy !== null) {
+          // Shares are submitted to the server, never to this command: check that the token opens the HSM layer.
+          try {
+            const hsm = await appliance.hsm();
+            for (const record of wrapped) wipe(await hsm.unwrapKey({ mechanism: 'AES_KEY_WRAP_PAD', masterKeyVersion: record.masterKeyVersion, wrapped: record.wrapped }));
+            report.hsm = { checked: true, unseals: false, opensHsmLayer: true, needsShares: policy.threshold, module: setting(config, 'hsm_module') };
+          } catch (err) {
+            const error = asStrongroomError(err);
+            report.hsm = { checked: true, unseals: false, opensHsmLayer: false, error: error.toJSON() };
+            process.exitCode = error.exitCode;
+          }
+        } else if (meta && options.hsm) {
           try {
             await appliance.unseal();
             report.hsm = { checked: true, unseals: true, module: setting(config, 'hsm_module') };
@@ -62,7 +85,14 @@ export function statusCommand(): Command {
           }
         }
         if (!meta) process.exitCode = 5;
-        const hsm = report.hsm as { checked: boolean; unseals?: boolean; error?: { code: string; message: string } };
+        const hsm = report.hsm as { checked: boolean; unseals?: boolean; needsShares?: number; error?: { code: string; message: string } };
+        const hsmLine = !hsm.checked
+          ? 'not checked'
+          : hsm.error
+            ? `cannot unseal: [${hsm.error.code}] ${hsm.error.message}`
+            : hsm.unseals
+              ? 'reachable; the master key opens the keychain'
+              : `reachable; the master key opens its layer, and ${hsm.needsShares} custodian shares are needed too`;
         ctx.out.result(report, () =>
           [
             `Strongroom keychain ${report.keychainId ?? '(not initialised)'}`,
@@ -70,7 +100,8 @@ export function statusCommand(): Command {
             `  keychain:    ${keychainPath}`,
             `  token:       ${meta ? `${meta.tokenLabel} (serial ${meta.tokenSerial}), master key v${report.masterKeyVersion}` : '-'}`,
             `  keys:        ${report.keys}`,
-            `  HSM:         ${!hsm.checked ? 'not checked' : hsm.unseals ? 'reachable; the master key opens the keychain' : `cannot unseal: [${hsm.error?.code}] ${hsm.error?.message}`}`,
+            `  HSM:         ${hsmLine}`,
+            `  unsealing:   ${policy ? `HSM and ${policy.threshold} of ${policy.shares} custodian shares (a server starts sealed)` : 'HSM alone (PIN file or STRONGROOM_HSM_PIN): not split knowledge'}`,
           ].join('\n'),
         );
       }),
@@ -106,4 +137,8 @@ function auditSinkLines(sinks: AuditSinkLine[] | undefined): string[] {
         (s.lastError ? `; last error ${s.lastErrorAt}: ${s.lastError}` : ''),
     ),
   ];
+}
+
+function unsealReport(policy: UnsealPolicyRecord | null): Record<string, unknown> {
+  return policy === null ? { mode: 'hsm', shares: null, threshold: null } : { mode: 'hsm+shares', shares: policy.shares, threshold: policy.threshold };
 }

@@ -20,6 +20,8 @@ import { Permission } from '../policy/permissions';
 import { PolicyIndex } from '../policy/policy-index';
 import { RequestMeta } from '../protocol/request';
 import { SinkStats } from '../audit-sinks/siem-transport';
+import { UnsealService } from '../unseal-service';
+import { MasterKeyStatus, RotationOptions, RotationResult } from '../../domain/master-key-rotation';
 
 export interface ServerLimits {
   readonly maxFrameBytes: number;
@@ -60,6 +62,13 @@ export interface Services {
   readonly auditTrust: () => Promise<ChainTrust>;
   /** Delivery counters of each SIEM sink (audit_sinks), for Query and `strongroom status`. */
   readonly auditSinkStats?: () => readonly SinkStats[];
+  /** Split-knowledge unsealing, seal (appliance-server); absent in a server without it. */
+  readonly unsealing?: UnsealService;
+  /** Master-key rotation and its status, on the appliance's store and HSM. */
+  readonly masterKeys?: {
+    status(): Promise<MasterKeyStatus>;
+    rotate(options: Pick<RotationOptions, 'keepOld'>): Promise<RotationResult>;
+  };
 }
 
 export interface OperationContext {

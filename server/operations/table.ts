@@ -7,6 +7,7 @@ import { Operation } from './operation';
 import { makeQuery } from './query';
 import { rolloverDue, rolloverRun, setRolloverPolicy, undoRollover } from './rollover-operations';
 import { auditSearch, auditVerify, report } from './audit-operations';
+import { masterKeyRotate, masterKeyStatus, seal, unsealReset, unsealStatus, unsealSubmit } from './unseal-operations';
 
 export function allOperations(operationNames: () => readonly string[]): Operation[] {
   return [
@@ -18,5 +19,6 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     setRolloverPolicy, rolloverDue, rolloverRun, undoRollover,
     aliasSet, aliasRemove, aliasList, namespaceList, namespaceRemove,
     auditSearch, auditVerify, report,
+    unsealStatus, unsealSubmit, unsealReset, seal, masterKeyStatus, masterKeyRotate,
   ];
 }

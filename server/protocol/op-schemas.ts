@@ -34,6 +34,14 @@ export const MAX_LOCATE_LIMIT = 1000;
 export const MAX_AUDIT_SEARCH_LIMIT = 1000;
 /** Largest Locate offset: keeps offsets in a range every store handles exactly. */
 export const MAX_LOCATE_OFFSET = 2 ** 31 - 1;
+/** Longest unseal share text (docs/protocol.md: sr1-…, spaces allowed): a share is about 65 characters. */
+export const MAX_SHARE_TEXT_LENGTH = 256;
+/**
+ * Operations refused inside a Batch before they run: each changes the
+ * appliance's state asynchronously (a share taken, the HSM called), which a
+ * Batch item cannot wait for.
+ */
+export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus'] as const;
 /** Longest certificate validity a client may be issued (§6: CA/Browser Forum's old 825-day ceiling). */
 export const MAX_VALIDITY_DAYS = 825;
 
@@ -44,6 +52,7 @@ export const OPERATION_NAMES = [
   'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel', 'UndoRollover',
   'AliasSet', 'AliasRemove', 'AliasList', 'NamespaceList', 'NamespaceRemove',
   'AuditSearch', 'AuditVerify', 'Report',
+  'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -149,6 +158,12 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   },
   AuditVerify: { fields: {} },
   Report: { fields: { from: token, to: token } },
+  UnsealStatus: { fields: {} },
+  UnsealSubmit: { fields: { share: { type: 'string', optional: true, minLength: 1, maxLength: MAX_SHARE_TEXT_LENGTH } } },
+  UnsealReset: { fields: {} },
+  Seal: { fields: {} },
+  MasterKeyStatus: { fields: {} },
+  MasterKeyRotate: { fields: { keepOld: { type: 'boolean', optional: true } } },
 });
 
 export function isOperationName(value: unknown): value is OperationName {
@@ -186,5 +201,6 @@ export function validateBatchItem(item: unknown): { op: OperationName; args: Rec
   if (typeof op !== 'string') throw invalid('batch item op must be a string', 'op', 'string');
   if (!isOperationName(op)) throw new ProtocolError('UNKNOWN_OPERATION', 'unknown operation in batch item');
   if (op === 'Batch') throw invalid('Batch inside Batch is not allowed', 'op');
+  if ((UNBATCHED_OPERATIONS as readonly string[]).includes(op)) throw invalid(`${op} cannot run inside a Batch; send it on its own`, 'op');
   return { op, args: validateObject(OP_SCHEMAS[op], args, 'args') };
 }

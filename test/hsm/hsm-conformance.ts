@@ -60,6 +60,40 @@ export function describeHsmConformance(name: string, factory: () => Promise<Conf
       });
     });
 
+    describe('destroying a master key version', () => {
+      it('destroys one version for good: it is no longer listed and what it wrapped cannot be unwrapped', async () => {
+        await hsm.generateMasterKey(9);
+        const key = randomBytes(32);
+        const wrapped = await hsm.wrapKey(9, key);
+        await hsm.destroyMasterKey(9);
+        expect(await hsm.listMasterKeyVersions()).not.toContain(9);
+        expect(await rejectionCode(hsm.unwrapKey(wrapped))).toBe('HSM_MASTER_KEY_MISSING');
+        expect(await rejectionCode(hsm.wrapKey(9, key))).toBe('HSM_MASTER_KEY_MISSING');
+      });
+
+      it('leaves the other versions working', async () => {
+        await hsm.generateMasterKey(10);
+        const key = randomBytes(32);
+        const underOne = await hsm.wrapKey(1, key);
+        await hsm.destroyMasterKey(10);
+        expect((await hsm.unwrapKey(underOne)).equals(key)).toBe(true);
+      });
+
+      it('refuses an absent version (HSM_MASTER_KEY_MISSING) and a malformed one (INVALID_ARGUMENT)', async () => {
+        expect(await rejectionCode(hsm.destroyMasterKey(11))).toBe('HSM_MASTER_KEY_MISSING');
+        expect(await rejectionCode(hsm.destroyMasterKey(0))).toBe('INVALID_ARGUMENT');
+      });
+
+      it('lets a destroyed version be generated again, as a new key', async () => {
+        await hsm.generateMasterKey(12);
+        const wrapped = await hsm.wrapKey(12, randomBytes(32));
+        await hsm.destroyMasterKey(12);
+        await hsm.generateMasterKey(12);
+        expect(await rejectionCode(hsm.unwrapKey(wrapped))).toBe('MASTER_KEY_MISMATCH');
+        await hsm.destroyMasterKey(12);
+      });
+    });
+
     describe('wrapping', () => {
       it.each([16, 24, 32, 48, 64])('round-trips %i bytes of key material', async (length) => {
         const key = randomBytes(length);

@@ -52,6 +52,12 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   AuditSearch: { from: '2026-01-01T00:00:00Z', to: '2026-02-01', identity: 'app1', key: 'hr/*', operation: 'Get', result: 'error', type: 'operation', fromSeq: 1, limit: 1000 },
   AuditVerify: {},
   Report: { from: '2026-01-01', to: '2026-02-01' },
+  UnsealStatus: {},
+  UnsealSubmit: { share: 'sr1-1-AAAA-AAAA' },
+  UnsealReset: {},
+  Seal: {},
+  MasterKeyStatus: {},
+  MasterKeyRotate: { keepOld: true },
 };
 
 const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wrapped', 'data', 'mac']);
@@ -59,7 +65,7 @@ const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wr
 describe('operation schemas', () => {
   it('has a schema for every operation of §6, and nothing else', () => {
     expect(Object.keys(OP_SCHEMAS).sort()).toEqual([...OPERATION_NAMES].sort());
-    expect(OPERATION_NAMES).toHaveLength(36);
+    expect(OPERATION_NAMES).toHaveLength(42);
   });
 
   it.each(OPERATION_NAMES.map((op) => [op]))('%s: a valid example decodes with Buffers for base64 fields', (op) => {
@@ -178,5 +184,11 @@ describe('decodeBase64Strict', () => {
       const out = decodeBase64Strict(text);
       if (out !== null) expect(out.toString('base64')).toBe(text);
     }), { numRuns: 2000 });
+  });
+});
+
+describe('operations that cannot run inside a Batch', () => {
+  it.each([['UnsealSubmit'], ['MasterKeyRotate'], ['MasterKeyStatus']])('%s is refused as a batch item before it runs (INVALID_REQUEST)', (op) => {
+    expect(codeOf(() => validateBatchItem({ op, args: {} }))).toBe('INVALID_REQUEST');
   });
 });

@@ -2,7 +2,10 @@
 import { MemoryStore } from '../../storage/memory-store';
 import { describeDirectoryConformance } from './directory-conformance';
 import { describeStoreConformance } from './store-conformance';
+import { describeUnsealStoreConformance } from './unseal-store-conformance';
 
 describeStoreConformance('MemoryStore', () => ({ store: new MemoryStore(), cleanup: () => undefined }));
 
 describeDirectoryConformance('MemoryStore', () => ({ store: new MemoryStore(), cleanup: () => undefined }));
+
+describeUnsealStoreConformance('MemoryStore', () => ({ store: new MemoryStore(), cleanup: () => undefined }));

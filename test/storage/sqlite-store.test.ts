@@ -11,6 +11,7 @@ import { MIGRATIONS, runMigrations } from '../../storage/migrations';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { describeDirectoryConformance } from './directory-conformance';
 import { describeStoreConformance } from './store-conformance';
+import { describeUnsealStoreConformance } from './unseal-store-conformance';
 import { codeOf, instance, key, meta, wrapped, rowMac } from './store-fixtures';
 
 function tempDir(): { dir: string; cleanup(): void } {
@@ -27,6 +28,11 @@ describeDirectoryConformance('SqliteStore', () => {
   const { dir, cleanup } = tempDir();
   const store = openSqliteStore(path.join(dir, 'keychain.db'));
   return { store, cleanup: () => (store.close(), cleanup()) };
+});
+
+describeUnsealStoreConformance('SqliteStore', () => {
+  const { dir, cleanup } = tempDir();
+  return { store: openSqliteStore(path.join(dir, 'keychain.db')), cleanup };
 });
 
 describe('SqliteStore (SQLite only)', () => {

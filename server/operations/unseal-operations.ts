@@ -1,0 +1,84 @@
+/**
+ * Unsealing, sealing and the master key (docs/protocol.md §6):
+ * UnsealStatus (anyone: it is the progress a custodian needs to see),
+ * UnsealSubmit, UnsealReset and Seal (officers: custodians hold officer
+ * certificates, so an app cannot fill or clear the pending shares),
+ * MasterKeyStatus and MasterKeyRotate (officers; rotation is dual
+ * controlled: the approvals gate holds it until a quorum approves).
+ */
+import { KeychainError } from '../../common/errors';
+import { UnsealService } from '../unseal-service';
+import { Operation } from './operation';
+import { OperationContext } from './context';
+
+function unsealing(ctx: OperationContext): UnsealService {
+  const service = ctx.services.unsealing;
+  if (!service) throw new KeychainError('INVALID_REQUEST', 'this server does not unseal over the wire');
+  return service;
+}
+
+function masterKeys(ctx: OperationContext): NonNullable<OperationContext['services']['masterKeys']> {
+  const service = ctx.services.masterKeys;
+  if (!service) throw new KeychainError('INVALID_REQUEST', 'this server does not manage the master key over the wire');
+  return service;
+}
+
+export const unsealStatus: Operation = {
+  name: 'UnsealStatus',
+  access: 'any',
+  run: (_args, ctx) => unsealing(ctx).status(),
+};
+
+export const unsealSubmit: Operation = {
+  name: 'UnsealSubmit',
+  access: 'officer',
+  run: (args, ctx) => unsealing(ctx).submit(ctx.identity, args.share as string | undefined),
+};
+
+export const unsealReset: Operation = {
+  name: 'UnsealReset',
+  access: 'officer',
+  run: (_args, ctx) => unsealing(ctx).reset(ctx.identity),
+};
+
+export const seal: Operation = {
+  name: 'Seal',
+  access: 'officer',
+  run: (_args, ctx) => unsealing(ctx).seal(ctx.identity),
+};
+
+export const masterKeyStatus: Operation = {
+  name: 'MasterKeyStatus',
+  access: 'officer',
+  run: (_args, ctx) => masterKeys(ctx).status(),
+};
+
+export const masterKeyRotate: Operation = {
+  name: 'MasterKeyRotate',
+  access: 'officer',
+  dualControl: 'master-key-rotation',
+  run: (args, ctx) => masterKeys(ctx).rotate({ keepOld: args.keepOld === true }),
+};
+
+/** What a sealed server still answers; everything else is SEALED (see sealedGate). */
+export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal']);
+
+/**
+ * Wraps each operation so that, while the keychain is sealed, only
+ * ALLOWED_WHILE_SEALED run: client, grant and master-key administration wait
+ * for the custodians too, not only key operations (a sealed appliance
+ * changes nothing).
+ */
+export function sealedGate(operations: readonly Operation[], isSealed: () => boolean): Operation[] {
+  return operations.map((operation) =>
+    ALLOWED_WHILE_SEALED.has(operation.name)
+      ? operation
+      : {
+          ...operation,
+          run: (args, ctx) => {
+            if (isSealed()) throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} waits until custodians unseal it (strongroom unseal)`);
+            return operation.run(args, ctx);
+          },
+        },
+  );
+}

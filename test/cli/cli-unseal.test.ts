@@ -1,0 +1,197 @@
+/**
+ * The CLI's split knowledge, end to end with the compiled `strongroom`:
+ * `init --shares 3 --threshold 2` prints three shares once; the local CLI
+ * cannot open the keychain without them; `serve` starts sealed; `unseal`
+ * reads a share from a file or stdin (never an argument) and reports k of M;
+ * `seal`, `unseal --status`, `unseal --reset`; `master-key status|rotate`.
+ * And the demo path: a keychain without shares unseals from the PIN, warns
+ * that this is not split knowledge, and `seal` / `unseal` work on it.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const CLI = resolve(__dirname, '../../dist/cli/main.js');
+const START_WAIT_MS = 30_000;
+
+interface Run {
+  status: number;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], input?: string): Run {
+  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env }, encoding: 'utf8', timeout: 60_000, input: input ?? '' });
+  let json: unknown = null;
+  try {
+    json = JSON.parse(result.stdout);
+  } catch {
+    /* human output */
+  }
+  return { status: result.status ?? -1, json, stdout: result.stdout, stderr: result.stderr };
+}
+
+function startServer(data: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+  return new Promise((resolvePort, reject) => {
+    const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start: ${err}`));
+    }, START_WAIT_MS);
+    child.stderr?.on('data', (chunk) => (err += chunk));
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (line) {
+        clearTimeout(timer);
+        resolvePort({ child, port: JSON.parse(line).listening.port as number, stderr: () => err });
+      }
+    });
+    child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
+  });
+}
+
+async function stop(server: { child: ChildProcess } | undefined): Promise<void> {
+  if (server?.child.exitCode === null) {
+    const exited = new Promise((r) => server.child.once('exit', r));
+    server.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+describe('strongroom init --shares, unseal, seal, master-key', () => {
+  let dir: string;
+  let data: string;
+  let shares: string[];
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let remote: (args: string[], input?: string) => Run;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\``);
+    dir = mkdtempSync(join(tmpdir(), 'strongroom-cli-unseal-'));
+    data = join(dir, 'data');
+    const init = cli(['--data', data, 'init', '--demo-token', '--shares', '3', '--threshold', '2', '--json']);
+    expect(init.status).toBe(0);
+    expect(init.json.unseal).toEqual({ mode: 'hsm+shares', shares: 3, threshold: 2 });
+    shares = (init.json.shares as Array<{ custodian: number; share: string }>).map((s) => s.share);
+    expect(shares).toHaveLength(3);
+    server = await startServer(data);
+    remote = (args, input) => cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--json', ...args], input);
+  });
+
+  afterAll(async () => {
+    await stop(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['--threshold 1', ['--shares', '3', '--threshold', '1']],
+    ['a threshold above the shares', ['--shares', '2', '--threshold', '3']],
+    ['17 shares', ['--shares', '17', '--threshold', '2']],
+    ['--shares alone', ['--shares', '3']],
+  ])('init refuses %s (exit 2, INVALID_ARGUMENT) and creates nothing', (_what, flags) => {
+    const other = join(dir, `bad-${flags.join('')}`);
+    const run = cli(['--data', other, 'init', '--demo-token', ...flags, '--json']);
+    expect(run.status).toBe(2);
+    expect(run.json.error.code).toBe('INVALID_ARGUMENT');
+    expect(existsSync(join(other, 'keychain.db'))).toBe(false);
+  });
+
+  it('the local CLI cannot open a share-bound keychain (exit 5, UNSEAL_SHARES_REQUIRED); status says why', () => {
+    const list = cli(['--data', data, 'key', 'list', '--json']);
+    expect(list.status).toBe(5);
+    expect(list.json.error.code).toBe('UNSEAL_SHARES_REQUIRED');
+    const status = cli(['--data', data, 'status', '--json']);
+    expect(status.status).toBe(0);
+    expect(status.json.unseal).toEqual({ mode: 'hsm+shares', shares: 3, threshold: 2 });
+    expect(status.json.hsm).toMatchObject({ checked: true, opensHsmLayer: true, needsShares: 2 });
+  });
+
+  it('serve starts sealed; custodians unseal from a file and from stdin, k of M after each', () => {
+    const before = remote(['status']);
+    expect(before.status).toBe(5);
+    expect(before.json.unseal).toMatchObject({ sealed: true, submitted: 0, threshold: 2 });
+    expect(remote(['key', 'list']).json.error.code).toBe('SEALED');
+    const file = join(dir, 'share-2.txt');
+    writeFileSync(file, `${shares[1]}\n`, { mode: 0o600 });
+    const first = remote(['unseal', '--share-file', file]);
+    expect(first.status).toBe(0);
+    expect(first.json).toMatchObject({ sealed: true, submitted: 1, custodians: [2] });
+    const human = cli(['--data', data, '--server', `127.0.0.1:${server.port}`, 'unseal', '--status']);
+    expect(human.stdout).toContain('1 of 2 shares submitted');
+    const second = remote(['unseal'], `${shares[2]}\n`);
+    expect(second.json).toMatchObject({ sealed: false });
+    expect(remote(['key', 'create', 'hr/payroll']).status).toBe(0);
+    expect(remote(['status']).status).toBe(0);
+    // A second custodian's own officer certificate (each has a submission rate of their own).
+    expect(remote(['client', 'issue', 'custodian-3', '--role', 'officer', '--out', join(dir, 'c3')]).status).toBe(0);
+  });
+
+  it('never takes a share as an argument (exit 2)', () => {
+    expect(remote(['unseal', shares[0]]).status).toBe(2);
+  });
+
+  it('seal seals the running server; unseal --reset forgets a pending share', () => {
+    expect(remote(['seal']).json).toMatchObject({ sealed: true });
+    expect(remote(['key', 'get', 'hr/payroll']).json.error.code).toBe('SEALED');
+    expect(remote(['unseal'], shares[0]).json).toMatchObject({ submitted: 1 });
+    expect(remote(['unseal', '--reset']).json).toMatchObject({ sealed: true, submitted: 0 });
+    expect(remote(['unseal'], shares[0]).json).toMatchObject({ submitted: 1 });
+    expect(remote(['unseal'], shares[2]).json).toMatchObject({ sealed: false });
+  });
+
+  it('master-key status and rotate over the wire; the shares still unseal after', () => {
+    expect(remote(['master-key', 'status']).json).toMatchObject({ current: 1, tokenVersions: [1], unreferenced: [] });
+    const rotated = remote(['master-key', 'rotate']);
+    expect(rotated.status).toBe(0);
+    expect(rotated.json).toMatchObject({ from: [1], to: 2, destroyed: [1] });
+    expect(remote(['seal']).status).toBe(0);
+    const custodian3 = (input: string): Run =>
+      cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--cert', join(dir, 'c3', 'custodian-3.crt'), '--key', join(dir, 'c3', 'custodian-3.key'), '--json', 'unseal'], input);
+    expect(custodian3(shares[0]).json).toMatchObject({ submitted: 1 });
+    expect(custodian3(shares[1]).json).toMatchObject({ sealed: false });
+    expect(remote(['key', 'get', 'hr/payroll']).status).toBe(0);
+  });
+
+  it('init printed the shares once with a warning, and nothing of them is in the data folder or the server log', () => {
+    const human = cli(['--data', join(dir, 'human'), 'init', '--demo-token', '--shares', '2', '--threshold', '2']);
+    expect({ status: human.status, stderr: human.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
+    expect(human.stdout).toContain('WARNING: shown only now');
+    expect(human.stdout.match(/custodian \d: sr1-/g)).toHaveLength(2);
+    const dump = spawnSync('grep', ['-rl', shares[0].split('-')[2].slice(0, 16), data], { encoding: 'utf8' });
+    expect(dump.stdout).toBe('');
+    expect(server.stderr()).not.toContain(shares[0].split('-')[2].slice(0, 16));
+  });
+});
+
+describe('a keychain without shares (the demo): PIN unseal, seal and unseal', () => {
+  let dir: string;
+  let data: string;
+  let server: Awaited<ReturnType<typeof startServer>>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'strongroom-cli-pin-'));
+    data = join(dir, 'data');
+    expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
+    server = await startServer(data);
+  });
+
+  afterAll(async () => {
+    await stop(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('warns at start that the HSM alone unseals, and seal/unseal work without shares', () => {
+    expect(server.stderr()).toContain('not split knowledge');
+    const remote = (...args: string[]): Run => cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--json', ...args]);
+    expect(remote('status').json.unseal).toMatchObject({ sealed: false, mode: 'hsm' });
+    expect(remote('seal').json).toMatchObject({ sealed: true });
+    expect(remote('key', 'list').json.error.code).toBe('SEALED');
+    expect(remote('unseal').json).toMatchObject({ sealed: false });
+    expect(remote('key', 'list').status).toBe(0);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * Conformance of what the keychain store keeps for split-knowledge unsealing
+ * and master-key rotation: the unseal policy, HSM-sealed secrets, and the
+ * rewrapping of keychain keys and secrets, which rotation does in one
+ * transaction (all or nothing). Both stores run it.
+ */
+import type { KeychainStore } from '../../storage/keychain-store';
+import type { HsmSealedSecretRecord } from '../../storage/records';
+import { codeOf, meta, T0, wrapped } from './store-fixtures';
+
+function secret(name: string, overrides: Partial<HsmSealedSecretRecord> = {}): HsmSealedSecretRecord {
+  return { name, masterKeyVersion: 1, mechanism: 'AES_KEY_WRAP_PAD', wrappedKey: Buffer.alloc(40, 1), sealed: Buffer.alloc(60, 2), createdAt: T0, ...overrides };
+}
+
+export function describeUnsealStoreConformance(name: string, factory: () => { store: KeychainStore; cleanup(): void }): void {
+  describe(`KeychainStore unseal and rotation conformance: ${name}`, () => {
+    let store: KeychainStore;
+    let cleanup: () => void;
+    beforeEach(() => {
+      ({ store, cleanup } = factory());
+      store.initialize(meta(), wrapped(1));
+    });
+    afterEach(() => {
+      store.close();
+      cleanup();
+    });
+
+    it('has no unseal policy until one is put, and keeps the one put', () => {
+      expect(store.getUnsealPolicy()).toBeNull();
+      store.putUnsealPolicy({ binding: 'hsm+shares', shares: 5, threshold: 3, createdAt: T0 });
+      expect(store.getUnsealPolicy()).toEqual({ binding: 'hsm+shares', shares: 5, threshold: 3, createdAt: T0 });
+    });
+
+    it('refuses a second unseal policy (KEYCHAIN_ALREADY_INITIALIZED) and keeps the first', () => {
+      store.putUnsealPolicy({ binding: 'hsm+shares', shares: 3, threshold: 2, createdAt: T0 });
+      expect(codeOf(() => store.putUnsealPolicy({ binding: 'hsm+shares', shares: 2, threshold: 2, createdAt: T0 }))).toBe('KEYCHAIN_ALREADY_INITIALIZED');
+      expect(store.getUnsealPolicy()?.shares).toBe(3);
+    });
+
+    it('refuses a threshold above the share count (STORAGE_ERROR)', () => {
+      expect(codeOf(() => store.putUnsealPolicy({ binding: 'hsm+shares', shares: 2, threshold: 3, createdAt: T0 }))).toBe('STORAGE_ERROR');
+      expect(store.getUnsealPolicy()).toBeNull();
+    });
+
+    it('rewraps a keychain key version in place', () => {
+      store.rewrapKeychainKey(1, 2, Buffer.alloc(40, 9));
+      expect(store.listWrappedKeychainKeys()).toEqual([{ ...wrapped(1), masterKeyVersion: 2, wrapped: Buffer.alloc(40, 9) }]);
+    });
+
+    it('refuses to rewrap a keychain key version that does not exist (STORAGE_ERROR)', () => {
+      expect(codeOf(() => store.rewrapKeychainKey(7, 2, Buffer.alloc(40, 9)))).toBe('STORAGE_ERROR');
+    });
+
+    it('puts, replaces, lists and rewraps HSM-sealed secrets', () => {
+      expect(store.getHsmSealedSecret('b')).toBeNull();
+      store.putHsmSealedSecret(secret('b'));
+      store.putHsmSealedSecret(secret('a'));
+      store.putHsmSealedSecret(secret('b', { sealed: Buffer.alloc(60, 3) }));
+      expect(store.listHsmSealedSecrets().map((s) => s.name)).toEqual(['a', 'b']);
+      expect(store.getHsmSealedSecret('b')?.sealed).toEqual(Buffer.alloc(60, 3));
+      store.rewrapHsmSealedSecret('a', 2, Buffer.alloc(40, 7));
+      expect(store.getHsmSealedSecret('a')).toEqual({ ...secret('a'), masterKeyVersion: 2, wrappedKey: Buffer.alloc(40, 7) });
+      expect(codeOf(() => store.rewrapHsmSealedSecret('zz', 2, Buffer.alloc(40, 7)))).toBe('STORAGE_ERROR');
+    });
+
+    it('returns copies: mutating a returned secret changes nothing stored', () => {
+      store.putHsmSealedSecret(secret('a'));
+      store.getHsmSealedSecret('a')?.wrappedKey.fill(0);
+      store.listHsmSealedSecrets()[0].sealed.fill(0);
+      expect(store.getHsmSealedSecret('a')).toEqual(secret('a'));
+    });
+
+    it('undoes every rewrap of a transaction that throws (rotation is all or nothing)', () => {
+      store.putHsmSealedSecret(secret('a'));
+      expect(() =>
+        store.transaction(() => {
+          store.rewrapKeychainKey(1, 2, Buffer.alloc(40, 9));
+          store.rewrapHsmSealedSecret('a', 2, Buffer.alloc(40, 7));
+          throw new Error('killed mid-rotation');
+        }),
+      ).toThrow('killed mid-rotation');
+      expect(store.listWrappedKeychainKeys()).toEqual([wrapped(1)]);
+      expect(store.getHsmSealedSecret('a')).toEqual(secret('a'));
+    });
+  });
+}
