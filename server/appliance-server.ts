@@ -28,6 +28,8 @@ import { AuditEvent } from '../domain/audit/audit-event';
 import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
 import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
+import { approvalExecutor } from './approval-executor';
+import { makeApprovalService } from './approval-wiring';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -81,6 +83,15 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events,
     recordAudit: (event) => audit.record(event),
+    // Pending requests are in the keychain: they survive restarts (start() fails those a stop interrupted).
+    approvals: makeApprovalService({
+      config,
+      store,
+      clock,
+      events,
+      recordAudit: (event) => recordQuietly(event),
+      execute: (record) => approvalExecutor(operations, () => services)(record),
+    }),
   };
   const operations = allOperations(() => dispatcher.operationNames());
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
@@ -92,6 +103,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     audit.record(event).catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
   };
   const dispatcher: Dispatcher = new Dispatcher(services, operations, (outcome) => audit.record(operationEvent(clock, outcome)));
+  services.approvals.start();
 
   const resolveIdentity = (fingerprint256: string): ClientIdentity | null => {
     const client = store.directory.getClientByFingerprint(fingerprint256);

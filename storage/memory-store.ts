@@ -11,6 +11,7 @@ import { StorageError } from '../common/errors';
 import { KeychainStore } from './keychain-store';
 import { MemoryDirectory } from './memory-directory';
 import { MemoryAudit } from './memory-audit';
+import { MemoryApprovals } from './memory-approvals';
 import { compareKeys, fullName, globToRegExp, validateKeyFilter } from './key-filter';
 import {
   InstanceRecord,
@@ -78,6 +79,7 @@ export class MemoryStore implements KeychainStore {
   private changes = 0;
   readonly audit = new MemoryAudit(() => this.changes++);
   readonly directory = new MemoryDirectory(() => this.changes++);
+  readonly approvals = new MemoryApprovals(() => this.changes++);
   private state: State = {
     meta: null,
     wrapped: new Map(),

@@ -3,14 +3,29 @@
  * grants. ClientRevoke also closes the client's open connections at once.
  */
 import { isoNow } from '../../common/clock';
+import { KeychainError } from '../../common/errors';
 import { ClientRole, GrantRecord } from '../../storage/directory-store';
 import { checkGlob } from '../policy/glob';
-import { parsePermissions } from '../policy/permissions';
+import { MATERIAL_PERMISSIONS, parsePermissions } from '../policy/permissions';
 import { Operation } from './operation';
 
+/**
+ * Issuing an officer (a future approver, who may also ask for exports), or a
+ * client into a group that holds a material grant, gives access to key
+ * material as surely as a grant does: dual-controlled (grant-material), or one
+ * officer could mint the approvers of their own requests.
+ */
 export const clientIssue: Operation = {
   name: 'ClientIssue',
   access: 'officer',
+  dualControl: (args, ctx) => {
+    if (args.role === 'officer') return 'grant-material';
+    const groups = (args.groups as string[] | undefined) ?? [];
+    const material = ctx.services.directory
+      .listGrants()
+      .some((g) => g.subjectKind === 'group' && groups.includes(g.subject) && g.permissions.some((p) => MATERIAL_PERMISSIONS.has(p)));
+    return material ? 'grant-material' : null;
+  },
   run: (args, ctx) =>
     ctx.services.pki.issueClient({
       name: args.name as string,
@@ -30,6 +45,10 @@ export const clientList: Operation = {
 export const clientRevoke: Operation = {
   name: 'ClientRevoke',
   access: 'officer',
+  dualControl: (args, ctx) => {
+    if (ctx.services.directory.getClientByName(args.name as string) === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${String(args.name)}"`);
+    return 'client-revoke';
+  },
   run: (args, ctx) => {
     const client = ctx.services.pki.revokeClient(args.name as string);
     ctx.services.disconnectClient(client.name);
@@ -67,9 +86,14 @@ export const namespaceRemove: Operation = {
   run: (args, ctx) => ({ namespace: args.namespace as string, keysRemoved: ctx.services.keychain.removeNamespace(args.namespace as string) }),
 };
 
+/** A grant of a material permission (get, decrypt, decrypt-data-key) is dual-controlled; others run at once. */
 export const policyGrant: Operation = {
   name: 'PolicyGrant',
   access: 'officer',
+  dualControl: (args) => {
+    checkGlob(args.pattern as string); // a bad pattern is refused now, not after two officers approved it
+    return parsePermissions(args.permissions as string[]).some((p) => MATERIAL_PERMISSIONS.has(p)) ? 'grant-material' : null;
+  },
   run: (args, ctx) => {
     const pattern = args.pattern as string;
     checkGlob(pattern);

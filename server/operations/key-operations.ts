@@ -46,10 +46,25 @@ export const register: Operation = {
   },
 };
 
-/** The material Buffer in the result is zeroed by the connection once the response is encoded. */
+/**
+ * The material Buffer in the result is zeroed by the connection once the
+ * response is encoded. An officer without a grant on the key asks for a key
+ * export (dual control); the key is resolved first, so an unknown one is
+ * KEY_NOT_FOUND rather than a request for nothing.
+ */
 export const get: Operation = {
   name: 'Get',
   access: 'key',
+  dualControl: (args, ctx) => {
+    if (ctx.identity.role !== 'officer') return null;
+    try {
+      authorizeRef(ctx, 'get', args);
+      return null;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'PERMISSION_DENIED') return 'key-export';
+      throw err;
+    }
+  },
   run: (args, ctx) => ctx.services.keychain.getKey(authorizeRef(ctx, 'get', args)),
 };
 

@@ -21,6 +21,7 @@ export const revoke: Operation = {
 export const destroy: Operation = {
   name: 'Destroy',
   access: 'key',
+  dualControl: 'key-destroy',
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.scheduleDestruction(authorizeRef(ctx, 'destroy', args), ctx.services.destructionWaitMs) }),
 };
 

@@ -6,6 +6,7 @@ import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations
 import { Operation } from './operation';
 import { makeQuery } from './query';
 import { rolloverDue, rolloverRun, setRolloverPolicy, undoRollover } from './rollover-operations';
+import { approvalApprove, approvalCancel, approvalCollect, approvalDeny, approvalGet, approvalList, approvalQuorums, approvalQuorumSet } from './approval-operations';
 
 export function allOperations(operationNames: () => readonly string[]): Operation[] {
   return [
@@ -16,5 +17,6 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     clientIssue, clientList, clientRevoke, policyGrant, policyRevoke, policyList,
     setRolloverPolicy, rolloverDue, rolloverRun, undoRollover,
     aliasSet, aliasRemove, aliasList, namespaceList, namespaceRemove,
+    approvalList, approvalGet, approvalApprove, approvalDeny, approvalCancel, approvalCollect, approvalQuorums, approvalQuorumSet,
   ];
 }

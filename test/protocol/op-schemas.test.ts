@@ -49,6 +49,14 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   AliasList: {},
   NamespaceList: {},
   NamespaceRemove: { namespace: 'lab' },
+  ApprovalList: { state: 'open', mine: true, limit: 500 },
+  ApprovalGet: { id: '0b7e6c1a-1111-4222-8333-944455556666' },
+  ApprovalApprove: { id: '0b7e6c1a-1111-4222-8333-944455556666', digest: 'a'.repeat(64) },
+  ApprovalDeny: { id: '0b7e6c1a-1111-4222-8333-944455556666', reason: 'not during the freeze' },
+  ApprovalCancel: { id: '0b7e6c1a-1111-4222-8333-944455556666' },
+  ApprovalCollect: { id: '0b7e6c1a-1111-4222-8333-944455556666' },
+  ApprovalQuorums: {},
+  ApprovalQuorumSet: { class: 'key-destroy', required: 3 },
 };
 
 const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wrapped', 'data', 'mac']);
