@@ -7,7 +7,7 @@ import { KeySpec } from '../../domain/keychain';
 import { optionalRolloverPolicy } from '../../domain/rollover-policy';
 import { parseUsageMask } from '../../domain/usage-mask';
 import { parseUsagePeriods } from '../../domain/usage-periods';
-import { Args, authorizeName, authorizeRef, OperationContext } from './context';
+import { Args, authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
 
 /** Locate's default page (§6). */
@@ -57,6 +57,7 @@ export const get: Operation = {
   access: 'key',
   dualControl: (args, ctx) => {
     if (ctx.identity.role !== 'officer') return null;
+    if (args.name !== undefined) ctx.services.keychain.resolveName(canonicalName(args.name as string)); // KEY_NOT_FOUND: no request for nothing
     try {
       authorizeRef(ctx, 'get', args);
       return null;
