@@ -22,6 +22,7 @@ import { serveCommand } from './commands/serve';
 import { keySetPolicyCommand, rolloverCommand } from './commands/rollover-commands';
 import { keyActivateCommand, keyDestroyCommand, keyRevokeCommand } from './commands/key-lifecycle';
 import { statusCommand } from './commands/status';
+import { approvalsCommand } from './commands/approvals-commands';
 
 export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
@@ -52,7 +53,8 @@ Getting started:
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict or wrong
 state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
-9 configuration, 10 authentication or permission, 11 server unavailable. Details: docs/strongroom.1.md`,
+9 configuration, 10 authentication or permission, 11 server unavailable,
+12 approval required (dual control: see strongroom approvals). Details: docs/strongroom.1.md`,
     );
 
   const key = new Command('key').description('create, fetch and roll over keys');
@@ -64,7 +66,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const rollover = rolloverCommand();
   const alias = aliasCommand();
   const namespace = namespaceCommand();
-  const groups = [key, client, policy, rollover, alias, namespace, auditCommand()];
+  const groups = [key, client, policy, rollover, alias, namespace, auditCommand(), approvalsCommand()];
   program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand());
   for (const group of groups) program.addCommand(group);
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
