@@ -46,6 +46,7 @@ export function localBackend(appliance: Appliance): CliBackend {
     createKey: async (name, options) => (await ready, keychain.createKey(keySpecFrom(name, options))),
     registerKey: async (name, options, material) => (await ready, keychain.registerKey(keySpecFrom(name, options), material)),
     getKey: async () => {
+      await ready; // the unseal started with the backend must finish before close()
       throw localRefusal('key get (a key export)');
     },
     listKeys: async (filter) => {
@@ -68,6 +69,7 @@ export function localBackend(appliance: Appliance): CliBackend {
     issueClient: async (request) => (await ready, pki().issueClient(request)),
     listClients: async () => (await ready, appliance.store.directory.listClients()),
     revokeClient: async () => {
+      await ready; // the unseal started with the backend must finish before close()
       throw localRefusal('client revoke');
     },
     grant: async (request) => {
@@ -133,20 +135,25 @@ export function localBackend(appliance: Appliance): CliBackend {
       return approvalView(record);
     },
     approve: async () => {
+      await ready; // the unseal started with the backend must finish before close()
       throw localRefusal('approving a request');
     },
     deny: async () => {
+      await ready; // the unseal started with the backend must finish before close()
       throw localRefusal('denying a request');
     },
     cancelApproval: async () => {
+      await ready; // the unseal started with the backend must finish before close()
       throw localRefusal('cancelling a request');
     },
     collect: async () => {
+      await ready; // the unseal started with the backend must finish before close()
       throw localRefusal('collecting an export');
     },
     quorums: async () =>
       appliance.store.approvals.listQuorums().map((q) => ({ class: q.dualControlClass, required: q.required, updatedAt: q.updatedAt, updatedBy: q.updatedBy })),
     setQuorum: async () => {
+      await ready; // the unseal started with the backend must finish before close()
       throw localRefusal('a quorum change');
     },
     close: () => appliance.close(),

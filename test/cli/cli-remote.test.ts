@@ -30,7 +30,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
 
 function startServer(data: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolvePort, reject) => {
-    const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STRONGROOM_DESTRUCTION_WAIT: 'P0D' } });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {
@@ -126,6 +126,14 @@ describe('strongroom CLI over the wire', () => {
     expect(current.status).toBe(0);
     const byInstance = asApp('key', 'get', 'hr/payroll', '--instance', current.json.instance.name);
     expect(byInstance.json.material).toBe(current.json.material);
+    const hex = cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--cert', join(certs, 'payroll-app.crt'), '--key', join(certs, 'payroll-app.key'), 'key', 'get', 'hr/payroll', '--format', 'hex']);
+    expect(hex.stderr).toBe('');
+    // Registered material comes back byte for byte (raw), to the app the grant names.
+    const secret = Buffer.from('correct horse battery staple\n');
+    const reg = spawnSync(process.execPath, [CLI, '--data', data, '--server', `127.0.0.1:${server.port}`, 'key', 'register', 'hr/db-password', '--json'], { input: secret, timeout: 60_000 });
+    expect(reg.status).toBe(0);
+    const raw = spawnSync(process.execPath, [CLI, '--data', data, '--server', `127.0.0.1:${server.port}`, '--cert', join(certs, 'payroll-app.crt'), '--key', join(certs, 'payroll-app.key'), 'key', 'get', 'hr/db-password', '--format', 'raw'], { timeout: 60_000 });
+    expect(Buffer.compare(raw.stdout, secret)).toBe(0);
     const denied = asApp('key', 'get', 'crm/secret');
     expect(denied.status).toBe(10);
     expect(denied.json.error.code).toBe('PERMISSION_DENIED');
@@ -165,6 +173,9 @@ describe('strongroom CLI over the wire', () => {
     expect(remote('approvals', 'cancel', again).json.request.state).toBe('cancelled');
     expect(remote('approvals', 'quorums').json).toContainEqual(expect.objectContaining({ class: 'key-destroy', required: 2 }));
     expect(remote('key', 'show', 'ops/old').json.instances[0].state).toBe('Deactivated');
+    // Approved, it runs (destruction_wait P0D here), and the namespace can then go.
+    expect(approveByOthers(remote('key', 'destroy', 'ops/old')).result.instance.state).toBe('Destroyed');
+    expect(remote('namespace', 'remove', 'ops').json).toEqual({ namespace: 'ops', keysRemoved: 1 });
   });
 
   it('verifies the audit trail the served requests left, and names the first broken event after tampering', () => {
