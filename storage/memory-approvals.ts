@@ -76,6 +76,18 @@ export class MemoryApprovals implements ApprovalStore {
     return copy(next);
   }
 
+  /** For the owning store's transaction(): a copy to restore when the transaction throws (records are never mutated in place). */
+  snapshot(): { requests: Map<string, ApprovalRecord>; quorums: Map<string, QuorumRecord> } {
+    return { requests: new Map(this.requests), quorums: new Map(this.quorums) };
+  }
+
+  restore(saved: { requests: Map<string, ApprovalRecord>; quorums: Map<string, QuorumRecord> }): void {
+    this.requests.clear();
+    for (const [k, v] of saved.requests) this.requests.set(k, v);
+    this.quorums.clear();
+    for (const [k, v] of saved.quorums) this.quorums.set(k, v);
+  }
+
   getQuorum(dualControlClass: string): QuorumRecord | null {
     const q = this.quorums.get(dualControlClass);
     return q ? { ...q } : null;

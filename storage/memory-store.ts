@@ -353,6 +353,7 @@ export class MemoryStore implements KeychainStore {
     this.assertOpen();
     this.changes++;
     const saved = snapshot(this.state);
+    const savedApprovals = this.approvals.snapshot();
     try {
       const result = fn();
       if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
@@ -361,6 +362,7 @@ export class MemoryStore implements KeychainStore {
       return result;
     } catch (err) {
       this.state = saved;
+      this.approvals.restore(savedApprovals);
       throw err;
     }
   }
