@@ -5,7 +5,9 @@
  * own rights, requests expire on the injected clock, one requester cannot
  * fill the queue, and a quorum change is itself dual-controlled.
  */
-import { ManualClock } from '../../common/clock';
+import { ManualClock, systemClock } from '../../common/clock';
+import { PkiService } from '../../server/pki-service';
+import { codeOf } from '../support/error-code';
 import { LiveEvent } from '../../domain/events/event-bus';
 import { DecodedResponse } from '../../server/protocol/response';
 import { RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
@@ -151,5 +153,14 @@ describe('separation of duties and dual control', () => {
     const plain = await app.connect(app.issue('plain-app-2', 'app'));
     expect((await plain.request('ApprovalQuorums')).error?.code).toBe('PERMISSION_DENIED');
     expect(((await plain.request('ApprovalList')).result as { requests: unknown[] }).requests).toEqual([]);
+  });
+
+  it('never removes the last officer: over the wire nobody is left to approve it, and the rule itself refuses', async () => {
+    const pki = new PkiService(app.appliance.keychain, app.appliance.store.directory, systemClock);
+    for (const c of app.appliance.store.directory.listClients()) if (c.role === 'officer' && c.name !== 'test-officer' && c.revokedAt === null) pki.revokeClient(c.name);
+    const asked = required(await (await app.connect(app.officer)).request('ClientRevoke', { name: 'test-officer' }));
+    expect(asked.required).toBe(3);
+    expect(codeOf(() => pki.revokeClient('test-officer'))).toBe('WRONG_STATE');
+    expect(app.appliance.store.directory.countActiveClients('officer')).toBe(1);
   });
 });
