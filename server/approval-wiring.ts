@@ -41,8 +41,9 @@ function maxPending(config: ApplianceConfig): number {
 }
 
 /** The key (and its namespace) a stored request names, for events; null for none. */
-function target(_operation: string, args: Record<string, unknown>): { key: string | null; namespace: string | null } {
-  if (typeof args.name !== 'string' || typeof args.pattern === 'string') return { key: null, namespace: null };
+function target(operation: string, args: Record<string, unknown>): { key: string | null; namespace: string | null } {
+  // ClientRevoke's and ClientIssue's `name` is a client's, not a key's.
+  if (typeof args.name !== 'string' || operation.startsWith('Client') || operation === 'PolicyGrant') return { key: null, namespace: null };
   const key = args.name.includes('/') ? args.name : `default/${args.name}`;
   return { key, namespace: key.split('/')[0] };
 }
