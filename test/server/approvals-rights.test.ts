@@ -155,6 +155,18 @@ describe('separation of duties and dual control', () => {
     expect(((await plain.request('ApprovalList')).result as { requests: unknown[] }).requests).toEqual([]);
   });
 
+  it('runs an approved request as its requester: one revoked meanwhile gets it failed, not run', async () => {
+    const temp = app.issue('temp-officer', 'officer');
+    const conn = await app.connect(temp);
+    expect((await conn.request('Create', { name: 'sod/temp' })).error).toBeUndefined();
+    expect((await conn.request('Revoke', { name: 'sod/temp', reason: 'superseded' })).error).toBeUndefined();
+    const asked = required(await conn.request('Destroy', { name: 'sod/temp' }));
+    new PkiService(app.appliance.keychain, app.appliance.store.directory, systemClock).revokeClient('temp-officer');
+    const done = await app.approve(asResponse(asked));
+    expect(done).toMatchObject({ state: 'failed', error: { code: 'PERMISSION_DENIED' } });
+    expect((await officer.request('GetAttributes', { name: 'sod/temp' })).result).toMatchObject({ instances: [{ state: 'Deactivated' }] });
+  });
+
   it('never removes the last officer: over the wire nobody is left to approve it, and the rule itself refuses', async () => {
     const pki = new PkiService(app.appliance.keychain, app.appliance.store.directory, systemClock);
     for (const c of app.appliance.store.directory.listClients()) if (c.role === 'officer' && c.name !== 'test-officer' && c.revokedAt === null) pki.revokeClient(c.name);
