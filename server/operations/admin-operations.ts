@@ -1,6 +1,7 @@
 /**
- * Officer-only operations (docs/protocol.md §6): client certificates and
- * grants. ClientRevoke also closes the client's open connections at once.
+ * Officer operations (docs/protocol.md §6): client certificates and grants
+ * (ClientList and PolicyList are also for auditors, read only). ClientRevoke
+ * also closes the client's open connections at once.
  */
 import { isoNow } from '../../common/clock';
 import { KeychainError } from '../../common/errors';
@@ -8,6 +9,7 @@ import { ClientRole, GrantRecord } from '../../storage/directory-store';
 import { checkGlob } from '../policy/glob';
 import { MATERIAL_PERMISSIONS, parsePermissions } from '../policy/permissions';
 import { Operation } from './operation';
+import { OperationContext } from './context';
 
 /**
  * Issuing an officer (a future approver, who may also ask for exports), or a
@@ -36,10 +38,18 @@ export const clientIssue: Operation = {
     }),
 };
 
+/** Separation of duties: auditors read who may do what (clients, grants), never change it; apps do neither. */
+function assertReader(ctx: OperationContext, op: string): void {
+  if (ctx.identity.role === 'app') throw new KeychainError('PERMISSION_DENIED', `${op} is for officers and auditors; "${ctx.identity.name}" is an app`);
+}
+
 export const clientList: Operation = {
   name: 'ClientList',
-  access: 'officer',
-  run: (_args, ctx) => ({ clients: ctx.services.directory.listClients() }),
+  access: 'any',
+  run: (_args, ctx) => {
+    assertReader(ctx, 'ClientList');
+    return { clients: ctx.services.directory.listClients() };
+  },
 };
 
 export const clientRevoke: Operation = {
@@ -119,8 +129,8 @@ export const policyRevoke: Operation = {
 
 export const policyList: Operation = {
   name: 'PolicyList',
-  access: 'officer',
-  run: (args, ctx) => ({
+  access: 'any',
+  run: (args, ctx) => (assertReader(ctx, 'PolicyList'), {
     grants: ctx.services.directory
       .listGrants()
       .filter((g) => (args.client === undefined || (g.subjectKind === 'client' && g.subject === args.client)) && (args.group === undefined || (g.subjectKind === 'group' && g.subject === args.group))),

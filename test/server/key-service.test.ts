@@ -107,6 +107,18 @@ describe('key service over mutual TLS', () => {
       expect((await conn.request('Decrypt', { name: 'pay/card-data', ciphertext: b64('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx') })).error?.code).toBe('PERMISSION_DENIED');
       expect((await conn.request('Query')).result).toMatchObject({ identity: { role: 'auditor' } });
     });
+
+    it('lets an auditor read clients and grants but change nothing; an app reads neither', async () => {
+      const conn = await app.connect(auditor);
+      expect((await conn.request('ClientList')).result).toMatchObject({ clients: expect.arrayContaining([expect.objectContaining({ name: 'auditor-1' })]) });
+      expect((await conn.request('PolicyList', { group: 'payments' })).result).toMatchObject({ grants: [expect.objectContaining({ subject: 'payments' })] });
+      expect((await conn.request('PolicyGrant', { group: 'payments', pattern: '*', permissions: ['encrypt'] })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('ClientRevoke', { name: 'payments-app' })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('ApprovalList')).result).toMatchObject({ requests: expect.any(Array) });
+      const appConn = await app.connect(payments);
+      expect((await appConn.request('ClientList')).error?.code).toBe('PERMISSION_DENIED');
+      expect((await appConn.request('PolicyList')).error?.code).toBe('PERMISSION_DENIED');
+    });
   });
 
   describe('operations', () => {
