@@ -43,13 +43,14 @@ Getting started:
   $ strongroom init --data ./demo-data --demo-token
   $ export STRONGROOM_DATA=./demo-data
   $ strongroom key create hr/payroll
-  $ strongroom key get hr/payroll
   $ strongroom key rollover hr/payroll
   $ strongroom key show hr/payroll
   $ strongroom serve &                              # then, over mutual TLS:
   $ strongroom --server 127.0.0.1:5700 key list
   $ strongroom client issue app1 --role app --out ./certs
-  $ strongroom policy grant --client app1 --pattern 'hr/*' --permissions get
+  $ strongroom --server 127.0.0.1:5700 policy grant --client app1 --pattern 'hr/*' --permissions get
+                                                    # dual control: exit 12, two other officers approve
+  $ strongroom --server 127.0.0.1:5700 approvals approve <id> --digest <digest>
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict or wrong
 state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
