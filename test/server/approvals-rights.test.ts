@@ -48,6 +48,7 @@ describe('separation of duties and dual control', () => {
   // Each test starts with no open request of its own (the per-requester cap is small here).
   afterEach(async () => {
     for (const connection of [officer, first]) {
+      if (connection.closed) continue; // revoked by the last test
       const open = ((await connection.request('ApprovalList', { state: 'open', mine: true })).result as { requests: Array<{ id: string }> }).requests;
       for (const r of open) await connection.request('ApprovalCancel', { id: r.id });
     }
@@ -170,6 +171,8 @@ describe('separation of duties and dual control', () => {
   it('never removes the last officer: over the wire nobody is left to approve it, and the rule itself refuses', async () => {
     const pki = new PkiService(app.appliance.keychain, app.appliance.store.directory, systemClock);
     for (const c of app.appliance.store.directory.listClients()) if (c.role === 'officer' && c.name !== 'test-officer' && c.revokedAt === null) pki.revokeClient(c.name);
+    await first.waitClosed(); // the server shuts revoked officers out
+    await second.waitClosed();
     const asked = required(await (await app.connect(app.officer)).request('ClientRevoke', { name: 'test-officer' }));
     expect(asked.required).toBe(3);
     expect(codeOf(() => pki.revokeClient('test-officer'))).toBe('WRONG_STATE');
