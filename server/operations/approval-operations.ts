@@ -40,12 +40,21 @@ export const approvalGet: Operation = {
   run: (args, ctx) => ({ request: visible(ctx.services.approvals.get(args.id as string), ctx) }),
 };
 
+/**
+ * Answers at once, also when the approval starts an operation that finishes
+ * asynchronously (master-key rotation): the request is then `executing`, and
+ * ApprovalGet shows how it ended. A long run never holds the approver's
+ * request past its timeout, and ApprovalApprove works inside a Batch.
+ */
 export const approvalApprove: Operation = {
   name: 'ApprovalApprove',
   access: 'officer',
   run: (args, ctx) => {
     const outcome = ctx.services.approvals.approve(args.id as string, ctx.identity, args.digest as string);
-    return outcome instanceof Promise ? outcome.then((request) => ({ request })) : { request: outcome };
+    if (!(outcome instanceof Promise)) return { request: outcome };
+    // The service records the outcome (executed or failed, events, audit) when it settles.
+    outcome.catch(() => undefined);
+    return { request: ctx.services.approvals.get(args.id as string) };
   },
 };
 
