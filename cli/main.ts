@@ -25,6 +25,7 @@ import { statusCommand } from './commands/status';
 import { reportCommand } from './commands/report';
 import { sealCommand, unsealCommand } from './commands/unseal-commands';
 import { masterKeyCommand } from './commands/master-key-commands';
+import { approvalsCommand } from './commands/approvals-commands';
 
 export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
@@ -45,17 +46,19 @@ Getting started:
   $ strongroom init --data ./demo-data --demo-token
   $ export STRONGROOM_DATA=./demo-data
   $ strongroom key create hr/payroll
-  $ strongroom key get hr/payroll
   $ strongroom key rollover hr/payroll
   $ strongroom key show hr/payroll
   $ strongroom serve &                              # then, over mutual TLS:
   $ strongroom --server 127.0.0.1:5700 key list
   $ strongroom client issue app1 --role app --out ./certs
-  $ strongroom policy grant --client app1 --pattern 'hr/*' --permissions get
+  $ strongroom --server 127.0.0.1:5700 policy grant --client app1 --pattern 'hr/*' --permissions get
+                                                    # dual control: exit 12, two other officers approve
+  $ strongroom --server 127.0.0.1:5700 approvals approve <id> --digest <digest>
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 conflict or wrong
 state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
-9 configuration, 10 authentication or permission, 11 server unavailable. Details: docs/strongroom.1.md`,
+9 configuration, 10 authentication or permission, 11 server unavailable,
+12 approval required (dual control: see strongroom approvals). Details: docs/strongroom.1.md`,
     );
 
   const key = new Command('key').description('create, fetch and roll over keys');
@@ -67,7 +70,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const rollover = rolloverCommand();
   const alias = aliasCommand();
   const namespace = namespaceCommand();
-  const groups = [key, client, policy, rollover, alias, namespace, auditCommand(), masterKeyCommand()];
+  const groups = [key, client, policy, rollover, alias, namespace, auditCommand(), masterKeyCommand(), approvalsCommand()];
   program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand());
   program.addCommand(reportCommand());
   program.addCommand(unsealCommand()).addCommand(sealCommand());

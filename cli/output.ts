@@ -27,7 +27,11 @@ export function makeOutput(json: boolean, stdout: NodeJS.WritableStream = proces
     failure(err) {
       const error = asStrongroomError(err);
       if (json) stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
-      else stderr.write(`error [${error.code}]: ${error.message}\n`);
+      else if (error.code === 'APPROVAL_REQUIRED' && typeof error.details.requestId === 'string') {
+        // Not a failure: the request waits for other officers. Say what they run.
+        stderr.write(`approval required: ${error.message}\n`);
+        stderr.write(`next: another officer runs \`strongroom approvals show ${error.details.requestId}\`, then \`strongroom approvals approve ${error.details.requestId} --digest ${String(error.details.digest)}\`\n`);
+      } else stderr.write(`error [${error.code}]: ${error.message}\n`);
       if (error.code === 'INTERNAL_ERROR' && process.env.STRONGROOM_DEBUG) {
         stderr.write(`${String((error.cause as Error | undefined)?.stack ?? error.cause)}\n`);
       }

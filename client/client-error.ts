@@ -51,3 +51,30 @@ export function unavailable(message: string, details: ClientErrorDetails, cause?
 export function invalidArgument(message: string, field: string): StrongroomClientError {
   return new StrongroomClientError('INVALID_ARGUMENT', message, { details: { field } });
 }
+
+/**
+ * APPROVAL_REQUIRED (docs/protocol.md §6.3): the server stored the request
+ * for officers' approval instead of running it. `requestId` and `digest` say
+ * what the approvers approve (ApprovalApprove); `required` how many;
+ * `expiresAt` until when. A key export's requester collects it with
+ * ApprovalCollect once approved.
+ */
+export class ApprovalRequiredError extends StrongroomClientError {
+  readonly requestId: string;
+  readonly digest: string;
+  readonly required: number;
+  readonly expiresAt: string;
+
+  constructor(message: string, details: ClientErrorDetails) {
+    super('APPROVAL_REQUIRED', message, { details });
+    this.name = 'ApprovalRequiredError';
+    this.requestId = String(details.requestId ?? '');
+    this.digest = String(details.digest ?? '');
+    this.required = Number(details.required ?? 0);
+    this.expiresAt = String(details.expiresAt ?? '');
+  }
+}
+
+export function isApprovalRequired(err: unknown): err is ApprovalRequiredError {
+  return err instanceof ApprovalRequiredError;
+}

@@ -15,7 +15,7 @@
 import { connect, ConnectionOptions, TLSSocket } from 'node:tls';
 import { encodeFrame, FrameDecoder, HARD_MAX_FRAME_BYTES } from '../server/protocol/frame-codec';
 import { decodeResponse, DecodedResponse, WireError } from '../server/protocol/response';
-import { socketErrorCode, StrongroomClientError, unavailable } from './client-error';
+import { ApprovalRequiredError, socketErrorCode, StrongroomClientError, unavailable } from './client-error';
 
 /** How long a graceful end waits for the server's close before destroying the socket. */
 export const END_GRACE_MS = 1_000;
@@ -38,6 +38,7 @@ export interface ConnectionEvents {
 const CONNECTION_ENDING: ReadonlySet<string> = new Set(['FRAME_TOO_LARGE', 'UNAUTHENTICATED', 'SERVER_BUSY']);
 
 export function serverError(error: WireError): StrongroomClientError {
+  if (error.code === 'APPROVAL_REQUIRED') return new ApprovalRequiredError(error.message, error.details ?? {});
   return new StrongroomClientError(error.code, error.message, { details: error.details });
 }
 

@@ -1,5 +1,5 @@
 /** The Strongroom client library's public surface (docs/protocol.md). */
 export { StrongroomClient } from './strongroom-client';
-export { StrongroomClientError, isStrongroomClientError, isNetworkError } from './client-error';
+export { StrongroomClientError, isStrongroomClientError, isNetworkError, ApprovalRequiredError, isApprovalRequired } from './client-error';
 export type { StrongroomClientOptions, KeyCacheOptions } from './options';
 export * from './types';

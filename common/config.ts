@@ -189,6 +189,24 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultValue: () => '',
     meaning: 'SIEM sinks the audit trail is forwarded to (comma list of names); each is described by an audit_sink.<name> line (docs/audit-sinks.md).',
   },
+  {
+    key: 'dual_control_quorum',
+    env: 'STRONGROOM_DUAL_CONTROL_QUORUM',
+    defaultValue: () => '2',
+    meaning: 'Approvals (distinct officers, never the requester) each dual-controlled class needs: a number for every class, or class=M pairs ("2, key-destroy=3"; 1 for a lab). Copied into the keychain at the first start; later changes go through ApprovalQuorumSet.',
+  },
+  {
+    key: 'approval_ttl',
+    env: 'STRONGROOM_APPROVAL_TTL',
+    defaultValue: () => 'PT24H',
+    meaning: 'How long an approval request waits for its quorum before it expires (ISO 8601: PT24H, PT30M, P2D).',
+  },
+  {
+    key: 'max_pending_approvals_per_requester',
+    env: 'STRONGROOM_MAX_PENDING_APPROVALS_PER_REQUESTER',
+    defaultValue: () => '8',
+    meaning: 'Most approval requests one client may have pending at once, so that nobody fills the queue.',
+  },
 ];
 
 /**

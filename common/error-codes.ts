@@ -22,6 +22,8 @@ export const EXIT = {
   CONFIG: 9,
   AUTH: 10,
   UNAVAILABLE: 11,
+  /** Dual control: the request waits for officers' approvals (not a failure; see `strongroom approvals`). */
+  APPROVAL_REQUIRED: 12,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -87,6 +89,17 @@ export const ERROR_CODES = {
   UNSEAL_SHARES_INVALID: { exit: EXIT.INTEGRITY, meaning: 'The submitted shares do not open the keychain (a share is wrong or of another set); progress was reset: every custodian submits again.' },
   UNSEAL_SHARE_DUPLICATE: { exit: EXIT.CONFLICT, meaning: 'That share (or a share of that custodian) was already submitted in this attempt; the next custodian submits theirs.' },
   MASTER_KEY_ROTATION_FAILED: { exit: EXIT.HSM, meaning: 'Master-key rotation stopped before its commit and changed nothing the keychain uses; fix the cause (see details) and run it again.' },
+  APPROVAL_REQUIRED: { exit: EXIT.APPROVAL_REQUIRED, meaning: 'Dual control: the operation was stored as an approval request; other officers run `strongroom approvals approve <id> --digest <digest>`.' },
+  APPROVAL_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No approval request with that id; `strongroom approvals list` shows them.' },
+  APPROVAL_EXPIRED: { exit: EXIT.CONFLICT, meaning: 'The approval request expired before its quorum; make the request again.' },
+  APPROVAL_DIGEST_MISMATCH: { exit: EXIT.CONFLICT, meaning: 'The digest given is not the request\'s: read it again with `strongroom approvals show <id>` and approve what it shows.' },
+  APPROVAL_SELF_APPROVAL: { exit: EXIT.AUTH, meaning: 'The requester cannot approve their own request; another officer must.' },
+  APPROVAL_ALREADY_VOTED: { exit: EXIT.CONFLICT, meaning: 'This officer already approved this request; a different officer must give the next approval.' },
+  APPROVAL_NOT_PENDING: { exit: EXIT.CONFLICT, meaning: 'The request was already carried out, denied, cancelled or expired; `strongroom approvals show <id>` says which.' },
+  APPROVAL_OWN_RIGHTS: { exit: EXIT.AUTH, meaning: 'An officer cannot approve a change to their own rights (a grant to them or their group, their revocation); another officer must.' },
+  APPROVAL_NOT_REQUESTER: { exit: EXIT.AUTH, meaning: 'Only the officer who made the request can cancel it or collect its result; others may deny it.' },
+  APPROVAL_LIMIT_REACHED: { exit: EXIT.CONFLICT, meaning: 'The requester has max_pending_approvals_per_requester requests pending; cancel one or wait for them.' },
+  DUAL_CONTROL_LOCAL_MODE: { exit: EXIT.AUTH, meaning: 'Dual-controlled operations are refused in local mode; run the command with --server and an officer certificate.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing and starts a demo appliance from ./demo-data:
 # a SoftHSM2 token made for it, a master key inside the token, a keychain,
-# the appliance CA and an officer certificate, a few demo keys (one rolled
-# over), an app certificate with a grant, then `strongroom serve` in the
+# the appliance CA and three officer certificates (dual control needs two
+# approvers), a few demo keys (one rolled over), an app certificate with a
+# grant (its material part approved by the two other officers), then
+# `strongroom serve` in the
 # foreground (Ctrl-C stops it). Safe to run again: an existing demo-data
 # folder is reused, not replaced. DEMO_NO_SERVE=1 prepares without serving.
 set -euo pipefail
@@ -27,10 +29,41 @@ if [ "$(sr key show hr/payroll --json | node -e 'process.stdin.on("data",d=>cons
   echo "demo: rolled hr/payroll over once"
 fi
 
-if [ ! -f "$STRONGROOM_DATA/certs/demo-app.crt" ]; then
-  sr client issue demo-app --role app --groups demo --out "$STRONGROOM_DATA/certs" >/dev/null
-  sr policy grant --group demo --pattern 'hr/*' --permissions get,locate,encrypt,decrypt,generate-data-key,decrypt-data-key >/dev/null
-  echo "demo: issued an app certificate (demo-app) allowed to use hr/*"
+certs="$STRONGROOM_DATA/certs"
+if [ ! -f "$certs/demo-app.crt" ]; then
+  sr client issue demo-app --role app --groups demo --out "$certs" >/dev/null
+  sr policy grant --group demo --pattern 'hr/*' --permissions locate,encrypt,generate-data-key >/dev/null
+  echo "demo: issued an app certificate (demo-app) allowed to encrypt with hr/*"
+fi
+for officer in demo-officer-2 demo-officer-3; do
+  if [ ! -f "$certs/$officer.crt" ]; then
+    sr client issue "$officer" --role officer --out "$certs" >/dev/null
+    echo "demo: issued a second officer certificate ($officer) for dual control"
+  fi
+done
+# A grant that gives key material (get, decrypt) is dual-controlled: the
+# admin asks over the wire and the two other officers approve it. A
+# throw-away server on a free port does it once, before the real one starts.
+if [ ! -f "$STRONGROOM_DATA/.demo-grant-approved" ]; then
+  log=$(mktemp)
+  node dist/cli/main.js serve --port 0 >"$log" 2>&1 &
+  pid=$!
+  tmp_port=""
+  for _ in $(seq 1 300); do
+    tmp_port=$(node -e 'for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n")) { try { const p = JSON.parse(l).listening?.port; if (p) { console.log(p); break; } } catch {} }' "$log")
+    [ -n "$tmp_port" ] && break
+    sleep 0.1
+  done
+  if [ -z "$tmp_port" ]; then kill "$pid" 2>/dev/null || true; cat "$log" >&2; echo "demo: the server did not start" >&2; exit 1; fi
+  asked=$(sr --server "127.0.0.1:$tmp_port" --json policy grant --group demo --pattern 'hr/*' --permissions get,decrypt,decrypt-data-key || true)
+  read -r id digest < <(echo "$asked" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const d=JSON.parse(t).error.details;console.log(d.requestId, d.digest)})')
+  for officer in demo-officer-2 demo-officer-3; do
+    sr --server "127.0.0.1:$tmp_port" --cert "$certs/$officer.crt" --key "$certs/$officer.key" approvals approve "$id" --digest "$digest" >/dev/null
+  done
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -f "$log"
+  touch "$STRONGROOM_DATA/.demo-grant-approved"
+  echo "demo: demo-app may also get and decrypt hr/* (a grant approved by demo-officer-2 and demo-officer-3)"
 fi
 
 echo
@@ -43,9 +76,13 @@ cat <<TXT
 The demo appliance is in $STRONGROOM_DATA. In another terminal:
   export STRONGROOM_DATA=$STRONGROOM_DATA
   npx strongroom --server 127.0.0.1:$port key list                  # as the officer, over mutual TLS
-  npx strongroom --server 127.0.0.1:$port key get hr/payroll --format hex
+  npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-app.crt \\
+      --key \$STRONGROOM_DATA/certs/demo-app.key key get hr/payroll --format hex
   npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-app.crt \\
       --key \$STRONGROOM_DATA/certs/demo-app.key key get crm/pii    # refused: PERMISSION_DENIED
+  npx strongroom --server 127.0.0.1:$port key get hr/payroll        # officer: APPROVAL_REQUIRED (exit 12)
+  npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-officer-2.crt \\
+      --key \$STRONGROOM_DATA/certs/demo-officer-2.key approvals list --state open
   npx strongroom key show hr/payroll                                 # local mode, no server needed
   npx strongroom --help
 TXT

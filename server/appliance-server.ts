@@ -40,6 +40,8 @@ import { UnsealService } from './unseal-service';
 import { sealedGate } from './operations/unseal-operations';
 import { unsealAuditEvent } from './unseal-audit';
 import { masterKeyStatus, rotateMasterKey } from '../domain/master-key-rotation';
+import { approvalExecutor } from './approval-executor';
+import { makeApprovalService } from './approval-wiring';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -149,6 +151,15 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
         return result;
       },
     },
+    // Pending requests are in the keychain: they survive restarts (start() fails those a stop interrupted).
+    approvals: makeApprovalService({
+      config,
+      store,
+      clock,
+      events,
+      recordAudit: (event) => recordQuietly(event),
+      execute: (record) => approvalExecutor(operations, () => services)(record),
+    }),
   };
   const operations = sealedGate(allOperations(() => dispatcher.operationNames()), () => keychain.isSealed);
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
@@ -162,6 +173,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     audit.record(event).catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
   };
   const dispatcher: Dispatcher = new Dispatcher(services, operations, (outcome) => audit.record(operationEvent(clock, outcome)));
+  services.approvals.start();
 
   const resolveIdentity = (fingerprint256: string): ClientIdentity | null => {
     const client = store.directory.getClientByFingerprint(fingerprint256);

@@ -1,5 +1,5 @@
 /**
- * The transport-neutral dispatcher: identity → access → operation. The native
+ * The transport-neutral dispatcher: identity → access → dual-control gate (a sensitive request becomes an approval request, APPROVAL_REQUIRED) → operation. The native
  * JSON protocol uses it now; the KMIP endpoint will map its messages onto the
  * same table. Batch runs its items in order, each authorised on its own, and
  * one bad item becomes one item error.
@@ -9,6 +9,7 @@ import { OperationName, validateBatchItem } from './protocol/op-schemas';
 import { DecodedRequest, RequestMeta } from './protocol/request';
 import { Args, OperationContext, Services } from './operations/context';
 import { Operation } from './operations/operation';
+import { assertAccess, dualControlClassOf } from './operations/access';
 import { ClientIdentity } from './policy/identity';
 
 export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomError['toJSON']> };
@@ -88,16 +89,14 @@ export class Dispatcher {
     try {
       const operation = this.table.get(op);
       if (!operation) throw new KeychainError('INVALID_REQUEST', `${op} is not available here`);
-      if (operation.access === 'officer' && identity.role !== 'officer') {
-        throw new KeychainError('PERMISSION_DENIED', `${op} is for officers; "${identity.name}" is ${identity.role === 'app' ? 'an app' : 'an auditor'}`);
-      }
-      if (operation.access === 'audit' && identity.role !== 'officer' && identity.role !== 'auditor') {
-        throw new KeychainError('PERMISSION_DENIED', `${op} is for officers and auditors; "${identity.name}" is an app`);
-      }
-      if (operation.access === 'key' && identity.role === 'auditor') {
-        throw new KeychainError('PERMISSION_DENIED', `auditors do not use keys; ${op} refused for "${identity.name}"`);
-      }
+      assertAccess(operation, identity);
       const ctx: OperationContext = { identity, meta, services: this.services };
+      // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
+      const dualControl = dualControlClassOf(operation, args, ctx);
+      if (dualControl !== null) {
+        const approvals = this.services.approvals;
+        throw approvals.approvalRequired(approvals.request({ operation: op, args, dualControlClass: dualControl, requester: identity }));
+      }
       const result = operation.run(args, ctx);
       if (isPromise(result)) {
         return result.then(

@@ -20,6 +20,7 @@
  * after the call. Any call after close() is STORAGE_ERROR.
  */
 import { AuditStore } from './audit-store';
+import { ApprovalStore } from './approval-store';
 import { DirectoryStore } from './directory-store';
 import {
   InstanceRecord,
@@ -44,6 +45,8 @@ export interface KeychainStore {
   readonly directory: DirectoryStore;
   /** The hash-chained audit trail, in the same database. */
   readonly audit: AuditStore;
+  /** Dual-control approval requests, votes and quorums, in the same database and transactions. */
+  readonly approvals: ApprovalStore;
 
   /**
    * Changes whenever anything in the keychain changed, by this connection or

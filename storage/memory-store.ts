@@ -11,6 +11,7 @@ import { StorageError } from '../common/errors';
 import { KeychainStore } from './keychain-store';
 import { MemoryDirectory } from './memory-directory';
 import { MemoryAudit } from './memory-audit';
+import { MemoryApprovals } from './memory-approvals';
 import { compareKeys, fullName, globToRegExp, validateKeyFilter } from './key-filter';
 import {
   InstanceRecord,
@@ -89,6 +90,7 @@ export class MemoryStore implements KeychainStore {
   // Audit appends are not keychain changes (no cache depends on them).
   readonly audit = new MemoryAudit();
   readonly directory = new MemoryDirectory(() => this.changes++);
+  readonly approvals = new MemoryApprovals(() => this.changes++);
   private state: State = {
     meta: null,
     wrapped: new Map(),
@@ -364,6 +366,7 @@ export class MemoryStore implements KeychainStore {
     this.assertOpen();
     this.changes++;
     const saved = snapshot(this.state);
+    const savedApprovals = this.approvals.snapshot();
     try {
       const result = fn();
       if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
@@ -372,6 +375,7 @@ export class MemoryStore implements KeychainStore {
       return result;
     } catch (err) {
       this.state = saved;
+      this.approvals.restore(savedApprovals);
       throw err;
     }
   }

@@ -203,6 +203,45 @@ CREATE TABLE hsm_sealed_secrets (
 ) STRICT;
 `;
 
+const APPROVALS_SQL = `
+-- Dual control (domain/approvals): requests waiting for officers' approvals,
+-- the votes on them (one per officer per request) and the quorum per class.
+CREATE TABLE approval_requests (
+  id                 TEXT PRIMARY KEY,
+  operation          TEXT NOT NULL,
+  args               TEXT NOT NULL CHECK (json_valid(args)),
+  dual_control_class TEXT NOT NULL,
+  requester          TEXT NOT NULL,
+  required           INTEGER NOT NULL CHECK (required >= 1),
+  digest             TEXT NOT NULL,
+  created_at         TEXT NOT NULL,
+  expires_at         TEXT NOT NULL,
+  state              TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'executing', 'executed', 'failed', 'denied', 'cancelled', 'expired')),
+  result             TEXT CHECK (result IS NULL OR json_valid(result)),
+  error              TEXT CHECK (error IS NULL OR json_valid(error)),
+  finished_at        TEXT,
+  finished_by        TEXT,
+  reason             TEXT
+) STRICT;
+CREATE INDEX approval_requests_open ON approval_requests (expires_at) WHERE state IN ('pending', 'approved');
+CREATE INDEX approval_requests_by_requester ON approval_requests (requester, state);
+
+CREATE TABLE approval_votes (
+  request_id TEXT NOT NULL REFERENCES approval_requests (id),
+  officer    TEXT NOT NULL,
+  digest     TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  PRIMARY KEY (request_id, officer)
+) STRICT;
+
+CREATE TABLE dual_control_quorums (
+  dual_control_class TEXT PRIMARY KEY,
+  required           INTEGER NOT NULL CHECK (required >= 1),
+  updated_at         TEXT NOT NULL,
+  updated_by         TEXT NOT NULL
+) STRICT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -248,6 +287,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 9,
     description: 'unseal policy (custodian shares) and HSM-sealed secrets (the TLS identity of a sealed server)',
     up: (db) => db.exec(UNSEAL_SQL),
+  },
+  {
+    version: 10,
+    description: 'dual control: approval requests, votes and quorums',
+    up: (db) => db.exec(APPROVALS_SQL),
   },
 ];
 

@@ -20,6 +20,8 @@ import { KeychainStore } from './keychain-store';
 import { SqliteDirectory } from './sqlite-directory';
 import { SqliteAudit } from './sqlite-audit';
 import { AuditStore } from './audit-store';
+import { ApprovalStore } from './approval-store';
+import { SqliteApprovals } from './sqlite-approvals';
 import { globToSqlite, validateKeyFilter } from './key-filter';
 import { assertSchemaCurrent, runMigrations } from './migrations';
 import {
@@ -94,6 +96,7 @@ type Statements = Readonly<ReturnType<typeof prepareAll>>;
 class SqliteStore implements KeychainStore {
   readonly directory: DirectoryStore;
   readonly audit: AuditStore;
+  readonly approvals: ApprovalStore;
   /** Set when a write dropped sealed material; cleared by the checkpoint after the outermost commit. */
   private scrubPending = false;
   /** Commits made through this connection (PRAGMA data_version only counts other connections'). */
@@ -115,6 +118,7 @@ class SqliteStore implements KeychainStore {
     // Audit appends are not keychain changes: counting them moved the change
     // stamp on every group commit and emptied the hot path's caches each time.
     this.audit = new SqliteAudit(db, (op, fn) => this.write(op, fn, false), (op, fn) => this.read(op, fn));
+    this.approvals = new SqliteApprovals(db, (op, fn) => this.write(op, fn), (op, fn) => this.read(op, fn));
   }
 
   ownCommitCount(): number {

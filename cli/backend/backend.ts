@@ -8,6 +8,7 @@ import { KeyDescription } from '../../domain/keychain';
 import { InstanceView, KeyView, RetrievedKey } from '../../domain/views';
 import { ClientRecord, GrantRecord } from '../../storage/directory-store';
 import { KeySpecOptions } from '../commands/key-spec-options';
+import { ApprovalView } from '../../domain/approvals/approval-view';
 
 export interface KeyListFilter {
   readonly namespace?: string;
@@ -59,7 +60,24 @@ export interface CliBackend {
   lifecycle(action: LifecycleAction, ref: { name?: string; instance?: string }, reason?: string): Promise<InstanceView>;
   /** Remote mode: the server's answer to Query (version, limits, who we are). Local mode: null. */
   query(): Promise<Record<string, unknown> | null>;
+  /** Dual control (remote mode; local mode reads the list but refuses votes: DUAL_CONTROL_LOCAL_MODE). */
+  listApprovals(filter: { state?: string; mine?: boolean; limit?: number }): Promise<ApprovalView[]>;
+  getApproval(id: string): Promise<ApprovalView>;
+  approve(id: string, digest: string): Promise<ApprovalView>;
+  deny(id: string, reason: string): Promise<ApprovalView>;
+  cancelApproval(id: string): Promise<ApprovalView>;
+  /** An approved key export's material, once; the caller zeroes it. */
+  collect(id: string): Promise<RetrievedKey>;
+  quorums(): Promise<QuorumView[]>;
+  setQuorum(dualControlClass: string, required: number): Promise<{ class: string; required: number }>;
   close(): Promise<void>;
+}
+
+export interface QuorumView {
+  readonly class: string;
+  readonly required: number;
+  readonly updatedAt: string | null;
+  readonly updatedBy: string;
 }
 
 export type LifecycleAction = 'activate' | 'revoke' | 'destroy' | 'destroy-cancel';

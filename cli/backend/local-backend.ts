@@ -1,6 +1,12 @@
 /**
  * Local mode: the CLI opens the keychain in the data folder itself and
  * unseals it with the HSM (the same services the server runs).
+ *
+ * Local mode has no certificate, so no identity that officers' approvals
+ * could be counted against: it refuses every dual-controlled operation (key
+ * get, destroy, client revoke, a grant of material, votes on approval
+ * requests) with DUAL_CONTROL_LOCAL_MODE, telling the operator to use
+ * --server with an officer certificate. It can still list approval requests.
  */
 import { randomUUID } from 'node:crypto';
 import { systemClock, isoNow } from '../../common/clock';
@@ -15,8 +21,14 @@ import { makeRolloverPolicy } from '../../domain/rollover-policy';
 import { sweepDueRollovers } from '../../domain/rollover-scheduler';
 import { parseUsagePeriods } from '../../domain/usage-periods';
 import { LifecycleService, RevocationReason } from '../../domain/lifecycle-service';
-import { durationMs } from '../../common/config';
 import { CliBackend } from './backend';
+import { KeychainError } from '../../common/errors';
+import { approvalView } from '../../domain/approvals/approval-view';
+import { MATERIAL_PERMISSIONS } from '../../server/policy/permissions';
+
+function localRefusal(what: string): KeychainError {
+  return new KeychainError('DUAL_CONTROL_LOCAL_MODE', `${what} is dual-controlled: local mode has no officer identity to approve against; run it with --server and an officer certificate`);
+}
 
 function parseAt(at: string | undefined): number {
   if (at === undefined) return systemClock.nowMs();
@@ -33,7 +45,10 @@ export function localBackend(appliance: Appliance): CliBackend {
     mode: 'local',
     createKey: async (name, options) => (await ready, keychain.createKey(keySpecFrom(name, options))),
     registerKey: async (name, options, material) => (await ready, keychain.registerKey(keySpecFrom(name, options), material)),
-    getKey: async (ref) => (await ready, keychain.getKey({ fullName: ref.name, instance: ref.instance })),
+    getKey: async () => {
+      await ready; // the unseal started with the backend must finish before close()
+      throw localRefusal('key get (a key export)');
+    },
     listKeys: async (filter) => {
       await ready;
       return keychain.listKeys({
@@ -53,11 +68,15 @@ export function localBackend(appliance: Appliance): CliBackend {
     removeNamespace: async (namespace) => (await ready, { namespace, keysRemoved: keychain.removeNamespace(namespace) }),
     issueClient: async (request) => (await ready, pki().issueClient(request)),
     listClients: async () => (await ready, appliance.store.directory.listClients()),
-    revokeClient: async (name) => (await ready, pki().revokeClient(name)),
+    revokeClient: async () => {
+      await ready; // the unseal started with the backend must finish before close()
+      throw localRefusal('client revoke');
+    },
     grant: async (request) => {
       await ready;
       if ((request.client === undefined) === (request.group === undefined)) throw new ValidationError('give exactly one of --client or --group');
       checkGlob(request.pattern);
+      if (request.permissions.some((p) => MATERIAL_PERMISSIONS.has(p))) throw localRefusal(`a grant of ${request.permissions.filter((p) => MATERIAL_PERMISSIONS.has(p)).join(', ')}`);
       const grant = {
         id: randomUUID(),
         subjectKind: request.client !== undefined ? ('client' as const) : ('group' as const),
@@ -100,12 +119,43 @@ export function localBackend(appliance: Appliance): CliBackend {
         case 'revoke':
           return lifecycle.revoke(keyRef, (reason ?? 'unspecified') as RevocationReason);
         case 'destroy':
-          return lifecycle.scheduleDestruction(keyRef, durationMs(appliance.config, 'destruction_wait'));
+          throw localRefusal('key destroy');
         case 'destroy-cancel':
           return lifecycle.cancelDestruction(keyRef);
       }
     },
     query: async () => null,
+    listApprovals: async (filter) =>
+      appliance.store.approvals
+        .listApprovals({ states: filter.state === undefined ? undefined : filter.state === 'open' ? ['pending', 'approved'] : [filter.state as 'pending'], limit: filter.limit ?? 100 })
+        .map(approvalView),
+    getApproval: async (id) => {
+      const record = appliance.store.approvals.getApproval(id);
+      if (!record) throw new KeychainError('APPROVAL_NOT_FOUND', `no approval request "${id}"`);
+      return approvalView(record);
+    },
+    approve: async () => {
+      await ready; // the unseal started with the backend must finish before close()
+      throw localRefusal('approving a request');
+    },
+    deny: async () => {
+      await ready; // the unseal started with the backend must finish before close()
+      throw localRefusal('denying a request');
+    },
+    cancelApproval: async () => {
+      await ready; // the unseal started with the backend must finish before close()
+      throw localRefusal('cancelling a request');
+    },
+    collect: async () => {
+      await ready; // the unseal started with the backend must finish before close()
+      throw localRefusal('collecting an export');
+    },
+    quorums: async () =>
+      appliance.store.approvals.listQuorums().map((q) => ({ class: q.dualControlClass, required: q.required, updatedAt: q.updatedAt, updatedBy: q.updatedBy })),
+    setQuorum: async () => {
+      await ready; // the unseal started with the backend must finish before close()
+      throw localRefusal('a quorum change');
+    },
     close: () => appliance.close(),
   };
 }

@@ -5,12 +5,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { ApplianceConfig, setting } from '../../common/config';
-import { ConfigError, StrongroomError, ValidationError } from '../../common/errors';
+import { ConfigError, ErrorDetails, StrongroomError, ValidationError } from '../../common/errors';
 import { ErrorCode, ERROR_CODES } from '../../common/error-codes';
 import { StrongroomClient } from '../../client/strongroom-client';
 import { isStrongroomClientError } from '../../client/client-error';
 import { KeySpecOptions } from '../commands/key-spec-options';
-import { CliBackend } from './backend';
+import { ApprovalView } from '../../domain/approvals/approval-view';
+import { RetrievedKey } from '../../domain/views';
+import { CliBackend, QuorumView } from './backend';
+
+/** ApprovalCollect answers a Get's result: its material is base64 on the wire. */
+function decodeRetrieved(result: Record<string, unknown>): RetrievedKey {
+  return { ...(result as unknown as RetrievedKey), material: Buffer.from(String(result.material ?? ''), 'base64') };
+}
 
 export function readPem(config: ApplianceConfig, key: 'client_cert' | 'client_key' | 'ca_file'): Buffer {
   const path = setting(config, key);
@@ -34,7 +41,9 @@ export async function wire<T>(call: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (isStrongroomClientError(err)) {
       const code = (Object.prototype.hasOwnProperty.call(ERROR_CODES, err.code) ? err.code : 'UNAVAILABLE') as ErrorCode;
-      throw new StrongroomError(code, err.message, { cause: err });
+      // Flat details pass through (an APPROVAL_REQUIRED's requestId and digest: the CLI prints the next step).
+      const details = Object.fromEntries(Object.entries(err.details).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))) as ErrorDetails;
+      throw new StrongroomError(code, err.message, { cause: err, details });
     }
     throw err;
   }
@@ -111,6 +120,14 @@ export function remoteBackend(config: ApplianceConfig, address: string): CliBack
       return wire(async () => (await client.request<{ instance: never }>(op, args)).instance);
     },
     query: () => wire(() => client.request<Record<string, unknown>>('Query')),
+    listApprovals: (filter) => wire(async () => (await client.request<{ requests: ApprovalView[] }>('ApprovalList', dropUndefined({ ...filter }))).requests),
+    getApproval: (id) => wire(async () => (await client.request<{ request: ApprovalView }>('ApprovalGet', { id })).request),
+    approve: (id, digest) => wire(async () => (await client.request<{ request: ApprovalView }>('ApprovalApprove', { id, digest })).request),
+    deny: (id, reason) => wire(async () => (await client.request<{ request: ApprovalView }>('ApprovalDeny', { id, reason })).request),
+    cancelApproval: (id) => wire(async () => (await client.request<{ request: ApprovalView }>('ApprovalCancel', { id })).request),
+    collect: (id) => wire(async () => decodeRetrieved(await client.request<Record<string, unknown>>('ApprovalCollect', { id }))),
+    quorums: () => wire(async () => (await client.request<{ quorums: QuorumView[] }>('ApprovalQuorums')).quorums),
+    setQuorum: (dualControlClass, required) => wire(async () => (await client.request<{ quorum: { class: string; required: number } }>('ApprovalQuorumSet', { class: dualControlClass, required })).quorum),
     close: () => client.close(),
   };
 }

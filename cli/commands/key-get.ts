@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
 import { wipe } from '../../common/secret';
-import { runCommand } from '../context';
+import { CommandContext, runCommand } from '../context';
+import { RetrievedKey } from '../../domain/views';
 
 interface GetOptions {
   instance?: string;
@@ -23,27 +24,34 @@ Examples:
   $ strongroom key get hr/payroll --instance Xv3k9pQ2mT7aLr0cWz1y --format hex
   $ strongroom key get hr/payroll --json | jq -r .material
 
-The material is printed to standard output: mind your terminal's scrollback.`,
+The material is printed to standard output: mind your terminal's scrollback.
+An officer without a grant on the key gets APPROVAL_REQUIRED (a key export,
+dual-controlled): once approved, \`strongroom approvals collect <id>\` prints it.
+In local mode (no --server) key get is refused: DUAL_CONTROL_LOCAL_MODE.`,
     )
     .action(
       runCommand(async (ctx, name: string | undefined, options: GetOptions) => {
         if (!['base64', 'hex', 'raw'].includes(options.format)) throw new ValidationError('--format is base64, hex or raw');
         if (name === undefined && options.instance === undefined) throw new ValidationError('name a key or give --instance');
         if (options.format === 'raw' && ctx.out.json) throw new ValidationError('--format raw cannot be combined with --json');
-        const retrieved = await ctx.backend().getKey({ name, instance: options.instance });
-        try {
-          if (options.format === 'raw') {
-            process.stdout.write(retrieved.material);
-            return;
-          }
-          const encoding = options.format as 'base64' | 'hex';
-          ctx.out.result(
-            { key: retrieved.key, instance: retrieved.instance, encoding, material: retrieved.material.toString(encoding) },
-            () => retrieved.material.toString(encoding),
-          );
-        } finally {
-          wipe(retrieved.material);
-        }
+        printRetrieved(ctx, await ctx.backend().getKey({ name, instance: options.instance }), options.format);
       }),
     );
+}
+
+/** Prints fetched material in `format` (base64, hex, raw) and zeroes it; shared with `approvals collect`. */
+export function printRetrieved(ctx: CommandContext, retrieved: RetrievedKey, format: string): void {
+  try {
+    if (format === 'raw') {
+      process.stdout.write(retrieved.material);
+      return;
+    }
+    const encoding = format as 'base64' | 'hex';
+    ctx.out.result(
+      { key: retrieved.key, instance: retrieved.instance, encoding, material: retrieved.material.toString(encoding) },
+      () => retrieved.material.toString(encoding),
+    );
+  } finally {
+    wipe(retrieved.material);
+  }
 }

@@ -1,16 +1,33 @@
 /**
- * Officer-only operations (docs/protocol.md §6): client certificates and
- * grants. ClientRevoke also closes the client's open connections at once.
+ * Officer operations (docs/protocol.md §6): client certificates and grants
+ * (ClientList and PolicyList are also for auditors, read only). ClientRevoke
+ * also closes the client's open connections at once.
  */
 import { isoNow } from '../../common/clock';
+import { KeychainError } from '../../common/errors';
 import { ClientRole, GrantRecord } from '../../storage/directory-store';
 import { checkGlob } from '../policy/glob';
-import { parsePermissions } from '../policy/permissions';
+import { MATERIAL_PERMISSIONS, parsePermissions } from '../policy/permissions';
 import { Operation } from './operation';
+import { OperationContext } from './context';
 
+/**
+ * Issuing an officer (a future approver, who may also ask for exports), or a
+ * client into a group that holds a material grant, gives access to key
+ * material as surely as a grant does: dual-controlled (grant-material), or one
+ * officer could mint the approvers of their own requests.
+ */
 export const clientIssue: Operation = {
   name: 'ClientIssue',
   access: 'officer',
+  dualControl: (args, ctx) => {
+    if (args.role === 'officer') return 'grant-material';
+    const groups = (args.groups as string[] | undefined) ?? [];
+    const material = ctx.services.directory
+      .listGrants()
+      .some((g) => g.subjectKind === 'group' && groups.includes(g.subject) && g.permissions.some((p) => MATERIAL_PERMISSIONS.has(p)));
+    return material ? 'grant-material' : null;
+  },
   run: (args, ctx) =>
     ctx.services.pki.issueClient({
       name: args.name as string,
@@ -21,15 +38,27 @@ export const clientIssue: Operation = {
     }),
 };
 
+/** Separation of duties: auditors read who may do what (clients, grants), never change it; apps do neither. */
+function assertReader(ctx: OperationContext, op: string): void {
+  if (ctx.identity.role === 'app') throw new KeychainError('PERMISSION_DENIED', `${op} is for officers and auditors; "${ctx.identity.name}" is an app`);
+}
+
 export const clientList: Operation = {
   name: 'ClientList',
-  access: 'officer',
-  run: (_args, ctx) => ({ clients: ctx.services.directory.listClients() }),
+  access: 'any',
+  run: (_args, ctx) => {
+    assertReader(ctx, 'ClientList');
+    return { clients: ctx.services.directory.listClients() };
+  },
 };
 
 export const clientRevoke: Operation = {
   name: 'ClientRevoke',
   access: 'officer',
+  dualControl: (args, ctx) => {
+    if (ctx.services.directory.getClientByName(args.name as string) === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${String(args.name)}"`);
+    return 'client-revoke';
+  },
   run: (args, ctx) => {
     const client = ctx.services.pki.revokeClient(args.name as string);
     ctx.services.disconnectClient(client.name);
@@ -67,9 +96,14 @@ export const namespaceRemove: Operation = {
   run: (args, ctx) => ({ namespace: args.namespace as string, keysRemoved: ctx.services.keychain.removeNamespace(args.namespace as string) }),
 };
 
+/** A grant of a material permission (get, decrypt, decrypt-data-key) is dual-controlled; others run at once. */
 export const policyGrant: Operation = {
   name: 'PolicyGrant',
   access: 'officer',
+  dualControl: (args) => {
+    checkGlob(args.pattern as string); // a bad pattern is refused now, not after two officers approved it
+    return parsePermissions(args.permissions as string[]).some((p) => MATERIAL_PERMISSIONS.has(p)) ? 'grant-material' : null;
+  },
   run: (args, ctx) => {
     const pattern = args.pattern as string;
     checkGlob(pattern);
@@ -95,8 +129,8 @@ export const policyRevoke: Operation = {
 
 export const policyList: Operation = {
   name: 'PolicyList',
-  access: 'officer',
-  run: (args, ctx) => ({
+  access: 'any',
+  run: (args, ctx) => (assertReader(ctx, 'PolicyList'), {
     grants: ctx.services.directory
       .listGrants()
       .filter((g) => (args.client === undefined || (g.subjectKind === 'client' && g.subject === args.client)) && (args.group === undefined || (g.subjectKind === 'group' && g.subject === args.group))),

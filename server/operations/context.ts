@@ -22,6 +22,7 @@ import { RequestMeta } from '../protocol/request';
 import { SinkStats } from '../audit-sinks/siem-transport';
 import { UnsealService } from '../unseal-service';
 import { MasterKeyStatus, RotationOptions, RotationResult } from '../../domain/master-key-rotation';
+import { ApprovalService } from '../../domain/approvals/approval-service';
 
 export interface ServerLimits {
   readonly maxFrameBytes: number;
@@ -69,18 +70,27 @@ export interface Services {
     status(): Promise<MasterKeyStatus>;
     rotate(options: Pick<RotationOptions, 'keepOld'>): Promise<RotationResult>;
   };
+  /** Dual control: approval requests, votes and quorums (domain/approvals). */
+  readonly approvals: ApprovalService;
 }
 
 export interface OperationContext {
   readonly identity: ClientIdentity;
   readonly meta: RequestMeta;
   readonly services: Services;
+  /**
+   * Set when the operation runs because an approval request met its quorum
+   * (server/approval-executor.ts): the dispatcher's gate is behind it, and an
+   * approved key export may give the requester the material they asked for.
+   */
+  readonly approval?: { readonly requestId: string; readonly dualControlClass: string };
 }
 
 export type Args = Record<string, unknown>;
 
 function denied(ctx: OperationContext, permission: Permission, what: string): KeychainError {
-  return new KeychainError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}`, {
+  const why = ctx.identity.role === 'officer' ? ' (officers get key material only through a grant, which needs dual control)' : '';
+  return new KeychainError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}${why}`, {
     details: { permission },
   });
 }
@@ -98,7 +108,7 @@ export function authorizeName(ctx: OperationContext, permission: Permission, nam
   const requested = canonicalName(name);
   const fullName = resolveAlias(ctx, requested);
   // The message names what was asked for: naming an alias's target would reveal it.
-  if (!ctx.services.policy.allows(ctx.identity, permission, fullName)) throw denied(ctx, permission, requested);
+  if (!allowed(ctx, permission, fullName)) throw denied(ctx, permission, requested);
   return fullName;
 }
 
@@ -127,6 +137,12 @@ export function authorizeRef(ctx: OperationContext, permission: Permission, args
     if (ctx.identity.role === 'officer') throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${instance}"`);
     throw denied(ctx, permission, `instance ${instance}`);
   }
-  if (!ctx.services.policy.allows(ctx.identity, permission, owner)) throw denied(ctx, permission, `instance ${instance}`);
+  if (!allowed(ctx, permission, owner)) throw denied(ctx, permission, `instance ${instance}`);
   return { fullName: owner, instance };
+}
+
+/** The policy's answer, or an approved key export: the one Get its officers approved, for its requester. */
+function allowed(ctx: OperationContext, permission: Permission, fullName: string): boolean {
+  if (ctx.services.policy.allows(ctx.identity, permission, fullName)) return true;
+  return permission === 'get' && ctx.approval?.dualControlClass === 'key-export' && ctx.identity.role === 'officer';
 }

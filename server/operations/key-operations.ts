@@ -7,7 +7,7 @@ import { KeySpec } from '../../domain/keychain';
 import { optionalRolloverPolicy } from '../../domain/rollover-policy';
 import { parseUsageMask } from '../../domain/usage-mask';
 import { parseUsagePeriods } from '../../domain/usage-periods';
-import { Args, authorizeName, authorizeRef, OperationContext } from './context';
+import { Args, authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
 
 /** Locate's default page (§6). */
@@ -46,10 +46,26 @@ export const register: Operation = {
   },
 };
 
-/** The material Buffer in the result is zeroed by the connection once the response is encoded. */
+/**
+ * The material Buffer in the result is zeroed by the connection once the
+ * response is encoded. An officer without a grant on the key asks for a key
+ * export (dual control); the key is resolved first, so an unknown one is
+ * KEY_NOT_FOUND rather than a request for nothing.
+ */
 export const get: Operation = {
   name: 'Get',
   access: 'key',
+  dualControl: (args, ctx) => {
+    if (ctx.identity.role !== 'officer') return null;
+    if (args.name !== undefined) ctx.services.keychain.resolveName(canonicalName(args.name as string)); // KEY_NOT_FOUND: no request for nothing
+    try {
+      authorizeRef(ctx, 'get', args);
+      return null;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'PERMISSION_DENIED') return 'key-export';
+      throw err;
+    }
+  },
   run: (args, ctx) => ctx.services.keychain.getKey(authorizeRef(ctx, 'get', args)),
 };
 

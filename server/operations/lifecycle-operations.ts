@@ -1,5 +1,6 @@
 /** Activate, Revoke and Destroy (docs/protocol.md §6) over the lifecycle service. */
 import { RevocationReason } from '../../domain/lifecycle-service';
+import { KeychainError } from '../../common/errors';
 import { authorizeRef } from './context';
 import { Operation } from './operation';
 
@@ -21,6 +22,13 @@ export const revoke: Operation = {
 export const destroy: Operation = {
   name: 'Destroy',
   access: 'key',
+  // Checked before a request is stored: officers are not asked to approve what cannot run (no permission, an Active instance).
+  dualControl: (args, ctx) => {
+    if (ctx.services.keychain.describeInstance(authorizeRef(ctx, 'destroy', args)).state === 'Active') {
+      throw new KeychainError('WRONG_STATE', 'the instance is Active: revoke (deactivate) it before destroying it');
+    }
+    return 'key-destroy';
+  },
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.scheduleDestruction(authorizeRef(ctx, 'destroy', args), ctx.services.destructionWaitMs) }),
 };
 

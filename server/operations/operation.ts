@@ -29,9 +29,11 @@ export interface Operation {
    * Set on sensitive operations: the dispatcher's dual-control gate turns a
    * request into an approval request of this class instead of running it.
    * A function decides per request (a grant is sensitive only when it gives
-   * access to key material); undefined or null: not dual-controlled.
+   * access to key material; a Get only when an officer without a grant asks);
+   * it may throw (KEY_NOT_FOUND) so that no request is stored for nothing;
+   * undefined or null: not dual-controlled.
    */
-  readonly dualControl?: DualControlClass | ((args: Args) => DualControlClass | null);
+  readonly dualControl?: DualControlClass | ((args: Args, ctx: OperationContext) => DualControlClass | null);
   /**
    * False: refused inside Batch (INVALID_REQUEST) before it runs, because one
    * run already reads up to a whole trail; 64 in one request would hold the

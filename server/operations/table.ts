@@ -8,6 +8,7 @@ import { makeQuery } from './query';
 import { rolloverDue, rolloverRun, setRolloverPolicy, undoRollover } from './rollover-operations';
 import { auditSearch, auditVerify, report } from './audit-operations';
 import { masterKeyRotate, masterKeyStatus, seal, unsealReset, unsealStatus, unsealSubmit } from './unseal-operations';
+import { approvalApprove, approvalCancel, approvalCollect, approvalDeny, approvalGet, approvalList, approvalQuorums, approvalQuorumSet } from './approval-operations';
 
 export function allOperations(operationNames: () => readonly string[]): Operation[] {
   return [
@@ -20,5 +21,6 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     aliasSet, aliasRemove, aliasList, namespaceList, namespaceRemove,
     auditSearch, auditVerify, report,
     unsealStatus, unsealSubmit, unsealReset, seal, masterKeyStatus, masterKeyRotate,
+    approvalList, approvalGet, approvalApprove, approvalDeny, approvalCancel, approvalCollect, approvalQuorums, approvalQuorumSet,
   ];
 }

@@ -32,3 +32,11 @@ export function parsePermissions(values: readonly string[]): Permission[] {
   }
   return [...new Set(values)] as Permission[];
 }
+
+/**
+ * Permissions that give key material or what it protects (the key's bytes, a
+ * decrypted plaintext, an unwrapped data key). Officers do not hold them by
+ * role (separation of duties): only a grant gives them, and a grant of any of
+ * them is dual-controlled (class grant-material).
+ */
+export const MATERIAL_PERMISSIONS: ReadonlySet<string> = new Set<Permission>(['get', 'decrypt', 'decrypt-data-key']);

@@ -1,9 +1,11 @@
 /**
  * The in-memory index of grants the dispatcher checks on every request: no
- * query per rule. Default deny. Officers administer (every permission, for
- * now: dual control narrows this later); auditors get no key permission;
- * apps get exactly what grants on matching name patterns give them, directly
- * or through a group.
+ * query per rule. Default deny. Officers administer: by role they hold every
+ * permission except the material ones (MATERIAL_PERMISSIONS: get, decrypt,
+ * decrypt-data-key), which they, like apps, hold only through a grant (and a
+ * grant of them is dual-controlled); auditors get no key permission; apps get
+ * exactly what grants on matching name patterns give them, directly or
+ * through a group.
  *
  * Built from the directory store and rebuilt when the store's change stamp
  * moves (a grant made by the CLI in another process is seen on the next
@@ -12,7 +14,7 @@
 import { DirectoryStore, GrantRecord } from '../../storage/directory-store';
 import { ClientIdentity } from './identity';
 import { globMatches } from './glob';
-import { Permission } from './permissions';
+import { MATERIAL_PERMISSIONS, Permission } from './permissions';
 
 interface CompiledGrant {
   readonly pattern: string;
@@ -27,8 +29,8 @@ export class PolicyIndex {
   constructor(private readonly directory: DirectoryStore, private readonly changeStamp: () => string) {}
 
   allows(identity: ClientIdentity, permission: Permission, fullName: string): boolean {
-    if (identity.role === 'officer') return true;
-    if (identity.role !== 'app') return false;
+    if (identity.role === 'officer' && !MATERIAL_PERMISSIONS.has(permission)) return true;
+    if (identity.role === 'auditor') return false;
     this.refresh();
     const matches = (grants: CompiledGrant[] | undefined): boolean =>
       grants !== undefined && grants.some((g) => g.permissions.has(permission) && globMatches(g.pattern, fullName));
@@ -38,8 +40,8 @@ export class PolicyIndex {
 
   /** Whether the client holds `permission` on anything at all (to decide if a Locate is worth running). */
   holdsAnywhere(identity: ClientIdentity, permission: Permission): boolean {
-    if (identity.role === 'officer') return true;
-    if (identity.role !== 'app') return false;
+    if (identity.role === 'officer' && !MATERIAL_PERMISSIONS.has(permission)) return true;
+    if (identity.role === 'auditor') return false;
     this.refresh();
     const has = (grants: CompiledGrant[] | undefined): boolean => grants !== undefined && grants.some((g) => g.permissions.has(permission));
     return has(this.byClient.get(identity.name)) || identity.groups.some((group) => has(this.byGroup.get(group)));

@@ -53,6 +53,7 @@ export const OPERATION_NAMES = [
   'AliasSet', 'AliasRemove', 'AliasList', 'NamespaceList', 'NamespaceRemove',
   'AuditSearch', 'AuditVerify', 'Report',
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
+  'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -63,6 +64,19 @@ export const REVOCATION_REASONS = [
 export const CLIENT_ROLES = ['app', 'officer', 'auditor'] as const;
 export const ROLLOVER_MODES = ['auto', 'manual', 'none'] as const;
 export const DATA_KEY_ALGORITHMS = ['AES-128', 'AES-256'] as const;
+
+/** Approval list filters (§6.3): a state, or `open` for pending and approved. */
+export const APPROVAL_LIST_STATES = ['open', 'pending', 'approved', 'executing', 'executed', 'failed', 'denied', 'cancelled', 'expired'] as const;
+/** Dual-control classes (domain/approvals/quorum-settings.ts). */
+export const DUAL_CONTROL_CLASS_NAMES = ['key-destroy', 'key-export', 'grant-material', 'master-key-rotation', 'restore', 'client-revoke', 'quorum-change'] as const;
+/** Most requests one ApprovalList answers. */
+export const MAX_APPROVAL_LIST_LIMIT = 500;
+/** Longest denial reason: a sentence for the audit trail, not a document. */
+export const MAX_DENY_REASON_LENGTH = 500;
+/** Largest quorum (domain/approvals/quorum-settings.ts MAX_QUORUM). */
+export const MAX_APPROVAL_QUORUM = 16;
+/** Approval request ids are UUIDs (36 characters); a little slack, no more. */
+const approvalId: FieldSpec = { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH };
 
 const name: FieldSpec = { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH };
 const optionalName: FieldSpec = { ...name, optional: true };
@@ -164,6 +178,20 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   Seal: { fields: {} },
   MasterKeyStatus: { fields: {} },
   MasterKeyRotate: { fields: { keepOld: { type: 'boolean', optional: true } } },
+  ApprovalList: {
+    fields: {
+      state: { type: 'enum', optional: true, values: APPROVAL_LIST_STATES },
+      mine: { type: 'boolean', optional: true },
+      limit: { type: 'integer', optional: true, min: 1, max: MAX_APPROVAL_LIST_LIMIT },
+    },
+  },
+  ApprovalGet: { fields: { id: approvalId } },
+  ApprovalApprove: { fields: { id: approvalId, digest: { type: 'string', minLength: 64, maxLength: 64 } } },
+  ApprovalDeny: { fields: { id: approvalId, reason: { type: 'string', minLength: 1, maxLength: MAX_DENY_REASON_LENGTH } } },
+  ApprovalCancel: { fields: { id: approvalId } },
+  ApprovalCollect: { fields: { id: approvalId } },
+  ApprovalQuorums: { fields: {} },
+  ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASS_NAMES }, required: { type: 'integer', min: 1, max: MAX_APPROVAL_QUORUM } } },
 });
 
 export function isOperationName(value: unknown): value is OperationName {

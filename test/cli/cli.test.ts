@@ -95,41 +95,55 @@ describe('strongroom CLI', () => {
     expect(status.json.hsm).toMatchObject({ checked: true, unseals: true });
   });
 
-  it('creates, gets, rolls over, and gets the old instance by name', () => {
+  it('creates, rolls over and shows keys; refuses key get in local mode (a key export is dual-controlled)', () => {
     const created = inData('key', 'create', 'hr/payroll', '--owner', 'hr-team', '--attr', 'pci=true', '--json');
     expect(created.status).toBe(0);
     expect(created.json.key).toMatchObject({ fullName: 'hr/payroll', algorithm: 'AES-256', owner: 'hr-team', customAttributes: { pci: 'true' } });
     expect(JSON.stringify(created.json)).not.toMatch(/material/);
 
-    const first = inData('key', 'get', 'hr/payroll', '--json');
-    expect(first.status).toBe(0);
-    expect(Buffer.from(first.json.material, 'base64')).toHaveLength(32);
+    const refused = inData('key', 'get', 'hr/payroll', '--json');
+    expect(refused.status).toBe(10);
+    expect(refused.json.error.code).toBe('DUAL_CONTROL_LOCAL_MODE');
+    expect(refused.json.error.message).toContain('--server');
+    expect(JSON.stringify(refused.json)).not.toMatch(/material/);
 
     const rolled = inData('key', 'rollover', 'hr/payroll', '--json');
     expect(rolled.status).toBe(0);
     expect(rolled.json.key.currentVersion).toBe(2);
 
-    const current = inData('key', 'get', 'hr/payroll', '--json');
-    expect(current.json.material).not.toBe(first.json.material);
-    const old = inData('key', 'get', 'hr/payroll', '--instance', first.json.instance.name, '--json');
-    expect(old.json.material).toBe(first.json.material);
-    expect(old.json.instance.state).toBe('Deactivated');
-
-    const hex = inData('key', 'get', '--instance', first.json.instance.name, '--format', 'hex');
-    expect(hex.stdout.trim()).toBe(Buffer.from(first.json.material, 'base64').toString('hex'));
-
     const shown = inData('key', 'show', 'hr/payroll', '--json');
     expect(shown.json.instances.map((i: { version: number }) => i.version)).toEqual([1, 2]);
-    expect(JSON.stringify(shown.json)).not.toContain(first.json.material);
+    expect(shown.json.instances[0].state).toBe('Deactivated');
+    expect(inData('key', 'get', '--instance', shown.json.instances[0].name, '--format', 'hex').status).toBe(10);
   });
 
-  it('registers caller material and returns it byte for byte', () => {
+  it('refuses every dual-controlled command in local mode, and says to use --server', () => {
+    inData('key', 'create', 'dc/local');
+    inData('key', 'revoke', 'dc/local', '--reason', 'superseded');
+    for (const args of [
+      ['key', 'destroy', 'dc/local'],
+      ['client', 'revoke', 'admin'],
+      ['policy', 'grant', '--group', 'g', '--pattern', 'dc/*', '--permissions', 'encrypt,decrypt'],
+      ['approvals', 'approve', 'some-id', '--digest', 'a'.repeat(64)],
+      ['approvals', 'deny', 'some-id', '--reason', 'no'],
+      ['approvals', 'cancel', 'some-id'],
+      ['approvals', 'set-quorum', 'key-destroy', '1'],
+    ]) {
+      const run = inData(...args, '--json');
+      expect([args.join(' '), run.status, run.json.error.code]).toEqual([args.join(' '), 10, 'DUAL_CONTROL_LOCAL_MODE']);
+    }
+    expect(inData('key', 'show', 'dc/local', '--json').json.instances[0]).toMatchObject({ state: 'Deactivated', destroyAt: null });
+    // A grant without material is no approval matter, locally either.
+    expect(inData('policy', 'grant', '--group', 'g', '--pattern', 'dc/*', '--permissions', 'encrypt', '--json').status).toBe(0);
+    expect(inData('approvals', 'list', '--json').json).toEqual([]);
+  });
+
+  it('registers caller material', () => {
     const secret = Buffer.from('correct horse battery staple\n');
     const reg = cli(['--data', data, 'key', 'register', 'app/db-password', '--json'], { input: secret });
     expect(reg.status).toBe(0);
     expect(reg.json.key.algorithm).toBe('SECRET');
-    const raw = spawnSync(process.execPath, [CLI, '--data', data, 'key', 'get', 'app/db-password', '--format', 'raw']);
-    expect(Buffer.compare(raw.stdout, secret)).toBe(0);
+    // Reading it back is a key export: cli-remote.test.ts does it as an app over the wire.
     const wrongLength = cli(['--data', data, 'key', 'register', 'app/aes', '-a', 'AES-256', '--json'], { input: Buffer.alloc(31, 1) });
     expect(wrongLength.status).toBe(2);
     expect(wrongLength.json.error.code).toBe('INVALID_ARGUMENT');
@@ -145,7 +159,7 @@ describe('strongroom CLI', () => {
   });
 
   it('maps failures to codes and exit codes', () => {
-    const missing = inData('key', 'get', 'hr/nope', '--json');
+    const missing = inData('key', 'show', 'hr/nope', '--json');
     expect(missing.status).toBe(3);
     expect(missing.json.error.code).toBe('KEY_NOT_FOUND');
 
@@ -168,7 +182,7 @@ describe('strongroom CLI', () => {
     expect(noModule.status).toBe(6);
     expect(noModule.json.error.code).toBe('HSM_MODULE_NOT_FOUND');
 
-    const human = inData('key', 'get', 'hr/nope');
+    const human = inData('key', 'show', 'hr/nope');
     expect(human.stderr).toMatch(/KEY_NOT_FOUND/);
   });
 
@@ -192,18 +206,11 @@ describe('strongroom CLI', () => {
     expect(inData('rollover', 'run', '--at', 'yesterday').status).toBe(2);
   });
 
-  it('revokes, schedules and cancels destruction of an instance', () => {
+  it('revokes an instance; destruction (dual-controlled) is for --server, cancelling one is not', () => {
     inData('key', 'create', 'life/old');
-    expect(inData('key', 'destroy', 'life/old', '--json').json.error.code).toBe('WRONG_STATE');
     expect(inData('key', 'revoke', 'life/old', '--reason', 'superseded', '--json').json.instance.state).toBe('Deactivated');
-    const scheduled = inData('key', 'destroy', 'life/old', '--json');
-    expect(scheduled.status).toBe(0);
-    expect(scheduled.json.instance.destroyAt).toEqual(expect.any(String));
-    const refused = inData('key', 'get', 'life/old', '--json');
-    expect(refused.status).toBe(4);
-    expect(refused.json.error.code).toBe('WRONG_STATE');
-    expect(inData('key', 'destroy', 'life/old', '--cancel', '--json').json.instance.destroyAt).toBeNull();
-    expect(inData('key', 'get', 'life/old', '--json').status).toBe(0);
+    expect(inData('key', 'destroy', 'life/old', '--json').json.error.code).toBe('DUAL_CONTROL_LOCAL_MODE');
+    expect(inData('key', 'destroy', 'life/old', '--cancel', '--json').json.error.code).toBe('WRONG_STATE'); // nothing scheduled
     expect(inData('key', 'revoke', 'life/old', '--reason', 'nonsense', '--json').status).toBe(2);
   });
 
@@ -211,9 +218,9 @@ describe('strongroom CLI', () => {
     inData('key', 'create', 'al/one');
     inData('key', 'create', 'al/two');
     expect(inData('alias', 'set', 'al/current', 'al/one', '--json').json).toEqual({ alias: 'al/current', key: 'al/one' });
-    expect(inData('key', 'get', 'al/current', '--json').json.key.fullName).toBe('al/one');
+    expect(inData('key', 'show', 'al/current', '--json').json.key.fullName).toBe('al/one');
     inData('alias', 'set', 'al/current', 'al/two');
-    expect(inData('key', 'get', 'al/current', '--json').json.key.fullName).toBe('al/two');
+    expect(inData('key', 'show', 'al/current', '--json').json.key.fullName).toBe('al/two');
     expect(inData('alias', 'list', '--json').json).toEqual([{ alias: 'al/current', key: 'al/two' }]);
     expect(inData('alias', 'remove', 'al/current', '--json').status).toBe(0);
     const gone = inData('alias', 'remove', 'al/current', '--json');
@@ -221,17 +228,14 @@ describe('strongroom CLI', () => {
     expect(gone.json.error.code).toBe('ALIAS_NOT_FOUND');
   });
 
-  it('lists namespaces and removes one only when its keys are destroyed', () => {
+  it('lists namespaces and removes one only when its keys are destroyed (destruction: cli-remote.test.ts)', () => {
     inData('key', 'create', 'scratch/k');
     expect(inData('namespace', 'list', '--json').json).toEqual(expect.arrayContaining([{ namespace: 'scratch', keys: 1, liveKeys: 1 }]));
     const refused = inData('namespace', 'remove', 'scratch', '--json');
     expect(refused.status).toBe(4);
     expect(refused.json.error.code).toBe('WRONG_STATE');
     inData('key', 'revoke', 'scratch/k', '--reason', 'superseded');
-    const wait = { STRONGROOM_DESTRUCTION_WAIT: 'P0D' };
-    expect(cli(['--data', data, 'key', 'destroy', 'scratch/k', '--json'], { env: wait }).json.instance.state).toBe('Destroyed');
-    expect(inData('namespace', 'remove', 'scratch', '--json').json).toEqual({ namespace: 'scratch', keysRemoved: 1 });
-    expect(inData('key', 'show', 'scratch/k', '--json').json.error.code).toBe('KEY_NOT_FOUND');
+    expect(inData('namespace', 'remove', 'scratch', '--json').json.error.code).toBe('WRONG_STATE');
   });
 
   it('takes the data folder from STRONGROOM_DATA', () => {

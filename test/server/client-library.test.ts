@@ -5,6 +5,7 @@
  */
 import { ManualClock } from '../../common/clock';
 import { StrongroomClient } from '../../client/strongroom-client';
+import { ApprovalRequiredError } from '../../client/client-error';
 import { startTestAppliance, TestAppliance, Credentials } from '../support/appliance-fixture';
 import { rejectionCode } from '../support/error-code';
 
@@ -32,7 +33,13 @@ describe('client library against the real server', () => {
     appCreds = app.issue('lease-app', 'app');
     const officer = client(app.officer);
     await officer.create({ name: 'lib/data' });
-    await officer.policyGrant({ client: 'lease-app', pattern: 'lib/*', permissions: ['get', 'encrypt', 'decrypt', 'generate-data-key', 'decrypt-data-key'] });
+    // A grant of material is dual-controlled: the typed error names the request, two other officers approve it.
+    const asked = await officer.policyGrant({ client: 'lease-app', pattern: 'lib/*', permissions: ['get', 'encrypt', 'decrypt', 'generate-data-key', 'decrypt-data-key'] }).catch((err: unknown) => err);
+    expect(asked).toBeInstanceOf(ApprovalRequiredError);
+    const { requestId, digest, required } = asked as ApprovalRequiredError;
+    expect(required).toBe(2);
+    for (const approver of app.approvers) await client(approver).request('ApprovalApprove', { id: requestId, digest });
+    expect(((await officer.request('ApprovalGet', { id: requestId })) as { request: { state: string } }).request.state).toBe('executed');
   });
 
   afterAll(async () => {
@@ -42,16 +49,21 @@ describe('client library against the real server', () => {
 
   it('runs typed operations and surfaces server codes', async () => {
     const officer = client(app.officer);
-    const first = await officer.get({ name: 'lib/data' });
+    const app1 = client(appCreds);
+    const first = await app1.get({ name: 'lib/data' });
     await officer.rekey({ name: 'lib/data' });
-    const old = await officer.get({ name: 'lib/data', instance: first.instance.name });
+    const old = await app1.get({ name: 'lib/data', instance: first.instance.name });
     expect(old.material.equals(first.material)).toBe(true);
     const sealed = await officer.encrypt({ name: 'lib/data', plaintext: Buffer.from('hello') });
-    expect((await officer.decrypt({ name: 'lib/data', ciphertext: sealed.ciphertext })).plaintext.toString()).toBe('hello');
+    expect((await app1.decrypt({ name: 'lib/data', ciphertext: sealed.ciphertext })).plaintext.toString()).toBe('hello');
     const dataKey = await officer.generateDataKey({ name: 'lib/data' });
-    expect((await officer.decryptDataKey({ name: 'lib/data', wrapped: dataKey.wrapped })).plaintext.equals(dataKey.plaintext)).toBe(true);
+    expect((await app1.decryptDataKey({ name: 'lib/data', wrapped: dataKey.wrapped })).plaintext.equals(dataKey.plaintext)).toBe(true);
+    expect(await rejectionCode(officer.decrypt({ name: 'lib/data', ciphertext: sealed.ciphertext }))).toBe('PERMISSION_DENIED');
+    const exported = await officer.get({ name: 'lib/data' }).catch((err: unknown) => err);
+    expect(exported).toBeInstanceOf(ApprovalRequiredError);
+    expect((exported as ApprovalRequiredError).requestId).toMatch(/^[0-9a-f-]{36}$/);
+    await officer.request('ApprovalCancel', { id: (exported as ApprovalRequiredError).requestId });
     expect(await rejectionCode(officer.get({ name: 'lib/absent' }))).toBe('KEY_NOT_FOUND');
-    const app1 = client(appCreds);
     expect(await rejectionCode(app1.create({ name: 'lib/new' }))).toBe('PERMISSION_DENIED');
   });
 

@@ -29,7 +29,8 @@ describe('key service over mutual TLS', () => {
       pattern: 'pay/*',
       permissions: ['get', 'locate', 'encrypt', 'decrypt', 'generate-data-key', 'decrypt-data-key', 'mac'],
     });
-    expect(grant.error).toBeUndefined();
+    // A grant of material is dual-controlled: the fixture's two approver officers approve it.
+    expect((await app.approve(grant)).state).toBe('executed');
     officer.destroy();
   });
 
@@ -64,17 +65,19 @@ describe('key service over mutual TLS', () => {
       const open = await app.connect(doomed);
       expect((await open.request('Query')).result).toBeDefined();
       const officer = await app.connect(app.officer);
-      expect((await officer.request('ClientRevoke', { name: 'doomed-app' })).result).toMatchObject({ client: { name: 'doomed-app' } });
+      expect((await app.approve(await officer.request('ClientRevoke', { name: 'doomed-app' }))).result).toMatchObject({ client: { name: 'doomed-app' } });
       await open.waitClosed();
       await expect(refusedOrClosed(() => app.connect(doomed))).resolves.toBe(true);
     });
 
-    it('will not revoke the last officer', async () => {
+    it('will not let an officer approve their own revocation (the last officer rule is in approvals-rights.test.ts)', async () => {
       const officer = await app.connect(app.officer);
-      const clients = (await officer.request('ClientList')).result as { clients: Array<{ name: string; role: string; revokedAt: string | null }> };
-      const officers = clients.clients.filter((c) => c.role === 'officer' && c.revokedAt === null).map((c) => c.name);
-      for (const name of officers.filter((n) => n !== 'test-officer')) await officer.request('ClientRevoke', { name });
-      expect((await officer.request('ClientRevoke', { name: 'test-officer' })).error?.code).toBe('WRONG_STATE');
+      const asked = await officer.request('ClientRevoke', { name: 'approver-1' });
+      const { requestId, digest } = asked.error?.details as { requestId: string; digest: string };
+      const subject = await app.connect(app.approvers[0]);
+      expect((await subject.request('ApprovalApprove', { id: requestId, digest })).error?.code).toBe('APPROVAL_OWN_RIGHTS');
+      expect((await officer.request('ApprovalCancel', { id: requestId })).result).toMatchObject({ request: { state: 'cancelled' } });
+      expect((await officer.request('ClientRevoke', { name: 'nobody-here' })).error?.code).toBe('CLIENT_NOT_FOUND');
     });
   });
 
@@ -103,6 +106,18 @@ describe('key service over mutual TLS', () => {
       expect((await conn.request('Get', { name: 'pay/card-data' })).error?.code).toBe('PERMISSION_DENIED');
       expect((await conn.request('Decrypt', { name: 'pay/card-data', ciphertext: b64('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx') })).error?.code).toBe('PERMISSION_DENIED');
       expect((await conn.request('Query')).result).toMatchObject({ identity: { role: 'auditor' } });
+    });
+
+    it('lets an auditor read clients and grants but change nothing; an app reads neither', async () => {
+      const conn = await app.connect(auditor);
+      expect((await conn.request('ClientList')).result).toMatchObject({ clients: expect.arrayContaining([expect.objectContaining({ name: 'auditor-1' })]) });
+      expect((await conn.request('PolicyList', { group: 'payments' })).result).toMatchObject({ grants: [expect.objectContaining({ subject: 'payments' })] });
+      expect((await conn.request('PolicyGrant', { group: 'payments', pattern: '*', permissions: ['encrypt'] })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('ClientRevoke', { name: 'payments-app' })).error?.code).toBe('PERMISSION_DENIED');
+      expect((await conn.request('ApprovalList')).result).toMatchObject({ requests: expect.any(Array) });
+      const appConn = await app.connect(payments);
+      expect((await appConn.request('ClientList')).error?.code).toBe('PERMISSION_DENIED');
+      expect((await appConn.request('PolicyList')).error?.code).toBe('PERMISSION_DENIED');
     });
   });
 
@@ -151,18 +166,19 @@ describe('key service over mutual TLS', () => {
 
     it('runs the lifecycle over the wire: revoke stops encryption, destroy is scheduled and can be cancelled', async () => {
       const officer = await app.connect(app.officer);
-      await officer.request('Create', { name: 'life/k' });
-      expect((await officer.request('Destroy', { name: 'life/k' })).error?.code).toBe('WRONG_STATE'); // Active: revoke first
-      expect((await officer.request('Revoke', { name: 'life/k', reason: 'cessationOfOperation' })).result).toMatchObject({ instance: { state: 'Deactivated' } });
-      expect((await officer.request('Encrypt', { name: 'life/k', plaintext: b64('x') })).error?.code).toBe('WRONG_STATE');
-      const scheduled = (await officer.request('Destroy', { name: 'life/k' })).result as { instance: { state: string; destroyAt: string | null; hasMaterial: boolean } };
+      const user = await app.connect(payments); // officers fetch no material: the granted app checks Get
+      await officer.request('Create', { name: 'pay/life-k' });
+      expect((await officer.request('Destroy', { name: 'pay/life-k' })).error?.code).toBe('WRONG_STATE'); // Active: revoke first
+      expect((await officer.request('Revoke', { name: 'pay/life-k', reason: 'cessationOfOperation' })).result).toMatchObject({ instance: { state: 'Deactivated' } });
+      expect((await officer.request('Encrypt', { name: 'pay/life-k', plaintext: b64('x') })).error?.code).toBe('WRONG_STATE');
+      const scheduled = (await app.approve(await officer.request('Destroy', { name: 'pay/life-k' }))).result as { instance: { state: string; destroyAt: string | null; hasMaterial: boolean } };
       expect(scheduled.instance).toMatchObject({ state: 'Deactivated', hasMaterial: true });
       expect(Date.parse(scheduled.instance.destroyAt as string)).toBeGreaterThan(Date.now() + 6 * 86_400_000);
-      expect((await officer.request('Get', { name: 'life/k' })).error?.code).toBe('WRONG_STATE'); // pending: refused
-      expect((await officer.request('DestroyCancel', { name: 'life/k' })).result).toMatchObject({ instance: { destroyAt: null } });
-      expect((await officer.request('Get', { name: 'life/k' })).result).toBeDefined();
-      expect((await officer.request('DestroyCancel', { name: 'life/k' })).error?.code).toBe('WRONG_STATE');
-      expect((await officer.request('Activate', { name: 'life/k' })).error?.code).toBe('WRONG_STATE');
+      expect((await user.request('Get', { name: 'pay/life-k' })).error?.code).toBe('WRONG_STATE'); // pending: refused
+      expect((await officer.request('DestroyCancel', { name: 'pay/life-k' })).result).toMatchObject({ instance: { destroyAt: null } });
+      expect((await user.request('Get', { name: 'pay/life-k' })).result).toBeDefined();
+      expect((await officer.request('DestroyCancel', { name: 'pay/life-k' })).error?.code).toBe('WRONG_STATE');
+      expect((await officer.request('Activate', { name: 'pay/life-k' })).error?.code).toBe('WRONG_STATE');
     });
 
     it('checks grants against the key behind an alias, never the alias itself', async () => {
@@ -204,7 +220,7 @@ describe('audit trail of the key service', () => {
     const appCreds = app.issue('audited-app', 'app');
     const officer = await app.connect(app.officer);
     await officer.request('Create', { name: 'aud/k' });
-    await officer.request('PolicyGrant', { client: 'audited-app', pattern: 'aud/*', permissions: ['get'] });
+    expect((await app.approve(await officer.request('PolicyGrant', { client: 'audited-app', pattern: 'aud/*', permissions: ['get'] }))).state).toBe('executed');
     const conn = await app.connect(appCreds);
     const got = (await conn.request('Get', { name: 'aud/k' }, { endUser: 'alice', purpose: 'payroll', custom: { ticket: 'CHG-9' } })).result as { material: string };
     expect((await conn.request('Encrypt', { name: 'aud/k', plaintext: b64('secret plaintext') })).error?.code).toBe('PERMISSION_DENIED');

@@ -1,6 +1,7 @@
 /** The in-memory keychain store runs the shared conformance suite. */
 import { MemoryStore } from '../../storage/memory-store';
 import { describeDirectoryConformance } from './directory-conformance';
+import { describeApprovalConformance } from './approval-conformance';
 import { describeStoreConformance } from './store-conformance';
 import { describeUnsealStoreConformance } from './unseal-store-conformance';
 
@@ -9,3 +10,4 @@ describeStoreConformance('MemoryStore', () => ({ store: new MemoryStore(), clean
 describeDirectoryConformance('MemoryStore', () => ({ store: new MemoryStore(), cleanup: () => undefined }));
 
 describeUnsealStoreConformance('MemoryStore', () => ({ store: new MemoryStore(), cleanup: () => undefined }));
+describeApprovalConformance('MemoryStore', () => ({ store: new MemoryStore(), cleanup: () => undefined }));

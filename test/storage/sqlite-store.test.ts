@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, runMigrations } from '../../storage/migrations';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { describeDirectoryConformance } from './directory-conformance';
+import { describeApprovalConformance } from './approval-conformance';
 import { describeStoreConformance } from './store-conformance';
 import { describeUnsealStoreConformance } from './unseal-store-conformance';
 import { codeOf, instance, key, meta, wrapped, rowMac } from './store-fixtures';
@@ -33,6 +34,12 @@ describeDirectoryConformance('SqliteStore', () => {
 describeUnsealStoreConformance('SqliteStore', () => {
   const { dir, cleanup } = tempDir();
   return { store: openSqliteStore(path.join(dir, 'keychain.db')), cleanup };
+});
+
+describeApprovalConformance('SqliteStore', () => {
+  const { dir, cleanup } = tempDir();
+  const store = openSqliteStore(path.join(dir, 'keychain.db'));
+  return { store, cleanup: () => (store.close(), cleanup()) };
 });
 
 describe('SqliteStore (SQLite only)', () => {

@@ -7,13 +7,19 @@
  *
  * The PKI is made with a clock ten days in the past, so that tests can issue
  * certificates that have already expired.
+ *
+ * Dual control is on at its default quorum (2): besides `officer` the
+ * fixture issues two more officers, `approvers`, and `approve()` has them
+ * approve a request an APPROVAL_REQUIRED response names, so that tests of
+ * other features can still destroy, revoke and grant material, the way an
+ * operator would.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
-import { ManualClock, systemClock } from '../../common/clock';
+import { Clock, ManualClock, systemClock } from '../../common/clock';
 import { loadConfig } from '../../common/config';
 import { randomIds } from '../../domain/ids';
 import { initializeKeychain } from '../../domain/keychain-key';
@@ -42,13 +48,30 @@ export interface TestAppliance {
   readonly dataDir: string;
   readonly appliance: Appliance;
   readonly server: RunningServer;
+  /** Stops the server, closes the keychain and the HSM session, then opens the same data folder again and serves it (a new port). */
+  restart(): Promise<void>;
   readonly officer: Credentials;
+  /** Two more officers (approver-1, approver-2) who approve `officer`'s requests. */
+  readonly approvers: readonly Credentials[];
+  /**
+   * Takes a response that must be APPROVAL_REQUIRED and has the approvers
+   * approve it (as many as its quorum needs); returns the request as it then
+   * stands (its `result`, or its `error` if the operation failed).
+   */
+  approve(response: DecodedResponse): Promise<ApprovedRequest>;
   issue(name: string, role: ClientRole, options?: { groups?: string[]; validityDays?: number; issuedDaysAgo?: number }): Credentials;
   connect(credentials: Credentials | null, options?: { ca?: string }): Promise<RawConnection>;
   stop(): Promise<void>;
 }
 
-export async function startTestAppliance(settings: Record<string, string> = {}): Promise<TestAppliance> {
+export interface ApprovedRequest {
+  readonly id: string;
+  readonly state: string;
+  readonly result: unknown;
+  readonly error: { code: string; message: string } | null;
+}
+
+export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestAppliance> {
   const token: SoftHsmFixture = await makeSoftHsmFixture(`sr-srv-${randomBytes(3).toString('hex')}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-server-'));
   writeFileSync(join(dataDir, 'hsm-user-pin'), token.userPin, { mode: 0o600 });
@@ -58,7 +81,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}):
     env: {},
     flags: { hsm_module: token.modulePath, hsm_token_label: token.label, softhsm2_conf: token.softhsmConf, listen_port: '0', ...settings },
   });
-  const appliance = openAppliance(config, { create: true });
+  let appliance = openAppliance(config, { create: true });
   const hsm = await appliance.hsm();
   await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
   // As `strongroom init` does: the key that signs audit checkpoints.
@@ -66,7 +89,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}):
   await appliance.unseal();
   const pastClock = new ManualClock(Date.now() - 10 * DAY_MS);
   bootstrapPki(appliance, pastClock);
-  const server = await startApplianceServer(appliance, { port: 0 });
+  let server = await startApplianceServer(appliance, { port: 0, clock: options.clock });
   const caPem = new PkiService(appliance.keychain, appliance.store.directory, systemClock).caCertificate();
 
   const issue: TestAppliance['issue'] = (name, role, options = {}) => {
@@ -82,14 +105,48 @@ export async function startTestAppliance(settings: Record<string, string> = {}):
     return { certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem };
   };
   const officer = issue('test-officer', 'officer');
+  const approvers = [issue('approver-1', 'officer'), issue('approver-2', 'officer')];
   const open: RawConnection[] = [];
 
+  const approve: TestAppliance['approve'] = async (response) => {
+    if (response.error?.code !== 'APPROVAL_REQUIRED') throw new Error(`expected APPROVAL_REQUIRED, got ${JSON.stringify(response.error ?? response.result)}`);
+    const { requestId, digest } = response.error.details as { requestId: string; digest: string };
+    let request: ApprovedRequest | null = null;
+    for (const approver of approvers) {
+      const connection = await RawConnection.open(server.port, approver, caPem);
+      try {
+        const answer = await connection.request('ApprovalApprove', { id: requestId, digest });
+        if (answer.error) throw new Error(`approval refused: ${answer.error.code} ${answer.error.message}`);
+        request = (answer.result as { request: ApprovedRequest }).request;
+      } finally {
+        connection.destroy();
+      }
+      if (request.state !== 'pending') return request;
+    }
+    throw new Error(`request ${requestId} still pending after ${approvers.length} approvals`);
+  };
+
   return {
-    port: server.port,
+    get port() {
+      return server.port;
+    },
     dataDir,
-    appliance,
-    server,
+    get appliance() {
+      return appliance;
+    },
+    get server() {
+      return server;
+    },
+    async restart() {
+      for (const connection of open) connection.destroy();
+      await server.close();
+      await appliance.close();
+      appliance = openAppliance(config);
+      server = await startApplianceServer(appliance, { port: 0, clock: options.clock });
+    },
     officer,
+    approvers,
+    approve,
     issue,
     async connect(credentials, options = {}) {
       const connection = await RawConnection.open(server.port, credentials, options.ca ?? caPem);

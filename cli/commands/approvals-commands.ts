@@ -1,0 +1,180 @@
+/**
+ * `strongroom approvals list|show|approve|deny|cancel|collect|quorums|set-quorum`:
+ * dual control from the CLI (docs/strongroom.1.md). A sensitive command
+ * (key destroy, client revoke, a grant of material, an officer's key get…)
+ * answers APPROVAL_REQUIRED with a request id; other officers read the
+ * request in full with `show` and approve the digest it shows. Votes need
+ * --server and an officer certificate (local mode refuses them).
+ */
+import { Command } from 'commander';
+import { ValidationError } from '../../common/errors';
+import { ApprovalView } from '../../domain/approvals/approval-view';
+import { runCommand } from '../context';
+import { table } from '../output';
+import { printRetrieved } from './key-get';
+
+const DIGEST = /^[0-9a-f]{64}$/;
+
+function describe(view: ApprovalView): string {
+  const lines = [
+    `Request    ${view.id}`,
+    `State      ${view.state}`,
+    `Operation  ${view.operation} (${view.class})`,
+    `Arguments  ${JSON.stringify(view.args)}`,
+    `Requester  ${view.requester}`,
+    `Approvals  ${view.approvals} of ${view.required}${view.approvedBy.length > 0 ? ` (${view.approvedBy.join(', ')})` : ''}`,
+    `Created    ${view.createdAt}`,
+    `Expires    ${view.expiresAt}`,
+    `Digest     ${view.digest}`,
+  ];
+  if (view.finishedAt) lines.push(`Finished   ${view.finishedAt}${view.finishedBy ? ` by ${view.finishedBy}` : ''}${view.reason ? `: ${view.reason}` : ''}`);
+  if (view.error) lines.push(`Error      [${view.error.code}] ${view.error.message}`);
+  if (view.result !== null) lines.push(`Result     ${JSON.stringify(view.result)}`);
+  if (view.state === 'pending') lines.push('', `To approve exactly this: strongroom approvals approve ${view.id} --digest ${view.digest}`);
+  if (view.state === 'approved') lines.push('', `Approved: ${view.requester} collects it with strongroom approvals collect ${view.id}`);
+  return lines.join('\n');
+}
+
+function listCommand(): Command {
+  return new Command('list')
+    .description('list approval requests, newest first')
+    .option('-s, --state <state>', 'open (pending or approved), pending, approved, executed, failed, denied, cancelled or expired')
+    .option('--mine', 'only my own requests')
+    .option('-n, --limit <n>', 'at most this many (1-500)', '100')
+    .addHelpText('after', `\nExamples:\n  $ strongroom --server 127.0.0.1:5700 approvals list --state open\n  $ strongroom --server 127.0.0.1:5700 approvals list --mine --json`)
+    .action(
+      runCommand(async (ctx, options: { state?: string; mine?: boolean; limit: string }) => {
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ValidationError('--limit is a whole number from 1 to 500');
+        const requests = await ctx.backend().listApprovals({ state: options.state, mine: options.mine, limit });
+        ctx.out.result(requests, () =>
+          requests.length === 0
+            ? 'No approval requests.'
+            : table(
+                ['ID', 'STATE', 'OPERATION', 'REQUESTER', 'APPROVALS', 'EXPIRES'],
+                requests.map((r) => [r.id, r.state, `${r.operation} ${JSON.stringify(r.args)}`, r.requester, `${r.approvals}/${r.required}`, r.expiresAt]),
+              ),
+        );
+      }),
+    );
+}
+
+function showCommand(): Command {
+  return new Command('show')
+    .description('show a request in full: what will run, its digest, the votes and the outcome')
+    .argument('<id>', 'request id')
+    .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals show 0b7e6c1a-…`)
+    .action(
+      runCommand(async (ctx, id: string) => {
+        const request = await ctx.backend().getApproval(id);
+        ctx.out.result({ request }, () => describe(request));
+      }),
+    );
+}
+
+function approveCommand(): Command {
+  return new Command('approve')
+    .description('approve a request: give the digest `show` printed, so that what runs is what you read')
+    .argument('<id>', 'request id')
+    .option('-d, --digest <sha256>', 'the digest of the request, as shown by approvals show')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ strongroom --server 127.0.0.1:5700 approvals show 0b7e6c1a-…
+  $ strongroom --server 127.0.0.1:5700 approvals approve 0b7e6c1a-… --digest 3f9a…
+
+Without --digest it prints the request and the command to approve it, and
+approves nothing (exit 2). The requester cannot approve, nor can an officer
+whose own rights the request changes.`,
+    )
+    .action(
+      runCommand(async (ctx, id: string, options: { digest?: string }) => {
+        const backend = ctx.backend();
+        if (options.digest === undefined) {
+          const request = await backend.getApproval(id);
+          if (!ctx.out.json) process.stdout.write(`${describe(request)}\n`);
+          throw new ValidationError(`read the request above, then approve it with --digest ${request.digest}`, { details: { digest: request.digest } });
+        }
+        if (!DIGEST.test(options.digest)) throw new ValidationError('--digest is the 64 hex digits approvals show prints');
+        const request = await backend.approve(id, options.digest);
+        ctx.out.result({ request }, () => describe(request));
+      }),
+    );
+}
+
+function denyCommand(): Command {
+  return new Command('deny')
+    .description('deny a request (any officer); it will never run')
+    .argument('<id>', 'request id')
+    .requiredOption('-r, --reason <text>', 'why, for the audit trail')
+    .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals deny 0b7e6c1a-… --reason 'change freeze'`)
+    .action(
+      runCommand(async (ctx, id: string, options: { reason: string }) => {
+        const request = await ctx.backend().deny(id, options.reason);
+        ctx.out.result({ request }, () => describe(request));
+      }),
+    );
+}
+
+function cancelCommand(): Command {
+  return new Command('cancel')
+    .description('cancel your own request')
+    .argument('<id>', 'request id')
+    .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals cancel 0b7e6c1a-…`)
+    .action(
+      runCommand(async (ctx, id: string) => {
+        const request = await ctx.backend().cancelApproval(id);
+        ctx.out.result({ request }, () => describe(request));
+      }),
+    );
+}
+
+function collectCommand(): Command {
+  return new Command('collect')
+    .description('print the material of your approved key export (once; it is never stored)')
+    .argument('<id>', 'request id')
+    .option('-f, --format <fmt>', 'base64, hex or raw', 'base64')
+    .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals collect 0b7e6c1a-… --format hex`)
+    .action(
+      runCommand(async (ctx, id: string, options: { format: string }) => {
+        if (!['base64', 'hex', 'raw'].includes(options.format)) throw new ValidationError('--format is base64, hex or raw');
+        if (options.format === 'raw' && ctx.out.json) throw new ValidationError('--format raw cannot be combined with --json');
+        printRetrieved(ctx, await ctx.backend().collect(id), options.format);
+      }),
+    );
+}
+
+function quorumsCommand(): Command {
+  return new Command('quorums')
+    .description('the approvals each dual-controlled class needs')
+    .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals quorums --json`)
+    .action(
+      runCommand(async (ctx) => {
+        const quorums = await ctx.backend().quorums();
+        ctx.out.result(quorums, () => table(['CLASS', 'REQUIRED', 'SET BY', 'AT'], quorums.map((q) => [q.class, String(q.required), q.updatedBy, q.updatedAt ?? '-'])));
+      }),
+    );
+}
+
+function setQuorumCommand(): Command {
+  return new Command('set-quorum')
+    .description('change the approvals a class needs (itself dual-controlled: quorum-change)')
+    .argument('<class>', 'key-destroy, key-export, grant-material, master-key-rotation, restore, client-revoke or quorum-change')
+    .argument('<required>', 'approvals needed, 1-16')
+    .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals set-quorum key-destroy 3`)
+    .action(
+      runCommand(async (ctx, dualControlClass: string, required: string) => {
+        const n = Number(required);
+        if (!Number.isInteger(n) || n < 1 || n > 16) throw new ValidationError('<required> is a whole number from 1 to 16');
+        const quorum = await ctx.backend().setQuorum(dualControlClass, n);
+        ctx.out.result({ quorum }, () => `${quorum.class} now needs ${quorum.required} approval(s)`);
+      }),
+    );
+}
+
+export function approvalsCommand(): Command {
+  const command = new Command('approvals').description('dual control: requests waiting for officers, and their quorums');
+  for (const sub of [listCommand(), showCommand(), approveCommand(), denyCommand(), cancelCommand(), collectCommand(), quorumsCommand(), setQuorumCommand()]) command.addCommand(sub);
+  return command;
+}

@@ -1,0 +1,309 @@
+/**
+ * The approval service: creates dual-control requests, records officers'
+ * votes, denials and cancellations, expires stale requests, and, when the
+ * quorum is met, runs the stored operation exactly once.
+ *
+ * Exactly once: the vote that meets the quorum, the state check, the
+ * operation's own writes and the request's move to `executed` happen in one
+ * store transaction (an IMMEDIATE transaction on SQLite: the write lock). A
+ * second approval racing it reads the committed state and gets
+ * APPROVAL_NOT_PENDING; a crash before the commit leaves the request pending
+ * with nothing run. The operation runs in a savepoint inside it: if it fails,
+ * its partial writes are undone and the request is `failed` with the error
+ * (it is not retried). An operation that finishes asynchronously (an HSM
+ * call) moves to `executing` in that transaction and to executed/failed when
+ * it settles; one interrupted by a restart is marked failed at start, never
+ * re-run (at most once).
+ *
+ * A key export (deliversMaterial) is not run at the quorum: the request
+ * becomes `approved`, and its requester collects it once (collect()), which
+ * runs the Get and returns the material to them alone. Material is never
+ * stored, published or audited.
+ */
+import { Clock, isoNow } from '../../common/clock';
+import { KeychainError } from '../../common/errors';
+import { ApprovalRecord, ApprovalState, ApprovalStore } from '../../storage/approval-store';
+import { ApprovalLiveEvent } from '../events/event-bus';
+import { approvalDigest, canonicalJson } from './approval-digest';
+import { Actor, assertMayApprove, assertMayCancel, assertMayCollect, assertMayDeny, deliversMaterial, quorumMet } from './approval-rules';
+import { approvalView, ApprovalView, storableResult } from './approval-view';
+import { DEFAULT_QUORUM, DualControlClassName } from './quorum-settings';
+
+/** Most requests one list returns. */
+export const MAX_APPROVAL_LIST = 500;
+/** Requests found interrupted (executing) at start, per pass. */
+const MAX_INTERRUPTED_SCAN = 10_000;
+
+export type ApprovalAction = ApprovalLiveEvent['action'];
+
+export interface ApprovalServiceOptions {
+  readonly approvals: ApprovalStore;
+  /** The owning store's transaction (storage/keychain-store.ts): one write lock for the vote, the state and the operation. */
+  readonly transaction: <T>(fn: () => T) => T;
+  readonly clock: Clock;
+  readonly newId: () => string;
+  readonly ttlMs: number;
+  readonly maxOpenPerRequester: number;
+  /** The quorum of each class before any is stored (from dual_control_quorum). */
+  readonly defaultQuorums: ReadonlyMap<string, number>;
+  /** Runs the stored operation as its requester, through the same operation code; a value or a promise. */
+  readonly execute: (record: ApprovalRecord) => unknown;
+  /** Every state change, after it is committed. */
+  readonly publish: (event: ApprovalLiveEvent) => void;
+  /** Records an audit event for the change (the request id in custom). */
+  readonly audit: (record: ApprovalRecord, action: ApprovalAction, actor: Actor | null) => void;
+  /** The key a request is about, for events: null when none. */
+  readonly target: (operation: string, args: Record<string, unknown>) => { key: string | null; namespace: string | null };
+}
+
+export interface NewApproval {
+  readonly operation: string;
+  readonly args: Record<string, unknown>;
+  readonly dualControlClass: string;
+  readonly requester: Actor;
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+function errorJson(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  return JSON.stringify({ code: typeof e?.code === 'string' ? e.code : 'INTERNAL_ERROR', message: typeof e?.message === 'string' ? e.message : 'the operation failed' });
+}
+
+type RunOutcome = { record: ApprovalRecord; value?: unknown; failure?: unknown; pending?: Promise<unknown> };
+
+export class ApprovalService {
+  constructor(private readonly options: ApprovalServiceOptions) {}
+
+  /** The stored quorum of a class, else the configured default. */
+  quorum(dualControlClass: string): number {
+    return this.options.approvals.getQuorum(dualControlClass)?.required ?? this.options.defaultQuorums.get(dualControlClass) ?? DEFAULT_QUORUM;
+  }
+
+  /** Every class and its quorum, and where it came from. */
+  quorums(): Array<{ class: string; required: number; updatedAt: string | null; updatedBy: string }> {
+    const stored = new Map(this.options.approvals.listQuorums().map((q) => [q.dualControlClass, q]));
+    return [...this.options.defaultQuorums.keys()].map((c) => {
+      const q = stored.get(c);
+      return q ? { class: c, required: q.required, updatedAt: q.updatedAt, updatedBy: q.updatedBy } : { class: c, required: this.quorum(c), updatedAt: null, updatedBy: 'config' };
+    });
+  }
+
+  /**
+   * At start: stores the configured quorum of every class that has none yet
+   * (the config file is the initial default; later only an approved
+   * ApprovalQuorumSet changes it), and fails requests a restart interrupted.
+   */
+  start(): void {
+    const at = isoNow(this.options.clock);
+    this.options.transaction(() => {
+      for (const [c, required] of this.options.defaultQuorums) {
+        if (this.options.approvals.getQuorum(c) === null) this.options.approvals.putQuorum({ dualControlClass: c, required, updatedAt: at, updatedBy: 'config' });
+      }
+    });
+    for (const record of this.options.approvals.listApprovals({ states: ['executing'], limit: MAX_INTERRUPTED_SCAN })) {
+      const error = JSON.stringify({ code: 'INTERNAL_ERROR', message: 'the server stopped while the approved operation ran; it was not run again' });
+      this.settle(this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at, error }), 'failed', null);
+    }
+  }
+
+  /** Sets a class's quorum (the approved ApprovalQuorumSet runs this). */
+  setQuorum(dualControlClass: DualControlClassName, required: number, by: string): { class: string; required: number } {
+    this.options.approvals.putQuorum({ dualControlClass, required, updatedAt: isoNow(this.options.clock), updatedBy: by });
+    return { class: dualControlClass, required };
+  }
+
+  /** Stores a new request; the caller answers APPROVAL_REQUIRED with approvalRequired(record). */
+  request(input: NewApproval): ApprovalRecord {
+    this.expireDue();
+    const { approvals, clock } = this.options;
+    const record = this.options.transaction(() => {
+      if (approvals.countOpen(input.requester.name) >= this.options.maxOpenPerRequester) {
+        throw new KeychainError('APPROVAL_LIMIT_REACHED', `"${input.requester.name}" has ${this.options.maxOpenPerRequester} approval requests open; cancel one or wait`, {
+          details: { limit: this.options.maxOpenPerRequester },
+        });
+      }
+      const id = this.options.newId();
+      const createdAt = isoNow(clock);
+      const args = canonicalJson(input.args);
+      const base = { id, operation: input.operation, args, requester: input.requester.name, dualControlClass: input.dualControlClass, createdAt };
+      const stored = {
+        ...base,
+        required: this.quorum(input.dualControlClass),
+        digest: approvalDigest(base),
+        expiresAt: new Date(clock.nowMs() + this.options.ttlMs).toISOString(),
+        state: 'pending' as const,
+        result: null,
+        error: null,
+        finishedAt: null,
+        finishedBy: null,
+        reason: null,
+      };
+      approvals.putApproval(stored);
+      return { ...stored, votes: [] };
+    });
+    this.settle(record, 'requested', input.requester);
+    return record;
+  }
+
+  get(id: string): ApprovalView {
+    this.expireDue();
+    return approvalView(this.load(id));
+  }
+
+  list(filter: { states?: readonly ApprovalState[]; requester?: string; limit?: number } = {}): ApprovalView[] {
+    this.expireDue();
+    return this.options.approvals.listApprovals({ ...filter, limit: Math.min(filter.limit ?? 100, MAX_APPROVAL_LIST) }).map(approvalView);
+  }
+
+  /**
+   * Records `officer`'s approval of `digest`; at the quorum, runs the
+   * operation (see the file comment). Returns the request as it now stands,
+   * or a promise of it when the operation finishes asynchronously.
+   */
+  approve(id: string, officer: Actor, digest: string): ApprovalView | Promise<ApprovalView> {
+    this.expireDue();
+    const now = isoNow(this.options.clock);
+    let voted: ApprovalRecord | null = null;
+    const outcome = this.options.transaction((): RunOutcome => {
+      const record = this.load(id);
+      assertMayApprove(record, officer, digest, now);
+      this.options.approvals.addVote(id, { officer: officer.name, digest, at: now });
+      voted = this.load(id);
+      if (!quorumMet(voted.votes.length, voted.required)) return { record: voted };
+      if (deliversMaterial(voted.dualControlClass)) return { record: this.options.approvals.changeState({ id, from: 'pending', to: 'approved', at: now }) };
+      return this.runStored(voted, 'pending', now);
+    });
+    this.settle(voted ?? outcome.record, 'approved', officer);
+    return this.finish(outcome, false) as ApprovalView | Promise<ApprovalView>;
+  }
+
+  /** The requester collects an approved export, once: the stored Get runs now and its material goes to them alone. */
+  collect(id: string, actor: Actor): unknown {
+    this.expireDue();
+    const now = isoNow(this.options.clock);
+    const outcome = this.options.transaction((): RunOutcome => {
+      const record = this.load(id);
+      assertMayCollect(record, actor, now);
+      return this.runStored(record, 'approved', now);
+    });
+    return this.finish(outcome, true);
+  }
+
+  deny(id: string, officer: Actor, reason: string): ApprovalView {
+    return this.close(id, officer, 'denied', reason);
+  }
+
+  cancel(id: string, actor: Actor): ApprovalView {
+    return this.close(id, actor, 'cancelled', null);
+  }
+
+  /** Moves every open request past its expiry to `expired` (on every approval call: no timer to forget). */
+  expireDue(): void {
+    const now = isoNow(this.options.clock);
+    for (const id of this.options.approvals.listExpired(now)) {
+      const record = this.options.approvals.getApproval(id);
+      if (!record) continue;
+      try {
+        this.settle(this.options.approvals.changeState({ id, from: record.state, to: 'expired', at: now }), 'expired', null);
+      } catch (err) {
+        // Another process moved it on first: nothing to expire.
+        if ((err as { code?: string }).code !== 'APPROVAL_NOT_PENDING') throw err;
+      }
+    }
+  }
+
+  /** The APPROVAL_REQUIRED error for a stored request: its details say what to approve. */
+  approvalRequired(record: ApprovalRecord): KeychainError {
+    return new KeychainError('APPROVAL_REQUIRED', `${record.operation} needs ${record.required} officer approval(s): request ${record.id} (strongroom approvals show ${record.id})`, {
+      details: { requestId: record.id, digest: record.digest, required: record.required, expiresAt: record.expiresAt, operation: record.operation, class: record.dualControlClass },
+    });
+  }
+
+  private close(id: string, actor: Actor, to: 'denied' | 'cancelled', reason: string | null): ApprovalView {
+    this.expireDue();
+    const now = isoNow(this.options.clock);
+    const record = this.options.transaction(() => {
+      const current = this.load(id);
+      if (to === 'denied') assertMayDeny(current, actor, now);
+      else assertMayCancel(current, actor, now);
+      return this.options.approvals.changeState({ id, from: current.state, to, at: now, finishedBy: actor.name, reason });
+    });
+    this.settle(record, to, actor);
+    return approvalView(record);
+  }
+
+  /** Inside the transaction: checks the digest again and runs the stored operation in a savepoint. */
+  private runStored(record: ApprovalRecord, from: ApprovalState, now: string): RunOutcome {
+    const { approvals } = this.options;
+    if (approvalDigest(record) !== record.digest || record.votes.some((v) => v.digest !== record.digest)) {
+      throw new KeychainError('INTEGRITY_FAILURE', `stored approval request "${record.id}" no longer matches its digest: it was altered; nothing was run`, { details: { id: record.id } });
+    }
+    let ran: { value: unknown };
+    try {
+      ran = this.options.transaction(() => ({ value: this.options.execute(record) }));
+    } catch (failure) {
+      return { record: approvals.changeState({ id: record.id, from, to: 'failed', at: now, error: errorJson(failure) }), failure };
+    }
+    if (isPromise(ran.value)) return { record: approvals.changeState({ id: record.id, from, to: 'executing', at: now }), pending: ran.value };
+    return { record: approvals.changeState({ id: record.id, from, to: 'executed', at: now, result: JSON.stringify(storableResult(ran.value)) }), value: ran.value };
+  }
+
+  /** After the commit: events and audit; an asynchronous run settles later. `deliver` returns the raw value (a collected export). */
+  private finish(outcome: RunOutcome, deliver: boolean): unknown {
+    const { record } = outcome;
+    if (record.state === 'failed') {
+      this.settle(record, 'failed', null);
+      if (deliver) throw outcome.failure;
+      return approvalView(record);
+    }
+    if (record.state === 'executed') {
+      this.settle(record, 'executed', null);
+      return deliver ? outcome.value : approvalView(record);
+    }
+    if (record.state === 'executing' && outcome.pending) {
+      return outcome.pending.then(
+        (value) => {
+          const done = this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'executed', at: isoNow(this.options.clock), result: JSON.stringify(storableResult(value)) });
+          this.settle(done, 'executed', null);
+          return deliver ? value : approvalView(done);
+        },
+        (failure: unknown) => {
+          const done = this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at: isoNow(this.options.clock), error: errorJson(failure) });
+          this.settle(done, 'failed', null);
+          if (deliver) throw failure;
+          return approvalView(done);
+        },
+      );
+    }
+    return approvalView(record);
+  }
+
+  private settle(record: ApprovalRecord, action: ApprovalAction, actor: Actor | null): void {
+    const { key, namespace } = this.options.target(record.operation, JSON.parse(record.args) as Record<string, unknown>);
+    this.options.publish({
+      kind: 'approval',
+      action,
+      requestId: record.id,
+      operation: record.operation,
+      namespace,
+      key,
+      requester: record.requester,
+      actor: actor?.name ?? null,
+      approvals: record.votes.length,
+      required: record.required,
+      digest: record.digest,
+      expiresAt: record.expiresAt,
+      time: isoNow(this.options.clock),
+    });
+    this.options.audit(record, action, actor);
+  }
+
+  private load(id: string): ApprovalRecord {
+    const record = this.options.approvals.getApproval(id);
+    if (!record) throw new KeychainError('APPROVAL_NOT_FOUND', `no approval request "${id}"; strongroom approvals list shows them`, { details: { id } });
+    return record;
+  }
+}

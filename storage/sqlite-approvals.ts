@@ -1,0 +1,122 @@
+/**
+ * The approval store (storage/approval-store.ts) on the keychain's SQLite
+ * connection. Writes go through the owning store's transaction wrapper, so a
+ * vote, the state change it triggers and the approved operation's own writes
+ * can share one IMMEDIATE transaction (the write lock): of two racing
+ * approvals, the second sees the state the first committed.
+ */
+import Database from 'better-sqlite3';
+import { StorageError } from '../common/errors';
+import { ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from './approval-store';
+import { ReadRunner, WriteRunner } from './sqlite-directory';
+
+const COLUMNS = `id, operation, args, dual_control_class AS dualControlClass, requester, required, digest, created_at AS createdAt,
+  expires_at AS expiresAt, state, result, error, finished_at AS finishedAt, finished_by AS finishedBy, reason`;
+
+const SQL = {
+  insert: `INSERT INTO approval_requests (id, operation, args, dual_control_class, requester, required, digest, created_at, expires_at, state, result, error, finished_at, finished_by, reason)
+    VALUES (@id, @operation, @args, @dualControlClass, @requester, @required, @digest, @createdAt, @expiresAt, @state, @result, @error, @finishedAt, @finishedBy, @reason)`,
+  byId: `SELECT ${COLUMNS} FROM approval_requests WHERE id = ?`,
+  list: `SELECT ${COLUMNS} FROM approval_requests ORDER BY created_at DESC, id LIMIT ?`,
+  votes: `SELECT officer, digest, at FROM approval_votes WHERE request_id = ? ORDER BY at, officer`,
+  countOpen: `SELECT count(*) AS n FROM approval_requests WHERE requester = ? AND state IN ('pending', 'approved')`,
+  expired: `SELECT id FROM approval_requests WHERE state IN ('pending', 'approved') AND expires_at <= ? ORDER BY expires_at`,
+  voteClash: `SELECT 1 FROM approval_votes WHERE request_id = ? AND officer = ?`,
+  insertVote: `INSERT INTO approval_votes (request_id, officer, digest, at) VALUES (?, ?, ?, ?)`,
+  changeState: `UPDATE approval_requests SET state = @to, finished_at = @finishedAt, result = @result, error = @error, finished_by = @finishedBy, reason = @reason
+    WHERE id = @id AND state = @from`,
+  getQuorum: `SELECT dual_control_class AS dualControlClass, required, updated_at AS updatedAt, updated_by AS updatedBy FROM dual_control_quorums WHERE dual_control_class = ?`,
+  putQuorum: `INSERT INTO dual_control_quorums (dual_control_class, required, updated_at, updated_by) VALUES (@dualControlClass, @required, @updatedAt, @updatedBy)
+    ON CONFLICT (dual_control_class) DO UPDATE SET required = excluded.required, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+  listQuorums: `SELECT dual_control_class AS dualControlClass, required, updated_at AS updatedAt, updated_by AS updatedBy FROM dual_control_quorums ORDER BY dual_control_class`,
+} as const;
+
+type Row = Omit<ApprovalRecord, 'votes'>;
+
+function notFound(id: string): StorageError {
+  return new StorageError('APPROVAL_NOT_FOUND', `no approval request "${id}"`, { details: { id } });
+}
+
+export class SqliteApprovals implements ApprovalStore {
+  private readonly stmt: { [K in keyof typeof SQL]: Database.Statement };
+
+  constructor(db: Database.Database, private readonly write: WriteRunner, private readonly read: ReadRunner) {
+    this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as SqliteApprovals['stmt'];
+  }
+
+  putApproval(record: Omit<ApprovalRecord, 'votes'>): void {
+    this.write('putApproval', () => this.stmt.insert.run(record));
+  }
+
+  getApproval(id: string): ApprovalRecord | null {
+    return this.read('getApproval', () => {
+      const row = this.stmt.byId.get(id) as Row | undefined;
+      return row ? this.withVotes(row) : null;
+    });
+  }
+
+  listApprovals(filter: ApprovalFilter): ApprovalRecord[] {
+    return this.read('listApprovals', () => {
+      // Filtering in JS over a bounded scan keeps one statement; the table holds requests, not keys.
+      const rows = (this.stmt.list.all(-1) as Row[]).filter(
+        (r) => (filter.states === undefined || filter.states.includes(r.state)) && (filter.requester === undefined || r.requester === filter.requester),
+      );
+      return rows.slice(0, filter.limit).map((r) => this.withVotes(r));
+    });
+  }
+
+  countOpen(requester: string): number {
+    return this.read('countOpen', () => (this.stmt.countOpen.get(requester) as { n: number }).n);
+  }
+
+  listExpired(atIso: string): string[] {
+    return this.read('listExpired', () => (this.stmt.expired.all(atIso) as Array<{ id: string }>).map((r) => r.id));
+  }
+
+  addVote(id: string, vote: ApprovalVoteRecord): void {
+    this.write('addVote', () => {
+      if (this.stmt.byId.get(id) === undefined) throw notFound(id);
+      if (this.stmt.voteClash.get(id, vote.officer) !== undefined) {
+        throw new StorageError('APPROVAL_ALREADY_VOTED', `"${vote.officer}" already approved request "${id}"`, { details: { id, officer: vote.officer } });
+      }
+      this.stmt.insertVote.run(id, vote.officer, vote.digest, vote.at);
+    });
+  }
+
+  changeState(change: ApprovalStateChange): ApprovalRecord {
+    return this.write('changeState', () => {
+      const row = this.stmt.byId.get(change.id) as Row | undefined;
+      if (!row) throw notFound(change.id);
+      const done = this.stmt.changeState.run({
+        id: change.id,
+        from: change.from,
+        to: change.to,
+        finishedAt: change.at,
+        result: change.result === undefined ? row.result : change.result,
+        error: change.error === undefined ? row.error : change.error,
+        finishedBy: change.finishedBy === undefined ? row.finishedBy : change.finishedBy,
+        reason: change.reason === undefined ? row.reason : change.reason,
+      });
+      if (done.changes === 0) {
+        throw new StorageError('APPROVAL_NOT_PENDING', `approval request "${change.id}" is ${row.state}, not ${change.from}`, { details: { id: change.id, state: row.state } });
+      }
+      return this.withVotes(this.stmt.byId.get(change.id) as Row);
+    });
+  }
+
+  getQuorum(dualControlClass: string): QuorumRecord | null {
+    return this.read('getQuorum', () => (this.stmt.getQuorum.get(dualControlClass) as QuorumRecord | undefined) ?? null);
+  }
+
+  putQuorum(record: QuorumRecord): void {
+    this.write('putQuorum', () => this.stmt.putQuorum.run(record));
+  }
+
+  listQuorums(): QuorumRecord[] {
+    return this.read('listQuorums', () => this.stmt.listQuorums.all() as QuorumRecord[]);
+  }
+
+  private withVotes(row: Row): ApprovalRecord {
+    return { ...row, votes: this.stmt.votes.all(row.id) as ApprovalVoteRecord[] };
+  }
+}

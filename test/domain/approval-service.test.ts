@@ -1,0 +1,143 @@
+/**
+ * The approval service's rules on the in-memory store (unit tests; the real
+ * server is in test/server/approvals*.test.ts): digests, quorum settings, an
+ * operation that finishes asynchronously (master-key rotation will), a run
+ * interrupted by a restart, a tampered stored request, a failing operation.
+ */
+import { ManualClock } from '../../common/clock';
+import { approvalDigest, canonicalJson } from '../../domain/approvals/approval-digest';
+import { ApprovalService } from '../../domain/approvals/approval-service';
+import { parseApprovalTtl, parseQuorumSetting } from '../../domain/approvals/quorum-settings';
+import { ApprovalLiveEvent } from '../../domain/events/event-bus';
+import { ApprovalRecord } from '../../storage/approval-store';
+import { MemoryStore } from '../../storage/memory-store';
+import { codeOf } from '../support/error-code';
+
+const officer = (name: string, groups: string[] = []) => ({ name, role: 'officer', groups });
+
+function makeService(execute: (record: ApprovalRecord) => unknown, store = new MemoryStore(), clock = new ManualClock(Date.UTC(2026, 0, 1))) {
+  const events: ApprovalLiveEvent[] = [];
+  const audits: string[] = [];
+  let n = 0;
+  const service = new ApprovalService({
+    approvals: store.approvals,
+    transaction: (fn) => store.transaction(fn),
+    clock,
+    newId: () => `req-${++n}`,
+    ttlMs: 3_600_000,
+    maxOpenPerRequester: 5,
+    defaultQuorums: parseQuorumSetting('2, master-key-rotation=3'),
+    execute,
+    publish: (e) => events.push(e),
+    audit: (_r, action) => audits.push(action),
+    target: () => ({ key: null, namespace: null }),
+  });
+  service.start();
+  return { service, store, events, audits, clock };
+}
+
+describe('approval digests and settings', () => {
+  it('encodes canonically (sorted keys at every depth) and refuses binary', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } })).toBe('{"a":{"c":null,"d":[1,"x"]},"b":1}');
+    expect(codeOf(() => canonicalJson({ material: Buffer.from('k') }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => canonicalJson({ n: Number.NaN }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('changes the digest when any part of the request changes', () => {
+    const base = { id: 'r', operation: 'Destroy', args: '{"name":"a/b"}', requester: 'alice', dualControlClass: 'key-destroy', createdAt: '2026-01-01T00:00:00.000Z' };
+    const digest = approvalDigest(base);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(approvalDigest({ ...base, args: '{ "name" : "a/b" }' })).toBe(digest); // same JSON, same digest
+    for (const change of [{ id: 's' }, { operation: 'Get' }, { args: '{"name":"a/c"}' }, { requester: 'bob' }, { dualControlClass: 'key-export' }, { createdAt: '2026-01-01T00:00:00.001Z' }]) {
+      expect(approvalDigest({ ...base, ...change })).not.toBe(digest);
+    }
+  });
+
+  it('parses quorums and the TTL, refusing nonsense with CONFIG_INVALID', () => {
+    expect(parseQuorumSetting('1').get('key-destroy')).toBe(1);
+    const mixed = parseQuorumSetting('3, key-export=2');
+    expect([mixed.get('key-destroy'), mixed.get('key-export'), mixed.get('restore')]).toEqual([3, 2, 3]);
+    expect(parseQuorumSetting('client-revoke=4').get('key-destroy')).toBe(2);
+    for (const bad of ['0', '17', 'key-nuke=2', 'key-destroy=2, 3', 'key-destroy=x']) expect(codeOf(() => parseQuorumSetting(bad))).toBe('CONFIG_INVALID');
+    expect(parseApprovalTtl('PT24H')).toBe(86_400_000);
+    expect(parseApprovalTtl('P1DT30M')).toBe(86_400_000 + 1_800_000);
+    for (const bad of ['24h', 'P', 'PT', 'PT0M', 'P31D']) expect(codeOf(() => parseApprovalTtl(bad))).toBe('CONFIG_INVALID');
+  });
+});
+
+describe('ApprovalService', () => {
+  it('seeds the configured quorums once, then keeps the stored ones', () => {
+    const { service, store } = makeService(() => ({}));
+    expect(service.quorum('master-key-rotation')).toBe(3);
+    service.setQuorum('key-destroy', 4, 'alice');
+    service.start();
+    expect(store.approvals.getQuorum('key-destroy')?.required).toBe(4);
+  });
+
+  it('runs an operation marked master-key-rotation that finishes asynchronously, once, after three approvals', async () => {
+    let runs = 0;
+    let release: (value: unknown) => void = () => undefined;
+    const { service, events } = makeService(() => {
+      runs++;
+      return new Promise((resolve) => (release = resolve));
+    });
+    const record = service.request({ operation: 'MasterKeyRotate', args: {}, dualControlClass: 'master-key-rotation', requester: officer('alice') });
+    expect(record.required).toBe(3);
+    service.approve(record.id, officer('bob'), record.digest);
+    service.approve(record.id, officer('carol'), record.digest);
+    const settling = service.approve(record.id, officer('dave'), record.digest);
+    expect(service.get(record.id).state).toBe('executing');
+    expect(codeOf(() => service.approve(record.id, officer('erin'), record.digest))).toBe('APPROVAL_NOT_PENDING');
+    release({ version: 2 });
+    await expect(settling).resolves.toMatchObject({ state: 'executed', result: { version: 2 } });
+    expect(runs).toBe(1);
+    expect(events.map((e) => e.action)).toEqual(['requested', 'approved', 'approved', 'approved', 'executed']);
+  });
+
+  it('marks a run a restart interrupted as failed, never runs it again', () => {
+    const store = new MemoryStore();
+    let runs = 0;
+    const first = makeService(() => (runs++, new Promise(() => undefined)), store);
+    const record = first.service.request({ operation: 'MasterKeyRotate', args: {}, dualControlClass: 'key-destroy', requester: officer('alice') });
+    first.service.approve(record.id, officer('bob'), record.digest);
+    void first.service.approve(record.id, officer('carol'), record.digest);
+    const second = makeService(() => (runs++, {}), store);
+    expect(second.service.get(record.id)).toMatchObject({ state: 'failed', error: { code: 'INTERNAL_ERROR' } });
+    expect(runs).toBe(1);
+  });
+
+  it('keeps a failing operation as failed with its error, and undoes its partial writes', () => {
+    const { service, store } = makeService(() => {
+      store.approvals.putQuorum({ dualControlClass: 'restore', required: 9, updatedAt: 'x', updatedBy: 'partial write' });
+      throw Object.assign(new Error('no such key'), { code: 'KEY_NOT_FOUND' });
+    });
+    const record = service.request({ operation: 'Destroy', args: { name: 'a/b' }, dualControlClass: 'key-destroy', requester: officer('alice') });
+    service.approve(record.id, officer('bob'), record.digest);
+    expect(service.approve(record.id, officer('carol'), record.digest)).toMatchObject({ state: 'failed', error: { code: 'KEY_NOT_FOUND' } });
+    expect(store.approvals.getQuorum('restore')?.required).toBe(2);
+  });
+
+  it('refuses to run a stored request whose arguments were altered after the approvals began', () => {
+    const store = new MemoryStore();
+    let runs = 0;
+    const { service } = makeService(() => (runs++, {}), store);
+    const record = service.request({ operation: 'Destroy', args: { name: 'a/b' }, dualControlClass: 'key-destroy', requester: officer('alice') });
+    service.approve(record.id, officer('bob'), record.digest);
+    // Someone with the database file swaps the target (the memory store's maps stand in for the file).
+    const requests = (store.approvals as unknown as { requests: Map<string, ApprovalRecord> }).requests;
+    requests.set(record.id, { ...(requests.get(record.id) as ApprovalRecord), args: '{"name":"a/other"}' });
+    expect(codeOf(() => service.approve(record.id, officer('carol'), record.digest))).toBe('INTEGRITY_FAILURE');
+    expect(runs).toBe(0);
+    expect(service.get(record.id)).toMatchObject({ state: 'pending', approvals: 1 });
+  });
+
+  it('expires on the clock and publishes it once', () => {
+    const { service, events, clock } = makeService(() => ({}));
+    const record = service.request({ operation: 'Destroy', args: { name: 'a/b' }, dualControlClass: 'key-destroy', requester: officer('alice') });
+    clock.advance(3_600_000);
+    expect(codeOf(() => service.approve(record.id, officer('bob'), record.digest))).toBe('APPROVAL_EXPIRED');
+    expect(codeOf(() => service.cancel(record.id, officer('alice')))).toBe('APPROVAL_EXPIRED');
+    service.list();
+    expect(events.filter((e) => e.action === 'expired')).toHaveLength(1);
+  });
+});
