@@ -13,6 +13,9 @@ export function assertAccess(operation: Operation, identity: ClientIdentity): vo
   if (operation.access === 'officer' && identity.role !== 'officer') {
     throw new KeychainError('PERMISSION_DENIED', `${operation.name} is for officers; "${identity.name}" is ${identity.role === 'app' ? 'an app' : 'an auditor'}`);
   }
+  if (operation.access === 'audit' && identity.role !== 'officer' && identity.role !== 'auditor') {
+    throw new KeychainError('PERMISSION_DENIED', `${operation.name} is for officers and auditors; "${identity.name}" is an app`);
+  }
   if (operation.access === 'key' && identity.role === 'auditor') {
     throw new KeychainError('PERMISSION_DENIED', `auditors do not use keys; ${operation.name} refused for "${identity.name}"`);
   }
