@@ -83,6 +83,7 @@ export const ERROR_CODES = {
   ALIAS_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No alias with that name.' },
   GRANT_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No grant with that id.' },
   USAGE_NOT_PERMITTED: { exit: EXIT.CONFLICT, meaning: "The key's usage mask does not allow this operation." },
+  SUBSCRIBER_TOO_SLOW: { exit: EXIT.UNAVAILABLE, meaning: 'The event stream dropped this subscriber: it did not read fast enough (event_buffer_bytes); reconnect, read promptly, or filter more narrowly.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

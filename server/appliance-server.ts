@@ -28,6 +28,7 @@ import { AuditEvent } from '../domain/audit/audit-event';
 import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
 import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
+import { EventServer } from './events/event-server';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -41,11 +42,14 @@ const WATCH_INTERVAL_MS = 250;
 export interface RunningServer {
   readonly port: number;
   readonly keyServer: KeyServer;
+  /** The live event stream's port (events_port; 0 in tests picks a free one). */
+  readonly eventsPort: number;
+  readonly eventServer: EventServer;
   readonly services: Services;
   close(): Promise<void>;
 }
 
-export async function startApplianceServer(appliance: Appliance, options: { clock?: Clock; log?: Logger; port?: number } = {}): Promise<RunningServer> {
+export async function startApplianceServer(appliance: Appliance, options: { clock?: Clock; log?: Logger; port?: number; eventsPort?: number } = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const config = appliance.config;
@@ -57,6 +61,7 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   keychain.useChangeStamp(cheapStamp);
   const policy = new PolicyIndex(store.directory, cheapStamp);
   let keyServer: KeyServer | null = null;
+  let eventServer: EventServer | null = null;
   const events = new EventBus();
 
   const services: Services = {
@@ -76,7 +81,10 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
       maxInFlight: 64,
       rateLimitPerSecond: numberSetting(config, 'rate_limit_per_second'),
     },
-    disconnectClient: (name) => keyServer?.disconnectClient(name),
+    disconnectClient: (name) => {
+      keyServer?.disconnectClient(name);
+      eventServer?.disconnectClient(name);
+    },
     newId: () => randomUUID(),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events,
@@ -120,6 +128,32 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     onInternalError: (err) => log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack }),
   });
   const port = await keyServer.listen();
+  // The event stream starts after the key server and closes before it.
+  eventServer = new EventServer({
+    host: config.values.events_address || setting(config, 'listen_address'),
+    // A key server on a free port (tests, benchmarks, `serve --port 0`) gets its event stream on a free port too.
+    port: options.eventsPort ?? (options.port === 0 ? 0 : numberSetting(config, 'events_port')),
+    certificatePem: credentials.certificatePem,
+    privateKeyPem: Buffer.from(credentials.privateKeyPem),
+    caPem: credentials.caPem,
+    handshakeTimeoutMs: numberSetting(config, 'handshake_timeout_ms'),
+    maxSubscribers: numberSetting(config, 'max_event_subscribers'),
+    maxBufferedBytes: numberSetting(config, 'event_buffer_bytes'),
+    pingIntervalMs: numberSetting(config, 'events_ping_interval_ms'),
+    clock,
+    bus: events,
+    resolveIdentity,
+    onAuthFailure: (info) => recordQuietly(authFailureEvent(clock, info)),
+    recordAudit: (event) => audit.record(event),
+    onInternalError: (err) => log.error('event stream audit event not written', { error: String(err) }),
+  });
+  let eventsPort: number;
+  try {
+    eventsPort = await eventServer.listen();
+  } catch (err) {
+    await keyServer.close();
+    throw err;
+  }
   const rollover = new RolloverService({
     keychain,
     clock,
@@ -138,19 +172,24 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
     if (now !== external) {
       external = now;
       keyServer?.recheckClients();
+      eventServer?.recheckClients();
     }
   }, WATCH_INTERVAL_MS);
   watcher.unref();
 
-  log.info('serving', { address: setting(config, 'listen_address'), port, keys: store.countKeys() });
+  log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, keys: store.countKeys() });
   const server = keyServer;
+  const streams = eventServer;
   return {
     port,
     keyServer: server,
+    eventsPort,
+    eventServer: streams,
     services,
     async close() {
       clearInterval(watcher);
       await rollover.stop();
+      await streams.close();
       await server.close();
     },
   };
