@@ -7,8 +7,8 @@
  *
  * Who may connect is decided in two steps, each before any work for the
  * peer: a certificate the TLS stack does not verify (none, another CA's,
- * expired) ends the socket right after the handshake, before a byte of HTTP
- * is parsed; a verified certificate that names no active client, or an
+ * expired) gets a fixed HTTP 401 right after the handshake and the socket
+ * ends, without a byte it sent being parsed; a verified certificate that names no active client, or an
  * app's, gets an HTTP 401 / 403 to its upgrade request. Both are recorded as
  * auth-failure audit events. (rejectUnauthorized is false at the TLS layer
  * only so that the first kind of refusal reaches us to be recorded: Node's
@@ -176,9 +176,9 @@ export class EventServer {
   private accept(socket: TLSSocket): void {
     const check = identifyPeer(socket, this.options.resolveIdentity);
     if (!check.ok && !check.tlsVerified) {
-      // Not from the appliance CA, expired, or no certificate: no HTTP is spoken to it.
+      // Not from the appliance CA, expired, or no certificate: nothing it sends is read; it gets a fixed 401 and the socket ends.
       this.options.onAuthFailure(check.refusal);
-      socket.destroy();
+      this.refuse(socket, 'UNAUTHENTICATED', 'no valid client certificate from the appliance CA (missing, from another CA, expired or not yet valid)');
       return;
     }
     if (this.closing) {

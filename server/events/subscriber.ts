@@ -23,6 +23,15 @@ const MAX_CLOSE_REASON_BYTES = 123;
 /** How long a closed stream waits for the peer's close frame before the socket is destroyed (a peer that does not read never sends it). */
 export const CLOSE_TIMEOUT_MS = 1000;
 
+/**
+ * Within one turn of the event loop a whole audit commit (up to thousands of
+ * events) is sent at once, before the socket could flush any of it: what is
+ * sent in the current turn counts against the buffer only beyond this many
+ * times maxBufferedBytes, so a burst does not drop a subscriber that keeps
+ * up, and memory stays bounded even within a burst.
+ */
+export const BURST_FACTOR = 4;
+
 /** Why the subscription ended, as the audit trail records it. */
 export interface CloseCause {
   readonly code: number;
@@ -48,6 +57,8 @@ export class Subscriber {
   private answeredPing = true;
   private cause: CloseCause | null = null;
   private ended = false;
+  /** Bytes sent during the current turn of the event loop (reset by setImmediate). */
+  private sentThisTurn = 0;
   /** Events sent to this subscriber (the close audit event says how many). */
   delivered = 0;
 
@@ -84,10 +95,16 @@ export class Subscriber {
   deliver(event: LiveEvent, text: () => string): void {
     if (!this.active || !this.isOpen || !matches(this.filter, event)) return;
     const message = text();
-    if (this.ws.bufferedAmount + Buffer.byteLength(message, 'utf8') > this.options.maxBufferedBytes) {
+    const bytes = Buffer.byteLength(message, 'utf8');
+    const buffered = this.ws.bufferedAmount;
+    // Left over from earlier turns: the subscriber is not reading what it was sent.
+    const carried = buffered - this.sentThisTurn;
+    if (carried > this.options.maxBufferedBytes || buffered + bytes > this.options.maxBufferedBytes * BURST_FACTOR) {
       this.close(CLOSE_CODES.TOO_SLOW, 'SUBSCRIBER_TOO_SLOW', `dropped: more than ${this.options.maxBufferedBytes} bytes of events waiting to be read`);
       return;
     }
+    if (this.sentThisTurn === 0) setImmediate(() => (this.sentThisTurn = 0));
+    this.sentThisTurn += bytes;
     this.ws.send(message);
     this.delivered++;
   }

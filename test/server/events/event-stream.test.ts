@@ -11,7 +11,7 @@ import { createCa } from '../../../server/pki/ca';
 import { generateClientKeyPair, issueClientCertificate } from '../../../server/pki/issue';
 import { systemClock } from '../../../common/clock';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
-import { auditEvents, openStream, readFor, readUntil, refusalCode, verifyStreamChain } from './event-support';
+import { auditEvents, openStream, readFor, readUntil, refusalCode, verifyStreamChain, waitForAudit } from './event-support';
 
 /** Long enough for an event published now to cross a loopback socket; used only to show that something does NOT arrive. */
 const QUIET_MS = 300;
@@ -197,16 +197,3 @@ describe('live event stream', () => {
     expect(stored.map((e) => e.custom.action)).toEqual(['open', 'close']);
   });
 });
-
-type StoredEvent = { type: string; result: string; identity: { fingerprint256: string } | null; custom: Record<string, string> };
-
-/** Audit events after seq `after`, once `done` holds for them (the refusals are recorded fire-and-forget). */
-export async function waitForAudit(app: TestAppliance, after: number, done: (events: StoredEvent[]) => boolean): Promise<StoredEvent[]> {
-  let events: StoredEvent[] = [];
-  for (let i = 0; i < 100; i++) {
-    events = app.appliance.store.audit.readAuditRecords(after + 1, 10_000).map((r) => JSON.parse(r.event) as StoredEvent);
-    if (done(events)) return events;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return events;
-}

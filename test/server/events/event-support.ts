@@ -70,3 +70,16 @@ export function verifyStreamChain(events: StreamEvent[]): ReturnType<typeof veri
   });
   return verifyRecords(records, { seq: records[0].seq - 1, hash: records[0].prevHash });
 }
+
+type StoredEvent = { type: string; result: string; identity: { fingerprint256: string } | null; custom: Record<string, string> };
+
+/** Audit events after seq `after`, once `done` holds for them (the refusals are recorded fire-and-forget). */
+export async function waitForAudit(app: TestAppliance, after: number, done: (events: StoredEvent[]) => boolean): Promise<StoredEvent[]> {
+  let events: StoredEvent[] = [];
+  for (let i = 0; i < 100; i++) {
+    events = app.appliance.store.audit.readAuditRecords(after + 1, 10_000).map((r) => JSON.parse(r.event) as StoredEvent);
+    if (done(events)) return events;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return events;
+}
