@@ -22,6 +22,7 @@ import { serveCommand } from './commands/serve';
 import { keySetPolicyCommand, rolloverCommand } from './commands/rollover-commands';
 import { keyActivateCommand, keyDestroyCommand, keyRevokeCommand } from './commands/key-lifecycle';
 import { statusCommand } from './commands/status';
+import { eventsCommand } from './commands/events';
 
 export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
@@ -67,6 +68,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const groups = [key, client, policy, rollover, alias, namespace, auditCommand()];
   program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand());
   for (const group of groups) program.addCommand(group);
+  program.addCommand(eventsCommand());
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();
     // With --json, usage errors come out as the one JSON document too (main prints it), not as text.

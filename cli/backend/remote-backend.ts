@@ -12,7 +12,7 @@ import { isStrongroomClientError } from '../../client/client-error';
 import { KeySpecOptions } from '../commands/key-spec-options';
 import { CliBackend } from './backend';
 
-function readPem(config: ApplianceConfig, key: 'client_cert' | 'client_key' | 'ca_file'): Buffer {
+export function readPem(config: ApplianceConfig, key: 'client_cert' | 'client_key' | 'ca_file'): Buffer {
   const path = setting(config, key);
   try {
     return readFileSync(path);
@@ -21,7 +21,7 @@ function readPem(config: ApplianceConfig, key: 'client_cert' | 'client_key' | 'c
   }
 }
 
-function parseAddress(address: string): { host: string; port: number } {
+export function parseAddress(address: string): { host: string; port: number } {
   const match = /^(.+):(\d{1,5})$/.exec(address.trim());
   if (!match) throw new ConfigError(`server address "${address}" is not host:port`);
   return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
