@@ -5,7 +5,7 @@
  * Without --follow it prints what arrives within --wait (or until --limit);
  * with --follow it runs until Ctrl-C, --limit, or the server ends the
  * stream. --json prints a stream: one compact JSON object per line (audit
- * lines are the export format, so `audit verify --from-file` reads them),
+ * lines are the audit export line format, domain/audit/audit-line.ts),
  * and a failure as one last line {"error": …}.
  */
 import { Command } from 'commander';
@@ -87,7 +87,7 @@ Examples:
 With --json the output is a stream: one JSON object per line, as it comes
 ({"kind":"audit","seq":…,"prevHash":…,"hash":…,"event":{…}}, {"kind":"approval",…},
 {"kind":"rollover-notice",…}); a failure is a last line {"error":{"code","message"}}.
-Audit lines are the audit export format: \`strongroom audit verify --from-file\` checks them.
+Audit lines are the audit export line format (seq and chain hashes): a follower can verify the chain.
 Exit codes: 0 ok (also on Ctrl-C), 10 certificate refused or not an officer/auditor
 (or revoked while following), 11 server unavailable or this subscriber dropped for reading too slowly.`,
     )

@@ -6,8 +6,8 @@
  *
  * Every message is one JSON document `{ "kind": … }`. An audit event is the
  * audit export line (domain/audit/audit-line.ts) with `kind` in front, so a
- * follower can re-verify the hash chain, and `strongroom audit verify
- * --from-file` reads the lines `strongroom events --json --type audit` prints.
+ * follower can re-verify the hash chain (parseAuditLine reads the lines
+ * `strongroom events --json --type audit` prints).
  */
 import { auditLineOfLive } from '../../domain/audit/audit-line';
 import { LiveEvent } from '../../domain/events/event-bus';
