@@ -174,6 +174,8 @@ export class EventServer {
   }
 
   private accept(socket: TLSSocket): void {
+    // A reset after the handshake (a refused peer leaving) must not become an uncaught error.
+    socket.on('error', () => socket.destroy());
     const check = identifyPeer(socket, this.options.resolveIdentity);
     if (!check.ok && !check.tlsVerified) {
       // Not from the appliance CA, expired, or no certificate: nothing it sends is read; it gets a fixed 401 and the socket ends.
@@ -191,7 +193,6 @@ export class EventServer {
     deadline.unref();
     socket.once('close', () => clearTimeout(deadline));
     this.deadlines.set(socket, deadline);
-    socket.on('error', () => socket.destroy());
     this.http.emit('connection', socket);
   }
 

@@ -141,3 +141,28 @@ describe('event stream limits', () => {
     expect(await refusalCode(openStream(app, app.officer))).toBe('UNAVAILABLE');
   });
 });
+
+describe('event stream keepalive', () => {
+  let app: TestAppliance;
+  beforeAll(async () => {
+    app = await startTestAppliance({ events_ping_interval_ms: '100' });
+  });
+  afterAll(async () => app.stop());
+
+  it('drops a subscriber that does not answer pings, and keeps one that does', async () => {
+    const before = app.appliance.store.audit.auditHead()?.seq ?? 0;
+    const alive = await openStream(app, app.officer, { types: ['approval'] });
+    const stalled = await stalledSubscriber(app, app.officer);
+    const events = await waitForAudit(app, before, (seen) => seen.some((e) => e.type === 'events-subscribe' && e.custom.action === 'close'));
+    const closes = events.filter((e) => e.type === 'events-subscribe' && e.custom.action === 'close');
+    expect(closes).toEqual([expect.objectContaining({ result: 'UNAVAILABLE', custom: expect.objectContaining({ reason: 'no answer to the keepalive ping', closeCode: '1006' }) })]);
+    // The subscriber that answers pings is still subscribed, many intervals later.
+    expect(app.server.eventServer.stats.subscribers).toBe(1);
+    app.server.services.events.publish({ kind: 'rollover-notice', key: 'a/b', namespace: 'a', dueAt: 'x', time: 'y' });
+    app.server.services.events.publish({ kind: 'approval', action: 'expired', requestId: 'r', operation: 'Destroy', namespace: null, key: null, requester: 'o', actor: null, approvals: 0, required: 2, digest: '', expiresAt: '', time: '' });
+    const got = await readUntil(alive, (seen) => seen.length >= 1);
+    expect(got.events).toEqual([expect.objectContaining({ kind: 'approval', action: 'expired' })]);
+    stalled.ws.terminate();
+    await alive.close();
+  });
+});
