@@ -9,6 +9,9 @@
  * the socket is paused (TCP back-pressure), and the server, not this
  * process, decides when a subscriber that reads too slowly is dropped.
  *
+ * One reader at a time: read() is not meant to be called again before the
+ * previous call has settled.
+ *
  * Failures are StrongroomClientErrors with the codes of common/error-codes:
  * a refused upgrade carries the server's code (UNAUTHENTICATED,
  * PERMISSION_DENIED, INVALID_ARGUMENT, SERVER_BUSY); a close the subscriber

@@ -189,7 +189,11 @@ export class EventServer {
     }
     this.peers.set(socket, check);
     // The upgrade request must follow the handshake promptly.
-    const deadline = setTimeout(() => socket.destroy(), this.options.handshakeTimeoutMs);
+    const deadline = setTimeout(() => {
+      // A peer refused at its upgrade is recorded then; one that never asks is recorded here.
+      if (!check.ok) this.options.onAuthFailure(check.refusal);
+      socket.destroy();
+    }, this.options.handshakeTimeoutMs);
     deadline.unref();
     socket.once('close', () => clearTimeout(deadline));
     this.deadlines.set(socket, deadline);

@@ -141,6 +141,45 @@ describe('strongroom events', () => {
     expect(noServer.status).toBe(9);
   });
 
+  it('against `strongroom serve`: the start message names the events port, and events streams what the server does', async () => {
+    const data = join(dir, 'served');
+    const init = await run(['--data', data, 'init', '--demo-token', '--json']);
+    expect(init.status).toBe(0);
+    const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const listening = await new Promise<{ port: number; eventsPort: number; eventsAddress: string }>((done, fail) => {
+        let out = '';
+        const timer = setTimeout(() => fail(new Error('serve did not start')), RUN_MS);
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+          const line = out.split('\n').find((l) => l.includes('"listening"'));
+          if (line) {
+            clearTimeout(timer);
+            done(JSON.parse(line).listening);
+          }
+        });
+      });
+      expect(listening.eventsAddress).toBe('127.0.0.1');
+      expect(listening.eventsPort).toBeGreaterThan(0);
+      expect(listening.eventsPort).not.toBe(listening.port);
+      const remote = ['--data', data, '--server', `127.0.0.1:${listening.port}`];
+      const follower = run(['--data', data, '--server', `127.0.0.1:${listening.port}`, '--json', 'events', '--events-port', String(listening.eventsPort), '--type', 'audit', '--audit-type', 'operation', '--limit', '1', '--wait', '20000']);
+      // The CLI's own subscription is in the trail before it is sent anything: keep making events until it has one.
+      let done = false;
+      void follower.then(() => (done = true));
+      for (let i = 0; i < 100 && !done; i++) {
+        await run([...remote, '--json', 'key', 'list']);
+      }
+      const result = await follower;
+      expect(result.status).toBe(0);
+      expect(JSON.parse(result.stdout.trim())).toMatchObject({ kind: 'audit', event: { type: 'operation', operation: 'Locate', identity: { name: 'admin' } } });
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 120_000);
+
   it('has --help with examples', async () => {
     const help = await run(['events', '--help']);
     expect(help.status).toBe(0);
