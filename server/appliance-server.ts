@@ -29,6 +29,7 @@ import { adminEvent, authFailureEvent, operationEvent } from './audit-events';
 import { EventBus } from '../domain/events/event-bus';
 import { auditLiveEvents } from './audit-live';
 import { EventServer } from './events/event-server';
+import { eventServerFromConfig } from './events/event-server-config';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -108,6 +109,8 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   };
 
   const credentials = pki.serverCredentials();
+  // The event stream's copy of the key, taken before the key server zeroes its own.
+  const eventsKey = Buffer.from(credentials.privateKeyPem);
   keyServer = new KeyServer({
     host: setting(config, 'listen_address'),
     port: options.port ?? numberSetting(config, 'listen_port'),
@@ -129,24 +132,22 @@ export async function startApplianceServer(appliance: Appliance, options: { cloc
   });
   const port = await keyServer.listen();
   // The event stream starts after the key server and closes before it.
-  eventServer = new EventServer({
-    host: config.values.events_address || setting(config, 'listen_address'),
+  eventServer = eventServerFromConfig(
+    config,
+    {
+      certificatePem: credentials.certificatePem,
+      privateKeyPem: eventsKey,
+      caPem: credentials.caPem,
+      clock,
+      bus: events,
+      resolveIdentity,
+      onAuthFailure: (info) => recordQuietly(authFailureEvent(clock, info)),
+      recordAudit: (event) => audit.record(event),
+      onInternalError: (err) => log.error('event stream audit event not written', { error: String(err) }),
+    },
     // A key server on a free port (tests, benchmarks, `serve --port 0`) gets its event stream on a free port too.
-    port: options.eventsPort ?? (options.port === 0 ? 0 : numberSetting(config, 'events_port')),
-    certificatePem: credentials.certificatePem,
-    privateKeyPem: Buffer.from(credentials.privateKeyPem),
-    caPem: credentials.caPem,
-    handshakeTimeoutMs: numberSetting(config, 'handshake_timeout_ms'),
-    maxSubscribers: numberSetting(config, 'max_event_subscribers'),
-    maxBufferedBytes: numberSetting(config, 'event_buffer_bytes'),
-    pingIntervalMs: numberSetting(config, 'events_ping_interval_ms'),
-    clock,
-    bus: events,
-    resolveIdentity,
-    onAuthFailure: (info) => recordQuietly(authFailureEvent(clock, info)),
-    recordAudit: (event) => audit.record(event),
-    onInternalError: (err) => log.error('event stream audit event not written', { error: String(err) }),
-  });
+    options.eventsPort ?? (options.port === 0 ? 0 : undefined),
+  );
   let eventsPort: number;
   try {
     eventsPort = await eventServer.listen();

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { setting } from '../../common/config';
 import { ValidationError } from '../../common/errors';
 import { startApplianceServer } from '../../server/appliance-server';
+import { eventsAddress } from '../../server/events/event-server-config';
 import { createLogger } from '../../server/logger';
 import { runCommand } from '../context';
 
@@ -46,8 +47,7 @@ The server prints one JSON line {"listening": {"address", "port", "eventsAddress
           port: options.port === undefined ? undefined : portOption(options.port, '--port'),
           eventsPort: options.eventsPort === undefined ? undefined : portOption(options.eventsPort, '--events-port'),
         });
-        const eventsAddress = config.values.events_address || setting(config, 'listen_address');
-        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port, eventsAddress, eventsPort: server.eventsPort } })}\n`);
+        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port, eventsAddress: eventsAddress(config), eventsPort: server.eventsPort } })}\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
           process.once('SIGINT', stop);
