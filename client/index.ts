@@ -3,3 +3,5 @@ export { StrongroomClient } from './strongroom-client';
 export { StrongroomClientError, isStrongroomClientError, isNetworkError, ApprovalRequiredError, isApprovalRequired } from './client-error';
 export type { StrongroomClientOptions, KeyCacheOptions } from './options';
 export * from './types';
+export { EventStream } from './event-stream';
+export type { EventStreamOptions, EventFilterOptions, StreamEvent, StreamRead } from './event-stream';

@@ -207,6 +207,36 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultValue: () => '8',
     meaning: 'Most approval requests one client may have pending at once, so that nobody fills the queue.',
   },
+  {
+    key: 'events_address',
+    env: 'STRONGROOM_EVENTS_ADDRESS',
+    defaultValue: () => null,
+    meaning: 'Address of the live event stream (WebSocket over mutual TLS). Unset: listen_address.',
+  },
+  {
+    key: 'events_port',
+    env: 'STRONGROOM_EVENTS_PORT',
+    defaultValue: () => '5701',
+    meaning: 'TCP port of the live event stream (wss://host:port/events); also the port `strongroom events` connects to.',
+  },
+  {
+    key: 'max_event_subscribers',
+    env: 'STRONGROOM_MAX_EVENT_SUBSCRIBERS',
+    defaultValue: () => '64',
+    meaning: 'Most simultaneous event stream subscribers; beyond it a new one gets HTTP 503 (SERVER_BUSY).',
+  },
+  {
+    key: 'event_buffer_bytes',
+    env: 'STRONGROOM_EVENT_BUFFER_BYTES',
+    defaultValue: () => '1048576',
+    meaning: 'Most bytes of events queued for one subscriber that does not read; beyond it the subscriber is dropped (close code 4408).',
+  },
+  {
+    key: 'events_ping_interval_ms',
+    env: 'STRONGROOM_EVENTS_PING_INTERVAL_MS',
+    defaultValue: () => '30000',
+    meaning: 'How often the event stream pings each subscriber; one that has not answered the previous ping is dropped.',
+  },
 ];
 
 /**
@@ -310,6 +340,11 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
   if (!/^\d+$/.test(values.audit_checkpoint_interval_ms ?? '') || Number(values.audit_checkpoint_interval_ms) < 1000) {
     throw new ConfigError(`audit_checkpoint_interval_ms must be a whole number of milliseconds, at least 1000, not "${values.audit_checkpoint_interval_ms}"`);
   }
+  for (const key of ['events_port', 'max_event_subscribers', 'event_buffer_bytes', 'events_ping_interval_ms']) {
+    const value = values[key] ?? '';
+    if (!/^\d+$/.test(value) || Number(value) < (key === 'events_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
+  }
+  if (Number(values.events_port) > 65535) throw new ConfigError('events_port must be at most 65535');
   return { dataDir, configFile: fileRead, values, sources };
 }
 

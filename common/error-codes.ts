@@ -100,6 +100,7 @@ export const ERROR_CODES = {
   APPROVAL_NOT_REQUESTER: { exit: EXIT.AUTH, meaning: 'Only the officer who made the request can cancel it or collect its result; others may deny it.' },
   APPROVAL_LIMIT_REACHED: { exit: EXIT.CONFLICT, meaning: 'The requester has max_pending_approvals_per_requester requests pending; cancel one or wait for them.' },
   DUAL_CONTROL_LOCAL_MODE: { exit: EXIT.AUTH, meaning: 'Dual-controlled operations are refused in local mode; run the command with --server and an officer certificate.' },
+  SUBSCRIBER_TOO_SLOW: { exit: EXIT.UNAVAILABLE, meaning: 'The event stream dropped this subscriber: it did not read fast enough (event_buffer_bytes); reconnect, read promptly, or filter more narrowly.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -42,6 +42,8 @@ import { unsealAuditEvent } from './unseal-audit';
 import { masterKeyStatus, rotateMasterKey } from '../domain/master-key-rotation';
 import { approvalExecutor } from './approval-executor';
 import { makeApprovalService } from './approval-wiring';
+import { EventServer } from './events/event-server';
+import { eventServerFromConfig } from './events/event-server-config';
 
 /**
  * How often the server looks for changes made by other processes (a CLI in
@@ -55,6 +57,9 @@ const WATCH_INTERVAL_MS = 250;
 export interface RunningServer {
   readonly port: number;
   readonly keyServer: KeyServer;
+  /** The live event stream's port (events_port; 0 in tests picks a free one). */
+  readonly eventsPort: number;
+  readonly eventServer: EventServer;
   readonly services: Services;
   readonly checkpointer: AuditCheckpointer;
   close(): Promise<void>;
@@ -64,6 +69,8 @@ export interface StartOptions {
   readonly clock?: Clock;
   readonly log?: Logger;
   readonly port?: number;
+  /** The live event stream's port (0: a free one); default events_port, or 0 when `port` is 0. */
+  readonly eventsPort?: number;
   /** Append audit events on the server's own connection instead of the worker thread (for comparisons in benchmarks). */
   readonly auditInProcess?: boolean;
 }
@@ -91,6 +98,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   keychain.useChangeStamp(cheapStamp);
   const policy = new PolicyIndex(store.directory, cheapStamp);
   let keyServer: KeyServer | null = null;
+  let eventServer: EventServer | null = null;
   const events = new EventBus();
   // The trail fills gaps in the forwarded stream: events another process (a local-mode CLI) appended.
   sinks.attach(events, { headSeq: () => store.audit.auditHead()?.seq ?? 0, read: (from, limit) => auditLiveEvents(store.audit.readAuditRecords(from, limit)) });
@@ -112,7 +120,10 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       maxInFlight: 64,
       rateLimitPerSecond: numberSetting(config, 'rate_limit_per_second'),
     },
-    disconnectClient: (name) => keyServer?.disconnectClient(name),
+    disconnectClient: (name) => {
+      keyServer?.disconnectClient(name);
+      eventServer?.disconnectClient(name);
+    },
     newId: () => randomUUID(),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events,
@@ -189,6 +200,8 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   refusalWindow.unref();
 
   const credentials = await loadTlsIdentity(appliance, clock);
+  // The event stream's copy of the key, taken before the key server zeroes its own.
+  const eventsKey = Buffer.from(credentials.privateKeyPem);
   keyServer = new KeyServer({
     host: setting(config, 'listen_address'),
     port: options.port ?? numberSetting(config, 'listen_port'),
@@ -211,6 +224,32 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     onInternalError: (err) => log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack }),
   });
   const port = await keyServer.listen();
+  // The event stream starts after the key server and closes before it.
+  eventServer = eventServerFromConfig(
+    config,
+    {
+      certificatePem: credentials.certificatePem,
+      privateKeyPem: eventsKey,
+      caPem: credentials.caPem,
+      clock,
+      bus: events,
+      resolveIdentity,
+      onAuthFailure: (info) => {
+        if (refusals.admit(info.source, recordSuppressed)) recordQuietly(authFailureEvent(clock, info));
+      },
+      recordAudit: (event) => audit.record(event),
+      onInternalError: (err) => log.error('event stream audit event not written', { error: String(err) }),
+    },
+    // A key server on a free port (tests, benchmarks, `serve --port 0`) gets its event stream on a free port too.
+    options.eventsPort ?? (options.port === 0 ? 0 : undefined),
+  );
+  let eventsPort: number;
+  try {
+    eventsPort = await eventServer.listen();
+  } catch (err) {
+    await keyServer.close();
+    throw err;
+  }
   const rollover = new RolloverService({
     keychain,
     clock,
@@ -238,17 +277,21 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     if (now !== external) {
       external = now;
       keyServer?.recheckClients();
+      eventServer?.recheckClients();
     }
   }, WATCH_INTERVAL_MS);
   watcher.unref();
 
   recordQuietly(lifecycleEvent(clock, 'server-start', config, { version: applianceVersion(), port: String(port) }));
-  log.info('serving', { address: setting(config, 'listen_address'), port, keys: store.countKeys() });
+  log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, keys: store.countKeys() });
   const server = keyServer;
+  const streams = eventServer;
   let closing: Promise<void> | null = null;
   return {
     port,
     keyServer: server,
+    eventsPort,
+    eventServer: streams,
     services,
     checkpointer,
     close() {
@@ -257,6 +300,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
         clearInterval(watcher);
         services.unsealing?.close();
         await rollover.stop();
+        await streams.close();
         await server.close();
         clearInterval(refusalWindow);
         recordSuppressed(refusals.closeWindow());

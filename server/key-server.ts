@@ -13,7 +13,7 @@ import { ConfigError } from '../common/errors';
 import { createServer, Server, TLSSocket } from 'node:tls';
 import { ProtocolError } from './protocol/protocol-error';
 import { encodeError } from './protocol/response';
-import { fingerprintOfDer } from './pki/certificate-info';
+import { closeAtCertificateExpiry, identifyPeer, PeerRefusal } from './peer-identity';
 import { Connection, ConnectionOptions, endThenDestroy } from './connection';
 import { ClientIdentity } from './policy/identity';
 
@@ -30,13 +30,10 @@ export interface KeyServerOptions extends ConnectionOptions {
   /** The client a certificate fingerprint belongs to; null when unknown or revoked. */
   readonly resolveIdentity: (fingerprint256: string) => ClientIdentity | null;
   /** Told of every refused connection (the audit trail). */
-  readonly onAuthFailure?: (info: { source: string | null; fingerprint256: string | null; subject: string | null; reason: string }) => void;
+  readonly onAuthFailure?: (info: PeerRefusal) => void;
 }
 
 /** ECDHE with AES-GCM or ChaCha20-Poly1305: no CBC, no RSA key exchange, no DHE. */
-/** setTimeout's ceiling (about 24.8 days); a connection alive that long is re-checked then. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export const TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES256-GCM-SHA384',
   'ECDHE-RSA-AES256-GCM-SHA384',
@@ -125,19 +122,13 @@ export class KeyServer {
   }
 
   private accept(socket: TLSSocket): void {
-    const peer = socket.getPeerCertificate();
-    const fingerprint = peer && peer.raw ? fingerprintOfDer(peer.raw) : '';
-    const identity = fingerprint ? this.options.resolveIdentity(fingerprint) : null;
-    if (!socket.authorized || identity === null) {
-      this.options.onAuthFailure?.({
-        source: socket.remoteAddress ?? null,
-        fingerprint256: fingerprint || null,
-        subject: peer?.subject?.CN ? `CN=${peer.subject.CN}` : null,
-        reason: socket.authorized ? 'UNAUTHENTICATED: unknown or revoked certificate' : `UNAUTHENTICATED: ${String(socket.authorizationError)}`,
-      });
+    const check = identifyPeer(socket, this.options.resolveIdentity);
+    if (!check.ok) {
+      this.options.onAuthFailure?.(check.refusal);
       endThenDestroy(socket, encodeRefusal('UNAUTHENTICATED', 'this certificate is unknown to the appliance or revoked'));
       return;
     }
+    const identity = check.identity;
     const open = this.perClient.get(identity.name) ?? 0;
     if (open >= this.options.maxConnectionsPerClient) {
       endThenDestroy(socket, encodeRefusal('SERVER_BUSY', `client "${identity.name}" already has ${open} connections open (max_connections_per_client)`));
@@ -146,13 +137,7 @@ export class KeyServer {
     this.perClient.set(identity.name, open + 1);
     const connection = new Connection(socket, identity, this.options);
     this.connections.add(connection);
-    // An open connection does not outlive its certificate.
-    const expiresInMs = Date.parse(peer.valid_to) - this.options.clock.nowMs();
-    if (Number.isFinite(expiresInMs)) {
-      const expiry = setTimeout(() => connection.destroy(), Math.max(0, Math.min(expiresInMs, MAX_TIMER_MS)));
-      expiry.unref();
-      socket.on('close', () => clearTimeout(expiry));
-    }
+    closeAtCertificateExpiry(socket, check.validTo, this.options.clock, () => connection.destroy());
     socket.on('close', () => {
       this.connections.delete(connection);
       const left = (this.perClient.get(identity.name) ?? 1) - 1;

@@ -1,38 +1,53 @@
 /**
  * `strongroom serve`: unseals the keychain with the HSM and serves the native
- * protocol over mutual TLS until SIGINT or SIGTERM.
+ * protocol and the live event stream over mutual TLS until SIGINT or SIGTERM.
  */
 import { Command } from 'commander';
 import { setting } from '../../common/config';
+import { ValidationError } from '../../common/errors';
 import { startApplianceServer } from '../../server/appliance-server';
+import { eventsAddress } from '../../server/events/event-server-config';
 import { createLogger } from '../../server/logger';
 import { runCommand } from '../context';
 
 interface ServeOptions {
   port?: string;
+  eventsPort?: string;
+}
+
+function portOption(value: string, flag: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new ValidationError(`${flag} must be a port number from 0 to 65535, not "${value}"`);
+  return Number(value);
 }
 
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve keys to applications over mutual TLS (docs/protocol.md)')
-    .option('-p, --port <port>', 'TCP port (listen_port; 0 picks a free one)')
+    .option('-p, --port <port>', 'TCP port (listen_port; 0 picks a free one, for the event stream too)')
+    .option('--events-port <port>', 'TCP port of the live event stream (events_port, default 5701; 0 picks a free one)')
     .addHelpText(
       'after',
       `
 Examples:
   $ strongroom serve --data ./demo-data
   $ STRONGROOM_LISTEN_ADDRESS=0.0.0.0 strongroom serve
+  $ strongroom serve --port 5700 --events-port 5701
 
-The server prints one JSON line {"listening": {...}} on stdout when it is ready
-and logs (JSON lines) on stderr. Stop it with Ctrl-C or SIGTERM.`,
+The server prints one JSON line {"listening": {"address", "port", "eventsAddress",
+"eventsPort"}} on stdout when it is ready (eventsPort: the live event stream,
+\`strongroom events\`) and logs (JSON lines) on stderr. Stop it with Ctrl-C or SIGTERM.`,
     )
     .action(
       runCommand(async (ctx, options: ServeOptions) => {
         const config = ctx.config();
         const log = createLogger(setting(config, 'log_level'));
         const appliance = ctx.open();
-        const server = await startApplianceServer(appliance, { log, port: options.port === undefined ? undefined : Number(options.port) });
-        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port } })}\n`);
+        const server = await startApplianceServer(appliance, {
+          log,
+          port: options.port === undefined ? undefined : portOption(options.port, '--port'),
+          eventsPort: options.eventsPort === undefined ? undefined : portOption(options.eventsPort, '--events-port'),
+        });
+        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port, eventsAddress: eventsAddress(config), eventsPort: server.eventsPort } })}\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
           process.once('SIGINT', stop);
