@@ -96,7 +96,8 @@ describe('the live server with its audit worker', () => {
     const officer = await app.connect(app.officer);
     expect((await officer.request('Create', { name: 'aw/k' })).error).toBeUndefined();
     const appCreds = app.issue('aw-app', 'app');
-    await officer.request('PolicyGrant', { client: 'aw-app', pattern: 'aw/*', permissions: ['get'] });
+    // A grant that gives material is dual-controlled: the fixture's approver officers approve it.
+    await app.approve(await officer.request('PolicyGrant', { client: 'aw-app', pattern: 'aw/*', permissions: ['get'] }));
     const conn = await app.connect(appCreds);
     expect((await conn.request('Get', { name: 'aw/k' })).result).toMatchObject({ material: expect.any(String) });
 
