@@ -48,7 +48,7 @@ export interface AuditBackend {
   readonly mode: 'local' | 'remote';
   search(query: AuditSearchQuery): Promise<AuditSearchPage>;
   /** `publicKeyFile`: the checkpoint signing key to trust (local mode only; the server uses its HSM's). */
-  verify(options?: { publicKeyFile?: string }): Promise<ChainStatus>;
+  verify(options?: { publicKeyFile?: string; anchors?: ReadonlyArray<{ seq: number; hash: Buffer }> }): Promise<ChainStatus>;
   report(period: { from?: string; to?: string }): Promise<ComplianceReport>;
   /** The local trail (for --against-keychain); null over the wire. */
   localStore(): AuditStore | null;
@@ -77,7 +77,7 @@ function localAuditBackend(ctx: CommandContext): AuditBackend {
         scanned: found.scanned,
       };
     },
-    verify: async (options = {}) => chainStatus(audit, await localTrust(options.publicKeyFile)),
+    verify: async (options = {}) => chainStatus(audit, { ...(await localTrust(options.publicKeyFile)), anchors: options.anchors }),
     report: async (period) => {
       const reportPeriodValue = reportPeriod(systemClock, period.from, period.to);
       await appliance.unseal();
@@ -107,6 +107,7 @@ function remoteAuditBackend(ctx: CommandContext, address: string): AuditBackend 
     search: (query) => wire(() => client.request<AuditSearchPage>('AuditSearch', defined({ ...query }))),
     verify: (options = {}) => {
       if (options.publicKeyFile !== undefined) throw new ValidationError('--public-key is for local mode: over the wire the appliance checks the checkpoints with its HSM signing key');
+      if (options.anchors !== undefined && options.anchors.length > 0) throw new ValidationError('--expect is for local mode (on the appliance, or a copy of its keychain file): over the wire, compare headSeq and headHash with what you kept');
       return wire(() => client.request<ChainStatus>('AuditVerify'));
     },
     report: (period) => wire(() => client.request<ComplianceReport>('Report', defined({ ...period }))),

@@ -16,6 +16,14 @@ export interface TrailTrust {
   readonly keychainId: string;
   /** The signing public key to trust (from the HSM, or a copy the auditor kept); null: signatures are not checked. */
   readonly publicKeyPem: string | null;
+  /**
+   * Chain positions the auditor kept from an earlier verification (or a
+   * SIEM): the trail must still hold exactly this hash at each seq. This is
+   * what catches a trail cut back together with its newest checkpoints, or
+   * a whole file rolled back to an older copy, which the stored checkpoints
+   * alone cannot show.
+   */
+  readonly anchors?: ReadonlyArray<{ readonly seq: number; readonly hash: Buffer }>;
 }
 
 export interface TrailVerdict {
@@ -27,6 +35,10 @@ export interface TrailVerdict {
   /** Events after the newest checkpoint: covered by the chain only. */
   readonly unsignedTail: number;
   readonly signaturesChecked: boolean;
+  /** The newest checkpoint (what an auditor keeps as an anchor for the next verification), or null. */
+  readonly lastCheckpoint: { readonly seq: number; readonly hash: string; readonly signedAt: string } | null;
+  /** Anchors given and found as kept. */
+  readonly anchorsMatched: number;
   readonly firstBadSeq?: number;
   readonly reason?: string;
 }
@@ -41,9 +53,12 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
   let events = 0;
   let checkpoints = 0;
   let lastCheckpointSeq = 0;
+  let lastCheckpoint: TrailVerdict['lastCheckpoint'] = null;
+  const anchors = [...(trust.anchors ?? [])].sort((a, b) => a.seq - b.seq);
+  let anchorsMatched = 0;
   let pendingCheckpoints: AuditCheckpointRecord[] = store.readAuditCheckpoints(1, PAGE);
   let nextCheckpointFrom = 1;
-  const fail = (firstBadSeq: number, reason: string): TrailVerdict => ({ ok: false, events, checkpoints, lastCheckpointSeq, unsignedTail: 0, signaturesChecked, firstBadSeq, reason });
+  const fail = (firstBadSeq: number, reason: string): TrailVerdict => ({ ok: false, events, checkpoints, lastCheckpointSeq, unsignedTail: 0, signaturesChecked, lastCheckpoint, anchorsMatched, firstBadSeq, reason });
 
   const nextCheckpoint = (): AuditCheckpointRecord | undefined => {
     if (pendingCheckpoints.length === 0) {
@@ -56,6 +71,7 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
     nextCheckpointFrom = taken.seq + 1;
     checkpoints++;
     lastCheckpointSeq = taken.seq;
+    lastCheckpoint = { seq: taken.seq, hash: taken.hash.toString('hex'), signedAt: taken.signedAt };
   };
   const checkSignature = (checkpoint: AuditCheckpointRecord): string | null =>
     trust.publicKeyPem !== null && !checkpointSignatureValid(trust.publicKeyPem, trust.keychainId, checkpoint)
@@ -72,6 +88,11 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
     }
     for (const record of page) {
       events++;
+      while (anchors.length > 0 && anchors[0].seq === record.seq) {
+        const anchor = anchors.shift()!;
+        if (!same(anchor.hash, record.hash)) return fail(record.seq, `event ${record.seq} is not the one you kept (anchor ${record.seq}:${anchor.hash.toString('hex').slice(0, 16)}…): the trail up to it was rewritten or replaced by another copy`);
+        anchorsMatched++;
+      }
       for (let checkpoint = nextCheckpoint(); checkpoint !== undefined && checkpoint.seq <= record.seq; checkpoint = nextCheckpoint()) {
         const badSignature = checkSignature(checkpoint);
         if (badSignature !== null) return fail(checkpoint.seq, badSignature);
@@ -84,11 +105,15 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
     const last = page[page.length - 1];
     start = { seq: last.seq, hash: last.hash };
   }
+  if (anchors.length > 0) {
+    const missing = anchors[0];
+    return fail(start.seq + 1, `the trail ends at event ${start.seq} but you kept event ${missing.seq} (anchor): events ${start.seq + 1}..${missing.seq} (at least) were deleted, or the file was rolled back to an older copy`);
+  }
   const beyond = nextCheckpoint();
   if (beyond !== undefined) {
     const badSignature = checkSignature(beyond);
     if (badSignature !== null) return fail(beyond.seq, badSignature);
     return fail(start.seq + 1, `the trail ends at event ${start.seq} but a checkpoint signed at ${beyond.signedAt} covers event ${beyond.seq}: events ${start.seq + 1}..${beyond.seq} (at least) were deleted`);
   }
-  return { ok: true, events, checkpoints, lastCheckpointSeq, unsignedTail: events - lastCheckpointSeq, signaturesChecked };
+  return { ok: true, events, checkpoints, lastCheckpointSeq, unsignedTail: events - lastCheckpointSeq, signaturesChecked, lastCheckpoint, anchorsMatched };
 }

@@ -49,6 +49,8 @@ export function chainStatus(audit: AuditStore, trust: ChainTrust): ChainStatus {
     lastCheckpointSeq: verdict.lastCheckpointSeq,
     unsignedTail: verdict.unsignedTail,
     signaturesChecked: verdict.signaturesChecked,
+    lastCheckpoint: verdict.lastCheckpoint,
+    anchorsMatched: verdict.anchorsMatched,
     signingKey: { source: trust.source, fingerprint: trust.publicKeyPem === null ? null : publicKeyFingerprint(trust.publicKeyPem) },
     ...(verdict.ok ? {} : { firstBadSeq: verdict.firstBadSeq, reason: verdict.reason }),
   };

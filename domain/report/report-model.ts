@@ -112,6 +112,10 @@ export interface ChainStatus {
   /** Whether checkpoint signatures were checked, and against which key (domain/audit/audit-verify.ts). */
   readonly signaturesChecked: boolean;
   readonly signingKey: { readonly source: string; readonly fingerprint: string | null };
+  /** The newest checkpoint, `seq:hash`: the anchor an auditor keeps for `audit verify --expect`. */
+  readonly lastCheckpoint: { readonly seq: number; readonly hash: string; readonly signedAt: string } | null;
+  /** Anchors (`--expect`) found as kept. */
+  readonly anchorsMatched: number;
   readonly firstBadSeq?: number;
   readonly reason?: string;
 }

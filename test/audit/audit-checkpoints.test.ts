@@ -67,7 +67,11 @@ describe('signed audit checkpoints', () => {
     await record(6, 3);
     expect((await checkpointer().checkpoint())?.seq).toBe(8);
     await record(9, 2);
-    expect(verifyTrail(store.audit, { keychainId: KEYCHAIN_ID, publicKeyPem })).toEqual({ ok: true, events: 10, checkpoints: 2, lastCheckpointSeq: 8, unsignedTail: 2, signaturesChecked: true });
+    const head8 = store.audit.readAuditRecords(8, 1)[0];
+    expect(verifyTrail(store.audit, { keychainId: KEYCHAIN_ID, publicKeyPem })).toEqual({
+      ok: true, events: 10, checkpoints: 2, lastCheckpointSeq: 8, unsignedTail: 2, signaturesChecked: true, anchorsMatched: 0,
+      lastCheckpoint: { seq: 8, hash: head8.hash.toString('hex'), signedAt: expect.any(String) },
+    });
   });
 
   it('detects newest events deleted back past a checkpoint, which the chain alone accepts', async () => {
@@ -121,6 +125,31 @@ describe('signed audit checkpoints', () => {
     expect(verifyTrail(store.audit, { keychainId: KEYCHAIN_ID, publicKeyPem: null })).toMatchObject({ ok: true, signaturesChecked: false, checkpoints: 1 });
     raw((db) => db.prepare('DELETE FROM audit_events WHERE seq = 3').run());
     expect(verifyTrail(store.audit, { keychainId: KEYCHAIN_ID, publicKeyPem: null })).toMatchObject({ ok: false, firstBadSeq: 3 });
+  });
+
+  it('an anchor kept from an earlier verification catches a trail cut back together with its newest checkpoints', async () => {
+    await record(1, 6);
+    await checkpointer().checkpoint();
+    const kept = verifyTrail(store.audit, { keychainId: KEYCHAIN_ID, publicKeyPem }).lastCheckpoint!;
+    const anchor = { seq: kept.seq, hash: Buffer.from(kept.hash, 'hex') };
+    expect(verifyTrail(store.audit, { keychainId: KEYCHAIN_ID, publicKeyPem, anchors: [anchor] })).toMatchObject({ ok: true, anchorsMatched: 1 });
+    // Cut back to event 4 and drop the checkpoint too: the stored trail alone looks intact.
+    raw((db) => {
+      db.exec('DROP TRIGGER audit_checkpoints_no_delete');
+      db.prepare('DELETE FROM audit_events WHERE seq > 4').run();
+      db.prepare('DELETE FROM audit_checkpoints').run();
+    });
+    expect(verifyTrail(store.audit, { keychainId: KEYCHAIN_ID, publicKeyPem }).ok).toBe(true);
+    const verdict = verifyTrail(store.audit, { keychainId: KEYCHAIN_ID, publicKeyPem, anchors: [anchor] });
+    expect(verdict).toMatchObject({ ok: false, firstBadSeq: 5 });
+    expect(verdict.reason).toContain('anchor');
+  });
+
+  it('an anchor with another hash at its seq names the event as rewritten', async () => {
+    await record(1, 3);
+    const verdict = verifyTrail(store.audit, { keychainId: KEYCHAIN_ID, publicKeyPem, anchors: [{ seq: 2, hash: Buffer.alloc(32, 7) }] });
+    expect(verdict).toMatchObject({ ok: false, firstBadSeq: 2 });
+    expect(verdict.reason).toContain('rewritten');
   });
 
   it('keeps checkpoints append-only and in order', async () => {

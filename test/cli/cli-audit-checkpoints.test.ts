@@ -60,6 +60,25 @@ describe('strongroom audit verify with signed checkpoints', () => {
     expect(cli(['--data', data, 'audit', 'verify', '--public-key', join(dir, 'absent.pem'), '--json']).status).toBe(2);
   });
 
+  it('refuses, unless told to accept it, checkpoints checked only against the key the keychain file records', () => {
+    // An HSM module that cannot load: the key can only come from the keychain file.
+    const unreachable = { STRONGROOM_HSM_MODULE: join(dir, 'no-such-module.so') };
+    const refused = cli(['--data', data, 'audit', 'verify', '--json'], unreachable);
+    expect(refused.status).toBe(7);
+    expect(refused.json).toMatchObject({ ok: false, signingKey: { source: 'keychain-file' } });
+    expect(refused.json.reason).toContain('--public-key');
+    expect(cli(['--data', data, 'audit', 'verify', '--accept-keychain-key', '--json'], unreachable).json).toMatchObject({ ok: true, signingKey: { source: 'keychain-file' } });
+  });
+
+  it('checks an anchor kept from an earlier verification', () => {
+    const kept = cli(['--data', data, 'audit', 'verify', '--json']).json.lastCheckpoint;
+    expect(cli(['--data', data, 'audit', 'verify', '--expect', `${kept.seq}:${kept.hash}`, '--json']).json).toMatchObject({ ok: true, anchorsMatched: 1 });
+    const wrong = cli(['--data', data, 'audit', 'verify', '--expect', `${kept.seq}:${'0'.repeat(64)}`, '--json']);
+    expect(wrong.status).toBe(7);
+    expect(wrong.json.firstBadSeq).toBe(kept.seq);
+    expect(cli(['--data', data, 'audit', 'verify', '--expect', 'nonsense', '--json']).status).toBe(2);
+  });
+
   it('names the first missing event when the newest events are deleted from the file', () => {
     const before = cli(['--data', data, 'audit', 'verify', '--json']).json;
     const raw = new Database(join(data, 'keychain.db'));

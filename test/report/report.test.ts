@@ -144,7 +144,7 @@ describe('compliance report', () => {
     const head = store.audit.auditHead();
     expect(report.chain).toEqual({
       ok: true, events: EVENTS.length, headSeq: EVENTS.length, headHash: head?.hash.toString('hex'),
-      checkpoints: 0, lastCheckpointSeq: 0, unsignedTail: EVENTS.length, signaturesChecked: false, signingKey: { source: 'none', fingerprint: null },
+      checkpoints: 0, lastCheckpointSeq: 0, unsignedTail: EVENTS.length, signaturesChecked: false, signingKey: { source: 'none', fingerprint: null }, lastCheckpoint: null, anchorsMatched: 0,
     });
   });
 
