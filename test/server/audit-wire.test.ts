@@ -4,7 +4,9 @@
  * the report with their own certificates; an app is refused. The figures
  * are the ones the scenario's requests left; the report holds no key
  * material (the bytes of every key fetched are looked for, in base64 and
- * hex, in every format).
+ * hex, in every format). Grants of material are dual-controlled: the
+ * fixture's two approver officers approve them, and the officer who fetches
+ * a key does so through such a grant, as an operator would.
  */
 import { canonicalEvent } from '../../domain/audit/audit-event';
 import { auditLineOf } from '../../domain/audit/audit-line';
@@ -12,10 +14,12 @@ import { verifyAuditFile } from '../../domain/audit/audit-file-verify';
 import { renderHtml } from '../../domain/report/render-html';
 import { renderMarkdown } from '../../domain/report/render-markdown';
 import { ComplianceReport } from '../../domain/report/report-model';
+import { DecodedResponse } from '../../server/protocol/response';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
 interface LineView { seq: number; prevHash: string; hash: string; event: { identity: { name: string } | null; endUser: string | null; operation: string | null; key: string | null; result: string; type: string } }
 interface SearchResult { events: LineView[]; nextSeq: number | null; scanned: number; head: { seq: number; hash: string } | null }
+interface ApprovalLine { event: { type: string; operation: string | null; identity: { name: string } | null; result: string; custom: Record<string, string> } }
 
 const END_USER = '<script>alert(1)</script>';
 
@@ -25,6 +29,8 @@ describe('audit trail and report over the wire', () => {
   let officer: RawConnection;
   let payroll: RawConnection;
   const material: Buffer[] = [];
+  /** The dual-control requests the scenario made: the payroll group's grant, then the officer's own. */
+  const grantRequests: string[] = [];
 
   async function ok<R>(conn: RawConnection, op: string, args: Record<string, unknown> = {}, meta?: Record<string, unknown>): Promise<R> {
     const res = await conn.request(op, args, meta);
@@ -32,6 +38,12 @@ describe('audit trail and report over the wire', () => {
     return res.result as R;
   }
   const search = (conn: RawConnection, args: Record<string, unknown>): Promise<SearchResult> => ok<SearchResult>(conn, 'AuditSearch', args);
+  /** A grant of material: held for approval, then approved by the fixture's two other officers. */
+  async function approvedGrant(response: DecodedResponse): Promise<void> {
+    expect(response.error?.details).toMatchObject({ operation: 'PolicyGrant', class: 'grant-material' });
+    grantRequests.push((response.error?.details as { requestId: string }).requestId);
+    expect((await app.approve(response)).state).toBe('executed');
+  }
 
   beforeAll(async () => {
     app = await startTestAppliance();
@@ -41,7 +53,7 @@ describe('audit trail and report over the wire', () => {
     await ok(officer, 'Create', { name: 'hr/payroll', owner: 'hr' });
     await ok(officer, 'Create', { name: 'crm/pii', algorithm: 'HMAC-SHA256' });
     await ok(officer, 'ReKey', { name: 'hr/payroll' });
-    await ok(officer, 'PolicyGrant', { group: 'payroll', pattern: 'hr/*', permissions: ['get'] });
+    await approvedGrant(await officer.request('PolicyGrant', { group: 'payroll', pattern: 'hr/*', permissions: ['get'] }));
     payroll = await app.connect(issuedApp);
     for (let i = 0; i < 3; i++) {
       const got = await ok<{ material: string }>(payroll, 'Get', { name: 'hr/payroll' }, { endUser: END_USER });
@@ -49,6 +61,8 @@ describe('audit trail and report over the wire', () => {
     }
     expect((await payroll.request('Get', { name: 'crm/pii' })).error?.code).toBe('PERMISSION_DENIED');
     expect((await payroll.request('Get', { name: 'crm/pii' })).error?.code).toBe('PERMISSION_DENIED');
+    // Officers get no material by role: the officer fetches crm/pii through an approved grant of its own.
+    await approvedGrant(await officer.request('PolicyGrant', { client: 'test-officer', pattern: 'crm/*', permissions: ['get'] }));
     const officerGot = await ok<{ material: string }>(officer, 'Get', { name: 'crm/pii' });
     material.push(Buffer.from(officerGot.material, 'base64'));
     auditor = await app.connect(issuedAuditor);
@@ -71,6 +85,12 @@ describe('audit trail and report over the wire', () => {
     expect(refusals.events.every((e) => e.event.result === 'PERMISSION_DENIED' && e.event.key === 'crm/pii')).toBe(true);
     expect(refusals.events).toHaveLength(2);
     expect((await search(auditor, { from: '2000-01-01', to: '2000-01-02' })).events).toEqual([]);
+    // Each grant's dual control is in the trail: its request, the two approvals, then its run as the requester.
+    const steps = (found: SearchResult) => (found.events as unknown as ApprovalLine[]).map((e) => [e.event.custom.approvalRequest, e.event.custom.action, e.event.identity?.name, e.event.operation, e.event.result]);
+    expect(steps(await search(auditor, { type: 'approval' }))).toEqual(grantRequests.flatMap((id) => [
+      [id, 'requested', 'test-officer', 'PolicyGrant', 'ok'], [id, 'approved', 'approver-1', 'PolicyGrant', 'ok'], [id, 'approved', 'approver-2', 'PolicyGrant', 'ok'],
+    ]));
+    expect(steps(await search(auditor, { type: 'approved-operation' }))).toEqual(grantRequests.map((id) => [id, 'executed', 'test-officer', 'PolicyGrant', 'ok']));
   });
 
   it('pages with limit and fromSeq, and its events are export lines that verify', async () => {
@@ -140,7 +160,6 @@ describe('audit trail and report over the wire', () => {
     expect(row('test-officer', 'crm/pii', 'Get')).toMatchObject({ allowed: 1, refused: 0 });
     expect(row('test-officer', 'hr/payroll', 'ReKey')).toMatchObject({ allowed: 1 });
     expect(report.chain.ok).toBe(true);
-    expect(report.dualControl.requests).toEqual([]);
     const usage = report.usage.buckets.reduce((sum, b) => sum + b.allowed + b.refused, 0);
     expect(usage).toBe(report.access.rows.filter((r) => r.key !== null).reduce((sum, r) => sum + r.allowed + r.refused, 0));
     const html = renderHtml(report);
@@ -154,5 +173,23 @@ describe('audit trail and report over the wire', () => {
         expect(text).not.toContain(bytes.toString('base64url'));
       }
     }
+  });
+
+  // Known product bug (left for the report's owner): domain/report/report-builder.ts addApproval groups by
+  // custom.requestId and takes `result` as the action, but the approval audit events
+  // (server/approval-wiring.ts approvalEvent) carry custom.approvalRequest and custom.action with result
+  // 'ok', and the run is type 'approved-operation', which does not start with 'approval'. The report so
+  // lists one request with id '' and outcome 'ok'. When that is fixed this test fails: make it an `it`.
+  it.failing('lists in the report each dual-control request the scenario made, with its requester, steps and outcome', async () => {
+    const report = await ok<ComplianceReport>(auditor, 'Report');
+    expect(report.dualControl.requests).toEqual(grantRequests.map((requestId) => ({
+      requestId,
+      operation: 'PolicyGrant',
+      key: null,
+      requester: 'test-officer',
+      outcome: 'executed',
+      steps: [['requested', 'test-officer'], ['approved', 'approver-1'], ['approved', 'approver-2'], ['executed', 'test-officer']].map(([action, by]) => ({ time: expect.any(String), action, by })),
+    })));
+    expect(report.dualControl.byOutcome).toEqual({ executed: 2 });
   });
 });

@@ -51,7 +51,8 @@ describe('event stream limits', () => {
     appCreds = app.issue('busy-app', 'app');
     const officer = await app.connect(app.officer);
     expect((await officer.request('Create', { name: 'ops/k' })).error).toBeUndefined();
-    expect((await officer.request('PolicyGrant', { client: 'busy-app', pattern: 'ops/*', permissions: ['get'] })).error).toBeUndefined();
+    // A grant of material is dual-controlled: the fixture's two approver officers approve it.
+    expect((await app.approve(await officer.request('PolicyGrant', { client: 'busy-app', pattern: 'ops/*', permissions: ['get'] }))).state).toBe('executed');
     officer.destroy();
     conn = await app.connect(appCreds);
   });

@@ -28,7 +28,8 @@ describe('live event stream', () => {
     auditor = app.issue('auditor-1', 'auditor');
     const officer = await app.connect(app.officer);
     for (const name of ['hr/payroll', 'payroll/run']) expect((await officer.request('Create', { name })).error).toBeUndefined();
-    expect((await officer.request('PolicyGrant', { group: 'staff', pattern: '*', permissions: ['get'] })).error).toBeUndefined();
+    // A grant of material is dual-controlled: the fixture's two approver officers approve it.
+    expect((await app.approve(await officer.request('PolicyGrant', { group: 'staff', pattern: '*', permissions: ['get'] }))).state).toBe('executed');
     officer.destroy();
     appConn = await app.connect(hrApp);
   });
@@ -146,7 +147,7 @@ describe('live event stream', () => {
     const foreign = issueClientCertificate({ ca: otherCa, name: 'test-officer', role: 'officer', groups: [], publicKeyPem: pair.publicKeyPem, validityDays: 30, clock: systemClock });
     const revoked = app.issue('gone-auditor', 'auditor');
     const officer = await app.connect(app.officer);
-    expect((await officer.request('ClientRevoke', { name: 'gone-auditor' })).error).toBeUndefined();
+    expect((await app.approve(await officer.request('ClientRevoke', { name: 'gone-auditor' }))).result).toMatchObject({ client: { name: 'gone-auditor', revokedAt: expect.any(String) } });
     officer.destroy();
     const before = app.appliance.store.audit.auditHead()?.seq ?? 0;
 
@@ -172,7 +173,7 @@ describe('live event stream', () => {
     const doomed = app.issue('doomed-auditor', 'auditor');
     const stream = await openStream(app, doomed);
     const officer = await app.connect(app.officer);
-    expect((await officer.request('ClientRevoke', { name: 'doomed-auditor' })).error).toBeUndefined();
+    expect((await app.approve(await officer.request('ClientRevoke', { name: 'doomed-auditor' }))).result).toMatchObject({ client: { name: 'doomed-auditor', revokedAt: expect.any(String) } });
     officer.destroy();
     const end = await readUntil(stream, () => false);
     expect(end.end?.code).toBe('UNAUTHENTICATED');
