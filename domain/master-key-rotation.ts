@@ -1,8 +1,8 @@
 /**
  * Master-key rotation: a new master key version in the HSM, every keychain
  * key version (and every HSM-sealed secret's data key) rewrapped under it in
- * one store transaction, checked, and the old versions destroyed once
- * nothing references them.
+ * one store transaction, and checked; the old versions stay in the token
+ * unless the operator asks for them to be destroyed.
  *
  * Steps, and what a crash (SIGKILL) at each leaves:
  *   1. generate v(N+1), N the newest version any row references. A crash
@@ -17,13 +17,18 @@
  *      step 2 (a concurrent rotation makes this one stop). A crash inside it:
  *      SQLite rolls it back; every row still names vN.
  *   4. after the commit, every row is read back and unwrapped with v(N+1).
- *   5. versions older than v(N+1) that no row references are destroyed in
- *      the token. A crash before or among them leaves unreferenced old
- *      versions, harmless: `master-key status` lists them and the next
- *      rotation destroys them.
- * Old versions are destroyed, not kept: "kept until nothing references it"
- * is exactly until this commit. A database backup taken before the rotation
- * needs the old version: take backups after rotating (or pass keepOld).
+ *   5. only with `destroyOld`: versions older than v(N+1) that no row of
+ *      THIS keychain references are destroyed in the token. A crash before
+ *      or among them leaves unreferenced old versions, harmless: `master-key
+ *      status` lists them and the next rotation with destroyOld destroys
+ *      them.
+ * Old versions are KEPT by default. "Nothing references it" can only be
+ * judged for this keychain file, but a token is often shared: a DR copy of
+ * the keychain, a restore test, and every database backup taken before the
+ * rotation still name the old version, and destroying it in the token makes
+ * them unopenable for good (the master key is not extractable: no copy
+ * exists anywhere). Destroying is therefore an explicit choice of the
+ * operator, who knows that no other keychain or backup uses that token.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { KeychainError, StrongroomError } from '../common/errors';
@@ -35,8 +40,13 @@ import { KeychainStore } from '../storage/keychain-store';
 export type RotationStep = 'before-generate' | 'after-generate' | 'after-rewrap-prepared' | 'mid-transaction' | 'after-commit' | 'mid-destroy' | 'after-destroy';
 
 export interface RotationOptions {
-  /** Keep old master key versions in the token after the commit (they stay listed as unreferenced). */
-  readonly keepOld?: boolean;
+  /**
+   * Destroy, after the commit, the old master key versions this keychain no
+   * longer references. Irreversible, and wrong whenever another keychain (a
+   * DR copy, a restore test) or a backup taken before the rotation uses the
+   * token: off by default, old versions stay (listed as unreferenced).
+   */
+  readonly destroyOld?: boolean;
   /** Called at each step, synchronously (inside the transaction for mid-transaction). */
   readonly at?: (step: RotationStep) => void;
 }
@@ -55,7 +65,7 @@ export interface MasterKeyStatus {
   /** The version new wrappings use (the newest referenced). */
   readonly current: number;
   readonly referenced: Array<{ version: number; keychainKeys: number; secrets: number }>;
-  /** In the token, referenced by nothing (left by a crash, or kept with keepOld). */
+  /** In the token, referenced by nothing in this keychain (kept by rotation by default; backups and other keychains may use them). */
   readonly unreferenced: number[];
   /** Referenced but absent from the token: the keychain cannot unseal. */
   readonly missing: number[];
@@ -181,9 +191,9 @@ export async function rotateMasterKey(store: KeychainStore, hsm: HsmPort, option
     wipe(await hsm.unwrapKey({ mechanism: 'AES_KEY_WRAP_PAD', masterKeyVersion: target, wrapped: record.wrappedKey }));
   }
 
-  // Step 5: old versions nothing references any more (read again: the commit is what counts).
+  // Step 5, only when asked: old versions this keychain no longer references (read again: the commit is what counts).
   const destroyed: number[] = [];
-  if (!options.keepOld) {
+  if (options.destroyOld === true) {
     const still = references(store);
     const old = (await hsm.listMasterKeyVersions()).filter((v) => v < target && !still.has(v));
     for (const version of old) {

@@ -68,7 +68,7 @@ export interface Services {
   /** Master-key rotation and its status, on the appliance's store and HSM. */
   readonly masterKeys?: {
     status(): Promise<MasterKeyStatus>;
-    rotate(options: Pick<RotationOptions, 'keepOld'>): Promise<RotationResult>;
+    rotate(options: Pick<RotationOptions, 'destroyOld'>): Promise<RotationResult>;
   };
   /** Dual control: approval requests, votes and quorums (domain/approvals). */
   readonly approvals: ApprovalService;

@@ -6,10 +6,10 @@
  * MasterKeyStatus and MasterKeyRotate (officers; rotation is dual
  * controlled: the approvals gate holds it until a quorum approves).
  */
-import { KeychainError } from '../../common/errors';
+import { KeychainError, ValidationError } from '../../common/errors';
 import { UnsealService } from '../unseal-service';
 import { Operation } from './operation';
-import { OperationContext } from './context';
+import { Args, OperationContext } from './context';
 
 function unsealing(ctx: OperationContext): UnsealService {
   const service = ctx.services.unsealing;
@@ -57,7 +57,11 @@ export const masterKeyRotate: Operation = {
   name: 'MasterKeyRotate',
   access: 'officer',
   dualControl: 'master-key-rotation',
-  run: (args, ctx) => masterKeys(ctx).rotate({ keepOld: args.keepOld === true }),
+  run: (args, ctx) => {
+    // keepOld is what rotation does by default now; it stays accepted for older scripts, never with destroyOld.
+    if (args.keepOld === true && args.destroyOld === true) throw new ValidationError('give keepOld or destroyOld, not both');
+    return masterKeys(ctx).rotate({ destroyOld: args.destroyOld === true });
+  },
 };
 
 /** What a sealed server still answers; everything else is SEALED (see sealedGate). */
@@ -68,17 +72,34 @@ export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'Unse
  * ALLOWED_WHILE_SEALED run: client, grant and master-key administration wait
  * for the custodians too, not only key operations (a sealed appliance
  * changes nothing).
+ *
+ * The check also sits in front of the dual-control decision, which the
+ * dispatcher makes before `run`: a sealed appliance answers SEALED for a
+ * dual-controlled request rather than storing an approval request that
+ * officers would approve for nothing (and that would run the moment the
+ * custodians unseal, long after anyone looked at it).
  */
 export function sealedGate(operations: readonly Operation[], isSealed: () => boolean): Operation[] {
-  return operations.map((operation) =>
-    ALLOWED_WHILE_SEALED.has(operation.name)
-      ? operation
-      : {
-          ...operation,
-          run: (args, ctx) => {
-            if (isSealed()) throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} waits until custodians unseal it (strongroom unseal)`);
-            return operation.run(args, ctx);
-          },
-        },
-  );
+  return operations.map((operation) => {
+    if (ALLOWED_WHILE_SEALED.has(operation.name)) return operation;
+    const refuseIfSealed = (): void => {
+      if (isSealed()) throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} waits until custodians unseal it (strongroom unseal)`);
+    };
+    const mark = operation.dualControl;
+    return {
+      ...operation,
+      ...(mark === undefined
+        ? {}
+        : {
+            dualControl: (args: Args, ctx: OperationContext) => {
+              refuseIfSealed();
+              return typeof mark === 'string' ? mark : mark(args, ctx);
+            },
+          }),
+      run: (args: Args, ctx: OperationContext) => {
+        refuseIfSealed();
+        return operation.run(args, ctx);
+      },
+    };
+  });
 }

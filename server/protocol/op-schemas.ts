@@ -177,7 +177,7 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   UnsealReset: { fields: {} },
   Seal: { fields: {} },
   MasterKeyStatus: { fields: {} },
-  MasterKeyRotate: { fields: { keepOld: { type: 'boolean', optional: true } } },
+  MasterKeyRotate: { fields: { keepOld: { type: 'boolean', optional: true }, destroyOld: { type: 'boolean', optional: true } } },
   ApprovalList: {
     fields: {
       state: { type: 'enum', optional: true, values: APPROVAL_LIST_STATES },

@@ -1,7 +1,7 @@
 /**
  * Master-key rotation on the fast fakes: a plain and a share-bound
- * keychain, HSM-sealed secrets rewrapped too, old versions destroyed (or
- * kept), a version left by a crashed run reused, and a failure before the
+ * keychain, HSM-sealed secrets rewrapped too, old versions kept (destroyed
+ * only with destroyOld), a version left by a crashed run reused, and a failure before the
  * commit leaving the keychain as it was. SIGKILL at each step, on SoftHSM2
  * and SQLite: test/integration/crash-during-master-key-rotation.test.ts.
  */
@@ -41,31 +41,41 @@ async function reopens(store: MemoryStore, hsm: SoftHsm, material: Buffer, secre
 }
 
 describe('master-key rotation', () => {
-  it('rewraps every keychain key and HSM-sealed secret under v2 and destroys v1', async () => {
+  it('rewraps every keychain key and HSM-sealed secret under v2 and keeps v1 by default (a backup or DR copy may need it)', async () => {
     const { store, hsm, material } = await plainKeychain();
+    // A backup of the keychain taken before the rotation: it still names v1.
+    const backup = { keys: store.listWrappedKeychainKeys(), secrets: store.listHsmSealedSecrets() };
     const result = await rotateMasterKey(store, hsm);
-    expect(result).toEqual({ from: [1], to: 2, reusedVersion: false, rewrapped: { keychainKeys: 1, secrets: 1 }, destroyed: [1] });
-    expect(await hsm.listMasterKeyVersions()).toEqual([2]);
+    expect(result).toEqual({ from: [1], to: 2, reusedVersion: false, rewrapped: { keychainKeys: 1, secrets: 1 }, destroyed: [] });
+    expect(await hsm.listMasterKeyVersions()).toEqual([1, 2]);
     expect(store.listWrappedKeychainKeys().map((r) => r.masterKeyVersion)).toEqual([2]);
     expect(await reopens(store, hsm, material)).toBe(true);
     expect((await getHsmSealedSecret(store, hsm, 'tls/server-key'))?.toString()).toBe('pretend PEM');
-    expect((await masterKeyStatus(store, hsm)).unreferenced).toEqual([]);
+    expect(await masterKeyStatus(store, hsm)).toMatchObject({ tokenVersions: [1, 2], current: 2, unreferenced: [1], missing: [] });
+    // The pre-rotation backup still opens with the same token.
+    const old = backup.keys[0];
+    const unwrapped = await hsm.unwrapKey({ mechanism: 'AES_KEY_WRAP_PAD', masterKeyVersion: old.masterKeyVersion, wrapped: old.wrapped });
+    expect(unwrapped).toHaveLength(32);
+    unwrapped.fill(0);
+    // A second rotation keeps both older versions too.
+    expect((await rotateMasterKey(store, hsm)).destroyed).toEqual([]);
+    expect(await hsm.listMasterKeyVersions()).toEqual([1, 2, 3]);
   });
 
-  it('keeps old versions with keepOld, lists them as unreferenced, and the next rotation destroys them', async () => {
+  it('destroys the old versions this keychain no longer references only with destroyOld', async () => {
     const { store, hsm, material } = await plainKeychain();
-    await rotateMasterKey(store, hsm, { keepOld: true });
-    expect(await masterKeyStatus(store, hsm)).toMatchObject({ tokenVersions: [1, 2], current: 2, unreferenced: [1], missing: [] });
-    const second = await rotateMasterKey(store, hsm);
+    await rotateMasterKey(store, hsm);
+    const second = await rotateMasterKey(store, hsm, { destroyOld: true });
     expect(second.destroyed).toEqual([1, 2]);
     expect(await hsm.listMasterKeyVersions()).toEqual([3]);
     expect(await reopens(store, hsm, material)).toBe(true);
+    expect((await masterKeyStatus(store, hsm)).unreferenced).toEqual([]);
   });
 
   it('reuses the new version a crashed run generated (and leaves no unreferenced version)', async () => {
     const { store, hsm, material } = await plainKeychain();
     await hsm.generateMasterKey(2);
-    const result = await rotateMasterKey(store, hsm);
+    const result = await rotateMasterKey(store, hsm, { destroyOld: true });
     expect(result).toMatchObject({ to: 2, reusedVersion: true, destroyed: [1] });
     expect(await reopens(store, hsm, material)).toBe(true);
   });

@@ -115,8 +115,8 @@ describe('master-key rotation killed at every step (SoftHSM2, SQLite)', () => {
           for (let i = 0; i < KEYS; i++) keychain.createKey({ fullName: `crash/k${i}`, algorithm: 'AES-256' });
           keychain.seal();
           await putHsmSealedSecret(store, hsm, systemClock, 'tls/server-key', Buffer.from('a TLS key'));
-          // A first rotation that keeps v1, so the killed one has two old versions to destroy (mid-destroy is a real point).
-          await rotateMasterKey(store, hsm, { keepOld: true });
+          // A first rotation (old versions are kept by default) keeps v1, so the killed one has two old versions to destroy (mid-destroy is a real point).
+          await rotateMasterKey(store, hsm);
           materials = await openEveryKey(store, hsm, set.shares, [0, 1]);
         });
         set.secret.fill(0);
@@ -136,8 +136,8 @@ describe('master-key rotation killed at every step (SoftHSM2, SQLite)', () => {
           expect((await masterKeyStatus(store, hsm)).missing).toEqual([]);
           expect(await openEveryKey(store, hsm, set.shares, [1, 2])).toEqual(materials);
           expect((await getHsmSealedSecret(store, hsm, 'tls/server-key'))?.toString()).toBe('a TLS key');
-          // Rotating again completes and leaves exactly one version in the token.
-          const again = await rotateMasterKey(store, hsm);
+          // Rotating again with destroyOld completes and leaves exactly one version in the token.
+          const again = await rotateMasterKey(store, hsm, { destroyOld: true });
           expect(await hsm.listMasterKeyVersions()).toEqual([again.to]);
           expect(await openEveryKey(store, hsm, set.shares, [2, 0])).toEqual(materials);
           expect(await masterKeyStatus(store, hsm)).toMatchObject({ unreferenced: [], missing: [], current: again.to });

@@ -154,13 +154,32 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     expect((await a.request('UnsealStatus')).result).toMatchObject({ submitted: 0 });
   });
 
-  it('rotates the master key once unsealed, and the same shares unseal afterwards', async () => {
+  /** Has the two other custodians approve `asked` (APPROVAL_REQUIRED) and waits, bounded, until it ran; the request as it ended. */
+  const approveAndWait = async (asked: { error?: { code: string; details?: unknown } }, approvers: Credentials[]): Promise<{ state: string; result: unknown }> => {
+    expect(asked.error?.code).toBe('APPROVAL_REQUIRED');
+    const { requestId, digest } = asked.error?.details as { requestId: string; digest: string };
+    for (const approver of approvers) {
+      const vote = await (await connect(approver)).request('ApprovalApprove', { id: requestId, digest });
+      expect(vote.error).toBeUndefined();
+    }
+    const reader = await connect(approvers[0]);
+    for (let i = 0; i < 200; i++) {
+      const request = ((await reader.request('ApprovalGet', { id: requestId })).result as { request: { state: string; result: unknown } }).request;
+      if (request.state !== 'executing' && request.state !== 'approved') return request;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    }
+    throw new Error(`approval request ${requestId} did not finish`);
+  };
+
+  it('rotates the master key once unsealed, only with two other officers\' approval, keeping v1; the same shares unseal afterwards', async () => {
     const a = await connect(officers[0]);
     const b = await connect(officers[1]);
     await a.request('UnsealSubmit', { share: shares[0] });
     await b.request('UnsealSubmit', { share: shares[1] });
-    expect((await a.request('MasterKeyRotate')).result).toMatchObject({ from: [1], to: 2, destroyed: [1] });
-    expect((await a.request('MasterKeyStatus')).result).toMatchObject({ tokenVersions: [2], current: 2 });
+    const rotated = await approveAndWait(await a.request('MasterKeyRotate'), [officers[1], officers[2]]);
+    expect(rotated).toMatchObject({ state: 'executed', result: { from: [1], to: 2, destroyed: [] } });
+    // Old versions stay by default: backups from before the rotation still open.
+    expect((await a.request('MasterKeyStatus')).result).toMatchObject({ tokenVersions: [1, 2], current: 2, unreferenced: [1] });
     await a.request('Seal');
     await b.request('UnsealSubmit', { share: shares[1] });
     // custodian-1 has used its submissions for this minute (rate limit): custodian-3 completes.

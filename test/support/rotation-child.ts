@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   pin.fill(0);
   const store = openSqliteStore(env.SR_DB as string);
   writeSync(1, 'ready\n');
+  // destroyOld: the crash points among the destructions are what this test kills at.
   const result = await rotateMasterKey(store, hsm, {
+    destroyOld: true,
     at: (step) => {
       writeSync(1, `step ${step}\n`);
       if (step === killAt) process.kill(process.pid, 'SIGKILL');
