@@ -3,7 +3,10 @@
  * as users run them: `strongroom serve` in a child process, an auditor's
  * and an app's certificates issued by the CLI, the app's requests leaving
  * the events, then the commands locally and with --server. Asserts on
- * exit codes, JSON documents and exact figures.
+ * exit codes, JSON documents and exact figures. The app's grant gives key
+ * material, so it is dual-controlled: two more officers (officer-2,
+ * officer-3, issued locally before the server starts, as an installer
+ * does) approve it.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -61,6 +64,10 @@ describe('strongroom audit and report commands', () => {
   let asOfficer: (...args: string[]) => Run;
   let asAuditor: (...args: string[]) => Run;
   let asApp: (...args: string[]) => Run;
+  let asOfficer2: (...args: string[]) => Run;
+  let asOfficer3: (...args: string[]) => Run;
+  /** The payroll grant's dual-control request (its id and digest from the exit-12 answer). */
+  let grantRequest: { requestId: string; digest: string };
   const file = (name: string): string => join(dir, name);
 
   beforeAll(async () => {
@@ -68,6 +75,7 @@ describe('strongroom audit and report commands', () => {
     dir = mkdtempSync(join(tmpdir(), 'strongroom-audit-cli-'));
     data = join(dir, 'data');
     expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
+    for (const name of ['officer-2', 'officer-3']) expect(cli(['--data', data, 'client', 'issue', name, '--role', 'officer', '--out', join(dir, 'certs'), '--json']).status).toBe(0);
     server = await startServer(data);
     const remote = (cert: string | null) => (...args: string[]): Run =>
       cli(['--data', data, '--server', `127.0.0.1:${server.port}`, ...(cert ? ['--cert', join(dir, 'certs', `${cert}.crt`), '--key', join(dir, 'certs', `${cert}.key`)] : []), '--json', ...args]);
@@ -75,11 +83,17 @@ describe('strongroom audit and report commands', () => {
     asOfficer = remote(null);
     asAuditor = remote('auditor-1');
     asApp = remote('payroll-app');
+    asOfficer2 = remote('officer-2');
+    asOfficer3 = remote('officer-3');
     expect(asOfficer('key', 'create', 'hr/payroll').status).toBe(0);
     expect(asOfficer('key', 'create', 'crm/pii').status).toBe(0);
     expect(asOfficer('client', 'issue', 'auditor-1', '--role', 'auditor', '--out', join(dir, 'certs')).status).toBe(0);
     expect(asOfficer('client', 'issue', 'payroll-app', '--role', 'app', '--groups', 'payroll', '--out', join(dir, 'certs')).status).toBe(0);
-    expect(asOfficer('policy', 'grant', '--group', 'payroll', '--pattern', 'hr/*', '--permissions', 'get').status).toBe(0);
+    const grant = asOfficer('policy', 'grant', '--group', 'payroll', '--pattern', 'hr/*', '--permissions', 'get');
+    expect([grant.status, grant.json.error.code]).toEqual([12, 'APPROVAL_REQUIRED']);
+    grantRequest = grant.json.error.details;
+    expect(asOfficer2('approvals', 'approve', grantRequest.requestId, '--digest', grantRequest.digest).json.request.state).toBe('pending');
+    expect(asOfficer3('approvals', 'approve', grantRequest.requestId, '--digest', grantRequest.digest).json.request.state).toBe('executed');
     expect(asApp('key', 'get', 'hr/payroll').status).toBe(0);
     expect(asApp('key', 'get', 'hr/payroll').status).toBe(0);
     expect(asApp('key', 'get', 'crm/pii').status).toBe(10);
@@ -168,10 +182,13 @@ describe('strongroom audit and report commands', () => {
     expect(deleted.status).toBe(7);
     expect(deleted.json).toMatchObject({ ok: false, firstBadSeq: 5, line: 5 });
     expect(deleted.json.reason).toMatch(/^event 5 is missing/);
+    // The first request over the wire: the local officer issues before it say "local", the server start has no source.
+    const first = lines.findIndex((l) => /"source":"(?!local")[^"]+"/.test(l));
+    expect(first).toBeGreaterThan(0);
     const edited = [...lines];
-    edited[2] = edited[2].replace(/"source":"[^"]*"/, '"source":"10.6.6.6"');
-    expect(edited[2]).not.toBe(lines[2]);
-    expect(tamper('edited.jsonl', edited).json).toMatchObject({ ok: false, firstBadSeq: 3, line: 3, reason: 'event 3 was altered' });
+    edited[first] = edited[first].replace(/"source":"[^"]*"/, '"source":"10.6.6.6"');
+    expect(edited[first]).not.toBe(lines[first]);
+    expect(tamper('edited.jsonl', edited).json).toMatchObject({ ok: false, firstBadSeq: first + 1, line: first + 1, reason: `event ${first + 1} was altered` });
     const moved = [...lines];
     [moved[5], moved[6]] = [moved[6], moved[5]];
     const reordered = tamper('moved.jsonl', moved);
@@ -228,7 +245,9 @@ describe('strongroom audit and report commands', () => {
     const mdText = readFileSync(file('report.md'), 'utf8');
     expect(mdText).toContain('| hr/payroll | payroll-app | app | — | Get | 2 | 0 | — |');
     expect(mdText).toContain('| crm/pii | payroll-app | app | — | Get | 0 | 1 | PERMISSION\\_DENIED 1 |');
-    expect(mdText).toContain('Dual-control requests: none in the period.');
+    // The payroll grant was dual-controlled: the section is there and does not claim there were none.
+    expect(mdText).toContain('## Dual control');
+    expect(mdText).not.toContain('Dual-control requests: none in the period.');
     expect(asAuditor('report', '--format', 'html', '--out', file('report.html')).status).toBe(0);
     const html = readFileSync(file('report.html'), 'utf8');
     expect(html).toContain('<td>hr/payroll</td><td>payroll-app</td><td>app</td><td>—</td><td>Get</td><td class="n">2</td><td class="n">0</td>');
@@ -239,5 +258,18 @@ describe('strongroom audit and report commands', () => {
     expect(localReport.status).toBe(0);
     expect(localReport.json.keys.items.map((k: { name: string }) => k.name).sort()).toEqual(['crm/pii', 'hr/payroll']);
     expect(cli(['--data', data, 'report', '--format', 'md']).stdout).toMatch(/^# Strongroom compliance report/);
+  });
+
+  // Known product bug (see test/server/audit-wire.test.ts): report-builder.ts reads custom.requestId and
+  // takes `result` as the action, the approval audit events carry custom.approvalRequest and custom.action,
+  // so the grant's request is listed with id '' and outcome 'ok'. When that is fixed this fails: make it an `it`.
+  it.failing('lists the payroll grant\'s dual-control request in the report, with its requester and outcome', () => {
+    const json = asAuditor('report', '--format', 'json');
+    expect(json.status).toBe(0);
+    expect(json.json.dualControl.requests).toEqual([expect.objectContaining({ requestId: grantRequest.requestId, operation: 'PolicyGrant', requester: 'admin', outcome: 'executed' })]);
+    expect(json.json.dualControl.byOutcome).toEqual({ executed: 1 });
+    expect(asAuditor('report', '--format', 'md', '--out', file('report-dual-control.md')).status).toBe(0);
+    const md = readFileSync(file('report-dual-control.md'), 'utf8');
+    expect(md).toContain(`| ${grantRequest.requestId} | PolicyGrant | — | admin | executed |`);
   });
 });
