@@ -86,7 +86,8 @@ describe('audit sinks forward the trail to SIEMs', () => {
     });
     officerConn = await app.connect(app.officer);
     for (const name of ['hr/payroll', 'pay/cards']) expect((await officerConn.request('Create', { name, algorithm: 'AES-256' })).error).toBeUndefined();
-    expect((await officerConn.request('PolicyGrant', { client: 'sink-app', pattern: '*/*', permissions: ['get'] })).error).toBeUndefined();
+    // A grant of material is dual-controlled: the fixture's two approver officers approve it.
+    expect((await app.approve(await officerConn.request('PolicyGrant', { client: 'sink-app', pattern: '*/*', permissions: ['get'] }))).state).toBe('executed');
     const appCreds: Credentials = app.issue('sink-app', 'app');
     appConn = await app.connect(appCreds);
   });
