@@ -68,7 +68,8 @@ describe('strongroom events', () => {
     const hrApp = app.issue('hr-app', 'app');
     const officer = await app.connect(app.officer);
     expect((await officer.request('Create', { name: 'hr/payroll' })).error).toBeUndefined();
-    expect((await officer.request('PolicyGrant', { client: 'hr-app', pattern: 'hr/*', permissions: ['get'] })).error).toBeUndefined();
+    // A grant of material is dual-controlled: the fixture's two approver officers approve it.
+    expect((await app.approve(await officer.request('PolicyGrant', { client: 'hr-app', pattern: 'hr/*', permissions: ['get'] }))).state).toBe('executed');
     officer.destroy();
     appConn = await app.connect(hrApp);
     material = ((await appConn.request('Get', { name: 'hr/payroll' })).result as { material: string }).material;
