@@ -20,6 +20,7 @@ import { initializeKeychain } from '../domain/keychain-key';
 import { openPkcs11Hsm } from '../hsm/pkcs11-hsm';
 import { createSoftHsmToken, findSoftHsmModule } from '../hsm/softhsm-token';
 import { openSqliteStore } from '../storage/sqlite-store';
+import { WorkerAuditAppender } from '../server/audit-worker/worker-appender';
 import { AuditWriter } from '../domain/audit/audit-writer';
 import { AuditEvent } from '../domain/audit/audit-event';
 
@@ -118,6 +119,16 @@ async function main(): Promise<void> {
     let single = 0;
     for (; single < 300; single++) await writer.record(event(recorded + single));
     const singleRate = single / (Number(process.hrtime.bigint() - singleStart) / 1e9);
+    // The server's way: the same group commits on the audit worker thread's own connection.
+    const appender = new WorkerAuditAppender({ keychainPath: join(dir, 'keychain.db') });
+    const workerWriter = new AuditWriter(store.audit, undefined, undefined, (events) => appender.append(events));
+    const workerStart = process.hrtime.bigint();
+    let viaWorker = 0;
+    for (let round = 0; round < 40; round++) {
+      await Promise.all(Array.from({ length: 1000 }, () => workerWriter.record(event(recorded + single + viaWorker++))));
+    }
+    const workerRate = viaWorker / (Number(process.hrtime.bigint() - workerStart) / 1e9);
+    await appender.close();
 
     console.log(`Strongroom keychain benchmark — node ${process.version}, SQLite WAL synchronous=FULL on ${tmpdir()}`);
     console.log(row(bareSeal));
@@ -126,6 +137,7 @@ async function main(): Promise<void> {
     console.log(row(get, bareOpen));
     console.log(`${'audit: one event per commit'.padEnd(34)} ${singleRate.toFixed(0).padStart(9)} events/s`);
     console.log(`${'audit: group commit (1000/turn)'.padEnd(34)} ${groupRate.toFixed(0).padStart(9)} events/s  ratio ${(groupRate / singleRate).toFixed(1)}x one per commit`);
+    console.log(`${'audit: group commit, worker thread'.padEnd(34)} ${workerRate.toFixed(0).padStart(9)} events/s  ratio ${(workerRate / singleRate).toFixed(1)}x one per commit`);
     keychain.seal();
     store.close();
   } finally {
