@@ -101,6 +101,8 @@ export const ERROR_CODES = {
   APPROVAL_LIMIT_REACHED: { exit: EXIT.CONFLICT, meaning: 'The requester has max_pending_approvals_per_requester requests pending; cancel one or wait for them.' },
   DUAL_CONTROL_LOCAL_MODE: { exit: EXIT.AUTH, meaning: 'Dual-controlled operations are refused in local mode; run the command with --server and an officer certificate.' },
   SUBSCRIBER_TOO_SLOW: { exit: EXIT.UNAVAILABLE, meaning: 'The event stream dropped this subscriber: it did not read fast enough (event_buffer_bytes); reconnect, read promptly, or filter more narrowly.' },
+  UNSEAL_SHARE_INVALID: { exit: EXIT.INTEGRITY, meaning: 'That share is not the one made for its custodian number at init (a forgery, or a share of another keychain); it was not counted and nobody\'s progress was lost: submit the genuine share.' },
+  UNSEAL_CLIENT_ALREADY_SUBMITTED: { exit: EXIT.CONFLICT, meaning: 'This certificate already submitted a share in the pending attempt: each share of one attempt comes from a different custodian\'s certificate.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

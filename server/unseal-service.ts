@@ -5,12 +5,23 @@
  * share and the secret are zeroed, whether it worked or not (a failed
  * attempt resets the progress: every custodian submits again).
  *
+ * A ceremony one officer cannot sabotage:
+ * - each share is checked on its own at submission against the commitment
+ *   init stored for its custodian number (domain/unseal/share-commitments.ts):
+ *   a forged share is refused (UNSEAL_SHARE_INVALID) and never held, so it
+ *   cannot block the genuine custodian as a "duplicate" nor fail the attempt;
+ * - the shares of one attempt come from distinct certificates: one officer
+ *   holding several shares still cannot submit them all alone;
+ * - an officer may always withdraw the shares they submitted; clearing
+ *   other officers' shares (UnsealReset) is rate limited and audited;
+ * - submissions are rate limited per client first, then over all clients
+ *   (server/unseal-throttle.ts), and refusals beyond a few per window are
+ *   counted rather than each written to the trail.
+ *
  * Shares live only here, in memory, as Uint8Arrays; never in a log, an
  * audit event or an error. A pending attempt is forgotten (and zeroed)
  * after PENDING_TTL_MS, so shares do not sit in memory for a custodian who
- * never comes; only an officer may reset it early. Submissions are rate
- * limited per client and over all clients, so guessing or flooding costs
- * time and is audited.
+ * never comes.
  *
  * Without shares configured (the demo and tests), the keychain unseals from
  * the HSM alone: `submit` without a share does that after a Seal.
@@ -20,19 +31,17 @@ import { KeychainError, StrongroomError, ValidationError } from '../common/error
 import { wipe } from '../common/secret';
 import { Keychain } from '../domain/keychain';
 import { decodeShare, DecodedShare, SHARE_BYTES } from '../domain/unseal/share-codec';
+import { loadShareCommitments, matchesCommitment, SHARE_COMMITMENTS_NAME, ShareCommitments } from '../domain/unseal/share-commitments';
 import { combineShares } from '../domain/unseal/split-secret';
 import { HsmPort } from '../hsm/hsm-port';
 import { KeychainStore } from '../storage/keychain-store';
 import { ClientIdentity } from './policy/identity';
-import { RateLimiter } from './rate-limiter';
+import { UnsealThrottle } from './unseal-throttle';
+
+export { SUBMISSIONS_PER_MINUTE_GLOBAL, SUBMISSIONS_PER_MINUTE_PER_CLIENT } from './unseal-throttle';
 
 /** A pending attempt is zeroed this long after its first share (a ceremony takes minutes, not days). */
 export const PENDING_TTL_MS = 15 * 60 * 1000;
-/** Share submissions per client: a handful per minute is a custodian; more is a script guessing. */
-export const SUBMISSIONS_PER_MINUTE_PER_CLIENT = 6;
-/** Share submissions per minute over all clients: bounds the HSM unwraps failed attempts cost. */
-export const SUBMISSIONS_PER_MINUTE_GLOBAL = 30;
-const GLOBAL_BUCKET = '\u0000all';
 
 export interface UnsealStatus {
   readonly sealed: boolean;
@@ -40,28 +49,44 @@ export interface UnsealStatus {
   readonly mode: 'hsm' | 'hsm+shares';
   readonly shares: number | null;
   readonly threshold: number | null;
+  /** 'each-share': every share is checked at submission (commitments stored at init); 'at-threshold': only the combination is (older keychains). */
+  readonly shareCheck: 'each-share' | 'at-threshold' | null;
   /** Shares held for the pending attempt (k of threshold). */
   readonly submitted: number;
-  /** Custodian numbers of the shares held (not secret: printed beside each share). */
+  /** Custodian numbers of the shares held (not secret: printed beside each share); officers and auditors only. */
   readonly custodians: number[];
   /** When the pending attempt is forgotten (ISO), or null. */
   readonly pendingExpiresAt: string | null;
 }
 
+/** What an application sees: whether it can use keys, nothing of the ceremony. */
+export interface PublicUnsealStatus {
+  readonly sealed: boolean;
+}
+
+type UnsealEventType = 'unseal-share' | 'unseal' | 'seal' | 'unseal-reset' | 'unseal-refusals-suppressed';
+
 export interface UnsealEvents {
   /** A share was accepted, refused, or an attempt ended: for the audit trail (never the share). */
-  readonly onEvent?: (event: { type: 'unseal-share' | 'unseal' | 'seal' | 'unseal-reset'; client: ClientIdentity; result: string; custom: Record<string, string> }) => void;
+  readonly onEvent?: (event: { type: UnsealEventType; client: ClientIdentity; result: string; custom: Record<string, string> }) => void;
   readonly onUnsealed?: () => void;
   readonly onSealed?: () => void;
 }
 
+interface HeldShare {
+  readonly share: DecodedShare;
+  /** The client name that submitted it: the only one that may withdraw it. */
+  readonly submitter: string;
+}
+
 export class UnsealService {
-  private pending: DecodedShare[] = [];
+  private pending: HeldShare[] = [];
   private pendingSince: number | null = null;
   private expiry: NodeJS.Timeout | null = null;
   private attempt: Promise<void> | null = null;
-  private readonly perClient: RateLimiter;
-  private readonly global: RateLimiter;
+  /** Loaded once from the HSM-sealed store (they never change); undefined until then, null for a keychain without them. */
+  private commitments: ShareCommitments | null | undefined = undefined;
+  private readonly throttle: UnsealThrottle<ClientIdentity>;
 
   constructor(
     private readonly keychain: Keychain,
@@ -70,10 +95,10 @@ export class UnsealService {
     private readonly clock: Clock,
     private readonly events: UnsealEvents = {},
   ) {
-    this.perClient = new RateLimiter(clock, SUBMISSIONS_PER_MINUTE_PER_CLIENT / 60, SUBMISSIONS_PER_MINUTE_PER_CLIENT);
-    this.global = new RateLimiter(clock, SUBMISSIONS_PER_MINUTE_GLOBAL / 60, SUBMISSIONS_PER_MINUTE_GLOBAL);
+    this.throttle = new UnsealThrottle(clock);
   }
 
+  /** The full progress (officers, auditors, Query). */
   status(): UnsealStatus {
     this.expireIfDue();
     const policy = this.store.getUnsealPolicy();
@@ -82,10 +107,17 @@ export class UnsealService {
       mode: policy ? 'hsm+shares' : 'hsm',
       shares: policy?.shares ?? null,
       threshold: policy?.threshold ?? null,
+      shareCheck: policy ? (this.store.getHsmSealedSecret(SHARE_COMMITMENTS_NAME) !== null ? 'each-share' : 'at-threshold') : null,
       submitted: this.pending.length,
-      custodians: this.pending.map((s) => s.custodian),
+      custodians: this.pending.map((held) => held.share.custodian),
       pendingExpiresAt: this.pendingSince === null ? null : new Date(this.pendingSince + PENDING_TTL_MS).toISOString(),
     };
+  }
+
+  /** The status as `viewer` may see it: an app learns only sealed or not (who has submitted is the ceremony's business). */
+  statusFor(viewer: ClientIdentity): UnsealStatus | PublicUnsealStatus {
+    const status = this.status();
+    return viewer.role === 'app' ? { sealed: status.sealed } : status;
   }
 
   /**
@@ -95,9 +127,12 @@ export class UnsealService {
    */
   async submit(client: ClientIdentity, share: string | undefined): Promise<UnsealStatus> {
     this.expireIfDue();
-    if (!this.keychain.isSealed) throw new KeychainError('WRONG_STATE', 'the keychain is already unsealed');
-    if (this.attempt !== null) throw new KeychainError('WRONG_STATE', 'an unseal attempt is running; ask for the status in a moment');
-    this.rateLimit(client);
+    this.assertCanSubmit();
+    try {
+      this.throttle.admitSubmission(client.name);
+    } catch (err) {
+      throw this.refused(client, err as StrongroomError, {});
+    }
     const policy = this.store.getUnsealPolicy();
     if (policy === null) {
       if (share !== undefined) throw new KeychainError('WRONG_STATE', 'this keychain has no custodian shares: it unseals with the HSM alone (submit without a share)');
@@ -109,21 +144,21 @@ export class UnsealService {
     try {
       decoded = decodeShare(share);
     } catch (err) {
-      this.record('unseal-share', client, (err as StrongroomError).code, {});
+      throw this.refused(client, err as StrongroomError, {});
+    }
+    try {
+      await this.checkCommitment(client, decoded, policy.shares);
+      // The HSM call above yielded: look again at what may have changed meanwhile.
+      this.assertCanSubmit();
+      this.checkNotHeld(client, decoded, policy.threshold);
+    } catch (err) {
+      wipe(decoded.bytes);
       throw err;
     }
-    const x = decoded.bytes[SHARE_BYTES - 1];
-    if (this.pending.some((held) => held.custodian === decoded.custodian || held.bytes[SHARE_BYTES - 1] === x)) {
-      wipe(decoded.bytes);
-      this.record('unseal-share', client, 'UNSEAL_SHARE_DUPLICATE', { custodian: String(decoded.custodian) });
-      throw new KeychainError('UNSEAL_SHARE_DUPLICATE', `a share of custodian ${decoded.custodian} (or the same share) is already held for this attempt`, {
-        details: { custodian: decoded.custodian, submitted: this.pending.length, threshold: policy.threshold },
-      });
-    }
-    this.hold(decoded);
+    this.hold({ share: decoded, submitter: client.name });
     this.record('unseal-share', client, 'ok', { custodian: String(decoded.custodian), submitted: String(this.pending.length), threshold: String(policy.threshold) });
     if (this.pending.length >= policy.threshold) {
-      const shares = this.takePending();
+      const shares = this.takePending().map((held) => held.share);
       await this.run(client, async () => {
         let secret: Uint8Array | undefined;
         try {
@@ -137,11 +172,34 @@ export class UnsealService {
     return this.status();
   }
 
-  /** Forgets (zeroes) the pending shares. Officers only: the operation checks. */
-  reset(client: ClientIdentity): UnsealStatus {
+  /**
+   * Forgets (zeroes) pending shares; officers only (the operation checks).
+   * `own`: only the shares `client` submitted, always allowed (a custodian
+   * withdrawing). Otherwise all of them: free when they are all the
+   * caller's, rate limited (and audited with the count) when they include
+   * other officers' shares.
+   */
+  reset(client: ClientIdentity, own = false): UnsealStatus {
+    this.expireIfDue();
+    const mine = this.pending.filter((held) => held.submitter === client.name);
+    const others = this.pending.length - mine.length;
+    if (own) {
+      this.pending = this.pending.filter((held) => held.submitter !== client.name);
+      for (const held of mine) wipe(held.share.bytes);
+      if (this.pending.length === 0) this.stopExpiry();
+      this.record('unseal-reset', client, 'ok', { scope: 'own', dropped: String(mine.length) });
+      return this.status();
+    }
+    if (others > 0) {
+      try {
+        this.throttle.admitResetOfOthers(client.name);
+      } catch (err) {
+        throw this.refused(client, err as StrongroomError, { scope: 'all', others: String(others) }, 'unseal-reset');
+      }
+    }
     const dropped = this.pending.length;
     this.clearPending();
-    this.record('unseal-reset', client, 'ok', { dropped: String(dropped) });
+    this.record('unseal-reset', client, 'ok', { scope: 'all', dropped: String(dropped), others: String(others) });
     return this.status();
   }
 
@@ -157,9 +215,63 @@ export class UnsealService {
     return this.status();
   }
 
-  /** Zeroes what is held (server shutdown). */
+  /** Zeroes what is held (server shutdown) and writes the refusal counts not yet written. */
   close(): void {
     this.clearPending();
+    for (const { who, suppressed } of this.throttle.drainSuppressed()) this.record('unseal-refusals-suppressed', who, 'ok', { suppressed: String(suppressed) });
+  }
+
+  private assertCanSubmit(): void {
+    if (!this.keychain.isSealed) throw new KeychainError('WRONG_STATE', 'the keychain is already unsealed');
+    if (this.attempt !== null) throw new KeychainError('WRONG_STATE', 'an unseal attempt is running; ask for the status in a moment');
+  }
+
+  /** UNSEAL_SHARE_INVALID when the keychain has commitments and this share is not the one made for its custodian. */
+  private async checkCommitment(client: ClientIdentity, share: DecodedShare, shares: number): Promise<void> {
+    if (this.commitments === undefined) this.commitments = await loadShareCommitments(this.store, await this.hsm());
+    const commitments = this.commitments;
+    const meta = this.store.getMeta();
+    if (commitments === null || meta === null) return;
+    if (share.custodian > shares || !matchesCommitment(commitments, meta.keychainId, share)) {
+      throw this.refused(
+        client,
+        new KeychainError('UNSEAL_SHARE_INVALID', `that is not custodian ${share.custodian}'s share of this keychain: it was not counted and nobody's progress was lost; submit the genuine share`, {
+          details: { custodian: share.custodian, submitted: this.pending.length },
+        }),
+        { custodian: String(share.custodian) },
+      );
+    }
+  }
+
+  /** One share per certificate and per custodian (x coordinate) in an attempt. */
+  private checkNotHeld(client: ClientIdentity, share: DecodedShare, threshold: number): void {
+    if (this.pending.some((held) => held.submitter === client.name)) {
+      throw this.refused(
+        client,
+        new KeychainError('UNSEAL_CLIENT_ALREADY_SUBMITTED', `"${client.name}" already submitted a share in this attempt: the next share comes from another custodian's certificate (or withdraw yours: strongroom unseal --withdraw)`, {
+          details: { custodian: share.custodian, submitted: this.pending.length, threshold },
+        }),
+        { custodian: String(share.custodian) },
+      );
+    }
+    const x = share.bytes[SHARE_BYTES - 1];
+    if (this.pending.some((held) => held.share.custodian === share.custodian || held.share.bytes[SHARE_BYTES - 1] === x)) {
+      throw this.refused(
+        client,
+        new KeychainError('UNSEAL_SHARE_DUPLICATE', `a share of custodian ${share.custodian} (or the same share) is already held for this attempt`, {
+          details: { custodian: share.custodian, submitted: this.pending.length, threshold },
+        }),
+        { custodian: String(share.custodian) },
+      );
+    }
+  }
+
+  /** Records a refusal (the first few per window; the rest are counted) and gives the error back to throw. */
+  private refused(client: ClientIdentity, err: StrongroomError, custom: Record<string, string>, type: UnsealEventType = 'unseal-share'): StrongroomError {
+    const audit = this.throttle.refusal(client.name, client);
+    if (audit.suppressedBefore > 0) this.record('unseal-refusals-suppressed', client, 'ok', { suppressed: String(audit.suppressedBefore) });
+    if (audit.record) this.record(type, client, err.code, custom);
+    return err;
   }
 
   private async run(client: ClientIdentity, unseal: () => Promise<void>): Promise<void> {
@@ -176,24 +288,16 @@ export class UnsealService {
     }
   }
 
-  private rateLimit(client: ClientIdentity): void {
-    const wait = Math.max(this.perClient.take(client.name), this.global.take(GLOBAL_BUCKET));
-    if (wait > 0) {
-      this.record('unseal-share', client, 'RATE_LIMITED', {});
-      throw new KeychainError('RATE_LIMITED', `too many unseal submissions; retry in ${Math.ceil(wait / 1000)} s`, { details: { retryAfterMs: wait } });
-    }
-  }
-
-  private hold(share: DecodedShare): void {
+  private hold(held: HeldShare): void {
     if (this.pending.length === 0) {
       this.pendingSince = this.clock.nowMs();
       this.expiry = setTimeout(() => this.clearPending(), PENDING_TTL_MS);
       this.expiry.unref();
     }
-    this.pending.push(share);
+    this.pending.push(held);
   }
 
-  private takePending(): DecodedShare[] {
+  private takePending(): HeldShare[] {
     const taken = this.pending;
     this.pending = [];
     this.stopExpiry();
@@ -201,7 +305,7 @@ export class UnsealService {
   }
 
   private clearPending(): void {
-    for (const share of this.takePending()) wipe(share.bytes);
+    for (const held of this.takePending()) wipe(held.share.bytes);
   }
 
   private stopExpiry(): void {
@@ -215,7 +319,7 @@ export class UnsealService {
     if (this.pendingSince !== null && this.clock.nowMs() - this.pendingSince >= PENDING_TTL_MS) this.clearPending();
   }
 
-  private record(type: 'unseal-share' | 'unseal' | 'seal' | 'unseal-reset', client: ClientIdentity, result: string, custom: Record<string, string>): void {
+  private record(type: UnsealEventType, client: ClientIdentity, result: string, custom: Record<string, string>): void {
     this.events.onEvent?.({ type, client, result, custom });
   }
 }

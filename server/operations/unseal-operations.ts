@@ -1,7 +1,8 @@
 /**
  * Unsealing, sealing and the master key (docs/protocol.md §6):
- * UnsealStatus (anyone: it is the progress a custodian needs to see),
- * UnsealSubmit, UnsealReset and Seal (officers: custodians hold officer
+ * UnsealStatus (anyone; apps see only sealed or not, officers and auditors
+ * the progress a custodian needs to see), UnsealSubmit, UnsealReset (own:
+ * withdraw only one's own share) and Seal (officers: custodians hold officer
  * certificates, so an app cannot fill or clear the pending shares),
  * MasterKeyStatus and MasterKeyRotate (officers; rotation is dual
  * controlled: the approvals gate holds it until a quorum approves).
@@ -23,10 +24,11 @@ function masterKeys(ctx: OperationContext): NonNullable<OperationContext['servic
   return service;
 }
 
+/** Anyone may ask; an app learns only sealed or not (custodian numbers and progress are for officers and auditors). */
 export const unsealStatus: Operation = {
   name: 'UnsealStatus',
   access: 'any',
-  run: (_args, ctx) => unsealing(ctx).status(),
+  run: (_args, ctx) => unsealing(ctx).statusFor(ctx.identity),
 };
 
 export const unsealSubmit: Operation = {
@@ -38,7 +40,7 @@ export const unsealSubmit: Operation = {
 export const unsealReset: Operation = {
   name: 'UnsealReset',
   access: 'officer',
-  run: (_args, ctx) => unsealing(ctx).reset(ctx.identity),
+  run: (args, ctx) => unsealing(ctx).reset(ctx.identity, args.own === true),
 };
 
 export const seal: Operation = {

@@ -174,7 +174,7 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   Report: { fields: { from: token, to: token } },
   UnsealStatus: { fields: {} },
   UnsealSubmit: { fields: { share: { type: 'string', optional: true, minLength: 1, maxLength: MAX_SHARE_TEXT_LENGTH } } },
-  UnsealReset: { fields: {} },
+  UnsealReset: { fields: { own: { type: 'boolean', optional: true } } },
   Seal: { fields: {} },
   MasterKeyStatus: { fields: {} },
   MasterKeyRotate: { fields: { keepOld: { type: 'boolean', optional: true }, destroyOld: { type: 'boolean', optional: true } } },

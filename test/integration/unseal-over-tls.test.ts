@@ -4,7 +4,9 @@
  * with certificates made for the test. The server starts sealed but
  * listening (its TLS identity is HSM-sealed); only officers submit shares;
  * any two custodians unseal it, one does not, a duplicate is refused, a
- * forged share fails at the threshold; Seal seals it again. No share, nor
+ * forged share is refused at submission without costing the custodians'
+ * progress, one certificate cannot submit two shares; Seal seals it again;
+ * apps see only sealed or not. No share, nor
  * any part of one, reaches the audit trail, the log or an error.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { randomIds } from '../../domain/ids';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { decodeShare, encodeShare } from '../../domain/unseal/share-codec';
 import { makeShareSet } from '../../domain/unseal/split-secret';
+import { storeShareCommitments } from '../../domain/unseal/share-commitments';
 import { RunningServer, startApplianceServer } from '../../server/appliance-server';
 import { bootstrapPki } from '../../server/bootstrap-pki';
 import { Logger } from '../../server/logger';
@@ -74,6 +77,7 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     const set = await makeShareSet(3, 2);
     shares = set.shares;
     await initializeKeychain(setup.store, hsm, systemClock, randomIds, { secret: set.secret, shares: 3, threshold: 2 });
+    await storeShareCommitments(setup.store, hsm, systemClock, set.shares);
     await setup.keychain.unseal(hsm, set.secret);
     set.secret.fill(0);
     bootstrapPki(setup, systemClock);
@@ -107,7 +111,7 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
   it('starts sealed but listening: Query and UnsealStatus answer, key and admin operations are SEALED', async () => {
     const conn = await connect(app);
     expect((await conn.request('Query')).result).toMatchObject({ unseal: { sealed: true, mode: 'hsm+shares', shares: 3, threshold: 2, submitted: 0 } });
-    expect((await conn.request('UnsealStatus')).result).toMatchObject({ sealed: true, submitted: 0 });
+    expect((await conn.request('UnsealStatus')).result).toEqual({ sealed: true });
     expect((await conn.request('Get', { name: 'hr/payroll' })).error?.code).toBe('SEALED');
     const officer = await connect(officers[0]);
     expect((await officer.request('ClientList')).error?.code).toBe('SEALED');
@@ -119,7 +123,7 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     expect((await conn.request('UnsealSubmit', { share: shares[0] })).error?.code).toBe('PERMISSION_DENIED');
     expect((await conn.request('UnsealReset')).error?.code).toBe('PERMISSION_DENIED');
     expect((await conn.request('Seal')).error?.code).toBe('PERMISSION_DENIED');
-    expect((await conn.request('UnsealStatus')).result).toMatchObject({ submitted: 0 });
+    expect((await (await connect(officers[0])).request('UnsealStatus')).result).toMatchObject({ submitted: 0 });
   });
 
   it.each([[[0, 1]], [[0, 2]], [[1, 2]]])('custodians %j unseal it; one alone does not; Seal seals it again', async (pair) => {
@@ -136,12 +140,20 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     expect((await (await connect(app)).request('Get', { name: 'hr/payroll' })).error?.code).toBe('SEALED');
   });
 
-  it('a forged share fails at the threshold (UNSEAL_SHARES_INVALID) and resets the progress; an officer reset clears a pending attempt', async () => {
+  it('a forged share is refused at submission (UNSEAL_SHARE_INVALID, naming the custodian) and costs no progress; one certificate submits one share', async () => {
     const a = await connect(officers[0]);
     const b = await connect(officers[1]);
     await a.request('UnsealSubmit', { share: shares[0] });
-    expect((await b.request('UnsealSubmit', { share: forged(shares[1]) })).error?.code).toBe('UNSEAL_SHARES_INVALID');
-    expect((await a.request('UnsealStatus')).result).toMatchObject({ sealed: true, submitted: 0 });
+    const refused = await b.request('UnsealSubmit', { share: forged(shares[1]) });
+    expect(refused.error).toMatchObject({ code: 'UNSEAL_SHARE_INVALID', details: { custodian: 2 } });
+    expect((await a.request('UnsealStatus')).result).toMatchObject({ sealed: true, submitted: 1, custodians: [1], shareCheck: 'each-share' });
+    // One officer holding two shares cannot submit both.
+    expect((await a.request('UnsealSubmit', { share: shares[2] })).error?.code).toBe('UNSEAL_CLIENT_ALREADY_SUBMITTED');
+    // An app learns only sealed or not.
+    expect((await (await connect(app)).request('UnsealStatus')).result).toEqual({ sealed: true });
+    // A custodian withdraws their own share; another officer's reset clears the attempt (audited, rate limited).
+    expect((await b.request('UnsealReset', { own: true })).result).toMatchObject({ submitted: 1 });
+    expect((await a.request('UnsealReset', { own: true })).result).toMatchObject({ submitted: 0 });
     await a.request('UnsealSubmit', { share: shares[2] });
     expect((await b.request('UnsealReset')).result).toMatchObject({ submitted: 0 });
     expect((await a.request('UnsealSubmit', { share: 'sr1-1-TYPO-AAAA' })).error?.code).toBe('INVALID_ARGUMENT');
@@ -172,18 +184,19 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
   };
 
   it('rotates the master key once unsealed, only with two other officers\' approval, keeping v1; the same shares unseal afterwards', async () => {
+    // custodian-1 has used its submissions for this minute (rate limit): custodians 2 and 3 unseal.
     const a = await connect(officers[0]);
     const b = await connect(officers[1]);
-    await a.request('UnsealSubmit', { share: shares[0] });
-    await b.request('UnsealSubmit', { share: shares[1] });
+    const c = await connect(officers[2]);
+    await b.request('UnsealSubmit', { share: shares[0] });
+    expect((await c.request('UnsealSubmit', { share: shares[1] })).result).toMatchObject({ sealed: false });
     const rotated = await approveAndWait(await a.request('MasterKeyRotate'), [officers[1], officers[2]]);
     expect(rotated).toMatchObject({ state: 'executed', result: { from: [1], to: 2, destroyed: [] } });
     // Old versions stay by default: backups from before the rotation still open.
     expect((await a.request('MasterKeyStatus')).result).toMatchObject({ tokenVersions: [1, 2], current: 2, unreferenced: [1] });
     await a.request('Seal');
     await b.request('UnsealSubmit', { share: shares[1] });
-    // custodian-1 has used its submissions for this minute (rate limit): custodian-3 completes.
-    expect((await (await connect(officers[2])).request('UnsealSubmit', { share: shares[2] })).result).toMatchObject({ sealed: false });
+    expect((await c.request('UnsealSubmit', { share: shares[2] })).result).toMatchObject({ sealed: false });
     const got = await (await connect(app)).request('Get', { name: 'hr/payroll' });
     expect((got.result as { material: string }).material).toBe(material);
   });

@@ -11,9 +11,11 @@ import { initializeKeychain } from '../../../domain/keychain-key';
 import { decodeShare, encodeShare, SHARE_BYTES } from '../../../domain/unseal/share-codec';
 import { BOUND_KEY_BYTES } from '../../../domain/unseal/share-binding';
 import { combineShares, makeShareSet } from '../../../domain/unseal/split-secret';
+import { storeShareCommitments } from '../../../domain/unseal/share-commitments';
 import { SoftHsm } from '../../../hsm/soft-hsm';
 import { ClientIdentity } from '../../../server/policy/identity';
-import { PENDING_TTL_MS, SUBMISSIONS_PER_MINUTE_PER_CLIENT, UnsealService } from '../../../server/unseal-service';
+import { PENDING_TTL_MS, SUBMISSIONS_PER_MINUTE_GLOBAL, SUBMISSIONS_PER_MINUTE_PER_CLIENT, UnsealService } from '../../../server/unseal-service';
+import { AUDITED_REFUSALS_PER_WINDOW, RESETS_OF_OTHERS_PER_WINDOW } from '../../../server/unseal-throttle';
 import { MemoryStore } from '../../../storage/memory-store';
 import { codeOf, rejectionCode } from '../../support/error-code';
 
@@ -30,12 +32,14 @@ interface Bound {
   material: Buffer;
 }
 
-async function boundKeychain(n: number, m: number): Promise<Bound> {
+/** A share-bound keychain as init makes it (with per-custodian commitments), or as older keychains are (`commitments: false`). */
+async function boundKeychain(n: number, m: number, options: { commitments?: boolean } = {}): Promise<Bound> {
   const clock = new ManualClock(new Date('2026-12-01T00:00:00Z'));
   const store = new MemoryStore();
   const hsm = new SoftHsm({ label: 'unseal-unit' });
   const set = await makeShareSet(n, m);
   await initializeKeychain(store, hsm, clock, randomIds, { secret: set.secret, shares: n, threshold: m });
+  if (options.commitments !== false) await storeShareCommitments(store, hsm, clock, set.shares);
   const keychain = new Keychain({ store, clock });
   await keychain.unseal(hsm, set.secret);
   set.secret.fill(0);
@@ -94,7 +98,79 @@ describe('split-knowledge unsealing (2 of 3)', () => {
     expect(b.service.status().submitted).toBe(0);
   });
 
+  it('refuses a forged share of custodian 2 at submission (UNSEAL_SHARE_INVALID, naming 2), keeping the progress; the genuine custodian 2 then completes', async () => {
+    await b.service.submit(officer('c1'), b.shares[0]);
+    const refused = await b.service.submit(officer('saboteur'), forged(b.shares[1])).catch((err: { code: string; details: unknown }) => err);
+    expect(refused).toMatchObject({ code: 'UNSEAL_SHARE_INVALID', details: { custodian: 2 } });
+    expect(b.service.status()).toMatchObject({ sealed: true, submitted: 1, custodians: [1], shareCheck: 'each-share' });
+    // A custodian number beyond the set is refused the same way.
+    const beyond = encodeShare(4, decodeShare(b.shares[2]).bytes);
+    expect(await rejectionCode(b.service.submit(officer('saboteur-2'), beyond))).toBe('UNSEAL_SHARE_INVALID');
+    await b.service.submit(officer('c2'), b.shares[1]);
+    expect(b.keychain.isSealed).toBe(false);
+  });
+
+  it('takes one share per certificate in an attempt (UNSEAL_CLIENT_ALREADY_SUBMITTED), keeping the progress', async () => {
+    await b.service.submit(officer('c1'), b.shares[0]);
+    expect(await rejectionCode(b.service.submit(officer('c1'), b.shares[1]))).toBe('UNSEAL_CLIENT_ALREADY_SUBMITTED');
+    expect(b.service.status()).toMatchObject({ sealed: true, submitted: 1 });
+    await b.service.submit(officer('c2'), b.shares[1]);
+    expect(b.keychain.isSealed).toBe(false);
+  });
+
+  it('an officer withdraws only their own share; clearing others\' shares is rate limited and audited', async () => {
+    await b.service.submit(officer('c1'), b.shares[0]);
+    expect(b.service.reset(officer('c3'), true)).toMatchObject({ submitted: 1 }); // c3 holds nothing: withdraws nothing
+    expect(b.service.reset(officer('c1'), true)).toMatchObject({ submitted: 0 });
+    for (let i = 0; i < RESETS_OF_OTHERS_PER_WINDOW; i++) {
+      await b.service.submit(officer('c1'), b.shares[0]);
+      expect(b.service.reset(officer('meddler')).submitted).toBe(0);
+    }
+    await b.service.submit(officer('c1'), b.shares[0]);
+    expect(codeOf(() => b.service.reset(officer('meddler')))).toBe('RATE_LIMITED');
+    expect(b.service.status().submitted).toBe(1);
+    // Resetting one's own shares (all of them being the caller's) is never limited.
+    expect(b.service.reset(officer('c1')).submitted).toBe(0);
+    const resets = b.events.filter((e) => e.type === 'unseal-reset').map((e) => `${e.result}:${e.custom.scope}:${e.custom.others ?? ''}`);
+    expect(resets).toEqual(['ok:own:', 'ok:own:', 'ok:all:1', 'ok:all:1', 'RATE_LIMITED:all:1', 'ok:all:0']);
+  });
+
+  it('apps see only sealed or not; officers the progress', async () => {
+    await b.service.submit(officer('c1'), b.shares[0]);
+    expect(b.service.statusFor({ ...officer('payroll-app'), role: 'app' })).toEqual({ sealed: true });
+    expect(b.service.statusFor(officer('c9'))).toMatchObject({ sealed: true, submitted: 1, custodians: [1] });
+  });
+
+  it('one client refused by its own limit does not drain the global bucket: the custodians still unseal', async () => {
+    for (let i = 0; i < SUBMISSIONS_PER_MINUTE_GLOBAL * 3; i++) await rejectionCode(b.service.submit(officer('flooder'), 'sr1-1-x-AAAA'));
+    await b.service.submit(officer('c1'), b.shares[0]);
+    await b.service.submit(officer('c3'), b.shares[2]);
+    expect(b.keychain.isSealed).toBe(false);
+  });
+
+  it('writes the first few refusals of a client per window and counts the rest into one event', async () => {
+    const attempts = 50;
+    for (let i = 0; i < attempts; i++) await rejectionCode(b.service.submit(officer('flooder'), 'sr1-1-x-AAAA'));
+    const refusals = () => b.events.filter((e) => e.type === 'unseal-share' && e.result !== 'ok');
+    expect(refusals()).toHaveLength(AUDITED_REFUSALS_PER_WINDOW);
+    b.clock.advance(60_000);
+    await rejectionCode(b.service.submit(officer('flooder'), 'sr1-1-x-AAAA'));
+    expect(b.events.filter((e) => e.type === 'unseal-refusals-suppressed').map((e) => e.custom.suppressed)).toEqual([String(attempts - AUDITED_REFUSALS_PER_WINDOW)]);
+    expect(refusals()).toHaveLength(AUDITED_REFUSALS_PER_WINDOW + 1);
+    for (let i = 0; i < 10; i++) await rejectionCode(b.service.submit(officer('flooder'), 'sr1-1-x-AAAA'));
+    b.service.close();
+    expect(b.events.filter((e) => e.type === 'unseal-refusals-suppressed').map((e) => e.custom.suppressed)).toEqual([String(attempts - AUDITED_REFUSALS_PER_WINDOW), String(11 - AUDITED_REFUSALS_PER_WINDOW)]);
+  });
+});
+
+describe('a share-bound keychain made without share commitments (before they existed)', () => {
+  let b: Bound;
+  beforeEach(async () => {
+    b = await boundKeychain(3, 2, { commitments: false });
+  });
+
   it('fails at the threshold with a corrupted share (UNSEAL_SHARES_INVALID), resets the progress, and then unseals with good ones', async () => {
+    expect(b.service.status().shareCheck).toBe('at-threshold');
     await b.service.submit(officer('c1'), b.shares[0]);
     expect(await rejectionCode(b.service.submit(officer('c2'), forged(b.shares[1])))).toBe('UNSEAL_SHARES_INVALID');
     expect(b.keychain.isSealed).toBe(true);
@@ -109,6 +185,29 @@ describe('split-knowledge unsealing (2 of 3)', () => {
     other.secret.fill(0);
     await b.service.submit(officer('c1'), other.shares[0]);
     expect(await rejectionCode(b.service.submit(officer('c2'), other.shares[1]))).toBe('UNSEAL_SHARES_INVALID');
+  });
+
+  it('records every submission and attempt without share bytes', async () => {
+    await b.service.submit(officer('c1'), b.shares[0]);
+    await rejectionCode(b.service.submit(officer('c2'), b.shares[0]));
+    await rejectionCode(b.service.submit(officer('c2'), forged(b.shares[1])));
+    expect(b.events.map((e) => `${e.type}:${e.result}`)).toEqual(['unseal-share:ok', 'unseal-share:UNSEAL_SHARE_DUPLICATE', 'unseal-share:ok', 'unseal:UNSEAL_SHARES_INVALID']);
+    const logged = JSON.stringify(b.events);
+    for (const share of b.shares) expect(logged).not.toContain(share.split('-')[2].slice(0, 10));
+  });
+});
+
+describe('split-knowledge unsealing (2 of 3), continued', () => {
+  let b: Bound;
+  beforeEach(async () => {
+    b = await boundKeychain(3, 2);
+  });
+
+  it('a share of another keychain is refused at submission (UNSEAL_SHARE_INVALID)', async () => {
+    const other = await makeShareSet(3, 2);
+    other.secret.fill(0);
+    expect(await rejectionCode(b.service.submit(officer('c1'), other.shares[0]))).toBe('UNSEAL_SHARE_INVALID');
+    expect(b.service.status().submitted).toBe(0);
   });
 
   it('the HSM alone cannot unseal (UNSEAL_SHARES_REQUIRED): it yields only the share-bound blob', async () => {
@@ -161,18 +260,19 @@ describe('split-knowledge unsealing (2 of 3)', () => {
     expect(b.service.status().submitted).toBe(1);
   });
 
-  it('records every submission and attempt without share bytes', async () => {
+  it('records every submission and refusal without share bytes', async () => {
     await b.service.submit(officer('c1'), b.shares[0]);
-    await rejectionCode(b.service.submit(officer('c1'), b.shares[0]));
+    await rejectionCode(b.service.submit(officer('c2'), b.shares[0]));
     await rejectionCode(b.service.submit(officer('c2'), forged(b.shares[1])));
-    expect(b.events.map((e) => `${e.type}:${e.result}`)).toEqual(['unseal-share:ok', 'unseal-share:UNSEAL_SHARE_DUPLICATE', 'unseal-share:ok', 'unseal:UNSEAL_SHARES_INVALID']);
+    await b.service.submit(officer('c2'), b.shares[1]);
+    expect(b.events.map((e) => `${e.type}:${e.result}`)).toEqual(['unseal-share:ok', 'unseal-share:UNSEAL_SHARE_DUPLICATE', 'unseal-share:UNSEAL_SHARE_INVALID', 'unseal-share:ok', 'unseal:ok']);
     const logged = JSON.stringify(b.events);
     for (const share of b.shares) expect(logged).not.toContain(share.split('-')[2].slice(0, 10));
   });
 
   it('zeroes the held shares when the attempt ends', async () => {
     await b.service.submit(officer('c1'), b.shares[0]);
-    const held = (b.service as unknown as { pending: Array<{ bytes: Uint8Array }> }).pending[0].bytes;
+    const held = (b.service as unknown as { pending: Array<{ share: { bytes: Uint8Array } }> }).pending[0].share.bytes;
     expect(held.some((byte) => byte !== 0)).toBe(true);
     await b.service.submit(officer('c2'), b.shares[1]);
     expect(held.every((byte) => byte === 0)).toBe(true);
