@@ -6,10 +6,10 @@
  * Pure: the caller reads the keychain and the store and passes the chain
  * verdict; the clock is the caller's (reportPeriod).
  *
- * Dual-control requests are read from audit events whose type starts with
- * `approval`: `custom.requestId` groups them, `operation` is the requested
- * operation, `result` the action (requested, approved, denied, cancelled,
- * expired, executed, failed).
+ * Dual-control requests are read from the audit events the approval service
+ * records (types `approval` and `approved-operation`): `custom.approvalRequest`
+ * groups them, `operation` is the requested operation, `custom.action` the
+ * step (requested, approved, denied, cancelled, expired, executed, failed).
  */
 import { Clock } from '../../common/clock';
 import { ValidationError } from '../../common/errors';
@@ -133,7 +133,7 @@ export class ReportBuilder {
     if (Number.isNaN(ms) || ms < this.fromMs || ms >= this.toMs) return;
     if (event.type === 'operation') this.addOperation(event, ms);
     else if (event.type === 'auth-failure') this.access.authFailures++;
-    else if (event.type.startsWith('approval')) this.addApproval(event);
+    else if (event.type === 'approval' || event.type === 'approved-operation') this.addApproval(event);
   }
 
   private addOperation(event: AuditEvent, ms: number): void {
@@ -169,22 +169,29 @@ export class ReportBuilder {
     }
   }
 
+  /**
+   * One step of a dual-control request, as server/approval-wiring.ts records
+   * it: the request id in custom.approvalRequest, the step in custom.action
+   * (requested, approved, denied, cancelled, expired, executed, failed), and
+   * who acted as the identity (the requester for the run itself).
+   */
   private addApproval(event: AuditEvent): void {
-    const requestId = event.custom.requestId ?? '';
+    const requestId = event.custom.approvalRequest ?? '';
+    const action = event.custom.action ?? event.result;
     let request = this.requests.get(requestId);
     if (!request) {
       if (this.requests.size >= MAX_REPORT_REQUESTS) {
         this.omittedRequests++;
         return;
       }
-      request = { requestId, operation: event.operation, key: event.key, requester: null, outcome: event.result, steps: [] };
+      request = { requestId, operation: event.operation, key: event.key, requester: null, outcome: action, steps: [] };
       this.requests.set(requestId, request);
     }
     request.operation ??= event.operation;
     request.key ??= event.key;
-    if (event.result === 'requested') request.requester = event.identity?.name ?? null;
-    request.outcome = event.result;
-    if (request.steps.length < MAX_STEPS_PER_REQUEST) request.steps.push({ time: event.time, action: event.result, by: event.identity?.name ?? null });
+    if (action === 'requested') request.requester = event.identity?.name ?? null;
+    request.outcome = action;
+    if (request.steps.length < MAX_STEPS_PER_REQUEST) request.steps.push({ time: event.time, action, by: event.identity?.name ?? null });
   }
 
   build(chain: ChainStatus, generatedAt: string): ComplianceReport {

@@ -37,8 +37,9 @@ function ev(time: string, over: Partial<AuditEvent>): AuditEvent {
   };
 }
 
-const approval = (time: string, requestId: string, result: string, identity: AuditEvent['identity'], key = 'lab/tmp'): AuditEvent =>
-  ev(time, { type: `approval-${result}`, identity, operation: 'Destroy', key, result, custom: { requestId } });
+/** A dual-control step as server/approval-wiring.ts records it. */
+const approval = (time: string, requestId: string, action: string, identity: AuditEvent['identity'], key = 'lab/tmp'): AuditEvent =>
+  ev(time, { type: action === 'executed' || action === 'failed' ? 'approved-operation' : 'approval', identity, operation: 'Destroy', key, result: 'ok', custom: { approvalRequest: requestId, action } });
 
 /** Inside the period: 2026-11-01T00:00Z .. 2026-11-10T12:00Z. */
 const EVENTS: AuditEvent[] = [
