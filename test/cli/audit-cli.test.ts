@@ -260,9 +260,6 @@ describe('strongroom audit and report commands', () => {
     expect(cli(['--data', data, 'report', '--format', 'md']).stdout).toMatch(/^# Strongroom compliance report/);
   });
 
-  // Known product bug (see test/server/audit-wire.test.ts): report-builder.ts reads custom.requestId and
-  // takes `result` as the action, the approval audit events carry custom.approvalRequest and custom.action,
-  // so the grant's request is listed with id '' and outcome 'ok'. When that is fixed this fails: make it an `it`.
   it('lists the payroll grant\'s dual-control request in the report, with its requester and outcome', () => {
     const json = asAuditor('report', '--format', 'json');
     expect(json.status).toBe(0);

@@ -175,12 +175,8 @@ describe('audit trail and report over the wire', () => {
     }
   });
 
-  // Known product bug (left for the report's owner): domain/report/report-builder.ts addApproval groups by
-  // custom.requestId and takes `result` as the action, but the approval audit events
-  // (server/approval-wiring.ts approvalEvent) carry custom.approvalRequest and custom.action with result
-  // 'ok', and the run is type 'approved-operation', which does not start with 'approval'. The report so
-  // lists one request with id '' and outcome 'ok'. When that is fixed this test fails: make it an `it`.
-  it.failing('lists in the report each dual-control request the scenario made, with its requester, steps and outcome', async () => {
+  // Read from the approval service's audit events (types approval and approved-operation, custom.approvalRequest and custom.action).
+  it('lists in the report each dual-control request the scenario made, with its requester, steps and outcome', async () => {
     const report = await ok<ComplianceReport>(auditor, 'Report');
     expect(report.dualControl.requests).toEqual(grantRequests.map((requestId) => ({
       requestId,
