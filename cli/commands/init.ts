@@ -18,6 +18,10 @@ import { ValidationError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { checkShareCounts, makeShareSet, ShareSet } from '../../domain/unseal/split-secret';
 import { copyTlsIdentityForSealedStart } from '../../server/tls-identity';
+import { storeShareCommitments } from '../../domain/unseal/share-commitments';
+import { Appliance } from '../../server/open-appliance';
+import { PkiService } from '../../server/pki-service';
+import { generateClientKeyPair } from '../../server/pki/issue';
 
 interface InitOptions {
   demoToken?: boolean;
@@ -63,7 +67,12 @@ extractable). The keychain key is random and stored only wrapped by it.
 With --shares N --threshold M the keychain key is also bound to a random
 secret split into N Shamir shares, one per custodian, printed once (give
 each custodian theirs; nothing keeps a copy). The server then starts sealed
-and unseals only with the HSM AND M custodians' shares (strongroom unseal).`,
+and unseals only with the HSM AND M custodians' shares (strongroom unseal).
+init also issues one officer certificate per custodian (custodian-1..N, in
+DATA/pki/custodians/): the shares of one unseal must come from distinct
+certificates. Hand each custodian their certificate and key with their
+share, then delete the copies. A commitment to each share is stored (sealed
+by the HSM), so a forged share is refused when it is submitted.`,
     )
     .action(
       runCommand(async (ctx, options: InitOptions) => {
@@ -107,12 +116,16 @@ and unseals only with the HSM AND M custodians' shares (strongroom unseal).`,
           if (counts) shareSet = await makeShareSet(counts.shares, counts.threshold, options.labSingleShare === true);
           const binding = shareSet && counts ? { secret: shareSet.secret, ...counts } : undefined;
           meta = await initializeKeychain(appliance.store, hsm, systemClock, randomIds, binding);
+          // Each share is then checked on its own at submission: a forged one cannot sabotage the ceremony.
+          if (shareSet) await storeShareCommitments(appliance.store, hsm, systemClock, shareSet.shares);
           await hsm.ensureSigningKey();
           await appliance.keychain.unseal(hsm, shareSet?.secret);
         } finally {
           wipe(shareSet?.secret);
         }
         const pki = bootstrapPki(appliance, systemClock);
+        // One officer certificate per custodian: the shares of an attempt must come from distinct certificates.
+        const custodianCerts = counts ? issueCustodianCertificates(appliance, counts.shares) : [];
         // The server's TLS identity, also sealed for the HSM alone: a sealed server must listen.
         await copyTlsIdentityForSealedStart(appliance, systemClock);
         const token = await hsm.tokenInfo();
@@ -127,7 +140,7 @@ and unseals only with the HSM AND M custodians' shares (strongroom unseal).`,
           pki: { ...pki, officer: FIRST_OFFICER },
           unseal: counts ? { mode: 'hsm+shares', ...counts } : { mode: 'hsm' },
           // Shown once, here; never stored anywhere by Strongroom.
-          ...(shareSet ? { shares: shareSet.shares.map((share, i) => ({ custodian: i + 1, share })) } : {}),
+          ...(shareSet ? { shares: shareSet.shares.map((share, i) => ({ custodian: i + 1, share, ...custodianCerts[i] })) } : {}),
         };
         ctx.out.result(result, () =>
           [
@@ -137,7 +150,7 @@ and unseals only with the HSM AND M custodians' shares (strongroom unseal).`,
             `  HSM token:    ${token.label} (serial ${token.serialNumber}), master key v${result.masterKeyVersions.at(-1)}`,
             `  appliance CA: ${pki.caFile}`,
             `  officer:      ${FIRST_OFFICER} (${pki.officerCertFile}, key ${pki.officerKeyFile})`,
-            ...(shareSet && counts ? renderShares(shareSet.shares, counts.threshold) : []),
+            ...(shareSet && counts ? renderShares(shareSet.shares, counts.threshold, custodianCerts) : []),
             '',
             shareSet
               ? 'Next: strongroom serve (it starts sealed), then M custodians run strongroom --server HOST:PORT unseal'
@@ -148,14 +161,47 @@ and unseals only with the HSM AND M custodians' shares (strongroom unseal).`,
     );
 }
 
-function renderShares(shares: readonly string[], threshold: number): string[] {
+function renderShares(shares: readonly string[], threshold: number, certs: readonly CustodianCertificate[]): string[] {
   return [
     '',
     `Custodian shares: any ${threshold} of these ${shares.length}, with the HSM, unseal the keychain.`,
     'WARNING: shown only now and stored nowhere. Give each custodian their own line, privately;',
     `fewer than ${threshold} cannot unseal, and losing more than ${shares.length - threshold} locks the keychain for good.`,
     ...shares.map((share, i) => `  custodian ${i + 1}: ${share}`),
+    '',
+    'Custodian officer certificates (each share of one unseal must come from a different one):',
+    ...certs.map((cert, i) => `  custodian ${i + 1}: ${cert.certFile} (key ${cert.keyFile})`),
+    'Hand each custodian their certificate and key with their share, then delete the copies here.',
   ];
+}
+
+interface CustodianCertificate {
+  readonly client: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/**
+ * Officers custodian-1..N, their keys written to DATA/pki/custodians/ (0600)
+ * for the operator to hand over. The shares of one unseal attempt must come
+ * from distinct certificates, and the keychain cannot be opened locally to
+ * issue them later (it needs the custodians), so init issues them while it
+ * still holds the keychain open.
+ */
+function issueCustodianCertificates(appliance: Appliance, count: number): CustodianCertificate[] {
+  const pki = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
+  const dir = join(appliance.config.dataDir, 'pki', 'custodians');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return Array.from({ length: count }, (_, i) => {
+    const client = `custodian-${i + 1}`;
+    const pair = generateClientKeyPair();
+    const issued = pki.issueClient({ name: client, role: 'officer', groups: [], publicKeyPem: pair.publicKeyPem });
+    const certFile = join(dir, `${client}.crt`);
+    const keyFile = join(dir, `${client}.key`);
+    writeFileSync(certFile, issued.certificatePem, { mode: 0o644 });
+    writeSecretFile(keyFile, pair.privateKeyPem.trim());
+    return { client, certFile, keyFile };
+  });
 }
 
 function writeSecretFile(path: string, content: string): void {

@@ -1,29 +1,65 @@
 /**
  * `strongroom master-key status|rotate`: the HSM master key versions and what
  * references them; rotation to a new version (domain/master-key-rotation.ts).
- * Over the wire (--server) rotation is the MasterKeyRotate operation, held
- * by the dual-control gate; locally it runs on the data folder and the HSM
- * directly, which only someone with the machine, the HSM PIN and the
- * keychain file can do, and is an explicit command of its own.
+ *
+ * Rotation is dual-controlled: over the wire (--server) it is the
+ * MasterKeyRotate operation, held by the approvals gate until a quorum of
+ * other officers approves. Local mode has no officer identity to count
+ * approvals against, so it refuses rotation (DUAL_CONTROL_LOCAL_MODE) like
+ * every other dual-controlled local command: otherwise anyone with the
+ * machine would sidestep the quorum. `status` reads locally too. Both local
+ * commands leave an event in the audit trail (the refusal included), under
+ * the operator's OS identity, as the rest of local mode does.
  */
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { MasterKeyStatus, masterKeyStatus, RotationResult, rotateMasterKey } from '../../domain/master-key-rotation';
+import { isoNow, systemClock } from '../../common/clock';
+import { KeychainError, ValidationError, asStrongroomError } from '../../common/errors';
+import { AuditEvent } from '../../domain/audit/audit-event';
+import { AuditWriter } from '../../domain/audit/audit-writer';
+import { MasterKeyStatus, masterKeyStatus, RotationResult } from '../../domain/master-key-rotation';
+import { Appliance } from '../../server/open-appliance';
 import { remoteRequester } from '../backend/remote-request';
-import { CommandContext, runCommand } from '../context';
+import { runCommand } from '../context';
 
 function renderStatus(status: MasterKeyStatus): string {
   return [
     `Master key: v${status.current} (new wrappings use it)`,
     `  in the token:  ${status.tokenVersions.map((v) => `v${v}`).join(', ') || '-'}`,
     ...status.referenced.map((r) => `  v${r.version}: wraps ${r.keychainKeys} keychain key version(s), ${r.secrets} HSM-sealed secret(s)`),
-    `  unreferenced:  ${status.unreferenced.map((v) => `v${v}`).join(', ') || '-'}${status.unreferenced.length > 0 ? ' (left by a crashed or --keep-old rotation; the next rotation destroys them)' : ''}`,
+    `  unreferenced:  ${status.unreferenced.map((v) => `v${v}`).join(', ') || '-'}${status.unreferenced.length > 0 ? ' (not used by this keychain; backups from before a rotation and other keychains on the token may need them)' : ''}`,
     ...(status.missing.length > 0 ? [`  MISSING from the token: ${status.missing.map((v) => `v${v}`).join(', ')}: the keychain cannot unseal with this token`] : []),
   ].join('\n');
 }
 
-async function withLocalHsm<T>(ctx: CommandContext, fn: (appliance: ReturnType<CommandContext['open']>) => Promise<T>): Promise<T> {
-  const appliance = ctx.open();
-  return fn(appliance);
+/** The local operator as local mode's audit events name them (cli/backend/audited-backend.ts does the same). */
+function localIdentity(): AuditEvent['identity'] {
+  try {
+    const info = userInfo();
+    return { name: `local:${info.username}`, role: 'local', fingerprint256: '', subject: `uid=${info.uid}` };
+  } catch {
+    return { name: 'local:unknown', role: 'local', fingerprint256: '', subject: 'uid=-1' };
+  }
+}
+
+/** Appends one local-operation event (no key, no material: the operation and how it ended). */
+async function recordLocal(appliance: Appliance, operation: string, result: string): Promise<void> {
+  await new AuditWriter(appliance.store.audit).record({
+    time: isoNow(systemClock),
+    eventId: randomUUID(),
+    type: 'local-operation',
+    identity: localIdentity(),
+    endUser: null,
+    purpose: null,
+    source: 'local',
+    operation,
+    key: null,
+    instance: null,
+    result,
+    requestId: null,
+    custom: {},
+  });
 }
 
 export function masterKeyCommand(): Command {
@@ -44,7 +80,14 @@ export function masterKeyCommand(): Command {
               await remote.close();
             }
           } else {
-            status = await withLocalHsm(ctx, async (appliance) => masterKeyStatus(appliance.store, await appliance.hsm()));
+            const appliance = ctx.open();
+            try {
+              status = await masterKeyStatus(appliance.store, await appliance.hsm());
+            } catch (err) {
+              await recordLocal(appliance, 'MasterKeyStatus', asStrongroomError(err).code).catch(() => undefined);
+              throw err;
+            }
+            await recordLocal(appliance, 'MasterKeyStatus', 'ok');
           }
           ctx.out.result(status, () => renderStatus(status));
           if (status.missing.length > 0) process.exitCode = 6;
@@ -53,43 +96,63 @@ export function masterKeyCommand(): Command {
   );
   group.addCommand(
     new Command('rotate')
-      .description('make a new master key version, rewrap the keychain under it, destroy versions nothing references')
-      .option('--keep-old', 'keep the old versions in the token (e.g. until backups taken before are retired)')
+      .description('make a new master key version and rewrap the keychain under it (dual-controlled; --server only)')
+      .option('--destroy-old', 'also destroy, irreversibly, the old versions THIS keychain no longer references (see below)')
+      .option('--keep-old', 'keep the old versions in the token: the default; accepted for older scripts')
       .addHelpText(
         'after',
         `
 Examples:
-  $ strongroom --server 127.0.0.1:5700 master-key rotate     # dual-controlled
-  $ strongroom master-key rotate --keep-old                  # local: the data folder and HSM directly
+  $ strongroom --server 127.0.0.1:5700 master-key rotate                 # exit 12: other officers approve
+  $ strongroom --server 127.0.0.1:5700 approvals collect <request-id>    # once approved (or approvals show)
+  $ strongroom --server 127.0.0.1:5700 master-key rotate --destroy-old   # only when nothing else uses the token
+
+Rotation is dual-controlled: it answers APPROVAL_REQUIRED (exit 12) with a
+request id that other officers approve (strongroom approvals approve); the
+rotation runs when the quorum is met. Local mode (no --server) refuses it:
+DUAL_CONTROL_LOCAL_MODE.
+
+Old versions are KEPT in the token by default. Every database backup taken
+before the rotation, a DR copy of the keychain and a restore test still
+need them, and the master key cannot be exported: a destroyed version is
+gone for good, and so is every keychain that still names it.
+--destroy-old destroys the versions this keychain no longer references;
+use it only when no backup, copy or other keychain uses this token.
 
 Every step is crash-safe: killed at any point, the keychain still unseals,
 and running rotate again completes it. Custodian shares are unaffected (the
-share binding sits inside the HSM wrap). A database backup taken before a
-rotation needs the old version: rotate with --keep-old until it is retired.`,
+share binding sits inside the HSM wrap).`,
       )
       .action(
-        runCommand(async (ctx, options: { keepOld?: boolean }) => {
+        runCommand(async (ctx, options: { keepOld?: boolean; destroyOld?: boolean }) => {
+          if (options.keepOld && options.destroyOld) throw new ValidationError('give --keep-old or --destroy-old, not both');
           const config = ctx.config();
-          let result: RotationResult;
-          if (config.values.server_address) {
-            const remote = remoteRequester(config, 'master-key rotate');
-            try {
-              result = await remote.request<RotationResult>('MasterKeyRotate', options.keepOld ? { keepOld: true } : {});
-            } finally {
-              await remote.close();
-            }
-          } else {
-            result = await withLocalHsm(ctx, async (appliance) => rotateMasterKey(appliance.store, await appliance.hsm(), { keepOld: options.keepOld === true }));
+          if (!config.values.server_address) {
+            const refusal = new KeychainError(
+              'DUAL_CONTROL_LOCAL_MODE',
+              'master-key rotate is dual-controlled: local mode has no officer identity to approve against; run it with --server and an officer certificate',
+            );
+            await recordLocal(ctx.open(), 'MasterKeyRotate', refusal.code);
+            throw refusal;
           }
-          ctx.out.result(result, () =>
-            [
-              `Rotated the master key from ${result.from.map((v) => `v${v}`).join(', ')} to v${result.to}${result.reusedVersion ? ' (reusing the version a crashed rotation made)' : ''}`,
-              `  rewrapped: ${result.rewrapped.keychainKeys} keychain key version(s), ${result.rewrapped.secrets} HSM-sealed secret(s)`,
-              `  destroyed: ${result.destroyed.map((v) => `v${v}`).join(', ') || 'none'}`,
-            ].join('\n'),
-          );
+          const remote = remoteRequester(config, 'master-key rotate');
+          let result: RotationResult;
+          try {
+            result = await remote.request<RotationResult>('MasterKeyRotate', options.destroyOld ? { destroyOld: true } : {});
+          } finally {
+            await remote.close();
+          }
+          ctx.out.result(result, () => renderRotation(result));
         }),
       ),
   );
   return group;
+}
+
+export function renderRotation(result: RotationResult): string {
+  return [
+    `Rotated the master key from ${result.from.map((v) => `v${v}`).join(', ')} to v${result.to}${result.reusedVersion ? ' (reusing the version a crashed rotation made)' : ''}`,
+    `  rewrapped: ${result.rewrapped.keychainKeys} keychain key version(s), ${result.rewrapped.secrets} HSM-sealed secret(s)`,
+    `  destroyed: ${result.destroyed.map((v) => `v${v}`).join(', ') || 'none (old versions kept)'}`,
+  ].join('\n');
 }

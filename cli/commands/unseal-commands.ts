@@ -14,12 +14,14 @@ import type { UnsealStatus } from '../../server/unseal-service';
 interface UnsealOptions {
   shareFile?: string;
   reset?: boolean;
+  withdraw?: boolean;
   status?: boolean;
 }
 
 export function renderUnsealStatus(status: UnsealStatus): string {
   if (!status.sealed) return `Unsealed (${status.mode === 'hsm' ? 'HSM alone' : `HSM and ${status.threshold} of ${status.shares} custodian shares`})`;
   if (status.mode === 'hsm') return 'Sealed; this keychain unseals with the HSM alone: run strongroom unseal';
+  if (status.mode === undefined) return 'Sealed';
   const held = status.custodians.length > 0 ? ` (custodians ${status.custodians.join(', ')})` : '';
   const expires = status.pendingExpiresAt ? `; forgotten at ${status.pendingExpiresAt} unless completed` : '';
   return `Sealed: ${status.submitted} of ${status.threshold} shares submitted${held}${expires}`;
@@ -29,7 +31,8 @@ export function unsealCommand(): Command {
   return new Command('unseal')
     .description('submit one custodian share to a sealed appliance (or, with --reset, forget the shares submitted so far)')
     .option('--share-file <file>', 'read the share from this file (first non-empty line) instead of the terminal')
-    .option('--reset', 'forget every share submitted in the pending attempt (officers)')
+    .option('--reset', 'forget every share submitted in the pending attempt (clearing other custodians\' shares is rate limited and audited)')
+    .option('--withdraw', 'take back only the share this certificate submitted')
     .option('--status', 'only show the progress (k of M)')
     .addHelpText(
       'after',
@@ -38,22 +41,27 @@ Examples:
   $ strongroom --server 127.0.0.1:5700 unseal                 # type the share (hidden)
   $ strongroom --server 127.0.0.1:5700 unseal --share-file /media/usb/share-2.txt
   $ strongroom --server 127.0.0.1:5700 unseal --status --json
+  $ strongroom --server 127.0.0.1:5700 unseal --withdraw
   $ strongroom --server 127.0.0.1:5700 unseal --reset
 
 A share is never taken as an argument (it would leak to ps and the shell
-history). Piped input works too: the first non-empty line of stdin. Once M
-distinct shares are in, the appliance combines them, unseals with the HSM,
-and zeroes them; a wrong share makes that attempt fail (UNSEAL_SHARES_INVALID)
-and every custodian submits again. A keychain without shares (the demo)
+history). Piped input works too: the first non-empty line of stdin. Each
+custodian uses their own certificate (init made custodian-1..N): one
+certificate submits one share per attempt (UNSEAL_CLIENT_ALREADY_SUBMITTED).
+Each share is checked against what init stored for its custodian number: a
+wrong one is refused at once (UNSEAL_SHARE_INVALID) and nobody's progress is
+lost. Once M shares are in, the appliance combines them, unseals with the
+HSM, and zeroes them. Check that you are talking to the genuine appliance
+(its address, and the CA you were given at init) before typing a share. A keychain without shares (the demo)
 unseals with the HSM alone: plain 'strongroom unseal' after a seal.`,
     )
     .action(
       runCommand(async (ctx, options: UnsealOptions) => {
         const remote = remoteRequester(ctx.config(), 'strongroom unseal');
         try {
-          if (options.reset) {
-            const status = await remote.request<UnsealStatus>('UnsealReset');
-            ctx.out.result(status, () => `Pending shares forgotten. ${renderUnsealStatus(status)}`);
+          if (options.reset || options.withdraw) {
+            const status = await remote.request<UnsealStatus>('UnsealReset', options.withdraw ? { own: true } : {});
+            ctx.out.result(status, () => `${options.withdraw ? 'Your share was withdrawn.' : 'Pending shares forgotten.'} ${renderUnsealStatus(status)}`);
             return;
           }
           const before = await remote.request<UnsealStatus>('UnsealStatus');
