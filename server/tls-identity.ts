@@ -15,7 +15,7 @@
 import { Clock } from '../common/clock';
 import { KeychainError } from '../common/errors';
 import { wipe } from '../common/secret';
-import { getHsmSealedSecret, putHsmSealedSecret } from '../domain/unseal/hsm-sealed-secrets';
+import { getHsmSealedSecret, putHsmSealedSecrets } from '../domain/unseal/hsm-sealed-secrets';
 import { Appliance } from './open-appliance';
 import { PkiService } from './pki-service';
 
@@ -42,9 +42,12 @@ export async function copyTlsIdentityForSealedStart(appliance: Appliance, clock:
   const hsm = await appliance.hsm();
   const key = Buffer.from(credentials.privateKeyPem);
   try {
-    await putHsmSealedSecret(appliance.store, hsm, clock, NAMES.certificate, Buffer.from(credentials.certificatePem));
-    await putHsmSealedSecret(appliance.store, hsm, clock, NAMES.ca, Buffer.from(credentials.caPem));
-    await putHsmSealedSecret(appliance.store, hsm, clock, NAMES.privateKey, key);
+    // One transaction: a crash between them must not leave a key beside another identity's certificate.
+    await putHsmSealedSecrets(appliance.store, hsm, clock, [
+      { name: NAMES.certificate, secret: Buffer.from(credentials.certificatePem) },
+      { name: NAMES.ca, secret: Buffer.from(credentials.caPem) },
+      { name: NAMES.privateKey, secret: key },
+    ]);
   } finally {
     wipe(key);
   }

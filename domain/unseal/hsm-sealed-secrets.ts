@@ -15,6 +15,7 @@ import { KeychainError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { HsmPort } from '../../hsm/hsm-port';
 import { KeychainStore } from '../../storage/keychain-store';
+import { HsmSealedSecretRecord } from '../../storage/records';
 import { encodeFields } from '../field-encoding';
 import { openWithAad, sealWithAad } from '../instance-seal';
 
@@ -40,15 +41,33 @@ export function currentMasterKeyVersion(store: KeychainStore): number {
 
 /** Seals `secret` (not zeroed: the caller owns it) so that the HSM alone opens it, replacing any secret of that name. */
 export async function putHsmSealedSecret(store: KeychainStore, hsm: HsmPort, clock: Clock, name: string, secret: Buffer): Promise<void> {
+  await putHsmSealedSecrets(store, hsm, clock, [{ name, secret }]);
+}
+
+/**
+ * Seals several secrets that belong together (a certificate, its private
+ * key and its CA) and writes them in ONE store transaction, after every HSM
+ * wrap is done: a crash or a failure leaves all of them as they were or all
+ * of them new, never a key beside another identity's certificate.
+ */
+export async function putHsmSealedSecrets(store: KeychainStore, hsm: HsmPort, clock: Clock, secrets: ReadonlyArray<{ name: string; secret: Buffer }>): Promise<void> {
   const keychainId = keychainIdOf(store);
-  const dataKey = randomFillSync(Buffer.alloc(DATA_KEY_BYTES));
-  try {
-    const wrapped = await hsm.wrapKey(currentMasterKeyVersion(store), dataKey);
-    const sealed = sealWithAad(dataKey, aad(keychainId, name), secret);
-    store.putHsmSealedSecret({ name, masterKeyVersion: wrapped.masterKeyVersion, mechanism: wrapped.mechanism, wrappedKey: wrapped.wrapped, sealed, createdAt: isoNow(clock) });
-  } finally {
-    wipe(dataKey);
+  const version = currentMasterKeyVersion(store);
+  const createdAt = isoNow(clock);
+  const records: HsmSealedSecretRecord[] = [];
+  for (const { name, secret } of secrets) {
+    const dataKey = randomFillSync(Buffer.alloc(DATA_KEY_BYTES));
+    try {
+      const wrapped = await hsm.wrapKey(version, dataKey);
+      const sealed = sealWithAad(dataKey, aad(keychainId, name), secret);
+      records.push({ name, masterKeyVersion: wrapped.masterKeyVersion, mechanism: wrapped.mechanism, wrappedKey: wrapped.wrapped, sealed, createdAt });
+    } finally {
+      wipe(dataKey);
+    }
   }
+  store.transaction(() => {
+    for (const record of records) store.putHsmSealedSecret(record);
+  });
 }
 
 /** Opens a secret with the HSM; null when absent. The caller wipes the Buffer. */
