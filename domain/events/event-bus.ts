@@ -35,7 +35,7 @@ export interface ApprovalLiveEvent {
   readonly namespace: string | null;
   readonly key: string | null;
   readonly requester: string;
-  /** The officer who approved, denied or cancelled; null otherwise. */
+  /** Who acted: the requester for `requested`, the officer who approved, denied or cancelled; null otherwise. */
   readonly actor: string | null;
   readonly approvals: number;
   readonly required: number;
