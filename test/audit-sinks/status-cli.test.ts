@@ -4,66 +4,29 @@
  * status --server` shows each sink (text and --json), and a bad sink line
  * stops `serve` with CONFIG_INVALID (exit 9) naming the sink and the field.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { verifyRecords } from '../../domain/audit/audit-chain';
 import { parseAuditLine } from '../../domain/audit/audit-line';
+import { assertCliBuilt, cli, ServingCli, startServe as serve } from '../support/cli-runner';
 import { waitFor } from './syslog-listeners';
-
-const CLI = resolve(__dirname, '../../dist/cli/main.js');
-const START_WAIT_MS = 30_000;
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
-function serve(data: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolvePort, reject) => {
-    const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`serve did not start: ${err}`));
-    }, START_WAIT_MS);
-    child.stderr?.on('data', (chunk) => (err += chunk));
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) {
-        clearTimeout(timer);
-        resolvePort({ child, port: JSON.parse(line).listening.port as number });
-      }
-    });
-    child.on('exit', () => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited: ${err}`));
-    });
-  });
-}
 
 describe('audit sinks from the CLI', () => {
   let dir: string;
   let data: string;
-  let server: { child: ChildProcess; port: number } | null = null;
+  let server: ServingCli | null = null;
   const sinkEnv = (): NodeJS.ProcessEnv => ({ STRONGROOM_AUDIT_SINKS: 'archive', STRONGROOM_AUDIT_SINK_ARCHIVE: `transport=file path=${join(dir, 'trail.jsonl')}` });
 
   beforeAll(() => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\``);
+    assertCliBuilt();
     dir = mkdtempSync(join(tmpdir(), 'strongroom-sink-cli-'));
     data = join(dir, 'data');
     expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
   });
 
   afterAll(async () => {
-    if (server !== null && server.child.exitCode === null) {
-      const exited = new Promise((r) => server?.child.once('exit', r));
-      server.child.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

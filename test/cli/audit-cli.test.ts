@@ -8,58 +8,17 @@
  * officer-3, issued locally before the server starts, as an installer
  * does) approve it.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { assertCliBuilt, cli as runCli, CliRun as Run, ServingCli, startServe } from '../support/cli-runner';
 
-const CLI = resolve(__dirname, '../../dist/cli/main.js');
-const START_WAIT_MS = 30_000;
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-function cli(args: string[], input?: string): Run {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, input });
-  let json: unknown = null;
-  try {
-    json = JSON.parse(result.stdout);
-  } catch {
-    /* human output */
-  }
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr, json };
-}
-
-function startServer(data: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolvePort, reject) => {
-    const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`serve did not start: ${err}`));
-    }, START_WAIT_MS);
-    child.stderr?.on('data', (chunk) => (err += chunk));
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) {
-        clearTimeout(timer);
-        resolvePort({ child, port: JSON.parse(line).listening.port as number });
-      }
-    });
-    child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
-  });
-}
+const cli = (args: string[], input?: string): Run => runCli(args, {}, input);
 
 describe('strongroom audit and report commands', () => {
   let dir: string;
   let data: string;
-  let server: { child: ChildProcess; port: number };
+  let server: ServingCli;
   let local: (...args: string[]) => Run;
   let asOfficer: (...args: string[]) => Run;
   let asAuditor: (...args: string[]) => Run;
@@ -71,12 +30,12 @@ describe('strongroom audit and report commands', () => {
   const file = (name: string): string => join(dir, name);
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\``);
+    assertCliBuilt();
     dir = mkdtempSync(join(tmpdir(), 'strongroom-audit-cli-'));
     data = join(dir, 'data');
     expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
     for (const name of ['officer-2', 'officer-3']) expect(cli(['--data', data, 'client', 'issue', name, '--role', 'officer', '--out', join(dir, 'certs'), '--json']).status).toBe(0);
-    server = await startServer(data);
+    server = await startServe(data);
     const remote = (cert: string | null) => (...args: string[]): Run =>
       cli(['--data', data, '--server', `127.0.0.1:${server.port}`, ...(cert ? ['--cert', join(dir, 'certs', `${cert}.crt`), '--key', join(dir, 'certs', `${cert}.key`)] : []), '--json', ...args]);
     local = (...args) => cli(['--data', data, '--json', ...args]);
@@ -100,11 +59,7 @@ describe('strongroom audit and report commands', () => {
   });
 
   afterAll(async () => {
-    if (server?.child.exitCode === null) {
-      const exited = new Promise((r) => server.child.once('exit', r));
-      server.child.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

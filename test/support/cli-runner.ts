@@ -22,8 +22,9 @@ export function assertCliBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\``);
 }
 
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+/** Runs the CLI to its end; `input` is its standard input. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): CliRun {
+  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000, input });
   let json: unknown = null;
   try {
     json = JSON.parse(result.stdout);
