@@ -132,7 +132,11 @@ share binding sits inside the HSM wrap).`,
               'DUAL_CONTROL_LOCAL_MODE',
               'master-key rotate is dual-controlled: local mode has no officer identity to approve against; run it with --server and an officer certificate',
             );
-            await recordLocal(ctx.open(), 'MasterKeyRotate', refusal.code);
+            try {
+              await recordLocal(ctx.open(), 'MasterKeyRotate', refusal.code);
+            } catch {
+              // No keychain here, or the trail cannot be written: the refusal stands all the same.
+            }
             throw refusal;
           }
           const remote = remoteRequester(config, 'master-key rotate');

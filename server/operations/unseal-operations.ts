@@ -55,13 +55,18 @@ export const masterKeyStatus: Operation = {
   run: (_args, ctx) => masterKeys(ctx).status(),
 };
 
+/** keepOld is what rotation does by default now; it stays accepted for older scripts, never with destroyOld. */
+function checkRotationArgs(args: Args): void {
+  if (args.keepOld === true && args.destroyOld === true) throw new ValidationError('give keepOld or destroyOld, not both');
+}
+
 export const masterKeyRotate: Operation = {
   name: 'MasterKeyRotate',
   access: 'officer',
-  dualControl: 'master-key-rotation',
+  // Checked here too, so that a contradictory request is refused before officers are asked to approve it.
+  dualControl: (args) => (checkRotationArgs(args), 'master-key-rotation'),
   run: (args, ctx) => {
-    // keepOld is what rotation does by default now; it stays accepted for older scripts, never with destroyOld.
-    if (args.keepOld === true && args.destroyOld === true) throw new ValidationError('give keepOld or destroyOld, not both');
+    checkRotationArgs(args);
     return masterKeys(ctx).rotate({ destroyOld: args.destroyOld === true });
   },
 };

@@ -194,6 +194,11 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     expect(rotated).toMatchObject({ state: 'executed', result: { from: [1], to: 2, destroyed: [] } });
     // Old versions stay by default: backups from before the rotation still open.
     expect((await a.request('MasterKeyStatus')).result).toMatchObject({ tokenVersions: [1, 2], current: 2, unreferenced: [1] });
+    // A contradictory request is refused before anyone is asked to approve it; destroyOld destroys, once approved.
+    expect((await a.request('MasterKeyRotate', { keepOld: true, destroyOld: true })).error?.code).toBe('INVALID_ARGUMENT');
+    const destroying = await approveAndWait(await a.request('MasterKeyRotate', { destroyOld: true }), [officers[1], officers[2]]);
+    expect(destroying).toMatchObject({ state: 'executed', result: { from: [2], to: 3, destroyed: [1, 2] } });
+    expect((await a.request('MasterKeyStatus')).result).toMatchObject({ tokenVersions: [3], current: 3, unreferenced: [] });
     await a.request('Seal');
     await b.request('UnsealSubmit', { share: shares[1] });
     expect((await c.request('UnsealSubmit', { share: shares[2] })).result).toMatchObject({ sealed: false });
