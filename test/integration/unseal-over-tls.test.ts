@@ -115,7 +115,10 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     expect((await conn.request('Get', { name: 'hr/payroll' })).error?.code).toBe('SEALED');
     const officer = await connect(officers[0]);
     expect((await officer.request('ClientList')).error?.code).toBe('SEALED');
+    // SEALED before the dual-control gate: no approval request is stored for officers to approve while sealed.
     expect((await officer.request('MasterKeyRotate')).error?.code).toBe('SEALED');
+    expect((await officer.request('ClientRevoke', { name: 'payroll-app' })).error?.code).toBe('SEALED');
+    expect(appliance.store.approvals.countOpen('custodian-1')).toBe(0);
   });
 
   it('an app may not submit or reset shares (PERMISSION_DENIED)', async () => {
