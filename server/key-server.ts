@@ -7,11 +7,10 @@
  * and a connection cap keep a slow or hostile client from holding resources
  * that others need.
  */
-import { AddressInfo } from 'node:net';
 import { Clock } from '../common/clock';
-import { ConfigError } from '../common/errors';
 import { createServer, Server, TLSSocket } from 'node:tls';
 import { ProtocolError } from './protocol/protocol-error';
+import { listenOn } from './listen';
 import { encodeError } from './protocol/response';
 import { closeAtCertificateExpiry, identifyPeer, PeerRefusal } from './peer-identity';
 import { Connection, ConnectionOptions, endThenDestroy } from './connection';
@@ -81,21 +80,8 @@ export class KeyServer {
     });
   }
 
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
-            ? new ConfigError(`cannot listen on ${this.options.host}:${this.options.port} (${err.code}): choose another listen_address or listen_port (--port)`, { cause: err })
-            : err,
-        ),
-      );
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.removeAllListeners('error');
-        resolve();
-      });
-    });
-    return (this.server.address() as AddressInfo).port;
+  listen(): Promise<number> {
+    return listenOn(this.server, this.options.host, this.options.port, { name: '', settings: 'listen_address or listen_port (--port)' });
   }
 
   get connectionCount(): number {

@@ -21,15 +21,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, IncomingMessage, Server as HttpServer, ServerResponse, STATUS_CODES } from 'node:http';
-import { AddressInfo, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { createServer as createTlsServer, Server as TlsServer, TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Clock } from '../../common/clock';
-import { ConfigError, StrongroomError } from '../../common/errors';
+import { StrongroomError } from '../../common/errors';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { EventBus, LiveEvent } from '../../domain/events/event-bus';
 import { endThenDestroy } from '../connection';
 import { TLS12_CIPHERS } from '../key-server';
+import { listenOn } from '../listen';
 import { closeAtCertificateExpiry, identifyPeer, PeerCheck, PeerRefusal } from '../peer-identity';
 import { ClientIdentity } from '../policy/identity';
 import { EventFilter, filterFromQuery } from './event-filter';
@@ -118,21 +119,8 @@ export class EventServer {
     this.pinger.unref();
   }
 
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.tls.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
-            ? new ConfigError(`cannot listen for the event stream on ${this.options.host}:${this.options.port} (${err.code}): choose another events_address or events_port`, { cause: err })
-            : err,
-        ),
-      );
-      this.tls.listen(this.options.port, this.options.host, () => {
-        this.tls.removeAllListeners('error');
-        resolve();
-      });
-    });
-    return (this.tls.address() as AddressInfo).port;
+  listen(): Promise<number> {
+    return listenOn(this.tls, this.options.host, this.options.port, { name: 'for the event stream ', settings: 'events_address or events_port' });
   }
 
   get stats(): EventServerStats {
