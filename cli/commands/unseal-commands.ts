@@ -19,9 +19,10 @@ interface UnsealOptions {
 }
 
 export function renderUnsealStatus(status: UnsealStatus): string {
+  // An app's certificate is told only sealed or not.
+  if (status.mode === undefined) return status.sealed ? 'Sealed' : 'Unsealed';
   if (!status.sealed) return `Unsealed (${status.mode === 'hsm' ? 'HSM alone' : `HSM and ${status.threshold} of ${status.shares} custodian shares`})`;
   if (status.mode === 'hsm') return 'Sealed; this keychain unseals with the HSM alone: run strongroom unseal';
-  if (status.mode === undefined) return 'Sealed';
   const held = status.custodians.length > 0 ? ` (custodians ${status.custodians.join(', ')})` : '';
   const expires = status.pendingExpiresAt ? `; forgotten at ${status.pendingExpiresAt} unless completed` : '';
   return `Sealed: ${status.submitted} of ${status.threshold} shares submitted${held}${expires}`;
