@@ -22,7 +22,8 @@ import { CliBackend } from './backend';
 /** Calls that are not operator actions on the keychain. */
 const NOT_AUDITED = new Set(['mode', 'close', 'query']);
 
-function localIdentity(): AuditEvent['identity'] {
+/** The local operator as local mode's audit events name them: the OS account, role `local`. */
+export function localIdentity(): AuditEvent['identity'] {
   let name = 'unknown';
   let uid = -1;
   try {

@@ -11,12 +11,11 @@
  * commands leave an event in the audit trail (the refusal included), under
  * the operator's OS identity, as the rest of local mode does.
  */
+import { localIdentity } from '../backend/audited-backend';
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import { isoNow, systemClock } from '../../common/clock';
 import { KeychainError, ValidationError, asStrongroomError } from '../../common/errors';
-import { AuditEvent } from '../../domain/audit/audit-event';
 import { AuditWriter } from '../../domain/audit/audit-writer';
 import { MasterKeyStatus, masterKeyStatus, RotationResult } from '../../domain/master-key-rotation';
 import { Appliance } from '../../server/open-appliance';
@@ -31,16 +30,6 @@ function renderStatus(status: MasterKeyStatus): string {
     `  unreferenced:  ${status.unreferenced.map((v) => `v${v}`).join(', ') || '-'}${status.unreferenced.length > 0 ? ' (not used by this keychain; backups from before a rotation and other keychains on the token may need them)' : ''}`,
     ...(status.missing.length > 0 ? [`  MISSING from the token: ${status.missing.map((v) => `v${v}`).join(', ')}: the keychain cannot unseal with this token`] : []),
   ].join('\n');
-}
-
-/** The local operator as local mode's audit events name them (cli/backend/audited-backend.ts does the same). */
-function localIdentity(): AuditEvent['identity'] {
-  try {
-    const info = userInfo();
-    return { name: `local:${info.username}`, role: 'local', fingerprint256: '', subject: `uid=${info.uid}` };
-  } catch {
-    return { name: 'local:unknown', role: 'local', fingerprint256: '', subject: 'uid=-1' };
-  }
 }
 
 /** Appends one local-operation event (no key, no material: the operation and how it ended). */

@@ -18,7 +18,7 @@ export function makeQuery(operationNames: () => readonly string[]): Operation {
       // Where the trail goes is for those who run or audit the appliance, not for applications.
       ...(ctx.identity.role === 'officer' || ctx.identity.role === 'auditor' ? { auditSinks: ctx.services.auditSinkStats?.() ?? [] } : {}),
       // Sealed or not, and the custodians' progress (k of M): what `strongroom status --server` shows.
-      unseal: ctx.services.unsealing?.status() ?? null,
+      unseal: ctx.services.unsealing?.statusFor(ctx.identity) ?? null,
     }),
   };
 }

@@ -110,10 +110,13 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
 
   it('starts sealed but listening: Query and UnsealStatus answer, key and admin operations are SEALED', async () => {
     const conn = await connect(app);
-    expect((await conn.request('Query')).result).toMatchObject({ unseal: { sealed: true, mode: 'hsm+shares', shares: 3, threshold: 2, submitted: 0 } });
+    // An app learns only that the appliance is sealed, in Query as in UnsealStatus; officers see the progress.
+    expect((await conn.request('Query')).result).toMatchObject({ unseal: { sealed: true } });
+    expect(((await conn.request('Query')).result as { unseal: object }).unseal).toEqual({ sealed: true });
     expect((await conn.request('UnsealStatus')).result).toEqual({ sealed: true });
     expect((await conn.request('Get', { name: 'hr/payroll' })).error?.code).toBe('SEALED');
     const officer = await connect(officers[0]);
+    expect((await officer.request('Query')).result).toMatchObject({ unseal: { sealed: true, mode: 'hsm+shares', shares: 3, threshold: 2, submitted: 0 } });
     expect((await officer.request('ClientList')).error?.code).toBe('SEALED');
     // SEALED before the dual-control gate: no approval request is stored for officers to approve while sealed.
     expect((await officer.request('MasterKeyRotate')).error?.code).toBe('SEALED');
