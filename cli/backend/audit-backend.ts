@@ -18,11 +18,10 @@ import { ChainTrust, chainStatus, compileReport } from '../../domain/report/comp
 import { trustedSigningKey } from '../commands/audit-trust';
 import { reportPeriod } from '../../domain/report/report-builder';
 import { ChainStatus, ComplianceReport } from '../../domain/report/report-model';
-import { StrongroomClient } from '../../client/strongroom-client';
 import { HARD_MAX_FRAME_BYTES } from '../../server/protocol/frame-codec';
 import { AuditStore } from '../../storage/audit-store';
 import { CommandContext } from '../context';
-import { parseAddress, readPem, wire } from './remote-backend';
+import { cliClient, wire } from './remote-backend';
 
 export interface AuditSearchQuery extends AuditFilterInput {
   readonly fromSeq?: number;
@@ -90,17 +89,8 @@ function localAuditBackend(ctx: CommandContext): AuditBackend {
 
 function remoteAuditBackend(ctx: CommandContext, address: string): AuditBackend {
   const config = ctx.config();
-  const { host, port } = parseAddress(address);
-  const client = new StrongroomClient({
-    host,
-    port,
-    ca: readPem(config, 'ca_file'),
-    cert: readPem(config, 'client_cert'),
-    key: readPem(config, 'client_key'),
-    poolSize: 1,
-    // A report or a search page can be larger than a key request's answer.
-    maxFrameBytes: HARD_MAX_FRAME_BYTES,
-  });
+  // A report or a search page can be larger than a key request's answer.
+  const client = cliClient(config, address, { maxFrameBytes: HARD_MAX_FRAME_BYTES });
   const defined = (args: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
   return {
     mode: 'remote',

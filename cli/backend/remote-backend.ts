@@ -73,16 +73,22 @@ function dropUndefined(args: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
 }
 
-export function remoteBackend(config: ApplianceConfig, address: string): CliBackend {
+/** The CLI's one connection to a running appliance, with the certificate files of the config (--cert, --key, --ca). */
+export function cliClient(config: ApplianceConfig, address: string, options: { maxFrameBytes?: number } = {}): StrongroomClient {
   const { host, port } = parseAddress(address);
-  const client = new StrongroomClient({
+  return new StrongroomClient({
     host,
     port,
     ca: readPem(config, 'ca_file'),
     cert: readPem(config, 'client_cert'),
     key: readPem(config, 'client_key'),
     poolSize: 1,
+    ...options,
   });
+}
+
+export function remoteBackend(config: ApplianceConfig, address: string): CliBackend {
+  const client = cliClient(config, address);
   type Described = Awaited<ReturnType<CliBackend['describeKey']>>;
   return {
     mode: 'remote',

@@ -5,9 +5,8 @@
  */
 import { ApplianceConfig } from '../../common/config';
 import { ValidationError } from '../../common/errors';
-import { StrongroomClient } from '../../client/strongroom-client';
 import { OperationName } from '../../server/protocol/op-schemas';
-import { parseAddress, readPem, wire } from './remote-backend';
+import { cliClient, wire } from './remote-backend';
 
 export interface RemoteRequester {
   request<R>(op: OperationName, args?: Record<string, unknown>): Promise<R>;
@@ -18,8 +17,7 @@ export interface RemoteRequester {
 export function remoteRequester(config: ApplianceConfig, what: string): RemoteRequester {
   const address = config.values.server_address;
   if (!address) throw new ValidationError(`${what} works on a running appliance: give --server host:port (or set server_address)`);
-  const { host, port } = parseAddress(address);
-  const client = new StrongroomClient({ host, port, ca: readPem(config, 'ca_file'), cert: readPem(config, 'client_cert'), key: readPem(config, 'client_key'), poolSize: 1 });
+  const client = cliClient(config, address);
   return {
     request: (op, args = {}) => wire(() => client.request(op, args)),
     close: () => client.close(),

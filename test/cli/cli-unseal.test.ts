@@ -10,32 +10,15 @@
  * And the demo path: a keychain without shares unseals from the PIN, warns
  * that this is not split knowledge, and `seal` / `unseal` work on it.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { assertCliBuilt, cli as runCli, CliRun as Run, ServingCli, startServe } from '../support/cli-runner';
 import { decodeShare, encodeShare } from '../../domain/unseal/share-codec';
 
-const CLI = resolve(__dirname, '../../dist/cli/main.js');
-const START_WAIT_MS = 30_000;
-
-interface Run {
-  status: number;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], input?: string): Run {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env }, encoding: 'utf8', timeout: 60_000, input: input ?? '' });
-  let json: unknown = null;
-  try {
-    json = JSON.parse(result.stdout);
-  } catch {
-    /* human output */
-  }
-  return { status: result.status ?? -1, json, stdout: result.stdout, stderr: result.stderr };
-}
+/** Input '' by default: a share read from stdin must not wait on the test's terminal. */
+const cli = (args: string[], input?: string): Run => runCli(args, {}, input ?? '');
 
 /** A share with one byte changed and its checksum made valid again (anyone can): what only the commitment catches. */
 function forged(text: string): string {
@@ -44,35 +27,8 @@ function forged(text: string): string {
   return encodeShare(custodian, bytes);
 }
 
-function startServer(data: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
-  return new Promise((resolvePort, reject) => {
-    const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`serve did not start: ${err}`));
-    }, START_WAIT_MS);
-    child.stderr?.on('data', (chunk) => (err += chunk));
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) {
-        clearTimeout(timer);
-        resolvePort({ child, port: JSON.parse(line).listening.port as number, stderr: () => err });
-      }
-    });
-    child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
-  });
-}
-
-async function stop(server: { child: ChildProcess } | undefined): Promise<void> {
-  if (server?.child.exitCode === null) {
-    const exited = new Promise((r) => server.child.once('exit', r));
-    server.child.kill('SIGTERM');
-    await exited;
-  }
-}
+const startServer = (data: string): Promise<ServingCli> => startServe(data);
+const stop = async (server: ServingCli | undefined): Promise<void> => server?.stop();
 
 describe('strongroom init --shares, unseal, seal, master-key', () => {
   let dir: string;
@@ -85,7 +41,7 @@ describe('strongroom init --shares, unseal, seal, master-key', () => {
   let custodian: (n: number, args: string[], input?: string) => Run;
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\``);
+    assertCliBuilt();
     dir = mkdtempSync(join(tmpdir(), 'strongroom-cli-unseal-'));
     data = join(dir, 'data');
     const init = cli(['--data', data, 'init', '--demo-token', '--shares', '3', '--threshold', '2', '--json']);

@@ -37,6 +37,8 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string)
 export interface ServingCli {
   readonly child: ChildProcess;
   readonly port: number;
+  /** What the server wrote to stderr so far (its log). */
+  stderr(): string;
   /** SIGTERM, then waits for the exit (idempotent). */
   stop(): Promise<void>;
 }
@@ -62,7 +64,7 @@ export function startServe(data: string, env: NodeJS.ProcessEnv = {}): Promise<S
       const line = out.split('\n').find((l) => l.includes('"listening"'));
       if (line) {
         clearTimeout(timer);
-        resolvePort({ child, port: JSON.parse(line).listening.port as number, stop });
+        resolvePort({ child, port: JSON.parse(line).listening.port as number, stderr: () => err, stop });
       }
     });
     child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
