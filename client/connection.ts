@@ -64,7 +64,12 @@ export class Connection {
     this.socket.setNoDelay(true);
     this.socket.on('secureConnect', () => this.clearTimer());
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('error', (err) => this.fail(unavailable('connection to the server failed', { errorCode: socketErrorCode(err, 'SOCKET_ERROR') }, err)));
+    const where = `${tlsOptions.host}:${tlsOptions.port}`;
+    this.socket.on('error', (err) => {
+      const code = socketErrorCode(err, 'SOCKET_ERROR');
+      const message = code === 'ECONNREFUSED' ? `nothing listens at ${where}: is \`strongroom serve\` running there (check --server)?` : `connection to the server at ${where} failed (${code})`;
+      this.fail(unavailable(message, { errorCode: code }, err));
+    });
     this.socket.on('close', () => {
       this.fail(unavailable('the server closed the connection', { errorCode: 'CONNECTION_CLOSED' }));
       this.markClosed();

@@ -5,7 +5,7 @@
  * option for it, and rejectUnauthorized is always true.
  */
 import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { Clock, systemClock } from '../common/clock';
 import { DEFAULT_MAX_FRAME_BYTES, HARD_MAX_FRAME_BYTES } from '../server/protocol/frame-codec';
 import { invalidArgument } from './client-error';
@@ -106,9 +106,29 @@ function tlsOptions(o: StrongroomClientOptions): ConnectionOptions {
     minVersion: 'TLSv1.2',
     rejectUnauthorized: true,
   };
+  checkCredentials(options);
   // For an IP host, leave servername unset: Node then sends no SNI and checks the IP against the certificate's IP SANs.
   const servername = o.servername ?? (isIP(o.host) === 0 ? o.host : undefined);
   return servername === undefined ? options : { ...options, servername };
+}
+
+/**
+ * Builds the TLS context once, up front: a key that is not the certificate's,
+ * or PEM that is not a certificate, fails here with INVALID_ARGUMENT instead
+ * of inside every connection attempt (where tls.connect throws before there
+ * is a socket to fail).
+ */
+function checkCredentials(options: ConnectionOptions): void {
+  try {
+    createSecureContext({ ca: options.ca, cert: options.cert, key: options.key, pfx: options.pfx, passphrase: options.passphrase });
+  } catch (cause) {
+    const reason = (cause as { code?: string; message?: string }).code ?? (cause as Error).message;
+    const mismatch = /KEY_VALUES_MISMATCH|key values mismatch/i.test(String((cause as Error).message ?? reason));
+    throw invalidArgument(
+      mismatch ? 'the private key is not the certificate\'s: give the key file issued with this certificate (--key beside --cert)' : `the certificate, key or CA cannot be used (${reason}): check the --cert, --key and --ca files`,
+      mismatch ? 'key' : 'cert',
+    );
+  }
 }
 
 /** Validates the options (INVALID_ARGUMENT naming the field) and fills in defaults. */

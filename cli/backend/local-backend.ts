@@ -39,6 +39,10 @@ function parseAt(at: string | undefined): number {
 
 export function localBackend(appliance: Appliance): CliBackend {
   const ready = appliance.unseal();
+  // Commands that never await it (reading approvals needs no key) must not leave it rejecting unheard.
+  ready.catch(() => undefined);
+  /** Waits for the unseal the backend started to settle, whatever its outcome: close() must not seal under it. */
+  const settled = (): Promise<void> => ready.then(() => undefined, () => undefined);
   const keychain = appliance.keychain;
   const pki = (): PkiService => new PkiService(keychain, appliance.store.directory, systemClock);
   return {
@@ -47,7 +51,7 @@ export function localBackend(appliance: Appliance): CliBackend {
     registerKey: async (name, options, material) => (await ready, keychain.registerKey(keySpecFrom(name, options), material)),
     getKey: async () => {
       await ready; // the unseal started with the backend must finish before close()
-      throw localRefusal('key get (a key export)');
+      throw new KeychainError('DUAL_CONTROL_LOCAL_MODE', 'key get is not served in local mode: keys go to a granted app over the wire (--server with the app\'s --cert and --key); an officer\'s fetch is a key export that two other officers approve (strongroom approvals)');
     },
     listKeys: async (filter) => {
       await ready;
@@ -126,10 +130,12 @@ export function localBackend(appliance: Appliance): CliBackend {
     },
     query: async () => null,
     listApprovals: async (filter) =>
+      (await settled(),
       appliance.store.approvals
         .listApprovals({ states: filter.state === undefined ? undefined : filter.state === 'open' ? ['pending', 'approved'] : [filter.state as 'pending'], limit: filter.limit ?? 100 })
-        .map(approvalView),
+        .map(approvalView)),
     getApproval: async (id) => {
+      await settled();
       const record = appliance.store.approvals.getApproval(id);
       if (!record) throw new KeychainError('APPROVAL_NOT_FOUND', `no approval request "${id}"`);
       return approvalView(record);
@@ -151,7 +157,8 @@ export function localBackend(appliance: Appliance): CliBackend {
       throw localRefusal('collecting an export');
     },
     quorums: async () =>
-      appliance.store.approvals.listQuorums().map((q) => ({ class: q.dualControlClass, required: q.required, updatedAt: q.updatedAt, updatedBy: q.updatedBy })),
+      (await settled(),
+      appliance.store.approvals.listQuorums().map((q) => ({ class: q.dualControlClass, required: q.required, updatedAt: q.updatedAt, updatedBy: q.updatedBy }))),
     setQuorum: async () => {
       await ready; // the unseal started with the backend must finish before close()
       throw localRefusal('a quorum change');

@@ -39,14 +39,17 @@ export async function wire<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (isStrongroomClientError(err)) {
-      const code = (Object.prototype.hasOwnProperty.call(ERROR_CODES, err.code) ? err.code : 'UNAVAILABLE') as ErrorCode;
-      // Flat details pass through (an APPROVAL_REQUIRED's requestId and digest: the CLI prints the next step).
-      const details = Object.fromEntries(Object.entries(err.details).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))) as ErrorDetails;
-      throw new StrongroomError(code, err.message, { cause: err, details });
-    }
-    throw err;
+    throw asCliError(err);
   }
+}
+
+/** The client library's error as the CLI's (its code, flat details), or the error as it is. */
+function asCliError(err: unknown): unknown {
+  if (!isStrongroomClientError(err)) return err;
+  const code = (Object.prototype.hasOwnProperty.call(ERROR_CODES, err.code) ? err.code : 'UNAVAILABLE') as ErrorCode;
+  // Flat details pass through (an APPROVAL_REQUIRED's requestId and digest: the CLI prints the next step).
+  const details = Object.fromEntries(Object.entries(err.details).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))) as ErrorDetails;
+  return new StrongroomError(code, err.message, { cause: err, details });
 }
 
 function wireKeyArgs(name: string, options: KeySpecOptions): Record<string, unknown> {
@@ -76,15 +79,20 @@ function dropUndefined(args: Record<string, unknown>): Record<string, unknown> {
 /** The CLI's one connection to a running appliance, with the certificate files of the config (--cert, --key, --ca). */
 export function cliClient(config: ApplianceConfig, address: string, options: { maxFrameBytes?: number } = {}): StrongroomClient {
   const { host, port } = parseAddress(address);
-  return new StrongroomClient({
-    host,
-    port,
-    ca: readPem(config, 'ca_file'),
-    cert: readPem(config, 'client_cert'),
-    key: readPem(config, 'client_key'),
-    poolSize: 1,
-    ...options,
-  });
+  try {
+    return new StrongroomClient({
+      host,
+      port,
+      ca: readPem(config, 'ca_file'),
+      cert: readPem(config, 'client_cert'),
+      key: readPem(config, 'client_key'),
+      poolSize: 1,
+      ...options,
+    });
+  } catch (err) {
+    // A key that is not the certificate's: a usage error naming the flag, not an internal one.
+    throw asCliError(err);
+  }
 }
 
 export function remoteBackend(config: ApplianceConfig, address: string): CliBackend {

@@ -24,12 +24,13 @@ export function auditCommand(): Command {
   const tail = new Command('tail')
     .description('print the latest audit events (one JSON object per line, or a JSON array with --json)')
     .option('-n, --lines <n>', 'how many', '20')
+    .option('--limit <n>', 'the same as --lines (the other audit commands say --limit)')
     .addHelpText('after', '\nExample:\n  $ strongroom audit tail -n 50')
     .action(
-      runCommand(async (ctx, options: { lines: string }) => {
+      runCommand(async (ctx, options: { lines: string; limit?: string }) => {
         const appliance = ctx.open({ readonly: true });
         const head = appliance.store.audit.auditHead();
-        const wanted = Math.min(Math.max(1, Number(options.lines) || 20), 10_000);
+        const wanted = Math.min(Math.max(1, Number(options.limit ?? options.lines) || 20), 10_000);
         const records = head ? appliance.store.audit.readAuditRecords(Math.max(1, head.seq - wanted + 1), wanted) : [];
         const events = records.map((r) => ({ seq: r.seq, hash: r.hash.toString('hex'), ...JSON.parse(r.event) }));
         ctx.out.result(events, () => (events.length === 0 ? 'No audit events yet.' : events.map((e) => JSON.stringify(e)).join('\n')));

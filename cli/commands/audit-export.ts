@@ -47,7 +47,10 @@ An unfiltered export (optionally from --from-seq N) can be re-verified with
 line's prevHash. A FILTERED export (any of --from, --to, --identity, --key-name,
 --operation, --result, --type) leaves events out, so its chain has gaps and
 verify --from-file reports the first missing event: filter for reading,
-export unfiltered for evidence.
+export unfiltered for evidence. A file cut short at its END still chains:
+verify --from-file prints its last seq and hash; compare them with the
+headSeq/headHash of \`strongroom audit verify\` (or an anchor you kept)
+to know that nothing after them is missing.
 
 Examples:
   $ strongroom audit export --out audit-2026-11.jsonl

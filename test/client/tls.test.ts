@@ -94,3 +94,16 @@ describe('options', () => {
     expect(make).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field } }));
   });
 });
+
+describe('credentials checked when the client is made', () => {
+  it('refuses a private key that is not the certificate\'s with INVALID_ARGUMENT naming the key, before any connection', () => {
+    let caught: unknown = null;
+    try {
+      new StrongroomClient({ host: '127.0.0.1', port: 1, ca: pki.ca.certificatePem, cert: pki.client.cert, key: other.client.key });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isStrongroomClientError(caught)).toBe(true);
+    expect(caught).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'key' } });
+  });
+});
