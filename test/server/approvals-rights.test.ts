@@ -10,21 +10,12 @@ import { PkiService } from '../../server/pki-service';
 import { codeOf } from '../support/error-code';
 import { LiveEvent } from '../../domain/events/event-bus';
 import { DecodedResponse } from '../../server/protocol/response';
+import { ApprovalDetails, required } from '../support/approval-required';
 import { RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 
-interface Details {
-  requestId: string;
-  digest: string;
-  required: number;
-  expiresAt: string;
-}
-
-function required(response: DecodedResponse): Details {
-  expect(response.error?.code).toBe('APPROVAL_REQUIRED');
-  return response.error?.details as unknown as Details;
-}
+type Details = ApprovalDetails;
 
 const asResponse = (details: Details): DecodedResponse => ({ id: 1, error: { code: 'APPROVAL_REQUIRED', message: '', details: details as never } });
 

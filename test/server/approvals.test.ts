@@ -6,20 +6,9 @@
  * same data folder; events and audit events follow every change.
  */
 import { LiveEvent } from '../../domain/events/event-bus';
-import { DecodedResponse } from '../../server/protocol/response';
+import { required } from '../support/approval-required';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
-interface Details {
-  requestId: string;
-  digest: string;
-  required: number;
-  expiresAt: string;
-}
-
-function required(response: DecodedResponse): Details {
-  expect(response.error?.code).toBe('APPROVAL_REQUIRED');
-  return response.error?.details as unknown as Details;
-}
 
 function auditEvents(app: TestAppliance): Array<{ type: string; operation: string | null; result: string; custom: Record<string, string> }> {
   return app.appliance.store.audit.readAuditRecords(1, 100_000).map((r) => JSON.parse(r.event));
