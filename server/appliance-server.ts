@@ -37,7 +37,6 @@ import { sinkSpecsOf } from './audit-sinks/sink-spec';
 import { systemTimers } from './audit-sinks/timers';
 import { loadTlsIdentity } from './tls-identity';
 import { UnsealService } from './unseal-service';
-import { sealedGate } from './operations/unseal-operations';
 import { unsealAuditEvent } from './unseal-audit';
 import { masterKeyStatus, rotateMasterKey } from '../domain/master-key-rotation';
 import { approvalExecutor } from './approval-executor';
@@ -172,7 +171,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       execute: (record) => approvalExecutor(operations, () => services)(record),
     }),
   };
-  const operations = sealedGate(allOperations(() => dispatcher.operationNames()), () => keychain.isSealed);
+  const operations = allOperations(() => dispatcher.operationNames());
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
   // Group commits go to a worker thread with its own connection, so their fsync never holds the event loop.
   const appender = options.auditInProcess ? null : new WorkerAuditAppender({ keychainPath: setting(config, 'keychain_path') });

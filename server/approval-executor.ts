@@ -9,7 +9,7 @@
  */
 import { KeychainError } from '../common/errors';
 import { ApprovalRecord } from '../storage/approval-store';
-import { assertAccess } from './operations/access';
+import { assertAccess, assertServedWhileSealed } from './operations/access';
 import { Services } from './operations/context';
 import { Operation } from './operations/operation';
 import { ClientIdentity } from './policy/identity';
@@ -26,6 +26,7 @@ export function approvalExecutor(operations: readonly Operation[], services: () 
     }
     const identity: ClientIdentity = { name: client.name, role: client.role, groups: client.groups, fingerprint256: client.fingerprint256, subject: `CN=${client.name}` };
     assertAccess(operation, identity);
+    assertServedWhileSealed(operation, services().keychain.isSealed);
     const args = validateArgs(record.operation, JSON.parse(record.args) as unknown);
     return operation.run(args, { identity, meta: {}, services: services(), approval: { requestId: record.id, dualControlClass: record.dualControlClass } });
   };

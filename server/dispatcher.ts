@@ -9,7 +9,7 @@ import { OperationName, validateBatchItem } from './protocol/op-schemas';
 import { DecodedRequest, RequestMeta } from './protocol/request';
 import { Args, OperationContext, Services } from './operations/context';
 import { Operation } from './operations/operation';
-import { assertAccess, dualControlClassOf } from './operations/access';
+import { assertAccess, assertServedWhileSealed, dualControlClassOf } from './operations/access';
 import { ClientIdentity } from './policy/identity';
 
 export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomError['toJSON']> };
@@ -90,6 +90,7 @@ export class Dispatcher {
       const operation = this.table.get(op);
       if (!operation) throw new KeychainError('INVALID_REQUEST', `${op} is not available here`);
       assertAccess(operation, identity);
+      assertServedWhileSealed(operation, this.services.keychain.isSealed);
       const ctx: OperationContext = { identity, meta, services: this.services };
       // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
       const dualControl = dualControlClassOf(operation, args, ctx);

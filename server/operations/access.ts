@@ -21,6 +21,23 @@ export function assertAccess(operation: Operation, identity: ClientIdentity): vo
   }
 }
 
+/** What a sealed appliance still answers; everything else is SEALED. */
+export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal']);
+
+/**
+ * While the keychain is sealed only ALLOWED_WHILE_SEALED run: client, grant
+ * and master-key administration wait for the unseal too, not only key
+ * operations (a sealed appliance changes nothing). The dispatcher checks it
+ * before the dual-control gate, so a sealed appliance answers SEALED rather
+ * than storing an approval request that officers would approve for nothing
+ * and that would run the moment it is unsealed, long after anyone looked.
+ */
+export function assertServedWhileSealed(operation: Operation, sealed: boolean): void {
+  if (sealed && !ALLOWED_WHILE_SEALED.has(operation.name)) {
+    throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} waits until it is unsealed (strongroom unseal)`);
+  }
+}
+
 /** The dual-control class this request falls under, or null when it runs at once. */
 export function dualControlClassOf(operation: Operation, args: Args, ctx: OperationContext): DualControlClass | null {
   const mark = operation.dualControl;

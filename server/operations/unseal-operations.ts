@@ -9,8 +9,8 @@
  */
 import { KeychainError, ValidationError } from '../../common/errors';
 import { UnsealService } from '../unseal-service';
-import { Operation } from './operation';
 import { Args, OperationContext } from './context';
+import { Operation } from './operation';
 
 function unsealing(ctx: OperationContext): UnsealService {
   const service = ctx.services.unsealing;
@@ -70,43 +70,3 @@ export const masterKeyRotate: Operation = {
     return masterKeys(ctx).rotate({ destroyOld: args.destroyOld === true });
   },
 };
-
-/** What a sealed server still answers; everything else is SEALED (see sealedGate). */
-export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal']);
-
-/**
- * Wraps each operation so that, while the keychain is sealed, only
- * ALLOWED_WHILE_SEALED run: client, grant and master-key administration wait
- * for the custodians too, not only key operations (a sealed appliance
- * changes nothing).
- *
- * The check also sits in front of the dual-control decision, which the
- * dispatcher makes before `run`: a sealed appliance answers SEALED for a
- * dual-controlled request rather than storing an approval request that
- * officers would approve for nothing (and that would run the moment the
- * custodians unseal, long after anyone looked at it).
- */
-export function sealedGate(operations: readonly Operation[], isSealed: () => boolean): Operation[] {
-  return operations.map((operation) => {
-    if (ALLOWED_WHILE_SEALED.has(operation.name)) return operation;
-    const refuseIfSealed = (): void => {
-      if (isSealed()) throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} waits until custodians unseal it (strongroom unseal)`);
-    };
-    const mark = operation.dualControl;
-    return {
-      ...operation,
-      ...(mark === undefined
-        ? {}
-        : {
-            dualControl: (args: Args, ctx: OperationContext) => {
-              refuseIfSealed();
-              return typeof mark === 'string' ? mark : mark(args, ctx);
-            },
-          }),
-      run: (args: Args, ctx: OperationContext) => {
-        refuseIfSealed();
-        return operation.run(args, ctx);
-      },
-    };
-  });
-}
