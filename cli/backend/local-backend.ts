@@ -43,6 +43,11 @@ export function localBackend(appliance: Appliance): CliBackend {
   ready.catch(() => undefined);
   /** Waits for the unseal the backend started to settle, whatever its outcome: close() must not seal under it. */
   const settled = (): Promise<void> => ready.then(() => undefined, () => undefined);
+  /** A dual-controlled action local mode refuses (after the unseal settles, so close() does not seal under it). */
+  const refuseLocally = (what: string) => async (): Promise<never> => {
+    await settled();
+    throw localRefusal(what);
+  };
   const keychain = appliance.keychain;
   const pki = (): PkiService => new PkiService(keychain, appliance.store.directory, systemClock);
   return {
@@ -72,10 +77,7 @@ export function localBackend(appliance: Appliance): CliBackend {
     removeNamespace: async (namespace) => (await ready, { namespace, keysRemoved: keychain.removeNamespace(namespace) }),
     issueClient: async (request) => (await ready, pki().issueClient(request)),
     listClients: async () => (await ready, appliance.store.directory.listClients()),
-    revokeClient: async () => {
-      await ready; // the unseal started with the backend must finish before close()
-      throw localRefusal('client revoke');
-    },
+    revokeClient: refuseLocally('client revoke'),
     grant: async (request) => {
       await ready;
       if ((request.client === undefined) === (request.group === undefined)) throw new ValidationError('give exactly one of --client or --group');
@@ -140,29 +142,14 @@ export function localBackend(appliance: Appliance): CliBackend {
       if (!record) throw new KeychainError('APPROVAL_NOT_FOUND', `no approval request "${id}"`);
       return approvalView(record);
     },
-    approve: async () => {
-      await ready; // the unseal started with the backend must finish before close()
-      throw localRefusal('approving a request');
-    },
-    deny: async () => {
-      await ready; // the unseal started with the backend must finish before close()
-      throw localRefusal('denying a request');
-    },
-    cancelApproval: async () => {
-      await ready; // the unseal started with the backend must finish before close()
-      throw localRefusal('cancelling a request');
-    },
-    collect: async () => {
-      await ready; // the unseal started with the backend must finish before close()
-      throw localRefusal('collecting an export');
-    },
+    approve: refuseLocally('approving a request'),
+    deny: refuseLocally('denying a request'),
+    cancelApproval: refuseLocally('cancelling a request'),
+    collect: refuseLocally('collecting an export'),
     quorums: async () =>
       (await settled(),
       appliance.store.approvals.listQuorums().map((q) => ({ class: q.dualControlClass, required: q.required, updatedAt: q.updatedAt, updatedBy: q.updatedBy }))),
-    setQuorum: async () => {
-      await ready; // the unseal started with the backend must finish before close()
-      throw localRefusal('a quorum change');
-    },
+    setQuorum: refuseLocally('a quorum change'),
     close: () => appliance.close(),
   };
 }
