@@ -1,28 +1,24 @@
 /**
  * The native protocol's TLS listener (docs/protocol.md §1): TLS 1.2 minimum,
  * a client certificate from the appliance CA required, the certificate
- * mapped to a client record by its SHA-256 fingerprint. Unknown or revoked
- * certificates are refused right after the handshake; revoking a client
+ * mapped to a client record by its SHA-256 fingerprint. A certificate of
+ * another CA, an expired, unknown or revoked one is refused right after the
+ * handshake with UNAUTHENTICATED (and recorded with its fingerprint), before
+ * any request is read; revoking a client
  * closes its open connections. Handshake, idle and half-sent-frame timeouts
  * and a connection cap keep a slow or hostile client from holding resources
  * that others need.
  */
 import { Clock } from '../common/clock';
-import { createServer, Server, TLSSocket } from 'node:tls';
+import { Server, TLSSocket } from 'node:tls';
 import { ProtocolError } from './protocol/protocol-error';
-import { listenOn } from './listen';
+import { createMutualTlsServer, listenOn, TlsListenerOptions } from './listen';
 import { encodeError } from './protocol/response';
 import { closeAtCertificateExpiry, identifyPeer, PeerRefusal } from './peer-identity';
 import { Connection, ConnectionOptions, endThenDestroy } from './connection';
 import { ClientIdentity } from './policy/identity';
 
-export interface KeyServerOptions extends ConnectionOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly certificatePem: string;
-  readonly privateKeyPem: Buffer;
-  readonly caPem: string;
-  readonly handshakeTimeoutMs: number;
+export interface KeyServerOptions extends ConnectionOptions, TlsListenerOptions {
   readonly maxConnections: number;
   readonly maxConnectionsPerClient: number;
   readonly clock: Clock;
@@ -31,16 +27,6 @@ export interface KeyServerOptions extends ConnectionOptions {
   /** Told of every refused connection (the audit trail). */
   readonly onAuthFailure?: (info: PeerRefusal) => void;
 }
-
-/** ECDHE with AES-GCM or ChaCha20-Poly1305: no CBC, no RSA key exchange, no DHE. */
-export const TLS12_CIPHERS = [
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-].join(':');
 
 export class KeyServer {
   private readonly server: Server;
@@ -51,20 +37,10 @@ export class KeyServer {
   private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(private readonly options: KeyServerOptions) {
-    this.server = createServer({
-      cert: options.certificatePem,
-      key: options.privateKeyPem,
-      ca: options.caPem,
-      requestCert: true,
-      rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
-      // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all AEAD).
-      ciphers: TLS12_CIPHERS,
-      honorCipherOrder: true,
-      handshakeTimeout: options.handshakeTimeoutMs,
-    });
-    // node:tls copied the key into its secure context: our copy can go.
-    options.privateKeyPem.fill(0);
+    // Certificates are checked in accept(), after the handshake: a peer with another
+    // CA's (or an expired) certificate then gets an UNAUTHENTICATED answer and is
+    // recorded with its fingerprint, where a refusal inside the handshake was only a reset.
+    this.server = createMutualTlsServer(options, false);
     this.server.maxConnections = options.maxConnections;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -111,7 +87,10 @@ export class KeyServer {
     const check = identifyPeer(socket, this.options.resolveIdentity);
     if (!check.ok) {
       this.options.onAuthFailure?.(check.refusal);
-      endThenDestroy(socket, encodeRefusal('UNAUTHENTICATED', 'this certificate is unknown to the appliance or revoked'));
+      const message = check.tlsVerified
+        ? 'this certificate is unknown to the appliance or revoked'
+        : `this certificate was not issued by the appliance CA, or is not valid now (${check.refusal.reason.replace(/^UNAUTHENTICATED: /, '')}): check --cert and --key`;
+      endThenDestroy(socket, encodeRefusal('UNAUTHENTICATED', message));
       return;
     }
     const identity = check.identity;

@@ -22,15 +22,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, IncomingMessage, Server as HttpServer, ServerResponse, STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
-import { createServer as createTlsServer, Server as TlsServer, TLSSocket } from 'node:tls';
+import { Server as TlsServer, TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Clock } from '../../common/clock';
 import { StrongroomError } from '../../common/errors';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { EventBus, LiveEvent } from '../../domain/events/event-bus';
 import { endThenDestroy } from '../connection';
-import { TLS12_CIPHERS } from '../key-server';
-import { listenOn } from '../listen';
+import { createMutualTlsServer, listenOn, TlsListenerOptions } from '../listen';
 import { closeAtCertificateExpiry, identifyPeer, PeerCheck, PeerRefusal } from '../peer-identity';
 import { ClientIdentity } from '../policy/identity';
 import { EventFilter, filterFromQuery } from './event-filter';
@@ -41,14 +40,8 @@ import { subscriptionEvent } from './subscription-audit';
 /** How long close() lets subscribers answer the close frame before it destroys their sockets. */
 export const SHUTDOWN_GRACE_MS = 500;
 
-export interface EventServerOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly certificatePem: string;
-  readonly privateKeyPem: Buffer;
-  readonly caPem: string;
-  /** For the TLS handshake and, after it, for the upgrade request to arrive. */
-  readonly handshakeTimeoutMs: number;
+/** `handshakeTimeoutMs` bounds the TLS handshake and, after it, the wait for the upgrade request. */
+export interface EventServerOptions extends TlsListenerOptions {
   readonly maxSubscribers: number;
   readonly maxBufferedBytes: number;
   readonly pingIntervalMs: number;
@@ -84,20 +77,8 @@ export class EventServer {
   private droppedSlow = 0;
 
   constructor(private readonly options: EventServerOptions) {
-    this.tls = createTlsServer({
-      cert: options.certificatePem,
-      key: options.privateKeyPem,
-      ca: options.caPem,
-      requestCert: true,
-      // Checked in accept() instead, so that every refusal is recorded (see the docblock).
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-      ciphers: TLS12_CIPHERS,
-      honorCipherOrder: true,
-      handshakeTimeout: options.handshakeTimeoutMs,
-    });
-    // node:tls copied the key into its secure context: our copy can go.
-    options.privateKeyPem.fill(0);
+    // Certificates are checked in accept() instead, so that every refusal is recorded (see the docblock).
+    this.tls = createMutualTlsServer(options, false);
     this.tls.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
