@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { ApplianceConfig, loadConfig } from '../common/config';
-import { Appliance, openAppliance } from '../server/open-appliance';
+import { Appliance, openAppliance } from '../server/compose/open-appliance';
 import { makeOutput, Output } from './output';
 import { CliBackend } from './backend/backend';
 import { localBackend } from './backend/local-backend';

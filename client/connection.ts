@@ -13,8 +13,8 @@
  * payloads right after decoding. JSON text (a JS string) cannot be zeroed.
  */
 import { connect, ConnectionOptions, TLSSocket } from 'node:tls';
-import { encodeFrame, FrameDecoder, HARD_MAX_FRAME_BYTES } from '../server/protocol/frame-codec';
-import { decodeResponse, DecodedResponse, WireError } from '../server/protocol/response';
+import { encodeFrame, FrameDecoder, HARD_MAX_FRAME_BYTES } from '../protocol/frame-codec';
+import { decodeResponse, DecodedResponse, WireError } from '../protocol/response';
 import { ApprovalRequiredError, socketErrorCode, StrongroomClientError, unavailable } from './client-error';
 
 /** How long a graceful end waits for the server's close before destroying the socket. */

@@ -22,7 +22,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { ClientOptions, WebSocket } from 'ws';
-import { CLOSE_CODES, errorCodeOfClose, errorCodeOfStatus, EVENTS_PATH, FilterView, SubscribedMessage } from '../server/events/event-wire';
+import { CLOSE_CODES, errorCodeOfClose, errorCodeOfStatus, EVENTS_PATH, FilterView, SubscribedMessage } from '../protocol/event-wire';
 import { invalidArgument, socketErrorCode, StrongroomClientError, unavailable } from './client-error';
 import { DEFAULT_CONNECT_TIMEOUT_MS, MAX_TIMEOUT_MS } from './options';
 

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import { Clock, systemClock } from '../common/clock';
-import { DEFAULT_MAX_FRAME_BYTES, HARD_MAX_FRAME_BYTES } from '../server/protocol/frame-codec';
+import { DEFAULT_MAX_FRAME_BYTES, HARD_MAX_FRAME_BYTES } from '../protocol/frame-codec';
 import { invalidArgument } from './client-error';
 
 /** Default connections per client: enough to spread pipelined load over server workers. */

@@ -9,7 +9,7 @@
  *   const { ciphertext } = await client.encrypt({ name: 'crm/pii', plaintext: Buffer.from('hi') });
  *   await client.close();
  */
-import { isOperationName, OperationName } from '../server/protocol/op-schemas';
+import { isOperationName, OperationName } from '../protocol/op-schemas';
 import { base64Field, binaryToBase64, stringField } from './binary';
 import { invalidArgument, StrongroomClientError } from './client-error';
 import { KeyCache } from './key-cache';

@@ -4,7 +4,7 @@
  * on the wire (§3.4); the client converts both ways. Views are the server's
  * (§6 "Views returned"), shared with the server as type-only imports.
  */
-import type { RequestMeta } from '../server/protocol/request';
+import type { RequestMeta } from '../protocol/request';
 
 export type { RequestMeta };
 
@@ -12,7 +12,7 @@ export type { RequestMeta };
 // client carries no server code at run time, and the two cannot drift apart.
 export type { KeyView, InstanceView } from '../domain/views';
 import type { KeyView, InstanceView } from '../domain/views';
-import type { ServerLimits } from '../server/operations/context';
+import type { ServerLimits } from '../operations/context';
 
 /** `name` alone: the key's current instance; `instance` alone: that instance; both: that instance, which must be the key's. */
 export interface KeyRef {

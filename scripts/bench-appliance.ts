@@ -12,10 +12,10 @@ import { loadConfig } from '../common/config';
 import { randomIds } from '../domain/ids';
 import { initializeKeychain } from '../domain/keychain-key';
 import { createSoftHsmToken } from '../hsm/softhsm-token';
-import { bootstrapPki } from '../server/bootstrap-pki';
-import { Appliance, openAppliance } from '../server/open-appliance';
-import { generateClientKeyPair } from '../server/pki/issue';
-import { PkiService } from '../server/pki-service';
+import { bootstrapPki } from '../domain/pki/bootstrap-pki';
+import { Appliance, openAppliance } from '../server/compose/open-appliance';
+import { generateClientKeyPair } from '../domain/pki/issue';
+import { PkiService } from '../domain/pki/pki-service';
 import { Credentials } from './bench-socket-load';
 
 export interface BenchAppliance {

@@ -20,7 +20,7 @@ import { initializeKeychain } from '../domain/keychain-key';
 import { openPkcs11Hsm } from '../hsm/pkcs11-hsm';
 import { createSoftHsmToken, findSoftHsmModule } from '../hsm/softhsm-token';
 import { openSqliteStore } from '../storage/sqlite-store';
-import { WorkerAuditAppender } from '../server/audit-worker/worker-appender';
+import { WorkerAuditAppender } from '../storage/audit-worker/worker-appender';
 import { AuditWriter } from '../domain/audit/audit-writer';
 import { AuditEvent } from '../domain/audit/audit-event';
 

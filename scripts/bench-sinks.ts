@@ -18,7 +18,7 @@ import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isoNow, systemClock } from '../common/clock';
-import { encodeFrame } from '../server/protocol/frame-codec';
+import { encodeFrame } from '../protocol/frame-codec';
 import { createBenchAppliance } from './bench-appliance';
 import { Child } from './bench-child';
 import { closeLanes, Credentials, Lane, openLanes, runCell } from './bench-socket-load';

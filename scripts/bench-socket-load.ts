@@ -13,8 +13,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
-import { FrameDecoder, FRAME_HEADER_BYTES, HARD_MAX_FRAME_BYTES } from '../server/protocol/frame-codec';
-import { decodeResponse } from '../server/protocol/response';
+import { FrameDecoder, FRAME_HEADER_BYTES, HARD_MAX_FRAME_BYTES } from '../protocol/frame-codec';
+import { decodeResponse } from '../protocol/response';
 import { ID_DIGITS, ID_OFFSET } from './bench-socket-servers';
 
 /** A TLS handshake that takes longer than this fails the run. */

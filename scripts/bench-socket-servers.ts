@@ -27,9 +27,9 @@ import { AddressInfo } from 'node:net';
 import { createServer, Server, TLSSocket } from 'node:tls';
 import { Clock, systemClock } from '../common/clock';
 import { loadConfig } from '../common/config';
-import { startApplianceServer } from '../server/appliance-server';
-import { openAppliance } from '../server/open-appliance';
-import { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from '../server/protocol/frame-codec';
+import { startApplianceServer } from '../server/compose/appliance-server';
+import { openAppliance } from '../server/compose/open-appliance';
+import { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from '../protocol/frame-codec';
 
 /** Whatever stop() awaits, the child is gone after this long. */
 const STOP_TIMEOUT_MS = 10_000;

@@ -1,6 +1,6 @@
 /**
  * A connection of its own that only appends to the audit trail, for the
- * audit worker thread (server/audit-worker/): better-sqlite3 is synchronous,
+ * audit worker thread (storage/audit-worker/): better-sqlite3 is synchronous,
  * so a group commit's fsync on the server's connection held the event loop
  * for its whole duration. On this connection the fsync blocks only the
  * worker; the server keeps reading frames and answering other requests,

@@ -18,7 +18,7 @@ import { ChainTrust, chainStatus, compileReport } from '../../domain/report/comp
 import { trustedSigningKey } from '../commands/audit-trust';
 import { reportPeriod } from '../../domain/report/report-builder';
 import { ChainStatus, ComplianceReport } from '../../domain/report/report-model';
-import { HARD_MAX_FRAME_BYTES } from '../../server/protocol/frame-codec';
+import { HARD_MAX_FRAME_BYTES } from '../../protocol/frame-codec';
 import { AuditStore } from '../../storage/audit-store';
 import { CommandContext } from '../context';
 import { cliClient, wire } from './remote-backend';

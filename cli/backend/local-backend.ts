@@ -11,10 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, isoNow } from '../../common/clock';
 import { parseAlgorithm } from '../../domain/algorithms';
-import { Appliance } from '../../server/open-appliance';
-import { PkiService } from '../../server/pki-service';
-import { parsePermissions } from '../../server/policy/permissions';
-import { checkGlob } from '../../server/policy/glob';
+import { Appliance } from '../../server/compose/open-appliance';
+import { PkiService } from '../../domain/pki/pki-service';
+import { parsePermissions } from '../../domain/policy/permissions';
+import { checkGlob } from '../../domain/policy/glob';
 import { ValidationError } from '../../common/errors';
 import { keySpecFrom } from '../commands/key-spec-options';
 import { makeRolloverPolicy } from '../../domain/rollover-policy';
@@ -24,7 +24,7 @@ import { LifecycleService, RevocationReason } from '../../domain/lifecycle-servi
 import { CliBackend } from './backend';
 import { KeychainError } from '../../common/errors';
 import { approvalView } from '../../domain/approvals/approval-view';
-import { MATERIAL_PERMISSIONS } from '../../server/policy/permissions';
+import { MATERIAL_PERMISSIONS } from '../../domain/policy/permissions';
 
 function localRefusal(what: string): KeychainError {
   return new KeychainError('DUAL_CONTROL_LOCAL_MODE', `${what} is dual-controlled: local mode has no officer identity to approve against; run it with --server and an officer certificate`);

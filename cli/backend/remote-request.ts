@@ -5,7 +5,7 @@
  */
 import { ApplianceConfig } from '../../common/config';
 import { ValidationError } from '../../common/errors';
-import { OperationName } from '../../server/protocol/op-schemas';
+import { OperationName } from '../../protocol/op-schemas';
 import { cliClient, wire } from './remote-backend';
 
 export interface RemoteRequester {

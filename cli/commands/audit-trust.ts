@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../common/errors';
-import { Appliance } from '../../server/open-appliance';
+import { Appliance } from '../../server/compose/open-appliance';
 
 export type TrustSource = 'file' | 'hsm' | 'keychain-file' | 'none';
 

@@ -7,8 +7,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { generateClientKeyPair } from '../../server/pki/issue';
-import { toPkcs12 } from '../../server/pki/pkcs12';
+import { generateClientKeyPair } from '../../domain/pki/issue';
+import { toPkcs12 } from '../../domain/pki/pkcs12';
 import { runCommand } from '../context';
 import { table } from '../output';
 

@@ -13,15 +13,15 @@ import { initializeKeychain } from '../../domain/keychain-key';
 import { randomIds } from '../../domain/ids';
 import { systemClock } from '../../common/clock';
 import { runCommand } from '../context';
-import { bootstrapPki, FIRST_OFFICER } from '../../server/bootstrap-pki';
+import { bootstrapPki, FIRST_OFFICER } from '../../domain/pki/bootstrap-pki';
 import { ValidationError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { checkShareCounts, makeShareSet, ShareSet } from '../../domain/unseal/split-secret';
-import { copyTlsIdentityForSealedStart } from '../../server/tls-identity';
+import { copyTlsIdentityForSealedStart } from '../../server/tls/tls-identity';
 import { storeShareCommitments } from '../../domain/unseal/share-commitments';
-import { Appliance } from '../../server/open-appliance';
-import { PkiService } from '../../server/pki-service';
-import { generateClientKeyPair } from '../../server/pki/issue';
+import { Appliance } from '../../server/compose/open-appliance';
+import { PkiService } from '../../domain/pki/pki-service';
+import { generateClientKeyPair } from '../../domain/pki/issue';
 
 interface InitOptions {
   demoToken?: boolean;

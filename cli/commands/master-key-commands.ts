@@ -18,7 +18,7 @@ import { isoNow, systemClock } from '../../common/clock';
 import { KeychainError, ValidationError, asStrongroomError } from '../../common/errors';
 import { AuditWriter } from '../../domain/audit/audit-writer';
 import { MasterKeyStatus, masterKeyStatus, RotationResult } from '../../domain/master-key-rotation';
-import { Appliance } from '../../server/open-appliance';
+import { Appliance } from '../../server/compose/open-appliance';
 import { remoteRequester } from '../backend/remote-request';
 import { runCommand } from '../context';
 

@@ -5,9 +5,9 @@
 import { Command } from 'commander';
 import { setting } from '../../common/config';
 import { ValidationError } from '../../common/errors';
-import { startApplianceServer } from '../../server/appliance-server';
+import { startApplianceServer } from '../../server/compose/appliance-server';
 import { eventsAddress } from '../../server/events/event-server-config';
-import { createLogger } from '../../server/logger';
+import { createLogger } from '../../common/logger';
 import { runCommand } from '../context';
 
 interface ServeOptions {

@@ -10,7 +10,7 @@ import { asStrongroomError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { UnsealPolicyRecord } from '../../storage/records';
 import { runCommand } from '../context';
-import type { UnsealStatus } from '../../server/unseal-service';
+import type { UnsealStatus } from '../../domain/unseal/unseal-service';
 import { renderUnsealStatus } from './unseal-commands';
 
 interface StatusOptions {
@@ -108,7 +108,7 @@ export function statusCommand(): Command {
     );
 }
 
-/** One audit sink as the server's Query reports it (server/audit-sinks/siem-transport.ts SinkStats). */
+/** One audit sink as the server's Query reports it (sinks/siem-transport.ts SinkStats). */
 interface AuditSinkLine {
   name: string;
   transport: string;

@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../../common/errors';
 
-/** Every class an operation can be marked with (server/operations/operation.ts DualControlClass). */
+/** Every class an operation can be marked with (operations/operation.ts DualControlClass). */
 export const DUAL_CONTROL_CLASSES = [
   'key-destroy',
   'key-export',

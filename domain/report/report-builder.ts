@@ -170,7 +170,7 @@ export class ReportBuilder {
   }
 
   /**
-   * One step of a dual-control request, as server/approval-wiring.ts records
+   * One step of a dual-control request, as server/compose/approval-wiring.ts records
    * it: the request id in custom.approvalRequest, the step in custom.action
    * (requested, approved, denied, cancelled, expired, executed, failed), and
    * who acted as the identity (the requester for the run itself).

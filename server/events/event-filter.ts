@@ -11,7 +11,7 @@
 import { ValidationError } from '../../common/errors';
 import { LiveEvent, LiveEventKind } from '../../domain/events/event-bus';
 import { MAX_FULL_NAME_LENGTH, parseKeyName } from '../../domain/key-names';
-import { FilterView } from './event-wire';
+import { FilterView } from '../../protocol/event-wire';
 
 export const LIVE_EVENT_KINDS: readonly LiveEventKind[] = ['audit', 'approval', 'rollover-notice'];
 

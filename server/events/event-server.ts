@@ -28,12 +28,12 @@ import { Clock } from '../../common/clock';
 import { StrongroomError } from '../../common/errors';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { EventBus, LiveEvent } from '../../domain/events/event-bus';
-import { endThenDestroy } from '../connection';
-import { createMutualTlsServer, listenOn, TlsListenerOptions } from '../listen';
-import { closeAtCertificateExpiry, identifyPeer, PeerCheck, PeerRefusal } from '../peer-identity';
-import { ClientIdentity } from '../policy/identity';
+import { endThenDestroy } from '../tls/connection';
+import { createMutualTlsServer, listenOn, TlsListenerOptions } from '../tls/listen';
+import { closeAtCertificateExpiry, identifyPeer, PeerCheck, PeerRefusal } from '../tls/peer-identity';
+import { ClientIdentity } from '../../domain/policy/identity';
 import { EventFilter, filterFromQuery } from './event-filter';
-import { CLOSE_CODES, encodeLiveEvent, encodeRefusalBody, EVENTS_PATH, HTTP_STATUS_OF_CODE, MAX_CLIENT_MESSAGE_BYTES } from './event-wire';
+import { CLOSE_CODES, encodeLiveEvent, encodeRefusalBody, EVENTS_PATH, HTTP_STATUS_OF_CODE, MAX_CLIENT_MESSAGE_BYTES } from '../../protocol/event-wire';
 import { CloseCause, Subscriber } from './subscriber';
 import { subscriptionEvent } from './subscription-audit';
 

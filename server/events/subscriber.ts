@@ -13,8 +13,8 @@
  */
 import type { WebSocket } from 'ws';
 import { LiveEvent } from '../../domain/events/event-bus';
-import { ClientIdentity } from '../policy/identity';
-import { CLOSE_CODES, encodeSubscribed } from './event-wire';
+import { ClientIdentity } from '../../domain/policy/identity';
+import { CLOSE_CODES, encodeSubscribed } from '../../protocol/event-wire';
 import { EventFilter, filterFromMessage, matches, viewOfFilter } from './event-filter';
 
 /** A close reason is at most 123 bytes (RFC 6455 §5.5: control frames carry 125, 2 are the code). */

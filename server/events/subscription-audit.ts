@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Clock, isoNow } from '../../common/clock';
 import { AuditEvent } from '../../domain/audit/audit-event';
-import { ClientIdentity } from '../policy/identity';
+import { ClientIdentity } from '../../domain/policy/identity';
 import { EventFilter, viewOfFilter } from './event-filter';
 
 export const SUBSCRIPTION_EVENT_TYPE = 'events-subscribe';

@@ -17,8 +17,8 @@ import { AuditWriter } from '../../domain/audit/audit-writer';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { KeychainStore } from '../../storage/keychain-store';
 import { openSqliteStore } from '../../storage/sqlite-store';
-import { AuditCheckpointer } from '../../server/audit-checkpointer';
-import { silentLogger } from '../../server/logger';
+import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
+import { silentLogger } from '../../common/logger';
 import { codeOf } from '../support/error-code';
 
 const KEYCHAIN_ID = 'kc-1';

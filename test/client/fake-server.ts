@@ -11,10 +11,10 @@ import { AddressInfo, Socket } from 'node:net';
 import tls from 'node:tls';
 import { ErrorCode } from '../../common/error-codes';
 import { asStrongroomError, StrongroomError } from '../../common/errors';
-import { encodeFrame, FrameDecoder } from '../../server/protocol/frame-codec';
-import { DEFAULT_JSON_LIMITS } from '../../server/protocol/json-limits';
-import { decodeRequest, DecodedRequest, requestIdOf } from '../../server/protocol/request';
-import { encodeError, encodeResult } from '../../server/protocol/response';
+import { encodeFrame, FrameDecoder } from '../../protocol/frame-codec';
+import { DEFAULT_JSON_LIMITS } from '../../protocol/json-limits';
+import { decodeRequest, DecodedRequest, requestIdOf } from '../../protocol/request';
+import { encodeError, encodeResult } from '../../protocol/response';
 import { TestPki } from './pki-fixture';
 
 export interface FakeKey {

@@ -1,12 +1,12 @@
 /**
- * Certificates for client tests, from the real appliance PKI (server/pki):
+ * Certificates for client tests, from the real appliance PKI (domain/pki):
  * one CA, a server certificate for 127.0.0.1/localhost and a client
  * certificate. RSA key generation is slow: call once per file, in beforeAll.
  */
 import { systemClock } from '../../common/clock';
-import { createCa } from '../../server/pki/ca';
-import { generateClientKeyPair, issueClientCertificate, issueServerCertificate } from '../../server/pki/issue';
-import { CaMaterial } from '../../server/pki/x509-builder';
+import { createCa } from '../../domain/pki/ca';
+import { generateClientKeyPair, issueClientCertificate, issueServerCertificate } from '../../domain/pki/issue';
+import { CaMaterial } from '../../domain/pki/x509-builder';
 
 export interface TestPki {
   readonly ca: CaMaterial;

@@ -8,14 +8,14 @@
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { systemClock } from '../../common/clock';
-import { PkiService } from '../../server/pki-service';
-import { Appliance } from '../../server/open-appliance';
+import { PkiService } from '../../domain/pki/pki-service';
+import { Appliance } from '../../server/compose/open-appliance';
 import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { MemoryStore } from '../../storage/memory-store';
-import { loadTlsIdentity } from '../../server/tls-identity';
+import { loadTlsIdentity } from '../../server/tls/tls-identity';
 import { startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 import { rejectionCode } from '../support/error-code';
 

@@ -1,17 +1,17 @@
 /**
  * Input rules and certificate contents of the appliance PKI
- * (server/pki/issue.ts, ca.ts, san.ts, certificate-info.ts): every bad input
+ * (domain/pki/issue.ts, ca.ts, san.ts, certificate-info.ts): every bad input
  * is INVALID_ARGUMENT, and what the certificates say is what the API reports.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { ManualClock } from '../../common/clock';
-import { createCa } from '../../server/pki/ca';
-import { describeCertificate, fingerprintOfDer } from '../../server/pki/certificate-info';
-import { generateClientKeyPair, issueClientCertificate, IssueClientOptions, issueServerCertificate } from '../../server/pki/issue';
-import { CLOCK_SKEW_MS, MAX_LEAF_VALIDITY_DAYS, MS_PER_DAY } from '../../server/pki/pki-policy';
-import { ipToBytes } from '../../server/pki/san';
-import { CaMaterial } from '../../server/pki/x509-builder';
+import { createCa } from '../../domain/pki/ca';
+import { describeCertificate, fingerprintOfDer } from '../../domain/pki/certificate-info';
+import { generateClientKeyPair, issueClientCertificate, IssueClientOptions, issueServerCertificate } from '../../domain/pki/issue';
+import { CLOCK_SKEW_MS, MAX_LEAF_VALIDITY_DAYS, MS_PER_DAY } from '../../domain/pki/pki-policy';
+import { ipToBytes } from '../../domain/pki/san';
+import { CaMaterial } from '../../domain/pki/x509-builder';
 import { codeOf, NO_ERROR } from '../support/error-code';
 
 const NOW = Date.UTC(2030, 0, 15, 12, 0, 0);

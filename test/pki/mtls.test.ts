@@ -14,10 +14,10 @@
  */
 import tls from 'node:tls';
 import { ManualClock, systemClock } from '../../common/clock';
-import { createCa } from '../../server/pki/ca';
-import { fingerprintOfDer } from '../../server/pki/certificate-info';
-import { generateClientKeyPair, issueClientCertificate, issueServerCertificate, IssuedClientCertificate } from '../../server/pki/issue';
-import { CaMaterial } from '../../server/pki/x509-builder';
+import { createCa } from '../../domain/pki/ca';
+import { fingerprintOfDer } from '../../domain/pki/certificate-info';
+import { generateClientKeyPair, issueClientCertificate, issueServerCertificate, IssuedClientCertificate } from '../../domain/pki/issue';
+import { CaMaterial } from '../../domain/pki/x509-builder';
 import { connectClient, startServer, TestServer } from './tls-fixture';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,14 +1,14 @@
 /**
- * PKCS#12 export (server/pki/pkcs12.ts): the file node:tls loads with its
+ * PKCS#12 export (domain/pki/pkcs12.ts): the file node:tls loads with its
  * passphrase works for a real mutual-TLS handshake; a wrong passphrase, an
  * empty or non-ASCII one, and a key that is not the certificate's are refused.
  */
 import tls from 'node:tls';
 import { systemClock } from '../../common/clock';
-import { createCa } from '../../server/pki/ca';
-import { generateClientKeyPair, issueClientCertificate, issueServerCertificate } from '../../server/pki/issue';
-import { toPkcs12 } from '../../server/pki/pkcs12';
-import { CaMaterial, KeyPairPem } from '../../server/pki/x509-builder';
+import { createCa } from '../../domain/pki/ca';
+import { generateClientKeyPair, issueClientCertificate, issueServerCertificate } from '../../domain/pki/issue';
+import { toPkcs12 } from '../../domain/pki/pkcs12';
+import { CaMaterial, KeyPairPem } from '../../domain/pki/x509-builder';
 import { codeOf } from '../support/error-code';
 import { connectClient, startServer, TestServer } from './tls-fixture';
 

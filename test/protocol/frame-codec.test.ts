@@ -3,7 +3,7 @@
  * per chunk, the length checked before any payload byte is buffered.
  */
 import fc from 'fast-check';
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, HARD_MAX_FRAME_BYTES } from '../../server/protocol/frame-codec';
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, HARD_MAX_FRAME_BYTES } from '../../protocol/frame-codec';
 import { codeOf } from '../support/error-code';
 
 const payloads = [Buffer.from('{"id":1,"op":"Query"}'), Buffer.from('x'), Buffer.from('{"id":"r-2","op":"Get","args":{"name":"hr/payroll"}}')];

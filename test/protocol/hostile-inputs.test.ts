@@ -5,9 +5,9 @@
  * fail on that Batch item alone (validateBatchItem). A marker planted in
  * values must never come back in an error.
  */
-import { DEFAULT_JSON_LIMITS } from '../../server/protocol/json-limits';
-import { validateBatchItem } from '../../server/protocol/op-schemas';
-import { decodeRequest, requestIdOf, RequestId } from '../../server/protocol/request';
+import { DEFAULT_JSON_LIMITS } from '../../protocol/json-limits';
+import { validateBatchItem } from '../../protocol/op-schemas';
+import { decodeRequest, requestIdOf, RequestId } from '../../protocol/request';
 import { NO_ERROR } from '../support/error-code';
 
 const MARK = 'S3CRET';

@@ -4,7 +4,7 @@
  * is spaced, so the limits mean what the spec says.
  */
 import fc from 'fast-check';
-import { scanJsonLimits } from '../../server/protocol/json-limits';
+import { scanJsonLimits } from '../../protocol/json-limits';
 
 const WIDE = { maxDepth: 256, maxElements: Number.MAX_SAFE_INTEGER };
 

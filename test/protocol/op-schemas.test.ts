@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import {
   MAX_BATCH_ITEMS, OP_SCHEMAS, OPERATION_NAMES, OperationName, validateArgs, validateBatchItem,
-} from '../../server/protocol/op-schemas';
-import { decodeBase64Strict } from '../../server/protocol/schema';
+} from '../../protocol/op-schemas';
+import { decodeBase64Strict } from '../../protocol/schema';
 import { codeOf, NO_ERROR } from '../support/error-code';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');

@@ -3,9 +3,9 @@
  * and a property round trip from generated valid requests.
  */
 import fc from 'fast-check';
-import { DEFAULT_JSON_LIMITS, MAX_JSON_DEPTH, MAX_JSON_ELEMENTS, parseJsonPayload } from '../../server/protocol/json-limits';
-import { MAX_BATCH_ITEMS, OPERATION_NAMES } from '../../server/protocol/op-schemas';
-import { decodeRequest, readRequestId, RequestError } from '../../server/protocol/request';
+import { DEFAULT_JSON_LIMITS, MAX_JSON_DEPTH, MAX_JSON_ELEMENTS, parseJsonPayload } from '../../protocol/json-limits';
+import { MAX_BATCH_ITEMS, OPERATION_NAMES } from '../../protocol/op-schemas';
+import { decodeRequest, readRequestId, RequestError } from '../../protocol/request';
 import { codeOf } from '../support/error-code';
 
 const decode = (message: unknown) => decodeRequest(Buffer.from(JSON.stringify(message)), DEFAULT_JSON_LIMITS);

@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { StrongroomError } from '../../common/errors';
-import { FrameDecoder } from '../../server/protocol/frame-codec';
-import { ProtocolError } from '../../server/protocol/protocol-error';
-import { decodeResponse, encodeError, encodeResult, RESPONSE_JSON_LIMITS } from '../../server/protocol/response';
+import { FrameDecoder } from '../../protocol/frame-codec';
+import { ProtocolError } from '../../protocol/protocol-error';
+import { decodeResponse, encodeError, encodeResult, RESPONSE_JSON_LIMITS } from '../../protocol/response';
 import { codeOf } from '../support/error-code';
 
 /** The one payload in a frame, parsed. */

@@ -37,7 +37,7 @@ function ev(time: string, over: Partial<AuditEvent>): AuditEvent {
   };
 }
 
-/** A dual-control step as server/approval-wiring.ts records it. */
+/** A dual-control step as server/compose/approval-wiring.ts records it. */
 const approval = (time: string, requestId: string, action: string, identity: AuditEvent['identity'], key = 'lab/tmp'): AuditEvent =>
   ev(time, { type: action === 'executed' || action === 'failed' ? 'approved-operation' : 'approval', identity, operation: 'Destroy', key, result: 'ok', custom: { approvalRequest: requestId, action } });
 

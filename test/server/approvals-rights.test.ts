@@ -6,10 +6,10 @@
  * fill the queue, and a quorum change is itself dual-controlled.
  */
 import { ManualClock, systemClock } from '../../common/clock';
-import { PkiService } from '../../server/pki-service';
+import { PkiService } from '../../domain/pki/pki-service';
 import { codeOf } from '../support/error-code';
 import { LiveEvent } from '../../domain/events/event-bus';
-import { DecodedResponse } from '../../server/protocol/response';
+import { DecodedResponse } from '../../protocol/response';
 import { ApprovalDetails, required } from '../support/approval-required';
 import { RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 import Database from 'better-sqlite3';
@@ -103,7 +103,7 @@ describe('separation of duties and dual control', () => {
 
   it('runs grants without material at once, and holds the issue of an officer certificate', async () => {
     expect((await officer.request('PolicyGrant', { group: 'ops', pattern: 'sod/*', permissions: ['encrypt', 'locate'] })).result).toMatchObject({ grant: { subject: 'ops' } });
-    const { publicKeyPem } = (await import('../../server/pki/issue')).generateClientKeyPair();
+    const { publicKeyPem } = (await import('../../domain/pki/issue')).generateClientKeyPair();
     const asked = required(await officer.request('ClientIssue', { name: 'minted-officer', role: 'officer', publicKeyPem }));
     expect((await officer.request('ClientList')).result).not.toMatchObject({ clients: expect.arrayContaining([expect.objectContaining({ name: 'minted-officer' })]) });
     expect((await officer.request('ApprovalCancel', { id: asked.requestId })).error).toBeUndefined();

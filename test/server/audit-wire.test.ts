@@ -14,7 +14,7 @@ import { verifyAuditFile } from '../../domain/audit/audit-file-verify';
 import { renderHtml } from '../../domain/report/render-html';
 import { renderMarkdown } from '../../domain/report/render-markdown';
 import { ComplianceReport } from '../../domain/report/report-model';
-import { DecodedResponse } from '../../server/protocol/response';
+import { DecodedResponse } from '../../protocol/response';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
 interface LineView { seq: number; prevHash: string; hash: string; event: { identity: { name: string } | null; endUser: string | null; operation: string | null; key: string | null; result: string; type: string } }

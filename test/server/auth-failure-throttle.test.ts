@@ -5,7 +5,7 @@
  * server with real refused TLS handshakes.
  */
 import { ManualClock } from '../../common/clock';
-import { AuthFailureThrottle, MAX_EVENTS_PER_SOURCE, MAX_TRACKED_SOURCES, SuppressedRefusals, WINDOW_MS } from '../../server/auth-failure-throttle';
+import { AuthFailureThrottle, MAX_EVENTS_PER_SOURCE, MAX_TRACKED_SOURCES, SuppressedRefusals, WINDOW_MS } from '../../server/tls/auth-failure-throttle';
 import { startTestAppliance } from '../support/appliance-fixture';
 
 describe('auth-failure throttle', () => {

@@ -8,7 +8,7 @@
 import { connect as netConnect, Socket } from 'node:net';
 import { connect as tlsConnect, ConnectionOptions as TlsOptions } from 'node:tls';
 import { Credentials, RawConnection, SOCKET_WAIT_MS, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
-import { encodeFrame } from '../../server/protocol/frame-codec';
+import { encodeFrame } from '../../protocol/frame-codec';
 
 /** Short limits so that timeouts show within a test (all in ms, as the settings). */
 const FRAME_TIMEOUT_MS = 500;

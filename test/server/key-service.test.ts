@@ -3,8 +3,8 @@
  * connect, who may do what, and the operations end to end.
  */
 import { Credentials, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
-import { createCa } from '../../server/pki/ca';
-import { issueClientCertificate, generateClientKeyPair } from '../../server/pki/issue';
+import { createCa } from '../../domain/pki/ca';
+import { issueClientCertificate, generateClientKeyPair } from '../../domain/pki/issue';
 import { systemClock } from '../../common/clock';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');

@@ -2,7 +2,7 @@
  * The details of an APPROVAL_REQUIRED answer (docs/protocol.md §6.3), for
  * tests of dual control: asserts the response is one and returns them.
  */
-import { DecodedResponse } from '../../server/protocol/response';
+import { DecodedResponse } from '../../protocol/response';
 
 export interface ApprovalDetails {
   requestId: string;

@@ -13,9 +13,9 @@ import { BOUND_KEY_BYTES } from '../../../domain/unseal/share-binding';
 import { combineShares, makeShareSet } from '../../../domain/unseal/split-secret';
 import { storeShareCommitments } from '../../../domain/unseal/share-commitments';
 import { SoftHsm } from '../../../hsm/soft-hsm';
-import { ClientIdentity } from '../../../server/policy/identity';
-import { PENDING_TTL_MS, SUBMISSIONS_PER_MINUTE_GLOBAL, SUBMISSIONS_PER_MINUTE_PER_CLIENT, UnsealService } from '../../../server/unseal-service';
-import { AUDITED_REFUSALS_PER_WINDOW, RESETS_OF_OTHERS_PER_WINDOW } from '../../../server/unseal-throttle';
+import { ClientIdentity } from '../../../domain/policy/identity';
+import { PENDING_TTL_MS, SUBMISSIONS_PER_MINUTE_GLOBAL, SUBMISSIONS_PER_MINUTE_PER_CLIENT, UnsealService } from '../../../domain/unseal/unseal-service';
+import { AUDITED_REFUSALS_PER_WINDOW, RESETS_OF_OTHERS_PER_WINDOW } from '../../../domain/unseal/unseal-throttle';
 import { MemoryStore } from '../../../storage/memory-store';
 import { codeOf, rejectionCode } from '../../support/error-code';
 

@@ -10,7 +10,7 @@
  * export the requester collects, nor for the Gets the approved grant allows.
  */
 import { EventStream, StreamEvent } from '../../../client/event-stream';
-import { DecodedResponse } from '../../../server/protocol/response';
+import { DecodedResponse } from '../../../protocol/response';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
 import { auditEvents, openStream, readFor, readUntil } from './event-support';
 

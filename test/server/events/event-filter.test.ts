@@ -7,7 +7,7 @@ import { AuditEvent, canonicalEvent } from '../../../domain/audit/audit-event';
 import { auditLineOfLive, parseAuditLine } from '../../../domain/audit/audit-line';
 import { AuditLiveEvent, LiveEvent } from '../../../domain/events/event-bus';
 import { filterFromMessage, filterFromQuery, makeFilter, matches } from '../../../server/events/event-filter';
-import { encodeLiveEvent, errorCodeOfClose } from '../../../server/events/event-wire';
+import { encodeLiveEvent, errorCodeOfClose } from '../../../protocol/event-wire';
 import { codeOf } from '../../support/error-code';
 
 function audit(type: string, key: string | null): AuditLiveEvent {

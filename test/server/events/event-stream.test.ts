@@ -7,8 +7,8 @@
  * nothing streamed carries key material.
  */
 import { ApprovalLiveEvent } from '../../../domain/events/event-bus';
-import { createCa } from '../../../server/pki/ca';
-import { generateClientKeyPair, issueClientCertificate } from '../../../server/pki/issue';
+import { createCa } from '../../../domain/pki/ca';
+import { generateClientKeyPair, issueClientCertificate } from '../../../domain/pki/issue';
 import { systemClock } from '../../../common/clock';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
 import { auditEvents, openStream, readFor, readUntil, refusalCode, verifyStreamChain, waitForAudit } from './event-support';

@@ -1,0 +1,135 @@
+/**
+ * The appliance's PKI at run time: makes the CA and the server certificate at
+ * init, issues and revokes client certificates, and hands the TLS listener
+ * its credentials. The CA and server private keys are kept only sealed under
+ * the keychain key (system secrets), and no private key sits in a file of
+ * the appliance. The server's TLS identity also has a copy the HSM alone
+ * opens (server/tls/tls-identity.ts), so a sealed server can listen for
+ * custodians; the CA key has none: issuing needs an unsealed keychain.
+ */
+import { isIP } from 'node:net';
+import { Clock, isoNow } from '../../common/clock';
+import { KeychainError, ValidationError } from '../../common/errors';
+import { Keychain } from '../keychain';
+import { ClientRecord, ClientRole, DirectoryStore } from '../../storage/directory-store';
+import { createCa } from './ca';
+import { issueClientCertificate, issueServerCertificate } from './issue';
+
+export const CA_VALIDITY_DAYS = 3650;
+export const SERVER_CERT_VALIDITY_DAYS = 825;
+export const DEFAULT_CLIENT_VALIDITY_DAYS = 365;
+
+const SECRET = {
+  caKey: 'pki/ca-key',
+  caCert: 'pki/ca-cert',
+  serverKey: 'pki/server-key',
+  serverCert: 'pki/server-cert',
+} as const;
+
+export interface Sans {
+  readonly dns: readonly string[];
+  readonly ip: readonly string[];
+}
+
+export interface IssuedClient {
+  readonly client: ClientRecord;
+  readonly certificatePem: string;
+  readonly caPem: string;
+}
+
+/** Parses `localhost,127.0.0.1,kms.example.com` into DNS and IP SANs. */
+export function parseSans(text: string): Sans {
+  const dns: string[] = [];
+  const ip: string[] = [];
+  for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (isIP(entry)) ip.push(entry);
+    else dns.push(entry);
+  }
+  if (dns.length + ip.length === 0) throw new ValidationError('server_sans names no host');
+  return { dns, ip };
+}
+
+export class PkiService {
+  constructor(private readonly keychain: Keychain, private readonly directory: DirectoryStore, private readonly clock: Clock) {}
+
+  get initialized(): boolean {
+    return this.directory.getSystemSecret(SECRET.caCert) !== null;
+  }
+
+  /** Makes the CA and the server certificate; refuses if they exist. */
+  bootstrap(options: { commonName: string; sans: Sans }): { caPem: string; serverCertificatePem: string } {
+    if (this.initialized) throw new KeychainError('KEYCHAIN_ALREADY_INITIALIZED', 'the appliance PKI already exists');
+    const ca = createCa({ commonName: `${options.commonName} CA`, validityDays: CA_VALIDITY_DAYS, clock: this.clock });
+    const server = issueServerCertificate({
+      ca,
+      commonName: options.commonName,
+      sans: [...options.sans.dns.map((value) => ({ type: 'dns' as const, value })), ...options.sans.ip.map((value) => ({ type: 'ip' as const, value }))],
+      validityDays: SERVER_CERT_VALIDITY_DAYS,
+      clock: this.clock,
+    });
+    this.keychain.putSystemSecret(SECRET.caKey, Buffer.from(ca.privateKeyPem));
+    this.keychain.putSystemSecret(SECRET.caCert, Buffer.from(ca.certificatePem));
+    this.keychain.putSystemSecret(SECRET.serverKey, Buffer.from(server.privateKeyPem));
+    this.keychain.putSystemSecret(SECRET.serverCert, Buffer.from(server.certificatePem));
+    return { caPem: ca.certificatePem, serverCertificatePem: server.certificatePem };
+  }
+
+  caCertificate(): string {
+    return this.text(SECRET.caCert);
+  }
+
+  /** The listener's certificate and key, PEM (the key only in memory, for node:tls). */
+  serverCredentials(): { certificatePem: string; privateKeyPem: string; caPem: string } {
+    return { certificatePem: this.text(SECRET.serverCert), privateKeyPem: this.text(SECRET.serverKey), caPem: this.caCertificate() };
+  }
+
+  /** Signs a certificate for the client's own public key and records the client. */
+  issueClient(request: { name: string; role: ClientRole; groups: readonly string[]; publicKeyPem: string; validityDays?: number }): IssuedClient {
+    if (this.directory.getClientByName(request.name)) {
+      throw new KeychainError('CLIENT_EXISTS', `a client named "${request.name}" already exists; pick another name (revoked names are not reused)`);
+    }
+    const ca = { certificatePem: this.caCertificate(), privateKeyPem: this.text(SECRET.caKey) };
+    const issued = issueClientCertificate({
+      ca,
+      name: request.name,
+      role: request.role,
+      groups: [...request.groups],
+      publicKeyPem: request.publicKeyPem,
+      validityDays: request.validityDays ?? DEFAULT_CLIENT_VALIDITY_DAYS,
+      clock: this.clock,
+    });
+    const client: ClientRecord = {
+      name: request.name,
+      role: request.role,
+      groups: [...request.groups],
+      serialNumber: issued.serialNumber,
+      fingerprint256: issued.fingerprint256,
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+      createdAt: isoNow(this.clock),
+      revokedAt: null,
+    };
+    this.directory.putClient(client);
+    return { client, certificatePem: issued.certificatePem, caPem: ca.certificatePem };
+  }
+
+  /** Revokes a client; the last active officer cannot be revoked (nobody could administer the appliance). */
+  revokeClient(name: string): ClientRecord {
+    const client = this.directory.getClientByName(name);
+    if (!client) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${name}"`);
+    if (client.role === 'officer' && client.revokedAt === null && this.directory.countActiveClients('officer') <= 1) {
+      throw new KeychainError('WRONG_STATE', `"${name}" is the last officer; issue another officer certificate before revoking this one`);
+    }
+    return this.directory.revokeClient(name, isoNow(this.clock));
+  }
+
+  private text(name: string): string {
+    const secret = this.keychain.getSystemSecret(name);
+    if (!secret) throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', `the appliance PKI is missing ${name}; was this keychain made by an older strongroom init?`);
+    try {
+      return secret.toString('utf8');
+    } finally {
+      secret.fill(0);
+    }
+  }
+}

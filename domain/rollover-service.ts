@@ -1,0 +1,125 @@
+/**
+ * The server's rollover scheduler: sweeps once at start (catching up after
+ * downtime) and then every check interval, rolling due keys in batches that
+ * yield to the event loop so requests keep being answered. Before a key
+ * rolls, a notice is logged once when it comes within the notice period
+ * (an audit and live event once the audit trail exists). The same sweep
+ * carries out scheduled destructions that are due.
+ */
+import { Clock } from '../common/clock';
+import { Keychain } from './keychain';
+import { sweepDueDestructions } from './destruction-sweep';
+import { sweepDueProcessStops } from './usage-period-sweep';
+import { sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
+import { Logger } from '../common/logger';
+
+/** Instances looked at per batch when retention expires. */
+const RETENTION_BATCH = 100;
+
+/** Most upcoming rollovers noticed per check: notices are a log line each. */
+const MAX_NOTICES_PER_CHECK = 1000;
+
+export interface RolloverServiceOptions {
+  readonly keychain: Keychain;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly checkIntervalMs: number;
+  readonly noticeMs: number;
+  /** rollover_retention: replaced instances deactivated longer ago get their destruction scheduled; null keeps them. */
+  readonly retentionMs: number | null;
+  readonly destructionWaitMs: number;
+  /** Told of every scheduled rollover once committed (the audit trail). */
+  readonly onRolled?: (key: string, instance: string) => void;
+  /** Told once per upcoming rollover within the notice period (the live event stream). */
+  readonly onNotice?: (key: string, dueAt: string) => void;
+}
+
+export class RolloverService {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<SweepResult> | null = null;
+  /** `keyId@due` already noticed, so each upcoming rollover is announced once per process. */
+  private readonly noticed = new Set<string>();
+
+  constructor(private readonly options: RolloverServiceOptions) {}
+
+  start(): void {
+    void this.sweep();
+    this.timer = setInterval(() => void this.sweep(), this.options.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Runs a sweep now, or joins the one in progress. */
+  sweep(): Promise<SweepResult> {
+    this.running ??= this.runSweep().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  private async runSweep(): Promise<SweepResult> {
+    const { keychain, clock, log } = this.options;
+    const now = clock.nowMs();
+    this.notice(now);
+    const result = await sweepDueRollovers(keychain, now, {
+      onRolled: (name, instance) => {
+        log.info('rolled over', { key: name, instance, reason: 'cryptoperiod' });
+        this.options.onRolled?.(name, instance);
+      },
+      onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
+    });
+    if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });
+    const destruction = await sweepDueDestructions(keychain, now, {
+      onDestroyed: (instance) => log.info('destroyed', { instance, reason: 'scheduled destruction' }),
+      onFailed: (instanceId, error) => log.error('scheduled destruction failed', { instanceId, code: error.code, message: error.message }),
+    });
+    if (destruction.destroyed + destruction.failed > 0) log.info('destruction sweep done', { ...destruction });
+    await this.expireRetention(now);
+    const stops = await sweepDueProcessStops(keychain, now, {
+      onDeactivated: (instance) => log.info('deactivated', { instance, reason: 'process-stop date reached' }),
+      onFailed: (instanceId, error) => log.error('process-stop deactivation failed', { instanceId, code: error.code, message: error.message }),
+    });
+    if (stops.deactivated + stops.failed > 0) log.info('usage-period sweep done', { ...stops });
+    return result;
+  }
+
+  /** Schedules (cancellable) destruction of instances whose retention after deactivation is over, in yielding batches. */
+  private async expireRetention(now: number): Promise<void> {
+    const { keychain, log, retentionMs, destructionWaitMs } = this.options;
+    if (retentionMs === null) return;
+    const cutoff = now - retentionMs;
+    const seen = new Set<string>();
+    for (;;) {
+      const ids = keychain.retentionExpired(cutoff, RETENTION_BATCH + seen.size).filter((id) => !seen.has(id)).slice(0, RETENTION_BATCH);
+      if (ids.length === 0) return;
+      for (const id of ids) {
+        seen.add(id);
+        try {
+          const scheduled = keychain.scheduleIfRetentionOver(id, cutoff, now + destructionWaitMs);
+          if (scheduled) log.info('retention over: destruction scheduled', { instance: scheduled.name, at: scheduled.destroyAt });
+        } catch (err) {
+          log.error('retention expiry failed', { instanceId: id, error: String(err) });
+        }
+      }
+      await yieldToEventLoop();
+    }
+  }
+
+  private notice(now: number): void {
+    const { keychain, log, noticeMs } = this.options;
+    if (noticeMs <= 0) return;
+    for (const due of keychain.dueKeys(now + noticeMs, MAX_NOTICES_PER_CHECK)) {
+      const tag = `${due.keyId}@${due.nextRolloverAt}`;
+      if (this.noticed.has(tag) || Date.parse(due.nextRolloverAt) <= now) continue;
+      this.noticed.add(tag);
+      const key = keychain.keyNameById(due.keyId);
+      log.info('rollover coming', { key, at: due.nextRolloverAt });
+      this.options.onNotice?.(key, due.nextRolloverAt);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Officer operations (docs/protocol.md §6): client certificates and grants
+ * (ClientList and PolicyList are also for auditors, read only). ClientRevoke
+ * also closes the client's open connections at once.
+ */
+import { isoNow } from '../common/clock';
+import { KeychainError } from '../common/errors';
+import { ClientRole, GrantRecord } from '../storage/directory-store';
+import { checkGlob } from '../domain/policy/glob';
+import { MATERIAL_PERMISSIONS, parsePermissions } from '../domain/policy/permissions';
+import { Operation } from './operation';
+import { OperationContext } from './context';
+
+/**
+ * Issuing an officer (a future approver, who may also ask for exports), or a
+ * client into a group that holds a material grant, gives access to key
+ * material as surely as a grant does: dual-controlled (grant-material), or one
+ * officer could mint the approvers of their own requests.
+ */
+export const clientIssue: Operation = {
+  name: 'ClientIssue',
+  access: 'officer',
+  dualControl: (args, ctx) => {
+    if (args.role === 'officer') return 'grant-material';
+    const groups = (args.groups as string[] | undefined) ?? [];
+    const material = ctx.services.directory
+      .listGrants()
+      .some((g) => g.subjectKind === 'group' && groups.includes(g.subject) && g.permissions.some((p) => MATERIAL_PERMISSIONS.has(p)));
+    return material ? 'grant-material' : null;
+  },
+  run: (args, ctx) =>
+    ctx.services.pki.issueClient({
+      name: args.name as string,
+      role: args.role as ClientRole,
+      groups: (args.groups as string[] | undefined) ?? [],
+      publicKeyPem: args.publicKeyPem as string,
+      validityDays: args.validityDays as number | undefined,
+    }),
+};
+
+/** Separation of duties: auditors read who may do what (clients, grants), never change it; apps do neither. */
+function assertReader(ctx: OperationContext, op: string): void {
+  if (ctx.identity.role === 'app') throw new KeychainError('PERMISSION_DENIED', `${op} is for officers and auditors; "${ctx.identity.name}" is an app`);
+}
+
+export const clientList: Operation = {
+  name: 'ClientList',
+  access: 'any',
+  run: (_args, ctx) => {
+    assertReader(ctx, 'ClientList');
+    return { clients: ctx.services.directory.listClients() };
+  },
+};
+
+export const clientRevoke: Operation = {
+  name: 'ClientRevoke',
+  access: 'officer',
+  dualControl: (args, ctx) => {
+    if (ctx.services.directory.getClientByName(args.name as string) === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${String(args.name)}"`);
+    return 'client-revoke';
+  },
+  run: (args, ctx) => {
+    const client = ctx.services.pki.revokeClient(args.name as string);
+    ctx.services.disconnectClient(client.name);
+    return { client };
+  },
+};
+
+export const aliasSet: Operation = {
+  name: 'AliasSet',
+  access: 'officer',
+  run: (args, ctx) => ctx.services.keychain.setAlias(args.alias as string, args.name as string),
+};
+
+export const aliasRemove: Operation = {
+  name: 'AliasRemove',
+  access: 'officer',
+  run: (args, ctx) => ctx.services.keychain.removeAlias(args.alias as string),
+};
+
+export const aliasList: Operation = {
+  name: 'AliasList',
+  access: 'officer',
+  run: (_args, ctx) => ({ aliases: ctx.services.keychain.listAliases() }),
+};
+
+export const namespaceList: Operation = {
+  name: 'NamespaceList',
+  access: 'officer',
+  run: (_args, ctx) => ({ namespaces: ctx.services.keychain.listNamespaces() }),
+};
+
+export const namespaceRemove: Operation = {
+  name: 'NamespaceRemove',
+  access: 'officer',
+  run: (args, ctx) => ({ namespace: args.namespace as string, keysRemoved: ctx.services.keychain.removeNamespace(args.namespace as string) }),
+};
+
+/** A grant of a material permission (get, decrypt, decrypt-data-key) is dual-controlled; others run at once. */
+export const policyGrant: Operation = {
+  name: 'PolicyGrant',
+  access: 'officer',
+  dualControl: (args) => {
+    checkGlob(args.pattern as string); // a bad pattern is refused now, not after two officers approved it
+    return parsePermissions(args.permissions as string[]).some((p) => MATERIAL_PERMISSIONS.has(p)) ? 'grant-material' : null;
+  },
+  run: (args, ctx) => {
+    const pattern = args.pattern as string;
+    checkGlob(pattern);
+    const grant: GrantRecord = {
+      id: ctx.services.newId(),
+      subjectKind: args.client !== undefined ? 'client' : 'group',
+      subject: (args.client ?? args.group) as string,
+      pattern,
+      permissions: parsePermissions(args.permissions as string[]),
+      createdAt: isoNow(ctx.services.clock),
+      createdBy: ctx.identity.name,
+    };
+    ctx.services.directory.putGrant(grant);
+    return { grant };
+  },
+};
+
+export const policyRevoke: Operation = {
+  name: 'PolicyRevoke',
+  access: 'officer',
+  run: (args, ctx) => ({ grant: ctx.services.directory.deleteGrant(args.id as string) }),
+};
+
+export const policyList: Operation = {
+  name: 'PolicyList',
+  access: 'any',
+  run: (args, ctx) => (assertReader(ctx, 'PolicyList'), {
+    grants: ctx.services.directory
+      .listGrants()
+      .filter((g) => (args.client === undefined || (g.subjectKind === 'client' && g.subject === args.client)) && (args.group === undefined || (g.subjectKind === 'group' && g.subject === args.group))),
+  }),
+};

@@ -1,0 +1,100 @@
+/**
+ * The dual-control operations (docs/protocol.md §6.3): list and show
+ * requests, approve (with the digest the approver read), deny, cancel,
+ * collect an approved key export, and read or change the quorums.
+ *
+ * Who sees what: officers and auditors see every request (auditors read
+ * only); an app sees its own. Officers approve and deny; the requester alone
+ * cancels or collects. ApprovalQuorumSet is itself dual-controlled
+ * (quorum-change).
+ */
+import { KeychainError } from '../common/errors';
+import { ApprovalView } from '../domain/approvals/approval-view';
+import { DualControlClassName } from '../domain/approvals/quorum-settings';
+import { ApprovalState } from '../storage/approval-store';
+import { OperationContext } from './context';
+import { Operation } from './operation';
+
+function visible(view: ApprovalView, ctx: OperationContext): ApprovalView {
+  if (ctx.identity.role === 'app' && view.requester !== ctx.identity.name) {
+    // Another client's request is not theirs to know of: same answer as none.
+    throw new KeychainError('APPROVAL_NOT_FOUND', `no approval request "${view.id}"; strongroom approvals list shows them`, { details: { id: view.id } });
+  }
+  return view;
+}
+
+export const approvalList: Operation = {
+  name: 'ApprovalList',
+  access: 'any',
+  run: (args, ctx) => {
+    const state = args.state as ApprovalState | 'open' | undefined;
+    const states: ApprovalState[] | undefined = state === undefined ? undefined : state === 'open' ? ['pending', 'approved'] : [state];
+    const requester = ctx.identity.role === 'app' || args.mine === true ? ctx.identity.name : undefined;
+    return { requests: ctx.services.approvals.list({ states, requester, limit: args.limit as number | undefined }) };
+  },
+};
+
+export const approvalGet: Operation = {
+  name: 'ApprovalGet',
+  access: 'any',
+  run: (args, ctx) => ({ request: visible(ctx.services.approvals.get(args.id as string), ctx) }),
+};
+
+/**
+ * Answers at once, also when the approval starts an operation that finishes
+ * asynchronously (master-key rotation): the request is then `executing`, and
+ * ApprovalGet shows how it ended. A long run never holds the approver's
+ * request past its timeout, and ApprovalApprove works inside a Batch.
+ */
+export const approvalApprove: Operation = {
+  name: 'ApprovalApprove',
+  access: 'officer',
+  run: (args, ctx) => {
+    const outcome = ctx.services.approvals.approve(args.id as string, ctx.identity, args.digest as string);
+    if (!(outcome instanceof Promise)) return { request: outcome };
+    // The service records the outcome (executed or failed, events, audit) when it settles.
+    outcome.catch(() => undefined);
+    return { request: ctx.services.approvals.get(args.id as string) };
+  },
+};
+
+export const approvalDeny: Operation = {
+  name: 'ApprovalDeny',
+  access: 'officer',
+  run: (args, ctx) => ({ request: ctx.services.approvals.deny(args.id as string, ctx.identity, args.reason as string) }),
+};
+
+export const approvalCancel: Operation = {
+  name: 'ApprovalCancel',
+  access: 'any',
+  run: (args, ctx) => {
+    visible(ctx.services.approvals.get(args.id as string), ctx);
+    return { request: ctx.services.approvals.cancel(args.id as string, ctx.identity) };
+  },
+};
+
+/** The approved export's result (the material) for its requester, once; the connection zeroes it after encoding. */
+export const approvalCollect: Operation = {
+  name: 'ApprovalCollect',
+  access: 'any',
+  run: (args, ctx) => {
+    visible(ctx.services.approvals.get(args.id as string), ctx);
+    return ctx.services.approvals.collect(args.id as string, ctx.identity);
+  },
+};
+
+export const approvalQuorums: Operation = {
+  name: 'ApprovalQuorums',
+  access: 'any',
+  run: (_args, ctx) => {
+    if (ctx.identity.role === 'app') throw new KeychainError('PERMISSION_DENIED', `quorums are for officers and auditors; "${ctx.identity.name}" is an app`);
+    return { quorums: ctx.services.approvals.quorums() };
+  },
+};
+
+export const approvalQuorumSet: Operation = {
+  name: 'ApprovalQuorumSet',
+  access: 'officer',
+  dualControl: 'quorum-change',
+  run: (args, ctx) => ({ quorum: ctx.services.approvals.setQuorum(args.class as DualControlClassName, args.required as number, ctx.identity.name) }),
+};

@@ -1,0 +1,148 @@
+/**
+ * What every operation receives: the caller's identity and request meta, and
+ * the services (nothing ambient). Also the authorisation helpers operations
+ * call with the key they are about to touch.
+ */
+import { Clock } from '../common/clock';
+import { KeychainError } from '../common/errors';
+import { CryptoService } from '../domain/crypto-service';
+import { formatKeyName, parseKeyName } from '../domain/key-names';
+import { Keychain, KeyRef } from '../domain/keychain';
+import { LifecycleService } from '../domain/lifecycle-service';
+import { EventBus } from '../domain/events/event-bus';
+import { AuditEvent } from '../domain/audit/audit-event';
+import { ChainTrust } from '../domain/report/compile-report';
+import { DirectoryStore } from '../storage/directory-store';
+import { AuditStore } from '../storage/audit-store';
+import { PkiService } from '../domain/pki/pki-service';
+import { ClientIdentity } from '../domain/policy/identity';
+import { Permission } from '../domain/policy/permissions';
+import { PolicyIndex } from '../domain/policy/policy-index';
+import { RequestMeta } from '../protocol/request';
+import { SinkStats } from '../sinks/siem-transport';
+import { UnsealService } from '../domain/unseal/unseal-service';
+import { MasterKeyStatus, RotationOptions, RotationResult } from '../domain/master-key-rotation';
+import { ApprovalService } from '../domain/approvals/approval-service';
+
+export interface ServerLimits {
+  readonly maxFrameBytes: number;
+  readonly maxJsonDepth: number;
+  readonly maxJsonElements: number;
+  readonly maxBatchItems: number;
+  readonly maxInFlight: number;
+  readonly rateLimitPerSecond: number;
+}
+
+export interface Services {
+  readonly keychain: Keychain;
+  readonly crypto: CryptoService;
+  readonly lifecycle: LifecycleService;
+  readonly pki: PkiService;
+  readonly directory: DirectoryStore;
+  readonly policy: PolicyIndex;
+  readonly clock: Clock;
+  readonly limits: ServerLimits;
+  readonly version: string;
+  /** Closes every open connection of a client (after its revocation). */
+  readonly disconnectClient: (name: string) => void;
+  readonly newId: () => string;
+  /** How long a Destroy waits before the material goes (destruction_wait). */
+  readonly destructionWaitMs: number;
+  /** Live events (durable audit events, approval requests, rollover notices) for the event stream and sinks. */
+  readonly events: EventBus;
+  /**
+   * Appends an event to the audit chain (group commit); resolves once it is
+   * durable, rejects with AUDIT_UNAVAILABLE. For admin actions beyond the
+   * operation itself (an approved request being carried out, seal, unseal):
+   * the dispatcher already records every operation's own outcome.
+   */
+  readonly recordAudit: (event: AuditEvent) => Promise<void>;
+  /** The audit trail, read by AuditSearch, AuditVerify and Report (officers and auditors). */
+  readonly auditTrail: AuditStore;
+  /** The keychain id and the HSM signing key that audit checkpoints are verified against. */
+  readonly auditTrust: () => Promise<ChainTrust>;
+  /** Delivery counters of each SIEM sink (audit_sinks), for Query and `strongroom status`. */
+  readonly auditSinkStats?: () => readonly SinkStats[];
+  /** Split-knowledge unsealing, seal (appliance-server); absent in a server without it. */
+  readonly unsealing?: UnsealService;
+  /** Master-key rotation and its status, on the appliance's store and HSM. */
+  readonly masterKeys?: {
+    status(): Promise<MasterKeyStatus>;
+    rotate(options: Pick<RotationOptions, 'destroyOld'>): Promise<RotationResult>;
+  };
+  /** Dual control: approval requests, votes and quorums (domain/approvals). */
+  readonly approvals: ApprovalService;
+}
+
+export interface OperationContext {
+  readonly identity: ClientIdentity;
+  readonly meta: RequestMeta;
+  readonly services: Services;
+  /**
+   * Set when the operation runs because an approval request met its quorum
+   * (operations/approval-executor.ts): the dispatcher's gate is behind it, and an
+   * approved key export may give the requester the material they asked for.
+   */
+  readonly approval?: { readonly requestId: string; readonly dualControlClass: string };
+}
+
+export type Args = Record<string, unknown>;
+
+function denied(ctx: OperationContext, permission: Permission, what: string): KeychainError {
+  const why = ctx.identity.role === 'officer' ? ' (officers get key material only through a grant, which needs dual control)' : '';
+  return new KeychainError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}${why}`, {
+    details: { permission },
+  });
+}
+
+/** The canonical full name (`payroll` is `default/payroll`); INVALID_ARGUMENT for a malformed name. */
+export function canonicalName(name: string): string {
+  return formatKeyName(parseKeyName(name));
+}
+
+/**
+ * Checks `permission` on a key name; returns the canonical name. An alias is
+ * checked as the key it points to, so an alias can never widen a grant.
+ */
+export function authorizeName(ctx: OperationContext, permission: Permission, name: string): string {
+  const requested = canonicalName(name);
+  const fullName = resolveAlias(ctx, requested);
+  // The message names what was asked for: naming an alias's target would reveal it.
+  if (!allowed(ctx, permission, fullName)) throw denied(ctx, permission, requested);
+  return fullName;
+}
+
+/**
+ * Checks `permission` on the key a `{name?, instance?}` reference points to.
+ * An instance named alone is resolved to its key first; to a client without
+ * the permission, an unknown instance is PERMISSION_DENIED too, so that
+ * probing reveals nothing.
+ */
+function resolveAlias(ctx: OperationContext, fullName: string): string {
+  try {
+    return ctx.services.keychain.resolveName(fullName);
+  } catch (err) {
+    // A name that is neither a key nor an alias: checked as given (a Create, or KEY_NOT_FOUND later).
+    if ((err as { code?: string }).code === 'KEY_NOT_FOUND') return fullName;
+    throw err;
+  }
+}
+
+export function authorizeRef(ctx: OperationContext, permission: Permission, args: Args): KeyRef {
+  const name = args.name as string | undefined;
+  const instance = args.instance as string | undefined;
+  if (name !== undefined) return { fullName: authorizeName(ctx, permission, name), instance };
+  const owner = ctx.services.keychain.keyNameOfInstance(instance as string);
+  if (owner === null) {
+    if (ctx.identity.role === 'officer') throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${instance}"`);
+    throw denied(ctx, permission, `instance ${instance}`);
+  }
+  if (!allowed(ctx, permission, owner)) throw denied(ctx, permission, `instance ${instance}`);
+  return { fullName: owner, instance };
+}
+
+/** The policy's answer, or an approved key export: the one Get its officers approved, for its requester. */
+function allowed(ctx: OperationContext, permission: Permission, fullName: string): boolean {
+  if (ctx.services.policy.allows(ctx.identity, permission, fullName)) return true;
+  return permission === 'get' && ctx.approval?.dualControlClass === 'key-export' && ctx.identity.role === 'officer';
+}

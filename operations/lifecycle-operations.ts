@@ -1,0 +1,39 @@
+/** Activate, Revoke and Destroy (docs/protocol.md §6) over the lifecycle service. */
+import { RevocationReason } from '../domain/lifecycle-service';
+import { KeychainError } from '../common/errors';
+import { authorizeRef } from './context';
+import { Operation } from './operation';
+
+export const activate: Operation = {
+  name: 'Activate',
+  access: 'key',
+  run: (args, ctx) => ({ instance: ctx.services.lifecycle.activate(authorizeRef(ctx, 'activate', args)) }),
+};
+
+export const revoke: Operation = {
+  name: 'Revoke',
+  access: 'key',
+  run: (args, ctx) => ({
+    instance: ctx.services.lifecycle.revoke(authorizeRef(ctx, 'revoke', args), args.reason as RevocationReason, args.compromiseDate as string | undefined),
+  }),
+};
+
+/** Schedules the destruction after the configured waiting period (destruction_wait; 0 destroys at once). */
+export const destroy: Operation = {
+  name: 'Destroy',
+  access: 'key',
+  // Checked before a request is stored: officers are not asked to approve what cannot run (no permission, an Active instance).
+  dualControl: (args, ctx) => {
+    if (ctx.services.keychain.describeInstance(authorizeRef(ctx, 'destroy', args)).state === 'Active') {
+      throw new KeychainError('WRONG_STATE', 'the instance is Active: revoke (deactivate) it before destroying it');
+    }
+    return 'key-destroy';
+  },
+  run: (args, ctx) => ({ instance: ctx.services.lifecycle.scheduleDestruction(authorizeRef(ctx, 'destroy', args), ctx.services.destructionWaitMs) }),
+};
+
+export const destroyCancel: Operation = {
+  name: 'DestroyCancel',
+  access: 'key',
+  run: (args, ctx) => ({ instance: ctx.services.lifecycle.cancelDestruction(authorizeRef(ctx, 'destroy', args)) }),
+};

@@ -1,0 +1,62 @@
+/**
+ * SetRolloverPolicy, RolloverDue and RolloverRun (officer-only): change a
+ * key's policy, list what the scheduler will roll and when, and run a sweep
+ * now (the server also sweeps on its own; see domain/rollover-service.ts).
+ */
+import { ValidationError } from '../common/errors';
+import { makeRolloverPolicy } from '../domain/rollover-policy';
+import { sweepDueRollovers } from '../domain/rollover-scheduler';
+import { parseUsagePeriods } from '../domain/usage-periods';
+import { canonicalName } from './context';
+import { Operation } from './operation';
+
+/** Keys named in RolloverRun's answer (the counts are always complete): keeps the answer small for 100k-key sweeps. */
+const MAX_LISTED_ROLLOVERS = 1000;
+
+/** Default page of RolloverDue. */
+const DEFAULT_DUE_LIMIT = 100;
+
+export const setRolloverPolicy: Operation = {
+  name: 'SetRolloverPolicy',
+  access: 'officer',
+  run: (args, ctx) =>
+    ctx.services.keychain.setRolloverPolicy(
+      canonicalName(args.name as string),
+      makeRolloverPolicy(args.rollover as string, args.cryptoperiod as string | undefined),
+      args.protectPeriod === undefined && args.processPeriod === undefined
+        ? undefined
+        : parseUsagePeriods(args.protectPeriod as string | undefined, args.processPeriod as string | undefined),
+    ),
+};
+
+export const undoRollover: Operation = {
+  name: 'UndoRollover',
+  access: 'officer',
+  run: (args, ctx) => ctx.services.keychain.undoRollover(canonicalName(args.name as string)),
+};
+
+export const rolloverDue: Operation = {
+  name: 'RolloverDue',
+  access: 'officer',
+  run: (args, ctx) => {
+    const at = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at as string);
+    if (Number.isNaN(at)) throw new ValidationError('at is not an ISO 8601 date-time');
+    const { keychain } = ctx.services;
+    const due = keychain.dueKeys(at, (args.limit as number | undefined) ?? DEFAULT_DUE_LIMIT);
+    return { at: new Date(at).toISOString(), due: due.map((d) => ({ name: keychain.keyNameById(d.keyId), nextRolloverAt: d.nextRolloverAt })) };
+  },
+};
+
+export const rolloverRun: Operation = {
+  name: 'RolloverRun',
+  access: 'officer',
+  run: async (_args, ctx) => {
+    const rolled: Array<{ name: string; instance: string }> = [];
+    const result = await sweepDueRollovers(ctx.services.keychain, ctx.services.clock.nowMs(), {
+      onRolled: (name, instance) => {
+        if (rolled.length < MAX_LISTED_ROLLOVERS) rolled.push({ name, instance });
+      },
+    });
+    return { ...result, keys: rolled, keysListed: rolled.length };
+  },
+};

@@ -1,0 +1,72 @@
+/**
+ * Unsealing, sealing and the master key (docs/protocol.md §6):
+ * UnsealStatus (anyone; apps see only sealed or not, officers and auditors
+ * the progress a custodian needs to see), UnsealSubmit, UnsealReset (own:
+ * withdraw only one's own share) and Seal (officers: custodians hold officer
+ * certificates, so an app cannot fill or clear the pending shares),
+ * MasterKeyStatus and MasterKeyRotate (officers; rotation is dual
+ * controlled: the approvals gate holds it until a quorum approves).
+ */
+import { KeychainError, ValidationError } from '../common/errors';
+import { UnsealService } from '../domain/unseal/unseal-service';
+import { Args, OperationContext } from './context';
+import { Operation } from './operation';
+
+function unsealing(ctx: OperationContext): UnsealService {
+  const service = ctx.services.unsealing;
+  if (!service) throw new KeychainError('INVALID_REQUEST', 'this server does not unseal over the wire');
+  return service;
+}
+
+function masterKeys(ctx: OperationContext): NonNullable<OperationContext['services']['masterKeys']> {
+  const service = ctx.services.masterKeys;
+  if (!service) throw new KeychainError('INVALID_REQUEST', 'this server does not manage the master key over the wire');
+  return service;
+}
+
+/** Anyone may ask; an app learns only sealed or not (custodian numbers and progress are for officers and auditors). */
+export const unsealStatus: Operation = {
+  name: 'UnsealStatus',
+  access: 'any',
+  run: (_args, ctx) => unsealing(ctx).statusFor(ctx.identity),
+};
+
+export const unsealSubmit: Operation = {
+  name: 'UnsealSubmit',
+  access: 'officer',
+  run: (args, ctx) => unsealing(ctx).submit(ctx.identity, args.share as string | undefined),
+};
+
+export const unsealReset: Operation = {
+  name: 'UnsealReset',
+  access: 'officer',
+  run: (args, ctx) => unsealing(ctx).reset(ctx.identity, args.own === true),
+};
+
+export const seal: Operation = {
+  name: 'Seal',
+  access: 'officer',
+  run: (_args, ctx) => unsealing(ctx).seal(ctx.identity),
+};
+
+export const masterKeyStatus: Operation = {
+  name: 'MasterKeyStatus',
+  access: 'officer',
+  run: (_args, ctx) => masterKeys(ctx).status(),
+};
+
+/** keepOld is what rotation does by default now; it stays accepted for older scripts, never with destroyOld. */
+function checkRotationArgs(args: Args): void {
+  if (args.keepOld === true && args.destroyOld === true) throw new ValidationError('give keepOld or destroyOld, not both');
+}
+
+export const masterKeyRotate: Operation = {
+  name: 'MasterKeyRotate',
+  access: 'officer',
+  // Checked here too, so that a contradictory request is refused before officers are asked to approve it.
+  dualControl: (args) => (checkRotationArgs(args), 'master-key-rotation'),
+  run: (args, ctx) => {
+    checkRotationArgs(args);
+    return masterKeys(ctx).rotate({ destroyOld: args.destroyOld === true });
+  },
+};

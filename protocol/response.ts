@@ -1,0 +1,114 @@
+/**
+ * Encoding of responses (docs/protocol.md §3.2) into frames, and decoding of
+ * a response payload for the client. Binary values (Buffers, Uint8Arrays)
+ * anywhere in a result become base64 strings (§3.4). Pure: no I/O, no clock,
+ * no logger, no module state.
+ *
+ * Secrets: encodeResult never keeps or changes the caller's Buffers, and it
+ * zeroes its own intermediate payload after framing; the caller zeroes its
+ * Buffers (and, once written, the returned frame) after encodeResult returns.
+ */
+import { StrongroomError } from '../common/errors';
+import { encodeFrame } from './frame-codec';
+import { JsonLimits, isJsonObject, ownField, parseJsonPayload } from './json-limits';
+import { ProtocolError } from './protocol-error';
+import { readRequestId, RequestId } from './request';
+
+/**
+ * Limits a client uses for responses: a Locate page (1000 KeyViews of ~20
+ * values) exceeds the request limit, while the frame limit already bounds a
+ * hostile server to ~500k values in 1 MiB. Depth stays low: views are shallow.
+ */
+export const RESPONSE_JSON_LIMITS: JsonLimits = Object.freeze({ maxDepth: 32, maxElements: 1_000_000 });
+/** Deepest result tree encodeResult walks: results are server-made and shallow; deeper means a bug (or a cycle). */
+export const MAX_RESULT_DEPTH = 64;
+/** Error codes a client accepts from a server: upper-case tokens, so an unknown (newer) code still passes through. */
+const ERROR_CODE_SHAPE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export interface DecodedResponse {
+  readonly id: RequestId | null;
+  readonly result?: unknown;
+  readonly error?: WireError;
+}
+
+/** A copy of `value` with every Buffer/Uint8Array replaced by its base64 text (before JSON.stringify's Buffer.toJSON can copy the bytes into a number array). */
+function binaryToBase64(value: unknown, depth: number): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_RESULT_DEPTH) throw new StrongroomError('INTERNAL_ERROR', 'result nested too deep to encode');
+  if (Array.isArray(value)) return value.map((item) => binaryToBase64(item, depth + 1));
+  // Dates, errors and anything else with its own JSON form: JSON.stringify will call toJSON.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) out[key] = binaryToBase64((value as Record<string, unknown>)[key], depth + 1);
+  return out;
+}
+
+function frameJson(message: unknown): Buffer {
+  const payload = Buffer.from(JSON.stringify(message), 'utf8');
+  try {
+    return encodeFrame(payload);
+  } finally {
+    payload.fill(0);
+  }
+}
+
+function checkId(id: RequestId | null): void {
+  if (id !== null && readRequestId(id) === null) throw new StrongroomError('INTERNAL_ERROR', 'response id is not a valid request id');
+}
+
+/**
+ * The framed success response `{id, result}`. Buffers in the result become
+ * base64; undefined fields are left out (as JSON.stringify does).
+ * @example encodeResult('r-17', { mac: Buffer.from([1, 2]) }) // frame of {"id":"r-17","result":{"mac":"AQI="}}
+ */
+export function encodeResult(id: RequestId, result: unknown): Buffer {
+  checkId(id);
+  return frameJson({ id, result: binaryToBase64(result ?? {}, 1) });
+}
+
+/** The framed failure response `{id, error: {code, message, details?}}`; id null when the request's id could not be read. */
+export function encodeError(id: RequestId | null, error: StrongroomError): Buffer {
+  checkId(id);
+  return frameJson({ id, error: error.toJSON() });
+}
+
+function junk(message: string): ProtocolError {
+  return new ProtocolError('MALFORMED_REQUEST', message);
+}
+
+function decodeWireError(value: unknown): WireError {
+  if (!isJsonObject(value)) throw junk('response error must be an object');
+  for (const key of Object.keys(value)) if (key !== 'code' && key !== 'message' && key !== 'details') throw junk('response error has an unknown field');
+  const code = ownField(value, 'code');
+  const message = ownField(value, 'message');
+  const details = ownField(value, 'details');
+  if (typeof code !== 'string' || !ERROR_CODE_SHAPE.test(code)) throw junk('response error code is invalid');
+  if (typeof message !== 'string') throw junk('response error message must be a string');
+  if (details === undefined) return { code, message };
+  if (!isJsonObject(details)) throw junk('response error details must be an object');
+  return { code, message, details };
+}
+
+/**
+ * Decodes one response payload (client side). Exactly one of `result` and
+ * `error`; the id a valid request id or null. Any other shape is
+ * MALFORMED_REQUEST (the server sent something that is not a response).
+ */
+export function decodeResponse(payload: Buffer, limits: JsonLimits = RESPONSE_JSON_LIMITS): DecodedResponse {
+  const message = parseJsonPayload(payload, limits) as Record<string, unknown>;
+  for (const key of Object.keys(message)) if (key !== 'id' && key !== 'result' && key !== 'error') throw junk('response has an unknown field');
+  const rawId = ownField(message, 'id');
+  const id = rawId === null ? null : readRequestId(rawId);
+  if (id === null && rawId !== null) throw junk('response id is missing or invalid');
+  const result = ownField(message, 'result');
+  const error = ownField(message, 'error');
+  if ((result === undefined) === (error === undefined)) throw junk('response must hold exactly one of result and error');
+  return error !== undefined ? { id, error: decodeWireError(error) } : { id, result };
+}

@@ -1,0 +1,98 @@
+/**
+ * Builds the server's ApprovalService from the configuration
+ * (dual_control_quorum, approval_ttl, max_pending_approvals_per_requester)
+ * and wires it to the store, the event bus, the audit trail and the approval
+ * executor. Every state change of a request is an `approval` live event and
+ * an audit event (type `approval`, the request id in custom.approvalRequest);
+ * the approved operation's execution is one too, as its requester, with its
+ * operation, key and result.
+ */
+import { randomUUID } from 'node:crypto';
+import { Clock, isoNow } from '../../common/clock';
+import { ApplianceConfig, numberSetting, setting } from '../../common/config';
+import { ConfigError } from '../../common/errors';
+import { Actor } from '../../domain/approvals/approval-rules';
+import { ApprovalAction, ApprovalService } from '../../domain/approvals/approval-service';
+import { parseApprovalTtl, parseQuorumSetting } from '../../domain/approvals/quorum-settings';
+import { AuditEvent } from '../../domain/audit/audit-event';
+import { EventBus } from '../../domain/events/event-bus';
+import { ApprovalRecord } from '../../storage/approval-store';
+import { KeychainStore } from '../../storage/keychain-store';
+
+/** Largest max_pending_approvals_per_requester: the queue is for a handful of sensitive changes. */
+export const MAX_PENDING_PER_REQUESTER = 1000;
+
+export interface ApprovalWiring {
+  readonly config: ApplianceConfig;
+  readonly store: KeychainStore;
+  readonly clock: Clock;
+  readonly events: EventBus;
+  readonly recordAudit: (event: AuditEvent) => void;
+  readonly execute: (record: ApprovalRecord) => unknown;
+}
+
+function maxPending(config: ApplianceConfig): number {
+  const text = setting(config, 'max_pending_approvals_per_requester');
+  const value = numberSetting(config, 'max_pending_approvals_per_requester');
+  if (!/^\d+$/.test(text) || value < 1 || value > MAX_PENDING_PER_REQUESTER) {
+    throw new ConfigError(`max_pending_approvals_per_requester must be a whole number from 1 to ${MAX_PENDING_PER_REQUESTER}, not "${text}"`);
+  }
+  return value;
+}
+
+/** The key (and its namespace) a stored request names, for events; null for none. */
+function target(operation: string, args: Record<string, unknown>): { key: string | null; namespace: string | null } {
+  // ClientRevoke's and ClientIssue's `name` is a client's, not a key's.
+  if (typeof args.name !== 'string' || operation.startsWith('Client') || operation === 'PolicyGrant') return { key: null, namespace: null };
+  const key = args.name.includes('/') ? args.name : `default/${args.name}`;
+  return { key, namespace: key.split('/')[0] };
+}
+
+export function approvalEvent(clock: Clock, store: KeychainStore, record: ApprovalRecord, action: ApprovalAction, actor: Actor | null): AuditEvent {
+  const carriedOut = action === 'executed' || action === 'failed';
+  const who = carriedOut ? store.directory.getClientByName(record.requester) : actor === null ? null : store.directory.getClientByName(actor.name);
+  const args = JSON.parse(record.args) as Record<string, unknown>;
+  const error = record.error === null ? null : (JSON.parse(record.error) as { code: string });
+  return {
+    time: isoNow(clock),
+    eventId: randomUUID(),
+    type: carriedOut ? 'approved-operation' : 'approval',
+    identity: who === null ? null : { name: who.name, role: who.role, fingerprint256: who.fingerprint256, subject: `CN=${who.name}` },
+    endUser: null,
+    purpose: null,
+    source: null,
+    operation: record.operation,
+    key: typeof args.name === 'string' ? args.name : null,
+    instance: typeof args.instance === 'string' ? args.instance : null,
+    result: action === 'failed' ? (error?.code ?? 'INTERNAL_ERROR') : 'ok',
+    requestId: null,
+    custom: {
+      approvalRequest: record.id,
+      action,
+      class: record.dualControlClass,
+      approvals: String(record.votes.length),
+      required: String(record.required),
+      approvedBy: record.votes.map((v) => v.officer).join(','),
+      digest: record.digest,
+    },
+  };
+}
+
+/** The caller runs start() once the audit trail is ready (it seeds quorums and fails interrupted requests, with audit events). */
+export function makeApprovalService(wiring: ApprovalWiring): ApprovalService {
+  const { config, store, clock } = wiring;
+  const service = new ApprovalService({
+    approvals: store.approvals,
+    transaction: (fn) => store.transaction(fn),
+    clock,
+    newId: () => randomUUID(),
+    ttlMs: parseApprovalTtl(setting(config, 'approval_ttl')),
+    maxOpenPerRequester: maxPending(config),
+    defaultQuorums: parseQuorumSetting(setting(config, 'dual_control_quorum')),
+    execute: wiring.execute,
+    publish: (event) => wiring.events.publish(event),
+    audit: (record, action, actor) => wiring.recordAudit(approvalEvent(clock, store, record, action, actor)),
+    target,
+  });
+  return service;
+}

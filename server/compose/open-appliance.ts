@@ -1,0 +1,99 @@
+/**
+ * Opens the appliance's parts from its configuration: the keychain store, the
+ * HSM (on demand) and the keychain service. Used by the CLI's local commands
+ * and, later, by `strongroom serve`.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { KeychainError } from '../../common/errors';
+import { dirname } from 'node:path';
+import { Clock, systemClock } from '../../common/clock';
+import { ApplianceConfig, setting } from '../../common/config';
+import { wipe } from '../../common/secret';
+import { HsmPort } from '../../hsm/hsm-port';
+import { openPkcs11Hsm } from '../../hsm/pkcs11-hsm';
+import { KeychainStore } from '../../storage/keychain-store';
+import { openSqliteStore } from '../../storage/sqlite-store';
+import { Keychain } from '../../domain/keychain';
+import { parseNamespaceDefaults } from '../../domain/rollover-policy';
+import { readHsmPin } from '../../hsm/hsm-pin';
+
+export interface Appliance {
+  readonly config: ApplianceConfig;
+  readonly store: KeychainStore;
+  readonly keychain: Keychain;
+  /** Opens (once) and returns the HSM session. */
+  hsm(): Promise<HsmPort>;
+  /** Unwraps the keychain keys with the HSM. The HSM session stays open (signing needs it) until close(). */
+  unseal(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  readonly clock?: Clock;
+  readonly readonly?: boolean;
+  /** Create the keychain file when missing (init, and tests and benchmarks that build one). */
+  readonly create?: boolean;
+  /** Called with warnings worth showing an operator (e.g. a loose PIN file). */
+  readonly warn?: (message: string) => void;
+}
+
+export async function openHsmFromConfig(config: ApplianceConfig, warn: (message: string) => void = () => undefined): Promise<HsmPort> {
+  const softhsmConf = config.values.softhsm2_conf;
+  // SoftHSM2 reads SOFTHSM2_CONF when the module initialises, so it must be
+  // in the environment before the module is opened.
+  if (softhsmConf) process.env.SOFTHSM2_CONF = softhsmConf;
+  const source = readHsmPin(setting(config, 'hsm_pin_file'));
+  if (source.from === 'env') warn('the HSM PIN comes from STRONGROOM_HSM_PIN: fine for demos and tests, not for production');
+  try {
+    return await openPkcs11Hsm({
+      modulePath: setting(config, 'hsm_module'),
+      tokenLabel: setting(config, 'hsm_token_label'),
+      pin: source.pin,
+    });
+  } finally {
+    wipe(source.pin);
+  }
+}
+
+export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}): Appliance {
+  const keychainPath = setting(config, 'keychain_path');
+  // Only init makes a keychain: anything else on a folder without one says so, and creates nothing.
+  if (!options.create && !existsSync(keychainPath)) {
+    throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', `no keychain at ${keychainPath}: run \`strongroom init --data ${config.dataDir}\` (or give --data)`);
+  }
+  if (!options.readonly) mkdirSync(dirname(keychainPath), { recursive: true, mode: 0o700 });
+  const store = openSqliteStore(keychainPath, { readonly: options.readonly });
+  const keychain = new Keychain({
+    store,
+    clock: options.clock ?? systemClock,
+    timeZone: setting(config, 'timezone'),
+    namespaceDefaults: parseNamespaceDefaults(config.values.namespace_rollover ?? ''),
+  });
+  let hsmSession: Promise<HsmPort> | null = null;
+
+  const appliance: Appliance = {
+    config,
+    store,
+    keychain,
+    hsm() {
+      hsmSession ??= openHsmFromConfig(config, options.warn).catch((err) => {
+        hsmSession = null;
+        throw err;
+      });
+      return hsmSession;
+    },
+    async unseal() {
+      await keychain.unseal(await appliance.hsm());
+    },
+    async close() {
+      keychain.seal();
+      if (hsmSession) {
+        const session = hsmSession;
+        hsmSession = null;
+        await (await session.catch(() => null))?.close();
+      }
+      store.close();
+    },
+  };
+  return appliance;
+}

@@ -1,0 +1,255 @@
+/**
+ * One client connection of the native protocol: frames in, responses out,
+ * in request order. Limits come before work: the frame length before any
+ * payload is buffered, the client's rate before the JSON is decoded, the JSON
+ * limits before parsing. A malformed request gets an error response and the
+ * connection stays open; an oversized frame closes it (the stream cannot be
+ * resynchronised). Reading pauses while the socket's write buffer is full,
+ * so a client that does not read its responses cannot make the server buffer
+ * without bound. A frame left half-sent is cut off after frameTimeoutMs.
+ *
+ * Responses go out in request order; an error whose request id could not be
+ * read (id null) answers the oldest unanswered request (docs/protocol.md §4).
+ */
+import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { asStrongroomError, StrongroomError } from '../../common/errors';
+import { Dispatcher } from '../../operations/dispatcher';
+import { ServerLimits } from '../../operations/context';
+import { ClientIdentity } from '../../domain/policy/identity';
+import { FrameDecoder } from '../../protocol/frame-codec';
+import { ProtocolError } from '../../protocol/protocol-error';
+import { decodeRequest, requestIdOf } from '../../protocol/request';
+import { encodeError, encodeResult } from '../../protocol/response';
+import { RateLimiter } from '../../common/rate-limiter';
+
+/**
+ * After a last error frame and our end of the stream, how long the peer gets
+ * to read it and close its side before the socket is destroyed: a peer that
+ * never closes (or keeps sending) cannot hold a half-closed socket.
+ */
+export const REFUSAL_LINGER_MS = 1000;
+
+/** Writes `bytes` as the last thing on `socket` and ends it; destroys it if the peer has not closed within REFUSAL_LINGER_MS. */
+export function endThenDestroy(socket: Socket, bytes: Buffer): void {
+  socket.end(bytes);
+  const timer = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+export interface ConnectionOptions {
+  readonly limits: ServerLimits;
+  readonly idleTimeoutMs: number;
+  readonly frameTimeoutMs: number;
+  readonly dispatcher: Dispatcher;
+  readonly rateLimiter: RateLimiter;
+  /** Faults that are not the client's doing (INTERNAL_ERROR causes), for the log. */
+  readonly onInternalError: (err: unknown) => void;
+}
+
+/** Largest response sent (what the client library accepts at most): bounds what one request can make the server hold. */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** Rate-limit tokens a request costs: 1, or its item count for a Batch (found without a full parse). */
+export function batchWeight(frame: Buffer): number {
+  if (frame.length > 64 && frame.includes('"Batch"')) {
+    const items = frame.toString('latin1').match(/"op"\s*:/g);
+    return Math.max(1, (items?.length ?? 1) - 1);
+  }
+  return 1;
+}
+
+/** Zeroes every Buffer in a result tree once it has been encoded (key material, plaintexts). */
+export function wipeBuffers(value: unknown, depth = 0): void {
+  if (depth > 16 || value === null || typeof value !== 'object') return;
+  if (Buffer.isBuffer(value)) {
+    value.fill(0);
+    return;
+  }
+  for (const child of Object.values(value as Record<string, unknown>)) wipeBuffers(child, depth + 1);
+}
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private frameTimer: NodeJS.Timeout | null = null;
+  /** The last response still waiting to be written, while an asynchronous one is pending. */
+  private queue: Promise<void> | null = null;
+  private closed = false;
+
+  private readonly source: string | null;
+
+  constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: ConnectionOptions) {
+    this.source = socket.remoteAddress ?? null;
+    this.decoder = new FrameDecoder(options.limits.maxFrameBytes);
+    socket.setTimeout(options.idleTimeoutMs, () => this.destroy());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => socket.resume());
+    socket.on('close', () => this.cleanup());
+    socket.on('error', () => this.destroy());
+  }
+
+  /** Ends the connection now (revocation, shutdown, timeouts). */
+  destroy(): void {
+    this.cleanup();
+    this.socket.destroy();
+  }
+
+  /** Sends a last error frame, then closes. */
+  refuse(error: StrongroomError): void {
+    if (this.closed) return;
+    endThenDestroy(this.socket, encodeError(null, error));
+    this.cleanup();
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.refuse(asStrongroomError(err));
+      return;
+    }
+    // The responses to all requests in one chunk leave in one TLS write
+    // (pipelined clients), instead of a record and a syscall each.
+    if (frames.length > 1) this.socket.cork();
+    try {
+      for (const frame of frames) {
+        if (this.closed) return;
+        this.handle(frame);
+      }
+    } finally {
+      if (frames.length > 1) this.socket.uncork();
+    }
+    this.armFrameTimer(frames.length > 0);
+  }
+
+  private handle(frame: Buffer): void {
+    if (frame.length === 0) {
+      this.respond(() => encodeError(null, new ProtocolError('FRAME_EMPTY', 'a frame must carry at least one byte of JSON')));
+      return;
+    }
+    // A Batch pays for its items: its frame is peeked for the count before the full decode.
+    const waitMs = this.options.rateLimiter.take(this.identity.name, batchWeight(frame));
+    if (waitMs > 0) {
+      this.respond(() => encodeError(null, new ProtocolError('RATE_LIMITED', `client "${this.identity.name}" is over its request rate`, { retryAfterMs: waitMs })));
+      return;
+    }
+    let id: string | number | null = null;
+    try {
+      const request = decodeRequest(frame, { maxDepth: this.options.limits.maxJsonDepth, maxElements: this.options.limits.maxJsonElements });
+      frame.fill(0); // it may have carried plaintext or key material, now decoded
+      id = request.id;
+      const context = { requestId: request.id, source: this.source, audits: [] as Array<Promise<void>> };
+      let result: unknown;
+      let failure: unknown = null;
+      try {
+        result = this.options.dispatcher.dispatch(this.identity, request, context);
+      } catch (err) {
+        failure = err;
+      } finally {
+        // Decoded arguments (plaintexts, material) are zeroed whatever happened, refusals included.
+        if (typeof (result as { then?: unknown } | null)?.then !== 'function') wipeBuffers(request.args);
+      }
+      const requestId = request.id;
+      const isAsync = typeof (result as { then?: unknown } | null)?.then === 'function';
+      if (!isAsync && context.audits.length === 0) {
+        this.respond(() => (failure === null ? this.encodeAndWipe(requestId, result) : this.encodeFailure(requestId, failure)));
+        return;
+      }
+      // The response waits until the audit events of its operations are
+      // durable; if they cannot be written, the client gets AUDIT_UNAVAILABLE
+      // instead of the result (fail closed), and the result is zeroed unsent.
+      const settled = isAsync
+        ? (result as Promise<unknown>).then((value) => ({ value, error: null as unknown }), (error: unknown) => ({ value: undefined, error }))
+        : Promise.resolve({ value: result, error: failure });
+      this.respondLater(
+        settled
+          .then(async (outcome) => {
+            try {
+              await Promise.all(context.audits);
+            } catch (auditError) {
+              wipeBuffers(outcome.value);
+              return () => this.encodeFailure(requestId, auditError);
+            }
+            return outcome.error !== null ? () => this.encodeFailure(requestId, outcome.error) : () => this.encodeAndWipe(requestId, outcome.value);
+          })
+          .finally(() => {
+            if (isAsync) wipeBuffers(request.args);
+          }),
+      );
+      return;
+    } catch (err) {
+      const requestId = id ?? requestIdOf(err);
+      this.respond(() => this.encodeFailure(requestId, err));
+    }
+  }
+
+  private encodeAndWipe(id: string | number, result: unknown): Buffer {
+    try {
+      const encoded = encodeResult(id, result);
+      if (encoded.length > MAX_RESPONSE_BYTES) {
+        encoded.fill(0);
+        return encodeError(id, new ProtocolError('INVALID_REQUEST', `the response would be larger than ${MAX_RESPONSE_BYTES} bytes; ask for less (e.g. a smaller Locate limit or Batch)`));
+      }
+      return encoded;
+    } finally {
+      wipeBuffers(result);
+    }
+  }
+
+  private encodeFailure(id: string | number | null, err: unknown): Buffer {
+    const error = asStrongroomError(err);
+    if (error.code === 'INTERNAL_ERROR') this.options.onInternalError(error.cause ?? error);
+    return encodeError(id, error);
+  }
+
+  /**
+   * Responses leave in request order: while an asynchronous response is
+   * pending, later ones queue behind it; otherwise they are written at once.
+   */
+  private respond(encode: () => Buffer): void {
+    if (this.queue === null) this.write(encode());
+    else this.respondLater(Promise.resolve(encode));
+  }
+
+  private respondLater(pending: Promise<() => Buffer>): void {
+    const previous = this.queue ?? Promise.resolve();
+    const next = previous.then(() => pending).then((encode) => this.write(encode()));
+    this.queue = next;
+    void next.finally(() => {
+      if (this.queue === next) this.queue = null;
+    });
+  }
+
+  private write(bytes: Buffer): void {
+    if (this.closed) {
+      bytes.fill(0);
+      return;
+    }
+    // Zeroed once the socket has taken it: responses carry key material and plaintexts.
+    if (!this.socket.write(bytes, () => bytes.fill(0))) this.socket.pause();
+  }
+
+  /**
+   * The deadline of a half-sent frame counts from the chunk that started it:
+   * more bytes of the same frame do not push it back (a peer trickling one
+   * byte at a time is still cut off). `frameEnded`: a frame finished in this
+   * chunk, so any frame still pending started now.
+   */
+  private armFrameTimer(frameEnded: boolean): void {
+    if (this.frameTimer && this.decoder.midFrame && !this.closed && !frameEnded) return;
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = null;
+    if (this.decoder.midFrame && !this.closed) {
+      this.frameTimer = setTimeout(() => this.destroy(), this.options.frameTimeoutMs);
+      this.frameTimer.unref();
+    }
+  }
+
+  private cleanup(): void {
+    this.closed = true;
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = null;
+  }
+}

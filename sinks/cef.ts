@@ -1,0 +1,86 @@
+/**
+ * ArcSight Common Event Format (CEF:0) for an audit event, after
+ * "Implementing ArcSight CEF" (Micro Focus, rev. 25), "Character encoding":
+ *
+ *   CEF:Version|Device Vendor|Device Product|Device Version|Signature ID|Name|Severity|Extension
+ *
+ * - Header: a backslash is escaped as `\\` and a pipe as `\|`. The header may
+ *   not span lines (multi-line values are "only allowed in the value part of
+ *   the extensions"), so CR and LF in a header field become a space.
+ * - Extension values: a backslash is escaped as `\\`, an equal sign as `\=`,
+ *   and a newline as `\n` (CR as `\r`); a pipe needs no escaping there.
+ * - Non-ASCII stays as it is: CEF is UTF-8.
+ *
+ * Field mapping (docs/audit-sinks.md): rt, externalId, cat, act, outcome,
+ * suser / spriv (certificate identity and role), duser (the end user an
+ * application acts for), src (client address), cs1 key, cs2 instance,
+ * cs3 chain hash, cs4 previous hash, cs5 purpose, cs6 certificate
+ * fingerprint, cn1 seq, msg (request id and custom meta as JSON). Pure.
+ */
+import { isIP } from 'node:net';
+import { AuditLiveEvent } from '../domain/events/event-bus';
+import { eventAction, eventGravity, EventGravity, eventTimeMs } from './event-summary';
+
+export const CEF_VENDOR = 'Strongroom';
+export const CEF_PRODUCT = 'Strongroom';
+
+/** CEF severity 0-10: an allowed operation is low, a refusal medium, a failed authentication high. */
+const CEF_SEVERITY: Record<EventGravity, number> = { info: 3, refused: 6, 'auth-failure': 8 };
+
+const HEADER_SPECIAL = /[\\|\r\n]/;
+const EXTENSION_SPECIAL = /[\\=\r\n]/;
+
+export function escapeCefHeader(value: string): string {
+  // Most values need nothing: test first, so the hot path allocates nothing.
+  if (!HEADER_SPECIAL.test(value)) return value;
+  return value.replace(/[\\|]/g, (c) => `\\${c}`).replace(/\r\n|[\r\n]/g, ' ');
+}
+
+export function escapeCefExtension(value: string): string {
+  if (!EXTENSION_SPECIAL.test(value)) return value;
+  return value.replace(/[\\=\r\n]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\${c}`));
+}
+
+/** The CEF record of one durable event (no syslog header: the sink adds it). */
+export function formatCef(live: AuditLiveEvent, deviceVersion: string): string {
+  const event = live.event;
+  const header = ['CEF:0', CEF_VENDOR, CEF_PRODUCT, deviceVersion, `${event.type}:${eventAction(event)}`, `${event.type} ${eventAction(event)} ${event.result}`, String(CEF_SEVERITY[eventGravity(event)])];
+  const fields: Array<[string, string | null]> = [
+    ['rt', String(eventTimeMs(event))],
+    ['externalId', event.eventId],
+    ['cat', event.type],
+    ['act', eventAction(event)],
+    ['outcome', event.result],
+    ['suser', event.identity?.name || null],
+    ['spriv', event.identity?.role || null],
+    ['duser', event.endUser],
+    ['src', event.source !== null && isIP(event.source) !== 0 ? event.source : null],
+    ['cs1Label', 'key'],
+    ['cs1', event.key],
+    ['cs2Label', 'instance'],
+    ['cs2', event.instance],
+    ['cs3Label', 'chainHash'],
+    ['cs3', live.hash],
+    ['cs4Label', 'prevHash'],
+    ['cs4', live.prevHash],
+    ['cs5Label', 'purpose'],
+    ['cs5', event.purpose],
+    ['cs6Label', 'certFingerprint'],
+    ['cs6', event.identity?.fingerprint256 || null],
+    ['cn1Label', 'seq'],
+    ['cn1', String(live.seq)],
+    ['msg', requestSummary(live)],
+  ];
+  const extension = fields
+    .filter((field): field is [string, string] => field[1] !== null)
+    .map(([key, value]) => `${key}=${escapeCefExtension(value)}`)
+    .join(' ');
+  return `${header.map((field, i) => (i === 0 ? field : escapeCefHeader(field))).join('|')}|${extension}`;
+}
+
+/** The request id and custom meta, which have no standard CEF key, as one JSON value (null when both are empty). */
+export function requestSummary(live: AuditLiveEvent): string | null {
+  const { requestId, custom } = live.event;
+  if (requestId === null && Object.keys(custom).length === 0) return null;
+  return JSON.stringify({ requestId, custom });
+}

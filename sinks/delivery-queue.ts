@@ -1,0 +1,198 @@
+/**
+ * One sink's queue: bounded, in order, delivered in batches by one sender at
+ * a time, retried with exponential back-off, and paced by a token bucket.
+ *
+ * - push() never blocks and never throws: the event bus calls it while a key
+ *   is being served. When the queue is full the new event is dropped from
+ *   THIS sink only and counted (the local chain already holds it, and the
+ *   seq gap shows the SIEM what is missing).
+ * - A failed batch stays at the head and is sent again after the back-off
+ *   (doubling from RETRY_MIN_MS to retryMaxMs): delivery is at least once
+ *   and in chain order, so a receiver may see an event twice (same seq and
+ *   hash), never out of order.
+ * - The rate limit delays delivery; it drops nothing (only the bound does).
+ *
+ * The clock and timers are injected; no module state.
+ */
+import { Clock } from '../common/clock';
+import { SinkTimers } from './timers';
+
+/** First wait after a failure; doubles up to retryMaxMs. */
+export const RETRY_MIN_MS = 100;
+/** Most events handed to the sender at once: bounds one write. */
+export const MAX_BATCH = 256;
+/** Dead slots at the head before the array is compacted (keeps push O(1) amortised). */
+const COMPACT_AFTER = 4096;
+
+export interface DeliveryQueueOptions<T> {
+  readonly capacity: number;
+  readonly ratePerSecond: number | null;
+  readonly retryMaxMs: number;
+  readonly clock: Clock;
+  readonly timers: SinkTimers;
+  /** Delivers a batch, in order; rejects if any of it may not have gone. */
+  readonly send: (batch: readonly T[]) => Promise<void>;
+}
+
+export interface QueueStats {
+  readonly delivered: number;
+  readonly queued: number;
+  readonly dropped: number;
+  readonly retries: number;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+}
+
+export class DeliveryQueue<T> {
+  private items: T[] = [];
+  private head = 0;
+  private sending = false;
+  private cancelWait: (() => void) | null = null;
+  private backoffMs = 0;
+  private tokens: number;
+  private tokensAtMs: number;
+  private closed = false;
+  private delivered = 0;
+  private dropped = 0;
+  private retries = 0;
+  private lastError: string | null = null;
+  private lastErrorAt: string | null = null;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: DeliveryQueueOptions<T>) {
+    this.tokens = this.burst();
+    this.tokensAtMs = options.clock.nowMs();
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Queues an item; false (and counted) when the queue is full or closed. */
+  push(item: T): boolean {
+    if (this.closed || this.size >= this.options.capacity) {
+      this.dropped++;
+      return false;
+    }
+    this.items.push(item);
+    // Sending starts from a timer, never inside the caller's turn.
+    if (!this.sending && this.cancelWait === null) this.wait(0);
+    return true;
+  }
+
+  stats(): QueueStats {
+    return { delivered: this.delivered, queued: this.size, dropped: this.dropped, retries: this.retries, lastError: this.lastError, lastErrorAt: this.lastErrorAt };
+  }
+
+  /** Resolves true once everything queued is delivered, false when `timeoutMs` passes first. */
+  flush(timeoutMs: number): Promise<boolean> {
+    if (this.size === 0 && !this.sending) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (value: boolean): void => {
+        if (settled) return;
+        settled = true;
+        cancel();
+        resolve(value);
+      };
+      const cancel = this.options.timers.after(timeoutMs, () => done(false));
+      this.idleWaiters.push(() => done(true));
+    });
+  }
+
+  /** Stops sending; what is still queued is counted as dropped. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelWait?.();
+    this.cancelWait = null;
+    this.dropped += this.size;
+    this.items = [];
+    this.head = 0;
+  }
+
+  private burst(): number {
+    return Math.max(1, this.options.ratePerSecond ?? 0);
+  }
+
+  private wait(ms: number): void {
+    this.cancelWait = this.options.timers.after(ms, () => {
+      this.cancelWait = null;
+      this.pump();
+    });
+  }
+
+  /** How many items the rate limit lets go now (refilling the bucket from the clock). */
+  private allowance(): number {
+    const rate = this.options.ratePerSecond;
+    if (rate === null) return MAX_BATCH;
+    const now = this.options.clock.nowMs();
+    this.tokens = Math.min(this.burst(), this.tokens + ((now - this.tokensAtMs) * rate) / 1000);
+    this.tokensAtMs = now;
+    return Math.floor(this.tokens);
+  }
+
+  private pump(): void {
+    if (this.closed || this.sending || this.cancelWait !== null) return;
+    if (this.size === 0) {
+      this.wakeIdle();
+      return;
+    }
+    const allowed = this.allowance();
+    if (allowed < 1) {
+      const rate = this.options.ratePerSecond as number;
+      this.wait(Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / rate)));
+      return;
+    }
+    const count = Math.min(this.size, MAX_BATCH, allowed);
+    if (this.options.ratePerSecond !== null) this.tokens -= count;
+    const batch = this.items.slice(this.head, this.head + count);
+    this.sending = true;
+    let sent: Promise<void>;
+    try {
+      sent = this.options.send(batch);
+    } catch (err) {
+      sent = Promise.reject(err);
+    }
+    sent.then(
+      () => this.succeeded(count),
+      (err: unknown) => this.failed(err),
+    );
+  }
+
+  private succeeded(count: number): void {
+    this.sending = false;
+    if (this.closed) return;
+    this.head += count;
+    this.delivered += count;
+    this.backoffMs = 0;
+    if (this.head >= COMPACT_AFTER && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    this.pump();
+  }
+
+  private failed(err: unknown): void {
+    this.sending = false;
+    if (this.closed) return;
+    this.retries++;
+    this.lastError = describeError(err);
+    this.lastErrorAt = new Date(this.options.clock.nowMs()).toISOString();
+    this.backoffMs = this.backoffMs === 0 ? RETRY_MIN_MS : Math.min(this.backoffMs * 2, this.options.retryMaxMs);
+    this.wait(Math.min(this.backoffMs, this.options.retryMaxMs));
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** A short description of a delivery failure: its code and message (never payload bytes: sockets report none). */
+export function describeError(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}

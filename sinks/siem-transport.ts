@@ -1,0 +1,167 @@
+/**
+ * One audit sink as a winston transport: it takes the durable audit events
+ * the SinkManager's logger writes, keeps those its filter accepts (event
+ * types, the namespace of the key), and queues them for delivery. log()
+ * calls back at once, so the logger never waits on a SIEM: the bounded
+ * DeliveryQueue, not the stream's buffer, holds what is waiting.
+ *
+ * Encoding is done when an event is sent, not when it is queued, so that
+ * serving a key pays only for a filter and a push. What goes out is built
+ * from the event's whitelisted fields and chain position only (never key
+ * material: the event has none).
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import TransportStream from 'winston-transport';
+import { Clock } from '../common/clock';
+import { ConfigError } from '../common/errors';
+import { auditLineOfLive } from '../domain/audit/audit-line';
+import { AuditLiveEvent } from '../domain/events/event-bus';
+import { formatCef } from './cef';
+import { Channel, Chunk, FileChannel, StreamChannel, UdpChannel } from './channels';
+import { DeliveryQueue, QueueStats } from './delivery-queue';
+import { eventNamespace } from './event-summary';
+import { formatLeef } from './leef';
+import { datagram, octetCountedFrame, syslogMessage, SyslogOrigin } from './rfc5424';
+import { SinkSpec } from './sink-spec';
+import { SinkTimers } from './timers';
+
+export interface SinkStats extends QueueStats {
+  readonly name: string;
+  readonly transport: SinkSpec['transport'];
+  readonly format: SinkSpec['format'];
+  /** host:port, or the file's path. */
+  readonly target: string;
+  readonly connected: boolean;
+  /** UDP datagrams cut to max_datagram. */
+  readonly truncated: number;
+}
+
+export interface SinkDeps {
+  readonly clock: Clock;
+  readonly timers: SinkTimers;
+  /** The appliance version, for the CEF/LEEF header. */
+  readonly version: string;
+  readonly hostname: string;
+  readonly procId: string;
+  /** Replaces the channel the spec names (unit tests). */
+  readonly channel?: Channel;
+}
+
+/** What a winston logger writes to the transports: the live event rides along. */
+export interface AuditLogInfo {
+  readonly level: string;
+  readonly message: string;
+  readonly live: AuditLiveEvent;
+}
+
+export class SiemTransport extends TransportStream {
+  readonly spec: SinkSpec;
+  private readonly channel: Channel;
+  private readonly queue: DeliveryQueue<AuditLiveEvent>;
+  private readonly origin: SyslogOrigin;
+  private readonly version: string;
+  private readonly types: ReadonlySet<string> | null;
+  private truncated = 0;
+
+  constructor(spec: SinkSpec, deps: SinkDeps) {
+    super();
+    this.spec = spec;
+    this.version = deps.version;
+    this.types = spec.types === null ? null : new Set(spec.types);
+    this.origin = { hostname: spec.hostname ?? deps.hostname, procId: deps.procId, facility: spec.facility };
+    this.channel = deps.channel ?? channelFor(spec);
+    this.queue = new DeliveryQueue({
+      capacity: spec.queueCapacity,
+      ratePerSecond: spec.ratePerSecond,
+      retryMaxMs: spec.retryMaxMs,
+      clock: deps.clock,
+      timers: deps.timers,
+      send: (batch) => this.channel.send(batch.map((live) => this.encode(live))),
+    });
+  }
+
+  /** Whether this sink wants the event: its type, and its key's namespace (keyless events are no tenant's). */
+  accepts(live: AuditLiveEvent): boolean {
+    if (this.types !== null && !this.types.has(live.event.type)) return false;
+    if (this.spec.namespaces === null) return true;
+    const namespace = eventNamespace(live.event);
+    return namespace !== null && this.spec.namespaces.includes(namespace);
+  }
+
+  override log(info: AuditLogInfo, next: () => void): void {
+    try {
+      if (info.live !== undefined && this.accepts(info.live)) this.queue.push(info.live);
+    } finally {
+      next();
+    }
+  }
+
+  /** One event on this sink's wire: a JSON line, an octet-counted frame, or a datagram. */
+  encode(live: AuditLiveEvent): Chunk {
+    if (this.spec.transport === 'file') return `${auditLineOfLive(live)}\n`;
+    const body = this.spec.format === 'cef' ? formatCef(live, this.version) : this.spec.format === 'leef' ? formatLeef(live, this.version) : auditLineOfLive(live);
+    const message = syslogMessage(live, body, this.origin);
+    if (this.spec.transport !== 'syslog-udp') return octetCountedFrame(message);
+    const cut = datagram(message, this.spec.maxDatagramBytes);
+    if (cut.truncated) this.truncated++;
+    return cut.bytes;
+  }
+
+  stats(): SinkStats {
+    const spec = this.spec;
+    return {
+      name: spec.name,
+      transport: spec.transport,
+      format: spec.format,
+      target: spec.transport === 'file' ? (spec.path as string) : `${spec.host}:${spec.port}`,
+      connected: this.channel.connected,
+      truncated: this.truncated,
+      ...this.queue.stats(),
+    };
+  }
+
+  /** Resolves true once all queued events are delivered, false after `timeoutMs`. */
+  flush(timeoutMs: number): Promise<boolean> {
+    return this.queue.flush(timeoutMs);
+  }
+
+  /** Stops delivery (called by winston when the logger drops the transport); what is still queued counts as dropped. */
+  override close(): void {
+    this.queue.close();
+    this.channel.close();
+  }
+}
+
+function channelFor(spec: SinkSpec): Channel {
+  switch (spec.transport) {
+    case 'file':
+      return new FileChannel(spec.path as string);
+    case 'syslog-udp':
+      return new UdpChannel(spec.host as string, spec.port as number);
+    case 'syslog-tcp':
+      return new StreamChannel({ host: spec.host as string, port: spec.port as number, tls: null });
+    case 'syslog-tls':
+      return new StreamChannel({
+        host: spec.host as string,
+        port: spec.port as number,
+        tls: {
+          ca: spec.caFile === null ? undefined : readSinkFile(spec, 'ca', spec.caFile),
+          cert: spec.certFile === null ? undefined : readSinkFile(spec, 'cert', spec.certFile),
+          key: spec.keyFile === null ? undefined : readSinkFile(spec, 'key', spec.keyFile),
+          // SNI carries names only (RFC 6066 §3): for an IP address the certificate is checked against the address.
+          servername: spec.serverName ?? (isIP(spec.host as string) === 0 ? (spec.host as string) : undefined),
+          rejectUnauthorized: true,
+        },
+      });
+  }
+}
+
+/** Reads a PEM file of a TLS sink at start, so a wrong path fails the start, not every delivery. */
+function readSinkFile(spec: SinkSpec, field: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new ConfigError(`audit sink "${spec.name}": ${field} file ${path} cannot be read`, { cause, details: { sink: spec.name, field } });
+  }
+}
