@@ -10,10 +10,10 @@ import { ApplianceConfig, loadConfig } from '../common/config';
 import { Appliance, openAppliance } from '../server/compose/open-appliance';
 import { makeOutput, Output } from './output';
 import { CliBackend } from './backend/backend';
-import { localBackend } from './backend/local-backend';
-import { auditedBackend } from './backend/audited-backend';
-import { systemClock } from '../common/clock';
-import { remoteBackend } from './backend/remote-backend';
+import { operationsBackend } from './backend/operations-backend';
+import { Requester } from './backend/requester';
+import { wireRequester } from './backend/wire-client';
+import { openInProcessTransport } from '../server/local/in-process-transport';
 
 export interface GlobalOptions {
   readonly data?: string;
@@ -32,6 +32,13 @@ export interface CommandContext {
   readonly open: (options?: { readonly?: boolean; create?: boolean; flags?: Record<string, string | undefined> }) => Appliance;
   /** The keychain to work on: remote when --server (or server_address) is set, else local. Closed automatically. */
   readonly backend: () => CliBackend;
+  /**
+   * The dispatcher to send operations to: a running appliance over mutual
+   * TLS when --server (or server_address) is set, else the data folder's
+   * keychain through the in-process transport, as the local operator.
+   * Closed automatically.
+   */
+  readonly requester: (options?: { maxFrameBytes?: number }) => Requester;
 }
 
 type Action<A extends unknown[]> = (ctx: CommandContext, ...args: A) => Promise<void>;
@@ -55,18 +62,14 @@ export function runCommand<A extends unknown[]>(action: Action<A>): (...args: un
         opened.push(appliance);
         return appliance;
       },
-      backend: () => {
+      requester: (options = {}) => {
         const loaded = config();
         const address = loaded.values.server_address;
-        let backend: CliBackend;
-        if (address) backend = remoteBackend(loaded, address);
-        else {
-          const appliance = ctx.open();
-          backend = auditedBackend(localBackend(appliance), appliance.store.audit, systemClock);
-        }
-        opened.push(backend);
-        return backend;
+        const requester = address ? wireRequester(loaded, address, options) : openInProcessTransport(loaded, { warn: out.warn });
+        opened.push(requester);
+        return requester;
       },
+      backend: () => operationsBackend(config().values.server_address ? 'remote' : 'local', ctx.requester()),
     };
     try {
       await action(ctx, ...(args.slice(0, -1) as A));

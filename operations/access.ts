@@ -21,8 +21,13 @@ export function assertAccess(operation: Operation, identity: ClientIdentity): vo
   }
 }
 
-/** What a sealed appliance still answers; everything else is SEALED. */
-export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal']);
+/**
+ * What a sealed appliance still answers; everything else is SEALED.
+ * MasterKeyStatus (officers) reads the token's versions, not the keys: it is
+ * what an officer needs when an appliance will not unseal (a version missing
+ * from the token).
+ */
+export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus']);
 
 /**
  * While the keychain is sealed only ALLOWED_WHILE_SEALED run: client, grant
@@ -36,6 +41,44 @@ export function assertServedWhileSealed(operation: Operation, sealed: boolean): 
   if (sealed && !ALLOWED_WHILE_SEALED.has(operation.name)) {
     throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} waits until it is unsealed (strongroom unseal)`);
   }
+}
+
+/**
+ * What the local operator (the CLI without --server) may not do: take part
+ * in dual control (vote, cancel, collect) or in the unseal ceremony, which
+ * are acts of a certificate holder. Its dual-controlled requests are
+ * refused at the gate (assertMayRequestApproval).
+ */
+export const NOT_FOR_THE_LOCAL_OPERATOR: ReadonlySet<string> = new Set([
+  'ApprovalApprove',
+  'ApprovalDeny',
+  'ApprovalCancel',
+  'ApprovalCollect',
+  'UnsealSubmit',
+  'UnsealReset',
+  'Seal',
+]);
+
+function localRefusal(what: string): KeychainError {
+  return new KeychainError(
+    'DUAL_CONTROL_LOCAL_MODE',
+    `${what} is dual-controlled: local mode has no officer certificate to count approvals against; run it with --server and an officer certificate`,
+  );
+}
+
+/**
+ * Refuses what the local operator may not run at all: the acts above, and
+ * operations that are always dual-controlled (refused before the sealed
+ * check, since no unseal would change the answer).
+ */
+export function assertLocalOperatorMay(operation: Operation, identity: ClientIdentity): void {
+  if (!identity.local) return;
+  if (NOT_FOR_THE_LOCAL_OPERATOR.has(operation.name) || typeof operation.dualControl === 'string') throw localRefusal(operation.name);
+}
+
+/** At the dual-control gate: the local operator cannot ask for what needs officers' approval. */
+export function assertMayRequestApproval(operation: Operation, identity: ClientIdentity): void {
+  if (identity.local) throw localRefusal(operation.name);
 }
 
 /** The dual-control class this request falls under, or null when it runs at once. */

@@ -50,9 +50,13 @@ export const rolloverDue: Operation = {
 export const rolloverRun: Operation = {
   name: 'RolloverRun',
   access: 'officer',
-  run: async (_args, ctx) => {
+  run: async (args, ctx) => {
+    // A drill as of another time really rolls the keys: only the local operator, on a data folder (a copy, the docs say), not a client of a live server.
+    if (args.at !== undefined && !ctx.identity.local) throw new ValidationError('--at runs a simulated sweep: only in local mode (without --server), on a copy of the data folder');
+    const at = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at as string);
+    if (Number.isNaN(at)) throw new ValidationError(`--at "${String(args.at)}" is not an ISO 8601 date-time (e.g. 2026-12-01T00:00:00Z)`);
     const rolled: Array<{ name: string; instance: string }> = [];
-    const result = await sweepDueRollovers(ctx.services.keychain, ctx.services.clock.nowMs(), {
+    const result = await sweepDueRollovers(ctx.services.keychain, at, {
       onRolled: (name, instance) => {
         if (rolled.length < MAX_LISTED_ROLLOVERS) rolled.push({ name, instance });
       },

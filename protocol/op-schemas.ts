@@ -149,7 +149,7 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   PolicyList: { fields: { client: optionalName, group: optionalName } },
   SetRolloverPolicy: { fields: { name, rollover: { type: 'enum', values: ROLLOVER_MODES }, cryptoperiod: token, protectPeriod: token, processPeriod: token } },
   RolloverDue: { fields: { at: token, limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT } } },
-  RolloverRun: { fields: {} },
+  RolloverRun: { fields: { at: token } },
   DestroyCancel: keyRef,
   UndoRollover: { fields: { name } },
   AliasSet: { fields: { alias: name, name } },

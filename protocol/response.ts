@@ -38,7 +38,7 @@ export interface DecodedResponse {
 }
 
 /** A copy of `value` with every Buffer/Uint8Array replaced by its base64 text (before JSON.stringify's Buffer.toJSON can copy the bytes into a number array). */
-function binaryToBase64(value: unknown, depth: number): unknown {
+export function binaryToBase64(value: unknown, depth: number): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_RESULT_DEPTH) throw new StrongroomError('INTERNAL_ERROR', 'result nested too deep to encode');

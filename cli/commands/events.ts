@@ -14,7 +14,7 @@ import { ERROR_CODES, ErrorCode } from '../../common/error-codes';
 import { asStrongroomError, ConfigError, StrongroomError, ValidationError } from '../../common/errors';
 import { EventStream, StreamEvent } from '../../client/event-stream';
 import { isStrongroomClientError } from '../../client/client-error';
-import { parseAddress, readPem } from '../backend/remote-backend';
+import { parseAddress, readPem } from '../backend/wire-client';
 import { runCommand } from '../context';
 
 /** Most events one run prints with --limit. */

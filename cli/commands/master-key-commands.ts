@@ -1,25 +1,18 @@
 /**
  * `strongroom master-key status|rotate`: the HSM master key versions and what
- * references them; rotation to a new version (domain/master-key-rotation.ts).
+ * references them; rotation to a new version (MasterKeyStatus and
+ * MasterKeyRotate, through the dispatcher like every command).
  *
- * Rotation is dual-controlled: over the wire (--server) it is the
- * MasterKeyRotate operation, held by the approvals gate until a quorum of
- * other officers approves. Local mode has no officer identity to count
- * approvals against, so it refuses rotation (DUAL_CONTROL_LOCAL_MODE) like
- * every other dual-controlled local command: otherwise anyone with the
- * machine would sidestep the quorum. `status` reads locally too. Both local
- * commands leave an event in the audit trail (the refusal included), under
- * the operator's OS identity, as the rest of local mode does.
+ * Rotation is dual-controlled: over the wire (--server) the approvals gate
+ * holds it until a quorum of other officers approves. Local mode has no
+ * officer certificate to count approvals against, so the dispatcher refuses
+ * it there (DUAL_CONTROL_LOCAL_MODE), and records the refusal: otherwise
+ * anyone with the machine would sidestep the quorum. `status` works locally
+ * too, even on a sealed keychain (it reads the token, not the keys).
  */
-import { localIdentity } from '../backend/audited-backend';
-import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { isoNow, systemClock } from '../../common/clock';
-import { KeychainError, ValidationError, asStrongroomError } from '../../common/errors';
-import { AuditWriter } from '../../domain/audit/audit-writer';
-import { MasterKeyStatus, masterKeyStatus, RotationResult } from '../../domain/master-key-rotation';
-import { Appliance } from '../../server/compose/open-appliance';
-import { remoteRequester } from '../backend/remote-request';
+import { ValidationError } from '../../common/errors';
+import type { MasterKeyStatus, RotationResult } from '../../domain/master-key-rotation';
 import { runCommand } from '../context';
 
 function renderStatus(status: MasterKeyStatus): string {
@@ -32,25 +25,6 @@ function renderStatus(status: MasterKeyStatus): string {
   ].join('\n');
 }
 
-/** Appends one local-operation event (no key, no material: the operation and how it ended). */
-async function recordLocal(appliance: Appliance, operation: string, result: string): Promise<void> {
-  await new AuditWriter(appliance.store.audit).record({
-    time: isoNow(systemClock),
-    eventId: randomUUID(),
-    type: 'local-operation',
-    identity: localIdentity(),
-    endUser: null,
-    purpose: null,
-    source: 'local',
-    operation,
-    key: null,
-    instance: null,
-    result,
-    requestId: null,
-    custom: {},
-  });
-}
-
 export function masterKeyCommand(): Command {
   const group = new Command('master-key').description('HSM master key versions and rotation');
   group.addCommand(
@@ -59,25 +33,7 @@ export function masterKeyCommand(): Command {
       .addHelpText('after', '\nExamples:\n  $ strongroom master-key status\n  $ strongroom --server 127.0.0.1:5700 master-key status --json')
       .action(
         runCommand(async (ctx) => {
-          const config = ctx.config();
-          let status: MasterKeyStatus;
-          if (config.values.server_address) {
-            const remote = remoteRequester(config, 'master-key status');
-            try {
-              status = await remote.request<MasterKeyStatus>('MasterKeyStatus');
-            } finally {
-              await remote.close();
-            }
-          } else {
-            const appliance = ctx.open();
-            try {
-              status = await masterKeyStatus(appliance.store, await appliance.hsm());
-            } catch (err) {
-              await recordLocal(appliance, 'MasterKeyStatus', asStrongroomError(err).code).catch(() => undefined);
-              throw err;
-            }
-            await recordLocal(appliance, 'MasterKeyStatus', 'ok');
-          }
+          const status = await ctx.requester().request<MasterKeyStatus>('MasterKeyStatus');
           ctx.out.result(status, () => renderStatus(status));
           if (status.missing.length > 0) process.exitCode = 6;
         }),
@@ -115,26 +71,7 @@ share binding sits inside the HSM wrap).`,
       .action(
         runCommand(async (ctx, options: { keepOld?: boolean; destroyOld?: boolean }) => {
           if (options.keepOld && options.destroyOld) throw new ValidationError('give --keep-old or --destroy-old, not both');
-          const config = ctx.config();
-          if (!config.values.server_address) {
-            const refusal = new KeychainError(
-              'DUAL_CONTROL_LOCAL_MODE',
-              'master-key rotate is dual-controlled: local mode has no officer identity to approve against; run it with --server and an officer certificate',
-            );
-            try {
-              await recordLocal(ctx.open(), 'MasterKeyRotate', refusal.code);
-            } catch {
-              // No keychain here, or the trail cannot be written: the refusal stands all the same.
-            }
-            throw refusal;
-          }
-          const remote = remoteRequester(config, 'master-key rotate');
-          let result: RotationResult;
-          try {
-            result = await remote.request<RotationResult>('MasterKeyRotate', options.destroyOld ? { destroyOld: true } : {});
-          } finally {
-            await remote.close();
-          }
+          const result = await ctx.requester().request<RotationResult>('MasterKeyRotate', options.destroyOld ? { destroyOld: true } : {});
           ctx.out.result(result, () => renderRotation(result));
         }),
       ),

@@ -76,6 +76,8 @@ export class Connection {
   /** The last response still waiting to be written, while an asynchronous one is pending. */
   private queue: Promise<void> | null = null;
   private closed = false;
+  /** Set by drain(): no new request is read, the ones already read are answered. */
+  private draining = false;
 
   private readonly source: string | null;
 
@@ -95,6 +97,30 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /**
+   * The graceful end (server shutdown): stops reading requests, waits until
+   * every request already read has its answer written (so its audit event
+   * is durable), then ends the connection; resolves once the socket is
+   * closed. A frame half-received is dropped.
+   */
+  async drain(): Promise<void> {
+    const gone = new Promise<void>((resolve) => {
+      if (this.socket.destroyed) resolve();
+      else this.socket.once('close', () => resolve());
+    });
+    this.draining = true;
+    this.socket.pause();
+    while (this.queue !== null && !this.closed) await this.queue.catch(() => undefined);
+    if (!this.closed) {
+      this.cleanup();
+      // Reading again only to see the peer's end: what it sends now is dropped (closed is set).
+      this.socket.resume();
+      // The answers written above leave before the end; a peer that does not close is cut off after the linger.
+      endThenDestroy(this.socket, Buffer.alloc(0));
+    }
+    await gone;
+  }
+
   /** Sends a last error frame, then closes. */
   refuse(error: StrongroomError): void {
     if (this.closed) return;
@@ -103,6 +129,8 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    // Sent after shutdown began: not read, so never half-answered.
+    if (this.draining) return;
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);

@@ -18,6 +18,9 @@ import { closeAtCertificateExpiry, identifyPeer, PeerRefusal } from './peer-iden
 import { Connection, ConnectionOptions, endThenDestroy } from './connection';
 import { ClientIdentity } from '../../domain/policy/identity';
 
+/** How long close() lets in-flight requests finish before it cuts their connections off. */
+export const CLOSE_GRACE_MS = 5000;
+
 export interface KeyServerOptions extends ConnectionOptions, TlsListenerOptions {
   readonly maxConnections: number;
   readonly maxConnectionsPerClient: number;
@@ -76,9 +79,23 @@ export class KeyServer {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Graceful: no new connections; each open one stops reading, answers what
+   * it already read (each answer after its audit event is durable) and ends.
+   * What is still open after `graceMs` (a stuck operation, a peer that does
+   * not read) is cut off, so a shutdown is bounded.
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.all([...this.connections].map((connection) => connection.drain())), bound]);
+    clearTimeout(timer);
     for (const connection of this.connections) connection.destroy();
+    // Refused or still handshaking sockets too: nothing of theirs was in flight.
     for (const socket of this.sockets) socket.destroy();
     await closed;
   }

@@ -1,0 +1,12 @@
+/**
+ * What a CLI command sends its operations through: one request, one answer
+ * (a result, or a StrongroomError with the wire's code and details). Over
+ * the wire it is the client library (wire-client.ts); in local mode the
+ * in-process transport into the same dispatcher (server/local/).
+ */
+import { OperationName } from '../../protocol/op-schemas';
+
+export interface Requester {
+  request<R>(op: OperationName, args?: Record<string, unknown>): Promise<R>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,72 @@
+/**
+ * What runs on its own while the appliance serves: scheduled rollovers and
+ * sweeps (only while unsealed), the signed audit checkpoints, and the watch
+ * for changes another process made (which closes connections of clients it
+ * revoked). Built before the listeners, started after them; stopped before
+ * the audit pipeline closes, except the checkpointer, whose final checkpoint
+ * comes after the last event is durable (stopCheckpoints).
+ */
+import { Clock, isoNow } from '../../common/clock';
+import { durationMs, numberSetting, retentionMs } from '../../common/config';
+import { Logger } from '../../common/logger';
+import { adminEvent } from '../../domain/audit/audit-events';
+import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
+import { RolloverService } from '../../domain/rollover-service';
+import { AuditPipeline } from './audit-pipeline';
+import { ChangeWatch, WATCH_INTERVAL_MS } from './change-watch';
+import { ClientConnections } from './client-connections';
+import { Appliance } from './open-appliance';
+
+export interface BackgroundJobs {
+  readonly rollover: RolloverService;
+  readonly checkpointer: AuditCheckpointer;
+  /** Starts the rollover sweeps (if unsealed), the checkpoints and the change watch. */
+  start(changes: ChangeWatch, connections: ClientConnections): void;
+  /** Stops the sweeps and the change watch (the checkpointer goes on: stopCheckpoints). */
+  stop(): Promise<void>;
+  /** Signs the final checkpoint and stops the checkpointer. */
+  stopCheckpoints(): Promise<void>;
+}
+
+export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock; log: Logger; audit: AuditPipeline }): BackgroundJobs {
+  const { clock, log, audit } = options;
+  const { keychain, store, config } = appliance;
+  const rollover = new RolloverService({
+    keychain,
+    clock,
+    log,
+    checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
+    noticeMs: durationMs(config, 'rollover_notice'),
+    onRolled: (key, instance) => audit.recordQuietly(adminEvent(clock, 'rollover', key, instance)),
+    onNotice: (key, dueAt) => audit.events.publish({ kind: 'rollover-notice', key, namespace: key.split('/')[0], dueAt, time: isoNow(clock) }),
+    retentionMs: retentionMs(config),
+    destructionWaitMs: durationMs(config, 'destruction_wait'),
+  });
+  const checkpointer = new AuditCheckpointer({
+    audit: store.audit,
+    hsm: () => appliance.hsm(),
+    keychainId: store.getMeta()!.keychainId,
+    clock,
+    intervalMs: numberSetting(config, 'audit_checkpoint_interval_ms'),
+    log,
+  });
+  let watcher: NodeJS.Timeout | null = null;
+  return {
+    rollover,
+    checkpointer,
+    start(changes, connections) {
+      if (!keychain.isSealed) rollover.start();
+      checkpointer.start();
+      watcher = setInterval(() => {
+        if (changes.poll()) connections.recheck();
+      }, WATCH_INTERVAL_MS);
+      watcher.unref();
+    },
+    async stop() {
+      if (watcher) clearInterval(watcher);
+      watcher = null;
+      await rollover.stop();
+    },
+    stopCheckpoints: () => checkpointer.stop(),
+  };
+}

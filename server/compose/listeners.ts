@@ -1,0 +1,138 @@
+/**
+ * The appliance's network entrances, started last and closed first: the
+ * native protocol's mutual-TLS key server and the live event stream, both
+ * resolving a certificate to its client record, both recording refused
+ * connections (throttled per source, the rest counted per window). Each
+ * registers with ClientConnections, so a revocation closes its streams.
+ */
+import { Clock } from '../../common/clock';
+import { numberSetting, setting } from '../../common/config';
+import { Logger } from '../../common/logger';
+import { RateLimiter } from '../../common/rate-limiter';
+import { authFailureEvent, suppressedAuthFailuresEvent } from '../../domain/audit/audit-events';
+import { ClientIdentity } from '../../domain/policy/identity';
+import { Dispatcher } from '../../operations/dispatcher';
+import { Services } from '../../operations/context';
+import { EventServer } from '../events/event-server';
+import { eventServerFromConfig } from '../events/event-server-config';
+import { AuthFailureThrottle, SuppressedRefusals, WINDOW_MS } from '../tls/auth-failure-throttle';
+import { KeyServer } from '../tls/key-server';
+import { PeerRefusal } from '../tls/peer-identity';
+import { loadTlsIdentity } from '../tls/tls-identity';
+import { AuditPipeline } from './audit-pipeline';
+import { ClientConnections } from './client-connections';
+import { Appliance } from './open-appliance';
+
+export interface ListenerOptions {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly audit: AuditPipeline;
+  readonly services: Services;
+  readonly dispatcher: Dispatcher;
+  readonly connections: ClientConnections;
+  /** The key server's port (0: a free one); default listen_port. */
+  readonly port?: number;
+  /** The event stream's port; default events_port, or a free one when `port` is 0. */
+  readonly eventsPort?: number;
+}
+
+export interface Listeners {
+  readonly keyServer: KeyServer;
+  readonly eventServer: EventServer;
+  readonly port: number;
+  readonly eventsPort: number;
+  /** No new connections; in-flight requests finish (their audit events durable), then sockets close. */
+  close(): Promise<void>;
+}
+
+export async function startListeners(appliance: Appliance, options: ListenerOptions): Promise<Listeners> {
+  const { clock, log, audit, services, connections } = options;
+  const { store, config } = appliance;
+  const resolveIdentity = (fingerprint256: string): ClientIdentity | null => {
+    const client = store.directory.getClientByFingerprint(fingerprint256);
+    if (!client || client.revokedAt !== null) return null;
+    return { name: client.name, role: client.role, groups: client.groups, fingerprint256, subject: `CN=${client.name}` };
+  };
+  const refusals = new AuthFailureThrottle(clock);
+  const recordSuppressed = (suppressed: SuppressedRefusals[]): void => {
+    for (const entry of suppressed) audit.recordQuietly(suppressedAuthFailuresEvent(clock, entry));
+  };
+  const onAuthFailure = (info: PeerRefusal): void => {
+    if (refusals.admit(info.source, recordSuppressed)) audit.recordQuietly(authFailureEvent(clock, info));
+  };
+  const refusalWindow = setInterval(() => recordSuppressed(refusals.closeWindow()), WINDOW_MS);
+  refusalWindow.unref();
+
+  const credentials = await loadTlsIdentity(appliance, clock);
+  // The event stream's copy of the key, taken before the key server zeroes its own.
+  const eventsKey = Buffer.from(credentials.privateKeyPem);
+  const keyServer = new KeyServer({
+    host: setting(config, 'listen_address'),
+    port: options.port ?? numberSetting(config, 'listen_port'),
+    certificatePem: credentials.certificatePem,
+    privateKeyPem: credentials.privateKeyPem,
+    caPem: credentials.caPem,
+    handshakeTimeoutMs: numberSetting(config, 'handshake_timeout_ms'),
+    maxConnections: numberSetting(config, 'max_connections'),
+    maxConnectionsPerClient: numberSetting(config, 'max_connections_per_client'),
+    clock,
+    limits: services.limits,
+    idleTimeoutMs: numberSetting(config, 'idle_timeout_ms'),
+    frameTimeoutMs: numberSetting(config, 'frame_timeout_ms'),
+    dispatcher: options.dispatcher,
+    rateLimiter: new RateLimiter(clock, services.limits.rateLimitPerSecond, services.limits.rateLimitPerSecond * 2),
+    resolveIdentity,
+    onAuthFailure,
+    onInternalError: (err) => log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack }),
+  });
+  let port: number;
+  try {
+    port = await keyServer.listen();
+  } catch (err) {
+    eventsKey.fill(0);
+    clearInterval(refusalWindow);
+    throw err;
+  }
+  const unregisterKeys = connections.register(keyServer);
+  // The event stream starts after the key server and closes before it.
+  const eventServer = eventServerFromConfig(
+    config,
+    {
+      certificatePem: credentials.certificatePem,
+      privateKeyPem: eventsKey,
+      caPem: credentials.caPem,
+      clock,
+      bus: audit.events,
+      resolveIdentity,
+      onAuthFailure,
+      recordAudit: (event) => audit.record(event),
+      onInternalError: (err) => log.error('event stream audit event not written', { error: String(err) }),
+    },
+    // A key server on a free port (tests, benchmarks, `serve --port 0`) gets its event stream on a free port too.
+    options.eventsPort ?? (options.port === 0 ? 0 : undefined),
+  );
+  let eventsPort: number;
+  try {
+    eventsPort = await eventServer.listen();
+  } catch (err) {
+    unregisterKeys();
+    clearInterval(refusalWindow);
+    await keyServer.close();
+    throw err;
+  }
+  const unregisterEvents = connections.register(eventServer);
+  return {
+    keyServer,
+    eventServer,
+    port,
+    eventsPort,
+    async close() {
+      await eventServer.close();
+      unregisterEvents();
+      await keyServer.close();
+      unregisterKeys();
+      clearInterval(refusalWindow);
+      recordSuppressed(refusals.closeWindow());
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The services every entrance shares, and the one dispatcher in front of
+ * them: the keychain's services, PKI, policy index, unseal ceremony,
+ * master-key rotation and dual control, over an opened appliance and its
+ * audit pipeline. `strongroom serve` puts listeners in front of it; the
+ * CLI's local mode an in-process transport (server/local/). Nothing here
+ * listens or runs on a timer: background jobs are told of unseal and seal
+ * through the hooks.
+ */
+import { randomUUID } from 'node:crypto';
+import { Clock } from '../../common/clock';
+import { durationMs, numberSetting } from '../../common/config';
+import { Logger } from '../../common/logger';
+import { applianceVersion } from '../../common/version';
+import { CryptoService } from '../../domain/crypto-service';
+import { LifecycleService } from '../../domain/lifecycle-service';
+import { masterKeyStatus, rotateMasterKey } from '../../domain/master-key-rotation';
+import { PkiService } from '../../domain/pki/pki-service';
+import { PolicyIndex } from '../../domain/policy/policy-index';
+import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
+import { UnsealService } from '../../domain/unseal/unseal-service';
+import { operationEvent } from '../../domain/audit/audit-events';
+import { SinkStats } from '../../sinks/siem-transport';
+import { approvalExecutor } from '../../operations/approval-executor';
+import { Services } from '../../operations/context';
+import { Dispatcher } from '../../operations/dispatcher';
+import { allOperations } from '../../operations/table';
+import { MAX_BATCH_ITEMS } from '../../protocol/op-schemas';
+import { makeApprovalService } from './approval-wiring';
+import { AuditPipeline } from './audit-pipeline';
+import { ChangeWatch } from './change-watch';
+import { ClientConnections } from './client-connections';
+import { Appliance } from './open-appliance';
+
+/** JSON nesting and element caps of one request (docs/protocol.md §3.1). */
+const MAX_JSON_DEPTH = 16;
+const MAX_JSON_ELEMENTS = 10_000;
+/** Requests one connection may have in flight (pipelining). */
+const MAX_IN_FLIGHT = 64;
+
+export interface ServiceHooks {
+  /** The keychain was unsealed by the custodians' shares (background jobs start). */
+  readonly onUnsealed?: () => void;
+  /** The keychain was sealed on request (background jobs stop). */
+  readonly onSealed?: () => void;
+  /** Delivery counters of the SIEM sinks, for Query. */
+  readonly sinkStats?: () => readonly SinkStats[];
+}
+
+export interface ComposedServices {
+  readonly services: Services;
+  readonly dispatcher: Dispatcher;
+  readonly changes: ChangeWatch;
+  readonly connections: ClientConnections;
+}
+
+export interface ComposeOptions {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly audit: AuditPipeline;
+  readonly hooks?: ServiceHooks;
+}
+
+export function composeServices(appliance: Appliance, options: ComposeOptions): ComposedServices {
+  const { clock, log, audit } = options;
+  const { keychain, store, config } = appliance;
+  const hooks = options.hooks ?? {};
+  const changes = new ChangeWatch(store);
+  keychain.useChangeStamp(changes.stamp);
+  const connections = new ClientConnections();
+  const operations = allOperations(() => dispatcher.operationNames());
+  const services: Services = {
+    keychain,
+    crypto: new CryptoService(keychain, clock),
+    lifecycle: new LifecycleService(keychain, clock),
+    pki: new PkiService(keychain, store.directory, clock),
+    directory: store.directory,
+    policy: new PolicyIndex(store.directory, changes.stamp),
+    clock,
+    version: applianceVersion(),
+    limits: {
+      maxFrameBytes: numberSetting(config, 'max_frame_bytes'),
+      maxJsonDepth: MAX_JSON_DEPTH,
+      maxJsonElements: MAX_JSON_ELEMENTS,
+      maxBatchItems: MAX_BATCH_ITEMS,
+      maxInFlight: MAX_IN_FLIGHT,
+      rateLimitPerSecond: numberSetting(config, 'rate_limit_per_second'),
+    },
+    disconnectClient: (name) => connections.disconnect(name),
+    newId: () => randomUUID(),
+    destructionWaitMs: durationMs(config, 'destruction_wait'),
+    events: audit.events,
+    recordAudit: (event) => audit.record(event),
+    auditTrail: store.audit,
+    auditTrust: async () => {
+      const keychainId = store.getMeta()!.keychainId;
+      try {
+        return { keychainId, publicKeyPem: await (await appliance.hsm()).signingPublicKey(), source: 'hsm' };
+      } catch {
+        // No signing key in the token (or no HSM): checkpoints' signatures go unchecked, and the verdict says so.
+        return { keychainId, publicKeyPem: null, source: 'none' };
+      }
+    },
+    auditSinkStats: hooks.sinkStats,
+    unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, {
+      onEvent: (event) => audit.recordQuietly(unsealAuditEvent(clock, event.type, event.client, event.result, event.custom)),
+      onUnsealed: () => {
+        log.info('unsealed');
+        hooks.onUnsealed?.();
+      },
+      onSealed: () => {
+        log.info('sealed on request');
+        hooks.onSealed?.();
+      },
+    }),
+    masterKeys: {
+      status: async () => masterKeyStatus(store, await appliance.hsm()),
+      rotate: async (rotation) => {
+        const result = await rotateMasterKey(store, await appliance.hsm(), rotation).catch((err: unknown) => {
+          audit.recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
+          throw err;
+        });
+        audit.recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, 'ok', { from: result.from.join(','), to: String(result.to), destroyed: result.destroyed.join(',') }));
+        log.info('master key rotated', { from: result.from, to: result.to, destroyed: result.destroyed });
+        return result;
+      },
+    },
+    // Pending requests are in the keychain: they survive restarts (start() fails those a stop interrupted).
+    approvals: makeApprovalService({
+      config,
+      store,
+      clock,
+      events: audit.events,
+      recordAudit: (event) => audit.recordQuietly(event),
+      execute: (record) => approvalExecutor(operations, () => services)(record),
+    }),
+  };
+  // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
+  const dispatcher: Dispatcher = new Dispatcher(services, operations, (outcome) => audit.record(operationEvent(clock, outcome)));
+  return { services, dispatcher, changes, connections };
+}

@@ -1,0 +1,109 @@
+/**
+ * The CLI's local mode as a transport: requests go through the same JSON
+ * codec and the same dispatcher as the TLS listener, in this process, as the
+ * local operator (local-operator.ts). So a local command gets exactly the
+ * wire's access checks, dual-control refusals (DUAL_CONTROL_LOCAL_MODE),
+ * audit events and error codes; the CLI's commands are written once against
+ * a Requester and cannot tell the two apart. Each answer waits until its
+ * audit event is durable; if it cannot be written the answer is
+ * AUDIT_UNAVAILABLE and the result is withheld, as on the wire.
+ *
+ * It opens the data folder's keychain and unseals it with the HSM (PIN file
+ * or variable). A keychain bound to custodian shares cannot be unsealed
+ * here: its requests are refused sealed, and recorded, and the caller is
+ * told why (the unseal's own error: UNSEAL_SHARES_REQUIRED).
+ */
+import { ApplianceConfig } from '../../common/config';
+import { asStrongroomError, StrongroomError } from '../../common/errors';
+import { ErrorCode } from '../../common/error-codes';
+import { silentLogger } from '../../common/logger';
+import { systemClock } from '../../common/clock';
+import { FrameDecoder, HARD_MAX_FRAME_BYTES } from '../../protocol/frame-codec';
+import { OperationName } from '../../protocol/op-schemas';
+import { decodeRequest } from '../../protocol/request';
+import { binaryToBase64, decodeResponse, encodeError, encodeResult } from '../../protocol/response';
+import { openAuditPipeline } from '../compose/audit-pipeline';
+import { openAppliance } from '../compose/open-appliance';
+import { composeServices } from '../compose/services';
+import { wipeBuffers } from '../tls/connection';
+import { LOCAL_SOURCE, localOperator } from './local-operator';
+
+/** One request and its answer, whichever the entrance: the TLS client library or this transport. */
+export interface Requester {
+  request<R>(op: OperationName, args?: Record<string, unknown>): Promise<R>;
+  close(): Promise<void>;
+}
+
+function payloadOf(frame: Buffer): Buffer {
+  const [payload] = new FrameDecoder(HARD_MAX_FRAME_BYTES).push(frame);
+  return payload;
+}
+
+export function openInProcessTransport(config: ApplianceConfig, options: { warn?: (message: string) => void } = {}): Requester {
+  const clock = systemClock;
+  const appliance = openAppliance(config, { warn: options.warn });
+  const audit = openAuditPipeline(appliance, { clock, log: silentLogger, inProcess: true });
+  const { services, dispatcher } = composeServices(appliance, { clock, log: silentLogger, audit });
+  const identity = localOperator();
+  let unsealError: StrongroomError | null = null;
+  const ready = appliance.unseal().then(
+    () => services.approvals.start(),
+    (err: unknown) => {
+      unsealError = asStrongroomError(err);
+    },
+  );
+  let sequence = 0;
+
+  async function answer(op: OperationName, args: Record<string, unknown>): Promise<Buffer> {
+    await ready;
+    const id = `local-${++sequence}`;
+    // Buffers become base64 before JSON.stringify could copy them into number arrays.
+    const requestBytes = Buffer.from(JSON.stringify({ id, op, args: binaryToBase64(args, 1) }), 'utf8');
+    const request = decodeRequest(requestBytes, { maxDepth: services.limits.maxJsonDepth, maxElements: services.limits.maxJsonElements });
+    requestBytes.fill(0);
+    const context = { requestId: id, source: LOCAL_SOURCE, audits: [] as Array<Promise<void>> };
+    let result: unknown;
+    try {
+      result = await dispatcher.dispatch(identity, request, context);
+    } catch (err) {
+      await Promise.allSettled(context.audits);
+      const error = asStrongroomError(err);
+      // A share-bound keychain: say why it is sealed, not only that it is.
+      throw error.code === 'SEALED' && unsealError !== null ? unsealError : error;
+    } finally {
+      wipeBuffers(request.args);
+    }
+    try {
+      await Promise.all(context.audits);
+    } catch (auditError) {
+      wipeBuffers(result);
+      throw auditError;
+    }
+    try {
+      return encodeResult(id, result);
+    } finally {
+      wipeBuffers(result);
+    }
+  }
+
+  return {
+    async request<R>(op: OperationName, args: Record<string, unknown> = {}): Promise<R> {
+      let frame: Buffer;
+      try {
+        frame = await answer(op, args);
+      } catch (err) {
+        frame = encodeError(null, asStrongroomError(err));
+      }
+      const response = decodeResponse(payloadOf(frame));
+      frame.fill(0);
+      if (response.error) throw new StrongroomError(response.error.code as ErrorCode, response.error.message, { details: response.error.details as never });
+      return response.result as R;
+    },
+    async close() {
+      await ready;
+      services.unsealing?.close();
+      await audit.close();
+      await appliance.close();
+    },
+  };
+}
