@@ -11,7 +11,7 @@ import { Appliance, openAppliance } from '../server/compose/open-appliance';
 import { makeOutput, Output } from './output';
 import { CliBackend } from './backend/backend';
 import { operationsBackend } from './backend/operations-backend';
-import { Requester } from './backend/requester';
+import { Requester } from '../protocol/requester';
 import { wireRequester } from './backend/wire-client';
 import { openInProcessTransport } from '../server/local/in-process-transport';
 

@@ -5,7 +5,7 @@
  * the local operator (server/local/in-process-transport.ts). Both answer the
  * same JSON results and error codes, so every command is written once.
  */
-import { Requester } from './requester';
+import { Requester } from '../../protocol/requester';
 import { wire } from './wire-client';
 import { KeySpecOptions } from '../commands/key-spec-options';
 import { ApprovalView } from '../../domain/approvals/approval-view';

@@ -4,7 +4,7 @@
  */
 import { ApplianceConfig } from '../../common/config';
 import { ValidationError } from '../../common/errors';
-import { Requester } from './requester';
+import { Requester } from '../../protocol/requester';
 import { wireRequester } from './wire-client';
 
 /** A connection to server_address; INVALID_ARGUMENT when none is configured (`what` names the command). */

@@ -10,7 +10,7 @@ import { ConfigError, ErrorDetails, StrongroomError } from '../../common/errors'
 import { ErrorCode, ERROR_CODES } from '../../common/error-codes';
 import { StrongroomClient } from '../../client/strongroom-client';
 import { isStrongroomClientError } from '../../client/client-error';
-import { Requester } from './requester';
+import { Requester } from '../../protocol/requester';
 
 export function readPem(config: ApplianceConfig, key: 'client_cert' | 'client_key' | 'ca_file'): Buffer {
   const path = setting(config, key);

@@ -16,6 +16,7 @@ import { applianceVersion } from '../../common/version';
 import { lifecycleEvent } from '../../domain/audit/audit-events';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { Services } from '../../operations/context';
+import { Dispatcher } from '../../operations/dispatcher';
 import { EventServer } from '../events/event-server';
 import { KeyServer } from '../tls/key-server';
 import { openAuditPipeline } from './audit-pipeline';
@@ -31,6 +32,8 @@ export interface RunningServer {
   readonly eventsPort: number;
   readonly eventServer: EventServer;
   readonly services: Services;
+  /** The one dispatcher every entrance sends requests to. */
+  readonly dispatcher: Dispatcher;
   readonly checkpointer: AuditCheckpointer;
   close(): Promise<void>;
 }
@@ -97,6 +100,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     eventsPort,
     eventServer: serving.eventServer,
     services,
+    dispatcher,
     checkpointer: jobs.checkpointer,
     close() {
       // Idempotent: a second close waits for the first.

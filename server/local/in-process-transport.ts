@@ -20,56 +20,58 @@ import { silentLogger } from '../../common/logger';
 import { systemClock } from '../../common/clock';
 import { FrameDecoder, HARD_MAX_FRAME_BYTES } from '../../protocol/frame-codec';
 import { OperationName } from '../../protocol/op-schemas';
+import { Requester } from '../../protocol/requester';
 import { decodeRequest } from '../../protocol/request';
 import { binaryToBase64, decodeResponse, encodeError, encodeResult } from '../../protocol/response';
 import { openAuditPipeline } from '../compose/audit-pipeline';
 import { openAppliance } from '../compose/open-appliance';
 import { composeServices } from '../compose/services';
 import { wipeBuffers } from '../tls/connection';
+import { ClientIdentity } from '../../domain/policy/identity';
+import { ServerLimits } from '../../operations/context';
+import { Dispatcher } from '../../operations/dispatcher';
 import { LOCAL_SOURCE, localOperator } from './local-operator';
 
-/** One request and its answer, whichever the entrance: the TLS client library or this transport. */
-export interface Requester {
-  request<R>(op: OperationName, args?: Record<string, unknown>): Promise<R>;
-  close(): Promise<void>;
-}
 
 function payloadOf(frame: Buffer): Buffer {
   const [payload] = new FrameDecoder(HARD_MAX_FRAME_BYTES).push(frame);
   return payload;
 }
 
-export function openInProcessTransport(config: ApplianceConfig, options: { warn?: (message: string) => void } = {}): Requester {
-  const clock = systemClock;
-  const appliance = openAppliance(config, { warn: options.warn });
-  const audit = openAuditPipeline(appliance, { clock, log: silentLogger, inProcess: true });
-  const { services, dispatcher } = composeServices(appliance, { clock, log: silentLogger, audit });
-  const identity = localOperator();
-  let unsealError: StrongroomError | null = null;
-  const ready = appliance.unseal().then(
-    () => services.approvals.start(),
-    (err: unknown) => {
-      unsealError = asStrongroomError(err);
-    },
-  );
-  let sequence = 0;
+/** What the in-process transport sends requests into. */
+export interface InProcessEntrance {
+  readonly dispatcher: Dispatcher;
+  readonly limits: Pick<ServerLimits, 'maxJsonDepth' | 'maxJsonElements'>;
+  /** Who the requests are from (the local operator; a conformance test passes a client's identity). */
+  readonly identity: ClientIdentity;
+  /** The `source` its audit events carry. */
+  readonly source: string;
+  /** Why the keychain is sealed, when known: answered instead of a bare SEALED. */
+  readonly sealedBecause?: () => StrongroomError | null;
+}
 
+/**
+ * One request through the JSON codec into the dispatcher and back, in this
+ * process: the request is encoded and decoded as the wire would carry it,
+ * its answer waits for its audit events, and is encoded and decoded again.
+ */
+export function inProcessRequester(entrance: InProcessEntrance): Requester {
+  let sequence = 0;
   async function answer(op: OperationName, args: Record<string, unknown>): Promise<Buffer> {
-    await ready;
-    const id = `local-${++sequence}`;
+    const id = `${entrance.source}-${++sequence}`;
     // Buffers become base64 before JSON.stringify could copy them into number arrays.
     const requestBytes = Buffer.from(JSON.stringify({ id, op, args: binaryToBase64(args, 1) }), 'utf8');
-    const request = decodeRequest(requestBytes, { maxDepth: services.limits.maxJsonDepth, maxElements: services.limits.maxJsonElements });
+    const request = decodeRequest(requestBytes, { maxDepth: entrance.limits.maxJsonDepth, maxElements: entrance.limits.maxJsonElements });
     requestBytes.fill(0);
-    const context = { requestId: id, source: LOCAL_SOURCE, audits: [] as Array<Promise<void>> };
+    const context = { requestId: id, source: entrance.source, audits: [] as Array<Promise<void>> };
     let result: unknown;
     try {
-      result = await dispatcher.dispatch(identity, request, context);
+      result = await entrance.dispatcher.dispatch(entrance.identity, request, context);
     } catch (err) {
       await Promise.allSettled(context.audits);
       const error = asStrongroomError(err);
-      // A share-bound keychain: say why it is sealed, not only that it is.
-      throw error.code === 'SEALED' && unsealError !== null ? unsealError : error;
+      // A share-bound keychain opened locally: say why it is sealed, not only that it is.
+      throw (error.code === 'SEALED' && entrance.sealedBecause?.()) || error;
     } finally {
       wipeBuffers(request.args);
     }
@@ -85,7 +87,6 @@ export function openInProcessTransport(config: ApplianceConfig, options: { warn?
       wipeBuffers(result);
     }
   }
-
   return {
     async request<R>(op: OperationName, args: Record<string, unknown> = {}): Promise<R> {
       let frame: Buffer;
@@ -98,6 +99,29 @@ export function openInProcessTransport(config: ApplianceConfig, options: { warn?
       frame.fill(0);
       if (response.error) throw new StrongroomError(response.error.code as ErrorCode, response.error.message, { details: response.error.details as never });
       return response.result as R;
+    },
+    close: async () => undefined,
+  };
+}
+
+/** Local mode: the data folder's keychain, unsealed with the HSM PIN, its dispatcher, as the local operator. */
+export function openInProcessTransport(config: ApplianceConfig, options: { warn?: (message: string) => void } = {}): Requester {
+  const clock = systemClock;
+  const appliance = openAppliance(config, { warn: options.warn });
+  const audit = openAuditPipeline(appliance, { clock, log: silentLogger, inProcess: true });
+  const { services, dispatcher } = composeServices(appliance, { clock, log: silentLogger, audit });
+  let unsealError: StrongroomError | null = null;
+  const ready = appliance.unseal().then(
+    () => services.approvals.start(),
+    (err: unknown) => {
+      unsealError = asStrongroomError(err);
+    },
+  );
+  const requester = inProcessRequester({ dispatcher, limits: services.limits, identity: localOperator(), source: LOCAL_SOURCE, sealedBecause: () => unsealError });
+  return {
+    async request<R>(op: OperationName, args: Record<string, unknown> = {}): Promise<R> {
+      await ready;
+      return requester.request<R>(op, args);
     },
     async close() {
       await ready;

@@ -1,8 +1,10 @@
 /**
  * Local mode is audited: commands run on the data folder's keychain (no
- * server) leave events in the same chain under the operator's OS identity,
- * refusals included (a key get is refused locally: dual control), and when
- * the trail cannot be written the command fails and its result is withheld.
+ * server) go through the same dispatcher as the wire, as the local operator
+ * (an officer named after the OS account), and leave the same operation
+ * events in the chain, refusals included (a key get is refused locally: dual
+ * control); when the trail cannot be written the command fails and its
+ * result is withheld.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,22 +23,26 @@ describe('local-mode CLI commands in the audit trail', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('records create, rollover, a refused get and a missing key under the local operator', () => {
+  it('records create, rollover, a refused get, a missing key and a key show under the local operator', () => {
     expect(cli(['--data', data, '--json', 'key', 'create', 'ops/db']).status).toBe(0);
     expect(cli(['--data', data, '--json', 'key', 'rollover', 'ops/db']).status).toBe(0);
     const refused = cli(['--data', data, '--json', 'key', 'get', 'ops/db']);
     expect(refused.json.error.code).toBe('DUAL_CONTROL_LOCAL_MODE');
     expect(cli(['--data', data, '--json', 'key', 'show', 'ops/missing']).status).toBe(3);
 
+    expect(cli(['--data', data, '--json', 'key', 'show', 'ops/db']).status).toBe(0);
+
+    // The local operator goes through the dispatcher: its events are the wire's operation events, from source `local`.
     const tail = cli(['--data', data, '--json', 'audit', 'tail', '-n', '10']).json as Array<Record<string, any>>;
-    const local = tail.filter((e) => e.type === 'local-operation');
-    expect(local.map((e) => [e.operation, e.key, e.result])).toEqual([
-      ['createKey', 'ops/db', 'ok'],
-      ['rollover', 'ops/db', 'ok'],
-      ['getKey', 'ops/db', 'DUAL_CONTROL_LOCAL_MODE'],
-      ['describeKey', 'ops/missing', 'KEY_NOT_FOUND'],
+    const local = tail.filter((e) => e.source === 'local');
+    expect(local.map((e) => [e.type, e.operation, e.key, e.result])).toEqual([
+      ['operation', 'Create', 'ops/db', 'ok'],
+      ['operation', 'ReKey', 'ops/db', 'ok'],
+      ['operation', 'Get', 'ops/db', 'DUAL_CONTROL_LOCAL_MODE'],
+      ['operation', 'GetAttributes', 'ops/missing', 'KEY_NOT_FOUND'],
+      ['operation', 'GetAttributes', 'ops/db', 'ok'],
     ]);
-    expect(local[0].identity).toMatchObject({ role: 'local', name: expect.stringMatching(/^local:/) });
+    expect(local[0].identity).toMatchObject({ role: 'officer', name: expect.stringMatching(/^local:/), fingerprint256: '' });
     expect(cli(['--data', data, '--json', 'audit', 'verify']).json.ok).toBe(true);
   });
 

@@ -15,7 +15,10 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCliBuilt, cli as runCli, CliRun as Run, ServingCli, startServe } from '../support/cli-runner';
+import { localOperator } from '../../server/local/local-operator';
 import { decodeShare, encodeShare } from '../../domain/unseal/share-codec';
+
+const localOperatorName = (): string => localOperator().name;
 
 /** Input '' by default: a share read from stdin must not wait on the test's terminal. */
 const cli = (args: string[], input?: string): Run => runCli(args, {}, input ?? '');
@@ -147,7 +150,7 @@ describe('strongroom init --shares, unseal, seal, master-key', () => {
     expect({ status: local.status, code: local.json.error.code }).toEqual({ status: 10, code: 'DUAL_CONTROL_LOCAL_MODE' });
     const localStatus = cli(['--data', data, 'master-key', 'status', '--json']);
     expect(localStatus.json).toMatchObject({ current: 2 });
-    const trail = (remote(['audit', 'search', '--type', 'local-operation']).json.events as Array<{ event: { operation: string; result: string } }>).map((r) => r.event);
+    const trail = (remote(['audit', 'search', '--identity', localOperatorName()]).json.events as Array<{ event: { operation: string; result: string } }>).map((r) => r.event);
     expect(trail.map((e) => `${e.operation}:${e.result}`)).toEqual(expect.arrayContaining(['MasterKeyRotate:DUAL_CONTROL_LOCAL_MODE', 'MasterKeyStatus:ok']));
 
     expect(remote(['seal']).status).toBe(0);
