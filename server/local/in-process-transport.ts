@@ -111,8 +111,10 @@ export function openInProcessTransport(config: ApplianceConfig, options: { warn?
   const audit = openAuditPipeline(appliance, { clock, log: silentLogger, inProcess: true });
   const { services, dispatcher } = composeServices(appliance, { clock, log: silentLogger, audit });
   let unsealError: StrongroomError | null = null;
+  // Not approvals.start(): that is the serving appliance's recovery (it fails requests a stop
+  // interrupted), and a server may be running on this keychain now, in the middle of one.
   const ready = appliance.unseal().then(
-    () => services.approvals.start(),
+    () => undefined,
     (err: unknown) => {
       unsealError = asStrongroomError(err);
     },
