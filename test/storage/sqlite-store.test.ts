@@ -56,7 +56,7 @@ describe('SqliteStore (SQLite only)', () => {
     const store = openSqliteStore(file);
     // A second connection sees the persistent journal mode; the others are
     // per-connection, so read them through the store's own connection.
-    const db = (store as unknown as { db: Database.Database }).db;
+    const db = (store as unknown as { connection: { db: Database.Database } }).connection.db;
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
