@@ -90,15 +90,15 @@ share, then delete the copies. A commitment to each share is stored (sealed
 by the HSM), so a forged share is refused when it is submitted.
 
 First officers: after init, issuing an officer is dual-controlled (class
-${OFFICER_ISSUE_CLASS}: M approvals from officers other than the requester,
-M from dual_control_quorum, default 2; set it before init), so init makes
-M + 1 officers, the fewest with which one officer's request can be approved
-by M others: admin (DATA/pki/admin.crt), then officer-2, officer-3…
+${OFFICER_ISSUE_CLASS}: Q approvals from officers other than the requester,
+Q from dual_control_quorum, default 2; set it before init), so init makes
+Q + 1 officers, the fewest with which one officer's request can be approved
+by Q others: admin (DATA/pki/admin.crt), then officer-2, officer-3…
 (DATA/pki/, keys mode 0600; each an audit event of type init). Custodians
 are officers already and count: with --shares N, init makes admin and
-custodian-1..N, and officer-K only if that is still fewer than M + 1.
+custodian-1..N, and officer-K only if that is still fewer than Q + 1.
 --officers N asks for N officers in all (admin and custodians included; at
-least 1 + the shares); below M + 1 it is refused unless
+least 1 + the shares); below Q + 1 it is refused unless
 --accept-fewer-officers is given, because with fewer officers no
 dual-controlled request (an officer's issue, a grant of material, a
 destruction, a revocation, a quorum change) can ever gather its approvals,
