@@ -24,7 +24,7 @@ import { storeShareCommitments } from '../../domain/unseal/share-commitments';
 import { PkiService } from '../../domain/pki/pki-service';
 import { issueOfficerFiles, MAX_INIT_OFFICERS, officerIssueQuorum, OfficerFiles, planInitOfficers, recordInitIssues } from '../../domain/pki/init-officers';
 import { OFFICER_ISSUE_CLASS } from '../../domain/approvals/quorum-settings';
-import { localIdentity } from '../backend/audited-backend';
+import { localOperator } from '../../server/local/local-operator';
 
 interface InitOptions {
   demoToken?: boolean;
@@ -179,8 +179,8 @@ then delete the copies here.`,
         if (admin === null) throw new KeychainError('INTERNAL_ERROR', `init made no "${FIRST_OFFICER}" officer`);
         const officers: OfficerFiles[] = [{ client: admin, certFile: pki.officerCertFile, keyFile: pki.officerKeyFile }, ...custodianCerts, ...otherOfficers];
         // The trail shows who made the first officers: nobody approved them, init did, at the ceremony.
-        const operator = localIdentity();
-        await recordInitIssues(appliance.store.audit, systemClock, officers.map((o) => o.client), { name: operator?.name ?? 'unknown', subject: operator?.subject ?? '' });
+        const operator = localOperator();
+        await recordInitIssues(appliance.store.audit, systemClock, officers.map((o) => o.client), { name: operator.name, subject: operator.subject });
         written.push(pki.caFile, ...officers.flatMap((o) => [o.certFile, o.keyFile]));
         // The server's TLS identity, also sealed for the HSM alone: a sealed server must listen.
         await copyTlsIdentityForSealedStart(appliance, systemClock);
