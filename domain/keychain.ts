@@ -29,12 +29,9 @@ import { UsagePeriods, usageStops } from './usage-periods';
 import { ZoneCalendar } from './calendar';
 import { checkUsageForFamily, defaultUsageMask } from './usage-mask';
 import { instanceView, InstanceView, keyView, KeyView, RetrievedKey } from './views';
+import { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from './vocabulary/key-metadata-limits';
 
-/** Most custom attributes on one key, and their sizes: metadata, not a blob store. */
-export const MAX_CUSTOM_ATTRIBUTES = 32;
-export const MAX_ATTRIBUTE_NAME = 64;
-export const MAX_ATTRIBUTE_VALUE = 1024;
-export const MAX_DESCRIPTION = 1024;
+export { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION };
 
 export interface KeychainContext {
   readonly store: KeychainStore;

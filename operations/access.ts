@@ -7,7 +7,8 @@
 import { KeychainError } from '../common/errors';
 import { ClientIdentity } from '../domain/policy/identity';
 import { Args, OperationContext } from './context';
-import { DualControlClass, Operation } from './operation';
+import { Operation } from './operation';
+import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
 
 export function assertAccess(operation: Operation, identity: ClientIdentity): void {
   if (operation.access === 'officer' && identity.role !== 'officer') {

@@ -5,7 +5,8 @@
  */
 import { isoNow } from '../common/clock';
 import { KeychainError } from '../common/errors';
-import { ClientRole, GrantRecord } from '../storage/directory-store';
+import { GrantRecord } from '../storage/directory-store';
+import { ClientRole } from '../domain/vocabulary/client-roles';
 import { checkGlob } from '../domain/policy/glob';
 import { MATERIAL_PERMISSIONS, parsePermissions } from '../domain/policy/permissions';
 import { Operation } from './operation';

@@ -10,7 +10,7 @@
  */
 import { KeychainError } from '../common/errors';
 import { ApprovalView } from '../domain/approvals/approval-view';
-import { DualControlClassName } from '../domain/approvals/quorum-settings';
+import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
 import { ApprovalState } from '../storage/approval-store';
 import { OperationContext } from './context';
 import { Operation } from './operation';
@@ -96,5 +96,5 @@ export const approvalQuorumSet: Operation = {
   name: 'ApprovalQuorumSet',
   access: 'officer',
   dualControl: 'quorum-change',
-  run: (args, ctx) => ({ quorum: ctx.services.approvals.setQuorum(args.class as DualControlClassName, args.required as number, ctx.identity.name) }),
+  run: (args, ctx) => ({ quorum: ctx.services.approvals.setQuorum(args.class as DualControlClass, args.required as number, ctx.identity.name) }),
 };

@@ -27,7 +27,8 @@ import { ApprovalLiveEvent } from '../events/event-bus';
 import { approvalDigest, canonicalJson } from './approval-digest';
 import { Actor, assertMayApprove, assertMayCancel, assertMayCollect, assertMayDeny, deliversMaterial, quorumMet } from './approval-rules';
 import { approvalView, ApprovalView, storableResult } from './approval-view';
-import { DEFAULT_QUORUM, DualControlClassName } from './quorum-settings';
+import { DEFAULT_QUORUM } from './quorum-settings';
+import { DualControlClass } from '../vocabulary/dual-control-classes';
 
 /** Most requests one list returns. */
 export const MAX_APPROVAL_LIST = 500;
@@ -110,7 +111,7 @@ export class ApprovalService {
   }
 
   /** Sets a class's quorum (the approved ApprovalQuorumSet runs this). */
-  setQuorum(dualControlClass: DualControlClassName, required: number, by: string): { class: string; required: number } {
+  setQuorum(dualControlClass: DualControlClass, required: number, by: string): { class: string; required: number } {
     this.options.approvals.putQuorum({ dualControlClass, required, updatedAt: isoNow(this.options.clock), updatedBy: by });
     return { class: dualControlClass, required };
   }

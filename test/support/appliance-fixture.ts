@@ -30,7 +30,7 @@ import { generateClientKeyPair } from '../../domain/pki/issue';
 import { PkiService } from '../../domain/pki/pki-service';
 import { encodeFrame, FrameDecoder } from '../../protocol/frame-codec';
 import { decodeResponse, DecodedResponse } from '../../protocol/response';
-import { ClientRole } from '../../storage/directory-store';
+import { ClientRole } from '../../domain/vocabulary/client-roles';
 import { makeSoftHsmFixture, SoftHsmFixture, useSoftHsmConf } from './softhsm-fixture';
 
 const DAY_MS = 86_400_000;
