@@ -12,7 +12,7 @@
  */
 import { userInfo } from 'node:os';
 import { Clock, isoNow } from '../../common/clock';
-import { KeychainError, asStrongroomError } from '../../common/errors';
+import { asStrongroomError, AuditError } from '../../common/errors';
 import { randomUUID } from 'node:crypto';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { AuditWriter } from '../../domain/audit/audit-writer';
@@ -85,7 +85,7 @@ export function auditedBackend(inner: CliBackend, audit: AuditStore, clock: Cloc
           await record(property, args, 'ok');
         } catch (cause) {
           wipeResult(result);
-          throw new KeychainError('AUDIT_UNAVAILABLE', `the audit trail could not be written: ${property} was done but its result is withheld; check the disk, then \`strongroom audit verify\``, { cause });
+          throw new AuditError('AUDIT_UNAVAILABLE', `the audit trail could not be written: ${property} was done but its result is withheld; check the disk, then \`strongroom audit verify\``, { cause });
         }
         return result;
       };

@@ -22,12 +22,12 @@ import { sweepDueRollovers } from '../../domain/rollover-scheduler';
 import { parseUsagePeriods } from '../../domain/usage-periods';
 import { LifecycleService, RevocationReason } from '../../domain/lifecycle-service';
 import { CliBackend } from './backend';
-import { KeychainError } from '../../common/errors';
+import { ApprovalError } from '../../common/errors';
 import { approvalView } from '../../domain/approvals/approval-view';
 import { MATERIAL_PERMISSIONS } from '../../domain/policy/permissions';
 
-function localRefusal(what: string): KeychainError {
-  return new KeychainError('DUAL_CONTROL_LOCAL_MODE', `${what} is dual-controlled: local mode has no officer identity to approve against; run it with --server and an officer certificate`);
+function localRefusal(what: string): ApprovalError {
+  return new ApprovalError('DUAL_CONTROL_LOCAL_MODE', `${what} is dual-controlled: local mode has no officer identity to approve against; run it with --server and an officer certificate`);
 }
 
 function parseAt(at: string | undefined): number {
@@ -56,7 +56,7 @@ export function localBackend(appliance: Appliance): CliBackend {
     registerKey: async (name, options, material) => (await ready, keychain.registerKey(keySpecFrom(name, options), material)),
     getKey: async () => {
       await ready; // the unseal started with the backend must finish before close()
-      throw new KeychainError('DUAL_CONTROL_LOCAL_MODE', 'key get is not served in local mode: keys go to a granted app over the wire (--server with the app\'s --cert and --key); an officer\'s fetch is a key export that two other officers approve (strongroom approvals)');
+      throw new ApprovalError('DUAL_CONTROL_LOCAL_MODE', 'key get is not served in local mode: keys go to a granted app over the wire (--server with the app\'s --cert and --key); an officer\'s fetch is a key export that two other officers approve (strongroom approvals)');
     },
     listKeys: async (filter) => {
       await ready;
@@ -139,7 +139,7 @@ export function localBackend(appliance: Appliance): CliBackend {
     getApproval: async (id) => {
       await settled();
       const record = appliance.store.approvals.getApproval(id);
-      if (!record) throw new KeychainError('APPROVAL_NOT_FOUND', `no approval request "${id}"`);
+      if (!record) throw new ApprovalError('APPROVAL_NOT_FOUND', `no approval request "${id}"`);
       return approvalView(record);
     },
     approve: refuseLocally('approving a request'),

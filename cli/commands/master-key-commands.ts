@@ -15,7 +15,7 @@ import { localIdentity } from '../backend/audited-backend';
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { isoNow, systemClock } from '../../common/clock';
-import { KeychainError, ValidationError, asStrongroomError } from '../../common/errors';
+import { ApprovalError, ValidationError, asStrongroomError } from '../../common/errors';
 import { AuditWriter } from '../../domain/audit/audit-writer';
 import { MasterKeyStatus, masterKeyStatus, RotationResult } from '../../domain/master-key-rotation';
 import { Appliance } from '../../server/compose/open-appliance';
@@ -117,7 +117,7 @@ share binding sits inside the HSM wrap).`,
           if (options.keepOld && options.destroyOld) throw new ValidationError('give --keep-old or --destroy-old, not both');
           const config = ctx.config();
           if (!config.values.server_address) {
-            const refusal = new KeychainError(
+            const refusal = new ApprovalError(
               'DUAL_CONTROL_LOCAL_MODE',
               'master-key rotate is dual-controlled: local mode has no officer identity to approve against; run it with --server and an officer certificate',
             );
