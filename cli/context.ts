@@ -62,7 +62,7 @@ export function runCommand<A extends unknown[]>(action: Action<A>): (...args: un
         if (address) backend = remoteBackend(loaded, address);
         else {
           const appliance = ctx.open();
-          backend = auditedBackend(localBackend(appliance), appliance.store.audit, systemClock);
+          backend = auditedBackend(localBackend(appliance), appliance.store.audit, { clock: systemClock, newId: () => appliance.ids.newId() });
         }
         opened.push(backend);
         return backend;

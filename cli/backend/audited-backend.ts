@@ -11,10 +11,8 @@
  * alias or client name); arguments that may hold material never do.
  */
 import { userInfo } from 'node:os';
-import { Clock, isoNow } from '../../common/clock';
 import { asStrongroomError, AuditError } from '../../common/errors';
-import { randomUUID } from 'node:crypto';
-import { AuditEvent } from '../../domain/audit/audit-event';
+import { AuditEvent, EventStamper, stampOf } from '../../domain/audit/audit-event';
 import { AuditWriter } from '../../domain/audit/audit-writer';
 import { AuditStore } from '../../storage/audit-store';
 import { CliBackend } from './backend';
@@ -51,13 +49,12 @@ function wipeResult(result: unknown): void {
   if (Buffer.isBuffer(material)) material.fill(0);
 }
 
-export function auditedBackend(inner: CliBackend, audit: AuditStore, clock: Clock): CliBackend {
+export function auditedBackend(inner: CliBackend, audit: AuditStore, stamper: EventStamper): CliBackend {
   const writer = new AuditWriter(audit);
   const identity = localIdentity();
   const record = (operation: string, args: readonly unknown[], result: string): Promise<void> =>
     writer.record({
-      time: isoNow(clock),
-      eventId: randomUUID(),
+      ...stampOf(stamper),
       type: 'local-operation',
       identity,
       endUser: null,

@@ -8,7 +8,6 @@
  * requests) with DUAL_CONTROL_LOCAL_MODE, telling the operator to use
  * --server with an officer certificate. It can still list approval requests.
  */
-import { randomUUID } from 'node:crypto';
 import { systemClock, isoNow } from '../../common/clock';
 import { parseAlgorithm } from '../../domain/algorithms';
 import { Appliance } from '../../server/compose/open-appliance';
@@ -84,7 +83,7 @@ export function localBackend(appliance: Appliance): CliBackend {
       checkGlob(request.pattern);
       if (request.permissions.some((p) => MATERIAL_PERMISSIONS.has(p))) throw localRefusal(`a grant of ${request.permissions.filter((p) => MATERIAL_PERMISSIONS.has(p)).join(', ')}`);
       const grant = {
-        id: randomUUID(),
+        id: appliance.ids.newId(),
         subjectKind: request.client !== undefined ? ('client' as const) : ('group' as const),
         subject: (request.client ?? request.group) as string,
         pattern: request.pattern,

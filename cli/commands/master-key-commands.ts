@@ -12,10 +12,10 @@
  * the operator's OS identity, as the rest of local mode does.
  */
 import { localIdentity } from '../backend/audited-backend';
-import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { isoNow, systemClock } from '../../common/clock';
+import { systemClock } from '../../common/clock';
 import { ApprovalError, ValidationError, asStrongroomError } from '../../common/errors';
+import { stampOf } from '../../domain/audit/audit-event';
 import { AuditWriter } from '../../domain/audit/audit-writer';
 import { MasterKeyStatus, masterKeyStatus, RotationResult } from '../../domain/master-key-rotation';
 import { Appliance } from '../../server/compose/open-appliance';
@@ -35,8 +35,7 @@ function renderStatus(status: MasterKeyStatus): string {
 /** Appends one local-operation event (no key, no material: the operation and how it ended). */
 async function recordLocal(appliance: Appliance, operation: string, result: string): Promise<void> {
   await new AuditWriter(appliance.store.audit).record({
-    time: isoNow(systemClock),
-    eventId: randomUUID(),
+    ...stampOf({ clock: systemClock, newId: () => appliance.ids.newId() }),
     type: 'local-operation',
     identity: localIdentity(),
     endUser: null,

@@ -5,7 +5,6 @@
  * A change made by another process (the CLI revoking a client) is picked up
  * by watching the store's change stamp.
  */
-import { randomUUID } from 'node:crypto';
 import { Clock, isoNow, systemClock } from '../../common/clock';
 import { durationMs, numberSetting, retentionMs, setting } from '../../common/config';
 import { applianceVersion } from '../../common/version';
@@ -24,7 +23,7 @@ import { MAX_BATCH_ITEMS } from '../../protocol/op-schemas';
 import { RateLimiter } from '../../common/rate-limiter';
 import { RolloverService } from '../../domain/rollover-service';
 import { AuditWriter } from '../../domain/audit/audit-writer';
-import { AuditEvent } from '../../domain/audit/audit-event';
+import { AuditEvent, EventStamper } from '../../domain/audit/audit-event';
 import { adminEvent, authFailureEvent, lifecycleEvent, operationEvent, suppressedAuthFailuresEvent } from '../../domain/audit/audit-events';
 import { AuthFailureThrottle, SuppressedRefusals, WINDOW_MS } from '../tls/auth-failure-throttle';
 import { EventBus } from '../../domain/events/event-bus';
@@ -76,6 +75,7 @@ export interface StartOptions {
 
 export async function startApplianceServer(appliance: Appliance, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
+  const stamper: EventStamper = { clock, newId: () => appliance.ids.newId() };
   const log = options.log ?? silentLogger;
   const config = appliance.config;
   // Checked before the HSM is touched: a bad sink line is CONFIG_INVALID at start, not a silent gap later.
@@ -123,7 +123,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       keyServer?.disconnectClient(name);
       eventServer?.disconnectClient(name);
     },
-    newId: () => randomUUID(),
+    newId: stamper.newId,
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events,
     recordAudit: (event) => audit.record(event),
@@ -139,7 +139,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     },
     auditSinkStats: () => sinks.stats(),
     unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, {
-      onEvent: (event) => recordQuietly(unsealAuditEvent(clock, event.type, event.client, event.result, event.custom)),
+      onEvent: (event) => recordQuietly(unsealAuditEvent(stamper, event.type, event.client, event.result, event.custom)),
       onUnsealed: () => {
         log.info('unsealed');
         rollover.start();
@@ -153,10 +153,10 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       status: async () => masterKeyStatus(store, await appliance.hsm()),
       rotate: async (options) => {
         const result = await rotateMasterKey(store, await appliance.hsm(), options).catch((err: unknown) => {
-          recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
+          recordQuietly(unsealAuditEvent(stamper, 'master-key-rotation', null, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
           throw err;
         });
-        recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, 'ok', { from: result.from.join(','), to: String(result.to), destroyed: result.destroyed.join(',') }));
+        recordQuietly(unsealAuditEvent(stamper, 'master-key-rotation', null, 'ok', { from: result.from.join(','), to: String(result.to), destroyed: result.destroyed.join(',') }));
         log.info('master key rotated', { from: result.from, to: result.to, destroyed: result.destroyed });
         return result;
       },
@@ -166,6 +166,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       config,
       store,
       clock,
+      newId: stamper.newId,
       events,
       recordAudit: (event) => recordQuietly(event),
       execute: (record) => approvalExecutor(operations, () => services)(record),
@@ -182,7 +183,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   const recordQuietly = (event: AuditEvent): void => {
     audit.record(event).catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
   };
-  const dispatcher: Dispatcher = new Dispatcher(services, operations, (outcome) => audit.record(operationEvent(clock, outcome)));
+  const dispatcher: Dispatcher = new Dispatcher(services, operations, (outcome) => audit.record(operationEvent(stamper, outcome)));
   services.approvals.start();
 
   const resolveIdentity = (fingerprint256: string): ClientIdentity | null => {
@@ -193,7 +194,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
 
   const refusals = new AuthFailureThrottle(clock);
   const recordSuppressed = (suppressed: SuppressedRefusals[]): void => {
-    for (const entry of suppressed) recordQuietly(suppressedAuthFailuresEvent(clock, entry));
+    for (const entry of suppressed) recordQuietly(suppressedAuthFailuresEvent(stamper, entry));
   };
   const refusalWindow = setInterval(() => recordSuppressed(refusals.closeWindow()), WINDOW_MS);
   refusalWindow.unref();
@@ -218,7 +219,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     rateLimiter: new RateLimiter(clock, services.limits.rateLimitPerSecond, services.limits.rateLimitPerSecond * 2),
     resolveIdentity,
     onAuthFailure: (info) => {
-      if (refusals.admit(info.source, recordSuppressed)) recordQuietly(authFailureEvent(clock, info));
+      if (refusals.admit(info.source, recordSuppressed)) recordQuietly(authFailureEvent(stamper, info));
     },
     onInternalError: (err) => log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack }),
   });
@@ -231,10 +232,11 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       privateKeyPem: eventsKey,
       caPem: credentials.caPem,
       clock,
+      newId: stamper.newId,
       bus: events,
       resolveIdentity,
       onAuthFailure: (info) => {
-        if (refusals.admit(info.source, recordSuppressed)) recordQuietly(authFailureEvent(clock, info));
+        if (refusals.admit(info.source, recordSuppressed)) recordQuietly(authFailureEvent(stamper, info));
       },
       recordAudit: (event) => audit.record(event),
       onInternalError: (err) => log.error('event stream audit event not written', { error: String(err) }),
@@ -255,7 +257,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     log,
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
     noticeMs: durationMs(config, 'rollover_notice'),
-    onRolled: (key, instance) => recordQuietly(adminEvent(clock, 'rollover', key, instance)),
+    onRolled: (key, instance) => recordQuietly(adminEvent(stamper, 'rollover', key, instance)),
     onNotice: (key, dueAt) => events.publish({ kind: 'rollover-notice', key, namespace: key.split('/')[0], dueAt, time: isoNow(clock) }),
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
@@ -281,7 +283,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   }, WATCH_INTERVAL_MS);
   watcher.unref();
 
-  recordQuietly(lifecycleEvent(clock, 'server-start', config, { version: applianceVersion(), port: String(port) }));
+  recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, keys: store.countKeys() });
   const server = keyServer;
   const streams = eventServer;
@@ -303,7 +305,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
         await server.close();
         clearInterval(refusalWindow);
         recordSuppressed(refusals.closeWindow());
-        recordQuietly(lifecycleEvent(clock, 'server-stop', config));
+        recordQuietly(lifecycleEvent(stamper, 'server-stop', config));
         // After the last response: the final checkpoint covers every event served.
         await audit.drain();
         await appender?.close();

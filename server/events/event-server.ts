@@ -19,7 +19,6 @@
  * upgrade request, event_buffer_bytes per subscriber, ping keepalive. All
  * timers are unref'd; close() ends every stream within a short grace.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, IncomingMessage, Server as HttpServer, ServerResponse, STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
 import { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -46,6 +45,8 @@ export interface EventServerOptions extends TlsListenerOptions {
   readonly maxBufferedBytes: number;
   readonly pingIntervalMs: number;
   readonly clock: Clock;
+  /** Subscription ids and their audit events' ids. */
+  readonly newId: () => string;
   readonly bus: EventBus;
   readonly resolveIdentity: (fingerprint256: string) => ClientIdentity | null;
   readonly onAuthFailure: (refusal: PeerRefusal) => void;
@@ -218,7 +219,7 @@ export class EventServer {
   }
 
   private open(ws: WebSocket, socket: TLSSocket, identity: ClientIdentity, validTo: string, filter: EventFilter): void {
-    const subscriber = new Subscriber(ws, randomUUID(), identity, socket.remoteAddress ?? null, filter, {
+    const subscriber = new Subscriber(ws, this.options.newId(), identity, socket.remoteAddress ?? null, filter, {
       maxBufferedBytes: this.options.maxBufferedBytes,
       onClosed: (closed, cause) => this.onSubscriberClosed(closed, cause),
     });
@@ -226,7 +227,7 @@ export class EventServer {
     this.attachBus();
     closeAtCertificateExpiry(socket, validTo, this.options.clock, () => subscriber.close(CLOSE_CODES.UNAUTHENTICATED, 'UNAUTHENTICATED', 'the client certificate expired'));
     // Events flow only once the subscription is in the trail; if it cannot be written, no stream (fail closed).
-    this.track(this.options.recordAudit(subscriptionEvent(this.options.clock, subscriber, null))).then(
+    this.track(this.options.recordAudit(subscriptionEvent(this.options, subscriber, null))).then(
       () => subscriber.activate(),
       () => subscriber.close(CLOSE_CODES.AUDIT_UNAVAILABLE, 'AUDIT_UNAVAILABLE', 'the audit trail could not be written; no events are streamed'),
     );
@@ -236,7 +237,7 @@ export class EventServer {
     this.subscribers.delete(subscriber);
     if (cause.result === 'SUBSCRIBER_TOO_SLOW') this.droppedSlow++;
     if (this.subscribers.size === 0) this.detachBus();
-    this.track(this.options.recordAudit(subscriptionEvent(this.options.clock, subscriber, { ...cause, delivered: subscriber.delivered }))).catch((err: unknown) =>
+    this.track(this.options.recordAudit(subscriptionEvent(this.options, subscriber, { ...cause, delivered: subscriber.delivered }))).catch((err: unknown) =>
       this.options.onInternalError?.(err),
     );
   }

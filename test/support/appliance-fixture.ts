@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { Clock, ManualClock, systemClock } from '../../common/clock';
 import { loadConfig } from '../../common/config';
-import { randomIds } from '../../domain/ids';
+import { IdSource, randomIds } from '../../domain/ids';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { startApplianceServer, RunningServer } from '../../server/compose/appliance-server';
 import { bootstrapPki } from '../../domain/pki/bootstrap-pki';
@@ -71,7 +71,8 @@ export interface ApprovedRequest {
   readonly error: { code: string; message: string } | null;
 }
 
-export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestAppliance> {
+/** `clock` and `ids` replace the system's for the appliance (PKI and certificates keep real time). */
+export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; ids?: IdSource } = {}): Promise<TestAppliance> {
   const token: SoftHsmFixture = await makeSoftHsmFixture(`sr-srv-${randomBytes(3).toString('hex')}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-server-'));
   writeFileSync(join(dataDir, 'hsm-user-pin'), token.userPin, { mode: 0o600 });
@@ -81,9 +82,9 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
     env: {},
     flags: { hsm_module: token.modulePath, hsm_token_label: token.label, softhsm2_conf: token.softhsmConf, listen_port: '0', ...settings },
   });
-  let appliance = openAppliance(config, { create: true });
+  let appliance = openAppliance(config, { create: true, ids: options.ids });
   const hsm = await appliance.hsm();
-  await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
+  await initializeKeychain(appliance.store, hsm, systemClock, options.ids ?? randomIds);
   // As `strongroom init` does: the key that signs audit checkpoints.
   await hsm.ensureSigningKey();
   await appliance.unseal();
@@ -141,7 +142,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
       for (const connection of open) connection.destroy();
       await server.close();
       await appliance.close();
-      appliance = openAppliance(config);
+      appliance = openAppliance(config, { ids: options.ids });
       server = await startApplianceServer(appliance, { port: 0, clock: options.clock });
     },
     officer,
