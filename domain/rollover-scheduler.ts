@@ -42,6 +42,12 @@ export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => se
 /** Longest pause between two batches, whatever the batch cost. */
 const MAX_PAUSE_MS = 50;
 
+/**
+ * Real time on purpose, like the batch budget it mirrors (process.hrtime):
+ * this pause shares the CPU with clients, it does not wait for appliance
+ * time, so an injected (manual) clock and timers must not stretch or stall
+ * it. Callers that want another pace pass yieldBetweenBatches.
+ */
 function pauseFor(ms: number): Promise<void> {
   return ms < 1 ? yieldToEventLoop() : new Promise((resolve) => setTimeout(resolve, ms));
 }

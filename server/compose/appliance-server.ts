@@ -6,6 +6,7 @@
  * by watching the store's change stamp.
  */
 import { Clock, isoNow, systemClock } from '../../common/clock';
+import { systemTimers, Timers } from '../../common/timers';
 import { durationMs, numberSetting, retentionMs, setting } from '../../common/config';
 import { applianceVersion } from '../../common/version';
 import { CryptoService } from '../../domain/crypto-service';
@@ -33,7 +34,6 @@ import { WorkerAuditAppender } from '../../storage/audit-worker/worker-appender'
 import { hostname } from 'node:os';
 import { SinkManager } from '../../sinks/sink-manager';
 import { sinkSpecsOf } from '../../sinks/sink-spec';
-import { systemTimers } from '../../sinks/timers';
 import { loadTlsIdentity } from '../tls/tls-identity';
 import { UnsealService } from '../../domain/unseal/unseal-service';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
@@ -65,6 +65,8 @@ export interface RunningServer {
 
 export interface StartOptions {
   readonly clock?: Clock;
+  /** Default: the system's (unref'd) timers. */
+  readonly timers?: Timers;
   readonly log?: Logger;
   readonly port?: number;
   /** The live event stream's port (0: a free one); default events_port, or 0 when `port` is 0. */
@@ -75,11 +77,12 @@ export interface StartOptions {
 
 export async function startApplianceServer(appliance: Appliance, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
+  const timers = options.timers ?? systemTimers;
   const stamper: EventStamper = { clock, newId: () => appliance.ids.newId() };
   const log = options.log ?? silentLogger;
   const config = appliance.config;
   // Checked before the HSM is touched: a bad sink line is CONFIG_INVALID at start, not a silent gap later.
-  const sinks = new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock, timers: systemTimers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) });
+  const sinks = new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock, timers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) });
   const { keychain, store } = appliance;
   // With custodian shares the server starts sealed and listens for them;
   // without, the HSM alone (PIN file or variable) unseals it now.
@@ -138,7 +141,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       }
     },
     auditSinkStats: () => sinks.stats(),
-    unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, {
+    unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, timers, {
       onEvent: (event) => recordQuietly(unsealAuditEvent(stamper, event.type, event.client, event.result, event.custom)),
       onUnsealed: () => {
         log.info('unsealed');
@@ -196,8 +199,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   const recordSuppressed = (suppressed: SuppressedRefusals[]): void => {
     for (const entry of suppressed) recordQuietly(suppressedAuthFailuresEvent(stamper, entry));
   };
-  const refusalWindow = setInterval(() => recordSuppressed(refusals.closeWindow()), WINDOW_MS);
-  refusalWindow.unref();
+  const refusalWindow = timers.every(WINDOW_MS, () => recordSuppressed(refusals.closeWindow()));
 
   const credentials = await loadTlsIdentity(appliance, clock);
   // The event stream's copy of the key, taken before the key server zeroes its own.
@@ -212,6 +214,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     maxConnections: numberSetting(config, 'max_connections'),
     maxConnectionsPerClient: numberSetting(config, 'max_connections_per_client'),
     clock,
+    timers,
     limits: services.limits,
     idleTimeoutMs: numberSetting(config, 'idle_timeout_ms'),
     frameTimeoutMs: numberSetting(config, 'frame_timeout_ms'),
@@ -232,6 +235,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       privateKeyPem: eventsKey,
       caPem: credentials.caPem,
       clock,
+      timers,
       newId: stamper.newId,
       bus: events,
       resolveIdentity,
@@ -254,6 +258,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   const rollover = new RolloverService({
     keychain,
     clock,
+    timers,
     log,
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
     noticeMs: durationMs(config, 'rollover_notice'),
@@ -268,20 +273,20 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     hsm: () => appliance.hsm(),
     keychainId: store.getMeta()!.keychainId,
     clock,
+    timers,
     intervalMs: numberSetting(config, 'audit_checkpoint_interval_ms'),
     log,
   });
   checkpointer.start();
 
-  const watcher = setInterval(() => {
+  const watcher = timers.every(WATCH_INTERVAL_MS, () => {
     const now = store.changeStamp();
     if (now !== external) {
       external = now;
       keyServer?.recheckClients();
       eventServer?.recheckClients();
     }
-  }, WATCH_INTERVAL_MS);
-  watcher.unref();
+  });
 
   recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, keys: store.countKeys() });
@@ -298,12 +303,12 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     close() {
       // Idempotent: a second close waits for the first.
       closing ??= (async () => {
-        clearInterval(watcher);
+        watcher.cancel();
         services.unsealing?.close();
         await rollover.stop();
         await streams.close();
         await server.close();
-        clearInterval(refusalWindow);
+        refusalWindow.cancel();
         recordSuppressed(refusals.closeWindow());
         recordQuietly(lifecycleEvent(stamper, 'server-stop', config));
         // After the last response: the final checkpoint covers every event served.

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { Clock, ManualClock, systemClock } from '../../common/clock';
 import { loadConfig } from '../../common/config';
+import { Timers } from '../../common/timers';
 import { IdSource, randomIds } from '../../domain/ids';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { startApplianceServer, RunningServer } from '../../server/compose/appliance-server';
@@ -71,8 +72,13 @@ export interface ApprovedRequest {
   readonly error: { code: string; message: string } | null;
 }
 
-/** `clock` and `ids` replace the system's for the appliance (PKI and certificates keep real time). */
-export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; ids?: IdSource } = {}): Promise<TestAppliance> {
+/**
+ * `clock`, `timers` and `ids` replace the system's for the appliance (the PKI
+ * and certificates keep real time). With manual timers nothing periodic runs
+ * (rollover sweeps, checkpoints, the change watcher) and no deadline passes
+ * until the test advances them.
+ */
+export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; timers?: Timers; ids?: IdSource } = {}): Promise<TestAppliance> {
   const token: SoftHsmFixture = await makeSoftHsmFixture(`sr-srv-${randomBytes(3).toString('hex')}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-server-'));
   writeFileSync(join(dataDir, 'hsm-user-pin'), token.userPin, { mode: 0o600 });
@@ -90,7 +96,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
   await appliance.unseal();
   const pastClock = new ManualClock(Date.now() - 10 * DAY_MS);
   bootstrapPki(appliance, pastClock);
-  let server = await startApplianceServer(appliance, { port: 0, clock: options.clock });
+  let server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers });
   const caPem = new PkiService(appliance.keychain, appliance.store.directory, systemClock).caCertificate();
 
   const issue: TestAppliance['issue'] = (name, role, options = {}) => {
@@ -143,7 +149,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
       await server.close();
       await appliance.close();
       appliance = openAppliance(config, { ids: options.ids });
-      server = await startApplianceServer(appliance, { port: 0, clock: options.clock });
+      server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers });
     },
     officer,
     approvers,
