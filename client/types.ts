@@ -13,6 +13,7 @@ export type { RequestMeta };
 export type { KeyView, InstanceView } from '../domain/views';
 import type { KeyView, InstanceView } from '../domain/views';
 import type { ServerLimits } from '../operations/context';
+import type { ClientRole } from '../domain/vocabulary/client-roles';
 
 /** `name` alone: the key's current instance; `instance` alone: that instance; both: that instance, which must be the key's. */
 export interface KeyRef {
@@ -94,7 +95,7 @@ export type BatchItemResult = { readonly result: unknown } | { readonly error: {
 
 export interface ClientIssueArgs {
   readonly name: string;
-  readonly role: 'app' | 'officer' | 'auditor';
+  readonly role: ClientRole;
   readonly groups?: string[];
   readonly publicKeyPem: string;
   readonly validityDays?: number;

@@ -1,6 +1,8 @@
 /**
  * Where random identifiers come from. Injected so tests can make them
- * predictable; the default draws from node:crypto.
+ * predictable; the default draws from node:crypto, and this is the only place
+ * that does (the appliance passes one IdSource to the keychain, the
+ * composition root and local mode: server/compose/open-appliance.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 

@@ -39,6 +39,9 @@ const MAX_PAUSE_MS = 50;
  * By default the event loop gets back at least as long as the batch held it
  * (commit included), up to MAX_PAUSE_MS: clients keep at least half the
  * server during a sweep. A batch that held it under a millisecond gets one turn.
+ * Real time on purpose: this pause shares the CPU with clients, it does not
+ * wait for appliance time, so an injected (manual) clock must not stretch or
+ * stall it. Callers that want another pace pass yieldBetweenBatches.
  */
 function pauseFor(heldMs: number): Promise<void> {
   const ms = Math.min(heldMs, MAX_PAUSE_MS);

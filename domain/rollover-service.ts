@@ -7,6 +7,7 @@
  * carries out scheduled destructions that are due.
  */
 import { Clock } from '../common/clock';
+import { Timer, Timers } from '../common/timers';
 import { Keychain } from './keychain';
 import { sweepDueDestructions } from './destruction-sweep';
 import { sweepDueProcessStops } from './usage-period-sweep';
@@ -20,6 +21,7 @@ const MAX_NOTICES_PER_CHECK = 1000;
 export interface RolloverServiceOptions {
   readonly keychain: Keychain;
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly log: Logger;
   readonly checkIntervalMs: number;
   readonly noticeMs: number;
@@ -33,7 +35,7 @@ export interface RolloverServiceOptions {
 }
 
 export class RolloverService {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private running: Promise<SweepResult> | null = null;
   /** `keyId@due` already noticed, so each upcoming rollover is announced once per process. */
   private readonly noticed = new Set<string>();
@@ -42,8 +44,7 @@ export class RolloverService {
 
   start(): void {
     void this.sweep();
-    this.timer = setInterval(() => void this.sweep(), this.options.checkIntervalMs);
-    this.timer.unref();
+    this.timer = this.options.timers.every(this.options.checkIntervalMs, () => void this.sweep());
   }
 
   /** Runs a sweep now, or joins the one in progress. */
@@ -55,7 +56,7 @@ export class RolloverService {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     await this.running?.catch(() => undefined);
   }

@@ -4,20 +4,21 @@
  * executor again before an approved request runs (its requester may have
  * lost the role meanwhile).
  */
-import { KeychainError } from '../common/errors';
+import { AccessError, KeychainError } from '../common/errors';
 import { ClientIdentity } from '../domain/policy/identity';
 import { Args, OperationContext } from './context';
-import { DualControlClass, Operation } from './operation';
+import { Operation } from './operation';
+import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
 
 export function assertAccess(operation: Operation, identity: ClientIdentity): void {
   if (operation.access === 'officer' && identity.role !== 'officer') {
-    throw new KeychainError('PERMISSION_DENIED', `${operation.name} is for officers; "${identity.name}" is ${identity.role === 'app' ? 'an app' : 'an auditor'}`);
+    throw new AccessError('PERMISSION_DENIED', `${operation.name} is for officers; "${identity.name}" is ${identity.role === 'app' ? 'an app' : 'an auditor'}`);
   }
   if (operation.access === 'audit' && identity.role !== 'officer' && identity.role !== 'auditor') {
-    throw new KeychainError('PERMISSION_DENIED', `${operation.name} is for officers and auditors; "${identity.name}" is an app`);
+    throw new AccessError('PERMISSION_DENIED', `${operation.name} is for officers and auditors; "${identity.name}" is an app`);
   }
   if (operation.access === 'key' && identity.role === 'auditor') {
-    throw new KeychainError('PERMISSION_DENIED', `auditors do not use keys; ${operation.name} refused for "${identity.name}"`);
+    throw new AccessError('PERMISSION_DENIED', `auditors do not use keys; ${operation.name} refused for "${identity.name}"`);
   }
 }
 

@@ -4,8 +4,9 @@
  * also closes the client's open connections at once.
  */
 import { isoNow } from '../common/clock';
-import { KeychainError } from '../common/errors';
-import { ClientRole, GrantRecord } from '../storage/directory-store';
+import { AccessError, KeychainError } from '../common/errors';
+import { GrantRecord } from '../storage/directory-store';
+import { ClientRole } from '../domain/vocabulary/client-roles';
 import { checkGlob } from '../domain/policy/glob';
 import { MATERIAL_PERMISSIONS, parsePermissions } from '../domain/policy/permissions';
 import { OFFICER_ISSUE_CLASS } from '../domain/approvals/quorum-settings';
@@ -41,7 +42,7 @@ export const clientIssue: Operation = {
 
 /** Separation of duties: auditors read who may do what (clients, grants), never change it; apps do neither. */
 function assertReader(ctx: OperationContext, op: string): void {
-  if (ctx.identity.role === 'app') throw new KeychainError('PERMISSION_DENIED', `${op} is for officers and auditors; "${ctx.identity.name}" is an app`);
+  if (ctx.identity.role === 'app') throw new AccessError('PERMISSION_DENIED', `${op} is for officers and auditors; "${ctx.identity.name}" is an app`);
 }
 
 export const clientList: Operation = {

@@ -7,7 +7,8 @@
  * runs with the requester's current role and groups, so approval adds
  * nothing but the dual-control consent (and, for a key export, the one Get).
  */
-import { KeychainError } from '../common/errors';
+import { AccessError } from '../common/errors';
+import { ProtocolError } from '../protocol/protocol-error';
 import { ApprovalRecord } from '../storage/approval-store';
 import { assertAccess, assertServedWhileSealed } from './access';
 import { Services } from './context';
@@ -19,10 +20,10 @@ export function approvalExecutor(operations: readonly Operation[], services: () 
   const table = new Map(operations.map((op) => [op.name as string, op]));
   return (record) => {
     const operation = table.get(record.operation);
-    if (!operation || !isOperationName(record.operation)) throw new KeychainError('INVALID_REQUEST', `${record.operation} is not available here`);
+    if (!operation || !isOperationName(record.operation)) throw new ProtocolError('INVALID_REQUEST', `${record.operation} is not available here`);
     const client = services().directory.getClientByName(record.requester);
     if (!client || client.revokedAt !== null) {
-      throw new KeychainError('PERMISSION_DENIED', `the requester "${record.requester}" is no longer an active client; the request was not carried out`);
+      throw new AccessError('PERMISSION_DENIED', `the requester "${record.requester}" is no longer an active client; the request was not carried out`);
     }
     const identity: ClientIdentity = { name: client.name, role: client.role, groups: client.groups, fingerprint256: client.fingerprint256, subject: `CN=${client.name}` };
     assertAccess(operation, identity);

@@ -8,9 +8,9 @@
  * cancels or collects. ApprovalQuorumSet is itself dual-controlled
  * (quorum-change).
  */
-import { KeychainError } from '../common/errors';
+import { AccessError, ApprovalError } from '../common/errors';
 import { ApprovalView } from '../domain/approvals/approval-view';
-import { DualControlClassName } from '../domain/approvals/quorum-settings';
+import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
 import { ApprovalState } from '../storage/approval-store';
 import { OperationContext } from './context';
 import { Operation } from './operation';
@@ -18,7 +18,7 @@ import { Operation } from './operation';
 function visible(view: ApprovalView, ctx: OperationContext): ApprovalView {
   if (ctx.identity.role === 'app' && view.requester !== ctx.identity.name) {
     // Another client's request is not theirs to know of: same answer as none.
-    throw new KeychainError('APPROVAL_NOT_FOUND', `no approval request "${view.id}"; strongroom approvals list shows them`, { details: { id: view.id } });
+    throw new ApprovalError('APPROVAL_NOT_FOUND', `no approval request "${view.id}"; strongroom approvals list shows them`, { details: { id: view.id } });
   }
   return view;
 }
@@ -87,7 +87,7 @@ export const approvalQuorums: Operation = {
   name: 'ApprovalQuorums',
   access: 'any',
   run: (_args, ctx) => {
-    if (ctx.identity.role === 'app') throw new KeychainError('PERMISSION_DENIED', `quorums are for officers and auditors; "${ctx.identity.name}" is an app`);
+    if (ctx.identity.role === 'app') throw new AccessError('PERMISSION_DENIED', `quorums are for officers and auditors; "${ctx.identity.name}" is an app`);
     return { quorums: ctx.services.approvals.quorums() };
   },
 };
@@ -96,5 +96,5 @@ export const approvalQuorumSet: Operation = {
   name: 'ApprovalQuorumSet',
   access: 'officer',
   dualControl: 'quorum-change',
-  run: (args, ctx) => ({ quorum: ctx.services.approvals.setQuorum(args.class as DualControlClassName, args.required as number, ctx.identity.name) }),
+  run: (args, ctx) => ({ quorum: ctx.services.approvals.setQuorum(args.class as DualControlClass, args.required as number, ctx.identity.name) }),
 };

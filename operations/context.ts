@@ -4,7 +4,7 @@
  * call with the key they are about to touch.
  */
 import { Clock } from '../common/clock';
-import { KeychainError } from '../common/errors';
+import { AccessError, KeychainError } from '../common/errors';
 import { CryptoService } from '../domain/crypto-service';
 import { formatKeyName, parseKeyName } from '../domain/key-names';
 import { Keychain, KeyRef } from '../domain/keychain';
@@ -88,9 +88,9 @@ export interface OperationContext {
 
 export type Args = Record<string, unknown>;
 
-function denied(ctx: OperationContext, permission: Permission, what: string): KeychainError {
+function denied(ctx: OperationContext, permission: Permission, what: string): AccessError {
   const why = ctx.identity.role === 'officer' ? ' (officers get key material only through a grant, which needs dual control)' : '';
-  return new KeychainError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}${why}`, {
+  return new AccessError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}${why}`, {
     details: { permission },
   });
 }

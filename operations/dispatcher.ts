@@ -4,7 +4,8 @@
  * same table. Batch runs its items in order, each authorised on its own, and
  * one bad item becomes one item error.
  */
-import { asStrongroomError, KeychainError, StrongroomError } from '../common/errors';
+import { asStrongroomError, StrongroomError } from '../common/errors';
+import { ProtocolError } from '../protocol/protocol-error';
 import { OperationName, validateBatchItem } from '../protocol/op-schemas';
 import { DecodedRequest, RequestMeta } from '../protocol/request';
 import { Args, OperationContext, Services } from './context';
@@ -66,11 +67,11 @@ export class Dispatcher {
     for (const raw of request.args.items as unknown[]) {
       try {
         const item = validateBatchItem(raw);
-        if (this.table.get(item.op)?.batchable === false) throw new KeychainError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
+        if (this.table.get(item.op)?.batchable === false) throw new ProtocolError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
         const result = this.run(identity, item.op, item.args, request.meta, context);
         if (isPromise(result)) {
           result.catch(() => undefined);
-          throw new KeychainError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
+          throw new ProtocolError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
         }
         items.push({ result });
       } catch (err) {
@@ -88,7 +89,7 @@ export class Dispatcher {
   private run(identity: ClientIdentity, op: OperationName, args: Args, meta: RequestMeta, context: DispatchContext): unknown {
     try {
       const operation = this.table.get(op);
-      if (!operation) throw new KeychainError('INVALID_REQUEST', `${op} is not available here`);
+      if (!operation) throw new ProtocolError('INVALID_REQUEST', `${op} is not available here`);
       assertAccess(operation, identity);
       const ctx: OperationContext = { identity, meta, services: this.services };
       assertLocalOperatorMay(operation, identity, args, ctx);

@@ -7,20 +7,7 @@
  */
 import { OperationName } from '../protocol/op-schemas';
 import { Args, OperationContext } from './context';
-
-/**
- * Classes of sensitive operations that dual control (M of N officers, none
- * the requester) can hold back until approved; each class has its own
- * configurable quorum. The gate lives in the dispatcher.
- */
-export type DualControlClass =
-  | 'key-destroy'
-  | 'key-export'
-  | 'grant-material'
-  | 'master-key-rotation'
-  | 'restore'
-  | 'client-revoke'
-  | 'quorum-change';
+import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
 
 export interface Operation {
   readonly name: OperationName;

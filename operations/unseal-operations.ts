@@ -7,20 +7,21 @@
  * MasterKeyStatus and MasterKeyRotate (officers; rotation is dual
  * controlled: the approvals gate holds it until a quorum approves).
  */
-import { KeychainError, ValidationError } from '../common/errors';
+import { ValidationError } from '../common/errors';
+import { ProtocolError } from '../protocol/protocol-error';
 import { UnsealService } from '../domain/unseal/unseal-service';
 import { Args, OperationContext } from './context';
 import { Operation } from './operation';
 
 function unsealing(ctx: OperationContext): UnsealService {
   const service = ctx.services.unsealing;
-  if (!service) throw new KeychainError('INVALID_REQUEST', 'this server does not unseal over the wire');
+  if (!service) throw new ProtocolError('INVALID_REQUEST', 'this server does not unseal over the wire');
   return service;
 }
 
 function masterKeys(ctx: OperationContext): NonNullable<OperationContext['services']['masterKeys']> {
   const service = ctx.services.masterKeys;
-  if (!service) throw new KeychainError('INVALID_REQUEST', 'this server does not manage the master key over the wire');
+  if (!service) throw new ProtocolError('INVALID_REQUEST', 'this server does not manage the master key over the wire');
   return service;
 }
 

@@ -9,19 +9,14 @@
  */
 import { ProtocolError } from './protocol-error';
 import { FieldSpec, Schema, invalid, quoteName, validateObject } from './schema';
+import { CLIENT_ROLES } from '../domain/vocabulary/client-roles';
+import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../domain/vocabulary/dual-control-classes';
+import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
 
 /** Most items in one Batch (§4): bounds the work and the audit events one request can cause. */
 export const MAX_BATCH_ITEMS = 64;
 /** Longest key, instance, client, group or pattern name: names are log fields and index keys, not storage. */
 export const MAX_NAME_LENGTH = 200;
-/** Longest key description: metadata, not a blob store. */
-export const MAX_DESCRIPTION_LENGTH = 1024;
-/** Longest owner and custom attribute value: metadata, not a blob store. */
-export const MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
-/** Most custom attributes sent with one key: each one is a stored row. */
-export const MAX_ATTRIBUTES = 32;
-/** Custom attribute names: short, safe in logs and KMIP names. */
-export const ATTRIBUTE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** Longest SPKI public key PEM: an RSA-8192 public key is ~1.5 KB; anything bigger is not a key. */
 export const MAX_PEM_LENGTH = 16384;
 /** Most entries in a usage, groups or permissions list: a client cannot make one request cost thousands of checks. */
@@ -61,20 +56,15 @@ export type OperationName = (typeof OPERATION_NAMES)[number];
 export const REVOCATION_REASONS = [
   'unspecified', 'keyCompromise', 'caCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn',
 ] as const;
-export const CLIENT_ROLES = ['app', 'officer', 'auditor'] as const;
 export const ROLLOVER_MODES = ['auto', 'manual', 'none'] as const;
 export const DATA_KEY_ALGORITHMS = ['AES-128', 'AES-256'] as const;
 
 /** Approval list filters (§6.3): a state, or `open` for pending and approved. */
 export const APPROVAL_LIST_STATES = ['open', 'pending', 'approved', 'executing', 'executed', 'failed', 'denied', 'cancelled', 'expired'] as const;
-/** Dual-control classes (domain/approvals/quorum-settings.ts). */
-export const DUAL_CONTROL_CLASS_NAMES = ['key-destroy', 'key-export', 'grant-material', 'master-key-rotation', 'restore', 'client-revoke', 'quorum-change'] as const;
 /** Most requests one ApprovalList answers. */
 export const MAX_APPROVAL_LIST_LIMIT = 500;
 /** Longest denial reason: a sentence for the audit trail, not a document. */
 export const MAX_DENY_REASON_LENGTH = 500;
-/** Largest quorum (domain/approvals/quorum-settings.ts MAX_QUORUM). */
-export const MAX_APPROVAL_QUORUM = 16;
 /** Approval request ids are UUIDs (36 characters); a little slack, no more. */
 const approvalId: FieldSpec = { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH };
 
@@ -89,9 +79,9 @@ const createFields: Readonly<Record<string, FieldSpec>> = {
   name,
   algorithm: token,
   usage: stringList,
-  description: { type: 'string', optional: true, maxLength: MAX_DESCRIPTION_LENGTH },
-  owner: { type: 'string', optional: true, maxLength: MAX_ATTRIBUTE_VALUE_LENGTH },
-  attributes: { type: 'stringMap', optional: true, maxEntries: MAX_ATTRIBUTES, keyPattern: ATTRIBUTE_NAME, maxLength: MAX_ATTRIBUTE_VALUE_LENGTH },
+  description: { type: 'string', optional: true, maxLength: MAX_DESCRIPTION },
+  owner: { type: 'string', optional: true, maxLength: MAX_ATTRIBUTE_VALUE },
+  attributes: { type: 'stringMap', optional: true, maxEntries: MAX_CUSTOM_ATTRIBUTES, keyPattern: ATTRIBUTE_NAME_PATTERN, maxLength: MAX_ATTRIBUTE_VALUE },
   rollover: { type: 'enum', optional: true, values: ROLLOVER_MODES },
   cryptoperiod: token,
   protectPeriod: token,
@@ -191,7 +181,7 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   ApprovalCancel: { fields: { id: approvalId } },
   ApprovalCollect: { fields: { id: approvalId } },
   ApprovalQuorums: { fields: {} },
-  ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASS_NAMES }, required: { type: 'integer', min: 1, max: MAX_APPROVAL_QUORUM } } },
+  ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASSES }, required: { type: 'integer', min: 1, max: MAX_QUORUM } } },
 });
 
 export function isOperationName(value: unknown): value is OperationName {

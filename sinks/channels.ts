@@ -11,6 +11,7 @@ import { createSocket, Socket as UdpSocket } from 'node:dgram';
 import { FileHandle, open } from 'node:fs/promises';
 import { connect as netConnect, Socket } from 'node:net';
 import { connect as tlsConnect, ConnectionOptions } from 'node:tls';
+import { Timers } from '../common/timers';
 
 /** A SIEM that does not accept a connection in this time is retried later. */
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -106,7 +107,10 @@ export class StreamChannel implements Channel {
   private socket: Socket | null = null;
   private closed = false;
 
-  constructor(private readonly target: { host: string; port: number; tls: ConnectionOptions | null }) {}
+  constructor(
+    private readonly target: { host: string; port: number; tls: ConnectionOptions | null },
+    private readonly timers: Timers,
+  ) {}
 
   get connected(): boolean {
     return this.socket !== null;
@@ -116,13 +120,12 @@ export class StreamChannel implements Channel {
     if (this.closed) throw new Error('sink closed');
     const socket = this.socket ?? (await this.connect());
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const deadline = this.timers.after(WRITE_TIMEOUT_MS, () => {
         socket.destroy(new Error(`the SIEM took no data for ${WRITE_TIMEOUT_MS} ms`));
         reject(new Error(`write timed out after ${WRITE_TIMEOUT_MS} ms`));
-      }, WRITE_TIMEOUT_MS);
-      timer.unref();
+      });
       socket.write(joinChunks(chunks), (err) => {
-        clearTimeout(timer);
+        deadline.cancel();
         if (err) reject(err);
         else resolve();
       });
@@ -134,15 +137,14 @@ export class StreamChannel implements Channel {
       const { host, port, tls } = this.target;
       const socket = tls === null ? netConnect({ host, port }) : tlsConnect({ host, port, ...tls });
       const ready = tls === null ? 'connect' : 'secureConnect';
-      const timer = setTimeout(() => socket.destroy(new Error(`no connection to ${host}:${port} within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
-      timer.unref();
+      const deadline = this.timers.after(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error(`no connection to ${host}:${port} within ${CONNECT_TIMEOUT_MS} ms`)));
       const onError = (err: Error): void => {
-        clearTimeout(timer);
+        deadline.cancel();
         reject(err);
       };
       socket.once('error', onError);
       socket.once(ready, () => {
-        clearTimeout(timer);
+        deadline.cancel();
         socket.off('error', onError);
         if (this.closed) {
           socket.destroy();

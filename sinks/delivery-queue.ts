@@ -15,7 +15,7 @@
  * The clock and timers are injected; no module state.
  */
 import { Clock } from '../common/clock';
-import { SinkTimers } from './timers';
+import { Timer, Timers } from '../common/timers';
 
 /** First wait after a failure; doubles up to retryMaxMs. */
 export const RETRY_MIN_MS = 100;
@@ -29,7 +29,7 @@ export interface DeliveryQueueOptions<T> {
   readonly ratePerSecond: number | null;
   readonly retryMaxMs: number;
   readonly clock: Clock;
-  readonly timers: SinkTimers;
+  readonly timers: Timers;
   /** Delivers a batch, in order; rejects if any of it may not have gone. */
   readonly send: (batch: readonly T[]) => Promise<void>;
 }
@@ -47,7 +47,7 @@ export class DeliveryQueue<T> {
   private items: T[] = [];
   private head = 0;
   private sending = false;
-  private cancelWait: (() => void) | null = null;
+  private waiting: Timer | null = null;
   private backoffMs = 0;
   private tokens: number;
   private tokensAtMs: number;
@@ -76,7 +76,7 @@ export class DeliveryQueue<T> {
     }
     this.items.push(item);
     // Sending starts from a timer, never inside the caller's turn.
-    if (!this.sending && this.cancelWait === null) this.wait(0);
+    if (!this.sending && this.waiting === null) this.wait(0);
     return true;
   }
 
@@ -92,10 +92,10 @@ export class DeliveryQueue<T> {
       const done = (value: boolean): void => {
         if (settled) return;
         settled = true;
-        cancel();
+        deadline.cancel();
         resolve(value);
       };
-      const cancel = this.options.timers.after(timeoutMs, () => done(false));
+      const deadline = this.options.timers.after(timeoutMs, () => done(false));
       this.idleWaiters.push(() => done(true));
     });
   }
@@ -104,8 +104,8 @@ export class DeliveryQueue<T> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.cancelWait?.();
-    this.cancelWait = null;
+    this.waiting?.cancel();
+    this.waiting = null;
     this.dropped += this.size;
     this.items = [];
     this.head = 0;
@@ -116,8 +116,8 @@ export class DeliveryQueue<T> {
   }
 
   private wait(ms: number): void {
-    this.cancelWait = this.options.timers.after(ms, () => {
-      this.cancelWait = null;
+    this.waiting = this.options.timers.after(ms, () => {
+      this.waiting = null;
       this.pump();
     });
   }
@@ -133,7 +133,7 @@ export class DeliveryQueue<T> {
   }
 
   private pump(): void {
-    if (this.closed || this.sending || this.cancelWait !== null) return;
+    if (this.closed || this.sending || this.waiting !== null) return;
     if (this.size === 0) {
       this.wakeIdle();
       return;

@@ -24,7 +24,7 @@ import { eventNamespace } from './event-summary';
 import { formatLeef } from './leef';
 import { datagram, octetCountedFrame, syslogMessage, SyslogOrigin } from './rfc5424';
 import { SinkSpec } from './sink-spec';
-import { SinkTimers } from './timers';
+import { Timers } from '../common/timers';
 
 export interface SinkStats extends QueueStats {
   readonly name: string;
@@ -39,7 +39,7 @@ export interface SinkStats extends QueueStats {
 
 export interface SinkDeps {
   readonly clock: Clock;
-  readonly timers: SinkTimers;
+  readonly timers: Timers;
   /** The appliance version, for the CEF/LEEF header. */
   readonly version: string;
   readonly hostname: string;
@@ -70,7 +70,7 @@ export class SiemTransport extends TransportStream {
     this.version = deps.version;
     this.types = spec.types === null ? null : new Set(spec.types);
     this.origin = { hostname: spec.hostname ?? deps.hostname, procId: deps.procId, facility: spec.facility };
-    this.channel = deps.channel ?? channelFor(spec);
+    this.channel = deps.channel ?? channelFor(spec, deps.timers);
     this.queue = new DeliveryQueue({
       capacity: spec.queueCapacity,
       ratePerSecond: spec.ratePerSecond,
@@ -133,14 +133,14 @@ export class SiemTransport extends TransportStream {
   }
 }
 
-function channelFor(spec: SinkSpec): Channel {
+function channelFor(spec: SinkSpec, timers: Timers): Channel {
   switch (spec.transport) {
     case 'file':
       return new FileChannel(spec.path as string);
     case 'syslog-udp':
       return new UdpChannel(spec.host as string, spec.port as number);
     case 'syslog-tcp':
-      return new StreamChannel({ host: spec.host as string, port: spec.port as number, tls: null });
+      return new StreamChannel({ host: spec.host as string, port: spec.port as number, tls: null }, timers);
     case 'syslog-tls':
       return new StreamChannel({
         host: spec.host as string,
@@ -153,7 +153,7 @@ function channelFor(spec: SinkSpec): Channel {
           servername: spec.serverName ?? (isIP(spec.host as string) === 0 ? (spec.host as string) : undefined),
           rejectUnauthorized: true,
         },
-      });
+      }, timers);
   }
 }
 

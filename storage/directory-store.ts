@@ -7,7 +7,9 @@
  * rows are null; name clashes have their own codes (CLIENT_EXISTS).
  */
 
-export type ClientRole = 'app' | 'officer' | 'auditor';
+import type { ClientRole } from '../domain/vocabulary/client-roles';
+
+export type { ClientRole };
 
 export interface ClientRecord {
   readonly name: string;

@@ -7,6 +7,7 @@
 import { KeyDescription } from '../../domain/keychain';
 import { InstanceView, KeyView, RetrievedKey } from '../../domain/views';
 import { ClientRecord, GrantRecord } from '../../storage/directory-store';
+import { ClientRole } from '../../domain/vocabulary/client-roles';
 import { KeySpecOptions } from '../commands/key-spec-options';
 import { ApprovalView } from '../../domain/approvals/approval-view';
 
@@ -45,7 +46,7 @@ export interface CliBackend {
   listAliases(): Promise<Array<{ alias: string; key: string }>>;
   listNamespaces(): Promise<Array<{ namespace: string; keys: number; liveKeys: number }>>;
   removeNamespace(namespace: string): Promise<{ namespace: string; keysRemoved: number }>;
-  issueClient(request: { name: string; role: 'app' | 'officer' | 'auditor'; groups: string[]; publicKeyPem: string; validityDays?: number }): Promise<IssuedCertificate>;
+  issueClient(request: { name: string; role: ClientRole; groups: string[]; publicKeyPem: string; validityDays?: number }): Promise<IssuedCertificate>;
   listClients(): Promise<ClientRecord[]>;
   revokeClient(name: string): Promise<ClientRecord>;
   grant(request: GrantRequest): Promise<GrantRecord>;

@@ -9,6 +9,7 @@
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
 import { ApprovalView } from '../../domain/approvals/approval-view';
+import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../../domain/vocabulary/dual-control-classes';
 import { runCommand } from '../context';
 import { table } from '../output';
 import { printRetrieved } from './key-get';
@@ -160,13 +161,13 @@ function quorumsCommand(): Command {
 function setQuorumCommand(): Command {
   return new Command('set-quorum')
     .description('change the approvals a class needs (itself dual-controlled: quorum-change)')
-    .argument('<class>', 'key-destroy, key-export, grant-material, master-key-rotation, restore, client-revoke or quorum-change')
-    .argument('<required>', 'approvals needed, 1-16')
+    .argument('<class>', `${DUAL_CONTROL_CLASSES.slice(0, -1).join(', ')} or ${DUAL_CONTROL_CLASSES[DUAL_CONTROL_CLASSES.length - 1]}`)
+    .argument('<required>', `approvals needed, 1-${MAX_QUORUM}`)
     .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals set-quorum key-destroy 3`)
     .action(
       runCommand(async (ctx, dualControlClass: string, required: string) => {
         const n = Number(required);
-        if (!Number.isInteger(n) || n < 1 || n > 16) throw new ValidationError('<required> is a whole number from 1 to 16');
+        if (!Number.isInteger(n) || n < 1 || n > MAX_QUORUM) throw new ValidationError(`<required> is a whole number from 1 to ${MAX_QUORUM}`);
         const quorum = await ctx.backend().setQuorum(dualControlClass, n);
         ctx.out.result({ quorum }, () => `${quorum.class} now needs ${quorum.required} approval(s)`);
       }),

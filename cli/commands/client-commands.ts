@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
 import { generateClientKeyPair } from '../../domain/pki/issue';
+import { isClientRole } from '../../domain/vocabulary/client-roles';
 import { toPkcs12 } from '../../domain/pki/pkcs12';
 import { runCommand } from '../context';
 import { table } from '../output';
@@ -41,7 +42,8 @@ Examples:
     )
     .action(
       runCommand(async (ctx, name: string, options: IssueOptions) => {
-        if (!['app', 'officer', 'auditor'].includes(options.role)) throw new ValidationError('--role is app, officer or auditor');
+        const role = options.role;
+        if (!isClientRole(role)) throw new ValidationError('--role is app, officer or auditor');
         const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
         for (const file of [`${name}.key`, `${name}.crt`, ...(options.p12 ? [`${name}.p12`] : [])].map((f) => join(options.out, f))) {
           if (existsSync(file)) throw new ValidationError(`${file} exists; remove it or choose another --out`);
@@ -49,7 +51,7 @@ Examples:
         const pair = generateClientKeyPair();
         const issued = await ctx.backend().issueClient({
           name,
-          role: options.role as 'app' | 'officer' | 'auditor',
+          role,
           groups: options.groups ? options.groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
           publicKeyPem: pair.publicKeyPem,
           validityDays: options.validityDays ? Number(options.validityDays) : undefined,

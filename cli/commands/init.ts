@@ -180,7 +180,7 @@ then delete the copies here.`,
         const officers: OfficerFiles[] = [{ client: admin, certFile: pki.officerCertFile, keyFile: pki.officerKeyFile }, ...custodianCerts, ...otherOfficers];
         // The trail shows who made the first officers: nobody approved them, init did, at the ceremony.
         const operator = localOperator();
-        await recordInitIssues(appliance.store.audit, systemClock, officers.map((o) => o.client), { name: operator.name, subject: operator.subject });
+        await recordInitIssues(appliance.store.audit, { clock: systemClock, newId: () => appliance.ids.newId() }, officers.map((o) => o.client), { name: operator.name, subject: operator.subject });
         written.push(pki.caFile, ...officers.flatMap((o) => [o.certFile, o.keyFile]));
         // The server's TLS identity, also sealed for the HSM alone: a sealed server must listen.
         await copyTlsIdentityForSealedStart(appliance, systemClock);

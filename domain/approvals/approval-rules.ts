@@ -10,7 +10,7 @@
  * executed | failed. pending or approved → denied (any officer), cancelled
  * (the requester), expired (the clock).
  */
-import { KeychainError } from '../../common/errors';
+import { AccessError, ApprovalError } from '../../common/errors';
 import { ApprovalRecord, ApprovalState } from '../../storage/approval-store';
 
 /** An officer or client acting on a request. */
@@ -32,9 +32,9 @@ export function isExpired(record: ApprovalRecord, nowIso: string): boolean {
   return OPEN_STATES.includes(record.state) && record.expiresAt <= nowIso;
 }
 
-function notPending(record: ApprovalRecord): KeychainError {
-  if (record.state === 'expired') return new KeychainError('APPROVAL_EXPIRED', `approval request "${record.id}" expired at ${record.expiresAt}`, { details: { id: record.id, expiresAt: record.expiresAt } });
-  return new KeychainError('APPROVAL_NOT_PENDING', `approval request "${record.id}" is ${record.state}`, { details: { id: record.id, state: record.state } });
+function notPending(record: ApprovalRecord): ApprovalError {
+  if (record.state === 'expired') return new ApprovalError('APPROVAL_EXPIRED', `approval request "${record.id}" expired at ${record.expiresAt}`, { details: { id: record.id, expiresAt: record.expiresAt } });
+  return new ApprovalError('APPROVAL_NOT_PENDING', `approval request "${record.id}" is ${record.state}`, { details: { id: record.id, state: record.state } });
 }
 
 /** Clients and groups whose rights the request would change: their members may not approve it. */
@@ -55,34 +55,34 @@ export function rightsSubjects(operation: string, args: Readonly<Record<string, 
 /** Throws the code that says why `officer` may not approve `record` with `digest` now; returns nothing when they may. */
 export function assertMayApprove(record: ApprovalRecord, officer: Actor, digest: string, nowIso: string): void {
   if (isExpired(record, nowIso) || record.state !== 'pending') throw notPending(isExpired(record, nowIso) ? { ...record, state: 'expired' } : record);
-  if (officer.role !== 'officer') throw new KeychainError('PERMISSION_DENIED', `only officers approve; "${officer.name}" is ${officer.role}`);
+  if (officer.role !== 'officer') throw new AccessError('PERMISSION_DENIED', `only officers approve; "${officer.name}" is ${officer.role}`);
   if (officer.name === record.requester) {
-    throw new KeychainError('APPROVAL_SELF_APPROVAL', `"${officer.name}" made request "${record.id}" and cannot approve it`, { details: { id: record.id } });
+    throw new ApprovalError('APPROVAL_SELF_APPROVAL', `"${officer.name}" made request "${record.id}" and cannot approve it`, { details: { id: record.id } });
   }
   if (digest !== record.digest) {
-    throw new KeychainError('APPROVAL_DIGEST_MISMATCH', `the digest given is not request "${record.id}"'s; show it again and approve what it says`, {
+    throw new ApprovalError('APPROVAL_DIGEST_MISMATCH', `the digest given is not request "${record.id}"'s; show it again and approve what it says`, {
       details: { id: record.id, digest: record.digest },
     });
   }
   const subjects = rightsSubjects(record.operation, JSON.parse(record.args) as Record<string, unknown>);
   if (subjects.clients.includes(officer.name) || subjects.groups.some((g) => officer.groups.includes(g))) {
-    throw new KeychainError('APPROVAL_OWN_RIGHTS', `request "${record.id}" changes the rights of "${officer.name}", who cannot approve it`, { details: { id: record.id } });
+    throw new ApprovalError('APPROVAL_OWN_RIGHTS', `request "${record.id}" changes the rights of "${officer.name}", who cannot approve it`, { details: { id: record.id } });
   }
   if (record.votes.some((v) => v.officer === officer.name)) {
-    throw new KeychainError('APPROVAL_ALREADY_VOTED', `"${officer.name}" already approved request "${record.id}"`, { details: { id: record.id } });
+    throw new ApprovalError('APPROVAL_ALREADY_VOTED', `"${officer.name}" already approved request "${record.id}"`, { details: { id: record.id } });
   }
 }
 
 /** Any officer may deny an open request. */
 export function assertMayDeny(record: ApprovalRecord, officer: Actor, nowIso: string): void {
-  if (officer.role !== 'officer') throw new KeychainError('PERMISSION_DENIED', `only officers deny requests; "${officer.name}" is ${officer.role}`);
+  if (officer.role !== 'officer') throw new AccessError('PERMISSION_DENIED', `only officers deny requests; "${officer.name}" is ${officer.role}`);
   if (isExpired(record, nowIso) || !OPEN_STATES.includes(record.state)) throw notPending(isExpired(record, nowIso) ? { ...record, state: 'expired' } : record);
 }
 
 /** Only the requester cancels (nobody else can take their slot away; officers deny instead). */
 export function assertMayCancel(record: ApprovalRecord, actor: Actor, nowIso: string): void {
   if (actor.name !== record.requester) {
-    throw new KeychainError('APPROVAL_NOT_REQUESTER', `only "${record.requester}" can cancel request "${record.id}"; officers may deny it`, { details: { id: record.id } });
+    throw new ApprovalError('APPROVAL_NOT_REQUESTER', `only "${record.requester}" can cancel request "${record.id}"; officers may deny it`, { details: { id: record.id } });
   }
   if (isExpired(record, nowIso) || !OPEN_STATES.includes(record.state)) throw notPending(isExpired(record, nowIso) ? { ...record, state: 'expired' } : record);
 }
@@ -90,12 +90,12 @@ export function assertMayCancel(record: ApprovalRecord, actor: Actor, nowIso: st
 /** Only the requester collects an approved export, once, before it expires. */
 export function assertMayCollect(record: ApprovalRecord, actor: Actor, nowIso: string): void {
   if (actor.name !== record.requester) {
-    throw new KeychainError('APPROVAL_NOT_REQUESTER', `only "${record.requester}" can collect request "${record.id}"`, { details: { id: record.id } });
+    throw new ApprovalError('APPROVAL_NOT_REQUESTER', `only "${record.requester}" can collect request "${record.id}"`, { details: { id: record.id } });
   }
   if (isExpired(record, nowIso)) throw notPending({ ...record, state: 'expired' });
   if (record.state !== 'approved') {
     if (record.state === 'pending') {
-      throw new KeychainError('APPROVAL_REQUIRED', `request "${record.id}" has ${record.votes.length} of ${record.required} approvals`, {
+      throw new ApprovalError('APPROVAL_REQUIRED', `request "${record.id}" has ${record.votes.length} of ${record.required} approvals`, {
         details: { requestId: record.id, digest: record.digest, required: record.required, approvals: record.votes.length, expiresAt: record.expiresAt },
       });
     }

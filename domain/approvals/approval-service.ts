@@ -21,13 +21,14 @@
  * stored, published or audited.
  */
 import { Clock, isoNow } from '../../common/clock';
-import { KeychainError } from '../../common/errors';
+import { ApprovalError, KeychainError } from '../../common/errors';
 import { ApprovalRecord, ApprovalState, ApprovalStore } from '../../storage/approval-store';
 import { ApprovalLiveEvent } from '../events/event-bus';
 import { approvalDigest, canonicalJson } from './approval-digest';
 import { Actor, assertMayApprove, assertMayCancel, assertMayCollect, assertMayDeny, deliversMaterial, quorumMet } from './approval-rules';
 import { approvalView, ApprovalView, storableResult } from './approval-view';
-import { DEFAULT_QUORUM, DualControlClassName } from './quorum-settings';
+import { DEFAULT_QUORUM } from './quorum-settings';
+import { DualControlClass } from '../vocabulary/dual-control-classes';
 
 /** Most requests one list returns. */
 export const MAX_APPROVAL_LIST = 500;
@@ -110,7 +111,7 @@ export class ApprovalService {
   }
 
   /** Sets a class's quorum (the approved ApprovalQuorumSet runs this). */
-  setQuorum(dualControlClass: DualControlClassName, required: number, by: string): { class: string; required: number } {
+  setQuorum(dualControlClass: DualControlClass, required: number, by: string): { class: string; required: number } {
     this.options.approvals.putQuorum({ dualControlClass, required, updatedAt: isoNow(this.options.clock), updatedBy: by });
     return { class: dualControlClass, required };
   }
@@ -121,7 +122,7 @@ export class ApprovalService {
     const { approvals, clock } = this.options;
     const record = this.options.transaction(() => {
       if (approvals.countOpen(input.requester.name) >= this.options.maxOpenPerRequester) {
-        throw new KeychainError('APPROVAL_LIMIT_REACHED', `"${input.requester.name}" has ${this.options.maxOpenPerRequester} approval requests open; cancel one or wait`, {
+        throw new ApprovalError('APPROVAL_LIMIT_REACHED', `"${input.requester.name}" has ${this.options.maxOpenPerRequester} approval requests open; cancel one or wait`, {
           details: { limit: this.options.maxOpenPerRequester },
         });
       }
@@ -216,8 +217,8 @@ export class ApprovalService {
   }
 
   /** The APPROVAL_REQUIRED error for a stored request: its details say what to approve. */
-  approvalRequired(record: ApprovalRecord): KeychainError {
-    return new KeychainError('APPROVAL_REQUIRED', `${record.operation} needs ${record.required} officer approval(s): request ${record.id} (strongroom approvals show ${record.id})`, {
+  approvalRequired(record: ApprovalRecord): ApprovalError {
+    return new ApprovalError('APPROVAL_REQUIRED', `${record.operation} needs ${record.required} officer approval(s): request ${record.id} (strongroom approvals show ${record.id})`, {
       details: { requestId: record.id, digest: record.digest, required: record.required, expiresAt: record.expiresAt, operation: record.operation, class: record.dualControlClass },
     });
   }
@@ -303,7 +304,7 @@ export class ApprovalService {
 
   private load(id: string): ApprovalRecord {
     const record = this.options.approvals.getApproval(id);
-    if (!record) throw new KeychainError('APPROVAL_NOT_FOUND', `no approval request "${id}"; strongroom approvals list shows them`, { details: { id } });
+    if (!record) throw new ApprovalError('APPROVAL_NOT_FOUND', `no approval request "${id}"; strongroom approvals list shows them`, { details: { id } });
     return record;
   }
 }

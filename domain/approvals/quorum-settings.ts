@@ -1,41 +1,23 @@
 /**
- * The dual-control classes, and the settings that size dual control:
+ * The settings that size dual control:
  * `dual_control_quorum` (a number for every class, then class=M pairs:
  * "2, key-destroy=3") and `approval_ttl` (ISO 8601 PT24H, PT30M, P2D).
  * Parsed at server start; a bad value is CONFIG_INVALID naming the setting.
  */
 import { ConfigError } from '../../common/errors';
-
-/** Every class an operation can be marked with (operations/operation.ts DualControlClass). */
-export const DUAL_CONTROL_CLASSES = [
-  'key-destroy',
-  'key-export',
-  'grant-material',
-  'master-key-rotation',
-  'restore',
-  'client-revoke',
-  'quorum-change',
-] as const;
-
-export type DualControlClassName = (typeof DUAL_CONTROL_CLASSES)[number];
+import { DUAL_CONTROL_CLASSES, DualControlClass, isDualControlClass, MAX_QUORUM } from '../vocabulary/dual-control-classes';
 
 /**
  * The class of issuing an officer (ClientIssue of role officer): a future
  * approver can be minted only with approvals, so its quorum also sizes the
  * officers `strongroom init` makes (domain/pki/init-officers.ts).
  */
-export const OFFICER_ISSUE_CLASS: DualControlClassName = 'grant-material';
+export const OFFICER_ISSUE_CLASS: DualControlClass = 'grant-material';
 
 /** Default approvals per class when the setting names none. */
 export const DEFAULT_QUORUM = 2;
-/** Largest quorum: more officers than this approving one request is a typo, not a policy. */
-export const MAX_QUORUM = 16;
 /** Longest approval_ttl: a request older than this is stale, whatever was meant. */
 export const MAX_APPROVAL_TTL_MS = 30 * 86_400_000;
-
-export function isDualControlClass(value: string): value is DualControlClassName {
-  return (DUAL_CONTROL_CLASSES as readonly string[]).includes(value);
-}
 
 function quorumValue(text: string, what: string): number {
   if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > MAX_QUORUM) {
@@ -45,8 +27,8 @@ function quorumValue(text: string, what: string): number {
 }
 
 /** "2, key-destroy=3" → every class 2 but key-destroy 3. */
-export function parseQuorumSetting(text: string): Map<DualControlClassName, number> {
-  const quorums = new Map<DualControlClassName, number>(DUAL_CONTROL_CLASSES.map((c) => [c, DEFAULT_QUORUM]));
+export function parseQuorumSetting(text: string): Map<DualControlClass, number> {
+  const quorums = new Map<DualControlClass, number>(DUAL_CONTROL_CLASSES.map((c) => [c, DEFAULT_QUORUM]));
   const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
   parts.forEach((part, index) => {
     const eq = part.indexOf('=');

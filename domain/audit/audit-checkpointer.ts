@@ -8,6 +8,7 @@
  * how many events the newest checkpoint does not cover.
  */
 import { Clock } from '../../common/clock';
+import { Timer, Timers } from '../../common/timers';
 import { signCheckpoint } from './audit-checkpoint';
 import { HsmPort } from '../../hsm/hsm-port';
 import { AuditCheckpointRecord, AuditStore } from '../../storage/audit-store';
@@ -18,12 +19,13 @@ export interface CheckpointerOptions {
   readonly hsm: () => Promise<HsmPort>;
   readonly keychainId: string;
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly intervalMs: number;
   readonly log: Logger;
 }
 
 export class AuditCheckpointer {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private running: Promise<AuditCheckpointRecord | null> | null = null;
   private failures = 0;
 
@@ -31,8 +33,7 @@ export class AuditCheckpointer {
 
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => void this.checkpoint(), this.options.intervalMs);
-    this.timer.unref();
+    this.timer = this.options.timers.every(this.options.intervalMs, () => void this.checkpoint());
   }
 
   /** Checkpoints made fail in a row (for status). */
@@ -50,7 +51,7 @@ export class AuditCheckpointer {
 
   /** Stops the timer and makes a last checkpoint. */
   async stop(): Promise<void> {
-    if (this.timer !== null) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     await this.checkpoint();
   }

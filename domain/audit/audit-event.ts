@@ -3,6 +3,22 @@
  * Built field by field from a whitelist, so key material, plaintexts, PINs
  * and request payloads can never reach the trail (or a SIEM) by accident.
  */
+import { Clock, isoNow } from '../../common/clock';
+
+/**
+ * Where a new event's time and id come from: the injected clock and id
+ * source, never the ambient ones, so tests can fix both. The operations'
+ * Services has both fields, so it is one.
+ */
+export interface EventStamper {
+  readonly clock: Clock;
+  readonly newId: () => string;
+}
+
+/** The `time` and `eventId` a new event starts with. */
+export function stampOf(stamper: EventStamper): { readonly time: string; readonly eventId: string } {
+  return { time: isoNow(stamper.clock), eventId: stamper.newId() };
+}
 export interface AuditEvent {
   readonly time: string;
   readonly eventId: string;

@@ -4,18 +4,15 @@
  * Only names, ids, codes and the request's meta go in — never arguments
  * that may carry material.
  */
-import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { Clock, isoNow } from '../../common/clock';
 import { ApplianceConfig } from '../../common/config';
-import { AuditEvent } from './audit-event';
+import { AuditEvent, EventStamper, stampOf } from './audit-event';
 import { Outcome } from '../../operations/dispatcher';
 
-export function operationEvent(clock: Clock, outcome: Outcome): AuditEvent {
+export function operationEvent(stamper: EventStamper, outcome: Outcome): AuditEvent {
   const name = typeof outcome.args.name === 'string' ? outcome.args.name : typeof outcome.args.alias === 'string' ? outcome.args.alias : null;
   return {
-    time: isoNow(clock),
-    eventId: randomUUID(),
+    ...stampOf(stamper),
     type: 'operation',
     identity: { name: outcome.identity.name, role: outcome.identity.role, fingerprint256: outcome.identity.fingerprint256, subject: outcome.identity.subject },
     endUser: outcome.meta.endUser ?? null,
@@ -30,10 +27,9 @@ export function operationEvent(clock: Clock, outcome: Outcome): AuditEvent {
   };
 }
 
-export function authFailureEvent(clock: Clock, info: { source: string | null; fingerprint256: string | null; subject: string | null; reason: string }): AuditEvent {
+export function authFailureEvent(stamper: EventStamper, info: { source: string | null; fingerprint256: string | null; subject: string | null; reason: string }): AuditEvent {
   return {
-    time: isoNow(clock),
-    eventId: randomUUID(),
+    ...stampOf(stamper),
     type: 'auth-failure',
     identity: info.fingerprint256 ? { name: '', role: '', fingerprint256: info.fingerprint256, subject: info.subject ?? '' } : null,
     endUser: null,
@@ -48,8 +44,8 @@ export function authFailureEvent(clock: Clock, info: { source: string | null; fi
   };
 }
 
-export function adminEvent(clock: Clock, type: string, key: string | null, instance: string | null, result = 'ok'): AuditEvent {
-  return { time: isoNow(clock), eventId: randomUUID(), type, identity: null, endUser: null, purpose: null, source: null, operation: null, key, instance, result, requestId: null, custom: {} };
+export function adminEvent(stamper: EventStamper, type: string, key: string | null, instance: string | null, result = 'ok'): AuditEvent {
+  return { ...stampOf(stamper), type, identity: null, endUser: null, purpose: null, source: null, operation: null, key, instance, result, requestId: null, custom: {} };
 }
 
 /**
@@ -58,7 +54,7 @@ export function adminEvent(clock: Clock, type: string, key: string | null, insta
  * that is not at its default, and a digest of them all). Settings hold paths
  * and numbers, never a PIN or a key.
  */
-export function lifecycleEvent(clock: Clock, type: 'server-start' | 'server-stop', config: ApplianceConfig, extra: Record<string, string> = {}): AuditEvent {
+export function lifecycleEvent(stamper: EventStamper, type: 'server-start' | 'server-stop', config: ApplianceConfig, extra: Record<string, string> = {}): AuditEvent {
   const changed = Object.keys(config.values)
     .filter((key) => config.sources[key] !== 'default' && config.values[key] !== null)
     .sort();
@@ -66,12 +62,12 @@ export function lifecycleEvent(clock: Clock, type: 'server-start' | 'server-stop
   for (const key of changed) custom[`setting.${key}`] = String(config.values[key]);
   const all = Object.keys(config.values).sort().map((key) => `${key}=${config.values[key] ?? ''}`).join('\n');
   custom.configDigest = createHash('sha256').update(all).digest('hex');
-  return { ...adminEvent(clock, type, null, null), custom };
+  return { ...adminEvent(stamper, type, null, null), custom };
 }
 
 /** Refusals from one source past the per-window limit, counted instead of recorded one by one (server/tls/auth-failure-throttle.ts). */
-export function suppressedAuthFailuresEvent(clock: Clock, info: { source: string; count: number; windowStart: string }): AuditEvent {
-  return { ...adminEvent(clock, 'auth-failure-suppressed', null, null), source: info.source, custom: { count: String(info.count), windowStart: info.windowStart } };
+export function suppressedAuthFailuresEvent(stamper: EventStamper, info: { source: string; count: number; windowStart: string }): AuditEvent {
+  return { ...adminEvent(stamper, 'auth-failure-suppressed', null, null), source: info.source, custom: { count: String(info.count), windowStart: info.windowStart } };
 }
 
 /**
@@ -81,12 +77,12 @@ export function suppressedAuthFailuresEvent(clock: Clock, info: { source: string
  * number and certificate fingerprint in `custom`; never its private key.
  */
 export function initIssueEvent(
-  clock: Clock,
+  stamper: EventStamper,
   client: { readonly name: string; readonly role: string; readonly serialNumber: string; readonly fingerprint256: string },
   operator: { readonly name: string; readonly subject: string },
 ): AuditEvent {
   return {
-    ...adminEvent(clock, 'init', client.name, null),
+    ...adminEvent(stamper, 'init', client.name, null),
     identity: { name: 'init', role: 'init', fingerprint256: '', subject: operator.subject },
     source: 'local',
     operation: 'ClientIssue',

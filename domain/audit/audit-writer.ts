@@ -12,7 +12,7 @@
  * what is recorded meanwhile waits and goes in the next batch, so the
  * slower the disk, the larger each batch and the fewer the fsyncs.
  */
-import { KeychainError } from '../../common/errors';
+import { AuditError } from '../../common/errors';
 import { AuditRecord, AuditStore } from '../../storage/audit-store';
 import { AuditEvent, canonicalEvent } from './audit-event';
 import { nextRecord } from './audit-chain';
@@ -128,7 +128,7 @@ export class AuditWriter {
   }
 
   private fail(batch: readonly Pending[], cause: unknown): void {
-    const error = new KeychainError('AUDIT_UNAVAILABLE', 'the audit trail could not be written; the request was not served', { cause });
+    const error = new AuditError('AUDIT_UNAVAILABLE', 'the audit trail could not be written; the request was not served', { cause });
     for (const pending of batch) pending.reject(error);
   }
 }

@@ -7,12 +7,9 @@ import { ValidationError } from '../../common/errors';
 import { Algorithm, algorithmInfo } from '../algorithms';
 import { RolloverPolicy } from '../rollover-policy';
 import { UsagePeriods } from '../usage-periods';
+import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../vocabulary/key-metadata-limits';
 
-/** Most custom attributes on one key, and their sizes: metadata, not a blob store. */
-export const MAX_CUSTOM_ATTRIBUTES = 32;
-export const MAX_ATTRIBUTE_NAME = 64;
-export const MAX_ATTRIBUTE_VALUE = 1024;
-export const MAX_DESCRIPTION = 1024;
+export { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION };
 
 export interface KeySpec {
   readonly fullName: string;
@@ -45,7 +42,7 @@ export function checkAttributes(attributes: Readonly<Record<string, string>>): R
   const entries = Object.entries(attributes);
   if (entries.length > MAX_CUSTOM_ATTRIBUTES) throw new ValidationError(`at most ${MAX_CUSTOM_ATTRIBUTES} custom attributes`);
   for (const [name, value] of entries) {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || name.length > MAX_ATTRIBUTE_NAME) {
+    if (!ATTRIBUTE_NAME_PATTERN.test(name)) {
       throw new ValidationError(`invalid custom attribute name "${name}": letters, digits, ".", "_", "-", at most ${MAX_ATTRIBUTE_NAME}`);
     }
     if (typeof value !== 'string') throw new ValidationError(`custom attribute ${name} must be a string`);

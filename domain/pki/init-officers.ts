@@ -12,7 +12,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Clock } from '../../common/clock';
+import { EventStamper } from '../audit/audit-event';
 import { ValidationError } from '../../common/errors';
 import { ClientRecord } from '../../storage/directory-store';
 import { AuditStore } from '../../storage/audit-store';
@@ -105,7 +105,7 @@ export function issueOfficerFiles(pki: PkiService, names: readonly string[], dir
 }
 
 /** One `init` audit event per client init made, in one group commit; AUDIT_UNAVAILABLE if the trail cannot be written. */
-export async function recordInitIssues(audit: AuditStore, clock: Clock, clients: readonly ClientRecord[], operator: { name: string; subject: string }): Promise<void> {
+export async function recordInitIssues(audit: AuditStore, stamper: EventStamper, clients: readonly ClientRecord[], operator: { name: string; subject: string }): Promise<void> {
   const writer = new AuditWriter(audit);
-  await Promise.all(clients.map((client) => writer.record(initIssueEvent(clock, client, operator))));
+  await Promise.all(clients.map((client) => writer.record(initIssueEvent(stamper, client, operator))));
 }

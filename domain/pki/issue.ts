@@ -17,12 +17,12 @@ import {
   assertName,
   assertRole,
   assertValidityDays,
-  ClientRole,
   LEAF_KEY_BITS,
   MAX_CLIENT_RSA_BITS,
   MAX_LEAF_VALIDITY_DAYS,
   MIN_CLIENT_RSA_BITS,
 } from './pki-policy';
+import { ClientRole } from '../vocabulary/client-roles';
 import { SubjectAltName, toForgeAltNames } from './san';
 import { CaMaterial, generateRsaKeyPair, KeyPairPem, newCertificate, openCa, OpenedCa, signCertificate, validityWindow } from './x509-builder';
 

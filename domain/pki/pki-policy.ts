@@ -5,6 +5,7 @@
  * (INVALID_ARGUMENT); nothing here touches keys.
  */
 import { ValidationError } from '../../common/errors';
+import { CLIENT_ROLES, ClientRole, isClientRole } from '../vocabulary/client-roles';
 
 /** RSA size of the CA key: it outlives every leaf, so it gets the 128-bit-security size (NIST SP 800-57). */
 export const CA_KEY_BITS = 3072;
@@ -31,9 +32,6 @@ export const MAX_GROUPS = 32;
 /** X.520 ub-common-name: the longest commonName a certificate may carry. */
 export const MAX_COMMON_NAME_CHARS = 64;
 
-export type ClientRole = 'app' | 'officer' | 'auditor';
-export const CLIENT_ROLES: readonly ClientRole[] = ['app', 'officer', 'auditor'];
-
 export function assertValidityDays(days: unknown, max: number): asserts days is number {
   if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > max) {
     throw new ValidationError(`validityDays must be an integer from 1 to ${max}`, { details: { max } });
@@ -57,7 +55,7 @@ export function assertGroups(groups: unknown): asserts groups is string[] {
 }
 
 export function assertRole(role: unknown): asserts role is ClientRole {
-  if (typeof role !== 'string' || !(CLIENT_ROLES as readonly string[]).includes(role)) {
+  if (!isClientRole(role)) {
     throw new ValidationError(`role must be one of ${CLIENT_ROLES.join(', ')}`, { details: { field: 'role' } });
   }
 }

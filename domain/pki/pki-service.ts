@@ -11,7 +11,8 @@ import { isIP } from 'node:net';
 import { Clock, isoNow } from '../../common/clock';
 import { KeychainError, ValidationError } from '../../common/errors';
 import { Keychain } from '../keychain';
-import { ClientRecord, ClientRole, DirectoryStore } from '../../storage/directory-store';
+import { ClientRecord, DirectoryStore } from '../../storage/directory-store';
+import { ClientRole } from '../vocabulary/client-roles';
 import { createCa } from './ca';
 import { issueClientCertificate, issueServerCertificate } from './issue';
 

@@ -4,7 +4,7 @@
  * The role and groups come from the appliance's own records (looked up by
  * certificate fingerprint), never from fields of the certificate itself.
  */
-import { ClientRole } from '../../storage/directory-store';
+import { ClientRole } from '../vocabulary/client-roles';
 
 export interface ClientIdentity {
   readonly name: string;

@@ -3,15 +3,12 @@
  * how it ended, with counts and custodian numbers in `custom`, never a
  * share, a secret or a key.
  */
-import { randomUUID } from 'node:crypto';
-import { Clock, isoNow } from '../../common/clock';
-import { AuditEvent } from '../audit/audit-event';
+import { AuditEvent, EventStamper, stampOf } from '../audit/audit-event';
 import { ClientIdentity } from '../policy/identity';
 
-export function unsealAuditEvent(clock: Clock, type: string, identity: ClientIdentity | null, result: string, custom: Record<string, string>): AuditEvent {
+export function unsealAuditEvent(stamper: EventStamper, type: string, identity: ClientIdentity | null, result: string, custom: Record<string, string>): AuditEvent {
   return {
-    time: isoNow(clock),
-    eventId: randomUUID(),
+    ...stampOf(stamper),
     type,
     identity: identity === null ? null : { name: identity.name, role: identity.role, fingerprint256: identity.fingerprint256, subject: identity.subject },
     endUser: null,

@@ -27,6 +27,7 @@
  * the HSM alone: `submit` without a share does that after a Seal.
  */
 import { Clock } from '../../common/clock';
+import { Timer, Timers } from '../../common/timers';
 import { KeychainError, StrongroomError, ValidationError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { Keychain } from '../keychain';
@@ -82,7 +83,7 @@ interface HeldShare {
 export class UnsealService {
   private pending: HeldShare[] = [];
   private pendingSince: number | null = null;
-  private expiry: NodeJS.Timeout | null = null;
+  private expiry: Timer | null = null;
   private attempt: Promise<void> | null = null;
   /** Loaded once from the HSM-sealed store (they never change); undefined until then, null for a keychain without them. */
   private commitments: ShareCommitments | null | undefined = undefined;
@@ -93,6 +94,7 @@ export class UnsealService {
     private readonly store: KeychainRootStore,
     private readonly hsm: () => Promise<HsmPort>,
     private readonly clock: Clock,
+    private readonly timers: Timers,
     private readonly events: UnsealEvents = {},
   ) {
     this.throttle = new UnsealThrottle(clock);
@@ -291,8 +293,7 @@ export class UnsealService {
   private hold(held: HeldShare): void {
     if (this.pending.length === 0) {
       this.pendingSince = this.clock.nowMs();
-      this.expiry = setTimeout(() => this.clearPending(), PENDING_TTL_MS);
-      this.expiry.unref();
+      this.expiry = this.timers.after(PENDING_TTL_MS, () => this.clearPending());
     }
     this.pending.push(held);
   }
@@ -309,7 +310,7 @@ export class UnsealService {
   }
 
   private stopExpiry(): void {
-    if (this.expiry !== null) clearTimeout(this.expiry);
+    this.expiry?.cancel();
     this.expiry = null;
     this.pendingSince = null;
   }

@@ -10,6 +10,7 @@
  * then the final checkpoint is signed and the sinks flushed.
  */
 import { Clock, systemClock } from '../../common/clock';
+import { systemTimers, Timers } from '../../common/timers';
 import { setting } from '../../common/config';
 import { Logger, silentLogger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
@@ -40,6 +41,8 @@ export interface RunningServer {
 
 export interface StartOptions {
   readonly clock?: Clock;
+  /** Default: the system's (unref'd) timers. */
+  readonly timers?: Timers;
   readonly log?: Logger;
   readonly port?: number;
   /** The live event stream's port (0: a free one); default events_port, or 0 when `port` is 0. */
@@ -50,9 +53,11 @@ export interface StartOptions {
 
 export async function startApplianceServer(appliance: Appliance, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
+  const timers = options.timers ?? systemTimers;
+  const stamper = { clock, newId: () => appliance.ids.newId() };
   const log = options.log ?? silentLogger;
   const { config, store } = appliance;
-  const audit = openAuditPipeline(appliance, { clock, log, inProcess: options.auditInProcess, forward: true });
+  const audit = openAuditPipeline(appliance, { clock, timers, log, inProcess: options.auditInProcess, forward: true });
   try {
     // With custodian shares the server starts sealed and listens for them;
     // without, the HSM alone (PIN file or variable) unseals it now.
@@ -68,9 +73,10 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     await audit.close();
     throw err;
   }
-  const jobs = makeBackgroundJobs(appliance, { clock, log, audit });
+  const jobs = makeBackgroundJobs(appliance, { clock, timers, log, audit });
   const { services, dispatcher, changes, connections } = composeServices(appliance, {
     clock,
+    timers,
     log,
     audit,
     hooks: {
@@ -82,7 +88,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   services.approvals.start();
   let listeners;
   try {
-    listeners = await startListeners(appliance, { clock, log, audit, services, dispatcher, connections, port: options.port, eventsPort: options.eventsPort });
+    listeners = await startListeners(appliance, { clock, timers, log, audit, services, dispatcher, connections, port: options.port, eventsPort: options.eventsPort });
   } catch (err) {
     services.unsealing?.close();
     await audit.close();
@@ -90,7 +96,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   }
   jobs.start(changes, connections);
   const { port, eventsPort } = listeners;
-  audit.recordQuietly(lifecycleEvent(clock, 'server-start', config, { version: applianceVersion(), port: String(port) }));
+  audit.recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, keys: store.countKeys() });
   let closing: Promise<void> | null = null;
   const serving = listeners;
@@ -108,7 +114,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
         services.unsealing?.close();
         await jobs.stop();
         await serving.close();
-        audit.recordQuietly(lifecycleEvent(clock, 'server-stop', config));
+        audit.recordQuietly(lifecycleEvent(stamper, 'server-stop', config));
         // After the last response: the final checkpoint covers every event served.
         await audit.writer.drain();
         await jobs.stopCheckpoints();

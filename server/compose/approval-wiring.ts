@@ -7,14 +7,13 @@
  * the approved operation's execution is one too, as its requester, with its
  * operation, key and result.
  */
-import { randomUUID } from 'node:crypto';
-import { Clock, isoNow } from '../../common/clock';
+import { Clock } from '../../common/clock';
 import { ApplianceConfig, numberSetting, setting } from '../../common/config';
 import { ConfigError } from '../../common/errors';
 import { Actor } from '../../domain/approvals/approval-rules';
 import { ApprovalAction, ApprovalService } from '../../domain/approvals/approval-service';
 import { parseApprovalTtl, parseQuorumSetting } from '../../domain/approvals/quorum-settings';
-import { AuditEvent } from '../../domain/audit/audit-event';
+import { AuditEvent, EventStamper, stampOf } from '../../domain/audit/audit-event';
 import { EventBus } from '../../domain/events/event-bus';
 import { ApprovalRecord } from '../../storage/approval-store';
 import { KeychainStore } from '../../storage/keychain-store';
@@ -26,6 +25,8 @@ export interface ApprovalWiring {
   readonly config: ApplianceConfig;
   readonly store: KeychainStore;
   readonly clock: Clock;
+  /** New request ids and event ids. */
+  readonly newId: () => string;
   readonly events: EventBus;
   readonly recordAudit: (event: AuditEvent) => void;
   readonly execute: (record: ApprovalRecord) => unknown;
@@ -48,14 +49,13 @@ function target(operation: string, args: Record<string, unknown>): { key: string
   return { key, namespace: key.split('/')[0] };
 }
 
-export function approvalEvent(clock: Clock, store: KeychainStore, record: ApprovalRecord, action: ApprovalAction, actor: Actor | null): AuditEvent {
+export function approvalEvent(stamper: EventStamper, store: KeychainStore, record: ApprovalRecord, action: ApprovalAction, actor: Actor | null): AuditEvent {
   const carriedOut = action === 'executed' || action === 'failed';
   const who = carriedOut ? store.directory.getClientByName(record.requester) : actor === null ? null : store.directory.getClientByName(actor.name);
   const args = JSON.parse(record.args) as Record<string, unknown>;
   const error = record.error === null ? null : (JSON.parse(record.error) as { code: string });
   return {
-    time: isoNow(clock),
-    eventId: randomUUID(),
+    ...stampOf(stamper),
     type: carriedOut ? 'approved-operation' : 'approval',
     identity: who === null ? null : { name: who.name, role: who.role, fingerprint256: who.fingerprint256, subject: `CN=${who.name}` },
     endUser: null,
@@ -85,13 +85,13 @@ export function makeApprovalService(wiring: ApprovalWiring): ApprovalService {
     approvals: store.approvals,
     transaction: (fn) => store.transaction(fn),
     clock,
-    newId: () => randomUUID(),
+    newId: wiring.newId,
     ttlMs: parseApprovalTtl(setting(config, 'approval_ttl')),
     maxOpenPerRequester: maxPending(config),
     defaultQuorums: parseQuorumSetting(setting(config, 'dual_control_quorum')),
     execute: wiring.execute,
     publish: (event) => wiring.events.publish(event),
-    audit: (record, action, actor) => wiring.recordAudit(approvalEvent(clock, store, record, action, actor)),
+    audit: (record, action, actor) => wiring.recordAudit(approvalEvent(wiring, store, record, action, actor)),
     target,
   });
   return service;

@@ -9,6 +9,7 @@
  */
 import { hostname } from 'node:os';
 import { Clock } from '../../common/clock';
+import { Timers } from '../../common/timers';
 import { setting } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
@@ -18,7 +19,6 @@ import { AuditWriter } from '../../domain/audit/audit-writer';
 import { EventBus } from '../../domain/events/event-bus';
 import { SinkManager } from '../../sinks/sink-manager';
 import { sinkSpecsOf } from '../../sinks/sink-spec';
-import { systemTimers } from '../../sinks/timers';
 import { WorkerAuditAppender } from '../../storage/audit-worker/worker-appender';
 import { Appliance } from './open-appliance';
 
@@ -37,6 +37,7 @@ export interface AuditPipeline {
 
 export interface AuditPipelineOptions {
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly log: Logger;
   /** Append on the store's own connection instead of a worker thread (the CLI's local mode, benchmark comparisons). */
   readonly inProcess?: boolean;
@@ -47,7 +48,7 @@ export interface AuditPipelineOptions {
 export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOptions): AuditPipeline {
   const { store, config } = appliance;
   const sinks = options.forward
-    ? new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock: options.clock, timers: systemTimers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) })
+    ? new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock: options.clock, timers: options.timers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) })
     : null;
   const events = new EventBus();
   // The trail fills gaps in the forwarded stream: events another process (a local-mode CLI) appended.

@@ -7,6 +7,7 @@
  * comes after the last event is durable (stopCheckpoints).
  */
 import { Clock, isoNow } from '../../common/clock';
+import { Timer, Timers } from '../../common/timers';
 import { durationMs, numberSetting, retentionMs } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { adminEvent } from '../../domain/audit/audit-events';
@@ -28,16 +29,18 @@ export interface BackgroundJobs {
   stopCheckpoints(): Promise<void>;
 }
 
-export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock; log: Logger; audit: AuditPipeline }): BackgroundJobs {
-  const { clock, log, audit } = options;
+export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock; timers: Timers; log: Logger; audit: AuditPipeline }): BackgroundJobs {
+  const { clock, timers, log, audit } = options;
   const { keychain, store, config } = appliance;
+  const stamper = { clock, newId: () => appliance.ids.newId() };
   const rollover = new RolloverService({
     keychain,
     clock,
+    timers,
     log,
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
     noticeMs: durationMs(config, 'rollover_notice'),
-    onRolled: (key, instance) => audit.recordQuietly(adminEvent(clock, 'rollover', key, instance)),
+    onRolled: (key, instance) => audit.recordQuietly(adminEvent(stamper, 'rollover', key, instance)),
     onNotice: (key, dueAt) => audit.events.publish({ kind: 'rollover-notice', key, namespace: key.split('/')[0], dueAt, time: isoNow(clock) }),
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
@@ -47,23 +50,23 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     hsm: () => appliance.hsm(),
     keychainId: store.getMeta()!.keychainId,
     clock,
+    timers,
     intervalMs: numberSetting(config, 'audit_checkpoint_interval_ms'),
     log,
   });
-  let watcher: NodeJS.Timeout | null = null;
+  let watcher: Timer | null = null;
   return {
     rollover,
     checkpointer,
     start(changes, connections) {
       if (!keychain.isSealed) rollover.start();
       checkpointer.start();
-      watcher = setInterval(() => {
+      watcher = timers.every(WATCH_INTERVAL_MS, () => {
         if (changes.poll()) connections.recheck();
-      }, WATCH_INTERVAL_MS);
-      watcher.unref();
+      });
     },
     async stop() {
-      if (watcher) clearInterval(watcher);
+      watcher?.cancel();
       watcher = null;
       await rollover.stop();
     },

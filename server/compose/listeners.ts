@@ -6,6 +6,7 @@
  * registers with ClientConnections, so a revocation closes its streams.
  */
 import { Clock } from '../../common/clock';
+import { Timers } from '../../common/timers';
 import { numberSetting, setting } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { RateLimiter } from '../../common/rate-limiter';
@@ -25,6 +26,7 @@ import { Appliance } from './open-appliance';
 
 export interface ListenerOptions {
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly log: Logger;
   readonly audit: AuditPipeline;
   readonly services: Services;
@@ -46,8 +48,9 @@ export interface Listeners {
 }
 
 export async function startListeners(appliance: Appliance, options: ListenerOptions): Promise<Listeners> {
-  const { clock, log, audit, services, connections } = options;
+  const { clock, timers, log, audit, services, connections } = options;
   const { store, config } = appliance;
+  const stamper = { clock, newId: () => appliance.ids.newId() };
   const resolveIdentity = (fingerprint256: string): ClientIdentity | null => {
     const client = store.directory.getClientByFingerprint(fingerprint256);
     if (!client || client.revokedAt !== null) return null;
@@ -55,13 +58,12 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
   };
   const refusals = new AuthFailureThrottle(clock);
   const recordSuppressed = (suppressed: SuppressedRefusals[]): void => {
-    for (const entry of suppressed) audit.recordQuietly(suppressedAuthFailuresEvent(clock, entry));
+    for (const entry of suppressed) audit.recordQuietly(suppressedAuthFailuresEvent(stamper, entry));
   };
   const onAuthFailure = (info: PeerRefusal): void => {
-    if (refusals.admit(info.source, recordSuppressed)) audit.recordQuietly(authFailureEvent(clock, info));
+    if (refusals.admit(info.source, recordSuppressed)) audit.recordQuietly(authFailureEvent(stamper, info));
   };
-  const refusalWindow = setInterval(() => recordSuppressed(refusals.closeWindow()), WINDOW_MS);
-  refusalWindow.unref();
+  const refusalWindow = timers.every(WINDOW_MS, () => recordSuppressed(refusals.closeWindow()));
 
   const credentials = await loadTlsIdentity(appliance, clock);
   // The event stream's copy of the key, taken before the key server zeroes its own.
@@ -76,6 +78,7 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     maxConnections: numberSetting(config, 'max_connections'),
     maxConnectionsPerClient: numberSetting(config, 'max_connections_per_client'),
     clock,
+    timers,
     limits: services.limits,
     idleTimeoutMs: numberSetting(config, 'idle_timeout_ms'),
     frameTimeoutMs: numberSetting(config, 'frame_timeout_ms'),
@@ -90,7 +93,7 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     port = await keyServer.listen();
   } catch (err) {
     eventsKey.fill(0);
-    clearInterval(refusalWindow);
+    refusalWindow.cancel();
     throw err;
   }
   const unregisterKeys = connections.register(keyServer);
@@ -102,6 +105,8 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
       privateKeyPem: eventsKey,
       caPem: credentials.caPem,
       clock,
+      timers,
+      newId: stamper.newId,
       bus: audit.events,
       resolveIdentity,
       onAuthFailure,
@@ -116,7 +121,7 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     eventsPort = await eventServer.listen();
   } catch (err) {
     unregisterKeys();
-    clearInterval(refusalWindow);
+    refusalWindow.cancel();
     await keyServer.close();
     throw err;
   }
@@ -131,7 +136,7 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
       unregisterEvents();
       await keyServer.close();
       unregisterKeys();
-      clearInterval(refusalWindow);
+      refusalWindow.cancel();
       recordSuppressed(refusals.closeWindow());
     },
   };

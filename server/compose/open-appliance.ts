@@ -14,6 +14,7 @@ import { openPkcs11Hsm } from '../../hsm/pkcs11-hsm';
 import { KeychainStore } from '../../storage/keychain-store';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { Keychain } from '../../domain/keychain';
+import { IdSource, randomIds } from '../../domain/ids';
 import { parseNamespaceDefaults } from '../../domain/rollover-policy';
 import { readHsmPin } from '../../hsm/hsm-pin';
 
@@ -21,6 +22,8 @@ export interface Appliance {
   readonly config: ApplianceConfig;
   readonly store: KeychainStore;
   readonly keychain: Keychain;
+  /** Where new ids come from (rows, approval requests, audit events, grants). */
+  readonly ids: IdSource;
   /** Opens (once) and returns the HSM session. */
   hsm(): Promise<HsmPort>;
   /** Unwraps the keychain keys with the HSM. The HSM session stays open (signing needs it) until close(). */
@@ -30,6 +33,8 @@ export interface Appliance {
 
 export interface OpenOptions {
   readonly clock?: Clock;
+  /** Default: random ids from node:crypto (domain/ids.ts). */
+  readonly ids?: IdSource;
   readonly readonly?: boolean;
   /** Create the keychain file when missing (init, and tests and benchmarks that build one). */
   readonly create?: boolean;
@@ -63,9 +68,11 @@ export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}
   }
   if (!options.readonly) mkdirSync(dirname(keychainPath), { recursive: true, mode: 0o700 });
   const store = openSqliteStore(keychainPath, { readonly: options.readonly });
+  const ids = options.ids ?? randomIds;
   const keychain = new Keychain({
     store,
     clock: options.clock ?? systemClock,
+    ids,
     timeZone: setting(config, 'timezone'),
     namespaceDefaults: parseNamespaceDefaults(config.values.namespace_rollover ?? ''),
   });
@@ -75,6 +82,7 @@ export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}
     config,
     store,
     keychain,
+    ids,
     hsm() {
       hsmSession ??= openHsmFromConfig(config, options.warn).catch((err) => {
         hsmSession = null;

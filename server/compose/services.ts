@@ -7,8 +7,9 @@
  * listens or runs on a timer: background jobs are told of unseal and seal
  * through the hooks.
  */
-import { randomUUID } from 'node:crypto';
 import { Clock } from '../../common/clock';
+import { Timers } from '../../common/timers';
+import { EventStamper } from '../../domain/audit/audit-event';
 import { durationMs, numberSetting } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
@@ -56,14 +57,16 @@ export interface ComposedServices {
 
 export interface ComposeOptions {
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly log: Logger;
   readonly audit: AuditPipeline;
   readonly hooks?: ServiceHooks;
 }
 
 export function composeServices(appliance: Appliance, options: ComposeOptions): ComposedServices {
-  const { clock, log, audit } = options;
+  const { clock, timers, log, audit } = options;
   const { keychain, store, config } = appliance;
+  const stamper: EventStamper = { clock, newId: () => appliance.ids.newId() };
   const hooks = options.hooks ?? {};
   const changes = new ChangeWatch(store);
   keychain.useChangeStamp(changes.stamp);
@@ -87,7 +90,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
       rateLimitPerSecond: numberSetting(config, 'rate_limit_per_second'),
     },
     disconnectClient: (name) => connections.disconnect(name),
-    newId: () => randomUUID(),
+    newId: stamper.newId,
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     events: audit.events,
     recordAudit: (event) => audit.record(event),
@@ -102,8 +105,8 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
       }
     },
     auditSinkStats: hooks.sinkStats,
-    unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, {
-      onEvent: (event) => audit.recordQuietly(unsealAuditEvent(clock, event.type, event.client, event.result, event.custom)),
+    unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, timers, {
+      onEvent: (event) => audit.recordQuietly(unsealAuditEvent(stamper, event.type, event.client, event.result, event.custom)),
       onUnsealed: () => {
         log.info('unsealed');
         hooks.onUnsealed?.();
@@ -117,10 +120,10 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
       status: async () => masterKeyStatus(store, await appliance.hsm()),
       rotate: async (rotation) => {
         const result = await rotateMasterKey(store, await appliance.hsm(), rotation).catch((err: unknown) => {
-          audit.recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
+          audit.recordQuietly(unsealAuditEvent(stamper, 'master-key-rotation', null, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
           throw err;
         });
-        audit.recordQuietly(unsealAuditEvent(clock, 'master-key-rotation', null, 'ok', { from: result.from.join(','), to: String(result.to), destroyed: result.destroyed.join(',') }));
+        audit.recordQuietly(unsealAuditEvent(stamper, 'master-key-rotation', null, 'ok', { from: result.from.join(','), to: String(result.to), destroyed: result.destroyed.join(',') }));
         log.info('master key rotated', { from: result.from, to: result.to, destroyed: result.destroyed });
         return result;
       },
@@ -130,12 +133,13 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
       config,
       store,
       clock,
+      newId: stamper.newId,
       events: audit.events,
       recordAudit: (event) => audit.recordQuietly(event),
       execute: (record) => approvalExecutor(operations, () => services)(record),
     }),
   };
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
-  const dispatcher: Dispatcher = new Dispatcher(services, operations, (outcome) => audit.record(operationEvent(clock, outcome)));
+  const dispatcher: Dispatcher = new Dispatcher(services, operations, (outcome) => audit.record(operationEvent(stamper, outcome)));
   return { services, dispatcher, changes, connections };
 }

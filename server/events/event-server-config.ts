@@ -7,7 +7,7 @@
 import { ApplianceConfig, numberSetting, setting } from '../../common/config';
 import { EventServer, EventServerOptions } from './event-server';
 
-export type EventServerDependencies = Pick<EventServerOptions, 'certificatePem' | 'privateKeyPem' | 'caPem' | 'clock' | 'bus' | 'resolveIdentity' | 'onAuthFailure' | 'recordAudit' | 'onInternalError'>;
+export type EventServerDependencies = Pick<EventServerOptions, 'certificatePem' | 'privateKeyPem' | 'caPem' | 'clock' | 'timers' | 'newId' | 'bus' | 'resolveIdentity' | 'onAuthFailure' | 'recordAudit' | 'onInternalError'>;
 
 /** The address the event stream listens on: events_address, else listen_address. */
 export function eventsAddress(config: ApplianceConfig): string {

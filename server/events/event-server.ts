@@ -17,14 +17,15 @@
  *
  * Resources are bounded: max_event_subscribers, a handshake deadline for the
  * upgrade request, event_buffer_bytes per subscriber, ping keepalive. All
- * timers are unref'd; close() ends every stream within a short grace.
+ * timers are the injected ones (unref'd); close() ends every stream within a
+ * short grace.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, IncomingMessage, Server as HttpServer, ServerResponse, STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
 import { Server as TlsServer, TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Clock } from '../../common/clock';
+import { Timer, Timers } from '../../common/timers';
 import { StrongroomError } from '../../common/errors';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { EventBus, LiveEvent } from '../../domain/events/event-bus';
@@ -46,6 +47,9 @@ export interface EventServerOptions extends TlsListenerOptions {
   readonly maxBufferedBytes: number;
   readonly pingIntervalMs: number;
   readonly clock: Clock;
+  readonly timers: Timers;
+  /** Subscription ids and their audit events' ids. */
+  readonly newId: () => string;
   readonly bus: EventBus;
   readonly resolveIdentity: (fingerprint256: string) => ClientIdentity | null;
   readonly onAuthFailure: (refusal: PeerRefusal) => void;
@@ -69,11 +73,13 @@ export class EventServer {
   /** The peer check of each TLS socket, made once at the handshake and read at the upgrade. */
   private readonly peers = new WeakMap<Socket, PeerCheck>();
   /** The deadline for each handshaken socket's upgrade request. */
-  private readonly deadlines = new WeakMap<Socket, NodeJS.Timeout>();
+  private readonly deadlines = new WeakMap<Socket, Timer>();
   private readonly audits = new Set<Promise<void>>();
   private unsubscribeBus: (() => void) | null = null;
-  private readonly pinger: NodeJS.Timeout;
+  private readonly pinger: Timer;
   private closing = false;
+  /** Told when the last subscriber has gone (close() waits for it). */
+  private onEmpty: (() => void) | null = null;
   private droppedSlow = 0;
 
   constructor(private readonly options: EventServerOptions) {
@@ -94,10 +100,9 @@ export class EventServer {
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket as TLSSocket, head));
     this.http.on('clientError', (_err, socket: Socket) => socket.destroy());
     this.wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
-    this.pinger = setInterval(() => {
+    this.pinger = options.timers.every(options.pingIntervalMs, () => {
       for (const subscriber of this.subscribers) subscriber.ping();
-    }, options.pingIntervalMs);
-    this.pinger.unref();
+    });
   }
 
   listen(): Promise<number> {
@@ -124,7 +129,7 @@ export class EventServer {
 
   async close(): Promise<void> {
     this.closing = true;
-    clearInterval(this.pinger);
+    this.pinger.cancel();
     const closed = new Promise<void>((resolve) => this.tls.close(() => resolve()));
     for (const subscriber of this.subscribers) subscriber.close(CLOSE_CODES.GOING_AWAY, 'SERVER_BUSY', 'the server is shutting down');
     await this.whenNoSubscribers(SHUTDOWN_GRACE_MS);
@@ -137,9 +142,17 @@ export class EventServer {
   }
 
   /** Resolves when every subscriber has closed, or after `ms`. */
-  private async whenNoSubscribers(ms: number): Promise<void> {
-    const stepMs = 10;
-    for (let waited = 0; this.subscribers.size > 0 && waited < ms; waited += stepMs) await new Promise((resolve) => setTimeout(resolve, stepMs));
+  private whenNoSubscribers(ms: number): Promise<void> {
+    if (this.subscribers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        deadline.cancel();
+        this.onEmpty = null;
+        resolve();
+      };
+      const deadline = this.options.timers.after(ms, done);
+      this.onEmpty = done;
+    });
   }
 
   private accept(socket: TLSSocket): void {
@@ -158,13 +171,12 @@ export class EventServer {
     }
     this.peers.set(socket, check);
     // The upgrade request must follow the handshake promptly.
-    const deadline = setTimeout(() => {
+    const deadline = this.options.timers.after(this.options.handshakeTimeoutMs, () => {
       // A peer refused at its upgrade is recorded then; one that never asks is recorded here.
       if (!check.ok) this.options.onAuthFailure(check.refusal);
       socket.destroy();
-    }, this.options.handshakeTimeoutMs);
-    deadline.unref();
-    socket.once('close', () => clearTimeout(deadline));
+    });
+    socket.once('close', () => deadline.cancel());
     this.deadlines.set(socket, deadline);
     this.http.emit('connection', socket);
   }
@@ -177,7 +189,7 @@ export class EventServer {
   }
 
   private upgrade(req: IncomingMessage, socket: TLSSocket, head: Buffer): void {
-    clearTimeout(this.deadlines.get(socket));
+    this.deadlines.get(socket)?.cancel();
     const check = this.peers.get(socket);
     if (check === undefined) {
       socket.destroy();
@@ -218,15 +230,16 @@ export class EventServer {
   }
 
   private open(ws: WebSocket, socket: TLSSocket, identity: ClientIdentity, validTo: string, filter: EventFilter): void {
-    const subscriber = new Subscriber(ws, randomUUID(), identity, socket.remoteAddress ?? null, filter, {
+    const subscriber = new Subscriber(ws, this.options.newId(), identity, socket.remoteAddress ?? null, filter, {
       maxBufferedBytes: this.options.maxBufferedBytes,
+      timers: this.options.timers,
       onClosed: (closed, cause) => this.onSubscriberClosed(closed, cause),
     });
     this.subscribers.add(subscriber);
     this.attachBus();
-    closeAtCertificateExpiry(socket, validTo, this.options.clock, () => subscriber.close(CLOSE_CODES.UNAUTHENTICATED, 'UNAUTHENTICATED', 'the client certificate expired'));
+    closeAtCertificateExpiry(socket, validTo, this.options, () => subscriber.close(CLOSE_CODES.UNAUTHENTICATED, 'UNAUTHENTICATED', 'the client certificate expired'));
     // Events flow only once the subscription is in the trail; if it cannot be written, no stream (fail closed).
-    this.track(this.options.recordAudit(subscriptionEvent(this.options.clock, subscriber, null))).then(
+    this.track(this.options.recordAudit(subscriptionEvent(this.options, subscriber, null))).then(
       () => subscriber.activate(),
       () => subscriber.close(CLOSE_CODES.AUDIT_UNAVAILABLE, 'AUDIT_UNAVAILABLE', 'the audit trail could not be written; no events are streamed'),
     );
@@ -235,8 +248,11 @@ export class EventServer {
   private onSubscriberClosed(subscriber: Subscriber, cause: CloseCause): void {
     this.subscribers.delete(subscriber);
     if (cause.result === 'SUBSCRIBER_TOO_SLOW') this.droppedSlow++;
-    if (this.subscribers.size === 0) this.detachBus();
-    this.track(this.options.recordAudit(subscriptionEvent(this.options.clock, subscriber, { ...cause, delivered: subscriber.delivered }))).catch((err: unknown) =>
+    if (this.subscribers.size === 0) {
+      this.detachBus();
+      this.onEmpty?.();
+    }
+    this.track(this.options.recordAudit(subscriptionEvent(this.options, subscriber, { ...cause, delivered: subscriber.delivered }))).catch((err: unknown) =>
       this.options.onInternalError?.(err),
     );
   }
@@ -271,6 +287,6 @@ export class EventServer {
     const status = HTTP_STATUS_OF_CODE[code] ?? 400;
     const body = encodeRefusalBody(code, message);
     const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
-    endThenDestroy(socket, Buffer.from(head + body, 'utf8'));
+    endThenDestroy(socket, Buffer.from(head + body, 'utf8'), this.options.timers);
   }
 }

@@ -12,6 +12,7 @@
  * streamed to someone the trail does not show as subscribed.
  */
 import type { WebSocket } from 'ws';
+import { Timers } from '../../common/timers';
 import { LiveEvent } from '../../domain/events/event-bus';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { CLOSE_CODES, encodeSubscribed } from '../../protocol/event-wire';
@@ -42,6 +43,7 @@ export interface CloseCause {
 
 export interface SubscriberOptions {
   readonly maxBufferedBytes: number;
+  readonly timers: Timers;
   /** Told once, when the WebSocket has closed, with the cause the server gave (or the subscriber's own close). */
   readonly onClosed: (subscriber: Subscriber, cause: CloseCause) => void;
 }
@@ -126,9 +128,8 @@ export class Subscriber {
     if (!this.isOpen) return;
     this.cause = { code, result, reason };
     this.ws.close(code, truncateReason(reason));
-    const timer = setTimeout(() => this.ws.terminate(), CLOSE_TIMEOUT_MS);
-    timer.unref();
-    this.ws.once('close', () => clearTimeout(timer));
+    const deadline = this.options.timers.after(CLOSE_TIMEOUT_MS, () => this.ws.terminate());
+    this.ws.once('close', () => deadline.cancel());
   }
 
   /** Ends the stream at once, without a close handshake (shutdown after the grace period). */

@@ -6,9 +6,7 @@
  * when its open event is published, and gone when its close event is), so
  * the stream cannot feed on itself.
  */
-import { randomUUID } from 'node:crypto';
-import { Clock, isoNow } from '../../common/clock';
-import { AuditEvent } from '../../domain/audit/audit-event';
+import { AuditEvent, EventStamper, stampOf } from '../../domain/audit/audit-event';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { EventFilter, viewOfFilter } from './event-filter';
 
@@ -22,7 +20,7 @@ function list(values: readonly string[] | null): string {
 }
 
 export function subscriptionEvent(
-  clock: Clock,
+  stamper: EventStamper,
   subscriber: { readonly id: string; readonly identity: ClientIdentity; readonly source: string | null; readonly currentFilter: EventFilter },
   ending: { readonly result: string; readonly code: number; readonly reason: string; readonly delivered: number } | null,
 ): AuditEvent {
@@ -41,8 +39,7 @@ export function subscriptionEvent(
   }
   const { identity } = subscriber;
   return {
-    time: isoNow(clock),
-    eventId: randomUUID(),
+    ...stampOf(stamper),
     type: SUBSCRIPTION_EVENT_TYPE,
     identity: { name: identity.name, role: identity.role, fingerprint256: identity.fingerprint256, subject: identity.subject },
     endUser: null,

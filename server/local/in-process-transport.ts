@@ -18,6 +18,7 @@ import { asStrongroomError, StrongroomError } from '../../common/errors';
 import { ErrorCode } from '../../common/error-codes';
 import { silentLogger } from '../../common/logger';
 import { systemClock } from '../../common/clock';
+import { systemTimers } from '../../common/timers';
 import { FrameDecoder, HARD_MAX_FRAME_BYTES } from '../../protocol/frame-codec';
 import { OperationName } from '../../protocol/op-schemas';
 import { Requester } from '../../protocol/requester';
@@ -108,8 +109,8 @@ export function inProcessRequester(entrance: InProcessEntrance): Requester {
 export function openInProcessTransport(config: ApplianceConfig, options: { warn?: (message: string) => void } = {}): Requester {
   const clock = systemClock;
   const appliance = openAppliance(config, { warn: options.warn });
-  const audit = openAuditPipeline(appliance, { clock, log: silentLogger, inProcess: true });
-  const { services, dispatcher } = composeServices(appliance, { clock, log: silentLogger, audit });
+  const audit = openAuditPipeline(appliance, { clock, timers: systemTimers, log: silentLogger, inProcess: true });
+  const { services, dispatcher } = composeServices(appliance, { clock, timers: systemTimers, log: silentLogger, audit });
   let unsealError: StrongroomError | null = null;
   // Not approvals.start(): that is the serving appliance's recovery (it fails requests a stop
   // interrupted), and a server may be running on this keychain now, in the middle of one.

@@ -6,7 +6,9 @@
  * connection stays open; an oversized frame closes it (the stream cannot be
  * resynchronised). Reading pauses while the socket's write buffer is full,
  * so a client that does not read its responses cannot make the server buffer
- * without bound. A frame left half-sent is cut off after frameTimeoutMs.
+ * without bound. A frame left half-sent is cut off after frameTimeoutMs, and
+ * a connection with no bytes in either direction for idleTimeoutMs is closed
+ * (both deadlines on the injected timers).
  *
  * Responses go out in request order; an error whose request id could not be
  * read (id null) answers the oldest unanswered request (docs/protocol.md §4).
@@ -22,6 +24,7 @@ import { ProtocolError } from '../../protocol/protocol-error';
 import { decodeRequest, requestIdOf } from '../../protocol/request';
 import { encodeError, encodeResult } from '../../protocol/response';
 import { RateLimiter } from '../../common/rate-limiter';
+import { Timer, Timers } from '../../common/timers';
 
 /**
  * After a last error frame and our end of the stream, how long the peer gets
@@ -31,15 +34,16 @@ import { RateLimiter } from '../../common/rate-limiter';
 export const REFUSAL_LINGER_MS = 1000;
 
 /** Writes `bytes` as the last thing on `socket` and ends it; destroys it if the peer has not closed within REFUSAL_LINGER_MS. */
-export function endThenDestroy(socket: Socket, bytes: Buffer): void {
+export function endThenDestroy(socket: Socket, bytes: Buffer, timers: Timers): void {
   socket.end(bytes);
-  const timer = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  const linger = timers.after(REFUSAL_LINGER_MS, () => socket.destroy());
+  socket.once('close', () => linger.cancel());
 }
 
 export interface ConnectionOptions {
   readonly limits: ServerLimits;
+  readonly timers: Timers;
+  /** No bytes read or written for this long closes the connection; 0: never. */
   readonly idleTimeoutMs: number;
   readonly frameTimeoutMs: number;
   readonly dispatcher: Dispatcher;
@@ -72,7 +76,8 @@ export function wipeBuffers(value: unknown, depth = 0): void {
 
 export class Connection {
   private readonly decoder: FrameDecoder;
-  private frameTimer: NodeJS.Timeout | null = null;
+  private frameTimer: Timer | null = null;
+  private readonly idleTimer: Timer | null;
   /** The last response still waiting to be written, while an asynchronous one is pending. */
   private queue: Promise<void> | null = null;
   private closed = false;
@@ -84,9 +89,12 @@ export class Connection {
   constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: ConnectionOptions) {
     this.source = socket.remoteAddress ?? null;
     this.decoder = new FrameDecoder(options.limits.maxFrameBytes);
-    socket.setTimeout(options.idleTimeoutMs, () => this.destroy());
+    this.idleTimer = options.idleTimeoutMs > 0 ? options.timers.after(options.idleTimeoutMs, () => this.destroy()) : null;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => socket.resume());
+    socket.on('drain', () => {
+      this.idleTimer?.restart(); // the peer is taking what was written: activity
+      socket.resume();
+    });
     socket.on('close', () => this.cleanup());
     socket.on('error', () => this.destroy());
   }
@@ -116,7 +124,7 @@ export class Connection {
       // Reading again only to see the peer's end: what it sends now is dropped (closed is set).
       this.socket.resume();
       // The answers written above leave before the end; a peer that does not close is cut off after the linger.
-      endThenDestroy(this.socket, Buffer.alloc(0));
+      endThenDestroy(this.socket, Buffer.alloc(0), this.options.timers);
     }
     await gone;
   }
@@ -124,13 +132,14 @@ export class Connection {
   /** Sends a last error frame, then closes. */
   refuse(error: StrongroomError): void {
     if (this.closed) return;
-    endThenDestroy(this.socket, encodeError(null, error));
+    endThenDestroy(this.socket, encodeError(null, error), this.options.timers);
     this.cleanup();
   }
 
   private onData(chunk: Buffer): void {
     // Sent after shutdown began: not read, so never half-answered.
     if (this.draining) return;
+    this.idleTimer?.restart();
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
@@ -255,6 +264,7 @@ export class Connection {
       bytes.fill(0);
       return;
     }
+    this.idleTimer?.restart(); // writing is activity too
     // Zeroed once the socket has taken it: responses carry key material and plaintexts.
     if (!this.socket.write(bytes, () => bytes.fill(0))) this.socket.pause();
   }
@@ -267,17 +277,15 @@ export class Connection {
    */
   private armFrameTimer(frameEnded: boolean): void {
     if (this.frameTimer && this.decoder.midFrame && !this.closed && !frameEnded) return;
-    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer?.cancel();
     this.frameTimer = null;
-    if (this.decoder.midFrame && !this.closed) {
-      this.frameTimer = setTimeout(() => this.destroy(), this.options.frameTimeoutMs);
-      this.frameTimer.unref();
-    }
+    if (this.decoder.midFrame && !this.closed) this.frameTimer = this.options.timers.after(this.options.frameTimeoutMs, () => this.destroy());
   }
 
   private cleanup(): void {
     this.closed = true;
-    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.idleTimer?.cancel();
+    this.frameTimer?.cancel();
     this.frameTimer = null;
   }
 }

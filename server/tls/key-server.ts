@@ -107,19 +107,19 @@ export class KeyServer {
       const message = check.tlsVerified
         ? 'this certificate is unknown to the appliance or revoked'
         : `this certificate was not issued by the appliance CA, or is not valid now (${check.refusal.reason.replace(/^UNAUTHENTICATED: /, '')}): check --cert and --key`;
-      endThenDestroy(socket, encodeRefusal('UNAUTHENTICATED', message));
+      endThenDestroy(socket, encodeRefusal('UNAUTHENTICATED', message), this.options.timers);
       return;
     }
     const identity = check.identity;
     const open = this.perClient.get(identity.name) ?? 0;
     if (open >= this.options.maxConnectionsPerClient) {
-      endThenDestroy(socket, encodeRefusal('SERVER_BUSY', `client "${identity.name}" already has ${open} connections open (max_connections_per_client)`));
+      endThenDestroy(socket, encodeRefusal('SERVER_BUSY', `client "${identity.name}" already has ${open} connections open (max_connections_per_client)`), this.options.timers);
       return;
     }
     this.perClient.set(identity.name, open + 1);
     const connection = new Connection(socket, identity, this.options);
     this.connections.add(connection);
-    closeAtCertificateExpiry(socket, check.validTo, this.options.clock, () => connection.destroy());
+    closeAtCertificateExpiry(socket, check.validTo, this.options, () => connection.destroy());
     socket.on('close', () => {
       this.connections.delete(connection);
       const left = (this.perClient.get(identity.name) ?? 1) - 1;

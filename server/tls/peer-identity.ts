@@ -8,6 +8,7 @@
  */
 import { TLSSocket } from 'node:tls';
 import { Clock } from '../../common/clock';
+import { Timers } from '../../common/timers';
 import { fingerprintOfDer } from '../../domain/pki/certificate-info';
 import { ClientIdentity } from '../../domain/policy/identity';
 
@@ -50,10 +51,9 @@ export function identifyPeer(socket: TLSSocket, resolveIdentity: (fingerprint256
 }
 
 /** Calls `expire` when the peer certificate's validity ends (an open connection does not outlive its certificate). */
-export function closeAtCertificateExpiry(socket: TLSSocket, validTo: string, clock: Clock, expire: () => void): void {
-  const expiresInMs = Date.parse(validTo) - clock.nowMs();
+export function closeAtCertificateExpiry(socket: TLSSocket, validTo: string, time: { readonly clock: Clock; readonly timers: Timers }, expire: () => void): void {
+  const expiresInMs = Date.parse(validTo) - time.clock.nowMs();
   if (!Number.isFinite(expiresInMs)) return;
-  const expiry = setTimeout(expire, Math.max(0, Math.min(expiresInMs, MAX_TIMER_MS)));
-  expiry.unref();
-  socket.on('close', () => clearTimeout(expiry));
+  const expiry = time.timers.after(Math.max(0, Math.min(expiresInMs, MAX_TIMER_MS)), expire);
+  socket.on('close', () => expiry.cancel());
 }

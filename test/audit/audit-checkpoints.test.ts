@@ -20,6 +20,7 @@ import { openSqliteStore } from '../../storage/sqlite-store';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { silentLogger } from '../../common/logger';
 import { codeOf } from '../support/error-code';
+import { ManualTimers } from '../support/manual-timers';
 
 const KEYCHAIN_ID = 'kc-1';
 
@@ -52,7 +53,7 @@ describe('signed audit checkpoints', () => {
     const writer = new AuditWriter(store.audit);
     await Promise.all(Array.from({ length: count }, (_, i) => writer.record(event(from + i))));
   };
-  const checkpointer = (): AuditCheckpointer => new AuditCheckpointer({ audit: store.audit, hsm: async () => hsm, keychainId: KEYCHAIN_ID, clock, intervalMs: 60_000, log: silentLogger });
+  const checkpointer = (): AuditCheckpointer => new AuditCheckpointer({ audit: store.audit, hsm: async () => hsm, keychainId: KEYCHAIN_ID, clock, timers: new ManualTimers(clock), intervalMs: 60_000, log: silentLogger });
   const raw = (work: (db: Database.Database) => void): void => {
     const db = new Database(file);
     db.exec('DROP TRIGGER IF EXISTS audit_events_no_update; DROP TRIGGER IF EXISTS audit_events_no_delete;');
@@ -152,6 +153,33 @@ describe('signed audit checkpoints', () => {
     expect(verdict.reason).toContain('rewritten');
   });
 
+  it('once started, signs the moved head at each interval, and stops at stop()', async () => {
+    const timers = new ManualTimers(clock);
+    let signings = 0;
+    const hsmCounted = async (): Promise<SoftHsm> => {
+      signings++;
+      return hsm;
+    };
+    const periodic = new AuditCheckpointer({ audit: store.audit, hsm: hsmCounted, keychainId: KEYCHAIN_ID, clock, timers, intervalMs: 60_000, log: silentLogger });
+    await record(1, 2);
+    periodic.start();
+    await timers.advance(59_999);
+    expect(signings).toBe(0);
+    await timers.advance(1);
+    expect(signings).toBe(1);
+    await periodic.checkpoint(); // joins the signing the interval started; the head is then covered
+    expect(signings).toBe(1);
+    expect(store.audit.lastAuditCheckpoint()?.seq).toBe(2);
+    await timers.advance(60_000); // the head has not moved: nothing to sign
+    expect(signings).toBe(1);
+    await record(3, 1);
+    await timers.advance(60_000);
+    expect(signings).toBe(2);
+    await periodic.stop();
+    expect(store.audit.lastAuditCheckpoint()?.seq).toBe(3);
+    expect(timers.count).toBe(0);
+  });
+
   it('keeps checkpoints append-only and in order', async () => {
     await record(1, 3);
     const cp = (await checkpointer().checkpoint())!;
@@ -164,7 +192,7 @@ describe('signed audit checkpoints', () => {
 
   it('an HSM that cannot sign leaves serving alone: the checkpoint is retried, not thrown', async () => {
     await record(1, 2);
-    const failing = new AuditCheckpointer({ audit: store.audit, hsm: async () => { throw new Error('HSM unreachable'); }, keychainId: KEYCHAIN_ID, clock, intervalMs: 60_000, log: silentLogger });
+    const failing = new AuditCheckpointer({ audit: store.audit, hsm: async () => { throw new Error('HSM unreachable'); }, keychainId: KEYCHAIN_ID, clock, timers: new ManualTimers(clock), intervalMs: 60_000, log: silentLogger });
     expect(await failing.checkpoint()).toBeNull();
     expect(failing.consecutiveFailures).toBe(1);
     expect(store.audit.lastAuditCheckpoint()).toBeNull();

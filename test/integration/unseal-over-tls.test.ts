@@ -27,7 +27,7 @@ import { Appliance, openAppliance } from '../../server/compose/open-appliance';
 import { generateClientKeyPair } from '../../domain/pki/issue';
 import { PkiService } from '../../domain/pki/pki-service';
 import { copyTlsIdentityForSealedStart } from '../../server/tls/tls-identity';
-import { ClientRole } from '../../storage/directory-store';
+import { ClientRole } from '../../domain/vocabulary/client-roles';
 import { Credentials, RawConnection } from '../support/appliance-fixture';
 import { makeSoftHsmFixture, SoftHsmFixture, useSoftHsmConf } from '../support/softhsm-fixture';
 

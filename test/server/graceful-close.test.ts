@@ -7,6 +7,7 @@
  */
 import { connect, TLSSocket } from 'node:tls';
 import { systemClock } from '../../common/clock';
+import { systemTimers } from '../../common/timers';
 import { RateLimiter } from '../../common/rate-limiter';
 import { encodeFrame, FrameDecoder } from '../../protocol/frame-codec';
 import { decodeResponse, DecodedResponse } from '../../protocol/response';
@@ -48,6 +49,7 @@ function startServer(pki: TestPki, dispatcher: Dispatcher): KeyServer {
     maxConnections: 10,
     maxConnectionsPerClient: 10,
     clock: systemClock,
+    timers: systemTimers,
     limits: { maxFrameBytes: 65536, maxJsonDepth: 16, maxJsonElements: 1000, maxBatchItems: 8, maxInFlight: 8, rateLimitPerSecond: 1000 },
     idleTimeoutMs: 60_000,
     frameTimeoutMs: 60_000,

@@ -5,7 +5,7 @@
  */
 import { ManualClock } from '../../common/clock';
 import { DeliveryQueue, MAX_BATCH, RETRY_MIN_MS } from '../../sinks/delivery-queue';
-import { ManualTimers, settle } from './manual-timers';
+import { ManualTimers, settle } from '../support/manual-timers';
 
 interface Harness {
   queue: DeliveryQueue<number>;

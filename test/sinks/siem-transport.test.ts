@@ -10,7 +10,7 @@ import { auditLineOfLive } from '../../domain/audit/audit-line';
 import { SiemTransport } from '../../sinks/siem-transport';
 import { parseSinkSpec } from '../../sinks/sink-spec';
 import { auditEvent, liveChain, parseCef } from './sink-test-events';
-import { ManualTimers } from './manual-timers';
+import { ManualTimers } from '../support/manual-timers';
 import { parseSyslog } from './syslog-listeners';
 
 const clock = new ManualClock(0);

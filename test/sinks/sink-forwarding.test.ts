@@ -18,6 +18,7 @@ import { AuditRecord } from '../../storage/audit-store';
 import { parseAuditLine } from '../../domain/audit/audit-line';
 import { AuditWriter } from '../../domain/audit/audit-writer';
 import { systemClock } from '../../common/clock';
+import { randomIds } from '../../domain/ids';
 import { adminEvent } from '../../domain/audit/audit-events';
 import { SinkStats } from '../../sinks/siem-transport';
 import { makePki } from '../client/pki-fixture';
@@ -142,7 +143,7 @@ describe('audit sinks forward the trail to SIEMs', () => {
   it('forwards in its place an event another writer appended to the trail, so the SIEM sees no gap', async () => {
     // Another process (a local-mode CLI) appends to the same keychain: its events never cross the server's bus.
     const other = new AuditWriter(app.appliance.store.audit, () => undefined);
-    const written = other.record(adminEvent(systemClock, 'cli-admin-action', 'pay/cards', null));
+    const written = other.record(adminEvent({ clock: systemClock, newId: randomIds.newId }, 'cli-admin-action', 'pay/cards', null));
     other.flush();
     await written;
     const injected = headSeq();

@@ -10,7 +10,7 @@ import { Channel, Chunk } from '../../sinks/channels';
 import { SinkManager } from '../../sinks/sink-manager';
 import { parseSinkSpec } from '../../sinks/sink-spec';
 import { auditEvent, liveChain } from './sink-test-events';
-import { ManualTimers } from './manual-timers';
+import { ManualTimers } from '../support/manual-timers';
 
 class MemoryChannel implements Channel {
   readonly chunks: string[] = [];

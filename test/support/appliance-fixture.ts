@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { Clock, ManualClock, systemClock } from '../../common/clock';
 import { loadConfig } from '../../common/config';
-import { randomIds } from '../../domain/ids';
+import { Timers } from '../../common/timers';
+import { IdSource, randomIds } from '../../domain/ids';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { startApplianceServer, RunningServer } from '../../server/compose/appliance-server';
 import { bootstrapPki } from '../../domain/pki/bootstrap-pki';
@@ -30,7 +31,7 @@ import { generateClientKeyPair } from '../../domain/pki/issue';
 import { PkiService } from '../../domain/pki/pki-service';
 import { encodeFrame, FrameDecoder } from '../../protocol/frame-codec';
 import { decodeResponse, DecodedResponse } from '../../protocol/response';
-import { ClientRole } from '../../storage/directory-store';
+import { ClientRole } from '../../domain/vocabulary/client-roles';
 import { makeSoftHsmFixture, SoftHsmFixture, useSoftHsmConf } from './softhsm-fixture';
 
 const DAY_MS = 86_400_000;
@@ -71,7 +72,13 @@ export interface ApprovedRequest {
   readonly error: { code: string; message: string } | null;
 }
 
-export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestAppliance> {
+/**
+ * `clock`, `timers` and `ids` replace the system's for the appliance (the PKI
+ * and certificates keep real time). With manual timers nothing periodic runs
+ * (rollover sweeps, checkpoints, the change watcher) and no deadline passes
+ * until the test advances them.
+ */
+export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; timers?: Timers; ids?: IdSource } = {}): Promise<TestAppliance> {
   const token: SoftHsmFixture = await makeSoftHsmFixture(`sr-srv-${randomBytes(3).toString('hex')}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-server-'));
   writeFileSync(join(dataDir, 'hsm-user-pin'), token.userPin, { mode: 0o600 });
@@ -81,15 +88,15 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
     env: {},
     flags: { hsm_module: token.modulePath, hsm_token_label: token.label, softhsm2_conf: token.softhsmConf, listen_port: '0', ...settings },
   });
-  let appliance = openAppliance(config, { create: true });
+  let appliance = openAppliance(config, { create: true, ids: options.ids });
   const hsm = await appliance.hsm();
-  await initializeKeychain(appliance.store, hsm, systemClock, randomIds);
+  await initializeKeychain(appliance.store, hsm, systemClock, options.ids ?? randomIds);
   // As `strongroom init` does: the key that signs audit checkpoints.
   await hsm.ensureSigningKey();
   await appliance.unseal();
   const pastClock = new ManualClock(Date.now() - 10 * DAY_MS);
   bootstrapPki(appliance, pastClock);
-  let server = await startApplianceServer(appliance, { port: 0, clock: options.clock });
+  let server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers });
   const caPem = new PkiService(appliance.keychain, appliance.store.directory, systemClock).caCertificate();
 
   const issue: TestAppliance['issue'] = (name, role, options = {}) => {
@@ -141,8 +148,8 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
       for (const connection of open) connection.destroy();
       await server.close();
       await appliance.close();
-      appliance = openAppliance(config);
-      server = await startApplianceServer(appliance, { port: 0, clock: options.clock });
+      appliance = openAppliance(config, { ids: options.ids });
+      server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers });
     },
     officer,
     approvers,

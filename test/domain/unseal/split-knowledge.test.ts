@@ -18,6 +18,7 @@ import { PENDING_TTL_MS, SUBMISSIONS_PER_MINUTE_GLOBAL, SUBMISSIONS_PER_MINUTE_P
 import { AUDITED_REFUSALS_PER_WINDOW, RESETS_OF_OTHERS_PER_WINDOW } from '../../../domain/unseal/unseal-throttle';
 import { MemoryStore } from '../../../storage/memory-store';
 import { codeOf, rejectionCode } from '../../support/error-code';
+import { ManualTimers } from '../../support/manual-timers';
 
 const officer = (name: string): ClientIdentity => ({ name, role: 'officer', groups: [], fingerprint256: `fp-${name}`, subject: `CN=${name}` });
 
@@ -47,7 +48,7 @@ async function boundKeychain(n: number, m: number, options: { commitments?: bool
   const material = keychain.getKey({ fullName: 'hr/payroll' }).material;
   keychain.seal();
   const events: Bound['events'] = [];
-  const service = new UnsealService(keychain, store, async () => hsm, clock, { onEvent: (e) => events.push({ type: e.type, result: e.result, custom: e.custom }) });
+  const service = new UnsealService(keychain, store, async () => hsm, clock, new ManualTimers(clock), { onEvent: (e) => events.push({ type: e.type, result: e.result, custom: e.custom }) });
   return { store, hsm, keychain, shares: set.shares, service, events, clock, material };
 }
 
@@ -250,6 +251,18 @@ describe('split-knowledge unsealing (2 of 3), continued', () => {
     expect(b.keychain.isSealed).toBe(true);
   });
 
+  it('the pending timeout fires on its own: held shares are forgotten with no request to notice it', async () => {
+    // The timers run on a clock of their own: the service's clock never moves, so only the timer can clear the shares.
+    const timers = new ManualTimers(new ManualClock(b.clock.nowMs()));
+    const service = new UnsealService(b.keychain, b.store, async () => b.hsm, b.clock, timers);
+    await service.submit(officer('c1'), b.shares[0]);
+    await timers.advance(PENDING_TTL_MS - 1);
+    expect(service.status().submitted).toBe(1);
+    await timers.advance(1);
+    expect(service.status().submitted).toBe(0);
+    expect(timers.count).toBe(0);
+  });
+
   it('rate-limits submissions per client (RATE_LIMITED)', async () => {
     const codes: string[] = [];
     for (let i = 0; i < SUBMISSIONS_PER_MINUTE_PER_CLIENT + 1; i++) codes.push(await rejectionCode(b.service.submit(officer('guesser'), 'sr1-1-x-AAAA')));
@@ -313,7 +326,7 @@ describe('share counts', () => {
     const clock = new ManualClock(0);
     await initializeKeychain(store, hsm, clock, randomIds, { secret: set.secret, shares: 2, threshold: 1 });
     const keychain = new Keychain({ store, clock });
-    await new UnsealService(keychain, store, async () => hsm, clock).submit(officer('lab'), set.shares[1]);
+    await new UnsealService(keychain, store, async () => hsm, clock, new ManualTimers(clock)).submit(officer('lab'), set.shares[1]);
     expect(keychain.isSealed).toBe(false);
   });
 });
