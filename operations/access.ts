@@ -6,10 +6,14 @@
  */
 import { KeychainError } from '../common/errors';
 import { ClientIdentity } from '../domain/policy/identity';
-import { Args, OperationContext } from './context';
-import { DualControlClass, Operation } from './operation';
+import { ArgsOf } from '../protocol/op-schemas';
+import { OperationContext } from './context';
+import { DualControlClass, Operation, TableOperationName } from './operation';
 
-export function assertAccess(operation: Operation, identity: ClientIdentity): void {
+/** What the access rules read of an operation: its name and access class. */
+type AccessRule = Pick<Operation, 'name' | 'access'>;
+
+export function assertAccess(operation: AccessRule, identity: ClientIdentity): void {
   if (operation.access === 'officer' && identity.role !== 'officer') {
     throw new KeychainError('PERMISSION_DENIED', `${operation.name} is for officers; "${identity.name}" is ${identity.role === 'app' ? 'an app' : 'an auditor'}`);
   }
@@ -32,14 +36,14 @@ export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'Unse
  * than storing an approval request that officers would approve for nothing
  * and that would run the moment it is unsealed, long after anyone looked.
  */
-export function assertServedWhileSealed(operation: Operation, sealed: boolean): void {
+export function assertServedWhileSealed(operation: AccessRule, sealed: boolean): void {
   if (sealed && !ALLOWED_WHILE_SEALED.has(operation.name)) {
     throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} waits until it is unsealed (strongroom unseal)`);
   }
 }
 
 /** The dual-control class this request falls under, or null when it runs at once. */
-export function dualControlClassOf(operation: Operation, args: Args, ctx: OperationContext): DualControlClass | null {
+export function dualControlClassOf<Op extends TableOperationName>(operation: Operation<Op>, args: ArgsOf<Op>, ctx: OperationContext): DualControlClass | null {
   const mark = operation.dualControl;
   if (mark === undefined) return null;
   return typeof mark === 'string' ? mark : mark(args, ctx);
