@@ -1,8 +1,9 @@
 /**
  * The argument schema of every operation in docs/protocol.md §6 (including
- * Batch, §4, and the officer-only operations), and `validateArgs`, which
+ * Batch, §4, and the officer-only operations); the typed arguments of each
+ * (OperationArgs, derived from those schemas); and `validateArgs`, which
  * checks a request's `args` against its operation's schema and returns new
- * objects with base64 fields decoded to Buffers. Only the wire shape is
+ * objects of that type, base64 fields decoded to Buffers. Only the wire shape is
  * checked here (types, lengths, ranges, enums); names, algorithms and usage
  * are re-checked by the domain. Pure: no I/O, no clock, no logger, no module
  * state (the tables below are frozen constants).
