@@ -4,13 +4,16 @@
  * executor again before an approved request runs (its requester may have
  * lost the role meanwhile).
  */
-import { AccessError, KeychainError } from '../common/errors';
+import { AccessError, ApprovalError, KeychainError } from '../common/errors';
 import { ClientIdentity } from '../domain/policy/identity';
-import { Args, OperationContext } from './context';
-import { Operation } from './operation';
-import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
+import { ArgsOf } from '../protocol/op-schemas';
+import { OperationContext } from './context';
+import { DualControlClass, Operation, TableOperationName } from './operation';
 
-export function assertAccess(operation: Operation, identity: ClientIdentity): void {
+/** What the access rules read of an operation: its name and access class. */
+type AccessRule = Pick<Operation, 'name' | 'access'>;
+
+export function assertAccess(operation: AccessRule, identity: ClientIdentity): void {
   if (operation.access === 'officer' && identity.role !== 'officer') {
     throw new AccessError('PERMISSION_DENIED', `${operation.name} is for officers; "${identity.name}" is ${identity.role === 'app' ? 'an app' : 'an auditor'}`);
   }
@@ -38,7 +41,7 @@ export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'Unse
  * than storing an approval request that officers would approve for nothing
  * and that would run the moment it is unsealed, long after anyone looked.
  */
-export function assertServedWhileSealed(operation: Operation, sealed: boolean): void {
+export function assertServedWhileSealed(operation: AccessRule, sealed: boolean): void {
   if (sealed && !ALLOWED_WHILE_SEALED.has(operation.name)) {
     throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} waits until it is unsealed (strongroom unseal)`);
   }
@@ -60,8 +63,8 @@ export const NOT_FOR_THE_LOCAL_OPERATOR: ReadonlySet<string> = new Set([
   'Seal',
 ]);
 
-function localRefusal(what: string): KeychainError {
-  return new KeychainError(
+function localRefusal(what: string): ApprovalError {
+  return new ApprovalError(
     'DUAL_CONTROL_LOCAL_MODE',
     `${what} is dual-controlled: local mode has no officer certificate to count approvals against; run it with --server and an officer certificate`,
   );
@@ -74,13 +77,13 @@ function localRefusal(what: string): KeychainError {
  * --server" is the answer whatever the keychain's state); the dual-control
  * class may read the keychain, so a sealed one answers why it is sealed.
  */
-export function assertLocalOperatorMay(operation: Operation, identity: ClientIdentity, args: Args, ctx: OperationContext): void {
+export function assertLocalOperatorMay<Op extends TableOperationName>(operation: Operation<Op>, identity: ClientIdentity, args: ArgsOf<Op>, ctx: OperationContext): void {
   if (!identity.local) return;
   if (NOT_FOR_THE_LOCAL_OPERATOR.has(operation.name) || dualControlClassOf(operation, args, ctx) !== null) throw localRefusal(operation.name);
 }
 
 /** The dual-control class this request falls under, or null when it runs at once. */
-export function dualControlClassOf(operation: Operation, args: Args, ctx: OperationContext): DualControlClass | null {
+export function dualControlClassOf<Op extends TableOperationName>(operation: Operation<Op>, args: ArgsOf<Op>, ctx: OperationContext): DualControlClass | null {
   const mark = operation.dualControl;
   if (mark === undefined) return null;
   return typeof mark === 'string' ? mark : mark(args, ctx);

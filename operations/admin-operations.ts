@@ -6,7 +6,6 @@
 import { isoNow } from '../common/clock';
 import { AccessError, KeychainError } from '../common/errors';
 import { GrantRecord } from '../storage/directory-store';
-import { ClientRole } from '../domain/vocabulary/client-roles';
 import { checkGlob } from '../domain/policy/glob';
 import { MATERIAL_PERMISSIONS, parsePermissions } from '../domain/policy/permissions';
 import { OFFICER_ISSUE_CLASS } from '../domain/approvals/quorum-settings';
@@ -19,12 +18,12 @@ import { OperationContext } from './context';
  * material as surely as a grant does: dual-controlled (grant-material), or one
  * officer could mint the approvers of their own requests.
  */
-export const clientIssue: Operation = {
+export const clientIssue: Operation<'ClientIssue'> = {
   name: 'ClientIssue',
   access: 'officer',
   dualControl: (args, ctx) => {
     if (args.role === 'officer') return OFFICER_ISSUE_CLASS;
-    const groups = (args.groups as string[] | undefined) ?? [];
+    const groups = args.groups ?? [];
     const material = ctx.services.directory
       .listGrants()
       .some((g) => g.subjectKind === 'group' && groups.includes(g.subject) && g.permissions.some((p) => MATERIAL_PERMISSIONS.has(p)));
@@ -32,11 +31,11 @@ export const clientIssue: Operation = {
   },
   run: (args, ctx) =>
     ctx.services.pki.issueClient({
-      name: args.name as string,
-      role: args.role as ClientRole,
-      groups: (args.groups as string[] | undefined) ?? [],
-      publicKeyPem: args.publicKeyPem as string,
-      validityDays: args.validityDays as number | undefined,
+      name: args.name,
+      role: args.role,
+      groups: args.groups ?? [],
+      publicKeyPem: args.publicKeyPem,
+      validityDays: args.validityDays,
     }),
 };
 
@@ -45,7 +44,7 @@ function assertReader(ctx: OperationContext, op: string): void {
   if (ctx.identity.role === 'app') throw new AccessError('PERMISSION_DENIED', `${op} is for officers and auditors; "${ctx.identity.name}" is an app`);
 }
 
-export const clientList: Operation = {
+export const clientList: Operation<'ClientList'> = {
   name: 'ClientList',
   access: 'any',
   run: (_args, ctx) => {
@@ -54,67 +53,67 @@ export const clientList: Operation = {
   },
 };
 
-export const clientRevoke: Operation = {
+export const clientRevoke: Operation<'ClientRevoke'> = {
   name: 'ClientRevoke',
   access: 'officer',
   dualControl: (args, ctx) => {
-    if (ctx.services.directory.getClientByName(args.name as string) === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${String(args.name)}"`);
+    if (ctx.services.directory.getClientByName(args.name) === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${args.name}"`);
     return 'client-revoke';
   },
   run: (args, ctx) => {
-    const client = ctx.services.pki.revokeClient(args.name as string);
+    const client = ctx.services.pki.revokeClient(args.name);
     ctx.services.disconnectClient(client.name);
     return { client };
   },
 };
 
-export const aliasSet: Operation = {
+export const aliasSet: Operation<'AliasSet'> = {
   name: 'AliasSet',
   access: 'officer',
-  run: (args, ctx) => ctx.services.keychain.setAlias(args.alias as string, args.name as string),
+  run: (args, ctx) => ctx.services.keychain.setAlias(args.alias, args.name),
 };
 
-export const aliasRemove: Operation = {
+export const aliasRemove: Operation<'AliasRemove'> = {
   name: 'AliasRemove',
   access: 'officer',
-  run: (args, ctx) => ctx.services.keychain.removeAlias(args.alias as string),
+  run: (args, ctx) => ctx.services.keychain.removeAlias(args.alias),
 };
 
-export const aliasList: Operation = {
+export const aliasList: Operation<'AliasList'> = {
   name: 'AliasList',
   access: 'officer',
   run: (_args, ctx) => ({ aliases: ctx.services.keychain.listAliases() }),
 };
 
-export const namespaceList: Operation = {
+export const namespaceList: Operation<'NamespaceList'> = {
   name: 'NamespaceList',
   access: 'officer',
   run: (_args, ctx) => ({ namespaces: ctx.services.keychain.listNamespaces() }),
 };
 
-export const namespaceRemove: Operation = {
+export const namespaceRemove: Operation<'NamespaceRemove'> = {
   name: 'NamespaceRemove',
   access: 'officer',
-  run: (args, ctx) => ({ namespace: args.namespace as string, keysRemoved: ctx.services.keychain.removeNamespace(args.namespace as string) }),
+  run: (args, ctx) => ({ namespace: args.namespace, keysRemoved: ctx.services.keychain.removeNamespace(args.namespace) }),
 };
 
 /** A grant of a material permission (get, decrypt, decrypt-data-key) is dual-controlled; others run at once. */
-export const policyGrant: Operation = {
+export const policyGrant: Operation<'PolicyGrant'> = {
   name: 'PolicyGrant',
   access: 'officer',
   dualControl: (args) => {
-    checkGlob(args.pattern as string); // a bad pattern is refused now, not after two officers approved it
-    return parsePermissions(args.permissions as string[]).some((p) => MATERIAL_PERMISSIONS.has(p)) ? 'grant-material' : null;
+    checkGlob(args.pattern); // a bad pattern is refused now, not after two officers approved it
+    return parsePermissions(args.permissions).some((p) => MATERIAL_PERMISSIONS.has(p)) ? 'grant-material' : null;
   },
   run: (args, ctx) => {
-    const pattern = args.pattern as string;
+    const pattern = args.pattern;
     checkGlob(pattern);
     const grant: GrantRecord = {
       id: ctx.services.newId(),
       subjectKind: args.client !== undefined ? 'client' : 'group',
-      subject: (args.client ?? args.group) as string,
+      subject: args.client ?? args.group,
       pattern,
-      permissions: parsePermissions(args.permissions as string[]),
+      permissions: parsePermissions(args.permissions),
       createdAt: isoNow(ctx.services.clock),
       createdBy: ctx.identity.name,
     };
@@ -123,13 +122,13 @@ export const policyGrant: Operation = {
   },
 };
 
-export const policyRevoke: Operation = {
+export const policyRevoke: Operation<'PolicyRevoke'> = {
   name: 'PolicyRevoke',
   access: 'officer',
-  run: (args, ctx) => ({ grant: ctx.services.directory.deleteGrant(args.id as string) }),
+  run: (args, ctx) => ({ grant: ctx.services.directory.deleteGrant(args.id) }),
 };
 
-export const policyList: Operation = {
+export const policyList: Operation<'PolicyList'> = {
   name: 'PolicyList',
   access: 'any',
   run: (args, ctx) => (assertReader(ctx, 'PolicyList'), {

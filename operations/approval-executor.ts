@@ -11,24 +11,29 @@ import { AccessError } from '../common/errors';
 import { ProtocolError } from '../protocol/protocol-error';
 import { ApprovalRecord } from '../storage/approval-store';
 import { assertAccess, assertServedWhileSealed } from './access';
-import { Services } from './context';
-import { Operation } from './operation';
+import { OperationContext, Services } from './context';
+import { OperationTable, TableOperationName } from './operation';
 import { ClientIdentity } from '../domain/policy/identity';
 import { isOperationName, validateArgs } from '../protocol/op-schemas';
 
-export function approvalExecutor(operations: readonly Operation[], services: () => Services): (record: ApprovalRecord) => unknown {
-  const table = new Map(operations.map((op) => [op.name as string, op]));
+export function approvalExecutor(table: OperationTable, services: () => Services): (record: ApprovalRecord) => unknown {
   return (record) => {
-    const operation = table.get(record.operation);
-    if (!operation || !isOperationName(record.operation)) throw new ProtocolError('INVALID_REQUEST', `${record.operation} is not available here`);
+    const op = record.operation;
+    if (!isOperationName(op) || op === 'Batch') throw new ProtocolError('INVALID_REQUEST', `${record.operation} is not available here`);
     const client = services().directory.getClientByName(record.requester);
     if (!client || client.revokedAt !== null) {
       throw new AccessError('PERMISSION_DENIED', `the requester "${record.requester}" is no longer an active client; the request was not carried out`);
     }
     const identity: ClientIdentity = { name: client.name, role: client.role, groups: client.groups, fingerprint256: client.fingerprint256, subject: `CN=${client.name}` };
-    assertAccess(operation, identity);
-    assertServedWhileSealed(operation, services().keychain.isSealed);
-    const args = validateArgs(record.operation, JSON.parse(record.args) as unknown);
-    return operation.run(args, { identity, meta: {}, services: services(), approval: { requestId: record.id, dualControlClass: record.dualControlClass } });
+    return runStored(table, op, record, { identity, meta: {}, services: services(), approval: { requestId: record.id, dualControlClass: record.dualControlClass } });
   };
+}
+
+/** The stored request's operation, its access rule and sealed rule, its arguments validated again, run as the requester. */
+function runStored<Op extends TableOperationName>(table: OperationTable, op: Op, record: ApprovalRecord, ctx: OperationContext): unknown {
+  const operation = table[op];
+  assertAccess(operation, ctx.identity);
+  assertServedWhileSealed(operation, ctx.services.keychain.isSealed);
+  const args = validateArgs(op, JSON.parse(record.args) as unknown);
+  return operation.run(args, ctx);
 }

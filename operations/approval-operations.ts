@@ -10,7 +10,6 @@
  */
 import { AccessError, ApprovalError } from '../common/errors';
 import { ApprovalView } from '../domain/approvals/approval-view';
-import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
 import { ApprovalState } from '../storage/approval-store';
 import { OperationContext } from './context';
 import { Operation } from './operation';
@@ -23,21 +22,21 @@ function visible(view: ApprovalView, ctx: OperationContext): ApprovalView {
   return view;
 }
 
-export const approvalList: Operation = {
+export const approvalList: Operation<'ApprovalList'> = {
   name: 'ApprovalList',
   access: 'any',
   run: (args, ctx) => {
-    const state = args.state as ApprovalState | 'open' | undefined;
+    const state = args.state;
     const states: ApprovalState[] | undefined = state === undefined ? undefined : state === 'open' ? ['pending', 'approved'] : [state];
     const requester = ctx.identity.role === 'app' || args.mine === true ? ctx.identity.name : undefined;
-    return { requests: ctx.services.approvals.list({ states, requester, limit: args.limit as number | undefined }) };
+    return { requests: ctx.services.approvals.list({ states, requester, limit: args.limit }) };
   },
 };
 
-export const approvalGet: Operation = {
+export const approvalGet: Operation<'ApprovalGet'> = {
   name: 'ApprovalGet',
   access: 'any',
-  run: (args, ctx) => ({ request: visible(ctx.services.approvals.get(args.id as string), ctx) }),
+  run: (args, ctx) => ({ request: visible(ctx.services.approvals.get(args.id), ctx) }),
 };
 
 /**
@@ -46,44 +45,44 @@ export const approvalGet: Operation = {
  * ApprovalGet shows how it ended. A long run never holds the approver's
  * request past its timeout, and ApprovalApprove works inside a Batch.
  */
-export const approvalApprove: Operation = {
+export const approvalApprove: Operation<'ApprovalApprove'> = {
   name: 'ApprovalApprove',
   access: 'officer',
   run: (args, ctx) => {
-    const outcome = ctx.services.approvals.approve(args.id as string, ctx.identity, args.digest as string);
+    const outcome = ctx.services.approvals.approve(args.id, ctx.identity, args.digest);
     if (!(outcome instanceof Promise)) return { request: outcome };
     // The service records the outcome (executed or failed, events, audit) when it settles.
     outcome.catch(() => undefined);
-    return { request: ctx.services.approvals.get(args.id as string) };
+    return { request: ctx.services.approvals.get(args.id) };
   },
 };
 
-export const approvalDeny: Operation = {
+export const approvalDeny: Operation<'ApprovalDeny'> = {
   name: 'ApprovalDeny',
   access: 'officer',
-  run: (args, ctx) => ({ request: ctx.services.approvals.deny(args.id as string, ctx.identity, args.reason as string) }),
+  run: (args, ctx) => ({ request: ctx.services.approvals.deny(args.id, ctx.identity, args.reason) }),
 };
 
-export const approvalCancel: Operation = {
+export const approvalCancel: Operation<'ApprovalCancel'> = {
   name: 'ApprovalCancel',
   access: 'any',
   run: (args, ctx) => {
-    visible(ctx.services.approvals.get(args.id as string), ctx);
-    return { request: ctx.services.approvals.cancel(args.id as string, ctx.identity) };
+    visible(ctx.services.approvals.get(args.id), ctx);
+    return { request: ctx.services.approvals.cancel(args.id, ctx.identity) };
   },
 };
 
 /** The approved export's result (the material) for its requester, once; the connection zeroes it after encoding. */
-export const approvalCollect: Operation = {
+export const approvalCollect: Operation<'ApprovalCollect'> = {
   name: 'ApprovalCollect',
   access: 'any',
   run: (args, ctx) => {
-    visible(ctx.services.approvals.get(args.id as string), ctx);
-    return ctx.services.approvals.collect(args.id as string, ctx.identity);
+    visible(ctx.services.approvals.get(args.id), ctx);
+    return ctx.services.approvals.collect(args.id, ctx.identity);
   },
 };
 
-export const approvalQuorums: Operation = {
+export const approvalQuorums: Operation<'ApprovalQuorums'> = {
   name: 'ApprovalQuorums',
   access: 'any',
   run: (_args, ctx) => {
@@ -92,9 +91,9 @@ export const approvalQuorums: Operation = {
   },
 };
 
-export const approvalQuorumSet: Operation = {
+export const approvalQuorumSet: Operation<'ApprovalQuorumSet'> = {
   name: 'ApprovalQuorumSet',
   access: 'officer',
   dualControl: 'quorum-change',
-  run: (args, ctx) => ({ quorum: ctx.services.approvals.setQuorum(args.class as DualControlClass, args.required as number, ctx.identity.name) }),
+  run: (args, ctx) => ({ quorum: ctx.services.approvals.setQuorum(args.class, args.required, ctx.identity.name) }),
 };

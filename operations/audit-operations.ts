@@ -11,30 +11,27 @@ import { parseAuditFilter } from '../domain/audit/audit-filter';
 import { searchAudit } from '../domain/audit/audit-search';
 import { chainStatus, compileReport } from '../domain/report/compile-report';
 import { reportPeriod } from '../domain/report/report-builder';
-import { Args } from './context';
 import { Operation } from './operation';
-
-const text = (args: Args, field: string): string | undefined => args[field] as string | undefined;
 
 /** Lets the server answer other requests between the pages of a long report. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export const auditSearch: Operation = {
+export const auditSearch: Operation<'AuditSearch'> = {
   name: 'AuditSearch',
   access: 'audit',
   batchable: false,
   run: (args, ctx) => {
     const filter = parseAuditFilter({
-      from: text(args, 'from'),
-      to: text(args, 'to'),
-      identity: text(args, 'identity'),
-      key: text(args, 'key'),
-      operation: text(args, 'operation'),
-      result: text(args, 'result'),
-      type: text(args, 'type'),
+      from: args.from,
+      to: args.to,
+      identity: args.identity,
+      key: args.key,
+      operation: args.operation,
+      result: args.result,
+      type: args.type,
     });
     const audit = ctx.services.auditTrail;
-    const found = searchAudit(audit, filter, { fromSeq: args.fromSeq as number | undefined, limit: args.limit as number | undefined });
+    const found = searchAudit(audit, filter, { fromSeq: args.fromSeq, limit: args.limit });
     const head = audit.auditHead();
     return {
       events: found.records.map((r) => ({ seq: r.seq, prevHash: r.prevHash.toString('hex'), hash: r.hash.toString('hex'), event: JSON.parse(r.event) as AuditEvent })),
@@ -45,20 +42,20 @@ export const auditSearch: Operation = {
   },
 };
 
-export const auditVerify: Operation = {
+export const auditVerify: Operation<'AuditVerify'> = {
   name: 'AuditVerify',
   access: 'audit',
   batchable: false,
   run: async (_args, ctx) => chainStatus(ctx.services.auditTrail, await ctx.services.auditTrust()),
 };
 
-export const report: Operation = {
+export const report: Operation<'Report'> = {
   name: 'Report',
   access: 'audit',
   batchable: false,
   run: (args, ctx) => {
     const { keychain, auditTrail, clock } = ctx.services;
-    const period = reportPeriod(clock, text(args, 'from'), text(args, 'to'));
+    const period = reportPeriod(clock, args.from, args.to);
     return ctx.services.auditTrust().then((trust) => compileReport({ keychain, audit: auditTrail, clock, pause: yieldToEventLoop, trust }, period));
   },
 };

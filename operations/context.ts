@@ -18,7 +18,7 @@ import { PkiService } from '../domain/pki/pki-service';
 import { ClientIdentity } from '../domain/policy/identity';
 import { Permission } from '../domain/policy/permissions';
 import { PolicyIndex } from '../domain/policy/policy-index';
-import { RequestMeta } from '../protocol/request';
+import { RequestMeta } from './request';
 import { SinkStats } from '../sinks/siem-transport';
 import { UnsealService } from '../domain/unseal/unseal-service';
 import { MasterKeyStatus, RotationOptions, RotationResult } from '../domain/master-key-rotation';
@@ -86,7 +86,12 @@ export interface OperationContext {
   readonly approval?: { readonly requestId: string; readonly dualControlClass: string };
 }
 
-export type Args = Record<string, unknown>;
+/**
+ * A key reference as the schemas type it (protocol/op-schemas.ts: `name?`,
+ * `instance?`, at least one): a name, with or without an instance, or an
+ * instance alone.
+ */
+export type KeyRefArgs = { readonly name: string; readonly instance?: string } | { readonly name?: undefined; readonly instance: string };
 
 function denied(ctx: OperationContext, permission: Permission, what: string): AccessError {
   const why = ctx.identity.role === 'officer' ? ' (officers get key material only through a grant, which needs dual control)' : '';
@@ -128,11 +133,10 @@ function resolveAlias(ctx: OperationContext, fullName: string): string {
   }
 }
 
-export function authorizeRef(ctx: OperationContext, permission: Permission, args: Args): KeyRef {
-  const name = args.name as string | undefined;
-  const instance = args.instance as string | undefined;
-  if (name !== undefined) return { fullName: authorizeName(ctx, permission, name), instance };
-  const owner = ctx.services.keychain.keyNameOfInstance(instance as string);
+export function authorizeRef(ctx: OperationContext, permission: Permission, ref: KeyRefArgs): KeyRef {
+  if (ref.name !== undefined) return { fullName: authorizeName(ctx, permission, ref.name), instance: ref.instance };
+  const instance = ref.instance;
+  const owner = ctx.services.keychain.keyNameOfInstance(instance);
   if (owner === null) {
     if (ctx.identity.role === 'officer') throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${instance}"`);
     throw denied(ctx, permission, `instance ${instance}`);

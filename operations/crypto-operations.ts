@@ -14,46 +14,46 @@ function zeroAfter<T>(buffers: Array<Buffer | undefined>, fn: () => T): T {
   }
 }
 
-export const encrypt: Operation = {
+export const encrypt: Operation<'Encrypt'> = {
   name: 'Encrypt',
   access: 'key',
   run: (args, ctx) =>
-    zeroAfter([args.plaintext as Buffer], () =>
-      ctx.services.crypto.encrypt(authorizeName(ctx, 'encrypt', args.name as string), args.plaintext as Buffer, args.aad as Buffer | undefined),
+    zeroAfter([args.plaintext], () =>
+      ctx.services.crypto.encrypt(authorizeName(ctx, 'encrypt', args.name), args.plaintext, args.aad),
     ),
 };
 
-export const decrypt: Operation = {
+export const decrypt: Operation<'Decrypt'> = {
   name: 'Decrypt',
   access: 'key',
-  run: (args, ctx) => ctx.services.crypto.decrypt(authorizeName(ctx, 'decrypt', args.name as string), args.ciphertext as Buffer, args.aad as Buffer | undefined),
+  run: (args, ctx) => ctx.services.crypto.decrypt(authorizeName(ctx, 'decrypt', args.name), args.ciphertext, args.aad),
 };
 
-export const generateDataKey: Operation = {
+export const generateDataKey: Operation<'GenerateDataKey'> = {
   name: 'GenerateDataKey',
   access: 'key',
   run: (args, ctx) => {
-    const bits = (args.algorithm as string | undefined) === 'AES-128' ? 128 : 256;
-    return ctx.services.crypto.generateDataKey(authorizeName(ctx, 'generate-data-key', args.name as string), bits, args.aad as Buffer | undefined);
+    const bits = args.algorithm === 'AES-128' ? 128 : 256;
+    return ctx.services.crypto.generateDataKey(authorizeName(ctx, 'generate-data-key', args.name), bits, args.aad);
   },
 };
 
-export const decryptDataKey: Operation = {
+export const decryptDataKey: Operation<'DecryptDataKey'> = {
   name: 'DecryptDataKey',
   access: 'key',
   run: (args, ctx) =>
-    ctx.services.crypto.decryptDataKey(authorizeName(ctx, 'decrypt-data-key', args.name as string), args.wrapped as Buffer, args.aad as Buffer | undefined),
+    ctx.services.crypto.decryptDataKey(authorizeName(ctx, 'decrypt-data-key', args.name), args.wrapped, args.aad),
 };
 
-export const mac: Operation = {
+export const mac: Operation<'MAC'> = {
   name: 'MAC',
   access: 'key',
-  run: (args, ctx) => ctx.services.crypto.mac(authorizeName(ctx, 'mac', args.name as string), args.data as Buffer),
+  run: (args, ctx) => ctx.services.crypto.mac(authorizeName(ctx, 'mac', args.name), args.data),
 };
 
-export const macVerify: Operation = {
+export const macVerify: Operation<'MACVerify'> = {
   name: 'MACVerify',
   access: 'key',
   run: (args, ctx) =>
-    ctx.services.crypto.macVerify(authorizeName(ctx, 'mac', args.name as string), args.data as Buffer, args.mac as Buffer, args.instance as string | undefined),
+    ctx.services.crypto.macVerify(authorizeName(ctx, 'mac', args.name), args.data, args.mac, args.instance),
 };

@@ -1,34 +1,32 @@
 /**
- * The transport-neutral dispatcher: identity → access → dual-control gate (a sensitive request becomes an approval request, APPROVAL_REQUIRED) → operation. The native
- * JSON protocol uses it now; the KMIP endpoint will map its messages onto the
- * same table. Batch runs its items in order, each authorised on its own, and
- * one bad item becomes one item error.
+ * The transport-neutral dispatcher: identity → access → sealed → dual-control
+ * gate (a sensitive request becomes an approval request, APPROVAL_REQUIRED) →
+ * operation → audit notify. It takes the one Request type
+ * (operations/request.ts) whatever wire it came over: the JSON codec makes
+ * it today, the KMIP codec and the CLI's local mode will make the same.
+ * Batch runs its items in order, each authorised on its own, and one bad
+ * item (a decoding error kept by the codec, a refusal, a failure) becomes
+ * one item error.
  */
 import { asStrongroomError, StrongroomError } from '../common/errors';
+import { OperationName } from '../protocol/op-schemas';
 import { ProtocolError } from '../protocol/protocol-error';
-import { OperationName, validateBatchItem } from '../protocol/op-schemas';
-import { DecodedRequest, RequestMeta } from '../protocol/request';
-import { Args, OperationContext, Services } from './context';
-import { Operation } from './operation';
+import { OperationContext, Services } from './context';
+import { OperationTable, TableOperationName } from './operation';
 import { assertAccess, assertLocalOperatorMay, assertServedWhileSealed, dualControlClassOf } from './access';
 import { ClientIdentity } from '../domain/policy/identity';
+import { Request, RequestId, RequestMeta } from './request';
 
 export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomError['toJSON']> };
-
-/** Where a request came from, and where the audit promises of its operations are collected. */
-export interface DispatchContext {
-  readonly requestId: string | number;
-  readonly source: string | null;
-  /** The listener's promises (the audit trail's durability), which the response must wait for. */
-  readonly audits: Array<Promise<void>>;
-}
 
 export interface Outcome {
   readonly identity: ClientIdentity;
   readonly op: OperationName;
-  readonly args: Args;
+  /** The operation's validated arguments, for the audit event's key and instance names (never their values' bytes). */
+  readonly args: Readonly<Record<string, unknown>>;
   readonly meta: RequestMeta;
-  readonly requestId: string | number;
+  readonly requestId: RequestId;
+  /** The peer's address (null for an in-process request). */
   readonly source: string | null;
   readonly error: StrongroomError | null;
 }
@@ -36,42 +34,43 @@ export interface Outcome {
 /** Called once per operation run (batch items included), for the audit trail; a returned promise delays the response. */
 export type OutcomeListener = (outcome: Outcome) => Promise<void> | void;
 
-
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 export class Dispatcher {
-  private readonly table: ReadonlyMap<OperationName, Operation>;
+  private readonly names: readonly OperationName[];
 
-  constructor(private readonly services: Services, operations: readonly Operation[], private readonly onOutcome: OutcomeListener = () => undefined) {
-    this.table = new Map(operations.map((op) => [op.name, op]));
+  constructor(private readonly services: Services, private readonly table: OperationTable, private readonly onOutcome: OutcomeListener = () => undefined) {
+    this.names = [...Object.values(table).map((operation) => operation.name), 'Batch'];
   }
 
   operationNames(): OperationName[] {
-    return [...this.table.keys(), 'Batch'];
+    return [...this.names];
   }
 
   /**
    * Runs one request; throws (or rejects with) a StrongroomError for the
    * response's error. Most operations answer synchronously; a few (a sweep)
-   * return a promise.
+   * return a promise. `audits` collects the listener's promises (the audit
+   * trail's durability), which the transport waits for before it answers.
    */
-  dispatch(identity: ClientIdentity, request: DecodedRequest, context: DispatchContext = { requestId: request.id, source: null, audits: [] }): unknown {
-    if (request.op === 'Batch') return this.batch(identity, request, context);
-    return this.run(identity, request.op, request.args, request.meta, context);
+  dispatch(request: Request, audits: Array<Promise<void>> = []): unknown {
+    if (request.op === 'Batch') return this.batch(request, audits);
+    return this.run(request, audits);
   }
 
-  private batch(identity: ClientIdentity, request: DecodedRequest, context: DispatchContext): { items: ItemOutcome[] } {
+  private batch(request: Request<'Batch'>, audits: Array<Promise<void>>): { items: ItemOutcome[] } {
     const items: ItemOutcome[] = [];
-    for (const raw of request.args.items as unknown[]) {
+    for (const entry of request.args.items) {
       try {
-        const item = validateBatchItem(raw);
-        if (this.table.get(item.op)?.batchable === false) throw new ProtocolError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
-        const result = this.run(identity, item.op, item.args, request.meta, context);
+        // An item the codec could not decode answers its own error and runs nothing.
+        if ('error' in entry) throw entry.error;
+        if (this.table[entry.op].batchable === false) throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
+        const result = this.run({ ...request, ...entry }, audits);
         if (isPromise(result)) {
           result.catch(() => undefined);
-          throw new ProtocolError('INVALID_REQUEST', `${item.op} cannot run inside a Batch`);
+          throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
         }
         items.push({ result });
       } catch (err) {
@@ -81,44 +80,44 @@ export class Dispatcher {
     return { items };
   }
 
-  private notify(context: DispatchContext, outcome: Omit<Outcome, 'requestId' | 'source'>): void {
-    const pending = this.onOutcome({ ...outcome, requestId: context.requestId, source: context.source });
-    if (pending) context.audits.push(pending);
+  private notify<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, error: StrongroomError | null): void {
+    const { identity, op, args, meta } = request;
+    const pending = this.onOutcome({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport, error });
+    if (pending) audits.push(pending);
   }
 
-  private run(identity: ClientIdentity, op: OperationName, args: Args, meta: RequestMeta, context: DispatchContext): unknown {
+  private run<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>): unknown {
     try {
-      const operation = this.table.get(op);
-      if (!operation) throw new ProtocolError('INVALID_REQUEST', `${op} is not available here`);
-      assertAccess(operation, identity);
-      const ctx: OperationContext = { identity, meta, services: this.services };
-      assertLocalOperatorMay(operation, identity, args, ctx);
+      const operation = this.table[request.op];
+      assertAccess(operation, request.identity);
+      const ctx: OperationContext = { identity: request.identity, meta: request.meta, services: this.services };
+      assertLocalOperatorMay(operation, request.identity, request.args, ctx);
       assertServedWhileSealed(operation, this.services.keychain.isSealed);
       // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
-      const dualControl = dualControlClassOf(operation, args, ctx);
+      const dualControl = dualControlClassOf(operation, request.args, ctx);
       if (dualControl !== null) {
         const approvals = this.services.approvals;
-        throw approvals.approvalRequired(approvals.request({ operation: op, args, dualControlClass: dualControl, requester: identity }));
+        throw approvals.approvalRequired(approvals.request({ operation: request.op, args: request.args, dualControlClass: dualControl, requester: request.identity }));
       }
-      const result = operation.run(args, ctx);
+      const result = operation.run(request.args, ctx);
       if (isPromise(result)) {
         return result.then(
           (value) => {
-            this.notify(context, { identity, op, args, meta, error: null });
+            this.notify(request, audits, null);
             return value;
           },
           (err: unknown) => {
             const error = asStrongroomError(err);
-            this.notify(context, { identity, op, args, meta, error });
+            this.notify(request, audits, error);
             throw error;
           },
         );
       }
-      this.notify(context, { identity, op, args, meta, error: null });
+      this.notify(request, audits, null);
       return result;
     } catch (err) {
       const error = asStrongroomError(err);
-      this.notify(context, { identity, op, args, meta, error });
+      this.notify(request, audits, error);
       throw error;
     }
   }

@@ -7,39 +7,41 @@ import { KeySpec } from '../domain/keychain';
 import { optionalRolloverPolicy } from '../domain/rollover-policy';
 import { parseUsageMask } from '../domain/usage-mask';
 import { parseUsagePeriods } from '../domain/usage-periods';
-import { Args, authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
+import { ArgsOf } from '../protocol/op-schemas';
+import { authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
 
 /** Locate's default page (§6). */
 const DEFAULT_LOCATE_LIMIT = 100;
 
-function keySpec(fullName: string, args: Args, defaultAlgorithm: string): KeySpec {
-  const usage = args.usage as string[] | undefined;
+/** Create's fields (Register has them too, with its material). */
+function keySpec(fullName: string, args: ArgsOf<'Create'>, defaultAlgorithm: string): KeySpec {
+  const usage = args.usage;
   return {
     fullName,
-    algorithm: parseAlgorithm((args.algorithm as string | undefined) ?? defaultAlgorithm),
+    algorithm: parseAlgorithm(args.algorithm ?? defaultAlgorithm),
     usageMask: usage && usage.length > 0 ? parseUsageMask(usage.join(',')) : undefined,
-    description: args.description as string | undefined,
-    owner: args.owner as string | undefined,
-    customAttributes: args.attributes ? { ...(args.attributes as Record<string, string>) } : undefined,
-    rollover: optionalRolloverPolicy(args.rollover as string | undefined, args.cryptoperiod as string | undefined),
-    usagePeriods: parseUsagePeriods(args.protectPeriod as string | undefined, args.processPeriod as string | undefined),
+    description: args.description,
+    owner: args.owner,
+    customAttributes: args.attributes ? { ...args.attributes } : undefined,
+    rollover: optionalRolloverPolicy(args.rollover, args.cryptoperiod),
+    usagePeriods: parseUsagePeriods(args.protectPeriod, args.processPeriod),
   };
 }
 
-export const create: Operation = {
+export const create: Operation<'Create'> = {
   name: 'Create',
   access: 'key',
-  run: (args, ctx) => ctx.services.keychain.createKey(keySpec(authorizeName(ctx, 'create', args.name as string), args, 'AES-256')),
+  run: (args, ctx) => ctx.services.keychain.createKey(keySpec(authorizeName(ctx, 'create', args.name), args, 'AES-256')),
 };
 
-export const register: Operation = {
+export const register: Operation<'Register'> = {
   name: 'Register',
   access: 'key',
   run: (args, ctx) => {
-    const material = args.material as Buffer;
+    const material = args.material;
     try {
-      return ctx.services.keychain.registerKey(keySpec(authorizeName(ctx, 'register', args.name as string), args, 'SECRET'), material);
+      return ctx.services.keychain.registerKey(keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET'), material);
     } finally {
       material.fill(0);
     }
@@ -52,12 +54,12 @@ export const register: Operation = {
  * export (dual control); the key is resolved first, so an unknown one is
  * KEY_NOT_FOUND rather than a request for nothing.
  */
-export const get: Operation = {
+export const get: Operation<'Get'> = {
   name: 'Get',
   access: 'key',
   dualControl: (args, ctx) => {
     if (ctx.identity.role !== 'officer') return null;
-    if (args.name !== undefined) ctx.services.keychain.resolveName(canonicalName(args.name as string)); // KEY_NOT_FOUND: no request for nothing
+    if (args.name !== undefined) ctx.services.keychain.resolveName(canonicalName(args.name)); // KEY_NOT_FOUND: no request for nothing
     try {
       authorizeRef(ctx, 'get', args);
       return null;
@@ -69,39 +71,39 @@ export const get: Operation = {
   run: (args, ctx) => ctx.services.keychain.getKey(authorizeRef(ctx, 'get', args)),
 };
 
-export const locate: Operation = {
+export const locate: Operation<'Locate'> = {
   name: 'Locate',
   access: 'key',
   run: (args, ctx: OperationContext) => {
     const { policy, keychain } = ctx.services;
     if (!policy.holdsAnywhere(ctx.identity, 'locate')) return { keys: [] };
-    const limit = (args.limit as number | undefined) ?? DEFAULT_LOCATE_LIMIT;
+    const limit = args.limit ?? DEFAULT_LOCATE_LIMIT;
     const keys = keychain
       .listKeys({
-        namePattern: args.pattern as string | undefined,
-        namespace: args.namespace as string | undefined,
-        algorithm: args.algorithm === undefined ? undefined : parseAlgorithm(args.algorithm as string),
+        namePattern: args.pattern,
+        namespace: args.namespace,
+        algorithm: args.algorithm === undefined ? undefined : parseAlgorithm(args.algorithm),
         limit,
-        offset: args.offset as number | undefined,
+        offset: args.offset,
       })
       .filter((key) => policy.allows(ctx.identity, 'locate', key.fullName));
     return { keys };
   },
 };
 
-export const getAttributes: Operation = {
+export const getAttributes: Operation<'GetAttributes'> = {
   name: 'GetAttributes',
   access: 'key',
-  run: (args, ctx) => ctx.services.keychain.describeKey(authorizeName(ctx, 'get-attributes', args.name as string)),
+  run: (args, ctx) => ctx.services.keychain.describeKey(authorizeName(ctx, 'get-attributes', args.name)),
 };
 
-export const reKey: Operation = {
+export const reKey: Operation<'ReKey'> = {
   name: 'ReKey',
   access: 'key',
   run: (args, ctx) => {
-    const material = args.material as Buffer | undefined;
+    const material = args.material;
     try {
-      return ctx.services.keychain.rollover(authorizeName(ctx, 'rekey', args.name as string), material);
+      return ctx.services.keychain.rollover(authorizeName(ctx, 'rekey', args.name), material);
     } finally {
       material?.fill(0);
     }

@@ -1,25 +1,24 @@
 /** Activate, Revoke and Destroy (docs/protocol.md §6) over the lifecycle service. */
-import { RevocationReason } from '../domain/lifecycle-service';
 import { KeychainError } from '../common/errors';
 import { authorizeRef } from './context';
 import { Operation } from './operation';
 
-export const activate: Operation = {
+export const activate: Operation<'Activate'> = {
   name: 'Activate',
   access: 'key',
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.activate(authorizeRef(ctx, 'activate', args)) }),
 };
 
-export const revoke: Operation = {
+export const revoke: Operation<'Revoke'> = {
   name: 'Revoke',
   access: 'key',
   run: (args, ctx) => ({
-    instance: ctx.services.lifecycle.revoke(authorizeRef(ctx, 'revoke', args), args.reason as RevocationReason, args.compromiseDate as string | undefined),
+    instance: ctx.services.lifecycle.revoke(authorizeRef(ctx, 'revoke', args), args.reason, args.compromiseDate),
   }),
 };
 
 /** Schedules the destruction after the configured waiting period (destruction_wait; 0 destroys at once). */
-export const destroy: Operation = {
+export const destroy: Operation<'Destroy'> = {
   name: 'Destroy',
   access: 'key',
   // Checked before a request is stored: officers are not asked to approve what cannot run (no permission, an Active instance).
@@ -32,7 +31,7 @@ export const destroy: Operation = {
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.scheduleDestruction(authorizeRef(ctx, 'destroy', args), ctx.services.destructionWaitMs) }),
 };
 
-export const destroyCancel: Operation = {
+export const destroyCancel: Operation<'DestroyCancel'> = {
   name: 'DestroyCancel',
   access: 'key',
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.cancelDestruction(authorizeRef(ctx, 'destroy', args)) }),

@@ -5,12 +5,20 @@
  * authorizeName / authorizeRef, because only it knows which key that is),
  * or `audit` (officers and auditors: reading the audit trail and reports).
  */
-import { OperationName } from '../protocol/op-schemas';
-import { Args, OperationContext } from './context';
+import { ArgsOf, OperationName } from '../protocol/op-schemas';
+import { OperationContext } from './context';
 import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
 
-export interface Operation {
-  readonly name: OperationName;
+/** Classes of sensitive operations that dual control can hold back until approved (domain/vocabulary). */
+export type { DualControlClass };
+
+/**
+ * One operation, typed by its name: `run` (and a `dualControl` function)
+ * receive the arguments its schema validated (protocol/op-schemas.ts
+ * OperationArgs), base64 fields as Buffers.
+ */
+export interface Operation<Op extends TableOperationName = TableOperationName> {
+  readonly name: Op;
   readonly access: 'any' | 'officer' | 'key' | 'audit';
   /**
    * Set on sensitive operations: the dispatcher's dual-control gate turns a
@@ -20,12 +28,21 @@ export interface Operation {
    * it may throw (KEY_NOT_FOUND) so that no request is stored for nothing;
    * undefined or null: not dual-controlled.
    */
-  readonly dualControl?: DualControlClass | ((args: Args, ctx: OperationContext) => DualControlClass | null);
+  readonly dualControl?: DualControlClass | ((args: ArgsOf<Op>, ctx: OperationContext) => DualControlClass | null);
   /**
    * False: refused inside Batch (INVALID_REQUEST) before it runs, because one
    * run already reads up to a whole trail; 64 in one request would hold the
    * server for 64 times that. Default true.
    */
   readonly batchable?: boolean;
-  run(args: Args, ctx: OperationContext): unknown;
+  run(args: ArgsOf<Op>, ctx: OperationContext): unknown;
 }
+
+/** The operations in the table: every one but Batch, which is the dispatcher's own. */
+export type TableOperationName = Exclude<OperationName, 'Batch'>;
+
+/** The dispatch table: each operation name to the operation of that name (the compiler checks both that none is missing and that none is misfiled). */
+export type OperationTable = { readonly [Op in TableOperationName]: Operation<Op> };
+
+/** Any one operation of the table, whichever its name. */
+export type AnyOperation = OperationTable[TableOperationName];

@@ -4,7 +4,7 @@
  */
 import { Operation } from './operation';
 
-export function makeQuery(operationNames: () => readonly string[]): Operation {
+export function makeQuery(operationNames: () => readonly string[]): Operation<'Query'> {
   return {
     name: 'Query',
     access: 'any',

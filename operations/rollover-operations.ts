@@ -16,38 +16,36 @@ const MAX_LISTED_ROLLOVERS = 1000;
 /** Default page of RolloverDue. */
 const DEFAULT_DUE_LIMIT = 100;
 
-export const setRolloverPolicy: Operation = {
+export const setRolloverPolicy: Operation<'SetRolloverPolicy'> = {
   name: 'SetRolloverPolicy',
   access: 'officer',
   run: (args, ctx) =>
     ctx.services.keychain.setRolloverPolicy(
-      canonicalName(args.name as string),
-      makeRolloverPolicy(args.rollover as string, args.cryptoperiod as string | undefined),
-      args.protectPeriod === undefined && args.processPeriod === undefined
-        ? undefined
-        : parseUsagePeriods(args.protectPeriod as string | undefined, args.processPeriod as string | undefined),
+      canonicalName(args.name),
+      makeRolloverPolicy(args.rollover, args.cryptoperiod),
+      args.protectPeriod === undefined && args.processPeriod === undefined ? undefined : parseUsagePeriods(args.protectPeriod, args.processPeriod),
     ),
 };
 
-export const undoRollover: Operation = {
+export const undoRollover: Operation<'UndoRollover'> = {
   name: 'UndoRollover',
   access: 'officer',
-  run: (args, ctx) => ctx.services.keychain.undoRollover(canonicalName(args.name as string)),
+  run: (args, ctx) => ctx.services.keychain.undoRollover(canonicalName(args.name)),
 };
 
-export const rolloverDue: Operation = {
+export const rolloverDue: Operation<'RolloverDue'> = {
   name: 'RolloverDue',
   access: 'officer',
   run: (args, ctx) => {
-    const at = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at as string);
+    const at = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at);
     if (Number.isNaN(at)) throw new ValidationError('at is not an ISO 8601 date-time');
     const { keychain } = ctx.services;
-    const due = keychain.dueKeys(at, (args.limit as number | undefined) ?? DEFAULT_DUE_LIMIT);
+    const due = keychain.dueKeys(at, args.limit ?? DEFAULT_DUE_LIMIT);
     return { at: new Date(at).toISOString(), due: due.map((d) => ({ name: keychain.keyNameById(d.keyId), nextRolloverAt: d.nextRolloverAt })) };
   },
 };
 
-export const rolloverRun: Operation = {
+export const rolloverRun: Operation<'RolloverRun'> = {
   name: 'RolloverRun',
   access: 'officer',
   run: async (args, ctx) => {

@@ -3,24 +3,26 @@ import { aliasList, aliasRemove, aliasSet, namespaceList, namespaceRemove, clien
 import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify } from './crypto-operations';
 import { create, get, getAttributes, locate, reKey, register } from './key-operations';
 import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations';
-import { Operation } from './operation';
+import { OperationTable } from './operation';
 import { makeQuery } from './query';
 import { rolloverDue, rolloverRun, setRolloverPolicy, undoRollover } from './rollover-operations';
 import { auditSearch, auditVerify, report } from './audit-operations';
 import { masterKeyRotate, masterKeyStatus, seal, unsealReset, unsealStatus, unsealSubmit } from './unseal-operations';
 import { approvalApprove, approvalCancel, approvalCollect, approvalDeny, approvalGet, approvalList, approvalQuorums, approvalQuorumSet } from './approval-operations';
 
-export function allOperations(operationNames: () => readonly string[]): Operation[] {
-  return [
-    makeQuery(operationNames),
-    create, register, get, locate, getAttributes, reKey,
-    activate, revoke, destroy, destroyCancel,
-    encrypt, decrypt, generateDataKey, decryptDataKey, mac, macVerify,
-    clientIssue, clientList, clientRevoke, policyGrant, policyRevoke, policyList,
-    setRolloverPolicy, rolloverDue, rolloverRun, undoRollover,
-    aliasSet, aliasRemove, aliasList, namespaceList, namespaceRemove,
-    auditSearch, auditVerify, report,
-    unsealStatus, unsealSubmit, unsealReset, seal, masterKeyStatus, masterKeyRotate,
-    approvalList, approvalGet, approvalApprove, approvalDeny, approvalCancel, approvalCollect, approvalQuorums, approvalQuorumSet,
-  ];
+/** Every operation by its name; Query's list of operation names follows this order. */
+export function allOperations(operationNames: () => readonly string[]): OperationTable {
+  return {
+    Query: makeQuery(operationNames),
+    Create: create, Register: register, Get: get, Locate: locate, GetAttributes: getAttributes, ReKey: reKey,
+    Activate: activate, Revoke: revoke, Destroy: destroy, DestroyCancel: destroyCancel,
+    Encrypt: encrypt, Decrypt: decrypt, GenerateDataKey: generateDataKey, DecryptDataKey: decryptDataKey, MAC: mac, MACVerify: macVerify,
+    ClientIssue: clientIssue, ClientList: clientList, ClientRevoke: clientRevoke, PolicyGrant: policyGrant, PolicyRevoke: policyRevoke, PolicyList: policyList,
+    SetRolloverPolicy: setRolloverPolicy, RolloverDue: rolloverDue, RolloverRun: rolloverRun, UndoRollover: undoRollover,
+    AliasSet: aliasSet, AliasRemove: aliasRemove, AliasList: aliasList, NamespaceList: namespaceList, NamespaceRemove: namespaceRemove,
+    AuditSearch: auditSearch, AuditVerify: auditVerify, Report: report,
+    UnsealStatus: unsealStatus, UnsealSubmit: unsealSubmit, UnsealReset: unsealReset, Seal: seal, MasterKeyStatus: masterKeyStatus, MasterKeyRotate: masterKeyRotate,
+    ApprovalList: approvalList, ApprovalGet: approvalGet, ApprovalApprove: approvalApprove, ApprovalDeny: approvalDeny,
+    ApprovalCancel: approvalCancel, ApprovalCollect: approvalCollect, ApprovalQuorums: approvalQuorums, ApprovalQuorumSet: approvalQuorumSet,
+  };
 }

@@ -10,7 +10,8 @@
 import { ValidationError } from '../common/errors';
 import { ProtocolError } from '../protocol/protocol-error';
 import { UnsealService } from '../domain/unseal/unseal-service';
-import { Args, OperationContext } from './context';
+import { ArgsOf } from '../protocol/op-schemas';
+import { OperationContext } from './context';
 import { Operation } from './operation';
 
 function unsealing(ctx: OperationContext): UnsealService {
@@ -26,42 +27,42 @@ function masterKeys(ctx: OperationContext): NonNullable<OperationContext['servic
 }
 
 /** Anyone may ask; an app learns only sealed or not (custodian numbers and progress are for officers and auditors). */
-export const unsealStatus: Operation = {
+export const unsealStatus: Operation<'UnsealStatus'> = {
   name: 'UnsealStatus',
   access: 'any',
   run: (_args, ctx) => unsealing(ctx).statusFor(ctx.identity),
 };
 
-export const unsealSubmit: Operation = {
+export const unsealSubmit: Operation<'UnsealSubmit'> = {
   name: 'UnsealSubmit',
   access: 'officer',
-  run: (args, ctx) => unsealing(ctx).submit(ctx.identity, args.share as string | undefined),
+  run: (args, ctx) => unsealing(ctx).submit(ctx.identity, args.share),
 };
 
-export const unsealReset: Operation = {
+export const unsealReset: Operation<'UnsealReset'> = {
   name: 'UnsealReset',
   access: 'officer',
   run: (args, ctx) => unsealing(ctx).reset(ctx.identity, args.own === true),
 };
 
-export const seal: Operation = {
+export const seal: Operation<'Seal'> = {
   name: 'Seal',
   access: 'officer',
   run: (_args, ctx) => unsealing(ctx).seal(ctx.identity),
 };
 
-export const masterKeyStatus: Operation = {
+export const masterKeyStatus: Operation<'MasterKeyStatus'> = {
   name: 'MasterKeyStatus',
   access: 'officer',
   run: (_args, ctx) => masterKeys(ctx).status(),
 };
 
 /** keepOld is what rotation does by default now; it stays accepted for older scripts, never with destroyOld. */
-function checkRotationArgs(args: Args): void {
+function checkRotationArgs(args: ArgsOf<'MasterKeyRotate'>): void {
   if (args.keepOld === true && args.destroyOld === true) throw new ValidationError('give keepOld or destroyOld, not both');
 }
 
-export const masterKeyRotate: Operation = {
+export const masterKeyRotate: Operation<'MasterKeyRotate'> = {
   name: 'MasterKeyRotate',
   access: 'officer',
   // Checked here too, so that a contradictory request is refused before officers are asked to approve it.

@@ -1,17 +1,20 @@
 /**
  * The argument schema of every operation in docs/protocol.md §6 (including
- * Batch, §4, and the officer-only operations), and `validateArgs`, which
+ * Batch, §4, and the officer-only operations); the typed arguments of each
+ * (OperationArgs, derived from those schemas); and `validateArgs`, which
  * checks a request's `args` against its operation's schema and returns new
- * objects with base64 fields decoded to Buffers. Only the wire shape is
+ * objects of that type, base64 fields decoded to Buffers. Only the wire shape is
  * checked here (types, lengths, ranges, enums); names, algorithms and usage
  * are re-checked by the domain. Pure: no I/O, no clock, no logger, no module
  * state (the tables below are frozen constants).
  */
+import { StrongroomError } from '../common/errors';
 import { ProtocolError } from './protocol-error';
 import { FieldSpec, Schema, invalid, quoteName, validateObject } from './schema';
 import { CLIENT_ROLES } from '../domain/vocabulary/client-roles';
 import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../domain/vocabulary/dual-control-classes';
 import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
+import { ArgsFromSchema } from './schema-types';
 
 /** Most items in one Batch (§4): bounds the work and the audit events one request can cause. */
 export const MAX_BATCH_ITEMS = 64;
@@ -66,16 +69,17 @@ export const MAX_APPROVAL_LIST_LIMIT = 500;
 /** Longest denial reason: a sentence for the audit trail, not a document. */
 export const MAX_DENY_REASON_LENGTH = 500;
 /** Approval request ids are UUIDs (36 characters); a little slack, no more. */
-const approvalId: FieldSpec = { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH };
+const approvalId = { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH } as const satisfies FieldSpec;
 
-const name: FieldSpec = { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH };
-const optionalName: FieldSpec = { ...name, optional: true };
-const token: FieldSpec = { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH, optional: true };
-const binary: FieldSpec = { type: 'base64' };
-const optionalBinary: FieldSpec = { type: 'base64', optional: true };
-const stringList: FieldSpec = { type: 'string[]', optional: true, maxItems: MAX_LIST_ITEMS, maxLength: MAX_TOKEN_LENGTH };
+// The schemas keep their literal types (`as const satisfies`): the typed arguments below are derived from them.
+const name = { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH } as const satisfies FieldSpec;
+const optionalName = { ...name, optional: true } as const satisfies FieldSpec;
+const token = { type: 'string', minLength: 1, maxLength: MAX_TOKEN_LENGTH, optional: true } as const satisfies FieldSpec;
+const binary = { type: 'base64' } as const satisfies FieldSpec;
+const optionalBinary = { type: 'base64', optional: true } as const satisfies FieldSpec;
+const stringList = { type: 'string[]', optional: true, maxItems: MAX_LIST_ITEMS, maxLength: MAX_TOKEN_LENGTH } as const satisfies FieldSpec;
 
-const createFields: Readonly<Record<string, FieldSpec>> = {
+const createFields = {
   name,
   algorithm: token,
   usage: stringList,
@@ -86,12 +90,12 @@ const createFields: Readonly<Record<string, FieldSpec>> = {
   cryptoperiod: token,
   protectPeriod: token,
   processPeriod: token,
-};
+} as const satisfies Schema['fields'];
 
 /** `name?`, `instance?`, at least one (§6: instance alone, name alone, or both). */
-const keyRef: Schema = { fields: { name: optionalName, instance: optionalName }, atLeastOneOf: [['name', 'instance']] };
+const keyRef = { fields: { name: optionalName, instance: optionalName }, atLeastOneOf: [['name', 'instance']] } as const satisfies Schema;
 
-export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze({
+export const OP_SCHEMAS = Object.freeze({
   Query: { fields: {} },
   Create: { fields: createFields },
   Register: { fields: { ...createFields, material: binary } },
@@ -182,35 +186,69 @@ export const OP_SCHEMAS: Readonly<Record<OperationName, Schema>> = Object.freeze
   ApprovalCollect: { fields: { id: approvalId } },
   ApprovalQuorums: { fields: {} },
   ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASSES }, required: { type: 'integer', min: 1, max: MAX_QUORUM } } },
-});
+} as const satisfies Readonly<Record<OperationName, Schema>>);
 
 export function isOperationName(value: unknown): value is OperationName {
   return typeof value === 'string' && (OPERATION_NAMES as readonly string[]).includes(value);
 }
 
-/** The item shape Batch's `validateArgs` returns: op and args as sent, not yet checked against the item's own schema. */
-export interface BatchItem {
-  readonly op: string;
-  readonly args: Record<string, unknown>;
-}
+/** Operations a Batch item may name: neither Batch itself nor those refused inside one (UNBATCHED_OPERATIONS). */
+export type BatchableOperationName = Exclude<OperationName, 'Batch' | (typeof UNBATCHED_OPERATIONS)[number]>;
 
 /**
- * Validates `args` for `op` and returns a new plain object: only known
- * fields, base64 fields decoded to Buffers (the caller wipes them when done).
- * For Batch, only the items' shape is checked (`{op, args}`, 1..64 items):
- * pass each item to `validateBatchItem` so one bad item becomes one item
- * error. Throws ProtocolError INVALID_REQUEST naming the field, never its value.
+ * Every operation's arguments as `validateArgs` returns them, derived from
+ * OP_SCHEMAS (schema-types.ts), so the two cannot drift: base64 fields are
+ * Buffers, enums their literal unions, `name`/`instance` references need one
+ * of the two. Batch's are its items, each decoded on its own.
+ */
+export type OperationArgs = { readonly [Op in OperationName]: Op extends 'Batch' ? BatchArgs : ArgsFromSchema<(typeof OP_SCHEMAS)[Op]> };
+
+/** The typed arguments of one operation, e.g. `ArgsOf<'Get'>`. */
+export type ArgsOf<Op extends OperationName> = OperationArgs[Op];
+
+/** One operation with its typed arguments: a union over `Op` in which checking `op` narrows `args`. */
+export type OperationCall<Op extends OperationName = OperationName> = { [K in Op]: { readonly op: K; readonly args: OperationArgs[K] } }[Op];
+
+/** A decoded Batch item: the call to run, or the error that item alone answers (UNKNOWN_OPERATION, INVALID_REQUEST). */
+export type BatchEntry = OperationCall<BatchableOperationName> | { readonly error: StrongroomError };
+
+export type BatchArgs = { readonly items: readonly BatchEntry[] };
+
+/**
+ * Validates `args` for `op` and returns a new plain object typed for `op`:
+ * only known fields, base64 fields decoded to Buffers (the caller wipes them
+ * when done). For Batch, the items' shape is checked (`{op, args}`, 1..64
+ * items; a bad shape fails the whole request), then each item is decoded on
+ * its own (validateBatchItem): a bad item becomes that item's `error` entry.
+ * Throws ProtocolError INVALID_REQUEST naming the field, never its value.
  * @example validateArgs('Encrypt', { name: 'crm/pii', plaintext: 'aGk=' }) // { name, plaintext: <Buffer 68 69> }
  */
-export function validateArgs(op: OperationName, args: unknown): Record<string, unknown> {
-  return validateObject(OP_SCHEMAS[op], args, 'args');
+export function validateArgs<Op extends OperationName>(op: Op, args: unknown): OperationArgs[Op];
+// The one place validated values take their type: validateObject keeps exactly a schema's fields, with the
+// types ArgsFromSchema derives from that schema (test/protocol/typed-args.test.ts holds the two together).
+export function validateArgs(op: OperationName, args: unknown): unknown {
+  const validated = validateObject(OP_SCHEMAS[op], args, 'args');
+  if (op !== 'Batch') return validated;
+  // validateItems (schema.ts) made it an array of `{op, args}` objects.
+  const items = validated.items as readonly unknown[];
+  return { items: items.map(decodeBatchEntry) } satisfies BatchArgs;
+}
+
+function decodeBatchEntry(item: unknown): BatchEntry {
+  try {
+    return validateBatchItem(item);
+  } catch (err) {
+    if (err instanceof StrongroomError) return { error: err };
+    throw err;
+  }
 }
 
 /**
  * Validates one Batch item on its own: UNKNOWN_OPERATION for an unknown op,
- * INVALID_REQUEST for a nested Batch, a bad shape or bad args.
+ * INVALID_REQUEST for a nested Batch, an operation refused inside a Batch,
+ * a bad shape or bad args.
  */
-export function validateBatchItem(item: unknown): { op: OperationName; args: Record<string, unknown> } {
+export function validateBatchItem(item: unknown): OperationCall<BatchableOperationName> {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalid('a batch item must be an object', 'item', 'object');
   const keys = Object.keys(item);
   for (const key of keys) if (key !== 'op' && key !== 'args') throw invalid(`batch item has unknown field ${quoteName(key)}`, key);
@@ -219,6 +257,14 @@ export function validateBatchItem(item: unknown): { op: OperationName; args: Rec
   if (typeof op !== 'string') throw invalid('batch item op must be a string', 'op', 'string');
   if (!isOperationName(op)) throw new ProtocolError('UNKNOWN_OPERATION', 'unknown operation in batch item');
   if (op === 'Batch') throw invalid('Batch inside Batch is not allowed', 'op');
-  if ((UNBATCHED_OPERATIONS as readonly string[]).includes(op)) throw invalid(`${op} cannot run inside a Batch; send it on its own`, 'op');
-  return { op, args: validateObject(OP_SCHEMAS[op], args, 'args') };
+  if (!isBatchable(op)) throw invalid(`${op} cannot run inside a Batch; send it on its own`, 'op');
+  return batchCall(op, validateArgs(op, args));
+}
+
+function isBatchable(op: Exclude<OperationName, 'Batch'>): op is BatchableOperationName {
+  return !(UNBATCHED_OPERATIONS as readonly string[]).includes(op);
+}
+
+function batchCall<Op extends BatchableOperationName>(op: Op, args: OperationArgs[Op]): OperationCall<Op> {
+  return { op, args };
 }

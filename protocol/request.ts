@@ -1,14 +1,17 @@
 /**
  * Decoding of one request payload (docs/protocol.md §3.1, §3.3 steps 3–4):
  * bounded JSON, then the envelope `{id, op, args?, meta?}` (nothing else),
- * then the operation's argument schema. Every failure is a RequestError (a
+ * then the operation's argument schema, into the dispatcher's typed
+ * DecodedRequest (operations/request.ts; a Batch's items decoded one by one,
+ * a bad item kept as that item's error). Every failure is a RequestError (a
  * ProtocolError) carrying the request id when it could be read, so the server
  * can echo it (§3.2: null otherwise). Pure: no I/O, no clock, no logger, no
  * module state.
  */
 import { ErrorDetails } from '../common/errors';
+import { DecodedRequest, RequestId, RequestMeta } from '../operations/request';
 import { JsonLimits, isJsonObject, ownField, parseJsonPayload } from './json-limits';
-import { OperationName, isOperationName, validateArgs } from './op-schemas';
+import { ArgsOf, OperationName, isOperationName, validateArgs } from './op-schemas';
 import { ProtocolError, ProtocolErrorCode } from './protocol-error';
 import { invalid, validateStringMap } from './schema';
 
@@ -26,22 +29,8 @@ const STRING_ID = /^[\x20-\x7e]{1,64}$/;
 const ENVELOPE_FIELDS: ReadonlySet<string> = new Set(['id', 'op', 'args', 'meta']);
 const META_FIELDS: ReadonlySet<string> = new Set(['endUser', 'purpose', 'custom']);
 
-export type RequestId = string | number;
-
-export interface RequestMeta {
-  readonly endUser?: string;
-  readonly purpose?: string;
-  /** A prototype-less map: a `__proto__` name is just a name. */
-  readonly custom?: Readonly<Record<string, string>>;
-}
-
-export interface DecodedRequest {
-  readonly id: RequestId;
-  readonly op: OperationName;
-  /** Validated by the op's schema: base64 fields are Buffers the caller wipes. For Batch: `{ items: BatchItem[] }`, shape only. */
-  readonly args: Record<string, unknown>;
-  readonly meta: RequestMeta;
-}
+// The request types are the dispatcher's (transport-neutral); re-exported for the codec's users.
+export type { DecodedRequest, RequestId, RequestMeta };
 
 /** A rejected request: its code, and the id to echo (null when the id could not be read). */
 export class RequestError extends ProtocolError {
@@ -100,7 +89,12 @@ function decodeEnvelope(message: Record<string, unknown>, id: RequestId | null):
   const rawArgs = given === undefined ? {} : given;
   if (!isJsonObject(rawArgs)) throw invalid('args must be an object', 'args', 'object');
   const meta = decodeMeta(ownField(message, 'meta'));
-  return { id, op, args: validateArgs(op, rawArgs), meta };
+  return decoded(id, op, validateArgs(op, rawArgs), meta);
+}
+
+/** Ties `op` to its arguments' type (the union DecodedRequest is, over every operation). */
+function decoded<Op extends OperationName>(id: RequestId, op: Op, args: ArgsOf<Op>, meta: RequestMeta): DecodedRequest<Op> {
+  return { id, op, args, meta };
 }
 
 /**

@@ -45,8 +45,6 @@ export interface InProcessEntrance {
   readonly limits: Pick<ServerLimits, 'maxJsonDepth' | 'maxJsonElements'>;
   /** Who the requests are from (the local operator; a conformance test passes a client's identity). */
   readonly identity: ClientIdentity;
-  /** The `source` its audit events carry. */
-  readonly source: string;
   /** Why the keychain is sealed, when known: answered instead of a bare SEALED. */
   readonly sealedBecause?: () => StrongroomError | null;
 }
@@ -59,17 +57,17 @@ export interface InProcessEntrance {
 export function inProcessRequester(entrance: InProcessEntrance): Requester {
   let sequence = 0;
   async function answer(op: OperationName, args: Record<string, unknown>): Promise<Buffer> {
-    const id = `${entrance.source}-${++sequence}`;
+    const id = `${LOCAL_SOURCE}-${++sequence}`;
     // Buffers become base64 before JSON.stringify could copy them into number arrays.
     const requestBytes = Buffer.from(JSON.stringify({ id, op, args: binaryToBase64(args, 1) }), 'utf8');
     const request = decodeRequest(requestBytes, { maxDepth: entrance.limits.maxJsonDepth, maxElements: entrance.limits.maxJsonElements });
     requestBytes.fill(0);
-    const context = { requestId: id, source: entrance.source, audits: [] as Array<Promise<void>> };
+    const audits: Array<Promise<void>> = [];
     let result: unknown;
     try {
-      result = await entrance.dispatcher.dispatch(entrance.identity, request, context);
+      result = await entrance.dispatcher.dispatch({ ...request, identity: entrance.identity, source: { transport: 'local', address: null } }, audits);
     } catch (err) {
-      await Promise.allSettled(context.audits);
+      await Promise.allSettled(audits);
       const error = asStrongroomError(err);
       // A share-bound keychain opened locally: say why it is sealed, not only that it is.
       throw (error.code === 'SEALED' && entrance.sealedBecause?.()) || error;
@@ -77,7 +75,7 @@ export function inProcessRequester(entrance: InProcessEntrance): Requester {
       wipeBuffers(request.args);
     }
     try {
-      await Promise.all(context.audits);
+      await Promise.all(audits);
     } catch (auditError) {
       wipeBuffers(result);
       throw auditError;
@@ -120,7 +118,7 @@ export function openInProcessTransport(config: ApplianceConfig, options: { warn?
       unsealError = asStrongroomError(err);
     },
   );
-  const requester = inProcessRequester({ dispatcher, limits: services.limits, identity: localOperator(), source: LOCAL_SOURCE, sealedBecause: () => unsealError });
+  const requester = inProcessRequester({ dispatcher, limits: services.limits, identity: localOperator(), sealedBecause: () => unsealError });
   return {
     async request<R>(op: OperationName, args: Record<string, unknown> = {}): Promise<R> {
       await ready;

@@ -18,6 +18,7 @@ import { TLSSocket } from 'node:tls';
 import { asStrongroomError, StrongroomError } from '../../common/errors';
 import { Dispatcher } from '../../operations/dispatcher';
 import { ServerLimits } from '../../operations/context';
+import { Request, RequestSource } from '../../operations/request';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { FrameDecoder } from '../../protocol/frame-codec';
 import { ProtocolError } from '../../protocol/protocol-error';
@@ -84,10 +85,10 @@ export class Connection {
   /** Set by drain(): no new request is read, the ones already read are answered. */
   private draining = false;
 
-  private readonly source: string | null;
+  private readonly source: RequestSource;
 
   constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: ConnectionOptions) {
-    this.source = socket.remoteAddress ?? null;
+    this.source = { transport: 'tls', address: socket.remoteAddress ?? null };
     this.decoder = new FrameDecoder(options.limits.maxFrameBytes);
     this.idleTimer = options.idleTimeoutMs > 0 ? options.timers.after(options.idleTimeoutMs, () => this.destroy()) : null;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -174,14 +175,15 @@ export class Connection {
     }
     let id: string | number | null = null;
     try {
-      const request = decodeRequest(frame, { maxDepth: this.options.limits.maxJsonDepth, maxElements: this.options.limits.maxJsonElements });
+      const decoded = decodeRequest(frame, { maxDepth: this.options.limits.maxJsonDepth, maxElements: this.options.limits.maxJsonElements });
       frame.fill(0); // it may have carried plaintext or key material, now decoded
-      id = request.id;
-      const context = { requestId: request.id, source: this.source, audits: [] as Array<Promise<void>> };
+      id = decoded.id;
+      const request: Request = { ...decoded, identity: this.identity, source: this.source };
+      const audits: Array<Promise<void>> = [];
       let result: unknown;
       let failure: unknown = null;
       try {
-        result = this.options.dispatcher.dispatch(this.identity, request, context);
+        result = this.options.dispatcher.dispatch(request, audits);
       } catch (err) {
         failure = err;
       } finally {
@@ -190,7 +192,7 @@ export class Connection {
       }
       const requestId = request.id;
       const isAsync = typeof (result as { then?: unknown } | null)?.then === 'function';
-      if (!isAsync && context.audits.length === 0) {
+      if (!isAsync && audits.length === 0) {
         this.respond(() => (failure === null ? this.encodeAndWipe(requestId, result) : this.encodeFailure(requestId, failure)));
         return;
       }
@@ -204,7 +206,7 @@ export class Connection {
         settled
           .then(async (outcome) => {
             try {
-              await Promise.all(context.audits);
+              await Promise.all(audits);
             } catch (auditError) {
               wipeBuffers(outcome.value);
               return () => this.encodeFailure(requestId, auditError);

@@ -171,14 +171,13 @@ export class FakeServer {
   private result(request: DecodedRequest): unknown {
     const forced = this.errors.get(request.op);
     if (forced !== undefined) throw new StrongroomError(forced, `forced ${forced}`, { details: { op: request.op } });
-    const args = request.args;
     switch (request.op) {
       case 'Query':
         return { server: 'fake', version: '0.0.0', protocol: 1, operations: ['Query', 'Get', 'Encrypt'], limits: {}, identity: { name: 'billing-app', role: 'app', groups: [] } };
       case 'Get':
-        return this.get(args.name as string | undefined, args.instance as string | undefined);
+        return this.get(request.args.name, request.args.instance);
       case 'Encrypt':
-        return { ciphertext: Buffer.concat([Buffer.from('enc:'), args.plaintext as Buffer]), instance: `${String(args.name)}#1` };
+        return { ciphertext: Buffer.concat([Buffer.from('enc:'), request.args.plaintext]), instance: `${request.args.name}#1` };
       default:
         throw new StrongroomError('UNKNOWN_OPERATION', 'the fake server does not do that');
     }

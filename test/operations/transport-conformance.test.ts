@@ -81,7 +81,7 @@ describe('the same operation through mutual TLS and through the in-process trans
     };
     const record = app.appliance.store.directory.getClientByName('test-officer')!;
     officer = { name: record.name, role: record.role, groups: record.groups, fingerprint256: record.fingerprint256, subject: `CN=${record.name}` };
-    local = inProcessRequester({ dispatcher: app.server.dispatcher, limits: app.server.services.limits, identity: officer, source: 'local' });
+    local = inProcessRequester({ dispatcher: app.server.dispatcher, limits: app.server.services.limits, identity: officer });
   });
 
   afterAll(async () => {
@@ -135,7 +135,7 @@ describe('the local operator', () => {
 
   beforeAll(async () => {
     app = await startTestAppliance();
-    operator = inProcessRequester({ dispatcher: app.server.dispatcher, limits: app.server.services.limits, identity: localOperator(), source: 'local' });
+    operator = inProcessRequester({ dispatcher: app.server.dispatcher, limits: app.server.services.limits, identity: localOperator() });
     await operator.request('Create', { name: 'ops/local-key' });
     // A rolled-over key: its Deactivated first instance is one a Destroy may name.
     await operator.request('Create', { name: 'ops/rolled' });
@@ -170,6 +170,6 @@ describe('the local operator', () => {
     const shown = await operator.request<{ key: { fullName: string } }>('GetAttributes', { name: 'ops/local-key' });
     expect(shown.key.fullName).toBe('ops/local-key');
     const head = app.appliance.store.audit.auditHead()!;
-    expect(JSON.parse(app.appliance.store.audit.readAuditRecords(head.seq, 1)[0].event)).toMatchObject({ operation: 'GetAttributes', key: 'ops/local-key', result: 'ok', source: 'local' });
+    expect(JSON.parse(app.appliance.store.audit.readAuditRecords(head.seq, 1)[0].event)).toMatchObject({ operation: 'GetAttributes', key: 'ops/local-key', result: 'ok' });
   });
 });

@@ -2,11 +2,10 @@
  * Hostile request payloads (docs/protocol.md §3.3 steps 3–4, §3.4, §4), one
  * numbered row each: the code expected and, for envelope errors, the id
  * echoed (null when it could not be read). Rows with `item` decode fine and
- * fail on that Batch item alone (validateBatchItem). A marker planted in
+ * fail on that Batch item alone (its entry holds the error). A marker planted in
  * values must never come back in an error.
  */
 import { DEFAULT_JSON_LIMITS } from '../../protocol/json-limits';
-import { validateBatchItem } from '../../protocol/op-schemas';
 import { decodeRequest, requestIdOf, RequestId } from '../../protocol/request';
 import { NO_ERROR } from '../support/error-code';
 
@@ -119,11 +118,13 @@ function outcome(row: Row): { code: string; id: RequestId | null; wire: string }
   try {
     const decoded = decodeRequest(toBuffer(row.payload), DEFAULT_JSON_LIMITS);
     if (row.item !== undefined) {
-      const items = decoded.args.items as unknown[];
+      if (decoded.op !== 'Batch') throw new Error(`row ${row.name} is not a Batch`);
+      const items = decoded.args.items;
       items.forEach((item, i) => {
-        if (i !== row.item) validateBatchItem(item);
+        if (i !== row.item && 'error' in item) throw item.error;
       });
-      validateBatchItem(items[row.item]);
+      const failed = items[row.item];
+      if ('error' in failed) throw failed.error;
     }
     return { code: NO_ERROR, id: decoded.id, wire: '' };
   } catch (err) {

@@ -22,12 +22,12 @@ describe('decodeRequest', () => {
     });
   });
 
-  it('decodes the §4 Batch example with items left for validateBatchItem', () => {
+  it('decodes the §4 Batch example with each item typed by its own schema', () => {
     const got = decode({ id: 9, op: 'Batch', args: { items: [
       { op: 'Encrypt', args: { name: 'crm/pii', plaintext: 'aGk=' } }, { op: 'Get', args: { name: 'hr/payroll' } }] } });
     expect(got.id).toBe(9);
-    expect(got.args.items).toEqual([
-      { op: 'Encrypt', args: { name: 'crm/pii', plaintext: 'aGk=' } }, { op: 'Get', args: { name: 'hr/payroll' } }]);
+    expect(got.op === 'Batch' && got.args.items).toEqual([
+      { op: 'Encrypt', args: { name: 'crm/pii', plaintext: Buffer.from('hi') } }, { op: 'Get', args: { name: 'hr/payroll' } }]);
   });
 
   it('defaults args to {} and meta to {}', () => {
@@ -36,6 +36,8 @@ describe('decodeRequest', () => {
 
   it('decodes base64 fields to Buffers', () => {
     const got = decode({ id: 1, op: 'MACVerify', args: { name: 'm/k', data: 'ZGF0YQ==', mac: 'AAEC' } });
+    expect(got.op).toBe('MACVerify');
+    if (got.op !== 'MACVerify') return;
     expect(got.args.data).toEqual(Buffer.from('data'));
     expect(got.args.mac).toEqual(Buffer.from([0, 1, 2]));
   });
@@ -98,19 +100,29 @@ describe('property: a generated valid request decodes to an equal structure', ()
     { endUser: fc.string({ maxLength: 256 }), purpose: fc.string({ maxLength: 256 }), custom: fc.dictionary(attrName, fc.string({ maxLength: 256 }), { maxKeys: 16 }) },
     { requiredKeys: [] },
   );
-  /** [op, args as the decoder should return them (Buffers)]; the wire form swaps Buffers for base64. */
+  /**
+   * Batch items: valid ones decode to their typed form, an unknown op to that
+   * item's error. [wire item with Buffers, the entry the decoder should return].
+   */
+  const batchItem = fc.oneof(
+    fc.record({ name: text(200), instance: text(200) }, { requiredKeys: ['name'] }).map((args) => [{ op: 'Get', args }, { op: 'Get', args }] as const),
+    fc.record({ name: text(200), plaintext: bytes }).map((args) => [{ op: 'Encrypt', args }, { op: 'Encrypt', args }] as const),
+    fc.dictionary(attrName, fc.string()).map((args) => [{ op: 'Nope', args }, { error: expect.objectContaining({ code: 'UNKNOWN_OPERATION' }) as unknown }] as const),
+  );
+  /** [op, args as sent (Buffers), args as the decoder should return them]; the wire form swaps Buffers for base64. */
+  const same = <T>(op: string, args: T) => [op, args, args] as const;
   const opAndArgs = fc.oneof(
-    fc.record({ name: text(200), plaintext: bytes, aad: bytes }, { requiredKeys: ['name', 'plaintext'] }).map((a) => ['Encrypt', a] as const),
-    fc.record({ name: text(200), data: bytes, mac: bytes, instance: text(200) }, { requiredKeys: ['name', 'data', 'mac'] }).map((a) => ['MACVerify', a] as const),
+    fc.record({ name: text(200), plaintext: bytes, aad: bytes }, { requiredKeys: ['name', 'plaintext'] }).map((a) => same('Encrypt', a)),
+    fc.record({ name: text(200), data: bytes, mac: bytes, instance: text(200) }, { requiredKeys: ['name', 'data', 'mac'] }).map((a) => same('MACVerify', a)),
     fc.record({
       name: text(200), algorithm: text(64), usage: fc.array(text(64), { maxLength: 32 }), description: fc.string({ maxLength: 1024 }),
       attributes: fc.dictionary(attrName, fc.string({ maxLength: 1024 }), { maxKeys: 32 }), rollover: fc.constantFrom('auto', 'manual', 'none'),
-    }, { requiredKeys: ['name'] }).map((a) => ['Create', a] as const),
-    fc.record({ pattern: text(200), limit: fc.integer({ min: 1, max: 1000 }), offset: fc.nat() }, { requiredKeys: [] }).map((a) => ['Locate', a] as const),
-    fc.record({ name: text(200), reason: fc.constantFrom('unspecified', 'keyCompromise', 'superseded') }).map((a) => ['Revoke', a] as const),
-    fc.record({ client: text(200), pattern: text(200), permissions: fc.array(text(64)) }).map((a) => ['PolicyGrant', a] as const),
-    fc.array(fc.record({ op: fc.constantFrom('Get', 'Nope', 'Encrypt'), args: fc.dictionary(attrName, fc.string()) }), { minLength: 1, maxLength: MAX_BATCH_ITEMS })
-      .map((items) => ['Batch', { items }] as const),
+    }, { requiredKeys: ['name'] }).map((a) => same('Create', a)),
+    fc.record({ pattern: text(200), limit: fc.integer({ min: 1, max: 1000 }), offset: fc.nat() }, { requiredKeys: [] }).map((a) => same('Locate', a)),
+    fc.record({ name: text(200), reason: fc.constantFrom('unspecified', 'keyCompromise', 'superseded') }).map((a) => same('Revoke', a)),
+    fc.record({ client: text(200), pattern: text(200), permissions: fc.array(text(64)) }).map((a) => same('PolicyGrant', a)),
+    fc.array(batchItem, { minLength: 1, maxLength: MAX_BATCH_ITEMS })
+      .map((items) => ['Batch', { items: items.map(([sent]) => sent) }, { items: items.map(([, decoded]) => decoded) }] as const),
   );
 
   const toWire = (value: unknown): unknown =>
@@ -119,10 +131,10 @@ describe('property: a generated valid request decodes to an equal structure', ()
         : value !== null && typeof value === 'object' ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)])) : value;
 
   it('round-trips', () => {
-    fc.assert(fc.property(id, opAndArgs, fc.option(meta, { nil: undefined }), (rid, [op, args], m) => {
+    fc.assert(fc.property(id, opAndArgs, fc.option(meta, { nil: undefined }), (rid, [op, args, decoded], m) => {
       const message = m === undefined ? { id: rid, op, args: toWire(args) } : { id: rid, op, args: toWire(args), meta: m };
       const got = decode(message);
-      expect(got).toEqual({ id: rid, op, args, meta: m ?? {} });
+      expect(got).toEqual({ id: rid, op, args: decoded, meta: m ?? {} });
     }), { numRuns: 300 });
   });
 });

@@ -1,0 +1,66 @@
+/**
+ * The dispatcher on the transport-neutral Request (operations/request.ts),
+ * without a socket or a JSON frame: a Batch runs its decoded items in order,
+ * an item the codec could not decode answers its own error and runs nothing
+ * (no audit outcome), a refused item is an item error, and what the audit
+ * listener hears carries the request's id, meta and source address.
+ */
+import { StrongroomError } from '../../common/errors';
+import { Services } from '../../operations/context';
+import { Dispatcher, Outcome } from '../../operations/dispatcher';
+import { Request } from '../../operations/request';
+import { allOperations } from '../../operations/table';
+import { ClientIdentity } from '../../domain/policy/identity';
+import { DEFAULT_JSON_LIMITS } from '../../protocol/json-limits';
+import { decodeRequest } from '../../protocol/request';
+import { rejectionCode } from '../support/error-code';
+
+const app: ClientIdentity = { name: 'billing', role: 'app', groups: [], fingerprint256: 'ab', subject: 'CN=billing' };
+
+/** Only what Query and the dispatcher's own checks read: every other operation here is refused before it runs. */
+function makeDispatcher(): { dispatcher: Dispatcher; outcomes: Outcome[] } {
+  const services = { keychain: { isSealed: false }, version: '9.9.9', limits: {} } as unknown as Services;
+  const outcomes: Outcome[] = [];
+  const dispatcher: Dispatcher = new Dispatcher(services, allOperations(() => dispatcher.operationNames()), (outcome) => {
+    outcomes.push(outcome);
+  });
+  return { dispatcher, outcomes };
+}
+
+describe('Dispatcher', () => {
+  it('runs a Batch item by item: a decoding error, a refusal and a non-batchable operation are item errors', () => {
+    const { dispatcher, outcomes } = makeDispatcher();
+    const decoded = decodeRequest(
+      Buffer.from(JSON.stringify({
+        id: 'b-1',
+        op: 'Batch',
+        args: { items: [{ op: 'Query' }, { op: 'Nope' }, { op: 'ClientList' }, { op: 'AuditVerify' }, { op: 'Query', args: { x: 1 } }] },
+        meta: { endUser: 'alice' },
+      })),
+      DEFAULT_JSON_LIMITS,
+    );
+    const request: Request = { ...decoded, identity: app, source: { transport: 'local', address: null } };
+    const audits: Array<Promise<void>> = [];
+    const answer = dispatcher.dispatch(request, audits) as { items: Array<{ result?: { server: string; version: string }; error?: { code: string; details?: unknown } }> };
+
+    expect(answer.items.map((item) => item.error?.code ?? 'ok')).toEqual(['ok', 'UNKNOWN_OPERATION', 'PERMISSION_DENIED', 'INVALID_REQUEST', 'INVALID_REQUEST']);
+    expect(answer.items[0].result).toMatchObject({ server: 'strongroom', version: '9.9.9' });
+    // The codec's error reaches the client as it was made, details included.
+    expect(answer.items[4].error?.details).toEqual({ field: 'args.x' });
+    // Only the items that reached an operation are audited: Query and the refused ClientList.
+    expect(outcomes.map((o) => [o.op, o.error?.code ?? 'ok'])).toEqual([['Query', 'ok'], ['ClientList', 'PERMISSION_DENIED']]);
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({ requestId: 'b-1', source: null, meta: { endUser: 'alice' }, identity: app });
+    }
+    expect(audits).toHaveLength(0);
+  });
+
+  it('passes the source address of a request to the audit listener, and throws the operation error', async () => {
+    const { dispatcher, outcomes } = makeDispatcher();
+    const request: Request = { id: 7, op: 'ClientList', args: {}, meta: {}, identity: app, source: { transport: 'tls', address: '192.0.2.7' } };
+    expect(await rejectionCode(() => dispatcher.dispatch(request))).toBe('PERMISSION_DENIED');
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ op: 'ClientList', requestId: 7, source: '192.0.2.7' });
+    expect(outcomes[0].error).toBeInstanceOf(StrongroomError);
+  });
+});
