@@ -50,7 +50,8 @@ describe('Dispatcher', () => {
     // Only the items that reached an operation are audited: Query and the refused ClientList.
     expect(outcomes.map((o) => [o.op, o.error?.code ?? 'ok'])).toEqual([['Query', 'ok'], ['ClientList', 'PERMISSION_DENIED']]);
     for (const outcome of outcomes) {
-      expect(outcome).toMatchObject({ requestId: 'b-1', source: null, meta: { endUser: 'alice' }, identity: app });
+      // No address in-process: the trail records the transport instead.
+      expect(outcome).toMatchObject({ requestId: 'b-1', source: 'local', meta: { endUser: 'alice' }, identity: app });
     }
     expect(audits).toHaveLength(0);
   });

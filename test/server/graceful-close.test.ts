@@ -29,8 +29,8 @@ function heldDispatcher() {
   const release = deferred<unknown>();
   const auditDurable = deferred<void>();
   const dispatcher = {
-    dispatch: (_identity: unknown, _request: unknown, context: { audits: Array<Promise<void>> }) => {
-      context.audits.push(auditDurable.promise);
+    dispatch: (_request: unknown, audits: Array<Promise<void>>) => {
+      audits.push(auditDurable.promise);
       received.resolve();
       return release.promise;
     },
