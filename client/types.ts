@@ -5,6 +5,7 @@
  * (§6 "Views returned"), shared with the server as type-only imports.
  */
 import type { RequestMeta } from '../protocol/request';
+import type { CLIENT_ROLES, REVOCATION_REASONS } from '../protocol/op-schemas';
 
 export type { RequestMeta };
 
@@ -64,7 +65,8 @@ export interface LocateArgs {
   readonly offset?: number;
 }
 
-export type RevocationReason = 'unspecified' | 'keyCompromise' | 'caCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'privilegeWithdrawn';
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+export type ClientRole = (typeof CLIENT_ROLES)[number];
 
 export interface RevokeArgs extends KeyRef {
   readonly reason: RevocationReason;
@@ -94,7 +96,7 @@ export type BatchItemResult = { readonly result: unknown } | { readonly error: {
 
 export interface ClientIssueArgs {
   readonly name: string;
-  readonly role: 'app' | 'officer' | 'auditor';
+  readonly role: ClientRole;
   readonly groups?: string[];
   readonly publicKeyPem: string;
   readonly validityDays?: number;

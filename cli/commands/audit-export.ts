@@ -12,7 +12,7 @@ import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
 import { canonicalEvent } from '../../domain/audit/audit-event';
 import { auditLineOf } from '../../domain/audit/audit-line';
-import { MAX_SEARCH_LIMIT } from '../../domain/audit/audit-search';
+import { MAX_AUDIT_SEARCH_LIMIT } from '../../protocol/op-schemas';
 import { AuditLineView, withAuditBackend } from '../backend/audit-backend';
 import { runCommand } from '../context';
 import { addAuditFilterOptions, AuditFilterFlags, narrows, queryOf } from './audit-filter-options';
@@ -71,7 +71,7 @@ Examples:
           await withAuditBackend(ctx, async (backend) => {
             let fromSeq = query.fromSeq;
             for (;;) {
-              const page = await backend.search({ ...query, fromSeq, limit: MAX_SEARCH_LIMIT });
+              const page = await backend.search({ ...query, fromSeq, limit: MAX_AUDIT_SEARCH_LIMIT });
               for (const view of page.events) {
                 await write(stream, `${lineOf(view)}\n`);
                 firstSeq ??= view.seq;

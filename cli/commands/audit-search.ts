@@ -5,7 +5,7 @@
  * auditor.
  */
 import { Command } from 'commander';
-import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT } from '../../domain/audit/audit-search';
+import { DEFAULT_AUDIT_SEARCH_LIMIT, MAX_AUDIT_SEARCH_LIMIT } from '../../protocol/op-schemas';
 import { AuditLineView, positiveInteger, withAuditBackend } from '../backend/audit-backend';
 import { runCommand } from '../context';
 import { addAuditFilterOptions, AuditFilterFlags, queryOf } from './audit-filter-options';
@@ -19,9 +19,9 @@ function eventLine(line: AuditLineView): string {
 
 export function auditSearchCommand(): Command {
   return addAuditFilterOptions(
-    new Command('search').description(`print the audit events matching the filters, oldest first (at most --limit, hard cap ${MAX_SEARCH_LIMIT})`),
+    new Command('search').description(`print the audit events matching the filters, oldest first (at most --limit, hard cap ${MAX_AUDIT_SEARCH_LIMIT})`),
   )
-    .option('-n, --limit <n>', `most events to print (1-${MAX_SEARCH_LIMIT})`, String(DEFAULT_SEARCH_LIMIT))
+    .option('-n, --limit <n>', `most events to print (1-${MAX_AUDIT_SEARCH_LIMIT})`, String(DEFAULT_AUDIT_SEARCH_LIMIT))
     .addHelpText(
       'after',
       `
@@ -37,7 +37,7 @@ Examples:
     )
     .action(
       runCommand(async (ctx, options: AuditFilterFlags & { limit: string }) => {
-        const limit = Math.min(positiveInteger(options.limit, '--limit') ?? DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT);
+        const limit = Math.min(positiveInteger(options.limit, '--limit') ?? DEFAULT_AUDIT_SEARCH_LIMIT, MAX_AUDIT_SEARCH_LIMIT);
         const query = queryOf(options);
         const result = await withAuditBackend(ctx, async (backend) => {
           const events: AuditLineView[] = [];

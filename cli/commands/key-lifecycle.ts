@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { REVOCATION_REASONS } from '../../domain/lifecycle-service';
+import { REVOCATION_REASONS } from '../../protocol/op-schemas';
 import { InstanceView } from '../../domain/views';
 import { LifecycleAction } from '../backend/backend';
 import { runCommand } from '../context';

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { DEFAULT_REPORT_DAYS } from '../../domain/report/report-builder';
+import { DEFAULT_REPORT_DAYS } from '../../protocol/op-schemas';
 import { ComplianceReport } from '../../domain/report/report-model';
 import { renderHtml } from '../../domain/report/render-html';
 import { renderMarkdown } from '../../domain/report/render-markdown';

@@ -5,6 +5,7 @@
  * (INVALID_ARGUMENT); nothing here touches keys.
  */
 import { ValidationError } from '../../common/errors';
+import { CLIENT_ROLES } from '../../protocol/op-schemas';
 
 /** RSA size of the CA key: it outlives every leaf, so it gets the 128-bit-security size (NIST SP 800-57). */
 export const CA_KEY_BITS = 3072;
@@ -31,8 +32,8 @@ export const MAX_GROUPS = 32;
 /** X.520 ub-common-name: the longest commonName a certificate may carry. */
 export const MAX_COMMON_NAME_CHARS = 64;
 
-export type ClientRole = 'app' | 'officer' | 'auditor';
-export const CLIENT_ROLES: readonly ClientRole[] = ['app', 'officer', 'auditor'];
+/** The roles are the wire's vocabulary (protocol/op-schemas.ts). */
+export type ClientRole = (typeof CLIENT_ROLES)[number];
 
 export function assertValidityDays(days: unknown, max: number): asserts days is number {
   if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > max) {
