@@ -1,7 +1,9 @@
 /**
- * The argument and result types of the typed client methods, one per
- * operation of docs/protocol.md §6. Binary values are Buffers here and base64
- * on the wire (§3.4); the client converts both ways. Views are the server's
+ * The argument and result types of the operations of docs/protocol.md §6:
+ * what the typed client methods take and return, and the result shapes of
+ * the officer and auditor operations that callers (the strongroom CLI among
+ * them) send with request(). Binary values are Buffers here and base64 on
+ * the wire (§3.4); the client converts both ways. Views are the server's
  * (§6 "Views returned"), shared with the server as type-only imports.
  */
 import type { RequestMeta } from '../protocol/request';
@@ -14,6 +16,17 @@ export type { RequestMeta };
 export type { KeyView, InstanceView } from '../domain/views';
 import type { KeyView, InstanceView } from '../domain/views';
 import type { ServerLimits } from '../operations/context';
+/** ApprovalList, ApprovalGet and the votes (§6.3). */
+export type { ApprovalView } from '../domain/approvals/approval-view';
+/** Report and AuditVerify (§6.4). */
+export type {
+  ComplianceReport, ChainStatus, ReportPeriod, KeyInventory, KeyInventoryItem, AccessSummary, AccessRow,
+  DualControlSummary, DualControlRequest, DualControlStep, UsageSeries, UsageBucket,
+} from '../domain/report/report-model';
+/** UnsealStatus, UnsealSubmit, UnsealReset and Seal (§6.5). */
+export type { UnsealStatus } from '../domain/unseal/unseal-service';
+/** MasterKeyStatus and MasterKeyRotate (§6.5). */
+export type { MasterKeyStatus, RotationResult } from '../domain/master-key-rotation';
 
 /** `name` alone: the key's current instance; `instance` alone: that instance; both: that instance, which must be the key's. */
 export interface KeyRef {
@@ -109,6 +122,29 @@ export interface PolicyGrantArgs {
   readonly permissions: string[];
 }
 
-/** Client and grant records are passed through as the server sends them. */
-export type ClientRecord = Readonly<Record<string, unknown>>;
-export type GrantRecord = Readonly<Record<string, unknown>>;
+/** A client as ClientIssue, ClientList and ClientRevoke answer it. */
+export interface ClientRecord {
+  readonly name: string;
+  readonly role: ClientRole;
+  readonly groups: readonly string[];
+  /** Hex serial number of the client's certificate. */
+  readonly serialNumber: string;
+  /** SHA-256 of the certificate's DER, lower-case hex: how the server recognises the client. */
+  readonly fingerprint256: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+/** A grant as PolicyGrant, PolicyRevoke and PolicyList answer it. */
+export interface GrantRecord {
+  readonly id: string;
+  readonly subjectKind: 'client' | 'group';
+  readonly subject: string;
+  /** Glob on full key names: `*` matches any run of characters. */
+  readonly pattern: string;
+  readonly permissions: readonly string[];
+  readonly createdAt: string;
+  readonly createdBy: string;
+}

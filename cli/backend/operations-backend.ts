@@ -8,8 +8,7 @@
 import { Requester } from '../../protocol/requester';
 import { wire } from './wire-client';
 import { KeySpecOptions } from '../commands/key-spec-options';
-import { ApprovalView } from '../../domain/approvals/approval-view';
-import { RetrievedKey } from '../../domain/views';
+import type { ApprovalView, RetrievedKey } from '../../client/types';
 import { CliBackend, QuorumView } from './backend';
 
 /** ApprovalCollect answers a Get's result: its material is base64 on the wire. */

@@ -8,7 +8,7 @@
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { ApprovalView } from '../../domain/approvals/approval-view';
+import type { ApprovalView } from '../../client/types';
 import { runCommand } from '../context';
 import { table } from '../output';
 import { printRetrieved } from './key-get';

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
 import { REVOCATION_REASONS } from '../../protocol/op-schemas';
-import { InstanceView } from '../../domain/views';
+import type { InstanceView } from '../../client/types';
 import { LifecycleAction } from '../backend/backend';
 import { runCommand } from '../context';
 
