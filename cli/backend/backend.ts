@@ -7,7 +7,7 @@
  * result types (client/types.ts).
  */
 import type { ApprovalView, ClientRecord, GrantRecord, InstanceView, KeyView, KeyWithInstances, RetrievedKey } from '../../client/types';
-import { KeySpecOptions } from '../commands/key-spec-options';
+import { KeyArgs } from '../commands/key-spec-options';
 
 export interface KeyListFilter {
   readonly namespace?: string;
@@ -31,8 +31,8 @@ export interface GrantRequest {
 
 export interface CliBackend {
   readonly mode: 'local' | 'remote';
-  createKey(name: string, options: KeySpecOptions): Promise<KeyWithInstances>;
-  registerKey(name: string, options: KeySpecOptions, material: Buffer): Promise<KeyWithInstances>;
+  createKey(args: KeyArgs): Promise<KeyWithInstances>;
+  registerKey(args: KeyArgs, material: Buffer): Promise<KeyWithInstances>;
   /** The caller zeroes `material`. */
   getKey(ref: { name?: string; instance?: string }): Promise<RetrievedKey>;
   listKeys(filter: KeyListFilter): Promise<KeyView[]>;

@@ -41,7 +41,6 @@ Examples:
     )
     .action(
       runCommand(async (ctx, name: string, options: IssueOptions) => {
-        if (!['app', 'officer', 'auditor'].includes(options.role)) throw new ValidationError('--role is app, officer or auditor');
         const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
         for (const file of [`${name}.key`, `${name}.crt`, ...(options.p12 ? [`${name}.p12`] : [])].map((f) => join(options.out, f))) {
           if (existsSync(file)) throw new ValidationError(`${file} exists; remove it or choose another --out`);
@@ -49,7 +48,7 @@ Examples:
         const pair = generateClientKeyPair();
         const issued = await ctx.backend().issueClient({
           name,
-          role: options.role as 'app' | 'officer' | 'auditor',
+          role: options.role,
           groups: options.groups ? options.groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
           publicKeyPem: pair.publicKeyPem,
           validityDays: options.validityDays ? Number(options.validityDays) : undefined,
