@@ -7,8 +7,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { generateClientKeyPair } from '../../domain/pki/issue';
-import { toPkcs12 } from '../../domain/pki/pkcs12';
+import { generateClientKeyPair, toPkcs12 } from '../../client/credentials';
+import { wire } from '../backend/wire-client';
 import { runCommand } from '../context';
 import { table } from '../output';
 
@@ -65,7 +65,8 @@ Examples:
         writeFileSync(files.ca, issued.caPem, { mode: 0o644 });
         if (passphrase !== undefined) {
           files.pkcs12 = join(options.out, `${name}.p12`);
-          const p12 = toPkcs12({ certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: issued.caPem, passphrase, friendlyName: name });
+          // wire(): the client library's INVALID_ARGUMENT (a passphrase it cannot use) exits 2 like the CLI's own.
+          const p12 = await wire(async () => toPkcs12({ certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: issued.caPem, passphrase, friendlyName: name }));
           writePrivate(files.pkcs12, p12);
         }
         ctx.out.result({ client: issued.client, files }, () =>

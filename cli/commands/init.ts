@@ -21,7 +21,7 @@ import { copyTlsIdentityForSealedStart } from '../../server/tls/tls-identity';
 import { storeShareCommitments } from '../../domain/unseal/share-commitments';
 import { Appliance } from '../../server/compose/open-appliance';
 import { PkiService } from '../../domain/pki/pki-service';
-import { generateClientKeyPair } from '../../domain/pki/issue';
+import { generateClientKeyPair } from '../../client/credentials';
 
 interface InitOptions {
   demoToken?: boolean;
@@ -123,7 +123,7 @@ by the HSM), so a forged share is refused when it is submitted.`,
         } finally {
           wipe(shareSet?.secret);
         }
-        const pki = bootstrapPki(appliance, systemClock);
+        const pki = bootstrapPki(appliance, systemClock, generateClientKeyPair());
         // One officer certificate per custodian: the shares of an attempt must come from distinct certificates.
         const custodianCerts = counts ? issueCustodianCertificates(appliance, counts.shares) : [];
         // The server's TLS identity, also sealed for the HSM alone: a sealed server must listen.
