@@ -27,6 +27,10 @@ export type {
 export type { UnsealStatus } from '../domain/unseal/unseal-service';
 /** MasterKeyStatus and MasterKeyRotate (§6.5). */
 export type { MasterKeyStatus, RotationResult } from '../domain/master-key-rotation';
+/** An audit event, and the export line AuditSearch, the event stream and the SIEM sinks carry it in (§6.4, §8). */
+export type { AuditEvent } from '../protocol/audit-event';
+export type { AuditLine } from '../protocol/audit-line';
+import type { AuditLine } from '../protocol/audit-line';
 
 /** `name` alone: the key's current instance; `instance` alone: that instance; both: that instance, which must be the key's. */
 export interface KeyRef {
@@ -147,4 +151,33 @@ export interface GrantRecord {
   readonly permissions: readonly string[];
   readonly createdAt: string;
   readonly createdBy: string;
+}
+
+/** AuditSearch's filters (§6.4): as the caller typed them; the server checks them (ISO 8601 times, globs). */
+export interface AuditSearchArgs {
+  /** ISO 8601 date-time, inclusive. */
+  readonly from?: string;
+  /** ISO 8601 date-time, exclusive. */
+  readonly to?: string;
+  /** A client name, or a certificate's SHA-256 fingerprint. */
+  readonly identity?: string;
+  /** A key name, or a glob on full names (`hr/*`). */
+  readonly key?: string;
+  readonly operation?: string;
+  /** `ok`, `error` (anything else), or one error code. */
+  readonly result?: string;
+  /** An event type, or a glob on them. */
+  readonly type?: string;
+  readonly fromSeq?: number;
+  readonly limit?: number;
+}
+
+/** One AuditSearch page: export lines' fields, so a remote export is byte for byte a local one. */
+export interface AuditSearchResult {
+  readonly events: AuditLine[];
+  /** Where the next page starts, or null at the end of the trail. */
+  readonly nextSeq: number | null;
+  /** Events read to find these. */
+  readonly scanned: number;
+  readonly head: { readonly seq: number; readonly hash: string } | null;
 }

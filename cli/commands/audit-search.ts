@@ -6,11 +6,12 @@
  */
 import { Command } from 'commander';
 import { DEFAULT_AUDIT_SEARCH_LIMIT, MAX_AUDIT_SEARCH_LIMIT } from '../../protocol/op-schemas';
-import { AuditLineView, positiveInteger, withAuditBackend } from '../backend/audit-backend';
+import type { AuditLine } from '../../client/types';
+import { positiveInteger, withAuditBackend } from '../backend/audit-backend';
 import { runCommand } from '../context';
 import { addAuditFilterOptions, AuditFilterFlags, queryOf } from './audit-filter-options';
 
-function eventLine(line: AuditLineView): string {
+function eventLine(line: AuditLine): string {
   const e = line.event;
   const who = e.identity ? e.identity.name || e.identity.fingerprint256.slice(0, 16) : '-';
   const user = e.endUser ? ` for ${JSON.stringify(e.endUser)}` : '';
@@ -40,7 +41,7 @@ Examples:
         const limit = Math.min(positiveInteger(options.limit, '--limit') ?? DEFAULT_AUDIT_SEARCH_LIMIT, MAX_AUDIT_SEARCH_LIMIT);
         const query = queryOf(options);
         const result = await withAuditBackend(ctx, async (backend) => {
-          const events: AuditLineView[] = [];
+          const events: AuditLine[] = [];
           let fromSeq = query.fromSeq;
           let nextSeq: number | null = fromSeq ?? 1;
           // Each page advances nextSeq through a finite trail, so this ends; a page may be empty when its scan budget ran out.

@@ -9,7 +9,7 @@
  * a key does so through such a grant, as an operator would.
  */
 import { canonicalEvent } from '../../domain/audit/audit-event';
-import { auditLineOf } from '../../domain/audit/audit-line';
+import { auditLineOf } from '../../protocol/audit-line';
 import { verifyAuditFile } from '../../domain/audit/audit-file-verify';
 import { renderHtml } from '../../cli/report/render-html';
 import { renderMarkdown } from '../../cli/report/render-markdown';
