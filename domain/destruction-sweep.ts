@@ -1,12 +1,13 @@
 /**
- * Carries out scheduled destructions that are due, in batches that yield to
- * the event loop, each instance in its own transaction and only if, read
- * again, its destruction is still pending and due (so a cancel that wins the
- * race wins, and a crash and a new sweep never destroy twice).
+ * Carries out scheduled destructions that are due, in time-boxed batches that
+ * yield to the event loop (sweep-due.ts), each instance in its own savepoint
+ * and only if, read again, its destruction is still pending and due (so a
+ * cancel that wins the race wins, and a crash and a new sweep never destroy
+ * twice). One transaction per batch: one fsync, one scrub of freed pages.
  */
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { Keychain } from './keychain';
-import { BATCH_BUDGET_MS, DEFAULT_BATCH_SIZE, yieldToEventLoop } from './rollover-scheduler';
+import { sweepDue } from './sweep-due';
 
 export interface DestructionSweepOptions {
   readonly batchSize?: number;
@@ -16,41 +17,20 @@ export interface DestructionSweepOptions {
 }
 
 export async function sweepDueDestructions(keychain: Keychain, atMs: number, options: DestructionSweepOptions = {}): Promise<{ destroyed: number; failed: number }> {
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const skip = new Set<string>();
-  let destroyed = 0;
-  let failed = 0;
-  for (;;) {
-    const due = keychain.dueDestructions(atMs, batchSize + skip.size).filter((d) => !skip.has(d.instanceId)).slice(0, batchSize);
-    if (due.length === 0) break;
-    const done: string[] = [];
-    const failures: Array<{ instanceId: string; error: StrongroomError }> = [];
-    const started = process.hrtime.bigint();
-    try {
-      // One transaction (one fsync, one scrub) per time-boxed batch; each instance is its own savepoint.
-      keychain.transaction(() => {
-        for (const { instanceId } of due) {
-          if (done.length + failures.length > 0 && Number(process.hrtime.bigint() - started) / 1e6 > BATCH_BUDGET_MS) break;
-          try {
-            const result = keychain.destroyIfDue(instanceId, atMs);
-            if (result) done.push(result.name);
-            else skip.add(instanceId);
-          } catch (err) {
-            failures.push({ instanceId, error: asStrongroomError(err) });
-            skip.add(instanceId);
-          }
-        }
-      });
-    } catch (err) {
-      for (const { instanceId } of due) skip.add(instanceId);
-      failures.push(...due.map(({ instanceId }) => ({ instanceId, error: asStrongroomError(err) })));
-      done.length = 0;
-    }
-    for (const name of done) options.onDestroyed?.(name);
-    for (const { instanceId, error } of failures) options.onFailed?.(instanceId, error);
-    destroyed += done.length;
-    failed += failures.length;
-    await (options.yieldBetweenBatches ?? yieldToEventLoop)();
-  }
-  return { destroyed, failed };
+  const result = await sweepDue(
+    {
+      listDue: (limit) => keychain.dueDestructions(atMs, limit),
+      idOf: (due) => due.instanceId,
+      act: ({ instanceId }) => keychain.destroyIfDue(instanceId, atMs),
+      transaction: (batch) => keychain.transaction(batch),
+      clock: keychain.clock,
+    },
+    {
+      batchSize: options.batchSize,
+      pause: options.yieldBetweenBatches,
+      onDone: (destroyed) => options.onDestroyed?.(destroyed.name),
+      onFailed: (instanceId, error) => options.onFailed?.(instanceId, asStrongroomError(error)),
+    },
+  );
+  return { destroyed: result.done, failed: result.failed };
 }

@@ -16,7 +16,8 @@ import { Clock, isoNow } from '../common/clock';
 import { KeychainError, StrongroomError } from '../common/errors';
 import { wipe } from '../common/secret';
 import { HsmPort, TokenInfo } from '../hsm/hsm-port';
-import { KeychainStore } from '../storage/keychain-store';
+import { KeychainRootStore } from '../storage/keychain-root-store';
+import { TransactionalStore } from '../storage/transactional-store';
 import { KeychainMetaRecord, UnsealPolicyRecord } from '../storage/records';
 import { IdSource } from './ids';
 import { bindKeychainKey, BindingContext, deriveUnsealKek, isBoundKeychainKey, openBoundKeychainKey } from './unseal/share-binding';
@@ -47,7 +48,7 @@ export interface ShareBindingOptions {
  * the KEK) are zeroed before returning.
  */
 export async function initializeKeychain(
-  store: KeychainStore,
+  store: KeychainRootStore & TransactionalStore,
   hsm: HsmPort,
   clock: Clock,
   ids: IdSource,
@@ -132,7 +133,7 @@ function describeToken(label: string, serial: string): string {
  * UNSEAL_SHARES_REQUIRED; with a wrong one, UNSEAL_SHARES_INVALID. On
  * failure nothing stays in memory.
  */
-export async function unwrapKeychainKey(store: KeychainStore, hsm: HsmPort, unsealSecret?: Uint8Array): Promise<UnsealedKeychainKey> {
+export async function unwrapKeychainKey(store: KeychainRootStore, hsm: HsmPort, unsealSecret?: Uint8Array): Promise<UnsealedKeychainKey> {
   const meta = store.getMeta();
   if (meta === null) {
     throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', 'no keychain in this data folder; run `strongroom init` first');

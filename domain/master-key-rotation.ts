@@ -34,7 +34,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { KeychainError, StrongroomError } from '../common/errors';
 import { wipe } from '../common/secret';
 import { HsmPort, WrappedKey } from '../hsm/hsm-port';
-import { KeychainStore } from '../storage/keychain-store';
+import { KeychainRootStore } from '../storage/keychain-root-store';
+import { TransactionalStore } from '../storage/transactional-store';
 
 /** Where a test (or a fault) can stop a rotation: each is after the step it names. */
 export type RotationStep = 'before-generate' | 'after-generate' | 'after-rewrap-prepared' | 'mid-transaction' | 'after-commit' | 'mid-destroy' | 'after-destroy';
@@ -78,7 +79,7 @@ interface Rewrap {
   readonly next: Buffer;
 }
 
-function references(store: KeychainStore): Map<number, { keychainKeys: number; secrets: number }> {
+function references(store: KeychainRootStore): Map<number, { keychainKeys: number; secrets: number }> {
   const counts = new Map<number, { keychainKeys: number; secrets: number }>();
   const entry = (v: number) => counts.get(v) ?? (counts.set(v, { keychainKeys: 0, secrets: 0 }), counts.get(v) as { keychainKeys: number; secrets: number });
   for (const record of store.listWrappedKeychainKeys()) entry(record.masterKeyVersion).keychainKeys++;
@@ -86,7 +87,7 @@ function references(store: KeychainStore): Map<number, { keychainKeys: number; s
   return counts;
 }
 
-export async function masterKeyStatus(store: KeychainStore, hsm: HsmPort): Promise<MasterKeyStatus> {
+export async function masterKeyStatus(store: KeychainRootStore, hsm: HsmPort): Promise<MasterKeyStatus> {
   const counts = references(store);
   if (counts.size === 0) throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', 'no keychain in this data folder; run `strongroom init` first');
   const tokenVersions = await hsm.listMasterKeyVersions();
@@ -125,7 +126,7 @@ function failed(step: string, err: unknown): StrongroomError {
   });
 }
 
-export async function rotateMasterKey(store: KeychainStore, hsm: HsmPort, options: RotationOptions = {}): Promise<RotationResult> {
+export async function rotateMasterKey(store: KeychainRootStore & TransactionalStore, hsm: HsmPort, options: RotationOptions = {}): Promise<RotationResult> {
   const at = options.at ?? (() => undefined);
   const before = references(store);
   if (before.size === 0) throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', 'no keychain in this data folder; run `strongroom init` first');

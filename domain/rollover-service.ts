@@ -10,11 +10,9 @@ import { Clock } from '../common/clock';
 import { Keychain } from './keychain';
 import { sweepDueDestructions } from './destruction-sweep';
 import { sweepDueProcessStops } from './usage-period-sweep';
-import { sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
+import { sweepDueRollovers, SweepResult } from './rollover-scheduler';
+import { sweepExpiredRetention } from './retention-sweep';
 import { Logger } from '../common/logger';
-
-/** Instances looked at per batch when retention expires. */
-const RETENTION_BATCH = 100;
 
 /** Most upcoming rollovers noticed per check: notices are a log line each. */
 const MAX_NOTICES_PER_CHECK = 1000;
@@ -92,22 +90,10 @@ export class RolloverService {
   private async expireRetention(now: number): Promise<void> {
     const { keychain, log, retentionMs, destructionWaitMs } = this.options;
     if (retentionMs === null) return;
-    const cutoff = now - retentionMs;
-    const seen = new Set<string>();
-    for (;;) {
-      const ids = keychain.retentionExpired(cutoff, RETENTION_BATCH + seen.size).filter((id) => !seen.has(id)).slice(0, RETENTION_BATCH);
-      if (ids.length === 0) return;
-      for (const id of ids) {
-        seen.add(id);
-        try {
-          const scheduled = keychain.scheduleIfRetentionOver(id, cutoff, now + destructionWaitMs);
-          if (scheduled) log.info('retention over: destruction scheduled', { instance: scheduled.name, at: scheduled.destroyAt });
-        } catch (err) {
-          log.error('retention expiry failed', { instanceId: id, error: String(err) });
-        }
-      }
-      await yieldToEventLoop();
-    }
+    await sweepExpiredRetention(keychain, now - retentionMs, now + destructionWaitMs, {
+      onScheduled: (scheduled) => log.info('retention over: destruction scheduled', { instance: scheduled.name, at: scheduled.destroyAt }),
+      onFailed: (instanceId, err) => log.error('retention expiry failed', { instanceId, error: String(err) }),
+    });
   }
 
   private notice(now: number): void {

@@ -46,8 +46,8 @@ export function assertServedWhileSealed(operation: Operation, sealed: boolean): 
 /**
  * What the local operator (the CLI without --server) may not do: take part
  * in dual control (vote, cancel, collect) or in the unseal ceremony, which
- * are acts of a certificate holder. Its dual-controlled requests are
- * refused at the gate (assertMayRequestApproval).
+ * are acts of a certificate holder. Its dual-controlled requests are refused
+ * too (assertLocalOperatorMay).
  */
 export const NOT_FOR_THE_LOCAL_OPERATOR: ReadonlySet<string> = new Set([
   'ApprovalApprove',
@@ -67,18 +67,15 @@ function localRefusal(what: string): KeychainError {
 }
 
 /**
- * Refuses what the local operator may not run at all: the acts above, and
- * operations that are always dual-controlled (refused before the sealed
- * check, since no unseal would change the answer).
+ * Refuses what the local operator may not run: the acts above, and any
+ * request that would need officers' approval. Checked before the sealed
+ * rule (nothing is stored for the local operator either way, and "use
+ * --server" is the answer whatever the keychain's state); the dual-control
+ * class may read the keychain, so a sealed one answers why it is sealed.
  */
-export function assertLocalOperatorMay(operation: Operation, identity: ClientIdentity): void {
+export function assertLocalOperatorMay(operation: Operation, identity: ClientIdentity, args: Args, ctx: OperationContext): void {
   if (!identity.local) return;
-  if (NOT_FOR_THE_LOCAL_OPERATOR.has(operation.name) || typeof operation.dualControl === 'string') throw localRefusal(operation.name);
-}
-
-/** At the dual-control gate: the local operator cannot ask for what needs officers' approval. */
-export function assertMayRequestApproval(operation: Operation, identity: ClientIdentity): void {
-  if (identity.local) throw localRefusal(operation.name);
+  if (NOT_FOR_THE_LOCAL_OPERATOR.has(operation.name) || dualControlClassOf(operation, args, ctx) !== null) throw localRefusal(operation.name);
 }
 
 /** The dual-control class this request falls under, or null when it runs at once. */

@@ -8,6 +8,7 @@ import { KeychainError } from '../common/errors';
 import { ClientRole, GrantRecord } from '../storage/directory-store';
 import { checkGlob } from '../domain/policy/glob';
 import { MATERIAL_PERMISSIONS, parsePermissions } from '../domain/policy/permissions';
+import { OFFICER_ISSUE_CLASS } from '../domain/approvals/quorum-settings';
 import { Operation } from './operation';
 import { OperationContext } from './context';
 
@@ -21,7 +22,7 @@ export const clientIssue: Operation = {
   name: 'ClientIssue',
   access: 'officer',
   dualControl: (args, ctx) => {
-    if (args.role === 'officer') return 'grant-material';
+    if (args.role === 'officer') return OFFICER_ISSUE_CLASS;
     const groups = (args.groups as string[] | undefined) ?? [];
     const material = ctx.services.directory
       .listGrants()

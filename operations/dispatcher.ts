@@ -9,7 +9,7 @@ import { OperationName, validateBatchItem } from '../protocol/op-schemas';
 import { DecodedRequest, RequestMeta } from '../protocol/request';
 import { Args, OperationContext, Services } from './context';
 import { Operation } from './operation';
-import { assertAccess, assertLocalOperatorMay, assertMayRequestApproval, assertServedWhileSealed, dualControlClassOf } from './access';
+import { assertAccess, assertLocalOperatorMay, assertServedWhileSealed, dualControlClassOf } from './access';
 import { ClientIdentity } from '../domain/policy/identity';
 
 export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomError['toJSON']> };
@@ -90,13 +90,12 @@ export class Dispatcher {
       const operation = this.table.get(op);
       if (!operation) throw new KeychainError('INVALID_REQUEST', `${op} is not available here`);
       assertAccess(operation, identity);
-      assertLocalOperatorMay(operation, identity);
-      assertServedWhileSealed(operation, this.services.keychain.isSealed);
       const ctx: OperationContext = { identity, meta, services: this.services };
+      assertLocalOperatorMay(operation, identity, args, ctx);
+      assertServedWhileSealed(operation, this.services.keychain.isSealed);
       // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
       const dualControl = dualControlClassOf(operation, args, ctx);
       if (dualControl !== null) {
-        assertMayRequestApproval(operation, identity);
         const approvals = this.services.approvals;
         throw approvals.approvalRequired(approvals.request({ operation: op, args, dualControlClass: dualControl, requester: identity }));
       }

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing and starts a demo appliance from ./demo-data:
 # a SoftHSM2 token made for it, a master key inside the token, a keychain,
-# the appliance CA and three officer certificates (dual control needs two
-# approvers), a few demo keys (one rolled over), an app certificate with a
-# grant (its material part approved by the two other officers), then
-# `strongroom serve` in the
-# foreground (Ctrl-C stops it). Safe to run again: an existing demo-data
-# folder is reused, not replaced. DEMO_NO_SERVE=1 prepares without serving.
+# the appliance CA and the three officer certificates init makes (admin,
+# officer-2, officer-3: dual control needs two approvers besides the
+# requester), a few demo keys (one rolled over), an app certificate with a
+# grant (its material part approved by officer-2 and officer-3 over the
+# wire), then `strongroom serve` in the foreground (Ctrl-C stops it). Safe
+# to run again: an existing demo-data folder is reused, not replaced.
+# DEMO_NO_SERVE=1 prepares without serving.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -35,16 +36,18 @@ if [ ! -f "$certs/demo-app.crt" ]; then
   sr policy grant --group demo --pattern 'hr/*' --permissions locate,encrypt,generate-data-key >/dev/null
   echo "demo: issued an app certificate (demo-app) allowed to encrypt with hr/*"
 fi
-for officer in demo-officer-2 demo-officer-3; do
-  if [ ! -f "$certs/$officer.crt" ]; then
-    sr client issue "$officer" --role officer --out "$certs" >/dev/null
-    echo "demo: issued a second officer certificate ($officer) for dual control"
-  fi
-done
+# The two approvers are officers init made (issuing an officer later is itself dual-controlled).
+pki="$STRONGROOM_DATA/pki"
 # A grant that gives key material (get, decrypt) is dual-controlled: the
 # admin asks over the wire and the two other officers approve it. A
 # throw-away server on a free port does it once, before the real one starts.
 if [ ! -f "$STRONGROOM_DATA/.demo-grant-approved" ]; then
+  for officer in officer-2 officer-3; do
+    if [ ! -f "$pki/$officer.crt" ]; then
+      echo "demo: $pki/$officer.crt is missing ($STRONGROOM_DATA was made by an older strongroom init); remove the folder and run again" >&2
+      exit 1
+    fi
+  done
   log=$(mktemp)
   node dist/cli/main.js serve --port 0 >"$log" 2>&1 &
   pid=$!
@@ -57,13 +60,13 @@ if [ ! -f "$STRONGROOM_DATA/.demo-grant-approved" ]; then
   if [ -z "$tmp_port" ]; then kill "$pid" 2>/dev/null || true; cat "$log" >&2; echo "demo: the server did not start" >&2; exit 1; fi
   asked=$(sr --server "127.0.0.1:$tmp_port" --json policy grant --group demo --pattern 'hr/*' --permissions get,decrypt,decrypt-data-key || true)
   read -r id digest < <(echo "$asked" | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{const d=JSON.parse(t).error.details;console.log(d.requestId, d.digest)})')
-  for officer in demo-officer-2 demo-officer-3; do
-    sr --server "127.0.0.1:$tmp_port" --cert "$certs/$officer.crt" --key "$certs/$officer.key" approvals approve "$id" --digest "$digest" >/dev/null
+  for officer in officer-2 officer-3; do
+    sr --server "127.0.0.1:$tmp_port" --cert "$pki/$officer.crt" --key "$pki/$officer.key" approvals approve "$id" --digest "$digest" >/dev/null
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -f "$log"
   touch "$STRONGROOM_DATA/.demo-grant-approved"
-  echo "demo: demo-app may also get and decrypt hr/* (a grant approved by demo-officer-2 and demo-officer-3)"
+  echo "demo: demo-app may also get and decrypt hr/* (a grant approved by officer-2 and officer-3)"
 fi
 
 echo
@@ -75,14 +78,14 @@ echo
 cat <<TXT
 The demo appliance is in $STRONGROOM_DATA. In another terminal:
   export STRONGROOM_DATA=$STRONGROOM_DATA
-  npx strongroom --server 127.0.0.1:$port key list                  # as the officer, over mutual TLS
+  npx strongroom --server 127.0.0.1:$port key list                  # as admin (the officer init made first), over mutual TLS
   npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-app.crt \\
       --key \$STRONGROOM_DATA/certs/demo-app.key key get hr/payroll --format hex
   npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-app.crt \\
       --key \$STRONGROOM_DATA/certs/demo-app.key key get crm/pii    # refused: PERMISSION_DENIED
   npx strongroom --server 127.0.0.1:$port key get hr/payroll        # officer: APPROVAL_REQUIRED (exit 12)
-  npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-officer-2.crt \\
-      --key \$STRONGROOM_DATA/certs/demo-officer-2.key approvals list --state open
+  npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/pki/officer-2.crt \\
+      --key \$STRONGROOM_DATA/pki/officer-2.key approvals list --state open   # another officer init made
   npx strongroom key show hr/payroll                                 # local mode, no server needed
   npx strongroom --help
 TXT

@@ -1,6 +1,8 @@
 /**
  * `strongroom init`: makes a data folder, optionally a SoftHSM2 demo token,
- * the token's master key (if it has none), the keychain and the HSM signing key.
+ * the token's master key (if it has none), the keychain and the HSM signing
+ * key, the appliance PKI, and the first officers: as many as dual control
+ * needs for one of them to have another issued (domain/pki/init-officers.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +10,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { CONFIG_FILE_NAME, loadConfig, setting } from '../../common/config';
 import { createSoftHsmToken, findSoftHsmModule } from '../../hsm/softhsm-token';
-import { HsmError } from '../../common/errors';
+import { HsmError, KeychainError } from '../../common/errors';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { randomIds } from '../../domain/ids';
 import { systemClock } from '../../common/clock';
@@ -19,9 +21,11 @@ import { wipe } from '../../common/secret';
 import { checkShareCounts, makeShareSet, ShareSet } from '../../domain/unseal/split-secret';
 import { copyTlsIdentityForSealedStart } from '../../server/tls/tls-identity';
 import { storeShareCommitments } from '../../domain/unseal/share-commitments';
-import { Appliance } from '../../server/compose/open-appliance';
 import { PkiService } from '../../domain/pki/pki-service';
 import { generateClientKeyPair } from '../../client/credentials';
+import { issueOfficerFiles, MAX_INIT_OFFICERS, officerIssueQuorum, OfficerFiles, planInitOfficers, recordInitIssues } from '../../domain/pki/init-officers';
+import { OFFICER_ISSUE_CLASS } from '../../domain/approvals/quorum-settings';
+import { localOperator } from '../../server/local/local-operator';
 
 interface InitOptions {
   demoToken?: boolean;
@@ -30,6 +34,8 @@ interface InitOptions {
   shares?: string;
   threshold?: string;
   labSingleShare?: boolean;
+  officers?: string;
+  acceptFewerOfficers?: boolean;
 }
 
 /** Parses --shares/--threshold: both or neither; 2 <= M <= N <= 16 (M = 1 only with --lab-single-share). */
@@ -42,6 +48,13 @@ function shareCounts(options: InitOptions): { shares: number; threshold: number 
   return { shares, threshold };
 }
 
+/** Parses --officers (null when absent); the range and the quorum are checked by planInitOfficers. */
+function officerCount(options: InitOptions): number | null {
+  if (options.officers === undefined) return null;
+  if (!/^\d{1,3}$/.test(options.officers)) throw new ValidationError(`--officers must be a whole number from 1 to ${MAX_INIT_OFFICERS}, not "${options.officers}"`);
+  return Number(options.officers);
+}
+
 export function initCommand(): Command {
   return new Command('init')
     .description('create a keychain sealed by the HSM master key, in the data folder')
@@ -51,6 +64,8 @@ export function initCommand(): Command {
     .option('--shares <n>', 'split knowledge: make N custodian shares (2..16), printed once and never stored')
     .option('--threshold <m>', 'how many shares (with the HSM) unseal the keychain (2..N)')
     .option('--lab-single-share', 'allow --threshold 1 (one custodian alone unseals): labs only')
+    .option('--officers <n>', 'officer certificates to make in all, admin and custodians included (default: the officer-issue quorum + 1)')
+    .option('--accept-fewer-officers', 'allow --officers below the quorum + 1: dual control can then never be met (labs only)')
     .addHelpText(
       'after',
       `
@@ -58,6 +73,7 @@ Examples:
   $ strongroom init --data ./demo-data --demo-token
   $ STRONGROOM_HSM_PIN=… strongroom init --hsm-module /opt/hsm/lib/libcs_pkcs11.so --token-label prod-kms
   $ strongroom init --data /srv/strongroom --shares 5 --threshold 3 --json > /dev/tty
+  $ strongroom init --data ./lab --demo-token --officers 4
 
 Without --demo-token the token must exist already and its user PIN must be in
 the PIN file (hsm_pin_file) or STRONGROOM_HSM_PIN. If the token has no
@@ -72,16 +88,41 @@ init also issues one officer certificate per custodian (custodian-1..N, in
 DATA/pki/custodians/): the shares of one unseal must come from distinct
 certificates. Hand each custodian their certificate and key with their
 share, then delete the copies. A commitment to each share is stored (sealed
-by the HSM), so a forged share is refused when it is submitted.`,
+by the HSM), so a forged share is refused when it is submitted.
+
+First officers: after init, issuing an officer is dual-controlled (class
+${OFFICER_ISSUE_CLASS}: Q approvals from officers other than the requester,
+Q from dual_control_quorum, default 2; set it before init), so init makes
+Q + 1 officers, the fewest with which one officer's request can be approved
+by Q others: admin (DATA/pki/admin.crt), then officer-2, officer-3…
+(DATA/pki/, keys mode 0600; each an audit event of type init). Custodians
+are officers already and count: with --shares N, init makes admin and
+custodian-1..N, and officer-K only if that is still fewer than Q + 1.
+--officers N asks for N officers in all (admin and custodians included; at
+least 1 + the shares); below Q + 1 it is refused unless
+--accept-fewer-officers is given, because with fewer officers no
+dual-controlled request (an officer's issue, a grant of material, a
+destruction, a revocation, a quorum change) can ever gather its approvals,
+and no officer can be added. Hand each officer their certificate and key,
+then delete the copies here.`,
     )
     .action(
       runCommand(async (ctx, options: InitOptions) => {
         const counts = shareCounts(options);
+        // Checked before anything is made: a refused count leaves no half-made data folder.
+        const officerPlan = planInitOfficers({
+          quorum: officerIssueQuorum(setting(ctx.config(), 'dual_control_quorum')),
+          custodians: counts?.shares ?? 0,
+          requested: officerCount(options),
+          acceptFewer: options.acceptFewerOfficers === true,
+        });
         const flags = { hsm_token_label: options.tokenLabel, hsm_module: options.hsmModule };
         let config = ctx.config();
         mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
         const configPath = join(config.dataDir, CONFIG_FILE_NAME);
         const fileSettings: Record<string, string> = {};
+        /** Every file init writes, in order, for --json. */
+        const written: string[] = [];
         if (options.demoToken) {
           const modulePath = options.hsmModule ?? findSoftHsmModule();
           if (!modulePath) {
@@ -91,14 +132,18 @@ by the HSM), so a forged share is refused when it is submitted.`,
           const pinFile = join(config.dataDir, 'hsm-user-pin');
           const soPinFile = join(config.dataDir, 'softhsm', 'so-pin');
           mkdirSync(join(config.dataDir, 'softhsm'), { recursive: true, mode: 0o700 });
-          if (!existsSync(pinFile)) writeSecretFile(pinFile, randomBytes(12).toString('hex'));
-          if (!existsSync(soPinFile)) writeSecretFile(soPinFile, randomBytes(12).toString('hex'));
+          for (const file of [pinFile, soPinFile]) {
+            if (existsSync(file)) continue;
+            writeSecretFile(file, randomBytes(12).toString('hex'));
+            written.push(file);
+          }
           const token = createSoftHsmToken({
             dir: join(config.dataDir, 'softhsm'),
             label,
             userPin: readText(pinFile),
             soPin: readText(soPinFile),
           });
+          written.push(token.softhsmConf);
           Object.assign(fileSettings, { hsm_module: modulePath, hsm_token_label: label, softhsm2_conf: token.softhsmConf });
         } else {
           if (options.hsmModule) fileSettings.hsm_module = options.hsmModule;
@@ -106,6 +151,7 @@ by the HSM), so a forged share is refused when it is submitted.`,
         }
         if (!existsSync(configPath)) {
           writeFileSync(configPath, renderConfig(fileSettings), { mode: 0o600 });
+          written.push(configPath);
         }
         config = loadConfig({ dataDir: config.dataDir, flags });
         const appliance = ctx.open({ flags, create: true });
@@ -123,9 +169,20 @@ by the HSM), so a forged share is refused when it is submitted.`,
         } finally {
           wipe(shareSet?.secret);
         }
+        written.push(setting(config, 'keychain_path'));
         const pki = bootstrapPki(appliance, systemClock, generateClientKeyPair());
+        const issuer = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
         // One officer certificate per custodian: the shares of an attempt must come from distinct certificates.
-        const custodianCerts = counts ? issueCustodianCertificates(appliance, counts.shares) : [];
+        // The keychain cannot be opened locally to issue them later (it needs the custodians), so init does it now.
+        const custodianCerts = issueOfficerFiles(issuer, Array.from({ length: counts?.shares ?? 0 }, (_, i) => `custodian-${i + 1}`), join(config.dataDir, 'pki', 'custodians'), generateClientKeyPair);
+        const otherOfficers = issueOfficerFiles(issuer, officerPlan.extra, join(config.dataDir, 'pki'), generateClientKeyPair);
+        const admin = appliance.store.directory.getClientByName(FIRST_OFFICER);
+        if (admin === null) throw new KeychainError('INTERNAL_ERROR', `init made no "${FIRST_OFFICER}" officer`);
+        const officers: OfficerFiles[] = [{ client: admin, certFile: pki.officerCertFile, keyFile: pki.officerKeyFile }, ...custodianCerts, ...otherOfficers];
+        // The trail shows who made the first officers: nobody approved them, init did, at the ceremony.
+        const operator = localOperator();
+        await recordInitIssues(appliance.store.audit, systemClock, officers.map((o) => o.client), { name: operator.name, subject: operator.subject });
+        written.push(pki.caFile, ...officers.flatMap((o) => [o.certFile, o.keyFile]));
         // The server's TLS identity, also sealed for the HSM alone: a sealed server must listen.
         await copyTlsIdentityForSealedStart(appliance, systemClock);
         const token = await hsm.tokenInfo();
@@ -138,10 +195,18 @@ by the HSM), so a forged share is refused when it is submitted.`,
           masterKeyVersions: await hsm.listMasterKeyVersions(),
           demoToken: Boolean(options.demoToken),
           pki: { ...pki, officer: FIRST_OFFICER },
+          officers: officers.map((o) => ({ client: o.client.name, certFile: o.certFile, keyFile: o.keyFile })),
+          officerQuorum: { class: OFFICER_ISSUE_CLASS, required: officerPlan.needed - 1, officersNeeded: officerPlan.needed },
           unseal: counts ? { mode: 'hsm+shares', ...counts } : { mode: 'hsm' },
+          files: written,
           // Shown once, here; never stored anywhere by Strongroom.
-          ...(shareSet ? { shares: shareSet.shares.map((share, i) => ({ custodian: i + 1, share, ...custodianCerts[i] })) } : {}),
+          ...(shareSet
+            ? { shares: shareSet.shares.map((share, i) => ({ custodian: i + 1, share, client: custodianCerts[i].client.name, certFile: custodianCerts[i].certFile, keyFile: custodianCerts[i].keyFile })) }
+            : {}),
         };
+        if (officers.length < officerPlan.needed) {
+          ctx.out.warn(`only ${officers.length} officer${officers.length === 1 ? '' : 's'}: dual control needs ${officerPlan.needed} (--accept-fewer-officers), so no dual-controlled request can be approved and no officer added`);
+        }
         ctx.out.result(result, () =>
           [
             `Initialised keychain ${result.keychainId}`,
@@ -150,7 +215,10 @@ by the HSM), so a forged share is refused when it is submitted.`,
             `  HSM token:    ${token.label} (serial ${token.serialNumber}), master key v${result.masterKeyVersions.at(-1)}`,
             `  appliance CA: ${pki.caFile}`,
             `  officer:      ${FIRST_OFFICER} (${pki.officerCertFile}, key ${pki.officerKeyFile})`,
+            ...otherOfficers.map((o) => `  officer:      ${o.client.name} (${o.certFile}, key ${o.keyFile})`),
+            `  dual control: ${officers.length} officer${officers.length === 1 ? '' : 's'}; each one's dual-controlled request needs ${officerPlan.needed - 1} of the others (dual_control_quorum)`,
             ...(shareSet && counts ? renderShares(shareSet.shares, counts.threshold, custodianCerts) : []),
+            ...(otherOfficers.length > 0 ? ['', 'Hand each officer their certificate and key, then delete the copies here.'] : []),
             '',
             shareSet
               ? 'Next: strongroom serve (it starts sealed), then M custodians run strongroom --server HOST:PORT unseal'
@@ -161,7 +229,7 @@ by the HSM), so a forged share is refused when it is submitted.`,
     );
 }
 
-function renderShares(shares: readonly string[], threshold: number, certs: readonly CustodianCertificate[]): string[] {
+function renderShares(shares: readonly string[], threshold: number, certs: readonly OfficerFiles[]): string[] {
   return [
     '',
     `Custodian shares: any ${threshold} of these ${shares.length}, with the HSM, unseal the keychain.`,
@@ -173,35 +241,6 @@ function renderShares(shares: readonly string[], threshold: number, certs: reado
     ...certs.map((cert, i) => `  custodian ${i + 1}: ${cert.certFile} (key ${cert.keyFile})`),
     'Hand each custodian their certificate and key with their share, then delete the copies here.',
   ];
-}
-
-interface CustodianCertificate {
-  readonly client: string;
-  readonly certFile: string;
-  readonly keyFile: string;
-}
-
-/**
- * Officers custodian-1..N, their keys written to DATA/pki/custodians/ (0600)
- * for the operator to hand over. The shares of one unseal attempt must come
- * from distinct certificates, and the keychain cannot be opened locally to
- * issue them later (it needs the custodians), so init issues them while it
- * still holds the keychain open.
- */
-function issueCustodianCertificates(appliance: Appliance, count: number): CustodianCertificate[] {
-  const pki = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
-  const dir = join(appliance.config.dataDir, 'pki', 'custodians');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return Array.from({ length: count }, (_, i) => {
-    const client = `custodian-${i + 1}`;
-    const pair = generateClientKeyPair();
-    const issued = pki.issueClient({ name: client, role: 'officer', groups: [], publicKeyPem: pair.publicKeyPem });
-    const certFile = join(dir, `${client}.crt`);
-    const keyFile = join(dir, `${client}.key`);
-    writeFileSync(certFile, issued.certificatePem, { mode: 0o644 });
-    writeSecretFile(keyFile, pair.privateKeyPem.trim());
-    return { client, certFile, keyFile };
-  });
 }
 
 function writeSecretFile(path: string, content: string): void {

@@ -19,6 +19,13 @@ export const DUAL_CONTROL_CLASSES = [
 
 export type DualControlClassName = (typeof DUAL_CONTROL_CLASSES)[number];
 
+/**
+ * The class of issuing an officer (ClientIssue of role officer): a future
+ * approver can be minted only with approvals, so its quorum also sizes the
+ * officers `strongroom init` makes (domain/pki/init-officers.ts).
+ */
+export const OFFICER_ISSUE_CLASS: DualControlClassName = 'grant-material';
+
 /** Default approvals per class when the setting names none. */
 export const DEFAULT_QUORUM = 2;
 /** Largest quorum: more officers than this approving one request is a typo, not a policy. */

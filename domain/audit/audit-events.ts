@@ -73,3 +73,23 @@ export function lifecycleEvent(clock: Clock, type: 'server-start' | 'server-stop
 export function suppressedAuthFailuresEvent(clock: Clock, info: { source: string; count: number; windowStart: string }): AuditEvent {
   return { ...adminEvent(clock, 'auth-failure-suppressed', null, null), source: info.source, custom: { count: String(info.count), windowStart: info.windowStart } };
 }
+
+/**
+ * A client certificate `strongroom init` made at the ceremony, before any
+ * server or dual control exists: type and actor `init` (the OS account that
+ * ran it as the subject), the client's name as the key, its role, serial
+ * number and certificate fingerprint in `custom`; never its private key.
+ */
+export function initIssueEvent(
+  clock: Clock,
+  client: { readonly name: string; readonly role: string; readonly serialNumber: string; readonly fingerprint256: string },
+  operator: { readonly name: string; readonly subject: string },
+): AuditEvent {
+  return {
+    ...adminEvent(clock, 'init', client.name, null),
+    identity: { name: 'init', role: 'init', fingerprint256: '', subject: operator.subject },
+    source: 'local',
+    operation: 'ClientIssue',
+    custom: { operator: operator.name, role: client.role, serialNumber: client.serialNumber, fingerprint256: client.fingerprint256 },
+  };
+}

@@ -14,7 +14,8 @@ import { Clock, isoNow } from '../../common/clock';
 import { KeychainError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { HsmPort } from '../../hsm/hsm-port';
-import { KeychainStore } from '../../storage/keychain-store';
+import { KeychainRootStore } from '../../storage/keychain-root-store';
+import { TransactionalStore } from '../../storage/transactional-store';
 import { HsmSealedSecretRecord } from '../../storage/records';
 import { encodeFields } from '../field-encoding';
 import { openWithAad, sealWithAad } from '../instance-seal';
@@ -26,21 +27,21 @@ function aad(keychainId: string, name: string): Buffer {
   return encodeFields([AAD_LABEL, keychainId, name]);
 }
 
-function keychainIdOf(store: KeychainStore): string {
+function keychainIdOf(store: KeychainRootStore): string {
   const meta = store.getMeta();
   if (meta === null) throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', 'no keychain in this data folder; run `strongroom init` first');
   return meta.keychainId;
 }
 
 /** The master key version new wrappings use: the one the newest keychain key is wrapped by. */
-export function currentMasterKeyVersion(store: KeychainStore): number {
+export function currentMasterKeyVersion(store: KeychainRootStore): number {
   const newest = store.listWrappedKeychainKeys().at(-1);
   if (newest === undefined) throw new KeychainError('STORAGE_CORRUPT', 'the keychain has no wrapped keychain key');
   return newest.masterKeyVersion;
 }
 
 /** Seals `secret` (not zeroed: the caller owns it) so that the HSM alone opens it, replacing any secret of that name. */
-export async function putHsmSealedSecret(store: KeychainStore, hsm: HsmPort, clock: Clock, name: string, secret: Buffer): Promise<void> {
+export async function putHsmSealedSecret(store: KeychainRootStore & TransactionalStore, hsm: HsmPort, clock: Clock, name: string, secret: Buffer): Promise<void> {
   await putHsmSealedSecrets(store, hsm, clock, [{ name, secret }]);
 }
 
@@ -50,7 +51,7 @@ export async function putHsmSealedSecret(store: KeychainStore, hsm: HsmPort, clo
  * wrap is done: a crash or a failure leaves all of them as they were or all
  * of them new, never a key beside another identity's certificate.
  */
-export async function putHsmSealedSecrets(store: KeychainStore, hsm: HsmPort, clock: Clock, secrets: ReadonlyArray<{ name: string; secret: Buffer }>): Promise<void> {
+export async function putHsmSealedSecrets(store: KeychainRootStore & TransactionalStore, hsm: HsmPort, clock: Clock, secrets: ReadonlyArray<{ name: string; secret: Buffer }>): Promise<void> {
   const keychainId = keychainIdOf(store);
   const version = currentMasterKeyVersion(store);
   const createdAt = isoNow(clock);
@@ -71,7 +72,7 @@ export async function putHsmSealedSecrets(store: KeychainStore, hsm: HsmPort, cl
 }
 
 /** Opens a secret with the HSM; null when absent. The caller wipes the Buffer. */
-export async function getHsmSealedSecret(store: KeychainStore, hsm: HsmPort, name: string): Promise<Buffer | null> {
+export async function getHsmSealedSecret(store: KeychainRootStore, hsm: HsmPort, name: string): Promise<Buffer | null> {
   const record = store.getHsmSealedSecret(name);
   if (record === null) return null;
   const keychainId = keychainIdOf(store);

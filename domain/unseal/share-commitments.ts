@@ -26,7 +26,8 @@ import { Clock } from '../../common/clock';
 import { KeychainError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { HsmPort } from '../../hsm/hsm-port';
-import { KeychainStore } from '../../storage/keychain-store';
+import { KeychainRootStore } from '../../storage/keychain-root-store';
+import { TransactionalStore } from '../../storage/transactional-store';
 import { encodeFields } from '../field-encoding';
 import { getHsmSealedSecret, putHsmSealedSecret } from './hsm-sealed-secrets';
 import { decodeShare, DecodedShare, MAX_SHARES } from './share-codec';
@@ -48,7 +49,7 @@ export function shareCommitment(keychainId: string, custodian: number, shareByte
  * index i-1) for the keychain in `store`. Init calls it once, right after
  * the keychain is made; the decoded share bytes are zeroed.
  */
-export async function storeShareCommitments(store: KeychainStore, hsm: HsmPort, clock: Clock, shares: readonly string[]): Promise<void> {
+export async function storeShareCommitments(store: KeychainRootStore & TransactionalStore, hsm: HsmPort, clock: Clock, shares: readonly string[]): Promise<void> {
   const meta = store.getMeta();
   if (meta === null) throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', 'no keychain in this data folder; run `strongroom init` first');
   if (shares.length < 1 || shares.length > MAX_SHARES) throw new KeychainError('INTERNAL_ERROR', 'share commitments need 1..16 shares');
@@ -66,7 +67,7 @@ export async function storeShareCommitments(store: KeychainStore, hsm: HsmPort, 
 }
 
 /** The stored commitments, or null for a keychain made without them. INTEGRITY_FAILURE when the record was altered. */
-export async function loadShareCommitments(store: KeychainStore, hsm: HsmPort): Promise<ShareCommitments | null> {
+export async function loadShareCommitments(store: KeychainRootStore, hsm: HsmPort): Promise<ShareCommitments | null> {
   const sealed = await getHsmSealedSecret(store, hsm, SHARE_COMMITMENTS_NAME);
   if (sealed === null) return null;
   try {

@@ -34,7 +34,7 @@ import { decodeShare, DecodedShare, SHARE_BYTES } from './share-codec';
 import { loadShareCommitments, matchesCommitment, SHARE_COMMITMENTS_NAME, ShareCommitments } from './share-commitments';
 import { combineShares } from './split-secret';
 import { HsmPort } from '../../hsm/hsm-port';
-import { KeychainStore } from '../../storage/keychain-store';
+import { KeychainRootStore } from '../../storage/keychain-root-store';
 import { ClientIdentity } from '../policy/identity';
 import { UnsealThrottle } from './unseal-throttle';
 
@@ -90,7 +90,7 @@ export class UnsealService {
 
   constructor(
     private readonly keychain: Keychain,
-    private readonly store: KeychainStore,
+    private readonly store: KeychainRootStore,
     private readonly hsm: () => Promise<HsmPort>,
     private readonly clock: Clock,
     private readonly events: UnsealEvents = {},

@@ -4,9 +4,8 @@
  * and an app's certificates issued by the CLI, the app's requests leaving
  * the events, then the commands locally and with --server. Asserts on
  * exit codes, JSON documents and exact figures. The app's grant gives key
- * material, so it is dual-controlled: two more officers (officer-2,
- * officer-3, issued locally before the server starts, as an installer
- * does) approve it.
+ * material, so it is dual-controlled: the two other officers init made
+ * (officer-2, officer-3) approve it.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,16 +33,15 @@ describe('strongroom audit and report commands', () => {
     dir = mkdtempSync(join(tmpdir(), 'strongroom-audit-cli-'));
     data = join(dir, 'data');
     expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
-    for (const name of ['officer-2', 'officer-3']) expect(cli(['--data', data, 'client', 'issue', name, '--role', 'officer', '--out', join(dir, 'certs'), '--json']).status).toBe(0);
     server = await startServe(data);
-    const remote = (cert: string | null) => (...args: string[]): Run =>
-      cli(['--data', data, '--server', `127.0.0.1:${server.port}`, ...(cert ? ['--cert', join(dir, 'certs', `${cert}.crt`), '--key', join(dir, 'certs', `${cert}.key`)] : []), '--json', ...args]);
+    const remote = (cert: string | null, folder = join(dir, 'certs')) => (...args: string[]): Run =>
+      cli(['--data', data, '--server', `127.0.0.1:${server.port}`, ...(cert ? ['--cert', join(folder, `${cert}.crt`), '--key', join(folder, `${cert}.key`)] : []), '--json', ...args]);
     local = (...args) => cli(['--data', data, '--json', ...args]);
     asOfficer = remote(null);
     asAuditor = remote('auditor-1');
     asApp = remote('payroll-app');
-    asOfficer2 = remote('officer-2');
-    asOfficer3 = remote('officer-3');
+    asOfficer2 = remote('officer-2', join(data, 'pki'));
+    asOfficer3 = remote('officer-3', join(data, 'pki'));
     expect(asOfficer('key', 'create', 'hr/payroll').status).toBe(0);
     expect(asOfficer('key', 'create', 'crm/pii').status).toBe(0);
     expect(asOfficer('client', 'issue', 'auditor-1', '--role', 'auditor', '--out', join(dir, 'certs')).status).toBe(0);
@@ -137,7 +135,7 @@ describe('strongroom audit and report commands', () => {
     expect(deleted.status).toBe(7);
     expect(deleted.json).toMatchObject({ ok: false, firstBadSeq: 5, line: 5 });
     expect(deleted.json.reason).toMatch(/^event 5 is missing/);
-    // The first request over the wire: the local officer issues before it say "local", the server start has no source.
+    // The first request over the wire: init's officer issues before it say "local", the server start has no source.
     const first = lines.findIndex((l) => /"source":"(?!local")[^"]+"/.test(l));
     expect(first).toBeGreaterThan(0);
     const edited = [...lines];

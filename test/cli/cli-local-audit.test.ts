@@ -34,7 +34,7 @@ describe('local-mode CLI commands in the audit trail', () => {
 
     // The local operator goes through the dispatcher: its events are the wire's operation events, from source `local`.
     const tail = cli(['--data', data, '--json', 'audit', 'tail', '-n', '10']).json as Array<Record<string, any>>;
-    const local = tail.filter((e) => e.source === 'local');
+    const local = tail.filter((e) => e.source === 'local' && e.type === 'operation');
     expect(local.map((e) => [e.type, e.operation, e.key, e.result])).toEqual([
       ['operation', 'Create', 'ops/db', 'ok'],
       ['operation', 'ReKey', 'ops/db', 'ok'],

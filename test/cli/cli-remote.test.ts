@@ -1,7 +1,8 @@
 /**
  * The CLI over the wire: `strongroom serve` in a child process, and every
  * key, client and policy command run with --server against it, with the
- * officer certificate init made and with an app certificate the CLI issued.
+ * officer certificates init made (admin asks, officer-2 and officer-3
+ * approve) and with an app certificate the CLI issued.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,9 +24,8 @@ describe('strongroom CLI over the wire', () => {
     dir = mkdtempSync(join(tmpdir(), 'strongroom-cli-remote-'));
     data = join(dir, 'data');
     expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
-    // Two more officers, issued locally (the installer's bootstrap), approve the admin's dual-controlled requests.
-    const certs = join(dir, 'officer-certs');
-    for (const name of ['officer-2', 'officer-3']) expect(cli(['--data', data, 'client', 'issue', name, '--role', 'officer', '--out', certs, '--json']).status).toBe(0);
+    // The two other officers init made approve the admin's dual-controlled requests.
+    const certs = join(data, 'pki');
     server = await startServe(data, { STRONGROOM_DESTRUCTION_WAIT: 'P0D' });
     remote = (...args) => cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--json', ...args]);
     as = (name, ...args) => cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--cert', join(certs, `${name}.crt`), '--key', join(certs, `${name}.key`), '--json', ...args]);

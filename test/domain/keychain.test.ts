@@ -85,7 +85,7 @@ describe('keychain rules', () => {
   });
 
   it('zeroes every keychain key version and the row MAC key on seal', async () => {
-    const internals = keychain as unknown as { unsealed: { keys: Map<number, Buffer>; macKey: Buffer } };
+    const internals = (keychain as unknown as { sealState: { unsealed: { keys: Map<number, Buffer>; macKey: Buffer } } }).sealState;
     const keys = [...internals.unsealed.keys.values()];
     const macKey = internals.unsealed.macKey;
     expect(keys.length).toBeGreaterThan(0);

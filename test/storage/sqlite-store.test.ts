@@ -1,5 +1,5 @@
 /**
- * The SQLite keychain store: the shared conformance suite on a real file in a
+ * The SQLite keychain store: the shared conformance suites on a real file in a
  * fresh temporary folder, then what only SQLite has (pragmas, migrations, file
  * modes, corruption, a full disk). Secure deletion is in sqlite-scrub.test.ts.
  */
@@ -9,10 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, runMigrations } from '../../storage/migrations';
 import { openSqliteStore } from '../../storage/sqlite-store';
-import { describeDirectoryConformance } from './directory-conformance';
-import { describeApprovalConformance } from './approval-conformance';
-import { describeStoreConformance } from './store-conformance';
-import { describeUnsealStoreConformance } from './unseal-store-conformance';
+import { describeKeychainStoreConformance } from './keychain-store-conformance';
 import { codeOf, instance, key, meta, wrapped, rowMac } from './store-fixtures';
 
 function tempDir(): { dir: string; cleanup(): void } {
@@ -20,23 +17,7 @@ function tempDir(): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-describeStoreConformance('SqliteStore', () => {
-  const { dir, cleanup } = tempDir();
-  return { store: openSqliteStore(path.join(dir, 'keychain.db')), cleanup };
-});
-
-describeDirectoryConformance('SqliteStore', () => {
-  const { dir, cleanup } = tempDir();
-  const store = openSqliteStore(path.join(dir, 'keychain.db'));
-  return { store, cleanup: () => (store.close(), cleanup()) };
-});
-
-describeUnsealStoreConformance('SqliteStore', () => {
-  const { dir, cleanup } = tempDir();
-  return { store: openSqliteStore(path.join(dir, 'keychain.db')), cleanup };
-});
-
-describeApprovalConformance('SqliteStore', () => {
+describeKeychainStoreConformance('SqliteStore', () => {
   const { dir, cleanup } = tempDir();
   const store = openSqliteStore(path.join(dir, 'keychain.db'));
   return { store, cleanup: () => (store.close(), cleanup()) };
@@ -56,7 +37,7 @@ describe('SqliteStore (SQLite only)', () => {
     const store = openSqliteStore(file);
     // A second connection sees the persistent journal mode; the others are
     // per-connection, so read them through the store's own connection.
-    const db = (store as unknown as { db: Database.Database }).db;
+    const db = (store as unknown as { connection: { db: Database.Database } }).connection.db;
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);

@@ -3,7 +3,12 @@
  * material is a recognisable, per-instance byte pattern so that tests can
  * check Buffers round-trip and (for SQLite) look for the bytes in the file.
  */
+import { KeychainStore } from '../../storage/keychain-store';
+import { KeyStore } from '../../storage/key-store';
 import { InstanceRecord, KeychainMetaRecord, KeyRecord, WrappedKeychainKeyRecord } from '../../storage/records';
+
+/** Makes a fresh, empty store for one test; cleanup() runs after the suite closed it. */
+export type StoreFactory = () => { store: KeychainStore; cleanup(): void };
 
 export const T0 = '2025-01-01T00:00:00.000Z';
 export const T1 = '2025-02-01T00:00:00.000Z';
@@ -84,6 +89,16 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };
+}
+
+/** A key with its first instance. */
+export function addKey(store: KeyStore, id: string, namespace: string, keyName: string, algorithm = 'AES-256'): void {
+  store.createKey(key(id, namespace, keyName, { algorithm }), instance(id, 1));
+}
+
+/** `namespace/name` of each key, in order. */
+export function names(ks: { namespace: string; name: string }[]): string[] {
+  return ks.map((k) => `${k.namespace}/${k.name}`);
 }
 
 export { codeOf } from '../support/error-code';

@@ -1,0 +1,227 @@
+/**
+ * The life of a key instance after SP 800-57 / KMIP: using its material
+ * (Get, and useMaterial for operations that must not hold it), moving it
+ * between lifecycle states, scheduling or cancelling its destruction, and
+ * what the sweeps need: which instances are due (destruction, retention
+ * over, recipient usage period ended) and the one-instance step each sweep
+ * takes, read again inside its transaction so a repeat or a race is a no-op.
+ */
+import { isoNow } from '../../common/clock';
+import { KeychainError } from '../../common/errors';
+import { wipe } from '../../common/secret';
+import { applyInstanceChange, InstanceRecord, KeyRecord } from '../../storage/records';
+import { formatKeyName } from '../key-names';
+import { assertTransition, InstanceState, isInstanceState, materialRetrievable } from '../instance-states';
+import { usageStops } from '../usage-periods';
+import { instanceView, InstanceView, KeyView, RetrievedKey } from '../views';
+import { KeychainParts, KeyRef } from './key-rows';
+import { nextRolloverAt } from './key-rollover';
+
+/** Dates a lifecycle transition sets; absent ones are left as they are. */
+export interface TransitionDates {
+  readonly activatedAt?: string | null;
+  readonly deactivatedAt?: string | null;
+  readonly destroyedAt?: string | null;
+  readonly destroyAt?: string | null;
+}
+
+/** What an operation on opened material may bind its own AADs to. */
+export interface MaterialIds {
+  readonly keychainId: string;
+  readonly keyId: string;
+  readonly instanceId: string;
+  readonly instanceName: string;
+  readonly algorithm: string;
+}
+
+export class InstanceLifecycle {
+  constructor(private readonly parts: KeychainParts) {}
+
+  /** The current instance's material, or a named instance's. The caller zeroes `material`. */
+  getKey(ref: KeyRef): RetrievedKey {
+    const { seal, rows } = this.parts;
+    seal.requireUnsealed();
+    const { key, instance, keyView: view, instanceView: iview } = rows.resolve(ref);
+    const state = instance.state;
+    refuseIfDestructionPending(instance);
+    if (!isInstanceState(state) || !materialRetrievable(state) || instance.sealedMaterial === null) {
+      throw new KeychainError('NO_MATERIAL', `instance ${instance.name} of ${formatKeyName(key)} is ${state} and has no retrievable material`, {
+        details: { instance: instance.name, state },
+      });
+    }
+    return { key: view, instance: iview, material: rows.openMaterial(key, instance, instance.sealedMaterial) };
+  }
+
+  /**
+   * Opens the referenced instance's material for an operation, after
+   * `allow(key, instance)` has approved (it throws to refuse: state, usage);
+   * runs `use` and zeroes the material whatever happens. Keys and instances
+   * reach `allow` and `use` already authenticated (row MACs).
+   */
+  useMaterial<T>(ref: KeyRef, allow: (key: KeyView, instance: InstanceView) => void, use: (material: Buffer, ids: MaterialIds) => T): T {
+    const { seal, rows } = this.parts;
+    const unsealed = seal.requireUnsealed();
+    const { key, instance, keyView: view, instanceView: iview } = rows.resolve(ref);
+    refuseIfDestructionPending(instance);
+    allow(view, iview);
+    if (instance.sealedMaterial === null) {
+      throw new KeychainError('NO_MATERIAL', `instance ${instance.name} of ${formatKeyName(key)} has no material`, { details: { instance: instance.name } });
+    }
+    const material = rows.openMaterial(key, instance, instance.sealedMaterial);
+    try {
+      return use(material, { keychainId: unsealed.keychainId, keyId: key.id, instanceId: instance.id, instanceName: instance.name, algorithm: key.algorithm });
+    } finally {
+      wipe(material);
+    }
+  }
+
+  /**
+   * Moves an instance to another lifecycle state, after assertTransition
+   * allows it, setting the given dates; `dropMaterial` destroys its material
+   * (NULL in the row; the store scrubs the freed pages).
+   */
+  transitionInstance(ref: KeyRef, to: InstanceState, dates: TransitionDates, dropMaterial = false): InstanceView {
+    const { seal, rows, store, clock, timeZone } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => {
+      // Read again inside the write transaction, never from the row cache: a
+      // cached row may predate another process's commit.
+      const { key, instance } = rows.resolveUncached(ref);
+      const from = instance.state;
+      if (!isInstanceState(from)) throw new KeychainError('STORAGE_CORRUPT', `instance ${instance.name} has an unknown state`);
+      assertTransition(from, to);
+      if (to === 'Active' && instance.destroyAt !== null) {
+        throw new KeychainError('WRONG_STATE', `instance ${instance.name} is scheduled for destruction; cancel the destruction before activating it`);
+      }
+      // Activation starts the instance's usage periods.
+      const stops = to === 'Active' ? usageStops(key, Date.parse(dates.activatedAt ?? isoNow(clock)), timeZone) : {};
+      const change = rows.stateChange(instance, { state: to, ...dates, ...stops, dropMaterial });
+      store.updateInstanceState(change);
+      if (to === 'Active' && instance.id === key.currentInstanceId && key.rolloverPolicy === 'auto') {
+        // A PreActive key's cryptoperiod starts when it is activated.
+        const activatedMs = Date.parse(dates.activatedAt ?? isoNow(clock));
+        const next = nextRolloverAt(key, activatedMs, timeZone);
+        const updatedAt = isoNow(clock);
+        const updated = { ...key, nextRolloverAt: next, updatedAt };
+        store.updateKeyPolicy({
+          keyId: key.id,
+          rolloverPolicy: key.rolloverPolicy,
+          cryptoperiod: key.cryptoperiod,
+          nextRolloverAt: next,
+          protectPeriod: key.protectPeriod,
+          processPeriod: key.processPeriod,
+          updatedAt,
+          rowMac: rows.keyMac(updated),
+        });
+      }
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /**
+   * Schedules (a date) or cancels (null) the destruction of an instance. Only
+   * an instance that is not Active and still has material can be scheduled;
+   * while a destruction is pending the instance refuses every use.
+   */
+  scheduleDestruction(ref: KeyRef, destroyAt: string | null): InstanceView {
+    const { seal, rows, store } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => {
+      const { key, instance } = rows.resolveUncached(ref);
+      if (destroyAt !== null) {
+        if (instance.state === 'Active') throw new KeychainError('WRONG_STATE', `instance ${instance.name} is Active: revoke (deactivate) it before destroying it`);
+        if (instance.sealedMaterial === null) throw new KeychainError('WRONG_STATE', `instance ${instance.name} is already destroyed`);
+      } else if (instance.destroyAt === null) {
+        throw new KeychainError('WRONG_STATE', `no destruction of instance ${instance.name} is pending`);
+      }
+      const change = rows.stateChange(instance, { state: instance.state, destroyAt });
+      store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /** Deactivated instances, not current, with material and no destruction pending, deactivated at or before `beforeMs`. */
+  retentionExpired(beforeMs: number, limit: number): string[] {
+    this.parts.seal.requireUnsealed();
+    return this.parts.store.listRetentionExpired(new Date(beforeMs).toISOString(), limit);
+  }
+
+  /**
+   * Schedules the destruction of an instance whose retention is over (read
+   * again inside the transaction); the usual destruction wait and cancel
+   * apply. Returns null when there was nothing to do.
+   */
+  scheduleIfRetentionOver(instanceId: string, deactivatedBeforeMs: number, destroyAtMs: number): InstanceView | null {
+    const { seal, rows, store } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => {
+      const found = store.getInstanceById(instanceId);
+      if (!found) return null;
+      const instance = rows.checkedInstance(found);
+      const key = rows.checkedKey(store.getKeyById(instance.keyId) as KeyRecord);
+      const over = instance.state === 'Deactivated' && instance.deactivatedAt !== null && Date.parse(instance.deactivatedAt) <= deactivatedBeforeMs;
+      if (!over || instance.destroyAt !== null || instance.sealedMaterial === null || instance.id === key.currentInstanceId) return null;
+      const change = rows.stateChange(instance, { state: instance.state, destroyAt: new Date(destroyAtMs).toISOString() });
+      store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /** Active instances past their process-stop date at `atMs`. */
+  dueProcessStops(atMs: number, limit: number): Array<{ instanceId: string; processStopAt: string }> {
+    this.parts.seal.requireUnsealed();
+    return this.parts.store.listDueProcessStops(new Date(atMs).toISOString(), limit);
+  }
+
+  /** Deactivates an instance whose recipient usage period has ended (read again inside the transaction); null if nothing to do. */
+  deactivateIfProcessStopped(instanceId: string, atMs: number): InstanceView | null {
+    const { seal, rows, store } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => {
+      const found = store.getInstanceById(instanceId);
+      if (!found) return null;
+      const instance = rows.checkedInstance(found);
+      if (instance.state !== 'Active' || instance.processStopAt === null || Date.parse(instance.processStopAt) > atMs) return null;
+      const key = rows.checkedKey(store.getKeyById(instance.keyId) as KeyRecord);
+      const change = rows.stateChange(instance, { state: 'Deactivated', deactivatedAt: instance.processStopAt });
+      store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /** Instances whose scheduled destruction is due at `atMs`. */
+  dueDestructions(atMs: number, limit: number): Array<{ instanceId: string; destroyAt: string }> {
+    this.parts.seal.requireUnsealed();
+    return this.parts.store.listDueDestructions(new Date(atMs).toISOString(), limit);
+  }
+
+  /**
+   * Carries out a scheduled destruction if, read again inside the
+   * transaction, it is still pending and due: the material is dropped, the
+   * metadata stays. Returns the instance, or null when there was nothing to do.
+   */
+  destroyIfDue(instanceId: string, atMs: number): InstanceView | null {
+    const { seal, rows, store } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => {
+      const found = store.getInstanceById(instanceId);
+      if (!found) return null;
+      const instance = rows.checkedInstance(found);
+      if (instance.destroyAt === null || Date.parse(instance.destroyAt) > atMs) return null;
+      const key = rows.checkedKey(store.getKeyById(instance.keyId) as KeyRecord);
+      const to: InstanceState = instance.state === 'Compromised' ? 'DestroyedCompromised' : 'Destroyed';
+      assertTransition(instance.state as InstanceState, to);
+      const change = rows.stateChange(instance, { state: to, destroyedAt: new Date(atMs).toISOString(), destroyAt: null, dropMaterial: true });
+      store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+}
+
+function refuseIfDestructionPending(instance: InstanceRecord): void {
+  if (instance.destroyAt !== null) {
+    throw new KeychainError('WRONG_STATE', `instance ${instance.name} is scheduled for destruction at ${instance.destroyAt}; cancel the destruction to use it`, {
+      details: { instance: instance.name, destroyAt: instance.destroyAt },
+    });
+  }
+}

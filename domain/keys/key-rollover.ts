@@ -1,0 +1,180 @@
+/**
+ * Key rollover: a new current instance (the previous one Deactivated but
+ * still decrypting), by hand or by the scheduler when a key's cryptoperiod
+ * ends; undoing the last renewal; a key's rollover policy and usage periods;
+ * which keys are due; and when a key's next rollover falls (midnight in the
+ * appliance's time zone at the end of its cryptoperiod).
+ */
+import { randomFillSync } from 'node:crypto';
+import { isoNow } from '../../common/clock';
+import { KeychainError, ValidationError } from '../../common/errors';
+import { wipe } from '../../common/secret';
+import { InstanceRecord, KeyRecord } from '../../storage/records';
+import { Algorithm, algorithmInfo } from '../algorithms';
+import { ZoneCalendar } from '../calendar';
+import { rolloverDueAt } from '../cryptoperiod';
+import { formatKeyName } from '../key-names';
+import { RolloverPolicy } from '../rollover-policy';
+import { UsagePeriods, usageStops } from '../usage-periods';
+import type { KeyCatalogue, KeyDescription } from './key-catalogue';
+import { KeychainParts } from './key-rows';
+import { checkMaterialLength } from './key-spec';
+
+/** The next scheduled rollover of a key whose current instance became active at `activatedMs`; null unless `auto`. */
+export function nextRolloverAt(key: Pick<KeyRecord, 'rolloverPolicy' | 'cryptoperiod'>, activatedMs: number, timeZone: ZoneCalendar): string | null {
+  if (key.rolloverPolicy !== 'auto' || key.cryptoperiod === null) return null;
+  return new Date(rolloverDueAt(activatedMs, key.cryptoperiod, timeZone)).toISOString();
+}
+
+export class KeyRollover {
+  constructor(private readonly parts: KeychainParts, private readonly catalogue: KeyCatalogue) {}
+
+  /**
+   * Manual rollover: a new instance becomes current, the previous current one
+   * is Deactivated (it still decrypts and stays retrievable by name).
+   * SECRET keys need the new material from the caller.
+   */
+  rollover(fullName: string, material?: Buffer): KeyDescription {
+    const { seal, rows, store, clock } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => this.rollKey(rows.findKey(fullName), material, clock.nowMs()));
+  }
+
+  /**
+   * The scheduler's rollover: rolls the key over if, read again inside the
+   * transaction, its policy is still `auto` and its next rollover is at or
+   * before `atMs`; else does nothing and returns null. Running it twice, or
+   * again after a crash, never gives a key two new instances for one due date.
+   */
+  rolloverIfDue(keyId: string, atMs: number): KeyDescription | null {
+    const { seal, rows, store } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => {
+      const found = store.getKeyById(keyId);
+      if (!found) return null;
+      const key = rows.checkedKey(found);
+      if (key.rolloverPolicy !== 'auto' || key.nextRolloverAt === null || Date.parse(key.nextRolloverAt) > atMs) return null;
+      return this.rollKey(key, undefined, atMs);
+    });
+  }
+
+  /**
+   * Undoes the last renewal: the previous instance becomes current and
+   * Active again, the current one is Deactivated. Allowed only while the
+   * previous instance is exactly as the renewal left it (Deactivated at the
+   * moment the current one was activated, material intact): the one
+   * sanctioned return from Deactivated to Active, for correcting a mistaken
+   * rollover. An `auto` key's next rollover then counts from the undo.
+   */
+  undoRollover(fullName: string): KeyDescription {
+    const { seal, rows, store, clock, timeZone } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => {
+      const key = rows.findKey(fullName);
+      const instances = store.listInstances(key.id).map((i) => rows.checkedInstance(i));
+      const current = instances.find((i) => i.id === key.currentInstanceId) as InstanceRecord;
+      // The instance this rollover replaced: deactivated the moment the current one was activated.
+      const previous = instances
+        .filter((i) => i.version < current.version && i.deactivatedAt !== null && i.deactivatedAt === current.activatedAt)
+        .pop();
+      const undoable =
+        current.state === 'Active' &&
+        current.destroyAt === null &&
+        previous !== undefined &&
+        previous.state === 'Deactivated' &&
+        previous.sealedMaterial !== null &&
+        previous.destroyAt === null &&
+        previous.deactivatedAt !== null &&
+        previous.deactivatedAt === current.activatedAt;
+      if (!undoable) {
+        throw new KeychainError('WRONG_STATE', `the last renewal of ${formatKeyName(key)} cannot be undone: the previous instance is no longer as the renewal left it`);
+      }
+      const nowMs = clock.nowMs();
+      const now = new Date(nowMs).toISOString();
+      const next = nextRolloverAt(key, nowMs, timeZone);
+      const movedKey = { ...key, currentInstanceId: previous.id, updatedAt: now, nextRolloverAt: next };
+      store.moveCurrentInstance(key.id, previous.id, { updatedAt: now, nextRolloverAt: next, rowMac: rows.keyMac(movedKey) }, [
+        // Re-activated now: a second undo cannot walk further back through older renewals.
+        rows.stateChange(previous, { state: 'Active', activatedAt: now, deactivatedAt: null }),
+        rows.stateChange(current, { state: 'Deactivated', deactivatedAt: now }),
+      ]);
+      return this.catalogue.describeKey(formatKeyName(key));
+    });
+  }
+
+  /** Changes a key's rollover policy; an `auto` key's next rollover is counted from its current instance's activation. */
+  setRolloverPolicy(fullName: string, policy: RolloverPolicy, usagePeriods?: UsagePeriods): KeyDescription {
+    const { seal, rows, store, clock, timeZone } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => {
+      const key = rows.findKey(fullName);
+      const current = rows.currentInstanceOf(key);
+      const now = isoNow(clock);
+      if (policy.kind === 'auto' && algorithmInfo(key.algorithm as Algorithm).generateLength === null) {
+        throw new ValidationError(`${formatKeyName(key)} holds ${key.algorithm} material the appliance cannot generate: it cannot roll over automatically`);
+      }
+      const since = Date.parse(current.activatedAt ?? current.createdAt);
+      // A PreActive key's cryptoperiod starts at activation, not now.
+      const next =
+        policy.kind === 'auto' && policy.cryptoperiod && current.activatedAt !== null
+          ? new Date(rolloverDueAt(since, policy.cryptoperiod, timeZone)).toISOString()
+          : null;
+      // New usage periods apply to instances activated from now on; existing instances keep their dates.
+      const periods = usagePeriods ?? { protectPeriod: key.protectPeriod, processPeriod: key.processPeriod };
+      usageStops(periods, since, timeZone); // validates the pair
+      const updated = { ...key, rolloverPolicy: policy.kind, cryptoperiod: policy.cryptoperiod, nextRolloverAt: next, ...periods, updatedAt: now };
+      store.updateKeyPolicy({
+        keyId: key.id,
+        rolloverPolicy: policy.kind,
+        cryptoperiod: policy.cryptoperiod,
+        nextRolloverAt: next,
+        ...periods,
+        updatedAt: now,
+        rowMac: rows.keyMac(updated),
+      });
+      return this.catalogue.describeKey(formatKeyName(key));
+    });
+  }
+
+  /** Keys due for rollover at `atMs` (ids and due dates), soonest first. */
+  dueKeys(atMs: number, limit: number): Array<{ keyId: string; nextRolloverAt: string }> {
+    this.parts.seal.requireUnsealed();
+    return this.parts.store.listDueKeys(new Date(atMs).toISOString(), limit);
+  }
+
+  /** Inside a transaction: a new current instance for `key`, dated `nowMs`; the previous one is Deactivated. */
+  private rollKey(key: KeyRecord, material: Buffer | undefined, nowMs: number): KeyDescription {
+    const { seal, rows, store, ids, timeZone } = this.parts;
+    seal.requireUnsealed();
+    const generated = material === undefined;
+    const algorithm = key.algorithm as Algorithm;
+    if (key.rolloverPolicy === 'none') {
+      throw new KeychainError('WRONG_STATE', `${formatKeyName(key)} has rollover policy "none"; change its policy to roll it over`);
+    }
+    let fresh: Buffer;
+    if (generated) {
+      const length = algorithmInfo(algorithm).generateLength;
+      if (length === null) throw new ValidationError(`${formatKeyName(key)} holds ${algorithm} material: give the new material to roll it over`);
+      fresh = randomFillSync(Buffer.alloc(length));
+    } else {
+      checkMaterialLength(algorithm, material);
+      fresh = material;
+    }
+    try {
+      const previous = rows.currentInstanceOf(key);
+      const versions = store.listInstances(key.id).map((i) => i.version);
+      const now = new Date(nowMs).toISOString();
+      const instance = rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'Active', now);
+      const next = nextRolloverAt(key, nowMs, timeZone);
+      const movedKey = { ...key, currentInstanceId: instance.id, updatedAt: now, nextRolloverAt: next };
+      store.addCurrentInstance(
+        instance,
+        { updatedAt: now, nextRolloverAt: next, rowMac: rows.keyMac(movedKey) },
+        previous.state === 'Active' ? rows.stateChange(previous, { state: 'Deactivated', deactivatedAt: now }) : undefined,
+      );
+      return this.catalogue.describeKey(formatKeyName(key));
+    } finally {
+      if (generated) wipe(fresh);
+    }
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The machinery every part of the keychain shares: reading key, instance and
+ * alias rows back authenticated (row MACs under the key derived from the
+ * keychain key), MACing the rows it writes, the seal binding (AAD) of an
+ * instance's material, and resolving a reference (name, alias, instance name)
+ * through a bounded cache of already-authenticated rows. A row that fails its
+ * MAC is refused (INTEGRITY_FAILURE), never obeyed.
+ */
+import { Clock, isoNow } from '../../common/clock';
+import { KeychainError, ValidationError } from '../../common/errors';
+import { KeychainStore } from '../../storage/keychain-store';
+import { AliasRecord, applyInstanceChange, InstanceRecord, InstanceStateChange, KeyRecord } from '../../storage/records';
+import { ZoneCalendar } from '../calendar';
+import { IdSource } from '../ids';
+import { openMaterial, SealBinding, sealMaterial } from '../instance-seal';
+import { formatKeyName, parseKeyName } from '../key-names';
+import { ResolveCache } from '../resolve-cache';
+import { aliasRowMac, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyAliasRow, verifyInstanceRow, verifyKeyRow } from '../row-mac';
+import { usageStops } from '../usage-periods';
+import { instanceView, InstanceView, keyView, KeyView } from '../views';
+import { KeychainSeal } from './keychain-seal';
+
+export interface KeyRef {
+  /** `namespace/name`; with no instance, the current instance is meant. */
+  readonly fullName?: string;
+  /** An instance name; alone it names that instance of whichever key owns it. */
+  readonly instance?: string;
+}
+
+/** A key reference resolved to authenticated rows, with their views. */
+export interface Resolved {
+  readonly key: KeyRecord;
+  readonly instance: InstanceRecord;
+  readonly keyView: KeyView;
+  readonly instanceView: InstanceView;
+}
+
+/** What the parts of the keychain share: ports, settings, the sealing state and the rows. */
+export interface KeychainParts {
+  readonly store: KeychainStore;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly timeZone: ZoneCalendar;
+  readonly seal: KeychainSeal;
+  readonly rows: KeyRows;
+}
+
+export class KeyRows {
+  private resolved: ResolveCache<Resolved>;
+
+  constructor(private readonly parts: Omit<KeychainParts, 'rows'>, changeStamp: () => string) {
+    this.resolved = new ResolveCache(changeStamp);
+  }
+
+  /** Replaces what tells the row cache that the store changed. */
+  useChangeStamp(changeStamp: () => string): void {
+    this.resolved = new ResolveCache(changeStamp);
+  }
+
+  /** Drops every cached row (at seal: they were authenticated under keys now gone). */
+  forgetResolved(): void {
+    this.resolved.clear();
+  }
+
+  checkedKey(record: KeyRecord): KeyRecord {
+    const unsealed = this.parts.seal.requireUnsealed();
+    return verifyKeyRow(unsealed.macKey, unsealed.keychainId, record);
+  }
+
+  checkedInstance(record: InstanceRecord): InstanceRecord {
+    const unsealed = this.parts.seal.requireUnsealed();
+    return verifyInstanceRow(unsealed.macKey, unsealed.keychainId, record);
+  }
+
+  checkedAlias(record: AliasRecord): AliasRecord {
+    const unsealed = this.parts.seal.requireUnsealed();
+    return verifyAliasRow(unsealed.macKey, unsealed.keychainId, record);
+  }
+
+  keyMac(fields: KeyRowFields): Buffer {
+    const unsealed = this.parts.seal.requireUnsealed();
+    return keyRowMac(unsealed.macKey, unsealed.keychainId, fields);
+  }
+
+  aliasMac(fields: Omit<AliasRecord, 'rowMac'>): Buffer {
+    const unsealed = this.parts.seal.requireUnsealed();
+    return aliasRowMac(unsealed.macKey, unsealed.keychainId, fields);
+  }
+
+  /** A state change of `instance`, with the MAC of the row as it will be after it. */
+  stateChange(instance: InstanceRecord, change: Omit<InstanceStateChange, 'instanceId' | 'rowMac'>): InstanceStateChange {
+    const unsealed = this.parts.seal.requireUnsealed();
+    const draft = { ...change, instanceId: instance.id, rowMac: Buffer.alloc(0) };
+    const after = applyInstanceChange(instance, draft);
+    return { ...draft, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, after) };
+  }
+
+  /** A new instance row of `key` whose material is sealed under the current keychain key. */
+  newInstance(
+    key: KeyRecord,
+    version: number,
+    material: Buffer,
+    id = this.parts.ids.newId(),
+    state: 'Active' | 'PreActive' = 'Active',
+    now = isoNow(this.parts.clock),
+  ): InstanceRecord {
+    const unsealed = this.parts.seal.requireUnsealed();
+    const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
+    const fields: InstanceRowFields = {
+      ...draft,
+      name: this.parts.ids.newInstanceName(),
+      state,
+      sealedMaterial: sealMaterial(this.parts.seal.sealingKey(unsealed, draft.sealVersion), this.binding(key, draft), material),
+      createdAt: now,
+      activatedAt: state === 'Active' ? now : null,
+      deactivatedAt: null,
+      destroyedAt: null,
+      destroyAt: null,
+      ...(state === 'Active' ? usageStops(key, Date.parse(now), this.parts.timeZone) : { protectStopAt: null, processStopAt: null }),
+    };
+    return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
+  }
+
+  /** Opens an instance's sealed material (`sealed`, read from its row). The caller zeroes the result. */
+  openMaterial(key: KeyRecord, instance: InstanceRecord, sealed: Buffer): Buffer {
+    const unsealed = this.parts.seal.requireUnsealed();
+    return openMaterial(this.parts.seal.sealingKey(unsealed, instance.sealVersion), this.binding(key, instance), sealed);
+  }
+
+  /** The resolved reference, from the row cache when the store has not changed since. */
+  resolve(ref: KeyRef): Resolved {
+    this.parts.seal.requireUnsealed();
+    const cacheKey = ref.instance !== undefined ? `i\u0000${ref.instance}\u0000${ref.fullName ?? ''}` : `n\u0000${ref.fullName ?? ''}`;
+    return this.resolved.get(cacheKey, () => {
+      const { key, instance } = this.resolveUncached(ref);
+      const current = instance.id === key.currentInstanceId ? instance : this.currentInstanceOf(key);
+      return { key, instance, keyView: keyView(key, current), instanceView: instanceView(instance, key.currentInstanceId) };
+    });
+  }
+
+  /** The referenced key and instance read from the store now (what a write transaction must use). */
+  resolveUncached(ref: KeyRef): { key: KeyRecord; instance: InstanceRecord } {
+    const { store } = this.parts;
+    if (ref.instance !== undefined) {
+      const found = store.getInstanceByName(ref.instance);
+      const instance = found ? this.checkedInstance(found) : null;
+      const foundKey = instance ? store.getKeyById(instance.keyId) : null;
+      const key = foundKey ? this.checkedKey(foundKey) : null;
+      if (!instance || !key || (ref.fullName !== undefined && !sameKey(key, ref.fullName))) {
+        throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${ref.instance}"${ref.fullName ? ` of key ${ref.fullName}` : ''}`);
+      }
+      return { key, instance };
+    }
+    if (ref.fullName === undefined) throw new ValidationError('name a key, an instance, or both');
+    const key = this.findKey(ref.fullName);
+    return { key, instance: this.currentInstanceOf(key) };
+  }
+
+  /** A key by its name, or by an alias of it (aliases are authenticated rows too). */
+  findKey(fullName: string): KeyRecord {
+    const { store } = this.parts;
+    const { namespace, name } = parseKeyName(fullName);
+    const key = store.getKeyByName(namespace, name);
+    if (key) return this.checkedKey(key);
+    const canonical = formatKeyName({ namespace, name });
+    const alias = store.getAlias(canonical);
+    if (alias) {
+      this.checkedAlias(alias);
+      const target = store.getKeyById(alias.keyId);
+      if (target) return this.checkedKey(target);
+    }
+    throw new KeychainError('KEY_NOT_FOUND', `no key named "${canonical}"`);
+  }
+
+  currentInstanceOf(key: KeyRecord): InstanceRecord {
+    const current = this.parts.store.getInstanceById(key.currentInstanceId);
+    if (!current) throw new KeychainError('STORAGE_CORRUPT', `key ${formatKeyName(key)} points at a missing current instance`);
+    return this.checkedInstance(current);
+  }
+
+  private binding(key: KeyRecord, instance: Pick<InstanceRecord, 'id' | 'version' | 'sealVersion'>): SealBinding {
+    const unsealed = this.parts.seal.requireUnsealed();
+    return {
+      keychainId: unsealed.keychainId,
+      keyId: key.id,
+      instanceId: instance.id,
+      version: instance.version,
+      algorithm: key.algorithm,
+      sealVersion: instance.sealVersion,
+    };
+  }
+}
+
+function sameKey(key: KeyRecord, fullName: string): boolean {
+  const parsed = parseKeyName(fullName);
+  return parsed.namespace === key.namespace && parsed.name === key.name;
+}

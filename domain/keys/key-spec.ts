@@ -1,0 +1,55 @@
+/**
+ * What a new key may be given (KeySpec) and the checks on it: metadata sizes
+ * and names, and the material length its algorithm allows. A key's metadata
+ * is authenticated and served on every describe, so it is bounded.
+ */
+import { ValidationError } from '../../common/errors';
+import { Algorithm, algorithmInfo } from '../algorithms';
+import { RolloverPolicy } from '../rollover-policy';
+import { UsagePeriods } from '../usage-periods';
+
+/** Most custom attributes on one key, and their sizes: metadata, not a blob store. */
+export const MAX_CUSTOM_ATTRIBUTES = 32;
+export const MAX_ATTRIBUTE_NAME = 64;
+export const MAX_ATTRIBUTE_VALUE = 1024;
+export const MAX_DESCRIPTION = 1024;
+
+export interface KeySpec {
+  readonly fullName: string;
+  readonly algorithm: Algorithm;
+  readonly usageMask?: number;
+  readonly description?: string;
+  readonly owner?: string;
+  readonly customAttributes?: Readonly<Record<string, string>>;
+  readonly rollover?: RolloverPolicy;
+  /** False creates the first instance PreActive (it must be activated before use). Default true. */
+  readonly activate?: boolean;
+  /** SP 800-57 usage periods of its instances (default: none). */
+  readonly usagePeriods?: UsagePeriods;
+}
+
+export function checkMaterialLength(algorithm: Algorithm, material: Buffer): void {
+  const info = algorithmInfo(algorithm);
+  if (material.length < info.minLength || material.length > info.maxLength) {
+    const range = info.minLength === info.maxLength ? `${info.minLength}` : `${info.minLength} to ${info.maxLength}`;
+    throw new ValidationError(`${algorithm} material must be ${range} bytes, not ${material.length}`);
+  }
+}
+
+export function checkText(field: string, value: string, max: number): string {
+  if (value.length > max) throw new ValidationError(`${field} is longer than ${max} characters`);
+  return value;
+}
+
+export function checkAttributes(attributes: Readonly<Record<string, string>>): Record<string, string> {
+  const entries = Object.entries(attributes);
+  if (entries.length > MAX_CUSTOM_ATTRIBUTES) throw new ValidationError(`at most ${MAX_CUSTOM_ATTRIBUTES} custom attributes`);
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || name.length > MAX_ATTRIBUTE_NAME) {
+      throw new ValidationError(`invalid custom attribute name "${name}": letters, digits, ".", "_", "-", at most ${MAX_ATTRIBUTE_NAME}`);
+    }
+    if (typeof value !== 'string') throw new ValidationError(`custom attribute ${name} must be a string`);
+    checkText(`custom attribute ${name}`, value, MAX_ATTRIBUTE_VALUE);
+  }
+  return Object.fromEntries(entries);
+}

@@ -1,0 +1,139 @@
+/**
+ * The one better-sqlite3 connection every SQLite capability of the keychain
+ * store shares (storage/sqlite-store.ts assembles them): its prepared
+ * statements, the read and write wrappers that map SQLite errors to
+ * StorageError codes, transactions and the change stamp.
+ *
+ * Writes run in BEGIN IMMEDIATE transactions (a nested call becomes a
+ * savepoint), so every multi-row change is atomic and a second writer waits
+ * busy_timeout, then fails STORAGE_BUSY, instead of deadlocking on a lock
+ * upgrade. secure_delete zeroes dropped sealed material in the file; because
+ * WAL frames holding the old page outlive a passive checkpoint, a capability
+ * whose write drops material calls scrubAfterCommit(), and the outermost
+ * commit is then followed by a TRUNCATE checkpoint. A read-only connection
+ * (`strongroom status` next to a running server) runs its transactions
+ * deferred, never writing.
+ */
+import Database from 'better-sqlite3';
+import { StorageError } from '../common/errors';
+import { StoreConnection } from './composed-keychain-store';
+import { mapSqliteError } from './sqlite-errors';
+import { SQL } from './sqlite-rows';
+
+function prepareAll(db: Database.Database) {
+  const out = {} as { -readonly [K in keyof typeof SQL]: Database.Statement };
+  for (const name of Object.keys(SQL) as Array<keyof typeof SQL>) out[name] = db.prepare(SQL[name]);
+  return out;
+}
+
+/** Every statement of sqlite-rows.ts, prepared once at open. */
+export type Statements = Readonly<ReturnType<typeof prepareAll>>;
+
+export class SqliteConnection implements StoreConnection {
+  readonly stmt: Statements;
+  /** Set when a write dropped sealed material; cleared by the checkpoint after the outermost commit. */
+  private scrubPending = false;
+  /** Commits made through this connection (PRAGMA data_version only counts other connections'). */
+  private ownCommits = 0;
+  /** The keychain change counter (migration 8): bumped by every keychain write, read for the change stamp. */
+  private readonly changeCounter: Database.Statement;
+  private readonly bumpChangeCounter: Database.Statement;
+  private readonly runInTx: Database.Transaction<(fn: () => unknown) => unknown>;
+
+  constructor(
+    readonly db: Database.Database,
+    private readonly readonly: boolean,
+  ) {
+    this.stmt = prepareAll(db);
+    this.runInTx = db.transaction((fn: () => unknown) => fn());
+    this.changeCounter = db.prepare('SELECT counter FROM keychain_changes WHERE id = 1').pluck();
+    this.bumpChangeCounter = db.prepare('UPDATE keychain_changes SET counter = counter + 1 WHERE id = 1');
+  }
+
+  ownCommitCount(): number {
+    return this.ownCommits;
+  }
+
+  changeStamp(): string {
+    // The counter, not PRAGMA data_version: that one also moves on every audit
+    // group commit of another connection, which would empty the caches each time.
+    return this.read('changeStamp', () => `${this.changeCounter.get() as number}:${this.ownCommits}`);
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.assertOpen();
+    return this.inTransaction('transaction', () => (this.readonly ? this.runInTx.deferred(fn) : this.runInTx.immediate(fn)) as T);
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.close();
+  }
+
+  /** The current write dropped sealed material: checkpoint (TRUNCATE) after the outermost commit. */
+  scrubAfterCommit(): void {
+    this.scrubPending = true;
+  }
+
+  read<T>(operation: string, fn: () => T): T {
+    this.assertOpen();
+    try {
+      return fn();
+    } catch (err) {
+      throw mapSqliteError(err, operation);
+    }
+  }
+
+  /** `isKeychainChange` false: a write that no cache depends on (the audit trail's appends). */
+  write<T>(operation: string, fn: () => T, isKeychainChange = true): T {
+    this.assertOpen();
+    const counted = isKeychainChange
+      ? () => {
+          const result = fn();
+          this.bumpChangeCounter.run();
+          return result;
+        }
+      : fn;
+    return this.inTransaction(operation, () => this.runInTx.immediate(counted) as T, isKeychainChange);
+  }
+
+  private assertOpen(): void {
+    if (!this.db.open) throw new StorageError('STORAGE_ERROR', 'keychain store: the store is closed');
+  }
+
+  /** Runs a (possibly nested) transaction; after the outermost commit, scrubs if needed. */
+  private inTransaction<T>(operation: string, run: () => T, isKeychainChange = true): T {
+    const outermost = !this.db.inTransaction;
+    let result: T;
+    try {
+      result = run();
+    } catch (err) {
+      // A pending scrub stays pending: at worst one needless checkpoint later.
+      throw mapSqliteError(err, operation);
+    }
+    if (outermost) {
+      if (isKeychainChange) this.ownCommits++;
+      this.afterCommit();
+    }
+    return result;
+  }
+
+  /**
+   * After the outermost commit of a transaction that dropped material: a
+   * TRUNCATE checkpoint copies the zeroed pages into the database file and
+   * empties the WAL, whose older frames still hold the dropped bytes (a
+   * PASSIVE checkpoint copies pages but leaves the frames in the file). The
+   * change is already committed, so a checkpoint that a reader blocks (busy)
+   * or that fails is not reported to the caller: it is retried after the next
+   * write transaction instead.
+   */
+  private afterCommit(): void {
+    if (!this.scrubPending) return;
+    try {
+      const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      this.scrubPending = row?.busy !== 0;
+    } catch {
+      this.scrubPending = true;
+    }
+  }
+}

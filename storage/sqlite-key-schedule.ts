@@ -1,0 +1,31 @@
+/**
+ * The due-work capability (storage/key-schedule-store.ts) on the keychain's
+ * SQLite connection: bounded, indexed scans ordered by due date then id.
+ */
+import { KeyScheduleStore } from './key-schedule-store';
+import { DueDestruction, DueKey, DueProcessStop } from './records';
+import { SqliteConnection, Statements } from './sqlite-connection';
+
+export class SqliteKeySchedule implements KeyScheduleStore {
+  private readonly stmt: Statements;
+
+  constructor(private readonly conn: SqliteConnection) {
+    this.stmt = conn.stmt;
+  }
+
+  listRetentionExpired(beforeIso: string, limit: number): string[] {
+    return this.conn.read('listRetentionExpired', () => (this.stmt.listRetentionExpired.all(beforeIso, limit) as Array<{ id: string }>).map((r) => r.id));
+  }
+
+  listDueProcessStops(atIso: string, limit: number): DueProcessStop[] {
+    return this.conn.read('listDueProcessStops', () => this.stmt.listDueProcessStops.all(atIso, limit) as DueProcessStop[]);
+  }
+
+  listDueDestructions(atIso: string, limit: number): DueDestruction[] {
+    return this.conn.read('listDueDestructions', () => this.stmt.listDueDestructions.all(atIso, limit) as DueDestruction[]);
+  }
+
+  listDueKeys(atIso: string, limit: number): DueKey[] {
+    return this.conn.read('listDueKeys', () => this.stmt.listDue.all(atIso, limit) as DueKey[]);
+  }
+}

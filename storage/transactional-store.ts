@@ -1,0 +1,33 @@
+/**
+ * The transactional capability of the keychain store: running several
+ * writes, across any of its capabilities, as one all-or-nothing unit, and
+ * telling caches when anything changed.
+ *
+ * Why it is its own capability (OpenBao's TransactionalBackend habit): a
+ * consumer that writes several rows at once (initialisation, master-key
+ * rotation, writing a batch of HSM-sealed secrets) asks for it next to the
+ * capability it writes through, e.g. `KeychainRootStore & TransactionalStore`,
+ * and a consumer that only reads never does. All capabilities of one store
+ * share one connection, so a transaction spans them all.
+ */
+
+export interface TransactionalStore {
+  /**
+   * Runs fn in one transaction and returns its result; if fn throws, all of
+   * it is undone and the error rethrown as is. A nested call is a savepoint:
+   * if it throws and the outer fn catches that, only the inner part is undone.
+   * fn must be synchronous (returning a promise is a TypeError).
+   */
+  transaction<T>(fn: () => T): T;
+
+  /**
+   * Changes whenever anything in the keychain changed, by this connection or
+   * another process's (a counter every keychain write bumps, for SQLite);
+   * audit appends do not move it (no cache depends on them). Caches compare it to
+   * know when to drop what they hold. Cheap: one call per request is fine.
+   */
+  changeStamp(): string;
+
+  /** Commits made through this store object: no I/O, for callers that learn of other processes' changes some other way. */
+  ownCommitCount(): number;
+}

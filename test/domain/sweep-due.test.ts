@@ -1,0 +1,190 @@
+/**
+ * The generic "sweep what is due" loop on a fake store and a manual clock:
+ * batching, the time box, reports only after a batch commits, an item that
+ * throws in the middle of a batch, a commit that fails, and the end of a sweep.
+ */
+import { ManualClock } from '../../common/clock';
+import { DueWork, sweepDue, SweepDueOptions } from '../../domain/sweep-due';
+
+/**
+ * A store of due items with transactions: what a batch does is applied only
+ * when it commits (a failed commit leaves the items due). `events` records
+ * commits and reports in the order they happen.
+ */
+class FakeDueStore {
+  readonly due: string[];
+  readonly events: string[] = [];
+  readonly listLimits: number[] = [];
+  transactions = 0;
+  /** Items whose act throws. */
+  readonly throwing = new Set<string>();
+  /** Items whose act finds them not due after all. */
+  readonly notDue = new Set<string>();
+  /** How far the clock moves per act. */
+  actCostMs = 0;
+  failCommits = false;
+  private pending: string[] = [];
+
+  constructor(readonly clock: ManualClock, count: number) {
+    this.due = Array.from({ length: count }, (_, i) => `item-${i}`);
+  }
+
+  work(): DueWork<{ id: string }, string> {
+    return {
+      listDue: (limit) => {
+        this.listLimits.push(limit);
+        return this.due.slice(0, limit).map((id) => ({ id }));
+      },
+      idOf: (item) => item.id,
+      act: ({ id }) => {
+        this.clock.advance(this.actCostMs);
+        if (this.throwing.has(id)) throw new Error(`cannot act on ${id}`);
+        if (this.notDue.has(id)) return null;
+        this.pending.push(id);
+        return id;
+      },
+      transaction: (batch) => {
+        this.transactions++;
+        this.pending = [];
+        batch();
+        if (this.failCommits) {
+          this.pending = [];
+          throw new Error('disk full');
+        }
+        for (const id of this.pending) this.due.splice(this.due.indexOf(id), 1);
+        this.events.push(`commit ${this.pending.join(',')}`);
+      },
+      clock: this.clock,
+    };
+  }
+
+  options(extra: SweepDueOptions<string> = {}): SweepDueOptions<string> {
+    return {
+      onDone: (id) => this.events.push(`done ${id}`),
+      onFailed: (id, error) => this.events.push(`failed ${id}: ${(error as Error).message}`),
+      ...extra,
+    };
+  }
+}
+
+const newStore = (count: number): FakeDueStore => new FakeDueStore(new ManualClock(0), count);
+
+describe('sweepDue', () => {
+  it('acts on every due item in batches of the batch size, one transaction each, pausing after each batch', async () => {
+    const store = newStore(10);
+    const pauses: number[] = [];
+    const result = await sweepDue(store.work(), store.options({ batchSize: 3, pause: async (heldMs) => void pauses.push(heldMs) }));
+    expect(result).toEqual({ done: 10, failed: 0, batches: 4 });
+    expect(store.due).toEqual([]);
+    expect(store.transactions).toBe(4);
+    expect(pauses).toHaveLength(4);
+    expect(store.events.filter((e) => e.startsWith('commit'))).toEqual([
+      'commit item-0,item-1,item-2',
+      'commit item-3,item-4,item-5',
+      'commit item-6,item-7,item-8',
+      'commit item-9',
+    ]);
+  });
+
+  it('ends a batch once it has held the clock past the budget, and tells the pause how long it held', async () => {
+    const store = newStore(6);
+    store.actCostMs = 5;
+    const pauses: number[] = [];
+    // 5 ms per item, 8 ms budget: the second item takes the batch to 10 ms, so it stops there.
+    const result = await sweepDue(store.work(), store.options({ batchBudgetMs: 8, pause: async (heldMs) => void pauses.push(heldMs) }));
+    expect(result).toEqual({ done: 6, failed: 0, batches: 3 });
+    expect(pauses).toEqual([10, 10, 10]);
+  });
+
+  it('acts on at least one item per batch however slow it is, so a sweep always progresses', async () => {
+    const store = newStore(3);
+    store.actCostMs = 1000;
+    expect(await sweepDue(store.work(), store.options({ batchBudgetMs: 8 }))).toEqual({ done: 3, failed: 0, batches: 3 });
+  });
+
+  it('reports each batch only after it has committed', async () => {
+    const store = newStore(4);
+    await sweepDue(store.work(), store.options({ batchSize: 2 }));
+    expect(store.events).toEqual(['commit item-0,item-1', 'done item-0', 'done item-1', 'commit item-2,item-3', 'done item-2', 'done item-3']);
+  });
+
+  it('keeps the rest of a batch when one item throws, reports it after the commit and does not try it again', async () => {
+    const store = newStore(5);
+    store.throwing.add('item-1');
+    const result = await sweepDue(store.work(), store.options({ batchSize: 3 }));
+    expect(result).toEqual({ done: 4, failed: 1, batches: 2 });
+    expect(store.events).toEqual([
+      'commit item-0,item-2',
+      'done item-0',
+      'done item-2',
+      'failed item-1: cannot act on item-1',
+      'commit item-3,item-4',
+      'done item-3',
+      'done item-4',
+    ]);
+    expect(store.due).toEqual(['item-1']);
+    // The failed item is still due: later listings ask for one more and leave it out.
+    expect(store.listLimits).toEqual([3, 4, 4]);
+  });
+
+  it('neither counts nor retries an item that was not due after all', async () => {
+    const store = newStore(3);
+    store.notDue.add('item-0');
+    expect(await sweepDue(store.work(), store.options())).toEqual({ done: 2, failed: 0, batches: 1 });
+    expect(store.events).toEqual(['commit item-1,item-2', 'done item-1', 'done item-2']);
+  });
+
+  it('reports nothing done when a commit fails: every item of the batch fails once, with its own error if it had one', async () => {
+    const store = newStore(4);
+    store.failCommits = true;
+    store.throwing.add('item-1');
+    const result = await sweepDue(store.work(), store.options({ batchSize: 3 }));
+    expect(result).toEqual({ done: 0, failed: 4, batches: 2 });
+    expect(store.events).toEqual([
+      'failed item-1: cannot act on item-1',
+      'failed item-0: disk full',
+      'failed item-2: disk full',
+      'failed item-3: disk full',
+    ]);
+    expect(store.due).toHaveLength(4);
+  });
+
+  it('fails, and does not retry, the items a failed batch listed but did not reach before its budget', async () => {
+    const store = newStore(3);
+    store.failCommits = true;
+    store.actCostMs = 100;
+    const result = await sweepDue(store.work(), store.options({ batchBudgetMs: 8 }));
+    expect(result).toEqual({ done: 0, failed: 3, batches: 1 });
+    expect(store.transactions).toBe(1);
+  });
+
+  it('stops once it has acted on maxItems items', async () => {
+    const store = newStore(10);
+    expect(await sweepDue(store.work(), store.options({ batchSize: 3, maxItems: 5 }))).toEqual({ done: 6, failed: 0, batches: 2 });
+    expect(store.due).toHaveLength(4);
+  });
+
+  it('ends at once, with no batch and no pause, when nothing is due', async () => {
+    const store = newStore(0);
+    const pause = jest.fn(async () => undefined);
+    expect(await sweepDue(store.work(), store.options({ pause }))).toEqual({ done: 0, failed: 0, batches: 0 });
+    expect(pause).not.toHaveBeenCalled();
+    expect(store.transactions).toBe(0);
+  });
+
+  it('yields to the event loop between batches by default', async () => {
+    const store = newStore(6);
+    let turns = 0;
+    let counting = true;
+    const spin = (): void => {
+      turns++;
+      if (counting) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const result = await sweepDue(store.work(), store.options({ batchSize: 2 }));
+    counting = false;
+    expect(result.batches).toBe(3);
+    // The sweep itself is synchronous within a batch: the spinner only turns while it yields.
+    expect(turns).toBeGreaterThanOrEqual(result.batches - 1);
+  });
+});
