@@ -18,16 +18,16 @@ import type { KeyView, InstanceView } from '../domain/views';
 import type { ServerLimits } from '../operations/context';
 /** ApprovalList, ApprovalGet and the votes (§6.3). */
 export type { ApprovalView } from '../domain/approvals/approval-view';
-/** Report and AuditVerify (§6.4). */
+/** Report and AuditVerify (§6.2). */
 export type {
   ComplianceReport, ChainStatus, ReportPeriod, KeyInventory, KeyInventoryItem, AccessSummary, AccessRow,
   DualControlSummary, DualControlRequest, DualControlStep, UsageSeries, UsageBucket,
 } from '../domain/report/report-model';
-/** UnsealStatus, UnsealSubmit, UnsealReset and Seal (§6.5). */
+/** UnsealStatus, UnsealSubmit, UnsealReset and Seal (§6.4). */
 export type { UnsealStatus } from '../domain/unseal/unseal-service';
-/** MasterKeyStatus and MasterKeyRotate (§6.5). */
+/** MasterKeyStatus and MasterKeyRotate (§6.4). */
 export type { MasterKeyStatus, RotationResult } from '../domain/master-key-rotation';
-/** An audit event, and the export line AuditSearch, the event stream and the SIEM sinks carry it in (§6.4, §8). */
+/** An audit event, and the export line AuditSearch, the event stream and the SIEM sinks carry it in (§6.2, §8). */
 export type { AuditEvent } from '../protocol/audit-event';
 export type { AuditLine } from '../protocol/audit-line';
 import type { AuditLine } from '../protocol/audit-line';
@@ -153,7 +153,7 @@ export interface GrantRecord {
   readonly createdBy: string;
 }
 
-/** AuditSearch's filters (§6.4): as the caller typed them; the server checks them (ISO 8601 times, globs). */
+/** AuditSearch's filters (§6.2): as the caller typed them; the server checks them (ISO 8601 times, globs). */
 export interface AuditSearchArgs {
   /** ISO 8601 date-time, inclusive. */
   readonly from?: string;
