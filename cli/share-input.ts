@@ -8,7 +8,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { ValidationError } from '../common/errors';
 import { wipe } from '../common/secret';
-import { MAX_SHARE_TEXT } from '../domain/unseal/share-codec';
+import { MAX_SHARE_TEXT_LENGTH } from '../protocol/op-schemas';
 
 /** Most bytes read from a share file or stdin: a share is one short line. */
 const MAX_SHARE_INPUT_BYTES = 4096;
@@ -18,7 +18,7 @@ function firstLine(raw: Buffer, length: number): string {
     const text = raw.subarray(0, length).toString('utf8');
     const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0);
     if (line === undefined) throw new ValidationError('no share given: the input is empty', { details: { field: 'share' } });
-    if (line.length > MAX_SHARE_TEXT) throw new ValidationError('the share line is too long to be a share', { details: { field: 'share' } });
+    if (line.length > MAX_SHARE_TEXT_LENGTH) throw new ValidationError('the share line is too long to be a share', { details: { field: 'share' } });
     return line;
   } finally {
     wipe(raw);

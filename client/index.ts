@@ -4,4 +4,6 @@ export { StrongroomClientError, isStrongroomClientError, isNetworkError, Approva
 export type { StrongroomClientOptions, KeyCacheOptions } from './options';
 export * from './types';
 export { EventStream } from './event-stream';
+export { generateClientKeyPair, toPkcs12 } from './credentials';
+export type { ClientKeyPair, ToPkcs12Options } from './credentials';
 export type { EventStreamOptions, EventFilterOptions, StreamEvent, StreamRead } from './event-stream';

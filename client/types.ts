@@ -1,10 +1,13 @@
 /**
- * The argument and result types of the typed client methods, one per
- * operation of docs/protocol.md §6. Binary values are Buffers here and base64
- * on the wire (§3.4); the client converts both ways. Views are the server's
+ * The argument and result types of the operations of docs/protocol.md §6:
+ * what the typed client methods take and return, and the result shapes of
+ * the officer and auditor operations that callers (the strongroom CLI among
+ * them) send with request(). Binary values are Buffers here and base64 on
+ * the wire (§3.4); the client converts both ways. Views are the server's
  * (§6 "Views returned"), shared with the server as type-only imports.
  */
 import type { RequestMeta } from '../protocol/request';
+import type { CLIENT_ROLES, REVOCATION_REASONS } from '../protocol/op-schemas';
 
 export type { RequestMeta };
 
@@ -13,7 +16,21 @@ export type { RequestMeta };
 export type { KeyView, InstanceView } from '../domain/views';
 import type { KeyView, InstanceView } from '../domain/views';
 import type { ServerLimits } from '../operations/context';
-import type { ClientRole } from '../domain/vocabulary/client-roles';
+/** ApprovalList, ApprovalGet and the votes (§6.3). */
+export type { ApprovalView } from '../domain/approvals/approval-view';
+/** Report and AuditVerify (§6.2). */
+export type {
+  ComplianceReport, ChainStatus, ReportPeriod, KeyInventory, KeyInventoryItem, AccessSummary, AccessRow,
+  DualControlSummary, DualControlRequest, DualControlStep, UsageSeries, UsageBucket,
+} from '../domain/report/report-model';
+/** UnsealStatus, UnsealSubmit, UnsealReset and Seal (§6.4). */
+export type { UnsealStatus } from '../domain/unseal/unseal-service';
+/** MasterKeyStatus and MasterKeyRotate (§6.4). */
+export type { MasterKeyStatus, RotationResult } from '../domain/master-key-rotation';
+/** An audit event, and the export line AuditSearch, the event stream and the SIEM sinks carry it in (§6.2, §8). */
+export type { AuditEvent } from '../protocol/audit-event';
+export type { AuditLine } from '../protocol/audit-line';
+import type { AuditLine } from '../protocol/audit-line';
 
 /** `name` alone: the key's current instance; `instance` alone: that instance; both: that instance, which must be the key's. */
 export interface KeyRef {
@@ -65,7 +82,8 @@ export interface LocateArgs {
   readonly offset?: number;
 }
 
-export type RevocationReason = 'unspecified' | 'keyCompromise' | 'caCompromise' | 'affiliationChanged' | 'superseded' | 'cessationOfOperation' | 'privilegeWithdrawn';
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+export type ClientRole = (typeof CLIENT_ROLES)[number];
 
 export interface RevokeArgs extends KeyRef {
   readonly reason: RevocationReason;
@@ -108,6 +126,58 @@ export interface PolicyGrantArgs {
   readonly permissions: string[];
 }
 
-/** Client and grant records are passed through as the server sends them. */
-export type ClientRecord = Readonly<Record<string, unknown>>;
-export type GrantRecord = Readonly<Record<string, unknown>>;
+/** A client as ClientIssue, ClientList and ClientRevoke answer it. */
+export interface ClientRecord {
+  readonly name: string;
+  readonly role: ClientRole;
+  readonly groups: readonly string[];
+  /** Hex serial number of the client's certificate. */
+  readonly serialNumber: string;
+  /** SHA-256 of the certificate's DER, lower-case hex: how the server recognises the client. */
+  readonly fingerprint256: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+/** A grant as PolicyGrant, PolicyRevoke and PolicyList answer it. */
+export interface GrantRecord {
+  readonly id: string;
+  readonly subjectKind: 'client' | 'group';
+  readonly subject: string;
+  /** Glob on full key names: `*` matches any run of characters. */
+  readonly pattern: string;
+  readonly permissions: readonly string[];
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+/** AuditSearch's filters (§6.2): as the caller typed them; the server checks them (ISO 8601 times, globs). */
+export interface AuditSearchArgs {
+  /** ISO 8601 date-time, inclusive. */
+  readonly from?: string;
+  /** ISO 8601 date-time, exclusive. */
+  readonly to?: string;
+  /** A client name, or a certificate's SHA-256 fingerprint. */
+  readonly identity?: string;
+  /** A key name, or a glob on full names (`hr/*`). */
+  readonly key?: string;
+  readonly operation?: string;
+  /** `ok`, `error` (anything else), or one error code. */
+  readonly result?: string;
+  /** An event type, or a glob on them. */
+  readonly type?: string;
+  readonly fromSeq?: number;
+  readonly limit?: number;
+}
+
+/** One AuditSearch page: export lines' fields, so a remote export is byte for byte a local one. */
+export interface AuditSearchResult {
+  readonly events: AuditLine[];
+  /** Where the next page starts, or null at the end of the trail. */
+  readonly nextSeq: number | null;
+  /** Events read to find these. */
+  readonly scanned: number;
+  readonly head: { readonly seq: number; readonly hash: string } | null;
+}

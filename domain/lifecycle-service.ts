@@ -6,19 +6,12 @@
  */
 import { Clock, isoNow } from '../common/clock';
 import { KeychainError, ValidationError } from '../common/errors';
+import { REVOCATION_REASONS } from '../protocol/op-schemas';
 import { Keychain, KeyRef } from './keychain';
 import { InstanceView } from './views';
 
-/** KMIP Revocation Reason Codes (KMIP 1.4 §9.1.3.2.19), in the protocol's spelling. */
-export const REVOCATION_REASONS = [
-  'unspecified',
-  'keyCompromise',
-  'caCompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'privilegeWithdrawn',
-] as const;
+/** KMIP Revocation Reason Codes: the wire's vocabulary (protocol/op-schemas.ts). */
+export { REVOCATION_REASONS };
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 
 export class LifecycleService {

@@ -5,11 +5,11 @@
  * message. Pure: no I/O, no clock.
  *
  * Every message is one JSON document `{ "kind": … }`. An audit event is the
- * audit export line (domain/audit/audit-line.ts) with `kind` in front, so a
+ * audit export line (audit-line.ts) with `kind` in front, so a
  * follower can re-verify the hash chain (parseAuditLine reads the lines
  * `strongroom events --json --type audit` prints).
  */
-import { auditLineOfLive } from '../domain/audit/audit-line';
+import { auditLineOfLive } from './audit-line';
 import { LiveEvent } from '../domain/events/event-bus';
 
 /** The one path of the event endpoint. */

@@ -28,11 +28,15 @@ export const MAX_LIST_ITEMS = 32;
 export const MAX_TOKEN_LENGTH = 64;
 /** Locate page size (§6: 1–1000): bounds one response. */
 export const MAX_LOCATE_LIMIT = 1000;
-/** AuditSearch page size (§6: 1–1000): bounds one response (domain/audit/audit-search.ts MAX_SEARCH_LIMIT). */
+/** AuditSearch page size (§6: 1–1000): bounds one response (domain/audit/audit-search.ts searches with it). */
 export const MAX_AUDIT_SEARCH_LIMIT = 1000;
+/** AuditSearch page size when the caller names none. */
+export const DEFAULT_AUDIT_SEARCH_LIMIT = 100;
+/** The period a Report covers when `from` is not given: this many days before `to`. */
+export const DEFAULT_REPORT_DAYS = 30;
 /** Largest Locate offset: keeps offsets in a range every store handles exactly. */
 export const MAX_LOCATE_OFFSET = 2 ** 31 - 1;
-/** Longest unseal share text (docs/protocol.md: sr1-…, spaces allowed): a share is about 65 characters. */
+/** Longest unseal share text (docs/protocol.md: sr1-…, spaces allowed): a share is about 65 characters; bounds the work on hostile input. */
 export const MAX_SHARE_TEXT_LENGTH = 256;
 /**
  * Operations refused inside a Batch before they run: each changes the
@@ -56,8 +60,20 @@ export const OPERATION_NAMES = [
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
+/** KMIP Revocation Reason Codes (KMIP 1.4 §9.1.3.2.19), in the protocol's spelling. */
 export const REVOCATION_REASONS = [
   'unspecified', 'keyCompromise', 'caCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn',
+] as const;
+/** The client roles and dual-control classes are the domain's vocabulary (domain/vocabulary/), named here for the wire's users. */
+export { CLIENT_ROLES, DUAL_CONTROL_CLASSES, MAX_QUORUM };
+/**
+ * Permissions a grant can give (§5). PolicyGrant's codec bounds the list;
+ * domain/policy/permissions.ts checks each name and decides which one each
+ * key operation needs.
+ */
+export const PERMISSIONS = [
+  'get', 'locate', 'get-attributes', 'create', 'register', 'rekey', 'activate', 'revoke', 'destroy',
+  'encrypt', 'decrypt', 'generate-data-key', 'decrypt-data-key', 'mac',
 ] as const;
 export const ROLLOVER_MODES = ['auto', 'manual', 'none'] as const;
 export const DATA_KEY_ALGORITHMS = ['AES-128', 'AES-256'] as const;

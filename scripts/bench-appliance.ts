@@ -14,7 +14,7 @@ import { initializeKeychain } from '../domain/keychain-key';
 import { createSoftHsmToken } from '../hsm/softhsm-token';
 import { bootstrapPki } from '../domain/pki/bootstrap-pki';
 import { Appliance, openAppliance } from '../server/compose/open-appliance';
-import { generateClientKeyPair } from '../domain/pki/issue';
+import { generateClientKeyPair } from '../client/credentials';
 import { PkiService } from '../domain/pki/pki-service';
 import { Credentials } from './bench-socket-load';
 
@@ -48,7 +48,7 @@ export async function createBenchAppliance(dir: string, extraFlags: Record<strin
     await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds);
     await (await appliance.hsm()).ensureSigningKey();
     await appliance.unseal();
-    bootstrapPki(appliance, systemClock);
+    bootstrapPki(appliance, systemClock, generateClientKeyPair());
   } catch (err) {
     await appliance.close();
     throw err;

@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import TransportStream from 'winston-transport';
 import { Clock } from '../common/clock';
 import { ConfigError } from '../common/errors';
-import { auditLineOfLive } from '../domain/audit/audit-line';
+import { auditLineOfLive } from '../protocol/audit-line';
 import { AuditLiveEvent } from '../domain/events/event-bus';
 import { formatCef } from './cef';
 import { Channel, Chunk, FileChannel, StreamChannel, UdpChannel } from './channels';

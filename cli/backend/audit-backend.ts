@@ -7,42 +7,17 @@
  * must not depend on the appliance it checks.
  */
 import { ValidationError } from '../../common/errors';
-import type { AuditEvent } from '../../domain/audit/audit-event';
-import type { AuditFilterInput } from '../../domain/audit/audit-filter';
-import type { ChainStatus, ComplianceReport } from '../../domain/report/report-model';
+import type { AuditSearchArgs, AuditSearchResult, ChainStatus, ComplianceReport } from '../../client/types';
 import { HARD_MAX_FRAME_BYTES } from '../../protocol/frame-codec';
-import type { AuditStore } from '../../storage/audit-store';
 import { CommandContext } from '../context';
-import { localTrail, verifyLocalTrail } from '../offline/offline-audit';
-
-export interface AuditSearchQuery extends AuditFilterInput {
-  readonly fromSeq?: number;
-  readonly limit?: number;
-}
-
-/** One event as an export line carries it (domain/audit/audit-line.ts). */
-export interface AuditLineView {
-  readonly seq: number;
-  readonly prevHash: string;
-  readonly hash: string;
-  readonly event: AuditEvent;
-}
-
-export interface AuditSearchPage {
-  readonly events: AuditLineView[];
-  /** Where the next page starts, or null at the end of the trail. */
-  readonly nextSeq: number | null;
-  readonly scanned: number;
-}
+import { verifyLocalTrail } from '../offline/offline-audit';
 
 export interface AuditBackend {
   readonly mode: 'local' | 'remote';
-  search(query: AuditSearchQuery): Promise<AuditSearchPage>;
+  search(query: AuditSearchArgs): Promise<AuditSearchResult>;
   /** `publicKeyFile`: the checkpoint signing key to trust (local mode only; the server uses its HSM's). */
   verify(options?: { publicKeyFile?: string; anchors?: ReadonlyArray<{ seq: number; hash: Buffer }> }): Promise<ChainStatus>;
   report(period: { from?: string; to?: string }): Promise<ComplianceReport>;
-  /** The local trail (for --against-keychain, read offline); null over the wire. */
-  localStore(): AuditStore | null;
 }
 
 /** Runs `use` with the audit backend of this command (the wire with --server, else the in-process transport), closing it afterwards. */
@@ -53,7 +28,7 @@ export async function withAuditBackend<T>(ctx: CommandContext, use: (backend: Au
   const defined = (args: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
   const backend: AuditBackend = {
     mode: remote ? 'remote' : 'local',
-    search: (query) => requester.request<AuditSearchPage>('AuditSearch', defined({ ...query })),
+    search: (query) => requester.request<AuditSearchResult>('AuditSearch', defined({ ...query })),
     verify: async (options = {}) => {
       // Locally the file is checked offline, against a key kept apart: not by the appliance it checks.
       if (!remote) return verifyLocalTrail(ctx, options);
@@ -62,7 +37,6 @@ export async function withAuditBackend<T>(ctx: CommandContext, use: (backend: Au
       return requester.request<ChainStatus>('AuditVerify');
     },
     report: (period) => requester.request<ComplianceReport>('Report', defined({ ...period })),
-    localStore: () => (remote ? null : localTrail(ctx)),
   };
   return use(backend);
 }

@@ -1,15 +1,13 @@
 /**
- * What the CLI's commands work against: the keychain in the data folder
- * (local mode: the CLI opens it with the HSM itself) or a running appliance
- * over mutual TLS (remote mode: `--server`, with an officer certificate).
- * Every command is written once against this interface.
+ * What the CLI's commands work against: the data folder's keychain through
+ * the in-process transport (local mode, as the local operator) or a running
+ * appliance over mutual TLS (remote mode: `--server`, with an officer
+ * certificate); both are the same operations (operations-backend.ts).
+ * Every command is written once against this interface, in the wire's
+ * result types (client/types.ts).
  */
-import { KeyDescription } from '../../domain/keychain';
-import { InstanceView, KeyView, RetrievedKey } from '../../domain/views';
-import { ClientRecord, GrantRecord } from '../../storage/directory-store';
-import { ClientRole } from '../../domain/vocabulary/client-roles';
-import { KeySpecOptions } from '../commands/key-spec-options';
-import { ApprovalView } from '../../domain/approvals/approval-view';
+import type { ApprovalView, ClientRecord, GrantRecord, InstanceView, KeyView, KeyWithInstances, RetrievedKey } from '../../client/types';
+import { KeyArgs } from '../commands/key-spec-options';
 
 export interface KeyListFilter {
   readonly namespace?: string;
@@ -33,26 +31,27 @@ export interface GrantRequest {
 
 export interface CliBackend {
   readonly mode: 'local' | 'remote';
-  createKey(name: string, options: KeySpecOptions): Promise<KeyDescription>;
-  registerKey(name: string, options: KeySpecOptions, material: Buffer): Promise<KeyDescription>;
+  createKey(args: KeyArgs): Promise<KeyWithInstances>;
+  registerKey(args: KeyArgs, material: Buffer): Promise<KeyWithInstances>;
   /** The caller zeroes `material`. */
   getKey(ref: { name?: string; instance?: string }): Promise<RetrievedKey>;
   listKeys(filter: KeyListFilter): Promise<KeyView[]>;
-  describeKey(name: string): Promise<KeyDescription>;
-  rollover(name: string): Promise<KeyDescription>;
-  undoRollover(name: string): Promise<KeyDescription>;
+  describeKey(name: string): Promise<KeyWithInstances>;
+  rollover(name: string): Promise<KeyWithInstances>;
+  undoRollover(name: string): Promise<KeyWithInstances>;
   setAlias(alias: string, name: string): Promise<{ alias: string; key: string }>;
   removeAlias(alias: string): Promise<{ alias: string; key: string }>;
   listAliases(): Promise<Array<{ alias: string; key: string }>>;
   listNamespaces(): Promise<Array<{ namespace: string; keys: number; liveKeys: number }>>;
   removeNamespace(namespace: string): Promise<{ namespace: string; keysRemoved: number }>;
-  issueClient(request: { name: string; role: ClientRole; groups: string[]; publicKeyPem: string; validityDays?: number }): Promise<IssuedCertificate>;
+  /** `role` as the operator typed it: the dispatcher's codec checks it. */
+  issueClient(request: { name: string; role: string; groups: string[]; publicKeyPem: string; validityDays?: number }): Promise<IssuedCertificate>;
   listClients(): Promise<ClientRecord[]>;
   revokeClient(name: string): Promise<ClientRecord>;
   grant(request: GrantRequest): Promise<GrantRecord>;
   revokeGrant(id: string): Promise<GrantRecord>;
   listGrants(filter: { client?: string; group?: string }): Promise<GrantRecord[]>;
-  setRolloverPolicy(name: string, rollover: string, cryptoperiod?: string, periods?: { protectPeriod?: string; processPeriod?: string }): Promise<KeyDescription>;
+  setRolloverPolicy(name: string, rollover: string, cryptoperiod?: string, periods?: { protectPeriod?: string; processPeriod?: string }): Promise<KeyWithInstances>;
   /** Keys due for rollover at `at` (default now). */
   rolloverDue(at: string | undefined, limit: number): Promise<{ at: string; due: Array<{ name: string; nextRolloverAt: string }> }>;
   /** Rolls what is due at `at` (default now; `at` only in local mode). */

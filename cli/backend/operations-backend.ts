@@ -7,34 +7,13 @@
  */
 import { Requester } from '../../protocol/requester';
 import { wire } from './wire-client';
-import { KeySpecOptions } from '../commands/key-spec-options';
-import { ApprovalView } from '../../domain/approvals/approval-view';
-import { RetrievedKey } from '../../domain/views';
+import { KeyArgs } from '../commands/key-spec-options';
+import type { ApprovalView, RetrievedKey } from '../../client/types';
 import { CliBackend, QuorumView } from './backend';
 
 /** ApprovalCollect answers a Get's result: its material is base64 on the wire. */
 function decodeRetrieved(result: Record<string, unknown>): RetrievedKey {
   return { ...(result as unknown as RetrievedKey), material: Buffer.from(String(result.material ?? ''), 'base64') };
-}
-
-function wireKeyArgs(name: string, options: KeySpecOptions): Record<string, unknown> {
-  const attributes: Record<string, string> = {};
-  for (const pair of options.attr ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) attributes[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return {
-    name,
-    algorithm: options.algorithm,
-    usage: options.usage ? options.usage.split(',').map((u) => u.trim()).filter(Boolean) : undefined,
-    description: options.description,
-    owner: options.owner,
-    attributes: Object.keys(attributes).length > 0 ? attributes : undefined,
-    rollover: options.rollover,
-    cryptoperiod: options.cryptoperiod,
-    protectPeriod: options.protectPeriod,
-    processPeriod: options.processPeriod,
-  };
 }
 
 function dropUndefined(args: Record<string, unknown>): Record<string, unknown> {
@@ -45,8 +24,8 @@ export function operationsBackend(mode: CliBackend['mode'], client: Requester): 
   type Described = Awaited<ReturnType<CliBackend['describeKey']>>;
   return {
     mode,
-    createKey: (name, options) => wire(() => client.request<Described>('Create', dropUndefined(wireKeyArgs(name, options)))),
-    registerKey: (name, options, material) => wire(() => client.request<Described>('Register', dropUndefined({ ...wireKeyArgs(name, options), material }))),
+    createKey: (args: KeyArgs) => wire(() => client.request<Described>('Create', dropUndefined({ ...args }))),
+    registerKey: (args: KeyArgs, material) => wire(() => client.request<Described>('Register', dropUndefined({ ...args, material }))),
     getKey: (ref) => wire(async () => decodeRetrieved(await client.request<Record<string, unknown>>('Get', dropUndefined(ref)))),
     listKeys: (filter) =>
       wire(async () =>

@@ -8,8 +8,8 @@
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { ApprovalView } from '../../domain/approvals/approval-view';
-import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../../domain/vocabulary/dual-control-classes';
+import type { ApprovalView } from '../../client/types';
+import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../../protocol/op-schemas';
 import { runCommand } from '../context';
 import { table } from '../output';
 import { printRetrieved } from './key-get';

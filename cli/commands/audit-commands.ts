@@ -4,8 +4,8 @@
  * public-key prints the checkpoint signing key; the others live in their own files.
  */
 import { Command } from 'commander';
-import { publicKeyFingerprint } from '../../domain/audit/audit-checkpoint';
 import { runCommand } from '../context';
+import { latestEvents, signingPublicKey } from '../offline/offline-audit';
 import { auditExportCommand } from './audit-export';
 import { auditSearchCommand } from './audit-search';
 import { auditVerifyCommand } from './audit-verify';
@@ -16,9 +16,8 @@ export function auditCommand(): Command {
     .addHelpText('after', '\nExample:\n  $ strongroom audit public-key > signing-key.pem')
     .action(
       runCommand(async (ctx) => {
-        const appliance = ctx.open({ readonly: true });
-        const pem = await (await appliance.hsm()).signingPublicKey();
-        ctx.out.result({ publicKey: pem, fingerprint: publicKeyFingerprint(pem) }, () => pem.trimEnd());
+        const key = await signingPublicKey(ctx);
+        ctx.out.result(key, () => key.publicKey.trimEnd());
       }),
     );
   const tail = new Command('tail')
@@ -28,11 +27,7 @@ export function auditCommand(): Command {
     .addHelpText('after', '\nExample:\n  $ strongroom audit tail -n 50')
     .action(
       runCommand(async (ctx, options: { lines: string; limit?: string }) => {
-        const appliance = ctx.open({ readonly: true });
-        const head = appliance.store.audit.auditHead();
-        const wanted = Math.min(Math.max(1, Number(options.limit ?? options.lines) || 20), 10_000);
-        const records = head ? appliance.store.audit.readAuditRecords(Math.max(1, head.seq - wanted + 1), wanted) : [];
-        const events = records.map((r) => ({ seq: r.seq, hash: r.hash.toString('hex'), ...JSON.parse(r.event) }));
+        const events = latestEvents(ctx, Number(options.limit ?? options.lines) || 20);
         ctx.out.result(events, () => (events.length === 0 ? 'No audit events yet.' : events.map((e) => JSON.stringify(e)).join('\n')));
       }),
     );

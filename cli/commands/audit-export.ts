@@ -1,6 +1,7 @@
 /**
  * `strongroom audit export`: writes audit events as export lines
- * (domain/audit/audit-line.ts), one per line, to a file or stdout, page by
+ * (protocol/audit-line.ts: the wire's format, which the event stream and the
+ * SIEM sinks also carry), one per line, to a file or stdout, page by
  * page (bounded memory for any trail). An unfiltered export from event N
  * re-verifies with `audit verify --from-file`; a filtered one has gaps and
  * cannot (verify names the first missing event).
@@ -10,15 +11,16 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { canonicalEvent } from '../../domain/audit/audit-event';
-import { auditLineOf } from '../../domain/audit/audit-line';
-import { MAX_SEARCH_LIMIT } from '../../domain/audit/audit-search';
-import { AuditLineView, withAuditBackend } from '../backend/audit-backend';
+import type { AuditLine } from '../../client/types';
+import { canonicalEvent } from '../../protocol/audit-event';
+import { auditLineOf } from '../../protocol/audit-line';
+import { MAX_AUDIT_SEARCH_LIMIT } from '../../protocol/op-schemas';
+import { withAuditBackend } from '../backend/audit-backend';
 import { runCommand } from '../context';
 import { addAuditFilterOptions, AuditFilterFlags, narrows, queryOf } from './audit-filter-options';
 
 /** The line as the keychain would export it: the canonical event text is rebuilt, so the hash still covers it. */
-function lineOf(view: AuditLineView): string {
+function lineOf(view: AuditLine): string {
   return auditLineOf({ seq: view.seq, event: canonicalEvent(view.event), prevHash: Buffer.from(view.prevHash, 'hex'), hash: Buffer.from(view.hash, 'hex') });
 }
 
@@ -71,7 +73,7 @@ Examples:
           await withAuditBackend(ctx, async (backend) => {
             let fromSeq = query.fromSeq;
             for (;;) {
-              const page = await backend.search({ ...query, fromSeq, limit: MAX_SEARCH_LIMIT });
+              const page = await backend.search({ ...query, fromSeq, limit: MAX_AUDIT_SEARCH_LIMIT });
               for (const view of page.events) {
                 await write(stream, `${lineOf(view)}\n`);
                 firstSeq ??= view.seq;

@@ -1,10 +1,11 @@
 /**
  * The filter flags shared by `audit search` and `audit export`, and their
- * translation into an AuditSearchQuery (checked by the domain's
- * parseAuditFilter, locally or on the server).
+ * translation into AuditSearch's arguments (checked by the dispatcher, in
+ * this process or on the server).
  */
 import { Command } from 'commander';
-import { AuditSearchQuery, positiveInteger } from '../backend/audit-backend';
+import type { AuditSearchArgs } from '../../client/types';
+import { positiveInteger } from '../backend/audit-backend';
 
 export interface AuditFilterFlags {
   readonly from?: string;
@@ -29,7 +30,7 @@ export function addAuditFilterOptions(command: Command): Command {
     .option('--from-seq <seq>', 'start at this event sequence number (the cursor a previous page printed)');
 }
 
-export function queryOf(flags: AuditFilterFlags): AuditSearchQuery {
+export function queryOf(flags: AuditFilterFlags): AuditSearchArgs {
   return {
     from: flags.from,
     to: flags.to,

@@ -5,12 +5,13 @@
  * auditor.
  */
 import { Command } from 'commander';
-import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT } from '../../domain/audit/audit-search';
-import { AuditLineView, positiveInteger, withAuditBackend } from '../backend/audit-backend';
+import { DEFAULT_AUDIT_SEARCH_LIMIT, MAX_AUDIT_SEARCH_LIMIT } from '../../protocol/op-schemas';
+import type { AuditLine } from '../../client/types';
+import { positiveInteger, withAuditBackend } from '../backend/audit-backend';
 import { runCommand } from '../context';
 import { addAuditFilterOptions, AuditFilterFlags, queryOf } from './audit-filter-options';
 
-function eventLine(line: AuditLineView): string {
+function eventLine(line: AuditLine): string {
   const e = line.event;
   const who = e.identity ? e.identity.name || e.identity.fingerprint256.slice(0, 16) : '-';
   const user = e.endUser ? ` for ${JSON.stringify(e.endUser)}` : '';
@@ -19,9 +20,9 @@ function eventLine(line: AuditLineView): string {
 
 export function auditSearchCommand(): Command {
   return addAuditFilterOptions(
-    new Command('search').description(`print the audit events matching the filters, oldest first (at most --limit, hard cap ${MAX_SEARCH_LIMIT})`),
+    new Command('search').description(`print the audit events matching the filters, oldest first (at most --limit, hard cap ${MAX_AUDIT_SEARCH_LIMIT})`),
   )
-    .option('-n, --limit <n>', `most events to print (1-${MAX_SEARCH_LIMIT})`, String(DEFAULT_SEARCH_LIMIT))
+    .option('-n, --limit <n>', `most events to print (1-${MAX_AUDIT_SEARCH_LIMIT})`, String(DEFAULT_AUDIT_SEARCH_LIMIT))
     .addHelpText(
       'after',
       `
@@ -37,10 +38,10 @@ Examples:
     )
     .action(
       runCommand(async (ctx, options: AuditFilterFlags & { limit: string }) => {
-        const limit = Math.min(positiveInteger(options.limit, '--limit') ?? DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT);
+        const limit = Math.min(positiveInteger(options.limit, '--limit') ?? DEFAULT_AUDIT_SEARCH_LIMIT, MAX_AUDIT_SEARCH_LIMIT);
         const query = queryOf(options);
         const result = await withAuditBackend(ctx, async (backend) => {
-          const events: AuditLineView[] = [];
+          const events: AuditLine[] = [];
           let fromSeq = query.fromSeq;
           let nextSeq: number | null = fromSeq ?? 1;
           // Each page advances nextSeq through a finite trail, so this ends; a page may be empty when its scan budget ran out.

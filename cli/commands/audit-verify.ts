@@ -11,10 +11,10 @@ import { Readable } from 'node:stream';
 import { Command } from 'commander';
 import { EXIT } from '../../common/error-codes';
 import { ValidationError } from '../../common/errors';
-import { verifyAuditFile, FileVerdict } from '../../domain/audit/audit-file-verify';
-import { ChainStatus } from '../../domain/report/report-model';
+import type { ChainStatus } from '../../client/types';
 import { withAuditBackend } from '../backend/audit-backend';
 import { runCommand } from '../context';
+import { FileVerdict, verifyExportFile } from '../offline/offline-audit';
 
 async function openIn(path: string): Promise<Readable> {
   if (path === '-') return process.stdin;
@@ -126,13 +126,7 @@ Examples:
           return;
         }
         const input = await openIn(options.fromFile);
-        const verdict = options.againstKeychain
-          ? await withAuditBackend(ctx, async (backend) => {
-              const against = backend.localStore();
-              if (against === null) throw new ValidationError('--against-keychain reads the local keychain: run it without --server, on the appliance');
-              return verifyAuditFile(input, { against });
-            })
-          : await verifyAuditFile(input);
+        const verdict = await verifyExportFile(ctx, input, { againstKeychain: options.againstKeychain === true });
         ctx.out.result(verdict, () => fileVerdictText(verdict));
         if (!verdict.ok) process.exitCode = EXIT.INTEGRITY;
       }),

@@ -7,9 +7,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { generateClientKeyPair } from '../../domain/pki/issue';
-import { isClientRole } from '../../domain/vocabulary/client-roles';
-import { toPkcs12 } from '../../domain/pki/pkcs12';
+import { generateClientKeyPair, toPkcs12 } from '../../client/credentials';
+import { wire } from '../backend/wire-client';
 import { runCommand } from '../context';
 import { table } from '../output';
 
@@ -42,8 +41,6 @@ Examples:
     )
     .action(
       runCommand(async (ctx, name: string, options: IssueOptions) => {
-        const role = options.role;
-        if (!isClientRole(role)) throw new ValidationError('--role is app, officer or auditor');
         const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
         for (const file of [`${name}.key`, `${name}.crt`, ...(options.p12 ? [`${name}.p12`] : [])].map((f) => join(options.out, f))) {
           if (existsSync(file)) throw new ValidationError(`${file} exists; remove it or choose another --out`);
@@ -51,7 +48,7 @@ Examples:
         const pair = generateClientKeyPair();
         const issued = await ctx.backend().issueClient({
           name,
-          role,
+          role: options.role,
           groups: options.groups ? options.groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
           publicKeyPem: pair.publicKeyPem,
           validityDays: options.validityDays ? Number(options.validityDays) : undefined,
@@ -68,7 +65,8 @@ Examples:
         writeFileSync(files.ca, issued.caPem, { mode: 0o644 });
         if (passphrase !== undefined) {
           files.pkcs12 = join(options.out, `${name}.p12`);
-          const p12 = toPkcs12({ certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: issued.caPem, passphrase, friendlyName: name });
+          // wire(): the client library's INVALID_ARGUMENT (a passphrase it cannot use) exits 2 like the CLI's own.
+          const p12 = await wire(async () => toPkcs12({ certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: issued.caPem, passphrase, friendlyName: name }));
           writePrivate(files.pkcs12, p12);
         }
         ctx.out.result({ client: issued.client, files }, () =>

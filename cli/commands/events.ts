@@ -5,7 +5,7 @@
  * Without --follow it prints what arrives within --wait (or until --limit);
  * with --follow it runs until Ctrl-C, --limit, or the server ends the
  * stream. --json prints a stream: one compact JSON object per line (audit
- * lines are the audit export line format, domain/audit/audit-line.ts),
+ * lines are the audit export line format, protocol/audit-line.ts),
  * and a failure as one last line {"error": …}.
  */
 import { Command } from 'commander';

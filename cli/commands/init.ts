@@ -22,6 +22,7 @@ import { checkShareCounts, makeShareSet, ShareSet } from '../../domain/unseal/sp
 import { copyTlsIdentityForSealedStart } from '../../server/tls/tls-identity';
 import { storeShareCommitments } from '../../domain/unseal/share-commitments';
 import { PkiService } from '../../domain/pki/pki-service';
+import { generateClientKeyPair } from '../../client/credentials';
 import { issueOfficerFiles, MAX_INIT_OFFICERS, officerIssueQuorum, OfficerFiles, planInitOfficers, recordInitIssues } from '../../domain/pki/init-officers';
 import { OFFICER_ISSUE_CLASS } from '../../domain/approvals/quorum-settings';
 import { localOperator } from '../../server/local/local-operator';
@@ -169,12 +170,12 @@ then delete the copies here.`,
           wipe(shareSet?.secret);
         }
         written.push(setting(config, 'keychain_path'));
-        const pki = bootstrapPki(appliance, systemClock);
+        const pki = bootstrapPki(appliance, systemClock, generateClientKeyPair());
         const issuer = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
         // One officer certificate per custodian: the shares of an attempt must come from distinct certificates.
         // The keychain cannot be opened locally to issue them later (it needs the custodians), so init does it now.
-        const custodianCerts = issueOfficerFiles(issuer, Array.from({ length: counts?.shares ?? 0 }, (_, i) => `custodian-${i + 1}`), join(config.dataDir, 'pki', 'custodians'));
-        const otherOfficers = issueOfficerFiles(issuer, officerPlan.extra, join(config.dataDir, 'pki'));
+        const custodianCerts = issueOfficerFiles(issuer, Array.from({ length: counts?.shares ?? 0 }, (_, i) => `custodian-${i + 1}`), join(config.dataDir, 'pki', 'custodians'), generateClientKeyPair);
+        const otherOfficers = issueOfficerFiles(issuer, officerPlan.extra, join(config.dataDir, 'pki'), generateClientKeyPair);
         const admin = appliance.store.directory.getClientByName(FIRST_OFFICER);
         if (admin === null) throw new KeychainError('INTERNAL_ERROR', `init made no "${FIRST_OFFICER}" officer`);
         const officers: OfficerFiles[] = [{ client: admin, certFile: pki.officerCertFile, keyFile: pki.officerKeyFile }, ...custodianCerts, ...otherOfficers];

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { runCommand } from '../context';
 import { renderKey } from './key-format';
-import { addKeySpecOptions, keySpecFrom, KeySpecOptions } from './key-spec-options';
+import { addKeySpecOptions, keyArgsFrom, KeySpecOptions } from './key-spec-options';
 
 export function keyCreateCommand(): Command {
   const command = new Command('create')
@@ -18,8 +18,8 @@ Examples:
   );
   return command.action(
     runCommand(async (ctx, name: string, options: KeySpecOptions) => {
-      keySpecFrom(name, options); // validates the options before anything is opened
-      const created = await ctx.backend().createKey(name, options);
+      const args = keyArgsFrom(name, options); // the flag syntax, before anything is opened
+      const created = await ctx.backend().createKey(args);
       ctx.out.result(created, () => `Created ${created.key.fullName}, instance ${created.key.currentInstance}\n\n${renderKey(created.key)}`);
     }),
   );

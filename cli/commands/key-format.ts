@@ -1,7 +1,7 @@
 /**
  * Human renderings of keys and instances for the `key` commands.
  */
-import { InstanceView, KeyView } from '../../domain/views';
+import type { InstanceView, KeyView } from '../../client/types';
 import { table } from '../output';
 
 export function renderKey(key: KeyView, instances?: InstanceView[]): string {

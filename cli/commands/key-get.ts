@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { CommandContext, runCommand } from '../context';
-import { RetrievedKey } from '../../domain/views';
+import type { RetrievedKey } from '../../client/types';
 
 interface GetOptions {
   instance?: string;

@@ -4,8 +4,8 @@
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { REVOCATION_REASONS } from '../../domain/lifecycle-service';
-import { InstanceView } from '../../domain/views';
+import { REVOCATION_REASONS } from '../../protocol/op-schemas';
+import type { InstanceView } from '../../client/types';
 import { LifecycleAction } from '../backend/backend';
 import { runCommand } from '../context';
 

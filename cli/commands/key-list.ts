@@ -1,6 +1,5 @@
 /** `strongroom key list`: keys with their current instance, no material. */
 import { Command } from 'commander';
-import { parseAlgorithm } from '../../domain/algorithms';
 import { ValidationError } from '../../common/errors';
 import { runCommand } from '../context';
 import { table } from '../output';
@@ -27,7 +26,7 @@ export function keyListCommand(): Command {
         const keys = await ctx.backend().listKeys({
           namespace: options.namespace,
           match: options.match,
-          algorithm: options.algorithm ? parseAlgorithm(options.algorithm) : undefined,
+          algorithm: options.algorithm,
           limit: Number.isInteger(limit) && limit > 0 ? limit : 1000,
         });
         ctx.out.result(keys, () =>

@@ -5,7 +5,7 @@ import { ValidationError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { runCommand } from '../context';
 import { renderKey } from './key-format';
-import { addKeySpecOptions, keySpecFrom, KeySpecOptions } from './key-spec-options';
+import { addKeySpecOptions, keyArgsFrom, KeySpecOptions } from './key-spec-options';
 
 interface RegisterOptions extends KeySpecOptions {
   fromFile?: string;
@@ -27,11 +27,11 @@ Examples:
   );
   return command.action(
     runCommand(async (ctx, name: string, options: RegisterOptions) => {
-      keySpecFrom(name, options); // validates the options before anything is opened
+      const args = keyArgsFrom(name, options); // the flag syntax, before the material is read
       const input = readInput(options.fromFile === '-' || !options.fromFile ? 0 : options.fromFile);
       const material = decode(input, options.encoding);
       try {
-        const created = await ctx.backend().registerKey(name, options, material);
+        const created = await ctx.backend().registerKey(args, material);
         ctx.out.result(created, () => `Registered ${created.key.fullName}, instance ${created.key.currentInstance}\n\n${renderKey(created.key)}`);
       } finally {
         wipe(material, input);

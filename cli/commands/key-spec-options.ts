@@ -1,14 +1,13 @@
 /**
- * The options `key create` and `key register` share, and their parsing into
- * a KeySpec.
+ * The options `key create` and `key register` share, and how they become the
+ * arguments of Create and Register. Values go as the operator typed them:
+ * the dispatcher checks algorithms, usage, rollover policies and periods
+ * (its codec, then the key rules), so a rule lives in one place and local
+ * and remote mode refuse the same values with the same message. Only the
+ * CLI's own flag syntax is checked here (--attr name=value).
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { Algorithm, parseAlgorithm } from '../../domain/algorithms';
-import { KeySpec } from '../../domain/keychain';
-import { optionalRolloverPolicy } from '../../domain/rollover-policy';
-import { parseUsageMask } from '../../domain/usage-mask';
-import { parseUsagePeriods } from '../../domain/usage-periods';
 
 export interface KeySpecOptions {
   algorithm: string;
@@ -36,21 +35,38 @@ export function addKeySpecOptions(command: Command, defaultAlgorithm?: string, a
     .option('--process-period <period>', 'SP 800-57 recipient usage period of each instance: past it, the instance is Deactivated');
 }
 
-export function keySpecFrom(fullName: string, options: KeySpecOptions): KeySpec & { algorithm: Algorithm } {
-  const customAttributes: Record<string, string> = {};
+/** The arguments of Create (and, with the material, Register), as docs/protocol.md §6 names them. */
+export interface KeyArgs {
+  readonly name: string;
+  readonly algorithm?: string;
+  readonly usage?: string[];
+  readonly description?: string;
+  readonly owner?: string;
+  readonly attributes?: Record<string, string>;
+  readonly rollover?: string;
+  readonly cryptoperiod?: string;
+  readonly protectPeriod?: string;
+  readonly processPeriod?: string;
+}
+
+/** The flags as Create's arguments; INVALID_ARGUMENT for an --attr that is not name=value. */
+export function keyArgsFrom(name: string, options: KeySpecOptions): KeyArgs {
+  const attributes: Record<string, string> = {};
   for (const pair of options.attr ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new ValidationError(`--attr takes name=value, not "${pair}"`);
-    customAttributes[pair.slice(0, eq)] = pair.slice(eq + 1);
+    if (eq <= 0) throw new ValidationError(`--attr takes name=value, not "${pair}"`, { details: { field: 'attr' } });
+    attributes[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return {
-    fullName,
-    algorithm: parseAlgorithm(options.algorithm),
-    usageMask: options.usage ? parseUsageMask(options.usage) : undefined,
+    name,
+    algorithm: options.algorithm,
+    usage: options.usage ? options.usage.split(',').map((u) => u.trim()).filter(Boolean) : undefined,
     description: options.description,
     owner: options.owner,
-    customAttributes,
-    rollover: optionalRolloverPolicy(options.rollover, options.cryptoperiod),
-    usagePeriods: parseUsagePeriods(options.protectPeriod, options.processPeriod),
+    attributes: Object.keys(attributes).length > 0 ? attributes : undefined,
+    rollover: options.rollover,
+    cryptoperiod: options.cryptoperiod,
+    protectPeriod: options.protectPeriod,
+    processPeriod: options.processPeriod,
   };
 }

@@ -12,7 +12,7 @@
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import type { MasterKeyStatus, RotationResult } from '../../domain/master-key-rotation';
+import type { MasterKeyStatus, RotationResult } from '../../client/types';
 import { runCommand } from '../context';
 
 function renderStatus(status: MasterKeyStatus): string {

@@ -4,7 +4,7 @@
  * glob, to one client or to a group.
  */
 import { Command } from 'commander';
-import { PERMISSIONS } from '../../domain/policy/permissions';
+import { PERMISSIONS } from '../../protocol/op-schemas';
 import { runCommand } from '../context';
 import { table } from '../output';
 

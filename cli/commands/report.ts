@@ -8,10 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import { DEFAULT_REPORT_DAYS } from '../../domain/report/report-builder';
-import { ComplianceReport } from '../../domain/report/report-model';
-import { renderHtml } from '../../domain/report/render-html';
-import { renderMarkdown } from '../../domain/report/render-markdown';
+import { DEFAULT_REPORT_DAYS } from '../../protocol/op-schemas';
+import type { ComplianceReport } from '../../client/types';
+import { renderHtml } from '../report/render-html';
+import { renderMarkdown } from '../report/render-markdown';
 import { withAuditBackend } from '../backend/audit-backend';
 import { runCommand } from '../context';
 

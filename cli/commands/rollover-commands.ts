@@ -4,7 +4,6 @@
  * of a given time, for drills and tests), and changing a key's policy.
  */
 import { Command } from 'commander';
-import { makeRolloverPolicy } from '../../domain/rollover-policy';
 import { runCommand } from '../context';
 import { table } from '../output';
 import { renderKey } from './key-format';
@@ -57,9 +56,9 @@ export function keySetPolicyCommand(): Command {
     .addHelpText('after', '\nExample:\n  $ strongroom key set-policy hr/payroll --rollover auto --cryptoperiod P90D')
     .action(
       runCommand(async (ctx, name: string, options: { rollover: string; cryptoperiod?: string; protectPeriod?: string; processPeriod?: string }) => {
-        const policy = makeRolloverPolicy(options.rollover, options.cryptoperiod);
+        // The policy goes as typed: SetRolloverPolicy checks it (auto needs a cryptoperiod, the others refuse one).
         const periods = options.protectPeriod === undefined && options.processPeriod === undefined ? undefined : { protectPeriod: options.protectPeriod, processPeriod: options.processPeriod };
-        const described = await ctx.backend().setRolloverPolicy(name, policy.kind, policy.cryptoperiod ?? undefined, periods);
+        const described = await ctx.backend().setRolloverPolicy(name, options.rollover, options.cryptoperiod, periods);
         ctx.out.result(described, () => renderKey(described.key));
       }),
     );

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { remoteRequester } from '../backend/remote-request';
 import { runCommand } from '../context';
 import { readShare } from '../share-input';
-import type { UnsealStatus } from '../../domain/unseal/unseal-service';
+import type { UnsealStatus } from '../../client/types';
 
 interface UnsealOptions {
   shareFile?: string;

@@ -1,6 +1,6 @@
 /**
  * `audit verify --from-file`: re-verifies the hash chain of exported or
- * SIEM-forwarded audit lines (domain/audit/audit-line.ts), streaming them
+ * SIEM-forwarded audit lines (protocol/audit-line.ts), streaming them
  * in batches so any file is checked in bounded memory. The chain starts at
  * the first line: from genesis when it is event 1, otherwise from that
  * line's own prevHash (which only the keychain can vouch for: pass
@@ -13,7 +13,7 @@
 import { ValidationError } from '../../common/errors';
 import { AuditRecord, AuditStore } from '../../storage/audit-store';
 import { GENESIS_HASH, verifyRecords } from './audit-chain';
-import { MAX_AUDIT_LINE_BYTES, parseAuditLine } from './audit-line';
+import { MAX_AUDIT_LINE_BYTES, parseAuditLine } from '../../protocol/audit-line';
 import { readLines } from './line-reader';
 
 /** Lines verified (and compared with the keychain) at a time. */

@@ -11,13 +11,14 @@
  * (json_extract) would scan the same rows; this way both stores keep the one
  * simple read method their conformance suite already holds them to.
  */
+import { DEFAULT_AUDIT_SEARCH_LIMIT, MAX_AUDIT_SEARCH_LIMIT } from '../../protocol/op-schemas';
 import { AuditRecord, AuditStore } from '../../storage/audit-store';
 import { AuditEvent } from './audit-event';
 import { AuditFilter, matchesAuditFilter, mayMatchTime } from './audit-filter';
 
-/** Most events one search returns (one wire response, one CLI page). */
-export const MAX_SEARCH_LIMIT = 1000;
-export const DEFAULT_SEARCH_LIMIT = 100;
+/** Most events one search returns (one wire response, one CLI page): the AuditSearch limit the wire declares. */
+export const MAX_SEARCH_LIMIT = MAX_AUDIT_SEARCH_LIMIT;
+export const DEFAULT_SEARCH_LIMIT = DEFAULT_AUDIT_SEARCH_LIMIT;
 /** Most records one search reads: bounds how long one request holds the server, whatever the filter. */
 export const MAX_SEARCH_SCAN = 50_000;
 /** Most event text one search returns (in characters; events are mostly ASCII): keeps a response well inside the client's frame limit. */

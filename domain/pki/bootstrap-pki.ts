@@ -7,7 +7,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Clock } from '../../common/clock';
-import { generateClientKeyPair } from './issue';
 import { parseSans, PkiService } from './pki-service';
 import { Appliance } from '../../server/compose/open-appliance';
 import { setting } from '../../common/config';
@@ -20,12 +19,16 @@ export interface BootstrapResult {
   readonly officerKeyFile: string;
 }
 
-export function bootstrapPki(appliance: Appliance, clock: Clock): BootstrapResult {
+/**
+ * `officerKeys` is the first officer's key pair, made on the client's side
+ * (client/credentials.ts generateClientKeyPair) like every client's: only
+ * its public key is certified here; the private key is written to its file.
+ */
+export function bootstrapPki(appliance: Appliance, clock: Clock, officerKeys: { publicKeyPem: string; privateKeyPem: string }): BootstrapResult {
   const config = appliance.config;
   const pki = new PkiService(appliance.keychain, appliance.store.directory, clock);
   const { caPem } = pki.bootstrap({ commonName: 'strongroom', sans: parseSans(setting(config, 'server_sans')) });
-  const pair = generateClientKeyPair();
-  const officer = pki.issueClient({ name: FIRST_OFFICER, role: 'officer', groups: [], publicKeyPem: pair.publicKeyPem });
+  const officer = pki.issueClient({ name: FIRST_OFFICER, role: 'officer', groups: [], publicKeyPem: officerKeys.publicKeyPem });
   const dir = join(config.dataDir, 'pki');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = {
@@ -35,7 +38,7 @@ export function bootstrapPki(appliance: Appliance, clock: Clock): BootstrapResul
   };
   writeFileSync(files.caFile, caPem, { mode: 0o644 });
   writeFileSync(files.officerCertFile, officer.certificatePem, { mode: 0o644 });
-  writeFileSync(files.officerKeyFile, pair.privateKeyPem, { mode: 0o600 });
+  writeFileSync(files.officerKeyFile, officerKeys.privateKeyPem, { mode: 0o600 });
   chmodSync(files.officerKeyFile, 0o600);
   return files;
 }

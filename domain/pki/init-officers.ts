@@ -19,7 +19,6 @@ import { AuditStore } from '../../storage/audit-store';
 import { AuditWriter } from '../audit/audit-writer';
 import { initIssueEvent } from '../audit/audit-events';
 import { OFFICER_ISSUE_CLASS, parseQuorumSetting } from '../approvals/quorum-settings';
-import { generateClientKeyPair } from './issue';
 import { PkiService } from './pki-service';
 
 /** Most officers one init makes: more is a typo (officers beyond these are issued later, with approvals). */
@@ -86,13 +85,14 @@ export interface OfficerFiles {
 
 /**
  * Issues officers `names` and writes NAME.crt (0644) and NAME.key (0600) to
- * `dir` (made 0700). The key pair is made here and the private key goes
- * only to its file.
+ * `dir` (made 0700). Each key pair comes from `newKeyPair`, made on the
+ * client's side like every client's (init passes client/credentials.ts
+ * generateClientKeyPair), and the private key goes only to its file.
  */
-export function issueOfficerFiles(pki: PkiService, names: readonly string[], dir: string): OfficerFiles[] {
+export function issueOfficerFiles(pki: PkiService, names: readonly string[], dir: string, newKeyPair: () => { publicKeyPem: string; privateKeyPem: string }): OfficerFiles[] {
   if (names.length > 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
   return names.map((name) => {
-    const pair = generateClientKeyPair();
+    const pair = newKeyPair();
     const issued = pki.issueClient({ name, role: 'officer', groups: [], publicKeyPem: pair.publicKeyPem });
     const certFile = join(dir, `${name}.crt`);
     const keyFile = join(dir, `${name}.key`);

@@ -24,7 +24,7 @@ import {
 } from './pki-policy';
 import { ClientRole } from '../vocabulary/client-roles';
 import { SubjectAltName, toForgeAltNames } from './san';
-import { CaMaterial, generateRsaKeyPair, KeyPairPem, newCertificate, openCa, OpenedCa, signCertificate, validityWindow } from './x509-builder';
+import { CaMaterial, generateRsaKeyPair, newCertificate, openCa, OpenedCa, signCertificate, validityWindow } from './x509-builder';
 
 /** A client public key PEM longer than this is refused before parsing: bounds work on hostile input. */
 export const MAX_PUBLIC_KEY_PEM_CHARS = 16 * 1024;
@@ -64,11 +64,6 @@ export interface IssuedClientCertificate {
   /** ISO 8601, whole seconds (what the certificate says). */
   readonly notBefore: string;
   readonly notAfter: string;
-}
-
-/** Makes a client key pair (RSA-2048); for the CLI, which runs on the client side. */
-export function generateClientKeyPair(): KeyPairPem {
-  return generateRsaKeyPair(LEAF_KEY_BITS);
 }
 
 /** Parses a client's SPKI PEM; refuses private keys, non-RSA keys and sizes outside the policy. */
@@ -134,7 +129,7 @@ export function issueServerCertificate(options: IssueServerOptions): IssuedServe
 /**
  * A client certificate for a key the client made: clientAuth, CN = name, OU = role.
  * @example
- *   const { publicKeyPem } = generateClientKeyPair();
+ *   const { publicKeyPem } = generateClientKeyPair(); // client/credentials.ts, on the client's side
  *   const issued = issueClientCertificate({ ca, name: 'billing', role: 'app', groups: [], publicKeyPem, validityDays: 365, clock });
  */
 export function issueClientCertificate(options: IssueClientOptions): IssuedClientCertificate {

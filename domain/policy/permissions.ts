@@ -3,23 +3,10 @@
  * key operation needs. Officer-only and open operations need none.
  */
 import { ValidationError } from '../../common/errors';
+import { PERMISSIONS } from '../../protocol/op-schemas';
 
-export const PERMISSIONS = [
-  'get',
-  'locate',
-  'get-attributes',
-  'create',
-  'register',
-  'rekey',
-  'activate',
-  'revoke',
-  'destroy',
-  'encrypt',
-  'decrypt',
-  'generate-data-key',
-  'decrypt-data-key',
-  'mac',
-] as const;
+// The names are the wire's vocabulary (protocol/op-schemas.ts); the rules about them are here.
+export { PERMISSIONS };
 
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -13,6 +13,7 @@
  */
 import { Clock } from '../../common/clock';
 import { ValidationError } from '../../common/errors';
+import { DEFAULT_REPORT_DAYS } from '../../protocol/op-schemas';
 import { AuditEvent } from '../audit/audit-event';
 import { parseInstant } from '../audit/audit-filter';
 import { DEFAULT_NAMESPACE } from '../key-names';
@@ -23,8 +24,6 @@ import {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-/** The period a report covers when none is given. */
-export const DEFAULT_REPORT_DAYS = 30;
 /** Longest period: ten years of daily buckets would still be a readable chart at MAX_CHART_BUCKETS. */
 export const MAX_REPORT_DAYS = 3660;
 /** Most bars in the usage chart: days are merged into wider buckets past it. */

@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../../common/errors';
 import { wipe } from '../../common/secret';
+import { MAX_SHARE_TEXT_LENGTH } from '../../protocol/op-schemas';
 
 export const SHARE_PREFIX = 'sr1';
 /** The Shamir secret: 256 bits. */
@@ -28,8 +29,8 @@ export const SHARE_BYTES = UNSEAL_SECRET_BYTES + 1;
 export const MAX_SHARES = 16;
 /** Base32 characters of the checksum: 20 bits, a typo slips through once in a million. */
 const CHECKSUM_CHARS = 4;
-/** Longest share text accepted, spaces included: bounds the work on hostile input. */
-export const MAX_SHARE_TEXT = 256;
+/** Longest share text accepted, spaces included: the wire's UnsealSubmit bound (protocol/op-schemas.ts). */
+export const MAX_SHARE_TEXT = MAX_SHARE_TEXT_LENGTH;
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 export interface DecodedShare {

@@ -8,7 +8,7 @@
  */
 import { AuditEvent, canonicalEvent } from '../../domain/audit/audit-event';
 import { nextRecord } from '../../domain/audit/audit-chain';
-import { auditLineOf, MAX_AUDIT_LINE_BYTES } from '../../domain/audit/audit-line';
+import { auditLineOf, MAX_AUDIT_LINE_BYTES } from '../../protocol/audit-line';
 import { verifyAuditFile } from '../../domain/audit/audit-file-verify';
 import { readLines } from '../../domain/audit/line-reader';
 import { AuditRecord } from '../../storage/audit-store';

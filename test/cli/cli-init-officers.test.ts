@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApprovalRequiredError, StrongroomClient } from '../../client';
-import { generateClientKeyPair } from '../../domain/pki/issue';
+import { generateClientKeyPair } from '../../client/credentials';
 import { assertCliBuilt, cli, CliRun as Run, ServingCli, startServe } from '../support/cli-runner';
 
 interface OfficerFile {

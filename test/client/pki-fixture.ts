@@ -5,7 +5,8 @@
  */
 import { systemClock } from '../../common/clock';
 import { createCa } from '../../domain/pki/ca';
-import { generateClientKeyPair, issueClientCertificate, issueServerCertificate } from '../../domain/pki/issue';
+import { issueClientCertificate, issueServerCertificate } from '../../domain/pki/issue';
+import { generateClientKeyPair } from '../../client/credentials';
 import { CaMaterial } from '../../domain/pki/x509-builder';
 
 export interface TestPki {

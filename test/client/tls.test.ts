@@ -6,7 +6,7 @@
 import { isStrongroomClientError } from '../../client/client-error';
 import { StrongroomClientOptions } from '../../client/options';
 import { StrongroomClient } from '../../client/strongroom-client';
-import { toPkcs12 } from '../../domain/pki/pkcs12';
+import { toPkcs12 } from '../../client/credentials';
 import { FakeServer } from './fake-server';
 import { makePki, TestPki } from './pki-fixture';
 

@@ -24,7 +24,7 @@ import { RunningServer, startApplianceServer } from '../../server/compose/applia
 import { bootstrapPki } from '../../domain/pki/bootstrap-pki';
 import { Logger } from '../../common/logger';
 import { Appliance, openAppliance } from '../../server/compose/open-appliance';
-import { generateClientKeyPair } from '../../domain/pki/issue';
+import { generateClientKeyPair } from '../../client/credentials';
 import { PkiService } from '../../domain/pki/pki-service';
 import { copyTlsIdentityForSealedStart } from '../../server/tls/tls-identity';
 import { ClientRole } from '../../domain/vocabulary/client-roles';
@@ -80,7 +80,7 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     await storeShareCommitments(setup.store, hsm, systemClock, set.shares);
     await setup.keychain.unseal(hsm, set.secret);
     set.secret.fill(0);
-    bootstrapPki(setup, systemClock);
+    bootstrapPki(setup, systemClock, generateClientKeyPair());
     await copyTlsIdentityForSealedStart(setup, systemClock);
     const pki = new PkiService(setup.keychain, setup.store.directory, systemClock);
     const issue = (name: string, role: ClientRole): Credentials => {

@@ -16,7 +16,8 @@ import tls from 'node:tls';
 import { ManualClock, systemClock } from '../../common/clock';
 import { createCa } from '../../domain/pki/ca';
 import { fingerprintOfDer } from '../../domain/pki/certificate-info';
-import { generateClientKeyPair, issueClientCertificate, issueServerCertificate, IssuedClientCertificate } from '../../domain/pki/issue';
+import { issueClientCertificate, issueServerCertificate, IssuedClientCertificate } from '../../domain/pki/issue';
+import { generateClientKeyPair } from '../../client/credentials';
 import { CaMaterial } from '../../domain/pki/x509-builder';
 import { connectClient, startServer, TestServer } from './tls-fixture';
 

@@ -103,7 +103,7 @@ describe('separation of duties and dual control', () => {
 
   it('runs grants without material at once, and holds the issue of an officer certificate', async () => {
     expect((await officer.request('PolicyGrant', { group: 'ops', pattern: 'sod/*', permissions: ['encrypt', 'locate'] })).result).toMatchObject({ grant: { subject: 'ops' } });
-    const { publicKeyPem } = (await import('../../domain/pki/issue')).generateClientKeyPair();
+    const { publicKeyPem } = (await import('../../client/credentials')).generateClientKeyPair();
     const asked = required(await officer.request('ClientIssue', { name: 'minted-officer', role: 'officer', publicKeyPem }));
     expect((await officer.request('ClientList')).result).not.toMatchObject({ clients: expect.arrayContaining([expect.objectContaining({ name: 'minted-officer' })]) });
     expect((await officer.request('ApprovalCancel', { id: asked.requestId })).error).toBeUndefined();

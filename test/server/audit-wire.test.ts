@@ -9,10 +9,10 @@
  * a key does so through such a grant, as an operator would.
  */
 import { canonicalEvent } from '../../domain/audit/audit-event';
-import { auditLineOf } from '../../domain/audit/audit-line';
+import { auditLineOf } from '../../protocol/audit-line';
 import { verifyAuditFile } from '../../domain/audit/audit-file-verify';
-import { renderHtml } from '../../domain/report/render-html';
-import { renderMarkdown } from '../../domain/report/render-markdown';
+import { renderHtml } from '../../cli/report/render-html';
+import { renderMarkdown } from '../../cli/report/render-markdown';
 import { ComplianceReport } from '../../domain/report/report-model';
 import { DecodedResponse } from '../../protocol/response';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';

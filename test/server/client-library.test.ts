@@ -6,6 +6,7 @@
 import { ManualClock } from '../../common/clock';
 import { StrongroomClient } from '../../client/strongroom-client';
 import { ApprovalRequiredError } from '../../client/client-error';
+import type { ClientRecord, GrantRecord } from '../../client/types';
 import { startTestAppliance, TestAppliance, Credentials } from '../support/appliance-fixture';
 import { rejectionCode } from '../support/error-code';
 
@@ -65,6 +66,20 @@ describe('client library against the real server', () => {
     await officer.request('ApprovalCancel', { id: (exported as ApprovalRequiredError).requestId });
     expect(await rejectionCode(officer.get({ name: 'lib/absent' }))).toBe('KEY_NOT_FOUND');
     expect(await rejectionCode(app1.create({ name: 'lib/new' }))).toBe('PERMISSION_DENIED');
+  });
+
+  it('answers client and grant records with exactly the fields the library declares', async () => {
+    // Record<keyof T, true> must list every declared field and no other (checked by tsc), so the
+    // runtime comparison below ties the server's records to client/types.ts in both directions.
+    const clientFields: Record<keyof ClientRecord, true> = { name: true, role: true, groups: true, serialNumber: true, fingerprint256: true, notBefore: true, notAfter: true, createdAt: true, revokedAt: true };
+    const grantFields: Record<keyof GrantRecord, true> = { id: true, subjectKind: true, subject: true, pattern: true, permissions: true, createdAt: true, createdBy: true };
+    const officer = client(app.officer);
+    const { clients } = await officer.clientList();
+    const { grants } = await officer.policyList({ client: 'lease-app' });
+    expect(clients.length).toBeGreaterThan(0);
+    expect(grants.length).toBeGreaterThan(0);
+    for (const record of clients) expect(Object.keys(record).sort()).toEqual(Object.keys(clientFields).sort());
+    for (const record of grants) expect(Object.keys(record).sort()).toEqual(Object.keys(grantFields).sort());
   });
 
   it('pipelines many requests over a small pool', async () => {

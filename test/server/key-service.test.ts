@@ -4,7 +4,8 @@
  */
 import { Credentials, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 import { createCa } from '../../domain/pki/ca';
-import { issueClientCertificate, generateClientKeyPair } from '../../domain/pki/issue';
+import { issueClientCertificate } from '../../domain/pki/issue';
+import { generateClientKeyPair } from '../../client/credentials';
 import { systemClock } from '../../common/clock';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');

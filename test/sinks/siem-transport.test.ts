@@ -6,7 +6,7 @@
  */
 import { ManualClock } from '../../common/clock';
 import { StrongroomError } from '../../common/errors';
-import { auditLineOfLive } from '../../domain/audit/audit-line';
+import { auditLineOfLive } from '../../protocol/audit-line';
 import { SiemTransport } from '../../sinks/siem-transport';
 import { parseSinkSpec } from '../../sinks/sink-spec';
 import { auditEvent, liveChain, parseCef } from './sink-test-events';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChainVerdict, verifyRecords } from '../../domain/audit/audit-chain';
 import { AuditRecord } from '../../storage/audit-store';
-import { parseAuditLine } from '../../domain/audit/audit-line';
+import { parseAuditLine } from '../../protocol/audit-line';
 import { AuditWriter } from '../../domain/audit/audit-writer';
 import { systemClock } from '../../common/clock';
 import { randomIds } from '../../domain/ids';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyRecords } from '../../domain/audit/audit-chain';
-import { parseAuditLine } from '../../domain/audit/audit-line';
+import { parseAuditLine } from '../../protocol/audit-line';
 import { assertCliBuilt, cli, ServingCli, startServe as serve } from '../support/cli-runner';
 import { waitFor } from './syslog-listeners';
 

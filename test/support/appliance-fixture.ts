@@ -27,7 +27,7 @@ import { initializeKeychain } from '../../domain/keychain-key';
 import { startApplianceServer, RunningServer } from '../../server/compose/appliance-server';
 import { bootstrapPki } from '../../domain/pki/bootstrap-pki';
 import { Appliance, openAppliance } from '../../server/compose/open-appliance';
-import { generateClientKeyPair } from '../../domain/pki/issue';
+import { generateClientKeyPair } from '../../client/credentials';
 import { PkiService } from '../../domain/pki/pki-service';
 import { encodeFrame, FrameDecoder } from '../../protocol/frame-codec';
 import { decodeResponse, DecodedResponse } from '../../protocol/response';
@@ -95,7 +95,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
   await hsm.ensureSigningKey();
   await appliance.unseal();
   const pastClock = new ManualClock(Date.now() - 10 * DAY_MS);
-  bootstrapPki(appliance, pastClock);
+  bootstrapPki(appliance, pastClock, generateClientKeyPair());
   let server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers });
   const caPem = new PkiService(appliance.keychain, appliance.store.directory, systemClock).caCertificate();
 

@@ -4,7 +4,7 @@
  * namespace, and the audit message being the export line with `kind`.
  */
 import { AuditEvent, canonicalEvent } from '../../../domain/audit/audit-event';
-import { auditLineOfLive, parseAuditLine } from '../../../domain/audit/audit-line';
+import { auditLineOfLive, parseAuditLine } from '../../../protocol/audit-line';
 import { AuditLiveEvent, LiveEvent } from '../../../domain/events/event-bus';
 import { filterFromMessage, filterFromQuery, makeFilter, matches } from '../../../server/events/event-filter';
 import { encodeLiveEvent, errorCodeOfClose } from '../../../protocol/event-wire';

@@ -8,7 +8,8 @@
  */
 import { ApprovalLiveEvent } from '../../../domain/events/event-bus';
 import { createCa } from '../../../domain/pki/ca';
-import { generateClientKeyPair, issueClientCertificate } from '../../../domain/pki/issue';
+import { issueClientCertificate } from '../../../domain/pki/issue';
+import { generateClientKeyPair } from '../../../client/credentials';
 import { systemClock } from '../../../common/clock';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
 import { auditEvents, openStream, readFor, readUntil, refusalCode, verifyStreamChain, waitForAudit } from './event-support';

@@ -6,7 +6,7 @@
 import { EventFilterOptions, EventStream, StreamEvent } from '../../../client/event-stream';
 import { StrongroomClientError } from '../../../client/client-error';
 import { verifyRecords } from '../../../domain/audit/audit-chain';
-import { parseAuditLine } from '../../../domain/audit/audit-line';
+import { parseAuditLine } from '../../../protocol/audit-line';
 import { Credentials, SOCKET_WAIT_MS, TestAppliance } from '../../support/appliance-fixture';
 
 export function openStream(app: TestAppliance, credentials: Partial<Credentials> | null, filter: EventFilterOptions = {}): Promise<EventStream> {

@@ -5,7 +5,7 @@
  * no fonts, no external references), so the HTML report works offline.
  * Only numbers and ISO dates go in; the caller escapes nothing here.
  */
-import { UsageSeries } from './report-model';
+import type { UsageSeries } from '../../client/types';
 
 const WIDTH = 900;
 const HEIGHT = 220;

@@ -7,7 +7,7 @@
  * Content-Security-Policy forbidding scripts is a second line of defence.
  */
 import { chainText, countsText } from './render-markdown';
-import { ComplianceReport } from './report-model';
+import type { ComplianceReport } from '../../client/types';
 import { usageChartSvg } from './usage-chart-svg';
 
 export function htmlText(value: string | number | null | undefined): string {

@@ -10,13 +10,20 @@
  * The canonical JSON that was hashed is recomputed from `event` with
  * canonicalEvent() (fixed field order), so the line need not carry it twice.
  */
-import { ValidationError } from '../../common/errors';
-import { AuditRecord } from '../../storage/audit-store';
+import { ValidationError } from '../common/errors';
 import { AuditEvent, canonicalEvent } from './audit-event';
 
 /** A line longer than this is refused when read back: no event comes near it. */
 export const MAX_AUDIT_LINE_BYTES = 64 * 1024;
 const HASH_HEX = /^[0-9a-f]{64}$/;
+
+/** One event in its place in the chain, its event as canonical JSON: the keychain's stored record (storage/audit-store.ts AuditRecord). */
+export interface ChainedEvent {
+  readonly seq: number;
+  readonly event: string;
+  readonly prevHash: Buffer;
+  readonly hash: Buffer;
+}
 
 export interface AuditLine {
   readonly seq: number;
@@ -26,7 +33,7 @@ export interface AuditLine {
 }
 
 /** The exported form of a stored record (no trailing newline). */
-export function auditLineOf(record: AuditRecord): string {
+export function auditLineOf(record: ChainedEvent): string {
   return `{"seq":${record.seq},"prevHash":"${record.prevHash.toString('hex')}","hash":"${record.hash.toString('hex')}","event":${record.event}}`;
 }
 
@@ -40,7 +47,7 @@ export function auditLineOfLive(live: { seq: number; prevHash: string; hash: str
  * INVALID_ARGUMENT (with the line number) for anything that is not a line
  * of this format.
  */
-export function parseAuditLine(line: string, lineNumber: number): AuditRecord {
+export function parseAuditLine(line: string, lineNumber: number): ChainedEvent {
   if (Buffer.byteLength(line, 'utf8') > MAX_AUDIT_LINE_BYTES) throw new ValidationError(`line ${lineNumber}: longer than ${MAX_AUDIT_LINE_BYTES} bytes; not an audit line`);
   let parsed: unknown;
   try {

@@ -1,21 +1,23 @@
 /**
- * PKCS#12 export (domain/pki/pkcs12.ts): the file node:tls loads with its
- * passphrase works for a real mutual-TLS handshake; a wrong passphrase, an
+ * A client's credentials (client/credentials.ts): its key pair, which the
+ * appliance CA certifies; and the PKCS#12 export, which node:tls loads with
+ * its passphrase for a real mutual-TLS handshake; a wrong passphrase, an
  * empty or non-ASCII one, and a key that is not the certificate's are refused.
  */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import tls from 'node:tls';
 import { systemClock } from '../../common/clock';
 import { createCa } from '../../domain/pki/ca';
-import { generateClientKeyPair, issueClientCertificate, issueServerCertificate } from '../../domain/pki/issue';
-import { toPkcs12 } from '../../domain/pki/pkcs12';
-import { CaMaterial, KeyPairPem } from '../../domain/pki/x509-builder';
+import { issueClientCertificate, issueServerCertificate } from '../../domain/pki/issue';
+import { ClientKeyPair, CLIENT_KEY_BITS, generateClientKeyPair, toPkcs12 } from '../../client/credentials';
+import { CaMaterial } from '../../domain/pki/x509-builder';
 import { codeOf } from '../support/error-code';
-import { connectClient, startServer, TestServer } from './tls-fixture';
+import { connectClient, startServer, TestServer } from '../pki/tls-fixture';
 
 const PASSPHRASE = 'correct horse battery staple';
 
 let ca: CaMaterial;
-let keys: KeyPairPem;
+let keys: ClientKeyPair;
 let certificatePem: string;
 let pfx: Buffer;
 let srv: TestServer | undefined;
@@ -30,6 +32,18 @@ beforeAll(() => {
 afterEach(async () => {
   await srv?.close();
   srv = undefined;
+});
+
+describe('generateClientKeyPair', () => {
+  it('makes an RSA key pair of CLIENT_KEY_BITS: an SPKI public key and the PKCS#8 private key that belongs to it', () => {
+    expect(keys.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(keys.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    const publicKey = createPublicKey(keys.publicKeyPem);
+    expect(publicKey.asymmetricKeyType).toBe('rsa');
+    expect(publicKey.asymmetricKeyDetails?.modulusLength).toBe(CLIENT_KEY_BITS);
+    const derived = createPublicKey(createPrivateKey(keys.privateKeyPem)).export({ type: 'spki', format: 'der' });
+    expect(derived.equals(publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+  });
 });
 
 describe('toPkcs12', () => {

@@ -4,7 +4,7 @@
  * it can neither break a table nor inject HTML when a viewer renders the
  * Markdown.
  */
-import { ComplianceReport, ChainStatus } from './report-model';
+import type { ComplianceReport, ChainStatus } from '../../client/types';
 
 /** Markdown-safe cell text: no table breaks, no HTML, no emphasis or code spans. */
 export function mdText(value: string | null | undefined): string {

@@ -1,6 +1,6 @@
 import { nextRecord, verifyRecords } from '../../domain/audit/audit-chain';
-import { canonicalEvent, AuditEvent } from '../../domain/audit/audit-event';
-import { auditLineOf, auditLineOfLive, parseAuditLine } from '../../domain/audit/audit-line';
+import { canonicalEvent, AuditEvent } from '../../protocol/audit-event';
+import { auditLineOf, auditLineOfLive, parseAuditLine } from '../../protocol/audit-line';
 import { AuditRecord } from '../../storage/audit-store';
 import { codeOf } from '../support/error-code';
 

@@ -1,0 +1,46 @@
+/**
+ * An audit event: who did what to which key, from where, and how it ended;
+ * and its canonical JSON, the text the hash chain covers and every copy
+ * outside the keychain carries (export lines, the event stream, SIEM sinks:
+ * audit-line.ts). The server builds events field by field from a whitelist
+ * (domain/audit/audit-events.ts), so key material, plaintexts, PINs and
+ * request payloads can never reach the trail (or a SIEM) by accident.
+ * Pure: no I/O.
+ */
+export interface AuditEvent {
+  readonly time: string;
+  readonly eventId: string;
+  /** `operation`, `auth-failure`, or an admin action (`rollover`, `seal`, …). */
+  readonly type: string;
+  readonly identity: { readonly name: string; readonly role: string; readonly fingerprint256: string; readonly subject: string } | null;
+  /** The end user and purpose an application says it acts for (request meta). */
+  readonly endUser: string | null;
+  readonly purpose: string | null;
+  readonly source: string | null;
+  readonly operation: string | null;
+  readonly key: string | null;
+  readonly instance: string | null;
+  /** `ok`, or the error code. */
+  readonly result: string;
+  readonly requestId: string | number | null;
+  readonly custom: Readonly<Record<string, string>>;
+}
+
+/** Canonical JSON: fixed field order, so the same event always hashes the same. */
+export function canonicalEvent(event: AuditEvent): string {
+  return JSON.stringify({
+    time: event.time,
+    eventId: event.eventId,
+    type: event.type,
+    identity: event.identity === null ? null : { name: event.identity.name, role: event.identity.role, fingerprint256: event.identity.fingerprint256, subject: event.identity.subject },
+    endUser: event.endUser,
+    purpose: event.purpose,
+    source: event.source,
+    operation: event.operation,
+    key: event.key,
+    instance: event.instance,
+    result: event.result,
+    requestId: event.requestId,
+    custom: Object.fromEntries(Object.keys(event.custom).sort().map((k) => [k, event.custom[k]])),
+  });
+}

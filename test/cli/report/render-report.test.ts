@@ -1,0 +1,60 @@
+/**
+ * The compliance report's renderings (cli/report/), over the scenario of
+ * test/support/report-scenario.ts: Markdown and HTML show the model's
+ * figures and escape what came from users (an owner and an end user written
+ * as markup); the HTML is self-contained (no script, no external reference).
+ */
+import { ComplianceReport } from '../../../client/types';
+import { renderHtml } from '../../../cli/report/render-html';
+import { renderMarkdown } from '../../../cli/report/render-markdown';
+import { brokenChainReport, EVENTS, reportScenario, ReportScenario, shortPeriodReport } from '../../support/report-scenario';
+
+describe('compliance report renderings', () => {
+  let scenario: ReportScenario;
+  let report: ComplianceReport;
+
+  beforeAll(async () => {
+    scenario = await reportScenario();
+    report = scenario.report;
+  });
+
+  it('renders Markdown with the same figures, escaping what users wrote', () => {
+    const md = renderMarkdown(report);
+    expect(md).toContain('| hr/payroll | AES-256 | &lt;script&gt;alert(1)&lt;/script&gt; | auto | P90D | 2 |');
+    expect(md).toContain('| hr/payroll | payroll-app | app | &lt;img src=x onerror=alert(2)&gt; | Get | 3 | 0 | — |');
+    expect(md).toContain('| crm/pii | payroll-app | app | — | Get | 0 | 2 | PERMISSION\\_DENIED 2 |');
+    expect(md).toContain('6 operation(s): 4 allowed, 2 refused or failed; 1 refused connection(s).');
+    expect(md).toContain('3 key(s). By algorithm: AES-128 1, AES-256 1, HMAC-SHA256 1. Instances by state: Active 3, Deactivated 3.');
+    expect(md).toContain('| req-1 | Destroy | lab/tmp | admin | executed |');
+    expect(md).toContain('| 2026-11-05T00:00:00.000Z | 3 | 0 |');
+    expect(md).toContain(`intact: ${EVENTS.length} event(s) verified`);
+    expect(md).not.toMatch(/<script|<img/);
+  });
+
+  it('renders self-contained HTML: same figures, every user string escaped, no script or external reference', () => {
+    const html = renderHtml(report);
+    expect(html).not.toMatch(/<script|<img|onerror=alert\(2\)>/i);
+    expect(html).toContain('<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>');
+    expect(html).toContain('<td>hr/payroll</td><td>payroll-app</td><td>app</td><td>&lt;img src=x onerror=alert(2)&gt;</td><td>Get</td><td class="n">3</td><td class="n">0</td><td>—</td>');
+    expect(html).toContain('<td>crm/pii</td><td>payroll-app</td><td>app</td><td>—</td><td>Get</td><td class="n">0</td><td class="n">2</td><td>PERMISSION_DENIED 2</td>');
+    expect(html).toContain('6 operation(s): 4 allowed, 2 refused or failed; 1 refused connection(s).');
+    // The chart: one bar per busy bucket and series, sized to the busiest day (3).
+    const svg = html.slice(html.indexOf('<svg'), html.indexOf('</svg>'));
+    expect(svg.match(/<rect class="allowed"/g)).toHaveLength(2);
+    expect(svg.match(/<rect class="refused"/g)).toHaveLength(1);
+    expect(svg).toContain('<title>2026-11-05T00:00:00.000Z: 3 allowed, 0 refused</title>');
+    // Offline: nothing to fetch (the SVG namespace is an identifier, not a fetch).
+    expect(html.replace('xmlns="http://www.w3.org/2000/svg"', '')).not.toMatch(/https?:|src=["']|<link|@import|url\(/i);
+    expect(html).toContain("default-src 'none'");
+  });
+
+  it('says "none in the period" when there were no dual-control requests', async () => {
+    const short = await shortPeriodReport(scenario);
+    expect(renderMarkdown(short)).toContain('Dual-control requests: none in the period.');
+    expect(renderHtml(short)).toContain('Dual-control requests: none in the period.');
+  });
+
+  it('names the first broken event of the chain', async () => {
+    expect(renderMarkdown(await brokenChainReport(scenario))).toContain('BROKEN at event 2');
+  });
+});
