@@ -123,6 +123,10 @@ describe('strongroom CLI', () => {
     for (const args of [
       ['key', 'destroy', 'dc/local'],
       ['client', 'revoke', 'admin'],
+      // After init, a new officer is a future approver: only officers' approval makes one.
+      ['client', 'issue', 'officer-9', '--role', 'officer', '--out', join(dir, 'officer-9')],
+      ['master-key', 'rotate'],
+      ['approvals', 'collect', 'some-id'],
       ['policy', 'grant', '--group', 'g', '--pattern', 'dc/*', '--permissions', 'encrypt,decrypt'],
       ['approvals', 'approve', 'some-id', '--digest', 'a'.repeat(64)],
       ['approvals', 'deny', 'some-id', '--reason', 'no'],
@@ -136,6 +140,9 @@ describe('strongroom CLI', () => {
     // A grant without material is no approval matter, locally either.
     expect(inData('policy', 'grant', '--group', 'g', '--pattern', 'dc/*', '--permissions', 'encrypt', '--json').status).toBe(0);
     expect(inData('approvals', 'list', '--json').json).toEqual([]);
+    // The refused officer left no certificate, no client record and no key behind.
+    expect(existsSync(join(dir, 'officer-9'))).toBe(false);
+    expect((inData('client', 'list', '--json').json as Array<{ name: string }>).map((c) => c.name)).not.toContain('officer-9');
   });
 
   it('registers caller material', () => {
