@@ -152,13 +152,8 @@ export class InstanceLifecycle {
    * apply. Returns null when there was nothing to do.
    */
   scheduleIfRetentionOver(instanceId: string, deactivatedBeforeMs: number, destroyAtMs: number): InstanceView | null {
-    const { seal, rows, store } = this.parts;
-    seal.requireUnsealed();
-    return store.transaction(() => {
-      const found = store.getInstanceById(instanceId);
-      if (!found) return null;
-      const instance = rows.checkedInstance(found);
-      const key = rows.checkedKey(store.getKeyById(instance.keyId) as KeyRecord);
+    const { rows, store } = this.parts;
+    return this.readAgain(instanceId, (instance, key) => {
       const over = instance.state === 'Deactivated' && instance.deactivatedAt !== null && Date.parse(instance.deactivatedAt) <= deactivatedBeforeMs;
       if (!over || instance.destroyAt !== null || instance.sealedMaterial === null || instance.id === key.currentInstanceId) return null;
       const change = rows.stateChange(instance, { state: instance.state, destroyAt: new Date(destroyAtMs).toISOString() });
@@ -175,14 +170,9 @@ export class InstanceLifecycle {
 
   /** Deactivates an instance whose recipient usage period has ended (read again inside the transaction); null if nothing to do. */
   deactivateIfProcessStopped(instanceId: string, atMs: number): InstanceView | null {
-    const { seal, rows, store } = this.parts;
-    seal.requireUnsealed();
-    return store.transaction(() => {
-      const found = store.getInstanceById(instanceId);
-      if (!found) return null;
-      const instance = rows.checkedInstance(found);
+    const { rows, store } = this.parts;
+    return this.readAgain(instanceId, (instance, key) => {
       if (instance.state !== 'Active' || instance.processStopAt === null || Date.parse(instance.processStopAt) > atMs) return null;
-      const key = rows.checkedKey(store.getKeyById(instance.keyId) as KeyRecord);
       const change = rows.stateChange(instance, { state: 'Deactivated', deactivatedAt: instance.processStopAt });
       store.updateInstanceState(change);
       return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
@@ -201,19 +191,30 @@ export class InstanceLifecycle {
    * metadata stays. Returns the instance, or null when there was nothing to do.
    */
   destroyIfDue(instanceId: string, atMs: number): InstanceView | null {
+    const { rows, store } = this.parts;
+    return this.readAgain(instanceId, (instance, key) => {
+      if (instance.destroyAt === null || Date.parse(instance.destroyAt) > atMs) return null;
+      const to: InstanceState = instance.state === 'Compromised' ? 'DestroyedCompromised' : 'Destroyed';
+      assertTransition(instance.state as InstanceState, to);
+      const change = rows.stateChange(instance, { state: to, destroyedAt: new Date(atMs).toISOString(), destroyAt: null, dropMaterial: true });
+      store.updateInstanceState(change);
+      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+    });
+  }
+
+  /**
+   * One sweep step: the instance and its key read again, authenticated,
+   * inside one transaction, so a repeat or a race with another sweep is a
+   * no-op; null when the instance is gone or `step` finds nothing to do.
+   */
+  private readAgain(instanceId: string, step: (instance: InstanceRecord, key: KeyRecord) => InstanceView | null): InstanceView | null {
     const { seal, rows, store } = this.parts;
     seal.requireUnsealed();
     return store.transaction(() => {
       const found = store.getInstanceById(instanceId);
       if (!found) return null;
       const instance = rows.checkedInstance(found);
-      if (instance.destroyAt === null || Date.parse(instance.destroyAt) > atMs) return null;
-      const key = rows.checkedKey(store.getKeyById(instance.keyId) as KeyRecord);
-      const to: InstanceState = instance.state === 'Compromised' ? 'DestroyedCompromised' : 'Destroyed';
-      assertTransition(instance.state as InstanceState, to);
-      const change = rows.stateChange(instance, { state: to, destroyedAt: new Date(atMs).toISOString(), destroyAt: null, dropMaterial: true });
-      store.updateInstanceState(change);
-      return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
+      return step(instance, rows.checkedKey(store.getKeyById(instance.keyId) as KeyRecord));
     });
   }
 }
