@@ -56,7 +56,7 @@ function chainStatusText(status: ChainStatus): string {
   if (!status.ok) return `Audit trail BROKEN at event ${status.firstBadSeq}: ${status.reason} (${status.events} event(s) verified before it).`;
   const signed =
     status.checkpoints === 0
-      ? 'no signed checkpoint yet (the server signs one every audit_checkpoint_interval_ms and at shutdown)'
+      ? 'no signed checkpoint yet (the server signs one at start, every audit_checkpoint_interval_ms and at shutdown)'
       : `${status.checkpoints} signed checkpoint(s), the newest at event ${status.lastCheckpointSeq}; ${status.unsignedTail} newer event(s) covered by the chain only`;
   const lines = [`Audit trail intact: ${status.events} event(s), ${signed}; head ${status.headSeq ?? '-'} ${status.headHash ?? ''}`.trimEnd()];
   if (status.signingKey.source === 'keychain-file') lines.push('warning: signatures were checked against the key recorded in the keychain file (the HSM was not reachable); pass --public-key with a copy you trust');
@@ -94,8 +94,12 @@ keychain file itself proves nothing against whoever can rewrite that file,
 so verification then fails (exit 7) unless --accept-keychain-key is given.
 Over the wire the appliance uses its HSM's key.
 
+The server never signs a chain that does not extend the head it signed
+last; it records an audit-integrity-failure event instead, and a trail
+holding one fails, as does a trail with a server-start but no checkpoint.
 Stored checkpoints cannot show a trail cut back together with its newest
-checkpoints, or a file rolled back to an older copy: keep the
+checkpoints, a file rolled back to an older copy, or a trail rebuilt with
+every checkpoint and server start removed while no server ran: keep the
 \`lastCheckpoint\` a verification prints (seq:hash) and pass it next time
 with --expect.
 

@@ -69,3 +69,38 @@ export function verifyStore(store: AuditStore): ChainVerdict {
     from = last.seq + 1;
   }
 }
+
+/** What verifyExtension found: the verified head (null: empty trail), or where and why the chain fails. */
+export interface ExtensionVerdict {
+  readonly ok: boolean;
+  readonly head: { seq: number; hash: Buffer } | null;
+  readonly firstBadSeq?: number;
+  readonly reason?: string;
+}
+
+/**
+ * Verifies that the stored chain still holds `from` (a head signed earlier:
+ * the record at from.seq has exactly that hash) and extends it, record by
+ * record, up to `toSeq`, page by page (bounded memory for any distance).
+ * `from` null: from genesis. `visit` sees every record after `from`.
+ */
+export function verifyExtension(store: AuditStore, from: { seq: number; hash: Buffer } | null, toSeq: number, visit: (record: AuditRecord) => void = () => undefined): ExtensionVerdict {
+  if (from !== null) {
+    if (toSeq < from.seq) return { ok: false, head: null, firstBadSeq: toSeq + 1, reason: `the trail ends at event ${toSeq}, before event ${from.seq}, which was signed: events were deleted or the file was rolled back` };
+    const [signed] = store.readAuditRecords(from.seq, 1);
+    if (signed === undefined || signed.seq !== from.seq || !same(signed.hash, from.hash)) {
+      return { ok: false, head: null, firstBadSeq: from.seq, reason: `the chain at event ${from.seq} is not the one signed: events up to it were deleted, altered or re-hashed` };
+    }
+  }
+  let start = from ?? { seq: 0, hash: GENESIS_HASH };
+  while (start.seq < toSeq) {
+    const page = store.readAuditRecords(start.seq + 1, Math.min(VERIFY_PAGE, toSeq - start.seq));
+    if (page.length === 0) return { ok: false, head: null, firstBadSeq: start.seq + 1, reason: `event ${start.seq + 1} is missing: the trail ends before its head` };
+    const verdict = verifyRecords(page, start);
+    if (!verdict.ok) return { ok: false, head: null, firstBadSeq: verdict.firstBadSeq, reason: verdict.reason };
+    for (const record of page) visit(record);
+    const last = page[page.length - 1];
+    start = { seq: last.seq, hash: last.hash };
+  }
+  return { ok: true, head: start.seq === 0 ? null : start };
+}

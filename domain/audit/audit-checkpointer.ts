@@ -1,18 +1,50 @@
 /**
- * Signs the audit chain head with the HSM signing key at intervals
- * (audit_checkpoint_interval_ms) and once at shutdown, when the head moved
- * since the last checkpoint (domain/audit/audit-checkpoint.ts). One HSM
+ * Signs the audit chain head with the HSM signing key at the server's start,
+ * at intervals (audit_checkpoint_interval_ms) and once at shutdown, when the
+ * head moved since the last checkpoint (domain/audit/audit-checkpoint.ts). One HSM
  * signature per interval, never per request. A checkpoint that cannot be
  * made (HSM unreachable) is logged and retried at the next interval: serving
  * goes on, the chain still protects every event, and `audit verify` reports
  * how many events the newest checkpoint does not cover.
+ *
+ * It never signs a trail it has not verified. The database file is
+ * untrusted: someone who can write it can drop the append-only triggers,
+ * delete events, re-hash the whole chain with the unkeyed SHA-256 and delete
+ * the checkpoints that no longer match. Signing that head would give the
+ * forgery the HSM's word. So the checkpointer keeps the last head it signed
+ * (seq and hash) in memory — at start, the newest stored checkpoint, whose
+ * HSM signature authenticates its seq and hash (checked before the first
+ * signature) — and before each signature
+ * verifies, page by page, that the stored chain still holds that head and
+ * extends it to the new one. At start it also refuses a trail that records
+ * a server start of an earlier run but holds no checkpoint: every run signs
+ * one right after its start event, so their absence means they were deleted. On failure it
+ * alarms (error log, and one `audit-integrity-failure` event) and refuses
+ * every later checkpoint of this run: the trail's verdict must not improve
+ * by itself.
+ *
+ * What this cannot catch: a trail rebuilt, every checkpoint and every server
+ * start deleted, while no server runs, and served next by a fresh start,
+ * looks like a trail no server ever signed; only the anchors an auditor
+ * keeps (`audit verify --expect`) show it. Events after the newest
+ * checkpoint are covered by the unkeyed chain only. A keyed chain is the
+ * later step that closes both.
  */
 import { Clock } from '../../common/clock';
 import { Timer, Timers } from '../../common/timers';
-import { signCheckpoint } from './audit-checkpoint';
+import { checkpointSignatureValid, signCheckpoint } from './audit-checkpoint';
+import { verifyExtension } from './audit-chain';
+import { eventOfType } from './audit-event';
 import { HsmPort } from '../../hsm/hsm-port';
-import { AuditCheckpointRecord, AuditStore } from '../../storage/audit-store';
+import { AuditCheckpointRecord, AuditHead, AuditStore } from '../../storage/audit-store';
 import { Logger } from '../../common/logger';
+
+/** Why the checkpointer refuses to sign (names seqs and causes, never event contents). */
+export interface TrailIntegrityFailure {
+  readonly code: 'INTEGRITY_FAILURE';
+  readonly firstBadSeq: number;
+  readonly reason: string;
+}
 
 export interface CheckpointerOptions {
   readonly audit: AuditStore;
@@ -22,16 +54,31 @@ export interface CheckpointerOptions {
   readonly timers: Timers;
   readonly intervalMs: number;
   readonly log: Logger;
+  /** Records the alarm in the trail (awaited; its failure is logged, not thrown). Called once per run. */
+  readonly onIntegrityFailure?: (failure: TrailIntegrityFailure) => Promise<void>;
 }
 
 export class AuditCheckpointer {
   private timer: Timer | null = null;
   private running: Promise<AuditCheckpointRecord | null> | null = null;
   private failures = 0;
+  /** The last head this checkpointer signed or authenticated; undefined until loaded. */
+  private lastSigned: AuditHead | null | undefined = undefined;
+  /** With no checkpoint at load: server starts at or below this seq are earlier runs' (whose start checkpoints are gone). */
+  private unsignedRunsUpTo = 0;
+  private failure: TrailIntegrityFailure | null = null;
+  /** The stored checkpoint taken at load, until its signature is checked with the HSM's key. */
+  private storedUnverified: AuditCheckpointRecord | null = null;
 
   constructor(private readonly options: CheckpointerOptions) {}
 
+  /** Takes the newest stored checkpoint as the last signed head: called before the server records its start. */
+  open(): void {
+    this.load();
+  }
+
   start(): void {
+    this.load();
     if (this.timer !== null) return;
     this.timer = this.options.timers.every(this.options.intervalMs, () => void this.checkpoint());
   }
@@ -39,6 +86,11 @@ export class AuditCheckpointer {
   /** Checkpoints made fail in a row (for status). */
   get consecutiveFailures(): number {
     return this.failures;
+  }
+
+  /** Why this run refuses to sign, or null. */
+  get integrityFailure(): TrailIntegrityFailure | null {
+    return this.failure;
   }
 
   /** Signs the current head unless the newest checkpoint already covers it; resolves with the new checkpoint, or null. Never rejects. */
@@ -56,14 +108,47 @@ export class AuditCheckpointer {
     await this.checkpoint();
   }
 
+  /** Reads the last signed head from storage, once: later reads of the file are checked against it, not trusted. */
+  private load(): void {
+    if (this.lastSigned !== undefined) return;
+    const stored = this.options.audit.lastAuditCheckpoint();
+    this.lastSigned = stored === null ? null : { seq: stored.seq, hash: Buffer.from(stored.hash) };
+    this.unsignedRunsUpTo = stored === null ? this.options.audit.auditHead()?.seq ?? 0 : 0;
+    this.storedUnverified = stored;
+  }
+
   private async signHead(): Promise<AuditCheckpointRecord | null> {
     const { audit, log } = this.options;
     try {
+      this.load();
+      if (this.failure !== null) return this.refuse(this.failure);
       const head = audit.auditHead();
-      const last = audit.lastAuditCheckpoint();
-      if (head === null || (last !== null && last.seq >= head.seq)) return null;
-      const checkpoint = await signCheckpoint(await this.options.hsm(), this.options.keychainId, head, this.options.clock);
+      const signed = this.lastSigned ?? null;
+      let earlierRun = 0;
+      const verdict = verifyExtension(audit, signed, head?.seq ?? 0, (record) => {
+        if (earlierRun === 0 && record.seq <= this.unsignedRunsUpTo && eventOfType(record.event, 'server-start') !== null) earlierRun = record.seq;
+      });
+      if (!verdict.ok) return this.refuse({ code: 'INTEGRITY_FAILURE', firstBadSeq: verdict.firstBadSeq!, reason: verdict.reason! });
+      if (earlierRun !== 0) {
+        return this.refuse({ code: 'INTEGRITY_FAILURE', firstBadSeq: earlierRun, reason: `the trail records a server start at event ${earlierRun} but holds no signed checkpoint, although every run signs one at start: the checkpoints were deleted and the trail may have been rebuilt` });
+      }
+      // The chain first (it names the event that changed), then the checkpoint rows.
+      const deleted = this.checkpointsDeleted(signed);
+      if (deleted !== null) return this.refuse(deleted);
+      this.unsignedRunsUpTo = 0;
+      const verified = verdict.head;
+      if (verified === null || (signed !== null && signed.seq >= verified.seq)) return null;
+      const hsm = await this.options.hsm();
+      if (this.storedUnverified !== null) {
+        // The head taken from storage at load is trusted only once the HSM's key has checked its signature.
+        if (!checkpointSignatureValid(await hsm.signingPublicKey(), this.options.keychainId, this.storedUnverified)) {
+          return this.refuse({ code: 'INTEGRITY_FAILURE', firstBadSeq: this.storedUnverified.seq, reason: `the newest checkpoint (event ${this.storedUnverified.seq}) does not carry this HSM's signature: forged` });
+        }
+        this.storedUnverified = null;
+      }
+      const checkpoint = await signCheckpoint(hsm, this.options.keychainId, verified, this.options.clock);
       audit.appendAuditCheckpoint(checkpoint);
+      this.lastSigned = { seq: checkpoint.seq, hash: Buffer.from(checkpoint.hash) };
       this.failures = 0;
       return checkpoint;
     } catch (err) {
@@ -71,5 +156,24 @@ export class AuditCheckpointer {
       log.error('audit checkpoint not signed; retrying at the next interval', { error: String(err), failures: this.failures });
       return null;
     }
+  }
+
+  /** The newest stored checkpoint must still be the one this run last signed (or authenticated at load). */
+  private checkpointsDeleted(signed: AuditHead | null): TrailIntegrityFailure | null {
+    if (signed === null) return null;
+    const stored = this.options.audit.lastAuditCheckpoint();
+    if (stored !== null && stored.seq === signed.seq && stored.hash.equals(signed.hash)) return null;
+    return { code: 'INTEGRITY_FAILURE', firstBadSeq: signed.seq, reason: `the checkpoint signed at event ${signed.seq} is no longer stored as signed: checkpoints were deleted or replaced` };
+  }
+
+  /** Alarms (error log every time; the audit event once) and refuses to sign. */
+  private async refuse(failure: TrailIntegrityFailure): Promise<null> {
+    const first = this.failure === null;
+    this.failure = failure;
+    this.options.log.error('the audit trail is not intact: checkpoint refused, and refused for the rest of this run', { code: failure.code, firstBadSeq: failure.firstBadSeq, reason: failure.reason });
+    if (first && this.options.onIntegrityFailure !== undefined) {
+      await this.options.onIntegrityFailure(failure).catch((err: unknown) => this.options.log.error('audit integrity failure not recorded in the trail', { error: String(err) }));
+    }
+    return null;
   }
 }

@@ -5,6 +5,7 @@
  * many users import them from here.
  */
 import { Clock, isoNow } from '../../common/clock';
+import type { AuditEvent } from '../../protocol/audit-event';
 
 /**
  * Where a new event's time and id come from: the injected clock and id
@@ -20,5 +21,15 @@ export interface EventStamper {
 export function stampOf(stamper: EventStamper): { readonly time: string; readonly eventId: string } {
   return { time: isoNow(stamper.clock), eventId: stamper.newId() };
 }
-export type { AuditEvent } from '../../protocol/audit-event';
+export type { AuditEvent };
 export { canonicalEvent } from '../../protocol/audit-event';
+
+/** The stored event (canonical JSON) parsed, when its type is `type`; else null. The substring test spares parsing every other event. */
+export function eventOfType(canonical: string, type: string): AuditEvent | null {
+  if (!canonical.includes(`"${type}"`)) return null;
+  const event = JSON.parse(canonical) as AuditEvent;
+  return event.type === type ? event : null;
+}
+
+/** What the appliance records when it finds its own trail not intact (domain/audit/audit-checkpointer.ts). */
+export const AUDIT_INTEGRITY_FAILURE = 'audit-integrity-failure';

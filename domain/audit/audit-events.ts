@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ApplianceConfig } from '../../common/config';
 import { isoNow } from '../../common/clock';
-import { AuditEvent, EventStamper, stampOf } from './audit-event';
+import { AUDIT_INTEGRITY_FAILURE, AuditEvent, EventStamper, stampOf } from './audit-event';
 import { Outcome } from '../../operations/dispatcher';
 
 export function operationEvent(stamper: EventStamper, outcome: Outcome): AuditEvent {
@@ -91,4 +91,9 @@ export function initIssueEvent(
     operation: 'ClientIssue',
     custom: { operator: operator.name, role: client.role, serialNumber: client.serialNumber, fingerprint256: client.fingerprint256 },
   };
+}
+
+/** The checkpointer found the stored trail not intact and refuses to sign it: where and why (seqs and causes, no event contents). */
+export function auditIntegrityFailureEvent(stamper: EventStamper, failure: { readonly code: string; readonly firstBadSeq: number; readonly reason: string }): AuditEvent {
+  return { ...adminEvent(stamper, AUDIT_INTEGRITY_FAILURE, null, null, failure.code), custom: { firstBadSeq: String(failure.firstBadSeq), reason: failure.reason } };
 }

@@ -4,10 +4,19 @@
  * signature under the trusted signing key, its hash against the chain's at
  * its seq (a rewritten chain differs), and the last one against the trail's
  * end (a trail that stops before a signed checkpoint was truncated).
+ *
+ * Two more rules make a rebuilt trail fail even with its checkpoints gone:
+ * a trail that records a server start holds a checkpoint (every run signs
+ * one at start, domain/audit/audit-checkpointer.ts), and a trail in which the
+ * appliance recorded an `audit-integrity-failure` (its checkpointer found
+ * the stored chain not extending the head it had signed) is not intact,
+ * whatever its hashes say now. A trail rebuilt without its server starts
+ * while no server ran since is caught only by kept anchors (`--expect`).
  */
 import { AuditCheckpointRecord, AuditStore } from '../../storage/audit-store';
 import { GENESIS_HASH, verifyRecords } from './audit-chain';
 import { checkpointSignatureValid } from './audit-checkpoint';
+import { AUDIT_INTEGRITY_FAILURE, eventOfType } from './audit-event';
 
 /** Records and checkpoints read per page: bounds memory for any trail length. */
 const PAGE = 1000;
@@ -56,6 +65,8 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
   let lastCheckpoint: TrailVerdict['lastCheckpoint'] = null;
   const anchors = [...(trust.anchors ?? [])].sort((a, b) => a.seq - b.seq);
   let anchorsMatched = 0;
+  let firstServerStart = 0;
+  let alarm: { seq: number; reason: string } | null = null;
   let pendingCheckpoints: AuditCheckpointRecord[] = store.readAuditCheckpoints(1, PAGE);
   let nextCheckpointFrom = 1;
   const fail = (firstBadSeq: number, reason: string): TrailVerdict => ({ ok: false, events, checkpoints, lastCheckpointSeq, unsignedTail: 0, signaturesChecked, lastCheckpoint, anchorsMatched, firstBadSeq, reason });
@@ -88,6 +99,11 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
     }
     for (const record of page) {
       events++;
+      if (firstServerStart === 0 && eventOfType(record.event, 'server-start') !== null) firstServerStart = record.seq;
+      if (alarm === null) {
+        const found = eventOfType(record.event, AUDIT_INTEGRITY_FAILURE);
+        if (found !== null) alarm = { seq: record.seq, reason: `${found.custom.reason ?? ''} (from event ${found.custom.firstBadSeq ?? '?'})` };
+      }
       while (anchors.length > 0 && anchors[0].seq === record.seq) {
         const anchor = anchors.shift()!;
         if (!same(anchor.hash, record.hash)) return fail(record.seq, `event ${record.seq} is not the one you kept (anchor ${record.seq}:${anchor.hash.toString('hex').slice(0, 16)}…): the trail up to it was rewritten or replaced by another copy`);
@@ -114,6 +130,10 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
     const badSignature = checkSignature(beyond);
     if (badSignature !== null) return fail(beyond.seq, badSignature);
     return fail(start.seq + 1, `the trail ends at event ${start.seq} but a checkpoint signed at ${beyond.signedAt} covers event ${beyond.seq}: events ${start.seq + 1}..${beyond.seq} (at least) were deleted`);
+  }
+  if (alarm !== null) return fail(alarm.seq, `not intact: the appliance found this trail rewritten and refused to sign it, recorded at event ${alarm.seq}: ${alarm.reason}`);
+  if (firstServerStart !== 0 && checkpoints === 0) {
+    return fail(firstServerStart, `not intact: a server ran on this trail (it starts at event ${firstServerStart}) but it holds no signed checkpoint, although every run signs one: the checkpoints were deleted and the trail may have been rebuilt`);
   }
   return { ok: true, events, checkpoints, lastCheckpointSeq, unsignedTail: events - lastCheckpointSeq, signaturesChecked, lastCheckpoint, anchorsMatched };
 }

@@ -74,6 +74,9 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     throw err;
   }
   const jobs = makeBackgroundJobs(appliance, { clock, timers, log, audit });
+  // The last signed head is read before this run records anything (its start
+  // checkpoint, below, is then verified from it).
+  jobs.checkpointer.open();
   const { services, dispatcher, changes, connections } = composeServices(appliance, {
     clock,
     timers,
@@ -97,6 +100,12 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   jobs.start(changes, connections);
   const { port, eventsPort } = listeners;
   audit.recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
+  // Every run signs its start: a trail that records a server start but holds
+  // no checkpoint had its checkpoints deleted (domain/audit/audit-verify.ts).
+  // The trail is verified from the last signed head first; a refusal alarms
+  // and the server serves on.
+  await audit.writer.drain();
+  await jobs.checkpointer.checkpoint();
   log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, keys: store.countKeys() });
   let closing: Promise<void> | null = null;
   const serving = listeners;

@@ -10,7 +10,7 @@ import { Clock, isoNow } from '../../common/clock';
 import { Timer, Timers } from '../../common/timers';
 import { durationMs, numberSetting, retentionMs } from '../../common/config';
 import { Logger } from '../../common/logger';
-import { adminEvent } from '../../domain/audit/audit-events';
+import { adminEvent, auditIntegrityFailureEvent } from '../../domain/audit/audit-events';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { RolloverService } from '../../domain/rollover-service';
 import { AuditPipeline } from './audit-pipeline';
@@ -53,6 +53,8 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     timers,
     intervalMs: numberSetting(config, 'audit_checkpoint_interval_ms'),
     log,
+    // The alarm goes into the trail (and so to the SIEM sinks and the event stream), awaited like an operation's event.
+    onIntegrityFailure: (failure) => audit.record(auditIntegrityFailureEvent(stamper, failure)),
   });
   let watcher: Timer | null = null;
   return {

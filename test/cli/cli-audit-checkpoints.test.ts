@@ -29,13 +29,13 @@ describe('strongroom audit verify with signed checkpoints', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('finds the checkpoint the server signed at shutdown, checked with the HSM signing key', () => {
+  it('finds the checkpoints the server signed at its start and at shutdown, checked with the HSM signing key', () => {
     const run = cli(['--data', data, 'audit', 'verify', '--json']);
     expect(run.status).toBe(0);
-    expect(run.json).toMatchObject({ ok: true, checkpoints: 1, unsignedTail: 0, signaturesChecked: true, signingKey: { source: 'hsm' } });
+    expect(run.json).toMatchObject({ ok: true, checkpoints: 2, unsignedTail: 0, signaturesChecked: true, signingKey: { source: 'hsm' } });
     expect(run.json.lastCheckpointSeq).toBe(run.json.events);
     const text = cli(['--data', data, 'audit', 'verify']);
-    expect(text.stdout).toContain('1 signed checkpoint(s)');
+    expect(text.stdout).toContain('2 signed checkpoint(s)');
   });
 
   it('records the server start with the settings in effect, and its stop, both covered by the checkpoint', () => {

@@ -22,6 +22,7 @@ import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { Clock, ManualClock, systemClock } from '../../common/clock';
 import { loadConfig } from '../../common/config';
 import { Timers } from '../../common/timers';
+import { Logger } from '../../common/logger';
 import { IdSource, randomIds } from '../../domain/ids';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { startApplianceServer, RunningServer } from '../../server/compose/appliance-server';
@@ -76,9 +77,9 @@ export interface ApprovedRequest {
  * `clock`, `timers` and `ids` replace the system's for the appliance (the PKI
  * and certificates keep real time). With manual timers nothing periodic runs
  * (rollover sweeps, checkpoints, the change watcher) and no deadline passes
- * until the test advances them.
+ * until the test advances them. `log` receives the server's operational log.
  */
-export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; timers?: Timers; ids?: IdSource } = {}): Promise<TestAppliance> {
+export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; timers?: Timers; ids?: IdSource; log?: Logger } = {}): Promise<TestAppliance> {
   const token: SoftHsmFixture = await makeSoftHsmFixture(`sr-srv-${randomBytes(3).toString('hex')}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-server-'));
   writeFileSync(join(dataDir, 'hsm-user-pin'), token.userPin, { mode: 0o600 });
@@ -96,7 +97,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
   await appliance.unseal();
   const pastClock = new ManualClock(Date.now() - 10 * DAY_MS);
   bootstrapPki(appliance, pastClock, generateClientKeyPair());
-  let server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers });
+  let server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers, log: options.log });
   const caPem = new PkiService(appliance.keychain, appliance.store.directory, systemClock).caCertificate();
 
   const issue: TestAppliance['issue'] = (name, role, options = {}) => {
@@ -149,7 +150,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
       await server.close();
       await appliance.close();
       appliance = openAppliance(config, { ids: options.ids });
-      server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers });
+      server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers, log: options.log });
     },
     officer,
     approvers,
