@@ -13,6 +13,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { approvalDigest } from '../../domain/approvals/approval-digest';
 import { DecodedResponse } from '../../protocol/response';
 import { ApprovalDetails, required } from '../support/approval-required';
 import { RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
@@ -127,5 +128,51 @@ describe('attack 1: alias re-pointed after approval', () => {
       expected.material.fill(0);
       payroll.material.fill(0);
     }
+  });
+
+  it('exports the approved instance after a rollover: the request binds the instance current when it was made', async () => {
+    const asked = required(await officer.request('Get', { name: 'lab/x' }));
+    const before = (await shown(asked.requestId)).binding as Binding;
+    const rolled = await officer.request('ReKey', { name: 'lab/test-key' });
+    expect((rolled.result as { key: { currentInstance: string } }).key.currentInstance).not.toBe(before.instance);
+    await approveBy(first, asked);
+    await approveBy(second, asked);
+    const collected = (await officer.request('ApprovalCollect', { id: asked.requestId })).result as { instance: { name: string } };
+    expect(collected.instance.name).toBe(before.instance);
+    testKey = { ...testKey, currentInstance: (rolled.result as { key: { currentInstance: string } }).key.currentInstance };
+  });
+
+  it('refuses a Destroy whose alias is re-pointed before the last vote (it runs at that vote), and destroys nothing', async () => {
+    for (const name of ['lab/old', 'hr/archive']) {
+      expect((await officer.request('Create', { name })).error).toBeUndefined();
+      expect((await officer.request('Revoke', { name, reason: 'superseded' })).error).toBeUndefined();
+    }
+    await aliasTo('lab/old');
+    const asked = required(await officer.request('Destroy', { name: 'lab/x' }));
+    await approveBy(first, asked);
+    await aliasTo('hr/archive');
+    const last = ((await approveBy(second, asked)).result as { request: { state: string; error: { code: string } | null } }).request;
+    expect(last).toMatchObject({ state: 'failed', error: { code: 'APPROVAL_TARGET_CHANGED' } });
+    const archive = (await officer.request('GetAttributes', { name: 'hr/archive' })).result as { instances: Array<{ state: string; destroyAt: string | null }> };
+    expect(archive.instances.map((i) => [i.state, i.destroyAt])).toEqual([['Deactivated', null]]);
+  });
+
+  it('refuses a request whose binding was stripped from the file (digest re-derived, as the unkeyed digest allows): what was approved cannot be checked', async () => {
+    const asked = required(await officer.request('Get', { name: 'lab/x' }));
+    const db = new Database(join(app.dataDir, 'keychain.db'));
+    let digest: string;
+    try {
+      const row = db.prepare('SELECT * FROM approval_requests WHERE id = ?').get(asked.requestId) as { id: string; operation: string; args: string; requester: string; dual_control_class: string; created_at: string };
+      digest = approvalDigest({ id: row.id, operation: row.operation, args: row.args, requester: row.requester, dualControlClass: row.dual_control_class, createdAt: row.created_at });
+      db.prepare('UPDATE approval_requests SET binding = NULL, digest = ? WHERE id = ?').run(digest, asked.requestId);
+    } finally {
+      db.close();
+    }
+    expect((await shown(asked.requestId)).binding).toBeNull();
+    await approveBy(first, { ...asked, digest });
+    await approveBy(second, { ...asked, digest });
+    const collected = await officer.request('ApprovalCollect', { id: asked.requestId });
+    expect(collected.result).toBeUndefined();
+    expect(collected.error?.code).toBe('APPROVAL_TARGET_CHANGED');
   });
 });
