@@ -98,6 +98,7 @@ export const ERROR_CODES = {
   APPROVAL_NOT_PENDING: { exit: EXIT.CONFLICT, meaning: 'The request was already carried out, denied, cancelled or expired; `strongroom approvals show <id>` says which.' },
   APPROVAL_OWN_RIGHTS: { exit: EXIT.AUTH, meaning: 'An officer cannot approve a change to their own rights (a grant to them or their group, their revocation); another officer must.' },
   APPROVAL_NOT_REQUESTER: { exit: EXIT.AUTH, meaning: 'Only the officer who made the request can cancel it or collect its result; others may deny it.' },
+  APPROVAL_TARGET_CHANGED: { exit: EXIT.CONFLICT, meaning: 'The key or instance the approved request named no longer resolves to the one approved (an alias was re-pointed, the key replaced): nothing was run; make the request again.' },
   APPROVAL_LIMIT_REACHED: { exit: EXIT.CONFLICT, meaning: 'The requester has max_pending_approvals_per_requester requests pending; cancel one or wait for them.' },
   DUAL_CONTROL_LOCAL_MODE: { exit: EXIT.AUTH, meaning: 'Dual-controlled operations are refused in local mode; run the command with --server and an officer certificate.' },
   SUBSCRIBER_TOO_SLOW: { exit: EXIT.UNAVAILABLE, meaning: 'The event stream dropped this subscriber: it did not read fast enough (event_buffer_bytes); reconnect, read promptly, or filter more narrowly.' },

@@ -6,12 +6,20 @@
  * arguments' schema are checked again, and the operation's own authorisation
  * runs with the requester's current role and groups, so approval adds
  * nothing but the dual-control consent (and, for a key export, the one Get).
+ *
+ * A request on a key is bound to the key id, canonical name and instance its
+ * reference resolved to when it was made (operations/approval-binding.ts):
+ * the reference is resolved again, a different answer (an alias re-pointed,
+ * the key replaced) is APPROVAL_TARGET_CHANGED with nothing run, and the
+ * operation runs on the bound name and instance, never on the alias typed.
  */
 import { AccessError } from '../common/errors';
 import { ProtocolError } from '../protocol/protocol-error';
 import { ApprovalRecord } from '../storage/approval-store';
 import { assertAccess, assertServedWhileSealed } from './access';
-import { OperationContext, Services } from './context';
+import { KeyRefArgs, OperationContext, Services } from './context';
+import { assertStillBound } from './approval-binding';
+import { parseBinding } from '../domain/approvals/approval-binding';
 import { OperationTable, TableOperationName } from './operation';
 import { ClientIdentity } from '../domain/policy/identity';
 import { isOperationName, validateArgs } from '../protocol/op-schemas';
@@ -25,7 +33,8 @@ export function approvalExecutor(table: OperationTable, services: () => Services
       throw new AccessError('PERMISSION_DENIED', `the requester "${record.requester}" is no longer an active client; the request was not carried out`);
     }
     const identity: ClientIdentity = { name: client.name, role: client.role, groups: client.groups, fingerprint256: client.fingerprint256, subject: `CN=${client.name}` };
-    return runStored(table, op, record, { identity, meta: {}, services: services(), approval: { requestId: record.id, dualControlClass: record.dualControlClass } });
+    const binding = parseBinding(record.binding);
+    return runStored(table, op, record, { identity, meta: {}, services: services(), approval: { requestId: record.id, dualControlClass: record.dualControlClass, binding } });
   };
 }
 
@@ -35,5 +44,7 @@ function runStored<Op extends TableOperationName>(table: OperationTable, op: Op,
   assertAccess(operation, ctx.identity);
   assertServedWhileSealed(operation, ctx.services.keychain.isSealed);
   const args = validateArgs(op, JSON.parse(record.args) as unknown);
-  return operation.run(args, ctx);
+  if (operation.approvalBinding === undefined) return operation.run(args, ctx);
+  const bound = assertStillBound(ctx, record.id, args as KeyRefArgs, ctx.approval?.binding ?? null);
+  return operation.run({ ...args, name: bound.name, instance: bound.instance }, ctx);
 }

@@ -23,6 +23,7 @@ import { SinkStats } from '../sinks/siem-transport';
 import { UnsealService } from '../domain/unseal/unseal-service';
 import { MasterKeyStatus, RotationOptions, RotationResult } from '../domain/master-key-rotation';
 import { ApprovalService } from '../domain/approvals/approval-service';
+import { ApprovalBinding } from '../domain/approvals/approval-binding';
 
 export interface ServerLimits {
   readonly maxFrameBytes: number;
@@ -83,7 +84,7 @@ export interface OperationContext {
    * (operations/approval-executor.ts): the dispatcher's gate is behind it, and an
    * approved key export may give the requester the material they asked for.
    */
-  readonly approval?: { readonly requestId: string; readonly dualControlClass: string };
+  readonly approval?: { readonly requestId: string; readonly dualControlClass: string; readonly binding: ApprovalBinding | null };
 }
 
 /**
@@ -145,8 +146,9 @@ export function authorizeRef(ctx: OperationContext, permission: Permission, ref:
   return { fullName: owner, instance };
 }
 
-/** The policy's answer, or an approved key export: the one Get its officers approved, for its requester. */
+/** The policy's answer, or an approved key export: the one Get its officers approved, of the key it is bound to, for its requester. */
 function allowed(ctx: OperationContext, permission: Permission, fullName: string): boolean {
   if (ctx.services.policy.allows(ctx.identity, permission, fullName)) return true;
-  return permission === 'get' && ctx.approval?.dualControlClass === 'key-export' && ctx.identity.role === 'officer';
+  const approval = ctx.approval;
+  return permission === 'get' && approval?.dualControlClass === 'key-export' && ctx.identity.role === 'officer' && approval.binding?.name === fullName;
 }

@@ -97,7 +97,9 @@ export class Dispatcher {
       const dualControl = dualControlClassOf(operation, request.args, ctx);
       if (dualControl !== null) {
         const approvals = this.services.approvals;
-        throw approvals.approvalRequired(approvals.request({ operation: request.op, args: request.args, dualControlClass: dualControl, requester: request.identity }));
+        // Bound to the key and instance the reference resolves to now: officers approve that, not a name that can be re-pointed.
+        const binding = operation.approvalBinding?.(request.args, ctx) ?? null;
+        throw approvals.approvalRequired(approvals.request({ operation: request.op, args: request.args, binding, dualControlClass: dualControl, requester: request.identity }));
       }
       const result = operation.run(request.args, ctx);
       if (isPromise(result)) {

@@ -10,6 +10,7 @@ import { parseUsagePeriods } from '../domain/usage-periods';
 import { ArgsOf } from '../protocol/op-schemas';
 import { authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
+import { resolveBinding } from './approval-binding';
 
 /** Locate's default page (§6). */
 const DEFAULT_LOCATE_LIMIT = 100;
@@ -68,6 +69,7 @@ export const get: Operation<'Get'> = {
       throw err;
     }
   },
+  approvalBinding: (args, ctx) => resolveBinding(ctx, args),
   run: (args, ctx) => ctx.services.keychain.getKey(authorizeRef(ctx, 'get', args)),
 };
 

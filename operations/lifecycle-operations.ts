@@ -1,6 +1,7 @@
 /** Activate, Revoke and Destroy (docs/protocol.md §6) over the lifecycle service. */
 import { KeychainError } from '../common/errors';
 import { authorizeRef } from './context';
+import { resolveBinding } from './approval-binding';
 import { Operation } from './operation';
 
 export const activate: Operation<'Activate'> = {
@@ -28,6 +29,7 @@ export const destroy: Operation<'Destroy'> = {
     }
     return 'key-destroy';
   },
+  approvalBinding: (args, ctx) => resolveBinding(ctx, args),
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.scheduleDestruction(authorizeRef(ctx, 'destroy', args), ctx.services.destructionWaitMs) }),
 };
 

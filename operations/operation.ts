@@ -8,6 +8,7 @@
 import { ArgsOf, OperationName } from '../protocol/op-schemas';
 import { OperationContext } from './context';
 import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
+import { ApprovalBinding } from '../domain/approvals/approval-binding';
 
 /** Classes of sensitive operations that dual control can hold back until approved (domain/vocabulary). */
 export type { DualControlClass };
@@ -29,6 +30,13 @@ export interface Operation<Op extends TableOperationName = TableOperationName> {
    * undefined or null: not dual-controlled.
    */
   readonly dualControl?: DualControlClass | ((args: ArgsOf<Op>, ctx: OperationContext) => DualControlClass | null);
+  /**
+   * For a dual-controlled operation whose arguments are a key reference
+   * (`{name?, instance?}`): what the reference resolves to, stored with the
+   * request (operations/approval-binding.ts). The executor then runs it on
+   * the bound key and instance only, with `name` and `instance` replaced.
+   */
+  readonly approvalBinding?: (args: ArgsOf<Op>, ctx: OperationContext) => ApprovalBinding;
   /**
    * False: refused inside Batch (INVALID_REQUEST) before it runs, because one
    * run already reads up to a whole trail; 64 in one request would hold the

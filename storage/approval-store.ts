@@ -29,6 +29,13 @@ export interface ApprovalRecord {
   readonly operation: string;
   /** Its validated arguments as canonical JSON (domain/approvals/approval-digest.ts). */
   readonly args: string;
+  /**
+   * For an operation on a key: canonical JSON of what its reference resolved
+   * to when the request was made (`{keyId, name, instance}`), which the digest
+   * covers and the executor holds the operation to; null for operations that
+   * name no key, and for requests stored before requests were bound.
+   */
+  readonly binding: string | null;
   readonly dualControlClass: string;
   readonly requester: string;
   readonly required: number;

@@ -203,6 +203,17 @@ CREATE TABLE hsm_sealed_secrets (
 ) STRICT;
 `;
 
+/**
+ * What a dual-controlled request on a key resolved to when it was made (its
+ * key id, canonical name and instance): a column of its own rather than a
+ * reserved field in `args`, because args are exactly what the client sent
+ * (validated again by the operation's schema at execution) and the binding is
+ * the server's own finding. Nullable: requests stored before it have none.
+ */
+const APPROVAL_BINDING_SQL = `
+ALTER TABLE approval_requests ADD COLUMN binding TEXT CHECK (binding IS NULL OR json_valid(binding));
+`;
+
 const APPROVALS_SQL = `
 -- Dual control (domain/approvals): requests waiting for officers' approvals,
 -- the votes on them (one per officer per request) and the quorum per class.
@@ -292,6 +303,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 10,
     description: 'dual control: approval requests, votes and quorums',
     up: (db) => db.exec(APPROVALS_SQL),
+  },
+  {
+    version: 11,
+    description: 'dual control binds a request to the key and instance it resolved to',
+    up: (db) => db.exec(APPROVAL_BINDING_SQL),
   },
 ];
 

@@ -10,12 +10,12 @@ import { StorageError } from '../common/errors';
 import { ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from './approval-store';
 import { ReadRunner, WriteRunner } from './sqlite-directory';
 
-const COLUMNS = `id, operation, args, dual_control_class AS dualControlClass, requester, required, digest, created_at AS createdAt,
+const COLUMNS = `id, operation, args, binding, dual_control_class AS dualControlClass, requester, required, digest, created_at AS createdAt,
   expires_at AS expiresAt, state, result, error, finished_at AS finishedAt, finished_by AS finishedBy, reason`;
 
 const SQL = {
-  insert: `INSERT INTO approval_requests (id, operation, args, dual_control_class, requester, required, digest, created_at, expires_at, state, result, error, finished_at, finished_by, reason)
-    VALUES (@id, @operation, @args, @dualControlClass, @requester, @required, @digest, @createdAt, @expiresAt, @state, @result, @error, @finishedAt, @finishedBy, @reason)`,
+  insert: `INSERT INTO approval_requests (id, operation, args, binding, dual_control_class, requester, required, digest, created_at, expires_at, state, result, error, finished_at, finished_by, reason)
+    VALUES (@id, @operation, @args, @binding, @dualControlClass, @requester, @required, @digest, @createdAt, @expiresAt, @state, @result, @error, @finishedAt, @finishedBy, @reason)`,
   byId: `SELECT ${COLUMNS} FROM approval_requests WHERE id = ?`,
   list: `SELECT ${COLUMNS} FROM approval_requests ORDER BY created_at DESC, id LIMIT ?`,
   votes: `SELECT officer, digest, at FROM approval_votes WHERE request_id = ? ORDER BY at, officer`,

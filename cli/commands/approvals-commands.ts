@@ -22,6 +22,8 @@ function describe(view: ApprovalView): string {
     `State      ${view.state}`,
     `Operation  ${view.operation} (${view.class})`,
     `Arguments  ${JSON.stringify(view.args)}`,
+    // What will be used, whatever the arguments name (an alias can be re-pointed; this cannot).
+    ...(view.binding ? [`Key        ${view.binding.name} (key id ${view.binding.keyId}, instance ${view.binding.instance})`] : []),
     `Requester  ${view.requester}`,
     `Approvals  ${view.approvals} of ${view.required}${view.approvedBy.length > 0 ? ` (${view.approvedBy.join(', ')})` : ''}`,
     `Created    ${view.createdAt}`,
@@ -62,7 +64,7 @@ function listCommand(): Command {
 
 function showCommand(): Command {
   return new Command('show')
-    .description('show a request in full: what will run, its digest, the votes and the outcome')
+    .description('show a request in full: what will run (for a key, the key and instance it is bound to), its digest, the votes and the outcome')
     .argument('<id>', 'request id')
     .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals show 0b7e6c1a-…`)
     .action(

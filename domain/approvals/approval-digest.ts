@@ -1,6 +1,8 @@
 /**
  * What officers approve: a SHA-256 digest over a canonical encoding of the
- * request (its id, operation, arguments, requester, class and creation time).
+ * request (its id, operation, arguments, requester, class and creation time,
+ * and for an operation on a key, the key id, canonical name and instance its
+ * reference resolved to: domain/approvals/approval-binding.ts).
  * An approver sends back the digest they were shown, so the operation that
  * runs is exactly the one they read: changing anything stored changes the
  * digest, and the executor re-derives it before running.
@@ -43,6 +45,8 @@ export interface DigestInput {
   readonly requester: string;
   readonly dualControlClass: string;
   readonly createdAt: string;
+  /** Canonical JSON of the key binding, or null (an operation that names no key, or a request stored before bindings). */
+  readonly binding?: string | null;
 }
 
 /** Lower-case hex SHA-256 of the canonical request. */
@@ -54,6 +58,8 @@ export function approvalDigest(input: DigestInput): string {
     requester: input.requester,
     class: input.dualControlClass,
     createdAt: input.createdAt,
+    // Absent rather than null when unbound, so that requests stored before bindings keep their digest.
+    binding: input.binding == null ? undefined : (JSON.parse(input.binding) as unknown),
   });
   return createHash('sha256').update(`strongroom-approval-v1\n${canonical}`).digest('hex');
 }

@@ -29,6 +29,7 @@ import { Actor, assertMayApprove, assertMayCancel, assertMayCollect, assertMayDe
 import { approvalView, ApprovalView, storableResult } from './approval-view';
 import { DEFAULT_QUORUM } from './quorum-settings';
 import { DualControlClass } from '../vocabulary/dual-control-classes';
+import { ApprovalBinding, parseBinding } from './approval-binding';
 
 /** Most requests one list returns. */
 export const MAX_APPROVAL_LIST = 500;
@@ -53,8 +54,8 @@ export interface ApprovalServiceOptions {
   readonly publish: (event: ApprovalLiveEvent) => void;
   /** Records an audit event for the change (the request id in custom). */
   readonly audit: (record: ApprovalRecord, action: ApprovalAction, actor: Actor | null) => void;
-  /** The key a request is about, for events: null when none. */
-  readonly target: (operation: string, args: Record<string, unknown>) => { key: string | null; namespace: string | null };
+  /** The key a request is about, for events (the bound key when there is one): null when none. */
+  readonly target: (operation: string, args: Record<string, unknown>, binding: ApprovalBinding | null) => { key: string | null; namespace: string | null };
 }
 
 export interface NewApproval {
@@ -62,6 +63,8 @@ export interface NewApproval {
   readonly args: Record<string, unknown>;
   readonly dualControlClass: string;
   readonly requester: Actor;
+  /** What the key reference resolved to now, for an operation on a key; absent or null when it names none. */
+  readonly binding?: ApprovalBinding | null;
 }
 
 function isPromise(value: unknown): value is Promise<unknown> {
@@ -129,7 +132,8 @@ export class ApprovalService {
       const id = this.options.newId();
       const createdAt = isoNow(clock);
       const args = canonicalJson(input.args);
-      const base = { id, operation: input.operation, args, requester: input.requester.name, dualControlClass: input.dualControlClass, createdAt };
+      const binding = input.binding == null ? null : canonicalJson({ ...input.binding });
+      const base = { id, operation: input.operation, args, binding, requester: input.requester.name, dualControlClass: input.dualControlClass, createdAt };
       const stored = {
         ...base,
         required: this.quorum(input.dualControlClass),
@@ -283,7 +287,7 @@ export class ApprovalService {
   }
 
   private settle(record: ApprovalRecord, action: ApprovalAction, actor: Actor | null): void {
-    const { key, namespace } = this.options.target(record.operation, JSON.parse(record.args) as Record<string, unknown>);
+    const { key, namespace } = this.options.target(record.operation, JSON.parse(record.args) as Record<string, unknown>, parseBinding(record.binding));
     this.options.publish({
       kind: 'approval',
       action,

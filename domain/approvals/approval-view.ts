@@ -6,11 +6,14 @@
  * a result would be material or a plaintext; it is replaced by a marker).
  */
 import { ApprovalRecord } from '../../storage/approval-store';
+import { ApprovalBinding, parseBinding } from './approval-binding';
 
 export interface ApprovalView {
   readonly id: string;
   readonly operation: string;
   readonly args: Record<string, unknown>;
+  /** For an operation on a key: the key id, canonical name and instance that will be used, whatever the arguments name (an alias); null otherwise. */
+  readonly binding: ApprovalBinding | null;
   readonly class: string;
   readonly requester: string;
   readonly required: number;
@@ -32,6 +35,7 @@ export function approvalView(record: ApprovalRecord): ApprovalView {
     id: record.id,
     operation: record.operation,
     args: JSON.parse(record.args) as Record<string, unknown>,
+    binding: parseBinding(record.binding),
     class: record.dualControlClass,
     requester: record.requester,
     required: record.required,

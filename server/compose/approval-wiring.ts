@@ -11,6 +11,7 @@ import { Clock } from '../../common/clock';
 import { ApplianceConfig, numberSetting, setting } from '../../common/config';
 import { ConfigError } from '../../common/errors';
 import { Actor } from '../../domain/approvals/approval-rules';
+import { ApprovalBinding, parseBinding } from '../../domain/approvals/approval-binding';
 import { ApprovalAction, ApprovalService } from '../../domain/approvals/approval-service';
 import { parseApprovalTtl, parseQuorumSetting } from '../../domain/approvals/quorum-settings';
 import { AuditEvent, EventStamper, stampOf } from '../../domain/audit/audit-event';
@@ -41,8 +42,9 @@ function maxPending(config: ApplianceConfig): number {
   return value;
 }
 
-/** The key (and its namespace) a stored request names, for events; null for none. */
-function target(operation: string, args: Record<string, unknown>): { key: string | null; namespace: string | null } {
+/** The key (and its namespace) a stored request is about, for events: the bound key if any, else the name it gives; null for none. */
+function target(operation: string, args: Record<string, unknown>, binding: ApprovalBinding | null): { key: string | null; namespace: string | null } {
+  if (binding !== null) return { key: binding.name, namespace: binding.name.split('/')[0] };
   // ClientRevoke's and ClientIssue's `name` is a client's, not a key's.
   if (typeof args.name !== 'string' || operation.startsWith('Client') || operation === 'PolicyGrant') return { key: null, namespace: null };
   const key = args.name.includes('/') ? args.name : `default/${args.name}`;
@@ -54,6 +56,9 @@ export function approvalEvent(stamper: EventStamper, store: KeychainStore, recor
   const who = carriedOut ? store.directory.getClientByName(record.requester) : actor === null ? null : store.directory.getClientByName(actor.name);
   const args = JSON.parse(record.args) as Record<string, unknown>;
   const error = record.error === null ? null : (JSON.parse(record.error) as { code: string });
+  // The bound key and instance are what the request is about; the reference typed (maybe an alias) is kept beside them.
+  const binding = parseBinding(record.binding);
+  const requestedName = typeof args.name === 'string' ? args.name : null;
   return {
     ...stampOf(stamper),
     type: carriedOut ? 'approved-operation' : 'approval',
@@ -62,8 +67,8 @@ export function approvalEvent(stamper: EventStamper, store: KeychainStore, recor
     purpose: null,
     source: null,
     operation: record.operation,
-    key: typeof args.name === 'string' ? args.name : null,
-    instance: typeof args.instance === 'string' ? args.instance : null,
+    key: binding?.name ?? requestedName,
+    instance: binding?.instance ?? (typeof args.instance === 'string' ? args.instance : null),
     result: action === 'failed' ? (error?.code ?? 'INTERNAL_ERROR') : 'ok',
     requestId: null,
     custom: {
@@ -74,6 +79,7 @@ export function approvalEvent(stamper: EventStamper, store: KeychainStore, recor
       required: String(record.required),
       approvedBy: record.votes.map((v) => v.officer).join(','),
       digest: record.digest,
+      ...(binding !== null && requestedName !== null ? { requestedName } : {}),
     },
   };
 }

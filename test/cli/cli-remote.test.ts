@@ -112,6 +112,11 @@ describe('strongroom CLI over the wire', () => {
     expect(human.stderr).toContain(`strongroom approvals approve ${id} --digest `);
     const shown = as('officer-2', 'approvals', 'show', id);
     expect(shown.json.request).toMatchObject({ operation: 'Destroy', args: { name: 'ops/old' }, requester: 'admin', state: 'pending', required: 2 });
+    // The approver is shown the key and instance the request is bound to, not only the name typed.
+    const instance = remote('key', 'show', 'ops/old').json.instances[0].name as string;
+    expect(shown.json.request.binding).toEqual({ keyId: expect.any(String), name: 'ops/old', instance });
+    const humanShow = spawnSync(process.execPath, [CLI, '--data', data, '--server', `127.0.0.1:${server.port}`, 'approvals', 'show', id], { encoding: 'utf8', timeout: 60_000 });
+    expect(humanShow.stdout).toContain(`Key        ops/old (key id ${shown.json.request.binding.keyId as string}, instance ${instance})`);
     const noDigest = as('officer-2', 'approvals', 'approve', id);
     expect(noDigest.status).toBe(2);
     expect(noDigest.json.error.details.digest).toBe(shown.json.request.digest);

@@ -4,6 +4,7 @@
  * operation that finishes asynchronously (master-key rotation will), a run
  * interrupted by a restart, a tampered stored request, a failing operation.
  */
+import { createHash } from 'node:crypto';
 import { ManualClock } from '../../common/clock';
 import { approvalDigest, canonicalJson } from '../../domain/approvals/approval-digest';
 import { ApprovalService } from '../../domain/approvals/approval-service';
@@ -50,6 +51,19 @@ describe('approval digests and settings', () => {
     expect(approvalDigest({ ...base, args: '{ "name" : "a/b" }' })).toBe(digest); // same JSON, same digest
     for (const change of [{ id: 's' }, { operation: 'Get' }, { args: '{"name":"a/c"}' }, { requester: 'bob' }, { dualControlClass: 'key-export' }, { createdAt: '2026-01-01T00:00:00.001Z' }]) {
       expect(approvalDigest({ ...base, ...change })).not.toBe(digest);
+    }
+  });
+
+  it('covers the key binding, and leaves the digest of an unbound request (stored before bindings) as it was', () => {
+    const base = { id: 'r', operation: 'Get', args: '{"name":"lab/x"}', requester: 'alice', dualControlClass: 'key-export', createdAt: '2026-01-01T00:00:00.000Z' };
+    // The v1 formula, written out: an unbound request's digest must not move under an upgrade.
+    const v1 = createHash('sha256').update('strongroom-approval-v1\n{"args":{"name":"lab/x"},"class":"key-export","createdAt":"2026-01-01T00:00:00.000Z","id":"r","operation":"Get","requester":"alice"}').digest('hex');
+    expect(approvalDigest(base)).toBe(v1);
+    expect(approvalDigest({ ...base, binding: null })).toBe(v1);
+    const bound = approvalDigest({ ...base, binding: '{"instance":"i1","keyId":"k1","name":"lab/test-key"}' });
+    expect(bound).not.toBe(v1);
+    for (const other of ['{"instance":"i2","keyId":"k1","name":"lab/test-key"}', '{"instance":"i1","keyId":"k2","name":"lab/test-key"}', '{"instance":"i1","keyId":"k1","name":"hr/payroll"}']) {
+      expect(approvalDigest({ ...base, binding: other })).not.toBe(bound);
     }
   });
 

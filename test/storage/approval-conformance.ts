@@ -10,6 +10,7 @@ const request = (id: string, over: Partial<Omit<ApprovalRecord, 'votes'>> = {}):
   id,
   operation: 'Destroy',
   args: '{"name":"hr/payroll"}',
+  binding: '{"instance":"i1","keyId":"k1","name":"hr/payroll"}',
   dualControlClass: 'key-destroy',
   requester: 'alice',
   required: 2,
