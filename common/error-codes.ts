@@ -76,6 +76,7 @@ export const ERROR_CODES = {
   UNKNOWN_OPERATION: { exit: EXIT.USAGE, meaning: 'The server has no operation of that name.' },
   UNAUTHENTICATED: { exit: EXIT.AUTH, meaning: 'No valid client certificate from the appliance CA, or it is revoked or expired.' },
   PERMISSION_DENIED: { exit: EXIT.AUTH, meaning: 'The client has no grant for this operation on this key.' },
+  CALLER_MATERIAL_REFUSED: { exit: EXIT.AUTH, meaning: 'The appliance generates material for this algorithm: no caller may supply it (Register or ReKey with material is for SECRET keys only); use Create, or ReKey without material.' },
   RATE_LIMITED: { exit: EXIT.UNAVAILABLE, meaning: 'The client exceeded its request rate; retry after the delay given.' },
   SERVER_BUSY: { exit: EXIT.UNAVAILABLE, meaning: 'The server is at its connection limit or shutting down; retry later.' },
   UNAVAILABLE: { exit: EXIT.UNAVAILABLE, meaning: 'The server could not be reached or the connection was lost.' },

@@ -95,7 +95,7 @@ export interface OperationContext {
 export type KeyRefArgs = { readonly name: string; readonly instance?: string } | { readonly name?: undefined; readonly instance: string };
 
 function denied(ctx: OperationContext, permission: Permission, what: string): AccessError {
-  const why = ctx.identity.role === 'officer' ? ' (officers get key material only through a grant, which needs dual control)' : '';
+  const why = ctx.identity.role === 'officer' ? ' (officers administer keys; using one, or getting its material, needs a grant)' : '';
   return new AccessError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}${why}`, {
     details: { permission },
   });

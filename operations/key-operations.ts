@@ -1,9 +1,12 @@
 /**
  * Create, Register, Get, Locate, GetAttributes and ReKey (docs/protocol.md §6):
- * thin adapters from validated wire arguments to the keychain service.
+ * thin adapters from validated wire arguments to the keychain service. Register
+ * and ReKey take a caller's material only where domain/policy/permissions.ts
+ * allows it (keys the appliance cannot generate).
  */
 import { parseAlgorithm } from '../domain/algorithms';
 import { KeySpec } from '../domain/keychain';
+import { checkCallerMaterial } from '../domain/policy/permissions';
 import { optionalRolloverPolicy } from '../domain/rollover-policy';
 import { parseUsageMask } from '../domain/usage-mask';
 import { parseUsagePeriods } from '../domain/usage-periods';
@@ -42,7 +45,9 @@ export const register: Operation<'Register'> = {
   run: (args, ctx) => {
     const material = args.material;
     try {
-      return ctx.services.keychain.registerKey(keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET'), material);
+      const spec = keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET');
+      checkCallerMaterial(spec.algorithm, spec.fullName);
+      return ctx.services.keychain.registerKey(spec, material);
     } finally {
       material.fill(0);
     }
@@ -99,13 +104,17 @@ export const getAttributes: Operation<'GetAttributes'> = {
   run: (args, ctx) => ctx.services.keychain.describeKey(authorizeName(ctx, 'get-attributes', args.name)),
 };
 
+/** With material only for a key whose material the appliance cannot generate (checkCallerMaterial). */
 export const reKey: Operation<'ReKey'> = {
   name: 'ReKey',
   access: 'key',
   run: (args, ctx) => {
     const material = args.material;
     try {
-      return ctx.services.keychain.rollover(authorizeName(ctx, 'rekey', args.name), material);
+      // Authorised first, so that a caller without the grant learns nothing of the key's algorithm.
+      const fullName = authorizeName(ctx, 'rekey', args.name);
+      if (material !== undefined) checkCallerMaterial(parseAlgorithm(ctx.services.keychain.describeKey(fullName).key.algorithm), fullName);
+      return ctx.services.keychain.rollover(fullName, material);
     } finally {
       material?.fill(0);
     }

@@ -1,9 +1,10 @@
 /**
  * The in-memory index of grants the dispatcher checks on every request: no
- * query per rule. Default deny. Officers administer: by role they hold every
- * permission except the material ones (MATERIAL_PERMISSIONS: get, decrypt,
- * decrypt-data-key), which they, like apps, hold only through a grant (and a
- * grant of them is dual-controlled); auditors get no key permission; apps get
+ * query per rule. Default deny. Officers administer and do not use keys: by
+ * role they hold only the administrative permissions (OFFICER_ROLE_PERMISSIONS
+ * in permissions.ts); every use of a key (encrypt, decrypt, mac,
+ * generate-data-key, decrypt-data-key, get) they, like apps, hold only through
+ * a grant; auditors get no key permission; apps get
  * exactly what grants on matching name patterns give them, directly or
  * through a group.
  *
@@ -14,7 +15,7 @@
 import { DirectoryStore, GrantRecord } from '../../storage/directory-store';
 import { ClientIdentity } from './identity';
 import { globMatches } from './glob';
-import { MATERIAL_PERMISSIONS, Permission } from './permissions';
+import { OFFICER_ROLE_PERMISSIONS, Permission } from './permissions';
 
 interface CompiledGrant {
   readonly pattern: string;
@@ -29,7 +30,7 @@ export class PolicyIndex {
   constructor(private readonly directory: DirectoryStore, private readonly changeStamp: () => string) {}
 
   allows(identity: ClientIdentity, permission: Permission, fullName: string): boolean {
-    if (identity.role === 'officer' && !MATERIAL_PERMISSIONS.has(permission)) return true;
+    if (identity.role === 'officer' && OFFICER_ROLE_PERMISSIONS.has(permission)) return true;
     if (identity.role === 'auditor') return false;
     this.refresh();
     const matches = (grants: CompiledGrant[] | undefined): boolean =>
@@ -40,7 +41,7 @@ export class PolicyIndex {
 
   /** Whether the client holds `permission` on anything at all (to decide if a Locate is worth running). */
   holdsAnywhere(identity: ClientIdentity, permission: Permission): boolean {
-    if (identity.role === 'officer' && !MATERIAL_PERMISSIONS.has(permission)) return true;
+    if (identity.role === 'officer' && OFFICER_ROLE_PERMISSIONS.has(permission)) return true;
     if (identity.role === 'auditor') return false;
     this.refresh();
     const has = (grants: CompiledGrant[] | undefined): boolean => grants !== undefined && grants.some((g) => g.permissions.has(permission));

@@ -46,7 +46,11 @@ describe('separation of duties and dual control', () => {
   });
 
   it('gives officers no key material by role: Decrypt is refused, Get becomes a key-export request', async () => {
-    const ct = (await officer.request('Encrypt', { name: 'sod/secret', plaintext: Buffer.from('hello').toString('base64') })).result as { ciphertext: string };
+    // Officers use no keys by role (they may not Encrypt either): the ciphertext comes from an app granted encrypt.
+    const writer = app.issue('sod-writer', 'app');
+    expect((await officer.request('PolicyGrant', { client: 'sod-writer', pattern: 'sod/*', permissions: ['encrypt'] })).error).toBeUndefined();
+    const writing = await app.connect(writer);
+    const ct = (await writing.request('Encrypt', { name: 'sod/secret', plaintext: Buffer.from('hello').toString('base64') })).result as { ciphertext: string };
     expect(ct.ciphertext).toEqual(expect.any(String));
     expect((await officer.request('Decrypt', { name: 'sod/secret', ciphertext: ct.ciphertext })).error?.code).toBe('PERMISSION_DENIED');
     const asked = required(await officer.request('Get', { name: 'sod/secret' }));

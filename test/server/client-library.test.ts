@@ -55,9 +55,11 @@ describe('client library against the real server', () => {
     await officer.rekey({ name: 'lib/data' });
     const old = await app1.get({ name: 'lib/data', instance: first.instance.name });
     expect(old.material.equals(first.material)).toBe(true);
-    const sealed = await officer.encrypt({ name: 'lib/data', plaintext: Buffer.from('hello') });
+    // Officers use no keys by role: the granted app encrypts and makes the data key, and the officer's attempt is refused.
+    expect(await rejectionCode(officer.encrypt({ name: 'lib/data', plaintext: Buffer.from('hello') }))).toBe('PERMISSION_DENIED');
+    const sealed = await app1.encrypt({ name: 'lib/data', plaintext: Buffer.from('hello') });
     expect((await app1.decrypt({ name: 'lib/data', ciphertext: sealed.ciphertext })).plaintext.toString()).toBe('hello');
-    const dataKey = await officer.generateDataKey({ name: 'lib/data' });
+    const dataKey = await app1.generateDataKey({ name: 'lib/data' });
     expect((await app1.decryptDataKey({ name: 'lib/data', wrapped: dataKey.wrapped })).plaintext.equals(dataKey.plaintext)).toBe(true);
     expect(await rejectionCode(officer.decrypt({ name: 'lib/data', ciphertext: sealed.ciphertext }))).toBe('PERMISSION_DENIED');
     const exported = await officer.get({ name: 'lib/data' }).catch((err: unknown) => err);

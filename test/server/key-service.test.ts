@@ -171,7 +171,7 @@ describe('key service over mutual TLS', () => {
       await officer.request('Create', { name: 'pay/life-k' });
       expect((await officer.request('Destroy', { name: 'pay/life-k' })).error?.code).toBe('WRONG_STATE'); // Active: revoke first
       expect((await officer.request('Revoke', { name: 'pay/life-k', reason: 'cessationOfOperation' })).result).toMatchObject({ instance: { state: 'Deactivated' } });
-      expect((await officer.request('Encrypt', { name: 'pay/life-k', plaintext: b64('x') })).error?.code).toBe('WRONG_STATE');
+      expect((await user.request('Encrypt', { name: 'pay/life-k', plaintext: b64('x') })).error?.code).toBe('WRONG_STATE'); // officers use no keys: the granted app checks it
       const scheduled = (await app.approve(await officer.request('Destroy', { name: 'pay/life-k' }))).result as { instance: { state: string; destroyAt: string | null; hasMaterial: boolean } };
       expect(scheduled.instance).toMatchObject({ state: 'Deactivated', hasMaterial: true });
       expect(Date.parse(scheduled.instance.destroyAt as string)).toBeGreaterThan(Date.now() + 6 * 86_400_000);
