@@ -5,21 +5,11 @@
  * limit, following the writes that move those dates. Both backends run it
  * through keychain-store-conformance.ts.
  */
-import { KeychainStore } from '../../storage/keychain-store';
-import { codeOf, instance, key, T1, T2, pointer, rowMac, StoreFactory } from './store-fixtures';
+import { codeOf, instance, key, T1, T2, pointer, rowMac, StoreFactory, storePerTest } from './store-fixtures';
 
 export function describeKeyScheduleConformance(name: string, factory: StoreFactory): void {
   describe(`KeyScheduleStore conformance: ${name}`, () => {
-    let store: KeychainStore;
-    let cleanup: () => void;
-
-    beforeEach(() => {
-      ({ store, cleanup } = factory());
-    });
-    afterEach(() => {
-      store.close();
-      cleanup();
-    });
+    const store = storePerTest(factory);
 
     describe('retention, process stops and scheduled destruction', () => {
       it('lists deactivated, non-current instances with material and no pending destruction, by deactivation date', () => {

@@ -4,21 +4,11 @@
  * filtered listing, and the copies that keep stored records out of callers'
  * reach. Both backends run it through keychain-store-conformance.ts.
  */
-import { codeOf, addKey, instance, key, material, names, T1, T2, pointer, rowMac, StoreFactory } from './store-fixtures';
-import { KeychainStore } from '../../storage/keychain-store';
+import { codeOf, addKey, instance, key, material, names, T1, T2, pointer, rowMac, StoreFactory, storePerTest } from './store-fixtures';
 
 export function describeKeyStoreConformance(name: string, factory: StoreFactory): void {
   describe(`KeyStore conformance: ${name}`, () => {
-    let store: KeychainStore;
-    let cleanup: () => void;
-
-    beforeEach(() => {
-      ({ store, cleanup } = factory());
-    });
-    afterEach(() => {
-      store.close();
-      cleanup();
-    });
+    const store = storePerTest(factory);
 
     describe('keys and instances', () => {
       it('round-trips every field of a key and its first instance', () => {

@@ -6,9 +6,8 @@
  * keychain keys and secrets, which rotation does in one transaction (all or
  * nothing). Both backends run it through keychain-store-conformance.ts.
  */
-import type { KeychainStore } from '../../storage/keychain-store';
 import type { HsmSealedSecretRecord } from '../../storage/records';
-import { codeOf, meta, StoreFactory, T0, wrapped } from './store-fixtures';
+import { codeOf, meta, StoreFactory, T0, wrapped, storePerTest } from './store-fixtures';
 
 function secret(name: string, overrides: Partial<HsmSealedSecretRecord> = {}): HsmSealedSecretRecord {
   return { name, masterKeyVersion: 1, mechanism: 'AES_KEY_WRAP_PAD', wrappedKey: Buffer.alloc(40, 1), sealed: Buffer.alloc(60, 2), createdAt: T0, ...overrides };
@@ -16,15 +15,7 @@ function secret(name: string, overrides: Partial<HsmSealedSecretRecord> = {}): H
 
 export function describeKeychainRootConformance(name: string, factory: StoreFactory): void {
   describe(`KeychainRootStore conformance: ${name}`, () => {
-    let store: KeychainStore;
-    let cleanup: () => void;
-    beforeEach(() => {
-      ({ store, cleanup } = factory());
-    });
-    afterEach(() => {
-      store.close();
-      cleanup();
-    });
+    const store = storePerTest(factory);
 
     describe('keychain meta and wrapped keychain keys', () => {
       it('has no meta before initialize, then returns it', () => {

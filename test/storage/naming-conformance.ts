@@ -5,9 +5,8 @@
  * instances and every alias pointing into them). Both backends run it
  * through keychain-store-conformance.ts.
  */
-import { KeychainStore } from '../../storage/keychain-store';
 import { AliasRecord } from '../../storage/records';
-import { codeOf, instance, key, T1, T2, rowMac, StoreFactory } from './store-fixtures';
+import { codeOf, instance, key, T1, T2, rowMac, StoreFactory, storePerTest } from './store-fixtures';
 
 function alias(name: string, keyId: string, overrides: Partial<AliasRecord> = {}): AliasRecord {
   return { alias: name, keyId, updatedAt: T1, rowMac: rowMac(`alias-${name}-${keyId}`), ...overrides };
@@ -15,16 +14,7 @@ function alias(name: string, keyId: string, overrides: Partial<AliasRecord> = {}
 
 export function describeNamingConformance(name: string, factory: StoreFactory): void {
   describe(`NamingStore conformance: ${name}`, () => {
-    let store: KeychainStore;
-    let cleanup: () => void;
-
-    beforeEach(() => {
-      ({ store, cleanup } = factory());
-    });
-    afterEach(() => {
-      store.close();
-      cleanup();
-    });
+    const store = storePerTest(factory);
 
     describe('aliases', () => {
       beforeEach(() => {

@@ -10,6 +10,30 @@ import { InstanceRecord, KeychainMetaRecord, KeyRecord, WrappedKeychainKeyRecord
 /** Makes a fresh, empty store for one test; cleanup() runs after the suite closed it. */
 export type StoreFactory = () => { store: KeychainStore; cleanup(): void };
 
+/**
+ * A fresh store for every test of the calling suite: opened before each
+ * test, closed and cleaned up after it. The returned value forwards to the
+ * current test's store, so a suite reads `store.x()` as if it held it.
+ */
+export function storePerTest(factory: StoreFactory): KeychainStore {
+  let current: { store: KeychainStore; cleanup(): void } | null = null;
+  beforeEach(() => {
+    current = factory();
+  });
+  afterEach(() => {
+    current?.store.close();
+    current?.cleanup();
+    current = null;
+  });
+  return new Proxy({} as KeychainStore, {
+    get(_target, property) {
+      if (current === null) throw new Error('the store is opened per test: use it inside a test or a hook');
+      const value = Reflect.get(current.store, property, current.store) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current.store) : value;
+    },
+  });
+}
+
 export const T0 = '2025-01-01T00:00:00.000Z';
 export const T1 = '2025-02-01T00:00:00.000Z';
 export const T2 = '2025-03-01T00:00:00.000Z';

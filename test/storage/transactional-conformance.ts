@@ -5,21 +5,11 @@
  * on, and close(). Both backends run it through
  * keychain-store-conformance.ts.
  */
-import { KeychainStore } from '../../storage/keychain-store';
-import { addKey, codeOf, instance, meta, names, pointer, rowMac, StoreFactory, T0, T1, T2, wrapped } from './store-fixtures';
+import { addKey, codeOf, instance, meta, names, pointer, rowMac, StoreFactory, T0, T1, T2, wrapped, storePerTest } from './store-fixtures';
 
 export function describeTransactionalConformance(name: string, factory: StoreFactory): void {
   describe(`TransactionalStore conformance: ${name}`, () => {
-    let store: KeychainStore;
-    let cleanup: () => void;
-
-    beforeEach(() => {
-      ({ store, cleanup } = factory());
-    });
-    afterEach(() => {
-      store.close();
-      cleanup();
-    });
+    const store = storePerTest(factory);
 
     describe('transaction', () => {
       it('commits everything fn did and returns its result', () => {
