@@ -7,7 +7,7 @@
  * (§6 "Views returned"), shared with the server as type-only imports.
  */
 import type { RequestMeta } from '../protocol/request';
-import type { CLIENT_ROLES, REVOCATION_REASONS } from '../protocol/op-schemas';
+import type { ArgsOf, CLIENT_ROLES, REVOCATION_REASONS } from '../protocol/op-schemas';
 
 export type { RequestMeta };
 
@@ -153,24 +153,14 @@ export interface GrantRecord {
   readonly createdBy: string;
 }
 
-/** AuditSearch's filters (§6.2): as the caller typed them; the server checks them (ISO 8601 times, globs). */
-export interface AuditSearchArgs {
-  /** ISO 8601 date-time, inclusive. */
-  readonly from?: string;
-  /** ISO 8601 date-time, exclusive. */
-  readonly to?: string;
-  /** A client name, or a certificate's SHA-256 fingerprint. */
-  readonly identity?: string;
-  /** A key name, or a glob on full names (`hr/*`). */
-  readonly key?: string;
-  readonly operation?: string;
-  /** `ok`, `error` (anything else), or one error code. */
-  readonly result?: string;
-  /** An event type, or a glob on them. */
-  readonly type?: string;
-  readonly fromSeq?: number;
-  readonly limit?: number;
-}
+/**
+ * AuditSearch's filters (§6.2), as the caller typed them: from/to (ISO 8601,
+ * from inclusive), identity (a client name or certificate fingerprint), key
+ * (a name or a glob on full names), operation, result (`ok`, `error`, or one
+ * code), type (or a glob), fromSeq and limit. Derived from the wire's schema,
+ * so it cannot drift from what the server checks.
+ */
+export type AuditSearchArgs = ArgsOf<'AuditSearch'>;
 
 /** One AuditSearch page: export lines' fields, so a remote export is byte for byte a local one. */
 export interface AuditSearchResult {
