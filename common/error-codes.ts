@@ -61,7 +61,7 @@ export const ERROR_CODES = {
   NO_MATERIAL: { exit: EXIT.CONFLICT, meaning: 'The instance has no material (it was destroyed).' },
 
   AUDIT_UNAVAILABLE: { exit: EXIT.STORAGE, meaning: 'The audit trail could not be written, so the request was refused (fail closed).' },
-  INTEGRITY_FAILURE: { exit: EXIT.INTEGRITY, meaning: 'Stored sealed material failed authentication: it was altered, swapped or corrupted.' },
+  INTEGRITY_FAILURE: { exit: EXIT.INTEGRITY, meaning: 'Stored state failed authentication (sealed material, an authenticated row, the trust state or the audit trail): it was altered, swapped, rolled back or corrupted outside the appliance.' },
 
   STORAGE_ERROR: { exit: EXIT.STORAGE, meaning: 'The keychain database reported an error.' },
   STORAGE_FULL: { exit: EXIT.STORAGE, meaning: 'The disk holding the keychain is full; nothing was changed.' },

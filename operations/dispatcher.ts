@@ -89,6 +89,8 @@ export class Dispatcher {
   private run<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>): unknown {
     try {
       const operation = this.table[request.op];
+      // A handshake made while sealed could not verify the client's row: once unsealed, each request is held to it.
+      this.services.identities.confirm(request.identity);
       assertAccess(operation, request.identity);
       const ctx: OperationContext = { identity: request.identity, meta: request.meta, services: this.services };
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);

@@ -15,6 +15,7 @@ import { KeyStore } from './key-store';
 import { KeychainRootStore } from './keychain-root-store';
 import { NamingStore } from './naming-store';
 import { TransactionalStore } from './transactional-store';
+import { TrustJournalStore } from './trust-journal-store';
 import {
   AliasRecord,
   DueDestruction,
@@ -47,12 +48,14 @@ export interface KeychainStoreParts {
   readonly directory: DirectoryStore;
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
+  readonly trust?: TrustJournalStore | null;
 }
 
 export class ComposedKeychainStore implements KeychainStore {
   readonly directory: DirectoryStore;
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
+  readonly trust: TrustJournalStore | null;
   private readonly connection: StoreConnection;
   private readonly keys: KeyStore;
   private readonly schedule: KeyScheduleStore;
@@ -68,6 +71,7 @@ export class ComposedKeychainStore implements KeychainStore {
     this.directory = parts.directory;
     this.audit = parts.audit;
     this.approvals = parts.approvals;
+    this.trust = parts.trust ?? null;
   }
 
   // TransactionalStore and the connection

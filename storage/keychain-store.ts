@@ -42,6 +42,7 @@ import { KeyScheduleStore } from './key-schedule-store';
 import { KeychainRootStore } from './keychain-root-store';
 import { NamingStore } from './naming-store';
 import { TransactionalStore } from './transactional-store';
+import { TrustJournalStore } from './trust-journal-store';
 
 export interface KeychainStore extends KeyStore, KeyScheduleStore, NamingStore, KeychainRootStore, TransactionalStore {
   /** Clients, grants and sealed system secrets, in the same database and transactions. */
@@ -50,6 +51,8 @@ export interface KeychainStore extends KeyStore, KeyScheduleStore, NamingStore, 
   readonly audit: AuditStore;
   /** Dual-control approval requests, votes and quorums, in the same database and transactions. */
   readonly approvals: ApprovalStore;
+  /** The journal and state that keep authenticated rows fresh (SQLite); null where the backend has none (memory). */
+  readonly trust: TrustJournalStore | null;
 
   /** Closes the connection (a WAL checkpoint happens on close). Idempotent. Only whoever opened the store closes it. */
   close(): void;

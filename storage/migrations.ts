@@ -8,6 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
+import { TRUST_SQL } from './migration-trust.sql';
 
 export interface Migration {
   /** 1, 2, 3…: consecutive. */
@@ -308,6 +309,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 11,
     description: 'dual control binds a request to the key and instance it resolved to',
     up: (db) => db.exec(APPROVAL_BINDING_SQL),
+  },
+  {
+    version: 12,
+    description: 'row MACs on clients, grants, approvals, votes and quorums; the trust journal and state (freshness)',
+    up: (db) => db.exec(TRUST_SQL),
   },
 ];
 

@@ -10,7 +10,8 @@ import { Clock, isoNow } from '../../common/clock';
 import { Timer, Timers } from '../../common/timers';
 import { durationMs, numberSetting, retentionMs } from '../../common/config';
 import { Logger } from '../../common/logger';
-import { adminEvent, auditIntegrityFailureEvent } from '../../domain/audit/audit-events';
+import { StrongroomError } from '../../common/errors';
+import { adminEvent, auditIntegrityFailureEvent, keychainIntegrityFailureEvent } from '../../domain/audit/audit-events';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { RolloverService } from '../../domain/rollover-service';
 import { AuditPipeline } from './audit-pipeline';
@@ -55,6 +56,18 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     log,
     // The alarm goes into the trail (and so to the SIEM sinks and the event stream), awaited like an operation's event.
     onIntegrityFailure: (failure) => audit.record(auditIntegrityFailureEvent(stamper, failure)),
+    beforeCheckpoint: async () => {
+      if (keychain.isSealed) return;
+      try {
+        keychain.checkTrust();
+      } catch (err) {
+        if (!(err instanceof StrongroomError) || err.code !== 'INTEGRITY_FAILURE') throw err;
+        // Fail closed: nothing more is served from rows that are not the ones the appliance wrote.
+        keychain.seal();
+        log.error('the keychain database was altered outside the appliance: sealed', { reason: err.message });
+        await audit.record(keychainIntegrityFailureEvent(stamper, err.message));
+      }
+    },
   });
   let watcher: Timer | null = null;
   return {

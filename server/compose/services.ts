@@ -17,6 +17,7 @@ import { CryptoService } from '../../domain/crypto-service';
 import { LifecycleService } from '../../domain/lifecycle-service';
 import { masterKeyStatus, rotateMasterKey } from '../../domain/master-key-rotation';
 import { PkiService } from '../../domain/pki/pki-service';
+import { IdentityConfirmation } from '../../domain/policy/identity-confirmation';
 import { PolicyIndex } from '../../domain/policy/policy-index';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { UnsealService } from '../../domain/unseal/unseal-service';
@@ -76,9 +77,10 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     keychain,
     crypto: new CryptoService(keychain, clock),
     lifecycle: new LifecycleService(keychain, clock),
-    pki: new PkiService(keychain, store.directory, clock),
-    directory: store.directory,
-    policy: new PolicyIndex(store.directory, changes.stamp),
+    pki: new PkiService(keychain, keychain.directory, clock),
+    directory: keychain.directory,
+    policy: new PolicyIndex(keychain.directory, changes.stamp),
+    identities: new IdentityConfirmation(keychain.directory, changes.stamp, () => keychain.isSealed),
     clock,
     version: applianceVersion(),
     limits: {
@@ -132,6 +134,8 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     approvals: makeApprovalService({
       config,
       store,
+      directory: keychain.directory,
+      approvals: keychain.approvals,
       clock,
       newId: stamper.newId,
       events: audit.events,
