@@ -31,6 +31,7 @@ import { DirectoryStore } from '../storage/directory-store';
 import { AuthenticatedApprovals } from './trust/authenticated-approvals';
 import { AuthenticatedDirectory } from './trust/authenticated-directory';
 import { TrustCheck, TrustLedger } from './trust/trust-ledger';
+import { advanceFreshnessAnchor, assertNotRolledBack, readFreshnessAnchor } from './trust/freshness-anchor';
 
 export { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from './keys/key-spec';
 export type { KeyDescription, KeyRef, KeySpec, MaterialIds, TransitionDates };
@@ -76,8 +77,13 @@ export class Keychain {
     const trustKeys = () => this.sealState.trustKeys();
     this.ledger = (store.trust ?? null) === null ? null : new TrustLedger(store.trust as NonNullable<KeychainStore["trust"]>, trustKeys, clock);
     this.ledger?.attach();
-    this.sealState = new KeychainSeal(store, clock, (keys) => {
-      this.trustAtUnseal = this.ledger?.openAtUnseal(keys) ?? null;
+    this.sealState = new KeychainSeal(store, clock, async (keys, hsm) => {
+      if (this.ledger === null) return;
+      // The token's counter first: a file older than what the token saw is refused before its rows are trusted.
+      assertNotRolledBack(await readFreshnessAnchor(hsm, keys.keychainId), this.ledger.storedCounter());
+      const opened = this.ledger.openAtUnseal(keys);
+      await advanceFreshnessAnchor(hsm, keys.keychainId, opened.counter);
+      this.trustAtUnseal = opened;
     });
     this.directory = new AuthenticatedDirectory(store.directory, trustKeys);
     this.approvals = new AuthenticatedApprovals(store.approvals, trustKeys);
@@ -118,6 +124,12 @@ export class Keychain {
   /** The full freshness check of the authenticated rows (INTEGRITY_FAILURE on a mismatch); null without a trust journal. */
   checkTrust(): TrustCheck | null {
     return this.ledger?.check() ?? null;
+  }
+  /** The full check, then the HSM token's freshness anchor raised to the checked counter (at each audit checkpoint). */
+  async checkAndAnchorTrust(hsm: HsmPort): Promise<TrustCheck | null> {
+    const checked = this.checkTrust();
+    if (checked !== null) await advanceFreshnessAnchor(hsm, this.sealState.requireUnsealed().keychainId, checked.counter);
+    return checked;
   }
   putSystemSecret(name: string, secret: Buffer): void {
     this.sealState.putSystemSecret(name, secret);

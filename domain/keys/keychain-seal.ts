@@ -23,8 +23,8 @@ export interface Unsealed extends UnsealedKeychainKey {
   readonly trust: TrustKeys;
 }
 
-/** Run at unseal with the new trust keys, before the keychain serves anything: throws to keep it sealed. */
-export type UnsealCheck = (keys: TrustKeys) => void;
+/** Run at unseal with the new trust keys, before the keychain serves anything: rejects to keep it sealed. */
+export type UnsealCheck = (keys: TrustKeys, hsm: HsmPort) => Promise<void>;
 
 export class KeychainSeal {
   private unsealed: Unsealed | null = null;
@@ -36,7 +36,7 @@ export class KeychainSeal {
   constructor(
     private readonly store: KeychainStore,
     private readonly clock: Clock,
-    private readonly checkAtUnseal: UnsealCheck = () => undefined,
+    private readonly checkAtUnseal: UnsealCheck = async () => undefined,
   ) {}
 
   get isSealed(): boolean {
@@ -112,16 +112,16 @@ export class KeychainSeal {
       wipe(macKey);
       wipeTrustKeys(trust);
     };
-    if (this.sealCount !== sealCountAtStart) {
-      discard();
-      throw new KeychainError('SEALED', 'the keychain was sealed while it was being unsealed');
-    }
     try {
       // A database whose authorisation state is not what the appliance last wrote stays sealed.
-      this.checkAtUnseal(trust);
+      await this.checkAtUnseal(trust, hsm);
     } catch (err) {
       discard();
       throw err;
+    }
+    if (this.sealCount !== sealCountAtStart) {
+      discard();
+      throw new KeychainError('SEALED', 'the keychain was sealed while it was being unsealed');
     }
     this.unsealed = { ...unwrapped, macKey, trust };
   }

@@ -78,6 +78,11 @@ export class TrustLedger {
     return { established: false, ...this.checkWith(keys) };
   }
 
+  /** The stored counter as the file says (unauthenticated until openAtUnseal or check), or null without a trust state. */
+  storedCounter(): number | null {
+    return this.store.getTrustState()?.counter ?? null;
+  }
+
   /** The full check (at each audit checkpoint): INTEGRITY_FAILURE when the rows are not the ones the state counts. */
   check(): TrustCheck {
     const keys = this.keys();

@@ -59,7 +59,7 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     beforeCheckpoint: async () => {
       if (keychain.isSealed) return;
       try {
-        keychain.checkTrust();
+        await keychain.checkAndAnchorTrust(await appliance.hsm());
       } catch (err) {
         if (!(err instanceof StrongroomError) || err.code !== 'INTEGRITY_FAILURE') throw err;
         // Fail closed: nothing more is served from rows that are not the ones the appliance wrote.

@@ -16,6 +16,7 @@
  * file, which the attacker edits with SQL; after each edit the attacker also
  * bumps the change counter, so the server's caches reload what was planted.
  */
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
@@ -170,6 +171,37 @@ describe('attack 3: authorisation rows written into the database file', () => {
     });
     await app.server.checkpointer.checkpoint();
     expect(app.appliance.keychain.isSealed).toBe(true);
+    await expect(app.restart()).rejects.toMatchObject({ code: 'INTEGRITY_FAILURE' });
+  });
+
+  it('the whole file swapped for an older copy of itself (rows, trust state and trail consistent) is refused at unseal: the HSM token saw a later change', async () => {
+    await app.server.checkpointer.checkpoint();
+    const copy = join(app.dataDir, 'older-copy.db');
+    const live = new Database(join(app.dataDir, 'keychain.db'), { readonly: true });
+    try {
+      live.prepare('VACUUM INTO ?').run(copy);
+    } finally {
+      live.close();
+    }
+    const officer = await app.connect(app.officer);
+    expect((await app.approve(await officer.request('ClientRevoke', { name: 'intruder-app' }))).state).toBe('executed');
+    // The checkpoint raises the token's anchor to the change counter that now includes the revocation.
+    await app.server.checkpointer.checkpoint();
+    await app.server.close();
+    await app.appliance.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(app.dataDir, `keychain.db${suffix}`), { force: true });
+    copyFileSync(copy, join(app.dataDir, 'keychain.db'));
+    await expect(app.restart()).rejects.toMatchObject({ code: 'INTEGRITY_FAILURE' });
+  });
+
+  it('the trust state deleted from the file does not buy a fresh "trust on first unseal": refused at unseal', async () => {
+    await app.server.checkpointer.checkpoint();
+    editFile(app, (db) => {
+      db.exec('DROP TRIGGER grants_trust_insert');
+      db.prepare(`INSERT INTO grants (id, subject_kind, subject, pattern, permissions, created_at, created_by, row_mac)
+        VALUES ('planted', 'client', 'intruder-app', '*', '["get"]', '2026-01-01T00:00:00.000Z', 'nobody', X'00')`).run();
+      db.prepare('DELETE FROM trust_state').run();
+    });
     await expect(app.restart()).rejects.toMatchObject({ code: 'INTEGRITY_FAILURE' });
   });
 
