@@ -83,12 +83,16 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     log,
     audit,
     hooks: {
-      onUnsealed: () => jobs.rollover.start(),
+      onUnsealed: () => {
+        jobs.rollover.start();
+        // Dual-control rows are authenticated with keys that exist only unsealed: their recovery waits for the unseal too.
+        services.approvals.start();
+      },
       onSealed: () => void jobs.rollover.stop(),
       sinkStats: () => audit.sinks?.stats() ?? [],
     },
   });
-  services.approvals.start();
+  if (!appliance.keychain.isSealed) services.approvals.start();
   let listeners;
   try {
     listeners = await startListeners(appliance, { clock, timers, log, audit, services, dispatcher, connections, port: options.port, eventsPort: options.eventsPort });

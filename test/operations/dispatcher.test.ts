@@ -19,7 +19,8 @@ const app: ClientIdentity = { name: 'billing', role: 'app', groups: [], fingerpr
 
 /** Only what Query and the dispatcher's own checks read: every other operation here is refused before it runs. */
 function makeDispatcher(): { dispatcher: Dispatcher; outcomes: Outcome[] } {
-  const services = { keychain: { isSealed: false }, version: '9.9.9', limits: {} } as unknown as Services;
+  // Identity confirmation accepts everyone here: it has its own tests (test/domain/identity-confirmation.test.ts).
+  const services = { keychain: { isSealed: false }, identities: { confirm: () => undefined }, version: '9.9.9', limits: {} } as unknown as Services;
   const outcomes: Outcome[] = [];
   const dispatcher: Dispatcher = new Dispatcher(services, allOperations(() => dispatcher.operationNames()), (outcome) => {
     outcomes.push(outcome);
