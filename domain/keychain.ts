@@ -125,10 +125,15 @@ export class Keychain {
   checkTrust(): TrustCheck | null {
     return this.ledger?.check() ?? null;
   }
-  /** The full check, then the HSM token's freshness anchor raised to the checked counter (at each audit checkpoint). */
-  async checkAndAnchorTrust(hsm: HsmPort): Promise<TrustCheck | null> {
-    const checked = this.checkTrust();
-    if (checked !== null) await advanceFreshnessAnchor(hsm, this.sealState.requireUnsealed().keychainId, checked.counter);
+  /**
+   * At each audit checkpoint: the full check, walked in steps that give the
+   * event loop back (`pause`), then the HSM token's freshness anchor raised
+   * to the checked counter. Null without a trust journal, or when sealed meanwhile.
+   */
+  async checkAndAnchorTrust(hsm: HsmPort, pause: () => Promise<void>): Promise<TrustCheck | null> {
+    const checked = (await this.ledger?.checkInSteps(pause)) ?? null;
+    const keychainId = this.sealState.trustKeys()?.keychainId;
+    if (checked !== null && keychainId !== undefined) await advanceFreshnessAnchor(hsm, keychainId, checked.counter);
     return checked;
   }
   putSystemSecret(name: string, secret: Buffer): void {

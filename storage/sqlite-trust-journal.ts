@@ -8,7 +8,8 @@
 import Database from 'better-sqlite3';
 import { AUTHENTICATED_TABLES, AuthenticatedTable } from './migration-trust.sql';
 import { SqliteConnection } from './sqlite-connection';
-import { TrustJournalEntry, TrustJournalStore, TrustStateRecord, TrustWriteHooks } from './trust-journal-store';
+import { mapSqliteError } from './sqlite-errors';
+import { TrustJournalEntry, TrustJournalStore, TrustSnapshot, TrustStateRecord, TrustWriteHooks } from './trust-journal-store';
 
 export class SqliteTrustJournal implements TrustJournalStore {
   private readonly journal: Database.Statement;
@@ -51,6 +52,30 @@ export class SqliteTrustJournal implements TrustJournalStore {
 
   rowMacs(table: AuthenticatedTable): Buffer[] {
     return this.connection.read('rowMacs', () => (this.macsOf.get(table) as Database.Statement).all() as Buffer[]);
+  }
+
+  openSnapshot(): TrustSnapshot {
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(this.connection.db.name, { readonly: true, fileMustExist: true });
+      const reader = db;
+      reader.exec('BEGIN');
+      // The first read fixes the snapshot: state, journal and rows are all as of this moment.
+      const state = (reader.prepare('SELECT counter, sealed, updated_at AS updatedAt FROM trust_state WHERE id = 1').get() as TrustStateRecord | undefined) ?? null;
+      const journalLength = reader.prepare('SELECT count(*) FROM trust_journal').pluck().get() as number;
+      return {
+        state,
+        journalLength,
+        rowMacs: (table) => reader.prepare(`SELECT row_mac FROM ${table}`).pluck().iterate() as IterableIterator<Buffer>,
+        close: () => {
+          if (reader.inTransaction) reader.exec('COMMIT');
+          reader.close();
+        },
+      };
+    } catch (err) {
+      if (db?.open) db.close();
+      throw mapSqliteError(err, 'openSnapshot');
+    }
   }
 
   setWriteHooks(hooks: TrustWriteHooks | null): void {

@@ -33,6 +33,19 @@ export interface TrustWriteHooks {
   afterWrite(): void;
 }
 
+/**
+ * One consistent view of the authenticated rows, read on a connection of its
+ * own so the appliance goes on writing while a full check walks it (SQLite
+ * WAL keeps the view as of its first read). Close it when done.
+ */
+export interface TrustSnapshot {
+  readonly state: TrustStateRecord | null;
+  readonly journalLength: number;
+  /** The row MACs of one table, as of the snapshot; iterate one table at a time. */
+  rowMacs(table: AuthenticatedTable): IterableIterator<Buffer>;
+  close(): void;
+}
+
 export interface TrustJournalStore {
   /** The journaled changes, oldest first, and removes them (call inside the write's transaction). */
   takeJournal(): TrustJournalEntry[];
@@ -43,6 +56,8 @@ export interface TrustJournalStore {
   putTrustState(record: TrustStateRecord): void;
   /** Every stored row MAC of one authenticated table (empty ones included), for a full check. */
   rowMacs(table: AuthenticatedTable): Buffer[];
+  /** A snapshot for a full check that must not hold up the appliance's writes. */
+  openSnapshot(): TrustSnapshot;
   /** Installs (or with null removes) the hooks every keychain write runs. */
   setWriteHooks(hooks: TrustWriteHooks | null): void;
 }

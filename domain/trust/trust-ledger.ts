@@ -38,6 +38,9 @@ import { openWithAad, sealWithAad } from '../instance-seal';
 import { TrustKeys } from './trust-keys';
 
 const SET_HASH_BYTES = 32;
+/** Rows between two returns to the event loop in checkInSteps (about 10 ms of HMACs). */
+const ROWS_PER_STEP = 1000;
+const MISMATCH = 'the authenticated rows of the keychain database do not match its trust state: a row was written back from an older copy, deleted or inserted outside the appliance';
 
 /** What the full check found: the state's counter (how many changes this keychain has seen) and the rows counted. */
 export interface TrustCheck {
@@ -90,15 +93,46 @@ export class TrustLedger {
     return this.checkWith(keys);
   }
 
+  /**
+   * The full check without holding up the appliance (at each audit
+   * checkpoint): it walks a snapshot read on a connection of its own, and
+   * gives the event loop back every `rowsPerStep` rows, while writes go on.
+   * Resolves null when the keychain was sealed meanwhile (no verdict).
+   */
+  async checkInSteps(pause: () => Promise<void>, rowsPerStep = ROWS_PER_STEP): Promise<TrustCheck | null> {
+    const keys = this.keys();
+    if (keys === null) return null;
+    const snapshot = this.store.openSnapshot();
+    try {
+      if (snapshot.journalLength > 0) throw integrity('the trust journal holds changes no write of the appliance made: the keychain database was altered outside it');
+      if (snapshot.state === null) throw integrity('the keychain database has lost its trust state: it was altered outside the appliance');
+      const expected = this.openSealed(keys, snapshot.state.counter, snapshot.state.sealed);
+      const hash = Buffer.alloc(SET_HASH_BYTES);
+      let rows = 0;
+      for (const table of AUTHENTICATED_TABLES) {
+        for (const mac of snapshot.rowMacs(table)) {
+          xorInto(hash, element(keys, table, mac));
+          if (++rows % rowsPerStep === 0) await pause();
+        }
+      }
+      // Sealed meanwhile: the keys were zeroed under the walk, so there is no verdict to give.
+      if (this.keys() !== keys) return null;
+      const same = timingSafeEqual(hash, expected);
+      wipe(hash, expected);
+      if (!same) throw integrity(MISMATCH);
+      return { counter: snapshot.state.counter, rows };
+    } finally {
+      snapshot.close();
+    }
+  }
+
   private checkWith(keys: TrustKeys): TrustCheck {
     this.assertJournalEmpty();
     const { counter, hash: expected } = this.openState(keys);
     const { hash, rows } = this.scan(keys);
     const same = timingSafeEqual(hash, expected);
     wipe(hash, expected);
-    if (!same) {
-      throw integrity('the authenticated rows of the keychain database do not match its trust state: a row was written back from an older copy, deleted or inserted outside the appliance');
-    }
+    if (!same) throw integrity(MISMATCH);
     return { counter, rows };
   }
 
@@ -135,9 +169,13 @@ export class TrustLedger {
   private openState(keys: TrustKeys): { counter: number; hash: Buffer } {
     const state = this.store.getTrustState();
     if (state === null) throw integrity('the keychain database has lost its trust state: it was altered outside the appliance');
-    const hash = openWithAad(keys.state, stateAad(keys, state.counter), state.sealed, (why) => integrity(`the keychain's trust state failed authentication (${why})`));
+    return { counter: state.counter, hash: this.openSealed(keys, state.counter, state.sealed) };
+  }
+
+  private openSealed(keys: TrustKeys, counter: number, sealed: Buffer): Buffer {
+    const hash = openWithAad(keys.state, stateAad(keys, counter), sealed, (why) => integrity(`the keychain's trust state failed authentication (${why})`));
     if (hash.length !== SET_HASH_BYTES) throw integrity('the keychain trust state has the wrong length');
-    return { counter: state.counter, hash };
+    return hash;
   }
 
   private sealState(keys: TrustKeys, counter: number, hash: Buffer): Buffer {
@@ -149,8 +187,16 @@ function stateAad(keys: TrustKeys, counter: number): Buffer {
   return encodeFields(['strongroom/trust-state/v1', keys.keychainId, counter]);
 }
 
+/** Each table's element prefix, encoded once (the full check computes one element per row). */
+const ELEMENT_PREFIX = new Map<string, Buffer>();
+
 function element(keys: TrustKeys, table: string, mac: Buffer): Buffer {
-  return createHmac('sha256', keys.set).update(encodeFields(['strongroom/trust-element/v1', table])).update(mac).digest();
+  let prefix = ELEMENT_PREFIX.get(table);
+  if (prefix === undefined) {
+    prefix = encodeFields(['strongroom/trust-element/v1', table]);
+    ELEMENT_PREFIX.set(table, prefix);
+  }
+  return createHmac('sha256', keys.setKeyObject).update(prefix).update(mac).digest();
 }
 
 function xorInto(target: Buffer, value: Buffer): void {

@@ -59,7 +59,8 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     beforeCheckpoint: async () => {
       if (keychain.isSealed) return;
       try {
-        await keychain.checkAndAnchorTrust(await appliance.hsm());
+        // setImmediate, not a timer: the walk only gives requests waiting on the event loop their turn.
+        await keychain.checkAndAnchorTrust(await appliance.hsm(), () => new Promise((resolve) => setImmediate(resolve)));
       } catch (err) {
         if (!(err instanceof StrongroomError) || err.code !== 'INTEGRITY_FAILURE') throw err;
         // Fail closed: nothing more is served from rows that are not the ones the appliance wrote.

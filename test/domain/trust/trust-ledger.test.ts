@@ -93,6 +93,33 @@ describe('the trust ledger on SQLite', () => {
     expect(store.trust!.journalLength()).toBe(0);
   });
 
+  it('checks in steps on a snapshot while the appliance goes on writing, and still finds a row changed outside it', async () => {
+    ledger.openAtUnseal(keys!);
+    for (let i = 0; i < 25; i++) store.directory.putGrant(grant(`g${i}`, randomBytes(32)));
+    let writes = 0;
+    // Every pause, the appliance writes: the walk sees its snapshot, the writes fold into the live state.
+    const writeMeanwhile = async (): Promise<void> => {
+      store.directory.putGrant(grant(`during-${writes++}`, randomBytes(32)));
+    };
+    expect(await ledger.checkInSteps(writeMeanwhile, 5)).toEqual({ counter: 25, rows: 25 });
+    expect(writes).toBe(5);
+    expect(ledger.check().rows).toBe(30);
+    sql((db) => {
+      db.exec('DROP TRIGGER grants_trust_delete');
+      db.prepare("DELETE FROM grants WHERE id = 'g3'").run();
+    });
+    await expect(ledger.checkInSteps(async () => undefined, 5)).rejects.toMatchObject({ code: 'INTEGRITY_FAILURE' });
+  });
+
+  it('gives no verdict when sealed during the walk', async () => {
+    ledger.openAtUnseal(keys!);
+    for (let i = 0; i < 10; i++) store.directory.putGrant(grant(`g${i}`, randomBytes(32)));
+    const sealMeanwhile = async (): Promise<void> => {
+      keys = null;
+    };
+    expect(await ledger.checkInSteps(sealMeanwhile, 3)).toBeNull();
+  });
+
   it('refuses a state sealed under other keys, one whose counter was edited, and a missing one', () => {
     ledger.openAtUnseal(keys!);
     store.directory.putGrant(grant('g1', randomBytes(32)));
