@@ -90,6 +90,8 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     hooks: {
       onUnsealed: () => {
         recordTrustEstablished();
+        // Connections made while sealed could not verify their client rows: now they can, and forged ones end.
+        connections.recheck();
         jobs.rollover.start();
         // Dual-control rows are authenticated with keys that exist only unsealed: their recovery waits for the unseal too.
         services.approvals.start();
