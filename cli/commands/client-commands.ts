@@ -6,7 +6,8 @@
  * that an existing grant gives material) keeps it there while the request
  * waits; `approvals collect ID --out DIR` writes the certificate beside it.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ErrorDetails, StrongroomError } from '../../common/errors';
 import { generateClientKeyPair } from '../../client/credentials';
@@ -54,7 +55,7 @@ is kept in --out while the request waits, and once it is approved
         const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
         const files = clientFiles(options.out, name, Boolean(options.p12));
         assertWritable(files);
-        mkdirSync(options.out, { recursive: true, mode: 0o700 });
+        const made = mkdirSync(options.out, { recursive: true, mode: 0o700 });
         const pair = generateClientKeyPair();
         // The key is on disk before the request leaves: if officers must approve, it waits with the request.
         writeOutFile(files.privateKey, pair.privateKeyPem, { exclusive: true });
@@ -68,7 +69,7 @@ is kept in --out while the request waits, and once it is approved
             validityDays: options.validityDays ? Number(options.validityDays) : undefined,
           });
         } catch (err) {
-          throw keptOrRemoved(err, files.privateKey, options);
+          throw keptOrRemoved(err, files.privateKey, made, options);
         }
         await writeIssued(files, issued, pair.privateKeyPem, passphrase);
         ctx.out.result({ client: issued.client, files }, () =>
@@ -82,13 +83,15 @@ is kept in --out while the request waits, and once it is approved
  * After a failed issue: APPROVAL_REQUIRED keeps the private key for the
  * collect, and says where it is and what to run (its details gain
  * `privateKey`); any other failure removes the key, whose certificate will
- * never exist.
+ * never exist, and the folders this command made for it (`made`, the first
+ * one mkdir created), if they are empty.
  */
-function keptOrRemoved(err: unknown, keyFile: string, options: IssueOptions): unknown {
+function keptOrRemoved(err: unknown, keyFile: string, made: string | undefined, options: IssueOptions): unknown {
   const code = (err as { code?: unknown }).code;
   const details = (err as { details?: ErrorDetails }).details ?? {};
   if (code !== 'APPROVAL_REQUIRED' || typeof details.requestId !== 'string') {
     rmSync(keyFile, { force: true });
+    if (made !== undefined) removeEmptyFolders(resolve(options.out), resolve(made));
     return err;
   }
   const collect = `strongroom approvals collect ${details.requestId} --out ${options.out}${options.p12 ? ' --p12' : ''}`;
@@ -97,6 +100,18 @@ function keptOrRemoved(err: unknown, keyFile: string, options: IssueOptions): un
     `${(err as Error).message}. The private key is kept in ${keyFile} (0600); once approved, run \`${collect}\` to write the certificate beside it`,
     { cause: err, details: { ...details, privateKey: keyFile } },
   );
+}
+
+/** rmdir from `folder` up to and including `top`, stopping at the first that is not empty. */
+function removeEmptyFolders(folder: string, top: string): void {
+  for (let at = folder; at.startsWith(top); at = dirname(at)) {
+    try {
+      rmdirSync(at);
+    } catch {
+      return;
+    }
+    if (at === top) return;
+  }
 }
 
 function listCommand(): Command {

@@ -107,10 +107,12 @@ describe('attack: a remote client issue that needs approval loses its private ke
     expect(existsSync(join(certs, 'payroll-app-2.crt'))).toBe(false);
   });
 
-  it('removes the key it wrote when the issue fails for another reason', async () => {
+  it('removes the key (and the folder) it wrote when the issue fails for another reason', async () => {
     const certs = join(dir, 'certs-3');
     const again = await asOfficer('client', 'issue', 'payroll-app', '--role', 'app', '--out', certs);
     expect([again.status, again.json.error.code]).toEqual([4, 'CLIENT_EXISTS']);
     expect(existsSync(join(certs, 'payroll-app.key'))).toBe(false);
+    // And the folder it made for the key.
+    expect(existsSync(certs)).toBe(false);
   });
 });
