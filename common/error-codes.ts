@@ -85,6 +85,8 @@ export const ERROR_CODES = {
   CLIENT_EXISTS: { exit: EXIT.CONFLICT, meaning: 'A client with that name already exists.' },
   ALIAS_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No alias with that name.' },
   GRANT_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No grant with that id.' },
+  OUT_FILE_REFUSED: { exit: EXIT.CONFLICT, meaning: 'The --out path is a symbolic link, not a regular file, or a file with other hard links: nothing was written and its target is untouched; give a plain file path.' },
+  GRANT_SUBJECT_UNKNOWN: { exit: EXIT.NOT_FOUND, meaning: 'A grant that gives key material (get, decrypt, decrypt-data-key) names a client that does not exist; issue the client first (its issue is then dual-controlled), or grant to a group.' },
   USAGE_NOT_PERMITTED: { exit: EXIT.CONFLICT, meaning: "The key's usage mask does not allow this operation." },
   UNSEAL_SHARES_REQUIRED: { exit: EXIT.SEALED, meaning: 'This keychain unseals only with custodian shares and the HSM: start `strongroom serve` and have custodians run `strongroom unseal`.' },
   UNSEAL_SHARES_INVALID: { exit: EXIT.INTEGRITY, meaning: 'The submitted shares do not open the keychain (a share is wrong or of another set); progress was reset: every custodian submits again.' },
