@@ -63,7 +63,7 @@ describe('attack: a grant for an unborn client is claimed by one officer issuing
 
   it('makes issuing an app that an existing client grant gives material dual-controlled: one officer alone cannot claim it', async () => {
     // A grant to a name not yet issued, as one stored before the rule above existed.
-    app.appliance.store.directory.putGrant({
+    app.appliance.keychain.directory.putGrant({
       id: 'legacy-grant',
       subjectKind: 'client',
       subject: 'heir-app',
