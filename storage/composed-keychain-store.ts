@@ -9,6 +9,7 @@
 import { ApprovalStore } from './approval-store';
 import { AuditStore } from './audit-store';
 import { DirectoryStore } from './directory-store';
+import { InvocationStore } from './invocation-store';
 import { KeychainStore } from './keychain-store';
 import { KeyScheduleStore } from './key-schedule-store';
 import { KeyStore } from './key-store';
@@ -47,12 +48,14 @@ export interface KeychainStoreParts {
   readonly directory: DirectoryStore;
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
+  readonly invocations: InvocationStore;
 }
 
 export class ComposedKeychainStore implements KeychainStore {
   readonly directory: DirectoryStore;
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
+  readonly invocations: InvocationStore;
   private readonly connection: StoreConnection;
   private readonly keys: KeyStore;
   private readonly schedule: KeyScheduleStore;
@@ -68,6 +71,7 @@ export class ComposedKeychainStore implements KeychainStore {
     this.directory = parts.directory;
     this.audit = parts.audit;
     this.approvals = parts.approvals;
+    this.invocations = parts.invocations;
   }
 
   // TransactionalStore and the connection

@@ -253,6 +253,19 @@ CREATE TABLE dual_control_quorums (
 ) STRICT;
 `;
 
+/**
+ * Per-instance AES-GCM invocation counts (storage/invocation-store.ts): the
+ * mark reserved so far, raised in blocks before the invocations are used,
+ * so a restart resumes from it and never counts lower. No foreign key: a
+ * count outlives nothing it could mislead.
+ */
+const GCM_INVOCATIONS_SQL = `
+CREATE TABLE gcm_invocations (
+  instance_id TEXT PRIMARY KEY,
+  reserved    INTEGER NOT NULL CHECK (reserved >= 0)
+) STRICT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -308,6 +321,12 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 11,
     description: 'dual control binds a request to the key and instance it resolved to',
     up: (db) => db.exec(APPROVAL_BINDING_SQL),
+  },
+  // Meant as 13 (storage row MACs take 12 on another branch): the runner needs 1..n, so whichever merges second renumbers.
+  {
+    version: 12,
+    description: 'per-instance AES-GCM invocation counts',
+    up: (db) => db.exec(GCM_INVOCATIONS_SQL),
   },
 ];
 
