@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   KEY_EXISTS: { exit: EXIT.CONFLICT, meaning: 'A key with that name already exists in its namespace.' },
   WRONG_STATE: { exit: EXIT.CONFLICT, meaning: 'The key or instance is not in a state that allows the operation.' },
   NO_MATERIAL: { exit: EXIT.CONFLICT, meaning: 'The instance has no material (it was destroyed).' },
+  INVOCATION_LIMIT_REACHED: { exit: EXIT.CONFLICT, meaning: "The key's current instance reached its AES-GCM invocation limit (gcm_invocation_limit; random IVs, NIST SP 800-38D §8.3): roll the key over." },
 
   AUDIT_UNAVAILABLE: { exit: EXIT.STORAGE, meaning: 'The audit trail could not be written, so the request was refused (fail closed).' },
   INTEGRITY_FAILURE: { exit: EXIT.INTEGRITY, meaning: 'Stored state failed authentication (sealed material, an authenticated row, the trust state or the audit trail): it was altered, swapped, rolled back or corrupted outside the appliance.' },

@@ -9,6 +9,7 @@
 import { ApprovalStore } from './approval-store';
 import { AuditStore } from './audit-store';
 import { DirectoryStore } from './directory-store';
+import { InvocationStore } from './invocation-store';
 import { KeychainStore } from './keychain-store';
 import { KeyScheduleStore } from './key-schedule-store';
 import { KeyStore } from './key-store';
@@ -49,6 +50,7 @@ export interface KeychainStoreParts {
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
   readonly trust?: TrustJournalStore | null;
+  readonly invocations: InvocationStore;
 }
 
 export class ComposedKeychainStore implements KeychainStore {
@@ -56,6 +58,7 @@ export class ComposedKeychainStore implements KeychainStore {
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
   readonly trust: TrustJournalStore | null;
+  readonly invocations: InvocationStore;
   private readonly connection: StoreConnection;
   private readonly keys: KeyStore;
   private readonly schedule: KeyScheduleStore;
@@ -72,6 +75,7 @@ export class ComposedKeychainStore implements KeychainStore {
     this.audit = parts.audit;
     this.approvals = parts.approvals;
     this.trust = parts.trust ?? null;
+    this.invocations = parts.invocations;
   }
 
   // TransactionalStore and the connection

@@ -9,7 +9,7 @@
  *   NamingStore         naming-store.ts         aliases and namespaces
  *   KeychainRootStore   keychain-root-store.ts  meta, wrapped keychain keys, unseal policy, HSM-sealed secrets
  *   TransactionalStore  transactional-store.ts  transactions and the change stamp
- *   directory, audit, approvals                 sub-ports with their own files
+ *   directory, audit, approvals, invocations    sub-ports with their own files
  *
  * The composition root opens a KeychainStore and hands it on; a consumer
  * that needs one capability takes that interface (with TransactionalStore
@@ -37,6 +37,7 @@
 import { AuditStore } from './audit-store';
 import { ApprovalStore } from './approval-store';
 import { DirectoryStore } from './directory-store';
+import { InvocationStore } from './invocation-store';
 import { KeyStore } from './key-store';
 import { KeyScheduleStore } from './key-schedule-store';
 import { KeychainRootStore } from './keychain-root-store';
@@ -53,6 +54,8 @@ export interface KeychainStore extends KeyStore, KeyScheduleStore, NamingStore, 
   readonly approvals: ApprovalStore;
   /** The journal and state that keep authenticated rows fresh (SQLite); null where the backend has none (memory). */
   readonly trust: TrustJournalStore | null;
+  /** Per-instance AES-GCM invocation counts, in the same database, written outside transactions. */
+  readonly invocations: InvocationStore;
 
   /** Closes the connection (a WAL checkpoint happens on close). Idempotent. Only whoever opened the store closes it. */
   close(): void;

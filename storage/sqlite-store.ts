@@ -6,7 +6,7 @@
  * (storage/sqlite-connection.ts: statements, transactions, change stamp,
  * WAL scrubbing): sqlite-keys.ts, sqlite-key-schedule.ts, sqlite-naming.ts,
  * sqlite-keychain-root.ts, and the sub-ports sqlite-directory.ts,
- * sqlite-audit.ts, sqlite-approvals.ts.
+ * sqlite-audit.ts, sqlite-approvals.ts, sqlite-invocations.ts.
  *
  * WAL + synchronous=FULL: an acknowledged change survives power loss. A
  * read-only store (`strongroom status` next to a running server) never
@@ -22,6 +22,7 @@ import { SqliteApprovals } from './sqlite-approvals';
 import { SqliteAudit } from './sqlite-audit';
 import { SqliteConnection } from './sqlite-connection';
 import { SqliteDirectory } from './sqlite-directory';
+import { SqliteInvocations } from './sqlite-invocations';
 import { mapSqliteError } from './sqlite-errors';
 import { SqliteKeySchedule } from './sqlite-key-schedule';
 import { SqliteKeychainRoot } from './sqlite-keychain-root';
@@ -89,6 +90,7 @@ function assemble(connection: SqliteConnection, readonly: boolean): KeychainStor
     audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read),
     approvals: new SqliteApprovals(db, write, read),
     trust: readonly ? null : new SqliteTrustJournal(connection),
+    invocations: new SqliteInvocations(connection),
   });
 }
 

@@ -14,6 +14,7 @@ import { durationMs, numberSetting } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
 import { CryptoService } from '../../domain/crypto-service';
+import { GcmInvocations } from '../../domain/gcm-invocations';
 import { LifecycleService } from '../../domain/lifecycle-service';
 import { masterKeyStatus, rotateMasterKey } from '../../domain/master-key-rotation';
 import { PkiService } from '../../domain/pki/pki-service';
@@ -75,7 +76,14 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
   const operations = allOperations(() => dispatcher.operationNames());
   const services: Services = {
     keychain,
-    crypto: new CryptoService(keychain, clock),
+    crypto: new CryptoService(
+      keychain,
+      clock,
+      new GcmInvocations(store.invocations, { limit: numberSetting(config, 'gcm_invocation_limit') }, (near) =>
+        // Time to roll the key over: past the limit its protect operations are refused.
+        log.warn('key instance nears its AES-GCM invocation limit: roll the key over', { instance: near.instanceName, used: near.used, limit: near.limit }),
+      ),
+    ),
     lifecycle: new LifecycleService(keychain, clock),
     pki: new PkiService(keychain, keychain.directory, clock),
     directory: keychain.directory,
