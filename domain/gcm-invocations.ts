@@ -23,7 +23,17 @@
  * callback; no clock needed.
  */
 import { ConfigError, KeychainError } from '../common/errors';
-import { InvocationStore } from '../storage/invocation-store';
+
+/**
+ * The counts as this budget uses them: the marks, authenticated
+ * (domain/trust/authenticated-invocations.ts over storage/invocation-store.ts).
+ */
+export interface InvocationCounts {
+  /** The mark reserved so far for `instanceId` (0: none). */
+  invocationsReserved(instanceId: string): number;
+  /** Adds `count` (≥ 1) to the instance's mark, durably and atomically; returns the new mark. */
+  reserveInvocations(instanceId: string, count: number): number;
+}
 
 /** NIST SP 800-38D §8.3: random 96-bit IVs, at most 2^32 invocations per key. */
 export const GCM_RANDOM_IV_MAX_INVOCATIONS = 2 ** 32;
@@ -64,7 +74,7 @@ export class GcmInvocations {
   private readonly budgets = new Map<string, Budget>();
 
   constructor(
-    private readonly store: InvocationStore,
+    private readonly store: InvocationCounts,
     limits: InvocationLimits = { limit: DEFAULT_GCM_INVOCATION_LIMIT },
     private readonly onNearLimit: (near: NearLimit) => void = () => undefined,
   ) {

@@ -30,6 +30,7 @@ import { ApprovalStore } from '../storage/approval-store';
 import { DirectoryStore } from '../storage/directory-store';
 import { AuthenticatedApprovals } from './trust/authenticated-approvals';
 import { AuthenticatedDirectory } from './trust/authenticated-directory';
+import { AuthenticatedInvocations } from './trust/authenticated-invocations';
 import { TrustCheck, TrustLedger } from './trust/trust-ledger';
 import { advanceFreshnessAnchor, assertNotRolledBack, readFreshnessAnchor } from './trust/freshness-anchor';
 
@@ -69,6 +70,8 @@ export class Keychain {
   readonly directory: DirectoryStore;
   /** Dual-control requests, votes and quorums, MAC'd and verified. */
   readonly approvals: ApprovalStore;
+  /** Per-instance AES-GCM invocation marks, MAC'd and verified. */
+  readonly invocations: AuthenticatedInvocations;
 
   constructor(context: KeychainContext) {
     const { store, clock } = context;
@@ -87,6 +90,7 @@ export class Keychain {
     });
     this.directory = new AuthenticatedDirectory(store.directory, trustKeys);
     this.approvals = new AuthenticatedApprovals(store.approvals, trustKeys);
+    this.invocations = new AuthenticatedInvocations(store.invocations, trustKeys);
     const shared = { store, clock, ids: context.ids ?? randomIds, timeZone: new ZoneCalendar(context.timeZone ?? 'UTC'), seal: this.sealState };
     this.rows = new KeyRows(shared, context.changeStamp ?? (() => store.changeStamp()));
     const parts = { ...shared, rows: this.rows };

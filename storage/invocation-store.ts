@@ -11,17 +11,37 @@
  * whatever transaction the caller is in or not in. It is not a keychain
  * change: no cache depends on it, so it never moves the change stamp.
  *
- * The contract. reserveInvocations adds `count` to the instance's mark
- * atomically (two processes on one file never get the same block) and
- * returns the new mark: the caller's block is [mark - count, mark). A mark
- * only grows. It is called outside any transaction (a rolled-back outer
- * transaction must not undo a reservation whose invocations were used).
- * Errors as in keychain-store.ts; any call after close() is STORAGE_ERROR.
+ * The contract. raiseMark runs `next` under the write lock with the
+ * instance's stored mark (null: none) and stores what it returns, so two
+ * processes on one file never get the same block; the domain decides the
+ * new mark and its row MAC (domain/trust/authenticated-invocations.ts), the
+ * store keeps them. It is called outside any transaction (a rolled-back
+ * outer transaction must not undo a reservation whose invocations were
+ * used). Errors as in keychain-store.ts; any call after close() is STORAGE_ERROR.
  */
-export interface InvocationStore {
-  /** The mark reserved so far for `instanceId` (0: none). */
-  invocationsReserved(instanceId: string): number;
+import { StorageError } from '../common/errors';
 
-  /** Adds `count` (≥ 1) to the instance's mark, durably; returns the new mark. */
-  reserveInvocations(instanceId: string, count: number): number;
+export interface InvocationMark {
+  readonly reserved: number;
+  /** The row's MAC (domain/trust/); absent only in a store that was never given one. */
+  readonly rowMac?: Buffer;
+}
+
+export interface InvocationStore {
+  /** The stored mark of `instanceId`, or null when none was reserved. */
+  readMark(instanceId: string): InvocationMark | null;
+
+  /**
+   * Replaces the instance's mark by `next(current)`, atomically and durably;
+   * STORAGE_ERROR unless the new mark is a whole number above the current one.
+   * Returns the new mark.
+   */
+  raiseMark(instanceId: string, next: (current: InvocationMark | null) => InvocationMark): number;
+}
+
+/** The contract both stores enforce: a mark only grows, by a whole number. */
+export function assertRaise(current: InvocationMark | null, raised: InvocationMark): void {
+  if (!(Number.isSafeInteger(raised.reserved) && raised.reserved > (current?.reserved ?? 0))) {
+    throw new StorageError('STORAGE_ERROR', 'invocation reservation: a mark only grows, by a whole number');
+  }
 }

@@ -3,24 +3,25 @@
  * a map of marks, outside the transactional tables (a failed transaction
  * does not undo a reservation, as on SQLite, where it is its own commit).
  */
-import { StorageError } from '../common/errors';
-import { InvocationStore } from './invocation-store';
+import { assertRaise, InvocationMark, InvocationStore } from './invocation-store';
 
 export class MemoryInvocations implements InvocationStore {
-  private readonly marks = new Map<string, number>();
+  private readonly marks = new Map<string, InvocationMark>();
 
   constructor(private readonly assertOpen: () => void) {}
 
-  invocationsReserved(instanceId: string): number {
+  readMark(instanceId: string): InvocationMark | null {
     this.assertOpen();
-    return this.marks.get(instanceId) ?? 0;
+    const mark = this.marks.get(instanceId);
+    return mark === undefined ? null : { ...mark };
   }
 
-  reserveInvocations(instanceId: string, count: number): number {
+  raiseMark(instanceId: string, next: (current: InvocationMark | null) => InvocationMark): number {
     this.assertOpen();
-    if (!(Number.isSafeInteger(count) && count >= 1)) throw new StorageError('STORAGE_ERROR', 'invocation reservation: count must be a positive integer');
-    const mark = (this.marks.get(instanceId) ?? 0) + count;
-    this.marks.set(instanceId, mark);
-    return mark;
+    const current = this.readMark(instanceId);
+    const raised = next(current);
+    assertRaise(current, raised);
+    this.marks.set(instanceId, { ...raised });
+    return raised.reserved;
   }
 }

@@ -16,13 +16,16 @@
  * set-hash no longer matches, which is the point: it fails closed.
  */
 
-/** The tables whose rows carry a `row_mac` the set-hash covers, by the label the set-hash uses. */
-export const AUTHENTICATED_TABLES = ['keys', 'key_instances', 'aliases', 'clients', 'grants', 'approval_requests', 'approval_votes', 'dual_control_quorums'] as const;
+/** The tables schema 12 journals (fixed: an applied migration never changes). */
+const SCHEMA_12_TABLES = ['keys', 'key_instances', 'aliases', 'clients', 'grants', 'approval_requests', 'approval_votes', 'dual_control_quorums'] as const;
+
+/** The tables whose rows carry a `row_mac` the set-hash covers, by the label the set-hash uses (13 adds gcm_invocations). */
+export const AUTHENTICATED_TABLES = [...SCHEMA_12_TABLES, 'gcm_invocations'] as const;
 export type AuthenticatedTable = (typeof AUTHENTICATED_TABLES)[number];
 
 const NEW_MAC_COLUMNS = ['clients', 'grants', 'approval_requests', 'approval_votes', 'dual_control_quorums'];
 
-function journalTriggers(table: string): string {
+export function journalTriggers(table: string): string {
   return `
 CREATE TRIGGER ${table}_trust_insert AFTER INSERT ON ${table} BEGIN
   INSERT INTO trust_journal (tbl, old_mac, new_mac) VALUES ('${table}', NULL, NEW.row_mac);
@@ -56,5 +59,5 @@ CREATE TABLE trust_state (
   sealed     BLOB NOT NULL,
   updated_at TEXT NOT NULL
 ) STRICT;
-${AUTHENTICATED_TABLES.map(journalTriggers).join('\n')}
+${SCHEMA_12_TABLES.map(journalTriggers).join('\n')}
 `;

@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
-import { TRUST_SQL } from './migration-trust.sql';
+import { journalTriggers, TRUST_SQL } from './migration-trust.sql';
 
 export interface Migration {
   /** 1, 2, 3…: consecutive. */
@@ -260,11 +260,16 @@ CREATE TABLE dual_control_quorums (
  * so a restart resumes from it and never counts lower. No foreign key: a
  * count outlives nothing it could mislead.
  */
+// Each mark carries a row MAC and is journaled like every authenticated row
+// (storage/migration-trust.sql.ts): a count lowered in the file would let
+// an instance's random IVs run past the limit.
 const GCM_INVOCATIONS_SQL = `
 CREATE TABLE gcm_invocations (
   instance_id TEXT PRIMARY KEY,
-  reserved    INTEGER NOT NULL CHECK (reserved >= 0)
+  reserved    INTEGER NOT NULL CHECK (reserved >= 0),
+  row_mac     BLOB NOT NULL
 ) STRICT;
+${journalTriggers('gcm_invocations')}
 `;
 
 export const MIGRATIONS: readonly Migration[] = [

@@ -93,17 +93,19 @@ export class SqliteConnection implements StoreConnection {
 
   /**
    * `isKeychainChange` false: a write that no cache depends on (the audit
-   * trail's appends). A keychain write runs the trust hooks around its own
-   * statements, inside its transaction: a hook that throws undoes the write.
+   * trail's appends, invocation marks). A keychain write, and one with
+   * `runsTrustHooks` (an authenticated row no cache depends on), runs the
+   * trust hooks around its own statements, inside its transaction: a hook
+   * that throws undoes the write.
    */
-  write<T>(operation: string, fn: () => T, isKeychainChange = true): T {
+  write<T>(operation: string, fn: () => T, isKeychainChange = true, runsTrustHooks = isKeychainChange): T {
     this.assertOpen();
-    const counted = isKeychainChange
+    const counted = isKeychainChange || runsTrustHooks
       ? () => {
           this.writeHooks?.beforeWrite();
           const result = fn();
           this.writeHooks?.afterWrite();
-          this.bumpChangeCounter.run();
+          if (isKeychainChange) this.bumpChangeCounter.run();
           return result;
         }
       : fn;

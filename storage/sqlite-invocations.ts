@@ -1,32 +1,42 @@
 /**
  * The invocation-count capability (storage/invocation-store.ts) on the
  * keychain's SQLite connection: one row per instance in gcm_invocations
- * (migration 12), raised with an UPSERT … RETURNING in one IMMEDIATE
- * transaction, so the increment is atomic across processes and durable
- * (synchronous=FULL) when it returns. Not counted as a keychain change.
+ * (migration 13), read and replaced under one IMMEDIATE transaction, so a
+ * raise is atomic across processes and durable (synchronous=FULL) when it
+ * returns. Not counted as a keychain change (no cache depends on it), but
+ * its row is authenticated, so the trust hooks run around it.
  */
 import Database from 'better-sqlite3';
-import { StorageError } from '../common/errors';
-import { InvocationStore } from './invocation-store';
+import { assertRaise, InvocationMark, InvocationStore } from './invocation-store';
 import { SqliteConnection } from './sqlite-connection';
 
 export class SqliteInvocations implements InvocationStore {
   private readonly selectMark: Database.Statement;
-  private readonly raiseMark: Database.Statement;
+  private readonly putMark: Database.Statement;
 
   constructor(private readonly conn: SqliteConnection) {
-    this.selectMark = conn.db.prepare('SELECT reserved FROM gcm_invocations WHERE instance_id = ?').pluck();
-    this.raiseMark = conn.db
-      .prepare('INSERT INTO gcm_invocations (instance_id, reserved) VALUES (?, ?) ON CONFLICT (instance_id) DO UPDATE SET reserved = reserved + excluded.reserved RETURNING reserved')
-      .pluck();
+    this.selectMark = conn.db.prepare('SELECT reserved, row_mac AS rowMac FROM gcm_invocations WHERE instance_id = ?');
+    this.putMark = conn.db.prepare(
+      'INSERT INTO gcm_invocations (instance_id, reserved, row_mac) VALUES (?, ?, ?) ON CONFLICT (instance_id) DO UPDATE SET reserved = excluded.reserved, row_mac = excluded.row_mac',
+    );
   }
 
-  invocationsReserved(instanceId: string): number {
-    return this.conn.read('invocationsReserved', () => (this.selectMark.get(instanceId) as number | undefined) ?? 0);
+  readMark(instanceId: string): InvocationMark | null {
+    return this.conn.read('readMark', () => (this.selectMark.get(instanceId) as InvocationMark | undefined) ?? null);
   }
 
-  reserveInvocations(instanceId: string, count: number): number {
-    if (!(Number.isSafeInteger(count) && count >= 1)) throw new StorageError('STORAGE_ERROR', 'invocation reservation: count must be a positive integer');
-    return this.conn.write('reserveInvocations', () => this.raiseMark.get(instanceId, count) as number, false);
+  raiseMark(instanceId: string, next: (current: InvocationMark | null) => InvocationMark): number {
+    return this.conn.write(
+      'raiseMark',
+      () => {
+        const current = (this.selectMark.get(instanceId) as InvocationMark | undefined) ?? null;
+        const raised = next(current);
+        assertRaise(current, raised);
+        this.putMark.run(instanceId, raised.reserved, raised.rowMac ?? Buffer.alloc(0));
+        return raised.reserved;
+      },
+      false,
+      true,
+    );
   }
 }

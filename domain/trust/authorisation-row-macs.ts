@@ -45,6 +45,10 @@ export function quorumRowMac(keys: TrustKeys, q: Unmaced<QuorumRecord>): Buffer 
   return mac(keys, 'strongroom/quorum-row/v1', [q.dualControlClass, q.required, q.updatedAt, q.updatedBy]);
 }
 
+export function invocationRowMac(keys: TrustKeys, instanceId: string, reserved: number): Buffer {
+  return mac(keys, 'strongroom/invocation-row/v1', [instanceId, reserved]);
+}
+
 /** INTEGRITY_FAILURE unless `stored` is the MAC `expected` (compared in constant time). */
 export function assertRowMac(expected: Buffer, stored: Buffer | undefined, what: string): void {
   if (stored === undefined || stored.length !== expected.length || !timingSafeEqual(stored, expected)) {

@@ -79,7 +79,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     crypto: new CryptoService(
       keychain,
       clock,
-      new GcmInvocations(store.invocations, { limit: numberSetting(config, 'gcm_invocation_limit') }, (near) =>
+      new GcmInvocations(keychain.invocations, { limit: numberSetting(config, 'gcm_invocation_limit') }, (near) =>
         // Time to roll the key over: past the limit its protect operations are refused.
         log.warn('key instance nears its AES-GCM invocation limit: roll the key over', { instance: near.instanceName, used: near.used, limit: near.limit }),
       ),

@@ -9,26 +9,25 @@
  */
 import { ManualClock } from '../../common/clock';
 import { CryptoService } from '../../domain/crypto-service';
-import { DEFAULT_GCM_INVOCATION_LIMIT, DEFAULT_INVOCATION_BLOCK, GcmInvocations, NearLimit } from '../../domain/gcm-invocations';
+import { DEFAULT_GCM_INVOCATION_LIMIT, DEFAULT_INVOCATION_BLOCK, GcmInvocations, InvocationCounts, NearLimit } from '../../domain/gcm-invocations';
 import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { SoftHsm } from '../../hsm/soft-hsm';
-import { InvocationStore } from '../../storage/invocation-store';
 import { MemoryStore } from '../../storage/memory-store';
 import { USAGE_BITS } from '../../domain/usage-mask';
 import { codeOf } from '../support/error-code';
 
-/** An invocation store that records its writes. */
-function countingStore(): InvocationStore & { writes: Array<[string, number]> } {
+/** Invocation counts over the in-memory store's marks (unauthenticated: the budget's rules alone), recording the writes. */
+function countingStore(): InvocationCounts & { writes: Array<[string, number]> } {
   const inner = new MemoryStore().invocations;
   const writes: Array<[string, number]> = [];
   return {
     writes,
-    invocationsReserved: (id) => inner.invocationsReserved(id),
+    invocationsReserved: (id) => inner.readMark(id)?.reserved ?? 0,
     reserveInvocations: (id, count) => {
       writes.push([id, count]);
-      return inner.reserveInvocations(id, count);
+      return inner.raiseMark(id, (current) => ({ reserved: (current?.reserved ?? 0) + count }));
     },
   };
 }

@@ -15,6 +15,8 @@
  * Decrypt of what was sealed stays possible. Real server on a SoftHSM2 token
  * and a SQLite keychain, over mTLS.
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
 const LIMIT = 6;
@@ -68,5 +70,26 @@ describe('attack 12: random-IV AES-GCM sealed without an invocation limit', () =
     const after = await encrypt(conn, 9);
     expect(after.error).toBeUndefined();
     expect((after.result as { instance: string }).instance).not.toBe((first.result as { instance: string }).instance);
+  });
+
+  it('refuses a count lowered in the database file (its row MAC covers it): no second budget for the same material', async () => {
+    const conn = await app.connect(client);
+    expect((await encrypt(conn, 10)).error).toBeUndefined();
+    await app.server.close();
+    await app.appliance.close();
+    const db = new Database(join(app.dataDir, 'keychain.db'));
+    try {
+      // A careful attacker drops the journal trigger, so only the row's own MAC stands in the way.
+      db.exec('DROP TRIGGER gcm_invocations_trust_update');
+      db.prepare('UPDATE gcm_invocations SET reserved = 0').run();
+    } finally {
+      db.close();
+    }
+    // The row keeps its MAC, so the set-hash still matches; the MAC no longer matches the count.
+    await app.restart();
+    const again = await app.connect(client);
+    const refused = await again.request('Encrypt', { name: 'pay/cards', plaintext: plaintext(11) });
+    expect(refused.result).toBeUndefined();
+    expect(refused.error?.code).toBe('INTEGRITY_FAILURE');
   });
 });
