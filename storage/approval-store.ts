@@ -126,3 +126,21 @@ export interface ApprovalStore {
   /** Ordered by class. */
   listQuorums(): QuorumRecord[];
 }
+
+/**
+ * A request as a state change leaves it: both stores apply a change this
+ * way, and the authenticating layer (domain/trust/) computes the changed
+ * row's MAC over the same result. Fields the change leaves undefined keep
+ * their value.
+ */
+export function afterStateChange<T extends Omit<ApprovalRecord, 'votes'>>(record: T, change: ApprovalStateChange): T {
+  return {
+    ...record,
+    state: change.to,
+    finishedAt: change.at,
+    result: change.result === undefined ? record.result : change.result,
+    error: change.error === undefined ? record.error : change.error,
+    finishedBy: change.finishedBy === undefined ? record.finishedBy : change.finishedBy,
+    reason: change.reason === undefined ? record.reason : change.reason,
+  };
+}

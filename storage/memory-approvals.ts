@@ -1,6 +1,6 @@
 /** The in-memory approval store: the fast fake of storage/approval-store.ts, same codes as SQLite; records are copied in and out. */
 import { StorageError } from '../common/errors';
-import { ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from './approval-store';
+import { afterStateChange, ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from './approval-store';
 
 function notFound(id: string): StorageError {
   return new StorageError('APPROVAL_NOT_FOUND', `no approval request "${id}"`, { details: { id } });
@@ -62,16 +62,7 @@ export class MemoryApprovals implements ApprovalStore {
     if (record.state !== change.from) {
       throw new StorageError('APPROVAL_NOT_PENDING', `approval request "${change.id}" is ${record.state}, not ${change.from}`, { details: { id: change.id, state: record.state } });
     }
-    const next: ApprovalRecord = {
-      ...record,
-      state: change.to,
-      finishedAt: change.at,
-      result: change.result === undefined ? record.result : change.result,
-      error: change.error === undefined ? record.error : change.error,
-      finishedBy: change.finishedBy === undefined ? record.finishedBy : change.finishedBy,
-      reason: change.reason === undefined ? record.reason : change.reason,
-      rowMac: change.rowMac,
-    };
+    const next: ApprovalRecord = { ...afterStateChange(record, change), rowMac: change.rowMac };
     this.requests.set(change.id, next);
     this.changed();
     return copy(next);

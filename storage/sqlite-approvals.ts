@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
-import { ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from './approval-store';
+import { afterStateChange, ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from './approval-store';
 import { ReadRunner, storedMac, WriteRunner } from './sqlite-directory';
 
 const COLUMNS = `id, operation, args, binding, dual_control_class AS dualControlClass, requester, required, digest, created_at AS createdAt,
@@ -92,15 +92,16 @@ export class SqliteApprovals implements ApprovalStore {
     return this.write('changeState', () => {
       const row = this.stmt.byId.get(change.id) as Row | undefined;
       if (!row) throw notFound(change.id);
+      const after = afterStateChange(row, change);
       const done = this.stmt.changeState.run({
         id: change.id,
         from: change.from,
-        to: change.to,
-        finishedAt: change.at,
-        result: change.result === undefined ? row.result : change.result,
-        error: change.error === undefined ? row.error : change.error,
-        finishedBy: change.finishedBy === undefined ? row.finishedBy : change.finishedBy,
-        reason: change.reason === undefined ? row.reason : change.reason,
+        to: after.state,
+        finishedAt: after.finishedAt,
+        result: after.result,
+        error: after.error,
+        finishedBy: after.finishedBy,
+        reason: after.reason,
         rowMac: storedMac(change.rowMac),
       });
       if (done.changes === 0) {

@@ -8,7 +8,7 @@
  * The records handed out carry no rowMac.
  */
 import { KeychainError } from '../../common/errors';
-import { ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from '../../storage/approval-store';
+import { afterStateChange, ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from '../../storage/approval-store';
 import { approvalRowMac, assertRowMac, quorumRowMac, voteRowMac } from './authorisation-row-macs';
 import { TrustKeys } from './trust-keys';
 
@@ -74,15 +74,7 @@ export class AuthenticatedApprovals implements ApprovalStore {
     const current = this.getApproval(change.id);
     if (current === null || current.state !== change.from) return this.verified(keys, this.raw.changeState(change)); // the store's own NOT_FOUND / NOT_PENDING
     const { votes: _votes, ...request } = current;
-    const after = {
-      ...request,
-      state: change.to,
-      finishedAt: change.at,
-      result: change.result === undefined ? request.result : change.result,
-      error: change.error === undefined ? request.error : change.error,
-      finishedBy: change.finishedBy === undefined ? request.finishedBy : change.finishedBy,
-      reason: change.reason === undefined ? request.reason : change.reason,
-    };
+    const after = afterStateChange(request, change);
     return this.verified(keys, this.raw.changeState({ ...change, rowMac: approvalRowMac(keys, after) }));
   }
 
