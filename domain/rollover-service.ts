@@ -28,8 +28,13 @@ export interface RolloverServiceOptions {
   /** rollover_retention: replaced instances deactivated longer ago get their destruction scheduled; null keeps them. */
   readonly retentionMs: number | null;
   readonly destructionWaitMs: number;
-  /** Told of every scheduled rollover once committed (the audit trail). */
-  readonly onRolled?: (key: string, instance: string) => void;
+  /**
+   * Awaited before a sweep rolls anything (when a key is due): the audit
+   * trail's intent. If it rejects, nothing is rolled (fail closed).
+   */
+  readonly beforeRollovers?: () => Promise<void>;
+  /** Told of every scheduled rollover once committed (the audit trail); the sweep waits for each batch's events and stops if one cannot be written. */
+  readonly onRolled?: (key: string, instance: string) => Promise<void> | void;
   /** Told once per upcoming rollover within the notice period (the live event stream). */
   readonly onNotice?: (key: string, dueAt: string) => void;
 }
@@ -65,13 +70,7 @@ export class RolloverService {
     const { keychain, clock, log } = this.options;
     const now = clock.nowMs();
     this.notice(now);
-    const result = await sweepDueRollovers(keychain, now, {
-      onRolled: (name, instance) => {
-        log.info('rolled over', { key: name, instance, reason: 'cryptoperiod' });
-        this.options.onRolled?.(name, instance);
-      },
-      onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
-    });
+    const result = await this.rollDue(now);
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });
     const destruction = await sweepDueDestructions(keychain, now, {
       onDestroyed: (instance) => log.info('destroyed', { instance, reason: 'scheduled destruction' }),
@@ -85,6 +84,38 @@ export class RolloverService {
     });
     if (stops.deactivated + stops.failed > 0) log.info('usage-period sweep done', { ...stops });
     return result;
+  }
+
+  /**
+   * The due rollovers, bound to the audit trail: an intent event durable
+   * before the first, each batch's rollover events durable before the next
+   * batch. When the trail cannot be written the sweep rolls nothing more
+   * (the next check tries again).
+   */
+  private async rollDue(now: number): Promise<SweepResult> {
+    const { keychain, log } = this.options;
+    if (keychain.dueKeys(now, 1).length === 0) return { rolled: 0, failed: 0, batches: 0 };
+    const recorded: Array<Promise<void>> = [];
+    const batchRecorded = async (): Promise<void> => {
+      await Promise.all(recorded.splice(0));
+    };
+    try {
+      await this.options.beforeRollovers?.();
+      const result = await sweepDueRollovers(keychain, now, {
+        onRolled: (name, instance) => {
+          log.info('rolled over', { key: name, instance, reason: 'cryptoperiod' });
+          const pending = this.options.onRolled?.(name, instance);
+          if (pending) recorded.push(pending);
+        },
+        onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
+        afterBatch: batchRecorded,
+      });
+      await batchRecorded();
+      return result;
+    } catch (err) {
+      log.error('scheduled rollovers stopped: the audit trail could not record them', { code: (err as { code?: string }).code ?? 'INTERNAL_ERROR' });
+      return { rolled: 0, failed: 0, batches: 0 };
+    }
   }
 
   /** Schedules (cancellable) destruction of instances whose retention after deactivation is over, in yielding batches. */
