@@ -47,9 +47,10 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     log,
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
     noticeMs: durationMs(config, 'rollover_notice'),
-    // Fail closed like an operation: the sweep runs only once its intent is durable, and stops when a batch's events cannot be written.
-    beforeRollovers: () => recorded({ ...adminEvent(stamper, INTENT_EVENT, null, null), operation: 'RolloverRun', custom: { reason: 'cryptoperiod' } }),
+    // Fail closed like an operation: a sweep acts only once its intent is durable, and stops when a batch's events cannot be written.
+    beforeSweep: (sweep) => recorded({ ...adminEvent(stamper, INTENT_EVENT, null, null), custom: { sweep } }),
     onRolled: (key, instance) => recorded(adminEvent(stamper, 'rollover', key, instance)),
+    onInstanceChanged: (change) => recorded(adminEvent(stamper, change.type, keychain.keyNameOfInstance(change.instance), change.instance)),
     onNotice: (key, dueAt) => audit.events.publish({ kind: 'rollover-notice', key, namespace: key.split('/')[0], dueAt, time: isoNow(clock) }),
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),

@@ -8,7 +8,8 @@
  * first and write its event after (approval, rollover and unseal events
  * even fire-and-forget), so the caller saw AUDIT_UNAVAILABLE while the key
  * was already deactivated or rolled and the trail said nothing. Now a state
- * change runs only once its intent event is durable: each attempt is
+ * change runs only once its intent event is durable (a scheduled sweep, the
+ * rollover or the destruction of material, likewise): each attempt is
  * refused with AUDIT_UNAVAILABLE and nothing changed; with the trail
  * writable again the same change goes through and is recorded. Runs over
  * real mutual TLS against a SoftHSM2 token and the SQLite file.
@@ -154,9 +155,31 @@ describe('attack 6: the scheduled rollover sweep outlives its missing audit even
     const rolled = await current();
     expect(rolled).not.toBe(first);
     const events = trail(app);
-    const intent = events.findIndex((e) => e.type === 'intent' && e.operation === 'RolloverRun');
+    const intent = events.findIndex((e) => e.type === 'intent' && e.custom.sweep === 'rollover');
     const rollover = events.findIndex((e) => e.type === 'rollover' && e.key === 'hr/payroll' && e.instance === rolled);
     expect(intent).toBeGreaterThanOrEqual(0);
     expect(rollover).toBeGreaterThan(intent);
+  });
+
+  it('destroys no material while the trail cannot record it, and destroys and records once it can', async () => {
+    const created = await officer.request('Create', { name: 'hr/old' });
+    const instance = (created.result as { key: { currentInstance: string } }).key.currentInstance;
+    expect((await officer.request('Revoke', { name: 'hr/old', reason: 'cessationOfOperation' })).error).toBeUndefined();
+    expect((await app.approve(await officer.request('Destroy', { name: 'hr/old', instance }))).state).toBe('executed');
+    const material = async (): Promise<boolean | undefined> =>
+      ((await officer.request('GetAttributes', { name: 'hr/old' })).result as { instances: Array<{ name: string; hasMaterial: boolean }> }).instances.find((i) => i.name === instance)?.hasMaterial;
+    timers.clock.advance(8 * DAY_MS);
+    blockTrail(app);
+    await app.server.rollover.sweep();
+    unblockTrail(app);
+    expect(await material()).toBe(true);
+
+    await app.server.rollover.sweep();
+    expect(await material()).toBe(false);
+    const events = trail(app);
+    const intent = events.findIndex((e) => e.type === 'intent' && e.custom.sweep === 'destruction');
+    const destroyed = events.findIndex((e) => e.type === 'destroyed' && e.key === 'hr/old' && e.instance === instance);
+    expect(intent).toBeGreaterThanOrEqual(0);
+    expect(destroyed).toBeGreaterThan(intent);
   });
 });
