@@ -118,6 +118,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'Requests per second each client may make, over all its connections (bursts up to twice that).',
   },
   {
+    key: 'gcm_invocation_limit',
+    env: 'STRONGROOM_GCM_INVOCATION_LIMIT',
+    defaultValue: () => '2147483648',
+    meaning: 'AES-GCM seals (Encrypt, GenerateDataKey: random IVs) one key instance may make, 1 to 2^32 (NIST SP 800-38D §8.3); past it INVOCATION_LIMIT_REACHED until the key is rolled over; a warning is logged at 90%.',
+  },
+  {
     key: 'server_address',
     env: 'STRONGROOM_SERVER',
     defaultValue: () => null,
@@ -337,6 +343,10 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     if (!/^\d+$/.test(value) || Number(value) < (key === 'listen_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
   }
   if (Number(values.listen_port) > 65535) throw new ConfigError('listen_port must be at most 65535');
+  const gcmLimit = values.gcm_invocation_limit ?? '';
+  if (!/^\d{1,10}$/.test(gcmLimit) || Number(gcmLimit) < 1 || Number(gcmLimit) > 2 ** 32) {
+    throw new ConfigError(`gcm_invocation_limit must be a whole number from 1 to 4294967296 (2^32), not "${gcmLimit}"`);
+  }
   if (!/^\d+$/.test(values.audit_checkpoint_interval_ms ?? '') || Number(values.audit_checkpoint_interval_ms) < 1000) {
     throw new ConfigError(`audit_checkpoint_interval_ms must be a whole number of milliseconds, at least 1000, not "${values.audit_checkpoint_interval_ms}"`);
   }

@@ -59,9 +59,10 @@ export const ERROR_CODES = {
   KEY_EXISTS: { exit: EXIT.CONFLICT, meaning: 'A key with that name already exists in its namespace.' },
   WRONG_STATE: { exit: EXIT.CONFLICT, meaning: 'The key or instance is not in a state that allows the operation.' },
   NO_MATERIAL: { exit: EXIT.CONFLICT, meaning: 'The instance has no material (it was destroyed).' },
+  INVOCATION_LIMIT_REACHED: { exit: EXIT.CONFLICT, meaning: "The key's current instance reached its AES-GCM invocation limit (gcm_invocation_limit; random IVs, NIST SP 800-38D §8.3): roll the key over." },
 
   AUDIT_UNAVAILABLE: { exit: EXIT.STORAGE, meaning: 'The audit trail could not be written, so the request was refused (fail closed).' },
-  INTEGRITY_FAILURE: { exit: EXIT.INTEGRITY, meaning: 'Stored sealed material failed authentication: it was altered, swapped or corrupted.' },
+  INTEGRITY_FAILURE: { exit: EXIT.INTEGRITY, meaning: 'Stored state failed authentication (sealed material, an authenticated row, the trust state or the audit trail): it was altered, swapped, rolled back or corrupted outside the appliance.' },
 
   STORAGE_ERROR: { exit: EXIT.STORAGE, meaning: 'The keychain database reported an error.' },
   STORAGE_FULL: { exit: EXIT.STORAGE, meaning: 'The disk holding the keychain is full; nothing was changed.' },
@@ -85,6 +86,8 @@ export const ERROR_CODES = {
   CLIENT_EXISTS: { exit: EXIT.CONFLICT, meaning: 'A client with that name already exists.' },
   ALIAS_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No alias with that name.' },
   GRANT_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No grant with that id.' },
+  OUT_FILE_REFUSED: { exit: EXIT.CONFLICT, meaning: 'The --out path is a symbolic link, not a regular file, or a file with other hard links: nothing was written and its target is untouched; give a plain file path.' },
+  GRANT_SUBJECT_UNKNOWN: { exit: EXIT.NOT_FOUND, meaning: 'A grant that gives key material (get, decrypt, decrypt-data-key) names a client that does not exist; issue the client first (its issue is then dual-controlled), or grant to a group.' },
   USAGE_NOT_PERMITTED: { exit: EXIT.CONFLICT, meaning: "The key's usage mask does not allow this operation." },
   UNSEAL_SHARES_REQUIRED: { exit: EXIT.SEALED, meaning: 'This keychain unseals only with custodian shares and the HSM: start `strongroom serve` and have custodians run `strongroom unseal`.' },
   UNSEAL_SHARES_INVALID: { exit: EXIT.INTEGRITY, meaning: 'The submitted shares do not open the keychain (a share is wrong or of another set); progress was reset: every custodian submits again.' },

@@ -20,8 +20,14 @@ export class RateLimiter {
 
   constructor(private readonly clock: Clock, private readonly perSecond: number, private readonly burst: number = perSecond) {}
 
-  /** 0 when the request may go ahead (`cost` tokens are taken); else the milliseconds until they are free. */
-  take(client: string, cost = 1): number {
+  /**
+   * 0 when the request may go ahead (`cost` tokens are taken); else the
+   * milliseconds until they are free. A cost above the burst is charged as
+   * the burst (so it can ever be paid). `alreadyPaid`: tokens this request
+   * took earlier (a frame pays one before it is decoded, then the rest of
+   * its cost once its Batch items are counted), deducted from what is due.
+   */
+  take(client: string, cost = 1, alreadyPaid = 0): number {
     const now = this.clock.nowMs();
     let bucket = this.buckets.get(client);
     if (!bucket) {
@@ -32,7 +38,7 @@ export class RateLimiter {
       bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedMs) * this.perSecond) / 1000);
       bucket.updatedMs = now;
     }
-    const needed = Math.min(cost, this.burst);
+    const needed = Math.max(0, Math.min(cost, this.burst) - alreadyPaid);
     if (bucket.tokens >= needed) {
       bucket.tokens -= needed;
       return 0;

@@ -8,12 +8,15 @@
  * (a Deactivated instance decrypts but never encrypts), then opens the
  * material through Keychain.useMaterial, which zeroes it afterwards.
  * Ciphertext AADs bind the key, the instance and the caller's AAD under a
- * domain label, so a data key blob is never a valid Decrypt input.
+ * domain label, so a data key blob is never a valid Decrypt input. Every
+ * seal under an instance's material (a random IV each) is counted against
+ * that instance's GCM invocation limit first (domain/gcm-invocations.ts).
  */
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError, ValidationError } from '../common/errors';
 import { encodeFields } from './field-encoding';
 import { decodeEnvelope, encodeEnvelope, TAG_BYTES } from './envelope-format';
+import { GcmInvocations } from './gcm-invocations';
 import { IvPool } from './iv-pool';
 import { mayProtect } from './usage-periods';
 import { Clock, systemClock } from '../common/clock';
@@ -105,7 +108,12 @@ function open(domain: Domain, material: Buffer, ids: MaterialIds, envelope: Retu
 export class CryptoService {
   private readonly ivs = new IvPool();
 
-  constructor(private readonly keychain: Keychain, private readonly clock: Clock = systemClock) {}
+  /** `invocations`: the per-instance GCM invocation budget (null: uncounted, for unit tests of other rules). */
+  constructor(
+    private readonly keychain: Keychain,
+    private readonly clock: Clock = systemClock,
+    private readonly invocations: GcmInvocations | null = null,
+  ) {}
 
   encrypt(fullName: string, plaintext: Buffer, aad?: Buffer): CryptoResult & { ciphertext: Buffer } {
     checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES);
@@ -176,7 +184,8 @@ export class CryptoService {
     );
   }
 
-  private protect<T>(fullName: string, usage: UsageName, use: (material: Buffer, ids: MaterialIds) => T): T {
+  /** A seal under the current instance's material: allowed, then counted (INVOCATION_LIMIT_REACHED past the limit), then done. */
+  private protect<T>(fullName: string, usage: UsageName, seal: (material: Buffer, ids: MaterialIds) => T): T {
     return this.keychain.useMaterial(
       { fullName },
       (key, instance) => {
@@ -184,7 +193,10 @@ export class CryptoService {
         requireUsage(key, usage);
         requireState(instance, 'protect', this.clock.nowMs());
       },
-      use,
+      (material, ids) => {
+        this.invocations?.take(ids.instanceId, ids.instanceName);
+        return seal(material, ids);
+      },
     );
   }
 

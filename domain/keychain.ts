@@ -26,6 +26,12 @@ import { KeyRollover } from './keys/key-rollover';
 import { KeyRef, KeyRows } from './keys/key-rows';
 import { KeySpec } from './keys/key-spec';
 import { KeychainSeal } from './keys/keychain-seal';
+import { ApprovalStore } from '../storage/approval-store';
+import { DirectoryStore } from '../storage/directory-store';
+import { AuthenticatedApprovals } from './trust/authenticated-approvals';
+import { AuthenticatedDirectory } from './trust/authenticated-directory';
+import { TrustCheck, TrustLedger } from './trust/trust-ledger';
+import { advanceFreshnessAnchor, assertNotRolledBack, readFreshnessAnchor } from './trust/freshness-anchor';
 
 export { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from './keys/key-spec';
 export type { KeyDescription, KeyRef, KeySpec, MaterialIds, TransitionDates };
@@ -56,12 +62,31 @@ export class Keychain {
   private readonly catalogue: KeyCatalogue;
   private readonly rollovers: KeyRollover;
   private readonly lifecycle: InstanceLifecycle;
+  private readonly ledger: TrustLedger | null;
+  /** What the last unseal's check found (null before one, or without a trust journal). */
+  private trustAtUnseal: ({ readonly established: boolean } & TrustCheck) | null = null;
+  /** Clients and grants, MAC'd and verified (domain/trust/): what every consumer reads them through. */
+  readonly directory: DirectoryStore;
+  /** Dual-control requests, votes and quorums, MAC'd and verified. */
+  readonly approvals: ApprovalStore;
 
   constructor(context: KeychainContext) {
     const { store, clock } = context;
     this.store = store;
     this.clock = clock;
-    this.sealState = new KeychainSeal(store, clock);
+    const trustKeys = () => this.sealState.trustKeys();
+    this.ledger = (store.trust ?? null) === null ? null : new TrustLedger(store.trust as NonNullable<KeychainStore["trust"]>, trustKeys, clock);
+    this.ledger?.attach();
+    this.sealState = new KeychainSeal(store, clock, async (keys, hsm) => {
+      if (this.ledger === null) return;
+      // The token's counter first: a file older than what the token saw is refused before its rows are trusted.
+      assertNotRolledBack(await readFreshnessAnchor(hsm, keys.keychainId), this.ledger.storedCounter());
+      const opened = this.ledger.openAtUnseal(keys);
+      await advanceFreshnessAnchor(hsm, keys.keychainId, opened.counter);
+      this.trustAtUnseal = opened;
+    });
+    this.directory = new AuthenticatedDirectory(store.directory, trustKeys);
+    this.approvals = new AuthenticatedApprovals(store.approvals, trustKeys);
     const shared = { store, clock, ids: context.ids ?? randomIds, timeZone: new ZoneCalendar(context.timeZone ?? 'UTC'), seal: this.sealState };
     this.rows = new KeyRows(shared, context.changeStamp ?? (() => store.changeStamp()));
     const parts = { ...shared, rows: this.rows };
@@ -91,6 +116,25 @@ export class Keychain {
   seal(): void {
     this.sealState.seal();
     this.rows.forgetResolved();
+  }
+  /** What the last unseal found of the rows' freshness: whether it established the trust state, its counter. */
+  trustOpened(): ({ readonly established: boolean } & TrustCheck) | null {
+    return this.trustAtUnseal;
+  }
+  /** The full freshness check of the authenticated rows (INTEGRITY_FAILURE on a mismatch); null without a trust journal. */
+  checkTrust(): TrustCheck | null {
+    return this.ledger?.check() ?? null;
+  }
+  /**
+   * At each audit checkpoint: the full check, walked in steps that give the
+   * event loop back (`pause`), then the HSM token's freshness anchor raised
+   * to the checked counter. Null without a trust journal, or when sealed meanwhile.
+   */
+  async checkAndAnchorTrust(hsm: HsmPort, pause: () => Promise<void>): Promise<TrustCheck | null> {
+    const checked = (await this.ledger?.checkInSteps(pause)) ?? null;
+    const keychainId = this.sealState.trustKeys()?.keychainId;
+    if (checked !== null && keychainId !== undefined) await advanceFreshnessAnchor(hsm, keychainId, checked.counter);
+    return checked;
   }
   putSystemSecret(name: string, secret: Buffer): void {
     this.sealState.putSystemSecret(name, secret);

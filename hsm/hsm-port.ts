@@ -89,6 +89,22 @@ export interface HsmPort {
    */
   signDigest(digest: Buffer): Promise<Buffer>;
 
+  /**
+   * The values of the token's data objects labelled `label` (CKO_DATA,
+   * private, on the token), none when there are none: where the appliance
+   * keeps what must outlive a copy of its database file
+   * (domain/trust/freshness-anchor.ts). Usually one; two after a write
+   * interrupted between its steps.
+   */
+  readAnchors(label: string): Promise<Buffer[]>;
+
+  /**
+   * Stores `value` under `label`: creates a new data object, then destroys
+   * the ones it replaces (tokens such as SoftHSM2 keep a data object's value
+   * read-only, and in this order a crash leaves two, never none).
+   */
+  writeAnchor(label: string, value: Buffer): Promise<void>;
+
   /** Logs out and closes the session; the port is unusable afterwards. Idempotent. */
   close(): Promise<void>;
 }

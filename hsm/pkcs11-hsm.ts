@@ -26,10 +26,7 @@ import { hsmError, isUnwrapRejection } from './pkcs11-errors';
 import { acquireModule, ModuleLease, Pkcs11Factory, safely } from './pkcs11-module';
 import { openTokenSession, reopenTokenSession, TokenSession } from './pkcs11-session';
 import { findAllByLabel, refusedObject, resolveMasterKey, resolveSigningPair, SigningPair } from './pkcs11-key-checks';
-import {
-  ecPointToPem, findObjects, importTemplate, masterKeyTemplate, readAttribute, SIGNING_KEY_ID_BYTES,
-  signingPrivateTemplate, signingPublicTemplate, unwrapTemplate,
-} from './pkcs11-objects';
+import { SIGNING_KEY_ID_BYTES, anchorTemplate, ecPointToPem, findObjects, importTemplate, masterKeyTemplate, readAttribute, signingPrivateTemplate, signingPublicTemplate, unwrapTemplate } from './pkcs11-objects';
 
 export interface Pkcs11HsmOptions {
   /** Path of the PKCS#11 module (.so), the `hsm_module` setting. */
@@ -241,6 +238,27 @@ export class Pkcs11Hsm implements HsmPort {
       }
       return signature;
     });
+  }
+
+  async readAnchors(label: string): Promise<Buffer[]> {
+    return this.run('read anchor', async () =>
+      this.anchorHandles(label).map((handle) => Buffer.from(readAttribute(this.pkcs11, this.session, handle, pkcs11js.CKA_VALUE))),
+    );
+  }
+
+  async writeAnchor(label: string, value: Buffer): Promise<void> {
+    return this.run('write anchor', async () => {
+      const replaced = this.anchorHandles(label);
+      this.pkcs11.C_CreateObject(this.session, anchorTemplate(label, value));
+      for (const handle of replaced) this.pkcs11.C_DestroyObject(this.session, handle);
+    });
+  }
+
+  private anchorHandles(label: string): Buffer[] {
+    return findObjects(this.pkcs11, this.session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_DATA },
+      { type: pkcs11js.CKA_LABEL, value: label },
+    ]);
   }
 
   async close(): Promise<void> {

@@ -142,6 +142,18 @@ export function findByLabel(
   return found[0] ?? null;
 }
 
+/** A data object on the token (private: readable only after login) holding `value` under `label`. */
+export function anchorTemplate(label: string, value: Buffer): pkcs11js.Template {
+  return [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_DATA },
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_APPLICATION, value: 'strongroom' },
+    { type: pkcs11js.CKA_LABEL, value: label },
+    { type: pkcs11js.CKA_VALUE, value },
+  ];
+}
+
 /** Reads one attribute's raw value. */
 export function readAttribute(pkcs11: pkcs11js.PKCS11, session: Buffer, object: Buffer, type: number): Buffer {
   const [attr] = pkcs11.C_GetAttributeValue(session, object, [{ type }]);

@@ -46,6 +46,7 @@ export class SoftHsm implements HsmPort {
   private readonly serialNumber: string;
   private readonly masterKeys = new Map<number, Buffer>();
   private signingKey: SigningKey | null = null;
+  private readonly anchors = new Map<string, Buffer>();
   private pendingFailure: ErrorCode | null = null;
   private closed = false;
 
@@ -143,6 +144,17 @@ export class SoftHsm implements HsmPort {
     assertDigest(digest);
     this.enter();
     return signPrehashedP256(this.requireSigningKey().privateKey, digest);
+  }
+
+  async readAnchors(label: string): Promise<Buffer[]> {
+    this.enter();
+    const value = this.anchors.get(label);
+    return value === undefined ? [] : [Buffer.from(value)];
+  }
+
+  async writeAnchor(label: string, value: Buffer): Promise<void> {
+    this.enter();
+    this.anchors.set(label, Buffer.from(value));
   }
 
   async close(): Promise<void> {

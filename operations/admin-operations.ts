@@ -7,16 +7,19 @@ import { isoNow } from '../common/clock';
 import { AccessError, KeychainError } from '../common/errors';
 import { GrantRecord } from '../storage/directory-store';
 import { checkGlob } from '../domain/policy/glob';
-import { MATERIAL_PERMISSIONS, parsePermissions } from '../domain/policy/permissions';
+import { parsePermissions } from '../domain/policy/permissions';
+import { assertMaterialSubjectExists, givesMaterial, materialGrantsFor } from '../domain/policy/material-grants';
 import { OFFICER_ISSUE_CLASS } from '../domain/approvals/quorum-settings';
 import { Operation } from './operation';
 import { OperationContext } from './context';
 
 /**
- * Issuing an officer (a future approver, who may also ask for exports), or a
- * client into a group that holds a material grant, gives access to key
- * material as surely as a grant does: dual-controlled (grant-material), or one
- * officer could mint the approvers of their own requests.
+ * Issuing an officer (a future approver, who may also ask for exports), or an
+ * app that an existing grant (to its name, or to one of its groups) gives key
+ * material, gives access to material as surely as a grant does:
+ * dual-controlled (grant-material), or one officer could mint the approvers
+ * of their own requests, or claim a grant approved for a client not yet
+ * issued (domain/policy/material-grants.ts).
  */
 export const clientIssue: Operation<'ClientIssue'> = {
   name: 'ClientIssue',
@@ -24,11 +27,8 @@ export const clientIssue: Operation<'ClientIssue'> = {
   changesState: true,
   dualControl: (args, ctx) => {
     if (args.role === 'officer') return OFFICER_ISSUE_CLASS;
-    const groups = args.groups ?? [];
-    const material = ctx.services.directory
-      .listGrants()
-      .some((g) => g.subjectKind === 'group' && groups.includes(g.subject) && g.permissions.some((p) => MATERIAL_PERMISSIONS.has(p)));
-    return material ? 'grant-material' : null;
+    const covering = materialGrantsFor(ctx.services.directory.listGrants(), { name: args.name, role: args.role, groups: args.groups ?? [] });
+    return covering.length > 0 ? 'grant-material' : null;
   },
   run: (args, ctx) =>
     ctx.services.pki.issueClient({
@@ -102,18 +102,26 @@ export const namespaceRemove: Operation<'NamespaceRemove'> = {
   run: (args, ctx) => ({ namespace: args.namespace, keysRemoved: ctx.services.keychain.removeNamespace(args.namespace) }),
 };
 
-/** A grant of a material permission (get, decrypt, decrypt-data-key) is dual-controlled; others run at once. */
+/**
+ * A grant of a material permission (get, decrypt, decrypt-data-key) is
+ * dual-controlled; others run at once. A material grant to a client that does
+ * not exist is refused (GRANT_SUBJECT_UNKNOWN) before any request is stored,
+ * and again when it runs.
+ */
 export const policyGrant: Operation<'PolicyGrant'> = {
   name: 'PolicyGrant',
   access: 'officer',
   changesState: true,
-  dualControl: (args) => {
+  dualControl: (args, ctx) => {
     checkGlob(args.pattern); // a bad pattern is refused now, not after two officers approved it
-    return parsePermissions(args.permissions).some((p) => MATERIAL_PERMISSIONS.has(p)) ? 'grant-material' : null;
+    const permissions = parsePermissions(args.permissions);
+    assertMaterialSubjectExists(ctx.services.directory, { client: args.client, permissions });
+    return givesMaterial(permissions) ? 'grant-material' : null;
   },
   run: (args, ctx) => {
     const pattern = args.pattern;
     checkGlob(pattern);
+    assertMaterialSubjectExists(ctx.services.directory, { client: args.client, permissions: args.permissions });
     const grant: GrantRecord = {
       id: ctx.services.newId(),
       subjectKind: args.client !== undefined ? 'client' : 'group',

@@ -12,6 +12,7 @@ import { LifecycleService } from '../domain/lifecycle-service';
 import { EventBus } from '../domain/events/event-bus';
 import { AuditEvent } from '../domain/audit/audit-event';
 import { ChainTrust } from '../domain/report/compile-report';
+import { IdentityConfirmation } from '../domain/policy/identity-confirmation';
 import { DirectoryStore } from '../storage/directory-store';
 import { AuditStore } from '../storage/audit-store';
 import { PkiService } from '../domain/pki/pki-service';
@@ -41,6 +42,8 @@ export interface Services {
   readonly pki: PkiService;
   readonly directory: DirectoryStore;
   readonly policy: PolicyIndex;
+  /** Holds each request's identity to its verified client row once unsealed (domain/policy/identity-confirmation.ts). */
+  readonly identities: IdentityConfirmation;
   readonly clock: Clock;
   readonly limits: ServerLimits;
   readonly version: string;

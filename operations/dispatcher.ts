@@ -152,6 +152,8 @@ export class Dispatcher {
     let ctx: OperationContext;
     const operation = this.table[request.op];
     try {
+      // A handshake made while sealed could not verify the client's row: once unsealed, each request is held to it.
+      this.services.identities.confirm(request.identity);
       assertAccess(operation, request.identity);
       ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending) };
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);

@@ -96,6 +96,11 @@ async function main(): Promise<void> {
     };
     const bareSeal = measure('node:crypto AES-256-GCM seal', Math.max(keys, 20_000), seal);
     const create = measure(`keychain create (${keys} keys)`, keys, (i) => keychain.createKey({ fullName: `bench/k-${i}`, algorithm: 'AES-256' }));
+    // What freshness costs: the full check (unseal, each audit checkpoint) over every row, and the
+    // same creates with the trust hooks off (no journal fold), measured after the check (it would then fail).
+    const check = measure(`trust check (${keys} keys)`, 5, () => keychain.checkTrust());
+    store.trust?.setWriteHooks(null);
+    const unhooked = measure(`create, trust hooks off (${keys})`, keys, (i) => keychain.createKey({ fullName: `bench/u-${i}`, algorithm: 'AES-256' }));
     const bareOpen = measure('node:crypto AES-256-GCM open', gets, open);
     const created = Math.round(create.ops * create.seconds);
     const get = measure(`keychain get (over ${created} keys)`, gets, () => {
@@ -133,6 +138,9 @@ async function main(): Promise<void> {
     console.log(`Strongroom keychain benchmark — node ${process.version}, SQLite WAL synchronous=FULL on ${tmpdir()}`);
     console.log(row(bareSeal));
     console.log(row(create, bareSeal));
+    console.log(row(unhooked, bareSeal));
+    console.log(`${'trust: per write (create p50)'.padEnd(34)} ${(create.p50us - unhooked.p50us).toFixed(1).padStart(9)} µs  (hooks on ${create.p50us.toFixed(1)} µs, off ${unhooked.p50us.toFixed(1)} µs)`);
+    console.log(`${check.name.padEnd(34)} ${(check.p50us / 1000).toFixed(1).padStart(9)} ms per full check (at unseal and each audit checkpoint)`);
     console.log(row(bareOpen));
     console.log(row(get, bareOpen));
     console.log(`${'audit: one event per commit'.padEnd(34)} ${singleRate.toFixed(0).padStart(9)} events/s`);

@@ -9,7 +9,11 @@
  *   the extensions"), so CR and LF in a header field become a space.
  * - Extension values: a backslash is escaped as `\\`, an equal sign as `\=`,
  *   and a newline as `\n` (CR as `\r`); a pipe needs no escaping there.
- * - Non-ASCII stays as it is: CEF is UTF-8.
+ * - Everywhere: TAB, the other C0 and C1 controls, DEL, U+2028 and U+2029
+ *   have no CEF escape and become U+FFFD (sinks/control-characters.ts).
+ * - Other non-ASCII stays as it is: CEF is UTF-8.
+ * - No space follows the last header pipe: keep it so (rsyslog's CEF parser,
+ *   liblognorm 2.0.6, reads the extension from the byte after that pipe).
  *
  * Field mapping (docs/audit-sinks.md): rt, externalId, cat, act, outcome,
  * suser / spriv (certificate identity and role), duser (the end user an
@@ -19,6 +23,7 @@
  */
 import { isIP } from 'node:net';
 import { AuditLiveEvent } from '../domain/events/event-bus';
+import { CONTROL_CHARACTER_CLASS, CONTROL_REPLACEMENT } from './control-characters';
 import { eventAction, eventGravity, EventGravity, eventTimeMs } from './event-summary';
 
 export const CEF_VENDOR = 'Strongroom';
@@ -27,18 +32,21 @@ export const CEF_PRODUCT = 'Strongroom';
 /** CEF severity 0-10: an allowed operation is low, a refusal medium, a failed authentication high. */
 const CEF_SEVERITY: Record<EventGravity, number> = { info: 3, refused: 6, 'auth-failure': 8 };
 
-const HEADER_SPECIAL = /[\\|\r\n]/;
-const EXTENSION_SPECIAL = /[\\=\r\n]/;
+const HEADER_SPECIAL = new RegExp(`[\\\\|${CONTROL_CHARACTER_CLASS}]`);
+const HEADER_REWRITE = new RegExp(`\\r\\n|[\\\\|${CONTROL_CHARACTER_CLASS}]`, 'g');
+const EXTENSION_SPECIAL = new RegExp(`[\\\\=${CONTROL_CHARACTER_CLASS}]`);
+const EXTENSION_REWRITE = new RegExp(`[\\\\=${CONTROL_CHARACTER_CLASS}]`, 'g');
+const EXTENSION_ESCAPES: Record<string, string> = { '\\': '\\\\', '=': '\\=', '\n': '\\n', '\r': '\\r' };
 
 export function escapeCefHeader(value: string): string {
   // Most values need nothing: test first, so the hot path allocates nothing.
   if (!HEADER_SPECIAL.test(value)) return value;
-  return value.replace(/[\\|]/g, (c) => `\\${c}`).replace(/\r\n|[\r\n]/g, ' ');
+  return value.replace(HEADER_REWRITE, (c) => (c === '\\' || c === '|' ? `\\${c}` : c === '\r\n' || c === '\r' || c === '\n' ? ' ' : CONTROL_REPLACEMENT));
 }
 
 export function escapeCefExtension(value: string): string {
   if (!EXTENSION_SPECIAL.test(value)) return value;
-  return value.replace(/[\\=\r\n]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\${c}`));
+  return value.replace(EXTENSION_REWRITE, (c) => EXTENSION_ESCAPES[c] ?? CONTROL_REPLACEMENT);
 }
 
 /** The CEF record of one durable event (no syslog header: the sink adds it). */

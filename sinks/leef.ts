@@ -19,8 +19,12 @@
  *   `\` → `\\`, `^` → `\^`, `=` → `\=`, tab → `\t`, CR / LF → `\r` / `\n`.
  *   A value then never ends a pair, a record or a line, and `\` always
  *   begins an escape, so a reader that knows the rule gets the value back
- *   exactly (the property tests read every record back this way).
- * - Non-ASCII stays UTF-8 (LEEF is UTF-8).
+ *   (the property tests read every record back this way).
+ * - Everywhere: the other C0 and C1 controls, DEL, U+2028 and U+2029 (and a
+ *   TAB in the header) become U+FFFD (sinks/control-characters.ts): no
+ *   LEEF reader knows an escape for them, and raw they break lines or drive
+ *   terminals.
+ * - Other non-ASCII stays UTF-8 (LEEF is UTF-8).
  *
  * Attributes: the predefined LEEF keys devTime (with devTimeFormat), cat,
  * sev, src, usrName (certificate identity), plus custom keys (IBM allows
@@ -30,6 +34,7 @@
 import { isIP } from 'node:net';
 import { AuditLiveEvent } from '../domain/events/event-bus';
 import { requestSummary } from './cef';
+import { CONTROL_CHARACTER_CLASS, CONTROL_REPLACEMENT } from './control-characters';
 import { eventAction, eventGravity, EventGravity } from './event-summary';
 
 export const LEEF_DELIMITER = '^';
@@ -38,20 +43,21 @@ const DEV_TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSX";
 /** LEEF sev is 1-10. */
 const LEEF_SEVERITY: Record<EventGravity, number> = { info: 3, refused: 6, 'auth-failure': 8 };
 
-const HEADER_SPECIAL = /[\\|\r\n]/;
-const VALUE_SPECIAL = /[\\^=\t\r\n]/;
+const HEADER_SPECIAL = new RegExp(`[\\\\|${CONTROL_CHARACTER_CLASS}]`);
+const HEADER_REWRITE = new RegExp(`\\r\\n|[\\\\|${CONTROL_CHARACTER_CLASS}]`, 'g');
+const VALUE_SPECIAL = new RegExp(`[\\\\^=${CONTROL_CHARACTER_CLASS}]`);
+const VALUE_REWRITE = new RegExp(`[\\\\^=${CONTROL_CHARACTER_CLASS}]`, 'g');
+const VALUE_ESCAPES: Record<string, string> = { '\\': '\\\\', '^': '\\^', '=': '\\=', '\t': '\\t', '\r': '\\r', '\n': '\\n' };
 
 export function escapeLeefHeader(value: string): string {
   // Most values need nothing: test first, so the hot path allocates nothing.
   if (!HEADER_SPECIAL.test(value)) return value;
-  return value.replace(/[\\|]/g, (c) => `\\${c}`).replace(/\r\n|[\r\n]/g, ' ');
+  return value.replace(HEADER_REWRITE, (c) => (c === '\\' || c === '|' ? `\\${c}` : c === '\r\n' || c === '\r' || c === '\n' ? ' ' : CONTROL_REPLACEMENT));
 }
-
-const VALUE_ESCAPES: Record<string, string> = { '\\': '\\\\', '^': '\\^', '=': '\\=', '\t': '\\t', '\r': '\\r', '\n': '\\n' };
 
 export function escapeLeefValue(value: string): string {
   if (!VALUE_SPECIAL.test(value)) return value;
-  return value.replace(/[\\^=\t\r\n]/g, (c) => VALUE_ESCAPES[c]);
+  return value.replace(VALUE_REWRITE, (c) => VALUE_ESCAPES[c] ?? CONTROL_REPLACEMENT);
 }
 
 /** The LEEF record of one durable event (no syslog header: the sink adds it). */

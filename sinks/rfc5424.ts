@@ -19,8 +19,9 @@
  * Framing: over TCP and TLS, octet counting (RFC 6587 §3.4.1 / RFC 5425
  * §4.3): `MSG-LEN SP SYSLOG-MSG`, robust for MSGs that hold newlines. Over
  * UDP, one message per datagram (RFC 5426 §3.1), cut to a size cap at a
- * UTF-8 boundary (§3.2 allows truncation; the header and the chain SD come
- * first, so they survive it). Pure: the hostname and pid are passed in.
+ * UTF-8 boundary and never inside a backslash escape of the MSG (§3.2
+ * allows truncation; the header and the chain SD come first, so they
+ * survive it). Pure: the hostname and pid are passed in.
  */
 import { AuditLiveEvent } from '../domain/events/event-bus';
 import { eventGravity, EventGravity } from './event-summary';
@@ -64,7 +65,10 @@ export function octetCountedFrame(message: string): string {
 
 /**
  * One datagram: the message's bytes, cut to `maxBytes` at a UTF-8 character
- * boundary. `truncated` says whether anything was cut.
+ * boundary and outside any escape sequence of the MSG, so that a truncated
+ * record still reads as what it says up to the cut (a lone `\` at the end
+ * would escape whatever a relay appends, and half a `\uXXXX` is no JSON).
+ * `truncated` says whether anything was cut.
  */
 export function datagram(message: string, maxBytes: number): { bytes: Buffer; truncated: boolean } {
   const bytes = Buffer.from(message, 'utf8');
@@ -72,5 +76,33 @@ export function datagram(message: string, maxBytes: number): { bytes: Buffer; tr
   let end = maxBytes;
   // Continuation bytes are 10xxxxxx: back up to the start of the cut character.
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  // The MSG starts after the BOM; the header and SD before it are ASCII without a BOM.
+  const bodyStart = bytes.indexOf(UTF8_BOM_BYTES);
+  if (bodyStart >= 0) end = escapeBoundary(bytes, bodyStart + UTF8_BOM_BYTES.length, end);
   return { bytes: bytes.subarray(0, end), truncated: true };
+}
+
+const UTF8_BOM_BYTES = Buffer.from(UTF8_BOM, 'utf8');
+const BACKSLASH = 0x5c;
+const LETTER_U = 0x75;
+/** The longest escape a MSG holds: JSON's `\uXXXX`. CEF's and LEEF's are two bytes (`\` and one character). */
+const LONGEST_ESCAPE = 6;
+
+/**
+ * `end`, or the start of the escape it would split. In every MSG format we
+ * send (JSON, CEF, LEEF) a backslash is either an escape's first byte or the
+ * escaped second one, so an odd run of backslashes just before `end` means
+ * the last one lost its partner; JSON's `\u` escape is six bytes long.
+ */
+function escapeBoundary(bytes: Buffer, start: number, end: number): number {
+  for (let at = end - 1; at >= start && at >= end - (LONGEST_ESCAPE - 1); at--) {
+    if (bytes[at] !== BACKSLASH) continue;
+    // Is the backslash at `at` an escape's first byte? Only if the run of backslashes ending at it is odd.
+    let run = 1;
+    while (at - run >= start && bytes[at - run] === BACKSLASH) run++;
+    if (run % 2 === 0) return end; // `at` is escaped: the escape before it is whole, and nothing after it is an escape
+    const length = bytes[at + 1] === LETTER_U && at + 1 < end ? LONGEST_ESCAPE : 2;
+    return at + length > end ? at : end;
+  }
+  return end;
 }

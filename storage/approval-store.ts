@@ -21,6 +21,12 @@ export interface ApprovalVoteRecord {
   /** The digest the officer approved: always the request's own (a different one is refused before it is stored). */
   readonly digest: string;
   readonly at: string;
+  /**
+   * HMAC of the row's fields under the appliance's row key (domain/trust/):
+   * set by the domain's authenticating layer, kept as is by the store.
+   * Absent on a row written before schema 12.
+   */
+  readonly rowMac?: Buffer;
 }
 
 export interface ApprovalRecord {
@@ -56,6 +62,12 @@ export interface ApprovalRecord {
   readonly reason: string | null;
   /** Approvals in the order given. */
   readonly votes: readonly ApprovalVoteRecord[];
+  /**
+   * HMAC of the row's fields under the appliance's row key (domain/trust/):
+   * set by the domain's authenticating layer, kept as is by the store.
+   * Absent on a row written before schema 12.
+   */
+  readonly rowMac?: Buffer;
 }
 
 export interface ApprovalStateChange {
@@ -68,6 +80,8 @@ export interface ApprovalStateChange {
   readonly error?: string | null;
   readonly finishedBy?: string | null;
   readonly reason?: string | null;
+  /** The changed row's MAC (domain/trust/). */
+  readonly rowMac?: Buffer;
 }
 
 export interface ApprovalFilter {
@@ -83,6 +97,12 @@ export interface QuorumRecord {
   readonly updatedAt: string;
   /** The officer whose approved request set it, or `config` for the value seeded from appliance.conf. */
   readonly updatedBy: string;
+  /**
+   * HMAC of the row's fields under the appliance's row key (domain/trust/):
+   * set by the domain's authenticating layer, kept as is by the store.
+   * Absent on a row written before schema 12.
+   */
+  readonly rowMac?: Buffer;
 }
 
 export interface ApprovalStore {

@@ -9,12 +9,14 @@
 import { ApprovalStore } from './approval-store';
 import { AuditStore } from './audit-store';
 import { DirectoryStore } from './directory-store';
+import { InvocationStore } from './invocation-store';
 import { KeychainStore } from './keychain-store';
 import { KeyScheduleStore } from './key-schedule-store';
 import { KeyStore } from './key-store';
 import { KeychainRootStore } from './keychain-root-store';
 import { NamingStore } from './naming-store';
 import { TransactionalStore } from './transactional-store';
+import { TrustJournalStore } from './trust-journal-store';
 import {
   AliasRecord,
   DueDestruction,
@@ -47,12 +49,16 @@ export interface KeychainStoreParts {
   readonly directory: DirectoryStore;
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
+  readonly trust?: TrustJournalStore | null;
+  readonly invocations: InvocationStore;
 }
 
 export class ComposedKeychainStore implements KeychainStore {
   readonly directory: DirectoryStore;
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
+  readonly trust: TrustJournalStore | null;
+  readonly invocations: InvocationStore;
   private readonly connection: StoreConnection;
   private readonly keys: KeyStore;
   private readonly schedule: KeyScheduleStore;
@@ -68,6 +74,8 @@ export class ComposedKeychainStore implements KeychainStore {
     this.directory = parts.directory;
     this.audit = parts.audit;
     this.approvals = parts.approvals;
+    this.trust = parts.trust ?? null;
+    this.invocations = parts.invocations;
   }
 
   // TransactionalStore and the connection

@@ -23,6 +23,12 @@ export interface ClientRecord {
   readonly notAfter: string;
   readonly createdAt: string;
   readonly revokedAt: string | null;
+  /**
+   * HMAC of the row's fields under the appliance's row key (domain/trust/):
+   * set by the domain's authenticating layer, kept as is by the store.
+   * Absent on a row written before schema 12.
+   */
+  readonly rowMac?: Buffer;
 }
 
 export type GrantSubjectKind = 'client' | 'group';
@@ -36,6 +42,12 @@ export interface GrantRecord {
   readonly permissions: readonly string[];
   readonly createdAt: string;
   readonly createdBy: string;
+  /**
+   * HMAC of the row's fields under the appliance's row key (domain/trust/):
+   * set by the domain's authenticating layer, kept as is by the store.
+   * Absent on a row written before schema 12.
+   */
+  readonly rowMac?: Buffer;
 }
 
 export interface SystemSecretRecord {
@@ -53,8 +65,8 @@ export interface DirectoryStore {
   getClientByFingerprint(fingerprint256: string): ClientRecord | null;
   /** Ordered by name. */
   listClients(): ClientRecord[];
-  /** CLIENT_NOT_FOUND when absent; revoking twice keeps the first date. */
-  revokeClient(name: string, revokedAt: string): ClientRecord;
+  /** CLIENT_NOT_FOUND when absent; revoking twice keeps the first date (and the first row MAC). */
+  revokeClient(name: string, revokedAt: string, rowMac?: Buffer): ClientRecord;
   /** Clients, not revoked, that hold the role (for "the last officer" rules). */
   countActiveClients(role: ClientRole): number;
 

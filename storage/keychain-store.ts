@@ -9,7 +9,7 @@
  *   NamingStore         naming-store.ts         aliases and namespaces
  *   KeychainRootStore   keychain-root-store.ts  meta, wrapped keychain keys, unseal policy, HSM-sealed secrets
  *   TransactionalStore  transactional-store.ts  transactions and the change stamp
- *   directory, audit, approvals                 sub-ports with their own files
+ *   directory, audit, approvals, invocations    sub-ports with their own files
  *
  * The composition root opens a KeychainStore and hands it on; a consumer
  * that needs one capability takes that interface (with TransactionalStore
@@ -37,11 +37,13 @@
 import { AuditStore } from './audit-store';
 import { ApprovalStore } from './approval-store';
 import { DirectoryStore } from './directory-store';
+import { InvocationStore } from './invocation-store';
 import { KeyStore } from './key-store';
 import { KeyScheduleStore } from './key-schedule-store';
 import { KeychainRootStore } from './keychain-root-store';
 import { NamingStore } from './naming-store';
 import { TransactionalStore } from './transactional-store';
+import { TrustJournalStore } from './trust-journal-store';
 
 export interface KeychainStore extends KeyStore, KeyScheduleStore, NamingStore, KeychainRootStore, TransactionalStore {
   /** Clients, grants and sealed system secrets, in the same database and transactions. */
@@ -50,6 +52,10 @@ export interface KeychainStore extends KeyStore, KeyScheduleStore, NamingStore, 
   readonly audit: AuditStore;
   /** Dual-control approval requests, votes and quorums, in the same database and transactions. */
   readonly approvals: ApprovalStore;
+  /** The journal and state that keep authenticated rows fresh (SQLite); null where the backend has none (memory). */
+  readonly trust: TrustJournalStore | null;
+  /** Per-instance AES-GCM invocation counts, in the same database, written outside transactions. */
+  readonly invocations: InvocationStore;
 
   /** Closes the connection (a WAL checkpoint happens on close). Idempotent. Only whoever opened the store closes it. */
   close(): void;

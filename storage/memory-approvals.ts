@@ -70,6 +70,7 @@ export class MemoryApprovals implements ApprovalStore {
       error: change.error === undefined ? record.error : change.error,
       finishedBy: change.finishedBy === undefined ? record.finishedBy : change.finishedBy,
       reason: change.reason === undefined ? record.reason : change.reason,
+      rowMac: change.rowMac,
     };
     this.requests.set(change.id, next);
     this.changed();

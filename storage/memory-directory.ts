@@ -35,10 +35,10 @@ export class MemoryDirectory implements DirectoryStore {
     return [...this.clients.keys()].sort().map((name) => this.getClientByName(name) as ClientRecord);
   }
 
-  revokeClient(name: string, revokedAt: string): ClientRecord {
+  revokeClient(name: string, revokedAt: string, rowMac?: Buffer): ClientRecord {
     const client = this.clients.get(name);
     if (!client) throw new StorageError('CLIENT_NOT_FOUND', `no client named "${name}"`, { details: { name } });
-    if (client.revokedAt === null) this.clients.set(name, { ...client, revokedAt });
+    if (client.revokedAt === null) this.clients.set(name, { ...client, revokedAt, rowMac });
     this.changed();
     return this.getClientByName(name) as ClientRecord;
   }

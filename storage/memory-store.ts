@@ -5,13 +5,14 @@
  * (storage/memory-tables.ts: transactions, change stamp, close):
  * memory-keys.ts, memory-key-schedule.ts, memory-naming.ts,
  * memory-keychain-root.ts, and the sub-ports memory-directory.ts,
- * memory-audit.ts, memory-approvals.ts. A failed transaction undoes the
- * tables and the approval store.
+ * memory-audit.ts, memory-approvals.ts, memory-invocations.ts. A failed
+ * transaction undoes the tables and the approval store.
  */
 import { ComposedKeychainStore, KeychainStoreParts } from './composed-keychain-store';
 import { MemoryApprovals } from './memory-approvals';
 import { MemoryAudit } from './memory-audit';
 import { MemoryDirectory } from './memory-directory';
+import { MemoryInvocations } from './memory-invocations';
 import { MemoryKeySchedule } from './memory-key-schedule';
 import { MemoryKeychainRoot } from './memory-keychain-root';
 import { MemoryKeys } from './memory-keys';
@@ -32,6 +33,7 @@ function memoryParts(): KeychainStoreParts {
     // Audit appends are not keychain changes (no cache depends on them).
     audit: new MemoryAudit(),
     approvals,
+    invocations: new MemoryInvocations(() => tables.assertOpen()),
   };
 }
 

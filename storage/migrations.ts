@@ -8,6 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
+import { TRUST_SQL } from './migration-trust.sql';
 
 export interface Migration {
   /** 1, 2, 3…: consecutive. */
@@ -253,6 +254,19 @@ CREATE TABLE dual_control_quorums (
 ) STRICT;
 `;
 
+/**
+ * Per-instance AES-GCM invocation counts (storage/invocation-store.ts): the
+ * mark reserved so far, raised in blocks before the invocations are used,
+ * so a restart resumes from it and never counts lower. No foreign key: a
+ * count outlives nothing it could mislead.
+ */
+const GCM_INVOCATIONS_SQL = `
+CREATE TABLE gcm_invocations (
+  instance_id TEXT PRIMARY KEY,
+  reserved    INTEGER NOT NULL CHECK (reserved >= 0)
+) STRICT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -308,6 +322,16 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 11,
     description: 'dual control binds a request to the key and instance it resolved to',
     up: (db) => db.exec(APPROVAL_BINDING_SQL),
+  },
+  {
+    version: 12,
+    description: 'row MACs on clients, grants, approvals, votes and quorums; the trust journal and state (freshness)',
+    up: (db) => db.exec(TRUST_SQL),
+  },
+  {
+    version: 13,
+    description: 'per-instance AES-GCM invocation counts',
+    up: (db) => db.exec(GCM_INVOCATIONS_SQL),
   },
 ];
 

@@ -8,30 +8,35 @@
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
 import { ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from './approval-store';
-import { ReadRunner, WriteRunner } from './sqlite-directory';
+import { ReadRunner, storedMac, WriteRunner } from './sqlite-directory';
 
 const COLUMNS = `id, operation, args, binding, dual_control_class AS dualControlClass, requester, required, digest, created_at AS createdAt,
-  expires_at AS expiresAt, state, result, error, finished_at AS finishedAt, finished_by AS finishedBy, reason`;
+  expires_at AS expiresAt, state, result, error, finished_at AS finishedAt, finished_by AS finishedBy, reason, row_mac AS rowMac`;
 
 const SQL = {
-  insert: `INSERT INTO approval_requests (id, operation, args, binding, dual_control_class, requester, required, digest, created_at, expires_at, state, result, error, finished_at, finished_by, reason)
-    VALUES (@id, @operation, @args, @binding, @dualControlClass, @requester, @required, @digest, @createdAt, @expiresAt, @state, @result, @error, @finishedAt, @finishedBy, @reason)`,
+  insert: `INSERT INTO approval_requests (id, operation, args, binding, dual_control_class, requester, required, digest, created_at, expires_at, state, result, error, finished_at, finished_by, reason, row_mac)
+    VALUES (@id, @operation, @args, @binding, @dualControlClass, @requester, @required, @digest, @createdAt, @expiresAt, @state, @result, @error, @finishedAt, @finishedBy, @reason, @rowMac)`,
   byId: `SELECT ${COLUMNS} FROM approval_requests WHERE id = ?`,
   list: `SELECT ${COLUMNS} FROM approval_requests ORDER BY created_at DESC, id LIMIT ?`,
-  votes: `SELECT officer, digest, at FROM approval_votes WHERE request_id = ? ORDER BY at, officer`,
+  votes: `SELECT officer, digest, at, row_mac AS rowMac FROM approval_votes WHERE request_id = ? ORDER BY at, officer`,
   countOpen: `SELECT count(*) AS n FROM approval_requests WHERE requester = ? AND state IN ('pending', 'approved')`,
   expired: `SELECT id FROM approval_requests WHERE state IN ('pending', 'approved') AND expires_at <= ? ORDER BY expires_at`,
   voteClash: `SELECT 1 FROM approval_votes WHERE request_id = ? AND officer = ?`,
-  insertVote: `INSERT INTO approval_votes (request_id, officer, digest, at) VALUES (?, ?, ?, ?)`,
-  changeState: `UPDATE approval_requests SET state = @to, finished_at = @finishedAt, result = @result, error = @error, finished_by = @finishedBy, reason = @reason
+  insertVote: `INSERT INTO approval_votes (request_id, officer, digest, at, row_mac) VALUES (?, ?, ?, ?, ?)`,
+  changeState: `UPDATE approval_requests SET state = @to, finished_at = @finishedAt, result = @result, error = @error, finished_by = @finishedBy, reason = @reason, row_mac = @rowMac
     WHERE id = @id AND state = @from`,
-  getQuorum: `SELECT dual_control_class AS dualControlClass, required, updated_at AS updatedAt, updated_by AS updatedBy FROM dual_control_quorums WHERE dual_control_class = ?`,
-  putQuorum: `INSERT INTO dual_control_quorums (dual_control_class, required, updated_at, updated_by) VALUES (@dualControlClass, @required, @updatedAt, @updatedBy)
-    ON CONFLICT (dual_control_class) DO UPDATE SET required = excluded.required, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-  listQuorums: `SELECT dual_control_class AS dualControlClass, required, updated_at AS updatedAt, updated_by AS updatedBy FROM dual_control_quorums ORDER BY dual_control_class`,
+  getQuorum: `SELECT dual_control_class AS dualControlClass, required, updated_at AS updatedAt, updated_by AS updatedBy, row_mac AS rowMac FROM dual_control_quorums WHERE dual_control_class = ?`,
+  putQuorum: `INSERT INTO dual_control_quorums (dual_control_class, required, updated_at, updated_by, row_mac) VALUES (@dualControlClass, @required, @updatedAt, @updatedBy, @rowMac)
+    ON CONFLICT (dual_control_class) DO UPDATE SET required = excluded.required, updated_at = excluded.updated_at, updated_by = excluded.updated_by, row_mac = excluded.row_mac`,
+  listQuorums: `SELECT dual_control_class AS dualControlClass, required, updated_at AS updatedAt, updated_by AS updatedBy, row_mac AS rowMac FROM dual_control_quorums ORDER BY dual_control_class`,
 } as const;
 
 type Row = Omit<ApprovalRecord, 'votes'>;
+
+/** An empty stored MAC (a row from before schema 12) reads as none. */
+function withMac<T extends { readonly rowMac?: Buffer | null }>(row: T): T {
+  return row.rowMac !== null && row.rowMac !== undefined && row.rowMac.length > 0 ? row : { ...row, rowMac: undefined };
+}
 
 function notFound(id: string): StorageError {
   return new StorageError('APPROVAL_NOT_FOUND', `no approval request "${id}"`, { details: { id } });
@@ -45,7 +50,7 @@ export class SqliteApprovals implements ApprovalStore {
   }
 
   putApproval(record: Omit<ApprovalRecord, 'votes'>): void {
-    this.write('putApproval', () => this.stmt.insert.run(record));
+    this.write('putApproval', () => this.stmt.insert.run({ ...record, rowMac: storedMac(record.rowMac) }));
   }
 
   getApproval(id: string): ApprovalRecord | null {
@@ -79,7 +84,7 @@ export class SqliteApprovals implements ApprovalStore {
       if (this.stmt.voteClash.get(id, vote.officer) !== undefined) {
         throw new StorageError('APPROVAL_ALREADY_VOTED', `"${vote.officer}" already approved request "${id}"`, { details: { id, officer: vote.officer } });
       }
-      this.stmt.insertVote.run(id, vote.officer, vote.digest, vote.at);
+      this.stmt.insertVote.run(id, vote.officer, vote.digest, vote.at, storedMac(vote.rowMac));
     });
   }
 
@@ -96,6 +101,7 @@ export class SqliteApprovals implements ApprovalStore {
         error: change.error === undefined ? row.error : change.error,
         finishedBy: change.finishedBy === undefined ? row.finishedBy : change.finishedBy,
         reason: change.reason === undefined ? row.reason : change.reason,
+        rowMac: storedMac(change.rowMac),
       });
       if (done.changes === 0) {
         throw new StorageError('APPROVAL_NOT_PENDING', `approval request "${change.id}" is ${row.state}, not ${change.from}`, { details: { id: change.id, state: row.state } });
@@ -105,18 +111,21 @@ export class SqliteApprovals implements ApprovalStore {
   }
 
   getQuorum(dualControlClass: string): QuorumRecord | null {
-    return this.read('getQuorum', () => (this.stmt.getQuorum.get(dualControlClass) as QuorumRecord | undefined) ?? null);
+    return this.read('getQuorum', () => {
+      const row = this.stmt.getQuorum.get(dualControlClass) as QuorumRecord | undefined;
+      return row ? withMac(row) : null;
+    });
   }
 
   putQuorum(record: QuorumRecord): void {
-    this.write('putQuorum', () => this.stmt.putQuorum.run(record));
+    this.write('putQuorum', () => this.stmt.putQuorum.run({ ...record, rowMac: storedMac(record.rowMac) }));
   }
 
   listQuorums(): QuorumRecord[] {
-    return this.read('listQuorums', () => this.stmt.listQuorums.all() as QuorumRecord[]);
+    return this.read('listQuorums', () => (this.stmt.listQuorums.all() as QuorumRecord[]).map(withMac));
   }
 
   private withVotes(row: Row): ApprovalRecord {
-    return { ...row, votes: this.stmt.votes.all(row.id) as ApprovalVoteRecord[] };
+    return { ...withMac(row), votes: (this.stmt.votes.all(row.id) as ApprovalVoteRecord[]).map(withMac) };
   }
 }

@@ -19,6 +19,7 @@ import { StorageError } from '../common/errors';
 import { StoreConnection } from './composed-keychain-store';
 import { mapSqliteError } from './sqlite-errors';
 import { SQL } from './sqlite-rows';
+import { TrustWriteHooks } from './trust-journal-store';
 
 function prepareAll(db: Database.Database) {
   const out = {} as { -readonly [K in keyof typeof SQL]: Database.Statement };
@@ -39,6 +40,8 @@ export class SqliteConnection implements StoreConnection {
   private readonly changeCounter: Database.Statement;
   private readonly bumpChangeCounter: Database.Statement;
   private readonly runInTx: Database.Transaction<(fn: () => unknown) => unknown>;
+  /** The trust ledger's hooks (domain/trust/trust-ledger.ts), run inside every keychain write. */
+  private writeHooks: TrustWriteHooks | null = null;
 
   constructor(
     readonly db: Database.Database,
@@ -84,12 +87,22 @@ export class SqliteConnection implements StoreConnection {
     }
   }
 
-  /** `isKeychainChange` false: a write that no cache depends on (the audit trail's appends). */
+  setWriteHooks(hooks: TrustWriteHooks | null): void {
+    this.writeHooks = hooks;
+  }
+
+  /**
+   * `isKeychainChange` false: a write that no cache depends on (the audit
+   * trail's appends). A keychain write runs the trust hooks around its own
+   * statements, inside its transaction: a hook that throws undoes the write.
+   */
   write<T>(operation: string, fn: () => T, isKeychainChange = true): T {
     this.assertOpen();
     const counted = isKeychainChange
       ? () => {
+          this.writeHooks?.beforeWrite();
           const result = fn();
+          this.writeHooks?.afterWrite();
           this.bumpChangeCounter.run();
           return result;
         }

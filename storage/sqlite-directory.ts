@@ -9,20 +9,21 @@ import { StorageError } from '../common/errors';
 import { ClientRecord, ClientRole, DirectoryStore, GrantRecord, SystemSecretRecord } from './directory-store';
 
 const CLIENT_COLUMNS = `name, role, groups, serial_number AS serialNumber, fingerprint256,
-  not_before AS notBefore, not_after AS notAfter, created_at AS createdAt, revoked_at AS revokedAt`;
-const GRANT_COLUMNS = `id, subject_kind AS subjectKind, subject, pattern, permissions, created_at AS createdAt, created_by AS createdBy`;
+  not_before AS notBefore, not_after AS notAfter, created_at AS createdAt, revoked_at AS revokedAt, row_mac AS rowMac`;
+const GRANT_COLUMNS = `id, subject_kind AS subjectKind, subject, pattern, permissions, created_at AS createdAt, created_by AS createdBy, row_mac AS rowMac`;
 
 const SQL = {
-  insertClient: `INSERT INTO clients (name, role, groups, serial_number, fingerprint256, not_before, not_after, created_at, revoked_at)
-    VALUES (@name, @role, @groups, @serialNumber, @fingerprint256, @notBefore, @notAfter, @createdAt, @revokedAt)`,
+  insertClient: `INSERT INTO clients (name, role, groups, serial_number, fingerprint256, not_before, not_after, created_at, revoked_at, row_mac)
+    VALUES (@name, @role, @groups, @serialNumber, @fingerprint256, @notBefore, @notAfter, @createdAt, @revokedAt, @rowMac)`,
   clientByName: `SELECT ${CLIENT_COLUMNS} FROM clients WHERE name = ?`,
   clientByFingerprint: `SELECT ${CLIENT_COLUMNS} FROM clients WHERE fingerprint256 = ?`,
   clientClash: `SELECT 1 FROM clients WHERE name = ? OR fingerprint256 = ?`,
   listClients: `SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY name`,
-  revokeClient: `UPDATE clients SET revoked_at = COALESCE(revoked_at, ?) WHERE name = ?`,
+  revokeClient: `UPDATE clients SET revoked_at = ?, row_mac = ? WHERE name = ? AND revoked_at IS NULL`,
+  clientExists: `SELECT 1 FROM clients WHERE name = ?`,
   countActive: `SELECT count(*) AS n FROM clients WHERE role = ? AND revoked_at IS NULL`,
-  insertGrant: `INSERT INTO grants (id, subject_kind, subject, pattern, permissions, created_at, created_by)
-    VALUES (@id, @subjectKind, @subject, @pattern, @permissions, @createdAt, @createdBy)`,
+  insertGrant: `INSERT INTO grants (id, subject_kind, subject, pattern, permissions, created_at, created_by, row_mac)
+    VALUES (@id, @subjectKind, @subject, @pattern, @permissions, @createdAt, @createdBy, @rowMac)`,
   grantById: `SELECT ${GRANT_COLUMNS} FROM grants WHERE id = ?`,
   deleteGrant: `DELETE FROM grants WHERE id = ?`,
   listGrants: `SELECT ${GRANT_COLUMNS} FROM grants ORDER BY created_at, id`,
@@ -33,12 +34,22 @@ const SQL = {
 
 type Row = Record<string, unknown>;
 
+/** The stored MAC, or none for an empty one (a row from before schema 12). */
+function macOf(row: Row): Buffer | undefined {
+  const mac = row.rowMac as Buffer | null;
+  return mac !== null && mac.length > 0 ? mac : undefined;
+}
+
 function clientFromRow(row: Row): ClientRecord {
-  return { ...(row as unknown as ClientRecord), groups: JSON.parse(row.groups as string) as string[] };
+  return { ...(row as unknown as ClientRecord), groups: JSON.parse(row.groups as string) as string[], rowMac: macOf(row) };
 }
 
 function grantFromRow(row: Row): GrantRecord {
-  return { ...(row as unknown as GrantRecord), permissions: JSON.parse(row.permissions as string) as string[] };
+  return { ...(row as unknown as GrantRecord), permissions: JSON.parse(row.permissions as string) as string[], rowMac: macOf(row) };
+}
+
+export function storedMac(mac: Buffer | undefined): Buffer {
+  return mac ?? Buffer.alloc(0);
 }
 
 export type WriteRunner = <T>(operation: string, fn: () => T) => T;
@@ -56,7 +67,7 @@ export class SqliteDirectory implements DirectoryStore {
       if (this.stmt.clientClash.get(client.name, client.fingerprint256) !== undefined) {
         throw new StorageError('CLIENT_EXISTS', `a client named "${client.name}" (or with that certificate) already exists`, { details: { name: client.name } });
       }
-      this.stmt.insertClient.run({ ...client, groups: JSON.stringify(client.groups) });
+      this.stmt.insertClient.run({ ...client, groups: JSON.stringify(client.groups), rowMac: storedMac(client.rowMac) });
     });
   }
 
@@ -74,9 +85,9 @@ export class SqliteDirectory implements DirectoryStore {
     return this.read('listClients', () => (this.stmt.listClients.all() as Row[]).map(clientFromRow));
   }
 
-  revokeClient(name: string, revokedAt: string): ClientRecord {
+  revokeClient(name: string, revokedAt: string, rowMac?: Buffer): ClientRecord {
     return this.write('revokeClient', () => {
-      if (this.stmt.revokeClient.run(revokedAt, name).changes === 0) {
+      if (this.stmt.revokeClient.run(revokedAt, storedMac(rowMac), name).changes === 0 && this.stmt.clientExists.get(name) === undefined) {
         throw new StorageError('CLIENT_NOT_FOUND', `no client named "${name}"`, { details: { name } });
       }
       return clientFromRow(this.stmt.clientByName.get(name) as Row);
@@ -88,7 +99,7 @@ export class SqliteDirectory implements DirectoryStore {
   }
 
   putGrant(grant: GrantRecord): void {
-    this.write('putGrant', () => this.stmt.insertGrant.run({ ...grant, permissions: JSON.stringify(grant.permissions) }));
+    this.write('putGrant', () => this.stmt.insertGrant.run({ ...grant, permissions: JSON.stringify(grant.permissions), rowMac: storedMac(grant.rowMac) }));
   }
 
   deleteGrant(id: string): GrantRecord {

@@ -6,7 +6,7 @@
  * (storage/sqlite-connection.ts: statements, transactions, change stamp,
  * WAL scrubbing): sqlite-keys.ts, sqlite-key-schedule.ts, sqlite-naming.ts,
  * sqlite-keychain-root.ts, and the sub-ports sqlite-directory.ts,
- * sqlite-audit.ts, sqlite-approvals.ts.
+ * sqlite-audit.ts, sqlite-approvals.ts, sqlite-invocations.ts.
  *
  * WAL + synchronous=FULL: an acknowledged change survives power loss. A
  * read-only store (`strongroom status` next to a running server) never
@@ -22,11 +22,13 @@ import { SqliteApprovals } from './sqlite-approvals';
 import { SqliteAudit } from './sqlite-audit';
 import { SqliteConnection } from './sqlite-connection';
 import { SqliteDirectory } from './sqlite-directory';
+import { SqliteInvocations } from './sqlite-invocations';
 import { mapSqliteError } from './sqlite-errors';
 import { SqliteKeySchedule } from './sqlite-key-schedule';
 import { SqliteKeychainRoot } from './sqlite-keychain-root';
 import { SqliteKeys } from './sqlite-keys';
 import { SqliteNaming } from './sqlite-naming';
+import { SqliteTrustJournal } from './sqlite-trust-journal';
 import { applyPragmas } from './sqlite-pragmas';
 
 export { BUSY_TIMEOUT_MS } from './sqlite-pragmas';
@@ -65,14 +67,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       }
       db.pragma(`max_page_count = ${options.maxPageCount}`);
     }
-    return assemble(new SqliteConnection(db, readonly));
+    return assemble(new SqliteConnection(db, readonly), readonly);
   } catch (err) {
     if (db?.open) db.close();
     throw mapSqliteError(err, 'open');
   }
 }
 
-function assemble(connection: SqliteConnection): KeychainStore {
+function assemble(connection: SqliteConnection, readonly: boolean): KeychainStore {
   const { db } = connection;
   const read = <T>(op: string, fn: () => T): T => connection.read(op, fn);
   const write = <T>(op: string, fn: () => T): T => connection.write(op, fn);
@@ -87,6 +89,8 @@ function assemble(connection: SqliteConnection): KeychainStore {
     // stamp on every group commit and emptied the hot path's caches each time.
     audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read),
     approvals: new SqliteApprovals(db, write, read),
+    trust: readonly ? null : new SqliteTrustJournal(connection),
+    invocations: new SqliteInvocations(connection),
   });
 }
 

@@ -22,6 +22,8 @@ export interface IssuedCertificate {
   readonly caPem: string;
 }
 
+export type Collected = { readonly kind: 'key'; readonly key: RetrievedKey } | { readonly kind: 'certificate'; readonly issued: IssuedCertificate };
+
 export interface GrantRequest {
   readonly client?: string;
   readonly group?: string;
@@ -66,8 +68,12 @@ export interface CliBackend {
   approve(id: string, digest: string): Promise<ApprovalView>;
   deny(id: string, reason: string): Promise<ApprovalView>;
   cancelApproval(id: string): Promise<ApprovalView>;
-  /** An approved key export's material, once; the caller zeroes it. */
-  collect(id: string): Promise<RetrievedKey>;
+  /**
+   * What an approved request gives its requester: a key export's material,
+   * once (the caller zeroes it), or the certificate of a client issued under
+   * dual control, for the private key the requester's CLI kept.
+   */
+  collect(id: string): Promise<Collected>;
   quorums(): Promise<QuorumView[]>;
   setQuorum(dualControlClass: string, required: number): Promise<{ class: string; required: number }>;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ import { Requester } from '../../protocol/requester';
 import { wire } from './wire-client';
 import { KeyArgs } from '../commands/key-spec-options';
 import type { ApprovalView, RetrievedKey } from '../../client/types';
-import { CliBackend, QuorumView } from './backend';
+import { CliBackend, IssuedCertificate, QuorumView } from './backend';
 
 /** ApprovalCollect answers a Get's result: its material is base64 on the wire. */
 function decodeRetrieved(result: Record<string, unknown>): RetrievedKey {
@@ -60,7 +60,14 @@ export function operationsBackend(mode: CliBackend['mode'], client: Requester): 
     approve: (id, digest) => wire(async () => (await client.request<{ request: ApprovalView }>('ApprovalApprove', { id, digest })).request),
     deny: (id, reason) => wire(async () => (await client.request<{ request: ApprovalView }>('ApprovalDeny', { id, reason })).request),
     cancelApproval: (id) => wire(async () => (await client.request<{ request: ApprovalView }>('ApprovalCancel', { id })).request),
-    collect: (id) => wire(async () => decodeRetrieved(await client.request<Record<string, unknown>>('ApprovalCollect', { id }))),
+    collect: (id) =>
+      wire(async () => {
+        const result = await client.request<Record<string, unknown>>('ApprovalCollect', { id });
+        // A ClientIssue's result carries a certificate; a key export's, material.
+        return typeof result.certificatePem === 'string'
+          ? { kind: 'certificate' as const, issued: result as unknown as IssuedCertificate }
+          : { kind: 'key' as const, key: decodeRetrieved(result) };
+      }),
     quorums: () => wire(async () => (await client.request<{ quorums: QuorumView[] }>('ApprovalQuorums')).quorums),
     setQuorum: (dualControlClass, required) => wire(async () => (await client.request<{ quorum: { class: string; required: number } }>('ApprovalQuorumSet', { class: dualControlClass, required })).quorum),
     close: () => client.close(),

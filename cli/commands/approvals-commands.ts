@@ -4,7 +4,9 @@
  * (key destroy, client revoke, a grant of material, an officer's key get…)
  * answers APPROVAL_REQUIRED with a request id; other officers read the
  * request in full with `show` and approve the digest it shows. Votes need
- * --server and an officer certificate (local mode refuses them).
+ * --server and an officer certificate (local mode refuses them). The
+ * requester collects an approved export's material, or an issued client's
+ * certificate (written beside the private key `client issue` kept).
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
@@ -13,6 +15,7 @@ import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../../protocol/op-schemas';
 import { runCommand } from '../context';
 import { table } from '../output';
 import { printRetrieved } from './key-get';
+import { clientFiles, filesText, readKeptKey, readPassphrase, writeIssued } from './client-files';
 
 const DIGEST = /^[0-9a-f]{64}$/;
 
@@ -35,6 +38,7 @@ function describe(view: ApprovalView): string {
   if (view.result !== null) lines.push(`Result     ${JSON.stringify(view.result)}`);
   if (view.state === 'pending') lines.push('', `To approve exactly this: strongroom approvals approve ${view.id} --digest ${view.digest}`);
   if (view.state === 'approved') lines.push('', `Approved: ${view.requester} collects it with strongroom approvals collect ${view.id}`);
+  if (view.state === 'executed' && view.operation === 'ClientIssue') lines.push('', `Issued: ${view.requester} writes the certificate beside the kept key with strongroom approvals collect ${view.id} --out DIR`);
   return lines.join('\n');
 }
 
@@ -133,17 +137,45 @@ function cancelCommand(): Command {
     );
 }
 
+interface CollectOptions {
+  format: string;
+  out: string;
+  p12?: boolean;
+  passphraseFile?: string;
+}
+
 function collectCommand(): Command {
   return new Command('collect')
-    .description('print the material of your approved key export (once; it is never stored)')
+    .description('collect your approved request: a key export\'s material (printed once; it is never stored), or the certificate of a client issue, written beside the private key kept in --out')
     .argument('<id>', 'request id')
-    .option('-f, --format <fmt>', 'base64, hex or raw', 'base64')
-    .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals collect 0b7e6c1a-… --format hex`)
+    .option('-f, --format <fmt>', 'key export: base64, hex or raw', 'base64')
+    .option('-o, --out <dir>', 'client issue: the --out the issue used, where NAME.key was kept (certificate and ca.pem written 0600 beside it)', '.')
+    .option('--p12', 'client issue: also write NAME.p12, encrypted with the passphrase from --passphrase-file or STRONGROOM_P12_PASSPHRASE')
+    .option('--passphrase-file <file>', 'client issue: file holding the PKCS#12 passphrase')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ strongroom --server 127.0.0.1:5700 approvals collect 0b7e6c1a-… --format hex
+  $ strongroom --server 127.0.0.1:5700 approvals collect 0b7e6c1a-… --out ./certs`,
+    )
     .action(
-      runCommand(async (ctx, id: string, options: { format: string }) => {
+      runCommand(async (ctx, id: string, options: CollectOptions) => {
         if (!['base64', 'hex', 'raw'].includes(options.format)) throw new ValidationError('--format is base64, hex or raw');
         if (options.format === 'raw' && ctx.out.json) throw new ValidationError('--format raw cannot be combined with --json');
-        printRetrieved(ctx, await ctx.backend().collect(id), options.format);
+        const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
+        const collected = await ctx.backend().collect(id);
+        if (collected.kind === 'key') {
+          printRetrieved(ctx, collected.key, options.format);
+          return;
+        }
+        const { issued } = collected;
+        const files = clientFiles(options.out, issued.client.name, passphrase !== undefined);
+        const privateKeyPem = readKeptKey(files.privateKey, issued.certificatePem);
+        await writeIssued(files, issued, privateKeyPem, passphrase);
+        ctx.out.result({ client: issued.client, files }, () =>
+          [`Collected the ${issued.client.role} certificate for ${issued.client.name} (valid until ${issued.client.notAfter})`, ...filesText(files)].join('\n'),
+        );
       }),
     );
 }

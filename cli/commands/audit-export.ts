@@ -6,7 +6,6 @@
  * re-verifies with `audit verify --from-file`; a filtered one has gaps and
  * cannot (verify names the first missing event).
  */
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
@@ -17,6 +16,7 @@ import { auditLineOf } from '../../protocol/audit-line';
 import { MAX_AUDIT_SEARCH_LIMIT } from '../../protocol/op-schemas';
 import { withAuditBackend } from '../backend/audit-backend';
 import { runCommand } from '../context';
+import { openOutStream } from '../out-file';
 import { addAuditFilterOptions, AuditFilterFlags, narrows, queryOf } from './audit-filter-options';
 
 /** The line as the keychain would export it: the canonical event text is rebuilt, so the hash still covers it. */
@@ -28,19 +28,9 @@ async function write(stream: Writable, text: string): Promise<void> {
   if (!stream.write(text)) await once(stream, 'drain');
 }
 
-async function openOut(path: string): Promise<Writable> {
-  const stream = createWriteStream(path, { mode: 0o600 });
-  try {
-    await once(stream, 'open');
-    return stream;
-  } catch (cause) {
-    throw new ValidationError(`cannot write ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'}): check the folder exists and is writable`, { cause });
-  }
-}
-
 export function auditExportCommand(): Command {
   return addAuditFilterOptions(new Command('export').description('write audit events as JSON lines ({seq, prevHash, hash, event}) for archives and SIEMs'))
-    .option('--out <file>', 'write to this file (mode 0600) instead of stdout; required with --json')
+    .option('--out <file>', 'write to this file (mode 0600; a symbolic link is refused) instead of stdout; required with --json')
     .addHelpText(
       'after',
       `
@@ -65,7 +55,7 @@ Examples:
         if (ctx.out.json && options.out === undefined) throw new ValidationError('with --json, give --out FILE: stdout carries the one JSON summary');
         const query = queryOf(options);
         const filtered = narrows(options);
-        const stream: Writable = options.out === undefined ? process.stdout : await openOut(options.out);
+        const stream: Writable = options.out === undefined ? process.stdout : openOutStream(options.out);
         let exported = 0;
         let firstSeq: number | null = null;
         let lastSeq: number | null = null;

@@ -1,14 +1,19 @@
 /**
  * `strongroom client issue|list|revoke`: client certificates of the appliance
  * CA. The key pair is made here, on the CLI's side: only the public key goes
- * to the appliance, and the private key is written 0600 to --out.
+ * to the appliance, and the private key is written 0600 to --out before the
+ * request is sent. An issue that officers must approve (an officer, or an app
+ * that an existing grant gives material) keeps it there while the request
+ * waits; `approvals collect ID --out DIR` writes the certificate beside it.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
-import { ValidationError } from '../../common/errors';
-import { generateClientKeyPair, toPkcs12 } from '../../client/credentials';
-import { wire } from '../backend/wire-client';
+import { ErrorDetails, StrongroomError } from '../../common/errors';
+import { generateClientKeyPair } from '../../client/credentials';
+import { IssuedCertificate } from '../backend/backend';
+import { writeOutFile } from '../out-file';
+import { assertWritable, clientFiles, filesText, readPassphrase, writeIssued } from './client-files';
 import { runCommand } from '../context';
 import { table } from '../output';
 
@@ -27,7 +32,7 @@ function issueCommand(): Command {
     .argument('<name>', 'client name: letters, digits, ".", "_", "-"')
     .requiredOption('-r, --role <role>', 'app, officer or auditor')
     .option('-g, --groups <list>', 'comma list of groups (grants can name groups)')
-    .option('-o, --out <dir>', 'folder for NAME.crt, NAME.key (0600) and ca.pem', '.')
+    .option('-o, --out <dir>', 'folder for NAME.key, NAME.crt and ca.pem (all 0600; a symbolic link is refused)', '.')
     .option('--validity-days <n>', 'certificate lifetime, 1-825 days (default 365)')
     .option('--p12', 'also write NAME.p12 (PKCS#12), encrypted with the passphrase from --passphrase-file or STRONGROOM_P12_PASSPHRASE')
     .option('--passphrase-file <file>', 'file holding the PKCS#12 passphrase')
@@ -37,64 +42,76 @@ function issueCommand(): Command {
 Examples:
   $ strongroom client issue payroll-app --role app --groups payroll --out ./certs
   $ strongroom client issue alice --role officer --out ./alice --p12 --passphrase-file ./pass.txt
-  $ strongroom policy grant --group payroll --pattern 'hr/*' --permissions get,encrypt,decrypt`,
+  $ strongroom policy grant --group payroll --pattern 'hr/*' --permissions get,encrypt,decrypt
+
+Issuing an officer, or an app that an existing grant (to its name or one of
+its groups) gives key material, needs officers' approval (exit 12): NAME.key
+is kept in --out while the request waits, and once it is approved
+\`strongroom approvals collect ID --out DIR\` writes NAME.crt and ca.pem
+(and NAME.p12 with --p12) beside it.`,
     )
     .action(
       runCommand(async (ctx, name: string, options: IssueOptions) => {
         const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
-        for (const file of [`${name}.key`, `${name}.crt`, ...(options.p12 ? [`${name}.p12`] : [])].map((f) => join(options.out, f))) {
-          if (existsSync(file)) throw new ValidationError(`${file} exists; remove it or choose another --out`);
-        }
+        const files = clientFiles(options.out, name, Boolean(options.p12));
+        assertWritable(files);
+        const made = mkdirSync(options.out, { recursive: true, mode: 0o700 });
         const pair = generateClientKeyPair();
-        const issued = await ctx.backend().issueClient({
-          name,
-          role: options.role,
-          groups: options.groups ? options.groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
-          publicKeyPem: pair.publicKeyPem,
-          validityDays: options.validityDays ? Number(options.validityDays) : undefined,
-        });
-        mkdirSync(options.out, { recursive: true, mode: 0o700 });
-        const files: Record<string, string> = {
-          certificate: join(options.out, `${name}.crt`),
-          privateKey: join(options.out, `${name}.key`),
-          ca: join(options.out, 'ca.pem'),
-        };
-        // 'wx': never overwrite, never follow a planted symlink; the mode applies because the file is new.
-        writePrivate(files.privateKey, pair.privateKeyPem);
-        writeFileSync(files.certificate, issued.certificatePem, { mode: 0o644, flag: 'wx' });
-        writeFileSync(files.ca, issued.caPem, { mode: 0o644 });
-        if (passphrase !== undefined) {
-          files.pkcs12 = join(options.out, `${name}.p12`);
-          // wire(): the client library's INVALID_ARGUMENT (a passphrase it cannot use) exits 2 like the CLI's own.
-          const p12 = await wire(async () => toPkcs12({ certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: issued.caPem, passphrase, friendlyName: name }));
-          writePrivate(files.pkcs12, p12);
+        // The key is on disk before the request leaves: if officers must approve, it waits with the request.
+        writeOutFile(files.privateKey, pair.privateKeyPem, { exclusive: true });
+        let issued: IssuedCertificate;
+        try {
+          issued = await ctx.backend().issueClient({
+            name,
+            role: options.role,
+            groups: options.groups ? options.groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
+            publicKeyPem: pair.publicKeyPem,
+            validityDays: options.validityDays ? Number(options.validityDays) : undefined,
+          });
+        } catch (err) {
+          throw keptOrRemoved(err, files.privateKey, made, options);
         }
+        await writeIssued(files, issued, pair.privateKeyPem, passphrase);
         ctx.out.result({ client: issued.client, files }, () =>
-          [`Issued ${issued.client.role} certificate for ${name} (valid until ${issued.client.notAfter})`, ...Object.entries(files).map(([k, v]) => `  ${k}: ${v}`)].join('\n'),
+          [`Issued ${issued.client.role} certificate for ${name} (valid until ${issued.client.notAfter})`, ...filesText(files)].join('\n'),
         );
       }),
     );
 }
 
-function writePrivate(path: string, content: string | Buffer): void {
-  try {
-    writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') throw new ValidationError(`${path} exists; remove it or choose another --out`, { cause });
-    throw cause;
+/**
+ * After a failed issue: APPROVAL_REQUIRED keeps the private key for the
+ * collect, and says where it is and what to run (its details gain
+ * `privateKey`); any other failure removes the key, whose certificate will
+ * never exist, and the folders this command made for it (`made`, the first
+ * one mkdir created), if they are empty.
+ */
+function keptOrRemoved(err: unknown, keyFile: string, made: string | undefined, options: IssueOptions): unknown {
+  const code = (err as { code?: unknown }).code;
+  const details = (err as { details?: ErrorDetails }).details ?? {};
+  if (code !== 'APPROVAL_REQUIRED' || typeof details.requestId !== 'string') {
+    rmSync(keyFile, { force: true });
+    if (made !== undefined) removeEmptyFolders(resolve(options.out), resolve(made));
+    return err;
   }
-  chmodSync(path, 0o600);
+  const collect = `strongroom approvals collect ${details.requestId} --out ${options.out}${options.p12 ? ' --p12' : ''}`;
+  return new StrongroomError(
+    'APPROVAL_REQUIRED',
+    `${(err as Error).message}. The private key is kept in ${keyFile} (0600); once approved, run \`${collect}\` to write the certificate beside it`,
+    { cause: err, details: { ...details, privateKey: keyFile } },
+  );
 }
 
-function readPassphrase(file: string | undefined): string {
-  let text: string | undefined;
-  try {
-    text = file ? readFileSync(file, 'utf8').replace(/\r?\n$/, '') : process.env.STRONGROOM_P12_PASSPHRASE;
-  } catch (cause) {
-    throw new ValidationError(`cannot read the passphrase file ${file} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+/** rmdir from `folder` up to and including `top`, stopping at the first that is not empty. */
+function removeEmptyFolders(folder: string, top: string): void {
+  for (let at = folder; at.startsWith(top); at = dirname(at)) {
+    try {
+      rmdirSync(at);
+    } catch {
+      return;
+    }
+    if (at === top) return;
   }
-  if (!text) throw new ValidationError('--p12 needs a passphrase: --passphrase-file or STRONGROOM_P12_PASSPHRASE');
-  return text;
 }
 
 function listCommand(): Command {

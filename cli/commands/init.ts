@@ -171,12 +171,12 @@ then delete the copies here.`,
         }
         written.push(setting(config, 'keychain_path'));
         const pki = bootstrapPki(appliance, systemClock, generateClientKeyPair());
-        const issuer = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
+        const issuer = new PkiService(appliance.keychain, appliance.keychain.directory, systemClock);
         // One officer certificate per custodian: the shares of an attempt must come from distinct certificates.
         // The keychain cannot be opened locally to issue them later (it needs the custodians), so init does it now.
         const custodianCerts = issueOfficerFiles(issuer, Array.from({ length: counts?.shares ?? 0 }, (_, i) => `custodian-${i + 1}`), join(config.dataDir, 'pki', 'custodians'), generateClientKeyPair);
         const otherOfficers = issueOfficerFiles(issuer, officerPlan.extra, join(config.dataDir, 'pki'), generateClientKeyPair);
-        const admin = appliance.store.directory.getClientByName(FIRST_OFFICER);
+        const admin = appliance.keychain.directory.getClientByName(FIRST_OFFICER);
         if (admin === null) throw new KeychainError('INTERNAL_ERROR', `init made no "${FIRST_OFFICER}" officer`);
         const officers: OfficerFiles[] = [{ client: admin, certFile: pki.officerCertFile, keyFile: pki.officerKeyFile }, ...custodianCerts, ...otherOfficers];
         // The trail shows who made the first officers: nobody approved them, init did, at the ceremony.

@@ -5,7 +5,6 @@
  * JSON. Locally (the HSM unseals the keychain for the inventory) or with
  * --server as an officer or auditor.
  */
-import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
 import { DEFAULT_REPORT_DAYS } from '../../protocol/op-schemas';
@@ -14,6 +13,7 @@ import { renderHtml } from '../report/render-html';
 import { renderMarkdown } from '../report/render-markdown';
 import { withAuditBackend } from '../backend/audit-backend';
 import { runCommand } from '../context';
+import { assertNotLink, writeOutFile } from '../out-file';
 
 const FORMATS = ['md', 'html', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -35,7 +35,7 @@ export function reportCommand(): Command {
     .option('--from <time>', `start of the period, ISO 8601 (default: ${DEFAULT_REPORT_DAYS} days before --to)`)
     .option('--to <time>', 'end of the period, exclusive, ISO 8601 (default: now)')
     .option('--format <format>', 'md, html (self-contained, with a usage chart) or json (default: md; json with --json)')
-    .option('--out <file>', 'write the report to this file (mode 0600) and print a summary')
+    .option('--out <file>', 'write the report to this file (mode 0600; a symbolic link is refused) and print a summary')
     .addHelpText(
       'after',
       `
@@ -53,6 +53,8 @@ Examples:
         if (!(FORMATS as readonly string[]).includes(options.format)) throw new ValidationError(`--format must be one of ${FORMATS.join(', ')}`, { details: { field: 'format' } });
         const format = options.format as Format;
         if (ctx.out.json && options.out === undefined && format !== 'json') throw new ValidationError(`with --json, give --out FILE for --format ${format} (stdout carries one JSON document)`);
+        // A link at --out is refused before the report is built, not after.
+        if (options.out !== undefined) assertNotLink(options.out);
         const report = await withAuditBackend(ctx, (backend) => backend.report({ from: options.from, to: options.to }));
         if (options.out === undefined) {
           if (ctx.out.json) ctx.out.result(report, () => '');
@@ -60,11 +62,7 @@ Examples:
           return;
         }
         const text = renderReport(report, format);
-        try {
-          writeFileSync(options.out, text, { mode: 0o600 });
-        } catch (cause) {
-          throw new ValidationError(`cannot write ${options.out} (${(cause as NodeJS.ErrnoException).code ?? 'error'}): check the folder exists and is writable`, { cause });
-        }
+        writeOutFile(options.out, text);
         const summary = { out: options.out, format, bytes: Buffer.byteLength(text), period: report.period, keys: report.keys.total, operations: report.access.events, chainOk: report.chain.ok };
         ctx.out.result(summary, () => `Wrote the ${format} report for ${report.period.from} to ${report.period.to} to ${options.out} (${summary.bytes} bytes).`);
       }),

@@ -28,6 +28,16 @@ export function deliversMaterial(dualControlClass: string): boolean {
   return dualControlClass === 'key-export';
 }
 
+/**
+ * Operations whose stored result the requester collects after the quorum ran
+ * them: a client certificate issued under dual control, for the key pair the
+ * requester's CLI kept while the request waited. The certificate is public
+ * and only the requester holds its key, so it may be collected again.
+ */
+export function keepsResultForRequester(operation: string): boolean {
+  return operation === 'ClientIssue';
+}
+
 export function isExpired(record: ApprovalRecord, nowIso: string): boolean {
   return OPEN_STATES.includes(record.state) && record.expiresAt <= nowIso;
 }
@@ -87,13 +97,13 @@ export function assertMayCancel(record: ApprovalRecord, actor: Actor, nowIso: st
   if (isExpired(record, nowIso) || !OPEN_STATES.includes(record.state)) throw notPending(isExpired(record, nowIso) ? { ...record, state: 'expired' } : record);
 }
 
-/** Only the requester collects an approved export, once, before it expires. */
+/** Only the requester collects an approved export, once, before it expires; or the result of an executed ClientIssue (keepsResultForRequester). */
 export function assertMayCollect(record: ApprovalRecord, actor: Actor, nowIso: string): void {
   if (actor.name !== record.requester) {
     throw new ApprovalError('APPROVAL_NOT_REQUESTER', `only "${record.requester}" can collect request "${record.id}"`, { details: { id: record.id } });
   }
   if (isExpired(record, nowIso)) throw notPending({ ...record, state: 'expired' });
-  if (record.state !== 'approved') {
+  if (record.state !== (keepsResultForRequester(record.operation) ? 'executed' : 'approved')) {
     if (record.state === 'pending') {
       throw new ApprovalError('APPROVAL_REQUIRED', `request "${record.id}" has ${record.votes.length} of ${record.required} approvals`, {
         details: { requestId: record.id, digest: record.digest, required: record.required, approvals: record.votes.length, expiresAt: record.expiresAt },

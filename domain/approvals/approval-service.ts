@@ -18,14 +18,16 @@
  * A key export (deliversMaterial) is not run at the quorum: the request
  * becomes `approved`, and its requester collects it once (collect()), which
  * runs the Get and returns the material to them alone. Material is never
- * stored, published or audited.
+ * stored, published or audited. A dual-controlled ClientIssue runs at the
+ * quorum; its requester then collects the stored certificate, for the key
+ * pair their CLI kept while the request waited.
  */
 import { Clock, isoNow } from '../../common/clock';
 import { ApprovalError, KeychainError } from '../../common/errors';
 import { ApprovalRecord, ApprovalState, ApprovalStore } from '../../storage/approval-store';
 import { ApprovalLiveEvent } from '../events/event-bus';
 import { approvalDigest, canonicalJson } from './approval-digest';
-import { Actor, assertMayApprove, assertMayCancel, assertMayCollect, assertMayDeny, deliversMaterial, quorumMet } from './approval-rules';
+import { Actor, assertMayApprove, assertMayCancel, assertMayCollect, assertMayDeny, deliversMaterial, keepsResultForRequester, quorumMet } from './approval-rules';
 import { approvalView, ApprovalView, storableResult } from './approval-view';
 import { DEFAULT_QUORUM } from './quorum-settings';
 import { DualControlClass } from '../vocabulary/dual-control-classes';
@@ -190,10 +192,20 @@ export class ApprovalService {
     return this.finish(outcome, false) as ApprovalView | Promise<ApprovalView>;
   }
 
-  /** The requester collects an approved export, once: the stored Get runs now and its material goes to them alone. */
+  /**
+   * The requester collects an approved export, once: the stored Get runs now
+   * and its material goes to them alone. An executed ClientIssue's stored
+   * result (the certificate) is returned as it is.
+   */
   collect(id: string, actor: Actor): unknown {
     this.expireDue();
     const now = isoNow(this.options.clock);
+    const stored = this.load(id);
+    if (keepsResultForRequester(stored.operation)) {
+      // Already run at the quorum: the requester takes its stored result (a certificate, no secret).
+      assertMayCollect(stored, actor, now);
+      return approvalView(stored).result;
+    }
     const outcome = this.options.transaction((): RunOutcome => {
       const record = this.load(id);
       assertMayCollect(record, actor, now);

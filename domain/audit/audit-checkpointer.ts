@@ -56,6 +56,13 @@ export interface CheckpointerOptions {
   readonly log: Logger;
   /** Records the alarm in the trail (awaited; its failure is logged, not thrown). Called once per run. */
   readonly onIntegrityFailure?: (failure: TrailIntegrityFailure) => Promise<void>;
+  /**
+   * Runs before each checkpoint: the full check of the keychain's
+   * authenticated rows (domain/trust/trust-ledger.ts), so that rows written
+   * back from an older copy are found at every checkpoint. It handles its own
+   * failure (the trail itself is not at fault); a throw is logged.
+   */
+  readonly beforeCheckpoint?: () => Promise<void>;
 }
 
 export class AuditCheckpointer {
@@ -120,6 +127,7 @@ export class AuditCheckpointer {
   private async signHead(): Promise<AuditCheckpointRecord | null> {
     const { audit, log } = this.options;
     try {
+      await this.options.beforeCheckpoint?.().catch((err: unknown) => log.error('keychain check before the checkpoint failed', { error: String(err) }));
       this.load();
       if (this.failure !== null) return this.refuse(this.failure);
       const head = audit.auditHead();

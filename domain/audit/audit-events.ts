@@ -140,3 +140,13 @@ export function initIssueEvent(
 export function auditIntegrityFailureEvent(stamper: EventStamper, failure: { readonly code: string; readonly firstBadSeq: number; readonly reason: string }): AuditEvent {
   return { ...adminEvent(stamper, AUDIT_INTEGRITY_FAILURE, null, null, failure.code), custom: { firstBadSeq: String(failure.firstBadSeq), reason: failure.reason } };
 }
+
+/** The keychain's authenticated rows no longer match its trust state (domain/trust/trust-ledger.ts): the appliance sealed itself. */
+export function keychainIntegrityFailureEvent(stamper: EventStamper, reason: string): AuditEvent {
+  return { ...adminEvent(stamper, 'keychain-integrity-failure', null, null, 'INTEGRITY_FAILURE'), custom: { reason, action: 'sealed' } };
+}
+
+/** The first unseal of a keychain without a trust state took its rows as they were (trust on first unseal). */
+export function trustEstablishedEvent(stamper: EventStamper, rows: number): AuditEvent {
+  return { ...adminEvent(stamper, 'trust-established', null, null, 'ok'), custom: { rows: String(rows) } };
+}

@@ -15,11 +15,16 @@ import { encodeFields } from '../field-encoding';
 import { openWithAad, sealWithAad } from '../instance-seal';
 import { UnsealedKeychainKey, unwrapKeychainKey } from '../keychain-key';
 import { deriveRowMacKey } from '../row-mac';
+import { deriveTrustKeys, TrustKeys, wipeTrustKeys } from '../trust/trust-keys';
 
-/** The keychain keys and the row MAC key derived from the newest one, while unsealed. */
+/** The keychain keys and the row MAC and trust keys derived from the newest one, while unsealed. */
 export interface Unsealed extends UnsealedKeychainKey {
   readonly macKey: Buffer;
+  readonly trust: TrustKeys;
 }
+
+/** Run at unseal with the new trust keys, before the keychain serves anything: rejects to keep it sealed. */
+export type UnsealCheck = (keys: TrustKeys, hsm: HsmPort) => Promise<void>;
 
 export class KeychainSeal {
   private unsealed: Unsealed | null = null;
@@ -28,7 +33,11 @@ export class KeychainSeal {
   /** Bumped by seal(): an unseal that finishes after a seal must not undo it. */
   private sealCount = 0;
 
-  constructor(private readonly store: KeychainStore, private readonly clock: Clock) {}
+  constructor(
+    private readonly store: KeychainStore,
+    private readonly clock: Clock,
+    private readonly checkAtUnseal: UnsealCheck = async () => undefined,
+  ) {}
 
   get isSealed(): boolean {
     return this.unsealed === null;
@@ -52,8 +61,14 @@ export class KeychainSeal {
     if (this.unsealed !== null) {
       for (const key of this.unsealed.keys.values()) wipe(key);
       wipe(this.unsealed.macKey);
+      wipeTrustKeys(this.unsealed.trust);
     }
     this.unsealed = null;
+  }
+
+  /** The trust keys while unsealed; null while sealed. */
+  trustKeys(): TrustKeys | null {
+    return this.unsealed?.trust ?? null;
   }
 
   requireUnsealed(): Unsealed {
@@ -89,13 +104,26 @@ export class KeychainSeal {
   private async unwrap(hsm: HsmPort, unsealSecret?: Uint8Array): Promise<void> {
     const sealCountAtStart = this.sealCount;
     const unwrapped = await unwrapKeychainKey(this.store, hsm, unsealSecret);
-    const macKey = deriveRowMacKey(unwrapped.keys.get(unwrapped.currentVersion) as Buffer);
-    if (this.sealCount !== sealCountAtStart) {
+    const current = unwrapped.keys.get(unwrapped.currentVersion) as Buffer;
+    const macKey = deriveRowMacKey(current);
+    const trust = deriveTrustKeys(unwrapped.keychainId, current);
+    const discard = (): void => {
       for (const key of unwrapped.keys.values()) wipe(key);
       wipe(macKey);
+      wipeTrustKeys(trust);
+    };
+    try {
+      // A database whose authorisation state is not what the appliance last wrote stays sealed.
+      await this.checkAtUnseal(trust, hsm);
+    } catch (err) {
+      discard();
+      throw err;
+    }
+    if (this.sealCount !== sealCountAtStart) {
+      discard();
       throw new KeychainError('SEALED', 'the keychain was sealed while it was being unsealed');
     }
-    this.unsealed = { ...unwrapped, macKey };
+    this.unsealed = { ...unwrapped, macKey, trust };
   }
 }
 

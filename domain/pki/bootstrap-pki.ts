@@ -26,7 +26,7 @@ export interface BootstrapResult {
  */
 export function bootstrapPki(appliance: Appliance, clock: Clock, officerKeys: { publicKeyPem: string; privateKeyPem: string }): BootstrapResult {
   const config = appliance.config;
-  const pki = new PkiService(appliance.keychain, appliance.store.directory, clock);
+  const pki = new PkiService(appliance.keychain, appliance.keychain.directory, clock);
   const { caPem } = pki.bootstrap({ commonName: 'strongroom', sans: parseSans(setting(config, 'server_sans')) });
   const officer = pki.issueClient({ name: FIRST_OFFICER, role: 'officer', groups: [], publicKeyPem: officerKeys.publicKeyPem });
   const dir = join(config.dataDir, 'pki');

@@ -14,7 +14,7 @@ import { systemTimers, Timers } from '../../common/timers';
 import { setting } from '../../common/config';
 import { Logger, silentLogger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
-import { lifecycleEvent } from '../../domain/audit/audit-events';
+import { lifecycleEvent, trustEstablishedEvent } from '../../domain/audit/audit-events';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { Services } from '../../operations/context';
 import { Dispatcher } from '../../operations/dispatcher';
@@ -77,6 +77,11 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     throw err;
   }
   const jobs = makeBackgroundJobs(appliance, { clock, timers, log, audit });
+  // A first unseal that took the rows as it found them (no trust state yet) says so in the trail.
+  const recordTrustEstablished = (): void => {
+    const opened = appliance.keychain.trustOpened();
+    if (opened?.established) audit.recordQuietly(trustEstablishedEvent(stamper, opened.rows));
+  };
   // The last signed head is read before this run records anything (its start
   // checkpoint, below, is then verified from it).
   jobs.checkpointer.open();
@@ -86,12 +91,19 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     log,
     audit,
     hooks: {
-      onUnsealed: () => jobs.rollover.start(),
+      onUnsealed: () => {
+        recordTrustEstablished();
+        // Connections made while sealed could not verify their client rows: now they can, and forged ones end.
+        connections.recheck();
+        jobs.rollover.start();
+        // Dual-control rows are authenticated with keys that exist only unsealed: their recovery waits for the unseal too.
+        services.approvals.start();
+      },
       onSealed: () => void jobs.rollover.stop(),
       sinkStats: () => audit.sinks?.stats() ?? [],
     },
   });
-  services.approvals.start();
+  if (!appliance.keychain.isSealed) services.approvals.start();
   let listeners;
   try {
     listeners = await startListeners(appliance, { clock, timers, log, audit, services, dispatcher, connections, port: options.port, eventsPort: options.eventsPort });
@@ -103,6 +115,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   jobs.start(changes, connections);
   const { port, eventsPort } = listeners;
   audit.recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
+  if (!appliance.keychain.isSealed) recordTrustEstablished();
   // Every run signs its start: a trail that records a server start but holds
   // no checkpoint had its checkpoints deleted (domain/audit/audit-verify.ts).
   // The trail is verified from the last signed head first; a refusal alarms

@@ -17,14 +17,20 @@ import { parseApprovalTtl, parseQuorumSetting } from '../../domain/approvals/quo
 import { AuditEvent, EventStamper, stampOf } from '../../domain/audit/audit-event';
 import { EventBus } from '../../domain/events/event-bus';
 import { ApprovalRecord } from '../../storage/approval-store';
-import { KeychainStore } from '../../storage/keychain-store';
+import { ApprovalStore } from '../../storage/approval-store';
+import { DirectoryStore } from '../../storage/directory-store';
+import { TransactionalStore } from '../../storage/transactional-store';
 
 /** Largest max_pending_approvals_per_requester: the queue is for a handful of sensitive changes. */
 export const MAX_PENDING_PER_REQUESTER = 1000;
 
 export interface ApprovalWiring {
   readonly config: ApplianceConfig;
-  readonly store: KeychainStore;
+  /** Transactions of the keychain store. */
+  readonly store: TransactionalStore;
+  /** The authenticated directory and approvals (Keychain.directory, Keychain.approvals). */
+  readonly directory: DirectoryStore;
+  readonly approvals: ApprovalStore;
   readonly clock: Clock;
   /** New request ids and event ids. */
   readonly newId: () => string;
@@ -52,9 +58,9 @@ function target(operation: string, args: Record<string, unknown>, binding: Appro
   return { key, namespace: key.split('/')[0] };
 }
 
-export function approvalEvent(stamper: EventStamper, store: KeychainStore, record: ApprovalRecord, action: ApprovalAction, actor: Actor | null): AuditEvent {
+export function approvalEvent(stamper: EventStamper, directory: DirectoryStore, record: ApprovalRecord, action: ApprovalAction, actor: Actor | null): AuditEvent {
   const carriedOut = action === 'executed' || action === 'failed';
-  const who = carriedOut ? store.directory.getClientByName(record.requester) : actor === null ? null : store.directory.getClientByName(actor.name);
+  const who = carriedOut ? directory.getClientByName(record.requester) : actor === null ? null : directory.getClientByName(actor.name);
   const args = JSON.parse(record.args) as Record<string, unknown>;
   const error = record.error === null ? null : (JSON.parse(record.error) as { code: string });
   // The bound key and instance are what the request is about; the reference typed (maybe an alias) is kept beside them.
@@ -89,7 +95,7 @@ export function approvalEvent(stamper: EventStamper, store: KeychainStore, recor
 export function makeApprovalService(wiring: ApprovalWiring): ApprovalService {
   const { config, store, clock } = wiring;
   const service = new ApprovalService({
-    approvals: store.approvals,
+    approvals: wiring.approvals,
     transaction: (fn) => store.transaction(fn),
     clock,
     newId: wiring.newId,
@@ -98,7 +104,7 @@ export function makeApprovalService(wiring: ApprovalWiring): ApprovalService {
     defaultQuorums: parseQuorumSetting(setting(config, 'dual_control_quorum')),
     execute: wiring.execute,
     publish: (event) => wiring.events.publish(event),
-    audit: (record, action, actor) => wiring.recordAudit(approvalEvent(wiring, store, record, action, actor)),
+    audit: (record, action, actor) => wiring.recordAudit(approvalEvent(wiring, wiring.directory, record, action, actor)),
     target,
   });
   return service;

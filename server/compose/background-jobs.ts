@@ -10,7 +10,8 @@ import { Clock, isoNow } from '../../common/clock';
 import { Timer, Timers } from '../../common/timers';
 import { durationMs, numberSetting, retentionMs } from '../../common/config';
 import { Logger } from '../../common/logger';
-import { adminEvent, auditIntegrityFailureEvent, INTENT_EVENT } from '../../domain/audit/audit-events';
+import { StrongroomError } from '../../common/errors';
+import { adminEvent, auditIntegrityFailureEvent, INTENT_EVENT, keychainIntegrityFailureEvent } from '../../domain/audit/audit-events';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { RolloverService } from '../../domain/rollover-service';
@@ -65,6 +66,19 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     log,
     // The alarm goes into the trail (and so to the SIEM sinks and the event stream), awaited like an operation's event.
     onIntegrityFailure: (failure) => audit.record(auditIntegrityFailureEvent(stamper, failure)),
+    beforeCheckpoint: async () => {
+      if (keychain.isSealed) return;
+      try {
+        // setImmediate, not a timer: the walk only gives requests waiting on the event loop their turn.
+        await keychain.checkAndAnchorTrust(await appliance.hsm(), () => new Promise((resolve) => setImmediate(resolve)));
+      } catch (err) {
+        if (!(err instanceof StrongroomError) || err.code !== 'INTEGRITY_FAILURE') throw err;
+        // Fail closed: nothing more is served from rows that are not the ones the appliance wrote.
+        keychain.seal();
+        log.error('the keychain database was altered outside the appliance: sealed', { reason: err.message });
+        await audit.record(keychainIntegrityFailureEvent(stamper, err.message));
+      }
+    },
   });
   let watcher: Timer | null = null;
   return {

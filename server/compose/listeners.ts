@@ -49,10 +49,17 @@ export interface Listeners {
 
 export async function startListeners(appliance: Appliance, options: ListenerOptions): Promise<Listeners> {
   const { clock, timers, log, audit, services, connections } = options;
-  const { store, config } = appliance;
+  const { keychain, config } = appliance;
   const stamper = { clock, newId: () => appliance.ids.newId() };
   const resolveIdentity = (fingerprint256: string): ClientIdentity | null => {
-    const client = store.directory.getClientByFingerprint(fingerprint256);
+    let client;
+    try {
+      client = keychain.directory.getClientByFingerprint(fingerprint256);
+    } catch (err) {
+      // A client row that fails authentication (written into the file) names nobody: the peer is refused and audited.
+      log.error('a client record failed authentication; the peer is refused', { error: String(err) });
+      return null;
+    }
     if (!client || client.revokedAt !== null) return null;
     return { name: client.name, role: client.role, groups: client.groups, fingerprint256, subject: `CN=${client.name}` };
   };

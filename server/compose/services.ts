@@ -14,9 +14,11 @@ import { durationMs, numberSetting } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
 import { CryptoService } from '../../domain/crypto-service';
+import { GcmInvocations } from '../../domain/gcm-invocations';
 import { LifecycleService } from '../../domain/lifecycle-service';
 import { masterKeyStatus, rotateMasterKey } from '../../domain/master-key-rotation';
 import { PkiService } from '../../domain/pki/pki-service';
+import { IdentityConfirmation } from '../../domain/policy/identity-confirmation';
 import { PolicyIndex } from '../../domain/policy/policy-index';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { UnsealService } from '../../domain/unseal/unseal-service';
@@ -81,11 +83,19 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
   };
   const services: Services = {
     keychain,
-    crypto: new CryptoService(keychain, clock),
+    crypto: new CryptoService(
+      keychain,
+      clock,
+      new GcmInvocations(store.invocations, { limit: numberSetting(config, 'gcm_invocation_limit') }, (near) =>
+        // Time to roll the key over: past the limit its protect operations are refused.
+        log.warn('key instance nears its AES-GCM invocation limit: roll the key over', { instance: near.instanceName, used: near.used, limit: near.limit }),
+      ),
+    ),
     lifecycle: new LifecycleService(keychain, clock),
-    pki: new PkiService(keychain, store.directory, clock),
-    directory: store.directory,
-    policy: new PolicyIndex(store.directory, changes.stamp),
+    pki: new PkiService(keychain, keychain.directory, clock),
+    directory: keychain.directory,
+    policy: new PolicyIndex(keychain.directory, changes.stamp),
+    identities: new IdentityConfirmation(keychain.directory, changes.stamp, () => keychain.isSealed),
     clock,
     version: applianceVersion(),
     limits: {
@@ -141,6 +151,8 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     approvals: makeApprovalService({
       config,
       store,
+      directory: keychain.directory,
+      approvals: keychain.approvals,
       clock,
       newId: stamper.newId,
       events: audit.events,

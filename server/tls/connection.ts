@@ -1,9 +1,10 @@
 /**
  * One client connection of the native protocol: frames in, responses out,
  * in request order. Limits come before work: the frame length before any
- * payload is buffered, the client's rate before the JSON is decoded, the JSON
- * limits before parsing. A malformed request gets an error response and the
- * connection stays open; an oversized frame closes it (the stream cannot be
+ * payload is buffered, one token of the client's rate before the JSON is
+ * decoded (a Batch's other items once it is), the JSON limits before
+ * parsing. A malformed request gets an error response and the connection
+ * stays open; an oversized frame closes it (the stream cannot be
  * resynchronised). Reading pauses while the socket's write buffer is full,
  * so a client that does not read its responses cannot make the server buffer
  * without bound. A frame left half-sent is cut off after frameTimeoutMs, and
@@ -22,7 +23,7 @@ import { Request, RequestSource } from '../../operations/request';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { FrameDecoder } from '../../protocol/frame-codec';
 import { ProtocolError } from '../../protocol/protocol-error';
-import { decodeRequest, requestIdOf } from '../../protocol/request';
+import { DecodedRequest, decodeRequest, requestIdOf } from '../../protocol/request';
 import { encodeError, encodeResult } from '../../protocol/response';
 import { RateLimiter } from '../../common/rate-limiter';
 import { Timer, Timers } from '../../common/timers';
@@ -56,13 +57,14 @@ export interface ConnectionOptions {
 /** Largest response sent (what the client library accepts at most): bounds what one request can make the server hold. */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
-/** Rate-limit tokens a request costs: 1, or its item count for a Batch (found without a full parse). */
-export function batchWeight(frame: Buffer): number {
-  if (frame.length > 64 && frame.includes('"Batch"')) {
-    const items = frame.toString('latin1').match(/"op"\s*:/g);
-    return Math.max(1, (items?.length ?? 1) - 1);
-  }
-  return 1;
+/**
+ * Rate-limit tokens a decoded request costs: 1, or a Batch's parsed item
+ * count. Counted from the decoded structure, so no spelling of the JSON
+ * (escapes such as "o\u0070") changes what a Batch pays, and the frame is
+ * never copied into a string to count.
+ */
+export function requestCost(request: DecodedRequest): number {
+  return request.op === 'Batch' ? Math.max(1, request.args.items.length) : 1;
 }
 
 /** Zeroes every Buffer in a result tree once it has been encoded (key material, plaintexts). */
@@ -167,10 +169,10 @@ export class Connection {
       this.respond(() => encodeError(null, new ProtocolError('FRAME_EMPTY', 'a frame must carry at least one byte of JSON')));
       return;
     }
-    // A Batch pays for its items: its frame is peeked for the count before the full decode.
-    const waitMs = this.options.rateLimiter.take(this.identity.name, batchWeight(frame));
+    // Every frame pays one token before it is decoded, so parsing is rate limited too.
+    const waitMs = this.options.rateLimiter.take(this.identity.name, 1);
     if (waitMs > 0) {
-      this.respond(() => encodeError(null, new ProtocolError('RATE_LIMITED', `client "${this.identity.name}" is over its request rate`, { retryAfterMs: waitMs })));
+      this.respond(() => encodeError(null, this.rateLimited(waitMs)));
       return;
     }
     let id: string | number | null = null;
@@ -178,6 +180,14 @@ export class Connection {
       const decoded = decodeRequest(frame, { maxDepth: this.options.limits.maxJsonDepth, maxElements: this.options.limits.maxJsonElements });
       frame.fill(0); // it may have carried plaintext or key material, now decoded
       id = decoded.id;
+      // A Batch pays for the rest of its parsed items before any of them runs.
+      const cost = requestCost(decoded);
+      const batchWaitMs = cost > 1 ? this.options.rateLimiter.take(this.identity.name, cost, 1) : 0;
+      if (batchWaitMs > 0) {
+        wipeBuffers(decoded.args);
+        this.respond(() => encodeError(decoded.id, this.rateLimited(batchWaitMs)));
+        return;
+      }
       const request: Request = { ...decoded, identity: this.identity, source: this.source };
       const audits: Array<Promise<void>> = [];
       let result: unknown;
@@ -222,6 +232,10 @@ export class Connection {
       const requestId = id ?? requestIdOf(err);
       this.respond(() => this.encodeFailure(requestId, err));
     }
+  }
+
+  private rateLimited(retryAfterMs: number): ProtocolError {
+    return new ProtocolError('RATE_LIMITED', `client "${this.identity.name}" is over its request rate`, { retryAfterMs });
   }
 
   private encodeAndWipe(id: string | number, result: unknown): Buffer {

@@ -38,7 +38,7 @@ export function hasHsmSealedTlsIdentity(appliance: Appliance): boolean {
  * store (init, and the migration of older keychains).
  */
 export async function copyTlsIdentityForSealedStart(appliance: Appliance, clock: Clock): Promise<void> {
-  const credentials = new PkiService(appliance.keychain, appliance.store.directory, clock).serverCredentials();
+  const credentials = new PkiService(appliance.keychain, appliance.keychain.directory, clock).serverCredentials();
   const hsm = await appliance.hsm();
   const key = Buffer.from(credentials.privateKeyPem);
   try {

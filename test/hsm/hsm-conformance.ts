@@ -241,5 +241,26 @@ export function describeHsmConformance(name: string, factory: () => Promise<Conf
         expect(results.every(Boolean)).toBe(true);
       });
     });
+
+    describe('anchors (token data objects that outlive a copy of the database file)', () => {
+      it('has none under a label never written, stores one value, and replaces it leaving exactly one', async () => {
+        const label = `anchor-${randomBytes(4).toString('hex')}`;
+        expect(await hsm.readAnchors(label)).toEqual([]);
+        await hsm.writeAnchor(label, Buffer.from('first'));
+        expect((await hsm.readAnchors(label)).map(String)).toEqual(['first']);
+        await hsm.writeAnchor(label, Buffer.from('second'));
+        expect((await hsm.readAnchors(label)).map(String)).toEqual(['second']);
+      });
+
+      it('keeps labels apart, and another token has none of them', async () => {
+        const a = `anchor-a-${randomBytes(4).toString('hex')}`;
+        const b = `anchor-b-${randomBytes(4).toString('hex')}`;
+        await hsm.writeAnchor(a, Buffer.from('A'));
+        await hsm.writeAnchor(b, Buffer.from('B'));
+        expect((await hsm.readAnchors(a)).map(String)).toEqual(['A']);
+        expect((await hsm.readAnchors(b)).map(String)).toEqual(['B']);
+        expect(await subject.other.readAnchors(a)).toEqual([]);
+      });
+    });
   });
 }

@@ -30,7 +30,7 @@ describe('the TLS identity of a sealed start (SoftHSM2, SQLite)', () => {
 
   it('was copied for the HSM alone at the first start, and is what the listener serves', async () => {
     expect(app.appliance.store.listHsmSealedSecrets().map((s) => s.name)).toEqual(['tls/ca-cert', 'tls/server-cert', 'tls/server-key']);
-    const expected = new PkiService(app.appliance.keychain, app.appliance.store.directory, systemClock).serverCredentials().certificatePem;
+    const expected = new PkiService(app.appliance.keychain, app.appliance.keychain.directory, systemClock).serverCredentials().certificatePem;
     const served = await new Promise<string>((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port: app.port, ca: app.officer.caPem, cert: app.officer.certificatePem, key: app.officer.privateKeyPem, servername: 'localhost' }, () => {
         const raw = socket.getPeerCertificate().raw;

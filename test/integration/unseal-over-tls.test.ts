@@ -82,7 +82,7 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     set.secret.fill(0);
     bootstrapPki(setup, systemClock, generateClientKeyPair());
     await copyTlsIdentityForSealedStart(setup, systemClock);
-    const pki = new PkiService(setup.keychain, setup.store.directory, systemClock);
+    const pki = new PkiService(setup.keychain, setup.keychain.directory, systemClock);
     const issue = (name: string, role: ClientRole): Credentials => {
       const pair = generateClientKeyPair();
       const issued = pki.issueClient({ name, role, groups: ['hr'], publicKeyPem: pair.publicKeyPem });
@@ -90,7 +90,7 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     };
     officers = [issue('custodian-1', 'officer'), issue('custodian-2', 'officer'), issue('custodian-3', 'officer')];
     app = issue('payroll-app', 'app');
-    setup.store.directory.putGrant({ id: 'g1', subjectKind: 'client', subject: 'payroll-app', pattern: 'hr/*', permissions: ['get'], createdAt: new Date().toISOString(), createdBy: 'test' });
+    setup.keychain.directory.putGrant({ id: 'g1', subjectKind: 'client', subject: 'payroll-app', pattern: 'hr/*', permissions: ['get'], createdAt: new Date().toISOString(), createdBy: 'test' });
     setup.keychain.createKey({ fullName: 'hr/payroll', algorithm: 'AES-256' });
     material = setup.keychain.getKey({ fullName: 'hr/payroll' }).material.toString('base64');
     await setup.close();
@@ -121,7 +121,7 @@ describe('split-knowledge unsealing over mutual TLS (SoftHSM2, SQLite)', () => {
     // SEALED before the dual-control gate: no approval request is stored for officers to approve while sealed.
     expect((await officer.request('MasterKeyRotate')).error?.code).toBe('SEALED');
     expect((await officer.request('ClientRevoke', { name: 'payroll-app' })).error?.code).toBe('SEALED');
-    expect(appliance.store.approvals.countOpen('custodian-1')).toBe(0);
+    expect(appliance.keychain.approvals.countOpen('custodian-1')).toBe(0);
   });
 
   it('an app may not submit or reset shares (PERMISSION_DENIED)', async () => {

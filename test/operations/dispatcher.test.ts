@@ -20,7 +20,8 @@ const app: ClientIdentity = { name: 'billing', role: 'app', groups: [], fingerpr
 
 /** Only what Query and the dispatcher's own checks read: every other operation here is refused before it runs. */
 function makeDispatcher(): { dispatcher: Dispatcher; outcomes: Outcome[] } {
-  const services = { keychain: { isSealed: false }, version: '9.9.9', limits: {} } as unknown as Services;
+  // Identity confirmation accepts everyone here: it has its own tests (test/domain/identity-confirmation.test.ts).
+  const services = { keychain: { isSealed: false }, identities: { confirm: () => undefined }, version: '9.9.9', limits: {} } as unknown as Services;
   const outcomes: Outcome[] = [];
   const dispatcher: Dispatcher = new Dispatcher(services, allOperations(() => dispatcher.operationNames()), (outcome) => {
     outcomes.push(outcome);
@@ -68,7 +69,7 @@ describe('Dispatcher', () => {
 
   /** AliasSet stands for any state-changing operation: it only notes that it ran. */
   function withIntents(intent: (op: string) => Promise<void>): { dispatcher: Dispatcher; ran: string[]; outcomes: Outcome[]; intents: string[] } {
-    const services = { keychain: { isSealed: false }, version: '9.9.9', limits: {} } as unknown as Services;
+    const services = { keychain: { isSealed: false }, identities: { confirm: () => undefined }, version: '9.9.9', limits: {} } as unknown as Services;
     const ran: string[] = [];
     const outcomes: Outcome[] = [];
     const intents: string[] = [];

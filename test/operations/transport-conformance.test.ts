@@ -79,7 +79,7 @@ describe('the same operation through mutual TLS and through the in-process trans
       },
       close: async () => connection.destroy(),
     };
-    const record = app.appliance.store.directory.getClientByName('test-officer')!;
+    const record = app.appliance.keychain.directory.getClientByName('test-officer')!;
     officer = { name: record.name, role: record.role, groups: record.groups, fingerprint256: record.fingerprint256, subject: `CN=${record.name}` };
     local = inProcessRequester({ dispatcher: app.server.dispatcher, limits: app.server.services.limits, identity: officer });
   });
@@ -156,11 +156,11 @@ describe('the local operator', () => {
   ];
 
   it.each(refusals)('cannot ask for %s, nor vote (DUAL_CONTROL_LOCAL_MODE), and the refusal is in the trail', async (_what, op, args) => {
-    const before = app.appliance.store.approvals.listApprovals({ limit: 1000 }).length;
+    const before = app.appliance.keychain.approvals.listApprovals({ limit: 1000 }).length;
     const resolved = Object.fromEntries(Object.entries(args).map(([k, v]) => [k, v === '<deactivated>' ? deactivated : v]));
     await expect(operator.request(op as never, resolved)).rejects.toMatchObject({ code: 'DUAL_CONTROL_LOCAL_MODE' });
     // Nothing was stored for officers to approve.
-    expect(app.appliance.store.approvals.listApprovals({ limit: 1000 })).toHaveLength(before);
+    expect(app.appliance.keychain.approvals.listApprovals({ limit: 1000 })).toHaveLength(before);
     const head = app.appliance.store.audit.auditHead()!;
     const event = JSON.parse(app.appliance.store.audit.readAuditRecords(head.seq, 1)[0].event) as AuditEvent;
     expect(event).toMatchObject({ type: 'operation', operation: op, source: 'local', result: 'DUAL_CONTROL_LOCAL_MODE', identity: { name: localOperator().name, role: 'officer' } });

@@ -168,11 +168,11 @@ describe('attack 1: alias re-pointed after approval', () => {
     } finally {
       db.close();
     }
-    expect((await shown(asked.requestId)).binding).toBeNull();
-    await approveBy(first, { ...asked, digest });
-    await approveBy(second, { ...asked, digest });
+    // The request's row MAC (domain/trust/) covers its binding and digest: the edited row is refused wherever it is read.
+    expect((await first.request('ApprovalGet', { id: asked.requestId })).error?.code).toBe('INTEGRITY_FAILURE');
+    expect((await first.request('ApprovalApprove', { id: asked.requestId, digest })).error?.code).toBe('INTEGRITY_FAILURE');
     const collected = await officer.request('ApprovalCollect', { id: asked.requestId });
     expect(collected.result).toBeUndefined();
-    expect(collected.error?.code).toBe('APPROVAL_TARGET_CHANGED');
+    expect(collected.error?.code).toBe('INTEGRITY_FAILURE');
   });
 });

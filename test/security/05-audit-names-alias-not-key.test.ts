@@ -36,8 +36,9 @@ describe('attack 5: audit events name the alias or nothing, not the key', () => 
     const created = await officer.request('Create', { name: 'hr/payroll' });
     instance = (created.result as { key: { currentInstance: string } }).key.currentInstance;
     expect((await officer.request('AliasSet', { alias: 'lab/x', name: 'hr/payroll' })).error).toBeUndefined();
+    const payrollCredentials = app.issue('payroll-app', 'app');
     expect((await app.approve(await officer.request('PolicyGrant', { client: 'payroll-app', pattern: 'hr/payroll', permissions: ['get'] }))).state).toBe('executed');
-    payrollApp = await app.connect(app.issue('payroll-app', 'app'));
+    payrollApp = await app.connect(payrollCredentials);
     expect((await payrollApp.request('Get', { name: 'lab/x' })).error).toBeUndefined();
     expect((await payrollApp.request('Get', { instance })).error).toBeUndefined();
   });

@@ -116,6 +116,7 @@ describe('attack 6: a state change outlives its missing audit event', () => {
   });
 
   it('refuses an approval vote it cannot record, and leaves the request without it', async () => {
+    app.issue('payroll-app', 'app');
     const asked = await officer.request('PolicyGrant', { client: 'payroll-app', pattern: 'hr/payroll', permissions: ['get'] });
     expect(asked.error?.code).toBe('APPROVAL_REQUIRED');
     const { requestId, digest } = asked.error!.details as { requestId: string; digest: string };

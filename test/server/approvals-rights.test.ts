@@ -157,20 +157,20 @@ describe('separation of duties and dual control', () => {
     expect((await conn.request('Create', { name: 'sod/temp' })).error).toBeUndefined();
     expect((await conn.request('Revoke', { name: 'sod/temp', reason: 'superseded' })).error).toBeUndefined();
     const asked = required(await conn.request('Destroy', { name: 'sod/temp' }));
-    new PkiService(app.appliance.keychain, app.appliance.store.directory, systemClock).revokeClient('temp-officer');
+    new PkiService(app.appliance.keychain, app.appliance.keychain.directory, systemClock).revokeClient('temp-officer');
     const done = await app.approve(asResponse(asked));
     expect(done).toMatchObject({ state: 'failed', error: { code: 'PERMISSION_DENIED' } });
     expect((await officer.request('GetAttributes', { name: 'sod/temp' })).result).toMatchObject({ instances: [{ state: 'Deactivated' }] });
   });
 
   it('never removes the last officer: over the wire nobody is left to approve it, and the rule itself refuses', async () => {
-    const pki = new PkiService(app.appliance.keychain, app.appliance.store.directory, systemClock);
-    for (const c of app.appliance.store.directory.listClients()) if (c.role === 'officer' && c.name !== 'test-officer' && c.revokedAt === null) pki.revokeClient(c.name);
+    const pki = new PkiService(app.appliance.keychain, app.appliance.keychain.directory, systemClock);
+    for (const c of app.appliance.keychain.directory.listClients()) if (c.role === 'officer' && c.name !== 'test-officer' && c.revokedAt === null) pki.revokeClient(c.name);
     await first.waitClosed(); // the server shuts revoked officers out
     await second.waitClosed();
     const asked = required(await (await app.connect(app.officer)).request('ClientRevoke', { name: 'test-officer' }));
     expect(asked.required).toBe(3);
     expect(codeOf(() => pki.revokeClient('test-officer'))).toBe('WRONG_STATE');
-    expect(app.appliance.store.directory.countActiveClients('officer')).toBe(1);
+    expect(app.appliance.keychain.directory.countActiveClients('officer')).toBe(1);
   });
 });

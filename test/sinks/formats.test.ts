@@ -2,16 +2,24 @@
  * The SIEM formats: golden CEF, LEEF and RFC 5424 strings, and properties
  * (fast-check) that whatever a key name, user name, purpose or custom value
  * holds (`|`, `=`, `\`, `^`, newlines, tabs, non-ASCII), a SIEM's reader
- * gets exactly it back and the record stays one line with its structure.
+ * gets it back and the record stays one line with its structure: exactly,
+ * except that a control character its format has no escape for (TAB in CEF,
+ * the other C0 and C1 controls, DEL, U+2028, U+2029) reads as U+FFFD.
  */
 import fc from 'fast-check';
 import { escapeCefExtension, escapeCefHeader, formatCef } from '../../sinks/cef';
-import { escapeLeefValue, formatLeef } from '../../sinks/leef';
+import { escapeLeefHeader, escapeLeefValue, formatLeef } from '../../sinks/leef';
 import { datagram, escapeSdValue, headerField, octetCountedFrame, syslogMessage } from '../../sinks/rfc5424';
 import { auditEvent, liveChain, parseCef, parseLeef } from './sink-test-events';
 
 const origin = { hostname: 'vault-1', procId: '4242', facility: 13 };
 const nasty = 'hr|x=y\\z\nnew\r\tline ünï€😀^';
+/** What a CEF reader gets back for `value`: CR and LF are escaped, every other control replaced. */
+const cefShown = (value: string): string => value.replace(/[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]/g, '\uFFFD');
+/** What a LEEF reader gets back for `value`: TAB, CR and LF are escaped, every other control replaced. */
+const leefShown = (value: string): string => value.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]/g, '\uFFFD');
+/** What a header field reads as: CR/LF become a space, every other control is replaced. */
+const headerShown = (value: string): string => cefShown(value.replace(/\r\n|[\r\n]/g, ' ')).replace(/\t/g, '\uFFFD');
 
 describe('CEF', () => {
   it('escapes header pipes and backslashes, and extension backslashes, equals and newlines (golden)', () => {
@@ -26,13 +34,19 @@ describe('CEF', () => {
     );
   });
 
+  it('replaces TAB, C0 and C1 controls, DEL, U+2028 and U+2029, which CEF cannot escape, by U+FFFD (golden)', () => {
+    expect(escapeCefExtension('a\tb\x85c\x1bd\u2028e\u2029f\x00g\x7fh\x9bi\r\nj')).toBe('a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf\uFFFDg\uFFFDh\uFFFDi\\r\\nj');
+    expect(escapeCefHeader('a\tb\x85c|d\r\ne\u2028')).toBe('a\uFFFDb\uFFFDc\\|d e\uFFFD');
+    expect(escapeCefExtension('plain text/ü€')).toBe('plain text/ü€');
+  });
+
   it('carries a key name and user names holding | = \\ newlines and non-ASCII so that a CEF reader gets them back', () => {
     const [live] = liveChain([auditEvent(7, { key: `${nasty}/k`, endUser: nasty, identity: { name: nasty, role: 'app', fingerprint256: 'F', subject: 'CN=x' }, purpose: 'a=b', result: 'KEY_NOT_FOUND', operation: 'Get|Evil\nOp' })]);
     const record = formatCef(live, '1|2');
     const parsed = parseCef(record);
-    expect(parsed.fields.cs1).toBe(`${nasty}/k`);
-    expect(parsed.fields.duser).toBe(nasty);
-    expect(parsed.fields.suser).toBe(nasty);
+    expect(parsed.fields.cs1).toBe(cefShown(`${nasty}/k`));
+    expect(parsed.fields.duser).toBe(cefShown(nasty));
+    expect(parsed.fields.suser).toBe(cefShown(nasty));
     expect(parsed.fields.cs5).toBe('a=b');
     expect(parsed.fields.cn1).toBe(String(live.seq));
     expect(parsed.fields.cs3).toBe(live.hash);
@@ -47,11 +61,11 @@ describe('CEF', () => {
       fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (key, user, op) => {
         const [live] = liveChain([auditEvent(1, { key, endUser: user, operation: op, custom: { note: user } })]);
         const parsed = parseCef(formatCef(live, '0.1.0'));
-        expect(parsed.fields.cs1).toBe(key);
-        expect(parsed.fields.duser).toBe(user);
-        expect(parsed.fields.act).toBe(op);
-        expect(JSON.parse(parsed.fields.msg)).toEqual({ requestId: 1, custom: { note: user } });
-        expect(parsed.header[4]).toBe(`operation:${op}`.replace(/\r\n|[\r\n]/g, ' '));
+        expect(parsed.fields.cs1).toBe(cefShown(key));
+        expect(parsed.fields.duser).toBe(cefShown(user));
+        expect(parsed.fields.act).toBe(cefShown(op));
+        expect(parsed.fields.msg).toBe(cefShown(JSON.stringify({ requestId: 1, custom: { note: user } })));
+        expect(parsed.header[4]).toBe(headerShown(`operation:${op}`));
       }),
       { numRuns: 200 },
     );
@@ -66,6 +80,11 @@ describe('LEEF 2.0', () => {
       "LEEF:2.0|Strongroom|Strongroom|0.1.0|operation:Get|^|devTime=2026-03-01T12:34:56.789Z^devTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSX^cat=operation^sev=3^src=127.0.0.1^" +
         `usrName=billing-app^role=app^action=Get^result=ok^key=hr/payroll^instance=inst-1^seq=1^chainHash=${live.hash}^prevHash=${'0'.repeat(64)}^eventId=e-1^fingerprint=AB:CD^request={"requestId":1,"custom":{}}`,
     );
+  });
+
+  it('escapes TAB and replaces the other C0 and C1 controls, DEL, U+2028 and U+2029 by U+FFFD (golden)', () => {
+    expect(escapeLeefValue('a\tb\x85c\x1bd\u2028e\u2029f\x00g\x7fh\r\ni')).toBe('a\\tb\uFFFDc\uFFFDd\uFFFDe\uFFFDf\uFFFDg\uFFFDh\\r\\ni');
+    expect(escapeLeefHeader('a\tb\x85c|d\ne')).toBe('a\uFFFDb\uFFFDc\\|d e');
   });
 
   it('carries a key name and user names holding | = \\ ^ newlines and non-ASCII so that a LEEF reader gets them back', () => {
@@ -86,11 +105,11 @@ describe('LEEF 2.0', () => {
       fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (key, user, type) => {
         const [live] = liveChain([auditEvent(1, { key, endUser: user, type, purpose: user })]);
         const parsed = parseLeef(formatLeef(live, '0.1.0'));
-        expect(parsed.fields.key).toBe(key);
-        expect(parsed.fields.endUser).toBe(user);
-        expect(parsed.fields.purpose).toBe(user);
-        expect(parsed.fields.cat).toBe(type);
-        expect(parsed.header[4]).toBe(`${type}:Get`.replace(/\r\n|[\r\n]/g, ' '));
+        expect(parsed.fields.key).toBe(leefShown(key));
+        expect(parsed.fields.endUser).toBe(leefShown(user));
+        expect(parsed.fields.purpose).toBe(leefShown(user));
+        expect(parsed.fields.cat).toBe(leefShown(type));
+        expect(parsed.header[4]).toBe(headerShown(`${type}:Get`));
       }),
       { numRuns: 200 },
     );
@@ -127,6 +146,37 @@ describe('RFC 5424', () => {
         expect(bytes.length).toBeLessThanOrEqual(max);
         expect(text.startsWith(bytes.toString('utf8'))).toBe(true);
       }),
+    );
+  });
+
+  it('never cuts a datagram inside a backslash escape of the MSG, nor a JSON \\u escape', () => {
+    const head = '<110>1 t h strongroom 1 operation [strongroom@32473 seq="1"] \uFEFF';
+    const size = Buffer.byteLength(head);
+    // `\\` `\\` `\=`: a cut after an odd number of backslashes moves back before the lone one.
+    expect(datagram(`${head}ab\\\\\\=`, size + 5).bytes.toString('utf8')).toBe(`${head}ab\\\\`);
+    expect(datagram(`${head}ab\\\\\\=`, size + 4).bytes.toString('utf8')).toBe(`${head}ab\\\\`);
+    expect(datagram(`${head}ab\\\\\\=`, size + 3).bytes.toString('utf8')).toBe(`${head}ab`);
+    // JSON's six-byte \\u001b, whole or not at all; an escaped backslash before "u" is no such escape.
+    for (let cut = 3; cut < 8; cut++) expect(datagram(`${head}"x\\u001by"`, size + cut).bytes.toString('utf8')).toBe(`${head}"x`);
+    expect(datagram(`${head}"x\\u001by"`, size + 8).bytes.toString('utf8')).toBe(`${head}"x\\u001b`);
+    expect(datagram(`${head}x\\\\u00`, size + 5).bytes.toString('utf8')).toBe(`${head}x\\\\u0`);
+    // A backslash in the header (before the BOM) is no escape of ours: left alone.
+    expect(datagram('h\\\\\\ab', 2).bytes.toString('utf8')).toBe('h\\');
+  });
+
+  it('property: a cut CEF or LEEF record ends with whole escapes and whole characters, and is a prefix of the record', () => {
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const [live] = liveChain([auditEvent(1)]);
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('\\', '=', '^', '|', 'a', 'é', '€', '😀', '\t', '\x85', '\x1b', '\u2028', '\n'), maxLength: 300 }), fc.boolean(), fc.integer({ min: 250, max: 1200 }), (user, leef, max) => {
+        const [event] = liveChain([auditEvent(1, { endUser: user, key: user })]);
+        const message = syslogMessage(live, leef ? formatLeef(event, '1') : formatCef(event, '1'), origin);
+        const { bytes } = datagram(message, max);
+        const text = decoder.decode(bytes);
+        expect(message.startsWith(text)).toBe(true);
+        expect(/(^|[^\\])(\\\\)*\\$/.test(text)).toBe(false);
+      }),
+      { numRuns: 300 },
     );
   });
 });

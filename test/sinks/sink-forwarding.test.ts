@@ -87,9 +87,9 @@ describe('audit sinks forward the trail to SIEMs', () => {
     });
     officerConn = await app.connect(app.officer);
     for (const name of ['hr/payroll', 'pay/cards']) expect((await officerConn.request('Create', { name, algorithm: 'AES-256' })).error).toBeUndefined();
-    // A grant of material is dual-controlled: the fixture's two approver officers approve it.
-    expect((await app.approve(await officerConn.request('PolicyGrant', { client: 'sink-app', pattern: '*/*', permissions: ['get'] }))).state).toBe('executed');
+    // The client first: a grant of material goes to an existing client. It is dual-controlled: the fixture's two approver officers approve it.
     const appCreds: Credentials = app.issue('sink-app', 'app');
+    expect((await app.approve(await officerConn.request('PolicyGrant', { client: 'sink-app', pattern: '*/*', permissions: ['get'] }))).state).toBe('executed');
     appConn = await app.connect(appCreds);
   });
 

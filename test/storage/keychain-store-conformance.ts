@@ -1,11 +1,12 @@
 /**
  * The whole keychain store's conformance: every capability suite plus the
- * directory and approval sub-ports, run over one factory of fresh, empty
+ * directory, approval and invocation sub-ports, run over one factory of fresh, empty
  * stores (OpenBao's ExerciseBackend habit). A backend's test file calls
  * this once; a new capability suite added here runs against every backend.
  */
 import { describeApprovalConformance } from './approval-conformance';
 import { describeDirectoryConformance } from './directory-conformance';
+import { describeInvocationConformance } from './invocation-conformance';
 import { describeKeyScheduleConformance } from './key-schedule-conformance';
 import { describeKeyStoreConformance } from './key-store-conformance';
 import { describeKeychainRootConformance } from './keychain-root-conformance';
@@ -22,4 +23,5 @@ export function describeKeychainStoreConformance(name: string, factory: StoreFac
   describeTransactionalConformance(name, factory);
   describeDirectoryConformance(name, factory);
   describeApprovalConformance(name, factory);
+  describeInvocationConformance(name, factory);
 }

@@ -98,12 +98,12 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
   const pastClock = new ManualClock(Date.now() - 10 * DAY_MS);
   bootstrapPki(appliance, pastClock, generateClientKeyPair());
   let server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers, log: options.log });
-  const caPem = new PkiService(appliance.keychain, appliance.store.directory, systemClock).caCertificate();
+  const caPem = new PkiService(appliance.keychain, appliance.keychain.directory, systemClock).caCertificate();
 
   const issue: TestAppliance['issue'] = (name, role, options = {}) => {
     const clock = new ManualClock(Date.now() - (options.issuedDaysAgo ?? 0) * DAY_MS);
     const pair = generateClientKeyPair();
-    const issued = new PkiService(appliance.keychain, appliance.store.directory, clock).issueClient({
+    const issued = new PkiService(appliance.keychain, appliance.keychain.directory, clock).issueClient({
       name,
       role,
       groups: options.groups ?? [],

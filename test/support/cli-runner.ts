@@ -70,3 +70,29 @@ export function startServe(data: string, env: NodeJS.ProcessEnv = {}): Promise<S
     child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
   });
 }
+
+/**
+ * Runs the CLI to its end without blocking this process: for suites whose
+ * appliance runs in the test process (startTestAppliance), which must keep
+ * serving while the CLI talks to it. Killed after 60 s.
+ */
+export function cliAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      let json: unknown = null;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        /* human output */
+      }
+      done({ status: code ?? -1, json, stdout, stderr });
+    });
+  });
+}

@@ -159,7 +159,7 @@ describe('live event stream', () => {
 
     const failures = await waitForAudit(app, before, (events) => events.filter((e) => e.type === 'auth-failure').length >= 4);
     const reasons = failures.filter((e) => e.type === 'auth-failure').map((e) => `${e.result} ${e.identity?.fingerprint256 ?? '-'}`);
-    const fingerprintOf = (name: string): string => app.appliance.store.directory.getClientByName(name)?.fingerprint256 as string;
+    const fingerprintOf = (name: string): string => app.appliance.keychain.directory.getClientByName(name)?.fingerprint256 as string;
     expect(reasons).toEqual(
       expect.arrayContaining([
         `PERMISSION_DENIED: the event stream is for officers and auditors; "hr-app" is an app ${fingerprintOf('hr-app')}`,

@@ -1,0 +1,84 @@
+/**
+ * The trust journal (storage/trust-journal-store.ts) on the keychain's
+ * SQLite connection: reads and empties the journal the schema's triggers
+ * fill, keeps the one trust_state row, and lists row MACs for full checks.
+ * Its statements run inside whatever transaction the caller holds (the
+ * write hooks run inside the write's own), never opening one of their own.
+ */
+import Database from 'better-sqlite3';
+import { AUTHENTICATED_TABLES, AuthenticatedTable } from './migration-trust.sql';
+import { SqliteConnection } from './sqlite-connection';
+import { mapSqliteError } from './sqlite-errors';
+import { TrustJournalEntry, TrustJournalStore, TrustSnapshot, TrustStateRecord, TrustWriteHooks } from './trust-journal-store';
+
+export class SqliteTrustJournal implements TrustJournalStore {
+  private readonly journal: Database.Statement;
+  private readonly clearJournal: Database.Statement;
+  private readonly countJournal: Database.Statement;
+  private readonly getState: Database.Statement;
+  private readonly putState: Database.Statement;
+  private readonly macsOf: ReadonlyMap<AuthenticatedTable, Database.Statement>;
+
+  constructor(private readonly connection: SqliteConnection) {
+    const { db } = connection;
+    this.journal = db.prepare('SELECT tbl AS "table", old_mac AS oldMac, new_mac AS newMac FROM trust_journal ORDER BY seq');
+    this.clearJournal = db.prepare('DELETE FROM trust_journal');
+    this.countJournal = db.prepare('SELECT count(*) FROM trust_journal').pluck();
+    this.getState = db.prepare('SELECT counter, sealed, updated_at AS updatedAt FROM trust_state WHERE id = 1');
+    this.putState = db.prepare(`INSERT INTO trust_state (id, counter, sealed, updated_at) VALUES (1, @counter, @sealed, @updatedAt)
+      ON CONFLICT (id) DO UPDATE SET counter = excluded.counter, sealed = excluded.sealed, updated_at = excluded.updated_at`);
+    this.macsOf = new Map(AUTHENTICATED_TABLES.map((t) => [t, db.prepare(`SELECT row_mac FROM ${t}`).pluck()]));
+  }
+
+  takeJournal(): TrustJournalEntry[] {
+    return this.connection.read('takeJournal', () => {
+      const entries = this.journal.all() as TrustJournalEntry[];
+      if (entries.length > 0) this.clearJournal.run();
+      return entries;
+    });
+  }
+
+  journalLength(): number {
+    return this.connection.read('journalLength', () => this.countJournal.get() as number);
+  }
+
+  getTrustState(): TrustStateRecord | null {
+    return this.connection.read('getTrustState', () => (this.getState.get() as TrustStateRecord | undefined) ?? null);
+  }
+
+  putTrustState(record: TrustStateRecord): void {
+    this.connection.read('putTrustState', () => this.putState.run(record));
+  }
+
+  rowMacs(table: AuthenticatedTable): Buffer[] {
+    return this.connection.read('rowMacs', () => (this.macsOf.get(table) as Database.Statement).all() as Buffer[]);
+  }
+
+  openSnapshot(): TrustSnapshot {
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(this.connection.db.name, { readonly: true, fileMustExist: true });
+      const reader = db;
+      reader.exec('BEGIN');
+      // The first read fixes the snapshot: state, journal and rows are all as of this moment.
+      const state = (reader.prepare('SELECT counter, sealed, updated_at AS updatedAt FROM trust_state WHERE id = 1').get() as TrustStateRecord | undefined) ?? null;
+      const journalLength = reader.prepare('SELECT count(*) FROM trust_journal').pluck().get() as number;
+      return {
+        state,
+        journalLength,
+        rowMacs: (table) => reader.prepare(`SELECT row_mac FROM ${table}`).pluck().iterate() as IterableIterator<Buffer>,
+        close: () => {
+          if (reader.inTransaction) reader.exec('COMMIT');
+          reader.close();
+        },
+      };
+    } catch (err) {
+      if (db?.open) db.close();
+      throw mapSqliteError(err, 'openSnapshot');
+    }
+  }
+
+  setWriteHooks(hooks: TrustWriteHooks | null): void {
+    this.connection.setWriteHooks(hooks);
+  }
+}
