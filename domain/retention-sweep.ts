@@ -7,13 +7,15 @@
  * usual cancellable one: it waits `destroyAtMs` and can be called off.
  */
 import { Keychain } from './keychain';
-import { sweepDue } from './sweep-due';
+import { sweepDue, yieldToEventLoop } from './sweep-due';
 import { InstanceView } from './views';
 
 export interface RetentionSweepOptions {
   /** Told of each instance whose destruction was scheduled, once committed. */
   readonly onScheduled?: (instance: InstanceView) => void;
   readonly onFailed?: (instanceId: string, error: unknown) => void;
+  /** Awaited after each batch's reports: a rejection (its audit events could not be written) stops the sweep. */
+  readonly afterBatch?: () => Promise<void>;
 }
 
 export async function sweepExpiredRetention(
@@ -30,7 +32,14 @@ export async function sweepExpiredRetention(
       transaction: (batch) => keychain.transaction(batch),
       clock: keychain.clock,
     },
-    { onDone: options.onScheduled, onFailed: options.onFailed },
+    {
+      onDone: options.onScheduled,
+      onFailed: options.onFailed,
+      pause: async () => {
+        await options.afterBatch?.();
+        await yieldToEventLoop();
+      },
+    },
   );
   return { scheduled: result.done, failed: result.failed };
 }

@@ -30,6 +30,8 @@ export interface SweepOptions {
   readonly yieldBetweenBatches?: () => Promise<void>;
   readonly onRolled?: (keyName: string, instance: string) => void;
   readonly onFailed?: (keyId: string, error: StrongroomError) => void;
+  /** Awaited after each batch's reports, before the pause: a rejection stops the sweep (its audit events could not be written). */
+  readonly afterBatch?: () => Promise<void>;
 }
 
 /** Longest pause between two batches, whatever the batch cost. */
@@ -62,7 +64,10 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       batchSize: options.batchSize,
       batchBudgetMs: options.batchBudgetMs,
       maxItems: MAX_KEYS_PER_SWEEP,
-      pause: yieldBetweenBatches ? () => yieldBetweenBatches() : pauseFor,
+      pause: async (heldMs) => {
+        await options.afterBatch?.();
+        await (yieldBetweenBatches ? yieldBetweenBatches() : pauseFor(heldMs));
+      },
       onDone: (rolled) => options.onRolled?.(rolled.key.fullName, rolled.key.currentInstance),
       onFailed: (keyId, error) => options.onFailed?.(keyId, asStrongroomError(error)),
     },

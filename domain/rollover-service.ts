@@ -4,19 +4,32 @@
  * yield to the event loop so requests keep being answered. Before a key
  * rolls, a notice is logged once when it comes within the notice period
  * (an audit and live event once the audit trail exists). The same sweep
- * carries out scheduled destructions that are due.
+ * carries out scheduled destructions that are due, ends of retention and
+ * process-stop deactivations. Each of the four acts only after its intent
+ * is durable in the audit trail and waits for each batch's events before
+ * the next batch, so no scheduled change outlives a trail that cannot
+ * record it.
  */
 import { Clock } from '../common/clock';
 import { Timer, Timers } from '../common/timers';
 import { Keychain } from './keychain';
 import { sweepDueDestructions } from './destruction-sweep';
 import { sweepDueProcessStops } from './usage-period-sweep';
-import { sweepDueRollovers, SweepResult } from './rollover-scheduler';
+import { sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
 import { sweepExpiredRetention } from './retention-sweep';
 import { Logger } from '../common/logger';
 
 /** Most upcoming rollovers noticed per check: notices are a log line each. */
 const MAX_NOTICES_PER_CHECK = 1000;
+
+/** The scheduled sweeps, each bound to the audit trail on its own. */
+export type ScheduledSweep = 'rollover' | 'destruction' | 'retention' | 'process-stop';
+
+/** What a sweep did to an instance: destroyed it, deactivated it at its process-stop date, or scheduled its destruction at the end of its retention. */
+export interface InstanceChange {
+  readonly type: 'destroyed' | 'deactivated' | 'destruction-scheduled';
+  readonly instance: string;
+}
 
 export interface RolloverServiceOptions {
   readonly keychain: Keychain;
@@ -28,8 +41,15 @@ export interface RolloverServiceOptions {
   /** rollover_retention: replaced instances deactivated longer ago get their destruction scheduled; null keeps them. */
   readonly retentionMs: number | null;
   readonly destructionWaitMs: number;
-  /** Told of every scheduled rollover once committed (the audit trail). */
-  readonly onRolled?: (key: string, instance: string) => void;
+  /**
+   * Awaited before a scheduled sweep acts (when something is due): the audit
+   * trail's intent. If it rejects, that sweep acts on nothing (fail closed).
+   */
+  readonly beforeSweep?: (sweep: ScheduledSweep) => Promise<void>;
+  /** Told of every scheduled rollover once committed (the audit trail); the sweep waits for each batch's events and stops if one cannot be written. */
+  readonly onRolled?: (key: string, instance: string) => Promise<void> | void;
+  /** Told of every instance a sweep changed, once committed; awaited per batch like onRolled. */
+  readonly onInstanceChanged?: (change: InstanceChange) => Promise<void> | void;
   /** Told once per upcoming rollover within the notice period (the live event stream). */
   readonly onNotice?: (key: string, dueAt: string) => void;
 }
@@ -62,39 +82,91 @@ export class RolloverService {
   }
 
   private async runSweep(): Promise<SweepResult> {
-    const { keychain, clock, log } = this.options;
+    const { keychain, clock, log, retentionMs, destructionWaitMs } = this.options;
     const now = clock.nowMs();
     this.notice(now);
-    const result = await sweepDueRollovers(keychain, now, {
-      onRolled: (name, instance) => {
-        log.info('rolled over', { key: name, instance, reason: 'cryptoperiod' });
-        this.options.onRolled?.(name, instance);
-      },
-      onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
-    });
+    const none: SweepResult = { rolled: 0, failed: 0, batches: 0 };
+    const result = await this.audited('rollover', keychain.dueKeys(now, 1).length > 0, none, (report, afterBatch) =>
+      sweepDueRollovers(keychain, now, {
+        onRolled: (name, instance) => {
+          log.info('rolled over', { key: name, instance, reason: 'cryptoperiod' });
+          report(this.options.onRolled?.(name, instance));
+        },
+        onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
+        afterBatch,
+      }),
+    );
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });
-    const destruction = await sweepDueDestructions(keychain, now, {
-      onDestroyed: (instance) => log.info('destroyed', { instance, reason: 'scheduled destruction' }),
-      onFailed: (instanceId, error) => log.error('scheduled destruction failed', { instanceId, code: error.code, message: error.message }),
-    });
+    const destruction = await this.audited('destruction', keychain.dueDestructions(now, 1).length > 0, { destroyed: 0, failed: 0 }, (report, afterBatch) =>
+      sweepDueDestructions(keychain, now, {
+        onDestroyed: (instance) => {
+          log.info('destroyed', { instance, reason: 'scheduled destruction' });
+          report(this.options.onInstanceChanged?.({ type: 'destroyed', instance }));
+        },
+        onFailed: (instanceId, error) => log.error('scheduled destruction failed', { instanceId, code: error.code, message: error.message }),
+        yieldBetweenBatches: async () => {
+          await afterBatch();
+          await yieldToEventLoop();
+        },
+      }),
+    );
     if (destruction.destroyed + destruction.failed > 0) log.info('destruction sweep done', { ...destruction });
-    await this.expireRetention(now);
-    const stops = await sweepDueProcessStops(keychain, now, {
-      onDeactivated: (instance) => log.info('deactivated', { instance, reason: 'process-stop date reached' }),
-      onFailed: (instanceId, error) => log.error('process-stop deactivation failed', { instanceId, code: error.code, message: error.message }),
-    });
+    if (retentionMs !== null) {
+      // Schedules (cancellable) destruction of instances whose retention after deactivation is over.
+      const cutoff = now - retentionMs;
+      await this.audited('retention', keychain.retentionExpired(cutoff, 1).length > 0, { scheduled: 0, failed: 0 }, (report, afterBatch) =>
+        sweepExpiredRetention(keychain, cutoff, now + destructionWaitMs, {
+          onScheduled: (scheduled) => {
+            log.info('retention over: destruction scheduled', { instance: scheduled.name, at: scheduled.destroyAt });
+            report(this.options.onInstanceChanged?.({ type: 'destruction-scheduled', instance: scheduled.name }));
+          },
+          onFailed: (instanceId, err) => log.error('retention expiry failed', { instanceId, error: String(err) }),
+          afterBatch,
+        }),
+      );
+    }
+    const stops = await this.audited('process-stop', keychain.dueProcessStops(now, 1).length > 0, { deactivated: 0, failed: 0 }, (report, afterBatch) =>
+      sweepDueProcessStops(keychain, now, {
+        onDeactivated: (instance) => {
+          log.info('deactivated', { instance, reason: 'process-stop date reached' });
+          report(this.options.onInstanceChanged?.({ type: 'deactivated', instance }));
+        },
+        onFailed: (instanceId, error) => log.error('process-stop deactivation failed', { instanceId, code: error.code, message: error.message }),
+        afterBatch,
+      }),
+    );
     if (stops.deactivated + stops.failed > 0) log.info('usage-period sweep done', { ...stops });
     return result;
   }
 
-  /** Schedules (cancellable) destruction of instances whose retention after deactivation is over, in yielding batches. */
-  private async expireRetention(now: number): Promise<void> {
-    const { keychain, log, retentionMs, destructionWaitMs } = this.options;
-    if (retentionMs === null) return;
-    await sweepExpiredRetention(keychain, now - retentionMs, now + destructionWaitMs, {
-      onScheduled: (scheduled) => log.info('retention over: destruction scheduled', { instance: scheduled.name, at: scheduled.destroyAt }),
-      onFailed: (instanceId, err) => log.error('retention expiry failed', { instanceId, error: String(err) }),
-    });
+  /**
+   * One scheduled sweep, bound to the audit trail: when something is due, an
+   * intent event durable before it acts, and each batch's events durable
+   * before the next batch. When the trail cannot be written the sweep acts
+   * on nothing more (the next check tries again), and answers `none`.
+   */
+  private async audited<R>(
+    sweep: ScheduledSweep,
+    due: boolean,
+    none: R,
+    run: (report: (pending: Promise<void> | void) => void, afterBatch: () => Promise<void>) => Promise<R>,
+  ): Promise<R> {
+    if (!due) return none;
+    const recorded: Array<Promise<void>> = [];
+    const afterBatch = async (): Promise<void> => {
+      await Promise.all(recorded.splice(0));
+    };
+    try {
+      await this.options.beforeSweep?.(sweep);
+      const result = await run((pending) => {
+        if (pending) recorded.push(pending);
+      }, afterBatch);
+      await afterBatch();
+      return result;
+    } catch (err) {
+      this.options.log.error(`scheduled ${sweep} sweep stopped: the audit trail could not record it`, { code: (err as { code?: string }).code ?? 'INTERNAL_ERROR' });
+      return none;
+    }
   }
 
   private notice(now: number): void {

@@ -7,12 +7,12 @@
  */
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { Keychain } from './keychain';
-import { sweepDue } from './sweep-due';
+import { sweepDue, yieldToEventLoop } from './sweep-due';
 
 export async function sweepDueProcessStops(
   keychain: Keychain,
   atMs: number,
-  options: { onDeactivated?: (instance: string) => void; onFailed?: (instanceId: string, error: StrongroomError) => void } = {},
+  options: { onDeactivated?: (instance: string) => void; onFailed?: (instanceId: string, error: StrongroomError) => void; afterBatch?: () => Promise<void> } = {},
 ): Promise<{ deactivated: number; failed: number }> {
   const result = await sweepDue(
     {
@@ -23,6 +23,11 @@ export async function sweepDueProcessStops(
       clock: keychain.clock,
     },
     {
+      // A rejected afterBatch (its audit events could not be written) stops the sweep.
+      pause: async () => {
+        await options.afterBatch?.();
+        await yieldToEventLoop();
+      },
       onDone: (deactivated) => options.onDeactivated?.(deactivated.name),
       onFailed: (instanceId, error) => options.onFailed?.(instanceId, asStrongroomError(error)),
     },

@@ -24,6 +24,7 @@ import { OperationContext } from './context';
 export const clientIssue: Operation<'ClientIssue'> = {
   name: 'ClientIssue',
   access: 'officer',
+  changesState: true,
   dualControl: (args, ctx) => {
     if (args.role === 'officer') return OFFICER_ISSUE_CLASS;
     const covering = materialGrantsFor(ctx.services.directory.listGrants(), { name: args.name, role: args.role, groups: args.groups ?? [] });
@@ -56,6 +57,7 @@ export const clientList: Operation<'ClientList'> = {
 export const clientRevoke: Operation<'ClientRevoke'> = {
   name: 'ClientRevoke',
   access: 'officer',
+  changesState: true,
   dualControl: (args, ctx) => {
     if (ctx.services.directory.getClientByName(args.name) === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${args.name}"`);
     return 'client-revoke';
@@ -70,12 +72,14 @@ export const clientRevoke: Operation<'ClientRevoke'> = {
 export const aliasSet: Operation<'AliasSet'> = {
   name: 'AliasSet',
   access: 'officer',
+  changesState: true,
   run: (args, ctx) => ctx.services.keychain.setAlias(args.alias, args.name),
 };
 
 export const aliasRemove: Operation<'AliasRemove'> = {
   name: 'AliasRemove',
   access: 'officer',
+  changesState: true,
   run: (args, ctx) => ctx.services.keychain.removeAlias(args.alias),
 };
 
@@ -94,6 +98,7 @@ export const namespaceList: Operation<'NamespaceList'> = {
 export const namespaceRemove: Operation<'NamespaceRemove'> = {
   name: 'NamespaceRemove',
   access: 'officer',
+  changesState: true,
   run: (args, ctx) => ({ namespace: args.namespace, keysRemoved: ctx.services.keychain.removeNamespace(args.namespace) }),
 };
 
@@ -106,6 +111,7 @@ export const namespaceRemove: Operation<'NamespaceRemove'> = {
 export const policyGrant: Operation<'PolicyGrant'> = {
   name: 'PolicyGrant',
   access: 'officer',
+  changesState: true,
   dualControl: (args, ctx) => {
     checkGlob(args.pattern); // a bad pattern is refused now, not after two officers approved it
     const permissions = parsePermissions(args.permissions);
@@ -133,6 +139,7 @@ export const policyGrant: Operation<'PolicyGrant'> = {
 export const policyRevoke: Operation<'PolicyRevoke'> = {
   name: 'PolicyRevoke',
   access: 'officer',
+  changesState: true,
   run: (args, ctx) => ({ grant: ctx.services.directory.deleteGrant(args.id) }),
 };
 

@@ -14,6 +14,15 @@ import { ApprovalState } from '../storage/approval-store';
 import { OperationContext } from './context';
 import { Operation } from './operation';
 
+/** Runs a call on the approval service; the audit events of what it changed are awaited before the answer (ctx.awaitAudit). */
+function audited<T>(ctx: OperationContext, call: () => T): T {
+  try {
+    return call();
+  } finally {
+    for (const pending of ctx.services.approvals.takeAudits()) ctx.awaitAudit?.(pending);
+  }
+}
+
 function visible(view: ApprovalView, ctx: OperationContext): ApprovalView {
   if (ctx.identity.role === 'app' && view.requester !== ctx.identity.name) {
     // Another client's request is not theirs to know of: same answer as none.
@@ -25,18 +34,18 @@ function visible(view: ApprovalView, ctx: OperationContext): ApprovalView {
 export const approvalList: Operation<'ApprovalList'> = {
   name: 'ApprovalList',
   access: 'any',
-  run: (args, ctx) => {
+  run: (args, ctx) => audited(ctx, () => {
     const state = args.state;
     const states: ApprovalState[] | undefined = state === undefined ? undefined : state === 'open' ? ['pending', 'approved'] : [state];
     const requester = ctx.identity.role === 'app' || args.mine === true ? ctx.identity.name : undefined;
     return { requests: ctx.services.approvals.list({ states, requester, limit: args.limit }) };
-  },
+  }),
 };
 
 export const approvalGet: Operation<'ApprovalGet'> = {
   name: 'ApprovalGet',
   access: 'any',
-  run: (args, ctx) => ({ request: visible(ctx.services.approvals.get(args.id), ctx) }),
+  run: (args, ctx) => audited(ctx, () => ({ request: visible(ctx.services.approvals.get(args.id), ctx) })),
 };
 
 /**
@@ -48,38 +57,45 @@ export const approvalGet: Operation<'ApprovalGet'> = {
 export const approvalApprove: Operation<'ApprovalApprove'> = {
   name: 'ApprovalApprove',
   access: 'officer',
-  run: (args, ctx) => {
-    const outcome = ctx.services.approvals.approve(args.id, ctx.identity, args.digest);
-    if (!(outcome instanceof Promise)) return { request: outcome };
-    // The service records the outcome (executed or failed, events, audit) when it settles.
-    outcome.catch(() => undefined);
-    return { request: ctx.services.approvals.get(args.id) };
-  },
+  changesState: true,
+  run: (args, ctx) =>
+    audited(ctx, () => {
+      const outcome = ctx.services.approvals.approve(args.id, ctx.identity, args.digest);
+      if (!(outcome instanceof Promise)) return { request: outcome };
+      // The service records the outcome (executed or failed, events, audit) when it settles.
+      outcome.catch(() => undefined);
+      return { request: ctx.services.approvals.get(args.id) };
+    }),
 };
 
 export const approvalDeny: Operation<'ApprovalDeny'> = {
   name: 'ApprovalDeny',
   access: 'officer',
-  run: (args, ctx) => ({ request: ctx.services.approvals.deny(args.id, ctx.identity, args.reason) }),
+  changesState: true,
+  run: (args, ctx) => audited(ctx, () => ({ request: ctx.services.approvals.deny(args.id, ctx.identity, args.reason) })),
 };
 
 export const approvalCancel: Operation<'ApprovalCancel'> = {
   name: 'ApprovalCancel',
   access: 'any',
-  run: (args, ctx) => {
-    visible(ctx.services.approvals.get(args.id), ctx);
-    return { request: ctx.services.approvals.cancel(args.id, ctx.identity) };
-  },
+  changesState: true,
+  run: (args, ctx) =>
+    audited(ctx, () => {
+      visible(ctx.services.approvals.get(args.id), ctx);
+      return { request: ctx.services.approvals.cancel(args.id, ctx.identity) };
+    }),
 };
 
 /** The approved export's result (the material) for its requester, once; the connection zeroes it after encoding. */
 export const approvalCollect: Operation<'ApprovalCollect'> = {
   name: 'ApprovalCollect',
   access: 'any',
-  run: (args, ctx) => {
-    visible(ctx.services.approvals.get(args.id), ctx);
-    return ctx.services.approvals.collect(args.id, ctx.identity);
-  },
+  changesState: true,
+  run: (args, ctx) =>
+    audited(ctx, () => {
+      visible(ctx.services.approvals.get(args.id), ctx);
+      return ctx.services.approvals.collect(args.id, ctx.identity);
+    }),
 };
 
 export const approvalQuorums: Operation<'ApprovalQuorums'> = {
@@ -94,6 +110,7 @@ export const approvalQuorums: Operation<'ApprovalQuorums'> = {
 export const approvalQuorumSet: Operation<'ApprovalQuorumSet'> = {
   name: 'ApprovalQuorumSet',
   access: 'officer',
+  changesState: true,
   dualControl: 'quorum-change',
-  run: (args, ctx) => ({ quorum: ctx.services.approvals.setQuorum(args.class, args.required, ctx.identity.name) }),
+  run: (args, ctx) => audited(ctx, () => ({ quorum: ctx.services.approvals.setQuorum(args.class, args.required, ctx.identity.name) })),
 };

@@ -78,10 +78,29 @@ export interface Services {
   readonly approvals: ApprovalService;
 }
 
+/**
+ * What an operation touched, filled in by authorizeName / authorizeRef as it
+ * resolves a reference (the key's canonical name, an alias followed; the
+ * instance when one is named or resolved), so that the audit event names the
+ * key and instance, not the alias or the bare instance the caller typed.
+ */
+export interface Touched {
+  key: string | null;
+  instance: string | null;
+}
+
 export interface OperationContext {
   readonly identity: ClientIdentity;
   readonly meta: RequestMeta;
   readonly services: Services;
+  /** Where the operation records what it resolved (the dispatcher reads it for the event); absent where nobody audits the run. */
+  readonly touched?: Touched;
+  /**
+   * Hands the dispatcher an audit event's promise that the response must
+   * wait for (an approval's own event, recorded by the service it calls):
+   * if it cannot be made durable the caller gets AUDIT_UNAVAILABLE.
+   */
+  readonly awaitAudit?: (pending: Promise<void>) => void;
   /**
    * Set when the operation runs because an approval request met its quorum
    * (operations/approval-executor.ts): the dispatcher's gate is behind it, and an
@@ -116,6 +135,8 @@ export function canonicalName(name: string): string {
 export function authorizeName(ctx: OperationContext, permission: Permission, name: string): string {
   const requested = canonicalName(name);
   const fullName = resolveAlias(ctx, requested);
+  // Recorded before the check: a refused access is recorded against the key it aimed at, too.
+  if (ctx.touched) ctx.touched.key = fullName;
   // The message names what was asked for: naming an alias's target would reveal it.
   if (!allowed(ctx, permission, fullName)) throw denied(ctx, permission, requested);
   return fullName;
@@ -138,9 +159,11 @@ function resolveAlias(ctx: OperationContext, fullName: string): string {
 }
 
 export function authorizeRef(ctx: OperationContext, permission: Permission, ref: KeyRefArgs): KeyRef {
+  if (ref.instance !== undefined && ctx.touched) ctx.touched.instance = ref.instance;
   if (ref.name !== undefined) return { fullName: authorizeName(ctx, permission, ref.name), instance: ref.instance };
   const instance = ref.instance;
   const owner = ctx.services.keychain.keyNameOfInstance(instance);
+  if (owner !== null && ctx.touched) ctx.touched.key = owner;
   if (owner === null) {
     if (ctx.identity.role === 'officer') throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${instance}"`);
     throw denied(ctx, permission, `instance ${instance}`);

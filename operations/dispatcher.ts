@@ -11,8 +11,8 @@
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { OperationName } from '../protocol/op-schemas';
 import { ProtocolError } from '../protocol/protocol-error';
-import { OperationContext, Services } from './context';
-import { OperationTable, TableOperationName } from './operation';
+import { OperationContext, Services, Touched } from './context';
+import { AnyOperation, Operation, OperationTable, TableOperationName } from './operation';
 import { assertAccess, assertLocalOperatorMay, assertServedWhileSealed, dualControlClassOf } from './access';
 import { ClientIdentity } from '../domain/policy/identity';
 import { Request, RequestId, RequestMeta } from './request';
@@ -29,10 +29,22 @@ export interface Outcome {
   /** The peer's address (null for an in-process request). */
   readonly source: string | null;
   readonly error: StrongroomError | null;
+  /** The key (canonical name) and instance the operation resolved and touched; null when it never got that far. */
+  readonly touched: Touched | null;
 }
 
 /** Called once per operation run (batch items included), for the audit trail; a returned promise delays the response. */
 export type OutcomeListener = (outcome: Outcome) => Promise<void> | void;
+
+/** A state-changing request about to run: what its intent event records. */
+export type Intent = Omit<Outcome, 'error' | 'touched'>;
+
+/**
+ * Records a state-changing request's intent; resolves once it is durable,
+ * rejects (AUDIT_UNAVAILABLE) when it cannot be. The dispatcher runs the
+ * change only after it resolved.
+ */
+export type IntentListener = (intent: Intent) => Promise<void>;
 
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
@@ -41,7 +53,18 @@ function isPromise(value: unknown): value is Promise<unknown> {
 export class Dispatcher {
   private readonly names: readonly OperationName[];
 
-  constructor(private readonly services: Services, private readonly table: OperationTable, private readonly onOutcome: OutcomeListener = () => undefined) {
+  /**
+   * `onIntent`, when given, is awaited before every operation marked
+   * `changesState` runs (the server gives it; unit tests of the table may
+   * not): so a change never commits without a durable record that it was
+   * about to, even if its outcome event then cannot be written.
+   */
+  constructor(
+    private readonly services: Services,
+    private readonly table: OperationTable,
+    private readonly onOutcome: OutcomeListener = () => undefined,
+    private readonly onIntent: IntentListener | null = null,
+  ) {
     this.names = [...Object.values(table).map((operation) => operation.name), 'Batch'];
   }
 
@@ -52,7 +75,8 @@ export class Dispatcher {
   /**
    * Runs one request; throws (or rejects with) a StrongroomError for the
    * response's error. Most operations answer synchronously; a few (a sweep)
-   * return a promise. `audits` collects the listener's promises (the audit
+   * return a promise, and so does every state-changing one, which waits for
+   * its intent event. `audits` collects the listener's promises (the audit
    * trail's durability), which the transport waits for before it answers.
    */
   dispatch(request: Request, audits: Array<Promise<void>> = []): unknown {
@@ -60,69 +84,144 @@ export class Dispatcher {
     return this.run(request, audits);
   }
 
-  private batch(request: Request<'Batch'>, audits: Array<Promise<void>>): { items: ItemOutcome[] } {
+  /**
+   * Items run in order. An item that changes state waits for its intent to
+   * be durable, and the items after it run after it: the Batch answers
+   * asynchronously from there. Any other item that answers asynchronously
+   * is refused inside a Batch.
+   */
+  private batch(request: Request<'Batch'>, audits: Array<Promise<void>>): { items: ItemOutcome[] } | Promise<{ items: ItemOutcome[] }> {
     const items: ItemOutcome[] = [];
-    for (const entry of request.args.items) {
-      try {
-        // An item the codec could not decode answers its own error and runs nothing.
-        if ('error' in entry) throw entry.error;
-        if (this.table[entry.op].batchable === false) throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
-        const result = this.run({ ...request, ...entry }, audits);
-        if (isPromise(result)) {
-          result.catch(() => undefined);
-          throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
+    const entries = request.args.items;
+    const from = (first: number): ItemOutcome[] | Promise<ItemOutcome[]> => {
+      for (let i = first; i < entries.length; i++) {
+        const entry = entries[i];
+        try {
+          // An item the codec could not decode answers its own error and runs nothing.
+          if ('error' in entry) throw entry.error;
+          const operation = this.table[entry.op];
+          if (operation.batchable === false) throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
+          const result = this.run({ ...request, ...entry }, audits);
+          if (isPromise(result)) {
+            if (!this.needsIntent(operation)) {
+              result.catch(() => undefined);
+              throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
+            }
+            return result.then(
+              (value) => {
+                items.push({ result: value });
+                return from(i + 1);
+              },
+              (err: unknown) => {
+                items.push({ error: asStrongroomError(err).toJSON() });
+                return from(i + 1);
+              },
+            );
+          }
+          items.push({ result });
+        } catch (err) {
+          items.push({ error: asStrongroomError(err).toJSON() });
         }
-        items.push({ result });
-      } catch (err) {
-        items.push({ error: asStrongroomError(err).toJSON() });
       }
-    }
-    return { items };
+      return items;
+    };
+    const done = from(0);
+    return isPromise(done) ? done.then((all) => ({ items: all })) : { items: done };
   }
 
-  private notify<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, error: StrongroomError | null): void {
+  private needsIntent(operation: AnyOperation): boolean {
+    return this.onIntent !== null && operation.changesState === true;
+  }
+
+  private notify<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, error: StrongroomError | null, touched: Touched): void {
     const { identity, op, args, meta } = request;
-    const pending = this.onOutcome({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport, error });
+    const pending = this.onOutcome({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport, error, touched });
     if (pending) audits.push(pending);
   }
 
+  /** Records the refusal or failure and throws it. */
+  private fail<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, touched: Touched, err: unknown): never {
+    const error = asStrongroomError(err);
+    this.notify(request, audits, error, touched);
+    throw error;
+  }
+
   private run<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>): unknown {
+    // Filled by authorizeName / authorizeRef as the operation resolves its key: the event names what was touched.
+    const touched: Touched = { key: null, instance: null };
+    let ctx: OperationContext;
+    const operation = this.table[request.op];
     try {
-      const operation = this.table[request.op];
       // A handshake made while sealed could not verify the client's row: once unsealed, each request is held to it.
       this.services.identities.confirm(request.identity);
       assertAccess(operation, request.identity);
-      const ctx: OperationContext = { identity: request.identity, meta: request.meta, services: this.services };
+      ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending) };
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);
       assertServedWhileSealed(operation, this.services.keychain.isSealed);
+    } catch (err) {
+      return this.fail(request, audits, touched, err);
+    }
+    if (!this.needsIntent(operation)) return this.execute(request, operation, ctx, audits, touched);
+    // A state change runs only once its intent is durable: no change can commit that the trail does not mention.
+    const { identity, op, args, meta } = request;
+    return this.onIntent!({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport }).then(
+      () => this.execute(request, operation, ctx, audits, touched),
+      (err: unknown) => this.fail(request, audits, touched, err),
+    );
+  }
+
+  /** The dual-control gate, then the operation; its outcome is recorded whichever way it ends. */
+  private execute<Op extends TableOperationName>(request: Request<Op>, operation: Operation<Op>, ctx: OperationContext, audits: Array<Promise<void>>, touched: Touched): unknown {
+    let result: unknown;
+    try {
       // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
       const dualControl = dualControlClassOf(operation, request.args, ctx);
       if (dualControl !== null) {
         const approvals = this.services.approvals;
         // Bound to the key and instance the reference resolves to now: officers approve that, not a name that can be re-pointed.
         const binding = operation.approvalBinding?.(request.args, ctx) ?? null;
-        throw approvals.approvalRequired(approvals.request({ operation: request.op, args: request.args, binding, dualControlClass: dualControl, requester: request.identity }));
+        try {
+          throw approvals.approvalRequired(approvals.request({ operation: request.op, args: request.args, binding, dualControlClass: dualControl, requester: request.identity }));
+        } finally {
+          // The stored request's own event is awaited like the refusal's.
+          audits.push(...approvals.takeAudits());
+        }
       }
-      const result = operation.run(request.args, ctx);
-      if (isPromise(result)) {
-        return result.then(
-          (value) => {
-            this.notify(request, audits, null);
-            return value;
-          },
-          (err: unknown) => {
-            const error = asStrongroomError(err);
-            this.notify(request, audits, error);
-            throw error;
-          },
-        );
-      }
-      this.notify(request, audits, null);
-      return result;
+      result = operation.run(request.args, ctx);
     } catch (err) {
-      const error = asStrongroomError(err);
-      this.notify(request, audits, error);
-      throw error;
+      return this.fail(request, audits, touched, err);
     }
+    if (isPromise(result)) {
+      return result.then(
+        (value) => {
+          this.succeed(request, audits, touched, value);
+          return value;
+        },
+        (err: unknown) => this.fail(request, audits, touched, err),
+      );
+    }
+    this.succeed(request, audits, touched, result);
+    return result;
   }
+
+  private succeed<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, touched: Touched, result: unknown): void {
+    // The instance a Get, an Encrypt or a lifecycle change used, when the reference named none: its result says which.
+    if (touched.key !== null && touched.instance === null) touched.instance = instanceOf(result);
+    this.notify(request, audits, null, touched);
+  }
+}
+
+/**
+ * The instance name an operation's result names: `instance` as a name (the
+ * crypto operations) or an instance view (Get, the lifecycle), else the
+ * key's current instance (Create, ReKey: the one it made); or null.
+ */
+function instanceOf(result: unknown): string | null {
+  const value = result as { instance?: unknown; key?: { currentInstance?: unknown } } | null;
+  const instance = value?.instance;
+  if (typeof instance === 'string') return instance;
+  const name = (instance as { name?: unknown } | null | undefined)?.name;
+  if (typeof name === 'string') return name;
+  const current = value?.key?.currentInstance;
+  return typeof current === 'string' ? current : null;
 }

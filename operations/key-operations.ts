@@ -36,12 +36,14 @@ function keySpec(fullName: string, args: ArgsOf<'Create'>, defaultAlgorithm: str
 export const create: Operation<'Create'> = {
   name: 'Create',
   access: 'key',
+  changesState: true,
   run: (args, ctx) => ctx.services.keychain.createKey(keySpec(authorizeName(ctx, 'create', args.name), args, 'AES-256')),
 };
 
 export const register: Operation<'Register'> = {
   name: 'Register',
   access: 'key',
+  changesState: true,
   run: (args, ctx) => {
     const material = args.material;
     try {
@@ -108,6 +110,7 @@ export const getAttributes: Operation<'GetAttributes'> = {
 export const reKey: Operation<'ReKey'> = {
   name: 'ReKey',
   access: 'key',
+  changesState: true,
   run: (args, ctx) => {
     const material = args.material;
     try {

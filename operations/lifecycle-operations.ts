@@ -7,12 +7,14 @@ import { Operation } from './operation';
 export const activate: Operation<'Activate'> = {
   name: 'Activate',
   access: 'key',
+  changesState: true,
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.activate(authorizeRef(ctx, 'activate', args)) }),
 };
 
 export const revoke: Operation<'Revoke'> = {
   name: 'Revoke',
   access: 'key',
+  changesState: true,
   run: (args, ctx) => ({
     instance: ctx.services.lifecycle.revoke(authorizeRef(ctx, 'revoke', args), args.reason, args.compromiseDate),
   }),
@@ -22,6 +24,7 @@ export const revoke: Operation<'Revoke'> = {
 export const destroy: Operation<'Destroy'> = {
   name: 'Destroy',
   access: 'key',
+  changesState: true,
   // Checked before a request is stored: officers are not asked to approve what cannot run (no permission, an Active instance).
   dualControl: (args, ctx) => {
     if (ctx.services.keychain.describeInstance(authorizeRef(ctx, 'destroy', args)).state === 'Active') {
@@ -36,5 +39,6 @@ export const destroy: Operation<'Destroy'> = {
 export const destroyCancel: Operation<'DestroyCancel'> = {
   name: 'DestroyCancel',
   access: 'key',
+  changesState: true,
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.cancelDestruction(authorizeRef(ctx, 'destroy', args)) }),
 };

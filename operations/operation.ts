@@ -43,6 +43,13 @@ export interface Operation<Op extends TableOperationName = TableOperationName> {
    * server for 64 times that. Default true.
    */
   readonly batchable?: boolean;
+  /**
+   * True for an operation that changes the appliance's state (keys, clients,
+   * grants, aliases, approvals, sealing): the dispatcher makes an intent
+   * event durable before it runs, and refuses it (AUDIT_UNAVAILABLE) when
+   * that cannot be done. Reads leave it unset and pay nothing.
+   */
+  readonly changesState?: boolean;
   run(args: ArgsOf<Op>, ctx: OperationContext): unknown;
 }
 

@@ -19,6 +19,7 @@ const DEFAULT_DUE_LIMIT = 100;
 export const setRolloverPolicy: Operation<'SetRolloverPolicy'> = {
   name: 'SetRolloverPolicy',
   access: 'officer',
+  changesState: true,
   run: (args, ctx) =>
     ctx.services.keychain.setRolloverPolicy(
       canonicalName(args.name),
@@ -30,6 +31,7 @@ export const setRolloverPolicy: Operation<'SetRolloverPolicy'> = {
 export const undoRollover: Operation<'UndoRollover'> = {
   name: 'UndoRollover',
   access: 'officer',
+  changesState: true,
   run: (args, ctx) => ctx.services.keychain.undoRollover(canonicalName(args.name)),
 };
 
@@ -48,6 +50,7 @@ export const rolloverDue: Operation<'RolloverDue'> = {
 export const rolloverRun: Operation<'RolloverRun'> = {
   name: 'RolloverRun',
   access: 'officer',
+  changesState: true,
   run: async (args, ctx) => {
     // A drill as of another time really rolls the keys: only the local operator, on a data folder (a copy, the docs say), not a client of a live server.
     if (args.at !== undefined && !ctx.identity.local) throw new ValidationError('--at runs a simulated sweep: only in local mode (without --server), on a copy of the data folder');

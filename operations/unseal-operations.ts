@@ -26,6 +26,27 @@ function masterKeys(ctx: OperationContext): NonNullable<OperationContext['servic
   return service;
 }
 
+/**
+ * Runs a step of the ceremony; the audit events it recorded are awaited
+ * before the answer (ctx.awaitAudit), once the step ends (a submit that
+ * unseals ends after the HSM call).
+ */
+function audited<T>(ctx: OperationContext, service: UnsealService, step: () => T): T {
+  const handOn = (): void => {
+    for (const pending of service.takeAudits()) ctx.awaitAudit?.(pending);
+  };
+  let result: T;
+  try {
+    result = step();
+  } catch (err) {
+    handOn();
+    throw err;
+  }
+  if (result instanceof Promise) return result.finally(handOn) as T;
+  handOn();
+  return result;
+}
+
 /** Anyone may ask; an app learns only sealed or not (custodian numbers and progress are for officers and auditors). */
 export const unsealStatus: Operation<'UnsealStatus'> = {
   name: 'UnsealStatus',
@@ -36,19 +57,31 @@ export const unsealStatus: Operation<'UnsealStatus'> = {
 export const unsealSubmit: Operation<'UnsealSubmit'> = {
   name: 'UnsealSubmit',
   access: 'officer',
-  run: (args, ctx) => unsealing(ctx).submit(ctx.identity, args.share),
+  changesState: true,
+  run: (args, ctx) => {
+    const service = unsealing(ctx);
+    return audited(ctx, service, () => service.submit(ctx.identity, args.share));
+  },
 };
 
 export const unsealReset: Operation<'UnsealReset'> = {
   name: 'UnsealReset',
   access: 'officer',
-  run: (args, ctx) => unsealing(ctx).reset(ctx.identity, args.own === true),
+  changesState: true,
+  run: (args, ctx) => {
+    const service = unsealing(ctx);
+    return audited(ctx, service, () => service.reset(ctx.identity, args.own === true));
+  },
 };
 
 export const seal: Operation<'Seal'> = {
   name: 'Seal',
   access: 'officer',
-  run: (_args, ctx) => unsealing(ctx).seal(ctx.identity),
+  changesState: true,
+  run: (_args, ctx) => {
+    const service = unsealing(ctx);
+    return audited(ctx, service, () => service.seal(ctx.identity));
+  },
 };
 
 export const masterKeyStatus: Operation<'MasterKeyStatus'> = {
@@ -65,6 +98,7 @@ function checkRotationArgs(args: ArgsOf<'MasterKeyRotate'>): void {
 export const masterKeyRotate: Operation<'MasterKeyRotate'> = {
   name: 'MasterKeyRotate',
   access: 'officer',
+  changesState: true,
   // Checked here too, so that a contradictory request is refused before officers are asked to approve it.
   dualControl: (args) => (checkRotationArgs(args), 'master-key-rotation'),
   run: (args, ctx) => {

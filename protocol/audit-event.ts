@@ -24,11 +24,26 @@ export interface AuditEvent {
   readonly result: string;
   readonly requestId: string | number | null;
   readonly custom: Readonly<Record<string, string>>;
+  /**
+   * The key reference as the caller gave it, when the operation resolved it
+   * to the `key` and `instance` above (an alias followed, an instance named
+   * alone): `key` and `instance` are what was touched, this is what was
+   * typed. Absent on events without a resolved reference (and on events
+   * written before it existed, whose canonical JSON is unchanged).
+   */
+  readonly requested?: AuditReference | null;
+}
+
+/** A key reference as requested: a name (maybe an alias), an instance name, or both. */
+export interface AuditReference {
+  readonly name: string | null;
+  readonly instance: string | null;
 }
 
 /** Canonical JSON: fixed field order, so the same event always hashes the same. */
 export function canonicalEvent(event: AuditEvent): string {
-  return JSON.stringify({
+  const requested = event.requested ?? null;
+  const canonical = {
     time: event.time,
     eventId: event.eventId,
     type: event.type,
@@ -42,5 +57,7 @@ export function canonicalEvent(event: AuditEvent): string {
     result: event.result,
     requestId: event.requestId,
     custom: Object.fromEntries(Object.keys(event.custom).sort().map((k) => [k, event.custom[k]])),
-  });
+  };
+  // Last, and only when present: an event without it keeps the canonical JSON (and hash) it always had.
+  return JSON.stringify(requested === null ? canonical : { ...canonical, requested: { name: requested.name, instance: requested.instance } });
 }

@@ -8,7 +8,10 @@ import { AuditEvent } from '../domain/audit/audit-event';
 
 /**
  * The namespace of the event's key (`hr` for `hr/payroll`, `default` for a
- * bare name), or null when the event has no key or its key name is not a
+ * bare name): the key the operation resolved and touched, so a Get of
+ * `hr/payroll` through an alias in `lab/`, or by its instance name alone,
+ * goes to the `hr` tenant's sink (the reference as typed is `requested`),
+ * or null when the event has no key or its key name is not a
  * valid name (a refused request with a malformed name is nobody's tenant
  * event: it goes only to sinks without a namespace filter).
  */

@@ -23,10 +23,10 @@ export function addAuditFilterOptions(command: Command): Command {
     .option('--from <time>', 'events at or after this ISO 8601 time (e.g. 2026-11-01 or 2026-11-01T08:00:00Z)')
     .option('--to <time>', 'events before this ISO 8601 time')
     .option('--identity <who>', 'client name, or certificate SHA-256 fingerprint (with or without colons)')
-    .option('--key-name <name>', "key name, or a glob on full names (e.g. 'hr/*'); a name without a namespace is default/NAME (--key is the client key file)")
+    .option('--key-name <name>', "key name, or a glob on full names (e.g. 'hr/*'), matched against the key an operation resolved (an alias's target, an instance's key); a name without a namespace is default/NAME (--key is the client key file)")
     .option('--operation <op>', 'operation name (Get, Encrypt, ReKey, …)')
     .option('--result <result>', '"ok", "error" (any other result), or one error code (e.g. PERMISSION_DENIED)')
-    .option('--type <type>', "event type or glob: operation, auth-failure, rollover, 'approval*', …")
+    .option('--type <type>', "event type or glob: operation, intent (before a state change), auth-failure, rollover, 'approval*', …")
     .option('--from-seq <seq>', 'start at this event sequence number (the cursor a previous page printed)');
 }
 

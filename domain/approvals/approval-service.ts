@@ -54,8 +54,8 @@ export interface ApprovalServiceOptions {
   readonly execute: (record: ApprovalRecord) => unknown;
   /** Every state change, after it is committed. */
   readonly publish: (event: ApprovalLiveEvent) => void;
-  /** Records an audit event for the change (the request id in custom). */
-  readonly audit: (record: ApprovalRecord, action: ApprovalAction, actor: Actor | null) => void;
+  /** Records an audit event for the change (the request id in custom); its promise settles once it is durable (takeAudits hands it on). */
+  readonly audit: (record: ApprovalRecord, action: ApprovalAction, actor: Actor | null) => Promise<void> | void;
   /** The key a request is about, for events (the bound key when there is one): null when none. */
   readonly target: (operation: string, args: Record<string, unknown>, binding: ApprovalBinding | null) => { key: string | null; namespace: string | null };
 }
@@ -81,6 +81,9 @@ function errorJson(err: unknown): string {
 type RunOutcome = { record: ApprovalRecord; value?: unknown; failure?: unknown; pending?: Promise<unknown> };
 
 export class ApprovalService {
+  /** Audit events of the changes made since the last takeAudits(), not yet durable perhaps. */
+  private audits: Array<Promise<void>> = [];
+
   constructor(private readonly options: ApprovalServiceOptions) {}
 
   /** The stored quorum of a class, else the configured default. */
@@ -113,6 +116,8 @@ export class ApprovalService {
       const error = JSON.stringify({ code: 'INTERNAL_ERROR', message: 'the server stopped while the approved operation ran; it was not run again' });
       this.settle(this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at, error }), 'failed', null);
     }
+    // The server's own start: no request waits on these events (the wiring logs one that is lost).
+    this.takeAudits();
   }
 
   /** Sets a class's quorum (the approved ApprovalQuorumSet runs this). */
@@ -285,11 +290,14 @@ export class ApprovalService {
         (value) => {
           const done = this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'executed', at: isoNow(this.options.clock), result: JSON.stringify(storableResult(value)) });
           this.settle(done, 'executed', null);
+          // Settled after its caller was answered: nobody waits on this event (the wiring logs it if lost); not left for an unrelated caller.
+          this.takeAudits();
           return deliver ? value : approvalView(done);
         },
         (failure: unknown) => {
           const done = this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at: isoNow(this.options.clock), error: errorJson(failure) });
           this.settle(done, 'failed', null);
+          this.takeAudits();
           if (deliver) throw failure;
           return approvalView(done);
         },
@@ -315,7 +323,21 @@ export class ApprovalService {
       expiresAt: record.expiresAt,
       time: isoNow(this.options.clock),
     });
-    this.options.audit(record, action, actor);
+    const pending = this.options.audit(record, action, actor);
+    if (pending) this.audits.push(pending);
+  }
+
+  /**
+   * The audit events of the changes this service made since the last call
+   * (the service is synchronous: right after a call, that call's events),
+   * for the caller to wait on before it answers: an approval, a denial, a
+   * stored request is not reported done until its event is durable, and
+   * fails closed (AUDIT_UNAVAILABLE) when it cannot be written.
+   */
+  takeAudits(): Array<Promise<void>> {
+    const taken = this.audits;
+    this.audits = [];
+    return taken;
   }
 
   private load(id: string): ApprovalRecord {

@@ -69,7 +69,7 @@ type UnsealEventType = 'unseal-share' | 'unseal' | 'seal' | 'unseal-reset' | 'un
 
 export interface UnsealEvents {
   /** A share was accepted, refused, or an attempt ended: for the audit trail (never the share). */
-  readonly onEvent?: (event: { type: UnsealEventType; client: ClientIdentity; result: string; custom: Record<string, string> }) => void;
+  readonly onEvent?: (event: { type: UnsealEventType; client: ClientIdentity; result: string; custom: Record<string, string> }) => Promise<void> | void;
   readonly onUnsealed?: () => void;
   readonly onSealed?: () => void;
 }
@@ -82,6 +82,8 @@ interface HeldShare {
 
 export class UnsealService {
   private pending: HeldShare[] = [];
+  /** Audit events recorded and not yet handed to a caller (takeAudits). */
+  private audits: Array<Promise<void>> = [];
   private pendingSince: number | null = null;
   private expiry: Timer | null = null;
   private attempt: Promise<void> | null = null;
@@ -321,6 +323,18 @@ export class UnsealService {
   }
 
   private record(type: UnsealEventType, client: ClientIdentity, result: string, custom: Record<string, string>): void {
-    this.events.onEvent?.({ type, client, result, custom });
+    const pending = this.events.onEvent?.({ type, client, result, custom });
+    if (pending) this.audits.push(pending);
+  }
+
+  /**
+   * The audit events recorded since the last call (a share taken, an unseal,
+   * a seal), for the operation to wait on before it answers: the ceremony's
+   * steps are reported done only once their events are durable.
+   */
+  takeAudits(): Array<Promise<void>> {
+    const taken = this.audits;
+    this.audits = [];
+    return taken;
   }
 }

@@ -22,6 +22,7 @@ import { EventServer } from '../events/event-server';
 import { KeyServer } from '../tls/key-server';
 import { openAuditPipeline } from './audit-pipeline';
 import { makeBackgroundJobs } from './background-jobs';
+import { RolloverService } from '../../domain/rollover-service';
 import { startListeners } from './listeners';
 import { Appliance } from './open-appliance';
 import { composeServices } from './services';
@@ -36,6 +37,8 @@ export interface RunningServer {
   /** The one dispatcher every entrance sends requests to. */
   readonly dispatcher: Dispatcher;
   readonly checkpointer: AuditCheckpointer;
+  /** The scheduled rollovers (a sweep can be run now: tests, and the same code the timer runs). */
+  readonly rollover: RolloverService;
   close(): Promise<void>;
 }
 
@@ -130,6 +133,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     services,
     dispatcher,
     checkpointer: jobs.checkpointer,
+    rollover: jobs.rollover,
     close() {
       // Idempotent: a second close waits for the first.
       closing ??= (async () => {

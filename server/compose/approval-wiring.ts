@@ -35,7 +35,8 @@ export interface ApprovalWiring {
   /** New request ids and event ids. */
   readonly newId: () => string;
   readonly events: EventBus;
-  readonly recordAudit: (event: AuditEvent) => void;
+  /** Records an event; its promise (durable, or AUDIT_UNAVAILABLE) is handed to the caller of the change (ApprovalService.takeAudits). */
+  readonly recordAudit: (event: AuditEvent) => Promise<void> | void;
   readonly execute: (record: ApprovalRecord) => unknown;
 }
 

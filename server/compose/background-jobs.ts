@@ -11,7 +11,8 @@ import { Timer, Timers } from '../../common/timers';
 import { durationMs, numberSetting, retentionMs } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { StrongroomError } from '../../common/errors';
-import { adminEvent, auditIntegrityFailureEvent, keychainIntegrityFailureEvent } from '../../domain/audit/audit-events';
+import { adminEvent, auditIntegrityFailureEvent, INTENT_EVENT, keychainIntegrityFailureEvent } from '../../domain/audit/audit-events';
+import { AuditEvent } from '../../domain/audit/audit-event';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { RolloverService } from '../../domain/rollover-service';
 import { AuditPipeline } from './audit-pipeline';
@@ -34,6 +35,12 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
   const { clock, timers, log, audit } = options;
   const { keychain, store, config } = appliance;
   const stamper = { clock, newId: () => appliance.ids.newId() };
+  // Awaited by the sweep; logged too, since no client waits on a scheduled rollover.
+  const recorded = (event: AuditEvent): Promise<void> => {
+    const pending = audit.record(event);
+    pending.catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
+    return pending;
+  };
   const rollover = new RolloverService({
     keychain,
     clock,
@@ -41,7 +48,10 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     log,
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
     noticeMs: durationMs(config, 'rollover_notice'),
-    onRolled: (key, instance) => audit.recordQuietly(adminEvent(stamper, 'rollover', key, instance)),
+    // Fail closed like an operation: a sweep acts only once its intent is durable, and stops when a batch's events cannot be written.
+    beforeSweep: (sweep) => recorded({ ...adminEvent(stamper, INTENT_EVENT, null, null), custom: { sweep } }),
+    onRolled: (key, instance) => recorded(adminEvent(stamper, 'rollover', key, instance)),
+    onInstanceChanged: (change) => recorded(adminEvent(stamper, change.type, keychain.keyNameOfInstance(change.instance), change.instance)),
     onNotice: (key, dueAt) => audit.events.publish({ kind: 'rollover-notice', key, namespace: key.split('/')[0], dueAt, time: isoNow(clock) }),
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),

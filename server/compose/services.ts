@@ -22,7 +22,8 @@ import { IdentityConfirmation } from '../../domain/policy/identity-confirmation'
 import { PolicyIndex } from '../../domain/policy/policy-index';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { UnsealService } from '../../domain/unseal/unseal-service';
-import { operationEvent } from '../../domain/audit/audit-events';
+import { INTENT_EVENT, intentEvent, operationEvent } from '../../domain/audit/audit-events';
+import { AuditEvent } from '../../domain/audit/audit-event';
 import { SinkStats } from '../../sinks/siem-transport';
 import { approvalExecutor } from '../../operations/approval-executor';
 import { Services } from '../../operations/context';
@@ -74,6 +75,12 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
   keychain.useChangeStamp(changes.stamp);
   const connections = new ClientConnections();
   const operations = allOperations(() => dispatcher.operationNames());
+  // Awaited by whoever made the change (through ctx.awaitAudit, or here); logged as well, for the events a background path records.
+  const recordAwaited = (event: AuditEvent): Promise<void> => {
+    const pending = audit.record(event);
+    pending.catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
+    return pending;
+  };
   const services: Services = {
     keychain,
     crypto: new CryptoService(
@@ -116,7 +123,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     },
     auditSinkStats: hooks.sinkStats,
     unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, timers, {
-      onEvent: (event) => audit.recordQuietly(unsealAuditEvent(stamper, event.type, event.client, event.result, event.custom)),
+      onEvent: (event) => recordAwaited(unsealAuditEvent(stamper, event.type, event.client, event.result, event.custom)),
       onUnsealed: () => {
         log.info('unsealed');
         hooks.onUnsealed?.();
@@ -129,11 +136,13 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     masterKeys: {
       status: async () => masterKeyStatus(store, await appliance.hsm()),
       rotate: async (rotation) => {
-        const result = await rotateMasterKey(store, await appliance.hsm(), rotation).catch((err: unknown) => {
-          audit.recordQuietly(unsealAuditEvent(stamper, 'master-key-rotation', null, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
+        // Fail closed: no rotation starts unless the trail holds its intent, and none reports done before its event is durable.
+        await audit.record({ ...unsealAuditEvent(stamper, INTENT_EVENT, null, 'ok', { destroyOld: String(rotation.destroyOld === true) }), operation: 'MasterKeyRotate' });
+        const result = await rotateMasterKey(store, await appliance.hsm(), rotation).catch(async (err: unknown) => {
+          await audit.record(unsealAuditEvent(stamper, 'master-key-rotation', null, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
           throw err;
         });
-        audit.recordQuietly(unsealAuditEvent(stamper, 'master-key-rotation', null, 'ok', { from: result.from.join(','), to: String(result.to), destroyed: result.destroyed.join(',') }));
+        await audit.record(unsealAuditEvent(stamper, 'master-key-rotation', null, 'ok', { from: result.from.join(','), to: String(result.to), destroyed: result.destroyed.join(',') }));
         log.info('master key rotated', { from: result.from, to: result.to, destroyed: result.destroyed });
         return result;
       },
@@ -147,11 +156,17 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
       clock,
       newId: stamper.newId,
       events: audit.events,
-      recordAudit: (event) => audit.recordQuietly(event),
+      recordAudit: recordAwaited,
       execute: (record) => approvalExecutor(operations, () => services)(record),
     }),
   };
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
-  const dispatcher: Dispatcher = new Dispatcher(services, operations, (outcome) => audit.record(operationEvent(stamper, outcome)));
+  // A state-changing one runs only once its intent event is durable (fail closed: AUDIT_UNAVAILABLE, nothing changed).
+  const dispatcher: Dispatcher = new Dispatcher(
+    services,
+    operations,
+    (outcome) => audit.record(operationEvent(stamper, outcome)),
+    (intent) => audit.record(intentEvent(stamper, intent)),
+  );
   return { services, dispatcher, changes, connections };
 }

@@ -30,7 +30,9 @@ function makeService(execute: (record: ApprovalRecord) => unknown, store = new M
     defaultQuorums: parseQuorumSetting('2, master-key-rotation=3'),
     execute,
     publish: (e) => events.push(e),
-    audit: (_r, action) => audits.push(action),
+    audit: (_r, action) => {
+      audits.push(action);
+    },
     target: () => ({ key: null, namespace: null }),
   });
   service.start();

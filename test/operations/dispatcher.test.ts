@@ -5,7 +5,8 @@
  * (no audit outcome), a refused item is an item error, and what the audit
  * listener hears carries the request's id, meta and source address.
  */
-import { StrongroomError } from '../../common/errors';
+import { AuditError, StrongroomError } from '../../common/errors';
+import { OperationTable } from '../../operations/operation';
 import { Services } from '../../operations/context';
 import { Dispatcher, Outcome } from '../../operations/dispatcher';
 import { Request } from '../../operations/request';
@@ -64,5 +65,62 @@ describe('Dispatcher', () => {
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({ op: 'ClientList', requestId: 7, source: '192.0.2.7' });
     expect(outcomes[0].error).toBeInstanceOf(StrongroomError);
+  });
+
+  /** AliasSet stands for any state-changing operation: it only notes that it ran. */
+  function withIntents(intent: (op: string) => Promise<void>): { dispatcher: Dispatcher; ran: string[]; outcomes: Outcome[]; intents: string[] } {
+    const services = { keychain: { isSealed: false }, identities: { confirm: () => undefined }, version: '9.9.9', limits: {} } as unknown as Services;
+    const ran: string[] = [];
+    const outcomes: Outcome[] = [];
+    const intents: string[] = [];
+    const table = {
+      ...allOperations(() => dispatcher.operationNames()),
+      AliasSet: { name: 'AliasSet', access: 'any', changesState: true, run: (args: { alias: string }) => (ran.push(args.alias), { alias: args.alias }) },
+    } as unknown as OperationTable;
+    const dispatcher: Dispatcher = new Dispatcher(
+      services,
+      table,
+      (outcome) => {
+        outcomes.push(outcome);
+      },
+      (pending) => {
+        intents.push(String(pending.args.alias));
+        return intent(String(pending.args.alias));
+      },
+    );
+    return { dispatcher, ran, outcomes, intents };
+  }
+  const aliasSet = (alias: string): Request => ({ id: alias, op: 'AliasSet', args: { alias, name: 'hr/payroll' }, meta: {}, identity: app, source: { transport: 'local', address: null } });
+
+  it('runs a state-changing operation only once its intent is durable, and not at all when it cannot be written', async () => {
+    let release: () => void = () => undefined;
+    const { dispatcher, ran, outcomes } = withIntents((alias) =>
+      alias === 'lab/lost' ? Promise.reject(new AuditError('AUDIT_UNAVAILABLE', 'trail unwritable')) : new Promise<void>((resolve) => (release = resolve)),
+    );
+    const answer = dispatcher.dispatch(aliasSet('lab/x'));
+    expect(ran).toEqual([]);
+    release();
+    await expect(answer).resolves.toEqual({ alias: 'lab/x' });
+    expect(ran).toEqual(['lab/x']);
+
+    expect(await rejectionCode(() => dispatcher.dispatch(aliasSet('lab/lost')))).toBe('AUDIT_UNAVAILABLE');
+    expect(ran).toEqual(['lab/x']);
+    expect(outcomes.map((o) => [o.args.alias, o.error?.code ?? 'ok'])).toEqual([['lab/x', 'ok'], ['lab/lost', 'AUDIT_UNAVAILABLE']]);
+  });
+
+  it('runs a Batch in order, each state-changing item after its own intent; a read runs without one', async () => {
+    const { dispatcher, ran, intents } = withIntents((alias) => (alias === 'lab/lost' ? Promise.reject(new AuditError('AUDIT_UNAVAILABLE', 'trail unwritable')) : Promise.resolve()));
+    const request: Request = {
+      id: 'b-2',
+      op: 'Batch',
+      args: { items: [{ op: 'AliasSet', args: { alias: 'lab/a', name: 'hr/payroll' } }, { op: 'Query', args: {} }, { op: 'AliasSet', args: { alias: 'lab/lost', name: 'hr/payroll' } }, { op: 'AliasSet', args: { alias: 'lab/b', name: 'hr/payroll' } }] },
+      meta: {},
+      identity: app,
+      source: { transport: 'local', address: null },
+    } as Request;
+    const answer = (await dispatcher.dispatch(request)) as { items: Array<{ result?: unknown; error?: { code: string } }> };
+    expect(answer.items.map((item) => item.error?.code ?? 'ok')).toEqual(['ok', 'ok', 'AUDIT_UNAVAILABLE', 'ok']);
+    expect(ran).toEqual(['lab/a', 'lab/b']);
+    expect(intents).toEqual(['lab/a', 'lab/lost', 'lab/b']);
   });
 });

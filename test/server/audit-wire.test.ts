@@ -79,8 +79,10 @@ describe('audit trail and report over the wire', () => {
       ['Get', 'crm/pii', 'PERMISSION_DENIED'], ['Get', 'crm/pii', 'PERMISSION_DENIED'],
     ]);
     expect((await search(auditor, { key: 'crm/*', result: 'error' })).events).toHaveLength(2);
-    expect((await search(auditor, { key: 'crm/pii', result: 'ok' })).events.map((e) => [e.event.identity?.name, e.event.operation])).toEqual([['test-officer', 'Create'], ['test-officer', 'Get']]);
-    expect((await search(auditor, { key: 'hr/payroll', operation: 'ReKey' })).events).toHaveLength(1);
+    // A change is two events, its intent (before it ran) and its outcome; the type tells them apart.
+    expect((await search(auditor, { key: 'crm/pii', result: 'ok', type: 'operation' })).events.map((e) => [e.event.identity?.name, e.event.operation])).toEqual([['test-officer', 'Create'], ['test-officer', 'Get']]);
+    expect((await search(auditor, { key: 'crm/pii', result: 'ok', type: 'intent' })).events.map((e) => [e.event.identity?.name, e.event.operation])).toEqual([['test-officer', 'Create']]);
+    expect((await search(auditor, { key: 'hr/payroll', operation: 'ReKey', type: 'operation' })).events).toHaveLength(1);
     const refusals = await search(auditor, { result: 'PERMISSION_DENIED' });
     expect(refusals.events.every((e) => e.event.result === 'PERMISSION_DENIED' && e.event.key === 'crm/pii')).toBe(true);
     expect(refusals.events).toHaveLength(2);

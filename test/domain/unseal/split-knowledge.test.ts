@@ -48,7 +48,11 @@ async function boundKeychain(n: number, m: number, options: { commitments?: bool
   const material = keychain.getKey({ fullName: 'hr/payroll' }).material;
   keychain.seal();
   const events: Bound['events'] = [];
-  const service = new UnsealService(keychain, store, async () => hsm, clock, new ManualTimers(clock), { onEvent: (e) => events.push({ type: e.type, result: e.result, custom: e.custom }) });
+  const service = new UnsealService(keychain, store, async () => hsm, clock, new ManualTimers(clock), {
+    onEvent: (e) => {
+      events.push({ type: e.type, result: e.result, custom: e.custom });
+    },
+  });
   return { store, hsm, keychain, shares: set.shares, service, events, clock, material };
 }
 
