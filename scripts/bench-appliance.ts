@@ -53,7 +53,7 @@ export async function createBenchAppliance(dir: string, extraFlags: Record<strin
     await appliance.close();
     throw err;
   }
-  const pki = new PkiService(appliance.keychain, appliance.store.directory, systemClock);
+  const pki = new PkiService(appliance.keychain, appliance.keychain.directory, systemClock);
   return {
     appliance,
     dataDir,

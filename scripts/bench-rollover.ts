@@ -112,7 +112,7 @@ async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
   try {
     const app = issue(APP_CLIENT, 'app');
     const officer = issue(OFFICER_CLIENT, 'officer');
-    appliance.store.directory.putGrant({
+    appliance.keychain.directory.putGrant({
       id: randomUUID(),
       subjectKind: 'client',
       subject: APP_CLIENT,

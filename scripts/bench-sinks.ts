@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     const names = Array.from({ length: KEYS }, (_, i) => `bench/k-${i}`);
     try {
       client = issue(BENCH_CLIENT, 'app');
-      appliance.store.directory.putGrant({ id: randomUUID(), subjectKind: 'client', subject: BENCH_CLIENT, pattern: 'bench/*', permissions: ['get'], createdAt: isoNow(systemClock), createdBy: 'bench-sinks' });
+      appliance.keychain.directory.putGrant({ id: randomUUID(), subjectKind: 'client', subject: BENCH_CLIENT, pattern: 'bench/*', permissions: ['get'], createdAt: isoNow(systemClock), createdBy: 'bench-sinks' });
       for (const fullName of names) appliance.keychain.createKey({ fullName, algorithm: 'AES-256' });
     } finally {
       await appliance.close();

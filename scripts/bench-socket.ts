@@ -100,7 +100,7 @@ async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
   const { appliance, flags, pki, issue } = await createBenchAppliance(dir);
   try {
     const client = issue(BENCH_CLIENT, 'app');
-    appliance.store.directory.putGrant({
+    appliance.keychain.directory.putGrant({
       id: randomUUID(),
       subjectKind: 'client',
       subject: BENCH_CLIENT,
