@@ -8,7 +8,7 @@ import { AccessError, KeychainError } from '../common/errors';
 import { GrantRecord } from '../storage/directory-store';
 import { checkGlob } from '../domain/policy/glob';
 import { parsePermissions } from '../domain/policy/permissions';
-import { assertMaterialSubjectExists, givesMaterial, materialGrantsFor } from '../domain/policy/material-grants';
+import { assertMaterialSubjectExists, givesAnOfficerKeyUse, givesMaterial, materialGrantsFor } from '../domain/policy/material-grants';
 import { OFFICER_ISSUE_CLASS } from '../domain/approvals/quorum-settings';
 import { Operation } from './operation';
 import { OperationContext } from './context';
@@ -103,7 +103,8 @@ export const namespaceRemove: Operation<'NamespaceRemove'> = {
 };
 
 /**
- * A grant of a material permission (get, decrypt, decrypt-data-key) is
+ * A grant of a material permission (get, decrypt, decrypt-data-key), or of
+ * any key use to an officer (domain/policy/material-grants.ts), is
  * dual-controlled; others run at once. A material grant to a client that does
  * not exist is refused (GRANT_SUBJECT_UNKNOWN) before any request is stored,
  * and again when it runs.
@@ -116,7 +117,8 @@ export const policyGrant: Operation<'PolicyGrant'> = {
     checkGlob(args.pattern); // a bad pattern is refused now, not after two officers approved it
     const permissions = parsePermissions(args.permissions);
     assertMaterialSubjectExists(ctx.services.directory, { client: args.client, permissions });
-    return givesMaterial(permissions) ? 'grant-material' : null;
+    const toAnOfficer = givesAnOfficerKeyUse(ctx.services.directory, { client: args.client, group: args.group, permissions });
+    return givesMaterial(permissions) || toAnOfficer ? 'grant-material' : null;
   },
   run: (args, ctx) => {
     const pattern = args.pattern;

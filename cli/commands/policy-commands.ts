@@ -22,7 +22,10 @@ function grantCommand(): Command {
     .option('-g, --group <name>', 'the group to grant to')
     .requiredOption('-p, --pattern <glob>', 'key names, e.g. "hr/*" (* matches anything, / included)')
     .requiredOption('--permissions <list>', `comma list of: ${PERMISSIONS.join(', ')}`)
-    .addHelpText('after', `\nExample:\n  $ strongroom policy grant --group payroll --pattern 'hr/*' --permissions get,encrypt,decrypt`)
+    .addHelpText(
+      'after',
+      `\nA grant of get, decrypt or decrypt-data-key, or of any key use (encrypt, mac, generate-data-key, ...) to an officer\nor to a group an officer belongs to, waits for other officers' approval: see \`strongroom approvals\`.\n\nExample:\n  $ strongroom policy grant --group payroll --pattern 'hr/*' --permissions get,encrypt,decrypt`,
+    )
     .action(
       runCommand(async (ctx, options: GrantOptions) => {
         const grant = await ctx.backend().grant({

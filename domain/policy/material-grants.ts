@@ -21,7 +21,7 @@
 import { KeychainError } from '../../common/errors';
 import { DirectoryStore, GrantRecord } from '../../storage/directory-store';
 import { ClientRole } from '../vocabulary/client-roles';
-import { MATERIAL_PERMISSIONS } from './permissions';
+import { KEY_USE_PERMISSIONS, MATERIAL_PERMISSIONS } from './permissions';
 
 /** Whether a grant of `permissions` gives key material. */
 export function givesMaterial(permissions: readonly string[]): boolean {
@@ -49,4 +49,19 @@ export function assertMaterialSubjectExists(directory: DirectoryStore, grant: { 
     `no client named "${grant.client}": a grant of ${grant.permissions.filter((p) => MATERIAL_PERMISSIONS.has(p)).join(', ')} goes to an existing client (issue it first) or to a group`,
     { details: { client: grant.client } },
   );
+}
+
+/**
+ * Whether a grant would let an officer use keys: a use permission to an
+ * officer client, or to a group an active officer belongs to. Such a grant
+ * is dual-controlled whatever the permission: otherwise one officer could
+ * grant themselves (or a fellow officer) encrypt or mac on every key and
+ * make ciphertexts and MACs that apps trust, which is what officers holding
+ * no key use by role is meant to prevent.
+ */
+export function givesAnOfficerKeyUse(directory: DirectoryStore, grant: { client?: string; group?: string; permissions: readonly string[] }): boolean {
+  if (!grant.permissions.some((p) => KEY_USE_PERMISSIONS.has(p))) return false;
+  if (grant.client !== undefined) return directory.getClientByName(grant.client)?.role === 'officer';
+  const group = grant.group;
+  return group !== undefined && directory.listClients().some((c) => c.role === 'officer' && c.revokedAt === null && c.groups.includes(group));
 }

@@ -30,6 +30,9 @@ export function parsePermissions(values: readonly string[]): Permission[] {
  */
 export const MATERIAL_PERMISSIONS: ReadonlySet<string> = new Set<Permission>(['get', 'decrypt', 'decrypt-data-key']);
 
+/** Using a key: what officers do not hold by role, and what one officer may not grant to an officer alone. */
+export const KEY_USE_PERMISSIONS: ReadonlySet<string> = new Set<Permission>(['encrypt', 'decrypt', 'mac', 'generate-data-key', 'decrypt-data-key', 'get']);
+
 /**
  * What an officer holds by role: administration of keys, never their use.
  * An allow-list, so that a permission added later is not an officer's by

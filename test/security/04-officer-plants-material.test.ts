@@ -83,6 +83,19 @@ describe('attack 4: an officer plants material', () => {
     expect((await officer.request('MAC', { name: 'hr/tokens', data: plaintext })).error?.code).toBe('PERMISSION_DENIED');
     expect((await officer.request('GenerateDataKey', { name: 'hr/payroll' })).error?.code).toBe('PERMISSION_DENIED');
   });
+
+  it("holds for approval an officer's grant of key use to themselves (or to any officer): one officer cannot give themselves encrypt or mac alone", async () => {
+    const officer = await app.connect(app.officer);
+    for (const permissions of [['encrypt'], ['mac'], ['generate-data-key']]) {
+      const res = await officer.request('PolicyGrant', { client: 'test-officer', pattern: 'hr/*', permissions });
+      expect(res.error?.code).toBe('APPROVAL_REQUIRED');
+      expect((res.error?.details as { class: string }).class).toBe('grant-material');
+      expect((await officer.request('ApprovalCancel', { id: (res.error?.details as { requestId: string }).requestId })).error).toBeUndefined();
+    }
+    expect((await officer.request('Encrypt', { name: 'hr/payroll', plaintext: chosen(16) })).error?.code).toBe('PERMISSION_DENIED');
+    // The same grant to an app runs at once (it is no officer's use).
+    expect((await officer.request('PolicyGrant', { client: 'payroll-app', pattern: 'hr/*', permissions: ['mac'] })).error).toBeUndefined();
+  });
 });
 
 describe('an app with a grant still uses its keys (no regression of the normal path)', () => {
