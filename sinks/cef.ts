@@ -86,9 +86,14 @@ export function formatCef(live: AuditLiveEvent, deviceVersion: string): string {
   return `${header.map((field, i) => (i === 0 ? field : escapeCefHeader(field))).join('|')}|${extension}`;
 }
 
-/** The request id and custom meta, which have no standard CEF key, as one JSON value (null when both are empty). */
+/**
+ * The request id, custom meta and the reference as requested (when it was
+ * an alias or an instance name: cs1/cs2 and key/instance hold the resolved
+ * key), which have no standard CEF key, as one JSON value (null when all are empty).
+ */
 export function requestSummary(live: AuditLiveEvent): string | null {
   const { requestId, custom } = live.event;
-  if (requestId === null && Object.keys(custom).length === 0) return null;
-  return JSON.stringify({ requestId, custom });
+  const requested = live.event.requested ?? null;
+  if (requestId === null && Object.keys(custom).length === 0 && requested === null) return null;
+  return JSON.stringify(requested === null ? { requestId, custom } : { requestId, custom, requested });
 }

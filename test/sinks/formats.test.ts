@@ -34,6 +34,13 @@ describe('CEF', () => {
     );
   });
 
+  it('carries the reference as requested (an alias) beside the resolved key, in CEF msg and LEEF request', () => {
+    const [live] = liveChain([auditEvent(1, { requested: { name: 'hr/current', instance: null } })]);
+    expect(parseCef(formatCef(live, '0.1.0')).fields.msg).toBe('{"requestId":1,"custom":{},"requested":{"name":"hr/current","instance":null}}');
+    expect(parseCef(formatCef(live, '0.1.0')).fields.cs1).toBe('hr/payroll');
+    expect(parseLeef(formatLeef(live, '0.1.0')).fields.request).toBe('{"requestId":1,"custom":{},"requested":{"name":"hr/current","instance":null}}');
+  });
+
   it('replaces TAB, C0 and C1 controls, DEL, U+2028 and U+2029, which CEF cannot escape, by U+FFFD (golden)', () => {
     expect(escapeCefExtension('a\tb\x85c\x1bd\u2028e\u2029f\x00g\x7fh\x9bi\r\nj')).toBe('a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf\uFFFDg\uFFFDh\uFFFDi\\r\\nj');
     expect(escapeCefHeader('a\tb\x85c|d\r\ne\u2028')).toBe('a\uFFFDb\uFFFDc\\|d e\uFFFD');
