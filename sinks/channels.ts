@@ -8,7 +8,8 @@
  * after named limits and tear the connection down. close() never waits.
  */
 import { createSocket, Socket as UdpSocket } from 'node:dgram';
-import { FileHandle, open } from 'node:fs/promises';
+import { FileHandle, mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { connect as netConnect, Socket } from 'node:net';
 import { connect as tlsConnect, ConnectionOptions } from 'node:tls';
 import { Timers } from '../common/timers';
@@ -33,7 +34,12 @@ export interface Channel {
   close(): void;
 }
 
-/** Appends to a file (the JSON-lines sink), opened once and reopened after an error. */
+/**
+ * Appends to a file (the JSON-lines sink), opened once and reopened after an
+ * error. A missing folder is made (0700, like the data folder): the
+ * documented `path=audit/trail.jsonl` would otherwise fail with ENOENT on
+ * every batch.
+ */
 export class FileChannel implements Channel {
   private handle: FileHandle | null = null;
   private closed = false;
@@ -47,7 +53,10 @@ export class FileChannel implements Channel {
   async send(chunks: readonly Chunk[]): Promise<void> {
     if (this.closed) throw new Error('sink closed');
     try {
-      this.handle ??= await open(this.path, 'a', 0o600);
+      if (this.handle === null) {
+        await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+        this.handle = await open(this.path, 'a', 0o600);
+      }
       await this.handle.write(joinChunks(chunks));
     } catch (err) {
       const handle = this.handle;

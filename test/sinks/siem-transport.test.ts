@@ -10,6 +10,10 @@ import { auditLineOfLive } from '../../protocol/audit-line';
 import { SiemTransport } from '../../sinks/siem-transport';
 import { parseSinkSpec } from '../../sinks/sink-spec';
 import { auditEvent, liveChain, parseCef } from './sink-test-events';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileChannel } from '../../sinks/channels';
 import { ManualTimers } from '../support/manual-timers';
 import { parseSyslog } from './syslog-listeners';
 
@@ -57,5 +61,22 @@ describe('sink transport encoding', () => {
     }
     expect(error?.code).toBe('CONFIG_INVALID');
     expect(error?.details).toEqual({ sink: 'tls-siem', field: 'ca' });
+  });
+});
+
+describe('the file channel', () => {
+  it('makes a missing folder (0700) for its file (0600), as the documented path=audit/trail.jsonl needs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'file-channel-'));
+    try {
+      const path = join(dir, 'audit', 'nested', 'trail.jsonl');
+      const channel = new FileChannel(path);
+      await channel.send([Buffer.from('one\n')]);
+      channel.close();
+      expect(readFileSync(path, 'utf8')).toBe('one\n');
+      expect(statSync(join(dir, 'audit')).mode & 0o777).toBe(0o700);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
