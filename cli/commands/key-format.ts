@@ -18,9 +18,11 @@ export function renderKey(key: KeyView, instances?: InstanceView[]): string {
   for (const [name, value] of Object.entries(key.customAttributes)) lines.push(`  attr ${name}: ${value}`);
   if (instances) {
     lines.push('', table(
-      ['VERSION', 'INSTANCE', 'STATE', 'CURRENT', 'CREATED'],
-      instances.map((i) => [String(i.version), i.name, i.state, i.current ? 'yes' : '', i.createdAt]),
+      ['VERSION', 'INSTANCE', 'STATE', 'CURRENT', 'CREATED', 'DESTRUCTION'],
+      // A scheduled destruction is shown where the operator looks, with how to stop it.
+      instances.map((i) => [String(i.version), i.name, i.state, i.current ? 'yes' : '', i.createdAt, i.destroyAt ? `scheduled ${i.destroyAt}` : '']),
     ));
+    if (instances.some((i) => i.destroyAt)) lines.push('', 'Cancel a scheduled destruction: strongroom key destroy --cancel --instance INSTANCE');
   }
   return lines.join('\n');
 }

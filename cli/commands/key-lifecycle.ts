@@ -9,7 +9,9 @@ import type { InstanceView } from '../../client/types';
 import { LifecycleAction } from '../backend/backend';
 import { runCommand } from '../context';
 
-function describe(instance: InstanceView): string {
+/** What a lifecycle command says it did: a cancelled destruction says so, not only the state it left. */
+export function describeLifecycleResult(action: LifecycleAction, instance: InstanceView): string {
+  if (action === 'destroy-cancel') return `Cancelled the scheduled destruction of instance ${instance.name} (v${instance.version}); it stays ${instance.state}`;
   const pending = instance.destroyAt ? `, destruction scheduled for ${instance.destroyAt} (cancel: strongroom key destroy --cancel)` : '';
   return `Instance ${instance.name} (v${instance.version}) is ${instance.state}${pending}`;
 }
@@ -25,7 +27,7 @@ function lifecycleCommand(name: string, description: string, action: (options: R
         if (keyName === undefined && options.instance === undefined) throw new ValidationError('name a key or give --instance');
         const chosen = action(options);
         const instance = await ctx.backend().lifecycle(chosen, { name: keyName, instance: options.instance as string | undefined }, options.reason as string | undefined);
-        ctx.out.result({ instance }, () => describe(instance));
+        ctx.out.result({ instance }, () => describeLifecycleResult(chosen, instance));
       }),
     );
 }
