@@ -83,9 +83,10 @@ export class Keychain {
     this.sealState = new KeychainSeal(store, clock, async (keys, hsm) => {
       if (this.ledger === null) return;
       // The token's counter first: a file older than what the token saw is refused before its rows are trusted.
-      assertNotRolledBack(await readFreshnessAnchor(hsm, keys.keychainId), this.ledger.storedCounter());
+      const anchored = await readFreshnessAnchor(hsm, keys.keychainId);
+      assertNotRolledBack(anchored, this.ledger.storedCounter());
       const opened = this.ledger.openAtUnseal(keys);
-      await advanceFreshnessAnchor(hsm, keys.keychainId, opened.counter);
+      await advanceFreshnessAnchor(hsm, keys.keychainId, opened.counter, anchored);
       this.trustAtUnseal = opened;
     });
     this.directory = new AuthenticatedDirectory(store.directory, trustKeys);

@@ -58,9 +58,9 @@ export function assertNotRolledBack(anchored: number | null, fileCounter: number
   }
 }
 
-/** Raises the token's counter to `counter` (never lowers it). */
-export async function advanceFreshnessAnchor(hsm: HsmPort, keychainId: string, counter: number): Promise<void> {
-  const anchored = await readFreshnessAnchor(hsm, keychainId);
+/** Raises the token's counter to `counter` (never lowers it); `known`: the anchor the caller just read, to spare a second HSM read. */
+export async function advanceFreshnessAnchor(hsm: HsmPort, keychainId: string, counter: number, known?: number | null): Promise<void> {
+  const anchored = known !== undefined ? known : await readFreshnessAnchor(hsm, keychainId);
   if (anchored !== null && anchored >= counter) return;
   await hsm.writeAnchor(anchorLabel(keychainId), encode(counter));
 }

@@ -75,6 +75,8 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
         if (!(err instanceof StrongroomError) || err.code !== 'INTEGRITY_FAILURE') throw err;
         // Fail closed: nothing more is served from rows that are not the ones the appliance wrote.
         keychain.seal();
+        // As a Seal does (onSealed): the scheduler would only fail SEALED at each check.
+        void rollover.stop();
         log.error('the keychain database was altered outside the appliance: sealed', { reason: err.message });
         await audit.record(keychainIntegrityFailureEvent(stamper, err.message));
       }
