@@ -15,7 +15,7 @@ import { StrongroomClient } from '../../client/strongroom-client';
 import { ApprovalRequiredError } from '../../client/client-error';
 import { startTestAppliance, TestAppliance, Credentials } from '../support/appliance-fixture';
 import { assertCliBuilt, cliAsync } from '../support/cli-runner';
-import { checkedExamples, npmPack, PackResult, REPO_NODE_MODULES, repoPackageVersion, requiredPackages, ROOT, runNode, step, StepRun } from '../support/client-package';
+import { checkedExamples, npmPack, PackResult, REPO_NODE_MODULES, repoPackageVersion, requiredPackages, ROOT, runNode, step, STEP_MS, StepRun } from '../support/client-package';
 
 const CLIENT_FOLDER = join(ROOT, 'client');
 const APP_NAME = 'payroll-app';
@@ -170,7 +170,7 @@ describe('the client package, installed outside the repository', () => {
     expect(errors.filter((line) => !line.startsWith('wrong.ts('))).toEqual([]);
     const failingLines = [...new Set(errors.map((line) => Number(/^wrong\.ts\((\d+),/.exec(line)?.[1])))].sort((a, b) => a - b);
     expect(failingLines).toEqual([3, 4, 5, 6]);
-  });
+  }, STEP_MS);
 });
 
 /** Relative paths of every file under `dir`. */
