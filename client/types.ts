@@ -13,20 +13,20 @@ export type { RequestMeta };
 
 // The server's views (§6 "Views returned"), imported as types only: the
 // client carries no server code at run time, and the two cannot drift apart.
-export type { KeyView, InstanceView } from '../domain/views';
-import type { KeyView, InstanceView } from '../domain/views';
-import type { ServerLimits } from '../operations/context';
+export type { KeyView, InstanceView } from '../domain/view-types';
+import type { KeyView, InstanceView } from '../domain/view-types';
+import type { ServerLimits } from '../operations/server-limits';
 /** ApprovalList, ApprovalGet and the votes (§6.3). */
-export type { ApprovalView } from '../domain/approvals/approval-view';
+export type { ApprovalView } from '../domain/approvals/approval-view-shape';
 /** Report and AuditVerify (§6.2). */
 export type {
   ComplianceReport, ChainStatus, ReportPeriod, KeyInventory, KeyInventoryItem, AccessSummary, AccessRow,
   DualControlSummary, DualControlRequest, DualControlStep, UsageSeries, UsageBucket,
 } from '../domain/report/report-model';
 /** UnsealStatus, UnsealSubmit, UnsealReset and Seal (§6.4). */
-export type { UnsealStatus } from '../domain/unseal/unseal-service';
+export type { UnsealStatus } from '../domain/unseal/unseal-status';
 /** MasterKeyStatus and MasterKeyRotate (§6.4). */
-export type { MasterKeyStatus, RotationResult } from '../domain/master-key-rotation';
+export type { MasterKeyStatus, RotationResult } from '../domain/master-key-status';
 /** An audit event, and the export line AuditSearch, the event stream and the SIEM sinks carry it in (§6.2, §8). */
 export type { AuditEvent } from '../protocol/audit-event';
 export type { AuditLine } from '../protocol/audit-line';

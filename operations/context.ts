@@ -25,15 +25,10 @@ import { UnsealService } from '../domain/unseal/unseal-service';
 import { MasterKeyStatus, RotationOptions, RotationResult } from '../domain/master-key-rotation';
 import { ApprovalService } from '../domain/approvals/approval-service';
 import { ApprovalBinding } from '../domain/approvals/approval-binding';
+import type { ServerLimits } from './server-limits';
 
-export interface ServerLimits {
-  readonly maxFrameBytes: number;
-  readonly maxJsonDepth: number;
-  readonly maxJsonElements: number;
-  readonly maxBatchItems: number;
-  readonly maxInFlight: number;
-  readonly rateLimitPerSecond: number;
-}
+export type { ServerLimits } from './server-limits';
+
 
 export interface Services {
   readonly keychain: Keychain;

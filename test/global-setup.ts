@@ -11,7 +11,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
-const SOURCE_DIRS = ['common', 'domain', 'hsm', 'storage', 'server', 'cli', 'client', 'scripts', 'test/support'];
+const SOURCE_DIRS = ['common', 'protocol', 'operations', 'domain', 'hsm', 'storage', 'sinks', 'server', 'cli', 'client', 'scripts', 'test/support'];
 
 function* sources(dir: string): Generator<string> {
   if (!existsSync(dir)) return;
