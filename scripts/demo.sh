@@ -101,14 +101,15 @@ sr key list
 port=$( (grep -E '^listen_port' "$STRONGROOM_DATA/appliance.conf" 2>/dev/null || true) | sed 's/.*= *//'); port=${port:-${STRONGROOM_LISTEN_PORT:-5700}}
 echo
 cat <<TXT
-The demo appliance is in $STRONGROOM_DATA. In another terminal, in $PWD:
+The demo appliance is in $STRONGROOM_DATA. In another terminal, in $PWD
+(a command marked "exits N" answers N by design):
   export STRONGROOM_DATA=$STRONGROOM_DATA
   npx strongroom --server 127.0.0.1:$port key list                  # as admin (the officer init made first), over mutual TLS
   npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-app.crt \\
       --key \$STRONGROOM_DATA/certs/demo-app.key key get hr/payroll --format hex
   npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-app.crt \\
-      --key \$STRONGROOM_DATA/certs/demo-app.key key get crm/pii    # refused: PERMISSION_DENIED
-  npx strongroom --server 127.0.0.1:$port key get hr/payroll        # officer: APPROVAL_REQUIRED (exit 12)
+      --key \$STRONGROOM_DATA/certs/demo-app.key key get crm/pii    # exits 10: PERMISSION_DENIED, no grant
+  npx strongroom --server 127.0.0.1:$port key get hr/payroll        # exits 12: an officer's get waits for approvals
   npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/pki/officer-2.crt \\
       --key \$STRONGROOM_DATA/pki/officer-2.key approvals list --state open   # another officer init made
   npx strongroom key show hr/payroll                                 # local mode, no server needed

@@ -8,6 +8,9 @@
  * `bash scripts/test.sh`, which this test stands for, and the TypeScript
  * example); a block that shows an `npx strongroom` command must be ```sh.
  *
+ * The commands `scripts/demo.sh` prints for trying it out "in another
+ * terminal" follow the same convention and are run after the README's.
+ *
  * How the fresh demo is made: `scripts/demo.sh --no-serve DIR` in a temporary
  * folder laid out like the repository (package.json, dist and node_modules
  * linked), so `$PWD/demo-data` and `npx strongroom` (the package's own bin)
@@ -86,10 +89,10 @@ describe('README: every command it shows runs as written on a fresh demo', () =>
     expect(first.lines.filter((l) => l.trim() !== '')).toEqual(['bash scripts/demo.sh', 'bash scripts/test.sh']);
   });
 
-  it('runs the README ```sh blocks, in order, each with the exit code it promises', async () => {
+  it('runs the README ```sh blocks, then the commands the demo prints, in order, each with the exit code it promises', async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const commands = readmeCommands(readme);
-    expect(commands.filter((c) => c.section === 'Using it').length).toBeGreaterThanOrEqual(6);
+    const shown = readmeCommands(readme);
+    expect(shown.filter((c) => c.section === 'Using it').length).toBeGreaterThanOrEqual(6);
 
     const data = join(folder, 'demo-data');
     const demo = spawnSync('bash', [join(ROOT, 'scripts/demo.sh'), '--no-serve', data], {
@@ -98,6 +101,14 @@ describe('README: every command it shows runs as written on a fresh demo', () =>
       timeout: 240_000,
     });
     expect({ status: demo.status, output: `${demo.stdout}${demo.stderr}` }).toMatchObject({ status: 0 });
+
+    // What the demo prints to try "in another terminal" is run too, after the README's commands.
+    const hints = demo.stdout.split('\n');
+    const from = hints.findIndex((l) => l.startsWith('The demo appliance is in'));
+    expect(from).toBeGreaterThan(0);
+    const printed = readmeCommands(['## demo.sh output', '```sh', ...hints.slice(from + 1).filter((l) => l.startsWith('  ')), '```'].join('\n'));
+    expect(printed.length).toBeGreaterThanOrEqual(8);
+    const commands = [...shown, ...printed];
 
     server = await serve(data);
     const port = server.port;
