@@ -6,8 +6,9 @@
  * controls, non-ASCII), and the test reads what rsyslog's own parsers made
  * of each event:
  *
- * - the RFC 5424 structured data (mmpstrucdata) gives each event's seq,
- *   hash and prevHash exactly as the appliance's trail has them;
+ * - the RFC 5424 header gives the facility, severity, APP-NAME, MSGID and
+ *   the event's own time, and the structured data (mmpstrucdata) each
+ *   event's seq, hash and prevHash exactly as the appliance's trail has them;
  * - the CEF record (mmnormalize, liblognorm's `cef` type) gives the header
  *   and every documented extension key (docs/audit-sinks.md) with the value
  *   the appliance meant: the original text, where only the controls CEF
@@ -17,6 +18,7 @@
  * first letter when no space follows the last header pipe, as CEF has it)
  * is worked around in the rsyslog config, never in the appliance.
  */
+import { applianceVersion } from '../../common/version';
 import { auditLiveEvents } from '../../domain/audit/audit-live';
 import { AuditLiveEvent } from '../../domain/events/event-bus';
 import { startTestAppliance, TestAppliance, RawConnection } from '../support/appliance-fixture';
@@ -120,11 +122,15 @@ describe('a real rsyslog parses what the syslog sinks send', () => {
       for (const seq of seqs) {
         const live = trail.get(seq) as AuditLiveEvent;
         const record = parsed.get(seq) as ParsedRecord;
-        expect(record.msgid).toBe(live.event.type);
+        // The header: facility 13 (log audit); severity 6 for an allowed operation, 5 refused, 4 a failed authentication.
+        const severity = live.event.type === 'auth-failure' ? '4' : live.event.result === 'ok' ? '6' : '5';
+        expect(record).toMatchObject({ msgid: live.event.type, appname: 'strongroom', facility: '13', severity });
+        expect(Date.parse(record.timestamp)).toBe(Date.parse(live.event.time));
         expect(record['rfc5424-sd']).toEqual({ 'strongroom@32473': { seq: String(seq), hash: live.hash, prevHash: live.prevHash } });
         const cef = record.cef as NonNullable<ParsedRecord['cef']>;
         const action = live.event.operation ?? live.event.type;
-        expect(cef).toMatchObject({ DeviceVendor: 'Strongroom', DeviceProduct: 'Strongroom', SignatureID: `${live.event.type}:${action}`, Name: `${live.event.type} ${action} ${live.event.result}` });
+        const cefSeverity = { '6': '3', '5': '6', '4': '8' }[severity];
+        expect(cef).toMatchObject({ DeviceVendor: 'Strongroom', DeviceProduct: 'Strongroom', DeviceVersion: applianceVersion(), SignatureID: `${live.event.type}:${action}`, Name: `${live.event.type} ${action} ${live.event.result}`, Severity: cefSeverity });
         const { msg, ...rest } = cef.Extensions;
         const labels = Object.fromEntries(Object.entries(rest).filter(([key]) => key.endsWith('Label')));
         expect(labels).toEqual(CEF_LABELS);

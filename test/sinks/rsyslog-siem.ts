@@ -9,7 +9,8 @@
  *   `rfc5424-sd` (element → param → value, escapes undone);
  * - `mmnormalize` with a liblognorm rulebase using the `cef` field type
  *   parses the CEF record into `cef` (header fields and `Extensions`);
- * - `input` says which listener took it (imtcp / imudp), `msgid` the MSGID.
+ * - `input` says which listener took it (imtcp / imudp); `msgid`, `appname`,
+ *   `facility`, `severity` and `timestamp` are rsyslog's reading of the header.
  *
  * Nothing is stubbed: if rsyslogd is not installed, start fails (run
  * scripts/setup.sh) rather than skipping. The UDP port is chosen by binding
@@ -35,6 +36,11 @@ const STOP_MS = 10_000;
 export interface ParsedRecord {
   readonly input: string;
   readonly msgid: string;
+  readonly appname: string;
+  readonly facility: string;
+  readonly severity: string;
+  /** TIMESTAMP as rsyslog read it, in RFC 3339. */
+  readonly timestamp: string;
   readonly 'rfc5424-sd'?: Record<string, Record<string, string>>;
   readonly cef?: {
     readonly DeviceVendor: string;
@@ -85,9 +91,14 @@ module(load="imudp")
 module(load="mmpstrucdata")
 module(load="mmnormalize")
 template(name="parsed" type="list") { property(name="$!all-json-plain") constant(value="\\n") }
+template(name="timereported" type="string" string="%timereported:::date-rfc3339%")
 ruleset(name="siem") {
   set $!input = $inputname;
   set $!msgid = $msgid;
+  set $!appname = $app-name;
+  set $!facility = $syslogfacility;
+  set $!severity = $syslogseverity;
+  set $!timestamp = exec_template("timereported");
   action(type="mmpstrucdata" sd_name.lowercase="off")
   # Work-around for liblognorm 2.0.6 (see RULEBASE in rsyslog-siem.ts): a space after the header's last pipe.
   set $.cef = re_extract($msg, "${CEF_SPLIT}", 0, 1, "") & " " & re_extract($msg, "${CEF_SPLIT}", 0, 4, "");
