@@ -14,7 +14,8 @@
  * - Health changes, not attempts, are reported (onHealth): once when
  *   delivery starts failing, once when it works again, with what the
  *   outage cost (failed attempts, events queued and dropped meanwhile), so
- *   a log shows an outage as two lines, not one per retry.
+ *   a log shows an outage as two lines, not one per retry; and once at
+ *   close, if events are left undelivered or the outage never ended.
  *
  * The clock and timers are injected; no module state.
  */
@@ -53,7 +54,9 @@ export interface DeliveryOutage {
 
 export type DeliveryHealthChange =
   | { readonly state: 'failing'; readonly error: unknown }
-  | ({ readonly state: 'recovered' } & DeliveryOutage);
+  | ({ readonly state: 'recovered' } & DeliveryOutage)
+  /** Closed with events not delivered, or in an outage: what the SIEM will never get from this sink. */
+  | { readonly state: 'closed'; readonly undelivered: number; readonly stillFailing: boolean };
 
 export interface QueueStats {
   readonly delivered: number;
@@ -131,9 +134,11 @@ export class DeliveryQueue<T> {
     this.closed = true;
     this.waiting?.cancel();
     this.waiting = null;
-    this.dropped += this.size;
+    const undelivered = this.size;
+    this.dropped += undelivered;
     this.items = [];
     this.head = 0;
+    if (undelivered > 0 || this.outageStart !== null) this.report({ state: 'closed', undelivered, stillFailing: this.outageStart !== null });
   }
 
   private burst(): number {

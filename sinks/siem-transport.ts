@@ -12,8 +12,9 @@
  *
  * Delivery trouble goes to the server's operational log twice per outage:
  * a warning when it starts (the sink, its transport and target, the error's
- * code and message) and a notice when it clears (what the outage cost).
- * Neither carries anything of the events.
+ * code and message) and a line when it clears (what the outage cost); at
+ * close, a warning if events are left undelivered. None carries anything
+ * of the events.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -102,6 +103,8 @@ export class SiemTransport extends TransportStream {
         retryMaxMs: this.spec.retryMaxMs,
         queueCapacity: this.spec.queueCapacity,
       });
+    } else if (change.state === 'closed') {
+      log.warn('audit sink closed with events undelivered (strongroom audit export has them)', { ...where, undelivered: change.undelivered, stillFailing: change.stillFailing, lastError: this.queue.stats().lastError });
     } else {
       const { state: _state, ...outage } = change;
       // Events this sink dropped are gone from its SIEM (the local trail keeps them): worth a warning.

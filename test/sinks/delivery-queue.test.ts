@@ -158,6 +158,21 @@ describe('delivery queue', () => {
     h.failWith = null;
     await h.timers.advance(RETRY_MIN_MS);
     expect(h.health.slice(2)).toEqual([{ state: 'failing', error: refused }, { state: 'recovered', failedAttempts: 1, queuedMeanwhile: 0, droppedMeanwhile: 0, failingForMs: RETRY_MIN_MS }]);
+    // Closed in an outage: what is left is reported once, as undelivered.
+    h.failWith = refused;
+    h.queue.push(10);
+    await h.timers.advance(0);
+    h.queue.close();
+    h.queue.close();
+    expect(h.health.slice(4)).toEqual([{ state: 'failing', error: refused }, { state: 'closed', undelivered: 1, stillFailing: true }]);
+  });
+
+  it('says nothing at close when everything was delivered', async () => {
+    const h = harness();
+    h.queue.push(1);
+    await h.timers.advance(0);
+    h.queue.close();
+    expect(h.health).toEqual([]);
   });
 
   it('keeps delivering when the health report throws', async () => {

@@ -3,7 +3,7 @@
  * delivery starts failing (the sink, its transport, target, and the error's
  * code and message) and one line when it recovers (failed attempts, events
  * queued and dropped meanwhile), never one per retry and never anything of
- * the events. Real targets that refuse, then accept: a TCP syslog receiver
+ * the events; closed mid-outage, it says what was left undelivered. Real targets that refuse, then accept: a TCP syslog receiver
  * stopped and started again on its port (the SinkManager on real timers),
  * and, on a real appliance with the server's logger, a file sink whose
  * folder cannot be made (a plain file stands in its way; permissions would
@@ -59,7 +59,7 @@ describe('a sink logs when its delivery starts failing and when it recovers', ()
       manager = new SinkManager([spec], { clock: systemClock, timers: systemTimers, version: '1', hostname: 'h', procId: '1', log: recordingLogger(lines) });
       const bus = new EventBus();
       manager.attach(bus);
-      const events = liveChain(Array.from({ length: 8 }, (_, i) => auditEvent(i + 1, { endUser: `end-user-${i + 1}`, key: `hr/key-${i + 1}` })));
+      const events = liveChain(Array.from({ length: 9 }, (_, i) => auditEvent(i + 1, { endUser: `end-user-${i + 1}`, key: `hr/key-${i + 1}` })));
       const stats = () => manager.stats()[0];
 
       bus.publish(events[0]);
@@ -91,6 +91,17 @@ describe('a sink logs when its delivery starts failing and when it recovers', ()
       bus.publish(events[7]);
       await waitFor(() => receiver.messages.length === 6, 'an event after the outage');
       expect(sinkLines(lines, 'siem')).toHaveLength(2);
+
+      // Stopped while the SIEM is away again: the event left behind is reported at close.
+      await receiver.stop();
+      await waitFor(() => !stats().connected, 'the sink to see the SIEM go again');
+      bus.publish(events[8]);
+      await waitFor(() => sinkLines(lines, 'siem').length === 3, 'the second outage to be logged');
+      await manager.close(50);
+      const closing = sinkLines(lines, 'siem');
+      expect(closing).toHaveLength(4);
+      expect(closing[3]).toMatchObject({ level: 'warn', meta: { sink: 'siem', undelivered: 1, stillFailing: true } });
+      expect(closing[3].message).toMatch(/closed with events undelivered/);
 
       // Nothing of the events is in the log: no end user, key, event id or chain hash.
       const logged = JSON.stringify(lines);
