@@ -37,7 +37,7 @@ export interface DeliveryQueueOptions<T> {
   readonly timers: Timers;
   /** Delivers a batch, in order; rejects if any of it may not have gone. */
   readonly send: (batch: readonly T[]) => Promise<void>;
-  /** Told when delivery starts failing and when it recovers; never once per retry. Must not throw (it is guarded anyway). */
+  /** Told when delivery starts failing, when it recovers, and at close if anything is left; never once per retry. Must not throw (it is guarded anyway). */
   readonly onHealth?: (change: DeliveryHealthChange) => void;
 }
 
