@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing for Strongroom on Debian bookworm with Node 20:
-# Debian's softhsm2 (the HSM for the demo and the tests), the npm packages
-# from package-lock.json, and the compiled dist/. Safe to run again: each step
+# Debian's softhsm2 (the HSM for the demo and the tests), rsyslog and
+# liblognorm-utils (the real SIEM of test/sinks/rsyslog-siem.test.ts: rsyslog
+# ships the mmnormalize and mmpstrucdata modules, liblognorm-utils the
+# lognormalizer to try a rulebase by hand), the npm packages from
+# package-lock.json, and the compiled dist/. Safe to run again: each step
 # is skipped when already done, and each says what it does (with roughly how
 # long it takes) or what it skips. The first run takes a few minutes (npm ci
 # builds two native modules); a later one with nothing changed, a second.
@@ -9,7 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]; }
 command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
+# The test runs its own rsyslogd (own config, folders and loopback ports); where
+# systemd runs, installing the package also enables the system's syslog service.
+installed rsyslog || need_apt+=(rsyslog)
+installed liblognorm-utils || need_apt+=(liblognorm-utils)
 if [ "${STRONGROOM_SETUP_PYKMIP:-0}" = 1 ] && ! /usr/bin/python3 -c 'import kmip' >/dev/null 2>&1; then
   need_apt+=(python3-pykmip)
 fi
@@ -19,7 +27,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 else
-  echo "setup: Debian packages present (softhsm2): skipping apt-get"
+  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils): skipping apt-get"
 fi
 
 # npm ci only when the lock file changed since the last install.
