@@ -27,6 +27,7 @@ import { sealCommand, unsealCommand } from './commands/unseal-commands';
 import { masterKeyCommand } from './commands/master-key-commands';
 import { approvalsCommand } from './commands/approvals-commands';
 import { eventsCommand } from './commands/events';
+import { encryptCommands } from './commands/crypto-commands';
 
 export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
@@ -77,6 +78,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   program.addCommand(unsealCommand()).addCommand(sealCommand());
   for (const group of groups) program.addCommand(group);
   program.addCommand(eventsCommand());
+  for (const command of encryptCommands()) program.addCommand(command);
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();
     // With --json, usage errors come out as the one JSON document too (main prints it), not as text.
