@@ -28,6 +28,7 @@ import { masterKeyCommand } from './commands/master-key-commands';
 import { approvalsCommand } from './commands/approvals-commands';
 import { eventsCommand } from './commands/events';
 import { encryptCommands } from './commands/crypto-commands';
+import { claimOwnOptions } from './own-options';
 
 export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
@@ -91,7 +92,8 @@ async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const program = buildProgram(json);
   try {
-    await program.parseAsync(argv);
+    // A command's own --key (policy check) is not the global TLS key file: see own-options.ts.
+    await program.parseAsync([...argv.slice(0, 2), ...claimOwnOptions(program, argv.slice(2))]);
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version "fail" with exit code 0 by design.

@@ -140,13 +140,22 @@ export function canonicalName(name: string): string {
  * checked as the key it points to, so an alias can never widen a grant.
  */
 export function authorizeName(ctx: OperationContext, permission: Permission, name: string): string {
-  const requested = canonicalName(name);
-  const fullName = resolveAlias(ctx, requested);
+  const { requested, fullName } = keyNameToCheck(ctx, name);
   // Recorded before the check: a refused access is recorded against the key it aimed at, too.
   if (ctx.touched) ctx.touched.key = fullName;
   // The message names what was asked for: naming an alias's target would reveal it.
   if (!allowed(ctx, permission, fullName)) throw denied(ctx, permission, requested, requested);
   return fullName;
+}
+
+/**
+ * The name a permission on `name` is checked against: the canonical name,
+ * an alias followed to its key (authorizeName, and PolicyCheck, which must
+ * check exactly what an operation would).
+ */
+export function keyNameToCheck(ctx: OperationContext, name: string): { requested: string; fullName: string } {
+  const requested = canonicalName(name);
+  return { requested, fullName: resolveAlias(ctx, requested) };
 }
 
 /**
