@@ -29,6 +29,7 @@ import { approvalsCommand } from './commands/approvals-commands';
 import { eventsCommand } from './commands/events';
 import { encryptCommands } from './commands/crypto-commands';
 import { claimOwnOptions } from './own-options';
+import { completionCommand } from './commands/completion';
 
 export function buildProgram(json = false): Command {
   const program = new Command('strongroom')
@@ -80,6 +81,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   for (const group of groups) program.addCommand(group);
   program.addCommand(eventsCommand());
   for (const command of encryptCommands()) program.addCommand(command);
+  program.addCommand(completionCommand());
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();
     // With --json, usage errors come out as the one JSON document too (main prints it), not as text.
