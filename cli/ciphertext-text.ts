@@ -22,7 +22,7 @@ const AAD_MARKER = 'aad';
 export const MAX_CIPHERTEXT_TEXT = 2 * 1024 * 1024;
 
 export interface CiphertextText {
-  /** The key's name as it was given to encrypt (an alias stays an alias: decrypt asks for it by the same name). */
+  /** The full name of the key Encrypt used (an alias resolved, so the line outlives the alias's moves). */
   readonly key: string;
   /** Whether Encrypt bound an AAD: decrypt refuses to run without one (and with one when none was bound). */
   readonly aad: boolean;

@@ -54,7 +54,7 @@ function encryptCommand(): Command {
     .addHelpText(
       'after',
       `
-The output is one line, "strongroom:v1:<key>[:aad]:<base64>", holding the key's name and the ciphertext
+The output is one line, "strongroom:v1:<key>[:aad]:<base64>", holding the key's name (an alias resolved) and the ciphertext
 the appliance returned (its instance, IV and tag inside): it decrypts after a rollover too. With --json:
 { key, instance, aad, ciphertext } (ciphertext is the same line); decrypt accepts either.
 Up to 64 KiB of plaintext: for larger files use a data key (GenerateDataKey in the client library).
@@ -71,15 +71,17 @@ Examples:
         hintStdin(ctx, options, 'the plaintext');
         const plaintext = await readInput(options.in);
         const aad = aadBytes(options);
-        let result: { ciphertext: string; instance: string };
+        let result: { ciphertext: string; instance: string; key?: string };
         try {
           const requester = ctx.requester();
-          result = await wire(() => requester.request<{ ciphertext: string; instance: string }>('Encrypt', { name, plaintext, ...(aad ? { aad } : {}) }));
+          result = await wire(() => requester.request<{ ciphertext: string; instance: string; key?: string }>('Encrypt', { name, plaintext, ...(aad ? { aad } : {}) }));
         } finally {
           wipe(plaintext);
         }
-        const line = formatCiphertext({ key: name, aad: aad !== undefined, ciphertext: Buffer.from(result.ciphertext, 'base64') });
-        const document = { key: name, instance: result.instance, aad: aad !== undefined, ciphertext: line };
+        // The key the appliance used (an alias resolved): the line still decrypts after the alias moves to another key.
+        const key = result.key ?? name;
+        const line = formatCiphertext({ key, aad: aad !== undefined, ciphertext: Buffer.from(result.ciphertext, 'base64') });
+        const document = { key, instance: result.instance, aad: aad !== undefined, ciphertext: line };
         const text = ctx.out.json ? `${JSON.stringify(document, null, 2)}\n` : `${line}\n`;
         emit(options, Buffer.from(text, 'utf8'));
       }),

@@ -129,6 +129,18 @@ describe('strongroom encrypt and decrypt over the wire', () => {
     expect(opened.stdout.toString('utf8')).toBe('before the rollover');
   });
 
+  it('names the key an alias resolved to, so the line still decrypts after the alias moves', async () => {
+    const officer = await app.connect(app.officer);
+    expect((await officer.request('Create', { name: 'hr/next' })).error).toBeUndefined();
+    expect((await officer.request('AliasSet', { alias: 'hr/current', name: 'hr/payroll' })).error).toBeUndefined();
+    const sealed = await run([...asApp, 'encrypt', 'hr/current'], 'through an alias');
+    expect(sealed.stdout.toString('utf8')).toMatch(/^strongroom:v1:hr\/payroll:/);
+    expect((await officer.request('AliasSet', { alias: 'hr/current', name: 'hr/next' })).error).toBeUndefined();
+    officer.destroy();
+    const opened = await run([...asApp, 'decrypt'], sealed.stdout);
+    expect(opened.stdout.toString('utf8')).toBe('through an alias');
+  });
+
   it('refuses without a grant (exit 10, naming the grant needed), and refuses what is not a ciphertext', async () => {
     const sealed = await run([...asOther, 'encrypt', 'hr/payroll'], 'encrypt only');
     expect(sealed.status).toBe(0);
