@@ -70,5 +70,5 @@ function listCommand(): Command {
 }
 
 export function policyCommand(): Command {
-  return new Command('policy').description('grant and revoke access to keys (default deny)').addCommand(grantCommand()).addCommand(revokeCommand()).addCommand(listCommand()).addCommand(policyCheckCommand());
+  return new Command('policy').description('grant, revoke and check access to keys (default deny)').addCommand(grantCommand()).addCommand(revokeCommand()).addCommand(listCommand()).addCommand(policyCheckCommand());
 }
