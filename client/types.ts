@@ -153,6 +153,19 @@ export interface GrantRecord {
   readonly createdBy: string;
 }
 
+/** What gives a permission in PolicyCheck's answer: the officer role, or one grant. */
+export type PermissionSource =
+  | { readonly kind: 'role'; readonly role: 'officer' }
+  | { readonly kind: 'grant'; readonly grant: string; readonly subjectKind: 'client' | 'group'; readonly subject: string; readonly pattern: string };
+
+/** PolicyCheck's answer (§6): a client's effective permissions on a key, each with every source that gives it (none: denied). */
+export interface PolicyCheckResult {
+  readonly client: { readonly name: string; readonly role: string; readonly groups: readonly string[]; readonly revokedAt: string | null };
+  /** The name as given (canonical), and the key it is checked as (an alias's target). */
+  readonly key: { readonly requested: string; readonly name: string; readonly alias: boolean };
+  readonly permissions: ReadonlyArray<{ readonly permission: string; readonly allowed: boolean; readonly sources: readonly PermissionSource[] }>;
+}
+
 /**
  * AuditSearch's filters (§6.2), as the caller typed them: from/to (ISO 8601,
  * from inclusive), identity (a client name or certificate fingerprint), key
