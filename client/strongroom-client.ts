@@ -113,7 +113,7 @@ export class StrongroomClient {
 
   async encrypt(args: T.EncryptArgs, meta?: T.RequestMeta): Promise<T.CiphertextResult> {
     const result = await this.request('Encrypt', { ...args }, meta);
-    return { ciphertext: base64Field(result, 'ciphertext'), instance: stringField(result, 'instance') };
+    return { ciphertext: base64Field(result, 'ciphertext'), instance: stringField(result, 'instance'), key: stringField(result, 'key') };
   }
 
   async decrypt(args: T.DecryptArgs, meta?: T.RequestMeta): Promise<T.PlaintextResult> {
@@ -166,6 +166,11 @@ export class StrongroomClient {
 
   policyRevoke(args: { id: string }, meta?: T.RequestMeta): Promise<{ grant: T.GrantRecord }> {
     return this.request('PolicyRevoke', { ...args }, meta);
+  }
+
+  /** A client's effective permissions on a key and what gives each (officers and auditors). */
+  policyCheck(args: { client: string; name: string }, meta?: T.RequestMeta): Promise<T.PolicyCheckResult> {
+    return this.request('PolicyCheck', { ...args }, meta);
   }
 
   policyList(args: { client?: string; group?: string } = {}, meta?: T.RequestMeta): Promise<{ grants: T.GrantRecord[] }> {

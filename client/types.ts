@@ -97,8 +97,8 @@ export interface DecryptDataKeyArgs { readonly name: string; readonly wrapped: B
 export interface MacArgs { readonly name: string; readonly data: Buffer }
 export interface MacVerifyArgs { readonly name: string; readonly data: Buffer; readonly mac: Buffer; readonly instance?: string }
 
-/** `instance` is the name of the instance that did the work. */
-export interface CiphertextResult { readonly ciphertext: Buffer; readonly instance: string }
+/** `instance` is the name of the instance that did the work; `key` the full name of its key (an alias resolved). */
+export interface CiphertextResult { readonly ciphertext: Buffer; readonly instance: string; readonly key: string }
 /** The caller owns `plaintext` and should zero it after use. */
 export interface PlaintextResult { readonly plaintext: Buffer; readonly instance: string }
 export interface DataKeyResult { readonly plaintext: Buffer; readonly wrapped: Buffer; readonly instance: string }
