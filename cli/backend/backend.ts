@@ -39,7 +39,8 @@ export interface CliBackend {
   getKey(ref: { name?: string; instance?: string }): Promise<RetrievedKey>;
   listKeys(filter: KeyListFilter): Promise<KeyView[]>;
   describeKey(name: string): Promise<KeyWithInstances>;
-  rollover(name: string): Promise<KeyWithInstances>;
+  /** ReKey: `material` is a SECRET key's new material (the caller zeroes it); without it the appliance generates. */
+  rollover(name: string, options?: RolloverOptions): Promise<KeyWithInstances>;
   undoRollover(name: string): Promise<KeyWithInstances>;
   setAlias(alias: string, name: string): Promise<{ alias: string; key: string }>;
   removeAlias(alias: string): Promise<{ alias: string; key: string }>;
@@ -84,6 +85,10 @@ export interface QuorumView {
   readonly required: number;
   readonly updatedAt: string | null;
   readonly updatedBy: string;
+}
+
+export interface RolloverOptions {
+  readonly material?: Buffer;
 }
 
 export type LifecycleAction = 'activate' | 'revoke' | 'destroy' | 'destroy-cancel';

@@ -154,7 +154,13 @@ export class KeyRollover {
     let fresh: Buffer;
     if (generated) {
       const length = algorithmInfo(algorithm).generateLength;
-      if (length === null) throw new ValidationError(`${formatKeyName(key)} holds ${algorithm} material: give the new material to roll it over`);
+      if (length === null) {
+        // Named for both entrances: the CLI's option and the wire's field.
+        throw new ValidationError(
+          `${formatKeyName(key)} holds ${algorithm} material the appliance cannot generate: give its new material (strongroom key rollover ${formatKeyName(key)} --from-file FILE, "-" for standard input; over the wire, ReKey's material)`,
+          { details: { field: 'material', option: '--from-file' } },
+        );
+      }
       fresh = randomFillSync(Buffer.alloc(length));
     } else {
       checkMaterialLength(algorithm, material);
