@@ -37,7 +37,10 @@ export interface InstanceView {
   readonly current: boolean;
   readonly hasMaterial: boolean;
   readonly createdAt: string;
+  /** When it became Active; null while PreActive. */
   readonly activatedAt: string | null;
+  /** A PreActive instance's activation date: the server activates it then (null: none, or not PreActive). */
+  readonly activatesAt: string | null;
   readonly deactivatedAt: string | null;
   readonly destroyedAt: string | null;
   /** When a scheduled destruction takes effect, or null. While set, the instance refuses use. */
@@ -87,7 +90,9 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     current: instance.id === currentInstanceId,
     hasMaterial: instance.sealedMaterial !== null,
     createdAt: instance.createdAt,
-    activatedAt: instance.activatedAt,
+    // The row keeps a PreActive instance's activation date in activatedAt (keys/instance-activation.ts).
+    activatedAt: instance.state === 'PreActive' ? null : instance.activatedAt,
+    activatesAt: instance.state === 'PreActive' ? instance.activatedAt : null,
     deactivatedAt: instance.deactivatedAt,
     destroyedAt: instance.destroyedAt,
     destroyAt: instance.destroyAt,

@@ -89,6 +89,8 @@ export interface QuorumView {
 
 export interface RolloverOptions {
   readonly material?: Buffer;
+  /** An ISO 8601 date-time in the future: the new instance waits, PreActive, and becomes current then. */
+  readonly activateAt?: string;
 }
 
 export type LifecycleAction = 'activate' | 'revoke' | 'destroy' | 'destroy-cancel';
@@ -98,4 +100,7 @@ export interface RolloverRunResult {
   readonly failed: number;
   readonly batches: number;
   readonly keys: Array<{ name: string; instance: string }>;
+  /** Instances whose activation date had come, activated first. */
+  readonly activated: number;
+  readonly activationsFailed: number;
 }

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { wipe } from '../../common/secret';
 import { runCommand } from '../context';
 import { addMaterialFormatOptions, describeMaterial, MaterialOptions, newlineWarning, readMaterial } from '../material-input';
-import { renderKey } from './key-format';
+import { activationNote, renderKey } from './key-format';
 import { addKeySpecOptions, keyArgsFrom, KeySpecOptions } from './key-spec-options';
 
 type RegisterOptions = KeySpecOptions & MaterialOptions;
@@ -46,7 +46,7 @@ Examples:
         const created = await ctx.backend().registerKey(args, material);
         const warning = newlineWarning(summary, options, created.key.fullName);
         if (warning) ctx.out.warn(warning);
-        ctx.out.result({ ...created, stored: summary }, () => `Registered ${created.key.fullName}, instance ${created.key.currentInstance}: ${describeMaterial(summary)}\n\n${renderKey(created.key)}`);
+        ctx.out.result({ ...created, stored: summary }, () => `Registered ${created.key.fullName}, instance ${created.key.currentInstance}${activationNote(created.instances)}: ${describeMaterial(summary)}\n\n${renderKey(created.key)}`);
       } finally {
         wipe(material);
       }
