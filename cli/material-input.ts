@@ -17,8 +17,6 @@ import { Command } from 'commander';
 import { ValidationError } from '../common/errors';
 import { wipe } from '../common/secret';
 
-export const MATERIAL_ENCODINGS = ['raw', 'hex', 'base64'] as const;
-
 export interface MaterialOptions {
   fromFile?: string;
   encoding: string;
@@ -62,7 +60,7 @@ export function readMaterial(options: MaterialOptions): { material: Buffer; summ
   }
 }
 
-/** One line for humans: the length and how the material ends, with the way out when it ends with a newline. */
+/** One line for humans: the length and how the material ends (never the bytes). */
 export function describeMaterial(summary: MaterialSummary): string {
   const ending = summary.endsWithNewline ? 'ending with a newline' : 'not ending with a newline';
   return `stored ${summary.bytes} bytes, ${ending}${summary.strippedNewline ? ' (one trailing newline stripped)' : ''}`;
