@@ -94,7 +94,8 @@ export class StrongroomClient {
     return this.request('GetAttributes', { ...args }, meta);
   }
 
-  rekey(args: { name: string; material?: Buffer }, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
+  /** `activateAt` (a future ISO 8601 date-time): the new instance waits, PreActive, and becomes current then. */
+  rekey(args: { name: string; material?: Buffer; activateAt?: string }, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
     return this.request('ReKey', { ...args }, meta);
   }
 

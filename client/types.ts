@@ -56,6 +56,8 @@ export interface CreateArgs {
   readonly attributes?: Readonly<Record<string, string>>;
   readonly rollover?: 'auto' | 'manual' | 'none';
   readonly cryptoperiod?: string;
+  /** ISO 8601 date-time with a zone, in the future: the first instance is PreActive until then, when the server activates it. */
+  readonly activateAt?: string;
 }
 
 export interface RegisterArgs extends CreateArgs {

@@ -4,8 +4,9 @@
  * yield to the event loop so requests keep being answered. Before a key
  * rolls, a notice is logged once when it comes within the notice period
  * (an audit and live event once the audit trail exists). The same sweep
- * carries out scheduled destructions that are due, ends of retention and
- * process-stop deactivations. Each of the four acts only after its intent
+ * activates instances whose activation date came, and carries out scheduled
+ * destructions that are due, ends of retention and process-stop
+ * deactivations. Each of the five acts only after its intent
  * is durable in the audit trail and waits for each batch's events before
  * the next batch, so no scheduled change outlives a trail that cannot
  * record it.
@@ -15,6 +16,7 @@ import { Timer, Timers } from '../common/timers';
 import { Keychain } from './keychain';
 import { sweepDueDestructions } from './destruction-sweep';
 import { sweepDueProcessStops } from './usage-period-sweep';
+import { sweepDueActivations } from './activation-sweep';
 import { sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
 import { sweepExpiredRetention } from './retention-sweep';
 import { Logger } from '../common/logger';
@@ -23,11 +25,11 @@ import { Logger } from '../common/logger';
 const MAX_NOTICES_PER_CHECK = 1000;
 
 /** The scheduled sweeps, each bound to the audit trail on its own. */
-export type ScheduledSweep = 'rollover' | 'destruction' | 'retention' | 'process-stop';
+export type ScheduledSweep = 'activation' | 'rollover' | 'destruction' | 'retention' | 'process-stop';
 
-/** What a sweep did to an instance: destroyed it, deactivated it at its process-stop date, or scheduled its destruction at the end of its retention. */
+/** What a sweep did to an instance: activated it on its activation date, destroyed it, deactivated it at its process-stop date, or scheduled its destruction at the end of its retention. */
 export interface InstanceChange {
-  readonly type: 'destroyed' | 'deactivated' | 'destruction-scheduled';
+  readonly type: 'activated' | 'destroyed' | 'deactivated' | 'destruction-scheduled';
   readonly instance: string;
 }
 
@@ -86,6 +88,18 @@ export class RolloverService {
     const now = clock.nowMs();
     this.notice(now);
     const none: SweepResult = { rolled: 0, failed: 0, batches: 0 };
+    // Activations first: a successor whose date has come is current before the rollover sweep looks at its key.
+    const activations = await this.audited('activation', keychain.dueActivations(now, 1).length > 0, { activated: 0, failed: 0 }, (report, afterBatch) =>
+      sweepDueActivations(keychain, now, {
+        onActivated: (instance) => {
+          log.info('activated', { instance, reason: 'activation date reached' });
+          report(this.options.onInstanceChanged?.({ type: 'activated', instance }));
+        },
+        onFailed: (instanceId, error) => log.error('scheduled activation failed', { instanceId, code: error.code, message: error.message }),
+        afterBatch,
+      }),
+    );
+    if (activations.activated + activations.failed > 0) log.info('activation sweep done', { ...activations });
     const result = await this.audited('rollover', keychain.dueKeys(now, 1).length > 0, none, (report, afterBatch) =>
       sweepDueRollovers(keychain, now, {
         onRolled: (name, instance) => {

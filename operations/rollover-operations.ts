@@ -1,11 +1,13 @@
 /**
  * SetRolloverPolicy, RolloverDue and RolloverRun (officer-only): change a
  * key's policy, list what the scheduler will roll and when, and run a sweep
- * now (the server also sweeps on its own; see domain/rollover-service.ts).
+ * now (the server also sweeps on its own; see domain/rollover-service.ts):
+ * instances whose activation date has come are activated first.
  */
 import { ValidationError } from '../common/errors';
 import { makeRolloverPolicy } from '../domain/rollover-policy';
 import { sweepDueRollovers } from '../domain/rollover-scheduler';
+import { sweepDueActivations } from '../domain/activation-sweep';
 import { parseUsagePeriods } from '../domain/usage-periods';
 import { canonicalName } from './context';
 import { Operation } from './operation';
@@ -56,12 +58,14 @@ export const rolloverRun: Operation<'RolloverRun'> = {
     if (args.at !== undefined && !ctx.identity.local) throw new ValidationError('--at runs a simulated sweep: only in local mode (without --server), on a copy of the data folder');
     const at = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at as string);
     if (Number.isNaN(at)) throw new ValidationError(`--at "${String(args.at)}" is not an ISO 8601 date-time (e.g. 2026-12-01T00:00:00Z)`);
+    // Instances whose activation date has come first, as the server's own sweep does (domain/rollover-service.ts).
+    const activations = await sweepDueActivations(ctx.services.keychain, at);
     const rolled: Array<{ name: string; instance: string }> = [];
     const result = await sweepDueRollovers(ctx.services.keychain, at, {
       onRolled: (name, instance) => {
         if (rolled.length < MAX_LISTED_ROLLOVERS) rolled.push({ name, instance });
       },
     });
-    return { ...result, keys: rolled, keysListed: rolled.length };
+    return { ...result, keys: rolled, keysListed: rolled.length, activated: activations.activated, activationsFailed: activations.failed };
   },
 };

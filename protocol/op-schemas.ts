@@ -106,6 +106,8 @@ const createFields = {
   cryptoperiod: token,
   protectPeriod: token,
   processPeriod: token,
+  /** An ISO 8601 date-time in the future: the first instance is PreActive until then (the domain checks it). */
+  activateAt: token,
 } as const satisfies Schema['fields'];
 
 /** `name?`, `instance?`, at least one (§6: instance alone, name alone, or both). */
@@ -126,7 +128,7 @@ export const OP_SCHEMAS = Object.freeze({
     },
   },
   GetAttributes: { fields: { name } },
-  ReKey: { fields: { name, material: optionalBinary } },
+  ReKey: { fields: { name, material: optionalBinary, activateAt: token } },
   Activate: keyRef,
   Revoke: {
     fields: { ...keyRef.fields, reason: { type: 'enum', values: REVOCATION_REASONS }, compromiseDate: token },

@@ -39,7 +39,8 @@ export interface CliBackend {
   getKey(ref: { name?: string; instance?: string }): Promise<RetrievedKey>;
   listKeys(filter: KeyListFilter): Promise<KeyView[]>;
   describeKey(name: string): Promise<KeyWithInstances>;
-  rollover(name: string): Promise<KeyWithInstances>;
+  /** ReKey: `material` is a SECRET key's new material (the caller zeroes it); without it the appliance generates. */
+  rollover(name: string, options?: RolloverOptions): Promise<KeyWithInstances>;
   undoRollover(name: string): Promise<KeyWithInstances>;
   setAlias(alias: string, name: string): Promise<{ alias: string; key: string }>;
   removeAlias(alias: string): Promise<{ alias: string; key: string }>;
@@ -86,6 +87,12 @@ export interface QuorumView {
   readonly updatedBy: string;
 }
 
+export interface RolloverOptions {
+  readonly material?: Buffer;
+  /** An ISO 8601 date-time in the future: the new instance waits, PreActive, and becomes current then. */
+  readonly activateAt?: string;
+}
+
 export type LifecycleAction = 'activate' | 'revoke' | 'destroy' | 'destroy-cancel';
 
 export interface RolloverRunResult {
@@ -93,4 +100,7 @@ export interface RolloverRunResult {
   readonly failed: number;
   readonly batches: number;
   readonly keys: Array<{ name: string; instance: string }>;
+  /** Instances whose activation date had come, activated first. */
+  readonly activated: number;
+  readonly activationsFailed: number;
 }

@@ -32,7 +32,7 @@ export function operationsBackend(mode: CliBackend['mode'], client: Requester): 
         (await client.request<{ keys: never[] }>('Locate', dropUndefined({ pattern: filter.match, namespace: filter.namespace, algorithm: filter.algorithm, limit: Math.min(filter.limit, 1000) }))).keys,
       ),
     describeKey: (name) => wire(() => client.request<Described>('GetAttributes', { name })),
-    rollover: (name) => wire(() => client.request<Described>('ReKey', { name })),
+    rollover: (name, options = {}) => wire(() => client.request<Described>('ReKey', dropUndefined({ name, material: options.material, activateAt: options.activateAt }))),
     undoRollover: (name) => wire(() => client.request<Described>('UndoRollover', { name })),
     setAlias: (alias, name) => wire(() => client.request('AliasSet', { alias, name })),
     removeAlias: (alias) => wire(() => client.request('AliasRemove', { alias })),

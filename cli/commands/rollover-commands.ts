@@ -27,16 +27,20 @@ function dueCommand(): Command {
 
 function runSweepCommand(): Command {
   return new Command('run')
-    .description('roll over every key whose cryptoperiod has ended (the server also does this on its own)')
+    .description('activate every instance whose activation date has come, then roll over every key whose cryptoperiod has ended (the server also does both on its own)')
     .option('--at <iso-time>', 'local mode only: run as if it were this time; it REALLY rolls the keys in this data folder (use a copy for drills)')
     .addHelpText('after', '\nExamples:\n  $ strongroom rollover run\n  $ cp -a ./data /tmp/drill && strongroom --data /tmp/drill rollover run --at 2027-01-01T00:00:00Z    # a drill on a copy')
     .action(
       runCommand(async (ctx, options: { at?: string }) => {
         const result = await ctx.backend().rolloverRun(options.at);
         ctx.out.result(result, () =>
-          [`Rolled over ${result.rolled} key(s) in ${result.batches} batch(es)${result.failed ? `; ${result.failed} failed (see the log)` : ''}.`, ...result.keys.map((k) => `  ${k.name} -> ${k.instance}`)].join('\n'),
+          [
+            ...(result.activated > 0 ? [`Activated ${result.activated} instance(s) whose activation date came.`] : []),
+            `Rolled over ${result.rolled} key(s) in ${result.batches} batch(es)${result.failed ? `; ${result.failed} failed (see the log)` : ''}.`,
+            ...result.keys.map((k) => `  ${k.name} -> ${k.instance}`),
+          ].join('\n'),
         );
-        if (result.failed > 0) process.exitCode = 4;
+        if (result.failed + result.activationsFailed > 0) process.exitCode = 4;
       }),
     );
 }
