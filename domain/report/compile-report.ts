@@ -65,7 +65,7 @@ export async function compileReport(sources: ReportSources, period: ReportPeriod
     return ms === null || (ms >= fromMs && ms < toMs);
   };
   const pause = sources.pause ?? (async () => undefined);
-  const builder = new ReportBuilder(period);
+  const builder = new ReportBuilder(period, sources.clock.nowMs());
   for (let offset = 0; ; offset += KEY_PAGE) {
     const page = sources.keychain.listKeys({ limit: KEY_PAGE, offset });
     for (const key of page) builder.addKey(sources.keychain.describeKey(key.fullName));

@@ -1,0 +1,148 @@
+/**
+ * Rollover notices, where officers look. Once an `auto` key comes within
+ * `rollover_notice` of its rollover, the scheduler records ONE audit event
+ * `rollover-notice` naming the key, the instance the rollover replaces, the
+ * due date and the cryptoperiod. It goes through the normal audit path, so
+ * the SIEM sinks, `audit search` and the compliance report have it; once it
+ * is durable it is logged and told to the live event stream.
+ *
+ * Once per key, instance and due date: across sweeps by what this process
+ * recorded, across restarts by what the trail holds — read from where the
+ * last look stopped, and a notice found there counts only when its MAC is
+ * the keychain's (trust/rollover-notice-mac.ts). A notice written into the
+ * file by someone else, to keep the appliance quiet, is logged as such and
+ * the genuine one is recorded. A notice the trail cannot take is not
+ * marked, and is tried again at the next check.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { KeychainError } from '../common/errors';
+import { Logger } from '../common/logger';
+import { AuditStore } from '../storage/audit-store';
+import { AuditEvent, EventStamper } from './audit/audit-event';
+import { adminEvent } from './audit/audit-events';
+import { Keychain } from './keychain';
+
+export const ROLLOVER_NOTICE_EVENT = 'rollover-notice';
+/** Most upcoming rollovers looked at per check (the soonest): bounds a check's work. */
+export const MAX_NOTICES_PER_CHECK = 1000;
+/** Trail records read per page while looking for notices already recorded. */
+const TRAIL_PAGE = 1000;
+
+export interface RolloverNotice {
+  readonly keyId: string;
+  /** The key's full name. */
+  readonly key: string;
+  /** The instance the rollover replaces (the key's current one). */
+  readonly instance: string;
+  /** ISO 8601 UTC. */
+  readonly dueAt: string;
+  readonly cryptoperiod: string | null;
+}
+
+/** The audit event of a notice: the key and instance in their usual fields, the rest in `custom` (strings, as every custom field). */
+export function rolloverNoticeEvent(stamper: EventStamper, notice: RolloverNotice, noticePeriod: string, noticeMac: string): AuditEvent {
+  const custom: Record<string, string> = { dueAt: notice.dueAt, noticePeriod, keyId: notice.keyId, noticeMac };
+  if (notice.cryptoperiod !== null) custom.cryptoperiod = notice.cryptoperiod;
+  return { ...adminEvent(stamper, ROLLOVER_NOTICE_EVENT, notice.key, notice.instance), custom };
+}
+
+export interface RolloverNoticesOptions {
+  readonly keychain: Keychain;
+  /** The trail, read to learn which notices it already holds. */
+  readonly audit: AuditStore;
+  readonly stamper: EventStamper;
+  readonly log: Logger;
+  /** rollover_notice in milliseconds (0: no notices), and as configured (P7D). */
+  readonly noticeMs: number;
+  readonly noticePeriod: string;
+  /** Resolves once the event is durable (the audit pipeline's record). */
+  readonly record: (event: AuditEvent) => Promise<void>;
+  /** Told of each notice once it is durable (the live event stream). */
+  readonly onRecorded?: (notice: RolloverNotice) => void;
+  /** Awaited between pages of the trail (a server yields to its event loop). */
+  readonly pause?: () => Promise<void>;
+}
+
+function sameMac(expected: string, found: string | undefined): boolean {
+  if (expected === '' || typeof found !== 'string' || found.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(found));
+}
+
+export class RolloverNotices {
+  /** `keyId@dueAt` of the notices the trail holds (authenticated, or recorded by this process), with their due time: dropped once due. */
+  private readonly recorded = new Map<string, number>();
+  /** The next trail seq to look at. */
+  private nextSeq = 1;
+
+  constructor(private readonly options: RolloverNoticesOptions) {}
+
+  /** Records the notices due at `nowMs` that the trail does not hold yet; answers how many. Never throws: a failure is logged, and the next check tries again. */
+  async check(nowMs: number): Promise<number> {
+    const { keychain, noticeMs, log } = this.options;
+    if (noticeMs <= 0 || keychain.isSealed) return 0;
+    for (const [tag, dueMs] of this.recorded) if (dueMs <= nowMs) this.recorded.delete(tag);
+    let caughtUp = false;
+    let count = 0;
+    try {
+      for (const due of keychain.dueKeys(nowMs + noticeMs, MAX_NOTICES_PER_CHECK)) {
+        if (Date.parse(due.nextRolloverAt) <= nowMs || this.recorded.has(`${due.keyId}@${due.nextRolloverAt}`)) continue;
+        if (!caughtUp) {
+          await this.readTrail(nowMs);
+          caughtUp = true;
+          if (this.recorded.has(`${due.keyId}@${due.nextRolloverAt}`)) continue;
+        }
+        const notice = this.noticeOf(due.keyId, nowMs);
+        if (notice === null || this.recorded.has(`${notice.keyId}@${notice.dueAt}`)) continue;
+        await this.recordNotice(notice);
+        count++;
+      }
+    } catch (err) {
+      // AUDIT_UNAVAILABLE (the trail could not take one) or SEALED (sealed meanwhile): the unrecorded rest waits for the next check.
+      log.error('rollover notices stopped; the next check tries again', { code: (err as { code?: string }).code ?? 'INTERNAL_ERROR' });
+    }
+    return count;
+  }
+
+  /** The notice of a key's next rollover, from its authenticated row; null when it is not within the notice period after all. */
+  private noticeOf(keyId: string, nowMs: number): RolloverNotice | null {
+    const { keychain, noticeMs } = this.options;
+    const key = keychain.describeKey(keychain.keyNameById(keyId)).key;
+    const dueMs = key.nextRolloverAt === null ? Number.NaN : Date.parse(key.nextRolloverAt);
+    if (!(dueMs > nowMs && dueMs <= nowMs + noticeMs)) return null;
+    return { keyId, key: key.fullName, instance: key.currentInstance, dueAt: key.nextRolloverAt as string, cryptoperiod: key.cryptoperiod };
+  }
+
+  private async recordNotice(notice: RolloverNotice): Promise<void> {
+    const { keychain, stamper, noticePeriod, log } = this.options;
+    const mac = keychain.rolloverNoticeMac(notice);
+    if (mac === null) return;
+    await this.options.record(rolloverNoticeEvent(stamper, notice, noticePeriod, mac));
+    this.recorded.set(`${notice.keyId}@${notice.dueAt}`, Date.parse(notice.dueAt));
+    log.info('rollover coming', { key: notice.key, instance: notice.instance, at: notice.dueAt });
+    this.options.onRecorded?.(notice);
+  }
+
+  /** Reads the trail from where the last look stopped, keeping the authenticated notices of rollovers still to come. */
+  private async readTrail(nowMs: number): Promise<void> {
+    const { audit, keychain, log, pause } = this.options;
+    for (;;) {
+      const page = audit.readAuditRecords(this.nextSeq, TRAIL_PAGE);
+      for (const record of page) {
+        this.nextSeq = record.seq + 1;
+        // Parsing is most of the cost: only records that can be a notice are parsed.
+        if (!record.event.includes(`"${ROLLOVER_NOTICE_EVENT}"`)) continue;
+        const event = JSON.parse(record.event) as AuditEvent;
+        if (event.type !== ROLLOVER_NOTICE_EVENT) continue;
+        const { keyId, dueAt, noticeMac } = event.custom;
+        const dueMs = Date.parse(dueAt ?? '');
+        if (!(dueMs > nowMs)) continue;
+        const expected = keyId === undefined || event.instance === null ? '' : keychain.rolloverNoticeMac({ keyId, instance: event.instance, dueAt });
+        if (expected === null) throw new KeychainError('SEALED', 'the keychain was sealed while reading rollover notices');
+        if (sameMac(expected, noticeMac)) this.recorded.set(`${keyId}@${dueAt}`, dueMs);
+        else log.warn('a rollover notice in the audit trail is not one this appliance wrote: it does not count, the notice is recorded again', { seq: record.seq, key: event.key });
+      }
+      if (page.length < TRAIL_PAGE) return;
+      await pause?.();
+    }
+  }
+}
