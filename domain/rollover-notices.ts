@@ -46,6 +46,20 @@ export function rolloverNoticeEvent(stamper: EventStamper, notice: RolloverNotic
   return { ...adminEvent(stamper, ROLLOVER_NOTICE_EVENT, notice.key, notice.instance), custom };
 }
 
+/**
+ * Whether a `rollover-notice` event is one this appliance recorded: its
+ * `custom.noticeMac` is the keychain's MAC of its key id, instance and due
+ * date (trust/rollover-notice-mac.ts). Null while the keychain is sealed
+ * (nothing to check with).
+ */
+export function isAppliancesNotice(keychain: Keychain, event: AuditEvent): boolean | null {
+  const { keyId, dueAt, noticeMac } = event.custom;
+  if (keyId === undefined || dueAt === undefined || event.instance === null) return keychain.isSealed ? null : false;
+  const expected = keychain.rolloverNoticeMac({ keyId, instance: event.instance, dueAt });
+  if (expected === null) return null;
+  return typeof noticeMac === 'string' && noticeMac.length === expected.length && timingSafeEqual(Buffer.from(expected), Buffer.from(noticeMac));
+}
+
 export interface RolloverNoticesOptions {
   readonly keychain: Keychain;
   /** The trail, read to learn which notices it already holds. */
@@ -61,11 +75,6 @@ export interface RolloverNoticesOptions {
   readonly onRecorded?: (notice: RolloverNotice) => void;
   /** Awaited between pages of the trail (a server yields to its event loop). */
   readonly pause?: () => Promise<void>;
-}
-
-function sameMac(expected: string, found: string | undefined): boolean {
-  if (expected === '' || typeof found !== 'string' || found.length !== expected.length) return false;
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(found));
 }
 
 export class RolloverNotices {
@@ -133,12 +142,12 @@ export class RolloverNotices {
         if (!record.event.includes(`"${ROLLOVER_NOTICE_EVENT}"`)) continue;
         const event = JSON.parse(record.event) as AuditEvent;
         if (event.type !== ROLLOVER_NOTICE_EVENT) continue;
-        const { keyId, dueAt, noticeMac } = event.custom;
+        const { keyId, dueAt } = event.custom;
         const dueMs = Date.parse(dueAt ?? '');
         if (!(dueMs > nowMs)) continue;
-        const expected = keyId === undefined || event.instance === null ? '' : keychain.rolloverNoticeMac({ keyId, instance: event.instance, dueAt });
-        if (expected === null) throw new KeychainError('SEALED', 'the keychain was sealed while reading rollover notices');
-        if (sameMac(expected, noticeMac)) this.recorded.set(`${keyId}@${dueAt}`, dueMs);
+        const genuine = isAppliancesNotice(keychain, event);
+        if (genuine === null) throw new KeychainError('SEALED', 'the keychain was sealed while reading rollover notices');
+        if (genuine) this.recorded.set(`${keyId}@${dueAt}`, dueMs);
         else log.warn('a rollover notice in the audit trail is not one this appliance wrote: it does not count, the notice is recorded again', { seq: record.seq, key: event.key });
       }
       if (page.length < TRAIL_PAGE) return;

@@ -6,7 +6,7 @@
  * a key owner or end user written as `<script>…` shows as text. A
  * Content-Security-Policy forbidding scripts is a second line of defence.
  */
-import { chainText, countsText } from './render-markdown';
+import { chainText, countsText, genuineText } from './render-markdown';
 import type { ComplianceReport, UpcomingRollovers } from '../../client/types';
 import { usageChartSvg } from './usage-chart-svg';
 
@@ -49,7 +49,7 @@ function upcomingHtml(upcoming: UpcomingRollovers): string[] {
   else {
     parts.push(
       '<p>Rollover notices recorded in the audit trail in the period (<code>rollover-notice</code>):</p>',
-      table(['noticed', 'key', 'instance', 'due', 'cryptoperiod'], upcoming.notices.map((n) => [t(n.noticedAt), t(n.key), t(n.instance), t(n.dueAt), t(n.cryptoperiod)])),
+      table(['noticed', 'key', 'instance', 'due', 'cryptoperiod', 'genuine'], upcoming.notices.map((n) => [t(n.noticedAt), t(n.key), t(n.instance), t(n.dueAt), t(n.cryptoperiod), t(genuineText(n.genuine))])),
     );
   }
   if (upcoming.omittedNotices > 0) parts.push(`<p>(${upcoming.omittedNotices} more notice(s) not listed.)</p>`);

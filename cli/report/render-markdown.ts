@@ -34,6 +34,11 @@ function table(headers: string[], rows: string[][]): string[] {
   return [`| ${headers.join(' | ')} |`, `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
+/** Whether a recorded notice is the appliance's own: a forged one is said loudly. */
+export function genuineText(genuine: boolean | null): string {
+  return genuine === null ? 'not checked (sealed)' : genuine ? 'yes' : 'NO: not written by this appliance';
+}
+
 /** The "Upcoming rollovers" section: what rolls within the window (and whether its notice is in the trail), then the notices of the period. */
 function upcomingMarkdown(upcoming: UpcomingRollovers): string[] {
   const lines = ['## Upcoming rollovers', ''];
@@ -55,7 +60,7 @@ function upcomingMarkdown(upcoming: UpcomingRollovers): string[] {
     lines.push(
       'Rollover notices recorded in the audit trail in the period (`rollover-notice`):',
       '',
-      ...table(['noticed', 'key', 'instance', 'due', 'cryptoperiod'], upcoming.notices.map((n) => [mdText(n.noticedAt), mdText(n.key), mdText(n.instance), mdText(n.dueAt), mdText(n.cryptoperiod)])),
+      ...table(['noticed', 'key', 'instance', 'due', 'cryptoperiod', 'genuine'], upcoming.notices.map((n) => [mdText(n.noticedAt), mdText(n.key), mdText(n.instance), mdText(n.dueAt), mdText(n.cryptoperiod), genuineText(n.genuine)])),
       '',
     );
   }

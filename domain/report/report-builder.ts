@@ -93,11 +93,15 @@ export class ReportBuilder {
   private omittedRequests = 0;
   private readonly upcoming: UpcomingRolloversBuilder;
 
-  /** `nowMs`: when the report is made, from which upcoming rollovers are counted (default: the period's end). */
-  constructor(private readonly period: ReportPeriod, nowMs?: number) {
+  /**
+   * `nowMs`: when the report is made, from which upcoming rollovers are
+   * counted (default: the period's end); `genuineNotice`: whether a
+   * rollover notice is the appliance's (default: not checked).
+   */
+  constructor(private readonly period: ReportPeriod, nowMs?: number, genuineNotice?: (event: AuditEvent) => boolean | null) {
     this.fromMs = Date.parse(period.from);
     this.toMs = Date.parse(period.to);
-    this.upcoming = new UpcomingRolloversBuilder(nowMs ?? this.toMs);
+    this.upcoming = new UpcomingRolloversBuilder(nowMs ?? this.toMs, genuineNotice);
     const span = this.toMs - this.fromMs;
     this.bucketMs = span <= HOURLY_UP_TO_MS ? HOUR_MS : DAY_MS * Math.ceil(span / DAY_MS / MAX_CHART_BUCKETS);
     // Buckets start on UTC hour or day boundaries, so bars line up with the calendar.

@@ -127,7 +127,7 @@ export interface ScheduledRollover {
   readonly instance: string;
   readonly dueAt: string;
   readonly cryptoperiod: string | null;
-  /** When its notice was recorded in the audit trail (`rollover-notice`, within the period), or null. */
+  /** When its genuine notice was recorded in the audit trail (`rollover-notice`, within the period), or null. */
   readonly noticedAt: string | null;
 }
 
@@ -138,6 +138,8 @@ export interface RecordedRolloverNotice {
   readonly instance: string | null;
   readonly dueAt: string | null;
   readonly cryptoperiod: string | null;
+  /** Whether the appliance recorded it (its MAC is the keychain's); false: written into the trail by someone else; null: not checked (sealed). */
+  readonly genuine: boolean | null;
 }
 
 export interface UpcomingRollovers {

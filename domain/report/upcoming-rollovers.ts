@@ -3,7 +3,8 @@
  * comes within UPCOMING_ROLLOVER_DAYS of the report's generation (overdue
  * ones too: they roll at the next check), soonest first, and the rollover
  * notices the appliance recorded in the audit trail during the period
- * (domain/rollover-notices.ts), each scheduled rollover showing when its
+ * (domain/rollover-notices.ts), each marked genuine or not (its MAC checked
+ * by the caller) and each scheduled rollover showing when its genuine
  * notice was recorded. Bounded like the rest of the report: the soonest
  * MAX_UPCOMING are kept, the rest counted.
  */
@@ -28,8 +29,11 @@ export class UpcomingRolloversBuilder {
   private readonly notices: RecordedRolloverNotice[] = [];
   private omittedNotices = 0;
 
-  /** `nowMs`: the report's generation time, from which the window is counted. */
-  constructor(nowMs: number) {
+  /**
+   * `nowMs`: the report's generation time, from which the window is counted.
+   * `genuine`: whether a notice event is the appliance's (null: not checked).
+   */
+  constructor(nowMs: number, private readonly genuine: (event: AuditEvent) => boolean | null = () => null) {
     this.untilMs = nowMs + UPCOMING_ROLLOVER_DAYS * 86_400_000;
   }
 
@@ -53,12 +57,15 @@ export class UpcomingRolloversBuilder {
       this.omittedNotices++;
       return;
     }
-    this.notices.push({ noticedAt: event.time, key: event.key, instance: event.instance, dueAt: event.custom.dueAt ?? null, cryptoperiod: event.custom.cryptoperiod ?? null });
+    this.notices.push({
+      noticedAt: event.time, key: event.key, instance: event.instance, dueAt: event.custom.dueAt ?? null, cryptoperiod: event.custom.cryptoperiod ?? null, genuine: this.genuine(event),
+    });
   }
 
   build(): UpcomingRollovers {
     const noticed = new Map<string, string>();
-    for (const notice of this.notices) if (notice.key !== null && notice.dueAt !== null) noticed.set(`${notice.key}@${notice.dueAt}`, notice.noticedAt);
+    // A forged notice must not show a rollover as announced; an unchecked one (sealed) still counts.
+    for (const notice of this.notices) if (notice.key !== null && notice.dueAt !== null && notice.genuine !== false) noticed.set(`${notice.key}@${notice.dueAt}`, notice.noticedAt);
     return {
       withinDays: UPCOMING_ROLLOVER_DAYS,
       scheduled: this.scheduled.map((s) => ({ ...s, noticedAt: noticed.get(`${s.key}@${s.dueAt}`) ?? null })),

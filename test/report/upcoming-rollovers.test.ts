@@ -46,6 +46,17 @@ describe('upcoming rollovers in the report', () => {
     expect(upcoming.notices.map((n) => [n.key, n.dueAt])).toEqual([['hr/b', at(5)], ['hr/a', at(-10)]]);
   });
 
+  it('marks each notice genuine or not, and a forged one does not show its rollover as noticed', () => {
+    const builder = new UpcomingRolloversBuilder(NOW, (event) => event.custom.noticeMac === 'good');
+    builder.addKey(key('hr/a', at(2)));
+    builder.addKey(key('hr/b', at(3)));
+    builder.addEvent({ ...notice(at(-1), 'hr/a', at(2)), custom: { dueAt: at(2), noticeMac: 'forged' } });
+    builder.addEvent({ ...notice(at(-1), 'hr/b', at(3)), custom: { dueAt: at(3), noticeMac: 'good' } });
+    const upcoming = builder.build();
+    expect(upcoming.notices.map((n) => [n.key, n.genuine])).toEqual([['hr/a', false], ['hr/b', true]]);
+    expect(upcoming.scheduled.map((s) => [s.key, s.noticedAt])).toEqual([['hr/a', null], ['hr/b', at(-1)]]);
+  });
+
   it('keeps the soonest MAX_UPCOMING and counts the rest, whatever the order keys come in', () => {
     const builder = new UpcomingRolloversBuilder(NOW);
     for (let i = MAX_UPCOMING + 9; i >= 0; i--) builder.addKey(key(`k/${String(i).padStart(5, '0')}`, new Date(NOW + i * 60_000).toISOString()));

@@ -140,7 +140,10 @@ describe('rollover notices in the audit trail', () => {
     expect(report.status).toBe(0);
     const upcoming = report.json.upcomingRollovers;
     expect(upcoming.notices.map((n: { key: string }) => n.key)).toEqual(['hr/soon', 'hr/forged', 'hr/forged']);
-    expect(upcoming.notices[0]).toMatchObject({ key: 'hr/soon', instance: keys['hr/soon'].currentInstance, dueAt: keys['hr/soon'].nextRolloverAt, cryptoperiod: 'P10D' });
+    expect(upcoming.notices[0]).toMatchObject({ key: 'hr/soon', instance: keys['hr/soon'].currentInstance, dueAt: keys['hr/soon'].nextRolloverAt, cryptoperiod: 'P10D', genuine: true });
+    // The forged notice is listed as what it is; the scheduled rollover shows when its genuine notice came.
+    expect(upcoming.notices.map((n: { genuine: boolean }) => n.genuine)).toEqual([true, false, true]);
+    expect(upcoming.scheduled[1].noticedAt).toBe(upcoming.notices[2].noticedAt);
     // Soonest first; hr/later has no notice yet; hr/manual has no automatic rollover.
     expect(upcoming.scheduled.map((s: { key: string }) => s.key)).toEqual(['hr/soon', 'hr/forged', 'hr/later']);
     expect(upcoming.scheduled[0].noticedAt).toBe(upcoming.notices[0].noticedAt);

@@ -65,7 +65,10 @@ describe('compliance report renderings', () => {
           { key: 'lab/tmp', instance: 'lab/tmp#3', dueAt: '2026-12-20T00:00:00.000Z', cryptoperiod: 'P30D', noticedAt: null },
         ],
         omittedScheduled: 4,
-        notices: [{ noticedAt: '2026-11-26T00:00:10.000Z', key: 'hr/payroll', instance: hostile, dueAt: '2026-12-03T00:00:00.000Z', cryptoperiod: 'P90D' }],
+        notices: [
+          { noticedAt: '2026-11-26T00:00:10.000Z', key: 'hr/payroll', instance: hostile, dueAt: '2026-12-03T00:00:00.000Z', cryptoperiod: 'P90D', genuine: true },
+          { noticedAt: '2026-11-27T00:00:00.000Z', key: 'lab/tmp', instance: 'lab/tmp#3', dueAt: '2026-12-20T00:00:00.000Z', cryptoperiod: 'P30D', genuine: false },
+        ],
         omittedNotices: 0,
       },
     };
@@ -74,11 +77,13 @@ describe('compliance report renderings', () => {
     expect(section).toContain('| hr/payroll | hr/payroll\\#2 | 2026-12-03T00:00:00.000Z | P90D | 2026-11-26T00:00:10.000Z |');
     expect(section).toContain('| lab/tmp | lab/tmp\\#3 | 2026-12-20T00:00:00.000Z | P30D | — |');
     expect(section).toContain('(4 more rollover(s) due later in the window, not listed.)');
-    expect(section).toContain('| 2026-11-26T00:00:10.000Z | hr/payroll | &lt;img src=x onerror=alert(3)&gt;\\|x |');
+    expect(section).toContain('| 2026-11-26T00:00:10.000Z | hr/payroll | &lt;img src=x onerror=alert(3)&gt;\\|x | 2026-12-03T00:00:00.000Z | P90D | yes |');
+    expect(section).toContain('| 2026-11-27T00:00:00.000Z | lab/tmp | lab/tmp\\#3 | 2026-12-20T00:00:00.000Z | P30D | NO: not written by this appliance |');
     const html = renderHtml(withUpcoming);
     expect(html).toContain('<h2>Upcoming rollovers</h2>');
     expect(html).toContain('<td>lab/tmp</td><td>lab/tmp#3</td><td>2026-12-20T00:00:00.000Z</td><td>P30D</td><td>—</td>');
-    expect(html).toContain('<td>&lt;img src=x onerror=alert(3)&gt;|x</td>');
+    expect(html).toContain('<td>&lt;img src=x onerror=alert(3)&gt;|x</td><td>2026-12-03T00:00:00.000Z</td><td>P90D</td><td>yes</td>');
+    expect(html).toContain('<td>NO: not written by this appliance</td>');
     expect(html).not.toMatch(/<img/);
   });
 
