@@ -112,10 +112,22 @@ export class RolloverNotices {
     return count;
   }
 
-  /** The notice of a key's next rollover, from its authenticated row; null when it is not within the notice period after all. */
+  /**
+   * The notice of a key's next rollover, from its authenticated row; null
+   * when it is not within the notice period after all, or cannot be read
+   * (removed meanwhile, or a row that fails authentication: logged, and the
+   * other keys still get their notices).
+   */
   private noticeOf(keyId: string, nowMs: number): RolloverNotice | null {
-    const { keychain, noticeMs } = this.options;
-    const key = keychain.describeKey(keychain.keyNameById(keyId)).key;
+    const { keychain, noticeMs, log } = this.options;
+    let key;
+    try {
+      key = keychain.describeKey(keychain.keyNameById(keyId)).key;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SEALED') throw err;
+      log.error('rollover notice skipped: the key could not be read', { keyId, code: (err as { code?: string }).code ?? 'INTERNAL_ERROR' });
+      return null;
+    }
     const dueMs = key.nextRolloverAt === null ? Number.NaN : Date.parse(key.nextRolloverAt);
     if (!(dueMs > nowMs && dueMs <= nowMs + noticeMs)) return null;
     return { keyId, key: key.fullName, instance: key.currentInstance, dueAt: key.nextRolloverAt as string, cryptoperiod: key.cryptoperiod };
@@ -133,25 +145,31 @@ export class RolloverNotices {
 
   /** Reads the trail from where the last look stopped, keeping the authenticated notices of rollovers still to come. */
   private async readTrail(nowMs: number): Promise<void> {
-    const { audit, keychain, log, pause } = this.options;
+    const { audit, pause } = this.options;
     for (;;) {
       const page = audit.readAuditRecords(this.nextSeq, TRAIL_PAGE);
       for (const record of page) {
+        this.take(record.seq, record.event, nowMs);
+        // Only past a record taken: one that threw (sealed meanwhile) is read again next time.
         this.nextSeq = record.seq + 1;
-        // Parsing is most of the cost: only records that can be a notice are parsed.
-        if (!record.event.includes(`"${ROLLOVER_NOTICE_EVENT}"`)) continue;
-        const event = JSON.parse(record.event) as AuditEvent;
-        if (event.type !== ROLLOVER_NOTICE_EVENT) continue;
-        const { keyId, dueAt } = event.custom;
-        const dueMs = Date.parse(dueAt ?? '');
-        if (!(dueMs > nowMs)) continue;
-        const genuine = isAppliancesNotice(keychain, event);
-        if (genuine === null) throw new KeychainError('SEALED', 'the keychain was sealed while reading rollover notices');
-        if (genuine) this.recorded.set(`${keyId}@${dueAt}`, dueMs);
-        else log.warn('a rollover notice in the audit trail is not one this appliance wrote: it does not count, the notice is recorded again', { seq: record.seq, key: event.key });
       }
       if (page.length < TRAIL_PAGE) return;
       await pause?.();
     }
+  }
+
+  /** Keeps a stored event when it is a genuine notice of a rollover still to come; logs a notice the appliance did not write. */
+  private take(seq: number, canonical: string, nowMs: number): void {
+    // Parsing is most of the cost: only records that can be a notice are parsed.
+    if (!canonical.includes(`"${ROLLOVER_NOTICE_EVENT}"`)) return;
+    const event = JSON.parse(canonical) as AuditEvent;
+    if (event.type !== ROLLOVER_NOTICE_EVENT) return;
+    const { keyId, dueAt } = event.custom;
+    const dueMs = Date.parse(dueAt ?? '');
+    if (!(dueMs > nowMs)) return;
+    const genuine = isAppliancesNotice(this.options.keychain, event);
+    if (genuine === null) throw new KeychainError('SEALED', 'the keychain was sealed while reading rollover notices');
+    if (genuine) this.recorded.set(`${keyId}@${dueAt}`, dueMs);
+    else this.options.log.warn('a rollover notice in the audit trail is not one this appliance wrote: it does not count, the notice is recorded again', { seq, key: event.key });
   }
 }
