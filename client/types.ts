@@ -22,6 +22,7 @@ export type { ApprovalView } from '../domain/approvals/approval-view-shape';
 export type {
   ComplianceReport, ChainStatus, ReportPeriod, KeyInventory, KeyInventoryItem, AccessSummary, AccessRow,
   DualControlSummary, DualControlRequest, DualControlStep, UsageSeries, UsageBucket,
+  UpcomingRollovers, ScheduledRollover, RecordedRolloverNotice,
 } from '../domain/report/report-model';
 /** UnsealStatus, UnsealSubmit, UnsealReset and Seal (§6.4). */
 export type { UnsealStatus } from '../domain/unseal/unseal-status';

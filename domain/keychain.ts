@@ -33,6 +33,7 @@ import { AuthenticatedApprovals } from './trust/authenticated-approvals';
 import { AuthenticatedDirectory } from './trust/authenticated-directory';
 import { AuthenticatedInvocations } from './trust/authenticated-invocations';
 import { TrustCheck, TrustLedger } from './trust/trust-ledger';
+import { NoticedRollover, rolloverNoticeMac } from './trust/rollover-notice-mac';
 import { advanceFreshnessAnchor, assertNotRolledBack, readFreshnessAnchor } from './trust/freshness-anchor';
 
 export { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from './keys/key-spec';
@@ -210,6 +211,11 @@ export class Keychain {
   }
   dueKeys(atMs: number, limit: number): Array<{ keyId: string; nextRolloverAt: string }> {
     return this.rollovers.dueKeys(atMs, limit);
+  }
+  /** The MAC that marks a rollover notice in the audit trail as this appliance's (trust/rollover-notice-mac.ts); null while sealed. */
+  rolloverNoticeMac(notice: NoticedRollover): string | null {
+    const keys = this.sealState.trustKeys();
+    return keys === null ? null : rolloverNoticeMac(keys, notice);
   }
 
   // Instance lifecycle and material (keys/instance-lifecycle.ts).

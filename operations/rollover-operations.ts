@@ -1,10 +1,12 @@
 /**
  * SetRolloverPolicy, RolloverDue and RolloverRun (officer-only): change a
- * key's policy, list what the scheduler will roll and when, and run a sweep
- * now (the server also sweeps on its own; see domain/rollover-service.ts):
- * instances whose activation date has come are activated first.
+ * key's policy, list what the scheduler will roll and when (at an instant,
+ * or within a window from it), and run a sweep now (the server also sweeps
+ * on its own; see domain/rollover-service.ts): instances whose activation
+ * date has come are activated first.
  */
 import { ValidationError } from '../common/errors';
+import { exactDurationMs } from '../common/exact-duration';
 import { makeRolloverPolicy } from '../domain/rollover-policy';
 import { sweepDueRollovers } from '../domain/rollover-scheduler';
 import { sweepDueActivations } from '../domain/activation-sweep';
@@ -41,11 +43,14 @@ export const rolloverDue: Operation<'RolloverDue'> = {
   name: 'RolloverDue',
   access: 'officer',
   run: (args, ctx) => {
-    const at = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at);
-    if (Number.isNaN(at)) throw new ValidationError('at is not an ISO 8601 date-time');
+    const from = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at);
+    if (Number.isNaN(from)) throw new ValidationError('at is not an ISO 8601 date-time');
+    // With `within`, everything due up to `from` + the window (what is already due rolls at the next check, so it is in the window too).
+    const at = args.within === undefined ? from : from + exactDurationMs(args.within, 'within');
     const { keychain } = ctx.services;
     const due = keychain.dueKeys(at, args.limit ?? DEFAULT_DUE_LIMIT);
-    return { at: new Date(at).toISOString(), due: due.map((d) => ({ name: keychain.keyNameById(d.keyId), nextRolloverAt: d.nextRolloverAt })) };
+    const listed = due.map((d) => ({ name: keychain.keyNameById(d.keyId), nextRolloverAt: d.nextRolloverAt }));
+    return { at: new Date(at).toISOString(), ...(args.within === undefined ? {} : { from: new Date(from).toISOString(), within: args.within }), due: listed };
   },
 };
 

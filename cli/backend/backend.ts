@@ -9,6 +9,14 @@
 import type { ApprovalView, ClientRecord, GrantRecord, InstanceView, KeyView, KeyWithInstances, RetrievedKey } from '../../client/types';
 import { KeyArgs } from '../commands/key-spec-options';
 
+/** RolloverDue's answer: `at` is the end of the window; `from` and `within` only when a window was asked for. */
+export interface RolloverDueReport {
+  readonly at: string;
+  readonly from?: string;
+  readonly within?: string;
+  readonly due: Array<{ name: string; nextRolloverAt: string }>;
+}
+
 export interface KeyListFilter {
   readonly namespace?: string;
   readonly match?: string;
@@ -55,8 +63,8 @@ export interface CliBackend {
   revokeGrant(id: string): Promise<GrantRecord>;
   listGrants(filter: { client?: string; group?: string }): Promise<GrantRecord[]>;
   setRolloverPolicy(name: string, rollover: string, cryptoperiod?: string, periods?: { protectPeriod?: string; processPeriod?: string }): Promise<KeyWithInstances>;
-  /** Keys due for rollover at `at` (default now). */
-  rolloverDue(at: string | undefined, limit: number): Promise<{ at: string; due: Array<{ name: string; nextRolloverAt: string }> }>;
+  /** Keys due for rollover at `at` (default now), or within the ISO 8601 duration `within` after it. */
+  rolloverDue(at: string | undefined, limit: number, within?: string): Promise<RolloverDueReport>;
   /** Rolls what is due at `at` (default now; `at` only in local mode). */
   rolloverRun(at: string | undefined): Promise<RolloverRunResult>;
   /** Activate, Revoke, Destroy (scheduled) and DestroyCancel of an instance. */
