@@ -33,7 +33,8 @@ export interface TtlvDecodeLimits {
 interface Cursor {
   readonly bytes: Buffer;
   readonly maxDepth: number;
-  readonly text: TextDecoder;
+  /** Made at the first Text String: most failing inputs never need one. */
+  text: TextDecoder | undefined;
   /** Offset of the next item to read. */
   pos: number;
 }
@@ -52,7 +53,7 @@ export function decodeTtlv(input: Uint8Array, limits: TtlvDecodeLimits = {}): Tt
     throw new KmipCodecError('MESSAGE_TOO_LARGE', `message of ${input.length} bytes exceeds the limit of ${maxMessageBytes}`);
   }
   const bytes = Buffer.from(input.buffer, input.byteOffset, input.length);
-  const cursor: Cursor = { bytes, maxDepth, text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }), pos: 0 };
+  const cursor: Cursor = { bytes, maxDepth, text: undefined, pos: 0 };
   const node = readItem(cursor, bytes.length, 1);
   if (cursor.pos !== bytes.length) {
     throw new KmipCodecError('TRAILING_BYTES', `${bytes.length - cursor.pos} bytes follow the top-level item`, cursor.pos);
@@ -123,6 +124,7 @@ function overrun(cursor: Cursor, limit: number, offset: number, what: string): K
 }
 
 function decodeUtf8(cursor: Cursor, start: number, length: number): string {
+  cursor.text ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   try {
     return cursor.text.decode(cursor.bytes.subarray(start, start + length));
   } catch {
