@@ -9,7 +9,7 @@
  * Byte Strings are copied, so the caller may zero its buffer afterwards.
  * Pure: no I/O, no clock, no logger, no module state.
  */
-import { TextDecoder } from 'node:util';
+import { isUtf8 } from 'node:buffer';
 import { KmipCodecError } from './kmip-codec-error';
 import {
   FIXED_VALUE_LENGTH,
@@ -33,8 +33,6 @@ export interface TtlvDecodeLimits {
 interface Cursor {
   readonly bytes: Buffer;
   readonly maxDepth: number;
-  /** Made at the first Text String: most failing inputs never need one. */
-  text: TextDecoder | undefined;
   /** Offset of the next item to read. */
   pos: number;
 }
@@ -53,7 +51,7 @@ export function decodeTtlv(input: Uint8Array, limits: TtlvDecodeLimits = {}): Tt
     throw new KmipCodecError('MESSAGE_TOO_LARGE', `message of ${input.length} bytes exceeds the limit of ${maxMessageBytes}`);
   }
   const bytes = Buffer.from(input.buffer, input.byteOffset, input.length);
-  const cursor: Cursor = { bytes, maxDepth, text: undefined, pos: 0 };
+  const cursor: Cursor = { bytes, maxDepth, pos: 0 };
   const node = readItem(cursor, bytes.length, 1);
   if (cursor.pos !== bytes.length) {
     throw new KmipCodecError('TRAILING_BYTES', `${bytes.length - cursor.pos} bytes follow the top-level item`, cursor.pos);
@@ -124,12 +122,11 @@ function overrun(cursor: Cursor, limit: number, offset: number, what: string): K
 }
 
 function decodeUtf8(cursor: Cursor, start: number, length: number): string {
-  cursor.text ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  try {
-    return cursor.text.decode(cursor.bytes.subarray(start, start + length));
-  } catch {
-    throw new KmipCodecError('BAD_UTF8', 'a Text String is not well-formed UTF-8', start);
-  }
+  // isUtf8 is the WHATWG fatal decoder's test (no overlongs, no surrogates,
+  // nothing past U+10FFFF); toString then cannot substitute U+FFFD.
+  const text = cursor.bytes.subarray(start, start + length);
+  if (!isUtf8(text)) throw new KmipCodecError('BAD_UTF8', 'a Text String is not well-formed UTF-8', start);
+  return text.toString('utf8');
 }
 
 /** Big-endian two's complement bytes → bigint. */
