@@ -10,7 +10,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseKmipXmlDocument } from '../../../protocol/kmip/kmip-xml';
 import { PrimitiveType, PrimitiveValue } from '../../../protocol/kmip/kmip-text-values';
-import { TtlvNode } from '../../../protocol/kmip/ttlv';
+import { paddedLength, TtlvNode } from '../../../protocol/kmip/ttlv';
+import { encodeTtlv } from '../../../protocol/kmip/ttlv-encoder';
 
 export const TEST_CASES_DIR = process.env.KMIP_TEST_CASES ?? resolve(__dirname, '../../../../shared/kmip-test-cases');
 /** 2026-12-01T00:00:00Z: any fixed instant does. */
@@ -42,4 +43,28 @@ export function loadTestCases(): TestCaseFile[] {
     const text = readFileSync(path, 'utf8');
     return { path, text, messages: parseKmipXmlDocument(text, { now: FIXED_NOW, placeholder: resolvePlaceholder }) };
   });
+}
+
+/** The tags, types and padded value sizes of a tree: what a decoder's path through it depends on. */
+export function layoutOf(node: TtlvNode): string {
+  if (node.type === 'Structure') return `${node.tag}(${node.value.map(layoutOf).join(',')})`;
+  const size = node.type === 'TextString' ? Buffer.byteLength(node.value) : node.type === 'ByteString' ? node.value.length : node.type === 'BigInteger' ? encodeTtlv(node).length : 0;
+  return `${node.tag}:${node.type}:${paddedLength(size)}`;
+}
+
+/**
+ * One message of each layout. Many messages share one (the same tags and
+ * types, values of the same padded sizes: another unique identifier, other
+ * key bytes), and the codecs' paths depend on the layout, so the fuzz tests
+ * mutate each layout once.
+ */
+export function distinctLayouts(files: readonly TestCaseFile[]): Array<{ name: string; message: TtlvNode }> {
+  const distinct = new Map<string, { name: string; message: TtlvNode }>();
+  for (const file of files) {
+    file.messages.forEach((message, i) => {
+      const key = layoutOf(message);
+      if (!distinct.has(key)) distinct.set(key, { name: `${file.path.split('/').pop()}#${i}`, message });
+    });
+  }
+  return [...distinct.values()];
 }
