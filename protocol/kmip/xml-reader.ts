@@ -21,7 +21,9 @@ export interface XmlElement {
 const NAME = /[A-Za-z_][A-Za-z0-9_.-]*/y;
 const SPACE = /[ \t\r\n]*/y;
 const ATTRIBUTE_VALUE = /"([^"<]*)"|'([^'<]*)'/y;
-const DECLARATION = /<\?xml(?:[ \t\r\n]+[A-Za-z]+[ \t\r\n]*=[ \t\r\n]*(?:"[^"<>]*"|'[^'<>]*'))*[ \t\r\n]*\?>/y;
+const DECLARATION = /^<\?xml(?:[ \t\r\n]+[A-Za-z]+[ \t\r\n]*=[ \t\r\n]*(?:"[^"<>]*"|'[^'<>]*'))*[ \t\r\n]*\?>$/;
+/** Longest XML declaration read: the regular expression above backtracks on long runs of spaces, so it only ever sees this much. */
+const MAX_DECLARATION_CHARS = 256;
 const ENTITY = /&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));/g;
 const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
@@ -74,8 +76,11 @@ export function readXml(text: string, maxDepth: number): XmlElement {
     if (!isXmlChar(code)) throw syntax('a character XML does not allow', i);
     if (code > 0xffff) i++;
   }
-  DECLARATION.lastIndex = 0;
-  if (DECLARATION.exec(text)) pos = DECLARATION.lastIndex;
+  if (text.startsWith('<?xml')) {
+    const end = text.indexOf('?>');
+    if (end < 0 || end + 2 > MAX_DECLARATION_CHARS || !DECLARATION.test(text.slice(0, end + 2))) throw syntax('a malformed XML declaration', 0);
+    pos = end + 2;
+  }
 
   for (;;) {
     skipSpace();

@@ -141,6 +141,9 @@ const ROWS: Row[] = [
   { name: 'x46_depth_limit_plus_one', xml: nest(KMIP_MAX_DEPTH + 1), reason: 'TOO_DEEP' },
   { name: 'x47_text_over_limit', xml: `<Name type="TextString" value="${'a'.repeat(KMIP_MAX_TEXT_CHARS)}"/>`, reason: 'TEXT_TOO_LARGE' },
   { name: 'x48_leap_day_2000_parses', xml: '<ActivationDate type="DateTime" value="2000-02-29T00:00:00Z"/>', reason: null },
+  { name: 'x49_declaration_of_100000_spaces', xml: `<?xml${' '.repeat(100_000)}`, reason: 'XML_SYNTAX' },
+  { name: 'x50_declaration_then_element_parses', xml: '<?xml version="1.0" encoding="UTF-8"?><RequestMessage/>', reason: null },
+  { name: 'x51_declaration_not_first', xml: ' <?xml version="1.0"?><RequestMessage/>', reason: 'XML_SYNTAX' },
 ];
 
 describe('hostile KMIP XML', () => {
