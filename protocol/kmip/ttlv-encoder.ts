@@ -141,9 +141,11 @@ function write(node: TtlvNode, out: Buffer, offset: number): number {
 
 /** Bytes of the canonical Big Integer encoding of `value`: its two's complement, sign-extended to a multiple of 8. */
 export function bigIntByteLength(value: bigint): number {
-  // Bits of the magnitude, plus one for the sign.
+  // Bits of the magnitude (counted on its hex form: a quarter of the
+  // binary string's size), plus one for the sign.
   const magnitude = value < 0n ? -value - 1n : value;
-  const bits = magnitude === 0n ? 1 : magnitude.toString(2).length + 1;
+  const hex = magnitude.toString(16);
+  const bits = magnitude === 0n ? 1 : (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0], 16))) + 1;
   return Math.max(TTLV_ALIGNMENT, Math.ceil(bits / (8 * TTLV_ALIGNMENT)) * TTLV_ALIGNMENT);
 }
 

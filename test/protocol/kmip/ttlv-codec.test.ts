@@ -4,7 +4,7 @@
  * Big Integers, the framing helper, and the limits as named constants.
  */
 import fc from 'fast-check';
-import { decodeTtlv } from '../../../protocol/kmip/ttlv-decoder';
+import { decodeTtlv, twosComplementToBigInt } from '../../../protocol/kmip/ttlv-decoder';
 import { bigIntToTwosComplement, encodeTtlv } from '../../../protocol/kmip/ttlv-encoder';
 import { ttlvMessageLength } from '../../../protocol/kmip/ttlv-framing';
 import { KMIP_MAX_DEPTH, KMIP_MAX_MESSAGE_BYTES, TtlvNode } from '../../../protocol/kmip/ttlv';
@@ -51,6 +51,18 @@ describe('TTLV codec', () => {
     expect(bigIntToTwosComplement(0x8000000000000000n).toString('hex')).toBe(`${'00'.repeat(8)}8000000000000000`);
     expect(bigIntToTwosComplement(-0x8000000000000000n).toString('hex')).toBe('8000000000000000');
     expect(bigIntToTwosComplement(-0x8000000000000001n).toString('hex')).toBe(`${'ff'.repeat(8)}7fffffffffffffff`);
+  });
+
+  it('writes every Big Integer in the fewest 8-byte groups that hold it', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(1n << 1100n), max: 1n << 1100n }), (value) => {
+        const bytes = bigIntToTwosComplement(value);
+        expect(bytes.length % 8).toBe(0);
+        expect(twosComplementToBigInt(bytes)).toBe(value);
+        if (bytes.length > 8) expect(twosComplementToBigInt(bytes.subarray(8))).not.toBe(value);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('reads a Big Integer sign-extended further than needed (8 more bytes) as the same value', () => {
