@@ -83,6 +83,12 @@ describe('TTLV codec', () => {
     );
   });
 
+  it('keeps a byte-order mark at the start of a Text String (it is text, not an encoding marker)', () => {
+    const bytes = encodeTtlv({ tag: T, type: 'TextString', value: '\uFEFFa' });
+    expect(bytes.subarray(8, 12)).toEqual(Buffer.from([0xef, 0xbb, 0xbf, 0x61]));
+    expect(decodeTtlv(bytes).value).toBe('\uFEFFa');
+  });
+
   it('copies Byte Strings out of the input, so the caller can zero its buffer', () => {
     const bytes = encodeTtlv({ tag: T, type: 'ByteString', value: new Uint8Array([9, 9, 9]) });
     const node = decodeTtlv(bytes);
