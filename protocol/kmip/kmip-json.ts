@@ -1,7 +1,6 @@
 /**
- * The KMIP JSON encoding (Additional Message Encodings v1.0 §4.1; Profiles
- * 2.1 §5.5) ↔ the TTLV tree: each item is an object `{"tag", "type",
- * "value"}`; tag is a name or `0x` and 6 hex digits; type is absent (or
+ * The KMIP JSON encoding (KMIP Additional Message Encodings v1.0 §4.1) ↔ the
+ * TTLV tree: each item is an object `{"tag", "type", "value"}`; tag is a name or `0x` and 6 hex digits; type is absent (or
  * "Structure") for a Structure, whose value is an array of items. Numbers may
  * be JSON numbers where they fit (Integer, Interval, Enumeration, and Long
  * Integer within ±2^53) or text as kmip-text-values.ts reads it; Booleans are

@@ -1,12 +1,12 @@
 /**
  * Values as text, shared by the KMIP XML and JSON encodings (KMIP Additional
- * Message Encodings §4.1.5 and §6.1.5; Profiles 2.1 §5.4): Integers in
- * decimal, as `0x` and 8 hex digits, or, for masks, as flag names separated by
+ * Message Encodings v1.0, §4.1 and §6.1): Integers in decimal, as `0x` and 8 hex digits, or, for masks, as flag names separated by
  * spaces or `|`; Long Integers in decimal or `0x` and 16 hex digits; Big
  * Integers and Byte Strings in hex; Enumerations by name or `0x` and 8 hex
  * digits; Booleans `true`/`false`; Date-Times in ISO 8601 or `0x` and 16 hex
  * digits; Intervals in decimal. The test cases' `$NOW`, `$NOW+n` and `$NOW-n`
- * resolve only when the caller gives `now`. Pure: no I/O, no clock.
+ * resolve only when the caller gives `now`, their other placeholders only
+ * through the caller's hook. Pure: no I/O, no clock.
  */
 import { enumerationOfTag, maskOfTag, ValueTable } from './dictionary';
 import { formatIsoMicros, isFormattableSeconds, parseIsoMicros } from './kmip-date-text';

@@ -1,6 +1,6 @@
 /**
- * Framing of KMIP over a stream (KMIP 2.1 §9.1, Profiles §3.1: messages are
- * sent back to back, each one TTLV Structure): from the first 8 bytes of a
+ * Framing of KMIP over a stream (KMIP 2.1 §9.1: messages are sent back to
+ * back, each one TTLV Structure): from the first 8 bytes of a
  * message, its whole length. The header is checked (tag, Structure type,
  * length a multiple of 8) and the length compared with the maximum BEFORE any
  * byte of the body is buffered, so a hostile peer can never make us allocate
