@@ -1,6 +1,7 @@
 /**
  * The KMIP XML encoding (KMIP Additional Message Encodings v1.0 §6.1) ↔ the
- * TTLV tree: `<Tag type="Type" value="…"/>` for a primitive, `<Tag>children</Tag>` for a Structure (type absent or "Structure"), and
+ * TTLV tree: `<Tag type="Type" value="…"/>` for a primitive,
+ * `<Tag>children</Tag>` for a Structure (type absent or "Structure"), and
  * `<TTLV tag="0x54xxxx" type="…">` for a tag the dictionary does not name.
  * Values are written as kmip-text-values.ts says. The OASIS test-case files
  * wrap their messages in `<KMIP>`: parseKmipXmlDocument reads those. Bounded
