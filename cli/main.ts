@@ -111,6 +111,12 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`strongroom --help | head`) is not an error: the output it did not
+  // want is dropped, and the command's own exit code stands, instead of an EPIPE stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? EXIT.OK);
+  });
   main(process.argv).catch((err: unknown) => {
     process.stderr.write(`error [INTERNAL_ERROR]: ${String(err)}\n`);
     process.exitCode = EXIT.INTERNAL;
