@@ -206,7 +206,7 @@ export class Keychain {
   undoRollover(fullName: string): KeyDescription {
     return this.rollovers.undoRollover(fullName);
   }
-  setRolloverPolicy(fullName: string, policy: RolloverPolicy, usagePeriods?: UsagePeriods): KeyDescription {
+  setRolloverPolicy(fullName: string, policy: RolloverPolicy | undefined, usagePeriods?: UsagePeriods): KeyDescription {
     return this.rollovers.setRolloverPolicy(fullName, policy, usagePeriods);
   }
   dueKeys(atMs: number, limit: number): Array<{ keyId: string; nextRolloverAt: string }> {

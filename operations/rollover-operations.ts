@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../common/errors';
 import { exactDurationMs } from '../common/exact-duration';
-import { makeRolloverPolicy } from '../domain/rollover-policy';
+import { optionalRolloverPolicy } from '../domain/rollover-policy';
 import { sweepDueRollovers } from '../domain/rollover-scheduler';
 import { sweepDueActivations } from '../domain/activation-sweep';
 import { parseUsagePeriods } from '../domain/usage-periods';
@@ -24,12 +24,15 @@ export const setRolloverPolicy: Operation<'SetRolloverPolicy'> = {
   name: 'SetRolloverPolicy',
   access: 'officer',
   changesState: true,
-  run: (args, ctx) =>
-    ctx.services.keychain.setRolloverPolicy(
-      canonicalName(args.name),
-      makeRolloverPolicy(args.rollover, args.cryptoperiod),
-      args.protectPeriod === undefined && args.processPeriod === undefined ? undefined : parseUsagePeriods(args.protectPeriod, args.processPeriod),
-    ),
+  run: (args, ctx) => {
+    const periods = args.protectPeriod === undefined && args.processPeriod === undefined ? undefined : parseUsagePeriods(args.protectPeriod, args.processPeriod);
+    // Changing only the usage periods keeps the key's rollover policy; a cryptoperiod alone means auto.
+    const policy = optionalRolloverPolicy(args.rollover, args.cryptoperiod);
+    if (policy === undefined && periods === undefined) {
+      throw new ValidationError('nothing to change: give --rollover (auto, manual or none), --cryptoperiod, --protect-period or --process-period');
+    }
+    return ctx.services.keychain.setRolloverPolicy(canonicalName(args.name), policy, periods);
+  },
 };
 
 export const undoRollover: Operation<'UndoRollover'> = {

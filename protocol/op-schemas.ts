@@ -160,7 +160,7 @@ export const OP_SCHEMAS = Object.freeze({
   PolicyRevoke: { fields: { id: { ...token, optional: false } } },
   PolicyList: { fields: { client: optionalName, group: optionalName } },
   PolicyCheck: { fields: { client: name, name } },
-  SetRolloverPolicy: { fields: { name, rollover: { type: 'enum', values: ROLLOVER_MODES }, cryptoperiod: token, protectPeriod: token, processPeriod: token } },
+  SetRolloverPolicy: { fields: { name, rollover: { type: 'enum', values: ROLLOVER_MODES, optional: true }, cryptoperiod: token, protectPeriod: token, processPeriod: token } },
   RolloverDue: { fields: { at: token, within: token, limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT } } },
   RolloverRun: { fields: { at: token } },
   DestroyCancel: keyRef,

@@ -62,7 +62,7 @@ export interface CliBackend {
   grant(request: GrantRequest): Promise<GrantRecord>;
   revokeGrant(id: string): Promise<GrantRecord>;
   listGrants(filter: { client?: string; group?: string }): Promise<GrantRecord[]>;
-  setRolloverPolicy(name: string, rollover: string, cryptoperiod?: string, periods?: { protectPeriod?: string; processPeriod?: string }): Promise<KeyWithInstances>;
+  setRolloverPolicy(name: string, rollover: string | undefined, cryptoperiod?: string, periods?: { protectPeriod?: string; processPeriod?: string }): Promise<KeyWithInstances>;
   /** Keys due for rollover at `at` (default now), or within the ISO 8601 duration `within` after it. */
   rolloverDue(at: string | undefined, limit: number, within?: string): Promise<RolloverDueReport>;
   /** Rolls what is due at `at` (default now; `at` only in local mode). */

@@ -63,15 +63,15 @@ export function rolloverCommand(): Command {
 
 export function keySetPolicyCommand(): Command {
   return new Command('set-policy')
-    .description("change a key's rollover policy: auto (with a cryptoperiod), manual or none")
+    .description("change a key's rollover policy (auto with a cryptoperiod, manual or none) or its usage periods")
     .argument('<name>', 'namespace/name')
-    .requiredOption('--rollover <policy>', 'auto, manual or none')
+    .option('--rollover <policy>', 'auto, manual or none (default: the key keeps its policy; with only --cryptoperiod, auto)')
     .option('--cryptoperiod <period>', 'with auto: days (90) or ISO 8601 (P90D, P1Y)')
     .option('--protect-period <period>', 'originator usage period of instances activated from now on ("" for none)')
     .option('--process-period <period>', 'recipient usage period of instances activated from now on ("" for none)')
-    .addHelpText('after', '\nExample:\n  $ strongroom key set-policy hr/payroll --rollover auto --cryptoperiod P90D')
+    .addHelpText('after', '\nExamples:\n  $ strongroom key set-policy hr/payroll --rollover auto --cryptoperiod P90D\n  $ strongroom key set-policy hr/payroll --protect-period P1Y      # the rollover policy stays as it is')
     .action(
-      runCommand(async (ctx, name: string, options: { rollover: string; cryptoperiod?: string; protectPeriod?: string; processPeriod?: string }) => {
+      runCommand(async (ctx, name: string, options: { rollover?: string; cryptoperiod?: string; protectPeriod?: string; processPeriod?: string }) => {
         // The policy goes as typed: SetRolloverPolicy checks it (auto needs a cryptoperiod, the others refuse one).
         const periods = options.protectPeriod === undefined && options.processPeriod === undefined ? undefined : { protectPeriod: options.protectPeriod, processPeriod: options.processPeriod };
         const described = await ctx.backend().setRolloverPolicy(name, options.rollover, options.cryptoperiod, periods);

@@ -133,11 +133,13 @@ export class KeyRollover {
   }
 
   /** Changes a key's rollover policy; an `auto` key's next rollover is counted from its current instance's activation. */
-  setRolloverPolicy(fullName: string, policy: RolloverPolicy, usagePeriods?: UsagePeriods): KeyDescription {
+  /** Without a policy (only usage periods change), the key keeps the rollover policy it has. */
+  setRolloverPolicy(fullName: string, requested: RolloverPolicy | undefined, usagePeriods?: UsagePeriods): KeyDescription {
     const { seal, rows, store, clock, timeZone } = this.parts;
     seal.requireUnsealed();
     return store.transaction(() => {
       const key = rows.findKey(fullName);
+      const policy: RolloverPolicy = requested ?? { kind: key.rolloverPolicy, cryptoperiod: key.cryptoperiod };
       const current = rows.currentInstanceOf(key);
       const now = isoNow(clock);
       if (policy.kind === 'auto' && algorithmInfo(key.algorithm as Algorithm).generateLength === null) {

@@ -213,6 +213,13 @@ describe('strongroom CLI', () => {
     expect(shown.instances[1].activatedAt).toBe(later);
     const manual = inData('key', 'set-policy', 'sched/daily', '--rollover', 'manual', '--json');
     expect(manual.json.key).toMatchObject({ rolloverPolicy: 'manual', nextRolloverAt: null });
+    // Only the usage periods: the key keeps its (manual) policy; with nothing to change, a usage error.
+    const periodsOnly = inData('key', 'set-policy', 'sched/daily', '--protect-period', 'P1Y', '--json');
+    expect(periodsOnly.status).toBe(0);
+    expect(periodsOnly.json.key).toMatchObject({ rolloverPolicy: 'manual', protectPeriod: 'P1Y' });
+    const nothing = inData('key', 'set-policy', 'sched/daily', '--json');
+    expect(nothing.status).toBe(2);
+    expect(nothing.json.error.message).toMatch(/nothing to change/);
     expect(inData('rollover', 'due', '--at', '2100-01-01T00:00:00Z', '--json').json.due.map((d: { name: string }) => d.name)).not.toContain('sched/daily');
     expect(inData('rollover', 'run', '--at', 'yesterday').status).toBe(2);
   });
