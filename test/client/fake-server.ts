@@ -177,7 +177,7 @@ export class FakeServer {
       case 'Get':
         return this.get(request.args.name, request.args.instance);
       case 'Encrypt':
-        return { ciphertext: Buffer.concat([Buffer.from('enc:'), request.args.plaintext]), instance: `${request.args.name}#1` };
+        return { ciphertext: Buffer.concat([Buffer.from('enc:'), request.args.plaintext]), instance: `${request.args.name}#1`, key: request.args.name };
       default:
         throw new StrongroomError('UNKNOWN_OPERATION', 'the fake server does not do that');
     }
