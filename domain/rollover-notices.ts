@@ -14,6 +14,7 @@
  * the genuine one is recorded. A notice the trail cannot take is not
  * marked, and is tried again at the next check.
  */
+import { noticeFields } from './rollover-notice-fields';
 import { timingSafeEqual } from 'node:crypto';
 import { KeychainError } from '../common/errors';
 import { Logger } from '../common/logger';
@@ -53,11 +54,12 @@ export function rolloverNoticeEvent(stamper: EventStamper, notice: RolloverNotic
  * (nothing to check with).
  */
 export function isAppliancesNotice(keychain: Keychain, event: AuditEvent): boolean | null {
-  const { keyId, dueAt, noticeMac } = event.custom;
-  if (keyId === undefined || dueAt === undefined || event.instance === null) return keychain.isSealed ? null : false;
-  const expected = keychain.rolloverNoticeMac({ keyId, instance: event.instance, dueAt });
+  const fields = noticeFields(event);
+  if (fields === null) return keychain.isSealed ? null : false;
+  const expected = keychain.rolloverNoticeMac({ keyId: fields.keyId, instance: fields.instance, dueAt: fields.dueAt });
   if (expected === null) return null;
-  return typeof noticeMac === 'string' && noticeMac.length === expected.length && timingSafeEqual(Buffer.from(expected), Buffer.from(noticeMac));
+  const { noticeMac } = fields;
+  return noticeMac !== null && noticeMac.length === expected.length && timingSafeEqual(Buffer.from(expected), Buffer.from(noticeMac));
 }
 
 export interface RolloverNoticesOptions {
@@ -162,14 +164,21 @@ export class RolloverNotices {
   private take(seq: number, canonical: string, nowMs: number): void {
     // Parsing is most of the cost: only records that can be a notice are parsed.
     if (!canonical.includes(`"${ROLLOVER_NOTICE_EVENT}"`)) return;
-    const event = JSON.parse(canonical) as AuditEvent;
+    let event: AuditEvent;
+    try {
+      event = JSON.parse(canonical) as AuditEvent;
+    } catch {
+      return; // not an event at all: the chain check reports it; a notice it cannot be
+    }
     if (event.type !== ROLLOVER_NOTICE_EVENT) return;
-    const { keyId, dueAt } = event.custom;
-    const dueMs = Date.parse(dueAt ?? '');
-    if (!(dueMs > nowMs)) return;
-    const genuine = isAppliancesNotice(this.options.keychain, event);
+    // A record of a notice's type but not its shape was not written by this appliance: it counts for nothing,
+    // and must never stop the reading (a throw here would leave nextSeq on it and silence every later notice).
+    const fields = noticeFields(event);
+    const dueMs = fields === null ? NaN : Date.parse(fields.dueAt);
+    if (fields !== null && !(dueMs > nowMs)) return;
+    const genuine = fields === null ? false : isAppliancesNotice(this.options.keychain, event);
     if (genuine === null) throw new KeychainError('SEALED', 'the keychain was sealed while reading rollover notices');
-    if (genuine) this.recorded.set(`${keyId}@${dueAt}`, dueMs);
+    if (genuine && fields !== null) this.recorded.set(`${fields.keyId}@${fields.dueAt}`, dueMs);
     else this.options.log.warn('a rollover notice in the audit trail is not one this appliance wrote: it does not count, the notice is recorded again', { seq, key: event.key });
   }
 }

@@ -57,8 +57,13 @@ export class UpcomingRolloversBuilder {
       this.omittedNotices++;
       return;
     }
+    // The trail may hold a record of this type written by someone else, of any shape: read its fields
+    // defensively (the genuineness check, isAppliancesNotice, reads any shape too).
+    const custom: Record<string, unknown> = typeof event.custom === 'object' && event.custom !== null ? event.custom : {};
+    const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
     this.notices.push({
-      noticedAt: event.time, key: event.key, instance: event.instance, dueAt: event.custom.dueAt ?? null, cryptoperiod: event.custom.cryptoperiod ?? null, genuine: this.genuine(event),
+      noticedAt: String(event.time), key: text(event.key), instance: text(event.instance),
+      dueAt: text(custom.dueAt), cryptoperiod: text(custom.cryptoperiod), genuine: this.genuine(event),
     });
   }
 
