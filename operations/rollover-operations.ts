@@ -17,6 +17,9 @@ import { Operation } from './operation';
 /** Keys named in RolloverRun's answer (the counts are always complete): keeps the answer small for 100k-key sweeps. */
 const MAX_LISTED_ROLLOVERS = 1000;
 
+/** The largest time a Date can hold (ECMAScript: 8.64e15 ms either side of 1970). */
+const MAX_DATE_MS = 8.64e15;
+
 /** Default page of RolloverDue. */
 const DEFAULT_DUE_LIMIT = 100;
 
@@ -50,6 +53,8 @@ export const rolloverDue: Operation<'RolloverDue'> = {
     if (Number.isNaN(from)) throw new ValidationError('at is not an ISO 8601 date-time');
     // With `within`, everything due up to `from` + the window (what is already due rolls at the next check, so it is in the window too).
     const at = args.within === undefined ? from : from + exactDurationMs(args.within, 'within');
+    // A date past the last one JavaScript can represent (year 275760) has no ISO form: a usage error, not an internal one.
+    if (!(Math.abs(at) <= MAX_DATE_MS)) throw new ValidationError('at plus within falls outside the dates the appliance can represent: choose an earlier --at or a shorter --within');
     const { keychain } = ctx.services;
     const due = keychain.dueKeys(at, args.limit ?? DEFAULT_DUE_LIMIT);
     const listed = due.map((d) => ({ name: keychain.keyNameById(d.keyId), nextRolloverAt: d.nextRolloverAt }));

@@ -75,5 +75,8 @@ describe('strongroom rollover due --within (local mode)', () => {
     expect([months.status, months.json.error.code]).toEqual([2, 'INVALID_ARGUMENT']);
     expect(months.json.error.message).toMatch(/P30D/);
     expect(inData('rollover', 'due', '--within', 'soon', '--json').status).toBe(2);
+    // A window reaching past the last representable date (review finding: was INTERNAL_ERROR).
+    const beyond = inData('rollover', 'due', '--at', '+275760-09-13T00:00:00.000Z', '--within', 'P1D', '--json');
+    expect([beyond.status, beyond.json.error.code]).toEqual([2, 'INVALID_ARGUMENT']);
   });
 });
