@@ -120,7 +120,11 @@ export const reKey: Operation<'ReKey'> = {
       // Authorised first, so that a caller without the grant learns nothing of the key's algorithm.
       const fullName = authorizeName(ctx, 'rekey', args.name);
       if (material !== undefined) checkCallerMaterial(parseAlgorithm(ctx.services.keychain.describeKey(fullName).key.algorithm), fullName);
-      return ctx.services.keychain.rollover(fullName, material, args.activateAt);
+      const described = ctx.services.keychain.rollover(fullName, material, args.activateAt);
+      // The event names the instance this rollover made: with an activation date it is not (yet) the current one.
+      const made = described.instances.reduce((newest, instance) => (instance.version > newest.version ? instance : newest));
+      if (ctx.touched !== undefined) ctx.touched.instance = made.name;
+      return described;
     } finally {
       material?.fill(0);
     }

@@ -6,12 +6,14 @@
  * date has come are activated first.
  */
 import { ValidationError } from '../common/errors';
+import { AuditEvent } from '../domain/audit/audit-event';
+import { adminEvent } from '../domain/audit/audit-events';
 import { exactDurationMs } from '../common/exact-duration';
 import { optionalRolloverPolicy } from '../domain/rollover-policy';
 import { sweepDueRollovers } from '../domain/rollover-scheduler';
 import { sweepDueActivations } from '../domain/activation-sweep';
 import { parseUsagePeriods } from '../domain/usage-periods';
-import { canonicalName } from './context';
+import { canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
 
 /** Keys named in RolloverRun's answer (the counts are always complete): keeps the answer small for 100k-key sweeps. */
@@ -71,14 +73,41 @@ export const rolloverRun: Operation<'RolloverRun'> = {
     if (args.at !== undefined && !ctx.identity.local) throw new ValidationError('--at runs a simulated sweep: only in local mode (without --server), on a copy of the data folder');
     const at = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at as string);
     if (Number.isNaN(at)) throw new ValidationError(`--at "${String(args.at)}" is not an ISO 8601 date-time (e.g. 2026-12-01T00:00:00Z)`);
+    // Each instance activated or made current gets its own event, as the server's sweep records them
+    // (server/compose/background-jobs.ts); each batch waits for its events before the next one runs,
+    // so a trail that cannot record them stops the run (AUDIT_UNAVAILABLE) instead of changing keys unrecorded.
+    const { keychain } = ctx.services;
+    let batch: Array<Promise<void>> = [];
+    const record = (type: 'activated' | 'rollover', key: string | null, instance: string): void => {
+      const event: AuditEvent = { ...adminEvent(ctx.services, type, key, instance), identity: eventIdentity(ctx), operation: 'RolloverRun' };
+      const pending = ctx.services.recordAudit(event);
+      pending.catch(() => undefined); // awaited by afterBatch and by the dispatcher; never unhandled
+      ctx.awaitAudit?.(pending);
+      batch.push(pending);
+    };
+    const afterBatch = async (): Promise<void> => {
+      const waiting = batch;
+      batch = [];
+      await Promise.all(waiting);
+    };
     // Instances whose activation date has come first, as the server's own sweep does (domain/rollover-service.ts).
-    const activations = await sweepDueActivations(ctx.services.keychain, at);
+    const activations = await sweepDueActivations(keychain, at, { onActivated: (instance) => record('activated', keychain.keyNameOfInstance(instance), instance), afterBatch });
+    await afterBatch();
     const rolled: Array<{ name: string; instance: string }> = [];
-    const result = await sweepDueRollovers(ctx.services.keychain, at, {
+    const result = await sweepDueRollovers(keychain, at, {
       onRolled: (name, instance) => {
+        record('rollover', name, instance);
         if (rolled.length < MAX_LISTED_ROLLOVERS) rolled.push({ name, instance });
       },
+      afterBatch,
     });
+    await afterBatch();
     return { ...result, keys: rolled, keysListed: rolled.length, activated: activations.activated, activationsFailed: activations.failed };
   },
 };
+
+/** The requester as events name them (the dispatcher's own events carry the same four fields). */
+function eventIdentity(ctx: OperationContext): AuditEvent['identity'] {
+  const { name, role, fingerprint256, subject } = ctx.identity;
+  return { name, role, fingerprint256, subject };
+}
