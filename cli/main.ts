@@ -39,7 +39,6 @@ export function buildProgram(json = false): Command {
     .option('--cert <file>', 'client certificate for --server (client_cert; default <data>/pki/admin.crt)')
     .option('--key <file>', 'its private key (client_key; default <data>/pki/admin.key)')
     .option('--ca <file>', 'the appliance CA certificate (ca_file; default <data>/pki/ca.pem)')
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       `
@@ -81,8 +80,17 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
     command.exitOverride();
     // With --json, usage errors come out as the one JSON document too (main prints it), not as text.
     if (json) command.configureOutput({ outputError: () => undefined });
+    // In text mode a usage error ends with what to run next: the help of the very command that refused it.
+    else command.showHelpAfterError(`(see \`${commandPath(command)} --help\`)`);
   }
   return program;
+}
+
+/** The words that name a command, e.g. "strongroom key list". */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 async function main(argv: string[]): Promise<void> {
