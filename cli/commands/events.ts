@@ -70,7 +70,8 @@ export function eventLine(event: StreamEvent): string {
 export function connectedLine(host: string, port: number, subscription: SubscribedMessage): string {
   const { filter, identity } = subscription;
   const list = (values: readonly string[] | null): string => (values === null ? 'all' : values.join(','));
-  return `connected to wss://${host}:${port}/events as ${identity.name} (${identity.role}); kinds ${list(filter.types)}, audit types ${list(filter.auditTypes)}, namespaces ${list(filter.namespaces)}`;
+  const authority = host.includes(':') ? `[${host}]` : host; // an IPv6 address, as a URL writes it
+  return `connected to wss://${authority}:${port}/events as ${identity.name} (${identity.role}); kinds ${list(filter.types)}, audit types ${list(filter.auditTypes)}, namespaces ${list(filter.namespaces)}`;
 }
 
 export function eventsCommand(): Command {
