@@ -28,7 +28,12 @@ import { masterKeyCommand } from './commands/master-key-commands';
 import { approvalsCommand } from './commands/approvals-commands';
 import { eventsCommand } from './commands/events';
 
-export function buildProgram(json = false): Command {
+/** Filled in when commander refuses the command line: which command's help to read (main puts it in the --json error). */
+export interface UsageFailure {
+  helpCommand?: string;
+}
+
+export function buildProgram(json = false, usageFailure: UsageFailure = {}): Command {
   const program = new Command('strongroom')
     .description('Strongroom key manager appliance: named, versioned keys sealed by an HSM master key')
     .version(applianceVersion())
@@ -79,7 +84,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();
     // With --json, usage errors come out as the one JSON document too (main prints it), not as text.
-    if (json) command.configureOutput({ outputError: () => undefined });
+    if (json) command.configureOutput({ outputError: () => void (usageFailure.helpCommand = `${commandPath(command)} --help`) });
     // In text mode a usage error ends with what to run next: the help of the very command that refused it.
     else command.showHelpAfterError(`(see \`${commandPath(command)} --help\`)`);
   }
@@ -95,7 +100,8 @@ function commandPath(command: Command): string {
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
-  const program = buildProgram(json);
+  const usageFailure: UsageFailure = {};
+  const program = buildProgram(json, usageFailure);
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -104,7 +110,8 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
       if (json && err.exitCode !== 0) {
         const message = err.message.replace(/^error: /, '');
-        process.stdout.write(`${JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: `${message} (see --help)` } }, null, 2)}\n`);
+        const help = usageFailure.helpCommand ?? 'strongroom --help';
+        process.stdout.write(`${JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: `${message} (see \`${help}\`)` } }, null, 2)}\n`);
       }
       return;
     }

@@ -134,7 +134,7 @@ describe('what the CLI tells a person (issue 16 items 8 and 10)', () => {
     }
   });
 
-  it('10c: a usage error in text mode ends with the help of the command that refused it', () => {
+  it('10c: a usage error ends with the help of the command that refused it (text, and --json)', () => {
     for (const [args, help] of [
       [['key', 'list', '--bogus'], 'strongroom key list --help'],
       [['--bogus'], 'strongroom --help'],
@@ -144,6 +144,10 @@ describe('what the CLI tells a person (issue 16 items 8 and 10)', () => {
       const run = cli([...args]);
       expect([args.join(' '), run.status]).toEqual([args.join(' '), 2]);
       expect(run.stderr.trimEnd().split('\n').pop()).toBe(`(see \`${help}\`)`);
+      // With --json the one JSON document says the same.
+      const json = cli([...args, '--json']);
+      expect([json.status, json.json.error.code]).toEqual([2, 'INVALID_ARGUMENT']);
+      expect(json.json.error.message.endsWith(`(see \`${help}\`)`)).toBe(true);
     }
   });
 
