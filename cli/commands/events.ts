@@ -66,12 +66,16 @@ export function eventLine(event: StreamEvent): string {
   return JSON.stringify(event);
 }
 
+function streamAddress(host: string, port: number): string {
+  const authority = host.includes(':') ? `[${host}]` : host; // an IPv6 address, as a URL writes it
+  return `wss://${authority}:${port}/events`;
+}
+
 /** What the stream is connected to and what the server agreed to send: the filter as the server confirmed it. */
 export function connectedLine(host: string, port: number, subscription: SubscribedMessage): string {
   const { filter, identity } = subscription;
   const list = (values: readonly string[] | null): string => (values === null ? 'all' : values.join(','));
-  const authority = host.includes(':') ? `[${host}]` : host; // an IPv6 address, as a URL writes it
-  return `connected to wss://${authority}:${port}/events as ${identity.name} (${identity.role}); kinds ${list(filter.types)}, audit types ${list(filter.auditTypes)}, namespaces ${list(filter.namespaces)}`;
+  return `connected to ${streamAddress(host, port)} as ${identity.name} (${identity.role}); kinds ${list(filter.types)}, audit types ${list(filter.auditTypes)}, namespaces ${list(filter.namespaces)}`;
 }
 
 export function eventsCommand(): Command {
@@ -123,7 +127,10 @@ Exit codes: 0 ok (also on Ctrl-C), 10 certificate refused or not an officer/audi
             auditTypes: options.auditType.length > 0 ? options.auditType : undefined,
             namespaces: options.namespace.length > 0 ? options.namespace : undefined,
           }).catch((err: unknown) => {
-            throw asCliError(err);
+            const error = asCliError(err);
+            if (error.code !== 'UNAVAILABLE') throw error;
+            // Say where it tried: the events port is its own setting, and a server started with --port 0 picks another.
+            throw new StrongroomError('UNAVAILABLE', `${error.message} at ${streamAddress(host, port)}: give the port the appliance serves its event stream on (--events-port, or events_port)`, { cause: err, details: { host, port } });
           });
           let stopped = false;
           const stop = (): void => {

@@ -132,6 +132,11 @@ describe('what the CLI tells a person (issue 16 items 8 and 10)', () => {
       expect(stderr).toContain(`connected to wss://127.0.0.1:${app.server.eventsPort}/events as test-officer (officer); kinds approval, audit types all, namespaces hr`);
       expect(stdout).toBe('');
     }
+    // Nothing listening: the error names the address it tried and the option that changes it.
+    const refused = await remote(asOfficer, 'events', '--events-port', '1');
+    expect(refused.status).toBe(11);
+    expect(refused.stderr).toContain('at wss://127.0.0.1:1/events');
+    expect(refused.stderr).toContain('--events-port');
   });
 
   it('10c: a usage error ends with the help of the command that refused it (text, and --json)', () => {
