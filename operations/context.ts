@@ -117,7 +117,14 @@ export interface OperationContext {
 export type KeyRefArgs = { readonly name: string; readonly instance?: string } | { readonly name?: undefined; readonly instance: string };
 
 function denied(ctx: OperationContext, permission: Permission, what: string): AccessError {
-  const why = ctx.identity.role === 'officer' ? ' (officers administer keys; using one, or getting its material, needs a grant)' : '';
+  // What to do next. An instance alone names no key the caller may learn of, so the hint does not name one either.
+  const grant = `strongroom policy grant --client ${ctx.identity.name} --pattern '${what.startsWith('instance ') ? '<key name>' : what}' --permissions ${permission}`;
+  const why =
+    ctx.identity.role === 'officer'
+      ? ` (officers administer keys; using one, or getting its material, needs a grant: ${grant})`
+      : ctx.identity.role === 'app'
+        ? `; an officer can grant it: ${grant}`
+        : '';
   return new AccessError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}${why}`, {
     details: { permission },
   });

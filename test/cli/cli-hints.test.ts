@@ -73,6 +73,10 @@ describe('what the CLI tells a person (issue 16 items 8 and 10)', () => {
     expect(asTheApp.stdout).not.toContain('Create one with');
     // --json is the list, whoever asks: an empty array, no prose.
     expect((await remote(asApp, '--json', 'key', 'list')).json).toEqual([]);
+    // A refusal says how to get the grant.
+    const refused = await remote(asApp, '--json', 'key', 'show', 'hr/payroll');
+    expect([refused.status, refused.json.error.code]).toEqual([10, 'PERMISSION_DENIED']);
+    expect(refused.json.error.message).toContain("an officer can grant it: strongroom policy grant --client lonely-app --pattern 'hr/payroll' --permissions get-attributes");
   });
 
   it('8: approvals list is one short line per request naming its target; show summarises the PEM; --json is what docs/protocol.md says', async () => {
