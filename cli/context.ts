@@ -62,7 +62,10 @@ type Action<A extends unknown[]> = (ctx: CommandContext, ...args: A) => Promise<
 export function runCommand<A extends unknown[]>(action: Action<A>): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
-    const globals = command.optsWithGlobals() as GlobalOptions;
+    // The program's own options: a command may have an option of the same name (policy check --key NAME) that is not the global one.
+    let root = command;
+    while (root.parent) root = root.parent;
+    const globals = root.opts() as GlobalOptions;
     const out = makeOutput(Boolean(globals.json));
     const opened: Array<{ close(): Promise<void> }> = [];
     // Paths given on the command line are relative to where the user is, not to the data folder.

@@ -27,6 +27,9 @@ import { sealCommand, unsealCommand } from './commands/unseal-commands';
 import { masterKeyCommand } from './commands/master-key-commands';
 import { approvalsCommand } from './commands/approvals-commands';
 import { eventsCommand } from './commands/events';
+import { encryptCommands } from './commands/crypto-commands';
+import { claimOwnOptions } from './own-options';
+import { completionCommand } from './commands/completion';
 
 /** Filled in when commander refuses the command line: which command's help to read (main puts it in the --json error). */
 export interface UsageFailure {
@@ -81,6 +84,8 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   program.addCommand(unsealCommand()).addCommand(sealCommand());
   for (const group of groups) program.addCommand(group);
   program.addCommand(eventsCommand());
+  for (const command of encryptCommands()) program.addCommand(command);
+  program.addCommand(completionCommand());
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();
     // With --json, usage errors come out as the one JSON document too (main prints it), not as text.
@@ -103,7 +108,8 @@ async function main(argv: string[]): Promise<void> {
   const usageFailure: UsageFailure = {};
   const program = buildProgram(json, usageFailure);
   try {
-    await program.parseAsync(argv);
+    // A command's own --key (policy check) is not the global TLS key file: see own-options.ts.
+    await program.parseAsync([...argv.slice(0, 2), ...claimOwnOptions(program, argv.slice(2))]);
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version "fail" with exit code 0 by design.

@@ -13,20 +13,20 @@ export type { RequestMeta };
 
 // The server's views (§6 "Views returned"), imported as types only: the
 // client carries no server code at run time, and the two cannot drift apart.
-export type { KeyView, InstanceView } from '../domain/views';
-import type { KeyView, InstanceView } from '../domain/views';
-import type { ServerLimits } from '../operations/context';
+export type { KeyView, InstanceView } from '../domain/view-types';
+import type { KeyView, InstanceView } from '../domain/view-types';
+import type { ServerLimits } from '../operations/server-limits';
 /** ApprovalList, ApprovalGet and the votes (§6.3). */
-export type { ApprovalView } from '../domain/approvals/approval-view';
+export type { ApprovalView } from '../domain/approvals/approval-view-shape';
 /** Report and AuditVerify (§6.2). */
 export type {
   ComplianceReport, ChainStatus, ReportPeriod, KeyInventory, KeyInventoryItem, AccessSummary, AccessRow,
   DualControlSummary, DualControlRequest, DualControlStep, UsageSeries, UsageBucket,
 } from '../domain/report/report-model';
 /** UnsealStatus, UnsealSubmit, UnsealReset and Seal (§6.4). */
-export type { UnsealStatus } from '../domain/unseal/unseal-service';
+export type { UnsealStatus } from '../domain/unseal/unseal-status';
 /** MasterKeyStatus and MasterKeyRotate (§6.4). */
-export type { MasterKeyStatus, RotationResult } from '../domain/master-key-rotation';
+export type { MasterKeyStatus, RotationResult } from '../domain/master-key-status';
 /** An audit event, and the export line AuditSearch, the event stream and the SIEM sinks carry it in (§6.2, §8). */
 export type { AuditEvent } from '../protocol/audit-event';
 export type { AuditLine } from '../protocol/audit-line';
@@ -151,6 +151,19 @@ export interface GrantRecord {
   readonly permissions: readonly string[];
   readonly createdAt: string;
   readonly createdBy: string;
+}
+
+/** What gives a permission in PolicyCheck's answer: the officer role, or one grant. */
+export type PermissionSource =
+  | { readonly kind: 'role'; readonly role: 'officer' }
+  | { readonly kind: 'grant'; readonly grant: string; readonly subjectKind: 'client' | 'group'; readonly subject: string; readonly pattern: string };
+
+/** PolicyCheck's answer (§6): a client's effective permissions on a key, each with every source that gives it (none: denied). */
+export interface PolicyCheckResult {
+  readonly client: { readonly name: string; readonly role: string; readonly groups: readonly string[]; readonly revokedAt: string | null };
+  /** The name as given (canonical), and the key it is checked as (an alias's target). */
+  readonly key: { readonly requested: string; readonly name: string; readonly alias: boolean };
+  readonly permissions: ReadonlyArray<{ readonly permission: string; readonly allowed: boolean; readonly sources: readonly PermissionSource[] }>;
 }
 
 /**

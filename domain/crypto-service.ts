@@ -76,8 +76,8 @@ function requireState(instance: InstanceView, mode: 'protect' | 'process', nowMs
   }
 }
 
-function checkSize(name: string, value: Buffer | undefined, max: number): void {
-  if (value && value.length > max) throw new ValidationError(`${name} is larger than ${max} bytes`);
+function checkSize(name: string, value: Buffer | undefined, max: number, next?: string): void {
+  if (value && value.length > max) throw new ValidationError(`${name} is larger than ${max} bytes${next ? `: ${next}` : ''}`);
 }
 
 function aadFor(domain: Domain, ids: MaterialIds, callerAad: Buffer | undefined): Buffer {
@@ -116,7 +116,7 @@ export class CryptoService {
   ) {}
 
   encrypt(fullName: string, plaintext: Buffer, aad?: Buffer): CryptoResult & { ciphertext: Buffer } {
-    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES);
+    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, 'Encrypt is for keys and records: encrypt larger data locally under a data key (GenerateDataKey)');
     checkSize('aad', aad, MAX_AAD_BYTES);
     return this.protect(fullName, 'encrypt', (material, ids) => ({ instance: ids.instanceName, ciphertext: seal('encrypt', material, ids, plaintext, aad, this.ivs.next()) }));
   }

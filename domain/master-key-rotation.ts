@@ -36,6 +36,9 @@ import { wipe } from '../common/secret';
 import { HsmPort, WrappedKey } from '../hsm/hsm-port';
 import { KeychainRootStore } from '../storage/keychain-root-store';
 import { TransactionalStore } from '../storage/transactional-store';
+import type { MasterKeyStatus, RotationResult } from './master-key-status';
+
+export type { MasterKeyStatus, RotationResult } from './master-key-status';
 
 /** Where a test (or a fault) can stop a rotation: each is after the step it names. */
 export type RotationStep = 'before-generate' | 'after-generate' | 'after-rewrap-prepared' | 'mid-transaction' | 'after-commit' | 'mid-destroy' | 'after-destroy';
@@ -52,25 +55,7 @@ export interface RotationOptions {
   readonly at?: (step: RotationStep) => void;
 }
 
-export interface RotationResult {
-  readonly from: number[];
-  readonly to: number;
-  readonly reusedVersion: boolean;
-  readonly rewrapped: { readonly keychainKeys: number; readonly secrets: number };
-  readonly destroyed: number[];
-}
 
-export interface MasterKeyStatus {
-  /** Versions in the token, ascending. */
-  readonly tokenVersions: number[];
-  /** The version new wrappings use (the newest referenced). */
-  readonly current: number;
-  readonly referenced: Array<{ version: number; keychainKeys: number; secrets: number }>;
-  /** In the token, referenced by nothing in this keychain (kept by rotation by default; backups and other keychains may use them). */
-  readonly unreferenced: number[];
-  /** Referenced but absent from the token: the keychain cannot unseal. */
-  readonly missing: number[];
-}
 
 interface Rewrap {
   readonly kind: 'keychain-key' | 'secret';

@@ -4,49 +4,12 @@
  */
 import { InstanceRecord, KeyRecord } from '../storage/records';
 import { formatKeyName } from './key-names';
-import { usageNames, UsageName } from './usage-mask';
+import { usageNames } from './usage-mask';
+import type { InstanceView, KeyView } from './view-types';
 
-export interface KeyView {
-  readonly id: string;
-  readonly fullName: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly algorithm: string;
-  readonly usageMask: number;
-  readonly usage: UsageName[];
-  readonly description: string;
-  readonly owner: string;
-  readonly customAttributes: Readonly<Record<string, string>>;
-  readonly rolloverPolicy: string;
-  readonly cryptoperiod: string | null;
-  readonly currentInstance: string;
-  readonly currentVersion: number;
-  /** When the scheduler rolls it over next (ISO UTC), or null. */
-  readonly nextRolloverAt: string | null;
-  /** SP 800-57 originator and recipient usage periods of new instances (ISO 8601), or null. */
-  readonly protectPeriod: string | null;
-  readonly processPeriod: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
+export type { InstanceView, KeyView } from './view-types';
 
-export interface InstanceView {
-  readonly name: string;
-  readonly version: number;
-  readonly state: string;
-  readonly current: boolean;
-  readonly hasMaterial: boolean;
-  readonly createdAt: string;
-  readonly activatedAt: string | null;
-  readonly deactivatedAt: string | null;
-  readonly destroyedAt: string | null;
-  /** When a scheduled destruction takes effect, or null. While set, the instance refuses use. */
-  readonly destroyAt: string | null;
-  /** End of originator use: from then it never encrypts (null: none). */
-  readonly protectStopAt: string | null;
-  /** End of recipient use: from then it is Deactivated (null: none). */
-  readonly processStopAt: string | null;
-}
+
 
 export interface RetrievedKey {
   readonly key: KeyView;

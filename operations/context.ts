@@ -25,15 +25,10 @@ import { UnsealService } from '../domain/unseal/unseal-service';
 import { MasterKeyStatus, RotationOptions, RotationResult } from '../domain/master-key-rotation';
 import { ApprovalService } from '../domain/approvals/approval-service';
 import { ApprovalBinding } from '../domain/approvals/approval-binding';
+import type { ServerLimits } from './server-limits';
 
-export interface ServerLimits {
-  readonly maxFrameBytes: number;
-  readonly maxJsonDepth: number;
-  readonly maxJsonElements: number;
-  readonly maxBatchItems: number;
-  readonly maxInFlight: number;
-  readonly rateLimitPerSecond: number;
-}
+export type { ServerLimits } from './server-limits';
+
 
 export interface Services {
   readonly keychain: Keychain;
@@ -116,16 +111,16 @@ export interface OperationContext {
  */
 export type KeyRefArgs = { readonly name: string; readonly instance?: string } | { readonly name?: undefined; readonly instance: string };
 
-function denied(ctx: OperationContext, permission: Permission, what: string): AccessError {
-  // What to do next. An instance alone names no key the caller may learn of, so the hint does not name one either.
-  const grant = `strongroom policy grant --client ${ctx.identity.name} --pattern '${what.startsWith('instance ') ? '<key name>' : what}' --permissions ${permission}`;
-  const why =
-    ctx.identity.role === 'officer'
-      ? ` (officers administer keys; using one, or getting its material, needs a grant: ${grant})`
-      : ctx.identity.role === 'app'
-        ? `; an officer can grant it: ${grant}`
-        : '';
-  return new AccessError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}${why}`, {
+function denied(ctx: OperationContext, permission: Permission, what: string, keyName?: string): AccessError {
+  const why = ctx.identity.role === 'officer' ? ' (officers administer keys; using one, or getting its material, needs a grant)' : '';
+  // The next step, in the words an officer types: the grant that would allow it (only for a name the caller gave, never an alias's target).
+  if (ctx.identity.local) {
+    return new AccessError('PERMISSION_DENIED', `the local operator may not ${permission} ${what}: it is an officer without a certificate and holds no key use; run it with --server and the certificate of a client granted ${permission}`, {
+      details: { permission },
+    });
+  }
+  const grant = keyName === undefined ? 'a grant of it on the key' : `a grant of ${permission} on a pattern matching ${keyName}, e.g. \`strongroom policy grant --client ${ctx.identity.name} --pattern '${keyName}' --permissions ${permission}\` by an officer`;
+  return new AccessError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not ${permission} ${what}${why}: it needs ${grant} (\`strongroom policy check\` shows what it holds)`, {
     details: { permission },
   });
 }
@@ -140,13 +135,22 @@ export function canonicalName(name: string): string {
  * checked as the key it points to, so an alias can never widen a grant.
  */
 export function authorizeName(ctx: OperationContext, permission: Permission, name: string): string {
-  const requested = canonicalName(name);
-  const fullName = resolveAlias(ctx, requested);
+  const { requested, fullName } = keyNameToCheck(ctx, name);
   // Recorded before the check: a refused access is recorded against the key it aimed at, too.
   if (ctx.touched) ctx.touched.key = fullName;
   // The message names what was asked for: naming an alias's target would reveal it.
-  if (!allowed(ctx, permission, fullName)) throw denied(ctx, permission, requested);
+  if (!allowed(ctx, permission, fullName)) throw denied(ctx, permission, requested, requested);
   return fullName;
+}
+
+/**
+ * The name a permission on `name` is checked against: the canonical name,
+ * an alias followed to its key (authorizeName, and PolicyCheck, which must
+ * check exactly what an operation would).
+ */
+export function keyNameToCheck(ctx: OperationContext, name: string): { requested: string; fullName: string } {
+  const requested = canonicalName(name);
+  return { requested, fullName: resolveAlias(ctx, requested) };
 }
 
 /**

@@ -17,10 +17,12 @@ function zeroAfter<T>(buffers: Array<Buffer | undefined>, fn: () => T): T {
 export const encrypt: Operation<'Encrypt'> = {
   name: 'Encrypt',
   access: 'key',
+  // The result names the key it used (an alias resolved, as AWS KMS answers its KeyId): the name to decrypt under after the alias moves.
   run: (args, ctx) =>
-    zeroAfter([args.plaintext], () =>
-      ctx.services.crypto.encrypt(authorizeName(ctx, 'encrypt', args.name), args.plaintext, args.aad),
-    ),
+    zeroAfter([args.plaintext], () => {
+      const key = authorizeName(ctx, 'encrypt', args.name);
+      return { ...ctx.services.crypto.encrypt(key, args.plaintext, args.aad), key };
+    }),
 };
 
 export const decrypt: Operation<'Decrypt'> = {

@@ -3,6 +3,7 @@ import { aliasList, aliasRemove, aliasSet, namespaceList, namespaceRemove, clien
 import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify } from './crypto-operations';
 import { create, get, getAttributes, locate, reKey, register } from './key-operations';
 import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations';
+import { policyCheck } from './policy-check';
 import { OperationTable } from './operation';
 import { makeQuery } from './query';
 import { rolloverDue, rolloverRun, setRolloverPolicy, undoRollover } from './rollover-operations';
@@ -17,7 +18,7 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     Create: create, Register: register, Get: get, Locate: locate, GetAttributes: getAttributes, ReKey: reKey,
     Activate: activate, Revoke: revoke, Destroy: destroy, DestroyCancel: destroyCancel,
     Encrypt: encrypt, Decrypt: decrypt, GenerateDataKey: generateDataKey, DecryptDataKey: decryptDataKey, MAC: mac, MACVerify: macVerify,
-    ClientIssue: clientIssue, ClientList: clientList, ClientRevoke: clientRevoke, PolicyGrant: policyGrant, PolicyRevoke: policyRevoke, PolicyList: policyList,
+    ClientIssue: clientIssue, ClientList: clientList, ClientRevoke: clientRevoke, PolicyGrant: policyGrant, PolicyRevoke: policyRevoke, PolicyList: policyList, PolicyCheck: policyCheck,
     SetRolloverPolicy: setRolloverPolicy, RolloverDue: rolloverDue, RolloverRun: rolloverRun, UndoRollover: undoRollover,
     AliasSet: aliasSet, AliasRemove: aliasRemove, AliasList: aliasList, NamespaceList: namespaceList, NamespaceRemove: namespaceRemove,
     AuditSearch: auditSearch, AuditVerify: auditVerify, Report: report,

@@ -50,7 +50,7 @@ export const MAX_VALIDITY_DAYS = 825;
 export const OPERATION_NAMES = [
   'Query', 'Create', 'Register', 'Get', 'Locate', 'GetAttributes', 'ReKey', 'Activate', 'Revoke', 'Destroy',
   'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'Batch',
-  'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList',
+  'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList', 'PolicyCheck',
   'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel', 'UndoRollover',
   'AliasSet', 'AliasRemove', 'AliasList', 'NamespaceList', 'NamespaceRemove',
   'AuditSearch', 'AuditVerify', 'Report',
@@ -157,6 +157,7 @@ export const OP_SCHEMAS = Object.freeze({
   },
   PolicyRevoke: { fields: { id: { ...token, optional: false } } },
   PolicyList: { fields: { client: optionalName, group: optionalName } },
+  PolicyCheck: { fields: { client: name, name } },
   SetRolloverPolicy: { fields: { name, rollover: { type: 'enum', values: ROLLOVER_MODES }, cryptoperiod: token, protectPeriod: token, processPeriod: token } },
   RolloverDue: { fields: { at: token, limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT } } },
   RolloverRun: { fields: { at: token } },

@@ -7,16 +7,40 @@
 # grant (its material part approved by officer-2 and officer-3 over the
 # wire), then `strongroom serve` in the foreground (Ctrl-C stops it). Safe
 # to run again: an existing demo-data folder is reused, not replaced.
-# DEMO_NO_SERVE=1 prepares without serving.
+#
+#   bash scripts/demo.sh [--no-serve] [DATA_DIR]
+#
+# DATA_DIR (else $STRONGROOM_DATA, else ./demo-data) is where the demo lives;
+# --no-serve (or DEMO_NO_SERVE=1) prepares it and stops before serving.
+# DEMO_SKIP_SETUP=1 skips scripts/setup.sh (for test/readme, whose jest
+# global setup already compiled dist/ and which must not rebuild it under
+# other running suites).
 set -euo pipefail
+no_serve=${DEMO_NO_SERVE:-0}
+data_arg=
+for arg in "$@"; do
+  case $arg in
+    --no-serve) no_serve=1 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "demo: unknown option $arg (usage: bash scripts/demo.sh [--no-serve] [DATA_DIR])" >&2; exit 2 ;;
+    *) data_arg=$(cd "$(dirname "$arg")" 2>/dev/null && pwd)/$(basename "$arg") || { echo "demo: the folder holding $arg does not exist" >&2; exit 2; } ;;
+  esac
+done
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+if [ "${DEMO_SKIP_SETUP:-0}" = 1 ]; then
+  echo "demo: DEMO_SKIP_SETUP=1: skipping scripts/setup.sh"
+else
+  bash scripts/setup.sh
+fi
 
-export STRONGROOM_DATA="${STRONGROOM_DATA:-$PWD/demo-data}"
+export STRONGROOM_DATA="${data_arg:-${STRONGROOM_DATA:-$PWD/demo-data}}"
 sr() { node dist/cli/main.js "$@"; }
 
 if ! sr status --no-hsm >/dev/null 2>&1; then
+  echo "demo: making the demo appliance in $STRONGROOM_DATA (a SoftHSM2 token, its master key, the CA and three officers; about 10 s)..."
   sr init --demo-token
+else
+  echo "demo: $STRONGROOM_DATA is already initialised: reusing it (remove the folder to start over)"
 fi
 for spec in "hr/payroll AES-256" "payments/tokens HMAC-SHA256" "crm/pii AES-256"; do
   set -- $spec
@@ -48,6 +72,7 @@ if [ ! -f "$STRONGROOM_DATA/.demo-grant-approved" ]; then
       exit 1
     fi
   done
+  echo "demo: granting demo-app get and decrypt on hr/* under dual control: a temporary server, admin asks, officer-2 and officer-3 approve (a few seconds)..."
   log=$(mktemp)
   node dist/cli/main.js serve --port 0 >"$log" 2>&1 &
   pid=$!
@@ -76,20 +101,21 @@ sr key list
 port=$( (grep -E '^listen_port' "$STRONGROOM_DATA/appliance.conf" 2>/dev/null || true) | sed 's/.*= *//'); port=${port:-${STRONGROOM_LISTEN_PORT:-5700}}
 echo
 cat <<TXT
-The demo appliance is in $STRONGROOM_DATA. In another terminal:
+The demo appliance is in $STRONGROOM_DATA. In another terminal, in $PWD
+(a command marked "exits N" answers N by design):
   export STRONGROOM_DATA=$STRONGROOM_DATA
   npx strongroom --server 127.0.0.1:$port key list                  # as admin (the officer init made first), over mutual TLS
   npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-app.crt \\
       --key \$STRONGROOM_DATA/certs/demo-app.key key get hr/payroll --format hex
   npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/certs/demo-app.crt \\
-      --key \$STRONGROOM_DATA/certs/demo-app.key key get crm/pii    # refused: PERMISSION_DENIED
-  npx strongroom --server 127.0.0.1:$port key get hr/payroll        # officer: APPROVAL_REQUIRED (exit 12)
+      --key \$STRONGROOM_DATA/certs/demo-app.key key get crm/pii    # exits 10: PERMISSION_DENIED, no grant
+  npx strongroom --server 127.0.0.1:$port key get hr/payroll        # exits 12: an officer's get waits for approvals
   npx strongroom --server 127.0.0.1:$port --cert \$STRONGROOM_DATA/pki/officer-2.crt \\
       --key \$STRONGROOM_DATA/pki/officer-2.key approvals list --state open   # another officer init made
   npx strongroom key show hr/payroll                                 # local mode, no server needed
   npx strongroom --help
 TXT
-if [ "${DEMO_NO_SERVE:-0}" = 1 ]; then exit 0; fi
+if [ "$no_serve" = 1 ]; then echo; echo "demo: prepared without serving (--no-serve); start it with: bash scripts/demo.sh${data_arg:+ $data_arg}"; exit 0; fi
 echo
 echo "Starting the appliance on 127.0.0.1:$port (Ctrl-C to stop)..."
 exec node dist/cli/main.js serve

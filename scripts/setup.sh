@@ -1,36 +1,51 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing for Strongroom on Debian bookworm with Node 20:
-# Debian's softhsm2 (the HSM for the demo and the tests), the npm packages
-# from package-lock.json, and the compiled dist/. Safe to run again: each step
-# is skipped when already done.
+# Debian's softhsm2 (the HSM for the demo and the tests), rsyslog and
+# liblognorm-utils (the real SIEM of test/sinks/rsyslog-siem.test.ts: rsyslog
+# ships the mmnormalize and mmpstrucdata modules, liblognorm-utils the
+# lognormalizer to try a rulebase by hand), the npm packages from
+# package-lock.json, and the compiled dist/. Safe to run again: each step
+# is skipped when already done, and each says what it does (with roughly how
+# long it takes) or what it skips. The first run takes a few minutes (npm ci
+# builds two native modules); a later one with nothing changed, a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]; }
 command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
+# The test runs its own rsyslogd (own config, folders and loopback ports); where
+# systemd runs, installing the package also enables the system's syslog service.
+installed rsyslog || need_apt+=(rsyslog)
+installed liblognorm-utils || need_apt+=(liblognorm-utils)
 if [ "${STRONGROOM_SETUP_PYKMIP:-0}" = 1 ] && ! /usr/bin/python3 -c 'import kmip' >/dev/null 2>&1; then
   need_apt+=(python3-pykmip)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "setup: installing Debian packages: ${need_apt[*]}"
+  echo "setup: installing Debian packages: ${need_apt[*]} (apt-get; about a minute)..."
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+else
+  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils): skipping apt-get"
 fi
 
 # npm ci only when the lock file changed since the last install.
 stamp=node_modules/.strongroom-lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  echo "setup: installing npm packages (npm ci)"
+  echo "setup: installing npm packages from package-lock.json (npm ci; 1-2 minutes, it compiles better-sqlite3 and pkcs11js)..."
+  started=$SECONDS
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
+  echo "setup: npm packages installed in $((SECONDS - started)) s"
+else
+  echo "setup: npm packages match package-lock.json: skipping npm ci"
 fi
 # Native modules must load on this Node; rebuild them if a copied node_modules was built elsewhere.
 if ! node -e "require('better-sqlite3'); require('pkcs11js')" >/dev/null 2>&1; then
-  echo "setup: rebuilding native modules"
+  echo "setup: rebuilding native modules for this Node (about a minute)..."
   npm rebuild better-sqlite3 pkcs11js --loglevel=error
 fi
 
-echo "setup: compiling TypeScript"
-npx tsc -p tsconfig.json
-chmod +x dist/cli/main.js
+# Compiles only when a source changed since the last build (scripts/build.sh says which).
+bash scripts/build.sh

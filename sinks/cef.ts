@@ -12,8 +12,10 @@
  * - Everywhere: TAB, the other C0 and C1 controls, DEL, U+2028 and U+2029
  *   have no CEF escape and become U+FFFD (sinks/control-characters.ts).
  * - Other non-ASCII stays as it is: CEF is UTF-8.
- * - No space follows the last header pipe: keep it so (rsyslog's CEF parser,
- *   liblognorm 2.0.6, reads the extension from the byte after that pipe).
+ * - The extension starts right after the last header pipe, as CEF has it.
+ *   (liblognorm 2.0.6, rsyslog's CEF parser, drops the byte after that pipe
+ *   as if it were a space: the SIEM side works around it, see
+ *   docs/audit-sinks.md "Parsing it with rsyslog"; we follow the spec.)
  *
  * Field mapping (docs/audit-sinks.md): rt, externalId, cat, act, outcome,
  * suser / spriv (certificate identity and role), duser (the end user an

@@ -11,6 +11,11 @@
  *   and in chain order, so a receiver may see an event twice (same seq and
  *   hash), never out of order.
  * - The rate limit delays delivery; it drops nothing (only the bound does).
+ * - Health changes, not attempts, are reported (onHealth): once when
+ *   delivery starts failing, once when it works again, with what the
+ *   outage cost (failed attempts, events queued and dropped meanwhile), so
+ *   a log shows an outage as two lines, not one per retry; and once at
+ *   close, if events are left undelivered or the outage never ended.
  *
  * The clock and timers are injected; no module state.
  */
@@ -32,7 +37,26 @@ export interface DeliveryQueueOptions<T> {
   readonly timers: Timers;
   /** Delivers a batch, in order; rejects if any of it may not have gone. */
   readonly send: (batch: readonly T[]) => Promise<void>;
+  /** Told when delivery starts failing, when it recovers, and at close if anything is left; never once per retry. Must not throw (it is guarded anyway). */
+  readonly onHealth?: (change: DeliveryHealthChange) => void;
 }
+
+/** What an outage cost, counted from its first failed attempt to the first delivered batch after it. */
+export interface DeliveryOutage {
+  /** Attempts that failed, the first included. */
+  readonly failedAttempts: number;
+  /** Events accepted into the queue meanwhile (they wait, then go in order). */
+  readonly queuedMeanwhile: number;
+  /** Events the full queue dropped meanwhile. */
+  readonly droppedMeanwhile: number;
+  readonly failingForMs: number;
+}
+
+export type DeliveryHealthChange =
+  | { readonly state: 'failing'; readonly error: unknown }
+  | ({ readonly state: 'recovered' } & DeliveryOutage)
+  /** Closed with events not delivered, or in an outage: what the SIEM will never get from this sink. */
+  | { readonly state: 'closed'; readonly undelivered: number; readonly stillFailing: boolean };
 
 export interface QueueStats {
   readonly delivered: number;
@@ -57,6 +81,9 @@ export class DeliveryQueue<T> {
   private retries = 0;
   private lastError: string | null = null;
   private lastErrorAt: string | null = null;
+  private accepted = 0;
+  /** The counters when the current outage began (null: delivering fine). */
+  private outageStart: { retries: number; accepted: number; dropped: number; atMs: number } | null = null;
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: DeliveryQueueOptions<T>) {
@@ -75,6 +102,7 @@ export class DeliveryQueue<T> {
       return false;
     }
     this.items.push(item);
+    this.accepted++;
     // Sending starts from a timer, never inside the caller's turn.
     if (!this.sending && this.waiting === null) this.wait(0);
     return true;
@@ -106,9 +134,11 @@ export class DeliveryQueue<T> {
     this.closed = true;
     this.waiting?.cancel();
     this.waiting = null;
-    this.dropped += this.size;
+    const undelivered = this.size;
+    this.dropped += undelivered;
     this.items = [];
     this.head = 0;
+    if (undelivered > 0 || this.outageStart !== null) this.report({ state: 'closed', undelivered, stillFailing: this.outageStart !== null });
   }
 
   private burst(): number {
@@ -166,6 +196,17 @@ export class DeliveryQueue<T> {
     this.head += count;
     this.delivered += count;
     this.backoffMs = 0;
+    const outage = this.outageStart;
+    if (outage !== null) {
+      this.outageStart = null;
+      this.report({
+        state: 'recovered',
+        failedAttempts: this.retries - outage.retries,
+        queuedMeanwhile: this.accepted - outage.accepted,
+        droppedMeanwhile: this.dropped - outage.dropped,
+        failingForMs: this.options.clock.nowMs() - outage.atMs,
+      });
+    }
     if (this.head >= COMPACT_AFTER && this.head * 2 >= this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
@@ -176,11 +217,24 @@ export class DeliveryQueue<T> {
   private failed(err: unknown): void {
     this.sending = false;
     if (this.closed) return;
+    if (this.outageStart === null) {
+      this.outageStart = { retries: this.retries, accepted: this.accepted, dropped: this.dropped, atMs: this.options.clock.nowMs() };
+      this.report({ state: 'failing', error: err });
+    }
     this.retries++;
     this.lastError = describeError(err);
     this.lastErrorAt = new Date(this.options.clock.nowMs()).toISOString();
     this.backoffMs = this.backoffMs === 0 ? RETRY_MIN_MS : Math.min(this.backoffMs * 2, this.options.retryMaxMs);
     this.wait(Math.min(this.backoffMs, this.options.retryMaxMs));
+  }
+
+  /** A reporting failure must not stop delivery. */
+  private report(change: DeliveryHealthChange): void {
+    try {
+      this.options.onHealth?.(change);
+    } catch {
+      // The report is for humans; delivery goes on without it.
+    }
   }
 
   private wakeIdle(): void {

@@ -9,17 +9,24 @@
  * serving a key pays only for a filter and a push. What goes out is built
  * from the event's whitelisted fields and chain position only (never key
  * material: the event has none).
+ *
+ * Delivery trouble goes to the server's operational log twice per outage:
+ * a warning when it starts (the sink, its transport and target, the error's
+ * code and message) and a line when it clears (what the outage cost); at
+ * close, a warning if events are left undelivered. None carries anything
+ * of the events.
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import TransportStream from 'winston-transport';
 import { Clock } from '../common/clock';
+import { Logger, silentLogger } from '../common/logger';
 import { ConfigError } from '../common/errors';
 import { auditLineOfLive } from '../protocol/audit-line';
 import { AuditLiveEvent } from '../domain/events/event-bus';
 import { formatCef } from './cef';
 import { Channel, Chunk, FileChannel, StreamChannel, UdpChannel } from './channels';
-import { DeliveryQueue, QueueStats } from './delivery-queue';
+import { DeliveryHealthChange, DeliveryQueue, describeError, QueueStats } from './delivery-queue';
 import { eventNamespace } from './event-summary';
 import { formatLeef } from './leef';
 import { datagram, octetCountedFrame, syslogMessage, SyslogOrigin } from './rfc5424';
@@ -44,6 +51,8 @@ export interface SinkDeps {
   readonly version: string;
   readonly hostname: string;
   readonly procId: string;
+  /** The server's operational log, for delivery failures and recoveries (silent when absent). */
+  readonly log?: Logger;
   /** Replaces the channel the spec names (unit tests). */
   readonly channel?: Channel;
 }
@@ -78,7 +87,35 @@ export class SiemTransport extends TransportStream {
       clock: deps.clock,
       timers: deps.timers,
       send: (batch) => this.channel.send(batch.map((live) => this.encode(live))),
+      onHealth: (change) => this.logHealth(deps.log ?? silentLogger, change),
     });
+  }
+
+  /** One line when delivery starts failing, one when it recovers: who, where, why; never event contents. */
+  private logHealth(log: Logger, change: DeliveryHealthChange): void {
+    const where = { sink: this.spec.name, transport: this.spec.transport, format: this.spec.format, target: this.target() };
+    if (change.state === 'failing') {
+      const code = (change.error as { code?: unknown } | null)?.code;
+      log.warn('audit sink delivery failing; retrying with back-off, events wait in its queue', {
+        ...where,
+        code: typeof code === 'string' ? code : null,
+        error: describeError(change.error),
+        retryMaxMs: this.spec.retryMaxMs,
+        queueCapacity: this.spec.queueCapacity,
+      });
+    } else if (change.state === 'closed') {
+      log.warn('audit sink closed with events undelivered (strongroom audit export has them)', { ...where, undelivered: change.undelivered, stillFailing: change.stillFailing, lastError: this.queue.stats().lastError });
+    } else {
+      const { state: _state, ...outage } = change;
+      // Events this sink dropped are gone from its SIEM (the local trail keeps them): worth a warning.
+      if (outage.droppedMeanwhile > 0) log.warn('audit sink delivery recovered; events were dropped meanwhile (strongroom audit export has them)', { ...where, ...outage });
+      else log.info('audit sink delivery recovered', { ...where, ...outage });
+    }
+  }
+
+  /** host:port, or the file's path. */
+  private target(): string {
+    return this.spec.transport === 'file' ? (this.spec.path as string) : `${this.spec.host}:${this.spec.port}`;
   }
 
   /** Whether this sink wants the event: its type, and its key's namespace (keyless events are no tenant's). */
@@ -114,7 +151,7 @@ export class SiemTransport extends TransportStream {
       name: spec.name,
       transport: spec.transport,
       format: spec.format,
-      target: spec.transport === 'file' ? (spec.path as string) : `${spec.host}:${spec.port}`,
+      target: this.target(),
       connected: this.channel.connected,
       truncated: this.truncated,
       ...this.queue.stats(),

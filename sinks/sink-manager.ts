@@ -7,7 +7,8 @@
  * the trail (they never cross this bus) are read back and forwarded in
  * their place, so a SIEM sees one gap-free chain. stats() is what
  * `strongroom status` shows; close() flushes for a bounded time, then
- * gives up (never hangs).
+ * gives up (never hangs). The server's logger (deps.log) hears of each
+ * sink's outages: once when delivery starts failing, once when it recovers.
  */
 import winston from 'winston';
 import { AuditLiveEvent, EventBus, LiveEvent } from '../domain/events/event-bus';

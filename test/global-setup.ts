@@ -1,17 +1,20 @@
 /**
  * Some suites run the compiled CLI and child processes from dist/. Before any
  * suite runs, make sure dist/ is not older than the sources, so a plain
- * `npx jest` never tests a stale build: when any source is newer than its
- * compiled file, compile again. tsc emits even when it finds type errors;
+ * `npx jest` never tests a stale build: unless scripts/build.sh --check finds
+ * dist/ built from exactly these sources (its content-hash stamp), compile
+ * again when any source is newer than its compiled file. (The stamp first:
+ * a checkout that rewrote identical sources makes them newer but not
+ * different.) tsc emits even when it finds type errors;
  * those are reported here, and scripts/setup.sh (run by scripts/test.sh)
  * refuses them before any test runs.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
-const SOURCE_DIRS = ['common', 'domain', 'hsm', 'storage', 'server', 'cli', 'client', 'scripts', 'test/support'];
+const SOURCE_DIRS = ['common', 'protocol', 'operations', 'domain', 'hsm', 'storage', 'sinks', 'server', 'cli', 'client', 'scripts', 'test/support'];
 
 function* sources(dir: string): Generator<string> {
   if (!existsSync(dir)) return;
@@ -22,7 +25,13 @@ function* sources(dir: string): Generator<string> {
   }
 }
 
+/** True when scripts/build.sh's stamp says dist/ was built from the sources as they are. */
+function builtFromTheseSources(): boolean {
+  return spawnSync('bash', [join(ROOT, 'scripts/build.sh'), '--check'], { cwd: ROOT, stdio: 'ignore' }).status === 0;
+}
+
 function isStale(): boolean {
+  if (builtFromTheseSources()) return false;
   for (const dir of SOURCE_DIRS) {
     for (const source of sources(join(ROOT, dir))) {
       const compiled = join(ROOT, 'dist', relative(ROOT, source)).replace(/\.ts$/, '.js');

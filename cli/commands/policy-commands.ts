@@ -1,5 +1,5 @@
 /**
- * `strongroom policy grant|revoke|list`: who may do what to which keys.
+ * `strongroom policy grant|revoke|list|check`: who may do what to which keys.
  * Default deny; a grant gives permissions on keys whose full name matches a
  * glob, to one client or to a group.
  */
@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { PERMISSIONS } from '../../protocol/op-schemas';
 import { runCommand } from '../context';
 import { table } from '../output';
+import { policyCheckCommand } from './policy-check';
 
 interface GrantOptions {
   client?: string;
@@ -69,5 +70,5 @@ function listCommand(): Command {
 }
 
 export function policyCommand(): Command {
-  return new Command('policy').description('grant and revoke access to keys (default deny)').addCommand(grantCommand()).addCommand(revokeCommand()).addCommand(listCommand());
+  return new Command('policy').description('grant, revoke and check access to keys (default deny)').addCommand(grantCommand()).addCommand(revokeCommand()).addCommand(listCommand()).addCommand(policyCheckCommand());
 }

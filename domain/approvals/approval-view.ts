@@ -6,29 +6,11 @@
  * a result would be material or a plaintext; it is replaced by a marker).
  */
 import { ApprovalRecord } from '../../storage/approval-store';
-import { ApprovalBinding, parseBinding } from './approval-binding';
+import { parseBinding } from './approval-binding';
+import type { ApprovalView } from './approval-view-shape';
 
-export interface ApprovalView {
-  readonly id: string;
-  readonly operation: string;
-  readonly args: Record<string, unknown>;
-  /** For an operation on a key: the key id, canonical name and instance that will be used, whatever the arguments name (an alias); null otherwise. */
-  readonly binding: ApprovalBinding | null;
-  readonly class: string;
-  readonly requester: string;
-  readonly required: number;
-  readonly approvals: number;
-  readonly approvedBy: readonly string[];
-  readonly digest: string;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly state: string;
-  readonly result: unknown;
-  readonly error: { code: string; message: string } | null;
-  readonly finishedAt: string | null;
-  readonly finishedBy: string | null;
-  readonly reason: string | null;
-}
+export type { ApprovalView } from './approval-view-shape';
+
 
 export function approvalView(record: ApprovalRecord): ApprovalView {
   return {

@@ -11,15 +11,37 @@
  * Built from the directory store and rebuilt when the store's change stamp
  * moves (a grant made by the CLI in another process is seen on the next
  * request).
+ *
+ * The answer and its reasons are one computation: `sourcesOf` yields what
+ * gives a permission (the officer role, or each grant to the client or to
+ * one of its groups whose pattern matches), `allows` is whether it yields
+ * anything (stopping at the first), and `explain` (PolicyCheck, `strongroom
+ * policy check`) lists them all; so what the check shows cannot drift from
+ * what the dispatcher decides.
  */
 import { DirectoryStore, GrantRecord } from '../../storage/directory-store';
 import { ClientIdentity } from './identity';
 import { globMatches } from './glob';
-import { OFFICER_ROLE_PERMISSIONS, Permission } from './permissions';
+import { OFFICER_ROLE_PERMISSIONS, Permission, PERMISSIONS } from './permissions';
 
 interface CompiledGrant {
+  readonly id: string;
+  readonly subjectKind: GrantRecord['subjectKind'];
+  readonly subject: string;
   readonly pattern: string;
   readonly permissions: ReadonlySet<string>;
+}
+
+/** What gives a client a permission on a key: its role, or one grant (to the client, or to one of its groups). */
+export type PermissionSource =
+  | { readonly kind: 'role'; readonly role: 'officer' }
+  | { readonly kind: 'grant'; readonly grant: string; readonly subjectKind: GrantRecord['subjectKind']; readonly subject: string; readonly pattern: string };
+
+/** One permission of a client on a key, and every source that gives it (none: denied). */
+export interface PermissionExplanation {
+  readonly permission: Permission;
+  readonly allowed: boolean;
+  readonly sources: readonly PermissionSource[];
 }
 
 export class PolicyIndex {
@@ -30,13 +52,27 @@ export class PolicyIndex {
   constructor(private readonly directory: DirectoryStore, private readonly changeStamp: () => string) {}
 
   allows(identity: ClientIdentity, permission: Permission, fullName: string): boolean {
-    if (identity.role === 'officer' && OFFICER_ROLE_PERMISSIONS.has(permission)) return true;
-    if (identity.role === 'auditor') return false;
+    return !this.sourcesOf(identity, permission, fullName).next().done;
+  }
+
+  /** Each permission of PERMISSIONS, whether `identity` holds it on `fullName`, and every role or grant that gives it. */
+  explain(identity: ClientIdentity, fullName: string): PermissionExplanation[] {
+    return PERMISSIONS.map((permission) => {
+      const sources = [...this.sourcesOf(identity, permission, fullName)];
+      return { permission, allowed: sources.length > 0, sources };
+    });
+  }
+
+  /** What gives `identity` `permission` on `fullName`, lazily (the officer role first, then its own grants, then its groups'). */
+  private *sourcesOf(identity: ClientIdentity, permission: Permission, fullName: string): Generator<PermissionSource> {
+    if (identity.role === 'officer' && OFFICER_ROLE_PERMISSIONS.has(permission)) yield { kind: 'role', role: 'officer' };
+    if (identity.role === 'auditor') return;
     this.refresh();
-    const matches = (grants: CompiledGrant[] | undefined): boolean =>
-      grants !== undefined && grants.some((g) => g.permissions.has(permission) && globMatches(g.pattern, fullName));
-    if (matches(this.byClient.get(identity.name))) return true;
-    return identity.groups.some((group) => matches(this.byGroup.get(group)));
+    const matching = (grants: CompiledGrant[] | undefined): CompiledGrant[] =>
+      (grants ?? []).filter((g) => g.permissions.has(permission) && globMatches(g.pattern, fullName));
+    for (const subject of [this.byClient.get(identity.name), ...identity.groups.map((group) => this.byGroup.get(group))]) {
+      for (const g of matching(subject)) yield { kind: 'grant', grant: g.id, subjectKind: g.subjectKind, subject: g.subject, pattern: g.pattern };
+    }
   }
 
   /** Whether the client holds `permission` on anything at all (to decide if a Locate is worth running). */
@@ -62,6 +98,6 @@ export class PolicyIndex {
 
 function add(index: Map<string, CompiledGrant[]>, grant: GrantRecord): void {
   const list = index.get(grant.subject) ?? [];
-  list.push({ pattern: grant.pattern, permissions: new Set(grant.permissions) });
+  list.push({ id: grant.id, subjectKind: grant.subjectKind, subject: grant.subject, pattern: grant.pattern, permissions: new Set(grant.permissions) });
   index.set(grant.subject, list);
 }

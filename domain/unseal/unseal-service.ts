@@ -38,32 +38,16 @@ import { HsmPort } from '../../hsm/hsm-port';
 import { KeychainRootStore } from '../../storage/keychain-root-store';
 import { ClientIdentity } from '../policy/identity';
 import { UnsealThrottle } from './unseal-throttle';
+import type { PublicUnsealStatus, UnsealStatus } from './unseal-status';
+
+export type { PublicUnsealStatus, UnsealStatus } from './unseal-status';
 
 export { SUBMISSIONS_PER_MINUTE_GLOBAL, SUBMISSIONS_PER_MINUTE_PER_CLIENT } from './unseal-throttle';
 
 /** A pending attempt is zeroed this long after its first share (a ceremony takes minutes, not days). */
 export const PENDING_TTL_MS = 15 * 60 * 1000;
 
-export interface UnsealStatus {
-  readonly sealed: boolean;
-  /** 'hsm': the HSM alone unseals (PIN file or variable); 'hsm+shares': the HSM and `threshold` custodians. */
-  readonly mode: 'hsm' | 'hsm+shares';
-  readonly shares: number | null;
-  readonly threshold: number | null;
-  /** 'each-share': every share is checked at submission (commitments stored at init); 'at-threshold': only the combination is (older keychains). */
-  readonly shareCheck: 'each-share' | 'at-threshold' | null;
-  /** Shares held for the pending attempt (k of threshold). */
-  readonly submitted: number;
-  /** Custodian numbers of the shares held (not secret: printed beside each share); officers and auditors only. */
-  readonly custodians: number[];
-  /** When the pending attempt is forgotten (ISO), or null. */
-  readonly pendingExpiresAt: string | null;
-}
 
-/** What an application sees: whether it can use keys, nothing of the ceremony. */
-export interface PublicUnsealStatus {
-  readonly sealed: boolean;
-}
 
 type UnsealEventType = 'unseal-share' | 'unseal' | 'seal' | 'unseal-reset' | 'unseal-refusals-suppressed';
 

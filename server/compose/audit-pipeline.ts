@@ -48,7 +48,7 @@ export interface AuditPipelineOptions {
 export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOptions): AuditPipeline {
   const { store, config } = appliance;
   const sinks = options.forward
-    ? new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock: options.clock, timers: options.timers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid) })
+    ? new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock: options.clock, timers: options.timers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid), log: options.log })
     : null;
   const events = new EventBus();
   // The trail fills gaps in the forwarded stream: events another process (a local-mode CLI) appended.

@@ -15,7 +15,7 @@
  * Imports are found with a small scanner (static, side-effect, dynamic and
  * require), itself tested below so the rules cannot pass by seeing nothing.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative, resolve, sep } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
@@ -57,14 +57,18 @@ function importsOf(source: string, file: string): ImportRef[] {
 /** The top folder of a repository path (`domain` for `domain/audit/x`). */
 const topFolder = (target: string): string => target.split('/')[0];
 
-/** Repository paths (with `/`) of every .ts file under `folder`. */
+/** Build output inside a source folder (client/dist, the client package's build): compiled, not source. */
+const BUILD_FOLDERS = new Set(['dist', 'node_modules']);
+
+/** Repository paths (with `/`) of every .ts file under `folder`, build output aside. */
 function tsFiles(folder: string): string[] {
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) found.push(relative(ROOT, path).split(sep).join('/'));
+      if (entry.isDirectory()) {
+        if (!BUILD_FOLDERS.has(entry.name)) walk(path);
+      } else if (entry.name.endsWith('.ts')) found.push(relative(ROOT, path).split(sep).join('/'));
     }
   };
   walk(join(ROOT, folder));
@@ -72,6 +76,23 @@ function tsFiles(folder: string): string[] {
 }
 
 const read = (file: string): string => readFileSync(join(ROOT, file), 'utf8');
+
+/** Every repository .ts file `entry` reaches through relative imports of any kind (values and types), itself included. */
+function reachableFrom(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const ref of importsOf(read(file), file)) {
+      if (!ref.target.includes('/') || ref.target.startsWith('node:')) continue;
+      const candidates = [`${ref.target}.ts`, `${ref.target}/index.ts`];
+      const found = candidates.find((candidate) => existsSync(join(ROOT, candidate)));
+      if (found !== undefined) visit(found);
+    }
+  };
+  visit(entry);
+  return [...seen].sort();
+}
 
 /** The rule a file of cli/ breaks with `ref`, or null. */
 function cliViolation(file: string, ref: ImportRef): string | null {
@@ -142,6 +163,14 @@ describe('layering', () => {
     expect(files.length).toBeGreaterThan(5);
     const violations = files.flatMap((file) => importsOf(read(file), file).map((ref) => clientViolation(file, ref))).filter((v) => v !== null);
     expect(violations).toEqual([]);
+  });
+
+  it('keeps the client package (client/tsconfig.json builds client/index.ts and all it reaches) free of server code, type imports included', () => {
+    // A type-only import still puts its file in the package's build and its .d.ts: one import of a
+    // server file's interface would ship storage/ or hsm/ (and their native modules' types) to apps.
+    const reached = reachableFrom('client/index.ts');
+    expect(reached.length).toBeGreaterThan(10);
+    expect(reached.filter((file) => CLIENT_FORBIDDEN.includes(topFolder(file)) || topFolder(file) === 'cli')).toEqual([]);
   });
 
   it(`keeps every source file at ${MAX_SOURCE_LINES} lines or fewer`, () => {

@@ -1,10 +1,11 @@
 /**
  * One sink's queue, on an injected clock and timers: order, the bound and
  * its exact drop count, retries with back-off that lose nothing, the rate
- * limit that delays and never drops, and a bounded flush.
+ * limit that delays and never drops, and a bounded flush; an outage is
+ * reported once when it starts and once when it ends, with its cost.
  */
 import { ManualClock } from '../../common/clock';
-import { DeliveryQueue, MAX_BATCH, RETRY_MIN_MS } from '../../sinks/delivery-queue';
+import { DeliveryHealthChange, DeliveryQueue, MAX_BATCH, RETRY_MIN_MS } from '../../sinks/delivery-queue';
 import { ManualTimers, settle } from '../support/manual-timers';
 
 interface Harness {
@@ -14,12 +15,13 @@ interface Harness {
   batches: number[][];
   /** While set, sends fail with this error. */
   failWith: Error | null;
+  health: DeliveryHealthChange[];
 }
 
 function harness(options: { capacity?: number; ratePerSecond?: number | null; retryMaxMs?: number } = {}): Harness {
   const clock = new ManualClock(1_000_000);
   const timers = new ManualTimers(clock);
-  const h: Harness = { queue: undefined as unknown as DeliveryQueue<number>, timers, received: [], batches: [], failWith: null };
+  const h: Harness = { queue: undefined as unknown as DeliveryQueue<number>, timers, received: [], batches: [], failWith: null, health: [] };
   h.queue = new DeliveryQueue<number>({
     capacity: options.capacity ?? 100,
     ratePerSecond: options.ratePerSecond ?? null,
@@ -31,6 +33,7 @@ function harness(options: { capacity?: number; ratePerSecond?: number | null; re
       h.batches.push([...batch]);
       h.received.push(...batch);
     },
+    onHealth: (change) => h.health.push(change),
   });
   return h;
 }
@@ -126,5 +129,77 @@ describe('delivery queue', () => {
     queue.push(1);
     await timers.advance(0);
     expect(queue.stats()).toMatchObject({ queued: 1, retries: 1, lastError: 'boom' });
+  });
+
+  it('reports an outage once when delivery starts failing and once when it recovers, with what it cost, not at every retry', async () => {
+    const h = harness({ capacity: 4, retryMaxMs: 400 });
+    h.queue.push(1);
+    await h.timers.advance(0);
+    expect(h.health).toEqual([]);
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    h.failWith = refused;
+    h.queue.push(2);
+    await h.timers.advance(0);
+    expect(h.health).toEqual([{ state: 'failing', error: refused }]);
+    // Retries (100, 200, 400, 400 ms) and events arriving meanwhile: no new report.
+    for (let i = 3; i <= 8; i++) h.queue.push(i);
+    await h.timers.advance(1_100);
+    expect(h.queue.stats().retries).toBe(5);
+    expect(h.health).toHaveLength(1);
+    h.failWith = null;
+    await h.timers.advance(400);
+    // Queued meanwhile: 3, 4, 5 (2 was queued before the first failure); 6, 7, 8 found the queue full.
+    expect(h.health[1]).toEqual({ state: 'recovered', failedAttempts: 5, queuedMeanwhile: 3, droppedMeanwhile: 3, failingForMs: 1_500 });
+    expect(h.received).toEqual([1, 2, 3, 4, 5]);
+    // A later outage is reported afresh, counted from its own start.
+    h.failWith = refused;
+    h.queue.push(9);
+    await h.timers.advance(0);
+    h.failWith = null;
+    await h.timers.advance(RETRY_MIN_MS);
+    expect(h.health.slice(2)).toEqual([{ state: 'failing', error: refused }, { state: 'recovered', failedAttempts: 1, queuedMeanwhile: 0, droppedMeanwhile: 0, failingForMs: RETRY_MIN_MS }]);
+    // Closed in an outage: what is left is reported once, as undelivered.
+    h.failWith = refused;
+    h.queue.push(10);
+    await h.timers.advance(0);
+    h.queue.close();
+    h.queue.close();
+    expect(h.health.slice(4)).toEqual([{ state: 'failing', error: refused }, { state: 'closed', undelivered: 1, stillFailing: true }]);
+  });
+
+  it('says nothing at close when everything was delivered', async () => {
+    const h = harness();
+    h.queue.push(1);
+    await h.timers.advance(0);
+    h.queue.close();
+    expect(h.health).toEqual([]);
+  });
+
+  it('keeps delivering when the health report throws', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    let fail = true;
+    const received: number[] = [];
+    const queue = new DeliveryQueue<number>({
+      capacity: 10,
+      ratePerSecond: null,
+      retryMaxMs: 100,
+      clock,
+      timers,
+      send: async (batch) => {
+        if (fail) throw new Error('down');
+        received.push(...batch);
+      },
+      onHealth: () => {
+        throw new Error('a broken log');
+      },
+    });
+    queue.push(1);
+    await timers.advance(0);
+    fail = false;
+    await timers.advance(RETRY_MIN_MS);
+    queue.push(2);
+    await timers.advance(0);
+    expect(received).toEqual([1, 2]);
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * The shapes of the views callers see of keys and instances (metadata only),
+ * apart from the functions that build them from records (views.ts): the
+ * client library takes these as types without pulling in storage/.
+ */
+import type { UsageName } from './usage-mask';
+
+export interface KeyView {
+  readonly id: string;
+  readonly fullName: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly algorithm: string;
+  readonly usageMask: number;
+  readonly usage: UsageName[];
+  readonly description: string;
+  readonly owner: string;
+  readonly customAttributes: Readonly<Record<string, string>>;
+  readonly rolloverPolicy: string;
+  readonly cryptoperiod: string | null;
+  readonly currentInstance: string;
+  readonly currentVersion: number;
+  /** When the scheduler rolls it over next (ISO UTC), or null. */
+  readonly nextRolloverAt: string | null;
+  /** SP 800-57 originator and recipient usage periods of new instances (ISO 8601), or null. */
+  readonly protectPeriod: string | null;
+  readonly processPeriod: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface InstanceView {
+  readonly name: string;
+  readonly version: number;
+  readonly state: string;
+  readonly current: boolean;
+  readonly hasMaterial: boolean;
+  readonly createdAt: string;
+  readonly activatedAt: string | null;
+  readonly deactivatedAt: string | null;
+  readonly destroyedAt: string | null;
+  /** When a scheduled destruction takes effect, or null. While set, the instance refuses use. */
+  readonly destroyAt: string | null;
+  /** End of originator use: from then it never encrypts (null: none). */
+  readonly protectStopAt: string | null;
+  /** End of recipient use: from then it is Deactivated (null: none). */
+  readonly processStopAt: string | null;
+}
