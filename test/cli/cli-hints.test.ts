@@ -76,7 +76,7 @@ describe('what the CLI tells a person (issue 16 items 8 and 10)', () => {
     // A refusal says how to get the grant.
     const refused = await remote(asApp, '--json', 'key', 'show', 'hr/payroll');
     expect([refused.status, refused.json.error.code]).toEqual([10, 'PERMISSION_DENIED']);
-    expect(refused.json.error.message).toContain("an officer can grant it: strongroom policy grant --client lonely-app --pattern 'hr/payroll' --permissions get-attributes");
+    expect(refused.json.error.message).toContain("strongroom policy grant --client lonely-app --pattern 'hr/payroll' --permissions get-attributes");
   });
 
   it('8: approvals list is one short line per request naming its target; show summarises the PEM; --json is what docs/protocol.md says', async () => {
