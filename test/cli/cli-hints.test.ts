@@ -92,6 +92,10 @@ describe('what the CLI tells a person (issue 16 items 8 and 10)', () => {
     const exportRun = await remote(asOfficer, '--json', 'key', 'get', 'ledger');
     expect(exportRun.status).toBe(12);
     const exportId = exportRun.json.error.details.requestId as string;
+    // The text-mode hint says the approver needs --server and their own certificate (local mode refuses votes).
+    const textRun = await remote(asOfficer, 'key', 'get', 'ledger');
+    expect(textRun.status).toBe(12);
+    expect(textRun.stderr).toMatch(/next: another officer, with --server and their own --cert and --key, runs `strongroom approvals show \S+`, then `strongroom approvals approve \S+ --digest [0-9a-f]{64}`/);
 
     const list = await remote(asOfficer, 'approvals', 'list');
     expect(list.status).toBe(0);
