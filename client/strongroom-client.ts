@@ -94,7 +94,8 @@ export class StrongroomClient {
     return this.request('GetAttributes', { ...args }, meta);
   }
 
-  rekey(args: { name: string; material?: Buffer }, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
+  /** `activateAt` (a future ISO 8601 date-time): the new instance waits, PreActive, and becomes current then. */
+  rekey(args: { name: string; material?: Buffer; activateAt?: string }, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
     return this.request('ReKey', { ...args }, meta);
   }
 
@@ -113,7 +114,7 @@ export class StrongroomClient {
 
   async encrypt(args: T.EncryptArgs, meta?: T.RequestMeta): Promise<T.CiphertextResult> {
     const result = await this.request('Encrypt', { ...args }, meta);
-    return { ciphertext: base64Field(result, 'ciphertext'), instance: stringField(result, 'instance') };
+    return { ciphertext: base64Field(result, 'ciphertext'), instance: stringField(result, 'instance'), key: stringField(result, 'key') };
   }
 
   async decrypt(args: T.DecryptArgs, meta?: T.RequestMeta): Promise<T.PlaintextResult> {
@@ -166,6 +167,11 @@ export class StrongroomClient {
 
   policyRevoke(args: { id: string }, meta?: T.RequestMeta): Promise<{ grant: T.GrantRecord }> {
     return this.request('PolicyRevoke', { ...args }, meta);
+  }
+
+  /** A client's effective permissions on a key and what gives each (officers and auditors). */
+  policyCheck(args: { client: string; name: string }, meta?: T.RequestMeta): Promise<T.PolicyCheckResult> {
+    return this.request('PolicyCheck', { ...args }, meta);
   }
 
   policyList(args: { client?: string; group?: string } = {}, meta?: T.RequestMeta): Promise<{ grants: T.GrantRecord[] }> {

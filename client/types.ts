@@ -22,6 +22,7 @@ export type { ApprovalView } from '../domain/approvals/approval-view-shape';
 export type {
   ComplianceReport, ChainStatus, ReportPeriod, KeyInventory, KeyInventoryItem, AccessSummary, AccessRow,
   DualControlSummary, DualControlRequest, DualControlStep, UsageSeries, UsageBucket,
+  UpcomingRollovers, ScheduledRollover, RecordedRolloverNotice,
 } from '../domain/report/report-model';
 /** UnsealStatus, UnsealSubmit, UnsealReset and Seal (§6.4). */
 export type { UnsealStatus } from '../domain/unseal/unseal-status';
@@ -56,6 +57,8 @@ export interface CreateArgs {
   readonly attributes?: Readonly<Record<string, string>>;
   readonly rollover?: 'auto' | 'manual' | 'none';
   readonly cryptoperiod?: string;
+  /** ISO 8601 date-time with a zone, in the future: the first instance is PreActive until then, when the server activates it. */
+  readonly activateAt?: string;
 }
 
 export interface RegisterArgs extends CreateArgs {
@@ -97,8 +100,8 @@ export interface DecryptDataKeyArgs { readonly name: string; readonly wrapped: B
 export interface MacArgs { readonly name: string; readonly data: Buffer }
 export interface MacVerifyArgs { readonly name: string; readonly data: Buffer; readonly mac: Buffer; readonly instance?: string }
 
-/** `instance` is the name of the instance that did the work. */
-export interface CiphertextResult { readonly ciphertext: Buffer; readonly instance: string }
+/** `instance` is the name of the instance that did the work; `key` the full name of its key (an alias resolved). */
+export interface CiphertextResult { readonly ciphertext: Buffer; readonly instance: string; readonly key: string }
 /** The caller owns `plaintext` and should zero it after use. */
 export interface PlaintextResult { readonly plaintext: Buffer; readonly instance: string }
 export interface DataKeyResult { readonly plaintext: Buffer; readonly wrapped: Buffer; readonly instance: string }

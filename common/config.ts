@@ -157,7 +157,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: 'rollover_notice',
     env: 'STRONGROOM_ROLLOVER_NOTICE',
     defaultValue: () => 'P7D',
-    meaning: 'How long before an automatic rollover a notice is given (ISO 8601 days/weeks, e.g. P7D; P0D for none).',
+    meaning: 'How long before an automatic rollover a notice is given, once, as a rollover-notice audit event (ISO 8601 days/weeks, e.g. P7D; P0D for none).',
   },
   {
     key: 'namespace_rollover',

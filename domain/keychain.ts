@@ -23,6 +23,7 @@ import { InstanceView, KeyView, RetrievedKey } from './views';
 import { InstanceLifecycle, MaterialIds, TransitionDates } from './keys/instance-lifecycle';
 import { KeyCatalogue, KeyDescription } from './keys/key-catalogue';
 import { KeyRollover } from './keys/key-rollover';
+import { InstanceActivation } from './keys/instance-activation';
 import { KeyRef, KeyRows } from './keys/key-rows';
 import { KeySpec } from './keys/key-spec';
 import { KeychainSeal } from './keys/keychain-seal';
@@ -32,6 +33,7 @@ import { AuthenticatedApprovals } from './trust/authenticated-approvals';
 import { AuthenticatedDirectory } from './trust/authenticated-directory';
 import { AuthenticatedInvocations } from './trust/authenticated-invocations';
 import { TrustCheck, TrustLedger } from './trust/trust-ledger';
+import { NoticedRollover, rolloverNoticeMac } from './trust/rollover-notice-mac';
 import { advanceFreshnessAnchor, assertNotRolledBack, readFreshnessAnchor } from './trust/freshness-anchor';
 
 export { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from './keys/key-spec';
@@ -62,6 +64,7 @@ export class Keychain {
   private readonly rows: KeyRows;
   private readonly catalogue: KeyCatalogue;
   private readonly rollovers: KeyRollover;
+  private readonly activation: InstanceActivation;
   private readonly lifecycle: InstanceLifecycle;
   private readonly ledger: TrustLedger | null;
   /** What the last unseal's check found (null before one, or without a trust journal). */
@@ -97,6 +100,7 @@ export class Keychain {
     const parts = { ...shared, rows: this.rows };
     this.catalogue = new KeyCatalogue(parts, context.namespaceDefaults ?? new Map());
     this.rollovers = new KeyRollover(parts, this.catalogue);
+    this.activation = new InstanceActivation(parts);
     this.lifecycle = new InstanceLifecycle(parts);
   }
 
@@ -193,8 +197,8 @@ export class Keychain {
   }
 
   // Rollover (keys/key-rollover.ts).
-  rollover(fullName: string, material?: Buffer): KeyDescription {
-    return this.rollovers.rollover(fullName, material);
+  rollover(fullName: string, material?: Buffer, activateAt?: string): KeyDescription {
+    return this.rollovers.rollover(fullName, material, activateAt);
   }
   rolloverIfDue(keyId: string, atMs: number): KeyDescription | null {
     return this.rollovers.rolloverIfDue(keyId, atMs);
@@ -207,6 +211,11 @@ export class Keychain {
   }
   dueKeys(atMs: number, limit: number): Array<{ keyId: string; nextRolloverAt: string }> {
     return this.rollovers.dueKeys(atMs, limit);
+  }
+  /** The MAC that marks a rollover notice in the audit trail as this appliance's (trust/rollover-notice-mac.ts); null while sealed. */
+  rolloverNoticeMac(notice: NoticedRollover): string | null {
+    const keys = this.sealState.trustKeys();
+    return keys === null ? null : rolloverNoticeMac(keys, notice);
   }
 
   // Instance lifecycle and material (keys/instance-lifecycle.ts).
@@ -227,6 +236,13 @@ export class Keychain {
   }
   scheduleIfRetentionOver(instanceId: string, deactivatedBeforeMs: number, destroyAtMs: number): InstanceView | null {
     return this.lifecycle.scheduleIfRetentionOver(instanceId, deactivatedBeforeMs, destroyAtMs);
+  }
+  // Activation dates (keys/instance-activation.ts).
+  dueActivations(atMs: number, limit: number): Array<{ instanceId: string; activateAt: string }> {
+    return this.activation.dueActivations(atMs, limit);
+  }
+  activateIfDue(instanceId: string, atMs: number): InstanceView | null {
+    return this.activation.activateIfDue(instanceId, atMs);
   }
   dueProcessStops(atMs: number, limit: number): Array<{ instanceId: string; processStopAt: string }> {
     return this.lifecycle.dueProcessStops(atMs, limit);

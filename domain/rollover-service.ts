@@ -1,11 +1,12 @@
 /**
  * The server's rollover scheduler: sweeps once at start (catching up after
  * downtime) and then every check interval, rolling due keys in batches that
- * yield to the event loop so requests keep being answered. Before a key
- * rolls, a notice is logged once when it comes within the notice period
- * (an audit and live event once the audit trail exists). The same sweep
- * carries out scheduled destructions that are due, ends of retention and
- * process-stop deactivations. Each of the four acts only after its intent
+ * yield to the event loop so requests keep being answered. The same sweep
+ * first activates instances whose activation date came; after the
+ * rollovers, each key that comes within the notice period gets its notice,
+ * once, in the audit trail (rollover-notices.ts). It also carries out
+ * scheduled destructions that are due, ends of retention and process-stop
+ * deactivations. Each of the five acts only after its intent
  * is durable in the audit trail and waits for each batch's events before
  * the next batch, so no scheduled change outlives a trail that cannot
  * record it.
@@ -15,19 +16,17 @@ import { Timer, Timers } from '../common/timers';
 import { Keychain } from './keychain';
 import { sweepDueDestructions } from './destruction-sweep';
 import { sweepDueProcessStops } from './usage-period-sweep';
+import { sweepDueActivations } from './activation-sweep';
 import { sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
 import { sweepExpiredRetention } from './retention-sweep';
 import { Logger } from '../common/logger';
 
-/** Most upcoming rollovers noticed per check: notices are a log line each. */
-const MAX_NOTICES_PER_CHECK = 1000;
-
 /** The scheduled sweeps, each bound to the audit trail on its own. */
-export type ScheduledSweep = 'rollover' | 'destruction' | 'retention' | 'process-stop';
+export type ScheduledSweep = 'activation' | 'rollover' | 'destruction' | 'retention' | 'process-stop';
 
-/** What a sweep did to an instance: destroyed it, deactivated it at its process-stop date, or scheduled its destruction at the end of its retention. */
+/** What a sweep did to an instance: activated it on its activation date, destroyed it, deactivated it at its process-stop date, or scheduled its destruction at the end of its retention. */
 export interface InstanceChange {
-  readonly type: 'destroyed' | 'deactivated' | 'destruction-scheduled';
+  readonly type: 'activated' | 'destroyed' | 'deactivated' | 'destruction-scheduled';
   readonly instance: string;
 }
 
@@ -37,7 +36,6 @@ export interface RolloverServiceOptions {
   readonly timers: Timers;
   readonly log: Logger;
   readonly checkIntervalMs: number;
-  readonly noticeMs: number;
   /** rollover_retention: replaced instances deactivated longer ago get their destruction scheduled; null keeps them. */
   readonly retentionMs: number | null;
   readonly destructionWaitMs: number;
@@ -50,15 +48,13 @@ export interface RolloverServiceOptions {
   readonly onRolled?: (key: string, instance: string) => Promise<void> | void;
   /** Told of every instance a sweep changed, once committed; awaited per batch like onRolled. */
   readonly onInstanceChanged?: (change: InstanceChange) => Promise<void> | void;
-  /** Told once per upcoming rollover within the notice period (the live event stream). */
-  readonly onNotice?: (key: string, dueAt: string) => void;
+  /** The notices of rollovers within rollover_notice, recorded once each (rollover-notices.ts); checked after the rollovers of each sweep. */
+  readonly notices?: { check(nowMs: number): Promise<number> };
 }
 
 export class RolloverService {
   private timer: Timer | null = null;
   private running: Promise<SweepResult> | null = null;
-  /** `keyId@due` already noticed, so each upcoming rollover is announced once per process. */
-  private readonly noticed = new Set<string>();
 
   constructor(private readonly options: RolloverServiceOptions) {}
 
@@ -84,8 +80,19 @@ export class RolloverService {
   private async runSweep(): Promise<SweepResult> {
     const { keychain, clock, log, retentionMs, destructionWaitMs } = this.options;
     const now = clock.nowMs();
-    this.notice(now);
     const none: SweepResult = { rolled: 0, failed: 0, batches: 0 };
+    // Activations first: a successor whose date has come is current before the rollover sweep looks at its key.
+    const activations = await this.audited('activation', keychain.dueActivations(now, 1).length > 0, { activated: 0, failed: 0 }, (report, afterBatch) =>
+      sweepDueActivations(keychain, now, {
+        onActivated: (instance) => {
+          log.info('activated', { instance, reason: 'activation date reached' });
+          report(this.options.onInstanceChanged?.({ type: 'activated', instance }));
+        },
+        onFailed: (instanceId, error) => log.error('scheduled activation failed', { instanceId, code: error.code, message: error.message }),
+        afterBatch,
+      }),
+    );
+    if (activations.activated + activations.failed > 0) log.info('activation sweep done', { ...activations });
     const result = await this.audited('rollover', keychain.dueKeys(now, 1).length > 0, none, (report, afterBatch) =>
       sweepDueRollovers(keychain, now, {
         onRolled: (name, instance) => {
@@ -97,6 +104,8 @@ export class RolloverService {
       }),
     );
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });
+    // After the rollovers: a key rolled just now has its next rollover a cryptoperiod away, not a notice.
+    await this.options.notices?.check(now);
     const destruction = await this.audited('destruction', keychain.dueDestructions(now, 1).length > 0, { destroyed: 0, failed: 0 }, (report, afterBatch) =>
       sweepDueDestructions(keychain, now, {
         onDestroyed: (instance) => {
@@ -166,19 +175,6 @@ export class RolloverService {
     } catch (err) {
       this.options.log.error(`scheduled ${sweep} sweep stopped: the audit trail could not record it`, { code: (err as { code?: string }).code ?? 'INTERNAL_ERROR' });
       return none;
-    }
-  }
-
-  private notice(now: number): void {
-    const { keychain, log, noticeMs } = this.options;
-    if (noticeMs <= 0) return;
-    for (const due of keychain.dueKeys(now + noticeMs, MAX_NOTICES_PER_CHECK)) {
-      const tag = `${due.keyId}@${due.nextRolloverAt}`;
-      if (this.noticed.has(tag) || Date.parse(due.nextRolloverAt) <= now) continue;
-      this.noticed.add(tag);
-      const key = keychain.keyNameById(due.keyId);
-      log.info('rollover coming', { key, at: due.nextRolloverAt });
-      this.options.onNotice?.(key, due.nextRolloverAt);
     }
   }
 }

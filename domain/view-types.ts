@@ -36,7 +36,10 @@ export interface InstanceView {
   readonly current: boolean;
   readonly hasMaterial: boolean;
   readonly createdAt: string;
+  /** When it became Active; null while PreActive. */
   readonly activatedAt: string | null;
+  /** A PreActive instance's activation date: the server activates it then (null: none, or not PreActive). */
+  readonly activatesAt: string | null;
   readonly deactivatedAt: string | null;
   readonly destroyedAt: string | null;
   /** When a scheduled destruction takes effect, or null. While set, the instance refuses use. */

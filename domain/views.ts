@@ -50,7 +50,9 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     current: instance.id === currentInstanceId,
     hasMaterial: instance.sealedMaterial !== null,
     createdAt: instance.createdAt,
-    activatedAt: instance.activatedAt,
+    // The row keeps a PreActive instance's activation date in activatedAt (keys/instance-activation.ts).
+    activatedAt: instance.state === 'PreActive' ? null : instance.activatedAt,
+    activatesAt: instance.state === 'PreActive' ? instance.activatedAt : null,
     deactivatedAt: instance.deactivatedAt,
     destroyedAt: instance.destroyedAt,
     destroyAt: instance.destroyAt,

@@ -2,7 +2,9 @@
  * Create, Register, Get, Locate, GetAttributes and ReKey (docs/protocol.md §6):
  * thin adapters from validated wire arguments to the keychain service. Register
  * and ReKey take a caller's material only where domain/policy/permissions.ts
- * allows it (keys the appliance cannot generate).
+ * allows it (keys the appliance cannot generate). Create, Register and ReKey
+ * take an activation date (`activateAt`): the new instance is PreActive until
+ * then (domain/keys/instance-activation.ts).
  */
 import { parseAlgorithm } from '../domain/algorithms';
 import { KeySpec } from '../domain/keychain';
@@ -30,6 +32,7 @@ function keySpec(fullName: string, args: ArgsOf<'Create'>, defaultAlgorithm: str
     customAttributes: args.attributes ? { ...args.attributes } : undefined,
     rollover: optionalRolloverPolicy(args.rollover, args.cryptoperiod),
     usagePeriods: parseUsagePeriods(args.protectPeriod, args.processPeriod),
+    activateAt: args.activateAt,
   };
 }
 
@@ -117,7 +120,7 @@ export const reKey: Operation<'ReKey'> = {
       // Authorised first, so that a caller without the grant learns nothing of the key's algorithm.
       const fullName = authorizeName(ctx, 'rekey', args.name);
       if (material !== undefined) checkCallerMaterial(parseAlgorithm(ctx.services.keychain.describeKey(fullName).key.algorithm), fullName);
-      return ctx.services.keychain.rollover(fullName, material);
+      return ctx.services.keychain.rollover(fullName, material, args.activateAt);
     } finally {
       material?.fill(0);
     }

@@ -106,6 +106,8 @@ const createFields = {
   cryptoperiod: token,
   protectPeriod: token,
   processPeriod: token,
+  /** An ISO 8601 date-time in the future: the first instance is PreActive until then (the domain checks it). */
+  activateAt: token,
 } as const satisfies Schema['fields'];
 
 /** `name?`, `instance?`, at least one (§6: instance alone, name alone, or both). */
@@ -126,7 +128,7 @@ export const OP_SCHEMAS = Object.freeze({
     },
   },
   GetAttributes: { fields: { name } },
-  ReKey: { fields: { name, material: optionalBinary } },
+  ReKey: { fields: { name, material: optionalBinary, activateAt: token } },
   Activate: keyRef,
   Revoke: {
     fields: { ...keyRef.fields, reason: { type: 'enum', values: REVOCATION_REASONS }, compromiseDate: token },
@@ -159,7 +161,7 @@ export const OP_SCHEMAS = Object.freeze({
   PolicyList: { fields: { client: optionalName, group: optionalName } },
   PolicyCheck: { fields: { client: name, name } },
   SetRolloverPolicy: { fields: { name, rollover: { type: 'enum', values: ROLLOVER_MODES }, cryptoperiod: token, protectPeriod: token, processPeriod: token } },
-  RolloverDue: { fields: { at: token, limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT } } },
+  RolloverDue: { fields: { at: token, within: token, limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT } } },
   RolloverRun: { fields: { at: token } },
   DestroyCancel: keyRef,
   UndoRollover: { fields: { name } },

@@ -21,6 +21,7 @@ import {
   AliasRecord,
   DueDestruction,
   DueKey,
+  DueActivation,
   DueProcessStop,
   HsmSealedSecretRecord,
   InstanceRecord,
@@ -100,6 +101,10 @@ export class ComposedKeychainStore implements KeychainStore {
     this.keys.createKey(key, firstInstance);
   }
 
+  addPendingInstance(instance: InstanceRecord): void {
+    this.keys.addPendingInstance(instance);
+  }
+
   addCurrentInstance(instance: InstanceRecord, keyUpdate: KeyPointerUpdate, previousChange?: InstanceStateChange): void {
     this.keys.addCurrentInstance(instance, keyUpdate, previousChange);
   }
@@ -151,6 +156,10 @@ export class ComposedKeychainStore implements KeychainStore {
 
   listDueProcessStops(atIso: string, limit: number): DueProcessStop[] {
     return this.schedule.listDueProcessStops(atIso, limit);
+  }
+
+  listDueActivations(atIso: string, limit: number): DueActivation[] {
+    return this.schedule.listDueActivations(atIso, limit);
   }
 
   listDueDestructions(atIso: string, limit: number): DueDestruction[] {

@@ -12,7 +12,7 @@
  * `limit` rows sees the same order. The general contract is in
  * keychain-store.ts.
  */
-import { DueDestruction, DueKey, DueProcessStop } from './records';
+import { DueActivation, DueDestruction, DueKey, DueProcessStop } from './records';
 
 export interface KeyScheduleStore {
   /** Ids of Deactivated instances with material, not current, no destruction pending, deactivated at or before `beforeIso`. */
@@ -20,6 +20,9 @@ export interface KeyScheduleStore {
 
   /** Active instances whose process-stop date is at or before `atIso`, soonest first, at most `limit`. */
   listDueProcessStops(atIso: string, limit: number): DueProcessStop[];
+
+  /** PreActive instances whose activation date is at or before `atIso` and whose destruction is not pending, soonest first, at most `limit`. */
+  listDueActivations(atIso: string, limit: number): DueActivation[];
 
   /** Instances whose scheduled destruction is at or before `atIso`, soonest first, at most `limit`. */
   listDueDestructions(atIso: string, limit: number): DueDestruction[];

@@ -28,6 +28,13 @@ export interface KeyStore {
    */
   addCurrentInstance(instance: InstanceRecord, keyUpdate: KeyPointerUpdate, previousChange?: InstanceStateChange): void;
 
+  /**
+   * Inserts an instance that is not (yet) current: a rollover's successor
+   * waiting for its activation date. The key row is left as it is.
+   * Fails with STORAGE_ERROR if `instance.version` is taken; nothing changes then.
+   */
+  addPendingInstance(instance: InstanceRecord): void;
+
   getKeyById(id: string): KeyRecord | null;
   getKeyByName(namespace: string, name: string): KeyRecord | null;
   /** Keys ordered by namespace then name (UTF-8 byte order); INVALID_ARGUMENT for a negative or fractional limit/offset. */

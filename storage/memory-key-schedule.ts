@@ -5,7 +5,7 @@
  */
 import { KeyScheduleStore } from './key-schedule-store';
 import { MemoryTables } from './memory-tables';
-import { DueDestruction, DueKey, DueProcessStop } from './records';
+import { DueActivation, DueDestruction, DueKey, DueProcessStop } from './records';
 
 export class MemoryKeySchedule implements KeyScheduleStore {
   constructor(private readonly tables: MemoryTables) {}
@@ -31,6 +31,15 @@ export class MemoryKeySchedule implements KeyScheduleStore {
       .sort((a, b) => ((a.processStopAt as string) === (b.processStopAt as string) ? (a.id < b.id ? -1 : 1) : (a.processStopAt as string) < (b.processStopAt as string) ? -1 : 1))
       .slice(0, limit)
       .map((i) => ({ instanceId: i.id, processStopAt: i.processStopAt as string }));
+  }
+
+  listDueActivations(atIso: string, limit: number): DueActivation[] {
+    this.tables.assertOpen();
+    return [...this.state.instances.values()]
+      .filter((i) => i.state === 'PreActive' && i.activatedAt !== null && i.activatedAt <= atIso && i.destroyAt === null)
+      .sort((a, b) => ((a.activatedAt as string) === (b.activatedAt as string) ? (a.id < b.id ? -1 : 1) : (a.activatedAt as string) < (b.activatedAt as string) ? -1 : 1))
+      .slice(0, limit)
+      .map((i) => ({ instanceId: i.id, activateAt: i.activatedAt as string }));
   }
 
   listDueDestructions(atIso: string, limit: number): DueDestruction[] {

@@ -52,6 +52,10 @@ export class MemoryKeys implements KeyStore {
     });
   }
 
+  addPendingInstance(instance: InstanceRecord): void {
+    this.tables.transaction(() => this.insertInstance(instance));
+  }
+
   getKeyById(id: string): KeyRecord | null {
     this.tables.assertOpen();
     const key = this.state.keys.get(id);

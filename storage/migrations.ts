@@ -338,6 +338,12 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'per-instance AES-GCM invocation counts',
     up: (db) => db.exec(GCM_INVOCATIONS_SQL),
   },
+  {
+    version: 14,
+    description: 'activation dates: an index of PreActive instances waiting for theirs (activated_at)',
+    // The activation sweep's query (listDueActivations) would otherwise scan every instance at each check.
+    up: (db) => db.exec(`CREATE INDEX key_instances_by_activation_date ON key_instances (activated_at) WHERE state = 'PreActive' AND activated_at IS NOT NULL;`),
+  },
 ];
 
 export function readSchemaVersion(db: Database.Database): number {

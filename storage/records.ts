@@ -63,6 +63,11 @@ export interface InstanceRecord {
   /** The keychain key version that sealed the material. */
   readonly sealVersion: number;
   readonly createdAt: string;
+  /**
+   * When the instance became Active; for a PreActive instance, its
+   * activation date (KMIP's Activation Date: when the sweep activates it),
+   * or null when it waits for an explicit Activate.
+   */
   readonly activatedAt: string | null;
   readonly deactivatedAt: string | null;
   readonly destroyedAt: string | null;
@@ -109,6 +114,12 @@ export interface AliasRecord {
 export interface DueProcessStop {
   readonly instanceId: string;
   readonly processStopAt: string;
+}
+
+/** A PreActive instance whose activation date has come. */
+export interface DueActivation {
+  readonly instanceId: string;
+  readonly activateAt: string;
 }
 
 /** An instance whose scheduled destruction is due. */

@@ -3,7 +3,7 @@
  * SQLite connection: bounded, indexed scans ordered by due date then id.
  */
 import { KeyScheduleStore } from './key-schedule-store';
-import { DueDestruction, DueKey, DueProcessStop } from './records';
+import { DueActivation, DueDestruction, DueKey, DueProcessStop } from './records';
 import { SqliteConnection, Statements } from './sqlite-connection';
 
 export class SqliteKeySchedule implements KeyScheduleStore {
@@ -19,6 +19,10 @@ export class SqliteKeySchedule implements KeyScheduleStore {
 
   listDueProcessStops(atIso: string, limit: number): DueProcessStop[] {
     return this.conn.read('listDueProcessStops', () => this.stmt.listDueProcessStops.all(atIso, limit) as DueProcessStop[]);
+  }
+
+  listDueActivations(atIso: string, limit: number): DueActivation[] {
+    return this.conn.read('listDueActivations', () => this.stmt.listDueActivations.all(atIso, limit) as DueActivation[]);
   }
 
   listDueDestructions(atIso: string, limit: number): DueDestruction[] {

@@ -47,6 +47,12 @@ export class SqliteKeys implements KeyStore {
     });
   }
 
+  addPendingInstance(instance: InstanceRecord): void {
+    this.conn.write('addPendingInstance', () => {
+      this.stmt.insertInstance.run(instance);
+    });
+  }
+
   getKeyById(id: string): KeyRecord | null {
     return this.conn.read('getKeyById', () => this.keyOrNull(this.stmt.getKeyById.get(id)));
   }

@@ -55,6 +55,9 @@ export const SQL = {
     ORDER BY i.deactivated_at, i.id LIMIT ?`,
   listDueProcessStops: `SELECT id AS instanceId, process_stop_at AS processStopAt FROM key_instances
     WHERE process_stop_at IS NOT NULL AND state = 'Active' AND process_stop_at <= ? ORDER BY process_stop_at, id LIMIT ?`,
+  // A PreActive instance's activated_at is its activation date (domain/keys/instance-activation.ts).
+  listDueActivations: `SELECT id AS instanceId, activated_at AS activateAt FROM key_instances
+    WHERE state = 'PreActive' AND activated_at IS NOT NULL AND activated_at <= ? AND destroy_at IS NULL ORDER BY activated_at, id LIMIT ?`,
   listDueDestructions: `SELECT id AS instanceId, destroy_at AS destroyAt FROM key_instances
     WHERE destroy_at IS NOT NULL AND destroy_at <= ? ORDER BY destroy_at, id LIMIT ?`,
   listDue: `SELECT id AS keyId, next_rollover_at AS nextRolloverAt FROM keys

@@ -9,6 +9,14 @@
 import type { ApprovalView, ClientRecord, GrantRecord, InstanceView, KeyView, KeyWithInstances, RetrievedKey } from '../../client/types';
 import { KeyArgs } from '../commands/key-spec-options';
 
+/** RolloverDue's answer: `at` is the end of the window; `from` and `within` only when a window was asked for. */
+export interface RolloverDueReport {
+  readonly at: string;
+  readonly from?: string;
+  readonly within?: string;
+  readonly due: Array<{ name: string; nextRolloverAt: string }>;
+}
+
 export interface KeyListFilter {
   readonly namespace?: string;
   readonly match?: string;
@@ -39,7 +47,8 @@ export interface CliBackend {
   getKey(ref: { name?: string; instance?: string }): Promise<RetrievedKey>;
   listKeys(filter: KeyListFilter): Promise<KeyView[]>;
   describeKey(name: string): Promise<KeyWithInstances>;
-  rollover(name: string): Promise<KeyWithInstances>;
+  /** ReKey: `material` is a SECRET key's new material (the caller zeroes it); without it the appliance generates. */
+  rollover(name: string, options?: RolloverOptions): Promise<KeyWithInstances>;
   undoRollover(name: string): Promise<KeyWithInstances>;
   setAlias(alias: string, name: string): Promise<{ alias: string; key: string }>;
   removeAlias(alias: string): Promise<{ alias: string; key: string }>;
@@ -54,8 +63,8 @@ export interface CliBackend {
   revokeGrant(id: string): Promise<GrantRecord>;
   listGrants(filter: { client?: string; group?: string }): Promise<GrantRecord[]>;
   setRolloverPolicy(name: string, rollover: string, cryptoperiod?: string, periods?: { protectPeriod?: string; processPeriod?: string }): Promise<KeyWithInstances>;
-  /** Keys due for rollover at `at` (default now). */
-  rolloverDue(at: string | undefined, limit: number): Promise<{ at: string; due: Array<{ name: string; nextRolloverAt: string }> }>;
+  /** Keys due for rollover at `at` (default now), or within the ISO 8601 duration `within` after it. */
+  rolloverDue(at: string | undefined, limit: number, within?: string): Promise<RolloverDueReport>;
   /** Rolls what is due at `at` (default now; `at` only in local mode). */
   rolloverRun(at: string | undefined): Promise<RolloverRunResult>;
   /** Activate, Revoke, Destroy (scheduled) and DestroyCancel of an instance. */
@@ -86,6 +95,12 @@ export interface QuorumView {
   readonly updatedBy: string;
 }
 
+export interface RolloverOptions {
+  readonly material?: Buffer;
+  /** An ISO 8601 date-time in the future: the new instance waits, PreActive, and becomes current then. */
+  readonly activateAt?: string;
+}
+
 export type LifecycleAction = 'activate' | 'revoke' | 'destroy' | 'destroy-cancel';
 
 export interface RolloverRunResult {
@@ -93,4 +108,7 @@ export interface RolloverRunResult {
   readonly failed: number;
   readonly batches: number;
   readonly keys: Array<{ name: string; instance: string }>;
+  /** Instances whose activation date had come, activated first. */
+  readonly activated: number;
+  readonly activationsFailed: number;
 }

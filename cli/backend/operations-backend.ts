@@ -32,7 +32,7 @@ export function operationsBackend(mode: CliBackend['mode'], client: Requester): 
         (await client.request<{ keys: never[] }>('Locate', dropUndefined({ pattern: filter.match, namespace: filter.namespace, algorithm: filter.algorithm, limit: Math.min(filter.limit, 1000) }))).keys,
       ),
     describeKey: (name) => wire(() => client.request<Described>('GetAttributes', { name })),
-    rollover: (name) => wire(() => client.request<Described>('ReKey', { name })),
+    rollover: (name, options = {}) => wire(() => client.request<Described>('ReKey', dropUndefined({ name, material: options.material, activateAt: options.activateAt }))),
     undoRollover: (name) => wire(() => client.request<Described>('UndoRollover', { name })),
     setAlias: (alias, name) => wire(() => client.request('AliasSet', { alias, name })),
     removeAlias: (alias) => wire(() => client.request('AliasRemove', { alias })),
@@ -47,7 +47,7 @@ export function operationsBackend(mode: CliBackend['mode'], client: Requester): 
     listGrants: (filter) => wire(async () => (await client.request<{ grants: never[] }>('PolicyList', dropUndefined({ ...filter }))).grants),
     setRolloverPolicy: (name, rollover, cryptoperiod, periods) =>
       wire(() => client.request<Described>('SetRolloverPolicy', dropUndefined({ name, rollover, cryptoperiod, ...(periods ?? {}) }))),
-    rolloverDue: (at, limit) => wire(() => client.request('RolloverDue', dropUndefined({ at, limit: Math.min(limit, 1000) }))),
+    rolloverDue: (at, limit, within) => wire(() => client.request('RolloverDue', dropUndefined({ at, within, limit: Math.min(limit, 1000) }))),
     rolloverRun: (at) => wire(() => client.request('RolloverRun', dropUndefined({ at }))),
     lifecycle: (action, ref, reason) => {
       const op = ({ activate: 'Activate', revoke: 'Revoke', destroy: 'Destroy', 'destroy-cancel': 'DestroyCancel' } as const)[action];

@@ -1,7 +1,7 @@
 /** `strongroom key create NAME`: a new key whose material the appliance generates. */
 import { Command } from 'commander';
 import { runCommand } from '../context';
-import { renderKey } from './key-format';
+import { activationNote, renderKey } from './key-format';
 import { addKeySpecOptions, keyArgsFrom, KeySpecOptions } from './key-spec-options';
 
 export function keyCreateCommand(): Command {
@@ -14,13 +14,14 @@ export function keyCreateCommand(): Command {
 Examples:
   $ strongroom key create hr/payroll
   $ strongroom key create pay/tokens -a HMAC-SHA256 --cryptoperiod P90D --owner payments
-  $ strongroom key create crm/pii -u encrypt,decrypt --attr pci=true --json`,
+  $ strongroom key create crm/pii -u encrypt,decrypt --attr pci=true --json
+  $ strongroom key create fy27/ledger --activate-at 2027-01-01T00:00:00Z    # PreActive until then`,
   );
   return command.action(
     runCommand(async (ctx, name: string, options: KeySpecOptions) => {
       const args = keyArgsFrom(name, options); // the flag syntax, before anything is opened
       const created = await ctx.backend().createKey(args);
-      ctx.out.result(created, () => `Created ${created.key.fullName}, instance ${created.key.currentInstance}\n\n${renderKey(created.key)}`);
+      ctx.out.result(created, () => `Created ${created.key.fullName}, instance ${created.key.currentInstance}${activationNote(created.instances)}\n\n${renderKey(created.key)}`);
     }),
   );
 }

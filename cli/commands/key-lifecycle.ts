@@ -33,7 +33,12 @@ function lifecycleCommand(name: string, description: string, action: (options: R
 }
 
 export function keyActivateCommand(): Command {
-  return lifecycleCommand('activate', 'activate a PreActive instance', () => 'activate', 'strongroom key activate hr/payroll');
+  return lifecycleCommand(
+    'activate',
+    'activate a PreActive instance now, before the date --activate-at gave it (the server activates it on that date on its own); a scheduled rollover\'s instance becomes current',
+    () => 'activate',
+    'strongroom key activate --instance Xv3k9pQ2mT7aLr0cWz1y',
+  );
 }
 
 export function keyRevokeCommand(): Command {

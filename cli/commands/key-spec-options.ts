@@ -19,7 +19,11 @@ export interface KeySpecOptions {
   cryptoperiod?: string;
   protectPeriod?: string;
   processPeriod?: string;
+  activateAt?: string;
 }
+
+/** The help of --activate-at, shared by create, register and rollover. */
+export const ACTIVATE_AT_HELP = 'an ISO 8601 date-time with a zone in the future (e.g. 2027-01-01T00:00:00Z): the new instance is PreActive until then, when the server activates it on its own (key activate does it sooner)';
 
 export function addKeySpecOptions(command: Command, defaultAlgorithm?: string, algorithmHelp = 'AES-128, AES-192, AES-256, HMAC-SHA256, HMAC-SHA512 or SECRET'): Command {
   const algorithm = '-a, --algorithm <alg>';
@@ -32,7 +36,8 @@ export function addKeySpecOptions(command: Command, defaultAlgorithm?: string, a
     .option('--rollover <policy>', 'auto, manual or none (default: auto when --cryptoperiod is given, else the namespace default from namespace_rollover, else manual)')
     .option('--cryptoperiod <period>', 'for auto rollover: days (90) or an ISO 8601 duration (P90D, P1Y)')
     .option('--protect-period <period>', 'SP 800-57 originator usage period of each instance: past it, the instance only decrypts')
-    .option('--process-period <period>', 'SP 800-57 recipient usage period of each instance: past it, the instance is Deactivated');
+    .option('--process-period <period>', 'SP 800-57 recipient usage period of each instance: past it, the instance is Deactivated')
+    .option('--activate-at <iso-time>', ACTIVATE_AT_HELP);
 }
 
 /** The arguments of Create (and, with the material, Register), as docs/protocol.md §6 names them. */
@@ -47,6 +52,7 @@ export interface KeyArgs {
   readonly cryptoperiod?: string;
   readonly protectPeriod?: string;
   readonly processPeriod?: string;
+  readonly activateAt?: string;
 }
 
 /** The flags as Create's arguments; INVALID_ARGUMENT for an --attr that is not name=value. */
@@ -68,5 +74,6 @@ export function keyArgsFrom(name: string, options: KeySpecOptions): KeyArgs {
     cryptoperiod: options.cryptoperiod,
     protectPeriod: options.protectPeriod,
     processPeriod: options.processPeriod,
+    activateAt: options.activateAt,
   };
 }

@@ -10,16 +10,28 @@ import { renderKey } from './key-format';
 
 function dueCommand(): Command {
   return new Command('due')
-    .description('list the keys whose automatic rollover is due at a time (default now)')
+    .description('list the keys whose automatic rollover is due at a time (default now), or falls within a window after it (--within P7D)')
     .option('--at <iso-time>', 'as of this time, e.g. 2027-01-01T00:00:00Z')
+    .option('--within <duration>', 'the keys due from now (or --at) up to this ISO 8601 duration later, with their due dates: P7D, P2W, PT12H')
     .option('--limit <n>', 'at most this many', '100')
-    .addHelpText('after', '\nExamples:\n  $ strongroom rollover due\n  $ strongroom rollover due --at 2027-01-01T00:00:00Z --json')
+    .addHelpText(
+      'after',
+      `
+With --within, a key already due (it rolls at the server's next check) is
+listed too. Months and years vary in length: write days (P30D).
+
+Examples:
+  $ strongroom rollover due
+  $ strongroom rollover due --within P7D
+  $ strongroom rollover due --at 2027-01-01T00:00:00Z --within P30D --json`,
+    )
     .action(
-      runCommand(async (ctx, options: { at?: string; limit: string }) => {
+      runCommand(async (ctx, options: { at?: string; within?: string; limit: string }) => {
         const limit = Number(options.limit);
-        const report = await ctx.backend().rolloverDue(options.at, Number.isInteger(limit) && limit > 0 ? limit : 100);
+        const report = await ctx.backend().rolloverDue(options.at, Number.isInteger(limit) && limit > 0 ? limit : 100, options.within);
+        const when = report.within === undefined ? `at ${report.at}` : `within ${report.within} of ${report.from} (by ${report.at})`;
         ctx.out.result(report, () =>
-          report.due.length === 0 ? `Nothing due at ${report.at}.` : `Due at ${report.at}:\n${table(['KEY', 'DUE'], report.due.map((d) => [d.name, d.nextRolloverAt]))}`,
+          report.due.length === 0 ? `Nothing due ${when}.` : `Due ${when}:\n${table(['KEY', 'DUE'], report.due.map((d) => [d.name, d.nextRolloverAt]))}`,
         );
       }),
     );
@@ -27,16 +39,20 @@ function dueCommand(): Command {
 
 function runSweepCommand(): Command {
   return new Command('run')
-    .description('roll over every key whose cryptoperiod has ended (the server also does this on its own)')
+    .description('activate every instance whose activation date has come, then roll over every key whose cryptoperiod has ended (the server also does both on its own)')
     .option('--at <iso-time>', 'local mode only: run as if it were this time; it REALLY rolls the keys in this data folder (use a copy for drills)')
     .addHelpText('after', '\nExamples:\n  $ strongroom rollover run\n  $ cp -a ./data /tmp/drill && strongroom --data /tmp/drill rollover run --at 2027-01-01T00:00:00Z    # a drill on a copy')
     .action(
       runCommand(async (ctx, options: { at?: string }) => {
         const result = await ctx.backend().rolloverRun(options.at);
         ctx.out.result(result, () =>
-          [`Rolled over ${result.rolled} key(s) in ${result.batches} batch(es)${result.failed ? `; ${result.failed} failed (see the log)` : ''}.`, ...result.keys.map((k) => `  ${k.name} -> ${k.instance}`)].join('\n'),
+          [
+            ...(result.activated > 0 ? [`Activated ${result.activated} instance(s) whose activation date came.`] : []),
+            `Rolled over ${result.rolled} key(s) in ${result.batches} batch(es)${result.failed ? `; ${result.failed} failed (see the log)` : ''}.`,
+            ...result.keys.map((k) => `  ${k.name} -> ${k.instance}`),
+          ].join('\n'),
         );
-        if (result.failed > 0) process.exitCode = 4;
+        if (result.failed + result.activationsFailed > 0) process.exitCode = 4;
       }),
     );
 }

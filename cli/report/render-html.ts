@@ -6,8 +6,8 @@
  * a key owner or end user written as `<script>…` shows as text. A
  * Content-Security-Policy forbidding scripts is a second line of defence.
  */
-import { chainText, countsText } from './render-markdown';
-import type { ComplianceReport } from '../../client/types';
+import { chainText, countsText, genuineText } from './render-markdown';
+import type { ComplianceReport, UpcomingRollovers } from '../../client/types';
 import { usageChartSvg } from './usage-chart-svg';
 
 export function htmlText(value: string | number | null | undefined): string {
@@ -34,6 +34,28 @@ function table(headers: string[], rows: Array<Array<{ text: string | number | nu
 const n = (value: number): { text: number; numeric: true } => ({ text: value, numeric: true });
 const t = (value: string | null): { text: string | null } => ({ text: value });
 
+/** The "Upcoming rollovers" section, as in the Markdown rendering. */
+function upcomingHtml(upcoming: UpcomingRollovers): string[] {
+  const parts = ['<h2>Upcoming rollovers</h2>'];
+  if (upcoming.scheduled.length === 0) parts.push(`<p>No automatic rollover in the next ${upcoming.withinDays} days.</p>`);
+  else {
+    parts.push(
+      `<p>Automatic rollovers due in the next ${upcoming.withinDays} days (or overdue), soonest first:</p>`,
+      table(['key', 'instance replaced', 'due', 'cryptoperiod', 'notice recorded'], upcoming.scheduled.map((r) => [t(r.key), t(r.instance), t(r.dueAt), t(r.cryptoperiod), t(r.noticedAt)])),
+    );
+  }
+  if (upcoming.omittedScheduled > 0) parts.push(`<p>(${upcoming.omittedScheduled} more rollover(s) due later in the window, not listed.)</p>`);
+  if (upcoming.notices.length === 0) parts.push('<p>Rollover notices recorded in the period: none.</p>');
+  else {
+    parts.push(
+      '<p>Rollover notices recorded in the audit trail in the period (<code>rollover-notice</code>):</p>',
+      table(['noticed', 'key', 'instance', 'due', 'cryptoperiod', 'genuine'], upcoming.notices.map((n) => [t(n.noticedAt), t(n.key), t(n.instance), t(n.dueAt), t(n.cryptoperiod), t(genuineText(n.genuine))])),
+    );
+  }
+  if (upcoming.omittedNotices > 0) parts.push(`<p>(${upcoming.omittedNotices} more notice(s) not listed.)</p>`);
+  return parts;
+}
+
 export function renderHtml(report: ComplianceReport): string {
   const { keys, access, dualControl, usage, chain } = report;
   const parts: string[] = [
@@ -58,6 +80,7 @@ export function renderHtml(report: ComplianceReport): string {
     );
   }
   if (keys.omitted > 0) parts.push(`<p>(${keys.omitted} more key(s) counted above but not listed.)</p>`);
+  parts.push(...upcomingHtml(report.upcomingRollovers));
   parts.push('<h2>Key usage</h2>', '<p class="legend"><span style="background:#3a7bd5"></span>allowed<span style="background:#d5573a"></span>refused or failed</p>', usageChartSvg(usage));
   parts.push('<h2>Access</h2>', `<p>${access.events} operation(s): ${access.allowed} allowed, ${access.refused} refused or failed; ${access.authFailures} refused connection(s).</p>`);
   if (access.rows.length === 0) parts.push('<p>No operations in the period.</p>');

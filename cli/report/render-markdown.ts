@@ -4,7 +4,7 @@
  * it can neither break a table nor inject HTML when a viewer renders the
  * Markdown.
  */
-import type { ComplianceReport, ChainStatus } from '../../client/types';
+import type { ComplianceReport, ChainStatus, UpcomingRollovers } from '../../client/types';
 
 /** Markdown-safe cell text: no table breaks, no HTML, no emphasis or code spans. */
 export function mdText(value: string | null | undefined): string {
@@ -34,6 +34,40 @@ function table(headers: string[], rows: string[][]): string[] {
   return [`| ${headers.join(' | ')} |`, `|${headers.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
+/** Whether a recorded notice is the appliance's own: a forged one is said loudly. */
+export function genuineText(genuine: boolean | null): string {
+  return genuine === null ? 'not checked (sealed)' : genuine ? 'yes' : 'NO: not written by this appliance';
+}
+
+/** The "Upcoming rollovers" section: what rolls within the window (and whether its notice is in the trail), then the notices of the period. */
+function upcomingMarkdown(upcoming: UpcomingRollovers): string[] {
+  const lines = ['## Upcoming rollovers', ''];
+  if (upcoming.scheduled.length === 0) lines.push(`No automatic rollover in the next ${upcoming.withinDays} days.`, '');
+  else {
+    lines.push(
+      `Automatic rollovers due in the next ${upcoming.withinDays} days (or overdue), soonest first:`,
+      '',
+      ...table(
+        ['key', 'instance replaced', 'due', 'cryptoperiod', 'notice recorded'],
+        upcoming.scheduled.map((r) => [mdText(r.key), mdText(r.instance), mdText(r.dueAt), mdText(r.cryptoperiod), mdText(r.noticedAt)]),
+      ),
+      '',
+    );
+  }
+  if (upcoming.omittedScheduled > 0) lines.push(`(${upcoming.omittedScheduled} more rollover(s) due later in the window, not listed.)`, '');
+  if (upcoming.notices.length === 0) lines.push('Rollover notices recorded in the period: none.', '');
+  else {
+    lines.push(
+      'Rollover notices recorded in the audit trail in the period (`rollover-notice`):',
+      '',
+      ...table(['noticed', 'key', 'instance', 'due', 'cryptoperiod', 'genuine'], upcoming.notices.map((n) => [mdText(n.noticedAt), mdText(n.key), mdText(n.instance), mdText(n.dueAt), mdText(n.cryptoperiod), genuineText(n.genuine)])),
+      '',
+    );
+  }
+  if (upcoming.omittedNotices > 0) lines.push(`(${upcoming.omittedNotices} more notice(s) not listed.)`, '');
+  return lines;
+}
+
 export function renderMarkdown(report: ComplianceReport): string {
   const { keys, access, dualControl, usage, chain } = report;
   const lines: string[] = [
@@ -60,6 +94,7 @@ export function renderMarkdown(report: ComplianceReport): string {
     );
   }
   if (keys.omitted > 0) lines.push(`(${keys.omitted} more key(s) counted above but not listed.)`, '');
+  lines.push(...upcomingMarkdown(report.upcomingRollovers));
   lines.push(
     '## Access',
     '',

@@ -12,10 +12,9 @@ import { wipe } from '../../common/secret';
 import { applyInstanceChange, InstanceRecord, KeyRecord } from '../../storage/records';
 import { formatKeyName } from '../key-names';
 import { assertTransition, InstanceState, isInstanceState, materialRetrievable } from '../instance-states';
-import { usageStops } from '../usage-periods';
 import { instanceView, InstanceView, KeyView, RetrievedKey } from '../views';
 import { KeychainParts, KeyRef } from './key-rows';
-import { nextRolloverAt } from './key-rollover';
+import { InstanceActivation } from './instance-activation';
 
 /** Dates a lifecycle transition sets; absent ones are left as they are. */
 export interface TransitionDates {
@@ -35,7 +34,11 @@ export interface MaterialIds {
 }
 
 export class InstanceLifecycle {
-  constructor(private readonly parts: KeychainParts) {}
+  private readonly activation: InstanceActivation;
+
+  constructor(private readonly parts: KeychainParts) {
+    this.activation = new InstanceActivation(parts);
+  }
 
   /** The current instance's material, or a named instance's. The caller zeroes `material`. */
   getKey(ref: KeyRef): RetrievedKey {
@@ -81,7 +84,7 @@ export class InstanceLifecycle {
    * (NULL in the row; the store scrubs the freed pages).
    */
   transitionInstance(ref: KeyRef, to: InstanceState, dates: TransitionDates, dropMaterial = false): InstanceView {
-    const { seal, rows, store, clock, timeZone } = this.parts;
+    const { seal, rows, store, clock } = this.parts;
     seal.requireUnsealed();
     return store.transaction(() => {
       // Read again inside the write transaction, never from the row cache: a
@@ -90,30 +93,12 @@ export class InstanceLifecycle {
       const from = instance.state;
       if (!isInstanceState(from)) throw new KeychainError('STORAGE_CORRUPT', `instance ${instance.name} has an unknown state`);
       assertTransition(from, to);
-      if (to === 'Active' && instance.destroyAt !== null) {
-        throw new KeychainError('WRONG_STATE', `instance ${instance.name} is scheduled for destruction; cancel the destruction before activating it`);
-      }
-      // Activation starts the instance's usage periods.
-      const stops = to === 'Active' ? usageStops(key, Date.parse(dates.activatedAt ?? isoNow(clock)), timeZone) : {};
-      const change = rows.stateChange(instance, { state: to, ...dates, ...stops, dropMaterial });
+      // Activation starts the usage periods and an auto key's cryptoperiod, and makes a pending successor current.
+      if (to === 'Active') return this.activation.activate(key, instance, Date.parse(dates.activatedAt ?? isoNow(clock)));
+      // Leaving PreActive any other way drops the activation date: the sweep must not find it.
+      const undated = from === 'PreActive' && dates.activatedAt === undefined ? { activatedAt: null } : {};
+      const change = rows.stateChange(instance, { state: to, ...dates, ...undated, dropMaterial });
       store.updateInstanceState(change);
-      if (to === 'Active' && instance.id === key.currentInstanceId && key.rolloverPolicy === 'auto') {
-        // A PreActive key's cryptoperiod starts when it is activated.
-        const activatedMs = Date.parse(dates.activatedAt ?? isoNow(clock));
-        const next = nextRolloverAt(key, activatedMs, timeZone);
-        const updatedAt = isoNow(clock);
-        const updated = { ...key, nextRolloverAt: next, updatedAt };
-        store.updateKeyPolicy({
-          keyId: key.id,
-          rolloverPolicy: key.rolloverPolicy,
-          cryptoperiod: key.cryptoperiod,
-          nextRolloverAt: next,
-          protectPeriod: key.protectPeriod,
-          processPeriod: key.processPeriod,
-          updatedAt,
-          rowMac: rows.keyMac(updated),
-        });
-      }
       return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
     });
   }
@@ -196,7 +181,9 @@ export class InstanceLifecycle {
       if (instance.destroyAt === null || Date.parse(instance.destroyAt) > atMs) return null;
       const to: InstanceState = instance.state === 'Compromised' ? 'DestroyedCompromised' : 'Destroyed';
       assertTransition(instance.state as InstanceState, to);
-      const change = rows.stateChange(instance, { state: to, destroyedAt: new Date(atMs).toISOString(), destroyAt: null, dropMaterial: true });
+      // A PreActive instance never activated: its activation date goes with it.
+      const undated = instance.state === 'PreActive' ? { activatedAt: null } : {};
+      const change = rows.stateChange(instance, { state: to, destroyedAt: new Date(atMs).toISOString(), destroyAt: null, ...undated, dropMaterial: true });
       store.updateInstanceState(change);
       return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
     });

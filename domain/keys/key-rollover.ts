@@ -19,6 +19,7 @@ import { UsagePeriods, usageStops } from '../usage-periods';
 import type { KeyCatalogue, KeyDescription } from './key-catalogue';
 import { KeychainParts } from './key-rows';
 import { checkMaterialLength } from './key-spec';
+import { InstanceActivation, parseActivationDate, pendingSuccessor } from './instance-activation';
 
 /** The next scheduled rollover of a key whose current instance became active at `activatedMs`; null unless `auto`. */
 export function nextRolloverAt(key: Pick<KeyRecord, 'rolloverPolicy' | 'cryptoperiod'>, activatedMs: number, timeZone: ZoneCalendar): string | null {
@@ -27,17 +28,40 @@ export function nextRolloverAt(key: Pick<KeyRecord, 'rolloverPolicy' | 'cryptope
 }
 
 export class KeyRollover {
-  constructor(private readonly parts: KeychainParts, private readonly catalogue: KeyCatalogue) {}
+  private readonly activation: InstanceActivation;
+
+  constructor(private readonly parts: KeychainParts, private readonly catalogue: KeyCatalogue) {
+    this.activation = new InstanceActivation(parts);
+  }
 
   /**
    * Manual rollover: a new instance becomes current, the previous current one
    * is Deactivated (it still decrypts and stays retrievable by name).
-   * SECRET keys need the new material from the caller.
+   * SECRET keys need the new material from the caller. With `activateAt`
+   * (a future date) the new instance is a pending successor instead: PreActive,
+   * not current, until that date (instance-activation.ts); the current
+   * instance stays current and Active until then.
    */
-  rollover(fullName: string, material?: Buffer): KeyDescription {
+  rollover(fullName: string, material?: Buffer, activateAt?: string): KeyDescription {
     const { seal, rows, store, clock } = this.parts;
     seal.requireUnsealed();
-    return store.transaction(() => this.rollKey(rows.findKey(fullName), material, clock.nowMs()));
+    return store.transaction(() => {
+      const key = rows.findKey(fullName);
+      const successor = pendingSuccessor(store.listInstances(key.id).map((i) => rows.checkedInstance(i)), key);
+      if (successor !== null) {
+        throw new KeychainError('WRONG_STATE', `${formatKeyName(key)} already has a pending rollover: instance ${successor.name} becomes current at ${successor.activatedAt ?? 'its activation'}; activate it now (strongroom key activate --instance ${successor.name}) or destroy it first`, {
+          details: { instance: successor.name, activatesAt: successor.activatedAt },
+        });
+      }
+      const current = rows.currentInstanceOf(key);
+      if (current.state === 'PreActive' && current.activatedAt !== null) {
+        throw new KeychainError('WRONG_STATE', `the current instance of ${formatKeyName(key)} is PreActive until ${current.activatedAt}: activate it (strongroom key activate) or destroy it before rolling the key over`, {
+          details: { instance: current.name, activatesAt: current.activatedAt },
+        });
+      }
+      const nowMs = clock.nowMs();
+      return this.rollKey(key, material, nowMs, activateAt === undefined ? null : parseActivationDate(activateAt, nowMs));
+    });
   }
 
   /**
@@ -54,7 +78,13 @@ export class KeyRollover {
       if (!found) return null;
       const key = rows.checkedKey(found);
       if (key.rolloverPolicy !== 'auto' || key.nextRolloverAt === null || Date.parse(key.nextRolloverAt) > atMs) return null;
-      return this.rollKey(key, undefined, atMs);
+      // A successor already waits for its date: the cryptoperiod is over, so it becomes current now rather than a second new instance.
+      const successor = pendingSuccessor(store.listInstances(key.id).map((i) => rows.checkedInstance(i)), key);
+      if (successor !== null && successor.destroyAt === null) {
+        this.activation.activate(key, successor, atMs);
+        return this.catalogue.describeKey(formatKeyName(key));
+      }
+      return this.rollKey(key, undefined, atMs, null);
     });
   }
 
@@ -113,10 +143,10 @@ export class KeyRollover {
       if (policy.kind === 'auto' && algorithmInfo(key.algorithm as Algorithm).generateLength === null) {
         throw new ValidationError(`${formatKeyName(key)} holds ${key.algorithm} material the appliance cannot generate: it cannot roll over automatically`);
       }
-      const since = Date.parse(current.activatedAt ?? current.createdAt);
+      const since = Date.parse((current.state === 'PreActive' ? null : current.activatedAt) ?? current.createdAt);
       // A PreActive key's cryptoperiod starts at activation, not now.
       const next =
-        policy.kind === 'auto' && policy.cryptoperiod && current.activatedAt !== null
+        policy.kind === 'auto' && policy.cryptoperiod && current.state !== 'PreActive' && current.activatedAt !== null
           ? new Date(rolloverDueAt(since, policy.cryptoperiod, timeZone)).toISOString()
           : null;
       // New usage periods apply to instances activated from now on; existing instances keep their dates.
@@ -142,8 +172,12 @@ export class KeyRollover {
     return this.parts.store.listDueKeys(new Date(atMs).toISOString(), limit);
   }
 
-  /** Inside a transaction: a new current instance for `key`, dated `nowMs`; the previous one is Deactivated. */
-  private rollKey(key: KeyRecord, material: Buffer | undefined, nowMs: number): KeyDescription {
+  /**
+   * Inside a transaction: a new current instance for `key`, dated `nowMs`;
+   * the previous one is Deactivated. With `activatesAt`, a pending successor
+   * (PreActive, not current) instead, and the key row is left as it is.
+   */
+  private rollKey(key: KeyRecord, material: Buffer | undefined, nowMs: number, activatesAt: string | null): KeyDescription {
     const { seal, rows, store, ids, timeZone } = this.parts;
     seal.requireUnsealed();
     const generated = material === undefined;
@@ -154,7 +188,13 @@ export class KeyRollover {
     let fresh: Buffer;
     if (generated) {
       const length = algorithmInfo(algorithm).generateLength;
-      if (length === null) throw new ValidationError(`${formatKeyName(key)} holds ${algorithm} material: give the new material to roll it over`);
+      if (length === null) {
+        // Named for both entrances: the CLI's option and the wire's field.
+        throw new ValidationError(
+          `${formatKeyName(key)} holds ${algorithm} material the appliance cannot generate: give its new material (strongroom key rollover ${formatKeyName(key)} --from-file FILE, "-" for standard input; over the wire, ReKey's material)`,
+          { details: { field: 'material', option: '--from-file' } },
+        );
+      }
       fresh = randomFillSync(Buffer.alloc(length));
     } else {
       checkMaterialLength(algorithm, material);
@@ -164,6 +204,10 @@ export class KeyRollover {
       const previous = rows.currentInstanceOf(key);
       const versions = store.listInstances(key.id).map((i) => i.version);
       const now = new Date(nowMs).toISOString();
+      if (activatesAt !== null) {
+        store.addPendingInstance(rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'PreActive', now, activatesAt));
+        return this.catalogue.describeKey(formatKeyName(key));
+      }
       const instance = rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'Active', now);
       const next = nextRolloverAt(key, nowMs, timeZone);
       const movedKey = { ...key, currentInstanceId: instance.id, updatedAt: now, nextRolloverAt: next };

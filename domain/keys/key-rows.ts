@@ -95,7 +95,11 @@ export class KeyRows {
     return { ...draft, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, after) };
   }
 
-  /** A new instance row of `key` whose material is sealed under the current keychain key. */
+  /**
+   * A new instance row of `key` whose material is sealed under the current
+   * keychain key. A PreActive one may carry its activation date in
+   * `activatedAt` (instance-activation.ts), authenticated with the row.
+   */
   newInstance(
     key: KeyRecord,
     version: number,
@@ -103,6 +107,7 @@ export class KeyRows {
     id = this.parts.ids.newId(),
     state: 'Active' | 'PreActive' = 'Active',
     now = isoNow(this.parts.clock),
+    activatesAt: string | null = null,
   ): InstanceRecord {
     const unsealed = this.parts.seal.requireUnsealed();
     const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
@@ -112,7 +117,7 @@ export class KeyRows {
       state,
       sealedMaterial: sealMaterial(this.parts.seal.sealingKey(unsealed, draft.sealVersion), this.binding(key, draft), material),
       createdAt: now,
-      activatedAt: state === 'Active' ? now : null,
+      activatedAt: state === 'Active' ? now : activatesAt,
       deactivatedAt: null,
       destroyedAt: null,
       destroyAt: null,

@@ -21,6 +21,11 @@ export interface KeySpec {
   readonly rollover?: RolloverPolicy;
   /** False creates the first instance PreActive (it must be activated before use). Default true. */
   readonly activate?: boolean;
+  /**
+   * An activation date (ISO 8601 with a zone) in the future: the first
+   * instance is PreActive until then, when the server's sweep activates it.
+   */
+  readonly activateAt?: string;
   /** SP 800-57 usage periods of its instances (default: none). */
   readonly usagePeriods?: UsagePeriods;
 }

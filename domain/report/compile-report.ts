@@ -12,6 +12,7 @@ import { publicKeyFingerprint } from '../audit/audit-checkpoint';
 import { TrailTrust, verifyTrail } from '../audit/audit-verify';
 import { canonicalEventTimeMs } from '../audit/audit-filter';
 import { Keychain } from '../keychain';
+import { isAppliancesNotice } from '../rollover-notices';
 import { ReportBuilder } from './report-builder';
 import { ChainStatus, ComplianceReport, ReportPeriod } from './report-model';
 
@@ -65,7 +66,7 @@ export async function compileReport(sources: ReportSources, period: ReportPeriod
     return ms === null || (ms >= fromMs && ms < toMs);
   };
   const pause = sources.pause ?? (async () => undefined);
-  const builder = new ReportBuilder(period);
+  const builder = new ReportBuilder(period, sources.clock.nowMs(), (event) => isAppliancesNotice(sources.keychain, event));
   for (let offset = 0; ; offset += KEY_PAGE) {
     const page = sources.keychain.listKeys({ limit: KEY_PAGE, offset });
     for (const key of page) builder.addKey(sources.keychain.describeKey(key.fullName));

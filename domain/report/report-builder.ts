@@ -6,7 +6,8 @@
  * Pure: the caller reads the keychain and the store and passes the chain
  * verdict; the clock is the caller's (reportPeriod).
  *
- * Dual-control requests are read from the audit events the approval service
+ * Upcoming rollovers (and their recorded notices) are gathered by
+ * upcoming-rollovers.ts. Dual-control requests are read from the audit events the approval service
  * records (types `approval` and `approved-operation`): `custom.approvalRequest`
  * groups them, `operation` is the requested operation, `custom.action` the
  * step (requested, approved, denied, cancelled, expired, executed, failed).
@@ -21,6 +22,7 @@ import { KeyDescription } from '../keychain';
 import {
   AccessRow, ChainStatus, ComplianceReport, DualControlRequest, DualControlStep, KeyInventoryItem, REPORT_VERSION, ReportPeriod, UsageBucket,
 } from './report-model';
+import { UpcomingRolloversBuilder } from './upcoming-rollovers';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -89,10 +91,17 @@ export class ReportBuilder {
   private readonly access = { events: 0, allowed: 0, refused: 0, authFailures: 0, omittedEvents: 0 };
   private readonly requests = new Map<string, MutableRequest>();
   private omittedRequests = 0;
+  private readonly upcoming: UpcomingRolloversBuilder;
 
-  constructor(private readonly period: ReportPeriod) {
+  /**
+   * `nowMs`: when the report is made, from which upcoming rollovers are
+   * counted (default: the period's end); `genuineNotice`: whether a
+   * rollover notice is the appliance's (default: not checked).
+   */
+  constructor(private readonly period: ReportPeriod, nowMs?: number, genuineNotice?: (event: AuditEvent) => boolean | null) {
     this.fromMs = Date.parse(period.from);
     this.toMs = Date.parse(period.to);
+    this.upcoming = new UpcomingRolloversBuilder(nowMs ?? this.toMs, genuineNotice);
     const span = this.toMs - this.fromMs;
     this.bucketMs = span <= HOURLY_UP_TO_MS ? HOUR_MS : DAY_MS * Math.ceil(span / DAY_MS / MAX_CHART_BUCKETS);
     // Buckets start on UTC hour or day boundaries, so bars line up with the calendar.
@@ -105,6 +114,7 @@ export class ReportBuilder {
     const { key, instances } = description;
     this.keyTotal++;
     bump(this.byAlgorithm, key.algorithm);
+    this.upcoming.addKey(key);
     const states: Record<string, number> = {};
     for (const instance of instances) {
       bump(states, instance.state);
@@ -133,6 +143,7 @@ export class ReportBuilder {
     if (event.type === 'operation') this.addOperation(event, ms);
     else if (event.type === 'auth-failure') this.access.authFailures++;
     else if (event.type === 'approval' || event.type === 'approved-operation') this.addApproval(event);
+    else this.upcoming.addEvent(event);
   }
 
   private addOperation(event: AuditEvent, ms: number): void {
@@ -215,6 +226,7 @@ export class ReportBuilder {
       },
       access: { ...this.access, rows },
       dualControl: { requests, byOutcome, omitted: this.omittedRequests },
+      upcomingRollovers: this.upcoming.build(),
       usage: { bucketMs: this.bucketMs, buckets },
       chain: { ...chain },
     };

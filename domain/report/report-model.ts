@@ -120,6 +120,39 @@ export interface ChainStatus {
   readonly reason?: string;
 }
 
+/** A key whose automatic rollover comes within `withinDays` of the report's generation (or is overdue: it rolls at the next check). */
+export interface ScheduledRollover {
+  readonly key: string;
+  /** The instance the rollover replaces. */
+  readonly instance: string;
+  readonly dueAt: string;
+  readonly cryptoperiod: string | null;
+  /** When its genuine notice was recorded in the audit trail (`rollover-notice`, within the period), or null. */
+  readonly noticedAt: string | null;
+}
+
+/** A rollover notice the appliance recorded in the period (audit event `rollover-notice`). */
+export interface RecordedRolloverNotice {
+  readonly noticedAt: string;
+  readonly key: string | null;
+  readonly instance: string | null;
+  readonly dueAt: string | null;
+  readonly cryptoperiod: string | null;
+  /** Whether the appliance recorded it (its MAC is the keychain's); false: written into the trail by someone else; null: not checked (sealed). */
+  readonly genuine: boolean | null;
+}
+
+export interface UpcomingRollovers {
+  readonly withinDays: number;
+  /** Soonest first. */
+  readonly scheduled: ScheduledRollover[];
+  /** Scheduled rollovers left out past the report's limit. */
+  readonly omittedScheduled: number;
+  /** The notices recorded in the period, oldest first. */
+  readonly notices: RecordedRolloverNotice[];
+  readonly omittedNotices: number;
+}
+
 export interface ComplianceReport {
   readonly reportVersion: number;
   readonly generatedAt: string;
@@ -127,6 +160,8 @@ export interface ComplianceReport {
   readonly keys: KeyInventory;
   readonly access: AccessSummary;
   readonly dualControl: DualControlSummary;
+  /** Rollovers to come, and the notices of them the trail holds. */
+  readonly upcomingRollovers: UpcomingRollovers;
   /** Key operations per bucket (hour or day) of the period: the chart. */
   readonly usage: UsageSeries;
   readonly chain: ChainStatus;

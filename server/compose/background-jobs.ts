@@ -1,6 +1,6 @@
 /**
- * What runs on its own while the appliance serves: scheduled rollovers and
- * sweeps (only while unsealed), the signed audit checkpoints, and the watch
+ * What runs on its own while the appliance serves: scheduled rollovers,
+ * their notices and the other sweeps (only while unsealed), the signed audit checkpoints, and the watch
  * for changes another process made (which closes connections of clients it
  * revoked). Built before the listeners, started after them; stopped before
  * the audit pipeline closes, except the checkpointer, whose final checkpoint
@@ -8,13 +8,14 @@
  */
 import { Clock, isoNow } from '../../common/clock';
 import { Timer, Timers } from '../../common/timers';
-import { durationMs, numberSetting, retentionMs } from '../../common/config';
+import { durationMs, numberSetting, retentionMs, setting } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { StrongroomError } from '../../common/errors';
 import { adminEvent, auditIntegrityFailureEvent, INTENT_EVENT, keychainIntegrityFailureEvent } from '../../domain/audit/audit-events';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { RolloverService } from '../../domain/rollover-service';
+import { RolloverNotices } from '../../domain/rollover-notices';
 import { AuditPipeline } from './audit-pipeline';
 import { ChangeWatch, WATCH_INTERVAL_MS } from './change-watch';
 import { ClientConnections } from './client-connections';
@@ -47,12 +48,23 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     timers,
     log,
     checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
-    noticeMs: durationMs(config, 'rollover_notice'),
+    notices: new RolloverNotices({
+      keychain,
+      audit: store.audit,
+      stamper,
+      log,
+      noticeMs: durationMs(config, 'rollover_notice'),
+      noticePeriod: setting(config, 'rollover_notice'),
+      // Awaited: a notice is marked given only once the trail holds it.
+      record: recorded,
+      // The live stream keeps its own kind of event, told once the notice is durable.
+      onRecorded: (notice) => audit.events.publish({ kind: 'rollover-notice', key: notice.key, namespace: notice.key.split('/')[0], dueAt: notice.dueAt, time: isoNow(clock) }),
+      pause: () => new Promise((resolve) => setImmediate(resolve)),
+    }),
     // Fail closed like an operation: a sweep acts only once its intent is durable, and stops when a batch's events cannot be written.
     beforeSweep: (sweep) => recorded({ ...adminEvent(stamper, INTENT_EVENT, null, null), custom: { sweep } }),
     onRolled: (key, instance) => recorded(adminEvent(stamper, 'rollover', key, instance)),
     onInstanceChanged: (change) => recorded(adminEvent(stamper, change.type, keychain.keyNameOfInstance(change.instance), change.instance)),
-    onNotice: (key, dueAt) => audit.events.publish({ kind: 'rollover-notice', key, namespace: key.split('/')[0], dueAt, time: isoNow(clock) }),
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
   });

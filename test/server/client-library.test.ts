@@ -58,6 +58,7 @@ describe('client library against the real server', () => {
     // Officers use no keys by role: the granted app encrypts and makes the data key, and the officer's attempt is refused.
     expect(await rejectionCode(officer.encrypt({ name: 'lib/data', plaintext: Buffer.from('hello') }))).toBe('PERMISSION_DENIED');
     const sealed = await app1.encrypt({ name: 'lib/data', plaintext: Buffer.from('hello') });
+    expect(sealed.key).toBe('lib/data');
     expect((await app1.decrypt({ name: 'lib/data', ciphertext: sealed.ciphertext })).plaintext.toString()).toBe('hello');
     const dataKey = await app1.generateDataKey({ name: 'lib/data' });
     expect((await app1.decryptDataKey({ name: 'lib/data', wrapped: dataKey.wrapped })).plaintext.equals(dataKey.plaintext)).toBe(true);
@@ -82,6 +83,18 @@ describe('client library against the real server', () => {
     expect(grants.length).toBeGreaterThan(0);
     for (const record of clients) expect(Object.keys(record).sort()).toEqual(Object.keys(clientFields).sort());
     for (const record of grants) expect(Object.keys(record).sort()).toEqual(Object.keys(grantFields).sort());
+  });
+
+  it('explains a client\'s effective permissions with policyCheck, as the access decision sees them', async () => {
+    const officer = client(app.officer);
+    const check = await officer.policyCheck({ client: 'lease-app', name: 'lib/data' });
+    expect(check.client.name).toBe('lease-app');
+    expect(check.key.name).toBe('lib/data');
+    const allowed = check.permissions.filter((entry) => entry.allowed).map((entry) => entry.permission).sort();
+    expect(allowed).toEqual(['decrypt', 'decrypt-data-key', 'encrypt', 'generate-data-key', 'get']);
+    const get = check.permissions.find((entry) => entry.permission === 'get');
+    expect(get?.sources).toEqual([expect.objectContaining({ kind: 'grant', subjectKind: 'client', subject: 'lease-app', pattern: 'lib/*' })]);
+    expect(await rejectionCode(client(appCreds).policyCheck({ client: 'lease-app', name: 'lib/data' }))).toBe('PERMISSION_DENIED');
   });
 
   it('pipelines many requests over a small pool', async () => {

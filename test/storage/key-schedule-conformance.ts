@@ -38,6 +38,24 @@ export function describeKeyScheduleConformance(name: string, factory: StoreFacto
         expect(store.listDueProcessStops(T2, 10).map((d) => d.instanceId)).toEqual(['e-i1', 'a-i1']);
       });
 
+      it('lists PreActive instances whose activation date is due, soonest first then by id, without a pending destruction', () => {
+        store.createKey(key('e', 'ns', 'e'), instance('e', 1, { state: 'PreActive', activatedAt: T1 }));
+        store.createKey(key('a', 'ns', 'a'), instance('a', 1, { state: 'PreActive', activatedAt: T2 }));
+        store.createKey(key('b', 'ns', 'b'), instance('b', 1, { state: 'PreActive', activatedAt: T1 }));
+        store.createKey(key('c', 'ns', 'c'), instance('c', 1, { state: 'PreActive', activatedAt: null }));
+        store.createKey(key('d', 'ns', 'd'), instance('d', 1, { activatedAt: T1 }));
+        expect(store.listDueActivations(T2, 10)).toEqual([
+          { instanceId: 'b-i1', activateAt: T1 },
+          { instanceId: 'e-i1', activateAt: T1 },
+          { instanceId: 'a-i1', activateAt: T2 },
+        ]);
+        expect(store.listDueActivations(T1, 10).map((d) => d.instanceId)).toEqual(['b-i1', 'e-i1']);
+        expect(store.listDueActivations(T2, 1).map((d) => d.instanceId)).toEqual(['b-i1']);
+        store.updateInstanceState({ instanceId: 'b-i1', state: 'Active', activatedAt: T1, rowMac: rowMac('on') });
+        store.updateInstanceState({ instanceId: 'e-i1', state: 'PreActive', destroyAt: T2, rowMac: rowMac('doomed') });
+        expect(store.listDueActivations(T2, 10).map((d) => d.instanceId)).toEqual(['a-i1']);
+      });
+
       it('lists due destructions soonest first and forgets cancelled ones', () => {
         store.createKey(key('a', 'ns', 'a'), instance('a', 1));
         store.createKey(key('b', 'ns', 'b'), instance('b', 1));

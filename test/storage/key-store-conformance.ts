@@ -121,6 +121,20 @@ export function describeKeyStoreConformance(name: string, factory: StoreFactory)
       });
     });
 
+    describe('addPendingInstance', () => {
+      it('inserts a not-yet-current instance and leaves the key row as it was; a taken version changes nothing', () => {
+        store.createKey(key('p', 'ns', 'p'), instance('p', 1));
+        const before = store.getKeyById('p');
+        const pending = instance('p', 2, { state: 'PreActive', activatedAt: T2 });
+        store.addPendingInstance(pending);
+        expect(store.getInstanceById('p-i2')).toEqual(pending);
+        expect(store.getKeyById('p')).toEqual(before);
+        expect(codeOf(() => store.addPendingInstance(instance('p', 2, { id: 'p-other', name: 'n-other' })))).toBe('STORAGE_ERROR');
+        expect(store.getInstanceById('p-other')).toBeNull();
+        expect(store.listInstances('p').map((i) => i.version)).toEqual([1, 2]);
+      });
+    });
+
     describe('moveCurrentInstance', () => {
       it('moves the current pointer back to an existing instance with its state changes, atomically', () => {
         store.createKey(key('a', 'ns', 'a'), instance('a', 1));

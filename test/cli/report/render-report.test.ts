@@ -54,6 +54,46 @@ describe('compliance report renderings', () => {
     expect(renderHtml(short)).toContain('Dual-control requests: none in the period.');
   });
 
+  it('renders the upcoming rollovers and their notices, escaping what the trail holds', () => {
+    const hostile = '<img src=x onerror=alert(3)>|x';
+    const withUpcoming: ComplianceReport = {
+      ...report,
+      upcomingRollovers: {
+        withinDays: 30,
+        scheduled: [
+          { key: 'hr/payroll', instance: 'hr/payroll#2', dueAt: '2026-12-03T00:00:00.000Z', cryptoperiod: 'P90D', noticedAt: '2026-11-26T00:00:10.000Z' },
+          { key: 'lab/tmp', instance: 'lab/tmp#3', dueAt: '2026-12-20T00:00:00.000Z', cryptoperiod: 'P30D', noticedAt: null },
+        ],
+        omittedScheduled: 4,
+        notices: [
+          { noticedAt: '2026-11-26T00:00:10.000Z', key: 'hr/payroll', instance: hostile, dueAt: '2026-12-03T00:00:00.000Z', cryptoperiod: 'P90D', genuine: true },
+          { noticedAt: '2026-11-27T00:00:00.000Z', key: 'lab/tmp', instance: 'lab/tmp#3', dueAt: '2026-12-20T00:00:00.000Z', cryptoperiod: 'P30D', genuine: false },
+        ],
+        omittedNotices: 0,
+      },
+    };
+    const md = renderMarkdown(withUpcoming);
+    const section = md.slice(md.indexOf('## Upcoming rollovers'), md.indexOf('## Access'));
+    expect(section).toContain('| hr/payroll | hr/payroll\\#2 | 2026-12-03T00:00:00.000Z | P90D | 2026-11-26T00:00:10.000Z |');
+    expect(section).toContain('| lab/tmp | lab/tmp\\#3 | 2026-12-20T00:00:00.000Z | P30D | — |');
+    expect(section).toContain('(4 more rollover(s) due later in the window, not listed.)');
+    expect(section).toContain('| 2026-11-26T00:00:10.000Z | hr/payroll | &lt;img src=x onerror=alert(3)&gt;\\|x | 2026-12-03T00:00:00.000Z | P90D | yes |');
+    expect(section).toContain('| 2026-11-27T00:00:00.000Z | lab/tmp | lab/tmp\\#3 | 2026-12-20T00:00:00.000Z | P30D | NO: not written by this appliance |');
+    const html = renderHtml(withUpcoming);
+    expect(html).toContain('<h2>Upcoming rollovers</h2>');
+    expect(html).toContain('<td>lab/tmp</td><td>lab/tmp#3</td><td>2026-12-20T00:00:00.000Z</td><td>P30D</td><td>—</td>');
+    expect(html).toContain('<td>&lt;img src=x onerror=alert(3)&gt;|x</td><td>2026-12-03T00:00:00.000Z</td><td>P90D</td><td>yes</td>');
+    expect(html).toContain('<td>NO: not written by this appliance</td>');
+    expect(html).not.toMatch(/<img/);
+  });
+
+  it('says when no rollover comes and no notice was recorded', () => {
+    const quiet: ComplianceReport = { ...report, upcomingRollovers: { withinDays: 30, scheduled: [], omittedScheduled: 0, notices: [], omittedNotices: 0 } };
+    expect(renderMarkdown(quiet)).toContain('No automatic rollover in the next 30 days.');
+    expect(renderMarkdown(quiet)).toContain('Rollover notices recorded in the period: none.');
+    expect(renderHtml(quiet)).toContain('<p>No automatic rollover in the next 30 days.</p>');
+  });
+
   it('names the first broken event of the chain', async () => {
     expect(renderMarkdown(await brokenChainReport(scenario))).toContain('BROKEN at event 2');
   });
