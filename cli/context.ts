@@ -14,6 +14,7 @@ import { operationsBackend } from './backend/operations-backend';
 import { Requester } from '../protocol/requester';
 import { wireRequester } from './backend/wire-client';
 import { openInProcessTransport } from '../server/local/in-process-transport';
+import { ValidationError } from '../common/errors';
 
 export interface GlobalOptions {
   readonly data?: string;
@@ -39,6 +40,21 @@ export interface CommandContext {
    * Closed automatically.
    */
   readonly requester: (options?: { maxFrameBytes?: number }) => Requester;
+}
+
+/**
+ * --cert and --key name one identity: its certificate and its private key.
+ * One without the other would pair it with the configured default (the
+ * officer's admin.key or admin.crt) and silently act as someone else, or
+ * fail the handshake with a puzzling TLS error, so neither is accepted alone.
+ */
+function assertCertAndKeyTogether(globals: GlobalOptions): void {
+  if (globals.cert !== undefined && globals.key === undefined) {
+    throw new ValidationError('--cert needs --key: give the private key of that certificate too (--cert FILE --key FILE)', { details: { missing: '--key' } });
+  }
+  if (globals.key !== undefined && globals.cert === undefined) {
+    throw new ValidationError('--key needs --cert: give the certificate of that private key too (--cert FILE --key FILE)', { details: { missing: '--cert' } });
+  }
 }
 
 type Action<A extends unknown[]> = (ctx: CommandContext, ...args: A) => Promise<void>;
@@ -75,6 +91,7 @@ export function runCommand<A extends unknown[]>(action: Action<A>): (...args: un
       backend: () => operationsBackend(config().values.server_address ? 'remote' : 'local', ctx.requester()),
     };
     try {
+      assertCertAndKeyTogether(globals);
       await action(ctx, ...(args.slice(0, -1) as A));
     } catch (err) {
       process.exitCode = out.failure(err);

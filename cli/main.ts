@@ -31,7 +31,12 @@ import { encryptCommands } from './commands/crypto-commands';
 import { claimOwnOptions } from './own-options';
 import { completionCommand } from './commands/completion';
 
-export function buildProgram(json = false): Command {
+/** Filled in when commander refuses the command line: which command's help to read (main puts it in the --json error). */
+export interface UsageFailure {
+  helpCommand?: string;
+}
+
+export function buildProgram(json = false, usageFailure: UsageFailure = {}): Command {
   const program = new Command('strongroom')
     .description('Strongroom key manager appliance: named, versioned keys sealed by an HSM master key')
     .version(applianceVersion())
@@ -42,7 +47,6 @@ export function buildProgram(json = false): Command {
     .option('--cert <file>', 'client certificate for --server (client_cert; default <data>/pki/admin.crt)')
     .option('--key <file>', 'its private key (client_key; default <data>/pki/admin.key)')
     .option('--ca <file>', 'the appliance CA certificate (ca_file; default <data>/pki/ca.pem)')
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       `
@@ -85,14 +89,24 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   for (const command of [program, ...groups, ...program.commands, ...groups.flatMap((g) => g.commands)]) {
     command.exitOverride();
     // With --json, usage errors come out as the one JSON document too (main prints it), not as text.
-    if (json) command.configureOutput({ outputError: () => undefined });
+    if (json) command.configureOutput({ outputError: () => void (usageFailure.helpCommand = `${commandPath(command)} --help`) });
+    // In text mode a usage error ends with what to run next: the help of the very command that refused it.
+    else command.showHelpAfterError(`(see \`${commandPath(command)} --help\`)`);
   }
   return program;
 }
 
+/** The words that name a command, e.g. "strongroom key list". */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
-  const program = buildProgram(json);
+  const usageFailure: UsageFailure = {};
+  const program = buildProgram(json, usageFailure);
   try {
     // A command's own --key (policy check) is not the global TLS key file: see own-options.ts.
     await program.parseAsync([...argv.slice(0, 2), ...claimOwnOptions(program, argv.slice(2))]);
@@ -102,7 +116,8 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
       if (json && err.exitCode !== 0) {
         const message = err.message.replace(/^error: /, '');
-        process.stdout.write(`${JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: `${message} (see --help)` } }, null, 2)}\n`);
+        const help = usageFailure.helpCommand ?? 'strongroom --help';
+        process.stdout.write(`${JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: `${message} (see \`${help}\`)` } }, null, 2)}\n`);
       }
       return;
     }

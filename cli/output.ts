@@ -30,7 +30,8 @@ export function makeOutput(json: boolean, stdout: NodeJS.WritableStream = proces
       else if (error.code === 'APPROVAL_REQUIRED' && typeof error.details.requestId === 'string') {
         // Not a failure: the request waits for other officers. Say what they run.
         stderr.write(`approval required: ${error.message}\n`);
-        stderr.write(`next: another officer runs \`strongroom approvals show ${error.details.requestId}\`, then \`strongroom approvals approve ${error.details.requestId} --digest ${String(error.details.digest)}\`\n`);
+        // Votes are refused in local mode (DUAL_CONTROL_LOCAL_MODE): the approver needs --server and their own certificate.
+        stderr.write(`next: another officer, with --server and their own --cert and --key, runs \`strongroom approvals show ${error.details.requestId}\`, then \`strongroom approvals approve ${error.details.requestId} --digest ${String(error.details.digest)}\`\n`);
       } else stderr.write(`error [${error.code}]: ${error.message}\n`);
       if (error.code === 'INTERNAL_ERROR' && process.env.STRONGROOM_DEBUG) {
         stderr.write(`${String((error.cause as Error | undefined)?.stack ?? error.cause)}\n`);

@@ -52,7 +52,7 @@ export const ERROR_CODES = {
 
   KEYCHAIN_NOT_INITIALIZED: { exit: EXIT.SEALED, meaning: 'No keychain here yet; run `strongroom init`.' },
   KEYCHAIN_ALREADY_INITIALIZED: { exit: EXIT.CONFLICT, meaning: 'A keychain already exists in this data folder.' },
-  SEALED: { exit: EXIT.SEALED, meaning: 'The keychain is sealed; unseal it first.' },
+  SEALED: { exit: EXIT.SEALED, meaning: 'The keychain is sealed and refused the request (nothing was queued): unseal it (`strongroom unseal`), then send the request again.' },
 
   KEY_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No key with that name.' },
   INSTANCE_NOT_FOUND: { exit: EXIT.NOT_FOUND, meaning: 'No key instance with that name.' },

@@ -43,7 +43,7 @@ export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'Unse
  */
 export function assertServedWhileSealed(operation: AccessRule, sealed: boolean): void {
   if (sealed && !ALLOWED_WHILE_SEALED.has(operation.name)) {
-    throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} waits until it is unsealed (strongroom unseal)`);
+    throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} was refused, and nothing was kept to run later; unseal it with strongroom --server HOST:PORT unseal (unseal --status says what it needs), then send it again`);
   }
 }
 

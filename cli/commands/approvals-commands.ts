@@ -10,56 +10,45 @@
  */
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
-import type { ApprovalView } from '../../client/types';
 import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../../protocol/op-schemas';
 import { runCommand } from '../context';
 import { table } from '../output';
 import { printRetrieved } from './key-get';
+import { describeApproval, targetCell } from './approval-text';
 import { clientFiles, filesText, readKeptKey, readPassphrase, writeIssued } from './client-files';
 
 const DIGEST = /^[0-9a-f]{64}$/;
 
-function describe(view: ApprovalView): string {
-  const lines = [
-    `Request    ${view.id}`,
-    `State      ${view.state}`,
-    `Operation  ${view.operation} (${view.class})`,
-    `Arguments  ${JSON.stringify(view.args)}`,
-    // What will be used, whatever the arguments name (an alias can be re-pointed; this cannot).
-    ...(view.binding ? [`Key        ${view.binding.name} (key id ${view.binding.keyId}, instance ${view.binding.instance})`] : []),
-    `Requester  ${view.requester}`,
-    `Approvals  ${view.approvals} of ${view.required}${view.approvedBy.length > 0 ? ` (${view.approvedBy.join(', ')})` : ''}`,
-    `Created    ${view.createdAt}`,
-    `Expires    ${view.expiresAt}`,
-    `Digest     ${view.digest}`,
-  ];
-  if (view.finishedAt) lines.push(`Finished   ${view.finishedAt}${view.finishedBy ? ` by ${view.finishedBy}` : ''}${view.reason ? `: ${view.reason}` : ''}`);
-  if (view.error) lines.push(`Error      [${view.error.code}] ${view.error.message}`);
-  if (view.result !== null) lines.push(`Result     ${JSON.stringify(view.result)}`);
-  if (view.state === 'pending') lines.push('', `To approve exactly this: strongroom approvals approve ${view.id} --digest ${view.digest}`);
-  if (view.state === 'approved') lines.push('', `Approved: ${view.requester} collects it with strongroom approvals collect ${view.id}`);
-  if (view.state === 'executed' && view.operation === 'ClientIssue') lines.push('', `Issued: ${view.requester} writes the certificate beside the kept key with strongroom approvals collect ${view.id} --out DIR`);
-  return lines.join('\n');
-}
-
 function listCommand(): Command {
   return new Command('list')
-    .description('list approval requests, newest first')
-    .option('-s, --state <state>', 'open (pending or approved), pending, approved, executed, failed, denied, cancelled or expired')
+    .description('list approval requests, newest first: one line each (what, on which key or client, who asked, votes, expiry); approvals show ID has the rest')
+    .option('-s, --state <state>', 'open (pending or approved), pending, approved, executing, executed, failed, denied, cancelled or expired')
     .option('--mine', 'only my own requests')
     .option('-n, --limit <n>', 'at most this many (1-500)', '100')
-    .addHelpText('after', `\nExamples:\n  $ strongroom --server 127.0.0.1:5700 approvals list --state open\n  $ strongroom --server 127.0.0.1:5700 approvals list --mine --json`)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ strongroom --server 127.0.0.1:5700 approvals list --state open
+  $ strongroom --server 127.0.0.1:5700 approvals list --mine --json
+
+TARGET is what the request acts on as the server resolved it: the key it is
+bound to (its canonical name, not the alias typed), the client it issues or
+revokes, the grant it makes. VOTES is approvals so far / approvals needed.
+--json prints { "requests": [request, …] }, the wire's ApprovalList answer
+(docs/protocol.md §6.3), arguments in full.`,
+    )
     .action(
       runCommand(async (ctx, options: { state?: string; mine?: boolean; limit: string }) => {
         const limit = Number(options.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ValidationError('--limit is a whole number from 1 to 500');
         const requests = await ctx.backend().listApprovals({ state: options.state, mine: options.mine, limit });
-        ctx.out.result(requests, () =>
+        ctx.out.result({ requests }, () =>
           requests.length === 0
             ? 'No approval requests.'
             : table(
-                ['ID', 'STATE', 'OPERATION', 'REQUESTER', 'APPROVALS', 'EXPIRES'],
-                requests.map((r) => [r.id, r.state, `${r.operation} ${JSON.stringify(r.args)}`, r.requester, `${r.approvals}/${r.required}`, r.expiresAt]),
+                ['ID', 'STATE', 'OPERATION', 'TARGET', 'REQUESTER', 'VOTES', 'EXPIRES'],
+                requests.map((r) => [r.id, r.state, r.operation, targetCell(r), r.requester, `${r.approvals}/${r.required}`, r.expiresAt]),
               ),
         );
       }),
@@ -70,11 +59,22 @@ function showCommand(): Command {
   return new Command('show')
     .description('show a request in full: what will run (for a key, the key and instance it is bound to), its digest, the votes and the outcome')
     .argument('<id>', 'request id')
-    .addHelpText('after', `\nExample:\n  $ strongroom --server 127.0.0.1:5700 approvals show 0b7e6c1a-…`)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ strongroom --server 127.0.0.1:5700 approvals show 0b7e6c1a-…
+  $ strongroom --server 127.0.0.1:5700 approvals show 0b7e6c1a-… --json
+
+Arguments are shown one per line; a PEM is shown as what identifies it (a
+certificate's subject and SHA-256 fingerprint, a public key's type and
+SHA-256 fingerprint), never as its text. --json prints { "request": … },
+the wire's ApprovalGet answer (docs/protocol.md §6.3), arguments in full.`,
+    )
     .action(
       runCommand(async (ctx, id: string) => {
         const request = await ctx.backend().getApproval(id);
-        ctx.out.result({ request }, () => describe(request));
+        ctx.out.result({ request }, () => describeApproval(request));
       }),
     );
 }
@@ -100,12 +100,12 @@ whose own rights the request changes.`,
         const backend = ctx.backend();
         if (options.digest === undefined) {
           const request = await backend.getApproval(id);
-          if (!ctx.out.json) process.stdout.write(`${describe(request)}\n`);
+          if (!ctx.out.json) process.stdout.write(`${describeApproval(request)}\n`);
           throw new ValidationError(`read the request above, then approve it with --digest ${request.digest}`, { details: { digest: request.digest } });
         }
         if (!DIGEST.test(options.digest)) throw new ValidationError('--digest is the 64 hex digits approvals show prints');
         const request = await backend.approve(id, options.digest);
-        ctx.out.result({ request }, () => describe(request));
+        ctx.out.result({ request }, () => describeApproval(request));
       }),
     );
 }
@@ -119,7 +119,7 @@ function denyCommand(): Command {
     .action(
       runCommand(async (ctx, id: string, options: { reason: string }) => {
         const request = await ctx.backend().deny(id, options.reason);
-        ctx.out.result({ request }, () => describe(request));
+        ctx.out.result({ request }, () => describeApproval(request));
       }),
     );
 }
@@ -132,7 +132,7 @@ function cancelCommand(): Command {
     .action(
       runCommand(async (ctx, id: string) => {
         const request = await ctx.backend().cancelApproval(id);
-        ctx.out.result({ request }, () => describe(request));
+        ctx.out.result({ request }, () => describeApproval(request));
       }),
     );
 }

@@ -15,6 +15,7 @@ import { IssuedCertificate } from '../backend/backend';
 import { writeOutFile } from '../out-file';
 import { assertWritable, clientFiles, filesText, readPassphrase, writeIssued } from './client-files';
 import { runCommand } from '../context';
+import { publicKeyFingerprint } from './approval-text';
 import { table } from '../output';
 
 interface IssueOptions {
@@ -69,7 +70,7 @@ is kept in --out while the request waits, and once it is approved
             validityDays: options.validityDays ? Number(options.validityDays) : undefined,
           });
         } catch (err) {
-          throw keptOrRemoved(err, files.privateKey, made, options);
+          throw keptOrRemoved(err, files.privateKey, made, options, pair.publicKeyPem);
         }
         await writeIssued(files, issued, pair.privateKeyPem, passphrase);
         ctx.out.result({ client: issued.client, files }, () =>
@@ -86,7 +87,7 @@ is kept in --out while the request waits, and once it is approved
  * never exist, and the folders this command made for it (`made`, the first
  * one mkdir created), if they are empty.
  */
-function keptOrRemoved(err: unknown, keyFile: string, made: string | undefined, options: IssueOptions): unknown {
+function keptOrRemoved(err: unknown, keyFile: string, made: string | undefined, options: IssueOptions, publicKeyPem: string): unknown {
   const code = (err as { code?: unknown }).code;
   const details = (err as { details?: ErrorDetails }).details ?? {};
   if (code !== 'APPROVAL_REQUIRED' || typeof details.requestId !== 'string') {
@@ -95,10 +96,12 @@ function keptOrRemoved(err: unknown, keyFile: string, made: string | undefined, 
     return err;
   }
   const collect = `strongroom approvals collect ${details.requestId} --out ${options.out}${options.p12 ? ' --p12' : ''}`;
+  // Approvers see this fingerprint in `approvals show`: the requester tells it to them, so they approve the key that is in this file.
+  const publicKeySha256 = publicKeyFingerprint(publicKeyPem);
   return new StrongroomError(
     'APPROVAL_REQUIRED',
-    `${(err as Error).message}. The private key is kept in ${keyFile} (0600); once approved, run \`${collect}\` to write the certificate beside it`,
-    { cause: err, details: { ...details, privateKey: keyFile } },
+    `${(err as Error).message}. The private key is kept in ${keyFile} (0600; its public key SHA-256 ${publicKeySha256}, which approvers see in approvals show); once approved, run \`${collect}\` to write the certificate beside it`,
+    { cause: err, details: { ...details, privateKey: keyFile, publicKeySha256 } },
   );
 }
 

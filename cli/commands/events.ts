@@ -13,6 +13,7 @@ import { numberSetting } from '../../common/config';
 import { ERROR_CODES, ErrorCode } from '../../common/error-codes';
 import { asStrongroomError, ConfigError, StrongroomError, ValidationError } from '../../common/errors';
 import { EventStream, StreamEvent } from '../../client/event-stream';
+import type { SubscribedMessage } from '../../protocol/event-wire';
 import { isStrongroomClientError } from '../../client/client-error';
 import { parseAddress, readPem } from '../backend/wire-client';
 import { runCommand } from '../context';
@@ -65,6 +66,18 @@ export function eventLine(event: StreamEvent): string {
   return JSON.stringify(event);
 }
 
+function streamAddress(host: string, port: number): string {
+  const authority = host.includes(':') ? `[${host}]` : host; // an IPv6 address, as a URL writes it
+  return `wss://${authority}:${port}/events`;
+}
+
+/** What the stream is connected to and what the server agreed to send: the filter as the server confirmed it. */
+export function connectedLine(host: string, port: number, subscription: SubscribedMessage): string {
+  const { filter, identity } = subscription;
+  const list = (values: readonly string[] | null): string => (values === null ? 'all' : values.join(','));
+  return `connected to ${streamAddress(host, port)} as ${identity.name} (${identity.role}); kinds ${list(filter.types)}, audit types ${list(filter.auditTypes)}, namespaces ${list(filter.namespaces)}`;
+}
+
 export function eventsCommand(): Command {
   return new Command('events')
     .description('print live audit events, approval requests and rollover notices from a running appliance (officers and auditors)')
@@ -88,6 +101,8 @@ With --json the output is a stream: one JSON object per line, as it comes
 ({"kind":"audit","seq":…,"prevHash":…,"hash":…,"event":{…}}, {"kind":"approval",…},
 {"kind":"rollover-notice",…}); a failure is a last line {"error":{"code","message"}}.
 Audit lines are the audit export line format (seq and chain hashes): a follower can verify the chain.
+Once subscribed, a line on stderr says what it is connected to (address, certificate, the
+filter the server confirmed), so a quiet --follow is known to be listening.
 Exit codes: 0 ok (also on Ctrl-C), 10 certificate refused or not an officer/auditor
 (or revoked while following), 11 server unavailable or this subscriber dropped for reading too slowly.`,
     )
@@ -112,7 +127,10 @@ Exit codes: 0 ok (also on Ctrl-C), 10 certificate refused or not an officer/audi
             auditTypes: options.auditType.length > 0 ? options.auditType : undefined,
             namespaces: options.namespace.length > 0 ? options.namespace : undefined,
           }).catch((err: unknown) => {
-            throw asCliError(err);
+            const error = asCliError(err);
+            if (error.code !== 'UNAVAILABLE') throw error;
+            // Say where it tried: the events port is its own setting, and a server started with --port 0 picks another.
+            throw new StrongroomError('UNAVAILABLE', `${error.message} at ${streamAddress(host, port)}: give the port the appliance serves its event stream on (--events-port, or events_port)`, { cause: err, details: { host, port } });
           });
           let stopped = false;
           const stop = (): void => {
@@ -124,7 +142,10 @@ Exit codes: 0 ok (also on Ctrl-C), 10 certificate refused or not an officer/audi
           try {
             const deadline = options.follow ? Number.POSITIVE_INFINITY : Date.now() + waitMs;
             let printed = 0;
+            // Said before the first event, which may be hours away: stderr, so a --json stream stays pure.
+            process.stderr.write(`${connectedLine(host, port, stream.subscription)}\n`);
             if (!json && !options.follow) process.stderr.write(`listening for ${waitMs} ms (--follow to keep going)\n`);
+            else if (!json) process.stderr.write('waiting for events (Ctrl-C to stop)\n');
             while (!stopped && (limit === null || printed < limit) && Date.now() < deadline) {
               const read = await stream.read(options.follow ? 1000 : Math.max(1, deadline - Date.now()));
               if (read.type === 'end') {

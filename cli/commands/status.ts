@@ -32,7 +32,7 @@ export function statusCommand(): Command {
             [
               `Strongroom ${answer.version} at ${config.values.server_address}`,
               `  you are:  ${answer.identity.name} (${answer.identity.role})`,
-              `  limits:   ${JSON.stringify(answer.limits)}`,
+              ...limitLines(answer.limits),
               ...(answer.unseal ? [`  state:    ${renderUnsealStatus(answer.unseal)}`] : []),
               ...auditSinkLines(answer.auditSinks),
             ].join('\n'),
@@ -106,6 +106,14 @@ export function statusCommand(): Command {
         );
       }),
     );
+}
+
+/** The server's limits as aligned name/value lines under a heading (the --json output keeps the object). */
+export function limitLines(limits: Record<string, unknown> | undefined): string[] {
+  const entries = Object.entries(limits ?? {});
+  if (entries.length === 0) return [];
+  const width = Math.max(...entries.map(([name]) => name.length));
+  return ['  limits:', ...entries.map(([name, value]) => `    ${name.padEnd(width)}  ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)];
 }
 
 /** One audit sink as the server's Query reports it (sinks/siem-transport.ts SinkStats). */

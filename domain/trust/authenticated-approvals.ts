@@ -22,7 +22,7 @@ export class AuthenticatedApprovals implements ApprovalStore {
 
   private require(): TrustKeys {
     const keys = this.keys();
-    if (keys === null) throw new KeychainError('SEALED', 'the keychain is sealed: dual control waits until it is unsealed');
+    if (keys === null) throw new KeychainError('SEALED', 'the keychain is sealed: dual control was refused; unseal it (strongroom unseal), then try again');
     return keys;
   }
 

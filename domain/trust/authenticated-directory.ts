@@ -18,7 +18,7 @@ import { assertRowMac, clientRowMac, grantRowMac } from './authorisation-row-mac
 import { TrustKeys } from './trust-keys';
 
 function sealedError(what: string): KeychainError {
-  return new KeychainError('SEALED', `the keychain is sealed: ${what} waits until it is unsealed`);
+  return new KeychainError('SEALED', `the keychain is sealed: ${what} was refused; unseal it (strongroom unseal), then try again`);
 }
 
 function bare<T extends { readonly rowMac?: Buffer }>(record: T): T {

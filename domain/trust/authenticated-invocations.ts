@@ -19,7 +19,7 @@ export class AuthenticatedInvocations implements InvocationCounts {
 
   private require(): TrustKeys {
     const keys = this.keys();
-    if (keys === null) throw new KeychainError('SEALED', 'the keychain is sealed: invocation counts wait until it is unsealed');
+    if (keys === null) throw new KeychainError('SEALED', 'the keychain is sealed: invocation counts cannot be read or changed; unseal it (strongroom unseal), then try again');
     return keys;
   }
 

@@ -125,7 +125,7 @@ describe('strongroom CLI over the wire', () => {
     expect(as('officer-2', 'approvals', 'approve', id, '--digest', shown.json.request.digest).json.request.approvals).toBe(1);
     const twice = as('officer-2', 'approvals', 'approve', id, '--digest', shown.json.request.digest);
     expect([twice.status, twice.json.error.code]).toEqual([4, 'APPROVAL_ALREADY_VOTED']);
-    expect(remote('approvals', 'list', '--state', 'open').json.map((r: { id: string }) => r.id)).toContain(id);
+    expect(remote('approvals', 'list', '--state', 'open').json.requests.map((r: { id: string }) => r.id)).toContain(id);
     expect(as('officer-2', 'approvals', 'cancel', id).json.error.code).toBe('APPROVAL_NOT_REQUESTER');
     expect(as('officer-3', 'approvals', 'deny', id, '--reason', 'keep it').json.request).toMatchObject({ state: 'denied', reason: 'keep it' });
     expect(as('officer-3', 'approvals', 'approve', id, '--digest', shown.json.request.digest).json.error.code).toBe('APPROVAL_NOT_PENDING');

@@ -139,7 +139,7 @@ describe('strongroom CLI', () => {
     expect(inData('key', 'show', 'dc/local', '--json').json.instances[0]).toMatchObject({ state: 'Deactivated', destroyAt: null });
     // A grant without material is no approval matter, locally either.
     expect(inData('policy', 'grant', '--group', 'g', '--pattern', 'dc/*', '--permissions', 'encrypt', '--json').status).toBe(0);
-    expect(inData('approvals', 'list', '--json').json).toEqual([]);
+    expect(inData('approvals', 'list', '--json').json).toEqual({ requests: [] });
     // The refused officer left no certificate, no client record and no key behind.
     expect(existsSync(join(dir, 'officer-9'))).toBe(false);
     expect((inData('client', 'list', '--json').json as Array<{ name: string }>).map((c) => c.name)).not.toContain('officer-9');

@@ -1,0 +1,64 @@
+/**
+ * The safe summaries `approvals show` prints (cli/commands/approval-text.ts):
+ * a certificate and a public key by what identifies them, any other PEM
+ * block (a private key) withheld, and a requester's control characters
+ * escaped, so that neither key material nor a terminal escape reaches the screen.
+ */
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import * as forge from 'node-forge';
+import { approvalTarget, describeApproval, pemSummary, publicKeyFingerprint, summarised } from '../../cli/commands/approval-text';
+import type { ApprovalView } from '../../client/types';
+
+const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+/** A throwaway self-signed certificate (node-forge, as the appliance's PKI uses). */
+function selfSignedCertificate(subject: string): string {
+  const keys = forge.pki.rsa.generateKeyPair(2048);
+  const certificate = forge.pki.createCertificate();
+  certificate.publicKey = keys.publicKey;
+  certificate.serialNumber = '01';
+  certificate.validity.notBefore = new Date('2026-01-01T00:00:00Z');
+  certificate.validity.notAfter = new Date('2027-01-01T00:00:00Z');
+  const attributes = subject.split(',').map((part) => {
+    const [shortName, value] = part.split('=');
+    return { shortName, value };
+  });
+  certificate.setSubject(attributes);
+  certificate.setIssuer(attributes);
+  certificate.sign(keys.privateKey, forge.md.sha256.create());
+  return forge.pki.certificateToPem(certificate);
+}
+
+function view(overrides: Partial<ApprovalView>): ApprovalView {
+  return {
+    id: 'req-1', operation: 'ClientIssue', args: {}, binding: null, class: 'grant-material', requester: 'alice', required: 2, approvals: 1,
+    approvedBy: ['bob'], digest: 'ab'.repeat(32), createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-02T00:00:00.000Z', state: 'pending',
+    result: null, error: null, finishedAt: null, finishedBy: null, reason: null, ...overrides,
+  };
+}
+
+describe('approval text', () => {
+  it('shows a public key as its type and SHA-256 fingerprint, and withholds a private key', () => {
+    expect(pemSummary(publicPem)).toBe(`ec public key, SHA-256 ${publicKeyFingerprint(publicPem)}`);
+    expect(pemSummary(privatePem)).toBe('[private key withheld]');
+    expect(pemSummary('no pem here')).toBeNull();
+    expect(pemSummary('-----BEGIN PRIVATE KEY-----\nMIIB… cut short')).toBe('[PEM withheld]');
+    const shown = describeApproval(view({ args: { name: 'x', publicKeyPem: publicPem, note: privatePem } }));
+    expect(shown).not.toContain('BEGIN');
+    expect(shown).not.toContain(privatePem.split('\n')[1]);
+  });
+
+  it('shows a certificate by its subject and fingerprint, in a result too', () => {
+    const pem = selfSignedCertificate('CN=ops-app,O=Example');
+    const certificate = new X509Certificate(pem);
+    expect(summarised({ client: { name: 'x' }, certificatePem: pem })).toEqual({ client: { name: 'x' }, certificatePem: `certificate "${certificate.subject.replace(/\n/g, ', ')}", SHA-256 ${certificate.fingerprint256}` });
+  });
+
+  it('escapes control characters a requester put in a value', () => {
+    const shown = describeApproval(view({ operation: 'PolicyGrant', args: { group: 'g\u001b[2Jx\u009b', pattern: 'hr/*', permissions: ['get'] } }));
+    expect(shown).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(approvalTarget(view({ operation: 'PolicyGrant', args: { group: 'g', pattern: 'hr/*', permissions: ['get', 'decrypt'] } }))).toBe('get, decrypt on hr/* to group g');
+  });
+});
