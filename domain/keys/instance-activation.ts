@@ -77,7 +77,10 @@ export class InstanceActivation {
       if (!due) return null;
       const key = rows.checkedKey(store.getKeyById(instance.keyId) as KeyRecord);
       if (instance.id !== key.currentInstanceId && pendingSuccessor(store.listInstances(key.id).map((i) => rows.checkedInstance(i)), key)?.id !== instance.id) {
-        return null; // not the key's successor (an older PreActive instance): only an officer's Activate decides about it
+        // Passed over (a newer instance became current while its destruction was pending, then the destruction
+        // was cancelled): it can never become current, so its date is cleared, or every check would list it again.
+        store.updateInstanceState(rows.stateChange(instance, { state: instance.state, activatedAt: null }));
+        return null;
       }
       return this.activate(key, instance, atMs);
     });

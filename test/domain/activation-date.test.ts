@@ -127,6 +127,24 @@ describe('activation dates', () => {
     expect(keychain.rollover('x/k').key.currentVersion).toBe(3);
   });
 
+  it('clears the date of a successor passed over while its destruction was pending, once it is cancelled (it can never become current)', async () => {
+    const { keychain } = await keychainAt(START);
+    keychain.createKey({ fullName: 'tok/daily', algorithm: 'HMAC-SHA256', rollover: { kind: 'auto', cryptoperiod: 'P1D' } });
+    const pending = keychain.rollover('tok/daily', undefined, '2026-06-20T00:00:00Z').instances[1];
+    keychain.scheduleDestruction({ instance: pending.name }, '2026-06-30T00:00:00Z');
+    // The cryptoperiod ends while the successor's destruction is pending: a new instance (v3) becomes current past it.
+    expect(await sweepDueRollovers(keychain, Date.parse('2026-06-11T00:00:00Z'))).toMatchObject({ rolled: 1 });
+    keychain.scheduleDestruction({ instance: pending.name }, null); // DestroyCancel
+    const at = Date.parse('2026-06-21T00:00:00Z');
+    expect(keychain.dueActivations(at, 10)).toHaveLength(1);
+    expect(await sweepDueActivations(keychain, at)).toEqual({ activated: 0, failed: 0 });
+    // Listed once, never again (the sweep would otherwise write an empty intent at every check); still PreActive, v3 still current.
+    expect(keychain.dueActivations(at, 10)).toEqual([]);
+    const described = keychain.describeKey('tok/daily');
+    expect(described.key.currentVersion).toBe(3);
+    expect(described.instances.find((i) => i.name === pending.name)).toMatchObject({ state: 'PreActive', activatesAt: null });
+  });
+
   it('refuses an edited activation date: the date is in the row MAC', async () => {
     const { keychain, store } = await keychainAt(START);
     keychain.createKey({ fullName: 'm/k', algorithm: 'AES-256', activateAt: '2030-01-01T00:00:00Z' });
