@@ -188,6 +188,7 @@ function decodeResponseItem(fields: StructureFields): ResponseBatchItem {
 export function resultProblem(item: ResponseBatchItem): string | undefined {
   if (item.resultStatus === 'OperationFailed' && item.resultReason === undefined) return 'A failed Batch Item needs a Result Reason';
   if (item.resultStatus === 'OperationPending' && item.asynchronousCorrelationValue === undefined) return 'A pending Batch Item needs an Asynchronous Correlation Value';
+  if (item.resultStatus === 'Success' && item.resultReason !== undefined) return 'A successful Batch Item carries no Result Reason';
   return undefined;
 }
 

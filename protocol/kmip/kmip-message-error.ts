@@ -25,7 +25,7 @@ export const KMIP_MESSAGE_REASONS = [
   'MISSING_BATCH_ITEM_ID', // Batch Count above 1 and a request item without Unique Batch Item ID
   'DUPLICATE_BATCH_ITEM_ID', // two request items with the same Unique Batch Item ID: answers could not be told apart
   'UNSUPPORTED_VERSION', // a Protocol Version outside 1.0-1.4, 2.0, 2.1
-  'BAD_RESULT', // a response item whose status lacks what it requires (reason when failed, correlation value when pending)
+  'BAD_RESULT', // a response item at odds with its status (failed without reason, pending without correlation value, success with a reason)
 ] as const;
 
 export type KmipMessageReason = (typeof KMIP_MESSAGE_REASONS)[number];
