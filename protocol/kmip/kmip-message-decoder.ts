@@ -122,12 +122,35 @@ function decodeRequestHeader(fields: StructureFields): RequestHeader {
       asynchronous === undefined ? undefined : asynchronous.type === 'Boolean' ? asynchronous.value : (fields.enumerationName('AsynchronousIndicator', 'AsynchronousIndicator') as RequestHeader['asynchronousIndicator']),
     attestationCapableIndicator: fields.value('AttestationCapableIndicator', 'Boolean'),
     attestationTypes: attestationTypes.length > 0 ? attestationTypes : undefined,
-    authentication: fields.optional('Authentication'),
+    authentication: checkedAuthentication(fields),
     batchErrorContinuationOption: fields.enumerationName('BatchErrorContinuationOption', 'BatchErrorContinuationOption') as BatchErrorContinuationOption | undefined,
     batchOrderOption: fields.value('BatchOrderOption', 'Boolean'),
     timeStamp: fields.value('TimeStamp', 'DateTime'),
     batchCount: fields.nonNegative('BatchCount', fields.requiredValue('BatchCount', 'Integer'))!,
   });
+}
+
+const ANY_TYPE = ['Structure', 'Integer', 'LongInteger', 'BigInteger', 'Enumeration', 'Boolean', 'TextString', 'ByteString', 'DateTime', 'Interval', 'DateTimeExtended'] as const;
+
+/**
+ * The Authentication structure, checked for shape only (one or more
+ * Credentials, each a known Credential Type and a Credential Value) and kept:
+ * clients are identified by their TLS certificate, so its contents are never used.
+ */
+function checkedAuthentication(header: StructureFields): TtlvNode | undefined {
+  const node = header.optional('Authentication');
+  if (node === undefined) return undefined;
+  const authentication = new StructureFields('Authentication', structureValue(node), [{ name: 'Credential', types: STRUCTURE, repeated: true }], header.replyVersion);
+  authentication.required('Credential');
+  for (const credential of authentication.all('Credential')) {
+    const fields = new StructureFields('Credential', structureValue(credential), [
+      { name: 'CredentialType', types: ['Enumeration'] },
+      { name: 'CredentialValue', types: ANY_TYPE },
+    ], header.replyVersion);
+    fields.enumerationName('CredentialType', 'CredentialType', fields.required('CredentialType'));
+    fields.required('CredentialValue');
+  }
+  return node;
 }
 
 function decodeRequestItem(fields: StructureFields): RequestBatchItem {

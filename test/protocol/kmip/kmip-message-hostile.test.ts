@@ -4,11 +4,13 @@
  * Message, the reason expected, and the Result Reason and version the answer
  * carries. Rows start from a valid two-item request and change one thing.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { tagNumber } from '../../../protocol/kmip/dictionary';
 import { ProtocolVersion, RequestMessage } from '../../../protocol/kmip/kmip-message';
 import { decodeRequest, decodeResponse } from '../../../protocol/kmip/kmip-message-decoder';
 import { encodeRequest, encodeResponse, invalidMessageResponse } from '../../../protocol/kmip/kmip-message-encoder';
-import { KmipMessageError, KmipMessageReason } from '../../../protocol/kmip/kmip-message-error';
+import { KMIP_MESSAGE_REASONS, KmipMessageError, KmipMessageReason } from '../../../protocol/kmip/kmip-message-error';
 import { KmipCodecError } from '../../../protocol/kmip/kmip-codec-error';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 
@@ -47,6 +49,18 @@ const version = (major: number, minor: number): TtlvNode => ({
 });
 const batchCount = (n: number): TtlvNode => ({ tag: tag('BatchCount'), type: 'Integer', value: n });
 const V14 = { major: 1, minor: 4 };
+const credentialType = (value: number): TtlvNode => ({ tag: tag('CredentialType'), type: 'Enumeration', value });
+const credentialValue: TtlvNode = { tag: tag('CredentialValue'), type: 'Structure', value: [{ tag: tag('Username'), type: 'TextString', value: 'u' }] };
+const authentication = (credential: TtlvNode[]): TtlvNode => ({ tag: tag('Authentication'), type: 'Structure', value: [{ tag: tag('Credential'), type: 'Structure', value: credential }] });
+const responseOf = (item: TtlvNode[]): TtlvNode => ({
+  tag: tag('ResponseMessage'),
+  type: 'Structure',
+  value: [
+    { tag: tag('ResponseHeader'), type: 'Structure', value: [version(2, 1), { tag: tag('TimeStamp'), type: 'DateTime', value: 0n }, batchCount(1)] },
+    { tag: tag('BatchItem'), type: 'Structure', value: item },
+  ],
+});
+const status = (value: number): TtlvNode => ({ tag: tag('ResultStatus'), type: 'Enumeration', value });
 
 interface Row {
   readonly name: string;
@@ -93,6 +107,9 @@ const ROWS: Row[] = [
   { name: 'm34_batch_item_not_a_structure', tree: withChildren(valid(), [...children(valid()), { tag: tag('BatchItem'), type: 'Integer', value: 0 }]), reason: 'WRONG_TYPE' },
   { name: 'm35_unknown_field_in_message', tree: withChildren(valid(), [...children(valid()), { tag: tag('TimeStamp'), type: 'DateTime', value: 0n }]), reason: 'UNEXPECTED_FIELD' },
   { name: 'm36_unknown_field_in_batch_item', tree: firstItem((f) => [...f, { tag: tag('ResultStatus'), type: 'Enumeration', value: 0 }]), reason: 'UNEXPECTED_FIELD' },
+  { name: 'm37_authentication_without_credential', tree: header((f) => [f[0], { tag: tag('Authentication'), type: 'Structure', value: [] }, ...f.slice(1)]), reason: 'MISSING_FIELD' },
+  { name: 'm38_credential_without_value', tree: header((f) => [f[0], authentication([credentialType(1)]), ...f.slice(1)]), reason: 'MISSING_FIELD' },
+  { name: 'm39_credential_type_undefined', tree: header((f) => [f[0], authentication([credentialType(99), credentialValue]), ...f.slice(1)]), reason: 'BAD_VALUE' },
 ];
 
 describe('hostile KMIP request messages', () => {
@@ -114,6 +131,28 @@ describe('hostile KMIP request messages', () => {
     expect(error.details.reason).toBe(row.reason);
     expect(error.resultReason).toBe(row.resultReason ?? 'InvalidMessage');
     if (row.replyVersion) expect(error.replyVersion).toEqual(row.replyVersion);
+  });
+
+  it('keeps an Authentication of the right shape, unused', () => {
+    const tree = header((f) => [f[0], authentication([credentialType(1), credentialValue]), ...f.slice(1)]);
+    expect(decodeRequest(tree).header.authentication).toEqual(authentication([credentialType(1), credentialValue]));
+    expect(encodeRequest(decodeRequest(tree))).toEqual(tree);
+  });
+
+  it.each([
+    ['r01_request_sent_as_response', valid(), 'NOT_A_RESPONSE'],
+    ['r02_failed_without_reason', responseOf([status(1)]), 'BAD_RESULT'],
+    ['r03_pending_without_correlation_value', responseOf([status(2)]), 'BAD_RESULT'],
+    ['r04_success_with_reason', responseOf([status(0), { tag: tag('ResultReason'), type: 'Enumeration', value: 1 }]), 'BAD_RESULT'],
+    ['r05_missing_result_status', responseOf([]), 'MISSING_FIELD'],
+    ['r06_result_status_undefined', responseOf([status(7)]), 'BAD_VALUE'],
+  ] as const)('%s', (_name, tree, reason) => {
+    expect(() => decodeResponse(tree)).toThrow(expect.objectContaining({ reason }));
+  });
+
+  it('documents every reason in docs/kmip.md §2.2', () => {
+    const docs = readFileSync(resolve(__dirname, '../../../docs/kmip.md'), 'utf8');
+    for (const reason of KMIP_MESSAGE_REASONS) expect([reason, docs.includes(`\`${reason}\``)]).toEqual([reason, true]);
   });
 
   it('names the unsupported version it was asked for', () => {
