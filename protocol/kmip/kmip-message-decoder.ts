@@ -18,6 +18,7 @@ import {
   ResponseBatchItem,
   ResponseHeader,
   ResponseMessage,
+  resultProblem,
   ResultStatus,
 } from './kmip-message';
 import { KmipMessageError } from './kmip-message-error';
@@ -205,14 +206,6 @@ function decodeResponseItem(fields: StructureFields): ResponseBatchItem {
   const problem = resultProblem(item);
   if (problem !== undefined) fields.fail('BAD_RESULT', problem, 'BatchItem/ResultStatus');
   return item;
-}
-
-/** What a response item's status requires and lacks (KMIP 2.1 §8.6), or undefined. */
-export function resultProblem(item: ResponseBatchItem): string | undefined {
-  if (item.resultStatus === 'OperationFailed' && item.resultReason === undefined) return 'A failed Batch Item needs a Result Reason';
-  if (item.resultStatus === 'OperationPending' && item.asynchronousCorrelationValue === undefined) return 'A pending Batch Item needs an Asynchronous Correlation Value';
-  if (item.resultStatus === 'Success' && item.resultReason !== undefined) return 'A successful Batch Item carries no Result Reason';
-  return undefined;
 }
 
 function checkBatch(message: StructureFields, batchCount: number, items: number): void {

@@ -7,10 +7,9 @@
  * decoded. Pure: the time stamp comes from the caller.
  */
 import { enumeration } from './dictionary';
-import { ProtocolVersion, RequestMessage, ResponseBatchItem, ResponseMessage } from './kmip-message';
+import { ProtocolVersion, RequestMessage, ResponseBatchItem, ResponseMessage, resultProblem } from './kmip-message';
 import { KmipCodecError } from './kmip-codec-error';
 import { FALLBACK_REPLY_VERSION, KmipMessageError } from './kmip-message-error';
-import { resultProblem } from './kmip-message-decoder';
 import { tagNumberOf } from './kmip-message-fields';
 import { TtlvNode } from './ttlv';
 

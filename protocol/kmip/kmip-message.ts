@@ -112,3 +112,11 @@ export function negotiateVersion(requested: ProtocolVersion): ProtocolVersion {
   }
   return chosen;
 }
+
+/** How a response item is at odds with its status (KMIP 2.1 §8.6, §9.18), or undefined: a rule of the model, shared by the decoder and the encoder. */
+export function resultProblem(item: ResponseBatchItem): string | undefined {
+  if (item.resultStatus === 'OperationFailed' && item.resultReason === undefined) return 'A failed Batch Item needs a Result Reason';
+  if (item.resultStatus === 'OperationPending' && item.asynchronousCorrelationValue === undefined) return 'A pending Batch Item needs an Asynchronous Correlation Value';
+  if (item.resultStatus === 'Success' && item.resultReason !== undefined) return 'A successful Batch Item carries no Result Reason';
+  return undefined;
+}
