@@ -1,0 +1,120 @@
+/**
+ * Runs the Batch Items of one decoded request and builds the response
+ * (docs/kmip.md §2.4): Batch Error Continuation Option (Continue, Stop,
+ * Undo), Unique Batch Item IDs echoed, Maximum Response Size. What each item
+ * does is the caller's `runItem` (the operation layer, through the one
+ * dispatcher); this module only orders the items and shapes the answer.
+ * Pure: the time stamp is given, and nothing here touches I/O or a clock.
+ *
+ * `runItem` maps every refusal of an operation to an outcome; if it throws,
+ * the error is the caller's to handle (the transport answers General Failure
+ * or closes the connection), since a bug must not pass for a KMIP result.
+ */
+import { RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage } from './kmip-message';
+import { encodeResponse, encodeResponseItem } from './kmip-message-encoder';
+import { encodeTtlv } from './ttlv-encoder';
+import { TtlvNode } from './ttlv';
+
+/** What one Batch Item came to. */
+export type ItemOutcome =
+  | {
+      readonly status: 'Success';
+      /** The Response Payload structure. */
+      readonly payload: TtlvNode;
+      /** Reverses the item, for a batch with Undo; present only for operations that can be undone. */
+      readonly undo?: () => Promise<void>;
+    }
+  | { readonly status: 'OperationFailed'; readonly reason: string; readonly message?: string }
+  /** No Result Message: KMIP allows one only when the status is neither Pending nor Success. */
+  | { readonly status: 'OperationPending'; readonly asynchronousCorrelationValue: Uint8Array };
+
+export type RunItem = (item: RequestBatchItem, request: RequestMessage) => Promise<ItemOutcome>;
+
+export interface BatchContext {
+  /** The response's Time Stamp, seconds since 1970. */
+  readonly timeStamp: bigint;
+  readonly serverCorrelationValue?: string;
+  /**
+   * Whether an operation can be undone. A batch of several items with Undo
+   * runs only if every item's operation can; otherwise nothing runs and every
+   * item answers Feature Not Supported. Default: none can.
+   */
+  readonly canUndo?: (operation: string) => boolean;
+}
+
+export const RESPONSE_TOO_LARGE_MESSAGE = 'The answer to this item exceeds the Maximum Response Size: raise the size or ask for less';
+
+export async function executeBatch(request: RequestMessage, runItem: RunItem, context: BatchContext): Promise<ResponseMessage> {
+  const option = request.header.batchErrorContinuationOption ?? 'Stop';
+  const respond = (batchItems: ResponseBatchItem[]): ResponseMessage => ({
+    header: {
+      protocolVersion: request.header.protocolVersion,
+      timeStamp: context.timeStamp,
+      ...(context.serverCorrelationValue === undefined ? {} : { serverCorrelationValue: context.serverCorrelationValue }),
+      batchCount: batchItems.length,
+    },
+    batchItems,
+  });
+
+  const notUndoable = option === 'Undo' && request.batchItems.length > 1 ? request.batchItems.filter((item) => !(context.canUndo?.(item.operation) ?? false)) : [];
+  if (notUndoable.length > 0) {
+    const names = [...new Set(notUndoable.map((item) => item.operation))].join(', ');
+    const message = `Batch Error Continuation Option Undo is not supported for ${names}: send the batch with Stop or Continue`;
+    return respond(request.batchItems.map((item) => ({ ...echo(item), resultStatus: 'OperationFailed', resultReason: 'FeatureNotSupported', resultMessage: message })));
+  }
+
+  const maximum = request.header.maximumResponseSize;
+  let size = encodeTtlv(encodeResponse(respond([]))).length;
+  const answered: Array<{ item: ResponseBatchItem; undo?: () => Promise<void> }> = [];
+  let failed = false;
+  for (const requestItem of request.batchItems) {
+    const outcome = await runItem(requestItem, request);
+    let item = toResponseItem(requestItem, outcome);
+    let itemSize = encodeTtlv(encodeResponseItem(item)).length;
+    const undo = outcome.status === 'Success' ? outcome.undo : undefined;
+    if (maximum !== undefined && size + itemSize > maximum) {
+      item = { ...echo(requestItem), resultStatus: 'OperationFailed', resultReason: 'ResponseTooLarge', resultMessage: RESPONSE_TOO_LARGE_MESSAGE };
+      itemSize = encodeTtlv(encodeResponseItem(item)).length;
+    }
+    size += itemSize;
+    answered.push({ item, undo });
+    if (item.resultStatus === 'OperationFailed') {
+      failed = true;
+      if (option !== 'Continue') break;
+    }
+  }
+
+  if (failed && option === 'Undo') await undoAnswered(answered);
+  return respond(answered.map(({ item }) => item));
+}
+
+/**
+ * Undoes, newest first, every item that took effect: those answered Success
+ * become Operation Undone (keeping their payload, as the OASIS test case
+ * BL-M-2-21 shows), and the failed one is reversed too when it took effect
+ * but its answer was too large. An item without an undo keeps its answer:
+ * it did happen.
+ */
+async function undoAnswered(answered: Array<{ item: ResponseBatchItem; undo?: () => Promise<void> }>): Promise<void> {
+  for (let i = answered.length - 1; i >= 0; i--) {
+    const entry = answered[i];
+    if (entry.undo === undefined) continue;
+    await entry.undo();
+    if (entry.item.resultStatus === 'Success') entry.item = { ...entry.item, resultStatus: 'OperationUndone' };
+  }
+}
+
+function echo(item: RequestBatchItem): Pick<ResponseBatchItem, 'operation' | 'uniqueBatchItemId'> {
+  return { operation: item.operation, ...(item.uniqueBatchItemId === undefined ? {} : { uniqueBatchItemId: item.uniqueBatchItemId }) };
+}
+
+function toResponseItem(requestItem: RequestBatchItem, outcome: ItemOutcome): ResponseBatchItem {
+  switch (outcome.status) {
+    case 'Success':
+      return { ...echo(requestItem), resultStatus: 'Success', responsePayload: outcome.payload };
+    case 'OperationFailed':
+      return { ...echo(requestItem), resultStatus: 'OperationFailed', resultReason: outcome.reason, ...(outcome.message === undefined ? {} : { resultMessage: outcome.message }) };
+    case 'OperationPending':
+      return { ...echo(requestItem), resultStatus: 'OperationPending', asynchronousCorrelationValue: outcome.asynchronousCorrelationValue };
+  }
+}
