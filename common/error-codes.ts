@@ -74,7 +74,7 @@ export const ERROR_CODES = {
   FRAME_TOO_LARGE: { exit: EXIT.USAGE, meaning: 'A frame is longer than the server accepts (see Query limits); the connection is closed.' },
   MALFORMED_REQUEST: { exit: EXIT.USAGE, meaning: 'The frame is not UTF-8 JSON within the depth and element limits.' },
   INVALID_REQUEST: { exit: EXIT.USAGE, meaning: 'The request envelope or an argument has the wrong shape or type.' },
-  KMIP_INVALID_MESSAGE: { exit: EXIT.USAGE, meaning: 'A KMIP message (TTLV, XML or JSON) breaks an encoding rule; details.reason names which (docs/kmip.md §1). The server answers Invalid Message or closes the connection.' },
+  KMIP_INVALID_MESSAGE: { exit: EXIT.USAGE, meaning: 'A KMIP message (TTLV, XML or JSON) breaks an encoding rule; details.reason names which (docs/kmip.md §1–2). The server answers Invalid Message or closes the connection.' },
   UNKNOWN_OPERATION: { exit: EXIT.USAGE, meaning: 'The server has no operation of that name.' },
   UNAUTHENTICATED: { exit: EXIT.AUTH, meaning: 'No valid client certificate from the appliance CA, or it is revoked or expired.' },
   PERMISSION_DENIED: { exit: EXIT.AUTH, meaning: 'The client has no grant for this operation on this key.' },
