@@ -9,6 +9,7 @@
  * skipped whole (Pacific/Apia 2011-12-30) "begins" where the next date does.
  * Pure: no clock, no module state; a `ZoneCalendar` holds its own formatter.
  */
+import { civilFromDays, daysFromCivil, daysInMonth } from '../common/civil-days';
 import { ValidationError } from '../common/errors';
 
 export interface LocalDate {
@@ -42,32 +43,6 @@ const MIN_INSTANT_MS = Date.UTC(1900, 0, 1);
 const MAX_INSTANT_MS = Date.UTC(2200, 0, 1);
 /** The form parseCryptoperiod produces: `P1Y6M`, `P2W`, `P90D` (no time part). */
 const ISO_DURATION = /^P(?:(\d{1,7})Y)?(?:(\d{1,7})M)?(?:(\d{1,7})W)?(?:(\d{1,7})D)?$/;
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
-function civilFromDays(days: number): LocalDate {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return { year: era * 400 + yoe + (month <= 2 ? 1 : 0), month, day };
-}
-
-function daysInMonth(year: number, month: number): number {
-  return daysFromCivil(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1) - daysFromCivil(year, month, 1);
-}
 
 function assertDate(date: LocalDate): void {
   const { year, month, day } = date;

@@ -5,6 +5,7 @@
  * its range. Computed with integer calendar arithmetic (no Date, no clock, no
  * time zone database): the offset is the only zone information.
  */
+import { civilFromDays, daysFromCivil, daysInMonth } from '../../common/civil-days';
 import { KmipCodecError } from './kmip-codec-error';
 
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})$/;
@@ -13,33 +14,6 @@ const MICROS_PER_SECOND = 1_000_000n;
 /** First and last second formattable as a four-digit year (0000-01-01, 9999-12-31T23:59:59). */
 const FIRST_FORMATTABLE_SECOND = -62_167_219_200n;
 const LAST_FORMATTABLE_SECOND = 253_402_300_799n;
-
-/** Days from 1970-01-01 to the given proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
-
-/** The date of a day count from 1970-01-01 (civil_from_days). */
-function civilFromDays(days: number): [number, number, number] {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const mp = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day];
-}
-
-function daysInMonth(year: number, month: number): number {
-  return daysFromCivil(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1) - daysFromCivil(year, month, 1);
-}
 
 /**
  * Parses an ISO 8601 date-time to microseconds since the epoch.
@@ -78,7 +52,7 @@ export function formatIsoMicros(micros: bigint, withFraction: boolean): string {
   const fraction = micros - seconds * MICROS_PER_SECOND;
   const days = Number(seconds >= 0n ? seconds / SECONDS_PER_DAY : -((-seconds + SECONDS_PER_DAY - 1n) / SECONDS_PER_DAY));
   const secondOfDay = Number(seconds - BigInt(days) * SECONDS_PER_DAY);
-  const [year, month, day] = civilFromDays(days);
+  const { year, month, day } = civilFromDays(days);
   const two = (n: number): string => String(n).padStart(2, '0');
   const time = `${two(Math.floor(secondOfDay / 3600))}:${two(Math.floor(secondOfDay / 60) % 60)}:${two(secondOfDay % 60)}`;
   const frac = withFraction ? `.${fraction.toString().padStart(6, '0')}` : '';
