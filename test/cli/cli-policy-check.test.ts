@@ -8,43 +8,14 @@
  * with what the app's own requests then meet. Locally too, on a demo data
  * folder.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from '../support/cli-runner';
+import { cliAsync, CliRun } from '../support/cli-runner';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
-/** Bound on each CLI run. */
-const RUN_MS = 60_000;
-
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
 /** Runs the CLI without blocking this process (the appliance serves from it). */
-const run = (args: string[]): Promise<Run> =>
-  new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      let json: unknown = null;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        /* text */
-      }
-      done({ status: code ?? -1, stdout, stderr, json });
-    });
-  });
+const run = (args: string[]): Promise<CliRun> => cliAsync(args);
 
 /** Permission → the grant ids (or "role:officer") PolicyCheck names for it. */
 function sourcesByPermission(result: { permissions: Array<{ permission: string; allowed: boolean; sources: Array<{ kind: string; grant?: string; role?: string }> }> }): Record<string, string[]> {
