@@ -1,6 +1,7 @@
 /**
- * Loads the OASIS KMIP test cases (../shared/kmip-test-cases, or
- * $KMIP_TEST_CASES): every XML file of v1.4 and v2.1, mandatory and optional,
+ * Loads the OASIS KMIP test cases (test/fixtures/kmip-test-cases, a verbatim
+ * copy of ../shared/kmip-test-cases kept in the repository so that a fresh
+ * clone tests on any machine; or $KMIP_TEST_CASES): every XML file of v1.4 and v2.1, mandatory and optional,
  * parsed into its messages. Placeholders are resolved the way a conformance
  * runner would before sending: `$NOW` to a fixed instant, the random-by-nature
  * Byte Strings (`$KEY_MATERIAL_0`, `$IV_COUNTER_NONCE`, …) to bytes derived
@@ -13,7 +14,7 @@ import { PrimitiveType, PrimitiveValue } from '../../../protocol/kmip/kmip-text-
 import { paddedLength, TtlvNode } from '../../../protocol/kmip/ttlv';
 import { encodeTtlv } from '../../../protocol/kmip/ttlv-encoder';
 
-export const TEST_CASES_DIR = process.env.KMIP_TEST_CASES ?? resolve(__dirname, '../../../../shared/kmip-test-cases');
+export const TEST_CASES_DIR = process.env.KMIP_TEST_CASES ?? resolve(__dirname, '../../fixtures/kmip-test-cases');
 /** 2026-12-01T00:00:00Z: any fixed instant does. */
 export const FIXED_NOW = 1_796_083_200n;
 
