@@ -12,12 +12,12 @@
  * moves (a grant made by the CLI in another process is seen on the next
  * request).
  *
- * The answer and its reasons are one computation: `sourcesOf` yields what
- * gives a permission (the officer role, or each grant to the client or to
- * one of its groups whose pattern matches), `allows` is whether it yields
- * anything (stopping at the first), and `explain` (PolicyCheck, `strongroom
- * policy check`) lists them all; so what the check shows cannot drift from
- * what the dispatcher decides.
+ * The answer and its reasons are one computation: `roleGives` and
+ * `visitGrants` find what gives a permission (the officer role, or each grant
+ * to the client or to one of its groups whose pattern matches); `allows`
+ * stops at the first, and `explain` (PolicyCheck, `strongroom policy check`)
+ * lists them all; so what the check shows cannot drift from what the
+ * dispatcher decides.
  */
 import { DirectoryStore, GrantRecord } from '../../storage/directory-store';
 import { ClientIdentity } from './identity';
@@ -52,27 +52,38 @@ export class PolicyIndex {
   constructor(private readonly directory: DirectoryStore, private readonly changeStamp: () => string) {}
 
   allows(identity: ClientIdentity, permission: Permission, fullName: string): boolean {
-    return !this.sourcesOf(identity, permission, fullName).next().done;
+    // Every request asks this: stop at the first source, and build no list or source object on the way.
+    return roleGives(identity, permission) || this.visitGrants(identity, permission, fullName, STOP);
   }
 
   /** Each permission of PERMISSIONS, whether `identity` holds it on `fullName`, and every role or grant that gives it. */
   explain(identity: ClientIdentity, fullName: string): PermissionExplanation[] {
     return PERMISSIONS.map((permission) => {
-      const sources = [...this.sourcesOf(identity, permission, fullName)];
+      const sources: PermissionSource[] = roleGives(identity, permission) ? [{ kind: 'role', role: 'officer' }] : [];
+      this.visitGrants(identity, permission, fullName, (g) => {
+        sources.push({ kind: 'grant', grant: g.id, subjectKind: g.subjectKind, subject: g.subject, pattern: g.pattern });
+        return false;
+      });
       return { permission, allowed: sources.length > 0, sources };
     });
   }
 
-  /** What gives `identity` `permission` on `fullName`, lazily (the officer role first, then its own grants, then its groups'). */
-  private *sourcesOf(identity: ClientIdentity, permission: Permission, fullName: string): Generator<PermissionSource> {
-    if (identity.role === 'officer' && OFFICER_ROLE_PERMISSIONS.has(permission)) yield { kind: 'role', role: 'officer' };
-    if (identity.role === 'auditor') return;
+  /**
+   * Calls `visit` with each grant giving `identity` `permission` on
+   * `fullName` (its own grants, then its groups'), until `visit` returns
+   * true; whether it did. Auditors hold nothing through grants.
+   */
+  private visitGrants(identity: ClientIdentity, permission: Permission, fullName: string, visit: (grant: CompiledGrant) => boolean): boolean {
+    if (identity.role === 'auditor') return false;
     this.refresh();
-    const matching = (grants: CompiledGrant[] | undefined): CompiledGrant[] =>
-      (grants ?? []).filter((g) => g.permissions.has(permission) && globMatches(g.pattern, fullName));
-    for (const subject of [this.byClient.get(identity.name), ...identity.groups.map((group) => this.byGroup.get(group))]) {
-      for (const g of matching(subject)) yield { kind: 'grant', grant: g.id, subjectKind: g.subjectKind, subject: g.subject, pattern: g.pattern };
-    }
+    const visitList = (grants: CompiledGrant[] | undefined): boolean => {
+      if (grants === undefined) return false;
+      for (const g of grants) if (g.permissions.has(permission) && globMatches(g.pattern, fullName) && visit(g)) return true;
+      return false;
+    };
+    if (visitList(this.byClient.get(identity.name))) return true;
+    for (const group of identity.groups) if (visitList(this.byGroup.get(group))) return true;
+    return false;
   }
 
   /** Whether the client holds `permission` on anything at all (to decide if a Locate is worth running). */
@@ -95,6 +106,14 @@ export class PolicyIndex {
     this.stamp = stamp;
   }
 }
+
+/** The officer role's own permissions (administering keys, never using them). */
+function roleGives(identity: ClientIdentity, permission: Permission): boolean {
+  return identity.role === 'officer' && OFFICER_ROLE_PERMISSIONS.has(permission);
+}
+
+/** A visit that stops at the first grant found (allows). */
+const STOP = (): boolean => true;
 
 function add(index: Map<string, CompiledGrant[]>, grant: GrantRecord): void {
   const list = index.get(grant.subject) ?? [];
