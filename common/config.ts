@@ -226,6 +226,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'TCP port of the live event stream (wss://host:port/events); also the port `strongroom events` connects to.',
   },
   {
+    key: 'kmip_port',
+    env: 'STRONGROOM_KMIP_PORT',
+    defaultValue: () => '5696',
+    meaning: 'TCP port of the KMIP listener (TTLV over mutual TLS, docs/kmip.md) on listen_address; `off` serves no KMIP.',
+  },
+  {
     key: 'max_event_subscribers',
     env: 'STRONGROOM_MAX_EVENT_SUBSCRIBERS',
     defaultValue: () => '64',
@@ -355,6 +361,10 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     if (!/^\d+$/.test(value) || Number(value) < (key === 'events_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
   }
   if (Number(values.events_port) > 65535) throw new ConfigError('events_port must be at most 65535');
+  const kmipPort = values.kmip_port ?? '';
+  if (kmipPort !== 'off' && (!/^\d{1,5}$/.test(kmipPort) || Number(kmipPort) > 65535)) {
+    throw new ConfigError(`kmip_port must be a port number (0 to 65535, 0: a free one) or off, not "${kmipPort}"`);
+  }
   return { dataDir, configFile: fileRead, values, sources };
 }
 

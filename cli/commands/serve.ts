@@ -47,7 +47,7 @@ The server prints one JSON line {"listening": {"address", "port", "eventsAddress
           port: options.port === undefined ? undefined : portOption(options.port, '--port'),
           eventsPort: options.eventsPort === undefined ? undefined : portOption(options.eventsPort, '--events-port'),
         });
-        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port, eventsAddress: eventsAddress(config), eventsPort: server.eventsPort } })}\n`);
+        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port, eventsAddress: eventsAddress(config), eventsPort: server.eventsPort, kmipPort: server.kmipPort } })}\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
           process.once('SIGINT', stop);

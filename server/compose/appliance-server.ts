@@ -33,6 +33,8 @@ export interface RunningServer {
   /** The live event stream's port (events_port; 0 in tests picks a free one). */
   readonly eventsPort: number;
   readonly eventServer: EventServer;
+  /** The KMIP listener's port (kmip_port; 0 in tests picks a free one), or null when kmip_port is off. */
+  readonly kmipPort: number | null;
   readonly services: Services;
   /** The one dispatcher every entrance sends requests to. */
   readonly dispatcher: Dispatcher;
@@ -50,6 +52,8 @@ export interface StartOptions {
   readonly port?: number;
   /** The live event stream's port (0: a free one); default events_port, or 0 when `port` is 0. */
   readonly eventsPort?: number;
+  /** The KMIP listener's port (0: a free one; null: none); default kmip_port, or 0 when `port` is 0. */
+  readonly kmipPort?: number | null;
   /** Append audit events on the server's own connection instead of the worker thread (for comparisons in benchmarks). */
   readonly auditInProcess?: boolean;
 }
@@ -106,14 +110,14 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   if (!appliance.keychain.isSealed) services.approvals.start();
   let listeners;
   try {
-    listeners = await startListeners(appliance, { clock, timers, log, audit, services, dispatcher, connections, port: options.port, eventsPort: options.eventsPort });
+    listeners = await startListeners(appliance, { clock, timers, log, audit, services, dispatcher, connections, port: options.port, eventsPort: options.eventsPort, kmipPort: options.kmipPort });
   } catch (err) {
     services.unsealing?.close();
     await audit.close();
     throw err;
   }
   jobs.start(changes, connections);
-  const { port, eventsPort } = listeners;
+  const { port, eventsPort, kmipPort } = listeners;
   audit.recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   if (!appliance.keychain.isSealed) recordTrustEstablished();
   // Every run signs its start: a trail that records a server start but holds
@@ -122,7 +126,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   // and the server serves on.
   await audit.writer.drain();
   await jobs.checkpointer.checkpoint();
-  log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, keys: store.countKeys() });
+  log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, kmipPort, keys: store.countKeys() });
   let closing: Promise<void> | null = null;
   const serving = listeners;
   return {
@@ -130,6 +134,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     keyServer: serving.keyServer,
     eventsPort,
     eventServer: serving.eventServer,
+    kmipPort,
     services,
     dispatcher,
     checkpointer: jobs.checkpointer,

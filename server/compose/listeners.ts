@@ -1,6 +1,7 @@
 /**
  * The appliance's network entrances, started last and closed first: the
- * native protocol's mutual-TLS key server and the live event stream, both
+ * native protocol's mutual-TLS key server, the KMIP listener (the same
+ * listener with the KMIP wire) and the live event stream, all
  * resolving a certificate to its client record, both recording refused
  * connections (throttled per source, the rest counted per window). Each
  * registers with ClientConnections, so a revocation closes its streams.
@@ -18,6 +19,8 @@ import { EventServer } from '../events/event-server';
 import { eventServerFromConfig } from '../events/event-server-config';
 import { AuthFailureThrottle, SuppressedRefusals, WINDOW_MS } from '../tls/auth-failure-throttle';
 import { KeyServer } from '../tls/key-server';
+import { kmipWire } from '../kmip/kmip-wire';
+import { kmipOperations } from '../../protocol/kmip/operations/kmip-operations';
 import { PeerRefusal } from '../tls/peer-identity';
 import { loadTlsIdentity } from '../tls/tls-identity';
 import { AuditPipeline } from './audit-pipeline';
@@ -36,6 +39,8 @@ export interface ListenerOptions {
   readonly port?: number;
   /** The event stream's port; default events_port, or a free one when `port` is 0. */
   readonly eventsPort?: number;
+  /** The KMIP listener's port; default kmip_port, or a free one when `port` is 0; null: none. */
+  readonly kmipPort?: number | null;
 }
 
 export interface Listeners {
@@ -43,6 +48,9 @@ export interface Listeners {
   readonly eventServer: EventServer;
   readonly port: number;
   readonly eventsPort: number;
+  /** The KMIP listener, or null when kmip_port is off. */
+  readonly kmipServer: KeyServer | null;
+  readonly kmipPort: number | null;
   /** No new connections; in-flight requests finish (their audit events durable), then sockets close. */
   close(): Promise<void>;
 }
@@ -73,13 +81,16 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
   const refusalWindow = timers.every(WINDOW_MS, () => recordSuppressed(refusals.closeWindow()));
 
   const credentials = await loadTlsIdentity(appliance, clock);
-  // The event stream's copy of the key, taken before the key server zeroes its own.
+  // The event stream's and KMIP listener's copies of the key, taken before the key server zeroes its own.
   const eventsKey = Buffer.from(credentials.privateKeyPem);
-  const keyServer = new KeyServer({
+  const kmipPort = options.kmipPort !== undefined ? options.kmipPort : config.values.kmip_port === 'off' ? null : options.port === 0 ? 0 : numberSetting(config, 'kmip_port');
+  const kmipKey = kmipPort === null ? null : Buffer.from(credentials.privateKeyPem);
+  // One request rate per client, whichever wire it uses.
+  const rateLimiter = new RateLimiter(clock, services.limits.rateLimitPerSecond, services.limits.rateLimitPerSecond * 2);
+  const onInternalError = (err: unknown): void => void log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack });
+  const common = {
     host: setting(config, 'listen_address'),
-    port: options.port ?? numberSetting(config, 'listen_port'),
     certificatePem: credentials.certificatePem,
-    privateKeyPem: credentials.privateKeyPem,
     caPem: credentials.caPem,
     handshakeTimeoutMs: numberSetting(config, 'handshake_timeout_ms'),
     maxConnections: numberSetting(config, 'max_connections'),
@@ -90,20 +101,43 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     idleTimeoutMs: numberSetting(config, 'idle_timeout_ms'),
     frameTimeoutMs: numberSetting(config, 'frame_timeout_ms'),
     dispatcher: options.dispatcher,
-    rateLimiter: new RateLimiter(clock, services.limits.rateLimitPerSecond, services.limits.rateLimitPerSecond * 2),
+    rateLimiter,
     resolveIdentity,
     onAuthFailure,
-    onInternalError: (err) => log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack }),
-  });
+    onInternalError,
+  };
+  const keyServer = new KeyServer({ ...common, port: options.port ?? numberSetting(config, 'listen_port'), privateKeyPem: credentials.privateKeyPem });
   let port: number;
   try {
     port = await keyServer.listen();
   } catch (err) {
     eventsKey.fill(0);
+    kmipKey?.fill(0);
     refusalWindow.cancel();
     throw err;
   }
   const unregisterKeys = connections.register(keyServer);
+  let kmipServer: KeyServer | null = null;
+  let kmipListening: number | null = null;
+  let unregisterKmip = (): void => undefined;
+  if (kmipPort !== null && kmipKey !== null) {
+    kmipServer = new KeyServer({
+      ...common,
+      port: kmipPort,
+      privateKeyPem: kmipKey,
+      wire: kmipWire({ ...common, operations: kmipOperations(), newId: stamper.newId }),
+    });
+    try {
+      kmipListening = await kmipServer.listen();
+    } catch (err) {
+      eventsKey.fill(0);
+      unregisterKeys();
+      refusalWindow.cancel();
+      await keyServer.close();
+      throw err;
+    }
+    unregisterKmip = connections.register(kmipServer);
+  }
   // The event stream starts after the key server and closes before it.
   const eventServer = eventServerFromConfig(
     config,
@@ -128,7 +162,9 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     eventsPort = await eventServer.listen();
   } catch (err) {
     unregisterKeys();
+    unregisterKmip();
     refusalWindow.cancel();
+    await kmipServer?.close();
     await keyServer.close();
     throw err;
   }
@@ -138,9 +174,13 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     eventServer,
     port,
     eventsPort,
+    kmipServer,
+    kmipPort: kmipListening,
     async close() {
       await eventServer.close();
       unregisterEvents();
+      await kmipServer?.close();
+      unregisterKmip();
       await keyServer.close();
       unregisterKeys();
       refusalWindow.cancel();

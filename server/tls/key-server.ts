@@ -21,6 +21,30 @@ import { ClientIdentity } from '../../domain/policy/identity';
 /** How long close() lets in-flight requests finish before it cuts their connections off. */
 export const CLOSE_GRACE_MS = 5000;
 
+/** What the server needs of one served connection, whatever its wire. */
+export interface ServedConnection {
+  readonly identity: ClientIdentity;
+  /** Ends it now (revocation, timeouts, the end of a shutdown's grace). */
+  destroy(): void;
+  /** Stops reading, answers what was read, then ends; resolves once the socket is closed. */
+  drain(): Promise<void>;
+}
+
+/**
+ * A wire served over the same mutual-TLS listener: how it opens a
+ * connection, and what it sends a peer it refuses after the handshake. The
+ * native protocol is the default; KMIP (server/kmip/) is the other.
+ */
+export interface Wire {
+  /** A name for the listener's errors ('' for the native protocol: its settings are listen_address and listen_port). */
+  readonly name: string;
+  /** The settings that choose its address and port, for the error when they cannot be bound. */
+  readonly settings: string;
+  open(socket: TLSSocket, identity: ClientIdentity): ServedConnection;
+  /** The last bytes a refused peer gets (may be empty: KMIP has no unsolicited message). */
+  refusal(code: 'UNAUTHENTICATED' | 'SERVER_BUSY', message: string): Buffer;
+}
+
 export interface KeyServerOptions extends ConnectionOptions, TlsListenerOptions {
   readonly maxConnections: number;
   readonly maxConnectionsPerClient: number;
@@ -29,17 +53,21 @@ export interface KeyServerOptions extends ConnectionOptions, TlsListenerOptions 
   readonly resolveIdentity: (fingerprint256: string) => ClientIdentity | null;
   /** Told of every refused connection (the audit trail). */
   readonly onAuthFailure?: (info: PeerRefusal) => void;
+  /** The wire this listener serves; default the native protocol. */
+  readonly wire?: Wire;
 }
 
 export class KeyServer {
   private readonly server: Server;
-  private readonly connections = new Set<Connection>();
+  private readonly connections = new Set<ServedConnection>();
+  private readonly wire: Wire;
   /** Open connections per client name: one client cannot take every slot of max_connections. */
   private readonly perClient = new Map<string, number>();
   /** Every socket, authenticated or not, so close() never waits on a half-closed refusal. */
   private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(private readonly options: KeyServerOptions) {
+    this.wire = options.wire ?? nativeWire(options);
     // Certificates are checked in accept(), after the handshake: a peer with another
     // CA's (or an expired) certificate then gets an UNAUTHENTICATED answer and is
     // recorded with its fingerprint, where a refusal inside the handshake was only a reset.
@@ -60,7 +88,7 @@ export class KeyServer {
   }
 
   listen(): Promise<number> {
-    return listenOn(this.server, this.options.host, this.options.port, { name: '', settings: 'listen_address or listen_port (--port)' });
+    return listenOn(this.server, this.options.host, this.options.port, { name: this.wire.name, settings: this.wire.settings });
   }
 
   get connectionCount(): number {
@@ -107,17 +135,17 @@ export class KeyServer {
       const message = check.tlsVerified
         ? 'this certificate is unknown to the appliance or revoked'
         : `this certificate was not issued by the appliance CA, or is not valid now (${check.refusal.reason.replace(/^UNAUTHENTICATED: /, '')}): check --cert and --key`;
-      endThenDestroy(socket, encodeRefusal('UNAUTHENTICATED', message), this.options.timers);
+      endThenDestroy(socket, this.wire.refusal('UNAUTHENTICATED', message), this.options.timers);
       return;
     }
     const identity = check.identity;
     const open = this.perClient.get(identity.name) ?? 0;
     if (open >= this.options.maxConnectionsPerClient) {
-      endThenDestroy(socket, encodeRefusal('SERVER_BUSY', `client "${identity.name}" already has ${open} connections open (max_connections_per_client)`), this.options.timers);
+      endThenDestroy(socket, this.wire.refusal('SERVER_BUSY', `client "${identity.name}" already has ${open} connections open (max_connections_per_client)`), this.options.timers);
       return;
     }
     this.perClient.set(identity.name, open + 1);
-    const connection = new Connection(socket, identity, this.options);
+    const connection = this.wire.open(socket, identity);
     this.connections.add(connection);
     closeAtCertificateExpiry(socket, check.validTo, this.options, () => connection.destroy());
     socket.on('close', () => {
@@ -129,6 +157,12 @@ export class KeyServer {
   }
 }
 
-function encodeRefusal(code: 'UNAUTHENTICATED' | 'SERVER_BUSY', message: string): Buffer {
-  return encodeError(null, new ProtocolError(code, message));
+/** The native protocol (docs/protocol.md): JSON frames, a refusal as a last error frame. */
+function nativeWire(options: ConnectionOptions): Wire {
+  return {
+    name: '',
+    settings: 'listen_address or listen_port (--port)',
+    open: (socket, identity) => new Connection(socket, identity, options),
+    refusal: (code, message) => encodeError(null, new ProtocolError(code, message)),
+  };
 }

@@ -1,0 +1,258 @@
+/**
+ * One KMIP client connection (docs/kmip.md §4): TTLV messages in, responses
+ * out, in request order. Limits come before work: a message's length is
+ * read from its first 8 bytes and checked against KMIP_MAX_MESSAGE_BYTES
+ * before any byte of it is buffered; a message costs one rate-limit token
+ * before it is decoded and the rest of its Batch Count once it is. A
+ * message that cannot be decoded is answered Invalid Message and the
+ * connection stays open (its length was sound, so the stream is still in
+ * step); a length that cannot be is answered, then the connection is
+ * closed. Reading pauses while requests are queued or the socket's write
+ * buffer is full, so a client that does not read cannot make the server
+ * buffer without bound. A message left half-sent is cut off after
+ * frameTimeoutMs; no bytes either way for idleTimeoutMs closes it.
+ */
+import { TLSSocket } from 'node:tls';
+import { Clock } from '../../common/clock';
+import { RateLimiter } from '../../common/rate-limiter';
+import { Timer, Timers } from '../../common/timers';
+import { kmipReasonFor } from '../../common/error-codes';
+import { ClientIdentity } from '../../domain/policy/identity';
+import { executeBatch, RunItem } from '../../protocol/kmip/kmip-batch-executor';
+import { KmipCodecError } from '../../protocol/kmip/kmip-codec-error';
+import { RequestMessage, ResponseMessage } from '../../protocol/kmip/kmip-message';
+import { decodeRequest } from '../../protocol/kmip/kmip-message-decoder';
+import { encodeResponse, invalidMessageResponse } from '../../protocol/kmip/kmip-message-encoder';
+import { KmipMessageError } from '../../protocol/kmip/kmip-message-error';
+import { decodeTtlv } from '../../protocol/kmip/ttlv-decoder';
+import { encodeTtlv } from '../../protocol/kmip/ttlv-encoder';
+import { ttlvMessageLength } from '../../protocol/kmip/ttlv-framing';
+import { KMIP_MAX_MESSAGE_BYTES, TTLV_HEADER_BYTES, TtlvNode } from '../../protocol/kmip/ttlv';
+import { endThenDestroy } from '../tls/connection';
+
+/** Most messages read and not yet answered: beyond it the socket stops reading until answers leave. */
+export const KMIP_MAX_QUEUED_MESSAGES = 16;
+/** Largest response sent whatever the client's Maximum Response Size: what one request can make the server hold. */
+export const KMIP_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+export interface KmipConnectionOptions {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly idleTimeoutMs: number;
+  readonly frameTimeoutMs: number;
+  readonly rateLimiter: RateLimiter;
+  /** The Batch Item runner for this connection's identity (kmip-item-runner.ts). */
+  readonly runItem: RunItem;
+  readonly onInternalError: (err: unknown) => void;
+}
+
+/** Zeroes every Byte String of a tree (payloads carry key material and plaintexts). */
+export function wipeByteStrings(node: TtlvNode | undefined, depth = 0): void {
+  if (node === undefined || depth > 64) return;
+  if (node.type === 'ByteString') node.value.fill(0);
+  else if (node.type === 'Structure') for (const child of node.value) wipeByteStrings(child, depth + 1);
+}
+
+export class KmipConnection {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** The length of the message being received, once its header is in. */
+  private expected: number | null = null;
+  private frameTimer: Timer | null = null;
+  private readonly idleTimer: Timer | null;
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private closed = false;
+  private draining = false;
+
+  constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: KmipConnectionOptions) {
+    this.idleTimer = options.idleTimeoutMs > 0 ? options.timers.after(options.idleTimeoutMs, () => this.destroy()) : null;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.idleTimer?.restart();
+      this.resumeIfRoom();
+    });
+    socket.on('close', () => this.cleanup());
+    socket.on('error', () => this.destroy());
+  }
+
+  destroy(): void {
+    this.cleanup();
+    this.socket.destroy();
+  }
+
+  async drain(): Promise<void> {
+    const gone = new Promise<void>((resolve) => {
+      if (this.socket.destroyed) resolve();
+      else this.socket.once('close', () => resolve());
+    });
+    this.draining = true;
+    this.socket.pause();
+    await this.queue.catch(() => undefined);
+    if (!this.closed) {
+      this.cleanup();
+      this.socket.resume();
+      endThenDestroy(this.socket, Buffer.alloc(0), this.options.timers);
+    }
+    await gone;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.draining || this.closed) return;
+    this.idleTimer?.restart();
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    let completed = false;
+    while (!this.closed) {
+      if (this.expected === null) {
+        if (this.buffered < TTLV_HEADER_BYTES) break;
+        try {
+          this.expected = ttlvMessageLength(this.peek(TTLV_HEADER_BYTES), KMIP_MAX_MESSAGE_BYTES);
+        } catch (err) {
+          // The stream cannot be resynchronised: answer, then close.
+          this.refuse(err as KmipCodecError);
+          return;
+        }
+      }
+      if (this.buffered < this.expected) break;
+      const message = this.take(this.expected);
+      this.expected = null;
+      completed = true;
+      this.enqueue(message);
+    }
+    this.armFrameTimer(completed);
+  }
+
+  private peek(length: number): Buffer {
+    if (this.chunks[0].length < length) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0].subarray(0, length);
+  }
+
+  private take(length: number): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    if (this.chunks.length > 1) for (const chunk of this.chunks) chunk.fill(0);
+    const message = Buffer.from(all.subarray(0, length));
+    const rest = all.subarray(length);
+    all.subarray(0, length).fill(0);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+    return message;
+  }
+
+  private enqueue(message: Buffer): void {
+    this.queued++;
+    if (this.queued >= KMIP_MAX_QUEUED_MESSAGES) this.socket.pause();
+    this.queue = this.queue
+      .then(() => this.answer(message))
+      .catch((err: unknown) => {
+        // A fault of ours, not the client's: logged, and the connection closed rather than answered with a guess.
+        this.options.onInternalError(err);
+        this.destroy();
+      })
+      .finally(() => {
+        message.fill(0);
+        this.queued--;
+        this.resumeIfRoom();
+      });
+  }
+
+  private resumeIfRoom(): void {
+    if (!this.closed && !this.draining && this.queued < KMIP_MAX_QUEUED_MESSAGES && !this.socket.writableNeedDrain) this.socket.resume();
+  }
+
+  private now(): bigint {
+    return BigInt(Math.floor(this.options.clock.nowMs() / 1000));
+  }
+
+  private async answer(message: Buffer): Promise<void> {
+    if (this.closed) return;
+    // One token before decoding, so parsing is rate limited too.
+    const waitMs = this.options.rateLimiter.take(this.identity.name, 1);
+    let request: RequestMessage;
+    try {
+      request = decodeRequest(decodeTtlv(message));
+    } catch (err) {
+      if (err instanceof KmipCodecError || err instanceof KmipMessageError) {
+        this.write(invalidMessageResponse(err, this.now()));
+        return;
+      }
+      throw err;
+    }
+    try {
+      const cost = request.batchItems.length;
+      const batchWaitMs = waitMs === 0 && cost > 1 ? this.options.rateLimiter.take(this.identity.name, cost, 1) : 0;
+      if (waitMs > 0 || batchWaitMs > 0) {
+        this.write(this.rateLimited(request, Math.max(waitMs, batchWaitMs)));
+        return;
+      }
+      const maximum = Math.min(request.header.maximumResponseSize ?? KMIP_MAX_RESPONSE_BYTES, KMIP_MAX_RESPONSE_BYTES);
+      const bounded: RequestMessage = { ...request, header: { ...request.header, maximumResponseSize: maximum } };
+      const response = await executeBatch(bounded, this.options.runItem, { timeStamp: this.now() });
+      this.write(response);
+    } finally {
+      for (const item of request.batchItems) wipeByteStrings(item.requestPayload);
+    }
+  }
+
+  private rateLimited(request: RequestMessage, retryAfterMs: number): ResponseMessage {
+    const reason = kmipReasonFor('RATE_LIMITED', request.header.protocolVersion.major);
+    const message = `RATE_LIMITED: client "${this.identity.name}" is over its request rate; retry after ${retryAfterMs} ms`;
+    return {
+      header: { protocolVersion: request.header.protocolVersion, timeStamp: this.now(), batchCount: request.batchItems.length },
+      batchItems: request.batchItems.map((item) => ({
+        operation: item.operation,
+        ...(item.uniqueBatchItemId === undefined ? {} : { uniqueBatchItemId: item.uniqueBatchItemId }),
+        resultStatus: 'OperationFailed' as const,
+        resultReason: reason,
+        resultMessage: message,
+      })),
+    };
+  }
+
+  private write(response: ResponseMessage): void {
+    let bytes: Buffer;
+    try {
+      bytes = encodeTtlv(encodeResponse(response));
+    } finally {
+      for (const item of response.batchItems) wipeByteStrings(item.responsePayload);
+    }
+    if (this.closed) {
+      bytes.fill(0);
+      return;
+    }
+    this.idleTimer?.restart();
+    if (!this.socket.write(bytes, () => bytes.fill(0))) this.socket.pause();
+  }
+
+  /** Answers a message whose length cannot be trusted, then closes. */
+  private refuse(error: KmipCodecError): void {
+    if (this.closed) return;
+    const bytes = encodeTtlv(encodeResponse(invalidMessageResponse(error, this.now())));
+    this.cleanup();
+    this.socket.pause();
+    endThenDestroy(this.socket, bytes, this.options.timers);
+  }
+
+  /**
+   * The deadline of a half-sent message counts from the chunk that started
+   * it: more bytes of the same message do not push it back. `completed`: a
+   * message ended in this chunk, so any message still pending started now.
+   */
+  private armFrameTimer(completed: boolean): void {
+    const midMessage = this.buffered > 0;
+    if (this.frameTimer !== null && midMessage && !completed && !this.closed) return;
+    this.frameTimer?.cancel();
+    this.frameTimer = null;
+    if (midMessage && !this.closed) this.frameTimer = this.options.timers.after(this.options.frameTimeoutMs, () => this.destroy());
+  }
+
+  private cleanup(): void {
+    this.closed = true;
+    this.idleTimer?.cancel();
+    this.frameTimer?.cancel();
+    this.frameTimer = null;
+    for (const chunk of this.chunks) chunk.fill(0);
+    this.chunks = [];
+    this.buffered = 0;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * One KMIP Batch Item through the one dispatcher (docs/kmip.md §3): the
+ * KmipOperation for the item's Operation turns the payload into native
+ * calls; each call is validated by the native schema, dispatched with the
+ * connection's identity (identity → access → sealed → dual control →
+ * operation → audit), and resolves only once its audit events are durable,
+ * exactly as on the native wire. Every refusal becomes the item's outcome:
+ * a StrongroomError's Result Reason comes from the one error table
+ * (common/error-codes.ts, its `kmip` column); APPROVAL_REQUIRED becomes
+ * Operation Pending with the approval request's id as the Asynchronous
+ * Correlation Value (Poll and Cancel take it).
+ */
+import { asStrongroomError, StrongroomError } from '../../common/errors';
+import { kmipReasonFor } from '../../common/error-codes';
+import { ClientIdentity } from '../../domain/policy/identity';
+import { Dispatcher } from '../../operations/dispatcher';
+import { Request, RequestSource } from '../../operations/request';
+import { BatchableOperationName, OperationArgs, validateArgs } from '../../protocol/op-schemas';
+import { ItemOutcome, RunItem } from '../../protocol/kmip/kmip-batch-executor';
+import { KmipMessageError } from '../../protocol/kmip/kmip-message-error';
+import { KmipOperation, KmipOperationError, NativeCall } from '../../protocol/kmip/operations/kmip-operation';
+import { wipeBuffers } from '../tls/connection';
+
+export interface KmipItemRunnerOptions {
+  readonly dispatcher: Dispatcher;
+  readonly operations: ReadonlyMap<string, KmipOperation>;
+  readonly identity: ClientIdentity;
+  readonly source: RequestSource;
+  /** A fresh request id for each native call (the audit trail's requestId). */
+  readonly newRequestId: () => string;
+  /** Faults that are not the client's doing, for the log. */
+  readonly onInternalError: (err: unknown) => void;
+}
+
+/** Base64 text for Buffers, so the native schema validates exactly what the JSON wire would send. */
+function asWireArgs(args: object): Record<string, unknown> {
+  const wire: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(args)) {
+    if (value === undefined) continue;
+    wire[name] = Buffer.isBuffer(value) || value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+  }
+  return wire;
+}
+
+export function kmipItemRunner(options: KmipItemRunnerOptions): RunItem {
+  const { dispatcher, identity, source } = options;
+  const served = [...options.operations.keys()];
+
+  const call: NativeCall = async <Op extends BatchableOperationName>(op: Op, args: OperationArgs[Op]): Promise<unknown> => {
+    const validated = validateArgs(op, asWireArgs(args));
+    const request = { id: options.newRequestId(), op, args: validated, meta: {}, identity, source } as Request;
+    const audits: Array<Promise<void>> = [];
+    let value: unknown;
+    let failure: unknown = null;
+    try {
+      value = await dispatcher.dispatch(request, audits);
+    } catch (err) {
+      failure = err;
+    } finally {
+      wipeBuffers(validated);
+    }
+    // As on the native wire: the answer waits for its audit events; if they cannot be written, the result is zeroed unsent (fail closed).
+    try {
+      await Promise.all(audits);
+    } catch (auditError) {
+      wipeBuffers(value);
+      throw auditError;
+    }
+    if (failure !== null) throw failure;
+    return value;
+  };
+
+  return async (item, request): Promise<ItemOutcome> => {
+    const version = request.header.protocolVersion;
+    const operation = options.operations.get(item.operation);
+    if (operation === undefined) {
+      return { status: 'OperationFailed', reason: 'OperationNotSupported', message: `${item.operation} is not served over KMIP here: Query lists the operations this server serves` };
+    }
+    try {
+      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served }) };
+    } catch (err) {
+      return outcomeOf(err, version.major, options.onInternalError);
+    }
+  };
+}
+
+/** A refusal → the item's outcome (never a thrown error: a bug is General Failure, logged, with no detail for the client). */
+export function outcomeOf(err: unknown, major: number, onInternalError: (err: unknown) => void): ItemOutcome {
+  if (err instanceof KmipOperationError) return { status: 'OperationFailed', reason: err.resultReason, message: err.message };
+  if (err instanceof KmipMessageError) return { status: 'OperationFailed', reason: err.resultReason, message: err.message };
+  const error: StrongroomError = asStrongroomError(err);
+  if (error.code === 'APPROVAL_REQUIRED' && typeof error.details.requestId === 'string') {
+    return { status: 'OperationPending', asynchronousCorrelationValue: Buffer.from(error.details.requestId, 'utf8') };
+  }
+  if (error.code === 'INTERNAL_ERROR') onInternalError(error.cause ?? error);
+  return { status: 'OperationFailed', reason: kmipReasonFor(error.code, major), message: `${error.code}: ${error.message}` };
+}
