@@ -37,6 +37,7 @@ describe('dual control over KMIP: Poll and Cancel', () => {
     officer = await KmipTlsClient.open(t.server.kmipPort!, t.officer);
     otherOfficer = await KmipTlsClient.open(t.server.kmipPort!, t.approvers[0]);
     app = await KmipTlsClient.open(t.server.kmipPort!, t.issue('kmip-dc-app', 'app'));
+    expect((await native.request('PolicyGrant', { client: 'kmip-dc-app', pattern: 'dc-app/*', permissions: ['destroy'] })).error).toBeUndefined();
   });
 
   afterAll(async () => {
@@ -84,6 +85,19 @@ describe('dual control over KMIP: Poll and Cancel', () => {
     expect(field((await poll(officer, id, V14)).responsePayload, 'UniqueIdentifier')).toBe(instance);
     // Too late to cancel: it completed.
     expect(field((await cancel(officer, id)).responsePayload, 'CancellationResult')).toBe(enumeration('CancellationResult')!.byName.get('Completed'));
+  });
+
+  test('an app\'s Destroy under its grant is held the same way, and the app follows it to its answer in KMIP 1.4', async () => {
+    const instance = await revoked('dc-app/retired');
+    const id = pendingId(only((await app.call('Destroy', uidPayload(instance), V14)).batchItems));
+    expect(pendingId(await poll(app, id, V14))).toBe(id);
+    await approveOnce(t, 0, id);
+    expect(await approveOnce(t, 1, id)).toBe('executed');
+    const done = await poll(app, id, V14);
+    expect(done).toMatchObject({ operation: 'Poll', resultStatus: 'Success' });
+    expect(field(done.responsePayload, 'UniqueIdentifier')).toBe(instance);
+    // Not even an officer may follow it: its outcome is the app's.
+    expect(await poll(officer, id)).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'PermissionDenied' });
   });
 
   test('only the requester follows a request: another officer is refused, an app is told there is no such value', async () => {
