@@ -4,10 +4,21 @@
  * Supported.
  */
 import { discoverVersions } from './discover-versions';
+import { decrypt, encrypt } from './encrypt-decrypt';
 import { KmipOperation } from './kmip-operation';
+import { mac, macVerify } from './mac';
 import { query } from './query';
+import { rngRetrieve } from './rng-retrieve';
 
-const SERVED: readonly KmipOperation[] = [discoverVersions, query];
+const SERVED: readonly KmipOperation[] = [
+  discoverVersions,
+  query,
+  encrypt,
+  decrypt,
+  mac,
+  macVerify,
+  rngRetrieve,
+];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {
   return new Map(SERVED.map((operation) => [operation.operation, operation]));
