@@ -3,16 +3,26 @@
  * order Query lists them. An operation absent here answers Operation Not
  * Supported.
  */
+import { activate } from './activate';
+import { cancel } from './cancel';
+import { destroy } from './destroy';
 import { discoverVersions } from './discover-versions';
 import { decrypt, encrypt } from './encrypt-decrypt';
 import { KmipOperation } from './kmip-operation';
 import { mac, macVerify } from './mac';
+import { poll } from './poll';
 import { query } from './query';
+import { revoke } from './revoke';
 import { rngRetrieve } from './rng-retrieve';
 
 const SERVED: readonly KmipOperation[] = [
   discoverVersions,
   query,
+  activate,
+  revoke,
+  destroy,
+  poll,
+  cancel,
   encrypt,
   decrypt,
   mac,
