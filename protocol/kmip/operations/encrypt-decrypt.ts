@@ -14,6 +14,7 @@
 import type { RawMode } from '../../../domain/vocabulary/cipher-modes';
 import { TtlvNode } from '../ttlv';
 import { readCipherParameters, refuseStreaming } from './cryptographic-parameters';
+import { instanceNamed } from './instance-identifier';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { bytesItem, PayloadReader, responsePayload, textItem } from './payload';
 
@@ -39,7 +40,7 @@ export const encrypt: KmipOperation = {
   operation: 'Encrypt',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = reader.requiredText('UniqueIdentifier');
+    const instance = instanceNamed(reader);
     const choice = readCipherParameters(reader.structure('CryptographicParameters'));
     const data = requiredData(reader);
     const iv = reader.bytes('IVCounterNonce');
@@ -72,7 +73,7 @@ export const decrypt: KmipOperation = {
   operation: 'Decrypt',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = reader.requiredText('UniqueIdentifier');
+    const instance = instanceNamed(reader);
     const choice = readCipherParameters(reader.structure('CryptographicParameters'));
     const data = requiredData(reader);
     const iv = reader.bytes('IVCounterNonce');
