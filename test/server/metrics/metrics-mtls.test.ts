@@ -6,6 +6,8 @@
  * 2): rate-limit refusals are counted exactly, and sealing shows in the
  * sealed gauge and in the result code of what is then refused.
  */
+import { X509Certificate } from 'node:crypto';
+import { fingerprintOfDer } from '../../../domain/pki/certificate-info';
 import { createCa } from '../../../domain/pki/ca';
 import { issueClientCertificate } from '../../../domain/pki/issue';
 import { generateClientKeyPair } from '../../../client/credentials';
@@ -46,6 +48,15 @@ describe('the metrics listener over mutual TLS', () => {
     expect(refused.status).toBe(401);
     expect(refused.body).toMatch(/^UNAUTHENTICATED: /);
     expect(refused.body).not.toContain('strongroom_');
+    // Recorded like every refused connection: a request answered after them finds their events durable.
+    const other = await t.connect(t.approvers[1]);
+    expect((await other.request('Query')).error).toBeUndefined();
+    other.destroy();
+    const failures = t.appliance.store.audit
+      .readAuditRecords(1, 10_000)
+      .map((r) => JSON.parse(r.event) as { type: string; identity: { fingerprint256: string } | null })
+      .filter((e) => e.type === 'auth-failure');
+    expect(failures.map((e) => e.identity?.fingerprint256)).toContain(fingerprintOfDer(new X509Certificate(foreign.certificatePem).raw));
   });
 
   test('plain HTTP gets no page', async () => {
