@@ -24,7 +24,7 @@ import { identifyPeer, PeerRefusal } from '../tls/peer-identity';
 import { CONTENT_TYPE } from './prometheus-text';
 
 export const METRICS_PATH = '/metrics';
-/** Scrapers are few (a Prometheus or two, an operator's curl): beyond this, new connections wait in the backlog. */
+/** Scrapers are few (a Prometheus or two, an operator's curl): beyond this many open sockets, Node drops new connections. */
 const MAX_CONNECTIONS = 16;
 /** A request's headers must arrive within this (a scrape is one short GET). */
 const REQUEST_TIMEOUT_MS = 10_000;
