@@ -28,11 +28,11 @@ export interface Outcome {
   readonly requestId: RequestId;
   /** The peer's address (null for an in-process request). */
   readonly source: string | null;
+  /** The wire the request came over (the audit event's, and the metrics' `transport` label). */
+  readonly transport: Transport;
   readonly error: StrongroomError | null;
   /** The key (canonical name) and instance the operation resolved and touched; null when it never got that far. */
   readonly touched: Touched | null;
-  /** The wire the request came over (the metrics' `transport` label). */
-  readonly transport: Transport;
   /** When the dispatcher took it, on the injected monotonic clock (milliseconds): its duration, for the metrics. */
   readonly startedMs: number;
 }
@@ -41,7 +41,7 @@ export interface Outcome {
 export type OutcomeListener = (outcome: Outcome) => Promise<void> | void;
 
 /** A state-changing request about to run: what its intent event records. */
-export type Intent = Omit<Outcome, 'error' | 'touched' | 'transport' | 'startedMs'>;
+export type Intent = Omit<Outcome, 'error' | 'touched' | 'startedMs'>;
 
 /**
  * Records a state-changing request's intent; resolves once it is durable,
@@ -143,8 +143,7 @@ export class Dispatcher {
   private notify<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, error: StrongroomError | null, touched: Touched, startedMs: number): void {
     const { identity, op, args, meta } = request;
     const { transport } = request.source;
-    const outcome: Outcome = { identity, op, args, meta, requestId: request.id, source: request.source.address ?? transport, error, touched, transport, startedMs };
-    const pending = this.onOutcome(outcome);
+    const pending = this.onOutcome({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? transport, transport, error, touched, startedMs });
     if (pending) audits.push(pending);
   }
 
@@ -174,7 +173,7 @@ export class Dispatcher {
     if (!this.needsIntent(operation)) return this.execute(request, operation, ctx, audits, touched, startedMs);
     // A state change runs only once its intent is durable: no change can commit that the trail does not mention.
     const { identity, op, args, meta } = request;
-    return this.onIntent!({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport }).then(
+    return this.onIntent!({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport, transport: request.source.transport }).then(
       () => this.execute(request, operation, ctx, audits, touched, startedMs),
       (err: unknown) => this.fail(request, audits, touched, startedMs, err),
     );
