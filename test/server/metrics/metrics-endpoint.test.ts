@@ -5,9 +5,11 @@
  * by exactly the requests made, per operation, result code and transport
  * (native and KMIP, a refused one included); histograms are cumulative and
  * agree with their counts; the scrape-time gauges say what the appliance
- * holds. No assertion is about time.
+ * holds; a file sink's counters match its file. No assertion is about time.
  */
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
 import { structureItem } from '../../../protocol/kmip/operations/payload';
 import { applianceVersion } from '../../../common/version';
@@ -33,7 +35,7 @@ describe('the metrics endpoint', () => {
   let kmip: KmipTlsClient;
 
   beforeAll(async () => {
-    t = await startTestAppliance();
+    t = await startTestAppliance({ audit_sinks: 'archive', 'audit_sink.archive': 'transport=file path=audit/trail.jsonl' });
     expect(t.server.metricsPort).toEqual(expect.any(Number));
     officer = await t.connect(t.officer);
     for (const name of ['m/alpha', 'm/beta']) expect((await officer.request('Create', { name })).error).toBeUndefined();
@@ -114,6 +116,21 @@ describe('the metrics endpoint', () => {
       expect(p.type.has(family)).toBe(true);
       expect(p.help.has(family)).toBe(true);
     }
+  });
+
+  test('the counters of a SIEM sink: what it delivered is what its file holds, nothing dropped', async () => {
+    // Delivery is asynchronous: scrape until the sink's queue is empty (bounded), then compare with the file.
+    let p = await page(t);
+    for (let i = 0; i < 200 && valueOf(p, 'strongroom_audit_sink_queued_events', { sink: 'archive' }) > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      p = await page(t);
+    }
+    expect(valueOf(p, 'strongroom_audit_sink_queued_events', { sink: 'archive' })).toBe(0);
+    const lines = readFileSync(join(t.dataDir, 'audit', 'trail.jsonl'), 'utf8').split('\n').filter((line) => line !== '');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(valueOf(p, 'strongroom_audit_sink_delivered_total', { sink: 'archive' })).toBe(lines.length);
+    expect(valueOf(p, 'strongroom_audit_sink_dropped_total', { sink: 'archive' })).toBe(0);
+    expect(valueOf(p, 'strongroom_audit_sink_connected', { sink: 'archive' })).toBe(1);
   });
 
   test('answers /metrics only, GET and HEAD only', async () => {
