@@ -2,10 +2,11 @@
  * The appliance's network entrances, started last and closed first: the
  * native protocol's mutual-TLS key server, the KMIP listener (the same
  * listener with the KMIP wire), the live event stream and the metrics
- * listener (metrics-listener.ts), the first three
- * resolving a certificate to its client record, both recording refused
- * connections (throttled per source, the rest counted per window). Each
- * registers with ClientConnections, so a revocation closes its streams.
+ * listener (metrics-listener.ts). All but the metrics (unless metrics_tls
+ * is on) resolve a certificate to its client record and record refused
+ * connections (throttled per source, the rest counted per window). The
+ * first three register with ClientConnections, so a revocation closes
+ * their streams; the metrics count their connections.
  */
 import { Clock } from '../../common/clock';
 import { Timers } from '../../common/timers';
