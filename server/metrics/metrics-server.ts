@@ -26,7 +26,7 @@ import { CONTENT_TYPE } from './prometheus-text';
 export const METRICS_PATH = '/metrics';
 /** Scrapers are few (a Prometheus or two, an operator's curl): beyond this many open sockets, Node drops new connections. */
 const MAX_CONNECTIONS = 16;
-/** A request's headers must arrive within this (a scrape is one short GET). */
+/** A request must arrive within this, and a socket idle this long is closed (a scrape is one short GET). */
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface MetricsTls {
@@ -60,6 +60,10 @@ export class MetricsServer {
     this.http = createHttpServer({ maxHeaderSize: 8192, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS });
     this.http.on('request', (req: IncomingMessage, res: ServerResponse) => this.answer(req, res));
     this.http.on('clientError', (_err, socket: Socket) => socket.destroy());
+    // Set on every socket the HTTP server handles, the ones the TLS server hands it too (its
+    // request timeouts are checked only on a server that listens itself): with no 'timeout'
+    // listener, Node destroys a socket idle this long.
+    this.http.timeout = REQUEST_TIMEOUT_MS;
     const tls = options.tls;
     if (tls === null) {
       this.tls = null;
