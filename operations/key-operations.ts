@@ -89,7 +89,7 @@ export const locate: Operation<'Locate'> = {
   access: 'key',
   run: (args, ctx: OperationContext) => {
     const { policy, keychain } = ctx.services;
-    if (!policy.holdsAnywhere(ctx.identity, 'locate')) return { keys: [] };
+    if (!policy.holdsAnywhere(ctx.identity, 'locate')) return { keys: [], nextOffset: null };
     const limit = args.limit ?? DEFAULT_LOCATE_LIMIT;
     const offset = args.offset ?? 0;
     const page = keychain.listKeys({

@@ -6,7 +6,7 @@
  */
 import { RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
-jest.setTimeout(60_000);
+jest.setTimeout(90_000);
 
 interface Described {
   key: { fullName: string; currentInstance: string; currentState: string; customAttributes: Record<string, string> };
@@ -89,5 +89,6 @@ describe('key attributes on the native wire', () => {
     const last = await ok<{ keys: Array<{ fullName: string }>; nextOffset: number | null }>(app, 'Locate', { pattern: 'attr/*', limit: 5 });
     expect(last.keys.map((k) => k.fullName)).toEqual(['attr/one', 'attr/two']);
     expect(last.nextOffset).toBeNull();
+    expect(await ok(await t.connect(t.issue('attr-nobody', 'app')), 'Locate', {})).toEqual({ keys: [], nextOffset: null });
   });
 });

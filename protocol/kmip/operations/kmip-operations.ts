@@ -3,11 +3,24 @@
  * order Query lists them. An operation absent here answers Operation Not
  * Supported.
  */
+import { addAttribute, deleteAttribute, modifyAttribute, setAttribute } from './attribute-changes';
 import { discoverVersions } from './discover-versions';
+import { getAttributeList, getAttributes } from './get-attributes';
 import { KmipOperation } from './kmip-operation';
+import { locate } from './locate';
 import { query } from './query';
 
-const SERVED: readonly KmipOperation[] = [discoverVersions, query];
+const SERVED: readonly KmipOperation[] = [
+  discoverVersions,
+  query,
+  locate,
+  getAttributes,
+  getAttributeList,
+  addAttribute,
+  modifyAttribute,
+  deleteAttribute,
+  setAttribute,
+];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {
   return new Map(SERVED.map((operation) => [operation.operation, operation]));
