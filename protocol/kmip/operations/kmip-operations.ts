@@ -3,16 +3,26 @@
  * order Query lists them. An operation absent here answers Operation Not
  * Supported.
  */
+import { activate } from './activate';
 import { addAttribute, deleteAttribute, modifyAttribute, setAttribute } from './attribute-changes';
+import { cancel } from './cancel';
+import { destroy } from './destroy';
 import { discoverVersions } from './discover-versions';
 import { getAttributeList, getAttributes } from './get-attributes';
 import { KmipOperation } from './kmip-operation';
 import { locate } from './locate';
+import { poll } from './poll';
 import { query } from './query';
+import { revoke } from './revoke';
 
 const SERVED: readonly KmipOperation[] = [
   discoverVersions,
   query,
+  activate,
+  revoke,
+  destroy,
+  poll,
+  cancel,
   locate,
   getAttributes,
   getAttributeList,
