@@ -1,7 +1,7 @@
 /**
  * Add, Modify and Delete Attribute (1.x and 2.x) and Set Attribute (2.x)
  * (KMIP 2.1 §6.1.2, 6.1.31, 6.1.15, 6.1.49; 1.4 §4.13–15), as far as the
- * appliance has native operations for them (docs/kmip.md §3.3):
+ * appliance has native operations for them (docs/kmip.md §3.4):
  *
  * - custom attributes (`x-NAME`, or vendor `x`) change through the native
  *   SetCustomAttributes (`modify-attributes` on the key); they are the

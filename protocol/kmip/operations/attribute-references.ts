@@ -1,5 +1,5 @@
 /**
- * Attributes as clients name and send them (docs/kmip.md §3.3): by 1.x
+ * Attributes as clients name and send them (docs/kmip.md §3.4): by 1.x
  * Attribute Name text or 2.x Attribute Reference (a tag, or a vendor's
  * name), and attribute values in a 1.x Attribute structure or as 2.x
  * items. A custom attribute is `x-NAME` (1.x) or Vendor Identification `x`

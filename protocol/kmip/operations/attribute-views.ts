@@ -1,6 +1,6 @@
 /**
  * The KMIP attributes of one managed object, from the appliance's views
- * (docs/kmip.md §3.3): a KMIP object is a key *instance*; its Unique
+ * (docs/kmip.md §3.4): a KMIP object is a key *instance*; its Unique
  * Identifier is the instance name, its Name the key's full name. What the
  * appliance keeps is reported; nothing is invented (no Digest: it would
  * need the material; no Compromise Date: the appliance does not keep one).

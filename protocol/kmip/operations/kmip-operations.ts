@@ -8,12 +8,15 @@ import { addAttribute, deleteAttribute, modifyAttribute, setAttribute } from './
 import { cancel } from './cancel';
 import { destroy } from './destroy';
 import { discoverVersions } from './discover-versions';
+import { decrypt, encrypt } from './encrypt-decrypt';
 import { getAttributeList, getAttributes } from './get-attributes';
 import { KmipOperation } from './kmip-operation';
 import { locate } from './locate';
+import { mac, macVerify } from './mac';
 import { poll } from './poll';
 import { query } from './query';
 import { revoke } from './revoke';
+import { rngRetrieve } from './rng-retrieve';
 
 const SERVED: readonly KmipOperation[] = [
   discoverVersions,
@@ -23,6 +26,11 @@ const SERVED: readonly KmipOperation[] = [
   destroy,
   poll,
   cancel,
+  encrypt,
+  decrypt,
+  mac,
+  macVerify,
+  rngRetrieve,
   locate,
   getAttributes,
   getAttributeList,

@@ -1,6 +1,6 @@
 /**
  * Locate's attributes (KMIP 2.1 §6.1.27, 1.4 §4.9) as a native Locate
- * query plus a predicate on the keys it answers (docs/kmip.md §3.3): what
+ * query plus a predicate on the keys it answers (docs/kmip.md §3.4): what
  * native Locate can say (an exact name, one algorithm) goes to it, the rest
  * (object type, algorithm family, length, state of the current instance,
  * usage mask, custom attributes, Unique Identifier) is checked here on the
