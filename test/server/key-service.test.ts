@@ -88,7 +88,7 @@ describe('key service over mutual TLS', () => {
       expect((await conn.request('Get', { name: 'pay/card-data' })).error?.code).toBe('PERMISSION_DENIED');
       expect((await conn.request('Get', { name: 'pay/no-such-key' })).error?.code).toBe('PERMISSION_DENIED');
       expect((await conn.request('Encrypt', { name: 'pay/card-data', plaintext: b64('x') })).error?.code).toBe('PERMISSION_DENIED');
-      expect((await conn.request('Locate', {})).result).toEqual({ keys: [] });
+      expect((await conn.request('Locate', {})).result).toEqual({ keys: [], nextOffset: null });
     });
 
     it('lets a granted app use keys matching its pattern and nothing else', async () => {

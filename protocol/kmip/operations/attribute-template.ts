@@ -13,6 +13,7 @@ import { enumeration, mask, tagName } from '../dictionary';
 import { tagNumberOf } from '../kmip-message-fields';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
+import { nativeCustomName } from './attribute-views';
 import { KmipOperationError } from './kmip-operation';
 import { PayloadReader } from './payload';
 
@@ -121,10 +122,21 @@ function readTemplateAttribute(template: PayloadReader, into: Collector): void {
     const value = attribute.required('AttributeValue');
     attribute.rejectOthers();
     if (index !== undefined && index !== 0) throw new KmipOperationError('FeatureNotSupported', `${name}: Attribute Index ${index}: each attribute is taken once here`);
-    if (/^[xy]-/.test(name)) into.custom(name, value);
+    if (/^[xy]-/.test(name)) into.custom(customName(name, `${template.path}/Attribute`), value);
     else into.add(name.replace(/ /g, ''), name, value);
   }
   template.rejectOthers();
+}
+
+/**
+ * A custom attribute's native name: KMIP `x-foo` is the appliance's `foo`,
+ * as GetAttributes reports it back (attribute-views.ts); `y-` attributes
+ * (the server's own, in KMIP) and other vendors are refused.
+ */
+function customName(kmipName: string, path: string): string {
+  const native = nativeCustomName(kmipName);
+  if (native === null) throw new KmipOperationError('FeatureNotSupported', `${path}: custom attribute ${JSON.stringify(kmipName)} is not kept here: only x- attributes are`);
+  return native;
 }
 
 /** 2.x: each attribute is its own tag; custom ones are Attribute {Vendor Identification, Attribute Name, Attribute Value}. */
@@ -136,7 +148,8 @@ function readTaggedAttributes(attributes: PayloadReader, into: Collector): void 
       const name = custom.requiredText('AttributeName');
       const value = custom.required('AttributeValue');
       custom.rejectOthers();
-      into.custom(`${vendor}-${name}`, value);
+      if (vendor !== 'x') throw new KmipOperationError('FeatureNotSupported', `${attributes.path}/Attribute: custom attributes of vendor ${JSON.stringify(vendor)} are not kept here; use Vendor Identification "x"`);
+      into.custom(customName(`x-${name}`, `${attributes.path}/Attribute`), value);
     } else {
       const tag = tagName(node.tag) ?? `0x${node.tag.toString(16)}`;
       into.add(tag, tag, node);

@@ -69,13 +69,22 @@ describe('the attributes of a Create', () => {
     expect(refusal(() => reader.rejectOthers())).toEqual({ reason: 'InvalidField', message: 'RequestPayload/Attributes is not supported here' });
   });
 
-  test.each([V14, V21])('custom attributes of %o are kept by their names', (version) => {
+  test.each([V14, V21])('custom attributes of %o are kept by their native names (x-Owner is Owner, as GetAttributes reports it back)', (version) => {
     const reader = new PayloadReader(
       version.major >= 2
         ? structureItem('RequestPayload', [structureItem('Attributes', [structureItem('Attribute', [textItem('VendorIdentification', 'x'), textItem('AttributeName', 'Owner'), textItem('AttributeValue', 'ops')])])])
         : structureItem('RequestPayload', [structureItem('TemplateAttribute', [structureItem('Attribute', [textItem('AttributeName', 'x-Owner'), textItem('AttributeValue', 'ops')])])]),
     );
-    expect(readRequestedAttributes(reader, version).customAttributes).toEqual({ 'x-Owner': 'ops' });
+    expect(readRequestedAttributes(reader, version).customAttributes).toEqual({ Owner: 'ops' });
+  });
+
+  test.each([V14, V21])('custom attributes the appliance does not keep are refused by name in %o (y- and other vendors)', (version) => {
+    const reader = new PayloadReader(
+      version.major >= 2
+        ? structureItem('RequestPayload', [structureItem('Attributes', [structureItem('Attribute', [textItem('VendorIdentification', 'acme'), textItem('AttributeName', 'Owner'), textItem('AttributeValue', 'ops')])])])
+        : structureItem('RequestPayload', [structureItem('TemplateAttribute', [structureItem('Attribute', [textItem('AttributeName', 'y-Owner'), textItem('AttributeValue', 'ops')])])]),
+    );
+    expect(refusal(() => readRequestedAttributes(reader, version))).toMatchObject({ reason: 'FeatureNotSupported' });
   });
 
   test('Secret Data registered with a group is refused naming Object Group (SASED-M-2)', () => {
