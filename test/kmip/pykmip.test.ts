@@ -1,0 +1,180 @@
+/**
+ * Interoperability with a real KMIP client: Debian's PyKMIP (python3-pykmip
+ * 0.10, /usr/bin/python3) against a real appliance (SoftHSM2 token, SQLite
+ * keychain, mutual TLS), through test/kmip/pykmip/driver.py. At PyKMIP's
+ * default KMIP version (1.2) and at every other version it offers (1.0, 1.1,
+ * 1.3, 1.4, 2.0): version discovery and Query; a key's life (Create, Get,
+ * Get Attributes, Get Attribute List, Locate, Activate, ReKey, Revoke, and
+ * Destroy, which waits for two officers); Register, refused for a clear-text
+ * AES key and served for Secret Data; Encrypt, Decrypt and MAC, checked
+ * against the material Get returns. Also: PyKMIP's own TLS wrapping reaches
+ * the appliance unweakened, and a client without grants is refused.
+ *
+ * PyKMIP missing is a failure, not a skip: scripts/setup.sh installs it.
+ */
+import { PERMISSIONS } from '../../protocol/op-schemas';
+import { startTestAppliance, TestAppliance } from '../support/appliance-fixture';
+import { DecodedResponse } from '../../protocol/response';
+import { KmipVersionChoice, PyKmipClientFiles, requirePyKmip, runScenario, ScenarioRun, ScenarioOptions, step, succeeded, describeFailure } from './pykmip/pykmip-driver';
+
+jest.setTimeout(180_000);
+
+/** PyKMIP 0.10 offers 1.0–1.4 and 2.0; 'default' is its own choice, 1.2. */
+const VERSIONS: readonly KmipVersionChoice[] = ['default', '1.0', '1.1', '1.3', '1.4', '2.0'];
+
+describe('PyKMIP against the appliance', () => {
+  let t: TestAppliance;
+  let app: PyKmipClientFiles;
+  const scenario = (name: string, options: ScenarioOptions = {}): Promise<ScenarioRun> => runScenario(t.server.kmipPort!, app, name, options);
+
+  beforeAll(async () => {
+    await requirePyKmip();
+    t = await startTestAppliance({ destruction_wait: 'P0D' });
+    app = new PyKmipClientFiles(t.issue('pykmip-app', 'app'));
+    const officer = await t.connect(t.officer);
+    // Every permission, Get's material among them: a grant of material needs two more officers.
+    const granted = await t.approve(await officer.request('PolicyGrant', { client: 'pykmip-app', pattern: 'pykmip/*', permissions: [...PERMISSIONS] }));
+    expect(granted.error).toBeNull();
+  });
+
+  afterAll(async () => {
+    app?.remove();
+    await t?.stop();
+  });
+
+  test('PyKMIP speaks TLS 1.2 or later with a forward-secret AEAD suite, checking the server is localhost', async () => {
+    const run = await scenario('discover');
+    expect(run.connected).toBe(true);
+    expect(run.tls!.version).toMatch(/^TLSv1\.[23]$/);
+    expect(run.tls!.cipher).toMatch(/^(TLS_(AES_\d+_GCM|CHACHA20_POLY1305)_SHA\d+|ECDHE-(RSA|ECDSA)-(AES\d+-GCM|CHACHA20-POLY1305)(-SHA\d+)?)$/);
+    // The certificate names localhost, not another name: the client refuses it.
+    const elsewhere = await scenario('discover', { serverName: 'kms.example.org' });
+    expect(elsewhere).toMatchObject({ connected: false, error: { type: 'SSLCertVerificationError' } });
+    expect(elsewhere.error!.message).toMatch(/hostname mismatch|doesn't match|not valid for/i);
+  });
+
+  test("PyKMIP's own TLS wrapping (ssl.wrap_socket, its defaults) reaches the appliance as it is", async () => {
+    const run = await scenario('discover', { tls: 'stock' });
+    expect(run.connected).toBe(true);
+    expect(run.tls!.version).toMatch(/^TLSv1\.[23]$/);
+    expect(succeeded(run, 'discover_versions').versions).toEqual(['2.1', '2.0', '1.4', '1.3', '1.2', '1.1', '1.0']);
+  });
+
+  test('a PyKMIP client with a certificate from the appliance CA but no grant is refused Create with Permission Denied', async () => {
+    const stranger = new PyKmipClientFiles(t.issue('pykmip-stranger', 'app'));
+    try {
+      const run = await runScenario(t.server.kmipPort!, stranger, 'create', { args: { name: 'pykmip/not-mine' } });
+      expect(step(run, 'create')).toMatchObject({ ok: false, error: { status: 'OPERATION_FAILED', reason: 'PERMISSION_DENIED' } });
+      expect(step(run, 'create').error!.message).toMatch(/^PERMISSION_DENIED: /);
+    } finally {
+      stranger.remove();
+    }
+  });
+
+  describe.each(VERSIONS)('at KMIP %s', (version) => {
+    const label = version.replace('.', '_');
+    const expectedVersion = version === 'default' ? '1.2' : version;
+    let keys: ScenarioRun;
+    let registered: ScenarioRun;
+    let crypto: ScenarioRun;
+
+    beforeAll(async () => {
+      // Each story runs on one connection; the tests below read its steps.
+      keys = await scenario('keys', { version, args: { name: `pykmip/v${label}-key` } });
+      registered = await scenario('register', { version, args: { name: `pykmip/v${label}` } });
+      crypto = await scenario('crypto', { version, args: { name: `pykmip/v${label}` } });
+    });
+
+    test('Discover Versions and Query answer in the version PyKMIP speaks', async () => {
+      const run = await scenario('discover', { version });
+      expect(run.version).toBe(expectedVersion);
+      expect(succeeded(run, 'discover_versions').versions).toEqual(['2.1', '2.0', '1.4', '1.3', '1.2', '1.1', '1.0']);
+      const query = succeeded(run, 'query');
+      expect(query.operations).toEqual(expect.arrayContaining(['DISCOVER_VERSIONS', 'QUERY']));
+      expect(query.objectTypes).toEqual(expect.arrayContaining(['SYMMETRIC_KEY', 'SECRET_DATA']));
+    });
+
+    test('Create makes an AES-256 key and answers its Unique Identifier', () => {
+      expect(keys.version).toBe(expectedVersion);
+      expect(succeeded(keys, 'create').uid).toEqual(expect.any(String));
+    });
+
+    test('Get returns the Symmetric Key: AES, 256 bits, 32 bytes', () => {
+      expect(succeeded(keys, 'get')).toMatchObject({ objectType: 'SYMMETRIC_KEY', algorithm: 'AES', length: 256, bytes: 32 });
+    });
+
+    test('Get Attributes answers the attributes asked for, under the Unique Identifier', () => {
+      const uid = succeeded(keys, 'create').uid;
+      const got = succeeded(keys, 'get_attributes');
+      expect(got.uid).toBe(uid);
+      expect(got.attributes).toMatchObject({
+        Name: [`pykmip/v${label}-key`],
+        'Object Type': ['SYMMETRIC_KEY'],
+        'Cryptographic Algorithm': ['AES'],
+        'Cryptographic Length': [256],
+        State: [expect.stringMatching(/^(PRE_ACTIVE|ACTIVE)$/)],
+      });
+    });
+
+    test('Get Attribute List names at least the attributes Get Attributes answered', () => {
+      expect(succeeded(keys, 'get_attribute_list').names).toEqual(expect.arrayContaining(['Name', 'Object Type', 'Cryptographic Algorithm', 'Cryptographic Length', 'State']));
+    });
+
+    test('Locate by Name finds the key', () => {
+      expect(succeeded(keys, 'locate').uids).toContain(succeeded(keys, 'create').uid);
+    });
+
+    test('Activate leaves the key Active', () => {
+      expect(succeeded(keys, 'activate').state).toBe('ACTIVE');
+    });
+
+    test('ReKey answers a new Unique Identifier, Active', () => {
+      const rekeyed = succeeded(keys, 'rekey');
+      expect(rekeyed.uid).toEqual(expect.any(String));
+      expect(rekeyed.uid).not.toBe(succeeded(keys, 'create').uid);
+      expect(rekeyed.state).toBe('ACTIVE');
+    });
+
+    test('Revoke (cessation of operation) leaves the first instance Deactivated', () => {
+      expect(succeeded(keys, 'revoke').state).toBe('DEACTIVATED');
+    });
+
+    test('Destroy answers Operation Pending with the approval request; once two officers approve, the key is Destroyed', async () => {
+      const asked = step(keys, 'destroy');
+      if (asked.ok) throw new Error('Destroy ran without approval');
+      if (asked.result?.status !== 'OPERATION_PENDING') throw new Error(`Destroy did not answer Operation Pending: ${describeFailure(asked)}`);
+      expect(asked.result).toMatchObject({ status: 'OPERATION_PENDING', correlation: expect.any(String) });
+      const requestId = asked.result!.correlation!;
+      const officer = await t.connect(t.officer);
+      const shown = (await officer.request('ApprovalGet', { id: requestId })).result as { request: { digest: string; operation: string } };
+      expect(shown.request.operation).toBe('Destroy');
+      const approved = await t.approve({ error: { code: 'APPROVAL_REQUIRED', message: '', details: { requestId, digest: shown.request.digest } } } as unknown as DecodedResponse);
+      expect(approved.error).toBeNull();
+
+      const after = await scenario('destroyed', { version, args: { uid: succeeded(keys, 'create').uid as string } });
+      expect(succeeded(after, 'state').state).toBe('DESTROYED');
+      expect(step(after, 'get')).toMatchObject({ ok: false, error: { status: 'OPERATION_FAILED' } });
+    });
+
+    test('Register of a clear-text AES key is refused: the appliance makes AES material itself', () => {
+      const refused = step(registered, 'register_key');
+      expect(refused).toMatchObject({ ok: false, error: { status: 'OPERATION_FAILED', reason: 'PERMISSION_DENIED' } });
+      expect(refused.error!.message).toMatch(/^CALLER_MATERIAL_REFUSED: .*generates its material/);
+    });
+
+    test('Register of Secret Data answers a Unique Identifier, and Get returns the same bytes', () => {
+      expect(succeeded(registered, 'register_secret').uid).toEqual(expect.any(String));
+      expect(succeeded(registered, 'get_secret')).toMatchObject({ objectType: 'SECRET_DATA', dataType: 'PASSWORD', bytes: 24, matches: true });
+    });
+
+    test('Encrypt (AES-GCM) answers ciphertext, IV and tag; Decrypt returns the plaintext, and so does the key Get returns', () => {
+      expect(succeeded(crypto, 'encrypt')).toMatchObject({ ivBytes: 12, tagBytes: 16 });
+      expect(succeeded(crypto, 'decrypt').matches).toBe(true);
+      expect(succeeded(crypto, 'decrypt_locally').matches).toBe(true);
+    });
+
+    test('MAC (HMAC-SHA256) answers the code the key Get returns computes', () => {
+      expect(succeeded(crypto, 'mac')).toMatchObject({ uid: succeeded(crypto, 'create_hmac').uid, bytes: 32, matchesLocal: true });
+    });
+  });
+});
