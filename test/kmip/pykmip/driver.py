@@ -35,6 +35,8 @@ try:
     from kmip.pie import client as pie_client
     from kmip.pie import exceptions as pie_exceptions
     from kmip.core import exceptions as core_exceptions
+    from kmip.core import utils
+    from kmip.core.messages import messages
 except ImportError as err:  # the test turns this into "run scripts/setup.sh"
     print(json.dumps({"ok": False, "missing": "kmip", "error": str(err)}))
     sys.exit(3)
@@ -61,22 +63,14 @@ def appliance_context(cert, key, ca):
 
 
 class Recorder(object):
-    """Keeps the last request and response bytes and the last decoded response of one KMIPProxy."""
+    """Keeps the last request and response bytes of one KMIPProxy (many of its methods bypass any one decoding path)."""
 
-    def __init__(self):
+    def __init__(self, connection):
+        self.connection = connection
         self.sent = None
         self.received = None
-        self.response = None
 
     def attach(self, proxy):
-        send_and_receive = proxy._send_and_receive_message
-
-        def recorded_send_and_receive(request):
-            self.sent = self.received = self.response = None
-            self.response = send_and_receive(request)
-            return self.response
-
-        proxy._send_and_receive_message = recorded_send_and_receive
         # open() makes a new KMIPProtocol each time: wrap the one it makes.
         open_proxy = proxy.open
 
@@ -86,7 +80,7 @@ class Recorder(object):
             write, read = protocol.write, protocol.read
 
             def recorded_write(data):
-                self.sent = bytes(data)
+                self.sent, self.received = bytes(data), None
                 return write(data)
 
             def recorded_read():
@@ -98,6 +92,18 @@ class Recorder(object):
 
         proxy.open = recorded_open
 
+    @property
+    def response(self):
+        """The last response as PyKMIP decodes it, or None if it cannot (PyKMIP reads no Poll payload, for one)."""
+        if self.received is None:
+            return None
+        try:
+            message = messages.ResponseMessage()
+            message.read(utils.BytearrayStream(self.received), self.connection.client.kmip_version)
+            return message
+        except Exception:
+            return None
+
     def exchange(self):
         return {
             "sent": self.sent.hex() if self.sent is not None else None,
@@ -106,7 +112,8 @@ class Recorder(object):
 
     def result(self):
         """The last response's first item as PyKMIP decoded it: status, reason, message, Asynchronous Correlation Value."""
-        items = self.response.batch_items if self.response is not None else []
+        response = self.response
+        items = response.batch_items if response is not None else []
         if not items:
             return None
         item = items[0]
@@ -129,7 +136,7 @@ class Connection(object):
 
     def __init__(self, options):
         self.options = options
-        self.recorder = Recorder()
+        self.recorder = Recorder(self)
         self.client = None
 
     def open(self):

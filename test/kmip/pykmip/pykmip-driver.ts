@@ -10,6 +10,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ResponseBatchItem } from '../../../protocol/kmip/kmip-message';
+import { decodeResponse } from '../../../protocol/kmip/kmip-message-decoder';
 import { formatKmipXml } from '../../../protocol/kmip/kmip-xml';
 import { decodeTtlv } from '../../../protocol/kmip/ttlv-decoder';
 import { Credentials } from '../../support/appliance-fixture';
@@ -130,4 +132,11 @@ export function decodedForHumans(hex: string): string {
   } catch (err) {
     return `(undecodable: ${(err as Error).message}) ${hex.length / 2} bytes`;
   }
+}
+
+/** The first Batch Item of the response a step got, decoded by the appliance's codec: for answers PyKMIP cannot read. */
+export function answerOf(found: StepResult): ResponseBatchItem {
+  const hex = found.exchange?.received;
+  if (!hex) throw new Error(`the step got no response: ${describeFailure(found)}`);
+  return decodeResponse(decodeTtlv(Buffer.from(hex, 'hex'))).batchItems[0];
 }

@@ -126,8 +126,12 @@ def keys(story, args):
         made["replacement"] = client().rekey(uid=made["uid"])
         return {"uid": made["replacement"], "state": state_of(client(), made["replacement"]), "formerState": state_of(client(), made["uid"])}
 
-    def revoke():
+    def revoke_with_message():
         client().revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, made["uid"], revocation_message="retired by the PyKMIP test")
+        return {"state": state_of(client(), made["uid"])}
+
+    def revoke():
+        client().revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, made["uid"])
         return {"state": state_of(client(), made["uid"])}
 
     def destroy():
@@ -141,14 +145,22 @@ def keys(story, args):
     story.step("locate", locate, ["create"])
     story.step("activate", activate, ["create"])
     story.step("rekey", rekey, ["create"])
+    story.step("revoke_with_message", revoke_with_message, ["create"])
     story.step("revoke", revoke, ["create"])
     story.step("destroy", destroy, ["revoke"])
 
 
 def destroyed(story, args):
-    """After an approved Destroy: the object's State, and Get refused."""
+    """After an approved Destroy: Poll (through KMIPProxy: the client API has none), the object's State, and Get refused."""
     client = lambda: story.connection.client  # noqa: E731
     uid = args["uid"]
+
+    def poll():
+        request = payloads.PollRequestPayload(asynchronous_correlation_value=args["correlation"].encode("utf-8"))
+        answer = story.connection.proxy.send_request_payload(enums.Operation.POLL, request)
+        return {"payload": type(answer).__name__}
+
+    story.step("poll", poll)
     story.step("state", lambda: {"state": state_of(client(), uid)})
     story.step("get", lambda: {"objectType": client().get(uid).object_type.name})
 
