@@ -6,10 +6,14 @@
 import { activate } from './activate';
 import { cancel } from './cancel';
 import { destroy } from './destroy';
+import { create } from './create';
 import { discoverVersions } from './discover-versions';
+import { get } from './get';
 import { KmipOperation } from './kmip-operation';
 import { poll } from './poll';
 import { query } from './query';
+import { register } from './register';
+import { reKey } from './rekey';
 import { revoke } from './revoke';
 
 const SERVED: readonly KmipOperation[] = [
@@ -20,6 +24,10 @@ const SERVED: readonly KmipOperation[] = [
   destroy,
   poll,
   cancel,
+  create,
+  register,
+  get,
+  reKey,
 ];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {
