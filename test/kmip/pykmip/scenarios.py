@@ -19,6 +19,8 @@ from kmip.core import enums
 from kmip.core.attributes import CryptographicParameters
 from kmip.core.factories import attributes as attribute_factories
 from kmip.core.messages import payloads
+from kmip.core import objects as cobjects
+from kmip.pie import exceptions as pie_exceptions
 from kmip.pie import objects
 
 ATTRIBUTES = attribute_factories.AttributeFactory()
@@ -88,7 +90,7 @@ def discover(story, args):
 
 
 def keys(story, args):
-    """A symmetric key's life: create, get, its attributes, locate, activate, rekey, revoke, destroy (asks for approval)."""
+    """Symmetric keys' lives: create (Pre-Active), attributes, locate, activate, get, rekey; then another revoked and destroyed (which asks for approval)."""
     client = lambda: story.connection.client  # noqa: E731 (reopened after a broken exchange)
     name = args["name"]
     made = {}
@@ -96,16 +98,6 @@ def keys(story, args):
     def create():
         made["uid"] = client().create(enums.CryptographicAlgorithm.AES, 256, name=name)
         return {"uid": made["uid"]}
-
-    def get():
-        key = client().get(made["uid"])
-        return {
-            "objectType": key.object_type.name,
-            "algorithm": key.cryptographic_algorithm.name,
-            "length": key.cryptographic_length,
-            "bytes": len(key.value),
-            "fingerprint": fingerprint(key.value),
-        }
 
     def get_attributes():
         uid, attributes = client().get_attributes(made["uid"], NAMED_ATTRIBUTES)
@@ -118,36 +110,43 @@ def keys(story, args):
         by_name = ATTRIBUTES.create_attribute(enums.AttributeType.NAME, name)
         return {"uids": client().locate(attributes=[by_name])}
 
-    def activate():
-        client().activate(made["uid"])
-        return {"state": state_of(client(), made["uid"])}
+    def get():
+        key = client().get(made["uid"])
+        return {
+            "objectType": key.object_type.name,
+            "algorithm": key.cryptographic_algorithm.name,
+            "length": key.cryptographic_length,
+            "bytes": len(key.value),
+            "fingerprint": fingerprint(key.value),
+        }
 
     def rekey():
         made["replacement"] = client().rekey(uid=made["uid"])
-        return {"uid": made["replacement"], "state": state_of(client(), made["replacement"]), "formerState": state_of(client(), made["uid"])}
+        return {"uid": made["replacement"]}
+
+    def create_retired():
+        made["retired"] = client().create(enums.CryptographicAlgorithm.AES, 256, name=name + "-retired")
+        client().activate(made["retired"])
+        return {"uid": made["retired"]}
 
     def revoke_with_message():
-        client().revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, made["uid"], revocation_message="retired by the PyKMIP test")
-        return {"state": state_of(client(), made["uid"])}
-
-    def revoke():
-        client().revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, made["uid"])
-        return {"state": state_of(client(), made["uid"])}
-
-    def destroy():
-        client().destroy(made["uid"])
-        return {"state": state_of(client(), made["uid"])}
+        client().revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, made["retired"], revocation_message="retired by the PyKMIP test")
 
     story.step("create", create)
-    story.step("get", get, ["create"])
     story.step("get_attributes", get_attributes, ["create"])
     story.step("get_attribute_list", get_attribute_list, ["create"])
     story.step("locate", locate, ["create"])
-    story.step("activate", activate, ["create"])
-    story.step("rekey", rekey, ["create"])
-    story.step("revoke_with_message", revoke_with_message, ["create"])
-    story.step("revoke", revoke, ["create"])
-    story.step("destroy", destroy, ["revoke"])
+    story.step("activate", lambda: client().activate(made["uid"]), ["create"])
+    story.step("state_after_activate", lambda: {"state": state_of(client(), made["uid"])}, ["activate"])
+    story.step("get", get, ["activate"])
+    story.step("rekey", rekey, ["activate"])
+    story.step("states_after_rekey", lambda: {"replacement": state_of(client(), made["replacement"]), "replaced": state_of(client(), made["uid"])}, ["rekey"])
+    # Revoke and Destroy retire a second key, Active, whatever ReKey did to the first.
+    story.step("create_retired", create_retired)
+    story.step("revoke_with_message", revoke_with_message, ["create_retired"])
+    story.step("revoke", lambda: client().revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, made["retired"]), ["create_retired"])
+    story.step("state_after_revoke", lambda: {"state": state_of(client(), made["retired"])}, ["revoke"])
+    story.step("destroy", lambda: client().destroy(made["retired"]), ["revoke"])
 
 
 def destroyed(story, args):
@@ -166,19 +165,28 @@ def destroyed(story, args):
 
 
 def register(story, args):
-    """Register: a clear-text AES key (refused by design) and Secret Data, which is read back."""
+    """Register: a clear-text AES key (refused by design) and Secret Data, which is read back.
+
+    PyKMIP's pie objects default to no usage, which Register sends as a Cryptographic
+    Usage Mask of 0 (the appliance refuses a key no one could use): the objects name theirs.
+    """
     client = lambda: story.connection.client  # noqa: E731
     name = args["name"]
     secret = os.urandom(24)
     made = {}
 
     def register_key():
-        key = objects.SymmetricKey(enums.CryptographicAlgorithm.AES, 256, os.urandom(32), name=name + "-key")
+        key = objects.SymmetricKey(enums.CryptographicAlgorithm.AES, 256, os.urandom(32), masks=[enums.CryptographicUsageMask.ENCRYPT, enums.CryptographicUsageMask.DECRYPT], name=name + "-key")
         return {"uid": client().register(key)}
 
+    def register_secret_without_usage():
+        data = objects.SecretData(secret, enums.SecretDataType.PASSWORD, name=name + "-unusable")
+        return {"uid": client().register(data)}
+
     def register_secret():
-        data = objects.SecretData(secret, enums.SecretDataType.PASSWORD, name=name + "-secret")
+        data = objects.SecretData(secret, enums.SecretDataType.PASSWORD, masks=[enums.CryptographicUsageMask.EXPORT], name=name + "-secret")
         made["uid"] = client().register(data)
+        client().activate(made["uid"])  # registered Pre-Active, as created
         return {"uid": made["uid"]}
 
     def get_secret():
@@ -186,6 +194,7 @@ def register(story, args):
         return {"objectType": got.object_type.name, "dataType": got.data_type.name, "bytes": len(got.value), "matches": bytes(got.value) == secret}
 
     story.step("register_key", register_key)
+    story.step("register_secret_without_usage", register_secret_without_usage)
     story.step("register_secret", register_secret)
     story.step("get_secret", get_secret, ["register_secret"])
 
@@ -199,6 +208,7 @@ def crypto(story, args):
 
     def create_aes():
         made["aes"] = client().create(enums.CryptographicAlgorithm.AES, 256, name=name + "-aes")
+        client().activate(made["aes"])  # Create leaves a key Pre-Active
         return {"uid": made["aes"]}
 
     def encrypt():
@@ -225,8 +235,23 @@ def crypto(story, args):
         opened = AESGCM(bytes(key.value)).decrypt(bytes(made["iv"]), bytes(made["ciphertext"]) + bytes(made["tag"] or b""), None)
         return {"matches": opened == plaintext}
 
-    def create_hmac():
+    def create_hmac_with_client():
         made["hmac"] = client().create(enums.CryptographicAlgorithm.HMAC_SHA256, 256, name=name + "-hmac", cryptographic_usage_mask=[enums.CryptographicUsageMask.MAC_GENERATE])
+        return {"uid": made["hmac"]}
+
+    def create_hmac():
+        # ProxyKmipClient.create always adds Encrypt and Decrypt to the usage, which no HMAC key has: KMIPProxy takes the template as given.
+        template = cobjects.TemplateAttribute(attributes=[
+            ATTRIBUTES.create_attribute(enums.AttributeType.CRYPTOGRAPHIC_ALGORITHM, enums.CryptographicAlgorithm.HMAC_SHA256),
+            ATTRIBUTES.create_attribute(enums.AttributeType.CRYPTOGRAPHIC_LENGTH, 256),
+            ATTRIBUTES.create_attribute(enums.AttributeType.CRYPTOGRAPHIC_USAGE_MASK, [enums.CryptographicUsageMask.MAC_GENERATE, enums.CryptographicUsageMask.MAC_VERIFY]),
+            ATTRIBUTES.create_attribute(enums.AttributeType.NAME, name + "-hmac"),
+        ])
+        result = story.connection.proxy.create(enums.ObjectType.SYMMETRIC_KEY, template)
+        if result.result_status.value != enums.ResultStatus.SUCCESS:
+            raise pie_exceptions.KmipOperationFailure(result.result_status.value, result.result_reason.value, result.result_message.value)
+        made["hmac"] = result.uuid
+        client().activate(made["hmac"])
         return {"uid": made["hmac"]}
 
     def mac():
@@ -239,6 +264,7 @@ def crypto(story, args):
     story.step("encrypt", encrypt, ["create_aes"])
     story.step("decrypt", decrypt, ["encrypt"])
     story.step("decrypt_locally", decrypt_locally, ["encrypt"])
+    story.step("create_hmac_with_client", create_hmac_with_client)
     story.step("create_hmac", create_hmac)
     story.step("mac", mac, ["create_hmac"])
 
