@@ -8,13 +8,16 @@ import { cancel } from './cancel';
 import { destroy } from './destroy';
 import { create } from './create';
 import { discoverVersions } from './discover-versions';
+import { decrypt, encrypt } from './encrypt-decrypt';
 import { get } from './get';
 import { KmipOperation } from './kmip-operation';
+import { mac, macVerify } from './mac';
 import { poll } from './poll';
 import { query } from './query';
 import { register } from './register';
 import { reKey } from './rekey';
 import { revoke } from './revoke';
+import { rngRetrieve } from './rng-retrieve';
 
 const SERVED: readonly KmipOperation[] = [
   discoverVersions,
@@ -28,6 +31,11 @@ const SERVED: readonly KmipOperation[] = [
   register,
   get,
   reKey,
+  encrypt,
+  decrypt,
+  mac,
+  macVerify,
+  rngRetrieve,
 ];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {
