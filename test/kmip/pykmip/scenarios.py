@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import os
 
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from kmip.core import enums
 from kmip.core.attributes import CryptographicParameters
@@ -28,8 +30,10 @@ ATTRIBUTES = attribute_factories.AttributeFactory()
 #: The attributes get_attributes asks for by name.
 NAMED_ATTRIBUTES = ["Name", "Object Type", "Cryptographic Algorithm", "Cryptographic Length", "State"]
 
-#: Cryptographic Parameters for AES-GCM, the appliance's cipher: the server makes the IV, the tag is 16 bytes.
+#: Cryptographic Parameters for AES-GCM (KMIP 1.4 and later): the server makes the IV, the tag is 16 bytes.
 GCM = {"block_cipher_mode": enums.BlockCipherMode.GCM, "cryptographic_algorithm": enums.CryptographicAlgorithm.AES, "tag_length": 16, "random_iv": True}
+#: AES-CBC with PKCS#5 padding, which every version can say; the server makes the IV.
+CBC = {"block_cipher_mode": enums.BlockCipherMode.CBC, "padding_method": enums.PaddingMethod.PKCS5, "cryptographic_algorithm": enums.CryptographicAlgorithm.AES, "random_iv": True}
 
 
 def fingerprint(material):
@@ -200,7 +204,7 @@ def register(story, args):
 
 
 def crypto(story, args):
-    """Encrypt and Decrypt under an AES key, MAC under an HMAC key, each checked locally with the key Get returns."""
+    """Encrypt and Decrypt under an AES key (CBC-PKCS5, then GCM), MAC under an HMAC key, each checked locally with the key Get returns."""
     client = lambda: story.connection.client  # noqa: E731
     name = args["name"]
     plaintext = b"PyKMIP interoperability: " + os.urandom(16)
@@ -260,7 +264,26 @@ def crypto(story, args):
         expected = hmac.new(bytes(key.value), plaintext, hashlib.sha256).digest()
         return {"uid": uid, "bytes": len(code), "matchesLocal": hmac.compare_digest(bytes(code), expected)}
 
+    def encrypt_cbc():
+        data, iv = client().encrypt(plaintext, uid=made["aes"], cryptographic_parameters=dict(CBC))
+        made.update(cbc=data, cbc_iv=iv)
+        return {"bytes": len(data), "ivBytes": len(iv) if iv else 0}
+
+    def decrypt_cbc():
+        opened = client().decrypt(made["cbc"], uid=made["aes"], cryptographic_parameters=dict(CBC), iv_counter_nonce=made["cbc_iv"])
+        return {"matches": bytes(opened) == plaintext}
+
+    def decrypt_cbc_locally():
+        key = client().get(made["aes"])
+        decryptor = Cipher(algorithms.AES(bytes(key.value)), modes.CBC(bytes(made["cbc_iv"]))).decryptor()
+        unpadder = padding.PKCS7(128).unpadder()
+        opened = unpadder.update(decryptor.update(bytes(made["cbc"])) + decryptor.finalize()) + unpadder.finalize()
+        return {"matches": opened == plaintext}
+
     story.step("create_aes", create_aes)
+    story.step("encrypt_cbc", encrypt_cbc, ["create_aes"])
+    story.step("decrypt_cbc", decrypt_cbc, ["encrypt_cbc"])
+    story.step("decrypt_cbc_locally", decrypt_cbc_locally, ["encrypt_cbc"])
     story.step("encrypt", encrypt, ["create_aes"])
     story.step("decrypt", decrypt, ["encrypt"])
     story.step("decrypt_locally", decrypt_locally, ["encrypt"])
