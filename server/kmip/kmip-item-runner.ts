@@ -40,7 +40,8 @@ function asWireArgs(args: object): Record<string, unknown> {
   const wire: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(args)) {
     if (value === undefined) continue;
-    wire[name] = Buffer.isBuffer(value) || value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+    // A view, not a copy (Buffer.from(value) would leave an unzeroed copy of the key material behind).
+    wire[name] = value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
   }
   return wire;
 }

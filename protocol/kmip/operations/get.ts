@@ -32,19 +32,22 @@ export const get: KmipOperation = {
     if (uid === undefined) throw new KmipOperationError('FeatureNotSupported', 'RequestPayload/UniqueIdentifier is required: this server keeps no ID Placeholder between batch items');
     // Refused before the material is fetched when no object type is served in that format.
     if (format !== undefined && !ANY_SERVED_FORMAT.has(format)) checkFormat('SymmetricKey', format);
-    const got = (await ctx.call('Get', { instance: uid }).catch((err: unknown) => Promise.reject(lifecycleRefusal(err, ctx.version)))) as RetrievedKey;
-    const objectType = objectTypeOf(got.key.algorithm);
+    let got: RetrievedKey;
     try {
-      checkFormat(objectType, format ?? SERVED_FORMATS[objectType][0]);
+      got = (await ctx.call('Get', { instance: uid })) as RetrievedKey;
     } catch (err) {
+      throw lifecycleRefusal(err, ctx.version);
+    }
+    try {
+      const objectType = objectTypeOf(got.key.algorithm);
+      const served = format ?? SERVED_FORMATS[objectType][0];
+      checkFormat(objectType, served);
+      return responsePayload([enumItem('ObjectType', objectType), textItem('UniqueIdentifier', got.instance.name), managedObject(got.key.algorithm, got.material, served)]);
+    } catch (err) {
+      // Not answered: nothing else will zero it (the transport wipes the response it sends).
       got.material.fill(0);
       throw err;
     }
-    return responsePayload([
-      enumItem('ObjectType', objectType),
-      textItem('UniqueIdentifier', got.instance.name),
-      managedObject(got.key.algorithm, got.material, format ?? SERVED_FORMATS[objectType][0]),
-    ]);
   },
 };
 
