@@ -140,4 +140,19 @@ describe('raw cipher modes', () => {
     expect(codeOf(() => crypto.encrypt('app/aes', Buffer.from('fourth')))).toBe('INVOCATION_LIMIT_REACHED');
     crypto.encryptRaw('app/chacha', 'CHACHA20-POLY1305', Buffer.from('own budget'));
   });
+
+  it('the envelope and MAC take an instance too: Decrypt refuses an instance other than the ciphertext\'s, MAC the algorithm not the key\'s', () => {
+    const first = keychain.describeKey('app/aes').key.currentInstance;
+    const sealed = crypto.encrypt({ fullName: 'app/aes', instance: first }, Buffer.from('x'));
+    keychain.rollover('app/aes');
+    const second = keychain.describeKey('app/aes').key.currentInstance;
+    expect(crypto.decrypt({ instance: first }, sealed.ciphertext).plaintext.toString()).toBe('x');
+    expect(codeOf(() => crypto.decrypt({ fullName: 'app/aes', instance: second }, sealed.ciphertext))).toBe('INVALID_ARGUMENT');
+    keychain.createKey({ fullName: 'app/mac', algorithm: 'HMAC-SHA512' });
+    const instance = keychain.describeKey('app/mac').key.currentInstance;
+    const made = crypto.mac({ instance }, Buffer.from('m'), 'HMAC-SHA512');
+    expect(made.mac).toHaveLength(64);
+    expect(crypto.macVerify({ instance }, Buffer.from('m'), made.mac, 'HMAC-SHA512').valid).toBe(true);
+    expect(codeOf(() => crypto.mac({ instance }, Buffer.from('m'), 'HMAC-SHA256'))).toBe('USAGE_NOT_PERMITTED');
+  });
 });

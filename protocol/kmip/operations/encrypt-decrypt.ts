@@ -15,6 +15,7 @@ import type { RawMode } from '../../../domain/vocabulary/cipher-modes';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { readCipherParameters, refuseStreaming } from './cryptographic-parameters';
+import { instanceNamed } from './instance-identifier';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { bytesItem, PayloadReader, responsePayload, textItem } from './payload';
 
@@ -51,7 +52,7 @@ export const encrypt: KmipOperation = {
   operation: 'Encrypt',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = reader.requiredText('UniqueIdentifier');
+    const instance = instanceNamed(reader);
     const choice = readCipherParameters(reader.structure('CryptographicParameters'));
     const data = requiredData(reader);
     const iv = reader.bytes('IVCounterNonce');
@@ -85,7 +86,7 @@ export const decrypt: KmipOperation = {
   operation: 'Decrypt',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = reader.requiredText('UniqueIdentifier');
+    const instance = instanceNamed(reader);
     const choice = readCipherParameters(reader.structure('CryptographicParameters'));
     const data = requiredData(reader);
     const iv = reader.bytes('IVCounterNonce');

@@ -7,6 +7,7 @@
  * refused (cryptographic-parameters.ts).
  */
 import { readMacParameters, refuseStreaming } from './cryptographic-parameters';
+import { instanceNamed } from './instance-identifier';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { bytesItem, enumItem, PayloadReader, responsePayload, textItem } from './payload';
 
@@ -20,7 +21,7 @@ export const mac: KmipOperation = {
   operation: 'MAC',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = reader.requiredText('UniqueIdentifier');
+    const instance = instanceNamed(reader);
     const algorithm = readMacParameters(reader.structure('CryptographicParameters'));
     const data = requiredBytes(reader, 'Data');
     refuseStreaming(reader);
@@ -34,7 +35,7 @@ export const macVerify: KmipOperation = {
   operation: 'MACVerify',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = reader.requiredText('UniqueIdentifier');
+    const instance = instanceNamed(reader);
     const algorithm = readMacParameters(reader.structure('CryptographicParameters'));
     const data = requiredBytes(reader, 'Data');
     const given = requiredBytes(reader, 'MACData');
