@@ -90,8 +90,14 @@ export class StrongroomClient {
     return this.request('Locate', { ...args }, meta);
   }
 
-  getAttributes(args: { name: string }, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
+  /** `instance` (alone or with `name`) picks the instance answered as `instance`; without it, the current one. */
+  getAttributes(args: T.KeyRef, meta?: T.RequestMeta): Promise<T.KeyWithInstances & { instance: T.InstanceView }> {
     return this.request('GetAttributes', { ...args }, meta);
+  }
+
+  /** Sets (adds or replaces) and removes a key's custom attributes. */
+  setCustomAttributes(args: T.KeyRef & { set?: Record<string, string>; remove?: string[] }, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
+    return this.request('SetCustomAttributes', { ...args }, meta);
   }
 
   /** `activateAt` (a future ISO 8601 date-time): the new instance waits, PreActive, and becomes current then. */

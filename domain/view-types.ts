@@ -20,6 +20,8 @@ export interface KeyView {
   readonly cryptoperiod: string | null;
   readonly currentInstance: string;
   readonly currentVersion: number;
+  /** The current instance's state (PreActive, Active, …): what Locate filters on without a read per key. */
+  readonly currentState: string;
   /** When the scheduler rolls it over next (ISO UTC), or null. */
   readonly nextRolloverAt: string | null;
   /** SP 800-57 originator and recipient usage periods of new instances (ISO 8601), or null. */

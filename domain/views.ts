@@ -34,6 +34,7 @@ export function keyView(key: KeyRecord, current: InstanceRecord): KeyView {
     cryptoperiod: key.cryptoperiod,
     currentInstance: current.name,
     currentVersion: current.version,
+    currentState: current.state,
     nextRolloverAt: key.nextRolloverAt,
     protectPeriod: key.protectPeriod,
     processPeriod: key.processPeriod,

@@ -1,13 +1,14 @@
 /**
- * Create, Register, Get, Locate, GetAttributes and ReKey (docs/protocol.md §6):
+ * Create, Register, Get, Locate, GetAttributes, SetCustomAttributes and ReKey (docs/protocol.md §6):
  * thin adapters from validated wire arguments to the keychain service. Register
  * and ReKey take a caller's material only where domain/policy/permissions.ts
  * allows it (keys the appliance cannot generate). Create, Register and ReKey
  * take an activation date (`activateAt`): the new instance is PreActive until
  * then (domain/keys/instance-activation.ts).
  */
+import { ValidationError } from '../common/errors';
 import { parseAlgorithm } from '../domain/algorithms';
-import { KeySpec } from '../domain/keychain';
+import { KeyRef, KeySpec } from '../domain/keychain';
 import { checkCallerMaterial } from '../domain/policy/permissions';
 import { optionalRolloverPolicy } from '../domain/rollover-policy';
 import { parseUsageMask } from '../domain/usage-mask';
@@ -89,25 +90,51 @@ export const locate: Operation<'Locate'> = {
   access: 'key',
   run: (args, ctx: OperationContext) => {
     const { policy, keychain } = ctx.services;
-    if (!policy.holdsAnywhere(ctx.identity, 'locate')) return { keys: [] };
+    if (!policy.holdsAnywhere(ctx.identity, 'locate')) return { keys: [], nextOffset: null };
     const limit = args.limit ?? DEFAULT_LOCATE_LIMIT;
-    const keys = keychain
-      .listKeys({
-        namePattern: args.pattern,
-        namespace: args.namespace,
-        algorithm: args.algorithm === undefined ? undefined : parseAlgorithm(args.algorithm),
-        limit,
-        offset: args.offset,
-      })
-      .filter((key) => policy.allows(ctx.identity, 'locate', key.fullName));
-    return { keys };
+    const offset = args.offset ?? 0;
+    const page = keychain.listKeys({
+      namePattern: args.pattern,
+      namespace: args.namespace,
+      algorithm: args.algorithm === undefined ? undefined : parseAlgorithm(args.algorithm),
+      limit,
+      offset,
+    });
+    // The page is cut before the access filter, so a short answer does not mean the end: nextOffset does (null at the end).
+    const nextOffset = page.length === limit ? offset + limit : null;
+    return { keys: page.filter((key) => policy.allows(ctx.identity, 'locate', key.fullName)), nextOffset };
   },
 };
 
+/** The key an authorised reference resolved to (authorizeRef always names it, an instance alone included). */
+function keyOf(ref: KeyRef): string {
+  if (ref.fullName === undefined) throw new Error('authorizeRef returned a reference without its key');
+  return ref.fullName;
+}
+
+/** The key and all its instances, and the instance referred to (the named one, else the current one). */
 export const getAttributes: Operation<'GetAttributes'> = {
   name: 'GetAttributes',
   access: 'key',
-  run: (args, ctx) => ctx.services.keychain.describeKey(authorizeName(ctx, 'get-attributes', args.name)),
+  run: (args, ctx) => {
+    const { keychain } = ctx.services;
+    const ref = authorizeRef(ctx, 'get-attributes', args);
+    const instance = keychain.describeInstance(ref); // INSTANCE_NOT_FOUND for an instance of another key
+    return { ...keychain.describeKey(keyOf(ref)), instance };
+  },
+};
+
+/** Sets and removes a key's custom attributes (an instance reference names its key: the attributes are the key's). */
+export const setCustomAttributes: Operation<'SetCustomAttributes'> = {
+  name: 'SetCustomAttributes',
+  access: 'key',
+  changesState: true,
+  run: (args, ctx) => {
+    const set = args.set ?? {};
+    const remove = args.remove ?? [];
+    if (Object.keys(set).length === 0 && remove.length === 0) throw new ValidationError('nothing to change: give `set` or `remove`', { details: { field: 'set' } });
+    return ctx.services.keychain.setCustomAttributes(keyOf(authorizeRef(ctx, 'modify-attributes', args)), set, remove);
+  },
 };
 
 /**

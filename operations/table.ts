@@ -1,7 +1,7 @@
 /** The dispatch table: every operation of docs/protocol.md §6 (Batch is the dispatcher's own). */
 import { aliasList, aliasRemove, aliasSet, namespaceList, namespaceRemove, clientIssue, clientList, clientRevoke, policyGrant, policyList, policyRevoke } from './admin-operations';
 import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify, randomBytes } from './crypto-operations';
-import { create, get, getAttributes, locate, reKey, register } from './key-operations';
+import { create, get, getAttributes, locate, reKey, register, setCustomAttributes } from './key-operations';
 import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations';
 import { policyCheck } from './policy-check';
 import { OperationTable } from './operation';
@@ -15,7 +15,7 @@ import { approvalApprove, approvalCancel, approvalCollect, approvalDeny, approva
 export function allOperations(operationNames: () => readonly string[]): OperationTable {
   return {
     Query: makeQuery(operationNames),
-    Create: create, Register: register, Get: get, Locate: locate, GetAttributes: getAttributes, ReKey: reKey,
+    Create: create, Register: register, Get: get, Locate: locate, GetAttributes: getAttributes, SetCustomAttributes: setCustomAttributes, ReKey: reKey,
     Activate: activate, Revoke: revoke, Destroy: destroy, DestroyCancel: destroyCancel,
     Encrypt: encrypt, Decrypt: decrypt, GenerateDataKey: generateDataKey, DecryptDataKey: decryptDataKey, MAC: mac, MACVerify: macVerify, RandomBytes: randomBytes,
     ClientIssue: clientIssue, ClientList: clientList, ClientRevoke: clientRevoke, PolicyGrant: policyGrant, PolicyRevoke: policyRevoke, PolicyList: policyList, PolicyCheck: policyCheck,

@@ -13,7 +13,7 @@ import { ProtocolError } from './protocol-error';
 import { FieldSpec, Schema, invalid, quoteName, validateObject } from './schema';
 import { CLIENT_ROLES } from '../domain/vocabulary/client-roles';
 import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../domain/vocabulary/dual-control-classes';
-import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
+import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
 import { ArgsFromSchema } from './schema-types';
 import { MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
 
@@ -49,7 +49,7 @@ export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterK
 export const MAX_VALIDITY_DAYS = 825;
 
 export const OPERATION_NAMES = [
-  'Query', 'Create', 'Register', 'Get', 'Locate', 'GetAttributes', 'ReKey', 'Activate', 'Revoke', 'Destroy',
+  'Query', 'Create', 'Register', 'Get', 'Locate', 'GetAttributes', 'SetCustomAttributes', 'ReKey', 'Activate', 'Revoke', 'Destroy',
   'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'RandomBytes', 'Batch',
   'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList', 'PolicyCheck',
   'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel', 'UndoRollover',
@@ -73,7 +73,7 @@ export { CLIENT_ROLES, DUAL_CONTROL_CLASSES, MAX_QUORUM };
  * key operation needs.
  */
 export const PERMISSIONS = [
-  'get', 'locate', 'get-attributes', 'create', 'register', 'rekey', 'activate', 'revoke', 'destroy',
+  'get', 'locate', 'get-attributes', 'modify-attributes', 'create', 'register', 'rekey', 'activate', 'revoke', 'destroy',
   'encrypt', 'decrypt', 'generate-data-key', 'decrypt-data-key', 'mac',
 ] as const;
 export const ROLLOVER_MODES = ['auto', 'manual', 'none'] as const;
@@ -100,13 +100,16 @@ const binary = { type: 'base64' } as const satisfies FieldSpec;
 const optionalBinary = { type: 'base64', optional: true } as const satisfies FieldSpec;
 const stringList = { type: 'string[]', optional: true, maxItems: MAX_LIST_ITEMS, maxLength: MAX_TOKEN_LENGTH } as const satisfies FieldSpec;
 
+/** Custom attributes: names of letters, digits, ".", "_", "-"; string values (domain/vocabulary/key-metadata-limits.ts). */
+const customAttributes = { type: 'stringMap', optional: true, maxEntries: MAX_CUSTOM_ATTRIBUTES, keyPattern: ATTRIBUTE_NAME_PATTERN, maxLength: MAX_ATTRIBUTE_VALUE } as const satisfies FieldSpec;
+
 const createFields = {
   name,
   algorithm: token,
   usage: stringList,
   description: { type: 'string', optional: true, maxLength: MAX_DESCRIPTION },
   owner: { type: 'string', optional: true, maxLength: MAX_ATTRIBUTE_VALUE },
-  attributes: { type: 'stringMap', optional: true, maxEntries: MAX_CUSTOM_ATTRIBUTES, keyPattern: ATTRIBUTE_NAME_PATTERN, maxLength: MAX_ATTRIBUTE_VALUE },
+  attributes: customAttributes,
   rollover: { type: 'enum', optional: true, values: ROLLOVER_MODES },
   cryptoperiod: token,
   protectPeriod: token,
@@ -142,7 +145,15 @@ export const OP_SCHEMAS = Object.freeze({
       offset: { type: 'integer', optional: true, min: 0, max: MAX_LOCATE_OFFSET },
     },
   },
-  GetAttributes: { fields: { name } },
+  GetAttributes: keyRef,
+  SetCustomAttributes: {
+    fields: {
+      ...keyRef.fields,
+      set: customAttributes,
+      remove: { type: 'string[]', optional: true, maxItems: MAX_CUSTOM_ATTRIBUTES, maxLength: MAX_ATTRIBUTE_NAME },
+    },
+    atLeastOneOf: keyRef.atLeastOneOf,
+  },
   /** The key by `name`, or by `instance`, which must then be its current instance (KMIP rekeys a Unique Identifier). */
   ReKey: { fields: { ...keyRef.fields, material: optionalBinary, activateAt: token }, atLeastOneOf: keyRef.atLeastOneOf },
   Activate: keyRef,

@@ -30,6 +30,7 @@ import {
   KeychainMetaRecord,
   KeyPointerUpdate,
   KeyPolicyUpdate,
+  KeyAttributesUpdate,
   KeyRecord,
   NamespaceSummary,
   UnsealPolicyRecord,
@@ -147,6 +148,10 @@ export class ComposedKeychainStore implements KeychainStore {
 
   updateKeyPolicy(update: KeyPolicyUpdate): void {
     this.keys.updateKeyPolicy(update);
+  }
+
+  updateKeyAttributes(update: KeyAttributesUpdate): void {
+    this.keys.updateKeyAttributes(update);
   }
 
   // KeyScheduleStore

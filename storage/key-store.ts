@@ -14,7 +14,7 @@
  * key-schedule-store.ts). The general contract (errors, copies, close) is in
  * keychain-store.ts.
  */
-import { InstanceRecord, InstanceStateChange, KeyFilter, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
+import { InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 
 export interface KeyStore {
   /** Inserts a key and its first instance atomically; KEY_EXISTS on a (namespace, name) clash. */
@@ -57,4 +57,7 @@ export interface KeyStore {
 
   /** Changes a key's rollover policy; KEY_NOT_FOUND when absent. */
   updateKeyPolicy(update: KeyPolicyUpdate): void;
+
+  /** Replaces a key's custom attributes; KEY_NOT_FOUND when absent. */
+  updateKeyAttributes(update: KeyAttributesUpdate): void;
 }

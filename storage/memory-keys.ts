@@ -9,7 +9,7 @@ import { StorageError } from '../common/errors';
 import { compareKeys, fullName, globToRegExp, validateKeyFilter } from './key-filter';
 import { KeyStore } from './key-store';
 import { constraint, copyInstance, copyKey, MemoryTables, nameKey } from './memory-tables';
-import { applyInstanceChange, InstanceRecord, InstanceStateChange, KeyFilter, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
+import { applyInstanceChange, InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 
 export class MemoryKeys implements KeyStore {
   constructor(private readonly tables: MemoryTables) {}
@@ -145,6 +145,14 @@ export class MemoryKeys implements KeyStore {
         updatedAt: update.updatedAt,
         rowMac: Buffer.from(update.rowMac),
       });
+    });
+  }
+
+  updateKeyAttributes(update: KeyAttributesUpdate): void {
+    this.tables.transaction(() => {
+      const key = this.state.keys.get(update.keyId);
+      if (!key) throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId: update.keyId } });
+      this.state.keys.set(key.id, { ...key, customAttributes: { ...update.customAttributes }, updatedAt: update.updatedAt, rowMac: Buffer.from(update.rowMac) });
     });
   }
 

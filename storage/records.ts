@@ -93,6 +93,14 @@ export interface KeyPolicyUpdate {
   readonly rowMac: Buffer;
 }
 
+/** A key's new custom attributes (SetCustomAttributes): the whole set, replacing the old one. */
+export interface KeyAttributesUpdate {
+  readonly keyId: string;
+  readonly customAttributes: Readonly<Record<string, string>>;
+  readonly updatedAt: string;
+  readonly rowMac: Buffer;
+}
+
 export interface NamespaceSummary {
   readonly namespace: string;
   readonly keys: number;

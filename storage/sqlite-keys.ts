@@ -8,7 +8,7 @@
 import { StorageError } from '../common/errors';
 import { globToSqlite, validateKeyFilter } from './key-filter';
 import { KeyStore } from './key-store';
-import { InstanceRecord, InstanceStateChange, KeyFilter, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
+import { InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 import { SqliteConnection, Statements } from './sqlite-connection';
 import { changeParams, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
 
@@ -114,6 +114,15 @@ export class SqliteKeys implements KeyStore {
   updateKeyPolicy(update: KeyPolicyUpdate): void {
     this.conn.write('updateKeyPolicy', () => {
       if (this.stmt.updatePolicy.run(update).changes === 0) {
+        throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId: update.keyId } });
+      }
+    });
+  }
+
+  updateKeyAttributes(update: KeyAttributesUpdate): void {
+    this.conn.write('updateKeyAttributes', () => {
+      const params = { ...update, customAttributes: JSON.stringify(update.customAttributes) };
+      if (this.stmt.updateAttributes.run(params).changes === 0) {
         throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId: update.keyId } });
       }
     });

@@ -38,6 +38,7 @@ export const SQL = {
   updatePolicy: `UPDATE keys SET rollover_policy = @rolloverPolicy, cryptoperiod = @cryptoperiod, next_rollover_at = @nextRolloverAt,
     protect_period = @protectPeriod, process_period = @processPeriod,
     updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
+  updateAttributes: `UPDATE keys SET custom_attributes = @customAttributes, updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
   putAlias: `INSERT INTO aliases (alias, key_id, updated_at, row_mac) VALUES (@alias, @keyId, @updatedAt, @rowMac)
     ON CONFLICT (alias) DO UPDATE SET key_id = excluded.key_id, updated_at = excluded.updated_at, row_mac = excluded.row_mac`,
   getAlias: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases WHERE alias = ?`,

@@ -58,6 +58,31 @@ export class KeyCatalogue {
     return { key: keyView(key, current), instances: instances.map((i) => instanceView(i, key.currentInstanceId)) };
   }
 
+  /**
+   * SetCustomAttributes: `set` adds or replaces, `remove` takes away names
+   * the key has (an absent one is refused, so a typo does not pass for
+   * done); the result is held to the limits Create holds it to. The
+   * attributes are in the key row's MAC like every other field.
+   */
+  setCustomAttributes(fullName: string, set: Readonly<Record<string, string>>, remove: readonly string[]): KeyDescription {
+    const { seal, rows, store, clock } = this.parts;
+    seal.requireUnsealed();
+    return store.transaction(() => {
+      const key = rows.findKey(fullName);
+      const attributes: Record<string, string> = { ...key.customAttributes };
+      for (const name of remove) {
+        if (!Object.prototype.hasOwnProperty.call(attributes, name)) {
+          throw new ValidationError(`${formatKeyName(key)} has no custom attribute "${name}"`, { details: { field: 'remove' } });
+        }
+        delete attributes[name];
+      }
+      const customAttributes = checkAttributes({ ...attributes, ...set });
+      const updatedAt = isoNow(clock);
+      store.updateKeyAttributes({ keyId: key.id, customAttributes, updatedAt, rowMac: rows.keyMac({ ...key, customAttributes, updatedAt }) });
+      return this.describeKey(formatKeyName(key));
+    });
+  }
+
   /** The full name of the key owning an instance, or null when no such instance exists. */
   keyNameOfInstance(instanceName: string): string | null {
     const { seal, rows, store } = this.parts;

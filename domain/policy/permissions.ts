@@ -42,7 +42,7 @@ export const KEY_USE_PERMISSIONS: ReadonlySet<string> = new Set<Permission>(['en
  * material, or could make ciphertexts and MACs that apps trust.
  */
 export const OFFICER_ROLE_PERMISSIONS: ReadonlySet<string> = new Set<Permission>([
-  'locate', 'get-attributes', 'create', 'register', 'rekey', 'activate', 'revoke', 'destroy',
+  'locate', 'get-attributes', 'modify-attributes', 'create', 'register', 'rekey', 'activate', 'revoke', 'destroy',
 ]);
 
 /**

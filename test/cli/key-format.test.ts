@@ -9,7 +9,7 @@ import type { InstanceView, KeyView } from '../../client/types';
 
 const key: KeyView = {
   id: 'k1', fullName: 'hr/payroll', namespace: 'hr', name: 'payroll', algorithm: 'AES-256', usageMask: 12, usage: ['encrypt', 'decrypt'],
-  description: '', owner: '', customAttributes: {}, rolloverPolicy: 'manual', cryptoperiod: null, currentInstance: 'inst-2', currentVersion: 2,
+  description: '', owner: '', customAttributes: {}, rolloverPolicy: 'manual', cryptoperiod: null, currentInstance: 'inst-2', currentVersion: 2, currentState: 'Active',
   nextRolloverAt: null, protectPeriod: null, processPeriod: null, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
 };
 const instance = (version: number, over: Partial<InstanceView> = {}): InstanceView => ({

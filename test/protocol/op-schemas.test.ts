@@ -22,6 +22,7 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   Get: { name: 'hr/payroll', instance: 'abc' },
   Locate: { pattern: 'hr/*', namespace: 'hr', algorithm: 'AES-256', limit: 1000, offset: 0 },
   GetAttributes: { name: 'hr/payroll' },
+  SetCustomAttributes: { instance: 'i-1', set: { team: 'hr' }, remove: ['old'] },
   ReKey: { name: 'hr/legacy', material: b64('fedcba9876543210') },
   Activate: { instance: 'abc' },
   Revoke: { name: 'hr/payroll', reason: 'keyCompromise', compromiseDate: '2024-05-01T00:00:00Z' },

@@ -4,13 +4,16 @@
  * Supported.
  */
 import { activate } from './activate';
+import { addAttribute, deleteAttribute, modifyAttribute, setAttribute } from './attribute-changes';
 import { cancel } from './cancel';
-import { destroy } from './destroy';
 import { create } from './create';
+import { destroy } from './destroy';
 import { discoverVersions } from './discover-versions';
 import { decrypt, encrypt } from './encrypt-decrypt';
 import { get } from './get';
+import { getAttributeList, getAttributes } from './get-attributes';
 import { KmipOperation } from './kmip-operation';
+import { locate } from './locate';
 import { mac, macVerify } from './mac';
 import { poll } from './poll';
 import { query } from './query';
@@ -36,6 +39,13 @@ const SERVED: readonly KmipOperation[] = [
   mac,
   macVerify,
   rngRetrieve,
+  locate,
+  getAttributes,
+  getAttributeList,
+  addAttribute,
+  modifyAttribute,
+  deleteAttribute,
+  setAttribute,
 ];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {

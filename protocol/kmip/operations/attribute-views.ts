@@ -1,0 +1,146 @@
+/**
+ * The KMIP attributes of one managed object, from the appliance's views
+ * (docs/kmip.md §3.3): a KMIP object is a key *instance*; its Unique
+ * Identifier is the instance name, its Name the key's full name. What the
+ * appliance keeps is reported; nothing is invented (no Digest: it would
+ * need the material; no Compromise Date: the appliance does not keep one).
+ * Custom attributes are the key's: native `team` is KMIP `x-team` (1.x) or
+ * Vendor Identification `x`, Attribute Name `team` (2.x). Encoded in the
+ * request's version: 1.x Attribute {Attribute Name, Attribute Index?,
+ * Attribute Value}, 2.x the attribute's own tag in an Attributes structure.
+ * Pure.
+ */
+import type { InstanceView, KeyView } from '../../../domain/view-types';
+import { ProtocolVersion } from '../kmip-message';
+import { TtlvNode } from '../ttlv';
+import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } from './payload';
+
+/** The prefix of client-defined attribute names (KMIP 1.x §2.1.1), and the 2.x Vendor Identification that stands for it. */
+export const CUSTOM_PREFIX = 'x-';
+export const CUSTOM_VENDOR = 'x';
+
+/** What native GetAttributes answers (operations/key-operations.ts): the object is `instance`. */
+export interface ObjectView {
+  readonly key: KeyView;
+  readonly instances: readonly InstanceView[];
+  readonly instance: InstanceView;
+}
+
+/** One attribute value: a standard one by its tag name (2.x spelling), or a custom one by its native name. */
+export type KmipAttribute =
+  | { readonly kind: 'standard'; readonly tag: string; readonly value: TtlvNode }
+  | { readonly kind: 'custom'; readonly name: string; readonly value: string };
+
+/**
+ * Every standard attribute this server reports, in the order GetAttributeList
+ * lists them (the OASIS test cases' order: identity, then alphabetical).
+ */
+export const REPORTED_TAGS = [
+  'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'CryptographicUsageMask',
+  'DeactivationDate', 'Description', 'DestroyDate', 'InitialDate', 'LastChangeDate', 'Link', 'Name', 'ProtectStopDate', 'State',
+] as const;
+
+/** KMIP Cryptographic Algorithm and Length (bits) of each appliance algorithm; SECRET (Secret Data) has neither. */
+export const ALGORITHM_ATTRIBUTES: Readonly<Record<string, { algorithm: string; length: number } | undefined>> = {
+  'AES-128': { algorithm: 'AES', length: 128 },
+  'AES-192': { algorithm: 'AES', length: 192 },
+  'AES-256': { algorithm: 'AES', length: 256 },
+  // HMAC keys are always generated (Register takes SECRET only), at the hash's output length.
+  'HMAC-SHA256': { algorithm: 'HMAC_SHA256', length: 256 },
+  'HMAC-SHA512': { algorithm: 'HMAC_SHA512', length: 512 },
+};
+
+export const objectTypeOf = (algorithm: string): 'SymmetricKey' | 'SecretData' => (algorithm === 'SECRET' ? 'SecretData' : 'SymmetricKey');
+
+/** The 1.x Attribute Name of a tag: 'CryptographicUsageMask' → 'Cryptographic Usage Mask'. */
+export const attributeNameOf = (tag: string): string => tag.replace(/([a-z])([A-Z])/g, '$1 $2');
+
+/** Description is a KMIP 1.4 attribute: earlier 1.x clients would not know its name. */
+const hasDescription = (version: ProtocolVersion): boolean => version.major > 1 || version.minor >= 4;
+
+function latest(dates: ReadonlyArray<string | null>): string {
+  return dates.filter((d): d is string => d !== null).reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
+}
+
+/**
+ * Links between the instances of one key, by version order: the previous
+ * instance is the one this one replaced, the next one its replacement (what
+ * ReKey makes).
+ */
+function links(instance: InstanceView, instances: readonly InstanceView[]): TtlvNode[] {
+  const older = instances.filter((i) => i.version < instance.version).sort((a, b) => b.version - a.version)[0];
+  const newer = instances.filter((i) => i.version > instance.version).sort((a, b) => a.version - b.version)[0];
+  const link = (type: string, to: InstanceView): TtlvNode => structureItem('Link', [enumItem('LinkType', type), textItem('LinkedObjectIdentifier', to.name)]);
+  return [newer === undefined ? undefined : link('ReplacementObjectLink', newer), older === undefined ? undefined : link('ReplacedObjectLink', older)].filter(
+    (node): node is TtlvNode => node !== undefined,
+  );
+}
+
+/** Every attribute of the object, standard ones in REPORTED_TAGS order, then the custom ones by name. */
+export function objectAttributes(object: ObjectView, version: ProtocolVersion): KmipAttribute[] {
+  const { key, instance } = object;
+  const crypto = ALGORITHM_ATTRIBUTES[key.algorithm];
+  const date = (tag: string, iso: string | null): TtlvNode | undefined => (iso === null ? undefined : isoDateItem(tag, iso));
+  const values: Record<(typeof REPORTED_TAGS)[number], TtlvNode | TtlvNode[] | undefined> = {
+    UniqueIdentifier: textItem('UniqueIdentifier', instance.name),
+    ObjectType: enumItem('ObjectType', objectTypeOf(key.algorithm)),
+    CryptographicAlgorithm: crypto === undefined ? undefined : enumItem('CryptographicAlgorithm', crypto.algorithm),
+    CryptographicLength: crypto === undefined ? undefined : integerItem('CryptographicLength', crypto.length),
+    // A PreActive instance's activation date is the one the server will activate it at.
+    ActivationDate: date('ActivationDate', instance.activatedAt ?? instance.activatesAt),
+    // The appliance's usage bits are KMIP's (domain/usage-mask.ts).
+    CryptographicUsageMask: integerItem('CryptographicUsageMask', key.usageMask),
+    // Deactivated already, or when its recipient usage period ends (processStopAt: then it is Deactivated; KMIP has no Process Stop Date).
+    DeactivationDate: date('DeactivationDate', instance.deactivatedAt ?? instance.processStopAt),
+    Description: key.description === '' || !hasDescription(version) ? undefined : textItem('Description', key.description),
+    DestroyDate: date('DestroyDate', instance.destroyedAt),
+    InitialDate: date('InitialDate', instance.createdAt),
+    LastChangeDate: date('LastChangeDate', latest([key.updatedAt, instance.createdAt, instance.activatedAt, instance.deactivatedAt, instance.destroyedAt])),
+    Link: links(instance, object.instances),
+    Name: structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
+    // The end of the originator usage period: from then it only decrypts.
+    ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
+    State: enumItem('State', instance.state),
+  };
+  const standard: KmipAttribute[] = REPORTED_TAGS.flatMap((tag) => [values[tag]].flat().filter((v): v is TtlvNode => v !== undefined).map((value) => ({ kind: 'standard' as const, tag, value })));
+  const custom: KmipAttribute[] = Object.keys(key.customAttributes)
+    .sort()
+    .map((name) => ({ kind: 'custom' as const, name, value: key.customAttributes[name] }));
+  return [...standard, ...custom];
+}
+
+/** The 1.x Attribute Name of an attribute. */
+export const kmip1NameOf = (attribute: KmipAttribute): string => (attribute.kind === 'custom' ? CUSTOM_PREFIX + attribute.name : attributeNameOf(attribute.tag));
+
+/**
+ * 1.x: each attribute as Attribute {Attribute Name, Attribute Index (only
+ * past the first value of a name), Attribute Value}; 2.x: as itself, a
+ * custom one as Attribute {Vendor Identification, Attribute Name, Attribute
+ * Value}.
+ */
+export function encodeAttributes(attributes: readonly KmipAttribute[], version: ProtocolVersion): TtlvNode[] {
+  if (version.major >= 2) {
+    return attributes.map((a) =>
+      a.kind === 'standard' ? a.value : structureItem('Attribute', [textItem('VendorIdentification', CUSTOM_VENDOR), textItem('AttributeName', a.name), textItem('AttributeValue', a.value)]),
+    );
+  }
+  const seen = new Map<string, number>();
+  return attributes.map((a) => {
+    const name = kmip1NameOf(a);
+    const index = seen.get(name) ?? 0;
+    seen.set(name, index + 1);
+    const value = a.kind === 'standard' ? item('AttributeValue', a.value.type, a.value.value) : textItem('AttributeValue', a.value);
+    return structureItem('Attribute', [textItem('AttributeName', name), index > 0 ? integerItem('AttributeIndex', index) : undefined, value]);
+  });
+}
+
+/** GetAttributeList's names: 1.x Attribute Name texts, 2.x Attribute References (a tag, or a vendor's name), each name once. */
+export function encodeAttributeNames(attributes: readonly KmipAttribute[], version: ProtocolVersion): TtlvNode[] {
+  const names = [...new Map(attributes.map((a) => [kmip1NameOf(a), a])).values()];
+  if (version.major < 2) return names.map((a) => textItem('AttributeName', kmip1NameOf(a)));
+  return names.map((a) =>
+    a.kind === 'standard'
+      ? enumItem('AttributeReference', a.tag, 'Tag')
+      : structureItem('AttributeReference', [textItem('VendorIdentification', CUSTOM_VENDOR), textItem('AttributeName', a.name)]),
+  );
+}
