@@ -11,8 +11,9 @@ It runs one scenario (scenarios.py: a short story of KMIP operations on one
 connection) and prints one JSON line: the KMIP version spoken, and for each
 step either its results or its error. A step that failed carries the last
 request PyKMIP sent and the response it got, as hex, so that the caller can
-decode them with the appliance's own codec. Key material is never printed:
-steps report lengths, SHA-256 fingerprints and whether local checks held.
+decode them with the appliance's own codec. Key material is never printed
+(though a failed step's exchange may hold some, as hex): steps report
+lengths and whether local checks with the material held.
 
 TLS: PyKMIP 0.10 wraps its socket with ssl.wrap_socket, which checks the
 server's chain but not its name (and is gone from Python 3.12). The driver
@@ -24,7 +25,6 @@ keeps PyKMIP's own wrapping, to show its defaults also reach the appliance.
 import argparse
 import json
 import logging
-import os
 import ssl
 import sys
 import tempfile
@@ -193,7 +193,6 @@ class Story(object):
             self.connection.close()
             self.connection.open()
         return None
-
 
     def failure(self, error):
         recorder = self.connection.recorder

@@ -6,8 +6,8 @@ values. Steps go through PyKMIP's ProxyKmipClient, the API its users call;
 only where that API cannot say what KMIP can (an Authenticated Encryption
 Tag on Decrypt, Discover Versions, Query) through the lower-level KMIPProxy.
 
-Key material is never returned: a step reports lengths, a SHA-256
-fingerprint, and whether a local check with the material held.
+Key material is never returned: a step reports lengths, and whether a
+local check with the material held.
 """
 import enum
 import hashlib
@@ -34,10 +34,6 @@ NAMED_ATTRIBUTES = ["Name", "Object Type", "Cryptographic Algorithm", "Cryptogra
 GCM = {"block_cipher_mode": enums.BlockCipherMode.GCM, "cryptographic_algorithm": enums.CryptographicAlgorithm.AES, "tag_length": 16, "random_iv": True}
 #: AES-CBC with PKCS#5 padding, which every version can say; the server makes the IV.
 CBC = {"block_cipher_mode": enums.BlockCipherMode.CBC, "padding_method": enums.PaddingMethod.PKCS5, "cryptographic_algorithm": enums.CryptographicAlgorithm.AES, "random_iv": True}
-
-
-def fingerprint(material):
-    return hashlib.sha256(bytes(material)).hexdigest()
 
 
 def plain(value):
@@ -121,7 +117,6 @@ def keys(story, args):
             "algorithm": key.cryptographic_algorithm.name,
             "length": key.cryptographic_length,
             "bytes": len(key.value),
-            "fingerprint": fingerprint(key.value),
         }
 
     def rekey():
