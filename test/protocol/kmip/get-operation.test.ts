@@ -10,7 +10,7 @@ import { KmipOperationContext, KmipOperationError } from '../../../protocol/kmip
 import { enumItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 
 function context(version: ProtocolVersion, call: () => Promise<unknown>): KmipOperationContext {
-  return { version, header: { protocolVersion: version, batchCount: 1 }, call, served: [], operations: new Map(), client: 'c', nowMs: () => 0, newId: () => 'id' } as KmipOperationContext;
+  return { version, header: { protocolVersion: version, batchCount: 1 }, call, served: [], operations: new Map(), client: 'c', nowMs: () => 0, newId: () => 'id' };
 }
 
 const request = (format?: string) => structureItem('RequestPayload', [textItem('UniqueIdentifier', 'inst-1'), format === undefined ? undefined : enumItem('KeyFormatType', format)]);
