@@ -21,7 +21,8 @@ import { ProtocolVersion } from '../kmip-message';
 import { CUSTOM_PREFIX, encodeAttributes, ObjectView, REPORTED_TAGS } from './attribute-views';
 import { AttributeSelector, readAttribute1, readWrappedAttribute, referenceSelector, selectorLabel, selectorOfName, SentAttribute } from './attribute-references';
 import { KmipOperation, KmipOperationContext, KmipOperationError } from './kmip-operation';
-import { describeObject, requiredUniqueIdentifier } from './object-reference';
+import { instanceNamed } from './instance-identifier';
+import { describeObject } from './object-reference';
 import { PayloadReader, responsePayload, textItem } from './payload';
 
 type Change = 'AddAttribute' | 'ModifyAttribute' | 'DeleteAttribute' | 'SetAttribute';
@@ -52,7 +53,7 @@ interface Request {
 }
 
 function readRequest(change: Change, payload: PayloadReader, version: ProtocolVersion): Request {
-  const uid = requiredUniqueIdentifier(payload);
+  const uid = instanceNamed(payload);
   let request: Request;
   if (version.major < 2) {
     if (change === 'DeleteAttribute') {

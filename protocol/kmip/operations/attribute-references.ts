@@ -9,7 +9,7 @@
 import { enumeration, normalizeKmipName, tagName } from '../dictionary';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
-import { CUSTOM_PREFIX, CUSTOM_VENDOR, KmipAttribute } from './attribute-views';
+import { CUSTOM_PREFIX, CUSTOM_VENDOR, KmipAttribute, nativeCustomName } from './attribute-views';
 import { KmipOperationError } from './kmip-operation';
 import { PayloadReader } from './payload';
 
@@ -34,7 +34,8 @@ export function selectorLabel(selector: AttributeSelector): string {
 
 /** A 1.x Attribute Name: `x-NAME` is custom; any other is a standard name, spelled as the specification spells it. */
 export function selectorOfName(text: string): AttributeSelector {
-  if (text.startsWith(CUSTOM_PREFIX)) return { kind: 'custom', name: text.slice(CUSTOM_PREFIX.length) };
+  const custom = nativeCustomName(text);
+  if (custom !== null) return { kind: 'custom', name: custom };
   const tag = normalizeKmipName(text);
   return enumeration('Tag')?.byName.has(tag) === true ? { kind: 'standard', tag } : { kind: 'foreign', label: text };
 }

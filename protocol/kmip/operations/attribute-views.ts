@@ -19,6 +19,17 @@ import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } fro
 export const CUSTOM_PREFIX = 'x-';
 export const CUSTOM_VENDOR = 'x';
 
+/**
+ * The native name of a KMIP custom attribute: 1.x `x-NAME` (or 2.x vendor
+ * `x`, name `NAME`) is native `NAME`, so one attribute has one name on each
+ * wire and a native attribute (`team`) is KMIP `x-team`. Null for a name
+ * that is not a client's custom attribute (`y-` names are the server's).
+ * Create and Register over KMIP must store custom attributes by this name.
+ */
+export function nativeCustomName(kmipName: string): string | null {
+  return kmipName.startsWith(CUSTOM_PREFIX) && kmipName.length > CUSTOM_PREFIX.length ? kmipName.slice(CUSTOM_PREFIX.length) : null;
+}
+
 /** What native GetAttributes answers (operations/key-operations.ts): the object is `instance`. */
 export interface ObjectView {
   readonly key: KeyView;

@@ -8,14 +8,15 @@
 import { encodeAttributeNames, encodeAttributes, objectAttributes } from './attribute-views';
 import { readSelectors, selectAttributes } from './attribute-references';
 import { KmipOperation } from './kmip-operation';
-import { describeObject, requiredUniqueIdentifier } from './object-reference';
+import { instanceNamed } from './instance-identifier';
+import { describeObject } from './object-reference';
 import { PayloadReader, responsePayload, structureItem, textItem } from './payload';
 
 export const getAttributes: KmipOperation = {
   operation: 'GetAttributes',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const uid = requiredUniqueIdentifier(reader);
+    const uid = instanceNamed(reader);
     const selectors = readSelectors(reader, ctx.version);
     reader.rejectOthers();
     const object = await describeObject(ctx, uid);
@@ -28,7 +29,7 @@ export const getAttributeList: KmipOperation = {
   operation: 'GetAttributeList',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const uid = requiredUniqueIdentifier(reader);
+    const uid = instanceNamed(reader);
     reader.rejectOthers();
     const object = await describeObject(ctx, uid);
     return responsePayload([textItem('UniqueIdentifier', object.instance.name), encodeAttributeNames(objectAttributes(object, ctx.version), ctx.version)]);
