@@ -3,7 +3,8 @@
 # Debian's softhsm2 (the HSM for the demo and the tests), rsyslog and
 # liblognorm-utils (the real SIEM of test/sinks/rsyslog-siem.test.ts: rsyslog
 # ships the mmnormalize and mmpstrucdata modules, liblognorm-utils the
-# lognormalizer to try a rulebase by hand), the npm packages from
+# lognormalizer to try a rulebase by hand), python3-pykmip (the KMIP client
+# of test/kmip/pykmip.test.ts), the npm packages from
 # package-lock.json, and the compiled dist/. Safe to run again: each step
 # is skipped when already done, and each says what it does (with roughly how
 # long it takes) or what it skips. The first run takes a few minutes (npm ci
@@ -18,16 +19,16 @@ command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 # systemd runs, installing the package also enables the system's syslog service.
 installed rsyslog || need_apt+=(rsyslog)
 installed liblognorm-utils || need_apt+=(liblognorm-utils)
-if [ "${STRONGROOM_SETUP_PYKMIP:-0}" = 1 ] && ! /usr/bin/python3 -c 'import kmip' >/dev/null 2>&1; then
-  need_apt+=(python3-pykmip)
-fi
+# PyKMIP, a real KMIP client, for test/kmip/pykmip.test.ts; it runs under
+# Debian's /usr/bin/python3 (another python3 first on PATH may lack it).
+installed python3-pykmip || need_apt+=(python3-pykmip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]} (apt-get; about a minute)..."
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 else
-  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils): skipping apt-get"
+  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils, python3-pykmip): skipping apt-get"
 fi
 
 # npm ci only when the lock file changed since the last install.

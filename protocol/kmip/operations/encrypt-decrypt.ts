@@ -12,6 +12,7 @@
  * the IV (Invalid Message without it, as the OASIS test cases expect).
  */
 import type { RawMode } from '../../../domain/vocabulary/cipher-modes';
+import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { readCipherParameters, refuseStreaming } from './cryptographic-parameters';
 import { instanceNamed } from './instance-identifier';
@@ -26,6 +27,17 @@ interface RawSealed {
 }
 
 const AEAD: ReadonlySet<RawMode> = new Set(['AES-GCM', 'CHACHA20-POLY1305']);
+
+/**
+ * The Authenticated Encryption Tag and Additional Data came with KMIP 1.4:
+ * a 1.0–1.3 reply cannot carry the tag (PyKMIP, rightly, fails to read a
+ * 1.2 Encrypt response that has one), so an AEAD mode is refused there.
+ */
+function refuseAeadBefore14(mode: RawMode, version: ProtocolVersion): void {
+  if (AEAD.has(mode) && version.major === 1 && version.minor < 4) {
+    throw new KmipOperationError('FeatureNotSupported', `${mode} needs the Authenticated Encryption Tag, which KMIP 1.4 added: ask in KMIP 1.4 or later, or use Block Cipher Mode CBC with Padding Method PKCS5`);
+  }
+}
 
 /** The Data field, required here (no streaming: every request carries all of it). */
 function requiredData(reader: PayloadReader): Uint8Array {
@@ -47,6 +59,7 @@ export const encrypt: KmipOperation = {
     const aad = reader.bytes('AuthenticatedEncryptionAdditionalData');
     refuseStreaming(reader);
     reader.rejectOthers();
+    refuseAeadBefore14(choice.mode, ctx.version);
     if (choice.randomIv === true && iv !== undefined) {
       throw new KmipOperationError('InvalidField', 'Random IV is true and an IV Counter Nonce is given: ask for one or give one');
     }
@@ -81,6 +94,7 @@ export const decrypt: KmipOperation = {
     const tag = reader.bytes('AuthenticatedEncryptionTag');
     refuseStreaming(reader);
     reader.rejectOthers();
+    refuseAeadBefore14(choice.mode, ctx.version);
     if (iv === undefined) throw new KmipOperationError('InvalidMessage', `${choice.mode} decryption needs the IV Counter Nonce its encryption used`);
     if (AEAD.has(choice.mode) && tag === undefined) throw new KmipOperationError('InvalidMessage', `${choice.mode} decryption needs the Authenticated Encryption Tag`);
     if (!AEAD.has(choice.mode) && (aad !== undefined || tag !== undefined)) {
