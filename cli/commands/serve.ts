@@ -23,7 +23,7 @@ function portOption(value: string, flag: string): number {
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve keys to applications over mutual TLS (docs/protocol.md)')
-    .option('-p, --port <port>', 'TCP port (listen_port; 0 picks a free one, for the event stream too)')
+    .option('-p, --port <port>', 'TCP port (listen_port; 0 picks a free one, for the event stream and KMIP too)')
     .option('--events-port <port>', 'TCP port of the live event stream (events_port, default 5701; 0 picks a free one)')
     .addHelpText(
       'after',
@@ -34,8 +34,9 @@ Examples:
   $ strongroom serve --port 5700 --events-port 5701
 
 The server prints one JSON line {"listening": {"address", "port", "eventsAddress",
-"eventsPort"}} on stdout when it is ready (eventsPort: the live event stream,
-\`strongroom events\`) and logs (JSON lines) on stderr. Stop it with Ctrl-C or SIGTERM.`,
+"eventsPort", "kmipPort"}} on stdout when it is ready (eventsPort: the live event
+stream, \`strongroom events\`; kmipPort: KMIP, docs/kmip.md, null when kmip_port
+is off) and logs (JSON lines) on stderr. Stop it with Ctrl-C or SIGTERM.`,
     )
     .action(
       runCommand(async (ctx, options: ServeOptions) => {
