@@ -68,6 +68,29 @@ test('a server that closes, or a request whose placeholder nothing bound, fails 
   expect(refusedConnection.failure).toEqual({ step: 0, error: 'could not connect: ECONNREFUSED' });
 });
 
+test('a bound Byte String is sent back in a later request, and every answer\'s bytes are zeroed once the case is over', async () => {
+  const encrypt = requestXml('Encrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="01020304"/>');
+  const encrypted = responseXml('Encrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="$DATA_0"/>');
+  const decrypt = requestXml('Decrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="$DATA_0"/>');
+  const decrypted = responseXml('Decrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="01020304"/>');
+  const cipherAnswer = answer(encrypted.replace('$DATA_0', 'a1b2c3d4e5f6'), NOW);
+  const plainAnswer = answer(decrypted, NOW);
+  const server = scripted([cipherAnswer, plainAnswer]);
+  let sentCipher = '';
+  const connect = async (): Promise<KmipExchange> => {
+    const inner = await server.connect();
+    return { close: inner.close, exchange: async (request) => {
+      if (server.sent.length === 1) sentCipher = Buffer.from(payloadOf(request)[1].value as Uint8Array).toString('hex');
+      return inner.exchange(request);
+    } };
+  };
+  expect((await playCase(caseOf('CS-BC-M-99-21', encrypt, encrypted, decrypt, decrypted), connect, bindings())).passed).toBe(true);
+  expect(sentCipher).toBe('a1b2c3d4e5f6');
+  // A response's batch item holds Operation, Result Status, then its payload: Unique Identifier, Data.
+  const dataOf = (tree: TtlvNode) => (((tree.value as TtlvNode[])[1].value as TtlvNode[])[2].value as TtlvNode[])[1].value as Uint8Array;
+  for (const tree of [cipherAnswer, plainAnswer]) expect([...dataOf(tree)]).toEqual(new Array(dataOf(tree).length).fill(0));
+});
+
 test('an MSGENC-JSON case sends each message through the JSON encoding and back: the same tree arrives', async () => {
   const query = requestXml('Query', '<QueryFunction type="Enumeration" value="QueryOperations"/>', '<MaximumResponseSize type="Integer" value="256"/>');
   const queried = responseXml('Query', '<Operation type="Enumeration" value="Query"/>');

@@ -5,11 +5,14 @@
  * its first difference (later steps build on the state the failed one should
  * have left). Every case gets a connection of its own, so one that the
  * server closes does not spill into the next. The MSGENC-JSON and -XML cases
- * send each message through their text encoding and back first.
+ * send each message through their text encoding and back first. The Byte
+ * Strings of every answer (key material, plaintexts) are zeroed once the
+ * case is over: until then later requests may carry them (`$DATA_0`).
  */
 import { formatKmipJson, parseKmipJson } from '../../../protocol/kmip/kmip-json';
 import { formatKmipXml, parseKmipXml } from '../../../protocol/kmip/kmip-xml';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
+import { wipeByteStrings } from '../../../server/kmip/kmip-connection';
 import { CaseBindings, UnboundPlaceholderError } from './oasis-bindings';
 import { OasisCase } from './oasis-cases';
 import { compareResponse, Difference } from './oasis-compare';
@@ -46,6 +49,7 @@ export async function playCase(testCase: OasisCase, connect: () => Promise<KmipE
   } catch (error) {
     return failed(0, { error: `could not connect: ${(error as Error).message}` });
   }
+  const received: TtlvNode[] = [];
   try {
     for (const [step, { request: template, response: expected }] of testCase.steps.entries()) {
       let request: TtlvNode;
@@ -57,7 +61,9 @@ export async function playCase(testCase: OasisCase, connect: () => Promise<KmipE
       }
       let got: TtlvNode;
       try {
-        got = roundTrip(await connection.exchange(request), encoding);
+        const answer = await connection.exchange(request);
+        got = roundTrip(answer, encoding);
+        received.push(answer, got);
       } catch (error) {
         return failed(step, { error: (error as Error).message });
       }
@@ -68,5 +74,6 @@ export async function playCase(testCase: OasisCase, connect: () => Promise<KmipE
     return { testCase, passed: true, stepsPassed: testCase.steps.length };
   } finally {
     connection.close();
+    for (const answer of received) wipeByteStrings(answer);
   }
 }
