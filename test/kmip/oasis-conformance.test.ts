@@ -2,7 +2,9 @@
  * OASIS conformance against a real appliance (SoftHSM2 token, SQLite
  * keychain, mutual TLS on the KMIP port): the runner plays every case of the
  * vendored OASIS test cases (v1.4 and v2.1) as a client granted everything
- * on `*`, and every case of the claimed profiles must pass. The table in
+ * on `*`, with the fixture's two approving officers approving what dual
+ * control holds (Destroy: the runner then polls its outcome, oasis-pending.ts),
+ * and every case of the claimed profiles must pass. The table in
  * docs/kmip.md must be the one this run produced, so the page cannot claim
  * more (or less) than the appliance does.
  *
@@ -42,11 +44,28 @@ describe('OASIS KMIP conformance', () => {
     } finally {
       officer.destroy();
     }
-    outcomes = await runConformance(cases, tlsExchange(t.server.kmipPort!, runner));
+    outcomes = await runConformance(cases, tlsExchange(t.server.kmipPort!, runner), { approve: approveAsOfficers });
     if (process.env.KMIP_CONFORMANCE_REPORT) writeFileSync(process.env.KMIP_CONFORMANCE_REPORT, formatReport(outcomes));
   });
 
   afterAll(async () => t?.stop());
+
+  /** The two approving officers vote for request `id`, each on the digest of what it will run, until it leaves pending. */
+  async function approveAsOfficers(id: string): Promise<void> {
+    for (const approver of t.approvers) {
+      const officer = await t.connect(approver);
+      try {
+        const shown = await officer.request('ApprovalGet', { id });
+        if (shown.error) throw new Error(`ApprovalGet ${id}: ${shown.error.code} ${shown.error.message}`);
+        const view = (shown.result as { request: { state: string; digest: string } }).request;
+        if (view.state !== 'pending') return;
+        const voted = await officer.request('ApprovalApprove', { id, digest: view.digest });
+        if (voted.error) throw new Error(`ApprovalApprove ${id}: ${voted.error.code} ${voted.error.message}`);
+      } finally {
+        officer.destroy();
+      }
+    }
+  }
 
   test('every claimed profile has cases, so a claim cannot pass by naming nothing', () => {
     expect(CLAIMED_PROFILES.length).toBeGreaterThan(0);

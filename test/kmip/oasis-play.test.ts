@@ -20,7 +20,7 @@ const NOW = 1_800_000_000n;
 function scripted(answers: Array<TtlvNode | Error>): { connect: () => Promise<KmipExchange>; sent: TtlvNode[]; closed: number } {
   const state = { sent: [] as TtlvNode[], closed: 0, connect: async (): Promise<KmipExchange> => ({
     async exchange(request) {
-      state.sent.push(request);
+      state.sent.push(structuredClone(request)); // a copy: the runner zeroes what it received once the case is over
       const next = answers.shift();
       if (next === undefined || next instanceof Error) throw next ?? new Error('the server closed the KMIP connection before answering');
       return next;
@@ -45,7 +45,7 @@ const bindings = () => new CaseBindings(NOW, () => NOW + 1n);
 
 test('the identifier the server returned is sent in the next request, and the case passes', async () => {
   const server = scripted([serverCreated, answer(responseXml('Destroy', '<UniqueIdentifier type="TextString" value="oasis/k@1"/>'), NOW)]);
-  const outcome = await playCase(twoSteps, server.connect, bindings());
+  const outcome = await playCase(twoSteps, server.connect, { bindings: bindings() });
   expect(outcome).toMatchObject({ passed: true, stepsPassed: 2 });
   expect(payloadOf(server.sent[1])).toEqual([expect.objectContaining({ type: 'TextString', value: 'oasis/k@1' })]);
   expect(server.closed).toBe(1);
@@ -54,18 +54,43 @@ test('the identifier the server returned is sent in the next request, and the ca
 test('the case stops at its first difference and says where', async () => {
   const refused = answer(responseXml('Destroy', undefined, { result: '<ResultStatus type="Enumeration" value="OperationFailed"/><ResultReason type="Enumeration" value="OperationNotSupported"/>' }), NOW);
   const server = scripted([serverCreated, refused, serverCreated]);
-  const outcome = await playCase(twoSteps, server.connect, bindings());
+  const outcome = await playCase(twoSteps, server.connect, { bindings: bindings() });
   expect(outcome).toMatchObject({ passed: false, stepsPassed: 1, failure: { step: 1, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'Success', got: 'OperationFailed' } } });
   expect(server.sent).toHaveLength(2);
 });
 
 test('a server that closes, or a request whose placeholder nothing bound, fails the case at that step', async () => {
-  const closed = await playCase(twoSteps, scripted([serverCreated]).connect, bindings());
+  const closed = await playCase(twoSteps, scripted([serverCreated]).connect, { bindings: bindings() });
   expect(closed.failure).toEqual({ step: 1, error: 'the server closed the KMIP connection before answering' });
-  const unbound = await playCase(caseOf('SKLC-M-8-21', destroy, destroyed), scripted([]).connect, bindings());
+  const unbound = await playCase(caseOf('SKLC-M-8-21', destroy, destroyed), scripted([]).connect, { bindings: bindings() });
   expect(unbound.failure).toEqual({ step: 0, error: 'the request uses $UNIQUE_IDENTIFIER_0, which no earlier answer bound' });
   const refusedConnection = await playCase(twoSteps, async () => { throw new Error('ECONNREFUSED'); });
   expect(refusedConnection.failure).toEqual({ step: 0, error: 'could not connect: ECONNREFUSED' });
+});
+
+describe('dual control', () => {
+  const pending = answer(responseXml('Destroy', undefined, { result: `<ResultStatus type="Enumeration" value="OperationPending"/><AsynchronousCorrelationValue type="ByteString" value="${Buffer.from('req-1').toString('hex')}"/>` }), NOW);
+  const polled = (result: string, payload?: string) => answer(responseXml('Poll', payload, { result }), NOW);
+  const success = '<ResultStatus type="Enumeration" value="Success"/>';
+
+  test('a held item is approved, polled, and its outcome compared as the original item', async () => {
+    const server = scripted([serverCreated, pending, polled(success, '<UniqueIdentifier type="TextString" value="oasis/k@1"/>')]);
+    const approvals: string[] = [];
+    const outcome = await playCase(twoSteps, server.connect, { bindings: bindings(), approve: async (id) => { approvals.push(id); } });
+    expect(outcome).toMatchObject({ passed: true, approved: 1 });
+    expect(approvals).toEqual(['req-1']);
+    const pollItem = (server.sent[2].value as TtlvNode[])[1];
+    const expectedPoll = answer(requestXml('Poll', `<AsynchronousCorrelationValue type="ByteString" value="${Buffer.from('req-1').toString('hex')}"/>`), NOW);
+    expect(pollItem).toEqual((expectedPoll.value as TtlvNode[])[1]);
+  });
+
+  test('without approvers the held item FAILS as it stands; a refused approval FAILS with its reason', async () => {
+    const unapproved = await playCase(twoSteps, scripted([serverCreated, pending]).connect, { bindings: bindings() });
+    expect(unapproved.failure).toMatchObject({ step: 1, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'Success', got: 'OperationPending' } });
+    const denied = polled('<ResultStatus type="Enumeration" value="OperationFailed"/><ResultReason type="Enumeration" value="PermissionDenied"/>');
+    const outcome = await playCase(twoSteps, scripted([serverCreated, pending, denied]).connect, { bindings: bindings(), approve: async () => undefined });
+    expect(outcome.failure).toMatchObject({ step: 1, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'Success', got: 'OperationFailed' } });
+  });
 });
 
 test('a bound Byte String is sent back in a later request, and every answer\'s bytes are zeroed once the case is over', async () => {
@@ -84,7 +109,7 @@ test('a bound Byte String is sent back in a later request, and every answer\'s b
       return inner.exchange(request);
     } };
   };
-  expect((await playCase(caseOf('CS-BC-M-99-21', encrypt, encrypted, decrypt, decrypted), connect, bindings())).passed).toBe(true);
+  expect((await playCase(caseOf('CS-BC-M-99-21', encrypt, encrypted, decrypt, decrypted), connect, { bindings: bindings() })).passed).toBe(true);
   expect(sentCipher).toBe('a1b2c3d4e5f6');
   // A response's batch item holds Operation, Result Status, then its payload: Unique Identifier, Data.
   const dataOf = (tree: TtlvNode) => (((tree.value as TtlvNode[])[1].value as TtlvNode[])[2].value as TtlvNode[])[1].value as Uint8Array;
@@ -95,7 +120,7 @@ test('an MSGENC-JSON case sends each message through the JSON encoding and back:
   const query = requestXml('Query', '<QueryFunction type="Enumeration" value="QueryOperations"/>', '<MaximumResponseSize type="Integer" value="256"/>');
   const queried = responseXml('Query', '<Operation type="Enumeration" value="Query"/>');
   const server = scripted([answer(queried, NOW)]);
-  const outcome = await playCase(caseOf('MSGENC-JSON-M-1-21', query, queried), server.connect, bindings());
+  const outcome = await playCase(caseOf('MSGENC-JSON-M-1-21', query, queried), server.connect, { bindings: bindings() });
   expect(outcome.passed).toBe(true);
   expect(server.sent[0]).toEqual(answer(query, NOW));
 });
@@ -114,9 +139,9 @@ test('every fixture file loads as request/response pairs, in the profile its nam
 describe('the report', () => {
   const cases = [caseOf('QS-M-1-21', create, created), caseOf('QS-M-2-21', create, created), caseOf('AKLC-M-1-21', create, created)];
   const outcomes: CaseOutcome[] = [
-    { testCase: cases[0], passed: true, stepsPassed: 1 },
-    { testCase: cases[1], passed: false, stepsPassed: 0, failure: { step: 0, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'OperationFailed', got: 'Success' } } },
-    { testCase: cases[2], passed: false, stepsPassed: 0, failure: { step: 0, error: 'no KMIP answer in time' } },
+    { testCase: cases[0], passed: true, stepsPassed: 1, approved: 0 },
+    { testCase: cases[1], passed: false, stepsPassed: 0, approved: 0, failure: { step: 0, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'OperationFailed', got: 'Success' } } },
+    { testCase: cases[2], passed: false, stepsPassed: 0, approved: 0, failure: { step: 0, error: 'no KMIP answer in time' } },
   ];
 
   test('prints N of M per version and profile, and the first difference of each failing case', () => {

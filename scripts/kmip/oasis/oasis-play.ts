@@ -17,6 +17,7 @@ import { CaseBindings, UnboundPlaceholderError } from './oasis-bindings';
 import { OasisCase } from './oasis-cases';
 import { compareResponse, Difference } from './oasis-compare';
 import { learnFromResponse } from './oasis-generated';
+import { ApprovePending, settlePending } from './oasis-pending';
 import { CODEC_ROUND_TRIP } from './oasis-profiles';
 
 /** A connection to the server under test: one request in, its response out. */
@@ -30,6 +31,8 @@ export interface CaseOutcome {
   readonly passed: boolean;
   /** Steps that agreed before the first difference (all of them when passed). */
   readonly stepsPassed: number;
+  /** Items dual control held that officers approved before they were compared (oasis-pending.ts). */
+  readonly approved: number;
   /** Where the case stopped: the step (0-based), and the difference or what went wrong. */
   readonly failure?: { readonly step: number; readonly difference?: Difference; readonly error?: string };
 }
@@ -40,9 +43,17 @@ function roundTrip(node: TtlvNode, encoding: 'json' | 'xml' | undefined): TtlvNo
   return node;
 }
 
-export async function playCase(testCase: OasisCase, connect: () => Promise<KmipExchange>, bindings: CaseBindings = new CaseBindings()): Promise<CaseOutcome> {
+export interface PlayOptions {
+  /** Officers who approve what dual control holds; without them a pending item is compared as it is. */
+  readonly approve?: ApprovePending;
+  readonly bindings?: CaseBindings;
+}
+
+export async function playCase(testCase: OasisCase, connect: () => Promise<KmipExchange>, options: PlayOptions = {}): Promise<CaseOutcome> {
   const encoding = CODEC_ROUND_TRIP[testCase.profile];
-  const failed = (step: number, failure: { difference?: Difference; error?: string }): CaseOutcome => ({ testCase, passed: false, stepsPassed: step, failure: { step, ...failure } });
+  const bindings = options.bindings ?? new CaseBindings();
+  let approved = 0;
+  const failed = (step: number, failure: { difference?: Difference; error?: string }): CaseOutcome => ({ testCase, passed: false, stepsPassed: step, approved, failure: { step, ...failure } });
   let connection: KmipExchange;
   try {
     connection = await connect();
@@ -61,9 +72,16 @@ export async function playCase(testCase: OasisCase, connect: () => Promise<KmipE
       }
       let got: TtlvNode;
       try {
-        const answer = await connection.exchange(request);
+        let answer = await connection.exchange(request);
+        received.push(answer);
+        if (options.approve) {
+          const settled = await settlePending(request, answer, (poll) => connection.exchange(poll), options.approve);
+          received.push(...settled.polls);
+          approved += settled.approved;
+          answer = settled.answer;
+        }
         got = roundTrip(answer, encoding);
-        received.push(answer, got);
+        received.push(got);
       } catch (error) {
         return failed(step, { error: (error as Error).message });
       }
@@ -71,7 +89,7 @@ export async function playCase(testCase: OasisCase, connect: () => Promise<KmipE
       if (difference) return failed(step, { difference });
       learnFromResponse(got, bindings);
     }
-    return { testCase, passed: true, stepsPassed: testCase.steps.length };
+    return { testCase, passed: true, stepsPassed: testCase.steps.length, approved };
   } finally {
     connection.close();
     for (const answer of received) wipeByteStrings(answer);

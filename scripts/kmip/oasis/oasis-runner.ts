@@ -6,7 +6,7 @@
 import { KmipCredentials, KmipTlsClient } from '../kmip-tls-client';
 import { encodeTtlv } from '../../../protocol/kmip/ttlv-encoder';
 import { OasisCase } from './oasis-cases';
-import { CaseOutcome, KmipExchange, playCase } from './oasis-play';
+import { CaseOutcome, KmipExchange, playCase, PlayOptions } from './oasis-play';
 
 /** Connections to the KMIP port at `port`, as the holder of `credentials`. */
 export function tlsExchange(port: number, credentials: KmipCredentials, host?: string): () => Promise<KmipExchange> {
@@ -22,8 +22,8 @@ export function tlsExchange(port: number, credentials: KmipCredentials, host?: s
   };
 }
 
-export async function runConformance(cases: readonly OasisCase[], connect: () => Promise<KmipExchange>): Promise<CaseOutcome[]> {
+export async function runConformance(cases: readonly OasisCase[], connect: () => Promise<KmipExchange>, options: Omit<PlayOptions, 'bindings'> = {}): Promise<CaseOutcome[]> {
   const outcomes: CaseOutcome[] = [];
-  for (const testCase of cases) outcomes.push(await playCase(testCase, connect));
+  for (const testCase of cases) outcomes.push(await playCase(testCase, connect, options));
   return outcomes;
 }
