@@ -198,7 +198,7 @@ export const OP_SCHEMAS = Object.freeze({
       limit: { type: 'integer', optional: true, min: 1, max: MAX_APPROVAL_LIST_LIMIT },
     },
   },
-  ApprovalGet: { fields: { id: approvalId } },
+  ApprovalGet: { fields: { id: approvalId, mine: { type: 'boolean', optional: true } } },
   ApprovalApprove: { fields: { id: approvalId, digest: { type: 'string', minLength: 64, maxLength: 64 } } },
   ApprovalDeny: { fields: { id: approvalId, reason: { type: 'string', minLength: 1, maxLength: MAX_DENY_REASON_LENGTH } } },
   ApprovalCancel: { fields: { id: approvalId } },
