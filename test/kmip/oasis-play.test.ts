@@ -55,7 +55,7 @@ test('the case stops at its first difference and says where', async () => {
   const refused = answer(responseXml('Destroy', undefined, { result: '<ResultStatus type="Enumeration" value="OperationFailed"/><ResultReason type="Enumeration" value="OperationNotSupported"/>' }), NOW);
   const server = scripted([serverCreated, refused, serverCreated]);
   const outcome = await playCase(twoSteps, server.connect, { bindings: bindings() });
-  expect(outcome).toMatchObject({ passed: false, stepsPassed: 1, failure: { step: 1, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'Success', got: 'OperationFailed' } } });
+  expect(outcome).toMatchObject({ passed: false, stepsPassed: 1, failure: { step: 1, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'Success', got: 'OperationFailed (OperationNotSupported)' } } });
   expect(server.sent).toHaveLength(2);
 });
 
@@ -89,7 +89,7 @@ describe('dual control', () => {
     expect(unapproved.failure).toMatchObject({ step: 1, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'Success', got: 'OperationPending' } });
     const denied = polled('<ResultStatus type="Enumeration" value="OperationFailed"/><ResultReason type="Enumeration" value="PermissionDenied"/>');
     const outcome = await playCase(twoSteps, scripted([serverCreated, pending, denied]).connect, { bindings: bindings(), approve: async () => undefined });
-    expect(outcome.failure).toMatchObject({ step: 1, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'Success', got: 'OperationFailed' } });
+    expect(outcome.failure).toMatchObject({ step: 1, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'Success', got: 'OperationFailed (PermissionDenied)' } });
   });
 });
 

@@ -37,6 +37,8 @@ const BATCH_ITEM = tag('BatchItem');
 const OPERATION = tag('Operation');
 const RESULT_STATUS = tag('ResultStatus');
 const RESPONSE_PAYLOAD = tag('ResponsePayload');
+const RESULT_REASON = tag('ResultReason');
+const RESULT_MESSAGE = tag('ResultMessage');
 const SUCCESS = enumeration('ResultStatus')!.byName.get('Success');
 
 function difference(path: string, expected: string, got: string): Difference {
@@ -80,8 +82,9 @@ function compareNode(expected: TemplateNode, got: TtlvNode, path: string, walk: 
   if (expected.type !== got.type) return difference(path, `a ${expected.type}`, `a ${got.type}`);
   if (isPlaceholder(expected)) return comparePlaceholder(expected, got as PrimitiveNode, path, walk, gotSiblings);
   if (expected.type === 'Structure') {
-    const inner = expected.tag === BATCH_ITEM ? batchItemWalk(expected.value, walk, occurrence) : walk;
-    return compareChildren(expected.value, got.value as readonly TtlvNode[], path, inner, expected.tag);
+    if (expected.tag !== BATCH_ITEM) return compareChildren(expected.value, got.value as readonly TtlvNode[], path, walk, expected.tag);
+    const found = compareChildren(expected.value, got.value as readonly TtlvNode[], path, batchItemWalk(expected.value, walk, occurrence), expected.tag);
+    return found && withRefusal(found, path, got.value as readonly TtlvNode[]);
   }
   return comparePrimitive(expected, got as PrimitiveNode, path, walk, plain(expectedSiblings), gotSiblings);
 }
@@ -92,6 +95,21 @@ function batchItemWalk(children: readonly TemplateNode[], walk: Walk, index: num
   const operation = operationItem?.type === 'Enumeration' ? enumeration('Operation')!.byValue.get(operationItem.value) : undefined;
   const succeeded = statusItem?.type === 'Enumeration' && statusItem.value === SUCCESS;
   return { ...walk, lengthOnly: walk.randomItems[index] ?? false, describesServer: succeeded && operation !== undefined && SERVER_DESCRIBING_OPERATIONS.has(operation) };
+}
+
+/**
+ * A difference in an item's outcome, told with the server's Result Reason
+ * and Result Message when it refused: `OperationFailed (ItemNotFound:
+ * "KEY_NOT_FOUND: …")` says what to fix; the message is the server's own
+ * words and codes, never key material.
+ */
+function withRefusal(found: Difference, itemPath: string, item: readonly TtlvNode[]): Difference {
+  const atStatus = found.path === `${itemPath}/${nameOfTag(RESULT_STATUS)}`;
+  if (!atStatus && found.path !== `${itemPath}/${nameOfTag(RESULT_REASON)}`) return found;
+  const reason = atStatus ? item.find((child) => child.tag === RESULT_REASON) : undefined;
+  const message = item.find((child) => child.tag === RESULT_MESSAGE);
+  const told = [reason && describeValue(reason), message && describeValue(message)].filter((part) => part !== undefined).join(': ');
+  return told.length === 0 ? found : { ...found, got: `${found.got} (${told})` };
 }
 
 /** `Tag`, or `Tag[k]` when the tag repeats among the siblings. */

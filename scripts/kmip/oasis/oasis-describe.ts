@@ -10,7 +10,8 @@ import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { bigIntByteLength } from '../../../protocol/kmip/ttlv-encoder';
 import { isPlaceholder, TemplateNode } from './oasis-template';
 
-const LONGEST_TEXT = 60;
+/** Result Messages run long; a report line should still fit a terminal or two. */
+const LONGEST_TEXT = 160;
 
 export function nameOfTag(tag: number): string {
   return tagName(tag) ?? `0x${tag.toString(16).padStart(6, '0')}`;
