@@ -15,7 +15,7 @@ import { OperationContext, Services, Touched } from './context';
 import { AnyOperation, Operation, OperationTable, TableOperationName } from './operation';
 import { assertAccess, assertLocalOperatorMay, assertServedWhileSealed, dualControlClassOf } from './access';
 import { ClientIdentity } from '../domain/policy/identity';
-import { Request, RequestId, RequestMeta } from './request';
+import { Request, RequestId, RequestMeta, Transport } from './request';
 
 export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomError['toJSON']> };
 
@@ -28,6 +28,8 @@ export interface Outcome {
   readonly requestId: RequestId;
   /** The peer's address (null for an in-process request). */
   readonly source: string | null;
+  /** The wire the request came over. */
+  readonly transport: Transport;
   readonly error: StrongroomError | null;
   /** The key (canonical name) and instance the operation resolved and touched; null when it never got that far. */
   readonly touched: Touched | null;
@@ -135,7 +137,7 @@ export class Dispatcher {
 
   private notify<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, error: StrongroomError | null, touched: Touched): void {
     const { identity, op, args, meta } = request;
-    const pending = this.onOutcome({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport, error, touched });
+    const pending = this.onOutcome({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport, transport: request.source.transport, error, touched });
     if (pending) audits.push(pending);
   }
 
@@ -164,7 +166,7 @@ export class Dispatcher {
     if (!this.needsIntent(operation)) return this.execute(request, operation, ctx, audits, touched);
     // A state change runs only once its intent is durable: no change can commit that the trail does not mention.
     const { identity, op, args, meta } = request;
-    return this.onIntent!({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport }).then(
+    return this.onIntent!({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport, transport: request.source.transport }).then(
       () => this.execute(request, operation, ctx, audits, touched),
       (err: unknown) => this.fail(request, audits, touched, err),
     );
