@@ -7,16 +7,22 @@
  *
  *   node dist/scripts/kmip-conformance.js --port 5696 --cert client.pem --key client.key --ca ca.pem
  *       [--host 127.0.0.1] [--cases test/fixtures/kmip-test-cases] [--only SKLC] [--write-doc docs/kmip.md]
+ *       [--native-port 5700 --approver officer1.pem:officer1.key --approver officer2.pem:officer2.key]
  *
  * The client needs a grant on `*` for what the cases do (create, get,
  * get-attributes, locate, activate, revoke, destroy, encrypt, decrypt, mac,
- * rekey, register). `--write-doc` rewrites the generated conformance table
+ * rekey, register). Each `--approver` is an officer (not the runner's
+ * client) who approves, over the native port, what dual control holds
+ * (Destroy); without them such a case fails at its held step.
+ * `--write-doc` rewrites the generated conformance table
  * of docs/kmip.md; the conformance test (test/kmip/oasis-conformance.test.ts)
  * does the same against an appliance it starts, and is where the table is
  * normally made. Exit code 0 when every case of the claimed profiles
  * passes.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { StrongroomClient } from '../client/strongroom-client';
+import { approvedBy } from './kmip/oasis/oasis-approvers';
 import { parseArgs } from 'node:util';
 import { loadCases } from './kmip/oasis/oasis-cases';
 import { isClaimed } from './kmip/oasis/oasis-profiles';
@@ -34,6 +40,8 @@ async function main(): Promise<number> {
       cases: { type: 'string', default: 'test/fixtures/kmip-test-cases' },
       only: { type: 'string' },
       'write-doc': { type: 'string' },
+      'native-port': { type: 'string', default: '5700' },
+      approver: { type: 'string', multiple: true, default: [] },
     },
   });
   if (!values.cert || !values.key || !values.ca) {
@@ -42,7 +50,17 @@ async function main(): Promise<number> {
   }
   const credentials = { certificatePem: readFileSync(values.cert, 'utf8'), privateKeyPem: readFileSync(values.key, 'utf8'), caPem: readFileSync(values.ca, 'utf8') };
   const cases = loadCases(values.cases!).filter((c) => values.only === undefined || c.profile === values.only);
-  const outcomes = await runConformance(cases, tlsExchange(Number(values.port), credentials, values.host));
+  const officers = values.approver!.map((pair) => {
+    const [cert, key] = pair.split(':');
+    if (!cert || !key) throw new Error(`--approver takes CERT:KEY, not "${pair}"`);
+    return new StrongroomClient({ host: values.host!, port: Number(values['native-port']), ca: credentials.caPem, cert: readFileSync(cert), key: readFileSync(key), servername: 'localhost' });
+  });
+  let outcomes;
+  try {
+    outcomes = await runConformance(cases, tlsExchange(Number(values.port), credentials, values.host), officers.length > 0 ? { approve: approvedBy(officers) } : {});
+  } finally {
+    for (const officer of officers) await officer.close();
+  }
   process.stdout.write(formatReport(outcomes));
   if (values['write-doc']) {
     if (values.only !== undefined) throw new Error('--write-doc needs every case: leave out --only');

@@ -13,9 +13,14 @@
  * KMIP_CONFORMANCE_REPORT=FILE writes the runner's full report (each failing
  * case's first difference) there.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { StrongroomClient } from '../../client/strongroom-client';
 import { PERMISSIONS } from '../../protocol/op-schemas';
+import { approvedBy } from '../../scripts/kmip/oasis/oasis-approvers';
 import { loadCases, OasisCase } from '../../scripts/kmip/oasis/oasis-cases';
 import { CaseOutcome } from '../../scripts/kmip/oasis/oasis-play';
 import { CLAIMED_PROFILES, isClaimed, UNCLAIMED_REASONS } from '../../scripts/kmip/oasis/oasis-profiles';
@@ -27,11 +32,13 @@ jest.setTimeout(90_000);
 
 const CASES_DIR = resolve(__dirname, '../fixtures/kmip-test-cases');
 const DOC = resolve(__dirname, '../../docs/kmip.md');
+const CLI = resolve(__dirname, '../../dist/scripts/kmip-conformance.js');
 
 describe('OASIS KMIP conformance', () => {
   let t: TestAppliance;
   let cases: OasisCase[];
   let outcomes: CaseOutcome[];
+  let officers: StrongroomClient[] = [];
 
   beforeAll(async () => {
     cases = loadCases(CASES_DIR);
@@ -44,28 +51,15 @@ describe('OASIS KMIP conformance', () => {
     } finally {
       officer.destroy();
     }
-    outcomes = await runConformance(cases, tlsExchange(t.server.kmipPort!, runner), { approve: approveAsOfficers });
+    officers = t.approvers.map((approver) => new StrongroomClient({ host: '127.0.0.1', port: t.port, ca: approver.caPem, cert: approver.certificatePem, key: approver.privateKeyPem, servername: 'localhost' }));
+    outcomes = await runConformance(cases, tlsExchange(t.server.kmipPort!, runner), { approve: approvedBy(officers) });
     if (process.env.KMIP_CONFORMANCE_REPORT) writeFileSync(process.env.KMIP_CONFORMANCE_REPORT, formatReport(outcomes));
   });
 
-  afterAll(async () => t?.stop());
-
-  /** The two approving officers vote for request `id`, each on the digest of what it will run, until it leaves pending. */
-  async function approveAsOfficers(id: string): Promise<void> {
-    for (const approver of t.approvers) {
-      const officer = await t.connect(approver);
-      try {
-        const shown = await officer.request('ApprovalGet', { id });
-        if (shown.error) throw new Error(`ApprovalGet ${id}: ${shown.error.code} ${shown.error.message}`);
-        const view = (shown.result as { request: { state: string; digest: string } }).request;
-        if (view.state !== 'pending') return;
-        const voted = await officer.request('ApprovalApprove', { id, digest: view.digest });
-        if (voted.error) throw new Error(`ApprovalApprove ${id}: ${voted.error.code} ${voted.error.message}`);
-      } finally {
-        officer.destroy();
-      }
-    }
-  }
+  afterAll(async () => {
+    for (const officer of officers) await officer.close();
+    await t?.stop();
+  });
 
   test('a claimed profile has cases and is not one excluded by design, so a claim cannot pass by naming nothing', () => {
     for (const { version, profile } of CLAIMED_PROFILES) {
@@ -81,6 +75,30 @@ describe('OASIS KMIP conformance', () => {
 
   test('every case was played', () => {
     expect(outcomes.map((o) => o.testCase.name)).toEqual(cases.map((c) => c.name));
+  });
+
+  test('the command-line runner plays the cases of a profile and prints N of M with the first difference', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oasis-cli-'));
+    try {
+      const write = (name: string, text: string): string => {
+        writeFileSync(join(dir, name), text, { mode: 0o600 });
+        return join(dir, name);
+      };
+      const runner = t.issue('oasis-cli', 'app');
+      const [first, second] = t.approvers;
+      const args = [
+        CLI, '--port', String(t.server.kmipPort), '--native-port', String(t.port), '--only', 'QS', '--cases', CASES_DIR,
+        '--cert', write('runner.pem', runner.certificatePem), '--key', write('runner.key', runner.privateKeyPem), '--ca', write('ca.pem', runner.caPem),
+        '--approver', `${write('a1.pem', first.certificatePem)}:${write('a1.key', first.privateKeyPem)}`,
+        '--approver', `${write('a2.pem', second.certificatePem)}:${write('a2.key', second.privateKeyPem)}`,
+      ];
+      const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+      const qs = outcomes.filter((o) => o.testCase.profile === 'QS');
+      expect(stdout).toContain(`KMIP 2.1 QS: ${qs.filter((o) => o.passed).length} of ${qs.length} (not claimed: `);
+      for (const outcome of qs) expect(stdout).toContain(outcome.passed ? `pass ${outcome.testCase.name}` : `FAIL ${outcome.testCase.name} — step ${outcome.failure!.step}: `);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('the conformance table of docs/kmip.md is the one this run produced', () => {
