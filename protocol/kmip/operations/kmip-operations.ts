@@ -7,10 +7,13 @@ import { activate } from './activate';
 import { cancel } from './cancel';
 import { destroy } from './destroy';
 import { discoverVersions } from './discover-versions';
+import { decrypt, encrypt } from './encrypt-decrypt';
 import { KmipOperation } from './kmip-operation';
+import { mac, macVerify } from './mac';
 import { poll } from './poll';
 import { query } from './query';
 import { revoke } from './revoke';
+import { rngRetrieve } from './rng-retrieve';
 
 const SERVED: readonly KmipOperation[] = [
   discoverVersions,
@@ -20,6 +23,11 @@ const SERVED: readonly KmipOperation[] = [
   destroy,
   poll,
   cancel,
+  encrypt,
+  decrypt,
+  mac,
+  macVerify,
+  rngRetrieve,
 ];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {
