@@ -124,6 +124,33 @@ describe('comparing an answer', () => {
   });
 });
 
+describe('sets told against their counterpart', () => {
+  const attribute = (name: string, value: string) => `<Attribute><AttributeName type="TextString" value="${name}"/><AttributeValue ${value}/></Attribute>`;
+  const state = attribute('State', 'type="Enumeration" value="PreActive"');
+  const initial = attribute('Initial Date', 'type="DateTime" value="$NOW"');
+  const digest = '<Attribute><AttributeName type="TextString" value="Digest"/><AttributeValue><HashingAlgorithm type="Enumeration" value="SHA_256"/></AttributeValue></Attribute>';
+  const uid = '<UniqueIdentifier type="TextString" value="k@1"/>';
+
+  test('a 1.x Attribute is paired by its name: one missing is named, another value is told against its own', () => {
+    const expected = template(responseXml('GetAttributes', uid + state + digest + initial));
+    expect(compareResponse(expected, answer(responseXml('GetAttributes', uid + initial + state), START), getRequest('k@1'), bindings()))
+      .toEqual({ path: 'ResponseMessage/BatchItem/ResponsePayload/Attribute[1]', expected: 'Attribute (Structure) "Digest" (a Structure of 2 items)', got: 'nothing' });
+    const active = attribute('State', 'type="Enumeration" value="Active"');
+    expect(compareResponse(template(responseXml('GetAttributes', uid + state + initial)), answer(responseXml('GetAttributes', uid + initial + active), START), getRequest('k@1'), bindings()))
+      .toEqual({ path: 'ResponseMessage/BatchItem/ResponsePayload/Attribute[0]/AttributeValue', expected: 'PreActive', got: 'Active' });
+  });
+
+  test('listed attribute names agree in any order; one missing or one more FAILS, named', () => {
+    const names = (...list: string[]) => uid + list.map((n) => `<AttributeName type="TextString" value="${n}"/>`).join('');
+    const expected = template(responseXml('GetAttributeList', names('State', 'Digest', 'Name')));
+    expect(compareResponse(expected, answer(responseXml('GetAttributeList', names('Name', 'State', 'Digest')), START), getRequest('k@1'), bindings())).toBeUndefined();
+    expect(compareResponse(expected, answer(responseXml('GetAttributeList', names('Name', 'State', 'Object Type')), START), getRequest('k@1'), bindings()))
+      .toEqual({ path: 'ResponseMessage/BatchItem/ResponsePayload/AttributeName[1]', expected: 'AttributeName (TextString) "Digest"', got: 'nothing' });
+    expect(compareResponse(expected, answer(responseXml('GetAttributeList', names('Name', 'State', 'Digest', 'Object Type')), START), getRequest('k@1'), bindings()))
+      .toEqual({ path: 'ResponseMessage/BatchItem/ResponsePayload/AttributeName', expected: 'nothing', got: 'AttributeName (TextString) "Object Type"' });
+  });
+});
+
 describe('bytes', () => {
   const keyOf = (hex: string) => `<UniqueIdentifier type="TextString" value="k@1"/><SymmetricKey><KeyBlock><KeyFormatType type="Enumeration" value="Raw"/><KeyValue><KeyMaterial type="ByteString" value="${hex}"/></KeyValue></KeyBlock></SymmetricKey>`;
   const expectedKey = template(responseXml('Get', keyOf('00112233445566778899aabbccddeeff')));

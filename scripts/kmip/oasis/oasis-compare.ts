@@ -39,6 +39,7 @@ const RESULT_STATUS = tag('ResultStatus');
 const RESPONSE_PAYLOAD = tag('ResponsePayload');
 const RESULT_REASON = tag('ResultReason');
 const RESULT_MESSAGE = tag('ResultMessage');
+const ATTRIBUTE_NAME = tag('AttributeName');
 const SUCCESS = enumeration('ResultStatus')!.byName.get('Success');
 
 function difference(path: string, expected: string, got: string): Difference {
@@ -141,10 +142,26 @@ function compareChildren(expectedAll: readonly TemplateNode[], gotAll: readonly 
     const [want, have] = [expectedOrdered[i], gotOrdered[i]];
     if (have === undefined) return difference(`${path}/${label(want, expectedOrdered, expectedCounts[i])}`, describeItem(want, plain(expectedOrdered)), 'nothing');
     if (want === undefined) return difference(`${path}/${label(have, gotOrdered, gotCounts[i])}`, 'nothing', describeItem(have, gotOrdered));
-    const found = compareNode(want, have, `${path}/${label(want, expectedOrdered, expectedCounts[i])}`, walk, expectedCounts[i], expectedOrdered, gotOrdered);
+    // All the siblings, not only the ordered ones: an Attribute Value's vocabulary is its sibling Attribute Name's.
+    const found = compareNode(want, have, `${path}/${label(want, expectedOrdered, expectedCounts[i])}`, walk, expectedCounts[i], expected, got);
     if (found) return found;
   }
   return compareSet(expected.filter(inSet), got.filter(inSet), path, walk);
+}
+
+/**
+ * What an item of a set is paired by, so that a difference is told against
+ * its counterpart, not against whatever came first: a 1.x Attribute by its
+ * Attribute Name, a listed name or reference by its value, anything else
+ * by its tag; undefined (any item of the tag) for a placeholder.
+ */
+function setKey(node: TemplateNode): string | undefined {
+  if (isPlaceholder(node)) return undefined;
+  if (node.type === 'Structure') {
+    const name = plain(node.value).find((child) => child.tag === ATTRIBUTE_NAME);
+    return name?.type === 'TextString' ? `${node.tag}|${name.value}` : `${node.tag}`;
+  }
+  return SET_ITEM_TAGS.has(node.tag) ? `${node.tag}|${describeValue(node)}` : `${node.tag}`;
 }
 
 /** Items of a set: each expected one must match a distinct item given, in any order, and nothing may be left over. */
@@ -155,8 +172,9 @@ function compareSet(expected: readonly TemplateNode[], got: readonly TtlvNode[],
     const wantPath = `${path}/${label(want, expected, expectedCounts[i])}`;
     let first: Difference | undefined;
     let matched = false;
+    const key = setKey(want);
     for (const [j, have] of got.entries()) {
-      if (used.has(j) || have.tag !== want.tag) continue;
+      if (used.has(j) || have.tag !== want.tag || (key !== undefined && setKey(have) !== key)) continue;
       const before = walk.bindings.snapshot();
       const found = compareNode(want, have, wantPath, walk, expectedCounts[i], expected, got);
       if (!found) {

@@ -4,7 +4,7 @@
  * bytes, RSA numbers, cipher text) are printed by their length only, and
  * long Text Strings are cut.
  */
-import { enumerationOfTag, tagName, vocabularyTag } from '../../../protocol/kmip/dictionary';
+import { enumerationOfTag, tagName, tagNumber, vocabularyTag } from '../../../protocol/kmip/dictionary';
 import { formatTextValue } from '../../../protocol/kmip/kmip-text-values';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { bigIntByteLength } from '../../../protocol/kmip/ttlv-encoder';
@@ -12,6 +12,7 @@ import { isPlaceholder, TemplateNode } from './oasis-template';
 
 /** Result Messages run long; a report line should still fit a terminal or two. */
 const LONGEST_TEXT = 160;
+const ATTRIBUTE_NAME = tagNumber('AttributeName');
 
 export function nameOfTag(tag: number): string {
   return tagName(tag) ?? `0x${tag.toString(16).padStart(6, '0')}`;
@@ -21,8 +22,12 @@ export function nameOfTag(tag: number): string {
 export function describeValue(node: TemplateNode, siblings: readonly TtlvNode[] = []): string {
   if (isPlaceholder(node)) return node.offsetSeconds === 0n ? node.placeholder : `${node.placeholder}${node.offsetSeconds > 0n ? '+' : ''}${node.offsetSeconds}`;
   switch (node.type) {
-    case 'Structure':
-      return `a Structure of ${node.value.length} item${node.value.length === 1 ? '' : 's'}`;
+    case 'Structure': {
+      // A 1.x Attribute is known by its name: `"Digest" (a Structure of 2 items)`.
+      const name = node.value.find((child) => !isPlaceholder(child) && child.tag === ATTRIBUTE_NAME && child.type === 'TextString');
+      const size = `a Structure of ${node.value.length} item${node.value.length === 1 ? '' : 's'}`;
+      return name && 'value' in name ? `${JSON.stringify(name.value)} (${size})` : size;
+    }
     case 'ByteString':
       return `Byte String of ${node.value.length} bytes`;
     case 'BigInteger':
