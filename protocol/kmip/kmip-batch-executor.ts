@@ -13,7 +13,7 @@
 import { RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage } from './kmip-message';
 import { encodeResponse, encodeResponseItem } from './kmip-message-encoder';
 import { encodeTtlv } from './ttlv-encoder';
-import { TtlvNode } from './ttlv';
+import { TtlvNode, wipeByteStrings } from './ttlv';
 
 /** What one Batch Item came to. */
 export type ItemOutcome =
@@ -70,11 +70,13 @@ export async function executeBatch(request: RequestMessage, runItem: RunItem, co
   for (const requestItem of request.batchItems) {
     const outcome = await runItem(requestItem, request);
     let item = toResponseItem(requestItem, outcome);
-    let itemSize = encodeTtlv(encodeResponseItem(item)).length;
+    let itemSize = encodedSize(item);
     const undo = outcome.status === 'Success' ? outcome.undo : undefined;
     if (maximum !== undefined && size + itemSize > maximum) {
+      // The payload is never sent: its key material is zeroed here, since the transport wipes only what it encodes.
+      wipeByteStrings(item.responsePayload);
       item = { ...echo(requestItem), resultStatus: 'OperationFailed', resultReason: 'ResponseTooLarge', resultMessage: RESPONSE_TOO_LARGE_MESSAGE };
-      itemSize = encodeTtlv(encodeResponseItem(item)).length;
+      itemSize = encodedSize(item);
     }
     size += itemSize;
     answered.push({ item, undo });
@@ -102,6 +104,14 @@ async function undoAnswered(answered: Array<{ item: ResponseBatchItem; undo?: ()
     await entry.undo();
     if (entry.item.resultStatus === 'Success') entry.item = { ...entry.item, resultStatus: 'OperationUndone' };
   }
+}
+
+/** An item's encoded size; the bytes measured hold what the payload holds (a Get's key material), so they are zeroed. */
+function encodedSize(item: ResponseBatchItem): number {
+  const bytes = encodeTtlv(encodeResponseItem(item));
+  const size = bytes.length;
+  bytes.fill(0);
+  return size;
 }
 
 function echo(item: RequestBatchItem): Pick<ResponseBatchItem, 'operation' | 'uniqueBatchItemId'> {

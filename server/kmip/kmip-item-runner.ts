@@ -30,6 +30,9 @@ export interface KmipItemRunnerOptions {
   readonly newRequestId: () => string;
   /** Faults that are not the client's doing, for the log. */
   readonly onInternalError: (err: unknown) => void;
+  /** The server's clock and id source, for the operations (KmipOperationContext). */
+  readonly nowMs: () => number;
+  readonly newId: () => string;
 }
 
 /** Base64 text for Buffers, so the native schema validates exactly what the JSON wire would send. */
@@ -37,7 +40,8 @@ function asWireArgs(args: object): Record<string, unknown> {
   const wire: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(args)) {
     if (value === undefined) continue;
-    wire[name] = Buffer.isBuffer(value) || value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+    // A view, not a copy (Buffer.from(value) would leave an unzeroed copy of the key material behind).
+    wire[name] = value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
   }
   return wire;
 }
@@ -77,7 +81,7 @@ export function kmipItemRunner(options: KmipItemRunnerOptions): RunItem {
       return { status: 'OperationFailed', reason: 'OperationNotSupported', message: `${item.operation} is not served over KMIP here: Query lists the operations this server serves` };
     }
     try {
-      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served, operations: options.operations }) };
+      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served, operations: options.operations, client: identity.name, nowMs: options.nowMs, newId: options.newId }) };
     } catch (err) {
       return outcomeOf(err, version.major, options.onInternalError);
     }

@@ -5,13 +5,17 @@
  */
 import { activate } from './activate';
 import { cancel } from './cancel';
+import { create } from './create';
 import { destroy } from './destroy';
 import { discoverVersions } from './discover-versions';
 import { decrypt, encrypt } from './encrypt-decrypt';
+import { get } from './get';
 import { KmipOperation } from './kmip-operation';
 import { mac, macVerify } from './mac';
 import { poll } from './poll';
 import { query } from './query';
+import { register } from './register';
+import { reKey } from './rekey';
 import { revoke } from './revoke';
 import { rngRetrieve } from './rng-retrieve';
 
@@ -28,6 +32,10 @@ const SERVED: readonly KmipOperation[] = [
   mac,
   macVerify,
   rngRetrieve,
+  create,
+  register,
+  get,
+  reKey,
 ];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {

@@ -51,6 +51,9 @@ async function run(operation: KmipOperation, answers: Record<string, () => unkno
     header: { protocolVersion: version, batchCount: 1 },
     served: ['Get', 'Destroy', 'Poll', 'Cancel'],
     operations: new Map([['Get', fakeGet], ['Destroy', fakeDestroy]]),
+    client: 'alice',
+    nowMs: () => 0,
+    newId: () => 'id',
     call: async (op, args) => {
       calls.push([op, args]);
       const answer = answers[op];
