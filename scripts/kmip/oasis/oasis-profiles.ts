@@ -1,0 +1,51 @@
+/**
+ * Which OASIS profiles the appliance claims, and why it does not claim the
+ * others. A claimed profile is one whose every case, in the version named,
+ * passes against a real appliance (test/kmip/oasis-conformance.test.ts
+ * asserts it); the others are played all the same, and the table in
+ * docs/kmip.md shows how each case fares. Grow CLAIMED_PROFILES as the
+ * operations land; a reason below is for a profile that stays unclaimed
+ * by design, the default for one still being built.
+ */
+import { OasisVersion } from './oasis-cases';
+
+export interface ProfileKey {
+  readonly version: OasisVersion;
+  readonly profile: string;
+}
+
+/**
+ * Every case of these passes (asserted by the conformance test). Empty for
+ * now: no profile passes whole yet (docs/kmip.md §6.3 shows each case);
+ * add a profile here in the change that makes its last case pass.
+ */
+export const CLAIMED_PROFILES: readonly ProfileKey[] = [];
+
+/** Why a profile is not claimed, when it is by design (not merely unfinished). */
+export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
+  AKLC: 'asymmetric keys: the appliance holds none (symmetric keys and secret data only)',
+  'CS-AC': 'asymmetric cryptography (RSA, ECDSA sign, verify, OAEP): the appliance holds no asymmetric keys',
+  SUITEB_128: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
+  SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
+  OMOS: 'opaque objects: the appliance stores symmetric keys and secret data only',
+  PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
+  'CS-BC': 'all but three cases (CS-BC-M-1, -2, -3) are known-answer tests on a key registered with given bytes, which the appliance refuses for every algorithm it generates (CALLER_MATERIAL_REFUSED); ChaCha20 is not offered',
+  SKFF: 'three cases (SKFF-M-4, -8, -12) make 3DES keys, which the appliance does not make (AES and HMAC only)',
+  BL: 'the baseline cases mix certificates, key pairs and opaque objects and the Interop operation, which the appliance does not serve',
+  'MSGENC-HTTPS': 'KMIP over HTTPS is not served: the appliance serves TTLV over mutual TLS on the KMIP port',
+  'MSGENC-JSON': 'the JSON encoding is not served over HTTPS; the case is played through the codec (each message written as JSON and read back, then sent as TTLV), which shows the codec, not a served encoding',
+  'MSGENC-XML': 'the XML encoding is not served over HTTPS; the case is played through the codec (each message written as XML and read back, then sent as TTLV), which shows the codec, not a served encoding',
+};
+
+export const STILL_BUILDING = 'not yet: the operations it needs are being built';
+
+/** How the MSGENC cases are played: the text encoding each message goes through on its way. */
+export const CODEC_ROUND_TRIP: Readonly<Record<string, 'json' | 'xml'>> = { 'MSGENC-JSON': 'json', 'MSGENC-XML': 'xml' };
+
+export function isClaimed(version: OasisVersion, profile: string): boolean {
+  return CLAIMED_PROFILES.some((claimed) => claimed.version === version && claimed.profile === profile);
+}
+
+export function unclaimedReason(profile: string): string {
+  return UNCLAIMED_REASONS[profile] ?? STILL_BUILDING;
+}

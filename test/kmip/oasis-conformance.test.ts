@@ -1,0 +1,110 @@
+/**
+ * OASIS conformance against a real appliance (SoftHSM2 token, SQLite
+ * keychain, mutual TLS on the KMIP port): the runner plays every case of the
+ * vendored OASIS test cases (v1.4 and v2.1) as a client granted everything
+ * on `*`, with the fixture's two approving officers approving what dual
+ * control holds (Destroy: the runner then polls its outcome, oasis-pending.ts),
+ * and every case of the claimed profiles must pass. The table in
+ * docs/kmip.md must be the one this run produced, so the page cannot claim
+ * more (or less) than the appliance does.
+ *
+ * KMIP_CONFORMANCE_WRITE_DOC=1 rewrites the table instead of holding the
+ * page to it (after a change that makes cases pass or fail);
+ * KMIP_CONFORMANCE_REPORT=FILE writes the runner's full report (each failing
+ * case's first difference) there.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { StrongroomClient } from '../../client/strongroom-client';
+import { PERMISSIONS } from '../../protocol/op-schemas';
+import { approvedBy } from '../../scripts/kmip/oasis/oasis-approvers';
+import { loadCases, OasisCase } from '../../scripts/kmip/oasis/oasis-cases';
+import { CaseOutcome } from '../../scripts/kmip/oasis/oasis-play';
+import { CLAIMED_PROFILES, isClaimed, UNCLAIMED_REASONS } from '../../scripts/kmip/oasis/oasis-profiles';
+import { conformanceSection, currentSection, failureLine, formatReport, withSection } from '../../scripts/kmip/oasis/oasis-report';
+import { runConformance, tlsExchange } from '../../scripts/kmip/oasis/oasis-runner';
+import { startTestAppliance, TestAppliance } from '../support/appliance-fixture';
+
+jest.setTimeout(90_000);
+
+const CASES_DIR = resolve(__dirname, '../fixtures/kmip-test-cases');
+const DOC = resolve(__dirname, '../../docs/kmip.md');
+const CLI = resolve(__dirname, '../../dist/scripts/kmip-conformance.js');
+
+describe('OASIS KMIP conformance', () => {
+  let t: TestAppliance;
+  let cases: OasisCase[];
+  let outcomes: CaseOutcome[];
+  let officers: StrongroomClient[] = [];
+
+  beforeAll(async () => {
+    cases = loadCases(CASES_DIR);
+    t = await startTestAppliance();
+    // The cases name their keys freely ("SKLC-M-1-21"): the runner's client may do everything on every name.
+    const runner = t.issue('oasis-runner', 'app');
+    const officer = await t.connect(t.officer);
+    try {
+      expect((await t.approve(await officer.request('PolicyGrant', { client: 'oasis-runner', pattern: '*', permissions: [...PERMISSIONS] }))).state).toBe('executed');
+    } finally {
+      officer.destroy();
+    }
+    officers = t.approvers.map((approver) => new StrongroomClient({ host: '127.0.0.1', port: t.port, ca: approver.caPem, cert: approver.certificatePem, key: approver.privateKeyPem, servername: 'localhost' }));
+    outcomes = await runConformance(cases, tlsExchange(t.server.kmipPort!, runner), { approve: approvedBy(officers) });
+    if (process.env.KMIP_CONFORMANCE_REPORT) writeFileSync(process.env.KMIP_CONFORMANCE_REPORT, formatReport(outcomes));
+  });
+
+  afterAll(async () => {
+    for (const officer of officers) await officer.close();
+    await t?.stop();
+  });
+
+  test('a claimed profile has cases and is not one excluded by design, so a claim cannot pass by naming nothing', () => {
+    for (const { version, profile } of CLAIMED_PROFILES) {
+      expect(cases.filter((c) => c.version === version && c.profile === profile).length).toBeGreaterThan(0);
+      expect(UNCLAIMED_REASONS[profile]).toBeUndefined();
+    }
+  });
+
+  test('every case of the claimed profiles passes', () => {
+    const failing = outcomes.filter((o) => isClaimed(o.testCase.version, o.testCase.profile) && !o.passed).map((o) => `${o.testCase.name}: ${failureLine(o)}`);
+    expect(failing).toEqual([]);
+  });
+
+  test('every case was played', () => {
+    expect(outcomes.map((o) => o.testCase.name)).toEqual(cases.map((c) => c.name));
+  });
+
+  test('the command-line runner plays the cases of a profile and prints N of M with the first difference', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oasis-cli-'));
+    try {
+      const write = (name: string, text: string): string => {
+        writeFileSync(join(dir, name), text, { mode: 0o600 });
+        return join(dir, name);
+      };
+      const runner = t.issue('oasis-cli', 'app');
+      const [first, second] = t.approvers;
+      const args = [
+        CLI, '--port', String(t.server.kmipPort), '--native-port', String(t.port), '--only', 'QS', '--cases', CASES_DIR,
+        '--cert', write('runner.pem', runner.certificatePem), '--key', write('runner.key', runner.privateKeyPem), '--ca', write('ca.pem', runner.caPem),
+        '--approver', `${write('a1.pem', first.certificatePem)}:${write('a1.key', first.privateKeyPem)}`,
+        '--approver', `${write('a2.pem', second.certificatePem)}:${write('a2.key', second.privateKeyPem)}`,
+      ];
+      const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+      const qs = outcomes.filter((o) => o.testCase.profile === 'QS');
+      expect(stdout).toContain(`KMIP 2.1 QS: ${qs.filter((o) => o.passed).length} of ${qs.length} (not claimed: `);
+      for (const outcome of qs) expect(stdout).toContain(outcome.passed ? `pass ${outcome.testCase.name}` : `FAIL ${outcome.testCase.name} — step ${outcome.failure!.step}: `);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the conformance table of docs/kmip.md is the one this run produced', () => {
+    const document = readFileSync(DOC, 'utf8');
+    const section = conformanceSection(outcomes);
+    if (process.env.KMIP_CONFORMANCE_WRITE_DOC === '1') writeFileSync(DOC, withSection(document, section));
+    expect(currentSection(readFileSync(DOC, 'utf8'))).toBe(section);
+  });
+});
