@@ -197,8 +197,8 @@ export class Keychain {
   }
 
   // Rollover (keys/key-rollover.ts).
-  rollover(fullName: string, material?: Buffer, activateAt?: string): KeyDescription {
-    return this.rollovers.rollover(fullName, material, activateAt);
+  rollover(fullName: string, material?: Buffer, activateAt?: string, expectedCurrent?: string): KeyDescription {
+    return this.rollovers.rollover(fullName, material, activateAt, expectedCurrent);
   }
   rolloverIfDue(keyId: string, atMs: number): KeyDescription | null {
     return this.rollovers.rolloverIfDue(keyId, atMs);

@@ -33,6 +33,7 @@ function keySpec(fullName: string, args: ArgsOf<'Create'>, defaultAlgorithm: str
     rollover: optionalRolloverPolicy(args.rollover, args.cryptoperiod),
     usagePeriods: parseUsagePeriods(args.protectPeriod, args.processPeriod),
     activateAt: args.activateAt,
+    activate: args.activate,
   };
 }
 
@@ -109,7 +110,13 @@ export const getAttributes: Operation<'GetAttributes'> = {
   run: (args, ctx) => ctx.services.keychain.describeKey(authorizeName(ctx, 'get-attributes', args.name)),
 };
 
-/** With material only for a key whose material the appliance cannot generate (checkCallerMaterial). */
+/**
+ * With material only for a key whose material the appliance cannot generate
+ * (checkCallerMaterial). A key named by an instance is rolled over only if
+ * that instance is still its current one (checked inside the rollover's
+ * transaction): two clients rekeying the same instance make one successor,
+ * and the second is told which instance replaced it.
+ */
 export const reKey: Operation<'ReKey'> = {
   name: 'ReKey',
   access: 'key',
@@ -118,9 +125,11 @@ export const reKey: Operation<'ReKey'> = {
     const material = args.material;
     try {
       // Authorised first, so that a caller without the grant learns nothing of the key's algorithm.
-      const fullName = authorizeName(ctx, 'rekey', args.name);
+      const ref = authorizeRef(ctx, 'rekey', args);
+      const fullName = ref.fullName as string; // authorizeRef always resolves the key, an instance named alone to its owner
+      const expectedCurrent = args.instance;
       if (material !== undefined) checkCallerMaterial(parseAlgorithm(ctx.services.keychain.describeKey(fullName).key.algorithm), fullName);
-      const described = ctx.services.keychain.rollover(fullName, material, args.activateAt);
+      const described = ctx.services.keychain.rollover(fullName, material, args.activateAt, expectedCurrent);
       // The event names the instance this rollover made: with an activation date it is not (yet) the current one.
       const made = described.instances.reduce((newest, instance) => (instance.version > newest.version ? instance : newest));
       if (ctx.touched !== undefined) ctx.touched.instance = made.name;

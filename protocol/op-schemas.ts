@@ -108,6 +108,8 @@ const createFields = {
   processPeriod: token,
   /** An ISO 8601 date-time in the future: the first instance is PreActive until then (the domain checks it). */
   activateAt: token,
+  /** False: the first instance is PreActive until an Activate (or its `activateAt`), as KMIP's Create leaves an object. Default true. */
+  activate: { type: 'boolean', optional: true },
 } as const satisfies Schema['fields'];
 
 /** `name?`, `instance?`, at least one (§6: instance alone, name alone, or both). */
@@ -128,7 +130,8 @@ export const OP_SCHEMAS = Object.freeze({
     },
   },
   GetAttributes: { fields: { name } },
-  ReKey: { fields: { name, material: optionalBinary, activateAt: token } },
+  /** The key by `name`, or by `instance`, which must then be its current instance (KMIP rekeys a Unique Identifier). */
+  ReKey: { fields: { ...keyRef.fields, material: optionalBinary, activateAt: token }, atLeastOneOf: keyRef.atLeastOneOf },
   Activate: keyRef,
   Revoke: {
     fields: { ...keyRef.fields, reason: { type: 'enum', values: REVOCATION_REASONS }, compromiseDate: token },

@@ -40,13 +40,22 @@ export class KeyRollover {
    * SECRET keys need the new material from the caller. With `activateAt`
    * (a future date) the new instance is a pending successor instead: PreActive,
    * not current, until that date (instance-activation.ts); the current
-   * instance stays current and Active until then.
+   * instance stays current and Active until then. With `expectedCurrent`
+   * (an instance name), only if that instance is the key's current one.
    */
-  rollover(fullName: string, material?: Buffer, activateAt?: string): KeyDescription {
+  rollover(fullName: string, material?: Buffer, activateAt?: string, expectedCurrent?: string): KeyDescription {
     const { seal, rows, store, clock } = this.parts;
     seal.requireUnsealed();
     return store.transaction(() => {
       const key = rows.findKey(fullName);
+      if (expectedCurrent !== undefined) {
+        const current = rows.currentInstanceOf(key);
+        if (current.name !== expectedCurrent) {
+          throw new KeychainError('WRONG_STATE', `instance ${expectedCurrent} is not the current instance of ${formatKeyName(key)} (${current.name} is): only the current instance can be rolled over; rekey ${current.name}, or the key by its name`, {
+            details: { instance: expectedCurrent, current: current.name },
+          });
+        }
+      }
       const successor = pendingSuccessor(store.listInstances(key.id).map((i) => rows.checkedInstance(i)), key);
       if (successor !== null) {
         throw new KeychainError('WRONG_STATE', `${formatKeyName(key)} already has a pending rollover: instance ${successor.name} becomes current at ${successor.activatedAt ?? 'its activation'}; activate it now (strongroom key activate --instance ${successor.name}) or destroy it first`, {

@@ -30,6 +30,9 @@ export interface KmipItemRunnerOptions {
   readonly newRequestId: () => string;
   /** Faults that are not the client's doing, for the log. */
   readonly onInternalError: (err: unknown) => void;
+  /** The server's clock and id source, for the operations (KmipOperationContext). */
+  readonly nowMs: () => number;
+  readonly newId: () => string;
 }
 
 /** Base64 text for Buffers, so the native schema validates exactly what the JSON wire would send. */
@@ -77,7 +80,7 @@ export function kmipItemRunner(options: KmipItemRunnerOptions): RunItem {
       return { status: 'OperationFailed', reason: 'OperationNotSupported', message: `${item.operation} is not served over KMIP here: Query lists the operations this server serves` };
     }
     try {
-      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served }) };
+      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served, client: identity.name, nowMs: options.nowMs, newId: options.newId }) };
     } catch (err) {
       return outcomeOf(err, version.major, options.onInternalError);
     }

@@ -40,6 +40,8 @@ export function kmipWire(options: KmipWireOptions): Wire {
           source: { transport: 'kmip', address: socket.remoteAddress ?? null },
           newRequestId: () => `kmip-${options.newId()}`,
           onInternalError: options.onInternalError,
+          nowMs: () => options.clock.nowMs(),
+          newId: options.newId,
         }),
       }),
     refusal: () => Buffer.alloc(0),

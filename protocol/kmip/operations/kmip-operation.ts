@@ -5,7 +5,8 @@
  * the work itself: every call goes through `call`, which the transport
  * (server/kmip/kmip-item-runner.ts) routes through the one dispatcher, so
  * identity, access, the sealed check, dual control and audit are the native
- * wire's, not a copy. Pure apart from `call`: no I/O, no clock, no logger.
+ * wire's, not a copy. Pure apart from `call`, `nowMs` and `newId`, which
+ * the transport gives: no I/O, no ambient clock, no logger.
  */
 import { StrongroomError } from '../../../common/errors';
 import { BatchableOperationName, OperationArgs } from '../../op-schemas';
@@ -29,6 +30,12 @@ export interface KmipOperationContext {
   readonly call: NativeCall;
   /** The Operation names this server serves over KMIP (Query lists them). */
   readonly served: readonly string[];
+  /** The client's name (its certificate's): Create names an unnamed object in the client's own namespace. */
+  readonly client: string;
+  /** The server's clock (ms since 1970): KMIP dates are read against it (an Activation Date already past means now). */
+  readonly nowMs: () => number;
+  /** A fresh unique id (for the name of an object created without a Name). */
+  readonly newId: () => string;
 }
 
 export interface KmipOperation {

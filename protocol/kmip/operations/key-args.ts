@@ -1,0 +1,48 @@
+/**
+ * The native Create / Register arguments for what a KMIP client asked
+ * (docs/kmip.md §3.1): the key's name (a generated one in the client's own
+ * namespace when the client gave none), its usage, owner and custom
+ * attributes, and when it becomes Active. KMIP leaves a new object
+ * PreActive unless an Activation Date is given (KMIP 1.4 §3.24, the OASIS
+ * SKLC cases); the appliance's own lifecycle does it: `activate: false`
+ * (PreActive until an Activate), `activateAt` (the server activates it at
+ * that date), or nothing (an Activation Date already come: Active now).
+ * Pure: the clock and the id come from the context.
+ */
+import { RequestedAttributes } from './attribute-template';
+import { KmipOperationContext, KmipOperationError } from './kmip-operation';
+
+/** The last date a JavaScript Date holds (ECMA-262: ±8.64e15 ms). */
+const MAX_DATE_MS = 8.64e15;
+
+/** The namespace of keys created or registered over KMIP without a Name: `kmip/<client>/<id>`. */
+export const UNNAMED_NAMESPACE = 'kmip';
+
+export interface NativeKeyArgs {
+  readonly name: string;
+  readonly usage?: string[];
+  readonly owner?: string;
+  readonly attributes?: Record<string, string>;
+  readonly activate?: boolean;
+  readonly activateAt?: string;
+}
+
+export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperationContext): NativeKeyArgs {
+  const attributes = Object.keys(requested.customAttributes).length > 0 ? { ...requested.customAttributes } : undefined;
+  return {
+    // Grants are by name pattern: each client's unnamed objects sit under its own name, so one grant (kmip/<client>/*) covers them and no other client's.
+    name: requested.name ?? `${UNNAMED_NAMESPACE}/${ctx.client}/${ctx.newId()}`,
+    usage: requested.usage === undefined ? undefined : [...requested.usage],
+    owner: requested.owner,
+    attributes,
+    ...activation(requested.activationDate, ctx.nowMs()),
+  };
+}
+
+/** No date: PreActive until an Activate. A date to come: the server activates it then. A date come: Active now (the appliance never backdates an activation). */
+export function activation(activationDate: bigint | undefined, nowMs: number): { activate?: boolean; activateAt?: string } {
+  if (activationDate === undefined) return { activate: false };
+  const ms = Number(activationDate) * 1000;
+  if (ms > MAX_DATE_MS) throw new KmipOperationError('InvalidField', 'Activation Date is past the year 275760: no date this server can keep');
+  return ms > nowMs ? { activateAt: new Date(ms).toISOString() } : {};
+}

@@ -1,0 +1,59 @@
+/**
+ * Register (KMIP 2.1 §6.1.43, 1.4 §4.3): an object whose bytes the client
+ * brings, through the native Register. Secret Data registers (the
+ * appliance's SECRET keys: bytes it cannot generate). A Symmetric Key is
+ * passed on too, with its algorithm, so that the native rule refuses it
+ * (CALLER_MATERIAL_REFUSED → Permission Denied, audited like any refusal):
+ * no caller may plant material the appliance would otherwise generate; the
+ * message says to Create instead. Unique Identifier: the new instance.
+ */
+import { KeyDescription } from '../../../domain/keys/key-catalogue';
+import { applianceAlgorithm, readRequestedAttributes, RequestedAttributes } from './attribute-template';
+import { nativeKeyArgs } from './key-args';
+import { readKeyBlock, readSecretDataType, RegisteredKeyBlock } from './key-objects';
+import { KmipOperation, KmipOperationError } from './kmip-operation';
+import { PayloadReader, responsePayload, textItem } from './payload';
+
+export const register: KmipOperation = {
+  operation: 'Register',
+  async run(payload, ctx) {
+    const reader = new PayloadReader(payload);
+    const objectType = reader.enumName('ObjectType');
+    if (objectType === undefined) throw new KmipOperationError('InvalidField', 'RequestPayload/ObjectType is required');
+    if (objectType !== 'SymmetricKey' && objectType !== 'SecretData') {
+      throw new KmipOperationError('FeatureNotSupported', `${objectType} objects are not kept here: Register takes Secret Data (and Create makes Symmetric Keys)`);
+    }
+    const requested = readRequestedAttributes(reader, ctx.version);
+    const object = reader.structure(objectType);
+    if (object === undefined) throw new KmipOperationError('InvalidField', `RequestPayload/${objectType} is required`);
+    if (objectType === 'SecretData') readSecretDataType(object);
+    const block = readKeyBlock(object, objectType);
+    object.rejectOthers();
+    reader.rejectOthers();
+    const algorithm = objectType === 'SecretData' ? secretAlgorithm(requested, block) : symmetricAlgorithm(requested, block);
+    // A view of the request's bytes, not a copy: the transport zeroes the request's Byte Strings.
+    const material = Buffer.from(block.material.buffer, block.material.byteOffset, block.material.byteLength);
+    const registered = (await ctx.call('Register', { ...nativeKeyArgs(requested, ctx), algorithm, material })) as KeyDescription;
+    return responsePayload([textItem('UniqueIdentifier', registered.key.currentInstance)]);
+  },
+};
+
+function secretAlgorithm(requested: RequestedAttributes, block: RegisteredKeyBlock): string {
+  if (requested.algorithm !== undefined || block.algorithm !== undefined || requested.lengthBits !== undefined || block.lengthBits !== undefined) {
+    throw new KmipOperationError('InvalidField', 'Secret Data has no Cryptographic Algorithm or Cryptographic Length: leave them out');
+  }
+  return 'SECRET';
+}
+
+/** The Key Block's algorithm and length, which the attributes, if they give them too, must agree with. */
+function symmetricAlgorithm(requested: RequestedAttributes, block: RegisteredKeyBlock): string {
+  for (const [field, fromBlock, fromAttributes] of [
+    ['Cryptographic Algorithm', block.algorithm, requested.algorithm],
+    ['Cryptographic Length', block.lengthBits, requested.lengthBits],
+  ] as const) {
+    if (fromBlock !== undefined && fromAttributes !== undefined && fromBlock !== fromAttributes) {
+      throw new KmipOperationError('InvalidField', `${field} of the Key Block and of the attributes differ`);
+    }
+  }
+  return applianceAlgorithm(block.algorithm ?? requested.algorithm, block.lengthBits ?? requested.lengthBits ?? block.material.byteLength * 8);
+}
