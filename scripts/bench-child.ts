@@ -13,6 +13,9 @@ export interface ChildMessage {
   readonly type: string;
   readonly port?: number;
   readonly kmipPort?: number | null;
+  /** `cpu` answers: process.cpuUsage() of the child, microseconds. */
+  readonly user?: number;
+  readonly system?: number;
 }
 
 /** A forked server: IPC messages queued until asked for, stop() that always ends with the process gone. */

@@ -79,7 +79,10 @@ export interface CellSpec {
 }
 
 export interface CellResult {
+  /** Requests measured (after the warm-up). */
   readonly requests: number;
+  /** Every response of the cell, warm-up and drain included: what the server did for the cell's CPU time. */
+  readonly responses: number;
   readonly seconds: number;
   readonly opsPerSecond: number;
   readonly p50ms: number;
@@ -180,6 +183,7 @@ export function runCell(lanes: readonly Lane[], spec: CellSpec): Promise<CellRes
   let measureStart = 0;
   let lastDone = 0;
   let recorded = 0;
+  let responses = 0;
   let stopping = false;
 
   return new Promise<CellResult>((resolve, reject) => {
@@ -194,7 +198,7 @@ export function runCell(lanes: readonly Lane[], spec: CellSpec): Promise<CellRes
       if (err) return reject(err);
       const sorted = latencies.slice(0, recorded).sort();
       const seconds = (lastDone - measureStart) / 1000;
-      resolve({ requests: recorded, seconds, opsPerSecond: recorded / seconds, p50ms: percentile(sorted, 0.5), p99ms: percentile(sorted, 0.99) });
+      resolve({ requests: recorded, responses, seconds, opsPerSecond: recorded / seconds, p50ms: percentile(sorted, 0.5), p99ms: percentile(sorted, 0.99) });
     };
     const stop = (): void => {
       if (stopping) return;
@@ -212,6 +216,7 @@ export function runCell(lanes: readonly Lane[], spec: CellSpec): Promise<CellRes
         if (failure !== null) return settle(new Error(`the server answered ${failure}`));
         const id = lane.wire.answers(lane, frame);
         lane.inFlight--;
+        responses++;
         if (now < warmupEnd || stopping) continue;
         if (measureStart === 0) measureStart = now;
         latencies[recorded++] = now - lane.sentAt[id % RING_SIZE];

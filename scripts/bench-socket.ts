@@ -14,6 +14,10 @@
  *
  *   node dist/scripts/bench-socket.js [--quick] [--json] [--profile] [--keys 1000] [--audit-in-process] [--only Get,KMIP]
  *
+ * `srv µs/op` is the appliance process's CPU time (all its threads) per
+ * response of the cell: on a busy machine it moves far less than ops/s, so
+ * it is the figure to compare between runs.
+ *
  * `--only` measures the listed workloads (Get, Encrypt, GenerateDataKey,
  * KMIP) and skips the rest: e.g. `--only KMIP --profile` profiles the KMIP path alone.
  *
@@ -76,6 +80,8 @@ interface Row {
   readonly real: CellResult;
   readonly echo: CellResult;
   readonly ratio: number;
+  /** The appliance process's CPU time (all threads) over the cell's responses, warm-up included: steadier than ops/s on a busy machine. */
+  readonly serverUsPerOp: number;
   /** KMIP rows: ops/s over the native Get's at the same connections, closed loop (NaN when that was not measured). */
   readonly vsNative?: number;
 }
@@ -83,10 +89,10 @@ interface Row {
 function options(argv: readonly string[]): RunOptions {
   const quick = argv.includes('--quick');
   const at = argv.indexOf('--keys');
-  const keys = at > 0 ? Number(argv[at + 1]) : quick ? 200 : 1000;
+  const keys = at >= 0 ? Number(argv[at + 1]) : quick ? 200 : 1000;
   if (!Number.isInteger(keys) || keys < 1 || keys > 100_000) throw new RangeError('--keys must be 1..100000');
   const onlyAt = argv.indexOf('--only');
-  const only = onlyAt > 0 ? String(argv[onlyAt + 1] ?? '').split(',') : [...WORKLOADS];
+  const only = onlyAt >= 0 ? String(argv[onlyAt + 1] ?? '').split(',') : [...WORKLOADS];
   const unknown = only.filter((name) => !(WORKLOADS as readonly string[]).includes(name));
   if (only.length === 0 || unknown.length > 0) throw new RangeError(`--only takes a list of ${WORKLOADS.join(', ')}`);
   return {
@@ -186,10 +192,10 @@ function fixed(value: number, digits: number, width: number): string {
 }
 
 function table(rows: readonly Row[]): string {
-  const head = `${'op'.padEnd(22)}${'conns'.padStart(6)}  ${'mode'.padEnd(10)}${'ops/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'echo ops/s'.padStart(12)}${'echo p99'.padStart(10)}${'ratio'.padStart(8)}${'KMIP/native'.padStart(13)}`;
+  const head = `${'op'.padEnd(22)}${'conns'.padStart(6)}  ${'mode'.padEnd(10)}${'ops/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'srv µs/op'.padStart(11)}${'echo ops/s'.padStart(12)}${'echo p99'.padStart(10)}${'ratio'.padStart(8)}${'KMIP/native'.padStart(13)}`;
   const lines = rows.map(
     (r) =>
-      `${r.op.padEnd(22)}${String(r.connections).padStart(6)}  ${r.mode.padEnd(10)}${fixed(r.real.opsPerSecond, 0, 9)}${fixed(r.real.p50ms, 2, 9)}${fixed(r.real.p99ms, 2, 9)}` +
+      `${r.op.padEnd(22)}${String(r.connections).padStart(6)}  ${r.mode.padEnd(10)}${fixed(r.real.opsPerSecond, 0, 9)}${fixed(r.real.p50ms, 2, 9)}${fixed(r.real.p99ms, 2, 9)}${fixed(r.serverUsPerOp, 0, 11)}` +
       `${fixed(r.echo.opsPerSecond, 0, 12)}${fixed(r.echo.p99ms, 2, 10)}${fixed(r.ratio, 3, 8)}${r.vsNative === undefined ? '' : fixed(r.vsNative, 3, 13)}`,
   );
   return [head, ...lines].join('\n');
@@ -207,9 +213,25 @@ function targetLines(rows: readonly Row[]): string[] {
   }
   for (const r of rows) {
     if (r.op !== 'KMIP Get' || r.vsNative === undefined || !Number.isFinite(r.vsNative)) continue;
-    lines.push(`target KMIP Get @${r.connections} closed: KMIP/native ${r.vsNative.toFixed(3)} >= ${KMIP_TARGET_VS_NATIVE}: ${r.vsNative >= KMIP_TARGET_VS_NATIVE ? 'met' : 'NOT met'}`);
+    const native = rows.find((n) => n.op === 'Get' && n.mode === 'closed' && n.connections === r.connections);
+    const cpu = native ? ` (server CPU per op: native ${native.serverUsPerOp.toFixed(0)} µs / KMIP ${r.serverUsPerOp.toFixed(0)} µs = ${(native.serverUsPerOp / r.serverUsPerOp).toFixed(3)})` : '';
+    lines.push(`target KMIP Get @${r.connections} closed: KMIP/native ${r.vsNative.toFixed(3)} >= ${KMIP_TARGET_VS_NATIVE}: ${r.vsNative >= KMIP_TARGET_VS_NATIVE ? 'met' : 'NOT met'}${cpu}`);
   }
   return lines;
+}
+
+/** The appliance child's CPU time so far (user + system, all threads), microseconds. */
+async function cpuMicros(appliance: Child): Promise<number> {
+  appliance.send({ type: 'cpu' });
+  const usage = await appliance.next('cpu');
+  return (usage.user ?? NaN) + (usage.system ?? NaN);
+}
+
+/** Runs a cell on the real server's lanes, with the server's CPU time per response. */
+async function measuredCell(appliance: Child, lanes: readonly Lane[], spec: Parameters<typeof runCell>[1]): Promise<{ real: CellResult; serverUsPerOp: number }> {
+  const before = await cpuMicros(appliance);
+  const real = await runCell(lanes, spec);
+  return { real, serverUsPerOp: ((await cpuMicros(appliance)) - before) / real.responses };
 }
 
 /** Opens one KMIP lane to probe what KMIP can measure (kmipWorkload), then closes it. */
@@ -224,14 +246,14 @@ async function probeKmip(port: number | null, prepared: Prepared): Promise<KmipW
 }
 
 /** The KMIP rows: closed loop at each connection count, beside the KMIP echo and the native Get closed row already measured. */
-async function measureKmip(op: string, requests: Buffer[], kmipLanes: { real: Lane[]; echo: Lane[] }, earlier: readonly Row[], opts: RunOptions, log: (line: string) => void): Promise<Row[]> {
+async function measureKmip(appliance: Child, op: string, requests: Buffer[], kmipLanes: { real: Lane[]; echo: Lane[] }, earlier: readonly Row[], opts: RunOptions, log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   for (const connections of CONNECTION_COUNTS) {
     const spec = { requests, connections, depth: 1, warmupMs: opts.warmupMs, maxMs: opts.maxMs, maxRequests: opts.maxRequests };
-    const real = await runCell(kmipLanes.real, spec);
+    const { real, serverUsPerOp } = await measuredCell(appliance, kmipLanes.real, spec);
     const echoResult = await runCell(kmipLanes.echo, spec);
     const native = earlier.find((r) => r.op === 'Get' && r.mode === 'closed' && r.connections === connections);
-    const row: Row = { op, connections, mode: 'closed', real, echo: echoResult, ratio: real.opsPerSecond / echoResult.opsPerSecond, vsNative: native ? real.opsPerSecond / native.real.opsPerSecond : NaN };
+    const row: Row = { op, connections, mode: 'closed', real, echo: echoResult, ratio: real.opsPerSecond / echoResult.opsPerSecond, serverUsPerOp, vsNative: native ? real.opsPerSecond / native.real.opsPerSecond : NaN };
     rows.push(row);
     log(table([row]).split('\n')[1]);
   }
@@ -308,15 +330,15 @@ async function main(): Promise<void> {
     if (kmip) stages.splice(sets.findIndex(([op]) => op === 'Get') + 1, 0, [`KMIP ${kmip.operation}`, kmip.requests]);
     for (const [op, requests] of stages) {
       if (kmipLanes && op.startsWith('KMIP ')) {
-        rows.push(...(await measureKmip(op, requests, kmipLanes, rows, opts, log)));
+        rows.push(...(await measureKmip(appliance, op, requests, kmipLanes, rows, opts, log)));
         continue;
       }
       for (const connections of CONNECTION_COUNTS) {
         for (const mode of ['closed', 'pipelined'] as const) {
           const spec = { requests, connections, depth: mode === 'closed' ? 1 : PIPELINE_DEPTH, warmupMs: opts.warmupMs, maxMs: opts.maxMs, maxRequests: opts.maxRequests };
-          const real = await runCell(realLanes, spec);
+          const { real, serverUsPerOp } = await measuredCell(appliance, realLanes, spec);
           const echoResult = await runCell(echoLanes, spec);
-          const row: Row = { op, connections, mode, real, echo: echoResult, ratio: real.opsPerSecond / echoResult.opsPerSecond };
+          const row: Row = { op, connections, mode, real, echo: echoResult, ratio: real.opsPerSecond / echoResult.opsPerSecond, serverUsPerOp };
           rows.push(row);
           log(table([row]).split('\n')[1]);
         }
