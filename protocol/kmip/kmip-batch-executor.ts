@@ -12,7 +12,7 @@
  */
 import { RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage } from './kmip-message';
 import { encodeResponse, encodeResponseItem } from './kmip-message-encoder';
-import { encodeTtlv } from './ttlv-encoder';
+import { encodedLength } from './ttlv-encoder';
 import { TtlvNode } from './ttlv';
 
 /** What one Batch Item came to. */
@@ -64,17 +64,18 @@ export async function executeBatch(request: RequestMessage, runItem: RunItem, co
   }
 
   const maximum = request.header.maximumResponseSize;
-  let size = encodeTtlv(encodeResponse(respond([]))).length;
+  // Sizes are measured, not encoded: the transport encodes the response once, when it sends it.
+  let size = encodedLength(encodeResponse(respond([])));
   const answered: Array<{ item: ResponseBatchItem; undo?: () => Promise<void> }> = [];
   let failed = false;
   for (const requestItem of request.batchItems) {
     const outcome = await runItem(requestItem, request);
     let item = toResponseItem(requestItem, outcome);
-    let itemSize = encodeTtlv(encodeResponseItem(item)).length;
+    let itemSize = encodedLength(encodeResponseItem(item));
     const undo = outcome.status === 'Success' ? outcome.undo : undefined;
     if (maximum !== undefined && size + itemSize > maximum) {
       item = { ...echo(requestItem), resultStatus: 'OperationFailed', resultReason: 'ResponseTooLarge', resultMessage: RESPONSE_TOO_LARGE_MESSAGE };
-      itemSize = encodeTtlv(encodeResponseItem(item)).length;
+      itemSize = encodedLength(encodeResponseItem(item));
     }
     size += itemSize;
     answered.push({ item, undo });

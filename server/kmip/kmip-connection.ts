@@ -131,16 +131,27 @@ export class KmipConnection {
   }
 
   private peek(length: number): Buffer {
-    if (this.chunks[0].length < length) this.chunks = [Buffer.concat(this.chunks)];
+    if (this.chunks[0].length < length) this.joinChunks();
     return this.chunks[0].subarray(0, length);
   }
 
+  /** One chunk of all the buffered bytes; the chunks it was made of are zeroed (they may hold a payload's key bytes). */
+  private joinChunks(): void {
+    const joined = Buffer.concat(this.chunks);
+    for (const chunk of this.chunks) chunk.fill(0);
+    this.chunks = [joined];
+  }
+
+  /**
+   * The next message, as a view of the buffered bytes, not a copy: its
+   * bytes are this connection's alone (a chunk read from the socket, or the
+   * chunks joined), and enqueue() zeroes exactly them once it is answered.
+   */
   private take(length: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    if (this.chunks.length > 1) for (const chunk of this.chunks) chunk.fill(0);
-    const message = Buffer.from(all.subarray(0, length));
+    if (this.chunks.length > 1) this.joinChunks();
+    const all = this.chunks[0];
+    const message = all.subarray(0, length);
     const rest = all.subarray(length);
-    all.subarray(0, length).fill(0);
     this.chunks = rest.length > 0 ? [rest] : [];
     this.buffered = rest.length;
     return message;
