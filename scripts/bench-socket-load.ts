@@ -253,6 +253,24 @@ export function roundTrip(lane: Lane, request: Buffer): Promise<Buffer> {
   });
 }
 
+/**
+ * Sends every request once, spread over the lanes, one at a time per lane,
+ * before the cells: the server's caches (the resolved key and instance
+ * rows) then hold every key whichever wire asks, so the first cell of a wire
+ * is not the one that pays for filling them. Rejects on any failure.
+ */
+export async function prime(lanes: readonly Lane[], requests: readonly Buffer[]): Promise<void> {
+  await Promise.all(
+    lanes.map(async (lane, i) => {
+      for (let at = i; at < requests.length; at += lanes.length) {
+        const response = await roundTrip(lane, requests[at]);
+        const failure = lane.wire.failure(response);
+        if (failure !== null) throw new Error(`the server answered ${failure} while priming`);
+      }
+    }),
+  );
+}
+
 /** "TLSv1.3 TLS_AES_256_GCM_SHA384", for the header line. */
 export function tlsDescription(lane: Lane): string {
   return `${lane.socket.getProtocol() ?? '?'} ${lane.socket.getCipher()?.name ?? '?'}`;

@@ -42,7 +42,7 @@ import { join } from 'node:path';
 import { isoNow, systemClock } from '../common/clock';
 import { encodeFrame } from '../protocol/frame-codec';
 import { decodeResponse } from '../protocol/response';
-import { CellResult, closeLanes, Credentials, Lane, openLanes, roundTrip, runCell, tlsDescription } from './bench-socket-load';
+import { CellResult, closeLanes, Credentials, Lane, openLanes, prime, roundTrip, runCell, tlsDescription } from './bench-socket-load';
 import { KMIP_WIRE, kmipWorkload, KmipWorkload } from './bench-socket-kmip';
 import { EchoConfig } from './bench-socket-servers';
 import { formatSelfTimes, readProfile, selfTimes } from './cpu-profile-summary';
@@ -322,6 +322,11 @@ async function main(): Promise<void> {
     log(`cells: ${opts.warmupMs} ms warm-up, then ${opts.maxMs} ms or ${opts.maxRequests} requests, whichever first${opts.quick ? ' (--quick)' : ''}`);
     log(`echo response payload bytes (measured on the real server): ${Object.entries(sizes).map(([op, n]) => `${op} ${n}`).join(', ')}${kmip ? `; KMIP ${kmip.operation} message ${kmip.responseBytes}` : ''}`);
     if (kmip) log(`KMIP: ${kmip.operation === 'Get' ? `Get by Unique Identifier (instance) over ${opts.keys} keys, Key Format Type Raw` : 'Get is not served yet (answered Operation Not Supported): Discover Versions stands in'}, KMIP 2.1, closed loop; KMIP/native: ops/s over the native Get closed row`);
+
+    // Each key once on each wire before any cell, so that no wire's first cell fills the server's row cache for the others.
+    for (const [, requests] of sets) await prime(realLanes, requests);
+    if (kmip && kmipLanes) await prime(kmipLanes.real, kmip.requests);
+    log(`primed: every request of each workload sent once on each wire before the cells`);
 
     const rows: Row[] = [];
     if (!opts.json) console.log(table([]));
