@@ -232,6 +232,24 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'TCP port of the KMIP listener (TTLV over mutual TLS, docs/kmip.md) on listen_address; `off` serves no KMIP.',
   },
   {
+    key: 'metrics_address',
+    env: 'STRONGROOM_METRICS_ADDRESS',
+    defaultValue: () => '127.0.0.1',
+    meaning: 'Address of the Prometheus metrics listener (docs/metrics.md); loopback by default, whatever listen_address is.',
+  },
+  {
+    key: 'metrics_port',
+    env: 'STRONGROOM_METRICS_PORT',
+    defaultValue: () => '5702',
+    meaning: 'TCP port of the metrics listener (GET /metrics); `off` serves no metrics.',
+  },
+  {
+    key: 'metrics_tls',
+    env: 'STRONGROOM_METRICS_TLS',
+    defaultValue: () => 'off',
+    meaning: 'on: the metrics listener is HTTPS and requires a client certificate from the appliance CA; off: plain HTTP.',
+  },
+  {
     key: 'max_event_subscribers',
     env: 'STRONGROOM_MAX_EVENT_SUBSCRIBERS',
     defaultValue: () => '64',
@@ -361,10 +379,11 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     if (!/^\d+$/.test(value) || Number(value) < (key === 'events_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
   }
   if (Number(values.events_port) > 65535) throw new ConfigError('events_port must be at most 65535');
-  const kmipPort = values.kmip_port ?? '';
-  if (kmipPort !== 'off' && (!/^\d{1,5}$/.test(kmipPort) || Number(kmipPort) > 65535)) {
-    throw new ConfigError(`kmip_port must be a port number (0 to 65535, 0: a free one) or off, not "${kmipPort}"`);
+  for (const key of ['kmip_port', 'metrics_port']) {
+    const port = values[key] ?? '';
+    if (port !== 'off' && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) throw new ConfigError(`${key} must be a port number (0 to 65535, 0: a free one) or off, not "${port}"`);
   }
+  if (values.metrics_tls !== 'on' && values.metrics_tls !== 'off') throw new ConfigError(`metrics_tls must be on or off, not "${values.metrics_tls}"`);
   return { dataDir, configFile: fileRead, values, sources };
 }
 

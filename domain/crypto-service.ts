@@ -11,6 +11,12 @@
  * domain label, so a data key blob is never a valid Decrypt input. Every
  * seal under an instance's material (a random IV each) is counted against
  * that instance's GCM invocation limit first (domain/gcm-invocations.ts).
+ *
+ * Encrypt and Decrypt also have raw modes (domain/raw-ciphers.ts: AES-GCM,
+ * AES-CBC-PKCS5, ChaCha20-Poly1305) for clients with their own format
+ * (KMIP): the same rules (crypto-rules.ts), the same material handling, and
+ * every AEAD seal counted against the same budget as the envelope's, so one
+ * key's count is one count whichever wire or mode used it.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError, ValidationError } from '../common/errors';
@@ -18,11 +24,11 @@ import { encodeFields } from './field-encoding';
 import { decodeEnvelope, encodeEnvelope, TAG_BYTES } from './envelope-format';
 import { GcmInvocations } from './gcm-invocations';
 import { IvPool } from './iv-pool';
-import { mayProtect } from './usage-periods';
 import { Clock, systemClock } from '../common/clock';
-import { Keychain, MaterialIds } from './keychain';
-import { InstanceView, KeyView } from './views';
-import { USAGE_BITS, UsageName } from './usage-mask';
+import { Keychain, KeyRef, MaterialIds } from './keychain';
+import { UsageName } from './usage-mask';
+import { checkSize, requireFamily, requireState, requireUsage } from './crypto-rules';
+import { checkRawOptions, generatedIvBytes, isAead, modeAlgorithms, rawOpen, rawSeal, RawMode, RawSealed } from './raw-ciphers';
 
 /** Largest plaintext Encrypt takes: it is for keys and records, not files (use GenerateDataKey). */
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
@@ -37,47 +43,35 @@ const GCM_BY_ALGORITHM: Readonly<Record<string, string>> = {
 };
 const HMAC_BY_ALGORITHM: Readonly<Record<string, string>> = { 'HMAC-SHA256': 'sha256', 'HMAC-SHA512': 'sha512' };
 
+const PLAINTEXT_ADVICE = 'Encrypt is for keys and records: encrypt larger data locally under a data key (GenerateDataKey)';
+
+/** How a protect operation checks the key's algorithm, and whether it counts as an AEAD invocation. */
+interface ProtectHow {
+  readonly table: Readonly<Record<string, string>>;
+  readonly what: string;
+  readonly counted: boolean;
+}
+const ENVELOPE: ProtectHow = { table: GCM_BY_ALGORITHM, what: 'encryption', counted: true };
+
 export interface CryptoResult {
   readonly instance: string;
 }
 
-function requireUsage(key: KeyView, usage: UsageName): void {
-  if ((key.usageMask & USAGE_BITS[usage]) === 0) {
-    throw new KeychainError('USAGE_NOT_PERMITTED', `${key.fullName} does not allow ${usage} (usage: ${key.usage.join(', ') || 'none'})`);
-  }
+/** A key by name (its current instance) or a reference to one instance. */
+type KeyTarget = string | KeyRef;
+const refOf = (target: KeyTarget): KeyRef => (typeof target === 'string' ? { fullName: target } : target);
+
+export interface RawEncryptOptions {
+  /** The caller's own IV; absent: the appliance draws one (and answers it). */
+  readonly iv?: Buffer;
+  readonly aad?: Buffer;
+  readonly tagLength?: number;
 }
 
-function requireFamily(key: KeyView, table: Readonly<Record<string, string>>, what: string): string {
-  const name = table[key.algorithm];
-  if (!name) throw new KeychainError('USAGE_NOT_PERMITTED', `${key.fullName} is ${key.algorithm}; ${what} needs ${Object.keys(table).join(' or ')}`);
-  return name;
-}
-
-/**
- * Protect (encrypt, MAC) needs an Active instance before its protect-stop
- * date; process (decrypt, verify) also takes Deactivated and Compromised.
- */
-function requireState(instance: InstanceView, mode: 'protect' | 'process', nowMs: number): void {
-  if (mode === 'process' && instance.processStopAt !== null && nowMs >= Date.parse(instance.processStopAt)) {
-    throw new KeychainError('WRONG_STATE', `instance ${instance.name} is past its process-stop date (${instance.processStopAt}): its recipient usage period is over`, {
-      details: { instance: instance.name, processStopAt: instance.processStopAt },
-    });
-  }
-  if (mode === 'protect' && instance.state === 'Active' && !mayProtect(instance, nowMs)) {
-    throw new KeychainError('WRONG_STATE', `instance ${instance.name} is past its protect-stop date (${instance.protectStopAt ?? instance.processStopAt}): it only decrypts now`, {
-      details: { instance: instance.name, protectStopAt: instance.protectStopAt },
-    });
-  }
-  const allowed = mode === 'protect' ? ['Active'] : ['Active', 'Deactivated', 'Compromised'];
-  if (!allowed.includes(instance.state)) {
-    throw new KeychainError('WRONG_STATE', `instance ${instance.name} is ${instance.state}: it cannot ${mode === 'protect' ? 'encrypt or sign' : 'decrypt or verify'}`, {
-      details: { instance: instance.name, state: instance.state },
-    });
-  }
-}
-
-function checkSize(name: string, value: Buffer | undefined, max: number, next?: string): void {
-  if (value && value.length > max) throw new ValidationError(`${name} is larger than ${max} bytes${next ? `: ${next}` : ''}`);
+export interface RawDecryptOptions {
+  readonly iv: Buffer;
+  readonly tag?: Buffer;
+  readonly aad?: Buffer;
 }
 
 function aadFor(domain: Domain, ids: MaterialIds, callerAad: Buffer | undefined): Buffer {
@@ -115,20 +109,63 @@ export class CryptoService {
     private readonly invocations: GcmInvocations | null = null,
   ) {}
 
-  encrypt(fullName: string, plaintext: Buffer, aad?: Buffer): CryptoResult & { ciphertext: Buffer } {
-    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, 'Encrypt is for keys and records: encrypt larger data locally under a data key (GenerateDataKey)');
+  /** Under the key's current instance, or the one instance `target` names. */
+  encrypt(target: KeyTarget, plaintext: Buffer, aad?: Buffer): CryptoResult & { ciphertext: Buffer } {
+    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, PLAINTEXT_ADVICE);
     checkSize('aad', aad, MAX_AAD_BYTES);
-    return this.protect(fullName, 'encrypt', (material, ids) => ({ instance: ids.instanceName, ciphertext: seal('encrypt', material, ids, plaintext, aad, this.ivs.next()) }));
+    return this.protect(refOf(target), 'encrypt', (material, ids) => ({ instance: ids.instanceName, ciphertext: seal('encrypt', material, ids, plaintext, aad, this.ivs.next()) }));
   }
 
-  /** The plaintext Buffer belongs to the caller, who zeroes it. */
-  decrypt(fullName: string, ciphertext: Buffer, aad?: Buffer): CryptoResult & { plaintext: Buffer } {
+  /** The ciphertext names its instance; a `target` naming another is refused. The plaintext Buffer belongs to the caller, who zeroes it. */
+  decrypt(target: KeyTarget, ciphertext: Buffer, aad?: Buffer): CryptoResult & { plaintext: Buffer } {
     checkSize('aad', aad, MAX_AAD_BYTES);
     const envelope = decodeEnvelope(ciphertext);
-    return this.process(fullName, envelope.instanceName, 'decrypt', (material, ids) => ({
+    const ref = refOf(target);
+    if (ref.instance !== undefined && ref.instance !== envelope.instanceName) {
+      throw new ValidationError(`the ciphertext was made by instance ${envelope.instanceName}, not ${ref.instance}`);
+    }
+    return this.process(ref.fullName, envelope.instanceName, 'decrypt', (material, ids) => ({
       instance: ids.instanceName,
       plaintext: open('encrypt', material, ids, envelope, aad),
     }));
+  }
+
+  /**
+   * A raw-mode encryption (domain/raw-ciphers.ts) under the current instance
+   * or the one named. The IV is the caller's or drawn here (12 random bytes
+   * for the AEAD modes, 16 for CBC) and answered either way; an AEAD seal
+   * counts against the instance's invocation budget whoever chose the IV.
+   */
+  encryptRaw(target: KeyTarget, mode: RawMode, plaintext: Buffer, options: RawEncryptOptions = {}): CryptoResult & RawSealed {
+    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, PLAINTEXT_ADVICE);
+    checkSize('aad', options.aad, MAX_AAD_BYTES);
+    checkRawOptions(mode, options);
+    return this.protect(
+      refOf(target),
+      'encrypt',
+      (material, ids) => {
+        const iv = options.iv ?? this.drawIv(mode);
+        return { instance: ids.instanceName, ...rawSeal(mode, ids.algorithm, material, plaintext, iv, options) };
+      },
+      { table: modeAlgorithms(mode), what: `${mode} encryption`, counted: isAead(mode) },
+    );
+  }
+
+  /** A raw-mode decryption; the plaintext Buffer belongs to the caller, who zeroes it. */
+  decryptRaw(target: KeyTarget, mode: RawMode, ciphertext: Buffer, options: RawDecryptOptions): CryptoResult & { plaintext: Buffer } {
+    checkSize('ciphertext', ciphertext, MAX_PLAINTEXT_BYTES + 16);
+    checkSize('aad', options.aad, MAX_AAD_BYTES);
+    checkRawOptions(mode, options);
+    const ref = refOf(target);
+    return this.keychain.useMaterial(
+      ref,
+      (key, instance) => {
+        requireFamily(key, modeAlgorithms(mode), `${mode} decryption`);
+        requireUsage(key, 'decrypt');
+        requireState(instance, 'process', this.clock.nowMs());
+      },
+      (material, ids) => ({ instance: ids.instanceName, plaintext: rawOpen(mode, ids.algorithm, material, ciphertext, options.iv, options.tag, options.aad) }),
+    );
   }
 
   /** A fresh data key in the clear (the caller zeroes it) and the same key wrapped under `fullName`. */
@@ -136,7 +173,7 @@ export class CryptoService {
     checkSize('aad', aad, MAX_AAD_BYTES);
     const dataKey = randomFillSync(Buffer.alloc(bits / 8));
     try {
-      return this.protect(fullName, 'encrypt', (material, ids) => ({
+      return this.protect({ fullName }, 'encrypt', (material, ids) => ({
         instance: ids.instanceName,
         wrapped: seal('data-key', material, ids, dataKey, aad, this.ivs.next()),
         plaintext: Buffer.from(dataKey),
@@ -155,12 +192,13 @@ export class CryptoService {
     }));
   }
 
-  mac(fullName: string, data: Buffer): CryptoResult & { mac: Buffer } {
+  /** `algorithm`, when given, must be the key's (a caller that names its MAC algorithm is refused another). */
+  mac(target: KeyTarget, data: Buffer, algorithm?: string): CryptoResult & { mac: Buffer } {
     checkSize('data', data, MAX_PLAINTEXT_BYTES);
     return this.keychain.useMaterial(
-      { fullName },
+      refOf(target),
       (key, instance) => {
-        requireFamily(key, HMAC_BY_ALGORITHM, 'MAC');
+        requireFamily(key, algorithm === undefined ? HMAC_BY_ALGORITHM : { [algorithm]: HMAC_BY_ALGORITHM[algorithm] }, 'MAC');
         requireUsage(key, 'mac-generate');
         requireState(instance, 'protect', this.clock.nowMs());
       },
@@ -168,12 +206,12 @@ export class CryptoService {
     );
   }
 
-  macVerify(fullName: string, data: Buffer, mac: Buffer, instance?: string): { valid: boolean; instance: string } {
+  macVerify(target: KeyTarget, data: Buffer, mac: Buffer, algorithm?: string): { valid: boolean; instance: string } {
     checkSize('data', data, MAX_PLAINTEXT_BYTES);
     return this.keychain.useMaterial(
-      { fullName, instance },
+      refOf(target),
       (key, inst) => {
-        requireFamily(key, HMAC_BY_ALGORITHM, 'MAC verification');
+        requireFamily(key, algorithm === undefined ? HMAC_BY_ALGORITHM : { [algorithm]: HMAC_BY_ALGORITHM[algorithm] }, 'MAC verification');
         requireUsage(key, 'mac-verify');
         requireState(inst, 'process', this.clock.nowMs());
       },
@@ -184,23 +222,38 @@ export class CryptoService {
     );
   }
 
-  /** A seal under the current instance's material: allowed, then counted (INVOCATION_LIMIT_REACHED past the limit), then done. */
-  private protect<T>(fullName: string, usage: UsageName, seal: (material: Buffer, ids: MaterialIds) => T): T {
+  /** `length` bytes from the CSPRNG, for RandomBytes (the wire bounds `length`). */
+  randomBytes(length: number): Buffer {
+    return randomFillSync(Buffer.alloc(length));
+  }
+
+  /**
+   * A seal under the referenced instance's material (the current one when
+   * none is named): allowed, then counted when it is an AEAD invocation
+   * (INVOCATION_LIMIT_REACHED past the limit), then done.
+   */
+  private protect<T>(ref: KeyRef, usage: UsageName, seal: (material: Buffer, ids: MaterialIds) => T, how: ProtectHow = ENVELOPE): T {
     return this.keychain.useMaterial(
-      { fullName },
+      ref,
       (key, instance) => {
-        requireFamily(key, GCM_BY_ALGORITHM, 'encryption');
+        requireFamily(key, how.table, how.what);
         requireUsage(key, usage);
         requireState(instance, 'protect', this.clock.nowMs());
       },
       (material, ids) => {
-        this.invocations?.take(ids.instanceId, ids.instanceName);
+        if (how.counted) this.invocations?.take(ids.instanceId, ids.instanceName);
         return seal(material, ids);
       },
     );
   }
 
-  private process<T>(fullName: string, instanceName: string, usage: UsageName, use: (material: Buffer, ids: MaterialIds) => T): T {
+  /** A fresh IV for a raw mode: 96 bits from the pool for the AEAD modes, 128 from the CSPRNG for CBC. */
+  private drawIv(mode: RawMode): Buffer {
+    const bytes = generatedIvBytes(mode);
+    return bytes === 12 ? this.ivs.next() : randomFillSync(Buffer.alloc(bytes));
+  }
+
+  private process<T>(fullName: string | undefined, instanceName: string, usage: UsageName, use: (material: Buffer, ids: MaterialIds) => T): T {
     return this.keychain.useMaterial(
       { fullName, instance: instanceName },
       (key, instance) => {

@@ -1,6 +1,8 @@
 /**
  * The per-instance AES-GCM invocation budget. Encrypt and GenerateDataKey
- * seal under the instance's material with a fresh random 96-bit IV; NIST SP
+ * seal under the instance's material with a fresh random 96-bit IV (the raw
+ * AES-GCM and ChaCha20-Poly1305 modes of Encrypt count here too, a
+ * caller's own IV included: one count per key whatever the mode); NIST SP
  * 800-38D §8.3 caps such invocations at 2^32 per key, past which the chance
  * of a repeated IV (which gives away the authentication key and the XOR of
  * two plaintexts) exceeds 2^-32. The appliance refuses well before: at

@@ -4,6 +4,7 @@
  * through unchanged.
  */
 import { ValidationError } from '../common/errors';
+import type { AlgorithmFamily } from './algorithms';
 
 export const USAGE_BITS = {
   sign: 0x1,
@@ -46,13 +47,14 @@ export function usageNames(mask: number): UsageName[] {
 }
 
 /** What each family's material can be used for: usage outside it is refused at create, not discovered at use. */
-const FAMILY_USAGES: Readonly<Record<'aes' | 'hmac' | 'secret', readonly UsageName[]>> = {
+const FAMILY_USAGES: Readonly<Record<AlgorithmFamily, readonly UsageName[]>> = {
   aes: ['encrypt', 'decrypt', 'wrap-key', 'unwrap-key', 'export', 'derive-key'],
   hmac: ['mac-generate', 'mac-verify', 'export', 'derive-key'],
   secret: ['export', 'derive-key'],
+  chacha: ['encrypt', 'decrypt', 'export'],
 };
 
-export function checkUsageForFamily(mask: number, family: 'aes' | 'hmac' | 'secret'): void {
+export function checkUsageForFamily(mask: number, family: AlgorithmFamily): void {
   const wrong = usageNames(mask).filter((name) => !FAMILY_USAGES[family].includes(name));
   if (wrong.length > 0) {
     throw new ValidationError(`${family.toUpperCase()} keys cannot be used for ${wrong.join(', ')}; allowed: ${FAMILY_USAGES[family].join(', ')}`);
@@ -60,7 +62,7 @@ export function checkUsageForFamily(mask: number, family: 'aes' | 'hmac' | 'secr
 }
 
 /** The usage a new key gets when none is given, by algorithm family. */
-export function defaultUsageMask(family: 'aes' | 'hmac' | 'secret'): number {
+export function defaultUsageMask(family: AlgorithmFamily): number {
   switch (family) {
     case 'aes':
       return USAGE_BITS.encrypt | USAGE_BITS.decrypt | USAGE_BITS['wrap-key'] | USAGE_BITS['unwrap-key'];
@@ -68,5 +70,7 @@ export function defaultUsageMask(family: 'aes' | 'hmac' | 'secret'): number {
       return USAGE_BITS['mac-generate'] | USAGE_BITS['mac-verify'];
     case 'secret':
       return USAGE_BITS.export;
+    case 'chacha':
+      return USAGE_BITS.encrypt | USAGE_BITS.decrypt;
   }
 }

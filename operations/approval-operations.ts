@@ -42,10 +42,23 @@ export const approvalList: Operation<'ApprovalList'> = {
   }),
 };
 
+/**
+ * With `mine`, only the caller's own request is shown: another's is
+ * APPROVAL_NOT_REQUESTER even for an officer, who may read it without
+ * `mine`. KMIP's Poll asks so, for a request's outcome is its requester's
+ * alone to collect, as with ApprovalCollect.
+ */
 export const approvalGet: Operation<'ApprovalGet'> = {
   name: 'ApprovalGet',
   access: 'any',
-  run: (args, ctx) => audited(ctx, () => ({ request: visible(ctx.services.approvals.get(args.id), ctx) })),
+  run: (args, ctx) =>
+    audited(ctx, () => {
+      const view = visible(ctx.services.approvals.get(args.id), ctx);
+      if (args.mine === true && view.requester !== ctx.identity.name) {
+        throw new ApprovalError('APPROVAL_NOT_REQUESTER', `request "${view.id}" is "${view.requester}"'s: only they can follow it to its result`, { details: { id: view.id } });
+      }
+      return { request: view };
+    }),
 };
 
 /**

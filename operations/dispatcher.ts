@@ -15,7 +15,7 @@ import { OperationContext, Services, Touched } from './context';
 import { AnyOperation, Operation, OperationTable, TableOperationName } from './operation';
 import { assertAccess, assertLocalOperatorMay, assertServedWhileSealed, dualControlClassOf } from './access';
 import { ClientIdentity } from '../domain/policy/identity';
-import { Request, RequestId, RequestMeta } from './request';
+import { Request, RequestId, RequestMeta, Transport } from './request';
 
 export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomError['toJSON']> };
 
@@ -28,16 +28,20 @@ export interface Outcome {
   readonly requestId: RequestId;
   /** The peer's address (null for an in-process request). */
   readonly source: string | null;
+  /** The wire the request came over (the audit event's, and the metrics' `transport` label). */
+  readonly transport: Transport;
   readonly error: StrongroomError | null;
   /** The key (canonical name) and instance the operation resolved and touched; null when it never got that far. */
   readonly touched: Touched | null;
+  /** When the dispatcher took it, on the injected monotonic clock (milliseconds): its duration, for the metrics. */
+  readonly startedMs: number;
 }
 
 /** Called once per operation run (batch items included), for the audit trail; a returned promise delays the response. */
 export type OutcomeListener = (outcome: Outcome) => Promise<void> | void;
 
 /** A state-changing request about to run: what its intent event records. */
-export type Intent = Omit<Outcome, 'error' | 'touched'>;
+export type Intent = Omit<Outcome, 'error' | 'touched' | 'startedMs'>;
 
 /**
  * Records a state-changing request's intent; resolves once it is durable,
@@ -58,12 +62,15 @@ export class Dispatcher {
    * `changesState` runs (the server gives it; unit tests of the table may
    * not): so a change never commits without a durable record that it was
    * about to, even if its outcome event then cannot be written.
+   * `monotonicMs` stamps each outcome's start (the server gives
+   * performance.now for its request duration metrics; default: none).
    */
   constructor(
     private readonly services: Services,
     private readonly table: OperationTable,
     private readonly onOutcome: OutcomeListener = () => undefined,
     private readonly onIntent: IntentListener | null = null,
+    private readonly monotonicMs: () => number = () => 0,
   ) {
     this.names = [...Object.values(table).map((operation) => operation.name), 'Batch'];
   }
@@ -133,22 +140,24 @@ export class Dispatcher {
     return this.onIntent !== null && operation.changesState === true;
   }
 
-  private notify<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, error: StrongroomError | null, touched: Touched): void {
+  private notify<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, error: StrongroomError | null, touched: Touched, startedMs: number): void {
     const { identity, op, args, meta } = request;
-    const pending = this.onOutcome({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport, error, touched });
+    const { transport } = request.source;
+    const pending = this.onOutcome({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? transport, transport, error, touched, startedMs });
     if (pending) audits.push(pending);
   }
 
   /** Records the refusal or failure and throws it. */
-  private fail<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, touched: Touched, err: unknown): never {
+  private fail<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, touched: Touched, startedMs: number, err: unknown): never {
     const error = asStrongroomError(err);
-    this.notify(request, audits, error, touched);
+    this.notify(request, audits, error, touched, startedMs);
     throw error;
   }
 
   private run<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>): unknown {
     // Filled by authorizeName / authorizeRef as the operation resolves its key: the event names what was touched.
     const touched: Touched = { key: null, instance: null };
+    const startedMs = this.monotonicMs();
     let ctx: OperationContext;
     const operation = this.table[request.op];
     try {
@@ -159,19 +168,19 @@ export class Dispatcher {
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);
       assertServedWhileSealed(operation, this.services.keychain.isSealed);
     } catch (err) {
-      return this.fail(request, audits, touched, err);
+      return this.fail(request, audits, touched, startedMs, err);
     }
-    if (!this.needsIntent(operation)) return this.execute(request, operation, ctx, audits, touched);
+    if (!this.needsIntent(operation)) return this.execute(request, operation, ctx, audits, touched, startedMs);
     // A state change runs only once its intent is durable: no change can commit that the trail does not mention.
     const { identity, op, args, meta } = request;
-    return this.onIntent!({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport }).then(
-      () => this.execute(request, operation, ctx, audits, touched),
-      (err: unknown) => this.fail(request, audits, touched, err),
+    return this.onIntent!({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? request.source.transport, transport: request.source.transport }).then(
+      () => this.execute(request, operation, ctx, audits, touched, startedMs),
+      (err: unknown) => this.fail(request, audits, touched, startedMs, err),
     );
   }
 
   /** The dual-control gate, then the operation; its outcome is recorded whichever way it ends. */
-  private execute<Op extends TableOperationName>(request: Request<Op>, operation: Operation<Op>, ctx: OperationContext, audits: Array<Promise<void>>, touched: Touched): unknown {
+  private execute<Op extends TableOperationName>(request: Request<Op>, operation: Operation<Op>, ctx: OperationContext, audits: Array<Promise<void>>, touched: Touched, startedMs: number): unknown {
     let result: unknown;
     try {
       // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
@@ -189,25 +198,25 @@ export class Dispatcher {
       }
       result = operation.run(request.args, ctx);
     } catch (err) {
-      return this.fail(request, audits, touched, err);
+      return this.fail(request, audits, touched, startedMs, err);
     }
     if (isPromise(result)) {
       return result.then(
         (value) => {
-          this.succeed(request, audits, touched, value);
+          this.succeed(request, audits, touched, startedMs, value);
           return value;
         },
-        (err: unknown) => this.fail(request, audits, touched, err),
+        (err: unknown) => this.fail(request, audits, touched, startedMs, err),
       );
     }
-    this.succeed(request, audits, touched, result);
+    this.succeed(request, audits, touched, startedMs, result);
     return result;
   }
 
-  private succeed<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, touched: Touched, result: unknown): void {
+  private succeed<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, touched: Touched, startedMs: number, result: unknown): void {
     // The instance a Get, an Encrypt or a lifecycle change used, when the reference named none: its result says which.
     if (touched.key !== null && touched.instance === null) touched.instance = instanceOf(result);
-    this.notify(request, audits, null, touched);
+    this.notify(request, audits, null, touched, startedMs);
   }
 }
 

@@ -1,6 +1,6 @@
 /** The dispatch table: every operation of docs/protocol.md §6 (Batch is the dispatcher's own). */
 import { aliasList, aliasRemove, aliasSet, namespaceList, namespaceRemove, clientIssue, clientList, clientRevoke, policyGrant, policyList, policyRevoke } from './admin-operations';
-import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify } from './crypto-operations';
+import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify, randomBytes } from './crypto-operations';
 import { create, get, getAttributes, locate, reKey, register } from './key-operations';
 import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations';
 import { policyCheck } from './policy-check';
@@ -17,7 +17,7 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     Query: makeQuery(operationNames),
     Create: create, Register: register, Get: get, Locate: locate, GetAttributes: getAttributes, ReKey: reKey,
     Activate: activate, Revoke: revoke, Destroy: destroy, DestroyCancel: destroyCancel,
-    Encrypt: encrypt, Decrypt: decrypt, GenerateDataKey: generateDataKey, DecryptDataKey: decryptDataKey, MAC: mac, MACVerify: macVerify,
+    Encrypt: encrypt, Decrypt: decrypt, GenerateDataKey: generateDataKey, DecryptDataKey: decryptDataKey, MAC: mac, MACVerify: macVerify, RandomBytes: randomBytes,
     ClientIssue: clientIssue, ClientList: clientList, ClientRevoke: clientRevoke, PolicyGrant: policyGrant, PolicyRevoke: policyRevoke, PolicyList: policyList, PolicyCheck: policyCheck,
     SetRolloverPolicy: setRolloverPolicy, RolloverDue: rolloverDue, RolloverRun: rolloverRun, UndoRollover: undoRollover,
     AliasSet: aliasSet, AliasRemove: aliasRemove, AliasList: aliasList, NamespaceList: namespaceList, NamespaceRemove: namespaceRemove,

@@ -32,6 +32,12 @@ export interface AuditEvent {
    * written before it existed, whose canonical JSON is unchanged).
    */
   readonly requested?: AuditReference | null;
+  /**
+   * The wire a request came over when it is not the native protocol
+   * (`kmip`); absent otherwise (local mode says `source: "local"`), so
+   * events of the native wire keep the canonical JSON they always had.
+   */
+  readonly transport?: string;
 }
 
 /** A key reference as requested: a name (maybe an alias), an instance name, or both. */
@@ -58,6 +64,7 @@ export function canonicalEvent(event: AuditEvent): string {
     requestId: event.requestId,
     custom: Object.fromEntries(Object.keys(event.custom).sort().map((k) => [k, event.custom[k]])),
   };
-  // Last, and only when present: an event without it keeps the canonical JSON (and hash) it always had.
-  return JSON.stringify(requested === null ? canonical : { ...canonical, requested: { name: requested.name, instance: requested.instance } });
+  // Last, and only when present: an event without them keeps the canonical JSON (and hash) it always had.
+  const withRequested = requested === null ? canonical : { ...canonical, requested: { name: requested.name, instance: requested.instance } };
+  return JSON.stringify(event.transport === undefined ? withRequested : { ...withRequested, transport: event.transport });
 }

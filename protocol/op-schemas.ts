@@ -15,6 +15,7 @@ import { CLIENT_ROLES } from '../domain/vocabulary/client-roles';
 import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../domain/vocabulary/dual-control-classes';
 import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
 import { ArgsFromSchema } from './schema-types';
+import { MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
 
 /** Most items in one Batch (§4): bounds the work and the audit events one request can cause. */
 export const MAX_BATCH_ITEMS = 64;
@@ -49,7 +50,7 @@ export const MAX_VALIDITY_DAYS = 825;
 
 export const OPERATION_NAMES = [
   'Query', 'Create', 'Register', 'Get', 'Locate', 'GetAttributes', 'ReKey', 'Activate', 'Revoke', 'Destroy',
-  'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'Batch',
+  'Encrypt', 'Decrypt', 'GenerateDataKey', 'DecryptDataKey', 'MAC', 'MACVerify', 'RandomBytes', 'Batch',
   'ClientIssue', 'ClientList', 'ClientRevoke', 'PolicyGrant', 'PolicyRevoke', 'PolicyList', 'PolicyCheck',
   'SetRolloverPolicy', 'RolloverDue', 'RolloverRun', 'DestroyCancel', 'UndoRollover',
   'AliasSet', 'AliasRemove', 'AliasList', 'NamespaceList', 'NamespaceRemove',
@@ -77,6 +78,10 @@ export const PERMISSIONS = [
 ] as const;
 export const ROLLOVER_MODES = ['auto', 'manual', 'none'] as const;
 export const DATA_KEY_ALGORITHMS = ['AES-128', 'AES-256'] as const;
+/** Encrypt and Decrypt's raw modes (§6.1; domain/raw-ciphers.ts); without `mode` they use the appliance's envelope. */
+export const CIPHER_MODES = RAW_MODES;
+/** Most bytes one RandomBytes returns: keys, nonces, salts, not bulk data. */
+export const MAX_RANDOM_BYTES = 65536;
 
 /** Approval list filters (§6.3): a state, or `open` for pending and approved. */
 export const APPROVAL_LIST_STATES = ['open', 'pending', 'approved', 'executing', 'executed', 'failed', 'denied', 'cancelled', 'expired'] as const;
@@ -112,6 +117,14 @@ const createFields = {
   activate: { type: 'boolean', optional: true },
 } as const satisfies Schema['fields'];
 
+/** Characters of the base64 of `bytes` bytes (with padding). */
+const base64Length = (bytes: number): number => 4 * Math.ceil(bytes / 3);
+/** MAC and MACVerify's `algorithm?`: when given, the key must be of it (a KMIP client names it in Cryptographic Parameters). */
+export const MAC_ALGORITHMS = ['HMAC-SHA256', 'HMAC-SHA512'] as const;
+const macAlgorithm = { type: 'enum', optional: true, values: MAC_ALGORITHMS } as const satisfies FieldSpec;
+const cipherMode = { type: 'enum', optional: true, values: CIPHER_MODES } as const satisfies FieldSpec;
+const ivBytes = { type: 'base64', optional: true, maxLength: base64Length(MAX_GCM_IV_BYTES) } as const satisfies FieldSpec;
+
 /** `name?`, `instance?`, at least one (§6: instance alone, name alone, or both). */
 const keyRef = { fields: { name: optionalName, instance: optionalName }, atLeastOneOf: [['name', 'instance']] } as const satisfies Schema;
 
@@ -138,12 +151,19 @@ export const OP_SCHEMAS = Object.freeze({
     atLeastOneOf: keyRef.atLeastOneOf,
   },
   Destroy: keyRef,
-  Encrypt: { fields: { name, plaintext: binary, aad: optionalBinary } },
-  Decrypt: { fields: { name, ciphertext: binary, aad: optionalBinary } },
+  Encrypt: {
+    fields: { ...keyRef.fields, plaintext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tagLength: { type: 'integer', optional: true, min: 1, max: 64 } },
+    atLeastOneOf: keyRef.atLeastOneOf,
+  },
+  Decrypt: {
+    fields: { ...keyRef.fields, ciphertext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tag: { type: 'base64', optional: true, maxLength: base64Length(MAX_TAG_BYTES) } },
+    atLeastOneOf: keyRef.atLeastOneOf,
+  },
   GenerateDataKey: { fields: { name, algorithm: { type: 'enum', optional: true, values: DATA_KEY_ALGORITHMS }, aad: optionalBinary } },
   DecryptDataKey: { fields: { name, wrapped: binary, aad: optionalBinary } },
-  MAC: { fields: { name, data: binary } },
-  MACVerify: { fields: { name, data: binary, mac: binary, instance: optionalName } },
+  MAC: { fields: { ...keyRef.fields, data: binary, algorithm: macAlgorithm }, atLeastOneOf: keyRef.atLeastOneOf },
+  MACVerify: { fields: { ...keyRef.fields, data: binary, mac: binary, algorithm: macAlgorithm }, atLeastOneOf: keyRef.atLeastOneOf },
+  RandomBytes: { fields: { length: { type: 'integer', min: 1, max: MAX_RANDOM_BYTES } } },
   Batch: { fields: { items: { type: 'items', minItems: 1, maxItems: MAX_BATCH_ITEMS } } },
   ClientIssue: {
     fields: {
@@ -201,7 +221,7 @@ export const OP_SCHEMAS = Object.freeze({
       limit: { type: 'integer', optional: true, min: 1, max: MAX_APPROVAL_LIST_LIMIT },
     },
   },
-  ApprovalGet: { fields: { id: approvalId } },
+  ApprovalGet: { fields: { id: approvalId, mine: { type: 'boolean', optional: true } } },
   ApprovalApprove: { fields: { id: approvalId, digest: { type: 'string', minLength: 64, maxLength: 64 } } },
   ApprovalDeny: { fields: { id: approvalId, reason: { type: 'string', minLength: 1, maxLength: MAX_DENY_REASON_LENGTH } } },
   ApprovalCancel: { fields: { id: approvalId } },

@@ -89,13 +89,15 @@ export function formatCef(live: AuditLiveEvent, deviceVersion: string): string {
 }
 
 /**
- * The request id, custom meta and the reference as requested (when it was
+ * The request id, custom meta, the reference as requested (when it was
  * an alias or an instance name: cs1/cs2 and key/instance hold the resolved
- * key), which have no standard CEF key, as one JSON value (null when all are empty).
+ * key) and the wire when it was not the native one (KMIP), which have no
+ * standard CEF key, as one JSON value (null when all are empty).
  */
 export function requestSummary(live: AuditLiveEvent): string | null {
-  const { requestId, custom } = live.event;
+  const { requestId, custom, transport } = live.event;
   const requested = live.event.requested ?? null;
-  if (requestId === null && Object.keys(custom).length === 0 && requested === null) return null;
-  return JSON.stringify(requested === null ? { requestId, custom } : { requestId, custom, requested });
+  if (requestId === null && Object.keys(custom).length === 0 && requested === null && transport === undefined) return null;
+  const summary = requested === null ? { requestId, custom } : { requestId, custom, requested };
+  return JSON.stringify(transport === undefined ? summary : { ...summary, transport });
 }

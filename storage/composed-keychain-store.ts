@@ -12,7 +12,7 @@ import { DirectoryStore } from './directory-store';
 import { InvocationStore } from './invocation-store';
 import { KeychainStore } from './keychain-store';
 import { KeyScheduleStore } from './key-schedule-store';
-import { KeyStore } from './key-store';
+import { KeyStore, StateCounts } from './key-store';
 import { KeychainRootStore } from './keychain-root-store';
 import { NamingStore } from './naming-store';
 import { TransactionalStore } from './transactional-store';
@@ -123,6 +123,10 @@ export class ComposedKeychainStore implements KeychainStore {
 
   countKeys(): number {
     return this.keys.countKeys();
+  }
+
+  countByState(): StateCounts {
+    return this.keys.countByState();
   }
 
   getInstanceById(id: string): InstanceRecord | null {

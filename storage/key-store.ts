@@ -16,6 +16,15 @@
  */
 import { InstanceRecord, InstanceStateChange, KeyFilter, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 
+/**
+ * Counts per state name. Read from the rows' state columns without their
+ * MACs: a figure for monitoring, never a decision (the database is untrusted).
+ */
+export interface StateCounts {
+  readonly keys: Readonly<Record<string, number>>;
+  readonly instances: Readonly<Record<string, number>>;
+}
+
 export interface KeyStore {
   /** Inserts a key and its first instance atomically; KEY_EXISTS on a (namespace, name) clash. */
   createKey(key: KeyRecord, firstInstance: InstanceRecord): void;
@@ -40,6 +49,8 @@ export interface KeyStore {
   /** Keys ordered by namespace then name (UTF-8 byte order); INVALID_ARGUMENT for a negative or fractional limit/offset. */
   listKeys(filter?: KeyFilter): KeyRecord[];
   countKeys(): number;
+  /** Keys by their current instance's state, and instances by state (the metrics; one GROUP BY each, not a row per key). */
+  countByState(): StateCounts;
 
   getInstanceById(id: string): InstanceRecord | null;
   getInstanceByName(name: string): InstanceRecord | null;

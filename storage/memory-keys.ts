@@ -7,7 +7,7 @@
  */
 import { StorageError } from '../common/errors';
 import { compareKeys, fullName, globToRegExp, validateKeyFilter } from './key-filter';
-import { KeyStore } from './key-store';
+import { KeyStore, StateCounts } from './key-store';
 import { constraint, copyInstance, copyKey, MemoryTables, nameKey } from './memory-tables';
 import { applyInstanceChange, InstanceRecord, InstanceStateChange, KeyFilter, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 
@@ -86,6 +86,18 @@ export class MemoryKeys implements KeyStore {
   countKeys(): number {
     this.tables.assertOpen();
     return this.state.keys.size;
+  }
+
+  countByState(): StateCounts {
+    this.tables.assertOpen();
+    const keys: Record<string, number> = {};
+    const instances: Record<string, number> = {};
+    for (const instance of this.state.instances.values()) instances[instance.state] = (instances[instance.state] ?? 0) + 1;
+    for (const key of this.state.keys.values()) {
+      const state = this.state.instances.get(key.currentInstanceId)?.state;
+      if (state !== undefined) keys[state] = (keys[state] ?? 0) + 1;
+    }
+    return { keys, instances };
   }
 
   getInstanceById(id: string): InstanceRecord | null {

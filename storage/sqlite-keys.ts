@@ -7,7 +7,7 @@
  */
 import { StorageError } from '../common/errors';
 import { globToSqlite, validateKeyFilter } from './key-filter';
-import { KeyStore } from './key-store';
+import { KeyStore, StateCounts } from './key-store';
 import { InstanceRecord, InstanceStateChange, KeyFilter, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 import { SqliteConnection, Statements } from './sqlite-connection';
 import { changeParams, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
@@ -78,6 +78,11 @@ export class SqliteKeys implements KeyStore {
 
   countKeys(): number {
     return this.conn.read('countKeys', () => (this.stmt.countKeys.get() as { n: number }).n);
+  }
+
+  countByState(): StateCounts {
+    const tally = (rows: unknown[]): Record<string, number> => Object.fromEntries((rows as Array<{ state: string; n: number }>).map((row) => [row.state, row.n]));
+    return this.conn.read('countByState', () => ({ keys: tally(this.stmt.countKeysByState.all()), instances: tally(this.stmt.countInstancesByState.all()) }));
   }
 
   getInstanceById(id: string): InstanceRecord | null {

@@ -72,6 +72,8 @@ export const SQL = {
       AND (@algorithm IS NULL OR algorithm = @algorithm)
     ORDER BY namespace, name LIMIT @limit OFFSET @offset`,
   countKeys: `SELECT count(*) AS n FROM keys`,
+  countKeysByState: `SELECT i.state AS state, count(*) AS n FROM keys k JOIN key_instances i ON i.id = k.current_instance_id GROUP BY i.state`,
+  countInstancesByState: `SELECT state, count(*) AS n FROM key_instances GROUP BY state`,
   insertInstance: `INSERT INTO key_instances (id, key_id, name, version, state, sealed_material, seal_version,
     created_at, activated_at, deactivated_at, destroyed_at, destroy_at, protect_stop_at, process_stop_at, row_mac)
     VALUES (@id, @keyId, @name, @version, @state, @sealedMaterial, @sealVersion, @createdAt, @activatedAt,

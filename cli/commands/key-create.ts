@@ -8,7 +8,7 @@ export function keyCreateCommand(): Command {
   const command = new Command('create')
     .description('create a key; the appliance generates its material')
     .argument('<name>', 'namespace/name, e.g. hr/payroll (no namespace: "default")');
-  addKeySpecOptions(command, 'AES-256', 'AES-128, AES-192, AES-256, HMAC-SHA256 or HMAC-SHA512 (SECRET keys are registered: key register)').addHelpText(
+  addKeySpecOptions(command, 'AES-256', 'AES-128, AES-192, AES-256, HMAC-SHA256, HMAC-SHA512 or CHACHA20 (SECRET keys are registered: key register)').addHelpText(
     'after',
     `
 Examples:

@@ -1,6 +1,7 @@
 /**
  * `strongroom serve`: unseals the keychain with the HSM and serves the native
- * protocol and the live event stream over mutual TLS until SIGINT or SIGTERM.
+ * protocol, KMIP and the live event stream over mutual TLS, and Prometheus
+ * metrics, until SIGINT or SIGTERM.
  */
 import { Command } from 'commander';
 import { setting } from '../../common/config';
@@ -23,7 +24,7 @@ function portOption(value: string, flag: string): number {
 export function serveCommand(): Command {
   return new Command('serve')
     .description('serve keys to applications over mutual TLS (docs/protocol.md)')
-    .option('-p, --port <port>', 'TCP port (listen_port; 0 picks a free one, for the event stream too)')
+    .option('-p, --port <port>', 'TCP port (listen_port; 0 picks a free one, for the event stream, KMIP and metrics too)')
     .option('--events-port <port>', 'TCP port of the live event stream (events_port, default 5701; 0 picks a free one)')
     .addHelpText(
       'after',
@@ -34,8 +35,11 @@ Examples:
   $ strongroom serve --port 5700 --events-port 5701
 
 The server prints one JSON line {"listening": {"address", "port", "eventsAddress",
-"eventsPort"}} on stdout when it is ready (eventsPort: the live event stream,
-\`strongroom events\`) and logs (JSON lines) on stderr. Stop it with Ctrl-C or SIGTERM.`,
+"eventsPort", "kmipPort", "metricsAddress", "metricsPort"}} on stdout when it is
+ready (eventsPort: the live event stream, \`strongroom events\`; kmipPort: KMIP,
+docs/kmip.md, null when kmip_port is off; metricsPort: Prometheus metrics at
+/metrics, docs/metrics.md, null when metrics_port is off) and logs (JSON lines)
+on stderr. Stop it with Ctrl-C or SIGTERM.`,
     )
     .action(
       runCommand(async (ctx, options: ServeOptions) => {
@@ -47,7 +51,7 @@ The server prints one JSON line {"listening": {"address", "port", "eventsAddress
           port: options.port === undefined ? undefined : portOption(options.port, '--port'),
           eventsPort: options.eventsPort === undefined ? undefined : portOption(options.eventsPort, '--events-port'),
         });
-        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port, eventsAddress: eventsAddress(config), eventsPort: server.eventsPort, kmipPort: server.kmipPort } })}\n`);
+        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port, eventsAddress: eventsAddress(config), eventsPort: server.eventsPort, kmipPort: server.kmipPort, metricsAddress: setting(config, 'metrics_address'), metricsPort: server.metricsPort } })}\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
           process.once('SIGINT', stop);

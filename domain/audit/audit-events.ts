@@ -44,8 +44,12 @@ export function operationEvent(stamper: EventStamper, outcome: Outcome): AuditEv
     requestId: outcome.requestId,
     custom: { ...(outcome.meta.custom ?? {}) },
     requested: resolved ? { name: askedName, instance: askedInstance } : null,
+    ...(outcome.transport === 'kmip' ? KMIP_TRANSPORT : undefined),
   };
 }
+
+/** Only KMIP is named: the native wire's and local mode's events keep their canonical JSON. */
+const KMIP_TRANSPORT = { transport: 'kmip' } as const;
 
 /**
  * A state-changing request about to run (operations/dispatcher.ts): durable
@@ -70,6 +74,7 @@ export function intentEvent(stamper: EventStamper, intent: Intent): AuditEvent {
     result: 'ok',
     requestId: intent.requestId,
     custom: { ...(intent.meta.custom ?? {}) },
+    ...(intent.transport === 'kmip' ? KMIP_TRANSPORT : undefined),
   };
 }
 

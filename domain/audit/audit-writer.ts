@@ -75,6 +75,11 @@ export class AuditWriter {
     });
   }
 
+  /** Events recorded and waiting for a group commit (the one under way not included): the metrics' queue depth. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Starts writing what is queued now, unless an append is under way (it continues with the rest when done). */
   flush(): void {
     this.scheduled = false;

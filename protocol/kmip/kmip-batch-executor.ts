@@ -13,7 +13,7 @@
 import { RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage } from './kmip-message';
 import { encodeResponse, encodeResponseItem } from './kmip-message-encoder';
 import { encodedLength } from './ttlv-encoder';
-import { TtlvNode } from './ttlv';
+import { TtlvNode, wipeByteStrings } from './ttlv';
 
 /** What one Batch Item came to. */
 export type ItemOutcome =
@@ -71,11 +71,13 @@ export async function executeBatch(request: RequestMessage, runItem: RunItem, co
   for (const requestItem of request.batchItems) {
     const outcome = await runItem(requestItem, request);
     let item = toResponseItem(requestItem, outcome);
-    let itemSize = encodedLength(encodeResponseItem(item));
+    let itemSize = encodedSize(item);
     const undo = outcome.status === 'Success' ? outcome.undo : undefined;
     if (maximum !== undefined && size + itemSize > maximum) {
+      // The payload is never sent: its key material is zeroed here, since the transport wipes only what it encodes.
+      wipeByteStrings(item.responsePayload);
       item = { ...echo(requestItem), resultStatus: 'OperationFailed', resultReason: 'ResponseTooLarge', resultMessage: RESPONSE_TOO_LARGE_MESSAGE };
-      itemSize = encodedLength(encodeResponseItem(item));
+      itemSize = encodedSize(item);
     }
     size += itemSize;
     answered.push({ item, undo });
@@ -103,6 +105,12 @@ async function undoAnswered(answered: Array<{ item: ResponseBatchItem; undo?: ()
     await entry.undo();
     if (entry.item.resultStatus === 'Success') entry.item = { ...entry.item, resultStatus: 'OperationUndone' };
   }
+}
+
+/** An item's encoded size; the bytes measured hold what the payload holds (a Get's key material), so they are zeroed. */
+/** The item's encoded size, measured without encoding it: no copy of its key bytes is made only to be counted. */
+function encodedSize(item: ResponseBatchItem): number {
+  return encodedLength(encodeResponseItem(item));
 }
 
 function echo(item: RequestBatchItem): Pick<ResponseBatchItem, 'operation' | 'uniqueBatchItemId'> {

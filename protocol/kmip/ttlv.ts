@@ -105,3 +105,10 @@ export function isValidTag(tag: number): boolean {
 export function paddedLength(length: number): number {
   return Math.ceil(length / TTLV_ALIGNMENT) * TTLV_ALIGNMENT;
 }
+
+/** Zeroes every Byte String of a tree (payloads carry key material and plaintexts); depth-bounded like every walk. */
+export function wipeByteStrings(node: TtlvNode | undefined, depth = 0): void {
+  if (node === undefined || depth > KMIP_MAX_DEPTH * 2) return;
+  if (node.type === 'ByteString') node.value.fill(0);
+  else if (node.type === 'Structure') for (const child of node.value) wipeByteStrings(child, depth + 1);
+}

@@ -4,11 +4,14 @@
  *   1. audit pipeline (sinks checked before the HSM is touched)
  *   2. unseal, or open the HSM and wait sealed for the custodians
  *   3. background jobs (built, not started) and services with the dispatcher
- *   4. listeners (key server, event stream), then the jobs start
+ *   4. listeners (key server, KMIP, event stream, metrics), then the jobs start
+ * The metrics (server/metrics/) are made first: the audit pipeline, the
+ * dispatcher and the listeners count into them.
  * Close: listeners drain (in-flight answers and their events finish), jobs
  * stop, the server-stop event and everything before it is made durable,
  * then the final checkpoint is signed and the sinks flushed.
  */
+import { performance } from 'node:perf_hooks';
 import { Clock, systemClock } from '../../common/clock';
 import { systemTimers, Timers } from '../../common/timers';
 import { setting } from '../../common/config';
@@ -26,6 +29,8 @@ import { RolloverService } from '../../domain/rollover-service';
 import { startListeners } from './listeners';
 import { Appliance } from './open-appliance';
 import { composeServices } from './services';
+import { ApplianceMetrics } from '../metrics/appliance-metrics';
+import { MetricsServer } from '../metrics/metrics-server';
 
 export interface RunningServer {
   readonly port: number;
@@ -35,6 +40,10 @@ export interface RunningServer {
   readonly eventServer: EventServer;
   /** The KMIP listener's port (kmip_port; 0 in tests picks a free one), or null when kmip_port is off. */
   readonly kmipPort: number | null;
+  /** The metrics listener's port (metrics_port; 0 in tests picks a free one), or null when metrics_port is off. */
+  readonly metricsPort: number | null;
+  readonly metricsServer: MetricsServer | null;
+  readonly metrics: ApplianceMetrics;
   readonly services: Services;
   /** The one dispatcher every entrance sends requests to. */
   readonly dispatcher: Dispatcher;
@@ -54,6 +63,8 @@ export interface StartOptions {
   readonly eventsPort?: number;
   /** The KMIP listener's port (0: a free one; null: none); default kmip_port, or 0 when `port` is 0. */
   readonly kmipPort?: number | null;
+  /** The metrics listener's port (0: a free one; null: none); default metrics_port, or 0 when `port` is 0. */
+  readonly metricsPort?: number | null;
   /** Append audit events on the server's own connection instead of the worker thread (for comparisons in benchmarks). */
   readonly auditInProcess?: boolean;
 }
@@ -64,7 +75,8 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   const stamper = { clock, newId: () => appliance.ids.newId() };
   const log = options.log ?? silentLogger;
   const { config, store } = appliance;
-  const audit = openAuditPipeline(appliance, { clock, timers, log, inProcess: options.auditInProcess, forward: true });
+  const metrics = new ApplianceMetrics(() => performance.now(), applianceVersion());
+  const audit = openAuditPipeline(appliance, { clock, timers, log, inProcess: options.auditInProcess, forward: true, meterAppender: (append) => metrics.meterAppender(append) });
   try {
     // With custodian shares the server starts sealed and listens for them;
     // without, the HSM alone (PIN file or variable) unseals it now.
@@ -94,6 +106,8 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     timers,
     log,
     audit,
+    onOutcome: (outcome) => metrics.requestDone(outcome),
+    monotonicMs: metrics.monotonicMs,
     hooks: {
       onUnsealed: () => {
         recordTrustEstablished();
@@ -108,16 +122,35 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     },
   });
   if (!appliance.keychain.isSealed) services.approvals.start();
+  metrics.watch({
+    sealed: () => appliance.keychain.isSealed,
+    stateCounts: () => store.countByState(),
+    auditQueued: () => audit.writer.queued,
+    sinks: () => audit.sinks?.stats() ?? [],
+  });
   let listeners;
   try {
-    listeners = await startListeners(appliance, { clock, timers, log, audit, services, dispatcher, connections, port: options.port, eventsPort: options.eventsPort, kmipPort: options.kmipPort });
+    listeners = await startListeners(appliance, {
+      clock,
+      timers,
+      log,
+      audit,
+      services,
+      dispatcher,
+      connections,
+      metrics,
+      port: options.port,
+      eventsPort: options.eventsPort,
+      kmipPort: options.kmipPort,
+      metricsPort: options.metricsPort,
+    });
   } catch (err) {
     services.unsealing?.close();
     await audit.close();
     throw err;
   }
   jobs.start(changes, connections);
-  const { port, eventsPort, kmipPort } = listeners;
+  const { port, eventsPort, kmipPort, metricsPort } = listeners;
   audit.recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   if (!appliance.keychain.isSealed) recordTrustEstablished();
   // Every run signs its start: a trail that records a server start but holds
@@ -126,7 +159,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   // and the server serves on.
   await audit.writer.drain();
   await jobs.checkpointer.checkpoint();
-  log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, kmipPort, keys: store.countKeys() });
+  log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, kmipPort, metricsPort, keys: store.countKeys() });
   let closing: Promise<void> | null = null;
   const serving = listeners;
   return {
@@ -135,6 +168,9 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     eventsPort,
     eventServer: serving.eventServer,
     kmipPort,
+    metricsPort,
+    metricsServer: serving.metricsServer,
+    metrics,
     services,
     dispatcher,
     checkpointer: jobs.checkpointer,

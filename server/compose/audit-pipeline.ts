@@ -15,7 +15,7 @@ import { Logger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { auditLiveEvents } from '../../domain/audit/audit-live';
-import { AuditWriter } from '../../domain/audit/audit-writer';
+import { AuditWriter, EventAppender, storeAppender } from '../../domain/audit/audit-writer';
 import { EventBus } from '../../domain/events/event-bus';
 import { SinkManager } from '../../sinks/sink-manager';
 import { sinkSpecsOf } from '../../sinks/sink-spec';
@@ -43,6 +43,8 @@ export interface AuditPipelineOptions {
   readonly inProcess?: boolean;
   /** Forward to the SIEM sinks of audit_sinks (the server); default false. */
   readonly forward?: boolean;
+  /** Wraps the appender (the server's metrics time and count each group commit). */
+  readonly meterAppender?: (append: EventAppender) => EventAppender;
 }
 
 export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOptions): AuditPipeline {
@@ -54,6 +56,7 @@ export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOp
   // The trail fills gaps in the forwarded stream: events another process (a local-mode CLI) appended.
   sinks?.attach(events, { headSeq: () => store.audit.auditHead()?.seq ?? 0, read: (from, limit) => auditLiveEvents(store.audit.readAuditRecords(from, limit)) });
   const appender = options.inProcess ? null : new WorkerAuditAppender({ keychainPath: setting(config, 'keychain_path') });
+  const append: EventAppender = appender === null ? storeAppender(store.audit) : (batch) => appender.append(batch);
   const writer = new AuditWriter(
     store.audit,
     undefined,
@@ -61,7 +64,7 @@ export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOp
       // Parsing every event costs the hot path: only when someone listens.
       if (events.listenerCount > 0) for (const live of auditLiveEvents(records)) events.publish(live);
     },
-    appender === null ? undefined : (batch) => appender.append(batch),
+    options.meterAppender?.(append) ?? append,
   );
   return {
     events,

@@ -1,16 +1,17 @@
 /**
  * The appliance's network entrances, started last and closed first: the
  * native protocol's mutual-TLS key server, the KMIP listener (the same
- * listener with the KMIP wire) and the live event stream, all
- * resolving a certificate to its client record, both recording refused
- * connections (throttled per source, the rest counted per window). Each
- * registers with ClientConnections, so a revocation closes its streams.
+ * listener with the KMIP wire), the live event stream and the metrics
+ * listener (metrics-listener.ts). All but the metrics (unless metrics_tls
+ * is on) resolve a certificate to its client record and record refused
+ * connections (throttled per source, the rest counted per window). The
+ * first three register with ClientConnections, so a revocation closes
+ * their streams; the metrics count their connections.
  */
 import { Clock } from '../../common/clock';
 import { Timers } from '../../common/timers';
 import { numberSetting, setting } from '../../common/config';
 import { Logger } from '../../common/logger';
-import { RateLimiter } from '../../common/rate-limiter';
 import { authFailureEvent, suppressedAuthFailuresEvent } from '../../domain/audit/audit-events';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { Dispatcher } from '../../operations/dispatcher';
@@ -23,6 +24,10 @@ import { kmipWire } from '../kmip/kmip-wire';
 import { kmipOperations } from '../../protocol/kmip/operations/kmip-operations';
 import { PeerRefusal } from '../tls/peer-identity';
 import { loadTlsIdentity } from '../tls/tls-identity';
+import { ApplianceMetrics, certificateExpiry } from '../metrics/appliance-metrics';
+import { MeteredRateLimiter } from '../metrics/metered-rate-limiter';
+import { MetricsServer } from '../metrics/metrics-server';
+import { metricsPortOf, startMetricsListener } from './metrics-listener';
 import { AuditPipeline } from './audit-pipeline';
 import { ClientConnections } from './client-connections';
 import { Appliance } from './open-appliance';
@@ -41,6 +46,9 @@ export interface ListenerOptions {
   readonly eventsPort?: number;
   /** The KMIP listener's port; default kmip_port, or a free one when `port` is 0; null: none. */
   readonly kmipPort?: number | null;
+  /** The metrics listener's port; default metrics_port, or a free one when `port` is 0; null: none. */
+  readonly metricsPort?: number | null;
+  readonly metrics: ApplianceMetrics;
 }
 
 export interface Listeners {
@@ -51,12 +59,15 @@ export interface Listeners {
   /** The KMIP listener, or null when kmip_port is off. */
   readonly kmipServer: KeyServer | null;
   readonly kmipPort: number | null;
+  /** The metrics listener, or null when metrics_port is off. */
+  readonly metricsServer: MetricsServer | null;
+  readonly metricsPort: number | null;
   /** No new connections; in-flight requests finish (their audit events durable), then sockets close. */
   close(): Promise<void>;
 }
 
 export async function startListeners(appliance: Appliance, options: ListenerOptions): Promise<Listeners> {
-  const { clock, timers, log, audit, services, connections } = options;
+  const { clock, timers, log, audit, services, connections, metrics } = options;
   const { keychain, config } = appliance;
   const stamper = { clock, newId: () => appliance.ids.newId() };
   const resolveIdentity = (fingerprint256: string): ClientIdentity | null => {
@@ -85,8 +96,12 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
   const eventsKey = Buffer.from(credentials.privateKeyPem);
   const kmipPort = options.kmipPort !== undefined ? options.kmipPort : config.values.kmip_port === 'off' ? null : options.port === 0 ? 0 : numberSetting(config, 'kmip_port');
   const kmipKey = kmipPort === null ? null : Buffer.from(credentials.privateKeyPem);
+  const metricsPort = metricsPortOf(config, options.metricsPort, options.port);
+  // Plain HTTP metrics need no key.
+  const metricsKey = metricsPort === null || setting(config, 'metrics_tls') !== 'on' ? null : Buffer.from(credentials.privateKeyPem);
+  metrics.setCertificates([certificateExpiry('ca', credentials.caPem), certificateExpiry('server', credentials.certificatePem)]);
   // One request rate per client, whichever wire it uses.
-  const rateLimiter = new RateLimiter(clock, services.limits.rateLimitPerSecond, services.limits.rateLimitPerSecond * 2);
+  const rateLimiter = new MeteredRateLimiter(clock, services.limits.rateLimitPerSecond, services.limits.rateLimitPerSecond * 2, () => metrics.rateLimited());
   const onInternalError = (err: unknown): void => void log.error('internal error while serving a request', { error: String(err), stack: (err as Error)?.stack });
   const common = {
     host: setting(config, 'listen_address'),
@@ -113,6 +128,7 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
   } catch (err) {
     eventsKey.fill(0);
     kmipKey?.fill(0);
+    metricsKey?.fill(0);
     refusalWindow.cancel();
     throw err;
   }
@@ -131,6 +147,7 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
       kmipListening = await kmipServer.listen();
     } catch (err) {
       eventsKey.fill(0);
+      metricsKey?.fill(0);
       unregisterKeys();
       refusalWindow.cancel();
       await keyServer.close();
@@ -161,6 +178,7 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
   try {
     eventsPort = await eventServer.listen();
   } catch (err) {
+    metricsKey?.fill(0);
     unregisterKeys();
     unregisterKmip();
     refusalWindow.cancel();
@@ -169,6 +187,37 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     throw err;
   }
   const unregisterEvents = connections.register(eventServer);
+  // Scraped last, closed first: it only reads what the others count.
+  let metricsListening: { server: MetricsServer; port: number } | null = null;
+  if (metricsPort !== null) {
+    try {
+      metricsListening = await startMetricsListener({
+        config,
+        port: metricsPort,
+        metrics,
+        timers,
+        log,
+        credentials: { ...credentials, privateKeyPem: metricsKey ?? Buffer.alloc(0) },
+        handshakeTimeoutMs: common.handshakeTimeoutMs,
+        resolveIdentity,
+        onAuthFailure,
+      });
+    } catch (err) {
+      unregisterEvents();
+      unregisterKeys();
+      unregisterKmip();
+      refusalWindow.cancel();
+      await eventServer.close();
+      await kmipServer?.close();
+      await keyServer.close();
+      throw err;
+    }
+  }
+  const unwatch = [
+    metrics.watchListener('native', () => keyServer.connectionCount),
+    metrics.watchListener('events', () => eventServer.stats.subscribers),
+    ...(kmipServer === null ? [] : [metrics.watchListener('kmip', () => (kmipServer as KeyServer).connectionCount)]),
+  ];
   return {
     keyServer,
     eventServer,
@@ -176,7 +225,11 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     eventsPort,
     kmipServer,
     kmipPort: kmipListening,
+    metricsServer: metricsListening?.server ?? null,
+    metricsPort: metricsListening?.port ?? null,
     async close() {
+      await metricsListening?.server.close();
+      for (const stop of unwatch) stop();
       await eventServer.close();
       unregisterEvents();
       await kmipServer?.close();

@@ -27,7 +27,7 @@ import { AuditEvent } from '../../domain/audit/audit-event';
 import { SinkStats } from '../../sinks/siem-transport';
 import { approvalExecutor } from '../../operations/approval-executor';
 import { Services } from '../../operations/context';
-import { Dispatcher } from '../../operations/dispatcher';
+import { Dispatcher, Outcome } from '../../operations/dispatcher';
 import { allOperations } from '../../operations/table';
 import { MAX_BATCH_ITEMS } from '../../protocol/op-schemas';
 import { makeApprovalService } from './approval-wiring';
@@ -64,6 +64,10 @@ export interface ComposeOptions {
   readonly log: Logger;
   readonly audit: AuditPipeline;
   readonly hooks?: ServiceHooks;
+  /** Told of every dispatcher outcome before its audit event is recorded (the server's metrics); must be cheap and not throw. */
+  readonly onOutcome?: (outcome: Outcome) => void;
+  /** The dispatcher's monotonic clock (ms), stamping each outcome's start; default none. */
+  readonly monotonicMs?: () => number;
 }
 
 export function composeServices(appliance: Appliance, options: ComposeOptions): ComposedServices {
@@ -162,11 +166,18 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
   };
   // Every operation, allowed or refused, is recorded; its response waits until the event is durable.
   // A state-changing one runs only once its intent event is durable (fail closed: AUDIT_UNAVAILABLE, nothing changed).
+  const onOutcome = options.onOutcome;
   const dispatcher: Dispatcher = new Dispatcher(
     services,
     operations,
-    (outcome) => audit.record(operationEvent(stamper, outcome)),
+    onOutcome === undefined
+      ? (outcome) => audit.record(operationEvent(stamper, outcome))
+      : (outcome) => {
+          onOutcome(outcome);
+          return audit.record(operationEvent(stamper, outcome));
+        },
     (intent) => audit.record(intentEvent(stamper, intent)),
+    options.monotonicMs,
   );
   return { services, dispatcher, changes, connections };
 }

@@ -29,7 +29,7 @@ import { KmipMessageError } from '../../protocol/kmip/kmip-message-error';
 import { decodeTtlv } from '../../protocol/kmip/ttlv-decoder';
 import { encodeTtlv } from '../../protocol/kmip/ttlv-encoder';
 import { ttlvMessageLength } from '../../protocol/kmip/ttlv-framing';
-import { KMIP_MAX_MESSAGE_BYTES, TTLV_HEADER_BYTES, TtlvNode } from '../../protocol/kmip/ttlv';
+import { KMIP_MAX_MESSAGE_BYTES, TTLV_HEADER_BYTES, wipeByteStrings } from '../../protocol/kmip/ttlv';
 import { endThenDestroy } from '../tls/connection';
 
 /** Most messages read and not yet answered: beyond it the socket stops reading until answers leave. */
@@ -48,12 +48,8 @@ export interface KmipConnectionOptions {
   readonly onInternalError: (err: unknown) => void;
 }
 
-/** Zeroes every Byte String of a tree (payloads carry key material and plaintexts). */
-export function wipeByteStrings(node: TtlvNode | undefined, depth = 0): void {
-  if (node === undefined || depth > 64) return;
-  if (node.type === 'ByteString') node.value.fill(0);
-  else if (node.type === 'Structure') for (const child of node.value) wipeByteStrings(child, depth + 1);
-}
+/** Zeroes every Byte String of a tree (moved to protocol/kmip/ttlv.ts, where the batch executor needs it too). */
+export { wipeByteStrings };
 
 export class KmipConnection {
   private chunks: Buffer[] = [];

@@ -71,7 +71,7 @@ export function kmipItemRunner(options: KmipItemRunnerOptions): RunItem {
       return { status: 'OperationFailed', reason: 'OperationNotSupported', message: `${item.operation} is not served over KMIP here: Query lists the operations this server serves` };
     }
     try {
-      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served, client: identity.name, nowMs: options.nowMs, newId: options.newId }) };
+      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served, operations: options.operations, client: identity.name, nowMs: options.nowMs, newId: options.newId }) };
     } catch (err) {
       return outcomeOf(err, version.major, options.onInternalError);
     }

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
+import { parsePage, scrape, valueOf } from '../server/metrics/scrape-metrics';
 
 const CLI = resolve(__dirname, '../../dist/cli/main.js');
 /** Bound on each CLI run. */
@@ -142,13 +143,13 @@ describe('strongroom events', () => {
     expect(noServer.status).toBe(9);
   });
 
-  it('against `strongroom serve`: the start message names the events port, and events streams what the server does', async () => {
+  it('against `strongroom serve`: the start message names the events and metrics ports, events streams what the server does, /metrics counts it', async () => {
     const data = join(dir, 'served');
     const init = await run(['--data', data, 'init', '--demo-token', '--json']);
     expect(init.status).toBe(0);
     const child = spawn(process.execPath, [CLI, '--data', data, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const listening = await new Promise<{ port: number; eventsPort: number; eventsAddress: string }>((done, fail) => {
+      const listening = await new Promise<{ port: number; eventsPort: number; eventsAddress: string; metricsPort: number; metricsAddress: string }>((done, fail) => {
         let out = '';
         const timer = setTimeout(() => fail(new Error('serve did not start')), RUN_MS);
         child.stdout.on('data', (chunk) => {
@@ -174,6 +175,12 @@ describe('strongroom events', () => {
       const result = await follower;
       expect(result.status).toBe(0);
       expect(JSON.parse(result.stdout.trim())).toMatchObject({ kind: 'audit', event: { type: 'operation', operation: 'Locate', identity: { name: 'admin' } } });
+      // The metrics listener (plain HTTP on loopback by default) counted those key lists.
+      expect(listening.metricsAddress).toBe('127.0.0.1');
+      expect(listening.metricsPort).toBeGreaterThan(0);
+      const metrics = await scrape(listening.metricsPort);
+      expect(metrics.status).toBe(200);
+      expect(valueOf(parsePage(metrics.body), 'strongroom_requests_total', { operation: 'Locate', code: 'OK', transport: 'tls' })).toBeGreaterThanOrEqual(1);
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

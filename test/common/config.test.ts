@@ -34,6 +34,8 @@ describe('configuration', () => {
     expect(codeOf(() => parseConfigText('just words', 'f'))).toBe('CONFIG_INVALID');
     expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_TIMEZONE: 'Mars/Olympus' } }))).toBe('CONFIG_INVALID');
     expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_LOG_LEVEL: 'loud' } }))).toBe('CONFIG_INVALID');
+    expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_METRICS_PORT: '70000' } }))).toBe('CONFIG_INVALID');
+    expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_METRICS_TLS: 'yes' } }))).toBe('CONFIG_INVALID');
     expect(codeOf(() => loadConfig({ dataDir: dir, configFile: join(dir, 'absent.conf'), env: {} }))).toBe('CONFIG_INVALID');
   });
 

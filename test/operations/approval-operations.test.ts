@@ -3,7 +3,8 @@
  * master-key rotation will): the approver's answer comes at once with the
  * request `executing`, and the outcome is recorded when the run settles.
  * (The wire end to end is in approvals.test.ts; no operation of today's
- * table is both dual-controlled and asynchronous.)
+ * table is both dual-controlled and asynchronous.) And ApprovalGet with
+ * `mine`, which KMIP's Poll asks: a request shown to its requester alone.
  */
 import { ManualClock } from '../../common/clock';
 import { ApprovalService } from '../../domain/approvals/approval-service';
@@ -41,5 +42,33 @@ describe('ApprovalApprove of an asynchronous operation', () => {
     release({ masterKeyVersion: 2 });
     await new Promise((resolve) => setImmediate(resolve));
     expect((approvalGet.run({ id: record.id }, ctx('bob')) as { request: unknown }).request).toMatchObject({ state: 'executed', result: { masterKeyVersion: 2 } });
+  });
+});
+
+describe('ApprovalGet with mine', () => {
+  it('shows a request to its requester alone: another officer, who may read it without mine, is APPROVAL_NOT_REQUESTER', () => {
+    const store = new MemoryStore();
+    const approvals = new ApprovalService({
+      approvals: store.approvals,
+      transaction: (fn) => store.transaction(fn),
+      clock: new ManualClock(Date.UTC(2026, 0, 1)),
+      newId: () => 'req-mine',
+      ttlMs: 3_600_000,
+      maxOpenPerRequester: 5,
+      defaultQuorums: parseQuorumSetting('2'),
+      execute: () => undefined,
+      publish: () => undefined,
+      audit: () => undefined,
+      target: () => ({ key: null, namespace: null }),
+    });
+    approvals.request({ operation: 'MasterKeyRotate', args: {}, dualControlClass: 'master-key-rotation', requester: { name: 'alice', role: 'officer', groups: [] } });
+    const ctx = (name: string): OperationContext => ({
+      identity: { name, role: 'officer', groups: [], fingerprint256: 'f', subject: `CN=${name}` },
+      meta: {},
+      services: { approvals } as unknown as Services,
+    });
+    expect(approvalGet.run({ id: 'req-mine', mine: true }, ctx('alice'))).toMatchObject({ request: { id: 'req-mine', requester: 'alice' } });
+    expect(approvalGet.run({ id: 'req-mine' }, ctx('bob'))).toMatchObject({ request: { id: 'req-mine' } });
+    expect(() => approvalGet.run({ id: 'req-mine', mine: true }, ctx('bob'))).toThrow(expect.objectContaining({ code: 'APPROVAL_NOT_REQUESTER' }));
   });
 });

@@ -67,6 +67,16 @@ describe('Dispatcher', () => {
     expect(outcomes[0].error).toBeInstanceOf(StrongroomError);
   });
 
+  it('stamps each outcome with its transport and the monotonic time the dispatcher took it (the metrics time it from there)', () => {
+    const services = { keychain: { isSealed: false }, identities: { confirm: () => undefined }, version: '9.9.9', limits: {} } as unknown as Services;
+    const outcomes: Outcome[] = [];
+    let now = 1000;
+    const dispatcher: Dispatcher = new Dispatcher(services, allOperations(() => dispatcher.operationNames()), (outcome) => void outcomes.push(outcome), null, () => now++);
+    dispatcher.dispatch({ id: 1, op: 'Query', args: {}, meta: {}, identity: app, source: { transport: 'kmip', address: '192.0.2.8' } });
+    dispatcher.dispatch({ id: 2, op: 'Query', args: {}, meta: {}, identity: app, source: { transport: 'tls', address: '192.0.2.8' } });
+    expect(outcomes.map((o) => [o.transport, o.startedMs])).toEqual([['kmip', 1000], ['tls', 1001]]);
+  });
+
   /** AliasSet stands for any state-changing operation: it only notes that it ran. */
   function withIntents(intent: (op: string) => Promise<void>): { dispatcher: Dispatcher; ran: string[]; outcomes: Outcome[]; intents: string[] } {
     const services = { keychain: { isSealed: false }, identities: { confirm: () => undefined }, version: '9.9.9', limits: {} } as unknown as Services;

@@ -26,12 +26,13 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   Activate: { instance: 'abc' },
   Revoke: { name: 'hr/payroll', reason: 'keyCompromise', compromiseDate: '2024-05-01T00:00:00Z' },
   Destroy: { name: 'hr/payroll' },
-  Encrypt: { name: 'crm/pii', plaintext: b64('hi'), aad: b64('ctx') },
-  Decrypt: { name: 'crm/pii', ciphertext: b64('ct'), aad: '' },
+  Encrypt: { name: 'crm/pii', instance: 'abc', plaintext: b64('hi'), aad: b64('ctx'), mode: 'AES-GCM', iv: b64('twelve bytes'), tagLength: 16 },
+  Decrypt: { name: 'crm/pii', ciphertext: b64('ct'), aad: '', mode: 'AES-GCM', iv: b64('twelve bytes'), tag: b64('sixteen bytes!!!') },
   GenerateDataKey: { name: 'crm/pii', algorithm: 'AES-128', aad: b64('a') },
   DecryptDataKey: { name: 'crm/pii', wrapped: b64('wrapped') },
   MAC: { name: 'mac/k', data: b64('data') },
   MACVerify: { name: 'mac/k', data: b64('data'), mac: b64('mac!'), instance: 'abc' },
+  RandomBytes: { length: 32 },
   Batch: { items: [{ op: 'Encrypt', args: { name: 'crm/pii', plaintext: 'aGk=' } }, { op: 'Get', args: { name: 'hr/payroll' } }] },
   ClientIssue: { name: 'billing', role: 'app', groups: ['finance'], publicKeyPem: '-----BEGIN PUBLIC KEY-----\n…', validityDays: 825 },
   ClientList: {},
@@ -69,12 +70,12 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   ApprovalQuorumSet: { class: 'key-destroy', required: 3 },
 };
 
-const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wrapped', 'data', 'mac']);
+const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wrapped', 'data', 'mac', 'iv', 'tag']);
 
 describe('operation schemas', () => {
   it('has a schema for every operation of §6, and nothing else', () => {
     expect(Object.keys(OP_SCHEMAS).sort()).toEqual([...OPERATION_NAMES].sort());
-    expect(OPERATION_NAMES).toHaveLength(51);
+    expect(OPERATION_NAMES).toHaveLength(52);
   });
 
   it.each(OPERATION_NAMES.filter((op) => op !== 'Batch').map((op) => [op]))('%s: a valid example decodes with Buffers for base64 fields', (op) => {
@@ -124,7 +125,7 @@ describe('operation schemas', () => {
   it('wipes base64 fields it already decoded when a later field fails', () => {
     const from = jest.spyOn(Buffer, 'from');
     try {
-      expect(codeOf(() => validateArgs('MACVerify', { name: 'm/k', data: 'aGk=', mac: 'aGk=', instance: 5 }))).toBe('INVALID_REQUEST');
+      expect(codeOf(() => validateArgs('MACVerify', { name: 'm/k', data: 'aGk=', mac: 'aGk=', algorithm: 'MD5' }))).toBe('INVALID_REQUEST');
       const decoded = from.mock.results.filter((_, i) => (from.mock.calls[i] as unknown[])[1] === 'base64').map((r) => r.value as Buffer);
       expect(decoded).toHaveLength(2);
       for (const buf of decoded) expect(buf.every((b) => b === 0)).toBe(true);

@@ -166,6 +166,13 @@ export function describeKeyStoreConformance(name: string, factory: StoreFactory)
         expect(store.countKeys()).toBe(5);
       });
 
+      it('counts keys by their current instance state and instances by state', () => {
+        expect(store.countByState()).toEqual({ keys: { Active: 5 }, instances: { Active: 5 } });
+        store.addCurrentInstance(instance('k1', 2, { createdAt: T1 }), pointer(T1), { instanceId: 'k1-i1', state: 'Deactivated', deactivatedAt: T1, rowMac: rowMac('previous') });
+        store.updateInstanceState({ instanceId: 'k2-i1', state: 'Compromised', rowMac: rowMac('compromised') });
+        expect(store.countByState()).toEqual({ keys: { Active: 4, Compromised: 1 }, instances: { Active: 4, Deactivated: 1, Compromised: 1 } });
+      });
+
       it('filters by namespace, glob and algorithm, alone and together', () => {
         expect(names(store.listKeys({ namespace: 'hr' }))).toEqual(['hr/bonus', 'hr/payroll']);
         expect(names(store.listKeys({ namePattern: 'hr/*' }))).toEqual(['hr/bonus', 'hr/payroll']);

@@ -1,6 +1,6 @@
 /**
  * The attributes a client sends with Create, Register and ReKey, read into
- * what the native operations take (docs/kmip.md §3.1): KMIP 1.x sends them
+ * what the native operations take (docs/kmip.md §3.4): KMIP 1.x sends them
  * as a Template-Attribute of Attribute {Attribute Name, Attribute Value}
  * (1.4 §2.1.8), 2.x as an Attributes structure of tagged attributes (2.1
  * §7.2). Both are read into one RequestedAttributes. Anything this server

@@ -6,12 +6,15 @@
  * the audit names key and instance. Symmetric Keys come as Raw (the
  * default) or Transparent Symmetric Key, Secret Data as Opaque (the
  * default) or Raw; wrapped export is not offered yet (Key Wrapping
- * Specification → Feature Not Supported).
+ * Specification → Feature Not Supported). An officer's export, once
+ * approved, is answered through Poll (`nativeResult`).
  */
 import { asStrongroomError } from '../../../common/errors';
 import { RetrievedKey } from '../../../domain/views';
 import { ProtocolVersion } from '../kmip-message';
+import { TtlvNode } from '../ttlv';
 import { checkFormat, managedObject, objectTypeOf, SERVED_FORMATS } from './key-objects';
+import { instanceNamed } from './instance-identifier';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { enumItem, PayloadReader, responsePayload, textItem } from './payload';
 
@@ -21,7 +24,7 @@ export const get: KmipOperation = {
   operation: 'Get',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const uid = reader.text('UniqueIdentifier');
+    const uid = instanceNamed(reader);
     const format = reader.enumName('KeyFormatType');
     reader.enumName('KeyWrapType'); // Not Wrapped and As Registered are the same here: nothing is stored wrapped
     if (reader.optional('KeyCompressionType') !== undefined) throw new KmipOperationError('KeyCompressionTypeNotSupported', 'Key Compression Type applies to elliptic-curve keys only');
@@ -29,24 +32,33 @@ export const get: KmipOperation = {
       throw new KmipOperationError('FeatureNotSupported', 'Key Wrapping Specification: wrapped export is not offered yet; Get the key unwrapped over this TLS connection');
     }
     reader.rejectOthers();
-    if (uid === undefined) throw new KmipOperationError('FeatureNotSupported', 'RequestPayload/UniqueIdentifier is required: this server keeps no ID Placeholder between batch items');
     // Refused before the material is fetched when no object type is served in that format.
     if (format !== undefined && !ANY_SERVED_FORMAT.has(format)) checkFormat('SymmetricKey', format);
-    const got = (await ctx.call('Get', { instance: uid }).catch((err: unknown) => Promise.reject(lifecycleRefusal(err, ctx.version)))) as RetrievedKey;
-    const objectType = objectTypeOf(got.key.algorithm);
+    let got: RetrievedKey;
     try {
-      checkFormat(objectType, format ?? SERVED_FORMATS[objectType][0]);
+      got = (await ctx.call('Get', { instance: uid })) as RetrievedKey;
     } catch (err) {
-      got.material.fill(0);
-      throw err;
+      throw lifecycleRefusal(err, ctx.version);
     }
-    return responsePayload([
-      enumItem('ObjectType', objectType),
-      textItem('UniqueIdentifier', got.instance.name),
-      managedObject(got.key.algorithm, got.material, format ?? SERVED_FORMATS[objectType][0]),
-    ]);
+    return answer(got, format);
   },
+  // An officer's export, held for approval, is answered through Poll with the live result of ApprovalCollect: the default format.
+  nativeResult: { operation: 'Get', toPayload: (result) => answer(result as RetrievedKey, undefined) },
 };
+
+/** The Response Payload for a native Get's result, in `format` (the object's default when absent). */
+function answer(got: RetrievedKey, format: string | undefined): TtlvNode {
+  try {
+    const objectType = objectTypeOf(got.key.algorithm);
+    const served = format ?? SERVED_FORMATS[objectType][0];
+    checkFormat(objectType, served);
+    return responsePayload([enumItem('ObjectType', objectType), textItem('UniqueIdentifier', got.instance.name), managedObject(got.key.algorithm, got.material, served)]);
+  } catch (err) {
+    // Not answered: nothing else will zero it (the transport wipes the response it sends).
+    got.material.fill(0);
+    throw err;
+  }
+}
 
 /**
  * KMIP's own words for an instance whose material is not served: PreActive

@@ -1,6 +1,6 @@
 /**
  * The native Create / Register arguments for what a KMIP client asked
- * (docs/kmip.md §3.1): the key's name (a generated one in the client's own
+ * (docs/kmip.md §3.4): the key's name (a generated one in the client's own
  * namespace when the client gave none), its usage, owner and custom
  * attributes, and when it becomes Active. KMIP leaves a new object
  * PreActive unless an Activation Date is given (KMIP 1.4 §3.24, the OASIS

@@ -36,6 +36,32 @@ export interface KmipOperationContext {
   readonly nowMs: () => number;
   /** A fresh unique id (for the name of an object created without a Name). */
   readonly newId: () => string;
+  /** Every served operation by its name: Poll finds here the mapping that answers a request it follows. */
+  readonly operations: ReadonlyMap<string, KmipOperation>;
+}
+
+/**
+ * How a KmipOperation answers a native result it did not wait for: a
+ * request dual control held (Operation Pending) is carried out when officers
+ * approve it, and Poll (poll.ts) answers with the payload the original
+ * operation would have given. The approval request names the native
+ * operation; Poll looks for the served KmipOperation whose `nativeResult`
+ * names it, and builds the payload from the result the native approval
+ * operations give its requester, without running anything again.
+ */
+export interface NativeResultMapping {
+  /** The native operation whose result this turns into a Response Payload ('Destroy', 'Get', …). */
+  readonly operation: BatchableOperationName;
+  /**
+   * The native result → the Response Payload, as `run` answers it. It gets
+   * the stored result of a request run at the quorum (JSON: binary fields
+   * are withheld there, so only results without material come this way), or
+   * the live result ApprovalCollect gives for a key export (its Buffers may
+   * go into the payload: the transport zeroes the response's Byte Strings).
+   * What the original request asked beyond the native arguments (a Key
+   * Format Type, a wrapping) is not stored: the mapping answers its default.
+   */
+  toPayload(result: unknown, ctx: KmipOperationContext): TtlvNode;
 }
 
 export interface KmipOperation {
@@ -43,6 +69,8 @@ export interface KmipOperation {
   readonly operation: string;
   /** The Request Payload → the Response Payload (a ResponsePayload structure). */
   run(payload: TtlvNode, ctx: KmipOperationContext): Promise<TtlvNode>;
+  /** Present on an operation whose native call dual control may hold, so Poll can answer with its payload. */
+  readonly nativeResult?: NativeResultMapping;
 }
 
 /**

@@ -3,15 +3,40 @@
  * order Query lists them. An operation absent here answers Operation Not
  * Supported.
  */
+import { activate } from './activate';
+import { cancel } from './cancel';
 import { create } from './create';
+import { destroy } from './destroy';
 import { discoverVersions } from './discover-versions';
+import { decrypt, encrypt } from './encrypt-decrypt';
 import { get } from './get';
 import { KmipOperation } from './kmip-operation';
+import { mac, macVerify } from './mac';
+import { poll } from './poll';
 import { query } from './query';
 import { register } from './register';
 import { reKey } from './rekey';
+import { revoke } from './revoke';
+import { rngRetrieve } from './rng-retrieve';
 
-const SERVED: readonly KmipOperation[] = [discoverVersions, query, create, register, get, reKey];
+const SERVED: readonly KmipOperation[] = [
+  discoverVersions,
+  query,
+  activate,
+  revoke,
+  destroy,
+  poll,
+  cancel,
+  encrypt,
+  decrypt,
+  mac,
+  macVerify,
+  rngRetrieve,
+  create,
+  register,
+  get,
+  reKey,
+];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {
   return new Map(SERVED.map((operation) => [operation.operation, operation]));

@@ -11,6 +11,7 @@
  */
 import { KeyDescription } from '../../../domain/keys/key-catalogue';
 import { readRequestedAttributes } from './attribute-template';
+import { instanceNamed } from './instance-identifier';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { PayloadReader, responsePayload, textItem } from './payload';
 
@@ -18,7 +19,7 @@ export const reKey: KmipOperation = {
   operation: 'ReKey',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const uid = reader.text('UniqueIdentifier');
+    const uid = instanceNamed(reader);
     const offsetNode = reader.optional('Offset');
     const requested = readRequestedAttributes(reader, ctx.version);
     reader.rejectOthers();
@@ -27,7 +28,6 @@ export const reKey: KmipOperation = {
       throw new KmipOperationError('FeatureNotSupported', 'ReKey takes no attributes here: the new instance keeps its key\'s attributes');
     }
     if (offsetNode !== undefined && offsetNode.type !== 'Interval') throw new KmipOperationError('InvalidField', `RequestPayload/Offset must be an Interval, not a ${offsetNode.type}`);
-    if (uid === undefined) throw new KmipOperationError('FeatureNotSupported', 'RequestPayload/UniqueIdentifier is required: this server keeps no ID Placeholder between batch items');
     const offset = offsetNode === undefined ? 0 : (offsetNode.value as number);
     const activateAt = offset > 0 ? new Date(ctx.nowMs() + offset * 1000).toISOString() : undefined;
     const described = (await ctx.call('ReKey', { instance: uid, activateAt })) as KeyDescription;

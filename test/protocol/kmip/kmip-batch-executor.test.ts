@@ -185,3 +185,13 @@ describe('KMIP batch executor', () => {
     await expect(executeBatch(batch('Continue', ['Get']), runItem, { timeStamp: FIXED_NOW })).rejects.toThrow('bug');
   });
 });
+
+describe('key material in an answer that is not sent', () => {
+  test('a payload dropped for the Maximum Response Size has its Byte Strings zeroed (the transport wipes only what it sends)', async () => {
+    const material = new Uint8Array(32).fill(0x41);
+    const got: ItemOutcome = { status: 'Success', payload: { tag: tag('ResponsePayload'), type: 'Structure', value: [{ tag: tag('KeyMaterial'), type: 'ByteString', value: material }] } };
+    const response = await executeBatch(batch(undefined, ['Get'], 120), async () => got, { timeStamp: FIXED_NOW });
+    expect(response.batchItems[0]).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'ResponseTooLarge' });
+    expect(material.every((byte) => byte === 0)).toBe(true);
+  });
+});

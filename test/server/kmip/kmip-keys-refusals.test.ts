@@ -10,7 +10,7 @@
  */
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
 import { ResponseBatchItem } from '../../../protocol/kmip/kmip-message';
-import { enumItem, integerItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
+import { bytesItem, enumItem, integerItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
 import { callOne, createPayload, getPayload, gotObject, registerSymmetricPayload, uidOf, V14, V21 } from '../../support/kmip-key-payloads';
 
@@ -95,7 +95,7 @@ describe('KMIP key operations refuse', () => {
       failed(await callOne(app, 'Get', wrapped, version), 'FeatureNotSupported', /Key Wrapping Specification: wrapped export is not offered yet/);
     });
 
-    test('an officer\'s Get without a grant is Operation Pending: a key-export approval request, whose id is the correlation value', async () => {
+    test('an officer\'s Get without a grant is Operation Pending (a key-export request, whose id is the correlation value); once approved, Poll answers the key', async () => {
       const item = await callOne(kmipOfficer, 'Get', getPayload(uid), version);
       expect(item.resultStatus).toBe('OperationPending');
       expect(item.responsePayload).toBeUndefined();
@@ -104,6 +104,17 @@ describe('KMIP key operations refuse', () => {
       const shown = await approver.request('ApprovalGet', { id: requestId });
       expect(shown.error).toBeUndefined();
       expect(shown.result).toMatchObject({ request: { id: requestId, class: 'key-export', requester: 'test-officer' } });
+
+      // Two other officers approve; the requester's Poll then answers what the Get would have: the key, in its default format.
+      const digest = (shown.result as { request: { digest: string } }).request.digest;
+      for (const credentials of t.approvers) {
+        const voter = await t.connect(credentials);
+        expect((await voter.request('ApprovalApprove', { id: requestId, digest })).error).toBeUndefined();
+      }
+      const polled = gotObject(await callOne(kmipOfficer, 'Poll', structureItem('RequestPayload', [bytesItem('AsynchronousCorrelationValue', item.asynchronousCorrelationValue as Uint8Array)]), version));
+      expect(polled).toMatchObject({ objectType: 'SymmetricKey', uid, format: 'Raw', algorithm: 'AES', length: 256 });
+      const appCopy = gotObject(await callOne(app, 'Get', getPayload(uid), version));
+      expect(polled.material.equals(appCopy.material)).toBe(true);
     });
   });
 

@@ -8,6 +8,7 @@
  * sees the same keychain.
  */
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
+import { structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
 import { callOne, createPayload, getPayload, gotObject, reKeyPayload, registerSecretPayload, succeeded, uidOf, V14, V21 } from '../../support/kmip-key-payloads';
 
@@ -39,16 +40,12 @@ describe.each([
     return (answer.result as { instances: InstanceState[] }).instances;
   }
 
-  async function activate(uid: string): Promise<void> {
-    expect((await officer.request('Activate', { instance: uid })).error).toBeUndefined();
-  }
-
   beforeAll(async () => {
     t = await startTestAppliance();
     const credentials = t.issue(APP, 'app');
     officer = await t.connect(t.officer);
     for (const pattern of [`${ns}/*`, `kmip/${APP}/*`]) {
-      const granted = await officer.request('PolicyGrant', { client: APP, pattern, permissions: ['create', 'register', 'get', 'rekey', 'get-attributes'] });
+      const granted = await officer.request('PolicyGrant', { client: APP, pattern, permissions: ['create', 'register', 'get', 'rekey', 'activate', 'get-attributes'] });
       // A grant of material (get) is dual-controlled: two more officers approve it.
       if (granted.error?.code === 'APPROVAL_REQUIRED') expect((await t.approve(granted)).state).toBe('executed');
       else expect(granted.error).toBeUndefined();
@@ -61,7 +58,7 @@ describe.each([
     await t?.stop();
   });
 
-  test('Create makes a PreActive AES key whose UID is its instance; once activated, Get serves it Raw and Transparent', async () => {
+  test('Create makes a PreActive AES key whose UID is its instance; once Activated, Get serves it Raw and Transparent', async () => {
     const uid = uidOf(await callOne(client, 'Create', createPayload(version, { algorithm: 'AES', length: 256, usage: ['Encrypt', 'Decrypt'], name: `${ns}/sk` }), version));
     const [instance] = await instancesOf(`${ns}/sk`);
     expect(instance).toMatchObject({ name: uid, state: 'PreActive', current: true, activatesAt: null });
@@ -71,7 +68,9 @@ describe.each([
     expect(early).toMatchObject({ resultStatus: 'OperationFailed', resultReason: version.major >= 2 ? 'WrongKeyLifecycleState' : 'IllegalOperation' });
     expect(early.resultMessage).toMatch(/PreActive.*Activate it first/);
 
-    await activate(uid);
+    // The whole flow in KMIP: Activate (docs/kmip.md §3.2), then Get.
+    expect(uidOf(await callOne(client, 'Activate', structureItem('RequestPayload', [textItem('UniqueIdentifier', uid)]), version))).toBe(uid);
+    expect((await instancesOf(`${ns}/sk`))[0]).toMatchObject({ name: uid, state: 'Active' });
     const raw = gotObject(await callOne(client, 'Get', getPayload(uid), version));
     expect(raw).toMatchObject({ objectType: 'SymmetricKey', uid, format: 'Raw', algorithm: 'AES', length: 256 });
     expect(raw.material).toHaveLength(32);

@@ -1,0 +1,24 @@
+/**
+ * Destroy (KMIP 2.1 §6.1.17, 1.4 §4.21) through the native Destroy: an
+ * instance that is not Active has its destruction scheduled after
+ * destruction_wait (cancellable natively with DestroyCancel meanwhile; P0D
+ * destroys at once). Every Destroy is dual-controlled (class key-destroy):
+ * the first answer is Operation Pending, and Poll gives this payload once
+ * officers approved it, hence `nativeResult`. An Active instance is refused
+ * before any approval is asked (Wrong Key Lifecycle State; 1.x: Illegal
+ * Operation): KMIP destroys only Pre-Active or Deactivated objects too.
+ */
+import { instanceNamed, uniqueIdentifierPayload } from './instance-identifier';
+import { KmipOperation } from './kmip-operation';
+import { PayloadReader } from './payload';
+
+export const destroy: KmipOperation = {
+  operation: 'Destroy',
+  async run(payload, ctx) {
+    const reader = new PayloadReader(payload);
+    const instance = instanceNamed(reader);
+    reader.rejectOthers();
+    return uniqueIdentifierPayload(await ctx.call('Destroy', { instance }));
+  },
+  nativeResult: { operation: 'Destroy', toPayload: uniqueIdentifierPayload },
+};

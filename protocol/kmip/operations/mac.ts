@@ -1,0 +1,47 @@
+/**
+ * MAC and MAC Verify (KMIP 2.1 §6.1.29, §6.1.30; 1.4 §4.33, §4.34) through
+ * the native MAC and MACVerify: the Unique Identifier is the instance, and
+ * an HMAC algorithm named in the Cryptographic Parameters (Cryptographic
+ * Algorithm HMAC_SHA256/HMAC_SHA512, or Hashing Algorithm SHA_256/SHA_512)
+ * must be the key's own, which the native operation checks. Streaming is
+ * refused (cryptographic-parameters.ts).
+ */
+import { readMacParameters, refuseStreaming } from './cryptographic-parameters';
+import { instanceNamed } from './instance-identifier';
+import { KmipOperation, KmipOperationError } from './kmip-operation';
+import { bytesItem, enumItem, PayloadReader, responsePayload, textItem } from './payload';
+
+function requiredBytes(reader: PayloadReader, name: string): Buffer {
+  const bytes = reader.bytes(name);
+  if (bytes === undefined) throw new KmipOperationError('InvalidField', `${reader.path}/${name} is required`);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export const mac: KmipOperation = {
+  operation: 'MAC',
+  async run(payload, ctx) {
+    const reader = new PayloadReader(payload);
+    const instance = instanceNamed(reader);
+    const algorithm = readMacParameters(reader.structure('CryptographicParameters'));
+    const data = requiredBytes(reader, 'Data');
+    refuseStreaming(reader);
+    reader.rejectOthers();
+    const made = (await ctx.call('MAC', { instance, data, algorithm })) as { instance: string; mac: Buffer };
+    return responsePayload([textItem('UniqueIdentifier', made.instance), bytesItem('MACData', made.mac)]);
+  },
+};
+
+export const macVerify: KmipOperation = {
+  operation: 'MACVerify',
+  async run(payload, ctx) {
+    const reader = new PayloadReader(payload);
+    const instance = instanceNamed(reader);
+    const algorithm = readMacParameters(reader.structure('CryptographicParameters'));
+    const data = requiredBytes(reader, 'Data');
+    const given = requiredBytes(reader, 'MACData');
+    refuseStreaming(reader);
+    reader.rejectOthers();
+    const checked = (await ctx.call('MACVerify', { instance, data, mac: given, algorithm })) as { instance: string; valid: boolean };
+    return responsePayload([textItem('UniqueIdentifier', checked.instance), enumItem('ValidityIndicator', checked.valid ? 'Valid' : 'Invalid')]);
+  },
+};
