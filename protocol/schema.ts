@@ -2,7 +2,7 @@
  * A tiny declarative validator for operation arguments (docs/protocol.md
  * §3.3 step 4, §3.4, §6): a schema maps each field to its type and limits;
  * `validateObject` returns a new object holding only validated values, with
- * base64 fields decoded to Buffers. Unknown fields, missing fields and wrong
+ * base64 fields decoded to Buffers (or, given Buffers in process, copied). Unknown fields, missing fields and wrong
  * types are INVALID_REQUEST naming the field, never its value. Pure: no I/O,
  * no clock, no logger, no module state.
  */
@@ -72,6 +72,21 @@ export function decodeBase64Strict(text: string): Buffer | null {
   return Buffer.from(text, 'base64');
 }
 
+/**
+ * Bytes given as bytes, by a caller in this process (a KMIP operation's
+ * `ctx.call`; JSON never yields them): the field's limit is counted in the
+ * base64 characters the JSON wire would carry, so both wires take the same
+ * values, and the result is a copy that the validated arguments own (their
+ * holder wipes it; the caller wipes its own). Not turned into base64 text
+ * and back: a string of key material could never be zeroed.
+ */
+function checkedBytes(field: string, maxLength: number | undefined, value: Uint8Array): Buffer {
+  if (maxLength !== undefined && Math.ceil(value.length / 3) * 4 > maxLength) {
+    throw invalid(`field ${quoteName(field)} is longer than ${maxLength} characters`, field, 'base64');
+  }
+  return Buffer.from(value);
+}
+
 function checkString(field: string, value: unknown, minLength: number, maxLength: number): string {
   if (typeof value !== 'string') throw invalid(`field ${quoteName(field)} must be a string`, field, 'string');
   if (value.length < minLength || value.length > maxLength) {
@@ -85,6 +100,7 @@ function validateField(field: string, spec: FieldSpec, value: unknown): unknown 
     case 'string':
       return checkString(field, value, spec.minLength ?? 0, spec.maxLength);
     case 'base64': {
+      if (value instanceof Uint8Array) return checkedBytes(field, spec.maxLength, value);
       if (typeof value !== 'string') throw invalid(`field ${quoteName(field)} must be a base64 string`, field, 'base64');
       if (spec.maxLength !== undefined && value.length > spec.maxLength) {
         throw invalid(`field ${quoteName(field)} is longer than ${spec.maxLength} characters`, field, 'base64');

@@ -8,14 +8,24 @@ import { ChildProcess } from 'node:child_process';
 /** How long stop() waits for a child to exit on its own before SIGKILL. */
 const CHILD_STOP_TIMEOUT_MS = 15_000;
 
+/** What a child says over IPC; `ready` carries its ports (kmipPort: the KMIP listener's, null when none). */
+export interface ChildMessage {
+  readonly type: string;
+  readonly port?: number;
+  readonly kmipPort?: number | null;
+  /** `cpu` answers: process.cpuUsage() of the child, microseconds. */
+  readonly user?: number;
+  readonly system?: number;
+}
+
 /** A forked server: IPC messages queued until asked for, stop() that always ends with the process gone. */
 export class Child {
-  private readonly messages: Array<{ type: string; port?: number }> = [];
+  private readonly messages: ChildMessage[] = [];
   private wake: (() => void) | null = null;
   private readonly exited: Promise<void>;
 
   constructor(readonly name: string, readonly proc: ChildProcess, private readonly replyTimeoutMs = 60_000) {
-    proc.on('message', (message: { type: string }) => {
+    proc.on('message', (message: ChildMessage) => {
       this.messages.push(message);
       this.wake?.();
     });
@@ -25,7 +35,7 @@ export class Child {
     proc.once('exit', () => this.wake?.());
   }
 
-  async next(type: string): Promise<{ type: string; port?: number }> {
+  async next(type: string): Promise<ChildMessage> {
     const deadline = Date.now() + this.replyTimeoutMs;
     for (;;) {
       const message = this.messages.shift();

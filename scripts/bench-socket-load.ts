@@ -6,7 +6,10 @@
  * clock. The client does as little as it can per request (copy a template,
  * write 8 id digits, read the id and one byte of the response) so that the
  * numbers measure the server, and it does the same work against the real
- * appliance and against the echo ceiling.
+ * appliance and against the echo ceiling. What is wire-specific (how the
+ * stream is cut into messages, where a request's number goes, how a success
+ * is told) is a `LaneWire`: NATIVE_WIRE here, KMIP_WIRE in
+ * scripts/bench-socket-kmip.ts.
  *
  * Every cell is bounded in requests and in time; a server that stops
  * answering fails the cell after DRAIN_TIMEOUT_MS instead of hanging.
@@ -22,7 +25,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** After a cell stops sending, its in-flight requests must be answered within this. */
 const DRAIN_TIMEOUT_MS = 10_000;
 /** Ids are per connection, modulo 10^8 (8 digits); the send-time ring must exceed any pipeline depth. */
-const ID_MODULUS = 100_000_000;
+export const ID_MODULUS = 100_000_000;
 const RING_SIZE = 4096;
 /** Payload offset of the first letter after `{"id":"NNNNNNNN","`: `r` for result, `e` for error. */
 const KIND_OFFSET = ID_OFFSET + ID_DIGITS + 3;
@@ -34,8 +37,38 @@ export interface Credentials {
   readonly caPem: string;
 }
 
+/** What the load generator needs to know of a wire. */
+export interface LaneWire {
+  /** Cuts the byte stream from the server into whole response messages. */
+  readonly decoder: () => { push(chunk: Buffer): Buffer[] };
+  /** Writes request number `id` into the request copied at `out[at]` (a wire that answers in order has nowhere to put it). */
+  readonly stamp: (out: Buffer, at: number, id: number) => void;
+  /** The number of the request `response` answers. */
+  readonly answers: (lane: Lane, response: Buffer) => number;
+  /** Null when `response` is a success; otherwise what the server said instead. */
+  readonly failure: (response: Buffer) => string | null;
+}
+
+/** The native protocol: length-prefixed JSON, responses matched to requests by the 8 id digits. */
+export const NATIVE_WIRE: LaneWire = {
+  decoder: () => new FrameDecoder(HARD_MAX_FRAME_BYTES),
+  stamp: (out, at, id) => {
+    let digits = id;
+    for (let d = ID_DIGITS - 1; d >= 0; d--) {
+      out[at + FRAME_HEADER_BYTES + ID_OFFSET + d] = 0x30 + (digits % 10);
+      digits = Math.floor(digits / 10);
+    }
+  },
+  answers: (_lane, frame) => readId(frame),
+  failure: (frame) => {
+    if (frame[KIND_OFFSET] === RESULT_LETTER) return null;
+    const response = decodeResponse(frame);
+    return `${response.error?.code ?? 'something unexpected'}: ${response.error?.message ?? frame.toString('utf8', 0, 200)}`;
+  },
+};
+
 export interface CellSpec {
-  /** Prebuilt request frames whose payload starts `{"id":"00000000",`; one is picked at random per request. */
+  /** Prebuilt requests of the lanes' wire (native: payloads start `{"id":"00000000",`); one is picked at random per request. */
   readonly requests: readonly Buffer[];
   readonly connections: number;
   /** Requests in flight per connection: 1 is the closed loop. */
@@ -46,7 +79,10 @@ export interface CellSpec {
 }
 
 export interface CellResult {
+  /** Requests measured (after the warm-up). */
   readonly requests: number;
+  /** Every response of the cell, warm-up and drain included: what the server did for the cell's CPU time. */
+  readonly responses: number;
   readonly seconds: number;
   readonly opsPerSecond: number;
   readonly p50ms: number;
@@ -55,15 +91,17 @@ export interface CellResult {
 
 export interface Lane {
   readonly socket: TLSSocket;
-  readonly decoder: FrameDecoder;
+  readonly wire: LaneWire;
   readonly sentAt: Float64Array;
   nextId: number;
+  /** Responses read so far, modulo ID_MODULUS: the number of the next one, on a wire that answers in order. */
+  answered: number;
   inFlight: number;
   onFrames: ((lane: Lane, frames: Buffer[]) => void) | null;
   onClose: ((err: Error) => void) | null;
 }
 
-export function openLanes(port: number, count: number, credentials: Credentials): Promise<Lane[]> {
+export function openLanes(port: number, count: number, credentials: Credentials, wire: LaneWire = NATIVE_WIRE): Promise<Lane[]> {
   const one = (): Promise<Lane> =>
     new Promise((resolve, reject) => {
       const socket = tlsConnect({
@@ -82,8 +120,9 @@ export function openLanes(port: number, count: number, credentials: Credentials)
       });
       socket.once('secureConnect', () => {
         clearTimeout(timer);
-        const lane: Lane = { socket, decoder: new FrameDecoder(HARD_MAX_FRAME_BYTES), sentAt: new Float64Array(RING_SIZE), nextId: 0, inFlight: 0, onFrames: null, onClose: null };
-        socket.on('data', (chunk: Buffer) => lane.onFrames?.(lane, lane.decoder.push(chunk)));
+        const lane: Lane = { socket, wire, sentAt: new Float64Array(RING_SIZE), nextId: 0, answered: 0, inFlight: 0, onFrames: null, onClose: null };
+        const decoder = wire.decoder();
+        socket.on('data', (chunk: Buffer) => lane.onFrames?.(lane, decoder.push(chunk)));
         socket.on('error', () => undefined);
         socket.on('close', () => lane.onClose?.(new Error('the server closed a connection during the cell')));
         resolve(lane);
@@ -116,11 +155,7 @@ function sendRequests(lane: Lane, requests: readonly Buffer[], count: number): v
     template.copy(out, at);
     const id = lane.nextId;
     lane.nextId = (id + 1) % ID_MODULUS;
-    let digits = id;
-    for (let d = ID_DIGITS - 1; d >= 0; d--) {
-      out[at + FRAME_HEADER_BYTES + ID_OFFSET + d] = 0x30 + (digits % 10);
-      digits = Math.floor(digits / 10);
-    }
+    lane.wire.stamp(out, at, id);
     lane.sentAt[id % RING_SIZE] = now;
     at += template.length;
   }
@@ -148,6 +183,7 @@ export function runCell(lanes: readonly Lane[], spec: CellSpec): Promise<CellRes
   let measureStart = 0;
   let lastDone = 0;
   let recorded = 0;
+  let responses = 0;
   let stopping = false;
 
   return new Promise<CellResult>((resolve, reject) => {
@@ -162,7 +198,7 @@ export function runCell(lanes: readonly Lane[], spec: CellSpec): Promise<CellRes
       if (err) return reject(err);
       const sorted = latencies.slice(0, recorded).sort();
       const seconds = (lastDone - measureStart) / 1000;
-      resolve({ requests: recorded, seconds, opsPerSecond: recorded / seconds, p50ms: percentile(sorted, 0.5), p99ms: percentile(sorted, 0.99) });
+      resolve({ requests: recorded, responses, seconds, opsPerSecond: recorded / seconds, p50ms: percentile(sorted, 0.5), p99ms: percentile(sorted, 0.99) });
     };
     const stop = (): void => {
       if (stopping) return;
@@ -176,14 +212,14 @@ export function runCell(lanes: readonly Lane[], spec: CellSpec): Promise<CellRes
     const onFrames = (lane: Lane, frames: Buffer[]): void => {
       const now = performance.now();
       for (const frame of frames) {
-        if (frame[KIND_OFFSET] !== RESULT_LETTER) {
-          const response = decodeResponse(frame);
-          return settle(new Error(`the server answered ${response.error?.code ?? 'something unexpected'}: ${response.error?.message ?? frame.toString('utf8', 0, 200)}`));
-        }
+        const failure = lane.wire.failure(frame);
+        if (failure !== null) return settle(new Error(`the server answered ${failure}`));
+        const id = lane.wire.answers(lane, frame);
         lane.inFlight--;
+        responses++;
         if (now < warmupEnd || stopping) continue;
         if (measureStart === 0) measureStart = now;
-        latencies[recorded++] = now - lane.sentAt[readId(frame) % RING_SIZE];
+        latencies[recorded++] = now - lane.sentAt[id % RING_SIZE];
         lastDone = now;
         if (recorded >= spec.maxRequests || now - measureStart >= spec.maxMs) stop();
       }
@@ -210,10 +246,29 @@ export function roundTrip(lane: Lane, request: Buffer): Promise<Buffer> {
       clearTimeout(timer);
       lane.onFrames = null;
       lane.inFlight = 0;
+      lane.wire.answers(lane, frames[0]);
       resolve(frames[0]);
     };
     sendRequests(lane, [request], 1);
   });
+}
+
+/**
+ * Sends every request once, spread over the lanes, one at a time per lane,
+ * before the cells: the server's caches (the resolved key and instance
+ * rows) then hold every key whichever wire asks, so the first cell of a wire
+ * is not the one that pays for filling them. Rejects on any failure.
+ */
+export async function prime(lanes: readonly Lane[], requests: readonly Buffer[]): Promise<void> {
+  await Promise.all(
+    lanes.map(async (lane, i) => {
+      for (let at = i; at < requests.length; at += lanes.length) {
+        const response = await roundTrip(lane, requests[at]);
+        const failure = lane.wire.failure(response);
+        if (failure !== null) throw new Error(`the server answered ${failure} while priming`);
+      }
+    }),
+  );
 }
 
 /** "TLSv1.3 TLS_AES_256_GCM_SHA384", for the header line. */

@@ -12,13 +12,18 @@
  * scripts/bench-rollover.ts) the server's clock runs that far from the real
  * one, and a `{type:'clock', offsetMs}` message moves it (answered
  * `{type:'clock-set'}`): so keys can be made due while the server runs.
+ * `{type:'cpu'}` is answered `{type:'cpu', user, system}`: the appliance
+ * process's CPU time so far (all its threads), in microseconds.
  * `echo` is the ceiling: node:tls with the same certificates and the same
  * mTLS settings, the same framing (FrameDecoder), and for every
  * request frame one response frame of the size the real server answers that
- * operation with — no JSON parsing, no policy, no keychain.
+ * operation with — no JSON parsing, no policy, no keychain. With
+ * `kmipResponseBytes` it also listens for KMIP (the KMIP ceiling): TTLV
+ * messages cut by ttlvMessageLength, each answered with one prebuilt
+ * Response Message of the size the real KMIP listener answers with.
  *
  * Both speak to the parent over the fork IPC channel only: `{type:'waiting'}`
- * out, `{type:'config'}` in, `{type:'ready', port}` out, `{type:'stop'}` in. A child exits when its
+ * out, `{type:'config'}` in, `{type:'ready', port, kmipPort}` out, `{type:'stop'}` in. A child exits when its
  * parent goes away (IPC disconnect), so an aborted benchmark leaves no server
  * behind. Benchmark use only: the echo child receives the server's private
  * key over IPC.
@@ -30,6 +35,7 @@ import { loadConfig } from '../common/config';
 import { startApplianceServer } from '../server/compose/appliance-server';
 import { openAppliance } from '../server/compose/open-appliance';
 import { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from '../protocol/frame-codec';
+import { kmipEchoTemplate, TtlvStreamSplitter } from './bench-socket-kmip-bytes';
 
 /** Whatever stop() awaits, the child is gone after this long. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -51,6 +57,8 @@ export interface EchoConfig {
   readonly caPem: string;
   /** Payload bytes of the real server's response, by op name. */
   readonly responseBytes: Record<string, number>;
+  /** Bytes of the real KMIP listener's reply: present, the echo child serves KMIP on a port of its own too. */
+  readonly kmipResponseBytes?: number;
 }
 
 export interface ApplianceConfigMessage {
@@ -120,7 +128,11 @@ async function runAppliance(dataDir: string): Promise<void> {
     await server.close();
     await appliance.close();
   });
-  send({ type: 'ready', port: server.port });
+  // The parent asks before and after each cell: the server's CPU time per request does not depend on what else the machine runs.
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'cpu') send({ type: 'cpu', ...process.cpuUsage() });
+  });
+  send({ type: 'ready', port: server.port, kmipPort: server.kmipPort });
 }
 
 /** One prebuilt response payload per op, exactly `bytes` long. */
@@ -158,9 +170,29 @@ function serveEcho(socket: TLSSocket, templates: Map<string, Buffer>): void {
   });
 }
 
-async function runEcho(): Promise<void> {
-  const config = await receiveConfig<EchoConfig>();
-  const templates = new Map(Object.entries(config.responseBytes).map(([op, bytes]) => [op, echoTemplate(bytes)]));
+/** Like serveEcho, for KMIP: one copy of `template` per TTLV message. */
+function serveKmipEcho(socket: TLSSocket, template: Buffer): void {
+  const splitter = new TtlvStreamSplitter();
+  socket.on('error', () => socket.destroy());
+  socket.on('drain', () => socket.resume());
+  socket.on('data', (chunk: Buffer) => {
+    let messages: Buffer[];
+    try {
+      messages = splitter.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (let i = 0; i < messages.length; i++) {
+      const response = Buffer.allocUnsafe(template.length);
+      template.copy(response);
+      if (!socket.write(response)) socket.pause();
+    }
+  });
+}
+
+/** A node:tls server with the appliance's certificates and mTLS settings, listening on a free port of 127.0.0.1. */
+async function listenEcho(config: EchoConfig, serve: (socket: TLSSocket) => void): Promise<{ port: number; close: () => Promise<void> }> {
   const server: Server = createServer({
     cert: config.certificatePem,
     key: config.privateKeyPem,
@@ -173,19 +205,31 @@ async function runEcho(): Promise<void> {
   server.on('secureConnection', (socket: TLSSocket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    serveEcho(socket, templates);
+    serve(socket);
   });
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  onStop(async () => {
+  const close = async (): Promise<void> => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const socket of sockets) socket.destroy();
     await closed;
+  };
+  return { port: (server.address() as AddressInfo).port, close };
+}
+
+async function runEcho(): Promise<void> {
+  const config = await receiveConfig<EchoConfig>();
+  const templates = new Map(Object.entries(config.responseBytes).map(([op, bytes]) => [op, echoTemplate(bytes)]));
+  const native = await listenEcho(config, (socket) => serveEcho(socket, templates));
+  const kmipTemplate = config.kmipResponseBytes === undefined ? null : kmipEchoTemplate(config.kmipResponseBytes);
+  const kmip = kmipTemplate === null ? null : await listenEcho(config, (socket) => serveKmipEcho(socket, kmipTemplate));
+  onStop(async () => {
+    await Promise.all([native.close(), kmip?.close()]);
   });
-  send({ type: 'ready', port: (server.address() as AddressInfo).port });
+  send({ type: 'ready', port: native.port, kmipPort: kmip?.port ?? null });
 }
 
 function main(): Promise<void> {

@@ -12,7 +12,7 @@
  */
 import { RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage } from './kmip-message';
 import { encodeResponse, encodeResponseItem } from './kmip-message-encoder';
-import { encodeTtlv } from './ttlv-encoder';
+import { encodedLength } from './ttlv-encoder';
 import { TtlvNode, wipeByteStrings } from './ttlv';
 
 /** What one Batch Item came to. */
@@ -64,7 +64,8 @@ export async function executeBatch(request: RequestMessage, runItem: RunItem, co
   }
 
   const maximum = request.header.maximumResponseSize;
-  let size = encodeTtlv(encodeResponse(respond([]))).length;
+  // Sizes are measured, not encoded: the transport encodes the response once, when it sends it.
+  let size = encodedLength(encodeResponse(respond([])));
   const answered: Array<{ item: ResponseBatchItem; undo?: () => Promise<void> }> = [];
   let failed = false;
   for (const requestItem of request.batchItems) {
@@ -107,11 +108,9 @@ async function undoAnswered(answered: Array<{ item: ResponseBatchItem; undo?: ()
 }
 
 /** An item's encoded size; the bytes measured hold what the payload holds (a Get's key material), so they are zeroed. */
+/** The item's encoded size, measured without encoding it: no copy of its key bytes is made only to be counted. */
 function encodedSize(item: ResponseBatchItem): number {
-  const bytes = encodeTtlv(encodeResponseItem(item));
-  const size = bytes.length;
-  bytes.fill(0);
-  return size;
+  return encodedLength(encodeResponseItem(item));
 }
 
 function echo(item: RequestBatchItem): Pick<ResponseBatchItem, 'operation' | 'uniqueBatchItemId'> {

@@ -231,5 +231,11 @@ function peekVersion(tree: TtlvNode, messageName: string, headerName: string): P
 
 /** Drops absent optional fields, so that decoded models compare equal to hand-written ones. */
 function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  // A loop rather than entries/filter/fromEntries: it runs for every header and item of every message.
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== undefined) out[key] = field;
+  }
+  return out as T;
 }

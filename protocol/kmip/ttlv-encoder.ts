@@ -39,6 +39,16 @@ export function encodeTtlv(node: TtlvNode, maxDepth: number = KMIP_MAX_DEPTH): B
   return out;
 }
 
+/**
+ * Bytes encodeTtlv(node) would return, checked as encodeTtlv checks (it
+ * throws the same KmipCodecError), without writing them: for a size limit
+ * that would otherwise encode a response (key bytes included) once more
+ * only to measure it.
+ */
+export function encodedLength(node: TtlvNode, maxDepth: number = KMIP_MAX_DEPTH): number {
+  return measure(node, 1, maxDepth);
+}
+
 /** Bytes the item takes, header and padding included; validates as it goes. */
 function measure(node: TtlvNode, depth: number, maxDepth: number): number {
   if (depth > maxDepth) throw new KmipCodecError('TOO_DEEP', `nesting deeper than ${maxDepth}`);

@@ -6,8 +6,10 @@
  * before it is decoded and the rest of its Batch Count once it is. A
  * message that cannot be decoded is answered Invalid Message and the
  * connection stays open (its length was sound, so the stream is still in
- * step); a length that cannot be is answered, then the connection is
- * closed. Reading pauses while requests are queued or the socket's write
+ * step); a length that cannot be is answered after the messages read
+ * before it (answers keep their order, so a client never takes the refusal
+ * for the answer to an earlier request), then the connection is closed.
+ * Reading pauses while requests are queued or the socket's write
  * buffer is full, so a client that does not read cannot make the server
  * buffer without bound. A message left half-sent is cut off after
  * frameTimeoutMs; no bytes either way for idleTimeoutMs closes it.
@@ -60,6 +62,8 @@ export class KmipConnection {
   private queued = 0;
   private closed = false;
   private draining = false;
+  /** A header that cannot be trusted was read: nothing more is read; the queue is answered, then the refusal, then the close. */
+  private refusing = false;
 
   constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: KmipConnectionOptions) {
     this.idleTimer = options.idleTimeoutMs > 0 ? options.timers.after(options.idleTimeoutMs, () => this.destroy()) : null;
@@ -94,18 +98,21 @@ export class KmipConnection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.draining || this.closed) return;
+    if (this.draining || this.closed || this.refusing) {
+      chunk.fill(0); // never read: it may still hold a payload's key bytes
+      return;
+    }
     this.idleTimer?.restart();
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     let completed = false;
-    while (!this.closed) {
+    while (!this.closed && !this.refusing) {
       if (this.expected === null) {
         if (this.buffered < TTLV_HEADER_BYTES) break;
         try {
           this.expected = ttlvMessageLength(this.peek(TTLV_HEADER_BYTES), KMIP_MAX_MESSAGE_BYTES);
         } catch (err) {
-          // The stream cannot be resynchronised: answer, then close.
+          // The stream cannot be resynchronised: answer (after the messages before it), then close.
           this.refuse(err as KmipCodecError);
           return;
         }
@@ -120,16 +127,27 @@ export class KmipConnection {
   }
 
   private peek(length: number): Buffer {
-    if (this.chunks[0].length < length) this.chunks = [Buffer.concat(this.chunks)];
+    if (this.chunks[0].length < length) this.joinChunks();
     return this.chunks[0].subarray(0, length);
   }
 
+  /** One chunk of all the buffered bytes; the chunks it was made of are zeroed (they may hold a payload's key bytes). */
+  private joinChunks(): void {
+    const joined = Buffer.concat(this.chunks);
+    for (const chunk of this.chunks) chunk.fill(0);
+    this.chunks = [joined];
+  }
+
+  /**
+   * The next message, as a view of the buffered bytes, not a copy: its
+   * bytes are this connection's alone (a chunk read from the socket, or the
+   * chunks joined), and enqueue() zeroes exactly them once it is answered.
+   */
   private take(length: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    if (this.chunks.length > 1) for (const chunk of this.chunks) chunk.fill(0);
-    const message = Buffer.from(all.subarray(0, length));
+    if (this.chunks.length > 1) this.joinChunks();
+    const all = this.chunks[0];
+    const message = all.subarray(0, length);
     const rest = all.subarray(length);
-    all.subarray(0, length).fill(0);
     this.chunks = rest.length > 0 ? [rest] : [];
     this.buffered = rest.length;
     return message;
@@ -153,7 +171,7 @@ export class KmipConnection {
   }
 
   private resumeIfRoom(): void {
-    if (!this.closed && !this.draining && this.queued < KMIP_MAX_QUEUED_MESSAGES && !this.socket.writableNeedDrain) this.socket.resume();
+    if (!this.closed && !this.draining && !this.refusing && this.queued < KMIP_MAX_QUEUED_MESSAGES && !this.socket.writableNeedDrain) this.socket.resume();
   }
 
   private now(): bigint {
@@ -220,13 +238,27 @@ export class KmipConnection {
     if (!this.socket.write(bytes, () => bytes.fill(0))) this.socket.pause();
   }
 
-  /** Answers a message whose length cannot be trusted, then closes. */
+  /**
+   * Answers a message whose length cannot be trusted, then closes: reading
+   * stops now and what was buffered is wiped, but the refusal waits behind
+   * the messages already queued, whose answers come first.
+   */
   private refuse(error: KmipCodecError): void {
-    if (this.closed) return;
-    const bytes = encodeTtlv(encodeResponse(invalidMessageResponse(error, this.now())));
-    this.cleanup();
+    if (this.closed || this.refusing) return;
+    this.refusing = true;
     this.socket.pause();
-    endThenDestroy(this.socket, bytes, this.options.timers);
+    this.discardBuffered();
+    this.queue = this.queue
+      .then(() => {
+        if (this.closed) return;
+        const bytes = encodeTtlv(encodeResponse(invalidMessageResponse(error, this.now())));
+        this.cleanup();
+        endThenDestroy(this.socket, bytes, this.options.timers);
+      })
+      .catch((err: unknown) => {
+        this.options.onInternalError(err);
+        this.destroy();
+      });
   }
 
   /**
@@ -245,10 +277,16 @@ export class KmipConnection {
   private cleanup(): void {
     this.closed = true;
     this.idleTimer?.cancel();
+    this.discardBuffered();
+  }
+
+  /** Zeroes and drops the bytes of a message not yet complete, and its deadline. */
+  private discardBuffered(): void {
     this.frameTimer?.cancel();
     this.frameTimer = null;
     for (const chunk of this.chunks) chunk.fill(0);
     this.chunks = [];
     this.buffered = 0;
+    this.expected = null;
   }
 }

@@ -35,23 +35,13 @@ export interface KmipItemRunnerOptions {
   readonly newId: () => string;
 }
 
-/** Base64 text for Buffers, so the native schema validates exactly what the JSON wire would send. */
-function asWireArgs(args: object): Record<string, unknown> {
-  const wire: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(args)) {
-    if (value === undefined) continue;
-    // A view, not a copy (Buffer.from(value) would leave an unzeroed copy of the key material behind).
-    wire[name] = value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
-  }
-  return wire;
-}
-
 export function kmipItemRunner(options: KmipItemRunnerOptions): RunItem {
   const { dispatcher, identity, source } = options;
   const served = [...options.operations.keys()];
 
   const call: NativeCall = async <Op extends BatchableOperationName>(op: Op, args: OperationArgs[Op]): Promise<unknown> => {
-    const validated = validateArgs(op, asWireArgs(args));
+    // The native schema takes the Buffers as they are (protocol/schema.ts): the same limits as base64 on the JSON wire, without a base64 string of the material that could never be zeroed.
+    const validated = validateArgs(op, args);
     const request = { id: options.newRequestId(), op, args: validated, meta: {}, identity, source } as Request;
     const audits: Array<Promise<void>> = [];
     let value: unknown;

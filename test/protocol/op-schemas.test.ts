@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import {
   MAX_BATCH_ITEMS, OP_SCHEMAS, OPERATION_NAMES, OperationName, validateArgs, validateBatchItem,
 } from '../../protocol/op-schemas';
-import { decodeBase64Strict } from '../../protocol/schema';
+import { decodeBase64Strict, validateObject } from '../../protocol/schema';
 import { codeOf, NO_ERROR } from '../support/error-code';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
@@ -98,6 +98,19 @@ describe('operation schemas', () => {
       expect((err as { code: string }).code).toBe('INVALID_REQUEST');
       expect((err as { details: Record<string, unknown> }).details.field).toBe('args.colour');
     }
+  });
+
+  it('takes bytes for base64 fields from callers in process (KMIP): copied, and limited as their base64 text would be', () => {
+    const material = Buffer.from('0123456789abcdef');
+    const out = validateArgs('Register', { name: 'hr/legacy', material, algorithm: 'SECRET' });
+    expect(out.material).toEqual(material);
+    expect(out.material).not.toBe(material); // the validated arguments own their copy (and wipe it)
+    out.material.fill(0);
+    expect(material.toString()).toBe('0123456789abcdef');
+    const limited = { fields: { data: { type: 'base64', maxLength: 8 } } } as const;
+    expect(validateObject(limited, { data: new Uint8Array(6) }).data).toEqual(Buffer.alloc(6)); // 8 characters of base64
+    expect(codeOf(() => validateObject(limited, { data: new Uint8Array(7) }))).toBe('INVALID_REQUEST'); // 12 characters
+    expect(codeOf(() => validateObject(limited, { data: 'A'.repeat(12) }))).toBe('INVALID_REQUEST');
   });
 
   it('names the field and the expected type on a type error', () => {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { decodeTtlv, twosComplementToBigInt } from '../../../protocol/kmip/ttlv-decoder';
-import { bigIntToTwosComplement, encodeTtlv } from '../../../protocol/kmip/ttlv-encoder';
+import { bigIntToTwosComplement, encodedLength, encodeTtlv } from '../../../protocol/kmip/ttlv-encoder';
 import { ttlvMessageLength } from '../../../protocol/kmip/ttlv-framing';
 import { KMIP_MAX_DEPTH, KMIP_MAX_MESSAGE_BYTES, TtlvNode } from '../../../protocol/kmip/ttlv';
 import { KmipCodecError } from '../../../protocol/kmip/kmip-codec-error';
@@ -75,6 +75,7 @@ describe('TTLV codec', () => {
     fc.assert(
       fc.property(arbitraryTree(), (node) => {
         const bytes = encodeTtlv(node);
+        expect(encodedLength(node)).toBe(bytes.length);
         const back = decodeTtlv(bytes);
         expect(back).toEqual(node);
         expect(encodeTtlv(back).equals(bytes)).toBe(true);
@@ -108,6 +109,7 @@ describe('TTLV codec', () => {
       { tag: 0x430000, type: 'Boolean', value: true },
     ];
     for (const node of refused) expect(() => encodeTtlv(node)).toThrow(KmipCodecError);
+    for (const node of refused) expect(() => encodedLength(node)).toThrow(KmipCodecError);
     let deep: TtlvNode = { tag: T, type: 'Structure', value: [] };
     for (let i = 1; i < KMIP_MAX_DEPTH; i++) deep = { tag: T, type: 'Structure', value: [deep] };
     expect(decodeTtlv(encodeTtlv(deep))).toEqual(deep);
