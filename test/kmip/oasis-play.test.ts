@@ -146,9 +146,9 @@ describe('the report', () => {
 
   test('prints N of M per version and profile, and the first difference of each failing case', () => {
     expect(formatReport(outcomes)).toBe([
-      'KMIP 2.1 AKLC: 0 of 1 (not claimed: asymmetric keys: the appliance holds none (symmetric keys and secret data only))',
+      'KMIP 2.1 AKLC: 0 of 1 (mandatory 0 of 1; not claimed: asymmetric keys: the appliance holds none (symmetric keys and secret data only))',
       '  FAIL AKLC-M-1-21 — step 0: no KMIP answer in time',
-      'KMIP 2.1 QS: 1 of 2 (not claimed: not yet: the operations it needs are being built)',
+      'KMIP 2.1 QS: 1 of 2 (mandatory 1 of 2; not claimed: not yet: the operations it needs are being built)',
       '  pass QS-M-1-21',
       '  FAIL QS-M-2-21 — step 0: ResponseMessage/BatchItem/ResultStatus: expected OperationFailed, got Success',
       '1 of 3 cases pass',
@@ -158,9 +158,9 @@ describe('the report', () => {
 
   test('the generated section lists each profile and case, and replaces only what lies between the markers', () => {
     const section = conformanceSection(outcomes);
-    expect(section).toContain('| 2.1 | QS | 1 of 2 | no: not yet: the operations it needs are being built |');
-    expect(section).toContain('| 2.1 | QS | QS-M-2-21 | fail |');
-    expect(section).toContain('| 2.1 | AKLC | AKLC-M-1-21 | fail |');
+    expect(section).toContain('| 2.1 | QS | 1 of 2 | 1 of 2 | no: not yet: the operations it needs are being built |');
+    expect(section).toContain('| 2.1 | QS | QS-M-2-21 | mandatory | fail |');
+    expect(section).toContain('| 2.1 | AKLC | AKLC-M-1-21 | mandatory | fail |');
     const document = `# Title\n\nbefore\n${CONFORMANCE_BEGIN}\nold\n${CONFORMANCE_END}\nafter\n`;
     const rewritten = withSection(document, section);
     expect(currentSection(rewritten)).toBe(section);

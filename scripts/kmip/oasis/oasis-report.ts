@@ -55,12 +55,18 @@ export function formatReport(outcomes: readonly CaseOutcome[]): string {
   const lines: string[] = [];
   for (const result of byProfile(outcomes)) {
     const claim = isClaimed(result.version, result.profile) ? 'claimed' : `not claimed: ${unclaimedReason(result.profile)}`;
-    lines.push(`KMIP ${result.version} ${result.profile}: ${result.passed} of ${result.outcomes.length} (${claim})`);
+    lines.push(`KMIP ${result.version} ${result.profile}: ${result.passed} of ${result.outcomes.length} (mandatory ${mandatoryCount(result.outcomes)}; ${claim})`);
     for (const outcome of result.outcomes) lines.push(`  ${outcome.passed ? resultWord(outcome) : 'FAIL'} ${outcome.testCase.name}${outcome.passed ? '' : ` — ${failureLine(outcome)}`}`);
   }
   const passed = outcomes.filter((o) => o.passed).length;
   lines.push(`${passed} of ${outcomes.length} cases pass`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `N of M` of a profile's mandatory cases: what a claim needs (oasis-profiles.ts). */
+function mandatoryCount(outcomes: readonly CaseOutcome[]): string {
+  const mandatory = outcomes.filter((o) => o.testCase.kind === 'mandatory');
+  return `${mandatory.filter((o) => o.passed).length} of ${mandatory.length}`;
 }
 
 function escapeCell(text: string): string {
@@ -76,13 +82,15 @@ export function conformanceSection(outcomes: readonly CaseOutcome[]): string {
     '',
     '*pass (approved)*: dual control held an operation of the case (Destroy), two other officers approved it, and its outcome, asked for with Poll, is what the case expected (§6.1).',
     '',
-    '| Version | Profile | Passing | Claimed |',
-    '| --- | --- | --- | --- |',
-    ...results.map((r) => `| ${r.version} | ${r.profile} | ${r.passed} of ${r.outcomes.length} | ${isClaimed(r.version, r.profile) ? 'yes' : `no: ${escapeCell(unclaimedReason(r.profile))}`} |`),
+    'A profile is claimed when every one of its mandatory cases passes (the optional ones are played and shown too).',
     '',
-    '| Version | Profile | Test case | Result |',
-    '| --- | --- | --- | --- |',
-    ...results.flatMap((r) => r.outcomes.map((o) => `| ${r.version} | ${r.profile} | ${o.testCase.name} | ${resultWord(o)} |`)),
+    '| Version | Profile | Passing | Mandatory passing | Claimed |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.map((r) => `| ${r.version} | ${r.profile} | ${r.passed} of ${r.outcomes.length} | ${mandatoryCount(r.outcomes)} | ${isClaimed(r.version, r.profile) ? 'yes' : `no: ${escapeCell(unclaimedReason(r.profile))}`} |`),
+    '',
+    '| Version | Profile | Test case | Kind | Result |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.flatMap((r) => r.outcomes.map((o) => `| ${r.version} | ${r.profile} | ${o.testCase.name} | ${o.testCase.kind} | ${resultWord(o)} |`)),
     '',
     CONFORMANCE_END,
   ];
