@@ -30,7 +30,7 @@ import { decodeTtlv } from '../../protocol/kmip/ttlv-decoder';
 import { encodeTtlv } from '../../protocol/kmip/ttlv-encoder';
 import { ttlvMessageLength } from '../../protocol/kmip/ttlv-framing';
 import { KMIP_MAX_MESSAGE_BYTES, TTLV_HEADER_BYTES, wipeByteStrings } from '../../protocol/kmip/ttlv';
-import { endThenDestroy } from '../tls/connection';
+import { endThenDestroy, whenClosed } from '../tls/connection';
 
 /** Most messages read and not yet answered: beyond it the socket stops reading until answers leave. */
 export const KMIP_MAX_QUEUED_MESSAGES = 16;
@@ -82,10 +82,7 @@ export class KmipConnection {
   }
 
   async drain(): Promise<void> {
-    const gone = new Promise<void>((resolve) => {
-      if (this.socket.destroyed) resolve();
-      else this.socket.once('close', () => resolve());
-    });
+    const gone = whenClosed(this.socket);
     this.draining = true;
     this.socket.pause();
     await this.queue.catch(() => undefined);

@@ -35,6 +35,14 @@ import { Timer, Timers } from '../../common/timers';
  */
 export const REFUSAL_LINGER_MS = 1000;
 
+/** Resolves once `socket` is closed (at once if it already is): what a graceful drain waits for, whatever the wire. */
+export function whenClosed(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (socket.destroyed) resolve();
+    else socket.once('close', () => resolve());
+  });
+}
+
 /** Writes `bytes` as the last thing on `socket` and ends it; destroys it if the peer has not closed within REFUSAL_LINGER_MS. */
 export function endThenDestroy(socket: Socket, bytes: Buffer, timers: Timers): void {
   socket.end(bytes);
@@ -115,10 +123,7 @@ export class Connection {
    * closed. A frame half-received is dropped.
    */
   async drain(): Promise<void> {
-    const gone = new Promise<void>((resolve) => {
-      if (this.socket.destroyed) resolve();
-      else this.socket.once('close', () => resolve());
-    });
+    const gone = whenClosed(this.socket);
     this.draining = true;
     this.socket.pause();
     while (this.queue !== null && !this.closed) await this.queue.catch(() => undefined);
