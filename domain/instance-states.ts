@@ -39,7 +39,12 @@ export function assertTransition(from: InstanceState, to: InstanceState): void {
   }
 }
 
-/** States whose material may be served to a caller that is allowed to fetch it. */
+/**
+ * States whose material may be served to a caller that is allowed to fetch
+ * it. PreActive included: SP 800-57 lets a key be distributed before it is
+ * activated, and KMIP's Get serves it (the OASIS SKFF cases Get straight
+ * after Create); it does no cryptography until it is Active.
+ */
 export function materialRetrievable(state: InstanceState): boolean {
-  return state === 'Active' || state === 'Deactivated' || state === 'Compromised';
+  return state === 'PreActive' || state === 'Active' || state === 'Deactivated' || state === 'Compromised';
 }

@@ -61,9 +61,10 @@ function answer(got: RetrievedKey, format: string | undefined): TtlvNode {
 }
 
 /**
- * KMIP's own words for an instance whose material is not served: PreActive
- * (the appliance serves no material before activation: Activate it first),
- * destroyed (2.x has Object Destroyed). Other refusals pass as they are.
+ * KMIP's own words for an instance whose material is not served: destroyed
+ * (2.x has Object Destroyed), or PreActive should the appliance's rule
+ * (domain/instance-states.ts, which serves PreActive material today) ever
+ * withhold it again. Other refusals pass as they are.
  */
 function lifecycleRefusal(err: unknown, version: ProtocolVersion): unknown {
   const error = asStrongroomError(err);

@@ -8,7 +8,7 @@
  * sees the same keychain.
  */
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
-import { structureItem, textItem } from '../../../protocol/kmip/operations/payload';
+import { bytesItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
 import { callOne, createPayload, getPayload, gotObject, reKeyPayload, registerSecretPayload, succeeded, uidOf, V14, V21 } from '../../support/kmip-key-payloads';
 
@@ -45,7 +45,7 @@ describe.each([
     const credentials = t.issue(APP, 'app');
     officer = await t.connect(t.officer);
     for (const pattern of [`${ns}/*`, `kmip/${APP}/*`]) {
-      const granted = await officer.request('PolicyGrant', { client: APP, pattern, permissions: ['create', 'register', 'get', 'rekey', 'activate', 'get-attributes'] });
+      const granted = await officer.request('PolicyGrant', { client: APP, pattern, permissions: ['create', 'register', 'get', 'rekey', 'activate', 'get-attributes', 'encrypt'] });
       // A grant of material (get) is dual-controlled: two more officers approve it.
       if (granted.error?.code === 'APPROVAL_REQUIRED') expect((await t.approve(granted)).state).toBe('executed');
       else expect(granted.error).toBeUndefined();
@@ -58,22 +58,24 @@ describe.each([
     await t?.stop();
   });
 
-  test('Create makes a PreActive AES key whose UID is its instance; once Activated, Get serves it Raw and Transparent', async () => {
+  test('Create makes a PreActive AES key whose UID is its instance; Get serves its material before and after Activate, Raw and Transparent', async () => {
     const uid = uidOf(await callOne(client, 'Create', createPayload(version, { algorithm: 'AES', length: 256, usage: ['Encrypt', 'Decrypt'], name: `${ns}/sk` }), version));
     const [instance] = await instancesOf(`${ns}/sk`);
     expect(instance).toMatchObject({ name: uid, state: 'PreActive', current: true, activatesAt: null });
 
-    // The appliance serves no material before activation; KMIP hears why.
-    const early = await callOne(client, 'Get', getPayload(uid), version);
-    expect(early).toMatchObject({ resultStatus: 'OperationFailed', resultReason: version.major >= 2 ? 'WrongKeyLifecycleState' : 'IllegalOperation' });
-    expect(early.resultMessage).toMatch(/PreActive.*Activate it first/);
+    // A PreActive key may be distributed (KMIP Get, SP 800-57 pre-activation), though it does no cryptography here yet.
+    const early = gotObject(await callOne(client, 'Get', getPayload(uid), version));
+    expect(early).toMatchObject({ objectType: 'SymmetricKey', uid, format: 'Raw', algorithm: 'AES', length: 256 });
+    const encrypt = await callOne(client, 'Encrypt', structureItem('RequestPayload', [textItem('UniqueIdentifier', uid), bytesItem('Data', Buffer.from('not yet'))]), version);
+    expect(encrypt).toMatchObject({ resultStatus: 'OperationFailed', resultReason: version.major >= 2 ? 'WrongKeyLifecycleState' : 'IllegalOperation' });
 
-    // The whole flow in KMIP: Activate (docs/kmip.md §3.2), then Get.
+    // The whole flow in KMIP: Activate (docs/kmip.md §3.2), then Get: the same material.
     expect(uidOf(await callOne(client, 'Activate', structureItem('RequestPayload', [textItem('UniqueIdentifier', uid)]), version))).toBe(uid);
     expect((await instancesOf(`${ns}/sk`))[0]).toMatchObject({ name: uid, state: 'Active' });
     const raw = gotObject(await callOne(client, 'Get', getPayload(uid), version));
     expect(raw).toMatchObject({ objectType: 'SymmetricKey', uid, format: 'Raw', algorithm: 'AES', length: 256 });
     expect(raw.material).toHaveLength(32);
+    expect(raw.material.equals(early.material)).toBe(true);
     const transparent = gotObject(await callOne(client, 'Get', getPayload(uid, 'TransparentSymmetricKey'), version));
     expect(transparent).toMatchObject({ objectType: 'SymmetricKey', uid, format: 'TransparentSymmetricKey', algorithm: 'AES', length: 256 });
     expect(transparent.material.equals(raw.material)).toBe(true);
