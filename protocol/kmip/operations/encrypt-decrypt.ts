@@ -17,7 +17,7 @@ import { TtlvNode } from '../ttlv';
 import { readCipherParameters, refuseStreaming } from './cryptographic-parameters';
 import { instanceNamed } from './instance-identifier';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
-import { bytesItem, PayloadReader, responsePayload, textItem } from './payload';
+import { bufferView, bytesItem, PayloadReader, responsePayload, textItem } from './payload';
 
 interface RawSealed {
   readonly instance: string;
@@ -39,14 +39,6 @@ function refuseAeadBefore14(mode: RawMode, version: ProtocolVersion): void {
   }
 }
 
-/** The Data field, required here (no streaming: every request carries all of it). */
-function requiredData(reader: PayloadReader): Uint8Array {
-  const data = reader.bytes('Data');
-  if (data === undefined) throw new KmipOperationError('InvalidField', `${reader.path}/Data is required`);
-  return data;
-}
-
-const buffer = (bytes: Uint8Array | undefined): Buffer | undefined => (bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 export const encrypt: KmipOperation = {
   operation: 'Encrypt',
@@ -54,7 +46,7 @@ export const encrypt: KmipOperation = {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader);
     const choice = readCipherParameters(reader.structure('CryptographicParameters'));
-    const data = requiredData(reader);
+    const data = reader.requiredBytes('Data'); // required: no streaming, every request carries all of it
     const iv = reader.bytes('IVCounterNonce');
     const aad = reader.bytes('AuthenticatedEncryptionAdditionalData');
     refuseStreaming(reader);
@@ -66,10 +58,10 @@ export const encrypt: KmipOperation = {
     if (aad !== undefined && !AEAD.has(choice.mode)) throw new KmipOperationError('InvalidField', `${choice.mode} takes no Authenticated Encryption Additional Data`);
     const sealed = (await ctx.call('Encrypt', {
       instance,
-      plaintext: buffer(data) as Buffer,
+      plaintext: bufferView(data),
       mode: choice.mode,
-      iv: buffer(iv),
-      aad: buffer(aad),
+      iv: bufferView(iv),
+      aad: bufferView(aad),
       tagLength: choice.tagLength,
     })) as RawSealed;
     return responsePayload([
@@ -88,7 +80,7 @@ export const decrypt: KmipOperation = {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader);
     const choice = readCipherParameters(reader.structure('CryptographicParameters'));
-    const data = requiredData(reader);
+    const data = reader.requiredBytes('Data'); // required: no streaming, every request carries all of it
     const iv = reader.bytes('IVCounterNonce');
     const aad = reader.bytes('AuthenticatedEncryptionAdditionalData');
     const tag = reader.bytes('AuthenticatedEncryptionTag');
@@ -105,11 +97,11 @@ export const decrypt: KmipOperation = {
     }
     const opened = (await ctx.call('Decrypt', {
       instance,
-      ciphertext: buffer(data) as Buffer,
+      ciphertext: bufferView(data),
       mode: choice.mode,
-      iv: buffer(iv),
-      tag: buffer(tag),
-      aad: buffer(aad),
+      iv: bufferView(iv),
+      tag: bufferView(tag),
+      aad: bufferView(aad),
     })) as { instance: string; plaintext: Buffer };
     return responsePayload([textItem('UniqueIdentifier', opened.instance), bytesItem('Data', opened.plaintext)]) as TtlvNode;
   },

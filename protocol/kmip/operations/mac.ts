@@ -8,14 +8,8 @@
  */
 import { readMacParameters, refuseStreaming } from './cryptographic-parameters';
 import { instanceNamed } from './instance-identifier';
-import { KmipOperation, KmipOperationError } from './kmip-operation';
-import { bytesItem, enumItem, PayloadReader, responsePayload, textItem } from './payload';
-
-function requiredBytes(reader: PayloadReader, name: string): Buffer {
-  const bytes = reader.bytes(name);
-  if (bytes === undefined) throw new KmipOperationError('InvalidField', `${reader.path}/${name} is required`);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+import { KmipOperation } from './kmip-operation';
+import { bufferView, bytesItem, enumItem, PayloadReader, responsePayload, textItem } from './payload';
 
 export const mac: KmipOperation = {
   operation: 'MAC',
@@ -23,7 +17,7 @@ export const mac: KmipOperation = {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader);
     const algorithm = readMacParameters(reader.structure('CryptographicParameters'));
-    const data = requiredBytes(reader, 'Data');
+    const data = bufferView(reader.requiredBytes('Data'));
     refuseStreaming(reader);
     reader.rejectOthers();
     const made = (await ctx.call('MAC', { instance, data, algorithm })) as { instance: string; mac: Buffer };
@@ -37,8 +31,8 @@ export const macVerify: KmipOperation = {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader);
     const algorithm = readMacParameters(reader.structure('CryptographicParameters'));
-    const data = requiredBytes(reader, 'Data');
-    const given = requiredBytes(reader, 'MACData');
+    const data = bufferView(reader.requiredBytes('Data'));
+    const given = bufferView(reader.requiredBytes('MACData'));
     refuseStreaming(reader);
     reader.rejectOthers();
     const checked = (await ctx.call('MACVerify', { instance, data, mac: given, algorithm })) as { instance: string; valid: boolean };

@@ -45,6 +45,13 @@ export function maskItem(name: string, labels: readonly string[], maskName: stri
   return integerItem(name, bits);
 }
 
+/** A Buffer over the same bytes (no copy: the transport zeroes the payload's bytes once answered, and with them this view). */
+export function bufferView(bytes: Uint8Array): Buffer;
+export function bufferView(bytes: Uint8Array | undefined): Buffer | undefined;
+export function bufferView(bytes: Uint8Array | undefined): Buffer | undefined {
+  return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export const responsePayload = (children: readonly Child[]): TtlvNode => structureItem('ResponsePayload', children);
 
 const label = (node: TtlvNode): string => tagName(node.tag) ?? `0x${node.tag.toString(16)}`;
@@ -104,6 +111,11 @@ export class PayloadReader {
 
   bytes(name: string): Uint8Array | undefined {
     return this.typed(this.optional(name), name, 'ByteString') as Uint8Array | undefined;
+  }
+
+  /** A Byte String field that must be there (Invalid Field naming it otherwise). */
+  requiredBytes(name: string): Uint8Array {
+    return this.typed(this.required(name), name, 'ByteString') as Uint8Array;
   }
 
   integer(name: string): number | undefined {

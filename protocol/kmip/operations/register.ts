@@ -12,7 +12,7 @@ import { applianceAlgorithm, readRequestedAttributes, RequestedAttributes } from
 import { nativeKeyArgs } from './key-args';
 import { readKeyBlock, readSecretDataType, RegisteredKeyBlock } from './key-objects';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
-import { PayloadReader, responsePayload, textItem } from './payload';
+import { bufferView, PayloadReader, responsePayload, textItem } from './payload';
 
 export const register: KmipOperation = {
   operation: 'Register',
@@ -32,7 +32,7 @@ export const register: KmipOperation = {
     reader.rejectOthers();
     const algorithm = objectType === 'SecretData' ? secretAlgorithm(requested, block) : symmetricAlgorithm(requested, block);
     // A view of the request's bytes, not a copy: the transport zeroes the request's Byte Strings.
-    const material = Buffer.from(block.material.buffer, block.material.byteOffset, block.material.byteLength);
+    const material = bufferView(block.material);
     const registered = (await ctx.call('Register', { ...nativeKeyArgs(requested, ctx), algorithm, material })) as KeyDescription;
     return responsePayload([textItem('UniqueIdentifier', registered.key.currentInstance)]);
   },
