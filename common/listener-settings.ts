@@ -72,7 +72,7 @@ export const CONNECTION_SETTINGS: readonly SettingSpec[] = [
   },
 ];
 
-/** The other listeners: the live event stream, KMIP and the metrics. */
+/** The other listeners: the live event stream, KMIP (TTLV, and over HTTPS) and the metrics. */
 export const LISTENER_SETTINGS: readonly SettingSpec[] = [
   {
     key: 'events_address',
@@ -91,6 +91,12 @@ export const LISTENER_SETTINGS: readonly SettingSpec[] = [
     env: 'STRONGROOM_KMIP_PORT',
     defaultValue: () => '5696',
     meaning: 'TCP port of the KMIP listener (TTLV over mutual TLS, docs/kmip.md) on listen_address; `off` serves no KMIP.',
+  },
+  {
+    key: 'kmip_https_port',
+    env: 'STRONGROOM_KMIP_HTTPS_PORT',
+    defaultValue: () => '5697',
+    meaning: 'TCP port of KMIP over HTTPS (POST /kmip, TTLV, JSON or XML, mutual TLS, docs/kmip.md §4.1) on listen_address; `off` serves none.',
   },
   {
     key: 'metrics_address',
@@ -142,7 +148,7 @@ export function checkListenerSettings(values: Readonly<Record<string, string | n
     if (!/^\d+$/.test(value) || Number(value) < (key === 'events_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
   }
   if (Number(values.events_port) > 65535) throw new ConfigError('events_port must be at most 65535');
-  for (const key of ['kmip_port', 'metrics_port']) {
+  for (const key of ['kmip_port', 'kmip_https_port', 'metrics_port']) {
     const port = values[key] ?? '';
     if (port !== 'off' && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) throw new ConfigError(`${key} must be a port number (0 to 65535, 0: a free one) or off, not "${port}"`);
   }
