@@ -10,9 +10,10 @@
  * does not decode is answered Invalid Message in its encoding, as the TTLV
  * port answers. Messages are answered in request order, one at a time, like
  * the TTLV port's; at most KMIP_MAX_QUEUED_MESSAGES wait before reading
- * pauses. Bodies and response bytes are zeroed once answered. A request left
- * half-sent is cut off after frameTimeoutMs; nothing either way for
- * idleTimeoutMs closes the connection.
+ * pauses. Bodies and response bytes are zeroed once answered. A body left
+ * half-sent frameTimeoutMs after its headers is cut off; no request, body
+ * byte or answer for idleTimeoutMs closes the connection (so a request's
+ * headers must be complete within that of the last answer).
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
@@ -41,8 +42,14 @@ export interface KmipHttpsConnectionOptions {
 const ACCEPTED_TYPES = Object.values(KMIP_CONTENT_TYPES).join(', ');
 
 export class KmipHttpsConnection {
+  /**
+   * Restarted when a request's headers are in, as its body arrives and when
+   * an answer is sent. The HTTP parser reads the socket itself (no 'data'
+   * event reaches us), so headers sent byte by byte do not restart it: they
+   * must be complete within idleTimeoutMs of the last answer.
+   */
   private readonly idleTimer: Timer | null;
-  /** Armed by the first byte of a request, cancelled once its body is in: a request left half-sent is cut off. */
+  /** Armed when a request's headers are in, cancelled once its body is: a body left half-sent is cut off. */
   private frameTimer: Timer | null = null;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
@@ -51,11 +58,6 @@ export class KmipHttpsConnection {
 
   constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: KmipHttpsConnectionOptions) {
     this.idleTimer = options.idleTimeoutMs > 0 ? options.timers.after(options.idleTimeoutMs, () => this.destroy()) : null;
-    socket.on('data', () => {
-      this.idleTimer?.restart();
-      if (this.frameTimer === null && !this.closed) this.frameTimer = options.timers.after(options.frameTimeoutMs, () => this.destroy());
-    });
-    socket.on('drain', () => this.idleTimer?.restart());
     socket.on('close', () => this.cleanup());
     socket.on('error', () => this.destroy());
   }
@@ -81,6 +83,9 @@ export class KmipHttpsConnection {
 
   /** One HTTP request on this connection (the wire's HTTP server hands it over). */
   handle(req: IncomingMessage, res: ServerResponse): void {
+    this.idleTimer?.restart();
+    this.frameTimer?.cancel();
+    this.frameTimer = this.options.timers.after(this.options.frameTimeoutMs, () => this.destroy());
     req.on('end', () => this.bodyIn());
     if (this.closed || this.draining) return refuse(res, 503, 'the server is shutting down; retry on a new connection', true);
     const path = (req.url ?? '/').split('?')[0];
@@ -103,6 +108,7 @@ export class KmipHttpsConnection {
     let length = 0;
     let refused = false;
     req.on('data', (chunk: Buffer) => {
+      this.idleTimer?.restart();
       if (refused) return void chunk.fill(0);
       length += chunk.length;
       chunks.push(chunk);
