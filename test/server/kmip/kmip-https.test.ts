@@ -6,8 +6,9 @@
  * counted, 415) with their reasons, the connection serving on where it can;
  * a body that does not decode answered Invalid Message in its own encoding;
  * an officer's Get answered Operation Pending; peers without a certificate,
- * with another CA's, or revoked refused 401 before anything is read; and the
- * audit trail naming the requests as KMIP, with an HTTPS request id.
+ * with another CA's, or revoked refused 401 before anything is read; the
+ * audit trail naming the requests as KMIP, with an HTTPS request id; a
+ * client over its connection cap refused 503; kmip_https_port = off.
  */
 import { X509Certificate } from 'node:crypto';
 import { fingerprintOfDer } from '../../../domain/pki/certificate-info';
@@ -199,5 +200,36 @@ describe('KMIP over HTTPS', () => {
       expect(String(event.requestId)).toMatch(/^kmip-https-/);
     }
     auditor.destroy();
+  });
+});
+
+describe('KMIP over HTTPS: settings and caps', () => {
+  test('kmip_https_port = off serves no HTTPS listener, and the TTLV port serves on', async () => {
+    const t = await startTestAppliance({ kmip_https_port: 'off' });
+    try {
+      expect(t.server.kmipHttpsPort).toBeNull();
+      expect(t.server.kmipPort).toEqual(expect.any(Number));
+    } finally {
+      await t.stop();
+    }
+  });
+
+  test('a client over max_connections_per_client is refused 503 SERVER_BUSY before its request is read', async () => {
+    const t = await startTestAppliance({ max_connections_per_client: '1' });
+    const busy = t.issue('https-busy', 'app');
+    const first = new KmipHttpsClient(t.server.kmipHttpsPort!, busy);
+    const second = new KmipHttpsClient(t.server.kmipHttpsPort!, busy);
+    try {
+      const query = encodeKmipBody('ttlv', requestOf('Query', queryOperations));
+      expect((await first.post(query, 'ttlv')).status).toBe(200);
+      const refused = await second.post(query, 'ttlv');
+      expect(refused.status).toBe(503);
+      expect(refused.body.toString()).toBe('SERVER_BUSY: client "https-busy" already has 1 connections open (max_connections_per_client)\n');
+      expect((await first.post(query, 'ttlv')).status).toBe(200);
+    } finally {
+      first.close();
+      second.close();
+      await t.stop();
+    }
   });
 });
