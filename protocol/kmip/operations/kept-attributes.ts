@@ -174,9 +174,31 @@ export function cryptographicParametersOf(object: { readonly key: KeyView } | Ke
   return kept.ok ? kept.values[0] : undefined;
 }
 
+/** One value's KMIP JSON text, as it appears inside the kept list. */
+export const keptValueText = (value: TtlvNode): string => JSON.stringify(nodeToJson(value));
+
 /** Whether two values of one attribute are the same value (same items, same order): compared by their JSON encoding. */
 export function sameKeptValue(a: TtlvNode, b: TtlvNode): boolean {
-  return JSON.stringify(nodeToJson(a)) === JSON.stringify(nodeToJson(b));
+  return keptValueText(a) === keptValueText(b);
+}
+
+/**
+ * What native Locate is asked to narrow a search for keys holding `value`
+ * (its `attributes` filter, a glob on the kept list's text): the value's
+ * JSON anywhere in the list. A `"` inside a JSON string is escaped, so the
+ * text can only match the value itself (or, through a `*` in the value,
+ * more: the caller checks each key it answers with keptLocateCheck). Null
+ * when the value is too long for any key to keep it.
+ */
+export function keptLocatePattern(value: TtlvNode): string | null {
+  const pattern = `*${keptValueText(value)}*`;
+  return pattern.length > MAX_ATTRIBUTE_VALUE ? null : pattern;
+}
+
+/** Whether a key keeps `value` among the values of `tag` (a value that does not decode holds none). */
+export function keepsValue(customAttributes: Readonly<Record<string, string>>, tag: KeptTag, value: TtlvNode): boolean {
+  const kept = readKeptValues(customAttributes, tag);
+  return kept.ok && kept.values.some((held) => sameKeptValue(held, value));
 }
 
 /**
