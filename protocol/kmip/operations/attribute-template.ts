@@ -17,6 +17,7 @@ import { nativeCustomName } from './attribute-views';
 import { encodeKeptValues, isKeptTag, keptName, keptValue, KeptTag, refuseReservedCustomName } from './kept-attributes';
 import { KmipOperationError } from './kmip-operation';
 import { PayloadReader } from './payload';
+import { refuseUnsafeQuantumRequest } from './quantum-safe';
 
 /** What a client asked for, in the appliance's terms; absent fields were not sent. */
 export interface RequestedAttributes {
@@ -147,6 +148,7 @@ function customName(kmipName: string, path: string): string {
 
 /** 2.x: each attribute is its own tag; custom ones are Attribute {Vendor Identification, Attribute Name, Attribute Value}. */
 function readTaggedAttributes(attributes: PayloadReader, into: Collector): void {
+  refuseUnsafeQuantumRequest(attributes.children);
   for (const node of attributes.children) {
     if (node.tag === tagNumberOf('Attribute')) {
       const custom = new PayloadReader(node, `${attributes.path}/Attribute`);

@@ -11,7 +11,7 @@ import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { applianceAlgorithm, readRequestedAttributes } from '../../../protocol/kmip/operations/attribute-template';
 import { activation } from '../../../protocol/kmip/operations/key-args';
 import { KmipOperationError } from '../../../protocol/kmip/operations/kmip-operation';
-import { dateItem, enumItem, integerItem, intervalItem, PayloadReader, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
+import { booleanItem, dateItem, enumItem, integerItem, intervalItem, PayloadReader, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { tagNumber } from '../../../protocol/kmip/dictionary';
 import { FIXED_NOW, resolvePlaceholder, TEST_CASES_DIR } from './oasis-test-cases';
 
@@ -139,6 +139,15 @@ describe('refusals name the attribute', () => {
   test('a Template reference (1.x Name in the Template-Attribute)', () => {
     const template = structureItem('RequestPayload', [structureItem('TemplateAttribute', [structureItem('Name', [textItem('NameValue', 't'), enumItem('NameType', 'UninterpretedTextString')])])]);
     expect(refusal(() => readRequestedAttributes(new PayloadReader(template), V14))).toMatchObject({ reason: 'FeatureNotSupported', message: expect.stringMatching(/Template objects/) });
+  });
+
+  test('Quantum Safe asked of a key that cannot be is General Failure before any other refusal (QS-M-2); of one that can, refused as not kept', () => {
+    const asking = (bits: number): TtlvNode =>
+      structureItem('RequestPayload', [
+        structureItem('Attributes', [enumItem('CryptographicAlgorithm', 'AES'), integerItem('CryptographicLength', bits), enumItem('ProtectionLevel', 'High'), booleanItem('QuantumSafe', true)]),
+      ]);
+    expect(refusal(() => readRequestedAttributes(new PayloadReader(asking(128)), V21))).toEqual({ reason: 'GeneralFailure', message: expect.stringMatching(/^Quantum Safe: AES-128 is not quantum safe .*AES-256 is$/) });
+    expect(refusal(() => readRequestedAttributes(new PayloadReader(asking(256)), V21))).toMatchObject({ reason: 'FeatureNotSupported', message: expect.stringMatching(/^ProtectionLevel cannot be set here/) });
   });
 
   test('Protection Storage Masks (2.x)', () => {
