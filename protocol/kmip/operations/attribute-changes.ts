@@ -28,6 +28,7 @@ import { instanceNamed } from './instance-identifier';
 import { describeObject } from './object-reference';
 import { changeKept } from './kept-attribute-changes';
 import { isKeptTag } from './kept-attributes';
+import { CustomValue, customWrite, heldCustomValue, heldNativeNames, sameCustomValue, sentCustomValue } from './custom-values';
 import { PayloadReader, responsePayload, textItem } from './payload';
 
 type Change = 'AddAttribute' | 'ModifyAttribute' | 'DeleteAttribute' | 'SetAttribute';
@@ -93,37 +94,38 @@ const READ_ONLY_WHY: Readonly<Record<string, string>> = {
   ProtectStopDate: 'the key\'s usage periods (SetRolloverPolicy) set it',
 };
 
-function customValue(request: Request, version: ProtocolVersion): string {
+function customValue(request: Request, version: ProtocolVersion): CustomValue {
   const value = request.value;
-  if (value?.type !== 'TextString') throw refuse(version, 'InvalidAttributeValue', `${selectorLabel(request.selector)}: custom attribute values are Text Strings here`);
-  return value.value;
+  if (value === undefined || value.type === 'Structure') throw refuse(version, 'InvalidAttributeValue', `${selectorLabel(request.selector)}: custom attribute values are single values here, not Structures`);
+  return sentCustomValue(selectorLabel(request.selector), value);
 }
 
 /** The existing value a Modify or Delete acts on; refused when absent, or when the instance or value asked is not the one kept. */
-function existing(request: Request, key: KeyView, version: ProtocolVersion, name: string): string {
+function existing(request: Request, key: KeyView, version: ProtocolVersion, name: string): CustomValue {
   const label = selectorLabel(request.selector);
-  if (!Object.prototype.hasOwnProperty.call(key.customAttributes, name)) throw refuse(version, 'AttributeNotFound', `the object has no ${label}`);
-  const current = key.customAttributes[name];
+  const current = heldCustomValue(key.customAttributes, name);
+  if (current === undefined) throw refuse(version, 'AttributeNotFound', `the object has no ${label}`);
   if ((request.index ?? 0) !== 0) throw refuse(version, 'AttributeInstanceNotFound', `${label} has one value here, at index 0`);
-  if (request.current !== undefined && (request.current.value.type !== 'TextString' || request.current.value.value !== current)) {
+  const given = request.current === undefined || request.current.value.type === 'Structure' ? undefined : sentCustomValue(label, request.current.value);
+  if (request.current !== undefined && (given === undefined || !sameCustomValue(current, given))) {
     throw refuse(version, 'AttributeInstanceNotFound', `${label} does not hold the Current Attribute value given`);
   }
   return current;
 }
 
-async function changeCustom(change: Change, request: Request, object: ObjectView, ctx: KmipOperationContext, name: string): Promise<{ name: string; value: string }> {
+async function changeCustom(change: Change, request: Request, object: ObjectView, ctx: KmipOperationContext, name: string): Promise<{ name: string; value: CustomValue }> {
   const { version } = ctx;
   const label = selectorLabel(request.selector);
-  const has = Object.prototype.hasOwnProperty.call(object.key.customAttributes, name);
+  const has = heldCustomValue(object.key.customAttributes, name) !== undefined;
   if (change === 'DeleteAttribute') {
     const value = existing(request, object.key, version, name);
-    await ctx.call('SetCustomAttributes', { instance: request.uid, remove: [name] });
+    await ctx.call('SetCustomAttributes', { instance: request.uid, remove: heldNativeNames(object.key.customAttributes, name) });
     return { name, value };
   }
   const value = customValue(request, version);
   if (change === 'AddAttribute' && has) throw refuse(version, 'AttributeSingleValued', `the object already has ${label}: Modify Attribute changes it`);
   if (change === 'ModifyAttribute') existing(request, object.key, version, name);
-  await ctx.call('SetCustomAttributes', { instance: request.uid, set: { [name]: value } });
+  await ctx.call('SetCustomAttributes', { instance: request.uid, ...customWrite(object.key.customAttributes, name, value) });
   return { name, value };
 }
 

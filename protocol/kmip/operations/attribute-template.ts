@@ -18,6 +18,7 @@ import { encodeKeptValues, isKeptTag, keptName, keptValue, KeptTag, refuseReserv
 import { KmipOperationError } from './kmip-operation';
 import { PayloadReader } from './payload';
 import { refuseUnsafeQuantumRequest } from './quantum-safe';
+import { customWrite, heldNativeNames, sentCustomValue } from './custom-values';
 
 /** What a client asked for, in the appliance's terms; absent fields were not sent. */
 export interface RequestedAttributes {
@@ -213,8 +214,9 @@ class Collector {
   }
 
   custom(name: string, value: TtlvNode): void {
-    if (Object.prototype.hasOwnProperty.call(this.customAttributes, name)) throw new KmipOperationError('FeatureNotSupported', `custom attribute ${name} is given more than once: each is taken once here`);
-    this.customAttributes[name] = typed(`custom attribute ${name}`, value, 'TextString') as string;
+    if (heldNativeNames(this.customAttributes, name).length > 0) throw new KmipOperationError('FeatureNotSupported', `custom attribute ${name} is given more than once: each is taken once here`);
+    // A Text String is the native custom attribute; another type is kept typed (custom-values.ts).
+    Object.assign(this.customAttributes, customWrite({}, name, sentCustomValue(`custom attribute ${name}`, value)).set);
   }
 
   result(): RequestedAttributes {

@@ -26,6 +26,7 @@ export const CLAIMED_PROFILES: readonly ProfileKey[] = [
   { version: '2.1', profile: 'CS-RNG' },
   { version: '1.4', profile: 'SASED' },
   { version: '2.1', profile: 'SASED' },
+  { version: '2.1', profile: 'QS' },
 ];
 
 /** Why a profile is not claimed, when it is by design (not merely unfinished). */

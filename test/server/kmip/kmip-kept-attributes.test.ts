@@ -133,6 +133,27 @@ describe('KMIP kept attributes', () => {
     expect(await read1(tape, 'Cryptographic Parameters')).toEqual([{ index: undefined, value: [9, 1] }]);
   });
 
+  test('a custom attribute of another type than Text String (the OASIS TL cases\' Integer and Date-Time) is kept typed as kmip.x-NAME and changes form with its value', async () => {
+    const uid = scene.mac.key.currentInstance;
+    await succeed(app, 'AddAttribute', uidXml(uid) + attribute1('x-VendorAttribute2', '<AttributeValue type="Integer" value="0"/>'), V14);
+    await succeed(app, 'AddAttribute', uidXml(uid) + attribute1('x-VendorAttribute3', '<AttributeValue type="DateTime" value="2026-03-01T10:00:00+00:00"/>'), V14);
+    expect(await customOf('kmip/mac')).toEqual({
+      'kmip.x-VendorAttribute2': '[{"tag":"AttributeValue","type":"Integer","value":0}]',
+      'kmip.x-VendorAttribute3': '[{"tag":"AttributeValue","type":"DateTime","value":"2026-03-01T10:00:00+00:00"}]',
+    });
+    const modified = attributes1(await succeed(app, 'ModifyAttribute', uidXml(uid) + attribute1('x-VendorAttribute2', '<AttributeValue type="Integer" value="1"/>'), V14));
+    expect(modified.map((r) => [r.name, r.value.type, r.value.value])).toEqual([['x-VendorAttribute2', 'Integer', 1]]);
+    const read = attributes1(await succeed(app, 'GetAttributes', uidXml(uid), V14)).filter((r) => r.name.startsWith('x-'));
+    expect(read.map((r) => [r.name, r.value.type, r.value.value])).toEqual([['x-VendorAttribute2', 'Integer', 1], ['x-VendorAttribute3', 'DateTime', 1772359200n]]);
+    const vendor = '<Attribute><VendorIdentification type="TextString" value="x"/><AttributeName type="TextString" value="VendorAttribute2"/><AttributeValue type="Integer" value="1"/></Attribute>';
+    expect(await refusal(app, 'DeleteAttribute', uidXml(uid) + `<CurrentAttribute>${vendor.replace('"1"', '"2"')}</CurrentAttribute>`, V21)).toMatchObject({ reason: 'AttributeInstanceNotFound' });
+    await succeed(app, 'SetAttribute', uidXml(uid) + `<NewAttribute>${vendor.replace('type="Integer" value="1"', 'type="TextString" value="one"')}</NewAttribute>`, V21);
+    expect(await customOf('kmip/mac')).toEqual({ VendorAttribute2: 'one', 'kmip.x-VendorAttribute3': '[{"tag":"AttributeValue","type":"DateTime","value":"2026-03-01T10:00:00+00:00"}]' });
+    await succeed(app, 'DeleteAttribute', uidXml(uid) + '<AttributeName type="TextString" value="x-VendorAttribute3"/>', V14);
+    await succeed(app, 'DeleteAttribute', uidXml(uid) + '<AttributeName type="TextString" value="x-VendorAttribute2"/>', V14);
+    expect(await customOf('kmip/mac')).toEqual({});
+  });
+
   test('refused: x-kmip.… on the custom path, a value of the wrong shape, values too long for one key, and a change to a natively written value that does not decode', async () => {
     const uid = scene.alpha.key.currentInstance;
     const reserved1 = await refusal(app, 'AddAttribute', uidXml(uid) + attribute1('x-kmip.ObjectGroup', '<AttributeValue type="TextString" value="g"/>'), V14);
