@@ -5,7 +5,8 @@
  * attribute is Invalid Field; a stored value that does not decode is absent
  * from the report and explained when read; `x-kmip.` names are refused on
  * every custom-attribute path; the views show kept attributes as
- * themselves and never as `x-kmip.…`.
+ * themselves and never as `x-kmip.…`; custom values of other types than
+ * Text String are kept typed (custom-values.ts).
  */
 import { KeyView } from '../../../../domain/view-types';
 import { MAX_ATTRIBUTE_VALUE } from '../../../../domain/vocabulary/key-metadata-limits';
@@ -15,6 +16,7 @@ import { selectorOfName } from '../../../../protocol/kmip/operations/attribute-r
 import {
   cryptographicParametersOf, decodeKeptValues, encodeKeptValues, keptName, keptValue, readKeptValues, sameKeptValue,
 } from '../../../../protocol/kmip/operations/kept-attributes';
+import { customWrite, heldCustomValue, sameCustomValue, sentCustomValue, typedCustomValues } from '../../../../protocol/kmip/operations/custom-values';
 import { booleanItem, enumItem, integerItem, structureItem, textItem } from '../../../../protocol/kmip/operations/payload';
 import { TtlvNode } from '../../../../protocol/kmip/ttlv';
 
@@ -101,5 +103,23 @@ describe('kept KMIP attributes', () => {
     expect(found !== undefined && sameKeptValue(found, parameters)).toBe(true);
     expect(cryptographicParametersOf(key({}))).toBeUndefined();
     expect(cryptographicParametersOf(key({ 'kmip.CryptographicParameters': '[1]' }))).toBeUndefined();
+  });
+});
+
+describe('typed custom attribute values (custom-values.ts)', () => {
+  test('a Text String is the native attribute, another single value is kept as kmip.x-NAME, and writing one form removes the other', () => {
+    const typed = sentCustomValue('x-count', integerItem('AttributeValue', 3));
+    expect(customWrite({}, 'count', typed)).toEqual({ set: { 'kmip.x-count': '[{"tag":"AttributeValue","type":"Integer","value":3}]' } });
+    expect(customWrite({ 'kmip.x-count': '[]' }, 'count', 'three')).toEqual({ set: { count: 'three' }, remove: ['kmip.x-count'] });
+    expect(customWrite({ count: 'three' }, 'count', typed)).toEqual({ set: { 'kmip.x-count': expect.any(String) }, remove: ['count'] });
+    const held = heldCustomValue(customWrite({}, 'count', typed).set, 'count');
+    expect(held !== undefined && typeof held !== 'string' && sameCustomValue(held, typed)).toBe(true);
+    expect(() => sentCustomValue('x-s', structureItem('AttributeValue', []))).toThrow(expect.objectContaining({ resultReason: 'InvalidField' }));
+    expect(() => customWrite({}, 'n'.repeat(60), typed)).toThrow(expect.objectContaining({ resultReason: 'InvalidField', message: expect.stringContaining('at most 57 characters') }));
+  });
+
+  test('a kmip.x- value that does not decode is absent, never a failure', () => {
+    expect(heldCustomValue({ 'kmip.x-count': 'oops' }, 'count')).toBeUndefined();
+    expect(typedCustomValues({ 'kmip.x-count': 'oops', 'kmip.x-n': '[{"tag":"AttributeValue","type":"Boolean","value":true}]', team: 'x' }).map((v) => v.name)).toEqual(['n']);
   });
 });
