@@ -27,8 +27,11 @@ export const typedCustomName = (name: string): string => `${KEPT_PREFIX}x-${name
 
 const TYPED_PREFIX = typedCustomName('');
 
-/** The custom name a native `kmip.x-NAME` keeps, or null for any other native name. */
-export const customNameOfTyped = (nativeName: string): string | null => (nativeName.startsWith(TYPED_PREFIX) && nativeName.length > TYPED_PREFIX.length ? nativeName.slice(TYPED_PREFIX.length) : null);
+/** The custom name a native `kmip.x-NAME` keeps, or null for any other native name (and for `kmip.x-kmip.…`, which no client can name). */
+export function customNameOfTyped(nativeName: string): string | null {
+  const name = nativeName.startsWith(TYPED_PREFIX) ? nativeName.slice(TYPED_PREFIX.length) : '';
+  return name === '' || name.startsWith(KEPT_PREFIX) ? null : name;
+}
 
 /** A value as sent, checked: a Text String is its text; another primitive is kept typed; a Structure is refused (Invalid Field). */
 export function sentCustomValue(label: string, value: TtlvNode): CustomValue {
