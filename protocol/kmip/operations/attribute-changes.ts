@@ -3,6 +3,9 @@
  * (KMIP 2.1 §6.1.2, 6.1.31, 6.1.15, 6.1.49; 1.4 §4.13–15), as far as the
  * appliance has native operations for them (docs/kmip.md §3.4):
  *
+ * - the kept standard attributes (Alternative Name, Application Specific
+ *   Information, Object Group, Cryptographic Parameters) change by value or
+ *   index as kept-attribute-changes.ts says, through the same native operation;
  * - custom attributes (`x-NAME`, or vendor `x`) change through the native
  *   SetCustomAttributes (`modify-attributes` on the key); they are the
  *   key's, one value per name, so every instance of the key shows the change;
@@ -23,6 +26,9 @@ import { AttributeSelector, readAttribute1, readWrappedAttribute, referenceSelec
 import { KmipOperation, KmipOperationContext, KmipOperationError } from './kmip-operation';
 import { instanceNamed } from './instance-identifier';
 import { describeObject } from './object-reference';
+import { changeKept } from './kept-attribute-changes';
+import { isKeptTag } from './kept-attributes';
+import { CustomValue, customWrite, heldCustomValue, heldNativeNames, sameCustomValue, sentCustomValue } from './custom-values';
 import { PayloadReader, responsePayload, textItem } from './payload';
 
 type Change = 'AddAttribute' | 'ModifyAttribute' | 'DeleteAttribute' | 'SetAttribute';
@@ -35,6 +41,7 @@ const KMIP_1_FALLBACK: Readonly<Record<string, string>> = {
   AttributeNotFound: 'ItemNotFound',
   AttributeInstanceNotFound: 'ItemNotFound',
   AttributeSingleValued: 'IllegalOperation',
+  MultiValuedAttribute: 'IllegalOperation',
   UnsupportedAttribute: 'FeatureNotSupported',
   InvalidAttributeValue: 'InvalidField',
 };
@@ -87,37 +94,38 @@ const READ_ONLY_WHY: Readonly<Record<string, string>> = {
   ProtectStopDate: 'the key\'s usage periods (SetRolloverPolicy) set it',
 };
 
-function customValue(request: Request, version: ProtocolVersion): string {
+function customValue(request: Request, version: ProtocolVersion): CustomValue {
   const value = request.value;
-  if (value?.type !== 'TextString') throw refuse(version, 'InvalidAttributeValue', `${selectorLabel(request.selector)}: custom attribute values are Text Strings here`);
-  return value.value;
+  if (value === undefined || value.type === 'Structure') throw refuse(version, 'InvalidAttributeValue', `${selectorLabel(request.selector)}: custom attribute values are single values here, not Structures`);
+  return sentCustomValue(selectorLabel(request.selector), value);
 }
 
 /** The existing value a Modify or Delete acts on; refused when absent, or when the instance or value asked is not the one kept. */
-function existing(request: Request, key: KeyView, version: ProtocolVersion, name: string): string {
+function existing(request: Request, key: KeyView, version: ProtocolVersion, name: string): CustomValue {
   const label = selectorLabel(request.selector);
-  if (!Object.prototype.hasOwnProperty.call(key.customAttributes, name)) throw refuse(version, 'AttributeNotFound', `the object has no ${label}`);
-  const current = key.customAttributes[name];
+  const current = heldCustomValue(key.customAttributes, name);
+  if (current === undefined) throw refuse(version, 'AttributeNotFound', `the object has no ${label}`);
   if ((request.index ?? 0) !== 0) throw refuse(version, 'AttributeInstanceNotFound', `${label} has one value here, at index 0`);
-  if (request.current !== undefined && (request.current.value.type !== 'TextString' || request.current.value.value !== current)) {
+  const given = request.current === undefined || request.current.value.type === 'Structure' ? undefined : sentCustomValue(label, request.current.value);
+  if (request.current !== undefined && (given === undefined || !sameCustomValue(current, given))) {
     throw refuse(version, 'AttributeInstanceNotFound', `${label} does not hold the Current Attribute value given`);
   }
   return current;
 }
 
-async function changeCustom(change: Change, request: Request, object: ObjectView, ctx: KmipOperationContext, name: string): Promise<{ name: string; value: string }> {
+async function changeCustom(change: Change, request: Request, object: ObjectView, ctx: KmipOperationContext, name: string): Promise<{ name: string; value: CustomValue }> {
   const { version } = ctx;
   const label = selectorLabel(request.selector);
-  const has = Object.prototype.hasOwnProperty.call(object.key.customAttributes, name);
+  const has = heldCustomValue(object.key.customAttributes, name) !== undefined;
   if (change === 'DeleteAttribute') {
     const value = existing(request, object.key, version, name);
-    await ctx.call('SetCustomAttributes', { instance: request.uid, remove: [name] });
+    await ctx.call('SetCustomAttributes', { instance: request.uid, remove: heldNativeNames(object.key.customAttributes, name) });
     return { name, value };
   }
   const value = customValue(request, version);
   if (change === 'AddAttribute' && has) throw refuse(version, 'AttributeSingleValued', `the object already has ${label}: Modify Attribute changes it`);
   if (change === 'ModifyAttribute') existing(request, object.key, version, name);
-  await ctx.call('SetCustomAttributes', { instance: request.uid, set: { [name]: value } });
+  await ctx.call('SetCustomAttributes', { instance: request.uid, ...customWrite(object.key.customAttributes, name, value) });
   return { name, value };
 }
 
@@ -144,6 +152,11 @@ function attributeChange(change: Change): KmipOperation {
       if (change === 'SetAttribute' && ctx.version.major < 2) throw new KmipOperationError('OperationNotSupported', 'Set Attribute is a KMIP 2.x operation: 1.x sets with Add or Modify Attribute');
       const request = readRequest(change, new PayloadReader(payload), ctx.version);
       const object = await describeObject(ctx, request.uid);
+      if (request.selector.kind === 'standard' && isKeptTag(request.selector.tag)) {
+        // Alternative Name, Object Group, …: kept for the client, several values each (kept-attribute-changes.ts).
+        const echoed = await changeKept(change, request.selector.tag, request, object, ctx, (reason, message) => refuse(ctx.version, reason, message));
+        return responsePayload([textItem('UniqueIdentifier', object.instance.name), echoed]);
+      }
       if (request.selector.kind !== 'custom') refuseStandard(change, request, object, ctx.version);
       const done = await changeCustom(change, request, object, ctx, request.selector.name);
       // 1.x answers with the attribute (the new value; for Delete, the value deleted); 2.x with the identifier alone.

@@ -14,6 +14,8 @@ import type { InstanceView, KeyView } from '../../../domain/view-types';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } from './payload';
+import { isKeptName, keptAttributeValues } from './kept-attributes';
+import { CustomValue, typedCustomValues } from './custom-values';
 
 /** The prefix of client-defined attribute names (KMIP 1.x §2.1.1), and the 2.x Vendor Identification that stands for it. */
 export const CUSTOM_PREFIX = 'x-';
@@ -27,7 +29,9 @@ export const CUSTOM_VENDOR = 'x';
  * Create and Register over KMIP must store custom attributes by this name.
  */
 export function nativeCustomName(kmipName: string): string | null {
-  return kmipName.startsWith(CUSTOM_PREFIX) && kmipName.length > CUSTOM_PREFIX.length ? kmipName.slice(CUSTOM_PREFIX.length) : null;
+  const native = kmipName.startsWith(CUSTOM_PREFIX) && kmipName.length > CUSTOM_PREFIX.length ? kmipName.slice(CUSTOM_PREFIX.length) : null;
+  // `kmip.…` native names keep standard attributes (kept-attributes.ts): never a client's x- attribute.
+  return native === null || isKeptName(native) ? null : native;
 }
 
 /** What native GetAttributes answers (operations/key-operations.ts): the object is `instance`. */
@@ -40,7 +44,7 @@ export interface ObjectView {
 /** One attribute value: a standard one by its tag name (2.x spelling), or a custom one by its native name. */
 export type KmipAttribute =
   | { readonly kind: 'standard'; readonly tag: string; readonly value: TtlvNode }
-  | { readonly kind: 'custom'; readonly name: string; readonly value: string };
+  | { readonly kind: 'custom'; readonly name: string; readonly value: CustomValue };
 
 /**
  * Every standard attribute this server reports, in the order GetAttributeList
@@ -114,11 +118,21 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     State: enumItem('State', instance.state),
   };
   const standard: KmipAttribute[] = REPORTED_TAGS.flatMap((tag) => [values[tag]].flat().filter((v): v is TtlvNode => v !== undefined).map((value) => ({ kind: 'standard' as const, tag, value })));
+  // The kept standard attributes (Alternative Name, Object Group, …) are the key's `kmip.` custom attributes, reported as themselves.
+  const kept: KmipAttribute[] = keptAttributeValues(key.customAttributes).map(({ tag, value }) => ({ kind: 'standard' as const, tag, value }));
   const custom: KmipAttribute[] = Object.keys(key.customAttributes)
+    .filter((name) => !isKeptName(name))
     .sort()
-    .map((name) => ({ kind: 'custom' as const, name, value: key.customAttributes[name] }));
-  return [...standard, ...custom];
+    .map((name) => ({ kind: 'custom' as const, name, value: key.customAttributes[name] as CustomValue }));
+  // Custom values of other types than Text String (kept as `kmip.x-NAME`: custom-values.ts), by name after the text ones.
+  const typed: KmipAttribute[] = typedCustomValues(key.customAttributes)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map(({ name, value }) => ({ kind: 'custom' as const, name, value }));
+  return [...standard, ...kept, ...custom, ...typed];
 }
+
+/** A custom attribute's Attribute Value item: its text, or its typed value. */
+const customValueItem = (value: CustomValue): TtlvNode => (typeof value === 'string' ? textItem('AttributeValue', value) : item('AttributeValue', value.type, value.value));
 
 /** The 1.x Attribute Name of an attribute. */
 export const kmip1NameOf = (attribute: KmipAttribute): string => (attribute.kind === 'custom' ? CUSTOM_PREFIX + attribute.name : attributeNameOf(attribute.tag));
@@ -132,7 +146,7 @@ export const kmip1NameOf = (attribute: KmipAttribute): string => (attribute.kind
 export function encodeAttributes(attributes: readonly KmipAttribute[], version: ProtocolVersion): TtlvNode[] {
   if (version.major >= 2) {
     return attributes.map((a) =>
-      a.kind === 'standard' ? a.value : structureItem('Attribute', [textItem('VendorIdentification', CUSTOM_VENDOR), textItem('AttributeName', a.name), textItem('AttributeValue', a.value)]),
+      a.kind === 'standard' ? a.value : structureItem('Attribute', [textItem('VendorIdentification', CUSTOM_VENDOR), textItem('AttributeName', a.name), customValueItem(a.value)]),
     );
   }
   const seen = new Map<string, number>();
@@ -140,7 +154,7 @@ export function encodeAttributes(attributes: readonly KmipAttribute[], version: 
     const name = kmip1NameOf(a);
     const index = seen.get(name) ?? 0;
     seen.set(name, index + 1);
-    const value = a.kind === 'standard' ? item('AttributeValue', a.value.type, a.value.value) : textItem('AttributeValue', a.value);
+    const value = a.kind === 'standard' ? item('AttributeValue', a.value.type, a.value.value) : customValueItem(a.value);
     return structureItem('Attribute', [textItem('AttributeName', name), index > 0 ? integerItem('AttributeIndex', index) : undefined, value]);
   });
 }

@@ -31,6 +31,9 @@ export const CLAIMED_PROFILES: readonly ProfileKey[] = [
   { version: '2.1', profile: 'MSGENC-JSON' },
   { version: '1.4', profile: 'MSGENC-XML' },
   { version: '2.1', profile: 'MSGENC-XML' },
+  { version: '1.4', profile: 'SASED' },
+  { version: '2.1', profile: 'SASED' },
+  { version: '2.1', profile: 'QS' },
 ];
 
 /** Why a profile is not claimed, when it is by design (not merely unfinished). */

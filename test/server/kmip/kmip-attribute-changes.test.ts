@@ -63,7 +63,7 @@ describe('KMIP attribute changes', () => {
     expect(await customOf('kmip/alpha')).toEqual({ team: 'hr' });
   });
 
-  test('custom attribute refusals: a second value, a missing one, another instance or value, a non-text value, another vendor', async () => {
+  test('custom attribute refusals: a second value, a missing one, another instance or value, a Structure value, another vendor', async () => {
     const uid = scene.alpha.key.currentInstance;
     expect(await refusal(app, 'AddAttribute', uidXml(uid) + text1('x-team', 'ops'), V14)).toMatchObject({ reason: 'IllegalOperation', message: expect.stringContaining('already has x-team') });
     expect(await refusal(app, 'AddAttribute', uidXml(uid) + `<NewAttribute>${vendor2('team', 'ops')}</NewAttribute>`, V21)).toMatchObject({ reason: 'AttributeSingleValued' });
@@ -71,7 +71,7 @@ describe('KMIP attribute changes', () => {
     expect(await refusal(app, 'ModifyAttribute', uidXml(uid) + `<NewAttribute>${vendor2('none', 'v')}</NewAttribute>`, V21)).toMatchObject({ reason: 'AttributeNotFound' });
     expect(await refusal(app, 'ModifyAttribute', uidXml(uid) + attribute1('x-team', '<AttributeIndex type="Integer" value="1"/><AttributeValue type="TextString" value="v"/>'), V14)).toMatchObject({ reason: 'ItemNotFound' });
     expect(await refusal(app, 'DeleteAttribute', uidXml(uid) + `<CurrentAttribute>${vendor2('team', 'not-hr')}</CurrentAttribute>`, V21)).toMatchObject({ reason: 'AttributeInstanceNotFound' });
-    expect(await refusal(app, 'AddAttribute', uidXml(uid) + attribute1('x-count', '<AttributeValue type="Integer" value="3"/>'), V14)).toMatchObject({ reason: 'InvalidField' });
+    expect(await refusal(app, 'AddAttribute', uidXml(uid) + attribute1('x-count', '<AttributeValue><NameValue type="TextString" value="3"/></AttributeValue>'), V14)).toMatchObject({ reason: 'InvalidField' });
     expect(await refusal(app, 'SetAttribute', uidXml(uid) + `<NewAttribute>${vendor2('site', 'v', 'acme')}</NewAttribute>`, V21)).toMatchObject({ reason: 'UnsupportedAttribute' });
     expect(await refusal(app, 'AddAttribute', uidXml(uid) + text1('x-bad name', 'v'), V14)).toMatchObject({ reason: 'InvalidField' });
     expect(await customOf('kmip/alpha')).toEqual({ team: 'hr' });
