@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors';
+import { checkListenerSettings, CONNECTION_SETTINGS, LISTENER_SETTINGS } from './listener-settings';
 
 /** A config file larger than this is refused rather than parsed: it is not a config file. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
@@ -57,66 +58,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultValue: () => 'UTC',
     meaning: 'IANA time zone of the appliance: rollovers happen at midnight in it.',
   },
-  {
-    key: 'listen_address',
-    env: 'STRONGROOM_LISTEN_ADDRESS',
-    defaultValue: () => '127.0.0.1',
-    meaning: 'Address `strongroom serve` listens on for the native protocol.',
-  },
-  {
-    key: 'listen_port',
-    env: 'STRONGROOM_LISTEN_PORT',
-    defaultValue: () => '5700',
-    meaning: 'TCP port of the native protocol (KMIP, later, uses 5696).',
-  },
-  {
-    key: 'server_sans',
-    env: 'STRONGROOM_SERVER_SANS',
-    defaultValue: () => 'localhost,127.0.0.1',
-    meaning: "Host names and IP addresses in the server certificate made by `strongroom init` (comma list).",
-  },
-  {
-    key: 'max_frame_bytes',
-    env: 'STRONGROOM_MAX_FRAME_BYTES',
-    defaultValue: () => '1048576',
-    meaning: 'Largest request frame accepted; a larger one closes the connection.',
-  },
-  {
-    key: 'max_connections',
-    env: 'STRONGROOM_MAX_CONNECTIONS',
-    defaultValue: () => '1024',
-    meaning: 'Most simultaneous client connections.',
-  },
-  {
-    key: 'max_connections_per_client',
-    env: 'STRONGROOM_MAX_CONNECTIONS_PER_CLIENT',
-    defaultValue: () => '256',
-    meaning: 'Most simultaneous connections of one client (certificate); beyond it SERVER_BUSY.',
-  },
-  {
-    key: 'handshake_timeout_ms',
-    env: 'STRONGROOM_HANDSHAKE_TIMEOUT_MS',
-    defaultValue: () => '3000',
-    meaning: 'A TLS handshake not finished in this time is dropped.',
-  },
-  {
-    key: 'idle_timeout_ms',
-    env: 'STRONGROOM_IDLE_TIMEOUT_MS',
-    defaultValue: () => '300000',
-    meaning: 'A connection that sends nothing for this long is closed.',
-  },
-  {
-    key: 'frame_timeout_ms',
-    env: 'STRONGROOM_FRAME_TIMEOUT_MS',
-    defaultValue: () => '30000',
-    meaning: 'A frame started and not finished in this time closes the connection.',
-  },
-  {
-    key: 'rate_limit_per_second',
-    env: 'STRONGROOM_RATE_LIMIT_PER_SECOND',
-    defaultValue: () => '20000',
-    meaning: 'Requests per second each client may make, over all its connections (bursts up to twice that).',
-  },
+  ...CONNECTION_SETTINGS,
   {
     key: 'gcm_invocation_limit',
     env: 'STRONGROOM_GCM_INVOCATION_LIMIT',
@@ -213,60 +155,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultValue: () => '8',
     meaning: 'Most approval requests one client may have pending at once, so that nobody fills the queue.',
   },
-  {
-    key: 'events_address',
-    env: 'STRONGROOM_EVENTS_ADDRESS',
-    defaultValue: () => null,
-    meaning: 'Address of the live event stream (WebSocket over mutual TLS). Unset: listen_address.',
-  },
-  {
-    key: 'events_port',
-    env: 'STRONGROOM_EVENTS_PORT',
-    defaultValue: () => '5701',
-    meaning: 'TCP port of the live event stream (wss://host:port/events); also the port `strongroom events` connects to.',
-  },
-  {
-    key: 'kmip_port',
-    env: 'STRONGROOM_KMIP_PORT',
-    defaultValue: () => '5696',
-    meaning: 'TCP port of the KMIP listener (TTLV over mutual TLS, docs/kmip.md) on listen_address; `off` serves no KMIP.',
-  },
-  {
-    key: 'metrics_address',
-    env: 'STRONGROOM_METRICS_ADDRESS',
-    defaultValue: () => '127.0.0.1',
-    meaning: 'Address of the Prometheus metrics listener (docs/metrics.md); loopback by default, whatever listen_address is.',
-  },
-  {
-    key: 'metrics_port',
-    env: 'STRONGROOM_METRICS_PORT',
-    defaultValue: () => '5702',
-    meaning: 'TCP port of the metrics listener (GET /metrics); `off` serves no metrics.',
-  },
-  {
-    key: 'metrics_tls',
-    env: 'STRONGROOM_METRICS_TLS',
-    defaultValue: () => 'off',
-    meaning: 'on: the metrics listener is HTTPS and requires a client certificate from the appliance CA; off: plain HTTP.',
-  },
-  {
-    key: 'max_event_subscribers',
-    env: 'STRONGROOM_MAX_EVENT_SUBSCRIBERS',
-    defaultValue: () => '64',
-    meaning: 'Most simultaneous event stream subscribers; beyond it a new one gets HTTP 503 (SERVER_BUSY).',
-  },
-  {
-    key: 'event_buffer_bytes',
-    env: 'STRONGROOM_EVENT_BUFFER_BYTES',
-    defaultValue: () => '1048576',
-    meaning: 'Most bytes of events queued for one subscriber that does not read; beyond it the subscriber is dropped (close code 4408).',
-  },
-  {
-    key: 'events_ping_interval_ms',
-    env: 'STRONGROOM_EVENTS_PING_INTERVAL_MS',
-    defaultValue: () => '30000',
-    meaning: 'How often the event stream pings each subscriber; one that has not answered the previous ping is dropped.',
-  },
+  ...LISTENER_SETTINGS,
 ];
 
 /**
@@ -362,11 +251,10 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
       throw new ConfigError(`${key} must be days or weeks in ISO 8601 (P7D, P2W, P0D), not "${values[key]}"`);
     }
   }
-  for (const key of ['listen_port', 'max_frame_bytes', 'max_connections', 'max_connections_per_client', 'rollover_check_interval_ms', 'handshake_timeout_ms', 'idle_timeout_ms', 'frame_timeout_ms', 'rate_limit_per_second']) {
-    const value = values[key] ?? '';
-    if (!/^\d+$/.test(value) || Number(value) < (key === 'listen_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
+  checkListenerSettings(values);
+  if (!/^\d+$/.test(values.rollover_check_interval_ms ?? '') || Number(values.rollover_check_interval_ms) < 1) {
+    throw new ConfigError(`rollover_check_interval_ms must be a whole number, not "${values.rollover_check_interval_ms}"`);
   }
-  if (Number(values.listen_port) > 65535) throw new ConfigError('listen_port must be at most 65535');
   const gcmLimit = values.gcm_invocation_limit ?? '';
   if (!/^\d{1,10}$/.test(gcmLimit) || Number(gcmLimit) < 1 || Number(gcmLimit) > 2 ** 32) {
     throw new ConfigError(`gcm_invocation_limit must be a whole number from 1 to 4294967296 (2^32), not "${gcmLimit}"`);
@@ -374,16 +262,6 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
   if (!/^\d+$/.test(values.audit_checkpoint_interval_ms ?? '') || Number(values.audit_checkpoint_interval_ms) < 1000) {
     throw new ConfigError(`audit_checkpoint_interval_ms must be a whole number of milliseconds, at least 1000, not "${values.audit_checkpoint_interval_ms}"`);
   }
-  for (const key of ['events_port', 'max_event_subscribers', 'event_buffer_bytes', 'events_ping_interval_ms']) {
-    const value = values[key] ?? '';
-    if (!/^\d+$/.test(value) || Number(value) < (key === 'events_port' ? 0 : 1)) throw new ConfigError(`${key} must be a whole number, not "${value}"`);
-  }
-  if (Number(values.events_port) > 65535) throw new ConfigError('events_port must be at most 65535');
-  for (const key of ['kmip_port', 'metrics_port']) {
-    const port = values[key] ?? '';
-    if (port !== 'off' && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) throw new ConfigError(`${key} must be a port number (0 to 65535, 0: a free one) or off, not "${port}"`);
-  }
-  if (values.metrics_tls !== 'on' && values.metrics_tls !== 'off') throw new ConfigError(`metrics_tls must be on or off, not "${values.metrics_tls}"`);
   return { dataDir, configFile: fileRead, values, sources };
 }
 

@@ -1,12 +1,14 @@
 /**
  * The OASIS KMIP conformance runner: plays the OASIS test cases (v1.4 and
  * v2.1, mandatory and optional) against a running appliance's KMIP port
- * over mutual TLS and prints `N of M` per version and profile, with the
+ * over mutual TLS (the MSGENC-HTTPS, -JSON and -XML cases: KMIP over HTTPS,
+ * --https-port, in their encoding) and prints `N of M` per version and profile, with the
  * first difference of each failing case (never key bytes). Run from the
  * repository after `npx tsc -p tsconfig.json`:
  *
  *   node dist/scripts/kmip-conformance.js --port 5696 --cert client.pem --key client.key --ca ca.pem
  *       [--host 127.0.0.1] [--cases test/fixtures/kmip-test-cases] [--only SKLC] [--write-doc docs/kmip.md]
+ *       [--https-port 5697] [--all-over-https ttlv|json|xml]
  *       [--native-port 5700 --approver officer1.pem:officer1.key --approver officer2.pem:officer2.key]
  *
  * The client needs a grant on `*` for what the cases do (create, get,
@@ -14,6 +16,7 @@
  * rekey, register). Each `--approver` is an officer (not the runner's
  * client) who approves, over the native port, what dual control holds
  * (Destroy); without them such a case fails at its held step.
+ * `--all-over-https ENCODING` plays every case over HTTPS in that encoding.
  * `--write-doc` rewrites the generated conformance table
  * of docs/kmip.md; the conformance test (test/kmip/oasis-conformance.test.ts)
  * does the same against an appliance it starts, and is where the table is
@@ -27,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { loadCases } from './kmip/oasis/oasis-cases';
 import { decidesClaim } from './kmip/oasis/oasis-profiles';
 import { conformanceSection, formatReport, withSection } from './kmip/oasis/oasis-report';
-import { runConformance, tlsExchange } from './kmip/oasis/oasis-runner';
+import { caseConnector, runConformance } from './kmip/oasis/oasis-runner';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -42,10 +45,17 @@ async function main(): Promise<number> {
       'write-doc': { type: 'string' },
       'native-port': { type: 'string', default: '5700' },
       approver: { type: 'string', multiple: true, default: [] },
+      'https-port': { type: 'string', default: '5697' },
+      'all-over-https': { type: 'string' },
     },
   });
   if (!values.cert || !values.key || !values.ca) {
     process.stderr.write('usage: kmip-conformance --cert FILE --key FILE --ca FILE [--port 5696] [--host H] [--cases DIR] [--only PROFILE] [--write-doc docs/kmip.md]\n');
+    return 2;
+  }
+  const allOverHttps = values['all-over-https'];
+  if (allOverHttps !== undefined && allOverHttps !== 'ttlv' && allOverHttps !== 'json' && allOverHttps !== 'xml') {
+    process.stderr.write(`--all-over-https takes ttlv, json or xml, not "${allOverHttps}"\n`);
     return 2;
   }
   const credentials = { certificatePem: readFileSync(values.cert, 'utf8'), privateKeyPem: readFileSync(values.key, 'utf8'), caPem: readFileSync(values.ca, 'utf8') };
@@ -57,7 +67,8 @@ async function main(): Promise<number> {
   });
   let outcomes;
   try {
-    outcomes = await runConformance(cases, tlsExchange(Number(values.port), credentials, values.host), officers.length > 0 ? { approve: approvedBy(officers) } : {});
+    const connect = caseConnector({ port: Number(values.port), httpsPort: Number(values['https-port']), credentials, host: values.host, allOverHttps });
+    outcomes = await runConformance(cases, connect, officers.length > 0 ? { approve: approvedBy(officers) } : {});
   } finally {
     for (const officer of officers) await officer.close();
   }

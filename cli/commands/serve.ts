@@ -35,9 +35,10 @@ Examples:
   $ strongroom serve --port 5700 --events-port 5701
 
 The server prints one JSON line {"listening": {"address", "port", "eventsAddress",
-"eventsPort", "kmipPort", "metricsAddress", "metricsPort"}} on stdout when it is
-ready (eventsPort: the live event stream, \`strongroom events\`; kmipPort: KMIP,
-docs/kmip.md, null when kmip_port is off; metricsPort: Prometheus metrics at
+"eventsPort", "kmipPort", "kmipHttpsPort", "metricsAddress", "metricsPort"}} on
+stdout when it is ready (eventsPort: the live event stream, \`strongroom events\`;
+kmipPort: KMIP, docs/kmip.md, null when kmip_port is off; kmipHttpsPort: KMIP
+over HTTPS, null when kmip_https_port is off; metricsPort: Prometheus metrics at
 /metrics, docs/metrics.md, null when metrics_port is off) and logs (JSON lines)
 on stderr. Stop it with Ctrl-C or SIGTERM.`,
     )
@@ -51,7 +52,7 @@ on stderr. Stop it with Ctrl-C or SIGTERM.`,
           port: options.port === undefined ? undefined : portOption(options.port, '--port'),
           eventsPort: options.eventsPort === undefined ? undefined : portOption(options.eventsPort, '--events-port'),
         });
-        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port, eventsAddress: eventsAddress(config), eventsPort: server.eventsPort, kmipPort: server.kmipPort, metricsAddress: setting(config, 'metrics_address'), metricsPort: server.metricsPort } })}\n`);
+        process.stdout.write(`${JSON.stringify({ listening: { address: setting(config, 'listen_address'), port: server.port, eventsAddress: eventsAddress(config), eventsPort: server.eventsPort, kmipPort: server.kmipPort, kmipHttpsPort: server.kmipHttpsPort, metricsAddress: setting(config, 'metrics_address'), metricsPort: server.metricsPort } })}\n`);
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
           process.once('SIGINT', stop);

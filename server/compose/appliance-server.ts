@@ -40,6 +40,8 @@ export interface RunningServer {
   readonly eventServer: EventServer;
   /** The KMIP listener's port (kmip_port; 0 in tests picks a free one), or null when kmip_port is off. */
   readonly kmipPort: number | null;
+  /** KMIP over HTTPS's port (kmip_https_port; 0 in tests picks a free one), or null when kmip_https_port is off. */
+  readonly kmipHttpsPort: number | null;
   /** The metrics listener's port (metrics_port; 0 in tests picks a free one), or null when metrics_port is off. */
   readonly metricsPort: number | null;
   readonly metricsServer: MetricsServer | null;
@@ -63,6 +65,8 @@ export interface StartOptions {
   readonly eventsPort?: number;
   /** The KMIP listener's port (0: a free one; null: none); default kmip_port, or 0 when `port` is 0. */
   readonly kmipPort?: number | null;
+  /** KMIP over HTTPS's port (0: a free one; null: none); default kmip_https_port, or 0 when `port` is 0. */
+  readonly kmipHttpsPort?: number | null;
   /** The metrics listener's port (0: a free one; null: none); default metrics_port, or 0 when `port` is 0. */
   readonly metricsPort?: number | null;
   /** Append audit events on the server's own connection instead of the worker thread (for comparisons in benchmarks). */
@@ -142,6 +146,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       port: options.port,
       eventsPort: options.eventsPort,
       kmipPort: options.kmipPort,
+      kmipHttpsPort: options.kmipHttpsPort,
       metricsPort: options.metricsPort,
     });
   } catch (err) {
@@ -150,7 +155,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     throw err;
   }
   jobs.start(changes, connections);
-  const { port, eventsPort, kmipPort, metricsPort } = listeners;
+  const { port, eventsPort, kmipPort, kmipHttpsPort, metricsPort } = listeners;
   audit.recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   if (!appliance.keychain.isSealed) recordTrustEstablished();
   // Every run signs its start: a trail that records a server start but holds
@@ -159,7 +164,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   // and the server serves on.
   await audit.writer.drain();
   await jobs.checkpointer.checkpoint();
-  log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, kmipPort, metricsPort, keys: store.countKeys() });
+  log.info('serving', { address: setting(config, 'listen_address'), port, eventsPort, kmipPort, kmipHttpsPort, metricsPort, keys: store.countKeys() });
   let closing: Promise<void> | null = null;
   const serving = listeners;
   return {
@@ -168,6 +173,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     eventsPort,
     eventServer: serving.eventServer,
     kmipPort,
+    kmipHttpsPort,
     metricsPort,
     metricsServer: serving.metricsServer,
     metrics,

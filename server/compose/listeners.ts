@@ -1,7 +1,7 @@
 /**
  * The appliance's network entrances, started last and closed first: the
- * native protocol's mutual-TLS key server, the KMIP listener (the same
- * listener with the KMIP wire), the live event stream and the metrics
+ * native protocol's mutual-TLS key server, the KMIP listeners (the same
+ * listener with a KMIP wire: TTLV, and HTTPS; kmip-listeners.ts), the live event stream and the metrics
  * listener (metrics-listener.ts). All but the metrics (unless metrics_tls
  * is on) resolve a certificate to its client record and record refused
  * connections (throttled per source, the rest counted per window). The
@@ -20,8 +20,6 @@ import { EventServer } from '../events/event-server';
 import { eventServerFromConfig } from '../events/event-server-config';
 import { AuthFailureThrottle, SuppressedRefusals, WINDOW_MS } from '../tls/auth-failure-throttle';
 import { KeyServer } from '../tls/key-server';
-import { kmipWire } from '../kmip/kmip-wire';
-import { kmipOperations } from '../../protocol/kmip/operations/kmip-operations';
 import { PeerRefusal } from '../tls/peer-identity';
 import { loadTlsIdentity } from '../tls/tls-identity';
 import { ApplianceMetrics, certificateExpiry } from '../metrics/appliance-metrics';
@@ -30,6 +28,7 @@ import { MetricsServer } from '../metrics/metrics-server';
 import { metricsPortOf, startMetricsListener } from './metrics-listener';
 import { AuditPipeline } from './audit-pipeline';
 import { ClientConnections } from './client-connections';
+import { KmipListeners, kmipPortsOf, startKmipListeners } from './kmip-listeners';
 import { Appliance } from './open-appliance';
 
 export interface ListenerOptions {
@@ -46,6 +45,8 @@ export interface ListenerOptions {
   readonly eventsPort?: number;
   /** The KMIP listener's port; default kmip_port, or a free one when `port` is 0; null: none. */
   readonly kmipPort?: number | null;
+  /** KMIP over HTTPS's port; default kmip_https_port, or a free one when `port` is 0; null: none. */
+  readonly kmipHttpsPort?: number | null;
   /** The metrics listener's port; default metrics_port, or a free one when `port` is 0; null: none. */
   readonly metricsPort?: number | null;
   readonly metrics: ApplianceMetrics;
@@ -59,6 +60,9 @@ export interface Listeners {
   /** The KMIP listener, or null when kmip_port is off. */
   readonly kmipServer: KeyServer | null;
   readonly kmipPort: number | null;
+  /** The KMIP over HTTPS listener, or null when kmip_https_port is off. */
+  readonly kmipHttpsServer: KeyServer | null;
+  readonly kmipHttpsPort: number | null;
   /** The metrics listener, or null when metrics_port is off. */
   readonly metricsServer: MetricsServer | null;
   readonly metricsPort: number | null;
@@ -94,8 +98,8 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
   const credentials = await loadTlsIdentity(appliance, clock);
   // The event stream's and KMIP listener's copies of the key, taken before the key server zeroes its own.
   const eventsKey = Buffer.from(credentials.privateKeyPem);
-  const kmipPort = options.kmipPort !== undefined ? options.kmipPort : config.values.kmip_port === 'off' ? null : options.port === 0 ? 0 : numberSetting(config, 'kmip_port');
-  const kmipKey = kmipPort === null ? null : Buffer.from(credentials.privateKeyPem);
+  const kmipPorts = kmipPortsOf(config, options);
+  const kmipKeys = { ttlv: kmipPorts.ttlv === null ? null : Buffer.from(credentials.privateKeyPem), https: kmipPorts.https === null ? null : Buffer.from(credentials.privateKeyPem) };
   const metricsPort = metricsPortOf(config, options.metricsPort, options.port);
   // Plain HTTP metrics need no key.
   const metricsKey = metricsPort === null || setting(config, 'metrics_tls') !== 'on' ? null : Buffer.from(credentials.privateKeyPem);
@@ -127,33 +131,23 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     port = await keyServer.listen();
   } catch (err) {
     eventsKey.fill(0);
-    kmipKey?.fill(0);
+    kmipKeys.ttlv?.fill(0);
+    kmipKeys.https?.fill(0);
     metricsKey?.fill(0);
     refusalWindow.cancel();
     throw err;
   }
   const unregisterKeys = connections.register(keyServer);
-  let kmipServer: KeyServer | null = null;
-  let kmipListening: number | null = null;
-  let unregisterKmip = (): void => undefined;
-  if (kmipPort !== null && kmipKey !== null) {
-    kmipServer = new KeyServer({
-      ...common,
-      port: kmipPort,
-      privateKeyPem: kmipKey,
-      wire: kmipWire({ ...common, operations: kmipOperations(), newId: stamper.newId }),
-    });
-    try {
-      kmipListening = await kmipServer.listen();
-    } catch (err) {
-      eventsKey.fill(0);
-      metricsKey?.fill(0);
-      unregisterKeys();
-      refusalWindow.cancel();
-      await keyServer.close();
-      throw err;
-    }
-    unregisterKmip = connections.register(kmipServer);
+  let kmip: KmipListeners;
+  try {
+    kmip = await startKmipListeners({ ports: kmipPorts, keys: kmipKeys, common, connections, metrics, newId: stamper.newId });
+  } catch (err) {
+    eventsKey.fill(0);
+    metricsKey?.fill(0);
+    unregisterKeys();
+    refusalWindow.cancel();
+    await keyServer.close();
+    throw err;
   }
   // The event stream starts after the key server and closes before it.
   const eventServer = eventServerFromConfig(
@@ -180,9 +174,8 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
   } catch (err) {
     metricsKey?.fill(0);
     unregisterKeys();
-    unregisterKmip();
     refusalWindow.cancel();
-    await kmipServer?.close();
+    await kmip.close();
     await keyServer.close();
     throw err;
   }
@@ -205,10 +198,9 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
     } catch (err) {
       unregisterEvents();
       unregisterKeys();
-      unregisterKmip();
       refusalWindow.cancel();
       await eventServer.close();
-      await kmipServer?.close();
+      await kmip.close();
       await keyServer.close();
       throw err;
     }
@@ -216,15 +208,16 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
   const unwatch = [
     metrics.watchListener('native', () => keyServer.connectionCount),
     metrics.watchListener('events', () => eventServer.stats.subscribers),
-    ...(kmipServer === null ? [] : [metrics.watchListener('kmip', () => (kmipServer as KeyServer).connectionCount)]),
   ];
   return {
     keyServer,
     eventServer,
     port,
     eventsPort,
-    kmipServer,
-    kmipPort: kmipListening,
+    kmipServer: kmip.ttlv,
+    kmipPort: kmip.ttlvPort,
+    kmipHttpsServer: kmip.https,
+    kmipHttpsPort: kmip.httpsPort,
     metricsServer: metricsListening?.server ?? null,
     metricsPort: metricsListening?.port ?? null,
     async close() {
@@ -232,8 +225,7 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
       for (const stop of unwatch) stop();
       await eventServer.close();
       unregisterEvents();
-      await kmipServer?.close();
-      unregisterKmip();
+      await kmip.close();
       await keyServer.close();
       unregisterKeys();
       refusalWindow.cancel();

@@ -18,24 +18,22 @@ import { TLSSocket } from 'node:tls';
 import { Clock } from '../../common/clock';
 import { RateLimiter } from '../../common/rate-limiter';
 import { Timer, Timers } from '../../common/timers';
-import { kmipReasonFor } from '../../common/error-codes';
 import { ClientIdentity } from '../../domain/policy/identity';
-import { executeBatch, RunItem } from '../../protocol/kmip/kmip-batch-executor';
+import { RunItem } from '../../protocol/kmip/kmip-batch-executor';
 import { KmipCodecError } from '../../protocol/kmip/kmip-codec-error';
-import { RequestMessage, ResponseMessage } from '../../protocol/kmip/kmip-message';
-import { decodeRequest } from '../../protocol/kmip/kmip-message-decoder';
+import { ResponseMessage } from '../../protocol/kmip/kmip-message';
 import { encodeResponse, invalidMessageResponse } from '../../protocol/kmip/kmip-message-encoder';
-import { KmipMessageError } from '../../protocol/kmip/kmip-message-error';
 import { decodeTtlv } from '../../protocol/kmip/ttlv-decoder';
 import { encodeTtlv } from '../../protocol/kmip/ttlv-encoder';
 import { ttlvMessageLength } from '../../protocol/kmip/ttlv-framing';
 import { KMIP_MAX_MESSAGE_BYTES, TTLV_HEADER_BYTES, wipeByteStrings } from '../../protocol/kmip/ttlv';
 import { endThenDestroy, whenClosed } from '../tls/connection';
+import { answerMessage, KMIP_MAX_RESPONSE_BYTES } from './kmip-message-answer';
 
 /** Most messages read and not yet answered: beyond it the socket stops reading until answers leave. */
 export const KMIP_MAX_QUEUED_MESSAGES = 16;
-/** Largest response sent whatever the client's Maximum Response Size: what one request can make the server hold. */
-export const KMIP_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Largest response sent whatever the client's Maximum Response Size (moved to kmip-message-answer.ts, which both KMIP listeners use). */
+export { KMIP_MAX_RESPONSE_BYTES };
 
 export interface KmipConnectionOptions {
   readonly clock: Clock;
@@ -177,47 +175,7 @@ export class KmipConnection {
 
   private async answer(message: Buffer): Promise<void> {
     if (this.closed) return;
-    // One token before decoding, so parsing is rate limited too.
-    const waitMs = this.options.rateLimiter.take(this.identity.name, 1);
-    let request: RequestMessage;
-    try {
-      request = decodeRequest(decodeTtlv(message));
-    } catch (err) {
-      if (err instanceof KmipCodecError || err instanceof KmipMessageError) {
-        this.write(invalidMessageResponse(err, this.now()));
-        return;
-      }
-      throw err;
-    }
-    try {
-      const cost = request.batchItems.length;
-      const batchWaitMs = waitMs === 0 && cost > 1 ? this.options.rateLimiter.take(this.identity.name, cost, 1) : 0;
-      if (waitMs > 0 || batchWaitMs > 0) {
-        this.write(this.rateLimited(request, Math.max(waitMs, batchWaitMs)));
-        return;
-      }
-      const maximum = Math.min(request.header.maximumResponseSize ?? KMIP_MAX_RESPONSE_BYTES, KMIP_MAX_RESPONSE_BYTES);
-      const bounded: RequestMessage = { ...request, header: { ...request.header, maximumResponseSize: maximum } };
-      const response = await executeBatch(bounded, this.options.runItem, { timeStamp: this.now() });
-      this.write(response);
-    } finally {
-      for (const item of request.batchItems) wipeByteStrings(item.requestPayload);
-    }
-  }
-
-  private rateLimited(request: RequestMessage, retryAfterMs: number): ResponseMessage {
-    const reason = kmipReasonFor('RATE_LIMITED', request.header.protocolVersion.major);
-    const message = `RATE_LIMITED: client "${this.identity.name}" is over its request rate; retry after ${retryAfterMs} ms`;
-    return {
-      header: { protocolVersion: request.header.protocolVersion, timeStamp: this.now(), batchCount: request.batchItems.length },
-      batchItems: request.batchItems.map((item) => ({
-        operation: item.operation,
-        ...(item.uniqueBatchItemId === undefined ? {} : { uniqueBatchItemId: item.uniqueBatchItemId }),
-        resultStatus: 'OperationFailed' as const,
-        resultReason: reason,
-        resultMessage: message,
-      })),
-    };
+    this.write(await answerMessage(() => decodeTtlv(message), { identity: this.identity, rateLimiter: this.options.rateLimiter, runItem: this.options.runItem, now: () => this.now() }));
   }
 
   private write(response: ResponseMessage): void {

@@ -36,6 +36,8 @@ describe('configuration', () => {
     expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_LOG_LEVEL: 'loud' } }))).toBe('CONFIG_INVALID');
     expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_METRICS_PORT: '70000' } }))).toBe('CONFIG_INVALID');
     expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_METRICS_TLS: 'yes' } }))).toBe('CONFIG_INVALID');
+    expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_KMIP_HTTPS_PORT: 'https' } }))).toBe('CONFIG_INVALID');
+    expect(loadConfig({ dataDir: dir, env: { STRONGROOM_KMIP_HTTPS_PORT: 'off' } }).values.kmip_https_port).toBe('off');
     expect(codeOf(() => loadConfig({ dataDir: dir, configFile: join(dir, 'absent.conf'), env: {} }))).toBe('CONFIG_INVALID');
   });
 

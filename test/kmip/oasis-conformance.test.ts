@@ -1,6 +1,7 @@
 /**
  * OASIS conformance against a real appliance (SoftHSM2 token, SQLite
- * keychain, mutual TLS on the KMIP port): the runner plays every case of the
+ * keychain, mutual TLS on the KMIP port, and KMIP over HTTPS for the MSGENC
+ * cases): the runner plays every case of the
  * vendored OASIS test cases (v1.4 and v2.1) as a client granted everything
  * on `*`, with the fixture's two approving officers approving what dual
  * control holds (Destroy: the runner then polls its outcome, oasis-pending.ts),
@@ -25,7 +26,7 @@ import { loadCases, OasisCase } from '../../scripts/kmip/oasis/oasis-cases';
 import { CaseOutcome } from '../../scripts/kmip/oasis/oasis-play';
 import { CLAIMED_PROFILES, decidesClaim, UNCLAIMED_REASONS } from '../../scripts/kmip/oasis/oasis-profiles';
 import { conformanceSection, currentSection, failureLine, formatReport, withSection } from '../../scripts/kmip/oasis/oasis-report';
-import { runConformance, tlsExchange } from '../../scripts/kmip/oasis/oasis-runner';
+import { caseConnector, runConformance } from '../../scripts/kmip/oasis/oasis-runner';
 import { startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
 jest.setTimeout(90_000);
@@ -52,7 +53,8 @@ describe('OASIS KMIP conformance', () => {
       officer.destroy();
     }
     officers = t.approvers.map((approver) => new StrongroomClient({ host: '127.0.0.1', port: t.port, ca: approver.caPem, cert: approver.certificatePem, key: approver.privateKeyPem, servername: 'localhost' }));
-    outcomes = await runConformance(cases, tlsExchange(t.server.kmipPort!, runner), { approve: approvedBy(officers) });
+    // The MSGENC cases go to KMIP over HTTPS in their encoding; the others to the KMIP port.
+    outcomes = await runConformance(cases, caseConnector({ port: t.server.kmipPort!, httpsPort: t.server.kmipHttpsPort, credentials: runner }), { approve: approvedBy(officers) });
     if (process.env.KMIP_CONFORMANCE_REPORT) writeFileSync(process.env.KMIP_CONFORMANCE_REPORT, formatReport(outcomes));
   });
 

@@ -2,7 +2,7 @@
  * Playing a case against a scripted server (no network): the identifier
  * the server returns is substituted into the next request, the case stops
  * at its first difference, a server that closes is a failure, the MSGENC
- * cases go through their text encoding; and the report and the generated
+ * cases are played over HTTPS (never quietly over TTLV); and the report and the generated
  * section of docs/kmip.md say what the outcomes say. The fixture files all
  * load as request/response pairs with their profiles.
  */
@@ -11,6 +11,8 @@ import { TtlvNode } from '../../protocol/kmip/ttlv';
 import { CaseBindings } from '../../scripts/kmip/oasis/oasis-bindings';
 import { loadCases, profileOf } from '../../scripts/kmip/oasis/oasis-cases';
 import { CaseOutcome, KmipExchange, playCase } from '../../scripts/kmip/oasis/oasis-play';
+import { HTTPS_PROFILES } from '../../scripts/kmip/oasis/oasis-profiles';
+import { caseConnector } from '../../scripts/kmip/oasis/oasis-runner';
 import { conformanceSection, CONFORMANCE_BEGIN, CONFORMANCE_END, currentSection, formatReport, withSection } from '../../scripts/kmip/oasis/oasis-report';
 import { answer, caseOf, requestXml, responseXml } from './oasis-test-xml';
 
@@ -116,13 +118,15 @@ test('a bound Byte String is sent back in a later request, and every answer\'s b
   for (const tree of [cipherAnswer, plainAnswer]) expect([...dataOf(tree)]).toEqual(new Array(dataOf(tree).length).fill(0));
 });
 
-test('an MSGENC-JSON case sends each message through the JSON encoding and back: the same tree arrives', async () => {
-  const query = requestXml('Query', '<QueryFunction type="Enumeration" value="QueryOperations"/>', '<MaximumResponseSize type="Integer" value="256"/>');
+test('an MSGENC case is played over HTTPS in its encoding: without an HTTPS port it fails to connect rather than fall back to TTLV', async () => {
+  const query = requestXml('Query', '<QueryFunction type="Enumeration" value="QueryOperations"/>');
   const queried = responseXml('Query', '<Operation type="Enumeration" value="Query"/>');
-  const server = scripted([answer(queried, NOW)]);
-  const outcome = await playCase(caseOf('MSGENC-JSON-M-1-21', query, queried), server.connect, { bindings: bindings() });
-  expect(outcome.passed).toBe(true);
-  expect(server.sent[0]).toEqual(answer(query, NOW));
+  const noHttps = caseConnector({ port: 1, httpsPort: null, credentials: { certificatePem: '', privateKeyPem: '', caPem: '' } });
+  for (const profile of ['MSGENC-HTTPS', 'MSGENC-JSON', 'MSGENC-XML']) {
+    const outcome = await playCase(caseOf(`${profile}-M-1-21`, query, queried), noHttps, { bindings: bindings() });
+    expect(outcome.failure?.error).toBe(`could not connect: ${profile} is played over KMIP over HTTPS, and no HTTPS port was given`);
+  }
+  expect(HTTPS_PROFILES).toEqual({ 'MSGENC-HTTPS': 'ttlv', 'MSGENC-JSON': 'json', 'MSGENC-XML': 'xml' });
 });
 
 test('every fixture file loads as request/response pairs, in the profile its name starts with', () => {

@@ -4,13 +4,12 @@
  * sent, and its answer compared with the expected one; the case stops at
  * its first difference (later steps build on the state the failed one should
  * have left). Every case gets a connection of its own, so one that the
- * server closes does not spill into the next. The MSGENC-JSON and -XML cases
- * send each message through their text encoding and back first. The Byte
+ * server closes does not spill into the next; the connection is chosen for
+ * the case (oasis-runner.ts: the MSGENC cases go over HTTPS in their
+ * encoding). The Byte
  * Strings of every answer (key material, plaintexts) are zeroed once the
  * case is over: until then later requests may carry them (`$DATA_0`).
  */
-import { formatKmipJson, parseKmipJson } from '../../../protocol/kmip/kmip-json';
-import { formatKmipXml, parseKmipXml } from '../../../protocol/kmip/kmip-xml';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { wipeByteStrings } from '../../../server/kmip/kmip-connection';
 import { CaseBindings, UnboundPlaceholderError } from './oasis-bindings';
@@ -18,7 +17,6 @@ import { OasisCase } from './oasis-cases';
 import { compareResponse, Difference } from './oasis-compare';
 import { learnFromResponse } from './oasis-generated';
 import { ApprovePending, settlePending } from './oasis-pending';
-import { CODEC_ROUND_TRIP } from './oasis-profiles';
 
 /** A connection to the server under test: one request in, its response out. */
 export interface KmipExchange {
@@ -37,26 +35,22 @@ export interface CaseOutcome {
   readonly failure?: { readonly step: number; readonly difference?: Difference; readonly error?: string };
 }
 
-function roundTrip(node: TtlvNode, encoding: 'json' | 'xml' | undefined): TtlvNode {
-  if (encoding === 'json') return parseKmipJson(formatKmipJson(node));
-  if (encoding === 'xml') return parseKmipXml(formatKmipXml(node));
-  return node;
-}
-
 export interface PlayOptions {
   /** Officers who approve what dual control holds; without them a pending item is compared as it is. */
   readonly approve?: ApprovePending;
   readonly bindings?: CaseBindings;
 }
 
-export async function playCase(testCase: OasisCase, connect: () => Promise<KmipExchange>, options: PlayOptions = {}): Promise<CaseOutcome> {
-  const encoding = CODEC_ROUND_TRIP[testCase.profile];
+/** A connection for a case (the case decides the transport: oasis-runner.ts). */
+export type CaseConnector = (testCase: OasisCase) => Promise<KmipExchange>;
+
+export async function playCase(testCase: OasisCase, connect: CaseConnector, options: PlayOptions = {}): Promise<CaseOutcome> {
   const bindings = options.bindings ?? new CaseBindings();
   let approved = 0;
   const failed = (step: number, failure: { difference?: Difference; error?: string }): CaseOutcome => ({ testCase, passed: false, stepsPassed: step, approved, failure: { step, ...failure } });
   let connection: KmipExchange;
   try {
-    connection = await connect();
+    connection = await connect(testCase);
   } catch (error) {
     return failed(0, { error: `could not connect: ${(error as Error).message}` });
   }
@@ -65,7 +59,7 @@ export async function playCase(testCase: OasisCase, connect: () => Promise<KmipE
     for (const [step, { request: template, response: expected }] of testCase.steps.entries()) {
       let request: TtlvNode;
       try {
-        request = roundTrip(bindings.resolve(template), encoding);
+        request = bindings.resolve(template);
       } catch (error) {
         if (error instanceof UnboundPlaceholderError) return failed(step, { error: error.message });
         throw error;
@@ -80,7 +74,7 @@ export async function playCase(testCase: OasisCase, connect: () => Promise<KmipE
           approved += settled.approved;
           answer = settled.answer;
         }
-        got = roundTrip(answer, encoding);
+        got = answer;
         received.push(got);
       } catch (error) {
         return failed(step, { error: (error as Error).message });
