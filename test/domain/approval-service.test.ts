@@ -43,6 +43,8 @@ describe('approval digests and settings', () => {
   it('encodes canonically (sorted keys at every depth) and refuses binary', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } })).toBe('{"a":{"c":null,"d":[1,"x"]},"b":1}');
     expect(codeOf(() => canonicalJson({ material: Buffer.from('k') }))).toBe('INVALID_ARGUMENT');
+    // A validated string map (custom attributes) has no prototype: it is plain JSON all the same.
+    expect(canonicalJson({ attributes: Object.assign(Object.create(null) as object, { b: '2', a: '1' }) })).toBe('{"attributes":{"a":"1","b":"2"}}');
     expect(codeOf(() => canonicalJson({ n: Number.NaN }))).toBe('INVALID_ARGUMENT');
   });
 
@@ -120,6 +122,33 @@ describe('ApprovalService', () => {
     const second = makeService(() => (runs++, {}), store);
     expect(second.service.get(record.id)).toMatchObject({ state: 'failed', error: { code: 'INTERNAL_ERROR' } });
     expect(runs).toBe(1);
+  });
+
+  it('stores the arguments an operation gives for its id (a key import\'s sealed material), hides the sealed field from views, runs with it, and erases it once the request ended', () => {
+    const seen: string[] = [];
+    const { service, store } = makeService((record) => seen.push(record.args));
+    const stored = (request: { id: string; requester: string }) => ({ name: 'a/k', kcv: 'ABCDEF0123', sealedMaterial: { sealVersion: 1, sealed: `sealed-for-${request.id}-${request.requester}` } });
+    const ran = service.request({ operation: 'Register', args: {}, storedArgs: stored, dualControlClass: 'key-import', requester: officer('alice') });
+    expect(JSON.parse(ran.args)).toMatchObject({ sealedMaterial: { sealed: `sealed-for-${ran.id}-alice` } });
+    expect(service.get(ran.id).args).toEqual({ name: 'a/k', kcv: 'ABCDEF0123' });
+    expect(service.list()[0].args).toEqual({ name: 'a/k', kcv: 'ABCDEF0123' });
+    service.approve(ran.id, officer('bob'), ran.digest);
+    expect(service.approve(ran.id, officer('carol'), ran.digest)).toMatchObject({ state: 'executed' });
+    expect(seen).toEqual([ran.args]);
+    expect(JSON.parse(store.approvals.getApproval(ran.id)!.args)).toEqual({ name: 'a/k', kcv: 'ABCDEF0123' });
+    for (const end of [(id: string) => service.deny(id, officer('bob'), 'no'), (id: string) => service.cancel(id, officer('alice'))]) {
+      const ended = service.request({ operation: 'Register', args: {}, storedArgs: stored, dualControlClass: 'key-import', requester: officer('alice') });
+      end(ended.id);
+      expect(JSON.parse(store.approvals.getApproval(ended.id)!.args)).toEqual({ name: 'a/k', kcv: 'ABCDEF0123' });
+    }
+  });
+
+  it('erases the sealed field of an expired request', () => {
+    const { service, store, clock } = makeService(() => ({}));
+    const record = service.request({ operation: 'Register', args: {}, storedArgs: () => ({ name: 'a/k', sealedMaterial: { sealVersion: 1, sealed: 'x' } }), dualControlClass: 'key-import', requester: officer('alice') });
+    clock.advance(3_600_001);
+    expect(service.get(record.id).state).toBe('expired');
+    expect(JSON.parse(store.approvals.getApproval(record.id)!.args)).toEqual({ name: 'a/k' });
   });
 
   it('keeps a failing operation as failed with its error, and undoes its partial writes', () => {

@@ -44,7 +44,7 @@ export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
   SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
   OMOS: 'opaque objects: the appliance stores symmetric keys and secret data only',
   PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
-  'CS-BC': 'all but three cases (CS-BC-M-1, -2, -3) are known-answer tests on a key registered with given bytes, which the appliance refuses for every algorithm it generates (CALLER_MATERIAL_REFUSED: no single client plants key material; the ChaCha20 cases register theirs too)',
+  'CS-BC': 'the cases register their keys with given bytes, a dual-controlled key import here (Operation Pending until two other officers approve; the runner approves), so their Register steps pass as approved; later steps need what is not served yet: ECB, Cryptographic Parameters kept on a key, Usage Limits, Process Start Date, plain ChaCha20, streaming, and the refusal of a 1-byte tag as General Failure',
   SKFF: 'three cases (SKFF-M-4, -8, -12) make 3DES keys, which the appliance does not make (AES and HMAC only)',
   BL: 'the baseline cases mix certificates, key pairs and opaque objects and the Interop operation, which the appliance does not serve',
 };
