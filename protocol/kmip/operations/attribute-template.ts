@@ -14,7 +14,6 @@ import { tagNumberOf } from '../kmip-message-fields';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { nativeCustomName } from './attribute-views';
-import { keptCipherParameters } from './key-cipher-defaults';
 import { KmipOperationError } from './kmip-operation';
 import { PayloadReader } from './payload';
 
@@ -34,8 +33,6 @@ export interface RequestedAttributes {
   readonly owner?: string;
   /** Custom attributes (`x-…`, `y-…` in 1.x; Vendor Identification + Attribute Name in 2.x, joined by `-`). */
   readonly customAttributes: Readonly<Record<string, string>>;
-  /** Cryptographic Parameters: the key's Encrypt/Decrypt defaults, as kept (key-cipher-defaults.ts). */
-  readonly cryptographicParameters?: string;
 }
 
 /**
@@ -169,7 +166,6 @@ class Collector {
     name?: string;
     activationDate?: bigint;
     owner?: string;
-    cryptographicParameters?: string;
   } = {};
   private readonly customAttributes: Record<string, string> = {};
   private readonly seen = new Set<string>();
@@ -197,13 +193,10 @@ class Collector {
       case 'ContactInformation':
         this.fields.owner = typed(label, value, 'TextString') as string;
         return;
-      case 'CryptographicParameters':
-        this.fields.cryptographicParameters = keptCipherParameters(value, label);
-        return;
       case 'ObjectGroup':
         throw new KmipOperationError('FeatureNotSupported', `${label} is not supported: keys are grouped by the namespace of their Name (namespace/name)`);
       default:
-        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Contact Information, Cryptographic Parameters and custom attributes`);
+        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Contact Information and custom attributes`);
     }
   }
 

@@ -2,8 +2,7 @@
  * The native Create / Register arguments for what a KMIP client asked
  * (docs/kmip.md §3.4): the key's name (a generated one in the client's own
  * namespace when the client gave none), its usage, owner and custom
- * attributes (with its Cryptographic Parameters, kept as one:
- * key-cipher-defaults.ts), and when it becomes Active. KMIP leaves a new object
+ * attributes, and when it becomes Active. KMIP leaves a new object
  * PreActive unless an Activation Date is given (KMIP 1.4 §3.24, the OASIS
  * SKLC cases); the appliance's own lifecycle does it: `activate: false`
  * (PreActive until an Activate), `activateAt` (the server activates it at
@@ -11,7 +10,6 @@
  * Pure: the clock and the id come from the context.
  */
 import { RequestedAttributes } from './attribute-template';
-import { KEPT_CRYPTOGRAPHIC_PARAMETERS } from './key-cipher-defaults';
 import { KmipOperationContext, KmipOperationError } from './kmip-operation';
 
 /** The last date a JavaScript Date holds (ECMA-262: ±8.64e15 ms). */
@@ -30,9 +28,7 @@ export interface NativeKeyArgs {
 }
 
 export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperationContext): NativeKeyArgs {
-  const all: Record<string, string> = { ...requested.customAttributes };
-  if (requested.cryptographicParameters !== undefined) all[KEPT_CRYPTOGRAPHIC_PARAMETERS] = requested.cryptographicParameters;
-  const attributes = Object.keys(all).length > 0 ? all : undefined;
+  const attributes = Object.keys(requested.customAttributes).length > 0 ? { ...requested.customAttributes } : undefined;
   return {
     // Grants are by name pattern: each client's unnamed objects sit under its own name, so one grant (kmip/<client>/*) covers them and no other client's.
     name: requested.name ?? `${UNNAMED_NAMESPACE}/${ctx.client}/${ctx.newId()}`,
