@@ -97,6 +97,7 @@ export const locate: Operation<'Locate'> = {
       namePattern: args.pattern,
       namespace: args.namespace,
       algorithm: args.algorithm === undefined ? undefined : parseAlgorithm(args.algorithm),
+      attributes: args.attributes,
       limit,
       offset,
     });

@@ -143,6 +143,8 @@ export const OP_SCHEMAS = Object.freeze({
       pattern: optionalName,
       namespace: optionalName,
       algorithm: token,
+      /** Custom attributes the key must have, each value a glob as `pattern` (`*` any run of characters). */
+      attributes: customAttributes,
       limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT },
       offset: { type: 'integer', optional: true, min: 0, max: MAX_LOCATE_OFFSET },
     },

@@ -2,7 +2,8 @@
  * KeyFilter semantics shared by both keychain stores, so that SQLite and the
  * in-memory store agree to the byte: argument checks for limit/offset, the
  * name glob (`*` is the only wildcard; everything else, including `?`, `[`,
- * `%` and `_`, is literal) translated to SQLite GLOB and to a RegExp, and the
+ * `%` and `_`, is literal) translated to SQLite GLOB and to a RegExp (for
+ * names and for custom attribute values alike), and the
  * ordering of keys (SQLite's BINARY collation, i.e. UTF-8 byte order).
  */
 import { ValidationError } from '../common/errors';
@@ -32,7 +33,25 @@ export function validateKeyFilter(filter: KeyFilter): Paging {
   if (namePattern !== undefined && namePattern.length > MAX_NAME_PATTERN_LENGTH) {
     throw new ValidationError('namePattern is too long', { details: { field: 'namePattern', max: MAX_NAME_PATTERN_LENGTH } });
   }
+  for (const pattern of Object.values(filter.attributes ?? {})) {
+    if (pattern.length > MAX_NAME_PATTERN_LENGTH) {
+      throw new ValidationError('an attribute pattern is too long', { details: { field: 'attributes', max: MAX_NAME_PATTERN_LENGTH } });
+    }
+  }
   return { limit: limit ?? null, offset: offset ?? 0 };
+}
+
+/** The attributes filter as the SQLite statement takes it: JSON of name → SQLite GLOB pattern, or null for none. */
+export function attributesToSqlite(attributes: KeyFilter['attributes']): string | null {
+  if (attributes === undefined || Object.keys(attributes).length === 0) return null;
+  return JSON.stringify(Object.fromEntries(Object.entries(attributes).map(([name, pattern]) => [name, globToSqlite(pattern)])));
+}
+
+/** Whether a key has every custom attribute of the filter, each value matching its glob (the in-memory twin of the SQL). */
+export function attributesMatch(customAttributes: Readonly<Record<string, string>>, attributes: KeyFilter['attributes']): boolean {
+  return Object.entries(attributes ?? {}).every(
+    ([name, pattern]) => Object.prototype.hasOwnProperty.call(customAttributes, name) && globToRegExp(pattern).test(customAttributes[name]),
+  );
 }
 
 /** Our glob as a SQLite GLOB pattern: `?` and `[` are bracketed so they match only themselves. */

@@ -6,7 +6,7 @@
  * records in and out.
  */
 import { StorageError } from '../common/errors';
-import { compareKeys, fullName, globToRegExp, validateKeyFilter } from './key-filter';
+import { attributesMatch, compareKeys, fullName, globToRegExp, validateKeyFilter } from './key-filter';
 import { KeyStore, StateCounts } from './key-store';
 import { constraint, copyInstance, copyKey, MemoryTables, nameKey } from './memory-tables';
 import { applyInstanceChange, InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
@@ -77,7 +77,8 @@ export class MemoryKeys implements KeyStore {
         (k) =>
           (filter.namespace === undefined || k.namespace === filter.namespace) &&
           (pattern === null || pattern.test(fullName(k))) &&
-          (filter.algorithm === undefined || k.algorithm === filter.algorithm),
+          (filter.algorithm === undefined || k.algorithm === filter.algorithm) &&
+          attributesMatch(k.customAttributes, filter.attributes),
       )
       .sort(compareKeys);
     return matching.slice(offset, limit === null ? undefined : offset + limit).map(copyKey);

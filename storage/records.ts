@@ -148,6 +148,11 @@ export interface KeyFilter {
   /** SQL-LIKE-free glob on the full name `namespace/name`: `*` matches any run of characters. */
   readonly namePattern?: string;
   readonly algorithm?: string;
+  /**
+   * Custom attributes the key must have, each value matched as namePattern
+   * is (a glob: `*` matches any run of characters, nothing else is special).
+   */
+  readonly attributes?: Readonly<Record<string, string>>;
   readonly limit?: number;
   readonly offset?: number;
 }

@@ -6,7 +6,7 @@
  * after the commit.
  */
 import { StorageError } from '../common/errors';
-import { globToSqlite, validateKeyFilter } from './key-filter';
+import { attributesToSqlite, globToSqlite, validateKeyFilter } from './key-filter';
 import { KeyStore, StateCounts } from './key-store';
 import { InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 import { SqliteConnection, Statements } from './sqlite-connection';
@@ -68,6 +68,7 @@ export class SqliteKeys implements KeyStore {
         namespace: filter.namespace ?? null,
         glob: filter.namePattern === undefined ? null : globToSqlite(filter.namePattern),
         algorithm: filter.algorithm ?? null,
+        attributes: attributesToSqlite(filter.attributes),
         limit: paging.limit ?? -1,
         offset: paging.offset,
       }) as KeyRow[],

@@ -71,6 +71,8 @@ export const SQL = {
     WHERE (@namespace IS NULL OR namespace = @namespace)
       AND (@glob IS NULL OR (namespace || '/' || name) GLOB @glob)
       AND (@algorithm IS NULL OR algorithm = @algorithm)
+      AND (@attributes IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(@attributes) f
+        WHERE NOT EXISTS (SELECT 1 FROM json_each(keys.custom_attributes) a WHERE a.key = f.key AND a.type = 'text' AND a.value GLOB f.value)))
     ORDER BY namespace, name LIMIT @limit OFFSET @offset`,
   countKeys: `SELECT count(*) AS n FROM keys`,
   countKeysByState: `SELECT i.state AS state, count(*) AS n FROM keys k JOIN key_instances i ON i.id = k.current_instance_id GROUP BY i.state`,

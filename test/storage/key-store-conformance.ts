@@ -192,6 +192,21 @@ export function describeKeyStoreConformance(name: string, factory: StoreFactory)
         expect(store.listKeys({ namePattern: 'HR/*' })).toEqual([]);
       });
 
+      it('filters by custom attribute values, each a glob as the name pattern is, before paging', () => {
+        // Every key has team=payments (store-fixtures.ts) until changed here.
+        store.updateKeyAttributes({ keyId: 'k1', customAttributes: { team: 'pay?[1]*ll', 'kmip.ObjectGroup': '[{"tag":"ObjectGroup","value":"g"}]' }, updatedAt: T2, rowMac: rowMac('a') });
+        store.updateKeyAttributes({ keyId: 'k2', customAttributes: { team: 'payroll' }, updatedAt: T2, rowMac: rowMac('b') });
+        expect(names(store.listKeys({ attributes: { team: 'payroll' } }))).toEqual(['hr/bonus']);
+        expect(names(store.listKeys({ attributes: { team: 'pay?[1]*ll' } }))).toEqual(['hr/payroll']);
+        expect(names(store.listKeys({ attributes: { team: 'pay*ll' } }))).toEqual(['hr/bonus', 'hr/payroll']);
+        expect(names(store.listKeys({ attributes: { team: 'pay*', 'kmip.ObjectGroup': '*"value":"g"}*' } }))).toEqual(['hr/payroll']);
+        expect(names(store.listKeys({ attributes: { team: 'pay*ll' }, limit: 1, offset: 1 }))).toEqual(['hr/payroll']);
+        expect(names(store.listKeys({ attributes: { 'x-cost-centre': '42' }, namespace: 'finance' }))).toEqual(['finance/ledger', 'finance/payments']);
+        expect(store.listKeys({ attributes: { 'x-cost-centre': '4' } })).toEqual([]);
+        expect(store.listKeys({ attributes: { absent: '*' } })).toEqual([]);
+        expect(store.listKeys({ attributes: { team: 'PAYROLL' } })).toEqual([]);
+      });
+
       it('pages with limit and offset', () => {
         expect(names(store.listKeys({ limit: 2 }))).toEqual(['finance/ledger', 'finance/payments']);
         expect(names(store.listKeys({ limit: 2, offset: 2 }))).toEqual(['hr/bonus', 'hr/payroll']);

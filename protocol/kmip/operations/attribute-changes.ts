@@ -3,6 +3,9 @@
  * (KMIP 2.1 §6.1.2, 6.1.31, 6.1.15, 6.1.49; 1.4 §4.13–15), as far as the
  * appliance has native operations for them (docs/kmip.md §3.4):
  *
+ * - the kept standard attributes (Alternative Name, Application Specific
+ *   Information, Object Group, Cryptographic Parameters) change by value or
+ *   index as kept-attribute-changes.ts says, through the same native operation;
  * - custom attributes (`x-NAME`, or vendor `x`) change through the native
  *   SetCustomAttributes (`modify-attributes` on the key); they are the
  *   key's, one value per name, so every instance of the key shows the change;
@@ -23,6 +26,8 @@ import { AttributeSelector, readAttribute1, readWrappedAttribute, referenceSelec
 import { KmipOperation, KmipOperationContext, KmipOperationError } from './kmip-operation';
 import { instanceNamed } from './instance-identifier';
 import { describeObject } from './object-reference';
+import { changeKept } from './kept-attribute-changes';
+import { isKeptTag } from './kept-attributes';
 import { PayloadReader, responsePayload, textItem } from './payload';
 
 type Change = 'AddAttribute' | 'ModifyAttribute' | 'DeleteAttribute' | 'SetAttribute';
@@ -35,6 +40,7 @@ const KMIP_1_FALLBACK: Readonly<Record<string, string>> = {
   AttributeNotFound: 'ItemNotFound',
   AttributeInstanceNotFound: 'ItemNotFound',
   AttributeSingleValued: 'IllegalOperation',
+  MultiValuedAttribute: 'IllegalOperation',
   UnsupportedAttribute: 'FeatureNotSupported',
   InvalidAttributeValue: 'InvalidField',
 };
@@ -144,6 +150,11 @@ function attributeChange(change: Change): KmipOperation {
       if (change === 'SetAttribute' && ctx.version.major < 2) throw new KmipOperationError('OperationNotSupported', 'Set Attribute is a KMIP 2.x operation: 1.x sets with Add or Modify Attribute');
       const request = readRequest(change, new PayloadReader(payload), ctx.version);
       const object = await describeObject(ctx, request.uid);
+      if (request.selector.kind === 'standard' && isKeptTag(request.selector.tag)) {
+        // Alternative Name, Object Group, …: kept for the client, several values each (kept-attribute-changes.ts).
+        const echoed = await changeKept(change, request.selector.tag, request, object, ctx, (reason, message) => refuse(ctx.version, reason, message));
+        return responsePayload([textItem('UniqueIdentifier', object.instance.name), echoed]);
+      }
       if (request.selector.kind !== 'custom') refuseStandard(change, request, object, ctx.version);
       const done = await changeCustom(change, request, object, ctx, request.selector.name);
       // 1.x answers with the attribute (the new value; for Delete, the value deleted); 2.x with the identifier alone.

@@ -11,6 +11,7 @@ import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { CUSTOM_PREFIX, CUSTOM_VENDOR, KmipAttribute, nativeCustomName } from './attribute-views';
 import { KmipOperationError } from './kmip-operation';
+import { refuseReservedCustomName } from './kept-attributes';
 import { PayloadReader } from './payload';
 
 /** Which attribute a request means: a standard one by tag name, a custom one by native name, or one this server never keeps. */
@@ -34,6 +35,7 @@ export function selectorLabel(selector: AttributeSelector): string {
 
 /** A 1.x Attribute Name: `x-NAME` is custom; any other is a standard name, spelled as the specification spells it. */
 export function selectorOfName(text: string): AttributeSelector {
+  refuseReservedCustomName(text, 'AttributeName');
   const custom = nativeCustomName(text);
   if (custom !== null) return { kind: 'custom', name: custom };
   const tag = normalizeKmipName(text);
@@ -44,6 +46,7 @@ export function selectorOfName(text: string): AttributeSelector {
 function vendorSelector(reader: PayloadReader): AttributeSelector {
   const vendor = reader.requiredText('VendorIdentification');
   const name = reader.requiredText('AttributeName');
+  if (vendor === CUSTOM_VENDOR) refuseReservedCustomName(CUSTOM_PREFIX + name, reader.path);
   return vendor === CUSTOM_VENDOR ? { kind: 'custom', name } : { kind: 'foreign', label: `${vendor}:${name}` };
 }
 

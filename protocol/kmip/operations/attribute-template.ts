@@ -14,6 +14,7 @@ import { tagNumberOf } from '../kmip-message-fields';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { nativeCustomName } from './attribute-views';
+import { encodeKeptValues, isKeptTag, keptName, keptValue, KeptTag, refuseReservedCustomName } from './kept-attributes';
 import { KmipOperationError } from './kmip-operation';
 import { PayloadReader } from './payload';
 
@@ -31,7 +32,11 @@ export interface RequestedAttributes {
   readonly activationDate?: bigint;
   /** Contact Information → the key's owner. */
   readonly owner?: string;
-  /** Custom attributes (`x-…`, `y-…` in 1.x; Vendor Identification + Attribute Name in 2.x, joined by `-`). */
+  /**
+   * Custom attributes (`x-…` in 1.x; Vendor Identification `x` + Attribute
+   * Name in 2.x) by native name, and the kept standard attributes
+   * (kept-attributes.ts) as their reserved `kmip.<Tag>` custom attributes.
+   */
   readonly customAttributes: Readonly<Record<string, string>>;
 }
 
@@ -134,6 +139,7 @@ function readTemplateAttribute(template: PayloadReader, into: Collector): void {
  * (the server's own, in KMIP) and other vendors are refused.
  */
 function customName(kmipName: string, path: string): string {
+  refuseReservedCustomName(kmipName, path);
   const native = nativeCustomName(kmipName);
   if (native === null) throw new KmipOperationError('FeatureNotSupported', `${path}: custom attribute ${JSON.stringify(kmipName)} is not kept here: only x- attributes are`);
   return native;
@@ -168,10 +174,16 @@ class Collector {
     owner?: string;
   } = {};
   private readonly customAttributes: Record<string, string> = {};
+  private readonly kept = new Map<KeptTag, TtlvNode[]>();
   private readonly seen = new Set<string>();
 
   /** `key`: the attribute's tag name; `label`: how the client named it (for messages). */
   add(key: string, label: string, value: TtlvNode): void {
+    if (isKeptTag(key)) {
+      // Kept attributes may have several values (KMIP 1.4 §3: multiple instances permitted).
+      this.kept.set(key, [...(this.kept.get(key) ?? []), keptValue(key, value)]);
+      return;
+    }
     if (this.seen.has(key)) throw new KmipOperationError('FeatureNotSupported', `${label} is given more than once: each attribute is taken once here`);
     this.seen.add(key);
     switch (key) {
@@ -193,10 +205,8 @@ class Collector {
       case 'ContactInformation':
         this.fields.owner = typed(label, value, 'TextString') as string;
         return;
-      case 'ObjectGroup':
-        throw new KmipOperationError('FeatureNotSupported', `${label} is not supported: keys are grouped by the namespace of their Name (namespace/name)`);
       default:
-        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Contact Information and custom attributes`);
+        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Contact Information, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and custom attributes`);
     }
   }
 
@@ -206,7 +216,8 @@ class Collector {
   }
 
   result(): RequestedAttributes {
-    return { ...this.fields, customAttributes: this.customAttributes };
+    const kept = Object.fromEntries([...this.kept].map(([tag, values]) => [keptName(tag), encodeKeptValues(tag, values) as string]));
+    return { ...this.fields, customAttributes: { ...this.customAttributes, ...kept } };
   }
 }
 

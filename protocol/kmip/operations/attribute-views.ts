@@ -14,6 +14,7 @@ import type { InstanceView, KeyView } from '../../../domain/view-types';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } from './payload';
+import { isKeptName, keptAttributeValues } from './kept-attributes';
 
 /** The prefix of client-defined attribute names (KMIP 1.x §2.1.1), and the 2.x Vendor Identification that stands for it. */
 export const CUSTOM_PREFIX = 'x-';
@@ -27,7 +28,9 @@ export const CUSTOM_VENDOR = 'x';
  * Create and Register over KMIP must store custom attributes by this name.
  */
 export function nativeCustomName(kmipName: string): string | null {
-  return kmipName.startsWith(CUSTOM_PREFIX) && kmipName.length > CUSTOM_PREFIX.length ? kmipName.slice(CUSTOM_PREFIX.length) : null;
+  const native = kmipName.startsWith(CUSTOM_PREFIX) && kmipName.length > CUSTOM_PREFIX.length ? kmipName.slice(CUSTOM_PREFIX.length) : null;
+  // `kmip.…` native names keep standard attributes (kept-attributes.ts): never a client's x- attribute.
+  return native === null || isKeptName(native) ? null : native;
 }
 
 /** What native GetAttributes answers (operations/key-operations.ts): the object is `instance`. */
@@ -114,10 +117,13 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     State: enumItem('State', instance.state),
   };
   const standard: KmipAttribute[] = REPORTED_TAGS.flatMap((tag) => [values[tag]].flat().filter((v): v is TtlvNode => v !== undefined).map((value) => ({ kind: 'standard' as const, tag, value })));
+  // The kept standard attributes (Alternative Name, Object Group, …) are the key's `kmip.` custom attributes, reported as themselves.
+  const kept: KmipAttribute[] = keptAttributeValues(key.customAttributes).map(({ tag, value }) => ({ kind: 'standard' as const, tag, value }));
   const custom: KmipAttribute[] = Object.keys(key.customAttributes)
+    .filter((name) => !isKeptName(name))
     .sort()
     .map((name) => ({ kind: 'custom' as const, name, value: key.customAttributes[name] }));
-  return [...standard, ...custom];
+  return [...standard, ...kept, ...custom];
 }
 
 /** The 1.x Attribute Name of an attribute. */

@@ -1,7 +1,8 @@
 /**
  * Locate's attributes (KMIP 2.1 §6.1.27, 1.4 §4.9) as a native Locate
  * query plus a predicate on the keys it answers (docs/kmip.md §3.4): what
- * native Locate can say (an exact name, one algorithm) goes to it, the rest
+ * native Locate can say (an exact name, one algorithm, custom attribute
+ * values, which narrow the kept attributes too) goes to it, the rest
  * (object type, algorithm family, length, state of the current instance,
  * usage mask, custom attributes, Unique Identifier) is checked here on the
  * KeyViews it returned — never on keys it did not return, so nothing the
@@ -15,13 +16,17 @@ import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { ALGORITHM_ATTRIBUTES, objectTypeOf } from './attribute-views';
 import { readAttribute1, readAttribute2, selectorLabel, SentAttribute } from './attribute-references';
+import { MAX_ATTRIBUTE_VALUE } from '../../../domain/vocabulary/key-metadata-limits';
 import { KmipOperationError } from './kmip-operation';
+import { isKeptTag, keepsValue, keptLocatePattern, keptName, keptValue } from './kept-attributes';
 import { PayloadReader } from './payload';
 
 /** What native Locate is asked (OP_SCHEMAS.Locate), and what the mapping checks on each key it answers. */
 export interface LocateQuery {
   readonly pattern?: string;
   readonly algorithm?: string;
+  /** Custom attributes native Locate narrows by (globs): the x- values, and the kept attributes' values inside their lists. */
+  readonly attributes?: Record<string, string>;
   readonly matches: (key: KeyView) => boolean;
 }
 
@@ -70,15 +75,31 @@ export function locateQuery(reader: PayloadReader, version: ProtocolVersion): Lo
   let length: number | undefined;
   let objectType: string | undefined;
   let stateAsked = false;
+  const attributes: Record<string, string> = {};
+  // The first value asked of each native attribute narrows the storage query; every value is checked on what it answers.
+  const narrow = (name: string, pattern: string): void => {
+    if (!Object.prototype.hasOwnProperty.call(attributes, name)) attributes[name] = pattern;
+  };
   const storage = reader.integer('StorageStatusMask');
   for (const sent of sentAttributes(reader, version)) {
     const { selector } = sent;
     if (selector.kind === 'custom') {
       const value = typed<string>(sent, 'TextString');
+      // A `*` in it matches more in storage; the check below is exact. A value longer than any key keeps matches none.
+      if (value.length > MAX_ATTRIBUTE_VALUE) checks.push(() => false);
+      else narrow(selector.name, value);
       checks.push((key) => key.customAttributes[selector.name] === value);
       continue;
     }
     const tag = selector.kind === 'standard' ? selector.tag : '';
+    if (isKeptTag(tag)) {
+      const value = keptValue(tag, sent.value);
+      const pattern = keptLocatePattern(value);
+      if (pattern === null) checks.push(() => false);
+      else narrow(keptName(tag), pattern);
+      checks.push((key) => keepsValue(key.customAttributes, tag, value));
+      continue;
+    }
     switch (tag) {
       case 'Name': {
         const name = nameOf(sent);
@@ -115,7 +136,7 @@ export function locateQuery(reader: PayloadReader, version: ProtocolVersion): Lo
         break;
       }
       default:
-        throw new KmipOperationError('FeatureNotSupported', `Locate by ${selectorLabel(selector)} is not supported: this server locates by Name, Object Type, Cryptographic Algorithm and Length, State, Cryptographic Usage Mask, Unique Identifier and x- attributes`);
+        throw new KmipOperationError('FeatureNotSupported', `Locate by ${selectorLabel(selector)} is not supported: this server locates by Name, Object Type, Cryptographic Algorithm and Length, State, Cryptographic Usage Mask, Unique Identifier, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and x- attributes`);
     }
   }
   const destroyedBit = mask('StorageStatusMask')?.byName.get('DestroyedStorage') ?? 0;
@@ -131,5 +152,10 @@ export function locateQuery(reader: PayloadReader, version: ProtocolVersion): Lo
   }
   const secretOnly = objectType === 'SecretData' && family === undefined && length === undefined;
   const algorithm = secretOnly ? 'SECRET' : algorithms.length === 1 ? algorithms[0][0] : undefined;
-  return { pattern, algorithm, matches: (key) => checks.every((check) => check(key)) };
+  return {
+    pattern,
+    algorithm,
+    attributes: Object.keys(attributes).length === 0 ? undefined : attributes,
+    matches: (key) => checks.every((check) => check(key)),
+  };
 }

@@ -24,6 +24,8 @@ export interface ProfileKey {
 export const CLAIMED_PROFILES: readonly ProfileKey[] = [
   { version: '1.4', profile: 'CS-RNG' },
   { version: '2.1', profile: 'CS-RNG' },
+  { version: '1.4', profile: 'SASED' },
+  { version: '2.1', profile: 'SASED' },
 ];
 
 /** Why a profile is not claimed, when it is by design (not merely unfinished). */

@@ -11,7 +11,7 @@ import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { applianceAlgorithm, readRequestedAttributes } from '../../../protocol/kmip/operations/attribute-template';
 import { activation } from '../../../protocol/kmip/operations/key-args';
 import { KmipOperationError } from '../../../protocol/kmip/operations/kmip-operation';
-import { dateItem, enumItem, integerItem, PayloadReader, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
+import { dateItem, enumItem, integerItem, intervalItem, PayloadReader, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { tagNumber } from '../../../protocol/kmip/dictionary';
 import { FIXED_NOW, resolvePlaceholder, TEST_CASES_DIR } from './oasis-test-cases';
 
@@ -87,7 +87,7 @@ describe('the attributes of a Create', () => {
     expect(refusal(() => readRequestedAttributes(reader, version))).toMatchObject({ reason: 'FeatureNotSupported' });
   });
 
-  test('Secret Data registered with a group is refused naming Object Group (SASED-M-2)', () => {
+  test('Secret Data registered with a group keeps it, with the x- attributes beside it (SASED-M-2)', () => {
     for (const [file, version] of [['v1.4/mandatory/SASED-M-2-14.xml', V14], ['v2.1/mandatory/SASED-M-2-21.xml', V21]] as const) {
       const payloads = parseKmipXmlDocument(readFileSync(join(TEST_CASES_DIR, file), 'utf8'), { now: FIXED_NOW, placeholder: resolvePlaceholder });
       const register = payloads[2];
@@ -97,7 +97,10 @@ describe('the attributes of a Create', () => {
         else if (node.type === 'Structure') node.value.forEach(walk);
       };
       walk(register);
-      expect(refusal(() => readRequestedAttributes(new PayloadReader(found[0]), version))).toMatchObject({ reason: 'FeatureNotSupported', message: expect.stringMatching(/^ObjectGroup|^Object Group/) });
+      const requested = readRequestedAttributes(new PayloadReader(found[0]), version);
+      const group = version.major >= 2 ? 'SASED-M-2-21-group' : 'SASED-M-2-14-group';
+      expect(JSON.parse(requested.customAttributes['kmip.ObjectGroup'])).toEqual([{ tag: 'ObjectGroup', type: 'TextString', value: group }]);
+      expect(requested.customAttributes.CustomAttribute4).toBe('CustomValue4');
     }
   });
 });
@@ -107,13 +110,24 @@ describe('refusals name the attribute', () => {
     ['an unsupported usage bit', integerItem('CryptographicUsageMask', 0x4 | 0x800), 'Cryptographic Usage Mask', 'FeatureNotSupported', /KeyAgreement cannot be enforced/],
     ['an empty usage mask', integerItem('CryptographicUsageMask', 0), 'Cryptographic Usage Mask', 'InvalidField', /is empty/],
     ['a length of the wrong type', textItem('CryptographicLength', '256'), 'Cryptographic Length', 'InvalidField', /must be a Integer, not a TextString/],
-    ['an attribute not taken at Create', textItem('ObjectGroup', 'g'), 'Object Group', 'FeatureNotSupported', /namespace/],
+    ['an attribute not taken at Create', intervalItem('LeaseTime', 3600), 'Lease Time', 'FeatureNotSupported', /Lease ?Time cannot be set here/],
+    ['a kept attribute of the wrong shape', integerItem('ObjectGroup', 1), 'Object Group', 'InvalidField', /Object Group must be a non-empty Text String/],
     ['a state', enumItem('State', 'Active'), 'State', 'FeatureNotSupported', /State cannot be set here/],
   ])('%s', (_what, value, name, reason, message) => {
     for (const version of [V14, V21]) {
       const refused = refusal(() => readRequestedAttributes(new PayloadReader(payloadWith(version, name, value)), version));
       expect(refused.reason).toBe(reason);
       expect(refused.message).toMatch(message);
+    }
+  });
+
+  test('a custom attribute under a reserved kmip. name (x-kmip.…; 2.x vendor x, name kmip.…)', () => {
+    const v14 = payloadWith(V14, 'x-kmip.ObjectGroup', textItem('AttributeValue', 'g'));
+    const v21 = structureItem('RequestPayload', [
+      structureItem('Attributes', [structureItem('Attribute', [textItem('VendorIdentification', 'x'), textItem('AttributeName', 'kmip.ObjectGroup'), textItem('AttributeValue', 'g')])]),
+    ]);
+    for (const [payload, version] of [[v14, V14], [v21, V21]] as const) {
+      expect(refusal(() => readRequestedAttributes(new PayloadReader(payload), version))).toMatchObject({ reason: 'InvalidField', message: expect.stringMatching(/"x-kmip.ObjectGroup" is reserved/) });
     }
   });
 
