@@ -7,8 +7,8 @@
  * ECB decryption allowed with `decrypt`; Cryptographic Parameters given at
  * Create kept with the key and used by an Encrypt or Decrypt that sends
  * none (reading them needs `get-attributes`, and a client without it is
- * told to name the mode); parameters that could never be used refused at
- * Create.
+ * told to name the mode); kept fields for other uses left aside, and a
+ * kept mode the appliance lacks refused when it would be used.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
@@ -222,17 +222,20 @@ describe('AES-ECB, ChaCha20 and a key\'s own Cryptographic Parameters', () => {
     expect(bytesOf(await call(app, 'Encrypt', cipherPayload(cbcKey, { params: { mode: 'GCM' }, data })), 'IVCounterNonce')).toHaveLength(12);
   });
 
-  test('reading a key\'s defaults needs get-attributes: a client without it is told to name the mode; parameters no Encrypt could use are refused at Create', async () => {
+  test('reading a key\'s defaults needs get-attributes: a client without it is told to name the mode; kept parameters for other uses are left aside, a mode not served is refused at use', async () => {
     const uid = await createKey('cm/no-read');
     const refused = await call(plain, 'Encrypt', cipherPayload(uid, { data: Buffer.from('x') }));
     expect(refused).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'PermissionDenied' });
     expect(refused.resultMessage).toMatch(/get-attributes.*name the mode/);
     expect((await call(plain, 'Encrypt', cipherPayload(uid, { params: { mode: 'GCM' }, data: Buffer.from('x') }))).resultStatus).toBe('Success');
 
-    const ctr = await call(holder, 'Create', createPayload('cm/ctr', { mode: 'CTR' }));
-    expect(ctr).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'FeatureNotSupported' });
-    const hashing = await call(holder, 'Create', createPayload('cm/hashing', { mode: 'CBC', padding: 'PKCS5', hashing: 'SHA_256' }));
-    expect(hashing).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'InvalidField' });
-    expect((await officer.request('GetAttributes', { name: 'cm/ctr' })).error?.code).toBe('KEY_NOT_FOUND');
+    const ctr = field(await call(holder, 'Create', createPayload('cm/ctr', { mode: 'CTR' })), 'UniqueIdentifier') as string;
+    const notServed = await call(holder, 'Encrypt', cipherPayload(ctr, { data: Buffer.alloc(16) }));
+    expect(notServed).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'FeatureNotSupported' });
+    expect(notServed.resultMessage).toMatch(/CTR/);
+    const hashing = field(await call(holder, 'Create', createPayload('cm/hashing', { mode: 'CBC', padding: 'PKCS5', hashing: 'SHA_256' })), 'UniqueIdentifier') as string;
+    expect(bytesOf(await call(holder, 'Encrypt', cipherPayload(hashing, { data: Buffer.alloc(16) })), 'IVCounterNonce')).toHaveLength(16);
+    // A request's own parameters take no field Encrypt does not read.
+    expect(await call(holder, 'Encrypt', cipherPayload(hashing, { params: { mode: 'CBC', padding: 'PKCS5', hashing: 'SHA_256' }, data: Buffer.alloc(16) }))).toMatchObject({ resultReason: 'InvalidField' });
   });
 });
