@@ -29,6 +29,7 @@ import { KeySpec } from './keys/key-spec';
 import { KeychainSeal } from './keys/keychain-seal';
 import { ApprovalStore } from '../storage/approval-store';
 import { DirectoryStore } from '../storage/directory-store';
+import { ImportBinding, openImportMaterial, SealedImport, sealImportMaterial } from './keys/import-seal';
 import { AuthenticatedApprovals } from './trust/authenticated-approvals';
 import { AuthenticatedDirectory } from './trust/authenticated-directory';
 import { AuthenticatedInvocations } from './trust/authenticated-invocations';
@@ -150,6 +151,14 @@ export class Keychain {
   }
   getSystemSecret(name: string): Buffer | null {
     return this.sealState.getSystemSecret(name);
+  }
+  /** Seals a key import's material for its approval record (keys/import-seal.ts). */
+  sealImportMaterial(binding: ImportBinding, material: Buffer): SealedImport {
+    return sealImportMaterial(this.sealState, binding, material);
+  }
+  /** Opens it at execution: a fresh Buffer the caller zeroes; INTEGRITY_FAILURE if it is not this request's. */
+  openImportMaterial(binding: ImportBinding, stored: SealedImport): Buffer {
+    return openImportMaterial(this.sealState, binding, stored);
   }
 
   // Key catalogue (keys/key-catalogue.ts).

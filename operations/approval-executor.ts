@@ -43,7 +43,9 @@ function runStored<Op extends TableOperationName>(table: OperationTable, op: Op,
   const operation = table[op];
   assertAccess(operation, ctx.identity);
   assertServedWhileSealed(operation, ctx.services.keychain.isSealed);
-  const args = validateArgs(op, JSON.parse(record.args) as unknown);
+  const stored = JSON.parse(record.args) as Record<string, unknown>;
+  // An operation that stored its arguments in its own form (a key import's sealed material) restores them, validated.
+  const args = operation.approvalArgs === undefined ? validateArgs(op, stored) : operation.approvalArgs.restore(stored, { id: record.id, requester: record.requester }, ctx);
   if (operation.approvalBinding === undefined) return operation.run(args, ctx);
   const bound = assertStillBound(ctx, record.id, args as KeyRefArgs, ctx.approval?.binding ?? null);
   return operation.run({ ...args, name: bound.name, instance: bound.instance }, ctx);

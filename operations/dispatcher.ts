@@ -12,7 +12,7 @@ import { asStrongroomError, StrongroomError } from '../common/errors';
 import { OperationName } from '../protocol/op-schemas';
 import { ProtocolError } from '../protocol/protocol-error';
 import { OperationContext, Services, Touched } from './context';
-import { AnyOperation, Operation, OperationTable, TableOperationName } from './operation';
+import { AnyOperation, Operation, OperationTable, StoredRequest, TableOperationName } from './operation';
 import { assertAccess, assertLocalOperatorMay, assertServedWhileSealed, dualControlClassOf } from './access';
 import { ClientIdentity } from '../domain/policy/identity';
 import { Request, RequestId, RequestMeta, Transport } from './request';
@@ -189,8 +189,11 @@ export class Dispatcher {
         const approvals = this.services.approvals;
         // Bound to the key and instance the reference resolves to now: officers approve that, not a name that can be re-pointed.
         const binding = operation.approvalBinding?.(request.args, ctx) ?? null;
+        // Arguments that hold material are stored in the operation's own form (sealed, bound to the request's id).
+        const hook = operation.approvalArgs;
+        const storedArgs = hook === undefined ? undefined : (stored: StoredRequest) => hook.store(request.args, stored, ctx);
         try {
-          throw approvals.approvalRequired(approvals.request({ operation: request.op, args: request.args, binding, dualControlClass: dualControl, requester: request.identity }));
+          throw approvals.approvalRequired(approvals.request({ operation: request.op, args: request.args, storedArgs, binding, dualControlClass: dualControl, requester: request.identity }));
         } finally {
           // The stored request's own event is awaited like the refusal's.
           audits.push(...approvals.takeAudits());

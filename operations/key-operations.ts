@@ -1,8 +1,9 @@
 /**
  * Create, Register, Get, Locate, GetAttributes, SetCustomAttributes and ReKey (docs/protocol.md §6):
- * thin adapters from validated wire arguments to the keychain service. Register
- * and ReKey take a caller's material only where domain/policy/permissions.ts
- * allows it (keys the appliance cannot generate). Create, Register and ReKey
+ * thin adapters from validated wire arguments to the keychain service. ReKey
+ * takes a caller's material only where domain/policy/permissions.ts allows it
+ * (keys the appliance cannot generate); Register takes it for those at once,
+ * and for the others as a dual-controlled import (operations/key-import.ts). Create, Register and ReKey
  * take an activation date (`activateAt`): the new instance is PreActive until
  * then (domain/keys/instance-activation.ts).
  */
@@ -17,6 +18,7 @@ import { ArgsOf } from '../protocol/op-schemas';
 import { authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
 import { resolveBinding } from './approval-binding';
+import { importArgs, importClass } from './key-import';
 
 /** Locate's default page (§6). */
 const DEFAULT_LOCATE_LIMIT = 100;
@@ -45,15 +47,23 @@ export const create: Operation<'Create'> = {
   run: (args, ctx) => ctx.services.keychain.createKey(keySpec(authorizeName(ctx, 'create', args.name), args, 'AES-256')),
 };
 
+/**
+ * Material of an algorithm the appliance generates is a key import, which
+ * runs only once officers approved it (operations/key-import.ts); SECRET
+ * registers at once.
+ */
 export const register: Operation<'Register'> = {
   name: 'Register',
   access: 'key',
   changesState: true,
+  dualControl: (args, ctx) => importClass(() => keySpec(canonicalName(args.name), args, 'SECRET'), args, ctx),
+  approvalArgs: importArgs,
   run: (args, ctx) => {
     const material = args.material;
     try {
       const spec = keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET');
-      checkCallerMaterial(spec.algorithm, spec.fullName);
+      // The approved import is the one way in for generated algorithms' material (the gate stored it; officers approved it).
+      if (ctx.approval?.dualControlClass !== 'key-import') checkCallerMaterial(spec.algorithm, spec.fullName);
       return ctx.services.keychain.registerKey(spec, material);
     } finally {
       material.fill(0);

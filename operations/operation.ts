@@ -38,6 +38,13 @@ export interface Operation<Op extends TableOperationName = TableOperationName> {
    */
   readonly approvalBinding?: (args: ArgsOf<Op>, ctx: OperationContext) => ApprovalBinding;
   /**
+   * For a dual-controlled operation whose arguments hold material (a key
+   * import): what the approval record stores instead of them, and the
+   * inverse at execution (operations/approval-executor.ts). Without it the
+   * validated arguments are stored as they are (and may hold no binary).
+   */
+  readonly approvalArgs?: ApprovalArgs<Op>;
+  /**
    * False: refused inside Batch (INVALID_REQUEST) before it runs, because one
    * run already reads up to a whole trail; 64 in one request would hold the
    * server for 64 times that. Default true.
@@ -51,6 +58,25 @@ export interface Operation<Op extends TableOperationName = TableOperationName> {
    */
   readonly changesState?: boolean;
   run(args: ArgsOf<Op>, ctx: OperationContext): unknown;
+}
+
+/** The stored request a hook works for: what its sealing binds to. */
+export interface StoredRequest {
+  readonly id: string;
+  readonly requester: string;
+}
+
+/** An operation's stored form of its arguments while officers approve it (see Operation.approvalArgs). */
+export interface ApprovalArgs<Op extends TableOperationName> {
+  /**
+   * Plain JSON for the approval record: material sealed under the keychain
+   * key in the field SEALED_ARGS_FIELD (domain/approvals/sealed-args.ts),
+   * which approval views never show and the service erases once the request
+   * ends, beside what approvers compare (a key check value).
+   */
+  store(args: ArgsOf<Op>, request: StoredRequest, ctx: OperationContext): Record<string, unknown>;
+  /** The arguments to run, validated again; their Buffers are the run's to zero. Fails closed (INTEGRITY_FAILURE) on a stored form that is not this request's. */
+  restore(stored: Record<string, unknown>, request: StoredRequest, ctx: OperationContext): ArgsOf<Op>;
 }
 
 /** The operations in the table: every one but Batch, which is the dispatcher's own. */

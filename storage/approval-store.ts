@@ -80,6 +80,8 @@ export interface ApprovalStateChange {
   readonly error?: string | null;
   readonly finishedBy?: string | null;
   readonly reason?: string | null;
+  /** New arguments (canonical JSON): the request's without the sealed material it no longer needs (domain/approvals/sealed-args.ts). */
+  readonly args?: string;
   /** The changed row's MAC (domain/trust/). */
   readonly rowMac?: Buffer;
 }
@@ -137,6 +139,7 @@ export function afterStateChange<T extends Omit<ApprovalRecord, 'votes'>>(record
   return {
     ...record,
     state: change.to,
+    args: change.args === undefined ? record.args : change.args,
     finishedAt: change.at,
     result: change.result === undefined ? record.result : change.result,
     error: change.error === undefined ? record.error : change.error,

@@ -23,7 +23,7 @@ const SQL = {
   expired: `SELECT id FROM approval_requests WHERE state IN ('pending', 'approved') AND expires_at <= ? ORDER BY expires_at`,
   voteClash: `SELECT 1 FROM approval_votes WHERE request_id = ? AND officer = ?`,
   insertVote: `INSERT INTO approval_votes (request_id, officer, digest, at, row_mac) VALUES (?, ?, ?, ?, ?)`,
-  changeState: `UPDATE approval_requests SET state = @to, finished_at = @finishedAt, result = @result, error = @error, finished_by = @finishedBy, reason = @reason, row_mac = @rowMac
+  changeState: `UPDATE approval_requests SET state = @to, args = @args, finished_at = @finishedAt, result = @result, error = @error, finished_by = @finishedBy, reason = @reason, row_mac = @rowMac
     WHERE id = @id AND state = @from`,
   getQuorum: `SELECT dual_control_class AS dualControlClass, required, updated_at AS updatedAt, updated_by AS updatedBy, row_mac AS rowMac FROM dual_control_quorums WHERE dual_control_class = ?`,
   putQuorum: `INSERT INTO dual_control_quorums (dual_control_class, required, updated_at, updated_by, row_mac) VALUES (@dualControlClass, @required, @updatedAt, @updatedBy, @rowMac)
@@ -97,6 +97,7 @@ export class SqliteApprovals implements ApprovalStore {
         id: change.id,
         from: change.from,
         to: after.state,
+        args: after.args,
         finishedAt: after.finishedAt,
         result: after.result,
         error: after.error,

@@ -32,6 +32,7 @@ import { approvalView, ApprovalView, storableResult } from './approval-view';
 import { DEFAULT_QUORUM } from './quorum-settings';
 import { DualControlClass } from '../vocabulary/dual-control-classes';
 import { ApprovalBinding, parseBinding } from './approval-binding';
+import { holdsSealed, withoutSealed } from './sealed-args';
 
 /** Most requests one list returns. */
 export const MAX_APPROVAL_LIST = 500;
@@ -67,10 +68,25 @@ export interface NewApproval {
   readonly requester: Actor;
   /** What the key reference resolved to now, for an operation on a key; absent or null when it names none. */
   readonly binding?: ApprovalBinding | null;
+  /**
+   * What to store instead of `args`, made once the request's id is known
+   * (a key import seals its material bound to it: Operation.approvalArgs).
+   */
+  readonly storedArgs?: (request: { readonly id: string; readonly requester: string }) => Record<string, unknown>;
 }
 
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/**
+ * The arguments to store as a request leaves pending for good: without its
+ * sealed material (sealed-args.ts), so the blob does not outlive it; nothing
+ * to change for a request that holds none.
+ */
+function erased(record: ApprovalRecord): { args?: string } {
+  if (!holdsSealed(record.args)) return {};
+  return { args: canonicalJson(withoutSealed(JSON.parse(record.args) as Record<string, unknown>)) };
 }
 
 function errorJson(err: unknown): string {
@@ -114,7 +130,7 @@ export class ApprovalService {
     });
     for (const record of this.options.approvals.listApprovals({ states: ['executing'], limit: MAX_INTERRUPTED_SCAN })) {
       const error = JSON.stringify({ code: 'INTERNAL_ERROR', message: 'the server stopped while the approved operation ran; it was not run again' });
-      this.settle(this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at, error }), 'failed', null);
+      this.settle(this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at, error, ...erased(record) }), 'failed', null);
     }
     // The server's own start: no request waits on these events (the wiring logs one that is lost).
     this.takeAudits();
@@ -138,7 +154,7 @@ export class ApprovalService {
       }
       const id = this.options.newId();
       const createdAt = isoNow(clock);
-      const args = canonicalJson(input.args);
+      const args = canonicalJson(input.storedArgs?.({ id, requester: input.requester.name }) ?? input.args);
       const binding = input.binding == null ? null : canonicalJson({ ...input.binding });
       const base = { id, operation: input.operation, args, binding, requester: input.requester.name, dualControlClass: input.dualControlClass, createdAt };
       const stored = {
@@ -229,7 +245,7 @@ export class ApprovalService {
       const record = this.options.approvals.getApproval(id);
       if (!record) continue;
       try {
-        this.settle(this.options.approvals.changeState({ id, from: record.state, to: 'expired', at: now }), 'expired', null);
+        this.settle(this.options.approvals.changeState({ id, from: record.state, to: 'expired', at: now, ...erased(record) }), 'expired', null);
       } catch (err) {
         // Another process moved it on first: nothing to expire.
         if ((err as { code?: string }).code !== 'APPROVAL_NOT_PENDING') throw err;
@@ -251,7 +267,7 @@ export class ApprovalService {
       const current = this.load(id);
       if (to === 'denied') assertMayDeny(current, actor, now);
       else assertMayCancel(current, actor, now);
-      return this.options.approvals.changeState({ id, from: current.state, to, at: now, finishedBy: actor.name, reason });
+      return this.options.approvals.changeState({ id, from: current.state, to, at: now, finishedBy: actor.name, reason, ...erased(current) });
     });
     this.settle(record, to, actor);
     return approvalView(record);
@@ -267,10 +283,11 @@ export class ApprovalService {
     try {
       ran = this.options.transaction(() => ({ value: this.options.execute(record) }));
     } catch (failure) {
-      return { record: approvals.changeState({ id: record.id, from, to: 'failed', at: now, error: errorJson(failure) }), failure };
+      return { record: approvals.changeState({ id: record.id, from, to: 'failed', at: now, error: errorJson(failure), ...erased(record) }), failure };
     }
-    if (isPromise(ran.value)) return { record: approvals.changeState({ id: record.id, from, to: 'executing', at: now }), pending: ran.value };
-    return { record: approvals.changeState({ id: record.id, from, to: 'executed', at: now, result: JSON.stringify(storableResult(ran.value)) }), value: ran.value };
+    // Run (or running) once and never again: any sealed material it carried goes with this change.
+    if (isPromise(ran.value)) return { record: approvals.changeState({ id: record.id, from, to: 'executing', at: now, ...erased(record) }), pending: ran.value };
+    return { record: approvals.changeState({ id: record.id, from, to: 'executed', at: now, result: JSON.stringify(storableResult(ran.value)), ...erased(record) }), value: ran.value };
   }
 
   /** After the commit: events and audit; an asynchronous run settles later. `deliver` returns the raw value (a collected export). */

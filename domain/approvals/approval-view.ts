@@ -8,6 +8,7 @@
 import { ApprovalRecord } from '../../storage/approval-store';
 import { parseBinding } from './approval-binding';
 import type { ApprovalView } from './approval-view-shape';
+import { withoutSealed } from './sealed-args';
 
 export type { ApprovalView } from './approval-view-shape';
 
@@ -16,7 +17,8 @@ export function approvalView(record: ApprovalRecord): ApprovalView {
   return {
     id: record.id,
     operation: record.operation,
-    args: JSON.parse(record.args) as Record<string, unknown>,
+    // Sealed material (a key import's) is never shown: approvers compare its key check value.
+    args: withoutSealed(JSON.parse(record.args) as Record<string, unknown>),
     binding: parseBinding(record.binding),
     class: record.dualControlClass,
     requester: record.requester,

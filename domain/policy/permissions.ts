@@ -50,9 +50,10 @@ export const OFFICER_ROLE_PERMISSIONS: ReadonlySet<string> = new Set<Permission>
  * material): only when the appliance cannot generate it (SECRET, opaque
  * data such as a password or a PEM key). For every algorithm the appliance
  * generates, a caller's bytes would be bytes someone outside the appliance
- * knows, whoever sends them, so no grant or role makes them acceptable.
- * Importing a key under dual control is a later feature; until then it is
- * refused too.
+ * knows, whoever sends them, so no grant or role makes them acceptable on
+ * its own: Register takes them only as a key import that other officers
+ * approve (dual-control class `key-import`, operations/key-import.ts), and
+ * ReKey with such material is refused.
  */
 export function acceptsCallerMaterial(algorithm: Algorithm): boolean {
   return algorithmInfo(algorithm).generateLength === null;

@@ -15,6 +15,7 @@ export const DUAL_CONTROL_CLASSES = [
   'restore',
   'client-revoke',
   'quorum-change',
+  'key-import',
 ] as const;
 
 export type DualControlClass = (typeof DUAL_CONTROL_CLASSES)[number];

@@ -5,7 +5,8 @@
  * (--strip-newline); `key rollover --from-file` gives a SECRET key its new
  * material the same ways, in local mode and over the wire, and without it
  * the rollover is refused naming the option. The stored bytes are read back
- * as an approved key export over the wire.
+ * as an approved key export over the wire. AES material is a key import:
+ * exit 12, approved by two other officers after comparing its KCV.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,6 +127,21 @@ describe('SECRET material from the CLI: register and rollover', () => {
       expect(rolled.json.stored).toEqual({ bytes: 11, endsWithNewline: true, strippedNewline: false });
       expect(rolled.stderr).toMatch(/^warning: .*--strip-newline/);
       expect(exported('wire/token').toString('latin1')).toBe('n3w-s3cret\n');
+    });
+
+    it('imports AES material as a dual-controlled key import: exit 12 with the request, `approvals show` prints the KCV, and the key exists once two others approved', () => {
+      const key = '2b7e151628aed2a6abf7158809cf4f3c';
+      const asked = remote(`${key}\n`, 'key', 'register', 'wire/zmk', '-a', 'AES-128', '--encoding', 'hex');
+      expect(asked.status).toBe(12);
+      expect(asked.json.error).toMatchObject({ code: 'APPROVAL_REQUIRED', details: { class: 'key-import', operation: 'Register' } });
+      const { requestId, digest } = asked.json.error.details;
+      const human = cli(['--data', data, '--server', `127.0.0.1:${server.port}`, 'approvals', 'show', requestId]);
+      expect(human.stdout).toContain('kcv: 7AD386C376');
+      expect(human.stdout).toContain('kcvKind: AES-CMAC');
+      expect(human.stdout).not.toContain('sealedMaterial');
+      expect(remote(undefined, 'key', 'show', 'wire/zmk').json.error.code).toBe('KEY_NOT_FOUND');
+      for (const officer of ['officer-2', 'officer-3']) expect(as(officer, 'approvals', 'approve', requestId, '--digest', digest).status).toBe(0);
+      expect(exported('wire/zmk').toString('hex')).toBe(key);
     });
 
     it('audits the rollover like a register: an intent and an operation event, without the material', () => {

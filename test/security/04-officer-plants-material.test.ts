@@ -6,8 +6,9 @@
  *
  * The rule (domain/policy/permissions.ts): a caller gives material only for a
  * key the appliance cannot generate (SECRET); for every other algorithm the
- * appliance generates and a caller's bytes are CALLER_MATERIAL_REFUSED, for
- * officers and apps alike. Using a key (encrypt, decrypt, mac,
+ * appliance generates and a caller's bytes are CALLER_MATERIAL_REFUSED on
+ * ReKey, and on Register a key import that other officers must approve
+ * (attack 14), for officers and apps alike. Using a key (encrypt, decrypt, mac,
  * generate-data-key, decrypt-data-key, get) needs a grant for everyone:
  * an officer without one is PERMISSION_DENIED. Runs over real mTLS, on a
  * SoftHSM2 token and a SQLite keychain.
@@ -51,21 +52,24 @@ describe('attack 4: an officer plants material', () => {
     expect((rolled.result as { key: { currentInstance: string } }).key.currentInstance).not.toBe(before.key.currentInstance);
   });
 
-  it('refuses an officer registering an AES or HMAC key with bytes they chose', async () => {
+  it('holds an officer registering an AES or HMAC key with bytes they chose for other officers (a key import: attack 14)', async () => {
     const officer = await app.connect(app.officer);
     const aes = await officer.request('Register', { name: 'hr/planted', algorithm: 'AES-256', material: chosen(32) });
-    expect(aes.error?.code).toBe('CALLER_MATERIAL_REFUSED');
+    expect(aes.error?.code).toBe('APPROVAL_REQUIRED');
+    expect((aes.error?.details as { class: string }).class).toBe('key-import');
     const hmac = await officer.request('Register', { name: 'hr/planted-mac', algorithm: 'HMAC-SHA256', material: chosen(32) });
-    expect(hmac.error?.code).toBe('CALLER_MATERIAL_REFUSED');
+    expect(hmac.error?.code).toBe('APPROVAL_REQUIRED');
     expect((await officer.request('GetAttributes', { name: 'hr/planted' })).error?.code).toBe('KEY_NOT_FOUND');
+    for (const res of [aes, hmac]) expect((await officer.request('ApprovalCancel', { id: (res.error?.details as { requestId: string }).requestId })).error).toBeUndefined();
   });
 
   it('refuses caller material for generated algorithms from a granted app too: no grant makes it acceptable', async () => {
     const conn = await app.connect(payroll);
     expect((await conn.request('ReKey', { name: 'hr/payroll', material: chosen(32) })).error?.code).toBe('CALLER_MATERIAL_REFUSED');
-    expect((await conn.request('Register', { name: 'hr/app-planted', algorithm: 'AES-128', material: chosen(16) })).error?.code).toBe(
-      'CALLER_MATERIAL_REFUSED',
-    );
+    // Register with it is a key import that waits for officers (attack 14).
+    const planted = await conn.request('Register', { name: 'hr/app-planted', algorithm: 'AES-128', material: chosen(16) });
+    expect(planted.error?.code).toBe('APPROVAL_REQUIRED');
+    expect((await conn.request('ApprovalCancel', { id: (planted.error?.details as { requestId: string }).requestId })).error).toBeUndefined();
   });
 
   it('still accepts caller material for opaque secrets, which the appliance cannot generate', async () => {

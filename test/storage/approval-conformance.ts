@@ -67,6 +67,15 @@ export function describeApprovalConformance(name: string, factory: () => { store
       });
     });
 
+    it('rewrites the arguments with a state change that gives them (a key import\'s sealed material erased), and keeps them otherwise', () => {
+      store.approvals.putApproval(request('r1'));
+      store.approvals.putApproval(request('r2'));
+      expect(store.approvals.changeState({ id: 'r1', from: 'pending', to: 'cancelled', at: '2026-01-01T05:00:00.000Z', args: '{"name":"erased"}' }).args).toBe('{"name":"erased"}');
+      expect(store.approvals.getApproval('r1')?.args).toBe('{"name":"erased"}');
+      const before = store.approvals.getApproval('r2')?.args;
+      expect(store.approvals.changeState({ id: 'r2', from: 'pending', to: 'cancelled', at: '2026-01-01T05:00:00.000Z' }).args).toBe(before);
+    });
+
     it('lists newest first with filters, counts open requests per requester, finds the expired', () => {
       store.approvals.putApproval(request('a', { createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-02T00:00:00.000Z' }));
       store.approvals.putApproval(request('b', { createdAt: '2026-01-03T00:00:00.000Z', expiresAt: '2026-01-04T00:00:00.000Z', state: 'approved' }));

@@ -67,6 +67,9 @@ const APPLIANCE_ALGORITHMS: ReadonlyArray<{ kmip: string; bits: number; algorith
   { kmip: 'AES', bits: 256, algorithm: 'AES-256' },
   { kmip: 'HMAC_SHA256', bits: 256, algorithm: 'HMAC-SHA256' },
   { kmip: 'HMAC_SHA512', bits: 512, algorithm: 'HMAC-SHA512' },
+  // A 256-bit ChaCha20 key serves ChaCha20-Poly1305: KMIP names it either way (the OASIS CS-BC cases register both); it reads back as ChaCha20, the first.
+  { kmip: 'ChaCha20', bits: 256, algorithm: 'CHACHA20' },
+  { kmip: 'ChaCha20Poly1305', bits: 256, algorithm: 'CHACHA20' },
 ];
 
 /** The KMIP Cryptographic Algorithm and Length of an appliance algorithm (SECRET has none: it is Secret Data). */
@@ -80,10 +83,10 @@ export function kmipAlgorithmOf(algorithm: string): { kmip: string; bits: number
  * Cryptographic Algorithm and Length; refuses what it cannot generate or hold.
  */
 export function applianceAlgorithm(kmip: string | undefined, lengthBits: number | undefined): string {
-  if (kmip === undefined) throw new KmipOperationError('InvalidField', 'Cryptographic Algorithm is required for a Symmetric Key: AES, HMAC_SHA256 or HMAC_SHA512');
+  if (kmip === undefined) throw new KmipOperationError('InvalidField', 'Cryptographic Algorithm is required for a Symmetric Key: AES, HMAC_SHA256, HMAC_SHA512 or ChaCha20');
   const lengths = APPLIANCE_ALGORITHMS.filter((entry) => entry.kmip === kmip);
   if (lengths.length === 0) {
-    throw new KmipOperationError('FeatureNotSupported', `Cryptographic Algorithm ${kmip} is not supported: symmetric keys here are AES (128, 192, 256 bits), HMAC_SHA256 (256) or HMAC_SHA512 (512)`);
+    throw new KmipOperationError('FeatureNotSupported', `Cryptographic Algorithm ${kmip} is not supported: symmetric keys here are AES (128, 192, 256 bits), HMAC_SHA256 (256), HMAC_SHA512 (512) or ChaCha20 / ChaCha20Poly1305 (256)`);
   }
   // An HMAC's length follows from its hash; AES has three, so it must be said.
   const bits = lengthBits ?? (lengths.length === 1 ? lengths[0].bits : undefined);

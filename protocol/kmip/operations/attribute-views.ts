@@ -59,9 +59,11 @@ export const ALGORITHM_ATTRIBUTES: Readonly<Record<string, { algorithm: string; 
   'AES-128': { algorithm: 'AES', length: 128 },
   'AES-192': { algorithm: 'AES', length: 192 },
   'AES-256': { algorithm: 'AES', length: 256 },
-  // HMAC keys are always generated (Register takes SECRET only), at the hash's output length.
+  // HMAC keys are generated at the hash's output length (or imported under dual control, at least that long).
   'HMAC-SHA256': { algorithm: 'HMAC_SHA256', length: 256 },
   'HMAC-SHA512': { algorithm: 'HMAC_SHA512', length: 512 },
+  // Registered as ChaCha20 or ChaCha20Poly1305 alike: the key is a ChaCha20 key; Poly1305 is how Encrypt uses it.
+  CHACHA20: { algorithm: 'ChaCha20', length: 256 },
 };
 
 export const objectTypeOf = (algorithm: string): 'SymmetricKey' | 'SecretData' => (algorithm === 'SECRET' ? 'SecretData' : 'SymmetricKey');

@@ -1,11 +1,13 @@
 /**
  * Register (KMIP 2.1 §6.1.43, 1.4 §4.3): an object whose bytes the client
- * brings, through the native Register. Secret Data registers (the
+ * brings, through the native Register. Secret Data registers at once (the
  * appliance's SECRET keys: bytes it cannot generate). A Symmetric Key is
- * passed on too, with its algorithm, so that the native rule refuses it
- * (CALLER_MATERIAL_REFUSED → Permission Denied, audited like any refusal):
- * no caller may plant material the appliance would otherwise generate; the
- * message says to Create instead. Unique Identifier: the new instance.
+ * passed on too, with its algorithm: the native Register makes it a key
+ * import (dual-control class `key-import`), so no single client plants
+ * material the appliance would otherwise generate; the answer is Operation
+ * Pending, and once other officers approved, Poll answers this operation's
+ * payload from the stored result (`nativeResult`). Unique Identifier: the
+ * new instance.
  */
 import { KeyDescription } from '../../../domain/keys/key-catalogue';
 import { applianceAlgorithm, readRequestedAttributes, RequestedAttributes } from './attribute-template';
@@ -13,9 +15,16 @@ import { nativeKeyArgs } from './key-args';
 import { readKeyBlock, readSecretDataType, RegisteredKeyBlock } from './key-objects';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { bufferView, PayloadReader, responsePayload, textItem } from './payload';
+import { TtlvNode } from '../ttlv';
+
+/** The payload of a registered key: its new instance (also what Poll answers for an approved import). */
+function registeredPayload(result: unknown): TtlvNode {
+  return responsePayload([textItem('UniqueIdentifier', (result as KeyDescription).key.currentInstance)]);
+}
 
 export const register: KmipOperation = {
   operation: 'Register',
+  nativeResult: { operation: 'Register', toPayload: registeredPayload },
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
     const objectType = reader.enumName('ObjectType');
@@ -33,8 +42,7 @@ export const register: KmipOperation = {
     const algorithm = objectType === 'SecretData' ? secretAlgorithm(requested, block) : symmetricAlgorithm(requested, block);
     // A view of the request's bytes, not a copy: the transport zeroes the request's Byte Strings.
     const material = bufferView(block.material);
-    const registered = (await ctx.call('Register', { ...nativeKeyArgs(requested, ctx), algorithm, material })) as KeyDescription;
-    return responsePayload([textItem('UniqueIdentifier', registered.key.currentInstance)]);
+    return registeredPayload(await ctx.call('Register', { ...nativeKeyArgs(requested, ctx), algorithm, material }));
   },
 };
 

@@ -1,7 +1,7 @@
 /**
  * What the KMIP key operations refuse, against a real appliance, at 1.4 and
- * 2.1: a clear-text AES key offered to Register (no one may plant a key the
- * appliance generates), a client without a grant, an unknown Unique
+ * 2.1: a clear-text AES key offered to Register held for approval (no one
+ * may plant a key the appliance generates alone), a client without a grant, an unknown Unique
  * Identifier, malformed payloads, formats not served; an officer's Get
  * without a grant answered Operation Pending (dual control); and the audit
  * trail, read over the native wire, naming key and instance of a KMIP Get.
@@ -58,11 +58,14 @@ describe('KMIP key operations refuse', () => {
   });
 
   describe.each(VERSIONS)('at %s', (label, version) => {
-    test('Register of a clear-text AES key: Permission Denied, saying why and to Create instead; nothing is stored', async () => {
+    test('Register of a clear-text AES key: Operation Pending (a key import officers must approve); nothing is stored meanwhile', async () => {
       const name = `refusals/planted-${label}`;
       for (const client of [app, kmipOfficer]) {
-        const refused = await callOne(client, 'Register', registerSymmetricPayload(version, new Uint8Array(32).fill(0x41), { name }), version);
-        failed(refused, 'PermissionDenied', /^CALLER_MATERIAL_REFUSED: .*AES-256: the appliance generates its material, so none may be supplied \(use Create/);
+        const held = await callOne(client, 'Register', registerSymmetricPayload(version, new Uint8Array(32).fill(0x41), { name }), version);
+        expect(held).toMatchObject({ resultStatus: 'OperationPending' });
+        expect(held.responsePayload).toBeUndefined();
+        const cancelled = await callOne(client, 'Cancel', structureItem('RequestPayload', [bytesItem('AsynchronousCorrelationValue', held.asynchronousCorrelationValue!)]), version);
+        expect(cancelled.resultStatus).toBe('Success');
       }
       expect((await officer.request('GetAttributes', { name })).error?.code).toBe('KEY_NOT_FOUND');
     });
