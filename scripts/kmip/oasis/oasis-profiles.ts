@@ -36,7 +36,7 @@ export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
   SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
   OMOS: 'opaque objects: the appliance stores symmetric keys and secret data only',
   PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
-  'CS-BC': 'all but three cases (CS-BC-M-1, -2, -3) are known-answer tests on a key registered with given bytes, which the appliance refuses for every algorithm it generates (CALLER_MATERIAL_REFUSED: no single client plants key material; the ChaCha20 cases register theirs too)',
+  'CS-BC': 'three mandatory cases need what the appliance refuses: Usage Limits set by the client (CS-BC-M-7; it counts GCM invocations per instance instead), Process Start and Protect Stop Dates given at Register (CS-BC-M-14; its usage periods follow the rollover policy), and streamed GCM (CS-BC-M-GCM-3: Init Indicator and Correlation Value; every request carries all its data)',
   SKFF: 'three cases (SKFF-M-4, -8, -12) make 3DES keys, which the appliance does not make (AES and HMAC only)',
   BL: 'the baseline cases mix certificates, key pairs and opaque objects and the Interop operation, which the appliance does not serve',
   'MSGENC-HTTPS': 'KMIP over HTTPS is not served: the appliance serves TTLV over mutual TLS on the KMIP port',
