@@ -73,6 +73,12 @@ export class StrongroomClient {
     return this.request('Create', { ...args }, meta);
   }
 
+  /**
+   * A SECRET registers at once. Material of an algorithm the appliance
+   * generates (AES, HMAC, CHACHA20) is a key import: it rejects with
+   * APPROVAL_REQUIRED (class key-import; `details.requestId`), and the key
+   * exists once other officers approved, after comparing its key check value.
+   */
   register(args: T.RegisterArgs, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
     return this.request('Register', { ...args }, meta);
   }

@@ -26,7 +26,8 @@ export function canonicalJson(value: unknown, depth = 0): string {
     return JSON.stringify(value);
   }
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`;
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  // Plain objects, and the prototype-less ones the schema's string maps are (custom attributes).
+  if (typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null)) {
     const entries = Object.keys(value as object)
       .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
       .sort()

@@ -43,6 +43,8 @@ describe('approval digests and settings', () => {
   it('encodes canonically (sorted keys at every depth) and refuses binary', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } })).toBe('{"a":{"c":null,"d":[1,"x"]},"b":1}');
     expect(codeOf(() => canonicalJson({ material: Buffer.from('k') }))).toBe('INVALID_ARGUMENT');
+    // A validated string map (custom attributes) has no prototype: it is plain JSON all the same.
+    expect(canonicalJson({ attributes: Object.assign(Object.create(null) as object, { b: '2', a: '1' }) })).toBe('{"attributes":{"a":"1","b":"2"}}');
     expect(codeOf(() => canonicalJson({ n: Number.NaN }))).toBe('INVALID_ARGUMENT');
   });
 

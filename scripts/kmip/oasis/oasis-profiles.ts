@@ -36,7 +36,7 @@ export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
   SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
   OMOS: 'opaque objects: the appliance stores symmetric keys and secret data only',
   PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
-  'CS-BC': 'three mandatory cases need what the appliance refuses: Usage Limits set by the client (CS-BC-M-7; it counts GCM invocations per instance instead), Process Start and Protect Stop Dates given at Register (CS-BC-M-14; its usage periods follow the rollover policy), and streamed GCM (CS-BC-M-GCM-3: Init Indicator and Correlation Value; every request carries all its data)',
+  'CS-BC': 'the cases register their keys with given bytes, a dual-controlled key import (the runner approves it); three mandatory cases then need what the appliance refuses: Usage Limits set by the client (CS-BC-M-7; it counts GCM invocations per instance instead), Process Start and Protect Stop Dates given at Register (CS-BC-M-14; its usage periods follow the rollover policy), and streamed GCM (CS-BC-M-GCM-3: Init Indicator and Correlation Value; every request carries all its data)',
   SKFF: 'three cases (SKFF-M-4, -8, -12) make 3DES keys, which the appliance does not make (AES and HMAC only)',
   BL: 'the baseline cases mix certificates, key pairs and opaque objects and the Interop operation, which the appliance does not serve',
   'MSGENC-HTTPS': 'KMIP over HTTPS is not served: the appliance serves TTLV over mutual TLS on the KMIP port',
