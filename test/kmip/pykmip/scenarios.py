@@ -175,7 +175,7 @@ def register(story, args):
     made = {}
 
     def register_key():
-        key = objects.SymmetricKey(enums.CryptographicAlgorithm.AES, 256, os.urandom(32), masks=[enums.CryptographicUsageMask.ENCRYPT, enums.CryptographicUsageMask.DECRYPT], name=name + "-key")
+        key = objects.SymmetricKey(enums.CryptographicAlgorithm.AES, 256, os.urandom(32), masks=[enums.CryptographicUsageMask.ENCRYPT, enums.CryptographicUsageMask.DECRYPT], name=name + "-imported")
         return {"uid": client().register(key)}
 
     def register_secret_without_usage():
