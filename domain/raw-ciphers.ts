@@ -14,8 +14,9 @@
  * of a chosen block is what a caller-chosen IV gives under the other modes
  * (GCM and CTR keystream, GCM's hash key E(0), a CBC encryption), so its
  * encryption needs what a chosen IV needs (operations/crypto-operations.ts
- * `get`). Its decryption needs no more than `decrypt`: CBC decryption
- * under the caller's IV already yields the inverse permutation.
+ * `get`). Its decryption needs no more than `decrypt`: the inverse
+ * permutation opens only what CBC or ECB sealed, which `decrypt` opens
+ * anyway, and yields no GCM keystream or hash key.
  *
  * An AAD that is one of the appliance's own (domain/crypto-service.ts
  * aadFor: the first field is a `strongroom/…` label) is refused in both

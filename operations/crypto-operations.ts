@@ -35,8 +35,9 @@ function refuseWithoutMode(args: { readonly iv?: Buffer; readonly tag?: Buffer; 
  * ECB encryption decrypts and forges anything the key protects. So both
  * are allowed only to a client that may get the key's material anyway
  * (`get`, itself a dual-controlled grant): to anyone else `encrypt` would
- * mean `decrypt`. (ECB *decryption* needs only `decrypt`: CBC decryption
- * under the caller's IV already gives the inverse permutation.)
+ * mean `decrypt`. (ECB *decryption* needs only `decrypt`: the inverse
+ * permutation opens only what CBC or ECB sealed, which `decrypt` opens
+ * anyway, and yields no GCM keystream or hash key.)
  */
 function requireRawBlockRight(ctx: OperationContext, fullName: string, what: 'iv' | 'ecb'): void {
   if (ctx.services.policy.allows(ctx.identity, 'get', fullName)) return;
