@@ -13,10 +13,11 @@
  * that instance's GCM invocation limit first (domain/gcm-invocations.ts).
  *
  * Encrypt and Decrypt also have raw modes (domain/raw-ciphers.ts: AES-GCM,
- * AES-CBC-PKCS5, ChaCha20-Poly1305) for clients with their own format
- * (KMIP): the same rules (crypto-rules.ts), the same material handling, and
- * every AEAD seal counted against the same budget as the envelope's, so one
- * key's count is one count whichever wire or mode used it.
+ * AES-CBC-PKCS5, ChaCha20-Poly1305, AES-ECB, ChaCha20) for clients with
+ * their own format (KMIP): the same rules (crypto-rules.ts), the same
+ * material handling, and every nonce-mode seal (GCM, ChaCha20 with or
+ * without Poly1305) counted against the same budget as the envelope's, so
+ * one key's count is one count whichever wire or mode used it.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError, ValidationError } from '../common/errors';
@@ -28,7 +29,7 @@ import { Clock, systemClock } from '../common/clock';
 import { Keychain, KeyRef, MaterialIds } from './keychain';
 import { UsageName } from './usage-mask';
 import { checkSize, requireFamily, requireState, requireUsage } from './crypto-rules';
-import { checkRawOptions, generatedIvBytes, isAead, modeAlgorithms, rawOpen, rawSeal, RawMode, RawSealed } from './raw-ciphers';
+import { checkRawOptions, generatedIvBytes, isNonceMode, modeAlgorithms, rawOpen, rawSeal, RawMode, RawSealed } from './raw-ciphers';
 
 /** Largest plaintext Encrypt takes: it is for keys and records, not files (use GenerateDataKey). */
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
@@ -66,12 +67,16 @@ export interface RawEncryptOptions {
   readonly iv?: Buffer;
   readonly aad?: Buffer;
   readonly tagLength?: number;
+  /** CHACHA20 only: the first block's counter (default 0). */
+  readonly initialCounter?: number;
 }
 
 export interface RawDecryptOptions {
-  readonly iv: Buffer;
+  /** Every mode but ECB needs it. */
+  readonly iv?: Buffer;
   readonly tag?: Buffer;
   readonly aad?: Buffer;
+  readonly initialCounter?: number;
 }
 
 function aadFor(domain: Domain, ids: MaterialIds, callerAad: Buffer | undefined): Buffer {
@@ -133,13 +138,14 @@ export class CryptoService {
   /**
    * A raw-mode encryption (domain/raw-ciphers.ts) under the current instance
    * or the one named. The IV is the caller's or drawn here (12 random bytes
-   * for the AEAD modes, 16 for CBC) and answered either way; an AEAD seal
-   * counts against the instance's invocation budget whoever chose the IV.
+   * for the nonce modes, 16 for CBC, none for ECB) and answered either way;
+   * a nonce-mode seal counts against the instance's invocation budget
+   * whoever chose the IV.
    */
   encryptRaw(target: KeyTarget, mode: RawMode, plaintext: Buffer, options: RawEncryptOptions = {}): CryptoResult & RawSealed {
     checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, PLAINTEXT_ADVICE);
     checkSize('aad', options.aad, MAX_AAD_BYTES);
-    checkRawOptions(mode, options);
+    checkRawOptions(mode, { ...options, data: plaintext });
     return this.protect(
       refOf(target),
       'encrypt',
@@ -147,7 +153,7 @@ export class CryptoService {
         const iv = options.iv ?? this.drawIv(mode);
         return { instance: ids.instanceName, ...rawSeal(mode, ids.algorithm, material, plaintext, iv, options) };
       },
-      { table: modeAlgorithms(mode), what: `${mode} encryption`, counted: isAead(mode) },
+      { table: modeAlgorithms(mode), what: `${mode} encryption`, counted: isNonceMode(mode) },
     );
   }
 
@@ -155,7 +161,8 @@ export class CryptoService {
   decryptRaw(target: KeyTarget, mode: RawMode, ciphertext: Buffer, options: RawDecryptOptions): CryptoResult & { plaintext: Buffer } {
     checkSize('ciphertext', ciphertext, MAX_PLAINTEXT_BYTES + 16);
     checkSize('aad', options.aad, MAX_AAD_BYTES);
-    checkRawOptions(mode, options);
+    checkRawOptions(mode, { ...options, data: ciphertext });
+    if (options.iv === undefined && generatedIvBytes(mode) > 0) throw new ValidationError(`${mode} decryption needs the iv the encryption used`);
     const ref = refOf(target);
     return this.keychain.useMaterial(
       ref,
@@ -164,7 +171,7 @@ export class CryptoService {
         requireUsage(key, 'decrypt');
         requireState(instance, 'process', this.clock.nowMs());
       },
-      (material, ids) => ({ instance: ids.instanceName, plaintext: rawOpen(mode, ids.algorithm, material, ciphertext, options.iv, options.tag, options.aad) }),
+      (material, ids) => ({ instance: ids.instanceName, plaintext: rawOpen(mode, ids.algorithm, material, ciphertext, options.iv, options.tag, options.aad, options.initialCounter) }),
     );
   }
 
@@ -247,9 +254,10 @@ export class CryptoService {
     );
   }
 
-  /** A fresh IV for a raw mode: 96 bits from the pool for the AEAD modes, 128 from the CSPRNG for CBC. */
-  private drawIv(mode: RawMode): Buffer {
+  /** A fresh IV for a raw mode: 96 bits from the pool for the nonce modes, 128 from the CSPRNG for CBC, none for ECB. */
+  private drawIv(mode: RawMode): Buffer | undefined {
     const bytes = generatedIvBytes(mode);
+    if (bytes === 0) return undefined;
     return bytes === 12 ? this.ivs.next() : randomFillSync(Buffer.alloc(bytes));
   }
 

@@ -5,6 +5,7 @@
  * arguments are zeroed here.
  */
 import { AccessError, ValidationError } from '../common/errors';
+import { isBareBlock } from '../domain/raw-ciphers';
 import { authorizeName, authorizeRef, OperationContext } from './context';
 import { Operation } from './operation';
 
@@ -17,26 +18,33 @@ function zeroAfter<T>(buffers: Array<Buffer | undefined>, fn: () => T): T {
 }
 
 /** The raw-mode fields, refused without `mode`: the envelope chooses its own IV and tag. */
-function refuseWithoutMode(args: { readonly iv?: Buffer; readonly tag?: Buffer; readonly tagLength?: number }): void {
-  const given = (['iv', 'tag', 'tagLength'] as const).filter((field) => (args as Record<string, unknown>)[field] !== undefined);
-  if (given.length > 0) throw new ValidationError(`${given.join(', ')} go with a raw mode (mode: AES-GCM, AES-CBC-PKCS5 or CHACHA20-POLY1305); the envelope chooses its own`);
+function refuseWithoutMode(args: { readonly iv?: Buffer; readonly tag?: Buffer; readonly tagLength?: number; readonly initialCounter?: number }): void {
+  const given = (['iv', 'tag', 'tagLength', 'initialCounter'] as const).filter((field) => (args as Record<string, unknown>)[field] !== undefined);
+  if (given.length > 0) throw new ValidationError(`${given.join(', ')} go with a raw mode (mode: AES-GCM, AES-CBC-PKCS5, CHACHA20-POLY1305, AES-ECB, AES-ECB-PKCS5 or CHACHA20); the envelope chooses its own`);
 }
 
 /**
  * An encryption under an IV the caller chose is as strong as holding the
- * key for that IV: under GCM or ChaCha20-Poly1305 it gives the keystream
- * that decrypts every other ciphertext made with that IV (the appliance's
- * envelopes included), and a repeated IV gives away the authentication key;
- * under CBC one block is the bare AES permutation, which decrypts any GCM
- * ciphertext under the key block by block. So it is allowed only to a
- * client that may get the key's material anyway (`get`, itself a
- * dual-controlled grant): to anyone else `encrypt` would mean `decrypt`.
+ * key for that IV: under GCM or ChaCha20 (with or without Poly1305) it
+ * gives the keystream that decrypts every other ciphertext made with that
+ * IV (the appliance's envelopes included), and a repeated IV gives away the
+ * authentication key; under CBC one block is the bare AES permutation,
+ * which decrypts any GCM ciphertext under the key block by block. ECB *is*
+ * the bare AES permutation, whatever the IV: AES-ECB of counter blocks is
+ * GCM's (and CTR's) keystream, and of the zero block GCM's hash key, so an
+ * ECB encryption decrypts and forges anything the key protects. So both
+ * are allowed only to a client that may get the key's material anyway
+ * (`get`, itself a dual-controlled grant): to anyone else `encrypt` would
+ * mean `decrypt`. (ECB *decryption* needs only `decrypt`: the inverse
+ * permutation opens only what CBC or ECB sealed, which `decrypt` opens
+ * anyway, and yields no GCM keystream or hash key.)
  */
-function requireChosenIvRight(ctx: OperationContext, fullName: string): void {
+function requireRawBlockRight(ctx: OperationContext, fullName: string, what: 'iv' | 'ecb'): void {
   if (ctx.services.policy.allows(ctx.identity, 'get', fullName)) return;
-  throw new AccessError('PERMISSION_DENIED', `client "${ctx.identity.name}" may not choose the IV of an encryption under ${fullName}: that needs the get permission on the key as well as encrypt (a chosen IV can decrypt other ciphertexts under it); leave iv out and the appliance draws one`, {
-    details: { permission: 'get' },
-  });
+  const message = what === 'iv'
+    ? `client "${ctx.identity.name}" may not choose the IV of an encryption under ${fullName}: that needs the get permission on the key as well as encrypt (a chosen IV can decrypt other ciphertexts under it); leave iv out and the appliance draws one`
+    : `client "${ctx.identity.name}" may not encrypt under ${fullName} in ECB: that needs the get permission on the key as well as encrypt (ECB is the bare block cipher, which decrypts GCM and CBC ciphertexts under the key and forges GCM tags); use AES-GCM or AES-CBC-PKCS5`;
+  throw new AccessError('PERMISSION_DENIED', message, { details: { permission: 'get' } });
 }
 
 export const encrypt: Operation<'Encrypt'> = {
@@ -51,8 +59,10 @@ export const encrypt: Operation<'Encrypt'> = {
         refuseWithoutMode(args);
         return { ...ctx.services.crypto.encrypt(ref, args.plaintext, args.aad), key };
       }
-      if (args.iv !== undefined) requireChosenIvRight(ctx, key);
-      return { ...ctx.services.crypto.encryptRaw(ref, args.mode, args.plaintext, { iv: args.iv, aad: args.aad, tagLength: args.tagLength }), key };
+      if (isBareBlock(args.mode)) requireRawBlockRight(ctx, key, 'ecb');
+      else if (args.iv !== undefined) requireRawBlockRight(ctx, key, 'iv');
+      const options = { iv: args.iv, aad: args.aad, tagLength: args.tagLength, initialCounter: args.initialCounter };
+      return { ...ctx.services.crypto.encryptRaw(ref, args.mode, args.plaintext, options), key };
     }),
 };
 
@@ -65,8 +75,7 @@ export const decrypt: Operation<'Decrypt'> = {
       refuseWithoutMode(args);
       return ctx.services.crypto.decrypt(ref, args.ciphertext, args.aad);
     }
-    if (args.iv === undefined) throw new ValidationError(`${args.mode} decryption needs the iv the encryption used`);
-    return ctx.services.crypto.decryptRaw(ref, args.mode, args.ciphertext, { iv: args.iv, tag: args.tag, aad: args.aad });
+    return ctx.services.crypto.decryptRaw(ref, args.mode, args.ciphertext, { iv: args.iv, tag: args.tag, aad: args.aad, initialCounter: args.initialCounter });
   },
 };
 

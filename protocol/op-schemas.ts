@@ -15,7 +15,7 @@ import { CLIENT_ROLES } from '../domain/vocabulary/client-roles';
 import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../domain/vocabulary/dual-control-classes';
 import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
 import { ArgsFromSchema } from './schema-types';
-import { MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
+import { MAX_CHACHA20_COUNTER, MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
 
 /** Most items in one Batch (§4): bounds the work and the audit events one request can cause. */
 export const MAX_BATCH_ITEMS = 64;
@@ -127,6 +127,8 @@ export const MAC_ALGORITHMS = ['HMAC-SHA256', 'HMAC-SHA512'] as const;
 const macAlgorithm = { type: 'enum', optional: true, values: MAC_ALGORITHMS } as const satisfies FieldSpec;
 const cipherMode = { type: 'enum', optional: true, values: CIPHER_MODES } as const satisfies FieldSpec;
 const ivBytes = { type: 'base64', optional: true, maxLength: base64Length(MAX_GCM_IV_BYTES) } as const satisfies FieldSpec;
+/** CHACHA20's first block counter (KMIP's Initial Counter Value). */
+const initialCounter = { type: 'integer', optional: true, min: 0, max: MAX_CHACHA20_COUNTER } as const satisfies FieldSpec;
 
 /** `name?`, `instance?`, at least one (§6: instance alone, name alone, or both). */
 const keyRef = { fields: { name: optionalName, instance: optionalName }, atLeastOneOf: [['name', 'instance']] } as const satisfies Schema;
@@ -165,11 +167,11 @@ export const OP_SCHEMAS = Object.freeze({
   },
   Destroy: keyRef,
   Encrypt: {
-    fields: { ...keyRef.fields, plaintext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tagLength: { type: 'integer', optional: true, min: 1, max: 64 } },
+    fields: { ...keyRef.fields, plaintext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tagLength: { type: 'integer', optional: true, min: 1, max: 64 }, initialCounter },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
   Decrypt: {
-    fields: { ...keyRef.fields, ciphertext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tag: { type: 'base64', optional: true, maxLength: base64Length(MAX_TAG_BYTES) } },
+    fields: { ...keyRef.fields, ciphertext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tag: { type: 'base64', optional: true, maxLength: base64Length(MAX_TAG_BYTES) }, initialCounter },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
   GenerateDataKey: { fields: { name, algorithm: { type: 'enum', optional: true, values: DATA_KEY_ALGORITHMS }, aad: optionalBinary } },

@@ -50,7 +50,7 @@ describe('raw cipher modes', () => {
     const sealed = crypto.encryptRaw('app/aes', 'AES-GCM', Buffer.from('attack at dawn'), { aad, tagLength: 13 });
     expect(sealed.iv).toHaveLength(12);
     expect(sealed.tag).toHaveLength(13);
-    const decipher = createDecipheriv('aes-256-gcm', materialOf('app/aes'), sealed.iv, { authTagLength: 13 });
+    const decipher = createDecipheriv('aes-256-gcm', materialOf('app/aes'), sealed.iv as Buffer, { authTagLength: 13 });
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.tag as Buffer);
     expect(Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]).toString()).toBe('attack at dawn');
@@ -76,15 +76,15 @@ describe('raw cipher modes', () => {
     const open = (o: { ct?: Buffer; iv?: Buffer; tag?: Buffer; aad?: Buffer }) => () =>
       crypto.decryptRaw('app/aes', 'AES-GCM', o.ct ?? sealed.ciphertext, { iv: o.iv ?? sealed.iv, tag: o.tag ?? tag, aad: o.aad ?? Buffer.from('a') });
     expect(codeOf(open({ tag: flip(tag) }))).toBe('INTEGRITY_FAILURE');
-    expect(codeOf(open({ iv: flip(sealed.iv) }))).toBe('INTEGRITY_FAILURE');
+    expect(codeOf(open({ iv: flip(sealed.iv as Buffer) }))).toBe('INTEGRITY_FAILURE');
     expect(codeOf(open({ aad: Buffer.from('b') }))).toBe('INTEGRITY_FAILURE');
     expect(codeOf(open({ ct: flip(sealed.ciphertext) }))).toBe('INTEGRITY_FAILURE');
   });
 
-  it('refuses tags outside 12–16 bytes, IVs of the wrong length, AAD on CBC, and the appliance\'s own AADs', () => {
+  it('refuses tags outside 12–16 bytes (TAG_LENGTH_REFUSED), IVs of the wrong length, AAD on CBC, and the appliance\'s own AADs', () => {
     const p = Buffer.from('x');
-    expect(codeOf(() => crypto.encryptRaw('app/aes', 'AES-GCM', p, { tagLength: 11 }))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => crypto.encryptRaw('app/aes', 'AES-GCM', p, { tagLength: 17 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => crypto.encryptRaw('app/aes', 'AES-GCM', p, { tagLength: 11 }))).toBe('TAG_LENGTH_REFUSED');
+    expect(codeOf(() => crypto.encryptRaw('app/aes', 'AES-GCM', p, { tagLength: 17 }))).toBe('TAG_LENGTH_REFUSED');
     expect(codeOf(() => crypto.encryptRaw('app/aes', 'AES-CBC-PKCS5', p, { iv: Buffer.alloc(12) }))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => crypto.encryptRaw('app/chacha', 'CHACHA20-POLY1305', p, { iv: Buffer.alloc(8) }))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => crypto.encryptRaw('app/aes', 'AES-CBC-PKCS5', p, { aad: Buffer.from('a') }))).toBe('INVALID_ARGUMENT');
@@ -101,7 +101,7 @@ describe('raw cipher modes', () => {
     expect(sealed.iv).toHaveLength(16);
     expect(sealed.ciphertext).toHaveLength(48);
     expect(sealed.tag).toBeUndefined();
-    const expected = createCipheriv('aes-256-cbc', materialOf('app/aes'), sealed.iv);
+    const expected = createCipheriv('aes-256-cbc', materialOf('app/aes'), sealed.iv as Buffer);
     expect(sealed.ciphertext.equals(Buffer.concat([expected.update(plaintext), expected.final()]))).toBe(true);
     expect(crypto.decryptRaw('app/aes', 'AES-CBC-PKCS5', sealed.ciphertext, { iv: sealed.iv }).plaintext.equals(plaintext)).toBe(true);
     const badPadding = Buffer.from(sealed.ciphertext);

@@ -182,6 +182,20 @@ describe('bytes', () => {
     expect(compareResponse(expectedKey, other, bare, b)).toMatchObject({ got: 'other content: Byte String of 16 bytes' });
   });
 
+  test('an Encrypt answer with an IV is one whose IV the server picked: its cipher text and IV are compared by length; without one, exactly', () => {
+    const sealed = (data: string, iv?: string) =>
+      responseXml('Encrypt', `<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="${data}"/>${iv === undefined ? '' : `<IVCounterNonce type="ByteString" value="${iv}"/>`}`);
+    const withIv = template(sealed('00112233', 'ff020304'));
+    expect(compareResponse(withIv, answer(sealed('44556677', '0a0b0c0d'), START), getRequest('k@1'), bindings())).toBeUndefined();
+    expect(compareResponse(withIv, answer(sealed('445566', '0a0b0c0d'), START), getRequest('k@1'), bindings())).toMatchObject({ expected: expect.stringMatching(/4 bytes \(random by nature/) });
+    const withoutIv = template(sealed('00112233'));
+    expect(compareResponse(withoutIv, answer(sealed('44556677'), START), getRequest('k@1'), bindings())).toMatchObject({ got: 'other content: Byte String of 4 bytes' });
+    // Another operation's IV gives no such leave.
+    const decrypted = template(responseXml('Decrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="00112233"/><IVCounterNonce type="ByteString" value="ff020304"/>'));
+    const other = answer(responseXml('Decrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="44556677"/><IVCounterNonce type="ByteString" value="ff020304"/>'), START);
+    expect(compareResponse(decrypted, other, getRequest('k@1'), bindings())).toMatchObject({ got: 'other content: Byte String of 4 bytes' });
+  });
+
   test('a Byte String placeholder binds what the server picked (an IV) and holds it', () => {
     const b = bindings();
     const encrypted = template(responseXml('Encrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="$DATA_0"/><IVCounterNonce type="ByteString" value="$IV_COUNTER_NONCE"/>'));

@@ -15,12 +15,12 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 const holds = <T extends true>(): T | undefined => undefined;
 
 // Compile-time: the derived types, field by field.
-type Mode = 'AES-GCM' | 'AES-CBC-PKCS5' | 'CHACHA20-POLY1305';
+type Mode = 'AES-GCM' | 'AES-CBC-PKCS5' | 'CHACHA20-POLY1305' | 'AES-ECB' | 'AES-ECB-PKCS5' | 'CHACHA20';
 holds<
   Equal<
     ArgsOf<'Encrypt'>,
-    | { readonly name: string; readonly instance?: string; readonly plaintext: Buffer; readonly aad?: Buffer; readonly mode?: Mode; readonly iv?: Buffer; readonly tagLength?: number }
-    | { readonly name?: undefined; readonly instance: string; readonly plaintext: Buffer; readonly aad?: Buffer; readonly mode?: Mode; readonly iv?: Buffer; readonly tagLength?: number }
+    | { readonly name: string; readonly instance?: string; readonly plaintext: Buffer; readonly aad?: Buffer; readonly mode?: Mode; readonly iv?: Buffer; readonly tagLength?: number; readonly initialCounter?: number }
+    | { readonly name?: undefined; readonly instance: string; readonly plaintext: Buffer; readonly aad?: Buffer; readonly mode?: Mode; readonly iv?: Buffer; readonly tagLength?: number; readonly initialCounter?: number }
   >
 >();
 holds<Equal<ArgsOf<'Get'>, { readonly name: string; readonly instance?: string } | { readonly name?: undefined; readonly instance: string }>>();

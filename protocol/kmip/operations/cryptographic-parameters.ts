@@ -4,74 +4,128 @@
  * Encrypt and Decrypt or the MAC algorithm, and the streaming fields
  * (Correlation Value, Init Indicator, Final Indicator), which this server
  * refuses. What the appliance does not do is Feature Not Supported, naming
- * the field and the value (an algorithm or mode name, never data). Pure.
+ * the field and the value (an algorithm or mode name, never data). Pure:
+ * the key's own (default) parameters are read by key-cipher-defaults.ts.
  */
 import type { RawMode } from '../../../domain/vocabulary/cipher-modes';
 import { KmipOperationError } from './kmip-operation';
 import { PayloadReader } from './payload';
+
+/** The fields of a Cryptographic Parameters structure Encrypt and Decrypt read; absent ones were not sent. */
+export interface CipherFields {
+  readonly blockCipherMode?: string;
+  readonly paddingMethod?: string;
+  readonly algorithm?: string;
+  readonly randomIv?: boolean;
+  readonly ivLength?: number;
+  readonly tagLength?: number;
+  readonly initialCounterValue?: number;
+}
 
 export interface CipherChoice {
   readonly mode: RawMode;
   readonly tagLength?: number;
   /** Random IV: true asks the server to draw the IV (and answer it). */
   readonly randomIv?: boolean;
+  /** CHACHA20's Initial Counter Value. */
+  readonly initialCounter?: number;
 }
 
 const unsupported = (message: string): KmipOperationError => new KmipOperationError('FeatureNotSupported', message);
 
-/** The IV length each mode's drawn IV has: an IV Length asking another is refused. */
-const DRAWN_IV_BITS: Readonly<Record<RawMode, number>> = { 'AES-GCM': 96, 'CHACHA20-POLY1305': 96, 'AES-CBC-PKCS5': 128 };
+/** The IV length each mode's drawn IV has (bits; 0: none): an IV Length asking another is refused. */
+const DRAWN_IV_BITS: Readonly<Record<RawMode, number>> = {
+  'AES-GCM': 96,
+  'CHACHA20-POLY1305': 96,
+  CHACHA20: 96,
+  'AES-CBC-PKCS5': 128,
+  'AES-ECB': 0,
+  'AES-ECB-PKCS5': 0,
+};
+
+const AEAD_MODES: ReadonlySet<RawMode> = new Set(['AES-GCM', 'CHACHA20-POLY1305']);
+
+/** The fields of a Cryptographic Parameters structure (absent: none); others are refused as Invalid Field. */
+export function readCipherFields(parameters: PayloadReader | undefined): CipherFields {
+  if (parameters === undefined) return {};
+  const fields: CipherFields = {
+    blockCipherMode: parameters.enumName('BlockCipherMode'),
+    paddingMethod: parameters.enumName('PaddingMethod'),
+    algorithm: parameters.enumName('CryptographicAlgorithm'),
+    randomIv: parameters.boolean('RandomIV'),
+    ivLength: parameters.integer('IVLength'),
+    tagLength: parameters.integer('TagLength'),
+    initialCounterValue: parameters.integer('InitialCounterValue'),
+  };
+  parameters.rejectOthers();
+  return fields;
+}
+
+/** Whether the fields leave the cipher open (neither a Block Cipher Mode nor an algorithm): the key's own parameters then decide. */
+export const leavesCipherOpen = (fields: CipherFields): boolean => fields.blockCipherMode === undefined && fields.algorithm === undefined;
+
+/** What the request says beside its parameters, for a mode they leave open. */
+export interface CipherHints {
+  /** The key's native algorithm, when it was read (key-cipher-defaults.ts). */
+  readonly keyAlgorithm?: string;
+  /** The request carries AAD or a tag. */
+  readonly authenticated?: boolean;
+}
 
 /**
  * The raw mode of the Cryptographic Parameters of an Encrypt or Decrypt.
- * Without a Block Cipher Mode or Cryptographic Algorithm the mode is AES-GCM:
- * the key's own Cryptographic Parameters attribute is not consulted.
- * ECB (no IV: equal blocks encrypt alike, and one block is the bare AES
- * permutation, which decrypts GCM under the same key) and plain ChaCha20
- * (unauthenticated) are refused, as are the modes the appliance lacks.
+ * Without a Block Cipher Mode or Cryptographic Algorithm the mode is
+ * AES-GCM, or for a CHACHA20 key the ChaCha20 stream cipher, unless a Tag
+ * Length, AAD or tag asks for ChaCha20-Poly1305 (KMIP keeps both under one
+ * key type here, and the OASIS ChaCha20 cases name no mode). ECB is served
+ * bare or PKCS5-padded (the native Encrypt asks `get` for it); the modes
+ * the appliance lacks are refused.
  */
-export function readCipherParameters(parameters: PayloadReader | undefined): CipherChoice {
-  if (parameters === undefined) return { mode: 'AES-GCM' };
-  const blockMode = parameters.enumName('BlockCipherMode');
-  const padding = parameters.enumName('PaddingMethod');
-  const algorithm = parameters.enumName('CryptographicAlgorithm');
-  const randomIv = parameters.boolean('RandomIV');
-  const ivLength = parameters.integer('IVLength');
-  const tagLength = parameters.integer('TagLength');
-  parameters.rejectOthers();
-
-  const mode = modeOf(blockMode, algorithm);
+export function chooseCipher(fields: CipherFields, hints: CipherHints = {}): CipherChoice {
+  const mode = modeOf(fields, hints);
+  const { paddingMethod: padding, ivLength, tagLength } = fields;
   if (mode === 'AES-CBC-PKCS5' && padding !== 'PKCS5') {
     throw unsupported(`CBC is served with Padding Method PKCS5 only, not ${padding ?? 'none'}`);
   }
-  if (mode !== 'AES-CBC-PKCS5' && padding !== undefined && padding !== 'None') {
+  if (!mode.endsWith('PKCS5') && padding !== undefined && padding !== 'None') {
     throw unsupported(`${mode} takes no Padding Method ${padding}`);
   }
   if (ivLength !== undefined && ivLength !== DRAWN_IV_BITS[mode]) {
-    throw unsupported(`${mode} IVs here are ${DRAWN_IV_BITS[mode]} bits, not IV Length ${ivLength}`);
+    throw unsupported(DRAWN_IV_BITS[mode] === 0 ? `${mode} takes no IV, so no IV Length` : `${mode} IVs here are ${DRAWN_IV_BITS[mode]} bits, not IV Length ${ivLength}`);
   }
-  if (tagLength !== undefined && mode === 'AES-CBC-PKCS5') throw new KmipOperationError('InvalidField', 'CBC takes no Tag Length');
-  return { mode, tagLength, randomIv };
+  if (tagLength !== undefined && !AEAD_MODES.has(mode)) throw new KmipOperationError('InvalidField', `${mode} takes no Tag Length`);
+  if (fields.initialCounterValue !== undefined && mode !== 'CHACHA20') {
+    throw unsupported(`Initial Counter Value is served for ChaCha20 only, not ${mode}`);
+  }
+  if (fields.randomIv === true && DRAWN_IV_BITS[mode] === 0) throw new KmipOperationError('InvalidField', `${mode} takes no IV, so Random IV cannot be true`);
+  return { mode, tagLength, randomIv: fields.randomIv, initialCounter: fields.initialCounterValue };
 }
 
-function modeOf(blockMode: string | undefined, algorithm: string | undefined): RawMode {
-  if (algorithm !== undefined && !['AES', 'ChaCha20Poly1305'].includes(algorithm)) {
-    throw unsupported(`Cryptographic Algorithm ${algorithm} is not served for Encrypt and Decrypt: AES (GCM, CBC with PKCS5) and ChaCha20Poly1305 are`);
+function modeOf(fields: CipherFields, hints: CipherHints): RawMode {
+  const { blockCipherMode: blockMode, algorithm, paddingMethod: padding } = fields;
+  if (algorithm !== undefined && !['AES', 'ChaCha20', 'ChaCha20Poly1305'].includes(algorithm)) {
+    throw unsupported(`Cryptographic Algorithm ${algorithm} is not served for Encrypt and Decrypt: AES (GCM, CBC and ECB), ChaCha20 and ChaCha20Poly1305 are`);
   }
   if (algorithm === 'ChaCha20Poly1305' || blockMode === 'AEAD') {
-    if (algorithm === 'AES' || (blockMode !== undefined && blockMode !== 'AEAD')) throw new KmipOperationError('InvalidField', 'ChaCha20Poly1305 goes with Block Cipher Mode AEAD only');
+    if (algorithm === 'AES' || algorithm === 'ChaCha20' || (blockMode !== undefined && blockMode !== 'AEAD')) throw new KmipOperationError('InvalidField', 'ChaCha20Poly1305 goes with Block Cipher Mode AEAD only');
     return 'CHACHA20-POLY1305';
+  }
+  if (algorithm === 'ChaCha20') {
+    if (blockMode !== undefined) throw new KmipOperationError('InvalidField', `ChaCha20 is a stream cipher: it takes no Block Cipher Mode ${blockMode}`);
+    return 'CHACHA20';
   }
   switch (blockMode) {
     case undefined:
+      if (hints.keyAlgorithm === 'CHACHA20') return fields.tagLength === undefined && hints.authenticated !== true ? 'CHACHA20' : 'CHACHA20-POLY1305';
+      return 'AES-GCM';
     case 'GCM':
       return 'AES-GCM';
     case 'CBC':
       return 'AES-CBC-PKCS5';
     case 'ECB':
-      throw unsupported('Block Cipher Mode ECB is not served: it has no IV (equal blocks encrypt alike) and is the bare AES permutation; use GCM or CBC');
+      return padding === 'PKCS5' ? 'AES-ECB-PKCS5' : 'AES-ECB';
     default:
-      throw unsupported(`Block Cipher Mode ${blockMode} is not served: GCM, CBC (PKCS5) and AEAD (ChaCha20Poly1305) are`);
+      throw unsupported(`Block Cipher Mode ${blockMode} is not served: GCM, CBC (PKCS5), ECB and AEAD (ChaCha20Poly1305) are`);
   }
 }
 

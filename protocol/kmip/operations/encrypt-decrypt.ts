@@ -2,27 +2,31 @@
  * Encrypt and Decrypt (KMIP 2.1 §6.1.18, §6.1.13; 1.4 §4.29, §4.30) through
  * the native Encrypt and Decrypt in their raw modes (docs/protocol.md §6.1):
  * the Unique Identifier is the instance, the Cryptographic Parameters choose
- * the mode (cryptographic-parameters.ts), and the grants, usage mask,
- * instance state, invocation count and IV rules are the native ones.
+ * the mode (cryptographic-parameters.ts; the key's own when the request's
+ * leave it open, key-cipher-defaults.ts), and the grants, usage mask,
+ * instance state, invocation count, IV and ECB rules are the native ones.
  *
  * IVs: without an IV/Counter/Nonce, or with Random IV true, the appliance
  * draws the IV and answers it; an IV the client gives is passed on, and the
  * native Encrypt takes it only from a client that also holds `get` on the
- * key (a chosen IV decrypts other ciphertexts under the key). Decrypt needs
- * the IV (Invalid Message without it, as the OASIS test cases expect).
+ * key (a chosen IV decrypts other ciphertexts under the key); ECB takes
+ * none, and its encryption needs `get` too. Decrypt needs the IV (Invalid
+ * Message without it, as the OASIS test cases expect), except under ECB.
  */
 import type { RawMode } from '../../../domain/vocabulary/cipher-modes';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
-import { readCipherParameters, refuseStreaming } from './cryptographic-parameters';
+import { readCipherFields, refuseStreaming } from './cryptographic-parameters';
 import { instanceNamed } from './instance-identifier';
+import { cipherForRequest } from './key-cipher-defaults';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { bufferView, bytesItem, PayloadReader, responsePayload, textItem } from './payload';
 
 interface RawSealed {
   readonly instance: string;
   readonly ciphertext: Buffer;
-  readonly iv: Buffer;
+  /** Absent under ECB. */
+  readonly iv?: Buffer;
   readonly tag?: Buffer;
 }
 
@@ -45,12 +49,13 @@ export const encrypt: KmipOperation = {
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader);
-    const choice = readCipherParameters(reader.structure('CryptographicParameters'));
+    const given = readCipherFields(reader.structure('CryptographicParameters'));
     const data = reader.requiredBytes('Data'); // required: no streaming, every request carries all of it
     const iv = reader.bytes('IVCounterNonce');
     const aad = reader.bytes('AuthenticatedEncryptionAdditionalData');
     refuseStreaming(reader);
     reader.rejectOthers();
+    const choice = await cipherForRequest(given, instance, aad !== undefined, ctx);
     refuseAeadBefore14(choice.mode, ctx.version);
     if (choice.randomIv === true && iv !== undefined) {
       throw new KmipOperationError('InvalidField', 'Random IV is true and an IV Counter Nonce is given: ask for one or give one');
@@ -63,12 +68,13 @@ export const encrypt: KmipOperation = {
       iv: bufferView(iv),
       aad: bufferView(aad),
       tagLength: choice.tagLength,
+      initialCounter: choice.initialCounter,
     })) as RawSealed;
     return responsePayload([
       textItem('UniqueIdentifier', sealed.instance),
       bytesItem('Data', sealed.ciphertext),
       // KMIP answers the IV only when the server chose it.
-      iv === undefined ? bytesItem('IVCounterNonce', sealed.iv) : undefined,
+      iv === undefined && sealed.iv !== undefined ? bytesItem('IVCounterNonce', sealed.iv) : undefined,
       sealed.tag === undefined ? undefined : bytesItem('AuthenticatedEncryptionTag', sealed.tag),
     ]);
   },
@@ -79,15 +85,16 @@ export const decrypt: KmipOperation = {
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader);
-    const choice = readCipherParameters(reader.structure('CryptographicParameters'));
+    const given = readCipherFields(reader.structure('CryptographicParameters'));
     const data = reader.requiredBytes('Data'); // required: no streaming, every request carries all of it
     const iv = reader.bytes('IVCounterNonce');
     const aad = reader.bytes('AuthenticatedEncryptionAdditionalData');
     const tag = reader.bytes('AuthenticatedEncryptionTag');
     refuseStreaming(reader);
     reader.rejectOthers();
+    const choice = await cipherForRequest(given, instance, aad !== undefined || tag !== undefined, ctx);
     refuseAeadBefore14(choice.mode, ctx.version);
-    if (iv === undefined) throw new KmipOperationError('InvalidMessage', `${choice.mode} decryption needs the IV Counter Nonce its encryption used`);
+    if (iv === undefined && !choice.mode.startsWith('AES-ECB')) throw new KmipOperationError('InvalidMessage', `${choice.mode} decryption needs the IV Counter Nonce its encryption used`);
     if (AEAD.has(choice.mode) && tag === undefined) throw new KmipOperationError('InvalidMessage', `${choice.mode} decryption needs the Authenticated Encryption Tag`);
     if (!AEAD.has(choice.mode) && (aad !== undefined || tag !== undefined)) {
       throw new KmipOperationError('InvalidField', `${choice.mode} takes no Authenticated Encryption Additional Data or Tag`);
@@ -102,6 +109,7 @@ export const decrypt: KmipOperation = {
       iv: bufferView(iv),
       tag: bufferView(tag),
       aad: bufferView(aad),
+      initialCounter: choice.initialCounter,
     })) as { instance: string; plaintext: Buffer };
     return responsePayload([textItem('UniqueIdentifier', opened.instance), bytesItem('Data', opened.plaintext)]) as TtlvNode;
   },

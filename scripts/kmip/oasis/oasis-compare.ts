@@ -12,7 +12,7 @@ import { PrimitiveNode } from '../../../protocol/kmip/kmip-text-values';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { CaseBindings } from './oasis-bindings';
 import { describeItem, describeValue, nameOfTag } from './oasis-describe';
-import { IGNORED_TAGS, OPTIONAL_SERVER_KINDS, OPTIONAL_TAGS, RANDOM_BYTE_TAGS, SERVER_DESCRIBING_OPERATIONS, SET_ITEM_TAGS, SET_PARENT_TAGS, tag } from './oasis-rules';
+import { IGNORED_TAGS, OPTIONAL_SERVER_KINDS, OPTIONAL_TAGS, RANDOM_BYTE_TAGS, SERVER_DESCRIBING_OPERATIONS, SERVER_IV_OPERATIONS, SERVER_IV_TAG, SET_ITEM_TAGS, SET_PARENT_TAGS, tag } from './oasis-rules';
 import { randomItemsOf } from './oasis-generated';
 import { isPlaceholder, NOW_PLACEHOLDER, PlaceholderNode, TemplateNode } from './oasis-template';
 
@@ -95,7 +95,9 @@ function batchItemWalk(children: readonly TemplateNode[], walk: Walk, index: num
   const statusItem = plain(children).find((child) => child.tag === RESULT_STATUS);
   const operation = operationItem?.type === 'Enumeration' ? enumeration('Operation')!.byValue.get(operationItem.value) : undefined;
   const succeeded = statusItem?.type === 'Enumeration' && statusItem.value === SUCCESS;
-  return { ...walk, lengthOnly: walk.randomItems[index] ?? false, describesServer: succeeded && operation !== undefined && SERVER_DESCRIBING_OPERATIONS.has(operation) };
+  const payload = plain(children).find((child) => child.tag === RESPONSE_PAYLOAD);
+  const serverIv = operation !== undefined && SERVER_IV_OPERATIONS.has(operation) && payload?.type === 'Structure' && payload.value.some((child) => child.tag === SERVER_IV_TAG);
+  return { ...walk, lengthOnly: (walk.randomItems[index] ?? false) || serverIv, describesServer: succeeded && operation !== undefined && SERVER_DESCRIBING_OPERATIONS.has(operation) };
 }
 
 /**

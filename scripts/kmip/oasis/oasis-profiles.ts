@@ -44,7 +44,7 @@ export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
   SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
   OMOS: 'opaque objects: the appliance stores symmetric keys and secret data only',
   PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
-  'CS-BC': 'the cases register their keys with given bytes, a dual-controlled key import here (Operation Pending until two other officers approve; the runner approves), so their Register steps pass as approved; later steps need what is not served yet: ECB, Cryptographic Parameters kept on a key, Usage Limits, Process Start Date, plain ChaCha20, streaming, and the refusal of a 1-byte tag as General Failure',
+  'CS-BC': 'the cases register their keys with given bytes, a dual-controlled key import (the runner approves it); three mandatory cases then need what the appliance refuses: Usage Limits set by the client (CS-BC-M-7; it counts GCM invocations per instance instead), Process Start and Protect Stop Dates given at Register (CS-BC-M-14; its usage periods follow the rollover policy), and streamed GCM (CS-BC-M-GCM-3: Init Indicator and Correlation Value; every request carries all its data)',
   SKFF: 'three cases (SKFF-M-4, -8, -12) make 3DES keys, which the appliance does not make (AES and HMAC only)',
   BL: 'the baseline cases mix certificates, key pairs and opaque objects and the Interop operation, which the appliance does not serve',
 };

@@ -72,3 +72,13 @@ export const IDENTIFIER_TAGS = tags('UniqueIdentifier', 'PrivateKeyUniqueIdentif
  */
 export const RANDOM_BYTE_TAGS = tags('KeyMaterial', 'KeyValue', 'DigestValue', 'Data', 'IVCounterNonce', 'MACData', 'SignatureData', 'AuthenticatedEncryptionTag');
 export const RANDOM_OUTPUT_OPERATIONS: ReadonlySet<string> = new Set(['RNGRetrieve']);
+
+/**
+ * Operations whose answer carries an IV Counter Nonce only when the server
+ * chose it (KMIP 2.1 §6.1.18, 1.4 §4.29: Random IV, or none given): then
+ * the IV is the server's pick and the cipher text and tag derived from it
+ * are random by nature too, compared by length (the 1.4 edition of
+ * CS-BC-M-13 shows one server's random IV; the 2.1 edition binds both).
+ */
+export const SERVER_IV_OPERATIONS: ReadonlySet<string> = new Set(['Encrypt']);
+export const SERVER_IV_TAG = tag('IVCounterNonce');

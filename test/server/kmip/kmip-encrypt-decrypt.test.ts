@@ -6,8 +6,8 @@
  * ChaCha20-Poly1305; a wrong tag or AAD as Cryptographic Failure; IVs drawn
  * and answered, or the client's only with `get` as well; instance state,
  * grants and usage mask refused with their Result Reasons; the GCM
- * invocation budget shared by both wires; and what is not served (ECB,
- * streaming) refused precisely.
+ * invocation budget shared by both wires; and what is not served
+ * (streaming, ECB encryption without `get`) refused precisely.
  */
 import { createCipheriv, createDecipheriv, DecipherGCM, randomBytes } from 'node:crypto';
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
@@ -222,7 +222,7 @@ describe('KMIP Encrypt and Decrypt', () => {
     const live = await createKey('kc/live');
     expect(await call(stranger, 'Encrypt', cipherPayload(live, { data: Buffer.from('x') }))).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'PermissionDenied' });
     const decryptOnly = await createKey('kc/decrypt-only', { usage: ['decrypt'] });
-    expect(await call(app, 'Encrypt', cipherPayload(decryptOnly, { data: Buffer.from('x') }))).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'IncompatibleCryptographicUsageMask' });
+    expect(await call(app, 'Encrypt', cipherPayload(decryptOnly, { params: { mode: 'GCM' }, data: Buffer.from('x') }))).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'IncompatibleCryptographicUsageMask' });
   });
 
   test('one GCM invocation budget per instance across both wires: native envelope and raw, and KMIP, until Usage Limit Exceeded', async () => {
@@ -235,9 +235,9 @@ describe('KMIP Encrypt and Decrypt', () => {
     // CBC is not a GCM invocation: it does not count.
     expect((await native.request('Encrypt', { instance: uid, plaintext, mode: 'AES-CBC-PKCS5' })).error).toBeUndefined();
     for (let i = 0; i < GCM_LIMIT - 2; i++) {
-      expect((await call(app, 'Encrypt', cipherPayload(uid, { data: Buffer.from('count me') }))).resultStatus).toBe('Success');
+      expect((await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'GCM' }, data: Buffer.from('count me') }))).resultStatus).toBe('Success');
     }
-    expect(await call(app, 'Encrypt', cipherPayload(uid, { data: Buffer.from('one more') }))).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'UsageLimitExceeded' });
+    expect(await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'GCM' }, data: Buffer.from('one more') }))).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'UsageLimitExceeded' });
     expect((await native.request('Encrypt', { name: 'kc/budget', plaintext })).error?.code).toBe('INVOCATION_LIMIT_REACHED');
     native.destroy();
   });
@@ -256,17 +256,22 @@ describe('KMIP Encrypt and Decrypt', () => {
     expect(noMode.error?.code).toBe('INVALID_ARGUMENT');
   });
 
-  test('what is not served is refused precisely: ECB, plain ChaCha20, streaming, and fields this server does not read', async () => {
+  test('what is not served is refused precisely: ECB without get, ChaCha20 on an AES key, streaming, and fields this server does not read', async () => {
     const uid = await createKey('kc/refusals');
     const data = Buffer.alloc(16);
     const ecb = await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'ECB' }, data }));
-    expect(ecb).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'FeatureNotSupported' });
-    expect(ecb.resultMessage).toMatch(/ECB/);
-    expect(await call(app, 'Encrypt', cipherPayload(uid, { params: { algorithm: 'ChaCha20' }, data }))).toMatchObject({ resultReason: 'FeatureNotSupported' });
+    expect(ecb).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'PermissionDenied' });
+    expect(ecb.resultMessage).toMatch(/^PERMISSION_DENIED: .*ECB.*get permission/);
+    expect(await call(app, 'Encrypt', cipherPayload(uid, { params: { algorithm: 'ChaCha20' }, data }))).toMatchObject({ resultReason: 'IncompatibleCryptographicUsageMask' });
+    expect(await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'CTR' }, data }))).toMatchObject({ resultReason: 'FeatureNotSupported' });
     const streaming = await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'GCM' }, data, extra: [booleanItem('InitIndicator', true)] }));
     expect(streaming).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'FeatureNotSupported' });
     expect(streaming.resultMessage).toMatch(/streaming/);
     expect(await call(app, 'Encrypt', cipherPayload(uid, { data, extra: [integerItem('DataLength', 3)] }))).toMatchObject({ resultReason: 'InvalidField' });
-    expect(await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'GCM', tagLength: 32 }, data }))).toMatchObject({ resultReason: 'InvalidField' });
+    // The OASIS CS-BC cases expect General Failure for a tag length the mode does not take.
+    const longTag = await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'GCM', tagLength: 32 }, data }));
+    expect(longTag).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'GeneralFailure' });
+    expect(longTag.resultMessage).toMatch(/^TAG_LENGTH_REFUSED: /);
+    expect(await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'GCM', tagLength: 1 }, data }))).toMatchObject({ resultReason: 'GeneralFailure' });
   });
 });
