@@ -96,8 +96,15 @@ export class StrongroomClient {
     return this.request('Locate', { ...args }, meta);
   }
 
-  /** `instance` (alone or with `name`) picks the instance answered as `instance`; without it, the current one. */
-  getAttributes(args: T.KeyRef, meta?: T.RequestMeta): Promise<T.KeyWithInstances & { instance: T.InstanceView }> {
+  /**
+   * `instance` (alone or with `name`) picks the instance answered as
+   * `instance`; without it, the current one. `digest: true` also answers the
+   * SHA-256 of its material (null: none, for SECRET or once destroyed).
+   */
+  getAttributes(
+    args: T.KeyRef & { digest?: boolean },
+    meta?: T.RequestMeta,
+  ): Promise<T.KeyWithInstances & { instance: T.InstanceView; material: T.MaterialFacts; digest?: T.MaterialDigest | null }> {
     return this.request('GetAttributes', { ...args }, meta);
   }
 

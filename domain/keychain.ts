@@ -27,6 +27,7 @@ import { InstanceActivation } from './keys/instance-activation';
 import { KeyRef, KeyRows } from './keys/key-rows';
 import { KeySpec } from './keys/key-spec';
 import { KeychainSeal } from './keys/keychain-seal';
+import { MaterialDigest } from './keys/material-facts';
 import { ApprovalStore } from '../storage/approval-store';
 import { DirectoryStore } from '../storage/directory-store';
 import { ImportBinding, openImportMaterial, SealedImport, sealImportMaterial } from './keys/import-seal';
@@ -233,6 +234,10 @@ export class Keychain {
   // Instance lifecycle and material (keys/instance-lifecycle.ts).
   getKey(ref: KeyRef): RetrievedKey {
     return this.lifecycle.getKey(ref);
+  }
+  /** SHA-256 of an instance's material, or null (no material, or SECRET: keys/material-facts.ts). */
+  digestMaterial(ref: KeyRef): MaterialDigest | null {
+    return this.lifecycle.digestMaterial(ref);
   }
   useMaterial<T>(ref: KeyRef, allow: (key: KeyView, instance: InstanceView) => void, use: (material: Buffer, ids: MaterialIds) => T): T {
     return this.lifecycle.useMaterial(ref, allow, use);

@@ -10,6 +10,7 @@
 import { ValidationError } from '../common/errors';
 import { parseAlgorithm } from '../domain/algorithms';
 import { KeyRef, KeySpec } from '../domain/keychain';
+import { materialFacts } from '../domain/keys/material-facts';
 import { checkCallerMaterial } from '../domain/policy/permissions';
 import { optionalRolloverPolicy } from '../domain/rollover-policy';
 import { parseUsageMask } from '../domain/usage-mask';
@@ -123,7 +124,12 @@ function keyOf(ref: KeyRef): string {
   return ref.fullName;
 }
 
-/** The key and all its instances, and the instance referred to (the named one, else the current one). */
+/**
+ * The key and all its instances, the instance referred to (the named one,
+ * else the current one), what the appliance says of its material
+ * (domain/keys/material-facts.ts) and, when asked, its material's digest
+ * (null: none to give).
+ */
 export const getAttributes: Operation<'GetAttributes'> = {
   name: 'GetAttributes',
   access: 'key',
@@ -131,7 +137,9 @@ export const getAttributes: Operation<'GetAttributes'> = {
     const { keychain } = ctx.services;
     const ref = authorizeRef(ctx, 'get-attributes', args);
     const instance = keychain.describeInstance(ref); // INSTANCE_NOT_FOUND for an instance of another key
-    return { ...keychain.describeKey(keyOf(ref)), instance };
+    const described = keychain.describeKey(keyOf(ref));
+    const digest = args.digest === true ? { digest: keychain.digestMaterial({ ...ref, instance: instance.name }) } : {};
+    return { ...described, instance, material: materialFacts(described.key.algorithm), ...digest };
   },
 };
 

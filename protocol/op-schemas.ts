@@ -149,7 +149,8 @@ export const OP_SCHEMAS = Object.freeze({
       offset: { type: 'integer', optional: true, min: 0, max: MAX_LOCATE_OFFSET },
     },
   },
-  GetAttributes: keyRef,
+  /** `digest`: also the SHA-256 of the instance's material (opened and zeroed inside the keychain; none for SECRET). */
+  GetAttributes: { fields: { ...keyRef.fields, digest: { type: 'boolean', optional: true } }, atLeastOneOf: keyRef.atLeastOneOf },
   SetCustomAttributes: {
     fields: {
       ...keyRef.fields,

@@ -15,6 +15,7 @@ import { assertTransition, InstanceState, isInstanceState, materialRetrievable }
 import { instanceView, InstanceView, KeyView, RetrievedKey } from '../views';
 import { KeychainParts, KeyRef } from './key-rows';
 import { InstanceActivation } from './instance-activation';
+import { digestOf, hasDigest, MaterialDigest } from './material-facts';
 
 /** Dates a lifecycle transition sets; absent ones are left as they are. */
 export interface TransitionDates {
@@ -73,6 +74,24 @@ export class InstanceLifecycle {
     const material = rows.openMaterial(key, instance, instance.sealedMaterial);
     try {
       return use(material, { keychainId: unsealed.keychainId, keyId: key.id, instanceId: instance.id, instanceName: instance.name, algorithm: key.algorithm });
+    } finally {
+      wipe(material);
+    }
+  }
+
+  /**
+   * SHA-256 of an instance's material (keys/material-facts.ts): opened,
+   * hashed and zeroed here, so the bytes never leave the keychain. Null for
+   * an instance without material (destroyed) and for SECRET.
+   */
+  digestMaterial(ref: KeyRef): MaterialDigest | null {
+    const { seal, rows } = this.parts;
+    seal.requireUnsealed();
+    const { key, instance } = rows.resolve(ref);
+    if (!hasDigest(key.algorithm) || instance.sealedMaterial === null) return null;
+    const material = rows.openMaterial(key, instance, instance.sealedMaterial);
+    try {
+      return digestOf(material);
     } finally {
       wipe(material);
     }

@@ -233,3 +233,24 @@ describe('answers that describe the server', () => {
       .toMatchObject({ path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'OperationFailed', got: 'Success' });
   });
 });
+
+describe('attributes that describe the server', () => {
+  const rng = (inner: string) => `<RandomNumberGenerator>${inner}</RandomNumberGenerator>`;
+  const x931 = '<RNGAlgorithm type="Enumeration" value="ANSIX9_31"/><CryptographicAlgorithm type="Enumeration" value="AES"/><CryptographicLength type="Integer" value="256"/>';
+  const drbg = '<RNGAlgorithm type="Enumeration" value="DRBG"/><CryptographicAlgorithm type="Enumeration" value="AES"/><CryptographicLength type="Integer" value="256"/><DRBGAlgorithm type="Enumeration" value="CTR"/>';
+  const attributes = (inner: string) => `<UniqueIdentifier type="TextString" value="k@1"/><Attributes>${inner}</Attributes>`;
+  const attribute1 = (name: string, value: string) => `<UniqueIdentifier type="TextString" value="k@1"/><Attribute><AttributeName type="TextString" value="${name}"/><AttributeValue>${value}</AttributeValue></Attribute>`;
+
+  test("a Random Number Generator is the server's own: another generator agrees (2.x and 1.x), one without an RNG Algorithm FAILS", () => {
+    expect(compareResponse(template(responseXml('GetAttributes', attributes(rng(x931)))), answer(responseXml('GetAttributes', attributes(rng(drbg))), START), getRequest('k@1'), bindings())).toBeUndefined();
+    expect(compareResponse(template(responseXml('GetAttributes', attribute1('Random Number Generator', x931))), answer(responseXml('GetAttributes', attribute1('Random Number Generator', drbg)), START), getRequest('k@1'), bindings())).toBeUndefined();
+    expect(compareResponse(template(responseXml('GetAttributes', attributes(rng(x931)))), answer(responseXml('GetAttributes', attributes(rng('<CryptographicLength type="Integer" value="256"/>'))), START), getRequest('k@1'), bindings()))
+      .toEqual({ path: 'ResponseMessage/BatchItem/ResponsePayload/Attributes/RandomNumberGenerator', expected: "this server's own description, with a RNGAlgorithm", got: 'a Structure without one' });
+  });
+
+  test('the relaxation is no wider: another attribute value under another name is still compared exactly', () => {
+    const digest = (algorithm: string) => `<HashingAlgorithm type="Enumeration" value="${algorithm}"/>`;
+    expect(compareResponse(template(responseXml('GetAttributes', attribute1('Digest', digest('SHA_256')))), answer(responseXml('GetAttributes', attribute1('Digest', digest('SHA_512'))), START), getRequest('k@1'), bindings()))
+      .toMatchObject({ expected: 'SHA_256', got: 'SHA_512' });
+  });
+});

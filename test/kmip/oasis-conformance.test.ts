@@ -24,7 +24,7 @@ import { PERMISSIONS } from '../../protocol/op-schemas';
 import { approvedBy } from '../../scripts/kmip/oasis/oasis-approvers';
 import { loadCases, OasisCase } from '../../scripts/kmip/oasis/oasis-cases';
 import { CaseOutcome } from '../../scripts/kmip/oasis/oasis-play';
-import { CLAIMED_PROFILES, decidesClaim, isClaimed, UNCLAIMED_REASONS } from '../../scripts/kmip/oasis/oasis-profiles';
+import { CLAIMED_PROFILES, decidesClaim, EXCLUDED_CASES, exclusionOf, isClaimed, MAX_EXCLUDED_SHARE, UNCLAIMED_REASONS } from '../../scripts/kmip/oasis/oasis-profiles';
 import { conformanceSection, currentSection, failureLine, formatReport, withSection } from '../../scripts/kmip/oasis/oasis-report';
 import { caseConnector, runConformance } from '../../scripts/kmip/oasis/oasis-runner';
 import { startTestAppliance, TestAppliance } from '../support/appliance-fixture';
@@ -63,10 +63,28 @@ describe('OASIS KMIP conformance', () => {
     await t?.stop();
   });
 
-  test('a claimed profile has mandatory cases and is not one excluded by design, so a claim cannot pass by naming nothing', () => {
+  test('a claimed profile has mandatory cases that decide it and is not one excluded by design, so a claim cannot pass by naming nothing', () => {
     for (const { version, profile } of CLAIMED_PROFILES) {
-      expect(cases.filter((c) => c.version === version && c.profile === profile && c.kind === 'mandatory').length).toBeGreaterThan(0);
+      const mandatory = cases.filter((c) => c.version === version && c.profile === profile && c.kind === 'mandatory');
+      expect(mandatory.filter((c) => decidesClaim(c)).length).toBeGreaterThan(0);
+      // Exclusions are few: a claim rests on the cases it plays, not on those it leaves out.
+      expect(mandatory.filter((c) => exclusionOf(c) !== undefined).length).toBeLessThanOrEqual(Math.floor(mandatory.length * MAX_EXCLUDED_SHARE));
       expect(UNCLAIMED_REASONS[profile]).toBeUndefined();
+    }
+    // And in any profile, claimed or not yet: exclusions are few, so a claim made later cannot rest on them either.
+    for (const excluded of cases.filter((c) => exclusionOf(c) !== undefined)) {
+      const mandatory = cases.filter((c) => c.version === excluded.version && c.profile === excluded.profile && c.kind === 'mandatory');
+      expect({ profile: `${excluded.version} ${excluded.profile}`, excluded: mandatory.filter((c) => exclusionOf(c) !== undefined).length <= Math.floor(mandatory.length * MAX_EXCLUDED_SHARE) })
+        .toEqual({ profile: `${excluded.version} ${excluded.profile}`, excluded: true });
+    }
+  });
+
+  test('each excluded case is a named mandatory case, with a reason, that does not pass (one that passes is no longer excluded)', () => {
+    for (const [name, reason] of Object.entries(EXCLUDED_CASES)) {
+      const outcome = outcomes.find((o) => o.testCase.name === name);
+      expect({ name, kind: outcome?.testCase.kind }).toEqual({ name, kind: 'mandatory' });
+      expect(reason.length).toBeGreaterThan(10);
+      expect({ name, passed: outcome?.passed }).toEqual({ name, passed: false });
     }
   });
 

@@ -11,7 +11,7 @@ import { TtlvNode } from '../../protocol/kmip/ttlv';
 import { CaseBindings } from '../../scripts/kmip/oasis/oasis-bindings';
 import { loadCases, profileOf } from '../../scripts/kmip/oasis/oasis-cases';
 import { CaseOutcome, KmipExchange, playCase } from '../../scripts/kmip/oasis/oasis-play';
-import { HTTPS_PROFILES } from '../../scripts/kmip/oasis/oasis-profiles';
+import { decidesClaim, EXCLUDED_CASES, exclusionOf, HTTPS_PROFILES } from '../../scripts/kmip/oasis/oasis-profiles';
 import { caseConnector } from '../../scripts/kmip/oasis/oasis-runner';
 import { conformanceSection, CONFORMANCE_BEGIN, CONFORMANCE_END, currentSection, formatReport, withSection } from '../../scripts/kmip/oasis/oasis-report';
 import { answer, caseOf, requestXml, responseXml } from './oasis-test-xml';
@@ -172,5 +172,40 @@ describe('the report', () => {
     expect(rewritten.startsWith('# Title\n\nbefore\n')).toBe(true);
     expect(rewritten.endsWith('\nafter\n')).toBe(true);
     expect(() => withSection('# no markers', section)).toThrow(/no <!-- conformance:begin -->/);
+  });
+
+  describe('cases excluded from a claim by design', () => {
+    const skff = [caseOf('SKFF-M-1-21', create, created), caseOf('SKFF-M-4-21', create, created), { ...caseOf('SKFF-O-1-21', create, created), kind: 'optional' as const }];
+    const threeDes = { step: 0, difference: { path: 'ResponseMessage/BatchItem/ResultStatus', expected: 'Success', got: 'OperationFailed' } };
+    const skffOutcomes: CaseOutcome[] = [
+      { testCase: skff[0], passed: true, stepsPassed: 1, approved: 0 },
+      { testCase: skff[1], passed: false, stepsPassed: 0, approved: 0, failure: threeDes },
+      { testCase: skff[2], passed: false, stepsPassed: 0, approved: 0, failure: threeDes },
+    ];
+
+    test('an excluded mandatory case decides no claim and reads "excluded: <reason>"; an optional case of the same number is no exclusion', () => {
+      expect(exclusionOf(skff[1])).toMatch(/^3DES: /);
+      expect(decidesClaim(skff[1])).toBe(false);
+      expect(exclusionOf({ name: 'SKFF-M-4-21', kind: 'optional' })).toBeUndefined();
+      expect(exclusionOf({ name: 'SKFF-M-1-21', kind: 'mandatory' })).toBeUndefined();
+      expect(exclusionOf({ name: 'SKFF-M-4-99', kind: 'mandatory' })).toBeUndefined();
+      expect(decidesClaim({ name: 'SKLC-M-1-21', version: '2.1', profile: 'SKLC', kind: 'mandatory' })).toBe(true);
+    });
+
+    test('the report and the table show each excluded case with its reason, and the profile row counts them apart', () => {
+      const report = formatReport(skffOutcomes);
+      expect(report).toContain('KMIP 2.1 SKFF: 1 of 3 (mandatory 1 of 1, 1 excluded; ');
+      expect(report).toContain(`  EXCLUDED (${EXCLUDED_CASES['SKFF-M-4-21']}) FAIL SKFF-M-4-21 — step 0: `);
+      const section = conformanceSection(skffOutcomes);
+      expect(section).toContain(`| 2.1 | SKFF | SKFF-M-4-21 | mandatory | excluded: ${EXCLUDED_CASES['SKFF-M-4-21']} |`);
+      expect(section).toContain('| 2.1 | SKFF | SKFF-O-1-21 | optional | fail |');
+      expect(section).toMatch(/\| 2\.1 \| SKFF \| 1 of 3 \| 1 of 1, 1 excluded \| /);
+    });
+
+    test('a claimed profile without exclusions reads yes, its mandatory count plain', () => {
+      const sklc = caseOf('SKLC-M-1-21', create, created);
+      const claimed = conformanceSection([{ testCase: sklc, passed: true, stepsPassed: 1, approved: 0 }]);
+      expect(claimed).toContain('| 2.1 | SKLC | 1 of 1 | 1 of 1 | yes |');
+    });
   });
 });

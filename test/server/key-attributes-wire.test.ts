@@ -4,6 +4,7 @@
  * what KMIP needs from them (docs/kmip.md §3), given to both wires. The
  * audit trail names the key and the instance an instance reference reached.
  */
+import { createHash } from 'node:crypto';
 import { RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
 jest.setTimeout(90_000);
@@ -50,6 +51,23 @@ describe('key attributes on the native wire', () => {
     expect(byInstance.key.currentState).toBe('Active');
     expect((await ok<Described>(app, 'GetAttributes', { name: 'attr/one', instance: first })).instance?.name).toBe(first);
     expect((await ok<Described>(app, 'GetAttributes', { name: 'attr/one' })).instance).toMatchObject({ name: second, current: true });
+  });
+
+  test('GetAttributes says what Get serves of the material, and with digest: true its SHA-256 (of what Get opens), null for SECRET', async () => {
+    const facts = await ok<{ material: unknown; digest?: unknown }>(app, 'GetAttributes', { instance: first });
+    expect(facts.material).toEqual({ extractable: true, sensitive: false, generator: { kind: 'DRBG', drbg: 'CTR_DRBG', cipher: 'AES', bits: 256 } });
+    expect('digest' in facts).toBe(false);
+    const digested = await ok<{ digest: { algorithm: string; value: string; format: string } }>(app, 'GetAttributes', { instance: first, digest: true });
+    // A grant of `get` is dual-controlled: two other officers approve it.
+    const holderCredentials = t.issue('attr-holder', 'app');
+    expect((await t.approve(await officer.request('PolicyGrant', { client: 'attr-holder', pattern: 'attr/*', permissions: ['get'] }))).state).toBe('executed');
+    const holder = await t.connect(holderCredentials);
+    const got = await ok<{ material: string }>(holder, 'Get', { instance: first });
+    expect(digested.digest).toEqual({ algorithm: 'SHA-256', value: createHash('sha256').update(Buffer.from(got.material, 'base64')).digest('hex'), format: 'raw' });
+    await ok(officer, 'Register', { name: 'wire-secrets/password', material: Buffer.from('hunter2').toString('base64') });
+    const secret = await ok<{ material: { generator: unknown }; digest: unknown }>(officer, 'GetAttributes', { name: 'wire-secrets/password', digest: true });
+    expect(secret).toMatchObject({ material: { generator: null }, digest: null });
+    expect((await app.request('GetAttributes', { instance: first, digest: 'yes' })).error?.code).toBe('INVALID_REQUEST');
   });
 
   test('an instance of another key, or none, is INSTANCE_NOT_FOUND; a client without the grant learns nothing', async () => {

@@ -2,8 +2,9 @@
  * The KMIP attributes of one managed object, from the appliance's views
  * (docs/kmip.md §3.4): a KMIP object is a key *instance*; its Unique
  * Identifier is the instance name, its Name the key's full name. What the
- * appliance keeps is reported; nothing is invented (no Digest: it would
- * need the material; no Compromise Date: the appliance does not keep one).
+ * appliance keeps is reported; nothing is invented (no Compromise Date: the
+ * appliance does not keep one). What is said of the material (Digest,
+ * Random Number Generator, Sensitive, Extractable) is material-attributes.ts.
  * Custom attributes are the key's: native `team` is KMIP `x-team` (1.x) or
  * Vendor Identification `x`, Attribute Name `team` (2.x). Encoded in the
  * request's version: 1.x Attribute {Attribute Name, Attribute Index?,
@@ -16,6 +17,7 @@ import { TtlvNode } from '../ttlv';
 import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } from './payload';
 import { isKeptName, keptAttributeValues } from './kept-attributes';
 import { CustomValue, typedCustomValues } from './custom-values';
+import { materialAttributes, MaterialView } from './material-attributes';
 
 /** The prefix of client-defined attribute names (KMIP 1.x §2.1.1), and the 2.x Vendor Identification that stands for it. */
 export const CUSTOM_PREFIX = 'x-';
@@ -35,7 +37,7 @@ export function nativeCustomName(kmipName: string): string | null {
 }
 
 /** What native GetAttributes answers (operations/key-operations.ts): the object is `instance`. */
-export interface ObjectView {
+export interface ObjectView extends MaterialView {
   readonly key: KeyView;
   readonly instances: readonly InstanceView[];
   readonly instance: InstanceView;
@@ -51,8 +53,9 @@ export type KmipAttribute =
  * lists them (the OASIS test cases' order: identity, then alphabetical).
  */
 export const REPORTED_TAGS = [
-  'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'CryptographicUsageMask',
-  'DeactivationDate', 'Description', 'DestroyDate', 'InitialDate', 'LastChangeDate', 'Link', 'Name', 'ProtectStopDate', 'State',
+  'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask',
+  'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate', 'LastChangeDate', 'Link', 'Name', 'NeverExtractable',
+  'ProtectStopDate', 'RandomNumberGenerator', 'Sensitive', 'State',
 ] as const;
 
 /** KMIP Cryptographic Algorithm and Length (bits) of each appliance algorithm; SECRET (Secret Data) has neither. */
@@ -118,6 +121,7 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     // The end of the originator usage period: from then it only decrypts.
     ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
     State: enumItem('State', instance.state),
+    ...materialAttributes(object, version),
   };
   const standard: KmipAttribute[] = REPORTED_TAGS.flatMap((tag) => [values[tag]].flat().filter((v): v is TtlvNode => v !== undefined).map((value) => ({ kind: 'standard' as const, tag, value })));
   // The kept standard attributes (Alternative Name, Object Group, …) are the key's `kmip.` custom attributes, reported as themselves.

@@ -5,11 +5,13 @@
  * destroys at once). Every Destroy is dual-controlled (class key-destroy):
  * the first answer is Operation Pending, and Poll gives this payload once
  * officers approved it, hence `nativeResult`. An Active instance is refused
- * before any approval is asked (Wrong Key Lifecycle State; 1.x: Illegal
- * Operation): KMIP destroys only Pre-Active or Deactivated objects too.
+ * before any approval is asked (Wrong Key Lifecycle State; 1.x, which has
+ * no such reason: Permission Denied, as OASIS SKLC-M-2-14 and PyKMIP's
+ * server answer): KMIP destroys only Pre-Active or Deactivated objects too.
  */
+import { asStrongroomError } from '../../../common/errors';
 import { instanceNamed, uniqueIdentifierPayload } from './instance-identifier';
-import { KmipOperation } from './kmip-operation';
+import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { PayloadReader } from './payload';
 
 export const destroy: KmipOperation = {
@@ -18,7 +20,13 @@ export const destroy: KmipOperation = {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader);
     reader.rejectOthers();
-    return uniqueIdentifierPayload(await ctx.call('Destroy', { instance }));
+    try {
+      return uniqueIdentifierPayload(await ctx.call('Destroy', { instance }));
+    } catch (err) {
+      const error = asStrongroomError(err);
+      if (error.code !== 'WRONG_STATE' || ctx.version.major >= 2) throw err;
+      throw new KmipOperationError('PermissionDenied', `${error.code}: ${error.message}`);
+    }
   },
   nativeResult: { operation: 'Destroy', toPayload: uniqueIdentifierPayload },
 };

@@ -6,11 +6,15 @@
  * not have are left out (as the OASIS cases show); none named: all of them.
  */
 import { encodeAttributeNames, encodeAttributes, objectAttributes } from './attribute-views';
-import { readSelectors, selectAttributes } from './attribute-references';
+import { AttributeSelector, readSelectors, selectAttributes } from './attribute-references';
 import { KmipOperation } from './kmip-operation';
 import { instanceNamed } from './instance-identifier';
 import { describeObject } from './object-reference';
 import { PayloadReader, responsePayload, structureItem, textItem } from './payload';
+
+/** The digest is computed from the material: only when the request names it, or names nothing (all attributes). */
+const wantsDigest = (selectors: readonly AttributeSelector[]): boolean =>
+  selectors.length === 0 || selectors.some((selector) => selector.kind === 'standard' && selector.tag === 'Digest');
 
 export const getAttributes: KmipOperation = {
   operation: 'GetAttributes',
@@ -19,7 +23,7 @@ export const getAttributes: KmipOperation = {
     const uid = instanceNamed(reader);
     const selectors = readSelectors(reader, ctx.version);
     reader.rejectOthers();
-    const object = await describeObject(ctx, uid);
+    const object = await describeObject(ctx, uid, wantsDigest(selectors));
     const encoded = encodeAttributes(selectAttributes(objectAttributes(object, ctx.version), selectors), ctx.version);
     return responsePayload([textItem('UniqueIdentifier', object.instance.name), ctx.version.major >= 2 ? structureItem('Attributes', encoded) : encoded]);
   },
@@ -31,7 +35,8 @@ export const getAttributeList: KmipOperation = {
     const reader = new PayloadReader(payload);
     const uid = instanceNamed(reader);
     reader.rejectOthers();
-    const object = await describeObject(ctx, uid);
+    // The list names Digest only where there is one to give (not for Secret Data, nor once destroyed).
+    const object = await describeObject(ctx, uid, true);
     return responsePayload([textItem('UniqueIdentifier', object.instance.name), encodeAttributeNames(objectAttributes(object, ctx.version), ctx.version)]);
   },
 };

@@ -9,6 +9,7 @@
 import { ObjectView } from './attribute-views';
 import { KmipOperationContext } from './kmip-operation';
 
-export async function describeObject(ctx: KmipOperationContext, uniqueIdentifier: string): Promise<ObjectView> {
-  return (await ctx.call('GetAttributes', { instance: uniqueIdentifier })) as ObjectView;
+/** `digest`: ask for the material's digest too (the keychain opens the material for it: only when it is to be reported). */
+export async function describeObject(ctx: KmipOperationContext, uniqueIdentifier: string, digest = false): Promise<ObjectView> {
+  return (await ctx.call('GetAttributes', digest ? { instance: uniqueIdentifier, digest } : { instance: uniqueIdentifier })) as ObjectView;
 }

@@ -12,7 +12,10 @@ import { PrimitiveNode } from '../../../protocol/kmip/kmip-text-values';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { CaseBindings } from './oasis-bindings';
 import { describeItem, describeValue, nameOfTag } from './oasis-describe';
-import { IGNORED_TAGS, OPTIONAL_SERVER_KINDS, OPTIONAL_TAGS, RANDOM_BYTE_TAGS, SERVER_DESCRIBING_OPERATIONS, SERVER_IV_OPERATIONS, SERVER_IV_TAG, SET_ITEM_TAGS, SET_PARENT_TAGS, tag } from './oasis-rules';
+import {
+  IGNORED_TAGS, OPTIONAL_SERVER_KINDS, OPTIONAL_TAGS, RANDOM_BYTE_TAGS, SERVER_DESCRIBING_ATTRIBUTE_NAMES, SERVER_DESCRIBING_ATTRIBUTES, SERVER_DESCRIBING_OPERATIONS,
+  SERVER_DESCRIBING_REQUIRED, SERVER_IV_OPERATIONS, SERVER_IV_TAG, SET_ITEM_TAGS, SET_PARENT_TAGS, tag,
+} from './oasis-rules';
 import { randomItemsOf } from './oasis-generated';
 import { isPlaceholder, NOW_PLACEHOLDER, PlaceholderNode, TemplateNode } from './oasis-template';
 
@@ -40,6 +43,7 @@ const RESPONSE_PAYLOAD = tag('ResponsePayload');
 const RESULT_REASON = tag('ResultReason');
 const RESULT_MESSAGE = tag('ResultMessage');
 const ATTRIBUTE_NAME = tag('AttributeName');
+const ATTRIBUTE_VALUE = tag('AttributeValue');
 const SUCCESS = enumeration('ResultStatus')!.byName.get('Success');
 
 function difference(path: string, expected: string, got: string): Difference {
@@ -83,11 +87,26 @@ function compareNode(expected: TemplateNode, got: TtlvNode, path: string, walk: 
   if (expected.type !== got.type) return difference(path, `a ${expected.type}`, `a ${got.type}`);
   if (isPlaceholder(expected)) return comparePlaceholder(expected, got as PrimitiveNode, path, walk, gotSiblings);
   if (expected.type === 'Structure') {
+    if (describesServer(expected, expectedSiblings)) return compareServerDescription(got.value as readonly TtlvNode[], path);
     if (expected.tag !== BATCH_ITEM) return compareChildren(expected.value, got.value as readonly TtlvNode[], path, walk, expected.tag);
     const found = compareChildren(expected.value, got.value as readonly TtlvNode[], path, batchItemWalk(expected.value, walk, occurrence), expected.tag);
     return found && withRefusal(found, path, got.value as readonly TtlvNode[]);
   }
   return comparePrimitive(expected, got as PrimitiveNode, path, walk, plain(expectedSiblings), gotSiblings);
+}
+
+/** A server-describing attribute's value (oasis-rules.ts): 2.x by its tag, 1.x by the Attribute Name beside it. */
+function describesServer(expected: TemplateNode, siblings: readonly TemplateNode[]): boolean {
+  if (SERVER_DESCRIBING_ATTRIBUTES.has(expected.tag)) return true;
+  if (expected.tag !== ATTRIBUTE_VALUE) return false;
+  const name = plain(siblings).find((sibling) => sibling.tag === ATTRIBUTE_NAME);
+  return name?.type === 'TextString' && SERVER_DESCRIBING_ATTRIBUTE_NAMES.has(name.value);
+}
+
+function compareServerDescription(got: readonly TtlvNode[], path: string): Difference | undefined {
+  const given = new Set(got.map((node) => node.tag));
+  const missing = [...SERVER_DESCRIBING_REQUIRED].find((required) => !given.has(required));
+  return missing === undefined ? undefined : difference(path, `this server's own description, with a ${nameOfTag(missing)}`, `a Structure without one`);
 }
 
 function batchItemWalk(children: readonly TemplateNode[], walk: Walk, index: number): Walk {

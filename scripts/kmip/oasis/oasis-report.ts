@@ -2,12 +2,13 @@
  * The conformance results in words: `N of M` per version and profile with
  * the first difference of each failing case (for a person running the
  * runner), and the generated table of docs/kmip.md (profile, case, result,
- * why a profile is not claimed), kept between markers so the conformance
+ * why a profile is not claimed, which cases a claim excludes by design and
+ * why), kept between markers so the conformance
  * test can hold the page to what a run produced.
  */
 import { OASIS_VERSIONS, OasisVersion } from './oasis-cases';
 import { CaseOutcome } from './oasis-play';
-import { isClaimed, unclaimedReason } from './oasis-profiles';
+import { exclusionOf, isClaimed, unclaimedReason } from './oasis-profiles';
 
 export const CONFORMANCE_BEGIN = '<!-- conformance:begin -->';
 export const CONFORMANCE_END = '<!-- conformance:end -->';
@@ -44,8 +45,14 @@ export function failureLine(outcome: CaseOutcome): string {
   return `${where}: ${failure.error}`;
 }
 
-/** A case's result in one word or three: `pass`, `pass (approved)` when dual control held some of it, `fail`. */
+/**
+ * A case's result in one word or three: `pass`, `pass (approved)` when dual
+ * control held some of it, `fail`; `excluded: <reason>` for a mandatory case
+ * excluded from its profile's claim by design (oasis-profiles.ts).
+ */
 export function resultWord(outcome: CaseOutcome): string {
+  const excluded = exclusionOf(outcome.testCase);
+  if (excluded !== undefined) return `excluded: ${excluded}`;
   if (!outcome.passed) return 'fail';
   return outcome.approved > 0 ? 'pass (approved)' : 'pass';
 }
@@ -56,17 +63,33 @@ export function formatReport(outcomes: readonly CaseOutcome[]): string {
   for (const result of byProfile(outcomes)) {
     const claim = isClaimed(result.version, result.profile) ? 'claimed' : `not claimed: ${unclaimedReason(result.profile)}`;
     lines.push(`KMIP ${result.version} ${result.profile}: ${result.passed} of ${result.outcomes.length} (mandatory ${mandatoryCount(result.outcomes)}; ${claim})`);
-    for (const outcome of result.outcomes) lines.push(`  ${outcome.passed ? resultWord(outcome) : 'FAIL'} ${outcome.testCase.name}${outcome.passed ? '' : ` — ${failureLine(outcome)}`}`);
+    for (const outcome of result.outcomes) {
+      const excluded = exclusionOf(outcome.testCase) === undefined ? '' : `EXCLUDED (${exclusionOf(outcome.testCase)}) `;
+      lines.push(`  ${excluded}${outcome.passed ? resultWord(outcome) : 'FAIL'} ${outcome.testCase.name}${outcome.passed ? '' : ` — ${failureLine(outcome)}`}`);
+    }
   }
   const passed = outcomes.filter((o) => o.passed).length;
   lines.push(`${passed} of ${outcomes.length} cases pass`);
   return `${lines.join('\n')}\n`;
 }
 
-/** `N of M` of a profile's mandatory cases: what a claim needs (oasis-profiles.ts). */
+/**
+ * `N of M` of a profile's mandatory cases: what a claim needs
+ * (oasis-profiles.ts); with `, K excluded` when K of them are excluded by
+ * design (N of M counts the others).
+ */
 function mandatoryCount(outcomes: readonly CaseOutcome[]): string {
   const mandatory = outcomes.filter((o) => o.testCase.kind === 'mandatory');
-  return `${mandatory.filter((o) => o.passed).length} of ${mandatory.length}`;
+  const counted = mandatory.filter((o) => exclusionOf(o.testCase) === undefined);
+  const excluded = mandatory.length - counted.length;
+  return `${counted.filter((o) => o.passed).length} of ${counted.length}${excluded === 0 ? '' : `, ${excluded} excluded`}`;
+}
+
+/** The Claimed cell: yes (saying how many mandatory cases the claim excludes), or no and why. */
+function claimCell(result: ProfileResult): string {
+  if (!isClaimed(result.version, result.profile)) return `no: ${escapeCell(unclaimedReason(result.profile))}`;
+  const excluded = result.outcomes.filter((o) => exclusionOf(o.testCase) !== undefined).length;
+  return excluded === 0 ? 'yes' : `yes, without ${excluded} mandatory case${excluded === 1 ? '' : 's'} excluded by design (below)`;
 }
 
 function escapeCell(text: string): string {
@@ -82,15 +105,15 @@ export function conformanceSection(outcomes: readonly CaseOutcome[]): string {
     '',
     '*pass (approved)*: dual control held an operation of the case (Destroy), two other officers approved it, and its outcome, asked for with Poll, is what the case expected (§6.1).',
     '',
-    'A profile is claimed when every one of its mandatory cases passes (the optional ones are played and shown too).',
+    'A profile is claimed when every one of its mandatory cases passes (the optional ones are played and shown too), but for the few excluded from the claim by design, each shown with its reason (§6.4).',
     '',
     '| Version | Profile | Passing | Mandatory passing | Claimed |',
     '| --- | --- | --- | --- | --- |',
-    ...results.map((r) => `| ${r.version} | ${r.profile} | ${r.passed} of ${r.outcomes.length} | ${mandatoryCount(r.outcomes)} | ${isClaimed(r.version, r.profile) ? 'yes' : `no: ${escapeCell(unclaimedReason(r.profile))}`} |`),
+    ...results.map((r) => `| ${r.version} | ${r.profile} | ${r.passed} of ${r.outcomes.length} | ${mandatoryCount(r.outcomes)} | ${claimCell(r)} |`),
     '',
     '| Version | Profile | Test case | Kind | Result |',
     '| --- | --- | --- | --- | --- |',
-    ...results.flatMap((r) => r.outcomes.map((o) => `| ${r.version} | ${r.profile} | ${o.testCase.name} | ${o.testCase.kind} | ${resultWord(o)} |`)),
+    ...results.flatMap((r) => r.outcomes.map((o) => `| ${r.version} | ${r.profile} | ${o.testCase.name} | ${o.testCase.kind} | ${escapeCell(resultWord(o))} |`)),
     '',
     CONFORMANCE_END,
   ];

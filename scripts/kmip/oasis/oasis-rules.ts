@@ -55,6 +55,19 @@ export const SERVER_DESCRIBING_OPERATIONS: ReadonlySet<string> = new Set(['Query
 export const OPTIONAL_SERVER_KINDS = tags('ServerInformation');
 
 /**
+ * Attributes that describe the server rather than the object: a Random
+ * Number Generator names the generator the server draws key material from
+ * (the reference server's is ANSI X9.31; this appliance's is OpenSSL's SP
+ * 800-90A CTR_DRBG). Compared by being RNG Parameters (an RNG Algorithm
+ * given), not by the reference server's generator: as Query's lists, it is
+ * each server's own truth. 1.x names it in the Attribute Name beside it.
+ */
+export const SERVER_DESCRIBING_ATTRIBUTES = tags('RandomNumberGenerator');
+export const SERVER_DESCRIBING_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(['Random Number Generator']);
+/** What a server-describing attribute must hold to be one. */
+export const SERVER_DESCRIBING_REQUIRED = tags('RNGAlgorithm');
+
+/**
  * Operations that make key material: the objects they return have random
  * bytes, so what is derived from them is random too (below).
  */

@@ -39,15 +39,16 @@ describe('KMIP attribute reads', () => {
     const answer = await succeed(app, 'GetAttributes', uidXml(uid) + names.map((n) => `<AttributeName type="TextString" value="${n}"/>`).join(''), V14);
     expect(answer[0]).toMatchObject({ type: 'TextString', value: uid });
     const rows = attributes1(answer);
-    // Digest would need the material; Destroy Date: it is not destroyed.
-    expect(rows.map((r) => r.name)).toEqual(['State', 'Cryptographic Usage Mask', 'Unique Identifier', 'Object Type', 'Cryptographic Algorithm', 'Cryptographic Length', 'Initial Date', 'Last Change Date']);
+    // Destroy Date: it is not destroyed (kmip-material-attributes.test.ts checks the Digest's value).
+    expect(rows.map((r) => r.name)).toEqual(['State', 'Cryptographic Usage Mask', 'Unique Identifier', 'Object Type', 'Cryptographic Algorithm', 'Cryptographic Length', 'Digest', 'Initial Date', 'Last Change Date']);
     expect(enumName(rows[0].value, 'State')).toBe('Active');
     expect(rows[1].value.value).toBe(scene.alpha.key.usageMask);
     expect(rows[2].value.value).toBe(uid);
     expect(enumName(rows[3].value, 'ObjectType')).toBe('SymmetricKey');
     expect(enumName(rows[4].value, 'CryptographicAlgorithm')).toBe('AES');
     expect(rows[5].value.value).toBe(256);
-    expect(rows[6].value.type).toBe('DateTime');
+    expect(childrenOf(rows[6].value).map(tagOf)).toEqual(['HashingAlgorithm', 'DigestValue', 'KeyFormatType']);
+    expect(rows[7].value.type).toBe('DateTime');
   });
 
   test('1.4 Get Attributes of all: the key\'s name, both links of a middle instance (indexed), the custom attribute as x-', async () => {
@@ -88,9 +89,15 @@ describe('KMIP attribute reads', () => {
   test('Get Attribute List names what the object has: 1.4 as names, 2.1 as references', async () => {
     const uid = scene.mac.key.currentInstance;
     const names = (await succeed(app, 'GetAttributeList', uidXml(uid), V14)).slice(1).map((n) => n.value);
-    expect(names).toEqual(['Unique Identifier', 'Object Type', 'Cryptographic Algorithm', 'Cryptographic Length', 'Activation Date', 'Cryptographic Usage Mask', 'Initial Date', 'Last Change Date', 'Name', 'State']);
+    expect(names).toEqual([
+      'Unique Identifier', 'Object Type', 'Cryptographic Algorithm', 'Cryptographic Length', 'Activation Date', 'Always Sensitive', 'Cryptographic Usage Mask', 'Digest',
+      'Extractable', 'Initial Date', 'Last Change Date', 'Name', 'Never Extractable', 'Random Number Generator', 'Sensitive', 'State',
+    ]);
     const references = (await succeed(app, 'GetAttributeList', uidXml(uid), V21)).slice(1);
-    expect(references.map((r) => enumName(r, 'Tag'))).toEqual(['UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'CryptographicUsageMask', 'InitialDate', 'LastChangeDate', 'Name', 'State']);
+    expect(references.map((r) => enumName(r, 'Tag'))).toEqual([
+      'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask', 'Digest',
+      'Extractable', 'InitialDate', 'LastChangeDate', 'Name', 'NeverExtractable', 'RandomNumberGenerator', 'Sensitive', 'State',
+    ]);
     const withCustom = (await succeed(app, 'GetAttributeList', uidXml(scene.alpha.key.currentInstance), V21)).slice(1);
     expect(withCustom.filter((r) => r.type === 'Structure').map((r) => childrenOf(r).map((c) => c.value))).toEqual([['x', 'team']]);
   });

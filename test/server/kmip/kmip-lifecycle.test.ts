@@ -98,13 +98,15 @@ describe('the KMIP lifecycle operations', () => {
     expect(await stateOf(native, 'lc/kept')).toMatchObject({ state: 'Active' });
   });
 
-  test('Destroy of an Active instance is refused before any approval is asked (2.x Wrong Key Lifecycle State, 1.x Illegal Operation)', async () => {
+  test('Destroy of an Active instance is refused before any approval is asked (2.x Wrong Key Lifecycle State, 1.x Permission Denied as OASIS SKLC-M-2-14 expects)', async () => {
     const instance = await createdInstance(native, 'lc/in-use');
     const before = await native.request('ApprovalList', { state: 'pending' });
     const refused = only((await officer.call('Destroy', uidPayload(instance), V21)).batchItems);
     expect(refused).toMatchObject({ operation: 'Destroy', resultStatus: 'OperationFailed', resultReason: 'WrongKeyLifecycleState' });
     expect(refused.resultMessage).toMatch(/revoke \(deactivate\) it before destroying it/);
-    expect(only((await app.call('Destroy', uidPayload(instance), V14)).batchItems)).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'IllegalOperation' });
+    const refused14 = only((await app.call('Destroy', uidPayload(instance), V14)).batchItems);
+    expect(refused14).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'PermissionDenied' });
+    expect(refused14.resultMessage).toMatch(/^WRONG_STATE: .*revoke \(deactivate\) it before destroying it/);
     expect((await native.request('ApprovalList', { state: 'pending' })).result).toEqual(before.result);
     expect(await stateOf(native, 'lc/in-use')).toMatchObject({ state: 'Active', destroyAt: null });
   });

@@ -1,0 +1,67 @@
+/**
+ * What the appliance can say about an instance's material without giving
+ * it away, for the attributes clients ask about (KMIP Digest, Random Number
+ * Generator, Sensitive, Extractable): facts of this appliance, kept here so
+ * that every wire reports the same ones.
+ *
+ * - Digest: SHA-256 of the raw material (KMIP 1.4 §3.17: the digest of the
+ *   Key Material). Computed when asked, from the authenticated sealed
+ *   material, never stored: a stored digest would be one more column the
+ *   (untrusted) database could make disagree with the material, and
+ *   instances made before it existed would have none. Not for SECRET: a
+ *   secret may be a password, and its hash would let anyone who may read
+ *   attributes test guesses offline; a 128+-bit random key's hash discloses
+ *   nothing usable.
+ * - Generator: the keys the appliance makes are drawn with node:crypto's
+ *   randomFillSync (keys/key-catalogue.ts, keys/key-rollover.ts), that is
+ *   OpenSSL 3's default DRBG: NIST SP 800-90A CTR_DRBG on AES-256, seeded by
+ *   the kernel. SECRET material is the caller's: no generator of ours.
+ * - Extractable, not Sensitive: any key's material may be fetched with Get
+ *   (with the `get` grant, or an officer's dual-controlled export), in the
+ *   clear over the mutually authenticated channel; the appliance has no
+ *   key that never leaves it.
+ */
+import { createHash } from 'node:crypto';
+
+export interface MaterialDigest {
+  readonly algorithm: 'SHA-256';
+  /** Hex. */
+  readonly value: string;
+  /** What was hashed: the raw key bytes. */
+  readonly format: 'raw';
+}
+
+export interface KeyGenerator {
+  /** SP 800-90A deterministic random bit generator. */
+  readonly kind: 'DRBG';
+  readonly drbg: 'CTR_DRBG';
+  readonly cipher: 'AES';
+  readonly bits: 256;
+}
+
+/** What may be said of any instance of a key, whatever its state. */
+export interface MaterialFacts {
+  /** Its material may be fetched with Get. */
+  readonly extractable: boolean;
+  /** Whether Get refuses it unless wrapped (KMIP Sensitive). */
+  readonly sensitive: boolean;
+  /** The generator its material was drawn from; null for material a caller gave. */
+  readonly generator: KeyGenerator | null;
+}
+
+export const KEY_GENERATOR: KeyGenerator = Object.freeze({ kind: 'DRBG', drbg: 'CTR_DRBG', cipher: 'AES', bits: 256 });
+
+/** Only SECRET material comes from callers (checkCallerMaterial refuses it for every algorithm the appliance generates). */
+const isCallerMaterial = (algorithm: string): boolean => algorithm === 'SECRET';
+
+export function materialFacts(algorithm: string): MaterialFacts {
+  return { extractable: true, sensitive: false, generator: isCallerMaterial(algorithm) ? null : KEY_GENERATOR };
+}
+
+/** Whether an instance of this algorithm has a digest to report (not SECRET: see above). */
+export const hasDigest = (algorithm: string): boolean => !isCallerMaterial(algorithm);
+
+/** SHA-256 of the material; the caller zeroes `material`. */
+export function digestOf(material: Buffer): MaterialDigest {
+  return { algorithm: 'SHA-256', value: createHash('sha256').update(material).digest('hex'), format: 'raw' };
+}
