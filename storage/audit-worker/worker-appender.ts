@@ -5,27 +5,14 @@
  * to it). If the worker dies, the batch in flight fails (AUDIT_UNAVAILABLE
  * upstream: fail closed) and the next batch starts a new worker.
  */
-import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StorageError } from '../../common/errors';
 import { ErrorCode, ERROR_CODES } from '../../common/error-codes';
 import { AuditRecord } from '../audit-store';
 import { AppendReply, WorkerSetup } from './audit-append-messages';
+import { workerScript } from './worker-script';
 
 const WORKER_FILE = 'audit-append-worker.js';
-const ROOT = resolve(__dirname, '../..');
-
-/**
- * The compiled worker script. Beside this file when running from dist/; when
- * this file runs from its TypeScript source (jest), the dist/ copy (jest's
- * global set-up compiles dist/ first), since a worker cannot load .ts.
- */
-function workerScript(): string {
-  const beside = join(__dirname, WORKER_FILE);
-  if (existsSync(beside)) return beside;
-  return join(ROOT, 'dist', relative(ROOT, __dirname), WORKER_FILE);
-}
 
 interface InFlight {
   readonly id: number;
@@ -65,7 +52,7 @@ export class WorkerAuditAppender {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerScript(), { workerData: this.setup });
+    const worker = new Worker(workerScript(__dirname, WORKER_FILE), { workerData: this.setup });
     worker.on('message', (reply: AppendReply) => this.settle(reply));
     const lost = (err: Error): void => {
       if (this.worker === worker) this.worker = null;
