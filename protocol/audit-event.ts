@@ -48,6 +48,17 @@ export interface AuditReference {
 
 /** Canonical JSON: fixed field order, so the same event always hashes the same. */
 export function canonicalEvent(event: AuditEvent): string {
+  return hasEveryField(event) ? writtenOut(event) : canonicalObject(event);
+}
+
+/**
+ * The definition of the canonical JSON: an object in the fixed field order,
+ * stringified. canonicalEvent writes the same text out field by field (every
+ * event of every request goes through it; building and walking the object
+ * cost the hot path), and uses this for any event the fast path cannot
+ * prove it writes identically (a field missing).
+ */
+export function canonicalObject(event: AuditEvent): string {
   const requested = event.requested ?? null;
   const canonical = {
     time: event.time,
@@ -62,9 +73,44 @@ export function canonicalEvent(event: AuditEvent): string {
     instance: event.instance,
     result: event.result,
     requestId: event.requestId,
-    custom: Object.fromEntries(Object.keys(event.custom).sort().map((k) => [k, event.custom[k]])),
+    custom: sortedCustom(event.custom),
   };
   // Last, and only when present: an event without them keeps the canonical JSON (and hash) it always had.
   const withRequested = requested === null ? canonical : { ...canonical, requested: { name: requested.name, instance: requested.instance } };
   return JSON.stringify(event.transport === undefined ? withRequested : { ...withRequested, transport: event.transport });
+}
+
+function sortedCustom(custom: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.keys(custom).sort().map((k) => [k, custom[k]]));
+}
+
+/** JSON.stringify leaves out an undefined member: only events with none are written out field by field. */
+function hasEveryField(event: AuditEvent): boolean {
+  const id = event.identity;
+  const requested = event.requested;
+  return (
+    event.time !== undefined && event.eventId !== undefined && event.type !== undefined && id !== undefined &&
+    (id === null || (id.name !== undefined && id.role !== undefined && id.fingerprint256 !== undefined && id.subject !== undefined)) &&
+    event.endUser !== undefined && event.purpose !== undefined && event.source !== undefined && event.operation !== undefined &&
+    event.key !== undefined && event.instance !== undefined && event.result !== undefined && event.requestId !== undefined &&
+    event.custom !== undefined && (requested === undefined || requested === null || (requested.name !== undefined && requested.instance !== undefined))
+  );
+}
+
+const json = JSON.stringify;
+
+function writtenOut(event: AuditEvent): string {
+  const id = event.identity;
+  const identity = id === null ? 'null' : `{"name":${json(id.name)},"role":${json(id.role)},"fingerprint256":${json(id.fingerprint256)},"subject":${json(id.subject)}}`;
+  // An empty custom is the common case; any other goes through the object (integer-like keys order as JSON.stringify orders them).
+  const custom = Object.keys(event.custom).length === 0 ? '{}' : json(sortedCustom(event.custom));
+  const requested = event.requested ?? null;
+  return (
+    `{"time":${json(event.time)},"eventId":${json(event.eventId)},"type":${json(event.type)},"identity":${identity}` +
+    `,"endUser":${json(event.endUser)},"purpose":${json(event.purpose)},"source":${json(event.source)},"operation":${json(event.operation)}` +
+    `,"key":${json(event.key)},"instance":${json(event.instance)},"result":${json(event.result)},"requestId":${json(event.requestId)},"custom":${custom}` +
+    (requested === null ? '' : `,"requested":{"name":${json(requested.name)},"instance":${json(requested.instance)}}`) +
+    (event.transport === undefined ? '' : `,"transport":${json(event.transport)}`) +
+    '}'
+  );
 }

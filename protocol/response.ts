@@ -4,12 +4,12 @@
  * anywhere in a result become base64 strings (§3.4). Pure: no I/O, no clock,
  * no logger, no module state.
  *
- * Secrets: encodeResult never keeps or changes the caller's Buffers, and it
- * zeroes its own intermediate payload after framing; the caller zeroes its
+ * Secrets: encodeResult never keeps or changes the caller's Buffers, and
+ * encodes the JSON straight into the frame (no intermediate copy); the caller zeroes its
  * Buffers (and, once written, the returned frame) after encodeResult returns.
  */
 import { StrongroomError } from '../common/errors';
-import { encodeFrame } from './frame-codec';
+import { FRAME_HEADER_BYTES } from './frame-codec';
 import { JsonLimits, isJsonObject, ownField, parseJsonPayload } from './json-limits';
 import { ProtocolError } from './protocol-error';
 import { readRequestId, RequestId } from './request';
@@ -37,26 +37,50 @@ export interface DecodedResponse {
   readonly error?: WireError;
 }
 
-/** A copy of `value` with every Buffer/Uint8Array replaced by its base64 text (before JSON.stringify's Buffer.toJSON can copy the bytes into a number array). */
+/**
+ * `value` with every Buffer/Uint8Array replaced by its base64 text (before
+ * JSON.stringify's Buffer.toJSON can copy the bytes into a number array).
+ * Only the objects on the way to a binary value are copied: a result's
+ * views mostly hold none, and copying them all cost the hot path.
+ */
 export function binaryToBase64(value: unknown, depth: number): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_RESULT_DEPTH) throw new StrongroomError('INTERNAL_ERROR', 'result nested too deep to encode');
-  if (Array.isArray(value)) return value.map((item) => binaryToBase64(item, depth + 1));
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const item = binaryToBase64(value[i], depth + 1);
+      if (item !== value[i] && copy === null) copy = value.slice(0, i);
+      if (copy !== null) copy.push(item);
+    }
+    return copy ?? value;
+  }
   // Dates, errors and anything else with its own JSON form: JSON.stringify will call toJSON.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(value)) out[key] = binaryToBase64((value as Record<string, unknown>)[key], depth + 1);
-  return out;
+  const keys = Object.keys(value);
+  const source = value as Record<string, unknown>;
+  let out: Record<string, unknown> | null = null;
+  for (let i = 0; i < keys.length; i++) {
+    const original = source[keys[i]];
+    const encoded = binaryToBase64(original, depth + 1);
+    if (encoded !== original && out === null) {
+      out = Object.create(null) as Record<string, unknown>;
+      for (let j = 0; j < i; j++) out[keys[j]] = source[keys[j]];
+    }
+    if (out !== null) out[keys[i]] = encoded;
+  }
+  return out ?? value;
 }
 
+/** The frame of `message`'s JSON, encoded straight after the length prefix (no intermediate payload copy to zero). */
 function frameJson(message: unknown): Buffer {
-  const payload = Buffer.from(JSON.stringify(message), 'utf8');
-  try {
-    return encodeFrame(payload);
-  } finally {
-    payload.fill(0);
-  }
+  const json = JSON.stringify(message);
+  const length = Buffer.byteLength(json, 'utf8');
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
+  frame.writeUInt32BE(length, 0);
+  frame.write(json, FRAME_HEADER_BYTES, length, 'utf8');
+  return frame;
 }
 
 function checkId(id: RequestId | null): void {

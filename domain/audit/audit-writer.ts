@@ -38,8 +38,14 @@ export function storeAppender(store: AuditStore): EventAppender {
   return (events) => store.appendAuditRecordsFromHead((head) => chainEvents(head, events));
 }
 
-interface Pending {
-  readonly event: string;
+/**
+ * The events one group commit will append, and the one promise every
+ * record() of them returns: a commit settles all its callers at once,
+ * instead of a promise and a resolve call per event.
+ */
+interface Cohort {
+  readonly events: string[];
+  readonly done: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
@@ -48,8 +54,22 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
+function newCohort(): Cohort {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Every caller handles the shared promise; this keeps a cohort whose callers all went away from being an unhandled rejection.
+  done.catch(() => undefined);
+  return { events: [], done, resolve, reject };
+}
+
 export class AuditWriter {
-  private queue: Pending[] = [];
+  /** Cohorts waiting for their commit, oldest first; the last one takes new events until it is full or taken. */
+  private cohorts: Cohort[] = [];
+  private waiting = 0;
   private scheduled = false;
   /** The append under way (asynchronous appenders only). */
   private writing: Promise<void> | null = null;
@@ -67,43 +87,59 @@ export class AuditWriter {
     private readonly append: EventAppender = storeAppender(store),
   ) {}
 
-  /** Resolves once the event is durable in the chain; rejects with AUDIT_UNAVAILABLE if it could not be written. */
+  /**
+   * Resolves once the event is durable in the chain; rejects with
+   * AUDIT_UNAVAILABLE if it could not be written. Events of one group
+   * commit share the returned promise.
+   */
   record(event: AuditEvent): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ event: canonicalEvent(event), resolve, reject });
-      this.kick();
-    });
+    let encoded: string;
+    try {
+      encoded = canonicalEvent(event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let open = this.cohorts.length > 0 ? this.cohorts[this.cohorts.length - 1] : undefined;
+    if (open === undefined || open.events.length >= MAX_EVENTS_PER_COMMIT) {
+      open = newCohort();
+      this.cohorts.push(open);
+    }
+    open.events.push(encoded);
+    this.waiting++;
+    this.kick();
+    return open.done;
   }
 
   /** Events recorded and waiting for a group commit (the one under way not included): the metrics' queue depth. */
   get queued(): number {
-    return this.queue.length;
+    return this.waiting;
   }
 
   /** Starts writing what is queued now, unless an append is under way (it continues with the rest when done). */
   flush(): void {
     this.scheduled = false;
-    while (this.writing === null && this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_EVENTS_PER_COMMIT);
+    while (this.writing === null && this.cohorts.length > 0) {
+      const cohort = this.cohorts.shift()!;
+      this.waiting -= cohort.events.length;
       let result: AuditRecord[] | Promise<AuditRecord[]>;
       try {
-        result = this.append(batch.map((p) => p.event));
+        result = this.append(cohort.events);
       } catch (cause) {
-        this.fail(batch, cause);
+        this.fail(cohort, cause);
         continue;
       }
       if (!isPromise(result)) {
-        this.succeed(batch, result);
+        this.succeed(cohort, result);
         continue;
       }
       this.writing = result
         .then(
-          (records) => this.succeed(batch, records),
-          (cause: unknown) => this.fail(batch, cause),
+          (records) => this.succeed(cohort, records),
+          (cause: unknown) => this.fail(cohort, cause),
         )
         .finally(() => {
           this.writing = null;
-          if (this.queue.length > 0) this.kick();
+          if (this.cohorts.length > 0) this.kick();
         });
     }
   }
@@ -112,7 +148,7 @@ export class AuditWriter {
   async drain(): Promise<void> {
     for (;;) {
       this.flush();
-      if (this.writing === null && this.queue.length === 0) return;
+      if (this.writing === null && this.cohorts.length === 0) return;
       await this.writing;
     }
   }
@@ -123,8 +159,8 @@ export class AuditWriter {
     this.schedule(() => this.flush());
   }
 
-  private succeed(batch: readonly Pending[], records: readonly AuditRecord[]): void {
-    for (const pending of batch) pending.resolve();
+  private succeed(cohort: Cohort, records: readonly AuditRecord[]): void {
+    cohort.resolve();
     try {
       this.onDurable(records);
     } catch {
@@ -132,8 +168,7 @@ export class AuditWriter {
     }
   }
 
-  private fail(batch: readonly Pending[], cause: unknown): void {
-    const error = new AuditError('AUDIT_UNAVAILABLE', 'the audit trail could not be written; the request was not served', { cause });
-    for (const pending of batch) pending.reject(error);
+  private fail(cohort: Cohort, cause: unknown): void {
+    cohort.reject(new AuditError('AUDIT_UNAVAILABLE', 'the audit trail could not be written; the request was not served', { cause }));
   }
 }

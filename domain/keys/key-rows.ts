@@ -15,6 +15,7 @@ import { IdSource } from '../ids';
 import { openMaterial, SealBinding, sealMaterial } from '../instance-seal';
 import { formatKeyName, parseKeyName } from '../key-names';
 import { ResolveCache } from '../resolve-cache';
+import { MaterialCache } from '../material-cache';
 import { aliasRowMac, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyAliasRow, verifyInstanceRow, verifyKeyRow } from '../row-mac';
 import { usageStops } from '../usage-periods';
 import { instanceView, InstanceView, keyView, KeyView } from '../views';
@@ -47,19 +48,30 @@ export interface KeychainParts {
 
 export class KeyRows {
   private resolved: ResolveCache<Resolved>;
+  /** Opened material of hot instances, zeroed whenever the rows cache is dropped. */
+  private opened: MaterialCache;
 
   constructor(private readonly parts: Omit<KeychainParts, 'rows'>, changeStamp: () => string) {
     this.resolved = new ResolveCache(changeStamp);
+    this.opened = new MaterialCache(changeStamp);
   }
 
   /** Replaces what tells the row cache that the store changed. */
   useChangeStamp(changeStamp: () => string): void {
     this.resolved = new ResolveCache(changeStamp);
+    this.opened.clear();
+    this.opened = new MaterialCache(changeStamp);
   }
 
-  /** Drops every cached row (at seal: they were authenticated under keys now gone). */
+  /** Drops every cached row and zeroes every opened material (at seal: they were authenticated under keys now gone). */
   forgetResolved(): void {
     this.resolved.clear();
+    this.opened.clear();
+  }
+
+  /** The opened-material cache (its size; tests check its zeroing). */
+  get openedMaterial(): MaterialCache {
+    return this.opened;
   }
 
   checkedKey(record: KeyRecord): KeyRecord {
@@ -90,6 +102,8 @@ export class KeyRows {
   /** A state change of `instance`, with the MAC of the row as it will be after it. */
   stateChange(instance: InstanceRecord, change: Omit<InstanceStateChange, 'instanceId' | 'rowMac'>): InstanceStateChange {
     const unsealed = this.parts.seal.requireUnsealed();
+    // Every revoke, destroy, deactivation and rollover passes here: its plaintext is zeroed now, not at the next lookup.
+    this.opened.forget(instance.id);
     const draft = { ...change, instanceId: instance.id, rowMac: Buffer.alloc(0) };
     const after = applyInstanceChange(instance, draft);
     return { ...draft, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, after) };
@@ -126,10 +140,10 @@ export class KeyRows {
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }
 
-  /** Opens an instance's sealed material (`sealed`, read from its row). The caller zeroes the result. */
+  /** Opens an instance's sealed material (`sealed`, read from its authenticated row), or copies it from the opened cache. The caller zeroes the result. */
   openMaterial(key: KeyRecord, instance: InstanceRecord, sealed: Buffer): Buffer {
     const unsealed = this.parts.seal.requireUnsealed();
-    return openMaterial(this.parts.seal.sealingKey(unsealed, instance.sealVersion), this.binding(key, instance), sealed);
+    return this.opened.open(instance.id, sealed, () => openMaterial(this.parts.seal.sealingKey(unsealed, instance.sealVersion), this.binding(key, instance), sealed));
   }
 
   /** The resolved reference, from the row cache when the store has not changed since. */

@@ -14,6 +14,7 @@ import { StrongroomError } from '../../common/errors';
 import { adminEvent, auditIntegrityFailureEvent, INTENT_EVENT, keychainIntegrityFailureEvent } from '../../domain/audit/audit-events';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
+import { workerHeadVerifier } from '../../storage/audit-worker/worker-verifier';
 import { RolloverService } from '../../domain/rollover-service';
 import { RolloverNotices } from '../../domain/rollover-notices';
 import { AuditPipeline } from './audit-pipeline';
@@ -76,6 +77,8 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     timers,
     intervalMs: numberSetting(config, 'audit_checkpoint_interval_ms'),
     log,
+    // Re-reading and re-hashing the events since the last checkpoint takes no time from the event loop.
+    verify: workerHeadVerifier(setting(config, 'keychain_path')),
     // The alarm goes into the trail (and so to the SIEM sinks and the event stream), awaited like an operation's event.
     onIntegrityFailure: (failure) => audit.record(auditIntegrityFailureEvent(stamper, failure)),
     beforeCheckpoint: async () => {

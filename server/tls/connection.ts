@@ -27,6 +27,7 @@ import { DecodedRequest, decodeRequest, requestIdOf } from '../../protocol/reque
 import { encodeError, encodeResult } from '../../protocol/response';
 import { RateLimiter } from '../../common/rate-limiter';
 import { Timer, Timers } from '../../common/timers';
+import { Encode, ResponseQueue } from './response-queue';
 
 /**
  * After a last error frame and our end of the stream, how long the peer gets
@@ -89,8 +90,8 @@ export class Connection {
   private readonly decoder: FrameDecoder;
   private frameTimer: Timer | null = null;
   private readonly idleTimer: Timer | null;
-  /** The last response still waiting to be written, while an asynchronous one is pending. */
-  private queue: Promise<void> | null = null;
+  /** Responses in request order; one waiting for its audit holds back the ones after it. */
+  private readonly responses: ResponseQueue;
   private closed = false;
   /** Set by drain(): no new request is read, the ones already read are answered. */
   private draining = false;
@@ -100,6 +101,7 @@ export class Connection {
   constructor(private readonly socket: TLSSocket, readonly identity: ClientIdentity, private readonly options: ConnectionOptions) {
     this.source = { transport: 'tls', address: socket.remoteAddress ?? null };
     this.decoder = new FrameDecoder(options.limits.maxFrameBytes);
+    this.responses = new ResponseQueue(socket, (bytes) => this.write(bytes));
     this.idleTimer = options.idleTimeoutMs > 0 ? options.timers.after(options.idleTimeoutMs, () => this.destroy()) : null;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
@@ -126,7 +128,7 @@ export class Connection {
     const gone = whenClosed(this.socket);
     this.draining = true;
     this.socket.pause();
-    while (this.queue !== null && !this.closed) await this.queue.catch(() => undefined);
+    if (!this.closed) await this.responses.idle();
     if (!this.closed) {
       this.cleanup();
       // Reading again only to see the peer's end: what it sends now is dropped (closed is set).
@@ -155,16 +157,10 @@ export class Connection {
       this.refuse(asStrongroomError(err));
       return;
     }
-    // The responses to all requests in one chunk leave in one TLS write
-    // (pipelined clients), instead of a record and a syscall each.
-    if (frames.length > 1) this.socket.cork();
-    try {
-      for (const frame of frames) {
-        if (this.closed) return;
-        this.handle(frame);
-      }
-    } finally {
-      if (frames.length > 1) this.socket.uncork();
+    // The responses written in this turn leave in one TLS write (ResponseQueue corks them).
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.handle(frame);
     }
     this.armFrameTimer(frames.length > 0);
   }
@@ -214,23 +210,30 @@ export class Connection {
       // The response waits until the audit events of its operations are
       // durable; if they cannot be written, the client gets AUDIT_UNAVAILABLE
       // instead of the result (fail closed), and the result is zeroed unsent.
-      const settled = isAsync
-        ? (result as Promise<unknown>).then((value) => ({ value, error: null as unknown }), (error: unknown) => ({ value: undefined, error }))
-        : Promise.resolve({ value: result, error: failure });
-      this.respondLater(
-        settled
-          .then(async (outcome) => {
-            try {
-              await Promise.all(audits);
-            } catch (auditError) {
-              wipeBuffers(outcome.value);
-              return () => this.encodeFailure(requestId, auditError);
-            }
-            return outcome.error !== null ? () => this.encodeFailure(requestId, outcome.error) : () => this.encodeAndWipe(requestId, outcome.value);
-          })
-          .finally(() => {
-            if (isAsync) wipeBuffers(request.args);
-          }),
+      const answer = this.responses.reserve();
+      const afterAudits = (value: unknown, error: unknown): void => {
+        const durable = audits.length === 1 ? audits[0] : Promise.all(audits);
+        durable.then(
+          () => answer(error !== null ? () => this.encodeFailure(requestId, error) : () => this.encodeAndWipe(requestId, value)),
+          (auditError: unknown) => {
+            wipeBuffers(value);
+            answer(() => this.encodeFailure(requestId, auditError));
+          },
+        );
+      };
+      if (!isAsync) {
+        afterAudits(result, failure);
+        return;
+      }
+      (result as Promise<unknown>).then(
+        (value) => {
+          wipeBuffers(request.args);
+          afterAudits(value, null);
+        },
+        (error: unknown) => {
+          wipeBuffers(request.args);
+          afterAudits(undefined, error);
+        },
       );
       return;
     } catch (err) {
@@ -251,6 +254,9 @@ export class Connection {
         return encodeError(id, new ProtocolError('INVALID_REQUEST', `the response would be larger than ${MAX_RESPONSE_BYTES} bytes; ask for less (e.g. a smaller Locate limit or Batch)`));
       }
       return encoded;
+    } catch (err) {
+      // Encoded when its turn comes, maybe in a commit's callback: a result that cannot be encoded answers its error there.
+      return this.encodeFailure(id, err);
     } finally {
       wipeBuffers(result);
     }
@@ -262,22 +268,9 @@ export class Connection {
     return encodeError(id, error);
   }
 
-  /**
-   * Responses leave in request order: while an asynchronous response is
-   * pending, later ones queue behind it; otherwise they are written at once.
-   */
-  private respond(encode: () => Buffer): void {
-    if (this.queue === null) this.write(encode());
-    else this.respondLater(Promise.resolve(encode));
-  }
-
-  private respondLater(pending: Promise<() => Buffer>): void {
-    const previous = this.queue ?? Promise.resolve();
-    const next = previous.then(() => pending).then((encode) => this.write(encode()));
-    this.queue = next;
-    void next.finally(() => {
-      if (this.queue === next) this.queue = null;
-    });
+  /** A response ready now: in request order, behind any still waiting for its audit. */
+  private respond(encode: Encode): void {
+    this.responses.ready(encode);
   }
 
   private write(bytes: Buffer): void {

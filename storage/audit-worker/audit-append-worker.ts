@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { chainEvents } from '../../domain/audit/audit-writer';
 import { SqliteAuditAppender } from '../sqlite-audit-appender';
-import { AppendReply, AppendRequest, WorkerSetup } from './audit-append-messages';
+import { AppendReply, AppendRequest, CHAIN_HASH_BYTES, EVENT_SEPARATOR, WorkerSetup } from './audit-append-messages';
 
 function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
@@ -22,16 +22,22 @@ function serve(setup: WorkerSetup): void {
   port.on('message', (request: AppendRequest) => {
     let reply: AppendReply;
     try {
+      const events = request.events.split(EVENT_SEPARATOR);
+      if (events.length !== request.count) throw new Error(`the batch holds ${events.length} events, not the ${request.count} sent`);
       appender ??= SqliteAuditAppender.open(setup.keychainPath);
-      const records = appender.append((head) => chainEvents(head, request.events));
-      reply = { id: request.id, ok: true, records: records.map((r) => ({ seq: r.seq, prevHash: r.prevHash, hash: r.hash })) };
+      const records = appender.append((head) => chainEvents(head, events));
+      const transferred = new ArrayBuffer(records.length * CHAIN_HASH_BYTES);
+      const hashes = new Uint8Array(transferred);
+      records.forEach((r, i) => hashes.set(r.hash, i * CHAIN_HASH_BYTES));
+      reply = { id: request.id, ok: true, block: { firstSeq: records[0].seq, prevHash: new Uint8Array(records[0].prevHash), hashes } };
     } catch (err) {
       // A connection that failed may be unusable (disk gone): open a new one for the next batch.
       appender?.close();
       appender = null;
       reply = { id: request.id, ok: false, code: codeOf(err), message: String((err as Error)?.message ?? err) };
     }
-    port.postMessage(reply);
+    // The hash block moves to the server's thread rather than being copied.
+    port.postMessage(reply, reply.ok ? [reply.block.hashes.buffer as ArrayBuffer] : []);
   });
   port.on('close', () => appender?.close());
 }

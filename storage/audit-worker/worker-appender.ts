@@ -5,27 +5,14 @@
  * to it). If the worker dies, the batch in flight fails (AUDIT_UNAVAILABLE
  * upstream: fail closed) and the next batch starts a new worker.
  */
-import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StorageError } from '../../common/errors';
 import { ErrorCode, ERROR_CODES } from '../../common/error-codes';
 import { AuditRecord } from '../audit-store';
-import { AppendReply, WorkerSetup } from './audit-append-messages';
+import { AppendReply, CHAIN_HASH_BYTES, EVENT_SEPARATOR, WorkerSetup } from './audit-append-messages';
+import { workerScript } from './worker-script';
 
 const WORKER_FILE = 'audit-append-worker.js';
-const ROOT = resolve(__dirname, '../..');
-
-/**
- * The compiled worker script. Beside this file when running from dist/; when
- * this file runs from its TypeScript source (jest), the dist/ copy (jest's
- * global set-up compiles dist/ first), since a worker cannot load .ts.
- */
-function workerScript(): string {
-  const beside = join(__dirname, WORKER_FILE);
-  if (existsSync(beside)) return beside;
-  return join(ROOT, 'dist', relative(ROOT, __dirname), WORKER_FILE);
-}
 
 interface InFlight {
   readonly id: number;
@@ -50,7 +37,7 @@ export class WorkerAuditAppender {
       const worker = this.ensureWorker();
       // Keep the process alive while an append is under way (a shutdown awaits it); idle, the worker holds nothing.
       worker.ref();
-      worker.postMessage({ id, events });
+      worker.postMessage({ id, events: events.join(EVENT_SEPARATOR), count: events.length });
     });
   }
 
@@ -65,7 +52,7 @@ export class WorkerAuditAppender {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerScript(), { workerData: this.setup });
+    const worker = new Worker(workerScript(__dirname, WORKER_FILE), { workerData: this.setup });
     worker.on('message', (reply: AppendReply) => this.settle(reply));
     const lost = (err: Error): void => {
       if (this.worker === worker) this.worker = null;
@@ -88,13 +75,20 @@ export class WorkerAuditAppender {
       pending.reject(new StorageError(code, `audit trail: ${reply.message}`));
       return;
     }
-    if (reply.records.length !== pending.events.length) {
+    const { firstSeq, prevHash, hashes } = reply.block;
+    if (hashes.byteLength !== pending.events.length * CHAIN_HASH_BYTES) {
       pending.reject(new StorageError('STORAGE_ERROR', 'audit trail: the worker appended another number of events than sent'));
       return;
     }
-    pending.resolve(
-      reply.records.map((r, i) => ({ seq: r.seq, event: pending.events[i], prevHash: Buffer.from(r.prevHash), hash: Buffer.from(r.hash) })),
-    );
+    const block = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
+    const records: AuditRecord[] = new Array(pending.events.length);
+    let previous: Buffer = Buffer.from(prevHash);
+    for (let i = 0; i < records.length; i++) {
+      const hash = block.subarray(i * CHAIN_HASH_BYTES, (i + 1) * CHAIN_HASH_BYTES);
+      records[i] = { seq: firstSeq + i, event: pending.events[i], prevHash: previous, hash };
+      previous = hash;
+    }
+    pending.resolve(records);
   }
 
   private failAll(err: Error): void {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditEvent, canonicalEvent } from '../../domain/audit/audit-event';
 import { nextRecord, verifyStore } from '../../domain/audit/audit-chain';
-import { AuditWriter } from '../../domain/audit/audit-writer';
+import { AuditWriter, chainEvents, MAX_EVENTS_PER_COMMIT } from '../../domain/audit/audit-writer';
 import { AuditStore } from '../../storage/audit-store';
 import { KeychainStore } from '../../storage/keychain-store';
 import { MemoryStore } from '../../storage/memory-store';
@@ -92,6 +92,23 @@ describe.each(stores)('audit trail on %s', (_name, make) => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => writer.record(event(i))));
     expect(flushes).toBe(1);
     expect(store.audit.auditHead()?.seq).toBe(200);
+  });
+
+  it('settles one group commit with one completion shared by its events, and a full commit starts the next', async () => {
+    const sizes: number[] = [];
+    const writer = new AuditWriter(store.audit, undefined, undefined, (events) => {
+      sizes.push(events.length);
+      return store.audit.appendAuditRecordsFromHead((head) => chainEvents(head, events));
+    });
+    const first = Array.from({ length: MAX_EVENTS_PER_COMMIT }, (_, i) => writer.record(event(i)));
+    const next = writer.record(event(MAX_EVENTS_PER_COMMIT));
+    expect(new Set(first).size).toBe(1);
+    expect(next).not.toBe(first[0]);
+    expect(writer.queued).toBe(MAX_EVENTS_PER_COMMIT + 1);
+    await Promise.all([...first, next]);
+    expect(sizes).toEqual([MAX_EVENTS_PER_COMMIT, 1]);
+    expect(writer.queued).toBe(0);
+    expect(store.audit.auditHead()?.seq).toBe(MAX_EVENTS_PER_COMMIT + 1);
   });
 
   it('fails closed: when the trail cannot be written, every waiting record() rejects with AUDIT_UNAVAILABLE', async () => {

@@ -54,6 +54,18 @@ describe('audit append worker on a real SQLite file', () => {
     expect(store.audit.readAuditRecords(1, 350).map((r) => JSON.parse(r.event).eventId)).toEqual(Array.from({ length: 350 }, (_, i) => `e-${i}`));
   });
 
+  it('carries a batch as one message both ways: events with newlines in their fields arrive whole, and the records returned are the stored ones', async () => {
+    const seen: Array<{ seq: number; event: string; prevHash: Buffer; hash: Buffer }> = [];
+    const writer = new AuditWriter(store.audit, undefined, (records) => seen.push(...records), (events) => appender.append(events));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => writer.record({ ...event(i), purpose: `line one\nline ${i}`, custom: { note: 'a\r\nb' } })));
+    const stored = store.audit.readAuditRecords(1, 40);
+    expect(stored.map((r) => JSON.parse(r.event).purpose)).toEqual(Array.from({ length: 40 }, (_, i) => `line one\nline ${i}`));
+    expect(seen.map((r) => ({ seq: r.seq, event: r.event, prevHash: Buffer.from(r.prevHash).toString('hex'), hash: Buffer.from(r.hash).toString('hex') }))).toEqual(
+      stored.map((r) => ({ seq: r.seq, event: r.event, prevHash: r.prevHash.toString('hex'), hash: r.hash.toString('hex') })),
+    );
+    expect(verifyStore(store.audit)).toEqual({ ok: true, events: 40 });
+  });
+
   it('chains with what another connection appends meanwhile: no sequence collision', async () => {
     const writer = new AuditWriter(store.audit, undefined, undefined, (events) => appender.append(events));
     const other = openSqliteStore(file);
