@@ -232,6 +232,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'TCP port of the KMIP listener (TTLV over mutual TLS, docs/kmip.md) on listen_address; `off` serves no KMIP.',
   },
   {
+    key: 'kmip_interop',
+    env: 'STRONGROOM_KMIP_INTEROP',
+    defaultValue: () => 'off',
+    meaning: 'on: serve the Interop operation (a conformance test harness marks where each test case begins and ends, written to the audit trail); off: refuse it as an unknown operation.',
+  },
+  {
     key: 'metrics_address',
     env: 'STRONGROOM_METRICS_ADDRESS',
     defaultValue: () => '127.0.0.1',
@@ -383,7 +389,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     const port = values[key] ?? '';
     if (port !== 'off' && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) throw new ConfigError(`${key} must be a port number (0 to 65535, 0: a free one) or off, not "${port}"`);
   }
-  if (values.metrics_tls !== 'on' && values.metrics_tls !== 'off') throw new ConfigError(`metrics_tls must be on or off, not "${values.metrics_tls}"`);
+  for (const key of ['metrics_tls', 'kmip_interop']) if (values[key] !== 'on' && values[key] !== 'off') throw new ConfigError(`${key} must be on or off, not "${values[key]}"`);
   return { dataDir, configFile: fileRead, values, sources };
 }
 

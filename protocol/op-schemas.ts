@@ -57,6 +57,7 @@ export const OPERATION_NAMES = [
   'AuditSearch', 'AuditVerify', 'Report',
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
+  'Interop',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -82,6 +83,11 @@ export const DATA_KEY_ALGORITHMS = ['AES-128', 'AES-256'] as const;
 export const CIPHER_MODES = RAW_MODES;
 /** Most bytes one RandomBytes returns: keys, nonces, salts, not bulk data. */
 export const MAX_RANDOM_BYTES = 65536;
+
+/** Interop's functions (KMIP 2.1 §6.1.24: a test harness begins, ends or resets a test case). */
+export const INTEROP_FUNCTIONS = ['begin', 'end', 'reset'] as const;
+/** Longest Interop identifier: a test case's name ("BL-M-13-21"), written into the audit trail, so kept short. */
+export const MAX_INTEROP_IDENTIFIER = 64;
 
 /** Approval list filters (§6.3): a state, or `open` for pending and approved. */
 export const APPROVAL_LIST_STATES = ['open', 'pending', 'approved', 'executing', 'executed', 'failed', 'denied', 'cancelled', 'expired'] as const;
@@ -239,6 +245,7 @@ export const OP_SCHEMAS = Object.freeze({
   ApprovalCollect: { fields: { id: approvalId } },
   ApprovalQuorums: { fields: {} },
   ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASSES }, required: { type: 'integer', min: 1, max: MAX_QUORUM } } },
+  Interop: { fields: { function: { type: 'enum', values: INTEROP_FUNCTIONS }, identifier: { type: 'string', minLength: 1, maxLength: MAX_INTEROP_IDENTIFIER } } },
 } as const satisfies Readonly<Record<OperationName, Schema>>);
 
 export function isOperationName(value: unknown): value is OperationName {
