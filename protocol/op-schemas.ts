@@ -84,6 +84,8 @@ export const CIPHER_MODES = RAW_MODES;
 /** Most bytes one RandomBytes returns: keys, nonces, salts, not bulk data. */
 export const MAX_RANDOM_BYTES = 65536;
 
+/** Longest Revoke message: a sentence for the audit trail. */
+export const MAX_REVOCATION_MESSAGE = 200;
 /** Interop's functions (KMIP 2.1 §6.1.24: a test harness begins, ends or resets a test case). */
 export const INTEROP_FUNCTIONS = ['begin', 'end', 'reset'] as const;
 /** Longest Interop identifier: a test case's name ("BL-M-13-21"), written into the audit trail, so kept short. */
@@ -140,7 +142,8 @@ const keyRef = { fields: { name: optionalName, instance: optionalName }, atLeast
 export const OP_SCHEMAS = Object.freeze({
   Query: { fields: {} },
   Create: { fields: createFields },
-  Register: { fields: { ...createFields, material: binary } },
+  /** `opaqueType`: an OPAQUE object's Opaque Data Type (KMIP's, an unsigned 32-bit number), required for it and refused for others. */
+  Register: { fields: { ...createFields, material: binary, opaqueType: { type: 'integer', optional: true, min: 0, max: 2 ** 32 - 1 } } },
   Get: keyRef,
   Locate: {
     fields: {
@@ -157,6 +160,8 @@ export const OP_SCHEMAS = Object.freeze({
       ...keyRef.fields,
       set: customAttributes,
       remove: { type: 'string[]', optional: true, maxItems: MAX_CUSTOM_ATTRIBUTES, maxLength: MAX_ATTRIBUTE_NAME },
+      /** The key's new description ('' removes it): KMIP's Description attribute, which Add / Modify / Delete / Set Attribute change. */
+      description: { type: 'string', optional: true, maxLength: MAX_DESCRIPTION },
     },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
@@ -164,7 +169,8 @@ export const OP_SCHEMAS = Object.freeze({
   ReKey: { fields: { ...keyRef.fields, material: optionalBinary, activateAt: token }, atLeastOneOf: keyRef.atLeastOneOf },
   Activate: keyRef,
   Revoke: {
-    fields: { ...keyRef.fields, reason: { type: 'enum', values: REVOCATION_REASONS }, compromiseDate: token },
+    // `message`: why, in the revoker's words (KMIP's Revocation Message): kept in the Revoke's audit event, nowhere else.
+    fields: { ...keyRef.fields, reason: { type: 'enum', values: REVOCATION_REASONS }, compromiseDate: token, message: { type: 'string', optional: true, minLength: 1, maxLength: MAX_REVOCATION_MESSAGE } },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
   Destroy: keyRef,

@@ -33,6 +33,8 @@ export interface RequestedAttributes {
   readonly owner?: string;
   /** Custom attributes (`x-…`, `y-…` in 1.x; Vendor Identification + Attribute Name in 2.x, joined by `-`). */
   readonly customAttributes: Readonly<Record<string, string>>;
+  /** Certificate Type (a Certificate's Register: it must agree with the object's own). */
+  readonly certificateType?: string;
 }
 
 /**
@@ -166,6 +168,7 @@ class Collector {
     name?: string;
     activationDate?: bigint;
     owner?: string;
+    certificateType?: string;
   } = {};
   private readonly customAttributes: Record<string, string> = {};
   private readonly seen = new Set<string>();
@@ -192,6 +195,9 @@ class Collector {
         return;
       case 'ContactInformation':
         this.fields.owner = typed(label, value, 'TextString') as string;
+        return;
+      case 'CertificateType':
+        this.fields.certificateType = enumValue(label, value, 'CertificateType');
         return;
       case 'ObjectGroup':
         throw new KmipOperationError('FeatureNotSupported', `${label} is not supported: keys are grouped by the namespace of their Name (namespace/name)`);

@@ -13,6 +13,8 @@
 import type { InstanceView, KeyView } from '../../../domain/view-types';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
+import { isServerMadeName } from './key-args';
+import { CERTIFICATE_TAGS, certificateAttributes, keptCryptoAttributes, keptObjectTypeOf } from './kept-objects';
 import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } from './payload';
 
 /** The prefix of client-defined attribute names (KMIP 1.x §2.1.1), and the 2.x Vendor Identification that stands for it. */
@@ -49,6 +51,8 @@ export type KmipAttribute =
 export const REPORTED_TAGS = [
   'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'CryptographicUsageMask',
   'DeactivationDate', 'Description', 'DestroyDate', 'InitialDate', 'LastChangeDate', 'Link', 'Name', 'ProtectStopDate', 'State',
+  // A Certificate's (kept-objects.ts), in 2.x.
+  ...CERTIFICATE_TAGS,
 ] as const;
 
 /** KMIP Cryptographic Algorithm and Length (bits) of each appliance algorithm; SECRET (Secret Data) has neither. */
@@ -61,7 +65,7 @@ export const ALGORITHM_ATTRIBUTES: Readonly<Record<string, { algorithm: string; 
   'HMAC-SHA512': { algorithm: 'HMAC_SHA512', length: 512 },
 };
 
-export const objectTypeOf = (algorithm: string): 'SymmetricKey' | 'SecretData' => (algorithm === 'SECRET' ? 'SecretData' : 'SymmetricKey');
+export const objectTypeOf = (algorithm: string): string => keptObjectTypeOf(algorithm) ?? (algorithm === 'SECRET' ? 'SecretData' : 'SymmetricKey');
 
 /** The 1.x Attribute Name of a tag: 'CryptographicUsageMask' → 'Cryptographic Usage Mask'. */
 export const attributeNameOf = (tag: string): string => tag.replace(/([a-z])([A-Z])/g, '$1 $2');
@@ -90,7 +94,7 @@ function links(instance: InstanceView, instances: readonly InstanceView[]): Ttlv
 /** Every attribute of the object, standard ones in REPORTED_TAGS order, then the custom ones by name. */
 export function objectAttributes(object: ObjectView, version: ProtocolVersion): KmipAttribute[] {
   const { key, instance } = object;
-  const crypto = ALGORITHM_ATTRIBUTES[key.algorithm];
+  const crypto = ALGORITHM_ATTRIBUTES[key.algorithm] ?? keptCryptoAttributes(key);
   const date = (tag: string, iso: string | null): TtlvNode | undefined => (iso === null ? undefined : isoDateItem(tag, iso));
   const values: Record<(typeof REPORTED_TAGS)[number], TtlvNode | TtlvNode[] | undefined> = {
     UniqueIdentifier: textItem('UniqueIdentifier', instance.name),
@@ -108,11 +112,13 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     InitialDate: date('InitialDate', instance.createdAt),
     LastChangeDate: date('LastChangeDate', latest([key.updatedAt, instance.createdAt, instance.activatedAt, instance.deactivatedAt, instance.destroyedAt])),
     Link: links(instance, object.instances),
-    Name: structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
+    // An object registered or created without a Name has none in KMIP's terms (key-args.ts names it for grants and the trail).
+    Name: isServerMadeName(key.fullName) ? undefined : structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
     // The end of the originator usage period: from then it only decrypts.
     ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
     State: enumItem('State', instance.state),
-  };
+    ...(version.major >= 2 ? certificateAttributes(key) : {}),
+  } as Record<(typeof REPORTED_TAGS)[number], TtlvNode | TtlvNode[] | undefined>;
   const standard: KmipAttribute[] = REPORTED_TAGS.flatMap((tag) => [values[tag]].flat().filter((v): v is TtlvNode => v !== undefined).map((value) => ({ kind: 'standard' as const, tag, value })));
   const custom: KmipAttribute[] = Object.keys(key.customAttributes)
     .sort()

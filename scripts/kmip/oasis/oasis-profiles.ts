@@ -24,19 +24,20 @@ export interface ProfileKey {
 export const CLAIMED_PROFILES: readonly ProfileKey[] = [
   { version: '1.4', profile: 'CS-RNG' },
   { version: '2.1', profile: 'CS-RNG' },
+  { version: '1.4', profile: 'OMOS' },
+  { version: '2.1', profile: 'OMOS' },
 ];
 
 /** Why a profile is not claimed, when it is by design (not merely unfinished). */
 export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
-  AKLC: 'asymmetric keys: the appliance holds none (symmetric keys and secret data only)',
-  'CS-AC': 'asymmetric cryptography (RSA, ECDSA sign, verify, OAEP): the appliance holds no asymmetric keys',
-  SUITEB_128: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
-  SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
-  OMOS: 'opaque objects: the appliance stores symmetric keys and secret data only',
+  AKLC: 'key pairs are not generated: the appliance keeps public and private keys it is given (Register), but has no Create Key Pair',
+  'CS-AC': 'asymmetric cryptography (RSA, ECDSA sign, verify, OAEP): the appliance keeps public and private keys it is given but does no cryptography with them',
+  SUITEB_128: 'Suite B: key pairs, certificates, signatures: the appliance keeps public and private keys and certificates but neither makes nor uses them',
+  SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance keeps public and private keys and certificates but neither makes nor uses them',
   PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
   'CS-BC': 'all but three cases (CS-BC-M-1, -2, -3) are known-answer tests on a key registered with given bytes, which the appliance refuses for every algorithm it generates (CALLER_MATERIAL_REFUSED: no single client plants key material; the ChaCha20 cases register theirs too)',
   SKFF: 'three cases (SKFF-M-4, -8, -12) make 3DES keys, which the appliance does not make (AES and HMAC only)',
-  BL: 'the baseline cases mix certificates, key pairs and opaque objects and the Interop operation, which the appliance does not serve',
+  BL: 'BL-M-1, -2, -3 register AES keys (refused: CALLER_MATERIAL_REFUSED until a dual-controlled import is served); BL-M-4 and -7 set Protect Stop and Deactivation Dates at Register, which the native Register takes only as usage periods; BL-M-12 and -13 register DSA keys (not kept: FIPS 186-5 retired DSA) with Sensitive and Fresh',
   'MSGENC-HTTPS': 'KMIP over HTTPS is not served: the appliance serves TTLV over mutual TLS on the KMIP port',
   'MSGENC-JSON': 'the JSON encoding is not served over HTTPS; the case is played through the codec (each message written as JSON and read back, then sent as TTLV), which shows the codec, not a served encoding',
   'MSGENC-XML': 'the XML encoding is not served over HTTPS; the case is played through the codec (each message written as XML and read back, then sent as TTLV), which shows the codec, not a served encoding',
