@@ -57,7 +57,7 @@ export const OPERATION_NAMES = [
   'AuditSearch', 'AuditVerify', 'Report',
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
-  'Interop',
+  'Interop', 'Log',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -84,6 +84,8 @@ export const CIPHER_MODES = RAW_MODES;
 /** Most bytes one RandomBytes returns: keys, nonces, salts, not bulk data. */
 export const MAX_RANDOM_BYTES = 65536;
 
+/** Longest Log message: a line for the audit trail, not a document. */
+export const MAX_LOG_MESSAGE = 256;
 /** Longest Revoke message: a sentence for the audit trail. */
 export const MAX_REVOCATION_MESSAGE = 200;
 /** Interop's functions (KMIP 2.1 §6.1.24: a test harness begins, ends or resets a test case). */
@@ -251,6 +253,7 @@ export const OP_SCHEMAS = Object.freeze({
   ApprovalCollect: { fields: { id: approvalId } },
   ApprovalQuorums: { fields: {} },
   ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASSES }, required: { type: 'integer', min: 1, max: MAX_QUORUM } } },
+  Log: { fields: { message: { type: 'string', minLength: 1, maxLength: MAX_LOG_MESSAGE } } },
   Interop: { fields: { function: { type: 'enum', values: INTEROP_FUNCTIONS }, identifier: { type: 'string', minLength: 1, maxLength: MAX_INTEROP_IDENTIFIER } } },
 } as const satisfies Readonly<Record<OperationName, Schema>>);
 

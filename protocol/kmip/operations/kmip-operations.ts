@@ -13,6 +13,7 @@ import { decrypt, encrypt } from './encrypt-decrypt';
 import { get } from './get';
 import { getAttributeList, getAttributes } from './get-attributes';
 import { interop } from './interop';
+import { log } from './log';
 import { KmipOperation } from './kmip-operation';
 import { locate } from './locate';
 import { mac, macVerify } from './mac';
@@ -48,6 +49,7 @@ const SERVED: readonly KmipOperation[] = [
   deleteAttribute,
   setAttribute,
   interop,
+  log,
 ];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {

@@ -7,7 +7,7 @@
  * and a function KMIP does not define, are refused naming the field.
  */
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
-import { MAX_INTEROP_IDENTIFIER } from '../../../protocol/op-schemas';
+import { MAX_INTEROP_IDENTIFIER, MAX_LOG_MESSAGE } from '../../../protocol/op-schemas';
 import { structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { tagNumber } from '../../../protocol/kmip/dictionary';
@@ -99,5 +99,20 @@ describe('Interop, not served (the default)', () => {
     expect((found.result as { events: unknown[] }).events).toEqual([]);
     auditor.destroy();
     native.destroy();
+  });
+
+  test('Log is served whatever kmip_interop says: the message goes into a log event naming the client; one past the limit is Invalid Field', async () => {
+    const client = await KmipTlsClient.open(t.server.kmipPort!, t.issue('log-client', 'app'));
+    const logged = only((await client.call('Log', structureItem('RequestPayload', [textItem('LogMessage', 'Registered a symmetric key.')]), V21)).batchItems);
+    expect(logged).toMatchObject({ operation: 'Log', resultStatus: 'Success' });
+    expect(logged.responsePayload?.value).toEqual([]);
+    const long = only((await client.call('Log', structureItem('RequestPayload', [textItem('LogMessage', 'x'.repeat(MAX_LOG_MESSAGE + 1))]), V21)).batchItems);
+    expect(long).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'InvalidField' });
+    client.destroy();
+    const auditor = await t.connect(t.issue('log-auditor', 'auditor'));
+    const found = await auditor.request('AuditSearch', { type: 'log' });
+    const events = (found.result as { events: Array<{ event: { identity: { name: string }; custom: Record<string, string> } }> }).events.map((e) => e.event);
+    expect(events.map((e) => [e.identity.name, e.custom.message])).toEqual([['log-client', 'Registered a symmetric key.']]);
+    auditor.destroy();
   });
 });
