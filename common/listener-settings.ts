@@ -93,6 +93,12 @@ export const LISTENER_SETTINGS: readonly SettingSpec[] = [
     meaning: 'TCP port of the KMIP listener (TTLV over mutual TLS, docs/kmip.md) on listen_address; `off` serves no KMIP.',
   },
   {
+    key: 'kmip_interop',
+    env: 'STRONGROOM_KMIP_INTEROP',
+    defaultValue: () => 'off',
+    meaning: 'on: serve the Interop operation (a conformance test harness marks where each test case begins and ends, written to the audit trail); off: refuse it as an unknown operation.',
+  },
+  {
     key: 'kmip_https_port',
     env: 'STRONGROOM_KMIP_HTTPS_PORT',
     defaultValue: () => '5697',
@@ -152,5 +158,5 @@ export function checkListenerSettings(values: Readonly<Record<string, string | n
     const port = values[key] ?? '';
     if (port !== 'off' && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) throw new ConfigError(`${key} must be a port number (0 to 65535, 0: a free one) or off, not "${port}"`);
   }
-  if (values.metrics_tls !== 'on' && values.metrics_tls !== 'off') throw new ConfigError(`metrics_tls must be on or off, not "${values.metrics_tls}"`);
+  for (const key of ['metrics_tls', 'kmip_interop']) if (values[key] !== 'on' && values[key] !== 'off') throw new ConfigError(`${key} must be on or off, not "${values[key]}"`);
 }

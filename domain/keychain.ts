@@ -172,8 +172,8 @@ export class Keychain {
   describeKey(fullName: string): KeyDescription {
     return this.catalogue.describeKey(fullName);
   }
-  setCustomAttributes(fullName: string, set: Readonly<Record<string, string>>, remove: readonly string[]): KeyDescription {
-    return this.catalogue.setCustomAttributes(fullName, set, remove);
+  setCustomAttributes(fullName: string, set: Readonly<Record<string, string>>, remove: readonly string[], description?: string): KeyDescription {
+    return this.catalogue.setCustomAttributes(fullName, set, remove, description);
   }
   keyNameOfInstance(instanceName: string): string | null {
     return this.catalogue.keyNameOfInstance(instanceName);

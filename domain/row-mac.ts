@@ -62,6 +62,9 @@ export function keyRowMac(macKey: Buffer, keychainId: string, key: KeyRowFields)
     key.processPeriod,
     key.createdAt,
     key.updatedAt,
+    // Added with schema v15 and only when present: every row without facts keeps the MAC it had (no re-MAC, no new
+    // label), and a row with them cannot lose them (the field list, length-prefixed, would differ).
+    ...(key.facts === null || key.facts === undefined ? [] : [key.facts]),
   ]);
   return createHmac('sha256', macKey).update(fields).digest();
 }

@@ -52,6 +52,9 @@ const FAMILY_USAGES: Readonly<Record<AlgorithmFamily, readonly UsageName[]>> = {
   hmac: ['mac-generate', 'mac-verify', 'export', 'derive-key'],
   secret: ['export', 'derive-key'],
   chacha: ['encrypt', 'decrypt', 'export'],
+  // Kept, never used here: the mask is the owner's statement of what the object is for, which the appliance
+  // records and reports; every use it names is refused here anyway (no operation takes these algorithms).
+  stored: Object.keys(USAGE_BITS) as UsageName[],
 };
 
 export function checkUsageForFamily(mask: number, family: AlgorithmFamily): void {
@@ -69,6 +72,7 @@ export function defaultUsageMask(family: AlgorithmFamily): number {
     case 'hmac':
       return USAGE_BITS['mac-generate'] | USAGE_BITS['mac-verify'];
     case 'secret':
+    case 'stored':
       return USAGE_BITS.export;
     case 'chacha':
       return USAGE_BITS.encrypt | USAGE_BITS.decrypt;

@@ -29,6 +29,36 @@ export interface KeyView {
   readonly processPeriod: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** A kept object's facts (opaque objects, certificates, public and private keys: domain/stored-objects.ts); absent for every other key. */
+  readonly facts?: ObjectFacts;
+}
+
+/** How a stored object's bytes are encoded. */
+export type StoredEncoding = 'opaque' | 'x509-der' | 'pkcs1' | 'spki' | 'pkcs8' | 'sec1';
+
+/** A certificate's public key and names, as X509Certificate reads them. */
+export interface CertificateFacts {
+  /** RFC 2253 attributes one per line, as node:crypto writes them ("C=AU\nCN=example"). */
+  readonly subject: string;
+  readonly issuer: string;
+  /** Upper-case hex. */
+  readonly serialNumber: string;
+  /** The certified key's type (`rsa`, `ec`, …) and length in bits, when node:crypto gives one. */
+  readonly keyType: string;
+  readonly keyBits: number | null;
+}
+
+/** What the appliance read from a stored object's material at Register. */
+export interface ObjectFacts {
+  readonly encoding: StoredEncoding;
+  /** RSA: the modulus; EC: the curve's field size; a certificate: its DER length in bytes is `certificateBytes`. */
+  readonly lengthBits?: number;
+  /** EC keys: the named curve (node:crypto's name, e.g. `prime256v1`). */
+  readonly curve?: string;
+  /** Opaque objects: the caller's Opaque Data Type (an unsigned 32-bit number; KMIP defines only extensions). */
+  readonly opaqueType?: number;
+  readonly certificateBytes?: number;
+  readonly certificate?: CertificateFacts;
 }
 
 export interface InstanceView {

@@ -5,7 +5,7 @@
 import { InstanceRecord, KeyRecord } from '../storage/records';
 import { formatKeyName } from './key-names';
 import { usageNames } from './usage-mask';
-import type { InstanceView, KeyView } from './view-types';
+import type { InstanceView, KeyView, ObjectFacts } from './view-types';
 
 export type { InstanceView, KeyView } from './view-types';
 
@@ -40,6 +40,8 @@ export function keyView(key: KeyRecord, current: InstanceRecord): KeyView {
     processPeriod: key.processPeriod,
     createdAt: key.createdAt,
     updatedAt: key.updatedAt,
+    // Canonical JSON written by the appliance at Register, authenticated with the row (domain/stored-objects.ts).
+    ...(key.facts === null || key.facts === undefined ? {} : { facts: JSON.parse(key.facts) as ObjectFacts }),
   };
 }
 

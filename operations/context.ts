@@ -71,6 +71,8 @@ export interface Services {
   };
   /** Dual control: approval requests, votes and quorums (domain/approvals). */
   readonly approvals: ApprovalService;
+  /** Whether the Interop operation (a test harness's case markers) is served: kmip_interop = on. */
+  readonly interopServed?: boolean;
 }
 
 /**

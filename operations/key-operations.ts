@@ -62,7 +62,7 @@ export const register: Operation<'Register'> = {
   run: (args, ctx) => {
     const material = args.material;
     try {
-      const spec = keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET');
+      const spec = { ...keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET'), opaqueType: args.opaqueType };
       // The approved import is the one way in for generated algorithms' material (the gate stored it; officers approved it).
       if (ctx.approval?.dualControlClass !== 'key-import') checkCallerMaterial(spec.algorithm, spec.fullName);
       return ctx.services.keychain.registerKey(spec, material);
@@ -143,7 +143,7 @@ export const getAttributes: Operation<'GetAttributes'> = {
   },
 };
 
-/** Sets and removes a key's custom attributes (an instance reference names its key: the attributes are the key's). */
+/** Sets and removes a key's custom attributes, and sets its description (an instance reference names its key: they are the key's). */
 export const setCustomAttributes: Operation<'SetCustomAttributes'> = {
   name: 'SetCustomAttributes',
   access: 'key',
@@ -151,8 +151,10 @@ export const setCustomAttributes: Operation<'SetCustomAttributes'> = {
   run: (args, ctx) => {
     const set = args.set ?? {};
     const remove = args.remove ?? [];
-    if (Object.keys(set).length === 0 && remove.length === 0) throw new ValidationError('nothing to change: give `set` or `remove`', { details: { field: 'set' } });
-    return ctx.services.keychain.setCustomAttributes(keyOf(authorizeRef(ctx, 'modify-attributes', args)), set, remove);
+    if (Object.keys(set).length === 0 && remove.length === 0 && args.description === undefined) {
+      throw new ValidationError('nothing to change: give `set`, `remove` or `description`', { details: { field: 'set' } });
+    }
+    return ctx.services.keychain.setCustomAttributes(keyOf(authorizeRef(ctx, 'modify-attributes', args)), set, remove, args.description);
   },
 };
 

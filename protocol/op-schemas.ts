@@ -57,6 +57,7 @@ export const OPERATION_NAMES = [
   'AuditSearch', 'AuditVerify', 'Report',
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
+  'Interop', 'Log',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -82,6 +83,15 @@ export const DATA_KEY_ALGORITHMS = ['AES-128', 'AES-256'] as const;
 export const CIPHER_MODES = RAW_MODES;
 /** Most bytes one RandomBytes returns: keys, nonces, salts, not bulk data. */
 export const MAX_RANDOM_BYTES = 65536;
+
+/** Longest Log message: a line for the audit trail, not a document. */
+export const MAX_LOG_MESSAGE = 256;
+/** Longest Revoke message: a sentence for the audit trail. */
+export const MAX_REVOCATION_MESSAGE = 200;
+/** Interop's functions (KMIP 2.1 §6.1.24: a test harness begins, ends or resets a test case). */
+export const INTEROP_FUNCTIONS = ['begin', 'end', 'reset'] as const;
+/** Longest Interop identifier: a test case's name ("BL-M-13-21"), written into the audit trail, so kept short. */
+export const MAX_INTEROP_IDENTIFIER = 64;
 
 /** Approval list filters (§6.3): a state, or `open` for pending and approved. */
 export const APPROVAL_LIST_STATES = ['open', 'pending', 'approved', 'executing', 'executed', 'failed', 'denied', 'cancelled', 'expired'] as const;
@@ -136,7 +146,8 @@ const keyRef = { fields: { name: optionalName, instance: optionalName }, atLeast
 export const OP_SCHEMAS = Object.freeze({
   Query: { fields: {} },
   Create: { fields: createFields },
-  Register: { fields: { ...createFields, material: binary } },
+  /** `opaqueType`: an OPAQUE object's Opaque Data Type (KMIP's, an unsigned 32-bit number), required for it and refused for others. */
+  Register: { fields: { ...createFields, material: binary, opaqueType: { type: 'integer', optional: true, min: 0, max: 2 ** 32 - 1 } } },
   Get: keyRef,
   Locate: {
     fields: {
@@ -156,6 +167,8 @@ export const OP_SCHEMAS = Object.freeze({
       ...keyRef.fields,
       set: customAttributes,
       remove: { type: 'string[]', optional: true, maxItems: MAX_CUSTOM_ATTRIBUTES, maxLength: MAX_ATTRIBUTE_NAME },
+      /** The key's new description ('' removes it): KMIP's Description attribute, which Add / Modify / Delete / Set Attribute change. */
+      description: { type: 'string', optional: true, maxLength: MAX_DESCRIPTION },
     },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
@@ -163,7 +176,8 @@ export const OP_SCHEMAS = Object.freeze({
   ReKey: { fields: { ...keyRef.fields, material: optionalBinary, activateAt: token }, atLeastOneOf: keyRef.atLeastOneOf },
   Activate: keyRef,
   Revoke: {
-    fields: { ...keyRef.fields, reason: { type: 'enum', values: REVOCATION_REASONS }, compromiseDate: token },
+    // `message`: why, in the revoker's words (KMIP's Revocation Message): kept in the Revoke's audit event, nowhere else.
+    fields: { ...keyRef.fields, reason: { type: 'enum', values: REVOCATION_REASONS }, compromiseDate: token, message: { type: 'string', optional: true, minLength: 1, maxLength: MAX_REVOCATION_MESSAGE } },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
   Destroy: keyRef,
@@ -244,6 +258,8 @@ export const OP_SCHEMAS = Object.freeze({
   ApprovalCollect: { fields: { id: approvalId } },
   ApprovalQuorums: { fields: {} },
   ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASSES }, required: { type: 'integer', min: 1, max: MAX_QUORUM } } },
+  Log: { fields: { message: { type: 'string', minLength: 1, maxLength: MAX_LOG_MESSAGE } } },
+  Interop: { fields: { function: { type: 'enum', values: INTEROP_FUNCTIONS }, identifier: { type: 'string', minLength: 1, maxLength: MAX_INTEROP_IDENTIFIER } } },
 } as const satisfies Readonly<Record<OperationName, Schema>>);
 
 export function isOperationName(value: unknown): value is OperationName {

@@ -165,7 +165,7 @@ export class MemoryKeys implements KeyStore {
     this.tables.transaction(() => {
       const key = this.state.keys.get(update.keyId);
       if (!key) throw new StorageError('KEY_NOT_FOUND', 'keychain store: no key with that id', { details: { keyId: update.keyId } });
-      this.state.keys.set(key.id, { ...key, customAttributes: { ...update.customAttributes }, updatedAt: update.updatedAt, rowMac: Buffer.from(update.rowMac) });
+      this.state.keys.set(key.id, { ...key, customAttributes: { ...update.customAttributes }, description: update.description, updatedAt: update.updatedAt, rowMac: Buffer.from(update.rowMac) });
     });
   }
 

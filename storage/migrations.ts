@@ -344,6 +344,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // The activation sweep's query (listDueActivations) would otherwise scan every instance at each check.
     up: (db) => db.exec(`CREATE INDEX key_instances_by_activation_date ON key_instances (activated_at) WHERE state = 'PreActive' AND activated_at IS NOT NULL;`),
   },
+  {
+    version: 15,
+    description: 'kept objects (opaque objects, certificates, public and private keys): what was read from their material at Register',
+    // NULL for every key before (their row MACs stay valid: the MAC covers facts only when present, domain/row-mac.ts).
+    up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN facts TEXT CHECK (facts IS NULL OR json_valid(facts));`),
+  },
 ];
 
 export function readSchemaVersion(db: Database.Database): number {

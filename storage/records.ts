@@ -46,6 +46,12 @@ export interface KeyRecord {
   readonly processPeriod: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /**
+   * What the appliance read from a kept object's material at Register
+   * (domain/stored-objects.ts), as canonical JSON text; null for every other
+   * key. Written once, with the row; in the row MAC when present.
+   */
+  readonly facts: string | null;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
 }
@@ -97,6 +103,7 @@ export interface KeyPolicyUpdate {
 export interface KeyAttributesUpdate {
   readonly keyId: string;
   readonly customAttributes: Readonly<Record<string, string>>;
+  readonly description: string;
   readonly updatedAt: string;
   readonly rowMac: Buffer;
 }

@@ -10,7 +10,7 @@ const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, de
   custom_attributes AS customAttributes, rollover_policy AS rolloverPolicy, cryptoperiod,
   current_instance_id AS currentInstanceId, next_rollover_at AS nextRolloverAt, protect_period AS protectPeriod,
   process_period AS processPeriod, created_at AS createdAt,
-  updated_at AS updatedAt, row_mac AS rowMac`;
+  updated_at AS updatedAt, facts, row_mac AS rowMac`;
 
 const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_material AS sealedMaterial,
   seal_version AS sealVersion, created_at AS createdAt, activated_at AS activatedAt,
@@ -30,15 +30,15 @@ export const SQL = {
   insertWrapped: `INSERT INTO keychain_keys (version, master_key_version, mechanism, wrapped, created_at)
     VALUES (@version, @masterKeyVersion, @mechanism, @wrapped, @createdAt)`,
   insertKey: `INSERT INTO keys (id, namespace, name, algorithm, usage_mask, description, owner, custom_attributes,
-    rollover_policy, cryptoperiod, current_instance_id, next_rollover_at, protect_period, process_period, created_at, updated_at, row_mac)
+    rollover_policy, cryptoperiod, current_instance_id, next_rollover_at, protect_period, process_period, created_at, updated_at, facts, row_mac)
     VALUES (@id, @namespace, @name, @algorithm, @usageMask, @description, @owner, @customAttributes,
-    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @nextRolloverAt, @protectPeriod, @processPeriod, @createdAt, @updatedAt, @rowMac)`,
+    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @nextRolloverAt, @protectPeriod, @processPeriod, @createdAt, @updatedAt, @facts, @rowMac)`,
   setCurrent: `UPDATE keys SET current_instance_id = @instanceId, updated_at = @updatedAt, row_mac = @rowMac,
     next_rollover_at = CASE WHEN @setNext THEN @nextRolloverAt ELSE next_rollover_at END WHERE id = @keyId`,
   updatePolicy: `UPDATE keys SET rollover_policy = @rolloverPolicy, cryptoperiod = @cryptoperiod, next_rollover_at = @nextRolloverAt,
     protect_period = @protectPeriod, process_period = @processPeriod,
     updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
-  updateAttributes: `UPDATE keys SET custom_attributes = @customAttributes, updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
+  updateAttributes: `UPDATE keys SET custom_attributes = @customAttributes, description = @description, updated_at = @updatedAt, row_mac = @rowMac WHERE id = @keyId`,
   putAlias: `INSERT INTO aliases (alias, key_id, updated_at, row_mac) VALUES (@alias, @keyId, @updatedAt, @rowMac)
     ON CONFLICT (alias) DO UPDATE SET key_id = excluded.key_id, updated_at = excluded.updated_at, row_mac = excluded.row_mac`,
   getAlias: `SELECT alias, key_id AS keyId, updated_at AS updatedAt, row_mac AS rowMac FROM aliases WHERE alias = ?`,

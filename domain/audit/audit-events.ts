@@ -42,7 +42,7 @@ export function operationEvent(stamper: EventStamper, outcome: Outcome): AuditEv
     instance: (resolved ? touched.instance : null) ?? askedInstance,
     result: outcome.error === null ? 'ok' : outcome.error.code,
     requestId: outcome.requestId,
-    custom: { ...(outcome.meta.custom ?? {}) },
+    custom: outcome.op === 'Revoke' && typeof args.message === 'string' ? { ...(outcome.meta.custom ?? {}), revocationMessage: args.message } : { ...(outcome.meta.custom ?? {}) },
     requested: resolved ? { name: askedName, instance: askedInstance } : null,
     ...(outcome.transport === 'kmip' ? KMIP_TRANSPORT : undefined),
   };

@@ -7,6 +7,7 @@
 import { randomFillSync } from 'node:crypto';
 import { isoNow } from '../../common/clock';
 import { KeychainError, ValidationError } from '../../common/errors';
+import { canonicalFacts, readObjectFacts } from '../stored-objects';
 import { wipe } from '../../common/secret';
 import { InstanceRecord, KeyFilter, KeyRecord, NamespaceSummary } from '../../storage/records';
 import { algorithmInfo } from '../algorithms';
@@ -45,7 +46,9 @@ export class KeyCatalogue {
   /** Creates a key from material the caller supplies. Does not zero `material`: the caller owns it. */
   registerKey(spec: KeySpec, material: Buffer): KeyDescription {
     checkMaterialLength(spec.algorithm, material);
-    return this.insertKey(spec, material);
+    // A kept object's facts are read from its bytes here, before anything is stored: bytes that are not what the algorithm says are refused.
+    const facts = readObjectFacts(spec.algorithm, material, spec.opaqueType);
+    return this.insertKey(spec, material, facts === null ? null : canonicalFacts(facts));
   }
 
   describeKey(fullName: string): KeyDescription {
@@ -62,9 +65,10 @@ export class KeyCatalogue {
    * SetCustomAttributes: `set` adds or replaces, `remove` takes away names
    * the key has (an absent one is refused, so a typo does not pass for
    * done); the result is held to the limits Create holds it to. The
-   * attributes are in the key row's MAC like every other field.
+   * attributes are in the key row's MAC like every other field. `description`,
+   * when given, replaces the key's description ('' removes it).
    */
-  setCustomAttributes(fullName: string, set: Readonly<Record<string, string>>, remove: readonly string[]): KeyDescription {
+  setCustomAttributes(fullName: string, set: Readonly<Record<string, string>>, remove: readonly string[], description?: string): KeyDescription {
     const { seal, rows, store, clock } = this.parts;
     seal.requireUnsealed();
     return store.transaction(() => {
@@ -78,7 +82,8 @@ export class KeyCatalogue {
       }
       const customAttributes = checkAttributes({ ...attributes, ...set });
       const updatedAt = isoNow(clock);
-      store.updateKeyAttributes({ keyId: key.id, customAttributes, updatedAt, rowMac: rows.keyMac({ ...key, customAttributes, updatedAt }) });
+      const newDescription = description === undefined ? key.description : checkText('description', description, MAX_DESCRIPTION);
+      store.updateKeyAttributes({ keyId: key.id, customAttributes, description: newDescription, updatedAt, rowMac: rows.keyMac({ ...key, customAttributes, description: newDescription, updatedAt }) });
       return this.describeKey(formatKeyName(key));
     });
   }
@@ -195,7 +200,7 @@ export class KeyCatalogue {
     });
   }
 
-  private insertKey(spec: KeySpec, material: Buffer): KeyDescription {
+  private insertKey(spec: KeySpec, material: Buffer, facts: string | null = null): KeyDescription {
     const { seal, rows, store, clock, ids, timeZone } = this.parts;
     seal.requireUnsealed();
     const { namespace, name } = parseKeyName(spec.fullName);
@@ -228,6 +233,7 @@ export class KeyCatalogue {
       nextRolloverAt: preActive ? null : nextRolloverAt({ rolloverPolicy: rollover.kind, cryptoperiod: rollover.cryptoperiod }, clock.nowMs(), timeZone),
       createdAt: now,
       updatedAt: now,
+      facts,
     };
     const key: KeyRecord = { ...fields, rowMac: rows.keyMac(fields) };
     const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt);

@@ -15,6 +15,7 @@ import { ZoneCalendar } from '../calendar';
 import { rolloverDueAt } from '../cryptoperiod';
 import { formatKeyName } from '../key-names';
 import { RolloverPolicy } from '../rollover-policy';
+import { isStoredObject } from '../stored-objects';
 import { UsagePeriods, usageStops } from '../usage-periods';
 import type { KeyCatalogue, KeyDescription } from './key-catalogue';
 import { KeychainParts } from './key-rows';
@@ -48,6 +49,10 @@ export class KeyRollover {
     seal.requireUnsealed();
     return store.transaction(() => {
       const key = rows.findKey(fullName);
+      // A kept object's facts were read from its one material (domain/stored-objects.ts): a new certificate or key pair is a new object.
+      if (isStoredObject(key.algorithm)) {
+        throw new ValidationError(`${formatKeyName(key)} is ${key.algorithm}, an object the appliance keeps: it is not rolled over; register the new one under another name`);
+      }
       if (expectedCurrent !== undefined) {
         const current = rows.currentInstanceOf(key);
         if (current.name !== expectedCurrent) {

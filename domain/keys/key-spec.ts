@@ -28,6 +28,8 @@ export interface KeySpec {
   readonly activateAt?: string;
   /** SP 800-57 usage periods of its instances (default: none). */
   readonly usagePeriods?: UsagePeriods;
+  /** An OPAQUE object's Opaque Data Type (domain/stored-objects.ts); refused for any other algorithm. */
+  readonly opaqueType?: number;
 }
 
 export function checkMaterialLength(algorithm: Algorithm, material: Buffer): void {

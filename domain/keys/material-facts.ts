@@ -22,6 +22,7 @@
  *   key that never leaves it.
  */
 import { createHash } from 'node:crypto';
+import { algorithmInfo, parseAlgorithm } from '../algorithms';
 
 export interface MaterialDigest {
   readonly algorithm: 'SHA-256';
@@ -51,14 +52,18 @@ export interface MaterialFacts {
 
 export const KEY_GENERATOR: KeyGenerator = Object.freeze({ kind: 'DRBG', drbg: 'CTR_DRBG', cipher: 'AES', bits: 256 });
 
-/** Only SECRET material comes from callers (checkCallerMaterial refuses it for every algorithm the appliance generates). */
-const isCallerMaterial = (algorithm: string): boolean => algorithm === 'SECRET';
+/**
+ * Material of an algorithm the appliance does not generate (SECRET, and the
+ * objects it keeps but never uses: OPAQUE, CERTIFICATE, RSA-/EC- keys) is
+ * always the caller's: no generator of ours.
+ */
+const isCallerMaterial = (algorithm: string): boolean => algorithmInfo(parseAlgorithm(algorithm)).generateLength === null;
 
 export function materialFacts(algorithm: string): MaterialFacts {
   return { extractable: true, sensitive: false, generator: isCallerMaterial(algorithm) ? null : KEY_GENERATOR };
 }
 
-/** Whether an instance of this algorithm has a digest to report (not SECRET: see above). */
+/** Whether an instance of this algorithm has a digest to report: not for material a caller gave (a SECRET or an opaque object may be a password; see above). */
 export const hasDigest = (algorithm: string): boolean => !isCallerMaterial(algorithm);
 
 /** SHA-256 of the material; the caller zeroes `material`. */

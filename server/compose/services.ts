@@ -113,6 +113,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     disconnectClient: (name) => connections.disconnect(name),
     newId: stamper.newId,
     destructionWaitMs: durationMs(config, 'destruction_wait'),
+    interopServed: config.values.kmip_interop === 'on',
     events: audit.events,
     recordAudit: (event) => audit.record(event),
     auditTrail: store.audit,

@@ -43,7 +43,7 @@ describe('OASIS KMIP conformance', () => {
 
   beforeAll(async () => {
     cases = loadCases(CASES_DIR);
-    t = await startTestAppliance({ destruction_wait: 'P0D' });
+    t = await startTestAppliance({ destruction_wait: 'P0D', kmip_interop: 'on' });
     // The cases name their keys freely ("SKLC-M-1-21"): the runner's client may do everything on every name.
     const runner = t.issue('oasis-runner', 'app');
     const officer = await t.connect(t.officer);

@@ -83,14 +83,14 @@ export function describeKeyScheduleConformance(name: string, factory: StoreFacto
         expect(codeOf(() => store.updateKeyPolicy({ keyId: 'zz', rolloverPolicy: 'manual', cryptoperiod: null, nextRolloverAt: null, protectPeriod: null, processPeriod: null, updatedAt: T2, rowMac: rowMac('p') }))).toBe('KEY_NOT_FOUND');
       });
 
-      it('replaces a key\'s custom attributes with its row MAC, and refuses an unknown key', () => {
+      it('replaces a key\'s custom attributes and description with its row MAC, and refuses an unknown key', () => {
         store.createKey(key('a', 'ns', 'a'), instance('a', 1));
-        store.updateKeyAttributes({ keyId: 'a', customAttributes: { team: 'hr', site: 'lyon' }, updatedAt: T2, rowMac: rowMac('attrs') });
-        expect(store.getKeyById('a')).toMatchObject({ customAttributes: { team: 'hr', site: 'lyon' }, updatedAt: T2 });
+        store.updateKeyAttributes({ keyId: 'a', customAttributes: { team: 'hr', site: 'lyon' }, description: 'payroll', updatedAt: T2, rowMac: rowMac('attrs') });
+        expect(store.getKeyById('a')).toMatchObject({ customAttributes: { team: 'hr', site: 'lyon' }, description: 'payroll', updatedAt: T2 });
         expect(store.getKeyById('a')?.rowMac).toEqual(rowMac('attrs'));
-        store.updateKeyAttributes({ keyId: 'a', customAttributes: {}, updatedAt: T2, rowMac: rowMac('none') });
+        store.updateKeyAttributes({ keyId: 'a', customAttributes: {}, description: '', updatedAt: T2, rowMac: rowMac('none') });
         expect(store.getKeyById('a')?.customAttributes).toEqual({});
-        expect(codeOf(() => store.updateKeyAttributes({ keyId: 'zz', customAttributes: {}, updatedAt: T2, rowMac: rowMac('z') }))).toBe('KEY_NOT_FOUND');
+        expect(codeOf(() => store.updateKeyAttributes({ keyId: 'zz', customAttributes: {}, description: '', updatedAt: T2, rowMac: rowMac('z') }))).toBe('KEY_NOT_FOUND');
       });
 
       it('moves the next rollover with the current pointer when asked, and keeps it otherwise', () => {

@@ -194,8 +194,8 @@ export function describeKeyStoreConformance(name: string, factory: StoreFactory)
 
       it('filters by custom attribute values, each a glob as the name pattern is, before paging', () => {
         // Every key has team=payments (store-fixtures.ts) until changed here.
-        store.updateKeyAttributes({ keyId: 'k1', customAttributes: { team: 'pay?[1]*ll', 'kmip.ObjectGroup': '[{"tag":"ObjectGroup","value":"g"}]' }, updatedAt: T2, rowMac: rowMac('a') });
-        store.updateKeyAttributes({ keyId: 'k2', customAttributes: { team: 'payroll' }, updatedAt: T2, rowMac: rowMac('b') });
+        store.updateKeyAttributes({ keyId: 'k1', customAttributes: { team: 'pay?[1]*ll', 'kmip.ObjectGroup': '[{"tag":"ObjectGroup","value":"g"}]' }, description: '', updatedAt: T2, rowMac: rowMac('a') });
+        store.updateKeyAttributes({ keyId: 'k2', customAttributes: { team: 'payroll' }, description: '', updatedAt: T2, rowMac: rowMac('b') });
         expect(names(store.listKeys({ attributes: { team: 'payroll' } }))).toEqual(['hr/bonus']);
         expect(names(store.listKeys({ attributes: { team: 'pay?[1]*ll' } }))).toEqual(['hr/payroll']);
         expect(names(store.listKeys({ attributes: { team: 'pay*ll' } }))).toEqual(['hr/bonus', 'hr/payroll']);

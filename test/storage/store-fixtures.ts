@@ -71,6 +71,7 @@ export function key(id: string, namespace: string, name: string, overrides: Part
     processPeriod: null,
     createdAt: T0,
     updatedAt: T0,
+    facts: null,
     rowMac: rowMac(`key-${id}`),
     ...overrides,
   };

@@ -25,6 +25,7 @@ import { CUSTOM_PREFIX, encodeAttributes, ObjectView, REPORTED_TAGS } from './at
 import { AttributeSelector, readAttribute1, readWrappedAttribute, referenceSelector, selectorLabel, selectorOfName, SentAttribute } from './attribute-references';
 import { KmipOperation, KmipOperationContext, KmipOperationError } from './kmip-operation';
 import { instanceNamed } from './instance-identifier';
+import { tagNumberOf } from '../kmip-message-fields';
 import { describeObject } from './object-reference';
 import { changeKept } from './kept-attribute-changes';
 import { isKeptTag } from './kept-attributes';
@@ -44,6 +45,7 @@ const KMIP_1_FALLBACK: Readonly<Record<string, string>> = {
   MultiValuedAttribute: 'IllegalOperation',
   UnsupportedAttribute: 'FeatureNotSupported',
   InvalidAttributeValue: 'InvalidField',
+  NonUniqueNameAttribute: 'IllegalOperation',
 };
 
 function refuse(version: ProtocolVersion, reason: string, message: string): KmipOperationError {
@@ -139,10 +141,46 @@ function refuseStandard(change: Change, request: Request, object: ObjectView, ve
     if (object.instance.state !== 'PreActive') throw refuse(version, 'WrongKeyLifecycleState', `Activation Date: the object is ${object.instance.state}, not PreActive`);
     throw refuse(version, 'FeatureNotSupported', 'Activation Date: a pending activation date is not moved here; Activate activates the object now');
   }
+  // A Name the object already has is not unique, whatever else would be said of adding one (KMIP 2.1 §6.1.2).
+  if (tag === 'Name' && (change === 'AddAttribute' || change === 'SetAttribute') && sentName(request) === object.key.fullName) {
+    throw refuse(version, 'NonUniqueNameAttribute', `${label}: the object is already named so`);
+  }
   if ((REPORTED_TAGS as readonly string[]).includes(tag)) {
     throw refuse(version, readOnly, `${label} is kept by the server${READ_ONLY_WHY[tag] === undefined ? '' : `: ${READ_ONLY_WHY[tag]}`}`);
   }
   throw refuse(version, 'UnsupportedAttribute', `${label} is not an attribute this server keeps (custom attributes are ${CUSTOM_PREFIX}NAME)`);
+}
+
+/**
+ * Description (one Text String per object; the key's description, through
+ * SetCustomAttributes' `description`): Add refuses one the object has
+ * (Attribute Single Valued), Modify and Delete one it lacks (Attribute Not
+ * Found). Answers the value written (Delete: the value removed).
+ */
+async function changeDescription(change: Change, request: Request, object: ObjectView, ctx: KmipOperationContext): Promise<string> {
+  const { version } = ctx;
+  const current = object.key.description;
+  if (change !== 'AddAttribute' && change !== 'SetAttribute' && current === '') throw refuse(version, 'AttributeNotFound', 'the object has no Description');
+  if (request.current !== undefined && (request.current.value.type !== 'TextString' || request.current.value.value !== current)) {
+    throw refuse(version, 'AttributeInstanceNotFound', 'Description does not hold the Current Attribute value given');
+  }
+  if (change === 'DeleteAttribute') {
+    await ctx.call('SetCustomAttributes', { instance: request.uid, description: '' });
+    return current;
+  }
+  if (change === 'AddAttribute' && current !== '') throw refuse(version, 'AttributeSingleValued', 'the object already has a Description: Modify Attribute changes it');
+  if (request.value?.type !== 'TextString' || request.value.value === '') throw refuse(version, 'InvalidAttributeValue', 'Description must be a non-empty Text String');
+  await ctx.call('SetCustomAttributes', { instance: request.uid, description: request.value.value });
+  return request.value.value;
+}
+
+/** The full name a sent Name structure gives (a name without a namespace is in `default`, as on the native wire), or undefined. */
+function sentName(request: Request): string | undefined {
+  const value = request.value;
+  if (value?.type !== 'Structure') return undefined;
+  const text = value.value.find((child) => child.tag === tagNumberOf('NameValue'));
+  if (text?.type !== 'TextString') return undefined;
+  return text.value.includes('/') ? text.value : `default/${text.value}`;
 }
 
 function attributeChange(change: Change): KmipOperation {
@@ -156,6 +194,11 @@ function attributeChange(change: Change): KmipOperation {
         // Alternative Name, Object Group, …: kept for the client, several values each (kept-attribute-changes.ts).
         const echoed = await changeKept(change, request.selector.tag, request, object, ctx, (reason, message) => refuse(ctx.version, reason, message));
         return responsePayload([textItem('UniqueIdentifier', object.instance.name), echoed]);
+      }
+      if (request.selector.kind === 'standard' && request.selector.tag === 'Description') {
+        const description = await changeDescription(change, request, object, ctx);
+        const echo = ctx.version.major < 2 ? encodeAttributes([{ kind: 'standard', tag: 'Description', value: textItem('Description', description) }], ctx.version) : [];
+        return responsePayload([textItem('UniqueIdentifier', object.instance.name), echo]);
       }
       if (request.selector.kind !== 'custom') refuseStandard(change, request, object, ctx.version);
       const done = await changeCustom(change, request, object, ctx, request.selector.name);

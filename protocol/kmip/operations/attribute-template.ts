@@ -40,6 +40,8 @@ export interface RequestedAttributes {
    * (kept-attributes.ts) as their reserved `kmip.<Tag>` custom attributes.
    */
   readonly customAttributes: Readonly<Record<string, string>>;
+  /** Certificate Type (a Certificate's Register: it must agree with the object's own). */
+  readonly certificateType?: string;
 }
 
 /**
@@ -178,6 +180,7 @@ class Collector {
     name?: string;
     activationDate?: bigint;
     owner?: string;
+    certificateType?: string;
   } = {};
   private readonly customAttributes: Record<string, string> = {};
   private readonly kept = new Map<KeptTag, TtlvNode[]>();
@@ -210,6 +213,9 @@ class Collector {
         return;
       case 'ContactInformation':
         this.fields.owner = typed(label, value, 'TextString') as string;
+        return;
+      case 'CertificateType':
+        this.fields.certificateType = enumValue(label, value, 'CertificateType');
         return;
       default:
         throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Contact Information, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and custom attributes`);

@@ -14,6 +14,8 @@
 import type { InstanceView, KeyView } from '../../../domain/view-types';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
+import { isServerMadeName } from './key-args';
+import { CERTIFICATE_TAGS, certificateAttributes, keptCryptoAttributes, keptObjectTypeOf } from './kept-objects';
 import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } from './payload';
 import { isKeptName, keptAttributeValues } from './kept-attributes';
 import { CustomValue, typedCustomValues } from './custom-values';
@@ -56,6 +58,8 @@ export const REPORTED_TAGS = [
   'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask',
   'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate', 'LastChangeDate', 'Link', 'Name', 'NeverExtractable',
   'ProtectStopDate', 'RandomNumberGenerator', 'Sensitive', 'State',
+  // A Certificate's (kept-objects.ts), in 2.x.
+  ...CERTIFICATE_TAGS,
 ] as const;
 
 /** KMIP Cryptographic Algorithm and Length (bits) of each appliance algorithm; SECRET (Secret Data) has neither. */
@@ -70,7 +74,7 @@ export const ALGORITHM_ATTRIBUTES: Readonly<Record<string, { algorithm: string; 
   CHACHA20: { algorithm: 'ChaCha20', length: 256 },
 };
 
-export const objectTypeOf = (algorithm: string): 'SymmetricKey' | 'SecretData' => (algorithm === 'SECRET' ? 'SecretData' : 'SymmetricKey');
+export const objectTypeOf = (algorithm: string): string => keptObjectTypeOf(algorithm) ?? (algorithm === 'SECRET' ? 'SecretData' : 'SymmetricKey');
 
 /** The 1.x Attribute Name of a tag: 'CryptographicUsageMask' → 'Cryptographic Usage Mask'. */
 export const attributeNameOf = (tag: string): string => tag.replace(/([a-z])([A-Z])/g, '$1 $2');
@@ -99,7 +103,7 @@ function links(instance: InstanceView, instances: readonly InstanceView[]): Ttlv
 /** Every attribute of the object, standard ones in REPORTED_TAGS order, then the custom ones by name. */
 export function objectAttributes(object: ObjectView, version: ProtocolVersion): KmipAttribute[] {
   const { key, instance } = object;
-  const crypto = ALGORITHM_ATTRIBUTES[key.algorithm];
+  const crypto = ALGORITHM_ATTRIBUTES[key.algorithm] ?? keptCryptoAttributes(key);
   const date = (tag: string, iso: string | null): TtlvNode | undefined => (iso === null ? undefined : isoDateItem(tag, iso));
   const values: Record<(typeof REPORTED_TAGS)[number], TtlvNode | TtlvNode[] | undefined> = {
     UniqueIdentifier: textItem('UniqueIdentifier', instance.name),
@@ -117,12 +121,14 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     InitialDate: date('InitialDate', instance.createdAt),
     LastChangeDate: date('LastChangeDate', latest([key.updatedAt, instance.createdAt, instance.activatedAt, instance.deactivatedAt, instance.destroyedAt])),
     Link: links(instance, object.instances),
-    Name: structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
+    // An object registered or created without a Name has none in KMIP's terms (key-args.ts names it for grants and the trail).
+    Name: isServerMadeName(key.fullName) ? undefined : structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
     // The end of the originator usage period: from then it only decrypts.
     ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
     State: enumItem('State', instance.state),
     ...materialAttributes(object, version),
-  };
+    ...(version.major >= 2 ? certificateAttributes(key) : {}),
+  } as Record<(typeof REPORTED_TAGS)[number], TtlvNode | TtlvNode[] | undefined>;
   const standard: KmipAttribute[] = REPORTED_TAGS.flatMap((tag) => [values[tag]].flat().filter((v): v is TtlvNode => v !== undefined).map((value) => ({ kind: 'standard' as const, tag, value })));
   // The kept standard attributes (Alternative Name, Object Group, …) are the key's `kmip.` custom attributes, reported as themselves.
   const kept: KmipAttribute[] = keptAttributeValues(key.customAttributes).map(({ tag, value }) => ({ kind: 'standard' as const, tag, value }));

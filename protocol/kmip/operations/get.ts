@@ -15,10 +15,11 @@ import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { checkFormat, managedObject, objectTypeOf, SERVED_FORMATS } from './key-objects';
 import { instanceNamed } from './instance-identifier';
+import { KEPT_KEY_FORMATS, keptManagedObject, keptObjectTypeOf } from './kept-objects';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { enumItem, PayloadReader, responsePayload, textItem } from './payload';
 
-const ANY_SERVED_FORMAT = new Set(Object.values(SERVED_FORMATS).flat());
+const ANY_SERVED_FORMAT = new Set([...Object.values(SERVED_FORMATS).flat(), ...Object.values(KEPT_KEY_FORMATS).flat()]);
 
 export const get: KmipOperation = {
   operation: 'Get',
@@ -48,6 +49,8 @@ export const get: KmipOperation = {
 
 /** The Response Payload for a native Get's result, in `format` (the object's default when absent). */
 function answer(got: RetrievedKey, format: string | undefined): TtlvNode {
+  const kept = keptObjectTypeOf(got.key.algorithm);
+  if (kept !== null) return keptAnswer(got, kept, format);
   try {
     const objectType = objectTypeOf(got.key.algorithm);
     const served = format ?? SERVED_FORMATS[objectType][0];
@@ -55,6 +58,18 @@ function answer(got: RetrievedKey, format: string | undefined): TtlvNode {
     return responsePayload([enumItem('ObjectType', objectType), textItem('UniqueIdentifier', got.instance.name), managedObject(got.key.algorithm, got.material, served)]);
   } catch (err) {
     // Not answered: nothing else will zero it (the transport wipes the response it sends).
+    got.material.fill(0);
+    throw err;
+  }
+}
+
+/** A kept object's answer (kept-objects.ts); a converted format's bytes replace the material, which is then zeroed here. */
+function keptAnswer(got: RetrievedKey, objectType: string, format: string | undefined): TtlvNode {
+  try {
+    const { object, converted } = keptManagedObject(got.key, got.material, format);
+    if (converted) got.material.fill(0);
+    return responsePayload([enumItem('ObjectType', objectType), textItem('UniqueIdentifier', got.instance.name), object]);
+  } catch (err) {
     got.material.fill(0);
     throw err;
   }

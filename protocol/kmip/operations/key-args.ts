@@ -18,6 +18,16 @@ const MAX_DATE_MS = 8.64e15;
 /** The namespace of keys created or registered over KMIP without a Name: `kmip/<client>/<id>`. */
 export const UNNAMED_NAMESPACE = 'kmip';
 
+/** A name the server made for an object sent without one (`kmip/<client>/<uuid>`). */
+const SERVER_MADE_NAME = /^kmip\/[^/]+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Whether a key's name is the one the server made because the client sent
+ * none: KMIP then reports no Name (the object has none in KMIP's terms, as
+ * the OASIS cases read it back), though grants and the audit trail use it.
+ */
+export const isServerMadeName = (fullName: string): boolean => SERVER_MADE_NAME.test(fullName);
+
 export interface NativeKeyArgs {
   readonly name: string;
   readonly usage?: string[];

@@ -12,6 +12,8 @@ import { discoverVersions } from './discover-versions';
 import { decrypt, encrypt } from './encrypt-decrypt';
 import { get } from './get';
 import { getAttributeList, getAttributes } from './get-attributes';
+import { interop } from './interop';
+import { log } from './log';
 import { KmipOperation } from './kmip-operation';
 import { locate } from './locate';
 import { mac, macVerify } from './mac';
@@ -46,6 +48,8 @@ const SERVED: readonly KmipOperation[] = [
   modifyAttribute,
   deleteAttribute,
   setAttribute,
+  interop,
+  log,
 ];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {

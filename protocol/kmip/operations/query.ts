@@ -8,7 +8,7 @@ import { KmipOperation } from './kmip-operation';
 import { enumItem, PayloadReader, responsePayload, textItem } from './payload';
 
 /** The object types a KMIP client can create, register or get here. */
-export const SERVED_OBJECT_TYPES = ['SymmetricKey', 'SecretData'] as const;
+export const SERVED_OBJECT_TYPES = ['SymmetricKey', 'SecretData', 'OpaqueObject', 'Certificate', 'PublicKey', 'PrivateKey'] as const;
 export const VENDOR_IDENTIFICATION = 'Strongroom';
 
 export const query: KmipOperation = {

@@ -13,7 +13,8 @@ import { KeyDescription } from '../../../domain/keys/key-catalogue';
 import { applianceAlgorithm, readRequestedAttributes, RequestedAttributes } from './attribute-template';
 import { nativeKeyArgs } from './key-args';
 import { readKeyBlock, readSecretDataType, RegisteredKeyBlock } from './key-objects';
-import { KmipOperation, KmipOperationError } from './kmip-operation';
+import { isKeptObjectType, KeptObjectType, readKeptObject } from './kept-objects';
+import { KmipOperation, KmipOperationContext, KmipOperationError } from './kmip-operation';
 import { bufferView, PayloadReader, responsePayload, textItem } from './payload';
 import { TtlvNode } from '../ttlv';
 
@@ -29,10 +30,12 @@ export const register: KmipOperation = {
     const reader = new PayloadReader(payload);
     const objectType = reader.enumName('ObjectType');
     if (objectType === undefined) throw new KmipOperationError('InvalidField', 'RequestPayload/ObjectType is required');
+    if (isKeptObjectType(objectType)) return registerKept(objectType, reader, ctx);
     if (objectType !== 'SymmetricKey' && objectType !== 'SecretData') {
-      throw new KmipOperationError('FeatureNotSupported', `${objectType} objects are not kept here: Register takes Secret Data (and Create makes Symmetric Keys)`);
+      throw new KmipOperationError('FeatureNotSupported', `${objectType} objects are not kept here: Register takes Secret Data, Opaque Objects, Certificates, Public and Private Keys (and Create makes Symmetric Keys)`);
     }
     const requested = readRequestedAttributes(reader, ctx.version);
+    if (requested.certificateType !== undefined) throw new KmipOperationError('InvalidField', `Certificate Type is for Certificates, not a ${objectType}`);
     const object = reader.structure(objectType);
     if (object === undefined) throw new KmipOperationError('InvalidField', `RequestPayload/${objectType} is required`);
     if (objectType === 'SecretData') readSecretDataType(object);
@@ -45,6 +48,30 @@ export const register: KmipOperation = {
     return registeredPayload(await ctx.call('Register', { ...nativeKeyArgs(requested, ctx), algorithm, material }));
   },
 };
+
+/**
+ * An object the appliance keeps and never uses (kept-objects.ts): a SECRET
+ * key's rule applies (one client may register its own; no dual control),
+ * since no material the appliance would generate is planted.
+ */
+async function registerKept(objectType: KeptObjectType, reader: PayloadReader, ctx: KmipOperationContext): Promise<TtlvNode> {
+  const requested = readRequestedAttributes(reader, ctx.version);
+  const object = reader.structure(objectType);
+  if (object === undefined) throw new KmipOperationError('InvalidField', `RequestPayload/${objectType} is required`);
+  if (requested.certificateType !== undefined && objectType !== 'Certificate') throw new KmipOperationError('InvalidField', `Certificate Type is for Certificates, not a ${objectType}`);
+  if ((objectType === 'OpaqueObject' || objectType === 'Certificate') && (requested.algorithm !== undefined || requested.lengthBits !== undefined)) {
+    throw new KmipOperationError('InvalidField', `${objectType === 'Certificate' ? 'a Certificate\'s key algorithm and length are read from it' : 'an Opaque Object has no Cryptographic Algorithm or Length'}: leave them out`);
+  }
+  const kept = readKeptObject(objectType, object, requested.algorithm, requested.lengthBits, requested.certificateType);
+  try {
+    reader.rejectOthers();
+    const registered = (await ctx.call('Register', { ...nativeKeyArgs(requested, ctx), algorithm: kept.algorithm, material: kept.material, opaqueType: kept.opaqueType })) as KeyDescription;
+    return responsePayload([textItem('UniqueIdentifier', registered.key.currentInstance)]);
+  } finally {
+    // The native call zeroes what it was given; a refusal before it must not leave a converted key (Transparent RSA → PKCS#1) behind.
+    kept.material.fill(0);
+  }
+}
 
 function secretAlgorithm(requested: RequestedAttributes, block: RegisteredKeyBlock): string {
   if (requested.algorithm !== undefined || block.algorithm !== undefined || requested.lengthBits !== undefined || block.lengthBits !== undefined) {

@@ -4,6 +4,8 @@
  * Compromise and CA Compromise make the instance Compromised (the Compromise
  * Occurrence Date, when given, is its compromise date), any other reason
  * Deactivated. The native lifecycle decides which states may be revoked.
+ * A Revocation Message goes with it to the native Revoke, whose audit event
+ * keeps it (`custom.revocationMessage`; at most 200 characters).
  */
 import { REVOCATION_REASONS } from '../../op-schemas';
 import { instanceNamed, uniqueIdentifierPayload } from './instance-identifier';
@@ -25,19 +27,17 @@ const NATIVE_REASON: Readonly<Record<string, NativeReason>> = {
 
 const COMPROMISE_REASONS: ReadonlySet<NativeReason> = new Set(['keyCompromise', 'caCompromise']);
 
-/** The Revocation Reason structure's code; its Revocation Message has nowhere to go on the native Revoke, so it is refused rather than dropped. */
-function reasonOf(reader: PayloadReader): NativeReason {
+/** The Revocation Reason structure's code, and its Revocation Message (the native Revoke's `message`: it goes into the audit event). */
+function reasonOf(reader: PayloadReader): { reason: NativeReason; message?: string } {
   const reason = reader.structure('RevocationReason');
   if (reason === undefined) throw new KmipOperationError('InvalidField', `${reader.path}/RevocationReason is required`);
   const code = reason.enumName('RevocationReasonCode');
   if (code === undefined) throw new KmipOperationError('InvalidField', `${reason.path}/RevocationReasonCode is required`);
-  if (reason.optional('RevocationMessage') !== undefined) {
-    throw new KmipOperationError('FeatureNotSupported', `${reason.path}/RevocationMessage is not kept by this server: revoke without it (the audit trail records who revoked, when and why)`);
-  }
+  const message = reason.text('RevocationMessage');
   reason.rejectOthers();
   const native = NATIVE_REASON[code];
   if (native === undefined) throw new KmipOperationError('InvalidField', `${reason.path}/RevocationReasonCode ${code} is not served`);
-  return native;
+  return { reason: native, message };
 }
 
 /** A Date-Time (seconds since 1970) as the ISO 8601 text the native Revoke takes. */
@@ -52,7 +52,7 @@ export const revoke: KmipOperation = {
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader);
-    const reason = reasonOf(reader);
+    const { reason, message } = reasonOf(reader);
     const occurred = reader.date('CompromiseOccurrenceDate');
     reader.rejectOthers();
     if (occurred !== undefined && !COMPROMISE_REASONS.has(reason)) {
@@ -60,6 +60,6 @@ export const revoke: KmipOperation = {
       throw new KmipOperationError('InvalidField', `${reader.path}/CompromiseOccurrenceDate is only for Key Compromise and CA Compromise`);
     }
     const compromiseDate = occurred === undefined ? undefined : isoOf(occurred, `${reader.path}/CompromiseOccurrenceDate`);
-    return uniqueIdentifierPayload(await ctx.call('Revoke', { instance, reason, compromiseDate }));
+    return uniqueIdentifierPayload(await ctx.call('Revoke', { instance, reason, compromiseDate, message }));
   },
 };

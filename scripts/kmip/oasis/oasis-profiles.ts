@@ -39,6 +39,8 @@ export const CLAIMED_PROFILES: readonly ProfileKey[] = [
   { version: '2.1', profile: 'QS' },
   { version: '1.4', profile: 'SKLC' },
   { version: '2.1', profile: 'SKLC' },
+  { version: '1.4', profile: 'OMOS' },
+  { version: '2.1', profile: 'OMOS' },
 ];
 
 const THREE_DES =
@@ -70,14 +72,13 @@ export function exclusionOf(testCase: Pick<OasisCase, 'name' | 'kind'>): string 
 
 /** Why a profile is not claimed, when it is by design (not merely unfinished). */
 export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
-  AKLC: 'asymmetric keys: the appliance holds none (symmetric keys and secret data only)',
-  'CS-AC': 'asymmetric cryptography (RSA, ECDSA sign, verify, OAEP): the appliance holds no asymmetric keys',
-  SUITEB_128: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
-  SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
-  OMOS: 'opaque objects: the appliance stores symmetric keys and secret data only',
+  AKLC: 'key pairs are not generated: the appliance keeps public and private keys it is given (Register), but has no Create Key Pair',
+  'CS-AC': 'asymmetric cryptography (RSA, ECDSA sign, verify, OAEP): the appliance keeps public and private keys it is given but does no cryptography with them',
+  SUITEB_128: 'Suite B: key pairs, certificates, signatures: the appliance keeps public and private keys and certificates but neither makes nor uses them',
+  SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance keeps public and private keys and certificates but neither makes nor uses them',
   PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
   'CS-BC': 'the cases register their keys with given bytes, a dual-controlled key import (the runner approves it); three mandatory cases then need what the appliance refuses: Usage Limits set by the client (CS-BC-M-7; it counts GCM invocations per instance instead), Process Start and Protect Stop Dates given at Register (CS-BC-M-14; its usage periods follow the rollover policy), and streamed GCM (CS-BC-M-GCM-3: Init Indicator and Correlation Value; every request carries all its data)',
-  BL: 'the baseline cases mix certificates, key pairs and opaque objects and the Interop operation, which the appliance does not serve',
+  BL: 'BL-M-1, -2, -3 register AES keys (CALLER_MATERIAL_REFUSED here; the dual-controlled key import makes them Pending, then approved: with it BL-M-2 still needs Check and a batch Undo, BL-M-3 Check and Get in the Transparent Symmetric Key format it was registered in); BL-M-4 and -7 set Protect Stop and Deactivation Dates at Register, which the native Register takes only as usage periods; BL-M-12 and -13 register DSA keys (not kept: FIPS 186-5 retired DSA) with Sensitive and Fresh',
 };
 
 export const STILL_BUILDING = 'not yet: the operations it needs are being built';

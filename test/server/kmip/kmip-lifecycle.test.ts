@@ -87,7 +87,7 @@ describe('the KMIP lifecycle operations', () => {
       [uidPayload(instance), 'InvalidField', /RevocationReason is required/],
       [uidPayload(instance, revocationReason('Superseded'), dateItem('CompromiseOccurrenceDate', 6n)), 'InvalidField', /CompromiseOccurrenceDate is only for Key Compromise/],
       [uidPayload(instance, structureItem('RevocationReason', [])), 'InvalidField', /RevocationReasonCode is required/],
-      [uidPayload(instance, structureItem('RevocationReason', [enumItem('RevocationReasonCode', 'Superseded'), textItem('RevocationMessage', 'rotated')])), 'FeatureNotSupported', /RevocationMessage is not kept/],
+      [uidPayload(instance, structureItem('RevocationReason', [enumItem('RevocationReasonCode', 'Superseded'), textItem('RevocationMessage', 'x'.repeat(201))])), 'InvalidField', /message/],
       [structureItem('RequestPayload', [revocationReason('Superseded')]), 'FeatureNotSupported', /UniqueIdentifier is required here: the ID Placeholder/],
     ];
     for (const [payload, reason, message] of refusals) {
@@ -116,6 +116,18 @@ describe('the KMIP lifecycle operations', () => {
     const answer = only((await app.call('Activate', uidPayload(instance, textItem('Name', 'x')))).batchItems);
     expect(answer).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'InvalidField' });
     expect(answer.resultMessage).toMatch(/RequestPayload\/Name is not supported here/);
+  });
+
+  test('a Revocation Message goes with the Revoke into its audit event', async () => {
+    const retired = await createdInstance(native, 'lc/with-message');
+    const payload = uidPayload(retired, structureItem('RevocationReason', [enumItem('RevocationReasonCode', 'Superseded'), textItem('RevocationMessage', 'rotated by the test')]));
+    expect(only((await app.call('Revoke', payload)).batchItems)).toMatchObject({ resultStatus: 'Success' });
+    expect(await stateOf(native, 'lc/with-message')).toMatchObject({ state: 'Deactivated' });
+    const auditor = await t.connect(t.issue('kmip-lc-auditor-2', 'auditor'));
+    const found = await auditor.request('AuditSearch', { identity: 'kmip-lc-app', operation: 'Revoke', key: 'lc/with-message' });
+    const events = (found.result as { events: Array<{ event: { result: string; custom: Record<string, string> } }> }).events.map((e) => e.event);
+    expect(events.filter((e) => e.result === 'ok').map((e) => e.custom.revocationMessage)).toEqual(['rotated by the test']);
+    auditor.destroy();
   });
 
   test('the audit trail records each KMIP request with its client, key and outcome', async () => {
