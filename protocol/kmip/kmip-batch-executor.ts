@@ -4,12 +4,14 @@
  * Undo), Unique Batch Item IDs echoed, Maximum Response Size. What each item
  * does is the caller's `runItem` (the operation layer, through the one
  * dispatcher); this module only orders the items and shapes the answer.
- * Pure: the time stamp is given, and nothing here touches I/O or a clock.
+ * The ID Placeholder is kept here, for the length of the message
+ * (id-placeholder.ts). Pure: the time stamp is given, and nothing here touches I/O or a clock.
  *
  * `runItem` maps every refusal of an operation to an outcome; if it throws,
  * the error is the caller's to handle (the transport answers General Failure
  * or closes the connection), since a bug must not pass for a KMIP result.
  */
+import { placeholderAfter } from './id-placeholder';
 import { RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage } from './kmip-message';
 import { encodeResponse, encodeResponseItem } from './kmip-message-encoder';
 import { encodedLength } from './ttlv-encoder';
@@ -28,7 +30,11 @@ export type ItemOutcome =
   /** No Result Message: KMIP allows one only when the status is neither Pending nor Success. */
   | { readonly status: 'OperationPending'; readonly asynchronousCorrelationValue: Uint8Array };
 
-export type RunItem = (item: RequestBatchItem, request: RequestMessage) => Promise<ItemOutcome>;
+/**
+ * Runs one item. `idPlaceholder` is the batch's ID Placeholder when the item
+ * runs (id-placeholder.ts): what an item that omits its Unique Identifier means.
+ */
+export type RunItem = (item: RequestBatchItem, request: RequestMessage, idPlaceholder: string | undefined) => Promise<ItemOutcome>;
 
 export interface BatchContext {
   /** The response's Time Stamp, seconds since 1970. */
@@ -68,8 +74,10 @@ export async function executeBatch(request: RequestMessage, runItem: RunItem, co
   let size = encodedLength(encodeResponse(respond([])));
   const answered: Array<{ item: ResponseBatchItem; undo?: () => Promise<void> }> = [];
   let failed = false;
+  // Per request message: each batch starts with none (docs/kmip.md §2.4).
+  let idPlaceholder: string | undefined;
   for (const requestItem of request.batchItems) {
-    const outcome = await runItem(requestItem, request);
+    const outcome = await runItem(requestItem, request, idPlaceholder);
     let item = toResponseItem(requestItem, outcome);
     let itemSize = encodedSize(item);
     const undo = outcome.status === 'Success' ? outcome.undo : undefined;
@@ -80,6 +88,7 @@ export async function executeBatch(request: RequestMessage, runItem: RunItem, co
       itemSize = encodedSize(item);
     }
     size += itemSize;
+    idPlaceholder = placeholderAfter(item, idPlaceholder);
     answered.push({ item, undo });
     if (item.resultStatus === 'OperationFailed') {
       failed = true;

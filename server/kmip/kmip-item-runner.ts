@@ -64,14 +64,14 @@ export function kmipItemRunner(options: KmipItemRunnerOptions): RunItem {
     return value;
   };
 
-  return async (item, request): Promise<ItemOutcome> => {
+  return async (item, request, idPlaceholder): Promise<ItemOutcome> => {
     const version = request.header.protocolVersion;
     const operation = options.operations.get(item.operation);
     if (operation === undefined) {
       return { status: 'OperationFailed', reason: 'OperationNotSupported', message: `${item.operation} is not served over KMIP here: Query lists the operations this server serves` };
     }
     try {
-      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served, operations: options.operations, client: identity.name, nowMs: options.nowMs, newId: options.newId }) };
+      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served, operations: options.operations, client: identity.name, nowMs: options.nowMs, newId: options.newId, idPlaceholder }) };
     } catch (err) {
       return outcomeOf(err, version.major, options.onInternalError);
     }

@@ -2,7 +2,7 @@
  * OASIS conformance against a real appliance (SoftHSM2 token, SQLite
  * keychain, mutual TLS on the KMIP port, and KMIP over HTTPS for the MSGENC
  * cases): the runner plays every case of the
- * vendored OASIS test cases (v1.4 and v2.1) as a client granted everything
+ * vendored OASIS test cases (v1.4 and v2.1, each on an appliance of its own) as a client granted everything
  * on `*`, with the fixture's two approving officers approving what dual
  * control holds (Destroy: the runner then polls its outcome, oasis-pending.ts),
  * and every case of the claimed profiles must pass. The table in
@@ -22,7 +22,7 @@ import { promisify } from 'node:util';
 import { StrongroomClient } from '../../client/strongroom-client';
 import { PERMISSIONS } from '../../protocol/op-schemas';
 import { approvedBy } from '../../scripts/kmip/oasis/oasis-approvers';
-import { loadCases, OasisCase } from '../../scripts/kmip/oasis/oasis-cases';
+import { loadCases, OASIS_VERSIONS, OasisCase } from '../../scripts/kmip/oasis/oasis-cases';
 import { CaseOutcome } from '../../scripts/kmip/oasis/oasis-play';
 import { CLAIMED_PROFILES, decidesClaim, EXCLUDED_CASES, exclusionOf, isClaimed, MAX_EXCLUDED_SHARE, UNCLAIMED_REASONS } from '../../scripts/kmip/oasis/oasis-profiles';
 import { conformanceSection, currentSection, failureLine, formatReport, withSection } from '../../scripts/kmip/oasis/oasis-report';
@@ -43,24 +43,40 @@ describe('OASIS KMIP conformance', () => {
 
   beforeAll(async () => {
     cases = loadCases(CASES_DIR);
-    t = await startTestAppliance({ destruction_wait: 'P0D', kmip_interop: 'on' });
-    // The cases name their keys freely ("SKLC-M-1-21"): the runner's client may do everything on every name.
-    const runner = t.issue('oasis-runner', 'app');
-    const officer = await t.connect(t.officer);
-    try {
-      expect((await t.approve(await officer.request('PolicyGrant', { client: 'oasis-runner', pattern: '*', permissions: [...PERMISSIONS] }))).state).toBe('executed');
-    } finally {
-      officer.destroy();
+    const played = new Map<OasisCase, CaseOutcome>();
+    // Each version's suite on a fresh appliance, as OASIS publishes them (two suites): their cases reuse names
+    // (TL-M-2-14 and TL-M-2-21 both create "AAAAAAA1A1AA12345678901234567" and leave it), and a name is never reused here.
+    for (const version of OASIS_VERSIONS) {
+      await stopAppliance();
+      t = await startTestAppliance({ destruction_wait: 'P0D', kmip_interop: 'on' });
+      // The cases name their keys freely ("SKLC-M-1-21"): the runner's client may do everything on every name.
+      const runner = t.issue('oasis-runner', 'app');
+      const officer = await t.connect(t.officer);
+      try {
+        expect((await t.approve(await officer.request('PolicyGrant', { client: 'oasis-runner', pattern: '*', permissions: [...PERMISSIONS] }))).state).toBe('executed');
+      } finally {
+        officer.destroy();
+      }
+      const appliance = t;
+      officers = t.approvers.map((approver) => new StrongroomClient({ host: '127.0.0.1', port: appliance.port, ca: approver.caPem, cert: approver.certificatePem, key: approver.privateKeyPem, servername: 'localhost' }));
+      // The MSGENC cases go to KMIP over HTTPS in their encoding; the others to the KMIP port.
+      const suite = cases.filter((c) => c.version === version);
+      const results = await runConformance(suite, caseConnector({ port: t.server.kmipPort!, httpsPort: t.server.kmipHttpsPort, credentials: runner }), { approve: approvedBy(officers) });
+      results.forEach((outcome) => played.set(outcome.testCase, outcome));
     }
-    officers = t.approvers.map((approver) => new StrongroomClient({ host: '127.0.0.1', port: t.port, ca: approver.caPem, cert: approver.certificatePem, key: approver.privateKeyPem, servername: 'localhost' }));
-    // The MSGENC cases go to KMIP over HTTPS in their encoding; the others to the KMIP port.
-    outcomes = await runConformance(cases, caseConnector({ port: t.server.kmipPort!, httpsPort: t.server.kmipHttpsPort, credentials: runner }), { approve: approvedBy(officers) });
+    outcomes = cases.flatMap((c) => played.get(c) ?? []);
     if (process.env.KMIP_CONFORMANCE_REPORT) writeFileSync(process.env.KMIP_CONFORMANCE_REPORT, formatReport(outcomes));
   });
 
-  afterAll(async () => {
+  /** The last version's appliance stays up for the command-line test. */
+  async function stopAppliance(): Promise<void> {
     for (const officer of officers) await officer.close();
+    officers = [];
     await t?.stop();
+  }
+
+  afterAll(async () => {
+    await stopAppliance();
   });
 
   test('a claimed profile has mandatory cases that decide it and is not one excluded by design, so a claim cannot pass by naming nothing', () => {

@@ -12,7 +12,7 @@ export const activate: KmipOperation = {
   operation: 'Activate',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = instanceNamed(reader);
+    const instance = instanceNamed(reader, ctx);
     reader.rejectOthers();
     return uniqueIdentifierPayload(await ctx.call('Activate', { instance }));
   },

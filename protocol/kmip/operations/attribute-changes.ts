@@ -61,8 +61,8 @@ interface Request {
   readonly current?: SentAttribute;
 }
 
-function readRequest(change: Change, payload: PayloadReader, version: ProtocolVersion): Request {
-  const uid = instanceNamed(payload);
+function readRequest(change: Change, payload: PayloadReader, version: ProtocolVersion, ctx: Pick<KmipOperationContext, 'idPlaceholder'>): Request {
+  const uid = instanceNamed(payload, ctx);
   let request: Request;
   if (version.major < 2) {
     if (change === 'DeleteAttribute') {
@@ -188,7 +188,7 @@ function attributeChange(change: Change): KmipOperation {
     operation: change,
     async run(payload, ctx) {
       if (change === 'SetAttribute' && ctx.version.major < 2) throw new KmipOperationError('OperationNotSupported', 'Set Attribute is a KMIP 2.x operation: 1.x sets with Add or Modify Attribute');
-      const request = readRequest(change, new PayloadReader(payload), ctx.version);
+      const request = readRequest(change, new PayloadReader(payload), ctx.version, ctx);
       const object = await describeObject(ctx, request.uid);
       if (request.selector.kind === 'standard' && isKeptTag(request.selector.tag)) {
         // Alternative Name, Object Group, …: kept for the client, several values each (kept-attribute-changes.ts).

@@ -18,7 +18,7 @@ export const destroy: KmipOperation = {
   operation: 'Destroy',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = instanceNamed(reader);
+    const instance = instanceNamed(reader, ctx);
     reader.rejectOthers();
     try {
       return uniqueIdentifierPayload(await ctx.call('Destroy', { instance }));

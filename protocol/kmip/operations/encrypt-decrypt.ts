@@ -48,7 +48,7 @@ export const encrypt: KmipOperation = {
   operation: 'Encrypt',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = instanceNamed(reader);
+    const instance = instanceNamed(reader, ctx);
     const given = readCipherFields(reader.structure('CryptographicParameters'));
     const data = reader.requiredBytes('Data'); // required: no streaming, every request carries all of it
     const iv = reader.bytes('IVCounterNonce');
@@ -84,7 +84,7 @@ export const decrypt: KmipOperation = {
   operation: 'Decrypt',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = instanceNamed(reader);
+    const instance = instanceNamed(reader, ctx);
     const given = readCipherFields(reader.structure('CryptographicParameters'));
     const data = reader.requiredBytes('Data'); // required: no streaming, every request carries all of it
     const iv = reader.bytes('IVCounterNonce');

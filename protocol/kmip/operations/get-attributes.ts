@@ -20,7 +20,7 @@ export const getAttributes: KmipOperation = {
   operation: 'GetAttributes',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const uid = instanceNamed(reader);
+    const uid = instanceNamed(reader, ctx);
     const selectors = readSelectors(reader, ctx.version);
     reader.rejectOthers();
     const object = await describeObject(ctx, uid, wantsDigest(selectors));
@@ -33,7 +33,7 @@ export const getAttributeList: KmipOperation = {
   operation: 'GetAttributeList',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const uid = instanceNamed(reader);
+    const uid = instanceNamed(reader, ctx);
     reader.rejectOthers();
     // The list names Digest only where there is one to give (not for Secret Data, nor once destroyed).
     const object = await describeObject(ctx, uid, true);

@@ -25,7 +25,7 @@ export const get: KmipOperation = {
   operation: 'Get',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const uid = instanceNamed(reader);
+    const uid = instanceNamed(reader, ctx);
     const format = reader.enumName('KeyFormatType');
     reader.enumName('KeyWrapType'); // Not Wrapped and As Registered are the same here: nothing is stored wrapped
     if (reader.optional('KeyCompressionType') !== undefined) throw new KmipOperationError('KeyCompressionTypeNotSupported', 'Key Compression Type applies to elliptic-curve keys only');

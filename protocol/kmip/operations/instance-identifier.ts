@@ -6,19 +6,23 @@
  * result carries. Pure.
  */
 import { TtlvNode } from '../ttlv';
-import { KmipOperationError } from './kmip-operation';
+import { KmipOperationContext, KmipOperationError } from './kmip-operation';
 import { PayloadReader, responsePayload, textItem } from './payload';
 
 /**
  * The instance a request names. KMIP lets a client omit the Unique
- * Identifier and mean the ID Placeholder (the object an earlier item of the
- * batch made); this server keeps no state between items, so it asks for it.
+ * Identifier and mean the ID Placeholder: the object an earlier item of the
+ * same request message answered (id-placeholder.ts). With none set, nothing
+ * is named, and the item fails as for an unknown object (Item Not Found, as
+ * PyKMIP's server answers and the specification's Locate text intends:
+ * items batched after an ambiguous Locate fail).
  */
-export function instanceNamed(reader: PayloadReader): string {
-  if (reader.optional('UniqueIdentifier') === undefined) {
-    throw new KmipOperationError('FeatureNotSupported', `${reader.path}/UniqueIdentifier is required here: the ID Placeholder (an earlier batch item's object) is not kept; name the object`);
+export function instanceNamed(reader: PayloadReader, ctx: Pick<KmipOperationContext, 'idPlaceholder'>): string {
+  if (reader.optional('UniqueIdentifier') !== undefined) return reader.requiredText('UniqueIdentifier');
+  if (ctx.idPlaceholder === undefined) {
+    throw new KmipOperationError('ItemNotFound', `${reader.path}/UniqueIdentifier is omitted and no earlier item of this batch set the ID Placeholder: name the object, or batch this item after the one that makes or finds it`);
   }
-  return reader.requiredText('UniqueIdentifier');
+  return ctx.idPlaceholder;
 }
 
 /** The instance name in a native lifecycle result (`{ instance: InstanceView }`, live or as stored with an approval request). */

@@ -36,6 +36,12 @@ export interface KmipOperationContext {
   readonly nowMs: () => number;
   /** A fresh unique id (for the name of an object created without a Name). */
   readonly newId: () => string;
+  /**
+   * The batch's ID Placeholder when this item runs (protocol/kmip/id-placeholder.ts):
+   * the Unique Identifier an earlier item of the same request message answered,
+   * which an item that omits its own means. Undefined when none is set.
+   */
+  readonly idPlaceholder?: string;
   /** Every served operation by its name: Poll finds here the mapping that answers a request it follows. */
   readonly operations: ReadonlyMap<string, KmipOperation>;
 }

@@ -15,7 +15,7 @@ export const mac: KmipOperation = {
   operation: 'MAC',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = instanceNamed(reader);
+    const instance = instanceNamed(reader, ctx);
     const algorithm = readMacParameters(reader.structure('CryptographicParameters'));
     const data = bufferView(reader.requiredBytes('Data'));
     refuseStreaming(reader);
@@ -29,7 +29,7 @@ export const macVerify: KmipOperation = {
   operation: 'MACVerify',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = instanceNamed(reader);
+    const instance = instanceNamed(reader, ctx);
     const algorithm = readMacParameters(reader.structure('CryptographicParameters'));
     const data = bufferView(reader.requiredBytes('Data'));
     const given = bufferView(reader.requiredBytes('MACData'));

@@ -19,7 +19,7 @@ export const reKey: KmipOperation = {
   operation: 'ReKey',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const uid = instanceNamed(reader);
+    const uid = instanceNamed(reader, ctx);
     const offsetNode = reader.optional('Offset');
     const requested = readRequestedAttributes(reader, ctx.version);
     reader.rejectOthers();

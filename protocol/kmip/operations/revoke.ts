@@ -51,7 +51,7 @@ export const revoke: KmipOperation = {
   operation: 'Revoke',
   async run(payload, ctx) {
     const reader = new PayloadReader(payload);
-    const instance = instanceNamed(reader);
+    const instance = instanceNamed(reader, ctx);
     const { reason, message } = reasonOf(reader);
     const occurred = reader.date('CompromiseOccurrenceDate');
     reader.rejectOthers();

@@ -32,14 +32,19 @@ export function secondsNow(): bigint {
 
 export class CaseBindings {
   private values = new Map<string, PrimitiveNode>();
-  /** Unique Identifiers of objects whose key material the server generated (Create, ReKey, …). */
-  readonly generated = new Set<string>();
+
   /** The last Unique Identifier the server returned: what a request without one means (the ID Placeholder). */
   lastUniqueIdentifier: string | undefined;
 
   constructor(
     readonly startedAt: bigint = secondsNow(),
     private readonly clock: () => bigint = secondsNow,
+    /**
+     * Unique Identifiers of objects whose key material the server generated
+     * (Create, ReKey, …): the run's, shared by its cases, since a case may
+     * find an object an earlier one made (TL-M-3 locates TL-M-2's key).
+     */
+    readonly generated: Set<string> = new Set<string>(),
   ) {}
 
   bound(placeholder: string): PrimitiveNode | undefined {

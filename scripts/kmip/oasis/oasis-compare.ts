@@ -61,7 +61,7 @@ function plain(nodes: readonly TemplateNode[]): TtlvNode[] {
  * the expected answer holds as it goes.
  */
 export function compareResponse(expected: TemplateNode, got: TtlvNode, request: TtlvNode, bindings: CaseBindings): Difference | undefined {
-  const walk: Walk = { bindings, randomItems: randomItemsOf(request, bindings), lengthOnly: false, describesServer: false };
+  const walk: Walk = { bindings, randomItems: randomItemsOf(request, bindings, got), lengthOnly: false, describesServer: false };
   const root = nameOfTag(expected.tag);
   return compareItemsFirst(expected, got, root, walk) ?? compareNode(expected, got, root, walk, 0, [], []);
 }

@@ -39,13 +39,15 @@ export interface PlayOptions {
   /** Officers who approve what dual control holds; without them a pending item is compared as it is. */
   readonly approve?: ApprovePending;
   readonly bindings?: CaseBindings;
+  /** The objects the server generated key material for in earlier cases of the run (CaseBindings `generated`). */
+  readonly generated?: Set<string>;
 }
 
 /** A connection for a case (the case decides the transport: oasis-runner.ts). */
 export type CaseConnector = (testCase: OasisCase) => Promise<KmipExchange>;
 
 export async function playCase(testCase: OasisCase, connect: CaseConnector, options: PlayOptions = {}): Promise<CaseOutcome> {
-  const bindings = options.bindings ?? new CaseBindings();
+  const bindings = options.bindings ?? new CaseBindings(undefined, undefined, options.generated);
   let approved = 0;
   const failed = (step: number, failure: { difference?: Difference; error?: string }): CaseOutcome => ({ testCase, passed: false, stepsPassed: step, approved, failure: { step, ...failure } });
   let connection: KmipExchange;

@@ -151,7 +151,7 @@ describe('KMIP attribute reads', () => {
     expect(await refusal(app, 'GetAttributeList', uidXml('no-such-object'), V14)).toMatchObject({ reason: 'PermissionDenied' });
     expect(await refusal(app, 'GetAttributes', uidXml(scene.hidden.key.currentInstance), V21)).toMatchObject({ reason: 'PermissionDenied', message: expect.stringContaining('PERMISSION_DENIED') });
     expect(await refusal(outsider, 'GetAttributes', uidXml(scene.alpha.key.currentInstance), V14)).toMatchObject({ reason: 'PermissionDenied' });
-    expect(await refusal(app, 'GetAttributes', '', V21)).toMatchObject({ reason: 'FeatureNotSupported', message: expect.stringContaining('UniqueIdentifier is required') });
+    expect(await refusal(app, 'GetAttributes', '', V21)).toMatchObject({ reason: 'ItemNotFound', message: expect.stringContaining('no earlier item of this batch set the ID Placeholder') });
   });
 
   test('the audit trail names the key and the instance a KMIP Get Attributes read', async () => {

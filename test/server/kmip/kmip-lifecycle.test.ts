@@ -88,7 +88,7 @@ describe('the KMIP lifecycle operations', () => {
       [uidPayload(instance, revocationReason('Superseded'), dateItem('CompromiseOccurrenceDate', 6n)), 'InvalidField', /CompromiseOccurrenceDate is only for Key Compromise/],
       [uidPayload(instance, structureItem('RevocationReason', [])), 'InvalidField', /RevocationReasonCode is required/],
       [uidPayload(instance, structureItem('RevocationReason', [enumItem('RevocationReasonCode', 'Superseded'), textItem('RevocationMessage', 'x'.repeat(201))])), 'InvalidField', /message/],
-      [structureItem('RequestPayload', [revocationReason('Superseded')]), 'FeatureNotSupported', /UniqueIdentifier is required here: the ID Placeholder/],
+      [structureItem('RequestPayload', [revocationReason('Superseded')]), 'ItemNotFound', /UniqueIdentifier is omitted and no earlier item of this batch set the ID Placeholder/],
     ];
     for (const [payload, reason, message] of refusals) {
       const answer = only((await app.call('Revoke', payload)).batchItems);
