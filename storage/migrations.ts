@@ -344,6 +344,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // The activation sweep's query (listDueActivations) would otherwise scan every instance at each check.
     up: (db) => db.exec(`CREATE INDEX key_instances_by_activation_date ON key_instances (activated_at) WHERE state = 'PreActive' AND activated_at IS NOT NULL;`),
   },
+  {
+    version: 15,
+    description: 'process-start dates: when an instance may begin to decrypt (given at creation)',
+    // Null in existing rows, and the row MAC covers the field only when set (domain/row-mac.ts): no row is re-MACed.
+    up: (db) => db.exec(`ALTER TABLE key_instances ADD COLUMN process_start_at TEXT;`),
+  },
 ];
 
 export function readSchemaVersion(db: Database.Database): number {

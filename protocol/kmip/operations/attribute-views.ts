@@ -55,7 +55,7 @@ export type KmipAttribute =
 export const REPORTED_TAGS = [
   'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask',
   'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate', 'LastChangeDate', 'Link', 'Name', 'NeverExtractable',
-  'ProtectStopDate', 'RandomNumberGenerator', 'Sensitive', 'State',
+  'ProcessStartDate', 'ProtectStopDate', 'RandomNumberGenerator', 'Sensitive', 'State',
 ] as const;
 
 /** KMIP Cryptographic Algorithm and Length (bits) of each appliance algorithm; SECRET (Secret Data) has neither. */
@@ -118,6 +118,8 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     LastChangeDate: date('LastChangeDate', latest([key.updatedAt, instance.createdAt, instance.activatedAt, instance.deactivatedAt, instance.destroyedAt])),
     Link: links(instance, object.instances),
     Name: structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
+    // The start of the recipient usage period its creator set (domain/usage-dates.ts): before it, it never decrypts.
+    ProcessStartDate: date('ProcessStartDate', instance.processStartAt ?? null),
     // The end of the originator usage period: from then it only decrypts.
     ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
     State: enumItem('State', instance.state),

@@ -76,7 +76,7 @@ export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
   SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance holds no asymmetric keys',
   OMOS: 'opaque objects: the appliance stores symmetric keys and secret data only',
   PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
-  'CS-BC': 'the cases register their keys with given bytes, a dual-controlled key import (the runner approves it); three mandatory cases then need what the appliance refuses: Usage Limits set by the client (CS-BC-M-7; it counts GCM invocations per instance instead), Process Start and Protect Stop Dates given at Register (CS-BC-M-14; its usage periods follow the rollover policy), and streamed GCM (CS-BC-M-GCM-3: Init Indicator and Correlation Value; every request carries all its data)',
+  'CS-BC': 'the cases register their keys with given bytes, a dual-controlled key import (the runner approves it); two mandatory cases then need what the appliance does not do: Usage Limits set by the client (CS-BC-M-7: a budget of 16 bytes, the second Encrypt refused; the appliance counts GCM invocations per instance but keeps no client-set byte budget), and streamed GCM (CS-BC-M-GCM-3: Init Indicator, Final Indicator and Correlation Value keep cipher state between requests, which the appliance never holds; every request carries all its data). At 1.4 CS-BC-M-13 cannot pass against any server but the one that recorded it: its Decrypt sends $DATA_0, a ciphertext under that server\'s own random IV, which no answer here binds',
   BL: 'the baseline cases mix certificates, key pairs and opaque objects and the Interop operation, which the appliance does not serve',
 };
 
