@@ -219,6 +219,9 @@ class Collector {
       case 'ProcessStartDate':
         this.fields.processStartDate = typed(label, value, 'DateTime') as bigint;
         return;
+      case 'UsageLimits':
+        // Not kept: a budget the client sets would have to be counted atomically with every operation, as GCM invocations are (domain/gcm-invocations.ts); refused rather than ignored.
+        throw new KmipOperationError('FeatureNotSupported', `${label} are not kept here: the appliance counts AES-GCM invocations per instance itself and keeps no byte or object budget a client sets`);
       case 'ContactInformation':
         this.fields.owner = typed(label, value, 'TextString') as string;
         return;

@@ -6,11 +6,12 @@
  * KMIP, as OASIS CS-BC-M-14 expects); dates come and gone allow both; a
  * given protect-stop survives activation of a PreActive instance; the
  * dates read back (native views, KMIP GetAttributes); malformed dates are
- * refused precisely, and ReKey still takes no attributes.
+ * refused precisely, Usage Limits are refused saying why (OASIS CS-BC-M-7
+ * stays unpassed), and ReKey still takes no attributes.
  */
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
 import { ResponseBatchItem } from '../../../protocol/kmip/kmip-message';
-import { bytesItem, dateItem, enumItem, integerItem, maskItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
+import { bytesItem, dateItem, enumItem, integerItem, longItem, maskItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { tagNumberOf } from '../../../protocol/kmip/kmip-message-fields';
 import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
@@ -152,7 +153,7 @@ describe('usage dates given at creation: protect-stop and process-start', () => 
     expect(find(attributes.responsePayload, 'ProtectStopDate')?.value).toBe(BigInt(now - HOUR));
   });
 
-  test('KMIP 1.4: the Template-Attribute names, Permission Denied before the Process Start Date; a date of the wrong type is Invalid Field; ReKey still takes no dates', async () => {
+  test('KMIP 1.4: the Template-Attribute names, Permission Denied before the Process Start Date; a date of the wrong type is Invalid Field; Usage Limits refused naming why; ReKey still takes no dates', async () => {
     const now = nowSeconds();
     const attribute = (name: string, value: TtlvNode): TtlvNode => structureItem('Attribute', [textItem('AttributeName', name), value]);
     const template = (dates: TtlvNode[]): TtlvNode => structureItem('RequestPayload', [
@@ -180,6 +181,12 @@ describe('usage dates given at creation: protect-stop and process-start', () => 
     const wrongType = await call('Create', template([attribute('Protect Stop Date', textItem('AttributeValue', 'yesterday'))]), v14);
     expect([wrongType.resultStatus, wrongType.resultReason]).toEqual(['OperationFailed', 'InvalidField']);
     expect(wrongType.resultMessage).toMatch(/Protect Stop Date must be a DateTime/);
+    const limited = await call('Create', template([attribute('Usage Limits', structureItem('AttributeValue', [
+      longItem('UsageLimitsTotal', 16n),
+      enumItem('UsageLimitsUnit', 'Byte'),
+    ]))]), v14);
+    expect([limited.resultStatus, limited.resultReason]).toEqual(['OperationFailed', 'FeatureNotSupported']);
+    expect(limited.resultMessage).toMatch(/^Usage Limits are not kept here: .*no byte or object budget a client sets/);
     const rekeyed = await call('ReKey', structureItem('RequestPayload', [
       textItem('UniqueIdentifier', uid),
       structureItem('TemplateAttribute', [attribute('Protect Stop Date', dateItem('AttributeValue', BigInt(now)))]),
