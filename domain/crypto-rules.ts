@@ -4,10 +4,11 @@
  * opened): the key's algorithm fits the operation, its usage mask allows
  * it, the instance's state and usage periods allow it (a Deactivated or
  * past-protect-stop instance decrypts and verifies but never encrypts or
- * signs), and inputs are within the sizes the appliance takes. Pure.
+ * signs; none before its process-start date decrypts or verifies), and inputs are within the sizes the appliance takes. Pure.
  */
 import { KeychainError, ValidationError } from '../common/errors';
 import { mayProtect } from './usage-periods';
+import { processStarted } from './usage-dates';
 import { InstanceView, KeyView } from './views';
 import { USAGE_BITS, UsageName } from './usage-mask';
 
@@ -31,6 +32,11 @@ export function requireState(instance: InstanceView, mode: 'protect' | 'process'
   if (mode === 'process' && instance.processStopAt !== null && nowMs >= Date.parse(instance.processStopAt)) {
     throw new KeychainError('WRONG_STATE', `instance ${instance.name} is past its process-stop date (${instance.processStopAt}): its recipient usage period is over`, {
       details: { instance: instance.name, processStopAt: instance.processStopAt },
+    });
+  }
+  if (mode === 'process' && !processStarted(instance, nowMs)) {
+    throw new KeychainError('WRONG_STATE', `instance ${instance.name} is before its process-start date (${instance.processStartAt}): its recipient usage period has not begun`, {
+      details: { instance: instance.name, processStartAt: instance.processStartAt ?? null },
     });
   }
   if (mode === 'protect' && instance.state === 'Active' && !mayProtect(instance, nowMs)) {

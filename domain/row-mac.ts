@@ -18,7 +18,9 @@
  * released. Adding a field to a MAC later changes every stored MAC, so it
  * must come with a new label (…/v2), verification that accepts the v1 list,
  * and a re-MAC of every row at the first unseal after the migration (the MAC
- * key exists only while unsealed).
+ * key exists only while unsealed). Exception: an optional field that old
+ * rows never hold may be appended after its own label only when it is set
+ * (optionalField): every existing row's MAC stays the same.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError } from '../common/errors';
@@ -87,8 +89,15 @@ export function instanceRowMac(macKey: Buffer, keychainId: string, instance: Ins
     instance.destroyAt,
     instance.protectStopAt,
     instance.processStopAt,
+    // Fields added after v1 enter the MAC only when set, each after its own label: a row without them keeps its MAC (no re-MAC at upgrade), and no two such fields can stand in for each other.
+    ...optionalField('process-start-at', instance.processStartAt),
   ]);
   return createHmac('sha256', macKey).update(fields).digest();
+}
+
+/** A later optional field as [label, value], or nothing when it is unset. */
+function optionalField(label: string, value: string | null | undefined): string[] {
+  return value === undefined || value === null ? [] : [label, value];
 }
 
 function same(a: Buffer, b: Buffer | null | undefined): boolean {

@@ -80,4 +80,6 @@ export interface InstanceView {
   readonly protectStopAt: string | null;
   /** End of recipient use: from then it is Deactivated (null: none). */
   readonly processStopAt: string | null;
+  /** Start of recipient use, when its creator set one: before it, it never decrypts (absent: none). */
+  readonly processStartAt?: string;
 }

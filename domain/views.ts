@@ -61,5 +61,7 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     destroyAt: instance.destroyAt,
     protectStopAt: instance.protectStopAt,
     processStopAt: instance.processStopAt,
+    // Shown only when set: most instances have none, and their views stay as they were.
+    ...(instance.processStartAt === null ? {} : { processStartAt: instance.processStartAt }),
   };
 }

@@ -5,7 +5,9 @@
  * (keys the appliance cannot generate); Register takes it for those at once,
  * and for the others as a dual-controlled import (operations/key-import.ts). Create, Register and ReKey
  * take an activation date (`activateAt`): the new instance is PreActive until
- * then (domain/keys/instance-activation.ts).
+ * then (domain/keys/instance-activation.ts). Create and Register also take
+ * absolute usage dates of the first instance (`protectStopAt`,
+ * `processStartAt`: domain/usage-dates.ts).
  */
 import { ValidationError } from '../common/errors';
 import { parseAlgorithm } from '../domain/algorithms';
@@ -15,6 +17,7 @@ import { checkCallerMaterial } from '../domain/policy/permissions';
 import { optionalRolloverPolicy } from '../domain/rollover-policy';
 import { parseUsageMask } from '../domain/usage-mask';
 import { parseUsagePeriods } from '../domain/usage-periods';
+import { parseUsageDates } from '../domain/usage-dates';
 import { ArgsOf } from '../protocol/op-schemas';
 import { authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
@@ -36,6 +39,7 @@ function keySpec(fullName: string, args: ArgsOf<'Create'>, defaultAlgorithm: str
     customAttributes: args.attributes ? { ...args.attributes } : undefined,
     rollover: optionalRolloverPolicy(args.rollover, args.cryptoperiod),
     usagePeriods: parseUsagePeriods(args.protectPeriod, args.processPeriod),
+    usageDates: parseUsageDates(args.protectStopAt, args.processStartAt),
     activateAt: args.activateAt,
     activate: args.activate,
   };

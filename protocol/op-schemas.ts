@@ -128,6 +128,9 @@ const createFields = {
   activateAt: token,
   /** False: the first instance is PreActive until an Activate (or its `activateAt`), as KMIP's Create leaves an object. Default true. */
   activate: { type: 'boolean', optional: true },
+  /** ISO 8601 date-times with a zone, past or future: the first instance never encrypts from `protectStopAt`, never decrypts before `processStartAt`. */
+  protectStopAt: token,
+  processStartAt: token,
 } as const satisfies Schema['fields'];
 
 /** Characters of the base64 of `bytes` bytes (with padding). */

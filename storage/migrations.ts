@@ -350,6 +350,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // NULL for every key before (their row MACs stay valid: the MAC covers facts only when present, domain/row-mac.ts).
     up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN facts TEXT CHECK (facts IS NULL OR json_valid(facts));`),
   },
+  {
+    version: 16,
+    description: 'process-start dates: when an instance may begin to decrypt (given at creation)',
+    // Null in existing rows, and the row MAC covers the field only when set (domain/row-mac.ts): no row is re-MACed.
+    up: (db) => db.exec(`ALTER TABLE key_instances ADD COLUMN process_start_at TEXT;`),
+  },
 ];
 
 export function readSchemaVersion(db: Database.Database): number {

@@ -83,6 +83,12 @@ export interface InstanceRecord {
   readonly protectStopAt: string | null;
   /** End of recipient use (ISO UTC): from then the instance is Deactivated. Null: none. */
   readonly processStopAt: string | null;
+  /**
+   * Start of recipient use (ISO UTC), when given at creation
+   * (domain/usage-dates.ts): before it the instance never decrypts or
+   * verifies. Null: none (rows made before schema v16 have none).
+   */
+  readonly processStartAt: string | null;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
 }

@@ -236,7 +236,7 @@ export class KeyCatalogue {
       facts,
     };
     const key: KeyRecord = { ...fields, rowMac: rows.keyMac(fields) };
-    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt);
+    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt, spec.usageDates);
     if (store.getAlias(formatKeyName({ namespace, name })) !== null) {
       throw new KeychainError('KEY_EXISTS', `"${formatKeyName({ namespace, name })}" is an alias; remove the alias or pick another name`);
     }

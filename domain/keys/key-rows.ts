@@ -18,6 +18,7 @@ import { ResolveCache } from '../resolve-cache';
 import { MaterialCache } from '../material-cache';
 import { aliasRowMac, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyAliasRow, verifyInstanceRow, verifyKeyRow } from '../row-mac';
 import { usageStops } from '../usage-periods';
+import { NO_USAGE_DATES, UsageDates, withGivenProtectStop } from '../usage-dates';
 import { instanceView, InstanceView, keyView, KeyView } from '../views';
 import { KeychainSeal } from './keychain-seal';
 
@@ -113,6 +114,8 @@ export class KeyRows {
    * A new instance row of `key` whose material is sealed under the current
    * keychain key. A PreActive one may carry its activation date in
    * `activatedAt` (instance-activation.ts), authenticated with the row.
+   * `given`: usage dates set by its creator (domain/usage-dates.ts); a
+   * given protect-stop date holds over a later derived one.
    */
   newInstance(
     key: KeyRecord,
@@ -122,6 +125,7 @@ export class KeyRows {
     state: 'Active' | 'PreActive' = 'Active',
     now = isoNow(this.parts.clock),
     activatesAt: string | null = null,
+    given: UsageDates = NO_USAGE_DATES,
   ): InstanceRecord {
     const unsealed = this.parts.seal.requireUnsealed();
     const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
@@ -135,7 +139,8 @@ export class KeyRows {
       deactivatedAt: null,
       destroyedAt: null,
       destroyAt: null,
-      ...(state === 'Active' ? usageStops(key, Date.parse(now), this.parts.timeZone) : { protectStopAt: null, processStopAt: null }),
+      ...withGivenProtectStop(state === 'Active' ? usageStops(key, Date.parse(now), this.parts.timeZone) : { protectStopAt: null, processStopAt: null }, given.protectStopAt),
+      processStartAt: given.processStartAt,
     };
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }

@@ -7,6 +7,7 @@ import { ValidationError } from '../../common/errors';
 import { Algorithm, algorithmInfo } from '../algorithms';
 import { RolloverPolicy } from '../rollover-policy';
 import { UsagePeriods } from '../usage-periods';
+import { UsageDates } from '../usage-dates';
 import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../vocabulary/key-metadata-limits';
 
 export { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION };
@@ -30,6 +31,8 @@ export interface KeySpec {
   readonly usagePeriods?: UsagePeriods;
   /** An OPAQUE object's Opaque Data Type (domain/stored-objects.ts); refused for any other algorithm. */
   readonly opaqueType?: number;
+  /** Absolute usage dates of its first instance (domain/usage-dates.ts; default: none). */
+  readonly usageDates?: UsageDates;
 }
 
 export function checkMaterialLength(algorithm: Algorithm, material: Buffer): void {

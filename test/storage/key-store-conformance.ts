@@ -25,6 +25,15 @@ export function describeKeyStoreConformance(name: string, factory: StoreFactory)
         expect(store.getKeyById('k2')?.customAttributes).toEqual({ team: 'payments', 'x-cost-centre': '42' });
       });
 
+      it('round-trips the usage dates of an instance (protect-stop, process-start), in its first and later instances', () => {
+        const first = instance('k1', 1, { protectStopAt: T1, processStartAt: T2 });
+        store.createKey(key('k1', 'hr', 'payroll'), first);
+        expect(store.getInstanceById(first.id)).toEqual(first);
+        const later = instance('k1', 2, { processStartAt: T1 });
+        store.addPendingInstance(later);
+        expect(store.listInstances('k1').map((i) => i.processStartAt)).toEqual([T2, T1]);
+      });
+
       it('returns null for absent keys and instances', () => {
         expect(store.getKeyById('nope')).toBeNull();
         expect(store.getKeyByName('hr', 'nope')).toBeNull();

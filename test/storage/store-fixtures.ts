@@ -111,6 +111,7 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     destroyAt: null,
     protectStopAt: null,
     processStopAt: null,
+    processStartAt: null,
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };

@@ -57,7 +57,7 @@ export type KmipAttribute =
 export const REPORTED_TAGS = [
   'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask',
   'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate', 'LastChangeDate', 'Link', 'Name', 'NeverExtractable',
-  'ProtectStopDate', 'RandomNumberGenerator', 'Sensitive', 'State',
+  'ProcessStartDate', 'ProtectStopDate', 'RandomNumberGenerator', 'Sensitive', 'State',
   // A Certificate's (kept-objects.ts), in 2.x.
   ...CERTIFICATE_TAGS,
 ] as const;
@@ -123,6 +123,8 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     Link: links(instance, object.instances),
     // An object registered or created without a Name has none in KMIP's terms (key-args.ts names it for grants and the trail).
     Name: isServerMadeName(key.fullName) ? undefined : structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
+    // The start of the recipient usage period its creator set (domain/usage-dates.ts): before it, it never decrypts.
+    ProcessStartDate: date('ProcessStartDate', instance.processStartAt ?? null),
     // The end of the originator usage period: from then it only decrypts.
     ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
     State: enumItem('State', instance.state),

@@ -12,12 +12,15 @@
  * key (a chosen IV decrypts other ciphertexts under the key); ECB takes
  * none, and its encryption needs `get` too. Decrypt needs the IV (Invalid
  * Message without it, as the OASIS test cases expect), except under ECB.
+ * A refusal by the instance's usage dates is Permission Denied in 1.x
+ * (usage-date-refusal.ts).
  */
 import type { RawMode } from '../../../domain/vocabulary/cipher-modes';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { readCipherFields, refuseStreaming } from './cryptographic-parameters';
 import { instanceNamed } from './instance-identifier';
+import { usageDateRefusal } from './usage-date-refusal';
 import { cipherForRequest } from './key-cipher-defaults';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { bufferView, bytesItem, PayloadReader, responsePayload, textItem } from './payload';
@@ -69,7 +72,7 @@ export const encrypt: KmipOperation = {
       aad: bufferView(aad),
       tagLength: choice.tagLength,
       initialCounter: choice.initialCounter,
-    })) as RawSealed;
+    }).catch((err: unknown) => Promise.reject(usageDateRefusal(err, ctx.version.major)))) as RawSealed;
     return responsePayload([
       textItem('UniqueIdentifier', sealed.instance),
       bytesItem('Data', sealed.ciphertext),
@@ -110,7 +113,7 @@ export const decrypt: KmipOperation = {
       tag: bufferView(tag),
       aad: bufferView(aad),
       initialCounter: choice.initialCounter,
-    })) as { instance: string; plaintext: Buffer };
+    }).catch((err: unknown) => Promise.reject(usageDateRefusal(err, ctx.version.major)))) as { instance: string; plaintext: Buffer };
     return responsePayload([textItem('UniqueIdentifier', opened.instance), bytesItem('Data', opened.plaintext)]) as TtlvNode;
   },
 };

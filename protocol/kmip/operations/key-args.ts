@@ -7,6 +7,7 @@
  * SKLC cases); the appliance's own lifecycle does it: `activate: false`
  * (PreActive until an Activate), `activateAt` (the server activates it at
  * that date), or nothing (an Activation Date already come: Active now).
+ * Protect Stop Date and Process Start Date are the native usage dates.
  * Pure: the clock and the id come from the context.
  */
 import { RequestedAttributes } from './attribute-template';
@@ -35,6 +36,8 @@ export interface NativeKeyArgs {
   readonly attributes?: Record<string, string>;
   readonly activate?: boolean;
   readonly activateAt?: string;
+  readonly protectStopAt?: string;
+  readonly processStartAt?: string;
 }
 
 export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperationContext): NativeKeyArgs {
@@ -46,7 +49,16 @@ export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperation
     owner: requested.owner,
     attributes,
     ...activation(requested.activationDate, ctx.nowMs()),
+    ...(requested.protectStopDate === undefined ? {} : { protectStopAt: isoDate('Protect Stop Date', requested.protectStopDate) }),
+    ...(requested.processStartDate === undefined ? {} : { processStartAt: isoDate('Process Start Date', requested.processStartDate) }),
   };
+}
+
+/** A usage date as the native ISO form; past or future (the appliance keeps either: domain/usage-dates.ts). */
+function isoDate(label: string, seconds: bigint): string {
+  const ms = Number(seconds) * 1000;
+  if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS) throw new KmipOperationError('InvalidField', `${label} is beyond what a date here can hold (years -271821 to 275760)`);
+  return new Date(ms).toISOString();
 }
 
 /** No date: PreActive until an Activate. A date to come: the server activates it then. A date come: Active now (the appliance never backdates an activation). */
