@@ -18,7 +18,12 @@
  * released. Adding a field to a MAC later changes every stored MAC, so it
  * must come with a new label (…/v2), verification that accepts the v1 list,
  * and a re-MAC of every row at the first unseal after the migration (the MAC
- * key exists only while unsealed).
+ * key exists only while unsealed) — unless the field has a default that
+ * every existing row holds: then it enters the encoding only when it differs
+ * from that default, as a (name, value) pair after the v1 list (see
+ * `instanceExtras`), so an existing row's MAC is unchanged while a row whose
+ * stored value is flipped either way fails (the pair appears or vanishes).
+ * The audit events add `transport` the same way, only when present.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError } from '../common/errors';
@@ -84,8 +89,21 @@ export function instanceRowMac(macKey: Buffer, keychainId: string, instance: Ins
     instance.destroyAt,
     instance.protectStopAt,
     instance.processStopAt,
+    ...instanceExtras(instance),
   ]);
   return createHmac('sha256', macKey).update(fields).digest();
+}
+
+/**
+ * Instance fields added after v1, each as a (name, value) pair and only
+ * when not its default (the value every row stored before it holds): a
+ * name before each value keeps two extras from standing in for each other,
+ * and the fixed order keeps the encoding canonical. encodeFields prefixes
+ * every field with its length, so a list with pairs never encodes like the
+ * v1 list without them.
+ */
+function instanceExtras(instance: InstanceRowFields): string[] {
+  return instance.origin === 'generated' ? [] : ['origin', instance.origin];
 }
 
 function same(a: Buffer, b: Buffer | null | undefined): boolean {

@@ -77,9 +77,20 @@ export interface InstanceRecord {
   readonly protectStopAt: string | null;
   /** End of recipient use (ISO UTC): from then the instance is Deactivated. Null: none. */
   readonly processStopAt: string | null;
+  /**
+   * Where the material came from: drawn here by the appliance's DRBG, or
+   * given by a caller (Register: a dual-controlled key import, or SECRET
+   * material; a rollover with the caller's material). Rows stored before the
+   * column existed read 'generated', which was true of every non-SECRET one
+   * (Register of generated algorithms was refused then); SECRET material is
+   * never ours whatever the row says (domain/keys/material-facts.ts).
+   */
+  readonly origin: MaterialOrigin;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
 }
+
+export type MaterialOrigin = 'generated' | 'imported';
 
 /** What a key's rollover policy change writes (the whole row MAC is recomputed by the domain). */
 export interface KeyPolicyUpdate {

@@ -15,7 +15,7 @@ const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, de
 const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_material AS sealedMaterial,
   seal_version AS sealVersion, created_at AS createdAt, activated_at AS activatedAt,
   deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt, destroy_at AS destroyAt,
-  protect_stop_at AS protectStopAt, process_stop_at AS processStopAt, row_mac AS rowMac`;
+  protect_stop_at AS protectStopAt, process_stop_at AS processStopAt, origin, row_mac AS rowMac`;
 
 const WRAPPED_COLUMNS = `version, master_key_version AS masterKeyVersion, mechanism, wrapped, created_at AS createdAt`;
 
@@ -78,9 +78,9 @@ export const SQL = {
   countKeysByState: `SELECT i.state AS state, count(*) AS n FROM keys k JOIN key_instances i ON i.id = k.current_instance_id GROUP BY i.state`,
   countInstancesByState: `SELECT state, count(*) AS n FROM key_instances GROUP BY state`,
   insertInstance: `INSERT INTO key_instances (id, key_id, name, version, state, sealed_material, seal_version,
-    created_at, activated_at, deactivated_at, destroyed_at, destroy_at, protect_stop_at, process_stop_at, row_mac)
+    created_at, activated_at, deactivated_at, destroyed_at, destroy_at, protect_stop_at, process_stop_at, origin, row_mac)
     VALUES (@id, @keyId, @name, @version, @state, @sealedMaterial, @sealVersion, @createdAt, @activatedAt,
-    @deactivatedAt, @destroyedAt, @destroyAt, @protectStopAt, @processStopAt, @rowMac)`,
+    @deactivatedAt, @destroyedAt, @destroyAt, @protectStopAt, @processStopAt, @origin, @rowMac)`,
   getInstanceById: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE id = ?`,
   getInstanceByName: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE name = ?`,
   listInstances: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE key_id = ? ORDER BY version`,

@@ -8,7 +8,7 @@ import { randomFillSync } from 'node:crypto';
 import { isoNow } from '../../common/clock';
 import { KeychainError, ValidationError } from '../../common/errors';
 import { wipe } from '../../common/secret';
-import { InstanceRecord, KeyFilter, KeyRecord, NamespaceSummary } from '../../storage/records';
+import { InstanceRecord, KeyFilter, KeyRecord, MaterialOrigin, NamespaceSummary } from '../../storage/records';
 import { algorithmInfo } from '../algorithms';
 import { formatKeyName, parseKeyName } from '../key-names';
 import { RolloverPolicy } from '../rollover-policy';
@@ -19,6 +19,7 @@ import { KeychainParts, KeyRef } from './key-rows';
 import { nextRolloverAt } from './key-rollover';
 import { parseActivationDate } from './instance-activation';
 import { checkAttributes, checkMaterialLength, checkText, KeySpec, MAX_ATTRIBUTE_VALUE, MAX_DESCRIPTION } from './key-spec';
+import { materialFacts, MaterialFacts } from './material-facts';
 
 export interface KeyDescription {
   readonly key: KeyView;
@@ -36,7 +37,7 @@ export class KeyCatalogue {
     }
     const material = randomFillSync(Buffer.alloc(length));
     try {
-      return this.insertKey(spec, material);
+      return this.insertKey(spec, material, 'generated');
     } finally {
       wipe(material);
     }
@@ -45,7 +46,7 @@ export class KeyCatalogue {
   /** Creates a key from material the caller supplies. Does not zero `material`: the caller owns it. */
   registerKey(spec: KeySpec, material: Buffer): KeyDescription {
     checkMaterialLength(spec.algorithm, material);
-    return this.insertKey(spec, material);
+    return this.insertKey(spec, material, 'imported');
   }
 
   describeKey(fullName: string): KeyDescription {
@@ -105,6 +106,13 @@ export class KeyCatalogue {
   describeInstance(ref: KeyRef): InstanceView {
     this.parts.seal.requireUnsealed();
     return this.parts.rows.resolve(ref).instanceView;
+  }
+
+  /** What may be said of the referenced instance's material (keys/material-facts.ts), from its authenticated row. */
+  describeMaterial(ref: KeyRef): MaterialFacts {
+    this.parts.seal.requireUnsealed();
+    const { key, instance } = this.parts.rows.resolve(ref);
+    return materialFacts(key.algorithm, instance.origin);
   }
 
   listKeys(filter: KeyFilter = {}): KeyView[] {
@@ -195,7 +203,7 @@ export class KeyCatalogue {
     });
   }
 
-  private insertKey(spec: KeySpec, material: Buffer): KeyDescription {
+  private insertKey(spec: KeySpec, material: Buffer, origin: MaterialOrigin): KeyDescription {
     const { seal, rows, store, clock, ids, timeZone } = this.parts;
     seal.requireUnsealed();
     const { namespace, name } = parseKeyName(spec.fullName);
@@ -230,7 +238,7 @@ export class KeyCatalogue {
       updatedAt: now,
     };
     const key: KeyRecord = { ...fields, rowMac: rows.keyMac(fields) };
-    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt);
+    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt, origin);
     if (store.getAlias(formatKeyName({ namespace, name })) !== null) {
       throw new KeychainError('KEY_EXISTS', `"${formatKeyName({ namespace, name })}" is an alias; remove the alias or pick another name`);
     }

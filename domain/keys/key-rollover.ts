@@ -192,6 +192,7 @@ export class KeyRollover {
     const { seal, rows, store, ids, timeZone } = this.parts;
     seal.requireUnsealed();
     const generated = material === undefined;
+    const origin = generated ? 'generated' : 'imported';
     const algorithm = key.algorithm as Algorithm;
     if (key.rolloverPolicy === 'none') {
       throw new KeychainError('WRONG_STATE', `${formatKeyName(key)} has rollover policy "none"; change its policy to roll it over`);
@@ -216,10 +217,10 @@ export class KeyRollover {
       const versions = store.listInstances(key.id).map((i) => i.version);
       const now = new Date(nowMs).toISOString();
       if (activatesAt !== null) {
-        store.addPendingInstance(rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'PreActive', now, activatesAt));
+        store.addPendingInstance(rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'PreActive', now, activatesAt, origin));
         return this.catalogue.describeKey(formatKeyName(key));
       }
-      const instance = rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'Active', now);
+      const instance = rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'Active', now, null, origin);
       const next = nextRolloverAt(key, nowMs, timeZone);
       const movedKey = { ...key, currentInstanceId: instance.id, updatedAt: now, nextRolloverAt: next };
       store.addCurrentInstance(

@@ -9,7 +9,7 @@
 import { Clock, isoNow } from '../../common/clock';
 import { KeychainError, ValidationError } from '../../common/errors';
 import { KeychainStore } from '../../storage/keychain-store';
-import { AliasRecord, applyInstanceChange, InstanceRecord, InstanceStateChange, KeyRecord } from '../../storage/records';
+import { AliasRecord, applyInstanceChange, InstanceRecord, InstanceStateChange, KeyRecord, MaterialOrigin } from '../../storage/records';
 import { ZoneCalendar } from '../calendar';
 import { IdSource } from '../ids';
 import { openMaterial, SealBinding, sealMaterial } from '../instance-seal';
@@ -113,6 +113,7 @@ export class KeyRows {
    * A new instance row of `key` whose material is sealed under the current
    * keychain key. A PreActive one may carry its activation date in
    * `activatedAt` (instance-activation.ts), authenticated with the row.
+   * `origin`: whether the appliance drew `material` or a caller gave it.
    */
   newInstance(
     key: KeyRecord,
@@ -122,6 +123,7 @@ export class KeyRows {
     state: 'Active' | 'PreActive' = 'Active',
     now = isoNow(this.parts.clock),
     activatesAt: string | null = null,
+    origin: MaterialOrigin = 'generated',
   ): InstanceRecord {
     const unsealed = this.parts.seal.requireUnsealed();
     const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
@@ -136,6 +138,7 @@ export class KeyRows {
       destroyedAt: null,
       destroyAt: null,
       ...(state === 'Active' ? usageStops(key, Date.parse(now), this.parts.timeZone) : { protectStopAt: null, processStopAt: null }),
+      origin,
     };
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }

@@ -25,6 +25,17 @@ export function describeKeyStoreConformance(name: string, factory: StoreFactory)
         expect(store.getKeyById('k2')?.customAttributes).toEqual({ team: 'payments', 'x-cost-centre': '42' });
       });
 
+      it("keeps an instance's material origin, through a state change too", () => {
+        const imported = instance('k1', 1, { origin: 'imported' });
+        store.createKey(key('k1', 'hr', 'payroll'), imported);
+        expect(store.getInstanceById(imported.id)?.origin).toBe('imported');
+        store.updateInstanceState({ instanceId: imported.id, state: 'Deactivated', deactivatedAt: T1, rowMac: rowMac('after') });
+        expect(store.getInstanceByName(imported.name)?.origin).toBe('imported');
+        const generated = instance('k1', 2);
+        store.addPendingInstance({ ...generated, state: 'PreActive' });
+        expect(store.listInstances('k1').map((i) => i.origin)).toEqual(['imported', 'generated']);
+      });
+
       it('returns null for absent keys and instances', () => {
         expect(store.getKeyById('nope')).toBeNull();
         expect(store.getKeyByName('hr', 'nope')).toBeNull();

@@ -110,6 +110,7 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     destroyAt: null,
     protectStopAt: null,
     processStopAt: null,
+    origin: 'generated',
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };

@@ -42,9 +42,9 @@ describe('KMIP material attributes', () => {
   });
 
   test('Sensitive and Extractable say what the facts say, from 1.4 only', () => {
-    const served = materialAttributes({ material: { extractable: true, sensitive: false, generator: null } }, V14);
+    const served = materialAttributes({ material: { extractable: true, sensitive: false, generator: null, origin: 'imported' } }, V14);
     expect([served.Sensitive, served.AlwaysSensitive, served.Extractable, served.NeverExtractable].map((n) => n?.value)).toEqual([false, false, true, false]);
-    const kept = materialAttributes({ material: { extractable: false, sensitive: true, generator: null } }, V21);
+    const kept = materialAttributes({ material: { extractable: false, sensitive: true, generator: null, origin: 'imported' } }, V21);
     expect([kept.Sensitive, kept.AlwaysSensitive, kept.Extractable, kept.NeverExtractable].map((n) => n?.value)).toEqual([true, true, false, true]);
     expect(present(materialAttributes({ material: materialFacts('AES-128') }, V13))).toEqual(['RandomNumberGenerator']);
     expect(present(materialAttributes({}, V21))).toEqual([]);
