@@ -103,7 +103,12 @@ export function instanceRowMac(macKey: Buffer, keychainId: string, instance: Ins
  * v1 list without them.
  */
 function instanceExtras(instance: InstanceRowFields): string[] {
-  return instance.origin === 'generated' ? [] : ['origin', instance.origin];
+  return [
+    ...(instance.origin === 'generated' ? [] : ['origin', instance.origin]),
+    ...(instance.revocationReason === null ? [] : ['revocationReason', instance.revocationReason]),
+    ...(instance.compromisedAt === null ? [] : ['compromisedAt', instance.compromisedAt]),
+    ...(instance.compromiseOccurredAt === null ? [] : ['compromiseOccurredAt', instance.compromiseOccurredAt]),
+  ];
 }
 
 function same(a: Buffer, b: Buffer | null | undefined): boolean {

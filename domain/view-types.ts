@@ -50,4 +50,10 @@ export interface InstanceView {
   readonly protectStopAt: string | null;
   /** End of recipient use: from then it is Deactivated (null: none). */
   readonly processStopAt: string | null;
+  /** The reason Revoke gave (REVOCATION_REASONS), or null: not revoked (or revoked before the appliance kept it). */
+  readonly revocationReason: string | null;
+  /** When Revoke marked it compromised, or null. */
+  readonly compromisedAt: string | null;
+  /** When the compromise occurred (Revoke's compromiseDate, else when it was revoked), or null. */
+  readonly compromiseOccurredAt: string | null;
 }

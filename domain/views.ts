@@ -59,5 +59,8 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     destroyAt: instance.destroyAt,
     protectStopAt: instance.protectStopAt,
     processStopAt: instance.processStopAt,
+    revocationReason: instance.revocationReason,
+    compromisedAt: instance.compromisedAt,
+    compromiseOccurredAt: instance.compromiseOccurredAt,
   };
 }

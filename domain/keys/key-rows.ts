@@ -139,6 +139,9 @@ export class KeyRows {
       destroyAt: null,
       ...(state === 'Active' ? usageStops(key, Date.parse(now), this.parts.timeZone) : { protectStopAt: null, processStopAt: null }),
       origin,
+      revocationReason: null,
+      compromisedAt: null,
+      compromiseOccurredAt: null,
     };
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }

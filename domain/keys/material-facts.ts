@@ -26,7 +26,9 @@
  *   key that never leaves it.
  */
 import { createHash } from 'node:crypto';
-import { MaterialOrigin } from '../../storage/records';
+
+/** Whether the appliance drew the material or a caller gave it (storage/records.ts keeps it per instance; the client package reaches this file, not storage). */
+export type MaterialOrigin = 'generated' | 'imported';
 
 export interface MaterialDigest {
   readonly algorithm: 'SHA-256';

@@ -1,8 +1,9 @@
 /**
- * The origin of an instance's material (generated here or imported) on the
- * real parts: kept in the SQLite row, authenticated by the instance row MAC
- * without changing the MAC of rows stored before the field existed, and
- * reported as the generator of the material facts.
+ * Facts kept per instance on the real parts — the origin of its material
+ * (generated here or imported), the reason it was revoked and when it was
+ * marked compromised: kept in the SQLite row, authenticated by the instance
+ * row MAC without changing the MAC of rows stored before the fields
+ * existed; the origin decides the generator of the material facts.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +28,7 @@ type Fixture = Awaited<ReturnType<typeof makeSoftHsmFixture>>;
 const FIELDS: InstanceRowFields = {
   id: 'i1', keyId: 'k1', name: 'n1', version: 1, state: 'Active', sealedMaterial: Buffer.alloc(60), sealVersion: 1,
   createdAt: '2026-01-01T00:00:00.000Z', activatedAt: '2026-01-01T00:00:00.000Z', deactivatedAt: null, destroyedAt: null,
-  destroyAt: null, protectStopAt: null, processStopAt: null, origin: 'generated',
+  destroyAt: null, protectStopAt: null, processStopAt: null, origin: 'generated', revocationReason: null, compromisedAt: null, compromiseOccurredAt: null,
 };
 
 describe('instance row MAC and the material origin', () => {
@@ -39,8 +40,17 @@ describe('instance row MAC and the material origin', () => {
     expect(instanceRowMac(macKey, 'chain', FIELDS)).toEqual(createHmac('sha256', macKey).update(v1).digest());
   });
 
-  it('differs for an imported instance', () => {
-    expect(instanceRowMac(macKey, 'chain', { ...FIELDS, origin: 'imported' })).not.toEqual(instanceRowMac(macKey, 'chain', FIELDS));
+  it('differs for an imported, a revoked or a compromised instance, and for each of them', () => {
+    const macs = [
+      FIELDS,
+      { ...FIELDS, origin: 'imported' as const },
+      { ...FIELDS, revocationReason: 'superseded' },
+      { ...FIELDS, revocationReason: 'keyCompromise' },
+      { ...FIELDS, compromisedAt: '2026-01-02T00:00:00.000Z' },
+      // The value of one extra cannot pass for another's: each comes after its name.
+      { ...FIELDS, revocationReason: '2026-01-02T00:00:00.000Z' },
+    ].map((fields) => instanceRowMac(macKey, 'chain', fields).toString('hex'));
+    expect(new Set(macs).size).toBe(macs.length);
   });
 });
 
@@ -103,5 +113,16 @@ describe('material origin on SoftHSM2 and SQLite', () => {
     setOrigin(made, 'generated');
     expect(keychain.describeMaterial({ instance: given }).origin).toBe('imported');
     expect(keychain.getKey({ fullName: 'origin/made' }).material).toHaveLength(32);
+  });
+
+  it('keeps the revocation reason and compromise date under the MAC: one cleared in the file is detected', async () => {
+    keychain.createKey({ fullName: 'origin/lost', algorithm: 'AES-256' });
+    const lost = keychain.describeKey('origin/lost').key.currentInstance;
+    const before = keychain.transitionInstance({ instance: lost }, 'Compromised', { deactivatedAt: '2026-01-01T00:00:00.000Z', revocationReason: 'keyCompromise', compromisedAt: '2026-01-02T00:00:00.000Z' });
+    expect(before).toMatchObject({ revocationReason: 'keyCompromise', compromisedAt: '2026-01-02T00:00:00.000Z' });
+    const raw = new Database(dbPath);
+    raw.prepare('UPDATE key_instances SET revocation_reason = NULL, compromised_at = NULL WHERE name = ?').run(lost);
+    raw.close();
+    expect(await rejectionCode(() => keychain.describeInstance({ instance: lost }))).toBe('INTEGRITY_FAILURE');
   });
 });

@@ -111,6 +111,8 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     protectStopAt: null,
     processStopAt: null,
     origin: 'generated',
+    revocationReason: null,
+    compromisedAt: null, compromiseOccurredAt: null,
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };

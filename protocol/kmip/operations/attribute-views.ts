@@ -2,9 +2,10 @@
  * The KMIP attributes of one managed object, from the appliance's views
  * (docs/kmip.md §3.4): a KMIP object is a key *instance*; its Unique
  * Identifier is the instance name, its Name the key's full name. What the
- * appliance keeps is reported; nothing is invented (no Compromise Date: the
- * appliance does not keep one). What is said of the material (Digest,
- * Random Number Generator, Sensitive, Extractable) is material-attributes.ts.
+ * appliance keeps is reported; nothing is invented. What is said of the
+ * material (Digest, Random Number Generator, Sensitive, Extractable) is
+ * material-attributes.ts; what Revoke recorded (Revocation Reason,
+ * Compromise Date…) and Original Creation Date, revocation-attributes.ts.
  * Custom attributes are the key's: native `team` is KMIP `x-team` (1.x) or
  * Vendor Identification `x`, Attribute Name `team` (2.x). Encoded in the
  * request's version: 1.x Attribute {Attribute Name, Attribute Index?,
@@ -18,6 +19,7 @@ import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } fro
 import { isKeptName, keptAttributeValues } from './kept-attributes';
 import { CustomValue, typedCustomValues } from './custom-values';
 import { materialAttributes, MaterialView } from './material-attributes';
+import { deactivationDateOf, revocationAttributes } from './revocation-attributes';
 
 /** The prefix of client-defined attribute names (KMIP 1.x §2.1.1), and the 2.x Vendor Identification that stands for it. */
 export const CUSTOM_PREFIX = 'x-';
@@ -53,9 +55,10 @@ export type KmipAttribute =
  * lists them (the OASIS test cases' order: identity, then alphabetical).
  */
 export const REPORTED_TAGS = [
-  'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask',
-  'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate', 'LastChangeDate', 'Link', 'Name', 'NeverExtractable',
-  'ProtectStopDate', 'RandomNumberGenerator', 'Sensitive', 'State',
+  'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CompromiseDate',
+  'CompromiseOccurrenceDate', 'CryptographicUsageMask', 'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate',
+  'LastChangeDate', 'Link', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'ProtectStopDate', 'RandomNumberGenerator', 'RevocationReason',
+  'Sensitive', 'State',
 ] as const;
 
 /** KMIP Cryptographic Algorithm and Length (bits) of each appliance algorithm; SECRET (Secret Data) has neither. */
@@ -110,18 +113,19 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     ActivationDate: date('ActivationDate', instance.activatedAt ?? instance.activatesAt),
     // The appliance's usage bits are KMIP's (domain/usage-mask.ts).
     CryptographicUsageMask: integerItem('CryptographicUsageMask', key.usageMask),
-    // Deactivated already, or when its recipient usage period ends (processStopAt: then it is Deactivated; KMIP has no Process Stop Date).
-    DeactivationDate: date('DeactivationDate', instance.deactivatedAt ?? instance.processStopAt),
+    // Deactivated already, or when its recipient usage period ends (processStopAt: then it is Deactivated; KMIP has no Process Stop Date); not a compromise's date.
+    DeactivationDate: date('DeactivationDate', deactivationDateOf(instance)),
     Description: key.description === '' || !hasDescription(version) ? undefined : textItem('Description', key.description),
     DestroyDate: date('DestroyDate', instance.destroyedAt),
     InitialDate: date('InitialDate', instance.createdAt),
-    LastChangeDate: date('LastChangeDate', latest([key.updatedAt, instance.createdAt, instance.activatedAt, instance.deactivatedAt, instance.destroyedAt])),
+    LastChangeDate: date('LastChangeDate', latest([key.updatedAt, instance.createdAt, instance.activatedAt, instance.deactivatedAt, instance.destroyedAt, instance.compromisedAt])),
     Link: links(instance, object.instances),
     Name: structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
     // The end of the originator usage period: from then it only decrypts.
     ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
     State: enumItem('State', instance.state),
     ...materialAttributes(object, version),
+    ...revocationAttributes(instance, version),
   };
   const standard: KmipAttribute[] = REPORTED_TAGS.flatMap((tag) => [values[tag]].flat().filter((v): v is TtlvNode => v !== undefined).map((value) => ({ kind: 'standard' as const, tag, value })));
   // The kept standard attributes (Alternative Name, Object Group, …) are the key's `kmip.` custom attributes, reported as themselves.
