@@ -55,7 +55,7 @@ export type KmipAttribute =
  * lists them (the OASIS test cases' order: identity, then alphabetical).
  */
 export const REPORTED_TAGS = [
-  'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CompromiseDate',
+  'UniqueIdentifier', 'ShortUniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CompromiseDate',
   'CompromiseOccurrenceDate', 'CryptographicUsageMask', 'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate',
   'LastChangeDate', 'Link', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'ProtectStopDate', 'RandomNumberGenerator', 'RevocationReason',
   'Sensitive', 'State',

@@ -17,15 +17,18 @@
  *   imported under dual control was made here too: the appliance does not
  *   know when its material was first created elsewhere, and says when it
  *   knows.
+ * - Short Unique Identifier (2.x): the SHA-256 of the Unique Identifier
+ *   (KMIP 2.1 §4.49), computed, never stored.
  * Pure.
  */
+import { createHash } from 'node:crypto';
 import type { InstanceView } from '../../../domain/view-types';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
-import { enumItem, isoDateItem, structureItem } from './payload';
+import { bytesItem, enumItem, isoDateItem, structureItem } from './payload';
 import { NATIVE_REASON } from './revoke';
 
-export const REVOCATION_TAGS = ['CompromiseDate', 'CompromiseOccurrenceDate', 'OriginalCreationDate', 'RevocationReason'] as const;
+export const REVOCATION_TAGS = ['CompromiseDate', 'CompromiseOccurrenceDate', 'OriginalCreationDate', 'RevocationReason', 'ShortUniqueIdentifier'] as const;
 export type RevocationTag = (typeof REVOCATION_TAGS)[number];
 
 /** Native reason → KMIP Revocation Reason Code name. */
@@ -33,7 +36,7 @@ const KMIP_REASON: ReadonlyMap<string, string> = new Map(Object.entries(NATIVE_R
 
 const since = (version: ProtocolVersion, major: number, minor: number): boolean => version.major > major || (version.major === major && version.minor >= minor);
 
-type RevocationFacts = Pick<InstanceView, 'state' | 'createdAt' | 'deactivatedAt' | 'processStopAt' | 'revocationReason' | 'compromisedAt' | 'compromiseOccurredAt'>;
+type RevocationFacts = Pick<InstanceView, 'name' | 'state' | 'createdAt' | 'deactivatedAt' | 'processStopAt' | 'revocationReason' | 'compromisedAt' | 'compromiseOccurredAt'>;
 
 /** When the compromise occurred, or null (not compromised, or not known). */
 function compromiseOccurrence(instance: RevocationFacts): string | null {
@@ -61,5 +64,6 @@ export function revocationAttributes(instance: RevocationFacts, version: Protoco
     CompromiseOccurrenceDate: occurred === null ? undefined : isoDateItem('CompromiseOccurrenceDate', occurred),
     OriginalCreationDate: since(version, 1, 2) ? isoDateItem('OriginalCreationDate', instance.createdAt) : undefined,
     RevocationReason: code === undefined ? undefined : structureItem('RevocationReason', [enumItem('RevocationReasonCode', code)]),
+    ShortUniqueIdentifier: version.major >= 2 ? bytesItem('ShortUniqueIdentifier', createHash('sha256').update(instance.name, 'utf8').digest()) : undefined,
   };
 }

@@ -95,7 +95,7 @@ describe('KMIP attribute reads', () => {
     ]);
     const references = (await succeed(app, 'GetAttributeList', uidXml(uid), V21)).slice(1);
     expect(references.map((r) => enumName(r, 'Tag'))).toEqual([
-      'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask', 'Digest',
+      'UniqueIdentifier', 'ShortUniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask', 'Digest',
       'Extractable', 'InitialDate', 'LastChangeDate', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'RandomNumberGenerator', 'Sensitive', 'State',
     ]);
     const withCustom = (await succeed(app, 'GetAttributeList', uidXml(scene.alpha.key.currentInstance), V21)).slice(1);

@@ -4,6 +4,7 @@
  * Deactivation Date when the appliance's deactivatedAt is the compromise's
  * occurrence, and Original Creation Date from 1.2.
  */
+import { createHash } from 'node:crypto';
 import { enumeration } from '../../../../protocol/kmip/dictionary';
 import { deactivationDateOf, revocationAttributes } from '../../../../protocol/kmip/operations/revocation-attributes';
 import { TtlvNode } from '../../../../protocol/kmip/ttlv';
@@ -13,7 +14,7 @@ const V11 = { major: 1, minor: 1 };
 const MADE = '2026-01-01T00:00:00.000Z';
 const OCCURRED = '2026-01-02T00:00:00.000Z';
 const FOUND = '2026-01-03T00:00:00.000Z';
-const base = { state: 'Active', createdAt: MADE, deactivatedAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null };
+const base = { name: 'i1', state: 'Active', createdAt: MADE, deactivatedAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null };
 const seconds = (iso: string): bigint => BigInt(Date.parse(iso) / 1000);
 const reasonOf = (node: TtlvNode | undefined): string | undefined => enumeration('RevocationReasonCode')?.byValue.get((node?.value as TtlvNode[])[0].value as number);
 
@@ -55,5 +56,11 @@ describe('revocation attributes', () => {
     expect(revocationAttributes(base, V14).OriginalCreationDate?.value).toBe(seconds(MADE));
     expect(revocationAttributes(base, V11).OriginalCreationDate).toBeUndefined();
     expect(revocationAttributes(base, V14).RevocationReason).toBeUndefined();
+  });
+
+  test('Short Unique Identifier (2.x only) is the SHA-256 of the Unique Identifier', () => {
+    const short = revocationAttributes(base, { major: 2, minor: 1 }).ShortUniqueIdentifier;
+    expect(Buffer.from(short?.value as Uint8Array).toString('hex')).toBe(createHash('sha256').update('i1').digest('hex'));
+    expect(revocationAttributes(base, V14).ShortUniqueIdentifier).toBeUndefined();
   });
 });
