@@ -27,7 +27,7 @@ import { InstanceActivation } from './keys/instance-activation';
 import { KeyRef, KeyRows } from './keys/key-rows';
 import { KeySpec } from './keys/key-spec';
 import { KeychainSeal } from './keys/keychain-seal';
-import { MaterialDigest } from './keys/material-facts';
+import { MaterialDigest, MaterialFacts } from './keys/material-facts';
 import { ApprovalStore } from '../storage/approval-store';
 import { DirectoryStore } from '../storage/directory-store';
 import { ImportBinding, openImportMaterial, SealedImport, sealImportMaterial } from './keys/import-seal';
@@ -180,6 +180,9 @@ export class Keychain {
   }
   describeInstance(ref: KeyRef): InstanceView {
     return this.catalogue.describeInstance(ref);
+  }
+  describeMaterial(ref: KeyRef): MaterialFacts {
+    return this.catalogue.describeMaterial(ref);
   }
   listKeys(filter: KeyFilter = {}): KeyView[] {
     return this.catalogue.listKeys(filter);

@@ -27,10 +27,12 @@ export class LifecycleService {
     const now = isoNow(this.clock);
     if (reason === 'keyCompromise' || reason === 'caCompromise') {
       if (compromiseDate !== undefined && Number.isNaN(Date.parse(compromiseDate))) throw new ValidationError('compromiseDate is not an ISO 8601 date');
-      if (this.keychain.describeInstance(ref).state === 'Destroyed') return this.keychain.transitionInstance(ref, 'DestroyedCompromised', {});
-      return this.keychain.transitionInstance(ref, 'Compromised', { deactivatedAt: compromiseDate ?? now });
+      // Compromise Date (compromisedAt) is when it was found; the occurrence date is the one given, else now.
+      const compromised = { revocationReason: reason, compromisedAt: now, compromiseOccurredAt: compromiseDate ?? now };
+      if (this.keychain.describeInstance(ref).state === 'Destroyed') return this.keychain.transitionInstance(ref, 'DestroyedCompromised', compromised);
+      return this.keychain.transitionInstance(ref, 'Compromised', { deactivatedAt: compromiseDate ?? now, ...compromised });
     }
-    return this.keychain.transitionInstance(ref, 'Deactivated', { deactivatedAt: now });
+    return this.keychain.transitionInstance(ref, 'Deactivated', { deactivatedAt: now, revocationReason: reason });
   }
 
   /**

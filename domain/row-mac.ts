@@ -20,7 +20,12 @@
  * and a re-MAC of every row at the first unseal after the migration (the MAC
  * key exists only while unsealed). Exception: an optional field that old
  * rows never hold may be appended after its own label only when it is set
- * (optionalField): every existing row's MAC stays the same.
+ * (optionalField): every existing row's MAC stays the same. Likewise a
+ * field with a default that every existing row holds: it enters the
+ * encoding only when it differs from that default, as a (name, value) pair after the v1 list (see
+ * `instanceExtras`), so an existing row's MAC is unchanged while a row whose
+ * stored value is flipped either way fails (the pair appears or vanishes).
+ * The audit events add `transport` the same way, only when present.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError } from '../common/errors';
@@ -91,6 +96,7 @@ export function instanceRowMac(macKey: Buffer, keychainId: string, instance: Ins
     instance.processStopAt,
     // Fields added after v1 enter the MAC only when set, each after its own label: a row without them keeps its MAC (no re-MAC at upgrade), and no two such fields can stand in for each other.
     ...optionalField('process-start-at', instance.processStartAt),
+    ...instanceExtras(instance),
   ]);
   return createHmac('sha256', macKey).update(fields).digest();
 }
@@ -98,6 +104,23 @@ export function instanceRowMac(macKey: Buffer, keychainId: string, instance: Ins
 /** A later optional field as [label, value], or nothing when it is unset. */
 function optionalField(label: string, value: string | null | undefined): string[] {
   return value === undefined || value === null ? [] : [label, value];
+}
+
+/**
+ * Instance fields added after v1, each as a (name, value) pair and only
+ * when not its default (the value every row stored before it holds): a
+ * name before each value keeps two extras from standing in for each other,
+ * and the fixed order keeps the encoding canonical. encodeFields prefixes
+ * every field with its length, so a list with pairs never encodes like the
+ * v1 list without them.
+ */
+function instanceExtras(instance: InstanceRowFields): string[] {
+  return [
+    ...(instance.origin === 'generated' ? [] : ['origin', instance.origin]),
+    ...(instance.revocationReason === null ? [] : ['revocationReason', instance.revocationReason]),
+    ...(instance.compromisedAt === null ? [] : ['compromisedAt', instance.compromisedAt]),
+    ...(instance.compromiseOccurredAt === null ? [] : ['compromiseOccurredAt', instance.compromiseOccurredAt]),
+  ];
 }
 
 function same(a: Buffer, b: Buffer | null | undefined): boolean {

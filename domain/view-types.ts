@@ -82,4 +82,10 @@ export interface InstanceView {
   readonly processStopAt: string | null;
   /** Start of recipient use, when its creator set one: before it, it never decrypts (absent: none). */
   readonly processStartAt?: string;
+  /** The reason Revoke gave (REVOCATION_REASONS), or null: not revoked (or revoked before the appliance kept it). */
+  readonly revocationReason: string | null;
+  /** When Revoke marked it compromised, or null. */
+  readonly compromisedAt: string | null;
+  /** When the compromise occurred (Revoke's compromiseDate, else when it was revoked), or null. */
+  readonly compromiseOccurredAt: string | null;
 }

@@ -63,5 +63,8 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     processStopAt: instance.processStopAt,
     // Shown only when set: most instances have none, and their views stay as they were.
     ...(instance.processStartAt === null ? {} : { processStartAt: instance.processStartAt }),
+    revocationReason: instance.revocationReason,
+    compromisedAt: instance.compromisedAt,
+    compromiseOccurredAt: instance.compromiseOccurredAt,
   };
 }

@@ -12,7 +12,6 @@
 import { ValidationError } from '../common/errors';
 import { parseAlgorithm } from '../domain/algorithms';
 import { KeyRef, KeySpec } from '../domain/keychain';
-import { materialFacts } from '../domain/keys/material-facts';
 import { checkCallerMaterial } from '../domain/policy/permissions';
 import { optionalRolloverPolicy } from '../domain/rollover-policy';
 import { parseUsageMask } from '../domain/usage-mask';
@@ -143,7 +142,7 @@ export const getAttributes: Operation<'GetAttributes'> = {
     const instance = keychain.describeInstance(ref); // INSTANCE_NOT_FOUND for an instance of another key
     const described = keychain.describeKey(keyOf(ref));
     const digest = args.digest === true ? { digest: keychain.digestMaterial({ ...ref, instance: instance.name }) } : {};
-    return { ...described, instance, material: materialFacts(described.key.algorithm), ...digest };
+    return { ...described, instance, material: keychain.describeMaterial({ ...ref, instance: instance.name }), ...digest };
   },
 };
 

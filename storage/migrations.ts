@@ -356,6 +356,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // Null in existing rows, and the row MAC covers the field only when set (domain/row-mac.ts): no row is re-MACed.
     up: (db) => db.exec(`ALTER TABLE key_instances ADD COLUMN process_start_at TEXT;`),
   },
+  {
+    version: 17,
+    description: 'facts kept per instance: the origin of its material (generated or imported), its revocation reason, compromise date and compromise occurrence date',
+    // Every row before it holds the defaults ('generated', null…), which stay out of the row MAC (domain/row-mac.ts): no re-MAC is needed.
+    up: (db) =>
+      db.exec(`ALTER TABLE key_instances ADD COLUMN origin TEXT NOT NULL DEFAULT 'generated' CHECK (origin IN ('generated', 'imported'));
+ALTER TABLE key_instances ADD COLUMN revocation_reason TEXT;
+ALTER TABLE key_instances ADD COLUMN compromised_at TEXT;
+ALTER TABLE key_instances ADD COLUMN compromise_occurred_at TEXT;`),
+  },
 ];
 
 export function readSchemaVersion(db: Database.Database): number {

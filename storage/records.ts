@@ -89,9 +89,38 @@ export interface InstanceRecord {
    * verifies. Null: none (rows made before schema v16 have none).
    */
   readonly processStartAt: string | null;
+  /**
+   * Where the material came from: drawn here by the appliance's DRBG, or
+   * given by a caller (Register: a dual-controlled key import, or SECRET
+   * material; a rollover with the caller's material). Rows stored before the
+   * column existed read 'generated', which was true of every non-SECRET one
+   * (Register of generated algorithms was refused then); SECRET material is
+   * never ours whatever the row says (domain/keys/material-facts.ts).
+   */
+  readonly origin: MaterialOrigin;
+  /**
+   * The reason Revoke gave (a KMIP Revocation Reason Code in the protocol's
+   * spelling: op-schemas REVOCATION_REASONS); null when never revoked, or
+   * revoked before the column existed.
+   */
+  readonly revocationReason: string | null;
+  /**
+   * When Revoke marked it compromised (KMIP Compromise Date); null when not
+   * compromised, or compromised before the column existed.
+   */
+  readonly compromisedAt: string | null;
+  /**
+   * When the compromise occurred, as Revoke was told (else when it was
+   * revoked): KMIP Compromise Occurrence Date. Kept apart from deactivatedAt,
+   * which Revoke also sets to it for an instance not yet destroyed, because
+   * a Destroyed instance found compromised keeps its deactivation date.
+   */
+  readonly compromiseOccurredAt: string | null;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
 }
+
+export type MaterialOrigin = 'generated' | 'imported';
 
 /** What a key's rollover policy change writes (the whole row MAC is recomputed by the domain). */
 export interface KeyPolicyUpdate {
@@ -179,6 +208,9 @@ export interface InstanceStateChange {
   readonly destroyAt?: string | null;
   readonly protectStopAt?: string | null;
   readonly processStopAt?: string | null;
+  readonly revocationReason?: string | null;
+  readonly compromisedAt?: string | null;
+  readonly compromiseOccurredAt?: string | null;
   /** When true the sealed material is removed (set to NULL; with secure_delete the page is overwritten). */
   readonly dropMaterial?: boolean;
   /** The row MAC of the instance as it is after the change (see applyInstanceChange). */
@@ -206,6 +238,9 @@ export function applyInstanceChange(old: InstanceRecord, change: InstanceStateCh
     destroyAt: pick(change.destroyAt, old.destroyAt),
     protectStopAt: pick(change.protectStopAt, old.protectStopAt),
     processStopAt: pick(change.processStopAt, old.processStopAt),
+    revocationReason: pick(change.revocationReason, old.revocationReason),
+    compromisedAt: pick(change.compromisedAt, old.compromisedAt),
+    compromiseOccurredAt: pick(change.compromiseOccurredAt, old.compromiseOccurredAt),
     sealedMaterial: change.dropMaterial === true ? null : old.sealedMaterial,
     rowMac: change.rowMac,
   };

@@ -15,7 +15,9 @@ const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, de
 const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_material AS sealedMaterial,
   seal_version AS sealVersion, created_at AS createdAt, activated_at AS activatedAt,
   deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt, destroy_at AS destroyAt,
-  protect_stop_at AS protectStopAt, process_stop_at AS processStopAt, process_start_at AS processStartAt, row_mac AS rowMac`;
+  protect_stop_at AS protectStopAt, process_stop_at AS processStopAt, process_start_at AS processStartAt, origin,
+  revocation_reason AS revocationReason, compromised_at AS compromisedAt,
+  compromise_occurred_at AS compromiseOccurredAt, row_mac AS rowMac`;
 
 const WRAPPED_COLUMNS = `version, master_key_version AS masterKeyVersion, mechanism, wrapped, created_at AS createdAt`;
 
@@ -78,9 +80,10 @@ export const SQL = {
   countKeysByState: `SELECT i.state AS state, count(*) AS n FROM keys k JOIN key_instances i ON i.id = k.current_instance_id GROUP BY i.state`,
   countInstancesByState: `SELECT state, count(*) AS n FROM key_instances GROUP BY state`,
   insertInstance: `INSERT INTO key_instances (id, key_id, name, version, state, sealed_material, seal_version,
-    created_at, activated_at, deactivated_at, destroyed_at, destroy_at, protect_stop_at, process_stop_at, process_start_at, row_mac)
+    created_at, activated_at, deactivated_at, destroyed_at, destroy_at, protect_stop_at, process_stop_at, process_start_at, origin,
+    revocation_reason, compromised_at, compromise_occurred_at, row_mac)
     VALUES (@id, @keyId, @name, @version, @state, @sealedMaterial, @sealVersion, @createdAt, @activatedAt,
-    @deactivatedAt, @destroyedAt, @destroyAt, @protectStopAt, @processStopAt, @processStartAt, @rowMac)`,
+    @deactivatedAt, @destroyedAt, @destroyAt, @protectStopAt, @processStopAt, @processStartAt, @origin, @revocationReason, @compromisedAt, @compromiseOccurredAt, @rowMac)`,
   getInstanceById: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE id = ?`,
   getInstanceByName: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE name = ?`,
   listInstances: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE key_id = ? ORDER BY version`,
@@ -92,6 +95,9 @@ export const SQL = {
     destroy_at = CASE WHEN @setDestroyAt THEN @destroyAt ELSE destroy_at END,
     protect_stop_at = CASE WHEN @setProtectStopAt THEN @protectStopAt ELSE protect_stop_at END,
     process_stop_at = CASE WHEN @setProcessStopAt THEN @processStopAt ELSE process_stop_at END,
+    revocation_reason = CASE WHEN @setRevocationReason THEN @revocationReason ELSE revocation_reason END,
+    compromised_at = CASE WHEN @setCompromisedAt THEN @compromisedAt ELSE compromised_at END,
+    compromise_occurred_at = CASE WHEN @setCompromiseOccurredAt THEN @compromiseOccurredAt ELSE compromise_occurred_at END,
     sealed_material = CASE WHEN @dropMaterial THEN NULL ELSE sealed_material END,
     row_mac = @rowMac
     WHERE id = @instanceId`,
@@ -154,6 +160,12 @@ export function changeParams(change: InstanceStateChange): Record<string, unknow
     protectStopAt: change.protectStopAt ?? null,
     setProcessStopAt: flag(change.processStopAt),
     processStopAt: change.processStopAt ?? null,
+    setRevocationReason: flag(change.revocationReason),
+    revocationReason: change.revocationReason ?? null,
+    setCompromisedAt: flag(change.compromisedAt),
+    compromisedAt: change.compromisedAt ?? null,
+    setCompromiseOccurredAt: flag(change.compromiseOccurredAt),
+    compromiseOccurredAt: change.compromiseOccurredAt ?? null,
     dropMaterial: change.dropMaterial === true ? 1 : 0,
     rowMac: change.rowMac,
   };

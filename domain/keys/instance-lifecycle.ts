@@ -23,6 +23,9 @@ export interface TransitionDates {
   readonly deactivatedAt?: string | null;
   readonly destroyedAt?: string | null;
   readonly destroyAt?: string | null;
+  readonly revocationReason?: string | null;
+  readonly compromisedAt?: string | null;
+  readonly compromiseOccurredAt?: string | null;
 }
 
 /** What an operation on opened material may bind its own AADs to. */

@@ -9,7 +9,7 @@ import { isoNow } from '../../common/clock';
 import { KeychainError, ValidationError } from '../../common/errors';
 import { canonicalFacts, readObjectFacts } from '../stored-objects';
 import { wipe } from '../../common/secret';
-import { InstanceRecord, KeyFilter, KeyRecord, NamespaceSummary } from '../../storage/records';
+import { InstanceRecord, KeyFilter, KeyRecord, MaterialOrigin, NamespaceSummary } from '../../storage/records';
 import { algorithmInfo } from '../algorithms';
 import { formatKeyName, parseKeyName } from '../key-names';
 import { RolloverPolicy } from '../rollover-policy';
@@ -20,6 +20,7 @@ import { KeychainParts, KeyRef } from './key-rows';
 import { nextRolloverAt } from './key-rollover';
 import { parseActivationDate } from './instance-activation';
 import { checkAttributes, checkMaterialLength, checkText, KeySpec, MAX_ATTRIBUTE_VALUE, MAX_DESCRIPTION } from './key-spec';
+import { materialFacts, MaterialFacts } from './material-facts';
 
 export interface KeyDescription {
   readonly key: KeyView;
@@ -37,7 +38,7 @@ export class KeyCatalogue {
     }
     const material = randomFillSync(Buffer.alloc(length));
     try {
-      return this.insertKey(spec, material);
+      return this.insertKey(spec, material, null, 'generated');
     } finally {
       wipe(material);
     }
@@ -48,7 +49,7 @@ export class KeyCatalogue {
     checkMaterialLength(spec.algorithm, material);
     // A kept object's facts are read from its bytes here, before anything is stored: bytes that are not what the algorithm says are refused.
     const facts = readObjectFacts(spec.algorithm, material, spec.opaqueType);
-    return this.insertKey(spec, material, facts === null ? null : canonicalFacts(facts));
+    return this.insertKey(spec, material, facts === null ? null : canonicalFacts(facts), 'imported');
   }
 
   describeKey(fullName: string): KeyDescription {
@@ -110,6 +111,13 @@ export class KeyCatalogue {
   describeInstance(ref: KeyRef): InstanceView {
     this.parts.seal.requireUnsealed();
     return this.parts.rows.resolve(ref).instanceView;
+  }
+
+  /** What may be said of the referenced instance's material (keys/material-facts.ts), from its authenticated row. */
+  describeMaterial(ref: KeyRef): MaterialFacts {
+    this.parts.seal.requireUnsealed();
+    const { key, instance } = this.parts.rows.resolve(ref);
+    return materialFacts(key.algorithm, instance.origin);
   }
 
   listKeys(filter: KeyFilter = {}): KeyView[] {
@@ -200,7 +208,7 @@ export class KeyCatalogue {
     });
   }
 
-  private insertKey(spec: KeySpec, material: Buffer, facts: string | null = null): KeyDescription {
+  private insertKey(spec: KeySpec, material: Buffer, facts: string | null, origin: MaterialOrigin): KeyDescription {
     const { seal, rows, store, clock, ids, timeZone } = this.parts;
     seal.requireUnsealed();
     const { namespace, name } = parseKeyName(spec.fullName);
@@ -236,7 +244,7 @@ export class KeyCatalogue {
       facts,
     };
     const key: KeyRecord = { ...fields, rowMac: rows.keyMac(fields) };
-    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt, spec.usageDates);
+    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt, spec.usageDates, origin);
     if (store.getAlias(formatKeyName({ namespace, name })) !== null) {
       throw new KeychainError('KEY_EXISTS', `"${formatKeyName({ namespace, name })}" is an alias; remove the alias or pick another name`);
     }

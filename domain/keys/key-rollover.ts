@@ -5,6 +5,7 @@
  * which keys are due; and when a key's next rollover falls (midnight in the
  * appliance's time zone at the end of its cryptoperiod).
  */
+import { NO_USAGE_DATES } from '../usage-dates';
 import { randomFillSync } from 'node:crypto';
 import { isoNow } from '../../common/clock';
 import { KeychainError, ValidationError } from '../../common/errors';
@@ -197,6 +198,7 @@ export class KeyRollover {
     const { seal, rows, store, ids, timeZone } = this.parts;
     seal.requireUnsealed();
     const generated = material === undefined;
+    const origin = generated ? 'generated' : 'imported';
     const algorithm = key.algorithm as Algorithm;
     if (key.rolloverPolicy === 'none') {
       throw new KeychainError('WRONG_STATE', `${formatKeyName(key)} has rollover policy "none"; change its policy to roll it over`);
@@ -221,10 +223,10 @@ export class KeyRollover {
       const versions = store.listInstances(key.id).map((i) => i.version);
       const now = new Date(nowMs).toISOString();
       if (activatesAt !== null) {
-        store.addPendingInstance(rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'PreActive', now, activatesAt));
+        store.addPendingInstance(rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'PreActive', now, activatesAt, NO_USAGE_DATES, origin));
         return this.catalogue.describeKey(formatKeyName(key));
       }
-      const instance = rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'Active', now);
+      const instance = rows.newInstance(key, Math.max(...versions) + 1, fresh, ids.newId(), 'Active', now, null, NO_USAGE_DATES, origin);
       const next = nextRolloverAt(key, nowMs, timeZone);
       const movedKey = { ...key, currentInstanceId: instance.id, updatedAt: now, nextRolloverAt: next };
       store.addCurrentInstance(

@@ -9,7 +9,7 @@
 import { Clock, isoNow } from '../../common/clock';
 import { KeychainError, ValidationError } from '../../common/errors';
 import { KeychainStore } from '../../storage/keychain-store';
-import { AliasRecord, applyInstanceChange, InstanceRecord, InstanceStateChange, KeyRecord } from '../../storage/records';
+import { AliasRecord, applyInstanceChange, InstanceRecord, InstanceStateChange, KeyRecord, MaterialOrigin } from '../../storage/records';
 import { ZoneCalendar } from '../calendar';
 import { IdSource } from '../ids';
 import { openMaterial, SealBinding, sealMaterial } from '../instance-seal';
@@ -116,6 +116,7 @@ export class KeyRows {
    * `activatedAt` (instance-activation.ts), authenticated with the row.
    * `given`: usage dates set by its creator (domain/usage-dates.ts); a
    * given protect-stop date holds over a later derived one.
+   * `origin`: whether the appliance drew `material` or a caller gave it.
    */
   newInstance(
     key: KeyRecord,
@@ -126,6 +127,7 @@ export class KeyRows {
     now = isoNow(this.parts.clock),
     activatesAt: string | null = null,
     given: UsageDates = NO_USAGE_DATES,
+    origin: MaterialOrigin = 'generated',
   ): InstanceRecord {
     const unsealed = this.parts.seal.requireUnsealed();
     const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
@@ -141,6 +143,10 @@ export class KeyRows {
       destroyAt: null,
       ...withGivenProtectStop(state === 'Active' ? usageStops(key, Date.parse(now), this.parts.timeZone) : { protectStopAt: null, processStopAt: null }, given.protectStopAt),
       processStartAt: given.processStartAt,
+      origin,
+      revocationReason: null,
+      compromisedAt: null,
+      compromiseOccurredAt: null,
     };
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }

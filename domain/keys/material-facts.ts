@@ -15,7 +15,11 @@
  * - Generator: the keys the appliance makes are drawn with node:crypto's
  *   randomFillSync (keys/key-catalogue.ts, keys/key-rollover.ts), that is
  *   OpenSSL 3's default DRBG: NIST SP 800-90A CTR_DRBG on AES-256, seeded by
- *   the kernel. SECRET material is the caller's: no generator of ours.
+ *   the kernel. Material a caller gave — a dual-controlled key import
+ *   (operations/key-import.ts), a rollover with the caller's material, any
+ *   SECRET — has no generator we could name: the instance row records its
+ *   origin (storage/records.ts `origin`, under the row MAC), and SECRET is
+ *   the caller's whatever an old row says.
  * - Extractable, not Sensitive: any key's material may be fetched with Get
  *   (with the `get` grant, or an officer's dual-controlled export), in the
  *   clear over the mutually authenticated channel; the appliance has no
@@ -23,6 +27,9 @@
  */
 import { createHash } from 'node:crypto';
 import { algorithmInfo, parseAlgorithm } from '../algorithms';
+
+/** Whether the appliance drew the material or a caller gave it (storage/records.ts keeps it per instance; the client package reaches this file, not storage). */
+export type MaterialOrigin = 'generated' | 'imported';
 
 export interface MaterialDigest {
   readonly algorithm: 'SHA-256';
@@ -48,6 +55,8 @@ export interface MaterialFacts {
   readonly sensitive: boolean;
   /** The generator its material was drawn from; null for material a caller gave. */
   readonly generator: KeyGenerator | null;
+  /** Whether the appliance drew the material or a caller gave it. */
+  readonly origin: MaterialOrigin;
 }
 
 export const KEY_GENERATOR: KeyGenerator = Object.freeze({ kind: 'DRBG', drbg: 'CTR_DRBG', cipher: 'AES', bits: 256 });
@@ -59,8 +68,10 @@ export const KEY_GENERATOR: KeyGenerator = Object.freeze({ kind: 'DRBG', drbg: '
  */
 const isCallerMaterial = (algorithm: string): boolean => algorithmInfo(parseAlgorithm(algorithm)).generateLength === null;
 
-export function materialFacts(algorithm: string): MaterialFacts {
-  return { extractable: true, sensitive: false, generator: isCallerMaterial(algorithm) ? null : KEY_GENERATOR };
+/** The facts of an instance of `algorithm` whose row records `origin` (default: a key the appliance created). */
+export function materialFacts(algorithm: string, origin: MaterialOrigin = 'generated'): MaterialFacts {
+  const given = isCallerMaterial(algorithm) || origin === 'imported';
+  return { extractable: true, sensitive: false, generator: given ? null : KEY_GENERATOR, origin: given ? 'imported' : 'generated' };
 }
 
 /** Whether an instance of this algorithm has a digest to report: not for material a caller gave (a SECRET or an opaque object may be a password; see above). */

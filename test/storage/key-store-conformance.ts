@@ -34,6 +34,25 @@ export function describeKeyStoreConformance(name: string, factory: StoreFactory)
         expect(store.listInstances('k1').map((i) => i.processStartAt)).toEqual([T2, T1]);
       });
 
+      it("keeps an instance's material origin, through a state change too", () => {
+        const imported = instance('k1', 1, { origin: 'imported' });
+        store.createKey(key('k1', 'hr', 'payroll'), imported);
+        expect(store.getInstanceById(imported.id)?.origin).toBe('imported');
+        store.updateInstanceState({ instanceId: imported.id, state: 'Deactivated', deactivatedAt: T1, rowMac: rowMac('after') });
+        expect(store.getInstanceByName(imported.name)).toMatchObject({ origin: 'imported', revocationReason: null, compromisedAt: null, compromiseOccurredAt: null });
+        const generated = instance('k1', 2);
+        store.addPendingInstance({ ...generated, state: 'PreActive' });
+        expect(store.listInstances('k1').map((i) => i.origin)).toEqual(['imported', 'generated']);
+      });
+
+      it('keeps the revocation reason and compromise date a state change sets, and leaves them when a change omits them', () => {
+        addKey(store, 'k1', 'hr', 'payroll');
+        store.updateInstanceState({ instanceId: 'k1-i1', state: 'Compromised', deactivatedAt: T1, revocationReason: 'keyCompromise', compromisedAt: T2, rowMac: rowMac('c') });
+        expect(store.getInstanceById('k1-i1')).toMatchObject({ state: 'Compromised', deactivatedAt: T1, revocationReason: 'keyCompromise', compromisedAt: T2 });
+        store.updateInstanceState({ instanceId: 'k1-i1', state: 'DestroyedCompromised', destroyedAt: T2, dropMaterial: true, rowMac: rowMac('d') });
+        expect(store.getInstanceById('k1-i1')).toMatchObject({ state: 'DestroyedCompromised', revocationReason: 'keyCompromise', compromisedAt: T2 });
+      });
+
       it('returns null for absent keys and instances', () => {
         expect(store.getKeyById('nope')).toBeNull();
         expect(store.getKeyByName('hr', 'nope')).toBeNull();

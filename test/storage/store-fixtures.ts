@@ -112,6 +112,9 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     protectStopAt: null,
     processStopAt: null,
     processStartAt: null,
+    origin: 'generated',
+    revocationReason: null,
+    compromisedAt: null, compromiseOccurredAt: null,
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };

@@ -2,9 +2,10 @@
  * The KMIP attributes of one managed object, from the appliance's views
  * (docs/kmip.md §3.4): a KMIP object is a key *instance*; its Unique
  * Identifier is the instance name, its Name the key's full name. What the
- * appliance keeps is reported; nothing is invented (no Compromise Date: the
- * appliance does not keep one). What is said of the material (Digest,
- * Random Number Generator, Sensitive, Extractable) is material-attributes.ts.
+ * appliance keeps is reported; nothing is invented. What is said of the
+ * material (Digest, Random Number Generator, Sensitive, Extractable) is
+ * material-attributes.ts; what Revoke recorded (Revocation Reason,
+ * Compromise Date…) and Original Creation Date, revocation-attributes.ts.
  * Custom attributes are the key's: native `team` is KMIP `x-team` (1.x) or
  * Vendor Identification `x`, Attribute Name `team` (2.x). Encoded in the
  * request's version: 1.x Attribute {Attribute Name, Attribute Index?,
@@ -20,6 +21,7 @@ import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } fro
 import { isKeptName, keptAttributeValues } from './kept-attributes';
 import { CustomValue, typedCustomValues } from './custom-values';
 import { materialAttributes, MaterialView } from './material-attributes';
+import { deactivationDateOf, revocationAttributes } from './revocation-attributes';
 
 /** The prefix of client-defined attribute names (KMIP 1.x §2.1.1), and the 2.x Vendor Identification that stands for it. */
 export const CUSTOM_PREFIX = 'x-';
@@ -55,9 +57,10 @@ export type KmipAttribute =
  * lists them (the OASIS test cases' order: identity, then alphabetical).
  */
 export const REPORTED_TAGS = [
-  'UniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask',
-  'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate', 'LastChangeDate', 'Link', 'Name', 'NeverExtractable',
-  'ProcessStartDate', 'ProtectStopDate', 'RandomNumberGenerator', 'Sensitive', 'State',
+  'UniqueIdentifier', 'ShortUniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CompromiseDate',
+  'CompromiseOccurrenceDate', 'CryptographicUsageMask', 'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate',
+  'LastChangeDate', 'Link', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'ProcessStartDate', 'ProtectStopDate', 'RandomNumberGenerator', 'RevocationReason',
+  'Sensitive', 'State',
   // A Certificate's (kept-objects.ts), in 2.x.
   ...CERTIFICATE_TAGS,
 ] as const;
@@ -114,12 +117,12 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     ActivationDate: date('ActivationDate', instance.activatedAt ?? instance.activatesAt),
     // The appliance's usage bits are KMIP's (domain/usage-mask.ts).
     CryptographicUsageMask: integerItem('CryptographicUsageMask', key.usageMask),
-    // Deactivated already, or when its recipient usage period ends (processStopAt: then it is Deactivated; KMIP has no Process Stop Date).
-    DeactivationDate: date('DeactivationDate', instance.deactivatedAt ?? instance.processStopAt),
+    // Deactivated already, or when its recipient usage period ends (processStopAt: then it is Deactivated; KMIP has no Process Stop Date); not a compromise's date.
+    DeactivationDate: date('DeactivationDate', deactivationDateOf(instance)),
     Description: key.description === '' || !hasDescription(version) ? undefined : textItem('Description', key.description),
     DestroyDate: date('DestroyDate', instance.destroyedAt),
     InitialDate: date('InitialDate', instance.createdAt),
-    LastChangeDate: date('LastChangeDate', latest([key.updatedAt, instance.createdAt, instance.activatedAt, instance.deactivatedAt, instance.destroyedAt])),
+    LastChangeDate: date('LastChangeDate', latest([key.updatedAt, instance.createdAt, instance.activatedAt, instance.deactivatedAt, instance.destroyedAt, instance.compromisedAt])),
     Link: links(instance, object.instances),
     // An object registered or created without a Name has none in KMIP's terms (key-args.ts names it for grants and the trail).
     Name: isServerMadeName(key.fullName) ? undefined : structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
@@ -129,6 +132,7 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
     State: enumItem('State', instance.state),
     ...materialAttributes(object, version),
+    ...revocationAttributes(instance, version),
     ...(version.major >= 2 ? certificateAttributes(key) : {}),
   } as Record<(typeof REPORTED_TAGS)[number], TtlvNode | TtlvNode[] | undefined>;
   const standard: KmipAttribute[] = REPORTED_TAGS.flatMap((tag) => [values[tag]].flat().filter((v): v is TtlvNode => v !== undefined).map((value) => ({ kind: 'standard' as const, tag, value })));

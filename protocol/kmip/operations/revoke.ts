@@ -15,7 +15,7 @@ import { PayloadReader } from './payload';
 type NativeReason = (typeof REVOCATION_REASONS)[number];
 
 /** KMIP's Revocation Reason Code names → the native reasons (the same list, in the native wire's spelling). */
-const NATIVE_REASON: Readonly<Record<string, NativeReason>> = {
+export const NATIVE_REASON: Readonly<Record<string, NativeReason>> = {
   Unspecified: 'unspecified',
   KeyCompromise: 'keyCompromise',
   CACompromise: 'caCompromise',

@@ -92,7 +92,6 @@ describe('KMIP Encrypt and Decrypt', () => {
 
   beforeAll(async () => {
     t = await startTestAppliance({ gcm_invocation_limit: String(GCM_LIMIT) });
-    officer = await t.connect(t.officer);
     const grant = async (client: string, permissions: string[]): Promise<void> => {
       const answer = await officer.request('PolicyGrant', { client, pattern: 'kc/*', permissions });
       if (answer.error?.code === 'APPROVAL_REQUIRED') expect((await t.approve(answer)).state).toBe('executed');
@@ -100,12 +99,17 @@ describe('KMIP Encrypt and Decrypt', () => {
     };
     const appCredentials = t.issue('kc-app', 'app');
     const holderCredentials = t.issue('kc-holder', 'app');
+    const strangerCredentials = t.issue('kc-stranger', 'app');
+    // Connected only after the certificates are made: issue() blocks the event loop (key pair, signature), and under
+    // load a TLS 1.3 connection whose server side had not yet read the client's Finished could outlast the server's
+    // handshake timeout meanwhile and be dropped ("connection closed before a response").
+    officer = await t.connect(t.officer);
     await grant('kc-app', ['encrypt', 'decrypt']);
     await grant('kc-holder', ['encrypt', 'decrypt', 'get']);
     app = await KmipTlsClient.open(t.server.kmipPort!, appCredentials);
     holder = await KmipTlsClient.open(t.server.kmipPort!, holderCredentials);
     holderNative = await t.connect(holderCredentials);
-    stranger = await KmipTlsClient.open(t.server.kmipPort!, t.issue('kc-stranger', 'app'));
+    stranger = await KmipTlsClient.open(t.server.kmipPort!, strangerCredentials);
   });
 
   afterAll(async () => {

@@ -5,14 +5,17 @@
  * officers approved, then answers Register's own payload (the new Unique
  * Identifier, from the stored result); Get then returns the very bytes
  * registered. ChaCha20 and ChaCha20Poly1305 keys register as the
- * appliance's CHACHA20 and read back as ChaCha20.
+ * appliance's CHACHA20 and read back as ChaCha20. An imported key names no
+ * Random Number Generator (its material is not the appliance's DRBG's); a
+ * created one does.
  */
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
 import { ProtocolVersion } from '../../../protocol/kmip/kmip-message';
-import { bytesItem, enumItem, integerItem, structureItem } from '../../../protocol/kmip/operations/payload';
+import { tagName } from '../../../protocol/kmip/dictionary';
+import { bytesItem, enumItem, integerItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
-import { attributes, callOne, getPayload, gotObject, uidOf, V14, V21 } from '../../support/kmip-key-payloads';
+import { attributes, callOne, createPayload, getPayload, gotObject, succeeded, uidOf, V14, V21 } from '../../support/kmip-key-payloads';
 import { approveOnce, correlationPayload } from './lifecycle-support';
 
 jest.setTimeout(90_000);
@@ -41,7 +44,7 @@ describe('KMIP Register of a Symmetric Key: a dual-controlled import', () => {
     t = await startTestAppliance();
     officer = await t.connect(t.officer);
     const credentials = t.issue('kmip-importer', 'app');
-    expect((await officer.request('PolicyGrant', { client: 'kmip-importer', pattern: 'imp/*', permissions: ['register', 'get-attributes'] })).error).toBeUndefined();
+    expect((await officer.request('PolicyGrant', { client: 'kmip-importer', pattern: 'imp/*', permissions: ['register', 'create', 'get-attributes'] })).error).toBeUndefined();
     expect((await t.approve(await officer.request('PolicyGrant', { client: 'kmip-importer', pattern: 'imp/*', permissions: ['get'] }))).state).toBe('executed');
     client = await KmipTlsClient.open(t.server.kmipPort!, credentials);
   });
@@ -79,5 +82,18 @@ describe('KMIP Register of a Symmetric Key: a dual-controlled import', () => {
     const uid = await imported(V21, key, algorithm, name);
     expect((await officer.request('GetAttributes', { name })).result).toMatchObject({ key: { algorithm: 'CHACHA20' } });
     expect(gotObject(await callOne(client, 'Get', getPayload(uid), V21))).toMatchObject({ material: key, algorithm: 'ChaCha20', length: 256 });
+  });
+
+  test('an imported key has no Random Number Generator, natively or over KMIP; a created key has the DRBG', async () => {
+    const uid = await imported(V21, Buffer.alloc(16, 0x5a), 'AES', 'imp/origin');
+    const native = (await officer.request('GetAttributes', { name: 'imp/origin' })).result as { material: { generator: unknown; origin: string } };
+    expect(native.material).toMatchObject({ generator: null, origin: 'imported' });
+    const tags = async (id: string): Promise<Array<string | undefined>> => {
+      const answer = succeeded(await callOne(client, 'GetAttributes', structureItem('RequestPayload', [textItem('UniqueIdentifier', id)]), V21));
+      return (answer.required('Attributes').value as readonly TtlvNode[]).map((n) => tagName(n.tag));
+    };
+    expect(await tags(uid)).not.toContain('RandomNumberGenerator');
+    const created = await callOne(client, 'Create', createPayload(V21, { name: 'imp/made', algorithm: 'AES', length: 128, usage: ['Encrypt'] }), V21);
+    expect(await tags(uidOf(created))).toContain('RandomNumberGenerator');
   });
 });

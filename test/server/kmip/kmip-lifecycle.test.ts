@@ -7,7 +7,9 @@
  * 1.x). Dual control of Destroy, Poll and Cancel: kmip-dual-control.test.ts.
  */
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
+import { enumeration, tagName } from '../../../protocol/kmip/dictionary';
 import { dateItem, enumItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
+import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
 import { createdInstance, field, only, revocationReason, stateOf, uidPayload, V14, V21 } from './lifecycle-support';
 
@@ -72,13 +74,28 @@ describe('the KMIP lifecycle operations', () => {
     const answer = only((await app.call('Revoke', uidPayload(retired, revocationReason('CessationOfOperation')))).batchItems);
     expect(answer).toMatchObject({ operation: 'Revoke', resultStatus: 'Success' });
     expect(field(answer.responsePayload, 'UniqueIdentifier')).toBe(retired);
-    expect(await stateOf(native, 'lc/retired')).toMatchObject({ state: 'Deactivated' });
+    expect(await stateOf(native, 'lc/retired')).toMatchObject({ state: 'Deactivated', revocationReason: 'cessationOfOperation', compromisedAt: null });
 
     const leaked = await createdInstance(native, 'lc/leaked');
     const occurred = BigInt(Math.floor(Date.parse('2026-03-04T05:06:07Z') / 1000));
     const compromised = only((await app.call('Revoke', uidPayload(leaked, revocationReason('KeyCompromise'), dateItem('CompromiseOccurrenceDate', occurred)), V14)).batchItems);
     expect(compromised.resultStatus).toBe('Success');
-    expect(await stateOf(native, 'lc/leaked')).toMatchObject({ state: 'Compromised', deactivatedAt: '2026-03-04T05:06:07.000Z' });
+    expect(await stateOf(native, 'lc/leaked')).toMatchObject({
+      state: 'Compromised', deactivatedAt: '2026-03-04T05:06:07.000Z', revocationReason: 'keyCompromise', compromiseOccurredAt: '2026-03-04T05:06:07.000Z',
+    });
+    const { compromisedAt } = (await stateOf(native, 'lc/leaked')) as { compromisedAt: string };
+    expect(Date.parse(compromisedAt)).toBeGreaterThan(Date.parse('2026-03-04T05:06:07Z'));
+
+    // What Revoke recorded, over KMIP: the reason, when it was compromised and when that occurred; no Deactivation Date.
+    const names = ['Revocation Reason', 'Compromise Date', 'Compromise Occurrence Date', 'Deactivation Date', 'Original Creation Date'];
+    const read = only((await app.call('GetAttributes', uidPayload(leaked, ...names.map((n) => textItem('AttributeName', n))), V14)).batchItems);
+    const attributes = (read.responsePayload!.value as TtlvNode[]).filter((n) => tagName(n.tag) === 'Attribute').map((a) => a.value as TtlvNode[]);
+    const byName = new Map(attributes.map(([name, value]) => [name.value as string, value]));
+    expect([...byName.keys()].sort()).toEqual(['Compromise Date', 'Compromise Occurrence Date', 'Original Creation Date', 'Revocation Reason']);
+    expect(byName.get('Compromise Occurrence Date')!.value).toBe(occurred);
+    expect(byName.get('Compromise Date')!.value).toBe(BigInt(Math.floor(Date.parse(compromisedAt) / 1000)));
+    const code = (byName.get('Revocation Reason')!.value as TtlvNode[])[0];
+    expect([tagName(code.tag), enumeration('RevocationReasonCode')?.byValue.get(code.value as number)]).toEqual(['RevocationReasonCode', 'KeyCompromise']);
   });
 
   test('a Revoke the native Revoke cannot take exactly is refused, naming the field, and changes nothing', async () => {
