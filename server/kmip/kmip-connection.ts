@@ -27,7 +27,7 @@ import { decodeTtlv } from '../../protocol/kmip/ttlv-decoder';
 import { encodeTtlv } from '../../protocol/kmip/ttlv-encoder';
 import { ttlvMessageLength } from '../../protocol/kmip/ttlv-framing';
 import { KMIP_MAX_MESSAGE_BYTES, TTLV_HEADER_BYTES, wipeByteStrings } from '../../protocol/kmip/ttlv';
-import { endThenDestroy, whenClosed } from '../tls/connection';
+import { drainSocket, endThenDestroy } from '../tls/connection';
 import { answerMessage, KMIP_MAX_RESPONSE_BYTES } from './kmip-message-answer';
 
 /** Most messages read and not yet answered: beyond it the socket stops reading until answers leave. */
@@ -80,16 +80,8 @@ export class KmipConnection {
   }
 
   async drain(): Promise<void> {
-    const gone = whenClosed(this.socket);
     this.draining = true;
-    this.socket.pause();
-    await this.queue.catch(() => undefined);
-    if (!this.closed) {
-      this.cleanup();
-      this.socket.resume();
-      endThenDestroy(this.socket, Buffer.alloc(0), this.options.timers);
-    }
-    await gone;
+    await drainSocket(this.socket, () => this.queue, { isClosed: () => this.closed, cleanup: () => this.cleanup() }, this.options.timers);
   }
 
   private onData(chunk: Buffer): void {

@@ -25,7 +25,7 @@ import { RunItem } from '../../protocol/kmip/kmip-batch-executor';
 import { encodeKmipBody, decodeKmipBody, encodingOfContentType, KMIP_CONTENT_TYPES, KMIP_HTTP_PATH, KMIP_MAX_BODY_BYTES, KmipHttpEncoding } from '../../protocol/kmip/kmip-http';
 import { encodeResponse } from '../../protocol/kmip/kmip-message-encoder';
 import { wipeByteStrings } from '../../protocol/kmip/ttlv';
-import { endThenDestroy, whenClosed } from '../tls/connection';
+import { drainSocket } from '../tls/connection';
 import { KMIP_MAX_QUEUED_MESSAGES } from './kmip-connection';
 import { answerMessage } from './kmip-message-answer';
 
@@ -69,16 +69,8 @@ export class KmipHttpsConnection {
 
   /** Stops taking requests, answers those already read, then ends; resolves once the socket is closed. */
   async drain(): Promise<void> {
-    const gone = whenClosed(this.socket);
     this.draining = true;
-    this.socket.pause();
-    await this.queue.catch(() => undefined);
-    if (!this.closed) {
-      this.cleanup();
-      this.socket.resume();
-      endThenDestroy(this.socket, Buffer.alloc(0), this.options.timers);
-    }
-    await gone;
+    await drainSocket(this.socket, () => this.queue, { isClosed: () => this.closed, cleanup: () => this.cleanup() }, this.options.timers);
   }
 
   /** One HTTP request on this connection (the wire's HTTP server hands it over). */

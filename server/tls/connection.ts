@@ -51,6 +51,27 @@ export function endThenDestroy(socket: Socket, bytes: Buffer, timers: Timers): v
   socket.once('close', () => linger.cancel());
 }
 
+/**
+ * The graceful end every wire's connection shares (server shutdown): stops
+ * reading, waits for `answered` (every request already read has its answer
+ * written, so its audit event is durable), then ends the socket unless it
+ * closed meanwhile; resolves once it is closed. The caller has stopped
+ * taking requests first (its `draining` flag).
+ */
+export async function drainSocket(socket: Socket, answered: () => Promise<unknown>, connection: { isClosed(): boolean; cleanup(): void }, timers: Timers): Promise<void> {
+  const gone = whenClosed(socket);
+  socket.pause();
+  await answered().catch(() => undefined);
+  if (!connection.isClosed()) {
+    connection.cleanup();
+    // Reading again only to see the peer's end: what it sends now is dropped (the connection is closed to requests).
+    socket.resume();
+    // The answers written above leave before the end; a peer that does not close is cut off after the linger.
+    endThenDestroy(socket, Buffer.alloc(0), timers);
+  }
+  await gone;
+}
+
 export interface ConnectionOptions {
   readonly limits: ServerLimits;
   readonly timers: Timers;
@@ -125,18 +146,8 @@ export class Connection {
    * closed. A frame half-received is dropped.
    */
   async drain(): Promise<void> {
-    const gone = whenClosed(this.socket);
     this.draining = true;
-    this.socket.pause();
-    if (!this.closed) await this.responses.idle();
-    if (!this.closed) {
-      this.cleanup();
-      // Reading again only to see the peer's end: what it sends now is dropped (closed is set).
-      this.socket.resume();
-      // The answers written above leave before the end; a peer that does not close is cut off after the linger.
-      endThenDestroy(this.socket, Buffer.alloc(0), this.options.timers);
-    }
-    await gone;
+    await drainSocket(this.socket, () => (this.closed ? Promise.resolve() : this.responses.idle()), { isClosed: () => this.closed, cleanup: () => this.cleanup() }, this.options.timers);
   }
 
   /** Sends a last error frame, then closes. */
