@@ -9,7 +9,7 @@
  * that on a production appliance no client can write markers into the trail.
  * The identifier is short (MAX_INTEROP_IDENTIFIER, checked by the schema).
  */
-import { stampOf } from '../domain/audit/audit-event';
+import { recordClientMarker } from './client-marker';
 import { ProtocolError } from '../protocol/protocol-error';
 import { Operation } from './operation';
 
@@ -20,27 +20,11 @@ export const interop: Operation<'Interop'> = {
   name: 'Interop',
   access: 'any',
   run: (args, ctx) => {
-    const { services, identity } = ctx;
+    const { services } = ctx;
     if (services.interopServed !== true) {
       throw new ProtocolError('UNKNOWN_OPERATION', 'Interop is a test harness\'s operation and is not served here (kmip_interop is off)');
     }
-    const recorded = services.recordAudit({
-      ...stampOf(services),
-      type: INTEROP_EVENT,
-      identity: { name: identity.name, role: identity.role, fingerprint256: identity.fingerprint256, subject: identity.subject },
-      endUser: ctx.meta.endUser ?? null,
-      purpose: ctx.meta.purpose ?? null,
-      source: null,
-      operation: 'Interop',
-      key: null,
-      instance: null,
-      result: 'ok',
-      requestId: null,
-      custom: { function: args.function, identifier: args.identifier },
-    });
-    // The answer waits until the marker is durable: a harness must not run a case the trail does not show begun.
-    if (ctx.awaitAudit !== undefined) ctx.awaitAudit(recorded);
-    else recorded.catch(() => undefined);
+    recordClientMarker(ctx, INTEROP_EVENT, 'Interop', { function: args.function, identifier: args.identifier });
     return {};
   },
 };

@@ -7,7 +7,7 @@
  * its certificate's identity, and each request is rate-limited like every
  * other, so the trail cannot be flooded or spoken for another.
  */
-import { stampOf } from '../domain/audit/audit-event';
+import { recordClientMarker } from './client-marker';
 import { Operation } from './operation';
 
 /** The audit event type a Log writes. */
@@ -17,24 +17,7 @@ export const log: Operation<'Log'> = {
   name: 'Log',
   access: 'any',
   run: (args, ctx) => {
-    const { services, identity } = ctx;
-    const recorded = services.recordAudit({
-      ...stampOf(services),
-      type: LOG_EVENT,
-      identity: { name: identity.name, role: identity.role, fingerprint256: identity.fingerprint256, subject: identity.subject },
-      endUser: ctx.meta.endUser ?? null,
-      purpose: ctx.meta.purpose ?? null,
-      source: null,
-      operation: 'Log',
-      key: null,
-      instance: null,
-      result: 'ok',
-      requestId: null,
-      custom: { message: args.message },
-    });
-    // Answered once durable: a client told its message is logged can rely on it.
-    if (ctx.awaitAudit !== undefined) ctx.awaitAudit(recorded);
-    else recorded.catch(() => undefined);
+    recordClientMarker(ctx, LOG_EVENT, 'Log', { message: args.message });
     return {};
   },
 };
