@@ -155,6 +155,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultValue: () => '8',
     meaning: 'Most approval requests one client may have pending at once, so that nobody fills the queue.',
   },
+  {
+    key: 'backup_dir',
+    env: 'STRONGROOM_BACKUP_DIR',
+    defaultValue: (d) => join(d, 'backups'),
+    meaning: 'Where the server writes the backups BackupCreate makes (mode 0700; docs/backup.md). Relative paths are relative to the data folder.',
+  },
   ...LISTENER_SETTINGS,
 ];
 
@@ -235,7 +241,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     sources[spec.key] = source;
   }
   loadNamedSettings(values, sources, fileValues, env, inputs.flags ?? {});
-  for (const key of ['keychain_path', 'hsm_pin_file', 'softhsm2_conf', 'client_cert', 'client_key', 'ca_file']) {
+  for (const key of ['keychain_path', 'backup_dir', 'hsm_pin_file', 'softhsm2_conf', 'client_cert', 'client_key', 'ca_file']) {
     const value = values[key];
     if (value && !isAbsolute(value)) values[key] = resolve(dataDir, value);
   }

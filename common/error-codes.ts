@@ -115,6 +115,11 @@ export const ERROR_CODES = {
   DUAL_CONTROL_LOCAL_MODE: { exit: EXIT.AUTH, kmip: 'PermissionDenied', meaning: 'Dual-controlled operations are refused in local mode; run the command with --server and an officer certificate.' },
   SUBSCRIBER_TOO_SLOW: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'The event stream dropped this subscriber: it did not read fast enough (event_buffer_bytes); reconnect, read promptly, or filter more narrowly.' },
   UNSEAL_SHARE_INVALID: { exit: EXIT.INTEGRITY, kmip: 'CryptographicFailure', meaning: 'That share is not the one made for its custodian number at init (a forgery, or a share of another keychain); it was not counted and nobody\'s progress was lost: submit the genuine share.' },
+  BACKUP_MALFORMED: { exit: EXIT.INTEGRITY, kmip: 'GeneralFailure', meaning: 'The file is not a Strongroom backup, or one of a format version this appliance does not read: nothing was trusted from it.' },
+  BACKUP_TRUNCATED: { exit: EXIT.INTEGRITY, kmip: 'GeneralFailure', meaning: 'The backup file ends before what its header or signed manifest declares (a copy cut short): use a complete copy.' },
+  BACKUP_TAMPERED: { exit: EXIT.INTEGRITY, kmip: 'CryptographicFailure', meaning: 'The backup fails its signature, or its snapshot does not match the signed manifest (hash, counts, audit head): it was altered after it was made; do not restore it.' },
+  BACKUP_FOREIGN_SIGNER: { exit: EXIT.INTEGRITY, kmip: 'CryptographicFailure', meaning: "The backup was signed by a key other than this appliance's HSM signing key (another appliance's backup, or a forgery): it is not trusted here." },
+  BACKUP_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'ItemNotFound', meaning: 'No backup of that name in the server\'s backup_dir; BackupCreate answers the name.' },
   UNSEAL_CLIENT_ALREADY_SUBMITTED: { exit: EXIT.CONFLICT, kmip: 'IllegalOperation', meaning: 'This certificate already submitted a share in the pending attempt: each share of one attempt comes from a different custodian\'s certificate.' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -26,6 +26,7 @@ import { MasterKeyStatus, RotationOptions, RotationResult } from '../domain/mast
 import { ApprovalService } from '../domain/approvals/approval-service';
 import { ApprovalBinding } from '../domain/approvals/approval-binding';
 import type { ServerLimits } from './server-limits';
+import type { MadeBackup } from '../domain/backup/backup-maker';
 
 export type { ServerLimits } from './server-limits';
 
@@ -68,6 +69,11 @@ export interface Services {
   readonly masterKeys?: {
     status(): Promise<MasterKeyStatus>;
     rotate(options: Pick<RotationOptions, 'destroyOld'>): Promise<RotationResult>;
+  };
+  /** Signed backups in backup_dir (domain/backup/backup-maker.ts); absent in a server without them. */
+  readonly backups?: {
+    create(requester: ClientIdentity): Promise<MadeBackup>;
+    read(name: string, offset: number, length: number): { data: Buffer; fileBytes: number };
   };
   /** Dual control: approval requests, votes and quorums (domain/approvals). */
   readonly approvals: ApprovalService;

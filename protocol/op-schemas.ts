@@ -15,6 +15,7 @@ import { CLIENT_ROLES } from '../domain/vocabulary/client-roles';
 import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../domain/vocabulary/dual-control-classes';
 import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
 import { ArgsFromSchema } from './schema-types';
+import { MAX_BACKUP_CHUNK_BYTES, MAX_BACKUP_NAME_LENGTH } from '../domain/vocabulary/backup-limits';
 import { MAX_CHACHA20_COUNTER, MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
 
 /** Most items in one Batch (§4): bounds the work and the audit events one request can cause. */
@@ -44,7 +45,7 @@ export const MAX_SHARE_TEXT_LENGTH = 256;
  * appliance's state asynchronously (a share taken, the HSM called), which a
  * Batch item cannot wait for.
  */
-export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus'] as const;
+export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus', 'BackupCreate'] as const;
 /** Longest certificate validity a client may be issued (§6: CA/Browser Forum's old 825-day ceiling). */
 export const MAX_VALIDITY_DAYS = 825;
 
@@ -58,6 +59,7 @@ export const OPERATION_NAMES = [
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
   'Interop', 'Log',
+  'BackupCreate', 'BackupRead',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -263,6 +265,14 @@ export const OP_SCHEMAS = Object.freeze({
   ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASSES }, required: { type: 'integer', min: 1, max: MAX_QUORUM } } },
   Log: { fields: { message: { type: 'string', minLength: 1, maxLength: MAX_LOG_MESSAGE } } },
   Interop: { fields: { function: { type: 'enum', values: INTEROP_FUNCTIONS }, identifier: { type: 'string', minLength: 1, maxLength: MAX_INTEROP_IDENTIFIER } } },
+  BackupCreate: { fields: {} },
+  BackupRead: {
+    fields: {
+      name: { type: 'string', minLength: 1, maxLength: MAX_BACKUP_NAME_LENGTH },
+      offset: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER },
+      length: { type: 'integer', min: 1, max: MAX_BACKUP_CHUNK_BYTES },
+    },
+  },
 } as const satisfies Readonly<Record<OperationName, Schema>>);
 
 export function isOperationName(value: unknown): value is OperationName {

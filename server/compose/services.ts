@@ -31,6 +31,7 @@ import { Dispatcher, Outcome } from '../../operations/dispatcher';
 import { allOperations } from '../../operations/table';
 import { MAX_BATCH_ITEMS } from '../../protocol/op-schemas';
 import { makeApprovalService } from './approval-wiring';
+import { backupService } from './backup-wiring';
 import { AuditPipeline } from './audit-pipeline';
 import { ChangeWatch } from './change-watch';
 import { ClientConnections } from './client-connections';
@@ -152,6 +153,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
         return result;
       },
     },
+    backups: backupService(appliance, clock, stamper, (event) => audit.record(event)),
     // Pending requests are in the keychain: they survive restarts (start() fails those a stop interrupted).
     approvals: makeApprovalService({
       config,
