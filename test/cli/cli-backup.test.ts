@@ -1,0 +1,92 @@
+/**
+ * `strongroom backup create|verify` as an operator runs them: in local mode
+ * on a keychain `init --demo-token` made, and over the wire against
+ * `strongroom serve` with the officer certificate init made; the copy is
+ * verified with the HSM (every instance opened) and with a kept public key
+ * alone; a changed byte and a cut file fail with their codes (exit 7).
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertCliBuilt, cli, ServingCli, startServe } from '../support/cli-runner';
+
+describe('strongroom backup', () => {
+  let dir: string;
+  let data: string;
+  const local = (...args: string[]) => cli(['--data', data, '--json', ...args]);
+
+  beforeAll(() => {
+    assertCliBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'strongroom-cli-backup-'));
+    data = join(dir, 'data');
+    expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
+    for (const name of ['hr/payroll', 'hr/pension']) expect(local('key', 'create', name).status).toBe(0);
+    expect(local('key', 'rollover', 'hr/payroll').status).toBe(0);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('makes a backup in local mode, written 0600, that verifies with the HSM: every instance opens', () => {
+    const out = join(dir, 'local.srbk');
+    const made = local('backup', 'create', '--out', out);
+    expect(made.status).toBe(0);
+    expect(made.json).toMatchObject({ out, manifest: { counts: { keys: 2, instances: 3, sealedInstances: 3 } } });
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(statSync(out).size).toBe(made.json.bytes);
+    const verified = local('backup', 'verify', out);
+    expect(verified.status).toBe(0);
+    expect(verified.json).toMatchObject({ ok: true, signer: { source: 'hsm' }, instances: { checked: true, opened: 3 } });
+    const human = cli(['--data', data, 'backup', 'verify', out]);
+    expect(human.stdout).toContain('is intact');
+    expect(human.stdout).toContain('every instance opens (3)');
+  });
+
+  it('verifies against a kept public key without the HSM, and says it opened no instance', () => {
+    const out = join(dir, 'kept-key.srbk');
+    expect(local('backup', 'create', '--out', out).status).toBe(0);
+    const pem = cli(['--data', data, 'audit', 'public-key']);
+    expect(pem.status).toBe(0);
+    const keyFile = join(dir, 'signing-key.pem');
+    writeFileSync(keyFile, pem.stdout);
+    const verified = local('backup', 'verify', out, '--public-key', keyFile, '--no-hsm');
+    expect(verified.status).toBe(0);
+    expect(verified.json).toMatchObject({ signer: { source: 'file' }, instances: { checked: false } });
+    // Without the HSM, the key to trust must come from somewhere.
+    expect(local('backup', 'verify', out, '--no-hsm').json.error.code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('fails a changed byte (BACKUP_TAMPERED) and a cut file (BACKUP_TRUNCATED) with exit 7', () => {
+    const out = join(dir, 'damaged.srbk');
+    expect(local('backup', 'create', '--out', out).status).toBe(0);
+    const bytes = readFileSync(out);
+    bytes[bytes.length - 10] ^= 0xff;
+    writeFileSync(out, bytes);
+    const tampered = local('backup', 'verify', out);
+    expect(tampered.status).toBe(7);
+    expect(tampered.json.error.code).toBe('BACKUP_TAMPERED');
+    truncateSync(out, bytes.length - 5000);
+    const cut = local('backup', 'verify', out);
+    expect(cut.status).toBe(7);
+    expect(cut.json.error.code).toBe('BACKUP_TRUNCATED');
+  });
+
+  describe('over the wire', () => {
+    let server: ServingCli;
+    beforeAll(async () => {
+      server = await startServe(data);
+    });
+    afterAll(async () => server?.stop());
+
+    it('makes a backup on the running server with the officer certificate, copies and verifies it', () => {
+      const out = join(dir, 'remote.srbk');
+      const made = cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--json', 'backup', 'create', '--out', out]);
+      expect(made.status).toBe(0);
+      expect(made.json.manifest.counts).toMatchObject({ keys: 2, instances: 3 });
+      expect(made.json.manifest.auditHead.seq).toBeGreaterThan(0);
+      const verified = local('backup', 'verify', out);
+      expect(verified.status).toBe(0);
+      expect(verified.json.instances).toEqual({ checked: true, opened: 3 });
+      expect(verified.json.manifest.auditHead).toEqual(made.json.manifest.auditHead);
+    });
+  });
+});
