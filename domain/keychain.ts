@@ -35,6 +35,7 @@ import { AuthenticatedApprovals } from './trust/authenticated-approvals';
 import { AuthenticatedDirectory } from './trust/authenticated-directory';
 import { AuthenticatedInvocations } from './trust/authenticated-invocations';
 import { TrustCheck, TrustLedger } from './trust/trust-ledger';
+import { TrustJournalStore } from '../storage/trust-journal-store';
 import { NoticedRollover, rolloverNoticeMac } from './trust/rollover-notice-mac';
 import { advanceFreshnessAnchor, assertNotRolledBack, readFreshnessAnchor } from './trust/freshness-anchor';
 
@@ -146,6 +147,15 @@ export class Keychain {
     const keychainId = this.sealState.trustKeys()?.keychainId;
     if (checked !== null && keychainId !== undefined) await advanceFreshnessAnchor(hsm, keychainId, checked.counter);
     return checked;
+  }
+  /**
+   * The full freshness check of a copy of this keychain's rows (a backup's
+   * snapshot) under this keychain's trust keys, in steps: INTEGRITY_FAILURE
+   * when its rows are not the ones its own trust state counts; null while
+   * sealed (no verdict). The copy is only read.
+   */
+  checkTrustOfCopy(copy: TrustJournalStore, pause: () => Promise<void>): Promise<TrustCheck | null> {
+    return new TrustLedger(copy, () => this.sealState.trustKeys(), this.clock).checkInSteps(pause);
   }
   putSystemSecret(name: string, secret: Buffer): void {
     this.sealState.putSystemSecret(name, secret);

@@ -49,6 +49,12 @@ export interface BackupMakerOptions {
   readonly applianceVersion: string;
   /** Takes the snapshot (storage/backup/worker-snapshot.ts on the server). */
   readonly snapshot: (setup: SnapshotSetup) => Promise<SnapshotResult>;
+  /**
+   * Checks the snapshot before it is signed (its rows against its trust
+   * state, under the keychain's keys): it rejects to sign nothing. The HSM
+   * must never vouch for a copy of rows the appliance did not write.
+   */
+  readonly checkSnapshot: (snapshotPath: string, facts: SnapshotResult['facts']) => Promise<void>;
 }
 
 function removeQuietly(path: string): void {
@@ -71,6 +77,7 @@ export class BackupMaker {
     const partialPath = join(backupDir, `.${name}.partial`);
     try {
       const snapshot = await this.options.snapshot({ keychainPath: this.options.keychainPath, outPath: snapshotPath });
+      await this.options.checkSnapshot(snapshotPath, snapshot.facts);
       const hsm = await this.options.hsm();
       const manifest: BackupManifest = {
         format: 'strongroom-backup',

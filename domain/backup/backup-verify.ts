@@ -13,10 +13,12 @@
  * 4. its audit trail chains and its checkpoints carry the trusted key's
  *    signatures (INTEGRITY_FAILURE: the trail was already broken when the
  *    backup was made);
- * 5. with an HSM that holds the master key (the appliance can unseal): every
- *    instance's sealed material opens under the backup's own keychain keys
- *    (INTEGRITY_FAILURE names the first that does not). A share-bound
- *    keychain needs the custodians too: this step is then reported skipped.
+ * 5. with an HSM that holds the master key (the appliance can unseal): the
+ *    snapshot's rows match its own trust state (the set-hash check unseal
+ *    runs), and every instance's sealed material opens under the backup's
+ *    own keychain keys (INTEGRITY_FAILURE names the first that does not). A
+ *    share-bound keychain needs the custodians too: this step is then
+ *    reported skipped.
  *
  * The snapshot is extracted to a private temporary folder and removed after.
  * The opened material is zeroed at once; nothing of it is kept or shown.
@@ -33,6 +35,9 @@ import { SnapshotFacts } from '../../storage/backup/snapshot-facts';
 import { publicKeyFingerprint } from '../audit/audit-checkpoint';
 import { openMaterial } from '../instance-seal';
 import { unwrapKeychainKey } from '../keychain-key';
+import { deriveTrustKeys, TrustKeys, wipeTrustKeys } from '../trust/trust-keys';
+import { TrustLedger } from '../trust/trust-ledger';
+import { systemClock } from '../../common/clock';
 import { chainStatus } from '../report/compile-report';
 import { backupError, parseBackupHeader, ParsedBackup } from './backup-file';
 import { BackupManifest, manifestSignatureValid, samePublicKey } from './backup-manifest';
@@ -57,6 +62,8 @@ export interface BackupVerdict {
   readonly signer: { readonly fingerprint: string; readonly source: string };
   readonly chain: { readonly events: number; readonly checkpoints: number; readonly lastCheckpointSeq: number | null; readonly unsignedTail: number };
   readonly instances: { readonly checked: true; readonly opened: number } | { readonly checked: false; readonly reason: string };
+  /** The snapshot's rows against its trust state (checked with the instances, under the same keys). */
+  readonly trust: { readonly checked: true; readonly counter: number; readonly rows: number } | { readonly checked: false; readonly reason: string };
 }
 
 export async function verifyBackup(path: string, options: BackupVerifyOptions): Promise<BackupVerdict> {
@@ -83,7 +90,8 @@ export async function verifyBackup(path: string, options: BackupVerifyOptions): 
         throw new StrongroomError('INTEGRITY_FAILURE', `the audit trail inside the backup is not intact at event ${chain.firstBadSeq}: ${chain.reason}`, { details: { firstBadSeq: chain.firstBadSeq ?? 0 } });
       }
       progress('audit-chain', chain.events, chain.events);
-      const instances = options.hsm === undefined ? ({ checked: false, reason: 'no HSM given: instances not opened' } as const) : await openEveryInstance(reader, manifest, options.hsm, progress);
+      const skipped = { checked: false, reason: 'no HSM given: instances not opened, trust state not checked' } as const;
+      const { instances, trust } = options.hsm === undefined ? { instances: skipped, trust: skipped } : await openWithKeychainKeys(reader, manifest, options.hsm, progress);
       return {
         ok: true,
         bytes,
@@ -91,6 +99,7 @@ export async function verifyBackup(path: string, options: BackupVerifyOptions): 
         signer: { fingerprint: publicKeyFingerprint(options.trustedSigner), source: options.signerSource },
         chain: { events: chain.events, checkpoints: chain.checkpoints, lastCheckpointSeq: chain.lastCheckpointSeq, unsignedTail: chain.unsignedTail },
         instances,
+        trust,
       };
     } finally {
       reader.close();
@@ -165,17 +174,23 @@ function compareFacts(manifest: BackupManifest, facts: SnapshotFacts): void {
   }
 }
 
-async function openEveryInstance(
+async function openWithKeychainKeys(
   reader: BackupSnapshotReader,
   manifest: BackupManifest,
   hsm: HsmPort,
   progress: (step: string, done: number, total: number) => void,
-): Promise<BackupVerdict['instances']> {
-  if (reader.store.getUnsealPolicy() !== null) return { checked: false, reason: 'the keychain is bound to custodian shares: instances open only with the shares (restore, then unseal)' };
+): Promise<Pick<BackupVerdict, 'instances' | 'trust'>> {
+  if (reader.store.getUnsealPolicy() !== null) {
+    const skipped = { checked: false, reason: 'the keychain is bound to custodian shares: it opens only with the shares (restore, then unseal)' } as const;
+    return { instances: skipped, trust: skipped };
+  }
   const unsealed = await unwrapKeychainKey(reader.store, hsm);
-  const total = manifest.counts.sealedInstances;
-  let opened = 0;
+  const trustKeys = deriveTrustKeys(unsealed.keychainId, unsealed.keys.get(unsealed.currentVersion) as Buffer);
   try {
+    const trust = checkTrust(reader, manifest, trustKeys);
+    progress('trust', trust.rows, trust.rows);
+    const total = manifest.counts.sealedInstances;
+    let opened = 0;
     for (const row of reader.sealedInstances()) {
       const key = unsealed.keys.get(row.sealVersion);
       if (key === undefined) throw new StrongroomError('INTEGRITY_FAILURE', `instance ${row.instanceName} is sealed by keychain key v${row.sealVersion}, which the backup does not hold`);
@@ -183,9 +198,17 @@ async function openEveryInstance(
       wipe(openMaterial(key, binding, row.sealed));
       if (++opened % 1000 === 0) progress('instances', opened, total);
     }
+    progress('instances', opened, total);
+    return { instances: { checked: true, opened }, trust: { checked: true, ...trust } };
   } finally {
+    wipeTrustKeys(trustKeys);
     for (const key of unsealed.keys.values()) wipe(key);
   }
-  progress('instances', opened, total);
-  return { checked: true, opened };
+}
+
+/** The set-hash check of the snapshot's rows (domain/trust/trust-ledger.ts), read only. */
+function checkTrust(reader: BackupSnapshotReader, manifest: BackupManifest, keys: TrustKeys): { counter: number; rows: number } {
+  const checked = new TrustLedger(reader.trust, () => keys, systemClock).check();
+  if (checked.counter !== manifest.trustCounter) throw backupError('BACKUP_TAMPERED', "the backup's trust counter is not the one its signed manifest declares");
+  return checked;
 }

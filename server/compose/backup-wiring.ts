@@ -11,8 +11,29 @@ import { AuditEvent, EventStamper } from '../../domain/audit/audit-event';
 import { BackupMaker } from '../../domain/backup/backup-maker';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { snapshotOnWorker } from '../../storage/backup/worker-snapshot';
+import { openBackupSnapshot } from '../../storage/backup/backup-snapshot-reader';
+import { KeychainError } from '../../common/errors';
 import { Services } from '../../operations/context';
 import { Appliance } from './open-appliance';
+
+/** Lets the server answer other requests between the steps of a snapshot's trust check. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The snapshot's rows against its own trust state, under the live
+ * keychain's trust keys (the same keychain): a keychain file altered outside
+ * the appliance between two checkpoints is refused here, not signed.
+ */
+async function checkSnapshotTrust(appliance: Appliance, path: string, counter: number | null): Promise<void> {
+  const copy = openBackupSnapshot(path);
+  try {
+    const checked = await appliance.keychain.checkTrustOfCopy(copy.trust, yieldToEventLoop);
+    if (checked === null) throw new KeychainError('SEALED', 'the keychain was sealed while its backup was checked: no backup was made');
+    if (checked.counter !== counter) throw new KeychainError('INTEGRITY_FAILURE', 'the backup snapshot changed while it was checked');
+  } finally {
+    copy.close();
+  }
+}
 
 export function backupService(appliance: Appliance, clock: Clock, stamper: EventStamper, record: (event: AuditEvent) => Promise<void>): NonNullable<Services['backups']> {
   const maker = new BackupMaker({
@@ -22,6 +43,7 @@ export function backupService(appliance: Appliance, clock: Clock, stamper: Event
     clock,
     applianceVersion: applianceVersion(),
     snapshot: snapshotOnWorker,
+    checkSnapshot: (path, facts) => checkSnapshotTrust(appliance, path, facts.trustCounter),
   });
   return {
     create: async (requester) => {

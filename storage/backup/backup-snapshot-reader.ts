@@ -1,7 +1,9 @@
 /**
  * Reads a backup's snapshot (an SQLite keychain file extracted from the
  * backup by domain/backup/backup-verify.ts): the keychain store over it,
- * read-only, for the audit trail and the wrapped keychain keys; its facts
+ * read-only, for the audit trail and the wrapped keychain keys; its trust
+ * journal and state, read only, for the set-hash check (a read-only keychain
+ * store has none: it must never fold changes); its facts
  * (snapshot-facts.ts) to compare with the manifest; and every instance that
  * holds sealed material, with what its seal is bound to, to open each one.
  */
@@ -10,6 +12,9 @@ import { KeychainStore } from '../keychain-store';
 import { mapSqliteError } from '../sqlite-errors';
 import { openSqliteStore } from '../sqlite-store';
 import { readSnapshotFacts, SnapshotFacts } from './snapshot-facts';
+import { SqliteConnection } from '../sqlite-connection';
+import { SqliteTrustJournal } from '../sqlite-trust-journal';
+import { TrustJournalStore } from '../trust-journal-store';
 
 /** One sealed instance and the fields its AES-GCM seal is bound to. */
 export interface SealedInstanceRow {
@@ -24,6 +29,8 @@ export interface SealedInstanceRow {
 
 export interface BackupSnapshotReader {
   readonly store: KeychainStore;
+  /** The snapshot's trust journal and state, to check (never to write: the connection is read-only). */
+  readonly trust: TrustJournalStore;
   facts(): SnapshotFacts;
   /** Every instance holding sealed material, one at a time (bounded memory for any keychain). */
   sealedInstances(): IterableIterator<SealedInstanceRow>;
@@ -41,6 +48,7 @@ export function openBackupSnapshot(path: string): BackupSnapshotReader {
   }
   return {
     store,
+    trust: new SqliteTrustJournal(new SqliteConnection(db, true)),
     facts: () => readSnapshotFacts(db),
     sealedInstances: () =>
       db

@@ -105,6 +105,7 @@ describe('backup create and verify', () => {
   it('verifies: signature by the HSM key, snapshot hash, counts, audit chain, and every instance opens', async () => {
     const verdict = await verifyBackup(file, { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm });
     expect(verdict.instances).toEqual({ checked: true, opened: 3 });
+    expect(verdict.trust).toMatchObject({ checked: true, counter: (made.manifest as unknown as { trustCounter: number }).trustCounter });
     expect(verdict.chain.events).toBe(made.manifest.auditHead?.seq);
     expect(verdict.manifest.counts).toEqual(made.manifest.counts);
   });
@@ -175,5 +176,26 @@ describe('backup create and verify', () => {
     const events = (res.result as { events: Array<{ event: { result: string; custom: Record<string, string>; identity: { name: string } } }> }).events;
     expect(events).toHaveLength(1);
     expect(events[0].event).toMatchObject({ result: 'ok', custom: { name: made.name, sha256: made.sha256 }, identity: { name: 'test-officer' } });
+  });
+
+  it('takes a consistent snapshot while the server goes on serving writes: the backup made meanwhile verifies whole', async () => {
+    const writer = await t.connect(t.approvers[0]);
+    const before = made.manifest.counts.keys;
+    const creates = Array.from({ length: 20 }, (_, i) => writer.request('Create', { name: `busy/k${i}`, algorithm: 'AES-256' }));
+    const during = await officer.request('BackupCreate', {});
+    const answers = await Promise.all(creates);
+    expect(answers.every((a) => a.error === undefined)).toBe(true);
+    expect(during.error).toBeUndefined();
+    const concurrent = during.result as Made;
+    const path = join(dir, 'during-writes.srbk');
+    await readOut(officer, concurrent, path);
+    const verdict = await verifyBackup(path, { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm });
+    // Whatever number of the creates it caught, keys and instances agree with each other and with its trust state.
+    const keys = verdict.manifest.counts.keys;
+    expect(keys).toBeGreaterThanOrEqual(before);
+    expect(keys).toBeLessThanOrEqual(before + 20);
+    expect(verdict.manifest.counts.instances).toBe(keys + 1);
+    expect(verdict.instances).toEqual({ checked: true, opened: keys + 1 });
+    expect(verdict.trust.checked).toBe(true);
   });
 });
