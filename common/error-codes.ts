@@ -119,6 +119,7 @@ export const ERROR_CODES = {
   BACKUP_TRUNCATED: { exit: EXIT.INTEGRITY, kmip: 'GeneralFailure', meaning: 'The backup file ends before what its header or signed manifest declares (a copy cut short): use a complete copy.' },
   BACKUP_TAMPERED: { exit: EXIT.INTEGRITY, kmip: 'CryptographicFailure', meaning: 'The backup fails its signature, or its snapshot does not match the signed manifest (hash, counts, audit head): it was altered after it was made; do not restore it.' },
   BACKUP_FOREIGN_SIGNER: { exit: EXIT.INTEGRITY, kmip: 'CryptographicFailure', meaning: "The backup was signed by a key other than this appliance's HSM signing key (another appliance's backup, or a forgery): it is not trusted here." },
+  BACKUP_OLDER_THAN_CURRENT: { exit: EXIT.CONFLICT, kmip: 'IllegalOperation', meaning: "The backup is older than this keychain's signed state (its trust counter is below the HSM token's freshness anchor, or its audit head below the newest signed checkpoint): restoring it would roll the keychain back; do so only on purpose (restore --older, itself approved and audited)." },
   BACKUP_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'ItemNotFound', meaning: 'No backup of that name in the server\'s backup_dir; BackupCreate answers the name.' },
   UNSEAL_CLIENT_ALREADY_SUBMITTED: { exit: EXIT.CONFLICT, kmip: 'IllegalOperation', meaning: 'This certificate already submitted a share in the pending attempt: each share of one attempt comes from a different custodian\'s certificate.' },
 } as const satisfies Record<string, CodeInfo>;

@@ -1,0 +1,87 @@
+/**
+ * Backup benchmark: how long a real appliance (SoftHSM2 token, SQLite
+ * keychain) takes to make a signed backup of N keys (one instance each) and
+ * to verify it, every instance opened.
+ *
+ *   node dist/scripts/bench-backup.js [--keys 100000] [--json]
+ *
+ * `create` is what BackupCreate does on the server (server/compose/
+ * backup-wiring.ts): the VACUUM INTO snapshot on a worker thread, the
+ * trust-state check of the snapshot, the HSM signature and the assembly of
+ * the file in backup_dir (the copy to an officer's --out is BackupRead
+ * chunks on top: not timed here). `verify` is `strongroom backup verify`
+ * with the HSM: header, signature, hash, counts, audit chain, trust state,
+ * every instance opened. Restore is not built yet, so not timed. The keys
+ * are made in transactions of 5,000 before the clock starts. The temp folder
+ * is removed at the end, on error and on Ctrl-C.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { systemClock } from '../common/clock';
+import { verifyBackup } from '../domain/backup/backup-verify';
+import { randomIds } from '../domain/ids';
+import { backupService } from '../server/compose/backup-wiring';
+import { localOperator } from '../server/local/local-operator';
+import { createBenchAppliance } from './bench-appliance';
+
+const DEFAULT_KEYS = 100_000;
+const MAX_KEYS = 1_000_000;
+const CREATE_CHUNK = 5_000;
+
+function parseArgs(argv: string[]): { keys: number; json: boolean } {
+  let keys = DEFAULT_KEYS;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--json') json = true;
+    else if (argv[i] === '--keys') keys = Number(argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]} (usage: bench-backup [--keys N] [--json])`);
+  }
+  if (!Number.isSafeInteger(keys) || keys < 1 || keys > MAX_KEYS) throw new Error(`--keys must be 1..${MAX_KEYS}`);
+  return { keys, json };
+}
+
+async function main(): Promise<void> {
+  const { keys, json } = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'strongroom-bench-backup-'));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  const log = (line: string): void => void (json ? undefined : process.stdout.write(`${line}\n`));
+  try {
+    const { appliance } = await createBenchAppliance(dir);
+    try {
+      const t0 = performance.now();
+      for (let start = 0; start < keys; start += CREATE_CHUNK) {
+        appliance.store.transaction(() => {
+          for (let i = start; i < Math.min(keys, start + CREATE_CHUNK); i++) appliance.keychain.createKey({ fullName: `bench/k-${i}`, algorithm: 'AES-256' });
+        });
+      }
+      log(`set-up: ${keys} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const backups = backupService(appliance, systemClock, { clock: systemClock, newId: () => randomIds.newId() }, async () => undefined);
+      const t1 = performance.now();
+      const made = await backups.create(localOperator());
+      const createSeconds = (performance.now() - t1) / 1000;
+      log(`create: ${createSeconds.toFixed(2)} s, ${(made.bytes / 1024 / 1024).toFixed(1)} MiB, ${made.manifest.counts.instances} instances`);
+      const hsm = await appliance.hsm();
+      const t2 = performance.now();
+      const verdict = await verifyBackup(join(dir, 'data', 'backups', made.name), { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm });
+      const verifySeconds = (performance.now() - t2) / 1000;
+      if (!verdict.instances.checked || verdict.instances.opened !== keys) throw new Error(`verify opened ${JSON.stringify(verdict.instances)}, expected ${keys}`);
+      log(`verify: ${verifySeconds.toFixed(2)} s (every instance opened, trust state checked)`);
+      if (json) process.stdout.write(`${JSON.stringify({ keys, bytes: made.bytes, createSeconds, verifySeconds, restoreSeconds: null }, null, 2)}\n`);
+    } finally {
+      await appliance.close();
+    }
+  } finally {
+    cleanup();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-backup failed: ${String(err)}\n`);
+  process.exitCode = 1;
+});
