@@ -54,7 +54,7 @@ export function openBackupSnapshot(path: string): BackupSnapshotReader {
       db
         .prepare(
           `SELECT i.key_id AS keyId, i.id AS instanceId, i.name AS instanceName, i.version, k.algorithm, i.seal_version AS sealVersion, i.sealed_material AS sealed
-           FROM key_instances i JOIN keys k ON k.id = i.key_id WHERE i.sealed_material IS NOT NULL ORDER BY i.id`,
+           FROM key_instances i JOIN keys k ON k.id = i.key_id WHERE i.sealed_material IS NOT NULL`,
         )
         .iterate() as IterableIterator<SealedInstanceRow>,
     close: () => {
