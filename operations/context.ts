@@ -165,7 +165,8 @@ export function keyNameToCheck(ctx: OperationContext, name: string): { requested
  * Checks `permission` on the key a `{name?, instance?}` reference points to.
  * An instance named alone is resolved to its key first; to a client without
  * the permission, an unknown instance is PERMISSION_DENIED too, so that
- * probing reveals nothing.
+ * probing reveals nothing; to an officer, or a client granted the permission
+ * on `*`, it is INSTANCE_NOT_FOUND (whatever exists, it could reach).
  */
 function resolveAlias(ctx: OperationContext, fullName: string): string {
   try {
@@ -184,7 +185,10 @@ export function authorizeRef(ctx: OperationContext, permission: Permission, ref:
   const owner = ctx.services.keychain.keyNameOfInstance(instance);
   if (owner !== null && ctx.touched) ctx.touched.key = owner;
   if (owner === null) {
-    if (ctx.identity.role === 'officer') throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${instance}"`);
+    // Told plainly to whoever could reach any instance that exists (an officer, or a grant on `*`): it learns nothing by it.
+    if (ctx.identity.role === 'officer' || ctx.services.policy.holdsEverywhere(ctx.identity, permission)) {
+      throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${instance}"`);
+    }
     throw denied(ctx, permission, `instance ${instance}`);
   }
   if (!allowed(ctx, permission, owner)) throw denied(ctx, permission, `instance ${instance}`);

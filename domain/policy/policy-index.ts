@@ -95,6 +95,19 @@ export class PolicyIndex {
     return has(this.byClient.get(identity.name)) || identity.groups.some((group) => has(this.byGroup.get(group)));
   }
 
+  /**
+   * Whether the client holds `permission` on every key name (a grant whose
+   * pattern is `*`, to it or to one of its groups): such a client may be told
+   * that an instance does not exist, since whatever exists it could reach.
+   */
+  holdsEverywhere(identity: ClientIdentity, permission: Permission): boolean {
+    if (roleGives(identity, permission)) return true;
+    if (identity.role === 'auditor') return false;
+    this.refresh();
+    const has = (grants: CompiledGrant[] | undefined): boolean => grants !== undefined && grants.some((g) => g.pattern === '*' && g.permissions.has(permission));
+    return has(this.byClient.get(identity.name)) || identity.groups.some((group) => has(this.byGroup.get(group)));
+  }
+
   private refresh(): void {
     const stamp = this.changeStamp();
     if (stamp === this.stamp) return;

@@ -76,6 +76,18 @@ describe('key attributes on the native wire', () => {
     expect((await outsider.request('GetAttributes', { instance: 'no-such-instance' })).error?.code).toBe('PERMISSION_DENIED');
   });
 
+  test('an unknown instance is INSTANCE_NOT_FOUND to a client granted the permission on every key (`*`), which could reach whatever exists; PERMISSION_DENIED to one granted less', async () => {
+    const everywhereCredentials = t.issue('attr-everywhere', 'app');
+    await ok(officer, 'PolicyGrant', { client: 'attr-everywhere', pattern: '*', permissions: ['get-attributes'] });
+    const everywhere = await t.connect(everywhereCredentials);
+    expect((await everywhere.request('GetAttributes', { instance: 'no-such-instance' })).error).toMatchObject({ code: 'INSTANCE_NOT_FOUND', message: 'no instance named "no-such-instance"' });
+    expect((await ok<Described>(everywhere, 'GetAttributes', { instance: first })).key.fullName).toBe('attr/one');
+    // Granted on attr/* only: an unknown instance might belong to a key it may not see, so it is told nothing.
+    expect((await app.request('GetAttributes', { instance: 'no-such-instance' })).error?.code).toBe('PERMISSION_DENIED');
+    // `*` for another permission does not answer for this one.
+    expect((await everywhere.request('Activate', { instance: 'no-such-instance' })).error?.code).toBe('PERMISSION_DENIED');
+  });
+
   test('SetCustomAttributes adds, replaces and removes the key\'s attributes, and refuses what it cannot do', async () => {
     const set = await ok<Described>(app, 'SetCustomAttributes', { instance: first, set: { team: 'finance', site: 'lyon' } });
     expect(set.key.customAttributes).toEqual({ team: 'finance', site: 'lyon' });
