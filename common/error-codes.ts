@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   WRONG_STATE: { exit: EXIT.CONFLICT, kmip: 'WrongKeyLifecycleState', meaning: 'The key or instance is not in a state that allows the operation.' },
   NO_MATERIAL: { exit: EXIT.CONFLICT, kmip: 'KeyValueNotPresent', meaning: 'The instance has no material (it was destroyed).' },
   INVOCATION_LIMIT_REACHED: { exit: EXIT.CONFLICT, kmip: 'UsageLimitExceeded', meaning: "The key's current instance reached its AES-GCM invocation limit (gcm_invocation_limit; random IVs, NIST SP 800-38D §8.3): roll the key over." },
+  USAGE_LIMIT_REACHED: { exit: EXIT.CONFLICT, kmip: 'PermissionDenied', meaning: "The operation would take the instance past the usage limit its creator set (KMIP Usage Limits: bytes of data or operations): the limit is fixed when the instance is made; nothing was spent. KMIP answers Permission Denied, as the OASIS CS-BC cases expect." },
   TAG_LENGTH_REFUSED: { exit: EXIT.USAGE, kmip: 'GeneralFailure', meaning: 'An AES-GCM or ChaCha20-Poly1305 tag length outside 12–16 bytes (NIST SP 800-38D allows no shorter tag for general use, and none is longer); KMIP answers General Failure, as the OASIS CS-BC cases expect.' },
 
   AUDIT_UNAVAILABLE: { exit: EXIT.STORAGE, kmip: 'GeneralFailure', meaning: 'The audit trail could not be written, so the request was refused (fail closed).' },

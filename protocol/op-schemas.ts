@@ -8,6 +8,7 @@
  * are re-checked by the domain. Pure: no I/O, no clock, no logger, no module
  * state (the tables below are frozen constants).
  */
+import { USAGE_LIMIT_UNITS } from '../domain/vocabulary/usage-limit-units';
 import { StrongroomError } from '../common/errors';
 import { ProtocolError } from './protocol-error';
 import { FieldSpec, Schema, invalid, quoteName, validateObject } from './schema';
@@ -131,6 +132,9 @@ const createFields = {
   /** ISO 8601 date-times with a zone, past or future: the first instance never encrypts from `protectStopAt`, never decrypts before `processStartAt`. */
   protectStopAt: token,
   processStartAt: token,
+  /** A usage limit of the first instance (domain/usage-limits.ts), both or neither: a total of bytes of data or of operations, fixed once made. */
+  usageLimitTotal: { type: 'integer', optional: true, min: 1, max: Number.MAX_SAFE_INTEGER },
+  usageLimitUnit: { type: 'enum', optional: true, values: USAGE_LIMIT_UNITS },
 } as const satisfies Schema['fields'];
 
 /** Characters of the base64 of `bytes` bytes (with padding). */

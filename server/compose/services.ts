@@ -15,6 +15,7 @@ import { Logger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
 import { CryptoService } from '../../domain/crypto-service';
 import { GcmInvocations } from '../../domain/gcm-invocations';
+import { UsageBudgets } from '../../domain/usage-limits';
 import { LifecycleService } from '../../domain/lifecycle-service';
 import { masterKeyStatus, rotateMasterKey } from '../../domain/master-key-rotation';
 import { PkiService } from '../../domain/pki/pki-service';
@@ -94,6 +95,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
         // Time to roll the key over: past the limit its protect operations are refused.
         log.warn('key instance nears its AES-GCM invocation limit: roll the key over', { instance: near.instanceName, used: near.used, limit: near.limit }),
       ),
+      new UsageBudgets(keychain.invocations),
     ),
     lifecycle: new LifecycleService(keychain, clock),
     pki: new PkiService(keychain, keychain.directory, clock),
