@@ -19,7 +19,7 @@
  * without Poly1305) counted against the same budget as the envelope's, so
  * one key's count is one count whichever wire or mode used it.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { CipherGCM, createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError, ValidationError } from '../common/errors';
 import { encodeFields } from './field-encoding';
 import { decodeEnvelope, encodeEnvelope, TAG_BYTES } from './envelope-format';
@@ -31,7 +31,7 @@ import { Clock, systemClock } from '../common/clock';
 import { Keychain, KeyRef, MaterialIds } from './keychain';
 import { UsageName } from './usage-mask';
 import { checkSize, requireFamily, requireState, requireUsage } from './crypto-rules';
-import { checkRawOptions, generatedIvBytes, isNonceMode, modeAlgorithms, rawOpen, rawSeal, RawMode, RawSealed } from './raw-ciphers';
+import { aeadCipher, checkRawOptions, generatedIvBytes, isNonceMode, modeAlgorithms, rawOpen, rawSeal, RawMode, RawSealed } from './raw-ciphers';
 
 /** Largest plaintext Encrypt takes: it is for keys and records, not files (use GenerateDataKey). */
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
@@ -172,6 +172,44 @@ export class CryptoService {
       },
       { table: modeAlgorithms(mode), what: `${mode} encryption`, counted: isNonceMode(mode) },
       plaintext.length,
+    );
+  }
+
+  /**
+   * Starts a streamed AES-GCM encryption (domain/gcm-streams.ts) with its
+   * first part: the checks, usage limit and invocation count of any AES-GCM
+   * encryption (one stream is one invocation, whoever chose the IV). The
+   * cipher is the caller's to hold until the final part.
+   */
+  startGcmStream(target: KeyTarget, plaintext: Buffer, options: RawEncryptOptions = {}): CryptoResult & { ciphertext: Buffer; iv: Buffer; cipher: CipherGCM } {
+    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, PLAINTEXT_ADVICE);
+    checkSize('aad', options.aad, MAX_AAD_BYTES);
+    checkRawOptions('AES-GCM', { ...options, data: plaintext });
+    return this.protect(
+      refOf(target),
+      'encrypt',
+      (material, ids) => {
+        const iv = options.iv ?? this.ivs.next();
+        const cipher = aeadCipher('AES-GCM', ids.algorithm, material, iv, options);
+        return { instance: ids.instanceName, iv, cipher, ciphertext: cipher.update(plaintext) };
+      },
+      { table: modeAlgorithms('AES-GCM'), what: 'AES-GCM encryption', counted: true },
+      plaintext.length,
+    );
+  }
+
+  /** A later part of a stream: the checks of an encryption under its instance again (it may have been revoked since), its bytes spent. */
+  checkGcmStreamPart(instanceName: string, plaintext: Buffer): void {
+    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, PLAINTEXT_ADVICE);
+    this.keychain.useMaterial(
+      { instance: instanceName },
+      (key, instance) => {
+        requireFamily(key, modeAlgorithms('AES-GCM'), 'AES-GCM encryption');
+        requireUsage(key, 'encrypt');
+        requireState(instance, 'protect', this.clock.nowMs());
+        this.spend(instance, plaintext.length);
+      },
+      () => undefined,
     );
   }
 

@@ -16,7 +16,7 @@ import { CLIENT_ROLES } from '../domain/vocabulary/client-roles';
 import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../domain/vocabulary/dual-control-classes';
 import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
 import { ArgsFromSchema } from './schema-types';
-import { MAX_CHACHA20_COUNTER, MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
+import { GCM_STREAM_CORRELATION_BYTES, MAX_CHACHA20_COUNTER, MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
 
 /** Most items in one Batch (§4): bounds the work and the audit events one request can cause. */
 export const MAX_BATCH_ITEMS = 64;
@@ -189,7 +189,13 @@ export const OP_SCHEMAS = Object.freeze({
   },
   Destroy: keyRef,
   Encrypt: {
-    fields: { ...keyRef.fields, plaintext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tagLength: { type: 'integer', optional: true, min: 1, max: 64 }, initialCounter },
+    fields: {
+      ...keyRef.fields, plaintext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tagLength: { type: 'integer', optional: true, min: 1, max: 64 }, initialCounter,
+      /** Streamed AES-GCM (domain/gcm-streams.ts): `streamInit` starts one (answering `stream`), `stream` continues it, `streamFinal` with it ends it (answering `tag`). */
+      streamInit: { type: 'boolean', optional: true },
+      stream: { type: 'base64', optional: true, maxLength: base64Length(GCM_STREAM_CORRELATION_BYTES) },
+      streamFinal: { type: 'boolean', optional: true },
+    },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
   Decrypt: {
