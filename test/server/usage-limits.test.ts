@@ -177,6 +177,11 @@ describe('usage limits over KMIP', () => {
     expect(attributes.resultStatus).toBe('Success');
     const usage = find(attributes.responsePayload, 'UsageLimits');
     expect([find(usage, 'UsageLimitsTotal')?.value, find(usage, 'UsageLimitsCount')?.value, find(usage, 'UsageLimitsUnit')?.value]).toEqual([20n, 4n, 1]);
+    // A client that could raise its own budget would have none: Set Attribute of Usage Limits is refused, and the Count stays.
+    const raised = await call('SetAttribute', [textItem('UniqueIdentifier', uid), structureItem('NewAttribute', [limits()])]);
+    expect([raised.resultStatus, raised.resultReason]).toEqual(['OperationFailed', 'ReadOnlyAttribute']);
+    expect(raised.resultMessage).toMatch(/fixed when the object is made/);
+    expect((await encrypt()).resultReason).toBe('PermissionDenied');
   });
 
   it('refuses a Usage Limits Count that is not the Total at creation, with Invalid Field', async () => {
