@@ -66,6 +66,10 @@ export const ERROR_CODES = {
   WRONG_STATE: { exit: EXIT.CONFLICT, kmip: 'WrongKeyLifecycleState', meaning: 'The key or instance is not in a state that allows the operation.' },
   NO_MATERIAL: { exit: EXIT.CONFLICT, kmip: 'KeyValueNotPresent', meaning: 'The instance has no material (it was destroyed).' },
   INVOCATION_LIMIT_REACHED: { exit: EXIT.CONFLICT, kmip: 'UsageLimitExceeded', meaning: "The key's current instance reached its AES-GCM invocation limit (gcm_invocation_limit; random IVs, NIST SP 800-38D §8.3): roll the key over." },
+  USAGE_LIMIT_REACHED: { exit: EXIT.CONFLICT, kmip: 'PermissionDenied', meaning: "The operation would take the instance past the usage limit its creator set (KMIP Usage Limits: bytes of data or operations): the limit is fixed when the instance is made; nothing was spent. KMIP answers Permission Denied, as the OASIS CS-BC cases expect." },
+  STREAM_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'InvalidField', meaning: 'No open streamed encryption has that correlation value: it ended with its final part, idled out, was dropped when the appliance sealed or restarted, or was never given. Start a new stream.' },
+  STREAM_NOT_YOURS: { exit: EXIT.AUTH, kmip: 'PermissionDenied', meaning: 'The streamed encryption was started by another client: only the client that started a stream may continue it.' },
+  STREAM_LIMIT_REACHED: { exit: EXIT.CONFLICT, kmip: 'GeneralFailure', meaning: 'The client (or the appliance) holds the most open streamed encryptions it may: finish one with its final part, or let it idle out.' },
   TAG_LENGTH_REFUSED: { exit: EXIT.USAGE, kmip: 'GeneralFailure', meaning: 'An AES-GCM or ChaCha20-Poly1305 tag length outside 12–16 bytes (NIST SP 800-38D allows no shorter tag for general use, and none is longer); KMIP answers General Failure, as the OASIS CS-BC cases expect.' },
 
   AUDIT_UNAVAILABLE: { exit: EXIT.STORAGE, kmip: 'GeneralFailure', meaning: 'The audit trail could not be written, so the request was refused (fail closed).' },

@@ -19,17 +19,19 @@
  * without Poly1305) counted against the same budget as the envelope's, so
  * one key's count is one count whichever wire or mode used it.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { CipherGCM, createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { KeychainError, ValidationError } from '../common/errors';
 import { encodeFields } from './field-encoding';
 import { decodeEnvelope, encodeEnvelope, TAG_BYTES } from './envelope-format';
 import { GcmInvocations } from './gcm-invocations';
 import { IvPool } from './iv-pool';
+import { UsageBudgets } from './usage-limits';
+import { InstanceView } from './view-types';
 import { Clock, systemClock } from '../common/clock';
 import { Keychain, KeyRef, MaterialIds } from './keychain';
 import { UsageName } from './usage-mask';
 import { checkSize, requireFamily, requireState, requireUsage } from './crypto-rules';
-import { checkRawOptions, generatedIvBytes, isNonceMode, modeAlgorithms, rawOpen, rawSeal, RawMode, RawSealed } from './raw-ciphers';
+import { aeadCipher, checkRawOptions, generatedIvBytes, isNonceMode, modeAlgorithms, rawOpen, rawSeal, RawMode, RawSealed } from './raw-ciphers';
 
 /** Largest plaintext Encrypt takes: it is for keys and records, not files (use GenerateDataKey). */
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
@@ -107,18 +109,33 @@ function open(domain: Domain, material: Buffer, ids: MaterialIds, envelope: Retu
 export class CryptoService {
   private readonly ivs = new IvPool();
 
-  /** `invocations`: the per-instance GCM invocation budget (null: uncounted, for unit tests of other rules). */
+  /**
+   * `invocations`: the per-instance GCM invocation budget; `usage`: the
+   * usage limits creators set (domain/usage-limits.ts). Null: uncounted, for
+   * unit tests of other rules.
+   */
   constructor(
     private readonly keychain: Keychain,
     private readonly clock: Clock = systemClock,
     private readonly invocations: GcmInvocations | null = null,
+    private readonly usage: UsageBudgets | null = null,
   ) {}
+
+  /** The usage budget of an instance that has one, as it stands (GetAttributes); undefined for one without. */
+  usageOf(instance: InstanceView): ReturnType<UsageBudgets['state']> | undefined {
+    return instance.usageLimit === undefined || this.usage === null ? undefined : this.usage.state(instance.name, instance.usageLimit);
+  }
+
+  /** Spends `bytes` of the instance's usage limit, if it has one: the last check before the work (USAGE_LIMIT_REACHED). */
+  private spend(instance: InstanceView, bytes: number): void {
+    this.usage?.spend(instance.name, instance.usageLimit, bytes);
+  }
 
   /** Under the key's current instance, or the one instance `target` names. */
   encrypt(target: KeyTarget, plaintext: Buffer, aad?: Buffer): CryptoResult & { ciphertext: Buffer } {
     checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, PLAINTEXT_ADVICE);
     checkSize('aad', aad, MAX_AAD_BYTES);
-    return this.protect(refOf(target), 'encrypt', (material, ids) => ({ instance: ids.instanceName, ciphertext: seal('encrypt', material, ids, plaintext, aad, this.ivs.next()) }));
+    return this.protect(refOf(target), 'encrypt', (material, ids) => ({ instance: ids.instanceName, ciphertext: seal('encrypt', material, ids, plaintext, aad, this.ivs.next()) }), ENVELOPE, plaintext.length);
   }
 
   /** The ciphertext names its instance; a `target` naming another is refused. The plaintext Buffer belongs to the caller, who zeroes it. */
@@ -129,7 +146,7 @@ export class CryptoService {
     if (ref.instance !== undefined && ref.instance !== envelope.instanceName) {
       throw new ValidationError(`the ciphertext was made by instance ${envelope.instanceName}, not ${ref.instance}`);
     }
-    return this.process(ref.fullName, envelope.instanceName, 'decrypt', (material, ids) => ({
+    return this.process(ref.fullName, envelope.instanceName, 'decrypt', ciphertext.length, (material, ids) => ({
       instance: ids.instanceName,
       plaintext: open('encrypt', material, ids, envelope, aad),
     }));
@@ -154,6 +171,45 @@ export class CryptoService {
         return { instance: ids.instanceName, ...rawSeal(mode, ids.algorithm, material, plaintext, iv, options) };
       },
       { table: modeAlgorithms(mode), what: `${mode} encryption`, counted: isNonceMode(mode) },
+      plaintext.length,
+    );
+  }
+
+  /**
+   * Starts a streamed AES-GCM encryption (domain/gcm-streams.ts) with its
+   * first part: the checks, usage limit and invocation count of any AES-GCM
+   * encryption (one stream is one invocation, whoever chose the IV). The
+   * cipher is the caller's to hold until the final part.
+   */
+  startGcmStream(target: KeyTarget, plaintext: Buffer, options: RawEncryptOptions = {}): CryptoResult & { ciphertext: Buffer; iv: Buffer; cipher: CipherGCM } {
+    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, PLAINTEXT_ADVICE);
+    checkSize('aad', options.aad, MAX_AAD_BYTES);
+    checkRawOptions('AES-GCM', { ...options, data: plaintext });
+    return this.protect(
+      refOf(target),
+      'encrypt',
+      (material, ids) => {
+        const iv = options.iv ?? this.ivs.next();
+        const cipher = aeadCipher('AES-GCM', ids.algorithm, material, iv, options);
+        return { instance: ids.instanceName, iv, cipher, ciphertext: cipher.update(plaintext) };
+      },
+      { table: modeAlgorithms('AES-GCM'), what: 'AES-GCM encryption', counted: true },
+      plaintext.length,
+    );
+  }
+
+  /** A later part of a stream: the checks of an encryption under its instance again (it may have been revoked since), its bytes spent. */
+  checkGcmStreamPart(instanceName: string, plaintext: Buffer): void {
+    checkSize('plaintext', plaintext, MAX_PLAINTEXT_BYTES, PLAINTEXT_ADVICE);
+    this.keychain.useMaterial(
+      { instance: instanceName },
+      (key, instance) => {
+        requireFamily(key, modeAlgorithms('AES-GCM'), 'AES-GCM encryption');
+        requireUsage(key, 'encrypt');
+        requireState(instance, 'protect', this.clock.nowMs());
+        this.spend(instance, plaintext.length);
+      },
+      () => undefined,
     );
   }
 
@@ -170,6 +226,7 @@ export class CryptoService {
         requireFamily(key, modeAlgorithms(mode), `${mode} decryption`);
         requireUsage(key, 'decrypt');
         requireState(instance, 'process', this.clock.nowMs());
+        this.spend(instance, ciphertext.length);
       },
       (material, ids) => ({ instance: ids.instanceName, plaintext: rawOpen(mode, ids.algorithm, material, ciphertext, options.iv, options.tag, options.aad, options.initialCounter) }),
     );
@@ -184,7 +241,7 @@ export class CryptoService {
         instance: ids.instanceName,
         wrapped: seal('data-key', material, ids, dataKey, aad, this.ivs.next()),
         plaintext: Buffer.from(dataKey),
-      }));
+      }), ENVELOPE, dataKey.length);
     } finally {
       dataKey.fill(0);
     }
@@ -193,7 +250,7 @@ export class CryptoService {
   decryptDataKey(fullName: string, wrapped: Buffer, aad?: Buffer): CryptoResult & { plaintext: Buffer } {
     checkSize('aad', aad, MAX_AAD_BYTES);
     const envelope = decodeEnvelope(wrapped);
-    return this.process(fullName, envelope.instanceName, 'decrypt', (material, ids) => ({
+    return this.process(fullName, envelope.instanceName, 'decrypt', wrapped.length, (material, ids) => ({
       instance: ids.instanceName,
       plaintext: open('data-key', material, ids, envelope, aad),
     }));
@@ -208,6 +265,7 @@ export class CryptoService {
         requireFamily(key, algorithm === undefined ? HMAC_BY_ALGORITHM : { [algorithm]: HMAC_BY_ALGORITHM[algorithm] }, 'MAC');
         requireUsage(key, 'mac-generate');
         requireState(instance, 'protect', this.clock.nowMs());
+        this.spend(instance, data.length);
       },
       (material, ids) => ({ instance: ids.instanceName, mac: createHmac(HMAC_BY_ALGORITHM[ids.algorithm], material).update(data).digest() }),
     );
@@ -221,6 +279,7 @@ export class CryptoService {
         requireFamily(key, algorithm === undefined ? HMAC_BY_ALGORITHM : { [algorithm]: HMAC_BY_ALGORITHM[algorithm] }, 'MAC verification');
         requireUsage(key, 'mac-verify');
         requireState(inst, 'process', this.clock.nowMs());
+        this.spend(inst, data.length);
       },
       (material, ids) => {
         const expected = createHmac(HMAC_BY_ALGORITHM[ids.algorithm], material).update(data).digest();
@@ -236,16 +295,18 @@ export class CryptoService {
 
   /**
    * A seal under the referenced instance's material (the current one when
-   * none is named): allowed, then counted when it is an AEAD invocation
-   * (INVOCATION_LIMIT_REACHED past the limit), then done.
+   * none is named): allowed, `bytes` spent from its usage limit, then
+   * counted when it is an AEAD invocation (INVOCATION_LIMIT_REACHED past
+   * the limit), then done.
    */
-  private protect<T>(ref: KeyRef, usage: UsageName, seal: (material: Buffer, ids: MaterialIds) => T, how: ProtectHow = ENVELOPE): T {
+  private protect<T>(ref: KeyRef, usage: UsageName, seal: (material: Buffer, ids: MaterialIds) => T, how: ProtectHow, bytes: number): T {
     return this.keychain.useMaterial(
       ref,
       (key, instance) => {
         requireFamily(key, how.table, how.what);
         requireUsage(key, usage);
         requireState(instance, 'protect', this.clock.nowMs());
+        this.spend(instance, bytes);
       },
       (material, ids) => {
         if (how.counted) this.invocations?.take(ids.instanceId, ids.instanceName);
@@ -261,13 +322,14 @@ export class CryptoService {
     return bytes === 12 ? this.ivs.next() : randomFillSync(Buffer.alloc(bytes));
   }
 
-  private process<T>(fullName: string | undefined, instanceName: string, usage: UsageName, use: (material: Buffer, ids: MaterialIds) => T): T {
+  private process<T>(fullName: string | undefined, instanceName: string, usage: UsageName, bytes: number, use: (material: Buffer, ids: MaterialIds) => T): T {
     return this.keychain.useMaterial(
       { fullName, instance: instanceName },
       (key, instance) => {
         requireFamily(key, GCM_BY_ALGORITHM, 'decryption');
         requireUsage(key, usage);
         requireState(instance, 'process', this.clock.nowMs());
+        this.spend(instance, bytes);
       },
       use,
     );

@@ -121,6 +121,10 @@ export class Keychain {
   get isSealed(): boolean {
     return this.sealState.isSealed;
   }
+  /** Bumped by every seal, whatever sealed it (a Seal, an integrity failure): state held since an earlier one is dropped. */
+  get sealGeneration(): number {
+    return this.sealState.sealGeneration;
+  }
   unseal(hsm: HsmPort, unsealSecret?: Uint8Array): Promise<void> {
     return this.sealState.unseal(hsm, unsealSecret);
   }

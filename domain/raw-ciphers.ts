@@ -25,7 +25,7 @@
  * the `encrypt` or `decrypt` permission alone instead of `generate-data-key`
  * or `decrypt-data-key`.
  */
-import { CipherGCMTypes, Decipher, createCipheriv, createDecipheriv } from 'node:crypto';
+import { CipherGCM, CipherGCMTypes, Decipher, createCipheriv, createDecipheriv } from 'node:crypto';
 import { KeychainError, ValidationError } from '../common/errors';
 import { DEFAULT_TAG_BYTES, MAX_CHACHA20_COUNTER, MAX_GCM_IV_BYTES, MAX_TAG_BYTES, MIN_TAG_BYTES, RAW_MODES, RawMode } from './vocabulary/cipher-modes';
 
@@ -193,11 +193,16 @@ export function rawSeal(mode: RawMode, algorithm: string, material: Buffer, plai
     const cipher = plainCipher(mode, algorithm, material, iv, options.initialCounter, true);
     return { ciphertext: Buffer.concat([cipher.update(plaintext), cipher.final()]), iv };
   }
-  const tagLength = options.tagLength ?? DEFAULT_TAG_BYTES;
-  const cipher = createCipheriv(info.ciphers[algorithm] as CipherGCMTypes, material, iv as Buffer, { authTagLength: tagLength });
-  if (options.aad !== undefined) cipher.setAAD(options.aad);
+  const cipher = aeadCipher(mode, algorithm, material, iv as Buffer, options);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return { ciphertext, iv, tag: cipher.getAuthTag() };
+}
+
+/** An AEAD encryption under `material`, its AAD given, ready for the data (rawSeal; a streamed GCM keeps it between parts: gcm-streams.ts). */
+export function aeadCipher(mode: RawMode, algorithm: string, material: Buffer, iv: Buffer, options: RawOptions): CipherGCM {
+  const cipher = createCipheriv(MODES[mode].ciphers[algorithm] as CipherGCMTypes, material, iv, { authTagLength: options.tagLength ?? DEFAULT_TAG_BYTES });
+  if (options.aad !== undefined) cipher.setAAD(options.aad);
+  return cipher;
 }
 
 /**

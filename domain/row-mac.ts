@@ -120,6 +120,7 @@ function instanceExtras(instance: InstanceRowFields): string[] {
     ...(instance.revocationReason === null ? [] : ['revocationReason', instance.revocationReason]),
     ...(instance.compromisedAt === null ? [] : ['compromisedAt', instance.compromisedAt]),
     ...(instance.compromiseOccurredAt === null ? [] : ['compromiseOccurredAt', instance.compromiseOccurredAt]),
+    ...(instance.usageLimit === null || instance.usageLimit === undefined ? [] : ['usageLimit', instance.usageLimit]),
   ];
 }
 

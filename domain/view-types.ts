@@ -3,6 +3,7 @@
  * apart from the functions that build them from records (views.ts): the
  * client library takes these as types without pulling in storage/.
  */
+import { UsageLimit } from './usage-limits';
 import type { UsageName } from './usage-mask';
 
 export interface KeyView {
@@ -88,4 +89,6 @@ export interface InstanceView {
   readonly compromisedAt: string | null;
   /** When the compromise occurred (Revoke's compromiseDate, else when it was revoked), or null. */
   readonly compromiseOccurredAt: string | null;
+  /** The usage limit its creator set (domain/usage-limits.ts), absent when none. */
+  readonly usageLimit?: UsageLimit;
 }

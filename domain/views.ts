@@ -2,6 +2,7 @@
  * What callers see of keys and instances: metadata only. Material travels
  * separately, in a Buffer the caller zeroes (RetrievedKey).
  */
+import { decodeUsageLimit } from './usage-limits';
 import { InstanceRecord, KeyRecord } from '../storage/records';
 import { formatKeyName } from './key-names';
 import { usageNames } from './usage-mask';
@@ -66,5 +67,7 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     revocationReason: instance.revocationReason,
     compromisedAt: instance.compromisedAt,
     compromiseOccurredAt: instance.compromiseOccurredAt,
+    // Shown only when set, as processStartAt.
+    ...(instance.usageLimit === null || instance.usageLimit === undefined ? {} : { usageLimit: decodeUsageLimit(instance.usageLimit)! }),
   };
 }

@@ -3,6 +3,7 @@
  * the services (nothing ambient). Also the authorisation helpers operations
  * call with the key they are about to touch.
  */
+import { GcmStreams } from '../domain/gcm-streams';
 import { Clock } from '../common/clock';
 import { AccessError, KeychainError } from '../common/errors';
 import { CryptoService } from '../domain/crypto-service';
@@ -34,6 +35,8 @@ export type { ServerLimits } from './server-limits';
 export interface Services {
   readonly keychain: Keychain;
   readonly crypto: CryptoService;
+  /** Open streamed AES-GCM encryptions, in memory only (domain/gcm-streams.ts). */
+  readonly gcmStreams: GcmStreams;
   readonly lifecycle: LifecycleService;
   readonly pki: PkiService;
   readonly directory: DirectoryStore;

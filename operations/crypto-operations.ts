@@ -8,6 +8,7 @@ import { AccessError, ValidationError } from '../common/errors';
 import { isBareBlock } from '../domain/raw-ciphers';
 import { authorizeName, authorizeRef, OperationContext } from './context';
 import { Operation } from './operation';
+import { isStreamed, streamedEncrypt } from './gcm-stream-operations';
 
 function zeroAfter<T>(buffers: Array<Buffer | undefined>, fn: () => T): T {
   try {
@@ -53,6 +54,7 @@ export const encrypt: Operation<'Encrypt'> = {
   // The result names the key it used (an alias resolved, as AWS KMS answers its KeyId): the name to decrypt under after the alias moves.
   run: (args, ctx) =>
     zeroAfter([args.plaintext], () => {
+      if (isStreamed(args)) return streamedEncrypt(args, ctx, (key) => requireRawBlockRight(ctx, key, 'iv'));
       const ref = authorizeRef(ctx, 'encrypt', args);
       const key = ref.fullName as string;
       if (args.mode === undefined) {

@@ -17,6 +17,7 @@ import { optionalRolloverPolicy } from '../domain/rollover-policy';
 import { parseUsageMask } from '../domain/usage-mask';
 import { parseUsagePeriods } from '../domain/usage-periods';
 import { parseUsageDates } from '../domain/usage-dates';
+import { parseUsageLimit } from '../domain/usage-limits';
 import { ArgsOf } from '../protocol/op-schemas';
 import { authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
@@ -39,6 +40,7 @@ function keySpec(fullName: string, args: ArgsOf<'Create'>, defaultAlgorithm: str
     rollover: optionalRolloverPolicy(args.rollover, args.cryptoperiod),
     usagePeriods: parseUsagePeriods(args.protectPeriod, args.processPeriod),
     usageDates: parseUsageDates(args.protectStopAt, args.processStartAt),
+    usageLimit: parseUsageLimit(args.usageLimitTotal, args.usageLimitUnit),
     activateAt: args.activateAt,
     activate: args.activate,
   };
@@ -142,7 +144,9 @@ export const getAttributes: Operation<'GetAttributes'> = {
     const instance = keychain.describeInstance(ref); // INSTANCE_NOT_FOUND for an instance of another key
     const described = keychain.describeKey(keyOf(ref));
     const digest = args.digest === true ? { digest: keychain.digestMaterial({ ...ref, instance: instance.name }) } : {};
-    return { ...described, instance, material: keychain.describeMaterial({ ...ref, instance: instance.name }), ...digest };
+    // A usage limit's count is kept beside the row (domain/usage-limits.ts): shown with what remains.
+    const usage = ctx.services.crypto.usageOf(instance);
+    return { ...described, instance, material: keychain.describeMaterial({ ...ref, instance: instance.name }), ...digest, ...(usage === undefined ? {} : { usage }) };
   },
 };
 

@@ -8,6 +8,7 @@
  * are re-checked by the domain. Pure: no I/O, no clock, no logger, no module
  * state (the tables below are frozen constants).
  */
+import { USAGE_LIMIT_UNITS } from '../domain/vocabulary/usage-limit-units';
 import { StrongroomError } from '../common/errors';
 import { ProtocolError } from './protocol-error';
 import { FieldSpec, Schema, invalid, quoteName, validateObject } from './schema';
@@ -16,7 +17,7 @@ import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../domain/vocabulary/dual-cont
 import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
 import { ArgsFromSchema } from './schema-types';
 import { MAX_BACKUP_CHUNK_BYTES, MAX_BACKUP_NAME_LENGTH } from '../domain/vocabulary/backup-limits';
-import { MAX_CHACHA20_COUNTER, MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
+import { GCM_STREAM_CORRELATION_BYTES, MAX_CHACHA20_COUNTER, MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
 
 /** Most items in one Batch (§4): bounds the work and the audit events one request can cause. */
 export const MAX_BATCH_ITEMS = 64;
@@ -133,6 +134,9 @@ const createFields = {
   /** ISO 8601 date-times with a zone, past or future: the first instance never encrypts from `protectStopAt`, never decrypts before `processStartAt`. */
   protectStopAt: token,
   processStartAt: token,
+  /** A usage limit of the first instance (domain/usage-limits.ts), both or neither: a total of bytes of data or of operations, fixed once made. */
+  usageLimitTotal: { type: 'integer', optional: true, min: 1, max: Number.MAX_SAFE_INTEGER },
+  usageLimitUnit: { type: 'enum', optional: true, values: USAGE_LIMIT_UNITS },
 } as const satisfies Schema['fields'];
 
 /** Characters of the base64 of `bytes` bytes (with padding). */
@@ -187,7 +191,13 @@ export const OP_SCHEMAS = Object.freeze({
   },
   Destroy: keyRef,
   Encrypt: {
-    fields: { ...keyRef.fields, plaintext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tagLength: { type: 'integer', optional: true, min: 1, max: 64 }, initialCounter },
+    fields: {
+      ...keyRef.fields, plaintext: binary, aad: optionalBinary, mode: cipherMode, iv: ivBytes, tagLength: { type: 'integer', optional: true, min: 1, max: 64 }, initialCounter,
+      /** Streamed AES-GCM (domain/gcm-streams.ts): `streamInit` starts one (answering `stream`), `stream` continues it, `streamFinal` with it ends it (answering `tag`). */
+      streamInit: { type: 'boolean', optional: true },
+      stream: { type: 'base64', optional: true, maxLength: base64Length(GCM_STREAM_CORRELATION_BYTES) },
+      streamFinal: { type: 'boolean', optional: true },
+    },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
   Decrypt: {

@@ -366,6 +366,12 @@ ALTER TABLE key_instances ADD COLUMN revocation_reason TEXT;
 ALTER TABLE key_instances ADD COLUMN compromised_at TEXT;
 ALTER TABLE key_instances ADD COLUMN compromise_occurred_at TEXT;`),
   },
+  {
+    version: 18,
+    description: 'usage limits: the budget (bytes of data or operations) a creator set on an instance; its count is kept with the GCM invocation marks',
+    // Every row before it has none (NULL), which stays out of the row MAC (domain/row-mac.ts): no re-MAC is needed.
+    up: (db) => db.exec(`ALTER TABLE key_instances ADD COLUMN usage_limit TEXT;`),
+  },
 ];
 
 export function readSchemaVersion(db: Database.Database): number {

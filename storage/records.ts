@@ -116,6 +116,11 @@ export interface InstanceRecord {
    * a Destroyed instance found compromised keeps its deactivation date.
    */
   readonly compromiseOccurredAt: string | null;
+  /**
+   * The usage limit its creator set (domain/usage-limits.ts: `byte:16`,
+   * `object:3`), fixed when the instance was made; null or absent: none.
+   */
+  readonly usageLimit?: string | null;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
 }

@@ -10,7 +10,7 @@ import { attributesToSqlite, globToSqlite, validateKeyFilter } from './key-filte
 import { KeyStore, StateCounts } from './key-store';
 import { InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 import { SqliteConnection, Statements } from './sqlite-connection';
-import { changeParams, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
+import { changeParams, instanceParams, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
 
 export class SqliteKeys implements KeyStore {
   private readonly stmt: Statements;
@@ -28,13 +28,13 @@ export class SqliteKeys implements KeyStore {
         });
       }
       this.stmt.insertKey.run(keyParams(key));
-      this.stmt.insertInstance.run(firstInstance);
+      this.stmt.insertInstance.run(instanceParams(firstInstance));
     });
   }
 
   addCurrentInstance(instance: InstanceRecord, keyUpdate: KeyPointerUpdate, previousChange?: InstanceStateChange): void {
     this.conn.write('addCurrentInstance', () => {
-      this.stmt.insertInstance.run(instance);
+      this.stmt.insertInstance.run(instanceParams(instance));
       this.stmt.setCurrent.run({
         instanceId: instance.id,
         updatedAt: keyUpdate.updatedAt,
@@ -49,7 +49,7 @@ export class SqliteKeys implements KeyStore {
 
   addPendingInstance(instance: InstanceRecord): void {
     this.conn.write('addPendingInstance', () => {
-      this.stmt.insertInstance.run(instance);
+      this.stmt.insertInstance.run(instanceParams(instance));
     });
   }
 

@@ -4,7 +4,7 @@
  * names; only custom attributes (JSON text) and booleans need converting.
  */
 import { StorageError } from '../common/errors';
-import { InstanceStateChange, KeyRecord, RolloverPolicyKind } from './records';
+import { InstanceRecord, InstanceStateChange, KeyRecord, RolloverPolicyKind } from './records';
 
 const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, description, owner,
   custom_attributes AS customAttributes, rollover_policy AS rolloverPolicy, cryptoperiod,
@@ -17,7 +17,7 @@ const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_mate
   deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt, destroy_at AS destroyAt,
   protect_stop_at AS protectStopAt, process_stop_at AS processStopAt, process_start_at AS processStartAt, origin,
   revocation_reason AS revocationReason, compromised_at AS compromisedAt,
-  compromise_occurred_at AS compromiseOccurredAt, row_mac AS rowMac`;
+  compromise_occurred_at AS compromiseOccurredAt, usage_limit AS usageLimit, row_mac AS rowMac`;
 
 const WRAPPED_COLUMNS = `version, master_key_version AS masterKeyVersion, mechanism, wrapped, created_at AS createdAt`;
 
@@ -81,9 +81,9 @@ export const SQL = {
   countInstancesByState: `SELECT state, count(*) AS n FROM key_instances GROUP BY state`,
   insertInstance: `INSERT INTO key_instances (id, key_id, name, version, state, sealed_material, seal_version,
     created_at, activated_at, deactivated_at, destroyed_at, destroy_at, protect_stop_at, process_stop_at, process_start_at, origin,
-    revocation_reason, compromised_at, compromise_occurred_at, row_mac)
+    revocation_reason, compromised_at, compromise_occurred_at, usage_limit, row_mac)
     VALUES (@id, @keyId, @name, @version, @state, @sealedMaterial, @sealVersion, @createdAt, @activatedAt,
-    @deactivatedAt, @destroyedAt, @destroyAt, @protectStopAt, @processStopAt, @processStartAt, @origin, @revocationReason, @compromisedAt, @compromiseOccurredAt, @rowMac)`,
+    @deactivatedAt, @destroyedAt, @destroyAt, @protectStopAt, @processStopAt, @processStartAt, @origin, @revocationReason, @compromisedAt, @compromiseOccurredAt, @usageLimit, @rowMac)`,
   getInstanceById: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE id = ?`,
   getInstanceByName: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE name = ?`,
   listInstances: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE key_id = ? ORDER BY version`,
@@ -141,6 +141,11 @@ export function keyFromRow(row: KeyRow): KeyRecord {
 
 export function keyParams(key: KeyRecord): Record<string, unknown> {
   return { ...key, customAttributes: JSON.stringify(key.customAttributes) };
+}
+
+/** An instance row's insert parameters: a record made before usage limits existed has none (NULL). */
+export function instanceParams(instance: InstanceRecord): InstanceRecord {
+  return { ...instance, usageLimit: instance.usageLimit ?? null };
 }
 
 export function changeParams(change: InstanceStateChange): Record<string, unknown> {

@@ -21,6 +21,7 @@ import { nextRolloverAt } from './key-rollover';
 import { parseActivationDate } from './instance-activation';
 import { checkAttributes, checkMaterialLength, checkText, KeySpec, MAX_ATTRIBUTE_VALUE, MAX_DESCRIPTION } from './key-spec';
 import { materialFacts, MaterialFacts } from './material-facts';
+import { NO_USAGE_DATES } from '../usage-dates';
 
 export interface KeyDescription {
   readonly key: KeyView;
@@ -244,7 +245,7 @@ export class KeyCatalogue {
       facts,
     };
     const key: KeyRecord = { ...fields, rowMac: rows.keyMac(fields) };
-    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt, spec.usageDates, origin);
+    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt, { ...(spec.usageDates ?? NO_USAGE_DATES), usageLimit: spec.usageLimit }, origin);
     if (store.getAlias(formatKeyName({ namespace, name })) !== null) {
       throw new KeychainError('KEY_EXISTS', `"${formatKeyName({ namespace, name })}" is an alias; remove the alias or pick another name`);
     }

@@ -6,6 +6,7 @@
  * through a bounded cache of already-authenticated rows. A row that fails its
  * MAC is refused (INTEGRITY_FAILURE), never obeyed.
  */
+import { encodeUsageLimit, UsageLimit } from '../usage-limits';
 import { Clock, isoNow } from '../../common/clock';
 import { KeychainError, ValidationError } from '../../common/errors';
 import { KeychainStore } from '../../storage/keychain-store';
@@ -126,7 +127,7 @@ export class KeyRows {
     state: 'Active' | 'PreActive' = 'Active',
     now = isoNow(this.parts.clock),
     activatesAt: string | null = null,
-    given: UsageDates = NO_USAGE_DATES,
+    given: UsageDates & { readonly usageLimit?: UsageLimit | null } = NO_USAGE_DATES,
     origin: MaterialOrigin = 'generated',
   ): InstanceRecord {
     const unsealed = this.parts.seal.requireUnsealed();
@@ -147,6 +148,7 @@ export class KeyRows {
       revocationReason: null,
       compromisedAt: null,
       compromiseOccurredAt: null,
+      usageLimit: encodeUsageLimit(given.usageLimit),
     };
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }

@@ -3,6 +3,7 @@
  * and names, and the material length its algorithm allows. A key's metadata
  * is authenticated and served on every describe, so it is bounded.
  */
+import { UsageLimit } from '../usage-limits';
 import { ValidationError } from '../../common/errors';
 import { Algorithm, algorithmInfo } from '../algorithms';
 import { RolloverPolicy } from '../rollover-policy';
@@ -33,6 +34,8 @@ export interface KeySpec {
   readonly opaqueType?: number;
   /** Absolute usage dates of its first instance (domain/usage-dates.ts; default: none). */
   readonly usageDates?: UsageDates;
+  /** The usage limit of its first instance (domain/usage-limits.ts; default: none). */
+  readonly usageLimit?: UsageLimit | null;
 }
 
 export function checkMaterialLength(algorithm: Algorithm, material: Buffer): void {

@@ -43,6 +43,11 @@ export class KeychainSeal {
     return this.unsealed === null;
   }
 
+  /** How many times it was sealed: what was held in memory under an earlier count is gone (domain/gcm-streams.ts). */
+  get sealGeneration(): number {
+    return this.sealCount;
+  }
+
   /**
    * Unwraps the keychain keys with the HSM; a share-bound keychain also
    * needs the custodians' recombined secret (the caller wipes it).

@@ -11,10 +11,11 @@
 import { KeychainError } from '../../common/errors';
 import { InvocationMark, InvocationStore } from '../../storage/invocation-store';
 import { InvocationCounts } from '../gcm-invocations';
+import { UsageCounts } from '../usage-limits';
 import { assertRowMac, invocationRowMac } from './authorisation-row-macs';
 import { TrustKeys } from './trust-keys';
 
-export class AuthenticatedInvocations implements InvocationCounts {
+export class AuthenticatedInvocations implements InvocationCounts, UsageCounts {
   constructor(private readonly raw: InvocationStore, private readonly keys: () => TrustKeys | null) {}
 
   private require(): TrustKeys {
@@ -38,6 +39,21 @@ export class AuthenticatedInvocations implements InvocationCounts {
     return this.raw.raiseMark(instanceId, (current) => {
       const reserved = this.verified(keys, instanceId, current) + count;
       return { reserved, rowMac: invocationRowMac(keys, instanceId, reserved) };
+    });
+  }
+
+  /**
+   * As reserveInvocations, but refused (`refuse()`, nothing written) when the
+   * new mark would pass `ceiling`: the check reads the mark under the same
+   * write lock that raises it, so two callers can never both fit a ceiling
+   * only one fits (domain/usage-limits.ts).
+   */
+  reserveWithin(counterId: string, count: number, ceiling: number, refuse: () => Error): number {
+    const keys = this.require();
+    return this.raw.raiseMark(counterId, (current) => {
+      const reserved = this.verified(keys, counterId, current) + count;
+      if (reserved > ceiling) throw refuse();
+      return { reserved, rowMac: invocationRowMac(keys, counterId, reserved) };
     });
   }
 }

@@ -16,3 +16,5 @@ export const DEFAULT_TAG_BYTES = 16;
 export const MAX_GCM_IV_BYTES = 128;
 /** Largest ChaCha20 initial block counter: 32 bits (RFC 8439's counter; the 64-bit-nonce variant's counter starts within it too). */
 export const MAX_CHACHA20_COUNTER = 0xffffffff;
+/** A streamed AES-GCM encryption's correlation value (domain/gcm-streams.ts): 128 random bits, unguessable. */
+export const GCM_STREAM_CORRELATION_BYTES = 16;

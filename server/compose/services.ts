@@ -15,6 +15,8 @@ import { Logger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
 import { CryptoService } from '../../domain/crypto-service';
 import { GcmInvocations } from '../../domain/gcm-invocations';
+import { UsageBudgets } from '../../domain/usage-limits';
+import { DEFAULT_GCM_STREAM_LIMITS, GcmStreams } from '../../domain/gcm-streams';
 import { LifecycleService } from '../../domain/lifecycle-service';
 import { masterKeyStatus, rotateMasterKey } from '../../domain/master-key-rotation';
 import { PkiService } from '../../domain/pki/pki-service';
@@ -95,7 +97,12 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
         // Time to roll the key over: past the limit its protect operations are refused.
         log.warn('key instance nears its AES-GCM invocation limit: roll the key over', { instance: near.instanceName, used: near.used, limit: near.limit }),
       ),
+      new UsageBudgets(keychain.invocations),
     ),
+    // In memory only; a stream of an earlier seal is dropped at the next stream operation (domain/gcm-streams.ts). Dropped streams are logged, not audited: no request is behind them.
+    gcmStreams: new GcmStreams(clock, () => keychain.sealGeneration, DEFAULT_GCM_STREAM_LIMITS, (dropped) => {
+      if (dropped.reason !== 'finished') log.info('streamed encryption dropped', { client: dropped.client, instance: dropped.instance, stream: dropped.stream, reason: dropped.reason });
+    }),
     lifecycle: new LifecycleService(keychain, clock),
     pki: new PkiService(keychain, keychain.directory, clock),
     directory: keychain.directory,

@@ -8,6 +8,7 @@ import { CaseBindings, UnboundPlaceholderError } from '../../scripts/kmip/oasis/
 import { compareResponse } from '../../scripts/kmip/oasis/oasis-compare';
 import { learnFromResponse } from '../../scripts/kmip/oasis/oasis-generated';
 import { isPlaceholder, TemplateNode } from '../../scripts/kmip/oasis/oasis-template';
+import { PrimitiveNode } from '../../protocol/kmip/kmip-text-values';
 import { TtlvNode } from '../../protocol/kmip/ttlv';
 import { answer, requestXml, responseXml, template } from './oasis-test-xml';
 
@@ -207,6 +208,34 @@ describe('bytes', () => {
       expected: '$IV_COUNTER_NONCE, bound to Byte String of 4 bytes',
       got: 'other content: Byte String of 4 bytes',
     });
+  });
+});
+
+describe('values the server chose that the case wrote as the recording server\'s own', () => {
+  test('a later request\'s $DATA_0 and $IV_COUNTER_NONCE are this server\'s cipher text and IV (1.4 CS-BC-M-13), never the recorded literals', () => {
+    const b = bindings();
+    const recorded = template(responseXml('Encrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="00112233"/><IVCounterNonce type="ByteString" value="ff020304"/>'));
+    const decrypt = template(requestXml('Decrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="$DATA_0"/><IVCounterNonce type="ByteString" value="$IV_COUNTER_NONCE"/>'));
+    expect(() => b.resolve(decrypt)).toThrow(UnboundPlaceholderError);
+    expect(compareResponse(recorded, answer(responseXml('Encrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="44556677"/><IVCounterNonce type="ByteString" value="0a0b0c0d"/>'), START), getRequest('k@1'), b)).toBeUndefined();
+    const sent = child(b.resolve(decrypt), 1, 1).value as readonly TtlvNode[];
+    expect(sent.slice(1).map((node) => Buffer.from(node.value as Uint8Array).toString('hex'))).toEqual(['44556677', '0a0b0c0d']);
+  });
+
+  test('only a value compared by length is remembered: bytes compared exactly (a registered key\'s cipher text without an IV) bind nothing', () => {
+    const b = bindings();
+    const exact = template(responseXml('Encrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="00112233"/>'));
+    expect(compareResponse(exact, answer(responseXml('Encrypt', '<UniqueIdentifier type="TextString" value="k@1"/><Data type="ByteString" value="00112233"/>'), START), getRequest('k@1'), b)).toBeUndefined();
+    expect(() => b.resolve(template(requestXml('Decrypt', '<Data type="ByteString" value="$DATA_0"/>')))).toThrow(UnboundPlaceholderError);
+  });
+
+  test('the nth value of a tag answers $TAG_n, the last one $TAG', () => {
+    const b = bindings();
+    const value = (hex: string): PrimitiveNode => ({ tag: 0, type: 'ByteString', value: Buffer.from(hex, 'hex') });
+    b.rememberServerChosen('Data', value('01'));
+    b.rememberServerChosen('Data', value('02'));
+    const names = ['$DATA_0', '$DATA_1', '$DATA'].map((name) => template(requestXml('Decrypt', `<Data type="ByteString" value="${name}"/>`)));
+    expect(names.map((t) => Buffer.from((child(b.resolve(t), 1, 1).value as readonly TtlvNode[])[0].value as Uint8Array).toString('hex'))).toEqual(['01', '02', '02']);
   });
 });
 

@@ -19,8 +19,8 @@ type Mode = 'AES-GCM' | 'AES-CBC-PKCS5' | 'CHACHA20-POLY1305' | 'AES-ECB' | 'AES
 holds<
   Equal<
     ArgsOf<'Encrypt'>,
-    | { readonly name: string; readonly instance?: string; readonly plaintext: Buffer; readonly aad?: Buffer; readonly mode?: Mode; readonly iv?: Buffer; readonly tagLength?: number; readonly initialCounter?: number }
-    | { readonly name?: undefined; readonly instance: string; readonly plaintext: Buffer; readonly aad?: Buffer; readonly mode?: Mode; readonly iv?: Buffer; readonly tagLength?: number; readonly initialCounter?: number }
+    | { readonly name: string; readonly instance?: string; readonly plaintext: Buffer; readonly aad?: Buffer; readonly mode?: Mode; readonly iv?: Buffer; readonly tagLength?: number; readonly initialCounter?: number; readonly streamInit?: boolean; readonly stream?: Buffer; readonly streamFinal?: boolean }
+    | { readonly name?: undefined; readonly instance: string; readonly plaintext: Buffer; readonly aad?: Buffer; readonly mode?: Mode; readonly iv?: Buffer; readonly tagLength?: number; readonly initialCounter?: number; readonly streamInit?: boolean; readonly stream?: Buffer; readonly streamFinal?: boolean }
   >
 >();
 holds<Equal<ArgsOf<'Get'>, { readonly name: string; readonly instance?: string } | { readonly name?: undefined; readonly instance: string }>>();

@@ -45,6 +45,16 @@ export function describeKeyStoreConformance(name: string, factory: StoreFactory)
         expect(store.listInstances('k1').map((i) => i.origin)).toEqual(['imported', 'generated']);
       });
 
+      it("keeps an instance's usage limit, through a state change too, and none for one made without", () => {
+        const limited = instance('k1', 1, { usageLimit: 'byte:16' });
+        store.createKey(key('k1', 'hr', 'payroll'), limited);
+        store.updateInstanceState({ instanceId: limited.id, state: 'Deactivated', deactivatedAt: T1, rowMac: rowMac('after') });
+        expect(store.getInstanceById(limited.id)?.usageLimit).toBe('byte:16');
+        const { usageLimit: _none, ...older } = instance('k1', 2);
+        store.addPendingInstance({ ...older, state: 'PreActive' });
+        expect(store.listInstances('k1').map((i) => i.usageLimit ?? null)).toEqual(['byte:16', null]);
+      });
+
       it('keeps the revocation reason and compromise date a state change sets, and leaves them when a change omits them', () => {
         addKey(store, 'k1', 'hr', 'payroll');
         store.updateInstanceState({ instanceId: 'k1-i1', state: 'Compromised', deactivatedAt: T1, revocationReason: 'keyCompromise', compromisedAt: T2, rowMac: rowMac('c') });

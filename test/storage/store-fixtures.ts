@@ -115,6 +115,7 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     origin: 'generated',
     revocationReason: null,
     compromisedAt: null, compromiseOccurredAt: null,
+    usageLimit: null,
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };

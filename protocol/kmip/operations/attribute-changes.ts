@@ -94,6 +94,7 @@ const READ_ONLY_WHY: Readonly<Record<string, string>> = {
   Link: 'links follow the versions of the key (ReKey makes the next)',
   DeactivationDate: 'Revoke deactivates; the key\'s usage periods (SetRolloverPolicy) set it in advance',
   ProtectStopDate: 'the key\'s usage periods (SetRolloverPolicy) set it',
+  UsageLimits: 'fixed when the object is made (a client that could raise its own budget would have none)',
 };
 
 function customValue(request: Request, version: ProtocolVersion): CustomValue {

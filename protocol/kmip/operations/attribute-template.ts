@@ -19,6 +19,8 @@ import { KmipOperationError } from './kmip-operation';
 import { PayloadReader } from './payload';
 import { refuseUnsafeQuantumRequest } from './quantum-safe';
 import { customWrite, heldNativeNames, sentCustomValue } from './custom-values';
+import { readUsageLimits } from './usage-limits-attribute';
+import type { UsageLimit } from '../../../domain/usage-limits';
 
 /** What a client asked for, in the appliance's terms; absent fields were not sent. */
 export interface RequestedAttributes {
@@ -35,6 +37,8 @@ export interface RequestedAttributes {
   /** Protect Stop Date and Process Start Date, seconds since 1970 (the native protectStopAt, processStartAt). */
   readonly protectStopDate?: bigint;
   readonly processStartDate?: bigint;
+  /** Usage Limits → the first instance's usage limit (usage-limits-attribute.ts). */
+  readonly usageLimit?: UsageLimit;
   /** Contact Information → the key's owner. */
   readonly owner?: string;
   /**
@@ -184,6 +188,7 @@ class Collector {
     activationDate?: bigint;
     protectStopDate?: bigint;
     processStartDate?: bigint;
+    usageLimit?: UsageLimit;
     owner?: string;
     certificateType?: string;
   } = {};
@@ -223,8 +228,9 @@ class Collector {
         this.fields.processStartDate = typed(label, value, 'DateTime') as bigint;
         return;
       case 'UsageLimits':
-        // Not kept: a budget the client sets would have to be counted atomically with every operation, as GCM invocations are (domain/gcm-invocations.ts); refused rather than ignored.
-        throw new KmipOperationError('FeatureNotSupported', `${label} are not kept here: the appliance counts AES-GCM invocations per instance itself and keeps no byte or object budget a client sets`);
+        // The instance's budget, spent by every cryptographic operation under it (usage-limits-attribute.ts).
+        this.fields.usageLimit = readUsageLimits(label, value);
+        return;
       case 'ContactInformation':
         this.fields.owner = typed(label, value, 'TextString') as string;
         return;

@@ -22,6 +22,8 @@ import { isKeptName, keptAttributeValues } from './kept-attributes';
 import { CustomValue, typedCustomValues } from './custom-values';
 import { materialAttributes, MaterialView } from './material-attributes';
 import { deactivationDateOf, revocationAttributes } from './revocation-attributes';
+import { usageLimitsItem } from './usage-limits-attribute';
+import type { UsageState } from '../../../domain/usage-limits';
 
 /** The prefix of client-defined attribute names (KMIP 1.x §2.1.1), and the 2.x Vendor Identification that stands for it. */
 export const CUSTOM_PREFIX = 'x-';
@@ -45,6 +47,8 @@ export interface ObjectView extends MaterialView {
   readonly key: KeyView;
   readonly instances: readonly InstanceView[];
   readonly instance: InstanceView;
+  /** The instance's usage limit and what remains of it (native GetAttributes `usage`), when it has one. */
+  readonly usage?: UsageState;
 }
 
 /** One attribute value: a standard one by its tag name (2.x spelling), or a custom one by its native name. */
@@ -60,7 +64,7 @@ export const REPORTED_TAGS = [
   'UniqueIdentifier', 'ShortUniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CompromiseDate',
   'CompromiseOccurrenceDate', 'CryptographicUsageMask', 'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate',
   'LastChangeDate', 'Link', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'ProcessStartDate', 'ProtectStopDate', 'RandomNumberGenerator', 'RevocationReason',
-  'Sensitive', 'State',
+  'Sensitive', 'State', 'UsageLimits',
   // A Certificate's (kept-objects.ts), in 2.x.
   ...CERTIFICATE_TAGS,
 ] as const;
@@ -131,6 +135,7 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     // The end of the originator usage period: from then it only decrypts.
     ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
     State: enumItem('State', instance.state),
+    UsageLimits: usageLimitsItem(object.usage),
     ...materialAttributes(object, version),
     ...revocationAttributes(instance, version),
     ...(version.major >= 2 ? certificateAttributes(key) : {}),

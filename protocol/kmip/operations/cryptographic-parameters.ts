@@ -148,17 +148,29 @@ export function readMacParameters(parameters: PayloadReader | undefined): 'HMAC-
 const HMAC_BY_ALGORITHM: Readonly<Record<string, 'HMAC-SHA256' | 'HMAC-SHA512'>> = { HMAC_SHA256: 'HMAC-SHA256', HMAC_SHA512: 'HMAC-SHA512' };
 const HMAC_BY_HASH: Readonly<Record<string, 'HMAC-SHA256' | 'HMAC-SHA512'>> = { SHA_256: 'HMAC-SHA256', SHA_512: 'HMAC-SHA512' };
 
-/**
- * Refuses streaming (a Correlation Value, or an Init or Final Indicator that
- * is not part of one whole request): every request here carries all its
- * data, so a client that streams learns so at its first request.
- */
-export function refuseStreaming(reader: PayloadReader): void {
+/** The streaming fields of a request (KMIP 2.1 §6.1.18: Correlation Value, Init Indicator, Final Indicator). */
+export interface StreamingFields {
+  readonly correlation?: Uint8Array;
+  readonly init?: boolean;
+  readonly final?: boolean;
+  /** One whole request: no Correlation Value, and the indicators absent or both true. */
+  readonly whole: boolean;
+}
+
+export function readStreaming(reader: PayloadReader): StreamingFields {
   const correlation = reader.bytes('CorrelationValue');
   const init = reader.boolean('InitIndicator');
   const final = reader.boolean('FinalIndicator');
-  const whole = correlation === undefined && init !== false && final !== false && !(init === true && final === undefined);
-  if (!whole) {
-    throw unsupported('streaming (Correlation Value, Init Indicator, Final Indicator) is not served: send all the Data in one request');
-  }
+  const whole = correlation === undefined && (init === undefined || init === true) && (final === undefined || final === true) && !(init === true && final === undefined);
+  return { correlation, init, final, whole };
+}
+
+/**
+ * Refuses streaming (a Correlation Value, or an Init or Final Indicator that
+ * is not part of one whole request) where it is not served, saying why, so
+ * a client that streams learns so at its first request. Only Encrypt
+ * streams (encrypt-decrypt.ts).
+ */
+export function refuseStreaming(reader: PayloadReader, why = 'every request here carries all its data: send all the Data in one request'): void {
+  if (!readStreaming(reader).whole) throw unsupported(`streaming (Correlation Value, Init Indicator, Final Indicator) is not served: ${why}`);
 }

@@ -18,7 +18,8 @@
 import type { RawMode } from '../../../domain/vocabulary/cipher-modes';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
-import { readCipherFields, refuseStreaming } from './cryptographic-parameters';
+import { readCipherFields, readStreaming, refuseStreaming } from './cryptographic-parameters';
+import { streamedPart } from './encrypt-stream';
 import { instanceNamed } from './instance-identifier';
 import { usageDateRefusal } from './usage-date-refusal';
 import { cipherForRequest } from './key-cipher-defaults';
@@ -53,12 +54,13 @@ export const encrypt: KmipOperation = {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader, ctx);
     const given = readCipherFields(reader.structure('CryptographicParameters'));
-    const data = reader.requiredBytes('Data'); // required: no streaming, every request carries all of it
+    const data = reader.requiredBytes('Data'); // required: a part of a stream carries its part
     const iv = reader.bytes('IVCounterNonce');
     const aad = reader.bytes('AuthenticatedEncryptionAdditionalData');
-    refuseStreaming(reader);
+    const streaming = readStreaming(reader);
     reader.rejectOthers();
     const choice = await cipherForRequest(given, instance, aad !== undefined, ctx);
+    if (!streaming.whole) return streamedPart(instance, data, iv, aad, choice, streaming, ctx);
     refuseAeadBefore14(choice.mode, ctx.version);
     if (choice.randomIv === true && iv !== undefined) {
       throw new KmipOperationError('InvalidField', 'Random IV is true and an IV Counter Nonce is given: ask for one or give one');
@@ -93,7 +95,7 @@ export const decrypt: KmipOperation = {
     const iv = reader.bytes('IVCounterNonce');
     const aad = reader.bytes('AuthenticatedEncryptionAdditionalData');
     const tag = reader.bytes('AuthenticatedEncryptionTag');
-    refuseStreaming(reader);
+    refuseStreaming(reader, 'a streamed Decrypt would hand out plaintext before its tag is checked (NIST SP 800-38D §5.2.2 releases none when the tag fails): send all the Data in one request');
     reader.rejectOthers();
     const choice = await cipherForRequest(given, instance, aad !== undefined || tag !== undefined, ctx);
     refuseAeadBefore14(choice.mode, ctx.version);

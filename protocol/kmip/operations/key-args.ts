@@ -38,6 +38,8 @@ export interface NativeKeyArgs {
   readonly activateAt?: string;
   readonly protectStopAt?: string;
   readonly processStartAt?: string;
+  readonly usageLimitTotal?: number;
+  readonly usageLimitUnit?: 'byte' | 'object';
 }
 
 export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperationContext): NativeKeyArgs {
@@ -51,6 +53,7 @@ export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperation
     ...activation(requested.activationDate, ctx.nowMs()),
     ...(requested.protectStopDate === undefined ? {} : { protectStopAt: isoDate('Protect Stop Date', requested.protectStopDate) }),
     ...(requested.processStartDate === undefined ? {} : { processStartAt: isoDate('Process Start Date', requested.processStartDate) }),
+    ...(requested.usageLimit === undefined ? {} : { usageLimitTotal: requested.usageLimit.total, usageLimitUnit: requested.usageLimit.unit }),
   };
 }
 

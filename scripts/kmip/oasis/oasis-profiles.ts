@@ -41,6 +41,8 @@ export const CLAIMED_PROFILES: readonly ProfileKey[] = [
   { version: '2.1', profile: 'SKLC' },
   { version: '1.4', profile: 'OMOS' },
   { version: '2.1', profile: 'OMOS' },
+  { version: '1.4', profile: 'CS-BC' },
+  { version: '2.1', profile: 'CS-BC' },
 ];
 
 const THREE_DES =
@@ -77,7 +79,6 @@ export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
   SUITEB_128: 'Suite B: key pairs, certificates, signatures: the appliance keeps public and private keys and certificates but neither makes nor uses them',
   SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance keeps public and private keys and certificates but neither makes nor uses them',
   PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
-  'CS-BC': 'the cases register their keys with given bytes, a dual-controlled key import (the runner approves it); two mandatory cases then need what the appliance does not do: Usage Limits set by the client (CS-BC-M-7: a budget of 16 bytes, the second Encrypt refused; the appliance counts GCM invocations per instance but keeps no client-set byte budget), and streamed GCM (CS-BC-M-GCM-3: Init Indicator, Final Indicator and Correlation Value keep cipher state between requests, which the appliance never holds; every request carries all its data). At 1.4 CS-BC-M-13 cannot pass against any server but the one that recorded it: its Decrypt sends $DATA_0, a ciphertext under that server\'s own random IV, which no answer here binds',
   BL: 'BL-M-1, -5, -6, -8 to -11 pass (BL-M-1 with its AES key imported under dual control); BL-M-2 needs Check and a batch Undo, BL-M-3 Check and Get in the Transparent Symmetric Key format it was registered in, BL-M-4 Locate by a date range, BL-M-7 a Deactivation Date given at Register, and BL-M-12 and -13 register DSA keys (refused: FIPS 186-5 retired DSA signatures, and node:crypto cannot import DSA components) with Sensitive and Fresh set by the client',
 };
 

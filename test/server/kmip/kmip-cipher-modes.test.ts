@@ -100,15 +100,16 @@ describe('AES-ECB, ChaCha20 and a key\'s own Cryptographic Parameters', () => {
 
   beforeAll(async () => {
     t = await startTestAppliance();
+    // Certificates first: issuing blocks for seconds, and a connection made before may be dropped meanwhile (the TLS 1.3 race).
+    const appCredentials = t.issue('cm-app', 'app');
+    const holderCredentials = t.issue('cm-holder', 'app');
+    const plainCredentials = t.issue('cm-plain', 'app');
     officer = await t.connect(t.officer);
     const grant = async (client: string, permissions: string[]): Promise<void> => {
       const answer = await officer.request('PolicyGrant', { client, pattern: 'cm/*', permissions });
       if (answer.error?.code === 'APPROVAL_REQUIRED') expect((await t.approve(answer)).state).toBe('executed');
       else expect(answer.error).toBeUndefined();
     };
-    const appCredentials = t.issue('cm-app', 'app');
-    const holderCredentials = t.issue('cm-holder', 'app');
-    const plainCredentials = t.issue('cm-plain', 'app');
     await grant('cm-app', ['create', 'encrypt', 'decrypt', 'get-attributes']);
     await grant('cm-holder', ['create', 'encrypt', 'decrypt', 'get-attributes', 'get']);
     await grant('cm-plain', ['encrypt', 'decrypt']);

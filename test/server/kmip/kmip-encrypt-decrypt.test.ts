@@ -7,7 +7,7 @@
  * and answered, or the client's only with `get` as well; instance state,
  * grants and usage mask refused with their Result Reasons; the GCM
  * invocation budget shared by both wires; and what is not served
- * (streaming, ECB encryption without `get`) refused precisely.
+ * (a streamed Decrypt, ECB encryption without `get`) refused precisely.
  */
 import { createCipheriv, createDecipheriv, DecipherGCM, randomBytes } from 'node:crypto';
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
@@ -268,9 +268,10 @@ describe('KMIP Encrypt and Decrypt', () => {
     expect(ecb.resultMessage).toMatch(/^PERMISSION_DENIED: .*ECB.*get permission/);
     expect(await call(app, 'Encrypt', cipherPayload(uid, { params: { algorithm: 'ChaCha20' }, data }))).toMatchObject({ resultReason: 'IncompatibleCryptographicUsageMask' });
     expect(await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'CTR' }, data }))).toMatchObject({ resultReason: 'FeatureNotSupported' });
-    const streaming = await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'GCM' }, data, extra: [booleanItem('InitIndicator', true)] }));
+    // Only AES-GCM encryption streams (docs/kmip.md §3.11): a streamed Decrypt would release plaintext before its tag is checked.
+    const streaming = await call(app, 'Decrypt', cipherPayload(uid, { params: { mode: 'GCM' }, data, extra: [booleanItem('InitIndicator', true)] }));
     expect(streaming).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'FeatureNotSupported' });
-    expect(streaming.resultMessage).toMatch(/streaming/);
+    expect(streaming.resultMessage).toMatch(/streaming .* plaintext before its tag is checked/);
     expect(await call(app, 'Encrypt', cipherPayload(uid, { data, extra: [integerItem('DataLength', 3)] }))).toMatchObject({ resultReason: 'InvalidField' });
     // The OASIS CS-BC cases expect General Failure for a tag length the mode does not take.
     const longTag = await call(app, 'Encrypt', cipherPayload(uid, { params: { mode: 'GCM', tagLength: 32 }, data }));

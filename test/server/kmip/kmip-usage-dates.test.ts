@@ -6,8 +6,9 @@
  * KMIP, as OASIS CS-BC-M-14 expects); dates come and gone allow both; a
  * given protect-stop survives activation of a PreActive instance; the
  * dates read back (native views, KMIP GetAttributes); malformed dates are
- * refused precisely, Usage Limits are refused saying why (OASIS CS-BC-M-7
- * stays unpassed), and ReKey still takes no attributes.
+ * refused precisely, Usage Limits without a unit are refused naming it
+ * (test/server/usage-limits.test.ts has the budget itself), and ReKey still
+ * takes no attributes.
  */
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
 import { ResponseBatchItem } from '../../../protocol/kmip/kmip-message';
@@ -153,7 +154,7 @@ describe('usage dates given at creation: protect-stop and process-start', () => 
     expect(find(attributes.responsePayload, 'ProtectStopDate')?.value).toBe(BigInt(now - HOUR));
   });
 
-  test('KMIP 1.4: the Template-Attribute names, Permission Denied before the Process Start Date; a date of the wrong type is Invalid Field; Usage Limits refused naming why; ReKey still takes no dates', async () => {
+  test('KMIP 1.4: the Template-Attribute names, Permission Denied before the Process Start Date; a date of the wrong type is Invalid Field; Usage Limits without a unit refused naming it; ReKey still takes no dates', async () => {
     const now = nowSeconds();
     const attribute = (name: string, value: TtlvNode): TtlvNode => structureItem('Attribute', [textItem('AttributeName', name), value]);
     const template = (dates: TtlvNode[]): TtlvNode => structureItem('RequestPayload', [
@@ -183,10 +184,9 @@ describe('usage dates given at creation: protect-stop and process-start', () => 
     expect(wrongType.resultMessage).toMatch(/Protect Stop Date must be a DateTime/);
     const limited = await call('Create', template([attribute('Usage Limits', structureItem('AttributeValue', [
       longItem('UsageLimitsTotal', 16n),
-      enumItem('UsageLimitsUnit', 'Byte'),
     ]))]), v14);
-    expect([limited.resultStatus, limited.resultReason]).toEqual(['OperationFailed', 'FeatureNotSupported']);
-    expect(limited.resultMessage).toMatch(/^Usage Limits are not kept here: .*no byte or object budget a client sets/);
+    expect([limited.resultStatus, limited.resultReason]).toEqual(['OperationFailed', 'InvalidField']);
+    expect(limited.resultMessage).toMatch(/^Usage Limits needs a Usage Limits Unit/);
     const rekeyed = await call('ReKey', structureItem('RequestPayload', [
       textItem('UniqueIdentifier', uid),
       structureItem('TemplateAttribute', [attribute('Protect Stop Date', dateItem('AttributeValue', BigInt(now)))]),
