@@ -116,6 +116,8 @@ export const ERROR_CODES = {
   SUBSCRIBER_TOO_SLOW: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'The event stream dropped this subscriber: it did not read fast enough (event_buffer_bytes); reconnect, read promptly, or filter more narrowly.' },
   UNSEAL_SHARE_INVALID: { exit: EXIT.INTEGRITY, kmip: 'CryptographicFailure', meaning: 'That share is not the one made for its custodian number at init (a forgery, or a share of another keychain); it was not counted and nobody\'s progress was lost: submit the genuine share.' },
   UNSEAL_CLIENT_ALREADY_SUBMITTED: { exit: EXIT.CONFLICT, kmip: 'IllegalOperation', meaning: 'This certificate already submitted a share in the pending attempt: each share of one attempt comes from a different custodian\'s certificate.' },
+  WRAPPING_KEY_REFUSED: { exit: EXIT.USAGE, kmip: 'InvalidField', meaning: 'The wrapping key given for a wrapped export cannot be used: the RSA public key is not a SubjectPublicKeyInfo PEM of an RSA key of 2048 to 16384 bits, or the material is too long for RSA-OAEP under it (wrap it under an AES key instead).' },
+  UNWRAP_FAILED: { exit: EXIT.INTEGRITY, kmip: 'CryptographicFailure', meaning: 'The wrapped material did not unwrap under the named AES key (the RFC 5649 integrity check failed): it was wrapped under another key, or altered on the way; nothing was stored.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -71,6 +71,7 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   ApprovalQuorumSet: { class: 'key-destroy', required: 3 },
   Interop: { function: 'begin', identifier: 'BL-M-1-21' },
   Log: { message: 'Registered a symmetric key.' },
+  Export: { name: 'hr/payroll', instance: 'abc', wrapMethod: 'AES-KWP', wrapKey: 'xfer/kek', wrapInstance: 'def' },
 };
 
 const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wrapped', 'data', 'mac', 'iv', 'tag']);
