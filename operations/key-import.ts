@@ -48,6 +48,8 @@ export function importClass(spec: () => KeySpec, args: ArgsOf<'Register'>, ctx: 
   const algorithm = parseAlgorithm(args.algorithm ?? 'SECRET');
   const unwrapRef = unwrapRefOf(args);
   if (unwrapRef === null && acceptsCallerMaterial(algorithm)) return null;
+  // A wrapped import is always dual-controlled: the local operator is told so (DUAL_CONTROL_LOCAL_MODE), not which grant it lacks.
+  if (unwrapRef !== null && ctx.identity.local) return 'key-import';
   authorizeName(ctx, 'register', args.name);
   const checked = spec();
   // A wrapped blob's length is not the key's: the unwrapped material is checked when the request is stored.
