@@ -146,7 +146,7 @@ export const exportKey: Operation<'Export'> = {
     const material = retrieved.material;
     try {
       const kcv = keyCheckValue(parseAlgorithm(retrieved.key.algorithm), material);
-      const common = { key: retrieved.key, instance: retrieved.instance, wrapMethod: args.wrapMethod, kcv: kcv.value, kcvKind: kcv.kind };
+      const common = { key: retrieved.key, instance: retrieved.instance, wrapMethod: args.wrapMethod, materialLength: material.length, kcv: kcv.value, kcvKind: kcv.kind };
       if (rsa !== null) return { ...common, wrapped: rsaOaepWrap(rsa, material), wrappingKey: { fingerprint: rsa.fingerprint, bits: rsa.bits } };
       const done = new WrappingKeys(keychain, clock).wrap(wrappingRef as KeyRef, material);
       return { ...common, wrapped: done.wrapped, wrappingKey: { name: (wrappingRef as KeyRef).fullName, instance: done.instance } };

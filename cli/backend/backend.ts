@@ -36,6 +36,7 @@ export interface WrappedExport {
   readonly instance: InstanceView;
   readonly wrapMethod: string;
   readonly wrappingKey: Record<string, unknown>;
+  readonly materialLength: number;
   readonly kcv: string;
   readonly kcvKind: string;
   readonly wrapped: Buffer;

@@ -7,6 +7,9 @@
  * after two approvals Poll gives the new Unique Identifier, whose Get
  * returns the unwrapped bytes. Wrapping the codec does not map is refused
  * naming the field; a blob that does not unwrap is Cryptographic Failure.
+ * And the way out: Get with a Key Wrapping Specification is the native
+ * wrapped export, Operation Pending until two approvals, then Poll answers
+ * the Key Block with the wrapped bytes and its Key Wrapping Data.
  */
 import { randomBytes } from 'node:crypto';
 import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
@@ -15,8 +18,9 @@ import { keyCheckValue } from '../../../domain/keys/key-check-value';
 import { bytesItem, enumItem, integerItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
-import { kwpWrap } from '../../support/byok-support';
-import { attributes, callOne, getPayload, gotObject, uidOf, V14, V21 } from '../../support/kmip-key-payloads';
+import { kwpUnwrap, kwpWrap } from '../../support/byok-support';
+import { attributes, callOne, getPayload, gotObject, succeeded, uidOf, V14, V21 } from '../../support/kmip-key-payloads';
+import { PayloadReader } from '../../../protocol/kmip/operations/payload';
 import { approveOnce, correlationPayload } from './lifecycle-support';
 
 jest.setTimeout(90_000);
@@ -44,7 +48,7 @@ function underKek(kekInstance: string, mode = 'AESKeyWrapPadding'): TtlvNode[] {
   ];
 }
 
-describe('KMIP Register with Key Wrapping Data: a wrapped key import', () => {
+describe('KMIP key wrapping: Register with Key Wrapping Data, Get with a Key Wrapping Specification', () => {
   let t: TestAppliance;
   let officer: RawConnection;
   let client: KmipTlsClient;
@@ -98,5 +102,39 @@ describe('KMIP Register with Key Wrapping Data: a wrapped key import', () => {
     expect(answer).toMatchObject({ resultStatus: 'OperationFailed', resultReason: reason });
     expect(answer.resultMessage).toMatch(message);
     expect(await pending()).toBe(before);
+  });
+
+  test.each([
+    ['1.4', V14],
+    ['2.1', V21],
+  ] as const)('at %s: Get with a Key Wrapping Specification is Operation Pending, then Poll answers the RFC 5649 wrapped key with its Key Wrapping Data', async (label, version) => {
+    const credentials = t.issue(`kmip-exporter-${label}`, 'app');
+    const app = await t.connect(credentials);
+    const grant = await officer.request('PolicyGrant', { client: `kmip-exporter-${label}`, pattern: 'wrp/*', permissions: ['get', 'encrypt', 'create'] });
+    expect((await t.approve(grant)).state).toBe('executed');
+    const exporter = await KmipTlsClient.open(t.server.kmipPort!, credentials);
+    try {
+      const data = ((await app.request('Create', { name: `wrp/out-${label}` })).result as { key: { currentInstance: string } }).key.currentInstance;
+      const material = Buffer.from(((await app.request('Get', { instance: data })).result as { material: string }).material, 'base64');
+      const specification = structureItem('KeyWrappingSpecification', underKek(kekInstance));
+      const held = await callOne(exporter, 'Get', getPayload(data, undefined, [specification]), version);
+      expect(held).toMatchObject({ resultStatus: 'OperationPending' });
+      const id = Buffer.from(held.asynchronousCorrelationValue!).toString('utf8');
+      expect((await officer.request('ApprovalGet', { id })).result).toMatchObject({ request: { class: 'key-export', operation: 'Export', args: { wrapBinding: { name: 'wrp/kek', instance: kekInstance } } } });
+      expect(await approveOnce(t, 0, id)).toBe('pending');
+      expect(await approveOnce(t, 1, id)).toBe('approved');
+      const payload = succeeded(await callOne(exporter, 'Poll', correlationPayload(Buffer.from(id)), version));
+      expect(payload.requiredText('UniqueIdentifier')).toBe(data);
+      const block = (payload.structure('SymmetricKey') as PayloadReader).structure('KeyBlock') as PayloadReader;
+      expect(block.enumName('KeyFormatType')).toBe('Raw');
+      expect(block.integer('CryptographicLength')).toBe(256);
+      const wrapping = block.structure('KeyWrappingData') as PayloadReader;
+      expect(wrapping.enumName('WrappingMethod')).toBe('Encrypt');
+      expect((wrapping.structure('EncryptionKeyInformation') as PayloadReader).requiredText('UniqueIdentifier')).toBe(kekInstance);
+      expect(kwpUnwrap(kek, Buffer.from(block.bytes('KeyValue') as Uint8Array))).toEqual(material);
+    } finally {
+      exporter.destroy();
+      app.destroy();
+    }
   });
 });
