@@ -9,6 +9,7 @@ import { applianceVersion } from '../common/version';
 import { initCommand } from './commands/init';
 import { keyCreateCommand } from './commands/key-create';
 import { keyGetCommand } from './commands/key-get';
+import { keyExportCommand } from './commands/key-export';
 import { keyListCommand } from './commands/key-list';
 import { keyRegisterCommand } from './commands/key-register';
 import { keyRolloverCommand, keyUndoRolloverCommand } from './commands/key-rollover';
@@ -71,7 +72,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
     );
 
   const key = new Command('key').description('create, fetch and roll over keys');
-  for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyRolloverCommand(), keyUndoRolloverCommand(), keySetPolicyCommand(), keyActivateCommand(), keyRevokeCommand(), keyDestroyCommand()]) {
+  for (const sub of [keyCreateCommand(), keyRegisterCommand(), keyListCommand(), keyShowCommand(), keyGetCommand(), keyExportCommand(), keyRolloverCommand(), keyUndoRolloverCommand(), keySetPolicyCommand(), keyActivateCommand(), keyRevokeCommand(), keyDestroyCommand()]) {
     key.addCommand(sub);
   }
   const client = clientCommand();

@@ -126,6 +126,8 @@ export const ERROR_CODES = {
   BACKUP_OLDER_THAN_CURRENT: { exit: EXIT.CONFLICT, kmip: 'IllegalOperation', meaning: "The backup is older than this keychain's signed state (its trust counter is below the HSM token's freshness anchor, or its audit head below the newest signed checkpoint): restoring it would roll the keychain back; do so only on purpose (restore --older, itself approved and audited)." },
   BACKUP_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'ItemNotFound', meaning: 'No backup of that name in the server\'s backup_dir; BackupCreate answers the name.' },
   UNSEAL_CLIENT_ALREADY_SUBMITTED: { exit: EXIT.CONFLICT, kmip: 'IllegalOperation', meaning: 'This certificate already submitted a share in the pending attempt: each share of one attempt comes from a different custodian\'s certificate.' },
+  WRAPPING_KEY_REFUSED: { exit: EXIT.USAGE, kmip: 'InvalidField', meaning: 'The wrapping key given for a wrapped export cannot be used: the RSA public key is not a SubjectPublicKeyInfo PEM of an RSA key of 2048 to 16384 bits, or the material is too long for RSA-OAEP under it (wrap it under an AES key instead).' },
+  UNWRAP_FAILED: { exit: EXIT.INTEGRITY, kmip: 'CryptographicFailure', meaning: 'The wrapped material did not unwrap under the named AES key (the RFC 5649 integrity check failed): it was wrapped under another key, or altered on the way; nothing was stored.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -9,6 +9,18 @@
  * the one the key custodian gives them out of band. At the quorum the
  * executor opens the seal, checks the KCV again, and Register runs as the
  * requester; the service then erases the sealed blob from the record.
+ *
+ * A wrapped import (`unwrapKey?`/`unwrapInstance?`, docs/protocol.md §6.5):
+ * `material` is wrapped under an appliance AES key (RFC 5649), as another
+ * key manager or appliance exports it. It is always a key import, whatever
+ * the algorithm (a SECRET too): the requester needs `decrypt` on the
+ * wrapping key (the unwrap gives what that key protects, as Decrypt does:
+ * a material permission), the key's usage must allow `unwrap-key`. The
+ * material is unwrapped when the request is stored (a blob that does not
+ * unwrap is UNWRAP_FAILED and nothing is stored), then sealed and shown
+ * exactly as a clear import's: its length and key check value, beside the
+ * wrapping key and instance it came under (`unwrappedBy`). The wrapping key
+ * is not used again: the approval binds the sealed material and its KCV.
  */
 import { KeychainError, ValidationError } from '../common/errors';
 import { wipe } from '../common/secret';
@@ -20,7 +32,9 @@ import { keyCheckValue } from '../domain/keys/key-check-value';
 import { checkMaterialLength } from '../domain/keys/key-spec';
 import { acceptsCallerMaterial } from '../domain/policy/permissions';
 import { ArgsOf, validateArgs } from '../protocol/op-schemas';
-import { authorizeName, canonicalName, OperationContext } from './context';
+import { authorizeName, authorizeRef, canonicalName, KeyRefArgs, OperationContext } from './context';
+import { WrappingKeys } from '../domain/keys/wrapping-keys';
+import { KeyRef } from '../domain/keychain';
 import { ApprovalArgs, StoredRequest } from './operation';
 import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
 
@@ -32,12 +46,44 @@ import { DualControlClass } from '../domain/vocabulary/dual-control-classes';
  */
 export function importClass(spec: () => KeySpec, args: ArgsOf<'Register'>, ctx: OperationContext): DualControlClass | null {
   const algorithm = parseAlgorithm(args.algorithm ?? 'SECRET');
-  if (acceptsCallerMaterial(algorithm)) return null;
+  const unwrapRef = unwrapRefOf(args);
+  if (unwrapRef === null && acceptsCallerMaterial(algorithm)) return null;
+  // A wrapped import is always dual-controlled: the local operator is told so (DUAL_CONTROL_LOCAL_MODE), not which grant it lacks.
+  if (unwrapRef !== null && ctx.identity.local) return 'key-import';
   authorizeName(ctx, 'register', args.name);
   const checked = spec();
-  checkMaterialLength(checked.algorithm, args.material);
+  // A wrapped blob's length is not the key's: the unwrapped material is checked when the request is stored.
+  if (unwrapRef === null) checkMaterialLength(checked.algorithm, args.material);
+  else new WrappingKeys(ctx.services.keychain, ctx.services.clock).check(authorizeUnwrappingKey(ctx, unwrapRef), 'unwrap');
   assertNameFree(checked.fullName, ctx);
   return 'key-import';
+}
+
+/** The AES key a wrapped import's material is wrapped under; null for clear material. */
+export function unwrapRefOf(args: ArgsOf<'Register'>): KeyRefArgs | null {
+  if (args.unwrapKey !== undefined) return { name: args.unwrapKey, instance: args.unwrapInstance };
+  if (args.unwrapInstance !== undefined) return { instance: args.unwrapInstance };
+  return null;
+}
+
+/** `decrypt` on the unwrapping key, without recording it as the operation's key (the event names the key registered). */
+function authorizeUnwrappingKey(ctx: OperationContext, ref: KeyRefArgs): KeyRef {
+  return authorizeRef({ ...ctx, touched: undefined }, 'decrypt', ref);
+}
+
+/** The clear material to seal: the argument itself, or a fresh Buffer unwrapped from it (then `unwrappedBy` is set, and the caller zeroes it). */
+function clearMaterial(args: ArgsOf<'Register'>, algorithm: Algorithm, ctx: OperationContext): { material: Buffer; unwrappedBy: Record<string, string> | null } {
+  const unwrapRef = unwrapRefOf(args);
+  if (unwrapRef === null) return { material: args.material, unwrappedBy: null };
+  const ref = authorizeUnwrappingKey(ctx, unwrapRef);
+  const { material, instance } = new WrappingKeys(ctx.services.keychain, ctx.services.clock).unwrap(ref, args.material);
+  try {
+    checkMaterialLength(algorithm, material);
+  } catch (err) {
+    wipe(material);
+    throw err;
+  }
+  return { material, unwrappedBy: { method: 'AES-KWP', key: ref.fullName as string, instance } };
 }
 
 function assertNameFree(fullName: string, ctx: OperationContext): void {
@@ -48,6 +94,12 @@ function assertNameFree(fullName: string, ctx: OperationContext): void {
     throw err;
   }
   throw new KeychainError('KEY_EXISTS', `${fullName} already exists: an import registers a new key`, { details: { name: fullName } });
+}
+
+/** A wrapped import registers only as its approved request, whose stored form holds the material unwrapped and sealed. */
+export function refuseWrappedOutsideImport(args: ArgsOf<'Register'>): void {
+  if (unwrapRefOf(args) === null) return;
+  throw new ValidationError('a wrapped import (unwrapKey, unwrapInstance) registers only once officers approved it', { details: { field: 'unwrapKey' } });
 }
 
 function bindingOf(request: StoredRequest, name: string, algorithm: Algorithm, kcv: string, kcvKind: string): ImportBinding {
@@ -62,15 +114,22 @@ function tampered(request: StoredRequest, what: string): KeychainError {
 /** Register's stored form: its arguments without `material`, plus `materialLength`, `kcv`, `kcvKind` and the sealed material. */
 export const importArgs: ApprovalArgs<'Register'> = {
   store(args, request, ctx) {
-    const { material, ...rest } = args;
+    const { material: _given, unwrapKey: _key, unwrapInstance: _instance, ...rest } = args;
     const algorithm = parseAlgorithm(args.algorithm ?? 'SECRET');
-    const kcv = keyCheckValue(algorithm, material);
-    const sealed = ctx.services.keychain.sealImportMaterial(bindingOf(request, args.name, algorithm, kcv.value, kcv.kind), material);
-    return { ...rest, materialLength: material.length, kcv: kcv.value, kcvKind: kcv.kind, [SEALED_ARGS_FIELD]: { ...sealed } };
+    const { material, unwrappedBy } = clearMaterial(args, algorithm, ctx);
+    try {
+      const kcv = keyCheckValue(algorithm, material);
+      const sealed = ctx.services.keychain.sealImportMaterial(bindingOf(request, args.name, algorithm, kcv.value, kcv.kind), material);
+      const shown = unwrappedBy === null ? {} : { unwrappedBy };
+      return { ...rest, ...shown, materialLength: material.length, kcv: kcv.value, kcvKind: kcv.kind, [SEALED_ARGS_FIELD]: { ...sealed } };
+    } finally {
+      // The unwrapped copy is this hook's; clear material given is the request's (the transport zeroes it).
+      if (unwrappedBy !== null) wipe(material);
+    }
   },
 
   restore(stored, request, ctx) {
-    const { materialLength, kcv, kcvKind, [SEALED_ARGS_FIELD]: sealed, ...rest } = stored;
+    const { materialLength, kcv, kcvKind, [SEALED_ARGS_FIELD]: sealed, unwrappedBy: _unwrappedBy, ...rest } = stored;
     if (typeof kcv !== 'string' || typeof kcvKind !== 'string' || typeof materialLength !== 'number' || typeof sealed !== 'object' || sealed === null) {
       throw tampered(request, 'its sealed material or key check value is missing (it ended, or the record was altered)');
     }

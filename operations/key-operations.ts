@@ -22,7 +22,7 @@ import { ArgsOf } from '../protocol/op-schemas';
 import { authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
 import { resolveBinding } from './approval-binding';
-import { importArgs, importClass } from './key-import';
+import { importArgs, importClass, refuseWrappedOutsideImport } from './key-import';
 
 /** Locate's default page (§6). */
 const DEFAULT_LOCATE_LIMIT = 100;
@@ -67,6 +67,8 @@ export const register: Operation<'Register'> = {
   run: (args, ctx) => {
     const material = args.material;
     try {
+      // Never the wrapped bytes as material: the approved import's restore hands over the unwrapped ones instead.
+      refuseWrappedOutsideImport(args);
       const spec = { ...keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET'), opaqueType: args.opaqueType };
       // The approved import is the one way in for generated algorithms' material (the gate stored it; officers approved it).
       if (ctx.approval?.dualControlClass !== 'key-import') checkCallerMaterial(spec.algorithm, spec.fullName);

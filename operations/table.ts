@@ -4,6 +4,7 @@ import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify, rand
 import { create, get, getAttributes, locate, reKey, register, setCustomAttributes } from './key-operations';
 import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations';
 import { interop } from './interop-operations';
+import { exportKey } from './key-export';
 import { log } from './log-operations';
 import { policyCheck } from './policy-check';
 import { OperationTable } from './operation';
@@ -28,7 +29,7 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     UnsealStatus: unsealStatus, UnsealSubmit: unsealSubmit, UnsealReset: unsealReset, Seal: seal, MasterKeyStatus: masterKeyStatus, MasterKeyRotate: masterKeyRotate,
     ApprovalList: approvalList, ApprovalGet: approvalGet, ApprovalApprove: approvalApprove, ApprovalDeny: approvalDeny,
     ApprovalCancel: approvalCancel, ApprovalCollect: approvalCollect, ApprovalQuorums: approvalQuorums, ApprovalQuorumSet: approvalQuorumSet,
-    Interop: interop, Log: log,
+    Interop: interop, Log: log, Export: exportKey,
     BackupCreate: backupCreate, BackupRead: backupRead,
   };
 }

@@ -59,7 +59,7 @@ export const OPERATION_NAMES = [
   'AuditSearch', 'AuditVerify', 'Report',
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
-  'Interop', 'Log',
+  'Interop', 'Log', 'Export',
   'BackupCreate', 'BackupRead',
 ] as const;
 
@@ -95,6 +95,9 @@ export const MAX_REVOCATION_MESSAGE = 200;
 export const INTEROP_FUNCTIONS = ['begin', 'end', 'reset'] as const;
 /** Longest Interop identifier: a test case's name ("BL-M-13-21"), written into the audit trail, so kept short. */
 export const MAX_INTEROP_IDENTIFIER = 64;
+
+/** How Export wraps material (§6.5): RFC 5649 under an appliance AES key, or RSA-OAEP-SHA256 under the requester's public key. */
+export const WRAP_METHODS = ['AES-KWP', 'RSA-OAEP-SHA256'] as const;
 
 /** Approval list filters (§6.3): a state, or `open` for pending and approved. */
 export const APPROVAL_LIST_STATES = ['open', 'pending', 'approved', 'executing', 'executed', 'failed', 'denied', 'cancelled', 'expired'] as const;
@@ -156,7 +159,8 @@ export const OP_SCHEMAS = Object.freeze({
   Query: { fields: {} },
   Create: { fields: createFields },
   /** `opaqueType`: an OPAQUE object's Opaque Data Type (KMIP's, an unsigned 32-bit number), required for it and refused for others. */
-  Register: { fields: { ...createFields, material: binary, opaqueType: { type: 'integer', optional: true, min: 0, max: 2 ** 32 - 1 } } },
+  /** `unwrapKey?`/`unwrapInstance?`: `material` is wrapped (RFC 5649) under that appliance AES key: a key import, dual-controlled (§6.5). */
+  Register: { fields: { ...createFields, material: binary, opaqueType: { type: 'integer', optional: true, min: 0, max: 2 ** 32 - 1 }, unwrapKey: optionalName, unwrapInstance: optionalName } },
   Get: keyRef,
   Locate: {
     fields: {
@@ -274,6 +278,11 @@ export const OP_SCHEMAS = Object.freeze({
   ApprovalQuorums: { fields: {} },
   ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASSES }, required: { type: 'integer', min: 1, max: MAX_QUORUM } } },
   Log: { fields: { message: { type: 'string', minLength: 1, maxLength: MAX_LOG_MESSAGE } } },
+  /** A wrapped export (§6.5), dual-controlled (key-export): under `wrapKey?`/`wrapInstance?` (AES-KWP) or `wrapPublicKey` (RSA-OAEP-SHA256, an SPKI PEM). */
+  Export: {
+    fields: { ...keyRef.fields, wrapMethod: { type: 'enum', values: WRAP_METHODS }, wrapPublicKey: { type: 'string', optional: true, minLength: 1, maxLength: MAX_PEM_LENGTH }, wrapKey: optionalName, wrapInstance: optionalName },
+    atLeastOneOf: keyRef.atLeastOneOf,
+  },
   Interop: { fields: { function: { type: 'enum', values: INTEROP_FUNCTIONS }, identifier: { type: 'string', minLength: 1, maxLength: MAX_INTEROP_IDENTIFIER } } },
   BackupCreate: { fields: {} },
   BackupRead: {

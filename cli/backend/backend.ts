@@ -30,7 +30,32 @@ export interface IssuedCertificate {
   readonly caPem: string;
 }
 
-export type Collected = { readonly kind: 'key'; readonly key: RetrievedKey } | { readonly kind: 'certificate'; readonly issued: IssuedCertificate };
+/** An approved wrapped export's result (docs/protocol.md §6.5): the wrapped bytes, and what they are and are wrapped under. */
+export interface WrappedExport {
+  readonly key: KeyView;
+  readonly instance: InstanceView;
+  readonly wrapMethod: string;
+  readonly wrappingKey: Record<string, unknown>;
+  readonly materialLength: number;
+  readonly kcv: string;
+  readonly kcvKind: string;
+  readonly wrapped: Buffer;
+}
+
+export type Collected =
+  | { readonly kind: 'key'; readonly key: RetrievedKey }
+  | { readonly kind: 'wrapped'; readonly exported: WrappedExport }
+  | { readonly kind: 'certificate'; readonly issued: IssuedCertificate };
+
+/** Export's arguments (docs/protocol.md §6.5): the key, and the RSA public key or the appliance AES key to wrap under. */
+export interface ExportRequest {
+  readonly name?: string;
+  readonly instance?: string;
+  readonly wrapMethod: 'AES-KWP' | 'RSA-OAEP-SHA256';
+  readonly wrapPublicKey?: string;
+  readonly wrapKey?: string;
+  readonly wrapInstance?: string;
+}
 
 export interface GrantRequest {
   readonly client?: string;
@@ -42,7 +67,10 @@ export interface GrantRequest {
 export interface CliBackend {
   readonly mode: 'local' | 'remote';
   createKey(args: KeyArgs): Promise<KeyWithInstances>;
-  registerKey(args: KeyArgs, material: Buffer): Promise<KeyWithInstances>;
+  /** `unwrap`: `material` is wrapped (RFC 5649) under that appliance AES key, a key import (§6.5). */
+  registerKey(args: KeyArgs, material: Buffer, unwrap?: { unwrapKey?: string; unwrapInstance?: string }): Promise<KeyWithInstances>;
+  /** Export is always dual-controlled: the server answers APPROVAL_REQUIRED, and `collect` gives the wrapped bytes. */
+  exportKey(request: ExportRequest): Promise<never>;
   /** The caller zeroes `material`. */
   getKey(ref: { name?: string; instance?: string }): Promise<RetrievedKey>;
   listKeys(filter: KeyListFilter): Promise<KeyView[]>;

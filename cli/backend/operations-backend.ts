@@ -9,7 +9,7 @@ import { Requester } from '../../protocol/requester';
 import { wire } from './wire-client';
 import { KeyArgs } from '../commands/key-spec-options';
 import type { ApprovalView, RetrievedKey } from '../../client/types';
-import { CliBackend, IssuedCertificate, QuorumView } from './backend';
+import { CliBackend, IssuedCertificate, QuorumView, WrappedExport } from './backend';
 
 /** ApprovalCollect answers a Get's result: its material is base64 on the wire. */
 function decodeRetrieved(result: Record<string, unknown>): RetrievedKey {
@@ -25,7 +25,8 @@ export function operationsBackend(mode: CliBackend['mode'], client: Requester): 
   return {
     mode,
     createKey: (args: KeyArgs) => wire(() => client.request<Described>('Create', dropUndefined({ ...args }))),
-    registerKey: (args: KeyArgs, material) => wire(() => client.request<Described>('Register', dropUndefined({ ...args, material }))),
+    registerKey: (args: KeyArgs, material, unwrap = {}) => wire(() => client.request<Described>('Register', dropUndefined({ ...args, ...unwrap, material }))),
+    exportKey: (request) => wire(() => client.request<never>('Export', dropUndefined({ ...request }))),
     getKey: (ref) => wire(async () => decodeRetrieved(await client.request<Record<string, unknown>>('Get', dropUndefined(ref)))),
     listKeys: (filter) =>
       wire(async () =>
@@ -63,10 +64,10 @@ export function operationsBackend(mode: CliBackend['mode'], client: Requester): 
     collect: (id) =>
       wire(async () => {
         const result = await client.request<Record<string, unknown>>('ApprovalCollect', { id });
-        // A ClientIssue's result carries a certificate; a key export's, material.
-        return typeof result.certificatePem === 'string'
-          ? { kind: 'certificate' as const, issued: result as unknown as IssuedCertificate }
-          : { kind: 'key' as const, key: decodeRetrieved(result) };
+        // A ClientIssue's result carries a certificate; a wrapped export's, wrapped bytes; a key export's, material.
+        if (typeof result.certificatePem === 'string') return { kind: 'certificate' as const, issued: result as unknown as IssuedCertificate };
+        if (typeof result.wrapped === 'string') return { kind: 'wrapped' as const, exported: { ...(result as unknown as WrappedExport), wrapped: Buffer.from(result.wrapped, 'base64') } };
+        return { kind: 'key' as const, key: decodeRetrieved(result) };
       }),
     quorums: () => wire(async () => (await client.request<{ quorums: QuorumView[] }>('ApprovalQuorums')).quorums),
     setQuorum: (dualControlClass, required) => wire(async () => (await client.request<{ quorum: { class: string; required: number } }>('ApprovalQuorumSet', { class: dualControlClass, required })).quorum),

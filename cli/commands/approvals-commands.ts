@@ -14,6 +14,7 @@ import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../../protocol/op-schemas';
 import { runCommand } from '../context';
 import { table } from '../output';
 import { printRetrieved } from './key-get';
+import { printWrapped } from './key-export';
 import { describeApproval, targetCell } from './approval-text';
 import { clientFiles, filesText, readKeptKey, readPassphrase, writeIssued } from './client-files';
 
@@ -146,9 +147,9 @@ interface CollectOptions {
 
 function collectCommand(): Command {
   return new Command('collect')
-    .description('collect your approved request: a key export\'s material (printed once; it is never stored), or the certificate of a client issue, written beside the private key kept in --out')
+    .description('collect your approved request: a key export\'s material or a wrapped export\'s bytes (printed once; never stored), or the certificate of a client issue, written beside the private key kept in --out')
     .argument('<id>', 'request id')
-    .option('-f, --format <fmt>', 'key export: base64, hex or raw', 'base64')
+    .option('-f, --format <fmt>', 'key export or wrapped export: base64, hex or raw', 'base64')
     .option('-o, --out <dir>', 'client issue: the --out the issue used, where NAME.key was kept (certificate and ca.pem written 0600 beside it)', '.')
     .option('--p12', 'client issue: also write NAME.p12, encrypted with the passphrase from --passphrase-file or STRONGROOM_P12_PASSPHRASE')
     .option('--passphrase-file <file>', 'client issue: file holding the PKCS#12 passphrase')
@@ -167,6 +168,10 @@ Examples:
         const collected = await ctx.backend().collect(id);
         if (collected.kind === 'key') {
           printRetrieved(ctx, collected.key, options.format);
+          return;
+        }
+        if (collected.kind === 'wrapped') {
+          printWrapped(ctx, collected.exported, options.format);
           return;
         }
         const { issued } = collected;

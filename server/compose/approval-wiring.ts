@@ -87,8 +87,29 @@ export function approvalEvent(stamper: EventStamper, directory: DirectoryStore, 
       approvedBy: record.votes.map((v) => v.officer).join(','),
       digest: record.digest,
       ...(binding !== null && requestedName !== null ? { requestedName } : {}),
+      ...wrappingFacts(args),
     },
   };
+}
+
+/**
+ * For a wrapped export or import (docs/protocol.md §6.5): the method and
+ * the wrapping key its approvers saw (the AES key's bound name and
+ * instance, or the RSA key's SPKI fingerprint), so the trail says under
+ * what a key left or came in. Never material: these are public facts.
+ */
+function wrappingFacts(args: Record<string, unknown>): Record<string, string> {
+  const facts: Record<string, string> = {};
+  const wrapBinding = args.wrapBinding as { name?: unknown; instance?: unknown } | undefined;
+  const unwrappedBy = args.unwrappedBy as { method?: unknown; key?: unknown; instance?: unknown } | undefined;
+  if (typeof args.wrapMethod === 'string') facts.wrapMethod = args.wrapMethod;
+  if (typeof args.wrapFingerprint === 'string') facts.wrapFingerprint = args.wrapFingerprint;
+  if (typeof wrapBinding?.name === 'string' && typeof wrapBinding.instance === 'string') Object.assign(facts, { wrapKey: wrapBinding.name, wrapInstance: wrapBinding.instance });
+  if (typeof unwrappedBy?.key === 'string' && typeof unwrappedBy.instance === 'string') {
+    Object.assign(facts, { wrapMethod: String(unwrappedBy.method), wrapKey: unwrappedBy.key, wrapInstance: unwrappedBy.instance });
+  }
+  if (typeof args.kcv === 'string') facts.kcv = args.kcv;
+  return facts;
 }
 
 /** The caller runs start() once the audit trail is ready (it seeds quorums and fails interrupted requests, with audit events). */

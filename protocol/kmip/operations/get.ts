@@ -5,9 +5,10 @@
  * without a grant gets Operation Pending (a key-export approval request),
  * the audit names key and instance. Symmetric Keys come as Raw (the
  * default) or Transparent Symmetric Key, Secret Data as Opaque (the
- * default) or Raw; wrapped export is not offered yet (Key Wrapping
- * Specification → Feature Not Supported). An officer's export, once
- * approved, is answered through Poll (`nativeResult`).
+ * default) or Raw. With a Key Wrapping Specification it is the native
+ * wrapped export (wrapped-get.ts). An officer's export, and every wrapped
+ * one, once approved, is answered through Poll (`nativeResult`,
+ * `moreNativeResults`).
  */
 import { asStrongroomError } from '../../../common/errors';
 import { RetrievedKey } from '../../../domain/views';
@@ -18,6 +19,7 @@ import { instanceNamed } from './instance-identifier';
 import { KEPT_KEY_FORMATS, keptManagedObject, keptObjectTypeOf } from './kept-objects';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { enumItem, PayloadReader, responsePayload, textItem } from './payload';
+import { readKeyWrappingSpecification, wrappedGet, wrappedGetResult } from './wrapped-get';
 
 const ANY_SERVED_FORMAT = new Set([...Object.values(SERVED_FORMATS).flat(), ...Object.values(KEPT_KEY_FORMATS).flat()]);
 
@@ -29,10 +31,11 @@ export const get: KmipOperation = {
     const format = reader.enumName('KeyFormatType');
     reader.enumName('KeyWrapType'); // Not Wrapped and As Registered are the same here: nothing is stored wrapped
     if (reader.optional('KeyCompressionType') !== undefined) throw new KmipOperationError('KeyCompressionTypeNotSupported', 'Key Compression Type applies to elliptic-curve keys only');
-    if (reader.optional('KeyWrappingSpecification') !== undefined) {
-      throw new KmipOperationError('FeatureNotSupported', 'Key Wrapping Specification: wrapped export is not offered yet; Get the key unwrapped over this TLS connection');
-    }
+    const wrappingSpec = reader.structure('KeyWrappingSpecification');
+    const wrapping = wrappingSpec === undefined ? null : readKeyWrappingSpecification(wrappingSpec);
     reader.rejectOthers();
+    // A wrapped Get is the native wrapped export (wrapped-get.ts): Operation Pending, answered through Poll.
+    if (wrapping !== null) return wrappedGet(uid, format, wrapping.wrapInstance, ctx);
     // Refused before the material is fetched when no object type is served in that format.
     if (format !== undefined && !ANY_SERVED_FORMAT.has(format)) checkFormat('SymmetricKey', format);
     let got: RetrievedKey;
@@ -45,6 +48,7 @@ export const get: KmipOperation = {
   },
   // An officer's export, held for approval, is answered through Poll with the live result of ApprovalCollect: the default format.
   nativeResult: { operation: 'Get', toPayload: (result) => answer(result as RetrievedKey, undefined) },
+  moreNativeResults: [wrappedGetResult],
 };
 
 /** The Response Payload for a native Get's result, in `format` (the object's default when absent). */

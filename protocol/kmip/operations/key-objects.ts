@@ -1,7 +1,8 @@
 /**
  * Managed objects as KMIP carries them (KMIP 1.4 §2.2, 2.1 §3): the Symmetric
  * Key and Secret Data a Get answers, built from a native Get's result, and
- * the Key Block a Register sends, read into its bytes. The appliance keeps
+ * the Key Block a Register sends, read into its bytes (or its wrapped
+ * bytes and the key they are wrapped under: key-wrapping-data.ts). The appliance keeps
  * bare material; formats are only ways of writing it: Raw or Transparent
  * Symmetric Key for a symmetric key, Opaque (or Raw) for Secret Data. The
  * material is put into the tree as the Buffer the native Get returned (no
@@ -10,6 +11,7 @@
 import { TtlvNode } from '../ttlv';
 import { kmipAlgorithmOf } from './attribute-template';
 import { KmipOperationError } from './kmip-operation';
+import { readKeyWrappingData } from './key-wrapping-data';
 import { bytesItem, enumItem, integerItem, PayloadReader, structureItem } from './payload';
 
 /** The object type of a key of `algorithm`: SECRET keys are Secret Data, the others Symmetric Keys. */
@@ -63,6 +65,8 @@ export interface RegisteredKeyBlock {
   readonly material: Uint8Array;
   readonly algorithm?: string;
   readonly lengthBits?: number;
+  /** Set when the Key Block holds Key Wrapping Data: the material is wrapped under this instance (key-wrapping-data.ts). */
+  readonly unwrapInstance?: string;
 }
 
 /**
@@ -73,9 +77,8 @@ export interface RegisteredKeyBlock {
 export function readKeyBlock(object: PayloadReader, objectType: 'SymmetricKey' | 'SecretData'): RegisteredKeyBlock {
   const block = object.structure('KeyBlock');
   if (block === undefined) throw new KmipOperationError('InvalidField', `${object.path}/KeyBlock is required`);
-  if (block.optional('KeyWrappingData') !== undefined) {
-    throw new KmipOperationError('FeatureNotSupported', `${block.path}/KeyWrappingData: wrapped key blocks are not accepted; register the object unwrapped over this TLS connection`);
-  }
+  const wrapping = block.structure('KeyWrappingData');
+  const wrapped = wrapping === undefined ? {} : readKeyWrappingData(wrapping);
   if (block.optional('KeyCompressionType') !== undefined) throw new KmipOperationError('KeyCompressionTypeNotSupported', `${block.path}/KeyCompressionType applies to elliptic-curve keys only`);
   const format = block.enumName('KeyFormatType');
   if (format === undefined) throw new KmipOperationError('InvalidField', `${block.path}/KeyFormatType is required`);
@@ -91,7 +94,7 @@ export function readKeyBlock(object: PayloadReader, objectType: 'SymmetricKey' |
   // KMIP 1.x lets a Key Value carry attributes; they would bypass the Template-Attribute checks.
   if (value.all('Attribute').length > 0) throw new KmipOperationError('FeatureNotSupported', `${value.path}/Attribute: send attributes in the request's Template-Attribute (1.x) or Attributes (2.x)`);
   value.rejectOthers();
-  return { material, algorithm, lengthBits };
+  return { material, algorithm, lengthBits, ...wrapped };
 }
 
 function transparentKey(value: PayloadReader): Uint8Array {

@@ -77,6 +77,8 @@ export interface KmipOperation {
   run(payload: TtlvNode, ctx: KmipOperationContext): Promise<TtlvNode>;
   /** Present on an operation whose native call dual control may hold, so Poll can answer with its payload. */
   readonly nativeResult?: NativeResultMapping;
+  /** Mappings of other native operations it may call (Get's wrapped export is the native Export). */
+  readonly moreNativeResults?: readonly NativeResultMapping[];
 }
 
 /**

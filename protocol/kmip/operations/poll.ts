@@ -41,6 +41,8 @@ function stillPending(view: ApprovalView): ApprovalError {
 function mappingFor(view: ApprovalView, ctx: KmipOperationContext): NativeResultMapping {
   for (const operation of ctx.operations.values()) {
     if (operation.nativeResult?.operation === view.operation) return operation.nativeResult;
+    const more = operation.moreNativeResults?.find((mapping) => mapping.operation === view.operation);
+    if (more !== undefined) return more;
   }
   throw new KmipOperationError('FeatureNotSupported', `request ${view.id} is a native ${view.operation}, which has no KMIP answer; strongroom approvals show ${view.id} gives its outcome`);
 }

@@ -45,7 +45,9 @@ export const register: KmipOperation = {
     const algorithm = objectType === 'SecretData' ? secretAlgorithm(requested, block) : symmetricAlgorithm(requested, block);
     // A view of the request's bytes, not a copy: the transport zeroes the request's Byte Strings.
     const material = bufferView(block.material);
-    return registeredPayload(await ctx.call('Register', { ...nativeKeyArgs(requested, ctx), algorithm, material }));
+    // Wrapped material (Key Wrapping Data) is the native wrapped import: always a key import, Operation Pending.
+    const unwrap = block.unwrapInstance === undefined ? {} : { unwrapInstance: block.unwrapInstance };
+    return registeredPayload(await ctx.call('Register', { ...nativeKeyArgs(requested, ctx), algorithm, material, ...unwrap }));
   },
 };
 
@@ -90,5 +92,8 @@ function symmetricAlgorithm(requested: RequestedAttributes, block: RegisteredKey
       throw new KmipOperationError('InvalidField', `${field} of the Key Block and of the attributes differ`);
     }
   }
-  return applianceAlgorithm(block.algorithm ?? requested.algorithm, block.lengthBits ?? requested.lengthBits ?? block.material.byteLength * 8);
+  // Wrapped bytes are longer than the key: its length must be said.
+  const length = block.lengthBits ?? requested.lengthBits ?? (block.unwrapInstance === undefined ? block.material.byteLength * 8 : undefined);
+  if (length === undefined) throw new KmipOperationError('InvalidField', 'Cryptographic Length is required with Key Wrapping Data: the wrapped bytes are longer than the key');
+  return applianceAlgorithm(block.algorithm ?? requested.algorithm, length);
 }

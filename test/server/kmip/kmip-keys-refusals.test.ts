@@ -91,11 +91,12 @@ describe('KMIP key operations refuse', () => {
       failed(await callOne(app, operation, payload, version), 'InvalidField', message);
     });
 
-    test('formats not served: Key Format Type Not Supported; a wrapped export: Feature Not Supported', async () => {
+    test('formats not served: Key Format Type Not Supported; a wrapped export other than AES Key Wrap Padding: Feature Not Supported', async () => {
       failed(await callOne(app, 'Get', getPayload(uid, 'PKCS_1'), version), 'KeyFormatTypeNotSupported', /PKCS_1 is not served for a SymmetricKey: ask for Raw or TransparentSymmetricKey/);
       failed(await callOne(app, 'Get', getPayload(uid, 'Opaque'), version), 'KeyFormatTypeNotSupported', /Opaque is not served for a SymmetricKey/);
-      const wrapped = getPayload(uid, undefined, [structureItem('KeyWrappingSpecification', [enumItem('WrappingMethod', 'Encrypt')])]);
-      failed(await callOne(app, 'Get', wrapped, version), 'FeatureNotSupported', /Key Wrapping Specification: wrapped export is not offered yet/);
+      const information = structureItem('EncryptionKeyInformation', [textItem('UniqueIdentifier', uid), structureItem('CryptographicParameters', [enumItem('BlockCipherMode', 'NISTKeyWrap')])]);
+      const wrapped = getPayload(uid, undefined, [structureItem('KeyWrappingSpecification', [enumItem('WrappingMethod', 'Encrypt'), information])]);
+      failed(await callOne(app, 'Get', wrapped, version), 'FeatureNotSupported', /BlockCipherMode: NISTKeyWrap is not offered/);
     });
 
     test('an officer\'s Get without a grant is Operation Pending (a key-export request, whose id is the correlation value); once approved, Poll answers the key', async () => {
