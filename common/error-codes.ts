@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   KEY_EXISTS: { exit: EXIT.CONFLICT, kmip: 'ObjectAlreadyExists', meaning: 'A key with that name already exists in its namespace.' },
   WRONG_STATE: { exit: EXIT.CONFLICT, kmip: 'WrongKeyLifecycleState', meaning: 'The key or instance is not in a state that allows the operation.' },
   NO_MATERIAL: { exit: EXIT.CONFLICT, kmip: 'KeyValueNotPresent', meaning: 'The instance has no material (it was destroyed).' },
+  SENSITIVE: { exit: EXIT.CONFLICT, kmip: 'Sensitive', meaning: 'The key was created sensitive: its material is never served in the clear (use it through the appliance).' },
   INVOCATION_LIMIT_REACHED: { exit: EXIT.CONFLICT, kmip: 'UsageLimitExceeded', meaning: "The key's current instance reached its AES-GCM invocation limit (gcm_invocation_limit; random IVs, NIST SP 800-38D §8.3): roll the key over." },
   USAGE_LIMIT_REACHED: { exit: EXIT.CONFLICT, kmip: 'PermissionDenied', meaning: "The operation would take the instance past the usage limit its creator set (KMIP Usage Limits: bytes of data or operations): the limit is fixed when the instance is made; nothing was spent. KMIP answers Permission Denied, as the OASIS CS-BC cases expect." },
   STREAM_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'InvalidField', meaning: 'No open streamed encryption has that correlation value: it ended with its final part, idled out, was dropped when the appliance sealed or restarted, or was never given. Start a new stream.' },
@@ -137,7 +138,7 @@ export type KmipResultReason =
   | 'ItemNotFound' | 'AuthenticationNotSuccessful' | 'InvalidMessage' | 'OperationNotSupported' | 'InvalidField'
   | 'OperationCanceledByRequester' | 'CryptographicFailure' | 'IllegalOperation' | 'PermissionDenied' | 'KeyValueNotPresent'
   | 'ObjectAlreadyExists' | 'UsageLimitExceeded' | 'IncompatibleCryptographicUsageMask' | 'InvalidAsynchronousCorrelationValue'
-  | 'ServerLimitExceeded' | 'WrongKeyLifecycleState' | 'GeneralFailure';
+  | 'ServerLimitExceeded' | 'WrongKeyLifecycleState' | 'Sensitive' | 'GeneralFailure';
 
 /**
  * What 1.x answers for the reasons only 2.x defines (KMIP 1.4 §9.1.3.2.29

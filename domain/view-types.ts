@@ -91,4 +91,10 @@ export interface InstanceView {
   readonly compromiseOccurredAt: string | null;
   /** The usage limit its creator set (domain/usage-limits.ts), absent when none. */
   readonly usageLimit?: UsageLimit;
+  /**
+   * True until its material was first served to a client (a Get that
+   * returned it: KMIP Fresh); false for instances made before the appliance
+   * kept this (not known, so not claimed).
+   */
+  readonly fresh: boolean;
 }

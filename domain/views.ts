@@ -69,5 +69,6 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     compromiseOccurredAt: instance.compromiseOccurredAt,
     // Shown only when set, as processStartAt.
     ...(instance.usageLimit === null || instance.usageLimit === undefined ? {} : { usageLimit: decodeUsageLimit(instance.usageLimit)! }),
+    fresh: instance.fresh,
   };
 }

@@ -43,6 +43,7 @@ function keySpec(fullName: string, args: ArgsOf<'Create'>, defaultAlgorithm: str
     usageLimit: parseUsageLimit(args.usageLimitTotal, args.usageLimitUnit),
     activateAt: args.activateAt,
     activate: args.activate,
+    sensitive: args.sensitive,
   };
 }
 
@@ -69,7 +70,8 @@ export const register: Operation<'Register'> = {
     try {
       // Never the wrapped bytes as material: the approved import's restore hands over the unwrapped ones instead.
       refuseWrappedOutsideImport(args);
-      const spec = { ...keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET'), opaqueType: args.opaqueType };
+      // `fresh: false`: the registering client says the material was handed out already (KMIP Fresh); nothing can claim the opposite of a served instance.
+      const spec = { ...keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET'), opaqueType: args.opaqueType, fresh: args.fresh };
       // The approved import is the one way in for generated algorithms' material (the gate stored it; officers approved it).
       if (ctx.approval?.dualControlClass !== 'key-import') checkCallerMaterial(spec.algorithm, spec.fullName);
       return ctx.services.keychain.registerKey(spec, material);

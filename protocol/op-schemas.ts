@@ -140,6 +140,8 @@ const createFields = {
   /** A usage limit of the first instance (domain/usage-limits.ts), both or neither: a total of bytes of data or of operations, fixed once made. */
   usageLimitTotal: { type: 'integer', optional: true, min: 1, max: Number.MAX_SAFE_INTEGER },
   usageLimitUnit: { type: 'enum', optional: true, values: USAGE_LIMIT_UNITS },
+  /** True: the key's material is never served in the clear (Get answers SENSITIVE); set at creation only. Default false. */
+  sensitive: { type: 'boolean', optional: true },
 } as const satisfies Schema['fields'];
 
 /** Characters of the base64 of `bytes` bytes (with padding). */
@@ -160,7 +162,7 @@ export const OP_SCHEMAS = Object.freeze({
   Create: { fields: createFields },
   /** `opaqueType`: an OPAQUE object's Opaque Data Type (KMIP's, an unsigned 32-bit number), required for it and refused for others. */
   /** `unwrapKey?`/`unwrapInstance?`: `material` is wrapped (RFC 5649) under that appliance AES key: a key import, dual-controlled (§6.5). */
-  Register: { fields: { ...createFields, material: binary, opaqueType: { type: 'integer', optional: true, min: 0, max: 2 ** 32 - 1 }, unwrapKey: optionalName, unwrapInstance: optionalName } },
+  Register: { fields: { ...createFields, material: binary, opaqueType: { type: 'integer', optional: true, min: 0, max: 2 ** 32 - 1 }, unwrapKey: optionalName, unwrapInstance: optionalName, fresh: { type: 'boolean', optional: true } } },
   Get: keyRef,
   Locate: {
     fields: {

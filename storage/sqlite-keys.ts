@@ -10,7 +10,7 @@ import { attributesToSqlite, globToSqlite, validateKeyFilter } from './key-filte
 import { KeyStore, StateCounts } from './key-store';
 import { InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 import { SqliteConnection, Statements } from './sqlite-connection';
-import { changeParams, instanceParams, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
+import { changeParams, instanceFromRow, instanceParams, InstanceRow, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
 
 export class SqliteKeys implements KeyStore {
   private readonly stmt: Statements;
@@ -87,15 +87,15 @@ export class SqliteKeys implements KeyStore {
   }
 
   getInstanceById(id: string): InstanceRecord | null {
-    return this.conn.read('getInstanceById', () => (this.stmt.getInstanceById.get(id) as InstanceRecord | undefined) ?? null);
+    return this.conn.read('getInstanceById', () => this.instanceOrNull(this.stmt.getInstanceById.get(id)));
   }
 
   getInstanceByName(name: string): InstanceRecord | null {
-    return this.conn.read('getInstanceByName', () => (this.stmt.getInstanceByName.get(name) as InstanceRecord | undefined) ?? null);
+    return this.conn.read('getInstanceByName', () => this.instanceOrNull(this.stmt.getInstanceByName.get(name)));
   }
 
   listInstances(keyId: string): InstanceRecord[] {
-    return this.conn.read('listInstances', () => this.stmt.listInstances.all(keyId) as InstanceRecord[]);
+    return this.conn.read('listInstances', () => (this.stmt.listInstances.all(keyId) as InstanceRow[]).map(instanceFromRow));
   }
 
   updateInstanceState(change: InstanceStateChange): void {
@@ -142,6 +142,10 @@ export class SqliteKeys implements KeyStore {
       });
     }
     if (change.dropMaterial === true) this.conn.scrubAfterCommit();
+  }
+
+  private instanceOrNull(row: unknown): InstanceRecord | null {
+    return row === undefined ? null : instanceFromRow(row as InstanceRow);
   }
 
   private keyOrNull(row: unknown): KeyRecord | null {

@@ -118,6 +118,7 @@ export class KeyRows {
    * `given`: usage dates set by its creator (domain/usage-dates.ts); a
    * given protect-stop date holds over a later derived one.
    * `origin`: whether the appliance drew `material` or a caller gave it.
+   * `fresh`: KMIP Fresh (true: never served to a client; false only when a registering client said so).
    */
   newInstance(
     key: KeyRecord,
@@ -129,6 +130,7 @@ export class KeyRows {
     activatesAt: string | null = null,
     given: UsageDates & { readonly usageLimit?: UsageLimit | null } = NO_USAGE_DATES,
     origin: MaterialOrigin = 'generated',
+    fresh = true,
   ): InstanceRecord {
     const unsealed = this.parts.seal.requireUnsealed();
     const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
@@ -149,6 +151,7 @@ export class KeyRows {
       compromisedAt: null,
       compromiseOccurredAt: null,
       usageLimit: encodeUsageLimit(given.usageLimit),
+      fresh,
     };
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }

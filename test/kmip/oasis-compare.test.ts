@@ -141,6 +141,17 @@ describe('sets told against their counterpart', () => {
       .toEqual({ path: 'ResponseMessage/BatchItem/ResponsePayload/Attribute[0]/AttributeValue', expected: 'PreActive', got: 'Active' });
   });
 
+  test('a 1.x Sensitive, Always Sensitive, Extractable or Never Extractable the reference answer lacks is let through; another extra attribute FAILS, and one the reference has is compared', () => {
+    const flag = (name: string, value: boolean) => attribute(name, `type="Boolean" value="${value}"`);
+    const flags = flag('Sensitive', false) + flag('Always Sensitive', false) + flag('Extractable', true) + flag('Never Extractable', false);
+    const reference = template(responseXml('GetAttributes', uid + state + initial));
+    expect(compareResponse(reference, answer(responseXml('GetAttributes', uid + flags + state + initial), START), getRequest('k@1'), bindings())).toBeUndefined();
+    expect(compareResponse(reference, answer(responseXml('GetAttributes', uid + state + initial + flag('Fresh', true)), START), getRequest('k@1'), bindings()))
+      .toMatchObject({ expected: 'nothing' });
+    expect(compareResponse(template(responseXml('GetAttributes', uid + flag('Sensitive', false))), answer(responseXml('GetAttributes', uid + flag('Sensitive', true)), START), getRequest('k@1'), bindings()))
+      .toMatchObject({ expected: 'false', got: 'true' });
+  });
+
   test('listed attribute names agree in any order; one missing or one more FAILS, named', () => {
     const names = (...list: string[]) => uid + list.map((n) => `<AttributeName type="TextString" value="${n}"/>`).join('');
     const expected = template(responseXml('GetAttributeList', names('State', 'Digest', 'Name')));

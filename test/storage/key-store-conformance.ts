@@ -55,6 +55,19 @@ export function describeKeyStoreConformance(name: string, factory: StoreFactory)
         expect(store.listInstances('k1').map((i) => i.usageLimit ?? null)).toEqual(['byte:16', null]);
       });
 
+      it("keeps an instance's Fresh flag, which a change turns false and a change that omits it leaves; and a key's Sensitive flag", () => {
+        store.createKey(key('k1', 'hr', 'payroll', { sensitive: true }), instance('k1', 1, { fresh: true }));
+        store.addPendingInstance(instance('k1', 2, { state: 'PreActive' }));
+        expect(store.getKeyById('k1')?.sensitive).toBe(true);
+        expect(store.listInstances('k1').map((i) => i.fresh)).toEqual([true, false]);
+        store.updateInstanceState({ instanceId: 'k1-i1', state: 'Active', rowMac: rowMac('kept') });
+        expect(store.getInstanceById('k1-i1')?.fresh).toBe(true);
+        store.updateInstanceState({ instanceId: 'k1-i1', state: 'Active', fresh: false, rowMac: rowMac('served') });
+        expect(store.getInstanceByName('n-k1-i1')).toMatchObject({ fresh: false, rowMac: rowMac('served') });
+        addKey(store, 'k2', 'hr', 'plain');
+        expect(store.getKeyByName('hr', 'plain')?.sensitive).toBe(false);
+      });
+
       it('keeps the revocation reason and compromise date a state change sets, and leaves them when a change omits them', () => {
         addKey(store, 'k1', 'hr', 'payroll');
         store.updateInstanceState({ instanceId: 'k1-i1', state: 'Compromised', deactivatedAt: T1, revocationReason: 'keyCompromise', compromisedAt: T2, rowMac: rowMac('c') });

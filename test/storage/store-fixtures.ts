@@ -72,6 +72,7 @@ export function key(id: string, namespace: string, name: string, overrides: Part
     createdAt: T0,
     updatedAt: T0,
     facts: null,
+    sensitive: false,
     rowMac: rowMac(`key-${id}`),
     ...overrides,
   };
@@ -116,6 +117,7 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     revocationReason: null,
     compromisedAt: null, compromiseOccurredAt: null,
     usageLimit: null,
+    fresh: false,
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };

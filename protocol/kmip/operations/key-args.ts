@@ -40,6 +40,9 @@ export interface NativeKeyArgs {
   readonly processStartAt?: string;
   readonly usageLimitTotal?: number;
   readonly usageLimitUnit?: 'byte' | 'object';
+  readonly sensitive?: boolean;
+  /** Register only (create.ts takes it out). */
+  readonly fresh?: boolean;
 }
 
 export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperationContext): NativeKeyArgs {
@@ -54,6 +57,8 @@ export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperation
     ...(requested.protectStopDate === undefined ? {} : { protectStopAt: isoDate('Protect Stop Date', requested.protectStopDate) }),
     ...(requested.processStartDate === undefined ? {} : { processStartAt: isoDate('Process Start Date', requested.processStartDate) }),
     ...(requested.usageLimit === undefined ? {} : { usageLimitTotal: requested.usageLimit.total, usageLimitUnit: requested.usageLimit.unit }),
+    ...(requested.sensitive === undefined ? {} : { sensitive: requested.sensitive }),
+    ...(requested.fresh === undefined ? {} : { fresh: requested.fresh }),
   };
 }
 

@@ -91,12 +91,13 @@ describe('KMIP attribute reads', () => {
     const names = (await succeed(app, 'GetAttributeList', uidXml(uid), V14)).slice(1).map((n) => n.value);
     expect(names).toEqual([
       'Unique Identifier', 'Object Type', 'Cryptographic Algorithm', 'Cryptographic Length', 'Activation Date', 'Always Sensitive', 'Cryptographic Usage Mask', 'Digest',
-      'Extractable', 'Initial Date', 'Last Change Date', 'Name', 'Never Extractable', 'Original Creation Date', 'Random Number Generator', 'Sensitive', 'State',
+      'Extractable', 'Fresh', 'Initial Date', 'Last Change Date', 'Lease Time', 'Name', 'Never Extractable', 'Original Creation Date', 'Random Number Generator', 'Sensitive', 'State',
     ]);
     const references = (await succeed(app, 'GetAttributeList', uidXml(uid), V21)).slice(1);
     expect(references.map((r) => enumName(r, 'Tag'))).toEqual([
       'UniqueIdentifier', 'ShortUniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask', 'Digest',
-      'Extractable', 'InitialDate', 'LastChangeDate', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'RandomNumberGenerator', 'Sensitive', 'State',
+      'KeyFormatType', 'Extractable', 'Fresh', 'InitialDate', 'LastChangeDate', 'LeaseTime', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'RandomNumberGenerator', 'Sensitive', 'State',
+      'ProtectionStorageMask',
     ]);
     const withCustom = (await succeed(app, 'GetAttributeList', uidXml(scene.alpha.key.currentInstance), V21)).slice(1);
     expect(withCustom.filter((r) => r.type === 'Structure').map((r) => childrenOf(r).map((c) => c.value))).toEqual([['x', 'team']]);
@@ -109,12 +110,12 @@ describe('KMIP attribute reads', () => {
     expect(uids(await succeed(app, 'Locate', `<Attributes>${nameXml('kmip/nothing', 'Name')}</Attributes>`, V21))).toEqual([]);
     expect(uids(await succeed(app, 'Locate', `<Attributes><ObjectType type="Enumeration" value="SecretData"/>${nameXml('kmip/alpha', 'Name')}</Attributes>`, V21))).toEqual([]);
     expect(uids(await succeed(app, 'Locate', `<Attributes>${nameXml('kmip/*', 'Name')}</Attributes>`, V21))).toEqual([]);
-    // A name without a namespace is in `default`, as on the native wire; the Name reported is the full one.
+    // A name without a namespace is in `default`, as on the native wire; the Name reported is the one the client would give (the bare name).
     const solo = await nativeOk<Described>(scene.officer, 'Create', { name: 'solo' });
     const officer = await scene.officerClient();
     for (const name of ['solo', 'default/solo']) expect(uids(await succeed(officer, 'Locate', `<Attributes>${nameXml(name, 'Name')}</Attributes>`, V21))).toEqual([solo.key.currentInstance]);
     const reported = (await succeed(officer, 'GetAttributes', uidXml(solo.key.currentInstance) + '<AttributeReference type="Enumeration" value="Name"/>', V21))[1];
-    expect(child(childrenOf(reported)[0], 'NameValue')?.value).toBe('default/solo');
+    expect(child(childrenOf(reported)[0], 'NameValue')?.value).toBe('solo');
   });
 
   test('Locate by object type, state and algorithm finds only the keys the client may locate', async () => {
