@@ -57,7 +57,7 @@ export const KEPT_KEY_FORMATS: Readonly<Record<string, readonly string[]>> = {
 
 /** KMIP's Cryptographic Algorithm of a kept key's native algorithm (RSA-PUBLIC → RSA). */
 const KMIP_ALGORITHM_OF: Readonly<Record<string, string>> = { RSA: 'RSA', EC: 'EC', DSA: 'DSA' };
-const kmipAlgorithmOf = (native: string): string | undefined => KMIP_ALGORITHM_OF[native.slice(0, native.indexOf('-'))];
+const kmipAlgorithmOf = (native: string): string | undefined => KMIP_ALGORITHM_OF[native.split('-')[0]];
 
 /** What a Register of a kept object sends the native Register. `material` is zeroed by the caller once sent. */
 export interface KeptRegistration {
