@@ -4,7 +4,8 @@
  * public and private keys. They are sealed, audited and destroyed like any key;
  * what the appliance knows of them beyond their bytes is read once, at
  * Register, from the material itself with node:crypto (createPublicKey,
- * createPrivateKey, X509Certificate: never a parser of our own), and kept in
+ * createPrivateKey, X509Certificate; a parser of our own only for what
+ * node:crypto will not give, a DSA key's numbers, below), and kept in
  * the key row as its *facts* (MACed with the row, never changed after):
  * the encoding the bytes are in, the key's length, an EC key's curve, a
  * certificate's subject, issuer, serial number and public key. Material
