@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   KEY_EXISTS: { exit: EXIT.CONFLICT, kmip: 'ObjectAlreadyExists', meaning: 'A key with that name already exists in its namespace.' },
   WRONG_STATE: { exit: EXIT.CONFLICT, kmip: 'WrongKeyLifecycleState', meaning: 'The key or instance is not in a state that allows the operation.' },
   NO_MATERIAL: { exit: EXIT.CONFLICT, kmip: 'KeyValueNotPresent', meaning: 'The instance has no material (it was destroyed).' },
+  SENSITIVE: { exit: EXIT.CONFLICT, kmip: 'Sensitive', meaning: 'The key was created sensitive: its material is never served in the clear (use it through the appliance).' },
   INVOCATION_LIMIT_REACHED: { exit: EXIT.CONFLICT, kmip: 'UsageLimitExceeded', meaning: "The key's current instance reached its AES-GCM invocation limit (gcm_invocation_limit; random IVs, NIST SP 800-38D §8.3): roll the key over." },
   TAG_LENGTH_REFUSED: { exit: EXIT.USAGE, kmip: 'GeneralFailure', meaning: 'An AES-GCM or ChaCha20-Poly1305 tag length outside 12–16 bytes (NIST SP 800-38D allows no shorter tag for general use, and none is longer); KMIP answers General Failure, as the OASIS CS-BC cases expect.' },
 
@@ -125,7 +126,7 @@ export type KmipResultReason =
   | 'ItemNotFound' | 'AuthenticationNotSuccessful' | 'InvalidMessage' | 'OperationNotSupported' | 'InvalidField'
   | 'OperationCanceledByRequester' | 'CryptographicFailure' | 'IllegalOperation' | 'PermissionDenied' | 'KeyValueNotPresent'
   | 'ObjectAlreadyExists' | 'UsageLimitExceeded' | 'IncompatibleCryptographicUsageMask' | 'InvalidAsynchronousCorrelationValue'
-  | 'ServerLimitExceeded' | 'WrongKeyLifecycleState' | 'GeneralFailure';
+  | 'ServerLimitExceeded' | 'WrongKeyLifecycleState' | 'Sensitive' | 'GeneralFailure';
 
 /**
  * What 1.x answers for the reasons only 2.x defines (KMIP 1.4 §9.1.3.2.29

@@ -72,6 +72,8 @@ export function keyRowMac(macKey: Buffer, keychainId: string, key: KeyRowFields)
     // Added with schema v15 and only when present: every row without facts keeps the MAC it had (no re-MAC, no new
     // label), and a row with them cannot lose them (the field list, length-prefixed, would differ).
     ...(key.facts === null || key.facts === undefined ? [] : [key.facts]),
+    // Schema v18, default false: only a sensitive key has the pair, so clearing or setting it in the store fails verification.
+    ...(key.sensitive === true ? ['sensitive', 'true'] : []),
   ]);
   return createHmac('sha256', macKey).update(fields).digest();
 }
@@ -120,6 +122,8 @@ function instanceExtras(instance: InstanceRowFields): string[] {
     ...(instance.revocationReason === null ? [] : ['revocationReason', instance.revocationReason]),
     ...(instance.compromisedAt === null ? [] : ['compromisedAt', instance.compromisedAt]),
     ...(instance.compromiseOccurredAt === null ? [] : ['compromiseOccurredAt', instance.compromiseOccurredAt]),
+    // Default false (rows before schema v18): a served row set back to fresh gains the pair, a fresh one set to served loses it; either fails.
+    ...(instance.fresh ? ['fresh', 'true'] : []),
   ];
 }
 

@@ -88,4 +88,10 @@ export interface InstanceView {
   readonly compromisedAt: string | null;
   /** When the compromise occurred (Revoke's compromiseDate, else when it was revoked), or null. */
   readonly compromiseOccurredAt: string | null;
+  /**
+   * True until its material was first served to a client (a Get that
+   * returned it: KMIP Fresh); false for instances made before the appliance
+   * kept this (not known, so not claimed).
+   */
+  readonly fresh: boolean;
 }

@@ -66,5 +66,6 @@ export function instanceView(instance: InstanceRecord, currentInstanceId: string
     revocationReason: instance.revocationReason,
     compromisedAt: instance.compromisedAt,
     compromiseOccurredAt: instance.compromiseOccurredAt,
+    fresh: instance.fresh,
   };
 }

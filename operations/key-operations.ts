@@ -41,6 +41,7 @@ function keySpec(fullName: string, args: ArgsOf<'Create'>, defaultAlgorithm: str
     usageDates: parseUsageDates(args.protectStopAt, args.processStartAt),
     activateAt: args.activateAt,
     activate: args.activate,
+    sensitive: args.sensitive,
   };
 }
 
@@ -65,7 +66,8 @@ export const register: Operation<'Register'> = {
   run: (args, ctx) => {
     const material = args.material;
     try {
-      const spec = { ...keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET'), opaqueType: args.opaqueType };
+      // `fresh: false`: the registering client says the material was handed out already (KMIP Fresh); nothing can claim the opposite of a served instance.
+      const spec = { ...keySpec(authorizeName(ctx, 'register', args.name), args, 'SECRET'), opaqueType: args.opaqueType, fresh: args.fresh };
       // The approved import is the one way in for generated algorithms' material (the gate stored it; officers approved it).
       if (ctx.approval?.dualControlClass !== 'key-import') checkCallerMaterial(spec.algorithm, spec.fullName);
       return ctx.services.keychain.registerKey(spec, material);

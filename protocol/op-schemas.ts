@@ -131,6 +131,8 @@ const createFields = {
   /** ISO 8601 date-times with a zone, past or future: the first instance never encrypts from `protectStopAt`, never decrypts before `processStartAt`. */
   protectStopAt: token,
   processStartAt: token,
+  /** True: the key's material is never served in the clear (Get answers SENSITIVE); set at creation only. Default false. */
+  sensitive: { type: 'boolean', optional: true },
 } as const satisfies Schema['fields'];
 
 /** Characters of the base64 of `bytes` bytes (with padding). */
@@ -150,7 +152,7 @@ export const OP_SCHEMAS = Object.freeze({
   Query: { fields: {} },
   Create: { fields: createFields },
   /** `opaqueType`: an OPAQUE object's Opaque Data Type (KMIP's, an unsigned 32-bit number), required for it and refused for others. */
-  Register: { fields: { ...createFields, material: binary, opaqueType: { type: 'integer', optional: true, min: 0, max: 2 ** 32 - 1 } } },
+  Register: { fields: { ...createFields, material: binary, opaqueType: { type: 'integer', optional: true, min: 0, max: 2 ** 32 - 1 }, fresh: { type: 'boolean', optional: true } } },
   Get: keyRef,
   Locate: {
     fields: {

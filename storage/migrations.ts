@@ -366,6 +366,14 @@ ALTER TABLE key_instances ADD COLUMN revocation_reason TEXT;
 ALTER TABLE key_instances ADD COLUMN compromised_at TEXT;
 ALTER TABLE key_instances ADD COLUMN compromise_occurred_at TEXT;`),
   },
+  {
+    version: 18,
+    description: 'KMIP Fresh per instance (whether its material was ever served to a client; false for existing rows: not known, so not claimed) and Sensitive per key (never served in the clear; false for existing keys)',
+    // Every row before it holds the defaults (0: not fresh, not sensitive), which stay out of the row MACs (domain/row-mac.ts): no re-MAC is needed.
+    up: (db) =>
+      db.exec(`ALTER TABLE key_instances ADD COLUMN fresh INTEGER NOT NULL DEFAULT 0 CHECK (fresh IN (0, 1));
+ALTER TABLE keys ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitive IN (0, 1));`),
+  },
 ];
 
 export function readSchemaVersion(db: Database.Database): number {

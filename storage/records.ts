@@ -52,6 +52,13 @@ export interface KeyRecord {
    * key. Written once, with the row; in the row MAC when present.
    */
   readonly facts: string | null;
+  /**
+   * KMIP Sensitive, set at creation (KeySpec.sensitive): no instance's
+   * material is served in the clear. Rows stored before the column existed
+   * read false, which is what the appliance did for them. In the row MAC
+   * when true.
+   */
+  readonly sensitive: boolean;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
 }
@@ -116,6 +123,14 @@ export interface InstanceRecord {
    * a Destroyed instance found compromised keeps its deactivation date.
    */
   readonly compromiseOccurredAt: string | null;
+  /**
+   * KMIP Fresh: true until the instance's material was first served to a
+   * client (a Get that returned it); set at creation (true unless the
+   * registering client said otherwise) and turned false once, by that Get.
+   * Rows stored before the column existed read false: whether their
+   * material was served then is not known, and false is the safe claim.
+   */
+  readonly fresh: boolean;
   /** HMAC over the row's fields, made and checked by the domain (domain/row-mac.ts). */
   readonly rowMac: Buffer;
 }
@@ -211,6 +226,8 @@ export interface InstanceStateChange {
   readonly revocationReason?: string | null;
   readonly compromisedAt?: string | null;
   readonly compromiseOccurredAt?: string | null;
+  /** KMIP Fresh: only ever set to false (the first Get that serves the material). */
+  readonly fresh?: boolean;
   /** When true the sealed material is removed (set to NULL; with secure_delete the page is overwritten). */
   readonly dropMaterial?: boolean;
   /** The row MAC of the instance as it is after the change (see applyInstanceChange). */
@@ -241,6 +258,7 @@ export function applyInstanceChange(old: InstanceRecord, change: InstanceStateCh
     revocationReason: pick(change.revocationReason, old.revocationReason),
     compromisedAt: pick(change.compromisedAt, old.compromisedAt),
     compromiseOccurredAt: pick(change.compromiseOccurredAt, old.compromiseOccurredAt),
+    fresh: pick(change.fresh, old.fresh),
     sealedMaterial: change.dropMaterial === true ? null : old.sealedMaterial,
     rowMac: change.rowMac,
   };

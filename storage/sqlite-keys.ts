@@ -10,7 +10,7 @@ import { attributesToSqlite, globToSqlite, validateKeyFilter } from './key-filte
 import { KeyStore, StateCounts } from './key-store';
 import { InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
 import { SqliteConnection, Statements } from './sqlite-connection';
-import { changeParams, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
+import { changeParams, instanceFromRow, instanceParams, InstanceRow, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
 
 export class SqliteKeys implements KeyStore {
   private readonly stmt: Statements;
@@ -28,13 +28,13 @@ export class SqliteKeys implements KeyStore {
         });
       }
       this.stmt.insertKey.run(keyParams(key));
-      this.stmt.insertInstance.run(firstInstance);
+      this.stmt.insertInstance.run(instanceParams(firstInstance));
     });
   }
 
   addCurrentInstance(instance: InstanceRecord, keyUpdate: KeyPointerUpdate, previousChange?: InstanceStateChange): void {
     this.conn.write('addCurrentInstance', () => {
-      this.stmt.insertInstance.run(instance);
+      this.stmt.insertInstance.run(instanceParams(instance));
       this.stmt.setCurrent.run({
         instanceId: instance.id,
         updatedAt: keyUpdate.updatedAt,
@@ -49,7 +49,7 @@ export class SqliteKeys implements KeyStore {
 
   addPendingInstance(instance: InstanceRecord): void {
     this.conn.write('addPendingInstance', () => {
-      this.stmt.insertInstance.run(instance);
+      this.stmt.insertInstance.run(instanceParams(instance));
     });
   }
 
@@ -87,15 +87,15 @@ export class SqliteKeys implements KeyStore {
   }
 
   getInstanceById(id: string): InstanceRecord | null {
-    return this.conn.read('getInstanceById', () => (this.stmt.getInstanceById.get(id) as InstanceRecord | undefined) ?? null);
+    return this.conn.read('getInstanceById', () => this.instanceOrNull(this.stmt.getInstanceById.get(id)));
   }
 
   getInstanceByName(name: string): InstanceRecord | null {
-    return this.conn.read('getInstanceByName', () => (this.stmt.getInstanceByName.get(name) as InstanceRecord | undefined) ?? null);
+    return this.conn.read('getInstanceByName', () => this.instanceOrNull(this.stmt.getInstanceByName.get(name)));
   }
 
   listInstances(keyId: string): InstanceRecord[] {
-    return this.conn.read('listInstances', () => this.stmt.listInstances.all(keyId) as InstanceRecord[]);
+    return this.conn.read('listInstances', () => (this.stmt.listInstances.all(keyId) as InstanceRow[]).map(instanceFromRow));
   }
 
   updateInstanceState(change: InstanceStateChange): void {
@@ -142,6 +142,10 @@ export class SqliteKeys implements KeyStore {
       });
     }
     if (change.dropMaterial === true) this.conn.scrubAfterCommit();
+  }
+
+  private instanceOrNull(row: unknown): InstanceRecord | null {
+    return row === undefined ? null : instanceFromRow(row as InstanceRow);
   }
 
   private keyOrNull(row: unknown): KeyRecord | null {

@@ -4,20 +4,20 @@
  * names; only custom attributes (JSON text) and booleans need converting.
  */
 import { StorageError } from '../common/errors';
-import { InstanceStateChange, KeyRecord, RolloverPolicyKind } from './records';
+import { InstanceRecord, InstanceStateChange, KeyRecord, RolloverPolicyKind } from './records';
 
 const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, description, owner,
   custom_attributes AS customAttributes, rollover_policy AS rolloverPolicy, cryptoperiod,
   current_instance_id AS currentInstanceId, next_rollover_at AS nextRolloverAt, protect_period AS protectPeriod,
   process_period AS processPeriod, created_at AS createdAt,
-  updated_at AS updatedAt, facts, row_mac AS rowMac`;
+  updated_at AS updatedAt, facts, sensitive, row_mac AS rowMac`;
 
 const INSTANCE_COLUMNS = `id, key_id AS keyId, name, version, state, sealed_material AS sealedMaterial,
   seal_version AS sealVersion, created_at AS createdAt, activated_at AS activatedAt,
   deactivated_at AS deactivatedAt, destroyed_at AS destroyedAt, destroy_at AS destroyAt,
   protect_stop_at AS protectStopAt, process_stop_at AS processStopAt, process_start_at AS processStartAt, origin,
   revocation_reason AS revocationReason, compromised_at AS compromisedAt,
-  compromise_occurred_at AS compromiseOccurredAt, row_mac AS rowMac`;
+  compromise_occurred_at AS compromiseOccurredAt, fresh, row_mac AS rowMac`;
 
 const WRAPPED_COLUMNS = `version, master_key_version AS masterKeyVersion, mechanism, wrapped, created_at AS createdAt`;
 
@@ -32,9 +32,9 @@ export const SQL = {
   insertWrapped: `INSERT INTO keychain_keys (version, master_key_version, mechanism, wrapped, created_at)
     VALUES (@version, @masterKeyVersion, @mechanism, @wrapped, @createdAt)`,
   insertKey: `INSERT INTO keys (id, namespace, name, algorithm, usage_mask, description, owner, custom_attributes,
-    rollover_policy, cryptoperiod, current_instance_id, next_rollover_at, protect_period, process_period, created_at, updated_at, facts, row_mac)
+    rollover_policy, cryptoperiod, current_instance_id, next_rollover_at, protect_period, process_period, created_at, updated_at, facts, sensitive, row_mac)
     VALUES (@id, @namespace, @name, @algorithm, @usageMask, @description, @owner, @customAttributes,
-    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @nextRolloverAt, @protectPeriod, @processPeriod, @createdAt, @updatedAt, @facts, @rowMac)`,
+    @rolloverPolicy, @cryptoperiod, @currentInstanceId, @nextRolloverAt, @protectPeriod, @processPeriod, @createdAt, @updatedAt, @facts, @sensitive, @rowMac)`,
   setCurrent: `UPDATE keys SET current_instance_id = @instanceId, updated_at = @updatedAt, row_mac = @rowMac,
     next_rollover_at = CASE WHEN @setNext THEN @nextRolloverAt ELSE next_rollover_at END WHERE id = @keyId`,
   updatePolicy: `UPDATE keys SET rollover_policy = @rolloverPolicy, cryptoperiod = @cryptoperiod, next_rollover_at = @nextRolloverAt,
@@ -81,9 +81,9 @@ export const SQL = {
   countInstancesByState: `SELECT state, count(*) AS n FROM key_instances GROUP BY state`,
   insertInstance: `INSERT INTO key_instances (id, key_id, name, version, state, sealed_material, seal_version,
     created_at, activated_at, deactivated_at, destroyed_at, destroy_at, protect_stop_at, process_stop_at, process_start_at, origin,
-    revocation_reason, compromised_at, compromise_occurred_at, row_mac)
+    revocation_reason, compromised_at, compromise_occurred_at, fresh, row_mac)
     VALUES (@id, @keyId, @name, @version, @state, @sealedMaterial, @sealVersion, @createdAt, @activatedAt,
-    @deactivatedAt, @destroyedAt, @destroyAt, @protectStopAt, @processStopAt, @processStartAt, @origin, @revocationReason, @compromisedAt, @compromiseOccurredAt, @rowMac)`,
+    @deactivatedAt, @destroyedAt, @destroyAt, @protectStopAt, @processStopAt, @processStartAt, @origin, @revocationReason, @compromisedAt, @compromiseOccurredAt, @fresh, @rowMac)`,
   getInstanceById: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE id = ?`,
   getInstanceByName: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE name = ?`,
   listInstances: `SELECT ${INSTANCE_COLUMNS} FROM key_instances WHERE key_id = ? ORDER BY version`,
@@ -98,6 +98,7 @@ export const SQL = {
     revocation_reason = CASE WHEN @setRevocationReason THEN @revocationReason ELSE revocation_reason END,
     compromised_at = CASE WHEN @setCompromisedAt THEN @compromisedAt ELSE compromised_at END,
     compromise_occurred_at = CASE WHEN @setCompromiseOccurredAt THEN @compromiseOccurredAt ELSE compromise_occurred_at END,
+    fresh = CASE WHEN @setFresh THEN @fresh ELSE fresh END,
     sealed_material = CASE WHEN @dropMaterial THEN NULL ELSE sealed_material END,
     row_mac = @rowMac
     WHERE id = @instanceId`,
@@ -113,8 +114,16 @@ export const SQL = {
   rewrapHsmSecret: `UPDATE hsm_sealed_secrets SET master_key_version = ?, wrapped_key = ? WHERE name = ?`,
 } as const;
 
+/** An instance row as selected: SQLite keeps Fresh as 0 or 1. */
+export type InstanceRow = Omit<InstanceRecord, 'fresh'> & { fresh: number };
+
+export const instanceFromRow = (row: InstanceRow): InstanceRecord => ({ ...row, fresh: row.fresh === 1 });
+
+/** An instance record as the insert's parameters (SQLite binds no booleans). */
+export const instanceParams = (instance: InstanceRecord): InstanceRow => ({ ...instance, fresh: instance.fresh ? 1 : 0 });
+
 /** A keys row as selected (custom attributes still JSON). */
-export type KeyRow = Omit<KeyRecord, 'customAttributes'> & { customAttributes: string };
+export type KeyRow = Omit<KeyRecord, 'customAttributes' | 'sensitive'> & { customAttributes: string; sensitive: number };
 
 function parseAttributes(json: string, keyId: string): Record<string, string> {
   let value: unknown;
@@ -136,11 +145,12 @@ export function keyFromRow(row: KeyRow): KeyRecord {
     ...row,
     rolloverPolicy: row.rolloverPolicy as RolloverPolicyKind,
     customAttributes: parseAttributes(row.customAttributes, row.id),
+    sensitive: row.sensitive === 1,
   };
 }
 
 export function keyParams(key: KeyRecord): Record<string, unknown> {
-  return { ...key, customAttributes: JSON.stringify(key.customAttributes) };
+  return { ...key, customAttributes: JSON.stringify(key.customAttributes), sensitive: key.sensitive ? 1 : 0 };
 }
 
 export function changeParams(change: InstanceStateChange): Record<string, unknown> {
@@ -166,6 +176,8 @@ export function changeParams(change: InstanceStateChange): Record<string, unknow
     compromisedAt: change.compromisedAt ?? null,
     setCompromiseOccurredAt: flag(change.compromiseOccurredAt),
     compromiseOccurredAt: change.compromiseOccurredAt ?? null,
+    setFresh: flag(change.fresh),
+    fresh: change.fresh === true ? 1 : 0,
     dropMaterial: change.dropMaterial === true ? 1 : 0,
     rowMac: change.rowMac,
   };

@@ -1,6 +1,7 @@
 /**
  * The life of a key instance after SP 800-57 / KMIP: using its material
- * (Get, and useMaterial for operations that must not hold it), moving it
+ * (Get, which turns KMIP Fresh false and refuses a sensitive key:
+ * instance-freshness.ts; and useMaterial for operations that must not hold it), moving it
  * between lifecycle states, scheduling or cancelling its destruction, and
  * what the sweeps need: which instances are due (destruction, retention
  * over, recipient usage period ended) and the one-instance step each sweep
@@ -15,6 +16,7 @@ import { assertTransition, InstanceState, isInstanceState, materialRetrievable }
 import { instanceView, InstanceView, KeyView, RetrievedKey } from '../views';
 import { KeychainParts, KeyRef } from './key-rows';
 import { InstanceActivation } from './instance-activation';
+import { markServed, refuseIfSensitive } from './instance-freshness';
 import { digestOf, hasDigest, MaterialDigest } from './material-facts';
 
 /** Dates a lifecycle transition sets; absent ones are left as they are. */
@@ -56,7 +58,16 @@ export class InstanceLifecycle {
         details: { instance: instance.name, state },
       });
     }
-    return { key: view, instance: iview, material: rows.openMaterial(key, instance, instance.sealedMaterial) };
+    refuseIfSensitive(key);
+    const material = rows.openMaterial(key, instance, instance.sealedMaterial);
+    if (!instance.fresh) return { key: view, instance: iview, material };
+    try {
+      // The first serving of this instance's material: Fresh turns false before it leaves (instance-freshness.ts).
+      return { key: view, instance: instanceView(markServed(this.parts, instance), key.currentInstanceId), material };
+    } catch (err) {
+      wipe(material);
+      throw err;
+    }
   }
 
   /**

@@ -117,7 +117,7 @@ export class KeyCatalogue {
   describeMaterial(ref: KeyRef): MaterialFacts {
     this.parts.seal.requireUnsealed();
     const { key, instance } = this.parts.rows.resolve(ref);
-    return materialFacts(key.algorithm, instance.origin);
+    return materialFacts(key.algorithm, instance.origin, key.sensitive);
   }
 
   listKeys(filter: KeyFilter = {}): KeyView[] {
@@ -242,9 +242,10 @@ export class KeyCatalogue {
       createdAt: now,
       updatedAt: now,
       facts,
+      sensitive: spec.sensitive === true,
     };
     const key: KeyRecord = { ...fields, rowMac: rows.keyMac(fields) };
-    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt, spec.usageDates, origin);
+    const instance: InstanceRecord = rows.newInstance(key, 1, material, instanceId, preActive ? 'PreActive' : 'Active', now, activatesAt, spec.usageDates, origin, spec.fresh ?? true);
     if (store.getAlias(formatKeyName({ namespace, name })) !== null) {
       throw new KeychainError('KEY_EXISTS', `"${formatKeyName({ namespace, name })}" is an alias; remove the alias or pick another name`);
     }

@@ -117,6 +117,7 @@ export class KeyRows {
    * `given`: usage dates set by its creator (domain/usage-dates.ts); a
    * given protect-stop date holds over a later derived one.
    * `origin`: whether the appliance drew `material` or a caller gave it.
+   * `fresh`: KMIP Fresh (true: never served to a client; false only when a registering client said so).
    */
   newInstance(
     key: KeyRecord,
@@ -128,6 +129,7 @@ export class KeyRows {
     activatesAt: string | null = null,
     given: UsageDates = NO_USAGE_DATES,
     origin: MaterialOrigin = 'generated',
+    fresh = true,
   ): InstanceRecord {
     const unsealed = this.parts.seal.requireUnsealed();
     const draft = { id, keyId: key.id, version, sealVersion: unsealed.currentVersion };
@@ -147,6 +149,7 @@ export class KeyRows {
       revocationReason: null,
       compromisedAt: null,
       compromiseOccurredAt: null,
+      fresh,
     };
     return { ...fields, rowMac: instanceRowMac(unsealed.macKey, unsealed.keychainId, fields) };
   }

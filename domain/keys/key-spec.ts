@@ -33,6 +33,18 @@ export interface KeySpec {
   readonly opaqueType?: number;
   /** Absolute usage dates of its first instance (domain/usage-dates.ts; default: none). */
   readonly usageDates?: UsageDates;
+  /**
+   * KMIP Fresh of its first instance (default true: its material was never
+   * served). A registering client may say false (it has handed the material
+   * out already); nothing can make a served instance fresh again.
+   */
+  readonly fresh?: boolean;
+  /**
+   * Whether its material may never be served in the clear (KMIP Sensitive,
+   * domain/keys/material-facts.ts): set at creation only, for every
+   * instance of the key. Default false.
+   */
+  readonly sensitive?: boolean;
 }
 
 export function checkMaterialLength(algorithm: Algorithm, material: Buffer): void {

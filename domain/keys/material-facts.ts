@@ -20,10 +20,23 @@
  *   SECRET — has no generator we could name: the instance row records its
  *   origin (storage/records.ts `origin`, under the row MAC), and SECRET is
  *   the caller's whatever an old row says.
- * - Extractable, not Sensitive: any key's material may be fetched with Get
- *   (with the `get` grant, or an officer's dual-controlled export), in the
- *   clear over the mutually authenticated channel; the appliance has no
- *   key that never leaves it.
+ * - Extractable: any key's material may be fetched with Get (with the
+ *   `get` grant, or an officer's dual-controlled export), in the clear over
+ *   the mutually authenticated channel, unless the key is Sensitive.
+ * - Sensitive: what its creator asked for at Create or Register (the key
+ *   row's `sensitive`, under the row MAC): Get then refuses its material in
+ *   the clear on both wires (keys/instance-freshness.ts). It cannot be
+ *   cleared afterwards, so it has always been what it is (KMIP Always
+ *   Sensitive). Such a key is still used through the appliance.
+ * - Lease: how long a client that obtained the material may use it before
+ *   it asks again (KMIP Lease Time; LEASE_SECONDS). The appliance cannot
+ *   take back bytes it served: the lease is what it tells clients, so that a
+ *   revocation or a rollover reaches a well-behaved one within the hour.
+ * - Storage: where the material is protected (KMIP Protection Storage
+ *   Mask): `software`. Each instance's material is sealed with AES-GCM in
+ *   the keychain database and opened in the server's memory to be used;
+ *   the HSM holds the master key that wraps the keychain key, never the
+ *   objects themselves, so claiming hardware storage would be false.
  */
 import { createHash } from 'node:crypto';
 import { algorithmInfo, parseAlgorithm } from '../algorithms';
@@ -57,7 +70,14 @@ export interface MaterialFacts {
   readonly generator: KeyGenerator | null;
   /** Whether the appliance drew the material or a caller gave it. */
   readonly origin: MaterialOrigin;
+  /** How long, in seconds, a client may use the material it obtained before asking again (KMIP Lease Time). */
+  readonly leaseSeconds: number;
+  /** Where the material is protected: sealed in software (the HSM holds only the master key). */
+  readonly storage: 'software';
 }
+
+/** The lease the appliance gives served material: one hour, the OASIS cases' value, and a bound on how stale a client's copy may be. */
+export const LEASE_SECONDS = 3600;
 
 export const KEY_GENERATOR: KeyGenerator = Object.freeze({ kind: 'DRBG', drbg: 'CTR_DRBG', cipher: 'AES', bits: 256 });
 
@@ -68,10 +88,10 @@ export const KEY_GENERATOR: KeyGenerator = Object.freeze({ kind: 'DRBG', drbg: '
  */
 const isCallerMaterial = (algorithm: string): boolean => algorithmInfo(parseAlgorithm(algorithm)).generateLength === null;
 
-/** The facts of an instance of `algorithm` whose row records `origin` (default: a key the appliance created). */
-export function materialFacts(algorithm: string, origin: MaterialOrigin = 'generated'): MaterialFacts {
+/** The facts of an instance of `algorithm` whose row records `origin` (default: a key the appliance created), of a key created `sensitive` or not. */
+export function materialFacts(algorithm: string, origin: MaterialOrigin = 'generated', sensitive = false): MaterialFacts {
   const given = isCallerMaterial(algorithm) || origin === 'imported';
-  return { extractable: true, sensitive: false, generator: given ? null : KEY_GENERATOR, origin: given ? 'imported' : 'generated' };
+  return { extractable: true, sensitive, generator: given ? null : KEY_GENERATOR, origin: given ? 'imported' : 'generated', leaseSeconds: LEASE_SECONDS, storage: 'software' };
 }
 
 /** Whether an instance of this algorithm has a digest to report: not for material a caller gave (a SECRET or an opaque object may be a password; see above). */

@@ -14,7 +14,7 @@ const key: KeyView = {
 };
 const instance = (version: number, over: Partial<InstanceView> = {}): InstanceView => ({
   name: `inst-${version}`, version, state: 'Active', current: version === 2, hasMaterial: true, createdAt: '2026-01-01T00:00:00.000Z',
-  activatedAt: null, activatesAt: null, deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null, ...over,
+  activatedAt: null, activatesAt: null, deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null, fresh: true, ...over,
 });
 
 describe('key show and lifecycle output', () => {

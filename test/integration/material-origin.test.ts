@@ -28,7 +28,7 @@ type Fixture = Awaited<ReturnType<typeof makeSoftHsmFixture>>;
 const FIELDS: InstanceRowFields = {
   id: 'i1', keyId: 'k1', name: 'n1', version: 1, state: 'Active', sealedMaterial: Buffer.alloc(60), sealVersion: 1,
   createdAt: '2026-01-01T00:00:00.000Z', activatedAt: '2026-01-01T00:00:00.000Z', deactivatedAt: null, destroyedAt: null,
-  destroyAt: null, protectStopAt: null, processStopAt: null, processStartAt: null, origin: 'generated', revocationReason: null, compromisedAt: null, compromiseOccurredAt: null,
+  destroyAt: null, protectStopAt: null, processStopAt: null, processStartAt: null, origin: 'generated', revocationReason: null, compromisedAt: null, compromiseOccurredAt: null, fresh: false,
 };
 
 describe('instance row MAC and the material origin', () => {

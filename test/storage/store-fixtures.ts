@@ -72,6 +72,7 @@ export function key(id: string, namespace: string, name: string, overrides: Part
     createdAt: T0,
     updatedAt: T0,
     facts: null,
+    sensitive: false,
     rowMac: rowMac(`key-${id}`),
     ...overrides,
   };
@@ -115,6 +116,7 @@ export function instance(keyId: string, version: number, overrides: Partial<Inst
     origin: 'generated',
     revocationReason: null,
     compromisedAt: null, compromiseOccurredAt: null,
+    fresh: false,
     rowMac: rowMac(`instance-${id}`),
     ...overrides,
   };

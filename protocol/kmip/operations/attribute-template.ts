@@ -45,6 +45,9 @@ export interface RequestedAttributes {
   readonly customAttributes: Readonly<Record<string, string>>;
   /** Certificate Type (a Certificate's Register: it must agree with the object's own). */
   readonly certificateType?: string;
+  /** Fresh (Register: false when the client handed the material out already) and Sensitive (never served in the clear). */
+  readonly fresh?: boolean;
+  readonly sensitive?: boolean;
 }
 
 /**
@@ -186,6 +189,8 @@ class Collector {
     processStartDate?: bigint;
     owner?: string;
     certificateType?: string;
+    fresh?: boolean;
+    sensitive?: boolean;
   } = {};
   private readonly customAttributes: Record<string, string> = {};
   private readonly kept = new Map<KeptTag, TtlvNode[]>();
@@ -231,8 +236,14 @@ class Collector {
       case 'CertificateType':
         this.fields.certificateType = enumValue(label, value, 'CertificateType');
         return;
+      case 'Fresh':
+        this.fields.fresh = typed(label, value, 'Boolean') as boolean;
+        return;
+      case 'Sensitive':
+        this.fields.sensitive = typed(label, value, 'Boolean') as boolean;
+        return;
       default:
-        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Protect Stop Date, Process Start Date, Contact Information, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and custom attributes`);
+        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Protect Stop Date, Process Start Date, Contact Information, Fresh, Sensitive, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and custom attributes`);
     }
   }
 

@@ -4,7 +4,8 @@
  * Identifier is the instance name, its Name the key's full name. What the
  * appliance keeps is reported; nothing is invented. What is said of the
  * material (Digest, Random Number Generator, Sensitive, Extractable) is
- * material-attributes.ts; what Revoke recorded (Revocation Reason,
+ * material-attributes.ts; how it is served and kept (Fresh, Lease Time, Key
+ * Format Type, Protection Storage Mask), served-attributes.ts; what Revoke recorded (Revocation Reason,
  * Compromise Date…) and Original Creation Date, revocation-attributes.ts.
  * Custom attributes are the key's: native `team` is KMIP `x-team` (1.x) or
  * Vendor Identification `x`, Attribute Name `team` (2.x). Encoded in the
@@ -12,6 +13,7 @@
  * Attribute Value}, 2.x the attribute's own tag in an Attributes structure.
  * Pure.
  */
+import { DEFAULT_NAMESPACE } from '../../../domain/key-names';
 import type { InstanceView, KeyView } from '../../../domain/view-types';
 import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
@@ -21,6 +23,7 @@ import { enumItem, integerItem, isoDateItem, item, structureItem, textItem } fro
 import { isKeptName, keptAttributeValues } from './kept-attributes';
 import { CustomValue, typedCustomValues } from './custom-values';
 import { materialAttributes, MaterialView } from './material-attributes';
+import { servedAttributes } from './served-attributes';
 import { deactivationDateOf, revocationAttributes } from './revocation-attributes';
 
 /** The prefix of client-defined attribute names (KMIP 1.x §2.1.1), and the 2.x Vendor Identification that stands for it. */
@@ -58,9 +61,11 @@ export type KmipAttribute =
  */
 export const REPORTED_TAGS = [
   'UniqueIdentifier', 'ShortUniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CompromiseDate',
-  'CompromiseOccurrenceDate', 'CryptographicUsageMask', 'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'Extractable', 'InitialDate',
-  'LastChangeDate', 'Link', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'ProcessStartDate', 'ProtectStopDate', 'RandomNumberGenerator', 'RevocationReason',
+  'CompromiseOccurrenceDate', 'CryptographicUsageMask', 'DeactivationDate', 'Description', 'DestroyDate', 'Digest', 'KeyFormatType', 'Extractable', 'Fresh', 'InitialDate',
+  'LastChangeDate', 'LeaseTime', 'Link', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'ProcessStartDate', 'ProtectStopDate', 'RandomNumberGenerator', 'RevocationReason',
   'Sensitive', 'State',
+  // 2.x lists it after State (the OASIS SKFF and TL cases).
+  'ProtectionStorageMask',
   // A Certificate's (kept-objects.ts), in 2.x.
   ...CERTIFICATE_TAGS,
 ] as const;
@@ -81,6 +86,9 @@ export const objectTypeOf = (algorithm: string): string => keptObjectTypeOf(algo
 
 /** The 1.x Attribute Name of a tag: 'CryptographicUsageMask' → 'Cryptographic Usage Mask'. */
 export const attributeNameOf = (tag: string): string => tag.replace(/([a-z])([A-Z])/g, '$1 $2');
+
+/** A key's KMIP Name: its full name, without the default namespace a name without a slash is put in. */
+export const kmipNameOf = (fullName: string): string => (fullName.startsWith(`${DEFAULT_NAMESPACE}/`) ? fullName.slice(DEFAULT_NAMESPACE.length + 1) : fullName);
 
 /** Description is a KMIP 1.4 attribute: earlier 1.x clients would not know its name. */
 const hasDescription = (version: ProtocolVersion): boolean => version.major > 1 || version.minor >= 4;
@@ -125,13 +133,15 @@ export function objectAttributes(object: ObjectView, version: ProtocolVersion): 
     LastChangeDate: date('LastChangeDate', latest([key.updatedAt, instance.createdAt, instance.activatedAt, instance.deactivatedAt, instance.destroyedAt, instance.compromisedAt])),
     Link: links(instance, object.instances),
     // An object registered or created without a Name has none in KMIP's terms (key-args.ts names it for grants and the trail).
-    Name: isServerMadeName(key.fullName) ? undefined : structureItem('Name', [textItem('NameValue', key.fullName), enumItem('NameType', 'UninterpretedTextString')]),
+    // A key of the default namespace reads back by its bare name, as a client named it (`X` is `default/X` on the way in; the OASIS TL cases read it back).
+    Name: isServerMadeName(key.fullName) ? undefined : structureItem('Name', [textItem('NameValue', kmipNameOf(key.fullName)), enumItem('NameType', 'UninterpretedTextString')]),
     // The start of the recipient usage period its creator set (domain/usage-dates.ts): before it, it never decrypts.
     ProcessStartDate: date('ProcessStartDate', instance.processStartAt ?? null),
     // The end of the originator usage period: from then it only decrypts.
     ProtectStopDate: date('ProtectStopDate', instance.protectStopAt),
     State: enumItem('State', instance.state),
     ...materialAttributes(object, version),
+    ...servedAttributes(object, objectTypeOf(key.algorithm), version),
     ...revocationAttributes(instance, version),
     ...(version.major >= 2 ? certificateAttributes(key) : {}),
   } as Record<(typeof REPORTED_TAGS)[number], TtlvNode | TtlvNode[] | undefined>;

@@ -23,7 +23,10 @@ export const create: KmipOperation = {
     const requested = readRequestedAttributes(reader, ctx.version);
     reader.rejectOthers();
     const algorithm = applianceAlgorithm(requested.algorithm, requested.lengthBits);
-    const created = (await ctx.call('Create', { ...nativeKeyArgs(requested, ctx), algorithm })) as KeyDescription;
+    const { fresh, ...args } = nativeKeyArgs(requested, ctx);
+    // A key made now has never been served: Fresh true says nothing new, false would be untrue.
+    if (fresh === false) throw new KmipOperationError('InvalidField', 'Fresh cannot be false at Create: the key the server makes now has never been served to a client');
+    const created = (await ctx.call('Create', { ...args, algorithm })) as KeyDescription;
     return responsePayload([enumItem('ObjectType', 'SymmetricKey'), textItem('UniqueIdentifier', created.key.currentInstance)]);
   },
 };

@@ -38,6 +38,9 @@ export interface NativeKeyArgs {
   readonly activateAt?: string;
   readonly protectStopAt?: string;
   readonly processStartAt?: string;
+  readonly sensitive?: boolean;
+  /** Register only (create.ts takes it out). */
+  readonly fresh?: boolean;
 }
 
 export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperationContext): NativeKeyArgs {
@@ -51,6 +54,8 @@ export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperation
     ...activation(requested.activationDate, ctx.nowMs()),
     ...(requested.protectStopDate === undefined ? {} : { protectStopAt: isoDate('Protect Stop Date', requested.protectStopDate) }),
     ...(requested.processStartDate === undefined ? {} : { processStartAt: isoDate('Process Start Date', requested.processStartDate) }),
+    ...(requested.sensitive === undefined ? {} : { sensitive: requested.sensitive }),
+    ...(requested.fresh === undefined ? {} : { fresh: requested.fresh }),
   };
 }
 

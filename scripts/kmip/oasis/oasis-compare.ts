@@ -13,7 +13,7 @@ import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { CaseBindings } from './oasis-bindings';
 import { describeItem, describeValue, nameOfTag } from './oasis-describe';
 import {
-  IGNORED_TAGS, OPTIONAL_SERVER_KINDS, OPTIONAL_TAGS, RANDOM_BYTE_TAGS, SERVER_DESCRIBING_ATTRIBUTE_NAMES, SERVER_DESCRIBING_ATTRIBUTES, SERVER_DESCRIBING_OPERATIONS,
+  ATTRIBUTES_A_REFERENCE_MAY_OMIT, IGNORED_TAGS, OPTIONAL_SERVER_KINDS, OPTIONAL_TAGS, RANDOM_BYTE_TAGS, SERVER_DESCRIBING_ATTRIBUTE_NAMES, SERVER_DESCRIBING_ATTRIBUTES, SERVER_DESCRIBING_OPERATIONS,
   SERVER_DESCRIBING_REQUIRED, SERVER_IV_OPERATIONS, SERVER_IV_TAG, SET_ITEM_TAGS, SET_PARENT_TAGS, tag,
 } from './oasis-rules';
 import { randomItemsOf } from './oasis-generated';
@@ -42,6 +42,7 @@ const RESULT_STATUS = tag('ResultStatus');
 const RESPONSE_PAYLOAD = tag('ResponsePayload');
 const RESULT_REASON = tag('ResultReason');
 const RESULT_MESSAGE = tag('ResultMessage');
+const ATTRIBUTE = tag('Attribute');
 const ATTRIBUTE_NAME = tag('AttributeName');
 const ATTRIBUTE_VALUE = tag('AttributeValue');
 const SUCCESS = enumeration('ResultStatus')!.byName.get('Success');
@@ -185,6 +186,13 @@ function setKey(node: TemplateNode): string | undefined {
   return SET_ITEM_TAGS.has(node.tag) ? `${node.tag}|${describeValue(node)}` : `${node.tag}`;
 }
 
+/** A 1.x Attribute the reference answers may leave out (ATTRIBUTES_A_REFERENCE_MAY_OMIT): given beyond them, it is no difference. */
+function mayBeOmitted(node: TtlvNode): boolean {
+  if (node.type !== 'Structure' || node.tag !== ATTRIBUTE) return false;
+  const name = node.value.find((child) => child.tag === ATTRIBUTE_NAME);
+  return name?.type === 'TextString' && ATTRIBUTES_A_REFERENCE_MAY_OMIT.has(name.value);
+}
+
 /** Items of a set: each expected one must match a distinct item given, in any order, and nothing may be left over. */
 function compareSet(expected: readonly TemplateNode[], got: readonly TtlvNode[], path: string, walk: Walk): Difference | undefined {
   const used = new Set<number>();
@@ -208,7 +216,7 @@ function compareSet(expected: readonly TemplateNode[], got: readonly TtlvNode[],
     }
     if (!matched) return first ?? difference(wantPath, describeItem(want, plain(expected)), 'nothing');
   }
-  const extra = got.findIndex((_, j) => !used.has(j));
+  const extra = got.findIndex((node, j) => !used.has(j) && !mayBeOmitted(node));
   return extra < 0 ? undefined : difference(`${path}/${nameOfTag(got[extra].tag)}`, 'nothing', describeItem(got[extra], got));
 }
 

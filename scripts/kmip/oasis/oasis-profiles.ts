@@ -41,6 +41,10 @@ export const CLAIMED_PROFILES: readonly ProfileKey[] = [
   { version: '2.1', profile: 'SKLC' },
   { version: '1.4', profile: 'OMOS' },
   { version: '2.1', profile: 'OMOS' },
+  { version: '1.4', profile: 'SKFF' },
+  { version: '2.1', profile: 'SKFF' },
+  { version: '1.4', profile: 'TL' },
+  { version: '2.1', profile: 'TL' },
 ];
 
 const THREE_DES =

@@ -39,6 +39,19 @@ export const SET_PARENT_TAGS = tags('Attributes');
 export const SET_ITEM_TAGS = tags('Attribute', 'AttributeName', 'AttributeReference');
 
 /**
+ * 1.x attributes a reference answer may lack though the server gives them:
+ * KMIP 1.4 §4.12 has Get Attributes without an Attribute Name return every
+ * attribute of the object, but the reference answer of TL-M-3-14 leaves out
+ * the four 1.4 flags of the material, Sensitive, Always Sensitive,
+ * Extractable and Never Extractable, though the Get Attribute List of the
+ * same case, one step before, lists them for the same object, and the
+ * reference's own Get Attributes in SKLC-O-1-14 returns them. Only their
+ * presence is forgiven: where a reference answer has them, they are
+ * compared like any attribute.
+ */
+export const ATTRIBUTES_A_REFERENCE_MAY_OMIT: ReadonlySet<string> = new Set(['Sensitive', 'Always Sensitive', 'Extractable', 'Never Extractable']);
+
+/**
  * Operations whose successful answer describes the server itself: Query
  * lists the operations and object types *this* server serves and its own
  * vendor information. Its payload is compared by which kinds of item it

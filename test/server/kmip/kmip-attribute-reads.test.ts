@@ -109,12 +109,12 @@ describe('KMIP attribute reads', () => {
     expect(uids(await succeed(app, 'Locate', `<Attributes>${nameXml('kmip/nothing', 'Name')}</Attributes>`, V21))).toEqual([]);
     expect(uids(await succeed(app, 'Locate', `<Attributes><ObjectType type="Enumeration" value="SecretData"/>${nameXml('kmip/alpha', 'Name')}</Attributes>`, V21))).toEqual([]);
     expect(uids(await succeed(app, 'Locate', `<Attributes>${nameXml('kmip/*', 'Name')}</Attributes>`, V21))).toEqual([]);
-    // A name without a namespace is in `default`, as on the native wire; the Name reported is the full one.
+    // A name without a namespace is in `default`, as on the native wire; the Name reported is the one the client would give (the bare name).
     const solo = await nativeOk<Described>(scene.officer, 'Create', { name: 'solo' });
     const officer = await scene.officerClient();
     for (const name of ['solo', 'default/solo']) expect(uids(await succeed(officer, 'Locate', `<Attributes>${nameXml(name, 'Name')}</Attributes>`, V21))).toEqual([solo.key.currentInstance]);
     const reported = (await succeed(officer, 'GetAttributes', uidXml(solo.key.currentInstance) + '<AttributeReference type="Enumeration" value="Name"/>', V21))[1];
-    expect(child(childrenOf(reported)[0], 'NameValue')?.value).toBe('default/solo');
+    expect(child(childrenOf(reported)[0], 'NameValue')?.value).toBe('solo');
   });
 
   test('Locate by object type, state and algorithm finds only the keys the client may locate', async () => {

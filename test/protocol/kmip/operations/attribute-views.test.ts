@@ -18,7 +18,7 @@ const key = (over: Partial<KeyView> = {}): KeyView => ({
 });
 const instance = (version: number, over: Partial<InstanceView> = {}): InstanceView => ({
   name: `i${version}`, version, state: 'Active', current: version === 3, hasMaterial: true, createdAt: AT, activatedAt: AT, activatesAt: null,
-  deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null, ...over,
+  deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null, fresh: true, ...over,
 });
 const object = (over: Partial<ObjectView> = {}): ObjectView => ({ key: key(), instances: [instance(3), instance(1), instance(2)], instance: instance(2), ...over });
 const tags = (nodes: readonly TtlvNode[]): string[] => nodes.map((n) => tagName(n.tag) ?? '?');

@@ -77,7 +77,7 @@ describe('kept KMIP attributes', () => {
       expect(read).toEqual({ ok: false, why: expect.stringContaining('kmip.ObjectGroup custom attribute is not a KMIP JSON list of Object Group values') });
     }
     const attributes = objectAttributes(
-      { key: key({ 'kmip.ObjectGroup': 'not json', team: 'tl' }), instances: [], instance: { name: 'i1', version: 1, state: 'Active', current: true, hasMaterial: true, createdAt: AT, activatedAt: AT, activatesAt: null, deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null } },
+      { key: key({ 'kmip.ObjectGroup': 'not json', team: 'tl' }), instances: [], instance: { name: 'i1', version: 1, state: 'Active', current: true, hasMaterial: true, createdAt: AT, activatedAt: AT, activatesAt: null, deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null, fresh: true } },
       { major: 1, minor: 4 },
     );
     expect(attributes.map(kmip1NameOf)).not.toContain('Object Group');
@@ -87,7 +87,7 @@ describe('kept KMIP attributes', () => {
   test('kept attributes are reported as themselves, never as x-kmip.…, and x-kmip.… names are refused', () => {
     const stored = { 'kmip.ObjectGroup': encodeKeptValues('ObjectGroup', [textItem('ObjectGroup', 'g')]) as string, team: 'tl' };
     const attributes = objectAttributes(
-      { key: key(stored), instances: [], instance: { name: 'i1', version: 1, state: 'Active', current: true, hasMaterial: true, createdAt: AT, activatedAt: AT, activatesAt: null, deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null } },
+      { key: key(stored), instances: [], instance: { name: 'i1', version: 1, state: 'Active', current: true, hasMaterial: true, createdAt: AT, activatedAt: AT, activatesAt: null, deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null, fresh: true } },
       { major: 2, minor: 1 },
     );
     const names = attributes.map(kmip1NameOf);

@@ -42,9 +42,9 @@ describe('KMIP material attributes', () => {
   });
 
   test('Sensitive and Extractable say what the facts say, from 1.4 only', () => {
-    const served = materialAttributes({ material: { extractable: true, sensitive: false, generator: null, origin: 'imported' } }, V14);
+    const served = materialAttributes({ material: { extractable: true, sensitive: false, generator: null, origin: 'imported', leaseSeconds: 3600, storage: 'software' } }, V14);
     expect([served.Sensitive, served.AlwaysSensitive, served.Extractable, served.NeverExtractable].map((n) => n?.value)).toEqual([false, false, true, false]);
-    const kept = materialAttributes({ material: { extractable: false, sensitive: true, generator: null, origin: 'imported' } }, V21);
+    const kept = materialAttributes({ material: { extractable: false, sensitive: true, generator: null, origin: 'imported', leaseSeconds: 3600, storage: 'software' } }, V21);
     expect([kept.Sensitive, kept.AlwaysSensitive, kept.Extractable, kept.NeverExtractable].map((n) => n?.value)).toEqual([true, true, false, true]);
     expect(present(materialAttributes({ material: materialFacts('AES-128') }, V13))).toEqual(['RandomNumberGenerator']);
     expect(present(materialAttributes({}, V21))).toEqual([]);
@@ -57,7 +57,7 @@ describe('KMIP material attributes', () => {
 
   test('through the attribute report, 1.x answers Attribute "Digest" whose value holds the three items', () => {
     const AT = '2026-03-01T10:00:00.000Z';
-    const instance = { name: 'i1', version: 1, state: 'Active', current: true, hasMaterial: true, createdAt: AT, activatedAt: AT, activatesAt: null, deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null };
+    const instance = { name: 'i1', version: 1, state: 'Active', current: true, hasMaterial: true, createdAt: AT, activatedAt: AT, activatesAt: null, deactivatedAt: null, destroyedAt: null, destroyAt: null, protectStopAt: null, processStopAt: null, revocationReason: null, compromisedAt: null, compromiseOccurredAt: null, fresh: true };
     const key = { id: 'k', fullName: 'a/b', namespace: 'a', name: 'b', algorithm: 'AES-256', usageMask: 12, usage: [], description: '', owner: '', customAttributes: {}, rolloverPolicy: 'manual', cryptoperiod: null, currentInstance: 'i1', currentVersion: 1, currentState: 'Active', nextRolloverAt: null, protectPeriod: null, processPeriod: null, createdAt: AT, updatedAt: AT } as const;
     const attributes = objectAttributes({ key: { ...key, usage: [] }, instances: [instance], instance, material: materialFacts('AES-256'), digest: DIGEST }, V14);
     const [digest] = encodeAttributes(attributes.filter((a) => a.kind === 'standard' && a.tag === 'Digest'), V14);

@@ -1,0 +1,52 @@
+/**
+ * KMIP Fresh and Sensitive where material leaves the appliance (Get):
+ * - Fresh: an instance is fresh until its material is first served to a
+ *   client. The first Get that returns it turns the flag false in a write
+ *   transaction that reads the row again, so two Gets at once (or two
+ *   processes) make one change; every later Get finds it false in the
+ *   authenticated row it already resolved and writes nothing. The write
+ *   moves the store's change stamp, which drops the row and material caches
+ *   (domain/resolve-cache.ts, material-cache.ts): no cached row can say
+ *   fresh after it. The flag is turned false before the material leaves,
+ *   and the material leaves only once the Get's audit event is durable (the
+ *   dispatcher): a served instance is never reported fresh, and a Get whose
+ *   event could not be written leaves it not fresh without serving it, the
+ *   safe way to be wrong. The trail is appended by its own connection
+ *   (domain/audit/audit-writer.ts), so the flag and the event cannot share
+ *   one SQLite transaction; the Get's event (which names the instance) is
+ *   the record of the first serving.
+ * - Sensitive: a key created sensitive never has its material served in the
+ *   clear, over either wire (SENSITIVE; KMIP Result Reason Sensitive).
+ */
+import { KeychainError } from '../../common/errors';
+import { applyInstanceChange, InstanceRecord, KeyRecord } from '../../storage/records';
+import { formatKeyName } from '../key-names';
+import { KeychainParts } from './key-rows';
+
+/** Refuses serving the material of a sensitive key in the clear. */
+export function refuseIfSensitive(key: KeyRecord): void {
+  if (key.sensitive) {
+    throw new KeychainError('SENSITIVE', `${formatKeyName(key)} was created sensitive: its material is never served in the clear; use it through the appliance`, {
+      details: { key: formatKeyName(key) },
+    });
+  }
+}
+
+/**
+ * The instance row after its material was served: `instance` itself when it
+ * was not fresh (no write), else the row with Fresh false, written now.
+ */
+export function markServed(parts: KeychainParts, instance: InstanceRecord): InstanceRecord {
+  if (!instance.fresh) return instance;
+  const { store, rows } = parts;
+  return store.transaction(() => {
+    // Read again under the write lock: another Get may have served it since this one resolved it.
+    const found = store.getInstanceById(instance.id);
+    if (found === null) throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${instance.name}"`);
+    const current = rows.checkedInstance(found);
+    if (!current.fresh) return current;
+    const change = rows.stateChange(current, { state: current.state, fresh: false });
+    store.updateInstanceState(change);
+    return applyInstanceChange(current, change);
+  });
+}
