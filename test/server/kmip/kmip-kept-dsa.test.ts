@@ -54,10 +54,10 @@ const transparent = (key: Partial<Components>, members: ReadonlyArray<'P' | 'Q' 
   structureItem('KeyMaterial', members.map((tag) => item(tag, 'BigInteger', key[tag.toLowerCase() as keyof Components] as bigint)));
 const publicKey = (key: Partial<Components>, length?: number): TtlvNode => keyObject('PublicKey', 'TransparentDSAPublicKey', transparent(key, ['P', 'Q', 'G', 'Y']), length);
 const privateKey = (key: Partial<Components>, length?: number): TtlvNode => keyObject('PrivateKey', 'TransparentDSAPrivateKey', transparent(key, ['P', 'Q', 'G', 'X']), length);
-const registerPayload = (object: TtlvNode, name: string): TtlvNode =>
+const registerPayload = (object: TtlvNode, name: string, ...attributes: TtlvNode[]): TtlvNode =>
   structureItem('RequestPayload', [
     enumItem('ObjectType', object.tag === tagNumber('PublicKey') ? 'PublicKey' : 'PrivateKey'),
-    structureItem('Attributes', [structureItem('Name', [textItem('NameValue', name), enumItem('NameType', 'UninterpretedTextString')])]),
+    structureItem('Attributes', [structureItem('Name', [textItem('NameValue', name), enumItem('NameType', 'UninterpretedTextString')]), ...attributes]),
     object,
   ]);
 
@@ -126,6 +126,15 @@ describe('DSA keys the appliance keeps (KMIP 2.1 and native)', () => {
     const got = await app.request('Get', { instance: derId });
     expect((got.result as { key: Record<string, unknown> }).key).toMatchObject({ algorithm: 'DSA-PRIVATE', facts: { encoding: 'pkcs8', lengthBits: 2048 } });
     expect(Buffer.from((got.result as { material: string }).material, 'base64')).toEqual(pkcs8);
+  });
+
+  test('a DSA private key registered Sensitive is kept but never served in the clear, on either wire', async () => {
+    const answer = only((await client.call('Register', registerPayload(privateKey(made), 'dsa/sensitive', item('Sensitive', 'Boolean', true)), V21)).batchItems);
+    expect(answer).toMatchObject({ resultStatus: 'Success' });
+    const id = field(answer.responsePayload, 'UniqueIdentifier') as string;
+    const refused = only((await client.call('Get', structureItem('RequestPayload', [textItem('UniqueIdentifier', id)]), V21)).batchItems);
+    expect(refused).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'Sensitive' });
+    expect((await app.request('Get', { instance: id })).error).toMatchObject({ code: 'SENSITIVE' });
   });
 
   test('natively: DSA-PUBLIC and DSA-PRIVATE register from DER and come back as given; a DSA key is never made, nor taken as RSA', async () => {
