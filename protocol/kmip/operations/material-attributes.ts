@@ -11,9 +11,10 @@
  *   AES, Cryptographic Length 256, DRBG Algorithm CTR} (KMIP 2.1 §4.35);
  *   none for material a caller gave.
  * - Sensitive, Always Sensitive, Extractable, Never Extractable (1.4+):
- *   Get serves every key's material in the clear to a client with the
- *   grant, so Sensitive (and Always Sensitive) is false and Extractable true
- *   (Never Extractable false).
+ *   Sensitive is what the key's creator set (Get then refuses the material
+ *   in the clear); it never changes, so Always Sensitive is the same.
+ *   Extractable is true (Never Extractable false): Get serves every other
+ *   key's material to a client with the grant.
  * Pure.
  */
 import type { MaterialDigest, MaterialFacts } from '../../../domain/keys/material-facts';
