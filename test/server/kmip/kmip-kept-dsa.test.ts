@@ -111,6 +111,8 @@ describe('DSA keys the appliance keeps (KMIP 2.1 and native)', () => {
     const attributes = only((await client.call('GetAttributes', structureItem('RequestPayload', [textItem('UniqueIdentifier', id)]), V21)).batchItems).responsePayload;
     const reported = child(attributes, 'Attributes');
     expect([child(reported, 'ObjectType')?.value, child(reported, 'CryptographicAlgorithm')?.value, child(reported, 'CryptographicLength')?.value]).toEqual([E('ObjectType', 'PublicKey'), E('CryptographicAlgorithm', 'DSA'), 2048]);
+    // The Key Format Type attribute (2.x) is the format Get serves by default.
+    expect(child(reported, 'KeyFormatType')?.value).toBe(E('KeyFormatType', 'TransparentDSAPublicKey'));
   });
 
   test('the OASIS BL-M-13 private key and a PKCS#8 one are kept sealed and come back in both formats; natively they are DSA-PRIVATE in PKCS#8', async () => {
