@@ -91,12 +91,13 @@ describe('KMIP attribute reads', () => {
     const names = (await succeed(app, 'GetAttributeList', uidXml(uid), V14)).slice(1).map((n) => n.value);
     expect(names).toEqual([
       'Unique Identifier', 'Object Type', 'Cryptographic Algorithm', 'Cryptographic Length', 'Activation Date', 'Always Sensitive', 'Cryptographic Usage Mask', 'Digest',
-      'Extractable', 'Initial Date', 'Last Change Date', 'Name', 'Never Extractable', 'Original Creation Date', 'Random Number Generator', 'Sensitive', 'State',
+      'Extractable', 'Fresh', 'Initial Date', 'Last Change Date', 'Lease Time', 'Name', 'Never Extractable', 'Original Creation Date', 'Random Number Generator', 'Sensitive', 'State',
     ]);
     const references = (await succeed(app, 'GetAttributeList', uidXml(uid), V21)).slice(1);
     expect(references.map((r) => enumName(r, 'Tag'))).toEqual([
       'UniqueIdentifier', 'ShortUniqueIdentifier', 'ObjectType', 'CryptographicAlgorithm', 'CryptographicLength', 'ActivationDate', 'AlwaysSensitive', 'CryptographicUsageMask', 'Digest',
-      'Extractable', 'InitialDate', 'LastChangeDate', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'RandomNumberGenerator', 'Sensitive', 'State',
+      'KeyFormatType', 'Extractable', 'Fresh', 'InitialDate', 'LastChangeDate', 'LeaseTime', 'Name', 'NeverExtractable', 'OriginalCreationDate', 'RandomNumberGenerator', 'Sensitive', 'State',
+      'ProtectionStorageMask',
     ]);
     const withCustom = (await succeed(app, 'GetAttributeList', uidXml(scene.alpha.key.currentInstance), V21)).slice(1);
     expect(withCustom.filter((r) => r.type === 'Structure').map((r) => childrenOf(r).map((c) => c.value))).toEqual([['x', 'team']]);
