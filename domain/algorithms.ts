@@ -8,12 +8,12 @@ import { ValidationError } from '../common/errors';
 
 export type Algorithm =
   | 'AES-128' | 'AES-192' | 'AES-256' | 'HMAC-SHA256' | 'HMAC-SHA512' | 'SECRET' | 'CHACHA20'
-  | 'OPAQUE' | 'CERTIFICATE' | 'RSA-PUBLIC' | 'RSA-PRIVATE' | 'EC-PUBLIC' | 'EC-PRIVATE';
+  | 'OPAQUE' | 'CERTIFICATE' | 'RSA-PUBLIC' | 'RSA-PRIVATE' | 'EC-PUBLIC' | 'EC-PRIVATE' | 'DSA-PUBLIC' | 'DSA-PRIVATE';
 
 /**
  * What a key's material is for: AES ciphers, HMAC, ChaCha20-Poly1305, an
  * opaque secret, or an object the appliance only keeps (domain/stored-objects.ts:
- * opaque objects, X.509 certificates, RSA and EC public and private keys),
+ * opaque objects, X.509 certificates, RSA, EC and DSA public and private keys),
  * never uses for cryptography, and hands back to those allowed to get it.
  */
 export type AlgorithmFamily = 'aes' | 'hmac' | 'secret' | 'chacha' | 'stored';
@@ -52,6 +52,9 @@ export const ALGORITHMS: Readonly<Record<Algorithm, AlgorithmInfo>> = {
   'RSA-PRIVATE': { generateLength: null, minLength: 1, maxLength: MAX_SECRET_BYTES, family: 'stored' },
   'EC-PUBLIC': { generateLength: null, minLength: 1, maxLength: MAX_SECRET_BYTES, family: 'stored' },
   'EC-PRIVATE': { generateLength: null, minLength: 1, maxLength: MAX_SECRET_BYTES, family: 'stored' },
+  // DSA: kept and handed back, never used (FIPS 186-5 retired DSA signatures; nothing here signs or verifies).
+  'DSA-PUBLIC': { generateLength: null, minLength: 1, maxLength: MAX_SECRET_BYTES, family: 'stored' },
+  'DSA-PRIVATE': { generateLength: null, minLength: 1, maxLength: MAX_SECRET_BYTES, family: 'stored' },
 };
 
 export function parseAlgorithm(text: string): Algorithm {

@@ -83,7 +83,7 @@ export const KEY_GENERATOR: KeyGenerator = Object.freeze({ kind: 'DRBG', drbg: '
 
 /**
  * Material of an algorithm the appliance does not generate (SECRET, and the
- * objects it keeps but never uses: OPAQUE, CERTIFICATE, RSA-/EC- keys) is
+ * objects it keeps but never uses: OPAQUE, CERTIFICATE, RSA-/EC-/DSA- keys) is
  * always the caller's: no generator of ours.
  */
 const isCallerMaterial = (algorithm: string): boolean => algorithmInfo(parseAlgorithm(algorithm)).generateLength === null;

@@ -2,18 +2,22 @@
  * The objects the appliance keeps but never uses (domain/stored-objects.ts)
  * as KMIP carries them (2.1 §2): Opaque Object {Opaque Data Type, Opaque
  * Data Value}, Certificate {Certificate Type X.509, Certificate Value (DER)},
- * and Public and Private Keys (RSA, EC) in a Key Block. Register reads them
- * into the native algorithm and bytes; Get writes them back. Key formats are
- * written and read by node:crypto (KeyObject export and import, JWK for the
- * Transparent RSA formats), never by a parser of ours: PKCS#1 and X.509
+ * and Public and Private Keys (RSA, EC, DSA) in a Key Block. Register reads
+ * them into the native algorithm and bytes; Get writes them back. RSA and EC
+ * key formats are written and read by node:crypto (KeyObject export and
+ * import, JWK for the Transparent RSA formats): PKCS#1 and X.509
  * (SubjectPublicKeyInfo) for public keys, PKCS#1, PKCS#8 and EC Private Key
- * (SEC 1) for private keys. DSA and the Transparent EC and DSA formats are
- * refused (node:crypto cannot import DSA or EC components without an ASN.1
- * encoder of our own, and FIPS 186-5 retired DSA signatures). Pure.
+ * (SEC 1) for private keys. DSA keys are kept as X.509 and PKCS#8 DER, and
+ * their Transparent formats (KMIP's own for DSA, so their default) go
+ * through kept-dsa-keys.ts, since node:crypto gives DSA components to
+ * nobody; a DSA key is kept and handed back, never used (FIPS 186-5 retired
+ * DSA signatures). The Transparent EC formats are refused (node:crypto
+ * imports no EC components, and no case sends them). Pure.
  */
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import type { KeyView } from '../../../domain/view-types';
 import { TtlvNode } from '../ttlv';
+import { transparentDsa, transparentDsaMaterial } from './kept-dsa-keys';
 import { KmipOperationError } from './kmip-operation';
 import { bufferView, bytesItem, enumItem, integerItem, item, PayloadReader, structureItem } from './payload';
 
@@ -26,6 +30,8 @@ const OBJECT_TYPE_OF: Readonly<Record<string, KeptObjectType>> = {
   'EC-PUBLIC': 'PublicKey',
   'RSA-PRIVATE': 'PrivateKey',
   'EC-PRIVATE': 'PrivateKey',
+  'DSA-PUBLIC': 'PublicKey',
+  'DSA-PRIVATE': 'PrivateKey',
 };
 
 /** The KMIP object type of a kept object's algorithm, or null for the appliance's own keys and Secret Data. */
@@ -39,13 +45,19 @@ export const isKeptObjectType = (objectType: string): objectType is KeptObjectTy
 const DER_OF_FORMAT: Readonly<Record<string, 'pkcs1' | 'spki' | 'pkcs8' | 'sec1'>> = { PKCS_1: 'pkcs1', X_509: 'spki', PKCS_8: 'pkcs8', ECPrivateKey: 'sec1' };
 const FORMAT_OF_DER: Readonly<Record<string, string>> = { pkcs1: 'PKCS_1', spki: 'X_509', pkcs8: 'PKCS_8', sec1: 'ECPrivateKey' };
 
-/** The Key Format Types each kept key is served in (the registered encoding is the default, §3.7). */
+/** The Key Format Types each kept key is served in (the first is the default for DSA, the registered encoding for the others, §3.8). */
 export const KEPT_KEY_FORMATS: Readonly<Record<string, readonly string[]>> = {
   'RSA-PUBLIC': ['PKCS_1', 'X_509', 'TransparentRSAPublicKey'],
   'RSA-PRIVATE': ['PKCS_1', 'PKCS_8', 'TransparentRSAPrivateKey'],
   'EC-PUBLIC': ['X_509'],
   'EC-PRIVATE': ['PKCS_8', 'ECPrivateKey'],
+  'DSA-PUBLIC': ['TransparentDSAPublicKey', 'X_509'],
+  'DSA-PRIVATE': ['TransparentDSAPrivateKey', 'PKCS_8'],
 };
+
+/** KMIP's Cryptographic Algorithm of a kept key's native algorithm (RSA-PUBLIC → RSA). */
+const KMIP_ALGORITHM_OF: Readonly<Record<string, string>> = { RSA: 'RSA', EC: 'EC', DSA: 'DSA' };
+const kmipAlgorithmOf = (native: string): string | undefined => KMIP_ALGORITHM_OF[native.split('-')[0]];
 
 /** What a Register of a kept object sends the native Register. `material` is zeroed by the caller once sent. */
 export interface KeptRegistration {
@@ -92,16 +104,18 @@ function readKeyBlock(objectType: 'PublicKey' | 'PrivateKey', object: PayloadRea
   const value = block.structure('KeyValue');
   if (value === undefined) throw new KmipOperationError('InvalidField', `${block.path}/KeyValue is required`);
   block.rejectOthers();
-  const family = algorithm === 'RSA' ? 'RSA' : algorithm === 'EC' || algorithm === 'ECDSA' ? 'EC' : undefined;
+  const family = algorithm === 'RSA' || algorithm === 'DSA' ? algorithm : algorithm === 'EC' || algorithm === 'ECDSA' ? 'EC' : undefined;
   if (family === undefined) {
-    throw new KmipOperationError(algorithm === undefined ? 'InvalidField' : 'FeatureNotSupported', `${block.path}/CryptographicAlgorithm: ${algorithm ?? 'it is required'}; public and private keys are kept for RSA and EC (DSA is not: FIPS 186-5 retired it)`);
+    throw new KmipOperationError(algorithm === undefined ? 'InvalidField' : 'FeatureNotSupported', `${block.path}/CryptographicAlgorithm: ${algorithm ?? 'it is required'}; public and private keys are kept for RSA, EC and DSA`);
   }
   const native = `${family}-${objectType === 'PublicKey' ? 'PUBLIC' : 'PRIVATE'}`;
-  if (!KEPT_KEY_FORMATS[native].includes(format)) throw new KmipOperationError('KeyFormatTypeNotSupported', `Key Format Type ${format} is not accepted for an ${family} ${objectType}: send ${KEPT_KEY_FORMATS[native].join(' or ')}`);
-  const material = format.startsWith('Transparent') ? transparentRsa(value, objectType) : bufferView(value.requiredBytes('KeyMaterial'));
+  if (!KEPT_KEY_FORMATS[native].includes(format)) throw new KmipOperationError('KeyFormatTypeNotSupported', `Key Format Type ${format} is not accepted for ${family} ${objectType === 'PublicKey' ? 'public' : 'private'} keys: send ${KEPT_KEY_FORMATS[native].join(' or ')}`);
+  const material = !format.startsWith('Transparent') ? bufferView(value.requiredBytes('KeyMaterial')) : family === 'DSA' ? transparentDsa(value, objectType) : transparentRsa(value, objectType);
   if (value.all('Attribute').length > 0) throw new KmipOperationError('FeatureNotSupported', `${value.path}/Attribute: send attributes in the request's Attributes`);
   value.rejectOthers();
-  if (lengthBits !== undefined) checkStatedLength(material, objectType, DER_OF_FORMAT[format] ?? 'pkcs1', lengthBits);
+  // A Transparent RSA key became PKCS#1, a Transparent DSA key the X.509 or PKCS#8 it is kept in.
+  const encoding = DER_OF_FORMAT[format] ?? (family === 'DSA' ? (objectType === 'PublicKey' ? 'spki' : 'pkcs8') : 'pkcs1');
+  if (lengthBits !== undefined) checkStatedLength(material, objectType, encoding, lengthBits);
   return { algorithm: native, material };
 }
 
@@ -180,9 +194,10 @@ export function keptManagedObject(key: KeyView, material: Buffer, format: string
   }
   checkKeptFormat(key.algorithm, format);
   const stored = facts?.encoding ?? 'pkcs1';
-  const wanted = format ?? FORMAT_OF_DER[stored];
+  const kmipAlgorithm = kmipAlgorithmOf(key.algorithm) as string;
+  // KMIP's own formats for DSA are the Transparent ones, what the OASIS cases register and Get.
+  const wanted = format ?? (kmipAlgorithm === 'DSA' ? KEPT_KEY_FORMATS[key.algorithm][0] : FORMAT_OF_DER[stored]);
   const objectType = keptObjectTypeOf(key.algorithm) as 'PublicKey' | 'PrivateKey';
-  const kmipAlgorithm = key.algorithm.startsWith('RSA') ? 'RSA' : 'EC';
   const keyObject = (): KeyObject =>
     objectType === 'PublicKey'
       ? createPublicKey({ key: material, format: 'der', type: stored as 'pkcs1' | 'spki' })
@@ -192,6 +207,9 @@ export function keptManagedObject(key: KeyView, material: Buffer, format: string
   if (wanted === FORMAT_OF_DER[stored]) {
     keyMaterial = bytesItem('KeyMaterial', material);
     converted = false;
+  } else if (kmipAlgorithm === 'DSA') {
+    // The only conversion a DSA key has (its DER formats are the stored ones): to its components.
+    keyMaterial = transparentDsaMaterial(material, objectType);
   } else if (wanted.startsWith('Transparent')) {
     const jwk = keyObject().export({ format: 'jwk' }) as Record<string, string>;
     const fields = objectType === 'PublicKey' ? RSA_PUBLIC_FIELDS : RSA_PRIVATE_FIELDS;
@@ -215,13 +233,11 @@ export function keptCryptoAttributes(key: KeyView): { algorithm: string; length:
   if (key.algorithm === 'CERTIFICATE') {
     const certified = facts.certificate;
     if (certified === undefined || certified.keyBits === null) return undefined;
-    const algorithm = certified.keyType === 'rsa' ? 'RSA' : certified.keyType === 'ec' ? 'EC' : undefined;
+    const algorithm = KMIP_ALGORITHM_OF[certified.keyType.toUpperCase()];
     return algorithm === undefined ? undefined : { algorithm, length: certified.keyBits };
   }
-  if (facts.lengthBits === undefined) return undefined;
-  if (key.algorithm.startsWith('RSA')) return { algorithm: 'RSA', length: facts.lengthBits };
-  if (key.algorithm.startsWith('EC')) return { algorithm: 'EC', length: facts.lengthBits };
-  return undefined;
+  const algorithm = kmipAlgorithmOf(key.algorithm);
+  return facts.lengthBits === undefined || algorithm === undefined ? undefined : { algorithm, length: facts.lengthBits };
 }
 
 /** The certificate attributes of KMIP 2.x reported for a Certificate, by the RDN node:crypto names in a subject or issuer. */

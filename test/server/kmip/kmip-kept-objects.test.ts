@@ -6,7 +6,7 @@
  * read back with Get (the registered encoding, and the others node:crypto
  * converts to), Get Attributes, and the native GetAttributes (algorithm,
  * facts). Refusals: a stated length that is not the key's, bytes that are
- * not what they claim, PEM for DER, DSA, ReKey of a kept object, the
+ * not what they claim, PEM for DER, DH, ReKey of a kept object, the
  * native opaqueType rules. No private key byte reaches the audit trail.
  */
 import { generateKeyPairSync, KeyObject, X509Certificate } from 'node:crypto';
@@ -144,13 +144,13 @@ describe('objects the appliance keeps (KMIP 2.1)', () => {
     auditor.destroy();
   });
 
-  test('refused, naming the field: a stated length that is not the key\'s, bytes that are not the key they claim, a PEM certificate, DSA, and an unknown format', async () => {
+  test('refused, naming the field: a stated length that is not the key\'s, bytes that are not the key they claim, a PEM certificate, DH, and an unknown format', async () => {
     const refusals: Array<[string, TtlvNode, string, RegExp]> = [
       ['PublicKey', structureItem('PublicKey', [keyBlock('PKCS_1', bytesItem('KeyMaterial', der(rsa.publicKey, 'pkcs1')), 'RSA', 4096)]), 'InvalidField', /Cryptographic Length 4096 is not the key's \(2048 bits\)/],
       ['PublicKey', structureItem('PublicKey', [keyBlock('PKCS_1', bytesItem('KeyMaterial', Buffer.from('not a key at all')), 'RSA')]), 'InvalidField', /INVALID_ARGUMENT: the material is not RSA-PUBLIC/],
       ['PublicKey', structureItem('PublicKey', [keyBlock('X_509', bytesItem('KeyMaterial', der(ec.publicKey, 'spki')), 'RSA')]), 'InvalidField', /is a ec key, not RSA-PUBLIC/],
       ['Certificate', structureItem('Certificate', [enumItem('CertificateType', 'X_509'), bytesItem('CertificateValue', Buffer.from(t.issue('kept-pem', 'app').certificatePem))]), 'InvalidField', /DER, not PEM/],
-      ['PublicKey', structureItem('PublicKey', [keyBlock('X_509', bytesItem('KeyMaterial', Buffer.alloc(8)), 'DSA')]), 'FeatureNotSupported', /DSA is not/],
+      ['PublicKey', structureItem('PublicKey', [keyBlock('X_509', bytesItem('KeyMaterial', Buffer.alloc(8)), 'DH')]), 'FeatureNotSupported', /DH; public and private keys are kept for RSA, EC and DSA/],
       ['PrivateKey', structureItem('PrivateKey', [keyBlock('Raw', bytesItem('KeyMaterial', Buffer.alloc(8)), 'RSA')]), 'KeyFormatTypeNotSupported', /Raw is not accepted/],
     ];
     for (const [index, [objectType, object, reason, message]] of refusals.entries()) {
