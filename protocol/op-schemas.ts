@@ -131,6 +131,8 @@ const createFields = {
   /** ISO 8601 date-times with a zone, past or future: the first instance never encrypts from `protectStopAt`, never decrypts before `processStartAt`. */
   protectStopAt: token,
   processStartAt: token,
+  /** An ISO 8601 date-time with a zone, past or future: from it the first instance is Deactivated (KMIP's Deactivation Date). */
+  processStopAt: token,
 } as const satisfies Schema['fields'];
 
 /** Characters of the base64 of `bytes` bytes (with padding). */
@@ -159,6 +161,8 @@ export const OP_SCHEMAS = Object.freeze({
       algorithm: token,
       /** Custom attributes the key must have, each value a glob as `pattern` (`*` any run of characters). */
       attributes: customAttributes,
+      /** Dates of the key's current instance, each an ISO 8601 date-time or a `from/to` range of two, ends included (domain/instance-date-ranges.ts checks the names). */
+      dates: { type: 'stringMap', optional: true, maxEntries: 10, keyPattern: /^[a-zA-Z]{1,32}$/, maxLength: 2 * MAX_TOKEN_LENGTH + 1 },
       limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT },
       offset: { type: 'integer', optional: true, min: 0, max: MAX_LOCATE_OFFSET },
     },

@@ -35,6 +35,8 @@ export interface RequestedAttributes {
   /** Protect Stop Date and Process Start Date, seconds since 1970 (the native protectStopAt, processStartAt). */
   readonly protectStopDate?: bigint;
   readonly processStartDate?: bigint;
+  /** Deactivation Date, seconds since 1970 (the native processStopAt: the instance is Deactivated from it). */
+  readonly deactivationDate?: bigint;
   /** Contact Information → the key's owner. */
   readonly owner?: string;
   /**
@@ -184,6 +186,7 @@ class Collector {
     activationDate?: bigint;
     protectStopDate?: bigint;
     processStartDate?: bigint;
+    deactivationDate?: bigint;
     owner?: string;
     certificateType?: string;
   } = {};
@@ -222,6 +225,9 @@ class Collector {
       case 'ProcessStartDate':
         this.fields.processStartDate = typed(label, value, 'DateTime') as bigint;
         return;
+      case 'DeactivationDate':
+        this.fields.deactivationDate = typed(label, value, 'DateTime') as bigint;
+        return;
       case 'UsageLimits':
         // Not kept: a budget the client sets would have to be counted atomically with every operation, as GCM invocations are (domain/gcm-invocations.ts); refused rather than ignored.
         throw new KmipOperationError('FeatureNotSupported', `${label} are not kept here: the appliance counts AES-GCM invocations per instance itself and keeps no byte or object budget a client sets`);
@@ -232,7 +238,7 @@ class Collector {
         this.fields.certificateType = enumValue(label, value, 'CertificateType');
         return;
       default:
-        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Protect Stop Date, Process Start Date, Contact Information, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and custom attributes`);
+        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Deactivation Date, Protect Stop Date, Process Start Date, Contact Information, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and custom attributes`);
     }
   }
 

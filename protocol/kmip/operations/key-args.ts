@@ -7,7 +7,8 @@
  * SKLC cases); the appliance's own lifecycle does it: `activate: false`
  * (PreActive until an Activate), `activateAt` (the server activates it at
  * that date), or nothing (an Activation Date already come: Active now).
- * Protect Stop Date and Process Start Date are the native usage dates.
+ * Protect Stop Date, Process Start Date and Deactivation Date are the native
+ * usage dates (`protectStopAt`, `processStartAt`, `processStopAt`).
  * Pure: the clock and the id come from the context.
  */
 import { RequestedAttributes } from './attribute-template';
@@ -38,6 +39,7 @@ export interface NativeKeyArgs {
   readonly activateAt?: string;
   readonly protectStopAt?: string;
   readonly processStartAt?: string;
+  readonly processStopAt?: string;
 }
 
 export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperationContext): NativeKeyArgs {
@@ -51,6 +53,8 @@ export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperation
     ...activation(requested.activationDate, ctx.nowMs()),
     ...(requested.protectStopDate === undefined ? {} : { protectStopAt: isoDate('Protect Stop Date', requested.protectStopDate) }),
     ...(requested.processStartDate === undefined ? {} : { processStartAt: isoDate('Process Start Date', requested.processStartDate) }),
+    // The appliance deactivates an instance at its process stop (the usage-period sweep), which GetAttributes reports as the Deactivation Date.
+    ...(requested.deactivationDate === undefined ? {} : { processStopAt: isoDate('Deactivation Date', requested.deactivationDate) }),
   };
 }
 
