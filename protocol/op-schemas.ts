@@ -57,7 +57,7 @@ export const OPERATION_NAMES = [
   'AuditSearch', 'AuditVerify', 'Report',
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
-  'Interop', 'Log',
+  'Interop', 'Log', 'Check',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -266,6 +266,8 @@ export const OP_SCHEMAS = Object.freeze({
   ApprovalQuorums: { fields: {} },
   ApprovalQuorumSet: { fields: { class: { type: 'enum', values: DUAL_CONTROL_CLASSES }, required: { type: 'integer', min: 1, max: MAX_QUORUM } } },
   Log: { fields: { message: { type: 'string', minLength: 1, maxLength: MAX_LOG_MESSAGE } } },
+  /** `usage`: what the caller intends (usage names); extension point for Usage Limits and Lease Time (domain/object-check.ts). */
+  Check: { fields: { ...keyRef.fields, usage: stringList }, atLeastOneOf: keyRef.atLeastOneOf },
   Interop: { fields: { function: { type: 'enum', values: INTEROP_FUNCTIONS }, identifier: { type: 'string', minLength: 1, maxLength: MAX_INTEROP_IDENTIFIER } } },
 } as const satisfies Readonly<Record<OperationName, Schema>>);
 

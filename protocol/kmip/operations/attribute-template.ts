@@ -56,7 +56,7 @@ export interface RequestedAttributes {
  * (Content Commitment, Key Agreement, Certificate Sign, …, Unrestricted)
  * name uses no Strongroom key has, so they are refused rather than stored.
  */
-const USAGE_OF_MASK_BIT: Readonly<Record<string, string>> = {
+export const USAGE_OF_MASK_BIT: Readonly<Record<string, string>> = {
   Sign: 'sign',
   Verify: 'verify',
   Encrypt: 'encrypt',

@@ -5,7 +5,8 @@
  * without a grant gets Operation Pending (a key-export approval request),
  * the audit names key and instance. Symmetric Keys come as Raw (the
  * default) or Transparent Symmetric Key, Secret Data as Opaque (the
- * default) or Raw; wrapped export is not offered yet (Key Wrapping
+ * default) or Raw — each, when none is asked, in the format it was
+ * registered in (registered-format.ts); wrapped export is not offered yet (Key Wrapping
  * Specification → Feature Not Supported). An officer's export, once
  * approved, is answered through Poll (`nativeResult`).
  */
@@ -15,6 +16,7 @@ import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { checkFormat, managedObject, objectTypeOf, SERVED_FORMATS } from './key-objects';
 import { instanceNamed } from './instance-identifier';
+import { registeredFormatOf } from './registered-format';
 import { KEPT_KEY_FORMATS, keptManagedObject, keptObjectTypeOf } from './kept-objects';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { enumItem, PayloadReader, responsePayload, textItem } from './payload';
@@ -53,7 +55,8 @@ function answer(got: RetrievedKey, format: string | undefined): TtlvNode {
   if (kept !== null) return keptAnswer(got, kept, format);
   try {
     const objectType = objectTypeOf(got.key.algorithm);
-    const served = format ?? SERVED_FORMATS[objectType][0];
+    // As registered when the client names no format (registered-format.ts), else the object type's default.
+    const served = format ?? registeredFormatOf(objectType, got.key.customAttributes) ?? SERVED_FORMATS[objectType][0];
     checkFormat(objectType, served);
     return responsePayload([enumItem('ObjectType', objectType), textItem('UniqueIdentifier', got.instance.name), managedObject(got.key.algorithm, got.material, served)]);
   } catch (err) {
