@@ -9,8 +9,8 @@
  * template.ts refuses them at Create and Register) is in no key's mask, so
  * it fails the same way. Usage Limits Count and Lease Time are refused by
  * name until the appliance keeps usage limits and leases: each then becomes
- * a native `Check` argument, and its failure here Usage Limit Exceeded or
- * Lease Time Exceeded... as KMIP names them (docs/kmip.md §3).
+ * a native `Check` argument (domain/object-check.ts), and its failure here
+ * the Result Reason KMIP gives it (docs/kmip.md §3.11).
  */
 import type { CheckFailure } from '../../../domain/object-check';
 import type { InstanceView } from '../../../domain/view-types';
