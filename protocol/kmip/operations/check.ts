@@ -4,7 +4,8 @@
  * audited as reads are), which answers every check that fails
  * (domain/object-check.ts). Success answers the Unique Identifier; a failed
  * check answers its KMIP Result Reason: Incompatible Cryptographic Usage
- * Mask for a usage the key's mask does not allow. A mask bit the appliance
+ * Mask for a usage the key's mask does not allow (Permission Denied in 1.x,
+ * which lacks that reason). A mask bit the appliance
  * enforces on no key (Key Agreement, Certificate Sign, …: attribute-
  * template.ts refuses them at Create and Register) is in no key's mask, so
  * it fails the same way. Usage Limits Count and Lease Time are refused by
@@ -14,6 +15,7 @@
  */
 import type { CheckFailure } from '../../../domain/object-check';
 import type { InstanceView } from '../../../domain/view-types';
+import { kmipReasonIn } from '../../../common/error-codes';
 import { mask } from '../dictionary';
 import { USAGE_OF_MASK_BIT } from './attribute-template';
 import { instanceNamed } from './instance-identifier';
@@ -59,7 +61,8 @@ export const check: KmipOperation = {
     const failure = result.failures.find((found) => found.check === 'usage');
     if (failure !== undefined || never.length > 0) {
       const missing = [...(failure?.missing ?? []), ...never].join(', ');
-      throw new KmipOperationError('IncompatibleCryptographicUsageMask', `Check failed: the object's usage mask does not allow ${missing}`);
+      // 1.x has no Incompatible Cryptographic Usage Mask: it answers Permission Denied (common/error-codes.ts).
+      throw new KmipOperationError(kmipReasonIn('IncompatibleCryptographicUsageMask', ctx.version.major), `Check failed: the object's usage mask does not allow ${missing}`);
     }
     return responsePayload([textItem('UniqueIdentifier', result.instance.name)]);
   },

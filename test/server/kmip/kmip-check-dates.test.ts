@@ -98,7 +98,7 @@ describe('Check, Locate by dates, Deactivation Date at Register, Get as register
     expect((trail.result as { events: unknown[] }).events.length).toBeGreaterThanOrEqual(3);
   });
 
-  test('KMIP Check: Success with the Unique Identifier; Incompatible Cryptographic Usage Mask for Decrypt and for a bit no key has; Usage Limits Count and Lease Time refused by name', async () => {
+  test('KMIP Check: Success with the Unique Identifier; Incompatible Cryptographic Usage Mask (1.x: Permission Denied) for Decrypt and for a bit no key has; Usage Limits Count and Lease Time refused by name', async () => {
     const created = await call('Create', structureItem('RequestPayload', [
       enumItem('ObjectType', 'SymmetricKey'),
       structureItem('Attributes', [enumItem('CryptographicAlgorithm', 'AES'), { tag: tagNumberOf('CryptographicLength'), type: 'Integer', value: 128 }, maskItem('CryptographicUsageMask', ['Encrypt']), structureItem('Name', [textItem('NameValue', 'bl/kmip-check'), enumItem('NameType', 'UninterpretedTextString')])]),
@@ -111,6 +111,9 @@ describe('Check, Locate by dates, Deactivation Date at Register, Get as register
     const decrypt = await check([maskItem('CryptographicUsageMask', ['Decrypt'])]);
     expect([decrypt.resultStatus, decrypt.resultReason]).toEqual(['OperationFailed', 'IncompatibleCryptographicUsageMask']);
     expect(decrypt.resultMessage).toMatch(/does not allow decrypt/);
+    // 1.x lacks that reason: Permission Denied, as the native wire's reasons fall back (common/error-codes.ts).
+    const v14 = (await kmip.call('Check', structureItem('RequestPayload', [textItem('UniqueIdentifier', uid), maskItem('CryptographicUsageMask', ['Decrypt'])]), { major: 1, minor: 4 })).batchItems[0];
+    expect([v14.resultStatus, v14.resultReason]).toEqual(['OperationFailed', 'PermissionDenied']);
     const agreement = await check([maskItem('CryptographicUsageMask', ['Encrypt', 'KeyAgreement'])]);
     expect([agreement.resultStatus, agreement.resultReason]).toEqual(['OperationFailed', 'IncompatibleCryptographicUsageMask']);
     expect(agreement.resultMessage).toMatch(/does not allow KeyAgreement/);
