@@ -154,7 +154,11 @@ const KMIP_1_FALLBACK: Readonly<Partial<Record<KmipResultReason, KmipResultReaso
 
 /** The KMIP Result Reason for `code`, in a reply of KMIP major version `major`. */
 export function kmipReasonFor(code: ErrorCode, major: number): KmipResultReason {
-  const reason = ERROR_CODES[code].kmip;
+  return kmipReasonIn(ERROR_CODES[code].kmip, major);
+}
+
+/** A Result Reason as a reply of KMIP major version `major` can say it: 1.x gets the nearest reason it defines. */
+export function kmipReasonIn(reason: KmipResultReason, major: number): KmipResultReason {
   return major >= 2 ? reason : (KMIP_1_FALLBACK[reason] ?? reason);
 }
 

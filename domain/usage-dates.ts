@@ -1,6 +1,6 @@
 /**
- * Usage dates given when a key is made (KMIP's Protect Stop Date and Process
- * Start Date; SP 800-57 Pt 1 §5.3.5 and §5.3.6): absolute dates of its first
+ * Usage dates given when a key is made (KMIP's Protect Stop Date, Process
+ * Start Date and Deactivation Date; SP 800-57 Pt 1 §5.3.5 and §5.3.6): absolute dates of its first
  * instance, besides the usage periods its policy derives at activation
  * (usage-periods.ts). A protect-stop date ends originator use (encrypt, MAC)
  * as a derived one does; when both exist the earlier holds, so a policy can
@@ -9,6 +9,10 @@
  * a recipient must not process before a date. Both may lie in the past (a
  * key registered to only decrypt data of an earlier period is legitimate);
  * both are kept in the instance row, under its MAC (domain/row-mac.ts).
+ * A process-stop date (KMIP's Deactivation Date) ends all use: from it the
+ * instance is Deactivated, as at the end of a derived process period; it is
+ * kept in the instance's process_stop_at, the column derived stops use (a v1
+ * field of the row MAC), and the earlier of it and a derived one holds.
  */
 import { ValidationError } from '../common/errors';
 import { UsageStops } from './usage-periods';
@@ -19,9 +23,11 @@ const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9}
 export interface UsageDates {
   readonly protectStopAt: string | null;
   readonly processStartAt: string | null;
+  /** When the first instance becomes Deactivated (KMIP's Deactivation Date). */
+  readonly processStopAt: string | null;
 }
 
-export const NO_USAGE_DATES: UsageDates = { protectStopAt: null, processStartAt: null };
+export const NO_USAGE_DATES: UsageDates = { protectStopAt: null, processStartAt: null, processStopAt: null };
 
 function parseDate(text: string | undefined, field: string): string | null {
   if (text === undefined) return null;
@@ -32,9 +38,13 @@ function parseDate(text: string | undefined, field: string): string | null {
   return new Date(ms).toISOString();
 }
 
-/** Validates and normalises the two dates (ISO UTC); absent ones are null. */
-export function parseUsageDates(protectStopAt: string | undefined, processStartAt: string | undefined): UsageDates {
-  return { protectStopAt: parseDate(protectStopAt, 'protectStopAt'), processStartAt: parseDate(processStartAt, 'processStartAt') };
+/** Validates and normalises the dates (ISO UTC); absent ones are null. A process stop not after the process start would leave a key that never processes: refused. */
+export function parseUsageDates(protectStopAt: string | undefined, processStartAt: string | undefined, processStopAt?: string): UsageDates {
+  const dates = { protectStopAt: parseDate(protectStopAt, 'protectStopAt'), processStartAt: parseDate(processStartAt, 'processStartAt'), processStopAt: parseDate(processStopAt, 'processStopAt') };
+  if (dates.processStopAt !== null && dates.processStartAt !== null && Date.parse(dates.processStopAt) <= Date.parse(dates.processStartAt)) {
+    throw new ValidationError(`processStopAt (${dates.processStopAt}) must be after processStartAt (${dates.processStartAt}): the key would never process`, { details: { field: 'processStopAt' } });
+  }
+  return dates;
 }
 
 /** The earlier of two optional ISO UTC dates (null: none). */
@@ -44,9 +54,9 @@ export function earliest(a: string | null, b: string | null): string | null {
   return Date.parse(a) <= Date.parse(b) ? a : b;
 }
 
-/** The stops derived from the policy at activation, with the instance's given protect-stop date kept when it is earlier. */
-export function withGivenProtectStop(derived: UsageStops, givenProtectStopAt: string | null): UsageStops {
-  return { ...derived, protectStopAt: earliest(derived.protectStopAt, givenProtectStopAt) };
+/** The stops derived from the policy at activation, with each of the instance's given stop dates kept when it is earlier. */
+export function withGivenStops(derived: UsageStops, given: UsageStops): UsageStops {
+  return { protectStopAt: earliest(derived.protectStopAt, given.protectStopAt), processStopAt: earliest(derived.processStopAt, given.processStopAt) };
 }
 
 /** Whether an instance may process (decrypt, verify) at `nowMs`: not before its process-start date. */

@@ -7,7 +7,7 @@
  * take an activation date (`activateAt`): the new instance is PreActive until
  * then (domain/keys/instance-activation.ts). Create and Register also take
  * absolute usage dates of the first instance (`protectStopAt`,
- * `processStartAt`: domain/usage-dates.ts).
+ * `processStartAt`, `processStopAt`: domain/usage-dates.ts).
  */
 import { ValidationError } from '../common/errors';
 import { parseAlgorithm } from '../domain/algorithms';
@@ -18,6 +18,7 @@ import { parseUsageMask } from '../domain/usage-mask';
 import { parseUsagePeriods } from '../domain/usage-periods';
 import { parseUsageDates } from '../domain/usage-dates';
 import { parseUsageLimit } from '../domain/usage-limits';
+import { inDateRanges, parseDateRanges } from '../domain/instance-date-ranges';
 import { ArgsOf } from '../protocol/op-schemas';
 import { authorizeName, authorizeRef, canonicalName, OperationContext } from './context';
 import { Operation } from './operation';
@@ -39,7 +40,7 @@ function keySpec(fullName: string, args: ArgsOf<'Create'>, defaultAlgorithm: str
     customAttributes: args.attributes ? { ...args.attributes } : undefined,
     rollover: optionalRolloverPolicy(args.rollover, args.cryptoperiod),
     usagePeriods: parseUsagePeriods(args.protectPeriod, args.processPeriod),
-    usageDates: parseUsageDates(args.protectStopAt, args.processStartAt),
+    usageDates: parseUsageDates(args.protectStopAt, args.processStartAt, args.processStopAt),
     usageLimit: parseUsageLimit(args.usageLimitTotal, args.usageLimitUnit),
     activateAt: args.activateAt,
     activate: args.activate,
@@ -110,6 +111,7 @@ export const locate: Operation<'Locate'> = {
   access: 'key',
   run: (args, ctx: OperationContext) => {
     const { policy, keychain } = ctx.services;
+    const ranges = parseDateRanges(args.dates); // a bad range is refused even for a client that locates nothing
     if (!policy.holdsAnywhere(ctx.identity, 'locate')) return { keys: [], nextOffset: null };
     const limit = args.limit ?? DEFAULT_LOCATE_LIMIT;
     const offset = args.offset ?? 0;
@@ -123,7 +125,9 @@ export const locate: Operation<'Locate'> = {
     });
     // The page is cut before the access filter, so a short answer does not mean the end: nextOffset does (null at the end).
     const nextOffset = page.length === limit ? offset + limit : null;
-    return { keys: page.filter((key) => policy.allows(ctx.identity, 'locate', key.fullName)), nextOffset };
+    const located = page.filter((key) => policy.allows(ctx.identity, 'locate', key.fullName));
+    // Dates are checked on each current instance's authenticated row, after the page is cut, as access is.
+    return { keys: ranges.length === 0 ? located : located.filter((key) => inDateRanges(keychain.describeInstance({ fullName: key.fullName }), ranges)), nextOffset };
   },
 };
 

@@ -3,6 +3,7 @@ import { aliasList, aliasRemove, aliasSet, namespaceList, namespaceRemove, clien
 import { decrypt, decryptDataKey, encrypt, generateDataKey, mac, macVerify, randomBytes } from './crypto-operations';
 import { create, get, getAttributes, locate, reKey, register, setCustomAttributes } from './key-operations';
 import { activate, destroy, destroyCancel, revoke } from './lifecycle-operations';
+import { check } from './check-operation';
 import { interop } from './interop-operations';
 import { exportKey } from './key-export';
 import { log } from './log-operations';
@@ -29,7 +30,7 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     UnsealStatus: unsealStatus, UnsealSubmit: unsealSubmit, UnsealReset: unsealReset, Seal: seal, MasterKeyStatus: masterKeyStatus, MasterKeyRotate: masterKeyRotate,
     ApprovalList: approvalList, ApprovalGet: approvalGet, ApprovalApprove: approvalApprove, ApprovalDeny: approvalDeny,
     ApprovalCancel: approvalCancel, ApprovalCollect: approvalCollect, ApprovalQuorums: approvalQuorums, ApprovalQuorumSet: approvalQuorumSet,
-    Interop: interop, Log: log, Export: exportKey,
+    Interop: interop, Log: log, Export: exportKey, Check: check,
     BackupCreate: backupCreate, BackupRead: backupRead,
   };
 }

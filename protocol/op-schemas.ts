@@ -59,7 +59,7 @@ export const OPERATION_NAMES = [
   'AuditSearch', 'AuditVerify', 'Report',
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
-  'Interop', 'Log', 'Export',
+  'Interop', 'Log', 'Export', 'Check',
   'BackupCreate', 'BackupRead',
 ] as const;
 
@@ -142,6 +142,8 @@ const createFields = {
   usageLimitUnit: { type: 'enum', optional: true, values: USAGE_LIMIT_UNITS },
   /** True: the key's material is never served in the clear (Get answers SENSITIVE); set at creation only. Default false. */
   sensitive: { type: 'boolean', optional: true },
+  /** An ISO 8601 date-time with a zone, past or future: from it the first instance is Deactivated (KMIP's Deactivation Date). */
+  processStopAt: token,
 } as const satisfies Schema['fields'];
 
 /** Characters of the base64 of `bytes` bytes (with padding). */
@@ -171,6 +173,8 @@ export const OP_SCHEMAS = Object.freeze({
       algorithm: token,
       /** Custom attributes the key must have, each value a glob as `pattern` (`*` any run of characters). */
       attributes: customAttributes,
+      /** Dates of the key's current instance, each an ISO 8601 date-time or a `from/to` range of two, ends included (domain/instance-date-ranges.ts checks the names). */
+      dates: { type: 'stringMap', optional: true, maxEntries: 10, keyPattern: /^[a-zA-Z]{1,32}$/, maxLength: 2 * MAX_TOKEN_LENGTH + 1 },
       limit: { type: 'integer', optional: true, min: 1, max: MAX_LOCATE_LIMIT },
       offset: { type: 'integer', optional: true, min: 0, max: MAX_LOCATE_OFFSET },
     },
@@ -285,6 +289,8 @@ export const OP_SCHEMAS = Object.freeze({
     fields: { ...keyRef.fields, wrapMethod: { type: 'enum', values: WRAP_METHODS }, wrapPublicKey: { type: 'string', optional: true, minLength: 1, maxLength: MAX_PEM_LENGTH }, wrapKey: optionalName, wrapInstance: optionalName },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
+  /** `usage`: what the caller intends (usage names); extension point for Usage Limits and Lease Time (domain/object-check.ts). */
+  Check: { fields: { ...keyRef.fields, usage: stringList }, atLeastOneOf: keyRef.atLeastOneOf },
   Interop: { fields: { function: { type: 'enum', values: INTEROP_FUNCTIONS }, identifier: { type: 'string', minLength: 1, maxLength: MAX_INTEROP_IDENTIFIER } } },
   BackupCreate: { fields: {} },
   BackupRead: {

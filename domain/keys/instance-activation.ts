@@ -22,7 +22,7 @@ import { KeychainError, ValidationError } from '../../common/errors';
 import { applyInstanceChange, InstanceRecord, KeyRecord } from '../../storage/records';
 import { formatKeyName } from '../key-names';
 import { usageStops } from '../usage-periods';
-import { withGivenProtectStop } from '../usage-dates';
+import { withGivenStops } from '../usage-dates';
 import { instanceView, InstanceView } from '../views';
 import { KeychainParts } from './key-rows';
 import { nextRolloverAt } from './key-rollover';
@@ -99,7 +99,7 @@ export class InstanceActivation {
     if (instance.state !== 'PreActive') throw new KeychainError('WRONG_STATE', `instance ${instance.name} is ${instance.state}, not PreActive`);
     if (instance.destroyAt !== null) throw new KeychainError('WRONG_STATE', `instance ${instance.name} is scheduled for destruction; cancel the destruction before activating it`);
     const at = new Date(atMs).toISOString();
-    const activation = rows.stateChange(instance, { state: 'Active', activatedAt: at, ...withGivenProtectStop(usageStops(key, atMs, timeZone), instance.protectStopAt) });
+    const activation = rows.stateChange(instance, { state: 'Active', activatedAt: at, ...withGivenStops(usageStops(key, atMs, timeZone), instance) });
     const next = key.rolloverPolicy === 'auto' ? nextRolloverAt(key, atMs, timeZone) : key.nextRolloverAt;
     if (instance.id === key.currentInstanceId) {
       store.updateInstanceState(activation);

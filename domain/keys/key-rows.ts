@@ -19,7 +19,7 @@ import { ResolveCache } from '../resolve-cache';
 import { MaterialCache } from '../material-cache';
 import { aliasRowMac, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyAliasRow, verifyInstanceRow, verifyKeyRow } from '../row-mac';
 import { usageStops } from '../usage-periods';
-import { NO_USAGE_DATES, UsageDates, withGivenProtectStop } from '../usage-dates';
+import { NO_USAGE_DATES, UsageDates, withGivenStops } from '../usage-dates';
 import { instanceView, InstanceView, keyView, KeyView } from '../views';
 import { KeychainSeal } from './keychain-seal';
 
@@ -144,7 +144,7 @@ export class KeyRows {
       deactivatedAt: null,
       destroyedAt: null,
       destroyAt: null,
-      ...withGivenProtectStop(state === 'Active' ? usageStops(key, Date.parse(now), this.parts.timeZone) : { protectStopAt: null, processStopAt: null }, given.protectStopAt),
+      ...withGivenStops(state === 'Active' ? usageStops(key, Date.parse(now), this.parts.timeZone) : { protectStopAt: null, processStopAt: null }, given),
       processStartAt: given.processStartAt,
       origin,
       revocationReason: null,

@@ -59,7 +59,7 @@ describe('usage dates given at creation', () => {
   it('refuses a date without a zone, and takes dates in the past', () => {
     expect(codeOf(() => parseUsageDates('2026-01-01T00:00:00', undefined))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => parseUsageDates(undefined, 'soon'))).toBe('INVALID_ARGUMENT');
-    expect(parseUsageDates('2000-01-01T00:00:00Z', '2000-01-01T00:00:00Z')).toEqual({ protectStopAt: '2000-01-01T00:00:00.000Z', processStartAt: '2000-01-01T00:00:00.000Z' });
+    expect(parseUsageDates('2000-01-01T00:00:00Z', '2000-01-01T00:00:00Z')).toEqual({ protectStopAt: '2000-01-01T00:00:00.000Z', processStartAt: '2000-01-01T00:00:00.000Z', processStopAt: null });
   });
 
   it('MACs a row without a process-start date as schema v6 did, and one with it so that an edit of the date fails verification', () => {

@@ -39,6 +39,8 @@ export interface RequestedAttributes {
   readonly processStartDate?: bigint;
   /** Usage Limits → the first instance's usage limit (usage-limits-attribute.ts). */
   readonly usageLimit?: UsageLimit;
+  /** Deactivation Date, seconds since 1970 (the native processStopAt: the instance is Deactivated from it). */
+  readonly deactivationDate?: bigint;
   /** Contact Information → the key's owner. */
   readonly owner?: string;
   /**
@@ -61,7 +63,7 @@ export interface RequestedAttributes {
  * (Content Commitment, Key Agreement, Certificate Sign, …, Unrestricted)
  * name uses no Strongroom key has, so they are refused rather than stored.
  */
-const USAGE_OF_MASK_BIT: Readonly<Record<string, string>> = {
+export const USAGE_OF_MASK_BIT: Readonly<Record<string, string>> = {
   Sign: 'sign',
   Verify: 'verify',
   Encrypt: 'encrypt',
@@ -192,6 +194,7 @@ class Collector {
     protectStopDate?: bigint;
     processStartDate?: bigint;
     usageLimit?: UsageLimit;
+    deactivationDate?: bigint;
     owner?: string;
     certificateType?: string;
     fresh?: boolean;
@@ -232,6 +235,9 @@ class Collector {
       case 'ProcessStartDate':
         this.fields.processStartDate = typed(label, value, 'DateTime') as bigint;
         return;
+      case 'DeactivationDate':
+        this.fields.deactivationDate = typed(label, value, 'DateTime') as bigint;
+        return;
       case 'UsageLimits':
         // The instance's budget, spent by every cryptographic operation under it (usage-limits-attribute.ts).
         this.fields.usageLimit = readUsageLimits(label, value);
@@ -249,7 +255,7 @@ class Collector {
         this.fields.sensitive = typed(label, value, 'Boolean') as boolean;
         return;
       default:
-        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Protect Stop Date, Process Start Date, Contact Information, Fresh, Sensitive, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and custom attributes`);
+        throw new KmipOperationError('FeatureNotSupported', `${label} cannot be set here: Create, Register and ReKey take Cryptographic Algorithm, Cryptographic Length, Cryptographic Usage Mask, Name, Activation Date, Deactivation Date, Protect Stop Date, Process Start Date, Contact Information, Fresh, Sensitive, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and custom attributes`);
     }
   }
 

@@ -5,10 +5,11 @@
  * without a grant gets Operation Pending (a key-export approval request),
  * the audit names key and instance. Symmetric Keys come as Raw (the
  * default) or Transparent Symmetric Key, Secret Data as Opaque (the
- * default) or Raw. With a Key Wrapping Specification it is the native
- * wrapped export (wrapped-get.ts). An officer's export, and every wrapped
- * one, once approved, is answered through Poll (`nativeResult`,
- * `moreNativeResults`).
+ * default) or Raw — each, when none is asked, in the format it was
+ * registered in (registered-format.ts). With a Key Wrapping Specification
+ * it is the native wrapped export (wrapped-get.ts). An officer's export,
+ * and every wrapped one, once approved, is answered through Poll
+ * (`nativeResult`, `moreNativeResults`).
  */
 import { asStrongroomError } from '../../../common/errors';
 import { RetrievedKey } from '../../../domain/views';
@@ -16,6 +17,7 @@ import { ProtocolVersion } from '../kmip-message';
 import { TtlvNode } from '../ttlv';
 import { checkFormat, managedObject, objectTypeOf, SERVED_FORMATS } from './key-objects';
 import { instanceNamed } from './instance-identifier';
+import { registeredFormatOf } from './registered-format';
 import { KEPT_KEY_FORMATS, keptManagedObject, keptObjectTypeOf } from './kept-objects';
 import { KmipOperation, KmipOperationError } from './kmip-operation';
 import { enumItem, PayloadReader, responsePayload, textItem } from './payload';
@@ -57,7 +59,8 @@ function answer(got: RetrievedKey, format: string | undefined): TtlvNode {
   if (kept !== null) return keptAnswer(got, kept, format);
   try {
     const objectType = objectTypeOf(got.key.algorithm);
-    const served = format ?? SERVED_FORMATS[objectType][0];
+    // As registered when the client names no format (registered-format.ts), else the object type's default.
+    const served = format ?? registeredFormatOf(objectType, got.key.customAttributes) ?? SERVED_FORMATS[objectType][0];
     checkFormat(objectType, served);
     return responsePayload([enumItem('ObjectType', objectType), textItem('UniqueIdentifier', got.instance.name), managedObject(got.key.algorithm, got.material, served)]);
   } catch (err) {

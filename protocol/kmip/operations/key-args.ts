@@ -7,7 +7,8 @@
  * SKLC cases); the appliance's own lifecycle does it: `activate: false`
  * (PreActive until an Activate), `activateAt` (the server activates it at
  * that date), or nothing (an Activation Date already come: Active now).
- * Protect Stop Date and Process Start Date are the native usage dates.
+ * Protect Stop Date, Process Start Date and Deactivation Date are the native
+ * usage dates (`protectStopAt`, `processStartAt`, `processStopAt`).
  * Pure: the clock and the id come from the context.
  */
 import { RequestedAttributes } from './attribute-template';
@@ -43,6 +44,7 @@ export interface NativeKeyArgs {
   readonly sensitive?: boolean;
   /** Register only (create.ts takes it out). */
   readonly fresh?: boolean;
+  readonly processStopAt?: string;
 }
 
 export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperationContext): NativeKeyArgs {
@@ -59,6 +61,8 @@ export function nativeKeyArgs(requested: RequestedAttributes, ctx: KmipOperation
     ...(requested.usageLimit === undefined ? {} : { usageLimitTotal: requested.usageLimit.total, usageLimitUnit: requested.usageLimit.unit }),
     ...(requested.sensitive === undefined ? {} : { sensitive: requested.sensitive }),
     ...(requested.fresh === undefined ? {} : { fresh: requested.fresh }),
+    // The appliance deactivates an instance at its process stop (the usage-period sweep), which GetAttributes reports as the Deactivation Date.
+    ...(requested.deactivationDate === undefined ? {} : { processStopAt: isoDate('Deactivation Date', requested.deactivationDate) }),
   };
 }
 

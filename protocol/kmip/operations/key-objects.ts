@@ -63,6 +63,8 @@ export function managedObject(algorithm: string, material: Buffer, format: strin
 /** What a Register's Key Block holds: the bytes, and the algorithm and length it declares. */
 export interface RegisteredKeyBlock {
   readonly material: Uint8Array;
+  /** The Key Format Type it was sent in (registered-format.ts keeps a symmetric key's). */
+  readonly format: string;
   readonly algorithm?: string;
   readonly lengthBits?: number;
   /** Set when the Key Block holds Key Wrapping Data: the material is wrapped under this instance (key-wrapping-data.ts). */
@@ -94,7 +96,7 @@ export function readKeyBlock(object: PayloadReader, objectType: 'SymmetricKey' |
   // KMIP 1.x lets a Key Value carry attributes; they would bypass the Template-Attribute checks.
   if (value.all('Attribute').length > 0) throw new KmipOperationError('FeatureNotSupported', `${value.path}/Attribute: send attributes in the request's Template-Attribute (1.x) or Attributes (2.x)`);
   value.rejectOthers();
-  return { material, algorithm, lengthBits, ...wrapped };
+  return { material, format, algorithm, lengthBits, ...wrapped };
 }
 
 function transparentKey(value: PayloadReader): Uint8Array {

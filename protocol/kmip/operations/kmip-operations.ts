@@ -6,6 +6,7 @@
 import { activate } from './activate';
 import { addAttribute, deleteAttribute, modifyAttribute, setAttribute } from './attribute-changes';
 import { cancel } from './cancel';
+import { check } from './check';
 import { create } from './create';
 import { destroy } from './destroy';
 import { discoverVersions } from './discover-versions';
@@ -50,6 +51,7 @@ const SERVED: readonly KmipOperation[] = [
   setAttribute,
   interop,
   log,
+  check,
 ];
 
 export function kmipOperations(): ReadonlyMap<string, KmipOperation> {

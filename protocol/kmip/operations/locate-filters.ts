@@ -2,7 +2,8 @@
  * Locate's attributes (KMIP 2.1 §6.1.27, 1.4 §4.9) as a native Locate
  * query plus a predicate on the keys it answers (docs/kmip.md §3.4): what
  * native Locate can say (an exact name, one algorithm, custom attribute
- * values, which narrow the kept attributes too) goes to it, the rest
+ * values, which narrow the kept attributes too, date ranges of the current
+ * instance: locate-dates.ts) goes to it, the rest
  * (object type, algorithm family, length, state of the current instance,
  * usage mask, custom attributes, Unique Identifier) is checked here on the
  * KeyViews it returned — never on keys it did not return, so nothing the
@@ -19,6 +20,7 @@ import { readAttribute1, readAttribute2, selectorLabel, SentAttribute } from './
 import { MAX_ATTRIBUTE_VALUE } from '../../../domain/vocabulary/key-metadata-limits';
 import { KmipOperationError } from './kmip-operation';
 import { isKeptTag, keepsValue, keptLocatePattern, keptName, keptValue } from './kept-attributes';
+import { LOCATED_DATES, LocateDates } from './locate-dates';
 import { PayloadReader } from './payload';
 
 /** What native Locate is asked (OP_SCHEMAS.Locate), and what the mapping checks on each key it answers. */
@@ -27,6 +29,8 @@ export interface LocateQuery {
   readonly algorithm?: string;
   /** Custom attributes native Locate narrows by (globs): the x- values, and the kept attributes' values inside their lists. */
   readonly attributes?: Record<string, string>;
+  /** Date ranges native Locate checks on each key's current instance (locate-dates.ts). */
+  readonly dates?: Record<string, string>;
   readonly matches: (key: KeyView) => boolean;
 }
 
@@ -81,8 +85,13 @@ export function locateQuery(reader: PayloadReader, version: ProtocolVersion): Lo
     if (!Object.prototype.hasOwnProperty.call(attributes, name)) attributes[name] = pattern;
   };
   const storage = reader.integer('StorageStatusMask');
+  const dates = new LocateDates();
   for (const sent of sentAttributes(reader, version)) {
     const { selector } = sent;
+    if (selector.kind === 'standard' && dates.takes(selector.tag)) {
+      dates.add(selector.tag, typed<bigint>(sent, 'DateTime'));
+      continue;
+    }
     if (selector.kind === 'custom') {
       const value = typed<string>(sent, 'TextString');
       // A `*` in it matches more in storage; the check below is exact. A value longer than any key keeps matches none.
@@ -136,7 +145,7 @@ export function locateQuery(reader: PayloadReader, version: ProtocolVersion): Lo
         break;
       }
       default:
-        throw new KmipOperationError('FeatureNotSupported', `Locate by ${selectorLabel(selector)} is not supported: this server locates by Name, Object Type, Cryptographic Algorithm and Length, State, Cryptographic Usage Mask, Unique Identifier, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and x- attributes`);
+        throw new KmipOperationError('FeatureNotSupported', `Locate by ${selectorLabel(selector)} is not supported: this server locates by Name, Object Type, Cryptographic Algorithm and Length, State, Cryptographic Usage Mask, Unique Identifier, ${LOCATED_DATES}, Alternative Name, Application Specific Information, Cryptographic Parameters, Object Group and x- attributes`);
     }
   }
   const destroyedBit = mask('StorageStatusMask')?.byName.get('DestroyedStorage') ?? 0;
@@ -156,6 +165,7 @@ export function locateQuery(reader: PayloadReader, version: ProtocolVersion): Lo
     pattern,
     algorithm,
     attributes: Object.keys(attributes).length === 0 ? undefined : attributes,
+    dates: dates.ranges(),
     matches: (key) => checks.every((check) => check(key)),
   };
 }

@@ -39,7 +39,7 @@ export const locate: KmipOperation = {
     let seen = 0;
     let offset: number | null = 0;
     while (offset !== null && located.length < maximum) {
-      const page = (await ctx.call('Locate', { pattern: query.pattern, algorithm: query.algorithm, attributes: query.attributes, limit: MAX_LOCATE_LIMIT, offset })) as NativePage;
+      const page = (await ctx.call('Locate', { pattern: query.pattern, algorithm: query.algorithm, attributes: query.attributes, dates: query.dates, limit: MAX_LOCATE_LIMIT, offset })) as NativePage;
       for (const key of page.keys) {
         if (!query.matches(key)) continue;
         if (seen++ >= skip && located.length < maximum) located.push(key.currentInstance);

@@ -12,6 +12,7 @@
 import { KeyDescription } from '../../../domain/keys/key-catalogue';
 import { applianceAlgorithm, readRequestedAttributes, RequestedAttributes } from './attribute-template';
 import { nativeKeyArgs } from './key-args';
+import { registeredFormatAttribute } from './registered-format';
 import { readKeyBlock, readSecretDataType, RegisteredKeyBlock } from './key-objects';
 import { isKeptObjectType, KeptObjectType, readKeptObject } from './kept-objects';
 import { KmipOperation, KmipOperationContext, KmipOperationError } from './kmip-operation';
@@ -45,9 +46,13 @@ export const register: KmipOperation = {
     const algorithm = objectType === 'SecretData' ? secretAlgorithm(requested, block) : symmetricAlgorithm(requested, block);
     // A view of the request's bytes, not a copy: the transport zeroes the request's Byte Strings.
     const material = bufferView(block.material);
+    const args = nativeKeyArgs(requested, ctx);
+    // The format is kept so that Get answers it as registered (registered-format.ts).
+    const format = registeredFormatAttribute(objectType, block.format);
+    const attributes = Object.keys(format).length === 0 ? args.attributes : { ...args.attributes, ...format };
     // Wrapped material (Key Wrapping Data) is the native wrapped import: always a key import, Operation Pending.
     const unwrap = block.unwrapInstance === undefined ? {} : { unwrapInstance: block.unwrapInstance };
-    return registeredPayload(await ctx.call('Register', { ...nativeKeyArgs(requested, ctx), algorithm, material, ...unwrap }));
+    return registeredPayload(await ctx.call('Register', { ...args, attributes, algorithm, material, ...unwrap }));
   },
 };
 

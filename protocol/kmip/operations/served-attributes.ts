@@ -1,6 +1,6 @@
 /**
  * The KMIP attributes that say how an object's material is served and kept
- * (docs/kmip.md §3.11), spelled from what native GetAttributes says
+ * (docs/kmip.md §3.13), spelled from what native GetAttributes says
  * (domain/keys/material-facts.ts, the instance view): nothing is decided
  * here.
  * - Fresh (1.0+): the instance view's `fresh`: true until a Get first

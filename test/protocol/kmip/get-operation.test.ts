@@ -35,14 +35,14 @@ describe('KMIP Get', () => {
 
   test('material fetched for a format its object is not served in is zeroed before the refusal', async () => {
     const material = Buffer.alloc(32, 0x41);
-    const answer = { key: { algorithm: 'AES-256' }, instance: { name: 'inst-1' }, material };
+    const answer = { key: { algorithm: 'AES-256', customAttributes: {} }, instance: { name: 'inst-1' }, material };
     await expect(get.run(request('Opaque'), context({ major: 2, minor: 1 }, async () => answer))).rejects.toMatchObject({ resultReason: 'KeyFormatTypeNotSupported' });
     expect(material.every((byte) => byte === 0)).toBe(true);
   });
 
   test('the material is answered as the Buffer the native Get returned, not a copy, so the transport\'s wipe reaches it', async () => {
     const material = Buffer.alloc(16, 0x42);
-    const answer = { key: { algorithm: 'AES-128' }, instance: { name: 'inst-1' }, material };
+    const answer = { key: { algorithm: 'AES-128', customAttributes: {} }, instance: { name: 'inst-1' }, material };
     const payload = await get.run(request(), context({ major: 2, minor: 1 }, async () => answer));
     const found: unknown[] = [];
     const walk = (node: { type: string; value: unknown }): void => {

@@ -143,8 +143,8 @@ describe('KMIP attribute reads', () => {
   });
 
   test('Locate refuses an attribute it cannot match on, rather than locate too much', async () => {
-    const refused = await refusal(app, 'Locate', '<Attributes><InitialDate type="DateTime" value="2026-01-01T00:00:00+00:00"/></Attributes>', V21);
-    expect(refused).toMatchObject({ reason: 'FeatureNotSupported', message: expect.stringContaining('Locate by Initial Date is not supported') });
+    const refused = await refusal(app, 'Locate', '<Attributes><ActivationDate type="DateTime" value="2026-01-01T00:00:00+00:00"/></Attributes>', V21);
+    expect(refused).toMatchObject({ reason: 'FeatureNotSupported', message: expect.stringContaining('Locate by Activation Date is not supported') });
   });
 
   test('an unknown identifier is Item Not Found for an officer and Permission Denied for an app; an app without the grant is denied', async () => {
