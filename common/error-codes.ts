@@ -60,8 +60,8 @@ export const ERROR_CODES = {
   KEYCHAIN_ALREADY_INITIALIZED: { exit: EXIT.CONFLICT, kmip: 'GeneralFailure', meaning: 'A keychain already exists in this data folder.' },
   SEALED: { exit: EXIT.SEALED, kmip: 'GeneralFailure', meaning: 'The keychain is sealed and refused the request (nothing was queued): unseal it (`strongroom unseal`), then send the request again.' },
 
-  KEY_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'ItemNotFound', meaning: 'No key with that name.' },
-  INSTANCE_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'ItemNotFound', meaning: 'No key instance with that name.' },
+  KEY_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'ObjectNotFound', meaning: 'No key with that name.' },
+  INSTANCE_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'ObjectNotFound', meaning: 'No key instance with that name.' },
   KEY_EXISTS: { exit: EXIT.CONFLICT, kmip: 'ObjectAlreadyExists', meaning: 'A key with that name already exists in its namespace.' },
   WRONG_STATE: { exit: EXIT.CONFLICT, kmip: 'WrongKeyLifecycleState', meaning: 'The key or instance is not in a state that allows the operation.' },
   NO_MATERIAL: { exit: EXIT.CONFLICT, kmip: 'KeyValueNotPresent', meaning: 'The instance has no material (it was destroyed).' },
@@ -135,7 +135,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** The KMIP Result Reasons the table uses (a subset of the enumeration; names as the KMIP XML encoding spells them). */
 export type KmipResultReason =
-  | 'ItemNotFound' | 'AuthenticationNotSuccessful' | 'InvalidMessage' | 'OperationNotSupported' | 'InvalidField'
+  | 'ItemNotFound' | 'ObjectNotFound' | 'AuthenticationNotSuccessful' | 'InvalidMessage' | 'OperationNotSupported' | 'InvalidField'
   | 'OperationCanceledByRequester' | 'CryptographicFailure' | 'IllegalOperation' | 'PermissionDenied' | 'KeyValueNotPresent'
   | 'ObjectAlreadyExists' | 'UsageLimitExceeded' | 'IncompatibleCryptographicUsageMask' | 'InvalidAsynchronousCorrelationValue'
   | 'ServerLimitExceeded' | 'WrongKeyLifecycleState' | 'Sensitive' | 'GeneralFailure';
@@ -148,6 +148,8 @@ const KMIP_1_FALLBACK: Readonly<Partial<Record<KmipResultReason, KmipResultReaso
   UsageLimitExceeded: 'IllegalOperation',
   IncompatibleCryptographicUsageMask: 'PermissionDenied',
   InvalidAsynchronousCorrelationValue: 'ItemNotFound',
+  // 2.x names a managed object that is not there apart from other items (OASIS BL-M-4-21).
+  ObjectNotFound: 'ItemNotFound',
   ServerLimitExceeded: 'GeneralFailure',
   WrongKeyLifecycleState: 'IllegalOperation',
 };

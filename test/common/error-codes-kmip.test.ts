@@ -24,7 +24,8 @@ describe('the error table\'s KMIP column', () => {
   });
 
   test('the reasons a client acts on are the specific ones', () => {
-    expect(kmipReasonFor('KEY_NOT_FOUND', 2)).toBe('ItemNotFound');
+    expect(kmipReasonFor('KEY_NOT_FOUND', 2)).toBe('ObjectNotFound');
+    expect(kmipReasonFor('INSTANCE_NOT_FOUND', 1)).toBe('ItemNotFound');
     expect(kmipReasonFor('PERMISSION_DENIED', 1)).toBe('PermissionDenied');
     expect(kmipReasonFor('WRONG_STATE', 2)).toBe('WrongKeyLifecycleState');
     expect(kmipReasonFor('WRONG_STATE', 1)).toBe('IllegalOperation');

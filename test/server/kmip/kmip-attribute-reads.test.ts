@@ -147,8 +147,8 @@ describe('KMIP attribute reads', () => {
     expect(refused).toMatchObject({ reason: 'FeatureNotSupported', message: expect.stringContaining('Locate by Activation Date is not supported') });
   });
 
-  test('an unknown identifier is Item Not Found for an officer and Permission Denied for an app; an app without the grant is denied', async () => {
-    expect(await refusal(await scene.officerClient(), 'GetAttributes', uidXml('no-such-object'), V21)).toMatchObject({ reason: 'ItemNotFound' });
+  test('an unknown identifier is Object Not Found (2.x) for an officer and Permission Denied for an app; an app without the grant is denied', async () => {
+    expect(await refusal(await scene.officerClient(), 'GetAttributes', uidXml('no-such-object'), V21)).toMatchObject({ reason: 'ObjectNotFound' });
     expect(await refusal(app, 'GetAttributeList', uidXml('no-such-object'), V14)).toMatchObject({ reason: 'PermissionDenied' });
     expect(await refusal(app, 'GetAttributes', uidXml(scene.hidden.key.currentInstance), V21)).toMatchObject({ reason: 'PermissionDenied', message: expect.stringContaining('PERMISSION_DENIED') });
     expect(await refusal(outsider, 'GetAttributes', uidXml(scene.alpha.key.currentInstance), V14)).toMatchObject({ reason: 'PermissionDenied' });

@@ -76,8 +76,8 @@ describe('KMIP key operations refuse', () => {
       failed(await callOne(stranger, 'ReKey', structureItem('RequestPayload', [textItem('UniqueIdentifier', uid)]), version), 'PermissionDenied', /may not rekey/);
     });
 
-    test('an unknown Unique Identifier: Item Not Found for an officer; Permission Denied for an app, which learns nothing of what exists', async () => {
-      failed(await callOne(kmipOfficer, 'Get', getPayload('no-such-instance'), version), 'ItemNotFound', /^INSTANCE_NOT_FOUND: no instance named "no-such-instance"/);
+    test('an unknown Unique Identifier: Object Not Found (Item Not Found in 1.x) for an officer; Permission Denied for an app, which learns nothing of what exists', async () => {
+      failed(await callOne(kmipOfficer, 'Get', getPayload('no-such-instance'), version), version.major >= 2 ? 'ObjectNotFound' : 'ItemNotFound', /^INSTANCE_NOT_FOUND: no instance named "no-such-instance"/);
       failed(await callOne(app, 'Get', getPayload('no-such-instance'), version), 'PermissionDenied', /may not get instance no-such-instance/);
     });
 

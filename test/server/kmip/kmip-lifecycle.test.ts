@@ -56,7 +56,7 @@ describe('the KMIP lifecycle operations', () => {
     expect(only((await app.call('Activate', uidPayload(instance), V14)).batchItems)).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'IllegalOperation' });
   });
 
-  test('without a grant the answer is Permission Denied, and an unknown Unique Identifier is Item Not Found for an officer (Permission Denied for an app, which is not told what exists)', async () => {
+  test('without a grant the answer is Permission Denied, and an unknown Unique Identifier is Object Not Found (2.x) for an officer (Permission Denied for an app, which is not told what exists)', async () => {
     const instance = await createdInstance(native, 'lc/not-yours', { activateAt: LATER });
     const denied = only((await stranger.call('Activate', uidPayload(instance))).batchItems);
     expect(denied).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'PermissionDenied' });
@@ -64,7 +64,7 @@ describe('the KMIP lifecycle operations', () => {
     expect(await stateOf(native, 'lc/not-yours')).toMatchObject({ state: 'PreActive' });
 
     const unknown = only((await officer.call('Activate', uidPayload('lc-no-such-instance'))).batchItems);
-    expect(unknown).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'ItemNotFound' });
+    expect(unknown).toMatchObject({ resultStatus: 'OperationFailed', resultReason: 'ObjectNotFound' });
     expect(unknown.resultMessage).toMatch(/^INSTANCE_NOT_FOUND: /);
     expect(only((await app.call('Revoke', uidPayload('lc-no-such-instance', revocationReason('Superseded')))).batchItems)).toMatchObject({ resultReason: 'PermissionDenied' });
   });
