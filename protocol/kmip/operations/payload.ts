@@ -7,14 +7,14 @@
  */
 import { enumeration, mask, tagName } from '../dictionary';
 import { tagNumberOf } from '../kmip-message-fields';
-import { TtlvNode, TtlvNodeOf } from '../ttlv';
+import { presentFields, TtlvNode, TtlvNodeOf } from '../ttlv';
 import { KmipOperationError } from './kmip-operation';
 
 type Child = TtlvNode | undefined | readonly TtlvNode[];
 
 export const item = (name: string, type: TtlvNode['type'], value: unknown): TtlvNode => ({ tag: tagNumberOf(name), type, value }) as TtlvNode;
 export const structureItem = (name: string, children: readonly Child[]): TtlvNode =>
-  item(name, 'Structure', children.flat().filter((child): child is TtlvNode => child !== undefined));
+  item(name, 'Structure', presentFields(children));
 export const textItem = (name: string, value: string): TtlvNode => item(name, 'TextString', value);
 export const bytesItem = (name: string, value: Uint8Array): TtlvNode => item(name, 'ByteString', value);
 export const integerItem = (name: string, value: number): TtlvNode => item(name, 'Integer', value);
