@@ -83,9 +83,16 @@ export class PayloadReader {
   }
 
   optional(name: string): TtlvNode | undefined {
-    const found = this.all(name);
-    if (found.length > 1) throw new KmipOperationError('InvalidField', `${this.path}/${name} appears more than once`);
-    return found[0];
+    // A loop rather than all(): no array per field read, for every field of every request.
+    const tag = tagNumberOf(name);
+    let found: TtlvNode | undefined;
+    for (const child of this.children) {
+      if (child.tag !== tag) continue;
+      if (found !== undefined) throw new KmipOperationError('InvalidField', `${this.path}/${name} appears more than once`);
+      found = child;
+      this.read.add(child);
+    }
+    return found;
   }
 
   required(name: string): TtlvNode {
