@@ -61,23 +61,7 @@ export function encodeRequest(request: RequestMessage): TtlvNode {
   return structure('RequestMessage', [header, items]);
 }
 
-/**
- * Each response item's tree, built once: the batch executor measures it
- * against the Maximum Response Size, then the transport sends the same tree
- * (items are immutable; a changed answer is a new item).
- */
-const itemTrees = new WeakMap<ResponseBatchItem, TtlvNode>();
-
 export function encodeResponseItem(item: ResponseBatchItem): TtlvNode {
-  let tree = itemTrees.get(item);
-  if (tree === undefined) {
-    tree = buildResponseItem(item);
-    itemTrees.set(item, tree);
-  }
-  return tree;
-}
-
-function buildResponseItem(item: ResponseBatchItem): TtlvNode {
   const problem = resultProblem(item);
   if (problem !== undefined) throw new Error(problem);
   return structure('BatchItem', [
