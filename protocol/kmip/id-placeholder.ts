@@ -33,7 +33,10 @@ export function placeholderAfter(item: ResponseBatchItem, previous: string | und
 
 /** The text values of a payload's direct children with this tag. */
 function textsOf(payload: TtlvNode, tag: string): string[] {
-  if (payload.type !== 'Structure') return [];
+  const texts: string[] = [];
+  if (payload.type !== 'Structure') return texts;
   const number = tagNumberOf(tag);
-  return payload.value.flatMap((child) => (child.tag === number && child.type === 'TextString' ? [child.value] : []));
+  // A loop rather than flatMap: it runs after every item of every message.
+  for (const child of payload.value) if (child.tag === number && child.type === 'TextString') texts.push(child.value);
+  return texts;
 }

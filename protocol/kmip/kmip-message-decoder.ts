@@ -27,6 +27,17 @@ import { TtlvNode, TtlvNodeOf } from './ttlv';
 
 const STRUCTURE = ['Structure'] as const;
 
+// The tables are module constants: StructureFields indexes each once (kmip-message-fields.ts).
+const REQUEST_MESSAGE_FIELDS: readonly FieldSpec[] = [
+  { name: 'RequestHeader', types: STRUCTURE },
+  { name: 'BatchItem', types: STRUCTURE, repeated: true },
+];
+
+const RESPONSE_MESSAGE_FIELDS: readonly FieldSpec[] = [
+  { name: 'ResponseHeader', types: STRUCTURE },
+  { name: 'BatchItem', types: STRUCTURE, repeated: true },
+];
+
 const REQUEST_HEADER_FIELDS: readonly FieldSpec[] = [
   { name: 'ProtocolVersion', types: STRUCTURE },
   { name: 'MaximumResponseSize', types: ['Integer'] },
@@ -91,10 +102,7 @@ export function decodeRequest(tree: TtlvNode): RequestMessage {
   if (tree.tag !== tagNumber('RequestMessage') || tree.type !== 'Structure') {
     throw new KmipMessageError('NOT_A_REQUEST', 'The message is not a Request Message structure', { replyVersion });
   }
-  const message = new StructureFields('RequestMessage', tree.value, [
-    { name: 'RequestHeader', types: STRUCTURE },
-    { name: 'BatchItem', types: STRUCTURE, repeated: true },
-  ], replyVersion);
+  const message = new StructureFields('RequestMessage', tree.value, REQUEST_MESSAGE_FIELDS, replyVersion);
   const header = decodeRequestHeader(new StructureFields('RequestHeader', structureValue(message.required('RequestHeader')), REQUEST_HEADER_FIELDS, replyVersion));
   const batchItems = message.all('BatchItem').map((item) => decodeRequestItem(new StructureFields('BatchItem', structureValue(item), REQUEST_ITEM_FIELDS, replyVersion)));
   checkBatch(message, header.batchCount, batchItems.length);
@@ -133,6 +141,12 @@ function decodeRequestHeader(fields: StructureFields): RequestHeader {
 
 const ANY_TYPE = ['Structure', 'Integer', 'LongInteger', 'BigInteger', 'Enumeration', 'Boolean', 'TextString', 'ByteString', 'DateTime', 'Interval', 'DateTimeExtended'] as const;
 
+const AUTHENTICATION_FIELDS: readonly FieldSpec[] = [{ name: 'Credential', types: STRUCTURE, repeated: true }];
+const CREDENTIAL_FIELDS: readonly FieldSpec[] = [
+  { name: 'CredentialType', types: ['Enumeration'] },
+  { name: 'CredentialValue', types: ANY_TYPE },
+];
+
 /**
  * The Authentication structure, checked for shape only (one or more
  * Credentials, each a known Credential Type and a Credential Value) and kept:
@@ -141,13 +155,10 @@ const ANY_TYPE = ['Structure', 'Integer', 'LongInteger', 'BigInteger', 'Enumerat
 function checkedAuthentication(header: StructureFields): TtlvNode | undefined {
   const node = header.optional('Authentication');
   if (node === undefined) return undefined;
-  const authentication = new StructureFields('Authentication', structureValue(node), [{ name: 'Credential', types: STRUCTURE, repeated: true }], header.replyVersion);
+  const authentication = new StructureFields('Authentication', structureValue(node), AUTHENTICATION_FIELDS, header.replyVersion);
   authentication.required('Credential');
   for (const credential of authentication.all('Credential')) {
-    const fields = new StructureFields('Credential', structureValue(credential), [
-      { name: 'CredentialType', types: ['Enumeration'] },
-      { name: 'CredentialValue', types: ANY_TYPE },
-    ], header.replyVersion);
+    const fields = new StructureFields('Credential', structureValue(credential), CREDENTIAL_FIELDS, header.replyVersion);
     fields.enumerationName('CredentialType', 'CredentialType', fields.required('CredentialType'));
     fields.required('CredentialValue');
   }
@@ -170,10 +181,7 @@ export function decodeResponse(tree: TtlvNode): ResponseMessage {
   if (tree.tag !== tagNumber('ResponseMessage') || tree.type !== 'Structure') {
     throw new KmipMessageError('NOT_A_RESPONSE', 'The message is not a Response Message structure');
   }
-  const message = new StructureFields('ResponseMessage', tree.value, [
-    { name: 'ResponseHeader', types: STRUCTURE },
-    { name: 'BatchItem', types: STRUCTURE, repeated: true },
-  ], undefined);
+  const message = new StructureFields('ResponseMessage', tree.value, RESPONSE_MESSAGE_FIELDS, undefined);
   const fields = new StructureFields('ResponseHeader', structureValue(message.required('ResponseHeader')), RESPONSE_HEADER_FIELDS, undefined);
   const attestationTypes = fields.all('AttestationType').map((node) => fields.enumerationName('AttestationType', 'AttestationType', node)!);
   const header: ResponseHeader = withoutUndefined({

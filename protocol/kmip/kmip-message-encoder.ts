@@ -11,12 +11,12 @@ import { ProtocolVersion, RequestMessage, ResponseBatchItem, ResponseMessage, re
 import { KmipCodecError } from './kmip-codec-error';
 import { FALLBACK_REPLY_VERSION, KmipMessageError } from './kmip-message-error';
 import { tagNumberOf } from './kmip-message-fields';
-import { TtlvNode } from './ttlv';
+import { presentFields, TtlvNode } from './ttlv';
 
 type Field = TtlvNode | undefined | readonly TtlvNode[];
 
 const node = (name: string, type: TtlvNode['type'], value: unknown): TtlvNode => ({ tag: tagNumberOf(name), type, value }) as TtlvNode;
-const structure = (name: string, fields: readonly Field[]): TtlvNode => node(name, 'Structure', fields.flat().filter((f): f is TtlvNode => f !== undefined));
+const structure = (name: string, fields: readonly Field[]): TtlvNode => node(name, 'Structure', presentFields(fields));
 const optional = <V>(name: string, type: TtlvNode['type'], value: V | undefined): TtlvNode | undefined => (value === undefined ? undefined : node(name, type, value));
 
 /** An enumeration name → its item; a name KMIP does not define is a programming error, not input. */

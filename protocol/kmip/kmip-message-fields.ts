@@ -40,17 +40,24 @@ export class StructureFields {
     specs: readonly FieldSpec[],
     readonly replyVersion: ProtocolVersion | undefined,
   ) {
-    const specByTag = new Map(specs.map((spec) => [tagNumberOf(spec.name), spec]));
+    const specByTag = specsByTag(specs);
     for (const child of children) {
       const spec = specByTag.get(child.tag);
-      const label = `${structureName}/${spec?.name ?? tagName(child.tag) ?? `0x${child.tag.toString(16)}`}`;
-      if (spec === undefined) this.fail('UNEXPECTED_FIELD', `${label} has no place in a ${structureName}: remove it`, label);
-      if (!spec.types.includes(child.type)) this.fail('WRONG_TYPE', `${label} must be a ${spec.types.join(' or ')}, not a ${child.type}`, label);
-      const list = this.byName.get(spec.name) ?? [];
-      if (list.length > 0 && !spec.repeated) this.fail('DUPLICATE_FIELD', `${label} appears more than once: send it once`, label);
-      list.push(child);
-      this.byName.set(spec.name, list);
+      if (spec === undefined) {
+        const label = this.label(child.tag);
+        this.fail('UNEXPECTED_FIELD', `${label} has no place in a ${structureName}: remove it`, label);
+      }
+      if (!spec.types.includes(child.type)) this.fail('WRONG_TYPE', `${this.label(child.tag)} must be a ${spec.types.join(' or ')}, not a ${child.type}`, this.label(child.tag));
+      const list = this.byName.get(spec.name);
+      if (list === undefined) this.byName.set(spec.name, [child]);
+      else if (!spec.repeated) this.fail('DUPLICATE_FIELD', `${this.label(child.tag)} appears more than once: send it once`, this.label(child.tag));
+      else list.push(child);
     }
+  }
+
+  /** A field's name for a refusal (built only when refusing: this runs for every field of every message). */
+  private label(tag: number): string {
+    return `${this.structureName}/${tagName(tag) ?? `0x${tag.toString(16)}`}`;
   }
 
   fail(reason: KmipMessageReason, message: string, field?: string): never {
@@ -98,18 +105,32 @@ export class StructureFields {
   }
 }
 
+/** Each table's specs by tag, made once per table (the tables are module constants) rather than once per structure read. */
+const specMaps = new WeakMap<readonly FieldSpec[], ReadonlyMap<number, FieldSpec>>();
+
+function specsByTag(specs: readonly FieldSpec[]): ReadonlyMap<number, FieldSpec> {
+  let map = specMaps.get(specs);
+  if (map === undefined) {
+    map = new Map(specs.map((spec) => [tagNumberOf(spec.name), spec]));
+    specMaps.set(specs, map);
+  }
+  return map;
+}
+
 export function tagNumberOf(name: string): number {
   const tag = tagNumber(name);
   if (tag === undefined) throw new Error(`KMIP dictionary lacks the tag ${name}`);
   return tag;
 }
 
+const PROTOCOL_VERSION_FIELDS: readonly FieldSpec[] = [
+  { name: 'ProtocolVersionMajor', types: ['Integer'] },
+  { name: 'ProtocolVersionMinor', types: ['Integer'] },
+];
+
 /** Reads a Protocol Version structure (major, minor). */
 export function readProtocolVersion(parent: StructureFields): ProtocolVersion {
   const node = parent.required('ProtocolVersion') as TtlvNodeOf<'Structure'>;
-  const fields = new StructureFields('ProtocolVersion', node.value, [
-    { name: 'ProtocolVersionMajor', types: ['Integer'] },
-    { name: 'ProtocolVersionMinor', types: ['Integer'] },
-  ], parent.replyVersion);
+  const fields = new StructureFields('ProtocolVersion', node.value, PROTOCOL_VERSION_FIELDS, parent.replyVersion);
   return { major: fields.requiredValue('ProtocolVersionMajor', 'Integer'), minor: fields.requiredValue('ProtocolVersionMinor', 'Integer') };
 }

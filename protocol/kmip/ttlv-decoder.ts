@@ -65,7 +65,7 @@ function readItem(cursor: Cursor, limit: number, depth: number): TtlvNode {
   const start = cursor.pos;
   if (depth > cursor.maxDepth) throw new KmipCodecError('TOO_DEEP', `nesting deeper than ${cursor.maxDepth}`, start);
   if (start + TTLV_HEADER_BYTES > limit) throw overrun(cursor, limit, start, 'item header');
-  const tag = bytes.readUIntBE(start, 3);
+  const tag = (bytes[start] << 16) | (bytes[start + 1] << 8) | bytes[start + 2];
   if (!isValidTag(tag)) throw new KmipCodecError('BAD_TAG', `tag 0x${tag.toString(16).padStart(6, '0')} is neither 0x42xxxx nor 0x54xxxx`, start);
   const type = ITEM_TYPE_BY_BYTE.get(bytes[start + 3]);
   if (type === undefined) throw new KmipCodecError('BAD_TYPE', `unknown item type 0x${bytes[start + 3].toString(16).padStart(2, '0')}`, start + 3);

@@ -99,8 +99,11 @@ function badValue(node: TtlvNode): KmipCodecError {
 
 /** Writes the (already validated) item at `offset`; returns the offset after it. */
 function write(node: TtlvNode, out: Buffer, offset: number): number {
-  out.writeUIntBE(node.tag, offset, 3);
-  out.writeUInt8(ITEM_TYPES[node.type], offset + 3);
+  // Byte stores rather than writeUIntBE/writeUInt8: the tag and type are already validated, and this runs for every item sent.
+  out[offset] = node.tag >>> 16;
+  out[offset + 1] = (node.tag >>> 8) & 0xff;
+  out[offset + 2] = node.tag & 0xff;
+  out[offset + 3] = ITEM_TYPES[node.type];
   const at = offset + TTLV_HEADER_BYTES;
   let length: number;
   switch (node.type) {

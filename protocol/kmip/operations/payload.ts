@@ -7,14 +7,14 @@
  */
 import { enumeration, mask, tagName } from '../dictionary';
 import { tagNumberOf } from '../kmip-message-fields';
-import { TtlvNode, TtlvNodeOf } from '../ttlv';
+import { presentFields, TtlvNode, TtlvNodeOf } from '../ttlv';
 import { KmipOperationError } from './kmip-operation';
 
 type Child = TtlvNode | undefined | readonly TtlvNode[];
 
 export const item = (name: string, type: TtlvNode['type'], value: unknown): TtlvNode => ({ tag: tagNumberOf(name), type, value }) as TtlvNode;
 export const structureItem = (name: string, children: readonly Child[]): TtlvNode =>
-  item(name, 'Structure', children.flat().filter((child): child is TtlvNode => child !== undefined));
+  item(name, 'Structure', presentFields(children));
 export const textItem = (name: string, value: string): TtlvNode => item(name, 'TextString', value);
 export const bytesItem = (name: string, value: Uint8Array): TtlvNode => item(name, 'ByteString', value);
 export const integerItem = (name: string, value: number): TtlvNode => item(name, 'Integer', value);
@@ -83,9 +83,16 @@ export class PayloadReader {
   }
 
   optional(name: string): TtlvNode | undefined {
-    const found = this.all(name);
-    if (found.length > 1) throw new KmipOperationError('InvalidField', `${this.path}/${name} appears more than once`);
-    return found[0];
+    // A loop rather than all(): no array per field read, for every field of every request.
+    const tag = tagNumberOf(name);
+    let found: TtlvNode | undefined;
+    for (const child of this.children) {
+      if (child.tag !== tag) continue;
+      if (found !== undefined) throw new KmipOperationError('InvalidField', `${this.path}/${name} appears more than once`);
+      found = child;
+      this.read.add(child);
+    }
+    return found;
   }
 
   required(name: string): TtlvNode {

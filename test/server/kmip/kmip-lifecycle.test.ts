@@ -27,12 +27,14 @@ describe('the KMIP lifecycle operations', () => {
 
   beforeAll(async () => {
     t = await startTestAppliance({ destruction_wait: 'P0D' });
-    native = await t.connect(t.officer);
+    // Certificates first: issuing blocks the event loop for seconds, and a connection just opened may be dropped meanwhile (its handshake not yet finished on the server).
     const appCredentials = t.issue('kmip-lc-app', 'app');
+    const strangerCredentials = t.issue('kmip-lc-stranger', 'app');
+    native = await t.connect(t.officer);
     const granted = await native.request('PolicyGrant', { client: 'kmip-lc-app', pattern: 'lc/*', permissions: ['activate', 'revoke', 'destroy', 'get-attributes'] });
     expect(granted.error).toBeUndefined();
     app = await KmipTlsClient.open(t.server.kmipPort!, appCredentials);
-    stranger = await KmipTlsClient.open(t.server.kmipPort!, t.issue('kmip-lc-stranger', 'app'));
+    stranger = await KmipTlsClient.open(t.server.kmipPort!, strangerCredentials);
     officer = await KmipTlsClient.open(t.server.kmipPort!, t.officer);
   });
 
