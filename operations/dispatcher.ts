@@ -175,7 +175,7 @@ export class Dispatcher {
       // A handshake made while sealed could not verify the client's row: once unsealed, each request is held to it.
       this.services.identities.confirm(request.identity);
       assertAccess(operation, request.identity);
-      ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending), captureActivation: request.captureActivation };
+      ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending), captureActivation: typeof request.captureActivation === "function" ? request.captureActivation : undefined };
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);
       assertServedWhileSealed(operation, this.services.keychain.isSealed);
     } catch (err) {

@@ -74,6 +74,34 @@ describe('KMIP batches with Undo', () => {
     return (found.result as { events: Array<{ event: AuditedEvent }> }).events.map((e) => e.event);
   }
 
+  /**
+   * The server's own item runner on its dispatcher, for `credentials`' client,
+   * running `between` right after an Activate item: a change made at the one
+   * point the undo must notice, without racing a connection.
+   */
+  function changingAfterActivate(credentials: Credentials, name: string, between: () => Promise<void>): RunItem {
+    const fingerprint256 = fingerprintOfDer(new X509Certificate(credentials.certificatePem).raw);
+    const identity: ClientIdentity = { name, role: 'app', groups: [], fingerprint256, subject: `CN=${name}` };
+    let n = 0;
+    const runner = kmipItemRunner({
+      dispatcher: t.server.dispatcher,
+      operations: kmipOperations(),
+      identity,
+      source: { transport: 'kmip', address: null },
+      newRequestId: () => `undo-test-${++n}`,
+      onInternalError: (err) => {
+        throw err;
+      },
+      nowMs: () => Date.now(),
+      newId: () => `undo-test-id-${++n}`,
+    });
+    return async (item, request, placeholder) => {
+      const outcome = await runner(item, request, placeholder);
+      if (item.operation === 'Activate') await between();
+      return outcome;
+    };
+  }
+
   test('Activate, Check Encrypt, Check Decrypt (refused): the activation and the passed Check answer Operation Undone, the key is Pre-Active again, both audited, the chain verifies', async () => {
     const instance = await createdInstance(native, 'undo/enc-only', { usage: ['encrypt'], activateAt: LATER });
     const response = await app.request(blM2Batch(instance));
@@ -120,30 +148,11 @@ describe('KMIP batches with Undo', () => {
 
   test('Undo fails closed: an instance revoked between the activation and the undo stays as the Revoke left it, the undo is refused and audited, and the failed item says which item stands', async () => {
     const instance = await createdInstance(native, 'undo/changed', { usage: ['encrypt'], activateAt: LATER });
-    const fingerprint256 = fingerprintOfDer(new X509Certificate(appCredentials.certificatePem).raw);
-    const identity: ClientIdentity = { name: 'undo-app', role: 'app', groups: [], fingerprint256, subject: 'CN=undo-app' };
-    let n = 0;
-    const runner = kmipItemRunner({
-      dispatcher: t.server.dispatcher,
-      operations: kmipOperations(),
-      identity,
-      source: { transport: 'kmip', address: null },
-      newRequestId: () => `undo-test-${++n}`,
-      onInternalError: (err) => {
-        throw err;
-      },
-      nowMs: () => Date.now(),
-      newId: () => `undo-test-id-${++n}`,
-    });
     // Another connection's Revoke, made right after the batch's Activate: a change the undo must not overwrite.
-    const runItem: RunItem = async (item, request, placeholder) => {
-      const outcome = await runner(item, request, placeholder);
-      if (item.operation === 'Activate') {
-        const revoked = await app.call('Revoke', uidPayload(instance, revocationReason('CessationOfOperation')));
-        expect(revoked.batchItems[0].resultStatus).toBe('Success');
-      }
-      return outcome;
-    };
+    const runItem = changingAfterActivate(appCredentials, 'undo-app', async () => {
+      const revoked = await app.call('Revoke', uidPayload(instance, revocationReason('CessationOfOperation')));
+      expect(revoked.batchItems[0].resultStatus).toBe('Success');
+    });
     const response = await executeBatch(blM2Batch(instance), runItem, { timeStamp: 0n, canUndo });
     expect(statuses(response.batchItems)).toEqual([
       ['Activate', 'Success', undefined],
@@ -154,5 +163,25 @@ describe('KMIP batches with Undo', () => {
     expect(await stateOf(native, 'undo/changed')).toMatchObject({ state: 'Deactivated' });
     const undone = await events('UndoActivation', 'undo/changed');
     expect(undone.map((e) => [e.result, e.instance])).toEqual([['WRONG_STATE', instance]]);
+  });
+
+  test('the undo is authorised as the activation was: when the client lost its activate grant in between, the undo is refused, audited, and the activation stands', async () => {
+    const credentials = t.issue('undo-temp', 'app');
+    const granted = await native.request('PolicyGrant', { client: 'undo-temp', pattern: 'undo/perm-*', permissions: ['activate', 'get-attributes'] });
+    expect(granted.error).toBeUndefined();
+    const grantId = (granted.result as { grant: { id: string } }).grant.id;
+    const instance = await createdInstance(native, 'undo/perm-lost', { usage: ['encrypt'], activateAt: LATER });
+    const runItem = changingAfterActivate(credentials, 'undo-temp', async () => {
+      expect((await native.request('PolicyRevoke', { id: grantId })).error).toBeUndefined();
+    });
+    const response = await executeBatch(blM2Batch(instance), runItem, { timeStamp: 0n, canUndo });
+    // The Checks need get-attributes, lost too: the first Check fails, and the Activate alone was to be undone.
+    expect(statuses(response.batchItems)).toEqual([
+      ['Activate', 'Success', undefined],
+      ['Check', 'OperationFailed', 'PermissionDenied'],
+    ]);
+    expect(response.batchItems[1].resultMessage).toMatch(/item 1 \(Activate\) stands: PERMISSION_DENIED: client "undo-temp" may not activate/);
+    expect(await stateOf(native, 'undo/perm-lost')).toMatchObject({ state: 'Active' });
+    expect((await events('UndoActivation', 'undo/perm-lost')).map((e) => [e.result, e.identity?.name])).toEqual([['PERMISSION_DENIED', 'undo-temp']]);
   });
 });
