@@ -104,7 +104,7 @@ export interface OperationContext {
    * approved key export may give the requester the material they asked for.
    */
   readonly approval?: { readonly requestId: string; readonly dualControlClass: string; readonly binding: ApprovalBinding | null };
-  /** The request's in-process receiver of what an activation changed (Request.captureActivation), for a KMIP batch's undo. */
+  /** The request's in-process receiver of what an activation changed (DispatchOptions.captureActivation, never from a wire), for a KMIP batch's undo. */
   readonly captureActivation?: (record: ActivationRecord) => void;
 }
 

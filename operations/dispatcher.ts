@@ -17,6 +17,16 @@ import { assertAccess, assertLocalOperatorMay, assertServedWhileSealed, dualCont
 import { ClientIdentity } from '../domain/policy/identity';
 import { Request, RequestId, RequestMeta, Transport } from './request';
 import { InternalOperation, InternalOperationName } from './undo-activation';
+import { ActivationRecord } from '../domain/keychain';
+
+/** What only an in-process caller gives `dispatch`, beside the request: never from a wire. */
+export interface DispatchOptions {
+  /**
+   * Set by the KMIP item runner for an item of a batch with Undo: an
+   * Activate hands it what it changed (operations/undo-activation.ts).
+   */
+  readonly captureActivation?: (record: ActivationRecord) => void;
+}
 
 export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomError['toJSON']> };
 
@@ -88,9 +98,9 @@ export class Dispatcher {
    * its intent event. `audits` collects the listener's promises (the audit
    * trail's durability), which the transport waits for before it answers.
    */
-  dispatch(request: Request, audits: Array<Promise<void>> = []): unknown {
+  dispatch(request: Request, audits: Array<Promise<void>> = [], options: DispatchOptions = {}): unknown {
     if (request.op === 'Batch') return this.batch(request, audits);
-    return this.run(request, audits);
+    return this.run(request, audits, this.table[request.op as TableOperationName], options);
   }
 
   /**
@@ -166,7 +176,7 @@ export class Dispatcher {
     throw error;
   }
 
-  private run<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, operation: OperationTable[Op] = this.table[request.op]): unknown {
+  private run<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, operation: OperationTable[Op] = this.table[request.op], options: DispatchOptions = {}): unknown {
     // Filled by authorizeName / authorizeRef as the operation resolves its key: the event names what was touched.
     const touched: Touched = { key: null, instance: null };
     const startedMs = this.monotonicMs();
@@ -175,7 +185,7 @@ export class Dispatcher {
       // A handshake made while sealed could not verify the client's row: once unsealed, each request is held to it.
       this.services.identities.confirm(request.identity);
       assertAccess(operation, request.identity);
-      ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending), captureActivation: typeof request.captureActivation === "function" ? request.captureActivation : undefined };
+      ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending), captureActivation: options.captureActivation };
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);
       assertServedWhileSealed(operation, this.services.keychain.isSealed);
     } catch (err) {

@@ -7,7 +7,6 @@
  * make the same); nothing past this point knows the wire.
  */
 import { ClientIdentity } from '../domain/policy/identity';
-import type { ActivationRecord } from '../domain/keychain';
 import { OperationCall, OperationName } from '../protocol/op-schemas';
 
 /** A request id as the client sent it (§3.1: a printable string or a non-negative integer), echoed and audited. */
@@ -43,10 +42,4 @@ export type DecodedRequest<Op extends OperationName = OperationName> = Operation
 export type Request<Op extends OperationName = OperationName> = DecodedRequest<Op> & {
   readonly identity: ClientIdentity;
   readonly source: RequestSource;
-  /**
-   * Set only in-process, by the KMIP item runner for a batch with Undo: an
-   * Activate hands it what it changed (operations/undo-activation.ts). No
-   * codec can make a function, so no wire sets it.
-   */
-  readonly captureActivation?: (record: ActivationRecord) => void;
 };

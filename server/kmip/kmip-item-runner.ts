@@ -70,8 +70,8 @@ export function kmipItemRunner(options: KmipItemRunnerOptions): RunItem {
     (async <Op extends BatchableOperationName>(op: Op, args: OperationArgs[Op]): Promise<unknown> => {
       // The native schema takes the Buffers as they are (protocol/schema.ts): the same limits as base64 on the JSON wire, without a base64 string of the material that could never be zeroed.
       const validated = validateArgs(op, args);
-      const request = { id: options.newRequestId(), op, args: validated, meta: {}, identity, source, captureActivation } as Request;
-      return settle((audits) => dispatcher.dispatch(request, audits), () => wipeBuffers(validated));
+      const request = { id: options.newRequestId(), op, args: validated, meta: {}, identity, source } as Request;
+      return settle((audits) => dispatcher.dispatch(request, audits, { captureActivation }), () => wipeBuffers(validated));
     }) as NativeCall;
   const call = callWith();
 
