@@ -10,7 +10,7 @@
  * (sealing state, key catalogue, rollover, instance lifecycle, and the row
  * machinery they share), and every method here hands over to one of them.
  */
-import { Clock } from '../common/clock';
+import { Clock, isoNow } from '../common/clock';
 import { HsmPort } from '../hsm/hsm-port';
 import { KeychainStore } from '../storage/keychain-store';
 import { KeyFilter, NamespaceSummary } from '../storage/records';
@@ -24,6 +24,8 @@ import { InstanceLifecycle, MaterialIds, TransitionDates } from './keys/instance
 import { KeyCatalogue, KeyDescription } from './keys/key-catalogue';
 import { KeyRollover } from './keys/key-rollover';
 import { InstanceActivation } from './keys/instance-activation';
+import { ActivationRecord, ActivationUndo } from './keys/activation-undo';
+export type { ActivationRecord } from './keys/activation-undo';
 import { KeyRef, KeyRows } from './keys/key-rows';
 import { KeySpec } from './keys/key-spec';
 import { KeychainSeal } from './keys/keychain-seal';
@@ -68,6 +70,7 @@ export class Keychain {
   private readonly catalogue: KeyCatalogue;
   private readonly rollovers: KeyRollover;
   private readonly activation: InstanceActivation;
+  private readonly activationUndo: ActivationUndo;
   private readonly lifecycle: InstanceLifecycle;
   private readonly ledger: TrustLedger | null;
   /** What the last unseal's check found (null before one, or without a trust journal). */
@@ -104,6 +107,7 @@ export class Keychain {
     this.catalogue = new KeyCatalogue(parts, context.namespaceDefaults ?? new Map());
     this.rollovers = new KeyRollover(parts, this.catalogue);
     this.activation = new InstanceActivation(parts);
+    this.activationUndo = new ActivationUndo(parts);
     this.lifecycle = new InstanceLifecycle(parts);
   }
 
@@ -259,8 +263,12 @@ export class Keychain {
   useMaterial<T>(ref: KeyRef, allow: (key: KeyView, instance: InstanceView) => void, use: (material: Buffer, ids: MaterialIds) => T): T {
     return this.lifecycle.useMaterial(ref, allow, use);
   }
-  transitionInstance(ref: KeyRef, to: InstanceState, dates: TransitionDates, dropMaterial = false): InstanceView {
-    return this.lifecycle.transitionInstance(ref, to, dates, dropMaterial);
+  transitionInstance(ref: KeyRef, to: InstanceState, dates: TransitionDates, dropMaterial = false, capture?: (record: ActivationRecord) => void): InstanceView {
+    return this.lifecycle.transitionInstance(ref, to, dates, dropMaterial, capture);
+  }
+  /** Reverses an activation this process captured (keys/activation-undo.ts); WRONG_STATE if the rows changed since. */
+  undoActivation(record: ActivationRecord): InstanceView {
+    return this.activationUndo.undo(record, isoNow(this.clock));
   }
   scheduleDestruction(ref: KeyRef, destroyAt: string | null): InstanceView {
     return this.lifecycle.scheduleDestruction(ref, destroyAt);

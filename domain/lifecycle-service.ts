@@ -7,7 +7,7 @@
 import { Clock, isoNow } from '../common/clock';
 import { KeychainError, ValidationError } from '../common/errors';
 import { REVOCATION_REASONS } from '../protocol/op-schemas';
-import { Keychain, KeyRef } from './keychain';
+import { ActivationRecord, Keychain, KeyRef } from './keychain';
 import { InstanceView } from './views';
 
 /** KMIP Revocation Reason Codes: the wire's vocabulary (protocol/op-schemas.ts). */
@@ -17,8 +17,14 @@ export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 export class LifecycleService {
   constructor(private readonly keychain: Keychain, private readonly clock: Clock) {}
 
-  activate(ref: KeyRef): InstanceView {
-    return this.keychain.transitionInstance(ref, 'Active', { activatedAt: isoNow(this.clock) });
+  /** `capture` receives what the activation changed, for a KMIP batch's undo (undoActivation). */
+  activate(ref: KeyRef, capture?: (record: ActivationRecord) => void): InstanceView {
+    return this.keychain.transitionInstance(ref, 'Active', { activatedAt: isoNow(this.clock) }, false, capture);
+  }
+
+  /** Reverses an activation captured by `activate` in this process; WRONG_STATE (and nothing changed) if its rows changed since. */
+  undoActivation(record: ActivationRecord): InstanceView {
+    return this.keychain.undoActivation(record);
   }
 
   /** Compromise reasons make the instance Compromised; any other reason Deactivates it. */

@@ -8,7 +8,7 @@ import { Clock } from '../common/clock';
 import { AccessError, KeychainError } from '../common/errors';
 import { CryptoService } from '../domain/crypto-service';
 import { formatKeyName, parseKeyName } from '../domain/key-names';
-import { Keychain, KeyRef } from '../domain/keychain';
+import { ActivationRecord, Keychain, KeyRef } from '../domain/keychain';
 import { LifecycleService } from '../domain/lifecycle-service';
 import { EventBus } from '../domain/events/event-bus';
 import { AuditEvent } from '../domain/audit/audit-event';
@@ -113,6 +113,8 @@ export interface OperationContext {
    * approved key export may give the requester the material they asked for.
    */
   readonly approval?: { readonly requestId: string; readonly dualControlClass: string; readonly binding: ApprovalBinding | null };
+  /** The request's in-process receiver of what an activation changed (DispatchOptions.captureActivation, never from a wire), for a KMIP batch's undo. */
+  readonly captureActivation?: (record: ActivationRecord) => void;
 }
 
 /**

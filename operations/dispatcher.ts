@@ -16,12 +16,24 @@ import { AnyOperation, Operation, OperationTable, StoredRequest, TableOperationN
 import { assertAccess, assertLocalOperatorMay, assertServedWhileSealed, dualControlClassOf } from './access';
 import { ClientIdentity } from '../domain/policy/identity';
 import { Request, RequestId, RequestMeta, Transport } from './request';
+import { InternalOperation, InternalOperationName } from './undo-activation';
+import { ActivationRecord } from '../domain/keychain';
+
+/** What only an in-process caller gives `dispatch`, beside the request: never from a wire. */
+export interface DispatchOptions {
+  /**
+   * Set by the KMIP item runner for an item of a batch with Undo: an
+   * Activate hands it what it changed (operations/undo-activation.ts).
+   */
+  readonly captureActivation?: (record: ActivationRecord) => void;
+}
 
 export type ItemOutcome = { result: unknown } | { error: ReturnType<StrongroomError['toJSON']> };
 
 export interface Outcome {
   readonly identity: ClientIdentity;
-  readonly op: OperationName;
+  /** An operation of the wires, or an internal step (operations/undo-activation.ts). */
+  readonly op: OperationName | InternalOperationName;
   /** The operation's validated arguments, for the audit event's key and instance names (never their values' bytes). */
   readonly args: Readonly<Record<string, unknown>>;
   readonly meta: RequestMeta;
@@ -86,9 +98,9 @@ export class Dispatcher {
    * its intent event. `audits` collects the listener's promises (the audit
    * trail's durability), which the transport waits for before it answers.
    */
-  dispatch(request: Request, audits: Array<Promise<void>> = []): unknown {
+  dispatch(request: Request, audits: Array<Promise<void>> = [], options: DispatchOptions = {}): unknown {
     if (request.op === 'Batch') return this.batch(request, audits);
-    return this.run(request, audits);
+    return this.run(request, audits, this.table[request.op as TableOperationName], options);
   }
 
   /**
@@ -136,6 +148,16 @@ export class Dispatcher {
     return isPromise(done) ? done.then((all) => ({ items: all })) : { items: done };
   }
 
+  /**
+   * Runs an internal step (operations/undo-activation.ts) as an operation
+   * of `identity`: the same checks, intent and audit as `dispatch`. No wire
+   * reaches this: the step is built in-process from state the server captured.
+   */
+  dispatchInternal(step: InternalOperation, request: Omit<Request, 'op' | 'args'> & { readonly args: { readonly instance: string } }, audits: Array<Promise<void>> = []): unknown {
+    // The step is typed apart from the table's operations; at run time it is one like them.
+    return this.run({ ...request, op: step.name } as unknown as Request<TableOperationName>, audits, step as unknown as OperationTable[TableOperationName]);
+  }
+
   private needsIntent(operation: AnyOperation): boolean {
     return this.onIntent !== null && operation.changesState === true;
   }
@@ -154,17 +176,16 @@ export class Dispatcher {
     throw error;
   }
 
-  private run<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>): unknown {
+  private run<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, operation: OperationTable[Op] = this.table[request.op], options: DispatchOptions = {}): unknown {
     // Filled by authorizeName / authorizeRef as the operation resolves its key: the event names what was touched.
     const touched: Touched = { key: null, instance: null };
     const startedMs = this.monotonicMs();
     let ctx: OperationContext;
-    const operation = this.table[request.op];
     try {
       // A handshake made while sealed could not verify the client's row: once unsealed, each request is held to it.
       this.services.identities.confirm(request.identity);
       assertAccess(operation, request.identity);
-      ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending) };
+      ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending), captureActivation: options.captureActivation };
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);
       assertServedWhileSealed(operation, this.services.keychain.isSealed);
     } catch (err) {

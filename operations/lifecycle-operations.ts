@@ -8,7 +8,8 @@ export const activate: Operation<'Activate'> = {
   name: 'Activate',
   access: 'key',
   changesState: true,
-  run: (args, ctx) => ({ instance: ctx.services.lifecycle.activate(authorizeRef(ctx, 'activate', args)) }),
+  // captureActivation is set only in-process, by a KMIP batch with Undo (operations/undo-activation.ts).
+  run: (args, ctx) => ({ instance: ctx.services.lifecycle.activate(authorizeRef(ctx, 'activate', args), ctx.captureActivation) }),
 };
 
 export const revoke: Operation<'Revoke'> = {

@@ -26,6 +26,7 @@ import { withGivenStops } from '../usage-dates';
 import { instanceView, InstanceView } from '../views';
 import { KeychainParts } from './key-rows';
 import { nextRolloverAt } from './key-rollover';
+import { ActivationRecord } from './activation-undo';
 
 /** An ISO 8601 date-time with a zone (Z or ±hh:mm): a date without a zone would depend on the machine that typed it. */
 const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -92,9 +93,10 @@ export class InstanceActivation {
    * instance is activated in place; a pending successor becomes current and
    * the previous current instance (if Active) is Deactivated at the same
    * instant, so undo-rollover recognises the pair. An `auto` key's next
-   * rollover counts from this activation.
+   * rollover counts from this activation. `capture`, when given, receives
+   * what the activation changed, for a batch's undo (activation-undo.ts).
    */
-  activate(key: KeyRecord, instance: InstanceRecord, atMs: number): InstanceView {
+  activate(key: KeyRecord, instance: InstanceRecord, atMs: number, capture?: (record: ActivationRecord) => void): InstanceView {
     const { rows, store, timeZone } = this.parts;
     if (instance.state !== 'PreActive') throw new KeychainError('WRONG_STATE', `instance ${instance.name} is ${instance.state}, not PreActive`);
     if (instance.destroyAt !== null) throw new KeychainError('WRONG_STATE', `instance ${instance.name} is scheduled for destruction; cancel the destruction before activating it`);
@@ -103,7 +105,8 @@ export class InstanceActivation {
     const next = key.rolloverPolicy === 'auto' ? nextRolloverAt(key, atMs, timeZone) : key.nextRolloverAt;
     if (instance.id === key.currentInstanceId) {
       store.updateInstanceState(activation);
-      if (next !== key.nextRolloverAt) this.moveNextRollover(key, next, at);
+      const writtenKeyMac = next !== key.nextRolloverAt ? this.moveNextRollover(key, next, at) : key.rowMac;
+      capture?.({ before: instance, writtenInstanceMac: activation.rowMac, keyBefore: key, writtenKeyMac, inPlace: true });
       return instanceView(applyInstanceChange(instance, activation), key.currentInstanceId);
     }
     const instances = store.listInstances(key.id).map((i) => rows.checkedInstance(i));
@@ -118,12 +121,15 @@ export class InstanceActivation {
       activation,
       ...(previous.state === 'Active' ? [rows.stateChange(previous, { state: 'Deactivated', deactivatedAt: at })] : []),
     ]);
+    capture?.({ before: instance, writtenInstanceMac: activation.rowMac, keyBefore: key, writtenKeyMac: rows.keyMac(moved), inPlace: false });
     return instanceView(applyInstanceChange(instance, activation), instance.id);
   }
 
-  private moveNextRollover(key: KeyRecord, next: string | null, updatedAt: string): void {
+  /** Returns the key row's new MAC. */
+  private moveNextRollover(key: KeyRecord, next: string | null, updatedAt: string): Buffer {
     const { rows, store } = this.parts;
     const updated = { ...key, nextRolloverAt: next, updatedAt };
+    const rowMac = rows.keyMac(updated);
     store.updateKeyPolicy({
       keyId: key.id,
       rolloverPolicy: key.rolloverPolicy,
@@ -132,7 +138,8 @@ export class InstanceActivation {
       protectPeriod: key.protectPeriod,
       processPeriod: key.processPeriod,
       updatedAt,
-      rowMac: rows.keyMac(updated),
+      rowMac,
     });
+    return rowMac;
   }
 }

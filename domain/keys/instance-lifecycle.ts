@@ -17,6 +17,7 @@ import { instanceView, InstanceView, KeyView, RetrievedKey } from '../views';
 import { KeychainParts, KeyRef } from './key-rows';
 import { InstanceActivation } from './instance-activation';
 import { markServed, refuseIfSensitive } from './instance-freshness';
+import { ActivationRecord } from './activation-undo';
 import { digestOf, hasDigest, MaterialDigest } from './material-facts';
 
 /** Dates a lifecycle transition sets; absent ones are left as they are. */
@@ -116,7 +117,8 @@ export class InstanceLifecycle {
    * allows it, setting the given dates; `dropMaterial` destroys its material
    * (NULL in the row; the store scrubs the freed pages).
    */
-  transitionInstance(ref: KeyRef, to: InstanceState, dates: TransitionDates, dropMaterial = false): InstanceView {
+  /** `capture` receives what an activation changed, for a batch's undo (activation-undo.ts). */
+  transitionInstance(ref: KeyRef, to: InstanceState, dates: TransitionDates, dropMaterial = false, capture?: (record: ActivationRecord) => void): InstanceView {
     const { seal, rows, store, clock } = this.parts;
     seal.requireUnsealed();
     return store.transaction(() => {
@@ -127,7 +129,7 @@ export class InstanceLifecycle {
       if (!isInstanceState(from)) throw new KeychainError('STORAGE_CORRUPT', `instance ${instance.name} has an unknown state`);
       assertTransition(from, to);
       // Activation starts the usage periods and an auto key's cryptoperiod, and makes a pending successor current.
-      if (to === 'Active') return this.activation.activate(key, instance, Date.parse(dates.activatedAt ?? isoNow(clock)));
+      if (to === 'Active') return this.activation.activate(key, instance, Date.parse(dates.activatedAt ?? isoNow(clock)), capture);
       // Leaving PreActive any other way drops the activation date: the sweep must not find it.
       const undated = from === 'PreActive' && dates.activatedAt === undefined ? { activatedAt: null } : {};
       const change = rows.stateChange(instance, { state: to, ...dates, ...undated, dropMaterial });

@@ -24,11 +24,18 @@ export type ItemOutcome =
       /** The Response Payload structure. */
       readonly payload: TtlvNode;
       /** Reverses the item, for a batch with Undo; present only for operations that can be undone. */
-      readonly undo?: () => Promise<void>;
+      readonly undo?: Undo;
     }
   | { readonly status: 'OperationFailed'; readonly reason: string; readonly message?: string }
   /** No Result Message: KMIP allows one only when the status is neither Pending nor Success. */
   | { readonly status: 'OperationPending'; readonly asynchronousCorrelationValue: Uint8Array };
+
+/**
+ * Reverses one item. It resolves with `refused` (the reason, for the
+ * client) when the server would not undo it (the object changed since, the
+ * client lost the permission): the item then stands. A rejection is a fault.
+ */
+export type Undo = () => Promise<{ readonly refused?: string }>;
 
 /**
  * Runs one item. `idPlaceholder` is the batch's ID Placeholder when the item
@@ -69,7 +76,7 @@ export async function executeBatch(request: RequestMessage, runItem: RunItem, co
   const maximum = request.header.maximumResponseSize;
   // Sizes are measured, not encoded: the transport encodes the response once, when it sends it.
   let size = encodedLength(encodeResponse(respond([])));
-  const answered: Array<{ item: ResponseBatchItem; undo?: () => Promise<void> }> = [];
+  const answered: Answered[] = [];
   let failed = false;
   // Per request message: each batch starts with none (docs/kmip.md §2.4).
   let idPlaceholder: string | undefined;
@@ -97,19 +104,29 @@ export async function executeBatch(request: RequestMessage, runItem: RunItem, co
   return respond(answered.map(({ item }) => item));
 }
 
+type Answered = { item: ResponseBatchItem; undo?: Undo };
+
 /**
  * Undoes, newest first, every item that took effect: those answered Success
  * become Operation Undone (keeping their payload, as the OASIS test case
  * BL-M-2-21 shows), and the failed one is reversed too when it took effect
- * but its answer was too large. An item without an undo keeps its answer:
- * it did happen.
+ * but its answer was too large. An item without an undo, or whose undo was
+ * refused, keeps its answer: it did happen. KMIP says nothing of an undo
+ * that cannot be done; the failed item's Result Message then names the
+ * items that stand, so the client is not left believing all was undone.
  */
-async function undoAnswered(answered: Array<{ item: ResponseBatchItem; undo?: () => Promise<void> }>): Promise<void> {
+async function undoAnswered(answered: Answered[]): Promise<void> {
+  const stand: string[] = [];
   for (let i = answered.length - 1; i >= 0; i--) {
     const entry = answered[i];
     if (entry.undo === undefined) continue;
-    await entry.undo();
-    if (entry.item.resultStatus === 'Success') entry.item = { ...entry.item, resultStatus: 'OperationUndone' };
+    const { refused } = await entry.undo();
+    if (refused !== undefined) stand.unshift(`item ${i + 1} (${entry.item.operation}) stands: ${refused}`);
+    else if (entry.item.resultStatus === 'Success') entry.item = { ...entry.item, resultStatus: 'OperationUndone' };
+  }
+  const last = answered[answered.length - 1];
+  if (stand.length > 0 && last.item.resultStatus === 'OperationFailed') {
+    last.item = { ...last.item, resultMessage: `${last.item.resultMessage ?? last.item.resultReason}; the batch could not be undone in full: ${stand.join('; ')}` };
   }
 }
 

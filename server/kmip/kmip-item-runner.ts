@@ -16,7 +16,10 @@ import { ClientIdentity } from '../../domain/policy/identity';
 import { Dispatcher } from '../../operations/dispatcher';
 import { Request, RequestSource } from '../../operations/request';
 import { BatchableOperationName, OperationArgs, validateArgs } from '../../protocol/op-schemas';
-import { ItemOutcome, RunItem } from '../../protocol/kmip/kmip-batch-executor';
+import { ItemOutcome, RunItem, Undo } from '../../protocol/kmip/kmip-batch-executor';
+import { undoKindOf } from '../../protocol/kmip/batch-undo';
+import { ActivationRecord } from '../../domain/keychain';
+import { undoActivationStep } from '../../operations/undo-activation';
 import { KmipMessageError } from '../../protocol/kmip/kmip-message-error';
 import { KmipOperation, KmipOperationError, NativeCall } from '../../protocol/kmip/operations/kmip-operation';
 import { wipeBuffers } from '../tls/connection';
@@ -39,19 +42,17 @@ export function kmipItemRunner(options: KmipItemRunnerOptions): RunItem {
   const { dispatcher, identity, source } = options;
   const served = [...options.operations.keys()];
 
-  const call: NativeCall = async <Op extends BatchableOperationName>(op: Op, args: OperationArgs[Op]): Promise<unknown> => {
-    // The native schema takes the Buffers as they are (protocol/schema.ts): the same limits as base64 on the JSON wire, without a base64 string of the material that could never be zeroed.
-    const validated = validateArgs(op, args);
-    const request = { id: options.newRequestId(), op, args: validated, meta: {}, identity, source } as Request;
+  /** Runs one native request and waits for its audit events, as the native wire does. */
+  const settle = async (run: (audits: Array<Promise<void>>) => unknown, wipe: () => void): Promise<unknown> => {
     const audits: Array<Promise<void>> = [];
     let value: unknown;
     let failure: unknown = null;
     try {
-      value = await dispatcher.dispatch(request, audits);
+      value = await run(audits);
     } catch (err) {
       failure = err;
     } finally {
-      wipeBuffers(validated);
+      wipe();
     }
     // As on the native wire: the answer waits for its audit events; if they cannot be written, the result is zeroed unsent (fail closed).
     try {
@@ -65,14 +66,44 @@ export function kmipItemRunner(options: KmipItemRunnerOptions): RunItem {
     return value;
   };
 
+  /** `captureActivation`: set for an item of a batch with Undo (batch-undo.ts), so an Activate hands back what it changed. */
+  const callWith = (captureActivation?: (record: ActivationRecord) => void): NativeCall =>
+    (async <Op extends BatchableOperationName>(op: Op, args: OperationArgs[Op]): Promise<unknown> => {
+      // The native schema takes the Buffers as they are (protocol/schema.ts): the same limits as base64 on the JSON wire, without a base64 string of the material that could never be zeroed.
+      const validated = validateArgs(op, args);
+      const request = { id: options.newRequestId(), op, args: validated, meta: {}, identity, source } as Request;
+      return settle((audits) => dispatcher.dispatch(request, audits, { captureActivation }), () => wipeBuffers(validated));
+    }) as NativeCall;
+  const call = callWith();
+
+  /** The dispatcher's internal UndoActivation for each activation the item made, newest first; a refusal is the item's to keep. */
+  const undoActivations = (records: readonly ActivationRecord[], major: number): Undo => async () => {
+    for (const record of [...records].reverse()) {
+      const step = undoActivationStep(record);
+      const request = { id: options.newRequestId(), args: { instance: record.before.name }, meta: {}, identity, source };
+      try {
+        await settle((audits) => dispatcher.dispatchInternal(step, request, audits), () => undefined);
+      } catch (err) {
+        const outcome = outcomeOf(err, major, options.onInternalError);
+        return { refused: outcome.status === 'OperationFailed' ? (outcome.message ?? outcome.reason) : 'the undo did not complete' };
+      }
+    }
+    return {};
+  };
+
   return async (item, request, idPlaceholder): Promise<ItemOutcome> => {
     const version = request.header.protocolVersion;
     const operation = options.operations.get(item.operation);
     if (operation === undefined) {
       return { status: 'OperationFailed', reason: 'OperationNotSupported', message: `${item.operation} is not served over KMIP here: Query lists the operations this server serves` };
     }
+    const undoKind = request.header.batchErrorContinuationOption === 'Undo' ? undoKindOf(item.operation) : null;
+    const activations: ActivationRecord[] = [];
+    const itemCall = undoKind === 'captured' ? callWith((record) => activations.push(record)) : call;
     try {
-      return { status: 'Success', payload: await operation.run(item.requestPayload, { version, header: request.header, call, served, operations: options.operations, client: identity.name, nowMs: options.nowMs, newId: options.newId, idPlaceholder }) };
+      const payload = await operation.run(item.requestPayload, { version, header: request.header, call: itemCall, served, operations: options.operations, client: identity.name, nowMs: options.nowMs, newId: options.newId, idPlaceholder });
+      if (undoKind === null) return { status: 'Success', payload };
+      return { status: 'Success', payload, undo: undoKind === 'no-effect' ? async () => ({}) : undoActivations(activations, version.major) };
     } catch (err) {
       return outcomeOf(err, version.major, options.onInternalError);
     }

@@ -12,6 +12,7 @@ import { RateLimiter } from '../../common/rate-limiter';
 import { kmipReasonFor } from '../../common/error-codes';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { executeBatch, RunItem } from '../../protocol/kmip/kmip-batch-executor';
+import { canUndo } from '../../protocol/kmip/batch-undo';
 import { KmipCodecError } from '../../protocol/kmip/kmip-codec-error';
 import { RequestMessage, ResponseMessage } from '../../protocol/kmip/kmip-message';
 import { decodeRequest } from '../../protocol/kmip/kmip-message-decoder';
@@ -53,7 +54,7 @@ export async function answerMessage(decode: () => TtlvNode, context: MessageAnsw
     if (waitMs > 0 || batchWaitMs > 0) return rateLimited(request, Math.max(waitMs, batchWaitMs), context);
     const maximum = Math.min(request.header.maximumResponseSize ?? KMIP_MAX_RESPONSE_BYTES, KMIP_MAX_RESPONSE_BYTES);
     const bounded: RequestMessage = { ...request, header: { ...request.header, maximumResponseSize: maximum } };
-    return await executeBatch(bounded, context.runItem, { timeStamp: context.now() });
+    return await executeBatch(bounded, context.runItem, { timeStamp: context.now(), canUndo });
   } finally {
     for (const item of request.batchItems) wipeByteStrings(item.requestPayload);
   }

@@ -47,6 +47,7 @@ export const CLAIMED_PROFILES: readonly ProfileKey[] = [
   { version: '2.1', profile: 'SKFF' },
   { version: '1.4', profile: 'TL' },
   { version: '2.1', profile: 'TL' },
+  { version: '2.1', profile: 'BL' },
 ];
 
 const THREE_DES =
@@ -83,7 +84,6 @@ export const UNCLAIMED_REASONS: Readonly<Record<string, string>> = {
   SUITEB_128: 'Suite B: key pairs, certificates, signatures: the appliance keeps public and private keys and certificates but neither makes nor uses them',
   SUITEB_192: 'Suite B: key pairs, certificates, signatures: the appliance keeps public and private keys and certificates but neither makes nor uses them',
   PKCS11: 'the PKCS#11 operation (KMIP 2.1 §6.1.36) is not served: applications use PKCS#11 against their own token',
-  BL: 'BL-M-1, -3, -5 to -13 pass (BL-M-1 and -3 with their AES keys imported under dual control, BL-M-12 and -13 with DSA keys kept and never used, §3.8, the client setting Sensitive and Fresh); BL-M-2 needs a batch Undo of Activate (its Check fails, and the appliance has no reversal of an activation)',
 };
 
 export const STILL_BUILDING = 'not yet: the operations it needs are being built';

@@ -39,7 +39,7 @@ function fakeRunItem(outcomes: ItemOutcome[]) {
     const index = item.uniqueBatchItemId![0];
     ran.push(index);
     const outcome = outcomes[ran.length - 1];
-    return outcome.status === 'Success' ? { ...outcome, undo: async () => void undone.push(index) } : outcome;
+    return outcome.status === 'Success' ? { ...outcome, undo: async () => { undone.push(index); return {}; } } : outcome;
   };
   return { runItem, ran, undone };
 }
@@ -97,6 +97,30 @@ describe('KMIP batch executor', () => {
     expect(undone).toEqual([2, 1]);
     expect(statuses(response)).toEqual(['OperationUndone', 'OperationUndone', 'OperationFailed']);
     expect(response.batchItems[1].responsePayload).toEqual(payload('ResponsePayload', 'b'));
+  });
+
+  it('Undo: an undo the server refuses leaves its item Success (it stands), the others are still undone, and the failed item names what stands', async () => {
+    const refusing: ItemOutcome = { status: 'Success', payload: payload('ResponsePayload', 'b'), undo: async () => ({ refused: 'WRONG_STATE: changed since' }) };
+    const undone: string[] = [];
+    const outcomes: ItemOutcome[] = [
+      { status: 'Success', payload: payload('ResponsePayload', 'a'), undo: async () => (undone.push('a'), {}) },
+      refusing,
+      { status: 'OperationFailed', reason: 'IncompatibleCryptographicUsageMask', message: 'Check Failed' },
+    ];
+    let next = 0;
+    const response = await executeBatch(batch('Undo', ['Activate', 'Activate', 'Check']), async () => outcomes[next++], undoable);
+    expect(undone).toEqual(['a']);
+    expect(statuses(response)).toEqual(['OperationUndone', 'Success', 'OperationFailed']);
+    expect(response.batchItems[2].resultMessage).toBe('Check Failed; the batch could not be undone in full: item 2 (Activate) stands: WRONG_STATE: changed since');
+  });
+
+  it('Undo: an undo that rejects (a fault, not a refusal) is the caller\'s to handle, as a throwing runItem is', async () => {
+    const outcomes: ItemOutcome[] = [
+      { status: 'Success', payload: payload('ResponsePayload', 'a'), undo: async () => Promise.reject(new Error('bug')) },
+      { status: 'OperationFailed', reason: 'InvalidField' },
+    ];
+    let next = 0;
+    await expect(executeBatch(batch('Undo', ['Activate', 'Check']), async () => outcomes[next++], undoable)).rejects.toThrow('bug');
   });
 
   it('Undo: undoes nothing when nothing fails', async () => {
