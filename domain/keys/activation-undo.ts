@@ -19,6 +19,7 @@ import { KeychainError } from '../../common/errors';
 import { applyInstanceChange, InstanceRecord, KeyRecord } from '../../storage/records';
 import { instanceView, InstanceView } from '../views';
 import { KeychainParts } from './key-rows';
+import { moveNextRollover } from './instance-activation';
 
 /** What one activation changed, captured by the server during it: what its undo restores, and what the rows must still be. */
 export interface ActivationRecord {
@@ -61,23 +62,8 @@ export class ActivationUndo {
         processStopAt: before.processStopAt,
       });
       store.updateInstanceState(change);
-      if (key.nextRolloverAt !== record.keyBefore.nextRolloverAt) this.restoreNextRollover(key, record.keyBefore.nextRolloverAt, updatedAt);
+      if (key.nextRolloverAt !== record.keyBefore.nextRolloverAt) moveNextRollover(this.parts, key, record.keyBefore.nextRolloverAt, updatedAt);
       return instanceView(applyInstanceChange(instance, change), key.currentInstanceId);
-    });
-  }
-
-  private restoreNextRollover(key: KeyRecord, next: string | null, updatedAt: string): void {
-    const { rows, store } = this.parts;
-    const updated = { ...key, nextRolloverAt: next, updatedAt };
-    store.updateKeyPolicy({
-      keyId: key.id,
-      rolloverPolicy: key.rolloverPolicy,
-      cryptoperiod: key.cryptoperiod,
-      nextRolloverAt: next,
-      protectPeriod: key.protectPeriod,
-      processPeriod: key.processPeriod,
-      updatedAt,
-      rowMac: rows.keyMac(updated),
     });
   }
 }

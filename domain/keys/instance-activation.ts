@@ -26,7 +26,7 @@ import { withGivenStops } from '../usage-dates';
 import { instanceView, InstanceView } from '../views';
 import { KeychainParts } from './key-rows';
 import { nextRolloverAt } from './key-rollover';
-import { ActivationRecord } from './activation-undo';
+import type { ActivationRecord } from './activation-undo';
 
 /** An ISO 8601 date-time with a zone (Z or ±hh:mm): a date without a zone would depend on the machine that typed it. */
 const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -105,7 +105,7 @@ export class InstanceActivation {
     const next = key.rolloverPolicy === 'auto' ? nextRolloverAt(key, atMs, timeZone) : key.nextRolloverAt;
     if (instance.id === key.currentInstanceId) {
       store.updateInstanceState(activation);
-      const writtenKeyMac = next !== key.nextRolloverAt ? this.moveNextRollover(key, next, at) : key.rowMac;
+      const writtenKeyMac = next !== key.nextRolloverAt ? moveNextRollover(this.parts, key, next, at) : key.rowMac;
       capture?.({ before: instance, writtenInstanceMac: activation.rowMac, keyBefore: key, writtenKeyMac, inPlace: true });
       return instanceView(applyInstanceChange(instance, activation), key.currentInstanceId);
     }
@@ -124,22 +124,24 @@ export class InstanceActivation {
     capture?.({ before: instance, writtenInstanceMac: activation.rowMac, keyBefore: key, writtenKeyMac: rows.keyMac(moved), inPlace: false });
     return instanceView(applyInstanceChange(instance, activation), instance.id);
   }
+}
 
-  /** Returns the key row's new MAC. */
-  private moveNextRollover(key: KeyRecord, next: string | null, updatedAt: string): Buffer {
-    const { rows, store } = this.parts;
-    const updated = { ...key, nextRolloverAt: next, updatedAt };
-    const rowMac = rows.keyMac(updated);
-    store.updateKeyPolicy({
-      keyId: key.id,
-      rolloverPolicy: key.rolloverPolicy,
-      cryptoperiod: key.cryptoperiod,
-      nextRolloverAt: next,
-      protectPeriod: key.protectPeriod,
-      processPeriod: key.processPeriod,
-      updatedAt,
-      rowMac,
-    });
-    return rowMac;
-  }
+/**
+ * Writes a key row's next rollover date (an activation moves it; undoing
+ * one puts it back) with the row's new MAC, which it returns.
+ */
+export function moveNextRollover(parts: KeychainParts, key: KeyRecord, next: string | null, updatedAt: string): Buffer {
+  const { rows, store } = parts;
+  const rowMac = rows.keyMac({ ...key, nextRolloverAt: next, updatedAt });
+  store.updateKeyPolicy({
+    keyId: key.id,
+    rolloverPolicy: key.rolloverPolicy,
+    cryptoperiod: key.cryptoperiod,
+    nextRolloverAt: next,
+    protectPeriod: key.protectPeriod,
+    processPeriod: key.processPeriod,
+    updatedAt,
+    rowMac,
+  });
+  return rowMac;
 }

@@ -55,7 +55,7 @@ describe('key attributes on the native wire', () => {
 
   test('GetAttributes says what Get serves of the material, and with digest: true its SHA-256 (of what Get opens), null for SECRET', async () => {
     const facts = await ok<{ material: unknown; digest?: unknown }>(app, 'GetAttributes', { instance: first });
-    expect(facts.material).toEqual({ extractable: true, sensitive: false, generator: { kind: 'DRBG', drbg: 'CTR_DRBG', cipher: 'AES', bits: 256 }, origin: 'generated' });
+    expect(facts.material).toEqual({ extractable: true, sensitive: false, generator: { kind: 'DRBG', drbg: 'CTR_DRBG', cipher: 'AES', bits: 256 }, origin: 'generated', leaseSeconds: 3600, storage: 'software' });
     expect('digest' in facts).toBe(false);
     const digested = await ok<{ digest: { algorithm: string; value: string; format: string } }>(app, 'GetAttributes', { instance: first, digest: true });
     // A grant of `get` is dual-controlled: two other officers approve it.
