@@ -289,8 +289,16 @@ export const OP_SCHEMAS = Object.freeze({
     fields: { ...keyRef.fields, wrapMethod: { type: 'enum', values: WRAP_METHODS }, wrapPublicKey: { type: 'string', optional: true, minLength: 1, maxLength: MAX_PEM_LENGTH }, wrapKey: optionalName, wrapInstance: optionalName },
     atLeastOneOf: keyRef.atLeastOneOf,
   },
-  /** `usage`: what the caller intends (usage names); extension point for Usage Limits and Lease Time (domain/object-check.ts). */
-  Check: { fields: { ...keyRef.fields, usage: stringList }, atLeastOneOf: keyRef.atLeastOneOf },
+  /** What the caller intends (domain/object-check.ts): `usage` names, `usageLimitCount` uses of the instance's usage limit, `leaseSeconds` of keeping served material. */
+  Check: {
+    fields: {
+      ...keyRef.fields,
+      usage: stringList,
+      usageLimitCount: { type: 'integer', optional: true, min: 1, max: Number.MAX_SAFE_INTEGER },
+      leaseSeconds: { type: 'integer', optional: true, min: 0, max: 2 ** 32 - 1 },
+    },
+    atLeastOneOf: keyRef.atLeastOneOf,
+  },
   Interop: { fields: { function: { type: 'enum', values: INTEROP_FUNCTIONS }, identifier: { type: 'string', minLength: 1, maxLength: MAX_INTEROP_IDENTIFIER } } },
   BackupCreate: { fields: {} },
   BackupRead: {

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { KmipTlsClient } from '../../scripts/kmip/kmip-tls-client';
 import { ResponseBatchItem } from '../../protocol/kmip/kmip-message';
 import { tagNumberOf } from '../../protocol/kmip/kmip-message-fields';
-import { bytesItem, dateItem, enumItem, integerItem, longItem, maskItem, structureItem, textItem } from '../../protocol/kmip/operations/payload';
+import { bytesItem, dateItem, enumItem, integerItem, intervalItem, longItem, maskItem, structureItem, textItem } from '../../protocol/kmip/operations/payload';
 import { TtlvNode } from '../../protocol/kmip/ttlv';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
@@ -184,9 +184,20 @@ describe('usage limits over KMIP', () => {
     expect((await encrypt()).resultReason).toBe('PermissionDenied');
   });
 
-  it('refuses a Usage Limits Count that is not the Total at creation, with Invalid Field', async () => {
-    const refused = await call('Create', createPayload('kbudget/partial', limits(5n)));
-    expect([refused.resultStatus, refused.resultReason]).toEqual(['OperationFailed', 'InvalidField']);
-    expect(refused.resultMessage).toMatch(/Count sent at creation must equal the Total/);
+  it('ignores a Usage Limits Count sent at creation (KMIP: the server sets it to the Total), and Check says whether a count remains', async () => {
+    const created = await call('Create', createPayload('kbudget/partial', limits(5n)));
+    expect(created.resultStatus).toBe('Success');
+    const uid = find(created.responsePayload, 'UniqueIdentifier')!.value as string;
+    const attributes = await call('GetAttributes', [textItem('UniqueIdentifier', uid), enumItem('AttributeReference', 'UsageLimits', 'Tag')]);
+    expect(find(find(attributes.responsePayload, 'UsageLimits'), 'UsageLimitsCount')?.value).toBe(20n);
+    const check = (count: bigint) => call('Check', [textItem('UniqueIdentifier', uid), longItem('UsageLimitsCount', count)]);
+    expect((await check(20n)).resultStatus).toBe('Success');
+    const over = await check(21n);
+    expect([over.resultStatus, over.resultReason]).toEqual(['OperationFailed', 'UsageLimitExceeded']);
+    expect(over.resultMessage).toMatch(/21 bytes asked, 20 remain/);
+    const lease = await call('Check', [textItem('UniqueIdentifier', uid), intervalItem('LeaseTime', 7200)]);
+    expect([lease.resultStatus, lease.resultReason]).toEqual(['OperationFailed', 'PermissionDenied']);
+    expect(lease.resultMessage).toMatch(/appliance leases served material for 3600 s/);
+    expect((await call('Check', [textItem('UniqueIdentifier', uid), intervalItem('LeaseTime', 3600)])).resultStatus).toBe('Success');
   });
 });

@@ -8,10 +8,11 @@
  * which lacks that reason). A mask bit the appliance
  * enforces on no key (Key Agreement, Certificate Sign, …: attribute-
  * template.ts refuses them at Create and Register) is in no key's mask, so
- * it fails the same way. Usage Limits Count and Lease Time are refused by
- * name until the appliance keeps usage limits and leases: each then becomes
- * a native `Check` argument (domain/object-check.ts), and its failure here
- * the Result Reason KMIP gives it (docs/kmip.md §3.14).
+ * it fails the same way. Usage Limits Count asks whether that much remains
+ * of the instance's usage limit (Usage Limit Exceeded if not; Illegal
+ * Operation in 1.x); Lease Time whether the appliance's lease is that long
+ * (Permission Denied if not); each is a native `Check` argument
+ * (docs/kmip.md §3.14).
  */
 import type { CheckFailure } from '../../../domain/object-check';
 import type { InstanceView } from '../../../domain/view-types';
@@ -49,20 +50,31 @@ export const check: KmipOperation = {
     const reader = new PayloadReader(payload);
     const instance = instanceNamed(reader, ctx);
     const bits = reader.integer('CryptographicUsageMask');
-    if (reader.optional('UsageLimitsCount') !== undefined) {
-      throw new KmipOperationError('FeatureNotSupported', 'Check by Usage Limits Count is not supported: the appliance keeps no usage limits a client sets');
-    }
-    if (reader.optional('LeaseTime') !== undefined) {
-      throw new KmipOperationError('FeatureNotSupported', 'Check by Lease Time is not supported: the appliance grants no leases');
-    }
+    const count = reader.longInteger('UsageLimitsCount');
+    const lease = reader.interval('LeaseTime');
     reader.rejectOthers();
+    if (count !== undefined && (count < 1n || count > BigInt(Number.MAX_SAFE_INTEGER))) throw new KmipOperationError('InvalidField', `${reader.path}/UsageLimitsCount must be 1 to 2^53-1`);
     const { usage, never } = bits === undefined ? { usage: [], never: [] } : splitMask(bits, reader.path);
-    const result = (await ctx.call('Check', { instance, ...(usage.length === 0 ? {} : { usage }) })) as NativeCheck;
+    const asked = {
+      instance,
+      ...(usage.length === 0 ? {} : { usage }),
+      ...(count === undefined ? {} : { usageLimitCount: Number(count) }),
+      ...(lease === undefined ? {} : { leaseSeconds: lease }),
+    };
+    const result = (await ctx.call('Check', asked)) as NativeCheck;
     const failure = result.failures.find((found) => found.check === 'usage');
     if (failure !== undefined || never.length > 0) {
       const missing = [...(failure?.missing ?? []), ...never].join(', ');
       // 1.x has no Incompatible Cryptographic Usage Mask: it answers Permission Denied (common/error-codes.ts).
       throw new KmipOperationError(kmipReasonIn('IncompatibleCryptographicUsageMask', ctx.version.major), `Check failed: the object's usage mask does not allow ${missing}`);
+    }
+    for (const found of result.failures) {
+      if (found.check === 'usage-limit') {
+        throw new KmipOperationError(kmipReasonIn('UsageLimitExceeded', ctx.version.major), `Check failed: ${found.asked} ${found.unit === 'byte' ? 'bytes' : 'operations'} asked, ${found.remaining} remain of the object's usage limit`);
+      }
+      if (found.check === 'lease') {
+        throw new KmipOperationError('PermissionDenied', `Check failed: a lease of ${found.asked} s asked; the appliance leases served material for ${found.leaseSeconds} s`);
+      }
     }
     return responsePayload([textItem('UniqueIdentifier', result.instance.name)]);
   },

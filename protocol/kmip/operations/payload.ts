@@ -129,6 +129,15 @@ export class PayloadReader {
     return this.typed(this.optional(name), name, 'Integer') as number | undefined;
   }
 
+  longInteger(name: string): bigint | undefined {
+    return this.typed(this.optional(name), name, 'LongInteger') as bigint | undefined;
+  }
+
+  /** An Interval, in seconds. */
+  interval(name: string): number | undefined {
+    return this.typed(this.optional(name), name, 'Interval') as number | undefined;
+  }
+
   boolean(name: string): boolean | undefined {
     return this.typed(this.optional(name), name, 'Boolean') as boolean | undefined;
   }

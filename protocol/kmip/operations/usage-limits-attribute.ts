@@ -4,8 +4,10 @@
  * Count?, Usage Limits Unit}, Unit Byte or Object. A client sets it when it
  * makes the object (Create, Register); the server spends it and reports
  * the Count as what remains (KMIP: "the number of Usage Limits Units
- * remaining"). A Count sent with the request must be the Total: a client
- * cannot start its budget part spent, nor more than whole. Changing it
+ * remaining"). A Count sent with the request is ignored (KMIP 2.1 §4.51:
+ * "The server SHALL ignore the Usage Limits Count value if the attribute is
+ * specified in an operation that creates a new object"): a budget starts
+ * whole, never part spent nor more than whole. Changing it
  * afterwards (Set, Modify, Add Attribute) is refused where those
  * operations are served: a client that could raise its own budget would
  * have none (docs/kmip.md §3).
@@ -31,9 +33,8 @@ export function readUsageLimits(label: string, value: TtlvNode): UsageLimit {
   const unit = UNIT_OF_KMIP[unitName];
   if (unit === undefined) throw new KmipOperationError('InvalidField', `${label}: Usage Limits Unit ${unitName} is not one KMIP defines`);
   if (total < 1n || total > BigInt(Number.MAX_SAFE_INTEGER)) throw new KmipOperationError('InvalidField', `${label}: Usage Limits Total must be from 1 to ${Number.MAX_SAFE_INTEGER}`);
-  if (count !== undefined && longOf(label, 'UsageLimitsCount', count) !== total) {
-    throw new KmipOperationError('InvalidField', `${label}: a Usage Limits Count sent at creation must equal the Total (the server counts what remains)`);
-  }
+  // Typed, then ignored: the server sets the Count to the Total (the comment above).
+  if (count !== undefined) longOf(label, 'UsageLimitsCount', count);
   return { total: Number(total), unit };
 }
 

@@ -98,7 +98,7 @@ describe('Check, Locate by dates, Deactivation Date at Register, Get as register
     expect((trail.result as { events: unknown[] }).events.length).toBeGreaterThanOrEqual(3);
   });
 
-  test('KMIP Check: Success with the Unique Identifier; Incompatible Cryptographic Usage Mask (1.x: Permission Denied) for Decrypt and for a bit no key has; Usage Limits Count and Lease Time refused by name', async () => {
+  test('KMIP Check: Success with the Unique Identifier; Incompatible Cryptographic Usage Mask (1.x: Permission Denied) for Decrypt and for a bit no key has; a Usage Limits Count passes a key without a limit, a Lease Time longer than the appliance lease is Permission Denied', async () => {
     const created = await call('Create', structureItem('RequestPayload', [
       enumItem('ObjectType', 'SymmetricKey'),
       structureItem('Attributes', [enumItem('CryptographicAlgorithm', 'AES'), { tag: tagNumberOf('CryptographicLength'), type: 'Integer', value: 128 }, maskItem('CryptographicUsageMask', ['Encrypt']), structureItem('Name', [textItem('NameValue', 'bl/kmip-check'), enumItem('NameType', 'UninterpretedTextString')])]),
@@ -117,11 +117,14 @@ describe('Check, Locate by dates, Deactivation Date at Register, Get as register
     const agreement = await check([maskItem('CryptographicUsageMask', ['Encrypt', 'KeyAgreement'])]);
     expect([agreement.resultStatus, agreement.resultReason]).toEqual(['OperationFailed', 'IncompatibleCryptographicUsageMask']);
     expect(agreement.resultMessage).toMatch(/does not allow KeyAgreement/);
+    // No usage limit on this key: any count is available (a key with one: test/server/usage-limits.test.ts).
     const limits = await check([{ tag: tagNumberOf('UsageLimitsCount'), type: 'LongInteger', value: 5n }]);
-    expect([limits.resultReason, limits.resultMessage]).toEqual(['FeatureNotSupported', 'Check by Usage Limits Count is not supported: the appliance keeps no usage limits a client sets']);
-    const lease = await check([intervalItem('LeaseTime', 3600)]);
-    expect(lease.resultReason).toBe('FeatureNotSupported');
-    expect(lease.resultMessage).toMatch(/Lease Time/);
+    expect([limits.resultStatus, uidOf(limits)]).toEqual(['Success', uid]);
+    expect((await check([{ tag: tagNumberOf('UsageLimitsCount'), type: 'LongInteger', value: 0n }])).resultReason).toBe('InvalidField');
+    expect((await check([intervalItem('LeaseTime', 3600)])).resultStatus).toBe('Success');
+    const lease = await check([intervalItem('LeaseTime', 3601)]);
+    expect([lease.resultStatus, lease.resultReason]).toEqual(['OperationFailed', 'PermissionDenied']);
+    expect(lease.resultMessage).toMatch(/a lease of 3601 s asked; the appliance leases served material for 3600 s/);
   });
 
   test('native Locate by dates: a range of the current instance\'s date, ends included; outside it nothing; a bad range refused', async () => {
