@@ -156,6 +156,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'Most approval requests one client may have pending at once, so that nobody fills the queue.',
   },
   {
+    key: 'clear_key_import',
+    env: 'STRONGROOM_CLEAR_KEY_IMPORT',
+    defaultValue: () => 'off',
+    meaning: 'Register of clear AES, HMAC or CHACHA20 material: off refuses it (CLEAR_IMPORT_DISABLED; import such keys wrapped, --unwrap-key); dual-control makes it a key import officers approve (a key ceremony). SECRET data and wrapped imports are not affected.',
+  },
+  {
     key: 'backup_dir',
     env: 'STRONGROOM_BACKUP_DIR',
     defaultValue: (d) => join(d, 'backups'),
@@ -258,6 +264,9 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     }
   }
   checkListenerSettings(values);
+  if (!CLEAR_KEY_IMPORT_MODES.includes(values.clear_key_import as ClearKeyImport)) {
+    throw new ConfigError(`clear_key_import must be off or dual-control, not "${values.clear_key_import}"`);
+  }
   if (!/^\d+$/.test(values.rollover_check_interval_ms ?? '') || Number(values.rollover_check_interval_ms) < 1) {
     throw new ConfigError(`rollover_check_interval_ms must be a whole number, not "${values.rollover_check_interval_ms}"`);
   }
@@ -310,6 +319,15 @@ function checkTimeZone(zone: string): void {
 /** rollover_retention in milliseconds, or null for none. */
 export function retentionMs(config: ApplianceConfig): number | null {
   return setting(config, 'rollover_retention') === 'none' ? null : durationMs(config, 'rollover_retention');
+}
+
+/** How Register of clear material of a generated algorithm is taken (operations/key-import.ts). */
+export type ClearKeyImport = 'off' | 'dual-control';
+const CLEAR_KEY_IMPORT_MODES: readonly ClearKeyImport[] = ['off', 'dual-control'];
+
+/** clear_key_import, checked when the configuration was loaded. */
+export function clearKeyImport(config: ApplianceConfig): ClearKeyImport {
+  return setting(config, 'clear_key_import') as ClearKeyImport;
 }
 
 export function durationMs(config: ApplianceConfig, key: 'rollover_notice' | 'destruction_wait' | 'rollover_retention'): number {

@@ -90,6 +90,7 @@ export const ERROR_CODES = {
   UNKNOWN_OPERATION: { exit: EXIT.USAGE, kmip: 'OperationNotSupported', meaning: 'The server has no operation of that name.' },
   UNAUTHENTICATED: { exit: EXIT.AUTH, kmip: 'AuthenticationNotSuccessful', meaning: 'No valid client certificate from the appliance CA, or it is revoked or expired.' },
   PERMISSION_DENIED: { exit: EXIT.AUTH, kmip: 'PermissionDenied', meaning: 'The client has no grant for this operation on this key.' },
+  CLEAR_IMPORT_DISABLED: { exit: EXIT.AUTH, kmip: 'PermissionDenied', meaning: 'Register of clear AES, HMAC or CHACHA20 material is off here (clear_key_import = off); nothing was stored. Import the key wrapped under an appliance AES key (--unwrap-key), or have the operator set clear_key_import = dual-control for a key ceremony.' },
   CALLER_MATERIAL_REFUSED: { exit: EXIT.AUTH, kmip: 'PermissionDenied', meaning: 'The appliance generates material for this algorithm: no caller may supply it (Register or ReKey with material is for SECRET keys only); use Create, or ReKey without material.' },
   RATE_LIMITED: { exit: EXIT.UNAVAILABLE, kmip: 'ServerLimitExceeded', meaning: 'The client exceeded its request rate; retry after the delay given.' },
   SERVER_BUSY: { exit: EXIT.UNAVAILABLE, kmip: 'ServerLimitExceeded', meaning: 'The server is at its connection limit or shutting down; retry later.' },

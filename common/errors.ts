@@ -45,8 +45,8 @@ export class KeychainError extends StrongroomError {}
  * `code` (the stable interface), never on the class.
  */
 
-export type AccessErrorCode = Extract<ErrorCode, 'PERMISSION_DENIED' | 'UNAUTHENTICATED' | 'CALLER_MATERIAL_REFUSED'>;
-/** Who may do what: no grant, a role without the right, no valid identity, material no caller may supply. */
+export type AccessErrorCode = Extract<ErrorCode, 'PERMISSION_DENIED' | 'UNAUTHENTICATED' | 'CALLER_MATERIAL_REFUSED' | 'CLEAR_IMPORT_DISABLED'>;
+/** Who may do what: no grant, a role without the right, no valid identity, material no caller may supply (or not in the clear). */
 export class AccessError extends StrongroomError {
   constructor(code: AccessErrorCode, message: string, options: StrongroomErrorOptions = {}) {
     super(code, message, options);

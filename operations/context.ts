@@ -28,6 +28,7 @@ import { ApprovalService } from '../domain/approvals/approval-service';
 import { ApprovalBinding } from '../domain/approvals/approval-binding';
 import type { ServerLimits } from './server-limits';
 import type { MadeBackup } from '../domain/backup/backup-maker';
+import type { ClearKeyImport } from '../common/config';
 
 export type { ServerLimits } from './server-limits';
 
@@ -80,6 +81,8 @@ export interface Services {
   };
   /** Dual control: approval requests, votes and quorums (domain/approvals). */
   readonly approvals: ApprovalService;
+  /** Register of clear material of a generated algorithm: refused (off, also when absent) or a key import (dual-control); clear_key_import. */
+  readonly clearKeyImport?: ClearKeyImport;
   /** Whether the Interop operation (a test harness's case markers) is served: kmip_interop = on. */
   readonly interopServed?: boolean;
 }

@@ -21,8 +21,14 @@
  * exactly as a clear import's: its length and key check value, beside the
  * wrapping key and instance it came under (`unwrappedBy`). The wrapping key
  * is not used again: the approval binds the sealed material and its KCV.
+ *
+ * A clear import is a key ceremony, not an everyday path: with
+ * `clear_key_import = off` (the default) it is CLEAR_IMPORT_DISABLED before
+ * anything is stored, here where every wire and the CLI pass, so that the
+ * bytes of a generated algorithm's key only come in wrapped. SECRET data
+ * (caller material is what it is) and wrapped imports are not affected.
  */
-import { KeychainError, ValidationError } from '../common/errors';
+import { AccessError, KeychainError, ValidationError } from '../common/errors';
 import { wipe } from '../common/secret';
 import { Algorithm, parseAlgorithm } from '../domain/algorithms';
 import { SEALED_ARGS_FIELD } from '../domain/approvals/sealed-args';
@@ -48,6 +54,8 @@ export function importClass(spec: () => KeySpec, args: ArgsOf<'Register'>, ctx: 
   const algorithm = parseAlgorithm(args.algorithm ?? 'SECRET');
   const unwrapRef = unwrapRefOf(args);
   if (unwrapRef === null && acceptsCallerMaterial(algorithm)) return null;
+  // First: with clear imports off nothing else about the request matters, and nothing is stored.
+  if (unwrapRef === null) refuseClearImportWhenOff(algorithm, ctx, 'nothing was stored');
   // A wrapped import is always dual-controlled: the local operator is told so (DUAL_CONTROL_LOCAL_MODE), not which grant it lacks.
   if (unwrapRef !== null && ctx.identity.local) return 'key-import';
   authorizeName(ctx, 'register', args.name);
@@ -57,6 +65,19 @@ export function importClass(spec: () => KeySpec, args: ArgsOf<'Register'>, ctx: 
   else new WrappingKeys(ctx.services.keychain, ctx.services.clock).check(authorizeUnwrappingKey(ctx, unwrapRef), 'unwrap');
   assertNameFree(checked.fullName, ctx);
   return 'key-import';
+}
+
+/**
+ * CLEAR_IMPORT_DISABLED unless clear_key_import = dual-control (an absent
+ * setting is off). The message says the two ways forward, as the error table does.
+ */
+function refuseClearImportWhenOff(algorithm: Algorithm, ctx: OperationContext, outcome: string): void {
+  if (ctx.services.clearKeyImport === 'dual-control') return;
+  throw new AccessError(
+    'CLEAR_IMPORT_DISABLED',
+    `clear ${algorithm} material is not imported here (clear_key_import = off); ${outcome}. Import the key wrapped under an appliance AES key (Register with unwrapKey, \`key register --unwrap-key\`), or have the operator set clear_key_import = dual-control for a key ceremony`,
+    { details: { algorithm } },
+  );
 }
 
 /** The AES key a wrapped import's material is wrapped under; null for clear material. */
@@ -129,12 +150,14 @@ export const importArgs: ApprovalArgs<'Register'> = {
   },
 
   restore(stored, request, ctx) {
-    const { materialLength, kcv, kcvKind, [SEALED_ARGS_FIELD]: sealed, unwrappedBy: _unwrappedBy, ...rest } = stored;
+    const { materialLength, kcv, kcvKind, [SEALED_ARGS_FIELD]: sealed, unwrappedBy, ...rest } = stored;
     if (typeof kcv !== 'string' || typeof kcvKind !== 'string' || typeof materialLength !== 'number' || typeof sealed !== 'object' || sealed === null) {
       throw tampered(request, 'its sealed material or key check value is missing (it ended, or the record was altered)');
     }
     if (typeof rest.name !== 'string' || (rest.algorithm !== undefined && typeof rest.algorithm !== 'string')) throw new ValidationError('stored Register request names no key');
     const algorithm = parseAlgorithm((rest.algorithm as string | undefined) ?? 'SECRET');
+    // A clear import approved after the operator turned clear imports off does not register: the setting is in force when the key would come in.
+    if (unwrappedBy === undefined) refuseClearImportWhenOff(algorithm, ctx, `request ${request.id} registers nothing`);
     const material = ctx.services.keychain.openImportMaterial(bindingOf(request, rest.name, algorithm, kcv, kcvKind), sealed as SealedImport);
     try {
       const check = keyCheckValue(algorithm, material);

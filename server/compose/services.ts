@@ -10,7 +10,7 @@
 import { Clock } from '../../common/clock';
 import { Timers } from '../../common/timers';
 import { EventStamper } from '../../domain/audit/audit-event';
-import { durationMs, numberSetting } from '../../common/config';
+import { clearKeyImport, durationMs, numberSetting } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { applianceVersion } from '../../common/version';
 import { CryptoService } from '../../domain/crypto-service';
@@ -122,6 +122,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     newId: stamper.newId,
     destructionWaitMs: durationMs(config, 'destruction_wait'),
     interopServed: config.values.kmip_interop === 'on',
+    clearKeyImport: clearKeyImport(config),
     events: audit.events,
     recordAudit: (event) => audit.record(event),
     auditTrail: store.audit,

@@ -5,8 +5,10 @@
  * (--strip-newline); `key rollover --from-file` gives a SECRET key its new
  * material the same ways, in local mode and over the wire, and without it
  * the rollover is refused naming the option. The stored bytes are read back
- * as an approved key export over the wire. AES material is a key import:
- * exit 12, approved by two other officers after comparing its KCV.
+ * as an approved key export over the wire. Clear AES material is refused
+ * while clear_key_import is off (the default: exit 10, CLEAR_IMPORT_DISABLED,
+ * nothing stored); with it dual-control it is a key import: exit 12,
+ * approved by two other officers after comparing its KCV.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +79,14 @@ describe('SECRET material from the CLI: register and rollover', () => {
       expect(fromStdin.stderr).toMatch(/^warning: .*--strip-newline/);
     });
 
+    it('refuses clear AES material (clear_key_import = off, the default) with exit 10 and the ways forward, storing nothing', () => {
+      const run = local('2b7e151628aed2a6abf7158809cf4f3c\n', 'key', 'register', 'app/zmk', '-a', 'AES-128', '--encoding', 'hex');
+      expect(run.status).toBe(10);
+      expect(run.json.error.code).toBe('CLEAR_IMPORT_DISABLED');
+      expect(run.json.error.message).toContain('--unwrap-key');
+      expect(local(undefined, 'key', 'show', 'app/zmk').json.error.code).toBe('KEY_NOT_FOUND');
+    });
+
     it('still refuses caller material for a key the appliance generates', () => {
       expect(local(undefined, 'key', 'create', 'app/aes').status).toBe(0);
       const run = local('x'.repeat(32), 'key', 'rollover', 'app/aes', '--from-file', '-');
@@ -129,8 +139,19 @@ describe('SECRET material from the CLI: register and rollover', () => {
       expect(exported('wire/token').toString('latin1')).toBe('n3w-s3cret\n');
     });
 
-    it('imports AES material as a dual-controlled key import: exit 12 with the request, `approvals show` prints the KCV, and the key exists once two others approved', () => {
+    it('refuses AES material while clear_key_import is off (exit 10, no request), and with it dual-control a key import: exit 12 with the request, `approvals show` prints the KCV, and the key exists once two others approved', async () => {
       const key = '2b7e151628aed2a6abf7158809cf4f3c';
+      const refused = remote(`${key}\n`, 'key', 'register', 'wire/zmk', '-a', 'AES-128', '--encoding', 'hex');
+      expect(refused.status).toBe(10);
+      expect(refused.json.error.code).toBe('CLEAR_IMPORT_DISABLED');
+      expect(refused.json.error.message).toContain('clear_key_import = dual-control');
+      expect(remote(undefined, 'approvals', 'list').json.requests.filter((r: { operation: string }) => r.operation === 'Register')).toEqual([]);
+
+      // The operator turns clear imports on for a key ceremony; the server's start records the setting.
+      await server.stop();
+      server = await startServe(data, { STRONGROOM_CLEAR_KEY_IMPORT: 'dual-control' });
+      const started = remote(undefined, 'audit', 'search', '--type', 'server-start').json.events as Array<{ event: { custom: Record<string, string> } }>;
+      expect(started.at(-1)?.event.custom['setting.clear_key_import']).toBe('dual-control');
       const asked = remote(`${key}\n`, 'key', 'register', 'wire/zmk', '-a', 'AES-128', '--encoding', 'hex');
       expect(asked.status).toBe(12);
       expect(asked.json.error).toMatchObject({ code: 'APPROVAL_REQUIRED', details: { class: 'key-import', operation: 'Register' } });

@@ -38,6 +38,9 @@ describe('configuration', () => {
     expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_METRICS_TLS: 'yes' } }))).toBe('CONFIG_INVALID');
     expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_KMIP_HTTPS_PORT: 'https' } }))).toBe('CONFIG_INVALID');
     expect(loadConfig({ dataDir: dir, env: { STRONGROOM_KMIP_HTTPS_PORT: 'off' } }).values.kmip_https_port).toBe('off');
+    expect(codeOf(() => loadConfig({ dataDir: dir, env: { STRONGROOM_CLEAR_KEY_IMPORT: 'on' } }))).toBe('CONFIG_INVALID');
+    expect(loadConfig({ dataDir: dir, env: {} }).values.clear_key_import).toBe('off');
+    expect(loadConfig({ dataDir: dir, env: { STRONGROOM_CLEAR_KEY_IMPORT: 'dual-control' } }).values.clear_key_import).toBe('dual-control');
     expect(codeOf(() => loadConfig({ dataDir: dir, configFile: join(dir, 'absent.conf'), env: {} }))).toBe('CONFIG_INVALID');
   });
 

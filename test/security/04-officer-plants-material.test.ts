@@ -22,7 +22,7 @@ describe('attack 4: an officer plants material', () => {
   let payroll: Credentials;
 
   beforeAll(async () => {
-    app = await startTestAppliance();
+    app = await startTestAppliance({ clear_key_import: 'dual-control' });
     payroll = app.issue('payroll-app', 'app');
     const officer = await app.connect(app.officer);
     expect((await officer.request('Create', { name: 'hr/payroll', algorithm: 'AES-256' })).error).toBeUndefined();

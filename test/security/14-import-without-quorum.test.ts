@@ -34,7 +34,7 @@ describe('attack 14: a single client or officer imports key material', () => {
   let second: RawConnection;
 
   beforeAll(async () => {
-    app = await startTestAppliance();
+    app = await startTestAppliance({ clear_key_import: 'dual-control' });
     importer = app.issue('importer-app', 'app');
     outsider = app.issue('outsider-app', 'app');
     officer = await app.connect(app.officer);

@@ -23,7 +23,7 @@ describe('attack 15: the material of a pending import, read from the database fi
   let officer: RawConnection;
 
   beforeAll(async () => {
-    app = await startTestAppliance({}, { clock });
+    app = await startTestAppliance({ clear_key_import: 'dual-control' }, { clock });
     officer = await app.connect(app.officer);
   });
 

@@ -24,7 +24,7 @@ describe('attack 16: the sealed material of a pending import, edited in the data
   let approvers: RawConnection[];
 
   beforeEach(async () => {
-    app = await startTestAppliance();
+    app = await startTestAppliance({ clear_key_import: 'dual-control' });
     officer = await app.connect(app.officer);
     approvers = [await app.connect(app.approvers[0]), await app.connect(app.approvers[1])];
   });

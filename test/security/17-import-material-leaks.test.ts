@@ -37,7 +37,7 @@ describe('attack 17: the material of an import, read from views, events, errors 
   let sealedBlob = '';
 
   beforeAll(async () => {
-    app = await startTestAppliance({}, { log: recordingLogger() });
+    app = await startTestAppliance({ clear_key_import: 'dual-control' }, { log: recordingLogger() });
     app.server.services.events.subscribe((e) => events.push(e));
     officer = await app.connect(app.officer);
     auditor = await app.connect(app.issue('the-auditor', 'auditor'));

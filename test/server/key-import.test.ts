@@ -22,7 +22,7 @@ describe('key import over the native wire', () => {
   let app: RawConnection;
 
   beforeAll(async () => {
-    t = await startTestAppliance();
+    t = await startTestAppliance({ clear_key_import: 'dual-control' });
     officer = await t.connect(t.officer);
     const appCredentials = t.issue('kat-app', 'app');
     expect((await officer.request('PolicyGrant', { client: 'kat-app', pattern: 'kat/*', permissions: ['encrypt', 'register'] })).error).toBeUndefined();

@@ -41,7 +41,7 @@ describe('KMIP Register of a Symmetric Key: a dual-controlled import', () => {
   let client: KmipTlsClient;
 
   beforeAll(async () => {
-    t = await startTestAppliance();
+    t = await startTestAppliance({ clear_key_import: 'dual-control' });
     officer = await t.connect(t.officer);
     const credentials = t.issue('kmip-importer', 'app');
     expect((await officer.request('PolicyGrant', { client: 'kmip-importer', pattern: 'imp/*', permissions: ['register', 'create', 'get-attributes'] })).error).toBeUndefined();
