@@ -29,7 +29,7 @@ describe('strongroom key export and wrapped key register', () => {
     data = join(dir, 'data');
     expect(cli(['--data', data, 'init', '--demo-token', '--json']).status).toBe(0);
     const certs = join(data, 'pki');
-    server = await startServe(data);
+    server = await startServe(data, { STRONGROOM_CLEAR_KEY_IMPORT: 'dual-control' });
     remote = (...args) => cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--json', ...args]);
     const as = (name: string, ...args: string[]): Run => cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--cert', join(certs, `${name}.crt`), '--key', join(certs, `${name}.key`), '--json', ...args]);
     approveByOthers = (run) => {

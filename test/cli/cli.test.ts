@@ -151,10 +151,14 @@ describe('strongroom CLI', () => {
     expect(reg.status).toBe(0);
     expect(reg.json.key.algorithm).toBe('SECRET');
     // Reading it back is a key export: cli-remote.test.ts does it as an app over the wire.
-    // The appliance generates AES material: supplying it is a key import that other officers approve, which the local operator cannot ask for (attack 14).
+    // The appliance generates AES material: clear imports are off by default (CLEAR_IMPORT_DISABLED); with clear_key_import = dual-control
+    // supplying it is a key import that other officers approve, which the local operator cannot ask for (attack 14).
     const aes = cli(['--data', data, 'key', 'register', 'app/aes', '-a', 'AES-256', '--json'], { input: Buffer.alloc(32, 1) });
     expect(aes.status).toBe(10);
-    expect(aes.json.error.code).toBe('DUAL_CONTROL_LOCAL_MODE');
+    expect(aes.json.error.code).toBe('CLEAR_IMPORT_DISABLED');
+    const ceremony = cli(['--data', data, 'key', 'register', 'app/aes', '-a', 'AES-256', '--json'], { input: Buffer.alloc(32, 1), env: { STRONGROOM_CLEAR_KEY_IMPORT: 'dual-control' } });
+    expect(ceremony.status).toBe(10);
+    expect(ceremony.json.error.code).toBe('DUAL_CONTROL_LOCAL_MODE');
     const wrongLength = cli(['--data', data, 'key', 'register', 'app/too-long', '--json'], { input: Buffer.alloc(8193, 1) });
     expect(wrongLength.status).toBe(2);
     expect(wrongLength.json.error.code).toBe('INVALID_ARGUMENT');

@@ -30,7 +30,7 @@ interface Sealed {
 
 /** An appliance with an app granted everything on `byok/*`, and the KEK imported as `byok/kek`. */
 async function applianceWithKek(): Promise<{ t: TestAppliance; app: RawConnection; officer: RawConnection }> {
-  const t = await startTestAppliance();
+  const t = await startTestAppliance({ clear_key_import: 'dual-control' });
   const credentials = t.issue('mover', 'app');
   const officer = await t.connect(t.officer);
   expect((await officer.request('PolicyGrant', { client: 'mover', pattern: 'byok/*', permissions: ['create', 'register', 'encrypt'] })).error).toBeUndefined();

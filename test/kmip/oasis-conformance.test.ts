@@ -48,7 +48,7 @@ describe('OASIS KMIP conformance', () => {
     // (TL-M-2-14 and TL-M-2-21 both create "AAAAAAA1A1AA12345678901234567" and leave it), and a name is never reused here.
     for (const version of OASIS_VERSIONS) {
       await stopAppliance();
-      t = await startTestAppliance({ destruction_wait: 'P0D', kmip_interop: 'on' });
+      t = await startTestAppliance({ destruction_wait: 'P0D', kmip_interop: 'on', clear_key_import: 'dual-control' });
       // The cases name their keys freely ("SKLC-M-1-21"): the runner's client may do everything on every name.
       const runner = t.issue('oasis-runner', 'app');
       const officer = await t.connect(t.officer);

@@ -30,7 +30,7 @@ describe('PyKMIP against the appliance', () => {
 
   beforeAll(async () => {
     await requirePyKmip();
-    t = await startTestAppliance({ destruction_wait: 'P0D' });
+    t = await startTestAppliance({ destruction_wait: 'P0D', clear_key_import: 'dual-control' });
     app = new PyKmipClientFiles(t.issue('pykmip-app', 'app'));
     const officer = await t.connect(t.officer);
     // Every permission, Get's material among them: a grant of material needs two more officers.

@@ -49,7 +49,7 @@ describe('backup create and verify', () => {
   const imported = randomBytes(32);
 
   beforeAll(async () => {
-    t = await startTestAppliance();
+    t = await startTestAppliance({ clear_key_import: 'dual-control' });
     dir = mkdtempSync(join(tmpdir(), 'strongroom-backup-test-'));
     file = join(dir, 'keychain.srbk');
     const app = t.issue('backup-app', 'app');

@@ -39,7 +39,7 @@ describe('KMIP key operations refuse', () => {
   let uid: string;
 
   beforeAll(async () => {
-    t = await startTestAppliance();
+    t = await startTestAppliance({ clear_key_import: 'dual-control' });
     const appCredentials = t.issue(APP, 'app');
     const strangerCredentials = t.issue(STRANGER, 'app');
     officer = await t.connect(t.officer);
