@@ -5,7 +5,10 @@
  * Register), before any approval request is stored, with a message that
  * names the ways forward (a wrapped import, or clear_key_import =
  * dual-control). SECRET data registers at once as before, and a key wrapped
- * under an appliance AES key is still a dual-controlled import.
+ * under an appliance AES key is still a dual-controlled import. With
+ * dual-control the import is today's, the server-start event records the
+ * setting, and an import approved after a restart with the setting off
+ * registers nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { KmipTlsClient } from '../../scripts/kmip/kmip-tls-client';
@@ -124,5 +127,14 @@ describe('clear_key_import = dual-control', () => {
     expect(started.error).toBeUndefined();
     const events = (started.result as { events: Array<{ event: { custom: Record<string, string> } }> }).events;
     expect(events.at(-1)?.event.custom['setting.clear_key_import']).toBe('dual-control');
+  });
+
+  it('fails a clear import approved after the operator turned clear imports off, registering nothing (the setting holds when the key would come in)', async () => {
+    const officer = await t.connect(t.officer);
+    const asked = await officer.request('Register', { name: 'ops/late', algorithm: 'AES-256', material: randomBytes(32).toString('base64') });
+    expect(asked.error?.code).toBe('APPROVAL_REQUIRED');
+    await t.restart({ clear_key_import: 'off' });
+    expect(await t.approve(asked)).toMatchObject({ state: 'failed', error: { code: 'CLEAR_IMPORT_DISABLED', message: expect.stringMatching(/registers nothing/) } });
+    expect((await (await t.connect(t.officer)).request('GetAttributes', { name: 'ops/late' })).error?.code).toBe('KEY_NOT_FOUND');
   });
 });

@@ -50,8 +50,8 @@ export interface TestAppliance {
   readonly dataDir: string;
   readonly appliance: Appliance;
   readonly server: RunningServer;
-  /** Stops the server, closes the keychain and the HSM session, then opens the same data folder again and serves it (a new port). */
-  restart(): Promise<void>;
+  /** Stops the server, closes the keychain and the HSM session, then opens the same data folder again and serves it (a new port), with `settings` changed as an operator edits appliance.conf between two starts. */
+  restart(settings?: Record<string, string>): Promise<void>;
   readonly officer: Credentials;
   /** Two more officers (approver-1, approver-2) who approve `officer`'s requests. */
   readonly approvers: readonly Credentials[];
@@ -84,7 +84,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-server-'));
   writeFileSync(join(dataDir, 'hsm-user-pin'), token.userPin, { mode: 0o600 });
   useSoftHsmConf(token.softhsmConf);
-  const config = loadConfig({
+  let config = loadConfig({
     dataDir,
     env: {},
     flags: { hsm_module: token.modulePath, hsm_token_label: token.label, softhsm2_conf: token.softhsmConf, listen_port: '0', ...settings },
@@ -145,10 +145,11 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
     get server() {
       return server;
     },
-    async restart() {
+    async restart(changed = {}) {
       for (const connection of open) connection.destroy();
       await server.close();
       await appliance.close();
+      config = loadConfig({ dataDir, env: {}, flags: { hsm_module: token.modulePath, hsm_token_label: token.label, softhsm2_conf: token.softhsmConf, listen_port: '0', ...settings, ...changed } });
       appliance = openAppliance(config, { ids: options.ids });
       server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers, log: options.log });
     },
