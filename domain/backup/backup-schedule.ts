@@ -72,7 +72,12 @@ export class BackupSchedule {
   async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = null;
-    await this.running;
+    await this.idle();
+  }
+
+  /** Resolves once no check is in progress (the one a timer started, if any): starts none itself. */
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
   }
 
   /** Makes a backup now if one is due, or joins the check in progress; never rejects. */

@@ -127,6 +127,17 @@ describe('backup schedule', () => {
     expect(schedule.status().lastScheduled).toMatchObject({ outcome: 'INTERNAL_ERROR', message: 'disk full' });
   });
 
+  it('idle waits for the check a timer started, and starts none itself', async () => {
+    const { timers, times, schedule } = setUp();
+    await schedule.idle();
+    expect(times).toEqual([]);
+    schedule.start();
+    await timers.advance(HOUR);
+    await schedule.idle();
+    expect(times).toEqual([START + HOUR]);
+    await schedule.stop();
+  });
+
   it('joins a check in progress instead of making a second backup', async () => {
     const { times, schedule } = setUp();
     await Promise.all([schedule.check(), schedule.check()]);
