@@ -5,8 +5,8 @@
  * client, trigger schedule) that verifies with the HSM; an officer's
  * on-demand backup counts as the period's; after the next scheduled one,
  * retention (2) removes the oldest, audited after its intent, and leaves the
- * operator's own files alone; Query shows the last scheduled run and the
- * next due time; a sealed appliance's scheduled backup fails SEALED, is
+ * operator's own files alone; Query shows officers (not applications) the
+ * last scheduled run and the next due time; a sealed appliance's scheduled backup fails SEALED, is
  * audited, and the next check after the unseal makes it.
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../../common/clock';
 import { AuditEvent } from '../../../domain/audit/audit-event';
 import { verifyBackup } from '../../../domain/backup/backup-verify';
-import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
+import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
 import { ManualTimers } from '../../support/manual-timers';
 
 const HOUR = 3_600_000;
@@ -32,6 +32,7 @@ describe('scheduled backups and retention', () => {
   let t: TestAppliance;
   let officer: RawConnection;
   let backupDir: string;
+  let app: Credentials;
 
   const events = async (type: string): Promise<AuditEvent[]> =>
     ((await officer.request('AuditSearch', { type, limit: 1000 })).result as { events: Array<{ event: AuditEvent }> }).events.map((e) => e.event);
@@ -55,6 +56,7 @@ describe('scheduled backups and retention', () => {
       { clock: timers.clock, timers },
     );
     backupDir = t.appliance.config.values.backup_dir as string;
+    app = t.issue('schedule-app', 'app');
     officer = await t.connect(t.officer);
     expect((await officer.request('Create', { name: 'hr/payroll', algorithm: 'AES-256' })).error).toBeUndefined();
   });
@@ -112,6 +114,12 @@ describe('scheduled backups and retention', () => {
     const intents = (await events('intent')).filter((e) => e.custom.remove !== undefined);
     expect(intents.map((e) => e.custom.remove)).toEqual([scheduled]);
     expect((await status()).lastScheduled).toMatchObject({ outcome: 'ok', name: third });
+  });
+
+  it('shows the schedule to officers and auditors only, as it shows the audit sinks', async () => {
+    const appQuery = (await (await t.connect(app)).request('Query', {})).result as Record<string, unknown>;
+    expect(appQuery.server).toBe('strongroom');
+    expect(appQuery).not.toHaveProperty('backups');
   });
 
   it('audits a sealed appliance’s scheduled backup as SEALED and makes it at the next check after the unseal', async () => {
