@@ -22,7 +22,7 @@ import { ClientIdentity } from '../../domain/policy/identity';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { snapshotOnWorker } from '../../storage/backup/worker-snapshot';
 import { openBackupSnapshot } from '../../storage/backup/backup-snapshot-reader';
-import { KeychainError } from '../../common/errors';
+import { KeychainError, StorageError, StrongroomError } from '../../common/errors';
 import { Services } from '../../operations/context';
 import { Appliance } from './open-appliance';
 
@@ -43,6 +43,20 @@ async function checkSnapshotTrust(appliance: Appliance, path: string, counter: n
   } finally {
     copy.close();
   }
+}
+
+/**
+ * A failed backup as a StrongroomError with a stable code: a file-system
+ * error of the write (a full disk while the file is assembled) is
+ * STORAGE_FULL or STORAGE_ERROR, not an errno in the trail or an
+ * INTERNAL_ERROR to the officer.
+ */
+function backupFailure(err: unknown): unknown {
+  if (err instanceof StrongroomError) return err;
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof errno !== 'string' || !/^E[A-Z]+$/.test(errno)) return err;
+  const full = errno === 'ENOSPC' || errno === 'EDQUOT';
+  return new StorageError(full ? 'STORAGE_FULL' : 'STORAGE_ERROR', `the backup could not be written to backup_dir (${errno}): no backup was made`, { cause: err });
 }
 
 export interface BackupWiring {
@@ -97,8 +111,9 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
       // The dispatcher refuses a sealed appliance's request; the schedule is refused here, before any snapshot is taken.
       if (appliance.keychain.isSealed) throw new KeychainError('SEALED', 'the keychain is sealed: no backup was made');
       return maker.create();
-    })().catch(async (err: unknown) => {
-      await record(unsealAuditEvent(stamper, 'backup-created', requester, (err as { code?: string }).code ?? 'INTERNAL_ERROR', { trigger }));
+    })().catch(async (cause: unknown) => {
+      const err = backupFailure(cause);
+      await record(unsealAuditEvent(stamper, 'backup-created', requester, err instanceof StrongroomError ? err.code : 'INTERNAL_ERROR', { trigger }));
       throw err;
     });
     const { manifest } = made;
@@ -116,7 +131,7 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
       await applyRetention(made);
     } catch (err) {
       // The backup is made and recorded; the old ones stay until the next backup's retention can be recorded.
-      log.error('backup retention skipped: its intent could not be recorded', { error: String(err) });
+      log.error('backup retention skipped: the folder could not be listed or its intent recorded', { error: String(err) });
     }
     return made;
   };

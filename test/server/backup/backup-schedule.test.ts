@@ -7,10 +7,12 @@
  * retention (2) removes the oldest, audited after its intent, and leaves the
  * operator's own files alone; Query shows officers (not applications) the
  * last scheduled run and the next due time; a sealed appliance's scheduled backup fails SEALED, is
- * audited, and the next check after the unseal makes it.
+ * audited, and the next check after the unseal makes it; a folder that
+ * cannot be written fails STORAGE_ERROR, audited, and the server serves on.
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ManualClock } from '../../../common/clock';
 import { AuditEvent } from '../../../domain/audit/audit-event';
 import { verifyBackup } from '../../../domain/backup/backup-verify';
@@ -141,5 +143,40 @@ describe('scheduled backups and retention', () => {
     expect(backups()).toHaveLength(2);
     expect(backups().filter((n) => !kept.includes(n))).toHaveLength(1);
     expect((await status()).lastScheduled).toMatchObject({ outcome: 'ok' });
+  });
+});
+
+describe('a scheduled backup the folder cannot take', () => {
+  const timers = new ManualTimers(new ManualClock(Date.UTC(2026, 11, 7, 0, 30, 0)));
+  let t: TestAppliance;
+  let officer: RawConnection;
+  let blocker: string;
+
+  beforeAll(async () => {
+    // backup_dir names a file: the folder cannot be made (as root, a mode would not stop it; a file in the way does).
+    blocker = join(mkdtempSync(join(tmpdir(), 'strongroom-backup-blocked-')), 'backups');
+    writeFileSync(blocker, 'not a folder');
+    t = await startTestAppliance({ backup_schedule: 'P1D', backup_dir: blocker, idle_timeout_ms: String(30 * DAY) }, { clock: timers.clock, timers });
+    officer = await t.connect(t.officer);
+  });
+
+  afterAll(async () => {
+    await t.stop();
+    rmSync(dirname(blocker), { recursive: true, force: true });
+  });
+
+  it('is audited as STORAGE_ERROR by the server, the server serves on, and the next check after the cause is gone makes it', async () => {
+    timers.clock.advance(HOUR);
+    await t.server.backupSchedule!.check();
+    const query = (await officer.request('Query', {})).result as { backups: BackupsStatus };
+    expect(query.backups.lastScheduled).toMatchObject({ outcome: 'STORAGE_ERROR', message: expect.stringContaining('no backup was made') });
+    const search = async (): Promise<AuditEvent[]> =>
+      ((await officer.request('AuditSearch', { type: 'backup-created' })).result as { events: Array<{ event: AuditEvent }> }).events.map((e) => e.event);
+    expect((await search()).map((e) => [e.identity, e.result, e.custom.trigger])).toEqual([[null, 'STORAGE_ERROR', 'schedule']]);
+    rmSync(blocker);
+    timers.clock.advance(HOUR);
+    await t.server.backupSchedule!.check();
+    expect(readdirSync(blocker).filter((n) => n.endsWith('.srbk'))).toHaveLength(1);
+    expect((await search()).map((e) => e.result)).toEqual(['STORAGE_ERROR', 'ok']);
   });
 });
