@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors';
 import { checkListenerSettings, CONNECTION_SETTINGS, LISTENER_SETTINGS } from './listener-settings';
+import { BACKUP_SETTINGS, checkBackupSettings } from './backup-settings';
 
 /** A config file larger than this is refused rather than parsed: it is not a config file. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
@@ -167,6 +168,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultValue: (d) => join(d, 'backups'),
     meaning: 'Where the server writes the backups BackupCreate makes (mode 0700; docs/backup.md). Relative paths are relative to the data folder.',
   },
+  ...BACKUP_SETTINGS,
   ...LISTENER_SETTINGS,
 ];
 
@@ -267,6 +269,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
   if (!CLEAR_KEY_IMPORT_MODES.includes(values.clear_key_import as ClearKeyImport)) {
     throw new ConfigError(`clear_key_import must be off or dual-control, not "${values.clear_key_import}"`);
   }
+  checkBackupSettings(values);
   if (!/^\d+$/.test(values.rollover_check_interval_ms ?? '') || Number(values.rollover_check_interval_ms) < 1) {
     throw new ConfigError(`rollover_check_interval_ms must be a whole number, not "${values.rollover_check_interval_ms}"`);
   }

@@ -29,6 +29,7 @@ import { ApprovalBinding } from '../domain/approvals/approval-binding';
 import type { ServerLimits } from './server-limits';
 import type { MadeBackup } from '../domain/backup/backup-maker';
 import type { ClearKeyImport } from '../common/config';
+import type { BackupSchedule } from '../domain/backup/backup-schedule';
 
 export type { ServerLimits } from './server-limits';
 
@@ -76,8 +77,13 @@ export interface Services {
   };
   /** Signed backups in backup_dir (domain/backup/backup-maker.ts); absent in a server without them. */
   readonly backups?: {
-    create(requester: ClientIdentity): Promise<MadeBackup>;
+    /** Makes one (requester null: the server, on its schedule), then applies backup_retention. */
+    create(requester: ClientIdentity | null): Promise<MadeBackup>;
     read(name: string, offset: number, length: number): { data: Buffer; fileBytes: number };
+    /** The server's own backups (backup_schedule), or null when off; started and stopped by the server. */
+    readonly schedule: BackupSchedule | null;
+    /** backup_retention: how many backups the folder keeps. */
+    readonly retention: number;
   };
   /** Dual control: approval requests, votes and quorums (domain/approvals). */
   readonly approvals: ApprovalService;

@@ -1,8 +1,18 @@
 /**
  * Query (docs/protocol.md §6): what this server is, what it does, its limits, and who the caller is;
- * for officers and auditors also the delivery counters of each audit sink (docs/audit-sinks.md).
+ * for officers and auditors also the delivery counters of each audit sink (docs/audit-sinks.md)
+ * and the state of the server's scheduled backups (docs/backup.md).
  */
+import { OperationContext } from './context';
 import { Operation } from './operation';
+
+/** The server's own backups: the schedule (off, or its period), the last scheduled backup's time and outcome, the next due time, and the retention count. */
+function backupsStatus(ctx: OperationContext): Record<string, unknown> | null {
+  const backups = ctx.services.backups;
+  if (!backups) return null;
+  const schedule = backups.schedule?.status() ?? { schedule: 'off', lastScheduled: null, nextDueAt: null };
+  return { ...schedule, retention: backups.retention };
+}
 
 export function makeQuery(operationNames: () => readonly string[]): Operation<'Query'> {
   return {
@@ -16,7 +26,7 @@ export function makeQuery(operationNames: () => readonly string[]): Operation<'Q
       limits: ctx.services.limits,
       identity: { name: ctx.identity.name, role: ctx.identity.role, groups: ctx.identity.groups },
       // Where the trail goes is for those who run or audit the appliance, not for applications.
-      ...(ctx.identity.role === 'officer' || ctx.identity.role === 'auditor' ? { auditSinks: ctx.services.auditSinkStats?.() ?? [] } : {}),
+      ...(ctx.identity.role === 'officer' || ctx.identity.role === 'auditor' ? { auditSinks: ctx.services.auditSinkStats?.() ?? [], backups: backupsStatus(ctx) } : {}),
       // Sealed or not, and the custodians' progress (k of M): what `strongroom status --server` shows.
       unseal: ctx.services.unsealing?.statusFor(ctx.identity) ?? null,
     }),

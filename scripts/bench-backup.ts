@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from '../common/clock';
+import { silentLogger } from '../common/logger';
+import { systemTimers } from '../common/timers';
 import { verifyBackup } from '../domain/backup/backup-verify';
 import { randomIds } from '../domain/ids';
 import { backupService } from '../server/compose/backup-wiring';
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
         });
       }
       log(`set-up: ${keys} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      const backups = backupService(appliance, systemClock, { clock: systemClock, newId: () => randomIds.newId() }, async () => undefined);
+      const backups = backupService(appliance, { clock: systemClock, timers: systemTimers, log: silentLogger, stamper: { clock: systemClock, newId: () => randomIds.newId() }, record: async () => undefined });
       const t1 = performance.now();
       const made = await backups.create(localOperator());
       const createSeconds = (performance.now() - t1) / 1000;

@@ -16,6 +16,8 @@ export interface ChildMessage {
   /** `cpu` answers: process.cpuUsage() of the child, microseconds. */
   readonly user?: number;
   readonly system?: number;
+  /** `cpu` answers (the appliance child): its audit group commits so far, the events they carried and the seconds they took. */
+  readonly audit?: { readonly commits: number; readonly events: number; readonly seconds: number };
 }
 
 /** A forked server: IPC messages queued until asked for, stop() that always ends with the process gone. */

@@ -12,8 +12,9 @@
  * scripts/bench-rollover.ts) the server's clock runs that far from the real
  * one, and a `{type:'clock', offsetMs}` message moves it (answered
  * `{type:'clock-set'}`): so keys can be made due while the server runs.
- * `{type:'cpu'}` is answered `{type:'cpu', user, system}`: the appliance
- * process's CPU time so far (all its threads), in microseconds.
+ * `{type:'cpu'}` is answered `{type:'cpu', user, system, audit}`: the
+ * appliance process's CPU time so far (all its threads), in microseconds,
+ * and its audit group commits so far (count, events, seconds).
  * `echo` is the ceiling: node:tls with the same certificates and the same
  * mTLS settings, the same framing (FrameDecoder), and for every
  * request frame one response frame of the size the real server answers that
@@ -130,7 +131,7 @@ async function runAppliance(dataDir: string): Promise<void> {
   });
   // The parent asks before and after each cell: the server's CPU time per request does not depend on what else the machine runs.
   process.on('message', (message: { type?: string }) => {
-    if (message?.type === 'cpu') send({ type: 'cpu', ...process.cpuUsage() });
+    if (message?.type === 'cpu') send({ type: 'cpu', ...process.cpuUsage(), audit: server.metrics.auditCommitTotals() });
   });
   send({ type: 'ready', port: server.port, kmipPort: server.kmipPort });
 }

@@ -21,13 +21,13 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('show the keychain, the HSM token and whether the keychain unseals')
     .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
-    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), and each audit sink: connected, delivered, queued, dropped, retries, last error.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
+    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), each audit sink: connected, delivered, queued, dropped, retries, last error, and the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
         if (config.values.server_address) {
           // Remote mode: what the running appliance says about itself and about us.
-          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null; auditSinks?: AuditSinkLine[] };
+          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null; auditSinks?: AuditSinkLine[]; backups?: BackupsLine | null };
           ctx.out.result({ address: config.values.server_address, ...answer }, () =>
             [
               `Strongroom ${answer.version} at ${config.values.server_address}`,
@@ -35,6 +35,7 @@ export function statusCommand(): Command {
               ...limitLines(answer.limits),
               ...(answer.unseal ? [`  state:    ${renderUnsealStatus(answer.unseal)}`] : []),
               ...auditSinkLines(answer.auditSinks),
+              ...backupLines(answer.backups),
             ].join('\n'),
           );
           if (answer.unseal?.sealed) process.exitCode = 5;
@@ -145,6 +146,23 @@ function auditSinkLines(sinks: AuditSinkLine[] | undefined): string[] {
         (s.lastError ? `; last error ${s.lastErrorAt}: ${s.lastError}` : ''),
     ),
   ];
+}
+
+/** The server's own backups as its Query reports them (operations/query.ts). */
+interface BackupsLine {
+  schedule: string;
+  retention: number;
+  lastScheduled: { at: string; outcome: string; name?: string; message?: string } | null;
+  nextDueAt: string | null;
+}
+
+/** The text line of `status --server` for the scheduled backups (none when the caller may not see them). */
+function backupLines(backups: BackupsLine | null | undefined): string[] {
+  if (!backups) return [];
+  if (backups.schedule === 'off') return [`  backups:  not scheduled (backup_schedule off); keeps ${backups.retention}`];
+  const last = backups.lastScheduled;
+  const lastText = last === null ? 'none yet' : last.outcome === 'ok' ? `${last.at} ok (${last.name})` : `${last.at} failed ${last.outcome}: ${last.message ?? ''}`;
+  return [`  backups:  every ${backups.schedule}, keeps ${backups.retention}; last scheduled ${lastText}; next due ${backups.nextDueAt}`];
 }
 
 function unsealReport(policy: UnsealPolicyRecord | null): Record<string, unknown> {

@@ -26,6 +26,7 @@ import { KeyServer } from '../tls/key-server';
 import { openAuditPipeline } from './audit-pipeline';
 import { makeBackgroundJobs } from './background-jobs';
 import { RolloverService } from '../../domain/rollover-service';
+import { BackupSchedule } from '../../domain/backup/backup-schedule';
 import { startListeners } from './listeners';
 import { Appliance } from './open-appliance';
 import { composeServices } from './services';
@@ -52,6 +53,8 @@ export interface RunningServer {
   readonly checkpointer: AuditCheckpointer;
   /** The scheduled rollovers (a sweep can be run now: tests, and the same code the timer runs). */
   readonly rollover: RolloverService;
+  /** The server's own backups (backup_schedule), or null when off (a check can be run now: tests, and the same code the timer runs). */
+  readonly backupSchedule: BackupSchedule | null;
   close(): Promise<void>;
 }
 
@@ -155,6 +158,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     throw err;
   }
   jobs.start(changes, connections);
+  services.backups?.schedule?.start();
   const { port, eventsPort, kmipPort, kmipHttpsPort, metricsPort } = listeners;
   audit.recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   if (!appliance.keychain.isSealed) recordTrustEstablished();
@@ -181,11 +185,13 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     dispatcher,
     checkpointer: jobs.checkpointer,
     rollover: jobs.rollover,
+    backupSchedule: services.backups?.schedule ?? null,
     close() {
       // Idempotent: a second close waits for the first.
       closing ??= (async () => {
         services.unsealing?.close();
         await jobs.stop();
+        await services.backups?.schedule?.stop();
         await serving.close();
         audit.recordQuietly(lifecycleEvent(stamper, 'server-stop', config));
         // After the last response: the final checkpoint covers every event served.

@@ -2,17 +2,27 @@
  * The appliance's backups service (Services.backups): the backup maker on
  * the keychain file, the HSM and backup_dir, with each backup's outcome
  * recorded in the audit trail (`backup-created`, naming the file, its hash,
- * and the audit head and trust counter it holds; or the failure's code).
+ * and the audit head and trust counter it holds; or the failure's code),
+ * then retention (backup_retention: `backup-deleted` for each old backup
+ * removed), and the server's own schedule (backup_schedule), which makes
+ * its backups through the same `create` with the server as the actor.
  */
 import { Clock } from '../../common/clock';
 import { setting } from '../../common/config';
+import { backupRetention, backupScheduleMs } from '../../common/backup-settings';
+import { Logger } from '../../common/logger';
+import { Timers } from '../../common/timers';
 import { applianceVersion } from '../../common/version';
 import { AuditEvent, EventStamper } from '../../domain/audit/audit-event';
-import { BackupMaker } from '../../domain/backup/backup-maker';
+import { INTENT_EVENT } from '../../domain/audit/audit-events';
+import { BackupMaker, MadeBackup } from '../../domain/backup/backup-maker';
+import { backupsBeyondRetention, newestBackupMs, removeBackup } from '../../domain/backup/backup-retention';
+import { BackupSchedule } from '../../domain/backup/backup-schedule';
+import { ClientIdentity } from '../../domain/policy/identity';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { snapshotOnWorker } from '../../storage/backup/worker-snapshot';
 import { openBackupSnapshot } from '../../storage/backup/backup-snapshot-reader';
-import { KeychainError } from '../../common/errors';
+import { KeychainError, StorageError, StrongroomError } from '../../common/errors';
 import { Services } from '../../operations/context';
 import { Appliance } from './open-appliance';
 
@@ -35,34 +45,102 @@ async function checkSnapshotTrust(appliance: Appliance, path: string, counter: n
   }
 }
 
-export function backupService(appliance: Appliance, clock: Clock, stamper: EventStamper, record: (event: AuditEvent) => Promise<void>): NonNullable<Services['backups']> {
+/**
+ * A failed backup as a StrongroomError with a stable code: a file-system
+ * error of the write (a full disk while the file is assembled) is
+ * STORAGE_FULL or STORAGE_ERROR, not an errno in the trail or an
+ * INTERNAL_ERROR to the officer.
+ */
+function backupFailure(err: unknown): unknown {
+  if (err instanceof StrongroomError) return err;
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof errno !== 'string' || !/^E[A-Z]+$/.test(errno)) return err;
+  const full = errno === 'ENOSPC' || errno === 'EDQUOT';
+  return new StorageError(full ? 'STORAGE_FULL' : 'STORAGE_ERROR', `the backup could not be written to backup_dir (${errno}): no backup was made`, { cause: err });
+}
+
+export interface BackupWiring {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly log: Logger;
+  readonly stamper: EventStamper;
+  /** Records an event, resolving once it is durable. */
+  readonly record: (event: AuditEvent) => Promise<void>;
+}
+
+export function backupService(appliance: Appliance, wiring: BackupWiring): NonNullable<Services['backups']> {
+  const { clock, timers, log, stamper, record } = wiring;
+  const backupDir = setting(appliance.config, 'backup_dir');
+  const retention = backupRetention(setting(appliance.config, 'backup_retention'));
   const maker = new BackupMaker({
     keychainPath: setting(appliance.config, 'keychain_path'),
-    backupDir: setting(appliance.config, 'backup_dir'),
+    backupDir,
     hsm: () => appliance.hsm(),
     clock,
     applianceVersion: applianceVersion(),
     snapshot: snapshotOnWorker,
     checkSnapshot: (path, facts) => checkSnapshotTrust(appliance, path, facts.trustCounter),
   });
-  return {
-    create: async (requester) => {
-      const made = await maker.create().catch(async (err: unknown) => {
-        await record(unsealAuditEvent(stamper, 'backup-created', requester, (err as { code?: string }).code ?? 'INTERNAL_ERROR', {}));
-        throw err;
-      });
-      const { manifest } = made;
-      await record(
-        unsealAuditEvent(stamper, 'backup-created', requester, 'ok', {
-          name: made.name,
-          sha256: made.sha256,
-          bytes: String(made.bytes),
-          auditHeadSeq: String(manifest.auditHead?.seq ?? 0),
-          trustCounter: String(manifest.trustCounter ?? ''),
-        }),
-      );
-      return made;
-    },
-    read: (name, offset, length) => maker.read(name, offset, length),
+
+  /**
+   * Removes the backups beyond backup_retention, the server acting on its
+   * setting. Fail closed: nothing is removed unless the trail holds the
+   * intent; each removal is then its own event. A removal that fails is
+   * logged and audited with its code; the new backup stands either way.
+   */
+  async function applyRetention(made: MadeBackup): Promise<void> {
+    const beyond = backupsBeyondRetention(backupDir, retention, made.name);
+    if (beyond.length === 0) return;
+    await record(unsealAuditEvent(stamper, INTENT_EVENT, null, 'ok', { retention: String(retention), remove: beyond.join(','), after: made.name }));
+    for (const name of beyond) {
+      let result = 'ok';
+      try {
+        removeBackup(backupDir, name);
+        log.info('backup removed by retention', { name, retention });
+      } catch (err) {
+        result = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'BACKUP_NOT_FOUND' : 'STORAGE_ERROR';
+        log.error('backup retention could not remove a backup', { name, error: String(err) });
+      }
+      await record(unsealAuditEvent(stamper, 'backup-deleted', null, result, { name, reason: 'retention', retention: String(retention), after: made.name }));
+    }
+  }
+
+  const create = async (requester: ClientIdentity | null): Promise<MadeBackup> => {
+    const trigger = requester === null ? 'schedule' : 'request';
+    const made = await (async () => {
+      // The dispatcher refuses a sealed appliance's request; the schedule is refused here, before any snapshot is taken.
+      if (appliance.keychain.isSealed) throw new KeychainError('SEALED', 'the keychain is sealed: no backup was made');
+      return maker.create();
+    })().catch(async (cause: unknown) => {
+      const err = backupFailure(cause);
+      await record(unsealAuditEvent(stamper, 'backup-created', requester, err instanceof StrongroomError ? err.code : 'INTERNAL_ERROR', { trigger }));
+      throw err;
+    });
+    const { manifest } = made;
+    await record(
+      unsealAuditEvent(stamper, 'backup-created', requester, 'ok', {
+        name: made.name,
+        sha256: made.sha256,
+        bytes: String(made.bytes),
+        auditHeadSeq: String(manifest.auditHead?.seq ?? 0),
+        trustCounter: String(manifest.trustCounter ?? ''),
+        trigger,
+      }),
+    );
+    try {
+      await applyRetention(made);
+    } catch (err) {
+      // The backup is made and recorded; the old ones stay until the next backup's retention can be recorded.
+      log.error('backup retention skipped: the folder could not be listed or its intent recorded', { error: String(err) });
+    }
+    return made;
   };
+
+  const scheduleText = setting(appliance.config, 'backup_schedule');
+  const periodMs = backupScheduleMs(scheduleText);
+  const schedule =
+    periodMs === null
+      ? null
+      : new BackupSchedule({ schedule: scheduleText, periodMs, clock, timers, log, newestBackupMs: () => newestBackupMs(backupDir), make: () => create(null) });
+  return { create, read: (name, offset, length) => maker.read(name, offset, length), schedule, retention };
 }

@@ -161,7 +161,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
         return result;
       },
     },
-    backups: backupService(appliance, clock, stamper, (event) => audit.record(event)),
+    backups: backupService(appliance, { clock, timers, log, stamper, record: recordAwaited }),
     // Pending requests are in the keychain: they survive restarts (start() fails those a stop interrupted).
     approvals: makeApprovalService({
       config,

@@ -69,6 +69,11 @@ export class ApplianceMetrics {
     this.rateLimitRefusals++;
   }
 
+  /** Group commits so far, the events they carried and the seconds they took (the socket benchmark's per-cell audit figures). */
+  auditCommitTotals(): { commits: number; events: number; seconds: number } {
+    return { commits: this.commitSeconds.count, events: this.commitEvents.sum, seconds: this.commitSeconds.sum };
+  }
+
   /** The audit writer's appender, timed and counted per group commit. */
   meterAppender(append: EventAppender): EventAppender {
     return (events) => {

@@ -2,7 +2,8 @@
  * Audit sinks through the compiled CLI: `strongroom serve` forwards to a
  * JSON-lines file sink configured by environment variables, `strongroom
  * status --server` shows each sink (text and --json), and a bad sink line
- * stops `serve` with CONFIG_INVALID (exit 9) naming the sink and the field.
+ * stops `serve` with CONFIG_INVALID (exit 9) naming the sink and the field;
+ * status --server also shows the scheduled backups (backup_schedule).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,14 +40,17 @@ describe('audit sinks from the CLI', () => {
   });
 
   it('forwards to the file sink and shows the sink in status --server, text and --json', async () => {
-    server = await serve(data, sinkEnv());
+    // A schedule too: its first check is an hour after start, so status shows none made yet and when one is due.
+    server = await serve(data, { ...sinkEnv(), STRONGROOM_BACKUP_SCHEDULE: 'P1D', STRONGROOM_BACKUP_RETENTION: '3' });
     const address = `127.0.0.1:${server.port}`;
     expect(cli(['--data', data, '--server', address, '--json', 'key', 'create', 'hr/payroll']).status).toBe(0);
     const json = cli(['--data', data, '--server', address, '--json', 'status']);
     expect(json.status).toBe(0);
     const sinks = JSON.parse(json.stdout).auditSinks as Array<Record<string, unknown>>;
     expect(sinks).toEqual([expect.objectContaining({ name: 'archive', transport: 'file', format: 'json', target: join(dir, 'trail.jsonl'), dropped: 0 })]);
+    expect(JSON.parse(json.stdout).backups).toEqual({ schedule: 'P1D', retention: 3, lastScheduled: null, nextDueAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
     const text = cli(['--data', data, '--server', address, 'status']);
+    expect(text.stdout).toMatch(/\n  backups:  every P1D, keeps 3; last scheduled none yet; next due \d{4}-\d\d-\d\dT\S+Z\n/);
     expect(text.stdout).toMatch(/audit sinks:\n\s+archive: file\/json to \S+trail\.jsonl, connected; delivered \d+, queued 0, dropped 0, retries 0/);
     await waitFor(() => existsSync(join(dir, 'trail.jsonl')) && readFileSync(join(dir, 'trail.jsonl'), 'utf8').split('\n').length > 2, 'the file sink');
     const records = readFileSync(join(dir, 'trail.jsonl'), 'utf8').trimEnd().split('\n').map((line, i) => parseAuditLine(line, i + 1));
