@@ -11,25 +11,14 @@
  */
 import { KmipTlsClient } from '../../scripts/kmip/kmip-tls-client';
 import { ResponseBatchItem } from '../../protocol/kmip/kmip-message';
-import { tagNumberOf } from '../../protocol/kmip/kmip-message-fields';
 import { booleanItem, bytesItem, dateItem, enumItem, integerItem, maskItem, structureItem, textItem } from '../../protocol/kmip/operations/payload';
 import { TtlvNode } from '../../protocol/kmip/ttlv';
 import { Credentials, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
+import { find } from '../support/ttlv-find';
 
 jest.setTimeout(120_000);
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
-
-function find(node: TtlvNode | undefined, name: string): TtlvNode | undefined {
-  if (node === undefined) return undefined;
-  if (node.tag === tagNumberOf(name)) return node;
-  if (node.type !== 'Structure') return undefined;
-  for (const child of node.value as TtlvNode[]) {
-    const found = find(child, name);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
 
 describe('streamed AES-GCM encryption', () => {
   let app: TestAppliance;

@@ -12,25 +12,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KmipTlsClient } from '../../scripts/kmip/kmip-tls-client';
 import { ResponseBatchItem } from '../../protocol/kmip/kmip-message';
-import { tagNumberOf } from '../../protocol/kmip/kmip-message-fields';
 import { bytesItem, dateItem, enumItem, integerItem, intervalItem, longItem, maskItem, structureItem, textItem } from '../../protocol/kmip/operations/payload';
 import { TtlvNode } from '../../protocol/kmip/ttlv';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
+import { find } from '../support/ttlv-find';
 
 jest.setTimeout(120_000);
 
 /** The first node tagged `name` anywhere under `node`. */
-function find(node: TtlvNode | undefined, name: string): TtlvNode | undefined {
-  if (node === undefined) return undefined;
-  if (node.tag === tagNumberOf(name)) return node;
-  if (node.type !== 'Structure') return undefined;
-  for (const child of node.value as TtlvNode[]) {
-    const found = find(child, name);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 const data = (bytes: number): string => Buffer.alloc(bytes, 7).toString('base64');
 
 function auditOf(app: TestAppliance): Array<{ type: string; operation: string | null; result: string; error?: { code?: string } | null; errorCode?: string }> {

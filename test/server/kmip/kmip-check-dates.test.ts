@@ -16,6 +16,7 @@ import { bytesItem, dateItem, enumItem, intervalItem, maskItem, structureItem, t
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
 import { tagNumberOf } from '../../../protocol/kmip/kmip-message-fields';
 import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
+import { find } from '../../support/ttlv-find';
 
 jest.setTimeout(120_000);
 
@@ -23,17 +24,6 @@ const DAY = 86_400;
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
 /** The first node tagged `name` anywhere under `node`. */
-function find(node: TtlvNode | undefined, name: string): TtlvNode | undefined {
-  if (node === undefined) return undefined;
-  if (node.tag === tagNumberOf(name)) return node;
-  if (node.type !== 'Structure') return undefined;
-  for (const child of node.value as TtlvNode[]) {
-    const found = find(child, name);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 type Described = { instances: Array<{ name: string; state: string; processStopAt: string | null; deactivatedAt: string | null }> };
 
 describe('Check, Locate by dates, Deactivation Date at Register, Get as registered', () => {

@@ -14,8 +14,8 @@ import { KmipTlsClient } from '../../../scripts/kmip/kmip-tls-client';
 import { ResponseBatchItem } from '../../../protocol/kmip/kmip-message';
 import { bytesItem, dateItem, enumItem, integerItem, longItem, maskItem, structureItem, textItem } from '../../../protocol/kmip/operations/payload';
 import { TtlvNode } from '../../../protocol/kmip/ttlv';
-import { tagNumberOf } from '../../../protocol/kmip/kmip-message-fields';
 import { RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
+import { find } from '../../support/ttlv-find';
 
 jest.setTimeout(120_000);
 
@@ -25,17 +25,6 @@ const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 const b64 = (bytes: Buffer): string => bytes.toString('base64');
 
 /** The first node tagged `name` anywhere under `node`. */
-function find(node: TtlvNode | undefined, name: string): TtlvNode | undefined {
-  if (node === undefined) return undefined;
-  if (node.tag === tagNumberOf(name)) return node;
-  if (node.type !== 'Structure') return undefined;
-  for (const child of node.value as TtlvNode[]) {
-    const found = find(child, name);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 type Instance = { name: string; protectStopAt: string | null; processStartAt?: string };
 
 describe('usage dates given at creation: protect-stop and process-start', () => {
