@@ -96,11 +96,16 @@ export class BackupSchedule {
     return { schedule: this.options.schedule, lastScheduled: this.last, nextDueAt: new Date(at).toISOString() };
   }
 
-  /** When the next backup is due: a period after the newest one; null when there is none (due now). */
+  /**
+   * When the next backup is due: a period after the newest one; null when
+   * there is none (due now). The folder is not trusted: a name claiming a
+   * time after the clock's is not believed (due now), so a file planted
+   * with a future name cannot put the schedule off.
+   */
   private dueMs(): number | null {
     try {
       const newest = this.options.newestBackupMs();
-      return newest === null ? null : newest + this.options.periodMs;
+      return newest === null || newest > this.options.clock.nowMs() ? null : newest + this.options.periodMs;
     } catch {
       return null;
     }

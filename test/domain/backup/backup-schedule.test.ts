@@ -69,6 +69,14 @@ describe('backup schedule', () => {
     await schedule.stop();
   });
 
+  it('does not believe a backup named after the clock (the folder is untrusted): a planted future name does not put the schedule off', async () => {
+    const { timers, times, schedule } = setUp({ existing: [START + 30 * DAY] });
+    schedule.start();
+    await timers.advance(HOUR);
+    expect(times).toEqual([START + 30 * DAY, START + HOUR]);
+    await schedule.stop();
+  });
+
   it('a period of two hours is checked hourly and makes a backup every two hours', async () => {
     const { timers, times, schedule } = setUp({ periodMs: 2 * HOUR, existing: [START] });
     schedule.start();
