@@ -248,9 +248,12 @@ describe('hostile clients against the native protocol', () => {
     // shared test worker also counts other suites' garbage not yet collected (it once read 283 MB here).
     const connections = (app.server.keyServer as unknown as { connections: Set<{ socket: TLSSocket }> }).connections;
     const serverSide = [...connections].map((c) => c.socket).find((s) => s.remotePort === conn.socket.localPort);
-    expect(serverSide).toBeDefined();
-    expect(serverSide!.bytesRead).toBeLessThan(SERVER_HOLDS_AT_MOST);
-    expect(serverSide!.writableLength).toBeLessThan(SERVER_HOLDS_AT_MOST);
+    // Absent from the server's set: the server closed it (the other bounded outcome above) and holds nothing for it;
+    // present: what it holds is bounded.
+    if (serverSide !== undefined) {
+      expect(serverSide.bytesRead).toBeLessThan(SERVER_HOLDS_AT_MOST);
+      expect(serverSide.writableLength).toBeLessThan(SERVER_HOLDS_AT_MOST);
+    }
     conn.destroy();
   });
 
