@@ -73,6 +73,28 @@ export class SqliteConnection implements StoreConnection {
     this.db.close();
   }
 
+  /**
+   * At open: a process killed between a commit that dropped material and
+   * its scrub (or whose scrub a reader held off) left the dropped bytes in
+   * the WAL, and the process that knew is gone. Scrub now, without waiting
+   * for another process's readers (an open must not hang on them): if one
+   * holds the checkpoint off, it runs after the first commit instead, as
+   * any pending scrub does.
+   */
+  scrubWhatACrashLeft(): void {
+    if (this.readonly) return;
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      this.db.pragma('busy_timeout = 0');
+      const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      this.scrubPending = row?.busy !== 0;
+    } catch {
+      this.scrubPending = true;
+    } finally {
+      this.db.pragma(`busy_timeout = ${timeout}`);
+    }
+  }
+
   /** The current write dropped sealed material: checkpoint (TRUNCATE) after the outermost commit. */
   scrubAfterCommit(): void {
     this.scrubPending = true;

@@ -67,7 +67,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       }
       db.pragma(`max_page_count = ${options.maxPageCount}`);
     }
-    return assemble(new SqliteConnection(db, readonly), readonly);
+    const connection = new SqliteConnection(db, readonly);
+    // Before anything is served: no dropped material a crash left in the WAL outlives this open.
+    connection.scrubWhatACrashLeft();
+    return assemble(connection, readonly);
   } catch (err) {
     if (db?.open) db.close();
     throw mapSqliteError(err, 'open');
