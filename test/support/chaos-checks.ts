@@ -1,0 +1,277 @@
+/**
+ * The invariants the chaos test checks after every SIGKILL, whatever point
+ * the kill landed on (none of them depends on when it landed):
+ *   - the file: PRAGMA integrity_check ok, no foreign key broken;
+ *   - keys: versions 1..n without a gap or a double, the current one the
+ *     newest; no key rolled twice at the test's one sweep instant;
+ *   - the keychain unseals with the HSM (row MACs, trust state and the
+ *     token's freshness anchor checked), no master key version it names is
+ *     missing from the token;
+ *   - the audit chain verifies with the appliance's own verifier, still
+ *     holds the head the previous check saw (anchors), and every change in
+ *     the file has its intent in the trail (a key's Create, a destroyed
+ *     instance's Destroy);
+ *   - every acknowledged operation is there: created keys open, an executed
+ *     Destroy destroyed its instance (and a Destroy not executed did not),
+ *     an acknowledged sweep left nothing due, an acknowledged backup is in
+ *     the folder (or the trail says retention removed it), every backup in
+ *     the folder verifies (signature, hash, chain, every instance opens);
+ *   - an approved operation a kill interrupted (`executing`) was failed by
+ *     the next start, never left running nor run again;
+ *   - destroyed material leaves no trace: once the store is opened again
+ *     (the next start), neither the file nor its WAL holds the sealed
+ *     material of an instance destroyed since it was seen alive, and no
+ *     backup made after the destruction holds it either.
+ * The ledger carries what one check hands the next (the trail's head, what
+ * the trail said so far), so each check reads only the new events.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { systemClock } from '../../common/clock';
+import { verifyTrail } from '../../domain/audit/audit-verify';
+import { verifyBackup } from '../../domain/backup/backup-verify';
+import { Keychain } from '../../domain/keychain';
+import { masterKeyStatus } from '../../domain/master-key-rotation';
+import { HsmPort } from '../../hsm/hsm-port';
+import { openSqliteStore } from '../../storage/sqlite-store';
+import { ChaosLane } from './chaos-fixture';
+
+/** Events read per page while the ledger catches up with the trail. */
+const TRAIL_PAGE = 2000;
+
+export interface LaneLedger {
+  head: { seq: number; hash: Buffer } | null;
+  /** Key names whose Create / Destroy intent the trail holds. */
+  readonly createIntents: Set<string>;
+  readonly destroyIntents: Set<string>;
+  /** `operation key` of every successful operation event. */
+  readonly succeeded: Set<string>;
+  /** Backups a retention intent named for removal. */
+  readonly retentionRemoves: Set<string>;
+  /** Backups already verified (a backup file never changes). */
+  readonly verifiedBackups: Set<string>;
+  /** Approval requests found `executing` at the previous check. */
+  executing: Set<string>;
+  /** Sealed material of the approval scenario's instances, seen while they were alive (by instance name). */
+  readonly alive: Map<string, Buffer>;
+  /** Sealed material of instances destroyed since: no later backup, nor the file or its WAL, may hold it. */
+  readonly destroyed: Buffer[];
+}
+
+export function newLedger(): LaneLedger {
+  return { head: null, createIntents: new Set(), destroyIntents: new Set(), succeeded: new Set(), retentionRemoves: new Set(), verifiedBackups: new Set(), executing: new Set(), alive: new Map(), destroyed: [] };
+}
+
+/** What the killed child acknowledged, parsed from its `ack` lines. */
+export interface ChildAcks {
+  readonly created: string[];
+  /** Approval request id → its state when acknowledged. */
+  readonly approvals: Map<string, string>;
+  readonly backups: string[];
+  readonly sweeps: number;
+  /** Whether the child got as far as `ready` (unsealed, start-up recovery run). */
+  readonly ready: boolean;
+}
+
+export function parseAcks(lines: readonly string[]): ChildAcks {
+  const acks = { created: [] as string[], approvals: new Map<string, string>(), backups: [] as string[], sweeps: 0, ready: false };
+  for (const line of lines) {
+    const [word, kind, a, b] = line.split(' ');
+    if (word === 'ready') acks.ready = true;
+    if (word !== 'ack') continue;
+    if (kind === 'create') acks.created.push(a);
+    else if (kind === 'approval') acks.approvals.set(a, b);
+    else if (kind === 'backup') acks.backups.push(a);
+    else if (kind === 'sweep') acks.sweeps++;
+  }
+  return acks;
+}
+
+/** File-level checks, on a raw read-only connection: no keychain, no MACs. */
+function checkFile(path: string, sweepAtMs: number, fail: (why: string) => never): Map<string, number> {
+  const raw = new Database(path, { readonly: true });
+  try {
+    const integrity = raw.pragma('integrity_check', { simple: true });
+    if (integrity !== 'ok') fail(`integrity_check: ${String(integrity)}`);
+    const broken = raw.pragma('foreign_key_check') as unknown[];
+    if (broken.length > 0) fail(`foreign_key_check: ${JSON.stringify(broken.slice(0, 3))}`);
+    const rows = raw
+      .prepare(
+        `SELECT k.namespace || '/' || k.name AS name, k.rollover_policy AS policy, c.version AS current, COUNT(i.id) AS n, MIN(i.version) AS lo, MAX(i.version) AS hi
+         FROM keys k JOIN key_instances c ON c.id = k.current_instance_id JOIN key_instances i ON i.key_id = k.id GROUP BY k.id`,
+      )
+      .all() as Array<{ name: string; policy: string; current: number; n: number; lo: number; hi: number }>;
+    const versions = new Map<string, number>();
+    for (const r of rows) {
+      // UNIQUE (key_id, version) rules out a double; n = hi with lo = 1 rules out a gap.
+      if (r.lo !== 1 || r.hi !== r.n) fail(`key ${r.name} has versions ${r.lo}..${r.hi} in ${r.n} instances (skipped or doubled)`);
+      if (r.current !== r.hi) fail(`key ${r.name}'s current version is ${r.current}, not its newest (${r.hi})`);
+      // Every sweep runs at one instant (sweepAtMs): a rolling key is rolled there at most once.
+      if (r.n > 2 || (r.n === 2 && r.policy !== 'auto')) fail(`key ${r.name} (${r.policy}) has ${r.n} instances: rolled more than once at ${new Date(sweepAtMs).toISOString()}`);
+      versions.set(r.name, r.n);
+    }
+    return versions;
+  } finally {
+    raw.close();
+  }
+}
+
+/** Reads the trail's new events into the ledger. */
+function catchUp(ledger: LaneLedger, records: (from: number, limit: number) => Array<{ seq: number; event: string }>, fromSeq: number): void {
+  for (let from = fromSeq; ; ) {
+    const page = records(from, TRAIL_PAGE);
+    for (const record of page) {
+      const event = JSON.parse(record.event) as { type: string; operation: string | null; key: string | null; result: string; custom: Record<string, string> };
+      if (event.type === 'intent' && event.operation === 'Create' && event.key) ledger.createIntents.add(event.key);
+      if (event.type === 'intent' && event.operation === 'Destroy' && event.key) ledger.destroyIntents.add(event.key);
+      if (event.type === 'intent' && event.custom.retention !== undefined) for (const name of event.custom.remove.split(',')) ledger.retentionRemoves.add(name);
+      if (event.type === 'operation' && event.result === 'ok' && event.key) ledger.succeeded.add(`${event.operation} ${event.key}`);
+    }
+    if (page.length < TRAIL_PAGE) return;
+    from = page[page.length - 1].seq + 1;
+  }
+}
+
+/**
+ * All the checks of one lane after a kill (see the file comment). `hsm` is
+ * the parent's port on the lane's token; `context` names the seed, lane and
+ * cycle in every failure, so the run can be replayed.
+ */
+export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: LaneLedger, acks: ChildAcks, sweepAtMs: number, context: string): Promise<void> {
+  const fail = (why: string): never => {
+    throw new Error(`${context}: ${why}`);
+  };
+  const versions = checkFile(lane.keychainPath, sweepAtMs, fail);
+  // Backups made since the last check came after every destruction the ledger knows of.
+  const newBackups = await verifyNewBackups(lane, hsm, ledger, fail);
+  // The next start's open: it scrubs whatever dropped material a kill left in the WAL.
+  const store = openSqliteStore(lane.keychainPath);
+  const keychain = new Keychain({ store, clock: systemClock, timeZone: 'UTC' });
+  try {
+    const status = await masterKeyStatus(store, hsm);
+    if (status.missing.length > 0) fail(`master key versions missing from the token: ${status.missing.join(',')}`);
+    try {
+      await keychain.unseal(hsm);
+    } catch (err) {
+      fail(`the keychain does not unseal: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`);
+    }
+
+    const trust = { keychainId: store.getMeta()!.keychainId, publicKeyPem: await hsm.signingPublicKey(), anchors: ledger.head === null ? [] : [ledger.head] };
+    const verdict = verifyTrail(store.audit, trust);
+    if (!verdict.ok) fail(`the audit trail does not verify: ${verdict.reason} (seq ${verdict.firstBadSeq})`);
+    catchUp(ledger, (from, limit) => store.audit.readAuditRecords(from, limit), (ledger.head?.seq ?? 0) + 1);
+    ledger.head = store.audit.auditHead();
+
+    // Intent before change: nothing in the file that the trail does not announce.
+    for (const name of versions.keys()) if (!ledger.createIntents.has(name)) fail(`key ${name} exists but the trail holds no Create intent for it`);
+    // Acknowledged: answered to the client after its event was durable.
+    for (const name of acks.created) {
+      if (!ledger.succeeded.has(`Create ${name}`)) fail(`acknowledged Create of ${name} has no event in the trail`);
+      const material = keychain.getKey({ fullName: name }).material;
+      if (material.length !== 32) fail(`acknowledged key ${name} does not open to 32 bytes`);
+      material.fill(0);
+    }
+    if (acks.sweeps > 0 && keychain.dueKeys(sweepAtMs, 1).length > 0) fail('a sweep was acknowledged but keys are still due at its instant');
+    checkApprovals(lane.keychainPath, ledger, acks, fail);
+    checkBackupAcks(lane, ledger, acks, fail);
+    checkNoTrace(lane.keychainPath, ledger, newBackups, fail);
+  } finally {
+    keychain.seal();
+    store.close();
+  }
+}
+
+/** Where a destroyed instance's sealed material could still sit: the file, its WAL (the store is open), the backups made since. */
+function checkNoTrace(path: string, ledger: LaneLedger, newBackups: readonly string[], fail: (why: string) => never): void {
+  for (const backup of newBackups) {
+    const bytes = readFileSync(backup);
+    if (ledger.destroyed.some((blob) => bytes.includes(blob))) fail(`backup ${backup}, made after a destruction, holds the destroyed material`);
+  }
+  const raw = new Database(path, { readonly: true });
+  let rows: Array<{ name: string; state: string; sealed: Buffer | null }>;
+  try {
+    rows = raw
+      .prepare(`SELECT i.name AS name, i.state AS state, i.sealed_material AS sealed FROM key_instances i JOIN keys k ON k.id = i.key_id WHERE k.namespace LIKE 'approval-%'`)
+      .all() as typeof rows;
+  } finally {
+    raw.close();
+  }
+  const files = [path, `${path}-wal`].filter(existsSync).map((f) => ({ f, bytes: readFileSync(f) }));
+  for (const row of rows) {
+    const seen = ledger.alive.get(row.name);
+    if (row.sealed !== null) ledger.alive.set(row.name, row.sealed);
+    if (!row.state.startsWith('Destroyed') || seen === undefined) continue;
+    ledger.alive.delete(row.name);
+    ledger.destroyed.push(seen);
+    for (const { f, bytes } of files) if (bytes.includes(seen)) fail(`${f} still holds the sealed material of destroyed instance ${row.name}`);
+  }
+}
+
+/** Exactly once, at most once: a Destroy's approval and its effect commit together; `executing` does not outlive a start. */
+function checkApprovals(path: string, ledger: LaneLedger, acks: ChildAcks, fail: (why: string) => never): void {
+  const raw = new Database(path, { readonly: true });
+  try {
+    const rows = raw
+      .prepare(`SELECT a.id AS id, a.operation AS operation, a.state AS state, a.binding AS binding, i.state AS instanceState, i.sealed_material IS NULL AS dropped
+                FROM approval_requests a LEFT JOIN key_instances i ON i.name = json_extract(a.binding, '$.instance')`)
+      .all() as Array<{ id: string; operation: string; state: string; binding: string | null; instanceState: string | null; dropped: number }>;
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const [id, state] of acks.approvals) {
+      if (byId.get(id)?.state !== state) fail(`approval ${id} was acknowledged ${state} but is ${byId.get(id)?.state ?? 'missing'}`);
+    }
+    const executing = new Set<string>();
+    for (const r of rows) {
+      if (r.operation === 'Destroy') {
+        const destroyed = r.instanceState === 'Destroyed';
+        if ((r.state === 'executed') !== destroyed) fail(`Destroy approval ${r.id} is ${r.state} but its instance is ${r.instanceState}`);
+        if (destroyed && r.dropped !== 1) fail(`instance of Destroy ${r.id} is Destroyed but keeps its sealed material`);
+        const key = (JSON.parse(r.binding as string) as { name: string }).name;
+        if (destroyed && !ledger.destroyIntents.has(key)) fail(`key ${key} was destroyed but the trail holds no Destroy intent for it`);
+      }
+      if (r.state === 'executing') {
+        if (r.operation !== 'MasterKeyRotate') fail(`${r.operation} approval ${r.id} is executing: only asynchronous operations can be`);
+        if (ledger.executing.has(r.id) && acks.ready) fail(`approval ${r.id} is still executing after a start: it should have been failed`);
+        executing.add(r.id);
+      }
+    }
+    ledger.executing = executing;
+  } finally {
+    raw.close();
+  }
+}
+
+function backupFiles(lane: ChaosLane): string[] {
+  try {
+    return readdirSync(lane.backupDir);
+  } catch {
+    return []; // No backup made yet.
+  }
+}
+
+/** Every acknowledged backup is in the folder, unless a retention intent in the trail named it. */
+function checkBackupAcks(lane: ChaosLane, ledger: LaneLedger, acks: ChildAcks, fail: (why: string) => never): void {
+  const files = backupFiles(lane);
+  for (const name of acks.backups) {
+    if (!files.includes(name) && !ledger.retentionRemoves.has(name)) fail(`acknowledged backup ${name} is gone and no retention intent names it`);
+  }
+}
+
+/** Every backup in the folder is whole and signed (each verified once: a backup never changes). Returns the paths of those new since the last check. */
+async function verifyNewBackups(lane: ChaosLane, hsm: HsmPort, ledger: LaneLedger, fail: (why: string) => never): Promise<string[]> {
+  const fresh: string[] = [];
+  const files = backupFiles(lane);
+  const signer = await hsm.signingPublicKey();
+  for (const name of files) {
+    // Dot-files are a killed backup's pieces, never taken for a backup.
+    if (name.startsWith('.') || ledger.verifiedBackups.has(name)) continue;
+    try {
+      await verifyBackup(join(lane.backupDir, name), { trustedSigner: signer, signerSource: 'hsm', hsm });
+    } catch (err) {
+      fail(`backup ${name} does not verify: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`);
+    }
+    ledger.verifiedBackups.add(name);
+    fresh.push(join(lane.backupDir, name));
+  }
+  return fresh;
+}

@@ -1,0 +1,110 @@
+/**
+ * The parent's side of a chaos child (chaos-child.ts): spawn it, wait until
+ * its modules are loaded, give it its order, and SIGKILL it at the planned
+ * point: a random delay (from the seeded generator) after the order, after
+ * `ready`, or after its n-th acknowledgement. Every wait is bounded; a child
+ * that exits by itself, or never reaches its kill point, is an error that
+ * carries its stderr.
+ */
+import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { ChaosOrder } from './chaos-scenarios';
+
+export const CHAOS_CHILD = resolve(__dirname, '../../dist/test/support/chaos-child.js');
+/** Bound on one child's life (loading, start, and the work up to its kill point). */
+const CHILD_TIMEOUT_MS = 60_000;
+
+/** Where the kill lands: `delayMs` after the order, after `ready`, or after the `acks`-th acknowledgement. */
+export type KillPoint = { readonly after: 'order' | 'ready'; readonly delayMs: number } | { readonly after: 'acks'; readonly acks: number; readonly delayMs: number };
+
+export interface KilledRun {
+  /** Every line the child printed. */
+  readonly lines: string[];
+  /** Milliseconds from the process's start to its modules loaded, and from its order to `ready` (-1: killed before). */
+  readonly loadedMs: number;
+  readonly readyMs: number;
+}
+
+export interface LoadedChild {
+  /** Gives the order and kills the child at `point`; resolves once it is gone. */
+  run(order: ChaosOrder, point: KillPoint): Promise<KilledRun>;
+  /** Kills a child that will not be used (the lane is done). */
+  discard(): void;
+}
+
+/** Every child alive, so a failed test kills them all (killAllChaosChildren) instead of leaving them to their timeout. */
+const alive = new Set<ChildProcessWithoutNullStreams>();
+let stopped = false;
+
+/** Kills every child and refuses new ones (the test is over, or failed). */
+export function killAllChaosChildren(): void {
+  stopped = true;
+  for (const child of alive) child.kill('SIGKILL');
+}
+
+/** Spawns a child that loads its modules and waits for its order; resolves once it says `loaded`. */
+export function spawnChaosChild(env: NodeJS.ProcessEnv): Promise<LoadedChild> {
+  if (stopped) return Promise.reject(new Error('the chaos test is over: no new child'));
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [CHAOS_CHILD], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  alive.add(child);
+  const lines: string[] = [];
+  let pending = '';
+  let stderr = '';
+  let onLine: (line: string) => void = () => undefined;
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  let onExit: () => void = () => undefined;
+  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const complete = pending.split('\n');
+    pending = complete.pop() as string;
+    for (const line of complete) {
+      lines.push(line);
+      onLine(line);
+    }
+  });
+  child.stdin.on('error', () => undefined);
+  child.on('exit', (code, signal) => {
+    alive.delete(child);
+    clearTimeout(timer);
+    exited = { code, signal };
+    onExit();
+  });
+  const gone = (): Promise<void> => new Promise((done) => (exited ? done() : (onExit = done)));
+  const why = (): string => `chaos child ended (${exited?.code}/${exited?.signal}) before its kill point; stdout: ${lines.slice(-3).join(' | ')}; stderr: ${stderr}`;
+
+  return new Promise((resolveLoaded, reject) => {
+    onExit = () => reject(new Error(why()));
+    onLine = (line) => {
+      if (!line.startsWith('loaded ')) return;
+      const loadedMs = Number(line.slice(7));
+      onExit = () => undefined;
+      resolveLoaded({
+        discard: () => child.kill('SIGKILL'),
+        run: async (order, point) => {
+          let killed = false;
+          let acks = 0;
+          let readyMs = -1;
+          const killAfter = (delayMs: number): void => {
+            setTimeout(() => {
+              killed = true;
+              child.kill('SIGKILL');
+            }, delayMs);
+          };
+          onLine = (l) => {
+            if (l.startsWith('ready ')) {
+              readyMs = Number(l.slice(6));
+              if (point.after === 'ready') killAfter(point.delayMs);
+            } else if (l.startsWith('ack ') && point.after === 'acks' && ++acks === point.acks) killAfter(point.delayMs);
+          };
+          child.stdin.write(`${JSON.stringify(order)}\n`);
+          if (point.after === 'order') killAfter(point.delayMs);
+          await gone();
+          if (!killed || exited?.signal !== 'SIGKILL') throw new Error(why());
+          return { lines: [...lines], loadedMs, readyMs };
+        },
+      });
+    };
+  });
+}
