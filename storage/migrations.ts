@@ -380,6 +380,18 @@ ALTER TABLE key_instances ADD COLUMN compromise_occurred_at TEXT;`),
       db.exec(`ALTER TABLE key_instances ADD COLUMN fresh INTEGER NOT NULL DEFAULT 0 CHECK (fresh IN (0, 1));
 ALTER TABLE keys ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitive IN (0, 1));`),
   },
+  {
+    version: 20,
+    description: 'audit sink cursors: where each SIEM sink stands in the trail, signed by the HSM, so a restart resumes delivery where it stopped',
+    up: (db) =>
+      db.exec(`CREATE TABLE audit_sink_cursors (
+  sink      TEXT PRIMARY KEY,
+  seq       INTEGER NOT NULL CHECK (seq >= 0),
+  hash      BLOB NOT NULL,
+  saved_at  TEXT NOT NULL,
+  signature BLOB NOT NULL
+) STRICT;`),
+  },
 ];
 
 export function readSchemaVersion(db: Database.Database): number {
