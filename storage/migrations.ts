@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
 import { journalTriggers, TRUST_SQL } from './migration-trust.sql';
+import { SINK_CURSORS_SQL } from './migration-sink-cursors.sql';
 
 export interface Migration {
   /** 1, 2, 3…: consecutive. */
@@ -383,14 +384,7 @@ ALTER TABLE keys ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitiv
   {
     version: 20,
     description: 'audit sink cursors: where each SIEM sink stands in the trail, signed by the HSM, so a restart resumes delivery where it stopped',
-    up: (db) =>
-      db.exec(`CREATE TABLE audit_sink_cursors (
-  sink      TEXT PRIMARY KEY,
-  seq       INTEGER NOT NULL CHECK (seq >= 0),
-  hash      BLOB NOT NULL,
-  saved_at  TEXT NOT NULL,
-  signature BLOB NOT NULL
-) STRICT;`),
+    up: (db) => db.exec(SINK_CURSORS_SQL),
   },
 ];
 
