@@ -123,7 +123,8 @@ export class TrailFeed {
     if (this.behind || live.seq > this.nextSeq || this.options.window.room === 0) {
       this.behind = true;
       this.enforceBound(live.seq);
-      this.scheduleRefill();
+      // A full window refills when a batch goes out (deliveredBatch): no trail read per event during an outage.
+      if (this.options.window.room > 0) this.scheduleRefill();
       return;
     }
     this.take(live);
