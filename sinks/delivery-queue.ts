@@ -37,6 +37,8 @@ export interface DeliveryQueueOptions<T> {
   readonly timers: Timers;
   /** Delivers a batch, in order; rejects if any of it may not have gone. */
   readonly send: (batch: readonly T[]) => Promise<void>;
+  /** Told of each batch delivered, in order (the sink's cursor moves). Must not throw (it is guarded anyway). */
+  readonly onDelivered?: (batch: readonly T[]) => void;
   /** Told when delivery starts failing, when it recovers, and at close if anything is left; never once per retry. Must not throw (it is guarded anyway). */
   readonly onHealth?: (change: DeliveryHealthChange) => void;
 }
@@ -85,6 +87,7 @@ export class DeliveryQueue<T> {
   /** The counters when the current outage began (null: delivering fine). */
   private outageStart: { retries: number; accepted: number; dropped: number; atMs: number } | null = null;
   private idleWaiters: Array<() => void> = [];
+  private inFlight: T[] = [];
 
   constructor(private readonly options: DeliveryQueueOptions<T>) {
     this.tokens = this.burst();
@@ -93,6 +96,11 @@ export class DeliveryQueue<T> {
 
   get size(): number {
     return this.items.length - this.head;
+  }
+
+  /** Free places before the bound. */
+  get room(): number {
+    return this.closed ? 0 : Math.max(0, this.options.capacity - this.size);
   }
 
   /** Queues an item; false (and counted) when the queue is full or closed. */
@@ -178,6 +186,7 @@ export class DeliveryQueue<T> {
     if (this.options.ratePerSecond !== null) this.tokens -= count;
     const batch = this.items.slice(this.head, this.head + count);
     this.sending = true;
+    this.inFlight = batch;
     let sent: Promise<void>;
     try {
       sent = this.options.send(batch);
@@ -192,9 +201,16 @@ export class DeliveryQueue<T> {
 
   private succeeded(count: number): void {
     this.sending = false;
+    const batch = this.inFlight;
+    this.inFlight = [];
     if (this.closed) return;
     this.head += count;
     this.delivered += count;
+    try {
+      this.options.onDelivered?.(batch);
+    } catch {
+      // The cursor is saved again at the next batch; delivery goes on.
+    }
     this.backoffMs = 0;
     const outage = this.outageStart;
     if (outage !== null) {
@@ -216,6 +232,7 @@ export class DeliveryQueue<T> {
 
   private failed(err: unknown): void {
     this.sending = false;
+    this.inFlight = [];
     if (this.closed) return;
     if (this.outageStart === null) {
       this.outageStart = { retries: this.retries, accepted: this.accepted, dropped: this.dropped, atMs: this.options.clock.nowMs() };

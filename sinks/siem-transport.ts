@@ -15,6 +15,11 @@
  * code and message) and a line when it clears (what the outage cost); at
  * close, a warning if events are left undelivered. None carries anything
  * of the events.
+ *
+ * What it takes comes through its TrailFeed (sinks/trail-feed.ts): live
+ * events while it keeps up, events read back from the trail when it falls
+ * behind or restarts, from the position its signed cursor saved
+ * (sinks/sink-cursor.ts, sinks/cursor-saver.ts).
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -32,6 +37,14 @@ import { formatLeef } from './leef';
 import { datagram, octetCountedFrame, syslogMessage, SyslogOrigin } from './rfc5424';
 import { SinkSpec } from './sink-spec';
 import { Timers } from '../common/timers';
+import { CursorSaver } from './cursor-saver';
+import { CursorKeeper, sinkIdentity } from './sink-cursor';
+import { AuditHistory, SpoolDrop, TrailFeed } from './trail-feed';
+
+/** What a sink tells the trail about itself (sinks/sink-events.ts makes the audit events). */
+export type SinkNotice =
+  | ({ readonly kind: 'dropped'; readonly sink: string; readonly spool: number } & SpoolDrop)
+  | { readonly kind: 'cursor-rejected'; readonly sink: string; readonly reason: string; readonly storedSeq: number; readonly resumedAfter: number };
 
 export interface SinkStats extends QueueStats {
   readonly name: string;
@@ -42,6 +55,12 @@ export interface SinkStats extends QueueStats {
   readonly connected: boolean;
   /** UDP datagrams cut to max_datagram. */
   readonly truncated: number;
+  /** Events of the trail not yet delivered to this sink (in its queue or still on disk). */
+  readonly backlog: number;
+  /** Its bound: most events it may fall behind beyond its queue. */
+  readonly spool: number;
+  /** The last seq its saved cursor covers (-1: none saved or loaded). */
+  readonly cursorSeq: number;
 }
 
 export interface SinkDeps {
@@ -55,6 +74,12 @@ export interface SinkDeps {
   readonly log?: Logger;
   /** Replaces the channel the spec names (unit tests). */
   readonly channel?: Channel;
+  /** The local trail, the sinks' spool (none: a sink holds only its queue and drops beyond it). */
+  readonly trail?: AuditHistory;
+  /** Saves and loads each sink's signed cursor (none: a sink starts at the trail's head). */
+  readonly cursors?: CursorKeeper;
+  /** Records what a sink tells the trail: events skipped at its spool bound, a cursor it could not trust. */
+  readonly notify?: (notice: SinkNotice) => void;
 }
 
 /** What a winston logger writes to the transports: the live event rides along. */
@@ -72,9 +97,14 @@ export class SiemTransport extends TransportStream {
   private readonly version: string;
   private readonly types: ReadonlySet<string> | null;
   private truncated = 0;
+  private feed: TrailFeed;
+  private readonly saver: CursorSaver | null;
+  private readonly deps: SinkDeps;
+  private trailMode = false;
 
   constructor(spec: SinkSpec, deps: SinkDeps) {
     super();
+    this.deps = deps;
     this.spec = spec;
     this.version = deps.version;
     this.types = spec.types === null ? null : new Set(spec.types);
@@ -87,8 +117,60 @@ export class SiemTransport extends TransportStream {
       clock: deps.clock,
       timers: deps.timers,
       send: (batch) => this.channel.send(batch.map((live) => this.encode(live))),
+      onDelivered: (batch) => this.feed.deliveredBatch(batch),
       onHealth: (change) => this.logHealth(deps.log ?? silentLogger, change),
     });
+    const identity = sinkIdentity(spec.name, spec.transport, this.target());
+    this.saver = deps.cursors === undefined ? null : new CursorSaver(spec.name, identity, deps.cursors, () => this.feed.position(), deps.timers, deps.log ?? silentLogger);
+    // Not started until begin(): what the bus carries before is read back from the trail then.
+    this.feed = this.makeFeed(null);
+  }
+
+  private makeFeed(trail: AuditHistory | null): TrailFeed {
+    return new TrailFeed({
+      window: this.queue,
+      accepts: (live) => this.accepts(live),
+      trail,
+      spool: this.spec.spoolEvents,
+      timers: this.deps.timers,
+      onDropped: (drop) => this.spoolDropped(drop),
+      onAdvanced: () => this.saver?.moved(),
+    });
+  }
+
+  /**
+   * Starts taking events: after its saved cursor when it has one it can
+   * trust, else from the oldest event its spool allows (a rejected cursor is
+   * reported); without cursors, from the trail's head. Events published
+   * before are not lost: they are read back from the trail.
+   */
+  async begin(trail: AuditHistory | null): Promise<void> {
+    const feed = this.makeFeed(trail);
+    this.feed = feed;
+    this.trailMode = trail !== null;
+    const keeper = this.deps.cursors;
+    if (trail === null || keeper === undefined || this.saver === null) {
+      feed.start(null, true);
+      return;
+    }
+    const identity = sinkIdentity(this.spec.name, this.spec.transport, this.target());
+    const loaded = await keeper.load(this.spec.name, identity).catch((err: unknown) => ({ state: 'rejected' as const, reason: `unverifiable: ${describeError(err)}`, storedSeq: -1 }));
+    if (loaded.state === 'valid') {
+      this.saver.loaded(loaded.position.seq);
+      feed.start(loaded.position);
+      return;
+    }
+    feed.start(null);
+    const resumedAfter = feed.position()?.seq ?? 0;
+    if (loaded.state === 'rejected') {
+      (this.deps.log ?? silentLogger).warn('audit sink cursor rejected; resending from the oldest event the spool allows (the SIEM may see events twice, same seq and hash)', { sink: this.spec.name, reason: loaded.reason, storedSeq: loaded.storedSeq, resumedAfter });
+      this.deps.notify?.({ kind: 'cursor-rejected', sink: this.spec.name, reason: loaded.reason, storedSeq: loaded.storedSeq, resumedAfter });
+    }
+  }
+
+  private spoolDropped(drop: SpoolDrop): void {
+    (this.deps.log ?? silentLogger).warn('audit sink fell behind beyond its spool; the oldest events were skipped for it (strongroom audit export has them)', { sink: this.spec.name, ...drop, spool: this.spec.spoolEvents });
+    this.deps.notify?.({ kind: 'dropped', sink: this.spec.name, spool: this.spec.spoolEvents, ...drop });
   }
 
   /** One line when delivery starts failing, one when it recovers: who, where, why; never event contents. */
@@ -104,7 +186,10 @@ export class SiemTransport extends TransportStream {
         queueCapacity: this.spec.queueCapacity,
       });
     } else if (change.state === 'closed') {
-      log.warn('audit sink closed with events undelivered (strongroom audit export has them)', { ...where, undelivered: change.undelivered, stillFailing: change.stillFailing, lastError: this.queue.stats().lastError });
+      const details = { ...where, undelivered: change.undelivered, stillFailing: change.stillFailing, lastError: this.queue.stats().lastError };
+      // With a saved cursor the trail is the spool: what is left goes out after the next start.
+      if (this.trailMode && this.saver !== null) log.warn('audit sink closed with events undelivered; they are sent after the next start, from its saved cursor', { ...details, backlog: this.feed.backlog() });
+      else log.warn('audit sink closed with events undelivered (strongroom audit export has them)', details);
     } else {
       const { state: _state, ...outage } = change;
       // Events this sink dropped are gone from its SIEM (the local trail keeps them): worth a warning.
@@ -128,7 +213,7 @@ export class SiemTransport extends TransportStream {
 
   override log(info: AuditLogInfo, next: () => void): void {
     try {
-      if (info.live !== undefined && this.accepts(info.live)) this.queue.push(info.live);
+      if (info.live !== undefined) this.feed.offer(info.live);
     } finally {
       next();
     }
@@ -155,16 +240,35 @@ export class SiemTransport extends TransportStream {
       connected: this.channel.connected,
       truncated: this.truncated,
       ...this.queue.stats(),
+      dropped: this.trailMode ? this.feed.dropped : this.queue.stats().dropped,
+      backlog: this.trailMode ? this.feed.backlog() : this.queue.size,
+      spool: spec.spoolEvents,
+      cursorSeq: this.saver?.savedThrough ?? -1,
     };
   }
 
-  /** Resolves true once all queued events are delivered, false after `timeoutMs`. */
-  flush(timeoutMs: number): Promise<boolean> {
-    return this.queue.flush(timeoutMs);
+  /** Resolves true once everything up to the head it knows is delivered (its queue and its backlog on disk), false after `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = this.deps.clock.nowMs() + timeoutMs;
+    // Each round delivers the queue; a sink behind refills it from the trail between rounds. Bounded by the deadline.
+    for (let round = 0; round < 100_000; round++) {
+      const left = deadline - this.deps.clock.nowMs();
+      if (!(await this.queue.flush(Math.max(0, left)))) return false;
+      if (!this.trailMode || this.feed.caughtUp()) return true;
+      if (left <= 0) return false;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return false;
   }
 
-  /** Stops delivery (called by winston when the logger drops the transport); what is still queued counts as dropped. */
+  /** Saves the cursor for the last time (what was delivered is not sent again after a restart). */
+  async saveCursor(): Promise<void> {
+    await this.saver?.close();
+  }
+
+  /** Stops delivery (called by winston when the logger drops the transport). With the trail as spool nothing is lost: the next start sends what is left. */
   override close(): void {
+    this.feed.close();
     this.queue.close();
     this.channel.close();
   }

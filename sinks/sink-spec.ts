@@ -40,8 +40,10 @@ export interface SinkSpec {
   readonly namespaces: readonly string[] | null;
   /** Most events sent per second (null: no limit). Delays delivery; never drops from the local chain. */
   readonly ratePerSecond: number | null;
-  /** Most events waiting for this sink; beyond it this sink (only) drops and counts them. */
+  /** Most events held in memory on their way to this sink; beyond it the sink reads them back from the trail later. */
   readonly queueCapacity: number;
+  /** Most events this sink may fall behind the trail beyond its queue (its spool); past it the oldest are skipped, counted and audited. */
+  readonly spoolEvents: number;
   /** Longest wait between two delivery attempts (the back-off doubles up to it). */
   readonly retryMaxMs: number;
   readonly facility: number;
@@ -60,6 +62,12 @@ export const DEFAULT_QUEUE_CAPACITY = 10_000;
 /** A queue bound beyond this is refused: a million events is already hundreds of MB waiting. */
 export const MAX_QUEUE_CAPACITY = 1_000_000;
 export const DEFAULT_RETRY_MAX_MS = 30_000;
+/** How far behind a sink may fall by default: a day of 1 event per second, with room. */
+export const DEFAULT_SPOOL_EVENTS = 100_000;
+/** The spool is the trail (no copy), but catching up on more than this takes long: beyond it, audit export is the way. */
+export const MAX_SPOOL_EVENTS = 10_000_000;
+/** Below this the 10% hysteresis at the bound is one event. */
+const MIN_SPOOL_EVENTS = 10;
 /** RFC 5426 §3.2: receivers SHOULD take 2048 bytes; beyond that, fragmentation and loss. */
 export const DEFAULT_MAX_DATAGRAM_BYTES = 2048;
 /** The largest UDP payload over IPv4. */
@@ -67,7 +75,7 @@ const MAX_DATAGRAM_BYTES = 65_507;
 /** RFC 5426 §3.2: every receiver takes 480 bytes. */
 const MIN_DATAGRAM_BYTES = 480;
 
-const FIELDS = ['transport', 'format', 'path', 'host', 'port', 'ca', 'cert', 'key', 'servername', 'types', 'namespaces', 'rate', 'queue', 'retry_max_ms', 'facility', 'max_datagram', 'hostname'] as const;
+const FIELDS = ['transport', 'format', 'path', 'host', 'port', 'ca', 'cert', 'key', 'servername', 'types', 'namespaces', 'rate', 'queue', 'spool', 'retry_max_ms', 'facility', 'max_datagram', 'hostname'] as const;
 type Field = (typeof FIELDS)[number];
 const TRANSPORTS: readonly SinkTransportKind[] = ['file', 'syslog-udp', 'syslog-tcp', 'syslog-tls'];
 const FORMATS: readonly SinkFormat[] = ['json', 'cef', 'leef'];
@@ -79,7 +87,7 @@ const TRANSPORT_FIELDS: Record<SinkTransportKind, readonly Field[]> = {
   'syslog-tcp': ['host', 'port', 'facility', 'hostname'],
   'syslog-tls': ['host', 'port', 'facility', 'hostname', 'ca', 'cert', 'key', 'servername'],
 };
-const COMMON_FIELDS: readonly Field[] = ['transport', 'format', 'types', 'namespaces', 'rate', 'queue', 'retry_max_ms'];
+const COMMON_FIELDS: readonly Field[] = ['transport', 'format', 'types', 'namespaces', 'rate', 'queue', 'spool', 'retry_max_ms'];
 
 /** The environment variable that overrides `audit_sink.<name>`. */
 export function sinkEnvName(name: string): string {
@@ -165,6 +173,7 @@ export function parseSinkSpec(name: string, line: string, dataDir: string): Sink
     namespaces: list('namespaces', /^[A-Za-z0-9][A-Za-z0-9._/-]*$/),
     ratePerSecond: rate === 0 ? null : rate,
     queueCapacity: integer('queue', DEFAULT_QUEUE_CAPACITY, 1, MAX_QUEUE_CAPACITY),
+    spoolEvents: integer('spool', DEFAULT_SPOOL_EVENTS, MIN_SPOOL_EVENTS, MAX_SPOOL_EVENTS),
     retryMaxMs: integer('retry_max_ms', DEFAULT_RETRY_MAX_MS, 10, 3_600_000),
     facility: integer('facility', DEFAULT_FACILITY, 0, 23),
     maxDatagramBytes: integer('max_datagram', DEFAULT_MAX_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES),

@@ -34,6 +34,21 @@ export interface AuditCheckpointRecord {
   readonly publicKey: string;
 }
 
+/**
+ * Where an audit sink stands in the trail (sinks/sink-cursor.ts): every event
+ * up to `seq` (whose hash is `hash`) reached it or was not for it. Signed by
+ * the HSM signing key: the store is untrusted, and a cursor moved forward
+ * would make the appliance skip events.
+ */
+export interface SinkCursorRecord {
+  readonly sink: string;
+  readonly seq: number;
+  readonly hash: Buffer;
+  readonly savedAt: string;
+  /** IEEE P1363 r||s over the cursor's digest. */
+  readonly signature: Buffer;
+}
+
 export interface AuditStore {
   /** Appends records in one transaction (one fsync): all or none. STORAGE_ERROR if a seq is taken or out of order. */
   appendAuditRecords(records: readonly AuditRecord[]): void;
@@ -53,4 +68,8 @@ export interface AuditStore {
   readAuditCheckpoints(fromSeq: number, limit: number): AuditCheckpointRecord[];
   /** The newest checkpoint, or null. */
   lastAuditCheckpoint(): AuditCheckpointRecord | null;
+  /** A sink's saved cursor, or null. */
+  readSinkCursor(sink: string): SinkCursorRecord | null;
+  /** Saves (replaces) a sink's cursor. */
+  writeSinkCursor(cursor: SinkCursorRecord): void;
 }

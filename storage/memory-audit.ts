@@ -1,6 +1,6 @@
 /** The in-memory audit store: the fast fake of storage/audit-store.ts, same rules. */
 import { StorageError } from '../common/errors';
-import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore } from './audit-store';
+import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore, SinkCursorRecord } from './audit-store';
 
 function copyCheckpoint(c: AuditCheckpointRecord): AuditCheckpointRecord {
   return { ...c, hash: Buffer.from(c.hash), signature: Buffer.from(c.signature) };
@@ -9,6 +9,7 @@ function copyCheckpoint(c: AuditCheckpointRecord): AuditCheckpointRecord {
 export class MemoryAudit implements AuditStore {
   private readonly records: AuditRecord[] = [];
   private readonly checkpoints: AuditCheckpointRecord[] = [];
+  private readonly cursors = new Map<string, SinkCursorRecord>();
 
   constructor(private readonly changed: () => void = () => undefined) {}
 
@@ -49,5 +50,14 @@ export class MemoryAudit implements AuditStore {
   lastAuditCheckpoint(): AuditCheckpointRecord | null {
     const last = this.checkpoints[this.checkpoints.length - 1];
     return last ? copyCheckpoint(last) : null;
+  }
+
+  readSinkCursor(sink: string): SinkCursorRecord | null {
+    const cursor = this.cursors.get(sink);
+    return cursor ? { ...cursor, hash: Buffer.from(cursor.hash), signature: Buffer.from(cursor.signature) } : null;
+  }
+
+  writeSinkCursor(cursor: SinkCursorRecord): void {
+    this.cursors.set(cursor.sink, { ...cursor, hash: Buffer.from(cursor.hash), signature: Buffer.from(cursor.signature) });
   }
 }

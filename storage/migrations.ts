@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
 import { journalTriggers, TRUST_SQL } from './migration-trust.sql';
+import { SINK_CURSORS_SQL } from './migration-sink-cursors.sql';
 
 export interface Migration {
   /** 1, 2, 3…: consecutive. */
@@ -379,6 +380,11 @@ ALTER TABLE key_instances ADD COLUMN compromise_occurred_at TEXT;`),
     up: (db) =>
       db.exec(`ALTER TABLE key_instances ADD COLUMN fresh INTEGER NOT NULL DEFAULT 0 CHECK (fresh IN (0, 1));
 ALTER TABLE keys ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitive IN (0, 1));`),
+  },
+  {
+    version: 20,
+    description: 'audit sink cursors: where each SIEM sink stands in the trail, signed by the HSM, so a restart resumes delivery where it stopped',
+    up: (db) => db.exec(SINK_CURSORS_SQL),
   },
 ];
 

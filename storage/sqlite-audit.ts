@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
-import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore } from './audit-store';
+import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore, SinkCursorRecord } from './audit-store';
 import { ReadRunner, WriteRunner } from './sqlite-directory';
 
 const SQL = {
@@ -15,6 +15,9 @@ const SQL = {
   insertCheckpoint: `INSERT INTO audit_checkpoints (seq, hash, signed_at, signature, public_key) VALUES (@seq, @hash, @signedAt, @signature, @publicKey)`,
   readCheckpoints: `SELECT seq, hash, signed_at AS signedAt, signature, public_key AS publicKey FROM audit_checkpoints WHERE seq >= ? ORDER BY seq LIMIT ?`,
   lastCheckpoint: `SELECT seq, hash, signed_at AS signedAt, signature, public_key AS publicKey FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`,
+  readSinkCursor: `SELECT sink, seq, hash, saved_at AS savedAt, signature FROM audit_sink_cursors WHERE sink = ?`,
+  writeSinkCursor: `INSERT INTO audit_sink_cursors (sink, seq, hash, saved_at, signature) VALUES (@sink, @seq, @hash, @savedAt, @signature)
+    ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, saved_at = excluded.saved_at, signature = excluded.signature`,
 } as const;
 
 export class SqliteAudit implements AuditStore {
@@ -69,5 +72,13 @@ export class SqliteAudit implements AuditStore {
 
   lastAuditCheckpoint(): AuditCheckpointRecord | null {
     return this.read('lastAuditCheckpoint', () => (this.stmt.lastCheckpoint.get() as AuditCheckpointRecord | undefined) ?? null);
+  }
+
+  readSinkCursor(sink: string): SinkCursorRecord | null {
+    return this.read('readSinkCursor', () => (this.stmt.readSinkCursor.get(sink) as SinkCursorRecord | undefined) ?? null);
+  }
+
+  writeSinkCursor(cursor: SinkCursorRecord): void {
+    this.write('writeSinkCursor', () => void this.stmt.writeSinkCursor.run(cursor));
   }
 }

@@ -21,7 +21,7 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('show the keychain, the HSM token and whether the keychain unseals')
     .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
-    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), each audit sink: connected, delivered, queued, dropped, retries, last error, and the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
+    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), each audit sink: connected, delivered, queued, dropped, retries, its backlog (events of the trail not yet delivered) against its spool bound, last error, and the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
@@ -129,6 +129,9 @@ interface AuditSinkLine {
   dropped: number;
   retries: number;
   truncated: number;
+  /** Events of the trail not yet delivered (absent from an older server). */
+  backlog?: number;
+  spool?: number;
   lastError: string | null;
   lastErrorAt: string | null;
 }
@@ -143,6 +146,7 @@ function auditSinkLines(sinks: AuditSinkLine[] | undefined): string[] {
       (s) =>
         `    ${s.name}: ${s.transport}/${s.format} to ${s.target}, ${s.connected ? 'connected' : 'not connected'}; delivered ${s.delivered}, queued ${s.queued}, dropped ${s.dropped}, retries ${s.retries}` +
         (s.truncated > 0 ? `, truncated ${s.truncated}` : '') +
+        (s.backlog !== undefined ? `; backlog ${s.backlog} of spool ${s.spool ?? '?'}` : '') +
         (s.lastError ? `; last error ${s.lastErrorAt}: ${s.lastError}` : ''),
     ),
   ];

@@ -19,6 +19,9 @@ import { AuditWriter, EventAppender, storeAppender } from '../../domain/audit/au
 import { EventBus } from '../../domain/events/event-bus';
 import { SinkManager } from '../../sinks/sink-manager';
 import { sinkSpecsOf } from '../../sinks/sink-spec';
+import { HsmCursorKeeper } from '../../sinks/sink-cursor';
+import { sinkNoticeEvent } from '../../sinks/sink-events';
+import { SinkNotice } from '../../sinks/siem-transport';
 import { WorkerAuditAppender } from '../../storage/audit-worker/worker-appender';
 import { Appliance } from './open-appliance';
 
@@ -49,15 +52,27 @@ export interface AuditPipelineOptions {
 
 export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOptions): AuditPipeline {
   const { store, config } = appliance;
+  // The trail is each sink's on-disk spool: what a sink has not delivered is read back from it, and its signed
+  // cursor (sinks/sink-cursor.ts) says where to resume after a restart.
+  const trail = { headSeq: () => store.audit.auditHead()?.seq ?? 0, read: (from: number, limit: number) => auditLiveEvents(store.audit.readAuditRecords(from, limit)) };
+  const keychainId = store.getMeta()?.keychainId;
+  const cursors = keychainId === undefined ? undefined : new HsmCursorKeeper({ audit: store.audit, keychainId, hsm: () => appliance.hsm(), clock: options.clock });
+  const stamper = { clock: options.clock, newId: () => appliance.ids.newId() };
+  let writer: AuditWriter | null = null;
+  const notify = (notice: SinkNotice): void => {
+    // Never inside the publisher's turn: the notice is recorded like any event, and reaches the sinks in order.
+    options.timers.after(0, () => {
+      writer?.record(sinkNoticeEvent(stamper, notice)).catch((err: unknown) => options.log.error('audit event not written', { type: notice.kind, error: String(err) }));
+    });
+  };
   const sinks = options.forward
-    ? new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock: options.clock, timers: options.timers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid), log: options.log })
+    ? new SinkManager(sinkSpecsOf(config.values, config.dataDir), { clock: options.clock, timers: options.timers, version: applianceVersion(), hostname: hostname(), procId: String(process.pid), log: options.log, trail, cursors, notify })
     : null;
   const events = new EventBus();
-  // The trail fills gaps in the forwarded stream: events another process (a local-mode CLI) appended.
-  sinks?.attach(events, { headSeq: () => store.audit.auditHead()?.seq ?? 0, read: (from, limit) => auditLiveEvents(store.audit.readAuditRecords(from, limit)) });
+  sinks?.attach(events);
   const appender = options.inProcess ? null : new WorkerAuditAppender({ keychainPath: setting(config, 'keychain_path') });
   const append: EventAppender = appender === null ? storeAppender(store.audit) : (batch) => appender.append(batch);
-  const writer = new AuditWriter(
+  writer = new AuditWriter(
     store.audit,
     undefined,
     (records) => {
@@ -66,19 +81,22 @@ export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOp
     },
     options.meterAppender?.(append) ?? append,
   );
+  const opened = writer;
   return {
     events,
-    writer,
+    writer: opened,
     sinks,
-    record: (event) => writer.record(event),
+    record: (event) => opened.record(event),
     recordQuietly: (event) => {
-      writer.record(event).catch((err: unknown) => options.log.error('audit event not written', { type: event.type, error: String(err) }));
+      opened.record(event).catch((err: unknown) => options.log.error('audit event not written', { type: event.type, error: String(err) }));
     },
     async close() {
-      await writer.drain();
-      await appender?.close();
-      // A dead SIEM costs at most the flush bound.
+      // The sinks first: a notice they record at close (none is expected) still gets written.
+      // A dead SIEM costs at most the flush bound; what it did not take goes out after the next start.
+      await opened.drain();
       await sinks?.close();
+      await opened.drain();
+      await appender?.close();
     },
   };
 }

@@ -176,8 +176,10 @@ function scrapedFamilies(sources: MetricsSources): MetricFamily[] {
     { name: 'strongroom_key_instances', help: 'Key instances (versions) by state.', type: 'gauge', samples: byState(counts.instances) },
     { name: 'strongroom_audit_queue_events', help: 'Audit events recorded and waiting for the next group commit (the commit under way not included).', type: 'gauge', samples: [{ labels: {}, value: sources.auditQueued() }] },
     { name: 'strongroom_audit_sink_delivered_total', help: 'Audit events a SIEM sink delivered.', type: 'counter', samples: perSink((s) => s.delivered) },
-    { name: 'strongroom_audit_sink_dropped_total', help: "Audit events a SIEM sink dropped beyond its queue bound (the local trail keeps them).", type: 'counter', samples: perSink((s) => s.dropped) },
-    { name: 'strongroom_audit_sink_queued_events', help: 'Audit events spooled in a SIEM sink\'s queue, waiting for delivery.', type: 'gauge', samples: perSink((s) => s.queued) },
+    { name: 'strongroom_audit_sink_dropped_total', help: "Audit events a SIEM sink skipped beyond its spool bound (the local trail keeps them; each skip is a sink-dropped audit event).", type: 'counter', samples: perSink((s) => s.dropped) },
+    { name: 'strongroom_audit_sink_queued_events', help: 'Audit events in a SIEM sink\'s in-memory queue, waiting for delivery (the rest of its backlog waits in the trail).', type: 'gauge', samples: perSink((s) => s.queued) },
+    { name: 'strongroom_audit_sink_backlog_events', help: "Audit events of the trail a SIEM sink has not delivered yet (its spool: in its queue or still on disk).", type: 'gauge', samples: perSink((s) => s.backlog) },
+    { name: 'strongroom_audit_sink_spool_events', help: 'The most audit events a SIEM sink may fall behind beyond its queue before the oldest are skipped.', type: 'gauge', samples: perSink((s) => s.spool) },
     { name: 'strongroom_audit_sink_retries_total', help: 'Delivery retries of a SIEM sink (a failed send, a reconnect).', type: 'counter', samples: perSink((s) => s.retries) },
     { name: 'strongroom_audit_sink_connected', help: '1 while a SIEM sink has its connection (file and UDP sinks: 1 while open).', type: 'gauge', samples: perSink((s) => (s.connected ? 1 : 0)) },
   ];

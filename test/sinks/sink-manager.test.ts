@@ -9,6 +9,7 @@ import { EventBus } from '../../domain/events/event-bus';
 import { Channel, Chunk } from '../../sinks/channels';
 import { SinkManager } from '../../sinks/sink-manager';
 import { parseSinkSpec } from '../../sinks/sink-spec';
+import { TRAIL_RETRY_MS } from '../../sinks/trail-feed';
 import { auditEvent, liveChain } from './sink-test-events';
 import { ManualTimers } from '../support/manual-timers';
 
@@ -89,32 +90,46 @@ describe('sink manager', () => {
     expect(manager.stats()).toEqual([]);
   });
 
-  it('fills a gap in the bus with the events read back from the trail, in order, and survives a failed read', async () => {
+  it('reads back from the trail what the bus did not bring (another writer), in order, and tries a failed read again', async () => {
     const clock = new ManualClock(0);
     const timers = new ManualTimers(clock);
     const channel = new MemoryChannel();
     const manager = new SinkManager([parseSinkSpec('all', 'transport=file path=/x', '/')], { clock, timers, version: '1', hostname: 'h', procId: '1', channel });
     const chain = liveChain([1, 2, 3, 4, 5, 6, 7].map((n) => auditEvent(n)));
+    let head = 2;
     let failReads = false;
-    const reads: Array<[number, number]> = [];
     const history = {
-      headSeq: () => 2,
+      headSeq: () => head,
       read: (from: number, limit: number) => {
-        reads.push([from, limit]);
         if (failReads) throw new Error('SQLITE_BUSY');
-        return chain.slice(from - 1, from - 1 + limit);
+        return chain.slice(from - 1, Math.min(head, from - 1 + limit));
       },
     };
     const bus = new EventBus();
+    const publish = (seq: number): void => {
+      head = seq;
+      expect(() => bus.publish(chain[seq - 1])).not.toThrow();
+    };
     manager.attach(bus, history);
-    bus.publish(chain[2]); // seq 3: no gap after the head (2)
-    bus.publish(chain[4]); // seq 5: seq 4 was appended by another process
-    failReads = true;
-    expect(() => bus.publish(chain[6])).not.toThrow(); // seq 7: the read of 6 fails, the gap stays
+    await manager.ready();
+    publish(3);
+    head = 4; // seq 4: appended by another process, never on this bus
+    publish(5);
     await turn();
     await timers.advance(0);
-    expect(reads).toEqual([[4, 1], [6, 1]]);
-    expect(channel.chunks.map((c) => JSON.parse(c).seq)).toEqual([3, 4, 5, 7]);
+    expect(channel.chunks.map((c) => JSON.parse(c).seq)).toEqual([3, 4, 5]);
+    failReads = true;
+    head = 6;
+    publish(7); // 6 must be read back, and the read fails
+    await turn();
+    await timers.advance(0);
+    expect(channel.chunks.map((c) => JSON.parse(c).seq)).toEqual([3, 4, 5]);
+    failReads = false;
+    await timers.advance(TRAIL_RETRY_MS);
+    await turn();
+    await timers.advance(0);
+    expect(channel.chunks.map((c) => JSON.parse(c).seq)).toEqual([3, 4, 5, 6, 7]);
+    expect(manager.stats()[0]).toMatchObject({ delivered: 5, dropped: 0, backlog: 0 });
     await manager.close(10);
   });
 });
