@@ -12,6 +12,7 @@ import { UnsealPolicyRecord } from '../../storage/records';
 import { runCommand } from '../context';
 import type { UnsealStatus } from '../../domain/unseal/unseal-service';
 import { renderUnsealStatus } from './unseal-commands';
+import { certificateLines, CertificatesReport, localCertificates } from './status-certificates';
 
 interface StatusOptions {
   hsm: boolean;
@@ -21,13 +22,13 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('show the keychain, the HSM token and whether the keychain unseals')
     .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
-    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), each audit sink: connected, delivered, queued, dropped, retries, last error, and the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
+    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), each audit sink: connected, delivered, queued, dropped, retries, last error, the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time, and the certificates near their end.\n\nCertificates: the CA, the server and every client certificate that ends within cert_expiry_warning (default P30D) is shown as a WARNING line (--json: certificates.certificates[], each with daysLeft and warning). Locally the HSM unseals the keychain to read the server certificate; with --no-hsm or custodian shares only the CA (ca_file) and the client records are read.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
         if (config.values.server_address) {
           // Remote mode: what the running appliance says about itself and about us.
-          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null; auditSinks?: AuditSinkLine[]; backups?: BackupsLine | null };
+          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null; auditSinks?: AuditSinkLine[]; backups?: BackupsLine | null; certificates?: CertificatesReport | null };
           ctx.out.result({ address: config.values.server_address, ...answer }, () =>
             [
               `Strongroom ${answer.version} at ${config.values.server_address}`,
@@ -36,6 +37,7 @@ export function statusCommand(): Command {
               ...(answer.unseal ? [`  state:    ${renderUnsealStatus(answer.unseal)}`] : []),
               ...auditSinkLines(answer.auditSinks),
               ...backupLines(answer.backups),
+              ...certificateLines(answer.certificates),
             ].join('\n'),
           );
           if (answer.unseal?.sealed) process.exitCode = 5;
@@ -86,6 +88,8 @@ export function statusCommand(): Command {
           }
         }
         if (!meta) process.exitCode = 5;
+        const unsealed = meta !== null && !appliance.keychain.isSealed;
+        if (meta) report.certificates = localCertificates(appliance, unsealed);
         const hsm = report.hsm as { checked: boolean; unseals?: boolean; needsShares?: number; error?: { code: string; message: string } };
         const hsmLine = !hsm.checked
           ? 'not checked'
@@ -103,6 +107,7 @@ export function statusCommand(): Command {
             `  keys:        ${report.keys}`,
             `  HSM:         ${hsmLine}`,
             `  unsealing:   ${policy ? `HSM and ${policy.threshold} of ${policy.shares} custodian shares (a server starts sealed)` : 'HSM alone (PIN file or STRONGROOM_HSM_PIN): not split knowledge'}`,
+            ...certificateLines(report.certificates as CertificatesReport | undefined),
           ].join('\n'),
         );
       }),
