@@ -6,9 +6,11 @@
  * dual-controlled; the server certificate is renewed under an open
  * connection, which keeps working with the old certificate while a new
  * connection is served the new one (told apart by the peer certificate's
- * serial and fingerprint), and a restart serves the new one.
+ * serial and fingerprint), the KMIP and event-stream listeners serve the new
+ * one too, and a restart serves it.
  */
 import { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,19 @@ import { describeCertificate } from '../../domain/pki/certificate-info';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 import { assertCliBuilt, cliAsync, CliRun } from '../support/cli-runner';
 import { generateClientKeyPair } from '../../client/credentials';
+
+/** The fingerprint of the certificate a listener presents at the handshake (the connection then ends). */
+function servedOn(port: number, credentials: Credentials): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca: credentials.caPem, cert: credentials.certificatePem, key: credentials.privateKeyPem, servername: 'localhost' });
+    socket.once('secureConnect', () => {
+      const der = socket.getPeerCertificate().raw;
+      socket.destroy();
+      resolve(describeCertificate(new X509Certificate(der).toString()).fingerprint256);
+    });
+    socket.once('error', reject);
+  });
+}
 
 /** The certificate the server presented on this connection (getPeerCertificate: Node's getPeerX509Certificate answers only once). */
 function served(connection: RawConnection): { fingerprint256: string; serialNumber: string } {
@@ -91,6 +106,9 @@ describe('certificate renewal', () => {
     expect(result.client).toMatchObject({ name: 'test-officer', role: 'officer' });
     const renewed = await app.connect({ certificatePem: result.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: app.officer.caPem });
     expect((await renewed.request('Query')).result).toMatchObject({ identity: { name: 'test-officer', role: 'officer' } });
+    // The requester collects the certificate for the key its CLI kept, as after a dual-controlled issue.
+    const collected = await renewed.request('ApprovalCollect', { id: done.id });
+    expect((collected.result as { certificatePem: string }).certificatePem).toBe(result.certificatePem);
     officer = renewed;
     writeFileSync(join(dir, 'officer.crt'), result.certificatePem);
     writeFileSync(join(dir, 'officer.key'), pair.privateKeyPem, { mode: 0o600 });
@@ -127,6 +145,10 @@ describe('certificate renewal', () => {
     const fresh = await app.connect(await freshOfficer());
     expect(served(fresh)).toEqual({ fingerprint256: renewed.certificate.fingerprint256, serialNumber: renewed.certificate.serialNumber });
     expect((await fresh.request('Query')).error).toBeUndefined();
+    // Every listener serves it: KMIP and the event stream too.
+    for (const port of [app.server.kmipPort, app.server.eventsPort]) {
+      expect(await servedOn(port as number, await freshOfficer())).toBe(renewed.certificate.fingerprint256);
+    }
 
     // The renewal is audited; a restart serves the new certificate (its HSM-sealed copy was replaced too).
     const trail = await fresh.request('AuditSearch', { type: 'operation', operation: 'ServerCertRenew', limit: 10 });
