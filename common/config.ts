@@ -103,6 +103,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     meaning: 'How long before an automatic rollover a notice is given, once, as a rollover-notice audit event (ISO 8601 days/weeks, e.g. P7D; P0D for none).',
   },
   {
+    key: 'cert_expiry_warning',
+    env: 'STRONGROOM_CERT_EXPIRY_WARNING',
+    defaultValue: () => 'P30D',
+    meaning: 'How long before a certificate (the CA, the server, a client) ends that status shows it and the server warns, once per certificate, as a certificate-expiry-warning audit event and on the event stream (ISO 8601 days/weeks, e.g. P30D; P0D for none).',
+  },
+  {
     key: 'namespace_rollover',
     env: 'STRONGROOM_NAMESPACE_ROLLOVER',
     defaultValue: () => '',
@@ -260,7 +266,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
   if (values.rollover_retention !== 'none' && !/^P(\d+W)?(\d+D)?$/.test(values.rollover_retention ?? '')) {
     throw new ConfigError(`rollover_retention must be days or weeks in ISO 8601 (P365D) or none, not "${values.rollover_retention}"`);
   }
-  for (const key of ['rollover_notice', 'destruction_wait']) {
+  for (const key of ['rollover_notice', 'destruction_wait', 'cert_expiry_warning']) {
     if (!/^P(\d+W)?(\d+D)?$/.test(values[key] ?? '') || values[key] === 'P') {
       throw new ConfigError(`${key} must be days or weeks in ISO 8601 (P7D, P2W, P0D), not "${values[key]}"`);
     }
@@ -333,7 +339,7 @@ export function clearKeyImport(config: ApplianceConfig): ClearKeyImport {
   return setting(config, 'clear_key_import') as ClearKeyImport;
 }
 
-export function durationMs(config: ApplianceConfig, key: 'rollover_notice' | 'destruction_wait' | 'rollover_retention'): number {
+export function durationMs(config: ApplianceConfig, key: 'rollover_notice' | 'destruction_wait' | 'rollover_retention' | 'cert_expiry_warning'): number {
   const match = /^P(?:(\d+)W)?(?:(\d+)D)?$/.exec(setting(config, key)) as RegExpExecArray;
   return (Number(match[1] ?? 0) * 7 + Number(match[2] ?? 0)) * 86_400_000;
 }

@@ -30,6 +30,7 @@ import type { ServerLimits } from './server-limits';
 import type { MadeBackup } from '../domain/backup/backup-maker';
 import type { ClearKeyImport } from '../common/config';
 import type { BackupSchedule } from '../domain/backup/backup-schedule';
+import type { CertificateLifecycle } from '../domain/pki/certificate-expiry';
 
 export type { ServerLimits } from './server-limits';
 
@@ -75,6 +76,8 @@ export interface Services {
     status(): Promise<MasterKeyStatus>;
     rotate(options: Pick<RotationOptions, 'destroyOld'>): Promise<RotationResult>;
   };
+  /** Certificate expiry and server-certificate renewal (server/compose/server-certificates.ts); absent without listeners. */
+  readonly certificates?: CertificateLifecycle;
   /** Signed backups in backup_dir (domain/backup/backup-maker.ts); absent in a server without them. */
   readonly backups?: {
     /** Makes one (requester null: the server, on its schedule), then applies backup_retention. */

@@ -1,7 +1,7 @@
 /**
  * Query (docs/protocol.md §6): what this server is, what it does, its limits, and who the caller is;
  * for officers and auditors also the delivery counters of each audit sink (docs/audit-sinks.md)
- * and the state of the server's scheduled backups (docs/backup.md).
+ * the state of the server's scheduled backups (docs/backup.md) and the certificates near their end (docs/certificates.md).
  */
 import { OperationContext } from './context';
 import { Operation } from './operation';
@@ -12,6 +12,13 @@ function backupsStatus(ctx: OperationContext): Record<string, unknown> | null {
   if (!backups) return null;
   const schedule = backups.schedule?.status() ?? { schedule: 'off', lastScheduled: null, nextDueAt: null };
   return { ...schedule, retention: backups.retention };
+}
+
+/** Every certificate's end and whether it is within cert_expiry_warning (docs/certificates.md); null while sealed. */
+function certificatesStatus(ctx: OperationContext): Record<string, unknown> | null {
+  const lifecycle = ctx.services.certificates;
+  const certificates = lifecycle?.expiries() ?? null;
+  return lifecycle === undefined || certificates === null ? null : { warningPeriod: lifecycle.warningPeriod, complete: true, certificates };
 }
 
 export function makeQuery(operationNames: () => readonly string[]): Operation<'Query'> {
@@ -26,7 +33,7 @@ export function makeQuery(operationNames: () => readonly string[]): Operation<'Q
       limits: ctx.services.limits,
       identity: { name: ctx.identity.name, role: ctx.identity.role, groups: ctx.identity.groups },
       // Where the trail goes is for those who run or audit the appliance, not for applications.
-      ...(ctx.identity.role === 'officer' || ctx.identity.role === 'auditor' ? { auditSinks: ctx.services.auditSinkStats?.() ?? [], backups: backupsStatus(ctx) } : {}),
+      ...(ctx.identity.role === 'officer' || ctx.identity.role === 'auditor' ? { auditSinks: ctx.services.auditSinkStats?.() ?? [], backups: backupsStatus(ctx), certificates: certificatesStatus(ctx) } : {}),
       // Sealed or not, and the custodians' progress (k of M): what `strongroom status --server` shows.
       unseal: ctx.services.unsealing?.statusFor(ctx.identity) ?? null,
     }),

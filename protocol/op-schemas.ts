@@ -46,7 +46,7 @@ export const MAX_SHARE_TEXT_LENGTH = 256;
  * appliance's state asynchronously (a share taken, the HSM called), which a
  * Batch item cannot wait for.
  */
-export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus', 'BackupCreate'] as const;
+export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus', 'BackupCreate', 'ServerCertRenew'] as const;
 /** Longest certificate validity a client may be issued (§6: CA/Browser Forum's old 825-day ceiling). */
 export const MAX_VALIDITY_DAYS = 825;
 
@@ -61,6 +61,7 @@ export const OPERATION_NAMES = [
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
   'Interop', 'Log', 'Export', 'Check',
   'BackupCreate', 'BackupRead',
+  'ClientRenew', 'ServerCertRenew',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -231,6 +232,14 @@ export const OP_SCHEMAS = Object.freeze({
   },
   ClientList: { fields: {} },
   ClientRevoke: { fields: { name } },
+  ClientRenew: {
+    fields: {
+      name,
+      publicKeyPem: { type: 'string', minLength: 1, maxLength: MAX_PEM_LENGTH },
+      validityDays: { type: 'integer', optional: true, min: 1, max: MAX_VALIDITY_DAYS },
+    },
+  },
+  ServerCertRenew: { fields: { validityDays: { type: 'integer', optional: true, min: 1, max: MAX_VALIDITY_DAYS } } },
   PolicyGrant: {
     fields: { client: optionalName, group: optionalName, pattern: name, permissions: { ...stringList, optional: false } },
     exactlyOneOf: [['client', 'group']],

@@ -31,6 +31,9 @@ export interface ClientRecord {
   readonly rowMac?: Buffer;
 }
 
+/** The fields of a client record that a renewal replaces. */
+export type ClientCertificateFields = Pick<ClientRecord, 'serialNumber' | 'fingerprint256' | 'notBefore' | 'notAfter'>;
+
 export type GrantSubjectKind = 'client' | 'group';
 
 export interface GrantRecord {
@@ -69,6 +72,12 @@ export interface DirectoryStore {
   revokeClient(name: string, revokedAt: string, rowMac?: Buffer): ClientRecord;
   /** Clients, not revoked, that hold the role (for "the last officer" rules). */
   countActiveClients(role: ClientRole): number;
+  /**
+   * A renewal: the client's certificate fields replaced (and its row MAC).
+   * CLIENT_NOT_FOUND when absent, WRONG_STATE when revoked, CLIENT_EXISTS
+   * when another client has that fingerprint.
+   */
+  replaceClientCertificate(name: string, certificate: ClientCertificateFields, rowMac?: Buffer): ClientRecord;
 
   putGrant(grant: GrantRecord): void;
   /** GRANT_NOT_FOUND when absent; returns what was deleted. */

@@ -3,7 +3,7 @@
  * with the same codes as SQLite. Records are copied in and out.
  */
 import { StorageError } from '../common/errors';
-import { ClientRecord, ClientRole, DirectoryStore, GrantRecord, SystemSecretRecord } from './directory-store';
+import { ClientCertificateFields, ClientRecord, ClientRole, DirectoryStore, GrantRecord, SystemSecretRecord } from './directory-store';
 
 export class MemoryDirectory implements DirectoryStore {
   private readonly clients = new Map<string, ClientRecord>();
@@ -39,6 +39,19 @@ export class MemoryDirectory implements DirectoryStore {
     const client = this.clients.get(name);
     if (!client) throw new StorageError('CLIENT_NOT_FOUND', `no client named "${name}"`, { details: { name } });
     if (client.revokedAt === null) this.clients.set(name, { ...client, revokedAt, rowMac });
+    this.changed();
+    return this.getClientByName(name) as ClientRecord;
+  }
+
+  replaceClientCertificate(name: string, certificate: ClientCertificateFields, rowMac?: Buffer): ClientRecord {
+    const client = this.clients.get(name);
+    if (!client) throw new StorageError('CLIENT_NOT_FOUND', `no client named "${name}"`, { details: { name } });
+    if ([...this.clients.values()].some((c) => c.name !== name && c.fingerprint256 === certificate.fingerprint256)) {
+      throw new StorageError('CLIENT_EXISTS', 'another client already has that certificate', { details: { name } });
+    }
+    if (client.revokedAt !== null) throw new StorageError('WRONG_STATE', `client "${name}" is revoked; a revoked client is not renewed`, { details: { name } });
+    const { serialNumber, fingerprint256, notBefore, notAfter } = certificate;
+    this.clients.set(name, { ...client, serialNumber, fingerprint256, notBefore, notAfter, rowMac });
     this.changed();
     return this.getClientByName(name) as ClientRecord;
   }

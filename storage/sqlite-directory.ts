@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
-import { ClientRecord, ClientRole, DirectoryStore, GrantRecord, SystemSecretRecord } from './directory-store';
+import { ClientCertificateFields, ClientRecord, ClientRole, DirectoryStore, GrantRecord, SystemSecretRecord } from './directory-store';
 
 const CLIENT_COLUMNS = `name, role, groups, serial_number AS serialNumber, fingerprint256,
   not_before AS notBefore, not_after AS notAfter, created_at AS createdAt, revoked_at AS revokedAt, row_mac AS rowMac`;
@@ -21,6 +21,9 @@ const SQL = {
   listClients: `SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY name`,
   revokeClient: `UPDATE clients SET revoked_at = ?, row_mac = ? WHERE name = ? AND revoked_at IS NULL`,
   clientExists: `SELECT 1 FROM clients WHERE name = ?`,
+  replaceCertificate: `UPDATE clients SET serial_number = @serialNumber, fingerprint256 = @fingerprint256, not_before = @notBefore, not_after = @notAfter, row_mac = @rowMac
+    WHERE name = @name AND revoked_at IS NULL`,
+  fingerprintTaken: `SELECT 1 FROM clients WHERE fingerprint256 = ? AND name <> ?`,
   countActive: `SELECT count(*) AS n FROM clients WHERE role = ? AND revoked_at IS NULL`,
   insertGrant: `INSERT INTO grants (id, subject_kind, subject, pattern, permissions, created_at, created_by, row_mac)
     VALUES (@id, @subjectKind, @subject, @pattern, @permissions, @createdAt, @createdBy, @rowMac)`,
@@ -89,6 +92,20 @@ export class SqliteDirectory implements DirectoryStore {
     return this.write('revokeClient', () => {
       if (this.stmt.revokeClient.run(revokedAt, storedMac(rowMac), name).changes === 0 && this.stmt.clientExists.get(name) === undefined) {
         throw new StorageError('CLIENT_NOT_FOUND', `no client named "${name}"`, { details: { name } });
+      }
+      return clientFromRow(this.stmt.clientByName.get(name) as Row);
+    });
+  }
+
+  replaceClientCertificate(name: string, certificate: ClientCertificateFields, rowMac?: Buffer): ClientRecord {
+    return this.write('replaceClientCertificate', () => {
+      if (this.stmt.fingerprintTaken.get(certificate.fingerprint256, name) !== undefined) {
+        throw new StorageError('CLIENT_EXISTS', `another client already has that certificate`, { details: { name } });
+      }
+      const { serialNumber, fingerprint256, notBefore, notAfter } = certificate;
+      if (this.stmt.replaceCertificate.run({ name, serialNumber, fingerprint256, notBefore, notAfter, rowMac: storedMac(rowMac) }).changes === 0) {
+        if (this.stmt.clientExists.get(name) === undefined) throw new StorageError('CLIENT_NOT_FOUND', `no client named "${name}"`, { details: { name } });
+        throw new StorageError('WRONG_STATE', `client "${name}" is revoked; a revoked client is not renewed`, { details: { name } });
       }
       return clientFromRow(this.stmt.clientByName.get(name) as Row);
     });

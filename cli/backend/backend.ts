@@ -30,6 +30,27 @@ export interface IssuedCertificate {
   readonly caPem: string;
 }
 
+/** ClientRenew's answer: the new certificate, and the serial, fingerprint and end of the one it replaced. */
+export interface RenewedClientCertificate extends IssuedCertificate {
+  readonly previous: { readonly serialNumber: string; readonly fingerprint256: string; readonly notAfter: string };
+}
+
+/** A certificate as ServerCertRenew describes it (domain/pki/certificate-info.ts). */
+export interface CertificateView {
+  readonly subjectCommonName: string | null;
+  readonly issuerCommonName: string | null;
+  readonly serialNumber: string;
+  readonly fingerprint256: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+}
+
+/** ServerCertRenew's answer. */
+export interface RenewedServerCertificateView {
+  readonly certificate: CertificateView;
+  readonly previous: CertificateView;
+}
+
 /** An approved wrapped export's result (docs/protocol.md §6.5): the wrapped bytes, and what they are and are wrapped under. */
 export interface WrappedExport {
   readonly key: KeyView;
@@ -87,6 +108,10 @@ export interface CliBackend {
   issueClient(request: { name: string; role: string; groups: string[]; publicKeyPem: string; validityDays?: number }): Promise<IssuedCertificate>;
   listClients(): Promise<ClientRecord[]>;
   revokeClient(name: string): Promise<ClientRecord>;
+  /** ClientRenew: a certificate for a new public key of an existing client, which replaces its old one at once. */
+  renewClient(request: { name: string; publicKeyPem: string; validityDays?: number }): Promise<RenewedClientCertificate>;
+  /** ServerCertRenew: a new TLS server certificate, served at once by a running appliance. */
+  renewServerCertificate(validityDays?: number): Promise<RenewedServerCertificateView>;
   grant(request: GrantRequest): Promise<GrantRecord>;
   revokeGrant(id: string): Promise<GrantRecord>;
   listGrants(filter: { client?: string; group?: string }): Promise<GrantRecord[]>;

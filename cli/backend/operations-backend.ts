@@ -42,6 +42,8 @@ export function operationsBackend(mode: CliBackend['mode'], client: Requester): 
     removeNamespace: (namespace) => wire(() => client.request('NamespaceRemove', { namespace })),
     issueClient: (request) => wire(() => client.request('ClientIssue', dropUndefined({ ...request }))),
     listClients: () => wire(async () => (await client.request<{ clients: never[] }>('ClientList')).clients),
+    renewClient: (request) => wire(() => client.request('ClientRenew', dropUndefined({ ...request }))),
+    renewServerCertificate: (validityDays) => wire(() => client.request('ServerCertRenew', dropUndefined({ validityDays }))),
     revokeClient: (name) => wire(async () => (await client.request<{ client: never }>('ClientRevoke', { name })).client),
     grant: (request) => wire(async () => (await client.request<{ grant: never }>('PolicyGrant', dropUndefined({ ...request }))).grant),
     revokeGrant: (id) => wire(async () => (await client.request<{ grant: never }>('PolicyRevoke', { id })).grant),

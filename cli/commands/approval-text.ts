@@ -104,6 +104,8 @@ export function approvalTarget(view: ApprovalView): string {
       return `client ${text(args.name)} (${text(args.role)})`;
     case 'ClientRevoke':
       return `client ${text(args.name)}`;
+    case 'ClientRenew':
+      return `client ${text(args.name)} (renewal: a new key for it)`;
     case 'PolicyGrant':
       return `${shown(args.permissions)} on ${text(args.pattern)} to ${args.client !== undefined ? `client ${text(args.client)}` : `group ${text(args.group)}`}`;
     case 'ApprovalQuorumSet':
@@ -143,6 +145,6 @@ export function describeApproval(view: ApprovalView): string {
   if (view.result !== null) lines.push(`Result     ${shown(view.result)}`);
   if (view.state === 'pending') lines.push('', `To approve exactly this: strongroom approvals approve ${view.id} --digest ${view.digest}`);
   if (view.state === 'approved') lines.push('', `Approved: ${view.requester} collects it with strongroom approvals collect ${view.id}`);
-  if (view.state === 'executed' && view.operation === 'ClientIssue') lines.push('', `Issued: ${view.requester} writes the certificate beside the kept key with strongroom approvals collect ${view.id} --out DIR`);
+  if (view.state === 'executed' && (view.operation === 'ClientIssue' || view.operation === 'ClientRenew')) lines.push('', `Issued: ${view.requester} writes the certificate beside the kept key with strongroom approvals collect ${view.id} --out DIR`);
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 /**
- * `strongroom client issue|list|revoke`: client certificates of the appliance
+ * `strongroom client issue|renew|list|revoke`: client certificates of the appliance
  * CA. The key pair is made here, on the CLI's side: only the public key goes
  * to the appliance, and the private key is written 0600 to --out before the
  * request is sent. An issue that officers must approve (an officer, or an app
@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { ErrorDetails, StrongroomError } from '../../common/errors';
 import { generateClientKeyPair } from '../../client/credentials';
-import { IssuedCertificate } from '../backend/backend';
+import { IssuedCertificate, RenewedClientCertificate } from '../backend/backend';
 import { writeOutFile } from '../out-file';
 import { assertWritable, clientFiles, filesText, readPassphrase, writeIssued } from './client-files';
 import { runCommand } from '../context';
@@ -117,6 +117,59 @@ function removeEmptyFolders(folder: string, top: string): void {
   }
 }
 
+function renewCommand(): Command {
+  return new Command('renew')
+    .description("renew a client's certificate: a new key pair, same name, role and groups; the old certificate stops working at once")
+    .argument('<name>', 'client name')
+    .option('-o, --out <dir>', 'folder for the new NAME.key, NAME.crt and ca.pem (all 0600; existing key or certificate files are refused)', '.')
+    .option('--validity-days <n>', 'certificate lifetime, 1-825 days (default 365)')
+    .option('--p12', 'also write NAME.p12 (PKCS#12), encrypted with the passphrase from --passphrase-file or STRONGROOM_P12_PASSPHRASE')
+    .option('--passphrase-file <file>', 'file holding the PKCS#12 passphrase')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ strongroom client renew payroll-app --out ./certs-2027
+  $ strongroom --server kms.lan:5700 client renew alice --out ./alice-new
+
+A new key pair is made here (the old private key is never trusted again) and
+the client keeps its name, role, groups and grants. From the moment the
+renewal runs, the old certificate is refused at the next connection, and the
+connections open with it are closed (as \`client revoke\` closes them).
+Install the new files, then restart the client. A revoked client cannot be
+renewed.
+
+Renewing an officer (its own certificate too), or an app that a grant gives
+key material, needs officers' approval (exit 12), as issuing it does: NAME.key
+is kept in --out while the request waits, and once it is approved
+\`strongroom approvals collect ID --out DIR\` writes NAME.crt beside it.`,
+    )
+    .action(
+      runCommand(async (ctx, name: string, options: Omit<IssueOptions, 'role' | 'groups'>) => {
+        const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
+        const files = clientFiles(options.out, name, Boolean(options.p12));
+        assertWritable(files);
+        const made = mkdirSync(options.out, { recursive: true, mode: 0o700 });
+        const pair = generateClientKeyPair();
+        writeOutFile(files.privateKey, pair.privateKeyPem, { exclusive: true });
+        let renewed: RenewedClientCertificate;
+        try {
+          renewed = await ctx.backend().renewClient({ name, publicKeyPem: pair.publicKeyPem, validityDays: options.validityDays ? Number(options.validityDays) : undefined });
+        } catch (err) {
+          throw keptOrRemoved(err, files.privateKey, made, { ...options, role: '' }, pair.publicKeyPem);
+        }
+        await writeIssued(files, renewed, pair.privateKeyPem, passphrase);
+        ctx.out.result({ client: renewed.client, previous: renewed.previous, files }, () =>
+          [
+            `Renewed ${renewed.client.role} certificate for ${name} (serial ${renewed.client.serialNumber}, valid until ${renewed.client.notAfter})`,
+            `  the old certificate (serial ${renewed.previous.serialNumber}) is no longer accepted`,
+            ...filesText(files),
+          ].join('\n'),
+        );
+      }),
+    );
+}
+
 function listCommand(): Command {
   return new Command('list')
     .description('list client certificates: name, role, groups, validity, revocation')
@@ -146,5 +199,10 @@ function revokeCommand(): Command {
 }
 
 export function clientCommand(): Command {
-  return new Command('client').description('issue, list and revoke client certificates').addCommand(issueCommand()).addCommand(listCommand()).addCommand(revokeCommand());
+  return new Command('client')
+    .description('issue, renew, list and revoke client certificates')
+    .addCommand(issueCommand())
+    .addCommand(renewCommand())
+    .addCommand(listCommand())
+    .addCommand(revokeCommand());
 }

@@ -63,6 +63,7 @@ export function eventLine(event: StreamEvent): string {
   }
   if (e.kind === 'approval') return `${e.time} approval ${e.action} ${e.operation}${e.key ? ` ${e.key}` : ''} requested by ${e.requester}${e.actor ? `, ${e.action} by ${e.actor}` : ''} (${e.approvals}/${e.required}) request ${e.requestId}`;
   if (e.kind === 'rollover-notice') return `${e.time} rollover-notice ${e.key} rolls over at ${e.dueAt}`;
+  if (e.kind === 'certificate-expiry') return `${e.time} certificate-expiry ${e.certificate} ${e.name} (serial ${e.serialNumber}) ends ${e.notAfter}, in ${e.daysLeft} days`;
   return JSON.stringify(event);
 }
 
@@ -82,7 +83,7 @@ export function eventsCommand(): Command {
   return new Command('events')
     .description('print live audit events, approval requests and rollover notices from a running appliance (officers and auditors)')
     .option('-f, --follow', 'keep printing until Ctrl-C (or --limit)')
-    .option('-t, --type <kinds>', 'event kinds: audit, approval, rollover-notice (comma list, repeatable; default all)', collect, [])
+    .option('-t, --type <kinds>', 'event kinds: audit, approval, rollover-notice, certificate-expiry (comma list, repeatable; default all)', collect, [])
     .option('--audit-type <types>', 'audit event types: operation, auth-failure, events-subscribe, rollover, … (comma list, repeatable)', collect, [])
     .option('-n, --namespace <ns>', 'only events about keys in these namespaces (comma list, repeatable)', collect, [])
     .option('--limit <n>', `stop after N events (1-${MAX_EVENTS_LIMIT})`)

@@ -1,11 +1,21 @@
 /**
  * `strongroom status`: what this appliance is and whether it can unseal.
  * Reads the keychain without the HSM first, then checks that the configured
- * token opens it (skip with --no-hsm).
+ * token opens it (skip with --no-hsm). Both ways it names the certificates
+ * (CA, server, clients) that end within cert_expiry_warning
+ * (docs/certificates.md): remote, as the running appliance's Query says;
+ * locally, every one once the HSM unsealed the keychain, else the client
+ * records as stored and the CA from ca_file (the server certificate is
+ * sealed under the keychain key).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { systemClock } from '../../common/clock';
+import { ApplianceConfig, durationMs, setting } from '../../common/config';
+import { CertificateExpiry, certificateExpiries, describeExpiry } from '../../domain/pki/certificate-expiry';
+import { CertificateInfo, describeCertificate } from '../../domain/pki/certificate-info';
+import { PkiService } from '../../domain/pki/pki-service';
+import { Appliance } from '../../server/compose/open-appliance';
 import { Command } from 'commander';
-import { setting } from '../../common/config';
 import { asStrongroomError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { UnsealPolicyRecord } from '../../storage/records';
@@ -21,13 +31,13 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('show the keychain, the HSM token and whether the keychain unseals')
     .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
-    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), each audit sink: connected, delivered, queued, dropped, retries, its backlog (events of the trail not yet delivered) against its spool bound, last error, and the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
+    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), each audit sink: connected, delivered, queued, dropped, retries, its backlog (events of the trail not yet delivered) against its spool bound, last error, the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time, and the certificates near their end.\n\nCertificates: the CA, the server and every client certificate that ends within cert_expiry_warning (default P30D) is shown as a WARNING line (--json: certificates.certificates[], each with daysLeft and warning). Locally the HSM unseals the keychain to read the server certificate; with --no-hsm or custodian shares only the CA (ca_file) and the client records are read.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
         if (config.values.server_address) {
           // Remote mode: what the running appliance says about itself and about us.
-          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null; auditSinks?: AuditSinkLine[]; backups?: BackupsLine | null };
+          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null; auditSinks?: AuditSinkLine[]; backups?: BackupsLine | null; certificates?: CertificatesReport | null };
           ctx.out.result({ address: config.values.server_address, ...answer }, () =>
             [
               `Strongroom ${answer.version} at ${config.values.server_address}`,
@@ -36,6 +46,7 @@ export function statusCommand(): Command {
               ...(answer.unseal ? [`  state:    ${renderUnsealStatus(answer.unseal)}`] : []),
               ...auditSinkLines(answer.auditSinks),
               ...backupLines(answer.backups),
+              ...certificateLines(answer.certificates),
             ].join('\n'),
           );
           if (answer.unseal?.sealed) process.exitCode = 5;
@@ -86,6 +97,8 @@ export function statusCommand(): Command {
           }
         }
         if (!meta) process.exitCode = 5;
+        const unsealed = meta !== null && !appliance.keychain.isSealed;
+        if (meta) report.certificates = localCertificates(appliance, unsealed);
         const hsm = report.hsm as { checked: boolean; unseals?: boolean; needsShares?: number; error?: { code: string; message: string } };
         const hsmLine = !hsm.checked
           ? 'not checked'
@@ -103,6 +116,7 @@ export function statusCommand(): Command {
             `  keys:        ${report.keys}`,
             `  HSM:         ${hsmLine}`,
             `  unsealing:   ${policy ? `HSM and ${policy.threshold} of ${policy.shares} custodian shares (a server starts sealed)` : 'HSM alone (PIN file or STRONGROOM_HSM_PIN): not split knowledge'}`,
+            ...certificateLines(report.certificates as CertificatesReport | undefined),
           ].join('\n'),
         );
       }),
@@ -171,4 +185,39 @@ function backupLines(backups: BackupsLine | null | undefined): string[] {
 
 function unsealReport(policy: UnsealPolicyRecord | null): Record<string, unknown> {
   return policy === null ? { mode: 'hsm', shares: null, threshold: null } : { mode: 'hsm+shares', shares: policy.shares, threshold: policy.threshold };
+}
+
+/** What status reports: the warning period and every certificate with its days left (`warning`: within the period or expired). */
+export interface CertificatesReport {
+  readonly warningPeriod: string;
+  /** False when the server certificate could not be read (a sealed keychain). */
+  readonly complete: boolean;
+  readonly certificates: CertificateExpiry[];
+}
+
+function caFromFile(config: ApplianceConfig): CertificateInfo | null {
+  const file = setting(config, 'ca_file');
+  try {
+    return existsSync(file) ? describeCertificate(readFileSync(file, 'utf8')) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The local report; `unsealed` when this command unsealed the keychain (then the CA and server certificates are read from it). */
+export function localCertificates(appliance: Appliance, unsealed: boolean): CertificatesReport {
+  const config = appliance.config;
+  const warningMs = durationMs(config, 'cert_expiry_warning');
+  const own = unsealed ? new PkiService(appliance.keychain, appliance.keychain.directory, systemClock).applianceCertificates() : { ca: caFromFile(config), server: null };
+  const clients = appliance.keychain.directory.listClients();
+  return { warningPeriod: setting(config, 'cert_expiry_warning'), complete: own.server !== null, certificates: certificateExpiries({ ...own, clients }, systemClock.nowMs(), warningMs) };
+}
+
+/** The text lines: one per certificate near its end, or a line saying none is. */
+export function certificateLines(report: CertificatesReport | null | undefined): string[] {
+  if (!report) return [];
+  const near = report.certificates.filter((c) => c.warning);
+  const partly = report.complete ? '' : ' (server certificate not read: sealed)';
+  if (near.length === 0) return [`  certificates: none ends within ${report.warningPeriod}${partly}`];
+  return [`  certificates: ${near.length} end within ${report.warningPeriod}${partly}:`, ...near.map((c) => `    WARNING ${describeExpiry(c)}`)];
 }

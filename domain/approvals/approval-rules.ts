@@ -35,7 +35,8 @@ export function deliversMaterial(dualControlClass: string): boolean {
  * and only the requester holds its key, so it may be collected again.
  */
 export function keepsResultForRequester(operation: string): boolean {
-  return operation === 'ClientIssue';
+  // ClientRenew likewise: a new certificate for the key pair its requester's CLI kept.
+  return operation === 'ClientIssue' || operation === 'ClientRenew';
 }
 
 export function isExpired(record: ApprovalRecord, nowIso: string): boolean {

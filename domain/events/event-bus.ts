@@ -53,7 +53,18 @@ export interface RolloverNoticeLiveEvent {
   readonly time: string;
 }
 
-export type LiveEvent = AuditLiveEvent | ApprovalLiveEvent | RolloverNoticeLiveEvent;
+/** A certificate of the appliance (CA, server, a client) within cert_expiry_warning of its end (server/compose/certificate-watch.ts). */
+export interface CertificateExpiryLiveEvent {
+  readonly kind: 'certificate-expiry';
+  readonly certificate: 'ca' | 'server' | 'client';
+  readonly name: string;
+  readonly serialNumber: string;
+  readonly notAfter: string;
+  readonly daysLeft: number;
+  readonly time: string;
+}
+
+export type LiveEvent = AuditLiveEvent | ApprovalLiveEvent | RolloverNoticeLiveEvent | CertificateExpiryLiveEvent;
 export type LiveEventKind = LiveEvent['kind'];
 export type LiveEventListener = (event: LiveEvent) => void;
 

@@ -15,6 +15,7 @@ import { ClientRecord, DirectoryStore } from '../../storage/directory-store';
 import { ClientRole } from '../vocabulary/client-roles';
 import { createCa } from './ca';
 import { issueClientCertificate, issueServerCertificate } from './issue';
+import { CertificateInfo, describeCertificate } from './certificate-info';
 
 export const CA_VALIDITY_DAYS = 3650;
 export const SERVER_CERT_VALIDITY_DAYS = 825;
@@ -112,6 +113,65 @@ export class PkiService {
     };
     this.directory.putClient(client);
     return { client, certificatePem: issued.certificatePem, caPem: ca.certificatePem };
+  }
+
+  /**
+   * Renews a client: a certificate for the same name, role and groups over
+   * `publicKeyPem` (a new key pair, made on the client's side), which
+   * replaces the old one in the client's record at once. The old
+   * certificate's fingerprint then names nobody: it is refused at its next
+   * handshake, and at the next request of a connection made with it
+   * (domain/policy/identity-confirmation.ts; ClientRenew also closes those).
+   * `previous` is what it was.
+   */
+  renewClient(request: { name: string; publicKeyPem: string; validityDays?: number }): IssuedClient & { previous: ClientRecord } {
+    const previous = this.directory.getClientByName(request.name);
+    if (!previous) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${request.name}"`);
+    if (previous.revokedAt !== null) {
+      throw new KeychainError('WRONG_STATE', `client "${request.name}" was revoked at ${previous.revokedAt}; a revoked client is not renewed: issue a new name`);
+    }
+    const ca = { certificatePem: this.caCertificate(), privateKeyPem: this.text(SECRET.caKey) };
+    const issued = issueClientCertificate({
+      ca,
+      name: previous.name,
+      role: previous.role,
+      groups: [...previous.groups],
+      publicKeyPem: request.publicKeyPem,
+      validityDays: request.validityDays ?? DEFAULT_CLIENT_VALIDITY_DAYS,
+      clock: this.clock,
+    });
+    const { serialNumber, fingerprint256, notBefore, notAfter } = issued;
+    const client = this.directory.replaceClientCertificate(previous.name, { serialNumber, fingerprint256, notBefore, notAfter });
+    return { client, certificatePem: issued.certificatePem, caPem: ca.certificatePem, previous };
+  }
+
+  /**
+   * A new TLS server certificate and key (same common name; `sans` as given,
+   * normally server_sans), stored under the keychain key in one transaction.
+   * The caller gives it to the listeners and to the HSM-sealed copy
+   * (server/tls/tls-identity.ts). The private key is returned for that only.
+   */
+  renewServerCertificate(options: { sans: Sans; validityDays?: number }): { certificatePem: string; privateKeyPem: string; caPem: string; previous: CertificateInfo } {
+    const previous = describeCertificate(this.text(SECRET.serverCert));
+    const ca = { certificatePem: this.caCertificate(), privateKeyPem: this.text(SECRET.caKey) };
+    const server = issueServerCertificate({
+      ca,
+      commonName: previous.subjectCommonName ?? 'strongroom',
+      sans: [...options.sans.dns.map((value) => ({ type: 'dns' as const, value })), ...options.sans.ip.map((value) => ({ type: 'ip' as const, value }))],
+      validityDays: options.validityDays ?? SERVER_CERT_VALIDITY_DAYS,
+      clock: this.clock,
+    });
+    // One transaction: a crash must not leave the new key beside the old certificate.
+    this.keychain.transaction(() => {
+      this.keychain.putSystemSecret(SECRET.serverKey, Buffer.from(server.privateKeyPem));
+      this.keychain.putSystemSecret(SECRET.serverCert, Buffer.from(server.certificatePem));
+    });
+    return { certificatePem: server.certificatePem, privateKeyPem: server.privateKeyPem, caPem: ca.certificatePem, previous };
+  }
+
+  /** The CA and server certificates as they are read (serial, fingerprint, validity), for expiry warnings. */
+  applianceCertificates(): { ca: CertificateInfo; server: CertificateInfo } {
+    return { ca: describeCertificate(this.caCertificate()), server: describeCertificate(this.text(SECRET.serverCert)) };
   }
 
   /** Revokes a client; the last active officer cannot be revoked (nobody could administer the appliance). */

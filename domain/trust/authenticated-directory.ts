@@ -13,7 +13,7 @@
  * The records handed out carry no rowMac.
  */
 import { KeychainError } from '../../common/errors';
-import { ClientRecord, ClientRole, DirectoryStore, GrantRecord, SystemSecretRecord } from '../../storage/directory-store';
+import { ClientCertificateFields, ClientRecord, ClientRole, DirectoryStore, GrantRecord, SystemSecretRecord } from '../../storage/directory-store';
 import { assertRowMac, clientRowMac, grantRowMac } from './authorisation-row-macs';
 import { TrustKeys } from './trust-keys';
 
@@ -72,6 +72,16 @@ export class AuthenticatedDirectory implements DirectoryStore {
     if (current === null || current.revokedAt !== null) return this.client(this.raw.revokeClient(name, revokedAt)) as ClientRecord;
     const revoked = { ...current, revokedAt };
     return this.client(this.raw.revokeClient(name, revokedAt, clientRowMac(keys, revoked))) as ClientRecord;
+  }
+
+  replaceClientCertificate(name: string, certificate: ClientCertificateFields): ClientRecord {
+    const keys = this.require('renewing a client');
+    // Verified first: a renewal must not launder a forged row (a role raised to officer) under a fresh MAC.
+    const current = this.client(this.raw.getClientByName(name));
+    if (current === null) return this.client(this.raw.replaceClientCertificate(name, certificate)) as ClientRecord;
+    const { serialNumber, fingerprint256, notBefore, notAfter } = certificate;
+    const renewed = { ...current, serialNumber, fingerprint256, notBefore, notAfter };
+    return this.client(this.raw.replaceClientCertificate(name, certificate, clientRowMac(keys, renewed))) as ClientRecord;
   }
 
   countActiveClients(role: ClientRole): number {

@@ -108,7 +108,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   // The last signed head is read before this run records anything (its start
   // checkpoint, below, is then verified from it).
   jobs.checkpointer.open();
-  const { services, dispatcher, changes, connections } = composeServices(appliance, {
+  const { services, dispatcher, changes, connections, certificates } = composeServices(appliance, {
     clock,
     timers,
     log,
@@ -145,6 +145,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       services,
       dispatcher,
       connections,
+      certificates,
       metrics,
       port: options.port,
       eventsPort: options.eventsPort,
@@ -159,6 +160,8 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   }
   jobs.start(changes, connections);
   services.backups?.schedule?.start();
+  // The CA's, the server's and clients' certificates near their end: warned of daily, once each.
+  certificates.start();
   const { port, eventsPort, kmipPort, kmipHttpsPort, metricsPort } = listeners;
   audit.recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
   if (!appliance.keychain.isSealed) recordTrustEstablished();
@@ -191,6 +194,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       closing ??= (async () => {
         services.unsealing?.close();
         await jobs.stop();
+        await certificates.stop();
         await services.backups?.schedule?.stop();
         await serving.close();
         audit.recordQuietly(lifecycleEvent(stamper, 'server-stop', config));

@@ -22,6 +22,7 @@ import { AuthFailureThrottle, SuppressedRefusals, WINDOW_MS } from '../tls/auth-
 import { KeyServer } from '../tls/key-server';
 import { PeerRefusal } from '../tls/peer-identity';
 import { loadTlsIdentity } from '../tls/tls-identity';
+import { CredentialHolder, ServerCertificates } from './server-certificates';
 import { ApplianceMetrics, certificateExpiry } from '../metrics/appliance-metrics';
 import { MeteredRateLimiter } from '../metrics/metered-rate-limiter';
 import { MetricsServer } from '../metrics/metrics-server';
@@ -50,6 +51,8 @@ export interface ListenerOptions {
   /** The metrics listener's port; default metrics_port, or a free one when `port` is 0; null: none. */
   readonly metricsPort?: number | null;
   readonly metrics: ApplianceMetrics;
+  /** Told of each listener, so a renewed server certificate reaches them all (server-certificates.ts). */
+  readonly certificates?: ServerCertificates;
 }
 
 export interface Listeners {
@@ -205,9 +208,14 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
       throw err;
     }
   }
+  // A renewed server certificate reaches every listener, and the expiry gauges.
+  const gauges: CredentialHolder = { renewCredentials: (identity) => metrics.setCertificates([certificateExpiry('ca', identity.caPem), certificateExpiry('server', identity.certificatePem)]) };
+  const holders = [keyServer, kmip.ttlv, kmip.https, eventServer, metricsListening?.server ?? null, gauges].filter((h): h is CredentialHolder => h !== null);
+  const detach = holders.map((holder) => options.certificates?.attach(holder) ?? (() => undefined));
   const unwatch = [
     metrics.watchListener('native', () => keyServer.connectionCount),
     metrics.watchListener('events', () => eventServer.stats.subscribers),
+    ...detach.map((stop) => () => void stop()),
   ];
   return {
     keyServer,

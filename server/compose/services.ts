@@ -37,6 +37,7 @@ import { backupService } from './backup-wiring';
 import { AuditPipeline } from './audit-pipeline';
 import { ChangeWatch } from './change-watch';
 import { ClientConnections } from './client-connections';
+import { ServerCertificates } from './server-certificates';
 import { Appliance } from './open-appliance';
 
 /** JSON nesting and element caps of one request (docs/protocol.md §3.1). */
@@ -59,6 +60,8 @@ export interface ComposedServices {
   readonly dispatcher: Dispatcher;
   readonly changes: ChangeWatch;
   readonly connections: ClientConnections;
+  /** Server-certificate renewal and the expiry check: listeners attach to it, the server starts its watch. */
+  readonly certificates: ServerCertificates;
 }
 
 export interface ComposeOptions {
@@ -82,6 +85,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
   keychain.useChangeStamp(changes.stamp);
   const connections = new ClientConnections();
   const operations = allOperations(() => dispatcher.operationNames());
+  const certificates = new ServerCertificates(appliance, { clock, timers, log, stamper, events: audit.events, record: (event) => audit.record(event) });
   // Awaited by whoever made the change (through ctx.awaitAudit, or here); logged as well, for the events a background path records.
   const recordAwaited = (event: AuditEvent): Promise<void> => {
     const pending = audit.record(event);
@@ -161,6 +165,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
         return result;
       },
     },
+    certificates,
     backups: backupService(appliance, { clock, timers, log, stamper, record: recordAwaited }),
     // Pending requests are in the keychain: they survive restarts (start() fails those a stop interrupted).
     approvals: makeApprovalService({
@@ -190,5 +195,5 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     (intent) => audit.record(intentEvent(stamper, intent)),
     options.monotonicMs,
   );
-  return { services, dispatcher, changes, connections };
+  return { services, dispatcher, changes, connections, certificates };
 }

@@ -13,7 +13,7 @@ import { LiveEvent, LiveEventKind } from '../../domain/events/event-bus';
 import { MAX_FULL_NAME_LENGTH, parseKeyName } from '../../domain/key-names';
 import { FilterView } from '../../protocol/event-wire';
 
-export const LIVE_EVENT_KINDS: readonly LiveEventKind[] = ['audit', 'approval', 'rollover-notice'];
+export const LIVE_EVENT_KINDS: readonly LiveEventKind[] = ['audit', 'approval', 'rollover-notice', 'certificate-expiry'];
 
 /** Most entries in one filter list: bounds the work of matching each event. */
 export const MAX_FILTER_ENTRIES = 32;
@@ -104,7 +104,8 @@ function namespaceOf(name: string | null): string | null {
 
 function keyOf(event: LiveEvent): string | null {
   if (event.kind === 'audit') return event.event.key;
-  return event.key;
+  // A certificate is about no key: it reaches only subscribers that filter no namespace.
+  return event.kind === 'certificate-expiry' ? null : event.key;
 }
 
 export function matches(filter: EventFilter, event: LiveEvent): boolean {

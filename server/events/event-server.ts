@@ -30,7 +30,7 @@ import { StrongroomError } from '../../common/errors';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { EventBus, LiveEvent } from '../../domain/events/event-bus';
 import { endThenDestroy } from '../tls/connection';
-import { createMutualTlsServer, listenOn, TlsListenerOptions } from '../tls/listen';
+import { createMutualTlsServer, listenOn, secureContextOptions, TlsIdentityPem, TlsListenerOptions } from '../tls/listen';
 import { closeAtCertificateExpiry, identifyPeer, PeerCheck, PeerRefusal } from '../tls/peer-identity';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { EventFilter, filterFromQuery } from './event-filter';
@@ -103,6 +103,11 @@ export class EventServer {
     this.pinger = options.timers.every(options.pingIntervalMs, () => {
       for (const subscriber of this.subscribers) subscriber.ping();
     });
+  }
+
+  /** A renewed server certificate: new handshakes get it; open connections keep the one they began with. */
+  renewCredentials(identity: TlsIdentityPem): void {
+    this.tls.setSecureContext(secureContextOptions(identity));
   }
 
   listen(): Promise<number> {

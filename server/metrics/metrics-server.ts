@@ -19,7 +19,7 @@ import { Server as TlsServer, TLSSocket } from 'node:tls';
 import { Timers } from '../../common/timers';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { endThenDestroy } from '../tls/connection';
-import { createMutualTlsServer, listenOn } from '../tls/listen';
+import { createMutualTlsServer, listenOn, secureContextOptions, TlsIdentityPem } from '../tls/listen';
 import { identifyPeer, PeerRefusal } from '../tls/peer-identity';
 import { CONTENT_TYPE } from './prometheus-text';
 
@@ -80,6 +80,11 @@ export class MetricsServer {
       tls.onAuthFailure({ source: socket.remoteAddress ?? null, fingerprint256: null, subject: null, reason: `TLS: ${(err as NodeJS.ErrnoException).code ?? err.message}` });
       socket.destroy();
     });
+  }
+
+  /** A renewed server certificate, for new scrapes over mutual TLS (plain HTTP has none). */
+  renewCredentials(identity: TlsIdentityPem): void {
+    this.tls?.setSecureContext(secureContextOptions(identity));
   }
 
   listen(): Promise<number> {

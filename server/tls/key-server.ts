@@ -12,7 +12,7 @@
 import { Clock } from '../../common/clock';
 import { Server, TLSSocket } from 'node:tls';
 import { ProtocolError } from '../../protocol/protocol-error';
-import { createMutualTlsServer, listenOn, TlsListenerOptions } from './listen';
+import { createMutualTlsServer, listenOn, secureContextOptions, TlsIdentityPem, TlsListenerOptions } from './listen';
 import { encodeError } from '../../protocol/response';
 import { closeAtCertificateExpiry, identifyPeer, PeerRefusal } from './peer-identity';
 import { Connection, ConnectionOptions, endThenDestroy } from './connection';
@@ -85,6 +85,11 @@ export class KeyServer {
       this.options.onAuthFailure?.({ source: socket.remoteAddress ?? null, fingerprint256: null, subject: null, reason: `TLS: ${(err as NodeJS.ErrnoException).code ?? err.message}` });
       socket.destroy();
     });
+  }
+
+  /** A renewed server certificate: new handshakes get it; open connections keep the one they began with. */
+  renewCredentials(identity: TlsIdentityPem): void {
+    this.server.setSecureContext(secureContextOptions(identity));
   }
 
   listen(): Promise<number> {

@@ -7,7 +7,7 @@
  * settings to change.
  */
 import { AddressInfo, Server } from 'node:net';
-import { createServer, Server as TlsServer } from 'node:tls';
+import { createServer, SecureContextOptions, Server as TlsServer } from 'node:tls';
 import { ConfigError } from '../../common/errors';
 
 /** ECDHE with AES-GCM or ChaCha20-Poly1305: no CBC, no RSA key exchange, no DHE. */
@@ -38,20 +38,39 @@ export interface TlsListenerOptions {
  */
 export function createMutualTlsServer(options: TlsListenerOptions, verifyInHandshake: boolean): TlsServer {
   const server = createServer({
-    cert: options.certificatePem,
-    key: options.privateKeyPem,
-    ca: options.caPem,
+    ...secureContextOptions(options),
     requestCert: true,
     rejectUnauthorized: verifyInHandshake,
-    minVersion: 'TLSv1.2',
-    // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all AEAD).
-    ciphers: TLS12_CIPHERS,
-    honorCipherOrder: true,
     handshakeTimeout: options.handshakeTimeoutMs,
   });
   // node:tls copied the key into its secure context: our copy can go.
   options.privateKeyPem.fill(0);
   return server;
+}
+
+/** A TLS identity as PEM: the server certificate, its private key and the CA clients are checked against. */
+export interface TlsIdentityPem {
+  readonly certificatePem: string;
+  readonly privateKeyPem: Buffer | string;
+  readonly caPem: string;
+}
+
+/**
+ * The secure-context half of the listeners' TLS settings: what
+ * `server.setSecureContext` takes when the server certificate is renewed
+ * (server/compose/server-certificates.ts), so a renewed context keeps the
+ * same versions, suites and CA.
+ */
+export function secureContextOptions(identity: TlsIdentityPem): SecureContextOptions {
+  return {
+    cert: identity.certificatePem,
+    key: identity.privateKeyPem,
+    ca: identity.caPem,
+    minVersion: 'TLSv1.2',
+    // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all AEAD).
+    ciphers: TLS12_CIPHERS,
+    honorCipherOrder: true,
+  };
 }
 
 /** Listens on host:port and resolves with the port (the one chosen when port is 0). */

@@ -38,7 +38,11 @@ export function hasHsmSealedTlsIdentity(appliance: Appliance): boolean {
  * store (init, and the migration of older keychains).
  */
 export async function copyTlsIdentityForSealedStart(appliance: Appliance, clock: Clock): Promise<void> {
-  const credentials = new PkiService(appliance.keychain, appliance.keychain.directory, clock).serverCredentials();
+  await storeTlsIdentityForSealedStart(appliance, clock, new PkiService(appliance.keychain, appliance.keychain.directory, clock).serverCredentials());
+}
+
+/** Writes `credentials` as the HSM-sealed copy (also after a server-certificate renewal), in one transaction. */
+export async function storeTlsIdentityForSealedStart(appliance: Appliance, clock: Clock, credentials: { certificatePem: string; privateKeyPem: string; caPem: string }): Promise<void> {
   const hsm = await appliance.hsm();
   const key = Buffer.from(credentials.privateKeyPem);
   try {

@@ -88,6 +88,10 @@ describe('strongroom init --shares, unseal, seal, master-key', () => {
     expect(status.status).toBe(0);
     expect(status.json.unseal).toEqual({ mode: 'hsm+shares', shares: 3, threshold: 2 });
     expect(status.json.hsm).toMatchObject({ checked: true, opensHsmLayer: true, needsShares: 2 });
+    // Sealed: the server certificate cannot be read, the CA (ca_file) and the client records can.
+    expect(status.json.certificates.complete).toBe(false);
+    expect(status.json.certificates.certificates.map((c: { certificate: string }) => c.certificate)).toEqual(expect.arrayContaining(['ca', 'client']));
+    expect(status.json.certificates.certificates.map((c: { certificate: string }) => c.certificate)).not.toContain('server');
   });
 
   it('serve starts sealed; custodians unseal from a file and from stdin, k of M after each', () => {

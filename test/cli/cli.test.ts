@@ -93,6 +93,12 @@ describe('strongroom CLI', () => {
     const status = inData('status', '--json');
     expect(status.status).toBe(0);
     expect(status.json.hsm).toMatchObject({ checked: true, unseals: true });
+    // Unsealed by the HSM alone: every certificate is read, and none of a fresh appliance is near its end.
+    expect(status.json.certificates).toMatchObject({ warningPeriod: 'P30D', complete: true });
+    const certificates = status.json.certificates.certificates as Array<{ certificate: string; name: string; warning: boolean }>;
+    expect(certificates.slice(0, 2).map((c) => c.certificate)).toEqual(['ca', 'server']);
+    expect(certificates.map((c) => c.name)).toContain('admin');
+    expect(certificates.filter((c) => c.warning)).toEqual([]);
   });
 
   it('creates, rolls over and shows keys; refuses key get in local mode (a key export is dual-controlled)', () => {
@@ -125,6 +131,8 @@ describe('strongroom CLI', () => {
       ['client', 'revoke', 'admin'],
       // After init, a new officer is a future approver: only officers' approval makes one.
       ['client', 'issue', 'officer-9', '--role', 'officer', '--out', join(dir, 'officer-9')],
+      // Renewing an officer gives its requester that officer's identity: as issuing one.
+      ['client', 'renew', 'admin', '--out', join(dir, 'admin-renewed')],
       ['master-key', 'rotate'],
       ['approvals', 'collect', 'some-id'],
       ['policy', 'grant', '--group', 'g', '--pattern', 'dc/*', '--permissions', 'encrypt,decrypt'],

@@ -61,6 +61,20 @@ export function describeDirectoryConformance(name: string, factory: () => { stor
       expect(codeOf(() => store.directory.revokeClient('ghost', 'x'))).toBe('CLIENT_NOT_FOUND');
     });
 
+    it('replaces a client certificate (renewal), keeping name, role, groups and creation; refuses a revoked, unknown or clashing one', () => {
+      store.directory.putClient(client('app1'));
+      store.directory.putClient(client('app2'));
+      const renewed = { serialNumber: 'beef', fingerprint256: 'fp-new', notBefore: '2027-01-01T00:00:00.000Z', notAfter: '2028-01-01T00:00:00.000Z' };
+      expect(store.directory.replaceClientCertificate('app1', renewed)).toEqual({ ...client('app1'), ...renewed });
+      expect(store.directory.getClientByFingerprint('fp-new')?.name).toBe('app1');
+      expect(store.directory.getClientByFingerprint('fp-app1')).toBeNull();
+      expect(codeOf(() => store.directory.replaceClientCertificate('app2', renewed))).toBe('CLIENT_EXISTS');
+      expect(codeOf(() => store.directory.replaceClientCertificate('ghost', { ...renewed, fingerprint256: 'x' }))).toBe('CLIENT_NOT_FOUND');
+      store.directory.revokeClient('app2', '2026-02-01T00:00:00.000Z');
+      expect(codeOf(() => store.directory.replaceClientCertificate('app2', { ...renewed, fingerprint256: 'y' }))).toBe('WRONG_STATE');
+      expect(store.directory.getClientByName('app2')?.fingerprint256).toBe('fp-app2');
+    });
+
     it('adds, lists and deletes grants', () => {
       store.directory.putGrant(grant('g1'));
       store.directory.putGrant(grant('g22', { subjectKind: 'client', subject: 'app1', permissions: ['decrypt'] }));

@@ -66,6 +66,19 @@ describe('authenticated views of the authorisation rows', () => {
     expect(codeOf(() => directory.getClientByName('planted'))).toBe('INTEGRITY_FAILURE');
   });
 
+  it('renews under a fresh MAC, but never launders a forged row: a role raised in the file stays refused', () => {
+    directory.putClient(client('app-1', 'app'));
+    const renewed = { serialNumber: 'beef', fingerprint256: 'fp-new', notBefore: 'nb', notAfter: 'na' };
+    expect(directory.replaceClientCertificate('app-1', renewed)).toEqual({ ...client('app-1', 'app'), ...renewed });
+    expect(directory.getClientByFingerprint('fp-new')?.role).toBe('app');
+    // The attack: raise the role in the file, then have an officer renew the client so the forged row gets a genuine MAC.
+    tamper<ClientRecord>(rawDirectory, 'clients', 'app-1', (c) => ({ ...c, role: 'officer' }));
+    expect(codeOf(() => directory.replaceClientCertificate('app-1', { ...renewed, fingerprint256: 'fp-newer' }))).toBe('INTEGRITY_FAILURE');
+    expect(rawDirectory.getClientByName('app-1')?.fingerprint256).toBe('fp-new');
+    keys = null;
+    expect(codeOf(() => directory.replaceClientCertificate('app-1', renewed))).toBe('SEALED');
+  });
+
   it('refuses a grant whose pattern was widened', () => {
     directory.putGrant({ id: 'g1', subjectKind: 'client', subject: 'app-1', pattern: 'hr/payroll', permissions: ['get'], createdAt: 'c', createdBy: 'o' });
     expect(directory.listGrants()).toHaveLength(1);

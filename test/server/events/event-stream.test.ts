@@ -40,7 +40,7 @@ describe('live event stream', () => {
   it('streams the audit events of an app\'s Gets to an officer and an auditor, in seq order, with hashes that chain, and no key material', async () => {
     const officerStream = await openStream(app, app.officer);
     const auditorStream = await openStream(app, auditor);
-    expect(officerStream.subscription).toMatchObject({ kind: 'subscribed', identity: { name: 'test-officer', role: 'officer' }, filter: { types: ['audit', 'approval', 'rollover-notice'], auditTypes: null, namespaces: null } });
+    expect(officerStream.subscription).toMatchObject({ kind: 'subscribed', identity: { name: 'test-officer', role: 'officer' }, filter: { types: ['audit', 'approval', 'rollover-notice', 'certificate-expiry'], auditTypes: null, namespaces: null } });
     expect(auditorStream.subscription.identity).toEqual({ name: 'auditor-1', role: 'auditor' });
     const materials: Buffer[] = [];
     for (let i = 0; i < 5; i++) {
