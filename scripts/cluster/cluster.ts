@@ -4,6 +4,14 @@
  * nodes with synchronous replication, all as the postgres user, in a temp
  * folder, on a claimed block of ports (scripts/cluster/port-block.ts).
  *
+ * The folder is on /dev/shm (tmpfs) when it has room, else in the system's
+ * temp folder; STRONGROOM_CLUSTER_DIR chooses another parent. A run writes
+ * about 600 MB (etcd preallocates 64 MB WAL files; three PostgreSQL data
+ * folders), which a loaded disk took 7-9 s just to delete. On tmpfs fsync
+ * costs nothing: commits are faster than on a disk, but nothing the tests
+ * check depends on it, since they kill processes, not the machine, and a
+ * killed process's flushed writes are in the page cache that the survivors read.
+ *
  *   const cluster = await startCluster();      // ready: a primary, a synchronous and an asynchronous standby
  *   … cluster.nodes, cluster.superuser, cluster.primaries(), cluster.killNode(name) …
  *   await cluster.stop();                      // every process of the run SIGKILLed, the folder removed
@@ -15,7 +23,7 @@
  * is cleaned up by the next start (reapAbandonedRuns).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterNodeAddress } from '../../storage/postgres/primary-finder';
@@ -25,7 +33,7 @@ import { ClusterHarnessError } from './harness-error';
 import { killRun, logTail, MemberProcess, postgresUser, PostgresUser, signal } from './member-process';
 import { claimPortBlock, PortBlock, processExists } from './port-block';
 import { checkTiming, PatroniTiming } from './patroni-config';
-import { nodeRoles, startPatroniNodes, waitForRoles } from './patroni-nodes';
+import { NodeRole, nodeRoles, startPatroniNodes, waitForRoles } from './patroni-nodes';
 
 export interface ClusterOptions {
   /** Default: ttl 20, loop_wait 2, retry_timeout 9 (the trial in issue 17). */
@@ -67,6 +75,8 @@ export interface RunningCluster {
   readonly superuser: PgCredentials;
   /** Names of the nodes whose Patroni answers `GET /primary` with 200 right now. */
   primaries(): Promise<string[]>;
+  /** What each node's Patroni says it is right now (primary, synchronous or asynchronous standby, or nothing). */
+  roles(): Promise<NodeRole[]>;
   /** Waits (bounded) until exactly one node other than `exclude` is primary; its name. */
   waitForPrimary(options: { exclude?: readonly string[]; timeoutMs: number }): Promise<string>;
   /** SIGKILLs the node's Patroni and its postmaster (the rest of PostgreSQL follows its postmaster). */
@@ -84,13 +94,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const user = postgresUser();
   await reapAbandonedRuns(user, progress);
   const runId = randomBytes(4).toString('hex');
-  const dir = mkdtempSync(join(tmpdir(), RUN_PREFIX));
+  const dir = mkdtempSync(join(runParentDir(), RUN_PREFIX));
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
   writeFileSync(join(dir, 'run-id'), runId);
   givePostgres(dir, user);
   const started: MemberProcess[] = [];
   let ports: PortBlock | undefined;
-  const stop = stopper(runId, dir, user, started, () => ports, options.keepDir === true);
+  const stop = stopper(runId, dir, user, started, () => ports, options.keepDir === true, progress);
   const t0 = Date.now();
   const since = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   try {
@@ -147,6 +157,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       timing,
       superuser,
       primaries: async () => (await nodeRoles(nodes)).filter((r) => r.primary).map((r) => r.name),
+      roles: () => nodeRoles(nodes),
       waitForPrimary: async ({ exclude = [], timeoutMs: bound }) =>
         (await waitForRoles(nodes, { timeoutMs: bound, exclude, primaryOnly: true, failFast: () => undefined })).primary,
       killNode: (name) => {
@@ -184,27 +195,60 @@ function givePostgres(path: string, user: PostgresUser): void {
 }
 
 /** Makes the cluster's stop: Patroni first (so it restarts nothing), then everything of the run; then the folder and the ports. */
-function stopper(runId: string, dir: string, user: PostgresUser, started: MemberProcess[], ports: () => PortBlock | undefined, keepDir: boolean): () => Promise<void> {
+function stopper(
+  runId: string,
+  dir: string,
+  user: PostgresUser,
+  started: MemberProcess[],
+  ports: () => PortBlock | undefined,
+  keepDir: boolean,
+  progress: (line: string) => void,
+): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () => {
     stopping ??= (async () => {
+      const t0 = Date.now();
       for (const m of started) if (m.name.startsWith('pg') && m.child.pid !== undefined) signal(m.child.pid, 'SIGKILL');
       try {
         await killRun(runId, dir, user);
       } finally {
+        const killed = Date.now();
         if (!keepDir) rmSync(dir, { recursive: true, force: true });
         ports()?.release();
+        progress(`cluster ${runId}: stopped (processes killed in ${((killed - t0) / 1000).toFixed(1)} s, folder ${keepDir ? `kept: ${dir}` : `removed in ${((Date.now() - killed) / 1000).toFixed(1)} s`})`);
       }
     })();
     return stopping;
   };
 }
 
+const SHM = '/dev/shm';
+const SHM_ROOM_NEEDED = 2 * 1024 ** 3;
+
+/** Where run folders go: STRONGROOM_CLUSTER_DIR, else /dev/shm with 2 GiB free, else the temp folder. */
+export function runParentDir(): string {
+  const chosen = process.env.STRONGROOM_CLUSTER_DIR;
+  if (chosen !== undefined && chosen !== '') return chosen;
+  try {
+    const fs = statfsSync(SHM);
+    if (fs.bavail * fs.bsize >= SHM_ROOM_NEEDED) return SHM;
+  } catch {
+    // No /dev/shm here.
+  }
+  return tmpdir();
+}
+
 /** Runs whose owner process is gone: kill what is left of them and remove their folders. */
 async function reapAbandonedRuns(user: PostgresUser, progress: (line: string) => void): Promise<void> {
-  for (const entry of readdirSync(tmpdir())) {
-    if (!entry.startsWith(RUN_PREFIX)) continue;
-    const dir = join(tmpdir(), entry);
+  const parents = [...new Set([runParentDir(), SHM, tmpdir()])];
+  const runs = parents.flatMap((parent) => {
+    try {
+      return readdirSync(parent).filter((e) => e.startsWith(RUN_PREFIX)).map((e) => join(parent, e));
+    } catch {
+      return [];
+    }
+  });
+  for (const dir of runs) {
     let owner: number;
     try {
       owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));

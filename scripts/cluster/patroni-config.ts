@@ -78,8 +78,13 @@ export function patroniConfig(cluster: PatroniClusterSpec, node: PatroniNodeSpec
             wal_log_hints: 'on',
             max_wal_senders: 10,
             max_replication_slots: 10,
-            wal_keep_size: '64MB',
+            wal_keep_size: '32MB',
+            min_wal_size: '32MB',
             max_connections: 60,
+            // A standby whose primary went away retries its connection this often (default 5 s): after a
+            // failover the remaining standby reattaches to the new primary sooner, and in strict
+            // synchronous mode no commit is acknowledged before it has.
+            wal_retrieve_retry_interval: '1s',
           },
         },
       },

@@ -9,7 +9,6 @@ import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePatroniProbe } from '../../storage/postgres/patroni-rest';
 import { waitFor } from './bounded-wait';
-import { ClusterHarnessError } from './harness-error';
 import { MemberProcess, PostgresUser, spawnMember } from './member-process';
 import { patroniConfig, PatroniClusterSpec } from './patroni-config';
 import type { HarnessNode } from './cluster';
@@ -106,10 +105,4 @@ export async function waitForRoles(nodes: readonly HarnessNode[], wanted: RolesW
     { timeoutMs: wanted.timeoutMs, intervalMs: 200, failFast: wanted.failFast },
     () => last.map((r) => `${r.name}: ${r.seen}`).join('; '),
   );
-}
-
-export function requireNode(nodes: readonly HarnessNode[], name: string): HarnessNode {
-  const node = nodes.find((n) => n.name === name);
-  if (node === undefined) throw new ClusterHarnessError(`no node named ${name}`);
-  return node;
 }

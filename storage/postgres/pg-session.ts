@@ -6,9 +6,12 @@
  * gone waits as long as Patroni takes to name another) and TCP keep-alive.
  * pg.Client emits 'error' when its server dies while the session is idle;
  * unheard, that event would end the process, so each session listens for it
- * and remembers that the session is broken.
+ * and remembers that the session is broken. Closing is bounded too: `end()`
+ * of a session whose server vanished may wait for a goodbye that never
+ * comes, so after `endTimeoutMs` the socket is destroyed.
  */
 import { Client } from 'pg';
+import { systemTimers, Timers } from '../../common/timers';
 import type { ClusterNodeAddress } from './primary-finder';
 
 export interface PgCredentials {
@@ -24,12 +27,15 @@ export interface PgSessionSettings {
   readonly queryTimeoutMs: number;
   /** Shown in pg_stat_activity. */
   readonly applicationName: string;
+  /** Bound on a polite close; then the socket is destroyed. */
+  readonly endTimeoutMs: number;
 }
 
 export const DEFAULT_PG_SESSION_SETTINGS: PgSessionSettings = {
   connectTimeoutMs: 3_000,
   queryTimeoutMs: 15_000,
   applicationName: 'strongroom',
+  endTimeoutMs: 2_000,
 };
 
 /** A pg.Client that knows whether its connection has failed since it was opened. */
@@ -42,7 +48,7 @@ export interface PgSession {
 }
 
 /** A connect function for PrimaryFinder, bound to credentials and settings. */
-export function pgConnector(credentials: PgCredentials, settings: Partial<PgSessionSettings> = {}): (node: ClusterNodeAddress) => Promise<PgSession> {
+export function pgConnector(credentials: PgCredentials, settings: Partial<PgSessionSettings> = {}, timers: Timers = systemTimers): (node: ClusterNodeAddress) => Promise<PgSession> {
   const s = { ...DEFAULT_PG_SESSION_SETTINGS, ...settings };
   return async (node) => {
     const client = new Client({
@@ -76,7 +82,27 @@ export function pgConnector(credentials: PgCredentials, settings: Partial<PgSess
         const result = await client.query(sql, values);
         return { rows: result.rows as Array<Record<string, unknown>>, rowCount: result.rowCount };
       },
-      end: () => client.end(),
+      end: () => endWithin(client, s.endTimeoutMs, timers),
     };
   };
+}
+
+/** client.end(), or the socket destroyed if the server does not say goodbye in time. */
+function endWithin(client: Client, ms: number, timers: Timers): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = timers.after(ms, () => {
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      resolve();
+    });
+    client.end().then(
+      () => {
+        timer.cancel();
+        resolve();
+      },
+      () => {
+        timer.cancel();
+        resolve();
+      },
+    );
+  });
 }
