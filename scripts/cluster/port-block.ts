@@ -59,8 +59,8 @@ export async function claimPortBlock(size: number, lockDir = PORT_LOCK_DIR): Pro
   throw new ClusterHarnessError(`no free block of ${size} loopback ports in ${FIRST_PORT}-${LAST_PORT} after ${MAX_TRIES} tries (locks in ${lockDir})`);
 }
 
-/** mkdir the lock; a lock whose owner process is gone is removed and taken once. */
-function takeLock(lock: string): boolean {
+/** mkdir the lock; a lock whose owner process is gone is removed and taken once. Exported for its test. */
+export function takeLock(lock: string): boolean {
   for (let i = 0; i < 2; i++) {
     try {
       mkdirSync(lock);
