@@ -81,6 +81,7 @@ export const ERROR_CODES = {
   STORAGE_BUSY: { exit: EXIT.STORAGE, kmip: 'GeneralFailure', meaning: 'Another process holds the keychain\'s write lock.' },
   STORAGE_SCHEMA_TOO_NEW: { exit: EXIT.STORAGE, kmip: 'GeneralFailure', meaning: 'The keychain was written by a newer Strongroom; upgrade first.' },
   STORAGE_CORRUPT: { exit: EXIT.STORAGE, kmip: 'GeneralFailure', meaning: 'The keychain database file is damaged.' },
+  CLUSTER_NO_PRIMARY: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'No PostgreSQL node of the cluster answered as the writable primary (Patroni REST /primary, then SHOW transaction_read_only) within the failover bound: it is failing over or lost its quorum; retry, and check `patronictl list`.' },
 
   FRAME_EMPTY: { exit: EXIT.USAGE, kmip: 'InvalidMessage', meaning: 'A frame declared a length of zero.' },
   FRAME_TOO_LARGE: { exit: EXIT.USAGE, kmip: 'InvalidMessage', meaning: 'A frame is longer than the server accepts (see Query limits); the connection is closed.' },

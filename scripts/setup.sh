@@ -4,7 +4,8 @@
 # liblognorm-utils (the real SIEM of test/sinks/rsyslog-siem.test.ts: rsyslog
 # ships the mmnormalize and mmpstrucdata modules, liblognorm-utils the
 # lognormalizer to try a rulebase by hand), python3-pykmip (the KMIP client
-# of test/kmip/pykmip.test.ts), the npm packages from
+# of test/kmip/pykmip.test.ts), postgresql-15, patroni, etcd-server and
+# etcd-client (the cluster harness of scripts/cluster/), the npm packages from
 # package-lock.json, and the compiled dist/. Safe to run again: each step
 # is skipped when already done, and each says what it does (with roughly how
 # long it takes) or what it skips. The first run takes a few minutes (npm ci
@@ -22,14 +23,21 @@ installed liblognorm-utils || need_apt+=(liblognorm-utils)
 # PyKMIP, a real KMIP client, for test/kmip/pykmip.test.ts; it runs under
 # Debian's /usr/bin/python3 (another python3 first on PATH may lack it).
 installed python3-pykmip || need_apt+=(python3-pykmip)
+# The replicated engine of the cluster harness (scripts/cluster/, docs/cluster.md):
+# PostgreSQL 15 under Patroni, with etcd as Patroni's consensus store. Their
+# packages start system services of their own (a PostgreSQL cluster on port
+# 5432, etcd on 2379); scripts/cluster/quiet-debian-services.sh stops those below.
+for p in postgresql-15 patroni etcd-server etcd-client; do installed $p || need_apt+=($p); done
+had_pg_main=no; [ -e /etc/postgresql/15/main ] && had_pg_main=yes
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]} (apt-get; about a minute)..."
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 else
-  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils, python3-pykmip): skipping apt-get"
+  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils, python3-pykmip, postgresql-15, patroni, etcd-server, etcd-client): skipping apt-get"
 fi
+bash scripts/cluster/quiet-debian-services.sh "$had_pg_main" "${need_apt[*]}"
 
 # npm ci only when the lock file changed since the last install.
 stamp=node_modules/.strongroom-lock-stamp
