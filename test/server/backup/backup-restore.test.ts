@@ -169,4 +169,18 @@ describe('backup restore', () => {
     expect((await conn.request('Create', { name: 'rs/still-serving', algorithm: 'AES-256' })).error).toBeUndefined();
     expect(readdirSync(t.dataDir).filter((f) => f.includes('.restore-'))).toEqual([]);
   });
+
+  it('retention never deletes a backup that a pending restore request names, and does once the request ends', async () => {
+    await t.restart({ backup_retention: '1' });
+    const conn = await officer();
+    const named = await backup();
+    const requested = await conn.request('BackupRestore', { name: named.name });
+    expect(requested.error?.code).toBe('APPROVAL_REQUIRED');
+    await backup();
+    await backup();
+    expect(existsSync(join(backups(), named.name))).toBe(true);
+    expect((await conn.request('ApprovalCancel', { id: (requested.error!.details as { requestId: string }).requestId })).error).toBeUndefined();
+    const last = await backup();
+    expect(readdirSync(backups()).filter((f) => f.endsWith('.srbk'))).toEqual([last.name]);
+  });
 });
