@@ -15,6 +15,7 @@ import { auditSearch, auditVerify, report } from './audit-operations';
 import { masterKeyRotate, masterKeyStatus, seal, unsealReset, unsealStatus, unsealSubmit } from './unseal-operations';
 import { backupCreate, backupRead } from './backup-operations';
 import { clientRenew, serverCertRenew } from './certificate-operations';
+import { backupRestore } from './backup-restore';
 import { approvalApprove, approvalCancel, approvalCollect, approvalDeny, approvalGet, approvalList, approvalQuorums, approvalQuorumSet } from './approval-operations';
 
 /** Every operation by its name; Query's list of operation names follows this order. */
@@ -32,7 +33,7 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     ApprovalList: approvalList, ApprovalGet: approvalGet, ApprovalApprove: approvalApprove, ApprovalDeny: approvalDeny,
     ApprovalCancel: approvalCancel, ApprovalCollect: approvalCollect, ApprovalQuorums: approvalQuorums, ApprovalQuorumSet: approvalQuorumSet,
     Interop: interop, Log: log, Export: exportKey, Check: check,
-    BackupCreate: backupCreate, BackupRead: backupRead,
+    BackupCreate: backupCreate, BackupRead: backupRead, BackupRestore: backupRestore,
     ClientRenew: clientRenew, ServerCertRenew: serverCertRenew,
   };
 }

@@ -18,6 +18,7 @@ import { INTENT_EVENT } from '../../domain/audit/audit-events';
 import { BackupMaker, MadeBackup } from '../../domain/backup/backup-maker';
 import { backupsBeyondRetention, newestBackupMs, removeBackup } from '../../domain/backup/backup-retention';
 import { BackupSchedule } from '../../domain/backup/backup-schedule';
+import { BackupRestorer } from '../../domain/backup/backup-restorer';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { snapshotOnWorker } from '../../storage/backup/worker-snapshot';
@@ -25,6 +26,9 @@ import { openBackupSnapshot } from '../../storage/backup/backup-snapshot-reader'
 import { KeychainError, StorageError, StrongroomError } from '../../common/errors';
 import { Services } from '../../operations/context';
 import { Appliance } from './open-appliance';
+
+/** Open requests read when retention decides what to keep (every open request of every officer fits: each officer has a bounded number open). */
+const MAX_OPEN_RESTORES_READ = 10_000;
 
 /** Lets the server answer other requests between the steps of a snapshot's trust check. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -43,6 +47,21 @@ async function checkSnapshotTrust(appliance: Appliance, path: string, counter: n
   } finally {
     copy.close();
   }
+}
+
+/**
+ * The backups named by restore requests not yet carried out (pending,
+ * approved or executing): retention keeps them. Read from the rows as
+ * stored, unauthenticated: a forged row can only make retention keep more.
+ */
+function backupsAwaitingRestore(appliance: Appliance): Set<string> {
+  const names = new Set<string>();
+  for (const record of appliance.store.approvals.listApprovals({ states: ['pending', 'approved', 'executing'], limit: MAX_OPEN_RESTORES_READ })) {
+    if (record.operation !== 'BackupRestore') continue;
+    const name = (JSON.parse(record.args) as { name?: unknown }).name;
+    if (typeof name === 'string') names.add(name);
+  }
+  return names;
 }
 
 /**
@@ -66,6 +85,10 @@ export interface BackupWiring {
   readonly stamper: EventStamper;
   /** Records an event, resolving once it is durable. */
   readonly record: (event: AuditEvent) => Promise<void>;
+  /** Resolves once every event recorded so far is durable (before a restore seals the keychain it replaces). */
+  readonly drain?: () => Promise<void>;
+  /** A restore is staged and its intent recorded: the server must restart to open it (appliance-server.ts). */
+  readonly onRestoreStaged?: (outcome: { readonly name: string; readonly keptAs: string }) => void;
 }
 
 export function backupService(appliance: Appliance, wiring: BackupWiring): NonNullable<Services['backups']> {
@@ -89,7 +112,7 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
    * logged and audited with its code; the new backup stands either way.
    */
   async function applyRetention(made: MadeBackup): Promise<void> {
-    const beyond = backupsBeyondRetention(backupDir, retention, made.name);
+    const beyond = backupsBeyondRetention(backupDir, retention, made.name, backupsAwaitingRestore(appliance));
     if (beyond.length === 0) return;
     await record(unsealAuditEvent(stamper, INTENT_EVENT, null, 'ok', { retention: String(retention), remove: beyond.join(','), after: made.name }));
     for (const name of beyond) {
@@ -142,5 +165,24 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
     periodMs === null
       ? null
       : new BackupSchedule({ schedule: scheduleText, periodMs, clock, timers, log, newestBackupMs: () => newestBackupMs(backupDir), make: () => create(null) });
-  return { create, read: (name, offset, length) => maker.read(name, offset, length), schedule, retention };
+  const restorer = new BackupRestorer({
+    keychainPath: setting(appliance.config, 'keychain_path'),
+    backupDir,
+    hsm: () => appliance.hsm(),
+    store: appliance.store,
+    keychain: appliance.keychain,
+    clock,
+    stamper,
+    record,
+    drain: wiring.drain ?? (() => Promise.resolve()),
+    log,
+    onStaged: wiring.onRestoreStaged ?? (() => undefined),
+  });
+  return {
+    create,
+    read: (name, offset, length) => maker.read(name, offset, length),
+    schedule,
+    retention,
+    restore: { prepare: (request) => restorer.prepare(request), execute: (request, requester, requestId) => restorer.execute(request, requester, requestId) },
+  };
 }

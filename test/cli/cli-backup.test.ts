@@ -1,5 +1,5 @@
 /**
- * `strongroom backup create|verify` as an operator runs them: in local mode
+ * `strongroom backup create|verify|restore` as an operator runs them: in local mode
  * on a keychain `init --demo-token` made, and over the wire against
  * `strongroom serve` with the officer certificate init made; the copy is
  * verified with the HSM (every instance opened) and with a kept public key
@@ -87,6 +87,25 @@ describe('strongroom backup', () => {
       expect(verified.status).toBe(0);
       expect(verified.json.instances).toEqual({ checked: true, opened: 3 });
       expect(verified.json.manifest.auditHead).toEqual(made.json.manifest.auditHead);
+    });
+
+    it('restores a backup once two other officers approve; serve restarts onto it on the same port', async () => {
+      const remote = (cert: string | null) => (...args: string[]) =>
+        cli(['--data', data, '--server', `127.0.0.1:${server.port}`, ...(cert ? ['--cert', join(data, 'pki', `${cert}.crt`), '--key', join(data, 'pki', `${cert}.key`)] : []), '--json', ...args]);
+      const made = remote(null)('backup', 'create', '--out', join(dir, 'before-restore.srbk'));
+      expect(made.status).toBe(0);
+      expect(remote(null)('key', 'create', 'hr/after-backup').status).toBe(0);
+      const requested = remote(null)('backup', 'restore', made.json.name);
+      expect([requested.status, requested.json.error.code]).toEqual([12, 'APPROVAL_REQUIRED']);
+      const { requestId, digest } = requested.json.error.details as { requestId: string; digest: string };
+      expect(JSON.stringify(remote('officer-2')('approvals', 'show', requestId).json)).toContain(made.json.sha256);
+      expect(remote('officer-2')('approvals', 'approve', requestId, '--digest', digest).json.request.state).toBe('pending');
+      expect(remote('officer-3')('approvals', 'approve', requestId, '--digest', digest).status).toBe(0);
+      await server.waitForStdout('"restarted":"backup-restore"');
+      expect(remote(null)('key', 'show', 'hr/payroll').status).toBe(0);
+      expect(remote(null)('key', 'show', 'hr/after-backup').status).toBe(3);
+      expect(remote(null)('backup', 'restore', 'backup-20200101T000000Z-00000000.srbk').json.error.code).toBe('BACKUP_NOT_FOUND');
+      expect(local('backup', 'restore', made.json.name).json.error.code).toBe('DUAL_CONTROL_LOCAL_MODE');
     });
   });
 });

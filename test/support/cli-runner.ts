@@ -39,6 +39,8 @@ export interface ServingCli {
   readonly port: number;
   /** What the server wrote to stderr so far (its log). */
   stderr(): string;
+  /** Resolves once the server's stdout holds `text` (a restart's listening line); rejects after START_WAIT_MS. */
+  waitForStdout(text: string): Promise<void>;
   /** SIGTERM, then waits for the exit (idempotent). */
   stop(): Promise<void>;
 }
@@ -58,13 +60,28 @@ export function startServe(data: string, env: NodeJS.ProcessEnv = {}): Promise<S
       child.kill('SIGTERM');
       await exited;
     };
+    const waitForStdout = (text: string): Promise<void> =>
+      new Promise((resolveText, rejectText) => {
+        if (out.includes(text)) return resolveText();
+        const timeout = setTimeout(() => {
+          child.stdout?.off('data', look);
+          rejectText(new Error(`serve did not print ${text} within ${START_WAIT_MS} ms: ${err}`));
+        }, START_WAIT_MS);
+        const look = (): void => {
+          if (!out.includes(text)) return;
+          clearTimeout(timeout);
+          child.stdout?.off('data', look);
+          resolveText();
+        };
+        child.stdout?.on('data', look);
+      });
     child.stderr?.on('data', (chunk) => (err += chunk));
     child.stdout?.on('data', (chunk) => {
       out += chunk;
       const line = out.split('\n').find((l) => l.includes('"listening"'));
       if (line) {
         clearTimeout(timer);
-        resolvePort({ child, port: JSON.parse(line).listening.port as number, stderr: () => err, stop });
+        resolvePort({ child, port: JSON.parse(line).listening.port as number, stderr: () => err, stop, waitForStdout });
       }
     });
     child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
