@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing for Strongroom on Debian bookworm with Node 20:
-# Debian's softhsm2 (the HSM for the demo and the tests), rsyslog and
+# Debian's softhsm2 (the HSM for the demo and the tests) and opensc (its
+# pkcs11-tool shares a master key between test tokens), rsyslog and
 # liblognorm-utils (the real SIEM of test/sinks/rsyslog-siem.test.ts: rsyslog
 # ships the mmnormalize and mmpstrucdata modules, liblognorm-utils the
 # lognormalizer to try a rulebase by hand), python3-pykmip (the KMIP client
@@ -22,13 +23,16 @@ installed liblognorm-utils || need_apt+=(liblognorm-utils)
 # PyKMIP, a real KMIP client, for test/kmip/pykmip.test.ts; it runs under
 # Debian's /usr/bin/python3 (another python3 first on PATH may lack it).
 installed python3-pykmip || need_apt+=(python3-pykmip)
+# pkcs11-tool, which scripts/share-master-key.sh uses to write one master key
+# into several tokens (test/integration/master-key-move.test.ts, docs/backup.md §6).
+command -v pkcs11-tool >/dev/null 2>&1 || need_apt+=(opensc)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]} (apt-get; about a minute)..."
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 else
-  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils, python3-pykmip): skipping apt-get"
+  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils, python3-pykmip, opensc): skipping apt-get"
 fi
 
 # npm ci only when the lock file changed since the last install.

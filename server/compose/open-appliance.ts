@@ -17,6 +17,7 @@ import { Keychain } from '../../domain/keychain';
 import { IdSource, randomIds } from '../../domain/ids';
 import { parseNamespaceDefaults } from '../../domain/rollover-policy';
 import { readHsmPin } from '../../hsm/hsm-pin';
+import { importedMasterKeyVersions } from '../../common/hsm-settings';
 
 export interface Appliance {
   readonly config: ApplianceConfig;
@@ -54,6 +55,7 @@ export async function openHsmFromConfig(config: ApplianceConfig, warn: (message:
       modulePath: setting(config, 'hsm_module'),
       tokenLabel: setting(config, 'hsm_token_label'),
       pin: source.pin,
+      importedMasterKeyVersions: importedMasterKeyVersions(config.values.hsm_imported_master_keys ?? ''),
     });
   } finally {
     wipe(source.pin);

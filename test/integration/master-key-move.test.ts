@@ -1,0 +1,142 @@
+/**
+ * A backup made on one appliance opens on a second appliance whose token
+ * holds the same master key, and is refused by a third whose token does not
+ * (issue 14; docs/backup.md §6). Three real appliances, each in processes of
+ * its own on its own SoftHSM2 token and data folder
+ * (test/support/appliance-process.ts):
+ *
+ * - A and B: one AES-256 master key written into both tokens by
+ *   scripts/share-master-key.sh (pkcs11-tool, the key file wiped after), and
+ *   `hsm_imported_master_keys = 1` in both appliance.conf files; each its
+ *   own `strongroom init` (own keychain, own signing key).
+ * - C: `strongroom init` on a fresh token, which generates its own master key.
+ * - D: a configured token with no master key at all (no keychain).
+ *
+ * A serves; its officer makes keys and `backup create`s over the wire.
+ * `backup verify` then runs against each data folder, trusting A's signing
+ * key from a copy (`--public-key`, what `audit public-key` printed).
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertCliBuilt, cli } from '../support/cli-runner';
+import {
+  ApplianceToken, configureAppliance, initAppliance, local, makeApplianceToken, serveAppliance, shareMasterKey, stopAll,
+} from '../support/appliance-process';
+
+/** Master-key-mismatch family exit code (common/error-codes.ts: HSM errors exit 6). */
+const EXIT_HSM = 6;
+const EXIT_BACKUP = 7;
+
+describe('moving the master key: a backup from appliance A on appliances B (same key), C and D (not)', () => {
+  let root: string;
+  let a: ApplianceToken;
+  let b: ApplianceToken;
+  let c: ApplianceToken;
+  let d: ApplianceToken;
+  let backupFile: string;
+  let aPublicKey: string;
+  let aSerial: string;
+  let made: { manifest: { keychainId: string; counts: { instances: number; sealedInstances: number } } };
+
+  beforeAll(async () => {
+    assertCliBuilt();
+    root = mkdtempSync(join(tmpdir(), 'strongroom-mk-move-'));
+    [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name) => makeApplianceToken(root, name));
+
+    const shared = shareMasterKey([a, b]);
+    expect(shared).toMatchObject({ status: 0 });
+    for (const token of [a, b]) configureAppliance(token, { hsm_imported_master_keys: '1' });
+    configureAppliance(c);
+    configureAppliance(d);
+    const inits = [a, b, c].map((token) => initAppliance(token));
+    for (const init of inits) expect(init.status).toBe(0);
+    aSerial = inits[0].json.token.serialNumber;
+
+    const publicKey = local(a, 'audit', 'public-key');
+    expect(publicKey.status).toBe(0);
+    aPublicKey = join(root, 'a-signing-key.pem');
+    writeFileSync(aPublicKey, publicKey.json.publicKey);
+
+    const server = await serveAppliance(a);
+    try {
+      for (const name of ['pay/ledger', 'pay/archive']) expect(server.remote(['key', 'create', name]).status).toBe(0);
+      expect(server.remote(['key', 'rollover', 'pay/ledger']).status).toBe(0);
+      backupFile = join(root, 'from-a.srbk');
+      const created = server.remote(['backup', 'create', '--out', backupFile]);
+      expect(created.status).toBe(0);
+      made = created.json;
+    } finally {
+      await server.stop();
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await stopAll();
+    if (root !== undefined) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('leaves no key file behind: the ceremony wiped it', () => {
+    const leftovers = ['/dev/shm', tmpdir()].flatMap((dir) => readdirSync(dir).filter((n) => n.startsWith('strongroom-master-key.')));
+    expect(leftovers).toEqual([]);
+  });
+
+  it('B (same master key, its own keychain and signing key) verifies A\'s backup in full, every instance opened', () => {
+    const verified = local(b, 'backup', 'verify', backupFile, '--public-key', aPublicKey);
+    expect(verified.stderr).toBe('');
+    expect(verified.status).toBe(0);
+    expect(verified.json).toMatchObject({
+      ok: true,
+      signer: { source: 'file' },
+      manifest: { keychainId: made.manifest.keychainId },
+      instances: { checked: true, opened: 3 },
+      trust: { checked: true },
+    });
+    expect(made.manifest.counts).toMatchObject({ instances: 3, sealedInstances: 3 });
+    // B is another appliance: a keychain of its own, which the shared master key unseals.
+    const status = local(b, 'status');
+    expect(status.json).toMatchObject({ initialized: true, hsm: { checked: true, unseals: true } });
+    expect(status.json.keychainId).not.toBe(made.manifest.keychainId);
+  });
+
+  it('B trusts A\'s signature only from the kept copy: with its own HSM key it is BACKUP_FOREIGN_SIGNER', () => {
+    const refused = local(b, 'backup', 'verify', backupFile);
+    expect(refused.status).toBe(EXIT_BACKUP);
+    expect(refused.json.error.code).toBe('BACKUP_FOREIGN_SIGNER');
+  });
+
+  it('C (a master key of its own) refuses it: MASTER_KEY_MISMATCH, exit 6, naming the token the backup needs', () => {
+    const refused = local(c, 'backup', 'verify', backupFile, '--public-key', aPublicKey);
+    expect(refused.status).toBe(EXIT_HSM);
+    expect(refused.json.error.code).toBe('MASTER_KEY_MISMATCH');
+    expect(refused.json.error.details).toEqual({ expectedTokenSerial: aSerial, masterKeyVersion: 1 });
+  });
+
+  // HSM_MASTER_KEY_MISSING is kept for the keychain's own token lacking a
+  // version (domain/keychain-key.ts unwrapKeychainKey): on ANOTHER token a
+  // missing key is the same finding as a different one, the keychain
+  // belongs to another token, so D gets C's answer.
+  it('D (no master key at all in its token) refuses it the same way: MASTER_KEY_MISMATCH, exit 6', () => {
+    const refused = local(d, 'backup', 'verify', backupFile, '--public-key', aPublicKey);
+    expect(refused.status).toBe(EXIT_HSM);
+    expect(refused.json.error.code).toBe('MASTER_KEY_MISMATCH');
+    expect(refused.json.error.details).toEqual({ expectedTokenSerial: aSerial, masterKeyVersion: 1 });
+  });
+
+  it('B without hsm_imported_master_keys refuses the written key as not generated in its token (HSM_ERROR)', () => {
+    const strict = join(root, 'b-strict.conf');
+    const conf = readFileSync(join(b.dataDir, 'appliance.conf'), 'utf8').replace(/^hsm_imported_master_keys.*$/m, '');
+    writeFileSync(strict, conf, { mode: 0o600 });
+    const refused = cli(['--data', b.dataDir, '--config', strict, '--json', 'backup', 'verify', backupFile, '--public-key', aPublicKey]);
+    expect(refused.status).toBe(EXIT_HSM);
+    expect(refused.json.error).toMatchObject({ code: 'HSM_ERROR', details: { label: 'strongroom-master-v1', reason: 'not-always-sensitive' } });
+  });
+
+  // RESTORE ACROSS APPLIANCES (docs/backup.md §5, §6): once `backup restore`
+  // exists (branch `restore`), add here: B serves (serveAppliance(b)), puts
+  // backupFile in its backup_dir, `backup restore NAME --signer-key
+  // aPublicKey` as admin, approved by officer-2 and officer-3
+  // (served.remote([...], 'officer-2')), then A's keys are readable on B;
+  // and C, served the same way, refuses the request with MASTER_KEY_MISMATCH
+  // before any approval is stored.
+});
