@@ -99,4 +99,6 @@ for spec in "${tokens[@]}"; do
     --label "$label" --id "$id" --sensitive --private --usage-wrap >/dev/null 2>&1 \
     || { echo "share-master-key: writing into token ${spec%%:*} failed; tokens written before it keep the key (delete it with pkcs11-tool --delete-object --type secrkey --label $label)" >&2; exit 5; }
 done
-echo "share-master-key: $label is in ${#tokens[@]} token(s); the key file is wiped. Set hsm_imported_master_keys = $version in each appliance.conf."
+wipe
+trap - EXIT INT TERM
+echo "share-master-key: $label is in ${#tokens[@]} token(s); the key file ($keyfile) is wiped. Set hsm_imported_master_keys = $version in each appliance.conf."

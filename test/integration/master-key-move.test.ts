@@ -16,12 +16,12 @@
  * `backup verify` then runs against each data folder, trusting A's signing
  * key from a copy (`--public-key`, what `audit public-key` printed).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assertCliBuilt, cli } from '../support/cli-runner';
 import {
-  ApplianceToken, configureAppliance, initAppliance, local, makeApplianceToken, serveAppliance, shareMasterKey, stopAll,
+  ApplianceToken, configureAppliance, initAppliances, local, makeApplianceToken, serveAppliance, shareMasterKey, stopAll,
 } from '../support/appliance-process';
 
 /** Master-key-mismatch family exit code (common/error-codes.ts: HSM errors exit 6). */
@@ -37,6 +37,8 @@ describe('moving the master key: a backup from appliance A on appliances B (same
   let backupFile: string;
   let aPublicKey: string;
   let aSerial: string;
+  /** Where the ceremony's key file was: it must be gone. */
+  let keyFile: string;
   let made: { manifest: { keychainId: string; counts: { instances: number; sealedInstances: number } } };
 
   beforeAll(async () => {
@@ -46,10 +48,11 @@ describe('moving the master key: a backup from appliance A on appliances B (same
 
     const shared = shareMasterKey([a, b]);
     expect(shared).toMatchObject({ status: 0 });
+    keyFile = /the key file \((\S+)\) is wiped/.exec(shared.stdout)?.[1] ?? '(not named)';
     for (const token of [a, b]) configureAppliance(token, { hsm_imported_master_keys: '1' });
     configureAppliance(c);
     configureAppliance(d);
-    const inits = [a, b, c].map((token) => initAppliance(token));
+    const inits = await initAppliances([a, b, c]);
     for (const init of inits) expect(init.status).toBe(0);
     aSerial = inits[0].json.token.serialNumber;
 
@@ -66,6 +69,8 @@ describe('moving the master key: a backup from appliance A on appliances B (same
       const created = server.remote(['backup', 'create', '--out', backupFile]);
       expect(created.status).toBe(0);
       made = created.json;
+      // The other officers init made reach the server too (a restore's approvers, below).
+      expect(server.remote(['status'], 'officer-2').status).toBe(0);
     } finally {
       await server.stop();
     }
@@ -76,9 +81,10 @@ describe('moving the master key: a backup from appliance A on appliances B (same
     if (root !== undefined) rmSync(root, { recursive: true, force: true });
   });
 
-  it('leaves no key file behind: the ceremony wiped it', () => {
-    const leftovers = ['/dev/shm', tmpdir()].flatMap((dir) => readdirSync(dir).filter((n) => n.startsWith('strongroom-master-key.')));
-    expect(leftovers).toEqual([]);
+  it('leaves no key file behind: the ceremony wiped it and its folder', () => {
+    expect(keyFile).toMatch(/\/strongroom-master-key\.[^/]+\/master\.key$/);
+    expect(existsSync(keyFile)).toBe(false);
+    expect(existsSync(dirname(keyFile))).toBe(false);
   });
 
   it('B (same master key, its own keychain and signing key) verifies A\'s backup in full, every instance opened', () => {
@@ -130,6 +136,15 @@ describe('moving the master key: a backup from appliance A on appliances B (same
     const refused = cli(['--data', b.dataDir, '--config', strict, '--json', 'backup', 'verify', backupFile, '--public-key', aPublicKey]);
     expect(refused.status).toBe(EXIT_HSM);
     expect(refused.json.error).toMatchObject({ code: 'HSM_ERROR', details: { label: 'strongroom-master-v1', reason: 'not-always-sensitive' } });
+  });
+
+  // Last: it gives D a master key.
+  it('never replaces a master key: a ceremony for v1 that includes A is refused (exit 4) before it writes to any token', () => {
+    const refused = shareMasterKey([d, a]);
+    expect(refused.status).toBe(4);
+    expect(refused.stderr).toContain(a.label);
+    // D, checked before A, was left without a v1: a ceremony for D alone now writes one.
+    expect(shareMasterKey([d]).status).toBe(0);
   });
 
   // RESTORE ACROSS APPLIANCES (docs/backup.md §5, §6): once `backup restore`

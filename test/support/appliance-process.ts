@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createSoftHsmToken, findSoftHsmModule } from '../../hsm/softhsm-token';
-import { CLI, cli, CliRun } from './cli-runner';
+import { CLI, cli, cliAsync, CliRun } from './cli-runner';
 
 /** The operator script that writes one master key into several tokens. */
 export const SHARE_MASTER_KEY_SCRIPT = resolve(__dirname, '../../scripts/share-master-key.sh');
@@ -91,9 +91,13 @@ export function local(token: ApplianceToken, ...args: string[]): CliRun {
   return cli(['--data', token.dataDir, '--json', ...args]);
 }
 
-/** `strongroom init` on a configured token: the keychain sealed by the token's master key (made there if it has none). */
-export function initAppliance(token: ApplianceToken): CliRun {
-  return local(token, 'init');
+/**
+ * `strongroom init` on each configured token, at the same time (each its
+ * own process, killed after 60 s): the keychain sealed by the token's master
+ * key (made there if it has none).
+ */
+export function initAppliances(tokens: readonly ApplianceToken[]): Promise<CliRun[]> {
+  return Promise.all(tokens.map((token) => cliAsync(['--data', token.dataDir, '--json', 'init'])));
 }
 
 /** An officer's certificate init made: admin, or officer-2, officer-3… */
