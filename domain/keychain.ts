@@ -12,6 +12,7 @@
  */
 import { Clock, isoNow } from '../common/clock';
 import { HsmPort } from '../hsm/hsm-port';
+import { KeychainError } from '../common/errors';
 import { KeychainStore } from '../storage/keychain-store';
 import { KeyFilter, NamespaceSummary } from '../storage/records';
 import { ZoneCalendar } from './calendar';
@@ -130,8 +131,23 @@ export class Keychain {
     return this.sealState.sealGeneration;
   }
   unseal(hsm: HsmPort, unsealSecret?: Uint8Array): Promise<void> {
+    if (this.heldSealed !== null) return Promise.reject(new KeychainError('SEALED', this.heldSealed));
     return this.sealState.unseal(hsm, unsealSecret);
   }
+  /**
+   * Seals and keeps it sealed until the process opens the keychain again (a
+   * restore staged to replace this file at the next start: nothing more may
+   * change in the file it replaces). `reason` is what an unseal is told.
+   */
+  sealUntilRestart(reason: string): void {
+    this.heldSealed = reason;
+    this.seal();
+  }
+  /** Lifts sealUntilRestart (a restore that failed before its intent was recorded). */
+  releaseSealHold(): void {
+    this.heldSealed = null;
+  }
+  private heldSealed: string | null = null;
   /** Zeroes every keychain key version and the row MAC key, and forgets the rows they authenticated. Idempotent. */
   seal(): void {
     this.sealState.seal();

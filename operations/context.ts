@@ -3,6 +3,7 @@
  * the services (nothing ambient). Also the authorisation helpers operations
  * call with the key they are about to touch.
  */
+import { RestoreRequest, RestoreTarget } from '../domain/backup/backup-restorer';
 import { GcmStreams } from '../domain/gcm-streams';
 import { Clock } from '../common/clock';
 import { AccessError, KeychainError } from '../common/errors';
@@ -84,6 +85,11 @@ export interface Services {
     readonly schedule: BackupSchedule | null;
     /** backup_retention: how many backups the folder keeps. */
     readonly retention: number;
+    /** Restore (docs/backup.md §5): the checks before a request is stored, and the approved restore. */
+    readonly restore?: {
+      prepare(request: RestoreRequest): Promise<RestoreTarget>;
+      execute(request: RestoreRequest, requester: ClientIdentity | null, requestId: string | null): Promise<RestoreTarget>;
+    };
   };
   /** Dual control: approval requests, votes and quorums (domain/approvals). */
   readonly approvals: ApprovalService;

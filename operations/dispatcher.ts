@@ -12,7 +12,7 @@ import { asStrongroomError, StrongroomError } from '../common/errors';
 import { OperationName } from '../protocol/op-schemas';
 import { ProtocolError } from '../protocol/protocol-error';
 import { OperationContext, Services, Touched } from './context';
-import { AnyOperation, Operation, OperationTable, StoredRequest, TableOperationName } from './operation';
+import { AnyOperation, DualControlClass, Operation, OperationTable, StoredRequest, TableOperationName } from './operation';
 import { assertAccess, assertLocalOperatorMay, assertServedWhileSealed, dualControlClassOf } from './access';
 import { ClientIdentity } from '../domain/policy/identity';
 import { Request, RequestId, RequestMeta, Transport } from './request';
@@ -206,19 +206,24 @@ export class Dispatcher {
     try {
       // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
       const dualControl = dualControlClassOf(operation, request.args, ctx);
+      if (dualControl !== null && operation.prepareApproval !== undefined) {
+        // Checks that need the HSM or the disk (a backup verified in full) run before anything is stored.
+        const prepared = operation.prepareApproval(request.args, ctx);
+        return prepared.then(
+          (storedForm) => {
+            try {
+              this.storeRequest(request, operation, ctx, audits, dualControl, () => storedForm);
+            } catch (err) {
+              return this.fail(request, audits, touched, startedMs, err);
+            }
+          },
+          (err: unknown) => this.fail(request, audits, touched, startedMs, err),
+        );
+      }
       if (dualControl !== null) {
-        const approvals = this.services.approvals;
-        // Bound to the key and instance the reference resolves to now: officers approve that, not a name that can be re-pointed.
-        const binding = operation.approvalBinding?.(request.args, ctx) ?? null;
         // Arguments that hold material are stored in the operation's own form (sealed, bound to the request's id).
         const hook = operation.approvalArgs;
-        const storedArgs = hook === undefined ? undefined : (stored: StoredRequest) => hook.store(request.args, stored, ctx);
-        try {
-          throw approvals.approvalRequired(approvals.request({ operation: request.op, args: request.args, storedArgs, binding, dualControlClass: dualControl, requester: request.identity }));
-        } finally {
-          // The stored request's own event is awaited like the refusal's.
-          audits.push(...approvals.takeAudits());
-        }
+        this.storeRequest(request, operation, ctx, audits, dualControl, hook === undefined ? undefined : (stored: StoredRequest) => hook.store(request.args, stored, ctx));
       }
       result = operation.run(request.args, ctx);
     } catch (err) {
@@ -235,6 +240,26 @@ export class Dispatcher {
     }
     this.succeed(request, audits, touched, startedMs, result);
     return result;
+  }
+
+  /** The dual-control gate's refusal: the request stored for officers' approval, APPROVAL_REQUIRED thrown. */
+  private storeRequest<Op extends TableOperationName>(
+    request: Request<Op>,
+    operation: Operation<Op>,
+    ctx: OperationContext,
+    audits: Array<Promise<void>>,
+    dualControlClass: DualControlClass,
+    storedArgs: ((stored: StoredRequest) => Record<string, unknown>) | undefined,
+  ): never {
+    const approvals = this.services.approvals;
+    // Bound to the key and instance the reference resolves to now: officers approve that, not a name that can be re-pointed.
+    const binding = operation.approvalBinding?.(request.args, ctx) ?? null;
+    try {
+      throw approvals.approvalRequired(approvals.request({ operation: request.op, args: request.args, storedArgs, binding, dualControlClass, requester: request.identity }));
+    } finally {
+      // The stored request's own event is awaited like the refusal's.
+      audits.push(...approvals.takeAudits());
+    }
   }
 
   private succeed<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, touched: Touched, startedMs: number, result: unknown): void {

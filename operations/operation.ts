@@ -45,6 +45,14 @@ export interface Operation<Op extends TableOperationName = TableOperationName> {
    */
   readonly approvalArgs?: ApprovalArgs<Op>;
   /**
+   * For a dual-controlled operation whose request must be checked with the
+   * HSM or the disk before it is stored (a backup restore: the file verified
+   * in full): resolves the approval record's stored form, or rejects so that
+   * nothing is stored. Used instead of approvalArgs.store; the executor
+   * still restores with approvalArgs.restore.
+   */
+  readonly prepareApproval?: (args: ArgsOf<Op>, ctx: OperationContext) => Promise<Record<string, unknown>>;
+  /**
    * False: refused inside Batch (INVALID_REQUEST) before it runs, because one
    * run already reads up to a whole trail; 64 in one request would hold the
    * server for 64 times that. Default true.

@@ -14,6 +14,7 @@ import { rolloverDue, rolloverRun, setRolloverPolicy, undoRollover } from './rol
 import { auditSearch, auditVerify, report } from './audit-operations';
 import { masterKeyRotate, masterKeyStatus, seal, unsealReset, unsealStatus, unsealSubmit } from './unseal-operations';
 import { backupCreate, backupRead } from './backup-operations';
+import { backupRestore } from './backup-restore';
 import { approvalApprove, approvalCancel, approvalCollect, approvalDeny, approvalGet, approvalList, approvalQuorums, approvalQuorumSet } from './approval-operations';
 
 /** Every operation by its name; Query's list of operation names follows this order. */
@@ -31,6 +32,6 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     ApprovalList: approvalList, ApprovalGet: approvalGet, ApprovalApprove: approvalApprove, ApprovalDeny: approvalDeny,
     ApprovalCancel: approvalCancel, ApprovalCollect: approvalCollect, ApprovalQuorums: approvalQuorums, ApprovalQuorumSet: approvalQuorumSet,
     Interop: interop, Log: log, Export: exportKey, Check: check,
-    BackupCreate: backupCreate, BackupRead: backupRead,
+    BackupCreate: backupCreate, BackupRead: backupRead, BackupRestore: backupRestore,
   };
 }

@@ -46,7 +46,7 @@ export const MAX_SHARE_TEXT_LENGTH = 256;
  * appliance's state asynchronously (a share taken, the HSM called), which a
  * Batch item cannot wait for.
  */
-export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus', 'BackupCreate'] as const;
+export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus', 'BackupCreate', 'BackupRestore'] as const;
 /** Longest certificate validity a client may be issued (§6: CA/Browser Forum's old 825-day ceiling). */
 export const MAX_VALIDITY_DAYS = 825;
 
@@ -60,7 +60,7 @@ export const OPERATION_NAMES = [
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
   'Interop', 'Log', 'Export', 'Check',
-  'BackupCreate', 'BackupRead',
+  'BackupCreate', 'BackupRead', 'BackupRestore',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -306,6 +306,15 @@ export const OP_SCHEMAS = Object.freeze({
       name: { type: 'string', minLength: 1, maxLength: MAX_BACKUP_NAME_LENGTH },
       offset: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER },
       length: { type: 'integer', min: 1, max: MAX_BACKUP_CHUNK_BYTES },
+    },
+  },
+  /** Dual-controlled (backup-restore, docs/backup.md §5): `sha256` pins the file (the request's own verification fills it in); `signerKey`: the SPKI PEM of another appliance's signing key. */
+  BackupRestore: {
+    fields: {
+      name: { type: 'string', minLength: 1, maxLength: MAX_BACKUP_NAME_LENGTH },
+      allowOlder: { type: 'boolean', optional: true },
+      signerKey: { type: 'string', optional: true, minLength: 1, maxLength: MAX_PEM_LENGTH },
+      sha256: { type: 'string', optional: true, minLength: 64, maxLength: 64 },
     },
   },
 } as const satisfies Readonly<Record<OperationName, Schema>>);

@@ -1,5 +1,5 @@
 /**
- * `strongroom backup create|verify` (docs/backup.md).
+ * `strongroom backup create|verify|restore` (docs/backup.md; restore: backup-restore.ts).
  *
  * create: the appliance makes a signed backup of its keychain into its
  * backup_dir (BackupCreate, through the dispatcher like every command:
@@ -20,6 +20,7 @@ import { runCommand } from '../context';
 import { openOutFile } from '../out-file';
 import { progressLine } from '../progress';
 import { BackupVerdict, verifyBackupFile } from '../offline/backup-verify';
+import { backupRestoreCommand } from './backup-restore';
 
 /** Bytes per BackupRead: the most the operation returns (its base64 stays inside a 1 MiB frame). */
 const CHUNK_BYTES = 512 * 1024;
@@ -62,7 +63,7 @@ function renderVerdict(file: string, verdict: BackupVerdict): string {
 }
 
 export function backupCommand(): Command {
-  const group = new Command('backup').description('signed backups of the keychain: make one, check one');
+  const group = new Command('backup').description('signed backups of the keychain: make one, check one, restore one');
   group.addCommand(
     new Command('create')
       .description('have the appliance make a signed backup of its keychain, and copy it to --out')
@@ -156,5 +157,6 @@ Examples:
         }),
       ),
   );
+  group.addCommand(backupRestoreCommand());
   return group;
 }

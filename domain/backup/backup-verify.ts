@@ -131,7 +131,7 @@ function fingerprintOrWhat(pem: string): string {
 }
 
 /** Copies the snapshot out of the backup, hashing it: BACKUP_TAMPERED unless its hash is the signed one. */
-function extractSnapshot(fd: number, parsed: ParsedBackup, snapshotPath: string): void {
+export function extractSnapshot(fd: number, parsed: ParsedBackup, snapshotPath: string): void {
   const hash = createHash('sha256');
   const out = openSync(snapshotPath, 'wx', 0o600);
   const chunk = Buffer.alloc(COPY_CHUNK_BYTES);

@@ -126,6 +126,21 @@ export class TrustLedger {
     }
   }
 
+  /**
+   * For a restored copy (docs/backup.md §5): the full check, then the same
+   * set-hash sealed again at `counter` (above every counter the HSM token or
+   * the replaced file has seen), so the restored file is the newest copy of
+   * its keychain and the replaced one the older that unseal refuses.
+   */
+  resealAt(keys: TrustKeys, counter: number): TrustCheck {
+    const checked = this.checkWith(keys);
+    if (counter <= checked.counter) throw new KeychainError('WRONG_STATE', `a restored trust state moves forward only (from ${checked.counter}, not to ${counter})`);
+    const { hash } = this.openState(keys);
+    this.store.putTrustState({ counter, sealed: this.sealState(keys, counter, hash), updatedAt: isoNow(this.clock) });
+    wipe(hash);
+    return { counter, rows: checked.rows };
+  }
+
   private checkWith(keys: TrustKeys): TrustCheck {
     this.assertJournalEmpty();
     const { counter, hash: expected } = this.openState(keys);

@@ -16,6 +16,7 @@ export const DUAL_CONTROL_CLASSES = [
   'client-revoke',
   'quorum-change',
   'key-import',
+  'backup-restore',
 ] as const;
 
 export type DualControlClass = (typeof DUAL_CONTROL_CLASSES)[number];

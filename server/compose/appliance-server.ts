@@ -55,6 +55,13 @@ export interface RunningServer {
   readonly rollover: RolloverService;
   /** The server's own backups (backup_schedule), or null when off (a check can be run now: tests, and the same code the timer runs). */
   readonly backupSchedule: BackupSchedule | null;
+  /**
+   * Resolves when a backup restore is staged (docs/backup.md §5): the
+   * keychain is sealed until the restart, and whoever runs the server
+   * (`strongroom serve`) closes it and opens the data folder again, which
+   * puts the restored keychain in place.
+   */
+  readonly restartRequested: Promise<{ readonly name: string; readonly keptAs: string }>;
   close(): Promise<void>;
 }
 
@@ -108,6 +115,10 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   // The last signed head is read before this run records anything (its start
   // checkpoint, below, is then verified from it).
   jobs.checkpointer.open();
+  let requestRestart: (outcome: { readonly name: string; readonly keptAs: string }) => void = () => undefined;
+  const restartRequested = new Promise<{ readonly name: string; readonly keptAs: string }>((resolve) => {
+    requestRestart = resolve;
+  });
   const { services, dispatcher, changes, connections } = composeServices(appliance, {
     clock,
     timers,
@@ -125,6 +136,11 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
         services.approvals.start();
       },
       onSealed: () => void jobs.rollover.stop(),
+      onRestoreStaged: (outcome) => {
+        // Sealed until the restart: the sweeps would only fail SEALED.
+        void jobs.rollover.stop();
+        requestRestart(outcome);
+      },
       sinkStats: () => audit.sinks?.stats() ?? [],
     },
   });
@@ -186,6 +202,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     checkpointer: jobs.checkpointer,
     rollover: jobs.rollover,
     backupSchedule: services.backups?.schedule ?? null,
+    restartRequested,
     close() {
       // Idempotent: a second close waits for the first.
       closing ??= (async () => {

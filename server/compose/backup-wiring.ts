@@ -18,6 +18,7 @@ import { INTENT_EVENT } from '../../domain/audit/audit-events';
 import { BackupMaker, MadeBackup } from '../../domain/backup/backup-maker';
 import { backupsBeyondRetention, newestBackupMs, removeBackup } from '../../domain/backup/backup-retention';
 import { BackupSchedule } from '../../domain/backup/backup-schedule';
+import { BackupRestorer } from '../../domain/backup/backup-restorer';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { snapshotOnWorker } from '../../storage/backup/worker-snapshot';
@@ -66,6 +67,10 @@ export interface BackupWiring {
   readonly stamper: EventStamper;
   /** Records an event, resolving once it is durable. */
   readonly record: (event: AuditEvent) => Promise<void>;
+  /** Resolves once every event recorded so far is durable (before a restore seals the keychain it replaces). */
+  readonly drain?: () => Promise<void>;
+  /** A restore is staged and its intent recorded: the server must restart to open it (appliance-server.ts). */
+  readonly onRestoreStaged?: (outcome: { readonly name: string; readonly keptAs: string }) => void;
 }
 
 export function backupService(appliance: Appliance, wiring: BackupWiring): NonNullable<Services['backups']> {
@@ -142,5 +147,24 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
     periodMs === null
       ? null
       : new BackupSchedule({ schedule: scheduleText, periodMs, clock, timers, log, newestBackupMs: () => newestBackupMs(backupDir), make: () => create(null) });
-  return { create, read: (name, offset, length) => maker.read(name, offset, length), schedule, retention };
+  const restorer = new BackupRestorer({
+    keychainPath: setting(appliance.config, 'keychain_path'),
+    backupDir,
+    hsm: () => appliance.hsm(),
+    store: appliance.store,
+    keychain: appliance.keychain,
+    clock,
+    stamper,
+    record,
+    drain: wiring.drain ?? (() => Promise.resolve()),
+    log,
+    onStaged: wiring.onRestoreStaged ?? (() => undefined),
+  });
+  return {
+    create,
+    read: (name, offset, length) => maker.read(name, offset, length),
+    schedule,
+    retention,
+    restore: { prepare: (request) => restorer.prepare(request), execute: (request, requester, requestId) => restorer.execute(request, requester, requestId) },
+  };
 }

@@ -18,6 +18,7 @@ import { IdSource, randomIds } from '../../domain/ids';
 import { parseNamespaceDefaults } from '../../domain/rollover-policy';
 import { readHsmPin } from '../../hsm/hsm-pin';
 import { importedMasterKeyVersions } from '../../common/hsm-settings';
+import { finishPendingRestore, RestoreSwapOutcome } from '../../domain/backup/restore-swap';
 
 export interface Appliance {
   readonly config: ApplianceConfig;
@@ -25,6 +26,8 @@ export interface Appliance {
   readonly keychain: Keychain;
   /** Where new ids come from (rows, approval requests, audit events, grants). */
   readonly ids: IdSource;
+  /** What opening did with a restore staged before it (domain/backup/restore-swap.ts). */
+  readonly restore?: RestoreSwapOutcome;
   /** Opens (once) and returns the HSM session. */
   hsm(): Promise<HsmPort>;
   /** Unwraps the keychain keys with the HSM. The HSM session stays open (signing needs it) until close(). */
@@ -69,6 +72,10 @@ export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}
     throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', `no keychain at ${keychainPath}: run \`strongroom init --data ${config.dataDir}\` (or give --data)`);
   }
   if (!options.readonly) mkdirSync(dirname(keychainPath), { recursive: true, mode: 0o700 });
+  // A restore staged before a restart (or a crash) is put in place before anything opens the file (docs/backup.md §5).
+  const restore = options.readonly ? ({ outcome: 'none' } as const) : finishPendingRestore(keychainPath);
+  if (restore.outcome === 'restored') options.warn?.(`the keychain was restored from a backup; the replaced keychain is kept as ${restore.keptAs} (remove it once content)`);
+  if (restore.outcome === 'abandoned') options.warn?.(`a restore left by a crash was abandoned (${restore.reason}): the current keychain stays`);
   const store = openSqliteStore(keychainPath, { readonly: options.readonly });
   const ids = options.ids ?? randomIds;
   const keychain = new Keychain({
@@ -82,6 +89,7 @@ export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}
 
   const appliance: Appliance = {
     config,
+    restore,
     store,
     keychain,
     ids,

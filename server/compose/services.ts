@@ -50,6 +50,8 @@ export interface ServiceHooks {
   readonly onUnsealed?: () => void;
   /** The keychain was sealed on request (background jobs stop). */
   readonly onSealed?: () => void;
+  /** A backup restore is staged (docs/backup.md §5): the server restarts to open it. */
+  readonly onRestoreStaged?: (outcome: { readonly name: string; readonly keptAs: string }) => void;
   /** Delivery counters of the SIEM sinks, for Query. */
   readonly sinkStats?: () => readonly SinkStats[];
 }
@@ -161,7 +163,15 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
         return result;
       },
     },
-    backups: backupService(appliance, { clock, timers, log, stamper, record: recordAwaited }),
+    backups: backupService(appliance, {
+      clock,
+      timers,
+      log,
+      stamper,
+      record: recordAwaited,
+      drain: () => audit.writer.drain(),
+      onRestoreStaged: (outcome) => hooks.onRestoreStaged?.(outcome),
+    }),
     // Pending requests are in the keychain: they survive restarts (start() fails those a stop interrupted).
     approvals: makeApprovalService({
       config,

@@ -73,6 +73,7 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   Log: { message: 'Registered a symmetric key.' },
   BackupCreate: {},
   BackupRead: { name: 'backup-20261207T081500Z-1a2b3c4d.srbk', offset: 0, length: 4096 },
+  BackupRestore: { name: 'backup-20261207T081500Z-1a2b3c4d.srbk', allowOlder: true },
   Export: { name: 'hr/payroll', instance: 'abc', wrapMethod: 'AES-KWP', wrapKey: 'xfer/kek', wrapInstance: 'def' },
   Check: { instance: 'i-1', usage: ['encrypt'] },
 };
@@ -82,7 +83,7 @@ const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wr
 describe('operation schemas', () => {
   it('has a schema for every operation of §6, and nothing else', () => {
     expect(Object.keys(OP_SCHEMAS).sort()).toEqual([...OPERATION_NAMES].sort());
-    expect(OPERATION_NAMES).toHaveLength(59);
+    expect(OPERATION_NAMES).toHaveLength(60);
   });
 
   it.each(OPERATION_NAMES.filter((op) => op !== 'Batch').map((op) => [op]))('%s: a valid example decodes with Buffers for base64 fields', (op) => {

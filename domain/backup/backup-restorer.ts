@@ -1,0 +1,231 @@
+/**
+ * `backup restore` on the running appliance (docs/backup.md §5): the checks
+ * before a request is stored, the same checks again when officers approved
+ * it, the staging of the verified file, and the hand-over to the swap at
+ * the next open (restore-swap.ts).
+ *
+ * The running server never swaps its own file: every part of it (the
+ * keychain's store connection, the audit worker's connection, the caches,
+ * the checkpointer's last signed head, the scheduler, the open client
+ * connections) holds state of the keychain it opened. So the restorer
+ * stages the restored file, seals the appliance until it restarts (nothing
+ * more can change in the file being replaced), records the intent, and asks
+ * for a restart (`strongroom serve` restarts in-process); the swap then
+ * happens with nothing open, by the same code that finishes an intent a
+ * crash left.
+ */
+import { copyFileSync, constants as fsConstants, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Clock, isoNow } from '../../common/clock';
+import { ApprovalError, KeychainError, StrongroomError, ValidationError } from '../../common/errors';
+import { Logger } from '../../common/logger';
+import { HsmPort } from '../../hsm/hsm-port';
+import { KeychainStore } from '../../storage/keychain-store';
+import { publicKeyFingerprint } from '../audit/audit-checkpoint';
+import { AuditEvent, EventStamper } from '../audit/audit-event';
+import { Keychain } from '../keychain';
+import { ClientIdentity } from '../policy/identity';
+import { readFreshnessAnchor } from '../trust/freshness-anchor';
+import { unsealAuditEvent } from '../unseal/unseal-audit';
+import { BACKUP_NAME_PATTERN } from '../vocabulary/backup-limits';
+import { BackupVerdict, verifyBackup } from './backup-verify';
+import { planRestore, RestorePlan } from './restore-preflight';
+import { extractStaged, sealStaged } from './restore-staging';
+import { fileSha256, stagedPathFor, writeRestoreIntent } from './restore-swap';
+
+export interface RestoreRequest {
+  readonly name: string;
+  readonly allowOlder?: boolean;
+  readonly signerKey?: string;
+  readonly sha256?: string;
+}
+
+/** What approvers see and approve (the stored request's `target`), and what the restore answers. */
+export interface RestoreTarget {
+  readonly sha256: string;
+  readonly keychainId: string;
+  readonly auditHeadSeq: number;
+  readonly trustCounter: number;
+  readonly signerFingerprint: string;
+  readonly createdAt: string;
+  readonly sameKeychain: boolean;
+  readonly older: boolean;
+  readonly instances: number;
+}
+
+export interface BackupRestorerOptions {
+  readonly keychainPath: string;
+  readonly backupDir: string;
+  readonly hsm: () => Promise<HsmPort>;
+  readonly store: KeychainStore;
+  readonly keychain: Keychain;
+  readonly clock: Clock;
+  readonly stamper: EventStamper;
+  /** Records an event in the running trail, resolving once durable. */
+  readonly record: (event: AuditEvent) => Promise<void>;
+  /** Waits until every event recorded so far is durable. */
+  readonly drain: () => Promise<void>;
+  readonly log: Logger;
+  /** The restore is staged and its intent recorded: the appliance must restart to open it. */
+  readonly onStaged: (outcome: { readonly name: string; readonly keptAs: string }) => void;
+}
+
+export class BackupRestorer {
+  private busy = false;
+
+  constructor(private readonly options: BackupRestorerOptions) {}
+
+  /** Before a request is stored: the file verified in full, with this HSM, and the plan; what approvers see. */
+  async prepare(request: RestoreRequest): Promise<RestoreTarget> {
+    const path = this.pathOf(request.name);
+    const sha256 = fileSha256Or404(path, request.name);
+    if (request.sha256 !== undefined && request.sha256 !== sha256) throw changed(request.name, 'the file is not the one whose SHA-256 the request names');
+    const { verdict, plan } = await this.check(path, request);
+    return targetOf(sha256, verdict, plan);
+  }
+
+  /**
+   * An approved request: a private copy of the file is hashed (it must be
+   * the approved file: APPROVAL_TARGET_CHANGED), verified in full again and
+   * staged; then (after the approval's own change is recorded) applied.
+   */
+  async execute(request: RestoreRequest, requester: ClientIdentity | null, requestId: string | null): Promise<RestoreTarget> {
+    if (request.sha256 === undefined) throw changed(request.name, 'the stored request names no file hash');
+    if (this.busy) throw new KeychainError('WRONG_STATE', 'a restore is already being applied');
+    const path = this.pathOf(request.name);
+    const id = randomBytes(8).toString('hex');
+    const staged = stagedPathFor(this.options.keychainPath, id);
+    const copy = `${staged}.srbk`;
+    this.busy = true;
+    try {
+      try {
+        copyFileSync(path, copy, fsConstants.COPYFILE_EXCL);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw changed(request.name, 'the backup file is gone');
+        throw err;
+      }
+      if (fileSha256(copy) !== request.sha256) throw changed(request.name, 'the file is not the one approved (its SHA-256 differs)');
+      const { verdict, plan } = await this.check(copy, request);
+      extractStaged(copy, staged);
+      removeQuietly(copy);
+      const target = targetOf(request.sha256, verdict, plan);
+      // After the approval's own change (executing → executed) is committed in the keychain being replaced: it runs in this promise's continuation.
+      setImmediate(() => void this.apply(staged, request, target, plan, requester, requestId));
+      return target;
+    } catch (err) {
+      this.busy = false;
+      removeQuietly(copy);
+      removeQuietly(staged);
+      throw err;
+    }
+  }
+
+  private async apply(staged: string, request: RestoreRequest, target: RestoreTarget, plan: RestorePlan, requester: ClientIdentity | null, requestId: string | null): Promise<void> {
+    const { keychain, store, stamper, log } = this.options;
+    const keptAs = `${this.options.keychainPath}.pre-restore-${isoNow(this.options.clock).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+    try {
+      await this.options.drain();
+      // From here nothing changes in the keychain being replaced: every request is answered SEALED until the restart.
+      keychain.sealUntilRestart('a backup restore is being applied: the appliance opens the restored keychain when it restarts');
+      const hsm = await this.options.hsm();
+      const replacedHead = store.audit.auditHead();
+      const replacedCounter = store.trust?.getTrustState()?.counter ?? 0;
+      const anchor = (await readFreshnessAnchor(hsm, target.keychainId)) ?? 0;
+      // Above the backup, the token and the file it replaces: the kept old file becomes the older copy unseal refuses.
+      const counter = Math.max(plan.nextTrustCounter, anchor + 1, plan.sameKeychain ? replacedCounter + 1 : 0);
+      const custom = (restored: { seq: number; hash: string }): Record<string, string> => ({
+        name: request.name,
+        sha256: target.sha256,
+        older: String(target.older),
+        requestId: requestId ?? '',
+        replacedKeychainId: store.getMeta()?.keychainId ?? '',
+        replacedHeadSeq: String(replacedHead?.seq ?? 0),
+        replacedHeadHash: replacedHead?.hash.toString('hex') ?? '',
+        replacedCounter: String(replacedCounter),
+        restoredHeadSeq: String(restored.seq),
+        restoredHeadHash: restored.hash,
+        backupCounter: String(target.trustCounter),
+        restoredCounter: String(counter),
+        keptAs,
+      });
+      let recorded: Record<string, string> = {};
+      const sealed = await sealStaged(staged, hsm, counter, (restored) => {
+        recorded = custom(restored);
+        return unsealAuditEvent(stamper, 'backup-restored', requester, 'ok', recorded);
+      });
+      writeRestoreIntent(this.options.keychainPath, { version: 1, staged, stagedSha256: sealed.sha256, keptAs, backup: request.name, at: isoNow(this.options.clock) });
+      // The trail being replaced (kept in the old file, and at the SIEMs) says so too.
+      await this.options.record(unsealAuditEvent(stamper, 'backup-restored', requester, 'ok', { ...recorded, stage: 'staged' })).catch(() => undefined);
+      log.info('backup restore staged: the appliance restarts to open the restored keychain', { name: request.name, keptAs });
+      this.options.onStaged({ name: request.name, keptAs });
+    } catch (err) {
+      removeQuietly(staged);
+      this.busy = false;
+      const code = err instanceof StrongroomError ? err.code : 'INTERNAL_ERROR';
+      log.error('backup restore failed before its intent was recorded: the current keychain stays', { name: request.name, error: String(err) });
+      keychain.releaseSealHold();
+      if (store.getUnsealPolicy() === null) await keychain.unseal(await this.options.hsm()).catch((e: unknown) => log.error('could not unseal again after a failed restore', { error: String(e) }));
+      await this.options.record(unsealAuditEvent(stamper, 'backup-restored', requester, code, { name: request.name, requestId: requestId ?? '' })).catch(() => undefined);
+    }
+  }
+
+  private pathOf(name: string): string {
+    if (!BACKUP_NAME_PATTERN.test(name)) throw new ValidationError('not a backup name (BackupCreate answers names like backup-20261207T081500Z-1a2b3c4d.srbk)', { details: { field: 'name' } });
+    return join(this.options.backupDir, name);
+  }
+
+  /** §3 in full with this HSM (instances opened, trust checked), then the preflight's freshness decision. */
+  private async check(path: string, request: RestoreRequest): Promise<{ verdict: BackupVerdict; plan: RestorePlan }> {
+    const hsm = await this.options.hsm();
+    const trustedSigner = request.signerKey ?? (await hsm.signingPublicKey());
+    const verdict = await verifyBackup(path, { trustedSigner, signerSource: request.signerKey === undefined ? 'hsm' : 'request', hsm });
+    const { store } = this.options;
+    const plan = planRestore(
+      verdict,
+      {
+        keychainId: store.getMeta()?.keychainId ?? null,
+        lastCheckpointSeq: store.audit.lastAuditCheckpoint()?.seq ?? null,
+        anchorForBackup: await readFreshnessAnchor(hsm, verdict.manifest.keychainId),
+      },
+      request.allowOlder === true,
+    );
+    return { verdict, plan };
+  }
+}
+
+function targetOf(sha256: string, verdict: BackupVerdict, plan: RestorePlan): RestoreTarget {
+  const { manifest } = verdict;
+  return {
+    sha256,
+    keychainId: manifest.keychainId,
+    auditHeadSeq: manifest.auditHead?.seq ?? 0,
+    trustCounter: manifest.trustCounter ?? 0,
+    signerFingerprint: publicKeyFingerprint(manifest.signer),
+    createdAt: manifest.createdAt,
+    sameKeychain: plan.sameKeychain,
+    older: plan.older,
+    instances: verdict.instances.checked ? verdict.instances.opened : 0,
+  };
+}
+
+function changed(name: string, why: string): ApprovalError {
+  return new ApprovalError('APPROVAL_TARGET_CHANGED', `backup ${name}: ${why}; nothing was restored: make the request again`, { details: { name } });
+}
+
+function fileSha256Or404(path: string, name: string): string {
+  try {
+    return fileSha256(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${name} in the backup folder`, { details: { name } });
+    throw err;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* not there */
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Stages a verified backup for `backup restore` (docs/backup.md §5): its
+ * snapshot copied out beside keychain.db (same folder, so the swap is a
+ * rename), then made the newest copy of its keychain: its trust state,
+ * checked in full under its own keychain key (unwrapped by this HSM), is
+ * sealed again at a counter above every counter the token or the replaced
+ * file has seen, and a `backup-restored` event, recording both audit heads
+ * and both counters, is chained onto its trail. The file is then folded
+ * out of WAL, fsynced and hashed: the hash the restore intent names and the
+ * swap (restore-swap.ts) checks.
+ *
+ * Nothing here touches keychain.db: a failure leaves only the staged file,
+ * which the caller (or the next start) removes.
+ */
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { systemClock } from '../../common/clock';
+import { StrongroomError } from '../../common/errors';
+import { wipe } from '../../common/secret';
+import { HsmPort } from '../../hsm/hsm-port';
+import { openSqliteStore } from '../../storage/sqlite-store';
+import { AuditEvent, canonicalEvent } from '../audit/audit-event';
+import { chainEvents } from '../audit/audit-writer';
+import { unwrapKeychainKey } from '../keychain-key';
+import { deriveTrustKeys, wipeTrustKeys } from '../trust/trust-keys';
+import { TrustLedger } from '../trust/trust-ledger';
+import { parseBackupHeader } from './backup-file';
+import { extractSnapshot } from './backup-verify';
+import { fileSha256, fsyncPath } from './restore-swap';
+
+/** Copies the backup's snapshot to `stagedPath` (created exclusively, 0600): BACKUP_TAMPERED unless it hashes to the signed value. */
+export function extractStaged(backupPath: string, stagedPath: string): void {
+  const fd = openSync(backupPath, 'r');
+  try {
+    const parsed = parseBackupHeader(fstatSync(fd).size, (offset, length) => {
+      const out = Buffer.alloc(length);
+      return out.subarray(0, readSync(fd, out, 0, length, offset));
+    });
+    extractSnapshot(fd, parsed, stagedPath);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface SealedStaging {
+  readonly sha256: string;
+  readonly bytes: number;
+  /** The restored trail's head after the backup-restored event. */
+  readonly headSeq: number;
+  readonly counter: number;
+}
+
+/**
+ * Re-seals the staged file's trust state at `counter` and appends `event`
+ * (built from the restored trail's head before it: `eventFor(headSeq)`).
+ * The staged keychain must unwrap with this HSM alone: a share-bound
+ * keychain's backup was already refused by planRestore (its instances
+ * cannot be opened here).
+ */
+export async function sealStaged(stagedPath: string, hsm: HsmPort, counter: number, eventFor: (restoredHead: { seq: number; hash: string }) => AuditEvent): Promise<SealedStaging> {
+  const store = openSqliteStore(stagedPath);
+  try {
+    const trust = store.trust;
+    if (trust === null) throw new StrongroomError('STORAGE_ERROR', 'the staged keychain opened without its trust journal');
+    const unsealed = await unwrapKeychainKey(store, hsm);
+    const keys = deriveTrustKeys(unsealed.keychainId, unsealed.keys.get(unsealed.currentVersion) as Buffer);
+    try {
+      new TrustLedger(trust, () => keys, systemClock).resealAt(keys, counter);
+    } finally {
+      wipeTrustKeys(keys);
+      for (const key of unsealed.keys.values()) wipe(key);
+    }
+    const head = store.audit.auditHead();
+    const event = canonicalEvent(eventFor({ seq: head?.seq ?? 0, hash: head?.hash.toString('hex') ?? '' }));
+    const [appended] = store.audit.appendAuditRecordsFromHead((now) => chainEvents(now, [event]));
+    store.close();
+    // Out of WAL mode: one self-contained file, hashable, that no stale -wal can ever meet.
+    const db = new Database(stagedPath, { fileMustExist: true });
+    try {
+      db.pragma('journal_mode = DELETE');
+    } finally {
+      db.close();
+    }
+    fsyncPath(stagedPath);
+    return { sha256: fileSha256(stagedPath), bytes: fstatSize(stagedPath), headSeq: appended.seq, counter };
+  } catch (err) {
+    try {
+      store.close();
+    } catch {
+      /* already closed */
+    }
+    throw err;
+  }
+}
+
+function fstatSize(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
+}
