@@ -14,19 +14,24 @@
  *
  * A serves; its officer makes keys and `backup create`s over the wire.
  * `backup verify` then runs against each data folder, trusting A's signing
- * key from a copy (`--public-key`, what `audit public-key` printed).
+ * key from a copy (`--public-key`, what `audit public-key` printed). Last,
+ * `backup restore` (dual-controlled, `--signer-key`) over the wire: B
+ * restores it and, restarted, serves A's keychain; C refuses the request.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { assertCliBuilt, cli } from '../support/cli-runner';
 import {
-  ApplianceToken, configureAppliance, initAppliances, local, makeApplianceToken, serveAppliance, shareMasterKey, stopAll,
+  ApplianceToken, configureAppliance, initAppliances, local, makeApplianceToken, serveAppliance, shareMasterKey, stopAll, waitForFile,
 } from '../support/appliance-process';
 
 /** Master-key-mismatch family exit code (common/error-codes.ts: HSM errors exit 6). */
 const EXIT_HSM = 6;
 const EXIT_BACKUP = 7;
+const EXIT_APPROVAL_REQUIRED = 12;
+/** How long an approved restore may take to be staged (a few seconds for these three instances). */
+const RESTORE_STAGED_MS = 30_000;
 
 describe('moving the master key: a backup from appliance A on appliances B (same key), C and D (not)', () => {
   let root: string;
@@ -39,7 +44,7 @@ describe('moving the master key: a backup from appliance A on appliances B (same
   let aSerial: string;
   /** Where the ceremony's key file was: it must be gone. */
   let keyFile: string;
-  let made: { manifest: { keychainId: string; counts: { instances: number; sealedInstances: number } } };
+  let made: { name: string; manifest: { keychainId: string; counts: { instances: number; sealedInstances: number } } };
 
   beforeAll(async () => {
     assertCliBuilt();
@@ -70,7 +75,7 @@ describe('moving the master key: a backup from appliance A on appliances B (same
       expect(created.status).toBe(0);
       made = created.json;
       // The other officers init made reach the server too (a restore's approvers, below).
-      expect(server.remote(['status'], 'officer-2').status).toBe(0);
+      expect(server.remote(['status'], { officer: 'officer-2' }).status).toBe(0);
     } finally {
       await server.stop();
     }
@@ -147,11 +152,67 @@ describe('moving the master key: a backup from appliance A on appliances B (same
     expect(shareMasterKey([d]).status).toBe(0);
   });
 
-  // RESTORE ACROSS APPLIANCES (docs/backup.md §5, §6): once `backup restore`
-  // exists (branch `restore`), add here: B serves (serveAppliance(b)), puts
-  // backupFile in its backup_dir, `backup restore NAME --signer-key
-  // aPublicKey` as admin, approved by officer-2 and officer-3
-  // (served.remote([...], 'officer-2')), then A's keys are readable on B;
-  // and C, served the same way, refuses the request with MASTER_KEY_MISMATCH
-  // before any approval is stored.
+  describe('backup restore across appliances (docs/backup.md §5, §6)', () => {
+    /** Puts A's backup into `token`'s backup_dir under the name A's server gave it. */
+    function place(token: ApplianceToken): string {
+      const dir = join(token.dataDir, 'backups');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      copyFileSync(backupFile, join(dir, made.name));
+      return made.name;
+    }
+
+    it('B, dual-controlled, restores A\'s backup: after its restart it serves A\'s keychain, keys and officers, and its token opens it', async () => {
+      const name = place(b);
+      let server = await serveAppliance(b);
+      try {
+        const requested = server.remote(['backup', 'restore', name, '--signer-key', aPublicKey]);
+        expect(requested.status).toBe(EXIT_APPROVAL_REQUIRED);
+        expect(requested.json.error.code).toBe('APPROVAL_REQUIRED');
+        const { requestId, digest } = requested.json.error.details as { requestId: string; digest: string };
+        for (const officer of ['officer-2', 'officer-3'] as const) {
+          const approved = server.remote(['approvals', 'approve', requestId, '--digest', digest], { officer });
+          expect(approved.status).toBe(0);
+        }
+        // The quorum's answer comes first; the restore then runs on, sealing the
+        // appliance, staging the file and last writing its intent (atomically).
+        expect(await waitForFile(join(b.dataDir, 'restore-in-progress.json'), RESTORE_STAGED_MS)).toBe(true);
+        expect(server.remote(['key', 'list']).json.error.code).toBe('SEALED');
+        // Sealed until the restart, which puts the restored keychain in place: the operator restarts it.
+        await server.stop();
+        server = await serveAppliance(b);
+        const asA = { pki: join(a.dataDir, 'pki') };
+        const keys = server.remote(['key', 'list'], asA);
+        expect(keys.status).toBe(0);
+        expect(JSON.stringify(keys.json)).toContain('pay/ledger');
+        expect(JSON.stringify(keys.json)).toContain('pay/archive');
+        // NOT CHECKED YET, a gap found here (docs/backup.md §7): `audit verify`
+        // on B fails (exit 7, firstBadSeq: A's first checkpoint) because the
+        // restored trail's checkpoints are signed by A's key and B verifies
+        // with its own. When restore records the signer change, assert here
+        // that `audit verify` passes.
+        expect(readdirSync(b.dataDir).some((f) => f.startsWith('keychain.db.pre-restore-'))).toBe(true);
+        expect(existsSync(join(b.dataDir, 'restore-in-progress.json'))).toBe(false);
+      } finally {
+        await server.stop();
+      }
+      // B's token opens the restored keychain: every instance, locally.
+      const status = local(b, 'status');
+      expect(status.json).toMatchObject({ keychainId: made.manifest.keychainId, hsm: { checked: true, unseals: true } });
+    });
+
+    it('C refuses the restore request itself with MASTER_KEY_MISMATCH (exit 6): no request is stored', async () => {
+      const name = place(c);
+      const server = await serveAppliance(c);
+      try {
+        const refused = server.remote(['backup', 'restore', name, '--signer-key', aPublicKey]);
+        expect(refused.status).toBe(EXIT_HSM);
+        expect(refused.json.error.code).toBe('MASTER_KEY_MISMATCH');
+        const pending = server.remote(['approvals', 'list']);
+        expect(pending.status).toBe(0);
+        expect(JSON.stringify(pending.json)).not.toContain('BackupRestore');
+      } finally {
+        await server.stop();
+      }
+    });
+  });
 });

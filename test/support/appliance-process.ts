@@ -20,8 +20,8 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, watch, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createSoftHsmToken, findSoftHsmModule } from '../../hsm/softhsm-token';
 import { CLI, cli, cliAsync, CliRun } from './cli-runner';
 
@@ -103,10 +103,18 @@ export function initAppliances(tokens: readonly ApplianceToken[]): Promise<CliRu
 /** An officer's certificate init made: admin, or officer-2, officer-3… */
 export type OfficerName = 'admin' | `officer-${number}`;
 
+/** Whose credentials a remote CLI run uses. */
+export interface RemoteAs {
+  /** Default admin. */
+  readonly officer?: OfficerName;
+  /** The pki folder holding the officer's certificate and key and the CA (default the served data folder's): after a restore the appliance is the backup's, with its CA and officers. */
+  readonly pki?: string;
+}
+
 export interface ServedAppliance {
   readonly port: number;
-  /** The CLI over the wire to this server, as `officer` (default admin). */
-  remote(args: readonly string[], officer?: OfficerName): CliRun;
+  /** The CLI over the wire to this server (`--json` first). */
+  remote(args: readonly string[], as?: RemoteAs): CliRun;
   /** What the server wrote to stderr so far (its log). */
   log(): string;
   /** SIGTERM, SIGKILL after a bound; resolves once the process is gone. Idempotent. */
@@ -127,10 +135,9 @@ export function serveAppliance(token: ApplianceToken): Promise<ServedAppliance> 
     get port() {
       return port;
     },
-    remote(args, officer = 'admin') {
-      const pki = join(token.dataDir, 'pki');
+    remote(args, { officer = 'admin', pki = join(token.dataDir, 'pki') } = {}) {
       return cli([
-        '--data', token.dataDir, '--server', `127.0.0.1:${port}`,
+        '--data', token.dataDir, '--server', `127.0.0.1:${port}`, '--ca', join(pki, 'ca.pem'),
         '--cert', join(pki, `${officer}.crt`), '--key', join(pki, `${officer}.key`), '--json', ...args,
       ]);
     },
@@ -178,5 +185,30 @@ function within(promise: Promise<void>, ms: number): Promise<boolean> {
       clearTimeout(timer);
       done(true);
     });
+  });
+}
+
+/**
+ * Resolves true once `path` exists (told by the file system's change
+ * notifications on its folder, not by looking again and again), false after
+ * `timeoutMs`: e.g. the restore intent a server writes, atomically, once a
+ * restore is staged.
+ */
+export function waitForFile(path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((done) => {
+    const watcher = watch(dirname(path), () => {
+      if (existsSync(path)) finish(true);
+    });
+    const timer = setTimeout(() => finish(existsSync(path)), timeoutMs);
+    let finished = false;
+    function finish(found: boolean): void {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      watcher.close();
+      done(found);
+    }
+    // Looked at after the watch began: a file made before it is not missed.
+    if (existsSync(path)) finish(true);
   });
 }
