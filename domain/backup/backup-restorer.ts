@@ -31,7 +31,7 @@ import { unsealAuditEvent } from '../unseal/unseal-audit';
 import { BACKUP_NAME_PATTERN } from '../vocabulary/backup-limits';
 import { BackupVerdict, verifyBackup } from './backup-verify';
 import { planRestore, RestorePlan } from './restore-preflight';
-import { extractStaged, sealStaged } from './restore-staging';
+import { checkStagedRows, extractStaged, sealStaged } from './restore-staging';
 import { fileSha256, stagedPathFor, writeRestoreIntent } from './restore-swap';
 
 export interface RestoreRequest {
@@ -109,6 +109,8 @@ export class BackupRestorer {
       const { verdict, plan } = await this.check(copy, request);
       extractStaged(copy, staged);
       removeQuietly(copy);
+      // Verify checks the set of row MACs; here each row against its own, before anything is swapped.
+      await checkStagedRows(staged, await this.options.hsm());
       const target = targetOf(request.sha256, verdict, plan);
       // After the approval's own change (executing → executed) is committed in the keychain being replaced: it runs in this promise's continuation.
       setImmediate(() => void this.apply(staged, request, target, plan, requester, requestId));

@@ -54,11 +54,15 @@ export function newestBackupMs(dir: string): number | null {
 /**
  * The backups retention removes once `justMade` exists: the oldest beyond
  * `keep`. The one just made is never among them, even when another made in
- * the same second sorts after it.
+ * the same second sorts after it; nor is one named in `awaitingRestore` (a
+ * restore request not yet carried out: officers are approving that file).
  */
-export function backupsBeyondRetention(dir: string, keep: number, justMade: string): string[] {
+export function backupsBeyondRetention(dir: string, keep: number, justMade: string, awaitingRestore: ReadonlySet<string> = new Set()): string[] {
   const others = listBackups(dir).filter((b) => b.name !== justMade);
-  return others.slice(0, Math.max(0, others.length - (keep - 1))).map((b) => b.name);
+  return others
+    .slice(0, Math.max(0, others.length - (keep - 1)))
+    .map((b) => b.name)
+    .filter((name) => !awaitingRestore.has(name));
 }
 
 /** Removes one backup the server made (its name checked again here: nothing else is ever removed). */

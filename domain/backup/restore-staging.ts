@@ -27,6 +27,7 @@ import { TrustLedger } from '../trust/trust-ledger';
 import { parseBackupHeader } from './backup-file';
 import { extractSnapshot } from './backup-verify';
 import { fileSha256, fsyncPath } from './restore-swap';
+import { checkRowMacs } from './snapshot-row-macs';
 
 /** Copies the backup's snapshot to `stagedPath` (created exclusively, 0600): BACKUP_TAMPERED unless it hashes to the signed value. */
 export function extractStaged(backupPath: string, stagedPath: string): void {
@@ -39,6 +40,28 @@ export function extractStaged(backupPath: string, stagedPath: string): void {
     extractSnapshot(fd, parsed, stagedPath);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Each row of the staged file against its MAC (snapshot-row-macs.ts), under
+ * its own keychain key unwrapped by this HSM: INTEGRITY_FAILURE names the
+ * first row edited in place. Read only.
+ */
+export async function checkStagedRows(stagedPath: string, hsm: HsmPort): Promise<{ rows: number }> {
+  const store = openSqliteStore(stagedPath, { readonly: true });
+  try {
+    const unsealed = await unwrapKeychainKey(store, hsm);
+    const current = unsealed.keys.get(unsealed.currentVersion) as Buffer;
+    const keys = deriveTrustKeys(unsealed.keychainId, current);
+    try {
+      return checkRowMacs(store, unsealed.keychainId, current, keys);
+    } finally {
+      wipeTrustKeys(keys);
+      for (const key of unsealed.keys.values()) wipe(key);
+    }
+  } finally {
+    store.close();
   }
 }
 

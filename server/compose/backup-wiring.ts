@@ -27,6 +27,9 @@ import { KeychainError, StorageError, StrongroomError } from '../../common/error
 import { Services } from '../../operations/context';
 import { Appliance } from './open-appliance';
 
+/** Open requests read when retention decides what to keep (every open request of every officer fits: each officer has a bounded number open). */
+const MAX_OPEN_RESTORES_READ = 10_000;
+
 /** Lets the server answer other requests between the steps of a snapshot's trust check. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -44,6 +47,21 @@ async function checkSnapshotTrust(appliance: Appliance, path: string, counter: n
   } finally {
     copy.close();
   }
+}
+
+/**
+ * The backups named by restore requests not yet carried out (pending,
+ * approved or executing): retention keeps them. Read from the rows as
+ * stored, unauthenticated: a forged row can only make retention keep more.
+ */
+function backupsAwaitingRestore(appliance: Appliance): Set<string> {
+  const names = new Set<string>();
+  for (const record of appliance.store.approvals.listApprovals({ states: ['pending', 'approved', 'executing'], limit: MAX_OPEN_RESTORES_READ })) {
+    if (record.operation !== 'BackupRestore') continue;
+    const name = (JSON.parse(record.args) as { name?: unknown }).name;
+    if (typeof name === 'string') names.add(name);
+  }
+  return names;
 }
 
 /**
@@ -94,7 +112,7 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
    * logged and audited with its code; the new backup stands either way.
    */
   async function applyRetention(made: MadeBackup): Promise<void> {
-    const beyond = backupsBeyondRetention(backupDir, retention, made.name);
+    const beyond = backupsBeyondRetention(backupDir, retention, made.name, backupsAwaitingRestore(appliance));
     if (beyond.length === 0) return;
     await record(unsealAuditEvent(stamper, INTENT_EVENT, null, 'ok', { retention: String(retention), remove: beyond.join(','), after: made.name }));
     for (const name of beyond) {

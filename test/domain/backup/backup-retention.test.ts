@@ -63,6 +63,12 @@ describe('backup retention', () => {
     expect(backupsBeyondRetention(dir, 1, justMade)).toEqual([older]);
   });
 
+  it('never removes a backup that a restore request not yet carried out names', () => {
+    const names = ['backup-20261101T000000Z-00000001.srbk', 'backup-20261102T000000Z-00000002.srbk', 'backup-20261103T000000Z-00000003.srbk'].map((n) => made(dir, n));
+    expect(backupsBeyondRetention(dir, 1, names[2])).toEqual([names[0], names[1]]);
+    expect(backupsBeyondRetention(dir, 1, names[2], new Set([names[0]]))).toEqual([names[1]]);
+  });
+
   it('refuses to remove a file that is not named as a backup', () => {
     made(dir, 'keychain.db');
     expect(() => removeBackup(dir, 'keychain.db')).toThrow(/not a backup name/);

@@ -11,6 +11,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance } from '../../support/appliance-fixture';
 
 interface Made {
@@ -168,5 +169,45 @@ describe('backup restore', () => {
     expect(request.error.code).toBe('APPROVAL_TARGET_CHANGED');
     expect((await conn.request('Create', { name: 'rs/still-serving', algorithm: 'AES-256' })).error).toBeUndefined();
     expect(readdirSync(t.dataDir).filter((f) => f.includes('.restore-'))).toEqual([]);
+  });
+
+  it('refuses at execution a backup with a row edited in place (its MAC kept): INTEGRITY_FAILURE before the swap, nothing changes', async () => {
+    // The attack: an officer with the file raises an app to officer in place; the row keeps its MAC, so the set-hash (and so backup and verify) still match.
+    const db = new Database(join(t.dataDir, 'keychain.db'));
+    const forge = (role: string): void => void db.prepare('UPDATE clients SET role = ? WHERE name = ?').run(role, 'restore-holder');
+    let made: Made;
+    try {
+      forge('officer');
+      made = await backup();
+    } finally {
+      forge('app');
+      db.close();
+    }
+    const conn = await officer();
+    const requested = await conn.request('BackupRestore', { name: made.name });
+    expect(requested.error?.code).toBe('APPROVAL_REQUIRED');
+    const id = (requested.error!.details as { requestId: string }).requestId;
+    const ended = settled(id);
+    await t.approve(requested);
+    expect(await ended).toBe('failed');
+    const request = ((await conn.request('ApprovalGet', { id })).result as { request: { error: { code: string; message: string } } }).request;
+    expect(request.error.code).toBe('INTEGRITY_FAILURE');
+    expect(request.error.message).toContain('restore-holder');
+    expect((await conn.request('Create', { name: 'rs/after-forged', algorithm: 'AES-256' })).error).toBeUndefined();
+    expect(readdirSync(t.dataDir).filter((f) => f.includes('.restore-'))).toEqual([]);
+  });
+
+  it('retention never deletes a backup that a pending restore request names, and does once the request ends', async () => {
+    await t.restart({ backup_retention: '1' });
+    const conn = await officer();
+    const named = await backup();
+    const requested = await conn.request('BackupRestore', { name: named.name });
+    expect(requested.error?.code).toBe('APPROVAL_REQUIRED');
+    await backup();
+    await backup();
+    expect(existsSync(join(backups(), named.name))).toBe(true);
+    expect((await conn.request('ApprovalCancel', { id: (requested.error!.details as { requestId: string }).requestId })).error).toBeUndefined();
+    const last = await backup();
+    expect(readdirSync(backups()).filter((f) => f.endsWith('.srbk'))).toEqual([last.name]);
   });
 });
