@@ -20,8 +20,8 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, watch, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createSoftHsmToken, findSoftHsmModule } from '../../hsm/softhsm-token';
 import { CLI, cli, cliAsync, CliRun } from './cli-runner';
 
@@ -117,6 +117,12 @@ export interface ServedAppliance {
   remote(args: readonly string[], as?: RemoteAs): CliRun;
   /** What the server wrote to stderr so far (its log). */
   log(): string;
+  /**
+   * True once the server says it restarted itself onto a restored keychain
+   * (its listening line again, with "restarted": "backup-restore"), false
+   * after `timeoutMs`, or when it exits first.
+   */
+  restarted(timeoutMs: number): Promise<boolean>;
   /** SIGTERM, SIGKILL after a bound; resolves once the process is gone. Idempotent. */
   stop(): Promise<void>;
 }
@@ -131,6 +137,7 @@ export function serveAppliance(token: ApplianceToken): Promise<ServedAppliance> 
   let err = '';
   let port = 0;
   child.stderr?.on('data', (chunk) => (err += chunk));
+  const restartedLine = (): boolean => out.split('\n').some((l) => l.includes('"restarted"'));
   const served: ServedAppliance = {
     get port() {
       return port;
@@ -142,6 +149,24 @@ export function serveAppliance(token: ApplianceToken): Promise<ServedAppliance> 
       ]);
     },
     log: () => err,
+    restarted: (timeoutMs) =>
+      new Promise((done) => {
+        const finish = (found: boolean): void => {
+          clearTimeout(timer);
+          child.stdout?.off('data', look);
+          child.off('exit', gone);
+          done(found);
+        };
+        const look = (): void => {
+          if (restartedLine()) finish(true);
+        };
+        const gone = (): void => finish(restartedLine());
+        const timer = setTimeout(() => finish(restartedLine()), timeoutMs);
+        // Registered after ours below (which appends to `out`), so each chunk is looked at once it is in.
+        child.stdout?.on('data', look);
+        child.once('exit', gone);
+        look();
+      }),
     stop: () => stopChild(child, exited).finally(() => running.delete(served)),
   };
   running.add(served);
@@ -188,27 +213,3 @@ function within(promise: Promise<void>, ms: number): Promise<boolean> {
   });
 }
 
-/**
- * Resolves true once `path` exists (told by the file system's change
- * notifications on its folder, not by looking again and again), false after
- * `timeoutMs`: e.g. the restore intent a server writes, atomically, once a
- * restore is staged.
- */
-export function waitForFile(path: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((done) => {
-    const watcher = watch(dirname(path), () => {
-      if (existsSync(path)) finish(true);
-    });
-    const timer = setTimeout(() => finish(existsSync(path)), timeoutMs);
-    let finished = false;
-    function finish(found: boolean): void {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      watcher.close();
-      done(found);
-    }
-    // Looked at after the watch began: a file made before it is not missed.
-    if (existsSync(path)) finish(true);
-  });
-}
