@@ -10,6 +10,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors';
 import { checkListenerSettings, CONNECTION_SETTINGS, LISTENER_SETTINGS } from './listener-settings';
 import { BACKUP_SETTINGS, checkBackupSettings } from './backup-settings';
+import { checkHsmSettings, HSM_SETTINGS } from './hsm-settings';
 
 /** A config file larger than this is refused rather than parsed: it is not a config file. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
@@ -47,6 +48,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     defaultValue: (d) => join(d, 'hsm-user-pin'),
     meaning: 'File holding the token user PIN (mode 0600). The variable STRONGROOM_HSM_PIN, when set, is used instead.',
   },
+  ...HSM_SETTINGS,
   {
     key: 'softhsm2_conf',
     env: 'STRONGROOM_SOFTHSM2_CONF',
@@ -276,6 +278,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     throw new ConfigError(`clear_key_import must be off or dual-control, not "${values.clear_key_import}"`);
   }
   checkBackupSettings(values);
+  checkHsmSettings(values);
   if (!/^\d+$/.test(values.rollover_check_interval_ms ?? '') || Number(values.rollover_check_interval_ms) < 1) {
     throw new ConfigError(`rollover_check_interval_ms must be a whole number, not "${values.rollover_check_interval_ms}"`);
   }

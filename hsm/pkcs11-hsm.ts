@@ -35,6 +35,12 @@ export interface Pkcs11HsmOptions {
   readonly tokenLabel: string;
   /** The user PIN; used for C_Login and not kept. The caller owns and zeroes it. */
   readonly pin: Buffer;
+  /**
+   * Master-key versions the operator imported on purpose (the
+   * `hsm_imported_master_keys` setting; docs/backup.md §6): accepted without
+   * CKA_ALWAYS_SENSITIVE / CKA_NEVER_EXTRACTABLE (hsm/pkcs11-key-checks.ts).
+   */
+  readonly importedMasterKeyVersions?: readonly number[];
 }
 
 /** Test seam: replaces the pkcs11js binding (e.g. to make a token answer CKR_PIN_LOCKED). */
@@ -58,7 +64,7 @@ export async function openPkcs11Hsm(options: Pkcs11HsmOptions, internals: Pkcs11
   const lease = acquireModule(options.modulePath, internals.pkcs11Factory);
   try {
     const token = openTokenSession(lease, options.tokenLabel, options.pin);
-    return new Pkcs11Hsm(lease, token);
+    return new Pkcs11Hsm(lease, token, new Set(options.importedMasterKeyVersions ?? []));
   } catch (err) {
     lease.release();
     throw err;
@@ -75,6 +81,7 @@ export class Pkcs11Hsm implements HsmPort {
   constructor(
     private readonly lease: ModuleLease,
     private readonly token: TokenSession,
+    private readonly importedMasterKeys: ReadonlySet<number> = new Set(),
   ) {
     this.pkcs11 = lease.pkcs11;
     this.session = token.session;
@@ -295,7 +302,7 @@ export class Pkcs11Hsm implements HsmPort {
 
   /** Master key `version`, resolved and checked (hsm/pkcs11-key-checks.ts). */
   private requireMasterKey(version: number): Buffer {
-    return resolveMasterKey(this.pkcs11, this.session, version, this.token.label);
+    return resolveMasterKey(this.pkcs11, this.session, version, this.token.label, this.importedMasterKeys.has(version));
   }
 
   /** The signing key pair, resolved and checked; HSM_SIGNING_KEY_MISSING when absent. */

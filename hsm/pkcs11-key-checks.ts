@@ -13,6 +13,13 @@
  * for a key generated inside it (an imported key has known bytes). Anything
  * else is HSM_ERROR with `details` {label, reason}; messages name the
  * attribute, never a value.
+ *
+ * The one exception is a master key the operator imported on purpose into
+ * several tokens, so that a second appliance opens the first one's backups
+ * (docs/backup.md §6): the versions named in `hsm_imported_master_keys`
+ * need not carry the two "generated here" attributes, which no token sets
+ * on written or unwrapped bytes (PKCS#11 v2.40 §4.9: they are false on any
+ * key that was once outside it). Everything else is still required.
  */
 import { endianness } from 'node:os';
 import * as pkcs11js from 'pkcs11js';
@@ -38,6 +45,11 @@ const MASTER_KEY_REQUIREMENTS: readonly Requirement[] = [
   { type: pkcs11js.CKA_ALWAYS_SENSITIVE, name: 'CKA_ALWAYS_SENSITIVE', expected: true, reason: 'not-always-sensitive' },
   { type: pkcs11js.CKA_NEVER_EXTRACTABLE, name: 'CKA_NEVER_EXTRACTABLE', expected: true, reason: 'was-extractable' },
 ];
+
+/** What an imported master key must still be: everything except "generated in this token". */
+const IMPORTED_MASTER_KEY_REQUIREMENTS: readonly Requirement[] = MASTER_KEY_REQUIREMENTS.filter(
+  (r) => r.type !== pkcs11js.CKA_ALWAYS_SENSITIVE && r.type !== pkcs11js.CKA_NEVER_EXTRACTABLE,
+);
 
 const SIGNING_PRIVATE_REQUIREMENTS: readonly Requirement[] = [
   { type: pkcs11js.CKA_TOKEN, name: 'CKA_TOKEN', expected: true, reason: 'not-token-object' },
@@ -71,9 +83,10 @@ export function findAllByLabel(pkcs11: pkcs11js.PKCS11, session: Buffer, label: 
 /**
  * The handle of master key `version`, checked; HSM_MASTER_KEY_MISSING when
  * no object has its label, HSM_ERROR when several do or the one that does is
- * not a generated, sensitive, non-extractable AES-256 token key.
+ * not a generated, sensitive, non-extractable AES-256 token key (`imported`:
+ * the operator declared this version imported, so "generated" is not asked).
  */
-export function resolveMasterKey(pkcs11: pkcs11js.PKCS11, session: Buffer, version: number, tokenLabel: string): Buffer {
+export function resolveMasterKey(pkcs11: pkcs11js.PKCS11, session: Buffer, version: number, tokenLabel: string, imported = false): Buffer {
   const label = masterKeyLabel(version);
   const found = findAllByLabel(pkcs11, session, label);
   if (found.length === 0) {
@@ -84,7 +97,7 @@ export function resolveMasterKey(pkcs11: pkcs11js.PKCS11, session: Buffer, versi
   if (found.length > 1) throw duplicate(label, found.length);
   const [handle] = found;
   requireClass(pkcs11, session, handle, label, pkcs11js.CKO_SECRET_KEY, 'a secret key');
-  requireAttributes(pkcs11, session, handle, label, MASTER_KEY_REQUIREMENTS);
+  requireAttributes(pkcs11, session, handle, label, imported ? IMPORTED_MASTER_KEY_REQUIREMENTS : MASTER_KEY_REQUIREMENTS);
   return handle;
 }
 

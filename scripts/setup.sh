@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing for Strongroom on Debian bookworm with Node 20:
-# Debian's softhsm2 (the HSM for the demo and the tests), rsyslog and
+# Debian's softhsm2 (the HSM for the demo and the tests) and opensc (its
+# pkcs11-tool shares a master key between test tokens), rsyslog and
 # liblognorm-utils (the real SIEM of test/sinks/rsyslog-siem.test.ts: rsyslog
 # ships the mmnormalize and mmpstrucdata modules, liblognorm-utils the
 # lognormalizer to try a rulebase by hand), python3-pykmip (the KMIP client
@@ -23,6 +24,9 @@ installed liblognorm-utils || need_apt+=(liblognorm-utils)
 # PyKMIP, a real KMIP client, for test/kmip/pykmip.test.ts; it runs under
 # Debian's /usr/bin/python3 (another python3 first on PATH may lack it).
 installed python3-pykmip || need_apt+=(python3-pykmip)
+# pkcs11-tool, which scripts/share-master-key.sh uses to write one master key
+# into several tokens (test/integration/master-key-move.test.ts, docs/backup.md §6).
+command -v pkcs11-tool >/dev/null 2>&1 || need_apt+=(opensc)
 # The replicated engine of the cluster harness (scripts/cluster/, docs/cluster.md):
 # PostgreSQL 15 under Patroni, with etcd as Patroni's consensus store. Their
 # packages start system services of their own (a PostgreSQL cluster on port
@@ -35,7 +39,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 else
-  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils, python3-pykmip, postgresql-15, patroni, etcd-server, etcd-client): skipping apt-get"
+  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils, python3-pykmip, postgresql-15, patroni, etcd-server, etcd-client, opensc): skipping apt-get"
 fi
 bash scripts/cluster/quiet-debian-services.sh "$had_pg_main" "${need_apt[*]}"
 

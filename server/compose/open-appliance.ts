@@ -17,6 +17,7 @@ import { Keychain } from '../../domain/keychain';
 import { IdSource, randomIds } from '../../domain/ids';
 import { parseNamespaceDefaults } from '../../domain/rollover-policy';
 import { readHsmPin } from '../../hsm/hsm-pin';
+import { importedMasterKeyVersions } from '../../common/hsm-settings';
 import { finishPendingRestore, RestoreSwapOutcome } from '../../domain/backup/restore-swap';
 
 export interface Appliance {
@@ -57,6 +58,7 @@ export async function openHsmFromConfig(config: ApplianceConfig, warn: (message:
       modulePath: setting(config, 'hsm_module'),
       tokenLabel: setting(config, 'hsm_token_label'),
       pin: source.pin,
+      importedMasterKeyVersions: importedMasterKeyVersions(config.values.hsm_imported_master_keys ?? ''),
     });
   } finally {
     wipe(source.pin);
