@@ -11,6 +11,7 @@
  * stop, the server-stop event and everything before it is made durable,
  * then the final checkpoint is signed and the sinks flushed.
  */
+import { HsmWatch } from './hsm-watch';
 import { performance } from 'node:perf_hooks';
 import { Clock, systemClock } from '../../common/clock';
 import { systemTimers, Timers } from '../../common/timers';
@@ -55,6 +56,8 @@ export interface RunningServer {
   readonly rollover: RolloverService;
   /** The server's own backups (backup_schedule), or null when off (a check can be run now: tests, and the same code the timer runs). */
   readonly backupSchedule: BackupSchedule | null;
+  /** Watches the HSM: seals when it goes, unseals when it returns (a probe can be run now: tests, and the same code the timer runs). */
+  readonly hsmWatch: HsmWatch;
   close(): Promise<void>;
 }
 
@@ -108,6 +111,19 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   // The last signed head is read before this run records anything (its start
   // checkpoint, below, is then verified from it).
   jobs.checkpointer.open();
+  // What follows every unseal, by custodians or by the HSM watch (set once the services exist).
+  let afterUnseal = (): void => undefined;
+  // Seals the appliance when the HSM goes away and unseals it when it returns (hsm-watch.ts).
+  const hsmWatch = new HsmWatch({
+    appliance,
+    clock,
+    timers,
+    log,
+    stamper,
+    record: (event) => audit.record(event),
+    onSealed: () => void jobs.rollover.stop(),
+    onUnsealed: () => afterUnseal(),
+  });
   const { services, dispatcher, changes, connections } = composeServices(appliance, {
     clock,
     timers,
@@ -115,19 +131,21 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     audit,
     onOutcome: (outcome) => metrics.requestDone(outcome),
     monotonicMs: metrics.monotonicMs,
+    hsmHealth: hsmWatch,
     hooks: {
-      onUnsealed: () => {
-        recordTrustEstablished();
-        // Connections made while sealed could not verify their client rows: now they can, and forged ones end.
-        connections.recheck();
-        jobs.rollover.start();
-        // Dual-control rows are authenticated with keys that exist only unsealed: their recovery waits for the unseal too.
-        services.approvals.start();
-      },
+      onUnsealed: () => afterUnseal(),
       onSealed: () => void jobs.rollover.stop(),
       sinkStats: () => audit.sinks?.stats() ?? [],
     },
   });
+  afterUnseal = () => {
+    recordTrustEstablished();
+    // Connections made while sealed could not verify their client rows: now they can, and forged ones end.
+    connections.recheck();
+    jobs.rollover.start();
+    // Dual-control rows are authenticated with keys that exist only unsealed: their recovery waits for the unseal too.
+    services.approvals.start();
+  };
   if (!appliance.keychain.isSealed) services.approvals.start();
   metrics.watch({
     sealed: () => appliance.keychain.isSealed,
@@ -158,6 +176,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     throw err;
   }
   jobs.start(changes, connections);
+  hsmWatch.start();
   services.backups?.schedule?.start();
   const { port, eventsPort, kmipPort, kmipHttpsPort, metricsPort } = listeners;
   audit.recordQuietly(lifecycleEvent(stamper, 'server-start', config, { version: applianceVersion(), port: String(port) }));
@@ -186,10 +205,12 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     checkpointer: jobs.checkpointer,
     rollover: jobs.rollover,
     backupSchedule: services.backups?.schedule ?? null,
+    hsmWatch,
     close() {
       // Idempotent: a second close waits for the first.
       closing ??= (async () => {
         services.unsealing?.close();
+        await hsmWatch.stop();
         await jobs.stop();
         await services.backups?.schedule?.stop();
         await serving.close();
