@@ -129,7 +129,11 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     timers,
     log,
     audit,
-    onOutcome: (outcome) => metrics.requestDone(outcome),
+    onOutcome: (outcome) => {
+      metrics.requestDone(outcome);
+      // A request the HSM failed may be the first sign that it is gone: the watch probes now.
+      if (outcome.error?.code.startsWith('HSM_')) hsmWatch.noticeFailure();
+    },
     monotonicMs: metrics.monotonicMs,
     hsmHealth: hsmWatch,
     hooks: {

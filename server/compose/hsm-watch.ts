@@ -12,9 +12,9 @@
  * request is refused SEALED with details.reason 'hsm-unavailable'.
  *
  * How it notices: a probe every HSM_CHECK_INTERVAL_MS on the injected timers
- * (C_GetTokenInfo, then the token's master-key versions), and check() run
- * at once by anything that saw an HSM failure (tests call it directly: it
- * is the code the timer runs).
+ * (C_GetTokenInfo, then the token's master-key versions), and at once when
+ * a request fails with an HSM_* code (noticeFailure; tests call check()
+ * directly: it is the code the timer runs).
  *
  * How it recovers: while the HSM is gone each probe closes the dead session
  * and opens a new one (a lost SoftHSM2 token stays broken on its old
@@ -91,6 +91,16 @@ export class HsmWatch implements HsmHealthView {
       error: this.lastError,
       recovery: this.options.appliance.store.getUnsealPolicy() === null ? 'automatic' : 'custodians',
     };
+  }
+
+  /** An operation failed with an HSM_* code: probe now rather than at the next tick (the probe decides). */
+  noticeFailure(): void {
+    void this.check();
+  }
+
+  /** Resolves when the probe under way (if any) has finished; starts none. */
+  settled(): Promise<void> {
+    return this.running ?? Promise.resolve();
   }
 
   /** Probes the HSM once (one probe at a time: a second caller waits for the first). */

@@ -69,8 +69,10 @@ describe('the HSM going away under a running appliance', () => {
       .filter((e) => e.type === type);
   }
 
+  let before: string;
+
   it('seals the appliance with a clear status, refuses keys SEALED (hsm-unavailable), and unseals once the token is back', async () => {
-    const before = await material();
+    before = await material();
     await t.server.hsmWatch.check();
     expect((await officer.request('Query', {})).result).toMatchObject({ hsm: { state: 'ok' }, unseal: { sealed: false } });
 
@@ -94,7 +96,18 @@ describe('the HSM going away under a running appliance', () => {
     await t.server.hsmWatch.check();
     expect(await material()).toBe(before);
     expect((await officer.request('Query', {})).result).toMatchObject({ hsm: { state: 'ok', since: null }, unseal: { sealed: false } });
+  });
+
+  it('notices the loss at once when a request fails in the HSM, without waiting for the next tick', async () => {
+    renameSync(tokenDir, away);
+    // A backup signs its manifest with the HSM: that failure makes the watch probe now.
+    expect((await officer.request('BackupCreate', {})).error?.code).toMatch(/^HSM_/);
+    await t.server.hsmWatch.settled(); // the probe that failure started (none, if it started none)
+    expect((await app.request('Get', { name: 'app/payroll' })).error).toMatchObject({ code: 'SEALED', details: { reason: 'hsm-unavailable' } });
+    renameSync(away, tokenDir);
+    await t.server.hsmWatch.check();
+    expect(await material()).toBe(before);
     expect((await officer.request('Create', { name: 'app/after' })).error).toBeUndefined();
-    expect(auditOf('unseal').filter((e) => e.custom.reason === 'hsm-returned')).toHaveLength(1);
+    expect(auditOf('unseal').filter((e) => e.custom.reason === 'hsm-returned')).toHaveLength(2);
   });
 });
