@@ -140,7 +140,9 @@ export class HsmWatch implements HsmHealthView {
     appliance.keychain.seal();
     log.error('the HSM is unavailable: the appliance is sealed and serves no key until it returns', { error: this.lastError, wasUnsealed });
     if (wasUnsealed) this.options.onSealed?.();
-    await this.audit('seal', this.lastError ?? 'HSM_ERROR', { reason: 'hsm-unavailable' });
+    // The result is the code alone, as every event's; the CKR name goes beside it.
+    const error = this.lastError ?? 'HSM_ERROR';
+    await this.audit('seal', error.split(' ')[0], { reason: 'hsm-unavailable', error });
   }
 
   private async returned(hsm: HsmPort): Promise<void> {
