@@ -4,6 +4,7 @@
  * executor again before an approved request runs (its requester may have
  * lost the role meanwhile).
  */
+import type { SealReason } from '../domain/unseal/hsm-health';
 import { AccessError, ApprovalError, KeychainError } from '../common/errors';
 import { ClientIdentity } from '../domain/policy/identity';
 import { ArgsOf } from '../protocol/op-schemas';
@@ -41,7 +42,12 @@ export const ALLOWED_WHILE_SEALED: ReadonlySet<string> = new Set(['Query', 'Unse
  * than storing an approval request that officers would approve for nothing
  * and that would run the moment it is unsealed, long after anyone looked.
  */
-export function assertServedWhileSealed(operation: AccessRule, sealed: boolean): void {
+export function assertServedWhileSealed(operation: AccessRule, sealed: boolean, reason: SealReason | null = null): void {
+  if (sealed && reason === 'hsm-unavailable' && !ALLOWED_WHILE_SEALED.has(operation.name)) {
+    throw new KeychainError('SEALED', `the appliance sealed itself because its HSM is unavailable: ${operation.name} was refused, and nothing was kept to run later; bring the HSM (token, module, its folder) back, then send it again (strongroom status shows the HSM's state and whether the custodians must unseal)`, {
+      details: { reason },
+    });
+  }
   if (sealed && !ALLOWED_WHILE_SEALED.has(operation.name)) {
     throw new KeychainError('SEALED', `the appliance is sealed: ${operation.name} was refused, and nothing was kept to run later; unseal it with strongroom --server HOST:PORT unseal (unseal --status says what it needs), then send it again`);
   }

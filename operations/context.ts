@@ -4,6 +4,7 @@
  * call with the key they are about to touch.
  */
 import { RestoreRequest, RestoreTarget } from '../domain/backup/backup-restorer';
+import type { HsmHealthView } from '../domain/unseal/hsm-health';
 import { GcmStreams } from '../domain/gcm-streams';
 import { Clock } from '../common/clock';
 import { AccessError, KeychainError } from '../common/errors';
@@ -70,6 +71,8 @@ export interface Services {
   readonly auditTrust: () => Promise<ChainTrust>;
   /** Delivery counters of each SIEM sink (audit_sinks), for Query and `strongroom status`. */
   readonly auditSinkStats?: () => readonly SinkStats[];
+  /** The HSM's health (server/compose/hsm-watch.ts): Query shows it, the sealed gate names its reason; absent without a watch. */
+  readonly hsmHealth?: HsmHealthView;
   /** Split-knowledge unsealing, seal (appliance-server); absent in a server without it. */
   readonly unsealing?: UnsealService;
   /** Master-key rotation and its status, on the appliance's store and HSM. */

@@ -187,7 +187,7 @@ export class Dispatcher {
       assertAccess(operation, request.identity);
       ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending), captureActivation: options.captureActivation };
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);
-      assertServedWhileSealed(operation, this.services.keychain.isSealed);
+      assertServedWhileSealed(operation, this.services.keychain.isSealed, this.services.hsmHealth?.sealReason() ?? null);
     } catch (err) {
       return this.fail(request, audits, touched, startedMs, err);
     }

@@ -36,6 +36,8 @@ export function makeQuery(operationNames: () => readonly string[]): Operation<'Q
       ...(ctx.identity.role === 'officer' || ctx.identity.role === 'auditor' ? { auditSinks: ctx.services.auditSinkStats?.() ?? [], backups: backupsStatus(ctx), certificates: certificatesStatus(ctx) } : {}),
       // Sealed or not, and the custodians' progress (k of M): what `strongroom status --server` shows.
       unseal: ctx.services.unsealing?.statusFor(ctx.identity) ?? null,
+      // Whether the HSM answers; when it does not, the appliance is sealed and this says since when and how it comes back.
+      hsm: ctx.services.hsmHealth?.status() ?? null,
     }),
   };
 }

@@ -7,7 +7,7 @@
  * Writes run in BEGIN IMMEDIATE transactions (a nested call becomes a
  * savepoint), so every multi-row change is atomic and a second writer waits
  * busy_timeout, then fails STORAGE_BUSY, instead of deadlocking on a lock
- * upgrade. secure_delete zeroes dropped sealed material in the file; because
+ * upgrade (in slices, each reported: storage/sqlite-busy.ts). secure_delete zeroes dropped sealed material in the file; because
  * WAL frames holding the old page outlive a passive checkpoint, a capability
  * whose write drops material calls scrubAfterCommit(), and the outermost
  * commit is then followed by a TRUNCATE checkpoint. A read-only connection
@@ -17,6 +17,7 @@
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
 import { StoreConnection } from './composed-keychain-store';
+import { BusyPolicy, DEFAULT_BUSY_POLICY, withBusyRetry } from './sqlite-busy';
 import { mapSqliteError } from './sqlite-errors';
 import { SQL } from './sqlite-rows';
 import { TrustWriteHooks } from './trust-journal-store';
@@ -46,6 +47,8 @@ export class SqliteConnection implements StoreConnection {
   constructor(
     readonly db: Database.Database,
     private readonly readonly: boolean,
+    /** How the outermost write waits for the write lock (its busy_timeout is `sliceMs`, set at open). */
+    private readonly busy: BusyPolicy = DEFAULT_BUSY_POLICY,
   ) {
     this.stmt = prepareAll(db);
     this.runInTx = db.transaction((fn: () => unknown) => fn());
@@ -65,7 +68,7 @@ export class SqliteConnection implements StoreConnection {
 
   transaction<T>(fn: () => T): T {
     this.assertOpen();
-    return this.inTransaction('transaction', () => (this.readonly ? this.runInTx.deferred(fn) : this.runInTx.immediate(fn)) as T);
+    return this.inTransaction('transaction', () => (this.readonly ? (this.runInTx.deferred(fn) as T) : this.immediate('transaction', fn)));
   }
 
   close(): void {
@@ -131,7 +134,22 @@ export class SqliteConnection implements StoreConnection {
           return result;
         }
       : fn;
-    return this.inTransaction(operation, () => this.runInTx.immediate(counted) as T, isKeychainChange);
+    return this.inTransaction(operation, () => this.immediate(operation, counted), isKeychainChange);
+  }
+
+  /**
+   * BEGIN IMMEDIATE, waiting for another process's write lock within the
+   * bound of storage/sqlite-busy.ts. A nested call is a savepoint under the
+   * lock this connection already holds: nothing to wait for.
+   */
+  private immediate<T>(operation: string, fn: () => T): T {
+    if (this.db.inTransaction) return this.runInTx.immediate(fn) as T;
+    return withBusyRetry(operation, this.busy, (markStarted) =>
+      this.runInTx.immediate(() => {
+        markStarted();
+        return fn();
+      }) as T,
+    );
   }
 
   private assertOpen(): void {

@@ -16,6 +16,13 @@ import { StorageError } from '../common/errors';
  */
 export const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * The keychain store's own connection waits for the write lock in this many
+ * slices of BUSY_TIMEOUT_MS / BUSY_ATTEMPTS (storage/sqlite-busy.ts), so the
+ * bound stays BUSY_TIMEOUT_MS while each wait is logged as it happens.
+ */
+export const BUSY_ATTEMPTS = 5;
+
 /** PRAGMA synchronous value for FULL. */
 const SYNCHRONOUS_FULL = 2;
 
@@ -29,10 +36,10 @@ function expect(db: Database.Database, pragma: string, want: string | number): v
   }
 }
 
-/** Sets and verifies the connection settings. A read-only connection keeps the file's journal mode. */
-export function applyPragmas(db: Database.Database, readonly: boolean): void {
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  expect(db, 'busy_timeout', BUSY_TIMEOUT_MS);
+/** Sets and verifies the connection settings. A read-only connection keeps the file's journal mode. `busyTimeoutMs`: one wait for a lock (SQLite's own bounded retry). */
+export function applyPragmas(db: Database.Database, readonly: boolean, busyTimeoutMs = BUSY_TIMEOUT_MS): void {
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  expect(db, 'busy_timeout', busyTimeoutMs);
   if (!readonly) {
     const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
     if (String(mode).toLowerCase() !== 'wal') {

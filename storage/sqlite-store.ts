@@ -20,6 +20,7 @@ import { KeychainStore } from './keychain-store';
 import { assertSchemaCurrent, runMigrations } from './migrations';
 import { SqliteApprovals } from './sqlite-approvals';
 import { SqliteAudit } from './sqlite-audit';
+import { BusyPolicy, DEFAULT_BUSY_POLICY } from './sqlite-busy';
 import { SqliteConnection } from './sqlite-connection';
 import { SqliteDirectory } from './sqlite-directory';
 import { SqliteInvocations } from './sqlite-invocations';
@@ -49,16 +50,22 @@ export interface SqliteStoreOptions {
    * a full disk does. A quota for operators; tests use it to simulate a full disk.
    */
   readonly maxPageCount?: number;
+  /** How writes wait for another process's write lock (storage/sqlite-busy.ts); the default waits BUSY_TIMEOUT_MS in all. */
+  readonly busy?: Partial<BusyPolicy>;
 }
 
 /** Opens (creating and migrating if needed) the keychain database at `path`, a file path. */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): KeychainStore {
   const readonly = options.readonly === true;
+  const busy: BusyPolicy = { ...DEFAULT_BUSY_POLICY, ...options.busy };
   let db: Database.Database | undefined;
   try {
     if (!readonly) createPrivateFile(path);
+    if (!(Number.isSafeInteger(busy.attempts) && busy.attempts > 0 && Number.isSafeInteger(busy.sliceMs) && busy.sliceMs > 0)) {
+      throw new ValidationError('busy.attempts and busy.sliceMs must be positive integers', { details: { field: 'busy' } });
+    }
     db = new Database(path, { readonly, fileMustExist: true });
-    applyPragmas(db, readonly);
+    applyPragmas(db, readonly, busy.sliceMs);
     if (readonly) assertSchemaCurrent(db);
     else runMigrations(db);
     if (options.maxPageCount !== undefined) {
@@ -67,7 +74,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       }
       db.pragma(`max_page_count = ${options.maxPageCount}`);
     }
-    const connection = new SqliteConnection(db, readonly);
+    const connection = new SqliteConnection(db, readonly, busy);
     // Before anything is served: no dropped material a crash left in the WAL outlives this open.
     connection.scrubWhatACrashLeft();
     return assemble(connection, readonly);

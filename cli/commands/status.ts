@@ -20,6 +20,7 @@ import { asStrongroomError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { UnsealPolicyRecord } from '../../storage/records';
 import { runCommand } from '../context';
+import type { HsmHealth } from '../../domain/unseal/hsm-health';
 import type { UnsealStatus } from '../../domain/unseal/unseal-service';
 import { renderUnsealStatus } from './unseal-commands';
 
@@ -31,19 +32,20 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('show the keychain, the HSM token and whether the keychain unseals')
     .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
-    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), each audit sink: connected, delivered, queued, dropped, retries, its backlog (events of the trail not yet delivered) against its spool bound, last error, the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time, and the certificates near their end.\n\nCertificates: the CA, the server and every client certificate that ends within cert_expiry_warning (default P30D) is shown as a WARNING line (--json: certificates.certificates[], each with daysLeft and warning). Locally the HSM unseals the keychain to read the server certificate; with --no-hsm or custodian shares only the CA (ca_file) and the client records are read.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
+    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), whether its HSM answers (when not: sealed, reason hsm-unavailable, since when, and whether it unseals by itself when the HSM is back), each audit sink: connected, delivered, queued, dropped, retries, its backlog (events of the trail not yet delivered) against its spool bound, last error, the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time, and the certificates near their end.\n\nCertificates: the CA, the server and every client certificate that ends within cert_expiry_warning (default P30D) is shown as a WARNING line (--json: certificates.certificates[], each with daysLeft and warning). Locally the HSM unseals the keychain to read the server certificate; with --no-hsm or custodian shares only the CA (ca_file) and the client records are read.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
         if (config.values.server_address) {
           // Remote mode: what the running appliance says about itself and about us.
-          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null; auditSinks?: AuditSinkLine[]; backups?: BackupsLine | null; certificates?: CertificatesReport | null };
+          const answer = (await ctx.backend().query()) as { server: string; version: string; identity: { name: string; role: string }; limits: Record<string, number>; unseal?: UnsealStatus | null; hsm?: HsmHealth | null; auditSinks?: AuditSinkLine[]; backups?: BackupsLine | null; certificates?: CertificatesReport | null };
           ctx.out.result({ address: config.values.server_address, ...answer }, () =>
             [
               `Strongroom ${answer.version} at ${config.values.server_address}`,
               `  you are:  ${answer.identity.name} (${answer.identity.role})`,
               ...limitLines(answer.limits),
               ...(answer.unseal ? [`  state:    ${renderUnsealStatus(answer.unseal)}`] : []),
+              ...hsmLines(answer.hsm),
               ...auditSinkLines(answer.auditSinks),
               ...backupLines(answer.backups),
               ...certificateLines(answer.certificates),
@@ -164,6 +166,14 @@ function auditSinkLines(sinks: AuditSinkLine[] | undefined): string[] {
         (s.lastError ? `; last error ${s.lastErrorAt}: ${s.lastError}` : ''),
     ),
   ];
+}
+
+/** The line of `status --server` for the HSM's health (server/compose/hsm-watch.ts): none from a server without a watch. */
+function hsmLines(hsm: HsmHealth | null | undefined): string[] {
+  if (!hsm) return [];
+  if (hsm.state === 'ok') return ['  hsm:      ok'];
+  const back = hsm.recovery === 'custodians' ? 'once it is back, the custodians must unseal again (strongroom unseal)' : 'it unseals by itself once the HSM is back';
+  return [`  hsm:      UNAVAILABLE since ${hsm.since} (${hsm.error}): sealed, reason hsm-unavailable; ${back}`];
 }
 
 /** The server's own backups as its Query reports them (operations/query.ts). */

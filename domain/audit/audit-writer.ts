@@ -4,7 +4,7 @@
  * record() promise settles only once its event is durable. A caller answers
  * its client only after that, so no request is served unrecorded; if the
  * append fails, every waiting record() rejects with AUDIT_UNAVAILABLE (fail
- * closed).
+ * closed), or STORAGE_FULL when the disk is full.
  *
  * The append itself may be synchronous (the store's own connection: tests,
  * the CLI) or asynchronous (the server's append worker thread, so that the
@@ -12,10 +12,18 @@
  * what is recorded meanwhile waits and goes in the next batch, so the
  * slower the disk, the larger each batch and the fewer the fsyncs.
  */
-import { AuditError } from '../../common/errors';
+import { AuditError, StorageError } from '../../common/errors';
 import { AuditRecord, AuditStore } from '../../storage/audit-store';
 import { AuditEvent, canonicalEvent } from './audit-event';
 import { nextRecord } from './audit-chain';
+
+/** What a caller refused on a full disk reads: what happened, what was kept, what to do. */
+export const DISK_FULL_MESSAGE =
+  'the disk holding the keychain is full, so the audit trail could not record this request: it was not served and nothing was changed; free space on the file system of keychain_path, then retry';
+
+/** What a caller refused because another process held the keychain's write lock past the bound reads. */
+export const LOCK_HELD_MESSAGE =
+  "another process held the keychain's write lock past the bound, so the audit trail could not record this request: it was not served and nothing was changed; retry, and if it persists look for another process using keychain_path";
 
 /** Most events per transaction: bounds one commit's size and latency. */
 export const MAX_EVENTS_PER_COMMIT = 5000;
@@ -168,7 +176,18 @@ export class AuditWriter {
     }
   }
 
+  /**
+   * Fails closed. A full disk (STORAGE_FULL) and a write lock held past its
+   * bound by another process (STORAGE_BUSY) keep their own codes because the
+   * remedy differs: free space, or retry / stop the other process; the very
+   * same requests are served again afterwards (docs/resilience.md).
+   */
   private fail(cohort: Cohort, cause: unknown): void {
+    const code = (cause as { code?: unknown } | null)?.code;
+    if (code === 'STORAGE_FULL' || code === 'STORAGE_BUSY') {
+      cohort.reject(new StorageError(code, code === 'STORAGE_FULL' ? DISK_FULL_MESSAGE : LOCK_HELD_MESSAGE, { cause }));
+      return;
+    }
     cohort.reject(new AuditError('AUDIT_UNAVAILABLE', 'the audit trail could not be written; the request was not served', { cause }));
   }
 }

@@ -11,6 +11,7 @@
  * stop, the server-stop event and everything before it is made durable,
  * then the final checkpoint is signed and the sinks flushed.
  */
+import { HsmWatch } from './hsm-watch';
 import { performance } from 'node:perf_hooks';
 import { Clock, systemClock } from '../../common/clock';
 import { systemTimers, Timers } from '../../common/timers';
@@ -62,6 +63,8 @@ export interface RunningServer {
    * puts the restored keychain in place.
    */
   readonly restartRequested: Promise<{ readonly name: string; readonly keptAs: string }>;
+  /** Watches the HSM: seals when it goes, unseals when it returns (a probe can be run now: tests, and the same code the timer runs). */
+  readonly hsmWatch: HsmWatch;
   close(): Promise<void>;
 }
 
@@ -119,22 +122,33 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
   const restartRequested = new Promise<{ readonly name: string; readonly keptAs: string }>((resolve) => {
     requestRestart = resolve;
   });
+  // What follows every unseal, by custodians or by the HSM watch (set once the services exist).
+  let afterUnseal = (): void => undefined;
+  // Seals the appliance when the HSM goes away and unseals it when it returns (hsm-watch.ts).
+  const hsmWatch = new HsmWatch({
+    appliance,
+    clock,
+    timers,
+    log,
+    stamper,
+    record: (event) => audit.record(event),
+    onSealed: () => void jobs.rollover.stop(),
+    onUnsealed: () => afterUnseal(),
+  });
   const { services, dispatcher, changes, connections, certificates } = composeServices(appliance, {
     clock,
     timers,
     log,
     audit,
-    onOutcome: (outcome) => metrics.requestDone(outcome),
+    onOutcome: (outcome) => {
+      metrics.requestDone(outcome);
+      // A request the HSM failed may be the first sign that it is gone: the watch probes now.
+      if (outcome.error?.code.startsWith('HSM_')) hsmWatch.noticeFailure();
+    },
     monotonicMs: metrics.monotonicMs,
+    hsmHealth: hsmWatch,
     hooks: {
-      onUnsealed: () => {
-        recordTrustEstablished();
-        // Connections made while sealed could not verify their client rows: now they can, and forged ones end.
-        connections.recheck();
-        jobs.rollover.start();
-        // Dual-control rows are authenticated with keys that exist only unsealed: their recovery waits for the unseal too.
-        services.approvals.start();
-      },
+      onUnsealed: () => afterUnseal(),
       onSealed: () => void jobs.rollover.stop(),
       onRestoreStaged: (outcome) => {
         // Sealed until the restart: the sweeps would only fail SEALED.
@@ -144,6 +158,14 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
       sinkStats: () => audit.sinks?.stats() ?? [],
     },
   });
+  afterUnseal = () => {
+    recordTrustEstablished();
+    // Connections made while sealed could not verify their client rows: now they can, and forged ones end.
+    connections.recheck();
+    jobs.rollover.start();
+    // Dual-control rows are authenticated with keys that exist only unsealed: their recovery waits for the unseal too.
+    services.approvals.start();
+  };
   if (!appliance.keychain.isSealed) services.approvals.start();
   metrics.watch({
     sealed: () => appliance.keychain.isSealed,
@@ -175,6 +197,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     throw err;
   }
   jobs.start(changes, connections);
+  hsmWatch.start();
   services.backups?.schedule?.start();
   // The CA's, the server's and clients' certificates near their end: warned of daily, once each.
   certificates.start();
@@ -206,10 +229,12 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
     rollover: jobs.rollover,
     backupSchedule: services.backups?.schedule ?? null,
     restartRequested,
+    hsmWatch,
     close() {
       // Idempotent: a second close waits for the first.
       closing ??= (async () => {
         services.unsealing?.close();
+        await hsmWatch.stop();
         await jobs.stop();
         await certificates.stop();
         await services.backups?.schedule?.stop();

@@ -75,7 +75,8 @@ function backupFailure(err: unknown): unknown {
   const errno = (err as NodeJS.ErrnoException | null)?.code;
   if (typeof errno !== 'string' || !/^E[A-Z]+$/.test(errno)) return err;
   const full = errno === 'ENOSPC' || errno === 'EDQUOT';
-  return new StorageError(full ? 'STORAGE_FULL' : 'STORAGE_ERROR', `the backup could not be written to backup_dir (${errno}): no backup was made`, { cause: err });
+  const remedy = full ? '; free space there (or keep fewer backups: backup_retention), then retry' : '';
+  return new StorageError(full ? 'STORAGE_FULL' : 'STORAGE_ERROR', `the backup could not be written to backup_dir (${errno}): no backup was made${remedy}`, { cause: err });
 }
 
 export interface BackupWiring {

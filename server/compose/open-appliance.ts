@@ -30,6 +30,8 @@ export interface Appliance {
   readonly restore?: RestoreSwapOutcome;
   /** Opens (once) and returns the HSM session. */
   hsm(): Promise<HsmPort>;
+  /** Closes the HSM session (one that died with its token), so that the next hsm() opens a new one (server/compose/hsm-watch.ts). */
+  resetHsm(): Promise<void>;
   /** Unwraps the keychain keys with the HSM. The HSM session stays open (signing needs it) until close(). */
   unseal(): Promise<void>;
   close(): Promise<void>;
@@ -99,6 +101,13 @@ export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}
         throw err;
       });
       return hsmSession;
+    },
+    async resetHsm() {
+      if (!hsmSession) return;
+      const session = hsmSession;
+      hsmSession = null;
+      // A port on a vanished token may fail to close cleanly: it is dropped either way.
+      await (await session.catch(() => null))?.close().catch(() => undefined);
     },
     async unseal() {
       await keychain.unseal(await appliance.hsm());

@@ -7,6 +7,7 @@
  * listens or runs on a timer: background jobs are told of unseal and seal
  * through the hooks.
  */
+import type { HsmHealthView } from '../../domain/unseal/hsm-health';
 import { Clock } from '../../common/clock';
 import { Timers } from '../../common/timers';
 import { EventStamper } from '../../domain/audit/audit-event';
@@ -72,6 +73,8 @@ export interface ComposeOptions {
   readonly log: Logger;
   readonly audit: AuditPipeline;
   readonly hooks?: ServiceHooks;
+  /** The HSM watch (hsm-watch.ts), for Query and the sealed gate. */
+  readonly hsmHealth?: HsmHealthView;
   /** Told of every dispatcher outcome before its audit event is recorded (the server's metrics); must be cheap and not throw. */
   readonly onOutcome?: (outcome: Outcome) => void;
   /** The dispatcher's monotonic clock (ms), stamping each outcome's start; default none. */
@@ -142,6 +145,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
       }
     },
     auditSinkStats: hooks.sinkStats,
+    hsmHealth: options.hsmHealth,
     unsealing: new UnsealService(keychain, store, () => appliance.hsm(), clock, timers, {
       onEvent: (event) => recordAwaited(unsealAuditEvent(stamper, event.type, event.client, event.result, event.custom)),
       onUnsealed: () => {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { StorageError } from '../../common/errors';
 import { AuditEvent, canonicalEvent } from '../../domain/audit/audit-event';
 import { nextRecord, verifyStore } from '../../domain/audit/audit-chain';
 import { AuditWriter, chainEvents, MAX_EVENTS_PER_COMMIT } from '../../domain/audit/audit-writer';
@@ -119,6 +120,20 @@ describe.each(stores)('audit trail on %s', (_name, make) => {
     const writer = new AuditWriter(broken);
     const results = await Promise.all([writer.record(event(1)), writer.record(event(2))].map((p) => rejectionCode(p)));
     expect(results).toEqual(['AUDIT_UNAVAILABLE', 'AUDIT_UNAVAILABLE']);
+    expect(store.audit.auditHead()).toBeNull();
+  });
+
+  it.each([
+    ['STORAGE_FULL', /disk holding the keychain is full.*nothing was changed; free space/],
+    ['STORAGE_BUSY', /write lock.*nothing was changed; retry/],
+  ])('fails closed with %s itself, saying what to do, when the store reports it', async (code, message) => {
+    const refuse = (): never => {
+      throw new StorageError(code as 'STORAGE_FULL' | 'STORAGE_BUSY', 'keychain store: appendAuditRecords failed');
+    };
+    const broken: AuditStore = Object.assign(Object.create(store.audit) as AuditStore, { appendAuditRecords: refuse, appendAuditRecordsFromHead: refuse });
+    const refused = await new AuditWriter(broken).record(event(1)).then(() => null, (err: unknown) => err);
+    expect(refused).toMatchObject({ code });
+    expect((refused as Error).message).toMatch(message);
     expect(store.audit.auditHead()).toBeNull();
   });
 

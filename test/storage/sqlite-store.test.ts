@@ -3,6 +3,7 @@
  * fresh temporary folder, then what only SQLite has (pragmas, migrations, file
  * modes, corruption, a full disk). Secure deletion is in sqlite-scrub.test.ts.
  */
+import { DEFAULT_BUSY_POLICY } from '../../storage/sqlite-busy';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +43,9 @@ describe('SqliteStore (SQLite only)', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('secure_delete', { simple: true })).toBe(1);
-    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    // One slice of the write-lock wait: BUSY_ATTEMPTS of them make the 5 s bound (storage/sqlite-busy.ts).
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(DEFAULT_BUSY_POLICY.sliceMs);
+    expect(DEFAULT_BUSY_POLICY.sliceMs * DEFAULT_BUSY_POLICY.attempts).toBe(5000);
     store.close();
   });
 
