@@ -12,11 +12,17 @@
  * the stored chain not extending the head it had signed) is not intact,
  * whatever its hashes say now. A trail rebuilt without its server starts
  * while no server ran since is caught only by kept anchors (`--expect`).
+ *
+ * A trail restored onto another appliance (docs/backup.md §5, §6) holds
+ * checkpoints signed by the first appliance's key. They verify here only
+ * through a signer handover (signer-handover.ts): the restore's own
+ * `backup-restored` event names that key's fingerprint, and a checkpoint of
+ * the trusted key covers that event.
  */
 import { AuditCheckpointRecord, AuditStore } from '../../storage/audit-store';
 import { GENESIS_HASH, verifyRecords } from './audit-chain';
-import { checkpointSignatureValid } from './audit-checkpoint';
 import { AUDIT_INTEGRITY_FAILURE, eventOfType } from './audit-event';
+import { SignerHandovers } from './signer-handover';
 
 /** Records and checkpoints read per page: bounds memory for any trail length. */
 const PAGE = 1000;
@@ -67,6 +73,7 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
   let anchorsMatched = 0;
   let firstServerStart = 0;
   let alarm: { seq: number; reason: string } | null = null;
+  const handovers = trust.publicKeyPem === null ? null : new SignerHandovers(trust.publicKeyPem, trust.keychainId);
   let pendingCheckpoints: AuditCheckpointRecord[] = store.readAuditCheckpoints(1, PAGE);
   let nextCheckpointFrom = 1;
   const fail = (firstBadSeq: number, reason: string): TrailVerdict => ({ ok: false, events, checkpoints, lastCheckpointSeq, unsignedTail: 0, signaturesChecked, lastCheckpoint, anchorsMatched, firstBadSeq, reason });
@@ -85,7 +92,7 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
     lastCheckpoint = { seq: taken.seq, hash: taken.hash.toString('hex'), signedAt: taken.signedAt };
   };
   const checkSignature = (checkpoint: AuditCheckpointRecord): string | null =>
-    trust.publicKeyPem !== null && !checkpointSignatureValid(trust.publicKeyPem, trust.keychainId, checkpoint)
+    handovers !== null && !handovers.accepts(checkpoint)
       ? `the checkpoint at event ${checkpoint.seq} (signed ${checkpoint.signedAt}) has a bad signature: forged, or signed by another key than the one trusted`
       : null;
 
@@ -100,6 +107,7 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
     for (const record of page) {
       events++;
       if (firstServerStart === 0 && eventOfType(record.event, 'server-start') !== null) firstServerStart = record.seq;
+      handovers?.notice(record.seq, record.event);
       if (alarm === null) {
         const found = eventOfType(record.event, AUDIT_INTEGRITY_FAILURE);
         if (found !== null) alarm = { seq: record.seq, reason: `${found.custom.reason ?? ''} (from event ${found.custom.firstBadSeq ?? '?'})` };
@@ -131,6 +139,8 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
     if (badSignature !== null) return fail(beyond.seq, badSignature);
     return fail(start.seq + 1, `the trail ends at event ${start.seq} but a checkpoint signed at ${beyond.signedAt} covers event ${beyond.seq}: events ${start.seq + 1}..${beyond.seq} (at least) were deleted`);
   }
+  const unvouched = handovers?.unvouched();
+  if (unvouched) return fail(unvouched.seq, unvouched.reason);
   if (alarm !== null) return fail(alarm.seq, `not intact: the appliance found this trail rewritten and refused to sign it, recorded at event ${alarm.seq}: ${alarm.reason}`);
   if (firstServerStart !== 0 && checkpoints === 0) {
     return fail(firstServerStart, `not intact: a server ran on this trail (it starts at event ${firstServerStart}) but it holds no signed checkpoint, although every run signs one: the checkpoints were deleted and the trail may have been rebuilt`);

@@ -150,6 +150,9 @@ export class BackupRestorer {
         backupCounter: String(target.trustCounter),
         restoredCounter: String(counter),
         keptAs,
+        // The key that signed the backup and the checkpoints of the trail in it: a restore onto another
+        // appliance hands the trail over from that key to this one (domain/audit/signer-handover.ts).
+        signerFingerprint: target.signerFingerprint,
       });
       let recorded: Record<string, string> = {};
       const sealed = await sealStaged(staged, hsm, counter, (restored) => {

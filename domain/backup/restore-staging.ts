@@ -5,7 +5,11 @@
  * checked in full under its own keychain key (unwrapped by this HSM), is
  * sealed again at a counter above every counter the token or the replaced
  * file has seen, and a `backup-restored` event, recording both audit heads
- * and both counters, is chained onto its trail. The file is then folded
+ * and both counters, is chained onto its trail and signed at once by this
+ * HSM's key (a checkpoint): the trail this appliance serves from then on
+ * starts from a head it signed itself, and a backup of another appliance,
+ * whose checkpoints its key signed, is handed over to this one by that
+ * event (domain/audit/signer-handover.ts). The file is then folded
  * out of WAL, fsynced and hashed: the hash the restore intent names and the
  * swap (restore-swap.ts) checks.
  *
@@ -20,6 +24,7 @@ import { wipe } from '../../common/secret';
 import { HsmPort } from '../../hsm/hsm-port';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { AuditEvent, canonicalEvent } from '../audit/audit-event';
+import { signCheckpoint } from '../audit/audit-checkpoint';
 import { chainEvents } from '../audit/audit-writer';
 import { unwrapKeychainKey } from '../keychain-key';
 import { deriveTrustKeys, wipeTrustKeys } from '../trust/trust-keys';
@@ -96,6 +101,9 @@ export async function sealStaged(stagedPath: string, hsm: HsmPort, counter: numb
     const head = store.audit.auditHead();
     const event = canonicalEvent(eventFor({ seq: head?.seq ?? 0, hash: head?.hash.toString('hex') ?? '' }));
     const [appended] = store.audit.appendAuditRecordsFromHead((now) => chainEvents(now, [event]));
+    // This appliance verified the trail in full (under the signer the approved request trusts) before staging it:
+    // its own checkpoint over the new head is what its checkpointer starts from after the swap.
+    store.audit.appendAuditCheckpoint(await signCheckpoint(hsm, unsealed.keychainId, { seq: appended.seq, hash: appended.hash }, systemClock));
     store.close();
     // Out of WAL mode: one self-contained file, hashable, that no stale -wal can ever meet.
     const db = new Database(stagedPath, { fileMustExist: true });
