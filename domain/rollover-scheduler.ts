@@ -57,7 +57,8 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       listDue: (limit) => keychain.dueKeys(atMs, limit),
       idOf: (due) => due.keyId,
       act: ({ keyId }) => keychain.rolloverIfDue(keyId, atMs),
-      transaction: (batch) => keychain.transaction(batch),
+      // One trust-state fold per batch instead of one per key (storage/sqlite-connection.ts).
+      transaction: (batch) => keychain.transaction(batch, { batch: true }),
       clock: keychain.clock,
     },
     {
@@ -68,7 +69,7 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
         await options.afterBatch?.();
         await (yieldBetweenBatches ? yieldBetweenBatches() : pauseFor(heldMs));
       },
-      onDone: (rolled) => options.onRolled?.(rolled.key.fullName, rolled.key.currentInstance),
+      onDone: (rolled) => options.onRolled?.(rolled.key, rolled.instance),
       onFailed: (keyId, error) => options.onFailed?.(keyId, asStrongroomError(error)),
     },
   );
