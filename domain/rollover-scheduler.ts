@@ -50,11 +50,11 @@ const MAX_PAUSE_MS = 50;
  * gets the one turn. Real time on purpose: this pause shares the CPU with
  * clients, it does not wait for appliance time, so an injected (manual)
  * clock must not stretch or stall it. Callers that want another pace pass
- * yieldBetweenBatches.
+ * yieldBetweenBatches. `started`: when the batch let go of the event loop
+ * (before waiting for its audit events, which also leaves it to clients).
  */
-async function pauseFor(heldMs: number): Promise<void> {
+async function pauseFor(heldMs: number, started = performance.now()): Promise<void> {
   const ms = Math.min(heldMs, MAX_PAUSE_MS);
-  const started = performance.now();
   await yieldToEventLoop();
   const left = ms - (performance.now() - started);
   if (left >= 1) await new Promise((resolve) => setTimeout(resolve, left));
@@ -76,8 +76,10 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       batchBudgetMs: options.batchBudgetMs,
       maxItems: MAX_KEYS_PER_SWEEP,
       pause: async (heldMs) => {
+        // The wait for the batch's audit events (the worker's fsync) leaves the event loop to clients too: it counts towards the pause.
+        const released = performance.now();
         await options.afterBatch?.();
-        await (yieldBetweenBatches ? yieldBetweenBatches() : pauseFor(heldMs));
+        await (yieldBetweenBatches ? yieldBetweenBatches() : pauseFor(heldMs, released));
       },
       onDone: (rolled) => options.onRolled?.(rolled.key, rolled.instance),
       onFailed: (keyId, error) => options.onFailed?.(keyId, asStrongroomError(error)),
