@@ -7,6 +7,7 @@
  * with STORAGE_SCHEMA_TOO_NEW rather than written by code that doesn't know it.
  */
 import Database from 'better-sqlite3';
+import { DUE_INDEXES_SQL } from './migration-due-indexes.sql';
 import { StorageError } from '../common/errors';
 import { journalTriggers, TRUST_SQL } from './migration-trust.sql';
 
@@ -383,19 +384,7 @@ ALTER TABLE keys ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitiv
   {
     version: 20,
     description: 'due-work indexes in the sweeps\' order (due date, then id), so a batch reads its page without sorting every due row',
-    // The sweeps list "due at or before now ORDER BY date, id LIMIT n". Indexed by date alone (the tables are not
-    // keyed by rowid order of id), SQLite read every due row and sorted them for each batch: 100,000 keys due at
-    // one midnight made each batch of a sweep read 100,000 rows (a quadratic sweep). With id in the index the
-    // scan is already in order and stops at the limit.
-    up: (db) =>
-      db.exec(`DROP INDEX keys_by_next_rollover;
-CREATE INDEX keys_by_next_rollover ON keys (next_rollover_at, id) WHERE next_rollover_at IS NOT NULL;
-DROP INDEX key_instances_by_destroy_at;
-CREATE INDEX key_instances_by_destroy_at ON key_instances (destroy_at, id) WHERE destroy_at IS NOT NULL;
-DROP INDEX key_instances_by_process_stop;
-CREATE INDEX key_instances_by_process_stop ON key_instances (process_stop_at, id) WHERE process_stop_at IS NOT NULL AND state = 'Active';
-DROP INDEX key_instances_by_activation_date;
-CREATE INDEX key_instances_by_activation_date ON key_instances (activated_at, id) WHERE state = 'PreActive' AND activated_at IS NOT NULL;`),
+    up: (db) => db.exec(DUE_INDEXES_SQL),
   },
 ];
 
