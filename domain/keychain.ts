@@ -14,6 +14,7 @@ import { Clock, isoNow } from '../common/clock';
 import { HsmPort } from '../hsm/hsm-port';
 import { KeychainError } from '../common/errors';
 import { KeychainStore } from '../storage/keychain-store';
+import { TransactionOptions } from '../storage/transactional-store';
 import { KeyFilter, NamespaceSummary } from '../storage/records';
 import { ZoneCalendar } from './calendar';
 import { IdSource, randomIds } from './ids';
@@ -23,7 +24,7 @@ import { UsagePeriods } from './usage-periods';
 import { InstanceView, KeyView, RetrievedKey } from './views';
 import { InstanceLifecycle, MaterialIds, TransitionDates } from './keys/instance-lifecycle';
 import { KeyCatalogue, KeyDescription } from './keys/key-catalogue';
-import { KeyRollover } from './keys/key-rollover';
+import { KeyRollover, ScheduledRollover } from './keys/key-rollover';
 import { InstanceActivation } from './keys/instance-activation';
 import { ActivationRecord, ActivationUndo } from './keys/activation-undo';
 export type { ActivationRecord } from './keys/activation-undo';
@@ -117,9 +118,9 @@ export class Keychain {
     this.rows.useChangeStamp(changeStamp);
   }
 
-  /** Runs `fn` in one store transaction (operations inside it nest as savepoints). */
-  transaction<T>(fn: () => T): T {
-    return this.store.transaction(fn);
+  /** Runs `fn` in one store transaction (operations inside it nest as savepoints); `batch` for many writes in one commit. */
+  transaction<T>(fn: () => T, options?: TransactionOptions): T {
+    return this.store.transaction(fn, options);
   }
 
   // Sealing state (keys/keychain-seal.ts).
@@ -250,7 +251,7 @@ export class Keychain {
   rollover(fullName: string, material?: Buffer, activateAt?: string, expectedCurrent?: string): KeyDescription {
     return this.rollovers.rollover(fullName, material, activateAt, expectedCurrent);
   }
-  rolloverIfDue(keyId: string, atMs: number): KeyDescription | null {
+  rolloverIfDue(keyId: string, atMs: number): ScheduledRollover | null {
     return this.rollovers.rolloverIfDue(keyId, atMs);
   }
   undoRollover(fullName: string): KeyDescription {

@@ -15,7 +15,7 @@ import { KeyScheduleStore } from './key-schedule-store';
 import { KeyStore, StateCounts } from './key-store';
 import { KeychainRootStore } from './keychain-root-store';
 import { NamingStore } from './naming-store';
-import { TransactionalStore } from './transactional-store';
+import { TransactionalStore, TransactionOptions } from './transactional-store';
 import { TrustJournalStore } from './trust-journal-store';
 import {
   AliasRecord,
@@ -81,8 +81,8 @@ export class ComposedKeychainStore implements KeychainStore {
   }
 
   // TransactionalStore and the connection
-  transaction<T>(fn: () => T): T {
-    return this.connection.transaction(fn);
+  transaction<T>(fn: () => T, options?: TransactionOptions): T {
+    return this.connection.transaction(fn, options);
   }
 
   changeStamp(): string {

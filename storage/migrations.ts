@@ -7,9 +7,11 @@
  * with STORAGE_SCHEMA_TOO_NEW rather than written by code that doesn't know it.
  */
 import Database from 'better-sqlite3';
+import { DUE_INDEXES_SQL } from './migration-due-indexes.sql';
 import { StorageError } from '../common/errors';
 import { journalTriggers, TRUST_SQL } from './migration-trust.sql';
 import { SINK_CURSORS_SQL } from './migration-sink-cursors.sql';
+import { V1_SQL } from './migration-v1.sql';
 
 export interface Migration {
   /** 1, 2, 3…: consecutive. */
@@ -17,63 +19,6 @@ export interface Migration {
   readonly description: string;
   up(db: Database.Database): void;
 }
-
-const V1_SQL = `
-CREATE TABLE keychain_meta (
-  id           INTEGER PRIMARY KEY CHECK (id = 1),
-  keychain_id  TEXT NOT NULL,
-  created_at   TEXT NOT NULL,
-  token_label  TEXT NOT NULL,
-  token_serial TEXT NOT NULL
-) STRICT;
-
-CREATE TABLE keychain_keys (
-  version            INTEGER PRIMARY KEY CHECK (version >= 1),
-  master_key_version INTEGER NOT NULL,
-  mechanism          TEXT NOT NULL,
-  wrapped            BLOB NOT NULL,
-  created_at         TEXT NOT NULL
-) STRICT;
-
--- current_instance_id points into key_instances, which points back here: the
--- reference is checked at COMMIT so a key and its first instance can be
--- inserted in one transaction.
-CREATE TABLE keys (
-  id                  TEXT PRIMARY KEY,
-  namespace           TEXT NOT NULL,
-  name                TEXT NOT NULL,
-  algorithm           TEXT NOT NULL,
-  usage_mask          INTEGER NOT NULL,
-  description         TEXT NOT NULL,
-  owner               TEXT NOT NULL,
-  custom_attributes   TEXT NOT NULL CHECK (json_valid(custom_attributes)),
-  rollover_policy     TEXT NOT NULL CHECK (rollover_policy IN ('auto', 'manual', 'none')),
-  cryptoperiod        TEXT,
-  current_instance_id TEXT NOT NULL REFERENCES key_instances (id) DEFERRABLE INITIALLY DEFERRED,
-  created_at          TEXT NOT NULL,
-  updated_at          TEXT NOT NULL,
-  UNIQUE (namespace, name)
-) STRICT;
-CREATE INDEX keys_by_algorithm ON keys (algorithm);
-CREATE INDEX keys_by_current_instance ON keys (current_instance_id);
-
-CREATE TABLE key_instances (
-  id              TEXT PRIMARY KEY,
-  key_id          TEXT NOT NULL REFERENCES keys (id),
-  name            TEXT NOT NULL UNIQUE,
-  version         INTEGER NOT NULL CHECK (version >= 1),
-  state           TEXT NOT NULL,
-  sealed_material BLOB,
-  seal_version    INTEGER NOT NULL,
-  created_at      TEXT NOT NULL,
-  activated_at    TEXT,
-  deactivated_at  TEXT,
-  destroyed_at    TEXT,
-  UNIQUE (key_id, version)
-) STRICT;
--- UNIQUE (key_id, version) also serves listInstances and the FK from keys.
-CREATE INDEX key_instances_by_seal_version ON key_instances (seal_version);
-`;
 
 const V2_SQL = `
 CREATE TABLE clients (
@@ -385,6 +330,11 @@ ALTER TABLE keys ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitiv
     version: 20,
     description: 'audit sink cursors: where each SIEM sink stands in the trail, signed by the HSM, so a restart resumes delivery where it stopped',
     up: (db) => db.exec(SINK_CURSORS_SQL),
+  },
+  {
+    version: 21,
+    description: 'due-work indexes in the sweeps\' order (due date, then id), so a batch reads its page without sorting every due row',
+    up: (db) => db.exec(DUE_INDEXES_SQL),
   },
 ];
 

@@ -20,6 +20,7 @@ import { StoreConnection } from './composed-keychain-store';
 import { BusyPolicy, DEFAULT_BUSY_POLICY, withBusyRetry } from './sqlite-busy';
 import { mapSqliteError } from './sqlite-errors';
 import { SQL } from './sqlite-rows';
+import { TransactionOptions } from './transactional-store';
 import { TrustWriteHooks } from './trust-journal-store';
 
 function prepareAll(db: Database.Database) {
@@ -43,6 +44,8 @@ export class SqliteConnection implements StoreConnection {
   private readonly runInTx: Database.Transaction<(fn: () => unknown) => unknown>;
   /** The trust ledger's hooks (domain/trust/trust-ledger.ts), run inside every keychain write. */
   private writeHooks: TrustWriteHooks | null = null;
+  /** Inside a batch transaction: its writes' hooks run once, around the whole batch (see transaction). */
+  private inBatch = false;
 
   constructor(
     readonly db: Database.Database,
@@ -66,9 +69,36 @@ export class SqliteConnection implements StoreConnection {
     return this.read('changeStamp', () => `${this.changeCounter.get() as number}:${this.ownCommits}`);
   }
 
-  transaction<T>(fn: () => T): T {
+  /**
+   * With `batch` (an outermost write transaction): the trust hooks run once
+   * around the whole of fn instead of around each write inside it. The
+   * journal is checked empty at the start, the triggers journal every change
+   * fn makes (a savepoint that is undone takes its entries with it), and the
+   * journal is folded into the trust state once, just before the commit, in
+   * the same transaction: a sweep's batch of a hundred rollovers decrypts,
+   * updates and re-seals the state once, not a hundred times. If the fold
+   * throws, the whole batch is undone, as a write's own fold undoes it.
+   */
+  transaction<T>(fn: () => T, options?: TransactionOptions): T {
     this.assertOpen();
-    return this.inTransaction('transaction', () => (this.readonly ? (this.runInTx.deferred(fn) as T) : this.immediate('transaction', fn)));
+    if (this.readonly) return this.inTransaction('transaction', () => this.runInTx.deferred(fn) as T);
+    if (!options?.batch || this.db.inTransaction || this.writeHooks === null) {
+      return this.inTransaction('transaction', () => this.immediate('transaction', fn));
+    }
+    const hooks = this.writeHooks;
+    const batched = (): T => {
+      hooks.beforeWrite();
+      this.inBatch = true;
+      let result: T;
+      try {
+        result = fn();
+      } finally {
+        this.inBatch = false;
+      }
+      hooks.afterWrite();
+      return result;
+    };
+    return this.inTransaction('transaction', () => this.immediate('transaction', batched));
   }
 
   close(): void {
@@ -127,9 +157,10 @@ export class SqliteConnection implements StoreConnection {
     this.assertOpen();
     const counted = isKeychainChange || runsTrustHooks
       ? () => {
-          this.writeHooks?.beforeWrite();
+          // In a batch the hooks run around the batch (transaction above).
+          if (!this.inBatch) this.writeHooks?.beforeWrite();
           const result = fn();
-          this.writeHooks?.afterWrite();
+          if (!this.inBatch) this.writeHooks?.afterWrite();
           if (isKeychainChange) this.bumpChangeCounter.run();
           return result;
         }

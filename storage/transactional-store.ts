@@ -11,6 +11,17 @@
  * share one connection, so a transaction spans them all.
  */
 
+/** How a transaction runs. */
+export interface TransactionOptions {
+  /**
+   * Many writes committed as one (a sweep's batch): bookkeeping that every
+   * write would otherwise do on its own and that only the commit needs (the
+   * trust state's fold, storage/sqlite-connection.ts) is done once, just
+   * before the commit. Only an outermost transaction honours it.
+   */
+  readonly batch?: boolean;
+}
+
 export interface TransactionalStore {
   /**
    * Runs fn in one transaction and returns its result; if fn throws, all of
@@ -18,7 +29,7 @@ export interface TransactionalStore {
    * if it throws and the outer fn catches that, only the inner part is undone.
    * fn must be synchronous (returning a promise is a TypeError).
    */
-  transaction<T>(fn: () => T): T;
+  transaction<T>(fn: () => T, options?: TransactionOptions): T;
 
   /**
    * Changes whenever anything in the keychain changed, by this connection or

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, runMigrations } from '../../storage/migrations';
+import { SQL } from '../../storage/sqlite-rows';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { describeKeychainStoreConformance } from './keychain-store-conformance';
 import { codeOf, instance, key, meta, wrapped, rowMac } from './store-fixtures';
@@ -46,6 +47,17 @@ describe('SqliteStore (SQLite only)', () => {
     // One slice of the write-lock wait: BUSY_ATTEMPTS of them make the 5 s bound (storage/sqlite-busy.ts).
     expect(db.pragma('busy_timeout', { simple: true })).toBe(DEFAULT_BUSY_POLICY.sliceMs);
     expect(DEFAULT_BUSY_POLICY.sliceMs * DEFAULT_BUSY_POLICY.attempts).toBe(5000);
+    store.close();
+  });
+
+  it("reads each sweep's due list in index order, stopping at the limit: no sort of every due row per batch", () => {
+    const store = openSqliteStore(file);
+    const db = (store as unknown as { connection: { db: Database.Database } }).connection.db;
+    // 100,000 keys due at one midnight made every batch of a sweep sort them all (a temporary B-tree) before its LIMIT.
+    for (const query of ['listDue', 'listDueDestructions', 'listDueProcessStops', 'listDueActivations'] as const) {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${SQL[query]}`).all('2026-01-01T00:00:00.000Z', 100) as Array<{ detail: string }>).map((row) => row.detail);
+      expect({ query, plan }).toEqual({ query, plan: [expect.stringMatching(/^SEARCH \S+ USING (COVERING )?INDEX /)] });
+    }
     store.close();
   });
 

@@ -4,7 +4,7 @@
  * every write the appliance makes, and every way of changing the rows from
  * outside (a row written back, a row deleted, a planted journal entry, a
  * tampered state) fails the check with INTEGRITY_FAILURE; a write while
- * sealed is undone.
+ * sealed is undone. A batch transaction (a sweep's) folds its writes once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +83,54 @@ describe('the trust ledger on SQLite', () => {
     expect(codeOf(() => store.directory.putGrant(grant('g1', randomBytes(32))))).toBe('INTEGRITY_FAILURE');
     expect(store.directory.listGrants()).toEqual([]);
     expect(codeOf(() => ledger.check())).toBe('INTEGRITY_FAILURE');
+  });
+
+  it('folds a batch transaction once before its commit: every row counted, a write undone in its savepoint left out, the counter moved once', () => {
+    ledger.openAtUnseal(keys!);
+    store.transaction(
+      () => {
+        store.directory.putGrant(grant('g1', randomBytes(32)));
+        store.directory.putGrant(grant('g2', randomBytes(32)));
+        // The journal holds the batch's own changes until the fold: the next write in the batch is not refused for them.
+        expect(store.trust!.journalLength()).toBe(2);
+        expect(() =>
+          store.transaction(() => {
+            store.directory.putGrant(grant('g3', randomBytes(32)));
+            throw new Error('this item failed');
+          }),
+        ).toThrow('this item failed');
+        store.directory.deleteGrant('g1');
+      },
+      { batch: true },
+    );
+    expect(store.trust!.journalLength()).toBe(0);
+    expect(store.directory.listGrants().map((g) => g.id)).toEqual(['g2']);
+    expect(ledger.check()).toEqual({ counter: 1, rows: 1 });
+  });
+
+  it('refuses a batch when the journal holds an entry no write of the appliance made, and undoes the whole batch', () => {
+    ledger.openAtUnseal(keys!);
+    sql((db) => db.prepare("INSERT INTO trust_journal (tbl, old_mac, new_mac) VALUES ('grants', ?, NULL)").run(randomBytes(32)));
+    expect(codeOf(() => store.transaction(() => store.directory.putGrant(grant('g1', randomBytes(32))), { batch: true }))).toBe('INTEGRITY_FAILURE');
+    expect(store.directory.listGrants()).toEqual([]);
+    expect(codeOf(() => ledger.check())).toBe('INTEGRITY_FAILURE');
+  });
+
+  it('undoes a whole batch whose fold fails (sealed while it ran), and leaves the state as it was', () => {
+    ledger.openAtUnseal(keys!);
+    expect(
+      codeOf(() =>
+        store.transaction(
+          () => {
+            store.directory.putGrant(grant('g1', randomBytes(32)));
+            keys = null;
+          },
+          { batch: true },
+        ),
+      ),
+    ).toBe('SEALED');
+    expect(store.directory.listGrants()).toEqual([]);
+    expect(store.trust!.journalLength()).toBe(0);
   });
 
   it('undoes a write to authenticated rows while sealed (SEALED), and leaves the state as it was', () => {
