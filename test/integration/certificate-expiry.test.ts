@@ -62,7 +62,7 @@ describe('certificate expiry warnings', () => {
 
     const text = await officerCli('status');
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/certificates: 1 end within P30D:\n\s+WARNING client soon-app \(serial [0-9a-f]+\) expires \S+, in 13 days/);
+    expect(text.stdout).toMatch(/certificates: 1 ends within P30D:\n\s+WARNING client soon-app \(serial [0-9a-f]+\) expires \S+, in 13 days/);
   });
 
   it('the daily check records one audit event and one live event per certificate, however many checks run', async () => {
