@@ -13,7 +13,8 @@
  * before), as `> file` would; `exclusive` refuses any existing file instead
  * (client issue never overwrites a key).
  */
-import { closeSync, constants, createWriteStream, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, createWriteStream, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { StrongroomError, ValidationError } from '../common/errors';
 
@@ -70,6 +71,24 @@ export function assertNotLink(path: string): void {
   }
   if (stat.isSymbolicLink()) throw refused(path, 'is a symbolic link');
   if (!stat.isFile()) throw refused(path, 'is not a regular file');
+}
+
+/**
+ * The check before work the server does and keeps whatever happens to the
+ * copy (a backup made into backup_dir): assertNotLink, and the folder that
+ * will hold `path` exists and is writable, so a mistyped --out fails before
+ * the request, not after it. openOutFile still checks at the write.
+ */
+export function assertOutFileWritable(path: string): void {
+  assertNotLink(path);
+  const folder = dirname(path);
+  try {
+    if (!statSync(folder).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    accessSync(folder, constants.W_OK);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new ValidationError(`cannot write ${path} (${code}): the folder ${folder} ${code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : 'is not writable'}; create it or choose another --out`, { cause, details: { path } });
+  }
 }
 
 /** Writes `content` to `path` through openOutFile. */

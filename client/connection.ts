@@ -42,6 +42,33 @@ export function serverError(error: WireError): StrongroomClientError {
   return new StrongroomClientError(error.code, error.message, { details: error.details });
 }
 
+/** Node's codes for a server certificate this client's CA does not vouch for (or that is not valid now). */
+const UNTRUSTED_SERVER_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
+
+/**
+ * The message of a connection that failed: what to check, by cause. The code
+ * stays UNAVAILABLE (details.errorCode has Node's): the server could not be
+ * asked. A trust failure names the CA option, since a wrong `ca` is the
+ * usual cause and "connection failed" alone sends one looking at the network.
+ */
+function connectionFailure(code: string, where: string): string {
+  if (code === 'ECONNREFUSED') return `nothing listens at ${where}: is \`strongroom serve\` running there (check --server)?`;
+  if (UNTRUSTED_SERVER_CODES.has(code)) {
+    return `the server at ${where} presented a certificate the CA given here does not vouch for, or not valid now (${code}): check the CA (--ca, ca_file; the appliance's ca.pem) and that --server is the appliance`;
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the server at ${where} presented a certificate for another name (${code}): connect by a name or address in its server_sans`;
+  return `connection to the server at ${where} failed (${code})`;
+}
+
 export class Connection {
   private readonly socket: TLSSocket;
   /** Responses may be as large as any server configuration allows; this bounds what a connection can make us buffer. */
@@ -67,7 +94,7 @@ export class Connection {
     const where = `${tlsOptions.host}:${tlsOptions.port}`;
     this.socket.on('error', (err) => {
       const code = socketErrorCode(err, 'SOCKET_ERROR');
-      const message = code === 'ECONNREFUSED' ? `nothing listens at ${where}: is \`strongroom serve\` running there (check --server)?` : `connection to the server at ${where} failed (${code})`;
+      const message = connectionFailure(code, where);
       this.fail(unavailable(message, { errorCode: code }, err));
     });
     this.socket.on('close', () => {

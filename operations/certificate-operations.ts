@@ -29,7 +29,7 @@ export const clientRenew: Operation<'ClientRenew'> = {
   dualControl: (args, ctx) => {
     // The verified row decides (and a renewal of nobody stores no request).
     const client = ctx.services.directory.getClientByName(args.name);
-    if (client === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${args.name}"`);
+    if (client === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${args.name}" (strongroom client list shows them; a new client is made with client issue)`, { details: { client: args.name } });
     if (client.revokedAt !== null) throw new KeychainError('WRONG_STATE', `client "${args.name}" was revoked at ${client.revokedAt}; a revoked client is not renewed: issue a new name`);
     if (client.role === 'officer') return OFFICER_ISSUE_CLASS;
     return materialGrantsFor(ctx.services.directory.listGrants(), client).length > 0 ? 'grant-material' : null;

@@ -37,6 +37,12 @@ Options:
   --module PATH   PKCS#11 module (default: Debian's SoftHSM2 module)
   -h, --help      this text
 
+Exit codes: 0 written into every token; 2 usage (a TOKEN's form, an
+unreadable PIN file or SOFTHSM2_CONF); 3 pkcs11-tool or the module missing,
+or a token that does not open (its message is shown: label, PIN); 4 a token
+already holds the version; 5 a write failed part way (the message says
+which tokens hold the key).
+
 Example (two SoftHSM2 tokens made with softhsm2-util in folders A and B):
   scripts/share-master-key.sh a-token:A/pin:A/softhsm2.conf b-token:B/pin:B/softhsm2.conf
 EOF
@@ -48,8 +54,8 @@ tokens=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --version) version="${2:?--version needs N}"; shift 2 ;;
-    --module) module="${2:?--module needs PATH}"; shift 2 ;;
+    --version) [ $# -ge 2 ] || { echo "share-master-key: --version needs N (see --help)" >&2; exit 2; }; version="$2"; shift 2 ;;
+    --module) [ $# -ge 2 ] || { echo "share-master-key: --module needs PATH (see --help)" >&2; exit 2; }; module="$2"; shift 2 ;;
     -*) echo "share-master-key: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) tokens+=("$1"); shift ;;
   esac
@@ -76,9 +82,21 @@ run_tool() {
   )
 }
 
+# The form of every TOKEN first, each mistake named (pkcs11-tool would only say it cannot open the token).
+for spec in "${tokens[@]}"; do
+  IFS=: read -r tlabel pinfile conf <<<"$spec"
+  [ -n "$tlabel" ] && [ -n "$pinfile" ] || { echo "share-master-key: TOKEN \"$spec\" must be LABEL:PIN_FILE[:SOFTHSM2_CONF] (see --help)" >&2; exit 2; }
+  [ -f "$pinfile" ] && [ -r "$pinfile" ] || { echo "share-master-key: token $tlabel: PIN file $pinfile is not a readable file" >&2; exit 2; }
+  [ -z "$conf" ] || { [ -f "$conf" ] && [ -r "$conf" ]; } || { echo "share-master-key: token $tlabel: SOFTHSM2_CONF $conf is not a readable file" >&2; exit 2; }
+done
+
 # Check every token first: a refusal must leave all of them untouched.
 for spec in "${tokens[@]}"; do
-  listing=$(run_tool "$spec" --list-objects --type secrkey 2>/dev/null) || { echo "share-master-key: cannot open token ${spec%%:*} (label, PIN, SOFTHSM2_CONF?)" >&2; exit 3; }
+  if ! listing=$(run_tool "$spec" --list-objects --type secrkey 2>&1); then
+    # pkcs11-tool's own last line says which: no such label (with the labels present) or a wrong PIN (CKR_PIN_INCORRECT).
+    echo "share-master-key: cannot open token ${spec%%:*}: $(grep -Ev '^[[:space:]]*$|^Aborting\.$' <<<"$listing" | tail -n 1)" >&2
+    exit 3
+  fi
   if grep -qE "^[[:space:]]*label:[[:space:]]+${label}\$" <<<"$listing"; then
     echo "share-master-key: token ${spec%%:*} already holds $label; a master key is never replaced (choose another --version)" >&2
     exit 4

@@ -110,6 +110,11 @@ export function approvalTarget(view: ApprovalView): string {
       return `${shown(args.permissions)} on ${text(args.pattern)} to ${args.client !== undefined ? `client ${text(args.client)}` : `group ${text(args.group)}`}`;
     case 'ApprovalQuorumSet':
       return `quorum ${text(args.class)} to ${text(args.required)}`;
+    case 'BackupRestore': {
+      const target = (args.target ?? {}) as { older?: unknown; sameKeychain?: unknown };
+      const notes = [target.sameKeychain === false ? "another keychain's" : '', target.older === true ? 'older: rolls the keychain back' : ''].filter((n) => n !== '');
+      return `backup ${text(args.name)} (replaces the keychain${notes.length > 0 ? `; ${notes.join('; ')}` : ''})`;
+    }
     case 'MasterKeyRotate':
       return args.destroyOld === true ? 'master key (destroying old versions)' : 'master key';
     default:

@@ -150,7 +150,7 @@ function collectCommand(): Command {
     .description('collect your approved request: a key export\'s material or a wrapped export\'s bytes (printed once; never stored), or the certificate of a client issue, written beside the private key kept in --out')
     .argument('<id>', 'request id')
     .option('-f, --format <fmt>', 'key export or wrapped export: base64, hex or raw', 'base64')
-    .option('-o, --out <dir>', 'client issue: the --out the issue used, where NAME.key was kept (certificate and ca.pem written 0600 beside it)', '.')
+    .option('-o, --out <dir>', 'client issue or renew: the --out it used, where NAME.key was kept (certificate and ca.pem written 0600 beside it)', '.')
     .option('--p12', 'client issue: also write NAME.p12, encrypted with the passphrase from --passphrase-file or STRONGROOM_P12_PASSPHRASE')
     .option('--passphrase-file <file>', 'client issue: file holding the PKCS#12 passphrase')
     .addHelpText(

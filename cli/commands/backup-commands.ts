@@ -17,7 +17,7 @@ import { closeSync, unlinkSync, writeSync } from 'node:fs';
 import { Command } from 'commander';
 import { StrongroomError } from '../../common/errors';
 import { runCommand } from '../context';
-import { openOutFile } from '../out-file';
+import { assertOutFileWritable, openOutFile } from '../out-file';
 import { progressLine } from '../progress';
 import { BackupVerdict, verifyBackupFile } from '../offline/backup-verify';
 import { backupRestoreCommand } from './backup-restore';
@@ -84,6 +84,8 @@ Examples:
       )
       .action(
         runCommand(async (ctx, options: { out: string }) => {
+          // Before the request: a backup the server made stays in its backup_dir whatever happens to the copy.
+          assertOutFileWritable(options.out);
           const requester = ctx.requester();
           const made = await requester.request<MadeBackup>('BackupCreate');
           const fd = openOutFile(options.out);

@@ -36,7 +36,7 @@ function readSignerKey(file: string): string {
 export function backupRestoreCommand(): Command {
   return new Command('restore')
     .description('replace the keychain with a backup from the server\'s backup_dir (dual-controlled; --server only)')
-    .argument('<name>', 'the backup\'s name in backup_dir (backup create and status show it), e.g. backup-20261207T081500Z-1a2b3c4d.srbk')
+    .argument('<name>', 'the backup\'s name in backup_dir, not a path (backup create prints it; status --server names the last scheduled one), e.g. backup-20261207T081500Z-1a2b3c4d.srbk')
     .option('--older', 'restore it even though it is older than the keychain\'s signed state (rolls the keychain back; audited as older)')
     .option('--signer-key <file>', 'trust this signing key (PEM, from `strongroom audit public-key` on the appliance that made the backup) instead of this HSM\'s')
     .addHelpText(
@@ -52,6 +52,10 @@ staged beside the keychain, and the appliance seals (SEALED) and restarts
 onto the restored keychain (\`strongroom serve\` reopens in-process; the
 replaced keychain is kept as keychain.db.pre-restore-TIME). A crash at any
 point leaves one of the two keychains whole.
+
+Only files in the appliance's backup_dir are restored (default: backups in
+its data folder): a copy kept elsewhere (backup create --out) is first put
+back into backup_dir, on the appliance, under its backup-TIME-HEX.srbk name.
 
 Refusals, each before anything changes: BACKUP_TAMPERED, BACKUP_TRUNCATED,
 BACKUP_MALFORMED (exit 7), BACKUP_FOREIGN_SIGNER (exit 7: another appliance's

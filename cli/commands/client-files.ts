@@ -66,7 +66,7 @@ export function readKeptKey(path: string, certificatePem: string): string {
   try {
     pem = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ValidationError(`cannot read ${path}, the private key kept when the request was made (${(cause as NodeJS.ErrnoException).code ?? 'error'}): give the --out the issue used`, { cause, details: { path } });
+    throw new ValidationError(`cannot read ${path}, the private key kept when the request was made (${(cause as NodeJS.ErrnoException).code ?? 'error'}): give the --out that client issue or client renew used`, { cause, details: { path } });
   }
   let matches: boolean;
   try {

@@ -27,7 +27,9 @@ names the hosts of server_sans (change it first to add a name). Clients keep
 trusting it through the appliance CA (ca.pem): nothing changes on their side.
 One officer may renew; the renewal is audited (operation ServerCertRenew).
 With --server it takes effect at once on every listener (native, KMIP, the
-event stream, metrics); locally, at the server's next start.`,
+event stream, metrics); locally, at the server's next start (a running
+server goes on serving, and warning of, the certificate it has: renew with
+--server when one runs).`,
     )
     .action(
       runCommand(async (ctx, options: RenewOptions) => {

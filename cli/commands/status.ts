@@ -28,11 +28,48 @@ interface StatusOptions {
   hsm: boolean;
 }
 
+/**
+ * The state line. Sealed because the HSM went away is not the state `unseal`
+ * ends: the hsm line below says what brings it back (by itself, or the
+ * custodians), so this line does not tell the operator to run unseal.
+ */
+export function stateText(unseal: UnsealStatus, hsm: HsmHealth | null | undefined): string {
+  if (unseal.sealed && hsm?.state === 'unavailable') return 'Sealed: its HSM is unavailable (see hsm)';
+  return renderUnsealStatus(unseal);
+}
+
 export function statusCommand(): Command {
   return new Command('status')
     .description('show the keychain, the HSM token and whether the keychain unseals')
     .option('--no-hsm', 'do not contact the HSM (no PIN needed)')
-    .addHelpText('after', '\nWith --server (an officer or auditor certificate) it shows the running appliance: sealed or not, the custodians\' unseal progress (k of M), whether its HSM answers (when not: sealed, reason hsm-unavailable, since when, and whether it unseals by itself when the HSM is back), each audit sink: connected, delivered, queued, dropped, retries, its backlog (events of the trail not yet delivered) against its spool bound, last error, the scheduled backups: the schedule, the retention count, the last scheduled backup\'s time and outcome and the next due time, and the certificates near their end.\n\nCertificates: the CA, the server and every client certificate that ends within cert_expiry_warning (default P30D) is shown as a WARNING line (--json: certificates.certificates[], each with daysLeft and warning). Locally the HSM unseals the keychain to read the server certificate; with --no-hsm or custodian shares only the CA (ca_file) and the client records are read.\n\nExamples:\n  $ strongroom status\n  $ strongroom status --no-hsm\n  $ strongroom --server 127.0.0.1:5700 status --json\n\nExit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when there is no keychain, or (with --server) the appliance is sealed; 6 when the HSM cannot open it.')
+    .addHelpText(
+      'after',
+      `
+With --server (an officer or auditor certificate) it shows the running
+appliance: sealed or not, the custodians' unseal progress (k of M), whether
+its HSM answers (when not: sealed, reason hsm-unavailable, since when, and
+whether it unseals by itself when the HSM is back), each audit sink:
+connected, delivered, queued, dropped, retries, its backlog (events of the
+trail not yet delivered) against its spool bound, last error, the scheduled
+backups: the schedule, the retention count, the last scheduled backup's time
+and outcome and the next due time, and the certificates near their end.
+
+Certificates: the CA, the server and every client certificate that ends within
+cert_expiry_warning (default P30D) is shown as a WARNING line (--json:
+certificates.certificates[], each with daysLeft and warning). Locally the HSM
+unseals the keychain to read the server certificate; with --no-hsm or
+custodian shares only the CA (ca_file) and the client records are read.
+
+Examples:
+  $ strongroom status
+  $ strongroom status --no-hsm
+  $ strongroom --server 127.0.0.1:5700 status --json
+
+Exit code 0 when initialised and (unless --no-hsm) the HSM opens it; 5 when
+there is no keychain, or (with --server) the appliance is sealed; 6 when the
+HSM cannot open it.`,
+    )
+
     .action(
       runCommand(async (ctx, options: StatusOptions) => {
         const config = ctx.config();
@@ -44,7 +81,7 @@ export function statusCommand(): Command {
               `Strongroom ${answer.version} at ${config.values.server_address}`,
               `  you are:  ${answer.identity.name} (${answer.identity.role})`,
               ...limitLines(answer.limits),
-              ...(answer.unseal ? [`  state:    ${renderUnsealStatus(answer.unseal)}`] : []),
+              ...(answer.unseal ? [`  state:    ${stateText(answer.unseal, answer.hsm)}`] : []),
               ...hsmLines(answer.hsm),
               ...auditSinkLines(answer.auditSinks),
               ...backupLines(answer.backups),
@@ -229,5 +266,5 @@ export function certificateLines(report: CertificatesReport | null | undefined):
   const near = report.certificates.filter((c) => c.warning);
   const partly = report.complete ? '' : ' (server certificate not read: sealed)';
   if (near.length === 0) return [`  certificates: none ends within ${report.warningPeriod}${partly}`];
-  return [`  certificates: ${near.length} end within ${report.warningPeriod}${partly}:`, ...near.map((c) => `    WARNING ${describeExpiry(c)}`)];
+  return [`  certificates: ${near.length} ${near.length === 1 ? 'ends' : 'end'} within ${report.warningPeriod}${partly}:`, ...near.map((c) => `    WARNING ${describeExpiry(c)}`)];
 }

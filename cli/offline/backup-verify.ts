@@ -6,7 +6,7 @@
  * (the appliance could unseal), every instance opened
  * (domain/backup/backup-verify.ts says what each step proves).
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { ApplianceConfig } from '../../common/config';
 import { ValidationError } from '../../common/errors';
 import { BackupVerdict, verifyBackup } from '../../domain/backup/backup-verify';
@@ -41,7 +41,13 @@ export async function verifyBackupFile(config: () => ApplianceConfig, request: B
   try {
     accessSync(request.file, constants.R_OK);
   } catch (cause) {
-    throw new ValidationError(`cannot read ${request.file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause, details: { path: request.file } });
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(cause));
+    throw new ValidationError(`cannot read ${request.file} (${why}): give the path of a backup file on this machine (backup create --out wrote one)`, { cause, details: { path: request.file } });
+  }
+  // A folder passes the access check and fails only at the first read, as an internal error.
+  if (!statSync(request.file).isFile()) {
+    throw new ValidationError(`${request.file} is not a file: give the path of a backup file (backup create --out wrote one)`, { details: { path: request.file } });
   }
   let hsm: HsmPort | undefined;
   try {

@@ -176,7 +176,13 @@ export class BackupRestorer {
   }
 
   private pathOf(name: string): string {
-    if (!BACKUP_NAME_PATTERN.test(name)) throw new ValidationError('not a backup name (BackupCreate answers names like backup-20261207T081500Z-1a2b3c4d.srbk)', { details: { field: 'name' } });
+    if (!BACKUP_NAME_PATTERN.test(name)) {
+      // The usual mistake is a path to a copy (backup create --out): restore reads only the appliance's own folder.
+      throw new ValidationError(
+        `${JSON.stringify(name.slice(0, 120))} is not a backup name: restore takes the name of a file in the appliance's backup_dir (like backup-20261207T081500Z-1a2b3c4d.srbk, as backup create prints it), not a path; to restore a copy kept elsewhere, put it into backup_dir on the appliance under its backup-TIME-HEX.srbk name first`,
+        { details: { field: 'name' } },
+      );
+    }
     return join(this.options.backupDir, name);
   }
 

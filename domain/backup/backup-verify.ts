@@ -77,7 +77,7 @@ export async function verifyBackup(path: string, options: BackupVerifyOptions): 
       return out.subarray(0, readSync(fd, out, 0, length, offset));
     });
     const { manifest } = parsed;
-    checkSignature(parsed, options.trustedSigner);
+    checkSignature(parsed, options.trustedSigner, options.signerSource);
     progress('signature', 1, 1);
     const snapshotPath = join(folder, 'snapshot.db');
     extractSnapshot(fd, parsed, snapshotPath);
@@ -110,13 +110,20 @@ export async function verifyBackup(path: string, options: BackupVerifyOptions): 
   }
 }
 
-function checkSignature(parsed: ParsedBackup, trustedSigner: string): void {
+/** Who the trusted key is, in the words of the command that gave it (a foreign-signer refusal names it). */
+const TRUSTED_KEY_WORDS: Record<string, string> = {
+  hsm: "this appliance's signing key (its HSM's)",
+  file: 'the signing key given with --public-key',
+  request: 'the signing key given with --signer-key',
+};
+
+function checkSignature(parsed: ParsedBackup, trustedSigner: string, signerSource: string): void {
   const { manifest, manifestBytes, signature } = parsed;
   if (!manifestSignatureValid(manifest.signer, manifest.keychainId, manifestBytes, signature)) {
     throw backupError('BACKUP_TAMPERED', 'the backup manifest does not verify under the key it names: the manifest or its signature was altered');
   }
   if (!samePublicKey(manifest.signer, trustedSigner)) {
-    throw backupError('BACKUP_FOREIGN_SIGNER', `the backup was signed by key ${fingerprintOrWhat(manifest.signer)}, not by this appliance's signing key ${publicKeyFingerprint(trustedSigner)}: it comes from another appliance, or is a forgery`, {
+    throw backupError('BACKUP_FOREIGN_SIGNER', `the backup was signed by key ${fingerprintOrWhat(manifest.signer)}, not by ${TRUSTED_KEY_WORDS[signerSource] ?? 'the trusted signing key'} ${publicKeyFingerprint(trustedSigner)}: it comes from another appliance, or is a forgery. If another appliance made it, trust that appliance's key, kept from its \`strongroom audit public-key\` (backup verify --public-key FILE; backup restore --signer-key FILE), after checking its fingerprint with that appliance's officers`, {
       keychainId: manifest.keychainId,
     });
   }

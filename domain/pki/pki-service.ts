@@ -126,7 +126,7 @@ export class PkiService {
    */
   renewClient(request: { name: string; publicKeyPem: string; validityDays?: number }): IssuedClient & { previous: ClientRecord } {
     const previous = this.directory.getClientByName(request.name);
-    if (!previous) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${request.name}"`);
+    if (!previous) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${request.name}" (strongroom client list shows them; a new client is made with client issue)`, { details: { client: request.name } });
     if (previous.revokedAt !== null) {
       throw new KeychainError('WRONG_STATE', `client "${request.name}" was revoked at ${previous.revokedAt}; a revoked client is not renewed: issue a new name`);
     }

@@ -15,6 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ClusterOptions, DEFAULT_TIMING, RunningCluster, startCluster } from './cluster';
+import { checkTiming } from './patroni-config';
 
 const USAGE = `usage: node dist/scripts/cluster/main.js up|check [--ttl S] [--loop-wait S] [--retry-timeout S] [--no-strict] [--keep] [--json]
   up     start the cluster and hold it until Ctrl-C, then stop it
@@ -44,16 +45,23 @@ function options(argv: string[]): { command: string; cluster: ClusterOptions; js
   }
   const command = positionals[0] ?? '';
   if (!['up', 'check'].includes(command) || positionals.length !== 1) throw new Error(`expected one command, up or check`);
-  const seconds = (value: string | undefined, fallback: number): number => (value === undefined ? fallback : Number(value));
+  const seconds = (flag: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!/^[1-9][0-9]{0,5}$/.test(value)) throw new Error(`${flag} must be a whole number of seconds from 1, not ${JSON.stringify(value)}`);
+    return Number(value);
+  };
+  const timing = {
+    ttl: seconds('--ttl', values.ttl, DEFAULT_TIMING.ttl),
+    loopWait: seconds('--loop-wait', values['loop-wait'], DEFAULT_TIMING.loopWait),
+    retryTimeout: seconds('--retry-timeout', values['retry-timeout'], DEFAULT_TIMING.retryTimeout),
+  };
+  // A usage mistake (exit 2), said before anything starts, not a cluster that failed to start (exit 1).
+  checkTiming(timing);
   return {
     command,
     json: values.json === true,
     cluster: {
-      timing: {
-        ttl: seconds(values.ttl, DEFAULT_TIMING.ttl),
-        loopWait: seconds(values['loop-wait'], DEFAULT_TIMING.loopWait),
-        retryTimeout: seconds(values['retry-timeout'], DEFAULT_TIMING.retryTimeout),
-      },
+      timing,
       synchronousModeStrict: values['no-strict'] !== true,
       keepDir: values.keep === true,
       progress: (line) => process.stderr.write(`${line}\n`),
@@ -69,6 +77,7 @@ function describe(cluster: RunningCluster, json: boolean): string {
     timing: cluster.timing,
     superuser: cluster.superuser,
     nodes: cluster.nodes.map((n) => ({ name: n.name, postgres: `${n.postgres.host}:${n.postgres.port}`, rest: `http://${n.rest.host}:${n.rest.port}`, log: n.logPath })),
+    patronictl: `patronictl -c ${cluster.nodes[0].dir}/patroni.json list`,
   };
   if (json) return `${JSON.stringify(view, null, 2)}\n`;
   const lines = [
@@ -76,7 +85,7 @@ function describe(cluster: RunningCluster, json: boolean): string {
     `etcd: ${view.etcd.join(', ')}`,
     ...view.nodes.map((n) => `${n.name}: postgres ${n.postgres}, patroni ${n.rest}, log ${n.log}`),
     `superuser: postgres / ${view.superuser.password} (psql -h 127.0.0.1 -p PORT -U postgres)`,
-    `patronictl: patronictl -c ${cluster.nodes[0].dir}/patroni.json list`,
+    `patronictl: ${view.patronictl}`,
   ];
   return `${lines.join('\n')}\n`;
 }

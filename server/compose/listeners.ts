@@ -99,6 +99,7 @@ export async function startListeners(appliance: Appliance, options: ListenerOpti
   const refusalWindow = timers.every(WINDOW_MS, () => recordSuppressed(refusals.closeWindow()));
 
   const credentials = await loadTlsIdentity(appliance, clock);
+  options.certificates?.serving(credentials.certificatePem);
   // The event stream's and KMIP listener's copies of the key, taken before the key server zeroes its own.
   const eventsKey = Buffer.from(credentials.privateKeyPem);
   const kmipPorts = kmipPortsOf(config, options);

@@ -21,7 +21,7 @@ import { Timer, Timers } from '../../common/timers';
 import { adminEvent } from '../../domain/audit/audit-events';
 import { AuditEvent, EventStamper } from '../../domain/audit/audit-event';
 import { EventBus } from '../../domain/events/event-bus';
-import { describeCertificate } from '../../domain/pki/certificate-info';
+import { CertificateInfo, describeCertificate } from '../../domain/pki/certificate-info';
 import { CertificateExpiry, certificateExpiries, CertificateLifecycle, describeExpiry, RenewedServerCertificate } from '../../domain/pki/certificate-expiry';
 import { parseSans, PkiService } from '../../domain/pki/pki-service';
 import { storeTlsIdentityForSealedStart } from '../tls/tls-identity';
@@ -64,6 +64,13 @@ export class ServerCertificates implements CertificateLifecycle {
   private readonly warned = new Set<string>();
   private timer: Timer | null = null;
   private checking: Promise<void> | null = null;
+  /**
+   * The server certificate the listeners present, once they started: what
+   * clients see end. The keychain's stored one can be newer (a local
+   * `server-cert renew` while serving is stored for the next start), and
+   * warning of that one would hide the end of the one still served.
+   */
+  private served: CertificateInfo | null = null;
 
   constructor(private readonly appliance: Appliance, private readonly options: ServerCertificatesOptions) {
     this.warningPeriod = setting(appliance.config, 'cert_expiry_warning');
@@ -77,10 +84,15 @@ export class ServerCertificates implements CertificateLifecycle {
     return () => this.holders.delete(holder);
   }
 
+  /** The listeners started with this certificate (listeners.ts); renewServer keeps it current after. */
+  serving(certificatePem: string): void {
+    this.served = describeCertificate(certificatePem);
+  }
+
   expiries(): CertificateExpiry[] | null {
     if (this.appliance.keychain.isSealed) return null;
     const own = this.pki.applianceCertificates();
-    return certificateExpiries({ ...own, clients: this.appliance.keychain.directory.listClients() }, this.options.clock.nowMs(), this.warningMs);
+    return certificateExpiries({ ca: own.ca, server: this.served ?? own.server, clients: this.appliance.keychain.directory.listClients() }, this.options.clock.nowMs(), this.warningMs);
   }
 
   async renewServer(options: { validityDays?: number }): Promise<RenewedServerCertificate> {
@@ -94,6 +106,7 @@ export class ServerCertificates implements CertificateLifecycle {
       key.fill(0);
     }
     const certificate = describeCertificate(renewed.certificatePem);
+    this.served = certificate;
     this.options.log.info('server certificate renewed', { serialNumber: certificate.serialNumber, notAfter: certificate.notAfter, previous: renewed.previous.serialNumber });
     return { certificate, previous: renewed.previous };
   }

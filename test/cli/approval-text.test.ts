@@ -61,4 +61,11 @@ describe('approval text', () => {
     expect(shown).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     expect(approvalTarget(view({ operation: 'PolicyGrant', args: { group: 'g', pattern: 'hr/*', permissions: ['get', 'decrypt'] } }))).toBe('get, decrypt on hr/* to group g');
   });
+
+  it('names a restore\'s target as the backup it puts in place, and says when it rolls back or brings another keychain', () => {
+    const name = 'backup-20261207T081500Z-1a2b3c4d.srbk';
+    const restore = (target: Record<string, unknown>) => approvalTarget(view({ operation: 'BackupRestore', class: 'backup-restore', args: { name, sha256: 'cd'.repeat(32), target } }));
+    expect(restore({ older: false, sameKeychain: true })).toBe(`backup ${name} (replaces the keychain)`);
+    expect(restore({ older: true, sameKeychain: false })).toBe(`backup ${name} (replaces the keychain; another keychain's; older: rolls the keychain back)`);
+  });
 });

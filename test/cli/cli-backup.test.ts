@@ -5,7 +5,7 @@
  * verified with the HSM (every instance opened) and with a kept public key
  * alone; a changed byte and a cut file fail with their codes (exit 7).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertCliBuilt, cli, ServingCli, startServe } from '../support/cli-runner';
@@ -70,6 +70,19 @@ describe('strongroom backup', () => {
     expect(cut.json.error.code).toBe('BACKUP_TRUNCATED');
   });
 
+  it('refuses an --out in a missing folder before a backup is made, and a folder given to verify, each with exit 2', () => {
+    const backups = join(data, 'backups');
+    const before = readdirSync(backups).sort();
+    const missing = local('backup', 'create', '--out', join(dir, 'no-such-folder', 'b.srbk'));
+    expect([missing.status, missing.json.error.code]).toEqual([2, 'INVALID_ARGUMENT']);
+    expect(missing.json.error.message).toMatch(/does not exist/);
+    // No backup was made that the operator would not know of.
+    expect(readdirSync(backups).sort()).toEqual(before);
+    const folder = local('backup', 'verify', dir);
+    expect([folder.status, folder.json.error.code]).toEqual([2, 'INVALID_ARGUMENT']);
+    expect(folder.json.error.message).toMatch(/is not a file/);
+  });
+
   describe('over the wire', () => {
     let server: ServingCli;
     beforeAll(async () => {
@@ -105,6 +118,10 @@ describe('strongroom backup', () => {
       expect(remote(null)('key', 'show', 'hr/payroll').status).toBe(0);
       expect(remote(null)('key', 'show', 'hr/after-backup').status).toBe(3);
       expect(remote(null)('backup', 'restore', 'backup-20200101T000000Z-00000000.srbk').json.error.code).toBe('BACKUP_NOT_FOUND');
+      // A path to a kept copy is the usual mistake: the answer says restore reads backup_dir only.
+      const path = remote(null)('backup', 'restore', join(dir, 'before-restore.srbk'));
+      expect([path.status, path.json.error.code]).toEqual([2, 'INVALID_ARGUMENT']);
+      expect(path.json.error.message).toMatch(/not a path/);
       expect(local('backup', 'restore', made.json.name).json.error.code).toBe('DUAL_CONTROL_LOCAL_MODE');
     });
   });

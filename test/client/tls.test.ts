@@ -64,6 +64,8 @@ describe('TLS', () => {
     const err = await rejection(client({ ca: other.ca.certificatePem }).query());
     expect(err.code).toBe('UNAVAILABLE');
     expect(UNTRUSTED_CHAIN_CODES).toContain(err.details.errorCode);
+    // The message sends the operator to the CA option, not to the network.
+    await expect(client({ ca: other.ca.certificatePem }).query()).rejects.toThrow(/check the CA \(--ca/);
     expect(server.seen).toHaveLength(0);
   });
 

@@ -5,7 +5,9 @@
  * others; the daily check, on timers the test drives, records ONE
  * `certificate-expiry-warning` audit event per certificate and tells the
  * live event stream once, whatever the number of checks; a renewed
- * certificate is not warned of.
+ * certificate is not warned of; a server certificate renewed locally while
+ * serving (stored for the next start) does not hide the end of the one
+ * still served.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import { silentLogger } from '../../common/logger';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { LiveEvent } from '../../domain/events/event-bus';
 import { describeCertificate } from '../../domain/pki/certificate-info';
+import { parseSans, PkiService } from '../../domain/pki/pki-service';
 import { CERTIFICATE_CHECK_INTERVAL_MS, CERTIFICATE_EXPIRY_EVENT, ServerCertificates } from '../../server/compose/server-certificates';
 import { generateClientKeyPair } from '../../client/credentials';
 import { RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
@@ -62,7 +65,7 @@ describe('certificate expiry warnings', () => {
 
     const text = await officerCli('status');
     expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/certificates: 1 end within P30D:\n\s+WARNING client soon-app \(serial [0-9a-f]+\) expires \S+, in 13 days/);
+    expect(text.stdout).toMatch(/certificates: 1 ends within P30D:\n\s+WARNING client soon-app \(serial [0-9a-f]+\) expires \S+, in 13 days/);
   });
 
   it('the daily check records one audit event and one live event per certificate, however many checks run', async () => {
@@ -109,5 +112,22 @@ describe('certificate expiry warnings', () => {
     const watch = new ServerCertificates(app.appliance, { clock: timers.clock, timers, log: silentLogger, stamper: { clock: timers.clock, newId: () => app.appliance.ids.newId() }, events: app.server.services.events, record: app.server.services.recordAudit });
     await watch.check();
     expect(await warningsInTrail()).toHaveLength(before);
+  });
+
+  it('warns of the server certificate being served, not of one renewed locally for the next start', async () => {
+    // What a local `server-cert renew` does while the server runs: stored in the keychain, served from the next start.
+    const renewLocally = (validityDays: number): void =>
+      void new PkiService(app.appliance.keychain, app.appliance.keychain.directory, new ManualClock(Date.now())).renewServerCertificate({ sans: parseSans('localhost,127.0.0.1'), validityDays });
+    const serverCertificate = async (): Promise<Array<{ serialNumber: string; warning: boolean }>> =>
+      ((await officerCli('--json', 'status')).json.certificates.certificates as Array<{ certificate: string; serialNumber: string; warning: boolean }>).filter((c) => c.certificate === 'server');
+    // The one the listeners started with is far from its end: a short one stored for later raises no alarm.
+    renewLocally(10);
+    expect(await serverCertificate()).toEqual([expect.objectContaining({ warning: false })]);
+    // A short one served now is warned of, and a long one stored for later does not hide it.
+    const short = await officer.request('ServerCertRenew', { validityDays: 10 });
+    expect(short.error).toBeUndefined();
+    const servedSerial = (short.result as { certificate: { serialNumber: string } }).certificate.serialNumber;
+    renewLocally(825);
+    expect(await serverCertificate()).toEqual([expect.objectContaining({ serialNumber: servedSerial, warning: true })]);
   });
 });
