@@ -79,10 +79,17 @@ export class BackupRestorer {
   /** Before a request is stored: the file verified in full, with this HSM, and the plan; what approvers see. */
   async prepare(request: RestoreRequest): Promise<RestoreTarget> {
     const path = this.pathOf(request.name);
-    const sha256 = fileSha256Or404(path, request.name);
-    if (request.sha256 !== undefined && request.sha256 !== sha256) throw changed(request.name, 'the file is not the one whose SHA-256 the request names');
-    const { verdict, plan } = await this.check(path, request);
-    return targetOf(sha256, verdict, plan);
+    // One private copy is hashed and verified: backup_dir is untrusted, and a file read twice by name can be swapped between the hash and the verification (test/security/33).
+    const copy = `${stagedPathFor(this.options.keychainPath, randomBytes(8).toString('hex'))}.srbk`;
+    try {
+      privateCopy(path, copy, () => new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${request.name} in the backup folder`, { details: { name: request.name } }));
+      const sha256 = fileSha256(copy);
+      if (request.sha256 !== undefined && request.sha256 !== sha256) throw changed(request.name, 'the file is not the one whose SHA-256 the request names');
+      const { verdict, plan } = await this.check(copy, request);
+      return targetOf(sha256, verdict, plan);
+    } finally {
+      removeQuietly(copy);
+    }
   }
 
   /**
@@ -99,12 +106,7 @@ export class BackupRestorer {
     const copy = `${staged}.srbk`;
     this.busy = true;
     try {
-      try {
-        copyFileSync(path, copy, fsConstants.COPYFILE_EXCL);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw changed(request.name, 'the backup file is gone');
-        throw err;
-      }
+      privateCopy(path, copy, () => changed(request.name, 'the backup file is gone'));
       if (fileSha256(copy) !== request.sha256) throw changed(request.name, 'the file is not the one approved (its SHA-256 differs)');
       const { verdict, plan } = await this.check(copy, request);
       extractStaged(copy, staged);
@@ -215,11 +217,12 @@ function changed(name: string, why: string): ApprovalError {
   return new ApprovalError('APPROVAL_TARGET_CHANGED', `backup ${name}: ${why}; nothing was restored: make the request again`, { details: { name } });
 }
 
-function fileSha256Or404(path: string, name: string): string {
+/** Copies a backup beside the keychain (created exclusively; a crash's leftover is removed at the next open): what is hashed is what is verified. */
+function privateCopy(path: string, copy: string, missing: () => Error): void {
   try {
-    return fileSha256(path);
+    copyFileSync(path, copy, fsConstants.COPYFILE_EXCL);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${name} in the backup folder`, { details: { name } });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
     throw err;
   }
 }
