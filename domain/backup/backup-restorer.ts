@@ -14,7 +14,8 @@
  * happens with nothing open, by the same code that finishes an intent a
  * crash left.
  */
-import { copyFileSync, constants as fsConstants, unlinkSync } from 'node:fs';
+import { copyFileSync, constants as fsConstants, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Clock, isoNow } from '../../common/clock';
@@ -80,7 +81,9 @@ export class BackupRestorer {
   async prepare(request: RestoreRequest): Promise<RestoreTarget> {
     const path = this.pathOf(request.name);
     // One private copy is hashed and verified: backup_dir is untrusted, and a file read twice by name can be swapped between the hash and the verification (test/security/33).
-    const copy = `${stagedPathFor(this.options.keychainPath, randomBytes(8).toString('hex'))}.srbk`;
+    // In a temporary folder (as verify's snapshot), not beside the keychain: a huge planted file must not fill the keychain's file system on one officer's request.
+    const folder = mkdtempSync(join(tmpdir(), 'strongroom-restore-request-'));
+    const copy = join(folder, 'backup.srbk');
     try {
       privateCopy(path, copy, () => new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${request.name} in the backup folder`, { details: { name: request.name } }));
       const sha256 = fileSha256(copy);
@@ -88,7 +91,7 @@ export class BackupRestorer {
       const { verdict, plan } = await this.check(copy, request);
       return targetOf(sha256, verdict, plan);
     } finally {
-      removeQuietly(copy);
+      rmSync(folder, { recursive: true, force: true });
     }
   }
 
@@ -217,7 +220,7 @@ function changed(name: string, why: string): ApprovalError {
   return new ApprovalError('APPROVAL_TARGET_CHANGED', `backup ${name}: ${why}; nothing was restored: make the request again`, { details: { name } });
 }
 
-/** Copies a backup beside the keychain (created exclusively; a crash's leftover is removed at the next open): what is hashed is what is verified. */
+/** Copies a backup to a private file (created exclusively): what is hashed is what is verified. */
 function privateCopy(path: string, copy: string, missing: () => Error): void {
   try {
     copyFileSync(path, copy, fsConstants.COPYFILE_EXCL);
