@@ -10,6 +10,9 @@
  * `node -e "fs.copyFileSync(fifo, out)"` under `timeout`). A symlink to
  * /dev/zero read to its end never ends either.
  *
+ * BackupRead (which `backup create --out` copies through) opened the name
+ * the same way.
+ *
  * The rule: the backup is opened non-blocking and must be a regular file
  * (BACKUP_MALFORMED otherwise, before anything is stored); the server
  * serves on.
@@ -39,6 +42,8 @@ describe('attack 36: a FIFO under a backup name', () => {
     expect(answer.error).toMatchObject({ code: 'BACKUP_MALFORMED', message: expect.stringContaining('not a regular file') });
     const open = await officer.request('ApprovalList', {});
     expect(JSON.stringify(open.result)).not.toContain('BackupRestore');
+    // BackupRead (what `backup create --out` copies with) opened it the same way.
+    expect((await officer.request('BackupRead', { name: fifo, offset: 0, length: 16 })).error).toMatchObject({ code: 'BACKUP_MALFORMED' });
     expect((await officer.request('Create', { name: 'fifo/after', algorithm: 'AES-256' })).error).toBeUndefined();
   });
 });
