@@ -8,7 +8,8 @@ import { AccessError, KeychainError } from '../common/errors';
 import { GrantRecord } from '../storage/directory-store';
 import { checkGlob } from '../domain/policy/glob';
 import { parsePermissions } from '../domain/policy/permissions';
-import { assertMaterialSubjectExists, givesAnOfficerKeyUse, givesMaterial, materialGrantsFor } from '../domain/policy/material-grants';
+import { assertMaterialSubjectExists, givesAnOfficerKeyUse, givesMaterial } from '../domain/policy/material-grants';
+import { coveredByMaterialGrant } from './material-cover';
 import { OFFICER_ISSUE_CLASS } from '../domain/approvals/quorum-settings';
 import { Operation } from './operation';
 import { OperationContext } from './context';
@@ -27,8 +28,7 @@ export const clientIssue: Operation<'ClientIssue'> = {
   changesState: true,
   dualControl: (args, ctx) => {
     if (args.role === 'officer') return OFFICER_ISSUE_CLASS;
-    const covering = materialGrantsFor(ctx.services.directory.listGrants(), { name: args.name, role: args.role, groups: args.groups ?? [] });
-    return covering.length > 0 ? 'grant-material' : null;
+    return coveredByMaterialGrant(ctx, { name: args.name, role: args.role, groups: args.groups ?? [] }) ? 'grant-material' : null;
   },
   run: (args, ctx) =>
     ctx.services.pki.issueClient({

@@ -11,15 +11,16 @@
  * dual-controlled whenever ClientIssue of that client would be — an officer
  * (its own certificate too: otherwise one officer could take over another
  * officer's identity, or a stolen officer key could extend itself for 825
- * days with nobody else looking), or an app that a grant gives key material.
+ * days with nobody else looking), or an app that a grant gives key material,
+ * or that a PolicyGrant request not yet carried out would (material-cover.ts).
  *
  * ServerCertRenew makes a new TLS server key and certificate inside the
  * appliance (nothing leaves it) and serves it at once to new connections;
  * one officer may do it: it gives nobody anything.
  */
 import { KeychainError } from '../common/errors';
-import { materialGrantsFor } from '../domain/policy/material-grants';
 import { OFFICER_ISSUE_CLASS } from '../domain/approvals/quorum-settings';
+import { coveredByMaterialGrant } from './material-cover';
 import { Operation } from './operation';
 
 export const clientRenew: Operation<'ClientRenew'> = {
@@ -32,7 +33,7 @@ export const clientRenew: Operation<'ClientRenew'> = {
     if (client === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${args.name}" (strongroom client list shows them; a new client is made with client issue)`, { details: { client: args.name } });
     if (client.revokedAt !== null) throw new KeychainError('WRONG_STATE', `client "${args.name}" was revoked at ${client.revokedAt}; a revoked client is not renewed: issue a new name`);
     if (client.role === 'officer') return OFFICER_ISSUE_CLASS;
-    return materialGrantsFor(ctx.services.directory.listGrants(), client).length > 0 ? 'grant-material' : null;
+    return coveredByMaterialGrant(ctx, client) ? 'grant-material' : null;
   },
   run: (args, ctx) => {
     const renewed = ctx.services.pki.renewClient({ name: args.name, publicKeyPem: args.publicKeyPem, validityDays: args.validityDays });

@@ -181,6 +181,19 @@ export class ApprovalService {
     return approvalView(this.load(id));
   }
 
+  /**
+   * The arguments (canonical JSON) of every request for `operation` not yet
+   * carried out (pending, approved, executing), expired ones not yet marked
+   * included (it only reads; counting one too many is the safe side).
+   * Uncapped: open requests are bounded per requester.
+   */
+  openArgsOf(operation: string): string[] {
+    return this.options.approvals
+      .listApprovals({ states: ['pending', 'approved', 'executing'], limit: Number.MAX_SAFE_INTEGER })
+      .filter((r) => r.operation === operation)
+      .map((r) => r.args);
+  }
+
   list(filter: { states?: readonly ApprovalState[]; requester?: string; limit?: number } = {}): ApprovalView[] {
     this.expireDue();
     return this.options.approvals.listApprovals({ ...filter, limit: Math.min(filter.limit ?? 100, MAX_APPROVAL_LIST) }).map(approvalView);

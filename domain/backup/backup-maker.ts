@@ -19,7 +19,7 @@
  * nothing outside the folder.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Clock, isoNow } from '../../common/clock';
@@ -106,12 +106,15 @@ export class BackupMaker {
     const path = join(this.options.backupDir, name);
     let fd: number;
     try {
-      fd = openSync(path, 'r');
+      // Non-blocking, and a regular file only: a FIFO planted in backup_dir would block the event loop in open() (test/security/36).
+      fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     } catch {
       throw new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${name} in the backup folder`, { details: { name } });
     }
     try {
-      const fileBytes = statSync(path).size;
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) throw new StrongroomError('BACKUP_MALFORMED', `${name} is not a regular file: a backup is one; nothing was read`, { details: { name } });
+      const fileBytes = stat.size;
       const data = Buffer.alloc(Math.max(0, Math.min(length, fileBytes - offset)));
       if (data.length > 0) readSync(fd, data, 0, data.length, offset);
       return { data, fileBytes };

@@ -14,9 +14,10 @@
  * happens with nothing open, by the same code that finishes an intent a
  * crash left.
  */
-import { copyFileSync, constants as fsConstants, unlinkSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { closeSync, constants as fsConstants, fstatSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { basename, join } from 'node:path';
 import { Clock, isoNow } from '../../common/clock';
 import { ApprovalError, KeychainError, StrongroomError, ValidationError } from '../../common/errors';
 import { Logger } from '../../common/logger';
@@ -29,10 +30,11 @@ import { ClientIdentity } from '../policy/identity';
 import { readFreshnessAnchor } from '../trust/freshness-anchor';
 import { unsealAuditEvent } from '../unseal/unseal-audit';
 import { BACKUP_NAME_PATTERN } from '../vocabulary/backup-limits';
+import { backupError } from './backup-file';
 import { BackupVerdict, verifyBackup } from './backup-verify';
 import { planRestore, RestorePlan } from './restore-preflight';
 import { checkStagedRows, extractStaged, sealStaged } from './restore-staging';
-import { fileSha256, stagedPathFor, writeRestoreIntent } from './restore-swap';
+import { stagedPathFor, writeRestoreIntent } from './restore-swap';
 
 export interface RestoreRequest {
   readonly name: string;
@@ -79,10 +81,18 @@ export class BackupRestorer {
   /** Before a request is stored: the file verified in full, with this HSM, and the plan; what approvers see. */
   async prepare(request: RestoreRequest): Promise<RestoreTarget> {
     const path = this.pathOf(request.name);
-    const sha256 = fileSha256Or404(path, request.name);
-    if (request.sha256 !== undefined && request.sha256 !== sha256) throw changed(request.name, 'the file is not the one whose SHA-256 the request names');
-    const { verdict, plan } = await this.check(path, request);
-    return targetOf(sha256, verdict, plan);
+    // One private copy is hashed and verified: backup_dir is untrusted, and a file read twice by name can be swapped between the hash and the verification (test/security/33).
+    // In a temporary folder (as verify's snapshot), not beside the keychain: a huge planted file must not fill the keychain's file system on one officer's request.
+    const folder = mkdtempSync(join(tmpdir(), 'strongroom-restore-request-'));
+    const copy = join(folder, 'backup.srbk');
+    try {
+      const sha256 = privateCopy(path, copy, () => new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${request.name} in the backup folder`, { details: { name: request.name } }));
+      if (request.sha256 !== undefined && request.sha256 !== sha256) throw changed(request.name, 'the file is not the one whose SHA-256 the request names');
+      const { verdict, plan } = await this.check(copy, request);
+      return targetOf(sha256, verdict, plan);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   }
 
   /**
@@ -99,13 +109,7 @@ export class BackupRestorer {
     const copy = `${staged}.srbk`;
     this.busy = true;
     try {
-      try {
-        copyFileSync(path, copy, fsConstants.COPYFILE_EXCL);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw changed(request.name, 'the backup file is gone');
-        throw err;
-      }
-      if (fileSha256(copy) !== request.sha256) throw changed(request.name, 'the file is not the one approved (its SHA-256 differs)');
+      if (privateCopy(path, copy, () => changed(request.name, 'the backup file is gone')) !== request.sha256) throw changed(request.name, 'the file is not the one approved (its SHA-256 differs)');
       const { verdict, plan } = await this.check(copy, request);
       extractStaged(copy, staged);
       removeQuietly(copy);
@@ -224,12 +228,38 @@ function changed(name: string, why: string): ApprovalError {
   return new ApprovalError('APPROVAL_TARGET_CHANGED', `backup ${name}: ${why}; nothing was restored: make the request again`, { details: { name } });
 }
 
-function fileSha256Or404(path: string, name: string): string {
+/**
+ * Copies a backup to a private file (created exclusively, 0600) and returns
+ * the copy's SHA-256, read in the same pass: what is hashed is what is
+ * verified. The source is opened non-blocking and must be a regular file:
+ * a FIFO or device planted under a backup's name in backup_dir would
+ * otherwise block the server's event loop in open() or never end
+ * (test/security/36).
+ */
+function privateCopy(path: string, copy: string, missing: () => Error): string {
+  let fd: number;
   try {
-    return fileSha256(path);
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${name} in the backup folder`, { details: { name } });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
     throw err;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw backupError('BACKUP_MALFORMED', `${basename(path)} is not a regular file: a backup is one; nothing was read`);
+    const out = openSync(copy, 'wx', 0o600);
+    const hash = createHash('sha256');
+    const chunk = Buffer.alloc(1024 * 1024);
+    try {
+      for (let read = readSync(fd, chunk, 0, chunk.length, null); read > 0; read = readSync(fd, chunk, 0, chunk.length, null)) {
+        hash.update(chunk.subarray(0, read));
+        writeSync(out, chunk, 0, read);
+      }
+    } finally {
+      closeSync(out);
+    }
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -33,7 +33,7 @@ export function givesMaterial(permissions: readonly string[]): boolean {
  * key material once it is issued. Auditors hold no key permission whatever
  * their grants (policy-index.ts), so none gives them material.
  */
-export function materialGrantsFor(grants: readonly GrantRecord[], client: { name: string; role: ClientRole; groups: readonly string[] }): GrantRecord[] {
+export function materialGrantsFor<G extends Pick<GrantRecord, 'subjectKind' | 'subject' | 'permissions'>>(grants: readonly G[], client: { name: string; role: ClientRole; groups: readonly string[] }): G[] {
   if (client.role === 'auditor') return [];
   return grants.filter(
     (g) => givesMaterial(g.permissions) && (g.subjectKind === 'client' ? g.subject === client.name : client.groups.includes(g.subject)),
@@ -64,4 +64,20 @@ export function givesAnOfficerKeyUse(directory: DirectoryStore, grant: { client?
   if (grant.client !== undefined) return directory.getClientByName(grant.client)?.role === 'officer';
   const group = grant.group;
   return group !== undefined && directory.listClients().some((c) => c.role === 'officer' && c.revokedAt === null && c.groups.includes(group));
+}
+
+/**
+ * The grants that open PolicyGrant requests (their stored arguments) ask
+ * for. Issuing or renewing a client such a grant would give material is
+ * dual-controlled as if the grant existed: otherwise one officer swaps the
+ * certificate under a grant its approvers are looking at, and the approved
+ * grant goes to the officer's key (test/security/34).
+ */
+export function requestedGrants(openArgs: readonly string[]): Array<Pick<GrantRecord, 'subjectKind' | 'subject' | 'permissions'>> {
+  return openArgs.flatMap((json) => {
+    const args = JSON.parse(json) as { client?: unknown; group?: unknown; permissions?: unknown };
+    const subject = typeof args.client === 'string' ? args.client : typeof args.group === 'string' ? args.group : null;
+    if (subject === null || !Array.isArray(args.permissions)) return [];
+    return [{ subjectKind: typeof args.client === 'string' ? ('client' as const) : ('group' as const), subject, permissions: args.permissions.map(String) }];
+  });
 }

@@ -22,7 +22,9 @@
  * is unsealed again by the watch; one bound to custodian shares stays sealed
  * until the custodians submit their shares again (nothing else holds their
  * secret), and the status says so. A keychain sealed on request (Seal) is
- * never unsealed by the watch.
+ * never unsealed by the watch, whether before the HSM went or while it was
+ * gone (test/security/32-seal-undone-by-hsm-return.test.ts), nor one an
+ * integrity failure or a restore sealed meanwhile.
  */
 import { Clock } from '../../common/clock';
 import { Timer, Timers } from '../../common/timers';
@@ -62,6 +64,8 @@ export class HsmWatch implements HsmHealthView {
   private lastError: string | null = null;
   /** The watch sealed an unsealed keychain: only then does it unseal it again. */
   private sealedByWatch = false;
+  /** The keychain's seal generation right after the watch's own seal: any later seal (a Seal request, an integrity failure, a restore's hold) outranks the watch. */
+  private watchSealGeneration = -1;
   private stopped = false;
 
   constructor(private readonly options: HsmWatchOptions) {}
@@ -138,6 +142,7 @@ export class HsmWatch implements HsmHealthView {
     const wasUnsealed = !appliance.keychain.isSealed;
     this.sealedByWatch = wasUnsealed;
     appliance.keychain.seal();
+    this.watchSealGeneration = appliance.keychain.sealGeneration;
     log.error('the HSM is unavailable: the appliance is sealed and serves no key until it returns', { error: this.lastError, wasUnsealed });
     if (wasUnsealed) this.options.onSealed?.();
     // The result is the code alone, as every event's; the CKR name goes beside it.
@@ -150,8 +155,10 @@ export class HsmWatch implements HsmHealthView {
     const downSince = new Date(this.lostAt!).toISOString();
     this.lostAt = null;
     this.lastError = null;
+    // Sealed again while the HSM was gone (an officer's Seal changes nothing visible then): that seal stands.
+    if (this.sealedByWatch && appliance.keychain.sealGeneration !== this.watchSealGeneration) this.sealedByWatch = false;
     if (!this.sealedByWatch) {
-      log.info('the HSM is back; the keychain was sealed before it went and stays sealed', { downSince });
+      log.info('the HSM is back; the keychain was sealed before it went, or while it was gone, and stays sealed', { downSince });
       await this.audit('hsm-returned', 'ok', { reason: 'hsm-returned', downSince, recovery: 'none' });
       return;
     }
