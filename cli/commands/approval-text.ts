@@ -111,8 +111,13 @@ export function approvalTarget(view: ApprovalView): string {
     case 'ApprovalQuorumSet':
       return `quorum ${text(args.class)} to ${text(args.required)}`;
     case 'BackupRestore': {
-      const target = (args.target ?? {}) as { older?: unknown; sameKeychain?: unknown };
-      const notes = [target.sameKeychain === false ? "another keychain's" : '', target.older === true ? 'older: rolls the keychain back' : ''].filter((n) => n !== '');
+      const target = (args.target ?? {}) as { older?: unknown; sameKeychain?: unknown; signedHere?: unknown; signerFingerprint?: unknown };
+      const notes = [
+        target.sameKeychain === false ? "another keychain's" : '',
+        target.older === true ? 'older: rolls the keychain back' : '',
+        // The restored trail is then vouched for by that key alone: approvers must know it (docs/backup.md §5).
+        target.signedHere === false ? `signed by ANOTHER appliance's key ${text(target.signerFingerprint)}: approve only if you know that key` : '',
+      ].filter((n) => n !== '');
       return `backup ${text(args.name)} (replaces the keychain${notes.length > 0 ? `; ${notes.join('; ')}` : ''})`;
     }
     case 'MasterKeyRotate':

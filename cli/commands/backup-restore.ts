@@ -18,6 +18,7 @@ interface RestoreTarget {
   auditHeadSeq: number;
   trustCounter: number;
   signerFingerprint: string;
+  signedHere: boolean;
   older: boolean;
   sameKeychain: boolean;
 }
@@ -77,7 +78,7 @@ Examples:
         ctx.out.result(target, () =>
           [
             `Restore of ${name} staged (sha256 ${target.sha256}): the appliance restarts onto keychain ${target.keychainId}`,
-            `  audit head ${target.auditHeadSeq}, trust counter ${target.trustCounter}, signed by ${target.signerFingerprint}${target.older ? ', OLDER than the replaced keychain (chosen)' : ''}`,
+            `  audit head ${target.auditHeadSeq}, trust counter ${target.trustCounter}, signed by ${target.signerFingerprint}${target.signedHere ? " (this appliance's key)" : " (another appliance's key, named by --signer-key)"}${target.older ? ', OLDER than the replaced keychain (chosen)' : ''}`,
           ].join('\n'),
         );
       }),

@@ -50,6 +50,8 @@ export interface RestoreTarget {
   readonly auditHeadSeq: number;
   readonly trustCounter: number;
   readonly signerFingerprint: string;
+  /** The backup is signed by this appliance's own HSM key; false: by the key the request names (`signerKey`), which approvers must recognise. */
+  readonly signedHere: boolean;
   readonly createdAt: string;
   readonly sameKeychain: boolean;
   readonly older: boolean;
@@ -88,8 +90,8 @@ export class BackupRestorer {
     try {
       const sha256 = privateCopy(path, copy, () => new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${request.name} in the backup folder`, { details: { name: request.name } }));
       if (request.sha256 !== undefined && request.sha256 !== sha256) throw changed(request.name, 'the file is not the one whose SHA-256 the request names');
-      const { verdict, plan } = await this.check(copy, request);
-      return targetOf(sha256, verdict, plan);
+      const { verdict, plan, signedHere } = await this.check(copy, request);
+      return targetOf(sha256, verdict, plan, signedHere);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
@@ -110,12 +112,12 @@ export class BackupRestorer {
     this.busy = true;
     try {
       if (privateCopy(path, copy, () => changed(request.name, 'the backup file is gone')) !== request.sha256) throw changed(request.name, 'the file is not the one approved (its SHA-256 differs)');
-      const { verdict, plan } = await this.check(copy, request);
+      const { verdict, plan, signedHere } = await this.check(copy, request);
       extractStaged(copy, staged);
       removeQuietly(copy);
       // Verify checks the set of row MACs; here each row against its own, before anything is swapped.
       await checkStagedRows(staged, await this.options.hsm());
-      const target = targetOf(request.sha256, verdict, plan);
+      const target = targetOf(request.sha256, verdict, plan, signedHere);
       // After the approval's own change (executing → executed) is committed in the keychain being replaced: it runs in this promise's continuation.
       setImmediate(() => void this.apply(staged, request, target, plan, requester, requestId));
       return target;
@@ -191,9 +193,10 @@ export class BackupRestorer {
   }
 
   /** §3 in full with this HSM (instances opened, trust checked), then the preflight's freshness decision. */
-  private async check(path: string, request: RestoreRequest): Promise<{ verdict: BackupVerdict; plan: RestorePlan }> {
+  private async check(path: string, request: RestoreRequest): Promise<{ verdict: BackupVerdict; plan: RestorePlan; signedHere: boolean }> {
     const hsm = await this.options.hsm();
-    const trustedSigner = request.signerKey ?? (await hsm.signingPublicKey());
+    const ownKey = await hsm.signingPublicKey();
+    const trustedSigner = request.signerKey ?? ownKey;
     const verdict = await verifyBackup(path, { trustedSigner, signerSource: request.signerKey === undefined ? 'hsm' : 'request', hsm });
     const { store } = this.options;
     const plan = planRestore(
@@ -205,11 +208,11 @@ export class BackupRestorer {
       },
       request.allowOlder === true,
     );
-    return { verdict, plan };
+    return { verdict, plan, signedHere: publicKeyFingerprint(verdict.manifest.signer) === publicKeyFingerprint(ownKey) };
   }
 }
 
-function targetOf(sha256: string, verdict: BackupVerdict, plan: RestorePlan): RestoreTarget {
+function targetOf(sha256: string, verdict: BackupVerdict, plan: RestorePlan, signedHere: boolean): RestoreTarget {
   const { manifest } = verdict;
   return {
     sha256,
@@ -217,6 +220,7 @@ function targetOf(sha256: string, verdict: BackupVerdict, plan: RestorePlan): Re
     auditHeadSeq: manifest.auditHead?.seq ?? 0,
     trustCounter: manifest.trustCounter ?? 0,
     signerFingerprint: publicKeyFingerprint(manifest.signer),
+    signedHere,
     createdAt: manifest.createdAt,
     sameKeychain: plan.sameKeychain,
     older: plan.older,

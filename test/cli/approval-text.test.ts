@@ -67,5 +67,9 @@ describe('approval text', () => {
     const restore = (target: Record<string, unknown>) => approvalTarget(view({ operation: 'BackupRestore', class: 'backup-restore', args: { name, sha256: 'cd'.repeat(32), target } }));
     expect(restore({ older: false, sameKeychain: true })).toBe(`backup ${name} (replaces the keychain)`);
     expect(restore({ older: true, sameKeychain: false })).toBe(`backup ${name} (replaces the keychain; another keychain's; older: rolls the keychain back)`);
+    expect(restore({ older: false, sameKeychain: true, signedHere: true, signerFingerprint: 'AA:BB' })).toBe(`backup ${name} (replaces the keychain)`);
+    expect(restore({ older: false, sameKeychain: false, signedHere: false, signerFingerprint: 'AA:BB' })).toBe(
+      `backup ${name} (replaces the keychain; another keychain's; signed by ANOTHER appliance's key AA:BB: approve only if you know that key)`,
+    );
   });
 });

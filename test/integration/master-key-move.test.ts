@@ -169,6 +169,10 @@ describe('moving the master key: a backup from appliance A on appliances B (same
         expect(requested.status).toBe(EXIT_APPROVAL_REQUIRED);
         expect(requested.json.error.code).toBe('APPROVAL_REQUIRED');
         const { requestId, digest } = requested.json.error.details as { requestId: string; digest: string };
+        // Approvers are told the backup is signed by another appliance's key, and which (in text: "signed by ANOTHER appliance's key …").
+        const shown = JSON.stringify(server.remote(['approvals', 'list']).json);
+        expect(shown).toContain('"signedHere":false');
+        expect(shown).toContain('"signerFingerprint":"');
         for (const officer of ['officer-2', 'officer-3'] as const) {
           const approved = server.remote(['approvals', 'approve', requestId, '--digest', digest], { officer });
           expect(approved.status).toBe(0);

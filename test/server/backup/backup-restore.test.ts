@@ -107,6 +107,8 @@ describe('backup restore', () => {
     // Approvers see what they approve: the file's hash, keychain, audit head and trust counter.
     expect(JSON.stringify(pending.result)).toContain(made.sha256);
     expect(JSON.stringify(pending.result)).toContain('trustCounter');
+    // Signed by this appliance's own key: no other key is trusted for the restored trail.
+    expect(JSON.stringify(pending.result)).toContain('"signedHere":true');
     expect(await material('rs/later')).toBeTruthy();
     expect((await conn.request('ApprovalCancel', { id: (alone.error!.details as { requestId: string }).requestId })).error).toBeUndefined();
 
@@ -120,7 +122,7 @@ describe('backup restore', () => {
     expect(verified.error).toBeUndefined();
     expect(verified.result).toMatchObject({ ok: true });
     const [event] = restoredEvents();
-    expect(event).toMatchObject({ result: 'ok', custom: expect.objectContaining({ name: made.name, sha256: made.sha256, older: 'false' }) });
+    expect(event).toMatchObject({ result: 'ok', custom: expect.objectContaining({ name: made.name, sha256: made.sha256, older: 'false', signerFingerprint: expect.stringMatching(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/) }) });
     const custom = event.custom as Record<string, string>;
     expect(Number(custom.restoredCounter)).toBeGreaterThan(Number(custom.replacedCounter));
     expect(Number(custom.replacedHeadSeq)).toBeGreaterThan(Number(custom.restoredHeadSeq));
