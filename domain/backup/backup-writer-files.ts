@@ -7,7 +7,8 @@
  * `.snapshot` (a whole copy of the keychain database, with rows a later
  * destruction removes from the live file) or its `.partial` in backup_dir,
  * and retention never counts dot-files. So each name carries its writer:
- * `.<backup name>.<pid>-<boot id>.snapshot|partial`, the boot id from
+ * `.<backup name>.<pid>-<boot id>.snapshot|partial` (and SQLite's
+ * `.snapshot-journal` beside the snapshot), the boot id from
  * /proc/sys/kernel/random/boot_id (`noboot` where there is none). A file is
  * removed only when its writer is certainly gone: written in another boot,
  * or its pid is not a live process now. A live writer's file is never
@@ -20,8 +21,13 @@
 import { lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** A writer's dot-file: the backup's name, the writer's pid and boot id, and which piece it is. */
-export const WRITER_FILE_PATTERN = /^\.(backup-\d{8}T\d{6}Z-[0-9a-f]{8}\.srbk)\.(\d{1,10})-([0-9a-f]{32}|noboot)\.(snapshot|partial)$/;
+/**
+ * A writer's dot-file: the backup's name, the writer's pid and boot id, and
+ * which piece it is. SQLite's files beside the snapshot count too: a
+ * VACUUM INTO killed mid-way leaves its rollback journal
+ * (`.snapshot-journal`), which the chaos test found.
+ */
+export const WRITER_FILE_PATTERN = /^\.(backup-\d{8}T\d{6}Z-[0-9a-f]{8}\.srbk)\.(\d{1,10})-([0-9a-f]{32}|noboot)\.(snapshot(?:-journal|-wal|-shm)?|partial)$/;
 
 let thisBoot: string | undefined;
 

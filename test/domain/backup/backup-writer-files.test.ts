@@ -45,8 +45,8 @@ describe('backup writer dot-files', () => {
     expect(processAlive(dead)).toBe(false);
     const live = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 60000)'], { stdio: 'ignore' });
     try {
-      const deadFiles = [plant(writerFileNames(BACKUP, dead).snapshot), plant(writerFileNames(BACKUP, dead).partial), plant(writerFileNames(BACKUP, process.pid, OTHER_BOOT).snapshot)];
-      const liveFiles = [plant(writerFileNames(BACKUP).snapshot), plant(writerFileNames(BACKUP, live.pid as number).partial)];
+      const deadFiles = [plant(writerFileNames(BACKUP, dead).snapshot), plant(`${writerFileNames(BACKUP, dead).snapshot}-journal`), plant(writerFileNames(BACKUP, dead).partial), plant(writerFileNames(BACKUP, process.pid, OTHER_BOOT).snapshot)];
+      const liveFiles = [plant(writerFileNames(BACKUP).snapshot), plant(`${writerFileNames(BACKUP).snapshot}-journal`), plant(writerFileNames(BACKUP, live.pid as number).partial)];
       expect(processAlive(live.pid as number)).toBe(true);
 
       expect(removeDeadWritersFiles(dir).sort()).toEqual([...deadFiles].sort());
