@@ -31,6 +31,7 @@
  * head and checkpoints, what the trail said so far, the backups verified),
  * so each check reads only the new events and verifies only new backups.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -181,7 +182,7 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
     try {
       await keychain.unseal(hsm);
     } catch (err) {
-      fail(`the keychain does not unseal: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`);
+      fail(`the keychain does not unseal: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}; ${tokenSeenAfresh(lane)}`);
     }
     lap('unseal');
 
@@ -221,6 +222,13 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
     store.close();
     lap('close');
   }
+}
+
+/** Whether a fresh process (softhsm2-util) still sees the lane's token: tells a token broken on disk from the parent's module state. */
+function tokenSeenAfresh(lane: ChaosLane): string {
+  const shown = spawnSync('softhsm2-util', ['--show-slots'], { env: { ...process.env, SOFTHSM2_CONF: lane.env.SOFTHSM2_CONF }, encoding: 'utf8', timeout: 30_000 });
+  const seen = shown.status === 0 && shown.stdout.includes(lane.label);
+  return `softhsm2-util --show-slots in a fresh process ${seen ? 'still shows' : 'does NOT show'} token ${lane.label} (exit ${shown.status}${seen ? '' : `, ${shown.stderr.trim().slice(0, 200)}`})`;
 }
 
 /** Where a destroyed instance's sealed material could still sit: the file, its WAL (the store is open), the backups made since. */
