@@ -14,7 +14,9 @@
  *
  * Crash safety: the file is written under a dot-name, fsynced, then renamed
  * to its final name and the folder fsynced; a crash leaves at most a
- * dot-file, never a backup that looks whole and is not. Names are made here
+ * dot-file, never a backup that looks whole and is not. The dot-names carry
+ * the writing process (backup-writer-files.ts), so a later backup removes
+ * what a killed writer left and never a live writer's file. Names are made here
  * (time and randomness), never taken from a caller, so BackupRead can read
  * nothing outside the folder.
  */
@@ -27,6 +29,7 @@ import { StrongroomError, ValidationError } from '../../common/errors';
 import { HsmPort } from '../../hsm/hsm-port';
 import { SnapshotResult, SnapshotSetup } from '../../storage/backup/snapshot-messages';
 import { encodeBackupHeader } from './backup-file';
+import { writerFileNames } from './backup-writer-files';
 import { BACKUP_NAME_PATTERN, MAX_BACKUP_CHUNK_BYTES } from '../vocabulary/backup-limits';
 import { BACKUP_FORMAT_VERSION, BackupManifest, signManifest } from './backup-manifest';
 
@@ -73,8 +76,9 @@ export class BackupMaker {
     mkdirSync(backupDir, { recursive: true, mode: 0o700 });
     const createdAt = isoNow(clock);
     const name = `backup-${createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}.srbk`;
-    const snapshotPath = join(backupDir, `.${name}.snapshot`);
-    const partialPath = join(backupDir, `.${name}.partial`);
+    const pieces = writerFileNames(name);
+    const snapshotPath = join(backupDir, pieces.snapshot);
+    const partialPath = join(backupDir, pieces.partial);
     try {
       const snapshot = await this.options.snapshot({ keychainPath: this.options.keychainPath, outPath: snapshotPath });
       await this.options.checkSnapshot(snapshotPath, snapshot.facts);

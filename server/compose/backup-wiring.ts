@@ -17,6 +17,7 @@ import { AuditEvent, EventStamper } from '../../domain/audit/audit-event';
 import { INTENT_EVENT } from '../../domain/audit/audit-events';
 import { BackupMaker, MadeBackup } from '../../domain/backup/backup-maker';
 import { backupsBeyondRetention, newestBackupMs, removeBackup } from '../../domain/backup/backup-retention';
+import { removeDeadWritersFiles } from '../../domain/backup/backup-writer-files';
 import { BackupSchedule } from '../../domain/backup/backup-schedule';
 import { BackupRestorer } from '../../domain/backup/backup-restorer';
 import { ClientIdentity } from '../../domain/policy/identity';
@@ -129,11 +130,26 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
     }
   }
 
+  /**
+   * What a backup writer killed mid-way left in backup_dir (its snapshot is
+   * a whole copy of the keychain file): removed once its writer is gone,
+   * never a live writer's file (backup-writer-files.ts). Logged; a failure
+   * to tidy is logged and does not stop the backup.
+   */
+  function removeKilledWritersFiles(): void {
+    try {
+      for (const name of removeDeadWritersFiles(backupDir)) log.info('removed what a killed backup writer left in backup_dir', { name });
+    } catch (err) {
+      log.error('could not remove what a killed backup writer left in backup_dir', { error: String(err) });
+    }
+  }
+
   const create = async (requester: ClientIdentity | null): Promise<MadeBackup> => {
     const trigger = requester === null ? 'schedule' : 'request';
     const made = await (async () => {
       // The dispatcher refuses a sealed appliance's request; the schedule is refused here, before any snapshot is taken.
       if (appliance.keychain.isSealed) throw new KeychainError('SEALED', 'the keychain is sealed: no backup was made');
+      removeKilledWritersFiles();
       return maker.create();
     })().catch(async (cause: unknown) => {
       const err = backupFailure(cause);

@@ -1,16 +1,21 @@
 /**
  * The invariants the chaos test checks after every SIGKILL, whatever point
  * the kill landed on (none of them depends on when it landed):
- *   - the file: PRAGMA integrity_check ok, no foreign key broken;
+ *   - the file: PRAGMA quick_check ok after every kill, PRAGMA
+ *     integrity_check ok at every full check (every few kills and the last
+ *     of each lane: what quick_check leaves out is only whether each index
+ *     holds exactly its table's rows); no foreign key broken;
  *   - keys: versions 1..n without a gap or a double, the current one the
  *     newest; no key rolled twice at the test's one sweep instant;
  *   - the keychain unseals with the HSM (row MACs, trust state and the
  *     token's freshness anchor checked), no master key version it names is
  *     missing from the token;
- *   - the audit chain verifies with the appliance's own verifier, still
- *     holds the head the previous check saw (anchors), and every change in
- *     the file has its intent in the trail (a key's Create, a destroyed
- *     instance's Destroy);
+ *   - the audit trail: after every kill, what was appended since the
+ *     previous check extends the head that check verified (an anchor), and
+ *     its new checkpoints verify (chaos-trail.ts); at every full check the
+ *     appliance's own verifier (verifyTrail) checks the whole trail, anchored
+ *     at that head; every change in the file has its intent in the trail (a
+ *     key's Create, a destroyed instance's Destroy);
  *   - every acknowledged operation is there: created keys open, an executed
  *     Destroy destroyed its instance (and a Destroy not executed did not),
  *     an acknowledged sweep left nothing due, an acknowledged backup is in
@@ -22,9 +27,11 @@
  *     (the next start), neither the file nor its WAL holds the sealed
  *     material of an instance destroyed since it was seen alive, and no
  *     backup made after the destruction holds it either.
- * The ledger carries what one check hands the next (the trail's head, what
- * the trail said so far), so each check reads only the new events.
+ * The ledger carries what one check hands the next (the trail's verified
+ * head and checkpoints, what the trail said so far, the backups verified),
+ * so each check reads only the new events and verifies only new backups.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -36,12 +43,11 @@ import { masterKeyStatus } from '../../domain/master-key-rotation';
 import { HsmPort } from '../../hsm/hsm-port';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { ChaosLane } from './chaos-fixture';
-
-/** Events read per page while the ledger catches up with the trail. */
-const TRAIL_PAGE = 2000;
+import { EMPTY_TRAIL_MARK, TrailMark, verifyTrailSince } from './chaos-trail';
 
 export interface LaneLedger {
-  head: { seq: number; hash: Buffer } | null;
+  /** Where the trail was verified up to (its head, its checkpoints): the next check verifies only what follows. */
+  trail: TrailMark;
   /** Key names whose Create / Destroy intent the trail holds. */
   readonly createIntents: Set<string>;
   readonly destroyIntents: Set<string>;
@@ -60,7 +66,7 @@ export interface LaneLedger {
 }
 
 export function newLedger(): LaneLedger {
-  return { head: null, createIntents: new Set(), destroyIntents: new Set(), succeeded: new Set(), retentionRemoves: new Set(), verifiedBackups: new Set(), executing: new Set(), alive: new Map(), destroyed: [] };
+  return { trail: EMPTY_TRAIL_MARK, createIntents: new Set(), destroyIntents: new Set(), succeeded: new Set(), retentionRemoves: new Set(), verifiedBackups: new Set(), executing: new Set(), alive: new Map(), destroyed: [] };
 }
 
 /** What the killed child acknowledged, parsed from its `ack` lines. */
@@ -88,12 +94,18 @@ export function parseAcks(lines: readonly string[]): ChildAcks {
   return acks;
 }
 
-/** File-level checks, on a raw read-only connection: no keychain, no MACs. */
-function checkFile(path: string, sweepAtMs: number, fail: (why: string) => never): Map<string, number> {
+/**
+ * File-level checks, on a raw read-only connection: no keychain, no MACs.
+ * `full`: PRAGMA integrity_check; else quick_check (every page, every
+ * record's format, b-tree structure and free list: all but whether each
+ * index holds exactly its table's rows, which the full check adds).
+ */
+function checkFile(path: string, sweepAtMs: number, full: boolean, fail: (why: string) => never): Map<string, number> {
   const raw = new Database(path, { readonly: true });
   try {
-    const integrity = raw.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok') fail(`integrity_check: ${String(integrity)}`);
+    const pragma = full ? 'integrity_check' : 'quick_check';
+    const integrity = raw.pragma(pragma, { simple: true });
+    if (integrity !== 'ok') fail(`${pragma}: ${String(integrity)}`);
     const broken = raw.pragma('foreign_key_check') as unknown[];
     if (broken.length > 0) fail(`foreign_key_check: ${JSON.stringify(broken.slice(0, 3))}`);
     const rows = raw
@@ -117,20 +129,25 @@ function checkFile(path: string, sweepAtMs: number, fail: (why: string) => never
   }
 }
 
-/** Reads the trail's new events into the ledger. */
-function catchUp(ledger: LaneLedger, records: (from: number, limit: number) => Array<{ seq: number; event: string }>, fromSeq: number): void {
-  for (let from = fromSeq; ; ) {
-    const page = records(from, TRAIL_PAGE);
-    for (const record of page) {
-      const event = JSON.parse(record.event) as { type: string; operation: string | null; key: string | null; result: string; custom: Record<string, string> };
-      if (event.type === 'intent' && event.operation === 'Create' && event.key) ledger.createIntents.add(event.key);
-      if (event.type === 'intent' && event.operation === 'Destroy' && event.key) ledger.destroyIntents.add(event.key);
-      if (event.type === 'intent' && event.custom.retention !== undefined) for (const name of event.custom.remove.split(',')) ledger.retentionRemoves.add(name);
-      if (event.type === 'operation' && event.result === 'ok' && event.key) ledger.succeeded.add(`${event.operation} ${event.key}`);
-    }
-    if (page.length < TRAIL_PAGE) return;
-    from = page[page.length - 1].seq + 1;
-  }
+/** Reads one new event's meaning into the ledger. */
+function learn(ledger: LaneLedger, record: { event: string }): void {
+  const event = JSON.parse(record.event) as { type: string; operation: string | null; key: string | null; result: string; custom: Record<string, string> };
+  if (event.type === 'intent' && event.operation === 'Create' && event.key) ledger.createIntents.add(event.key);
+  if (event.type === 'intent' && event.operation === 'Destroy' && event.key) ledger.destroyIntents.add(event.key);
+  if (event.type === 'intent' && event.custom.retention !== undefined) for (const name of event.custom.remove.split(',')) ledger.retentionRemoves.add(name);
+  if (event.type === 'operation' && event.result === 'ok' && event.key) ledger.succeeded.add(`${event.operation} ${event.key}`);
+}
+
+/** What checkAfterKill does beyond the per-kill checks, and where it adds up its time. */
+export interface CheckOptions {
+  /**
+   * The whole file and trail too: PRAGMA integrity_check instead of
+   * quick_check, and verifyTrail over the whole trail (anchored at the head
+   * just verified) besides the check of its new part.
+   */
+  readonly full: boolean;
+  /** Milliseconds spent per phase, added up over the run (for the test's summary). */
+  readonly phases: Record<string, number>;
 }
 
 /**
@@ -138,30 +155,50 @@ function catchUp(ledger: LaneLedger, records: (from: number, limit: number) => A
  * the parent's port on the lane's token; `context` names the seed, lane and
  * cycle in every failure, so the run can be replayed.
  */
-export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: LaneLedger, acks: ChildAcks, sweepAtMs: number, context: string): Promise<void> {
+export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: LaneLedger, acks: ChildAcks, sweepAtMs: number, context: string, options: CheckOptions): Promise<void> {
+  const { full, phases } = options;
   const fail = (why: string): never => {
     throw new Error(`${context}: ${why}`);
   };
-  const versions = checkFile(lane.keychainPath, sweepAtMs, fail);
+  let t = Date.now();
+  const lap = (name: string): void => {
+    const now = Date.now();
+    phases[name] = (phases[name] ?? 0) + now - t;
+    t = now;
+  };
+  const versions = checkFile(lane.keychainPath, sweepAtMs, full, fail);
+  lap(full ? 'integrity_check' : 'quick_check');
   // Backups made since the last check came after every destruction the ledger knows of.
   const newBackups = await verifyNewBackups(lane, hsm, ledger, fail);
+  lap('backups');
   // The next start's open: it scrubs whatever dropped material a kill left in the WAL.
   const store = openSqliteStore(lane.keychainPath);
   const keychain = new Keychain({ store, clock: systemClock, timeZone: 'UTC' });
+  lap('open');
   try {
     const status = await masterKeyStatus(store, hsm);
     if (status.missing.length > 0) fail(`master key versions missing from the token: ${status.missing.join(',')}`);
+    lap('mkstatus');
     try {
       await keychain.unseal(hsm);
     } catch (err) {
-      fail(`the keychain does not unseal: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`);
+      fail(`the keychain does not unseal: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}; ${tokenSeenAfresh(lane)}`);
     }
+    lap('unseal');
 
-    const trust = { keychainId: store.getMeta()!.keychainId, publicKeyPem: await hsm.signingPublicKey(), anchors: ledger.head === null ? [] : [ledger.head] };
-    const verdict = verifyTrail(store.audit, trust);
-    if (!verdict.ok) fail(`the audit trail does not verify: ${verdict.reason} (seq ${verdict.firstBadSeq})`);
-    catchUp(ledger, (from, limit) => store.audit.readAuditRecords(from, limit), (ledger.head?.seq ?? 0) + 1);
-    ledger.head = store.audit.auditHead();
+    const trust = { keychainId: store.getMeta()!.keychainId, publicKeyPem: await hsm.signingPublicKey() };
+    // The new part of the trail, from the head the previous check verified (an anchor); the ledger learns its events on the way.
+    const step = verifyTrailSince(store.audit, trust, ledger.trail, (record) => learn(ledger, record));
+    if (!step.ok) throw new Error(`${context}: the audit trail does not verify: ${step.reason} (seq ${step.firstBadSeq})`);
+    ledger.trail = step.mark;
+    lap('trail since');
+    if (full) {
+      const head = ledger.trail.head;
+      const verdict = verifyTrail(store.audit, { ...trust, anchors: head === null ? [] : [head] });
+      if (!verdict.ok) fail(`the whole audit trail does not verify: ${verdict.reason} (seq ${verdict.firstBadSeq})`);
+      if (verdict.checkpoints !== ledger.trail.checkpoints) fail(`the whole trail holds ${verdict.checkpoints} checkpoints, the checks since the start counted ${ledger.trail.checkpoints}`);
+      lap('whole trail');
+    }
 
     // Intent before change: nothing in the file that the trail does not announce.
     for (const name of versions.keys()) if (!ledger.createIntents.has(name)) fail(`key ${name} exists but the trail holds no Create intent for it`);
@@ -172,14 +209,26 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
       if (material.length !== 32) fail(`acknowledged key ${name} does not open to 32 bytes`);
       material.fill(0);
     }
+    lap('acks');
     if (acks.sweeps > 0 && keychain.dueKeys(sweepAtMs, 1).length > 0) fail('a sweep was acknowledged but keys are still due at its instant');
+    lap('due');
     checkApprovals(lane.keychainPath, ledger, acks, fail);
+    lap('approvals');
     checkBackupAcks(lane, ledger, acks, fail);
     checkNoTrace(lane.keychainPath, ledger, newBackups, fail);
+    lap('notrace');
   } finally {
     keychain.seal();
     store.close();
+    lap('close');
   }
+}
+
+/** Whether a fresh process (softhsm2-util) still sees the lane's token: tells a token broken on disk from the parent's module state. */
+function tokenSeenAfresh(lane: ChaosLane): string {
+  const shown = spawnSync('softhsm2-util', ['--show-slots'], { env: { ...process.env, SOFTHSM2_CONF: lane.env.SOFTHSM2_CONF }, encoding: 'utf8', timeout: 30_000 });
+  const seen = shown.status === 0 && shown.stdout.includes(lane.label);
+  return `softhsm2-util --show-slots in a fresh process ${seen ? 'still shows' : 'does NOT show'} token ${lane.label} (exit ${shown.status}${seen ? '' : `, ${shown.stderr.trim().slice(0, 200)}`})`;
 }
 
 /** Where a destroyed instance's sealed material could still sit: the file, its WAL (the store is open), the backups made since. */
