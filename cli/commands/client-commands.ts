@@ -53,13 +53,7 @@ is kept in --out while the request waits, and once it is approved
     )
     .action(
       runCommand(async (ctx, name: string, options: IssueOptions) => {
-        const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
-        const files = clientFiles(options.out, name, Boolean(options.p12));
-        assertWritable(files);
-        const made = mkdirSync(options.out, { recursive: true, mode: 0o700 });
-        const pair = generateClientKeyPair();
-        // The key is on disk before the request leaves: if officers must approve, it waits with the request.
-        writeOutFile(files.privateKey, pair.privateKeyPem, { exclusive: true });
+        const { passphrase, files, made, pair } = newKeyFiles(name, options);
         let issued: IssuedCertificate;
         try {
           issued = await ctx.backend().issueClient({
@@ -146,12 +140,7 @@ is kept in --out while the request waits, and once it is approved
     )
     .action(
       runCommand(async (ctx, name: string, options: Omit<IssueOptions, 'role' | 'groups'>) => {
-        const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
-        const files = clientFiles(options.out, name, Boolean(options.p12));
-        assertWritable(files);
-        const made = mkdirSync(options.out, { recursive: true, mode: 0o700 });
-        const pair = generateClientKeyPair();
-        writeOutFile(files.privateKey, pair.privateKeyPem, { exclusive: true });
+        const { passphrase, files, made, pair } = newKeyFiles(name, options);
         let renewed: RenewedClientCertificate;
         try {
           renewed = await ctx.backend().renewClient({ name, publicKeyPem: pair.publicKeyPem, validityDays: options.validityDays ? Number(options.validityDays) : undefined });
@@ -168,6 +157,21 @@ is kept in --out while the request waits, and once it is approved
         );
       }),
     );
+}
+
+/**
+ * A new key pair for NAME, its private key already in --out (0600, never
+ * over an existing file) before any request leaves: if officers must
+ * approve, the key waits with the request (issue and renew alike).
+ */
+function newKeyFiles(name: string, options: { out: string; p12?: boolean; passphraseFile?: string }) {
+  const passphrase = options.p12 ? readPassphrase(options.passphraseFile) : undefined;
+  const files = clientFiles(options.out, name, Boolean(options.p12));
+  assertWritable(files);
+  const made = mkdirSync(options.out, { recursive: true, mode: 0o700 });
+  const pair = generateClientKeyPair();
+  writeOutFile(files.privateKey, pair.privateKeyPem, { exclusive: true });
+  return { passphrase, files, made, pair };
 }
 
 function listCommand(): Command {

@@ -90,16 +90,7 @@ export class PkiService {
     if (this.directory.getClientByName(request.name)) {
       throw new KeychainError('CLIENT_EXISTS', `a client named "${request.name}" already exists; pick another name (revoked names are not reused)`);
     }
-    const ca = { certificatePem: this.caCertificate(), privateKeyPem: this.text(SECRET.caKey) };
-    const issued = issueClientCertificate({
-      ca,
-      name: request.name,
-      role: request.role,
-      groups: [...request.groups],
-      publicKeyPem: request.publicKeyPem,
-      validityDays: request.validityDays ?? DEFAULT_CLIENT_VALIDITY_DAYS,
-      clock: this.clock,
-    });
+    const issued = this.signClient(request, request.publicKeyPem, request.validityDays);
     const client: ClientRecord = {
       name: request.name,
       role: request.role,
@@ -112,7 +103,7 @@ export class PkiService {
       revokedAt: null,
     };
     this.directory.putClient(client);
-    return { client, certificatePem: issued.certificatePem, caPem: ca.certificatePem };
+    return { client, certificatePem: issued.certificatePem, caPem: this.caCertificate() };
   }
 
   /**
@@ -130,19 +121,10 @@ export class PkiService {
     if (previous.revokedAt !== null) {
       throw new KeychainError('WRONG_STATE', `client "${request.name}" was revoked at ${previous.revokedAt}; a revoked client is not renewed: issue a new name`);
     }
-    const ca = { certificatePem: this.caCertificate(), privateKeyPem: this.text(SECRET.caKey) };
-    const issued = issueClientCertificate({
-      ca,
-      name: previous.name,
-      role: previous.role,
-      groups: [...previous.groups],
-      publicKeyPem: request.publicKeyPem,
-      validityDays: request.validityDays ?? DEFAULT_CLIENT_VALIDITY_DAYS,
-      clock: this.clock,
-    });
+    const issued = this.signClient(previous, request.publicKeyPem, request.validityDays);
     const { serialNumber, fingerprint256, notBefore, notAfter } = issued;
     const client = this.directory.replaceClientCertificate(previous.name, { serialNumber, fingerprint256, notBefore, notAfter });
-    return { client, certificatePem: issued.certificatePem, caPem: ca.certificatePem, previous };
+    return { client, certificatePem: issued.certificatePem, caPem: this.caCertificate(), previous };
   }
 
   /**
@@ -166,7 +148,7 @@ export class PkiService {
       this.keychain.putSystemSecret(SECRET.serverKey, Buffer.from(server.privateKeyPem));
       this.keychain.putSystemSecret(SECRET.serverCert, Buffer.from(server.certificatePem));
     });
-    return { certificatePem: server.certificatePem, privateKeyPem: server.privateKeyPem, caPem: ca.certificatePem, previous };
+    return { certificatePem: server.certificatePem, privateKeyPem: server.privateKeyPem, caPem: this.caCertificate(), previous };
   }
 
   /** The CA and server certificates as they are read (serial, fingerprint, validity), for expiry warnings. */
@@ -182,6 +164,12 @@ export class PkiService {
       throw new KeychainError('WRONG_STATE', `"${name}" is the last officer; issue another officer certificate before revoking this one`);
     }
     return this.directory.revokeClient(name, isoNow(this.clock));
+  }
+
+  /** A client certificate signed by the appliance CA for `who` (name, role, groups) over `publicKeyPem`. */
+  private signClient(who: { readonly name: string; readonly role: ClientRole; readonly groups: readonly string[] }, publicKeyPem: string, validityDays: number | undefined) {
+    const ca = { certificatePem: this.caCertificate(), privateKeyPem: this.text(SECRET.caKey) };
+    return issueClientCertificate({ ca, name: who.name, role: who.role, groups: [...who.groups], publicKeyPem, validityDays: validityDays ?? DEFAULT_CLIENT_VALIDITY_DAYS, clock: this.clock });
   }
 
   private text(name: string): string {
