@@ -60,7 +60,16 @@ function pickScenario(random: () => number): ChaosScenario {
   return WEIGHTS[0][0];
 }
 
-/** Mostly after the child says it is working (its first acks); sometimes in its start (unseal, recovery) or its first unit of work. */
+/**
+ * Mostly after the child says it is working (its first acks); sometimes in
+ * its start (opening the file, recovery) or its first unit of work. A kill
+ * due while the child logs in to SoftHSM2 and unseals is held until it has
+ * unsealed (chaos-child-runner.ts): SoftHSM2 rewrites its token files in
+ * place, and a kill inside such a write lost the whole token (the token
+ * gone from `softhsm2-util --show-slots`, seen in CI), which is SoftHSM2's
+ * limit, not the appliance's; a hardware HSM's token is not a file the
+ * appliance process writes.
+ */
 function pickKillPoint(random: () => number, scenario: ChaosScenario): KillPoint {
   const roll = random();
   const delayMs = Math.floor(random() * MAX_DELAY_MS[scenario]);

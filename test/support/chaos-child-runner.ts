@@ -86,14 +86,25 @@ export function spawnChaosChild(env: NodeJS.ProcessEnv): Promise<LoadedChild> {
           let killed = false;
           let acks = 0;
           let readyMs = -1;
+          // While the child logs in to SoftHSM2 and unseals, a kill that falls due is held until it says `unsealed`
+          // (chaos-child.ts: SoftHSM2 rewrites its token files in place, and a kill inside one can lose the token).
+          let inHsm = false;
+          let held = false;
+          const killNow = (): void => {
+            killed = true;
+            child.kill('SIGKILL');
+          };
           const killAfter = (delayMs: number): void => {
-            setTimeout(() => {
-              killed = true;
-              child.kill('SIGKILL');
-            }, delayMs);
+            setTimeout(() => (inHsm ? (held = true) : killNow()), delayMs);
           };
           onLine = (l) => {
-            if (l.startsWith('ready ')) {
+            if (l === 'hsm') {
+              inHsm = true;
+              child.stdin.write('go\n');
+            } else if (l === 'unsealed') {
+              inHsm = false;
+              if (held) killNow();
+            } else if (l.startsWith('ready ')) {
               readyMs = Number(l.slice(6));
               if (point.after === 'ready') killAfter(point.delayMs);
             } else if (l.startsWith('ack ') && point.after === 'acks' && ++acks === point.acks) killAfter(point.delayMs);

@@ -63,20 +63,32 @@ async function approveByOthers(approvers: readonly Requester[], pending: { reque
   return state;
 }
 
-/** The parent's go-ahead, one JSON line on stdin: until it comes the child has only loaded its modules and touched nothing. */
-function goAhead(): Promise<ChaosOrder> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const end = text.indexOf('\n');
-      if (end >= 0) {
-        process.stdin.pause();
-        resolve(JSON.parse(text.slice(0, end)) as ChaosOrder);
-      }
-    });
-    process.stdin.on('end', () => reject(new Error('stdin closed before the go-ahead')));
+/** Lines from the parent on stdin, in order: the order (one JSON line), then `go` before the HSM is touched. */
+function parentLines(): () => Promise<string> {
+  const ready: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  let text = '';
+  let ended = false;
+  process.stdin.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n')) {
+      const line = text.slice(0, end);
+      text = text.slice(end + 1);
+      const taker = waiting.shift();
+      if (taker) taker(line);
+      else ready.push(line);
+    }
   });
+  process.stdin.on('end', () => {
+    ended = true;
+  });
+  return () =>
+    new Promise((resolve, reject) => {
+      const line = ready.shift();
+      if (line !== undefined) return resolve(line);
+      if (ended) return reject(new Error('stdin closed before the parent said what to do'));
+      waiting.push(resolve);
+    });
 }
 
 /** Resolves with `executed` or `failed` once the approved request settles (its live event), asynchronously run ones included. */
@@ -102,7 +114,9 @@ async function approveWaitingDestroys(requester: Requester, approvers: readonly 
 
 async function main(): Promise<void> {
   writeSync(1, `loaded ${Math.round(performance.now())}\n`);
-  const order = await goAhead();
+  const nextLine = parentLines();
+  // Until the order comes the child has only loaded its modules and touched nothing.
+  const order = JSON.parse(await nextLine()) as ChaosOrder;
   const startedMs = performance.now();
   const { scenario, cycle } = order;
   const env = process.env;
@@ -110,7 +124,12 @@ async function main(): Promise<void> {
   const appliance = openAppliance(config);
   const audit = openAuditPipeline(appliance, { clock: systemClock, timers: systemTimers, log: silentLogger, inProcess: true });
   const { services, dispatcher } = composeServices(appliance, { clock: systemClock, timers: systemTimers, log: silentLogger, audit });
+  // SoftHSM2 rewrites its token files in place (login, objects): a SIGKILL inside one can lose the whole
+  // token, which no appliance code can prevent, so the parent holds a kill due now until `unsealed`.
+  writeSync(1, 'hsm\n');
+  await nextLine();
   await appliance.unseal();
+  writeSync(1, 'unsealed\n');
   // As a serving appliance's start does once unsealed: requests a kill left `executing` are failed, not run again.
   services.approvals.start();
   const as = (identity: ClientIdentity): Requester => inProcessRequester({ dispatcher, limits: services.limits, identity });
