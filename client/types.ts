@@ -28,6 +28,8 @@ export type {
 export type { UnsealStatus } from '../domain/unseal/unseal-status';
 /** MasterKeyStatus and MasterKeyRotate (§6.4). */
 export type { MasterKeyStatus, RotationResult } from '../domain/master-key-status';
+/** A certificate as ServerCertRenew describes it: the domain's own shape, so the two cannot drift. */
+export type { CertificateInfo as CertificateView } from '../domain/pki/certificate-info';
 export type { MaterialDigest, MaterialFacts } from '../domain/keys/material-facts';
 /** An audit event, and the export line AuditSearch, the event stream and the SIEM sinks carry it in (§6.2, §8). */
 export type { AuditEvent } from '../protocol/audit-event';

@@ -6,7 +6,7 @@
  * Every command is written once against this interface, in the wire's
  * result types (client/types.ts).
  */
-import type { ApprovalView, ClientRecord, GrantRecord, InstanceView, KeyView, KeyWithInstances, RetrievedKey } from '../../client/types';
+import type { ApprovalView, CertificateView, ClientRecord, GrantRecord, InstanceView, KeyView, KeyWithInstances, RetrievedKey } from '../../client/types';
 import { KeyArgs } from '../commands/key-spec-options';
 
 /** RolloverDue's answer: `at` is the end of the window; `from` and `within` only when a window was asked for. */
@@ -33,16 +33,6 @@ export interface IssuedCertificate {
 /** ClientRenew's answer: the new certificate, and the serial, fingerprint and end of the one it replaced. */
 export interface RenewedClientCertificate extends IssuedCertificate {
   readonly previous: { readonly serialNumber: string; readonly fingerprint256: string; readonly notAfter: string };
-}
-
-/** A certificate as ServerCertRenew describes it (domain/pki/certificate-info.ts). */
-export interface CertificateView {
-  readonly subjectCommonName: string | null;
-  readonly issuerCommonName: string | null;
-  readonly serialNumber: string;
-  readonly fingerprint256: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
 }
 
 /** ServerCertRenew's answer. */
