@@ -32,6 +32,7 @@ import type { ServerLimits } from './server-limits';
 import type { MadeBackup } from '../domain/backup/backup-maker';
 import type { ClearKeyImport } from '../common/config';
 import type { BackupSchedule } from '../domain/backup/backup-schedule';
+import type { BackupListing } from '../domain/backup/backup-list';
 import type { CertificateLifecycle } from '../domain/pki/certificate-expiry';
 
 export type { ServerLimits } from './server-limits';
@@ -87,6 +88,8 @@ export interface Services {
     /** Makes one (requester null: the server, on its schedule), then applies backup_retention. */
     create(requester: ClientIdentity | null): Promise<MadeBackup>;
     read(name: string, offset: number, length: number): { data: Buffer; fileBytes: number };
+    /** What backup_dir holds, newest first, read from each file's signed manifest (domain/backup/backup-list.ts). */
+    list(): Promise<BackupListing>;
     /** The server's own backups (backup_schedule), or null when off; started and stopped by the server. */
     readonly schedule: BackupSchedule | null;
     /** backup_retention: how many backups the folder keeps. */

@@ -16,6 +16,7 @@ import { masterKeyRotate, masterKeyStatus, seal, unsealReset, unsealStatus, unse
 import { backupCreate, backupRead } from './backup-operations';
 import { clientRenew, serverCertRenew } from './certificate-operations';
 import { backupRestore } from './backup-restore';
+import { backupList } from './backup-list';
 import { approvalApprove, approvalCancel, approvalCollect, approvalDeny, approvalGet, approvalList, approvalQuorums, approvalQuorumSet } from './approval-operations';
 
 /** Every operation by its name; Query's list of operation names follows this order. */
@@ -34,6 +35,7 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     ApprovalCancel: approvalCancel, ApprovalCollect: approvalCollect, ApprovalQuorums: approvalQuorums, ApprovalQuorumSet: approvalQuorumSet,
     Interop: interop, Log: log, Export: exportKey, Check: check,
     BackupCreate: backupCreate, BackupRead: backupRead, BackupRestore: backupRestore,
+    BackupList: backupList,
     ClientRenew: clientRenew, ServerCertRenew: serverCertRenew,
   };
 }

@@ -61,6 +61,7 @@ export const OPERATION_NAMES = [
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
   'Interop', 'Log', 'Export', 'Check',
   'BackupCreate', 'BackupRead', 'BackupRestore',
+  'BackupList',
   'ClientRenew', 'ServerCertRenew',
 ] as const;
 
@@ -310,6 +311,8 @@ export const OP_SCHEMAS = Object.freeze({
   },
   Interop: { fields: { function: { type: 'enum', values: INTEROP_FUNCTIONS }, identifier: { type: 'string', minLength: 1, maxLength: MAX_INTEROP_IDENTIFIER } } },
   BackupCreate: { fields: {} },
+  /** What backup_dir holds, newest first (officers and auditors; docs/backup.md §2.1). */
+  BackupList: { fields: {} },
   BackupRead: {
     fields: {
       name: { type: 'string', minLength: 1, maxLength: MAX_BACKUP_NAME_LENGTH },

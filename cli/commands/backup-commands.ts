@@ -21,6 +21,7 @@ import { assertOutFileWritable, openOutFile } from '../out-file';
 import { progressLine } from '../progress';
 import { BackupVerdict, verifyBackupFile } from '../offline/backup-verify';
 import { backupRestoreCommand } from './backup-restore';
+import { backupListCommand } from './backup-list';
 
 /** Bytes per BackupRead: the most the operation returns (its base64 stays inside a 1 MiB frame). */
 const CHUNK_BYTES = 512 * 1024;
@@ -63,7 +64,7 @@ function renderVerdict(file: string, verdict: BackupVerdict): string {
 }
 
 export function backupCommand(): Command {
-  const group = new Command('backup').description('signed backups of the keychain: make one, check one, restore one');
+  const group = new Command('backup').description('signed backups of the keychain: make one, list them, check one, restore one');
   group.addCommand(
     new Command('create')
       .description('have the appliance make a signed backup of its keychain, and copy it to --out')
@@ -159,6 +160,7 @@ Examples:
         }),
       ),
   );
+  group.addCommand(backupListCommand());
   group.addCommand(backupRestoreCommand());
   return group;
 }

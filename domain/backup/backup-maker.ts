@@ -71,7 +71,8 @@ function removeQuietly(path: string): void {
 export class BackupMaker {
   constructor(private readonly options: BackupMakerOptions) {}
 
-  async create(): Promise<MadeBackup> {
+  /** Makes one; `trigger` (who had it made) goes into its signed manifest. */
+  async create(trigger?: 'schedule' | 'request'): Promise<MadeBackup> {
     const { backupDir, clock } = this.options;
     mkdirSync(backupDir, { recursive: true, mode: 0o700 });
     const createdAt = isoNow(clock);
@@ -89,6 +90,7 @@ export class BackupMaker {
         createdAt,
         applianceVersion: this.options.applianceVersion,
         ...snapshot.facts,
+        ...(trigger === undefined ? {} : { trigger }),
         database: { bytes: snapshot.bytes, sha256: snapshot.sha256 },
         signer: await hsm.signingPublicKey(),
       };

@@ -31,6 +31,8 @@ export interface BackupManifest extends SnapshotFacts {
   readonly applianceVersion: string;
   /** The snapshot (an SQLite database file) that follows the header. */
   readonly database: { readonly bytes: number; readonly sha256: string };
+  /** Who had it made: the server's schedule or an officer's request (BackupList shows it); absent in backups made before it was recorded. */
+  readonly trigger?: 'schedule' | 'request';
   /** The signing key's SPKI PEM: what `verify` compares with the key it trusts. */
   readonly signer: string;
 }

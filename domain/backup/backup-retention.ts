@@ -6,8 +6,9 @@
  * counted or removed: an operator's file, a dot-file of a backup in
  * progress or a symbolic link is never touched, whatever its name.
  */
-import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { backupDirNames } from './backup-dir';
 import { BACKUP_NAME_PATTERN } from '../vocabulary/backup-limits';
 
 export interface StoredBackup {
@@ -28,13 +29,7 @@ export function backupNameTimeMs(name: string): number {
  * folder does not exist yet.
  */
 export function listBackups(dir: string): StoredBackup[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = backupDirNames(dir);
   const found: Array<StoredBackup & { mtimeMs: number }> = [];
   for (const name of names) {
     if (!BACKUP_NAME_PATTERN.test(name)) continue;

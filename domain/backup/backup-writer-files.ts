@@ -18,8 +18,9 @@
  * named so (an operator's, an older version's untagged dot-files) and
  * anything but a regular file (a symbolic link) are left alone.
  */
-import { lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { backupDirNames } from './backup-dir';
 
 /**
  * A writer's dot-file: the backup's name, the writer's pid and boot id, and
@@ -74,13 +75,7 @@ export interface LeftoverCheck {
 export function removeDeadWritersFiles(dir: string, check: LeftoverCheck = {}): string[] {
   const boot = check.boot ?? bootId();
   const alive = check.alive ?? processAlive;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const names = backupDirNames(dir);
   const removed: string[] = [];
   for (const name of names) {
     const match = WRITER_FILE_PATTERN.exec(name);

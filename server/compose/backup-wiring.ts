@@ -18,6 +18,7 @@ import { INTENT_EVENT } from '../../domain/audit/audit-events';
 import { BackupMaker, MadeBackup } from '../../domain/backup/backup-maker';
 import { backupsBeyondRetention, newestBackupMs, removeBackup } from '../../domain/backup/backup-retention';
 import { removeDeadWritersFiles } from '../../domain/backup/backup-writer-files';
+import { listBackupFiles } from '../../domain/backup/backup-list';
 import { BackupSchedule } from '../../domain/backup/backup-schedule';
 import { BackupRestorer } from '../../domain/backup/backup-restorer';
 import { ClientIdentity } from '../../domain/policy/identity';
@@ -150,7 +151,7 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
       // The dispatcher refuses a sealed appliance's request; the schedule is refused here, before any snapshot is taken.
       if (appliance.keychain.isSealed) throw new KeychainError('SEALED', 'the keychain is sealed: no backup was made');
       removeKilledWritersFiles();
-      return maker.create();
+      return maker.create(trigger);
     })().catch(async (cause: unknown) => {
       const err = backupFailure(cause);
       await record(unsealAuditEvent(stamper, 'backup-created', requester, err instanceof StrongroomError ? err.code : 'INTERNAL_ERROR', { trigger }));
@@ -198,6 +199,7 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
   return {
     create,
     read: (name, offset, length) => maker.read(name, offset, length),
+    list: async () => listBackupFiles(backupDir, await (await appliance.hsm()).signingPublicKey()),
     schedule,
     retention,
     restore: { prepare: (request) => restorer.prepare(request), execute: (request, requester, requestId) => restorer.execute(request, requester, requestId) },

@@ -102,6 +102,20 @@ describe('strongroom backup', () => {
       expect(verified.json.manifest.auditHead).toEqual(made.json.manifest.auditHead);
     });
 
+    it('lists the backups in backup_dir newest first: --json in local mode, a table over the wire', () => {
+      const listed = local('backup', 'list');
+      expect(listed.status).toBe(0);
+      const onDisk = readdirSync(join(data, 'backups')).filter((n) => /^backup-.*\.srbk$/.test(n));
+      expect(listed.json.total).toBe(onDisk.length);
+      expect([...listed.json.backups.map((b: { name: string }) => b.name)].sort()).toEqual(onDisk.sort());
+      expect(listed.json.backups[0]).toMatchObject({ error: null, manifest: { trigger: 'request', signedHere: true } });
+      const human = cli(['--data', data, '--server', `127.0.0.1:${server.port}`, 'backup', 'list']);
+      expect(human.status).toBe(0);
+      expect(human.stdout).toMatch(/^NAME +MADE \(UTC\) +SIZE +BY +KEYCHAIN +AUDIT HEAD +TRUST +MASTER KEY +SIGNED BY/);
+      expect(human.stdout).toContain(listed.json.backups[0].name);
+      expect(human.stdout).toContain('this appliance');
+    });
+
     it('restores a backup once two other officers approve; serve restarts onto it on the same port', async () => {
       const remote = (cert: string | null) => (...args: string[]) =>
         cli(['--data', data, '--server', `127.0.0.1:${server.port}`, ...(cert ? ['--cert', join(data, 'pki', `${cert}.crt`), '--key', join(data, 'pki', `${cert}.key`)] : []), '--json', ...args]);

@@ -72,6 +72,7 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   Interop: { function: 'begin', identifier: 'BL-M-1-21' },
   Log: { message: 'Registered a symmetric key.' },
   BackupCreate: {},
+  BackupList: {},
   BackupRead: { name: 'backup-20261207T081500Z-1a2b3c4d.srbk', offset: 0, length: 4096 },
   ClientRenew: { name: 'billing', publicKeyPem: '-----BEGIN PUBLIC KEY-----\n…', validityDays: 365 },
   ServerCertRenew: { validityDays: 397 },
@@ -85,7 +86,7 @@ const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wr
 describe('operation schemas', () => {
   it('has a schema for every operation of §6, and nothing else', () => {
     expect(Object.keys(OP_SCHEMAS).sort()).toEqual([...OPERATION_NAMES].sort());
-    expect(OPERATION_NAMES).toHaveLength(62);
+    expect(OPERATION_NAMES).toHaveLength(63);
   });
 
   it.each(OPERATION_NAMES.filter((op) => op !== 'Batch').map((op) => [op]))('%s: a valid example decodes with Buffers for base64 fields', (op) => {
