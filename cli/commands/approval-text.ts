@@ -133,9 +133,38 @@ export function targetCell(view: ApprovalView): string {
   return target.length > MAX_TARGET_COLUMN ? `${target.slice(0, MAX_TARGET_COLUMN - 1)}…` : target;
 }
 
+/** A yes/no the server stored, or '?' when the stored value is not a boolean. */
+function flag(value: unknown, yes: string, no: string): string {
+  return value === true ? yes : value === false ? no : '?';
+}
+
+/**
+ * What a restore request replaces the keychain with, one fact a line (the
+ * request's `target`, as the appliance verified the file before storing the
+ * request, and as its digest covers): what an approver reads before
+ * approving, rather than a line of JSON. `indent` starts each line.
+ */
+export function restoreTargetLines(view: ApprovalView, indent: string): string[] {
+  const target = (view.args.target ?? {}) as Record<string, unknown>;
+  return [
+    `${indent}Backup file    ${text(view.args.name)}`,
+    `${indent}SHA-256        ${text(target.sha256 ?? view.args.sha256)}`,
+    `${indent}Keychain       ${text(target.keychainId)} (${flag(target.sameKeychain, "this appliance's keychain", "ANOTHER keychain than this appliance's")})`,
+    `${indent}Made           ${text(target.createdAt)}`,
+    `${indent}Audit head     event ${text(target.auditHeadSeq)}`,
+    `${indent}Trust counter  ${text(target.trustCounter)}`,
+    `${indent}Instances      ${text(target.instances)} (each opened with this HSM when the request was checked)`,
+    `${indent}Signed by      ${text(target.signerFingerprint)} (${flag(target.signedHere, "this appliance's key", "ANOTHER appliance's key, named by the requester: approve only if you know that key")})`,
+    `${indent}Older          ${flag(target.older, 'YES: older than the current keychain; approving rolls the keychain back', 'no: not older than the current keychain')}`,
+  ];
+}
+
 /** `approvals show`: everything about one request, arguments and result summarised safely. */
 export function describeApproval(view: ApprovalView): string {
-  const argLines = Object.entries(view.args).map(([name, value], i) => `${i === 0 ? 'Arguments  ' : '           '}${name}: ${shown(value)}`);
+  const restore = view.operation === 'BackupRestore';
+  // A restore's target is shown as lines of its own below, not as one line of JSON.
+  const args = Object.entries(view.args).filter(([name]) => !(restore && name === 'target'));
+  const argLines = args.map(([name, value], i) => `${i === 0 ? 'Arguments  ' : '           '}${name}: ${shown(value)}`);
   const lines = [
     `Request    ${view.id}`,
     `State      ${view.state}`,
@@ -144,6 +173,7 @@ export function describeApproval(view: ApprovalView): string {
     ...(argLines.length > 0 ? argLines : ['Arguments  (none)']),
     // What will be used, whatever the arguments name (an alias can be re-pointed; this cannot).
     ...(view.binding ? [`Key        ${view.binding.name} (key id ${view.binding.keyId}, instance ${view.binding.instance})`] : []),
+    ...(restore ? ['Restores   the keychain to this backup:', ...restoreTargetLines(view, '  ')] : []),
     `Requester  ${view.requester}`,
     `Approvals  ${view.approvals} of ${view.required}${view.approvedBy.length > 0 ? ` (${view.approvedBy.join(', ')})` : ''}`,
     `Created    ${view.createdAt}`,

@@ -15,7 +15,7 @@ import { runCommand } from '../context';
 import { table } from '../output';
 import { printRetrieved } from './key-get';
 import { printWrapped } from './key-export';
-import { describeApproval, targetCell } from './approval-text';
+import { describeApproval, restoreTargetLines, targetCell } from './approval-text';
 import { clientFiles, filesText, readKeptKey, readPassphrase, writeIssued } from './client-files';
 
 const DIGEST = /^[0-9a-f]{64}$/;
@@ -36,6 +36,9 @@ Examples:
 TARGET is what the request acts on as the server resolved it: the key it is
 bound to (its canonical name, not the alias typed), the client it issues or
 revokes, the grant it makes. VOTES is approvals so far / approvals needed.
+An open backup restore (pending or approved) is spelled out below the
+table: the backup file, its SHA-256, keychain, audit head, trust counter,
+signer and whether it is older than the current keychain.
 --json prints { "requests": [request, …] }, the wire's ApprovalList answer
 (docs/protocol.md §6.3), arguments in full.`,
     )
@@ -44,13 +47,18 @@ revokes, the grant it makes. VOTES is approvals so far / approvals needed.
         const limit = Number(options.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ValidationError('--limit is a whole number from 1 to 500');
         const requests = await ctx.backend().listApprovals({ state: options.state, mine: options.mine, limit });
+        // An open restore's target does not fit a cell: what approvers decide on is spelled out below the table.
+        const openRestores = requests.filter((r) => r.operation === 'BackupRestore' && (r.state === 'pending' || r.state === 'approved'));
         ctx.out.result({ requests }, () =>
           requests.length === 0
             ? 'No approval requests.'
-            : table(
-                ['ID', 'STATE', 'OPERATION', 'TARGET', 'REQUESTER', 'VOTES', 'EXPIRES'],
-                requests.map((r) => [r.id, r.state, r.operation, targetCell(r), r.requester, `${r.approvals}/${r.required}`, r.expiresAt]),
-              ),
+            : [
+                table(
+                  ['ID', 'STATE', 'OPERATION', 'TARGET', 'REQUESTER', 'VOTES', 'EXPIRES'],
+                  requests.map((r) => [r.id, r.state, r.operation, targetCell(r), r.requester, `${r.approvals}/${r.required}`, r.expiresAt]),
+                ),
+                ...openRestores.flatMap((r) => ['', `Restore ${r.id} (${r.state}, ${r.approvals}/${r.required}) replaces the keychain with:`, ...restoreTargetLines(r, '  ')]),
+              ].join('\n'),
         );
       }),
     );
@@ -69,7 +77,9 @@ Examples:
 
 Arguments are shown one per line; a PEM is shown as what identifies it (a
 certificate's subject and SHA-256 fingerprint, a public key's type and
-SHA-256 fingerprint), never as its text. --json prints { "request": … },
+SHA-256 fingerprint), never as its text. A backup restore's target (file,
+SHA-256, keychain, audit head, trust counter, signer, older) is shown one
+fact a line. --json prints { "request": … },
 the wire's ApprovalGet answer (docs/protocol.md §6.3), arguments in full.`,
     )
     .action(

@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import * as forge from 'node-forge';
-import { approvalTarget, describeApproval, pemSummary, publicKeyFingerprint, summarised } from '../../cli/commands/approval-text';
+import { approvalTarget, describeApproval, pemSummary, publicKeyFingerprint, restoreTargetLines, summarised } from '../../cli/commands/approval-text';
 import type { ApprovalView } from '../../client/types';
 
 const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -71,5 +71,37 @@ describe('approval text', () => {
     expect(restore({ older: false, sameKeychain: false, signedHere: false, signerFingerprint: 'AA:BB' })).toBe(
       `backup ${name} (replaces the keychain; another keychain's; signed by ANOTHER appliance's key AA:BB: approve only if you know that key)`,
     );
+  });
+});
+
+describe('a backup restore request, as approvers read it', () => {
+  const name = 'backup-20261207T081500Z-1a2b3c4d.srbk';
+  const target = { sha256: 'cd'.repeat(32), keychainId: 'kc-7', auditHeadSeq: 41, trustCounter: 9, signerFingerprint: 'AA:BB', signedHere: true, createdAt: '2026-12-07T08:15:00.000Z', sameKeychain: true, older: false, instances: 12 };
+  const restore = (over: Record<string, unknown>) => view({ operation: 'BackupRestore', class: 'backup-restore', args: { name, sha256: target.sha256, target: { ...target, ...over } } });
+
+  it('shows the target one fact a line, not as JSON', () => {
+    const shown = describeApproval(restore({}));
+    expect(shown).not.toContain('"keychainId"');
+    expect(shown).toContain(`Backup file    ${name}`);
+    expect(shown).toContain(`SHA-256        ${'cd'.repeat(32)}`);
+    expect(shown).toContain("Keychain       kc-7 (this appliance's keychain)");
+    expect(shown).toContain('Audit head     event 41');
+    expect(shown).toContain('Trust counter  9');
+    expect(shown).toContain('Instances      12');
+    expect(shown).toContain("Signed by      AA:BB (this appliance's key)");
+    expect(shown).toContain('Older          no');
+  });
+
+  it('spells out another keychain, another appliance\'s key and an older backup', () => {
+    const lines = restoreTargetLines(restore({ sameKeychain: false, signedHere: false, older: true }), '');
+    expect(lines).toContain("Keychain       kc-7 (ANOTHER keychain than this appliance's)");
+    expect(lines.join('\n')).toMatch(/Signed by {6}AA:BB \(ANOTHER appliance's key, named by the requester: approve only if you know that key\)/);
+    expect(lines.join('\n')).toMatch(/Older {10}YES: older than the current keychain/);
+  });
+
+  it('escapes what it prints and shows ? for a value that is not what the server stores', () => {
+    const lines = restoreTargetLines(restore({ keychainId: 'kc\u001b[2J', older: 'maybe' }), '');
+    expect(lines.join('\n')).not.toContain('\u001b');
+    expect(lines).toContain('Older          ?');
   });
 });

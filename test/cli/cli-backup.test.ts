@@ -126,6 +126,13 @@ describe('strongroom backup', () => {
       expect([requested.status, requested.json.error.code]).toEqual([12, 'APPROVAL_REQUIRED']);
       const { requestId, digest } = requested.json.error.details as { requestId: string; digest: string };
       expect(JSON.stringify(remote('officer-2')('approvals', 'show', requestId).json)).toContain(made.json.sha256);
+      // Without --json, approvers read the target one fact a line, in show and below list's table.
+      const human = (cert: string, ...args: string[]) => cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--cert', join(data, 'pki', `${cert}.crt`), '--key', join(data, 'pki', `${cert}.key`), ...args]);
+      const shown = human('officer-2', 'approvals', 'show', requestId).stdout;
+      expect(shown).toContain(`Backup file    ${made.json.name}`);
+      expect(shown).toContain(`SHA-256        ${made.json.sha256}`);
+      expect(shown).toContain("(this appliance's key)");
+      expect(human('officer-2', 'approvals', 'list', '--state', 'open').stdout).toContain(`Restore ${requestId} (pending, 0/2) replaces the keychain with:`);
       expect(remote('officer-2')('approvals', 'approve', requestId, '--digest', digest).json.request.state).toBe('pending');
       expect(remote('officer-3')('approvals', 'approve', requestId, '--digest', digest).status).toBe(0);
       await server.waitForStdout('"restarted":"backup-restore"');
