@@ -19,6 +19,7 @@ import { StrongroomError } from '../../common/errors';
 import { runCommand } from '../context';
 import { assertOutFileWritable, openOutFile } from '../out-file';
 import { progressLine } from '../progress';
+import { whileServerWorks } from '../wait-line';
 import { BackupVerdict, verifyBackupFile } from '../offline/backup-verify';
 import { backupRestoreCommand } from './backup-restore';
 import { backupListCommand } from './backup-list';
@@ -78,6 +79,8 @@ backup_dir, and the CLI copies it to --out and checks the copy's SHA-256.
 The backup holds no key material in the clear: it opens only with the HSM
 that holds the master key (and the custodians' shares, for a share-bound
 keychain). An officer's command, over the wire or in local mode; audited.
+On a terminal, a line shows the time elapsed while the appliance makes it,
+then a progress bar the copy (neither with --json).
 
 Examples:
   $ strongroom backup create --out keychain-2026-12-07.srbk
@@ -88,7 +91,9 @@ Examples:
           // Before the request: a backup the server made stays in its backup_dir whatever happens to the copy.
           assertOutFileWritable(options.out);
           const requester = ctx.requester();
-          const made = await requester.request<MadeBackup>('BackupCreate');
+          const made = await whileServerWorks('the appliance is snapshotting, checking and signing the backup', ctx.out, () =>
+            requester.request<MadeBackup>('BackupCreate'),
+          );
           const fd = openOutFile(options.out);
           const hash = createHash('sha256');
           const progress = progressLine('copying backup', { json: ctx.out.json, unit: 'bytes' });

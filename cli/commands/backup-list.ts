@@ -46,10 +46,10 @@ export function listingText(listing: BackupListing): string {
   if (listing.backups.length === 0) return listing.otherFiles > 0 ? `No backups in backup_dir (${listing.otherFiles} other file(s) there, not named as the server names backups).` : 'No backups in backup_dir yet: make one with `strongroom backup create --out FILE`, or set backup_schedule.';
   const rows = listing.backups.map((b) => {
     const m = b.manifest;
-    if (m === null) return [b.name, b.madeAt, size(b.bytes), '-', '-', '-', '-', '-', `UNREADABLE: ${b.error?.code ?? '?'}`];
+    if (m === null) return [b.name, b.madeAt.replace('.000Z', 'Z'), size(b.bytes), '-', '-', '-', '-', '-', `UNREADABLE: ${b.error?.code ?? '?'}`];
     return [
       b.name,
-      b.madeAt,
+      b.madeAt.replace('.000Z', 'Z'),
       size(b.bytes),
       BY[m.trigger] ?? '?',
       m.keychainId,

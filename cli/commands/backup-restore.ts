@@ -10,7 +10,10 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ValidationError } from '../../common/errors';
+import { Requester } from '../../protocol/requester';
 import { runCommand } from '../context';
+import { waitLineShown, whileServerWorks } from '../wait-line';
+import type { BackupListing } from './backup-list';
 
 interface RestoreTarget {
   sha256: string;
@@ -34,6 +37,26 @@ function readSignerKey(file: string): string {
   return pem;
 }
 
+/**
+ * What the wait line says while the appliance verifies the backup before it
+ * stores the request: with the number of instances it opens one by one, the
+ * longest step, when `backup list` told it (null: not learnt).
+ */
+export function restoreWaitLabel(name: string, listing: BackupListing | null): string {
+  const manifest = listing?.backups.find((b) => b.name === name)?.manifest;
+  if (manifest) return `the appliance is verifying ${name}, opening ${manifest.sealedInstances} instance(s)`;
+  return `the appliance is verifying ${name} in full`;
+}
+
+/** BackupList, for the wait line's count only: an appliance without it (an older one) or a failure leaves the count out. */
+async function listingForLabel(requester: Requester): Promise<BackupListing | null> {
+  try {
+    return await requester.request<BackupListing>('BackupList');
+  } catch {
+    return null;
+  }
+}
+
 export function backupRestoreCommand(): Command {
   return new Command('restore')
     .description('replace the keychain with a backup from the server\'s backup_dir (dual-controlled; --server only)')
@@ -52,7 +75,8 @@ file is hashed and verified again (another file: APPROVAL_TARGET_CHANGED),
 staged beside the keychain, and the appliance seals (SEALED) and restarts
 onto the restored keychain (\`strongroom serve\` reopens in-process; the
 replaced keychain is kept as keychain.db.pre-restore-TIME). A crash at any
-point leaves one of the two keychains whole.
+point leaves one of the two keychains whole. On a terminal, a line shows
+the instances the appliance opens to verify it and the time elapsed.
 
 Only files in the appliance's backup_dir are restored (default: backups in
 its data folder): a copy kept elsewhere (backup create --out) is first put
@@ -74,7 +98,10 @@ Examples:
         const args: Record<string, unknown> = { name };
         if (options.older) args.allowOlder = true;
         if (options.signerKey !== undefined) args.signerKey = readSignerKey(options.signerKey);
-        const target = await ctx.requester().request<RestoreTarget>('BackupRestore', args);
+        const requester = ctx.requester();
+        // Learnt only when a person watches: scripts (--json, no terminal) send the one request.
+        const label = restoreWaitLabel(name, waitLineShown(ctx.out) ? await listingForLabel(requester) : null);
+        const target = await whileServerWorks(label, ctx.out, () => requester.request<RestoreTarget>('BackupRestore', args));
         ctx.out.result(target, () =>
           [
             `Restore of ${name} staged (sha256 ${target.sha256}): the appliance restarts onto keychain ${target.keychainId}`,
