@@ -116,6 +116,10 @@ describe('scheduled backups and retention', () => {
     const intents = (await events('intent')).filter((e) => e.custom.remove !== undefined);
     expect(intents.map((e) => e.custom.remove)).toEqual([scheduled]);
     expect((await status()).lastScheduled).toMatchObject({ outcome: 'ok', name: third });
+    // BackupList tells the two apart from their signed manifests; the operator's files are counted, not listed.
+    const listed = (await officer.request('BackupList', {})).result as { backups: Array<{ name: string; manifest: { trigger: string } }>; otherFiles: number };
+    expect(listed.backups.map((b) => [b.name, b.manifest.trigger])).toEqual([[third, 'schedule'], [onDemandName, 'request']]);
+    expect(listed.otherFiles).toBe(2);
   });
 
   it('shows the schedule to officers and auditors only, as it shows the audit sinks', async () => {
