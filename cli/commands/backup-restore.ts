@@ -23,7 +23,7 @@ interface RestoreTarget {
   sameKeychain: boolean;
 }
 
-function readSignerKey(file: string): string {
+export function readSignerKey(file: string): string {
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
@@ -60,8 +60,8 @@ BACKUP_SHARES_MISMATCH, exit 4): the restored appliance comes up sealed, and
 threshold custodians unseal it with the shares they hold now.
 
 Only files in the appliance's backup_dir are restored (default: backups in
-its data folder): a copy kept elsewhere (backup create --out) is first put
-back into backup_dir, on the appliance, under its backup-TIME-HEX.srbk name.
+its data folder): a copy kept elsewhere (backup create --out, a tape) is
+first sent there with \`strongroom backup upload FILE\`.
 
 Refusals, each before anything changes: BACKUP_TAMPERED, BACKUP_TRUNCATED,
 BACKUP_MALFORMED (exit 7), BACKUP_FOREIGN_SIGNER (exit 7: another appliance's

@@ -34,7 +34,7 @@ import { Keychain } from '../keychain';
 import { ClientIdentity } from '../policy/identity';
 import { readFreshnessAnchor } from '../trust/freshness-anchor';
 import { unsealAuditEvent } from '../unseal/unseal-audit';
-import { BACKUP_NAME_PATTERN } from '../vocabulary/backup-limits';
+import { BACKUP_NAME_PATTERN, UPLOAD_NAME_PATTERN } from '../vocabulary/backup-limits';
 import { backupError } from './backup-file';
 import { BackupVerdict, verifyBackup } from './backup-verify';
 import { planRestore, RestorePlan } from './restore-preflight';
@@ -207,10 +207,11 @@ export class BackupRestorer {
   }
 
   private pathOf(name: string): string {
-    if (!BACKUP_NAME_PATTERN.test(name)) {
+    // The appliance's own names, or a name `backup upload` took (a plain file name: no folder, no `..`).
+    if (!BACKUP_NAME_PATTERN.test(name) && !(UPLOAD_NAME_PATTERN.test(name) && !name.includes('..'))) {
       // The usual mistake is a path to a copy (backup create --out): restore reads only the appliance's own folder.
       throw new ValidationError(
-        `${JSON.stringify(name.slice(0, 120))} is not a backup name: restore takes the name of a file in the appliance's backup_dir (like backup-20261207T081500Z-1a2b3c4d.srbk, as backup create prints it), not a path; to restore a copy kept elsewhere, put it into backup_dir on the appliance under its backup-TIME-HEX.srbk name first`,
+        `${JSON.stringify(name.slice(0, 120))} is not a backup name: restore takes the name of a file in the appliance's backup_dir (like backup-20261207T081500Z-1a2b3c4d.srbk, as backup create prints it), not a path; to restore a copy kept elsewhere, send it first: strongroom backup upload FILE`,
         { details: { field: 'name' } },
       );
     }
