@@ -10,7 +10,7 @@
  * are refused before anything is written.
  */
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../../common/clock';
 import { encodeBackupHeader } from '../../../domain/backup/backup-file';
@@ -73,8 +73,14 @@ describe('backup upload', () => {
     const requested = await conn.request('BackupRestore', { name: 'offsite-2026-12-07.srbk' });
     expect(requested.error?.code).toBe('APPROVAL_REQUIRED');
     expect((await conn.request('ApprovalCancel', { id: (requested.error!.details as { requestId: string }).requestId })).error).toBeUndefined();
-    // Never over an existing file.
+    // Never over an existing file, nor through a symbolic link planted under the name.
     expect((await upload(conn, 'offsite-2026-12-07.srbk', original)).error?.code).toBe('WRONG_STATE');
+    const outside = join(t.dataDir, 'outside.txt');
+    writeFileSync(outside, 'not to be overwritten');
+    symlinkSync(outside, join(backups(), 'planted-link.srbk'));
+    expect((await upload(conn, 'planted-link.srbk', original)).error?.code).toBe('WRONG_STATE');
+    expect(readFileSync(outside, 'utf8')).toBe('not to be overwritten');
+    unlinkSync(join(backups(), 'planted-link.srbk'));
   });
 
   it('refuses at the end a tampered, a foreign-signed and a non-backup file with verify\'s code, and keeps nothing', async () => {
