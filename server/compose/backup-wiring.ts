@@ -5,7 +5,9 @@
  * and the audit head and trust counter it holds; or the failure's code),
  * then retention (backup_retention: `backup-deleted` for each old backup
  * removed), and the server's own schedule (backup_schedule), which makes
- * its backups through the same `create` with the server as the actor.
+ * its backups through the same `create` with the server as the actor;
+ * uploads into backup_dir (backup-upload-wiring.ts) and restore
+ * (domain/backup/backup-restorer.ts).
  */
 import { Clock } from '../../common/clock';
 import { setting } from '../../common/config';
@@ -20,9 +22,7 @@ import { backupsBeyondRetention, newestBackupMs, removeBackup } from '../../doma
 import { removeDeadWritersFiles } from '../../domain/backup/backup-writer-files';
 import { BackupSchedule } from '../../domain/backup/backup-schedule';
 import { BackupRestorer } from '../../domain/backup/backup-restorer';
-import { BackupUploads, UPLOAD_IDLE_MS, UploadChunk } from '../../domain/backup/backup-upload';
-import { verifyBackup } from '../../domain/backup/backup-verify';
-import { Timer } from '../../common/timers';
+import { backupUploadService } from './backup-upload-wiring';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { snapshotOnWorker } from '../../storage/backup/worker-snapshot';
@@ -198,60 +198,11 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
     log,
     onStaged: wiring.onRestoreStaged ?? (() => undefined),
   });
-  const uploads = new BackupUploads({
-    backupDir,
-    clock,
-    verify: async (path, signerKey) =>
-      verifyBackup(path, { trustedSigner: signerKey ?? (await (await appliance.hsm()).signingPublicKey()), signerSource: signerKey === undefined ? 'hsm' : 'request' }),
-    onAbandoned: (upload) => {
-      log.info('backup upload abandoned: its partial file was removed', { name: upload.name, received: upload.received, totalBytes: upload.totalBytes, why: upload.why });
-      void record(
-        unsealAuditEvent(stamper, 'backup-uploaded', null, 'TIMEOUT', { name: upload.name, owner: upload.owner, received: String(upload.received), totalBytes: String(upload.totalBytes), why: upload.why }),
-      ).catch(() => undefined);
-    },
-  });
-  // Sweeps idle uploads while any is in progress (a dropped connection sends no more chunks).
-  let sweeper: Timer | null = null;
-  const sweepLater = (): void => {
-    if (sweeper !== null) return;
-    sweeper = timers.after(UPLOAD_IDLE_MS, () => {
-      sweeper = null;
-      if (uploads.sweep() > 0) sweepLater();
-    });
-  };
-  const upload = async (requester: ClientIdentity, chunk: UploadChunk): Promise<ReturnType<BackupUploads['chunk']> extends Promise<infer R> ? R : never> => {
-    // A killed server's partial uploads (and backups) go first, as before every backup.
-    if (chunk.offset === 0) removeKilledWritersFiles();
-    try {
-      const progress = await uploads.chunk(requester.name, chunk);
-      if (progress.done) {
-        await record(
-          unsealAuditEvent(stamper, 'backup-uploaded', requester, 'ok', {
-            name: progress.name,
-            bytes: String(progress.totalBytes),
-            sha256: progress.sha256 ?? '',
-            keychainId: progress.manifest?.keychainId ?? '',
-            auditHeadSeq: String(progress.manifest?.auditHead?.seq ?? 0),
-          }),
-        );
-      } else {
-        sweepLater();
-      }
-      return progress;
-    } catch (err) {
-      const code = err instanceof StrongroomError ? err.code : 'INTERNAL_ERROR';
-      await record(unsealAuditEvent(stamper, 'backup-uploaded', requester, code, { name: chunk.name.slice(0, 64), offset: String(chunk.offset), totalBytes: String(chunk.totalBytes) }));
-      throw err;
-    }
-  };
+  const uploads = backupUploadService(appliance, { backupDir, clock, timers, log, stamper, record, beforeUpload: removeKilledWritersFiles });
   return {
     create,
-    upload,
-    closeUploads: () => {
-      sweeper?.cancel();
-      sweeper = null;
-      uploads.close();
-    },
+    upload: uploads.upload,
+    closeUploads: uploads.close,
     read: (name, offset, length) => maker.read(name, offset, length),
     schedule,
     retention,
