@@ -10,6 +10,7 @@
  * (sealing state, key catalogue, rollover, instance lifecycle, and the row
  * machinery they share), and every method here hands over to one of them.
  */
+import type { UnsealedKeychainKey } from './keychain-key';
 import { Clock, isoNow } from '../common/clock';
 import { HsmPort } from '../hsm/hsm-port';
 import { KeychainError } from '../common/errors';
@@ -153,6 +154,18 @@ export class Keychain {
   seal(): void {
     this.sealState.seal();
     this.rows.forgetResolved();
+  }
+  /**
+   * Copies of every keychain key version held now (SEALED when sealed); the
+   * caller wipes them. For a restore of a share-bound keychain's backup
+   * (domain/backup/share-bound-keys.ts): the custodians opened these keys
+   * at the last unseal, and the backup's keychain key is one of them.
+   */
+  copyKeychainKeys(): UnsealedKeychainKey {
+    const unsealed = this.sealState.requireUnsealed();
+    const keys = new Map<number, Buffer>();
+    for (const [version, key] of unsealed.keys) keys.set(version, Buffer.from(key));
+    return { keychainId: unsealed.keychainId, keys, currentVersion: unsealed.currentVersion };
   }
   /** What the last unseal found of the rows' freshness: whether it established the trust state, its counter. */
   trustOpened(): ({ readonly established: boolean } & TrustCheck) | null {

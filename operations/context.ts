@@ -4,6 +4,7 @@
  * call with the key they are about to touch.
  */
 import { RestoreRequest, RestoreTarget } from '../domain/backup/backup-restorer';
+import type { UploadChunk, UploadProgress } from '../domain/backup/backup-upload';
 import type { HsmHealthView } from '../domain/unseal/hsm-health';
 import { GcmStreams } from '../domain/gcm-streams';
 import { Clock } from '../common/clock';
@@ -99,6 +100,10 @@ export interface Services {
       prepare(request: RestoreRequest): Promise<RestoreTarget>;
       execute(request: RestoreRequest, requester: ClientIdentity | null, requestId: string | null): Promise<RestoreTarget>;
     };
+    /** One chunk of a backup an officer sends into backup_dir (domain/backup/backup-upload.ts); the last one verifies the file and puts it in place. */
+    readonly upload?: (requester: ClientIdentity, chunk: UploadChunk) => Promise<UploadProgress>;
+    /** Abandons the uploads in progress (the server closing). */
+    readonly closeUploads?: () => void;
   };
   /** Dual control: approval requests, votes and quorums (domain/approvals). */
   readonly approvals: ApprovalService;

@@ -17,6 +17,7 @@ import { backupCreate, backupRead } from './backup-operations';
 import { clientRenew, serverCertRenew } from './certificate-operations';
 import { backupRestore } from './backup-restore';
 import { backupList } from './backup-list';
+import { backupUpload } from './backup-upload';
 import { approvalApprove, approvalCancel, approvalCollect, approvalDeny, approvalGet, approvalList, approvalQuorums, approvalQuorumSet } from './approval-operations';
 
 /** Every operation by its name; Query's list of operation names follows this order. */
@@ -34,7 +35,7 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     ApprovalList: approvalList, ApprovalGet: approvalGet, ApprovalApprove: approvalApprove, ApprovalDeny: approvalDeny,
     ApprovalCancel: approvalCancel, ApprovalCollect: approvalCollect, ApprovalQuorums: approvalQuorums, ApprovalQuorumSet: approvalQuorumSet,
     Interop: interop, Log: log, Export: exportKey, Check: check,
-    BackupCreate: backupCreate, BackupRead: backupRead, BackupRestore: backupRestore,
+    BackupCreate: backupCreate, BackupRead: backupRead, BackupRestore: backupRestore, BackupUpload: backupUpload,
     BackupList: backupList,
     ClientRenew: clientRenew, ServerCertRenew: serverCertRenew,
   };

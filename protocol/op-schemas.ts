@@ -16,7 +16,7 @@ import { CLIENT_ROLES } from '../domain/vocabulary/client-roles';
 import { DUAL_CONTROL_CLASSES, MAX_QUORUM } from '../domain/vocabulary/dual-control-classes';
 import { ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from '../domain/vocabulary/key-metadata-limits';
 import { ArgsFromSchema } from './schema-types';
-import { MAX_BACKUP_CHUNK_BYTES, MAX_BACKUP_NAME_LENGTH } from '../domain/vocabulary/backup-limits';
+import { MAX_BACKUP_CHUNK_BYTES, MAX_BACKUP_NAME_LENGTH, MAX_BACKUP_UPLOAD_BYTES } from '../domain/vocabulary/backup-limits';
 import { GCM_STREAM_CORRELATION_BYTES, MAX_CHACHA20_COUNTER, MAX_GCM_IV_BYTES, MAX_TAG_BYTES, RAW_MODES } from '../domain/vocabulary/cipher-modes';
 
 /** Most items in one Batch (§4): bounds the work and the audit events one request can cause. */
@@ -46,7 +46,7 @@ export const MAX_SHARE_TEXT_LENGTH = 256;
  * appliance's state asynchronously (a share taken, the HSM called), which a
  * Batch item cannot wait for.
  */
-export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus', 'BackupCreate', 'ServerCertRenew', 'BackupRestore'] as const;
+export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus', 'BackupCreate', 'ServerCertRenew', 'BackupRestore', 'BackupUpload'] as const;
 /** Longest certificate validity a client may be issued (§6: CA/Browser Forum's old 825-day ceiling). */
 export const MAX_VALIDITY_DAYS = 825;
 
@@ -60,7 +60,7 @@ export const OPERATION_NAMES = [
   'UnsealStatus', 'UnsealSubmit', 'UnsealReset', 'Seal', 'MasterKeyStatus', 'MasterKeyRotate',
   'ApprovalList', 'ApprovalGet', 'ApprovalApprove', 'ApprovalDeny', 'ApprovalCancel', 'ApprovalCollect', 'ApprovalQuorums', 'ApprovalQuorumSet',
   'Interop', 'Log', 'Export', 'Check',
-  'BackupCreate', 'BackupRead', 'BackupRestore',
+  'BackupCreate', 'BackupRead', 'BackupRestore', 'BackupUpload',
   'BackupList',
   'ClientRenew', 'ServerCertRenew',
 ] as const;
@@ -327,6 +327,17 @@ export const OP_SCHEMAS = Object.freeze({
       allowOlder: { type: 'boolean', optional: true },
       signerKey: { type: 'string', optional: true, minLength: 1, maxLength: MAX_PEM_LENGTH },
       sha256: { type: 'string', optional: true, minLength: 64, maxLength: 64 },
+    },
+  },
+  /** One chunk of a file an officer sends into backup_dir (docs/backup.md §5.2); `sha256` (the whole file's) with the chunk that ends it. */
+  BackupUpload: {
+    fields: {
+      name: { type: 'string', minLength: 1, maxLength: MAX_BACKUP_NAME_LENGTH },
+      offset: { type: 'integer', min: 0, max: MAX_BACKUP_UPLOAD_BYTES },
+      totalBytes: { type: 'integer', min: 1, max: MAX_BACKUP_UPLOAD_BYTES },
+      data: { type: 'base64', maxLength: base64Length(MAX_BACKUP_CHUNK_BYTES) },
+      sha256: { type: 'string', optional: true, minLength: 64, maxLength: 64 },
+      signerKey: { type: 'string', optional: true, minLength: 1, maxLength: MAX_PEM_LENGTH },
     },
   },
 } as const satisfies Readonly<Record<OperationName, Schema>>);

@@ -1,5 +1,5 @@
 /**
- * `strongroom backup create|verify|restore` (docs/backup.md; restore: backup-restore.ts).
+ * `strongroom backup create|verify|upload|restore` (docs/backup.md; upload: backup-upload.ts, restore: backup-restore.ts).
  *
  * create: the appliance makes a signed backup of its keychain into its
  * backup_dir (BackupCreate, through the dispatcher like every command:
@@ -23,6 +23,7 @@ import { whileServerWorks } from '../wait-line';
 import { BackupVerdict, verifyBackupFile } from '../offline/backup-verify';
 import { backupRestoreCommand } from './backup-restore';
 import { backupListCommand } from './backup-list';
+import { backupUploadCommand } from './backup-upload';
 
 /** Bytes per BackupRead: the most the operation returns (its base64 stays inside a 1 MiB frame). */
 const CHUNK_BYTES = 512 * 1024;
@@ -65,7 +66,7 @@ function renderVerdict(file: string, verdict: BackupVerdict): string {
 }
 
 export function backupCommand(): Command {
-  const group = new Command('backup').description('signed backups of the keychain: make one, list them, check one, restore one');
+  const group = new Command('backup').description('signed backups of the keychain: make one, list them, check one, send one to the appliance, restore one');
   group.addCommand(
     new Command('create')
       .description('have the appliance make a signed backup of its keychain, and copy it to --out')
@@ -166,6 +167,7 @@ Examples:
       ),
   );
   group.addCommand(backupListCommand());
+  group.addCommand(backupUploadCommand());
   group.addCommand(backupRestoreCommand());
   return group;
 }

@@ -26,7 +26,7 @@ interface RestoreTarget {
   sameKeychain: boolean;
 }
 
-function readSignerKey(file: string): string {
+export function readSignerKey(file: string): string {
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
@@ -78,15 +78,21 @@ replaced keychain is kept as keychain.db.pre-restore-TIME). A crash at any
 point leaves one of the two keychains whole. On a terminal, a line shows
 the instances the appliance opens to verify it and the time elapsed.
 
+A share-bound keychain (init --shares) is restored only while it is
+unsealed, from a backup bound to the same custodians' shares (else
+BACKUP_SHARES_MISMATCH, exit 4): the restored appliance comes up sealed, and
+threshold custodians unseal it with the shares they hold now.
+
 Only files in the appliance's backup_dir are restored (default: backups in
-its data folder): a copy kept elsewhere (backup create --out) is first put
-back into backup_dir, on the appliance, under its backup-TIME-HEX.srbk name.
+its data folder): a copy kept elsewhere (backup create --out, a tape) is
+first sent there with \`strongroom backup upload FILE\`.
 
 Refusals, each before anything changes: BACKUP_TAMPERED, BACKUP_TRUNCATED,
 BACKUP_MALFORMED (exit 7), BACKUP_FOREIGN_SIGNER (exit 7: another appliance's
 backup without --signer-key), MASTER_KEY_MISMATCH (exit 6: this HSM does not
 hold its master key), BACKUP_OLDER_THAN_CURRENT (exit 4: without --older),
-BACKUP_NOT_FOUND (exit 3). Local mode: DUAL_CONTROL_LOCAL_MODE.
+BACKUP_SHARES_MISMATCH (exit 4: bound to another share set), BACKUP_NOT_FOUND
+(exit 3). Local mode: DUAL_CONTROL_LOCAL_MODE.
 
 Examples:
   $ strongroom --server 127.0.0.1:5700 backup restore backup-20261207T081500Z-1a2b3c4d.srbk

@@ -13,6 +13,11 @@
  * for a restart (`strongroom serve` restarts in-process); the swap then
  * happens with nothing open, by the same code that finishes an intent a
  * crash left.
+ *
+ * A share-bound keychain's backup is opened with the keychain keys its
+ * custodians unsealed, lent by the running keychain (share-bound-keys.ts):
+ * the restored file keeps its share-bound rows, so it comes up sealed and
+ * opens with the same custodians' shares.
  */
 import { closeSync, constants as fsConstants, fstatSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,11 +34,12 @@ import { Keychain } from '../keychain';
 import { ClientIdentity } from '../policy/identity';
 import { readFreshnessAnchor } from '../trust/freshness-anchor';
 import { unsealAuditEvent } from '../unseal/unseal-audit';
-import { BACKUP_NAME_PATTERN } from '../vocabulary/backup-limits';
+import { BACKUP_NAME_PATTERN, UPLOAD_NAME_PATTERN } from '../vocabulary/backup-limits';
 import { backupError } from './backup-file';
 import { BackupVerdict, verifyBackup } from './backup-verify';
 import { planRestore, RestorePlan } from './restore-preflight';
 import { checkStagedRows, extractStaged, sealStaged } from './restore-staging';
+import { LentKeychainKeys } from './share-bound-keys';
 import { stagedPathFor, writeRestoreIntent } from './restore-swap';
 
 export interface RestoreRequest {
@@ -87,12 +93,14 @@ export class BackupRestorer {
     // In a temporary folder (as verify's snapshot), not beside the keychain: a huge planted file must not fill the keychain's file system on one officer's request.
     const folder = mkdtempSync(join(tmpdir(), 'strongroom-restore-request-'));
     const copy = join(folder, 'backup.srbk');
+    const lent = this.lend();
     try {
       const sha256 = privateCopy(path, copy, () => new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${request.name} in the backup folder`, { details: { name: request.name } }));
       if (request.sha256 !== undefined && request.sha256 !== sha256) throw changed(request.name, 'the file is not the one whose SHA-256 the request names');
-      const { verdict, plan, signedHere } = await this.check(copy, request);
+      const { verdict, plan, signedHere } = await this.check(copy, request, lent);
       return targetOf(sha256, verdict, plan, signedHere);
     } finally {
+      lent.wipe();
       rmSync(folder, { recursive: true, force: true });
     }
   }
@@ -109,19 +117,22 @@ export class BackupRestorer {
     const id = randomBytes(8).toString('hex');
     const staged = stagedPathFor(this.options.keychainPath, id);
     const copy = `${staged}.srbk`;
+    // Taken now, while unsealed: apply() seals the keychain before it stages the file with them.
+    const lent = this.lend();
     this.busy = true;
     try {
       if (privateCopy(path, copy, () => changed(request.name, 'the backup file is gone')) !== request.sha256) throw changed(request.name, 'the file is not the one approved (its SHA-256 differs)');
-      const { verdict, plan, signedHere } = await this.check(copy, request);
+      const { verdict, plan, signedHere } = await this.check(copy, request, lent);
       extractStaged(copy, staged);
       removeQuietly(copy);
       // Verify checks the set of row MACs; here each row against its own, before anything is swapped.
-      await checkStagedRows(staged, await this.options.hsm());
+      await checkStagedRows(staged, await this.options.hsm(), lent.source);
       const target = targetOf(request.sha256, verdict, plan, signedHere);
       // After the approval's own change (executing → executed) is committed in the keychain being replaced: it runs in this promise's continuation.
-      setImmediate(() => void this.apply(staged, request, target, plan, requester, requestId));
+      setImmediate(() => void this.apply(staged, request, target, plan, requester, requestId, lent).finally(() => lent.wipe()));
       return target;
     } catch (err) {
+      lent.wipe();
       this.busy = false;
       removeQuietly(copy);
       removeQuietly(staged);
@@ -129,7 +140,15 @@ export class BackupRestorer {
     }
   }
 
-  private async apply(staged: string, request: RestoreRequest, target: RestoreTarget, plan: RestorePlan, requester: ClientIdentity | null, requestId: string | null): Promise<void> {
+  private async apply(
+    staged: string,
+    request: RestoreRequest,
+    target: RestoreTarget,
+    plan: RestorePlan,
+    requester: ClientIdentity | null,
+    requestId: string | null,
+    lent: LentKeychainKeys,
+  ): Promise<void> {
     const { keychain, store, stamper, log } = this.options;
     const keptAs = `${this.options.keychainPath}.pre-restore-${isoNow(this.options.clock).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
     try {
@@ -164,7 +183,7 @@ export class BackupRestorer {
       const sealed = await sealStaged(staged, hsm, counter, (restored) => {
         recorded = custom(restored);
         return unsealAuditEvent(stamper, 'backup-restored', requester, 'ok', recorded);
-      });
+      }, lent.source);
       writeRestoreIntent(this.options.keychainPath, { version: 1, staged, stagedSha256: sealed.sha256, keptAs, backup: request.name, at: isoNow(this.options.clock) });
       // The trail being replaced (kept in the old file, and at the SIEMs) says so too.
       await this.options.record(unsealAuditEvent(stamper, 'backup-restored', requester, 'ok', { ...recorded, stage: 'staged' })).catch(() => undefined);
@@ -176,16 +195,23 @@ export class BackupRestorer {
       const code = err instanceof StrongroomError ? err.code : 'INTERNAL_ERROR';
       log.error('backup restore failed before its intent was recorded: the current keychain stays', { name: request.name, error: String(err) });
       keychain.releaseSealHold();
+      // A share-bound keychain stays sealed: it unseals again only with its custodians' shares.
       if (store.getUnsealPolicy() === null) await keychain.unseal(await this.options.hsm()).catch((e: unknown) => log.error('could not unseal again after a failed restore', { error: String(e) }));
       await this.options.record(unsealAuditEvent(stamper, 'backup-restored', requester, code, { name: request.name, requestId: requestId ?? '' })).catch(() => undefined);
     }
   }
 
+  /** The running keychain's keys, lent to open a backup of it (copied on first use, by a share-bound backup only). */
+  private lend(): LentKeychainKeys {
+    return new LentKeychainKeys(() => this.options.keychain.copyKeychainKeys(), this.options.store);
+  }
+
   private pathOf(name: string): string {
-    if (!BACKUP_NAME_PATTERN.test(name)) {
+    // The appliance's own names, or a name `backup upload` took (a plain file name: no folder, no `..`).
+    if (!BACKUP_NAME_PATTERN.test(name) && !(UPLOAD_NAME_PATTERN.test(name) && !name.includes('..'))) {
       // The usual mistake is a path to a copy (backup create --out): restore reads only the appliance's own folder.
       throw new ValidationError(
-        `${JSON.stringify(name.slice(0, 120))} is not a backup name: restore takes the name of a file in the appliance's backup_dir (like backup-20261207T081500Z-1a2b3c4d.srbk, as backup create prints it), not a path; to restore a copy kept elsewhere, put it into backup_dir on the appliance under its backup-TIME-HEX.srbk name first`,
+        `${JSON.stringify(name.slice(0, 120))} is not a backup name: restore takes the name of a file in the appliance's backup_dir (like backup-20261207T081500Z-1a2b3c4d.srbk, as backup create prints it), not a path; to restore a copy kept elsewhere, send it first: strongroom backup upload FILE`,
         { details: { field: 'name' } },
       );
     }
@@ -193,11 +219,11 @@ export class BackupRestorer {
   }
 
   /** §3 in full with this HSM (instances opened, trust checked), then the preflight's freshness decision. */
-  private async check(path: string, request: RestoreRequest): Promise<{ verdict: BackupVerdict; plan: RestorePlan; signedHere: boolean }> {
+  private async check(path: string, request: RestoreRequest, lent: LentKeychainKeys): Promise<{ verdict: BackupVerdict; plan: RestorePlan; signedHere: boolean }> {
     const hsm = await this.options.hsm();
     const ownKey = await hsm.signingPublicKey();
     const trustedSigner = request.signerKey ?? ownKey;
-    const verdict = await verifyBackup(path, { trustedSigner, signerSource: request.signerKey === undefined ? 'hsm' : 'request', hsm });
+    const verdict = await verifyBackup(path, { trustedSigner, signerSource: request.signerKey === undefined ? 'hsm' : 'request', hsm, keychainKeys: lent.source });
     const { store } = this.options;
     const plan = planRestore(
       verdict,

@@ -18,7 +18,8 @@
  *    runs), and every instance's sealed material opens under the backup's
  *    own keychain keys (INTEGRITY_FAILURE names the first that does not). A
  *    share-bound keychain needs the custodians too: this step is then
- *    reported skipped.
+ *    reported skipped, unless `keychainKeys` lends the keys they unsealed
+ *    (the running appliance's restore: share-bound-keys.ts).
  *
  * The snapshot is extracted to a private temporary folder and removed after.
  * The opened material is zeroed at once; nothing of it is kept or shown.
@@ -34,13 +35,13 @@ import { BackupSnapshotReader, openBackupSnapshot } from '../../storage/backup/b
 import { SnapshotFacts } from '../../storage/backup/snapshot-facts';
 import { publicKeyFingerprint } from '../audit/audit-checkpoint';
 import { openMaterial } from '../instance-seal';
-import { unwrapKeychainKey } from '../keychain-key';
 import { deriveTrustKeys, TrustKeys, wipeTrustKeys } from '../trust/trust-keys';
 import { TrustLedger } from '../trust/trust-ledger';
 import { systemClock } from '../../common/clock';
 import { chainStatus } from '../report/compile-report';
 import { backupError, parseBackupHeader, ParsedBackup } from './backup-file';
 import { BackupManifest, manifestSignatureValid, samePublicKey } from './backup-manifest';
+import { hsmKeychainKeys, KeychainKeySource } from './share-bound-keys';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
 
@@ -51,6 +52,8 @@ export interface BackupVerifyOptions {
   readonly signerSource: string;
   /** An HSM holding the master key: every instance is opened. Absent: that step is skipped. */
   readonly hsm?: HsmPort;
+  /** Where the backup's keychain keys come from (with `hsm`); without it a share-bound backup's instances are reported not opened. */
+  readonly keychainKeys?: KeychainKeySource;
   /** Told after each step, and every 1000 instances opened. */
   readonly onProgress?: (step: string, done: number, total: number) => void;
 }
@@ -91,7 +94,7 @@ export async function verifyBackup(path: string, options: BackupVerifyOptions): 
       }
       progress('audit-chain', chain.events, chain.events);
       const skipped = { checked: false, reason: 'no HSM given: instances not opened, trust state not checked' } as const;
-      const { instances, trust } = options.hsm === undefined ? { instances: skipped, trust: skipped } : await openWithKeychainKeys(reader, manifest, options.hsm, progress);
+      const { instances, trust } = options.hsm === undefined ? { instances: skipped, trust: skipped } : await openWithKeychainKeys(reader, manifest, options.hsm, options.keychainKeys, progress);
       return {
         ok: true,
         bytes,
@@ -185,13 +188,14 @@ async function openWithKeychainKeys(
   reader: BackupSnapshotReader,
   manifest: BackupManifest,
   hsm: HsmPort,
+  keychainKeys: KeychainKeySource | undefined,
   progress: (step: string, done: number, total: number) => void,
 ): Promise<Pick<BackupVerdict, 'instances' | 'trust'>> {
-  if (reader.store.getUnsealPolicy() !== null) {
+  if (reader.store.getUnsealPolicy() !== null && keychainKeys === undefined) {
     const skipped = { checked: false, reason: 'the keychain is bound to custodian shares: it opens only with the shares (restore, then unseal)' } as const;
     return { instances: skipped, trust: skipped };
   }
-  const unsealed = await unwrapKeychainKey(reader.store, hsm);
+  const unsealed = await (keychainKeys ?? hsmKeychainKeys)(reader.store, hsm);
   const trustKeys = deriveTrustKeys(unsealed.keychainId, unsealed.keys.get(unsealed.currentVersion) as Buffer);
   try {
     const trust = checkTrust(reader, manifest, trustKeys);

@@ -29,6 +29,8 @@ import { backupDirNames } from './backup-dir';
  * (`.snapshot-journal`), which the chaos test found.
  */
 export const WRITER_FILE_PATTERN = /^\.(backup-\d{8}T\d{6}Z-[0-9a-f]{8}\.srbk)\.(\d{1,10})-([0-9a-f]{32}|noboot)\.(snapshot(?:-journal|-wal|-shm)?|partial)$/;
+/** An upload's dot-file (backup-upload.ts): any name an upload takes, `.upload`. */
+export const UPLOAD_WRITER_FILE_PATTERN = /^\.([A-Za-z0-9][A-Za-z0-9._-]{0,63}\.srbk)\.(\d{1,10})-([0-9a-f]{32}|noboot)\.(upload)$/;
 
 let thisBoot: string | undefined;
 
@@ -46,8 +48,8 @@ export function bootId(): string {
 }
 
 /** The names this process writes backup `name` under, in backup_dir. */
-export function writerFileNames(name: string, pid: number = process.pid, boot: string = bootId()): { snapshot: string; partial: string } {
-  return { snapshot: `.${name}.${pid}-${boot}.snapshot`, partial: `.${name}.${pid}-${boot}.partial` };
+export function writerFileNames(name: string, pid: number = process.pid, boot: string = bootId()): { snapshot: string; partial: string; upload: string } {
+  return { snapshot: `.${name}.${pid}-${boot}.snapshot`, partial: `.${name}.${pid}-${boot}.partial`, upload: `.${name}.${pid}-${boot}.upload` };
 }
 
 /** Whether a process with this pid runs now (EPERM: it does, as another user). */
@@ -78,7 +80,7 @@ export function removeDeadWritersFiles(dir: string, check: LeftoverCheck = {}): 
   const names = backupDirNames(dir);
   const removed: string[] = [];
   for (const name of names) {
-    const match = WRITER_FILE_PATTERN.exec(name);
+    const match = WRITER_FILE_PATTERN.exec(name) ?? UPLOAD_WRITER_FILE_PATTERN.exec(name);
     if (match === null) continue;
     const [, , pidText, writerBoot] = match;
     const pid = Number(pidText);

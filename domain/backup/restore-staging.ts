@@ -26,13 +26,13 @@ import { openSqliteStore } from '../../storage/sqlite-store';
 import { AuditEvent, canonicalEvent } from '../audit/audit-event';
 import { signCheckpoint } from '../audit/audit-checkpoint';
 import { chainEvents } from '../audit/audit-writer';
-import { unwrapKeychainKey } from '../keychain-key';
 import { deriveTrustKeys, wipeTrustKeys } from '../trust/trust-keys';
 import { TrustLedger } from '../trust/trust-ledger';
 import { parseBackupHeader } from './backup-file';
 import { extractSnapshot } from './backup-verify';
 import { fileSha256, fsyncPath } from './restore-swap';
 import { checkRowMacs } from './snapshot-row-macs';
+import { hsmKeychainKeys, KeychainKeySource } from './share-bound-keys';
 
 /** Copies the backup's snapshot to `stagedPath` (created exclusively, 0600): BACKUP_TAMPERED unless it hashes to the signed value. */
 export function extractStaged(backupPath: string, stagedPath: string): void {
@@ -53,10 +53,10 @@ export function extractStaged(backupPath: string, stagedPath: string): void {
  * its own keychain key unwrapped by this HSM: INTEGRITY_FAILURE names the
  * first row edited in place. Read only.
  */
-export async function checkStagedRows(stagedPath: string, hsm: HsmPort): Promise<{ rows: number }> {
+export async function checkStagedRows(stagedPath: string, hsm: HsmPort, keychainKeys: KeychainKeySource = hsmKeychainKeys): Promise<{ rows: number }> {
   const store = openSqliteStore(stagedPath, { readonly: true });
   try {
-    const unsealed = await unwrapKeychainKey(store, hsm);
+    const unsealed = await keychainKeys(store, hsm);
     const current = unsealed.keys.get(unsealed.currentVersion) as Buffer;
     const keys = deriveTrustKeys(unsealed.keychainId, current);
     try {
@@ -81,16 +81,23 @@ export interface SealedStaging {
 /**
  * Re-seals the staged file's trust state at `counter` and appends `event`
  * (built from the restored trail's head before it: `eventFor(headSeq)`).
- * The staged keychain must unwrap with this HSM alone: a share-bound
- * keychain's backup was already refused by planRestore (its instances
- * cannot be opened here).
+ * The staged keychain's keys come from `keychainKeys`: the HSM alone, or
+ * for a share-bound keychain the keys its custodians unsealed, lent by the
+ * running keychain (share-bound-keys.ts). Its wrapped rows are left as they
+ * are: the restored file unseals with the same custodians' shares.
  */
-export async function sealStaged(stagedPath: string, hsm: HsmPort, counter: number, eventFor: (restoredHead: { seq: number; hash: string }) => AuditEvent): Promise<SealedStaging> {
+export async function sealStaged(
+  stagedPath: string,
+  hsm: HsmPort,
+  counter: number,
+  eventFor: (restoredHead: { seq: number; hash: string }) => AuditEvent,
+  keychainKeys: KeychainKeySource = hsmKeychainKeys,
+): Promise<SealedStaging> {
   const store = openSqliteStore(stagedPath);
   try {
     const trust = store.trust;
     if (trust === null) throw new StrongroomError('STORAGE_ERROR', 'the staged keychain opened without its trust journal');
-    const unsealed = await unwrapKeychainKey(store, hsm);
+    const unsealed = await keychainKeys(store, hsm);
     const keys = deriveTrustKeys(unsealed.keychainId, unsealed.keys.get(unsealed.currentVersion) as Buffer);
     try {
       new TrustLedger(trust, () => keys, systemClock).resealAt(keys, counter);

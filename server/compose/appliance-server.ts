@@ -238,6 +238,7 @@ export async function startApplianceServer(appliance: Appliance, options: StartO
         await jobs.stop();
         await certificates.stop();
         await services.backups?.schedule?.stop();
+        services.backups?.closeUploads?.();
         await serving.close();
         audit.recordQuietly(lifecycleEvent(stamper, 'server-stop', config));
         // After the last response: the final checkpoint covers every event served.

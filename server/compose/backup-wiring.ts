@@ -5,7 +5,9 @@
  * and the audit head and trust counter it holds; or the failure's code),
  * then retention (backup_retention: `backup-deleted` for each old backup
  * removed), and the server's own schedule (backup_schedule), which makes
- * its backups through the same `create` with the server as the actor.
+ * its backups through the same `create` with the server as the actor;
+ * uploads into backup_dir (backup-upload-wiring.ts) and restore
+ * (domain/backup/backup-restorer.ts).
  */
 import { Clock } from '../../common/clock';
 import { setting } from '../../common/config';
@@ -21,6 +23,7 @@ import { removeDeadWritersFiles } from '../../domain/backup/backup-writer-files'
 import { listBackupFiles } from '../../domain/backup/backup-list';
 import { BackupSchedule } from '../../domain/backup/backup-schedule';
 import { BackupRestorer } from '../../domain/backup/backup-restorer';
+import { backupUploadService } from './backup-upload-wiring';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { snapshotOnWorker } from '../../storage/backup/worker-snapshot';
@@ -196,8 +199,11 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
     log,
     onStaged: wiring.onRestoreStaged ?? (() => undefined),
   });
+  const uploads = backupUploadService(appliance, { backupDir, clock, timers, log, stamper, record, beforeUpload: removeKilledWritersFiles });
   return {
     create,
+    upload: uploads.upload,
+    closeUploads: uploads.close,
     read: (name, offset, length) => maker.read(name, offset, length),
     list: async () => listBackupFiles(backupDir, await (await appliance.hsm()).signingPublicKey()),
     schedule,

@@ -1,5 +1,5 @@
 /**
- * `strongroom backup create|verify|restore` as an operator runs them: in local mode
+ * `strongroom backup create|verify|upload|restore` as an operator runs them: in local mode
  * on a keychain `init --demo-token` made, and over the wire against
  * `strongroom serve` with the officer certificate init made; the copy is
  * verified with the HSM (every instance opened) and with a kept public key
@@ -114,6 +114,32 @@ describe('strongroom backup', () => {
       expect(human.stdout).toMatch(/^NAME +MADE \(UTC\) +SIZE +BY +KEYCHAIN +AUDIT HEAD +TRUST +MASTER KEY +SIGNED BY/);
       expect(human.stdout).toContain(listed.json.backups[0].name);
       expect(human.stdout).toContain('this appliance');
+    });
+
+    it('uploads a copy held here under --name (verified), which restore then names; a tampered copy and a path as name are refused and leave nothing', () => {
+      const remote = (...args: string[]) => cli(['--data', data, '--server', `127.0.0.1:${server.port}`, '--json', ...args]);
+      const copy = join(dir, 'laptop-copy.srbk');
+      const made = remote('backup', 'create', '--out', copy);
+      expect(made.status).toBe(0);
+      const backups = join(data, 'backups');
+      const uploaded = remote('backup', 'upload', copy, '--name', 'from-laptop.srbk');
+      expect(uploaded.status).toBe(0);
+      expect(uploaded.json).toMatchObject({ name: 'from-laptop.srbk', done: true, totalBytes: made.json.bytes, sha256: made.json.sha256 });
+      expect(readFileSync(join(backups, 'from-laptop.srbk')).equals(readFileSync(copy))).toBe(true);
+      const requested = remote('backup', 'restore', 'from-laptop.srbk');
+      expect([requested.status, requested.json.error.code]).toEqual([12, 'APPROVAL_REQUIRED']);
+      expect(remote('approvals', 'cancel', requested.json.error.details.requestId).status).toBe(0);
+
+      const before = readdirSync(backups).sort();
+      const bytes = readFileSync(copy);
+      bytes[bytes.length - 10] ^= 0xff;
+      const tampered = join(dir, 'laptop-tampered.srbk');
+      writeFileSync(tampered, bytes);
+      const refused = remote('backup', 'upload', tampered);
+      expect([refused.status, refused.json.error.code]).toEqual([7, 'BACKUP_TAMPERED']);
+      const path = remote('backup', 'upload', copy, '--name', '../keychain.srbk');
+      expect([path.status, path.json.error.code]).toEqual([2, 'INVALID_ARGUMENT']);
+      expect(readdirSync(backups).sort()).toEqual(before);
     });
 
     it('restores a backup once two other officers approve; serve restarts onto it on the same port', async () => {

@@ -17,18 +17,17 @@
  * by the watch (an unseal is refused while the hold stands).
  */
 import { ManualClock } from '../../common/clock';
-import { HsmError } from '../../common/errors';
 import { silentLogger } from '../../common/logger';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
 import { initializeKeychain } from '../../domain/keychain-key';
-import { HsmPort } from '../../hsm/hsm-port';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { HsmWatch } from '../../server/compose/hsm-watch';
 import { Appliance } from '../../server/compose/open-appliance';
 import { MemoryStore } from '../../storage/memory-store';
 import { ManualTimers } from '../support/manual-timers';
+import { vanishingHsm } from '../support/vanishing-hsm';
 
 async function rig(): Promise<{ watch: HsmWatch; keychain: Keychain; token: { gone: boolean }; events: AuditEvent[] }> {
   const clock = new ManualClock(Date.UTC(2026, 11, 7));
@@ -39,16 +38,7 @@ async function rig(): Promise<{ watch: HsmWatch; keychain: Keychain; token: { go
   await keychain.unseal(hsm);
   const token = { gone: false };
   // Every call fails as a removed token's does while `token.gone`.
-  const port = new Proxy(hsm, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        if (token.gone) return Promise.reject(new HsmError('HSM_ERROR', 'PKCS#11 C_GetTokenInfo failed: CKR_DEVICE_REMOVED', { details: { ckr: 'CKR_DEVICE_REMOVED' } }));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  }) as HsmPort;
+  const port = vanishingHsm(hsm, token);
   const appliance = { store, keychain, hsm: async () => port, resetHsm: async () => undefined } as unknown as Appliance;
   const events: AuditEvent[] = [];
   const watch = new HsmWatch({ appliance, clock, timers: new ManualTimers(clock), log: silentLogger, stamper: { clock, newId: () => randomIds.newId() }, record: async (e) => void events.push(e) });

@@ -9,19 +9,18 @@
  * SoftHSM2 token and server: test/integration/hsm-gone.test.ts.
  */
 import { ManualClock } from '../../common/clock';
-import { HsmError } from '../../common/errors';
 import { silentLogger } from '../../common/logger';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { makeShareSet } from '../../domain/unseal/split-secret';
-import { HsmPort } from '../../hsm/hsm-port';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { HSM_CHECK_INTERVAL_MS, HsmWatch } from '../../server/compose/hsm-watch';
 import { Appliance } from '../../server/compose/open-appliance';
 import { MemoryStore } from '../../storage/memory-store';
 import { ManualTimers } from '../support/manual-timers';
+import { vanishingHsm } from '../support/vanishing-hsm';
 
 interface Rig {
   watch: HsmWatch;
@@ -33,20 +32,6 @@ interface Rig {
   timers: ManualTimers;
 }
 
-/** A port whose every call fails CKR_DEVICE_REMOVED while `token.gone`. */
-function vanishing(hsm: SoftHsm, token: { gone: boolean }): HsmPort {
-  return new Proxy(hsm, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        if (token.gone) return Promise.reject(new HsmError('HSM_ERROR', 'PKCS#11 C_GetTokenInfo failed: CKR_DEVICE_REMOVED', { details: { ckr: 'CKR_DEVICE_REMOVED' } }));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
-
 async function rig(options: { shares?: Uint8Array } = {}): Promise<Rig> {
   const clock = new ManualClock(Date.UTC(2026, 11, 7));
   const timers = new ManualTimers(clock);
@@ -56,7 +41,7 @@ async function rig(options: { shares?: Uint8Array } = {}): Promise<Rig> {
   const keychain = new Keychain({ store, clock });
   await keychain.unseal(hsm, options.shares);
   const token = { gone: false };
-  const port = vanishing(hsm, token);
+  const port = vanishingHsm(hsm, token);
   const resets = { count: 0 };
   const appliance = { store, keychain, hsm: async () => port, resetHsm: async () => void resets.count++ } as unknown as Appliance;
   const events: AuditEvent[] = [];

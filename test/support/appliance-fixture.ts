@@ -13,6 +13,10 @@
  * approve a request an APPROVAL_REQUIRED response names, so that tests of
  * other features can still destroy, revoke and grant material, the way an
  * operator would.
+ *
+ * With `options.shares` the keychain is share-bound, as `init --shares N
+ * --threshold M` makes it: `shares` holds the custodians' shares (commitments
+ * stored), and every start after the first comes up sealed, waiting for them.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +29,8 @@ import { Timers } from '../../common/timers';
 import { Logger } from '../../common/logger';
 import { IdSource, randomIds } from '../../domain/ids';
 import { initializeKeychain } from '../../domain/keychain-key';
+import { makeShareSet } from '../../domain/unseal/split-secret';
+import { storeShareCommitments } from '../../domain/unseal/share-commitments';
 import { startApplianceServer, RunningServer } from '../../server/compose/appliance-server';
 import { bootstrapPki } from '../../domain/pki/bootstrap-pki';
 import { Appliance, openAppliance } from '../../server/compose/open-appliance';
@@ -53,6 +59,8 @@ export interface TestAppliance {
   /** Stops the server, closes the keychain and the HSM session, then opens the same data folder again and serves it (a new port), with `settings` changed as an operator edits appliance.conf between two starts. */
   restart(settings?: Record<string, string>): Promise<void>;
   readonly officer: Credentials;
+  /** The custodians' shares of a share-bound keychain (options.shares); empty without. */
+  readonly shares: readonly string[];
   /** Two more officers (approver-1, approver-2) who approve `officer`'s requests. */
   readonly approvers: readonly Credentials[];
   /**
@@ -79,7 +87,7 @@ export interface ApprovedRequest {
  * (rollover sweeps, checkpoints, the change watcher) and no deadline passes
  * until the test advances them. `log` receives the server's operational log.
  */
-export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; timers?: Timers; ids?: IdSource; log?: Logger } = {}): Promise<TestAppliance> {
+export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; timers?: Timers; ids?: IdSource; log?: Logger; shares?: { shares: number; threshold: number } } = {}): Promise<TestAppliance> {
   const token: SoftHsmFixture = await makeSoftHsmFixture(`sr-srv-${randomBytes(3).toString('hex')}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-server-'));
   writeFileSync(join(dataDir, 'hsm-user-pin'), token.userPin, { mode: 0o600 });
@@ -91,10 +99,26 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
   });
   let appliance = openAppliance(config, { create: true, ids: options.ids });
   const hsm = await appliance.hsm();
-  await initializeKeychain(appliance.store, hsm, systemClock, options.ids ?? randomIds);
-  // As `strongroom init` does: the key that signs audit checkpoints.
-  await hsm.ensureSigningKey();
-  await appliance.unseal();
+  let shares: readonly string[] = [];
+  let secret: Uint8Array | undefined;
+  if (options.shares) {
+    const set = await makeShareSet(options.shares.shares, options.shares.threshold);
+    shares = set.shares;
+    secret = set.secret;
+  }
+  try {
+    await initializeKeychain(appliance.store, hsm, systemClock, options.ids ?? randomIds, secret && options.shares ? { secret, ...options.shares } : undefined);
+    // As `strongroom init` does: the key that signs audit checkpoints.
+    await hsm.ensureSigningKey();
+    if (secret) {
+      await storeShareCommitments(appliance.store, hsm, systemClock, shares);
+      await appliance.keychain.unseal(hsm, secret);
+    } else {
+      await appliance.unseal();
+    }
+  } finally {
+    secret?.fill(0);
+  }
   const pastClock = new ManualClock(Date.now() - 10 * DAY_MS);
   bootstrapPki(appliance, pastClock, generateClientKeyPair());
   let server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers, log: options.log });
@@ -154,6 +178,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
       server = await startApplianceServer(appliance, { port: 0, clock: options.clock, timers: options.timers, log: options.log });
     },
     officer,
+    shares,
     approvers,
     approve,
     issue,

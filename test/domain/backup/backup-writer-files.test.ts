@@ -40,6 +40,15 @@ describe('backup writer dot-files', () => {
     expect(WRITER_FILE_PATTERN.test(names.partial)).toBe(true);
   });
 
+  it('removes a dead or earlier boot’s partial upload under any name an upload takes, and keeps this process’s', () => {
+    const uploaded = 'keychain-2026-12-07.tape.srbk';
+    const dead = plant(writerFileNames(uploaded, deadPid()).upload);
+    const otherBoot = plant(writerFileNames(uploaded, process.pid, OTHER_BOOT).upload);
+    const mine = plant(writerFileNames(uploaded).upload);
+    expect(removeDeadWritersFiles(dir).sort()).toEqual([dead, otherBoot].sort());
+    expect(readdirSync(dir)).toEqual([mine]);
+  });
+
   it('removes a dead writer’s files and keeps a live writer’s', async () => {
     const dead = deadPid();
     expect(processAlive(dead)).toBe(false);
