@@ -46,7 +46,8 @@ import { AuditHistory, SpoolDrop, TrailFeed } from './trail-feed';
 /** What a sink tells the trail about itself (sinks/sink-events.ts makes the audit events). */
 export type SinkNotice =
   | ({ readonly kind: 'dropped'; readonly sink: string; readonly spool: number } & SpoolDrop)
-  | { readonly kind: 'cursor-rejected'; readonly sink: string; readonly reason: string; readonly storedSeq: number; readonly resumedAfter: number };
+  | { readonly kind: 'cursor-rejected'; readonly sink: string; readonly reason: string; readonly storedSeq: number; readonly resumedAfter: number }
+  | { readonly kind: 'cursor-missing'; readonly sink: string; readonly resumedAfter: number };
 
 export interface SinkStats extends QueueStats {
   readonly name: string;
@@ -67,6 +68,8 @@ export interface SinkStats extends QueueStats {
   readonly inDoubt: number;
   /** RELP: events sent and waiting for the SIEM's acknowledgement now (0 for other transports). */
   readonly unacknowledged: number;
+  /** Starts without a cursor it could trust (missing or rejected): each resent from the oldest event its spool allows, with a sink-cursor-missing or sink-cursor-rejected event. */
+  readonly cursorResets: number;
 }
 
 export interface SinkDeps {
@@ -107,6 +110,7 @@ export class SiemTransport extends TransportStream {
   private readonly saver: CursorSaver | null;
   private readonly deps: SinkDeps;
   private trailMode = false;
+  private cursorResets = 0;
 
   constructor(spec: SinkSpec, deps: SinkDeps) {
     super();
@@ -168,7 +172,14 @@ export class SiemTransport extends TransportStream {
     }
     feed.start(null);
     const resumedAfter = feed.position()?.seq ?? 0;
-    if (loaded.state === 'rejected') {
+    this.cursorResets++;
+    if (loaded.state === 'missing') {
+      // Nothing authenticated keeps a copy of the position (the signed row is the only one): a new sink, or its row
+      // deleted. Either way the sink resends from the oldest event its spool allows (never from the head: that would
+      // hide a gap), and says so, so that neither a new SIEM's history nor a deleted row's replay goes unexplained.
+      (this.deps.log ?? silentLogger).warn('audit sink has no saved cursor (a new sink, or its row in audit_sink_cursors was deleted); sending from the oldest event the spool allows (the SIEM may see events twice, same seq and hash)', { sink: this.spec.name, resumedAfter });
+      this.deps.notify?.({ kind: 'cursor-missing', sink: this.spec.name, resumedAfter });
+    } else {
       (this.deps.log ?? silentLogger).warn('audit sink cursor rejected; resending from the oldest event the spool allows (the SIEM may see events twice, same seq and hash)', { sink: this.spec.name, reason: loaded.reason, storedSeq: loaded.storedSeq, resumedAfter });
       this.deps.notify?.({ kind: 'cursor-rejected', sink: this.spec.name, reason: loaded.reason, storedSeq: loaded.storedSeq, resumedAfter });
     }
@@ -254,6 +265,7 @@ export class SiemTransport extends TransportStream {
       cursorSeq: this.saver?.savedThrough ?? -1,
       inDoubt: this.channel instanceof RelpChannel ? this.channel.inDoubt : 0,
       unacknowledged: this.channel instanceof RelpChannel ? this.channel.unacknowledged : 0,
+      cursorResets: this.cursorResets,
     };
   }
 
