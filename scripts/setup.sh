@@ -21,6 +21,8 @@ command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 # systemd runs, installing the package also enables the system's syslog service.
 installed rsyslog || need_apt+=(rsyslog)
 installed liblognorm-utils || need_apt+=(liblognorm-utils)
+# rsyslog's imrelp, the RELP SIEM of test/sinks/relp-delivery.test.ts.
+installed rsyslog-relp || need_apt+=(rsyslog-relp)
 # PyKMIP, a real KMIP client, for test/kmip/pykmip.test.ts; it runs under
 # Debian's /usr/bin/python3 (another python3 first on PATH may lack it).
 installed python3-pykmip || need_apt+=(python3-pykmip)
@@ -39,7 +41,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 else
-  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils, python3-pykmip, postgresql-15, patroni, etcd-server, etcd-client, opensc): skipping apt-get"
+  echo "setup: Debian packages present (softhsm2, rsyslog, liblognorm-utils, rsyslog-relp, python3-pykmip, postgresql-15, patroni, etcd-server, etcd-client, opensc): skipping apt-get"
 fi
 bash scripts/cluster/quiet-debian-services.sh "$had_pg_main" "${need_apt[*]}"
 

@@ -35,7 +35,12 @@ export interface DeliveryQueueOptions<T> {
   readonly retryMaxMs: number;
   readonly clock: Clock;
   readonly timers: Timers;
-  /** Delivers a batch, in order; rejects if any of it may not have gone. */
+  /**
+   * Delivers a batch, in order; rejects if any of it may not have gone. A
+   * rejection may say that the first `delivered` items did go (an error with
+   * a numeric `delivered`, as an acknowledging transport knows): those count
+   * as delivered and only the rest is sent again.
+   */
   readonly send: (batch: readonly T[]) => Promise<void>;
   /** Told of each batch delivered, in order (the sink's cursor moves). Must not throw (it is guarded anyway). */
   readonly onDelivered?: (batch: readonly T[]) => void;
@@ -195,7 +200,7 @@ export class DeliveryQueue<T> {
     }
     sent.then(
       () => this.succeeded(count),
-      (err: unknown) => this.failed(err),
+      (err: unknown) => this.failed(err, Math.min(count, deliveredPrefix(err))),
     );
   }
 
@@ -230,10 +235,23 @@ export class DeliveryQueue<T> {
     this.pump();
   }
 
-  private failed(err: unknown): void {
+  private failed(err: unknown, deliveredHead: number): void {
     this.sending = false;
+    const batch = this.inFlight;
     this.inFlight = [];
     if (this.closed) return;
+    if (deliveredHead > 0) {
+      // Acknowledged before the failure: the cursor moves past them and they are not sent again.
+      this.head += deliveredHead;
+      this.delivered += deliveredHead;
+      try {
+        this.options.onDelivered?.(batch.slice(0, deliveredHead));
+      } catch {
+        // As in succeeded(): the cursor is saved at the next batch.
+      }
+      // Progress was made: the rest is tried again soon, not after a long back-off.
+      this.backoffMs = 0;
+    }
     if (this.outageStart === null) {
       this.outageStart = { retries: this.retries, accepted: this.accepted, dropped: this.dropped, atMs: this.options.clock.nowMs() };
       this.report({ state: 'failing', error: err });
@@ -259,6 +277,12 @@ export class DeliveryQueue<T> {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** How many items at the head of a failed batch a transport says did go (0 unless it says). */
+function deliveredPrefix(err: unknown): number {
+  const delivered = (err as { delivered?: unknown } | null)?.delivered;
+  return typeof delivered === 'number' && Number.isInteger(delivered) && delivered > 0 ? delivered : 0;
 }
 
 /** A short description of a delivery failure: its code and message (never payload bytes: sockets report none). */

@@ -23,6 +23,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { ConnectionOptions } from 'node:tls';
 import TransportStream from 'winston-transport';
 import { Clock } from '../common/clock';
 import { Logger, silentLogger } from '../common/logger';
@@ -31,6 +32,7 @@ import { auditLineOfLive } from '../protocol/audit-line';
 import { AuditLiveEvent } from '../domain/events/event-bus';
 import { formatCef } from './cef';
 import { Channel, Chunk, FileChannel, StreamChannel, UdpChannel } from './channels';
+import { RelpChannel } from './relp-channel';
 import { DeliveryHealthChange, DeliveryQueue, describeError, QueueStats } from './delivery-queue';
 import { eventNamespace } from './event-summary';
 import { formatLeef } from './leef';
@@ -44,7 +46,8 @@ import { AuditHistory, SpoolDrop, TrailFeed } from './trail-feed';
 /** What a sink tells the trail about itself (sinks/sink-events.ts makes the audit events). */
 export type SinkNotice =
   | ({ readonly kind: 'dropped'; readonly sink: string; readonly spool: number } & SpoolDrop)
-  | { readonly kind: 'cursor-rejected'; readonly sink: string; readonly reason: string; readonly storedSeq: number; readonly resumedAfter: number };
+  | { readonly kind: 'cursor-rejected'; readonly sink: string; readonly reason: string; readonly storedSeq: number; readonly resumedAfter: number }
+  | { readonly kind: 'cursor-missing'; readonly sink: string; readonly resumedAfter: number };
 
 export interface SinkStats extends QueueStats {
   readonly name: string;
@@ -61,6 +64,12 @@ export interface SinkStats extends QueueStats {
   readonly spool: number;
   /** The last seq its saved cursor covers (-1: none saved or loaded). */
   readonly cursorSeq: number;
+  /** RELP: events sent in a session that broke before the SIEM acknowledged them, and so sent again (the SIEM may hold them twice). 0 for other transports, which cannot know. */
+  readonly inDoubt: number;
+  /** RELP: events sent and waiting for the SIEM's acknowledgement now (0 for other transports). */
+  readonly unacknowledged: number;
+  /** Starts without a cursor it could trust (missing or rejected): each resent from the oldest event its spool allows, with a sink-cursor-missing or sink-cursor-rejected event. */
+  readonly cursorResets: number;
 }
 
 export interface SinkDeps {
@@ -101,6 +110,7 @@ export class SiemTransport extends TransportStream {
   private readonly saver: CursorSaver | null;
   private readonly deps: SinkDeps;
   private trailMode = false;
+  private cursorResets = 0;
 
   constructor(spec: SinkSpec, deps: SinkDeps) {
     super();
@@ -109,7 +119,7 @@ export class SiemTransport extends TransportStream {
     this.version = deps.version;
     this.types = spec.types === null ? null : new Set(spec.types);
     this.origin = { hostname: spec.hostname ?? deps.hostname, procId: deps.procId, facility: spec.facility };
-    this.channel = deps.channel ?? channelFor(spec, deps.timers);
+    this.channel = deps.channel ?? channelFor(spec, deps.timers, deps.version);
     this.queue = new DeliveryQueue({
       capacity: spec.queueCapacity,
       ratePerSecond: spec.ratePerSecond,
@@ -162,7 +172,14 @@ export class SiemTransport extends TransportStream {
     }
     feed.start(null);
     const resumedAfter = feed.position()?.seq ?? 0;
-    if (loaded.state === 'rejected') {
+    this.cursorResets++;
+    if (loaded.state === 'missing') {
+      // Nothing authenticated keeps a copy of the position (the signed row is the only one): a new sink, or its row
+      // deleted. Either way the sink resends from the oldest event its spool allows (never from the head: that would
+      // hide a gap), and says so, so that neither a new SIEM's history nor a deleted row's replay goes unexplained.
+      (this.deps.log ?? silentLogger).warn('audit sink has no saved cursor (a new sink, or its row in audit_sink_cursors was deleted); sending from the oldest event the spool allows (the SIEM may see events twice, same seq and hash)', { sink: this.spec.name, resumedAfter });
+      this.deps.notify?.({ kind: 'cursor-missing', sink: this.spec.name, resumedAfter });
+    } else {
       (this.deps.log ?? silentLogger).warn('audit sink cursor rejected; resending from the oldest event the spool allows (the SIEM may see events twice, same seq and hash)', { sink: this.spec.name, reason: loaded.reason, storedSeq: loaded.storedSeq, resumedAfter });
       this.deps.notify?.({ kind: 'cursor-rejected', sink: this.spec.name, reason: loaded.reason, storedSeq: loaded.storedSeq, resumedAfter });
     }
@@ -224,6 +241,8 @@ export class SiemTransport extends TransportStream {
     if (this.spec.transport === 'file') return `${auditLineOfLive(live)}\n`;
     const body = this.spec.format === 'cef' ? formatCef(live, this.version) : this.spec.format === 'leef' ? formatLeef(live, this.version) : auditLineOfLive(live);
     const message = syslogMessage(live, body, this.origin);
+    // A RELP `syslog` command carries the bare message: its frame has its own length.
+    if (this.spec.transport === 'relp' || this.spec.transport === 'relp-tls') return message;
     if (this.spec.transport !== 'syslog-udp') return octetCountedFrame(message);
     const cut = datagram(message, this.spec.maxDatagramBytes);
     if (cut.truncated) this.truncated++;
@@ -244,6 +263,9 @@ export class SiemTransport extends TransportStream {
       backlog: this.trailMode ? this.feed.backlog() : this.queue.size,
       spool: spec.spoolEvents,
       cursorSeq: this.saver?.savedThrough ?? -1,
+      inDoubt: this.channel instanceof RelpChannel ? this.channel.inDoubt : 0,
+      unacknowledged: this.channel instanceof RelpChannel ? this.channel.unacknowledged : 0,
+      cursorResets: this.cursorResets,
     };
   }
 
@@ -274,7 +296,7 @@ export class SiemTransport extends TransportStream {
   }
 }
 
-function channelFor(spec: SinkSpec, timers: Timers): Channel {
+function channelFor(spec: SinkSpec, timers: Timers, version: string): Channel {
   switch (spec.transport) {
     case 'file':
       return new FileChannel(spec.path as string);
@@ -283,19 +305,23 @@ function channelFor(spec: SinkSpec, timers: Timers): Channel {
     case 'syslog-tcp':
       return new StreamChannel({ host: spec.host as string, port: spec.port as number, tls: null }, timers);
     case 'syslog-tls':
-      return new StreamChannel({
-        host: spec.host as string,
-        port: spec.port as number,
-        tls: {
-          ca: spec.caFile === null ? undefined : readSinkFile(spec, 'ca', spec.caFile),
-          cert: spec.certFile === null ? undefined : readSinkFile(spec, 'cert', spec.certFile),
-          key: spec.keyFile === null ? undefined : readSinkFile(spec, 'key', spec.keyFile),
-          // SNI carries names only (RFC 6066 §3): for an IP address the certificate is checked against the address.
-          servername: spec.serverName ?? (isIP(spec.host as string) === 0 ? (spec.host as string) : undefined),
-          rejectUnauthorized: true,
-        },
-      }, timers);
+      return new StreamChannel({ host: spec.host as string, port: spec.port as number, tls: tlsOptions(spec) }, timers);
+    case 'relp':
+    case 'relp-tls':
+      return new RelpChannel({ host: spec.host as string, port: spec.port as number, tls: spec.transport === 'relp' ? null : tlsOptions(spec), software: `strongroom,${version}` }, timers);
   }
+}
+
+/** The TLS of syslog-tls and relp-tls: the SIEM's certificate checked against ca= and its name. */
+function tlsOptions(spec: SinkSpec): ConnectionOptions {
+  return {
+    ca: spec.caFile === null ? undefined : readSinkFile(spec, 'ca', spec.caFile),
+    cert: spec.certFile === null ? undefined : readSinkFile(spec, 'cert', spec.certFile),
+    key: spec.keyFile === null ? undefined : readSinkFile(spec, 'key', spec.keyFile),
+    // SNI carries names only (RFC 6066 §3): for an IP address the certificate is checked against the address.
+    servername: spec.serverName ?? (isIP(spec.host as string) === 0 ? (spec.host as string) : undefined),
+    rejectUnauthorized: true,
+  };
 }
 
 /** Reads a PEM file of a TLS sink at start, so a wrong path fails the start, not every delivery. */

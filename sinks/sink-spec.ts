@@ -16,7 +16,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../common/errors';
 import { DEFAULT_FACILITY } from './rfc5424';
 
-export type SinkTransportKind = 'file' | 'syslog-udp' | 'syslog-tcp' | 'syslog-tls';
+export type SinkTransportKind = 'file' | 'syslog-udp' | 'syslog-tcp' | 'syslog-tls' | 'relp' | 'relp-tls';
 export type SinkFormat = 'json' | 'cef' | 'leef';
 
 export interface SinkSpec {
@@ -27,12 +27,12 @@ export interface SinkSpec {
   readonly path: string | null;
   readonly host: string | null;
   readonly port: number | null;
-  /** syslog-tls: the CA that must have issued the SIEM's certificate (unset: the system's trusted CAs). */
+  /** syslog-tls, relp-tls: the CA that must have issued the SIEM's certificate (unset: the system's trusted CAs). */
   readonly caFile: string | null;
-  /** syslog-tls: an optional client certificate and key, for SIEMs that ask for one. */
+  /** syslog-tls, relp-tls: an optional client certificate and key, for SIEMs that ask for one. */
   readonly certFile: string | null;
   readonly keyFile: string | null;
-  /** syslog-tls: the name the SIEM's certificate must carry (unset: host). */
+  /** syslog-tls, relp-tls: the name the SIEM's certificate must carry (unset: host). */
   readonly serverName: string | null;
   /** Only these event types (null: all). */
   readonly types: readonly string[] | null;
@@ -77,15 +77,18 @@ const MIN_DATAGRAM_BYTES = 480;
 
 const FIELDS = ['transport', 'format', 'path', 'host', 'port', 'ca', 'cert', 'key', 'servername', 'types', 'namespaces', 'rate', 'queue', 'spool', 'retry_max_ms', 'facility', 'max_datagram', 'hostname'] as const;
 type Field = (typeof FIELDS)[number];
-const TRANSPORTS: readonly SinkTransportKind[] = ['file', 'syslog-udp', 'syslog-tcp', 'syslog-tls'];
+const TRANSPORTS: readonly SinkTransportKind[] = ['file', 'syslog-udp', 'syslog-tcp', 'syslog-tls', 'relp', 'relp-tls'];
 const FORMATS: readonly SinkFormat[] = ['json', 'cef', 'leef'];
-const DEFAULT_PORTS: Record<Exclude<SinkTransportKind, 'file'>, number> = { 'syslog-udp': 514, 'syslog-tcp': 514, 'syslog-tls': 6514 };
+/** RELP has no assigned port: 2514 is the one rsyslog's documentation uses. */
+const DEFAULT_PORTS: Record<Exclude<SinkTransportKind, 'file'>, number> = { 'syslog-udp': 514, 'syslog-tcp': 514, 'syslog-tls': 6514, relp: 2514, 'relp-tls': 2514 };
 /** Fields each transport takes besides the common ones. */
 const TRANSPORT_FIELDS: Record<SinkTransportKind, readonly Field[]> = {
   file: ['path'],
   'syslog-udp': ['host', 'port', 'facility', 'max_datagram', 'hostname'],
   'syslog-tcp': ['host', 'port', 'facility', 'hostname'],
   'syslog-tls': ['host', 'port', 'facility', 'hostname', 'ca', 'cert', 'key', 'servername'],
+  relp: ['host', 'port', 'facility', 'hostname'],
+  'relp-tls': ['host', 'port', 'facility', 'hostname', 'ca', 'cert', 'key', 'servername'],
 };
 const COMMON_FIELDS: readonly Field[] = ['transport', 'format', 'types', 'namespaces', 'rate', 'queue', 'spool', 'retry_max_ms'];
 

@@ -181,6 +181,9 @@ function scrapedFamilies(sources: MetricsSources): MetricFamily[] {
     { name: 'strongroom_audit_sink_backlog_events', help: "Audit events of the trail a SIEM sink has not delivered yet (its spool: in its queue or still on disk).", type: 'gauge', samples: perSink((s) => s.backlog) },
     { name: 'strongroom_audit_sink_spool_events', help: 'The most audit events a SIEM sink may fall behind beyond its queue before the oldest are skipped.', type: 'gauge', samples: perSink((s) => s.spool) },
     { name: 'strongroom_audit_sink_retries_total', help: 'Delivery retries of a SIEM sink (a failed send, a reconnect).', type: 'counter', samples: perSink((s) => s.retries) },
+    { name: 'strongroom_audit_sink_in_doubt_total', help: 'RELP: audit events sent in a session that broke before the SIEM acknowledged them, and so sent again (the SIEM may hold them twice; 0 for other transports).', type: 'counter', samples: perSink((s) => s.inDoubt) },
+    { name: 'strongroom_audit_sink_unacknowledged_events', help: 'RELP: audit events sent and waiting for the SIEM\'s acknowledgement (0 for other transports).', type: 'gauge', samples: perSink((s) => s.unacknowledged) },
+    { name: 'strongroom_audit_sink_cursor_resets_total', help: 'Starts of a SIEM sink without a cursor it could trust (missing or rejected): each resent from the oldest event its spool allows, with a sink-cursor-missing or sink-cursor-rejected audit event.', type: 'counter', samples: perSink((s) => s.cursorResets) },
     { name: 'strongroom_audit_sink_connected', help: '1 while a SIEM sink has its connection (file and UDP sinks: 1 while open).', type: 'gauge', samples: perSink((s) => (s.connected ? 1 : 0)) },
   ];
 }

@@ -28,6 +28,8 @@ describe('audit sink settings', () => {
     expect(parseSinkSpec('s', 'transport=syslog-tls host=siem.example ca=pki/siem-ca.pem', '/data')).toMatchObject({ port: 6514, caFile: '/data/pki/siem-ca.pem', format: 'json', ratePerSecond: null, types: null, namespaces: null });
     expect(parseSinkSpec('s', 'transport=file path=/var/log/sr.jsonl', '/data')).toMatchObject({ path: '/var/log/sr.jsonl', port: null });
     expect(parseSinkSpec('s', 'transport=syslog-udp host=::1 max_datagram=8192 queue=50', '/data')).toMatchObject({ maxDatagramBytes: 8192, queueCapacity: 50 });
+    expect(parseSinkSpec('s', 'transport=relp host=10.0.0.7 format=cef', '/data')).toMatchObject({ transport: 'relp', port: 2514, format: 'cef' });
+    expect(parseSinkSpec('s', 'transport=relp-tls host=siem.example ca=pki/ca.pem cert=c.pem key=k.pem', '/data')).toMatchObject({ port: 2514, caFile: '/data/pki/ca.pem', certFile: '/data/c.pem' });
   });
 
   it.each([
@@ -48,6 +50,8 @@ describe('audit sink settings', () => {
     ['negative rate', 'transport=syslog-tcp host=a rate=-1', 'rate'],
     ['facility 24', 'transport=syslog-tcp host=a facility=24', 'facility'],
     ['TLS field on TCP', 'transport=syslog-tcp host=a ca=x.pem', 'ca'],
+    ['TLS field on plain RELP', 'transport=relp host=a ca=x.pem', 'ca'],
+    ['datagram cap on RELP', 'transport=relp host=a max_datagram=4096', 'max_datagram'],
     ['path on syslog', 'transport=syslog-tcp host=a path=x', 'path'],
     ['tiny datagram', 'transport=syslog-udp host=a max_datagram=100', 'max_datagram'],
     ['cert without key', 'transport=syslog-tls host=a cert=c.pem', 'key'],
