@@ -34,7 +34,12 @@ export interface BridgeSettings {
   readonly connectTimeoutMs: number;
   /** Bound on one statement (or BEGIN with its lock, or COMMIT) in the worker; then its connection is destroyed. */
   readonly statementTimeoutMs: number;
-  /** Bound on finding the primary (Patroni: cover ttl + promotion; direct: a few connect attempts). */
+  /**
+   * Bound on one search for the primary. Short on purpose: the calling
+   * thread (the event loop) is blocked meanwhile. During a failover (Patroni
+   * ttl + promotion, 10-25 s) calls fail CLUSTER_NO_PRIMARY after this long
+   * and the next call searches again, so the node keeps answering between.
+   */
   readonly findPrimaryTimeoutMs: number;
   /** How long a write transaction's BEGIN waits for the cluster's writer lock before STORAGE_BUSY (PostgreSQL lock_timeout). */
   readonly writerLockTimeoutMs: number;
@@ -47,7 +52,7 @@ export interface BridgeSettings {
 export const DEFAULT_BRIDGE_SETTINGS: Omit<BridgeSettings, 'target' | 'credentials'> = {
   connectTimeoutMs: 3_000,
   statementTimeoutMs: 15_000,
-  findPrimaryTimeoutMs: 60_000,
+  findPrimaryTimeoutMs: 5_000,
   writerLockTimeoutMs: 5_000,
   // "strongroom" in the low bytes of a bigint would not fit an int4 helper; any stable constant does.
   writerLockKey: 0x5354524f,
@@ -78,7 +83,8 @@ export interface QueryResult {
 export interface BridgeFailure {
   readonly code: ErrorCode;
   readonly message: string;
-  readonly details: Record<string, unknown>;
+  /** Plain values only (they become StorageError details). */
+  readonly details: Record<string, string | number | boolean | null>;
 }
 
 export type BridgeReply =

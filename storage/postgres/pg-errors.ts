@@ -54,7 +54,7 @@ export function mapPgError(err: unknown, operation: string): MappedPgError {
   const text = typeof e.message === 'string' ? e.message : String(err);
   if (isSqlState(e.code)) {
     const { code, dropsConnection } = codeForSqlState(e.code);
-    const details: Record<string, unknown> = { operation, pgCode: e.code };
+    const details: BridgeFailure['details'] = { operation, pgCode: e.code };
     if (typeof e.constraint === 'string') details.constraint = e.constraint;
     if (typeof e.table === 'string') details.table = e.table;
     if (!e.code.startsWith('22')) details.pgMessage = text;

@@ -142,7 +142,7 @@ export class SyncBridge {
     const backstop = s.statementTimeoutMs + s.writerLockTimeoutMs + s.findPrimaryTimeoutMs + s.connectTimeoutMs + BACKSTOP_MARGIN_MS;
     const reply = this.exchange(req, backstop);
     if (reply.ok) return reply.result;
-    throw new StorageError(reply.failure.code, reply.failure.message, { details: reply.failure.details as StorageError['details'] });
+    throw new StorageError(reply.failure.code, reply.failure.message, { details: reply.failure.details });
   }
 
   /** Posts one request and blocks until its reply, or throws when the backstop passes. */
