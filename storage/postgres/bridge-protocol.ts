@@ -43,6 +43,15 @@ export interface BridgeSettings {
   readonly findPrimaryTimeoutMs: number;
   /** How long a write transaction's BEGIN waits for the cluster's writer lock before STORAGE_BUSY (PostgreSQL lock_timeout). */
   readonly writerLockTimeoutMs: number;
+  /**
+   * PostgreSQL's idle_in_transaction_session_timeout for the bridge's
+   * sessions: a node that stops between two statements of a write
+   * transaction (frozen, paused, partitioned) would otherwise hold the
+   * cluster's writer lock until TCP gives up; the server ends its session
+   * after this long and every other writer goes on. Long enough for the HSM
+   * work a transaction does between its statements.
+   */
+  readonly idleInTransactionTimeoutMs: number;
   /** The pg_advisory_xact_lock key every write transaction takes: one per keychain. */
   readonly writerLockKey: number;
   /** Shown in pg_stat_activity. */
@@ -54,6 +63,7 @@ export const DEFAULT_BRIDGE_SETTINGS: Omit<BridgeSettings, 'target' | 'credentia
   statementTimeoutMs: 15_000,
   findPrimaryTimeoutMs: 5_000,
   writerLockTimeoutMs: 5_000,
+  idleInTransactionTimeoutMs: 30_000,
   // "strongroom" in the low bytes of a bigint would not fit an int4 helper; any stable constant does.
   writerLockKey: 0x5354524f,
   applicationName: 'strongroom',

@@ -19,6 +19,28 @@ import { ClusterNodeAddress, PrimaryFinder } from './primary-finder';
 export type LocatePrimary = () => Promise<{ session: PgSession; node: string }>;
 
 export function makePrimaryLocator(settings: BridgeSettings, timers: Timers = systemTimers): LocatePrimary {
+  const find = findWritable(settings, timers);
+  // Server-side bounds too: a statement the bridge gave up on stops running, and a session whose
+  // client went quiet mid-transaction ends, releasing the writer lock (bridge-protocol.ts).
+  const bounds = `SET statement_timeout = ${whole(settings.statementTimeoutMs + settings.writerLockTimeoutMs)}; ` +
+    `SET idle_in_transaction_session_timeout = ${whole(settings.idleInTransactionTimeoutMs)}`;
+  return async () => {
+    const found = await find();
+    try {
+      await found.session.query(bounds);
+    } catch (err) {
+      await found.session.end();
+      throw err;
+    }
+    return found;
+  };
+}
+
+function whole(ms: number): number {
+  return Math.max(1, Math.floor(ms));
+}
+
+function findWritable(settings: BridgeSettings, timers: Timers): LocatePrimary {
   const connect = pgConnector(
     settings.credentials,
     { connectTimeoutMs: settings.connectTimeoutMs, queryTimeoutMs: 0, applicationName: settings.applicationName, types: BRIDGE_TYPES },

@@ -150,6 +150,27 @@ describe('transactions', () => {
 });
 
 describe('failures', () => {
+  it('a bridge that goes quiet inside a write transaction loses it to idle_in_transaction_session_timeout, and the writer lock passes on', () => {
+    const quiet = bridge({ idleInTransactionTimeoutMs: 300 });
+    const next = bridge({ writerLockTimeoutMs: 30_000 });
+    quiet.begin(true);
+    quiet.query("INSERT INTO items (id, name) VALUES ('q-1', 'quiet-one')");
+    // This thread now blocks in next's BEGIN: quiet is idle in its transaction until the server ends it.
+    next.begin(true);
+    next.query("INSERT INTO items (id, name) VALUES ('q-2', 'quiet-two')");
+    next.commit();
+    let lost: StorageError | undefined;
+    try {
+      quiet.query('SELECT 1');
+    } catch (err) {
+      lost = err as StorageError;
+    }
+    expect(lost?.code).toBe('STORAGE_UNAVAILABLE');
+    expect(lost?.details.transactionLost).toBe(true);
+    quiet.rollback();
+    expect(quiet.query("SELECT id FROM items WHERE id LIKE 'q-%' ORDER BY id").rows.map((r) => r.id)).toEqual(['q-2']);
+  });
+
   it('a server that stops answering (SIGSTOP) fails the call STORAGE_UNAVAILABLE within the bound; after it resumes the next call reconnects', () => {
     const b = bridge({ statementTimeoutMs: 1_000, connectTimeoutMs: 1_000 });
     expect(b.query('SELECT 1 AS one').rows[0].one).toBe(1);
