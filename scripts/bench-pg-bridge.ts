@@ -3,8 +3,12 @@
  * sync-bridge.ts): the round trip of a trivial SELECT (one row by primary
  * key) through the bridge on loopback, beside the same query on node-postgres
  * directly (async, no worker hop) and better-sqlite3's `get` of the same
- * shape on a file in the same temp folder. Prints calls/s, p50 and p99 of
- * each; not a test. Starts a throwaway PostgreSQL 15
+ * shape on a file in the same temp folder; then a small write transaction
+ * (BEGIN with the writer lock, one INSERT, COMMIT) through the bridge beside
+ * SQLite's BEGIN IMMEDIATE with synchronous = FULL (one tenth as many
+ * calls). Prints calls/s, p50 and p99 of each; not a test. The throwaway
+ * server runs with fsync off on tmpfs, so its commits cost no disk flush: the
+ * figures are the bridge's and the protocol's, not a disk's. Starts a throwaway PostgreSQL 15
  * (test/support/postgres-fixture.ts): run as root after scripts/setup.sh.
  *
  *   node dist/scripts/bench-pg-bridge.js [--calls 10000] [--warmup 500] [--json]
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
   const warmup = option('warmup', 500);
   const json = process.argv.includes('--json');
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-bench-pg-'));
+  const writes = Math.max(1, Math.floor(calls / 10));
   const pg = await startTestPostgres();
   const results: Figures[] = [];
   try {
@@ -87,12 +92,24 @@ async function main(): Promise<void> {
     })();
     const sqliteGet = sqlite.prepare(SELECT_SQLITE);
     results.push(timeSync('better-sqlite3 get (file, WAL)', calls, warmup, (i) => sqliteGet.get(`k${i % ROWS}`)));
+    sqlite.pragma('synchronous = FULL');
+    sqlite.exec('CREATE TABLE writes (id INTEGER PRIMARY KEY, at TEXT NOT NULL)');
+    const sqliteWrite = sqlite.prepare('INSERT INTO writes (at) VALUES (?)');
+    const sqliteTx = sqlite.transaction((at: string) => sqliteWrite.run(at).changes);
+    results.push(timeSync('better-sqlite3 write tx (IMMEDIATE, sync FULL)', writes, Math.min(warmup, writes), () => sqliteTx.immediate(new Date().toISOString())));
     sqlite.close();
 
     const bridge = SyncBridge.open({ target: pg.target, credentials: pg.credentials, applicationName: 'bench-pg-bridge' });
     results.push(timeSync('sync bridge query (worker + Atomics.wait)', calls, warmup, (i) => bridge.query(SELECT_PG, [`k${i % ROWS}`]).rows[0]));
     const facadeGet = new PgDatabase(bridge).prepare(SELECT_SQLITE);
     results.push(timeSync('sync bridge facade get (better-sqlite3 shape)', calls, warmup, (i) => facadeGet.get(`k${i % ROWS}`)));
+    await pg.sql('CREATE TABLE writes (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL)');
+    results.push(timeSync('sync bridge write tx (lock, INSERT, COMMIT)', writes, Math.min(warmup, writes), () => {
+      bridge.begin(true);
+      const changed = bridge.query('INSERT INTO writes (at) VALUES ($1)', [new Date().toISOString()]).rowCount;
+      bridge.commit();
+      return changed;
+    }));
     bridge.close();
 
     const client = new Client({ host: pg.host, port: pg.port, ...pg.credentials });
