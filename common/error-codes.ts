@@ -82,6 +82,9 @@ export const ERROR_CODES = {
   STORAGE_SCHEMA_TOO_NEW: { exit: EXIT.STORAGE, kmip: 'GeneralFailure', meaning: 'The keychain was written by a newer Strongroom; upgrade first.' },
   STORAGE_CORRUPT: { exit: EXIT.STORAGE, kmip: 'GeneralFailure', meaning: 'The keychain database file is damaged.' },
   CLUSTER_NO_PRIMARY: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'No PostgreSQL node of the cluster answered as the writable primary (Patroni REST /primary, then SHOW transaction_read_only) within the failover bound: it is failing over or lost its quorum; retry, and check `patronictl list`.' },
+  STORAGE_UNAVAILABLE: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'The PostgreSQL server did not answer within the bound or its connection was lost: the call was not done (a transaction open on that connection was rolled back by the server); retry, the next call reconnects (to the new primary in a cluster).' },
+  STORAGE_COMMIT_UNKNOWN: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'The connection to PostgreSQL was lost while a COMMIT was in flight: the transaction may or may not have committed. Read the state again before retrying; never report it as done.' },
+  CLUSTER_NOT_PRIMARY: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'The PostgreSQL node answered that it is no longer the writable primary (read-only, or shutting down for a failover): the call was not done; retry, the next call finds the new primary.' },
 
   FRAME_EMPTY: { exit: EXIT.USAGE, kmip: 'InvalidMessage', meaning: 'A frame declared a length of zero.' },
   FRAME_TOO_LARGE: { exit: EXIT.USAGE, kmip: 'InvalidMessage', meaning: 'A frame is longer than the server accepts (see Query limits); the connection is closed.' },

@@ -10,7 +10,7 @@
  * of a session whose server vanished may wait for a goodbye that never
  * comes, so after `endTimeoutMs` the socket is destroyed.
  */
-import { Client } from 'pg';
+import { Client, CustomTypesConfig } from 'pg';
 import { systemTimers, Timers } from '../../common/timers';
 import type { ClusterNodeAddress } from './primary-finder';
 
@@ -29,6 +29,8 @@ export interface PgSessionSettings {
   readonly applicationName: string;
   /** Bound on a polite close; then the socket is destroyed. */
   readonly endTimeoutMs: number;
+  /** Type parsers of this session only (storage/postgres/pg-types.ts); pg's defaults when absent. */
+  readonly types?: CustomTypesConfig;
 }
 
 export const DEFAULT_PG_SESSION_SETTINGS: PgSessionSettings = {
@@ -61,6 +63,7 @@ export function pgConnector(credentials: PgCredentials, settings: Partial<PgSess
       query_timeout: s.queryTimeoutMs > 0 ? s.queryTimeoutMs : undefined,
       keepAlive: true,
       application_name: s.applicationName,
+      ...(s.types === undefined ? {} : { types: s.types }),
     });
     let broken = false;
     client.on('error', () => {
