@@ -24,6 +24,7 @@ import { RolloverPolicy } from './rollover-policy';
 import { UsagePeriods } from './usage-periods';
 import { InstanceView, KeyView, RetrievedKey } from './views';
 import { InstanceLifecycle, MaterialIds, TransitionDates } from './keys/instance-lifecycle';
+import { NextTurn } from './keys/fresh-flag-group';
 import { KeyCatalogue, KeyDescription } from './keys/key-catalogue';
 import { KeyRollover, ScheduledRollover } from './keys/key-rollover';
 import { InstanceActivation } from './keys/instance-activation';
@@ -62,6 +63,8 @@ export interface KeychainContext {
   readonly timeZone?: string;
   /** The rollover policy a key gets when created without one, by namespace (config `namespace_rollover`). */
   readonly namespaceDefaults?: ReadonlyMap<string, RolloverPolicy>;
+  /** When a group of first servings commits its Fresh flags (keys/fresh-flag-group.ts). Default: the next turn (setImmediate). */
+  readonly freshFlagTurn?: NextTurn;
 }
 
 export class Keychain {
@@ -111,7 +114,7 @@ export class Keychain {
     this.rollovers = new KeyRollover(parts, this.catalogue);
     this.activation = new InstanceActivation(parts);
     this.activationUndo = new ActivationUndo(parts);
-    this.lifecycle = new InstanceLifecycle(parts);
+    this.lifecycle = new InstanceLifecycle(parts, context.freshFlagTurn);
   }
 
   /** Replaces what tells the row cache that the store changed (see KeychainContext.changeStamp). */
@@ -285,6 +288,11 @@ export class Keychain {
   // Instance lifecycle and material (keys/instance-lifecycle.ts).
   getKey(ref: KeyRef): RetrievedKey {
     return this.lifecycle.getKey(ref);
+  }
+
+  /** getKey whose first serving waits for its Fresh flag's group commit (keys/fresh-flag-group.ts). */
+  getKeyWhenServed(ref: KeyRef): RetrievedKey | Promise<RetrievedKey> {
+    return this.lifecycle.getKeyWhenServed(ref);
   }
   /** SHA-256 of an instance's material, or null (no material, or SECRET: keys/material-facts.ts). */
   digestMaterial(ref: KeyRef): MaterialDigest | null {

@@ -106,8 +106,9 @@ export class Dispatcher {
   /**
    * Items run in order. An item that changes state waits for its intent to
    * be durable, and the items after it run after it: the Batch answers
-   * asynchronously from there. Any other item that answers asynchronously
-   * is refused inside a Batch.
+   * asynchronously from there, as after an item that may answer later (a
+   * Get's first serving). Any other item that answers asynchronously is
+   * refused inside a Batch.
    */
   private batch(request: Request<'Batch'>, audits: Array<Promise<void>>): { items: ItemOutcome[] } | Promise<{ items: ItemOutcome[] }> {
     const items: ItemOutcome[] = [];
@@ -122,7 +123,7 @@ export class Dispatcher {
           if (operation.batchable === false) throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
           const result = this.run({ ...request, ...entry }, audits);
           if (isPromise(result)) {
-            if (!this.needsIntent(operation)) {
+            if (!this.needsIntent(operation) && operation.answersLater !== true) {
               result.catch(() => undefined);
               throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
             }

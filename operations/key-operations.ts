@@ -84,7 +84,8 @@ export const register: Operation<'Register'> = {
 
 /**
  * The material Buffer in the result is zeroed by the connection once the
- * response is encoded. An officer without a grant on the key asks for a key
+ * response is encoded. The first Get of a fresh instance answers
+ * asynchronously: once its Fresh=false is durable (domain/keys/fresh-flag-group.ts). An officer without a grant on the key asks for a key
  * export (dual control); the key is resolved first, so an unknown one is
  * KEY_NOT_FOUND rather than a request for nothing.
  */
@@ -103,7 +104,13 @@ export const get: Operation<'Get'> = {
     }
   },
   approvalBinding: (args, ctx) => resolveBinding(ctx, args),
-  run: (args, ctx) => ctx.services.keychain.getKey(authorizeRef(ctx, 'get', args)),
+  // A first serving answers once its Fresh flag is durable, written with the turn's other first servings.
+  answersLater: true,
+  run: (args, ctx) => {
+    const ref = authorizeRef(ctx, 'get', args);
+    // An approved Get runs inside its approval's transaction: its flag commits with it, at once.
+    return ctx.approval ? ctx.services.keychain.getKey(ref) : ctx.services.keychain.getKeyWhenServed(ref);
+  },
 };
 
 export const locate: Operation<'Locate'> = {

@@ -65,6 +65,13 @@ export interface Operation<Op extends TableOperationName = TableOperationName> {
    * that cannot be done. Reads leave it unset and pay nothing.
    */
   readonly changesState?: boolean;
+  /**
+   * True for a read that may answer asynchronously without changing what the
+   * trail records as a state change (a Get's first serving waits for its
+   * Fresh flag's group commit): allowed inside a Batch, whose later items
+   * run after it as they do after a state change.
+   */
+  readonly answersLater?: boolean;
   run(args: ArgsOf<Op>, ctx: OperationContext): unknown;
 }
 

@@ -17,6 +17,7 @@ import { instanceView, InstanceView, KeyView, RetrievedKey } from '../views';
 import { KeychainParts, KeyRef } from './key-rows';
 import { InstanceActivation } from './instance-activation';
 import { markServed, refuseIfSensitive } from './instance-freshness';
+import { FreshFlagGroup, NextTurn } from './fresh-flag-group';
 import { ActivationRecord } from './activation-undo';
 import { digestOf, hasDigest, MaterialDigest } from './material-facts';
 
@@ -42,13 +43,52 @@ export interface MaterialIds {
 
 export class InstanceLifecycle {
   private readonly activation: InstanceActivation;
+  /** First servings waiting for their Fresh=false commit, written a group at a time. */
+  private readonly freshFlags: FreshFlagGroup;
 
-  constructor(private readonly parts: KeychainParts) {
+  constructor(private readonly parts: KeychainParts, nextTurn?: NextTurn) {
     this.activation = new InstanceActivation(parts);
+    this.freshFlags = new FreshFlagGroup(parts, nextTurn);
   }
 
-  /** The current instance's material, or a named instance's. The caller zeroes `material`. */
+  /**
+   * The current instance's material, or a named instance's. The caller zeroes
+   * `material`. A first serving writes Fresh=false now, in its own commit
+   * (a key export; the wire's Get uses getKeyWhenServed).
+   */
   getKey(ref: KeyRef): RetrievedKey {
+    const { key, instance, view, iview, material } = this.retrieve(ref);
+    if (!instance.fresh) return { key: view, instance: iview, material };
+    try {
+      // The first serving of this instance's material: Fresh turns false before it leaves (instance-freshness.ts).
+      return { key: view, instance: instanceView(markServed(this.parts, instance), key.currentInstanceId), material };
+    } catch (err) {
+      wipe(material);
+      throw err;
+    }
+  }
+
+  /**
+   * getKey for the Get operation: a first serving resolves only once its
+   * Fresh=false is durable, written with the other first servings of the
+   * same event-loop turn in one commit (fresh-flag-group.ts); if that write
+   * fails the promise rejects and the material is zeroed. An instance
+   * already served answers at once, as getKey does.
+   */
+  getKeyWhenServed(ref: KeyRef): RetrievedKey | Promise<RetrievedKey> {
+    const { key, instance, view, iview, material } = this.retrieve(ref);
+    if (!instance.fresh) return { key: view, instance: iview, material };
+    return this.freshFlags.markServed(instance).then(
+      (row) => ({ key: view, instance: instanceView(row, key.currentInstanceId), material }),
+      (err: unknown) => {
+        wipe(material);
+        throw err;
+      },
+    );
+  }
+
+  /** The referenced instance, authenticated, with its material opened; refuses what may not be served. */
+  private retrieve(ref: KeyRef): { key: KeyRecord; instance: InstanceRecord; view: KeyView; iview: InstanceView; material: Buffer } {
     const { seal, rows } = this.parts;
     seal.requireUnsealed();
     const { key, instance, keyView: view, instanceView: iview } = rows.resolve(ref);
@@ -60,15 +100,7 @@ export class InstanceLifecycle {
       });
     }
     refuseIfSensitive(key);
-    const material = rows.openMaterial(key, instance, instance.sealedMaterial);
-    if (!instance.fresh) return { key: view, instance: iview, material };
-    try {
-      // The first serving of this instance's material: Fresh turns false before it leaves (instance-freshness.ts).
-      return { key: view, instance: instanceView(markServed(this.parts, instance), key.currentInstanceId), material };
-    } catch (err) {
-      wipe(material);
-      throw err;
-    }
+    return { key, instance, view, iview, material: rows.openMaterial(key, instance, instance.sealedMaterial) };
   }
 
   /**

@@ -1,0 +1,115 @@
+/**
+ * The Fresh flag's group commit below the wire (domain/keys/fresh-flag-group.ts),
+ * on SoftHSM2 and a SQLite file, with the turn that commits a group held
+ * by the test: first servings asked for in one turn wait, unanswered and
+ * still fresh in the file, for one group commit; a second first serving of
+ * an instance already waiting joins its write; an instance already served
+ * answers at once without a write; and one instance that cannot be marked
+ * refuses its own waiters only.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { systemClock } from '../../common/clock';
+import { randomIds } from '../../domain/ids';
+import { Keychain } from '../../domain/keychain';
+import { initializeKeychain } from '../../domain/keychain-key';
+import { RetrievedKey } from '../../domain/views';
+import { HsmPort } from '../../hsm/hsm-port';
+import { KeychainStore } from '../../storage/keychain-store';
+import { openSqliteStore } from '../../storage/sqlite-store';
+import { makeSoftHsmFixture } from '../support/softhsm-fixture';
+
+jest.setTimeout(60_000);
+
+type Fixture = Awaited<ReturnType<typeof makeSoftHsmFixture>>;
+
+describe('the Fresh flag written a group at a time', () => {
+  let token: Fixture;
+  let dir: string;
+  let dbPath: string;
+  let hsm: HsmPort;
+  let store: KeychainStore;
+  let keychain: Keychain;
+  /** Flushes asked for and not yet run: the test runs them. */
+  const turns: Array<() => void> = [];
+
+  beforeAll(async () => {
+    token = await makeSoftHsmFixture('sr-fresh-group');
+    dir = mkdtempSync(join(tmpdir(), 'strongroom-fresh-group-'));
+    dbPath = join(dir, 'keychain.db');
+    hsm = await token.open();
+    store = openSqliteStore(dbPath);
+    await initializeKeychain(store, hsm, systemClock, randomIds);
+    keychain = new Keychain({ store, clock: systemClock, freshFlagTurn: (flush) => turns.push(flush) });
+    await keychain.unseal(hsm);
+  });
+
+  afterAll(async () => {
+    keychain.seal();
+    store.close();
+    await hsm.close();
+    await token.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const freshInFile = (instance: string): number => {
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      return db.prepare('SELECT fresh FROM key_instances WHERE name = ?').pluck().get(instance) as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  /** Settles what is already settled, without running a held turn. */
+  const settled = async <T>(promise: Promise<T>): Promise<'pending' | 'resolved' | 'rejected'> => {
+    const state = await Promise.race([promise.then(() => 'resolved' as const, () => 'rejected' as const), new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
+    return state;
+  };
+
+  it('answers the first servings of one turn together, once their one commit is done', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `g1/k-${i}`);
+    const instances = names.map((fullName) => keychain.createKey({ fullName, algorithm: 'AES-256' }).key.currentInstance as string);
+    const asked = names.map((fullName) => keychain.getKeyWhenServed({ fullName }));
+    // The same instance again while its write waits: it joins that write.
+    const again = keychain.getKeyWhenServed({ fullName: names[0] });
+    for (const answer of [...asked, again]) {
+      expect(answer).toBeInstanceOf(Promise);
+      expect(await settled(answer as Promise<RetrievedKey>)).toBe('pending');
+    }
+    expect(turns).toHaveLength(1); // one group for the whole turn
+    expect(instances.map(freshInFile)).toEqual(instances.map(() => 1));
+    turns.shift()!();
+    const served = await Promise.all([...asked, again]);
+    expect(served.map((s) => s.instance.fresh)).toEqual(served.map(() => false));
+    expect(instances.map(freshInFile)).toEqual(instances.map(() => 0));
+    for (const s of served) s.material.fill(0);
+    // Already served: answered at once, no write, no turn.
+    const later = keychain.getKeyWhenServed({ fullName: names[1] });
+    expect(later).not.toBeInstanceOf(Promise);
+    (later as RetrievedKey).material.fill(0);
+    expect(turns).toHaveLength(0);
+  });
+
+  it('refuses only the waiters of an instance that cannot be marked', async () => {
+    const names = ['g2/good', 'g2/gone'];
+    const instances = names.map((fullName) => keychain.createKey({ fullName, algorithm: 'AES-256' }).key.currentInstance as string);
+    const [good, gone] = names.map((fullName) => keychain.getKeyWhenServed({ fullName }) as Promise<RetrievedKey>);
+    // Its row edited in the file before the group commits: it fails its MAC when read again under the write lock.
+    const db = new Database(dbPath);
+    try {
+      db.prepare("UPDATE key_instances SET state = 'Deactivated' WHERE name = ?").run(instances[1]);
+    } finally {
+      db.close();
+    }
+    turns.shift()!();
+    await expect(gone).rejects.toMatchObject({ code: 'INTEGRITY_FAILURE' });
+    const served = await good;
+    expect(served.instance.fresh).toBe(false);
+    served.material.fill(0);
+    expect(freshInFile(instances[0])).toBe(0);
+    expect(freshInFile(instances[1])).toBe(1);
+  });
+});
