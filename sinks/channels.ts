@@ -1,6 +1,6 @@
 /**
  * Where a sink's bytes go: an appended file, UDP datagrams, or a TCP or TLS
- * stream. A channel connects lazily on the first send and again after a
+ * stream (RELP, which the SIEM acknowledges, is sinks/relp-channel.ts). A channel connects lazily on the first send and again after a
  * failure; send() resolves once the bytes are handed to the OS (a TCP
  * write callback; syslog over TCP has no acknowledgement, RFC 6587) and
  * rejects on any failure, so the queue retries. Every wait is bounded:

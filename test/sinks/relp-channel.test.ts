@@ -16,15 +16,17 @@
  */
 import net from 'node:net';
 import { ManualClock } from '../../common/clock';
-import { systemTimers } from '../../common/timers';
+import { systemTimers, Timers } from '../../common/timers';
 import { DeliveryQueue } from '../../sinks/delivery-queue';
 import { RelpChannel, RelpDeliveryError } from '../../sinks/relp-channel';
 import { MAX_RESPONSE_BYTES, RelpFrame, RelpFrameReader, relpFrame } from '../../sinks/relp-frames';
 import { ManualTimers } from '../support/manual-timers';
 import { withTimeout } from '../pki/tls-fixture';
+import { ACK_TIMEOUT_MS } from '../../sinks/relp-session';
+import { waitFor } from './syslog-listeners';
 
 /** What the scripted server does with each `syslog` command of a session: answer 200, answer 500, or end the session. */
-type Script = (sessionIndex: number, syslogIndex: number) => 'ok' | 'refuse' | 'serverclose';
+type Script = (sessionIndex: number, syslogIndex: number) => 'ok' | 'refuse' | 'serverclose' | 'silent';
 
 interface ScriptedServer {
   readonly port: number;
@@ -54,7 +56,7 @@ async function scriptedServer(script: Script, open: 'ok' | 'refuse' = 'ok'): Pro
           const action = script(index, syslogs++);
           if (action === 'ok') socket.write(relpFrame(frame.txnr, 'rsp', '200 OK'));
           else if (action === 'refuse') socket.write(relpFrame(frame.txnr, 'rsp', '500 no room'));
-          else if (!socket.writableEnded) socket.end(relpFrame(0, 'serverclose'));
+          else if (action === 'serverclose' && !socket.writableEnded) socket.end(relpFrame(0, 'serverclose'));
         }
       }
     });
@@ -71,7 +73,7 @@ async function scriptedServer(script: Script, open: 'ok' | 'refuse' = 'ok'): Pro
 }
 
 const messages = (n: number): string[] => Array.from({ length: n }, (_, i) => `<110>1 - h strongroom 1 operation [strongroom@32473 seq="${i + 1}"] m${i + 1}`);
-const channelTo = (port: number): RelpChannel => new RelpChannel({ host: '127.0.0.1', port, tls: null, software: 'strongroom,test' }, systemTimers);
+const channelTo = (port: number, timers: Timers = systemTimers): RelpChannel => new RelpChannel({ host: '127.0.0.1', port, tls: null, software: 'strongroom,test' }, timers);
 const sent = (frames: RelpFrame[]): string[] => frames.filter((f) => f.command === 'syslog').map((f) => f.data.toString('utf8'));
 
 describe('RELP frames', () => {
@@ -135,6 +137,23 @@ describe('RELP channel', () => {
     const failure = (await withTimeout(channel.send(messages(4)).then(() => null, (err: unknown) => err), 'the send')) as RelpDeliveryError;
     expect(failure.delivered).toBe(2);
     expect(failure.message).toContain('RELP 500 no room');
+  });
+
+  it('breaks a session the SIEM stops answering after ACK_TIMEOUT_MS (a stuck SIEM), with the answered head delivered', async () => {
+    server = await scriptedServer((_session, i) => (i < 1 ? 'ok' : 'silent'));
+    const timers = new ManualTimers(new ManualClock(0));
+    channel = channelTo(server.port, timers);
+    const outcome = channel.send(messages(3)).then(() => null, (err: unknown) => err);
+    const srv = server;
+    await waitFor(() => srv.sessions.length === 1 && sent(srv.sessions[0]).length === 3, 'the server to get the three events');
+    await waitFor(() => channel?.unacknowledged === 2, 'the first answer');
+    await timers.advance(ACK_TIMEOUT_MS - 1);
+    expect(channel.unacknowledged).toBe(2);
+    await timers.advance(1);
+    const failure = (await withTimeout(outcome, 'the send')) as RelpDeliveryError;
+    expect(failure.delivered).toBe(1);
+    expect(failure.message).toContain(`answered no RELP command for ${ACK_TIMEOUT_MS} ms`);
+    expect(channel.inDoubt).toBe(2);
   });
 
   it('says when the SIEM refuses the session', async () => {
