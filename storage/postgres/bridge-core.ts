@@ -131,15 +131,31 @@ export class BridgeCore {
     this.depth = 0;
     this.lost = null;
     if (lost !== null) throw new Refusal({ ...lost, message: `${lost.message}; nothing was committed`, details: { ...lost.details, operation: 'commit' } });
+    // A COMMIT whose wait for the synchronous standby is cancelled (pg_cancel_backend, or a
+    // statement_timeout: the session's is set above the bridge's own COMMIT deadline so that it
+    // cannot fire first, primary-locator.ts) still answers COMMIT, with only a WARNING saying it
+    // committed locally and may not be replicated: that is not an acknowledgement a failover keeps.
+    const warnings: string[] = [];
+    const session = await this.ensureSession('commit');
+    const onNotice = (notice: { message?: string }): void => {
+      warnings.push(String(notice.message ?? ''));
+    };
+    session.client.on('notice', onNotice);
     let result: QueryResult & { command?: string };
     try {
       result = await this.run('commit', 'COMMIT');
     } catch (err) {
       const failure = err instanceof Refusal ? err.failure : undefined;
-      if (failure?.code === 'STORAGE_UNAVAILABLE') {
-        throw refusal('STORAGE_COMMIT_UNKNOWN', 'commit', `the connection was lost while COMMIT was in flight (${String(failure.details.reason ?? '')}): the transaction may or may not have committed; read the state again before retrying`);
+      if (failure?.code === 'STORAGE_UNAVAILABLE' || failure?.code === 'CLUSTER_NOT_PRIMARY') {
+        // A node shutting down during the synchronous wait has committed locally: unknown, too.
+        throw refusal('STORAGE_COMMIT_UNKNOWN', 'commit', `the connection was lost while COMMIT was in flight (${String(failure.details.reason ?? failure.details.pgCode ?? '')}): the transaction may or may not have committed; read the state again before retrying`);
       }
       throw err;
+    } finally {
+      session.client.off('notice', onNotice);
+    }
+    if (warnings.some((w) => /synchronous replication/i.test(w))) {
+      throw refusal('STORAGE_COMMIT_UNKNOWN', 'commit', 'PostgreSQL committed locally but its wait for the synchronous standby was cancelled: the commit may not survive a failover; read the state again before reporting it done');
     }
     if (result.command !== 'COMMIT') {
       throw refusal('STORAGE_ERROR', 'commit', `PostgreSQL answered COMMIT with ${String(result.command)}: an earlier statement had failed, so the whole transaction was rolled back and nothing was committed`);
