@@ -16,6 +16,7 @@
  * here decides anything.
  */
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { asStrongroomError } from '../../common/errors';
 import { publicKeyFingerprint } from '../audit/audit-checkpoint';
@@ -23,6 +24,9 @@ import { BACKUP_NAME_PATTERN } from '../vocabulary/backup-limits';
 import { backupError, parseBackupHeader } from './backup-file';
 import { backupDirNames } from './backup-dir';
 import { manifestSignatureValid, samePublicKey } from './backup-manifest';
+
+/** Files read between two turns of the event loop: the server answers other requests while a long folder is listed. */
+const FILES_PER_TURN = 20;
 import { backupNameTimeMs } from './backup-retention';
 
 /** Most backups one list reads (backup_retention's ceiling): a folder with more lists its newest, and says so. */
@@ -68,8 +72,27 @@ export interface BackupListing {
   readonly otherFiles: number;
 }
 
+/** What the list says of each signer: backups of one folder mostly share one, so its fingerprint and comparison are made once. */
+type SignerFacts = Map<string, { readonly key: KeyObject | null; readonly fingerprint: string; readonly signedHere: boolean }>;
+
+/** The signer's parsed key (null: not a public key), fingerprint and whether it is this appliance's, once per signer. */
+function signerFacts(known: SignerFacts, signer: string, ownSigner: string): { key: KeyObject | null; fingerprint: string; signedHere: boolean } {
+  let facts = known.get(signer);
+  if (facts === undefined) {
+    let key: KeyObject | null = null;
+    try {
+      key = createPublicKey(signer);
+    } catch {
+      // Not a key: no signature verifies under it (BACKUP_TAMPERED below).
+    }
+    facts = key === null ? { key, fingerprint: '', signedHere: false } : { key, fingerprint: publicKeyFingerprint(signer), signedHere: samePublicKey(signer, ownSigner) };
+    known.set(signer, facts);
+  }
+  return facts;
+}
+
 /** Reads a file's header and manifest without blocking on a FIFO planted under a backup's name (test/security/36). */
-function readManifest(path: string, name: string, ownSigner: string): ListedManifest {
+function readManifest(path: string, name: string, ownSigner: string, known: SignerFacts): ListedManifest {
   const fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   try {
     const stat = fstatSync(fd);
@@ -79,7 +102,8 @@ function readManifest(path: string, name: string, ownSigner: string): ListedMani
       return out.subarray(0, readSync(fd, out, 0, length, offset));
     });
     const { manifest } = parsed;
-    if (!manifestSignatureValid(manifest.signer, manifest.keychainId, parsed.manifestBytes, parsed.signature)) {
+    const signer = signerFacts(known, manifest.signer, ownSigner);
+    if (signer.key === null || !manifestSignatureValid(signer.key, manifest.keychainId, parsed.manifestBytes, parsed.signature)) {
       throw backupError('BACKUP_TAMPERED', `the manifest of ${name} does not verify under the key it names: it was altered`);
     }
     // Signed by the key it names, which may be anyone's: each field is still checked for its type before it is shown.
@@ -94,16 +118,21 @@ function readManifest(path: string, name: string, ownSigner: string): ListedMani
       masterKeyVersions: Array.isArray(m.masterKeyVersions) ? m.masterKeyVersions.filter((v): v is number => count(v) !== null) : [],
       unsealBinding: typeof m.unsealBinding === 'string' ? m.unsealBinding : '',
       sealedInstances: count(m.counts?.sealedInstances) ?? 0,
-      signerFingerprint: publicKeyFingerprint(manifest.signer),
-      signedHere: samePublicKey(manifest.signer, ownSigner),
+      signerFingerprint: signer.fingerprint,
+      signedHere: signer.signedHere,
     };
   } finally {
     closeSync(fd);
   }
 }
 
-/** The backups in `dir`, newest first, each read as above; `ownSigner` is this appliance's signing key (SPKI PEM). */
-export function listBackupFiles(dir: string, ownSigner: string): BackupListing {
+/**
+ * The backups in `dir`, newest first, each read as above; `ownSigner` is
+ * this appliance's signing key (SPKI PEM). `yieldTurn` gives the event loop
+ * back every FILES_PER_TURN files (a signature check is about a millisecond:
+ * a full folder would otherwise hold the server for seconds).
+ */
+export async function listBackupFiles(dir: string, ownSigner: string, yieldTurn: () => Promise<void> = () => new Promise((resolve) => setImmediate(resolve))): Promise<BackupListing> {
   const found: Array<{ name: string; bytes: number; madeAtMs: number; mtimeMs: number }> = [];
   let otherFiles = 0;
   for (const name of backupDirNames(dir)) {
@@ -119,15 +148,18 @@ export function listBackupFiles(dir: string, ownSigner: string): BackupListing {
     found.push({ name, bytes: stat.size, madeAtMs: backupNameTimeMs(name), mtimeMs: stat.mtimeMs });
   }
   found.sort((a, b) => b.madeAtMs - a.madeAtMs || b.mtimeMs - a.mtimeMs || b.name.localeCompare(a.name));
-  const backups = found.slice(0, MAX_BACKUPS_LISTED).map((file): ListedBackup => {
+  const known: SignerFacts = new Map();
+  const backups: ListedBackup[] = [];
+  for (const file of found.slice(0, MAX_BACKUPS_LISTED)) {
+    if (backups.length > 0 && backups.length % FILES_PER_TURN === 0) await yieldTurn();
     const base = { name: file.name, bytes: file.bytes, madeAt: new Date(file.madeAtMs).toISOString(), modifiedAt: new Date(file.mtimeMs).toISOString() };
     try {
-      return { ...base, manifest: readManifest(join(dir, file.name), file.name, ownSigner), error: null };
+      backups.push({ ...base, manifest: readManifest(join(dir, file.name), file.name, ownSigner, known), error: null });
     } catch (err) {
       // Removed since the folder was read (retention, an operator): listed as not found rather than failing the whole list.
       const failure = (err as NodeJS.ErrnoException).code === 'ENOENT' ? backupError('BACKUP_NOT_FOUND', `${file.name} was removed while the folder was listed`) : asStrongroomError(err);
-      return { ...base, manifest: null, error: { code: failure.code, message: failure.message } };
+      backups.push({ ...base, manifest: null, error: { code: failure.code, message: failure.message } });
     }
-  });
+  }
   return { backups, total: found.length, otherFiles };
 }

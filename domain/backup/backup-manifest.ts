@@ -13,7 +13,7 @@
  * checkpoint signature nor another keychain's manifest signature can stand
  * in for one.
  */
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, KeyObject, verify } from 'node:crypto';
 import { HsmPort } from '../../hsm/hsm-port';
 import { SnapshotFacts } from '../../storage/backup/snapshot-facts';
 import { encodeFields } from '../field-encoding';
@@ -49,10 +49,14 @@ export async function signManifest(hsm: HsmPort, manifest: BackupManifest): Prom
   return { manifestBytes, signature: await hsm.signDigest(digest) };
 }
 
-/** True when `signature` over these manifest bytes was made by `publicKeyPem` for this keychain. */
-export function manifestSignatureValid(publicKeyPem: string, keychainId: string, manifestBytes: Buffer, signature: Buffer): boolean {
+/**
+ * True when `signature` over these manifest bytes was made by `publicKey`
+ * (an SPKI PEM, or a key already parsed: BackupList checks many manifests
+ * of one signer, and parsing the PEM costs twice the check) for this keychain.
+ */
+export function manifestSignatureValid(publicKey: string | KeyObject, keychainId: string, manifestBytes: Buffer, signature: Buffer): boolean {
   try {
-    return verify('sha256', manifestMessage(keychainId, manifestBytes), { key: createPublicKey(publicKeyPem), dsaEncoding: 'ieee-p1363' }, signature);
+    return verify('sha256', manifestMessage(keychainId, manifestBytes), { key: typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey, dsaEncoding: 'ieee-p1363' }, signature);
   } catch {
     return false;
   }

@@ -52,11 +52,11 @@ describe('backup list', () => {
 
   const put = (name: string, bytes: Buffer): void => writeFileSync(join(dir, name), bytes, { mode: 0o600 });
 
-  it('lists newest first, each from its signed manifest, and tells this appliance\'s signature from another\'s', () => {
+  it('lists newest first, each from its signed manifest, and tells this appliance\'s signature from another\'s', async () => {
     put('backup-20261205T000000Z-00000001.srbk', backupBytes(ours, { trigger: 'schedule' }));
     put('backup-20261207T000000Z-00000002.srbk', backupBytes(theirs, { trigger: 'request' }));
     put('backup-20261206T000000Z-00000003.srbk', backupBytes(ours));
-    const listing = listBackupFiles(dir, pem(ours));
+    const listing = await listBackupFiles(dir, pem(ours));
     expect(listing.backups.map((b) => b.name)).toEqual(['backup-20261207T000000Z-00000002.srbk', 'backup-20261206T000000Z-00000003.srbk', 'backup-20261205T000000Z-00000001.srbk']);
     expect(listing).toMatchObject({ total: 3, otherFiles: 0 });
     const [foreign, old, scheduled] = listing.backups;
@@ -77,7 +77,7 @@ describe('backup list', () => {
     expect(scheduled.bytes).toBe(readFileSync(join(dir, scheduled.name)).length);
   });
 
-  it('lists a damaged file with its code instead of hiding it: altered manifest, cut file, not a backup', () => {
+  it('lists a damaged file with its code instead of hiding it: altered manifest, cut file, not a backup', async () => {
     const altered = backupBytes(ours);
     // One byte of the manifest (the JSON stays valid: "kc-1" becomes "kc-0"): the signature no longer checks.
     const at = altered.indexOf('kc-1') + 3;
@@ -86,19 +86,19 @@ describe('backup list', () => {
     const whole = backupBytes(ours);
     put('backup-20261207T000001Z-0000000b.srbk', whole.subarray(0, whole.length - 5));
     put('backup-20261207T000002Z-0000000c.srbk', Buffer.from('not a backup at all'));
-    const byName = Object.fromEntries(listBackupFiles(dir, pem(ours)).backups.map((b) => [b.name, b]));
+    const byName = Object.fromEntries((await listBackupFiles(dir, pem(ours))).backups.map((b) => [b.name, b]));
     expect(byName['backup-20261207T000000Z-0000000a.srbk']).toMatchObject({ manifest: null, error: { code: 'BACKUP_TAMPERED' } });
     expect(byName['backup-20261207T000001Z-0000000b.srbk']).toMatchObject({ manifest: null, error: { code: 'BACKUP_TRUNCATED' } });
     expect(byName['backup-20261207T000002Z-0000000c.srbk']).toMatchObject({ manifest: null, error: { code: 'BACKUP_MALFORMED' } });
   });
 
-  it('a signed manifest with fields of the wrong type is shown with those fields emptied, not passed on', () => {
+  it('a signed manifest with fields of the wrong type is shown with those fields emptied, not passed on', async () => {
     put('backup-20261207T000000Z-0000000d.srbk', backupBytes(theirs, { masterKeyVersions: 'v1; rm -rf /', auditHead: { seq: 'x' }, trustCounter: -3, trigger: 'root' }));
-    const [listed] = listBackupFiles(dir, pem(ours)).backups;
+    const [listed] = (await listBackupFiles(dir, pem(ours))).backups;
     expect(listed.manifest).toMatchObject({ masterKeyVersions: [], auditHeadSeq: 0, trustCounter: null, trigger: 'unknown', signedHere: false });
   });
 
-  it('lists a FIFO under a backup\'s name as BACKUP_MALFORMED without blocking; skips links, folders and dot-files; counts other files', () => {
+  it('lists a FIFO under a backup\'s name as BACKUP_MALFORMED without blocking; skips links, folders and dot-files; counts other files', async () => {
     execFileSync('mkfifo', [join(dir, 'backup-20261207T000000Z-0000000e.srbk')]);
     put('backup-20261206T000000Z-0000000f.srbk', backupBytes(ours));
     symlinkSync(join(dir, 'backup-20261206T000000Z-0000000f.srbk'), join(dir, 'backup-20261208T000000Z-00000010.srbk'));
@@ -106,7 +106,7 @@ describe('backup list', () => {
     put('.backup-20261210T000000Z-00000012.srbk.1-noboot.partial', backupBytes(ours));
     put('keychain-copy.srbk', backupBytes(ours));
     put('notes.txt', Buffer.from('kept by the operator'));
-    const listing = listBackupFiles(dir, pem(ours));
+    const listing = await listBackupFiles(dir, pem(ours));
     expect(listing.backups.map((b) => [b.name, b.error?.code ?? 'ok'])).toEqual([
       ['backup-20261207T000000Z-0000000e.srbk', 'BACKUP_MALFORMED'],
       ['backup-20261206T000000Z-0000000f.srbk', 'ok'],
@@ -114,18 +114,38 @@ describe('backup list', () => {
     expect(listing).toMatchObject({ total: 2, otherFiles: 2 });
   });
 
-  it('orders two of the same second by modification time, newest first', () => {
+  it('orders two of the same second by modification time, newest first', async () => {
     put('backup-20261207T000000Z-000000aa.srbk', backupBytes(ours));
     put('backup-20261207T000000Z-000000bb.srbk', backupBytes(ours));
     utimesSync(join(dir, 'backup-20261207T000000Z-000000bb.srbk'), new Date('2026-12-07T00:00:00Z'), new Date('2026-12-07T00:00:00Z'));
     utimesSync(join(dir, 'backup-20261207T000000Z-000000aa.srbk'), new Date('2026-12-07T00:00:01Z'), new Date('2026-12-07T00:00:01Z'));
-    expect(listBackupFiles(dir, pem(ours)).backups.map((b) => b.name)).toEqual(['backup-20261207T000000Z-000000aa.srbk', 'backup-20261207T000000Z-000000bb.srbk']);
+    expect((await listBackupFiles(dir, pem(ours))).backups.map((b) => b.name)).toEqual(['backup-20261207T000000Z-000000aa.srbk', 'backup-20261207T000000Z-000000bb.srbk']);
   });
 
-  it('a folder not made yet is empty; any other failure to read it is an error', () => {
+  it('a folder not made yet is empty; any other failure to read it is an error', async () => {
     expect(backupDirNames(join(dir, 'not-yet'))).toEqual([]);
-    expect(listBackupFiles(join(dir, 'not-yet'), pem(ours))).toEqual({ backups: [], total: 0, otherFiles: 0 });
+    expect(await listBackupFiles(join(dir, 'not-yet'), pem(ours))).toEqual({ backups: [], total: 0, otherFiles: 0 });
     put('a-file', Buffer.from('x'));
     expect(() => backupDirNames(join(dir, 'a-file'))).toThrow(/ENOTDIR/);
+  });
+});
+
+describe('backup list of a full folder', () => {
+  it('gives the event loop back between groups of files, and lists them all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strongroom-backup-list-many-'));
+    try {
+      const bytes = backupBytes(ours);
+      for (let i = 0; i < 45; i++) writeFileSync(join(dir, `backup-20261207T0000${String(i).padStart(2, '0')}Z-${i.toString(16).padStart(8, '0')}.srbk`), bytes);
+      let turns = 0;
+      const listing = await listBackupFiles(dir, pem(ours), async () => {
+        turns += 1;
+      });
+      expect(listing.backups).toHaveLength(45);
+      expect(listing.backups.every((b) => b.manifest?.signedHere === true)).toBe(true);
+      // After files 20 and 40.
+      expect(turns).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
