@@ -117,7 +117,7 @@ export class StreamChannel implements Channel {
   private closed = false;
 
   constructor(
-    private readonly target: { host: string; port: number; tls: ConnectionOptions | null },
+    private readonly target: StreamTarget,
     private readonly timers: Timers,
   ) {}
 
@@ -141,43 +141,61 @@ export class StreamChannel implements Channel {
     });
   }
 
-  private connect(): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const { host, port, tls } = this.target;
-      const socket = tls === null ? netConnect({ host, port }) : tlsConnect({ host, port, ...tls });
-      const ready = tls === null ? 'connect' : 'secureConnect';
-      const deadline = this.timers.after(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error(`no connection to ${host}:${port} within ${CONNECT_TIMEOUT_MS} ms`)));
-      const onError = (err: Error): void => {
-        deadline.cancel();
-        reject(err);
-      };
-      socket.once('error', onError);
-      socket.once(ready, () => {
-        deadline.cancel();
-        socket.off('error', onError);
-        if (this.closed) {
-          socket.destroy();
-          reject(new Error('sink closed'));
-          return;
-        }
-        socket.setNoDelay(true);
-        socket.setKeepAlive(true, 30_000);
-        // A SIEM has nothing to say: read and discard, and treat its end as the end of the connection.
-        socket.resume();
-        socket.on('end', () => socket.destroy());
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          if (this.socket === socket) this.socket = null;
-        });
-        this.socket = socket;
-        resolve(socket);
-      });
+  private async connect(): Promise<Socket> {
+    const socket = await connectStream(this.target, this.timers);
+    if (this.closed) {
+      socket.destroy();
+      throw new Error('sink closed');
+    }
+    // A SIEM has nothing to say: read and discard, and treat its end as the end of the connection.
+    socket.resume();
+    socket.on('end', () => socket.destroy());
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = null;
     });
+    this.socket = socket;
+    return socket;
   }
+
 
   close(): void {
     this.closed = true;
     this.socket?.destroy();
     this.socket = null;
   }
+}
+
+/** Where a stream sink connects: TCP, or TLS with these options. */
+export interface StreamTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: ConnectionOptions | null;
+}
+
+/**
+ * Opens a TCP or TLS connection to a SIEM within CONNECT_TIMEOUT_MS (for
+ * TLS, the handshake included), with Nagle off and keep-alive on. Once open,
+ * errors are swallowed here and seen by the caller as 'close': a sink's
+ * socket must never end the process with an unheard 'error'.
+ */
+export function connectStream(target: StreamTarget, timers: Timers): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const { host, port, tls } = target;
+    const socket = tls === null ? netConnect({ host, port }) : tlsConnect({ host, port, ...tls });
+    const ready = tls === null ? 'connect' : 'secureConnect';
+    const deadline = timers.after(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error(`no connection to ${host}:${port} within ${CONNECT_TIMEOUT_MS} ms`)));
+    const onError = (err: Error): void => {
+      deadline.cancel();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.once(ready, () => {
+      deadline.cancel();
+      socket.off('error', onError);
+      socket.on('error', () => undefined);
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 30_000);
+      resolve(socket);
+    });
+  });
 }

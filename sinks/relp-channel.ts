@@ -21,10 +21,9 @@
  * STARTTLS), with the SIEM's certificate checked like syslog-tls's.
  * Connecting and the handshake are bounded; close() never waits.
  */
-import { connect as netConnect, Socket } from 'node:net';
-import { connect as tlsConnect, ConnectionOptions } from 'node:tls';
+import { ConnectionOptions } from 'node:tls';
 import { Timers } from '../common/timers';
-import { Channel, Chunk, CONNECT_TIMEOUT_MS } from './channels';
+import { Channel, Chunk, connectStream, CONNECT_TIMEOUT_MS } from './channels';
 import { RelpSession } from './relp-session';
 
 /** Most events sent and not yet acknowledged (librelp's default window). */
@@ -114,7 +113,7 @@ export class RelpChannel implements Channel {
   }
 
   private async open(): Promise<RelpSession> {
-    const socket = await this.connect();
+    const socket = await connectStream(this.target, this.timers);
     const session = new RelpSession(socket, this.timers);
     const deadline = this.timers.after(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error(`no RELP session with ${this.target.host}:${this.target.port} within ${CONNECT_TIMEOUT_MS} ms`)));
     try {
@@ -133,28 +132,6 @@ export class RelpChannel implements Channel {
     return session;
   }
 
-  private connect(): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const { host, port, tls } = this.target;
-      const socket = tls === null ? netConnect({ host, port }) : tlsConnect({ host, port, ...tls });
-      const ready = tls === null ? 'connect' : 'secureConnect';
-      const deadline = this.timers.after(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error(`no connection to ${host}:${port} within ${CONNECT_TIMEOUT_MS} ms`)));
-      const onError = (err: Error): void => {
-        deadline.cancel();
-        reject(err);
-      };
-      socket.once('error', onError);
-      socket.once(ready, () => {
-        deadline.cancel();
-        socket.off('error', onError);
-        // The session listens from its constructor on; nothing may go unheard meanwhile.
-        socket.on('error', () => undefined);
-        socket.setNoDelay(true);
-        socket.setKeepAlive(true, 30_000);
-        resolve(socket);
-      });
-    });
-  }
 
   private drop(session: RelpSession): void {
     if (this.session === session) this.session = null;
