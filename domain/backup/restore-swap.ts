@@ -30,7 +30,8 @@ import { basename, dirname, join } from 'node:path';
 import { StrongroomError } from '../../common/errors';
 
 export const RESTORE_INTENT_FILE = 'restore-in-progress.json';
-const STAGED_PATTERN = /^(.+)\.restore-[0-9a-f]{16}(\.srbk)?$/;
+/** A staged file, its copy of the backup (.srbk), and what SQLite leaves beside a staged file its staging was killed in (-wal, -shm, -journal). */
+const STAGED_PATTERN = /^(.+)\.restore-[0-9a-f]{16}(\.srbk|-wal|-shm|-journal)?$/;
 
 export interface RestoreIntent {
   readonly version: 1;
