@@ -86,8 +86,9 @@ export function spawnChaosChild(env: NodeJS.ProcessEnv): Promise<LoadedChild> {
           let killed = false;
           let acks = 0;
           let readyMs = -1;
-          // While the child logs in to SoftHSM2 and unseals, a kill that falls due is held until it says `unsealed`
-          // (chaos-child.ts: SoftHSM2 rewrites its token files in place, and a kill inside one can lose the token).
+          // While the child logs in to SoftHSM2 and unseals (or closes its HSM session before a restart), a kill that
+          // falls due is held until it says `unsealed` (or `hsm-done`) (chaos-child-session.ts: SoftHSM2 rewrites its
+          // token files in place, and a kill inside one can lose the token).
           let inHsm = false;
           let held = false;
           const killNow = (): void => {
@@ -101,7 +102,7 @@ export function spawnChaosChild(env: NodeJS.ProcessEnv): Promise<LoadedChild> {
             if (l === 'hsm') {
               inHsm = true;
               child.stdin.write('go\n');
-            } else if (l === 'unsealed') {
+            } else if (l === 'unsealed' || l === 'hsm-done') {
               inHsm = false;
               if (held) killNow();
             } else if (l.startsWith('ready ')) {
