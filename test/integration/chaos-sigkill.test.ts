@@ -179,7 +179,7 @@ describe('chaos: SIGKILL at random points of creates, sweeps, approvals, backups
       const tmpLeft = folders.lanes.flatMap((lane) => readdirSync(lane.tmpDir));
       console.log(
         `chaos seed ${seed}: ${kills} kills in ${Math.round((Date.now() - startedAt) / 1000)} s; child modules loaded at ${median(stats.loaded)} ms (median), ` +
-          `open+unseal+recovery ${median(stats.ready)} ms (median), checks ${median(stats.checks)} ms (median); ${stats.restores} restores completed, ${stats.swapsAtNextStart} of them swapped in by the next start after a kill; ${tmpLeft.length} entries left in the children's TMPDIR; ${leftovers.length} dot-files of killed backups removed at the end (the others by BackupCreate); kills ${JSON.stringify(Object.fromEntries(stats.kills))}; acks ${JSON.stringify(Object.fromEntries(stats.acks))}`,
+          `open+unseal+recovery ${median(stats.ready)} ms (median), checks ${median(stats.checks)} ms (median); ${stats.restores} restores completed, ${stats.swapsAtNextStart} of them swapped in by the next start after a kill; ${tmpLeft.length} entries left in the children's TMPDIR (${[...new Set(tmpLeft.map((n) => n.replace(/[-.]?[A-Za-z0-9]{6}$/, '*')))].join(', ')}); ${leftovers.length} dot-files of killed backups removed at the end (the others by BackupCreate); kills ${JSON.stringify(Object.fromEntries(stats.kills))}; acks ${JSON.stringify(Object.fromEntries(stats.acks))}`,
       );
       console.log(`check phases (ms, summed over ${kills} kills, ${fullChecks} of them full): ${JSON.stringify(phases)}`);
       expect(stray).toEqual([]);

@@ -57,7 +57,7 @@ export interface RestoreSeen {
 export interface Rewound {
   /** `operation key` of each successful operation event → the kept file that holds it. */
   readonly succeeded: Map<string, string>;
-  /** Approval request id → its state in the kept file (requests made after the backup). */
+  /** Approval request id → its state in the kept file, for requests its trail names after the backup's head (made after the backup). */
   readonly approvals: Map<string, string>;
   /** Key names (namespace/name) the kept files hold. */
   readonly keys: Set<string>;
@@ -141,6 +141,9 @@ export function checkRestores(
  */
 function readKept(lane: ChaosLane, restore: RestoreSeen, trust: { keychainId: string; publicKeyPem: string }, rewound: Rewound, retentionRemoves: Set<string>, fail: (why: string) => never): void {
   const scratch = mkdtempSync(join(lane.tmpDir, 'kept-'));
+  let approvals: Array<{ id: string; state: string }> = [];
+  // The events after the backup's head, as text: a request they name was made after the backup.
+  const after: string[] = [];
   const copy = join(scratch, 'kept.db');
   try {
     copyFileSync(restore.keptAs, copy);
@@ -150,7 +153,7 @@ function readKept(lane: ChaosLane, restore: RestoreSeen, trust: { keychainId: st
       if (verdict !== 'ok') fail(`quick_check: ${String(verdict)}`);
       const keychainId = (raw.prepare('SELECT keychain_id FROM keychain_meta WHERE id = 1').pluck().get() as string | undefined) ?? '';
       if (keychainId !== restore.replacedKeychainId) fail(`its keychain id ${keychainId} is not the replaced one (${restore.replacedKeychainId})`);
-      for (const row of raw.prepare('SELECT id, state FROM approval_requests').all() as Array<{ id: string; state: string }>) rewound.approvals.set(row.id, row.state);
+      approvals = raw.prepare('SELECT id, state FROM approval_requests').all() as Array<{ id: string; state: string }>;
       for (const name of raw.prepare(`SELECT namespace || '/' || name FROM keys`).pluck().all() as string[]) rewound.keys.add(name);
     } finally {
       raw.close();
@@ -160,6 +163,7 @@ function readKept(lane: ChaosLane, restore: RestoreSeen, trust: { keychainId: st
       const head = restore.restoredHeadSeq === 0 ? null : { seq: restore.restoredHeadSeq, hash: Buffer.from(restore.restoredHeadHash, 'hex') };
       const from: TrailMark = { head, lastCheckpointSeq: restore.restoredHeadSeq, checkpoints: 0, firstServerStart: 0 };
       const step = verifyTrailSince(store.audit, trust, from, (record) => {
+        after.push(record.event);
         const event = JSON.parse(record.event) as { type: string; operation: string | null; key: string | null; result: string; custom: Record<string, string> };
         if (event.type === 'operation' && event.result === 'ok' && event.key) rewound.succeeded.set(`${event.operation} ${event.key}`, basename(restore.keptAs));
         // Backups its retention removed are gone from the folder whichever keychain is current.
@@ -168,6 +172,8 @@ function readKept(lane: ChaosLane, restore: RestoreSeen, trust: { keychainId: st
       if (!step.ok) fail(`its trail does not extend the backup's head: ${step.reason} (seq ${step.firstBadSeq})`);
       const [replaced] = store.audit.readAuditRecords(restore.replacedHeadSeq, 1);
       if (replaced?.seq !== restore.replacedHeadSeq || replaced.hash.toString('hex') !== restore.replacedHeadHash) fail(`it does not hold the replaced head (event ${restore.replacedHeadSeq}) the restore's event names`);
+      const text = after.join('\n');
+      for (const row of approvals) if (text.includes(row.id)) rewound.approvals.set(row.id, row.state);
     } finally {
       store.close();
     }
