@@ -10,11 +10,15 @@
  * SoftHSM2 rewrites its token files in place (login, objects): a SIGKILL
  * inside one can lose the whole token, which no appliance code can prevent.
  * So the session says `hsm` (and waits for the parent's `go`) before it
- * logs in or closes its HSM session, and `unsealed` / `hsm-done` after:
- * the parent holds a kill that falls due in between (chaos-child-runner.ts).
+ * logs in or closes its HSM session, and before each call that writes to the
+ * token (a master key made or destroyed by a rotation, the freshness anchor,
+ * the signing key), and `unsealed` / `hsm-done` after: the parent holds a
+ * kill that falls due in between (chaos-child-runner.ts; the marks nest).
+ * A rotation killed while its token write ran lost a token under seed 2.
  * Everything else (the restore's swap at open included) stays killable.
  */
 import { writeSync } from 'node:fs';
+import { HsmPort } from '../../hsm/hsm-port';
 import { systemClock } from '../../common/clock';
 import { ApplianceConfig } from '../../common/config';
 import { Logger, silentLogger } from '../../common/logger';
@@ -64,8 +68,35 @@ function restoreWatch(audit: AuditPipeline): { staged: (outcome: { name: string;
   return { staged, promise };
 }
 
+/** The port with each call that writes to the token marked `hsm` … `hsm-done` for the parent. */
+function markTokenWrites(hsm: HsmPort, handshake: HsmHandshake): HsmPort {
+  const marked = async <T>(write: () => Promise<T>): Promise<T> => {
+    writeSync(1, 'hsm\n');
+    await handshake();
+    try {
+      return await write();
+    } finally {
+      writeSync(1, 'hsm-done\n');
+    }
+  };
+  const writes: Partial<HsmPort> = {
+    generateMasterKey: (version) => marked(() => hsm.generateMasterKey(version)),
+    destroyMasterKey: (version) => marked(() => hsm.destroyMasterKey(version)),
+    writeAnchor: (label, value) => marked(() => hsm.writeAnchor(label, value)),
+    ensureSigningKey: () => marked(() => hsm.ensureSigningKey()),
+  };
+  // Every other member is the port's own, called on the port itself.
+  return new Proxy(hsm, {
+    get(target, name) {
+      if (Object.prototype.hasOwnProperty.call(writes, name)) return writes[name as keyof HsmPort];
+      const value: unknown = Reflect.get(target, name, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 export async function openChildSession(config: ApplianceConfig, handshake: HsmHandshake, log: Logger = silentLogger): Promise<ChildSession> {
-  const appliance = openAppliance(config);
+  const appliance = openAppliance(config, { decorateHsm: (hsm) => markTokenWrites(hsm, handshake) });
   const audit = openAuditPipeline(appliance, { clock: systemClock, timers: systemTimers, log, inProcess: true });
   const watch = restoreWatch(audit);
   const { services, dispatcher } = composeServices(appliance, { clock: systemClock, timers: systemTimers, log, audit, hooks: { onRestoreStaged: watch.staged } });
