@@ -74,7 +74,7 @@ audit head and trust counter being approved. When the quorum is met, the
 file is hashed and verified again (another file: APPROVAL_TARGET_CHANGED),
 staged beside the keychain, and the appliance seals (SEALED) and restarts
 onto the restored keychain (\`strongroom serve\` reopens in-process; the
-replaced keychain is kept as keychain.db.pre-restore-TIME). A crash at any
+replaced keychain is kept as keychain.db.pre-restore-TIME-ID). A crash at any
 point leaves one of the two keychains whole. On a terminal, a line shows
 the instances the appliance opens to verify it and the time elapsed.
 

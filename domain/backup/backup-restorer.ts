@@ -129,7 +129,7 @@ export class BackupRestorer {
       await checkStagedRows(staged, await this.options.hsm(), lent.source);
       const target = targetOf(request.sha256, verdict, plan, signedHere);
       // After the approval's own change (executing → executed) is committed in the keychain being replaced: it runs in this promise's continuation.
-      setImmediate(() => void this.apply(staged, request, target, plan, requester, requestId, lent).finally(() => lent.wipe()));
+      setImmediate(() => void this.apply(staged, id, request, target, plan, requester, requestId, lent).finally(() => lent.wipe()));
       return target;
     } catch (err) {
       lent.wipe();
@@ -142,6 +142,7 @@ export class BackupRestorer {
 
   private async apply(
     staged: string,
+    id: string,
     request: RestoreRequest,
     target: RestoreTarget,
     plan: RestorePlan,
@@ -150,7 +151,9 @@ export class BackupRestorer {
     lent: LentKeychainKeys,
   ): Promise<void> {
     const { keychain, store, stamper, log } = this.options;
-    const keptAs = `${this.options.keychainPath}.pre-restore-${isoNow(this.options.clock).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+    // The restore's own id in the name too: two restores within one second (or a clock set back) must not pick the
+    // name of a kept file, which the swap refuses to overwrite (test/server/backup/restore-same-second.test.ts).
+    const keptAs = `${this.options.keychainPath}.pre-restore-${isoNow(this.options.clock).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${id}`;
     try {
       await this.options.drain();
       // From here nothing changes in the keychain being replaced: every request is answered SEALED until the restart.

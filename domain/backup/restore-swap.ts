@@ -13,7 +13,7 @@
  *      old keychain.db alone, and the orphan staged file is removed here;
  *   2. the old keychain's WAL is folded into it (a WAL must never meet
  *      another database file) and the WAL and shared-memory files removed;
- *   3. the old file gets a second name, keychain.db.pre-restore-<time>
+ *   3. the old file gets a second name, keychain.db.pre-restore-<time>-<id>
  *      (link: nothing is copied, nothing can be half written);
  *   4. rename(staged, keychain.db) and the folder is fsynced: the name is
  *      the old file or the new one, never neither;
@@ -30,7 +30,8 @@ import { basename, dirname, join } from 'node:path';
 import { StrongroomError } from '../../common/errors';
 
 export const RESTORE_INTENT_FILE = 'restore-in-progress.json';
-const STAGED_PATTERN = /^(.+)\.restore-[0-9a-f]{16}(\.srbk)?$/;
+/** A staged file, its copy of the backup (.srbk), and what SQLite leaves beside a staged file its staging was killed in (-wal, -shm, -journal). */
+const STAGED_PATTERN = /^(.+)\.restore-[0-9a-f]{16}(\.srbk|-wal|-shm|-journal)?$/;
 
 export interface RestoreIntent {
   readonly version: 1;

@@ -46,6 +46,8 @@ export interface OpenOptions {
   readonly create?: boolean;
   /** Called with warnings worth showing an operator (e.g. a loose PIN file). */
   readonly warn?: (message: string) => void;
+  /** Wraps every HSM session opened (the port is injected like the clock: the chaos test marks the token's writes with it). */
+  readonly decorateHsm?: (hsm: HsmPort) => HsmPort;
 }
 
 export async function openHsmFromConfig(config: ApplianceConfig, warn: (message: string) => void = () => undefined): Promise<HsmPort> {
@@ -96,7 +98,8 @@ export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}
     keychain,
     ids,
     hsm() {
-      hsmSession ??= openHsmFromConfig(config, options.warn).catch((err) => {
+      const decorate = options.decorateHsm ?? ((hsm: HsmPort) => hsm);
+      hsmSession ??= openHsmFromConfig(config, options.warn).then(decorate, (err) => {
         hsmSession = null;
         throw err;
       });

@@ -20,12 +20,13 @@ import { openAppliance } from '../../server/compose/open-appliance';
 import { startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
 const CHILD = resolve(__dirname, '../../dist/test/support/restore-swap-child.js');
+const STAGING_CHILD = resolve(__dirname, '../../dist/test/support/restore-staging-child.js');
 const CHILD_TIMEOUT_MS = 30_000;
 const STEPS: RestoreStep[] = ['intent-written', 'wal-folded', 'old-kept', 'renamed', 'folder-synced'];
 
-function runChild(keychainPath: string, killAt: RestoreStep | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+function runChild(keychainPath: string, killAt: RestoreStep | null, script = CHILD, env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env: { ...process.env, SR_KEYCHAIN: keychainPath, SR_KILL_AT: killAt ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script], { env: { ...process.env, SR_KEYCHAIN: keychainPath, SR_KILL_AT: killAt ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -111,6 +112,19 @@ describe('SIGKILL during a restore', () => {
   it('killed before its intent was recorded, the staged file is removed and the current keychain is untouched', async () => {
     const state = copyState(false);
     const before = fileSha256(state.keychain);
+    expect(finishPendingRestore(state.keychain)).toEqual({ outcome: 'none' });
+    expect(fileSha256(state.keychain)).toBe(before);
+    expect(readdirSync(state.dir)).toEqual(['keychain.db']);
+  });
+
+  it('killed while staging (its file open in WAL mode), the next open removes the staged file with its -wal and -shm', async () => {
+    // Found by the chaos test: the staged file was removed but its -wal (pages of a whole keychain) and -shm stayed for good.
+    const state = copyState(false);
+    const before = fileSha256(state.keychain);
+    const run = await runChild(state.keychain, null, STAGING_CHILD, { SR_STAGED: state.intent.staged });
+    expect(run.signal).toBe('SIGKILL');
+    expect(run.stdout).toContain('opened at head');
+    expect(readdirSync(state.dir).sort()).toEqual(['keychain.db', basename(state.intent.staged), `${basename(state.intent.staged)}-shm`, `${basename(state.intent.staged)}-wal`].sort());
     expect(finishPendingRestore(state.keychain)).toEqual({ outcome: 'none' });
     expect(fileSha256(state.keychain)).toBe(before);
     expect(readdirSync(state.dir)).toEqual(['keychain.db']);

@@ -16,7 +16,8 @@
  *     appliance's own verifier (verifyTrail) checks the whole trail, anchored
  *     at that head; every change in the file has its intent in the trail (a
  *     key's Create, a destroyed instance's Destroy);
- *   - every acknowledged operation is there: created keys open, an executed
+ *   - every acknowledged operation is there: created keys open (every key
+ *     acknowledged since the lane began still resolves), an executed
  *     Destroy destroyed its instance (and a Destroy not executed did not),
  *     an acknowledged sweep left nothing due, an acknowledged backup is in
  *     the folder (or the trail says retention removed it), every backup in
@@ -26,7 +27,12 @@
  *   - destroyed material leaves no trace: once the store is opened again
  *     (the next start), neither the file nor its WAL holds the sealed
  *     material of an instance destroyed since it was seen alive, and no
- *     backup made after the destruction holds it either.
+ *     backup made after the destruction holds it either;
+ *   - restores (chaos-restore-checks.ts): the check first finishes what a
+ *     kill left as the next start would (never abandoned, nothing left);
+ *     a restored keychain is one history cut at its backup, the replaced
+ *     one kept whole; what the replaced one acknowledged after the backup
+ *     is legitimately gone, and accounted for in the kept file.
  * The ledger carries what one check hands the next (the trail's verified
  * head and checkpoints, what the trail said so far, the backups verified),
  * so each check reads only the new events and verifies only new backups.
@@ -43,6 +49,7 @@ import { masterKeyStatus } from '../../domain/master-key-rotation';
 import { HsmPort } from '../../hsm/hsm-port';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { ChaosLane } from './chaos-fixture';
+import { checkRestores, emptyRewound, finishAsNextStart, restoreEventOf, RestoreSeen, Rewound } from './chaos-restore-checks';
 import { EMPTY_TRAIL_MARK, TrailMark, verifyTrailSince } from './chaos-trail';
 
 export interface LaneLedger {
@@ -51,8 +58,14 @@ export interface LaneLedger {
   /** Key names whose Create / Destroy intent the trail holds. */
   readonly createIntents: Set<string>;
   readonly destroyIntents: Set<string>;
-  /** `operation key` of every successful operation event. */
-  readonly succeeded: Set<string>;
+  /** `operation key` of every successful operation event → its seq in the trail. */
+  readonly succeeded: Map<string, number>;
+  /** Every key whose Create was acknowledged, since the lane began → the seq of its Create event: each must still resolve. */
+  readonly ackedCreates: Map<string, number>;
+  /** Backups whose restore the trail records as completed. */
+  readonly restored: Set<string>;
+  /** `keychain.db.pre-restore-*` files named by the completed restores seen: the only ones the folder may hold. */
+  readonly keptFiles: Set<string>;
   /** Backups a retention intent named for removal. */
   readonly retentionRemoves: Set<string>;
   /** Backups already verified (a backup file never changes). */
@@ -66,7 +79,7 @@ export interface LaneLedger {
 }
 
 export function newLedger(): LaneLedger {
-  return { trail: EMPTY_TRAIL_MARK, createIntents: new Set(), destroyIntents: new Set(), succeeded: new Set(), retentionRemoves: new Set(), verifiedBackups: new Set(), executing: new Set(), alive: new Map(), destroyed: [] };
+  return { trail: EMPTY_TRAIL_MARK, createIntents: new Set(), destroyIntents: new Set(), succeeded: new Map(), ackedCreates: new Map(), restored: new Set(), keptFiles: new Set(), retentionRemoves: new Set(), verifiedBackups: new Set(), executing: new Set(), alive: new Map(), destroyed: [] };
 }
 
 /** What the killed child acknowledged, parsed from its `ack` lines. */
@@ -76,12 +89,14 @@ export interface ChildAcks {
   readonly approvals: Map<string, string>;
   readonly backups: string[];
   readonly sweeps: number;
+  /** Backups whose restore the child saw completed (after its in-process restart). */
+  readonly restored: string[];
   /** Whether the child got as far as `ready` (unsealed, start-up recovery run). */
   readonly ready: boolean;
 }
 
 export function parseAcks(lines: readonly string[]): ChildAcks {
-  const acks = { created: [] as string[], approvals: new Map<string, string>(), backups: [] as string[], sweeps: 0, ready: false };
+  const acks = { created: [] as string[], approvals: new Map<string, string>(), backups: [] as string[], sweeps: 0, restored: [] as string[], ready: false };
   for (const line of lines) {
     const [word, kind, a, b] = line.split(' ');
     if (word === 'ready') acks.ready = true;
@@ -90,6 +105,7 @@ export function parseAcks(lines: readonly string[]): ChildAcks {
     else if (kind === 'approval') acks.approvals.set(a, b);
     else if (kind === 'backup') acks.backups.push(a);
     else if (kind === 'sweep') acks.sweeps++;
+    else if (kind === 'restored') acks.restored.push(a);
   }
   return acks;
 }
@@ -129,13 +145,15 @@ function checkFile(path: string, sweepAtMs: number, full: boolean, fail: (why: s
   }
 }
 
-/** Reads one new event's meaning into the ledger. */
-function learn(ledger: LaneLedger, record: { event: string }): void {
+/** Reads one new event's meaning into the ledger; a completed restore's event goes to `restores`. */
+function learn(ledger: LaneLedger, record: { seq: number; event: string }, restores: Array<RestoreSeen | 'staged'>): void {
   const event = JSON.parse(record.event) as { type: string; operation: string | null; key: string | null; result: string; custom: Record<string, string> };
   if (event.type === 'intent' && event.operation === 'Create' && event.key) ledger.createIntents.add(event.key);
   if (event.type === 'intent' && event.operation === 'Destroy' && event.key) ledger.destroyIntents.add(event.key);
   if (event.type === 'intent' && event.custom.retention !== undefined) for (const name of event.custom.remove.split(',')) ledger.retentionRemoves.add(name);
-  if (event.type === 'operation' && event.result === 'ok' && event.key) ledger.succeeded.add(`${event.operation} ${event.key}`);
+  if (event.type === 'operation' && event.result === 'ok' && event.key) ledger.succeeded.set(`${event.operation} ${event.key}`, record.seq);
+  const restore = restoreEventOf(record);
+  if (restore !== null) restores.push(restore);
 }
 
 /** What checkAfterKill does beyond the per-kill checks, and where it adds up its time. */
@@ -150,12 +168,20 @@ export interface CheckOptions {
   readonly phases: Record<string, number>;
 }
 
+/** What one check saw of restores (for the test's summary). */
+export interface CheckSummary {
+  /** A kill had left a restore's intent, and the check (as the next start) finished the swap. */
+  readonly restoreFinishedByNextStart: boolean;
+  /** Completed restores in the part of the trail this check read. */
+  readonly restoresSeen: number;
+}
+
 /**
  * All the checks of one lane after a kill (see the file comment). `hsm` is
  * the parent's port on the lane's token; `context` names the seed, lane and
  * cycle in every failure, so the run can be replayed.
  */
-export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: LaneLedger, acks: ChildAcks, sweepAtMs: number, context: string, options: CheckOptions): Promise<void> {
+export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: LaneLedger, acks: ChildAcks, sweepAtMs: number, context: string, options: CheckOptions): Promise<CheckSummary> {
   const { full, phases } = options;
   const fail = (why: string): never => {
     throw new Error(`${context}: ${why}`);
@@ -166,6 +192,10 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
     phases[name] = (phases[name] ?? 0) + now - t;
     t = now;
   };
+  // As the next start's open does first: a restore a kill left is finished (or its staged file removed).
+  const finished = finishAsNextStart(lane, fail) === 'restored';
+  lap('restore finish');
+  let restoresSeen = 0;
   const versions = checkFile(lane.keychainPath, sweepAtMs, full, fail);
   lap(full ? 'integrity_check' : 'quick_check');
   // Backups made since the last check came after every destruction the ledger knows of.
@@ -188,10 +218,18 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
 
     const trust = { keychainId: store.getMeta()!.keychainId, publicKeyPem: await hsm.signingPublicKey() };
     // The new part of the trail, from the head the previous check verified (an anchor); the ledger learns its events on the way.
-    const step = verifyTrailSince(store.audit, trust, ledger.trail, (record) => learn(ledger, record));
+    const restores: Array<RestoreSeen | 'staged'> = [];
+    const before = ledger.trail;
+    const step = verifyTrailSince(store.audit, trust, ledger.trail, (record) => learn(ledger, record, restores));
     if (!step.ok) throw new Error(`${context}: the audit trail does not verify: ${step.reason} (seq ${step.firstBadSeq})`);
     ledger.trail = step.mark;
     lap('trail since');
+    if (restores.includes('staged')) fail('the trail the next start serves holds a `backup-restored` event of stage `staged`: a restore whose intent was written was not swapped in');
+    const completed = restores.filter((r): r is RestoreSeen => r !== 'staged');
+    restoresSeen = completed.length;
+    for (const r of completed) ledger.restored.add(r.name);
+    const rewound = completed.length === 0 && ledger.keptFiles.size === 0 ? emptyRewound() : checkRestores(lane, store.audit, trust, before, completed, ledger.keptFiles, ledger.retentionRemoves, fail);
+    lap('restores');
     if (full) {
       const head = ledger.trail.head;
       const verdict = verifyTrail(store.audit, { ...trust, anchors: head === null ? [] : [head] });
@@ -204,15 +242,34 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
     for (const name of versions.keys()) if (!ledger.createIntents.has(name)) fail(`key ${name} exists but the trail holds no Create intent for it`);
     // Acknowledged: answered to the client after its event was durable.
     for (const name of acks.created) {
-      if (!ledger.succeeded.has(`Create ${name}`)) fail(`acknowledged Create of ${name} has no event in the trail`);
+      const seq = ledger.succeeded.get(`Create ${name}`);
+      if (seq === undefined) {
+        // Made after the backup a completed restore went back to: gone on purpose, and the replaced keychain (kept) holds it.
+        const keptIn = rewound.succeeded.get(`Create ${name}`);
+        if (keptIn === undefined) fail(`acknowledged Create of ${name} has no event in the trail (nor in a keychain a restore replaced)`);
+        if (!rewound.keys.has(name)) fail(`acknowledged Create of ${name} is in the trail of ${keptIn}, a replaced keychain, but the key is not in it`);
+        continue;
+      }
+      ledger.ackedCreates.set(name, seq);
+    }
+    // Every key acknowledged since the lane began (a restore goes back only to a backup made after the ones before were checked).
+    for (const name of ledger.ackedCreates.keys()) {
+      try {
+        keychain.resolveName(name);
+      } catch (err) {
+        fail(`key ${name}, whose Create was acknowledged, does not resolve: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`);
+      }
+      // Opened when just acknowledged, and all of them at every full check.
+      if (!full && !acks.created.includes(name)) continue;
       const material = keychain.getKey({ fullName: name }).material;
       if (material.length !== 32) fail(`acknowledged key ${name} does not open to 32 bytes`);
       material.fill(0);
     }
+    for (const name of acks.restored) if (!ledger.restored.has(name)) fail(`the restore of ${name} was acknowledged but the trail records no completed restore of it`);
     lap('acks');
     if (acks.sweeps > 0 && keychain.dueKeys(sweepAtMs, 1).length > 0) fail('a sweep was acknowledged but keys are still due at its instant');
     lap('due');
-    checkApprovals(lane.keychainPath, ledger, acks, fail);
+    checkApprovals(lane.keychainPath, ledger, acks, rewound, fail);
     lap('approvals');
     checkBackupAcks(lane, ledger, acks, fail);
     checkNoTrace(lane.keychainPath, ledger, newBackups, fail);
@@ -222,6 +279,7 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
     store.close();
     lap('close');
   }
+  return { restoreFinishedByNextStart: finished, restoresSeen };
 }
 
 /** Whether a fresh process (softhsm2-util) still sees the lane's token: tells a token broken on disk from the parent's module state. */
@@ -258,7 +316,7 @@ function checkNoTrace(path: string, ledger: LaneLedger, newBackups: readonly str
 }
 
 /** Exactly once, at most once: a Destroy's approval and its effect commit together; `executing` does not outlive a start. */
-function checkApprovals(path: string, ledger: LaneLedger, acks: ChildAcks, fail: (why: string) => never): void {
+function checkApprovals(path: string, ledger: LaneLedger, acks: ChildAcks, rewound: Rewound, fail: (why: string) => never): void {
   const raw = new Database(path, { readonly: true });
   try {
     const rows = raw
@@ -267,7 +325,9 @@ function checkApprovals(path: string, ledger: LaneLedger, acks: ChildAcks, fail:
       .all() as Array<{ id: string; operation: string; state: string; binding: string | null; instanceState: string | null; dropped: number }>;
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const [id, state] of acks.approvals) {
-      if (byId.get(id)?.state !== state) fail(`approval ${id} was acknowledged ${state} but is ${byId.get(id)?.state ?? 'missing'}`);
+      // A request made after the backup a completed restore went back to (the restore's own) is in the replaced keychain only.
+      const found = byId.get(id)?.state ?? rewound.approvals.get(id);
+      if (found !== state) fail(`approval ${id} was acknowledged ${state} but is ${found ?? 'missing'}`);
     }
     const executing = new Set<string>();
     for (const r of rows) {
@@ -279,7 +339,8 @@ function checkApprovals(path: string, ledger: LaneLedger, acks: ChildAcks, fail:
         if (destroyed && !ledger.destroyIntents.has(key)) fail(`key ${key} was destroyed but the trail holds no Destroy intent for it`);
       }
       if (r.state === 'executing') {
-        if (r.operation !== 'MasterKeyRotate') fail(`${r.operation} approval ${r.id} is executing: only asynchronous operations can be`);
+        // Both run outside the vote's transaction (the rotation in the background; the restore verifies the backup with the HSM first).
+        if (r.operation !== 'MasterKeyRotate' && r.operation !== 'BackupRestore') fail(`${r.operation} approval ${r.id} is executing: only asynchronous operations can be`);
         if (ledger.executing.has(r.id) && acks.ready) fail(`approval ${r.id} is still executing after a start: it should have been failed`);
         executing.add(r.id);
       }

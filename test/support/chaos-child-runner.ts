@@ -86,24 +86,26 @@ export function spawnChaosChild(env: NodeJS.ProcessEnv): Promise<LoadedChild> {
           let killed = false;
           let acks = 0;
           let readyMs = -1;
-          // While the child logs in to SoftHSM2 and unseals, a kill that falls due is held until it says `unsealed`
-          // (chaos-child.ts: SoftHSM2 rewrites its token files in place, and a kill inside one can lose the token).
-          let inHsm = false;
+          // While the child logs in to SoftHSM2 and unseals (or closes its HSM session before a restart), a kill that
+          // falls due is held until it says `unsealed` (or `hsm-done`) (chaos-child-session.ts: SoftHSM2 rewrites its
+          // token files in place, and a kill inside one can lose the token). The child also marks each call that writes to
+          // the token; the marks nest (a login's unseal writes the anchor), so they are counted.
+          let inHsm = 0;
           let held = false;
           const killNow = (): void => {
             killed = true;
             child.kill('SIGKILL');
           };
           const killAfter = (delayMs: number): void => {
-            setTimeout(() => (inHsm ? (held = true) : killNow()), delayMs);
+            setTimeout(() => (inHsm > 0 ? (held = true) : killNow()), delayMs);
           };
           onLine = (l) => {
             if (l === 'hsm') {
-              inHsm = true;
+              inHsm += 1;
               child.stdin.write('go\n');
-            } else if (l === 'unsealed') {
-              inHsm = false;
-              if (held) killNow();
+            } else if (l === 'unsealed' || l === 'hsm-done') {
+              inHsm -= 1;
+              if (held && inHsm === 0) killNow();
             } else if (l.startsWith('ready ')) {
               readyMs = Number(l.slice(6));
               if (point.after === 'ready') killAfter(point.delayMs);

@@ -3,12 +3,15 @@
  * It loads its modules and says `loaded` (the parent starts the next child
  * while the current one works, so loading costs the test no time), then
  * waits for its order on stdin (scenario, cycle, sweep instant). Only then
- * it opens the data folder as the CLI's local mode does (openAppliance, the
- * in-process audit pipeline, the one dispatcher of composeServices), unseals
- * it with the HSM, runs the start-up recovery a serving appliance runs
- * (approvals.start(): an approved operation a kill interrupted is failed,
- * never run again), prints `ready <ms from the order>`, and does the work
- * of its scenario (chaos-scenarios.ts) in a loop until the parent SIGKILLs it.
+ * it opens the data folder as the CLI's local mode does (chaos-child-session.ts:
+ * openAppliance, the in-process audit pipeline, the one dispatcher of
+ * composeServices), unseals it with the HSM, runs the start-up recovery a
+ * serving appliance runs (approvals.start(): an approved operation a kill
+ * interrupted is failed, never run again), prints `ready <ms from the
+ * order>`, and does the work of its scenario (chaos-scenarios.ts) in a loop
+ * until the parent SIGKILLs it. The restore scenario's rounds each end with
+ * an approved restore and the in-process restart `strongroom serve` does
+ * (the session closed, the folder opened again: the swap).
  *
  * Every request goes through the dispatcher as a real client would send it
  * (officers by their directory rows, the sweep as the local operator), and
@@ -18,18 +21,11 @@
  */
 import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { systemClock } from '../../common/clock';
 import { loadConfig } from '../../common/config';
-import { silentLogger } from '../../common/logger';
-import { systemTimers } from '../../common/timers';
-import { ClientIdentity } from '../../domain/policy/identity';
 import { Requester } from '../../protocol/requester';
-import { openAuditPipeline } from '../../server/compose/audit-pipeline';
-import { openAppliance } from '../../server/compose/open-appliance';
-import { composeServices } from '../../server/compose/services';
-import { inProcessRequester } from '../../server/local/in-process-transport';
 import { localOperator } from '../../server/local/local-operator';
 import { EventBus } from '../../domain/events/event-bus';
+import { openChildSession } from './chaos-child-session';
 import { ChaosOrder, CHAOS_OFFICERS, chaosKeyName, ROLLOVER_CRYPTOPERIOD } from './chaos-scenarios';
 
 /** Upper bound on one scenario's loop, so a child nobody kills stops by itself. */
@@ -40,7 +36,7 @@ function ack(line: string): void {
 }
 
 /** The APPROVAL_REQUIRED details of a request that must be held for approval. */
-async function requestApproval(requester: Requester, op: 'Destroy' | 'MasterKeyRotate', args: Record<string, unknown>): Promise<{ requestId: string; digest: string }> {
+async function requestApproval(requester: Requester, op: 'Destroy' | 'MasterKeyRotate' | 'BackupRestore', args: Record<string, unknown>): Promise<{ requestId: string; digest: string }> {
   try {
     await requester.request(op, args);
   } catch (err) {
@@ -121,28 +117,16 @@ async function main(): Promise<void> {
   const { scenario, cycle } = order;
   const env = process.env;
   const config = loadConfig({ dataDir: env.SR_DATA as string, env: {}, flags: JSON.parse(env.SR_FLAGS as string) as Record<string, string> });
-  const appliance = openAppliance(config);
-  const audit = openAuditPipeline(appliance, { clock: systemClock, timers: systemTimers, log: silentLogger, inProcess: true });
-  const { services, dispatcher } = composeServices(appliance, { clock: systemClock, timers: systemTimers, log: silentLogger, audit });
-  // SoftHSM2 rewrites its token files in place (login, objects): a SIGKILL inside one can lose the whole
-  // token, which no appliance code can prevent, so the parent holds a kill due now until `unsealed`.
-  writeSync(1, 'hsm\n');
-  await nextLine();
-  await appliance.unseal();
-  writeSync(1, 'unsealed\n');
-  // As a serving appliance's start does once unsealed: requests a kill left `executing` are failed, not run again.
-  services.approvals.start();
-  const as = (identity: ClientIdentity): Requester => inProcessRequester({ dispatcher, limits: services.limits, identity });
-  const officers = CHAOS_OFFICERS.map((name) => {
-    const row = appliance.keychain.directory.getClientByName(name);
-    if (row === null) throw new Error(`no client ${name}`);
-    return as({ name: row.name, role: row.role, groups: row.groups, fingerprint256: row.fingerprint256, subject: `CN=${row.name}` });
-  });
+  // The parent answers each `hsm` line with `go` once it holds kills (chaos-child-session.ts).
+  const handshake = async (): Promise<void> => void (await nextLine());
+  let session = await openChildSession(config, handshake);
   writeSync(1, `ready ${Math.round(performance.now() - startedMs)}\n`);
-  const [requester, ...approvers] = officers;
+  const officers = (): { requester: Requester; approvers: readonly Requester[] } => ({ requester: session.officers[0], approvers: session.officers.slice(1) });
 
   for (let n = 0; n < MAX_ROUNDS; n++) {
     const name = chaosKeyName(scenario, cycle, n);
+    // The restore scenario opens a new session each round: its officers go through the new dispatcher.
+    const { requester, approvers } = officers();
     switch (scenario) {
       case 'create':
         // Every other key is due for rollover a cryptoperiod after its creation: what the sweep scenario rolls.
@@ -151,7 +135,7 @@ async function main(): Promise<void> {
         break;
       case 'sweep': {
         // A sweep at one fixed instant (SR_SWEEP_AT), as the local operator's `rollover run --at`: a key rolls at most once there.
-        const result = await as(localOperator()).request<{ rolled: number; failed: number }>('RolloverRun', { at: order.sweepAt });
+        const result = await session.as(localOperator()).request<{ rolled: number; failed: number }>('RolloverRun', { at: order.sweepAt });
         ack(`sweep ${result.rolled} ${result.failed}`);
         break;
       }
@@ -174,7 +158,7 @@ async function main(): Promise<void> {
       case 'rotation': {
         // Dual-controlled too: the approved rotation runs asynchronously (the request is `executing` meanwhile).
         const pending = await requestApproval(requester, 'MasterKeyRotate', { destroyOld: true });
-        const done = settled(audit.events, pending.requestId);
+        const done = settled(session.audit.events, pending.requestId);
         const state = await approveByOthers(approvers, pending);
         if (state === 'executing') await done;
         // Answered after the settled request's events (one trail, appended in order): so they are durable too.
@@ -182,13 +166,35 @@ async function main(): Promise<void> {
         ack(`approval ${pending.requestId} ${final.request.state}`);
         break;
       }
+      case 'restore': {
+        // A backup of the keychain as it is now, then a key made after it: the restore takes that key away on
+        // purpose, and the checks account for it in the keychain the restore kept (chaos-restore-checks.ts).
+        const made = await requester.request<{ name: string }>('BackupCreate', {});
+        ack(`backup ${made.name}`);
+        await requester.request('Create', { name, algorithm: 'AES-256' });
+        ack(`create ${name}`);
+        // Dual-controlled: the third officer's vote runs it (`executing` while it verifies the backup again and stages it);
+        // once executed, the restorer seals the appliance until its restart, stages the keychain and writes its intent.
+        const pending = await requestApproval(requester, 'BackupRestore', { name: made.name });
+        const done = settled(session.audit.events, pending.requestId);
+        const state = await approveByOthers(approvers, pending);
+        const final = state === 'executing' ? await done : state;
+        ack(`approval ${pending.requestId} ${final}`);
+        if (final !== 'executed') throw new Error(`the approved restore of ${made.name} is ${final}, not executed`);
+        await session.restoreStaged;
+        // As `strongroom serve` does: closed, and the folder opened again, which puts the restored keychain in place.
+        await session.close();
+        session = await openChildSession(config, handshake);
+        if (session.appliance.restore?.outcome !== 'restored') throw new Error(`the restart after a staged restore did not restore: ${JSON.stringify(session.appliance.restore)}`);
+        ack(`restored ${made.name}`);
+        break;
+      }
       default:
         throw new Error(`unknown scenario ${String(scenario)}`);
     }
   }
   writeSync(1, 'done\n');
-  await audit.close();
-  await appliance.close();
+  await session.close();
 }
 
 main().catch((err) => {

@@ -7,7 +7,7 @@
  * children side by side, each on its own folder and token, so the waits of
  * one (fsyncs, the child's start) overlap the work of another.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, systemClock } from '../../common/clock';
@@ -29,6 +29,8 @@ export interface ChaosLane {
   readonly dataDir: string;
   readonly keychainPath: string;
   readonly backupDir: string;
+  /** The lane's temporary folder (its children's TMPDIR): what a killed child leaves there is counted at the end. */
+  readonly tmpDir: string;
   /** The settings every child of the lane opens the folder with (as command-line flags). */
   readonly flags: Record<string, string>;
   /** The environment of its children (without the scenario). */
@@ -69,14 +71,17 @@ export async function makeChaosFolders(laneCount: number, settings: Record<strin
       } finally {
         await appliance.close();
       }
+      const tmpDir = join(root, `tmp-${index}`);
+      mkdirSync(tmpDir, { mode: 0o700 });
       lanes.push({
         index,
+        tmpDir,
         label,
         dataDir,
         keychainPath: setting(config, 'keychain_path'),
         backupDir: setting(config, 'backup_dir'),
         flags,
-        env: { ...process.env, SOFTHSM2_CONF: token.softhsmConf, SR_DATA: dataDir, SR_FLAGS: JSON.stringify(flags) },
+        env: { ...process.env, SOFTHSM2_CONF: token.softhsmConf, TMPDIR: tmpDir, SR_DATA: dataDir, SR_FLAGS: JSON.stringify(flags) },
       });
     }
   } catch (err) {

@@ -7,14 +7,13 @@
  */
 
 /**
- * The work a child does in a loop until the SIGKILL lands.
- * RESTORE HOOK: BackupRestore is being built (branch `restore`); once it
- * lands, add 'restore' here, its loop in chaos-child.ts (restore the newest
- * acknowledged backup, dual-controlled) and its acknowledged-state check in
- * chaos-checks.ts (`checkRestoreAcks`): the invariants after every kill stay
- * the same (one whole keychain, old or new, that unseals; an intact trail).
+ * The work a child does in a loop until the SIGKILL lands. `restore`: a
+ * backup, a key created after it, a dual-controlled BackupRestore of that
+ * backup (approved by the two other officers), and the in-process restart
+ * that swaps the restored keychain in (chaos-child.ts); its checks are in
+ * chaos-restore-checks.ts.
  */
-export const CHAOS_SCENARIOS = ['create', 'sweep', 'approval', 'backup', 'rotation'] as const;
+export const CHAOS_SCENARIOS = ['create', 'sweep', 'approval', 'backup', 'rotation', 'restore'] as const;
 export type ChaosScenario = (typeof CHAOS_SCENARIOS)[number];
 
 /** What the parent tells a loaded child to do (one JSON line on its stdin). */
