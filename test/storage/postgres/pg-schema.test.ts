@@ -9,6 +9,9 @@
  * (order, nullability, defaults, mapped types), indexes, and every text
  * column sorts bytewise (COLLATE "C").
  */
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { waitFor } from '../../../scripts/cluster/bounded-wait';
 import { StorageError } from '../../../common/errors';
 import { MIGRATIONS, latestVersion } from '../../../storage/migrations';
 import { migratePostgres, PgUpgrade } from '../../../storage/postgres/pg-migrate';
@@ -44,6 +47,21 @@ const catalog = (b: SyncBridge): unknown =>
             (SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public') AS indexes,
             (SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE NOT tgisinternal) AS triggers`,
   )[0];
+
+const MIGRATE_WORKER = resolve(__dirname, '../../../dist/test/support/pg-migrate-worker.js');
+
+/** migratePostgres in a thread of its own (a bridge blocks its thread: two racing nodes need two). */
+function migrateInWorker(options: object): Promise<{ applied: unknown[] }> {
+  return new Promise((res, rej) => {
+    const worker = new Worker(MIGRATE_WORKER, { workerData: options });
+    worker.once('message', (reply: { ok: boolean; result?: { applied: unknown[] }; code?: string; message?: string }) => {
+      if (reply.ok && reply.result !== undefined) res(reply.result);
+      else rej(new Error(`${reply.code}: ${reply.message}`));
+    });
+    worker.once('error', rej);
+    worker.once('exit', (code) => rej(new Error(`migration thread exited (${code}) without an answer`)));
+  });
+}
 
 describe('applying the schema', () => {
   it('is numbered as SQLite\'s latest migration', () => {
@@ -102,6 +120,28 @@ describe('applying the schema', () => {
     expect(codeOf(() => migratePostgres(b))).toBe('STORAGE_SCHEMA_TOO_NEW');
     expect(codeOf(() => migratePostgres(b, { upgrades: [{ ...next, version: PG_SCHEMA_VERSION + 2 }] }))).toBe('INTERNAL_ERROR');
   }, 60_000);
+
+  it('is created once when two nodes migrate at once: the second waits for the writer lock, then finds it made', async () => {
+    const name = `schema_race_${process.pid}`;
+    await pg.sql(`CREATE DATABASE ${name}`);
+    const options = { target: pg.target, credentials: { ...pg.credentials, database: name }, applicationName: 'pg-migrate-race', writerLockTimeoutMs: 60_000, statementTimeoutMs: 60_000 };
+    // Hold the writer lock so that both migrations are waiting before either starts.
+    const holder = SyncBridge.open(options);
+    opened.push(holder);
+    holder.begin(true);
+    const nodes = [0, 1].map(() => migrateInWorker(options));
+    const waiting = async (): Promise<true | undefined> => {
+      const [row] = await pg.sql("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+      return row.n === 2 ? true : undefined;
+    };
+    await waitFor('both migrations to wait for the writer lock', waiting, { timeoutMs: 30_000, intervalMs: 50 });
+    holder.rollback();
+    const results = await Promise.all(nodes);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], ['schema']]);
+    const b = SyncBridge.open(options);
+    opened.push(b);
+    expect(rows(b, 'SELECT version FROM schema_version')).toEqual([{ version: PG_SCHEMA_VERSION }]);
+  }, 90_000);
 
   it('undoes the whole schema when a statement of it fails: nothing is half-made', async () => {
     const b = await freshDatabase(pg, opened);
