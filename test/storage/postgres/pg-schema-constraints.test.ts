@@ -134,6 +134,18 @@ describe('constraints: PostgreSQL refuses what SQLite refuses', () => {
   });
 });
 
+describe('json_valid, the CHECKs\' test', () => {
+  const DOCS = ['{}', '[]', '{"a":"b"}', '["get","list"]', '1', '"text"', 'null', 'true', ' { "a" : [ 1, 2.5e3, -0 ] } ', '{"a":1,"a":2}', '"\\u00e9"',
+    '', ' ', '{', '{"a":}', "{'a':1}", '{a:1}', '[1,]', 'NaN', 'undefined', '{"a":1}x', '"\\x41"', '01'];
+
+  it.each(DOCS)('answers as SQLite does for %j', (doc) => {
+    const [sqlite, postgres] = engines;
+    const liteAnswer = (sqlite.all('SELECT json_valid(?) AS ok', doc) as Array<{ ok: number }>)[0].ok === 1;
+    const pgAnswer = (postgres.all('SELECT json_valid(?) AS ok', doc) as Array<{ ok: boolean }>)[0].ok;
+    expect(pgAnswer).toBe(liteAnswer);
+  });
+});
+
 describe('PostgreSQL only', () => {
   it.each(['audit_events', 'audit_checkpoints', 'keys', 'grants', 'gcm_invocations'])('TRUNCATE %s is refused (it would fire no row trigger)', (table) => {
     const e = engines[1];
