@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { waitFor } from '../../../scripts/cluster/bounded-wait';
 import { StorageError } from '../../../common/errors';
 import { MIGRATIONS, latestVersion } from '../../../storage/migrations';
-import { migratePostgres, PgUpgrade } from '../../../storage/postgres/pg-migrate';
+import { assertPgSchemaCurrent, migratePostgres, PgUpgrade } from '../../../storage/postgres/pg-migrate';
 import { PG_SCHEMA_VERSION } from '../../../storage/postgres/schema.sql';
 import { SyncBridge } from '../../../storage/postgres/sync-bridge';
 import { codeOf, NO_ERROR } from '../../support/error-code';
@@ -142,6 +142,18 @@ describe('applying the schema', () => {
     opened.push(b);
     expect(rows(b, 'SELECT version FROM schema_version')).toEqual([{ version: PG_SCHEMA_VERSION }]);
   }, 90_000);
+
+  it('lets a node that must not migrate check the schema is exactly current, in a read transaction', async () => {
+    const b = await freshDatabase(pg, opened);
+    expect(codeOf(() => assertPgSchemaCurrent(b))).toBe('STORAGE_ERROR');
+    migratePostgres(b);
+    expect(codeOf(() => assertPgSchemaCurrent(b))).toBe(NO_ERROR);
+    const next: PgUpgrade = { version: PG_SCHEMA_VERSION + 1, description: 'later', sql: 'SELECT 1' };
+    expect(codeOf(() => assertPgSchemaCurrent(b, [next]))).toBe('STORAGE_ERROR');
+    b.query('UPDATE schema_version SET version = $1', [PG_SCHEMA_VERSION + 1]);
+    expect(codeOf(() => assertPgSchemaCurrent(b))).toBe('STORAGE_SCHEMA_TOO_NEW');
+    expect(b.inTransaction).toBe(false);
+  }, 60_000);
 
   it('undoes the whole schema when a statement of it fails: nothing is half-made', async () => {
     const b = await freshDatabase(pg, opened);
