@@ -18,7 +18,8 @@
  * once `pollOnly()` was (the server polls on a timer: a query per request
  * cost a quarter of its time).
  */
-import { OwnChange, OwnChangeFeed } from '../storage/own-changes';
+import { OwnChange } from '../storage/own-changes';
+import { TransactionalStore } from '../storage/transactional-store';
 
 /** What a cache hears: the key ids whose entries to drop, with whether name lookups may have changed; or everything. */
 export type KeyInvalidation = { readonly keyIds: ReadonlySet<string>; readonly names: boolean } | 'everything';
@@ -33,12 +34,17 @@ export class KeychainChanges {
   private polled = false;
   private readonly keyListeners: Array<(invalidation: KeyInvalidation) => void> = [];
 
+  private readonly feed: TransactionalStore['ownChanges'];
+
   /**
-   * `feed`: the store's own-change feed (null: every change counts as unknown).
-   * `readStamp`: the store's change stamp, read to find others' changes when there is no feed.
+   * With the store's own-change feed, own commits drop what they touched.
+   * Without one (a memory store, a read-only connection), every change
+   * counts as unknown: the stamps move with every own commit at once and
+   * with the store's change stamp at each look.
    */
-  constructor(private readonly feed: OwnChangeFeed | null, private readonly readStamp: () => string) {
-    feed?.subscribe((change) => this.ownChange(change));
+  constructor(private readonly store: Pick<TransactionalStore, 'changeStamp' | 'ownCommitCount' | 'ownChanges'>) {
+    this.feed = store.ownChanges ?? null;
+    this.feed?.subscribe((change) => this.ownChange(change));
   }
 
   /** From now on others' changes are looked for only by poll() (the server calls it on a timer). */
@@ -54,23 +60,23 @@ export class KeychainChanges {
   /** Moves at every drop of everything: the key caches compare it at each lookup (others' changes are looked for first, unless only polled). */
   readonly keysStamp = (): string => {
     if (!this.polled) this.poll();
-    return String(this.generation);
+    return this.feed ? String(this.generation) : `${this.generation}|${this.store.ownCommitCount()}`;
   };
 
   /** Moves whenever client or grant rows may have changed: the policy index and confirmed identities rebuild when it does. */
   readonly directoryStamp = (): string => {
     if (!this.polled) this.poll();
-    return `${this.generation}:${this.directoryVersion}`;
+    return this.feed ? `${this.generation}:${this.directoryVersion}` : `${this.generation}:${this.directoryVersion}|${this.store.ownCommitCount()}`;
   };
 
   /** Reads the store's counter; true when someone else changed the keychain since the last look (everything was dropped). */
   poll(): boolean {
-    if (this.feed !== null) {
+    if (this.feed) {
       const now = this.feed.counter();
       if (now === this.accounted) return false;
       this.accounted = now;
     } else {
-      const now = this.readStamp();
+      const now = this.store.changeStamp();
       if (now === this.lastStamp) return false;
       this.lastStamp = now;
     }

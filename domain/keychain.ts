@@ -108,7 +108,7 @@ export class Keychain {
     this.approvals = new AuthenticatedApprovals(store.approvals, trustKeys);
     this.invocations = new AuthenticatedInvocations(store.invocations, trustKeys);
     const shared = { store, clock, ids: context.ids ?? randomIds, timeZone: new ZoneCalendar(context.timeZone ?? 'UTC'), seal: this.sealState };
-    this.changes = new KeychainChanges(store.ownChanges ?? null, () => store.changeStamp());
+    this.changes = new KeychainChanges(store);
     this.rows = new KeyRows(shared, this.changes);
     const parts = { ...shared, rows: this.rows };
     this.catalogue = new KeyCatalogue(parts, context.namespaceDefaults ?? new Map());

@@ -18,6 +18,7 @@ import { LifecycleService } from '../../domain/lifecycle-service';
 import { PolicyIndex } from '../../domain/policy/policy-index';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { SoftHsm } from '../../hsm/soft-hsm';
+import { MemoryStore } from '../../storage/memory-store';
 import { KeychainStore } from '../../storage/keychain-store';
 import { openSqliteStore } from '../../storage/sqlite-store';
 
@@ -197,5 +198,28 @@ describe('cache invalidation by what changed', () => {
     expect(rows().openedMaterial.size).toBe(0);
     expect(rows().resolvedCount).toBe(0);
     expect(keychain.changes.directoryStamp()).not.toBe(stamp);
+  });
+});
+
+describe('cache invalidation on a store that reports nothing of what it touched (memory)', () => {
+  it('drops everything at every own commit, at once, even when only polled', async () => {
+    const clock = new ManualClock(new Date('2026-05-01T00:00:00Z'));
+    const hsm = new SoftHsm();
+    const store = new MemoryStore();
+    await initializeKeychain(store, hsm, clock, randomIds);
+    const keychain = new Keychain({ store, clock });
+    await keychain.unseal(hsm);
+    keychain.changes.pollOnly();
+    keychain.createKey({ fullName: 'app/a', algorithm: 'AES-256' });
+    const policy = new PolicyIndex(keychain.directory, keychain.changes.directoryStamp);
+    keychain.getKey({ fullName: 'app/a' }).material.fill(0);
+    expect(policy.allows(app, 'get', 'app/a')).toBe(false);
+    keychain.rollover('app/a');
+    keychain.directory.putGrant({ id: 'g1', subjectKind: 'client', subject: 'app1', pattern: '*', permissions: ['get'], createdAt: '2026-05-01T00:00:00.000Z', createdBy: 'test' });
+    const after = keychain.getKey({ fullName: 'app/a' });
+    after.material.fill(0);
+    expect(after.instance.version).toBe(2);
+    expect(policy.allows(app, 'get', 'app/a')).toBe(true);
+    keychain.seal();
   });
 });
