@@ -19,6 +19,7 @@ import { TransactionOptions } from '../storage/transactional-store';
 import { KeyFilter, NamespaceSummary } from '../storage/records';
 import { ZoneCalendar } from './calendar';
 import { IdSource, randomIds } from './ids';
+import { KeychainChanges } from './keychain-changes';
 import { InstanceState } from './instance-states';
 import { RolloverPolicy } from './rollover-policy';
 import { UsagePeriods } from './usage-periods';
@@ -52,13 +53,6 @@ export interface KeychainContext {
   readonly store: KeychainStore;
   readonly clock: Clock;
   readonly ids?: IdSource;
-  /**
-   * What tells the row cache that the store changed. Default: the store's
-   * exact change stamp (one small query per lookup). A server passes a
-   * cheaper one that sees its own writes at once and other processes'
-   * writes within its watch interval.
-   */
-  readonly changeStamp?: () => string;
   /** IANA zone in which cryptoperiods end at midnight (config `timezone`). Default UTC. */
   readonly timeZone?: string;
   /** The rollover policy a key gets when created without one, by namespace (config `namespace_rollover`). */
@@ -87,6 +81,13 @@ export class Keychain {
   readonly approvals: ApprovalStore;
   /** Per-instance AES-GCM invocation marks, MAC'd and verified. */
   readonly invocations: AuthenticatedInvocations;
+  /**
+   * What tells the caches what changed (domain/keychain-changes.ts): this
+   * process's own commits at once, by the rows they touched; others' by the
+   * store's change counter, read at each lookup until pollOnly() (a server
+   * polls it on a timer instead).
+   */
+  readonly changes: KeychainChanges;
 
   constructor(context: KeychainContext) {
     const { store, clock } = context;
@@ -108,18 +109,14 @@ export class Keychain {
     this.approvals = new AuthenticatedApprovals(store.approvals, trustKeys);
     this.invocations = new AuthenticatedInvocations(store.invocations, trustKeys);
     const shared = { store, clock, ids: context.ids ?? randomIds, timeZone: new ZoneCalendar(context.timeZone ?? 'UTC'), seal: this.sealState };
-    this.rows = new KeyRows(shared, context.changeStamp ?? (() => store.changeStamp()));
+    this.changes = new KeychainChanges(store);
+    this.rows = new KeyRows(shared, this.changes);
     const parts = { ...shared, rows: this.rows };
     this.catalogue = new KeyCatalogue(parts, context.namespaceDefaults ?? new Map());
     this.rollovers = new KeyRollover(parts, this.catalogue);
     this.activation = new InstanceActivation(parts);
     this.activationUndo = new ActivationUndo(parts);
     this.lifecycle = new InstanceLifecycle(parts, context.freshFlagTurn);
-  }
-
-  /** Replaces what tells the row cache that the store changed (see KeychainContext.changeStamp). */
-  useChangeStamp(changeStamp: () => string): void {
-    this.rows.useChangeStamp(changeStamp);
   }
 
   /** Runs `fn` in one store transaction (operations inside it nest as savepoints); `batch` for many writes in one commit. */
@@ -157,6 +154,7 @@ export class Keychain {
   seal(): void {
     this.sealState.seal();
     this.rows.forgetResolved();
+    this.changes.dropEverything();
   }
   /**
    * Copies of every keychain key version held now (SEALED when sealed); the

@@ -8,8 +8,9 @@
  * Every plaintext it holds is zeroed when it is dropped: at once when its
  * instance's row changes state (forget(): a revoke, a destroy, the
  * deactivation a rollover makes), at seal (clear()), on eviction when full,
- * and at the next lookup after the store's change stamp moved (any other
- * write, this process's or, as polled, another's). An entry is used only for the same
+ * when this process commits a change to its key's rows (forgetKeys), and at
+ * the next lookup after the change stamp moved (a change not known
+ * precisely: another process's, as polled; domain/keychain-changes.ts). An entry is used only for the same
  * instance id and the very sealed bytes it was opened from (authenticated
  * by the row MAC), so a resealed row is opened anew. Callers get a copy and
  * zero it as they zero material they opened themselves.
@@ -19,12 +20,15 @@
 export const MAX_OPENED_INSTANCES = 4096;
 
 interface Opened {
+  readonly keyId: string;
   readonly sealed: Buffer;
   readonly material: Buffer;
 }
 
 export class MaterialCache {
   private entries = new Map<string, Opened>();
+  /** Instance ids by key id, for forgetKeys. */
+  private byKey = new Map<string, Set<string>>();
   private stamp: string | null = null;
 
   constructor(private readonly changeStamp: () => string, private readonly maxEntries = MAX_OPENED_INSTANCES) {}
@@ -32,9 +36,9 @@ export class MaterialCache {
   /**
    * The material of instance `instanceId` sealed as `sealed`, in a fresh
    * Buffer the caller must zero: a copy of the cached one, or what `open`
-   * returns (kept as a copy).
+   * returns (kept as a copy). `keyId`: the instance's key (forgetKeys drops by it).
    */
-  open(instanceId: string, sealed: Buffer, open: () => Buffer): Buffer {
+  open(instanceId: string, sealed: Buffer, open: () => Buffer, keyId = ''): Buffer {
     const stamp = this.changeStamp();
     if (stamp !== this.stamp) {
       this.clear();
@@ -48,8 +52,20 @@ export class MaterialCache {
       const [oldestId, oldest] = this.entries.entries().next().value as [string, Opened];
       this.drop(oldestId, oldest);
     }
-    this.entries.set(instanceId, { sealed: Buffer.from(sealed), material: Buffer.from(material) });
+    this.entries.set(instanceId, { keyId, sealed: Buffer.from(sealed), material: Buffer.from(material) });
+    const instances = this.byKey.get(keyId);
+    if (instances === undefined) this.byKey.set(keyId, new Set([instanceId]));
+    else instances.add(instanceId);
     return material;
+  }
+
+  /** Zeroes and drops the material of every instance of the keys `keyIds` (their rows changed). */
+  forgetKeys(keyIds: Iterable<string>): void {
+    for (const keyId of keyIds) {
+      const instances = this.byKey.get(keyId);
+      if (instances === undefined) continue;
+      for (const instanceId of [...instances]) this.forget(instanceId);
+    }
   }
 
   /** Zeroes and drops one instance's material (its row is about to change: revoke, destroy, rollover). */
@@ -62,6 +78,7 @@ export class MaterialCache {
   clear(): void {
     for (const opened of this.entries.values()) opened.material.fill(0);
     this.entries.clear();
+    this.byKey.clear();
     this.stamp = null;
   }
 
@@ -78,5 +95,8 @@ export class MaterialCache {
   private drop(instanceId: string, opened: Opened): void {
     opened.material.fill(0);
     this.entries.delete(instanceId);
+    const instances = this.byKey.get(opened.keyId);
+    instances?.delete(instanceId);
+    if (instances?.size === 0) this.byKey.delete(opened.keyId);
   }
 }

@@ -6,6 +6,7 @@
  * Written out rather than copied onto the object at run time, so the
  * compiler checks that every method of the port has an owner.
  */
+import { OwnChangeFeed } from './own-changes';
 import { ApprovalStore } from './approval-store';
 import { AuditStore } from './audit-store';
 import { DirectoryStore } from './directory-store';
@@ -91,6 +92,10 @@ export class ComposedKeychainStore implements KeychainStore {
 
   ownCommitCount(): number {
     return this.connection.ownCommitCount();
+  }
+
+  get ownChanges(): OwnChangeFeed | null {
+    return this.connection.ownChanges ?? null;
   }
 
   close(): void {

@@ -19,6 +19,7 @@ import { StorageError } from '../common/errors';
 import { StoreConnection } from './composed-keychain-store';
 import { BusyPolicy, DEFAULT_BUSY_POLICY, withBusyRetry } from './sqlite-busy';
 import { mapSqliteError } from './sqlite-errors';
+import { OwnChangeFeed, OwnChangeRecorder } from './own-changes';
 import { SQL } from './sqlite-rows';
 import { TransactionOptions } from './transactional-store';
 import { TrustWriteHooks } from './trust-journal-store';
@@ -46,6 +47,10 @@ export class SqliteConnection implements StoreConnection {
   private writeHooks: TrustWriteHooks | null = null;
   /** Inside a batch transaction: its writes' hooks run once, around the whole batch (see transaction). */
   private inBatch = false;
+  /** What each own transaction touched, for the caches (null on a read-only connection: it writes nothing). */
+  private readonly recorder: OwnChangeRecorder | null;
+  /** The change counter read inside the current outermost write transaction, first and last (storage/own-changes.ts). */
+  private counters: { before: number; after: number } | null = null;
 
   constructor(
     readonly db: Database.Database,
@@ -57,6 +62,12 @@ export class SqliteConnection implements StoreConnection {
     this.runInTx = db.transaction((fn: () => unknown) => fn());
     this.changeCounter = db.prepare('SELECT counter FROM keychain_changes WHERE id = 1').pluck();
     this.bumpChangeCounter = db.prepare('UPDATE keychain_changes SET counter = counter + 1 WHERE id = 1');
+    this.recorder = readonly ? null : new OwnChangeRecorder(db);
+  }
+
+  /** This connection's own transactions and what they touched, as they end (null: read-only). */
+  get ownChanges(): OwnChangeFeed | null {
+    return this.recorder;
   }
 
   ownCommitCount(): number {
@@ -178,7 +189,11 @@ export class SqliteConnection implements StoreConnection {
     return withBusyRetry(operation, this.busy, (markStarted) =>
       this.runInTx.immediate(() => {
         markStarted();
-        return fn();
+        // Under the write lock from here to the commit: the counter moves only by this transaction's writes.
+        const before = this.changeCounter.get() as number;
+        const result = fn();
+        this.counters = { before, after: this.changeCounter.get() as number };
+        return result;
       }) as T,
     );
   }
@@ -194,14 +209,26 @@ export class SqliteConnection implements StoreConnection {
     try {
       result = run();
     } catch (err) {
+      // Undone: the caches still drop what it touched (a lookup inside it may have cached a row it wrote).
+      if (outermost) this.endOwnTransaction(false);
       // A pending scrub stays pending: at worst one needless checkpoint later.
       throw mapSqliteError(err, operation);
     }
     if (outermost) {
       if (isKeychainChange) this.ownCommits++;
+      this.endOwnTransaction(true);
       this.afterCommit();
     }
     return result;
+  }
+
+  /** Tells the own-change feed that the outermost transaction ended (a read-only one has no feed and no counters). */
+  private endOwnTransaction(committed: boolean): void {
+    const counters = this.counters;
+    this.counters = null;
+    if (this.recorder === null) return;
+    // Committed without the counters: the commit ran outside immediate() (not expected); report it as undone, which drops what it touched and leaves the counter chain to the next poll.
+    this.recorder.ended(committed ? counters : null);
   }
 
   /**

@@ -11,6 +11,8 @@
  * share one connection, so a transaction spans them all.
  */
 
+import { OwnChangeFeed } from './own-changes';
+
 /** How a transaction runs. */
 export interface TransactionOptions {
   /**
@@ -41,4 +43,12 @@ export interface TransactionalStore {
 
   /** Commits made through this store object: no I/O, for callers that learn of other processes' changes some other way. */
   ownCommitCount(): number;
+
+  /**
+   * This store's own transactions and the rows each touched, as they end
+   * (storage/own-changes.ts): caches drop only those rows' entries. Absent
+   * or null (a memory store, a read-only connection): caches drop
+   * everything whenever changeStamp moves.
+   */
+  readonly ownChanges?: OwnChangeFeed | null;
 }

@@ -17,6 +17,7 @@ import { openMaterial, SealBinding, sealMaterial } from '../instance-seal';
 import { formatKeyName, parseKeyName } from '../key-names';
 import { ResolveCache } from '../resolve-cache';
 import { MaterialCache } from '../material-cache';
+import { KeychainChanges, KeyInvalidation } from '../keychain-changes';
 import { aliasRowMac, InstanceRowFields, instanceRowMac, KeyRowFields, keyRowMac, verifyAliasRow, verifyInstanceRow, verifyKeyRow } from '../row-mac';
 import { usageStops } from '../usage-periods';
 import { NO_USAGE_DATES, UsageDates, withGivenStops } from '../usage-dates';
@@ -49,20 +50,15 @@ export interface KeychainParts {
 }
 
 export class KeyRows {
-  private resolved: ResolveCache<Resolved>;
-  /** Opened material of hot instances, zeroed whenever the rows cache is dropped. */
-  private opened: MaterialCache;
+  private readonly resolved: ResolveCache<Resolved>;
+  /** Opened material of hot instances, zeroed whenever their key's rows change or the rows cache is dropped. */
+  private readonly opened: MaterialCache;
 
-  constructor(private readonly parts: Omit<KeychainParts, 'rows'>, changeStamp: () => string) {
-    this.resolved = new ResolveCache(changeStamp);
-    this.opened = new MaterialCache(changeStamp);
-  }
-
-  /** Replaces what tells the row cache that the store changed. */
-  useChangeStamp(changeStamp: () => string): void {
-    this.resolved = new ResolveCache(changeStamp);
-    this.opened.clear();
-    this.opened = new MaterialCache(changeStamp);
+  constructor(private readonly parts: Omit<KeychainParts, 'rows'>, changes: KeychainChanges) {
+    // Tagged by key id: this process's own commit drops only the entries of the keys it touched.
+    this.resolved = new ResolveCache<Resolved>(changes.keysStamp, undefined, (resolved) => resolved.key.id);
+    this.opened = new MaterialCache(changes.keysStamp);
+    changes.onKeys((invalidation) => this.invalidate(invalidation));
   }
 
   /** Drops every cached row and zeroes every opened material (at seal: they were authenticated under keys now gone). */
@@ -74,6 +70,23 @@ export class KeyRows {
   /** The opened-material cache (its size; tests check its zeroing). */
   get openedMaterial(): MaterialCache {
     return this.opened;
+  }
+
+  /** References resolved and cached now (tests check what a change dropped). */
+  get resolvedCount(): number {
+    return this.resolved.size;
+  }
+
+  /** What a change dropped: the touched keys' entries (and every name lookup if names changed), or everything. */
+  private invalidate(invalidation: KeyInvalidation): void {
+    if (invalidation === 'everything') {
+      this.forgetResolved();
+      return;
+    }
+    // A name or alias that appeared or went may change what a cached name resolves to: rare, so drop every lookup.
+    if (invalidation.names) this.resolved.clear();
+    else this.resolved.forgetTags(invalidation.keyIds);
+    this.opened.forgetKeys(invalidation.keyIds);
   }
 
   checkedKey(record: KeyRecord): KeyRecord {
@@ -159,7 +172,7 @@ export class KeyRows {
   /** Opens an instance's sealed material (`sealed`, read from its authenticated row), or copies it from the opened cache. The caller zeroes the result. */
   openMaterial(key: KeyRecord, instance: InstanceRecord, sealed: Buffer): Buffer {
     const unsealed = this.parts.seal.requireUnsealed();
-    return this.opened.open(instance.id, sealed, () => openMaterial(this.parts.seal.sealingKey(unsealed, instance.sealVersion), this.binding(key, instance), sealed));
+    return this.opened.open(instance.id, sealed, () => openMaterial(this.parts.seal.sealingKey(unsealed, instance.sealVersion), this.binding(key, instance), sealed), key.id);
   }
 
   /** The resolved reference, from the row cache when the store has not changed since. */

@@ -1,31 +1,37 @@
 /**
- * What tells the server's caches (resolved names, the policy index) that the
- * keychain changed. Its own writes move `ownCommitCount` at once; another
- * process's (a local-mode CLI granting or revoking) move the database's
- * change stamp, which is polled every WATCH_INTERVAL_MS instead of per
- * request: checking it per request cost a quarter of the server's time in
- * the socket benchmark.
+ * What tells the server's caches (resolved rows, opened material, the
+ * policy index, confirmed identities) that the keychain changed. Its own
+ * writes are told at once, by the rows they touched (domain/keychain-changes.ts:
+ * a sweep batch drops only its keys' entries); another process's (a
+ * local-mode CLI granting or revoking) move the database's change counter,
+ * which is polled every WATCH_INTERVAL_MS instead of per request: checking
+ * it per request cost a quarter of the server's time in the socket
+ * benchmark. A movement of the counter that this process's own commits do
+ * not explain drops everything.
  */
-import { KeychainStore } from '../../storage/keychain-store';
+import { KeychainChanges } from '../../domain/keychain-changes';
 
 /** How often another process's changes are looked for. */
 export const WATCH_INTERVAL_MS = 250;
 
 export class ChangeWatch {
-  private external: string;
+  private directorySeen: string;
 
-  constructor(private readonly store: Pick<KeychainStore, 'changeStamp' | 'ownCommitCount'>) {
-    this.external = store.changeStamp();
+  constructor(private readonly changes: KeychainChanges) {
+    changes.pollOnly();
+    changes.poll();
+    this.directorySeen = changes.directoryStamp();
   }
 
-  /** Cheap: this process's writes at once, others' as of the last poll. */
-  readonly stamp = (): string => `${this.external}|${this.store.ownCommitCount()}`;
+  /** Cheap: moves when client or grant rows may have changed (this process's writes at once, others' as of the last poll). */
+  readonly stamp = (): string => this.changes.directoryStamp();
 
-  /** True when another process changed the keychain since the last poll. */
+  /** True when another process changed the keychain, or clients or grants changed, since the last poll: connections are rechecked. */
   poll(): boolean {
-    const now = this.store.changeStamp();
-    if (now === this.external) return false;
-    this.external = now;
-    return true;
+    const foreign = this.changes.poll();
+    const directory = this.changes.directoryStamp();
+    const moved = directory !== this.directorySeen;
+    this.directorySeen = directory;
+    return foreign || moved;
   }
 }

@@ -64,6 +64,18 @@ describe('MaterialCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('zeroes and drops only the instances of the keys a change touched (forgetKeys)', () => {
+    cache.open('i1', Buffer.from('a'), open(1), 'k1');
+    cache.open('i2', Buffer.from('b'), open(2), 'k2');
+    const [ofK1, ofK2] = cache.heldMaterial();
+    cache.forgetKeys(['k1', 'k-unknown']);
+    expect(zeroed(ofK1)).toBe(true);
+    expect(zeroed(ofK2)).toBe(false);
+    expect(cache.size).toBe(1);
+    cache.open('i2', Buffer.from('b'), open(2), 'k2');
+    expect(opens).toBe(2);
+  });
+
   it('zeroes the oldest when full (eviction)', () => {
     cache.open('i1', Buffer.from('a'), open(1));
     const [oldest] = cache.heldMaterial();
