@@ -78,9 +78,9 @@ export interface BackupVerdict {
 export async function verifyBackup(path: string, options: BackupVerifyOptions): Promise<BackupVerdict> {
   const progress = options.onProgress ?? (() => undefined);
   const fd = openSync(path, 'r');
-  mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
   const snapshotPath = join(options.workDir, workFileName('verify'));
   try {
+    mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
     const bytes = fstatSync(fd).size;
     const parsed = parseBackupHeader(bytes, (offset, length) => {
       const out = Buffer.alloc(length);
