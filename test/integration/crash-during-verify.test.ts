@@ -19,6 +19,8 @@ import { join, resolve } from 'node:path';
 import { WORK_FILE_PATTERN } from '../../domain/backup/backup-writer-files';
 import { startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 
+/** The node:os module the appliance's code calls (a core module: one object for the test and the code under test). */
+const nodeOs: typeof import('node:os') = jest.requireActual('node:os');
 const CHILD = resolve(__dirname, '../../dist/test/support/verify-kill-child.js');
 const CHILD_TIMEOUT_MS = 30_000;
 
@@ -115,15 +117,15 @@ describe('a killed verification leaves no keychain copy in the system temp folde
 
   it('SIGKILLed mid-way, its snapshot is removed by the next restore request, which makes its own copies in backup_dir', async () => {
     await killVerifier();
-    // A TMPDIR that names no folder: a restore request that still copied or extracted its backup there would fail.
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = join(freshFolder('strongroom-verify-no-tmp-'), 'absent');
+    // A system temp folder that does not exist: a restore request that still copied or extracted its backup there would fail. The
+    // appliance runs in this process; jest gives the test its own process.env (unseen by node:os), so tmpdir() itself is answered.
+    const absent = join(freshFolder('strongroom-verify-no-tmp-'), 'absent');
+    const tmpdirSpy = jest.spyOn(nodeOs, 'tmpdir').mockReturnValue(absent);
     let requested;
     try {
       requested = await (await t.connect(t.officer)).request('BackupRestore', { name: backupName, allowOlder: true });
     } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
+      tmpdirSpy.mockRestore();
     }
     expect(requested.error?.code).toBe('APPROVAL_REQUIRED');
     expect(workCopies()).toEqual([]);
