@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       log(`upload: ${uploadSeconds.toFixed(2)} s (512 KiB chunks written and hashed, the file verified without the HSM, linked into place)`);
       const hsm = await appliance.hsm();
       const t2 = performance.now();
-      const verdict = await verifyBackup(join(dir, 'data', 'backups', made.name), { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm });
+      const verdict = await verifyBackup(join(dir, 'data', 'backups', made.name), { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm, workDir: join(dir, 'data', 'backups') });
       const verifySeconds = (performance.now() - t2) / 1000;
       if (!verdict.instances.checked || verdict.instances.opened !== keys) throw new Error(`verify opened ${JSON.stringify(verdict.instances)}, expected ${keys}`);
       log(`verify: ${verifySeconds.toFixed(2)} s (every instance opened, trust state checked)`);

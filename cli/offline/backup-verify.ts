@@ -4,7 +4,9 @@
  * apart with --public-key, from `strongroom audit public-key`; else the
  * HSM's own), and, when the HSM of the data folder's configuration opens
  * (the appliance could unseal), every instance opened
- * (domain/backup/backup-verify.ts says what each step proves).
+ * (domain/backup/backup-verify.ts says what each step proves). The snapshot
+ * is extracted into a private temporary folder (private-work-dir.ts): there
+ * is no appliance folder here.
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { ApplianceConfig } from '../../common/config';
@@ -12,6 +14,7 @@ import { ValidationError } from '../../common/errors';
 import { BackupVerdict, verifyBackup } from '../../domain/backup/backup-verify';
 import { HsmPort } from '../../hsm/hsm-port';
 import { openHsmFromConfig } from '../../server/compose/open-appliance';
+import { withPrivateWorkDir } from './private-work-dir';
 
 export type { BackupVerdict };
 
@@ -53,7 +56,8 @@ export async function verifyBackupFile(config: () => ApplianceConfig, request: B
   try {
     if (request.useHsm) hsm = await openHsmFromConfig(config(), warn);
     const trustedSigner = request.publicKeyFile !== undefined ? readPublicKey(request.publicKeyFile) : await (hsm as HsmPort).signingPublicKey();
-    return await verifyBackup(request.file, { trustedSigner, signerSource: request.publicKeyFile !== undefined ? 'file' : 'hsm', hsm, onProgress: request.onProgress });
+    const signerSource = request.publicKeyFile !== undefined ? 'file' : 'hsm';
+    return await withPrivateWorkDir('strongroom-backup-verify-', (workDir) => verifyBackup(request.file, { trustedSigner, signerSource, hsm, onProgress: request.onProgress, workDir }));
   } finally {
     await hsm?.close();
   }

@@ -19,8 +19,7 @@
  * the restored file keeps its share-bound rows, so it comes up sealed and
  * opens with the same custodians' shares.
  */
-import { closeSync, constants as fsConstants, fstatSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { Clock, isoNow } from '../../common/clock';
@@ -41,6 +40,7 @@ import { planRestore, RestorePlan } from './restore-preflight';
 import { checkStagedRows, extractStaged, sealStaged } from './restore-staging';
 import { LentKeychainKeys } from './share-bound-keys';
 import { stagedPathFor, writeRestoreIntent } from './restore-swap';
+import { workFileName } from './backup-writer-files';
 
 export interface RestoreRequest {
   readonly name: string;
@@ -90,9 +90,11 @@ export class BackupRestorer {
   async prepare(request: RestoreRequest): Promise<RestoreTarget> {
     const path = this.pathOf(request.name);
     // One private copy is hashed and verified: backup_dir is untrusted, and a file read twice by name can be swapped between the hash and the verification (test/security/33).
-    // In a temporary folder (as verify's snapshot), not beside the keychain: a huge planted file must not fill the keychain's file system on one officer's request.
-    const folder = mkdtempSync(join(tmpdir(), 'strongroom-restore-request-'));
-    const copy = join(folder, 'backup.srbk');
+    // In backup_dir (as verify's snapshot), not beside the keychain: a huge planted file must not fill the keychain's file system on one officer's
+    // request; not in the system temp folder either, where a killed appliance left it for good: named after this process, it is removed by
+    // the killed-writer clean-up (backup-writer-files.ts) at the next start, backup, upload or restore.
+    mkdirSync(this.options.backupDir, { recursive: true, mode: 0o700 });
+    const copy = join(this.options.backupDir, workFileName('restore-request'));
     const lent = this.lend();
     try {
       const sha256 = privateCopy(path, copy, () => new StrongroomError('BACKUP_NOT_FOUND', `no backup named ${request.name} in the backup folder`, { details: { name: request.name } }));
@@ -101,7 +103,7 @@ export class BackupRestorer {
       return targetOf(sha256, verdict, plan, signedHere);
     } finally {
       lent.wipe();
-      rmSync(folder, { recursive: true, force: true });
+      removeQuietly(copy);
     }
   }
 
@@ -226,7 +228,7 @@ export class BackupRestorer {
     const hsm = await this.options.hsm();
     const ownKey = await hsm.signingPublicKey();
     const trustedSigner = request.signerKey ?? ownKey;
-    const verdict = await verifyBackup(path, { trustedSigner, signerSource: request.signerKey === undefined ? 'hsm' : 'request', hsm, keychainKeys: lent.source });
+    const verdict = await verifyBackup(path, { trustedSigner, signerSource: request.signerKey === undefined ? 'hsm' : 'request', hsm, keychainKeys: lent.source, workDir: this.options.backupDir });
     const { store } = this.options;
     const plan = planRestore(
       verdict,

@@ -21,12 +21,15 @@
  *    reported skipped, unless `keychainKeys` lends the keys they unsealed
  *    (the running appliance's restore: share-bound-keys.ts).
  *
- * The snapshot is extracted to a private temporary folder and removed after.
+ * The snapshot is extracted into `workDir` (the appliance's backup_dir,
+ * 0700; the command line's own private folder) under a name that carries
+ * this process (backup-writer-files.ts workFileName), and removed after: a
+ * verification killed mid-way leaves it where the killed-writer clean-up
+ * removes it, never in the system temp folder.
  * The opened material is zeroed at once; nothing of it is kept or shown.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { asStrongroomError, StrongroomError } from '../../common/errors';
 import { wipe } from '../../common/secret';
@@ -42,6 +45,7 @@ import { chainStatus } from '../report/compile-report';
 import { backupError, parseBackupHeader, ParsedBackup } from './backup-file';
 import { BackupManifest, manifestSignatureValid, samePublicKey } from './backup-manifest';
 import { hsmKeychainKeys, KeychainKeySource } from './share-bound-keys';
+import { workFileName } from './backup-writer-files';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
 
@@ -50,6 +54,8 @@ export interface BackupVerifyOptions {
   readonly trustedSigner: string;
   /** Where the trusted key came from, for the verdict ('hsm', 'file'). */
   readonly signerSource: string;
+  /** Where the snapshot is extracted: backup_dir on the appliance (created 0700 if absent), a private folder of the command line's. */
+  readonly workDir: string;
   /** An HSM holding the master key: every instance is opened. Absent: that step is skipped. */
   readonly hsm?: HsmPort;
   /** Where the backup's keychain keys come from (with `hsm`); without it a share-bound backup's instances are reported not opened. */
@@ -72,8 +78,9 @@ export interface BackupVerdict {
 export async function verifyBackup(path: string, options: BackupVerifyOptions): Promise<BackupVerdict> {
   const progress = options.onProgress ?? (() => undefined);
   const fd = openSync(path, 'r');
-  const folder = mkdtempSync(join(tmpdir(), 'strongroom-backup-verify-'));
+  const snapshotPath = join(options.workDir, workFileName('verify'));
   try {
+    mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
     const bytes = fstatSync(fd).size;
     const parsed = parseBackupHeader(bytes, (offset, length) => {
       const out = Buffer.alloc(length);
@@ -82,7 +89,6 @@ export async function verifyBackup(path: string, options: BackupVerifyOptions): 
     const { manifest } = parsed;
     checkSignature(parsed, options.trustedSigner, options.signerSource);
     progress('signature', 1, 1);
-    const snapshotPath = join(folder, 'snapshot.db');
     extractSnapshot(fd, parsed, snapshotPath);
     progress('snapshot', 1, 1);
     const reader = openSnapshot(snapshotPath);
@@ -109,7 +115,8 @@ export async function verifyBackup(path: string, options: BackupVerifyOptions): 
     }
   } finally {
     closeSync(fd);
-    rmSync(folder, { recursive: true, force: true });
+    // With SQLite's files beside it, should the read-only open have left any.
+    for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${snapshotPath}${suffix}`, { force: true });
   }
 }
 

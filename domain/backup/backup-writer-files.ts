@@ -17,7 +17,15 @@
  * dead writer's file until that pid too is gone: the safe side. Files not
  * named so (an operator's, an older version's untagged dot-files) and
  * anything but a regular file (a symbolic link) are left alone.
+ *
+ * The same holds for the working copies a verification makes in backup_dir
+ * (`.verify-<random>.<pid>-<boot id>.snapshot`: the backup's extracted
+ * keychain; `.restore-request-<random>.<pid>-<boot id>.copy`: a restore
+ * request's private copy of the backup). They were in the system temp
+ * folder, where a killed appliance left them for good, outside the data
+ * folder's permissions and the clean-up.
  */
+import { randomBytes } from 'node:crypto';
 import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { backupDirNames } from './backup-dir';
@@ -31,6 +39,9 @@ import { backupDirNames } from './backup-dir';
 export const WRITER_FILE_PATTERN = /^\.(backup-\d{8}T\d{6}Z-[0-9a-f]{8}\.srbk)\.(\d{1,10})-([0-9a-f]{32}|noboot)\.(snapshot(?:-journal|-wal|-shm)?|partial)$/;
 /** An upload's dot-file (backup-upload.ts): any name an upload takes, `.upload`. */
 export const UPLOAD_WRITER_FILE_PATTERN = /^\.([A-Za-z0-9][A-Za-z0-9._-]{0,63}\.srbk)\.(\d{1,10})-([0-9a-f]{32}|noboot)\.(upload)$/;
+
+/** A verification's working copy (workFileName), with SQLite's files beside an opened snapshot. */
+export const WORK_FILE_PATTERN = /^\.((?:verify|restore-request)-[0-9a-f]{16})\.(\d{1,10})-([0-9a-f]{32}|noboot)\.(snapshot(?:-journal|-wal|-shm)?|copy)$/;
 
 let thisBoot: string | undefined;
 
@@ -50,6 +61,11 @@ export function bootId(): string {
 /** The names this process writes backup `name` under, in backup_dir. */
 export function writerFileNames(name: string, pid: number = process.pid, boot: string = bootId()): { snapshot: string; partial: string; upload: string } {
   return { snapshot: `.${name}.${pid}-${boot}.snapshot`, partial: `.${name}.${pid}-${boot}.partial`, upload: `.${name}.${pid}-${boot}.upload` };
+}
+
+/** A fresh name for a working copy this process makes in backup_dir (removed by removeDeadWritersFiles once the process is gone). */
+export function workFileName(purpose: 'verify' | 'restore-request', pid: number = process.pid, boot: string = bootId()): string {
+  return `.${purpose}-${randomBytes(8).toString('hex')}.${pid}-${boot}.${purpose === 'verify' ? 'snapshot' : 'copy'}`;
 }
 
 /** Whether a process with this pid runs now (EPERM: it does, as another user). */
@@ -80,7 +96,7 @@ export function removeDeadWritersFiles(dir: string, check: LeftoverCheck = {}): 
   const names = backupDirNames(dir);
   const removed: string[] = [];
   for (const name of names) {
-    const match = WRITER_FILE_PATTERN.exec(name) ?? UPLOAD_WRITER_FILE_PATTERN.exec(name);
+    const match = WRITER_FILE_PATTERN.exec(name) ?? UPLOAD_WRITER_FILE_PATTERN.exec(name) ?? WORK_FILE_PATTERN.exec(name);
     if (match === null) continue;
     const [, , pidText, writerBoot] = match;
     const pid = Number(pidText);

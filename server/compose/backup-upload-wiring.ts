@@ -39,7 +39,7 @@ export function backupUploadService(
     backupDir: wiring.backupDir,
     clock,
     verify: async (path, signerKey) =>
-      verifyBackup(path, { trustedSigner: signerKey ?? (await (await appliance.hsm()).signingPublicKey()), signerSource: signerKey === undefined ? 'hsm' : 'request' }),
+      verifyBackup(path, { trustedSigner: signerKey ?? (await (await appliance.hsm()).signingPublicKey()), signerSource: signerKey === undefined ? 'hsm' : 'request', workDir: wiring.backupDir }),
     onAbandoned: (upload) => {
       log.info('backup upload abandoned: its partial file was removed', { name: upload.name, received: upload.received, totalBytes: upload.totalBytes, why: upload.why });
       void record(

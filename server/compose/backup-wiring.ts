@@ -148,6 +148,9 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
     }
   }
 
+  // At the server's start too: a copy a killed verification or restore request left must not wait for the next backup.
+  removeKilledWritersFiles();
+
   const create = async (requester: ClientIdentity | null): Promise<MadeBackup> => {
     const trigger = requester === null ? 'schedule' : 'request';
     const made = await (async () => {
@@ -208,6 +211,9 @@ export function backupService(appliance: Appliance, wiring: BackupWiring): NonNu
     list: async () => listBackupFiles(backupDir, await (await appliance.hsm()).signingPublicKey()),
     schedule,
     retention,
-    restore: { prepare: (request) => restorer.prepare(request), execute: (request, requester, requestId) => restorer.execute(request, requester, requestId) },
+    restore: {
+      prepare: (request) => (removeKilledWritersFiles(), restorer.prepare(request)),
+      execute: (request, requester, requestId) => (removeKilledWritersFiles(), restorer.execute(request, requester, requestId)),
+    },
   };
 }

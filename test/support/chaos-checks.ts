@@ -376,7 +376,7 @@ async function verifyNewBackups(lane: ChaosLane, hsm: HsmPort, ledger: LaneLedge
     // Dot-files are a killed backup's pieces, never taken for a backup.
     if (name.startsWith('.') || ledger.verifiedBackups.has(name)) continue;
     try {
-      await verifyBackup(join(lane.backupDir, name), { trustedSigner: signer, signerSource: 'hsm', hsm });
+      await verifyBackup(join(lane.backupDir, name), { trustedSigner: signer, signerSource: 'hsm', hsm, workDir: lane.backupDir });
     } catch (err) {
       fail(`backup ${name} does not verify: ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`);
     }

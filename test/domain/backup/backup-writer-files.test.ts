@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootId, processAlive, removeDeadWritersFiles, WRITER_FILE_PATTERN, writerFileNames } from '../../../domain/backup/backup-writer-files';
+import { bootId, processAlive, removeDeadWritersFiles, WORK_FILE_PATTERN, workFileName, WRITER_FILE_PATTERN, writerFileNames } from '../../../domain/backup/backup-writer-files';
 
 const BACKUP = 'backup-20261207T081500Z-1a2b3c4d.srbk';
 const OTHER_BOOT = 'f'.repeat(32) === bootId() ? 'e'.repeat(32) : 'f'.repeat(32);
@@ -47,6 +47,17 @@ describe('backup writer dot-files', () => {
     const mine = plant(writerFileNames(uploaded).upload);
     expect(removeDeadWritersFiles(dir).sort()).toEqual([dead, otherBoot].sort());
     expect(readdirSync(dir)).toEqual([mine]);
+  });
+
+  it('removes the working copies of a dead or earlier boot’s verification or restore request, and keeps this process’s', () => {
+    const dead = deadPid();
+    const verify = workFileName('verify', dead);
+    expect(WORK_FILE_PATTERN.exec(verify)?.slice(2)).toEqual([String(dead), bootId(), 'snapshot']);
+    const gone = [plant(verify), plant(`${verify}-journal`), plant(workFileName('restore-request', dead)), plant(workFileName('verify', process.pid, OTHER_BOOT))];
+    const mine = [plant(workFileName('verify')), plant(workFileName('restore-request'))];
+    expect(workFileName('verify')).not.toBe(workFileName('verify'));
+    expect(removeDeadWritersFiles(dir).sort()).toEqual([...gone].sort());
+    expect(readdirSync(dir).sort()).toEqual([...mine].sort());
   });
 
   it('removes a dead writer’s files and keeps a live writer’s', async () => {

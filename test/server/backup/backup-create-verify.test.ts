@@ -10,7 +10,7 @@
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { encodeBackupHeader } from '../../../domain/backup/backup-file';
 import { manifestMessage } from '../../../domain/backup/backup-manifest';
 import { verifyBackup } from '../../../domain/backup/backup-verify';
@@ -103,7 +103,7 @@ describe('backup create and verify', () => {
   });
 
   it('verifies: signature by the HSM key, snapshot hash, counts, audit chain, and every instance opens', async () => {
-    const verdict = await verifyBackup(file, { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm });
+    const verdict = await verifyBackup(file, { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm, workDir: dirname(file) });
     expect(verdict.instances).toEqual({ checked: true, opened: 3 });
     expect(verdict.trust).toMatchObject({ checked: true, counter: (made.manifest as unknown as { trustCounter: number }).trustCounter });
     expect(verdict.chain.events).toBe(made.manifest.auditHead?.seq);
@@ -112,7 +112,7 @@ describe('backup create and verify', () => {
 
   const failureOf = async (path: string, signer?: string): Promise<string | undefined> => {
     try {
-      await verifyBackup(path, { trustedSigner: signer ?? (await hsm.signingPublicKey()), signerSource: 'hsm', hsm });
+      await verifyBackup(path, { trustedSigner: signer ?? (await hsm.signingPublicKey()), signerSource: 'hsm', hsm, workDir: dirname(path) });
       return undefined;
     } catch (err) {
       return (err as { code?: string }).code;
@@ -189,7 +189,7 @@ describe('backup create and verify', () => {
     const concurrent = during.result as Made;
     const path = join(dir, 'during-writes.srbk');
     await readOut(officer, concurrent, path);
-    const verdict = await verifyBackup(path, { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm });
+    const verdict = await verifyBackup(path, { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm, workDir: dirname(path) });
     // Whatever number of the creates it caught, keys and instances agree with each other and with its trust state.
     const keys = verdict.manifest.counts.keys;
     expect(keys).toBeGreaterThanOrEqual(before);

@@ -81,7 +81,7 @@ describe('scheduled backups and retention', () => {
     expect(created).toHaveLength(1);
     expect(created[0]).toMatchObject({ identity: null, result: 'ok', custom: { name: made[0], trigger: 'schedule' } });
     const hsm = await t.appliance.hsm();
-    const verdict = await verifyBackup(join(backupDir, made[0]), { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm });
+    const verdict = await verifyBackup(join(backupDir, made[0]), { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm, workDir: backupDir });
     expect(verdict.ok).toBe(true);
     expect(verdict.instances).toMatchObject({ checked: true, opened: 1 });
     expect(await status()).toEqual({

@@ -20,7 +20,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { systemClock } from '../../../common/clock';
 import { wipe } from '../../../common/secret';
 import { verifyBackup } from '../../../domain/backup/backup-verify';
@@ -88,7 +88,7 @@ describe('backup of a share-bound keychain', () => {
   it('verify with the HSM alone checks signature, manifest and trail, and opens no instance; the unsealed appliance opens every one for a restore request', async () => {
     expect(made.manifest.unsealBinding).toBe('hsm+shares');
     const hsm = await t.appliance.hsm();
-    const verdict = await verifyBackup(join(backups(), made.name), { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm });
+    const verdict = await verifyBackup(join(backups(), made.name), { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm, workDir: backups() });
     expect(verdict.chain.events).toBeGreaterThan(0);
     expect(verdict.instances).toEqual({ checked: false, reason: expect.stringContaining('custodian shares') });
     expect(verdict.trust.checked).toBe(false);
@@ -97,7 +97,7 @@ describe('backup of a share-bound keychain', () => {
     const tampered = join(mkdtempSync(join(tmpdir(), 'sb-tampered-')), 'copy.srbk');
     bytes[bytes.length - 100] ^= 0x01;
     writeFileSync(tampered, bytes);
-    await expect(verifyBackup(tampered, { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm })).rejects.toMatchObject({ code: 'BACKUP_TAMPERED' });
+    await expect(verifyBackup(tampered, { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm, workDir: dirname(tampered) })).rejects.toMatchObject({ code: 'BACKUP_TAMPERED' });
     rmSync(join(tampered, '..'), { recursive: true, force: true });
 
     // The request is verified by the unsealed appliance: every instance opened, under the keys the custodians unsealed.

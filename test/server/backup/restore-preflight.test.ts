@@ -36,7 +36,7 @@ describe('restore preflight', () => {
     const read = await officer.request('BackupRead', { name: made.name, offset: 0, length: made.bytes });
     writeFileSync(join(dir, file), Buffer.from((read.result as { data: string }).data, 'base64'));
     const hsm = await t.appliance.hsm();
-    return verifyBackup(join(dir, file), { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm: withHsm ? hsm : undefined });
+    return verifyBackup(join(dir, file), { trustedSigner: await hsm.signingPublicKey(), signerSource: 'hsm', hsm: withHsm ? hsm : undefined, workDir: dir });
   }
 
   async function current(keychainId: string): Promise<CurrentKeychainState> {
