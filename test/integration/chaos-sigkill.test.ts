@@ -27,6 +27,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { HsmPort } from '../../hsm/hsm-port';
 import { removeDeadWritersFiles } from '../../domain/backup/backup-writer-files';
 import { checkAfterKill, newLedger, parseAcks } from '../support/chaos-checks';
+import { CHAOS_HSM_TURN } from '../support/chaos-hsm-turn';
 import { CHAOS_CHILD, killAllChaosChildren, KillPoint, LoadedChild, spawnChaosChild } from '../support/chaos-child-runner';
 import { ChaosFolders, ChaosLane, makeChaosFolders } from '../support/chaos-fixture';
 import { ChaosScenario, chaosSeed, seededRandom } from '../support/chaos-scenarios';
@@ -143,7 +144,9 @@ describe('chaos: SIGKILL at random points of creates, sweeps, approvals, backups
           const acks = parseAcks(run.lines);
           const checkStart = Date.now();
           const full = (cycle + 1) % FULL_CHECK_EVERY === 0 || cycle === KILLS_PER_LANE - 1;
-          const seen = await checkAfterKill(lane, ports[lane.index], ledger, acks, Date.parse(sweepAt), context, { full, phases });
+          // The check unseals, which writes the lane's freshness anchor: it takes the lanes' HSM turn (chaos-hsm-turn.ts).
+          const release = await CHAOS_HSM_TURN.take();
+          const seen = await checkAfterKill(lane, ports[lane.index], ledger, acks, Date.parse(sweepAt), context, { full, phases }).finally(release);
           stats.restores += seen.restoresSeen;
           if (seen.restoreFinishedByNextStart) stats.swapsAtNextStart++;
           if (full) fullChecks++;

@@ -9,6 +9,7 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ChaosOrder } from './chaos-scenarios';
+import { CHAOS_HSM_TURN } from './chaos-hsm-turn';
 
 export const CHAOS_CHILD = resolve(__dirname, '../../dist/test/support/chaos-child.js');
 /** Bound on one child's life (loading, start, and the work up to its kill point). */
@@ -65,8 +66,11 @@ export function spawnChaosChild(env: NodeJS.ProcessEnv): Promise<LoadedChild> {
     }
   });
   child.stdin.on('error', () => undefined);
+  // A child that dies inside a marked section (its run failed) must not keep the other lanes from the HSM.
+  let releaseTurn = (): void => undefined;
   child.on('exit', (code, signal) => {
     alive.delete(child);
+    releaseTurn();
     clearTimeout(timer);
     exited = { code, signal };
     onExit();
@@ -99,12 +103,31 @@ export function spawnChaosChild(env: NodeJS.ProcessEnv): Promise<LoadedChild> {
           const killAfter = (delayMs: number): void => {
             setTimeout(() => (inHsm > 0 ? (held = true) : killNow()), delayMs);
           };
+          // The outermost mark takes the lanes' shared HSM turn before its `go` (chaos-hsm-turn.ts); each `go` is written
+          // in the order of its mark, after the turn is taken, so a nested mark never lets an outer one start early.
+          let answers: Promise<void> = Promise.resolve();
+          let release: (() => void) | null = null;
+          releaseTurn = () => release?.();
           onLine = (l) => {
             if (l === 'hsm') {
               inHsm += 1;
-              child.stdin.write('go\n');
+              answers = answers.then(async () => {
+                if (release === null) {
+                  const taken = await CHAOS_HSM_TURN.take();
+                  // Dead meanwhile (killed before its mark was read, or failed): the turn goes straight back.
+                  if (exited) return taken();
+                  release = taken;
+                }
+                child.stdin.write('go\n');
+              });
             } else if (l === 'unsealed' || l === 'hsm-done') {
               inHsm -= 1;
+              if (inHsm === 0) {
+                answers = answers.then(() => {
+                  release?.();
+                  release = null;
+                });
+              }
               if (held && inHsm === 0) killNow();
             } else if (l.startsWith('ready ')) {
               readyMs = Number(l.slice(6));
