@@ -7,51 +7,28 @@
  * answers at once without a write; and one instance that cannot be marked
  * refuses its own waiters only.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { systemClock } from '../../common/clock';
-import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
-import { initializeKeychain } from '../../domain/keychain-key';
 import { RetrievedKey } from '../../domain/views';
-import { HsmPort } from '../../hsm/hsm-port';
-import { KeychainStore } from '../../storage/keychain-store';
-import { openSqliteStore } from '../../storage/sqlite-store';
-import { makeSoftHsmFixture } from '../support/softhsm-fixture';
+import { openUnsealedKeychain, UnsealedKeychain } from '../support/unsealed-keychain';
 
 jest.setTimeout(60_000);
 
-type Fixture = Awaited<ReturnType<typeof makeSoftHsmFixture>>;
-
 describe('the Fresh flag written a group at a time', () => {
-  let token: Fixture;
-  let dir: string;
   let dbPath: string;
-  let hsm: HsmPort;
-  let store: KeychainStore;
   let keychain: Keychain;
   /** Flushes asked for and not yet run: the test runs them. */
   const turns: Array<() => void> = [];
 
+  let opened: UnsealedKeychain | undefined;
+
   beforeAll(async () => {
-    token = await makeSoftHsmFixture('sr-fresh-group');
-    dir = mkdtempSync(join(tmpdir(), 'strongroom-fresh-group-'));
-    dbPath = join(dir, 'keychain.db');
-    hsm = await token.open();
-    store = openSqliteStore(dbPath);
-    await initializeKeychain(store, hsm, systemClock, randomIds);
-    keychain = new Keychain({ store, clock: systemClock, freshFlagTurn: (flush) => turns.push(flush) });
-    await keychain.unseal(hsm);
+    opened = await openUnsealedKeychain('sr-fresh-group', { freshFlagTurn: (flush) => turns.push(flush) });
+    ({ dbPath, keychain } = opened);
   });
 
   afterAll(async () => {
-    keychain.seal();
-    store.close();
-    await hsm.close();
-    await token.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    await opened?.close();
   });
 
   const freshInFile = (instance: string): number => {

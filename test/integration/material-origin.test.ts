@@ -6,24 +6,13 @@
  * existed; the origin decides the generator of the material facts.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { systemClock } from '../../common/clock';
 import { encodeFields } from '../../domain/field-encoding';
-import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
-import { initializeKeychain } from '../../domain/keychain-key';
 import { KEY_GENERATOR } from '../../domain/keys/material-facts';
 import { instanceRowMac, InstanceRowFields } from '../../domain/row-mac';
-import { HsmPort } from '../../hsm/hsm-port';
-import { KeychainStore } from '../../storage/keychain-store';
-import { openSqliteStore } from '../../storage/sqlite-store';
-import { makeSoftHsmFixture } from '../support/softhsm-fixture';
+import { openUnsealedKeychain, UnsealedKeychain } from '../support/unsealed-keychain';
 import { rejectionCode } from '../support/error-code';
-
-type Fixture = Awaited<ReturnType<typeof makeSoftHsmFixture>>;
 
 const FIELDS: InstanceRowFields = {
   id: 'i1', keyId: 'k1', name: 'n1', version: 1, state: 'Active', sealedMaterial: Buffer.alloc(60), sealVersion: 1,
@@ -55,30 +44,18 @@ describe('instance row MAC and the material origin', () => {
 });
 
 describe('material origin on SoftHSM2 and SQLite', () => {
-  let token: Fixture;
-  let dir: string;
   let dbPath: string;
-  let hsm: HsmPort;
-  let store: KeychainStore;
   let keychain: Keychain;
 
+  let opened: UnsealedKeychain | undefined;
+
   beforeAll(async () => {
-    token = await makeSoftHsmFixture('sr-origin-it');
-    dir = mkdtempSync(join(tmpdir(), 'strongroom-origin-'));
-    dbPath = join(dir, 'keychain.db');
-    hsm = await token.open();
-    store = openSqliteStore(dbPath);
-    await initializeKeychain(store, hsm, systemClock, randomIds);
-    keychain = new Keychain({ store, clock: systemClock });
-    await keychain.unseal(hsm);
+    opened = await openUnsealedKeychain('sr-origin-it');
+    ({ dbPath, keychain } = opened);
   });
 
   afterAll(async () => {
-    keychain.seal();
-    store.close();
-    await hsm.close();
-    await token.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    await opened?.close();
   });
 
   const setOrigin = (instance: string, origin: string): void => {
