@@ -104,7 +104,12 @@ export class KeychainChanges {
       }
       if (change.directory) this.directoryVersion++;
     }
-    if (!change.committed) return; // Undone: the counter is back where it was.
+    if (!change.committed) {
+      // Undone: the counter is back where it was, but a poll inside the transaction may have read its own uncommitted
+      // bump as accounted for; a later foreign commit would then pass for nothing new. Start the chain again.
+      this.accounted = null;
+      return;
+    }
     // The chain is broken (or was never started): someone else may have written before this transaction.
     if (change.counterBefore !== this.accounted) this.dropEverything();
     this.accounted = change.counterAfter;

@@ -86,8 +86,9 @@ export class OwnChangeRecorder implements OwnChangeFeed {
 
   constructor(db: Database.Database) {
     this.readCounter = db.prepare('SELECT counter FROM keychain_changes WHERE id = 1').pluck();
-    // Called by the triggers while a statement runs: it only records, never touches the database.
-    db.function(TOUCHED_FUNCTION, { deterministic: false, varargs: false }, (kind: unknown, id: unknown) => {
+    // Called by the triggers while a statement runs: it only records, never touches the database. directOnly: a
+    // trigger or view planted in the untrusted file cannot call it (TEMP triggers still can).
+    db.function(TOUCHED_FUNCTION, { deterministic: false, varargs: false, directOnly: true }, (kind: unknown, id: unknown) => {
       if (kind === 'key' && typeof id === 'string') this.keyIds.add(id);
       else if (kind === 'names') this.names = true;
       else if (kind === 'directory') this.directory = true;
