@@ -46,7 +46,7 @@ export function backupUploadCommand(): Command {
   return new Command('upload')
     .description("send a backup file held here into the server's backup_dir, for backup restore (--server only)")
     .argument('<file>', 'the backup file (a .srbk from backup create --out, or another copy)')
-    .option('--name <name>', "its name in backup_dir (default: FILE's own name): a plain file name ending .srbk, no '/', no '..'")
+    .option('--name <name>', "its name in backup_dir (default: FILE's own name): a plain file name ending .srbk, no '/', no '..', not of the form backup-TIME-HEX.srbk")
     .option('--signer-key <file>', "trust this signing key (PEM, from `strongroom audit public-key` on the appliance that made the backup) instead of this appliance's HSM's")
     .addHelpText(
       'after',

@@ -31,7 +31,7 @@ import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, unlinkS
 import { join } from 'node:path';
 import { Clock } from '../../common/clock';
 import { KeychainError, StrongroomError, ValidationError } from '../../common/errors';
-import { MAX_BACKUP_UPLOAD_BYTES, UPLOAD_NAME_PATTERN } from '../vocabulary/backup-limits';
+import { BACKUP_NAME_PATTERN, MAX_BACKUP_UPLOAD_BYTES, UPLOAD_NAME_PATTERN } from '../vocabulary/backup-limits';
 import { BackupManifest } from './backup-manifest';
 import { backupError } from './backup-file';
 import { BackupVerdict } from './backup-verify';
@@ -200,6 +200,14 @@ export function checkName(name: string): void {
   if (!UPLOAD_NAME_PATTERN.test(name) || name.includes('..')) {
     throw new ValidationError(
       `${JSON.stringify(name.slice(0, 120))} is not a name an upload takes: a plain file name of letters, digits, '.', '-' and '_', not starting with '.', without '..', ending .srbk, at most 64 characters (--name NAME)`,
+      { details: { field: 'name' } },
+    );
+  }
+  // The appliance's own names carry the time they were made, which retention and the schedule read: an upload under
+  // one (dated in the future, say) would pass for the newest backup and have retention delete the real ones.
+  if (BACKUP_NAME_PATTERN.test(name)) {
+    throw new ValidationError(
+      `${name} has the form of the appliance's own backups (backup-TIME-HEX.srbk), which retention and the schedule go by: upload it under another --name`,
       { details: { field: 'name' } },
     );
   }

@@ -7,6 +7,8 @@
  * head; or the refusal's code; `TIMEOUT` for an upload abandoned). Idle
  * uploads are swept by the injected timers while any is in progress.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Clock } from '../../common/clock';
 import { StrongroomError } from '../../common/errors';
 import { Logger } from '../../common/logger';
@@ -64,15 +66,18 @@ export function backupUploadService(
     try {
       const progress = await uploads.chunk(requester.name, chunk);
       if (progress.done) {
-        await record(
-          unsealAuditEvent(stamper, 'backup-uploaded', requester, 'ok', {
-            name: progress.name,
-            bytes: String(progress.totalBytes),
-            sha256: progress.sha256 ?? '',
-            keychainId: progress.manifest?.keychainId ?? '',
-            auditHeadSeq: String(progress.manifest?.auditHead?.seq ?? 0),
-          }),
-        );
+        const event = unsealAuditEvent(stamper, 'backup-uploaded', requester, 'ok', {
+          name: progress.name,
+          bytes: String(progress.totalBytes),
+          sha256: progress.sha256 ?? '',
+          keychainId: progress.manifest?.keychainId ?? '',
+          auditHeadSeq: String(progress.manifest?.auditHead?.seq ?? 0),
+        });
+        // The file is in place only if its event is durable: no backup may sit in backup_dir with no trail of it.
+        await record(event).catch((err: unknown) => {
+          removePlaced(join(wiring.backupDir, progress.name), log);
+          throw err;
+        });
       } else {
         sweepLater();
       }
@@ -92,4 +97,13 @@ export function backupUploadService(
       uploads.close();
     },
   };
+}
+
+/** Takes back an uploaded file whose audit event could not be recorded; a failure to is logged (the restore verifies anyway). */
+function removePlaced(path: string, log: Logger): void {
+  try {
+    rmSync(path, { force: true });
+  } catch (err) {
+    log.warn(`an uploaded backup whose audit event failed could not be removed: ${path}: ${(err as Error).message}`);
+  }
 }

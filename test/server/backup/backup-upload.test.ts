@@ -133,6 +133,8 @@ describe('backup upload', () => {
     ['.hidden.srbk', 'INVALID_ARGUMENT'],
     ['no-suffix', 'INVALID_ARGUMENT'],
     ['keychain.db', 'INVALID_ARGUMENT'],
+    // The appliance's own form, dated in the future: it would pass for the newest backup, and retention would delete the real ones.
+    ['backup-20991231T235959Z-ffffffff.srbk', 'INVALID_ARGUMENT'],
     // Longer than the schema's 64 characters: refused by the wire's schema.
     [`${'a'.repeat(60)}.srbk`, 'INVALID_REQUEST'],
   ])('refuses %j as a name before anything is written (%s)', async (name, code) => {
