@@ -44,9 +44,20 @@ export function markServed(parts: KeychainParts, instance: InstanceRecord): Inst
     const found = store.getInstanceById(instance.id);
     if (found === null) throw new KeychainError('INSTANCE_NOT_FOUND', `no instance named "${instance.name}"`);
     const current = rows.checkedInstance(found);
+    // A first serving is recorded a turn after the Get resolved and opened the instance (fresh-flag-group.ts): a
+    // Destroy, a pending destruction, a Revoke or a compromise committed in between must refuse it, not follow it.
+    if (current.state !== instance.state || current.destroyAt !== instance.destroyAt || !sameBytes(current.sealedMaterial, instance.sealedMaterial)) {
+      throw new KeychainError('WRONG_STATE', `instance "${instance.name}" changed (${instance.state} → ${current.state}) while its Get waited for its first serving to be recorded: nothing was served; ask again`, {
+        details: { instance: instance.name, state: current.state },
+      });
+    }
     if (!current.fresh) return current;
     const change = rows.stateChange(current, { state: current.state, fresh: false });
     store.updateInstanceState(change);
     return applyInstanceChange(current, change);
   });
+}
+
+function sameBytes(a: Buffer | null, b: Buffer | null): boolean {
+  return a === null || b === null ? a === b : a.equals(b);
 }

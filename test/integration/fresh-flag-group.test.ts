@@ -11,6 +11,8 @@ import Database from 'better-sqlite3';
 import { Keychain } from '../../domain/keychain';
 import { RetrievedKey } from '../../domain/views';
 import { openUnsealedKeychain, UnsealedKeychain } from '../support/unsealed-keychain';
+import { LifecycleService } from '../../domain/lifecycle-service';
+import { systemClock } from '../../common/clock';
 
 jest.setTimeout(60_000);
 
@@ -68,6 +70,18 @@ describe('the Fresh flag written a group at a time', () => {
     expect(later).not.toBeInstanceOf(Promise);
     (later as RetrievedKey).material.fill(0);
     expect(turns).toHaveLength(0);
+  });
+
+  it('refuses a first serving whose instance was revoked while it waited for its turn, and serves nothing', async () => {
+    const fullName = 'g3/revoked-meanwhile';
+    const instance = keychain.createKey({ fullName, algorithm: 'AES-256' }).key.currentInstance as string;
+    const waiting = keychain.getKeyWhenServed({ fullName }) as Promise<RetrievedKey>;
+    expect(await settled(waiting)).toBe('pending');
+    // Committed between the Get's resolve (turn T) and its group's write (turn T+1).
+    new LifecycleService(keychain, systemClock).revoke({ fullName }, 'keyCompromise');
+    turns.shift()!();
+    await expect(waiting).rejects.toMatchObject({ code: 'WRONG_STATE' });
+    expect(freshInFile(instance)).toBe(1);
   });
 
   it('refuses only the waiters of an instance that cannot be marked', async () => {
