@@ -8,12 +8,15 @@
  * savepoint), so every multi-row change is atomic and a second writer waits
  * busy_timeout, then fails STORAGE_BUSY, instead of deadlocking on a lock
  * upgrade (in slices, each reported: storage/sqlite-busy.ts). secure_delete zeroes dropped sealed material in the file; because
- * WAL frames holding the old page outlive a passive checkpoint, a capability
- * whose write drops material calls scrubAfterCommit(), and the outermost
- * commit is then followed by a TRUNCATE checkpoint. A read-only connection
+ * WAL frames holding the old page outlive a passive checkpoint, and copies
+ * of moved cells outlive secure_delete (storage/sqlite-unused-space.ts), a
+ * capability whose write drops material calls scrubAfterCommit(), and the
+ * outermost commit is then followed by a TRUNCATE checkpoint and the
+ * zeroing of every page's unused space. A read-only connection
  * (`strongroom status` next to a running server) runs its transactions
  * deferred, never writing.
  */
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
 import { StoreConnection } from './composed-keychain-store';
@@ -23,6 +26,7 @@ import { OwnChangeFeed, OwnChangeRecorder } from './own-changes';
 import { SQL } from './sqlite-rows';
 import { TransactionOptions } from './transactional-store';
 import { TrustWriteHooks } from './trust-journal-store';
+import { zeroUnusedSpace } from './sqlite-unused-space';
 
 function prepareAll(db: Database.Database) {
   const out = {} as { -readonly [K in keyof typeof SQL]: Database.Statement };
@@ -130,10 +134,7 @@ export class SqliteConnection implements StoreConnection {
     const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
     try {
       this.db.pragma('busy_timeout = 0');
-      const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-      this.scrubPending = row?.busy !== 0;
-    } catch {
-      this.scrubPending = true;
+      this.scrubPending = !this.scrub();
     } finally {
       this.db.pragma(`busy_timeout = ${timeout}`);
     }
@@ -216,8 +217,12 @@ export class SqliteConnection implements StoreConnection {
     }
     if (outermost) {
       if (isKeychainChange) this.ownCommits++;
-      this.endOwnTransaction(true);
-      this.afterCommit();
+      try {
+        this.endOwnTransaction(true);
+      } finally {
+        // Committed: the scrub runs even when a cache listener throws.
+        this.afterCommit();
+      }
     }
     return result;
   }
@@ -242,11 +247,35 @@ export class SqliteConnection implements StoreConnection {
    */
   private afterCommit(): void {
     if (!this.scrubPending) return;
+    this.scrubPending = !this.scrub();
+  }
+
+  /**
+   * A TRUNCATE checkpoint, then the unused space of every page zeroed
+   * (storage/sqlite-unused-space.ts: what secure_delete misses) under the
+   * write lock while the WAL is still empty. False when either could not run
+   * now (a reader held the checkpoint off, another writer came first, an I/O
+   * error): the caller keeps the scrub pending.
+   */
+  private scrub(): boolean {
     try {
       const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-      this.scrubPending = row?.busy !== 0;
+      if (row?.busy !== 0) return false;
+      this.db.exec('BEGIN IMMEDIATE');
     } catch {
-      this.scrubPending = true;
+      return false;
+    }
+    try {
+      // A writer that came between the checkpoint and the lock put pages in the WAL: their older images there would stay.
+      if ((statSync(`${this.db.name}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) return false;
+      zeroUnusedSpace(this.db);
+      // This connection's cached page images still hold the old bytes, and the next change of their page would write them back.
+      this.db.pragma('shrink_memory');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.db.exec('COMMIT');
     }
   }
 }

@@ -50,6 +50,7 @@ import { HsmPort } from '../../hsm/hsm-port';
 import { openSqliteStore } from '../../storage/sqlite-store';
 import { ChaosLane } from './chaos-fixture';
 import { checkRestores, emptyRewound, finishAsNextStart, restoreEventOf, RestoreSeen, Rewound } from './chaos-restore-checks';
+import { describeTrace, walSize, WalAtOpen } from './chaos-trace-evidence';
 import { EMPTY_TRAIL_MARK, TrailMark, verifyTrailSince } from './chaos-trail';
 
 export interface LaneLedger {
@@ -111,14 +112,18 @@ export function parseAcks(lines: readonly string[]): ChildAcks {
 }
 
 /**
- * File-level checks, on a raw read-only connection: no keychain, no MACs.
+ * File-level checks, on a raw connection that changes nothing (query_only):
+ * no keychain, no MACs. Not a read-only one: a kill can leave the WAL index
+ * needing a recovery, which needs write access (SQLITE_READONLY_RECOVERY;
+ * seen once in a chaos run), as the next start's open has.
  * `full`: PRAGMA integrity_check; else quick_check (every page, every
  * record's format, b-tree structure and free list: all but whether each
  * index holds exactly its table's rows, which the full check adds).
  */
 function checkFile(path: string, sweepAtMs: number, full: boolean, fail: (why: string) => never): Map<string, number> {
-  const raw = new Database(path, { readonly: true });
+  const raw = new Database(path, { fileMustExist: true });
   try {
+    raw.pragma('query_only = ON');
     const pragma = full ? 'integrity_check' : 'quick_check';
     const integrity = raw.pragma(pragma, { simple: true });
     if (integrity !== 'ok') fail(`${pragma}: ${String(integrity)}`);
@@ -202,7 +207,9 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
   const newBackups = await verifyNewBackups(lane, hsm, ledger, fail);
   lap('backups');
   // The next start's open: it scrubs whatever dropped material a kill left in the WAL.
+  const walBefore = walSize(lane.keychainPath);
   const store = openSqliteStore(lane.keychainPath);
+  const walAtOpen = { before: walBefore, after: walSize(lane.keychainPath) };
   const keychain = new Keychain({ store, clock: systemClock, timeZone: 'UTC' });
   lap('open');
   try {
@@ -272,7 +279,7 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
     checkApprovals(lane.keychainPath, ledger, acks, rewound, fail);
     lap('approvals');
     checkBackupAcks(lane, ledger, acks, fail);
-    checkNoTrace(lane.keychainPath, ledger, newBackups, fail);
+    checkNoTrace(lane.keychainPath, ledger, newBackups, walAtOpen, fail);
     lap('notrace');
   } finally {
     keychain.seal();
@@ -290,7 +297,7 @@ function tokenSeenAfresh(lane: ChaosLane): string {
 }
 
 /** Where a destroyed instance's sealed material could still sit: the file, its WAL (the store is open), the backups made since. */
-function checkNoTrace(path: string, ledger: LaneLedger, newBackups: readonly string[], fail: (why: string) => never): void {
+function checkNoTrace(path: string, ledger: LaneLedger, newBackups: readonly string[], walAtOpen: WalAtOpen, fail: (why: string) => never): void {
   for (const backup of newBackups) {
     const bytes = readFileSync(backup);
     if (ledger.destroyed.some((blob) => bytes.includes(blob))) fail(`backup ${backup}, made after a destruction, holds the destroyed material`);
@@ -311,7 +318,7 @@ function checkNoTrace(path: string, ledger: LaneLedger, newBackups: readonly str
     if (!row.state.startsWith('Destroyed') || seen === undefined) continue;
     ledger.alive.delete(row.name);
     ledger.destroyed.push(seen);
-    for (const { f, bytes } of files) if (bytes.includes(seen)) fail(`${f} still holds the sealed material of destroyed instance ${row.name}`);
+    for (const { f, bytes } of files) if (bytes.includes(seen)) fail(`${f} still holds the sealed material of destroyed instance ${row.name}: ${describeTrace(path, seen, walAtOpen)}; restores completed in the lane so far: ${ledger.restored.size}`);
   }
 }
 
