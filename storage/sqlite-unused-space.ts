@@ -58,16 +58,20 @@ type Range = readonly [number, number];
 class PageFile {
   private readonly fd: number;
   private wrote = false;
+  /** All zeros, one page long: what an unused range is compared with, and written from. */
+  private readonly zeros: Buffer;
 
   constructor(
     path: string,
     readonly geometry: Geometry,
   ) {
     this.fd = openSync(path, 'r+');
+    this.zeros = Buffer.alloc(geometry.pageSize);
   }
 
-  read(pgno: number): Buffer {
-    const page = Buffer.alloc(this.geometry.pageSize);
+  /** Page `pgno`, into `into` when given (one buffer reused for the pages nothing keeps). */
+  read(pgno: number, into?: Buffer): Buffer {
+    const page = into ?? Buffer.allocUnsafe(this.geometry.pageSize);
     const got = readSync(this.fd, page, 0, page.length, (pgno - 1) * this.geometry.pageSize);
     if (got !== page.length) throw new Error(`page ${pgno} is past the end of the file`);
     return page;
@@ -77,9 +81,8 @@ class PageFile {
   zero(pgno: number, page: Buffer, ranges: readonly Range[]): number {
     let zeroed = 0;
     for (const [from, to] of ranges) {
-      if (to <= from || page.subarray(from, to).every((b) => b === 0)) continue;
-      const zeros = Buffer.alloc(to - from);
-      writeSync(this.fd, zeros, 0, zeros.length, (pgno - 1) * this.geometry.pageSize + from);
+      if (to <= from || page.subarray(from, to).equals(this.zeros.subarray(0, to - from))) continue;
+      writeSync(this.fd, this.zeros, 0, to - from, (pgno - 1) * this.geometry.pageSize + from);
       zeroed += to - from;
       this.wrote = true;
     }
@@ -159,13 +162,15 @@ export function zeroUnusedSpace(db: Database.Database): UnusedSpaceScrub {
     };
     const inFile = (pgno: number): boolean => Number.isSafeInteger(pgno) && pgno >= 1 && pgno <= geometry.pageCount;
     const seen = new Set<number>();
+    const scratch = Buffer.allocUnsafe(geometry.pageSize);
+    const leafScratch = Buffer.allocUnsafe(geometry.pageSize);
     const roots = db.prepare("SELECT rootpage FROM sqlite_schema WHERE type IN ('table', 'index') AND rootpage > 0").pluck().all() as number[];
     const stack = [1, ...roots];
     while (stack.length > 0) {
       const pgno = stack.pop() as number;
       if (!inFile(pgno) || seen.has(pgno)) continue;
       seen.add(pgno);
-      const page = pgno === 1 ? header : file.read(pgno);
+      const page = pgno === 1 ? header : file.read(pgno, scratch);
       const parsed = btreePage(page, pgno, geometry.usable);
       if (parsed === null) {
         pagesSkipped++;
@@ -179,7 +184,7 @@ export function zeroUnusedSpace(db: Database.Database): UnusedSpaceScrub {
     let left = header.readUInt32BE(36);
     while (trunk !== 0 && left > 0 && inFile(trunk) && !seen.has(trunk)) {
       seen.add(trunk);
-      const page = file.read(trunk);
+      const page = file.read(trunk, scratch);
       const leaves = page.readUInt32BE(4);
       if (8 + 4 * leaves > geometry.usable) {
         pagesSkipped++;
@@ -191,7 +196,7 @@ export function zeroUnusedSpace(db: Database.Database): UnusedSpaceScrub {
         const leaf = page.readUInt32BE(8 + 4 * i);
         if (!inFile(leaf) || seen.has(leaf)) continue;
         seen.add(leaf);
-        visit(leaf, file.read(leaf), [[0, geometry.usable]]);
+        visit(leaf, file.read(leaf, leafScratch), [[0, geometry.usable]]);
         left--;
       }
       trunk = page.readUInt32BE(0);
