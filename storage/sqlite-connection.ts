@@ -16,7 +16,6 @@
  * (`strongroom status` next to a running server) runs its transactions
  * deferred, never writing.
  */
-import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
 import { StoreConnection } from './composed-keychain-store';
@@ -253,9 +252,10 @@ export class SqliteConnection implements StoreConnection {
   /**
    * A TRUNCATE checkpoint, then the unused space of every page zeroed
    * (storage/sqlite-unused-space.ts: what secure_delete misses) under the
-   * write lock while the WAL is still empty. False when either could not run
-   * now (a reader held the checkpoint off, another writer came first, an I/O
-   * error): the caller keeps the scrub pending.
+   * write lock, pages another connection put in the WAL meanwhile left
+   * alone. False when either could not run now (a reader held the
+   * checkpoint off, the lock was taken, an I/O error): the caller keeps the
+   * scrub pending.
    */
   private scrub(): boolean {
     try {
@@ -266,8 +266,7 @@ export class SqliteConnection implements StoreConnection {
       return false;
     }
     try {
-      // A writer that came between the checkpoint and the lock put pages in the WAL: their older images there would stay.
-      if ((statSync(`${this.db.name}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) return false;
+      // A writer that came between the checkpoint and the lock (the audit appender) put pages in the WAL: those are left alone.
       zeroUnusedSpace(this.db);
       // This connection's cached page images still hold the old bytes, and the next change of their page would write them back.
       this.db.pragma('shrink_memory');

@@ -20,12 +20,15 @@
  * whole freelist leaf pages. Nothing in those ranges is read by SQLite. A
  * page whose header does not add up is left as it is and counted.
  *
- * The caller holds the write lock and has emptied the WAL (a TRUNCATE
- * checkpoint): the file is then the whole database, no writer can change it,
- * and a reader only ever looks at the bytes this leaves alone. Afterwards the
- * caller drops its connection's page cache (PRAGMA shrink_memory), whose
- * images still hold the old bytes and would write them back with the next
- * change of their page.
+ * The caller holds the write lock, having just emptied the WAL (a TRUNCATE
+ * checkpoint): no writer can change the file, and a reader only ever looks
+ * at the bytes this leaves alone. A page that is in the WAL all the same (a
+ * writer of another connection came between the checkpoint and the lock: the
+ * audit appender) is left alone, as a checkpoint may be copying it, and its
+ * WAL image supersedes the file's; such writers only write the audit trail,
+ * and the page is scrubbed by a later pass. Afterwards the caller drops its
+ * connection's page cache (PRAGMA shrink_memory), whose images still hold the
+ * old bytes and would write them back with the next change of their page.
  */
 import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -38,6 +41,8 @@ export interface UnusedSpaceScrub {
   readonly bytesZeroed: number;
   /** Pages whose header did not add up (left untouched; `PRAGMA integrity_check` says more). */
   readonly pagesSkipped: number;
+  /** Pages left alone because the WAL holds an image of them. */
+  readonly pagesInWal: number;
 }
 
 const LEAF_TABLE = 0x0d;
@@ -122,15 +127,32 @@ function btreePage(page: Buffer, pgno: number, usable: number): { unused: Range[
     at = page.readUInt16BE(at);
   }
   const children: number[] = [];
-  if (interior) {
-    for (let i = 0; i < cells; i++) {
-      const cell = page.readUInt16BE(h + headerSize + 2 * i);
-      if (cell < contentStart || cell + 4 > usable) return null;
-      children.push(page.readUInt32BE(cell));
-    }
-    children.push(page.readUInt32BE(h + 8));
+  // Every cell must lie in the content area: a page where one does not is corrupt, and nothing on it is zeroed.
+  for (let i = 0; i < cells; i++) {
+    const cell = page.readUInt16BE(h + headerSize + 2 * i);
+    if (cell < contentStart || cell + 4 > usable) return null;
+    if (interior) children.push(page.readUInt32BE(cell));
   }
+  if (interior) children.push(page.readUInt32BE(h + 8));
   return { unused, children };
+}
+
+/** Page numbers of every frame in the WAL (a 32-byte header, then frames of a 24-byte header and a page), whether or not SQLite still uses the frame. */
+function walPages(path: string, pageSize: number): Set<number> {
+  const pages = new Set<number>();
+  let fd: number;
+  try {
+    fd = openSync(`${path}-wal`, 'r');
+  } catch {
+    return pages; // No WAL file.
+  }
+  try {
+    const frameHeader = Buffer.alloc(4);
+    for (let at = 32; readSync(fd, frameHeader, 0, 4, at) === 4; at += 24 + pageSize) pages.add(frameHeader.readUInt32BE(0));
+  } finally {
+    closeSync(fd);
+  }
+  return pages;
 }
 
 function geometryOf(db: Database.Database): Geometry {
@@ -148,12 +170,18 @@ export function zeroUnusedSpace(db: Database.Database): UnusedSpaceScrub {
   let pagesZeroed = 0;
   let bytesZeroed = 0;
   let pagesSkipped = 0;
+  let pagesInWal = 0;
+  const inWal = walPages(db.name, base.pageSize);
   try {
     const header = file.read(1);
     // Bytes reserved at the end of every page (byte 20 of the header) are an extension's, not free space.
     const geometry: Geometry = { ...base, usable: base.pageSize - header[20] };
     const visit = (pgno: number, page: Buffer, unused: readonly Range[]): void => {
       pagesRead++;
+      if (inWal.has(pgno)) {
+        pagesInWal++;
+        return;
+      }
       const zeroed = file.zero(pgno, page, unused);
       if (zeroed > 0) {
         pagesZeroed++;
@@ -204,5 +232,5 @@ export function zeroUnusedSpace(db: Database.Database): UnusedSpaceScrub {
   } finally {
     file.close();
   }
-  return { pagesRead, pagesZeroed, bytesZeroed, pagesSkipped };
+  return { pagesRead, pagesZeroed, bytesZeroed, pagesSkipped, pagesInWal };
 }

@@ -198,4 +198,37 @@ describe('unused space of SQLite pages', () => {
     const files = filesOf(file);
     expect(destroyed.filter((d) => files.some((bytes) => bytes.includes(d.sealed))).map((d) => d.id)).toEqual([]);
   });
+
+  it('leaves alone a page the WAL holds an image of (another connection wrote it after the checkpoint)', () => {
+    const file = path.join(dir, 'wal.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('secure_delete = ON');
+    db.exec('CREATE TABLE k (id INTEGER PRIMARY KEY, sealed BLOB, note TEXT)');
+    const random = seeded(3);
+    const insert = db.prepare('INSERT INTO k (sealed, note) VALUES (?, ?)');
+    for (let i = 0; i < 2000; i++) insert.run(random.bytes(60), 'x'.repeat(random.below(300)));
+    const grow = db.prepare('UPDATE k SET note = ? WHERE id = ?');
+    for (let i = 0; i < 3000; i++) grow.run('y'.repeat(random.below(400)), 1 + random.below(2000));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    // Another connection writes after the checkpoint: its pages are in the WAL, and its WAL images are what readers see.
+    const other = new Database(file);
+    other.prepare('UPDATE k SET note = ? WHERE id = 1').run('z'.repeat(10));
+    other.close();
+    const walBefore = fs.readFileSync(`${file}-wal`);
+    const rowsBefore = db.prepare('SELECT * FROM k ORDER BY id').all();
+    db.exec('BEGIN IMMEDIATE');
+    const scrub = zeroUnusedSpace(db);
+    db.pragma('shrink_memory');
+    db.exec('COMMIT');
+    expect(scrub.pagesInWal).toBeGreaterThan(0);
+    expect(scrub.pagesZeroed).toBeGreaterThan(0);
+    expect(fs.readFileSync(`${file}-wal`).equals(walBefore)).toBe(true);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare('SELECT * FROM k ORDER BY id').all()).toEqual(rowsBefore);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare('SELECT * FROM k ORDER BY id').all()).toEqual(rowsBefore);
+    db.close();
+  });
 });
