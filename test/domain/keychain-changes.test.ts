@@ -9,9 +9,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { ManualClock } from '../../common/clock';
 import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
+import { KeychainChanges } from '../../domain/keychain-changes';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { KeyRows } from '../../domain/keys/key-rows';
 import { LifecycleService } from '../../domain/lifecycle-service';
@@ -188,6 +190,28 @@ describe('cache invalidation by what changed', () => {
     after.material.fill(0);
     expect(after.instance.name).toBe(before.instance.name);
     expect(after.instance.version).toBe(1);
+  });
+
+  it('without poll-only (the local CLI), a poll inside an undone transaction does not hide a later commit of another process', () => {
+    // Looking at every lookup, as a keychain does unless the server set poll-only.
+    const changes = new KeychainChanges(store);
+    let inside = '';
+    expect(() =>
+      store.transaction(() => {
+        keychain.rollover('app/a'); // moves the change counter, uncommitted
+        inside = changes.keysStamp(); // a lookup inside: it reads that uncommitted counter
+        throw new Error('undo');
+      }),
+    ).toThrow('undo');
+    // Another process's commit moves the counter to the value the undone transaction had shown.
+    const other = new Database(dbPath);
+    try {
+      other.prepare('UPDATE keychain_changes SET counter = counter + 1 WHERE id = 1').run();
+    } finally {
+      other.close();
+    }
+    // Before 219bc16 this stamp stayed `inside`: the foreign commit passed for the undone one, and caches kept rows it changed.
+    expect(changes.keysStamp()).not.toBe(inside);
   });
 
   it('a seal drops everything and zeroes every opened material', () => {
