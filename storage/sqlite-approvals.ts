@@ -1,11 +1,12 @@
 /**
- * The approval store (storage/approval-store.ts) on the keychain's SQLite
- * connection. Writes go through the owning store's transaction wrapper, so a
+ * The approval store (storage/approval-store.ts) on the keychain's shared
+ * connection (SQLite, or PostgreSQL through the
+ * statement facade: storage/capability-connection.ts). Writes go through the owning store's transaction wrapper, so a
  * vote, the state change it triggers and the approved operation's own writes
  * can share one IMMEDIATE transaction (the write lock): of two racing
  * approvals, the second sees the state the first committed.
  */
-import Database from 'better-sqlite3';
+import { Statement, StatementDatabase } from './capability-connection';
 import { StorageError } from '../common/errors';
 import { afterStateChange, ApprovalFilter, ApprovalRecord, ApprovalStateChange, ApprovalStore, ApprovalVoteRecord, QuorumRecord } from './approval-store';
 import { ReadRunner, storedMac, WriteRunner } from './sqlite-directory';
@@ -17,7 +18,8 @@ const SQL = {
   insert: `INSERT INTO approval_requests (id, operation, args, binding, dual_control_class, requester, required, digest, created_at, expires_at, state, result, error, finished_at, finished_by, reason, row_mac)
     VALUES (@id, @operation, @args, @binding, @dualControlClass, @requester, @required, @digest, @createdAt, @expiresAt, @state, @result, @error, @finishedAt, @finishedBy, @reason, @rowMac)`,
   byId: `SELECT ${COLUMNS} FROM approval_requests WHERE id = ?`,
-  list: `SELECT ${COLUMNS} FROM approval_requests ORDER BY created_at DESC, id LIMIT ?`,
+  // No LIMIT: every request is filtered in JS (a LIMIT -1 for "none" is SQLite's alone; PostgreSQL refuses it).
+  list: `SELECT ${COLUMNS} FROM approval_requests ORDER BY created_at DESC, id`,
   votes: `SELECT officer, digest, at, row_mac AS rowMac FROM approval_votes WHERE request_id = ? ORDER BY at, officer`,
   countOpen: `SELECT count(*) AS n FROM approval_requests WHERE requester = ? AND state IN ('pending', 'approved')`,
   expired: `SELECT id FROM approval_requests WHERE state IN ('pending', 'approved') AND expires_at <= ? ORDER BY expires_at`,
@@ -43,9 +45,9 @@ function notFound(id: string): StorageError {
 }
 
 export class SqliteApprovals implements ApprovalStore {
-  private readonly stmt: { [K in keyof typeof SQL]: Database.Statement };
+  private readonly stmt: { [K in keyof typeof SQL]: Statement };
 
-  constructor(db: Database.Database, private readonly write: WriteRunner, private readonly read: ReadRunner) {
+  constructor(db: StatementDatabase, private readonly write: WriteRunner, private readonly read: ReadRunner) {
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as SqliteApprovals['stmt'];
   }
 
@@ -63,7 +65,7 @@ export class SqliteApprovals implements ApprovalStore {
   listApprovals(filter: ApprovalFilter): ApprovalRecord[] {
     return this.read('listApprovals', () => {
       // Filtering in JS over a bounded scan keeps one statement; the table holds requests, not keys.
-      const rows = (this.stmt.list.all(-1) as Row[]).filter(
+      const rows = (this.stmt.list.all() as Row[]).filter(
         (r) => (filter.states === undefined || filter.states.includes(r.state)) && (filter.requester === undefined || r.requester === filter.requester),
       );
       return rows.slice(0, filter.limit).map((r) => this.withVotes(r));

@@ -1,9 +1,10 @@
 /**
- * The audit store (storage/audit-store.ts) on the keychain's SQLite
- * connection. Appends go through the owning store's transaction wrapper: a
+ * The audit store (storage/audit-store.ts) on the keychain's shared
+ * connection (SQLite, or PostgreSQL through the
+ * statement facade: storage/capability-connection.ts). Appends go through the owning store's transaction wrapper: a
  * batch of events is one transaction and one fsync (group commit).
  */
-import Database from 'better-sqlite3';
+import { Statement, StatementDatabase } from './capability-connection';
 import { StorageError } from '../common/errors';
 import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore, SinkCursorRecord } from './audit-store';
 import { ReadRunner, WriteRunner } from './sqlite-directory';
@@ -21,9 +22,9 @@ const SQL = {
 } as const;
 
 export class SqliteAudit implements AuditStore {
-  private readonly stmt: { [K in keyof typeof SQL]: Database.Statement };
+  private readonly stmt: { [K in keyof typeof SQL]: Statement };
 
-  constructor(db: Database.Database, private readonly write: WriteRunner, private readonly read: ReadRunner) {
+  constructor(db: StatementDatabase, private readonly write: WriteRunner, private readonly read: ReadRunner) {
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as SqliteAudit['stmt'];
   }
 

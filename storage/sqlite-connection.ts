@@ -18,6 +18,7 @@
  */
 import Database from 'better-sqlite3';
 import { StorageError } from '../common/errors';
+import { CapabilityConnection } from './capability-connection';
 import { StoreConnection } from './composed-keychain-store';
 import { BusyPolicy, DEFAULT_BUSY_POLICY, withBusyRetry } from './sqlite-busy';
 import { mapSqliteError } from './sqlite-errors';
@@ -36,7 +37,7 @@ function prepareAll(db: Database.Database) {
 /** Every statement of sqlite-rows.ts, prepared once at open. */
 export type Statements = Readonly<ReturnType<typeof prepareAll>>;
 
-export class SqliteConnection implements StoreConnection {
+export class SqliteConnection implements StoreConnection, CapabilityConnection {
   readonly stmt: Statements;
   /** Set when a write dropped sealed material; cleared by the checkpoint after the outermost commit. */
   private scrubPending = false;

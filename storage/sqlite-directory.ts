@@ -1,10 +1,11 @@
 /**
- * The directory store (storage/directory-store.ts) on the keychain's SQLite
- * connection: clients, grants and sealed system secrets. Writes go through
+ * The directory store (storage/directory-store.ts) on the keychain's shared
+ * connection (SQLite, or PostgreSQL through the
+ * statement facade: storage/capability-connection.ts): clients, grants and sealed system secrets. Writes go through
  * the owning store's transaction wrapper so they share its error mapping,
  * atomicity and write lock.
  */
-import Database from 'better-sqlite3';
+import { Statement, StatementDatabase } from './capability-connection';
 import { StorageError } from '../common/errors';
 import { ClientCertificateFields, ClientRecord, ClientRole, DirectoryStore, GrantRecord, SystemSecretRecord } from './directory-store';
 
@@ -59,9 +60,9 @@ export type WriteRunner = <T>(operation: string, fn: () => T) => T;
 export type ReadRunner = <T>(operation: string, fn: () => T) => T;
 
 export class SqliteDirectory implements DirectoryStore {
-  private readonly stmt: { [K in keyof typeof SQL]: Database.Statement };
+  private readonly stmt: { [K in keyof typeof SQL]: Statement };
 
-  constructor(db: Database.Database, private readonly write: WriteRunner, private readonly read: ReadRunner) {
+  constructor(db: StatementDatabase, private readonly write: WriteRunner, private readonly read: ReadRunner) {
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as SqliteDirectory['stmt'];
   }
 

@@ -1,15 +1,16 @@
 /**
  * The due-work capability (storage/key-schedule-store.ts) on the keychain's
- * SQLite connection: bounded, indexed scans ordered by due date then id.
+ * shared connection (SQLite, or PostgreSQL through the
+ * statement facade: storage/capability-connection.ts): bounded, indexed scans ordered by due date then id.
  */
 import { KeyScheduleStore } from './key-schedule-store';
 import { DueActivation, DueDestruction, DueKey, DueProcessStop } from './records';
-import { SqliteConnection, Statements } from './sqlite-connection';
+import { CapabilityConnection, Statements } from './capability-connection';
 
 export class SqliteKeySchedule implements KeyScheduleStore {
   private readonly stmt: Statements;
 
-  constructor(private readonly conn: SqliteConnection) {
+  constructor(private readonly conn: CapabilityConnection) {
     this.stmt = conn.stmt;
   }
 

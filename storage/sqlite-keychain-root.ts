@@ -1,18 +1,19 @@
 /**
  * The root capability (storage/keychain-root-store.ts) on the keychain's
- * SQLite connection: the meta row, wrapped keychain keys, the unseal policy
+ * shared connection (SQLite, or PostgreSQL through the
+ * statement facade: storage/capability-connection.ts): the meta row, wrapped keychain keys, the unseal policy
  * and HSM-sealed secrets. Single-row rules the schema cannot express (meta
  * and unseal policy written once) are checked inside the write transaction.
  */
 import { StorageError } from '../common/errors';
 import { KeychainRootStore } from './keychain-root-store';
 import { HsmSealedSecretRecord, KeychainMetaRecord, UnsealPolicyRecord, WrappedKeychainKeyRecord } from './records';
-import { SqliteConnection, Statements } from './sqlite-connection';
+import { CapabilityConnection, Statements } from './capability-connection';
 
 export class SqliteKeychainRoot implements KeychainRootStore {
   private readonly stmt: Statements;
 
-  constructor(private readonly conn: SqliteConnection) {
+  constructor(private readonly conn: CapabilityConnection) {
     this.stmt = conn.stmt;
   }
 

@@ -1,6 +1,7 @@
 /**
  * The keys-and-instances capability (storage/key-store.ts) on the keychain's
- * SQLite connection. The schema keeps the invariants (foreign keys, the
+ * shared connection (SQLite, or PostgreSQL through the
+ * statement facade: storage/capability-connection.ts). The schema keeps the invariants (foreign keys, the
  * deferred current-instance reference, unique names and versions); a state
  * change that drops sealed material asks the connection to scrub the WAL
  * after the commit.
@@ -9,13 +10,13 @@ import { StorageError } from '../common/errors';
 import { attributesToSqlite, globToSqlite, validateKeyFilter } from './key-filter';
 import { KeyStore, StateCounts } from './key-store';
 import { InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
-import { SqliteConnection, Statements } from './sqlite-connection';
+import { CapabilityConnection, Statements } from './capability-connection';
 import { changeParams, instanceFromRow, instanceParams, InstanceRow, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
 
 export class SqliteKeys implements KeyStore {
   private readonly stmt: Statements;
 
-  constructor(private readonly conn: SqliteConnection) {
+  constructor(private readonly conn: CapabilityConnection) {
     this.stmt = conn.stmt;
   }
 

@@ -1,18 +1,19 @@
 /**
- * The naming capability (storage/naming-store.ts) on the keychain's SQLite
- * connection: aliases (a foreign key refuses one of a missing key) and
+ * The naming capability (storage/naming-store.ts) on the keychain's shared
+ * connection (SQLite, or PostgreSQL through the
+ * statement facade: storage/capability-connection.ts): aliases (a foreign key refuses one of a missing key) and
  * namespaces. Deleting a namespace drops its keys' sealed material, so the
  * connection scrubs the WAL after that commit.
  */
 import { StorageError } from '../common/errors';
 import { NamingStore } from './naming-store';
 import { AliasRecord, NamespaceSummary } from './records';
-import { SqliteConnection, Statements } from './sqlite-connection';
+import { CapabilityConnection, Statements } from './capability-connection';
 
 export class SqliteNaming implements NamingStore {
   private readonly stmt: Statements;
 
-  constructor(private readonly conn: SqliteConnection) {
+  constructor(private readonly conn: CapabilityConnection) {
     this.stmt = conn.stmt;
   }
 

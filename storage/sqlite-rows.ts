@@ -6,7 +6,7 @@
 import { StorageError } from '../common/errors';
 import { InstanceRecord, InstanceStateChange, KeyRecord, RolloverPolicyKind } from './records';
 
-const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, description, owner,
+export const KEY_COLUMNS = `id, namespace, name, algorithm, usage_mask AS usageMask, description, owner,
   custom_attributes AS customAttributes, rollover_policy AS rolloverPolicy, cryptoperiod,
   current_instance_id AS currentInstanceId, next_rollover_at AS nextRolloverAt, protect_period AS protectPeriod,
   process_period AS processPeriod, created_at AS createdAt,

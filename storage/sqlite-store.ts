@@ -29,7 +29,7 @@ import { SqliteKeySchedule } from './sqlite-key-schedule';
 import { SqliteKeychainRoot } from './sqlite-keychain-root';
 import { SqliteKeys } from './sqlite-keys';
 import { SqliteNaming } from './sqlite-naming';
-import { SqliteTrustJournal } from './sqlite-trust-journal';
+import { openSqliteTrustSnapshot, SqliteTrustJournal } from './sqlite-trust-journal';
 import { applyPragmas } from './sqlite-pragmas';
 
 export { BUSY_TIMEOUT_MS } from './sqlite-pragmas';
@@ -99,7 +99,7 @@ function assemble(connection: SqliteConnection, readonly: boolean): KeychainStor
     // stamp on every group commit and emptied the hot path's caches each time.
     audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read),
     approvals: new SqliteApprovals(db, write, read),
-    trust: readonly ? null : new SqliteTrustJournal(connection),
+    trust: readonly ? null : new SqliteTrustJournal(connection, () => openSqliteTrustSnapshot(db.name)),
     invocations: new SqliteInvocations(connection),
   });
 }

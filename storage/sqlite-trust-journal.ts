@@ -1,25 +1,32 @@
 /**
  * The trust journal (storage/trust-journal-store.ts) on the keychain's
- * SQLite connection: reads and empties the journal the schema's triggers
- * fill, keeps the one trust_state row, and lists row MACs for full checks.
- * Its statements run inside whatever transaction the caller holds (the
- * write hooks run inside the write's own), never opening one of their own.
+ * shared connection (SQLite, or PostgreSQL through the statement facade:
+ * both schemas fill the journal with triggers of the same meaning): reads
+ * and empties the journal, keeps the one trust_state row, and lists row
+ * MACs for full checks. Its statements run inside whatever transaction the
+ * caller holds (the write hooks run inside the write's own), never opening
+ * one of their own. A full check's snapshot needs a second connection of
+ * the backend's own kind, so the backend passes the function that opens
+ * one (openSqliteTrustSnapshot below; storage/postgres/pg-trust-snapshot.ts).
  */
 import Database from 'better-sqlite3';
+import { CapabilityConnection, Statement } from './capability-connection';
 import { AUTHENTICATED_TABLES, AuthenticatedTable } from './migration-trust.sql';
-import { SqliteConnection } from './sqlite-connection';
 import { mapSqliteError } from './sqlite-errors';
 import { TrustJournalEntry, TrustJournalStore, TrustSnapshot, TrustStateRecord, TrustWriteHooks } from './trust-journal-store';
 
 export class SqliteTrustJournal implements TrustJournalStore {
-  private readonly journal: Database.Statement;
-  private readonly clearJournal: Database.Statement;
-  private readonly countJournal: Database.Statement;
-  private readonly getState: Database.Statement;
-  private readonly putState: Database.Statement;
-  private readonly macsOf: ReadonlyMap<AuthenticatedTable, Database.Statement>;
+  private readonly journal: Statement;
+  private readonly clearJournal: Statement;
+  private readonly countJournal: Statement;
+  private readonly getState: Statement;
+  private readonly putState: Statement;
+  private readonly macsOf: ReadonlyMap<AuthenticatedTable, Statement>;
 
-  constructor(private readonly connection: SqliteConnection) {
+  constructor(
+    private readonly connection: CapabilityConnection,
+    private readonly snapshots: () => TrustSnapshot,
+  ) {
     const { db } = connection;
     this.journal = db.prepare('SELECT tbl AS "table", old_mac AS oldMac, new_mac AS newMac FROM trust_journal ORDER BY seq');
     this.clearJournal = db.prepare('DELETE FROM trust_journal');
@@ -51,34 +58,39 @@ export class SqliteTrustJournal implements TrustJournalStore {
   }
 
   rowMacs(table: AuthenticatedTable): Buffer[] {
-    return this.connection.read('rowMacs', () => (this.macsOf.get(table) as Database.Statement).all() as Buffer[]);
+    return this.connection.read('rowMacs', () => (this.macsOf.get(table) as Statement).all() as Buffer[]);
   }
 
   openSnapshot(): TrustSnapshot {
-    let db: Database.Database | null = null;
-    try {
-      db = new Database(this.connection.db.name, { readonly: true, fileMustExist: true });
-      const reader = db;
-      reader.exec('BEGIN');
-      // The first read fixes the snapshot: state, journal and rows are all as of this moment.
-      const state = (reader.prepare('SELECT counter, sealed, updated_at AS updatedAt FROM trust_state WHERE id = 1').get() as TrustStateRecord | undefined) ?? null;
-      const journalLength = reader.prepare('SELECT count(*) FROM trust_journal').pluck().get() as number;
-      return {
-        state,
-        journalLength,
-        rowMacs: (table) => reader.prepare(`SELECT row_mac FROM ${table}`).pluck().iterate() as IterableIterator<Buffer>,
-        close: () => {
-          if (reader.inTransaction) reader.exec('COMMIT');
-          reader.close();
-        },
-      };
-    } catch (err) {
-      if (db?.open) db.close();
-      throw mapSqliteError(err, 'openSnapshot');
-    }
+    return this.snapshots();
   }
 
   setWriteHooks(hooks: TrustWriteHooks | null): void {
     this.connection.setWriteHooks(hooks);
+  }
+}
+
+/** A snapshot on a read-only connection of its own to the keychain file at `path` (WAL keeps the view as of its first read). */
+export function openSqliteTrustSnapshot(path: string): TrustSnapshot {
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const reader = db;
+    reader.exec('BEGIN');
+    // The first read fixes the snapshot: state, journal and rows are all as of this moment.
+    const state = (reader.prepare('SELECT counter, sealed, updated_at AS updatedAt FROM trust_state WHERE id = 1').get() as TrustStateRecord | undefined) ?? null;
+    const journalLength = reader.prepare('SELECT count(*) FROM trust_journal').pluck().get() as number;
+    return {
+      state,
+      journalLength,
+      rowMacs: (table) => reader.prepare(`SELECT row_mac FROM ${table}`).pluck().iterate() as IterableIterator<Buffer>,
+      close: () => {
+        if (reader.inTransaction) reader.exec('COMMIT');
+        reader.close();
+      },
+    };
+  } catch (err) {
+    if (db?.open) db.close();
+    throw mapSqliteError(err, 'openSnapshot');
   }
 }

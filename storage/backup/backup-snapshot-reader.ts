@@ -13,7 +13,7 @@ import { mapSqliteError } from '../sqlite-errors';
 import { openSqliteStore } from '../sqlite-store';
 import { readSnapshotFacts, SnapshotFacts } from './snapshot-facts';
 import { SqliteConnection } from '../sqlite-connection';
-import { SqliteTrustJournal } from '../sqlite-trust-journal';
+import { openSqliteTrustSnapshot, SqliteTrustJournal } from '../sqlite-trust-journal';
 import { TrustJournalStore } from '../trust-journal-store';
 
 /** One sealed instance and the fields its AES-GCM seal is bound to. */
@@ -48,7 +48,7 @@ export function openBackupSnapshot(path: string): BackupSnapshotReader {
   }
   return {
     store,
-    trust: new SqliteTrustJournal(new SqliteConnection(db, true)),
+    trust: new SqliteTrustJournal(new SqliteConnection(db, true), () => openSqliteTrustSnapshot(path)),
     facts: () => readSnapshotFacts(db),
     sealedInstances: () =>
       db
