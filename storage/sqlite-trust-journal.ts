@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { AUTHENTICATED_TABLES, AuthenticatedTable } from './migration-trust.sql';
 import { SqliteConnection } from './sqlite-connection';
 import { mapSqliteError } from './sqlite-errors';
+import { openUntrustedSqlite } from './sqlite-untrusted-file';
 import { TrustJournalEntry, TrustJournalStore, TrustSnapshot, TrustStateRecord, TrustWriteHooks } from './trust-journal-store';
 
 export class SqliteTrustJournal implements TrustJournalStore {
@@ -57,7 +58,7 @@ export class SqliteTrustJournal implements TrustJournalStore {
   openSnapshot(): TrustSnapshot {
     let db: Database.Database | null = null;
     try {
-      db = new Database(this.connection.db.name, { readonly: true, fileMustExist: true });
+      db = openUntrustedSqlite(this.connection.db.name, { readonly: true, fileMustExist: true });
       const reader = db;
       reader.exec('BEGIN');
       // The first read fixes the snapshot: state, journal and rows are all as of this moment.

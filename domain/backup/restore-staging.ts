@@ -17,12 +17,12 @@
  * which the caller (or the next start) removes.
  */
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { systemClock } from '../../common/clock';
 import { StrongroomError } from '../../common/errors';
 import { wipe } from '../../common/secret';
 import { HsmPort } from '../../hsm/hsm-port';
 import { openSqliteStore } from '../../storage/sqlite-store';
+import { openUntrustedSqlite } from '../../storage/sqlite-untrusted-file';
 import { AuditEvent, canonicalEvent } from '../audit/audit-event';
 import { signCheckpoint } from '../audit/audit-checkpoint';
 import { chainEvents } from '../audit/audit-writer';
@@ -113,7 +113,7 @@ export async function sealStaged(
     store.audit.appendAuditCheckpoint(await signCheckpoint(hsm, unsealed.keychainId, { seq: appended.seq, hash: appended.hash }, systemClock));
     store.close();
     // Out of WAL mode: one self-contained file, hashable, that no stale -wal can ever meet.
-    const db = new Database(stagedPath, { fileMustExist: true });
+    const db = openUntrustedSqlite(stagedPath, { fileMustExist: true });
     try {
       db.pragma('journal_mode = DELETE');
     } finally {

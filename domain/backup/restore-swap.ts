@@ -25,9 +25,9 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { basename, dirname, join } from 'node:path';
 import { StrongroomError } from '../../common/errors';
+import { openUntrustedSqlite } from '../../storage/sqlite-untrusted-file';
 
 export const RESTORE_INTENT_FILE = 'restore-in-progress.json';
 /** A staged file, its copy of the backup (.srbk), and what SQLite leaves beside a staged file its staging was killed in (-wal, -shm, -journal). */
@@ -112,7 +112,7 @@ export function readRestoreIntent(keychainPath: string): RestoreIntent | null {
 /** Folds a keychain file's WAL into it and removes the -wal and -shm files (nothing else has it open at start). */
 function foldWal(path: string): void {
   if (existsSync(`${path}-wal`)) {
-    const db = new Database(path, { fileMustExist: true });
+    const db = openUntrustedSqlite(path, { fileMustExist: true });
     try {
       db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
