@@ -38,7 +38,7 @@ import { BackupSnapshotReader, openBackupSnapshot } from '../../storage/backup/b
 import { SnapshotFacts } from '../../storage/backup/snapshot-facts';
 import { publicKeyFingerprint } from '../audit/audit-checkpoint';
 import { openMaterial } from '../instance-seal';
-import { deriveTrustKeys, TrustKeys, wipeTrustKeys } from '../trust/trust-keys';
+import { TrustKeys } from '../trust/trust-keys';
 import { TrustLedger } from '../trust/trust-ledger';
 import { systemClock } from '../../common/clock';
 import { chainStatus } from '../report/compile-report';
@@ -46,6 +46,7 @@ import { backupError, parseBackupHeader, ParsedBackup } from './backup-file';
 import { BackupManifest, manifestSignatureValid, samePublicKey } from './backup-manifest';
 import { hsmKeychainKeys, KeychainKeySource } from './share-bound-keys';
 import { workFileName } from './backup-writer-files';
+import { withKeychainKeys } from './with-keychain-keys';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
 
@@ -202,9 +203,7 @@ async function openWithKeychainKeys(
     const skipped = { checked: false, reason: 'the keychain is bound to custodian shares: it opens only with the shares (restore, then unseal)' } as const;
     return { instances: skipped, trust: skipped };
   }
-  const unsealed = await (keychainKeys ?? hsmKeychainKeys)(reader.store, hsm);
-  const trustKeys = deriveTrustKeys(unsealed.keychainId, unsealed.keys.get(unsealed.currentVersion) as Buffer);
-  try {
+  return withKeychainKeys(keychainKeys ?? hsmKeychainKeys, reader.store, hsm, ({ unsealed, trust: trustKeys }) => {
     const trust = checkTrust(reader, manifest, trustKeys);
     progress('trust', trust.rows, trust.rows);
     const total = manifest.counts.sealedInstances;
@@ -218,10 +217,7 @@ async function openWithKeychainKeys(
     }
     progress('instances', opened, total);
     return { instances: { checked: true, opened }, trust: { checked: true, ...trust } };
-  } finally {
-    wipeTrustKeys(trustKeys);
-    for (const key of unsealed.keys.values()) wipe(key);
-  }
+  });
 }
 
 /** The set-hash check of the snapshot's rows (domain/trust/trust-ledger.ts), read only. */
