@@ -77,8 +77,22 @@ export interface BackupVerdict {
 }
 
 export async function verifyBackup(path: string, options: BackupVerifyOptions): Promise<BackupVerdict> {
-  const progress = options.onProgress ?? (() => undefined);
   const fd = openSync(path, 'r');
+  try {
+    return await verifyOpenBackup(fd, options);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Verifies the backup open on `fd` (read at explicit offsets; the caller
+ * closes it): what is checked is the file the caller holds, never whatever
+ * a name points to by then (an upload verifies the file it wrote:
+ * backup-upload.ts).
+ */
+export async function verifyOpenBackup(fd: number, options: BackupVerifyOptions): Promise<BackupVerdict> {
+  const progress = options.onProgress ?? (() => undefined);
   const snapshotPath = join(options.workDir, workFileName('verify'));
   try {
     mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
@@ -115,7 +129,6 @@ export async function verifyBackup(path: string, options: BackupVerifyOptions): 
       reader.close();
     }
   } finally {
-    closeSync(fd);
     // With SQLite's files beside it, should the read-only open have left any.
     for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${snapshotPath}${suffix}`, { force: true });
   }

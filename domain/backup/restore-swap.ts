@@ -62,15 +62,25 @@ export function stagedPathFor(keychainPath: string, id: string): string {
 }
 
 export function fileSha256(path: string): string {
-  const hash = createHash('sha256');
   const fd = openSync(path, 'r');
-  const chunk = Buffer.alloc(1024 * 1024);
   try {
-    for (let read = readSync(fd, chunk, 0, chunk.length, null); read > 0; read = readSync(fd, chunk, 0, chunk.length, null)) hash.update(chunk.subarray(0, read));
+    return fdSha256(fd);
   } finally {
     closeSync(fd);
   }
-  return hash.digest('hex');
+}
+
+/** The SHA-256 (hex) of the whole file open on `fd`, read from its start at explicit offsets (the fd's own position is left alone). */
+export function fdSha256(fd: number): string {
+  const hash = createHash('sha256');
+  const chunk = Buffer.alloc(1024 * 1024);
+  let offset = 0;
+  for (;;) {
+    const read = readSync(fd, chunk, 0, chunk.length, offset);
+    if (read === 0) return hash.digest('hex');
+    hash.update(chunk.subarray(0, read));
+    offset += read;
+  }
 }
 
 export function fsyncPath(path: string): void {
