@@ -46,7 +46,7 @@ import { writerFileNames } from './backup-writer-files';
 
 /** An upload with no chunk for this long is abandoned (the clock decides). */
 export const UPLOAD_IDLE_MS = 60_000;
-/** Uploads in progress at once (each holds an open file). */
+/** Uploads in progress at once (each holds an open file), counted until placed or refused: verifying one is the costly part. */
 export const MAX_UPLOADS = 4;
 
 export interface UploadChunk {
@@ -73,6 +73,8 @@ export interface UploadProgress {
 export interface BackupUploadsOptions {
   readonly backupDir: string;
   readonly clock: Clock;
+  /** Uploads in progress at once, those being verified included (default MAX_UPLOADS). */
+  readonly maxUploads?: number;
   /** Verifies the whole file open on `fd` (signature by `signerKey` or this HSM's key, hash, counts, chain); throws verify's codes. */
   readonly verify: (fd: number, signerKey: string | undefined) => Promise<BackupVerdict>;
   /** Told at each step of an upload's end, with its dot-file's path (tests change the file there). */
@@ -93,7 +95,10 @@ interface Upload {
 }
 
 export class BackupUploads {
+  /** Uploads still taking chunks. */
   private readonly uploads = new Map<string, Upload>();
+  /** Uploads whose last chunk came: hashed, verified and placed by the call that took it, out of `uploads` (no sweep, no chunk sees them) but still counted. */
+  private finishing = 0;
 
   constructor(private readonly options: BackupUploadsOptions) {}
 
@@ -121,9 +126,11 @@ export class BackupUploads {
     if (upload.received < upload.totalBytes) return { name: upload.name, received: upload.received, totalBytes: upload.totalBytes, done: false };
     // The last chunk: from here the upload is this call's alone (no sweep, no other chunk sees it).
     this.uploads.delete(upload.name);
+    this.finishing++;
     try {
       return await this.finish(upload, chunk);
     } finally {
+      this.finishing--;
       closeQuietly(upload);
       removeQuietly(upload.path);
     }
@@ -147,7 +154,10 @@ export class BackupUploads {
       if (existing.owner !== owner) throw new KeychainError('WRONG_STATE', `another officer (${existing.owner}) is uploading ${chunk.name}: choose another --name`);
       this.abandon(existing, 'started again');
     }
-    if (this.uploads.size >= MAX_UPLOADS) throw new KeychainError('WRONG_STATE', `${MAX_UPLOADS} uploads are in progress: let one finish (an idle one is dropped after ${UPLOAD_IDLE_MS / 1000} s)`);
+    const max = this.options.maxUploads ?? MAX_UPLOADS;
+    if (this.uploads.size + this.finishing >= max) {
+      throw new KeychainError('WRONG_STATE', `${max} uploads are in progress (those being verified included): let one finish (an idle one is dropped after ${UPLOAD_IDLE_MS / 1000} s)`, { details: { maxUploads: max } });
+    }
     mkdirSync(this.options.backupDir, { recursive: true, mode: 0o700 });
     if (lstatSync(join(this.options.backupDir, chunk.name), { throwIfNoEntry: false }) !== undefined) throw existsError(chunk.name);
     const path = join(this.options.backupDir, writerFileNames(chunk.name).upload);

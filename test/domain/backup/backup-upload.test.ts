@@ -6,6 +6,9 @@
  * dot-name at either step (through the injected step hook) is refused with
  * INTEGRITY_FAILURE and never placed.
  *
+ * And an upload counts against the limit of uploads at once until it is
+ * placed or refused, its verification included (held by an injected gate).
+ *
  * Real files in a temp folder; the backup is a real one (a SoftHSM2
  * keychain's snapshot) signed by a key the test names as `signerKey`, and
  * verified by the appliance's own verification.
@@ -46,13 +49,19 @@ describe('backup upload: the file verified is the file placed', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A fresh backup_dir and uploads over it, verified as the server verifies them (workDir: backup_dir). */
-  function uploadsIn(options: Partial<BackupUploadsOptions> = {}): { uploads: BackupUploads; backupDir: string } {
+  /**
+   * A fresh backup_dir and uploads over it, verified as the server verifies them (workDir: backup_dir);
+   * `beforeVerify` runs first in each verification (a test holds it there).
+   */
+  function uploadsIn(options: Partial<BackupUploadsOptions> = {}, beforeVerify: () => Promise<void> = async () => undefined): { uploads: BackupUploads; backupDir: string } {
     const backupDir = join(dir, `backups-${++n}`);
     const uploads = new BackupUploads({
       backupDir,
       clock: new ManualClock(0),
-      verify: (fd, key) => verifyOpenBackup(fd, { trustedSigner: key ?? '', signerSource: 'request', workDir: backupDir }),
+      verify: async (fd, key) => {
+        await beforeVerify();
+        return verifyOpenBackup(fd, { trustedSigner: key ?? '', signerSource: 'request', workDir: backupDir });
+      },
       ...options,
     });
     return { uploads, backupDir };
@@ -95,5 +104,27 @@ describe('backup upload: the file verified is the file placed', () => {
     expect(existsSync(join(backupDir, 'swapped.srbk'))).toBe(false);
     expect(existsSync(planted)).toBe(false);
     expect(readdirSync(backupDir)).toEqual([]);
+  });
+
+  it('counts an upload being verified against the limit: with a limit of 1, a second upload is refused until the first is placed', async () => {
+    let verifying!: () => void;
+    const entered = new Promise<void>((resolve) => (verifying = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { uploads, backupDir } = uploadsIn({ maxUploads: 1 }, async () => {
+      verifying();
+      await gate;
+    });
+    const second = { name: 'second.srbk', offset: 0, totalBytes: 6, data: Buffer.from([0, 1, 2]) };
+
+    const first = send(uploads, 'first.srbk', backup);
+    await entered;
+    await expect(uploads.chunk('officer-b', second)).rejects.toMatchObject({ code: 'WRONG_STATE', details: { maxUploads: 1 } });
+    expect(readdirSync(backupDir).filter((f) => f.includes('second'))).toEqual([]);
+
+    release();
+    await expect(first).resolves.toMatchObject({ name: 'first.srbk', done: true });
+    await expect(uploads.chunk('officer-b', second)).resolves.toMatchObject({ received: 3, done: false });
+    uploads.close();
   });
 });
