@@ -33,7 +33,8 @@ export interface BackupUploadWiring {
 }
 
 export function backupUploadService(
-  appliance: Appliance,
+  /** Only its HSM is asked for (the signing key an upload is verified against). */
+  appliance: Pick<Appliance, 'hsm'>,
   wiring: BackupUploadWiring,
 ): { upload: (requester: ClientIdentity, chunk: UploadChunk) => Promise<UploadProgress>; close: () => void } {
   const { clock, timers, log, stamper, record } = wiring;
