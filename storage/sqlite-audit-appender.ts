@@ -16,6 +16,7 @@ import { AuditHead, AuditRecord } from './audit-store';
 import { mapSqliteError } from './sqlite-errors';
 import { assertSchemaCurrent } from './migrations';
 import { applyPragmas } from './sqlite-pragmas';
+import { openUntrustedSqlite } from './sqlite-untrusted-file';
 
 export class SqliteAuditAppender {
   private readonly insert: Database.Statement;
@@ -41,7 +42,7 @@ export class SqliteAuditAppender {
   static open(path: string): SqliteAuditAppender {
     let db: Database.Database | undefined;
     try {
-      db = new Database(path, { fileMustExist: true });
+      db = openUntrustedSqlite(path, { fileMustExist: true });
       applyPragmas(db, false);
       assertSchemaCurrent(db);
       return new SqliteAuditAppender(db);

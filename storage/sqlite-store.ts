@@ -31,6 +31,7 @@ import { SqliteKeys } from './sqlite-keys';
 import { SqliteNaming } from './sqlite-naming';
 import { openSqliteTrustSnapshot, SqliteTrustJournal } from './sqlite-trust-journal';
 import { applyPragmas } from './sqlite-pragmas';
+import { openUntrustedSqlite } from './sqlite-untrusted-file';
 
 export { BUSY_TIMEOUT_MS } from './sqlite-pragmas';
 
@@ -64,7 +65,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     if (!(Number.isSafeInteger(busy.attempts) && busy.attempts > 0 && Number.isSafeInteger(busy.sliceMs) && busy.sliceMs > 0)) {
       throw new ValidationError('busy.attempts and busy.sliceMs must be positive integers', { details: { field: 'busy' } });
     }
-    db = new Database(path, { readonly, fileMustExist: true });
+    db = openUntrustedSqlite(path, { readonly, fileMustExist: true });
     applyPragmas(db, readonly, busy.sliceMs);
     if (readonly) assertSchemaCurrent(db);
     else runMigrations(db);

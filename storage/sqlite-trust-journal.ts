@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { CapabilityConnection, Statement } from './capability-connection';
 import { AUTHENTICATED_TABLES, AuthenticatedTable } from './migration-trust.sql';
 import { mapSqliteError } from './sqlite-errors';
+import { openUntrustedSqlite } from './sqlite-untrusted-file';
 import { TrustJournalEntry, TrustJournalStore, TrustSnapshot, TrustStateRecord, TrustWriteHooks } from './trust-journal-store';
 
 export class SqliteTrustJournal implements TrustJournalStore {
@@ -74,7 +75,7 @@ export class SqliteTrustJournal implements TrustJournalStore {
 export function openSqliteTrustSnapshot(path: string): TrustSnapshot {
   let db: Database.Database | null = null;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = openUntrustedSqlite(path, { readonly: true, fileMustExist: true });
     const reader = db;
     reader.exec('BEGIN');
     // The first read fixes the snapshot: state, journal and rows are all as of this moment.

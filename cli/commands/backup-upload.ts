@@ -58,7 +58,9 @@ and at the end checks the SHA-256 and verifies the file as a backup
 chain); only then does it put the file in place under NAME, never over an
 existing file. Refused at the end, with verify's codes: BACKUP_TAMPERED
 (altered, or another SHA-256 than the one sent), BACKUP_TRUNCATED,
-BACKUP_MALFORMED, BACKUP_FOREIGN_SIGNER (exit 7). A name that is not a plain
+BACKUP_MALFORMED, BACKUP_FOREIGN_SIGNER; INTEGRITY_FAILURE when the file was
+changed in backup_dir by something else before it was placed (exit 7). A
+name that is not a plain
 file name is INVALID_ARGUMENT (exit 2); a name already in backup_dir is
 WRONG_STATE (exit 4). Files up to 2 GiB. An upload that sends nothing for
 60 s is dropped and its partial file removed.

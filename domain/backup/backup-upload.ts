@@ -18,6 +18,12 @@
  *   audit chain, each refusal with verify's own code. Only then is it linked
  *   into place under its name (never over another file) and the folder
  *   fsynced. Anything else removes the dot-file.
+ * - What is hashed and verified is the file this upload wrote, through the
+ *   descriptor it wrote with, never whatever the dot-name points to by then.
+ *   Linking can only go by name, so the name linked is then checked to be
+ *   that same file (device and inode): a file swapped in under the dot-name
+ *   meanwhile is taken back out and the upload refused (INTEGRITY_FAILURE),
+ *   never placed unverified.
  * - An upload with no chunk for UPLOAD_IDLE_MS (a dropped connection, a
  *   client that gave up) is abandoned and its dot-file removed: swept at
  *   every chunk and by the caller's timer (`sweep`), and all at `close`.
@@ -27,7 +33,7 @@
  * file again in full (every instance opened) before a request is stored.
  */
 import { createHash, Hash } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, Stats, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Clock } from '../../common/clock';
 import { KeychainError, StrongroomError, ValidationError } from '../../common/errors';
@@ -35,12 +41,12 @@ import { BACKUP_NAME_PATTERN, MAX_BACKUP_UPLOAD_BYTES, UPLOAD_NAME_PATTERN } fro
 import { BackupManifest } from './backup-manifest';
 import { backupError } from './backup-file';
 import { BackupVerdict } from './backup-verify';
-import { fsyncPath } from './restore-swap';
+import { fdSha256, fsyncPath } from './restore-swap';
 import { writerFileNames } from './backup-writer-files';
 
 /** An upload with no chunk for this long is abandoned (the clock decides). */
 export const UPLOAD_IDLE_MS = 60_000;
-/** Uploads in progress at once (each holds an open file). */
+/** Uploads in progress at once (each holds an open file), counted until placed or refused: verifying one is the costly part. */
 export const MAX_UPLOADS = 4;
 
 export interface UploadChunk {
@@ -67,8 +73,12 @@ export interface UploadProgress {
 export interface BackupUploadsOptions {
   readonly backupDir: string;
   readonly clock: Clock;
-  /** Verifies the whole file (signature by `signerKey` or this HSM's key, hash, counts, chain); throws verify's codes. */
-  readonly verify: (path: string, signerKey: string | undefined) => Promise<BackupVerdict>;
+  /** Uploads in progress at once, those being verified included (default MAX_UPLOADS). */
+  readonly maxUploads?: number;
+  /** Verifies the whole file open on `fd` (signature by `signerKey` or this HSM's key, hash, counts, chain); throws verify's codes. */
+  readonly verify: (fd: number, signerKey: string | undefined) => Promise<BackupVerdict>;
+  /** Told at each step of an upload's end, with its dot-file's path (tests change the file there). */
+  readonly onFinishStep?: (step: 'hashed' | 'verified', path: string) => void;
   /** An upload abandoned (idle, or the server closing): for the log and the trail. */
   readonly onAbandoned?: (upload: { readonly name: string; readonly owner: string; readonly received: number; readonly totalBytes: number; readonly why: string }) => void;
 }
@@ -85,7 +95,10 @@ interface Upload {
 }
 
 export class BackupUploads {
+  /** Uploads still taking chunks. */
   private readonly uploads = new Map<string, Upload>();
+  /** Uploads whose last chunk came: hashed, verified and placed by the call that took it, out of `uploads` (no sweep, no chunk sees them) but still counted. */
+  private finishing = 0;
 
   constructor(private readonly options: BackupUploadsOptions) {}
 
@@ -113,9 +126,11 @@ export class BackupUploads {
     if (upload.received < upload.totalBytes) return { name: upload.name, received: upload.received, totalBytes: upload.totalBytes, done: false };
     // The last chunk: from here the upload is this call's alone (no sweep, no other chunk sees it).
     this.uploads.delete(upload.name);
+    this.finishing++;
     try {
       return await this.finish(upload, chunk);
     } finally {
+      this.finishing--;
       closeQuietly(upload);
       removeQuietly(upload.path);
     }
@@ -139,13 +154,17 @@ export class BackupUploads {
       if (existing.owner !== owner) throw new KeychainError('WRONG_STATE', `another officer (${existing.owner}) is uploading ${chunk.name}: choose another --name`);
       this.abandon(existing, 'started again');
     }
-    if (this.uploads.size >= MAX_UPLOADS) throw new KeychainError('WRONG_STATE', `${MAX_UPLOADS} uploads are in progress: let one finish (an idle one is dropped after ${UPLOAD_IDLE_MS / 1000} s)`);
+    const max = this.options.maxUploads ?? MAX_UPLOADS;
+    if (this.uploads.size + this.finishing >= max) {
+      throw new KeychainError('WRONG_STATE', `${max} uploads are in progress (those being verified included): let one finish (an idle one is dropped after ${UPLOAD_IDLE_MS / 1000} s)`, { details: { maxUploads: max } });
+    }
     mkdirSync(this.options.backupDir, { recursive: true, mode: 0o700 });
     if (lstatSync(join(this.options.backupDir, chunk.name), { throwIfNoEntry: false }) !== undefined) throw existsError(chunk.name);
     const path = join(this.options.backupDir, writerFileNames(chunk.name).upload);
     let fd: number;
     try {
-      fd = openSync(path, 'wx', 0o600);
+      // Read as well as written: the end hashes and verifies the file through this descriptor.
+      fd = openSync(path, 'wx+', 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new KeychainError('WRONG_STATE', `an upload of ${chunk.name} is being finished: wait for its answer, or choose another --name`);
       throw err;
@@ -167,13 +186,17 @@ export class BackupUploads {
 
   private async finish(upload: Upload, chunk: UploadChunk): Promise<UploadProgress> {
     if (chunk.sha256 === undefined) throw new ValidationError('the chunk that ends the file carries the whole file\'s sha256: the upload is dropped; start again at offset 0', { details: { field: 'sha256' } });
-    fsyncSync(upload.fd as number);
-    closeQuietly(upload);
+    const fd = upload.fd as number;
+    fsyncSync(fd);
     const sha256 = upload.hash.digest('hex');
     if (sha256 !== chunk.sha256.toLowerCase()) {
       throw backupError('BACKUP_TAMPERED', `the ${upload.totalBytes} bytes received do not have the SHA-256 you sent: the file was altered or cut on the way; nothing was kept, upload it again`);
     }
-    const verdict = await this.options.verify(upload.path, chunk.signerKey);
+    // What the file holds, read back through the descriptor written: the SHA-256 the trail records is the placed file's.
+    if (fdSha256(fd) !== sha256) throw changedInBackupDir(upload.name, 'its bytes are not the ones received');
+    this.options.onFinishStep?.('hashed', upload.path);
+    const verdict = await this.options.verify(fd, chunk.signerKey);
+    this.options.onFinishStep?.('verified', upload.path);
     const final = join(this.options.backupDir, upload.name);
     try {
       // A link, not a rename: it never replaces a file that appeared under that name meanwhile.
@@ -181,6 +204,11 @@ export class BackupUploads {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(upload.name);
       throw err;
+    }
+    // Linked by name: the name must still be the file verified, else what was linked is not placed.
+    if (!sameFile(fstatSync(fd), lstatSync(final, { throwIfNoEntry: false }))) {
+      removeQuietly(final);
+      throw changedInBackupDir(upload.name, 'another file was put under its dot-name between its verification and its placing');
     }
     removeQuietly(upload.path);
     fsyncPath(this.options.backupDir);
@@ -211,6 +239,15 @@ export function checkName(name: string): void {
       { details: { field: 'name' } },
     );
   }
+}
+
+/** The upload's file was changed in backup_dir by something other than this upload: refused, nothing placed. */
+function changedInBackupDir(name: string, what: string): StrongroomError {
+  return new StrongroomError('INTEGRITY_FAILURE', `the upload of ${name} was refused: ${what} (something else writes in backup_dir); nothing was placed, upload it again`, { details: { name } });
+}
+
+function sameFile(a: Stats, b: Stats | undefined): boolean {
+  return b !== undefined && a.dev === b.dev && a.ino === b.ino;
 }
 
 function existsError(name: string): StrongroomError {

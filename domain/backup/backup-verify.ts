@@ -38,7 +38,7 @@ import { BackupSnapshotReader, openBackupSnapshot } from '../../storage/backup/b
 import { SnapshotFacts } from '../../storage/backup/snapshot-facts';
 import { publicKeyFingerprint } from '../audit/audit-checkpoint';
 import { openMaterial } from '../instance-seal';
-import { deriveTrustKeys, TrustKeys, wipeTrustKeys } from '../trust/trust-keys';
+import { TrustKeys } from '../trust/trust-keys';
 import { TrustLedger } from '../trust/trust-ledger';
 import { systemClock } from '../../common/clock';
 import { chainStatus } from '../report/compile-report';
@@ -46,6 +46,7 @@ import { backupError, parseBackupHeader, ParsedBackup } from './backup-file';
 import { BackupManifest, manifestSignatureValid, samePublicKey } from './backup-manifest';
 import { hsmKeychainKeys, KeychainKeySource } from './share-bound-keys';
 import { workFileName } from './backup-writer-files';
+import { withKeychainKeys } from './with-keychain-keys';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
 
@@ -76,8 +77,22 @@ export interface BackupVerdict {
 }
 
 export async function verifyBackup(path: string, options: BackupVerifyOptions): Promise<BackupVerdict> {
-  const progress = options.onProgress ?? (() => undefined);
   const fd = openSync(path, 'r');
+  try {
+    return await verifyOpenBackup(fd, options);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Verifies the backup open on `fd` (read at explicit offsets; the caller
+ * closes it): what is checked is the file the caller holds, never whatever
+ * a name points to by then (an upload verifies the file it wrote:
+ * backup-upload.ts).
+ */
+export async function verifyOpenBackup(fd: number, options: BackupVerifyOptions): Promise<BackupVerdict> {
+  const progress = options.onProgress ?? (() => undefined);
   const snapshotPath = join(options.workDir, workFileName('verify'));
   try {
     mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
@@ -114,7 +129,6 @@ export async function verifyBackup(path: string, options: BackupVerifyOptions): 
       reader.close();
     }
   } finally {
-    closeSync(fd);
     // With SQLite's files beside it, should the read-only open have left any.
     for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${snapshotPath}${suffix}`, { force: true });
   }
@@ -202,9 +216,7 @@ async function openWithKeychainKeys(
     const skipped = { checked: false, reason: 'the keychain is bound to custodian shares: it opens only with the shares (restore, then unseal)' } as const;
     return { instances: skipped, trust: skipped };
   }
-  const unsealed = await (keychainKeys ?? hsmKeychainKeys)(reader.store, hsm);
-  const trustKeys = deriveTrustKeys(unsealed.keychainId, unsealed.keys.get(unsealed.currentVersion) as Buffer);
-  try {
+  return withKeychainKeys(keychainKeys ?? hsmKeychainKeys, reader.store, hsm, ({ unsealed, trust: trustKeys }) => {
     const trust = checkTrust(reader, manifest, trustKeys);
     progress('trust', trust.rows, trust.rows);
     const total = manifest.counts.sealedInstances;
@@ -218,10 +230,7 @@ async function openWithKeychainKeys(
     }
     progress('instances', opened, total);
     return { instances: { checked: true, opened }, trust: { checked: true, ...trust } };
-  } finally {
-    wipeTrustKeys(trustKeys);
-    for (const key of unsealed.keys.values()) wipe(key);
-  }
+  });
 }
 
 /** The set-hash check of the snapshot's rows (domain/trust/trust-ledger.ts), read only. */

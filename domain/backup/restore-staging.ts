@@ -17,22 +17,21 @@
  * which the caller (or the next start) removes.
  */
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { systemClock } from '../../common/clock';
 import { StrongroomError } from '../../common/errors';
-import { wipe } from '../../common/secret';
 import { HsmPort } from '../../hsm/hsm-port';
 import { openSqliteStore } from '../../storage/sqlite-store';
+import { openUntrustedSqlite } from '../../storage/sqlite-untrusted-file';
 import { AuditEvent, canonicalEvent } from '../audit/audit-event';
 import { signCheckpoint } from '../audit/audit-checkpoint';
 import { chainEvents } from '../audit/audit-writer';
-import { deriveTrustKeys, wipeTrustKeys } from '../trust/trust-keys';
 import { TrustLedger } from '../trust/trust-ledger';
 import { parseBackupHeader } from './backup-file';
 import { extractSnapshot } from './backup-verify';
 import { fileSha256, fsyncPath } from './restore-swap';
 import { checkRowMacs } from './snapshot-row-macs';
 import { hsmKeychainKeys, KeychainKeySource } from './share-bound-keys';
+import { withKeychainKeys } from './with-keychain-keys';
 
 /** Copies the backup's snapshot to `stagedPath` (created exclusively, 0600): BACKUP_TAMPERED unless it hashes to the signed value. */
 export function extractStaged(backupPath: string, stagedPath: string): void {
@@ -56,15 +55,7 @@ export function extractStaged(backupPath: string, stagedPath: string): void {
 export async function checkStagedRows(stagedPath: string, hsm: HsmPort, keychainKeys: KeychainKeySource = hsmKeychainKeys): Promise<{ rows: number }> {
   const store = openSqliteStore(stagedPath, { readonly: true });
   try {
-    const unsealed = await keychainKeys(store, hsm);
-    const current = unsealed.keys.get(unsealed.currentVersion) as Buffer;
-    const keys = deriveTrustKeys(unsealed.keychainId, current);
-    try {
-      return checkRowMacs(store, unsealed.keychainId, current, keys);
-    } finally {
-      wipeTrustKeys(keys);
-      for (const key of unsealed.keys.values()) wipe(key);
-    }
+    return await withKeychainKeys(keychainKeys, store, hsm, ({ unsealed, current, trust }) => checkRowMacs(store, unsealed.keychainId, current, trust));
   } finally {
     store.close();
   }
@@ -97,23 +88,19 @@ export async function sealStaged(
   try {
     const trust = store.trust;
     if (trust === null) throw new StrongroomError('STORAGE_ERROR', 'the staged keychain opened without its trust journal');
-    const unsealed = await keychainKeys(store, hsm);
-    const keys = deriveTrustKeys(unsealed.keychainId, unsealed.keys.get(unsealed.currentVersion) as Buffer);
-    try {
+    const keychainId = await withKeychainKeys(keychainKeys, store, hsm, ({ unsealed, trust: keys }) => {
       new TrustLedger(trust, () => keys, systemClock).resealAt(keys, counter);
-    } finally {
-      wipeTrustKeys(keys);
-      for (const key of unsealed.keys.values()) wipe(key);
-    }
+      return unsealed.keychainId;
+    });
     const head = store.audit.auditHead();
     const event = canonicalEvent(eventFor({ seq: head?.seq ?? 0, hash: head?.hash.toString('hex') ?? '' }));
     const [appended] = store.audit.appendAuditRecordsFromHead((now) => chainEvents(now, [event]));
     // This appliance verified the trail in full (under the signer the approved request trusts) before staging it:
     // its own checkpoint over the new head is what its checkpointer starts from after the swap.
-    store.audit.appendAuditCheckpoint(await signCheckpoint(hsm, unsealed.keychainId, { seq: appended.seq, hash: appended.hash }, systemClock));
+    store.audit.appendAuditCheckpoint(await signCheckpoint(hsm, keychainId, { seq: appended.seq, hash: appended.hash }, systemClock));
     store.close();
     // Out of WAL mode: one self-contained file, hashable, that no stale -wal can ever meet.
-    const db = new Database(stagedPath, { fileMustExist: true });
+    const db = openUntrustedSqlite(stagedPath, { fileMustExist: true });
     try {
       db.pragma('journal_mode = DELETE');
     } finally {

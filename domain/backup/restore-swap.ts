@@ -25,9 +25,9 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { basename, dirname, join } from 'node:path';
 import { StrongroomError } from '../../common/errors';
+import { openUntrustedSqlite } from '../../storage/sqlite-untrusted-file';
 
 export const RESTORE_INTENT_FILE = 'restore-in-progress.json';
 /** A staged file, its copy of the backup (.srbk), and what SQLite leaves beside a staged file its staging was killed in (-wal, -shm, -journal). */
@@ -62,15 +62,25 @@ export function stagedPathFor(keychainPath: string, id: string): string {
 }
 
 export function fileSha256(path: string): string {
-  const hash = createHash('sha256');
   const fd = openSync(path, 'r');
-  const chunk = Buffer.alloc(1024 * 1024);
   try {
-    for (let read = readSync(fd, chunk, 0, chunk.length, null); read > 0; read = readSync(fd, chunk, 0, chunk.length, null)) hash.update(chunk.subarray(0, read));
+    return fdSha256(fd);
   } finally {
     closeSync(fd);
   }
-  return hash.digest('hex');
+}
+
+/** The SHA-256 (hex) of the whole file open on `fd`, read from its start at explicit offsets (the fd's own position is left alone). */
+export function fdSha256(fd: number): string {
+  const hash = createHash('sha256');
+  const chunk = Buffer.alloc(1024 * 1024);
+  let offset = 0;
+  for (;;) {
+    const read = readSync(fd, chunk, 0, chunk.length, offset);
+    if (read === 0) return hash.digest('hex');
+    hash.update(chunk.subarray(0, read));
+    offset += read;
+  }
 }
 
 export function fsyncPath(path: string): void {
@@ -112,7 +122,7 @@ export function readRestoreIntent(keychainPath: string): RestoreIntent | null {
 /** Folds a keychain file's WAL into it and removes the -wal and -shm files (nothing else has it open at start). */
 function foldWal(path: string): void {
   if (existsSync(`${path}-wal`)) {
-    const db = new Database(path, { fileMustExist: true });
+    const db = openUntrustedSqlite(path, { fileMustExist: true });
     try {
       db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {

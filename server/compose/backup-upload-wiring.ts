@@ -15,7 +15,7 @@ import { Logger } from '../../common/logger';
 import { Timer, Timers } from '../../common/timers';
 import { AuditEvent, EventStamper } from '../../domain/audit/audit-event';
 import { BackupUploads, UPLOAD_IDLE_MS, UploadChunk, UploadProgress } from '../../domain/backup/backup-upload';
-import { verifyBackup } from '../../domain/backup/backup-verify';
+import { verifyOpenBackup } from '../../domain/backup/backup-verify';
 import { ClientIdentity } from '../../domain/policy/identity';
 import { unsealAuditEvent } from '../../domain/unseal/unseal-audit';
 import { Appliance } from './open-appliance';
@@ -33,15 +33,16 @@ export interface BackupUploadWiring {
 }
 
 export function backupUploadService(
-  appliance: Appliance,
+  /** Only its HSM is asked for (the signing key an upload is verified against). */
+  appliance: Pick<Appliance, 'hsm'>,
   wiring: BackupUploadWiring,
 ): { upload: (requester: ClientIdentity, chunk: UploadChunk) => Promise<UploadProgress>; close: () => void } {
   const { clock, timers, log, stamper, record } = wiring;
   const uploads = new BackupUploads({
     backupDir: wiring.backupDir,
     clock,
-    verify: async (path, signerKey) =>
-      verifyBackup(path, { trustedSigner: signerKey ?? (await (await appliance.hsm()).signingPublicKey()), signerSource: signerKey === undefined ? 'hsm' : 'request', workDir: wiring.backupDir }),
+    verify: async (fd, signerKey) =>
+      verifyOpenBackup(fd, { trustedSigner: signerKey ?? (await (await appliance.hsm()).signingPublicKey()), signerSource: signerKey === undefined ? 'hsm' : 'request', workDir: wiring.backupDir }),
     onAbandoned: (upload) => {
       log.info('backup upload abandoned: its partial file was removed', { name: upload.name, received: upload.received, totalBytes: upload.totalBytes, why: upload.why });
       void record(

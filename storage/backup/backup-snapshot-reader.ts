@@ -14,6 +14,7 @@ import { openSqliteStore } from '../sqlite-store';
 import { readSnapshotFacts, SnapshotFacts } from './snapshot-facts';
 import { SqliteConnection } from '../sqlite-connection';
 import { openSqliteTrustSnapshot, SqliteTrustJournal } from '../sqlite-trust-journal';
+import { openUntrustedSqlite } from '../sqlite-untrusted-file';
 import { TrustJournalStore } from '../trust-journal-store';
 
 /** One sealed instance and the fields its AES-GCM seal is bound to. */
@@ -41,7 +42,7 @@ export function openBackupSnapshot(path: string): BackupSnapshotReader {
   const store = openSqliteStore(path, { readonly: true });
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = openUntrustedSqlite(path, { readonly: true, fileMustExist: true });
   } catch (err) {
     store.close();
     throw mapSqliteError(err, 'openBackupSnapshot');

@@ -18,8 +18,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS } from '../sqlite-pragmas';
+import { openUntrustedSqlite } from '../sqlite-untrusted-file';
 import { readSnapshotFacts } from './snapshot-facts';
 import { SnapshotReply, SnapshotSetup } from './snapshot-messages';
 
@@ -45,14 +45,14 @@ function snapshot(setup: SnapshotSetup): SnapshotReply {
   // Created empty, owner-only and exclusively (never over another file): VACUUM INTO accepts an empty file.
   closeSync(openSync(setup.outPath, 'wx', 0o600));
   try {
-    const source = new Database(setup.keychainPath, { readonly: true, fileMustExist: true });
+    const source = openUntrustedSqlite(setup.keychainPath, { readonly: true, fileMustExist: true });
     try {
       source.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       source.prepare('VACUUM INTO ?').run(setup.outPath);
     } finally {
       source.close();
     }
-    const copy = new Database(setup.outPath, { readonly: true, fileMustExist: true });
+    const copy = openUntrustedSqlite(setup.outPath, { readonly: true, fileMustExist: true });
     let facts;
     try {
       facts = readSnapshotFacts(copy);
