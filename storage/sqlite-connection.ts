@@ -26,6 +26,7 @@ import { OwnChangeFeed, OwnChangeRecorder } from './own-changes';
 import { SQL } from './sqlite-rows';
 import { TransactionOptions } from './transactional-store';
 import { TrustWriteHooks } from './trust-journal-store';
+import { TrustHookRunner } from './trust-hook-runner';
 import { zeroUnusedSpace } from './sqlite-unused-space';
 
 function prepareAll(db: Database.Database) {
@@ -47,10 +48,8 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
   private readonly changeCounter: Database.Statement;
   private readonly bumpChangeCounter: Database.Statement;
   private readonly runInTx: Database.Transaction<(fn: () => unknown) => unknown>;
-  /** The trust ledger's hooks (domain/trust/trust-ledger.ts), run inside every keychain write. */
-  private writeHooks: TrustWriteHooks | null = null;
-  /** Inside a batch transaction: its writes' hooks run once, around the whole batch (see transaction). */
-  private inBatch = false;
+  /** The trust ledger's hooks, run inside every keychain write (or once around a batch). */
+  private readonly trustHooks = new TrustHookRunner();
   /** What each own transaction touched, for the caches (null on a read-only connection: it writes nothing). */
   private readonly recorder: OwnChangeRecorder | null;
   /** The change counter read inside the current outermost write transaction, first and last (storage/own-changes.ts). */
@@ -97,23 +96,10 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
   transaction<T>(fn: () => T, options?: TransactionOptions): T {
     this.assertOpen();
     if (this.readonly) return this.inTransaction('transaction', () => this.runInTx.deferred(fn) as T);
-    if (!options?.batch || this.db.inTransaction || this.writeHooks === null) {
+    if (!options?.batch || this.db.inTransaction || !this.trustHooks.installed) {
       return this.inTransaction('transaction', () => this.immediate('transaction', fn));
     }
-    const hooks = this.writeHooks;
-    const batched = (): T => {
-      hooks.beforeWrite();
-      this.inBatch = true;
-      let result: T;
-      try {
-        result = fn();
-      } finally {
-        this.inBatch = false;
-      }
-      hooks.afterWrite();
-      return result;
-    };
-    return this.inTransaction('transaction', () => this.immediate('transaction', batched));
+    return this.inTransaction('transaction', () => this.immediate('transaction', () => this.trustHooks.aroundBatch(fn)));
   }
 
   close(): void {
@@ -155,7 +141,7 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
   }
 
   setWriteHooks(hooks: TrustWriteHooks | null): void {
-    this.writeHooks = hooks;
+    this.trustHooks.set(hooks);
   }
 
   /**
@@ -170,9 +156,7 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
     const counted = isKeychainChange || runsTrustHooks
       ? () => {
           // In a batch the hooks run around the batch (transaction above).
-          if (!this.inBatch) this.writeHooks?.beforeWrite();
-          const result = fn();
-          if (!this.inBatch) this.writeHooks?.afterWrite();
+          const result = this.trustHooks.aroundWrite(fn);
           if (isKeychainChange) this.bumpChangeCounter.run();
           return result;
         }

@@ -38,6 +38,7 @@ import { StoreConnection } from '../composed-keychain-store';
 import { SQL } from '../sqlite-rows';
 import { TransactionOptions } from '../transactional-store';
 import { TrustWriteHooks } from '../trust-journal-store';
+import { TrustHookRunner } from '../trust-hook-runner';
 import { PgDatabase, PgStatement } from './statement-facade';
 import type { SyncBridge } from './sync-bridge';
 
@@ -66,9 +67,8 @@ export class PgConnection implements StoreConnection, CapabilityConnection {
   private readonly changeCounter: PgStatement;
   /** Keychain commits made through this connection (the counter also moves for other nodes' commits). */
   private ownCommits = 0;
-  private writeHooks: TrustWriteHooks | null = null;
-  /** Inside a batch transaction: its writes' hooks run once, around the whole batch (see transaction). */
-  private inBatch = false;
+  /** The trust ledger's hooks, run inside every keychain write (or once around a batch). */
+  private readonly trustHooks = new TrustHookRunner();
   private closed = false;
 
   constructor(bridge: SyncBridge, private readonly options: PgConnectionOptions = {}) {
@@ -89,21 +89,8 @@ export class PgConnection implements StoreConnection, CapabilityConnection {
   transaction<T>(fn: () => T, options?: TransactionOptions): T {
     this.assertOpen();
     const synchronous = (): T => refusePromise(fn());
-    if (!options?.batch || this.db.inTransaction || this.writeHooks === null) return this.inTransaction('transaction', synchronous);
-    const hooks = this.writeHooks;
-    const batched = (): T => {
-      hooks.beforeWrite();
-      this.inBatch = true;
-      let result: T;
-      try {
-        result = synchronous();
-      } finally {
-        this.inBatch = false;
-      }
-      hooks.afterWrite();
-      return result;
-    };
-    return this.inTransaction('transaction', batched);
+    if (!options?.batch || this.db.inTransaction || !this.trustHooks.installed) return this.inTransaction('transaction', synchronous);
+    return this.inTransaction('transaction', () => this.trustHooks.aroundBatch(synchronous));
   }
 
   read<T>(operation: string, fn: () => T): T {
@@ -119,12 +106,7 @@ export class PgConnection implements StoreConnection, CapabilityConnection {
   write<T>(operation: string, fn: () => T, isKeychainChange = true, runsTrustHooks = isKeychainChange): T {
     this.assertOpen();
     const hooked = isKeychainChange || runsTrustHooks
-      ? (): T => {
-          if (!this.inBatch) this.writeHooks?.beforeWrite();
-          const result = fn();
-          if (!this.inBatch) this.writeHooks?.afterWrite();
-          return result;
-        }
+      ? (): T => this.trustHooks.aroundWrite(fn)
       : fn;
     return this.inTransaction(operation, hooked, isKeychainChange);
   }
@@ -139,7 +121,7 @@ export class PgConnection implements StoreConnection, CapabilityConnection {
   }
 
   setWriteHooks(hooks: TrustWriteHooks | null): void {
-    this.writeHooks = hooks;
+    this.trustHooks.set(hooks);
   }
 
   close(): void {

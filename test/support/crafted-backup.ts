@@ -8,11 +8,14 @@
  * appliance's: exactly what an officer can do with an upload.
  */
 import { createHash, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeBackupHeader } from '../../domain/backup/backup-file';
 import { BACKUP_FORMAT_VERSION, BackupManifest, manifestMessage } from '../../domain/backup/backup-manifest';
 import { readSnapshotFacts } from '../../storage/backup/snapshot-facts';
+import { openUnsealedKeychain } from './unsealed-keychain';
 
 export interface TestSigner {
   /** SPKI PEM: what a verification is told to trust. */
@@ -66,4 +69,17 @@ export function signedBackup(snapshotPath: string, signer: TestSigner): Buffer {
   const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
   const signature = sign('sha256', manifestMessage(manifest.keychainId, manifestBytes), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
   return Buffer.concat([encodeBackupHeader(manifestBytes, signature), snapshot]);
+}
+
+/** A new folder holding a signed backup of a fresh keychain (real SoftHSM2 token), the backup's bytes and its signer's public key. */
+export async function freshSignedBackup(label: string): Promise<{ dir: string; backup: Buffer; signerKey: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `strongroom-${label}-`));
+  const k = await openUnsealedKeychain(label);
+  try {
+    snapshotCopy(k.dbPath, join(dir, 'snapshot.db'));
+  } finally {
+    await k.close();
+  }
+  const signer = testSigner();
+  return { dir, backup: signedBackup(join(dir, 'snapshot.db'), signer), signerKey: signer.publicPem };
 }

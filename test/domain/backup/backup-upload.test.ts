@@ -14,14 +14,12 @@
  * verified by the appliance's own verification.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../../common/clock';
 import { BackupUploads, BackupUploadsOptions, UploadProgress } from '../../../domain/backup/backup-upload';
 import { verifyOpenBackup } from '../../../domain/backup/backup-verify';
-import { signedBackup, snapshotCopy, testSigner } from '../../support/crafted-backup';
-import { openUnsealedKeychain } from '../../support/unsealed-keychain';
+import { freshSignedBackup } from '../../support/crafted-backup';
 
 const CHUNK = 64 * 1024;
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -33,16 +31,7 @@ describe('backup upload: the file verified is the file placed', () => {
   let n = 0;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'strongroom-upload-domain-'));
-    const k = await openUnsealedKeychain('upload-domain');
-    try {
-      snapshotCopy(k.dbPath, join(dir, 'snapshot.db'));
-    } finally {
-      await k.close();
-    }
-    const signer = testSigner();
-    signerKey = signer.publicPem;
-    backup = signedBackup(join(dir, 'snapshot.db'), signer);
+    ({ dir, backup, signerKey } = await freshSignedBackup('upload-domain'));
   });
 
   afterAll(() => {

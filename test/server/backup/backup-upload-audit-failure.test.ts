@@ -11,8 +11,7 @@
  * own verification; the audit trail and the timers are fakes.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../../common/clock';
 import { StorageError } from '../../../common/errors';
@@ -20,9 +19,8 @@ import { silentLogger } from '../../../common/logger';
 import { AuditEvent } from '../../../domain/audit/audit-event';
 import { ClientIdentity } from '../../../domain/policy/identity';
 import { backupUploadService } from '../../../server/compose/backup-upload-wiring';
-import { signedBackup, snapshotCopy, testSigner } from '../../support/crafted-backup';
+import { freshSignedBackup } from '../../support/crafted-backup';
 import { ManualTimers } from '../../support/manual-timers';
-import { openUnsealedKeychain } from '../../support/unsealed-keychain';
 
 const CHUNK = 64 * 1024;
 const TRAIL_FULL = 'the audit trail could not be written: its file system is full';
@@ -33,16 +31,7 @@ describe('backup upload whose backup-uploaded event cannot be recorded', () => {
   let signerKey: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'strongroom-upload-audit-'));
-    const k = await openUnsealedKeychain('upload-audit');
-    try {
-      snapshotCopy(k.dbPath, join(dir, 'snapshot.db'));
-    } finally {
-      await k.close();
-    }
-    const signer = testSigner();
-    signerKey = signer.publicPem;
-    backup = signedBackup(join(dir, 'snapshot.db'), signer);
+    ({ dir, backup, signerKey } = await freshSignedBackup('upload-audit'));
   });
 
   afterAll(() => {
