@@ -24,6 +24,7 @@ import { StrongroomError } from '../../common/errors';
 import { openAppliance } from '../../server/compose/open-appliance';
 import { RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
 import { startTestPostgres, TestPostgres } from '../support/postgres-fixture';
+import { codeOf } from '../support/error-code';
 
 const DATABASE = 'strongroom_appliance';
 
@@ -164,7 +165,7 @@ describe('an appliance serving from PostgreSQL (storage = postgres)', () => {
   }, 60_000);
 });
 
-describe('opening a PostgreSQL keychain without cluster_destroy = logical', () => {
+describe('opening a PostgreSQL keychain outside serving', () => {
   it('refuses at start with CONFIG_INVALID naming the setting and docs/cluster.md, before connecting', async () => {
     const database = 'strongroom_no_consent';
     await pg.sql(`CREATE DATABASE ${database}`);
@@ -185,6 +186,19 @@ describe('opening a PostgreSQL keychain without cluster_destroy = logical', () =
       // Refused before connecting: the keychain schema was not created.
       const tables = await inDatabase(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = 'public'`, [], database);
       expect(tables).toEqual([{ count: 0 }]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a read-only open (local status, offline audit) with NOT_ON_POSTGRES, and an empty database as not initialised', async () => {
+    const database = 'strongroom_empty';
+    await pg.sql(`CREATE DATABASE ${database}`);
+    const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-pg-open-'));
+    try {
+      const config = loadConfig({ dataDir, env: {}, flags: postgresSettings(database) });
+      expect(codeOf(() => openAppliance(config, { readonly: true }))).toBe('NOT_ON_POSTGRES');
+      expect(codeOf(() => openAppliance(config))).toBe('KEYCHAIN_NOT_INITIALIZED');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
