@@ -11,6 +11,7 @@ import { ConfigError } from './errors';
 import { checkListenerSettings, CONNECTION_SETTINGS, LISTENER_SETTINGS } from './listener-settings';
 import { BACKUP_SETTINGS, checkBackupSettings } from './backup-settings';
 import { checkHsmSettings, HSM_SETTINGS } from './hsm-settings';
+import { checkStorageSettings, STORAGE_SETTINGS } from './storage-settings';
 
 /** A config file larger than this is refused rather than parsed: it is not a config file. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
@@ -28,8 +29,9 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: 'keychain_path',
     env: 'STRONGROOM_KEYCHAIN_PATH',
     defaultValue: (d) => join(d, 'keychain.db'),
-    meaning: 'The SQLite keychain file. Relative paths are relative to the data folder.',
+    meaning: 'The SQLite keychain file (storage = sqlite). Relative paths are relative to the data folder.',
   },
+  ...STORAGE_SETTINGS,
   {
     key: 'hsm_module',
     env: 'STRONGROOM_HSM_MODULE',
@@ -257,7 +259,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     sources[spec.key] = source;
   }
   loadNamedSettings(values, sources, fileValues, env, inputs.flags ?? {});
-  for (const key of ['keychain_path', 'backup_dir', 'hsm_pin_file', 'softhsm2_conf', 'client_cert', 'client_key', 'ca_file']) {
+  for (const key of ['keychain_path', 'backup_dir', 'hsm_pin_file', 'softhsm2_conf', 'client_cert', 'client_key', 'ca_file', 'postgres_password_file']) {
     const value = values[key];
     if (value && !isAbsolute(value)) values[key] = resolve(dataDir, value);
   }
@@ -278,6 +280,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
     throw new ConfigError(`clear_key_import must be off or dual-control, not "${values.clear_key_import}"`);
   }
   checkBackupSettings(values);
+  checkStorageSettings(values);
   checkHsmSettings(values);
   if (!/^\d+$/.test(values.rollover_check_interval_ms ?? '') || Number(values.rollover_check_interval_ms) < 1) {
     throw new ConfigError(`rollover_check_interval_ms must be a whole number, not "${values.rollover_check_interval_ms}"`);

@@ -85,6 +85,7 @@ export const ERROR_CODES = {
   STORAGE_UNAVAILABLE: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'The PostgreSQL server did not answer within the bound or its connection was lost: the call was not done (a transaction open on that connection was rolled back by the server); retry, the next call reconnects (to the new primary in a cluster).' },
   STORAGE_COMMIT_UNKNOWN: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'The connection to PostgreSQL was lost while a COMMIT was in flight: the transaction may or may not have committed. Read the state again before retrying; never report it as done.' },
   CLUSTER_NOT_PRIMARY: { exit: EXIT.UNAVAILABLE, kmip: 'GeneralFailure', meaning: 'The PostgreSQL node answered that it is no longer the writable primary (read-only, or shutting down for a failover): the call was not done; retry, the next call finds the new primary.' },
+  NOT_ON_POSTGRES: { exit: EXIT.CONFLICT, kmip: 'OperationNotSupported', meaning: "The operation works on a SQLite keychain file only, and this appliance keeps its keychain in PostgreSQL (storage = postgres): a cluster's backups and restores are PostgreSQL's own (pg_basebackup, the WAL archive), and local read-only commands go through the server (--server); nothing was done." },
 
   FRAME_EMPTY: { exit: EXIT.USAGE, kmip: 'InvalidMessage', meaning: 'A frame declared a length of zero.' },
   FRAME_TOO_LARGE: { exit: EXIT.USAGE, kmip: 'InvalidMessage', meaning: 'A frame is longer than the server accepts (see Query limits); the connection is closed.' },

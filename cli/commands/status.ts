@@ -92,7 +92,8 @@ HSM cannot open it.`,
           return;
         }
         const keychainPath = setting(config, 'keychain_path');
-        if (!existsSync(keychainPath)) {
+        // A PostgreSQL keychain has no file to look for: the read-only open below refuses it (NOT_ON_POSTGRES, use --server).
+        if (config.values.storage !== 'postgres' && !existsSync(keychainPath)) {
           ctx.out.result({ dataDir: config.dataDir, initialized: false }, () => `No keychain in ${config.dataDir}. Run: strongroom init --data ${config.dataDir} --demo-token`);
           process.exitCode = 5;
           return;

@@ -1,8 +1,9 @@
 /**
  * The first piece an appliance starts and the last it stops: the audit
  * pipeline. Every operation's event goes through one AuditWriter (group
- * commit; the server's batches append on a worker thread with its own
- * connection, so the fsync never holds the event loop), committed batches
+ * commit; on SQLite the server's batches append on a worker thread with its
+ * own connection, so the fsync never holds the event loop; on PostgreSQL
+ * through the store's bridge, one transaction per group), committed batches
  * reach the live event bus, and the SIEM sinks forward them. Built before
  * the HSM is touched, so a bad sink line is CONFIG_INVALID at start rather
  * than a silent gap later.
@@ -70,7 +71,12 @@ export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOp
     : null;
   const events = new EventBus();
   sinks?.attach(events);
-  const appender = options.inProcess ? null : new WorkerAuditAppender({ keychainPath: setting(config, 'keychain_path') });
+  // On PostgreSQL the group commit goes through the store on the bridge: one transaction per group under
+  // the cluster's writer lock, the chain head read and extended inside it (storage/sqlite-audit.ts). The
+  // worker's own connection is a SQLite file's; a second bridge writing from this thread could wait for
+  // the writer lock the first holds (docs/cluster.md §5).
+  const inProcess = options.inProcess === true || appliance.storage === 'postgres';
+  const appender = inProcess ? null : new WorkerAuditAppender({ keychainPath: setting(config, 'keychain_path') });
   const append: EventAppender = appender === null ? storeAppender(store.audit) : (batch) => appender.append(batch);
   writer = new AuditWriter(
     store.audit,

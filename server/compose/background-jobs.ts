@@ -77,8 +77,9 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     timers,
     intervalMs: numberSetting(config, 'audit_checkpoint_interval_ms'),
     log,
-    // Re-reading and re-hashing the events since the last checkpoint takes no time from the event loop.
-    verify: workerHeadVerifier(setting(config, 'keychain_path')),
+    // Re-reading and re-hashing the events since the last checkpoint takes no time from the event loop on SQLite
+    // (a worker opens the file read-only). On PostgreSQL it runs on the store, in this thread (the default).
+    verify: appliance.storage === 'sqlite' ? workerHeadVerifier(setting(config, 'keychain_path')) : undefined,
     // The alarm goes into the trail (and so to the SIEM sinks and the event stream), awaited like an operation's event.
     onIntegrityFailure: (failure) => audit.record(auditIntegrityFailureEvent(stamper, failure)),
     beforeCheckpoint: async () => {

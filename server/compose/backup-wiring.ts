@@ -31,6 +31,7 @@ import { openBackupSnapshot } from '../../storage/backup/backup-snapshot-reader'
 import { KeychainError, StorageError, StrongroomError } from '../../common/errors';
 import { Services } from '../../operations/context';
 import { Appliance } from './open-appliance';
+import { postgresBackupRefusals } from './postgres-backups';
 
 /** Open requests read when retention decides what to keep (every open request of every officer fits: each officer has a bounded number open). */
 const MAX_OPEN_RESTORES_READ = 10_000;
@@ -98,6 +99,8 @@ export interface BackupWiring {
 }
 
 export function backupService(appliance: Appliance, wiring: BackupWiring): NonNullable<Services['backups']> {
+  // Snapshots and restores of the keychain file: a PostgreSQL keychain refuses them all (postgres-backups.ts).
+  if (appliance.storage === 'postgres') return postgresBackupRefusals(appliance);
   const { clock, timers, log, stamper, record } = wiring;
   const backupDir = setting(appliance.config, 'backup_dir');
   const retention = backupRetention(setting(appliance.config, 'backup_retention'));

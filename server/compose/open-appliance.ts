@@ -1,27 +1,28 @@
 /**
- * Opens the appliance's parts from its configuration: the keychain store, the
- * HSM (on demand) and the keychain service. Used by the CLI's local commands
+ * Opens the appliance's parts from its configuration: the keychain store (on
+ * SQLite or PostgreSQL: open-keychain-store.ts), the HSM (on demand) and the
+ * keychain service. Used by the CLI's local commands
  * and, later, by `strongroom serve`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { KeychainError } from '../../common/errors';
-import { dirname } from 'node:path';
 import { Clock, systemClock } from '../../common/clock';
 import { ApplianceConfig, setting } from '../../common/config';
 import { wipe } from '../../common/secret';
 import { HsmPort } from '../../hsm/hsm-port';
 import { openPkcs11Hsm } from '../../hsm/pkcs11-hsm';
 import { KeychainStore } from '../../storage/keychain-store';
-import { openSqliteStore } from '../../storage/sqlite-store';
 import { Keychain } from '../../domain/keychain';
 import { IdSource, randomIds } from '../../domain/ids';
 import { parseNamespaceDefaults } from '../../domain/rollover-policy';
 import { readHsmPin } from '../../hsm/hsm-pin';
 import { importedMasterKeyVersions } from '../../common/hsm-settings';
-import { finishPendingRestore, RestoreSwapOutcome } from '../../domain/backup/restore-swap';
+import { RestoreSwapOutcome } from '../../domain/backup/restore-swap';
+import { StorageKind } from '../../common/storage-settings';
+import { openKeychainStore } from './open-keychain-store';
 
 export interface Appliance {
   readonly config: ApplianceConfig;
+  /** Where the keychain is kept (storage): the SQLite file, or PostgreSQL, where the SQLite-only machinery (file snapshots, the audit worker's own connection) is not used. */
+  readonly storage: StorageKind;
   readonly store: KeychainStore;
   readonly keychain: Keychain;
   /** Where new ids come from (rows, approval requests, audit events, grants). */
@@ -70,17 +71,7 @@ export async function openHsmFromConfig(config: ApplianceConfig, warn: (message:
 }
 
 export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}): Appliance {
-  const keychainPath = setting(config, 'keychain_path');
-  // Only init makes a keychain: anything else on a folder without one says so, and creates nothing.
-  if (!options.create && !existsSync(keychainPath)) {
-    throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', `no keychain at ${keychainPath}: run \`strongroom init --data ${config.dataDir}\` (or give --data)`);
-  }
-  if (!options.readonly) mkdirSync(dirname(keychainPath), { recursive: true, mode: 0o700 });
-  // A restore staged before a restart (or a crash) is put in place before anything opens the file (docs/backup.md §5).
-  const restore = options.readonly ? ({ outcome: 'none' } as const) : finishPendingRestore(keychainPath);
-  if (restore.outcome === 'restored') options.warn?.(`the keychain was restored from a backup; the replaced keychain is kept as ${restore.keptAs} (remove it once content)`);
-  if (restore.outcome === 'abandoned') options.warn?.(`a restore left by a crash was abandoned (${restore.reason}): the current keychain stays`);
-  const store = openSqliteStore(keychainPath, { readonly: options.readonly });
+  const { store, storage, restore } = openKeychainStore(config, { readonly: options.readonly, create: options.create, warn: options.warn, clock: options.clock });
   const ids = options.ids ?? randomIds;
   const keychain = new Keychain({
     store,
@@ -93,6 +84,7 @@ export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}
 
   const appliance: Appliance = {
     config,
+    storage,
     restore,
     store,
     keychain,

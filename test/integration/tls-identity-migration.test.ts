@@ -51,7 +51,7 @@ describe('the TLS identity of a sealed start (SoftHSM2, SQLite)', () => {
     const hsm = new SoftHsm();
     await initializeKeychain(store, hsm, systemClock, randomIds);
     const keychain = new Keychain({ store, clock: systemClock });
-    const older: Appliance = { config: app.appliance.config, store, keychain, ids: randomIds, hsm: async () => hsm, resetHsm: async () => undefined, unseal: async () => keychain.unseal(hsm), close: async () => keychain.seal() };
+    const older: Appliance = { config: app.appliance.config, storage: 'sqlite', store, keychain, ids: randomIds, hsm: async () => hsm, resetHsm: async () => undefined, unseal: async () => keychain.unseal(hsm), close: async () => keychain.seal() };
     expect(await rejectionCode(loadTlsIdentity(older, systemClock))).toBe('UNSEAL_SHARES_REQUIRED');
     expect(store.listHsmSealedSecrets()).toEqual([]);
   });
