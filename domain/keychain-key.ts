@@ -21,6 +21,7 @@ import { TransactionalStore } from '../storage/transactional-store';
 import { KeychainMetaRecord, UnsealPolicyRecord } from '../storage/records';
 import { IdSource } from './ids';
 import { bindKeychainKey, BindingContext, deriveUnsealKek, isBoundKeychainKey, openBoundKeychainKey } from './unseal/share-binding';
+import { assertMasterKeyCheck, masterKeyCheckRecord } from './unseal/master-key-check';
 
 export const KEYCHAIN_KEY_BYTES = 32;
 
@@ -39,6 +40,15 @@ export interface ShareBindingOptions {
   readonly threshold: number;
 }
 
+export interface InitializeOptions {
+  /**
+   * Store the master key check value (domain/unseal/master-key-check.ts) in
+   * the same transaction: for a keychain several appliances share
+   * (storage = postgres), whose tokens must all hold the same master key.
+   */
+  readonly masterKeyCheck?: boolean;
+}
+
 /**
  * Creates the keychain: uses the token's newest master key (or makes master
  * key v1 in an empty token), draws a keychain key, wraps it, and stores the
@@ -53,6 +63,7 @@ export async function initializeKeychain(
   clock: Clock,
   ids: IdSource,
   shareBinding?: ShareBindingOptions,
+  options: InitializeOptions = {},
 ): Promise<KeychainMetaRecord> {
   if (store.getMeta() !== null) {
     throw new KeychainError('KEYCHAIN_ALREADY_INITIALIZED', 'this data folder already holds a keychain; use another --data folder or remove it deliberately');
@@ -76,6 +87,7 @@ export async function initializeKeychain(
     }
     const wrapped = await hsm.wrapKey(masterKeyVersion, bound ?? keychainKey);
     masterKeyVersion = wrapped.masterKeyVersion;
+    const check = options.masterKeyCheck === true ? await masterKeyCheckRecord(hsm, masterKeyVersion, clock) : null;
     const meta: KeychainMetaRecord = {
       keychainId,
       createdAt: now,
@@ -91,6 +103,7 @@ export async function initializeKeychain(
         createdAt: now,
       });
       if (policy !== null) store.putUnsealPolicy(policy);
+      if (check !== null) store.putHsmSealedSecret(check);
     });
     return meta;
   } finally {
@@ -147,6 +160,8 @@ export async function unwrapKeychainKey(store: KeychainRootStore, hsm: HsmPort, 
   if (policy === null && unsealSecret !== undefined) {
     throw new KeychainError('WRONG_STATE', 'this keychain has no custodian shares: it unseals with the HSM alone');
   }
+  // A shared keychain's check value first: another master key is named as such, before any unwrap (docs/cluster.md §9).
+  await assertMasterKeyCheck(store, hsm);
   const records = store.listWrappedKeychainKeys();
   const newest = records[records.length - 1];
   if (newest === undefined) throw new KeychainError('STORAGE_CORRUPT', 'the keychain has no wrapped keychain key');

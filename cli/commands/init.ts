@@ -161,7 +161,8 @@ then delete the copies here.`,
         try {
           if (counts) shareSet = await makeShareSet(counts.shares, counts.threshold, options.labSingleShare === true);
           const binding = shareSet && counts ? { secret: shareSet.secret, ...counts } : undefined;
-          meta = await initializeKeychain(appliance.store, hsm, systemClock, randomIds, binding);
+          // On PostgreSQL other appliances will serve this keychain: each must find the same master key (docs/cluster.md §9).
+          meta = await initializeKeychain(appliance.store, hsm, systemClock, randomIds, binding, { masterKeyCheck: appliance.storage === 'postgres' });
           // Each share is then checked on its own at submission: a forged one cannot sabotage the ceremony.
           if (shareSet) await storeShareCommitments(appliance.store, hsm, systemClock, shareSet.shares);
           await hsm.ensureSigningKey();

@@ -51,7 +51,7 @@ export const SOCKET_WAIT_MS = 10_000;
  * connected on its side, saw its first request end with "connection closed
  * before a response" (kmip-kept-objects, once). A bound, not a timing.
  */
-const TEST_LISTENER_BOUNDS = { handshake_timeout_ms: '30000' };
+export const TEST_LISTENER_BOUNDS = { handshake_timeout_ms: '30000' };
 
 export interface Credentials {
   readonly certificatePem: string;
@@ -89,14 +89,18 @@ export interface ApprovedRequest {
   readonly error: { code: string; message: string } | null;
 }
 
+/** The SoftHSM2 token an appliance uses: its label in the folder of `softhsmConf`, opened with `userPin`. */
+export type TestToken = Pick<SoftHsmFixture, 'modulePath' | 'label' | 'softhsmConf' | 'userPin' | 'cleanup'>;
+
 /**
  * `clock`, `timers` and `ids` replace the system's for the appliance (the PKI
  * and certificates keep real time). With manual timers nothing periodic runs
  * (rollover sweeps, checkpoints, the change watcher) and no deadline passes
  * until the test advances them. `log` receives the server's operational log.
  */
-export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; timers?: Timers; ids?: IdSource; log?: Logger; shares?: { shares: number; threshold: number } } = {}): Promise<TestAppliance> {
-  const token: SoftHsmFixture = await makeSoftHsmFixture(`sr-srv-${randomBytes(3).toString('hex')}`);
+export async function startTestAppliance(settings: Record<string, string> = {}, options: { clock?: Clock; timers?: Timers; ids?: IdSource; log?: Logger; shares?: { shares: number; threshold: number }; token?: TestToken } = {}): Promise<TestAppliance> {
+  // A token the test made (one of several sharing a master key) is the test's to remove; otherwise one of its own.
+  const token: TestToken = options.token ?? (await makeSoftHsmFixture(`sr-srv-${randomBytes(3).toString('hex')}`));
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-server-'));
   writeFileSync(join(dataDir, 'hsm-user-pin'), token.userPin, { mode: 0o600 });
   useSoftHsmConf(token.softhsmConf);
@@ -115,7 +119,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
     secret = set.secret;
   }
   try {
-    await initializeKeychain(appliance.store, hsm, systemClock, options.ids ?? randomIds, secret && options.shares ? { secret, ...options.shares } : undefined);
+    await initializeKeychain(appliance.store, hsm, systemClock, options.ids ?? randomIds, secret && options.shares ? { secret, ...options.shares } : undefined, { masterKeyCheck: appliance.storage === 'postgres' });
     // As `strongroom init` does: the key that signs audit checkpoints.
     await hsm.ensureSigningKey();
     if (secret) {
@@ -202,7 +206,7 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
       if (process.env.SR_DEBUG_STOP) console.log('server closed', Date.now() - t0);
       await appliance.close();
       if (process.env.SR_DEBUG_STOP) console.log('appliance closed', Date.now() - t0);
-      await token.cleanup();
+      if (options.token === undefined) await token.cleanup();
       if (process.env.SR_DEBUG_STOP) console.log('token cleaned', Date.now() - t0);
       rmSync(dataDir, { recursive: true, force: true });
     },
