@@ -1,0 +1,214 @@
+/**
+ * Two appliances serving one keychain from one PostgreSQL database (issue
+ * 17, docs/cluster.md §9), on real parts: the throwaway PostgreSQL 15, three
+ * SoftHSM2 tokens, mutual TLS.
+ *
+ * A and B each have a token of their own holding the SAME master key v1,
+ * written into both by scripts/share-master-key.sh (hsm_imported_master_keys
+ * = 1, as docs/backup.md §6 asks). A creates the keychain (with its master
+ * key check value); B opens it, unseals with its own token and serves.
+ * A change made through A (a rollover, a client revoked, a grant removed) is
+ * obeyed by B at B's next change poll, never later: the test drives B's
+ * timers (manual) by one WATCH_INTERVAL_MS and asks B again, so the bound is
+ * exactly one poll interval after A's commit. (A rollover is often obeyed
+ * sooner: without an own-change feed on PostgreSQL, each of B's own commits,
+ * such as the audit event of its previous Get, drops B's key caches too. The
+ * poll is what bounds an idle B, and the only thing that rechecks B's open
+ * connections and its clients and grants.)
+ *
+ * C's token holds ANOTHER master key v1 (its own ceremony): C refuses to
+ * unseal with MASTER_KEY_MISMATCH naming the check value and the remedy, and
+ * every table of the database is byte for byte as before its attempt.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { ManualClock } from '../../common/clock';
+import { StrongroomError } from '../../common/errors';
+import { WATCH_INTERVAL_MS } from '../../server/compose/change-watch';
+import { openAppliance } from '../../server/compose/open-appliance';
+import { Credentials, RawConnection, startTestAppliance, TestAppliance, TestToken } from '../support/appliance-fixture';
+import { ApplianceToken, shareMasterKey } from '../support/appliance-process';
+import { JoinedAppliance, joinedConfig, joinTestAppliance } from '../support/joined-appliance';
+import { ManualTimers } from '../support/manual-timers';
+import { startTestPostgres, TestPostgres } from '../support/postgres-fixture';
+import { makeSoftHsmFixture, SoftHsmFixture } from '../support/softhsm-fixture';
+
+const DATABASE = 'strongroom_two_nodes';
+
+let pg: TestPostgres;
+let secrets: string;
+let passwordFile: string;
+let tokens: SoftHsmFixture;
+const label = { a: 'sr-node-a', b: 'sr-node-b', c: 'sr-node-c' };
+
+beforeAll(async () => {
+  pg = await startTestPostgres();
+  await pg.sql(`CREATE DATABASE ${DATABASE}`);
+  secrets = mkdtempSync(join(tmpdir(), 'strongroom-two-nodes-'));
+  passwordFile = join(secrets, 'postgres-password');
+  writeFileSync(passwordFile, `${pg.credentials.password}\n`, { mode: 0o600 });
+  chmodSync(passwordFile, 0o600);
+  // One SoftHSM2 folder (one module per process reads one configuration), three tokens in it.
+  tokens = await makeSoftHsmFixture(label.a, { extraLabels: [label.b, label.c] });
+  const pinFile = join(secrets, 'user-pin');
+  writeFileSync(pinFile, `${tokens.userPin}\n`, { mode: 0o600 });
+  const spec = (name: string): ApplianceToken => ({ name, dataDir: secrets, label: name, pinFile, softhsmConf: tokens.softhsmConf, modulePath: tokens.modulePath });
+  expect(shareMasterKey([spec(label.a), spec(label.b)])).toMatchObject({ status: 0 });
+  // C's own ceremony: a master key v1 too, but another one.
+  expect(shareMasterKey([spec(label.c)])).toMatchObject({ status: 0 });
+}, 180_000);
+
+afterAll(async () => {
+  await tokens?.cleanup();
+  await pg?.stop();
+  if (secrets) rmSync(secrets, { recursive: true, force: true });
+}, 60_000);
+
+function token(tokenLabel: string): TestToken {
+  return { modulePath: tokens.modulePath, label: tokenLabel, softhsmConf: tokens.softhsmConf, userPin: tokens.userPin, cleanup: async () => undefined };
+}
+
+function settings(): Record<string, string> {
+  return {
+    storage: 'postgres',
+    postgres_server: `127.0.0.1:${pg.port}`,
+    postgres_database: DATABASE,
+    postgres_user: pg.credentials.user,
+    postgres_password_file: passwordFile,
+    cluster_destroy: 'logical',
+    hsm_imported_master_keys: '1',
+  };
+}
+
+/** Every table of the database as text, read as the superuser: what "unchanged" is measured against. */
+async function databaseContents(): Promise<Record<string, string>> {
+  const client = new Client({ host: '127.0.0.1', port: pg.port, ...pg.credentials, database: DATABASE, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+    const out: Record<string, string> = {};
+    for (const { tablename } of tables.rows as Array<{ tablename: string }>) {
+      const rows = await client.query(`SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') AS body FROM "${tablename}" t`);
+      out[tablename] = (rows.rows[0] as { body: string }).body;
+    }
+    return out;
+  } finally {
+    await client.end();
+  }
+}
+
+async function ok<R>(conn: RawConnection, op: string, args: Record<string, unknown> = {}): Promise<R> {
+  const res = await conn.request(op, args);
+  if (res.error) throw new Error(`${op}: ${res.error.code} ${res.error.message}`);
+  return res.result as R;
+}
+
+describe('two appliances on one PostgreSQL keychain, tokens sharing the master key', () => {
+  let a: TestAppliance;
+  let b: JoinedAppliance;
+  const bTimers = new ManualTimers(new ManualClock(Date.now()));
+  /** One poll of B's change watch: the whole bound between A's commit and B obeying it. */
+  const pollB = () => bTimers.advance(WATCH_INTERVAL_MS);
+
+  beforeAll(async () => {
+    a = await startTestAppliance(settings(), { token: token(label.a), timers: new ManualTimers(new ManualClock(Date.now())) });
+    b = await joinTestAppliance(token(label.b), settings(), { timers: bTimers });
+  }, 180_000);
+
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+  }, 60_000);
+
+  it('stores a master key check value at creation, and B (same key, another token) unseals and serves', async () => {
+    expect(a.appliance.store.getHsmSealedSecret('master-key-check')).toMatchObject({ masterKeyVersion: 1 });
+    expect(b.appliance.keychain.isSealed).toBe(false);
+    const officer = await b.connect(a.officer);
+    await ok(officer, 'Create', { name: 'made/on-b' });
+    const onA = await a.connect(a.officer);
+    expect(await ok<{ key: { name: string } }>(onA, 'GetAttributes', { name: 'made/on-b' })).toBeTruthy();
+  }, 120_000);
+
+  let appCredentials: Credentials;
+  let first: string;
+
+  it('a rollover on A: B serves the new current instance after one poll', async () => {
+    const officer = await a.connect(a.officer);
+    await ok(officer, 'Create', { name: 'hx/ledger' });
+    expect((await a.approve(await officer.request('PolicyGrant', { group: 'ledger', pattern: 'hx/*', permissions: ['get'] }))).state).toBe('executed');
+    appCredentials = a.issue('ledger-app', 'app', { groups: ['ledger'] });
+    await pollB();
+    const onB = await b.connect(appCredentials);
+    first = (await ok<{ instance: { name: string } }>(onB, 'Get', { name: 'hx/ledger' })).instance.name;
+
+    await ok(officer, 'ReKey', { name: 'hx/ledger' });
+    const onA = await a.connect(appCredentials);
+    const current = (await ok<{ instance: { name: string } }>(onA, 'Get', { name: 'hx/ledger' })).instance.name;
+    expect(current).not.toBe(first);
+    await pollB();
+    expect((await ok<{ instance: { name: string } }>(onB, 'Get', { name: 'hx/ledger' })).instance.name).toBe(current);
+  }, 120_000);
+
+  it('a client revoked on A is refused by B after one poll, on its open connection and on a new one', async () => {
+    const doomed = a.issue('doomed-app', 'app', { groups: ['ledger'] });
+    await pollB();
+    const onB = await b.connect(doomed);
+    await ok(onB, 'Get', { name: 'hx/ledger' });
+    const officer = await a.connect(a.officer);
+    const revoked = await officer.request('ClientRevoke', { name: 'doomed-app' });
+    if (revoked.error?.code === 'APPROVAL_REQUIRED') expect((await a.approve(revoked)).state).toBe('executed');
+    else expect(revoked.error).toBeUndefined();
+    await pollB();
+    const after = await onB.request('Get', { name: 'hx/ledger' }).catch((err: Error) => ({ error: { code: 'CLOSED', message: err.message } }));
+    // B closed the connection at its recheck: the request got no answer.
+    expect(after.error?.code).toBe('CLOSED');
+    const again = await RawConnection.open(b.server.port, doomed, doomed.caPem).then(
+      async (conn) => {
+        try {
+          return (await conn.request('Get', { name: 'hx/ledger' })).error?.code ?? 'SERVED';
+        } finally {
+          conn.destroy();
+        }
+      },
+      () => 'HANDSHAKE_REFUSED',
+    );
+    expect(again).toBe('UNAUTHENTICATED');
+  }, 120_000);
+
+  it('a grant removed on A stops B serving after one poll (PERMISSION_DENIED)', async () => {
+    const onB = await b.connect(appCredentials);
+    await ok(onB, 'Get', { name: 'hx/ledger' });
+    const officer = await a.connect(a.officer);
+    const grants = await ok<{ grants: Array<{ id: string; subjectKind: string; subject: string }> }>(officer, 'PolicyList');
+    const grant = grants.grants.find((g) => g.subjectKind === 'group' && g.subject === 'ledger');
+    expect(grant).toBeDefined();
+    const removed = await officer.request('PolicyRevoke', { id: grant?.id });
+    if (removed.error?.code === 'APPROVAL_REQUIRED') expect((await a.approve(removed)).state).toBe('executed');
+    else expect(removed.error).toBeUndefined();
+    await pollB();
+    expect((await onB.request('Get', { name: 'hx/ledger' })).error?.code).toBe('PERMISSION_DENIED');
+  }, 120_000);
+
+  it('C, whose token holds another master key v1, refuses to unseal (MASTER_KEY_MISMATCH) and changes nothing in the database', async () => {
+    const before = await databaseContents();
+    const { config, dataDir } = joinedConfig(token(label.c), settings());
+    const c = openAppliance(config);
+    let refused: unknown = null;
+    try {
+      await c.unseal();
+    } catch (err) {
+      refused = err;
+    } finally {
+      await c.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    expect(refused).toBeInstanceOf(StrongroomError);
+    expect((refused as StrongroomError).code).toBe('MASTER_KEY_MISMATCH');
+    expect((refused as StrongroomError).details).toMatchObject({ reason: 'masterKeyCheck', masterKeyVersion: 1 });
+    expect((refused as Error).message).toContain('scripts/share-master-key.sh');
+    expect((refused as Error).message).toContain(label.c);
+    expect(await databaseContents()).toEqual(before);
+  }, 120_000);
+});
