@@ -3,7 +3,10 @@
  * yield to the event loop (sweep-due.ts), each instance in its own savepoint
  * and only if, read again, its destruction is still pending and due (so a
  * cancel that wins the race wins, and a crash and a new sweep never destroy
- * twice). One transaction per batch: one fsync, one scrub of freed pages.
+ * twice). One transaction per batch: one fsync, one scrub of the WAL; the
+ * walk that zeroes the pages' unused space runs once, when the sweep ends
+ * (a walk of the whole file per batch made a sweep of thousands of
+ * destructions on a large keychain spend minutes in it).
  */
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { Keychain } from './keychain';
@@ -17,6 +20,15 @@ export interface DestructionSweepOptions {
 }
 
 export async function sweepDueDestructions(keychain: Keychain, atMs: number, options: DestructionSweepOptions = {}): Promise<{ destroyed: number; failed: number }> {
+  const release = keychain.holdUnusedSpaceZeroing();
+  try {
+    return await destroyDue(keychain, atMs, options);
+  } finally {
+    release();
+  }
+}
+
+async function destroyDue(keychain: Keychain, atMs: number, options: DestructionSweepOptions): Promise<{ destroyed: number; failed: number }> {
   const result = await sweepDue(
     {
       listDue: (limit) => keychain.dueDestructions(atMs, limit),

@@ -124,6 +124,11 @@ export class Keychain {
     return this.store.transaction(fn, options);
   }
 
+  /** For a sweep that destroys in many batches: the store's walk that zeroes freed space runs once, at the release (storage/transactional-store.ts). */
+  holdUnusedSpaceZeroing(): () => void {
+    return this.store.holdUnusedSpaceZeroing?.() ?? (() => undefined);
+  }
+
   // Sealing state (keys/keychain-seal.ts).
   get isSealed(): boolean {
     return this.sealState.isSealed;

@@ -90,6 +90,10 @@ export class ComposedKeychainStore implements KeychainStore {
     return this.connection.changeStamp();
   }
 
+  holdUnusedSpaceZeroing(): () => void {
+    return this.connection.holdUnusedSpaceZeroing?.() ?? (() => undefined);
+  }
+
   ownCommitCount(): number {
     return this.connection.ownCommitCount();
   }

@@ -42,6 +42,9 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
   readonly stmt: Statements;
   /** Set when a write dropped sealed material; cleared by the checkpoint after the outermost commit. */
   private scrubPending = false;
+  /** Holds of the unused-space zeroing (holdUnusedSpaceZeroing), and whether a drop is waiting for their release. */
+  private zeroingHolds = 0;
+  private zeroingWaits = false;
   /** Commits made through this connection (PRAGMA data_version only counts other connections'). */
   private ownCommits = 0;
   /** The keychain change counter (migration 8): bumped by every keychain write, read for the change stamp. */
@@ -124,6 +127,20 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
     } finally {
       this.db.pragma(`busy_timeout = ${timeout}`);
     }
+  }
+
+  holdUnusedSpaceZeroing(): () => void {
+    this.zeroingHolds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.zeroingHolds--;
+      if (this.zeroingHolds > 0 || !this.zeroingWaits || this.readonly || !this.db.open) return;
+      this.zeroingWaits = false;
+      // The WAL was emptied at each drop; this walk zeroes what they all left. If it cannot run now, the next commit retries.
+      if (!this.scrub()) this.scrubPending = true;
+    };
   }
 
   /** The current write dropped sealed material: checkpoint (TRUNCATE) after the outermost commit. */
@@ -246,6 +263,10 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
     try {
       const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
       if (row?.busy !== 0) return false;
+      if (this.zeroingHolds > 0) {
+        this.zeroingWaits = true;
+        return true;
+      }
       this.db.exec('BEGIN IMMEDIATE');
     } catch {
       return false;

@@ -51,4 +51,15 @@ export interface TransactionalStore {
    * everything whenever changeStamp moves.
    */
   readonly ownChanges?: OwnChangeFeed | null;
+
+  /**
+   * SQLite only (absent elsewhere: nothing to zero): until the returned
+   * release is called, a commit that drops material still empties the WAL
+   * at once, but the zeroing of every page's unused space
+   * (storage/sqlite-unused-space.ts, a walk of the whole file) waits for the
+   * release and then runs once. A sweep that destroys in many batches holds
+   * it for the sweep: one walk, not one per batch. A crash while held
+   * leaves the zeroing to the next open, which always does it.
+   */
+  holdUnusedSpaceZeroing?(): () => void;
 }

@@ -54,6 +54,24 @@ describe('scheduled destruction', () => {
     expect(codeOf(() => lifecycle.cancelDestruction({ fullName: 'd/k' }))).toBe('WRONG_STATE');
   });
 
+  it('holds the store\'s unused-space walk for the whole sweep, over several batches, and releases it once after the last', async () => {
+    for (let i = 0; i < 4; i++) keychain.createKey({ fullName: `d/more-${i}`, algorithm: 'AES-256' });
+    for (const name of ['d/k', 'd/more-0', 'd/more-1', 'd/more-2', 'd/more-3']) {
+      lifecycle.revoke({ fullName: name }, 'superseded');
+      lifecycle.scheduleDestruction({ fullName: name }, DAY);
+    }
+    clock.advance(DAY);
+    const released = jest.fn();
+    const hold = jest.spyOn(keychain, 'holdUnusedSpaceZeroing').mockReturnValue(released);
+    const batches = jest.spyOn(keychain, 'transaction');
+    expect((await sweepDueDestructions(keychain, clock.nowMs(), { batchSize: 2 })).destroyed).toBe(5);
+    expect(hold).toHaveBeenCalledTimes(1);
+    expect(released).toHaveBeenCalledTimes(1);
+    expect(batches.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(released.mock.invocationCallOrder[0]).toBeGreaterThan(Math.max(...batches.mock.invocationCallOrder));
+    expect(hold.mock.invocationCallOrder[0]).toBeLessThan(Math.min(...batches.mock.invocationCallOrder));
+  });
+
   it('refuses to schedule the destruction of an Active instance, and destroys at once with no wait', () => {
     expect(codeOf(() => lifecycle.scheduleDestruction({ fullName: 'd/k' }, DAY))).toBe('WRONG_STATE');
     lifecycle.revoke({ fullName: 'd/k' }, 'keyCompromise');

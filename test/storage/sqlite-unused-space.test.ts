@@ -14,6 +14,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KeychainStore } from '../../storage/keychain-store';
 import { openSqliteStore } from '../../storage/sqlite-store';
+import * as unusedSpace from '../../storage/sqlite-unused-space';
 import { zeroUnusedSpace } from '../../storage/sqlite-unused-space';
 import { instance, key, material, pointer, rowMac, T1, T2 } from './store-fixtures';
 
@@ -230,5 +231,33 @@ describe('unused space of SQLite pages', () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.prepare('SELECT * FROM k ORDER BY id').all()).toEqual(rowsBefore);
     db.close();
+  });
+
+  it('a hold (a destroying sweep) keeps emptying the WAL at each drop and walks the file once, at the release', () => {
+    const file = path.join(dir, 'held.db');
+    const store = openSqliteStore(file);
+    const walk = jest.spyOn(unusedSpace, 'zeroUnusedSpace');
+    try {
+      for (let i = 0; i < 6; i++) store.createKey(key(`h${i}`, 'held', `key-${i}`), instance(`h${i}`, 1));
+      walk.mockClear();
+      const release = store.holdUnusedSpaceZeroing();
+      for (let i = 0; i < 5; i++) {
+        store.updateInstanceState({ instanceId: `h${i}-i1`, state: 'Destroyed', destroyedAt: T2, rowMac: rowMac(`held-${i}`), dropMaterial: true });
+        expect(fs.statSync(`${file}-wal`).size).toBe(0); // the WAL is still emptied at once
+      }
+      expect(walk).not.toHaveBeenCalled();
+      release();
+      expect(walk).toHaveBeenCalledTimes(1);
+      release(); // a second call is a no-op
+      expect(walk).toHaveBeenCalledTimes(1);
+      // Released: a drop walks at once again.
+      store.updateInstanceState({ instanceId: 'h5-i1', state: 'Destroyed', destroyedAt: T2, rowMac: rowMac('held-5'), dropMaterial: true });
+      expect(walk).toHaveBeenCalledTimes(2);
+      const bytes = fs.readFileSync(file);
+      for (let i = 0; i < 6; i++) expect(bytes.includes(material(`h${i}-i1`))).toBe(false);
+    } finally {
+      walk.mockRestore();
+      store.close();
+    }
   });
 });
