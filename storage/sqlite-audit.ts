@@ -6,7 +6,7 @@
  */
 import { Statement, StatementDatabase } from './capability-connection';
 import { StorageError } from '../common/errors';
-import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore, SinkCursorRecord } from './audit-store';
+import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditSignerRecord, AuditStore, SinkCursorRecord } from './audit-store';
 import { ReadRunner, WriteRunner } from './sqlite-directory';
 
 const SQL = {
@@ -19,6 +19,8 @@ const SQL = {
   readSinkCursor: `SELECT sink, seq, hash, saved_at AS savedAt, signature FROM audit_sink_cursors WHERE sink = ?`,
   writeSinkCursor: `INSERT INTO audit_sink_cursors (sink, seq, hash, saved_at, signature) VALUES (@sink, @seq, @hash, @savedAt, @signature)
     ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, saved_at = excluded.saved_at, signature = excluded.signature`,
+  listSigners: `SELECT fingerprint, public_key AS publicKey, node, added_at AS addedAt, added_by AS addedBy, row_mac AS rowMac FROM audit_signers ORDER BY fingerprint`,
+  addSigner: `INSERT INTO audit_signers (fingerprint, public_key, node, added_at, added_by, row_mac) VALUES (@fingerprint, @publicKey, @node, @addedAt, @addedBy, @rowMac)`,
 } as const;
 
 export class SqliteAudit implements AuditStore {
@@ -81,5 +83,13 @@ export class SqliteAudit implements AuditStore {
 
   writeSinkCursor(cursor: SinkCursorRecord): void {
     this.write('writeSinkCursor', () => void this.stmt.writeSinkCursor.run(cursor));
+  }
+
+  listAuditSigners(): AuditSignerRecord[] {
+    return this.read('listAuditSigners', () => this.stmt.listSigners.all() as AuditSignerRecord[]);
+  }
+
+  addAuditSigner(signer: AuditSignerRecord): void {
+    this.write('addAuditSigner', () => void this.stmt.addSigner.run(signer));
   }
 }

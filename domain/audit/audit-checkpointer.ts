@@ -31,6 +31,7 @@
  * later step that closes both.
  */
 import { Clock } from '../../common/clock';
+import { KeychainError } from '../../common/errors';
 import { Timer, Timers } from '../../common/timers';
 import { checkpointSignatureValid, signCheckpoint } from './audit-checkpoint';
 import { ExtensionVerdict, verifyExtension } from './audit-chain';
@@ -92,6 +93,15 @@ export interface CheckpointerOptions {
    * checkpoint cost the event loop a tenth of its time under load.
    */
   readonly verify?: HeadVerifier;
+  /**
+   * The cluster's audit signers (SPKI PEMs) from the keychain's authenticated
+   * list (cluster-signers.ts), read when the newest stored checkpoint is not
+   * this HSM's: another node's, accepted when its key is listed. Throws
+   * SEALED while no list can be authenticated (the checkpoint waits for the
+   * next interval) and INTEGRITY_FAILURE for a list the appliance did not
+   * write. Default: no list (a single appliance).
+   */
+  readonly clusterSigners?: () => readonly string[];
 }
 
 export class AuditCheckpointer {
@@ -176,9 +186,8 @@ export class AuditCheckpointer {
       const hsm = await this.options.hsm();
       if (this.storedUnverified !== null) {
         // The head taken from storage at load is trusted only once the HSM's key has checked its signature.
-        if (!checkpointSignatureValid(await hsm.signingPublicKey(), this.options.keychainId, this.storedUnverified)) {
-          return this.refuse({ code: 'INTEGRITY_FAILURE', firstBadSeq: this.storedUnverified.seq, reason: `the newest checkpoint (event ${this.storedUnverified.seq}) does not carry this HSM's signature: forged` });
-        }
+        const refusal = this.storedSignerRefusal(await hsm.signingPublicKey(), this.storedUnverified);
+        if (refusal !== null) return this.refuse(refusal);
         this.storedUnverified = null;
       }
       const checkpoint = await signCheckpoint(hsm, this.options.keychainId, verified, this.options.clock);
@@ -191,6 +200,23 @@ export class AuditCheckpointer {
       log.error('audit checkpoint not signed; retrying at the next interval', { error: String(err), failures: this.failures });
       return null;
     }
+  }
+
+  /** Null when `stored` carries this HSM's signature or a listed cluster signer's; else why it is refused. */
+  private storedSignerRefusal(ownPem: string, stored: AuditCheckpointRecord): TrailIntegrityFailure | null {
+    const { keychainId, clusterSigners } = this.options;
+    if (checkpointSignatureValid(ownPem, keychainId, stored)) return null;
+    let listed: readonly string[] = [];
+    try {
+      listed = clusterSigners?.() ?? [];
+    } catch (err) {
+      // A list the appliance did not write vouches for nothing; a sealed keychain only postpones the question.
+      if (err instanceof KeychainError && err.code === 'INTEGRITY_FAILURE') return { code: 'INTEGRITY_FAILURE', firstBadSeq: stored.seq, reason: `the cluster's audit signer list failed authentication: ${err.message}` };
+      throw err;
+    }
+    if (listed.some((pem) => checkpointSignatureValid(pem, keychainId, stored))) return null;
+    const others = listed.length === 0 ? 'and no cluster signer is registered' : 'nor any registered cluster signer\'s';
+    return { code: 'INTEGRITY_FAILURE', firstBadSeq: stored.seq, reason: `the newest checkpoint (event ${stored.seq}) does not carry this HSM's signature, ${others}: forged` };
   }
 
   /** The newest stored checkpoint must still be the one this run last signed (or authenticated at load). */
