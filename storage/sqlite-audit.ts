@@ -26,7 +26,12 @@ const SQL = {
 export class SqliteAudit implements AuditStore {
   private readonly stmt: { [K in keyof typeof SQL]: Statement };
 
-  constructor(db: StatementDatabase, private readonly write: WriteRunner, private readonly read: ReadRunner) {
+  /**
+   * `write` runs the trail's appends (no trust hooks: audit rows carry no row
+   * MAC); `keychainWrite` the signer list's, an authenticated table whose
+   * journal the trust hooks must fold in the same transaction.
+   */
+  constructor(db: StatementDatabase, private readonly write: WriteRunner, private readonly read: ReadRunner, private readonly keychainWrite: WriteRunner) {
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as SqliteAudit['stmt'];
   }
 
@@ -90,6 +95,6 @@ export class SqliteAudit implements AuditStore {
   }
 
   addAuditSigner(signer: AuditSignerRecord): void {
-    this.write('addAuditSigner', () => void this.stmt.addSigner.run(signer));
+    this.keychainWrite('addAuditSigner', () => void this.stmt.addSigner.run(signer));
   }
 }

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { ManualClock } from '../../common/clock';
 import { silentLogger } from '../../common/logger';
 import { AuditCheckpointer, TrailIntegrityFailure } from '../../domain/audit/audit-checkpointer';
@@ -19,10 +20,11 @@ import { verifyTrail } from '../../domain/audit/audit-verify';
 import { AuditWriter } from '../../domain/audit/audit-writer';
 import { authenticatedSigners, enrolAuditSigner } from '../../domain/audit/cluster-signers';
 import { deriveTrustKeys, TrustKeys } from '../../domain/trust/trust-keys';
+import { TrustLedger } from '../../domain/trust/trust-ledger';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { KeychainStore } from '../../storage/keychain-store';
 import { openSqliteStore } from '../../storage/sqlite-store';
-import { codeOf } from '../support/error-code';
+import { codeOf, NO_ERROR } from '../support/error-code';
 import { ManualTimers } from '../support/manual-timers';
 
 const KEYCHAIN_ID = 'kc-cluster';
@@ -146,6 +148,26 @@ describe('audit checkpoints trusted across the nodes of a cluster', () => {
     expect(verifyOn(pemA)).toMatchObject({ ok: true, checkpoints: 4 });
   });
 
+  it('a running checkpointer extends a newer checkpoint of another listed node, and refuses a stranger\'s', async () => {
+    enrol(pemA, 'a');
+    enrol(pemB, 'b');
+    await operations(2);
+    const failures: TrailIntegrityFailure[] = [];
+    const onA = startCheckpointerOn(nodeA, failures);
+    expect(await onA.checkpoint()).not.toBeNull();
+    await operations(1);
+    await checkpoint(nodeB);
+    await operations(1);
+    expect((await onA.checkpoint())?.seq).toBe(store.audit.auditHead()!.seq);
+    expect(failures).toEqual([]);
+    await operations(1);
+    await checkpoint(stranger);
+    await operations(1);
+    expect(await onA.checkpoint()).toBeNull();
+    expect(failures).toHaveLength(1);
+    expect(failures[0].reason).toContain('does not carry this HSM\'s signature');
+  });
+
   it('enrolment writes the row and its event together, once: a second run changes nothing', async () => {
     const first = enrol(pemB, 'b');
     expect(first).toMatchObject({ fingerprint: publicKeyFingerprint(pemB), added: true, eventSeq: 1 });
@@ -154,6 +176,22 @@ describe('audit checkpoints trusted across the nodes of a cluster', () => {
     expect(enrol(pemB, 'b')).toMatchObject({ added: false, eventSeq: null });
     expect(store.audit.auditHead()?.seq).toBe(1);
     expect(listed()).toEqual([pemB]);
+  });
+
+  it('a signer row is folded into the trust set-hash in its own transaction: the full check passes after it, and fails once the row is deleted behind the appliance', () => {
+    const ledger = new TrustLedger(store.trust!, () => keys, clock);
+    ledger.attach();
+    ledger.openAtUnseal(keys);
+    enrol(pemB, 'b');
+    expect(store.trust!.journalLength()).toBe(0);
+    expect(codeOf(() => ledger.check())).toBe(NO_ERROR);
+    const db = new Database(join(dir, 'keychain.db'));
+    try {
+      db.exec('DROP TRIGGER audit_signers_trust_delete; DELETE FROM audit_signers');
+    } finally {
+      db.close();
+    }
+    expect(codeOf(() => ledger.check())).toBe('INTEGRITY_FAILURE');
   });
 
   it('a sealed keychain (no trust keys) neither reads nor adds signers', () => {
