@@ -33,6 +33,7 @@ import { claimOwnOptions } from './own-options';
 import { completionCommand } from './commands/completion';
 import { backupCommand } from './commands/backup-commands';
 import { serverCertCommand } from './commands/server-cert-commands';
+import { clusterCommand } from './commands/cluster-commands';
 
 /** Filled in when commander refuses the command line: which command's help to read (main puts it in the --json error). */
 export interface UsageFailure {
@@ -81,7 +82,7 @@ state, 5 sealed or not initialised, 6 HSM, 7 integrity failure, 8 storage,
   const rollover = rolloverCommand();
   const alias = aliasCommand();
   const namespace = namespaceCommand();
-  const groups = [key, client, policy, rollover, alias, namespace, auditCommand(), masterKeyCommand(), approvalsCommand(), backupCommand(), serverCertCommand()];
+  const groups = [key, client, policy, rollover, alias, namespace, auditCommand(), masterKeyCommand(), approvalsCommand(), backupCommand(), serverCertCommand(), clusterCommand()];
   program.addCommand(initCommand()).addCommand(statusCommand()).addCommand(serveCommand());
   program.addCommand(reportCommand());
   program.addCommand(unsealCommand()).addCommand(sealCommand());

@@ -45,6 +45,8 @@ import { TrustCheck, TrustLedger } from './trust/trust-ledger';
 import { TrustJournalStore } from '../storage/trust-journal-store';
 import { NoticedRollover, rolloverNoticeMac } from './trust/rollover-notice-mac';
 import { advanceFreshnessAnchor, assertNotRolledBack, readFreshnessAnchor } from './trust/freshness-anchor';
+import { authenticatedSigners, ClusterSigner, enrolAuditSigner, EnrolmentResult, SignerEnrolment } from './audit/cluster-signers';
+import { EventStamper } from './audit/audit-event';
 
 export { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from './keys/key-spec';
 export type { KeyDescription, KeyRef, KeySpec, MaterialIds, TransitionDates };
@@ -201,6 +203,16 @@ export class Keychain {
   checkTrustOfCopy(copy: TrustJournalStore, pause: () => Promise<void>): Promise<TrustCheck | null> {
     return new TrustLedger(copy, () => this.sealState.trustKeys(), this.clock).checkInSteps(pause);
   }
+  /** The cluster's audit checkpoint signers, every row authenticated (audit/cluster-signers.ts): SEALED while sealed, INTEGRITY_FAILURE for a row it did not write. */
+  auditSigners(): ClusterSigner[] {
+    return authenticatedSigners(this.store.audit, this.sealState.trustKeys());
+  }
+
+  /** Adds a signer and its audit event in one transaction (audit/cluster-signers.ts); only while unsealed. */
+  enrolAuditSigner(stamper: EventStamper, enrolment: SignerEnrolment): EnrolmentResult {
+    return enrolAuditSigner(this.store, this.sealState.trustKeys(), stamper, enrolment);
+  }
+
   putSystemSecret(name: string, secret: Buffer): void {
     this.sealState.putSystemSecret(name, secret);
   }

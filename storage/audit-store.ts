@@ -49,6 +49,24 @@ export interface SinkCursorRecord {
   readonly signature: Buffer;
 }
 
+/**
+ * A key the cluster trusts to sign audit checkpoints (a node's HSM signing
+ * key, registered by `strongroom cluster join`: domain/audit/cluster-signers.ts).
+ * Untrusted as stored: the domain checks `rowMac` before believing a row.
+ */
+export interface AuditSignerRecord {
+  /** publicKeyFingerprint(publicKey): SHA-256 of the SPKI DER, colon-separated hex. */
+  readonly fingerprint: string;
+  /** SPKI PEM. */
+  readonly publicKey: string;
+  /** The node's name, as the operator gave it (informative). */
+  readonly node: string;
+  readonly addedAt: string;
+  /** Who registered it (the local operator). */
+  readonly addedBy: string;
+  readonly rowMac: Buffer;
+}
+
 export interface AuditStore {
   /** Appends records in one transaction (one fsync): all or none. STORAGE_ERROR if a seq is taken or out of order. */
   appendAuditRecords(records: readonly AuditRecord[]): void;
@@ -72,4 +90,8 @@ export interface AuditStore {
   readSinkCursor(sink: string): SinkCursorRecord | null;
   /** Saves (replaces) a sink's cursor. */
   writeSinkCursor(cursor: SinkCursorRecord): void;
+  /** The registered checkpoint signers, by fingerprint (unauthenticated: the domain checks each row's MAC). */
+  listAuditSigners(): AuditSignerRecord[];
+  /** Registers a signer. STORAGE_ERROR if its fingerprint is registered already. */
+  addAuditSigner(signer: AuditSignerRecord): void;
 }

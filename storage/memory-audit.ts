@@ -1,6 +1,6 @@
 /** The in-memory audit store: the fast fake of storage/audit-store.ts, same rules. */
 import { StorageError } from '../common/errors';
-import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore, SinkCursorRecord } from './audit-store';
+import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditSignerRecord, AuditStore, SinkCursorRecord } from './audit-store';
 
 function copyCheckpoint(c: AuditCheckpointRecord): AuditCheckpointRecord {
   return { ...c, hash: Buffer.from(c.hash), signature: Buffer.from(c.signature) };
@@ -10,6 +10,7 @@ export class MemoryAudit implements AuditStore {
   private readonly records: AuditRecord[] = [];
   private readonly checkpoints: AuditCheckpointRecord[] = [];
   private readonly cursors = new Map<string, SinkCursorRecord>();
+  private readonly signers = new Map<string, AuditSignerRecord>();
 
   constructor(private readonly changed: () => void = () => undefined) {}
 
@@ -59,5 +60,15 @@ export class MemoryAudit implements AuditStore {
 
   writeSinkCursor(cursor: SinkCursorRecord): void {
     this.cursors.set(cursor.sink, { ...cursor, hash: Buffer.from(cursor.hash), signature: Buffer.from(cursor.signature) });
+  }
+
+  listAuditSigners(): AuditSignerRecord[] {
+    return [...this.signers.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1)).map((s) => ({ ...s, rowMac: Buffer.from(s.rowMac) }));
+  }
+
+  addAuditSigner(signer: AuditSignerRecord): void {
+    if (this.signers.has(signer.fingerprint)) throw new StorageError('STORAGE_ERROR', `audit signer ${signer.fingerprint} is registered already`);
+    this.signers.set(signer.fingerprint, { ...signer, rowMac: Buffer.from(signer.rowMac) });
+    this.changed();
   }
 }

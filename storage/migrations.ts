@@ -11,6 +11,7 @@ import { DUE_INDEXES_SQL } from './migration-due-indexes.sql';
 import { StorageError } from '../common/errors';
 import { journalTriggers, TRUST_SQL } from './migration-trust.sql';
 import { SINK_CURSORS_SQL } from './migration-sink-cursors.sql';
+import { AUDIT_SIGNERS_SQL } from './migration-audit-signers.sql';
 import { V1_SQL } from './migration-v1.sql';
 
 export interface Migration {
@@ -335,6 +336,11 @@ ALTER TABLE keys ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitiv
     version: 21,
     description: 'due-work indexes in the sweeps\' order (due date, then id), so a batch reads its page without sorting every due row',
     up: (db) => db.exec(DUE_INDEXES_SQL),
+  },
+  {
+    version: 22,
+    description: 'the cluster\'s audit checkpoint signers: the public keys whose checkpoints every node accepts, each row MACed and journaled into the trust set-hash',
+    up: (db) => db.exec(AUDIT_SIGNERS_SQL),
   },
 ];
 

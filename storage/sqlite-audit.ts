@@ -6,7 +6,7 @@
  */
 import { Statement, StatementDatabase } from './capability-connection';
 import { StorageError } from '../common/errors';
-import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditStore, SinkCursorRecord } from './audit-store';
+import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditSignerRecord, AuditStore, SinkCursorRecord } from './audit-store';
 import { ReadRunner, WriteRunner } from './sqlite-directory';
 
 const SQL = {
@@ -19,12 +19,19 @@ const SQL = {
   readSinkCursor: `SELECT sink, seq, hash, saved_at AS savedAt, signature FROM audit_sink_cursors WHERE sink = ?`,
   writeSinkCursor: `INSERT INTO audit_sink_cursors (sink, seq, hash, saved_at, signature) VALUES (@sink, @seq, @hash, @savedAt, @signature)
     ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, saved_at = excluded.saved_at, signature = excluded.signature`,
+  listSigners: `SELECT fingerprint, public_key AS publicKey, node, added_at AS addedAt, added_by AS addedBy, row_mac AS rowMac FROM audit_signers ORDER BY fingerprint`,
+  addSigner: `INSERT INTO audit_signers (fingerprint, public_key, node, added_at, added_by, row_mac) VALUES (@fingerprint, @publicKey, @node, @addedAt, @addedBy, @rowMac)`,
 } as const;
 
 export class SqliteAudit implements AuditStore {
   private readonly stmt: { [K in keyof typeof SQL]: Statement };
 
-  constructor(db: StatementDatabase, private readonly write: WriteRunner, private readonly read: ReadRunner) {
+  /**
+   * `write` runs the trail's appends (no trust hooks: audit rows carry no row
+   * MAC); `keychainWrite` the signer list's, an authenticated table whose
+   * journal the trust hooks must fold in the same transaction.
+   */
+  constructor(db: StatementDatabase, private readonly write: WriteRunner, private readonly read: ReadRunner, private readonly keychainWrite: WriteRunner) {
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as SqliteAudit['stmt'];
   }
 
@@ -81,5 +88,13 @@ export class SqliteAudit implements AuditStore {
 
   writeSinkCursor(cursor: SinkCursorRecord): void {
     this.write('writeSinkCursor', () => void this.stmt.writeSinkCursor.run(cursor));
+  }
+
+  listAuditSigners(): AuditSignerRecord[] {
+    return this.read('listAuditSigners', () => this.stmt.listSigners.all() as AuditSignerRecord[]);
+  }
+
+  addAuditSigner(signer: AuditSignerRecord): void {
+    this.keychainWrite('addAuditSigner', () => void this.stmt.addSigner.run(signer));
   }
 }

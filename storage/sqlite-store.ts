@@ -98,7 +98,7 @@ function assemble(connection: SqliteConnection, readonly: boolean): KeychainStor
     directory: new SqliteDirectory(db, write, read),
     // Audit appends are not keychain changes: counting them moved the change
     // stamp on every group commit and emptied the hot path's caches each time.
-    audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read),
+    audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read, write),
     approvals: new SqliteApprovals(db, write, read),
     trust: readonly ? null : new SqliteTrustJournal(connection, () => openSqliteTrustSnapshot(db.name)),
     invocations: new SqliteInvocations(connection),

@@ -14,6 +14,7 @@ import { HsmError, KeychainError } from '../../common/errors';
 import { initializeKeychain } from '../../domain/keychain-key';
 import { randomIds } from '../../domain/ids';
 import { systemClock } from '../../common/clock';
+import { registerFirstNode } from '../../server/cluster/cluster-join';
 import { runCommand } from '../context';
 import { bootstrapPki, FIRST_OFFICER } from '../../domain/pki/bootstrap-pki';
 import { ValidationError } from '../../common/errors';
@@ -167,6 +168,9 @@ then delete the copies here.`,
           if (shareSet) await storeShareCommitments(appliance.store, hsm, systemClock, shareSet.shares);
           await hsm.ensureSigningKey();
           await appliance.keychain.unseal(hsm, shareSet?.secret);
+          // On PostgreSQL this is the cluster's first node: its signing key heads the signer list (docs/cluster.md §10).
+          const initOperator = localOperator();
+          await registerFirstNode(appliance, { operator: { name: initOperator.name, subject: initOperator.subject }, clock: systemClock });
         } finally {
           wipe(shareSet?.secret);
         }

@@ -31,6 +31,7 @@
  * later step that closes both.
  */
 import { Clock } from '../../common/clock';
+import { KeychainError } from '../../common/errors';
 import { Timer, Timers } from '../../common/timers';
 import { checkpointSignatureValid, signCheckpoint } from './audit-checkpoint';
 import { ExtensionVerdict, verifyExtension } from './audit-chain';
@@ -92,6 +93,15 @@ export interface CheckpointerOptions {
    * checkpoint cost the event loop a tenth of its time under load.
    */
   readonly verify?: HeadVerifier;
+  /**
+   * The cluster's audit signers (SPKI PEMs) from the keychain's authenticated
+   * list (cluster-signers.ts), read when the newest stored checkpoint is not
+   * this HSM's: another node's, accepted when its key is listed. Throws
+   * SEALED while no list can be authenticated (the checkpoint waits for the
+   * next interval) and INTEGRITY_FAILURE for a list the appliance did not
+   * write. Default: no list (a single appliance).
+   */
+  readonly clusterSigners?: () => readonly string[];
 }
 
 export class AuditCheckpointer {
@@ -168,17 +178,17 @@ export class AuditCheckpointer {
         return this.refuse({ code: 'INTEGRITY_FAILURE', firstBadSeq: earlierRun, reason: `the trail records a server start at event ${earlierRun} but holds no signed checkpoint, although every run signs one at start: the checkpoints were deleted and the trail may have been rebuilt` });
       }
       // The chain first (it names the event that changed), then the checkpoint rows.
-      const deleted = this.checkpointsDeleted(signed);
-      if (deleted !== null) return this.refuse(deleted);
+      const changed = await this.checkpointsChanged(signed);
+      if (changed !== null) return this.refuse(changed);
       this.unsignedRunsUpTo = 0;
       const verified = verdict.head;
-      if (verified === null || (signed !== null && signed.seq >= verified.seq)) return null;
+      const covered = this.lastSigned ?? null;
+      if (verified === null || (covered !== null && covered.seq >= verified.seq)) return null;
       const hsm = await this.options.hsm();
       if (this.storedUnverified !== null) {
         // The head taken from storage at load is trusted only once the HSM's key has checked its signature.
-        if (!checkpointSignatureValid(await hsm.signingPublicKey(), this.options.keychainId, this.storedUnverified)) {
-          return this.refuse({ code: 'INTEGRITY_FAILURE', firstBadSeq: this.storedUnverified.seq, reason: `the newest checkpoint (event ${this.storedUnverified.seq}) does not carry this HSM's signature: forged` });
-        }
+        const refusal = this.storedSignerRefusal(await hsm.signingPublicKey(), this.storedUnverified);
+        if (refusal !== null) return this.refuse(refusal);
         this.storedUnverified = null;
       }
       const checkpoint = await signCheckpoint(hsm, this.options.keychainId, verified, this.options.clock);
@@ -193,12 +203,46 @@ export class AuditCheckpointer {
     }
   }
 
-  /** The newest stored checkpoint must still be the one this run last signed (or authenticated at load). */
-  private checkpointsDeleted(signed: AuditHead | null): TrailIntegrityFailure | null {
+  /** Null when `stored` carries this HSM's signature or a listed cluster signer's; else why it is refused. */
+  private storedSignerRefusal(ownPem: string, stored: AuditCheckpointRecord): TrailIntegrityFailure | null {
+    const { keychainId, clusterSigners } = this.options;
+    if (checkpointSignatureValid(ownPem, keychainId, stored)) return null;
+    let listed: readonly string[] = [];
+    try {
+      listed = clusterSigners?.() ?? [];
+    } catch (err) {
+      // A list the appliance did not write vouches for nothing; a sealed keychain only postpones the question.
+      if (err instanceof KeychainError && err.code === 'INTEGRITY_FAILURE') return { code: 'INTEGRITY_FAILURE', firstBadSeq: stored.seq, reason: `the cluster's audit signer list failed authentication: ${err.message}` };
+      throw err;
+    }
+    if (listed.some((pem) => checkpointSignatureValid(pem, keychainId, stored))) return null;
+    const others = listed.length === 0 ? 'and no cluster signer is registered' : 'nor any registered cluster signer\'s';
+    return { code: 'INTEGRITY_FAILURE', firstBadSeq: stored.seq, reason: `the newest checkpoint (event ${stored.seq}) does not carry this HSM's signature, ${others}: forged` };
+  }
+
+  /**
+   * This run's last signed (or authenticated) checkpoint must still be stored
+   * as it was. A newer one is another node's (a cluster, docs/cluster.md §10):
+   * believed only when it carries a listed signer's signature over the chain
+   * this run has just verified; it then becomes the head this run extends.
+   */
+  private async checkpointsChanged(signed: AuditHead | null): Promise<TrailIntegrityFailure | null> {
     if (signed === null) return null;
-    const stored = this.options.audit.lastAuditCheckpoint();
-    if (stored !== null && stored.seq === signed.seq && stored.hash.equals(signed.hash)) return null;
-    return { code: 'INTEGRITY_FAILURE', firstBadSeq: signed.seq, reason: `the checkpoint signed at event ${signed.seq} is no longer stored as signed: checkpoints were deleted or replaced` };
+    const { audit } = this.options;
+    const [own] = audit.readAuditCheckpoints(signed.seq, 1);
+    if (own === undefined || own.seq !== signed.seq || !own.hash.equals(signed.hash)) {
+      return { code: 'INTEGRITY_FAILURE', firstBadSeq: signed.seq, reason: `the checkpoint signed at event ${signed.seq} is no longer stored as signed: checkpoints were deleted or replaced` };
+    }
+    const newest = audit.lastAuditCheckpoint();
+    if (newest === null || newest.seq === signed.seq) return null;
+    const refusal = this.storedSignerRefusal(await (await this.options.hsm()).signingPublicKey(), newest);
+    if (refusal !== null) return refusal;
+    const [record] = audit.readAuditRecords(newest.seq, 1);
+    if (record === undefined || record.seq !== newest.seq || !record.hash.equals(newest.hash)) {
+      return { code: 'INTEGRITY_FAILURE', firstBadSeq: newest.seq, reason: `the checkpoint at event ${newest.seq} (signed ${newest.signedAt}) is not over the chain as stored: events up to it were rewritten` };
+    }
+    this.lastSigned = { seq: newest.seq, hash: Buffer.from(newest.hash) };
+    return null;
   }
 
   /** Alarms (error log every time; the audit event once) and refuses to sign. */

@@ -39,6 +39,13 @@ export interface TrailTrust {
    * alone cannot show.
    */
   readonly anchors?: ReadonlyArray<{ readonly seq: number; readonly hash: Buffer }>;
+  /**
+   * The cluster's audit signers (SPKI PEMs) from the keychain's authenticated
+   * list (cluster-signers.ts): their checkpoints are accepted from their
+   * `audit-signer-added` event on. Only a list whose rows were checked
+   * belongs here.
+   */
+  readonly clusterSigners?: readonly string[];
 }
 
 export interface TrailVerdict {
@@ -73,7 +80,7 @@ export function verifyTrail(store: AuditStore, trust: TrailTrust): TrailVerdict 
   let anchorsMatched = 0;
   let firstServerStart = 0;
   let alarm: { seq: number; reason: string } | null = null;
-  const handovers = trust.publicKeyPem === null ? null : new SignerHandovers(trust.publicKeyPem, trust.keychainId);
+  const handovers = trust.publicKeyPem === null ? null : new SignerHandovers(trust.publicKeyPem, trust.keychainId, trust.clusterSigners);
   let pendingCheckpoints: AuditCheckpointRecord[] = store.readAuditCheckpoints(1, PAGE);
   let nextCheckpointFrom = 1;
   const fail = (firstBadSeq: number, reason: string): TrailVerdict => ({ ok: false, events, checkpoints, lastCheckpointSeq, unsignedTail: 0, signaturesChecked, lastCheckpoint, anchorsMatched, firstBadSeq, reason });

@@ -23,10 +23,17 @@
  * and one appended after the last trusted checkpoint vouches for nothing.
  * Handovers chain (A's trail restored on B, B's on C): each is covered by a
  * checkpoint of the trusted key, the newest one covering all before it.
+ *
+ * In a cluster (cluster-signers.ts) the other nodes' keys are on the
+ * keychain's authenticated signer list: a checkpoint signed by a listed key
+ * is accepted at or after the `audit-signer-added` event naming it, with no
+ * handover; before that event (or by a key not on the list) it needs one as
+ * above, which a cluster node's checkpoint never has.
  */
 import { AuditCheckpointRecord } from '../../storage/audit-store';
 import { eventOfType } from './audit-event';
 import { checkpointSignatureValid, publicKeyFingerprint } from './audit-checkpoint';
+import { AUDIT_SIGNER_ADDED } from './cluster-signers';
 
 /** The event type a restore records (domain/backup/backup-restorer.ts). */
 const RESTORED = 'backup-restored';
@@ -38,8 +45,14 @@ export class SignerHandovers {
   private readonly named = new Map<string, number[]>();
   /** The highest seq a checkpoint of the trusted key covers (0: none yet). */
   private trustedCovers = 0;
+  /** The cluster's listed signers by fingerprint (their rows authenticated by the caller). */
+  private readonly listed: ReadonlySet<string>;
+  /** Listed signers whose `audit-signer-added` event the trail has shown so far. */
+  private readonly enrolled = new Set<string>();
 
-  constructor(private readonly trustedPem: string, private readonly keychainId: string) {}
+  constructor(private readonly trustedPem: string, private readonly keychainId: string, clusterSigners: readonly string[] = []) {
+    this.listed = new Set(clusterSigners.map(fingerprintOf).filter((f): f is string => f !== null));
+  }
 
   /** True when `checkpoint` is accepted for now: the trusted key's, or another key's pending a handover (unvouched() decides at the end). */
   accepts(checkpoint: AuditCheckpointRecord): boolean {
@@ -50,6 +63,8 @@ export class SignerHandovers {
     if (!checkpoint.publicKey || !checkpointSignatureValid(checkpoint.publicKey, this.keychainId, checkpoint)) return false;
     const fingerprint = fingerprintOf(checkpoint.publicKey);
     if (fingerprint === null) return false;
+    // A cluster node's key, from its enrolment on (the event was read before any checkpoint at or after its seq).
+    if (this.enrolled.has(fingerprint)) return true;
     const seen = this.foreign.get(fingerprint);
     if (seen === undefined) this.foreign.set(fingerprint, { first: checkpoint.seq, last: checkpoint.seq });
     else seen.last = Math.max(seen.last, checkpoint.seq);
@@ -58,6 +73,9 @@ export class SignerHandovers {
 
   /** Reads one event of the trail, in order: a successful restore that named its signer is a handover. */
   notice(seq: number, canonical: string): void {
+    const added = eventOfType(canonical, AUDIT_SIGNER_ADDED);
+    const addedKey = added?.result === 'ok' ? added.custom.fingerprint : undefined;
+    if (typeof addedKey === 'string' && this.listed.has(addedKey)) this.enrolled.add(addedKey);
     const restored = eventOfType(canonical, RESTORED);
     const fingerprint = restored?.result === 'ok' ? restored.custom.signerFingerprint : undefined;
     if (typeof fingerprint !== 'string' || fingerprint === '') return;
@@ -71,6 +89,9 @@ export class SignerHandovers {
     for (const [fingerprint, { first, last }] of this.foreign) {
       const vouched = (this.named.get(fingerprint) ?? []).some((seq) => seq > last && seq <= this.trustedCovers);
       if (!vouched) {
+        if (this.listed.has(fingerprint)) {
+          return { seq: first, reason: `the checkpoint at event ${first} is signed by the cluster signer ${fingerprint} before the trail records its addition (audit-signer-added): a signer vouches only for checkpoints made after it joined` };
+        }
         const span = first === last ? `the checkpoint at event ${first} has` : `the checkpoints at events ${first} to ${last} have`;
         return {
           seq: first,

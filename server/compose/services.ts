@@ -136,8 +136,11 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     auditTrail: store.audit,
     auditTrust: async () => {
       const keychainId = store.getMeta()!.keychainId;
+      // The cluster's other signers (docs/cluster.md §10), only from a list whose rows authenticate (a row that does not
+      // is INTEGRITY_FAILURE, thrown: never a verdict with fewer checks); while sealed, none.
+      const clusterSigners = keychain.isSealed ? [] : keychain.auditSigners().map((signer) => signer.publicKey);
       try {
-        return { keychainId, publicKeyPem: await (await appliance.hsm()).signingPublicKey(), source: 'hsm' };
+        return { keychainId, publicKeyPem: await (await appliance.hsm()).signingPublicKey(), source: 'hsm', clusterSigners };
       } catch {
         // No signing key in the token (or no HSM): checkpoints' signatures go unchecked, and the verdict says so.
         return { keychainId, publicKeyPem: null, source: 'none' };

@@ -22,6 +22,7 @@ import { StorageError } from '../../common/errors';
 import { FUNCTIONS_SQL, TRIGGERS_SQL } from './schema-triggers.sql';
 import { AUDIT_TABLES_SQL, DUE_INDEXES_SQL, KEYCHAIN_TABLES_SQL, PG_SCHEMA_VERSION, SCHEMA_VERSION_SQL, TRUST_TABLES_SQL } from './schema.sql';
 import type { SyncBridge } from './sync-bridge';
+import { PG_UPGRADES } from './pg-upgrades';
 
 /** One step after PG_SCHEMA_VERSION (a later SQLite migration's PostgreSQL twin). */
 export interface PgUpgrade {
@@ -32,8 +33,7 @@ export interface PgUpgrade {
   readonly sql: string;
 }
 
-/** None yet: the schema script is version 21. A SQLite migration 22 adds its twin here. */
-export const PG_UPGRADES: readonly PgUpgrade[] = [];
+export { PG_UPGRADES };
 
 /** The whole schema at PG_SCHEMA_VERSION, in the order it must be created. */
 export const PG_SCHEMA_SQL = [FUNCTIONS_SQL, KEYCHAIN_TABLES_SQL, AUDIT_TABLES_SQL, TRUST_TABLES_SQL, DUE_INDEXES_SQL, TRIGGERS_SQL, SCHEMA_VERSION_SQL].join('\n');

@@ -65,7 +65,7 @@ function assemble(connection: PgConnection, settings: SyncBridgeOptions): Keycha
     root: new SqliteKeychainRoot(connection),
     directory: new SqliteDirectory(db, write, read),
     // Audit appends are not keychain changes (as on SQLite): the schema's counter trigger skips their tables too.
-    audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read),
+    audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read, write),
     approvals: new SqliteApprovals(db, write, read),
     trust: new SqliteTrustJournal(connection, () => openPgTrustSnapshot(settings)),
     invocations: new SqliteInvocations(connection),

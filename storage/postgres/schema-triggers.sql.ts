@@ -27,7 +27,7 @@
  * Trigger functions pin their search_path at creation, so the tables they
  * write are the schema's own whatever the session's search_path.
  */
-import { AUTHENTICATED_TABLES } from '../migration-trust.sql';
+import { SCHEMA_21_AUTHENTICATED_TABLES } from '../migration-trust.sql';
 
 /** Tables whose every write is a keychain change (SQLite: written through SqliteConnection.write with isKeychainChange). */
 export const KEYCHAIN_CHANGE_TABLES = [
@@ -101,7 +101,8 @@ BEGIN
 END $$;
 `;
 
-function journalTriggers(table: string): string {
+/** The trust journal's triggers on one authenticated table (used again by later upgrades: pg-upgrades.ts). */
+export function journalTriggers(table: string): string {
   return `
 CREATE TRIGGER ${table}_trust_insert AFTER INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION trust_journal_row('${table}');
 CREATE TRIGGER ${table}_trust_update AFTER UPDATE ON ${table} FOR EACH ROW WHEN (OLD.row_mac IS DISTINCT FROM NEW.row_mac) EXECUTE FUNCTION trust_journal_row('${table}');
@@ -116,14 +117,15 @@ CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} FOR EACH ROW EXECUTE
 CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION refuse_change('${message}');`;
 }
 
-function changeCounterTrigger(table: string): string {
+/** The change counter's trigger on one keychain table (used again by later upgrades). */
+export function changeCounterTrigger(table: string): string {
   return `
 CREATE TRIGGER ${table}_keychain_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION keychain_changed();`;
 }
 
 /** Created after the tables. */
 export const TRIGGERS_SQL = [
-  ...AUTHENTICATED_TABLES.map(journalTriggers),
+  ...SCHEMA_21_AUTHENTICATED_TABLES.map(journalTriggers),
   ...APPEND_ONLY_TABLES.map(appendOnlyTriggers),
   ...KEYCHAIN_CHANGE_TABLES.map(changeCounterTrigger),
 ].join('\n');

@@ -20,14 +20,17 @@
  * unseal with MASTER_KEY_MISMATCH naming the check value and the remedy, and
  * every table of the database is byte for byte as before its attempt.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { ManualClock } from '../../common/clock';
+import { ManualClock, systemClock } from '../../common/clock';
 import { StrongroomError } from '../../common/errors';
+import { publicKeyFingerprint } from '../../domain/audit/audit-checkpoint';
 import { WATCH_INTERVAL_MS } from '../../server/compose/change-watch';
 import { openAppliance } from '../../server/compose/open-appliance';
+import { joinCluster } from '../../server/cluster/cluster-join';
 import { Credentials, RawConnection, startTestAppliance, TestAppliance, TestToken } from '../support/appliance-fixture';
 import { ApplianceToken, shareMasterKey } from '../support/appliance-process';
 import { JoinedAppliance, joinedConfig, joinTestAppliance } from '../support/joined-appliance';
@@ -99,6 +102,24 @@ async function databaseContents(): Promise<Record<string, string>> {
   }
 }
 
+/** Statements (each with its parameters) in one session as the superuser, what an intruder with the database can do; the last one's rows. */
+async function databaseQuery(...statements: Array<string | unknown[]>): Promise<unknown[]> {
+  const client = new Client({ host: '127.0.0.1', port: pg.port, ...pg.credentials, database: DATABASE, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    let rows: unknown[] = [];
+    for (let i = 0; i < statements.length; i++) {
+      const sql = statements[i];
+      if (typeof sql !== 'string') continue;
+      const next = statements[i + 1];
+      rows = (await client.query(sql, Array.isArray(next) ? next : [])).rows as unknown[];
+    }
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
 async function ok<R>(conn: RawConnection, op: string, args: Record<string, unknown> = {}): Promise<R> {
   const res = await conn.request(op, args);
   if (res.error) throw new Error(`${op}: ${res.error.code} ${res.error.message}`);
@@ -129,6 +150,42 @@ describe('two appliances on one PostgreSQL keychain, tokens sharing the master k
     await ok(officer, 'Create', { name: 'made/on-b' });
     const onA = await a.connect(a.officer);
     expect(await ok<{ key: { name: string } }>(onA, 'GetAttributes', { name: 'made/on-b' })).toBeTruthy();
+  }, 120_000);
+
+  it('after B joined (cluster join), A and B both sign checkpoints, AuditVerify passes on both, and no audit-integrity-failure is recorded', async () => {
+    expect(b.joined).toMatchObject({ node: label.b, registered: true, signingKey: { created: true } });
+    expect(b.joined.signers.map((s) => s.node).sort()).toEqual(['node-a', label.b]);
+    const officerA = await a.connect(a.officer);
+    const officerB = await b.connect(a.officer);
+    // Each node signs after the other: each must accept the other's newest checkpoint before signing its own.
+    for (const [node, officer, name] of [[a, officerA, 'ck/one'], [b, officerB, 'ck/two'], [a, officerA, 'ck/three'], [b, officerB, 'ck/four']] as const) {
+      await ok(officer, 'Create', { name });
+      expect(await node.server.checkpointer.checkpoint()).not.toBeNull();
+    }
+    const signedBy = new Set(a.appliance.store.audit.readAuditCheckpoints(1, 10_000).map((c) => publicKeyFingerprint(c.publicKey)));
+    expect(signedBy).toEqual(new Set(b.joined.signers.map((s) => s.fingerprint)));
+    expect(await ok<{ ok: boolean }>(officerA, 'AuditVerify')).toMatchObject({ ok: true });
+    expect(await ok<{ ok: boolean }>(officerB, 'AuditVerify')).toMatchObject({ ok: true });
+    expect(a.server.checkpointer.integrityFailure).toBeNull();
+    expect(b.server.checkpointer.integrityFailure).toBeNull();
+    const [{ n }] = (await databaseQuery(`SELECT count(*)::int AS n FROM audit_events WHERE event LIKE '%"type":"audit-integrity-failure"%'`)) as Array<{ n: number }>;
+    expect(n).toBe(0);
+  }, 120_000);
+
+  it('refuses a signer row planted in the database without a valid MAC: AuditVerify fails closed on A and B', async () => {
+    const planted = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    // As an intruder with the database would: triggers off (session_replication_role), so no journal row shows it.
+    const quietly = 'SET session_replication_role = replica';
+    await databaseQuery(quietly, [], 'INSERT INTO audit_signers (fingerprint, public_key, node, added_at, added_by, row_mac) VALUES ($1, $2, $3, $4, $5, $6)', [publicKeyFingerprint(planted), planted, 'intruder', new Date().toISOString(), 'nobody', randomBytes(32)]);
+    try {
+      for (const node of [a, b]) {
+        const officer = await node.connect(a.officer);
+        expect((await officer.request('AuditVerify')).error?.code).toBe('INTEGRITY_FAILURE');
+      }
+    } finally {
+      // Taken out the same way, so the later tests run on the keychain the appliances wrote.
+      await databaseQuery(quietly, [], "DELETE FROM audit_signers WHERE node = 'intruder'");
+    }
   }, 120_000);
 
   let appCredentials: Credentials;
@@ -191,15 +248,19 @@ describe('two appliances on one PostgreSQL keychain, tokens sharing the master k
     expect((await onB.request('Get', { name: 'hx/ledger' })).error?.code).toBe('PERMISSION_DENIED');
   }, 120_000);
 
-  it('C, whose token holds another master key v1, refuses to unseal (MASTER_KEY_MISMATCH) and changes nothing in the database', async () => {
+  it('C, whose token holds another master key v1, refuses to join (MASTER_KEY_MISMATCH) before writing anything: no signing key in its token, the database unchanged', async () => {
     const before = await databaseContents();
     const { config, dataDir } = joinedConfig(token(label.c), settings());
     const c = openAppliance(config);
     let refused: unknown = null;
     try {
-      await c.unseal();
+      // The real join path: the check value is compared before anything is written, the token's signing key included.
+      await joinCluster(c, { node: 'node-c', operator: { name: 'local:test', subject: 'uid=0' }, clock: systemClock });
     } catch (err) {
       refused = err;
+    }
+    try {
+      expect(await (await c.hsm()).signingPublicKey().then(() => 'CREATED', (err: StrongroomError) => err.code)).not.toBe('CREATED');
     } finally {
       await c.close();
       rmSync(dataDir, { recursive: true, force: true });

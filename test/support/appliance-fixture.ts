@@ -29,6 +29,7 @@ import { Timers } from '../../common/timers';
 import { Logger } from '../../common/logger';
 import { IdSource, randomIds } from '../../domain/ids';
 import { initializeKeychain } from '../../domain/keychain-key';
+import { registerFirstNode } from '../../server/cluster/cluster-join';
 import { makeShareSet } from '../../domain/unseal/split-secret';
 import { storeShareCommitments } from '../../domain/unseal/share-commitments';
 import { startApplianceServer, RunningServer } from '../../server/compose/appliance-server';
@@ -128,6 +129,8 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
     } else {
       await appliance.unseal();
     }
+    // As `strongroom init` does on PostgreSQL: the first node's signing key heads the cluster's signer list.
+    await registerFirstNode(appliance, { node: 'node-a', operator: { name: 'local:test', subject: 'uid=0' }, clock: systemClock });
   } finally {
     secret?.fill(0);
   }

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { waitFor } from '../../../scripts/cluster/bounded-wait';
 import { StorageError } from '../../../common/errors';
 import { MIGRATIONS, latestVersion } from '../../../storage/migrations';
-import { assertPgSchemaCurrent, migratePostgres, PgUpgrade } from '../../../storage/postgres/pg-migrate';
+import { assertPgSchemaCurrent, latestPgVersion, migratePostgres, PG_UPGRADES, PgUpgrade } from '../../../storage/postgres/pg-migrate';
 import { PG_SCHEMA_VERSION } from '../../../storage/postgres/schema.sql';
 import { SyncBridge } from '../../../storage/postgres/sync-bridge';
 import { codeOf, NO_ERROR } from '../../support/error-code';
@@ -35,6 +35,11 @@ afterEach(() => {
 afterAll(async () => {
   await pg?.stop();
 }, 60_000);
+
+/** The version this code builds: the base script's plus its upgrades (22: the audit signers). */
+const LATEST = latestPgVersion();
+/** What a fresh database gets: the base schema, then every upgrade. */
+const CREATED = ['schema', ...PG_UPGRADES.map((u) => u.version)];
 
 const rows = (b: SyncBridge, sql: string, params: unknown[] = []): Array<Record<string, unknown>> => b.query(sql, params).rows;
 const versionOf = (b: SyncBridge): unknown => rows(b, 'SELECT version, applied_at FROM schema_version')[0];
@@ -64,20 +69,21 @@ function migrateInWorker(options: object): Promise<{ applied: unknown[] }> {
 }
 
 describe('applying the schema', () => {
-  it('is numbered as SQLite\'s latest migration', () => {
-    expect(PG_SCHEMA_VERSION).toBe(latestVersion(MIGRATIONS));
+  it('is numbered as SQLite\'s latest migration, base script and upgrades together', () => {
+    expect(PG_SCHEMA_VERSION).toBe(21);
+    expect(LATEST).toBe(latestVersion(MIGRATIONS));
   });
 
   it('applies on an empty database, recording the version; applying again changes nothing', async () => {
     const b = await freshDatabase(pg, opened);
     const first = migratePostgres(b);
-    expect(first).toEqual({ from: null, version: PG_SCHEMA_VERSION, applied: ['schema'] });
+    expect(first).toEqual({ from: null, version: LATEST, applied: CREATED });
     const recorded = versionOf(b);
-    expect(recorded).toEqual({ version: PG_SCHEMA_VERSION, applied_at: expect.any(String) });
+    expect(recorded).toEqual({ version: LATEST, applied_at: expect.any(String) });
     const before = catalog(b);
     expect(rows(b, 'SELECT counter FROM keychain_changes')).toEqual([{ counter: 0 }]);
 
-    expect(migratePostgres(b)).toEqual({ from: PG_SCHEMA_VERSION, version: PG_SCHEMA_VERSION, applied: [] });
+    expect(migratePostgres(b)).toEqual({ from: LATEST, version: LATEST, applied: [] });
     expect(versionOf(b)).toEqual(recorded);
     expect(catalog(b)).toEqual(before);
     expect(b.inTransaction).toBe(false);
@@ -86,7 +92,7 @@ describe('applying the schema', () => {
   it('refuses a database whose recorded version is newer, and leaves it as it was', async () => {
     const b = await freshDatabase(pg, opened);
     migratePostgres(b);
-    b.query('UPDATE schema_version SET version = $1', [PG_SCHEMA_VERSION + 1]);
+    b.query('UPDATE schema_version SET version = $1', [LATEST + 1]);
     const before = catalog(b);
     let error: unknown;
     try {
@@ -96,7 +102,7 @@ describe('applying the schema', () => {
     }
     expect(error).toBeInstanceOf(StorageError);
     expect((error as StorageError).code).toBe('STORAGE_SCHEMA_TOO_NEW');
-    expect((error as StorageError).details).toEqual({ schemaVersion: PG_SCHEMA_VERSION + 1, knownVersion: PG_SCHEMA_VERSION });
+    expect((error as StorageError).details).toEqual({ schemaVersion: LATEST + 1, knownVersion: LATEST });
     expect(b.inTransaction).toBe(false);
     expect(catalog(b)).toEqual(before);
   }, 60_000);
@@ -112,13 +118,25 @@ describe('applying the schema', () => {
   it('applies a later upgrade once, in the same kind of transaction, and refuses upgrades numbered out of order', async () => {
     const b = await freshDatabase(pg, opened);
     migratePostgres(b);
-    const next: PgUpgrade = { version: PG_SCHEMA_VERSION + 1, description: 'a column for the test', sql: 'ALTER TABLE keys ADD COLUMN test_note text; CREATE INDEX keys_by_test_note ON keys (test_note);' };
-    expect(migratePostgres(b, { upgrades: [next] })).toEqual({ from: PG_SCHEMA_VERSION, version: PG_SCHEMA_VERSION + 1, applied: [PG_SCHEMA_VERSION + 1] });
-    expect(versionOf(b)).toEqual({ version: PG_SCHEMA_VERSION + 1, applied_at: expect.any(String) });
-    expect(migratePostgres(b, { upgrades: [next] }).applied).toEqual([]);
+    const next: PgUpgrade = { version: LATEST + 1, description: 'a column for the test', sql: 'ALTER TABLE keys ADD COLUMN test_note text; CREATE INDEX keys_by_test_note ON keys (test_note);' };
+    const upgrades = [...PG_UPGRADES, next];
+    expect(migratePostgres(b, { upgrades })).toEqual({ from: LATEST, version: LATEST + 1, applied: [LATEST + 1] });
+    expect(versionOf(b)).toEqual({ version: LATEST + 1, applied_at: expect.any(String) });
+    expect(migratePostgres(b, { upgrades }).applied).toEqual([]);
     // The code without the upgrade now meets a newer database.
     expect(codeOf(() => migratePostgres(b))).toBe('STORAGE_SCHEMA_TOO_NEW');
-    expect(codeOf(() => migratePostgres(b, { upgrades: [{ ...next, version: PG_SCHEMA_VERSION + 2 }] }))).toBe('INTERNAL_ERROR');
+    expect(codeOf(() => migratePostgres(b, { upgrades: [...PG_UPGRADES, { ...next, version: LATEST + 2 }] }))).toBe('INTERNAL_ERROR');
+  }, 60_000);
+
+  it('upgrades a keychain made at the base version (21) to the latest: the audit signers table, journaled', async () => {
+    const b = await freshDatabase(pg, opened);
+    expect(migratePostgres(b, { upgrades: [] })).toMatchObject({ version: PG_SCHEMA_VERSION, applied: ['schema'] });
+    expect(rows(b, "SELECT to_regclass('audit_signers') IS NULL AS absent")).toEqual([{ absent: true }]);
+    expect(migratePostgres(b)).toEqual({ from: PG_SCHEMA_VERSION, version: LATEST, applied: PG_UPGRADES.map((u) => u.version) });
+    b.begin(true);
+    b.query("INSERT INTO audit_signers (fingerprint, public_key, node, added_at, added_by, row_mac) VALUES ('F', 'P', 'n', 't', 'root', '\\x01')");
+    expect(rows(b, 'SELECT tbl, old_mac, new_mac FROM trust_journal')).toEqual([{ tbl: 'audit_signers', old_mac: null, new_mac: Buffer.from([1]) }]);
+    b.rollback();
   }, 60_000);
 
   it('is created once when two nodes migrate at once: the second waits for the writer lock, then finds it made', async () => {
@@ -137,10 +155,10 @@ describe('applying the schema', () => {
     await waitFor('both migrations to wait for the writer lock', waiting, { timeoutMs: 30_000, intervalMs: 50 });
     holder.rollback();
     const results = await Promise.all(nodes);
-    expect(results.map((r) => r.applied).sort()).toEqual([[], ['schema']]);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], CREATED]);
     const b = SyncBridge.open(options);
     opened.push(b);
-    expect(rows(b, 'SELECT version FROM schema_version')).toEqual([{ version: PG_SCHEMA_VERSION }]);
+    expect(rows(b, 'SELECT version FROM schema_version')).toEqual([{ version: LATEST }]);
   }, 90_000);
 
   it('lets a node that must not migrate check the schema is exactly current, in a read transaction', async () => {
@@ -148,9 +166,9 @@ describe('applying the schema', () => {
     expect(codeOf(() => assertPgSchemaCurrent(b))).toBe('STORAGE_ERROR');
     migratePostgres(b);
     expect(codeOf(() => assertPgSchemaCurrent(b))).toBe(NO_ERROR);
-    const next: PgUpgrade = { version: PG_SCHEMA_VERSION + 1, description: 'later', sql: 'SELECT 1' };
-    expect(codeOf(() => assertPgSchemaCurrent(b, [next]))).toBe('STORAGE_ERROR');
-    b.query('UPDATE schema_version SET version = $1', [PG_SCHEMA_VERSION + 1]);
+    const next: PgUpgrade = { version: LATEST + 1, description: 'later', sql: 'SELECT 1' };
+    expect(codeOf(() => assertPgSchemaCurrent(b, [...PG_UPGRADES, next]))).toBe('STORAGE_ERROR');
+    b.query('UPDATE schema_version SET version = $1', [LATEST + 1]);
     expect(codeOf(() => assertPgSchemaCurrent(b))).toBe('STORAGE_SCHEMA_TOO_NEW');
     expect(b.inTransaction).toBe(false);
   }, 60_000);
