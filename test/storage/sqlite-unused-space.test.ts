@@ -240,6 +240,7 @@ describe('unused space of SQLite pages', () => {
     try {
       for (let i = 0; i < 6; i++) store.createKey(key(`h${i}`, 'held', `key-${i}`), instance(`h${i}`, 1));
       walk.mockClear();
+      if (store.holdUnusedSpaceZeroing === undefined) throw new Error('the SQLite store offers the hold');
       const release = store.holdUnusedSpaceZeroing();
       for (let i = 0; i < 5; i++) {
         store.updateInstanceState({ instanceId: `h${i}-i1`, state: 'Destroyed', destroyedAt: T2, rowMac: rowMac(`held-${i}`), dropMaterial: true });
