@@ -18,12 +18,11 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { loadConfig } from '../../common/config';
 import { StrongroomError } from '../../common/errors';
 import { openAppliance } from '../../server/compose/open-appliance';
-import { RawConnection, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
-import { startTestPostgres, TestPostgres } from '../support/postgres-fixture';
+import { resultOf as ok, startTestAppliance, TestAppliance } from '../support/appliance-fixture';
+import { asSuperuser, startTestPostgres, TestPostgres } from '../support/postgres-fixture';
 import { codeOf } from '../support/error-code';
 
 const DATABASE = 'strongroom_appliance';
@@ -64,19 +63,7 @@ function postgresSettings(database: string): Record<string, string> {
 
 /** Rows of `sql` in `database` (the appliance's by default), read as the superuser on a connection of its own. */
 async function inDatabase(sql: string, values: unknown[] = [], database = DATABASE): Promise<Array<Record<string, unknown>>> {
-  const client = new Client({ host: '127.0.0.1', port: pg.port, ...pg.credentials, database, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows as Array<Record<string, unknown>>;
-  } finally {
-    await client.end();
-  }
-}
-
-async function ok<R>(conn: RawConnection, op: string, args: Record<string, unknown> = {}): Promise<R> {
-  const res = await conn.request(op, args);
-  if (res.error) throw new Error(`${op}: ${res.error.code} ${res.error.message}`);
-  return res.result as R;
+  return asSuperuser(pg, database, async (client) => (await client.query(sql, values)).rows as Array<Record<string, unknown>>);
 }
 
 describe('an appliance serving from PostgreSQL (storage = postgres)', () => {

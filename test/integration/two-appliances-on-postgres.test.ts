@@ -24,18 +24,17 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { ManualClock, systemClock } from '../../common/clock';
 import { StrongroomError } from '../../common/errors';
 import { publicKeyFingerprint } from '../../domain/audit/audit-checkpoint';
 import { WATCH_INTERVAL_MS } from '../../server/compose/change-watch';
 import { openAppliance } from '../../server/compose/open-appliance';
 import { joinCluster } from '../../server/cluster/cluster-join';
-import { Credentials, RawConnection, startTestAppliance, TestAppliance, TestToken } from '../support/appliance-fixture';
+import { Credentials, RawConnection, resultOf as ok, startTestAppliance, TestAppliance, TestToken } from '../support/appliance-fixture';
 import { ApplianceToken, shareMasterKey } from '../support/appliance-process';
 import { JoinedAppliance, joinedConfig, joinTestAppliance } from '../support/joined-appliance';
 import { ManualTimers } from '../support/manual-timers';
-import { startTestPostgres, TestPostgres } from '../support/postgres-fixture';
+import { asSuperuser, startTestPostgres, TestPostgres } from '../support/postgres-fixture';
 import { makeSoftHsmFixture, SoftHsmFixture } from '../support/softhsm-fixture';
 
 const DATABASE = 'strongroom_two_nodes';
@@ -87,9 +86,7 @@ function settings(): Record<string, string> {
 
 /** Every table of the database as text, read as the superuser: what "unchanged" is measured against. */
 async function databaseContents(): Promise<Record<string, string>> {
-  const client = new Client({ host: '127.0.0.1', port: pg.port, ...pg.credentials, database: DATABASE, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
+  return asSuperuser(pg, DATABASE, async (client) => {
     const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
     const out: Record<string, string> = {};
     for (const { tablename } of tables.rows as Array<{ tablename: string }>) {
@@ -97,16 +94,12 @@ async function databaseContents(): Promise<Record<string, string>> {
       out[tablename] = (rows.rows[0] as { body: string }).body;
     }
     return out;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Statements (each with its parameters) in one session as the superuser, what an intruder with the database can do; the last one's rows. */
 async function databaseQuery(...statements: Array<string | unknown[]>): Promise<unknown[]> {
-  const client = new Client({ host: '127.0.0.1', port: pg.port, ...pg.credentials, database: DATABASE, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
+  return asSuperuser(pg, DATABASE, async (client) => {
     let rows: unknown[] = [];
     for (let i = 0; i < statements.length; i++) {
       const sql = statements[i];
@@ -115,15 +108,7 @@ async function databaseQuery(...statements: Array<string | unknown[]>): Promise<
       rows = (await client.query(sql, Array.isArray(next) ? next : [])).rows as unknown[];
     }
     return rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function ok<R>(conn: RawConnection, op: string, args: Record<string, unknown> = {}): Promise<R> {
-  const res = await conn.request(op, args);
-  if (res.error) throw new Error(`${op}: ${res.error.code} ${res.error.message}`);
-  return res.result as R;
+  });
 }
 
 describe('two appliances on one PostgreSQL keychain, tokens sharing the master key', () => {

@@ -217,6 +217,13 @@ export async function startTestAppliance(settings: Record<string, string> = {}, 
 }
 
 /** A raw mTLS connection that sends frames or bytes and reads response frames in order. */
+/** The result of `op` on `conn`; an error answer throws, naming its code and message. */
+export async function resultOf<R>(conn: RawConnection, op: string, args: Record<string, unknown> = {}): Promise<R> {
+  const res = await conn.request(op, args);
+  if (res.error) throw new Error(`${op}: ${res.error.code} ${res.error.message}`);
+  return res.result as R;
+}
+
 export class RawConnection {
   private readonly decoder = new FrameDecoder(16 * 1024 * 1024);
   private readonly responses: DecodedResponse[] = [];

@@ -57,6 +57,17 @@ export interface TestPostgres {
   logTail(): string;
 }
 
+/** `fn` on a connection of its own to `database` as the superuser (what an intruder with the database can do), ended after. */
+export async function asSuperuser<T>(pg: TestPostgres, database: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ host: '127.0.0.1', port: pg.port, ...pg.credentials, database, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startTestPostgres(): Promise<TestPostgres> {
   const user = postgresUser();
   const parent = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
