@@ -16,6 +16,7 @@ import { bootstrapPki } from '../domain/pki/bootstrap-pki';
 import { Appliance, openAppliance } from '../server/compose/open-appliance';
 import { generateClientKeyPair } from '../client/credentials';
 import { PkiService } from '../domain/pki/pki-service';
+import { registerFirstNode } from '../server/cluster/cluster-join';
 import { Credentials } from './bench-socket-load';
 
 export interface BenchAppliance {
@@ -45,9 +46,12 @@ export async function createBenchAppliance(dir: string, extraFlags: Record<strin
   };
   const appliance = openAppliance(loadConfig({ dataDir, env: {}, flags }), { create: true });
   try {
-    await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds);
+    // As `strongroom init` does: on PostgreSQL the master key check value, and the node's signer registered before its first checkpoint.
+    const onPostgres = appliance.storage === 'postgres';
+    await initializeKeychain(appliance.store, await appliance.hsm(), systemClock, randomIds, undefined, { masterKeyCheck: onPostgres });
     await (await appliance.hsm()).ensureSigningKey();
     await appliance.unseal();
+    await registerFirstNode(appliance, { node: 'bench-node', operator: { name: 'local:bench', subject: 'uid=0' }, clock: systemClock });
     bootstrapPki(appliance, systemClock, generateClientKeyPair());
   } catch (err) {
     await appliance.close();

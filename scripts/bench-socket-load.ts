@@ -70,6 +70,8 @@ export const NATIVE_WIRE: LaneWire = {
 export interface CellSpec {
   /** Prebuilt requests of the lanes' wire (native: payloads start `{"id":"00000000",`); one is picked at random per request. */
   readonly requests: readonly Buffer[];
+  /** Instead of `requests`: a fresh request each time (one that must never repeat, such as a Create of a new name). */
+  readonly pick?: () => Buffer;
   readonly connections: number;
   /** Requests in flight per connection: 1 is the closed loop. */
   readonly depth: number;
@@ -139,12 +141,12 @@ export function closeLanes(lanes: readonly Lane[]): void {
 }
 
 /** Writes `count` requests on `lane` in one buffer, stamping ids and send times. */
-function sendRequests(lane: Lane, requests: readonly Buffer[], count: number): void {
+function sendRequests(lane: Lane, requests: readonly Buffer[], count: number, pick?: () => Buffer): void {
   if (count <= 0) return;
   let total = 0;
   const picked: Buffer[] = [];
   for (let i = 0; i < count; i++) {
-    const template = requests[(Math.random() * requests.length) | 0];
+    const template = pick ? pick() : requests[(Math.random() * requests.length) | 0];
     picked.push(template);
     total += template.length;
   }
@@ -223,13 +225,13 @@ export function runCell(lanes: readonly Lane[], spec: CellSpec): Promise<CellRes
         lastDone = now;
         if (recorded >= spec.maxRequests || now - measureStart >= spec.maxMs) stop();
       }
-      if (!stopping) sendRequests(lane, spec.requests, spec.depth - lane.inFlight);
+      if (!stopping) sendRequests(lane, spec.requests, spec.depth - lane.inFlight, spec.pick);
       else if (used.every((l) => l.inFlight === 0)) settle(null);
     };
     for (const lane of used) {
       lane.onFrames = onFrames;
       lane.onClose = settle;
-      sendRequests(lane, spec.requests, spec.depth);
+      sendRequests(lane, spec.requests, spec.depth, spec.pick);
     }
   });
 }

@@ -13,7 +13,7 @@
  * before it (the `Get beside KMIP` rows; the KMIP/native column).
  * Run after `bash scripts/setup.sh` and `npx tsc -p tsconfig.json`:
  *
- *   node dist/scripts/bench-socket.js [--quick] [--json] [--profile] [--keys 1000] [--audit-in-process] [--only Get,KMIP]
+ *   node dist/scripts/bench-socket.js [--quick] [--json] [--profile] [--keys 1000] [--audit-in-process] [--only Get,KMIP] [--cluster]
  *
  * `srv µs/op` is the appliance process's CPU time (all its threads) per
  * response of the cell: on a busy machine it moves far less than ops/s, so
@@ -24,6 +24,15 @@
  *
  * `--only` measures the listed workloads (Get, Encrypt, GenerateDataKey,
  * KMIP) and skips the rest: e.g. `--only KMIP --profile` profiles the KMIP path alone.
+ *
+ * `--cluster` (as root, after setup.sh: issue 17) adds Create to the
+ * single node's workloads, then, once the single node's cells are done and
+ * its child stopped, starts the real three-node Patroni/etcd/PostgreSQL
+ * cluster of scripts/cluster/ and an appliance on it (storage = postgres,
+ * postgres_patroni), and measures its audited Get and Create at the same
+ * connection counts beside the same echo: the `(cluster)` rows
+ * (scripts/bench-socket-cluster.ts). With `--profile` that child is
+ * profiled too. The cluster is stopped with everything else.
  *
  * `--audit-in-process` appends audit events on the server's own connection
  * (each group commit's fsync on the event loop) instead of the audit worker
@@ -37,27 +46,29 @@
  * success, error and Ctrl-C.
  */
 import { Child } from './bench-child';
-import { createBenchAppliance } from './bench-appliance';
 import { fork } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isoNow, systemClock } from '../common/clock';
-import { encodeFrame } from '../protocol/frame-codec';
-import { decodeResponse } from '../protocol/response';
-import { CellResult, closeLanes, Credentials, Lane, openLanes, prime, roundTrip, runCell, tlsDescription } from './bench-socket-load';
+import { closeLanes, Lane, openLanes, prime, tlsDescription } from './bench-socket-load';
 import { KMIP_WIRE, kmipWorkload, KmipWorkload } from './bench-socket-kmip';
 import { EchoConfig } from './bench-socket-servers';
+import { CellBounds, measureRow, RequestSource, Row, table } from './bench-socket-cells';
+import { BenchCluster } from './bench-socket-cluster';
+import { ENCRYPT_PLAINTEXT_BYTES, Prepared, prepareAppliance, requestSets, responseSizes } from './bench-socket-setup';
 import { formatSelfTimes, readProfile, selfTimes } from './cpu-profile-summary';
 
 const CONNECTION_COUNTS = [1, 16, 64] as const;
 const PIPELINE_DEPTH = 16;
+const MODES = ['closed', 'pipelined'] as const;
+/**
+ * Create is measured closed loop only: pipelined at 64 connections it has
+ * 1,024 creates in flight, and at the cluster's rate of some hundred a
+ * second the drain after the cell alone outlasts the load generator's bound.
+ */
+const CREATE_MODES = ['closed'] as const;
 /** Round trips per op to learn the real response size the echo server must imitate. */
 const SIZE_PROBES = 50;
-const ENCRYPT_PLAINTEXT_BYTES = 256;
-const BENCH_CLIENT = 'bench-app';
-const BENCH_KEY = 'bench/aes';
 /** Targets from the issue, checked at 64 connections (reported, never enforced). */
 const TARGETS: Record<string, { ratio: number; p99ms?: number }> = { Get: { ratio: 0.7, p99ms: 5 }, Encrypt: { ratio: 0.6 }, GenerateDataKey: { ratio: 0.6 } };
 /** KMIP Get's target (reported, never enforced): its ops/s at least this share of the native Get's, closed loop, same connections. */
@@ -75,35 +86,22 @@ const KMIP_TARGET_VS_NATIVE = 0.8;
 const CHECKPOINT_INTERVAL_MS = 24 * 60 * 60 * 1000;
 /** The native Get closed cell measured right before each KMIP cell, which the KMIP/native column divides by. */
 const NATIVE_BESIDE_KMIP = 'Get beside KMIP';
-const WORKLOADS = ['Get', 'Encrypt', 'GenerateDataKey', 'KMIP'] as const;
+const WORKLOADS = ['Get', 'Encrypt', 'GenerateDataKey', 'Create', 'KMIP'] as const;
 type Workload = (typeof WORKLOADS)[number];
+/** What runs without --only: Create (a key made per request) only beside a cluster, where it is compared. */
+const DEFAULT_WORKLOADS: readonly Workload[] = ['Get', 'Encrypt', 'GenerateDataKey', 'KMIP'];
+/** What the clustered appliance is measured on (issue 17): audited Get and Create. */
+const CLUSTER_WORKLOADS: ReadonlySet<string> = new Set(['Get', 'Create']);
 
-interface RunOptions {
+interface RunOptions extends CellBounds {
   readonly quick: boolean;
   readonly json: boolean;
   readonly profile: boolean;
   readonly keys: number;
-  readonly warmupMs: number;
-  readonly maxMs: number;
-  readonly maxRequests: number;
   readonly auditInProcess: boolean;
   readonly only: ReadonlySet<Workload>;
-}
-
-interface Row {
-  readonly op: string;
-  readonly connections: number;
-  readonly mode: 'closed' | 'pipelined';
-  readonly real: CellResult;
-  readonly echo: CellResult;
-  readonly ratio: number;
-  /** The appliance process's CPU time (all threads) over the cell's responses, warm-up included: steadier than ops/s on a busy machine. */
-  readonly serverUsPerOp: number;
-  /** KMIP rows: ops/s over the native Get's measured just before it (the `Get beside KMIP` row), same connections, closed loop (NaN when Get is not measured). */
-  readonly vsNative?: number;
-  /** The cell's audit group commits: their mean time (ms) and events each; both wires' answers wait for one. */
-  readonly commitMs: number;
-  readonly eventsPerCommit: number;
+  /** Also a clustered appliance (3-node Patroni/PostgreSQL), its Get and Create beside the single node's. */
+  readonly cluster: boolean;
 }
 
 function options(argv: readonly string[]): RunOptions {
@@ -112,7 +110,8 @@ function options(argv: readonly string[]): RunOptions {
   const keys = at >= 0 ? Number(argv[at + 1]) : quick ? 200 : 1000;
   if (!Number.isInteger(keys) || keys < 1 || keys > 100_000) throw new RangeError('--keys must be 1..100000');
   const onlyAt = argv.indexOf('--only');
-  const only = onlyAt >= 0 ? String(argv[onlyAt + 1] ?? '').split(',') : [...WORKLOADS];
+  const cluster = argv.includes('--cluster');
+  const only = onlyAt >= 0 ? String(argv[onlyAt + 1] ?? '').split(',') : cluster ? [...DEFAULT_WORKLOADS, 'Create'] : [...DEFAULT_WORKLOADS];
   const unknown = only.filter((name) => !(WORKLOADS as readonly string[]).includes(name));
   if (only.length === 0 || unknown.length > 0) throw new RangeError(`--only takes a list of ${WORKLOADS.join(', ')}`);
   return {
@@ -125,100 +124,13 @@ function options(argv: readonly string[]): RunOptions {
     maxRequests: quick ? 20_000 : 200_000,
     auditInProcess: argv.includes('--audit-in-process'),
     only: new Set(only as Workload[]),
+    cluster,
   };
 }
-
 
 function startChild(name: string, args: string[], execArgv: string[], env: NodeJS.ProcessEnv): Child {
   const proc = fork(join(__dirname, 'bench-socket-servers.js'), args, { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Child(name, proc);
-}
-
-interface Prepared {
-  readonly flags: Record<string, string>;
-  readonly client: Credentials;
-  readonly server: Credentials;
-  readonly keyNames: string[];
-  /** The first instance of each key, in keyNames' order: KMIP's Unique Identifiers. */
-  readonly instances: string[];
-}
-
-/** Makes the appliance in `dir` in this process (then closes it): token, keychain, PKI, the app client, its grant, the keys. */
-async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
-  const { appliance, flags, pki, issue } = await createBenchAppliance(dir);
-  try {
-    const client = issue(BENCH_CLIENT, 'app');
-    appliance.keychain.directory.putGrant({
-      id: randomUUID(),
-      subjectKind: 'client',
-      subject: BENCH_CLIENT,
-      pattern: 'bench/*',
-      permissions: ['get', 'encrypt', 'generate-data-key'],
-      createdAt: isoNow(systemClock),
-      createdBy: 'bench-socket',
-    });
-    appliance.keychain.createKey({ fullName: BENCH_KEY, algorithm: 'AES-256' });
-    const keyNames: string[] = [];
-    const instances: string[] = [];
-    for (let i = 0; i < keys; i++) {
-      keyNames.push(`bench/k-${i}`);
-      instances.push(appliance.keychain.createKey({ fullName: keyNames[i], algorithm: 'AES-256' }).instances[0].name);
-    }
-    const server = pki.serverCredentials();
-    return { flags, keyNames, instances, client, server };
-  } finally {
-    await appliance.close();
-  }
-}
-
-function requestFrame(op: string, args: Record<string, unknown>): Buffer {
-  // The id's 8 digits are overwritten per request (bench-socket-load.ts).
-  return encodeFrame(Buffer.from(JSON.stringify({ id: '00000000', op, args }), 'utf8'));
-}
-
-function requestSets(keyNames: readonly string[], only: ReadonlySet<Workload>): Array<[string, Buffer[]]> {
-  const plaintext = randomBytes(ENCRYPT_PLAINTEXT_BYTES).toString('base64');
-  const sets: Array<[Workload, Buffer[]]> = [
-    ['Get', keyNames.map((name) => requestFrame('Get', { name }))],
-    ['Encrypt', [requestFrame('Encrypt', { name: BENCH_KEY, plaintext })]],
-    ['GenerateDataKey', [requestFrame('GenerateDataKey', { name: BENCH_KEY })]],
-  ];
-  return sets.filter(([op]) => only.has(op));
-}
-
-/** Mean payload size of the real server's successful answers, per op (and proof that the grants work). */
-async function responseSizes(port: number, client: Credentials, sets: Array<[string, Buffer[]]>): Promise<Record<string, number>> {
-  const [lane] = await openLanes(port, 1, client);
-  try {
-    const sizes: Record<string, number> = {};
-    for (const [op, requests] of sets) {
-      let total = 0;
-      for (let i = 0; i < SIZE_PROBES; i++) {
-        const payload = await roundTrip(lane, requests[i % requests.length]);
-        const response = decodeResponse(payload);
-        if (response.error) throw new Error(`${op} failed during set-up: ${response.error.code} ${response.error.message}`);
-        total += payload.length;
-      }
-      sizes[op] = Math.round(total / SIZE_PROBES);
-    }
-    return sizes;
-  } finally {
-    closeLanes([lane]);
-  }
-}
-
-function fixed(value: number, digits: number, width: number): string {
-  return (Number.isFinite(value) ? value.toFixed(digits) : '-').padStart(width);
-}
-
-function table(rows: readonly Row[]): string {
-  const head = `${'op'.padEnd(22)}${'conns'.padStart(6)}  ${'mode'.padEnd(10)}${'ops/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'srv µs/op'.padStart(11)}${'echo ops/s'.padStart(12)}${'echo p99'.padStart(10)}${'ratio'.padStart(8)}${'commit ms'.padStart(11)}${'ev/commit'.padStart(11)}${'KMIP/native'.padStart(13)}`;
-  const lines = rows.map(
-    (r) =>
-      `${r.op.padEnd(22)}${String(r.connections).padStart(6)}  ${r.mode.padEnd(10)}${fixed(r.real.opsPerSecond, 0, 9)}${fixed(r.real.p50ms, 2, 9)}${fixed(r.real.p99ms, 2, 9)}${fixed(r.serverUsPerOp, 0, 11)}` +
-      `${fixed(r.echo.opsPerSecond, 0, 12)}${fixed(r.echo.p99ms, 2, 10)}${fixed(r.ratio, 3, 8)}${fixed(r.commitMs, 2, 11)}${fixed(r.eventsPerCommit, 1, 11)}${r.vsNative === undefined ? '' : fixed(r.vsNative, 3, 13)}`,
-  );
-  return [head, ...lines].join('\n');
 }
 
 function targetLines(rows: readonly Row[]): string[] {
@@ -240,22 +152,6 @@ function targetLines(rows: readonly Row[]): string[] {
   return lines;
 }
 
-/** The appliance child's CPU time so far (user + system, all threads, microseconds) and its audit group commits so far. */
-async function serverCounters(appliance: Child): Promise<{ cpuUs: number; commits: number; events: number; seconds: number }> {
-  appliance.send({ type: 'cpu' });
-  const usage = await appliance.next('cpu');
-  return { cpuUs: (usage.user ?? NaN) + (usage.system ?? NaN), commits: usage.audit?.commits ?? NaN, events: usage.audit?.events ?? NaN, seconds: usage.audit?.seconds ?? NaN };
-}
-
-/** Runs a cell on the real server's lanes, with the server's CPU time per response and the cell's audit group commits. */
-async function measuredCell(appliance: Child, lanes: readonly Lane[], spec: Parameters<typeof runCell>[1]): Promise<{ real: CellResult; serverUsPerOp: number; commitMs: number; eventsPerCommit: number }> {
-  const before = await serverCounters(appliance);
-  const real = await runCell(lanes, spec);
-  const after = await serverCounters(appliance);
-  const commits = after.commits - before.commits;
-  return { real, serverUsPerOp: (after.cpuUs - before.cpuUs) / real.responses, commitMs: ((after.seconds - before.seconds) * 1000) / commits, eventsPerCommit: (after.events - before.events) / commits };
-}
-
 /** Opens one KMIP lane to probe what KMIP can measure (kmipWorkload), then closes it. */
 async function probeKmip(port: number | null, prepared: Prepared): Promise<KmipWorkload> {
   if (port === null) throw new Error('the appliance serves no KMIP listener (kmip_port off)');
@@ -267,14 +163,6 @@ async function probeKmip(port: number | null, prepared: Prepared): Promise<KmipW
   }
 }
 
-/** One closed or pipelined cell on the real server and on its echo, as a row. */
-async function measureRow(appliance: Child, op: string, requests: Buffer[], lanes: { real: Lane[]; echo: Lane[] }, connections: number, depth: number, opts: RunOptions): Promise<Row> {
-  const spec = { requests, connections, depth, warmupMs: opts.warmupMs, maxMs: opts.maxMs, maxRequests: opts.maxRequests };
-  const { real, ...server } = await measuredCell(appliance, lanes.real, spec);
-  const echoResult = await runCell(lanes.echo, spec);
-  return { op, connections, mode: depth === 1 ? 'closed' : 'pipelined', real, echo: echoResult, ratio: real.opsPerSecond / echoResult.opsPerSecond, ...server };
-}
-
 /**
  * The KMIP rows: closed loop at each connection count, beside the KMIP echo
  * and a native Get closed cell measured just before it (NATIVE_BESIDE_KMIP):
@@ -282,7 +170,7 @@ async function measureRow(appliance: Child, op: string, requests: Buffer[], lane
  * disk moves by several times between minutes, so a KMIP cell is compared
  * only with a native cell of the same minute.
  */
-async function measureKmip(appliance: Child, op: string, requests: Buffer[], kmipLanes: { real: Lane[]; echo: Lane[] }, native: { requests: Buffer[]; real: Lane[]; echo: Lane[] } | null, opts: RunOptions, log: (line: string) => void): Promise<Row[]> {
+async function measureKmip(appliance: Child, op: string, requests: RequestSource, kmipLanes: { real: Lane[]; echo: Lane[] }, native: { requests: RequestSource; real: Lane[]; echo: Lane[] } | null, opts: RunOptions, log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   for (const connections of CONNECTION_COUNTS) {
     const beside = native ? await measureRow(appliance, NATIVE_BESIDE_KMIP, native.requests, native, connections, 1, opts) : null;
@@ -296,6 +184,66 @@ async function measureKmip(appliance: Child, op: string, requests: Buffer[], kmi
   return rows;
 }
 
+/** Forks an appliance child serving the keychain `flags` point at (profiled into `profileDir` if given); answers it and its ports once it listens. */
+async function startAppliance(name: string, dataDir: string, flags: Record<string, string>, profileDir: string | null, opts: RunOptions, children: Child[]): Promise<{ child: Child; port: number; kmipPort: number | null }> {
+  const env = { ...process.env, SOFTHSM2_CONF: flags.softhsm2_conf };
+  const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const child = startChild(name, ['appliance', dataDir], execArgv, env);
+  children.push(child);
+  await child.next('waiting');
+  child.send({ type: 'config', flags: { ...flags, audit_checkpoint_interval_ms: String(CHECKPOINT_INTERVAL_MS) }, auditInProcess: opts.auditInProcess });
+  const ready = await child.next('ready');
+  return { child, port: ready.port as number, kmipPort: (ready.kmipPort as number | null | undefined) ?? null };
+}
+
+/** Closed and pipelined rows of `source` at every connection count, printed as they come. */
+async function measureRows(appliance: Child, op: string, source: RequestSource, lanes: { real: Lane[]; echo: Lane[] }, opts: RunOptions, log: (line: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const connections of CONNECTION_COUNTS) {
+    for (const mode of op.startsWith('Create') ? CREATE_MODES : MODES) {
+      const row = await measureRow(appliance, op, source, lanes, connections, mode === 'closed' ? 1 : PIPELINE_DEPTH, opts);
+      rows.push(row);
+      log(table([row]).split('\n')[1]);
+    }
+  }
+  return rows;
+}
+
+/**
+ * `--cluster`: the three-node cluster started, an appliance made and served
+ * on it, and its Get and Create measured beside the same echo (its lanes
+ * carry the single node's client certificate: the echo speaks the single
+ * node's PKI). Rows are named `Get (cluster)` and `Create (cluster)`.
+ */
+async function measureCluster(cluster: BenchCluster, dir: string, echoLanes: Lane[], profileDir: string | null, opts: RunOptions, children: Child[], lanes: Lane[][], log: (line: string) => void): Promise<Row[]> {
+  const t0 = Date.now();
+  const { flags, description } = await cluster.start(join(dir, 'cluster-secrets'), (line) => log(`  ${line}`));
+  log(`cluster: ${description}; ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const t1 = Date.now();
+  const prepared = await prepareAppliance(join(dir, 'cluster-appliance'), opts.keys, flags);
+  log(`cluster set-up: appliance (storage = postgres, postgres_patroni) with ${opts.keys + 1} keys made in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+  const { child, port } = await startAppliance('cluster appliance', join(dir, 'cluster-appliance', 'data'), prepared.flags, profileDir, opts, children);
+  const realLanes = await openLanes(port, Math.max(...CONNECTION_COUNTS), prepared.client);
+  lanes.push(realLanes);
+  const sets = requestSets(prepared.keyNames, opts.only).filter(([op]) => CLUSTER_WORKLOADS.has(op));
+  for (const [, source] of sets) if (!source.pick) await prime(realLanes, source.requests);
+  log(`cluster load average ${loadavg().map((n) => n.toFixed(2)).join(' ')} before its cells`);
+  const rows: Row[] = [];
+  for (const [op, source] of sets) rows.push(...(await measureRows(child, `${op} (cluster)`, source, { real: realLanes, echo: echoLanes }, opts, log)));
+  return rows;
+}
+
+/** The top self-time entries of the one profile an appliance child wrote in `profileDir`, printed under `title`. */
+function reportProfile(profileDir: string, title: string, log: (line: string) => void): { file: string; top: ReturnType<typeof selfTimes>['entries'] } {
+  const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`the ${title} wrote no profile in ${profileDir}`);
+  const path = join(profileDir, file);
+  log('');
+  log(`${title} profile (kept): ${path}`);
+  log(formatSelfTimes(path, 15));
+  return { file: path, top: selfTimes(readProfile(path)).entries.slice(0, 15) };
+}
+
 async function main(): Promise<void> {
   const opts = options(process.argv.slice(2));
   const log = (line: string): void => {
@@ -303,14 +251,18 @@ async function main(): Promise<void> {
   };
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-bench-socket-'));
   const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'strongroom-bench-profile-')) : null;
+  const clusterProfileDir = opts.profile && opts.cluster ? mkdtempSync(join(tmpdir(), 'strongroom-bench-profile-cluster-')) : null;
   const children: Child[] = [];
-  const lanes: Array<Parameters<typeof closeLanes>[0]> = [];
+  const lanes: Lane[][] = [];
+  const cluster = opts.cluster ? new BenchCluster() : null;
   let cleaned = false;
   const cleanup = async (): Promise<void> => {
     if (cleaned) return;
     cleaned = true;
     for (const open of lanes) closeLanes(open);
+    // The appliances first: the cluster appliance's last audit commit and checkpoint still reach its database.
     await Promise.all(children.map((child) => child.stop()));
+    await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -323,13 +275,9 @@ async function main(): Promise<void> {
     const prepared = await prepareAppliance(dir, opts.keys);
     log(`set-up: appliance with ${opts.keys + 1} keys made in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const env = { ...process.env, SOFTHSM2_CONF: prepared.flags.softhsm2_conf };
-    const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-    const appliance = startChild('appliance', ['appliance', join(dir, 'data')], execArgv, env);
-    children.push(appliance);
-    await appliance.next('waiting');
-    appliance.send({ type: 'config', flags: { ...prepared.flags, audit_checkpoint_interval_ms: String(CHECKPOINT_INTERVAL_MS) }, auditInProcess: opts.auditInProcess });
-    const ready = await appliance.next('ready');
-    const appliancePort = ready.port as number;
+    const ready = await startAppliance('appliance', join(dir, 'data'), prepared.flags, profileDir, opts, children);
+    const appliance = ready.child;
+    const appliancePort = ready.port;
 
     const sets = requestSets(prepared.keyNames, opts.only);
     const sizes = await responseSizes(appliancePort, prepared.client, sets);
@@ -360,44 +308,36 @@ async function main(): Promise<void> {
     if (kmip) log(`KMIP: ${kmip.operation === 'Get' ? `Get by Unique Identifier (instance) over ${opts.keys} keys, Key Format Type Raw` : 'Get is not served yet (answered Operation Not Supported): Discover Versions stands in'}, KMIP 2.1, closed loop; KMIP/native: ops/s over the native Get closed cell measured just before it (Get beside KMIP)`);
 
     // Each key once on each wire before any cell, so that no wire's first cell fills the server's row cache for the others.
-    for (const [, requests] of sets) await prime(realLanes, requests);
+    for (const [, source] of sets) if (!source.pick) await prime(realLanes, source.requests);
     if (kmip && kmipLanes) await prime(kmipLanes.real, kmip.requests);
-    log(`primed: every request of each workload sent once on each wire before the cells`);
+    log(`primed: every request of each workload sent once on each wire before the cells (Create names a new key each time: not primed)`);
 
     const rows: Row[] = [];
     if (!opts.json) console.log(table([]));
     // KMIP runs right after the native Get, so that the two it is compared with are measured close together.
-    const stages: Array<[string, Buffer[]]> = [...sets];
-    if (kmip) stages.splice(sets.findIndex(([op]) => op === 'Get') + 1, 0, [`KMIP ${kmip.operation}`, kmip.requests]);
-    for (const [op, requests] of stages) {
+    const stages: Array<[string, RequestSource]> = [...sets];
+    if (kmip) stages.splice(sets.findIndex(([op]) => op === 'Get') + 1, 0, [`KMIP ${kmip.operation}`, { requests: kmip.requests }]);
+    for (const [op, source] of stages) {
       if (kmipLanes && op.startsWith('KMIP ')) {
         const nativeGet = sets.find(([name]) => name === 'Get')?.[1];
-        rows.push(...(await measureKmip(appliance, op, requests, kmipLanes, nativeGet ? { requests: nativeGet, real: realLanes, echo: echoLanes } : null, opts, log)));
+        rows.push(...(await measureKmip(appliance, op, source, kmipLanes, nativeGet ? { requests: nativeGet, real: realLanes, echo: echoLanes } : null, opts, log)));
         continue;
       }
-      for (const connections of CONNECTION_COUNTS) {
-        for (const mode of ['closed', 'pipelined'] as const) {
-          const row = await measureRow(appliance, op, requests, { real: realLanes, echo: echoLanes }, connections, mode === 'closed' ? 1 : PIPELINE_DEPTH, opts);
-          rows.push(row);
-          log(table([row]).split('\n')[1]);
-        }
-      }
+      rows.push(...(await measureRows(appliance, op, source, { real: realLanes, echo: echoLanes }, opts, log)));
+    }
+    if (cluster) {
+      // The single node is done: its child stops (and writes its profile) before the cluster's start takes the CPU.
+      closeLanes(realLanes);
+      await appliance.stop();
+      rows.push(...(await measureCluster(cluster, dir, echoLanes, clusterProfileDir, opts, children, lanes, log)));
     }
     for (const line of targetLines(rows)) log(line);
 
     await cleanup();
-    let profile: { file: string; top: ReturnType<typeof selfTimes>['entries'] } | null = null;
-    if (profileDir) {
-      const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
-      if (!file) throw new Error(`the appliance child wrote no profile in ${profileDir}`);
-      const path = join(profileDir, file);
-      profile = { file: path, top: selfTimes(readProfile(path)).entries.slice(0, 15) };
-      log('');
-      log(`appliance child profile (kept): ${path}`);
-      log(formatSelfTimes(path, 15));
-    }
+    const profile = profileDir ? reportProfile(profileDir, 'appliance child', log) : null;
+    const clusterProfile = clusterProfileDir ? reportProfile(clusterProfileDir, 'cluster appliance child', log) : null;
     if (opts.json) {
-      console.log(JSON.stringify({ node: process.version, cpus: availableParallelism(), date: new Date().toISOString(), loadAverage: loadavg(), setup, quick: opts.quick, keys: opts.keys, echoResponseBytes: sizes, results: rows, targets: targetLines(rows), profile }, null, 2));
+      console.log(JSON.stringify({ node: process.version, cpus: availableParallelism(), date: new Date().toISOString(), loadAverage: loadavg(), setup, quick: opts.quick, keys: opts.keys, echoResponseBytes: sizes, results: rows, targets: targetLines(rows), profile, clusterProfile }, null, 2));
     }
   } finally {
     await cleanup();

@@ -2,12 +2,19 @@
  * The audit store (storage/audit-store.ts) on the keychain's shared
  * connection (SQLite, or PostgreSQL through the
  * statement facade: storage/capability-connection.ts). Appends go through the owning store's transaction wrapper: a
- * batch of events is one transaction and one fsync (group commit).
+ * batch of events is one transaction and one fsync (group commit). The head
+ * is read and every seq checked here, for both engines; how the checked rows
+ * are inserted is the engine's (`insertRows`: one prepared INSERT per row on
+ * SQLite, in-process and cheap; one multi-row statement on PostgreSQL, where
+ * each statement is a round trip: storage/postgres/pg-audit-rows.ts).
  */
 import { Statement, StatementDatabase } from './capability-connection';
 import { StorageError } from '../common/errors';
 import { AuditCheckpointRecord, AuditHead, AuditRecord, AuditSignerRecord, AuditStore, SinkCursorRecord } from './audit-store';
 import { ReadRunner, WriteRunner } from './sqlite-directory';
+
+/** Inserts audit rows already checked to continue the chain, in seq order, inside the caller's transaction. */
+export type AuditRowInserter = (records: readonly AuditRecord[]) => void;
 
 const SQL = {
   insert: `INSERT INTO audit_events (seq, event, prev_hash, hash) VALUES (@seq, @event, @prevHash, @hash)`,
@@ -25,14 +32,25 @@ const SQL = {
 
 export class SqliteAudit implements AuditStore {
   private readonly stmt: { [K in keyof typeof SQL]: Statement };
+  private readonly insertRows: AuditRowInserter;
 
   /**
    * `write` runs the trail's appends (no trust hooks: audit rows carry no row
    * MAC); `keychainWrite` the signer list's, an authenticated table whose
    * journal the trust hooks must fold in the same transaction.
+   * `insertRows` replaces the per-row INSERT (PostgreSQL's multi-row one).
    */
-  constructor(db: StatementDatabase, private readonly write: WriteRunner, private readonly read: ReadRunner, private readonly keychainWrite: WriteRunner) {
+  constructor(
+    db: StatementDatabase,
+    private readonly write: WriteRunner,
+    private readonly read: ReadRunner,
+    private readonly keychainWrite: WriteRunner,
+    insertRows?: AuditRowInserter,
+  ) {
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as SqliteAudit['stmt'];
+    this.insertRows = insertRows ?? ((records) => {
+      for (const record of records) this.stmt.insert.run(record);
+    });
   }
 
   appendAuditRecords(records: readonly AuditRecord[]): void {
@@ -44,14 +62,15 @@ export class SqliteAudit implements AuditStore {
     return this.write('appendAuditRecords', () => {
       const head = (this.stmt.head.get() as AuditHead | undefined) ?? null;
       const records = build(head);
+      // Every seq is checked before any row is written: a bad record anywhere in the group writes nothing.
       let expected = (head?.seq ?? 0) + 1;
       for (const record of records) {
         if (record.seq !== expected) {
           throw new StorageError('STORAGE_ERROR', `audit trail: expected event ${expected}, got ${record.seq}`, { details: { expected, seq: record.seq } });
         }
-        this.stmt.insert.run(record);
         expected++;
       }
+      if (records.length > 0) this.insertRows(records);
       return records;
     });
   }

@@ -28,6 +28,7 @@ import { SqliteKeychainRoot } from '../sqlite-keychain-root';
 import { SqliteNaming } from '../sqlite-naming';
 import { SqliteTrustJournal } from '../sqlite-trust-journal';
 import type { BridgeTarget } from './bridge-protocol';
+import { insertAuditRows } from './pg-audit-rows';
 import { PgConnection, PgConnectionOptions } from './pg-connection';
 import { PgKeys } from './pg-keys';
 import { migratePostgres } from './pg-migrate';
@@ -65,7 +66,8 @@ function assemble(connection: PgConnection, settings: SyncBridgeOptions): Keycha
     root: new SqliteKeychainRoot(connection),
     directory: new SqliteDirectory(db, write, read),
     // Audit appends are not keychain changes (as on SQLite): the schema's counter trigger skips their tables too.
-    audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read, write),
+    // A group's rows go in one multi-row INSERT: each statement is a round trip the event loop waits for.
+    audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read, write, (records) => insertAuditRows(db.bridge, records)),
     approvals: new SqliteApprovals(db, write, read),
     trust: new SqliteTrustJournal(connection, () => openPgTrustSnapshot(settings)),
     invocations: new SqliteInvocations(connection),

@@ -5,6 +5,7 @@
  * this once; a new capability suite added here runs against every backend.
  */
 import { describeApprovalConformance } from './approval-conformance';
+import { describeAuditAppendConformance } from './audit-append-conformance';
 import { describeDirectoryConformance } from './directory-conformance';
 import { describeInvocationConformance } from './invocation-conformance';
 import { describeKeyScheduleConformance } from './key-schedule-conformance';
@@ -24,4 +25,5 @@ export function describeKeychainStoreConformance(name: string, factory: StoreFac
   describeDirectoryConformance(name, factory);
   describeApprovalConformance(name, factory);
   describeInvocationConformance(name, factory);
+  describeAuditAppendConformance(name, factory);
 }
