@@ -33,6 +33,12 @@ export interface SweepOptions {
   readonly onFailed?: (keyId: string, error: StrongroomError) => void;
   /** Awaited after each batch's reports, before the pause: a rejection stops the sweep (its audit events could not be written). */
   readonly afterBatch?: () => Promise<void>;
+  /**
+   * The caller appends an audit event for each rollover reported and
+   * afterBatch waits for them to be durable, so a batch's commit needs no
+   * fsync of its own (TransactionOptions.durableWithAuditEvent).
+   */
+  readonly auditedBatches?: boolean;
 }
 
 /** Longest pause between two batches, whatever the batch cost. */
@@ -68,7 +74,7 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       idOf: (due) => due.keyId,
       act: ({ keyId }) => keychain.rolloverIfDue(keyId, atMs),
       // One trust-state fold per batch instead of one per key (storage/sqlite-connection.ts).
-      transaction: (batch) => keychain.transaction(batch, { batch: true }),
+      transaction: (batch) => keychain.transaction(batch, { batch: true, durableWithAuditEvent: options.auditedBatches === true }),
       clock: keychain.clock,
     },
     {

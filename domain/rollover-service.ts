@@ -101,6 +101,7 @@ export class RolloverService {
         },
         onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
         afterBatch,
+        auditedBatches: this.options.onRolled !== undefined,
       }),
     );
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });

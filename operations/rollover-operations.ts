@@ -100,6 +100,7 @@ export const rolloverRun: Operation<'RolloverRun'> = {
         if (rolled.length < MAX_LISTED_ROLLOVERS) rolled.push({ name, instance });
       },
       afterBatch,
+      auditedBatches: true,
     });
     await afterBatch();
     return { ...result, keys: rolled, keysListed: rolled.length, activated: activations.activated, activationsFailed: activations.failed };

@@ -24,6 +24,7 @@ import { BusyPolicy, DEFAULT_BUSY_POLICY, withBusyRetry } from './sqlite-busy';
 import { mapSqliteError } from './sqlite-errors';
 import { OwnChangeFeed, OwnChangeRecorder } from './own-changes';
 import { SQL } from './sqlite-rows';
+import { SYNCHRONOUS_FULL, SYNCHRONOUS_NORMAL } from './sqlite-pragmas';
 import { TransactionOptions } from './transactional-store';
 import { TrustWriteHooks } from './trust-journal-store';
 import { TrustHookRunner } from './trust-hook-runner';
@@ -99,10 +100,33 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
   transaction<T>(fn: () => T, options?: TransactionOptions): T {
     this.assertOpen();
     if (this.readonly) return this.inTransaction('transaction', () => this.runInTx.deferred(fn) as T);
+    if (options?.durableWithAuditEvent && !this.db.inTransaction) {
+      return this.withoutOwnFsync(() => this.writeTransaction(fn, options));
+    }
+    return this.writeTransaction(fn, options);
+  }
+
+  private writeTransaction<T>(fn: () => T, options?: TransactionOptions): T {
     if (!options?.batch || this.db.inTransaction || !this.trustHooks.installed) {
       return this.inTransaction('transaction', () => this.immediate('transaction', fn));
     }
     return this.inTransaction('transaction', () => this.immediate('transaction', () => this.trustHooks.aroundBatch(fn)));
+  }
+
+  /**
+   * Runs an outermost write whose commit is made durable by the audit
+   * event that follows it (TransactionOptions.durableWithAuditEvent): in
+   * WAL mode, synchronous NORMAL commits without an fsync of the WAL (a
+   * checkpoint still syncs before it copies), and FULL comes back right
+   * after, whatever happens, so every other commit keeps its own fsync.
+   */
+  private withoutOwnFsync<T>(fn: () => T): T {
+    this.db.pragma(`synchronous = ${SYNCHRONOUS_NORMAL}`);
+    try {
+      return fn();
+    } finally {
+      if (this.db.open) this.db.pragma(`synchronous = ${SYNCHRONOUS_FULL}`);
+    }
   }
 
   close(): void {

@@ -23,8 +23,10 @@ export const BUSY_TIMEOUT_MS = 5000;
  */
 export const BUSY_ATTEMPTS = 5;
 
-/** PRAGMA synchronous value for FULL. */
-const SYNCHRONOUS_FULL = 2;
+/** PRAGMA synchronous value for FULL: every commit fsyncs the WAL. */
+export const SYNCHRONOUS_FULL = 2;
+/** PRAGMA synchronous value for NORMAL: in WAL mode a commit writes its frames without an fsync. */
+export const SYNCHRONOUS_NORMAL = 1;
 
 function expect(db: Database.Database, pragma: string, want: string | number): void {
   const got = db.pragma(pragma, { simple: true }) as unknown;

@@ -22,6 +22,22 @@ export interface TransactionOptions {
    * before the commit. Only an outermost transaction honours it.
    */
   readonly batch?: boolean;
+  /**
+   * The commit need not be flushed to disk on its own: nothing it changed is
+   * acted on outside the appliance before an audit event appended after it
+   * is durable, and that event's commit flushes it too. On SQLite both
+   * connections append to one WAL file, and the audit appender's FULL
+   * commit fsyncs that file, so this commit's frames (written before that
+   * fsync) become durable with the event; a crash before then loses the
+   * change and the event together, never one without the other. The
+   * callers: a sweep's batch (its rollovers are reported, answered and
+   * served only after its events are durable) and a group of first
+   * servings (a Get answers only once its event is durable). What it saves
+   * is an fsync on the event loop per commit: on this disk p50 4.6 ms, p99
+   * 52 ms. An engine whose commits are durable anyway ignores it; only an
+   * outermost transaction honours it.
+   */
+  readonly durableWithAuditEvent?: boolean;
 }
 
 export interface TransactionalStore {

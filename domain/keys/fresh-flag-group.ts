@@ -87,7 +87,8 @@ export class FreshFlagGroup {
             }
           }
         },
-        { batch: true },
+        // durableWithAuditEvent: a Get answers only once its audit event, appended after this commit, is durable (the dispatcher).
+        { batch: true, durableWithAuditEvent: true },
       );
       this.commits++;
     } catch (commitError) {

@@ -46,7 +46,8 @@ export function markServed(parts: KeychainParts, instance: InstanceRecord): Inst
     const current = rows.checkedInstance(found);
     // A first serving is recorded a turn after the Get resolved and opened the instance (fresh-flag-group.ts): a
     // Destroy, a pending destruction, a Revoke or a compromise committed in between must refuse it, not follow it.
-    if (current.state !== instance.state || current.destroyAt !== instance.destroyAt || !sameBytes(current.sealedMaterial, instance.sealedMaterial)) {
+    const sameState = current.state === instance.state || replacedMeanwhile(instance, current);
+    if (!sameState || current.destroyAt !== instance.destroyAt || !sameBytes(current.sealedMaterial, instance.sealedMaterial)) {
       throw new KeychainError('WRONG_STATE', `instance "${instance.name}" changed (${instance.state} → ${current.state}) while its Get waited for its first serving to be recorded: nothing was served; ask again`, {
         details: { instance: instance.name, state: current.state },
       });
@@ -56,6 +57,17 @@ export function markServed(parts: KeychainParts, instance: InstanceRecord): Inst
     store.updateInstanceState(change);
     return applyInstanceChange(current, change);
   });
+}
+
+/**
+ * Deactivated meanwhile with no revocation: a rollover replaced it (or its
+ * process-stop date came). Serving it is what a Get one moment earlier
+ * would have done, and a Deactivated instance's material may still be
+ * served; refusing made every Get that met a sweep fail. A revocation or a
+ * compromise still refuses.
+ */
+function replacedMeanwhile(asResolved: InstanceRecord, now: InstanceRecord): boolean {
+  return asResolved.state === 'Active' && now.state === 'Deactivated' && now.revocationReason === null && now.compromisedAt === null;
 }
 
 function sameBytes(a: Buffer | null, b: Buffer | null): boolean {

@@ -93,6 +93,27 @@ describe('cryptoperiod rollover', () => {
     expect(keychain.setRolloverPolicy('m/manual', { kind: 'manual', cryptoperiod: null }).key.nextRolloverAt).toBeNull();
   });
 
+  it('commits its batches without an fsync of their own only when the caller audits them (auditedBatches)', async () => {
+    const { keychain, clock } = await keychainAt('2026-01-01T00:00:00Z', 'UTC');
+    for (let i = 0; i < 4; i++) keychain.createKey({ fullName: `fsync/k${i}`, algorithm: 'AES-128', rollover: auto('P1D') });
+    clock.set(new Date('2026-01-02T00:00:00Z'));
+    const spy = jest.spyOn(keychain, 'transaction');
+    const batchOptions = (): unknown[] => spy.mock.calls.map(([, options]) => options).filter((options) => options?.batch === true);
+    await sweepDueRollovers(keychain, clock.nowMs(), { batchSize: 2, batchBudgetMs: Number.POSITIVE_INFINITY });
+    expect(batchOptions()).toEqual([
+      { batch: true, durableWithAuditEvent: false },
+      { batch: true, durableWithAuditEvent: false },
+    ]);
+    spy.mockClear();
+    clock.set(new Date('2026-01-03T00:00:00Z'));
+    await sweepDueRollovers(keychain, clock.nowMs(), { batchSize: 2, batchBudgetMs: Number.POSITIVE_INFINITY, auditedBatches: true, afterBatch: async () => undefined });
+    expect(batchOptions()).toEqual([
+      { batch: true, durableWithAuditEvent: true },
+      { batch: true, durableWithAuditEvent: true },
+    ]);
+    spy.mockRestore();
+  });
+
   it('keeps the event loop free between batches', async () => {
     const { keychain, clock } = await keychainAt('2026-01-01T00:00:00Z', 'UTC');
     for (let i = 0; i < 50; i++) keychain.createKey({ fullName: `loop/k${i}`, algorithm: 'AES-128', rollover: auto('P1D') });

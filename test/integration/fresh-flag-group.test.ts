@@ -72,6 +72,17 @@ describe('the Fresh flag written a group at a time', () => {
     expect(turns).toHaveLength(0);
   });
 
+  it('commits a group without an fsync of its own: each Get answers only once its audit event, appended after, is durable', async () => {
+    const fullName = 'g4/fsync';
+    keychain.createKey({ fullName, algorithm: 'AES-256' });
+    const spy = jest.spyOn(opened!.store, 'transaction');
+    const waiting = keychain.getKeyWhenServed({ fullName }) as Promise<RetrievedKey>;
+    turns.shift()!();
+    (await waiting).material.fill(0);
+    expect(spy.mock.calls.map(([, options]) => options)).toEqual([{ batch: true, durableWithAuditEvent: true }]);
+    spy.mockRestore();
+  });
+
   it('refuses a first serving whose instance was revoked while it waited for its turn, and serves nothing', async () => {
     const fullName = 'g3/revoked-meanwhile';
     const instance = keychain.createKey({ fullName, algorithm: 'AES-256' }).key.currentInstance as string;
@@ -79,6 +90,31 @@ describe('the Fresh flag written a group at a time', () => {
     expect(await settled(waiting)).toBe('pending');
     // Committed between the Get's resolve (turn T) and its group's write (turn T+1).
     new LifecycleService(keychain, systemClock).revoke({ fullName }, 'keyCompromise');
+    turns.shift()!();
+    await expect(waiting).rejects.toMatchObject({ code: 'WRONG_STATE' });
+    expect(freshInFile(instance)).toBe(1);
+  });
+
+  it('serves a first serving whose instance a rollover deactivated while it waited, as a Get just before the rollover would have', async () => {
+    const fullName = 'g5/rolled-meanwhile';
+    const instance = keychain.createKey({ fullName, algorithm: 'AES-256' }).key.currentInstance as string;
+    const waiting = keychain.getKeyWhenServed({ fullName }) as Promise<RetrievedKey>;
+    expect(await settled(waiting)).toBe('pending');
+    // A sweep's batch committed between the Get's resolve and its group's write: the instance is Deactivated, not revoked.
+    keychain.rollover(fullName);
+    turns.shift()!();
+    const served = await waiting;
+    served.material.fill(0);
+    expect(served.instance).toMatchObject({ name: instance, state: 'Deactivated', fresh: false });
+    expect(freshInFile(instance)).toBe(0);
+  });
+
+  it('still refuses one whose instance was revoked (Deactivated with a reason) while it waited', async () => {
+    const fullName = 'g6/revoked-meanwhile';
+    const instance = keychain.createKey({ fullName, algorithm: 'AES-256' }).key.currentInstance as string;
+    const waiting = keychain.getKeyWhenServed({ fullName }) as Promise<RetrievedKey>;
+    expect(await settled(waiting)).toBe('pending');
+    new LifecycleService(keychain, systemClock).revoke({ fullName }, 'cessationOfOperation');
     turns.shift()!();
     await expect(waiting).rejects.toMatchObject({ code: 'WRONG_STATE' });
     expect(freshInFile(instance)).toBe(1);

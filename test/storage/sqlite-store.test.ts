@@ -50,6 +50,30 @@ describe('SqliteStore (SQLite only)', () => {
     store.close();
   });
 
+  it('commits a transaction durable with its audit event at synchronous NORMAL, and every other one, and what follows, at FULL', () => {
+    const store = openSqliteStore(file);
+    const db = (store as unknown as { connection: { db: Database.Database } }).connection.db;
+    const synchronous = (): unknown => db.pragma('synchronous', { simple: true });
+    store.initialize(meta(), wrapped(1));
+    // Without an fsync of its own: the audit event that follows it flushes the one WAL file (TransactionOptions).
+    expect(store.transaction(() => (store.createKey(key('k1', 'hr', 'a'), instance('k1', 1)), synchronous()), { durableWithAuditEvent: true })).toBe(1);
+    expect(synchronous()).toBe(2);
+    expect(store.getKeyByName('hr', 'a')?.id).toBe('k1');
+    expect(store.transaction(() => synchronous())).toBe(2);
+    // Nested, it is a savepoint of a transaction that fsyncs its own commit: the outermost decides.
+    expect(store.transaction(() => store.transaction(() => synchronous(), { durableWithAuditEvent: true }))).toBe(2);
+    // A body that throws is undone, and FULL is back for the next commit.
+    expect(() =>
+      store.transaction(() => {
+        store.createKey(key('k2', 'hr', 'b'), instance('k2', 1));
+        throw new Error('undone');
+      }, { durableWithAuditEvent: true }),
+    ).toThrow('undone');
+    expect(synchronous()).toBe(2);
+    expect(store.getKeyByName('hr', 'b')).toBeNull();
+    store.close();
+  });
+
   it("reads each sweep's due list in index order, stopping at the limit: no sort of every due row per batch", () => {
     const store = openSqliteStore(file);
     const db = (store as unknown as { connection: { db: Database.Database } }).connection.db;
