@@ -16,6 +16,7 @@
  * Not checked here: the scheduler. A cryptoperiod ends at a local midnight
  * (domain/cryptoperiod.ts) and `serve` has no clock to offset, so no key can
  * fall due within a bounded run; see the report of branch cluster-fail.
+ * Nor which appliance answered each operation: the client pool does not say.
  *
  * Every wait is bounded; everything is killed in afterAll, even on failure.
  * Needs root and the packages of scripts/setup.sh.
@@ -143,12 +144,17 @@ describe('three appliances on a three-node Patroni cluster', () => {
     const resumed = Math.min(...acks.filter((a) => a.atMs > killedAt).map((a) => a.atMs)) - killedAt;
     const lastBefore = Math.max(...acks.filter((a) => a.atMs <= killedAt).map((a) => a.atMs));
     const count = (kind: Ack['kind']): number => acks.filter((a) => a.kind === kind).length;
+    const before = acks.filter((a) => a.atMs <= killedAt).length;
+    const failureCodes = new Map<string, number>();
+    for (const f of workers.flatMap((w) => w.failures)) failureCodes.set(f, (failureCodes.get(f) ?? 0) + 1);
+    const failuresText = [...failureCodes].map(([code, n]) => `${n} ${code}`).join(', ') || 'none';
     console.log(
       `appliance failover (ttl ${TIMING.ttl} s): cluster and 3 appliances ready in ${seconds(ready - started)} s; killed PostgreSQL leader ${victim} and appliance ${deadAppliance.name}; ` +
         `${newPrimary} primary after ${seconds(promotedAt - killedAt)} s; first operation acknowledged after the kill at ${seconds(resumed)} s ` +
         `(outage ${seconds(resumed + killedAt - lastBefore)} s from the last acknowledgement before it); ` +
         `acknowledged: ${count('create')} creates, ${count('rekey')} rollovers, ${count('export')} dual-controlled Gets (${exports.length * 2} approvals) over ${newest.size} keys, all present; ` +
-        `${workers.reduce((n, w) => n + w.failures.length, 0)} failed attempts; whole test ${seconds(Date.now() - started)} s`,
+        `${before} acknowledged before the kill, ${acks.length - before} after; per worker ${workers.map((w) => `w${w.id} ${w.acks.length} acks/${w.failures.length} failed`).join(', ')}; ` +
+        `${workers.reduce((n, w) => n + w.failures.length, 0)} failed attempts (${failuresText}); whole test ${seconds(Date.now() - started)} s`,
     );
   }, TEST_TIMEOUT_MS);
 });
