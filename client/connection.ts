@@ -80,6 +80,7 @@ export class Connection {
   private closed = false;
   private ending = false;
   private answered = false;
+  private secured = false;
   private timer: NodeJS.Timeout | null;
   private readonly closedPromise: Promise<void>;
   private markClosed!: () => void;
@@ -89,7 +90,10 @@ export class Connection {
     this.timer = setTimeout(() => this.fail(unavailable('could not connect in time', { errorCode: 'CONNECT_TIMEOUT', timeoutMs: connectTimeoutMs })), connectTimeoutMs);
     this.socket = connect(tlsOptions);
     this.socket.setNoDelay(true);
-    this.socket.on('secureConnect', () => this.clearTimer());
+    this.socket.on('secureConnect', () => {
+      this.secured = true;
+      this.clearTimer();
+    });
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     const where = `${tlsOptions.host}:${tlsOptions.port}`;
     this.socket.on('error', (err) => {
@@ -106,6 +110,15 @@ export class Connection {
   /** Requests sent and not yet answered, failed or abandoned. */
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /**
+   * True once the TLS handshake finished. Until then the socket only buffers
+   * what send() wrote: a connection that fails before it delivered no request
+   * to the server, so the pool may send those requests elsewhere.
+   */
+  get reachedServer(): boolean {
+    return this.secured;
   }
 
   /** False once the connection failed or is ending: no new requests go to it. */

@@ -36,9 +36,23 @@ export interface KeyCacheOptions {
  */
 export const MAX_HOLD_MS = 24 * 60 * 60 * 1000;
 
-export interface StrongroomClientOptions {
+/** One appliance the pool may connect to. */
+export interface ServerAddress {
   readonly host: string;
   readonly port: number;
+  /** Name checked against this server's certificate; default: the options' servername, else host when it is a DNS name. */
+  readonly servername?: string;
+}
+
+/** Most appliance addresses one client takes: a cluster is a handful of nodes, more is a mistake in the list. */
+export const MAX_SERVERS = 16;
+
+export interface StrongroomClientOptions {
+  /** The appliance, when there is one (or give `servers`, not both). */
+  readonly host?: string;
+  readonly port?: number;
+  /** Several appliances serving the same keychain (docs/protocol.md §4): new connections go round them, skipping those in backoff. */
+  readonly servers?: readonly ServerAddress[];
   /** The appliance CA (PEM): the only CA trusted for the server certificate. */
   readonly ca: string | Buffer;
   readonly cert?: string | Buffer;
@@ -57,8 +71,15 @@ export interface StrongroomClientOptions {
   readonly clock?: Clock;
 }
 
-export interface ResolvedOptions {
+/** One address with the TLS options a connection to it uses; `where` names it in errors. */
+export interface ResolvedServer {
   readonly tls: ConnectionOptions;
+  readonly where: string;
+}
+
+export interface ResolvedOptions {
+  /** At least one; `host`/`port` alone become a list of one. */
+  readonly servers: readonly ResolvedServer[];
   readonly poolSize: number;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
@@ -86,18 +107,35 @@ function resolveCache(cache: KeyCacheOptions | undefined): KeyCacheOptions | nul
   return { leaseMs, holdMs };
 }
 
-function tlsOptions(o: StrongroomClientOptions): ConnectionOptions {
-  if (typeof o.host !== 'string' || o.host.length === 0) throw invalidArgument('host must be a non-empty string', 'host');
-  integer(o.port, 0, 1, 65_535, 'port');
-  pem(o.ca, 'ca');
-  if ((o.cert === undefined) !== (o.key === undefined)) throw invalidArgument('cert and key go together', o.cert === undefined ? 'cert' : 'key');
-  if (o.cert !== undefined) pem(o.cert, 'cert');
-  if (o.key !== undefined) pem(o.key, 'key');
-  if (o.pfx !== undefined && !Buffer.isBuffer(o.pfx)) throw invalidArgument('pfx must be a Buffer', 'pfx');
-  if (o.servername !== undefined && (typeof o.servername !== 'string' || o.servername.length === 0)) throw invalidArgument('servername must be a non-empty string', 'servername');
-  const options: ConnectionOptions = {
-    host: o.host,
-    port: o.port,
+/** The addresses asked for: `servers`, or `host` and `port` as a list of one; never both. */
+function addressesOf(o: StrongroomClientOptions): readonly ServerAddress[] {
+  if (o.servers !== undefined) {
+    if (o.host !== undefined || o.port !== undefined) throw invalidArgument('give either host and port or servers, not both', 'servers');
+    if (!Array.isArray(o.servers) || o.servers.length === 0 || o.servers.length > MAX_SERVERS) {
+      throw invalidArgument(`servers must be a list of 1 to ${MAX_SERVERS} addresses`, 'servers');
+    }
+    return o.servers;
+  }
+  return [{ host: o.host as string, port: o.port as number }];
+}
+
+/** `prefix` is '' for host and port (errors name 'host', 'port' as ever) and 'servers[i].' in a list. */
+function serverTls(address: ServerAddress, prefix: string, base: ConnectionOptions, fallbackServername: string | undefined): ResolvedServer {
+  if (typeof address !== 'object' || address === null) throw invalidArgument(`${prefix.slice(0, -1)} must be an object with host and port`, prefix.slice(0, -1));
+  const { host, port } = address;
+  if (typeof host !== 'string' || host.length === 0) throw invalidArgument('host must be a non-empty string', `${prefix}host`);
+  integer(port, 0, 1, 65_535, `${prefix}port`);
+  if (address.servername !== undefined && (typeof address.servername !== 'string' || address.servername.length === 0)) {
+    throw invalidArgument('servername must be a non-empty string', `${prefix}servername`);
+  }
+  // For an IP host, leave servername unset: Node then sends no SNI and checks the IP against the certificate's IP SANs.
+  const servername = address.servername ?? fallbackServername ?? (isIP(host) === 0 ? host : undefined);
+  const tls: ConnectionOptions = { ...base, host, port };
+  return { tls: servername === undefined ? tls : { ...tls, servername }, where: `${host}:${port}` };
+}
+
+function resolveServers(o: StrongroomClientOptions): readonly ResolvedServer[] {
+  const base: ConnectionOptions = {
     ca: o.ca,
     cert: o.cert,
     key: o.key,
@@ -106,10 +144,16 @@ function tlsOptions(o: StrongroomClientOptions): ConnectionOptions {
     minVersion: 'TLSv1.2',
     rejectUnauthorized: true,
   };
-  checkCredentials(options);
-  // For an IP host, leave servername unset: Node then sends no SNI and checks the IP against the certificate's IP SANs.
-  const servername = o.servername ?? (isIP(o.host) === 0 ? o.host : undefined);
-  return servername === undefined ? options : { ...options, servername };
+  if (o.servername !== undefined && (typeof o.servername !== 'string' || o.servername.length === 0)) throw invalidArgument('servername must be a non-empty string', 'servername');
+  const prefix = (i: number): string => (o.servers === undefined ? '' : `servers[${i}].`);
+  const servers = addressesOf(o).map((address, i) => serverTls(address, prefix(i), base, o.servername));
+  pem(o.ca, 'ca');
+  if ((o.cert === undefined) !== (o.key === undefined)) throw invalidArgument('cert and key go together', o.cert === undefined ? 'cert' : 'key');
+  if (o.cert !== undefined) pem(o.cert, 'cert');
+  if (o.key !== undefined) pem(o.key, 'key');
+  if (o.pfx !== undefined && !Buffer.isBuffer(o.pfx)) throw invalidArgument('pfx must be a Buffer', 'pfx');
+  checkCredentials(base);
+  return servers;
 }
 
 /**
@@ -135,7 +179,7 @@ function checkCredentials(options: ConnectionOptions): void {
 export function resolveOptions(o: StrongroomClientOptions): ResolvedOptions {
   if (typeof o !== 'object' || o === null) throw invalidArgument('options must be an object', 'options');
   return {
-    tls: tlsOptions(o),
+    servers: resolveServers(o),
     poolSize: integer(o.poolSize, DEFAULT_POOL_SIZE, 1, MAX_POOL_SIZE, 'poolSize'),
     connectTimeoutMs: integer(o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, 'connectTimeoutMs'),
     requestTimeoutMs: integer(o.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, 'requestTimeoutMs'),

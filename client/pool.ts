@@ -6,15 +6,27 @@
  * Every request has one deadline, from the call to its response (queueing
  * and connecting included): past it the request alone fails with TIMEOUT.
  *
+ * Several addresses (appliances serving one keychain): each new connection
+ * goes to the next address, in turn, that is not in backoff; connections
+ * already open keep serving whichever address they reached.
+ *
  * Reconnecting: a connection that fails before any response counts as a
- * failure; after one, no connection is opened until an exponential backoff
- * (BACKOFF_BASE_MS doubling up to BACKOFF_MAX_MS) has passed, so a down
- * server costs one connection attempt per backoff period, never a busy loop.
- * The first response on a connection resets the backoff.
+ * failure of its address; after one, no connection is opened to that address
+ * until an exponential backoff (BACKOFF_BASE_MS doubling up to
+ * BACKOFF_MAX_MS) has passed, so a down server costs one connection attempt
+ * per backoff period, never a busy loop. The first response on a connection
+ * resets its address's backoff.
+ *
+ * A request in flight on a connection that dies fails (UNAVAILABLE): the
+ * server may have acted on it, and only the caller knows whether it may be
+ * sent again. The one exception is a connection that died before its TLS
+ * handshake finished: nothing written to it left this process, so its
+ * requests go back to the front of the queue when another address can take
+ * them, and fail as before when none can.
  */
 import { StrongroomClientError, unavailable } from './client-error';
 import { Connection, ConnectionEvents } from './connection';
-import { ResolvedOptions } from './options';
+import { ResolvedOptions, ResolvedServer } from './options';
 
 /** Most requests waiting for a connection slot: a caller outrunning the server gets an error, not unbounded memory. */
 export const MAX_QUEUED_REQUESTS = 10_000;
@@ -39,18 +51,36 @@ interface QueuedRequest {
 
 type PoolState = 'open' | 'closing' | 'closed';
 
+/** One appliance address and its own backoff. */
+interface Address {
+  readonly server: ResolvedServer;
+  failures: number;
+  backoffTimer: NodeJS.Timeout | null;
+}
+
+/** A request whose connection failed before the handshake: it waits for onClose to say where it goes. */
+interface Stranded {
+  readonly req: QueuedRequest;
+  readonly err: StrongroomClientError;
+}
+
 export class Pool implements ConnectionEvents {
   private readonly conns: Connection[] = [];
   private readonly queue: QueuedRequest[] = [];
-  private failures = 0;
-  private backoffTimer: NodeJS.Timeout | null = null;
+  private readonly addresses: Address[];
+  private readonly addressOf = new Map<Connection, Address>();
+  private readonly stranded = new Map<Connection, Stranded[]>();
+  /** Where the next new connection starts looking (round robin). */
+  private nextAddress = 0;
   private state: PoolState = 'open';
   private idleWaiters: Array<() => void> = [];
   private closing: Promise<void> | null = null;
   /** Connections ever opened (for tests and diagnostics). */
   connectionsOpened = 0;
 
-  constructor(private readonly options: ResolvedOptions) {}
+  constructor(private readonly options: ResolvedOptions) {
+    this.addresses = options.servers.map((server) => ({ server, failures: 0, backoffTimer: null }));
+  }
 
   /** Connections open or opening now. */
   get size(): number {
@@ -104,23 +134,46 @@ export class Pool implements ConnectionEvents {
     this.pump();
   }
 
-  onAnswered(): void {
-    this.failures = 0;
+  onAnswered(conn: Connection): void {
+    const address = this.addressOf.get(conn);
+    if (address !== undefined) address.failures = 0;
   }
 
   onClose(conn: Connection, _err: StrongroomClientError, answered: boolean): void {
     const at = this.conns.indexOf(conn);
     if (at >= 0) this.conns.splice(at, 1);
-    if (this.state === 'closed') return;
-    if (!answered && this.backoffTimer === null) {
-      this.failures += 1;
-      const delay = backoffDelayMs(this.failures);
-      this.backoffTimer = setTimeout(() => {
-        this.backoffTimer = null;
-        this.pump();
-      }, delay);
+    const address = this.addressOf.get(conn) as Address;
+    this.addressOf.delete(conn);
+    const stranded = this.stranded.get(conn) ?? [];
+    this.stranded.delete(conn);
+    if (this.state === 'closed') {
+      for (const { req, err } of stranded) this.settle(req, () => req.reject(err));
+      return;
+    }
+    if (!answered && address.backoffTimer === null) this.startBackoff(address);
+    const elsewhere = this.canServeWithout(address);
+    // Back to the front, in their order: they were the oldest waiting.
+    for (const { req, err } of stranded.reverse()) {
+      if (elsewhere) {
+        req.conn = null;
+        this.queue.unshift(req);
+      } else this.settle(req, () => req.reject(err));
     }
     this.pump();
+  }
+
+  private startBackoff(address: Address): void {
+    address.failures += 1;
+    address.backoffTimer = setTimeout(() => {
+      address.backoffTimer = null;
+      this.pump();
+    }, backoffDelayMs(address.failures));
+  }
+
+  /** Whether a request can go somewhere other than `address` now: an open connection to another address, or another address not in backoff. */
+  private canServeWithout(address: Address): boolean {
+    if (this.conns.some((conn) => conn.usable && this.addressOf.get(conn) !== address)) return true;
+    return this.addresses.some((other) => other !== address && other.backoffTimer === null);
   }
 
   private async finish(err: StrongroomClientError): Promise<void> {
@@ -133,8 +186,10 @@ export class Pool implements ConnectionEvents {
   }
 
   private clearBackoff(): void {
-    if (this.backoffTimer !== null) clearTimeout(this.backoffTimer);
-    this.backoffTimer = null;
+    for (const address of this.addresses) {
+      if (address.backoffTimer !== null) clearTimeout(address.backoffTimer);
+      address.backoffTimer = null;
+    }
   }
 
   private pump(): void {
@@ -147,27 +202,61 @@ export class Pool implements ConnectionEvents {
     this.checkIdle();
   }
 
-  /** The usable connection with the fewest in flight; a new one when none is idle and the pool has room and no backoff runs. */
+  /** The usable connection with the fewest in flight; a new one when none is idle, the pool has room and an address is out of backoff. */
   private pick(): Connection | null {
     let best: Connection | null = null;
     for (const conn of this.conns) {
       if (conn.usable && conn.inFlight < this.options.maxInFlight && (best === null || conn.inFlight < best.inFlight)) best = conn;
     }
-    if ((best === null || best.inFlight > 0) && this.conns.length < this.options.poolSize && this.backoffTimer === null) {
-      const conn = new Connection(this.options.tls, this.options.connectTimeoutMs, this);
-      this.conns.push(conn);
-      this.connectionsOpened += 1;
-      return conn;
+    if ((best === null || best.inFlight > 0) && this.conns.length < this.options.poolSize) {
+      const address = this.takeNextAddress();
+      if (address !== null) return this.open(address);
     }
     return best;
+  }
+
+  /** The next address in turn that is not in backoff, or null when all are. */
+  private takeNextAddress(): Address | null {
+    for (let step = 0; step < this.addresses.length; step++) {
+      const address = this.addresses[(this.nextAddress + step) % this.addresses.length];
+      if (address.backoffTimer === null) {
+        this.nextAddress = (this.nextAddress + step + 1) % this.addresses.length;
+        return address;
+      }
+    }
+    return null;
+  }
+
+  private open(address: Address): Connection {
+    const conn = new Connection(address.server.tls, this.options.connectTimeoutMs, this);
+    this.conns.push(conn);
+    this.addressOf.set(conn, address);
+    this.connectionsOpened += 1;
+    return conn;
   }
 
   private dispatch(req: QueuedRequest, conn: Connection): void {
     req.conn = conn;
     req.id = conn.send(req.body, {
       resolve: (result) => this.settle(req, () => req.resolve(result)),
-      reject: (err) => this.settle(req, () => req.reject(err)),
+      reject: (err) => this.rejected(req, conn, err),
     });
+  }
+
+  /**
+   * A request failed on `conn`. Before the handshake finished nothing was
+   * sent, so it is held for onClose (which the connection calls right after
+   * rejecting its requests, once the address's backoff is known) to move it
+   * to another address; with a single address it fails at once, as ever.
+   */
+  private rejected(req: QueuedRequest, conn: Connection, err: StrongroomClientError): void {
+    if (conn.reachedServer || this.addresses.length === 1) {
+      this.settle(req, () => req.reject(err));
+      return;
+    }
+    const list = this.stranded.get(conn) ?? [];
+    list.push({ req, err });
+    this.stranded.set(conn, list);
   }
 
   private timeout(req: QueuedRequest): void {

@@ -30,6 +30,11 @@ export type PostgresTarget =
 
 const STORAGE_KINDS: readonly StorageKind[] = ['sqlite', 'postgres'];
 
+/** postgres_primary_search_ms: the default, short because the event loop waits for the search (docs/cluster.md §3), and its bounds. */
+export const DEFAULT_PRIMARY_SEARCH_MS = 5_000;
+const MIN_PRIMARY_SEARCH_MS = 1_000;
+const MAX_PRIMARY_SEARCH_MS = 120_000;
+
 /** The one value cluster_destroy takes: Destroy is logical, sealed bytes may persist in PostgreSQL's files. */
 export const CLUSTER_DESTROY_CONSENT = 'logical';
 
@@ -71,6 +76,12 @@ export const STORAGE_SETTINGS: readonly SettingSpec[] = [
     meaning: "With storage = postgres: file holding that role's password (mode 0600, owned by the user running Strongroom; its first line). Never the password itself in this file. Relative paths are relative to the data folder.",
   },
   {
+    key: 'postgres_primary_search_ms',
+    env: 'STRONGROOM_POSTGRES_PRIMARY_SEARCH_MS',
+    defaultValue: () => String(DEFAULT_PRIMARY_SEARCH_MS),
+    meaning: `With storage = postgres: how long one search for the writable primary may take (ms, ${MIN_PRIMARY_SEARCH_MS} to ${MAX_PRIMARY_SEARCH_MS}) before the call fails CLUSTER_NO_PRIMARY. The server waits meanwhile (the store is synchronous): more than Patroni's ttl + loop_wait makes a request during a failover wait and succeed instead of failing, and freezes the appliance that long (docs/cluster.md §3).`,
+  },
+  {
     key: 'cluster_destroy',
     env: 'STRONGROOM_CLUSTER_DESTROY',
     defaultValue: () => null,
@@ -91,6 +102,7 @@ export function checkStorageSettings(values: Readonly<Record<string, string | nu
   for (const key of ['postgres_database', 'postgres_user', 'postgres_password_file']) {
     if (!values[key]) throw new ConfigError(`storage = postgres needs ${key}`);
   }
+  primarySearchMs(values);
   if ((values.backup_schedule ?? 'off') !== 'off') {
     throw new ConfigError("backup_schedule must be off with storage = postgres: the server's backups are SQLite snapshots; a cluster's backups are PostgreSQL's own (pg_basebackup, WAL archive)");
   }
@@ -99,6 +111,16 @@ export function checkStorageSettings(values: Readonly<Record<string, string | nu
 /** storage, as checked when the configuration was loaded. */
 export function storageKind(values: Readonly<Record<string, string | null>>): StorageKind {
   return (values.storage ?? 'sqlite') as StorageKind;
+}
+
+/** postgres_primary_search_ms, checked: a whole number of ms within its bounds. */
+export function primarySearchMs(values: Readonly<Record<string, string | null>>): number {
+  const text = values.postgres_primary_search_ms ?? String(DEFAULT_PRIMARY_SEARCH_MS);
+  const ms = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!(ms >= MIN_PRIMARY_SEARCH_MS && ms <= MAX_PRIMARY_SEARCH_MS)) {
+    throw new ConfigError(`postgres_primary_search_ms must be a whole number of milliseconds from ${MIN_PRIMARY_SEARCH_MS} to ${MAX_PRIMARY_SEARCH_MS}, not "${text}"`);
+  }
+  return ms;
 }
 
 /** Where the bridge connects, from postgres_server or postgres_patroni (exactly one). */

@@ -17,6 +17,12 @@
  * lookup by default (one small query), or only when `poll()` is called
  * once `pollOnly()` was (the server polls on a timer: a query per request
  * cost a quarter of its time).
+ *
+ * A counter that cannot be read (the store is out: a PostgreSQL failover)
+ * fails closed: everything is dropped, and until a poll reads the counter
+ * again the stamps move at every look, so no cache keeps what it reads
+ * meanwhile (another appliance may be writing on the new primary). The
+ * first poll that reads it drops everything once more.
  */
 import { OwnChange } from '../storage/own-changes';
 import { TransactionalStore } from '../storage/transactional-store';
@@ -32,6 +38,10 @@ export class KeychainChanges {
   /** Bumped by every own change of client or grant rows (and every drop of everything). */
   private directoryVersion = 0;
   private polled = false;
+  /** Set while the last poll could not read the counter: nothing cached is trusted until one can. */
+  private untrusted = false;
+  /** Bumped at every look while untrusted, so that each look sees a new stamp. */
+  private untrustedLooks = 0;
   private readonly keyListeners: Array<(invalidation: KeyInvalidation) => void> = [];
 
   private readonly feed: TransactionalStore['ownChanges'];
@@ -60,17 +70,43 @@ export class KeychainChanges {
   /** Moves at every drop of everything: the key caches compare it at each lookup (others' changes are looked for first, unless only polled). */
   readonly keysStamp = (): string => {
     if (!this.polled) this.poll();
+    if (this.untrusted) return `untrusted:${++this.untrustedLooks}`;
     return this.feed ? String(this.generation) : `${this.generation}|${this.store.ownCommitCount()}`;
   };
 
   /** Moves whenever client or grant rows may have changed: the policy index and confirmed identities rebuild when it does. */
   readonly directoryStamp = (): string => {
     if (!this.polled) this.poll();
+    if (this.untrusted) return `untrusted:${++this.untrustedLooks}`;
     return this.feed ? `${this.generation}:${this.directoryVersion}` : `${this.generation}:${this.directoryVersion}|${this.store.ownCommitCount()}`;
   };
 
-  /** Reads the store's counter; true when someone else changed the keychain since the last look (everything was dropped). */
+  /**
+   * Reads the store's counter; true when someone else changed the keychain
+   * since the last look (everything was dropped). When the counter cannot be
+   * read, everything is dropped, the caches stay untrusted until a poll
+   * reads it, and the store's error is thrown for the caller to report.
+   */
   poll(): boolean {
+    let moved: boolean;
+    try {
+      moved = this.readCounter();
+    } catch (err) {
+      this.untrusted = true;
+      this.dropEverything();
+      throw err;
+    }
+    if (this.untrusted) {
+      // Back: whatever was read during the outage was kept by nobody, but others may have written meanwhile.
+      this.untrusted = false;
+      moved = true;
+    }
+    if (moved) this.dropEverything();
+    return moved;
+  }
+
+  /** True when the counter moved since the last look (and takes the new value as looked at). */
+  private readCounter(): boolean {
     if (this.feed) {
       const now = this.feed.counter();
       if (now === this.accounted) return false;
@@ -80,7 +116,6 @@ export class KeychainChanges {
       if (now === this.lastStamp) return false;
       this.lastStamp = now;
     }
-    this.dropEverything();
     return true;
   }
 

@@ -10,8 +10,14 @@
  * is durable in the audit trail and waits for each batch's events before
  * the next batch, so no scheduled change outlives a trail that cannot
  * record it.
+ *
+ * A sweep that fails (its store is out: a PostgreSQL failover) resolves as
+ * having done nothing: it runs from a timer, where a rejection would end
+ * the process. The next check sweeps again; the outage and its end are
+ * logged once each.
  */
 import { Clock } from '../common/clock';
+import { OutageLog } from '../common/outage-log';
 import { Timer, Timers } from '../common/timers';
 import { Keychain } from './keychain';
 import { sweepDueDestructions } from './destruction-sweep';
@@ -55,19 +61,33 @@ export interface RolloverServiceOptions {
 export class RolloverService {
   private timer: Timer | null = null;
   private running: Promise<SweepResult> | null = null;
+  private readonly outage: OutageLog;
 
-  constructor(private readonly options: RolloverServiceOptions) {}
+  constructor(private readonly options: RolloverServiceOptions) {
+    this.outage = new OutageLog(options.log, options.clock, 'the scheduled sweeps (activation, rollover, notices, destruction, retention, process-stop)', 'nothing due is acted on until a check succeeds');
+  }
 
   start(): void {
     void this.sweep();
     this.timer = this.options.timers.every(this.options.checkIntervalMs, () => void this.sweep());
   }
 
-  /** Runs a sweep now, or joins the one in progress. */
+  /** Runs a sweep now, or joins the one in progress. Never rejects: a sweep that failed did nothing (and was logged). */
   sweep(): Promise<SweepResult> {
-    this.running ??= this.runSweep().finally(() => {
-      this.running = null;
-    });
+    this.running ??= this.runSweep()
+      .then(
+        (result) => {
+          this.outage.succeeded();
+          return result;
+        },
+        (err: unknown) => {
+          this.outage.failed(err);
+          return { rolled: 0, failed: 0, batches: 0 };
+        },
+      )
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 

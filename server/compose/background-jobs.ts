@@ -107,8 +107,18 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     start(changes, connections) {
       if (!keychain.isSealed) rollover.start();
       checkpointer.start();
+      // A recheck reads the directory: should the store go out between the poll and it, the recheck is owed
+      // to the next poll rather than thrown out of this timer (each request is still checked on its own).
+      let recheckOwed = false;
       watcher = timers.every(WATCH_INTERVAL_MS, () => {
-        if (changes.poll()) connections.recheck();
+        if (!changes.poll() && !recheckOwed) return;
+        try {
+          connections.recheck();
+          recheckOwed = false;
+        } catch (err) {
+          if (!recheckOwed) log.warn('connections of revoked clients not rechecked: tried again at the next poll', { code: (err as { code?: string }).code ?? 'INTERNAL_ERROR', message: String((err as Error).message ?? err) });
+          recheckOwed = true;
+        }
       });
     },
     async stop() {

@@ -8,7 +8,16 @@
  * it per request cost a quarter of the server's time in the socket
  * benchmark. A movement of the counter that this process's own commits do
  * not explain drops everything.
+ *
+ * A poll that cannot read the counter (the store is out: a PostgreSQL
+ * failover) does not throw out of the watch's timer, which would end the
+ * process: the caches stay untrusted until a poll can (keychain-changes.ts),
+ * requests meanwhile get the store's own error, and the outage and its end
+ * are logged once each.
  */
+import { Clock } from '../../common/clock';
+import { Logger } from '../../common/logger';
+import { OutageLog } from '../../common/outage-log';
 import { KeychainChanges } from '../../domain/keychain-changes';
 
 /** How often another process's changes are looked for. */
@@ -16,8 +25,11 @@ export const WATCH_INTERVAL_MS = 250;
 
 export class ChangeWatch {
   private directorySeen: string;
+  private readonly outage: OutageLog;
 
-  constructor(private readonly changes: KeychainChanges) {
+  /** The first poll is made here and may throw: a server whose store cannot be read at start does not start. */
+  constructor(private readonly changes: KeychainChanges, log: Logger, clock: Clock) {
+    this.outage = new OutageLog(log, clock, 'the change watch', 'no cached key, client or grant is trusted meanwhile');
     changes.pollOnly();
     changes.poll();
     this.directorySeen = changes.directoryStamp();
@@ -26,9 +38,21 @@ export class ChangeWatch {
   /** Cheap: moves when client or grant rows may have changed (this process's writes at once, others' as of the last poll). */
   readonly stamp = (): string => this.changes.directoryStamp();
 
-  /** True when another process changed the keychain, or clients or grants changed, since the last poll: connections are rechecked. */
+  /**
+   * True when another process changed the keychain, or clients or grants
+   * changed, since the last poll: connections are rechecked. False while the
+   * store cannot be read (rechecking would only fail too); the first poll
+   * that reads it again answers true.
+   */
   poll(): boolean {
-    const foreign = this.changes.poll();
+    let foreign: boolean;
+    try {
+      foreign = this.changes.poll();
+    } catch (err) {
+      this.outage.failed(err);
+      return false;
+    }
+    this.outage.succeeded();
     const directory = this.changes.directoryStamp();
     const moved = directory !== this.directorySeen;
     this.directorySeen = directory;

@@ -21,7 +21,7 @@ import { dirname } from 'node:path';
 import { Clock, systemClock } from '../../common/clock';
 import { ApplianceConfig, setting } from '../../common/config';
 import { ConfigError, KeychainError, StorageError } from '../../common/errors';
-import { CLUSTER_DESTROY_CONSENT, postgresTarget, StorageKind, storageKind } from '../../common/storage-settings';
+import { CLUSTER_DESTROY_CONSENT, postgresTarget, primarySearchMs, StorageKind, storageKind } from '../../common/storage-settings';
 import { finishPendingRestore, RestoreSwapOutcome } from '../../domain/backup/restore-swap';
 import { KeychainStore } from '../../storage/keychain-store';
 import { openPostgresStore } from '../../storage/postgres/pg-store';
@@ -76,6 +76,8 @@ function openOnPostgres(config: ApplianceConfig, options: StoreOpenOptions): Ope
     credentials: { user: setting(config, 'postgres_user'), password: readPostgresPassword(setting(config, 'postgres_password_file')), database },
     // The consent above: a Destroy drops the rows, and PostgreSQL keeps copies of the bytes (docs/cluster.md §8).
     acceptUnerasedDrops: true,
+    // How long a call waits for a primary during a failover (docs/cluster.md §3): bounded, a setting.
+    findPrimaryTimeoutMs: primarySearchMs(config.values),
     clock: options.clock ?? systemClock,
   });
   if (!options.create && store.getMeta() === null) {

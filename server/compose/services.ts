@@ -86,7 +86,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
   const { keychain, store, config } = appliance;
   const stamper: EventStamper = { clock, newId: () => appliance.ids.newId() };
   const hooks = options.hooks ?? {};
-  const changes = new ChangeWatch(keychain.changes);
+  const changes = new ChangeWatch(keychain.changes, log, clock);
   const connections = new ClientConnections();
   const operations = allOperations(() => dispatcher.operationNames());
   const certificates = new ServerCertificates(appliance, { clock, timers, log, stamper, events: audit.events, record: (event) => audit.record(event) });

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../common/config';
-import { postgresTarget } from '../../common/storage-settings';
+import { postgresTarget, primarySearchMs } from '../../common/storage-settings';
 import { readPostgresPassword } from '../../storage/postgres/pg-password-file';
 import { codeOf, NO_ERROR } from '../support/error-code';
 
@@ -52,6 +52,14 @@ describe('storage settings', () => {
     expect(codeOf(() => postgres({ cluster_destroy: 'yes' }))).toBe('CONFIG_INVALID');
     expect(codeOf(() => postgres({ backup_schedule: 'P1D' }))).toBe('CONFIG_INVALID');
     expect(codeOf(() => load({ backup_schedule: 'P1D' }))).toBe(NO_ERROR);
+  });
+
+  it("bounds the search for the primary: 5 s by default, a whole number of ms from 1 s to 120 s", () => {
+    expect(primarySearchMs(postgres().values)).toBe(5_000);
+    expect(primarySearchMs(postgres({ postgres_primary_search_ms: '25000' }).values)).toBe(25_000);
+    for (const bad of ['999', '120001', '5s', '', '-1', '1e4']) {
+      expect([bad, codeOf(() => postgres({ postgres_primary_search_ms: bad }))]).toEqual([bad, 'CONFIG_INVALID']);
+    }
   });
 
   it('reads the password file only when it is private, regular and not empty', () => {
