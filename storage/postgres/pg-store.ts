@@ -23,6 +23,7 @@ import { SqliteApprovals } from '../sqlite-approvals';
 import { SqliteAudit } from '../sqlite-audit';
 import { SqliteDirectory } from '../sqlite-directory';
 import { SqliteInvocations } from '../sqlite-invocations';
+import { SqliteSchedulerLease } from '../sqlite-scheduler-lease';
 import { SqliteKeySchedule } from '../sqlite-key-schedule';
 import { SqliteKeychainRoot } from '../sqlite-keychain-root';
 import { SqliteNaming } from '../sqlite-naming';
@@ -69,5 +70,6 @@ function assemble(connection: PgConnection, settings: SyncBridgeOptions): Keycha
     approvals: new SqliteApprovals(db, write, read),
     trust: new SqliteTrustJournal(connection, () => openPgTrustSnapshot(settings)),
     invocations: new SqliteInvocations(connection),
+    schedulerLease: new SqliteSchedulerLease(connection),
   });
 }

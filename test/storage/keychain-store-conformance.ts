@@ -11,6 +11,7 @@ import { describeKeyScheduleConformance } from './key-schedule-conformance';
 import { describeKeyStoreConformance } from './key-store-conformance';
 import { describeKeychainRootConformance } from './keychain-root-conformance';
 import { describeNamingConformance } from './naming-conformance';
+import { describeSchedulerLeaseConformance } from './scheduler-lease-conformance';
 import { StoreFactory } from './store-fixtures';
 import { describeTransactionalConformance } from './transactional-conformance';
 
@@ -24,4 +25,5 @@ export function describeKeychainStoreConformance(name: string, factory: StoreFac
   describeDirectoryConformance(name, factory);
   describeApprovalConformance(name, factory);
   describeInvocationConformance(name, factory);
+  describeSchedulerLeaseConformance(name, factory);
 }
