@@ -76,6 +76,12 @@ export const STORAGE_SETTINGS: readonly SettingSpec[] = [
     defaultValue: () => null,
     meaning: 'Required with storage = postgres, and only value logical: you accept that on PostgreSQL a Destroy is logical, the sealed bytes of a destroyed key staying in row versions, WAL, standbys and archives until overwritten (docs/cluster.md §6). Without it the appliance does not open a PostgreSQL keychain.',
   },
+  {
+    key: 'node_name',
+    env: 'STRONGROOM_NODE_NAME',
+    defaultValue: () => null,
+    meaning: "This appliance's name among the nodes of a cluster (default: the host name up to its first dot): the holder named in the scheduler's lease and in cluster status, and the default of cluster join --node. 1 to 63 letters, digits, '.', '-' or '_'. Give each node its own.",
+  },
 ];
 
 /** ConfigError unless the storage settings hang together (the consent itself is checked when the store is opened). */

@@ -22,6 +22,8 @@ export interface SweepResult {
   readonly rolled: number;
   readonly failed: number;
   readonly batches: number;
+  /** True when a batch was refused: another node holds the scheduler's lease. */
+  readonly refused?: boolean;
 }
 
 export interface SweepOptions {
@@ -33,6 +35,8 @@ export interface SweepOptions {
   readonly onFailed?: (keyId: string, error: StrongroomError) => void;
   /** Awaited after each batch's reports, before the pause: a rejection stops the sweep (its audit events could not be written). */
   readonly afterBatch?: () => Promise<void>;
+  /** Asked inside each batch's transaction before it acts (the scheduler's lease): false ends the sweep. */
+  readonly mayAct?: () => boolean;
 }
 
 /** Longest pause between two batches, whatever the batch cost. */
@@ -70,6 +74,7 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       // One trust-state fold per batch instead of one per key (storage/sqlite-connection.ts).
       transaction: (batch) => keychain.transaction(batch, { batch: true }),
       clock: keychain.clock,
+      mayAct: options.mayAct,
     },
     {
       batchSize: options.batchSize,
@@ -85,5 +90,5 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       onFailed: (keyId, error) => options.onFailed?.(keyId, asStrongroomError(error)),
     },
   );
-  return { rolled: result.done, failed: result.failed, batches: result.batches };
+  return { rolled: result.done, failed: result.failed, batches: result.batches, refused: result.refused };
 }

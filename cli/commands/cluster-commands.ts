@@ -15,7 +15,7 @@ export function clusterCommand(): Command {
   cluster.addCommand(
     new Command('join')
       .description('join the keychain another node created in the shared PostgreSQL database: check the master key, create this node\'s audit signing key, register it')
-      .option('--node <name>', 'this node\'s name in the signer list and the trail (default: the host name)')
+      .option('--node <name>', 'this node\'s name in the signer list and the trail (default: the node_name setting, else the host name)')
       .addHelpText(
         'after',
         `
@@ -55,7 +55,7 @@ list or the keychain's rows fail authentication (INTEGRITY_FAILURE);
         runCommand(async (ctx, options: { node?: string }) => {
           // Before the open: opening a SQLite keychain would create its data folder's files.
           assertClusterStorage(ctx.config());
-          nodeName(options.node);
+          nodeName(options.node ?? ctx.config().values.node_name);
           const appliance = ctx.open();
           const operator = localOperator();
           const result = await joinCluster(appliance, { node: options.node, operator: { name: operator.name, subject: operator.subject }, clock: systemClock });
