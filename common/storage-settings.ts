@@ -2,13 +2,13 @@
  * Where the keychain is kept (common/config.ts layers these like every
  * other setting): the SQLite file of keychain_path (storage = sqlite, the
  * default, unchanged), or a PostgreSQL database reached through the
- * synchronous bridge (storage = postgres; docs/cluster.md §5, §8), either
+ * synchronous bridge (storage = postgres; docs/cluster/bridge.md, docs/cluster/store.md), either
  * one server directly or the writable primary of a Patroni cluster.
  *
  * The password is never a setting's value: a config file is shown, copied
  * and recorded in the trail's settings digest, so it names a file
  * (postgres_password_file, read as the HSM PIN file is). And PostgreSQL
- * cannot erase a destroyed key's sealed bytes (docs/cluster.md §6), so the
+ * cannot erase a destroyed key's sealed bytes (docs/cluster/destroy.md), so the
  * appliance serves from it only once the operator has said, by name, that
  * they accept the weaker promise: cluster_destroy = logical.
  */
@@ -74,7 +74,7 @@ export const STORAGE_SETTINGS: readonly SettingSpec[] = [
     key: 'cluster_destroy',
     env: 'STRONGROOM_CLUSTER_DESTROY',
     defaultValue: () => null,
-    meaning: 'Required with storage = postgres, and only value logical: you accept that on PostgreSQL a Destroy is logical, the sealed bytes of a destroyed key staying in row versions, WAL, standbys and archives until overwritten (docs/cluster.md §6). Without it the appliance does not open a PostgreSQL keychain.',
+    meaning: 'Required with storage = postgres, and only value logical: you accept that on PostgreSQL a Destroy is logical, the sealed bytes of a destroyed key staying in row versions, WAL, standbys and archives until overwritten (docs/cluster/destroy.md). Without it the appliance does not open a PostgreSQL keychain.',
   },
   {
     key: 'node_name',
@@ -90,7 +90,7 @@ export function checkStorageSettings(values: Readonly<Record<string, string | nu
   if (!STORAGE_KINDS.includes(kind as StorageKind)) throw new ConfigError(`storage must be sqlite or postgres, not "${kind}"`);
   const consent = values.cluster_destroy;
   if (consent !== null && consent !== undefined && consent !== CLUSTER_DESTROY_CONSENT) {
-    throw new ConfigError(`cluster_destroy takes one value, ${CLUSTER_DESTROY_CONSENT} (docs/cluster.md §6), not "${consent}"`);
+    throw new ConfigError(`cluster_destroy takes one value, ${CLUSTER_DESTROY_CONSENT} (docs/cluster/destroy.md), not "${consent}"`);
   }
   if (kind !== 'postgres') return;
   postgresTarget(values);

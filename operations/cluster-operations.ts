@@ -1,5 +1,5 @@
 /**
- * ClusterStatus (officers and auditors; docs/cluster.md §12): this node, the
+ * ClusterStatus (officers and auditors; docs/cluster/status.md): this node, the
  * storage engine, the Patroni nodes' roles, the master key check, the
  * scheduler's lease and the audit signers (server/cluster/cluster-status.ts).
  *

@@ -1,6 +1,6 @@
 /**
  * `strongroom cluster join`: the command an operator runs on a new node of a
- * cluster (server/cluster/cluster-join.ts does the work; docs/cluster.md §10).
+ * cluster (server/cluster/cluster-join.ts does the work; docs/cluster/join.md).
  * Local only: it opens this node's configuration (storage = postgres, its own
  * token), not a running server.
  *

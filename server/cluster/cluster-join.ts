@@ -1,7 +1,7 @@
 /**
  * `strongroom cluster join`: makes this appliance a node of a cluster whose
  * keychain another node created in the shared PostgreSQL database (issue 17,
- * docs/cluster.md §10). Run on the new node, with its configuration pointing
+ * docs/cluster/join.md). Run on the new node, with its configuration pointing
  * at that database and at its own HSM token, before its first `serve`.
  *
  * In this order, each step before the first write:
@@ -18,7 +18,7 @@
  *    `audit-signer-added` event in one transaction (a key listed already
  *    changes nothing: joining twice is safe).
  *
- * Not dual-controlled, on purpose (docs/cluster.md §10 says why): the power
+ * Not dual-controlled, on purpose (docs/cluster/join.md says why): the power
  * to add a signer is holding the master key in an HSM, which is already the
  * power to serve every key; what keeps it from being silent is the event in
  * the chain, which every node's AuditVerify and every SIEM sink sees.
@@ -66,7 +66,7 @@ export async function registerFirstNode(appliance: Appliance, options: JoinOptio
 }
 
 function notOnSqlite(): KeychainError {
-  return new KeychainError('NOT_ON_SQLITE', 'cluster join needs the keychain in PostgreSQL (storage = postgres): this appliance keeps it in a SQLite file, which belongs to one appliance; nothing was done. Set storage = postgres and its settings (docs/cluster.md §9), then run it again');
+  return new KeychainError('NOT_ON_SQLITE', 'cluster join needs the keychain in PostgreSQL (storage = postgres): this appliance keeps it in a SQLite file, which belongs to one appliance; nothing was done. Set storage = postgres and its settings (docs/cluster/one-appliance.md), then run it again');
 }
 
 /** NOT_ON_SQLITE unless the configuration keeps the keychain in PostgreSQL: checked before anything is opened (an open creates files). */

@@ -58,7 +58,7 @@ export interface ClusterStatusDeps {
 export async function clusterStatus({ appliance, probe, clock }: ClusterStatusDeps): Promise<ClusterStatusView> {
   const node = configuredNodeName(appliance.config);
   if (appliance.storage !== 'postgres') {
-    return { storage: 'sqlite', singleNode: true, node, message: 'this appliance keeps its keychain in a SQLite file: it is a single node, not part of a cluster (storage = postgres and cluster join make one: docs/cluster.md §9, §10)' };
+    return { storage: 'sqlite', singleNode: true, node, message: 'this appliance keeps its keychain in a SQLite file: it is a single node, not part of a cluster (storage = postgres and cluster join make one: docs/cluster/one-appliance.md, docs/cluster/join.md)' };
   }
   const { keychain, store } = appliance;
   // Authenticated reads first: a list or lease that fails its MAC is the answer (INTEGRITY_FAILURE).

@@ -94,7 +94,7 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     verify: appliance.storage === 'sqlite' ? workerHeadVerifier(setting(config, 'keychain_path')) : undefined,
     // The alarm goes into the trail (and so to the SIEM sinks and the event stream), awaited like an operation's event.
     onIntegrityFailure: (failure) => audit.record(auditIntegrityFailureEvent(stamper, failure)),
-    // The other nodes' checkpoints (docs/cluster.md §10): the keys on the keychain's authenticated signer list.
+    // The other nodes' checkpoints (docs/cluster/join.md): the keys on the keychain's authenticated signer list.
     clusterSigners: () => keychain.auditSigners().map((signer) => signer.publicKey),
     beforeCheckpoint: async () => {
       if (keychain.isSealed) return;

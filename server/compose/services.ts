@@ -138,7 +138,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     auditTrail: store.audit,
     auditTrust: async () => {
       const keychainId = store.getMeta()!.keychainId;
-      // The cluster's other signers (docs/cluster.md §10), only from a list whose rows authenticate (a row that does not
+      // The cluster's other signers (docs/cluster/join.md), only from a list whose rows authenticate (a row that does not
       // is INTEGRITY_FAILURE, thrown: never a verdict with fewer checks); while sealed, none.
       const clusterSigners = keychain.isSealed ? [] : keychain.auditSigners().map((signer) => signer.publicKey);
       try {

@@ -3,7 +3,7 @@
  * storage/sqlite-store.ts, assembled from the same capability files
  * (storage/sqlite-*.ts) on one PgConnection (pg-connection.ts), whose
  * statements run through the better-sqlite3-shaped facade over the
- * synchronous bridge (docs/cluster.md §5). One implementation of each
+ * synchronous bridge (docs/cluster/bridge.md). One implementation of each
  * capability serves both backends; PostgreSQL has its own code only where
  * the SQL cannot be shared:
  * - pg-keys.ts: listKeys (GLOB, json_each, LIMIT -1);

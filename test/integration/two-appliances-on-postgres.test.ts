@@ -1,6 +1,6 @@
 /**
  * Two appliances serving one keychain from one PostgreSQL database (issue
- * 17, docs/cluster.md §9), on real parts: the throwaway PostgreSQL 15, three
+ * 17, docs/cluster/one-appliance.md), on real parts: the throwaway PostgreSQL 15, three
  * SoftHSM2 tokens, mutual TLS.
  *
  * A and B each have a token of their own holding the SAME master key v1,
@@ -119,7 +119,7 @@ describe('two appliances on one PostgreSQL keychain, tokens sharing the master k
   const pollB = () => bTimers.advance(WATCH_INTERVAL_MS);
 
   beforeAll(async () => {
-    // Two nodes on one host: each names itself (node_name), as docs/cluster.md §11 asks, or both would hold the scheduler's lease as the host.
+    // Two nodes on one host: each names itself (node_name), as docs/cluster/scheduler-lease.md asks, or both would hold the scheduler's lease as the host.
     a = await startTestAppliance({ ...settings(), node_name: 'node-a' }, { token: token(label.a), timers: new ManualTimers(new ManualClock(Date.now())) });
     b = await joinTestAppliance(token(label.b), { ...settings(), node_name: label.b }, { timers: bTimers });
   }, 180_000);
