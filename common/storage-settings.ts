@@ -2,13 +2,13 @@
  * Where the keychain is kept (common/config.ts layers these like every
  * other setting): the SQLite file of keychain_path (storage = sqlite, the
  * default, unchanged), or a PostgreSQL database reached through the
- * synchronous bridge (storage = postgres; docs/cluster.md §5, §8), either
+ * synchronous bridge (storage = postgres; docs/cluster/bridge.md, docs/cluster/store.md), either
  * one server directly or the writable primary of a Patroni cluster.
  *
  * The password is never a setting's value: a config file is shown, copied
  * and recorded in the trail's settings digest, so it names a file
  * (postgres_password_file, read as the HSM PIN file is). And PostgreSQL
- * cannot erase a destroyed key's sealed bytes (docs/cluster.md §6), so the
+ * cannot erase a destroyed key's sealed bytes (docs/cluster/destroy.md), so the
  * appliance serves from it only once the operator has said, by name, that
  * they accept the weaker promise: cluster_destroy = logical.
  */
@@ -30,7 +30,7 @@ export type PostgresTarget =
 
 const STORAGE_KINDS: readonly StorageKind[] = ['sqlite', 'postgres'];
 
-/** postgres_primary_search_ms: the default, short because the event loop waits for the search (docs/cluster.md §3), and its bounds. */
+/** postgres_primary_search_ms: the default, short because the event loop waits for the search (docs/cluster/finding-the-primary.md), and its bounds. */
 export const DEFAULT_PRIMARY_SEARCH_MS = 5_000;
 const MIN_PRIMARY_SEARCH_MS = 1_000;
 const MAX_PRIMARY_SEARCH_MS = 120_000;
@@ -79,13 +79,19 @@ export const STORAGE_SETTINGS: readonly SettingSpec[] = [
     key: 'postgres_primary_search_ms',
     env: 'STRONGROOM_POSTGRES_PRIMARY_SEARCH_MS',
     defaultValue: () => String(DEFAULT_PRIMARY_SEARCH_MS),
-    meaning: `With storage = postgres: how long one search for the writable primary may take (ms, ${MIN_PRIMARY_SEARCH_MS} to ${MAX_PRIMARY_SEARCH_MS}) before the call fails CLUSTER_NO_PRIMARY. The server waits meanwhile (the store is synchronous): more than Patroni's ttl + loop_wait makes a request during a failover wait and succeed instead of failing, and freezes the appliance that long (docs/cluster.md §3).`,
+    meaning: `With storage = postgres: how long one search for the writable primary may take (ms, ${MIN_PRIMARY_SEARCH_MS} to ${MAX_PRIMARY_SEARCH_MS}) before the call fails CLUSTER_NO_PRIMARY. The server waits meanwhile (the store is synchronous): more than Patroni's ttl + loop_wait makes a request during a failover wait and succeed instead of failing, and freezes the appliance that long (docs/cluster/finding-the-primary.md).`,
   },
   {
     key: 'cluster_destroy',
     env: 'STRONGROOM_CLUSTER_DESTROY',
     defaultValue: () => null,
-    meaning: 'Required with storage = postgres, and only value logical: you accept that on PostgreSQL a Destroy is logical, the sealed bytes of a destroyed key staying in row versions, WAL, standbys and archives until overwritten (docs/cluster.md §6). Without it the appliance does not open a PostgreSQL keychain.',
+    meaning: 'Required with storage = postgres, and only value logical: you accept that on PostgreSQL a Destroy is logical, the sealed bytes of a destroyed key staying in row versions, WAL, standbys and archives until overwritten (docs/cluster/destroy.md). Without it the appliance does not open a PostgreSQL keychain.',
+  },
+  {
+    key: 'node_name',
+    env: 'STRONGROOM_NODE_NAME',
+    defaultValue: () => null,
+    meaning: "This appliance's name among the nodes of a cluster (default: the host name up to its first dot): the holder named in the scheduler's lease and in cluster status, and the default of cluster join --node. 1 to 63 letters, digits, '.', '-' or '_'. Give each node its own.",
   },
 ];
 
@@ -95,7 +101,7 @@ export function checkStorageSettings(values: Readonly<Record<string, string | nu
   if (!STORAGE_KINDS.includes(kind as StorageKind)) throw new ConfigError(`storage must be sqlite or postgres, not "${kind}"`);
   const consent = values.cluster_destroy;
   if (consent !== null && consent !== undefined && consent !== CLUSTER_DESTROY_CONSENT) {
-    throw new ConfigError(`cluster_destroy takes one value, ${CLUSTER_DESTROY_CONSENT} (docs/cluster.md §6), not "${consent}"`);
+    throw new ConfigError(`cluster_destroy takes one value, ${CLUSTER_DESTROY_CONSENT} (docs/cluster/destroy.md), not "${consent}"`);
   }
   if (kind !== 'postgres') return;
   postgresTarget(values);

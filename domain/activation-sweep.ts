@@ -12,7 +12,7 @@ import { sweepDue, yieldToEventLoop } from './sweep-due';
 export async function sweepDueActivations(
   keychain: Keychain,
   atMs: number,
-  options: { onActivated?: (instance: string) => void; onFailed?: (instanceId: string, error: StrongroomError) => void; afterBatch?: () => Promise<void> } = {},
+  options: { onActivated?: (instance: string) => void; onFailed?: (instanceId: string, error: StrongroomError) => void; afterBatch?: () => Promise<void>; mayAct?: () => boolean } = {},
 ): Promise<{ activated: number; failed: number }> {
   const result = await sweepDue(
     {
@@ -21,6 +21,7 @@ export async function sweepDueActivations(
       act: ({ instanceId }) => keychain.activateIfDue(instanceId, atMs),
       transaction: (batch) => keychain.transaction(batch),
       clock: keychain.clock,
+      mayAct: options.mayAct,
     },
     {
       // A rejected afterBatch (its audit events could not be written) stops the sweep.

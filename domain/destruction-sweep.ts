@@ -17,6 +17,8 @@ export interface DestructionSweepOptions {
   readonly yieldBetweenBatches?: () => Promise<void>;
   readonly onDestroyed?: (instance: string) => void;
   readonly onFailed?: (instanceId: string, error: StrongroomError) => void;
+  /** Asked inside each batch's transaction before it acts (the scheduler's lease): false ends the sweep. */
+  readonly mayAct?: () => boolean;
 }
 
 export async function sweepDueDestructions(keychain: Keychain, atMs: number, options: DestructionSweepOptions = {}): Promise<{ destroyed: number; failed: number }> {
@@ -36,6 +38,7 @@ async function destroyDue(keychain: Keychain, atMs: number, options: Destruction
       act: ({ instanceId }) => keychain.destroyIfDue(instanceId, atMs),
       transaction: (batch) => keychain.transaction(batch),
       clock: keychain.clock,
+      mayAct: options.mayAct,
     },
     {
       batchSize: options.batchSize,

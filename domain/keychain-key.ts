@@ -160,7 +160,7 @@ export async function unwrapKeychainKey(store: KeychainRootStore, hsm: HsmPort, 
   if (policy === null && unsealSecret !== undefined) {
     throw new KeychainError('WRONG_STATE', 'this keychain has no custodian shares: it unseals with the HSM alone');
   }
-  // A shared keychain's check value first: another master key is named as such, before any unwrap (docs/cluster.md §9).
+  // A shared keychain's check value first: another master key is named as such, before any unwrap (docs/cluster/one-appliance.md).
   await assertMasterKeyCheck(store, hsm);
   const records = store.listWrappedKeychainKeys();
   const newest = records[records.length - 1];

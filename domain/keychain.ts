@@ -47,6 +47,7 @@ import { NoticedRollover, rolloverNoticeMac } from './trust/rollover-notice-mac'
 import { advanceFreshnessAnchor, assertNotRolledBack, readFreshnessAnchor } from './trust/freshness-anchor';
 import { authenticatedSigners, ClusterSigner, enrolAuditSigner, EnrolmentResult, SignerEnrolment } from './audit/cluster-signers';
 import { EventStamper } from './audit/audit-event';
+import { authenticatedLease, SchedulerLease, SchedulerLeaseView } from './scheduler-lease';
 
 export { MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_CUSTOM_ATTRIBUTES, MAX_DESCRIPTION } from './keys/key-spec';
 export type { KeyDescription, KeyRef, KeySpec, MaterialIds, TransitionDates };
@@ -211,6 +212,17 @@ export class Keychain {
   /** Adds a signer and its audit event in one transaction (audit/cluster-signers.ts); only while unsealed. */
   enrolAuditSigner(stamper: EventStamper, enrolment: SignerEnrolment): EnrolmentResult {
     return enrolAuditSigner(this.store, this.sealState.trustKeys(), stamper, enrolment);
+  }
+
+  /** This node's hold on the scheduler's lease (scheduler-lease.ts): the sweeps claim it in each batch's transaction. */
+  schedulerLease(node: string, ttlMs: number): SchedulerLease {
+    return new SchedulerLease({ store: this.store.schedulerLease, keys: () => this.sealState.trustKeys(), node, clock: this.clock, ttlMs });
+  }
+
+  /** The scheduler's lease as stored, authenticated (null before any node took it): SEALED while sealed, INTEGRITY_FAILURE for a row it did not write. */
+  readSchedulerLease(): SchedulerLeaseView | null {
+    const lease = authenticatedLease(this.store.schedulerLease, this.sealState.trustKeys());
+    return lease === null ? null : { holder: lease.holder, epoch: lease.epoch, expiresAt: lease.expiresAt };
   }
 
   putSystemSecret(name: string, secret: Buffer): void {

@@ -16,6 +16,8 @@ export interface RetentionSweepOptions {
   readonly onFailed?: (instanceId: string, error: unknown) => void;
   /** Awaited after each batch's reports: a rejection (its audit events could not be written) stops the sweep. */
   readonly afterBatch?: () => Promise<void>;
+  /** Asked inside each batch's transaction before it acts (the scheduler's lease): false ends the sweep. */
+  readonly mayAct?: () => boolean;
 }
 
 export async function sweepExpiredRetention(
@@ -31,6 +33,7 @@ export async function sweepExpiredRetention(
       act: (instanceId) => keychain.scheduleIfRetentionOver(instanceId, deactivatedBeforeMs, destroyAtMs),
       transaction: (batch) => keychain.transaction(batch),
       clock: keychain.clock,
+      mayAct: options.mayAct,
     },
     {
       onDone: options.onScheduled,

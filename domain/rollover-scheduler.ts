@@ -22,6 +22,8 @@ export interface SweepResult {
   readonly rolled: number;
   readonly failed: number;
   readonly batches: number;
+  /** True when a batch was refused: another node holds the scheduler's lease. */
+  readonly refused?: boolean;
 }
 
 export interface SweepOptions {
@@ -39,6 +41,8 @@ export interface SweepOptions {
    * fsync of its own (TransactionOptions.durableWithAuditEvent).
    */
   readonly auditedBatches?: boolean;
+  /** Asked inside each batch's transaction before it acts (the scheduler's lease): false ends the sweep. */
+  readonly mayAct?: () => boolean;
 }
 
 /** Longest pause between two batches, whatever the batch cost. */
@@ -76,6 +80,7 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       // One trust-state fold per batch instead of one per key (storage/sqlite-connection.ts).
       transaction: (batch) => keychain.transaction(batch, { batch: true, durableWithAuditEvent: options.auditedBatches === true }),
       clock: keychain.clock,
+      mayAct: options.mayAct,
     },
     {
       batchSize: options.batchSize,
@@ -91,5 +96,5 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       onFailed: (keyId, error) => options.onFailed?.(keyId, asStrongroomError(error)),
     },
   );
-  return { rolled: result.done, failed: result.failed, batches: result.batches };
+  return { rolled: result.done, failed: result.failed, batches: result.batches, refused: result.refused };
 }

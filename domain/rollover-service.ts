@@ -26,6 +26,7 @@ import { sweepDueActivations } from './activation-sweep';
 import { sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
 import { sweepExpiredRetention } from './retention-sweep';
 import { Logger } from '../common/logger';
+import { SchedulerLease } from './scheduler-lease';
 
 /** The scheduled sweeps, each bound to the audit trail on its own. */
 export type ScheduledSweep = 'activation' | 'rollover' | 'destruction' | 'retention' | 'process-stop';
@@ -56,12 +57,22 @@ export interface RolloverServiceOptions {
   readonly onInstanceChanged?: (change: InstanceChange) => Promise<void> | void;
   /** The notices of rollovers within rollover_notice, recorded once each (rollover-notices.ts); checked after the rollovers of each sweep. */
   readonly notices?: { check(nowMs: number): Promise<number> };
+  /**
+   * The scheduler's lease (scheduler-lease.ts): when given, a sweep does not
+   * start while another node's lease is valid, and every batch of every
+   * sweep takes or renews it in its own transaction, acting on nothing once
+   * another node took it over. Without it (tests of one keychain) the sweeps
+   * act unconditionally.
+   */
+  readonly lease?: SchedulerLease;
 }
 
 export class RolloverService {
   private timer: Timer | null = null;
   private running: Promise<SweepResult> | null = null;
   private readonly outage: OutageLog;
+  /** The epoch of the lease this node last acted under: a change is logged (this node took the lease). */
+  private actingEpoch: number | null = null;
 
   constructor(private readonly options: RolloverServiceOptions) {
     this.outage = new OutageLog(options.log, options.clock, 'the scheduled sweeps (activation, rollover, notices, destruction, retention, process-stop)', 'nothing due is acted on until a check succeeds');
@@ -101,6 +112,8 @@ export class RolloverService {
     const { keychain, clock, log, retentionMs, destructionWaitMs } = this.options;
     const now = clock.nowMs();
     const none: SweepResult = { rolled: 0, failed: 0, batches: 0 };
+    if (this.ledByAnother()) return { ...none, refused: true };
+    const mayAct = this.options.lease === undefined ? undefined : () => this.claimLease();
     // Activations first: a successor whose date has come is current before the rollover sweep looks at its key.
     const activations = await this.audited('activation', keychain.dueActivations(now, 1).length > 0, { activated: 0, failed: 0 }, (report, afterBatch) =>
       sweepDueActivations(keychain, now, {
@@ -110,6 +123,7 @@ export class RolloverService {
         },
         onFailed: (instanceId, error) => log.error('scheduled activation failed', { instanceId, code: error.code, message: error.message }),
         afterBatch,
+        mayAct,
       }),
     );
     if (activations.activated + activations.failed > 0) log.info('activation sweep done', { ...activations });
@@ -122,6 +136,7 @@ export class RolloverService {
         onFailed: (keyId, error) => log.error('scheduled rollover failed', { keyId, code: error.code, message: error.message }),
         afterBatch,
         auditedBatches: this.options.onRolled !== undefined,
+        mayAct,
       }),
     );
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });
@@ -138,6 +153,7 @@ export class RolloverService {
           await afterBatch();
           await yieldToEventLoop();
         },
+        mayAct,
       }),
     );
     if (destruction.destroyed + destruction.failed > 0) log.info('destruction sweep done', { ...destruction });
@@ -152,6 +168,7 @@ export class RolloverService {
           },
           onFailed: (instanceId, err) => log.error('retention expiry failed', { instanceId, error: String(err) }),
           afterBatch,
+          mayAct,
         }),
       );
     }
@@ -163,10 +180,32 @@ export class RolloverService {
         },
         onFailed: (instanceId, error) => log.error('process-stop deactivation failed', { instanceId, code: error.code, message: error.message }),
         afterBatch,
+        mayAct,
       }),
     );
     if (stops.deactivated + stops.failed > 0) log.info('usage-period sweep done', { ...stops });
     return result;
+  }
+
+  /** Another node's lease is valid now; a lease that fails authentication counts as not ours (fail closed), and is logged. */
+  private ledByAnother(): boolean {
+    const { lease, log } = this.options;
+    if (lease === undefined) return false;
+    try {
+      return lease.heldByAnother();
+    } catch (err) {
+      log.error("scheduled sweeps stopped: the scheduler's lease could not be read", { code: (err as { code?: string }).code ?? 'INTERNAL_ERROR', message: String((err as Error).message) });
+      return true;
+    }
+  }
+
+  /** Inside a batch's transaction: takes or renews the lease; false when another node holds it. */
+  private claimLease(): boolean {
+    const held = this.options.lease!.claim();
+    if (held === null) return false;
+    if (held.epoch !== this.actingEpoch) this.options.log.info("scheduler's lease taken", { node: held.holder, epoch: held.epoch, expiresAt: held.expiresAt });
+    this.actingEpoch = held.epoch;
+    return true;
   }
 
   /**
@@ -194,7 +233,8 @@ export class RolloverService {
       await afterBatch();
       return result;
     } catch (err) {
-      this.options.log.error(`scheduled ${sweep} sweep stopped: the audit trail could not record it`, { code: (err as { code?: string }).code ?? 'INTERNAL_ERROR' });
+      // The trail that could not record it, or a scheduler's lease that failed authentication: either way the sweep acts on nothing more.
+      this.options.log.error(`scheduled ${sweep} sweep stopped`, { code: (err as { code?: string }).code ?? 'INTERNAL_ERROR', message: String((err as Error).message) });
       return none;
     }
   }

@@ -40,6 +40,12 @@ export interface DueWork<Item, Outcome> {
   readonly transaction: (batch: () => void) => void;
   /** The injected clock, measuring how long a batch holds the event loop. */
   readonly clock: Clock;
+  /**
+   * Asked first inside each batch's transaction (the scheduler's lease:
+   * domain/scheduler-lease.ts): false, and the batch acts on nothing and the
+   * sweep ends; a throw (a lease that fails authentication) rejects the sweep.
+   */
+  readonly mayAct?: () => boolean;
 }
 
 export interface SweepDueOptions<Outcome> {
@@ -59,7 +65,10 @@ export interface SweepDueOptions<Outcome> {
 export interface SweepDueResult {
   readonly done: number;
   readonly failed: number;
+  /** Batches that acted (a batch refused by mayAct is not counted). */
   readonly batches: number;
+  /** True when mayAct refused a batch: another node's sweep does the work. */
+  readonly refused: boolean;
 }
 
 export async function sweepDue<Item, Outcome>(work: DueWork<Item, Outcome>, options: SweepDueOptions<Outcome> = {}): Promise<SweepDueResult> {
@@ -71,12 +80,17 @@ export async function sweepDue<Item, Outcome>(work: DueWork<Item, Outcome>, opti
   let done = 0;
   let failed = 0;
   let batches = 0;
+  let refused = false;
   while (done + failed < maxItems) {
     const due = work.listDue(batchSize + skip.size).filter((item) => !skip.has(work.idOf(item))).slice(0, batchSize);
     if (due.length === 0) break;
-    batches++;
     const started = work.clock.nowMs();
     const outcome = runBatch(work, due, started, budgetMs);
+    if (outcome === 'refused') {
+      refused = true;
+      break;
+    }
+    batches++;
     for (const id of outcome.skipped) skip.add(id);
     // Reported only once committed, so a crash never leaves an announced step undone.
     for (const result of outcome.done) options.onDone?.(result);
@@ -85,7 +99,7 @@ export async function sweepDue<Item, Outcome>(work: DueWork<Item, Outcome>, opti
     failed += outcome.failures.length;
     await pause(Math.max(0, work.clock.nowMs() - started));
   }
-  return { done, failed, batches };
+  return { done, failed, batches, refused };
 }
 
 interface BatchOutcome<Outcome> {
@@ -94,14 +108,25 @@ interface BatchOutcome<Outcome> {
   readonly skipped: string[];
 }
 
-/** One batch in one transaction, stopping at the time budget once an item has been acted on. */
-function runBatch<Item, Outcome>(work: DueWork<Item, Outcome>, due: readonly Item[], started: number, budgetMs: number): BatchOutcome<Outcome> {
+/** One batch in one transaction, stopping at the time budget once an item has been acted on; 'refused' when mayAct said no. */
+function runBatch<Item, Outcome>(work: DueWork<Item, Outcome>, due: readonly Item[], started: number, budgetMs: number): BatchOutcome<Outcome> | 'refused' {
   const done: Outcome[] = [];
   const failures: Array<{ id: string; error: unknown }> = [];
   const skipped: string[] = [];
   let attempted = 0;
+  let refused = false;
+  let claimFailure: { error: unknown } | null = null;
   try {
     work.transaction(() => {
+      if (work.mayAct !== undefined) {
+        try {
+          refused = !work.mayAct();
+        } catch (error) {
+          claimFailure = { error };
+          throw error;
+        }
+        if (refused) return;
+      }
       for (const item of due) {
         if (attempted > 0 && work.clock.nowMs() - started > budgetMs) break;
         attempted++;
@@ -117,6 +142,8 @@ function runBatch<Item, Outcome>(work: DueWork<Item, Outcome>, due: readonly Ite
       }
     });
   } catch (commitError) {
+    // Not one item's failure: the sweep may not act at all (its transaction undid nothing of the items, none ran).
+    if (claimFailure !== null) throw (claimFailure as { error: unknown }).error;
     // The batch's commit failed (a full disk): nothing of it happened. Every
     // item listed for it fails with that error, except those that had
     // already failed on their own, and none is looked at again this sweep.
@@ -125,5 +152,6 @@ function runBatch<Item, Outcome>(work: DueWork<Item, Outcome>, due: readonly Ite
     const commitFailures = ids.filter((id) => !alreadyFailed.has(id)).map((id) => ({ id, error: commitError }));
     return { done: [], failures: [...failures, ...commitFailures], skipped: ids };
   }
+  if (refused) return 'refused';
   return { done, failures, skipped };
 }

@@ -12,7 +12,7 @@ import { sweepDue, yieldToEventLoop } from './sweep-due';
 export async function sweepDueProcessStops(
   keychain: Keychain,
   atMs: number,
-  options: { onDeactivated?: (instance: string) => void; onFailed?: (instanceId: string, error: StrongroomError) => void; afterBatch?: () => Promise<void> } = {},
+  options: { onDeactivated?: (instance: string) => void; onFailed?: (instanceId: string, error: StrongroomError) => void; afterBatch?: () => Promise<void>; mayAct?: () => boolean } = {},
 ): Promise<{ deactivated: number; failed: number }> {
   const result = await sweepDue(
     {
@@ -21,6 +21,7 @@ export async function sweepDueProcessStops(
       act: ({ instanceId }) => keychain.deactivateIfProcessStopped(instanceId, atMs),
       transaction: (batch) => keychain.transaction(batch),
       clock: keychain.clock,
+      mayAct: options.mayAct,
     },
     {
       // A rejected afterBatch (its audit events could not be written) stops the sweep.

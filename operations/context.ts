@@ -27,6 +27,7 @@ import { RequestMeta } from './request';
 import { SinkStats } from '../sinks/siem-transport';
 import { UnsealService } from '../domain/unseal/unseal-service';
 import { MasterKeyStatus, RotationOptions, RotationResult } from '../domain/master-key-rotation';
+import type { ClusterStatusView } from '../server/cluster/cluster-status';
 import { ApprovalService } from '../domain/approvals/approval-service';
 import { ApprovalBinding } from '../domain/approvals/approval-binding';
 import type { ServerLimits } from './server-limits';
@@ -78,6 +79,8 @@ export interface Services {
   /** Split-knowledge unsealing, seal (appliance-server); absent in a server without it. */
   readonly unsealing?: UnsealService;
   /** Master-key rotation and its status, on the appliance's store and HSM. */
+  /** ClusterStatus (server/cluster/cluster-status.ts); absent in a server without it. */
+  readonly cluster?: { status(): Promise<ClusterStatusView> };
   readonly masterKeys?: {
     status(): Promise<MasterKeyStatus>;
     rotate(options: Pick<RotationOptions, 'destroyOld'>): Promise<RotationResult>;

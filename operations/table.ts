@@ -18,6 +18,7 @@ import { clientRenew, serverCertRenew } from './certificate-operations';
 import { backupRestore } from './backup-restore';
 import { backupList } from './backup-list';
 import { backupUpload } from './backup-upload';
+import { clusterStatus } from './cluster-operations';
 import { approvalApprove, approvalCancel, approvalCollect, approvalDeny, approvalGet, approvalList, approvalQuorums, approvalQuorumSet } from './approval-operations';
 
 /** Every operation by its name; Query's list of operation names follows this order. */
@@ -38,5 +39,6 @@ export function allOperations(operationNames: () => readonly string[]): Operatio
     BackupCreate: backupCreate, BackupRead: backupRead, BackupRestore: backupRestore, BackupUpload: backupUpload,
     BackupList: backupList,
     ClientRenew: clientRenew, ServerCertRenew: serverCertRenew,
+    ClusterStatus: clusterStatus,
   };
 }

@@ -46,7 +46,7 @@ export const MAX_SHARE_TEXT_LENGTH = 256;
  * appliance's state asynchronously (a share taken, the HSM called), which a
  * Batch item cannot wait for.
  */
-export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus', 'BackupCreate', 'ServerCertRenew', 'BackupRestore', 'BackupUpload'] as const;
+export const UNBATCHED_OPERATIONS = ['UnsealSubmit', 'MasterKeyRotate', 'MasterKeyStatus', 'BackupCreate', 'ServerCertRenew', 'BackupRestore', 'BackupUpload', 'ClusterStatus'] as const;
 /** Longest certificate validity a client may be issued (§6: CA/Browser Forum's old 825-day ceiling). */
 export const MAX_VALIDITY_DAYS = 825;
 
@@ -63,6 +63,7 @@ export const OPERATION_NAMES = [
   'BackupCreate', 'BackupRead', 'BackupRestore', 'BackupUpload',
   'BackupList',
   'ClientRenew', 'ServerCertRenew',
+  'ClusterStatus',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -278,6 +279,7 @@ export const OP_SCHEMAS = Object.freeze({
   UnsealReset: { fields: { own: { type: 'boolean', optional: true } } },
   Seal: { fields: {} },
   MasterKeyStatus: { fields: {} },
+  ClusterStatus: { fields: {} },
   MasterKeyRotate: { fields: { keepOld: { type: 'boolean', optional: true }, destroyOld: { type: 'boolean', optional: true } } },
   ApprovalList: {
     fields: {

@@ -20,7 +20,7 @@ import { RunningCluster, startCluster } from './cluster/cluster';
 
 /** The whole start (etcd, bootstrap, two base backups): 20-30 s on a loaded two-core machine. */
 const CLUSTER_START_TIMEOUT_MS = 180_000;
-/** The appliance's database: Strongroom's alone, sorting text bytewise (docs/cluster.md §5). */
+/** The appliance's database: Strongroom's alone, sorting text bytewise (docs/cluster/bridge.md). */
 const DATABASE = 'strongroom';
 
 export class BenchCluster {

@@ -18,6 +18,7 @@ import { KeychainRootStore } from './keychain-root-store';
 import { NamingStore } from './naming-store';
 import { TransactionalStore, TransactionOptions } from './transactional-store';
 import { TrustJournalStore } from './trust-journal-store';
+import { SchedulerLeaseStore } from './scheduler-lease-store';
 import {
   AliasRecord,
   DueDestruction,
@@ -54,6 +55,7 @@ export interface KeychainStoreParts {
   readonly approvals: ApprovalStore;
   readonly trust?: TrustJournalStore | null;
   readonly invocations: InvocationStore;
+  readonly schedulerLease: SchedulerLeaseStore;
 }
 
 export class ComposedKeychainStore implements KeychainStore {
@@ -62,6 +64,7 @@ export class ComposedKeychainStore implements KeychainStore {
   readonly approvals: ApprovalStore;
   readonly trust: TrustJournalStore | null;
   readonly invocations: InvocationStore;
+  readonly schedulerLease: SchedulerLeaseStore;
   private readonly connection: StoreConnection;
   private readonly keys: KeyStore;
   private readonly schedule: KeyScheduleStore;
@@ -79,6 +82,7 @@ export class ComposedKeychainStore implements KeychainStore {
     this.approvals = parts.approvals;
     this.trust = parts.trust ?? null;
     this.invocations = parts.invocations;
+    this.schedulerLease = parts.schedulerLease;
   }
 
   // TransactionalStore and the connection

@@ -18,6 +18,7 @@ import { MemoryKeychainRoot } from './memory-keychain-root';
 import { MemoryKeys } from './memory-keys';
 import { MemoryNaming } from './memory-naming';
 import { MemoryTables } from './memory-tables';
+import { MemorySchedulerLease } from './memory-scheduler-lease';
 
 function memoryParts(): KeychainStoreParts {
   // The approval store moves the change stamp, and a failed transaction undoes it: each refers to the other.
@@ -34,6 +35,7 @@ function memoryParts(): KeychainStoreParts {
     audit: new MemoryAudit(),
     approvals,
     invocations: new MemoryInvocations(() => tables.assertOpen()),
+    schedulerLease: new MemorySchedulerLease(tables),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   UnsealPolicyRecord,
   WrappedKeychainKeyRecord,
 } from './records';
+import { SchedulerLeaseRecord } from './scheduler-lease-store';
 
 export interface TableSet {
   meta: KeychainMetaRecord | null;
@@ -33,6 +34,8 @@ export interface TableSet {
   aliases: Map<string, AliasRecord>;
   unsealPolicy: UnsealPolicyRecord | null;
   hsmSecrets: Map<string, HsmSealedSecretRecord>;
+  /** The scheduler's lease row (replaced whole on each swap, so the snapshot can share it). */
+  schedulerLease: SchedulerLeaseRecord | null;
 }
 
 /** State outside the tables that a transaction must also undo (the approval store's). */
@@ -79,6 +82,7 @@ function emptyTables(): TableSet {
     aliases: new Map(),
     unsealPolicy: null,
     hsmSecrets: new Map(),
+    schedulerLease: null,
   };
 }
 
@@ -93,6 +97,7 @@ function snapshot(state: TableSet): TableSet {
     aliases: new Map(state.aliases),
     unsealPolicy: state.unsealPolicy,
     hsmSecrets: new Map(state.hsmSecrets),
+    schedulerLease: state.schedulerLease,
   };
 }
 

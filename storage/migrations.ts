@@ -12,6 +12,7 @@ import { StorageError } from '../common/errors';
 import { journalTriggers, TRUST_SQL } from './migration-trust.sql';
 import { SINK_CURSORS_SQL } from './migration-sink-cursors.sql';
 import { AUDIT_SIGNERS_SQL } from './migration-audit-signers.sql';
+import { SCHEDULER_LEASE_SQL } from './migration-scheduler-lease.sql';
 import { V1_SQL } from './migration-v1.sql';
 
 export interface Migration {
@@ -341,6 +342,11 @@ ALTER TABLE keys ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitiv
     version: 22,
     description: 'the cluster\'s audit checkpoint signers: the public keys whose checkpoints every node accepts, each row MACed and journaled into the trust set-hash',
     up: (db) => db.exec(AUDIT_SIGNERS_SQL),
+  },
+  {
+    version: 23,
+    description: 'the scheduler\'s lease: the node whose sweeps act, its epoch and expiry, the row MACed and journaled into the trust set-hash',
+    up: (db) => db.exec(SCHEDULER_LEASE_SQL),
   },
 ];
 

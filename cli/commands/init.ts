@@ -162,13 +162,13 @@ then delete the copies here.`,
         try {
           if (counts) shareSet = await makeShareSet(counts.shares, counts.threshold, options.labSingleShare === true);
           const binding = shareSet && counts ? { secret: shareSet.secret, ...counts } : undefined;
-          // On PostgreSQL other appliances will serve this keychain: each must find the same master key (docs/cluster.md §9).
+          // On PostgreSQL other appliances will serve this keychain: each must find the same master key (docs/cluster/one-appliance.md).
           meta = await initializeKeychain(appliance.store, hsm, systemClock, randomIds, binding, { masterKeyCheck: appliance.storage === 'postgres' });
           // Each share is then checked on its own at submission: a forged one cannot sabotage the ceremony.
           if (shareSet) await storeShareCommitments(appliance.store, hsm, systemClock, shareSet.shares);
           await hsm.ensureSigningKey();
           await appliance.keychain.unseal(hsm, shareSet?.secret);
-          // On PostgreSQL this is the cluster's first node: its signing key heads the signer list (docs/cluster.md §10).
+          // On PostgreSQL this is the cluster's first node: its signing key heads the signer list (docs/cluster/join.md).
           const initOperator = localOperator();
           await registerFirstNode(appliance, { operator: { name: initOperator.name, subject: initOperator.subject }, clock: systemClock });
         } finally {

@@ -222,7 +222,7 @@ export class AuditCheckpointer {
 
   /**
    * This run's last signed (or authenticated) checkpoint must still be stored
-   * as it was. A newer one is another node's (a cluster, docs/cluster.md §10):
+   * as it was. A newer one is another node's (a cluster, docs/cluster/join.md):
    * believed only when it carries a listed signer's signature over the chain
    * this run has just verified; it then becomes the head this run extends.
    */

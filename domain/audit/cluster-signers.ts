@@ -1,5 +1,5 @@
 /**
- * The cluster's audit checkpoint signers (issue 17, docs/cluster.md §10).
+ * The cluster's audit checkpoint signers (issue 17, docs/cluster/join.md).
  *
  * Every node of a cluster signs checkpoints with the EC key in its own HSM
  * token, and the keys never leave their tokens, so a node cannot check

@@ -1,6 +1,6 @@
 /**
  * The master key check value of a keychain that several appliances share
- * (storage = postgres; issue 17, docs/cluster.md §9): every node's token
+ * (storage = postgres; issue 17, docs/cluster/one-appliance.md): every node's token
  * must hold the same master key, and a node whose token holds another one
  * must say so precisely, before it tries anything else.
  *
@@ -67,7 +67,7 @@ export async function assertMasterKeyCheck(store: KeychainRootStore, hsm: HsmPor
     'MASTER_KEY_MISMATCH',
     `master key v${stored.masterKeyVersion} in token "${token.label}" (serial ${token.serialNumber}) is not the master key this keychain was created with ` +
       '(its key check value differs): every appliance serving one keychain needs the same master key in its own token. ' +
-      'Put it there with scripts/share-master-key.sh (or the HSM vendor\'s cloning) and set hsm_imported_master_keys (docs/backup.md §6, docs/cluster.md §9), then start again',
+      'Put it there with scripts/share-master-key.sh (or the HSM vendor\'s cloning) and set hsm_imported_master_keys (docs/backup.md §6, docs/cluster/one-appliance.md), then start again',
     { details: { reason: 'masterKeyCheck', masterKeyVersion: stored.masterKeyVersion, tokenSerial: token.serialNumber } },
   );
 }

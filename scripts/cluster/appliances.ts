@@ -1,7 +1,7 @@
 /**
  * Appliances on the three-node Patroni cluster (scripts/cluster/cluster.ts),
  * each a `strongroom serve` process of its own, as an operator runs them
- * (docs/cluster.md §9, §10):
+ * (docs/cluster/one-appliance.md, docs/cluster/join.md):
  *
  *   - a role and a database of their own on the cluster (C collation), the
  *     role's password in a 0600 file every node reads;

@@ -1,7 +1,7 @@
 /**
  * `strongroom cluster join`: makes this appliance a node of a cluster whose
  * keychain another node created in the shared PostgreSQL database (issue 17,
- * docs/cluster.md §10). Run on the new node, with its configuration pointing
+ * docs/cluster/join.md). Run on the new node, with its configuration pointing
  * at that database and at its own HSM token, before its first `serve`.
  *
  * In this order, each step before the first write:
@@ -18,21 +18,23 @@
  *    `audit-signer-added` event in one transaction (a key listed already
  *    changes nothing: joining twice is safe).
  *
- * Not dual-controlled, on purpose (docs/cluster.md §10 says why): the power
+ * Not dual-controlled, on purpose (docs/cluster/join.md says why): the power
  * to add a signer is holding the master key in an HSM, which is already the
  * power to serve every key; what keeps it from being silent is the event in
  * the chain, which every node's AuditVerify and every SIEM sink sees.
  */
-import { hostname } from 'node:os';
 import { Clock } from '../../common/clock';
 import { ApplianceConfig, setting } from '../../common/config';
-import { KeychainError, ValidationError } from '../../common/errors';
+import { KeychainError } from '../../common/errors';
 import { publicKeyFingerprint } from '../../domain/audit/audit-checkpoint';
 import { assertMasterKeyCheck } from '../../domain/unseal/master-key-check';
 import { Appliance } from '../compose/open-appliance';
+import { nodeName } from './node-name';
+
+export { nodeName };
 
 export interface JoinOptions {
-  /** The node's name in the signer list and the trail; default: the host name. */
+  /** The node's name in the signer list and the trail; default: the node_name setting, else the host name. */
   readonly node?: string;
   readonly operator: { readonly name: string; readonly subject: string };
   readonly clock: Clock;
@@ -52,17 +54,6 @@ export interface JoinResult {
   readonly signers: ReadonlyArray<{ readonly node: string; readonly fingerprint: string; readonly addedAt: string }>;
 }
 
-const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
-/** The node's name: 1–63 letters, digits, dots, dashes, underscores (it is shown in the trail and in `status`). */
-export function nodeName(given: string | undefined): string {
-  const name = given ?? hostname().split('.')[0];
-  if (!NODE_NAME.test(name)) {
-    throw new ValidationError(`node name ${JSON.stringify(name)} is not valid: 1 to 63 letters, digits, '.', '-' or '_', starting with a letter or digit (--node NAME)`, { details: { option: '--node' } });
-  }
-  return name;
-}
-
 /**
  * The first node's own registration, at `init` on PostgreSQL (the keychain
  * just made and unsealed): its key is on the list, with its event, before its
@@ -71,11 +62,11 @@ export function nodeName(given: string | undefined): string {
 export async function registerFirstNode(appliance: Appliance, options: JoinOptions): Promise<void> {
   if (appliance.storage !== 'postgres') return;
   const publicKey = await (await appliance.hsm()).signingPublicKey();
-  appliance.keychain.enrolAuditSigner({ clock: options.clock, newId: () => appliance.ids.newId() }, { publicKey, node: nodeName(options.node), operator: options.operator });
+  appliance.keychain.enrolAuditSigner({ clock: options.clock, newId: () => appliance.ids.newId() }, { publicKey, node: nodeName(options.node ?? appliance.config.values.node_name), operator: options.operator });
 }
 
 function notOnSqlite(): KeychainError {
-  return new KeychainError('NOT_ON_SQLITE', 'cluster join needs the keychain in PostgreSQL (storage = postgres): this appliance keeps it in a SQLite file, which belongs to one appliance; nothing was done. Set storage = postgres and its settings (docs/cluster.md §9), then run it again');
+  return new KeychainError('NOT_ON_SQLITE', 'cluster join needs the keychain in PostgreSQL (storage = postgres): this appliance keeps it in a SQLite file, which belongs to one appliance; nothing was done. Set storage = postgres and its settings (docs/cluster/one-appliance.md), then run it again');
 }
 
 /** NOT_ON_SQLITE unless the configuration keeps the keychain in PostgreSQL: checked before anything is opened (an open creates files). */
@@ -84,7 +75,7 @@ export function assertClusterStorage(config: ApplianceConfig): void {
 }
 
 export async function joinCluster(appliance: Appliance, options: JoinOptions): Promise<JoinResult> {
-  const node = nodeName(options.node);
+  const node = nodeName(options.node ?? appliance.config.values.node_name);
   if (appliance.storage !== 'postgres') throw notOnSqlite();
   const meta = appliance.store.getMeta();
   if (meta === null) throw new KeychainError('KEYCHAIN_NOT_INITIALIZED', 'the PostgreSQL database holds no keychain yet: run `strongroom init` on the first node, then `cluster join` on each other node');

@@ -74,7 +74,7 @@ export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOp
   // On PostgreSQL the group commit goes through the store on the bridge: one transaction per group under
   // the cluster's writer lock, the chain head read and extended inside it (storage/sqlite-audit.ts). The
   // worker's own connection is a SQLite file's; a second bridge writing from this thread could wait for
-  // the writer lock the first holds (docs/cluster.md §5).
+  // the writer lock the first holds (docs/cluster/bridge.md).
   const inProcess = options.inProcess === true || appliance.storage === 'postgres';
   const appender = inProcess ? null : new WorkerAuditAppender({ keychainPath: setting(config, 'keychain_path') });
   const append: EventAppender = appender === null ? storeAppender(store.audit) : (batch) => appender.append(batch);

@@ -21,6 +21,15 @@ import { AuditPipeline } from './audit-pipeline';
 import { ChangeWatch, WATCH_INTERVAL_MS } from './change-watch';
 import { ClientConnections } from './client-connections';
 import { Appliance } from './open-appliance';
+import { configuredNodeName } from '../cluster/node-name';
+
+/**
+ * How long the scheduler's lease lasts past a batch that renewed it, in
+ * check intervals: long enough that the holder's next check renews it
+ * (a slow sweep, a loaded machine), short enough that a dead holder's work
+ * waits a few checks for another node.
+ */
+export const LEASE_CHECK_INTERVALS = 3;
 
 export interface BackgroundJobs {
   readonly rollover: RolloverService;
@@ -43,12 +52,15 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     pending.catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
     return pending;
   };
+  const checkIntervalMs = numberSetting(config, 'rollover_check_interval_ms');
   const rollover = new RolloverService({
     keychain,
     clock,
     timers,
     log,
-    checkIntervalMs: numberSetting(config, 'rollover_check_interval_ms'),
+    checkIntervalMs,
+    // On SQLite the one appliance always holds it; on PostgreSQL it keeps the sweeps on one node at a time.
+    lease: keychain.schedulerLease(configuredNodeName(config), LEASE_CHECK_INTERVALS * checkIntervalMs),
     notices: new RolloverNotices({
       keychain,
       audit: store.audit,
@@ -82,7 +94,7 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     verify: appliance.storage === 'sqlite' ? workerHeadVerifier(setting(config, 'keychain_path')) : undefined,
     // The alarm goes into the trail (and so to the SIEM sinks and the event stream), awaited like an operation's event.
     onIntegrityFailure: (failure) => audit.record(auditIntegrityFailureEvent(stamper, failure)),
-    // The other nodes' checkpoints (docs/cluster.md §10): the keys on the keychain's authenticated signer list.
+    // The other nodes' checkpoints (docs/cluster/join.md): the keys on the keychain's authenticated signer list.
     clusterSigners: () => keychain.auditSigners().map((signer) => signer.publicKey),
     beforeCheckpoint: async () => {
       if (keychain.isSealed) return;

@@ -3,11 +3,11 @@
  * file of keychain_path, exactly as before this choice existed (a restore
  * staged before a restart is put in place first), or the PostgreSQL
  * database of the postgres_* settings through the synchronous bridge
- * (docs/cluster.md §5, §8).
+ * (docs/cluster/bridge.md, docs/cluster/store.md).
  *
  * On PostgreSQL:
  * - the operator's consent to the weaker destroy promise comes first
- *   (cluster_destroy = logical; docs/cluster.md §6): without it nothing is
+ *   (cluster_destroy = logical; docs/cluster/destroy.md): without it nothing is
  *   connected to, and the error names the setting. With it the store is
  *   opened to accept writes that drop sealed material it cannot erase;
  * - there is no read-only open (SQLite's opens the file read-only; a
@@ -64,7 +64,7 @@ function openOnSqlite(config: ApplianceConfig, options: StoreOpenOptions): Opene
 export const MISSING_DESTROY_CONSENT =
   `storage = postgres needs cluster_destroy = ${CLUSTER_DESTROY_CONSENT}: on PostgreSQL a Destroy is logical, the destroyed key's sealed bytes stay in row versions, ` +
   'the WAL, standbys and WAL archives until overwritten (still sealed under the keychain key, which only the HSM opens); ' +
-  `set cluster_destroy = ${CLUSTER_DESTROY_CONSENT} in appliance.conf only if you accept that (docs/cluster.md §6, "Destroyed material on PostgreSQL")`;
+  `set cluster_destroy = ${CLUSTER_DESTROY_CONSENT} in appliance.conf only if you accept that (docs/cluster/destroy.md, "Destroyed material on PostgreSQL")`;
 
 function openOnPostgres(config: ApplianceConfig, options: StoreOpenOptions): OpenedKeychainStore {
   if (config.values.cluster_destroy !== CLUSTER_DESTROY_CONSENT) throw new ConfigError(MISSING_DESTROY_CONSENT);
@@ -74,9 +74,9 @@ function openOnPostgres(config: ApplianceConfig, options: StoreOpenOptions): Ope
   const database = setting(config, 'postgres_database');
   const store = openPostgresStore(postgresTarget(config.values), {
     credentials: { user: setting(config, 'postgres_user'), password: readPostgresPassword(setting(config, 'postgres_password_file')), database },
-    // The consent above: a Destroy drops the rows, and PostgreSQL keeps copies of the bytes (docs/cluster.md §8).
+    // The consent above: a Destroy drops the rows, and PostgreSQL keeps copies of the bytes (docs/cluster/store.md).
     acceptUnerasedDrops: true,
-    // How long a call waits for a primary during a failover (docs/cluster.md §3): bounded, a setting.
+    // How long a call waits for a primary during a failover (docs/cluster/finding-the-primary.md): bounded, a setting.
     findPrimaryTimeoutMs: primarySearchMs(config.values),
     clock: options.clock ?? systemClock,
   });

@@ -40,6 +40,8 @@ import { ChangeWatch } from './change-watch';
 import { ClientConnections } from './client-connections';
 import { ServerCertificates } from './server-certificates';
 import { Appliance } from './open-appliance';
+import { clusterStatus } from '../cluster/cluster-status';
+import { makePatroniProbe } from '../../storage/postgres/patroni-rest';
 
 /** JSON nesting and element caps of one request (docs/protocol.md §3.1). */
 const MAX_JSON_DEPTH = 16;
@@ -136,7 +138,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     auditTrail: store.audit,
     auditTrust: async () => {
       const keychainId = store.getMeta()!.keychainId;
-      // The cluster's other signers (docs/cluster.md §10), only from a list whose rows authenticate (a row that does not
+      // The cluster's other signers (docs/cluster/join.md), only from a list whose rows authenticate (a row that does not
       // is INTEGRITY_FAILURE, thrown: never a verdict with fewer checks); while sealed, none.
       const clusterSigners = keychain.isSealed ? [] : keychain.auditSigners().map((signer) => signer.publicKey);
       try {
@@ -159,6 +161,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
         hooks.onSealed?.();
       },
     }),
+    cluster: { status: () => clusterStatus({ appliance, probe: makePatroniProbe(timers), clock }) },
     masterKeys: {
       status: async () => masterKeyStatus(store, await appliance.hsm()),
       rotate: async (rotation) => {

@@ -4,7 +4,7 @@
  * per event. On SQLite an INSERT is an in-process call and the per-row loop
  * of storage/sqlite-audit.ts costs microseconds; on PostgreSQL each statement
  * is a round trip through the synchronous bridge during which the event loop
- * serves nothing (docs/cluster.md §5), so a group of N events held it for N
+ * serves nothing (docs/cluster/bridge.md), so a group of N events held it for N
  * round trips plus BEGIN and COMMIT, under the cluster's writer lock.
  *
  * Everything the trail promises stays where it was: SqliteAudit reads the

@@ -13,7 +13,7 @@
  *   inner part (PostgreSQL aborts a transaction at a failed statement, but
  *   the savepoint around every nested write takes the failure with it).
  * - Errors: the bridge already throws StorageError with stable codes
- *   (docs/cluster.md §5); the wrappers add the store operation that failed
+ *   (docs/cluster/bridge.md); the wrappers add the store operation that failed
  *   (createKey rather than the bridge's "query") and keep the code, the
  *   SQLSTATE details and the original as cause. Any other error (the
  *   capability code's own KEY_EXISTS, …) passes untouched.
@@ -26,7 +26,7 @@
  *   WAL and on every standby. SQLite's scrub has no equivalent, so a write
  *   that drops material is refused (STORAGE_ERROR, nothing written) unless
  *   the store was opened with `acceptUnerasedDrops`, the operator's
- *   explicit acceptance that copies remain (docs/cluster.md §8).
+ *   explicit acceptance that copies remain (docs/cluster/store.md).
  * - The own-change feed (storage/own-changes.ts) rests on SQLite TEMP
  *   triggers calling back into this process; PostgreSQL has neither, so
  *   `ownChanges` is null, which the port defines as "drop every cached row

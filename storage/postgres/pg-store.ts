@@ -3,7 +3,7 @@
  * storage/sqlite-store.ts, assembled from the same capability files
  * (storage/sqlite-*.ts) on one PgConnection (pg-connection.ts), whose
  * statements run through the better-sqlite3-shaped facade over the
- * synchronous bridge (docs/cluster.md §5). One implementation of each
+ * synchronous bridge (docs/cluster/bridge.md). One implementation of each
  * capability serves both backends; PostgreSQL has its own code only where
  * the SQL cannot be shared:
  * - pg-keys.ts: listKeys (GLOB, json_each, LIMIT -1);
@@ -23,6 +23,7 @@ import { SqliteApprovals } from '../sqlite-approvals';
 import { SqliteAudit } from '../sqlite-audit';
 import { SqliteDirectory } from '../sqlite-directory';
 import { SqliteInvocations } from '../sqlite-invocations';
+import { SqliteSchedulerLease } from '../sqlite-scheduler-lease';
 import { SqliteKeySchedule } from '../sqlite-key-schedule';
 import { SqliteKeychainRoot } from '../sqlite-keychain-root';
 import { SqliteNaming } from '../sqlite-naming';
@@ -71,5 +72,6 @@ function assemble(connection: PgConnection, settings: SyncBridgeOptions): Keycha
     approvals: new SqliteApprovals(db, write, read),
     trust: new SqliteTrustJournal(connection, () => openPgTrustSnapshot(settings)),
     invocations: new SqliteInvocations(connection),
+    schedulerLease: new SqliteSchedulerLease(connection),
   });
 }

@@ -26,4 +26,25 @@ ${changeCounterTrigger('audit_signers')}
 `,
 };
 
-export const PG_UPGRADES: readonly PgUpgrade[] = [AUDIT_SIGNERS];
+/**
+ * SQLite migration 23 (storage/migration-scheduler-lease.sql.ts): the
+ * scheduler's lease. No change-counter trigger, on purpose: the lease is
+ * renewed at every sweep batch and no cache depends on it, so counting it
+ * would empty every node's caches at each batch.
+ */
+const SCHEDULER_LEASE: PgUpgrade = {
+  version: 23,
+  description: 'the scheduler\'s lease: the node whose sweeps act, its epoch and expiry, the row MACed and journaled into the trust set-hash',
+  sql: `
+CREATE TABLE scheduler_lease (
+  id         integer PRIMARY KEY CHECK (id = 1),
+  holder     ${T} NOT NULL,
+  epoch      integer NOT NULL CHECK (epoch >= 1),
+  expires_at ${T} NOT NULL,
+  row_mac    bytea NOT NULL
+);
+${journalTriggers('scheduler_lease')}
+`,
+};
+
+export const PG_UPGRADES: readonly PgUpgrade[] = [AUDIT_SIGNERS, SCHEDULER_LEASE];

@@ -74,7 +74,7 @@ describe('sweepDue', () => {
     const store = newStore(10);
     const pauses: number[] = [];
     const result = await sweepDue(store.work(), store.options({ batchSize: 3, pause: async (heldMs) => void pauses.push(heldMs) }));
-    expect(result).toEqual({ done: 10, failed: 0, batches: 4 });
+    expect(result).toEqual({ done: 10, failed: 0, batches: 4, refused: false });
     expect(store.due).toEqual([]);
     expect(store.transactions).toBe(4);
     expect(pauses).toHaveLength(4);
@@ -92,14 +92,14 @@ describe('sweepDue', () => {
     const pauses: number[] = [];
     // 5 ms per item, 8 ms budget: the second item takes the batch to 10 ms, so it stops there.
     const result = await sweepDue(store.work(), store.options({ batchBudgetMs: 8, pause: async (heldMs) => void pauses.push(heldMs) }));
-    expect(result).toEqual({ done: 6, failed: 0, batches: 3 });
+    expect(result).toEqual({ done: 6, failed: 0, batches: 3, refused: false });
     expect(pauses).toEqual([10, 10, 10]);
   });
 
   it('acts on at least one item per batch however slow it is, so a sweep always progresses', async () => {
     const store = newStore(3);
     store.actCostMs = 1000;
-    expect(await sweepDue(store.work(), store.options({ batchBudgetMs: 8 }))).toEqual({ done: 3, failed: 0, batches: 3 });
+    expect(await sweepDue(store.work(), store.options({ batchBudgetMs: 8 }))).toEqual({ done: 3, failed: 0, batches: 3, refused: false });
   });
 
   it('reports each batch only after it has committed', async () => {
@@ -112,7 +112,7 @@ describe('sweepDue', () => {
     const store = newStore(5);
     store.throwing.add('item-1');
     const result = await sweepDue(store.work(), store.options({ batchSize: 3 }));
-    expect(result).toEqual({ done: 4, failed: 1, batches: 2 });
+    expect(result).toEqual({ done: 4, failed: 1, batches: 2, refused: false });
     expect(store.events).toEqual([
       'commit item-0,item-2',
       'done item-0',
@@ -130,7 +130,7 @@ describe('sweepDue', () => {
   it('neither counts nor retries an item that was not due after all', async () => {
     const store = newStore(3);
     store.notDue.add('item-0');
-    expect(await sweepDue(store.work(), store.options())).toEqual({ done: 2, failed: 0, batches: 1 });
+    expect(await sweepDue(store.work(), store.options())).toEqual({ done: 2, failed: 0, batches: 1, refused: false });
     expect(store.events).toEqual(['commit item-1,item-2', 'done item-1', 'done item-2']);
   });
 
@@ -139,7 +139,7 @@ describe('sweepDue', () => {
     store.failCommits = true;
     store.throwing.add('item-1');
     const result = await sweepDue(store.work(), store.options({ batchSize: 3 }));
-    expect(result).toEqual({ done: 0, failed: 4, batches: 2 });
+    expect(result).toEqual({ done: 0, failed: 4, batches: 2, refused: false });
     expect(store.events).toEqual([
       'failed item-1: cannot act on item-1',
       'failed item-0: disk full',
@@ -154,22 +154,42 @@ describe('sweepDue', () => {
     store.failCommits = true;
     store.actCostMs = 100;
     const result = await sweepDue(store.work(), store.options({ batchBudgetMs: 8 }));
-    expect(result).toEqual({ done: 0, failed: 3, batches: 1 });
+    expect(result).toEqual({ done: 0, failed: 3, batches: 1, refused: false });
     expect(store.transactions).toBe(1);
   });
 
   it('stops once it has acted on maxItems items', async () => {
     const store = newStore(10);
-    expect(await sweepDue(store.work(), store.options({ batchSize: 3, maxItems: 5 }))).toEqual({ done: 6, failed: 0, batches: 2 });
+    expect(await sweepDue(store.work(), store.options({ batchSize: 3, maxItems: 5 }))).toEqual({ done: 6, failed: 0, batches: 2, refused: false });
     expect(store.due).toHaveLength(4);
   });
 
   it('ends at once, with no batch and no pause, when nothing is due', async () => {
     const store = newStore(0);
     const pause = jest.fn(async () => undefined);
-    expect(await sweepDue(store.work(), store.options({ pause }))).toEqual({ done: 0, failed: 0, batches: 0 });
+    expect(await sweepDue(store.work(), store.options({ pause }))).toEqual({ done: 0, failed: 0, batches: 0, refused: false });
     expect(pause).not.toHaveBeenCalled();
     expect(store.transactions).toBe(0);
+  });
+
+  it('acts on nothing, and ends, once mayAct refuses a batch inside its transaction (the scheduler\'s lease was taken over)', async () => {
+    const store = newStore(6);
+    const answers = [true, false];
+    const asked: number[] = [];
+    const work = { ...store.work(), mayAct: () => (asked.push(store.transactions), answers.shift() ?? true) };
+    expect(await sweepDue(work, store.options({ batchSize: 2 }))).toEqual({ done: 2, failed: 0, batches: 1, refused: true });
+    // Asked inside each batch's own transaction, before any of its items.
+    expect(asked).toEqual([1, 2]);
+    expect(store.events).toEqual(['commit item-0,item-1', 'done item-0', 'done item-1', 'commit ']);
+    expect(store.due).toHaveLength(4);
+  });
+
+  it('rejects, acting on nothing and reporting no item failed, when mayAct throws (a lease that fails authentication)', async () => {
+    const store = newStore(4);
+    const work = { ...store.work(), mayAct: () => { throw Object.assign(new Error('the stored lease failed authentication'), { code: 'INTEGRITY_FAILURE' }); } };
+    await expect(sweepDue(work, store.options())).rejects.toMatchObject({ code: 'INTEGRITY_FAILURE' });
+    expect(store.events).toEqual([]);
+    expect(store.due).toHaveLength(4);
   });
 
   it('yields to the event loop between batches by default', async () => {

@@ -153,7 +153,7 @@ describe('an appliance serving from PostgreSQL (storage = postgres)', () => {
 });
 
 describe('opening a PostgreSQL keychain outside serving', () => {
-  it('refuses at start with CONFIG_INVALID naming the setting and docs/cluster.md, before connecting', async () => {
+  it('refuses at start with CONFIG_INVALID naming the setting and docs/cluster/destroy.md, before connecting', async () => {
     const database = 'strongroom_no_consent';
     await pg.sql(`CREATE DATABASE ${database}`);
     const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-pg-consent-'));
@@ -169,7 +169,7 @@ describe('opening a PostgreSQL keychain outside serving', () => {
       expect(refused).toBeInstanceOf(StrongroomError);
       expect((refused as StrongroomError).code).toBe('CONFIG_INVALID');
       expect((refused as Error).message).toContain('cluster_destroy = logical');
-      expect((refused as Error).message).toContain('docs/cluster.md');
+      expect((refused as Error).message).toContain('docs/cluster/destroy.md');
       // Refused before connecting: the keychain schema was not created.
       const tables = await inDatabase(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = 'public'`, [], database);
       expect(tables).toEqual([{ count: 0 }]);

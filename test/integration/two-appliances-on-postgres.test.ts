@@ -1,6 +1,6 @@
 /**
  * Two appliances serving one keychain from one PostgreSQL database (issue
- * 17, docs/cluster.md §9), on real parts: the throwaway PostgreSQL 15, three
+ * 17, docs/cluster/one-appliance.md), on real parts: the throwaway PostgreSQL 15, three
  * SoftHSM2 tokens, mutual TLS.
  *
  * A and B each have a token of their own holding the SAME master key v1,
@@ -119,8 +119,9 @@ describe('two appliances on one PostgreSQL keychain, tokens sharing the master k
   const pollB = () => bTimers.advance(WATCH_INTERVAL_MS);
 
   beforeAll(async () => {
-    a = await startTestAppliance(settings(), { token: token(label.a), timers: new ManualTimers(new ManualClock(Date.now())) });
-    b = await joinTestAppliance(token(label.b), settings(), { timers: bTimers });
+    // Two nodes on one host: each names itself (node_name), as docs/cluster/scheduler-lease.md asks, or both would hold the scheduler's lease as the host.
+    a = await startTestAppliance({ ...settings(), node_name: 'node-a' }, { token: token(label.a), timers: new ManualTimers(new ManualClock(Date.now())) });
+    b = await joinTestAppliance(token(label.b), { ...settings(), node_name: label.b }, { timers: bTimers });
   }, 180_000);
 
   afterAll(async () => {
@@ -155,6 +156,21 @@ describe('two appliances on one PostgreSQL keychain, tokens sharing the master k
     expect(b.server.checkpointer.integrityFailure).toBeNull();
     const [{ n }] = (await databaseQuery(`SELECT count(*)::int AS n FROM audit_events WHERE event LIKE '%"type":"audit-integrity-failure"%'`)) as Array<{ n: number }>;
     expect(n).toBe(0);
+  }, 120_000);
+
+  it('cluster status on each node (ClusterStatus over mutual TLS): its name, listed as a signer, the master key matching, the lease, the signers', async () => {
+    // A takes the scheduler's lease as a sweep batch does (inside a transaction), so the status has one to show.
+    const keychainA = a.appliance.keychain;
+    expect(keychainA.transaction(() => keychainA.schedulerLease('node-a', 60_000).claim())).toMatchObject({ holder: 'node-a', epoch: 1 });
+    const onA = await ok<Record<string, unknown>>(await a.connect(a.officer), 'ClusterStatus');
+    const onB = await ok<Record<string, unknown>>(await b.connect(a.officer), 'ClusterStatus');
+    const common = { storage: 'postgres', singleNode: false, postgres: { server: `127.0.0.1:${pg.port}` }, masterKeyCheck: { matches: true, code: null, message: null }, signer: { listed: true } };
+    expect(onA).toMatchObject({ ...common, node: 'node-a', lease: { holder: 'node-a', epoch: 1, valid: true, heldByThisNode: true } });
+    expect(onB).toMatchObject({ ...common, node: label.b, lease: { holder: 'node-a', epoch: 1, valid: true, heldByThisNode: false } });
+    const signers = b.joined.signers.map((s) => ({ node: s.node, fingerprint: s.fingerprint, addedAt: s.addedAt }));
+    expect((onA.signers as Array<Record<string, unknown>>).map(({ thisNode: _, ...s }) => s)).toEqual(signers);
+    expect((onB.signers as Array<{ node: string; thisNode: boolean }>).filter((s) => s.thisNode).map((s) => s.node)).toEqual([label.b]);
+    expect((onA.signer as { fingerprint: string }).fingerprint).not.toBe((onB.signer as { fingerprint: string }).fingerprint);
   }, 120_000);
 
   it('refuses a signer row planted in the database without a valid MAC: AuditVerify fails closed on A and B', async () => {

@@ -60,6 +60,7 @@ const VALID_ARGS: Readonly<Record<OperationName, Record<string, unknown>>> = {
   UnsealReset: {},
   Seal: {},
   MasterKeyStatus: {},
+  ClusterStatus: {},
   MasterKeyRotate: { keepOld: true },
   ApprovalList: { state: 'open', mine: true, limit: 500 },
   ApprovalGet: { id: '0b7e6c1a-1111-4222-8333-944455556666' },
@@ -87,7 +88,7 @@ const BASE64_FIELDS = new Set(['material', 'plaintext', 'ciphertext', 'aad', 'wr
 describe('operation schemas', () => {
   it('has a schema for every operation of §6, and nothing else', () => {
     expect(Object.keys(OP_SCHEMAS).sort()).toEqual([...OPERATION_NAMES].sort());
-    expect(OPERATION_NAMES).toHaveLength(64);
+    expect(OPERATION_NAMES).toHaveLength(65);
   });
 
   it.each(OPERATION_NAMES.filter((op) => op !== 'Batch').map((op) => [op]))('%s: a valid example decodes with Buffers for base64 fields', (op) => {
@@ -231,7 +232,7 @@ describe('decodeBase64Strict', () => {
 });
 
 describe('operations that cannot run inside a Batch', () => {
-  it.each([['UnsealSubmit'], ['MasterKeyRotate'], ['MasterKeyStatus']])('%s is refused as a batch item before it runs (INVALID_REQUEST)', (op) => {
+  it.each([['UnsealSubmit'], ['MasterKeyRotate'], ['MasterKeyStatus'], ['ClusterStatus']])('%s is refused as a batch item before it runs (INVALID_REQUEST)', (op) => {
     expect(codeOf(() => validateBatchItem({ op, args: {} }))).toBe('INVALID_REQUEST');
   });
 });

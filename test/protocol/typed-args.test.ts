@@ -33,7 +33,7 @@ holds<Equal<ArgsOf<'Query'>, {}>>();
 holds<Equal<ArgsOf<'PolicyGrant'>['client' | 'group'], string | undefined>>();
 holds<Equal<ArgsOf<'Batch'>, { readonly items: readonly BatchEntry[] }>>();
 // A Batch item cannot name Batch, nor an operation refused inside one.
-holds<Equal<Extract<BatchEntry, { op: 'Batch' | 'UnsealSubmit' | 'MasterKeyRotate' | 'MasterKeyStatus' }>, never>>();
+holds<Equal<Extract<BatchEntry, { op: 'Batch' | 'UnsealSubmit' | 'MasterKeyRotate' | 'MasterKeyStatus' | 'ClusterStatus' }>, never>>();
 
 // Compile-time: what the types refuse.
 // @ts-expect-error a key reference needs a name or an instance

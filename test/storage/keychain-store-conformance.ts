@@ -12,6 +12,7 @@ import { describeKeyScheduleConformance } from './key-schedule-conformance';
 import { describeKeyStoreConformance } from './key-store-conformance';
 import { describeKeychainRootConformance } from './keychain-root-conformance';
 import { describeNamingConformance } from './naming-conformance';
+import { describeSchedulerLeaseConformance } from './scheduler-lease-conformance';
 import { StoreFactory } from './store-fixtures';
 import { describeTransactionalConformance } from './transactional-conformance';
 
@@ -26,4 +27,5 @@ export function describeKeychainStoreConformance(name: string, factory: StoreFac
   describeApprovalConformance(name, factory);
   describeInvocationConformance(name, factory);
   describeAuditAppendConformance(name, factory);
+  describeSchedulerLeaseConformance(name, factory);
 }

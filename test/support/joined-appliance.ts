@@ -1,6 +1,6 @@
 /**
  * A second (third…) appliance on a keychain another appliance created in a
- * shared PostgreSQL database (issue 17, docs/cluster.md §9): its own data
+ * shared PostgreSQL database (issue 17, docs/cluster/one-appliance.md): its own data
  * folder, its own SoftHSM2 token (which must hold the same master key), its
  * own signing key, no init and no PKI bootstrap: it joins the keychain the
  * first one made through the real `strongroom cluster join` path
