@@ -49,16 +49,18 @@ export async function masterKeyCheckRecord(hsm: HsmPort, masterKeyVersion: numbe
  * the version the check value names yields another value; nothing without a
  * check value (a keychain on SQLite, or one made before it existed). A token
  * without that version at all is left to the unwrap (HSM_MASTER_KEY_MISSING
- * or MASTER_KEY_MISMATCH, as before). Reads only; writes nothing.
+ * or MASTER_KEY_MISMATCH, as before), unless `missingVersion` is 'refuse'
+ * (HSM_MASTER_KEY_MISSING now). Reads only; writes nothing.
  */
-export async function assertMasterKeyCheck(store: KeychainRootStore, hsm: HsmPort): Promise<void> {
+export async function assertMasterKeyCheck(store: KeychainRootStore, hsm: HsmPort, options: { readonly missingVersion?: 'unwrap-decides' | 'refuse' } = {}): Promise<void> {
   const stored = store.getHsmSealedSecret(MASTER_KEY_CHECK_NAME);
   if (stored === null) return;
   let computed: Buffer;
   try {
     computed = (await hsm.wrapKey(stored.masterKeyVersion, CHECK_LABEL)).wrapped;
   } catch (err) {
-    if (err instanceof StrongroomError && err.code === 'HSM_MASTER_KEY_MISSING') return;
+    // At unseal the unwrap that follows names the missing version itself; a report (cluster status) has no unwrap after it.
+    if (err instanceof StrongroomError && err.code === 'HSM_MASTER_KEY_MISSING' && options.missingVersion !== 'refuse') return;
     throw err;
   }
   if (computed.length === stored.wrappedKey.length && timingSafeEqual(computed, stored.wrappedKey)) return;

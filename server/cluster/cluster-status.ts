@@ -66,7 +66,9 @@ export async function clusterStatus({ appliance, probe, clock }: ClusterStatusDe
   const lease = keychain.readSchedulerLease();
   const hsm = await appliance.hsm();
   const fingerprint = await hsm.signingPublicKey().then(publicKeyFingerprint, () => null);
-  const masterKeyCheck = await assertMasterKeyCheck(store, hsm).then(
+  // A token without the version the check value names (another node rotated the master key) will not unseal this
+  // node again: not a match, whatever the unwrap at unseal would have said later.
+  const masterKeyCheck = await assertMasterKeyCheck(store, hsm, { missingVersion: 'refuse' }).then(
     () => ({ matches: true, code: null, message: null }),
     (err: unknown) => {
       const error = asStrongroomError(err);
