@@ -26,9 +26,11 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createSoftHsmToken, findSoftHsmModule } from '../../hsm/softhsm-token';
+import { findSoftHsmModule } from '../../hsm/softhsm-token';
+// The same token and data folder the multi-appliance tests make (one helper, not two copies).
+import { ApplianceToken, makeApplianceToken } from '../../test/support/appliance-process';
 import { pgConnector } from '../../storage/postgres/pg-session';
 import { PrimaryFinder } from '../../storage/postgres/primary-finder';
 import type { RunningCluster } from './cluster';
@@ -116,7 +118,7 @@ export async function startAppliances(cluster: RunningCluster, options: Applianc
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
     await createDatabase(cluster, password);
     const names = Array.from({ length: options.count }, (_, i) => `node-${i + 1}`);
-    const tokens = names.map((name) => makeToken(dir, name, modulePath));
+    const tokens = names.map((name) => makeApplianceToken(dir, name));
     await run('bash', [SHARE_MASTER_KEY, '--version', '1', '--module', modulePath, ...tokens.map((t) => `${t.label}:${t.pinFile}:${t.softhsmConf}`)], 'share-master-key');
     const patroni = cluster.nodes.map((n) => `${n.name}=${n.rest.host}:${n.rest.port}/${n.postgres.host}:${n.postgres.port}`).join(',');
     tokens.forEach((token, i) =>
@@ -177,25 +179,6 @@ async function createDatabase(cluster: RunningCluster, password: string): Promis
   }
 }
 
-interface NodeToken {
-  readonly name: string;
-  readonly dataDir: string;
-  readonly label: string;
-  readonly pinFile: string;
-  readonly softhsmConf: string;
-}
-
-function makeToken(dir: string, name: string, modulePath: string): NodeToken {
-  const dataDir = join(dir, name);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const userPin = randomBytes(12).toString('hex');
-  const pinFile = join(dataDir, 'hsm-user-pin');
-  writeFileSync(pinFile, `${userPin}\n`, { mode: 0o600 });
-  const label = `sr-${name}-${randomBytes(3).toString('hex')}`;
-  const token = createSoftHsmToken({ dir: join(dataDir, 'softhsm'), label, userPin, soPin: randomBytes(12).toString('hex') });
-  return { name, dataDir, label, pinFile, softhsmConf: token.softhsmConf };
-}
-
 function writeConfig(dataDir: string, values: Record<string, string>): void {
   const lines = ['# Written by scripts/cluster/appliances.ts', ...Object.entries(values).map(([k, v]) => `${k} = ${v}`)];
   writeFileSync(join(dataDir, 'appliance.conf'), `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -218,7 +201,7 @@ function run(command: string, args: readonly string[], what: string): Promise<vo
 }
 
 /** Starts `strongroom serve` on the node's data folder and waits (bounded) for its listening line. */
-function serve(token: NodeToken, served: Served[]): Promise<ClusterAppliance> {
+function serve(token: ApplianceToken, served: Served[]): Promise<ClusterAppliance> {
   const child = spawn(process.execPath, [CLI, '--data', token.dataDir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const entry = { child, exited };
