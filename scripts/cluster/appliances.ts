@@ -161,6 +161,8 @@ export async function startAppliances(cluster: RunningCluster, options: Applianc
         postgres_user: CLUSTER_ROLE,
         postgres_password_file: passwordFile,
         cluster_destroy: 'logical',
+        // Several nodes on one host: each its own name (else all take the host name, and the scheduler's lease cannot tell them apart).
+        node_name: token.name,
         listen_address: '127.0.0.1',
         listen_port: String((ports as PortBlock).port(i)),
         events_port: String((ports as PortBlock).port(options.count + i)),
