@@ -26,7 +26,7 @@ import { sweepDueActivations } from './activation-sweep';
 import { sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
 import { sweepExpiredRetention } from './retention-sweep';
 import { Logger } from '../common/logger';
-import { SchedulerLease } from './scheduler-lease';
+import { SchedulerLease, SchedulerLeaseView } from './scheduler-lease';
 
 /** The scheduled sweeps, each bound to the audit trail on its own. */
 export type ScheduledSweep = 'activation' | 'rollover' | 'destruction' | 'retention' | 'process-stop';
@@ -65,6 +65,20 @@ export interface RolloverServiceOptions {
    * act unconditionally.
    */
   readonly lease?: SchedulerLease;
+  /**
+   * The trail's record of the lease changing holder (docs/cluster/scheduler-lease.md):
+   * `announce` is awaited before a sweep whose batch would take the lease
+   * over from another node (its expired lease), an intent durable before
+   * the act, and the batch then takes over only the lease announced;
+   * `taken` is told once a batch that took it over has committed (read back
+   * from the store), and awaited with that batch's events before the next
+   * batch. A renewal records nothing. Without it, takeovers are not
+   * announced (tests of one keychain).
+   */
+  readonly leaseTakeovers?: {
+    announce(from: SchedulerLeaseView): Promise<void>;
+    taken(from: SchedulerLeaseView, held: SchedulerLeaseView): Promise<void> | void;
+  };
 }
 
 export class RolloverService {
@@ -73,6 +87,10 @@ export class RolloverService {
   private readonly outage: OutageLog;
   /** The epoch of the lease this node last acted under: a change is logged (this node took the lease). */
   private actingEpoch: number | null = null;
+  /** The other node's expired lease whose takeover is durable in the trail: the one claims may take over. */
+  private announced: SchedulerLeaseView | null = null;
+  /** A takeover a batch made in its transaction, told once the batch is seen committed. */
+  private claimedTakeover: { readonly from: SchedulerLeaseView; readonly held: SchedulerLeaseView } | null = null;
 
   constructor(private readonly options: RolloverServiceOptions) {
     this.outage = new OutageLog(options.log, options.clock, 'the scheduled sweeps (activation, rollover, notices, destruction, retention, process-stop)', 'nothing due is acted on until a check succeeds');
@@ -201,11 +219,39 @@ export class RolloverService {
 
   /** Inside a batch's transaction: takes or renews the lease; false when another node holds it. */
   private claimLease(): boolean {
-    const held = this.options.lease!.claim();
+    const takeovers = this.options.leaseTakeovers;
+    const held = this.options.lease!.claim(takeovers === undefined ? undefined : this.announced);
     if (held === null) return false;
+    if (takeovers !== undefined && this.announced !== null && held.epoch === this.announced.epoch + 1) this.claimedTakeover = { from: this.announced, held };
     if (held.epoch !== this.actingEpoch) this.options.log.info("scheduler's lease taken", { node: held.holder, epoch: held.epoch, expiresAt: held.expiresAt });
     this.actingEpoch = held.epoch;
     return true;
+  }
+
+  /** Before a sweep acts: the takeover its batch would make, durable in the trail first (once per lease taken over). */
+  private async announceTakeover(): Promise<void> {
+    const { lease, leaseTakeovers } = this.options;
+    if (lease === undefined || leaseTakeovers === undefined) return;
+    const from = lease.expiredLeaseOfAnother();
+    if (from === null || (this.announced !== null && this.announced.holder === from.holder && this.announced.epoch === from.epoch)) return;
+    await leaseTakeovers.announce(from);
+    this.announced = from;
+  }
+
+  /**
+   * After a batch: if it took the lease over, whether its commit kept it is
+   * read back (the lease row holds this node at that epoch), and only then
+   * is the takeover told. A read that fails leaves the announcement
+   * standing: the next batch, renewing that epoch, tells it then.
+   */
+  private confirmTakeover(report: (pending: Promise<void> | void) => void): void {
+    const claimed = this.claimedTakeover;
+    if (claimed === null) return;
+    this.claimedTakeover = null;
+    const stored = this.options.lease!.current();
+    if (stored === null || stored.holder !== claimed.held.holder || stored.epoch !== claimed.held.epoch) return;
+    this.announced = null;
+    report(this.options.leaseTakeovers!.taken(claimed.from, claimed.held));
   }
 
   /**
@@ -222,14 +268,17 @@ export class RolloverService {
   ): Promise<R> {
     if (!due) return none;
     const recorded: Array<Promise<void>> = [];
+    const report = (pending: Promise<void> | void): void => {
+      if (pending) recorded.push(pending);
+    };
     const afterBatch = async (): Promise<void> => {
+      this.confirmTakeover(report);
       await Promise.all(recorded.splice(0));
     };
     try {
+      await this.announceTakeover();
       await this.options.beforeSweep?.(sweep);
-      const result = await run((pending) => {
-        if (pending) recorded.push(pending);
-      }, afterBatch);
+      const result = await run(report, afterBatch);
       await afterBatch();
       return result;
     } catch (err) {

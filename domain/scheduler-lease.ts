@@ -79,17 +79,42 @@ export class SchedulerLease {
    * the batch it guards. The lease now held, or null when another node's
    * lease is still valid (or another writer moved it first): then the
    * batch must act on nothing.
+   *
+   * `announcedTakeover`, when given, is the other node's expired lease whose
+   * takeover the caller made durable in the audit trail beforehand
+   * (expiredLeaseOfAnother): only that lease is taken over, so no takeover
+   * commits without its intent in the trail; null allows none. Left out
+   * (tests of the rules alone), any expired lease is taken over.
    */
-  claim(): SchedulerLeaseView | null {
+  claim(announcedTakeover?: SchedulerLeaseView | null): SchedulerLeaseView | null {
     const { store, keys: keysOf, node, clock, ttlMs } = this.options;
     const keys = keysOf();
     const current = authenticatedLease(store, keys);
     const now = clock.nowMs();
     if (current !== null && current.holder !== node && Date.parse(current.expiresAt) > now) return null;
+    // A takeover the trail has not announced is not made: the batch acts on nothing, and the next sweep announces what it finds then.
+    if (current !== null && current.holder !== node && announcedTakeover !== undefined && !sameLease(current, announcedTakeover)) return null;
     const epoch = current === null ? 1 : current.holder === node ? current.epoch : current.epoch + 1;
     const next: SchedulerLeaseView = { holder: node, epoch, expiresAt: new Date(now + ttlMs).toISOString() };
     const record: SchedulerLeaseRecord = { ...next, rowMac: schedulerLeaseRowMac(keys!, next) };
     return store.swapSchedulerLease(current?.rowMac ?? null, record) ? next : null;
+  }
+
+  /**
+   * Read outside a transaction, before a sweep acts: another node's lease
+   * that has expired, i.e. the one a claim now would take over (epoch + 1);
+   * null when there is none, or the lease is this node's or still valid.
+   */
+  expiredLeaseOfAnother(): SchedulerLeaseView | null {
+    const current = authenticatedLease(this.options.store, this.options.keys());
+    if (current === null || current.holder === this.options.node || Date.parse(current.expiresAt) > this.options.clock.nowMs()) return null;
+    return { holder: current.holder, epoch: current.epoch, expiresAt: current.expiresAt };
+  }
+
+  /** The lease as stored now, authenticated (outside a transaction: what a committed batch left). */
+  current(): SchedulerLeaseView | null {
+    const current = authenticatedLease(this.options.store, this.options.keys());
+    return current === null ? null : { holder: current.holder, epoch: current.epoch, expiresAt: current.expiresAt };
   }
 
   /** Read outside a transaction, before a sweep: true when another node's lease is valid now (the sweep would act on nothing, so it does not start). */
@@ -97,4 +122,8 @@ export class SchedulerLease {
     const current = authenticatedLease(this.options.store, this.options.keys());
     return current !== null && current.holder !== this.options.node && Date.parse(current.expiresAt) > this.options.clock.nowMs();
   }
+}
+
+function sameLease(a: SchedulerLeaseView, b: SchedulerLeaseView | null): boolean {
+  return b !== null && a.holder === b.holder && a.epoch === b.epoch;
 }

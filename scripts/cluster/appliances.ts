@@ -14,6 +14,11 @@
  *     officers admin, officer-2, officer-3), the others `strongroom cluster
  *     join`; then each serves on its own port of a claimed block.
  *
+ * Each serves with `strongroom serve` unless the caller passes another
+ * launcher: the failover test passes a test-only one whose servers' clocks it
+ * moves over IPC (test/support/movable-clock-launcher.ts), so that keys fall
+ * due during a bounded run; the demo and operators keep `strongroom serve`.
+ *
  * Why processes: SoftHSM2 reads its configuration once per process, and the
  * failover test SIGKILLs one appliance as it does a PostgreSQL node.
  *
@@ -44,6 +49,7 @@ const SHARE_MASTER_KEY = join(ROOT.endsWith('/dist') ? resolve(ROOT, '..') : ROO
 const CLI_TIMEOUT_MS = 90_000;
 const SERVE_START_MS = 60_000;
 const KILL_WAIT_MS = 10_000;
+const CLOCK_SET_MS = 10_000;
 
 export const CLUSTER_DATABASE = 'strongroom';
 export const CLUSTER_ROLE = 'strongroom';
@@ -58,8 +64,26 @@ export interface AppliancesOptions {
   readonly parentDir?: string;
   /** Extra appliance.conf settings for every node (e.g. rollover_check_interval_ms). */
   readonly settings?: Readonly<Record<string, string>>;
+  /** How each node's server process starts; default `strongroom serve` (what the demo and operators run). */
+  readonly launcher?: ServeLauncher;
   readonly progress?: (line: string) => void;
 }
+
+/**
+ * Starts one node's server on its data folder: a process that prints
+ * serve's `{"listening": …}` line on stdout. A test's launcher
+ * (test/support/movable-clock-launcher.ts) may open a fork IPC channel to
+ * it, over which the test moves the server's clock (moveClock).
+ */
+export interface ServeLauncher {
+  readonly command: string;
+  args(dataDir: string): string[];
+  /** The process is a fork child that answers `{type:'clock', offsetMs}` with `{type:'clock-set'}`. */
+  readonly movableClock: boolean;
+}
+
+/** What an operator runs: `strongroom serve --data DIR`, on the system clock. */
+export const STRONGROOM_SERVE: ServeLauncher = { command: process.execPath, args: (dataDir) => [CLI, '--data', dataDir, 'serve'], movableClock: false };
 
 export interface ClusterAppliance {
   readonly name: string;
@@ -67,6 +91,12 @@ export interface ClusterAppliance {
   /** The native protocol's port on 127.0.0.1. */
   readonly port: number;
   readonly pid: number;
+  /**
+   * Sets the server's clock to the real one plus offsetMs; resolves once the
+   * server says it is set. Only for a launcher with a movable clock (tests):
+   * `strongroom serve` has none, and this rejects.
+   */
+  moveClock(offsetMs: number): Promise<void>;
   /** SIGKILL: what a dead machine looks like to the others. Resolves once the process is gone. */
   kill(): Promise<void>;
   /** What the server wrote to stderr so far. */
@@ -133,6 +163,8 @@ export async function startAppliances(cluster: RunningCluster, options: Applianc
         postgres_user: CLUSTER_ROLE,
         postgres_password_file: passwordFile,
         cluster_destroy: 'logical',
+        // Several nodes on one host: each its own name (else all take the host name, and the scheduler's lease cannot tell them apart).
+        node_name: token.name,
         listen_address: '127.0.0.1',
         listen_port: String((ports as PortBlock).port(i)),
         events_port: String((ports as PortBlock).port(options.count + i)),
@@ -151,7 +183,8 @@ export async function startAppliances(cluster: RunningCluster, options: Applianc
       progress(`appliances: ${token.name} joined`);
     }
     const nodes: ClusterAppliance[] = [];
-    for (const token of tokens) nodes.push(await serve(token, served));
+    const launcher = options.launcher ?? STRONGROOM_SERVE;
+    for (const token of tokens) nodes.push(await serve(token, launcher, served));
     progress(`appliances: ${nodes.map((n) => `${n.name} on 127.0.0.1:${n.port}`).join(', ')}`);
     const pki = join(first.dataDir, 'pki');
     return {
@@ -200,9 +233,9 @@ function run(command: string, args: readonly string[], what: string): Promise<vo
   });
 }
 
-/** Starts `strongroom serve` on the node's data folder and waits (bounded) for its listening line. */
-function serve(token: ApplianceToken, served: Served[]): Promise<ClusterAppliance> {
-  const child = spawn(process.execPath, [CLI, '--data', token.dataDir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the node's server (`strongroom serve` by default) on its data folder and waits (bounded) for its listening line. */
+function serve(token: ApplianceToken, launcher: ServeLauncher, served: Served[]): Promise<ClusterAppliance> {
+  const child = spawn(launcher.command, launcher.args(token.dataDir), { stdio: ['ignore', 'pipe', 'pipe', ...(launcher.movableClock ? (['ipc'] as const) : [])] });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const entry = { child, exited };
   served.push(entry);
@@ -227,10 +260,35 @@ function serve(token: ApplianceToken, served: Served[]): Promise<ClusterApplianc
         dataDir: token.dataDir,
         port: JSON.parse(line).listening.port as number,
         pid: child.pid as number,
+        moveClock: (offsetMs) => (launcher.movableClock ? moveClock(child, token.name, offsetMs) : Promise.reject(new ClusterHarnessError(`${token.name} runs strongroom serve: its clock is the system's and cannot be moved`))),
         kill: () => killAndWait(entry),
         log: () => err,
         ended: () => (child.exitCode !== null ? `exit ${child.exitCode}` : child.signalCode),
       });
+    });
+  });
+}
+
+/** Sends the offset over the IPC channel and waits (bounded) for the server's `clock-set`. */
+function moveClock(child: ChildProcess, name: string, offsetMs: number): Promise<void> {
+  return new Promise((done, fail) => {
+    const onMessage = (message: { type?: string; offsetMs?: number }): void => {
+      if (message?.type !== 'clock-set' || message.offsetMs !== offsetMs) return;
+      settle(null);
+    };
+    const onExit = (): void => settle(new ClusterHarnessError(`${name} ended before its clock was set`));
+    const timer = setTimeout(() => settle(new ClusterHarnessError(`${name}: clock not set within ${CLOCK_SET_MS} ms`)), CLOCK_SET_MS);
+    const settle = (error: Error | null): void => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error === null) done();
+      else fail(error);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send({ type: 'clock', offsetMs }, (error) => {
+      if (error) settle(new ClusterHarnessError(`${name}: clock message not sent (${error.message})`));
     });
   });
 }

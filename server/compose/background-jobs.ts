@@ -16,6 +16,7 @@ import { AuditEvent } from '../../domain/audit/audit-event';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { workerHeadVerifier } from '../../storage/audit-worker/worker-verifier';
 import { RolloverService } from '../../domain/rollover-service';
+import { leaseTakenEvent, leaseTakeoverIntentEvent } from '../../domain/audit/scheduler-lease-events';
 import { RolloverNotices } from '../../domain/rollover-notices';
 import { AuditPipeline } from './audit-pipeline';
 import { ChangeWatch, WATCH_INTERVAL_MS } from './change-watch';
@@ -53,6 +54,7 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     return pending;
   };
   const checkIntervalMs = numberSetting(config, 'rollover_check_interval_ms');
+  const node = configuredNodeName(config);
   const rollover = new RolloverService({
     keychain,
     clock,
@@ -60,7 +62,12 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     log,
     checkIntervalMs,
     // On SQLite the one appliance always holds it; on PostgreSQL it keeps the sweeps on one node at a time.
-    lease: keychain.schedulerLease(configuredNodeName(config), LEASE_CHECK_INTERVALS * checkIntervalMs),
+    lease: keychain.schedulerLease(node, LEASE_CHECK_INTERVALS * checkIntervalMs),
+    // A takeover is announced (durable) before the batch that makes it, and recorded once that batch committed.
+    leaseTakeovers: {
+      announce: (from) => recorded(leaseTakeoverIntentEvent(stamper, node, from)),
+      taken: (from, held) => recorded(leaseTakenEvent(stamper, from, held)),
+    },
     notices: new RolloverNotices({
       keychain,
       audit: store.audit,

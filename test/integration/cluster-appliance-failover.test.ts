@@ -13,10 +13,18 @@
  * every surviving appliance, and every worker carried on after the outage.
  * Prints the outage and the counts.
  *
- * Not checked here: the scheduler. A cryptoperiod ends at a local midnight
- * (domain/cryptoperiod.ts) and `serve` has no clock to offset, so no key can
- * fall due within a bounded run; see the report of branch cluster-fail.
- * Nor which appliance answered each operation: the client pool does not say.
+ * The scheduler, through the same failover: the appliances run the server
+ * `strongroom serve` runs on a clock the test moves (test-only:
+ * test/support/movable-clock-launcher.ts), set 15 minutes before a UTC
+ * midnight while DUE_KEYS `auto` P1D keys are made, then moved past it on
+ * every appliance; once the sweep is rolling, the appliance holding the
+ * scheduler's lease is the one killed with the PostgreSQL leader. Then:
+ * every due key has versions 1,2 (rolled once, none skipped or doubled),
+ * the trail's scheduled `rollover` events name each once, one holder per
+ * lease epoch in what the nodes reported and in the trail's takeovers, each
+ * epoch after the first a takeover the trail shows.
+ * Not checked: which appliance answered each operation (the client pool
+ * does not say).
  *
  * Every wait is bounded; everything is killed in afterAll, even on failure.
  * Needs root and the packages of scripts/setup.sh.
@@ -24,10 +32,12 @@
 import { readFileSync } from 'node:fs';
 import { ApprovalRequiredError, isStrongroomClientError } from '../../client/client-error';
 import { StrongroomClient } from '../../client/strongroom-client';
-import { startAppliances, RunningAppliances, OfficerName } from '../../scripts/cluster/appliances';
+import { startAppliances, RunningAppliances, OfficerName, ClusterAppliance } from '../../scripts/cluster/appliances';
 import { waitFor } from '../../scripts/cluster/bounded-wait';
 import { RunningCluster, startCluster } from '../../scripts/cluster/cluster';
 import { PatroniTiming } from '../../scripts/cluster/patroni-config';
+import { MOVABLE_CLOCK_SERVE } from '../support/movable-clock-launcher';
+import { createAutoKeys, judgeScheduler, LeaseSample, nextUtcMidnight, TrailEvent, TrailFollower } from '../support/scheduler-watch';
 
 const TIMING: PatroniTiming = { ttl: 10, loopWait: 1, retryTimeout: 4 };
 const WORKERS = 3;
@@ -35,6 +45,11 @@ const ACKS_BEFORE_KILL = 6;
 const ACKS_AFTER_OUTAGE = 6;
 const FAILOVER_TIMEOUT_MS = TIMING.ttl * 1000 + 60_000;
 const TEST_TIMEOUT_MS = 420_000;
+const DUE_KEYS = 200;
+/** How long before the midnight the keys are made (server time): they must all be made before it. */
+const BEFORE_MIDNIGHT_MS = 15 * 60_000;
+/** Sweeps every second, so the lease (3 checks) lapses 3 s after its holder's last batch. */
+const SCHEDULER_SETTINGS = { timezone: 'UTC', rollover_check_interval_ms: '1000', rollover_notice: 'P0D' };
 
 let cluster: RunningCluster | undefined;
 let appliances: RunningAppliances | undefined;
@@ -67,7 +82,7 @@ describe('three appliances on a three-node Patroni cluster', () => {
   it('loses no acknowledged operation when the PostgreSQL leader and one appliance are SIGKILLed, and the clients carry on', async () => {
     const started = Date.now();
     cluster = await startCluster({ timing: TIMING, startTimeoutMs: 120_000 });
-    appliances = await startAppliances(cluster, { count: 3 });
+    appliances = await startAppliances(cluster, { count: 3, launcher: MOVABLE_CLOCK_SERVE, settings: SCHEDULER_SETTINGS });
     const ready = Date.now();
     const running = appliances;
     const servers = running.nodes.map((n) => ({ host: '127.0.0.1', port: n.port }));
@@ -84,6 +99,30 @@ describe('three appliances on a three-node Patroni cluster', () => {
       return made;
     };
 
+    // Every server 15 minutes before a midnight: the keys made now all fall due at it.
+    const midnight = nextUtcMidnight(Date.now() + BEFORE_MIDNIGHT_MS);
+    for (const node of running.nodes) await node.moveClock(midnight - BEFORE_MIDNIGHT_MS - Date.now());
+    const dueKeys = await createAutoKeys(as('admin'), 'due/k', DUE_KEYS, 'P1D', 6);
+    const madeKeys = Date.now();
+    const single = new Map(running.nodes.map((n) => [n, new StrongroomClient({ host: '127.0.0.1', port: n.port, ca: readFileSync(running.pki.caFile), cert: readFileSync(running.pki.certFile('admin')), key: readFileSync(running.pki.keyFile('admin')) })]));
+    clients.push(...single.values());
+    type Status = { node: string; lease: { holder: string; epoch: number } | null };
+    const names = new Map<string, ClusterAppliance>();
+    for (const [node, client] of single) names.set((await client.request<Status>('ClusterStatus')).node, node);
+    // One name per node: the lease names its holder by it.
+    expect([...names.keys()].sort()).toEqual(running.nodes.map((n) => n.name).sort());
+    const samples: LeaseSample[] = [];
+    const sampleLeases = async (nodes: readonly ClusterAppliance[]): Promise<void> => {
+      for (const node of nodes) {
+        const status = await single.get(node)!.request<Status>('ClusterStatus').catch(() => null);
+        if (status?.lease) samples.push({ node: status.node, holder: status.lease.holder, epoch: status.lease.epoch });
+      }
+    };
+    const reader = as('admin');
+    const trail = new TrailFollower(() => reader, (e) => e.type === 'rollover' || e.type === 'scheduler-lease-taken' || (e.type === 'intent' && e.custom.takeover === 'scheduler-lease'));
+    const ofType = (type: string): TrailEvent[] => trail.events.filter((e) => e.type === type);
+    let rolledBeforeKill = 0;
+
     const workers: Worker[] = Array.from({ length: WORKERS }, (_, id) => ({ id, acks: [], failures: [] }));
     let stop = false;
     const loops = workers.map((w) => drive(w, { admin: as('admin'), second: as('officer-2'), third: as('officer-3') }, () => stop));
@@ -94,7 +133,7 @@ describe('three appliances on a three-node Patroni cluster', () => {
     let victim = '';
     let newPrimary = '';
     let promotedAt = 0;
-    const deadAppliance = running.nodes[1];
+    let deadAppliance = running.nodes[1];
     /** A surviving appliance that ended: the wait stops at once, with its log's tail. */
     const survivorEnded = (): string | undefined => {
       const ended = running.nodes.find((n) => n !== deadAppliance && n.ended() !== null);
@@ -102,6 +141,13 @@ describe('three appliances on a three-node Patroni cluster', () => {
     };
     try {
       await waitFor(`${ACKS_BEFORE_KILL} acknowledged operations per worker`, async () => (allAcked(ACKS_BEFORE_KILL) ? true : undefined), { timeoutMs: 90_000, intervalMs: 100 }, () => state());
+      // Past the midnight on every server; once the sweep is rolling, the lease's holder dies with the PostgreSQL leader.
+      for (const node of running.nodes) await node.moveClock(midnight + 1000 - Date.now());
+      await waitFor('the first scheduled rollover in the trail', async () => (await trail.poll().then(() => ofType('rollover').length > 0, () => false)) || undefined, { timeoutMs: 60_000, intervalMs: 100 }, () => `${trail.events.length} events`);
+      await sampleLeases(running.nodes);
+      const holder = samples.at(-1)?.holder;
+      deadAppliance = (holder === undefined ? undefined : names.get(holder)) ?? running.nodes[1];
+      rolledBeforeKill = ofType('rollover').length;
       victim = (await cluster.primaries())[0];
       killedAt = Date.now();
       cluster.killNode(victim);
@@ -113,6 +159,37 @@ describe('three appliances on a three-node Patroni cluster', () => {
       stop = true;
       await Promise.all(loops);
     }
+
+    // The scheduler finishes on the survivors: every due key named by a rollover event, or (events missing) rolled.
+    const survivors = running.nodes.filter((n) => n !== deadAppliance);
+    const versionsOf = async (key: string): Promise<number[]> => (await reader.getAttributes({ name: key })).instances.map((i) => i.version).sort((x, y) => x - y);
+    await waitFor(
+      `every one of ${DUE_KEYS} due keys rolled`,
+      async () => {
+        await sampleLeases(survivors);
+        if (!(await trail.poll().then(() => true, () => false))) return undefined;
+        const named = new Set(ofType('rollover').map((e) => e.key));
+        const unnamed = dueKeys.filter((k) => !named.has(k));
+        if (unnamed.length === 0) return true;
+        if (named.size < DUE_KEYS - 20) return undefined;
+        const rolled = await Promise.all(unnamed.map((k) => versionsOf(k).then((v) => v.length >= 2, () => false)));
+        return rolled.every(Boolean) || undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000, failFast: survivorEnded },
+      () => `${new Set(ofType('rollover').map((e) => e.key)).size} keys named in rollover events`,
+    );
+    const versions = new Map<string, number[]>();
+    for (const key of dueKeys) versions.set(key, await versionsOf(key));
+    const verdict = judgeScheduler({ dueKeys, versions, rollovers: ofType('rollover'), takeovers: ofType('scheduler-lease-taken'), samples });
+    const takeovers = ofType('scheduler-lease-taken').map((t) => `${t.custom.previousHolder}@${t.custom.previousEpoch} -> ${t.custom.holder}@${t.custom.epoch}`);
+    const intents = ofType('intent').map((t) => `${t.custom.holder} means ${t.custom.previousHolder}@${t.custom.previousEpoch} -> ${t.custom.epoch}`);
+    const epochs = [...new Set(samples.map((x) => `${x.holder}@${x.epoch}`))];
+    console.log(
+      `scheduler through the failover: ${DUE_KEYS} auto P1D keys made in ${seconds(madeKeys - ready)} s; ${rolledBeforeKill} rollover events before the kill (holder ${deadAppliance.name} killed); ` +
+        `${ofType('rollover').length} scheduled rollover events over ${new Set(ofType('rollover').map((e) => e.key)).size} keys; keys at versions 1,2: ${[...versions.values()].filter((v) => v.join(',') === '1,2').length}; ` +
+        `lease holders seen (holder@epoch, ${samples.length} samples): ${epochs.join(', ')}; takeover intents: ${intents.join('; ') || 'none'}; takeovers: ${takeovers.join('; ') || 'none'}`,
+    );
+    expect(verdict).toEqual({ versionProblems: [], eventProblems: [], leaseProblems: [] });
 
     // The surviving appliances rode out the database's failover (a node that exits on it would leave its clients to the others).
     for (const node of running.nodes.filter((n) => n !== deadAppliance)) expect([node.name, node.ended(), node.ended() === null ? '' : node.log().slice(-3000)]).toEqual([node.name, null, '']);
