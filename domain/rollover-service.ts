@@ -75,6 +75,12 @@ export interface RolloverServiceOptions {
    * batch. A renewal records nothing. Without it, takeovers are not
    * announced (tests of one keychain).
    */
+  /**
+   * Awaited before every sweep: rejects when this node may not act under the
+   * name it holds the lease by (server/cluster/node-identity.ts); the sweep
+   * then acts on nothing, and the outage log says why once.
+   */
+  readonly nodeIdentity?: () => Promise<void>;
   readonly leaseTakeovers?: {
     announce(from: SchedulerLeaseView): Promise<void>;
     taken(from: SchedulerLeaseView, held: SchedulerLeaseView): Promise<void> | void;
@@ -130,6 +136,7 @@ export class RolloverService {
     const { keychain, clock, log, retentionMs, destructionWaitMs } = this.options;
     const now = clock.nowMs();
     const none: SweepResult = { rolled: 0, failed: 0, batches: 0 };
+    await this.options.nodeIdentity?.();
     if (this.ledByAnother()) return { ...none, refused: true };
     const mayAct = this.options.lease === undefined ? undefined : () => this.claimLease();
     // Activations first: a successor whose date has come is current before the rollover sweep looks at its key.

@@ -25,11 +25,12 @@
  */
 import { Clock } from '../../common/clock';
 import { ApplianceConfig, setting } from '../../common/config';
-import { KeychainError } from '../../common/errors';
+import { KeychainError, ValidationError } from '../../common/errors';
 import { publicKeyFingerprint } from '../../domain/audit/audit-checkpoint';
 import { assertMasterKeyCheck } from '../../domain/unseal/master-key-check';
 import { Appliance } from '../compose/open-appliance';
 import { nodeName } from './node-name';
+import { nodeNameConflict } from './node-identity';
 
 export { nodeName };
 
@@ -85,6 +86,9 @@ export async function joinCluster(appliance: Appliance, options: JoinOptions): P
   const hadKey = await hsm.signingPublicKey().then(() => true, () => false);
   const publicKey = await hsm.ensureSigningKey();
   await appliance.unseal();
+  // A name another node has (or not the name this node joined as) would make two nodes one holder of the scheduler's lease.
+  const conflict = nodeNameConflict(node, publicKeyFingerprint(publicKey), appliance.keychain.auditSigners());
+  if (conflict !== null) throw new ValidationError(`cluster join: ${conflict}; nothing was written to the database (give this node's own name with --node NAME, the same as its node_name)`, { details: { option: '--node' } });
   const enrolled = appliance.keychain.enrolAuditSigner({ clock: options.clock, newId: () => appliance.ids.newId() }, { publicKey, node, operator: options.operator });
   const token = await hsm.tokenInfo();
   return {

@@ -23,6 +23,8 @@ import { ChangeWatch, WATCH_INTERVAL_MS } from './change-watch';
 import { ClientConnections } from './client-connections';
 import { Appliance } from './open-appliance';
 import { configuredNodeName } from '../cluster/node-name';
+import { assertOwnNodeName } from '../cluster/node-identity';
+import { publicKeyFingerprint } from '../../domain/audit/audit-checkpoint';
 
 /**
  * How long the scheduler's lease lasts past a batch that renewed it, in
@@ -64,6 +66,14 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     // On SQLite the one appliance always holds it; on PostgreSQL it keeps the sweeps on one node at a time.
     lease: keychain.schedulerLease(node, LEASE_CHECK_INTERVALS * checkIntervalMs),
     // A takeover is announced (durable) before the batch that makes it, and recorded once that batch committed.
+    // On PostgreSQL the lease is held by name: a name another node has (or not the one this node joined as) acts on nothing.
+    nodeIdentity:
+      appliance.storage === 'postgres'
+        ? async () => {
+            const own = await (await appliance.hsm()).signingPublicKey().then(publicKeyFingerprint, () => null);
+            assertOwnNodeName(node, own, keychain.auditSigners());
+          }
+        : undefined,
     leaseTakeovers: {
       announce: (from) => recorded(leaseTakeoverIntentEvent(stamper, node, from)),
       taken: (from, held) => recorded(leaseTakenEvent(stamper, from, held)),
