@@ -47,12 +47,24 @@ export interface ServerAddress {
 /** Most appliance addresses one client takes: a cluster is a handful of nodes, more is a mistake in the list. */
 export const MAX_SERVERS = 16;
 
-export interface StrongroomClientOptions {
-  /** The appliance, when there is one (or give `servers`, not both). */
-  readonly host?: string;
-  readonly port?: number;
-  /** Several appliances serving the same keychain (docs/protocol.md §4): new connections go round them, skipping those in backoff. */
-  readonly servers?: readonly ServerAddress[];
+/** One appliance: host and port. */
+export interface OneServer {
+  readonly host: string;
+  readonly port: number;
+  readonly servers?: undefined;
+}
+
+/** Several appliances serving the same keychain (docs/protocol.md §4): new connections go round them, skipping those in backoff. */
+export interface SeveralServers {
+  readonly servers: readonly ServerAddress[];
+  readonly host?: undefined;
+  readonly port?: undefined;
+}
+
+/** Where the client connects (host and port, or servers: the compiler refuses neither and both) and how. */
+export type StrongroomClientOptions = (OneServer | SeveralServers) & ClientSettings;
+
+export interface ClientSettings {
   /** The appliance CA (PEM): the only CA trusted for the server certificate. */
   readonly ca: string | Buffer;
   readonly cert?: string | Buffer;

@@ -15,7 +15,7 @@ let server: FakeServer;
 let clients: StrongroomClient[] = [];
 
 function client(options: Partial<StrongroomClientOptions> = {}): StrongroomClient {
-  const made = new StrongroomClient({ host: '127.0.0.1', port: server.port, ca: pki.ca.certificatePem, cert: pki.client.cert, key: pki.client.key, ...options });
+  const made = new StrongroomClient({ host: '127.0.0.1', port: server.port, ca: pki.ca.certificatePem, cert: pki.client.cert, key: pki.client.key, ...options } as StrongroomClientOptions);
   clients.push(made);
   return made;
 }

@@ -26,7 +26,7 @@ function client(options: Partial<StrongroomClientOptions> = {}): StrongroomClien
   const made = new StrongroomClient({
     host: '127.0.0.1', port: server.port, ca: pki.ca.certificatePem, cert: pki.client.cert, key: pki.client.key,
     cache: { leaseMs: LEASE_MS, holdMs: HOLD_MS }, clock, ...options,
-  });
+  } as StrongroomClientOptions);
   clients.push(made);
   return made;
 }

@@ -22,7 +22,7 @@ function credentials(): Pick<StrongroomClientOptions, 'ca' | 'cert' | 'key'> {
 
 function client(options: Partial<StrongroomClientOptions> = {}): StrongroomClient {
   const servers = [first, second].map((s) => ({ host: '127.0.0.1', port: s.port }));
-  const made = new StrongroomClient({ servers, ...credentials(), ...options });
+  const made = new StrongroomClient({ servers, ...credentials(), ...options } as StrongroomClientOptions);
   clients.push(made);
   return made;
 }
@@ -112,7 +112,7 @@ describe('several addresses', () => {
 
 describe('the servers option', () => {
   it('refuses servers beside host and port, an empty list, and names a bad entry by position', async () => {
-    const both = await failure(() => new StrongroomClient({ host: '127.0.0.1', port: 1, servers: [{ host: '127.0.0.1', port: 2 }], ...credentials() }));
+    const both = await failure(() => new StrongroomClient({ host: '127.0.0.1', port: 1, servers: [{ host: '127.0.0.1', port: 2 }], ...credentials() } as unknown as StrongroomClientOptions));
     expect([both.code, both.details.field]).toEqual(['INVALID_ARGUMENT', 'servers']);
     const empty = await failure(() => new StrongroomClient({ servers: [], ...credentials() }));
     expect([empty.code, empty.details.field]).toEqual(['INVALID_ARGUMENT', 'servers']);
@@ -121,7 +121,7 @@ describe('the servers option', () => {
   });
 
   it('still takes host and port alone, naming them in errors as before', async () => {
-    const missing = await failure(() => new StrongroomClient({ port: 5700, ...credentials() }));
+    const missing = await failure(() => new StrongroomClient({ port: 5700, ...credentials() } as StrongroomClientOptions));
     expect([missing.code, missing.details.field]).toEqual(['INVALID_ARGUMENT', 'host']);
     const c = new StrongroomClient({ host: '127.0.0.1', port: first.port, ...credentials() });
     clients.push(c);

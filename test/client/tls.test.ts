@@ -19,7 +19,7 @@ let server: FakeServer;
 let clients: StrongroomClient[] = [];
 
 function client(options: Partial<StrongroomClientOptions> = {}): StrongroomClient {
-  const made = new StrongroomClient({ host: '127.0.0.1', port: server.port, ca: pki.ca.certificatePem, cert: pki.client.cert, key: pki.client.key, requestTimeoutMs: 5_000, ...options });
+  const made = new StrongroomClient({ host: '127.0.0.1', port: server.port, ca: pki.ca.certificatePem, cert: pki.client.cert, key: pki.client.key, requestTimeoutMs: 5_000, ...options } as StrongroomClientOptions);
   clients.push(made);
   return made;
 }
@@ -92,7 +92,7 @@ describe('options', () => {
     ['requestTimeoutMs', { requestTimeoutMs: -1 }],
     ['cache.holdMs', { cache: { leaseMs: 10, holdMs: 5 } }],
   ])('refuses a bad %s with INVALID_ARGUMENT', (field, bad) => {
-    const make = () => new StrongroomClient({ host: '127.0.0.1', port: 5700, ca: pki.ca.certificatePem, cert: pki.client.cert, key: pki.client.key, ...bad });
+    const make = () => new StrongroomClient({ host: '127.0.0.1', port: 5700, ca: pki.ca.certificatePem, cert: pki.client.cert, key: pki.client.key, ...bad } as StrongroomClientOptions);
     expect(make).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { field } }));
   });
 });

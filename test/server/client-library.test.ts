@@ -7,6 +7,7 @@ import { ManualClock } from '../../common/clock';
 import { StrongroomClient } from '../../client/strongroom-client';
 import { ApprovalRequiredError } from '../../client/client-error';
 import type { ClientRecord, GrantRecord } from '../../client/types';
+import type { StrongroomClientOptions } from '../../client/options';
 import { startTestAppliance, TestAppliance, Credentials } from '../support/appliance-fixture';
 import { rejectionCode } from '../support/error-code';
 
@@ -24,7 +25,7 @@ describe('client library against the real server', () => {
       servername: 'localhost',
       requestTimeoutMs: 5000,
       ...extra,
-    });
+    } as StrongroomClientOptions);
     clients.push(made);
     return made;
   };
