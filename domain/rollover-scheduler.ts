@@ -33,7 +33,15 @@ export interface SweepOptions {
   readonly yieldBetweenBatches?: () => Promise<void>;
   readonly onRolled?: (keyName: string, instance: string) => void;
   readonly onFailed?: (keyId: string, error: StrongroomError) => void;
-  /** Awaited after each batch's reports, before the pause: a rejection stops the sweep (its audit events could not be written). */
+  /**
+   * Called after each batch's reports: resolves once that batch's audit
+   * events are durable, rejects when they could not be written. The sweep
+   * runs at most one batch ahead of it (the batch after next waits for it,
+   * and the sweep's own end waits for the last), so the fsync of a batch's
+   * events overlaps the next batch's work instead of following it; a
+   * rejection stops the sweep, at most one more batch having committed
+   * under its durable intent event.
+   */
   readonly afterBatch?: () => Promise<void>;
   /**
    * The caller appends an audit event for each rollover reported and
@@ -72,6 +80,8 @@ async function pauseFor(heldMs: number, started = performance.now()): Promise<vo
 
 export async function sweepDueRollovers(keychain: Keychain, atMs: number, options: SweepOptions = {}): Promise<SweepResult> {
   const { yieldBetweenBatches } = options;
+  /** The events of the last batch, still on their way to disk while the next batch runs. */
+  let lastBatchEvents: Promise<void> = Promise.resolve();
   const result = await sweepDue(
     {
       listDue: (limit) => keychain.dueKeys(atMs, limit),
@@ -87,14 +97,18 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       batchBudgetMs: options.batchBudgetMs,
       maxItems: MAX_KEYS_PER_SWEEP,
       pause: async (heldMs) => {
-        // The wait for the batch's audit events (the worker's fsync) leaves the event loop to clients too: it counts towards the pause.
+        // The wait for the audit events (the worker's fsync) leaves the event loop to clients too: it counts towards the pause.
         const released = performance.now();
-        await options.afterBatch?.();
+        const previous = lastBatchEvents;
+        lastBatchEvents = options.afterBatch?.() ?? Promise.resolve();
+        lastBatchEvents.catch(() => undefined); // awaited at the next pause or at the end; never unhandled meanwhile
+        await previous;
         await (yieldBetweenBatches ? yieldBetweenBatches() : pauseFor(heldMs, released));
       },
       onDone: (rolled) => options.onRolled?.(rolled.key, rolled.instance),
       onFailed: (keyId, error) => options.onFailed?.(keyId, asStrongroomError(error)),
     },
   );
+  await lastBatchEvents;
   return { rolled: result.done, failed: result.failed, batches: result.batches, refused: result.refused };
 }

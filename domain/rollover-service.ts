@@ -8,8 +8,10 @@
  * scheduled destructions that are due, ends of retention and process-stop
  * deactivations. Each of the five acts only after its intent
  * is durable in the audit trail and waits for each batch's events before
- * the next batch, so no scheduled change outlives a trail that cannot
- * record it.
+ * the next batch (the rollover sweep: before the batch after next, so the
+ * events' fsync overlaps the next batch's work), so no scheduled change
+ * outlives by more than a batch a trail that cannot record it, and none
+ * happens that its durable intent does not announce.
  *
  * A sweep that fails (its store is out: a PostgreSQL failover) resolves as
  * having done nothing: it runs from a timer, where a rejection would end
@@ -264,7 +266,8 @@ export class RolloverService {
   /**
    * One scheduled sweep, bound to the audit trail: when something is due, an
    * intent event durable before it acts, and each batch's events durable
-   * before the next batch. When the trail cannot be written the sweep acts
+   * before the next batch (the rollover sweep: before the batch after next,
+   * rollover-scheduler.ts). When the trail cannot be written the sweep acts
    * on nothing more (the next check tries again), and answers `none`.
    */
   private async audited<R>(

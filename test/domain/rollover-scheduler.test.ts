@@ -114,6 +114,51 @@ describe('cryptoperiod rollover', () => {
     spy.mockRestore();
   });
 
+  it("runs at most one batch ahead of its audit events: the batch after next waits for them, the end waits for the last, and a failure stops it", async () => {
+    const { keychain, clock } = await keychainAt('2026-01-01T00:00:00Z', 'UTC');
+    for (let i = 0; i < 8; i++) keychain.createKey({ fullName: `ahead/k${i}`, algorithm: 'AES-128', rollover: auto('P1D') });
+    clock.set(new Date('2026-01-02T00:00:00Z'));
+    const events: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+    let rolled = 0;
+    const sweeping = sweepDueRollovers(keychain, clock.nowMs(), {
+      batchSize: 2,
+      batchBudgetMs: Number.POSITIVE_INFINITY,
+      yieldBetweenBatches: async () => undefined,
+      onRolled: () => void rolled++,
+      afterBatch: () => new Promise<void>((resolve, reject) => events.push({ resolve, reject })),
+    });
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    await settle();
+    // Batch 1's events are on their way; batch 2 ran meanwhile; batch 3 waits for batch 1's.
+    expect({ rolled, asked: events.length }).toEqual({ rolled: 4, asked: 2 });
+    events[0].resolve();
+    await settle();
+    expect({ rolled, asked: events.length }).toEqual({ rolled: 6, asked: 3 });
+    // Batch 2's events cannot be written: batch 4 never runs, and the sweep rejects.
+    events[1].reject(new Error('trail down'));
+    await expect(sweeping).rejects.toThrow('trail down');
+    expect(rolled).toBe(6);
+    expect(keychain.dueKeys(clock.nowMs(), 10)).toHaveLength(2);
+  });
+
+  it("ends only once the last batch's events are durable", async () => {
+    const { keychain, clock } = await keychainAt('2026-01-01T00:00:00Z', 'UTC');
+    for (let i = 0; i < 2; i++) keychain.createKey({ fullName: `end/k${i}`, algorithm: 'AES-128', rollover: auto('P1D') });
+    clock.set(new Date('2026-01-02T00:00:00Z'));
+    let release: () => void = () => undefined;
+    let ended = false;
+    const sweeping = sweepDueRollovers(keychain, clock.nowMs(), {
+      batchSize: 2,
+      batchBudgetMs: Number.POSITIVE_INFINITY,
+      yieldBetweenBatches: async () => undefined,
+      afterBatch: () => new Promise<void>((resolve) => (release = resolve)),
+    }).then((result) => ((ended = true), result));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ended).toBe(false);
+    release();
+    expect(await sweeping).toMatchObject({ rolled: 2 });
+  });
+
   it('keeps the event loop free between batches', async () => {
     const { keychain, clock } = await keychainAt('2026-01-01T00:00:00Z', 'UTC');
     for (let i = 0; i < 50; i++) keychain.createKey({ fullName: `loop/k${i}`, algorithm: 'AES-128', rollover: auto('P1D') });
