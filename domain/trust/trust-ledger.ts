@@ -158,11 +158,12 @@ export class TrustLedger {
   }
 
   private fold(): void {
-    const entries = this.store.takeJournal();
+    // The journal and the state in one read: on PostgreSQL each read is a round trip the event loop waits for.
+    const { entries, state } = this.store.takeJournalWithState();
     if (entries.length === 0) return;
     const keys = this.keys();
     if (keys === null) throw new KeychainError('SEALED', 'the keychain is sealed: authenticated rows change only while it is unsealed');
-    const { counter, hash } = this.openState(keys);
+    const { counter, hash } = this.openState(keys, state);
     for (const entry of entries) xorChange(keys, hash, entry);
     const next = counter + 1;
     this.store.putTrustState({ counter: next, sealed: this.sealState(keys, next, hash), updatedAt: isoNow(this.clock) });
@@ -181,8 +182,7 @@ export class TrustLedger {
     return { hash, rows };
   }
 
-  private openState(keys: TrustKeys): { counter: number; hash: Buffer } {
-    const state = this.store.getTrustState();
+  private openState(keys: TrustKeys, state = this.store.getTrustState()): { counter: number; hash: Buffer } {
     if (state === null) throw integrity('the keychain database has lost its trust state: it was altered outside the appliance');
     return { counter: state.counter, hash: this.openSealed(keys, state.counter, state.sealed) };
   }

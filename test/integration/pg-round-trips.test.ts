@@ -103,14 +103,14 @@ describe('round trips through the bridge per request, on PostgreSQL', () => {
   it('Create: one write transaction and its audit group commits', async () => {
     const exchanges = await measured('Create', () => ok(officer, 'Create', { name: 'trips/one' }));
     expect(exchanges.length).toBeGreaterThan(0);
-    expect(exchanges.length).toBeLessThanOrEqual(19);
+    expect(exchanges.length).toBeLessThanOrEqual(14);
   });
 
   it('Get, first serving of an instance (the Fresh flag is written)', async () => {
     await ok(officer, 'Create', { name: 'trips/two' });
     const exchanges = await measured('Get (first)', () => ok(client, 'Get', { name: 'trips/two' }));
     expect(exchanges.length).toBeGreaterThan(0);
-    expect(exchanges.length).toBeLessThanOrEqual(14);
+    expect(exchanges.length).toBeLessThanOrEqual(11);
   });
 
   it('one audit group commit of several events', async () => {
