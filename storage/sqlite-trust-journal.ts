@@ -10,6 +10,7 @@
  * one (openSqliteTrustSnapshot below; storage/postgres/pg-trust-snapshot.ts).
  */
 import Database from 'better-sqlite3';
+import { KeychainError } from '../common/errors';
 import { CapabilityConnection, Statement } from './capability-connection';
 import { AUTHENTICATED_TABLES, AuthenticatedTable } from './migration-trust.sql';
 import { mapSqliteError } from './sqlite-errors';
@@ -51,6 +52,10 @@ export class SqliteTrustJournal implements TrustJournalStore {
   takeJournalWithState(): { entries: TrustJournalEntry[]; state: TrustStateRecord | null } {
     const entries = this.takeJournal();
     return { entries, state: this.getTrustState() };
+  }
+
+  requireEmptyJournal(refusal: { readonly code: 'INTEGRITY_FAILURE'; readonly message: string }): void {
+    if (this.journalLength() > 0) throw new KeychainError(refusal.code, refusal.message);
   }
 
   journalLength(): number {

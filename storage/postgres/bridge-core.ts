@@ -96,9 +96,12 @@ export class BridgeCore {
       case 'open':
         await this.ensureSession('open');
         return undefined;
-      case 'query':
+      case 'query': {
         this.refuseIfLost('query');
-        return this.run('query', req.sql, req.params);
+        const result = await this.run('query', req.sql, req.params);
+        if (req.expect !== undefined && result.rows[0]?.[result.fields[0]] !== req.expect.firstValue) throw new Refusal(req.expect.failure);
+        return result;
+      }
       case 'begin':
         return this.begin(req.write);
       case 'savepoint':

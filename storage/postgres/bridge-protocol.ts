@@ -71,13 +71,24 @@ export const DEFAULT_BRIDGE_SETTINGS: Omit<BridgeSettings, 'target' | 'credentia
 
 /** One step of a transaction's work: what a request does, without the id. `write` begins take the writer lock. */
 export type BridgeStep =
-  | { readonly kind: 'query'; readonly sql: string; readonly params: readonly unknown[] }
+  | { readonly kind: 'query'; readonly sql: string; readonly params: readonly unknown[]; readonly expect?: QueryExpectation }
   | { readonly kind: 'begin'; readonly write: boolean }
   | { readonly kind: 'commit' }
   | { readonly kind: 'rollback' }
   | { readonly kind: 'savepoint'; readonly name: string }
   | { readonly kind: 'release'; readonly name: string }
   | { readonly kind: 'rollbackTo'; readonly name: string };
+
+/**
+ * A check the worker makes of a query's answer before it runs the next step
+ * (SyncBridge.deferCheck): the first column of the first row must equal
+ * `firstValue`, or the step fails with `failure`, and a COMMIT after it in
+ * the batch is not run.
+ */
+export interface QueryExpectation {
+  readonly firstValue: number;
+  readonly failure: BridgeFailure;
+}
 
 /**
  * What the main thread asks. A `batch` is several steps in one exchange:

@@ -7,6 +7,9 @@
  *   exactly what is folded, in one statement, where SQLite's code reads the
  *   rows and then deletes them), in the same exchange as the read of the
  *   trust state the fold opens;
+ * - the check before a write that the journal is empty is a deferred check
+ *   (SyncBridge.deferCheck): it goes with the write's first statement, and
+ *   the worker refuses to run that statement (or a COMMIT) unless it holds;
  * - the new trust state is a deferred write (SyncBridge.deferWrite): it goes
  *   with the transaction's COMMIT. It is still inside the transaction, in
  *   order; should it fail, the COMMIT is not run and the write is undone.
@@ -17,6 +20,7 @@ import type { PgConnection } from './pg-connection';
 import type { PgStatement } from './statement-facade';
 
 const TAKE_JOURNAL_SQL = 'DELETE FROM trust_journal RETURNING seq, tbl AS "table", old_mac AS "oldMac", new_mac AS "newMac"';
+const COUNT_JOURNAL_SQL = 'SELECT count(*) FROM trust_journal';
 const GET_STATE_SQL = 'SELECT counter, sealed, updated_at AS "updatedAt" FROM trust_state WHERE id = 1';
 
 interface TakenRow extends TrustJournalEntry {
@@ -40,6 +44,15 @@ export class PgTrustJournal extends SqliteTrustJournal {
       const [taken, state] = this.pg.db.bridge.queries([{ sql: TAKE_JOURNAL_SQL }, { sql: GET_STATE_SQL }]);
       return { entries: inOrder(taken.rows as unknown as TakenRow[]), state: (state.rows[0] as unknown as TrustStateRecord | undefined) ?? null };
     });
+  }
+
+  override requireEmptyJournal(refusal: { readonly code: 'INTEGRITY_FAILURE'; readonly message: string }): void {
+    const bridge = this.pg.db.bridge;
+    if (!bridge.inTransaction) {
+      super.requireEmptyJournal(refusal);
+      return;
+    }
+    this.pg.read('requireEmptyJournal', () => bridge.deferCheck(COUNT_JOURNAL_SQL, 0, refusal));
   }
 
   override putTrustState(record: TrustStateRecord): void {

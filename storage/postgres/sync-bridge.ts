@@ -21,6 +21,7 @@ import { Clock, systemClock } from '../../common/clock';
 import { StorageError } from '../../common/errors';
 import { workerScript } from '../audit-worker/worker-script';
 import {
+  BridgeFailure,
   BridgeReply,
   BridgeRequest,
   BridgeSettings,
@@ -110,6 +111,18 @@ export class SyncBridge {
   deferWrite(sql: string, params: readonly unknown[] = []): void {
     if (this.depth === 0) throw new StorageError('STORAGE_ERROR', 'keychain store: a deferred write needs an open transaction');
     this.deferred.push({ kind: 'query', sql, params });
+  }
+
+  /**
+   * A read whose answer only has to be checked, inside the open transaction:
+   * it goes with the next exchange like a deferred write, and the worker
+   * checks that its first row's first column is `firstValue` before it runs
+   * the steps after it; if not, that exchange fails with `code` and
+   * `message`, nothing after it runs, and a COMMIT in it is not made.
+   */
+  deferCheck(sql: string, firstValue: number, failure: { readonly code: BridgeFailure['code']; readonly message: string }): void {
+    if (this.depth === 0) throw new StorageError('STORAGE_ERROR', 'keychain store: a deferred check needs an open transaction');
+    this.deferred.push({ kind: 'query', sql, params: [], expect: { firstValue, failure: { ...failure, details: { operation: 'check' } } } });
   }
 
   /**
@@ -222,7 +235,8 @@ export class SyncBridge {
     // A BEGIN that failed (its lock wait, its connection) left no transaction open in the worker.
     if (beganHere && reply.failedStep === 0) this.depth = 0;
     const failed = reply.failedStep ?? firstOwn;
-    if (failed >= (beganHere ? 1 : 0) && failed < firstOwn) {
+    const failedStep = all[failed];
+    if (failed >= (beganHere ? 1 : 0) && failed < firstOwn && !(failedStep?.kind === 'query' && failedStep.expect !== undefined)) {
       // What failed is an earlier write of this transaction that waited for this exchange: say so, not just where it surfaced.
       const { code, message, details } = reply.failure;
       throw new StorageError(code, message.replace(/^keychain store: /, 'keychain store: a deferred write of this transaction failed: '), { details: { ...details, deferred: true } });

@@ -10,7 +10,8 @@
  * The guarantees stay: a deferred write that fails fails the exchange it
  * rode in with its own code (and says it was deferred), a COMMIT it rode
  * with does not run and the transaction is rolled back, nothing of it is
- * stored, and the bridge serves the next transaction; a rollback (of the
+ * stored, and the bridge serves the next transaction; a deferred check that
+ * does not hold stops its exchange the same way; a rollback (of the
  * transaction, or to a savepoint) drops what it undoes unsent.
  */
 import { StorageError } from '../../../common/errors';
@@ -178,6 +179,28 @@ describe('failures stay failures', () => {
     b.deferWrite('INSERT INTO items (id, name) VALUES ($1, $2)', ['h-1', 'never']);
     expect(counted(() => b.rollback())).toBe(1);
     expect(await stored('h-')).toEqual([]);
+  });
+
+  it('a deferred check that does not hold fails the exchange with its own code; a COMMIT riding with it is not made', async () => {
+    b.begin(true);
+    b.deferWrite('INSERT INTO items (id, name) VALUES ($1, $2)', ['k-1', 'k-one']);
+    b.deferCheck("SELECT count(*) FROM items WHERE id LIKE 'k-%'", 0, { code: 'INTEGRITY_FAILURE', message: 'the test says: not empty' });
+    let caught: StorageError | undefined;
+    try {
+      b.commit();
+    } catch (err) {
+      caught = err as StorageError;
+    }
+    expect(caught?.code).toBe('INTEGRITY_FAILURE');
+    expect(caught?.message).toBe('the test says: not empty');
+    expect(b.inTransaction).toBe(false);
+    expect(await stored('k-')).toEqual([]);
+    // One that holds lets the transaction go on, in the same exchange as the statement after it.
+    b.begin(true);
+    b.deferCheck("SELECT count(*) FROM items WHERE id LIKE 'k-%'", 0, { code: 'INTEGRITY_FAILURE', message: 'unexpected' });
+    expect(counted(() => b.query("INSERT INTO items (id, name) VALUES ('k-2', 'k-two')"))).toBe(1);
+    b.commit();
+    expect(await stored('k-')).toEqual(['k-2']);
   });
 
   it('a deferred write needs an open transaction', () => {
