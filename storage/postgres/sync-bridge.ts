@@ -15,6 +15,12 @@
  * dead), the worker is terminated — its connection closes, so the server
  * rolls back whatever was open — and the next call starts a new one.
  * Replies carry the request's id: one that comes back late is dropped.
+ *
+ * Each exchange blocks the event loop, so what needs no answer of its own
+ * waits for the next one (docs/cluster/bridge.md, "Round trips per request"):
+ * BEGIN goes with the transaction's first statement, savepoints and deferred
+ * writes and checks go ahead of the next request, and the worker runs such a
+ * batch step by step, stopping at the first failure.
  */
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { Clock, systemClock } from '../../common/clock';
