@@ -178,6 +178,7 @@ export class SyncBridge {
   }
 
   release(name: string): void {
+    this.needSavepoint('release');
     const unsent = this.unsentSavepoint(name);
     // Not yet sent: releasing it only merges its statements into the enclosing level, where they already are.
     if (unsent >= 0) this.deferred.splice(unsent, 1);
@@ -186,6 +187,7 @@ export class SyncBridge {
   }
 
   rollbackTo(name: string): void {
+    this.needSavepoint('rollbackTo');
     const unsent = this.unsentSavepoint(name);
     if (unsent >= 0) {
       // The savepoint and all after it never left: dropping them is the whole undo.
@@ -197,6 +199,10 @@ export class SyncBridge {
     this.deferred = [];
     this.send([{ kind: 'rollbackTo', name }]);
     this.depth--;
+  }
+
+  private needSavepoint(operation: string): void {
+    if (this.depth < 2) throw new StorageError('STORAGE_ERROR', `keychain store: ${operation}: no savepoint is open`, { details: { operation } });
   }
 
   /** Where the last SAVEPOINT `name` still waits in the deferred steps, or -1 once it was sent. */

@@ -203,7 +203,12 @@ describe('failures stay failures', () => {
     expect(await stored('k-')).toEqual(['k-2']);
   });
 
-  it('a deferred write needs an open transaction', () => {
+  it('a deferred write needs an open transaction; a release or rollback to one a savepoint', () => {
     expect(codeOf(() => b.deferWrite('SELECT 1'))).toBe('STORAGE_ERROR');
+    b.begin(true);
+    expect(codeOf(() => b.release('none_open'))).toBe('STORAGE_ERROR');
+    expect(codeOf(() => b.rollbackTo('none_open'))).toBe('STORAGE_ERROR');
+    expect(b.savepointDepth).toBe(0);
+    b.rollback();
   });
 });
