@@ -116,7 +116,8 @@ export class SyncBridge {
    */
   deferWrite(sql: string, params: readonly unknown[] = []): void {
     if (this.depth === 0) throw new StorageError('STORAGE_ERROR', 'keychain store: a deferred write needs an open transaction');
-    this.deferred.push({ kind: 'query', sql, params });
+    // The bytes as they are now, as a write sent now would take them: the caller may reuse or wipe its buffers once this returns.
+    this.deferred.push({ kind: 'query', sql, params: params.map((value) => (ArrayBuffer.isView(value) ? Buffer.from(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength)) : value)) });
   }
 
   /**

@@ -82,6 +82,17 @@ describe('round trips', () => {
     b.rollback();
   });
 
+  it('a deferred write takes its bytes as they were when it was deferred, even if the caller wipes its buffer before it is sent', async () => {
+    await pg.sql('CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, bytes BYTEA NOT NULL)');
+    const bytes = Buffer.from([1, 2, 3, 4]);
+    b.begin(true);
+    b.deferWrite('INSERT INTO blobs (id, bytes) VALUES ($1, $2)', ['w-1', bytes]);
+    bytes.fill(0);
+    b.commit();
+    const [row] = await pg.sql("SELECT bytes FROM blobs WHERE id = 'w-1'");
+    expect(Buffer.compare(row.bytes as Buffer, Buffer.from([1, 2, 3, 4]))).toBe(0);
+  });
+
   it('queries sends several statements in one exchange and answers each', () => {
     b.begin(true);
     let results: ReturnType<SyncBridge['queries']> = [];
