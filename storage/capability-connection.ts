@@ -19,6 +19,18 @@ export interface Statement {
   iterate(...params: unknown[]): IterableIterator<unknown>;
   /** Later get/all/iterate answer each row's first column instead of the row. */
   pluck(on?: boolean): this;
+  /**
+   * run() for a write whose result nobody reads, where the backend can send
+   * it later inside the transaction at no round trip of its own (PostgreSQL:
+   * with the next exchange, storage/postgres/statement-facade.ts). Absent on SQLite.
+   */
+  runDeferred?(...params: unknown[]): void;
+}
+
+/** A write whose result nobody reads: deferred where the backend offers it (a failure still fails the transaction), run now otherwise. */
+export function runWithoutAnswer(statement: Statement, ...params: unknown[]): void {
+  if (statement.runDeferred !== undefined) statement.runDeferred(...params);
+  else statement.run(...params);
 }
 
 /** Prepares statements (better-sqlite3's Database, or the PostgreSQL facade's PgDatabase). */

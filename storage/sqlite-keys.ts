@@ -10,7 +10,7 @@ import { StorageError } from '../common/errors';
 import { attributesToSqlite, globToSqlite, validateKeyFilter } from './key-filter';
 import { KeyStore, StateCounts } from './key-store';
 import { InstanceRecord, InstanceStateChange, KeyFilter, KeyAttributesUpdate, KeyPointerUpdate, KeyPolicyUpdate, KeyRecord } from './records';
-import { CapabilityConnection, Statements } from './capability-connection';
+import { CapabilityConnection, runWithoutAnswer, Statements } from './capability-connection';
 import { changeParams, instanceFromRow, instanceParams, InstanceRow, KeyRow, keyFromRow, keyParams } from './sqlite-rows';
 
 export class SqliteKeys implements KeyStore {
@@ -28,8 +28,9 @@ export class SqliteKeys implements KeyStore {
           details: { namespace: key.namespace, name: key.name },
         });
       }
-      this.stmt.insertKey.run(keyParams(key));
-      this.stmt.insertInstance.run(instanceParams(firstInstance));
+      // Nothing reads the inserts' answers: on PostgreSQL they ride with the trust fold's exchange.
+      runWithoutAnswer(this.stmt.insertKey, keyParams(key));
+      runWithoutAnswer(this.stmt.insertInstance, instanceParams(firstInstance));
     });
   }
 

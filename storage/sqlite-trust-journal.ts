@@ -10,6 +10,7 @@
  * one (openSqliteTrustSnapshot below; storage/postgres/pg-trust-snapshot.ts).
  */
 import Database from 'better-sqlite3';
+import { KeychainError } from '../common/errors';
 import { CapabilityConnection, Statement } from './capability-connection';
 import { AUTHENTICATED_TABLES, AuthenticatedTable } from './migration-trust.sql';
 import { mapSqliteError } from './sqlite-errors';
@@ -21,6 +22,9 @@ export class SqliteTrustJournal implements TrustJournalStore {
   private readonly clearJournal: Statement;
   private readonly countJournal: Statement;
   private readonly getState: Statement;
+  /** The upsert of the one trust_state row (a backend may send it differently: storage/postgres/pg-trust-journal.ts). */
+  protected static readonly PUT_STATE_SQL = `INSERT INTO trust_state (id, counter, sealed, updated_at) VALUES (1, @counter, @sealed, @updatedAt)
+      ON CONFLICT (id) DO UPDATE SET counter = excluded.counter, sealed = excluded.sealed, updated_at = excluded.updated_at`;
   private readonly putState: Statement;
   private readonly macsOf: ReadonlyMap<AuthenticatedTable, Statement>;
 
@@ -33,8 +37,7 @@ export class SqliteTrustJournal implements TrustJournalStore {
     this.clearJournal = db.prepare('DELETE FROM trust_journal');
     this.countJournal = db.prepare('SELECT count(*) FROM trust_journal').pluck();
     this.getState = db.prepare('SELECT counter, sealed, updated_at AS updatedAt FROM trust_state WHERE id = 1');
-    this.putState = db.prepare(`INSERT INTO trust_state (id, counter, sealed, updated_at) VALUES (1, @counter, @sealed, @updatedAt)
-      ON CONFLICT (id) DO UPDATE SET counter = excluded.counter, sealed = excluded.sealed, updated_at = excluded.updated_at`);
+    this.putState = db.prepare(SqliteTrustJournal.PUT_STATE_SQL);
     this.macsOf = new Map(AUTHENTICATED_TABLES.map((t) => [t, db.prepare(`SELECT row_mac FROM ${t}`).pluck()]));
   }
 
@@ -44,6 +47,15 @@ export class SqliteTrustJournal implements TrustJournalStore {
       if (entries.length > 0) this.clearJournal.run();
       return entries;
     });
+  }
+
+  takeJournalWithState(): { entries: TrustJournalEntry[]; state: TrustStateRecord | null } {
+    const entries = this.takeJournal();
+    return { entries, state: this.getTrustState() };
+  }
+
+  requireEmptyJournal(refusal: { readonly code: 'INTEGRITY_FAILURE'; readonly message: string }): void {
+    if (this.journalLength() > 0) throw new KeychainError(refusal.code, refusal.message);
   }
 
   journalLength(): number {

@@ -49,6 +49,20 @@ export interface TrustSnapshot {
 export interface TrustJournalStore {
   /** The journaled changes, oldest first, and removes them (call inside the write's transaction). */
   takeJournal(): TrustJournalEntry[];
+  /**
+   * takeJournal and getTrustState together, as a write's fold needs them
+   * (inside the write's transaction): on PostgreSQL one round trip instead
+   * of two or three.
+   */
+  takeJournalWithState(): { readonly entries: TrustJournalEntry[]; readonly state: TrustStateRecord | null };
+  /**
+   * Before a write: throws a StrongroomError with `refusal`'s code and
+   * message unless the journal is empty. On PostgreSQL, inside the write's
+   * transaction, the check goes with the transaction's next exchange and
+   * fails it (the write's statements after it do not run, its COMMIT is not
+   * made): no round trip of its own.
+   */
+  requireEmptyJournal(refusal: { readonly code: 'INTEGRITY_FAILURE'; readonly message: string }): void;
   /** How many changes wait in the journal. */
   journalLength(): number;
   getTrustState(): TrustStateRecord | null;

@@ -57,10 +57,7 @@ export class KeyCatalogue {
     const { seal, rows, store } = this.parts;
     seal.requireUnsealed();
     const key = rows.findKey(fullName);
-    const instances = store.listInstances(key.id).map((i) => rows.checkedInstance(i));
-    const current = instances.find((i) => i.id === key.currentInstanceId);
-    if (!current) throw new KeychainError('STORAGE_CORRUPT', `key ${formatKeyName(key)} points at a missing current instance`);
-    return { key: keyView(key, current), instances: instances.map((i) => instanceView(i, key.currentInstanceId)) };
+    return describe(key, store.listInstances(key.id).map((i) => rows.checkedInstance(i)));
   }
 
   /**
@@ -251,6 +248,14 @@ export class KeyCatalogue {
       throw new KeychainError('KEY_EXISTS', `"${formatKeyName({ namespace, name })}" is an alias; remove the alias or pick another name`);
     }
     store.createKey(key, instance);
-    return this.describeKey(formatKeyName(key));
+    // Described from the rows just committed, not read back: on PostgreSQL a read is a round trip the event loop waits for.
+    return describe(key, [instance]);
   }
+}
+
+/** A key and its instances (MAC-checked, or made here) as Create and Get describe them. */
+function describe(key: KeyRecord, instances: readonly InstanceRecord[]): KeyDescription {
+  const current = instances.find((i) => i.id === key.currentInstanceId);
+  if (!current) throw new KeychainError('STORAGE_CORRUPT', `key ${formatKeyName(key)} points at a missing current instance`);
+  return { key: keyView(key, current), instances: instances.map((i) => instanceView(i, key.currentInstanceId)) };
 }

@@ -40,6 +40,7 @@ import { TrustKeys } from './trust-keys';
 const SET_HASH_BYTES = 32;
 /** Rows between two returns to the event loop in checkInSteps (about 10 ms of HMACs). */
 const ROWS_PER_STEP = 1000;
+const FOREIGN_JOURNAL = 'the trust journal holds changes no write of the appliance made: the keychain database was altered outside it';
 const MISMATCH = 'the authenticated rows of the keychain database do not match its trust state: a row was written back from an older copy, deleted or inserted outside the appliance';
 
 /** What the full check found: the state's counter (how many changes this keychain has seen) and the rows counted. */
@@ -61,7 +62,8 @@ export class TrustLedger {
 
   /** Installs the write hooks on the store. */
   attach(): void {
-    this.store.setWriteHooks({ beforeWrite: () => this.assertJournalEmpty(), afterWrite: () => this.fold() });
+    // The check before a write may travel with the write's first statement (PostgreSQL): it still fails the write, before it commits.
+    this.store.setWriteHooks({ beforeWrite: () => this.store.requireEmptyJournal({ code: 'INTEGRITY_FAILURE', message: FOREIGN_JOURNAL }), afterWrite: () => this.fold() });
   }
 
   /**
@@ -104,7 +106,7 @@ export class TrustLedger {
     if (keys === null) return null;
     const snapshot = this.store.openSnapshot();
     try {
-      if (snapshot.journalLength > 0) throw integrity('the trust journal holds changes no write of the appliance made: the keychain database was altered outside it');
+      if (snapshot.journalLength > 0) throw integrity(FOREIGN_JOURNAL);
       if (snapshot.state === null) throw integrity('the keychain database has lost its trust state: it was altered outside the appliance');
       const expected = this.openSealed(keys, snapshot.state.counter, snapshot.state.sealed);
       const hash = Buffer.alloc(SET_HASH_BYTES);
@@ -152,17 +154,16 @@ export class TrustLedger {
   }
 
   private assertJournalEmpty(): void {
-    if (this.store.journalLength() > 0) {
-      throw integrity('the trust journal holds changes no write of the appliance made: the keychain database was altered outside it');
-    }
+    if (this.store.journalLength() > 0) throw integrity(FOREIGN_JOURNAL);
   }
 
   private fold(): void {
-    const entries = this.store.takeJournal();
+    // The journal and the state in one read: on PostgreSQL each read is a round trip the event loop waits for.
+    const { entries, state } = this.store.takeJournalWithState();
     if (entries.length === 0) return;
     const keys = this.keys();
     if (keys === null) throw new KeychainError('SEALED', 'the keychain is sealed: authenticated rows change only while it is unsealed');
-    const { counter, hash } = this.openState(keys);
+    const { counter, hash } = this.openState(keys, state);
     for (const entry of entries) xorChange(keys, hash, entry);
     const next = counter + 1;
     this.store.putTrustState({ counter: next, sealed: this.sealState(keys, next, hash), updatedAt: isoNow(this.clock) });
@@ -181,8 +182,7 @@ export class TrustLedger {
     return { hash, rows };
   }
 
-  private openState(keys: TrustKeys): { counter: number; hash: Buffer } {
-    const state = this.store.getTrustState();
+  private openState(keys: TrustKeys, state = this.store.getTrustState()): { counter: number; hash: Buffer } {
     if (state === null) throw integrity('the keychain database has lost its trust state: it was altered outside the appliance');
     return { counter: state.counter, hash: this.openSealed(keys, state.counter, state.sealed) };
   }

@@ -27,7 +27,7 @@
  *   nor plain failure.
  */
 import { systemTimers, Timers } from '../../common/timers';
-import { BridgeFailure, BridgeReply, BridgeRequest, BridgeSettings, QueryResult } from './bridge-protocol';
+import { BridgeFailure, BridgeReply, BridgeRequest, BridgeSettings, BridgeStep, QueryResult } from './bridge-protocol';
 import { lostConnection, mapPgError } from './pg-errors';
 import type { PgSession } from './pg-session';
 import { LocatePrimary, makePrimaryLocator } from './primary-locator';
@@ -47,6 +47,8 @@ export class BridgeCore {
   private session: PgSession | null = null;
   /** 0: no transaction; 1: BEGIN; n > 1: n - 1 savepoints inside it. */
   private depth = 0;
+  /** The open savepoints' names, outermost first (depth is 1 + their count inside a transaction). */
+  private savepoints: string[] = [];
   /** Set when the open transaction's connection was lost: why. Cleared by the rollback. */
   private lost: BridgeFailure | null = null;
   private readonly locate: LocatePrimary;
@@ -57,6 +59,7 @@ export class BridgeCore {
 
   /** Answers one request; never throws. */
   async handle(req: BridgeRequest): Promise<BridgeReply> {
+    if (req.kind === 'batch') return this.batch(req.id, req.steps);
     try {
       const result = await this.dispatch(req);
       return result === undefined ? { id: req.id, ok: true } : { id: req.id, ok: true, result };
@@ -66,41 +69,75 @@ export class BridgeCore {
     }
   }
 
+  /**
+   * Several steps in one exchange, in order, stopping at the first failure
+   * (the later ones are not run). When the batch was to end the transaction
+   * with COMMIT, a failure before it rolls the transaction back here: the
+   * caller counts the transaction as ended, and PostgreSQL would have
+   * answered that COMMIT with ROLLBACK anyway.
+   */
+  private async batch(id: number, steps: readonly BridgeStep[]): Promise<BridgeReply> {
+    const results: Array<QueryResult | null> = [];
+    for (let at = 0; at < steps.length; at++) {
+      const step = steps[at];
+      const reply = await this.handle({ ...step, id } as BridgeRequest);
+      if (!reply.ok) {
+        const endsTransaction = steps.slice(at + 1).some((later) => later.kind === 'commit');
+        if (endsTransaction && this.depth > 0) await this.rollback().catch(() => undefined);
+        return { id, ok: false, failure: reply.failure, failedStep: at };
+      }
+      results.push(reply.result ?? null);
+    }
+    return { id, ok: true, results };
+  }
+
   private async dispatch(req: BridgeRequest): Promise<QueryResult | undefined> {
     switch (req.kind) {
       case 'open':
         await this.ensureSession('open');
         return undefined;
-      case 'query':
+      case 'query': {
         this.refuseIfLost('query');
-        return this.run('query', req.sql, req.params);
+        const result = await this.run('query', req.sql, req.params);
+        if (req.expect !== undefined && result.rows[0]?.[result.fields[0]] !== req.expect.firstValue) throw new Refusal(req.expect.failure);
+        return result;
+      }
       case 'begin':
         return this.begin(req.write);
       case 'savepoint':
         this.needTransaction('savepoint');
         this.refuseIfLost('savepoint');
         await this.run('savepoint', `SAVEPOINT ${savepoint(req.name)}`);
+        this.savepoints.push(req.name);
         this.depth++;
         return undefined;
-      case 'release':
+      case 'release': {
         this.needTransaction('release', 2);
         this.refuseIfLost('release');
+        const at = this.openSavepoint('release', req.name);
         await this.run('release', `RELEASE SAVEPOINT ${savepoint(req.name)}`);
-        this.depth--;
+        this.closeSavepointsFrom(at);
         return undefined;
-      case 'rollbackTo':
+      }
+      case 'rollbackTo': {
         this.needTransaction('rollbackTo', 2);
+        const at = this.openSavepoint('rollbackTo', req.name);
         // A lost transaction is already gone: rolling part of it back is a no-op, and it stays lost.
         if (this.lost === null) await this.run('rollbackTo', `ROLLBACK TO SAVEPOINT ${savepoint(req.name)}; RELEASE SAVEPOINT ${savepoint(req.name)}`);
-        this.depth--;
+        this.closeSavepointsFrom(at);
         return undefined;
+      }
       case 'commit':
         return this.commit();
       case 'rollback':
         return this.rollback();
+      case 'batch':
+        // handle() runs batches; one inside another is not a thing the main side sends.
+        throw refusal('STORAGE_ERROR', 'batch', 'a batch cannot hold another batch');
       case 'close':
         await this.dropSession();
         this.depth = 0;
+        this.savepoints = [];
         this.lost = null;
         return undefined;
     }
@@ -121,6 +158,7 @@ export class BridgeCore {
       throw err;
     }
     this.depth = 1;
+    this.savepoints = [];
     return undefined;
   }
 
@@ -129,6 +167,7 @@ export class BridgeCore {
     if (this.depth > 1) throw refusal('STORAGE_ERROR', 'commit', `${this.depth - 1} savepoint(s) still open: release them before COMMIT`);
     const lost = this.lost;
     this.depth = 0;
+    this.savepoints = [];
     this.lost = null;
     if (lost !== null) throw new Refusal({ ...lost, message: `${lost.message}; nothing was committed`, details: { ...lost.details, operation: 'commit' } });
     // A COMMIT whose wait for the synchronous standby is cancelled (pg_cancel_backend, or a
@@ -167,6 +206,7 @@ export class BridgeCore {
     const wasLost = this.lost !== null;
     const open = this.depth > 0;
     this.depth = 0;
+    this.savepoints = [];
     this.lost = null;
     if (!open || wasLost || this.session === null) return undefined;
     try {
@@ -254,6 +294,23 @@ export class BridgeCore {
     }
   }
 
+  /**
+   * Where savepoint `name` is among the open ones. Releasing or rolling back
+   * to it ends every savepoint opened after it too, as PostgreSQL does: the
+   * main side drops the RELEASE of an inner savepoint that a rollback to an
+   * outer one undoes unsent (sync-bridge.ts).
+   */
+  private openSavepoint(operation: string, name: string): number {
+    const at = this.savepoints.lastIndexOf(name);
+    if (at < 0) throw refusal('STORAGE_ERROR', operation, `no savepoint named ${JSON.stringify(name)} is open`);
+    return at;
+  }
+
+  private closeSavepointsFrom(at: number): void {
+    this.savepoints.length = at;
+    this.depth = 1 + at;
+  }
+
   private needTransaction(operation: string, minDepth = 1): void {
     if (this.depth < minDepth) throw refusal('STORAGE_ERROR', operation, minDepth > 1 ? 'no savepoint is open' : 'no transaction is open');
   }
@@ -278,3 +335,4 @@ function toPg(value: unknown): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView) && !Buffer.isBuffer(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   return value;
 }
+

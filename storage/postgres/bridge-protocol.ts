@@ -69,16 +69,39 @@ export const DEFAULT_BRIDGE_SETTINGS: Omit<BridgeSettings, 'target' | 'credentia
   applicationName: 'strongroom',
 };
 
-/** What the main thread asks. `write` begins take the writer lock. */
+/** One step of a transaction's work: what a request does, without the id. `write` begins take the writer lock. */
+export type BridgeStep =
+  | { readonly kind: 'query'; readonly sql: string; readonly params: readonly unknown[]; readonly expect?: QueryExpectation }
+  | { readonly kind: 'begin'; readonly write: boolean }
+  | { readonly kind: 'commit' }
+  | { readonly kind: 'rollback' }
+  | { readonly kind: 'savepoint'; readonly name: string }
+  | { readonly kind: 'release'; readonly name: string }
+  | { readonly kind: 'rollbackTo'; readonly name: string };
+
+/**
+ * A check the worker makes of a query's answer before it runs the next step
+ * (SyncBridge.deferCheck): the first column of the first row must equal
+ * `firstValue`, or the step fails with `failure`, and a COMMIT after it in
+ * the batch is not run.
+ */
+export interface QueryExpectation {
+  readonly firstValue: number;
+  readonly failure: BridgeFailure;
+}
+
+/**
+ * What the main thread asks. A `batch` is several steps in one exchange:
+ * the worker runs them in order and stops at the first that fails, so the
+ * calling thread blocks once where it would have blocked once per step
+ * (each block is a time its event loop serves nothing). A batch that fails
+ * before its COMMIT is rolled back by the worker, as PostgreSQL would have
+ * answered that COMMIT with ROLLBACK.
+ */
 export type BridgeRequest =
+  | ({ readonly id: number } & BridgeStep)
   | { readonly id: number; readonly kind: 'open' }
-  | { readonly id: number; readonly kind: 'query'; readonly sql: string; readonly params: readonly unknown[] }
-  | { readonly id: number; readonly kind: 'begin'; readonly write: boolean }
-  | { readonly id: number; readonly kind: 'commit' }
-  | { readonly id: number; readonly kind: 'rollback' }
-  | { readonly id: number; readonly kind: 'savepoint'; readonly name: string }
-  | { readonly id: number; readonly kind: 'release'; readonly name: string }
-  | { readonly id: number; readonly kind: 'rollbackTo'; readonly name: string }
+  | { readonly id: number; readonly kind: 'batch'; readonly steps: readonly BridgeStep[] }
   | { readonly id: number; readonly kind: 'close' };
 
 export interface QueryResult {
@@ -97,9 +120,10 @@ export interface BridgeFailure {
   readonly details: Record<string, string | number | boolean | null>;
 }
 
+/** A batch answers `results`, one per step (null for a step without rows); a failed batch names the step that failed. */
 export type BridgeReply =
-  | { readonly id: number; readonly ok: true; readonly result?: QueryResult }
-  | { readonly id: number; readonly ok: false; readonly failure: BridgeFailure };
+  | { readonly id: number; readonly ok: true; readonly result?: QueryResult; readonly results?: ReadonlyArray<QueryResult | null> }
+  | { readonly id: number; readonly ok: false; readonly failure: BridgeFailure; readonly failedStep?: number };
 
 /** What the worker is given at start (workerData); the port arrives in the transfer list. */
 export interface BridgeWorkerData {

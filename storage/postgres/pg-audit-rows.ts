@@ -12,7 +12,10 @@
  * transaction (the writer lock holds the head still), before this runs; the
  * rows go in seq order; and the transaction's COMMIT (synchronous_commit on)
  * is what makes the group durable. A failing statement fails the whole
- * transaction, so a group lands whole or not at all.
+ * transaction, so a group lands whole or not at all. The INSERTs are
+ * deferred writes: they travel with the COMMIT (SyncBridge.deferWrite), so a
+ * group commit is two round trips, BEGIN with the head read, then the rows
+ * with COMMIT; an INSERT that fails stops that exchange before its COMMIT.
  */
 import type { AuditRecord } from '../audit-store';
 import type { SyncBridge } from './sync-bridge';
@@ -27,7 +30,10 @@ export const MAX_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMETERS_PER_STATEMENT / 
 export function insertAuditRows(bridge: SyncBridge, records: readonly AuditRecord[]): void {
   for (let from = 0; from < records.length; from += MAX_ROWS_PER_STATEMENT) {
     const chunk = records.slice(from, from + MAX_ROWS_PER_STATEMENT);
-    bridge.query(insertStatement(chunk.length), chunk.flatMap((r) => [r.seq, r.event, r.prevHash, r.hash]));
+    // Nothing reads the INSERT's answer: it goes with the COMMIT, one round trip for both (SyncBridge.deferWrite).
+    const params = chunk.flatMap((r) => [r.seq, r.event, r.prevHash, r.hash]);
+    if (bridge.inTransaction) bridge.deferWrite(insertStatement(chunk.length), params);
+    else bridge.query(insertStatement(chunk.length), params);
   }
 }
 

@@ -48,7 +48,7 @@ const REWRITTEN: Readonly<Partial<Record<keyof typeof SQL, string>>> = {
 };
 
 /** What the bridge calls its requests: an error naming one of these has not yet been given the store operation. */
-const BRIDGE_OPERATIONS: ReadonlySet<string> = new Set(['open', 'query', 'begin', 'commit', 'rollback', 'savepoint', 'release', 'rollbackTo', 'close']);
+const BRIDGE_OPERATIONS: ReadonlySet<string> = new Set(['open', 'batch', 'query', 'begin', 'commit', 'rollback', 'savepoint', 'release', 'rollbackTo', 'close']);
 
 export interface PgConnectionOptions {
   /**

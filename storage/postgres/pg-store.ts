@@ -8,7 +8,8 @@
  * the SQL cannot be shared:
  * - pg-keys.ts: listKeys (GLOB, json_each, LIMIT -1);
  * - pg-trust-snapshot.ts: a full trust check's snapshot, which needs a
- *   second connection of the backend's kind.
+ *   second connection of the backend's kind;
+ * - pg-trust-journal.ts: the fold's reads and write in fewer round trips.
  *
  * Opening connects (finding the primary through Patroni, or one server
  * directly), then creates or checks the schema (pg-migrate.ts: one write
@@ -27,12 +28,12 @@ import { SqliteSchedulerLease } from '../sqlite-scheduler-lease';
 import { SqliteKeySchedule } from '../sqlite-key-schedule';
 import { SqliteKeychainRoot } from '../sqlite-keychain-root';
 import { SqliteNaming } from '../sqlite-naming';
-import { SqliteTrustJournal } from '../sqlite-trust-journal';
 import type { BridgeTarget } from './bridge-protocol';
 import { insertAuditRows } from './pg-audit-rows';
 import { PgConnection, PgConnectionOptions } from './pg-connection';
 import { PgKeys } from './pg-keys';
 import { migratePostgres } from './pg-migrate';
+import { PgTrustJournal } from './pg-trust-journal';
 import { openPgTrustSnapshot } from './pg-trust-snapshot';
 import { SyncBridge, SyncBridgeOptions } from './sync-bridge';
 
@@ -70,7 +71,7 @@ function assemble(connection: PgConnection, settings: SyncBridgeOptions): Keycha
     // A group's rows go in one multi-row INSERT: each statement is a round trip the event loop waits for.
     audit: new SqliteAudit(db, (op, fn) => connection.write(op, fn, false), read, write, (records) => insertAuditRows(db.bridge, records)),
     approvals: new SqliteApprovals(db, write, read),
-    trust: new SqliteTrustJournal(connection, () => openPgTrustSnapshot(settings)),
+    trust: new PgTrustJournal(connection, () => openPgTrustSnapshot(settings)),
     invocations: new SqliteInvocations(connection),
     schedulerLease: new SqliteSchedulerLease(connection),
   });

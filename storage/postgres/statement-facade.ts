@@ -61,6 +61,18 @@ export class PgStatement {
     return { changes: result.rowCount, lastInsertRowid: undefined };
   }
 
+  /**
+   * run() for a write whose result nobody reads: inside a transaction it
+   * goes with the bridge's next exchange (SyncBridge.deferWrite: at the
+   * latest the COMMIT, whose failure then undoes the transaction), costing
+   * no round trip of its own; outside one it runs now.
+   */
+  runDeferred(...args: unknown[]): void {
+    const params = this.bind(args);
+    if (this.bridge.inTransaction) this.bridge.deferWrite(this.translated.text, params);
+    else this.bridge.query(this.translated.text, params);
+  }
+
   /** better-sqlite3's binding rules, made explicit. */
   private bind(args: unknown[]): unknown[] {
     const { names, positional } = this.translated;

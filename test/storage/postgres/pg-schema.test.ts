@@ -147,6 +147,8 @@ describe('applying the schema', () => {
     const holder = SyncBridge.open(options);
     opened.push(holder);
     holder.begin(true);
+    // BEGIN (and its lock) goes with the transaction's first statement.
+    holder.query('SELECT 1');
     const nodes = [0, 1].map(() => migrateInWorker(options));
     const waiting = async (): Promise<true | undefined> => {
       const [row] = await pg.sql("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");

@@ -137,14 +137,17 @@ describe('transactions', () => {
     expect(b.query("SELECT count(*) AS n FROM items WHERE id = 'c-1'").rows[0].n).toBe(0);
   });
 
-  it('a write transaction that cannot get the writer lock within its bound fails STORAGE_BUSY', () => {
+  it('a write transaction that cannot get the writer lock within its bound fails STORAGE_BUSY (at its first statement, which carries the BEGIN)', () => {
     const holder = bridge();
     const waiter = bridge({ writerLockTimeoutMs: 200 });
     holder.begin(true);
-    expect(codeOf(() => waiter.begin(true))).toBe('STORAGE_BUSY');
+    holder.query('SELECT 1');
+    waiter.begin(true);
+    expect(codeOf(() => waiter.query('SELECT 1'))).toBe('STORAGE_BUSY');
     expect(waiter.inTransaction).toBe(false);
     holder.rollback();
     waiter.begin(true);
+    waiter.query('SELECT 1');
     waiter.commit();
   });
 });

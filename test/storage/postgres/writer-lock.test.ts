@@ -1,7 +1,7 @@
 /**
  * Two synchronous bridges, each in a thread of its own (as two appliances'
  * storage would be), contend for the keychain's writer lock
- * (pg_advisory_xact_lock at BEGIN of every write transaction) on a real
+ * (pg_advisory_xact_lock in the BEGIN a write transaction sends with its first statement) on a real
  * PostgreSQL 15: the second writer waits for the first instead of
  * deadlocking, sees what the first committed once it has the lock (READ
  * COMMITTED: its statements' snapshots are taken after the wait), and two
@@ -42,11 +42,12 @@ describe('the writer lock across two bridges in two threads', () => {
     const b = host('writer-b');
     await a.call('begin', true);
     await a.call('query', "INSERT INTO log VALUES ('a', 1)");
-    const bBegins = b.call('begin', true);
+    // BEGIN goes with a transaction's first statement: b waits for the lock there, and that statement, run after the wait, sees a's commit.
+    await b.call('begin', true);
+    const bReads = b.call('query', "SELECT count(*) AS n FROM log WHERE ctx = 'a'") as Promise<Array<{ n: number }>>;
     await waitFor('writer b to wait for the advisory lock', async () => ((await waitingForAdvisoryLock()) === 1 ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
     await a.call('commit');
-    await bBegins;
-    const seen = (await b.call('query', "SELECT count(*) AS n FROM log WHERE ctx = 'a'")) as Array<{ n: number }>;
+    const seen = await bReads;
     expect(seen[0].n).toBe(1);
     await b.call('query', "INSERT INTO log VALUES ('b', 1)");
     await b.call('commit');
