@@ -5,10 +5,11 @@
  * connections and reconnecting, server error codes, teardown.
  */
 import { StrongroomClient } from '../../client/strongroom-client';
-import { isStrongroomClientError, StrongroomClientError } from '../../client/client-error';
+import { StrongroomClientError } from '../../client/client-error';
 import { StrongroomClientOptions } from '../../client/options';
 import { FakeServer } from './fake-server';
 import { makePki, TestPki } from './pki-fixture';
+import { failure } from './client-failure';
 
 let pki: TestPki;
 let server: FakeServer;
@@ -18,16 +19,6 @@ function client(options: Partial<StrongroomClientOptions> = {}): StrongroomClien
   const made = new StrongroomClient({ host: '127.0.0.1', port: server.port, ca: pki.ca.certificatePem, cert: pki.client.cert, key: pki.client.key, ...options } as StrongroomClientOptions);
   clients.push(made);
   return made;
-}
-
-async function failure(work: Promise<unknown>): Promise<StrongroomClientError> {
-  try {
-    await work;
-  } catch (err) {
-    if (isStrongroomClientError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(() => {

@@ -6,10 +6,10 @@
  * being sent again elsewhere, and the options refuse a list that cannot work.
  */
 import { StrongroomClient } from '../../client/strongroom-client';
-import { isStrongroomClientError, StrongroomClientError } from '../../client/client-error';
 import { StrongroomClientOptions } from '../../client/options';
 import { FakeServer } from './fake-server';
 import { makePki, TestPki } from './pki-fixture';
+import { failure } from './client-failure';
 
 let pki: TestPki;
 let first: FakeServer;
@@ -25,16 +25,6 @@ function client(options: Partial<StrongroomClientOptions> = {}): StrongroomClien
   const made = new StrongroomClient({ servers, ...credentials(), ...options } as StrongroomClientOptions);
   clients.push(made);
   return made;
-}
-
-async function failure(work: Promise<unknown> | (() => unknown)): Promise<StrongroomClientError> {
-  try {
-    await (typeof work === 'function' ? work() : work);
-  } catch (err) {
-    if (isStrongroomClientError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(() => {
