@@ -68,6 +68,12 @@ export interface RolloverServiceOptions {
    */
   readonly lease?: SchedulerLease;
   /**
+   * Awaited before every sweep: rejects when this node may not act under the
+   * name it holds the lease by (server/cluster/node-identity.ts); the sweep
+   * then acts on nothing, and the outage log says why once.
+   */
+  readonly nodeIdentity?: () => Promise<void>;
+  /**
    * The trail's record of the lease changing holder (docs/cluster/scheduler-lease.md):
    * `announce` is awaited before a sweep whose batch would take the lease
    * over from another node (its expired lease), an intent durable before
@@ -77,12 +83,6 @@ export interface RolloverServiceOptions {
    * batch. A renewal records nothing. Without it, takeovers are not
    * announced (tests of one keychain).
    */
-  /**
-   * Awaited before every sweep: rejects when this node may not act under the
-   * name it holds the lease by (server/cluster/node-identity.ts); the sweep
-   * then acts on nothing, and the outage log says why once.
-   */
-  readonly nodeIdentity?: () => Promise<void>;
   readonly leaseTakeovers?: {
     announce(from: SchedulerLeaseView): Promise<void>;
     taken(from: SchedulerLeaseView, held: SchedulerLeaseView): Promise<void> | void;

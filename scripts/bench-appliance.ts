@@ -4,10 +4,10 @@
  * appliance PKI, and a way to issue client credentials. The caller adds its
  * keys and grants, then closes it (the benchmark server opens it again).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { systemClock } from '../common/clock';
+import { isoNow, systemClock } from '../common/clock';
 import { loadConfig } from '../common/config';
 import { randomIds } from '../domain/ids';
 import { initializeKeychain } from '../domain/keychain-key';
@@ -26,6 +26,8 @@ export interface BenchAppliance {
   readonly flags: Record<string, string>;
   readonly pki: PkiService;
   issue(name: string, role: 'app' | 'officer'): Credentials;
+  /** Grants `client` these permissions on every key under bench/ (written straight into the keychain: set-up, not a request). */
+  grantBench(client: string, permissions: readonly string[], by: string): void;
 }
 
 export async function createBenchAppliance(dir: string, extraFlags: Record<string, string> = {}): Promise<BenchAppliance> {
@@ -67,6 +69,9 @@ export async function createBenchAppliance(dir: string, extraFlags: Record<strin
       const pair = generateClientKeyPair();
       const issued = pki.issueClient({ name, role, groups: [], publicKeyPem: pair.publicKeyPem });
       return { certificatePem: issued.certificatePem, privateKeyPem: pair.privateKeyPem, caPem: pki.serverCredentials().caPem };
+    },
+    grantBench(client, permissions, by) {
+      appliance.keychain.directory.putGrant({ id: randomUUID(), subjectKind: 'client', subject: client, pattern: 'bench/*', permissions: [...permissions], createdAt: isoNow(systemClock), createdBy: by });
     },
   };
 }

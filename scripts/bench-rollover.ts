@@ -26,12 +26,11 @@
 import { Child } from './bench-child';
 import { createBenchAppliance } from './bench-appliance';
 import { fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isoNow, ManualClock, systemClock } from '../common/clock';
+import { ManualClock } from '../common/clock';
 import { Keychain } from '../domain/keychain';
 import { sweepDueRollovers } from '../domain/rollover-scheduler';
 import { encodeFrame } from '../protocol/frame-codec';
@@ -97,21 +96,13 @@ interface Prepared {
 
 /** Makes the appliance in `dir` in this process (then closes it): token, keychain, PKI, clients, grant, the due keys, the probe sweep. */
 async function prepareAppliance(dir: string, keys: number): Promise<Prepared> {
-  const { appliance, flags, issue } = await createBenchAppliance(dir, { timezone: 'UTC', rollover_check_interval_ms: NO_PERIODIC_SWEEP_MS });
+  const { appliance, flags, issue, grantBench } = await createBenchAppliance(dir, { timezone: 'UTC', rollover_check_interval_ms: NO_PERIODIC_SWEEP_MS });
   // Created at 01:00 UTC three days ago with P1D: due at 00:00 UTC two days ago.
   const createdAtMs = Math.floor(Date.now() / DAY_MS) * DAY_MS - 3 * DAY_MS + HOUR_MS;
   try {
     const app = issue(APP_CLIENT, 'app');
     const officer = issue(OFFICER_CLIENT, 'officer');
-    appliance.keychain.directory.putGrant({
-      id: randomUUID(),
-      subjectKind: 'client',
-      subject: APP_CLIENT,
-      pattern: 'bench/*',
-      permissions: ['get'],
-      createdAt: isoNow(systemClock),
-      createdBy: 'bench-rollover',
-    });
+    grantBench(APP_CLIENT, ['get'], 'bench-rollover');
 
     const keychainAt = async (ms: number): Promise<Keychain> => {
       const keychain = new Keychain({ store: appliance.store, clock: new ManualClock(ms), timeZone: 'UTC' });

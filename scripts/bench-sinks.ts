@@ -12,12 +12,10 @@
  * temp folder are removed on success, error and Ctrl-C.
  */
 import { fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isoNow, systemClock } from '../common/clock';
 import { encodeFrame } from '../protocol/frame-codec';
 import { createBenchAppliance } from './bench-appliance';
 import { Child } from './bench-child';
@@ -91,12 +89,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const { appliance, flags, issue } = await createBenchAppliance(dir);
+    const { appliance, flags, issue, grantBench } = await createBenchAppliance(dir);
     let client: Credentials;
     const names = Array.from({ length: KEYS }, (_, i) => `bench/k-${i}`);
     try {
       client = issue(BENCH_CLIENT, 'app');
-      appliance.keychain.directory.putGrant({ id: randomUUID(), subjectKind: 'client', subject: BENCH_CLIENT, pattern: 'bench/*', permissions: ['get'], createdAt: isoNow(systemClock), createdBy: 'bench-sinks' });
+      grantBench(BENCH_CLIENT, ['get'], 'bench-sinks');
       for (const fullName of names) appliance.keychain.createKey({ fullName, algorithm: 'AES-256' });
     } finally {
       await appliance.close();

@@ -5,8 +5,7 @@
  * that the echo ceiling imitates. The same for the single node (SQLite) and
  * the clustered one (scripts/bench-socket-cluster.ts: storage = postgres).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { isoNow, systemClock } from '../common/clock';
+import { randomBytes } from 'node:crypto';
 import { encodeFrame } from '../protocol/frame-codec';
 import { decodeResponse } from '../protocol/response';
 import { createBenchAppliance } from './bench-appliance';
@@ -32,18 +31,10 @@ export interface Prepared {
 
 /** Makes the appliance in `dir` in this process (then closes it): token, keychain, PKI, the app client, its grant, the keys. */
 export async function prepareAppliance(dir: string, keys: number, extraFlags: Record<string, string> = {}): Promise<Prepared> {
-  const { appliance, flags, pki, issue } = await createBenchAppliance(dir, extraFlags);
+  const { appliance, flags, pki, issue, grantBench } = await createBenchAppliance(dir, extraFlags);
   try {
     const client = issue(BENCH_CLIENT, 'app');
-    appliance.keychain.directory.putGrant({
-      id: randomUUID(),
-      subjectKind: 'client',
-      subject: BENCH_CLIENT,
-      pattern: 'bench/*',
-      permissions: ['get', 'encrypt', 'generate-data-key', 'create'],
-      createdAt: isoNow(systemClock),
-      createdBy: 'bench-socket',
-    });
+    grantBench(BENCH_CLIENT, ['get', 'encrypt', 'generate-data-key', 'create'], 'bench-socket');
     appliance.keychain.createKey({ fullName: BENCH_KEY, algorithm: 'AES-256' });
     const keyNames: string[] = [];
     const instances: string[] = [];
