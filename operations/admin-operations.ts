@@ -58,6 +58,7 @@ export const clientRevoke: Operation<'ClientRevoke'> = {
   name: 'ClientRevoke',
   access: 'officer',
   changesState: true,
+  commitsWithItsEvent: true,
   dualControl: (args, ctx) => {
     if (ctx.services.directory.getClientByName(args.name) === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${args.name}"`);
     return 'client-revoke';
@@ -73,6 +74,7 @@ export const aliasSet: Operation<'AliasSet'> = {
   name: 'AliasSet',
   access: 'officer',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => ctx.services.keychain.setAlias(args.alias, args.name),
 };
 
@@ -80,6 +82,7 @@ export const aliasRemove: Operation<'AliasRemove'> = {
   name: 'AliasRemove',
   access: 'officer',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => ctx.services.keychain.removeAlias(args.alias),
 };
 
@@ -99,6 +102,7 @@ export const namespaceRemove: Operation<'NamespaceRemove'> = {
   name: 'NamespaceRemove',
   access: 'officer',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => ({ namespace: args.namespace, keysRemoved: ctx.services.keychain.removeNamespace(args.namespace) }),
 };
 
@@ -113,6 +117,7 @@ export const policyGrant: Operation<'PolicyGrant'> = {
   name: 'PolicyGrant',
   access: 'officer',
   changesState: true,
+  commitsWithItsEvent: true,
   dualControl: (args, ctx) => {
     checkGlob(args.pattern); // a bad pattern is refused now, not after two officers approved it
     const permissions = parsePermissions(args.permissions);
@@ -142,6 +147,7 @@ export const policyRevoke: Operation<'PolicyRevoke'> = {
   name: 'PolicyRevoke',
   access: 'officer',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => ({ grant: ctx.services.directory.deleteGrant(args.id) }),
 };
 

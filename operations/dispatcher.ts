@@ -62,6 +62,13 @@ export type Intent = Omit<Outcome, 'error' | 'touched' | 'startedMs'>;
  */
 export type IntentListener = (intent: Intent) => Promise<void>;
 
+/**
+ * Runs `change` and records the outcome `outcomeOf` makes of its result in
+ * one store transaction (server/compose/audit-pipeline.ts commitWithEvent):
+ * both durable when it returns, or neither done when it throws.
+ */
+export type OutcomeCommitter = <T>(change: () => T, outcomeOf: (result: T) => Outcome) => T;
+
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
@@ -76,6 +83,10 @@ export class Dispatcher {
    * about to, even if its outcome event then cannot be written.
    * `monotonicMs` stamps each outcome's start (the server gives
    * performance.now for its request duration metrics; default: none).
+   * `commitOutcome`, when given, runs an operation marked
+   * `commitsWithItsEvent` and records its successful outcome in one
+   * transaction, instead of the intent, the change and the outcome's group
+   * commit; `onOutcome` then hears only of its failures.
    */
   constructor(
     private readonly services: Services,
@@ -83,6 +94,7 @@ export class Dispatcher {
     private readonly onOutcome: OutcomeListener = () => undefined,
     private readonly onIntent: IntentListener | null = null,
     private readonly monotonicMs: () => number = () => 0,
+    private readonly commitOutcome: OutcomeCommitter | null = null,
   ) {
     this.names = [...Object.values(table).map((operation) => operation.name), 'Batch'];
   }
@@ -164,9 +176,7 @@ export class Dispatcher {
   }
 
   private notify<Op extends TableOperationName>(request: Request<Op>, audits: Array<Promise<void>>, error: StrongroomError | null, touched: Touched, startedMs: number): void {
-    const { identity, op, args, meta } = request;
-    const { transport } = request.source;
-    const pending = this.onOutcome({ identity, op, args, meta, requestId: request.id, source: request.source.address ?? transport, transport, error, touched, startedMs });
+    const pending = this.onOutcome(outcomeOf(request, error, touched, startedMs));
     if (pending) audits.push(pending);
   }
 
@@ -189,6 +199,10 @@ export class Dispatcher {
       ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending), captureActivation: options.captureActivation };
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);
       assertServedWhileSealed(operation, this.services.keychain.isSealed, this.services.hsmHealth?.sealReason() ?? null);
+      // A change the gate lets through commits with its event; one it stores for approval goes the intent's way.
+      if (this.commitOutcome !== null && operation.commitsWithItsEvent === true && dualControlClassOf(operation, request.args, ctx) === null) {
+        return this.commitWithOutcome(request, operation, ctx, touched, startedMs, this.commitOutcome);
+      }
     } catch (err) {
       return this.fail(request, audits, touched, startedMs, err);
     }
@@ -243,6 +257,29 @@ export class Dispatcher {
     return result;
   }
 
+  /**
+   * The change and its outcome event in one transaction (throws, for fail(),
+   * when either could not be done: then neither was). Nothing is pushed on
+   * `audits`: the event is durable once the commit returns.
+   */
+  private commitWithOutcome<Op extends TableOperationName>(request: Request<Op>, operation: Operation<Op>, ctx: OperationContext, touched: Touched, startedMs: number, commit: OutcomeCommitter): unknown {
+    return commit(
+      () => {
+        const result = operation.run(request.args, ctx);
+        if (isPromise(result)) {
+          // A programming error (the flag on an asynchronous operation): undone here, before it could commit half-way.
+          result.catch(() => undefined);
+          throw new StrongroomError('INTERNAL_ERROR', `${request.op} answered asynchronously but is marked to commit with its event`);
+        }
+        return result;
+      },
+      (result) => {
+        if (touched.key !== null && touched.instance === null) touched.instance = instanceOf(result);
+        return outcomeOf(request, null, touched, startedMs);
+      },
+    );
+  }
+
   /** The dual-control gate's refusal: the request stored for officers' approval, APPROVAL_REQUIRED thrown. */
   private storeRequest<Op extends TableOperationName>(
     request: Request<Op>,
@@ -268,6 +305,12 @@ export class Dispatcher {
     if (touched.key !== null && touched.instance === null) touched.instance = instanceOf(result);
     this.notify(request, audits, null, touched, startedMs);
   }
+}
+
+function outcomeOf<Op extends TableOperationName>(request: Request<Op>, error: StrongroomError | null, touched: Touched, startedMs: number): Outcome {
+  const { identity, op, args, meta } = request;
+  const { transport } = request.source;
+  return { identity, op, args, meta, requestId: request.id, source: request.source.address ?? transport, transport, error, touched, startedMs };
 }
 
 /**

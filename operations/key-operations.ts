@@ -52,6 +52,7 @@ export const create: Operation<'Create'> = {
   name: 'Create',
   access: 'key',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => ctx.services.keychain.createKey(keySpec(authorizeName(ctx, 'create', args.name), args, 'AES-256')),
 };
 
@@ -64,6 +65,7 @@ export const register: Operation<'Register'> = {
   name: 'Register',
   access: 'key',
   changesState: true,
+  commitsWithItsEvent: true,
   dualControl: (args, ctx) => importClass(() => keySpec(canonicalName(args.name), args, 'SECRET'), args, ctx),
   approvalArgs: importArgs,
   run: (args, ctx) => {
@@ -170,6 +172,7 @@ export const setCustomAttributes: Operation<'SetCustomAttributes'> = {
   name: 'SetCustomAttributes',
   access: 'key',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => {
     const set = args.set ?? {};
     const remove = args.remove ?? [];
@@ -191,6 +194,7 @@ export const reKey: Operation<'ReKey'> = {
   name: 'ReKey',
   access: 'key',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => {
     const material = args.material;
     try {

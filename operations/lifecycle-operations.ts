@@ -8,6 +8,7 @@ export const activate: Operation<'Activate'> = {
   name: 'Activate',
   access: 'key',
   changesState: true,
+  commitsWithItsEvent: true,
   // captureActivation is set only in-process, by a KMIP batch with Undo (operations/undo-activation.ts).
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.activate(authorizeRef(ctx, 'activate', args), ctx.captureActivation) }),
 };
@@ -16,6 +17,7 @@ export const revoke: Operation<'Revoke'> = {
   name: 'Revoke',
   access: 'key',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => ({
     instance: ctx.services.lifecycle.revoke(authorizeRef(ctx, 'revoke', args), args.reason, args.compromiseDate),
   }),
@@ -26,6 +28,7 @@ export const destroy: Operation<'Destroy'> = {
   name: 'Destroy',
   access: 'key',
   changesState: true,
+  commitsWithItsEvent: true,
   // Checked before a request is stored: officers are not asked to approve what cannot run (no permission, an Active instance).
   dualControl: (args, ctx) => {
     if (ctx.services.keychain.describeInstance(authorizeRef(ctx, 'destroy', args)).state === 'Active') {
@@ -41,5 +44,6 @@ export const destroyCancel: Operation<'DestroyCancel'> = {
   name: 'DestroyCancel',
   access: 'key',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => ({ instance: ctx.services.lifecycle.cancelDestruction(authorizeRef(ctx, 'destroy', args)) }),
 };

@@ -66,6 +66,14 @@ export interface Operation<Op extends TableOperationName = TableOperationName> {
    */
   readonly changesState?: boolean;
   /**
+   * With changesState, for an operation whose run is synchronous: where the
+   * server gives the dispatcher an OutcomeCommitter, the change and its
+   * outcome event commit in one store transaction, so no intent event is
+   * needed and none is written (one commit instead of three). A request the
+   * dual-control gate stores for approval still gets its intent first.
+   */
+  readonly commitsWithItsEvent?: boolean;
+  /**
    * True for a read that may answer asynchronously without changing what the
    * trail records as a state change (a Get's first serving waits for its
    * Fresh flag's group commit): allowed inside a Batch, whose later items

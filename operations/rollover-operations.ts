@@ -29,6 +29,7 @@ export const setRolloverPolicy: Operation<'SetRolloverPolicy'> = {
   name: 'SetRolloverPolicy',
   access: 'officer',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => {
     const periods = args.protectPeriod === undefined && args.processPeriod === undefined ? undefined : parseUsagePeriods(args.protectPeriod, args.processPeriod);
     // Changing only the usage periods keeps the key's rollover policy; a cryptoperiod alone means auto.
@@ -44,6 +45,7 @@ export const undoRollover: Operation<'UndoRollover'> = {
   name: 'UndoRollover',
   access: 'officer',
   changesState: true,
+  commitsWithItsEvent: true,
   run: (args, ctx) => ctx.services.keychain.undoRollover(canonicalName(args.name)),
 };
 

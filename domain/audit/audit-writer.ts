@@ -81,6 +81,11 @@ export class AuditWriter {
   private scheduled = false;
   /** The append under way (asynchronous appenders only). */
   private writing: Promise<void> | null = null;
+  /**
+   * Records committed inside another transaction (appendInTransaction) while
+   * a group was being appended: published with that group, in chain order.
+   */
+  private committedMeanwhile: AuditRecord[] = [];
 
   /**
    * `onDurable` is told of each committed batch (in chain order) after its
@@ -89,7 +94,7 @@ export class AuditWriter {
    * not throw (errors are swallowed so that serving is never affected).
    */
   constructor(
-    store: AuditStore,
+    private readonly store: AuditStore,
     private readonly schedule: (flush: () => void) => void = (flush) => setImmediate(flush),
     private readonly onDurable: (records: readonly AuditRecord[]) => void = () => undefined,
     private readonly append: EventAppender = storeAppender(store),
@@ -116,6 +121,39 @@ export class AuditWriter {
     this.waiting++;
     this.kick();
     return open.done;
+  }
+
+  /**
+   * Appends `event` on the store's own connection inside the transaction the
+   * caller has open (a state change and its event commit together, or
+   * neither does: operations/dispatcher.ts), chained from the head read under
+   * that transaction's write lock. The caller calls `published` with the
+   * returned records once its transaction committed. A failure to append is
+   * AUDIT_UNAVAILABLE (STORAGE_FULL, STORAGE_BUSY as for a group), and
+   * undoes the caller's transaction with it.
+   */
+  appendInTransaction(event: AuditEvent): AuditRecord[] {
+    const encoded = canonicalEvent(event);
+    try {
+      return this.store.appendAuditRecordsFromHead((head) => chainEvents(head, [encoded]));
+    } catch (cause) {
+      throw auditFailure(cause);
+    }
+  }
+
+  /**
+   * Hands records committed by appendInTransaction to the live stream and
+   * the sinks, in chain order with the group commits: while a group is being
+   * appended they wait for it (whichever of the two took the write lock
+   * first has the lower seqs; both are published together, sorted).
+   */
+  published(records: readonly AuditRecord[]): void {
+    if (records.length === 0) return;
+    if (this.writing === null) {
+      this.publish(records);
+      return;
+    }
+    this.committedMeanwhile.push(...records);
   }
 
   /** Events recorded and waiting for a group commit (the one under way not included): the metrics' queue depth. */
@@ -147,6 +185,8 @@ export class AuditWriter {
         )
         .finally(() => {
           this.writing = null;
+          // After a failed group, or records committed between its commit and here.
+          this.publish([]);
           if (this.cohorts.length > 0) this.kick();
         });
     }
@@ -169,8 +209,19 @@ export class AuditWriter {
 
   private succeed(cohort: Cohort, records: readonly AuditRecord[]): void {
     cohort.resolve();
+    this.publish(records);
+  }
+
+  /** Tells onDurable of `records` and of what was committed meanwhile, in chain order. */
+  private publish(records: readonly AuditRecord[]): void {
+    let all = records;
+    if (this.committedMeanwhile.length > 0) {
+      all = [...this.committedMeanwhile, ...records].sort((a, b) => a.seq - b.seq);
+      this.committedMeanwhile = [];
+    }
+    if (all.length === 0) return;
     try {
-      this.onDurable(records);
+      this.onDurable(all);
     } catch {
       // Forwarding is best effort; the local chain already holds the events.
     }
@@ -183,11 +234,12 @@ export class AuditWriter {
    * same requests are served again afterwards (docs/resilience.md).
    */
   private fail(cohort: Cohort, cause: unknown): void {
-    const code = (cause as { code?: unknown } | null)?.code;
-    if (code === 'STORAGE_FULL' || code === 'STORAGE_BUSY') {
-      cohort.reject(new StorageError(code, code === 'STORAGE_FULL' ? DISK_FULL_MESSAGE : LOCK_HELD_MESSAGE, { cause }));
-      return;
-    }
-    cohort.reject(new AuditError('AUDIT_UNAVAILABLE', 'the audit trail could not be written; the request was not served', { cause }));
+    cohort.reject(auditFailure(cause));
   }
+}
+
+function auditFailure(cause: unknown): StorageError | AuditError {
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (code === 'STORAGE_FULL' || code === 'STORAGE_BUSY') return new StorageError(code, code === 'STORAGE_FULL' ? DISK_FULL_MESSAGE : LOCK_HELD_MESSAGE, { cause });
+  return new AuditError('AUDIT_UNAVAILABLE', 'the audit trail could not be written; the request was not served', { cause });
 }

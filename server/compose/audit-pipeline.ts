@@ -17,6 +17,7 @@ import { applianceVersion } from '../../common/version';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { auditLiveEvents } from '../../domain/audit/audit-live';
 import { AuditWriter, EventAppender, storeAppender } from '../../domain/audit/audit-writer';
+import { AuditRecord } from '../../storage/audit-store';
 import { EventBus } from '../../domain/events/event-bus';
 import { SinkManager } from '../../sinks/sink-manager';
 import { sinkSpecsOf } from '../../sinks/sink-spec';
@@ -33,6 +34,14 @@ export interface AuditPipeline {
   readonly sinks: SinkManager | null;
   /** Resolves once the event is durable; rejects with AUDIT_UNAVAILABLE. */
   record(event: AuditEvent): Promise<void>;
+  /**
+   * Runs `change` and appends the event `eventOf` makes of its result in ONE
+   * store transaction: both commit or neither does, so no change is ever in
+   * the keychain without its event, whatever kills the process when. The
+   * commit is durable (the store's own synchronous commit) before this
+   * returns: the caller answers at once. `change` must be synchronous.
+   */
+  commitWithEvent<T>(change: () => T, eventOf: (result: T) => AuditEvent): T;
   /** For events nobody waits on (the server's own start, stop and throttle counts): a failure is logged. */
   recordQuietly(event: AuditEvent): void;
   /** Waits for every recorded event, then stops the worker and flushes the sinks. */
@@ -93,6 +102,16 @@ export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOp
     writer: opened,
     sinks,
     record: (event) => opened.record(event),
+    commitWithEvent: (change, eventOf) => {
+      let records: AuditRecord[] = [];
+      const result = store.transaction(() => {
+        const changed = change();
+        records = opened.appendInTransaction(eventOf(changed));
+        return changed;
+      });
+      opened.published(records);
+      return result;
+    },
     recordQuietly: (event) => {
       opened.record(event).catch((err: unknown) => options.log.error('audit event not written', { type: event.type, error: String(err) }));
     },

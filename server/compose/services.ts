@@ -213,6 +213,13 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
         },
     (intent) => audit.record(intentEvent(stamper, intent)),
     options.monotonicMs,
+    // A change and its outcome event in one transaction; the metrics hear of it once it committed.
+    (change, outcomeOf) => {
+      const committed: { outcome?: Outcome } = {};
+      const result = audit.commitWithEvent(change, (changed) => operationEvent(stamper, (committed.outcome = outcomeOf(changed))));
+      if (committed.outcome !== undefined) onOutcome?.(committed.outcome);
+      return result;
+    },
   );
   return { services, dispatcher, changes, connections, certificates };
 }

@@ -79,9 +79,11 @@ describe('audit trail and report over the wire', () => {
       ['Get', 'crm/pii', 'PERMISSION_DENIED'], ['Get', 'crm/pii', 'PERMISSION_DENIED'],
     ]);
     expect((await search(auditor, { key: 'crm/*', result: 'error' })).events).toHaveLength(2);
-    // A change is two events, its intent (before it ran) and its outcome; the type tells them apart.
+    // A change that commits with its event is that one event (the Create); one the dual-control gate stored for
+    // approval (each PolicyGrant here) first had its intent made durable: the type tells them apart.
     expect((await search(auditor, { key: 'crm/pii', result: 'ok', type: 'operation' })).events.map((e) => [e.event.identity?.name, e.event.operation])).toEqual([['test-officer', 'Create'], ['test-officer', 'Get']]);
-    expect((await search(auditor, { key: 'crm/pii', result: 'ok', type: 'intent' })).events.map((e) => [e.event.identity?.name, e.event.operation])).toEqual([['test-officer', 'Create']]);
+    expect((await search(auditor, { key: 'crm/pii', type: 'intent' })).events).toEqual([]);
+    expect((await search(auditor, { operation: 'PolicyGrant', type: 'intent' })).events).toHaveLength(grantRequests.length);
     expect((await search(auditor, { key: 'hr/payroll', operation: 'ReKey', type: 'operation' })).events).toHaveLength(1);
     const refusals = await search(auditor, { result: 'PERMISSION_DENIED' });
     expect(refusals.events.every((e) => e.event.result === 'PERMISSION_DENIED' && e.event.key === 'crm/pii')).toBe(true);
