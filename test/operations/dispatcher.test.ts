@@ -133,4 +133,71 @@ describe('Dispatcher', () => {
     expect(ran).toEqual(['lab/a', 'lab/b']);
     expect(intents).toEqual(['lab/a', 'lab/lost', 'lab/b']);
   });
+
+  /** AliasSet marked to commit with its event; the committer stands for the audit pipeline's one transaction. */
+  function withCommitter(dualControl: string | null = null): { dispatcher: Dispatcher; log: string[]; outcomes: Outcome[] } {
+    const services = { keychain: { isSealed: false }, identities: { confirm: () => undefined }, version: '9.9.9', limits: {}, approvals: { approvalRequired: () => new AuditError('AUDIT_UNAVAILABLE', 'not expected'), takeAudits: () => [] } } as unknown as Services;
+    const log: string[] = [];
+    const outcomes: Outcome[] = [];
+    const table = {
+      ...allOperations(() => dispatcher.operationNames()),
+      AliasSet: {
+        name: 'AliasSet',
+        access: 'any',
+        changesState: true,
+        commitsWithItsEvent: true,
+        dualControl: () => dualControl,
+        run: (args: { alias: string }) => {
+          log.push(`run ${args.alias}`);
+          if (args.alias === 'lab/bad') throw new StrongroomError('KEY_NOT_FOUND', 'no such key');
+          return { alias: args.alias };
+        },
+      },
+    } as unknown as OperationTable;
+    const dispatcher: Dispatcher = new Dispatcher(
+      services,
+      table,
+      (outcome) => void outcomes.push(outcome),
+      (pending) => {
+        log.push(`intent ${String(pending.args.alias)}`);
+        return Promise.resolve();
+      },
+      () => 0,
+      (change, outcomeOf) => {
+        log.push('begin');
+        try {
+          const result = change();
+          log.push(`event ${String(outcomeOf(result).args.alias)} ${outcomeOf(result).error === null ? 'ok' : 'error'}`);
+          log.push('commit');
+          return result;
+        } catch (err) {
+          log.push('rollback');
+          throw err;
+        }
+      },
+    );
+    return { dispatcher, log, outcomes };
+  }
+
+  it('runs a change marked commitsWithItsEvent inside the committer with its outcome, without an intent, and answers synchronously', () => {
+    const { dispatcher, log, outcomes } = withCommitter();
+    expect(dispatcher.dispatch(aliasSet('lab/x'))).toEqual({ alias: 'lab/x' });
+    expect(log).toEqual(['begin', 'run lab/x', 'event lab/x ok', 'commit']);
+    // The listener (the group commit) hears only of what the transaction did not record.
+    expect(outcomes).toEqual([]);
+  });
+
+  it('records a failed change through the listener after the transaction was undone', async () => {
+    const { dispatcher, log, outcomes } = withCommitter();
+    expect(await rejectionCode(() => dispatcher.dispatch(aliasSet('lab/bad')))).toBe('KEY_NOT_FOUND');
+    expect(log).toEqual(['begin', 'run lab/bad', 'rollback']);
+    expect(outcomes.map((o) => [o.args.alias, o.error?.code])).toEqual([['lab/bad', 'KEY_NOT_FOUND']]);
+  });
+
+  it('gives a change the dual-control gate stores for approval its intent first, as before', async () => {
+    const { dispatcher, log } = withCommitter('client-revoke');
+    await rejectionCode(() => dispatcher.dispatch(aliasSet('lab/x')));
+    expect(log[0]).toBe('intent lab/x');
+    expect(log).not.toContain('begin');
+  });
 });
