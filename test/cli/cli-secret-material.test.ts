@@ -165,9 +165,9 @@ describe('SECRET material from the CLI: register and rollover', () => {
       expect(exported('wire/zmk').toString('hex')).toBe(key);
     });
 
-    it('audits the rollover like a register: an intent and an operation event, without the material', () => {
+    it('audits the rollover like a register: the operation event it committed with, and the refusal, without the material', () => {
       const events = remote(undefined, 'audit', 'search', '--operation', 'ReKey', '--key-name', 'wire/token').json.events as Array<{ event: { type: string; result: string } }>;
-      expect(events.map((e) => [e.event.type, e.event.result])).toEqual(expect.arrayContaining([['intent', 'ok'], ['operation', 'ok'], ['operation', 'INVALID_ARGUMENT']]));
+      expect(events.map((e) => [e.event.type, e.event.result]).sort()).toEqual([['operation', 'INVALID_ARGUMENT'], ['operation', 'ok']]);
       expect(JSON.stringify(events)).not.toContain(Buffer.from('n3w-s3cret').toString('base64'));
       expect(JSON.stringify(events)).not.toContain('n3w-s3cret');
     });

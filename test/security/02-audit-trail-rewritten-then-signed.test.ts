@@ -66,7 +66,7 @@ function rewriteTrail(dataDir: string, hide: (event: Record<string, unknown>) =>
   }
 }
 
-/** The Create's intent and its outcome: a forger hides both. */
+/** The Create's event (it committed with the key): what a forger hides. */
 const isCreateOf = (name: string) => (event: Record<string, unknown>): boolean => event.operation === 'Create' && event.key === name;
 
 describe('attack 2: an audit trail rewritten from genesis, then offered to the HSM for signing', () => {
@@ -108,7 +108,7 @@ describe('attack 2: an audit trail rewritten from genesis, then offered to the H
   });
 
   it('refuses to sign the forged head of a running server, alarms, and both verifications say why', async () => {
-    expect(rewriteTrail(app.dataDir, isCreateOf('lab/evidence'))).toBe(2);
+    expect(rewriteTrail(app.dataDir, isCreateOf('lab/evidence'))).toBe(1);
 
     // The next checkpoint (the interval's, or the one at stop) is refused, and keeps being refused.
     expect(await app.server.checkpointer.checkpoint()).toBeNull();
@@ -139,7 +139,7 @@ describe('attack 2: an audit trail rewritten from genesis, then offered to the H
   });
 
   it('catches the rewrite also when the attacker hides the server starts and the alarm is the only trace left', async () => {
-    expect(rewriteTrail(app.dataDir, (event) => isCreateOf('lab/evidence')(event) || event.type === 'server-start')).toBe(3);
+    expect(rewriteTrail(app.dataDir, (event) => isCreateOf('lab/evidence')(event) || event.type === 'server-start')).toBe(2);
     expect(await app.server.checkpointer.checkpoint()).toBeNull();
     expect(app.server.checkpointer.integrityFailure).toMatchObject({ code: 'INTEGRITY_FAILURE' });
     const wire = await ok(auditor, 'AuditVerify');
@@ -149,7 +149,7 @@ describe('attack 2: an audit trail rewritten from genesis, then offered to the H
 
   it('a server started on a trail rewritten while it was stopped refuses to sign it: the trail shows a server ran but holds no checkpoint', async () => {
     await app.server.close();
-    expect(rewriteTrail(app.dataDir, isCreateOf('lab/evidence'))).toBe(2);
+    expect(rewriteTrail(app.dataDir, isCreateOf('lab/evidence'))).toBe(1);
     await app.restart();
     expect(app.server.checkpointer.integrityFailure).toMatchObject({ code: 'INTEGRITY_FAILURE' });
     expect(app.server.checkpointer.integrityFailure!.reason).toMatch(/server start/);
