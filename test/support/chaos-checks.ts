@@ -14,8 +14,9 @@
  *     previous check extends the head that check verified (an anchor), and
  *     its new checkpoints verify (chaos-trail.ts); at every full check the
  *     appliance's own verifier (verifyTrail) checks the whole trail, anchored
- *     at that head; every change in the file has its intent in the trail (a
- *     key's Create, a destroyed instance's Destroy);
+ *     at that head; every change in the file is announced by the trail (a
+ *     key's Create by the event it committed with, a destroyed instance's
+ *     dual-controlled Destroy by its intent);
  *   - every acknowledged operation is there: created keys open (every key
  *     acknowledged since the lane began still resolves), an executed
  *     Destroy destroyed its instance (and a Destroy not executed did not),
@@ -56,8 +57,9 @@ import { EMPTY_TRAIL_MARK, TrailMark, verifyTrailSince } from './chaos-trail';
 export interface LaneLedger {
   /** Where the trail was verified up to (its head, its checkpoints): the next check verifies only what follows. */
   trail: TrailMark;
-  /** Key names whose Create / Destroy intent the trail holds. */
-  readonly createIntents: Set<string>;
+  /** Key names whose Create the trail records (the operation event a Create commits with, or an intent). */
+  readonly createsRecorded: Set<string>;
+  /** Key names whose Destroy intent the trail holds. */
   readonly destroyIntents: Set<string>;
   /** `operation key` of every successful operation event → its seq in the trail. */
   readonly succeeded: Map<string, number>;
@@ -80,7 +82,7 @@ export interface LaneLedger {
 }
 
 export function newLedger(): LaneLedger {
-  return { trail: EMPTY_TRAIL_MARK, createIntents: new Set(), destroyIntents: new Set(), succeeded: new Map(), ackedCreates: new Map(), restored: new Set(), keptFiles: new Set(), retentionRemoves: new Set(), verifiedBackups: new Set(), executing: new Set(), alive: new Map(), destroyed: [] };
+  return { trail: EMPTY_TRAIL_MARK, createsRecorded: new Set(), destroyIntents: new Set(), succeeded: new Map(), ackedCreates: new Map(), restored: new Set(), keptFiles: new Set(), retentionRemoves: new Set(), verifiedBackups: new Set(), executing: new Set(), alive: new Map(), destroyed: [] };
 }
 
 /** What the killed child acknowledged, parsed from its `ack` lines. */
@@ -153,7 +155,7 @@ function checkFile(path: string, sweepAtMs: number, full: boolean, fail: (why: s
 /** Reads one new event's meaning into the ledger; a completed restore's event goes to `restores`. */
 function learn(ledger: LaneLedger, record: { seq: number; event: string }, restores: Array<RestoreSeen | 'staged'>): void {
   const event = JSON.parse(record.event) as { type: string; operation: string | null; key: string | null; result: string; custom: Record<string, string> };
-  if (event.type === 'intent' && event.operation === 'Create' && event.key) ledger.createIntents.add(event.key);
+  if ((event.type === 'intent' || (event.type === 'operation' && event.result === 'ok')) && event.operation === 'Create' && event.key) ledger.createsRecorded.add(event.key);
   if (event.type === 'intent' && event.operation === 'Destroy' && event.key) ledger.destroyIntents.add(event.key);
   if (event.type === 'intent' && event.custom.retention !== undefined) for (const name of event.custom.remove.split(',')) ledger.retentionRemoves.add(name);
   if (event.type === 'operation' && event.result === 'ok' && event.key) ledger.succeeded.set(`${event.operation} ${event.key}`, record.seq);
@@ -245,8 +247,8 @@ export async function checkAfterKill(lane: ChaosLane, hsm: HsmPort, ledger: Lane
       lap('whole trail');
     }
 
-    // Intent before change: nothing in the file that the trail does not announce.
-    for (const name of versions.keys()) if (!ledger.createIntents.has(name)) fail(`key ${name} exists but the trail holds no Create intent for it`);
+    // Nothing in the file that the trail does not announce: a Create commits with its event.
+    for (const name of versions.keys()) if (!ledger.createsRecorded.has(name)) fail(`key ${name} exists but the trail holds no Create event for it`);
     // Acknowledged: answered to the client after its event was durable.
     for (const name of acks.created) {
       const seq = ledger.succeeded.get(`Create ${name}`);
