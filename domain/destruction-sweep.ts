@@ -10,7 +10,7 @@
  */
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { Keychain } from './keychain';
-import { sweepDue } from './sweep-due';
+import { InstanceRecorder, instancesRecorder, sweepDue } from './sweep-due';
 
 export interface DestructionSweepOptions {
   readonly batchSize?: number;
@@ -19,6 +19,8 @@ export interface DestructionSweepOptions {
   readonly onFailed?: (instanceId: string, error: StrongroomError) => void;
   /** Asked inside each batch's transaction before it acts (the scheduler's lease): false ends the sweep. */
   readonly mayAct?: () => boolean;
+  /** Appends the batch's `destroyed` events in its transaction (sweep-due.ts DueWork.recordWithin). */
+  readonly recordWithin?: InstanceRecorder;
 }
 
 export async function sweepDueDestructions(keychain: Keychain, atMs: number, options: DestructionSweepOptions = {}): Promise<{ destroyed: number; failed: number }> {
@@ -39,6 +41,7 @@ async function destroyDue(keychain: Keychain, atMs: number, options: Destruction
       transaction: (batch) => keychain.transaction(batch),
       clock: keychain.clock,
       mayAct: options.mayAct,
+      recordWithin: instancesRecorder(options.recordWithin),
     },
     {
       batchSize: options.batchSize,

@@ -7,7 +7,7 @@
  * usual cancellable one: it waits `destroyAtMs` and can be called off.
  */
 import { Keychain } from './keychain';
-import { sweepDue, yieldToEventLoop } from './sweep-due';
+import { InstanceRecorder, instancesRecorder, sweepDue, yieldToEventLoop } from './sweep-due';
 import { InstanceView } from './views';
 
 export interface RetentionSweepOptions {
@@ -18,6 +18,8 @@ export interface RetentionSweepOptions {
   readonly afterBatch?: () => Promise<void>;
   /** Asked inside each batch's transaction before it acts (the scheduler's lease): false ends the sweep. */
   readonly mayAct?: () => boolean;
+  /** Appends the batch's `destruction-scheduled` events in its transaction (sweep-due.ts DueWork.recordWithin). */
+  readonly recordWithin?: InstanceRecorder;
 }
 
 export async function sweepExpiredRetention(
@@ -34,6 +36,7 @@ export async function sweepExpiredRetention(
       transaction: (batch) => keychain.transaction(batch),
       clock: keychain.clock,
       mayAct: options.mayAct,
+      recordWithin: instancesRecorder(options.recordWithin),
     },
     {
       onDone: options.onScheduled,

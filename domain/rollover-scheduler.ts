@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { Keychain } from './keychain';
-import { MAX_ITEMS_PER_SWEEP, sweepDue, yieldToEventLoop } from './sweep-due';
+import { BatchRecorder, MAX_ITEMS_PER_SWEEP, sweepDue, yieldToEventLoop } from './sweep-due';
 
 export { BATCH_BUDGET_MS, DEFAULT_BATCH_SIZE, yieldToEventLoop } from './sweep-due';
 /** Upper bound on keys one sweep looks at, so a sweep always ends. */
@@ -51,6 +51,18 @@ export interface SweepOptions {
   readonly auditedBatches?: boolean;
   /** Asked inside each batch's transaction before it acts (the scheduler's lease): false ends the sweep. */
   readonly mayAct?: () => boolean;
+  /**
+   * Appends the batch's `rollover` events in its transaction (sweep-due.ts
+   * DueWork.recordWithin): the batch then commits durably on its own, and
+   * auditedBatches is not honoured.
+   */
+  readonly recordWithin?: BatchRecorder<RolledKey>;
+}
+
+/** A key a sweep rolled over, and the instance it made. */
+export interface RolledKey {
+  readonly key: string;
+  readonly instance: string;
 }
 
 /** Longest pause between two batches, whatever the batch cost. */
@@ -88,9 +100,11 @@ export async function sweepDueRollovers(keychain: Keychain, atMs: number, option
       idOf: (due) => due.keyId,
       act: ({ keyId }) => keychain.rolloverIfDue(keyId, atMs),
       // One trust-state fold per batch instead of one per key (storage/sqlite-connection.ts).
-      transaction: (batch) => keychain.transaction(batch, { batch: true, durableWithAuditEvent: options.auditedBatches === true }),
+      // A batch whose events are in it must be durable on its own; one whose events follow may wait for theirs.
+      transaction: (batch) => keychain.transaction(batch, { batch: true, durableWithAuditEvent: options.auditedBatches === true && options.recordWithin === undefined }),
       clock: keychain.clock,
       mayAct: options.mayAct,
+      recordWithin: options.recordWithin,
     },
     {
       batchSize: options.batchSize,

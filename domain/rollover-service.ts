@@ -39,6 +39,9 @@ export interface InstanceChange {
   readonly instance: string;
 }
 
+/** A change a sweep made, as its audit event names it. */
+export type SweptChange = { readonly type: 'rollover'; readonly key: string; readonly instance: string } | InstanceChange;
+
 export interface RolloverServiceOptions {
   readonly keychain: Keychain;
   readonly clock: Clock;
@@ -57,6 +60,15 @@ export interface RolloverServiceOptions {
   readonly onRolled?: (key: string, instance: string) => Promise<void> | void;
   /** Told of every instance a sweep changed, once committed; awaited per batch like onRolled. */
   readonly onInstanceChanged?: (change: InstanceChange) => Promise<void> | void;
+  /**
+   * Appends the audit events of a sweep batch's changes inside the batch's
+   * own transaction (the audit pipeline's writer), returning what publishes
+   * them once it committed: each batch and its events commit together, so a
+   * crash never leaves a rolled key or a changed instance without its event.
+   * The trail's recorder of a server; without it (tests, local drills)
+   * onRolled and onInstanceChanged are the only reports.
+   */
+  readonly recordWithin?: (changes: readonly SweptChange[]) => () => void;
   /** The notices of rollovers within rollover_notice, recorded once each (rollover-notices.ts); checked after the rollovers of each sweep. */
   readonly notices?: { check(nowMs: number): Promise<number> };
   /**
@@ -151,6 +163,7 @@ export class RolloverService {
         onFailed: (instanceId, error) => log.error('scheduled activation failed', { instanceId, code: error.code, message: error.message }),
         afterBatch,
         mayAct,
+        recordWithin: this.instancesWithin('activated'),
       }),
     );
     if (activations.activated + activations.failed > 0) log.info('activation sweep done', { ...activations });
@@ -164,6 +177,7 @@ export class RolloverService {
         afterBatch,
         auditedBatches: this.options.onRolled !== undefined,
         mayAct,
+        recordWithin: this.options.recordWithin === undefined ? undefined : (rolled) => this.options.recordWithin!(rolled.map(({ key, instance }) => ({ type: 'rollover', key, instance }))),
       }),
     );
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });
@@ -181,6 +195,7 @@ export class RolloverService {
           await yieldToEventLoop();
         },
         mayAct,
+        recordWithin: this.instancesWithin('destroyed'),
       }),
     );
     if (destruction.destroyed + destruction.failed > 0) log.info('destruction sweep done', { ...destruction });
@@ -196,6 +211,7 @@ export class RolloverService {
           onFailed: (instanceId, err) => log.error('retention expiry failed', { instanceId, error: String(err) }),
           afterBatch,
           mayAct,
+          recordWithin: this.instancesWithin('destruction-scheduled'),
         }),
       );
     }
@@ -208,10 +224,17 @@ export class RolloverService {
         onFailed: (instanceId, error) => log.error('process-stop deactivation failed', { instanceId, code: error.code, message: error.message }),
         afterBatch,
         mayAct,
+        recordWithin: this.instancesWithin('deactivated'),
       }),
     );
     if (stops.deactivated + stops.failed > 0) log.info('usage-period sweep done', { ...stops });
     return result;
+  }
+
+  /** recordWithin for a sweep over instances: each name its change of `type`. */
+  private instancesWithin(type: InstanceChange['type']): ((names: readonly string[]) => () => void) | undefined {
+    const record = this.options.recordWithin;
+    return record === undefined ? undefined : (names) => record(names.map((instance) => ({ type, instance })));
   }
 
   /** Another node's lease is valid now; a lease that fails authentication counts as not ours (fail closed), and is logged. */

@@ -5,7 +5,8 @@
  * each item its own savepoint, so one failing item does not undo the others)
  * and is cut short once it has held the event loop for its time budget,
  * report the batch's outcomes only once it has committed, then give the
- * event loop back before the next batch.
+ * event loop back before the next batch. With recordWithin the batch's
+ * audit events are appended in its transaction.
  *
  * An item that, read again inside its savepoint, was not due after all, or
  * that failed, is not looked at again in the same sweep; an item done drops
@@ -46,6 +47,25 @@ export interface DueWork<Item, Outcome> {
    * sweep ends; a throw (a lease that fails authentication) rejects the sweep.
    */
   readonly mayAct?: () => boolean;
+  /**
+   * Appends the audit events of a batch's outcomes inside the batch's own
+   * transaction, after its items and before the commit, so the changes and
+   * their events commit together or not at all; returns what tells the live
+   * stream and the sinks of them, called once the batch committed. A throw
+   * (the trail cannot be written) undoes the batch and rejects the sweep.
+   */
+  readonly recordWithin?: BatchRecorder<Outcome>;
+}
+
+/** See DueWork.recordWithin. */
+export type BatchRecorder<Outcome> = (done: readonly Outcome[]) => () => void;
+
+/** A recorder of the instances a sweep changed, by name (activated, destroyed, deactivated, destruction scheduled). */
+export type InstanceRecorder = BatchRecorder<string>;
+
+/** `record` for the outcomes of a sweep over instances, each an instance view. */
+export function instancesRecorder(record: InstanceRecorder | undefined): BatchRecorder<{ readonly name: string }> | undefined {
+  return record === undefined ? undefined : (done) => record(done.map((instance) => instance.name));
 }
 
 export interface SweepDueOptions<Outcome> {
@@ -115,14 +135,15 @@ function runBatch<Item, Outcome>(work: DueWork<Item, Outcome>, due: readonly Ite
   const skipped: string[] = [];
   let attempted = 0;
   let refused = false;
-  let claimFailure: { error: unknown } | null = null;
+  let stopsTheSweep: { error: unknown } | null = null;
+  let publish: (() => void) | null = null;
   try {
     work.transaction(() => {
       if (work.mayAct !== undefined) {
         try {
           refused = !work.mayAct();
         } catch (error) {
-          claimFailure = { error };
+          stopsTheSweep = { error };
           throw error;
         }
         if (refused) return;
@@ -140,10 +161,19 @@ function runBatch<Item, Outcome>(work: DueWork<Item, Outcome>, due: readonly Ite
           skipped.push(id);
         }
       }
+      if (work.recordWithin !== undefined && done.length > 0) {
+        try {
+          publish = work.recordWithin(done);
+        } catch (error) {
+          stopsTheSweep = { error };
+          throw error;
+        }
+      }
     });
   } catch (commitError) {
-    // Not one item's failure: the sweep may not act at all (its transaction undid nothing of the items, none ran).
-    if (claimFailure !== null) throw (claimFailure as { error: unknown }).error;
+    // Not one item's failure: the sweep may not act at all (the lease), or may act on nothing more (its events
+    // could not be written): the transaction undid the batch, and the sweep stops.
+    if (stopsTheSweep !== null) throw (stopsTheSweep as { error: unknown }).error;
     // The batch's commit failed (a full disk): nothing of it happened. Every
     // item listed for it fails with that error, except those that had
     // already failed on their own, and none is looked at again this sweep.
@@ -153,5 +183,6 @@ function runBatch<Item, Outcome>(work: DueWork<Item, Outcome>, due: readonly Ite
     return { done: [], failures: [...failures, ...commitFailures], skipped: ids };
   }
   if (refused) return 'refused';
+  (publish as (() => void) | null)?.();
   return { done, failures, skipped };
 }

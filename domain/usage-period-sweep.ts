@@ -7,12 +7,12 @@
  */
 import { asStrongroomError, StrongroomError } from '../common/errors';
 import { Keychain } from './keychain';
-import { sweepDue, yieldToEventLoop } from './sweep-due';
+import { InstanceRecorder, instancesRecorder, sweepDue, yieldToEventLoop } from './sweep-due';
 
 export async function sweepDueProcessStops(
   keychain: Keychain,
   atMs: number,
-  options: { onDeactivated?: (instance: string) => void; onFailed?: (instanceId: string, error: StrongroomError) => void; afterBatch?: () => Promise<void>; mayAct?: () => boolean } = {},
+  options: { onDeactivated?: (instance: string) => void; onFailed?: (instanceId: string, error: StrongroomError) => void; afterBatch?: () => Promise<void>; mayAct?: () => boolean; recordWithin?: InstanceRecorder } = {},
 ): Promise<{ deactivated: number; failed: number }> {
   const result = await sweepDue(
     {
@@ -22,6 +22,7 @@ export async function sweepDueProcessStops(
       transaction: (batch) => keychain.transaction(batch),
       clock: keychain.clock,
       mayAct: options.mayAct,
+      recordWithin: instancesRecorder(options.recordWithin),
     },
     {
       // A rejected afterBatch (its audit events could not be written) stops the sweep.

@@ -124,7 +124,7 @@ export class AuditWriter {
   }
 
   /**
-   * Appends `event` on the store's own connection inside the transaction the
+   * Appends `event` (or several, in order) on the store's own connection inside the transaction the
    * caller has open (a state change and its event commit together, or
    * neither does: operations/dispatcher.ts), chained from the head read under
    * that transaction's write lock. The caller calls `published` with the
@@ -132,10 +132,11 @@ export class AuditWriter {
    * AUDIT_UNAVAILABLE (STORAGE_FULL, STORAGE_BUSY as for a group), and
    * undoes the caller's transaction with it.
    */
-  appendInTransaction(event: AuditEvent): AuditRecord[] {
-    const encoded = canonicalEvent(event);
+  appendInTransaction(event: AuditEvent | readonly AuditEvent[]): AuditRecord[] {
+    const encoded = (Array.isArray(event) ? event : [event]).map((one: AuditEvent) => canonicalEvent(one));
+    if (encoded.length === 0) return [];
     try {
-      return this.store.appendAuditRecordsFromHead((head) => chainEvents(head, [encoded]));
+      return this.store.appendAuditRecordsFromHead((head) => chainEvents(head, encoded));
     } catch (cause) {
       throw auditFailure(cause);
     }

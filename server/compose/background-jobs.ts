@@ -93,8 +93,13 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     }),
     // Fail closed like an operation: a sweep acts only once its intent is durable, and stops when a batch's events cannot be written.
     beforeSweep: (sweep) => recorded({ ...adminEvent(stamper, INTENT_EVENT, null, null), custom: { sweep } }),
-    onRolled: (key, instance) => recorded(adminEvent(stamper, 'rollover', key, instance)),
-    onInstanceChanged: (change) => recorded(adminEvent(stamper, change.type, keychain.keyNameOfInstance(change.instance), change.instance)),
+    // Each batch and its events in one transaction: no rolled key or changed instance without its event, whenever a kill comes.
+    recordWithin: (changes) => {
+      const records = audit.writer.appendInTransaction(
+        changes.map((change) => (change.type === 'rollover' ? adminEvent(stamper, 'rollover', change.key, change.instance) : adminEvent(stamper, change.type, keychain.keyNameOfInstance(change.instance), change.instance))),
+      );
+      return () => audit.writer.published(records);
+    },
     retentionMs: retentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
   });

@@ -102,6 +102,43 @@ describe('sweepDue', () => {
     expect(await sweepDue(store.work(), store.options({ batchBudgetMs: 8 }))).toEqual({ done: 3, failed: 0, batches: 3, refused: false });
   });
 
+  it('appends a batch\'s events inside its transaction, after its items, and publishes them once it committed', async () => {
+    const store = newStore(4);
+    const work = store.work();
+    const result = await sweepDue(
+      {
+        ...work,
+        recordWithin: (done) => {
+          store.events.push(`events ${done.join(',')}`);
+          return () => store.events.push(`published ${done.join(',')}`);
+        },
+      },
+      store.options({ batchSize: 2 }),
+    );
+    expect(result).toEqual({ done: 4, failed: 0, batches: 2, refused: false });
+    expect(store.events).toEqual([
+      'events item-0,item-1', 'commit item-0,item-1', 'published item-0,item-1', 'done item-0', 'done item-1',
+      'events item-2,item-3', 'commit item-2,item-3', 'published item-2,item-3', 'done item-2', 'done item-3',
+    ]);
+  });
+
+  it('undoes a batch whose events cannot be appended, and stops the sweep with that error', async () => {
+    const store = newStore(4);
+    const work = store.work();
+    const sweep = sweepDue(
+      {
+        ...work,
+        recordWithin: () => {
+          throw new Error('trail unwritable');
+        },
+      },
+      store.options({ batchSize: 2 }),
+    );
+    await expect(sweep).rejects.toThrow('trail unwritable');
+    expect(store.due).toEqual(['item-0', 'item-1', 'item-2', 'item-3']);
+    expect(store.events).toEqual([]);
+  });
+
   it('reports each batch only after it has committed', async () => {
     const store = newStore(4);
     await sweepDue(store.work(), store.options({ batchSize: 2 }));

@@ -35,6 +35,21 @@ function blockTrail(app: TestAppliance): void {
   }
 }
 
+/**
+ * Every append of an event of `type` aborts, and only those: the sweep's
+ * intent is written, its batch runs, and the batch's own events fail. A
+ * sweep that committed its batch first and appended its events after left
+ * the change done and the trail silent about it.
+ */
+function blockEventsOfType(app: TestAppliance, type: string): void {
+  const db = new Database(join(app.dataDir, 'keychain.db'));
+  try {
+    db.exec(`CREATE TRIGGER attack_block BEFORE INSERT ON audit_events WHEN json_extract(NEW.event, '$.type') = '${type}' BEGIN SELECT RAISE(ABORT, 'no space left on device'); END;`);
+  } finally {
+    db.close();
+  }
+}
+
 function unblockTrail(app: TestAppliance): void {
   const db = new Database(join(app.dataDir, 'keychain.db'));
   try {
@@ -162,6 +177,25 @@ describe('attack 6: the scheduled rollover sweep outlives its missing audit even
     expect(rollover).toBeGreaterThan(intent);
   });
 
+  it('undoes a batch of rollovers whose own events cannot be appended: no key rolled without its event', async () => {
+    expect((await officer.request('Create', { name: 'hr/bonus', rollover: 'auto', cryptoperiod: 'P1D' })).error).toBeUndefined();
+    const current = async (): Promise<string> => ((await officer.request('GetAttributes', { name: 'hr/bonus' })).result as Described).key.currentInstance;
+    const first = await current();
+    timers.clock.advance(2 * DAY_MS);
+    blockEventsOfType(app, 'rollover');
+    await app.server.rollover.sweep();
+    unblockTrail(app);
+    // The sweep announced itself and ran its batch, whose events failed: the batch was undone with them.
+    expect(trail(app).filter((e) => e.type === 'intent' && e.custom.sweep === 'rollover').length).toBeGreaterThan(0);
+    expect(await current()).toBe(first);
+    expect(trail(app).some((e) => e.type === 'rollover' && e.key === 'hr/bonus')).toBe(false);
+
+    await app.server.rollover.sweep();
+    const rolled = await current();
+    expect(rolled).not.toBe(first);
+    expect(trail(app).filter((e) => e.type === 'rollover' && e.key === 'hr/bonus').map((e) => e.instance)).toEqual([rolled]);
+  });
+
   it('destroys no material while the trail cannot record it, and destroys and records once it can', async () => {
     const created = await officer.request('Create', { name: 'hr/old' });
     const instance = (created.result as { key: { currentInstance: string } }).key.currentInstance;
@@ -182,5 +216,24 @@ describe('attack 6: the scheduled rollover sweep outlives its missing audit even
     const destroyed = events.findIndex((e) => e.type === 'destroyed' && e.key === 'hr/old' && e.instance === instance);
     expect(intent).toBeGreaterThanOrEqual(0);
     expect(destroyed).toBeGreaterThan(intent);
+  });
+
+  it('keeps the material of a batch of destructions whose own events cannot be appended', async () => {
+    const created = await officer.request('Create', { name: 'hr/older' });
+    const instance = (created.result as { key: { currentInstance: string } }).key.currentInstance;
+    expect((await officer.request('Revoke', { name: 'hr/older', reason: 'cessationOfOperation' })).error).toBeUndefined();
+    expect((await app.approve(await officer.request('Destroy', { name: 'hr/older', instance }))).state).toBe('executed');
+    const material = async (): Promise<boolean | undefined> =>
+      ((await officer.request('GetAttributes', { name: 'hr/older' })).result as { instances: Array<{ name: string; hasMaterial: boolean }> }).instances.find((i) => i.name === instance)?.hasMaterial;
+    timers.clock.advance(8 * DAY_MS);
+    blockEventsOfType(app, 'destroyed');
+    await app.server.rollover.sweep();
+    unblockTrail(app);
+    expect(await material()).toBe(true);
+    expect(trail(app).some((e) => e.type === 'destroyed' && e.instance === instance)).toBe(false);
+
+    await app.server.rollover.sweep();
+    expect(await material()).toBe(false);
+    expect(trail(app).filter((e) => e.type === 'destroyed' && e.instance === instance)).toHaveLength(1);
   });
 });
