@@ -18,6 +18,7 @@ import { ClientIdentity } from '../domain/policy/identity';
 import { Request, RequestId, RequestMeta, Transport } from './request';
 import { InternalOperation, InternalOperationName } from './undo-activation';
 import { ActivationRecord } from '../domain/keychain';
+import { IdempotentWrite, replayMeta, replayTouched } from './idempotency';
 
 /** What only an in-process caller gives `dispatch`, beside the request: never from a wire. */
 export interface DispatchOptions {
@@ -133,7 +134,8 @@ export class Dispatcher {
           if ('error' in entry) throw entry.error;
           const operation = this.table[entry.op];
           if (operation.batchable === false) throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
-          const result = this.run({ ...request, ...entry }, audits);
+          // A key names one write: items never inherit one (the codec refuses a key on a Batch).
+          const result = this.run({ ...request, ...entry, idempotencyKey: undefined }, audits);
           if (isPromise(result)) {
             if (!this.needsIntent(operation) && operation.answersLater !== true) {
               result.catch(() => undefined);
@@ -218,7 +220,10 @@ export class Dispatcher {
   /** The dual-control gate, then the operation; its outcome is recorded whichever way it ends. */
   private execute<Op extends TableOperationName>(request: Request<Op>, operation: Operation<Op>, ctx: OperationContext, audits: Array<Promise<void>>, touched: Touched, startedMs: number): unknown {
     let result: unknown;
+    let idempotent: IdempotentWrite | null;
     try {
+      // A request with an idempotency key runs once per key, in the transaction that records it (operations/idempotency.ts).
+      idempotent = IdempotentWrite.of(request, this.services.keychain);
       // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
       const dualControl = dualControlClassOf(operation, request.args, ctx);
       if (dualControl !== null && operation.prepareApproval !== undefined) {
@@ -240,7 +245,7 @@ export class Dispatcher {
         const hook = operation.approvalArgs;
         this.storeRequest(request, operation, ctx, audits, dualControl, hook === undefined ? undefined : (stored: StoredRequest) => hook.store(request.args, stored, ctx));
       }
-      result = operation.run(request.args, ctx);
+      result = idempotent === null ? operation.run(request.args, ctx) : idempotent.run(() => operation.run(request.args, ctx));
     } catch (err) {
       return this.fail(request, audits, touched, startedMs, err);
     }
@@ -252,6 +257,12 @@ export class Dispatcher {
         },
         (err: unknown) => this.fail(request, audits, touched, startedMs, err),
       );
+    }
+    if (idempotent?.replayed === true) {
+      // Nothing ran: the event says so, and names what the stored answer names.
+      replayTouched(result, touched);
+      this.succeed({ ...request, meta: replayMeta(request.meta) }, audits, touched, startedMs, result);
+      return result;
     }
     this.succeed(request, audits, touched, startedMs, result);
     return result;
