@@ -203,7 +203,7 @@ export class Dispatcher {
       assertServedWhileSealed(operation, this.services.keychain.isSealed, this.services.hsmHealth?.sealReason() ?? null);
       // A change the gate lets through commits with its event; one it stores for approval goes the intent's way.
       if (this.commitOutcome !== null && operation.commitsWithItsEvent === true && dualControlClassOf(operation, request.args, ctx) === null) {
-        return this.commitWithOutcome(request, operation, ctx, touched, startedMs, this.commitOutcome);
+        return this.commitWithOutcome(request, operation, ctx, audits, touched, startedMs, this.commitOutcome);
       }
     } catch (err) {
       return this.fail(request, audits, touched, startedMs, err);
@@ -273,10 +273,41 @@ export class Dispatcher {
    * when either could not be done: then neither was). Nothing is pushed on
    * `audits`: the event is durable once the commit returns.
    */
-  private commitWithOutcome<Op extends TableOperationName>(request: Request<Op>, operation: Operation<Op>, ctx: OperationContext, touched: Touched, startedMs: number, commit: OutcomeCommitter): unknown {
+  private commitWithOutcome<Op extends TableOperationName>(
+    request: Request<Op>,
+    operation: Operation<Op>,
+    ctx: OperationContext,
+    audits: Array<Promise<void>>,
+    touched: Touched,
+    startedMs: number,
+    commit: OutcomeCommitter,
+  ): unknown {
+    // With an idempotency key, the record is written in this same transaction (operations/idempotency.ts).
+    const idempotent = IdempotentWrite.of(request, this.services.keychain);
+    try {
+      return this.commitChangeAndOutcome(request, operation, ctx, touched, startedMs, commit, idempotent);
+    } catch (err) {
+      if (idempotent === null) throw err;
+      // Another run of the key committed while this one ran: nothing of this one's is left, and the record answers.
+      const result = idempotent.answerAfterFailure(err);
+      replayTouched(result, touched);
+      this.succeed({ ...request, meta: replayMeta(request.meta) }, audits, touched, startedMs, result);
+      return result;
+    }
+  }
+
+  private commitChangeAndOutcome<Op extends TableOperationName>(
+    request: Request<Op>,
+    operation: Operation<Op>,
+    ctx: OperationContext,
+    touched: Touched,
+    startedMs: number,
+    commit: OutcomeCommitter,
+    idempotent: IdempotentWrite | null,
+  ): unknown {
     return commit(
       () => {
-        const result = operation.run(request.args, ctx);
+        const result = idempotent === null ? operation.run(request.args, ctx) : idempotent.inTransaction(() => operation.run(request.args, ctx));
         if (isPromise(result)) {
           // A programming error (the flag on an asynchronous operation): undone here, before it could commit half-way.
           result.catch(() => undefined);
@@ -285,6 +316,11 @@ export class Dispatcher {
         return result;
       },
       (result) => {
+        if (idempotent?.replayed === true) {
+          // Nothing ran: the event says so, and names what the stored answer names.
+          replayTouched(result, touched);
+          return outcomeOf({ ...request, meta: replayMeta(request.meta) }, null, touched, startedMs);
+        }
         if (touched.key !== null && touched.instance === null) touched.instance = instanceOf(result);
         return outcomeOf(request, null, touched, startedMs);
       },

@@ -15,10 +15,11 @@
  * own change fails first on the first's (a name taken); either way its
  * transaction is undone and it answers from the record now committed.
  *
- * TODO(lead's "one transaction" change): this is the store.transaction
- * that wraps the operation's run; once the dispatcher runs a change and its
- * outcome event in one transaction, the record's insert belongs in that
- * hook instead (the rules here stay as they are).
+ * An operation that commits with its outcome event (the dispatcher's
+ * OutcomeCommitter) writes its record inside that same transaction
+ * (inTransaction): the change, its record and its event commit together.
+ * Any other (a write whose event still follows its commit) runs in a
+ * transaction of its own here (run).
  */
 import { KeychainError, StrongroomError } from '../common/errors';
 import { Keychain } from '../domain/keychain';
@@ -63,31 +64,47 @@ export class IdempotentWrite {
     this.argsDigest = keychain.idempotency.digest(operation, args);
   }
 
-  /** Runs `operation` (synchronous: it must commit inside this transaction) once for this key, or answers the stored result. */
+  /** Runs `operation` once for this key in a transaction of its own, or answers the stored result (the path of an operation that does not commit with its event). */
   run(operation: () => unknown): unknown {
-    const records = this.keychain.idempotency;
     try {
-      return this.keychain.transaction(() => {
-        const stored = records.find(this.clientId, this.key);
-        if (stored !== null) return this.replay(stored);
-        const result = operation();
-        if (isPromise(result)) {
-          result.catch(() => undefined);
-          throw new KeychainError('INTERNAL_ERROR', `${this.operation} answers asynchronously: it cannot be recorded in its own transaction`);
-        }
-        if (!records.record(this.clientId, this.key, this.operation, this.argsDigest, result)) throw new RecordedMeanwhile();
-        return result;
-      });
+      return this.keychain.transaction(() => this.inTransaction(operation));
     } catch (err) {
-      // Another run of the key may have committed while this one ran (its change failing on the other's, or its insert finding it): the record answers.
-      if (err instanceof StrongroomError && (err.code === 'IDEMPOTENCY_KEY_REUSED' || err.code === 'INTEGRITY_FAILURE' || err.code === 'SEALED')) throw err;
-      const stored = records.find(this.clientId, this.key);
-      if (stored !== null) return this.replay(stored);
-      if (err instanceof RecordedMeanwhile) {
-        throw new KeychainError('INTERNAL_ERROR', 'the idempotency record another run committed could not be read back');
-      }
-      throw err;
+      return this.answerAfterFailure(err);
     }
+  }
+
+  /**
+   * Inside the caller's transaction (the dispatcher's OutcomeCommitter, or
+   * run's own): the stored result, or `operation` (synchronous: it must
+   * commit in this transaction) and its record. Throws when another run of
+   * the key committed first: the caller's transaction must be undone, then
+   * answerAfterFailure answers.
+   */
+  inTransaction(operation: () => unknown): unknown {
+    const records = this.keychain.idempotency;
+    const stored = records.find(this.clientId, this.key);
+    if (stored !== null) return this.replay(stored);
+    const result = operation();
+    if (isPromise(result)) {
+      result.catch(() => undefined);
+      throw new KeychainError('INTERNAL_ERROR', `${this.operation} answers asynchronously: it cannot be recorded in its own transaction`);
+    }
+    if (!records.record(this.clientId, this.key, this.operation, this.argsDigest, result)) throw new RecordedMeanwhile();
+    return result;
+  }
+
+  /**
+   * After the transaction failed and was undone: another run of the key may
+   * have committed while this one ran (its change failing on the other's, or
+   * its insert finding the row), and then its record answers; otherwise `err`
+   * is rethrown.
+   */
+  answerAfterFailure(err: unknown): unknown {
+    if (err instanceof StrongroomError && (err.code === 'IDEMPOTENCY_KEY_REUSED' || err.code === 'INTEGRITY_FAILURE' || err.code === 'SEALED')) throw err;
+    const stored = this.keychain.idempotency.find(this.clientId, this.key);
+    if (stored !== null) return this.replay(stored);
+    if (err instanceof RecordedMeanwhile) throw new KeychainError('INTERNAL_ERROR', 'the idempotency record another run committed could not be read back');
+    throw err;
   }
 
   private replay(stored: IdempotentAnswer): unknown {
