@@ -80,6 +80,17 @@ export interface ClientSettings {
   /** Largest request frame sent; a bigger request fails locally with FRAME_TOO_LARGE instead of costing the connection. Default: the server default (1 MiB). */
   readonly maxFrameBytes?: number;
   readonly cache?: KeyCacheOptions;
+  /**
+   * Default false. True: each write the appliance can answer again from a
+   * stored result (protocol/idempotency-key.ts: Create, Register, ReKey,
+   * Revoke, Destroy, …) is sent with an idempotency key (a random UUID
+   * unless the call gives its own), and a write whose connection died
+   * after it was sent (UNAVAILABLE) is sent once more, with the same key,
+   * on a new connection (the next address of `servers` in turn): the
+   * appliance answers it from its record if the first one committed, and
+   * runs it if not. Never more than once, within the request's deadline.
+   */
+  readonly retryWrites?: boolean;
   readonly clock?: Clock;
 }
 
@@ -98,6 +109,7 @@ export interface ResolvedOptions {
   readonly maxInFlight: number;
   readonly maxFrameBytes: number;
   readonly cache: KeyCacheOptions | null;
+  readonly retryWrites: boolean;
   readonly clock: Clock;
 }
 
@@ -109,6 +121,12 @@ function integer(value: number | undefined, fallback: number, min: number, max: 
 
 function pem(value: unknown, field: string): void {
   if (typeof value !== 'string' && !Buffer.isBuffer(value)) throw invalidArgument(`${field} must be a PEM string or Buffer`, field);
+}
+
+function resolveRetryWrites(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalidArgument('retryWrites must be true or false', 'retryWrites');
+  return value;
 }
 
 function resolveCache(cache: KeyCacheOptions | undefined): KeyCacheOptions | null {
@@ -198,6 +216,7 @@ export function resolveOptions(o: StrongroomClientOptions): ResolvedOptions {
     maxInFlight: integer(o.maxInFlightPerConnection, DEFAULT_MAX_IN_FLIGHT, 1, MAX_IN_FLIGHT_LIMIT, 'maxInFlightPerConnection'),
     maxFrameBytes: integer(o.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1, HARD_MAX_FRAME_BYTES, 'maxFrameBytes'),
     cache: resolveCache(o.cache),
+    retryWrites: resolveRetryWrites(o.retryWrites),
     clock: o.clock ?? systemClock,
   };
 }

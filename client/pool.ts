@@ -22,7 +22,12 @@
  * sent again. The one exception is a connection that died before its TLS
  * handshake finished: nothing written to it left this process, so its
  * requests go back to the front of the queue when another address can take
- * them, and fail as before when none can.
+ * them, and fail as before when none can. The other: a write sent with an
+ * idempotency key under the client's retryWrites (`resendable`): the
+ * appliance answers a repeat of the key from its record rather than run it
+ * again, so it goes back to the front of the queue once, to a new
+ * connection (the next address in turn, or the same one once out of
+ * backoff), within its deadline; a second death fails it.
  */
 import { StrongroomClientError, unavailable } from './client-error';
 import { Connection, ConnectionEvents } from './connection';
@@ -41,6 +46,8 @@ export function backoffDelayMs(failures: number): number {
 
 interface QueuedRequest {
   readonly body: string;
+  /** Sent again once if its connection dies after sending it (a write under an idempotency key). */
+  resendable: boolean;
   readonly resolve: (result: unknown) => void;
   readonly reject: (err: StrongroomClientError) => void;
   timer: NodeJS.Timeout | null;
@@ -87,14 +94,14 @@ export class Pool implements ConnectionEvents {
     return this.conns.length;
   }
 
-  /** Sends `body` (request JSON without its id) and resolves with the result. */
-  request(body: string): Promise<unknown> {
+  /** Sends `body` (request JSON without its id) and resolves with the result; `resendable`: once more on a new connection if its own dies after sending it. */
+  request(body: string, resendable = false): Promise<unknown> {
     if (this.state !== 'open') return Promise.reject(closedError());
     if (this.queue.length >= MAX_QUEUED_REQUESTS) {
       return Promise.reject(unavailable(`more than ${MAX_QUEUED_REQUESTS} requests are waiting for a connection`, { errorCode: 'QUEUE_FULL', limit: MAX_QUEUED_REQUESTS }));
     }
     return new Promise((resolve, reject) => {
-      const req: QueuedRequest = { body, resolve, reject, timer: null, conn: null, id: 0, settled: false };
+      const req: QueuedRequest = { body, resendable, resolve, reject, timer: null, conn: null, id: 0, settled: false };
       req.timer = setTimeout(() => this.timeout(req), this.options.requestTimeoutMs);
       this.queue.push(req);
       this.pump();
@@ -250,6 +257,13 @@ export class Pool implements ConnectionEvents {
    * to another address; with a single address it fails at once, as ever.
    */
   private rejected(req: QueuedRequest, conn: Connection, err: StrongroomClientError): void {
+    if (conn.reachedServer && req.resendable && err.code === 'UNAVAILABLE' && this.state !== 'closed') {
+      // Once: the appliance answers the repeat of its key from the record if the first run committed.
+      req.resendable = false;
+      req.conn = null;
+      this.queue.unshift(req);
+      return;
+    }
     if (conn.reachedServer || this.addresses.length === 1) {
       this.settle(req, () => req.reject(err));
       return;

@@ -9,7 +9,9 @@
  *   const { ciphertext } = await client.encrypt({ name: 'crm/pii', plaintext: Buffer.from('hi') });
  *   await client.close();
  */
+import { randomUUID } from 'node:crypto';
 import { isOperationName, OperationName } from '../protocol/op-schemas';
+import { isReplayable } from '../protocol/idempotency-key';
 import { base64Field, binaryToBase64, stringField } from './binary';
 import { invalidArgument, StrongroomClientError } from './client-error';
 import { KeyCache } from './key-cache';
@@ -53,24 +55,29 @@ export class StrongroomClient {
    * `args` are sent as base64; the result is returned as the server sent it.
    * Rejects with StrongroomClientError: the server's code, or UNAVAILABLE,
    * TIMEOUT, FRAME_TOO_LARGE (request bigger than maxFrameBytes, not sent),
-   * INVALID_ARGUMENT (unknown op).
+   * INVALID_ARGUMENT (unknown op). `call.idempotencyKey` sends the
+   * caller's own key (docs/protocol.md §3.5); with retryWrites, a write
+   * gets a random one when none is given, and is sent once more on a new
+   * connection if its connection died after sending it.
    */
-  async request<R = unknown>(op: OperationName, args: Args = {}, meta?: T.RequestMeta): Promise<R> {
+  async request<R = unknown>(op: OperationName, args: Args = {}, meta?: T.RequestMeta, call: T.WriteOptions = {}): Promise<R> {
     if (!isOperationName(op)) throw invalidArgument('unknown operation', 'op');
-    const body = JSON.stringify({ op, args: binaryToBase64(args), meta });
+    const idempotencyKey = call.idempotencyKey ?? (this.options.retryWrites && isReplayable(op) ? randomUUID() : undefined);
+    const body = JSON.stringify({ op, args: binaryToBase64(args), meta, idempotencyKey });
     const length = Buffer.byteLength(body, 'utf8') + ID_OVERHEAD_BYTES;
     if (length > this.options.maxFrameBytes) {
       throw new StrongroomClientError('FRAME_TOO_LARGE', 'the request is larger than the frame limit', { details: { length, limit: this.options.maxFrameBytes } });
     }
-    return (await this.pool.request(body)) as R;
+    // Sent again only under a key: the appliance then answers a write that committed from its record instead of running it twice.
+    return (await this.pool.request(body, this.options.retryWrites && idempotencyKey !== undefined)) as R;
   }
 
   query(meta?: T.RequestMeta): Promise<T.QueryResult> {
     return this.request('Query', {}, meta);
   }
 
-  create(args: T.CreateArgs, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
-    return this.request('Create', { ...args }, meta);
+  create(args: T.CreateArgs, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<T.KeyWithInstances> {
+    return this.request('Create', { ...args }, meta, call);
   }
 
   /**
@@ -79,8 +86,8 @@ export class StrongroomClient {
    * APPROVAL_REQUIRED (class key-import; `details.requestId`), and the key
    * exists once other officers approved, after comparing its key check value.
    */
-  register(args: T.RegisterArgs, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
-    return this.request('Register', { ...args }, meta);
+  register(args: T.RegisterArgs, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<T.KeyWithInstances> {
+    return this.request('Register', { ...args }, meta, call);
   }
 
   /** The key's material (a Buffer the caller owns and zeroes). With a cache, answered from the lease when it can be. */
@@ -109,26 +116,26 @@ export class StrongroomClient {
   }
 
   /** Sets (adds or replaces) and removes a key's custom attributes. */
-  setCustomAttributes(args: T.KeyRef & { set?: Record<string, string>; remove?: string[] }, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
-    return this.request('SetCustomAttributes', { ...args }, meta);
+  setCustomAttributes(args: T.KeyRef & { set?: Record<string, string>; remove?: string[] }, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<T.KeyWithInstances> {
+    return this.request('SetCustomAttributes', { ...args }, meta, call);
   }
 
   /** `activateAt` (a future ISO 8601 date-time): the new instance waits, PreActive, and becomes current then. */
-  rekey(args: { name: string; material?: Buffer; activateAt?: string }, meta?: T.RequestMeta): Promise<T.KeyWithInstances> {
-    return this.request('ReKey', { ...args }, meta);
+  rekey(args: { name: string; material?: Buffer; activateAt?: string }, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<T.KeyWithInstances> {
+    return this.request('ReKey', { ...args }, meta, call);
   }
 
-  activate(ref: T.KeyRef, meta?: T.RequestMeta): Promise<{ instance: T.InstanceView }> {
-    return this.request('Activate', { ...ref }, meta);
+  activate(ref: T.KeyRef, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<{ instance: T.InstanceView }> {
+    return this.request('Activate', { ...ref }, meta, call);
   }
 
-  revoke(args: T.RevokeArgs, meta?: T.RequestMeta): Promise<{ instance: T.InstanceView }> {
-    return this.request('Revoke', { ...args }, meta);
+  revoke(args: T.RevokeArgs, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<{ instance: T.InstanceView }> {
+    return this.request('Revoke', { ...args }, meta, call);
   }
 
   /** The Destroy operation (destroys key material on the server). Not to be confused with destroy(), which tears down this client. */
-  destroyKey(ref: T.KeyRef, meta?: T.RequestMeta): Promise<{ instance: T.InstanceView }> {
-    return this.request('Destroy', { ...ref }, meta);
+  destroyKey(ref: T.KeyRef, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<{ instance: T.InstanceView }> {
+    return this.request('Destroy', { ...ref }, meta, call);
   }
 
   async encrypt(args: T.EncryptArgs, meta?: T.RequestMeta): Promise<T.CiphertextResult> {
@@ -176,16 +183,16 @@ export class StrongroomClient {
     return this.request('ClientList', {}, meta);
   }
 
-  clientRevoke(args: { name: string }, meta?: T.RequestMeta): Promise<{ client: T.ClientRecord }> {
-    return this.request('ClientRevoke', { ...args }, meta);
+  clientRevoke(args: { name: string }, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<{ client: T.ClientRecord }> {
+    return this.request('ClientRevoke', { ...args }, meta, call);
   }
 
-  policyGrant(args: T.PolicyGrantArgs, meta?: T.RequestMeta): Promise<{ grant: T.GrantRecord }> {
-    return this.request('PolicyGrant', { ...args }, meta);
+  policyGrant(args: T.PolicyGrantArgs, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<{ grant: T.GrantRecord }> {
+    return this.request('PolicyGrant', { ...args }, meta, call);
   }
 
-  policyRevoke(args: { id: string }, meta?: T.RequestMeta): Promise<{ grant: T.GrantRecord }> {
-    return this.request('PolicyRevoke', { ...args }, meta);
+  policyRevoke(args: { id: string }, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<{ grant: T.GrantRecord }> {
+    return this.request('PolicyRevoke', { ...args }, meta, call);
   }
 
   /** A client's effective permissions on a key and what gives each (officers and auditors). */

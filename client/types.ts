@@ -11,6 +11,16 @@ import type { ArgsOf, CLIENT_ROLES, REVOCATION_REASONS } from '../protocol/op-sc
 
 export type { RequestMeta };
 
+/** Per call, for a write (docs/protocol.md §3.5). */
+export interface WriteOptions {
+  /**
+   * The caller's idempotency key (8–128 printable ASCII characters), for a
+   * write it may send again: the appliance runs it once and answers a
+   * repeat from its record. Only on the writes that take one.
+   */
+  readonly idempotencyKey?: string;
+}
+
 // The server's views (§6 "Views returned"), imported as types only: the
 // client carries no server code at run time, and the two cannot drift apart.
 export type { KeyView, InstanceView } from '../domain/view-types';

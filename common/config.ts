@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors';
+import { parseDayHourMinuteDuration } from './duration-setting';
 import { checkListenerSettings, CONNECTION_SETTINGS, LISTENER_SETTINGS } from './listener-settings';
 import { BACKUP_SETTINGS, checkBackupSettings } from './backup-settings';
 import { checkHsmSettings, HSM_SETTINGS } from './hsm-settings';
@@ -123,6 +124,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'STRONGROOM_ROLLOVER_RETENTION',
     defaultValue: () => 'none',
     meaning: 'How long an instance replaced by a rollover stays (decrypting, retrievable by name) before its destruction is scheduled: ISO 8601 days/weeks, or none to keep it.',
+  },
+  {
+    key: 'idempotency_retention',
+    env: 'STRONGROOM_IDEMPOTENCY_RETENTION',
+    defaultValue: () => 'PT24H',
+    meaning: 'How long the answer of a write sent with an idempotency key is kept for its retries (docs/protocol.md §3.5); older records are deleted by the scheduled sweep (ISO 8601 days, hours, minutes: PT24H, P2D, PT30M; at least PT1M).',
   },
   {
     key: 'destruction_wait',
@@ -270,6 +277,9 @@ export function loadConfig(inputs: ConfigInputs = {}): ApplianceConfig {
   if (values.rollover_retention !== 'none' && !/^P(\d+W)?(\d+D)?$/.test(values.rollover_retention ?? '')) {
     throw new ConfigError(`rollover_retention must be days or weeks in ISO 8601 (P365D) or none, not "${values.rollover_retention}"`);
   }
+  if (parseDayHourMinuteDuration(values.idempotency_retention ?? '') === null) {
+    throw new ConfigError(`idempotency_retention must be an ISO 8601 duration of at least a minute (PT24H, P2D, PT30M), not "${values.idempotency_retention}"`);
+  }
   for (const key of ['rollover_notice', 'destruction_wait', 'cert_expiry_warning']) {
     if (!/^P(\d+W)?(\d+D)?$/.test(values[key] ?? '') || values[key] === 'P') {
       throw new ConfigError(`${key} must be days or weeks in ISO 8601 (P7D, P2W, P0D), not "${values[key]}"`);
@@ -334,6 +344,11 @@ function checkTimeZone(zone: string): void {
 /** rollover_retention in milliseconds, or null for none. */
 export function retentionMs(config: ApplianceConfig): number | null {
   return setting(config, 'rollover_retention') === 'none' ? null : durationMs(config, 'rollover_retention');
+}
+
+/** idempotency_retention in milliseconds (checked when the configuration was loaded). */
+export function idempotencyRetentionMs(config: ApplianceConfig): number {
+  return parseDayHourMinuteDuration(setting(config, 'idempotency_retention'))!;
 }
 
 /** How Register of clear material of a generated algorithm is taken (operations/key-import.ts). */

@@ -62,6 +62,7 @@ export const ERROR_CODES = {
 
   KEY_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'ObjectNotFound', meaning: 'No key with that name.' },
   INSTANCE_NOT_FOUND: { exit: EXIT.NOT_FOUND, kmip: 'ObjectNotFound', meaning: 'No key instance with that name.' },
+  IDEMPOTENCY_KEY_REUSED: { exit: EXIT.CONFLICT, kmip: 'InvalidField', meaning: 'The idempotency key was used before by this client for another operation or other arguments (docs/protocol.md §3.5): nothing was done. Send a new key for a new write; a retry must repeat the first request exactly.' },
   KEY_EXISTS: { exit: EXIT.CONFLICT, kmip: 'ObjectAlreadyExists', meaning: 'A key with that name already exists in its namespace.' },
   WRONG_STATE: { exit: EXIT.CONFLICT, kmip: 'WrongKeyLifecycleState', meaning: 'The key or instance is not in a state that allows the operation.' },
   NO_MATERIAL: { exit: EXIT.CONFLICT, kmip: 'KeyValueNotPresent', meaning: 'The instance has no material (it was destroyed).' },

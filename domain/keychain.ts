@@ -10,6 +10,7 @@
  * (sealing state, key catalogue, rollover, instance lifecycle, and the row
  * machinery they share), and every method here hands over to one of them.
  */
+import { IdempotencyRecords } from './idempotency-records';
 import type { UnsealedKeychainKey } from './keychain-key';
 import { Clock, isoNow } from '../common/clock';
 import { HsmPort } from '../hsm/hsm-port';
@@ -84,6 +85,8 @@ export class Keychain {
   readonly approvals: ApprovalStore;
   /** Per-instance AES-GCM invocation marks, MAC'd and verified. */
   readonly invocations: AuthenticatedInvocations;
+  /** Idempotency records of retried writes, authenticated (idempotency-records.ts). */
+  readonly idempotency: IdempotencyRecords;
   /**
    * What tells the caches what changed (domain/keychain-changes.ts): this
    * process's own commits at once, by the rows they touched; others' by the
@@ -111,6 +114,7 @@ export class Keychain {
     this.directory = new AuthenticatedDirectory(store.directory, trustKeys);
     this.approvals = new AuthenticatedApprovals(store.approvals, trustKeys);
     this.invocations = new AuthenticatedInvocations(store.invocations, trustKeys);
+    this.idempotency = new IdempotencyRecords(store.idempotency, trustKeys, clock);
     const shared = { store, clock, ids: context.ids ?? randomIds, timeZone: new ZoneCalendar(context.timeZone ?? 'UTC'), seal: this.sealState };
     this.changes = new KeychainChanges(store);
     this.rows = new KeyRows(shared, this.changes);

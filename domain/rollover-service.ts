@@ -27,6 +27,7 @@ import { sweepDueProcessStops } from './usage-period-sweep';
 import { sweepDueActivations } from './activation-sweep';
 import { sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
 import { sweepExpiredRetention } from './retention-sweep';
+import { sweepIdempotencyRecords } from './idempotency-sweep';
 import { Logger } from '../common/logger';
 import { SchedulerLease, SchedulerLeaseView } from './scheduler-lease';
 
@@ -51,6 +52,8 @@ export interface RolloverServiceOptions {
   /** rollover_retention: replaced instances deactivated longer ago get their destruction scheduled; null keeps them. */
   readonly retentionMs: number | null;
   readonly destructionWaitMs: number;
+  /** idempotency_retention: idempotency records older than it are deleted by each sweep (idempotency-sweep.ts); absent keeps them (tests of the other sweeps). */
+  readonly idempotencyRetentionMs?: number;
   /**
    * Awaited before a scheduled sweep acts (when something is due): the audit
    * trail's intent. If it rejects, that sweep acts on nothing (fail closed).
@@ -228,6 +231,10 @@ export class RolloverService {
       }),
     );
     if (stops.deactivated + stops.failed > 0) log.info('usage-period sweep done', { ...stops });
+    if (this.options.idempotencyRetentionMs !== undefined) {
+      const deleted = await sweepIdempotencyRecords(keychain, now, this.options.idempotencyRetentionMs, yieldToEventLoop);
+      if (deleted > 0) log.info('idempotency records past their retention deleted', { deleted });
+    }
     return result;
   }
 

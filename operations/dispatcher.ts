@@ -18,6 +18,7 @@ import { ClientIdentity } from '../domain/policy/identity';
 import { Request, RequestId, RequestMeta, Transport } from './request';
 import { InternalOperation, InternalOperationName } from './undo-activation';
 import { ActivationRecord } from '../domain/keychain';
+import { IdempotentWrite, replayMeta, replayTouched } from './idempotency';
 
 /** What only an in-process caller gives `dispatch`, beside the request: never from a wire. */
 export interface DispatchOptions {
@@ -133,7 +134,8 @@ export class Dispatcher {
           if ('error' in entry) throw entry.error;
           const operation = this.table[entry.op];
           if (operation.batchable === false) throw new ProtocolError('INVALID_REQUEST', `${entry.op} cannot run inside a Batch`);
-          const result = this.run({ ...request, ...entry }, audits);
+          // A key names one write: items never inherit one (the codec refuses a key on a Batch).
+          const result = this.run({ ...request, ...entry, idempotencyKey: undefined }, audits);
           if (isPromise(result)) {
             if (!this.needsIntent(operation) && operation.answersLater !== true) {
               result.catch(() => undefined);
@@ -201,7 +203,7 @@ export class Dispatcher {
       assertServedWhileSealed(operation, this.services.keychain.isSealed, this.services.hsmHealth?.sealReason() ?? null);
       // A change the gate lets through commits with its event; one it stores for approval goes the intent's way.
       if (this.commitOutcome !== null && operation.commitsWithItsEvent === true && dualControlClassOf(operation, request.args, ctx) === null) {
-        return this.commitWithOutcome(request, operation, ctx, touched, startedMs, this.commitOutcome);
+        return this.commitWithOutcome(request, operation, ctx, audits, touched, startedMs, this.commitOutcome);
       }
     } catch (err) {
       return this.fail(request, audits, touched, startedMs, err);
@@ -218,7 +220,10 @@ export class Dispatcher {
   /** The dual-control gate, then the operation; its outcome is recorded whichever way it ends. */
   private execute<Op extends TableOperationName>(request: Request<Op>, operation: Operation<Op>, ctx: OperationContext, audits: Array<Promise<void>>, touched: Touched, startedMs: number): unknown {
     let result: unknown;
+    let idempotent: IdempotentWrite | null;
     try {
+      // A request with an idempotency key runs once per key, in the transaction that records it (operations/idempotency.ts).
+      idempotent = IdempotentWrite.of(request, this.services.keychain);
       // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
       const dualControl = dualControlClassOf(operation, request.args, ctx);
       if (dualControl !== null && operation.prepareApproval !== undefined) {
@@ -240,7 +245,7 @@ export class Dispatcher {
         const hook = operation.approvalArgs;
         this.storeRequest(request, operation, ctx, audits, dualControl, hook === undefined ? undefined : (stored: StoredRequest) => hook.store(request.args, stored, ctx));
       }
-      result = operation.run(request.args, ctx);
+      result = idempotent === null ? operation.run(request.args, ctx) : idempotent.run(() => operation.run(request.args, ctx));
     } catch (err) {
       return this.fail(request, audits, touched, startedMs, err);
     }
@@ -253,6 +258,12 @@ export class Dispatcher {
         (err: unknown) => this.fail(request, audits, touched, startedMs, err),
       );
     }
+    if (idempotent?.replayed === true) {
+      // Nothing ran: the event says so, and names what the stored answer names.
+      replayTouched(result, touched);
+      this.succeed({ ...request, meta: replayMeta(request.meta) }, audits, touched, startedMs, result);
+      return result;
+    }
     this.succeed(request, audits, touched, startedMs, result);
     return result;
   }
@@ -262,10 +273,41 @@ export class Dispatcher {
    * when either could not be done: then neither was). Nothing is pushed on
    * `audits`: the event is durable once the commit returns.
    */
-  private commitWithOutcome<Op extends TableOperationName>(request: Request<Op>, operation: Operation<Op>, ctx: OperationContext, touched: Touched, startedMs: number, commit: OutcomeCommitter): unknown {
+  private commitWithOutcome<Op extends TableOperationName>(
+    request: Request<Op>,
+    operation: Operation<Op>,
+    ctx: OperationContext,
+    audits: Array<Promise<void>>,
+    touched: Touched,
+    startedMs: number,
+    commit: OutcomeCommitter,
+  ): unknown {
+    // With an idempotency key, the record is written in this same transaction (operations/idempotency.ts).
+    const idempotent = IdempotentWrite.of(request, this.services.keychain);
+    try {
+      return this.commitChangeAndOutcome(request, operation, ctx, touched, startedMs, commit, idempotent);
+    } catch (err) {
+      if (idempotent === null) throw err;
+      // Another run of the key committed while this one ran: nothing of this one's is left, and the record answers.
+      const result = idempotent.answerAfterFailure(err);
+      replayTouched(result, touched);
+      this.succeed({ ...request, meta: replayMeta(request.meta) }, audits, touched, startedMs, result);
+      return result;
+    }
+  }
+
+  private commitChangeAndOutcome<Op extends TableOperationName>(
+    request: Request<Op>,
+    operation: Operation<Op>,
+    ctx: OperationContext,
+    touched: Touched,
+    startedMs: number,
+    commit: OutcomeCommitter,
+    idempotent: IdempotentWrite | null,
+  ): unknown {
     return commit(
       () => {
-        const result = operation.run(request.args, ctx);
+        const result = idempotent === null ? operation.run(request.args, ctx) : idempotent.inTransaction(() => operation.run(request.args, ctx));
         if (isPromise(result)) {
           // A programming error (the flag on an asynchronous operation): undone here, before it could commit half-way.
           result.catch(() => undefined);
@@ -274,6 +316,11 @@ export class Dispatcher {
         return result;
       },
       (result) => {
+        if (idempotent?.replayed === true) {
+          // Nothing ran: the event says so, and names what the stored answer names.
+          replayTouched(result, touched);
+          return outcomeOf({ ...request, meta: replayMeta(request.meta) }, null, touched, startedMs);
+        }
         if (touched.key !== null && touched.instance === null) touched.instance = instanceOf(result);
         return outcomeOf(request, null, touched, startedMs);
       },

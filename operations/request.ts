@@ -36,6 +36,13 @@ export interface RequestSource {
 export type DecodedRequest<Op extends OperationName = OperationName> = OperationCall<Op> & {
   readonly id: RequestId;
   readonly meta: RequestMeta;
+  /**
+   * The client's key for a write it may retry (docs/protocol.md §3.5): a
+   * repeat answers the stored result instead of running again
+   * (operations/idempotency.ts). Only on the operations of
+   * protocol/idempotency-key.ts.
+   */
+  readonly idempotencyKey?: string;
 };
 
 /** A decoded request with the identity its transport established and where it came from: what the dispatcher takes. */

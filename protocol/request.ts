@@ -1,6 +1,6 @@
 /**
  * Decoding of one request payload (docs/protocol.md §3.1, §3.3 steps 3–4):
- * bounded JSON, then the envelope `{id, op, args?, meta?}` (nothing else),
+ * bounded JSON, then the envelope `{id, op, args?, meta?, idempotencyKey?}` (nothing else),
  * then the operation's argument schema, into the dispatcher's typed
  * DecodedRequest (operations/request.ts; a Batch's items decoded one by one,
  * a bad item kept as that item's error). Every failure is a RequestError (a
@@ -14,6 +14,7 @@ import { JsonLimits, isJsonObject, ownField, parseJsonPayload } from './json-lim
 import { ArgsOf, OperationName, isOperationName, validateArgs } from './op-schemas';
 import { ProtocolError, ProtocolErrorCode } from './protocol-error';
 import { invalid, validateStringMap } from './schema';
+import { checkIdempotencyKey } from './idempotency-key';
 
 /** Longest string id (§3.1): ids are echoed and kept per in-flight request. */
 export const MAX_ID_LENGTH = 64;
@@ -26,7 +27,7 @@ export const META_CUSTOM_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** A string id: 1–64 printable ASCII characters (§3.1), so it is safe to echo and log. */
 const STRING_ID = /^[\x20-\x7e]{1,64}$/;
 
-const ENVELOPE_FIELDS: ReadonlySet<string> = new Set(['id', 'op', 'args', 'meta']);
+const ENVELOPE_FIELDS: ReadonlySet<string> = new Set(['id', 'op', 'args', 'meta', 'idempotencyKey']);
 const META_FIELDS: ReadonlySet<string> = new Set(['endUser', 'purpose', 'custom']);
 
 // The request types are the dispatcher's (transport-neutral); re-exported for the codec's users.
@@ -89,7 +90,10 @@ function decodeEnvelope(message: Record<string, unknown>, id: RequestId | null):
   const rawArgs = given === undefined ? {} : given;
   if (!isJsonObject(rawArgs)) throw invalid('args must be an object', 'args', 'object');
   const meta = decodeMeta(ownField(message, 'meta'));
-  return decoded(id, op, validateArgs(op, rawArgs), meta);
+  // Before the arguments: a key on an operation that takes none is refused whatever its arguments are.
+  const idempotencyKey = checkIdempotencyKey(op, ownField(message, 'idempotencyKey'));
+  const request = decoded(id, op, validateArgs(op, rawArgs), meta);
+  return idempotencyKey === undefined ? request : { ...request, idempotencyKey };
 }
 
 /** Ties `op` to its arguments' type (the union DecodedRequest is, over every operation). */

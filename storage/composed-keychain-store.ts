@@ -19,6 +19,7 @@ import { NamingStore } from './naming-store';
 import { TransactionalStore, TransactionOptions } from './transactional-store';
 import { TrustJournalStore } from './trust-journal-store';
 import { SchedulerLeaseStore } from './scheduler-lease-store';
+import { IdempotencyStore } from './idempotency-store';
 import {
   AliasRecord,
   DueDestruction,
@@ -56,6 +57,7 @@ export interface KeychainStoreParts {
   readonly trust?: TrustJournalStore | null;
   readonly invocations: InvocationStore;
   readonly schedulerLease: SchedulerLeaseStore;
+  readonly idempotency: IdempotencyStore;
 }
 
 export class ComposedKeychainStore implements KeychainStore {
@@ -65,6 +67,7 @@ export class ComposedKeychainStore implements KeychainStore {
   readonly trust: TrustJournalStore | null;
   readonly invocations: InvocationStore;
   readonly schedulerLease: SchedulerLeaseStore;
+  readonly idempotency: IdempotencyStore;
   private readonly connection: StoreConnection;
   private readonly keys: KeyStore;
   private readonly schedule: KeyScheduleStore;
@@ -83,6 +86,7 @@ export class ComposedKeychainStore implements KeychainStore {
     this.trust = parts.trust ?? null;
     this.invocations = parts.invocations;
     this.schedulerLease = parts.schedulerLease;
+    this.idempotency = parts.idempotency;
   }
 
   // TransactionalStore and the connection

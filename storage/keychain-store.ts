@@ -9,7 +9,7 @@
  *   NamingStore         naming-store.ts         aliases and namespaces
  *   KeychainRootStore   keychain-root-store.ts  meta, wrapped keychain keys, unseal policy, HSM-sealed secrets
  *   TransactionalStore  transactional-store.ts  transactions and the change stamp
- *   directory, audit, approvals, invocations, schedulerLease    sub-ports with their own files
+ *   directory, audit, approvals, invocations, schedulerLease, idempotency    sub-ports with their own files
  *
  * The composition root opens a KeychainStore and hands it on; a consumer
  * that needs one capability takes that interface (with TransactionalStore
@@ -45,6 +45,7 @@ import { NamingStore } from './naming-store';
 import { TransactionalStore } from './transactional-store';
 import { TrustJournalStore } from './trust-journal-store';
 import { SchedulerLeaseStore } from './scheduler-lease-store';
+import { IdempotencyStore } from './idempotency-store';
 
 export interface KeychainStore extends KeyStore, KeyScheduleStore, NamingStore, KeychainRootStore, TransactionalStore {
   /** Clients, grants and sealed system secrets, in the same database and transactions. */
@@ -59,6 +60,8 @@ export interface KeychainStore extends KeyStore, KeyScheduleStore, NamingStore, 
   readonly invocations: InvocationStore;
   /** The scheduler's lease row, in the same database and transactions (the sweeps take it in each batch's). */
   readonly schedulerLease: SchedulerLeaseStore;
+  /** Idempotency records of retried writes, in the same database and transactions (written in the transaction of the change each records). */
+  readonly idempotency: IdempotencyStore;
 
   /** Closes the connection (a WAL checkpoint happens on close). Idempotent. Only whoever opened the store closes it. */
   close(): void;

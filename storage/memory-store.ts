@@ -19,6 +19,7 @@ import { MemoryKeys } from './memory-keys';
 import { MemoryNaming } from './memory-naming';
 import { MemoryTables } from './memory-tables';
 import { MemorySchedulerLease } from './memory-scheduler-lease';
+import { MemoryIdempotency } from './memory-idempotency';
 
 function memoryParts(): KeychainStoreParts {
   // The approval store moves the change stamp, and a failed transaction undoes it: each refers to the other.
@@ -36,6 +37,7 @@ function memoryParts(): KeychainStoreParts {
     approvals,
     invocations: new MemoryInvocations(() => tables.assertOpen()),
     schedulerLease: new MemorySchedulerLease(tables),
+    idempotency: new MemoryIdempotency(tables),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   WrappedKeychainKeyRecord,
 } from './records';
 import { SchedulerLeaseRecord } from './scheduler-lease-store';
+import { IdempotencyRecord } from './idempotency-store';
 
 export interface TableSet {
   meta: KeychainMetaRecord | null;
@@ -36,6 +37,8 @@ export interface TableSet {
   hsmSecrets: Map<string, HsmSealedSecretRecord>;
   /** The scheduler's lease row (replaced whole on each swap, so the snapshot can share it). */
   schedulerLease: SchedulerLeaseRecord | null;
+  /** Idempotency records by `client\0key` (records are replaced whole, never changed, so the snapshot can share them). */
+  idempotencyRecords: Map<string, IdempotencyRecord>;
 }
 
 /** State outside the tables that a transaction must also undo (the approval store's). */
@@ -83,6 +86,7 @@ function emptyTables(): TableSet {
     unsealPolicy: null,
     hsmSecrets: new Map(),
     schedulerLease: null,
+    idempotencyRecords: new Map(),
   };
 }
 
@@ -98,6 +102,7 @@ function snapshot(state: TableSet): TableSet {
     unsealPolicy: state.unsealPolicy,
     hsmSecrets: new Map(state.hsmSecrets),
     schedulerLease: state.schedulerLease,
+    idempotencyRecords: new Map(state.idempotencyRecords),
   };
 }
 

@@ -22,8 +22,8 @@ const SCHEMA_12_TABLES = ['keys', 'key_instances', 'aliases', 'clients', 'grants
 /** The authenticated tables of schema 21 (fixed: PostgreSQL's base schema journals exactly these). */
 export const SCHEMA_21_AUTHENTICATED_TABLES = [...SCHEMA_12_TABLES, 'gcm_invocations'] as const;
 
-/** The tables whose rows carry a `row_mac` the set-hash covers, by the label the set-hash uses (13 adds gcm_invocations, 22 audit_signers, 23 scheduler_lease). */
-export const AUTHENTICATED_TABLES = [...SCHEMA_21_AUTHENTICATED_TABLES, 'audit_signers', 'scheduler_lease'] as const;
+/** The tables whose rows carry a `row_mac` the set-hash covers, by the label the set-hash uses (13 adds gcm_invocations, 22 audit_signers, 23 scheduler_lease, 24 idempotency_records). */
+export const AUTHENTICATED_TABLES = [...SCHEMA_21_AUTHENTICATED_TABLES, 'audit_signers', 'scheduler_lease', 'idempotency_records'] as const;
 export type AuthenticatedTable = (typeof AUTHENTICATED_TABLES)[number];
 
 const NEW_MAC_COLUMNS = ['clients', 'grants', 'approval_requests', 'approval_votes', 'dual_control_quorums'];

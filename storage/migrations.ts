@@ -13,6 +13,7 @@ import { journalTriggers, TRUST_SQL } from './migration-trust.sql';
 import { SINK_CURSORS_SQL } from './migration-sink-cursors.sql';
 import { AUDIT_SIGNERS_SQL } from './migration-audit-signers.sql';
 import { SCHEDULER_LEASE_SQL } from './migration-scheduler-lease.sql';
+import { IDEMPOTENCY_RECORDS_SQL } from './migration-idempotency.sql';
 import { V1_SQL } from './migration-v1.sql';
 
 export interface Migration {
@@ -347,6 +348,11 @@ ALTER TABLE keys ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0 CHECK (sensitiv
     version: 23,
     description: 'the scheduler\'s lease: the node whose sweeps act, its epoch and expiry, the row MACed and journaled into the trust set-hash',
     up: (db) => db.exec(SCHEDULER_LEASE_SQL),
+  },
+  {
+    version: 24,
+    description: 'idempotency records of retried writes: per (client, key) the operation, its arguments\' digest and its answer, the row MACed and journaled into the trust set-hash',
+    up: (db) => db.exec(IDEMPOTENCY_RECORDS_SQL),
   },
 ];
 

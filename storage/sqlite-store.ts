@@ -24,6 +24,7 @@ import { BusyPolicy, DEFAULT_BUSY_POLICY } from './sqlite-busy';
 import { SqliteConnection } from './sqlite-connection';
 import { SqliteDirectory } from './sqlite-directory';
 import { SqliteInvocations } from './sqlite-invocations';
+import { SqliteIdempotency } from './sqlite-idempotency';
 import { SqliteSchedulerLease } from './sqlite-scheduler-lease';
 import { mapSqliteError } from './sqlite-errors';
 import { SqliteKeySchedule } from './sqlite-key-schedule';
@@ -104,6 +105,7 @@ function assemble(connection: SqliteConnection, readonly: boolean): KeychainStor
     trust: readonly ? null : new SqliteTrustJournal(connection, () => openSqliteTrustSnapshot(db.name)),
     invocations: new SqliteInvocations(connection),
     schedulerLease: new SqliteSchedulerLease(connection),
+    idempotency: new SqliteIdempotency(connection),
   });
 }
 

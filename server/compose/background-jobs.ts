@@ -8,7 +8,7 @@
  */
 import { Clock, isoNow } from '../../common/clock';
 import { Timer, Timers } from '../../common/timers';
-import { durationMs, numberSetting, retentionMs, setting } from '../../common/config';
+import { durationMs, idempotencyRetentionMs, numberSetting, retentionMs, setting } from '../../common/config';
 import { Logger } from '../../common/logger';
 import { StrongroomError } from '../../common/errors';
 import { adminEvent, auditIntegrityFailureEvent, INTENT_EVENT, keychainIntegrityFailureEvent } from '../../domain/audit/audit-events';
@@ -101,6 +101,7 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
       return () => audit.writer.published(records);
     },
     retentionMs: retentionMs(config),
+    idempotencyRetentionMs: idempotencyRetentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),
   });
   const checkpointer = new AuditCheckpointer({

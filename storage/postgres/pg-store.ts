@@ -24,6 +24,7 @@ import { SqliteApprovals } from '../sqlite-approvals';
 import { SqliteAudit } from '../sqlite-audit';
 import { SqliteDirectory } from '../sqlite-directory';
 import { SqliteInvocations } from '../sqlite-invocations';
+import { SqliteIdempotency } from '../sqlite-idempotency';
 import { SqliteSchedulerLease } from '../sqlite-scheduler-lease';
 import { SqliteKeySchedule } from '../sqlite-key-schedule';
 import { SqliteKeychainRoot } from '../sqlite-keychain-root';
@@ -74,5 +75,6 @@ function assemble(connection: PgConnection, settings: SyncBridgeOptions): Keycha
     trust: new PgTrustJournal(connection, () => openPgTrustSnapshot(settings)),
     invocations: new SqliteInvocations(connection),
     schedulerLease: new SqliteSchedulerLease(connection),
+    idempotency: new SqliteIdempotency(connection),
   });
 }

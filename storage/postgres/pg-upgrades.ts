@@ -47,4 +47,28 @@ ${journalTriggers('scheduler_lease')}
 `,
 };
 
-export const PG_UPGRADES: readonly PgUpgrade[] = [AUDIT_SIGNERS, SCHEDULER_LEASE];
+/**
+ * SQLite migration 24 (storage/migration-idempotency.sql.ts): idempotency
+ * records of retried writes. No change-counter trigger: no cache depends on
+ * them, and the write each records already moved the counter.
+ */
+const IDEMPOTENCY_RECORDS: PgUpgrade = {
+  version: 24,
+  description: 'idempotency records of retried writes: per (client, key) the operation, its arguments\' digest and its answer, the row MACed and journaled into the trust set-hash',
+  sql: `
+CREATE TABLE idempotency_records (
+  client_id       ${T} NOT NULL,
+  idempotency_key ${T} NOT NULL,
+  operation       ${T} NOT NULL,
+  args_digest     bytea NOT NULL,
+  result          ${T} NOT NULL,
+  created_at      ${T} NOT NULL,
+  row_mac         bytea NOT NULL,
+  PRIMARY KEY (client_id, idempotency_key)
+);
+CREATE INDEX idempotency_records_by_created_at ON idempotency_records (created_at);
+${journalTriggers('idempotency_records')}
+`,
+};
+
+export const PG_UPGRADES: readonly PgUpgrade[] = [AUDIT_SIGNERS, SCHEDULER_LEASE, IDEMPOTENCY_RECORDS];

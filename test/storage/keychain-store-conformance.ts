@@ -13,6 +13,7 @@ import { describeKeyStoreConformance } from './key-store-conformance';
 import { describeKeychainRootConformance } from './keychain-root-conformance';
 import { describeNamingConformance } from './naming-conformance';
 import { describeSchedulerLeaseConformance } from './scheduler-lease-conformance';
+import { describeIdempotencyConformance } from './idempotency-conformance';
 import { StoreFactory } from './store-fixtures';
 import { describeTransactionalConformance } from './transactional-conformance';
 
@@ -28,4 +29,5 @@ export function describeKeychainStoreConformance(name: string, factory: StoreFac
   describeInvocationConformance(name, factory);
   describeAuditAppendConformance(name, factory);
   describeSchedulerLeaseConformance(name, factory);
+  describeIdempotencyConformance(name, factory);
 }
