@@ -15,75 +15,32 @@
  * behind that lock.
  */
 import { ManualClock } from '../../common/clock';
-import { randomIds } from '../../domain/ids';
-import { Keychain } from '../../domain/keychain';
-import { initializeKeychain } from '../../domain/keychain-key';
 import { ClientIdentity } from '../../domain/policy/identity';
-import { HsmPort } from '../../hsm/hsm-port';
 import { IdempotentWrite } from '../../operations/idempotency';
 import { OperationName } from '../../protocol/op-schemas';
-import { KeychainStore } from '../../storage/keychain-store';
-import { pgStoreDatabases, PgStoreDatabases } from '../support/pg-store-support';
-import { startTestPostgres, TestPostgres } from '../support/postgres-fixture';
-import { makeSoftHsmFixture, SoftHsmFixture } from '../support/softhsm-fixture';
+import { KeychainNode, pgKeychainNodes } from '../support/pg-keychain-nodes';
 
-let pg: TestPostgres;
-let databases: PgStoreDatabases;
-let token: SoftHsmFixture;
-
-beforeAll(async () => {
-  pg = await startTestPostgres();
-  databases = await pgStoreDatabases(pg, 'idempotency_nodes');
-  token = await makeSoftHsmFixture('sr-idem');
-}, 180_000);
-
-afterAll(async () => {
-  await token?.cleanup();
-  databases?.close();
-  await pg?.stop();
-}, 60_000);
-
-interface Node {
-  readonly store: KeychainStore;
-  readonly hsm: HsmPort;
-  readonly keychain: Keychain;
-}
+const nodes = pgKeychainNodes('idempotency_nodes', 'sr-idem');
 
 const app: ClientIdentity = { name: 'app-1', role: 'app', groups: [], fingerprint256: 'ab', subject: 'CN=app-1' };
 
 describe('idempotent writes on two nodes of one PostgreSQL keychain', () => {
   const clock = new ManualClock(new Date('2026-12-07T09:00:00Z'));
   let database: string;
-  let a: Node;
-  let b: Node;
-
-  async function node(create: boolean): Promise<Node> {
-    const store = databases.open(database, { acceptUnerasedDrops: true });
-    const hsm = await token.open();
-    if (create) await initializeKeychain(store, hsm, clock, randomIds);
-    const keychain = new Keychain({ store, clock, timeZone: 'UTC' });
-    await keychain.unseal(hsm);
-    return { store, hsm, keychain };
-  }
+  let a: KeychainNode;
+  let b: KeychainNode;
 
   beforeEach(async () => {
-    database = databases.create();
-    a = await node(true);
-    b = await node(false);
+    database = nodes.database();
+    a = await nodes.open(database, clock, true);
+    b = await nodes.open(database, clock, false);
   }, 60_000);
 
-  afterEach(async () => {
-    for (const n of [a, b]) {
-      n.keychain.seal();
-      n.store.close();
-      await n.hsm.close();
-    }
-    databases.drop(database);
-  });
+  afterEach(() => nodes.close(database, [a, b]));
 
-  const write = (on: Node, key: string, fullName: string) =>
+  const write = (on: KeychainNode, key: string, fullName: string) =>
     IdempotentWrite.of({ op: 'Create' as OperationName, args: { name: fullName }, identity: app, idempotencyKey: key }, on.keychain)!;
-  const create = (on: Node, fullName: string) => () => on.keychain.createKey({ fullName, algorithm: 'AES-256' });
+  const create = (on: KeychainNode, fullName: string) => () => on.keychain.createKey({ fullName, algorithm: 'AES-256' });
   const keyIdOf = (result: unknown): string => (result as { key: { id: string } }).key.id;
 
   it("answers a retry sent to the other node from the first node's record, creating nothing", () => {

@@ -16,45 +16,21 @@
  */
 import { ManualClock } from '../../common/clock';
 import { silentLogger } from '../../common/logger';
-import { randomIds } from '../../domain/ids';
-import { Keychain } from '../../domain/keychain';
-import { initializeKeychain } from '../../domain/keychain-key';
 import { RolloverService } from '../../domain/rollover-service';
 import { sweepDueRollovers } from '../../domain/rollover-scheduler';
 import { SchedulerLease } from '../../domain/scheduler-lease';
 import { yieldToEventLoop } from '../../domain/sweep-due';
-import { HsmPort } from '../../hsm/hsm-port';
-import { KeychainStore } from '../../storage/keychain-store';
-import { pgStoreDatabases, PgStoreDatabases } from '../support/pg-store-support';
-import { startTestPostgres, TestPostgres } from '../support/postgres-fixture';
-import { makeSoftHsmFixture, SoftHsmFixture } from '../support/softhsm-fixture';
 import { ManualTimers } from '../support/manual-timers';
+import { KeychainNode, pgKeychainNodes } from '../support/pg-keychain-nodes';
 
 const KEYS = 24;
 const TTL_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
 
-let pg: TestPostgres;
-let databases: PgStoreDatabases;
-let token: SoftHsmFixture;
+const nodes = pgKeychainNodes('scheduler_lease', 'sr-lease');
 
-beforeAll(async () => {
-  pg = await startTestPostgres();
-  databases = await pgStoreDatabases(pg, 'scheduler_lease');
-  token = await makeSoftHsmFixture('sr-lease');
-}, 180_000);
-
-afterAll(async () => {
-  await token?.cleanup();
-  databases?.close();
-  await pg?.stop();
-}, 60_000);
-
-interface Node {
+interface Node extends KeychainNode {
   readonly name: string;
-  readonly store: KeychainStore;
-  readonly hsm: HsmPort;
-  readonly keychain: Keychain;
   readonly lease: SchedulerLease;
   /** What this node's sweeps rolled, key by key. */
   readonly rolled: string[];
@@ -68,11 +44,8 @@ describe('two schedulers on one PostgreSQL keychain, one lease', () => {
   let b: Node;
 
   async function node(name: string, create: boolean): Promise<Node> {
-    const store = databases.open(database, { acceptUnerasedDrops: true });
-    const hsm = await token.open();
-    if (create) await initializeKeychain(store, hsm, clock, randomIds);
-    const keychain = new Keychain({ store, clock, timeZone: 'UTC' });
-    await keychain.unseal(hsm);
+    const opened = await nodes.open(database, clock, create);
+    const { keychain } = opened;
     const lease = keychain.schedulerLease(name, TTL_MS);
     const rolled: string[] = [];
     const service = new RolloverService({
@@ -86,24 +59,16 @@ describe('two schedulers on one PostgreSQL keychain, one lease', () => {
       lease,
       onRolled: (key) => void rolled.push(key),
     });
-    return { name, store, hsm, keychain, lease, rolled, service };
+    return { ...opened, name, lease, rolled, service };
   }
 
   beforeAll(async () => {
-    database = databases.create();
+    database = nodes.database();
     a = await node('node-a', true);
     b = await node('node-b', false);
   }, 60_000);
 
-  afterAll(async () => {
-    for (const n of [a, b]) {
-      if (n === undefined) continue;
-      n.keychain.seal();
-      n.store.close();
-      await n.hsm.close();
-    }
-    databases.drop(database);
-  }, 60_000);
+  afterAll(() => nodes.close(database, [a, b]), 60_000);
 
   const names = (prefix: string): string[] => Array.from({ length: KEYS }, (_, i) => `${prefix}/k${String(i).padStart(2, '0')}`);
   const versions = (n: Node, name: string): number[] => n.keychain.describeKey(name).instances.map((i) => i.version).sort();
