@@ -57,6 +57,15 @@ export interface ApprovalServiceOptions {
   readonly publish: (event: ApprovalLiveEvent) => void;
   /** Records an audit event for the change (the request id in custom); its promise settles once it is durable (takeAudits hands it on). */
   readonly audit: (record: ApprovalRecord, action: ApprovalAction, actor: Actor | null) => Promise<void> | void;
+  /**
+   * Appends a change's audit event inside the transaction that makes it (the
+   * server's audit pipeline), returning what publishes it once that
+   * transaction committed: a vote, a state change and its event commit
+   * together or not at all. Given, it replaces `audit` for every change made
+   * in one of this service's transactions (an asynchronous run's end
+   * included); absent (unit tests), `audit` records each after the commit.
+   */
+  readonly auditWithin?: (record: ApprovalRecord, action: ApprovalAction, actor: Actor | null) => () => void;
   /** The key a request is about, for events (the bound key when there is one): null when none. */
   readonly target: (operation: string, args: Record<string, unknown>, binding: ApprovalBinding | null) => { key: string | null; namespace: string | null };
 }
@@ -96,6 +105,9 @@ function errorJson(err: unknown): string {
 
 type RunOutcome = { record: ApprovalRecord; value?: unknown; failure?: unknown; pending?: Promise<unknown> };
 
+/** Inside a change's transaction: asks for the event of a state the change made (see ApprovalService.changing). */
+type Settle = (record: ApprovalRecord, action: ApprovalAction, actor: Actor | null) => void;
+
 export class ApprovalService {
   /** Audit events of the changes made since the last takeAudits(), not yet durable perhaps. */
   private audits: Array<Promise<void>> = [];
@@ -130,7 +142,7 @@ export class ApprovalService {
     });
     for (const record of this.options.approvals.listApprovals({ states: ['executing'], limit: MAX_INTERRUPTED_SCAN })) {
       const error = JSON.stringify({ code: 'INTERNAL_ERROR', message: 'the server stopped while the approved operation ran; it was not run again' });
-      this.settle(this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at, error, ...erased(record) }), 'failed', null);
+      this.changing((settle) => settle(this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at, error, ...erased(record) }), 'failed', null));
     }
     // The server's own start: no request waits on these events (the wiring logs one that is lost).
     this.takeAudits();
@@ -146,7 +158,7 @@ export class ApprovalService {
   request(input: NewApproval): ApprovalRecord {
     this.expireDue();
     const { approvals, clock } = this.options;
-    const record = this.options.transaction(() => {
+    return this.changing((settle) => {
       if (approvals.countOpen(input.requester.name) >= this.options.maxOpenPerRequester) {
         throw new ApprovalError('APPROVAL_LIMIT_REACHED', `"${input.requester.name}" has ${this.options.maxOpenPerRequester} approval requests open; cancel one or wait`, {
           details: { limit: this.options.maxOpenPerRequester },
@@ -170,10 +182,10 @@ export class ApprovalService {
         reason: null,
       };
       approvals.putApproval(stored);
-      return { ...stored, votes: [] };
+      const record = { ...stored, votes: [] };
+      settle(record, 'requested', input.requester);
+      return record;
     });
-    this.settle(record, 'requested', input.requester);
-    return record;
   }
 
   get(id: string): ApprovalView {
@@ -207,17 +219,16 @@ export class ApprovalService {
   approve(id: string, officer: Actor, digest: string): ApprovalView | Promise<ApprovalView> {
     this.expireDue();
     const now = isoNow(this.options.clock);
-    let voted: ApprovalRecord | null = null;
-    const outcome = this.options.transaction((): RunOutcome => {
+    const outcome = this.changing((settle): RunOutcome => {
       const record = this.load(id);
       assertMayApprove(record, officer, digest, now);
       this.options.approvals.addVote(id, { officer: officer.name, digest, at: now });
-      voted = this.load(id);
+      const voted = this.load(id);
+      settle(voted, 'approved', officer);
       if (!quorumMet(voted.votes.length, voted.required)) return { record: voted };
       if (deliversMaterial(voted.dualControlClass)) return { record: this.options.approvals.changeState({ id, from: 'pending', to: 'approved', at: now }) };
-      return this.runStored(voted, 'pending', now);
+      return settledRun(this.runStored(voted, 'pending', now), settle);
     });
-    this.settle(voted ?? outcome.record, 'approved', officer);
     return this.finish(outcome, false) as ApprovalView | Promise<ApprovalView>;
   }
 
@@ -235,10 +246,10 @@ export class ApprovalService {
       assertMayCollect(stored, actor, now);
       return approvalView(stored).result;
     }
-    const outcome = this.options.transaction((): RunOutcome => {
+    const outcome = this.changing((settle): RunOutcome => {
       const record = this.load(id);
       assertMayCollect(record, actor, now);
-      return this.runStored(record, 'approved', now);
+      return settledRun(this.runStored(record, 'approved', now), settle);
     });
     return this.finish(outcome, true);
   }
@@ -258,7 +269,7 @@ export class ApprovalService {
       const record = this.options.approvals.getApproval(id);
       if (!record) continue;
       try {
-        this.settle(this.options.approvals.changeState({ id, from: record.state, to: 'expired', at: now, ...erased(record) }), 'expired', null);
+        this.changing((settle) => settle(this.options.approvals.changeState({ id, from: record.state, to: 'expired', at: now, ...erased(record) }), 'expired', null));
       } catch (err) {
         // Another process moved it on first: nothing to expire.
         if ((err as { code?: string }).code !== 'APPROVAL_NOT_PENDING') throw err;
@@ -276,13 +287,14 @@ export class ApprovalService {
   private close(id: string, actor: Actor, to: 'denied' | 'cancelled', reason: string | null): ApprovalView {
     this.expireDue();
     const now = isoNow(this.options.clock);
-    const record = this.options.transaction(() => {
+    const record = this.changing((settle) => {
       const current = this.load(id);
       if (to === 'denied') assertMayDeny(current, actor, now);
       else assertMayCancel(current, actor, now);
-      return this.options.approvals.changeState({ id, from: current.state, to, at: now, finishedBy: actor.name, reason, ...erased(current) });
+      const closed = this.options.approvals.changeState({ id, from: current.state, to, at: now, finishedBy: actor.name, reason, ...erased(current) });
+      settle(closed, to, actor);
+      return closed;
     });
-    this.settle(record, to, actor);
     return approvalView(record);
   }
 
@@ -303,30 +315,32 @@ export class ApprovalService {
     return { record: approvals.changeState({ id: record.id, from, to: 'executed', at: now, result: JSON.stringify(storableResult(ran.value)), ...erased(record) }), value: ran.value };
   }
 
-  /** After the commit: events and audit; an asynchronous run settles later. `deliver` returns the raw value (a collected export). */
+  /** After the commit (whose events settledRun asked for): the answer; an asynchronous run settles later. `deliver` returns the raw value (a collected export). */
   private finish(outcome: RunOutcome, deliver: boolean): unknown {
     const { record } = outcome;
     if (record.state === 'failed') {
-      this.settle(record, 'failed', null);
       if (deliver) throw outcome.failure;
       return approvalView(record);
     }
-    if (record.state === 'executed') {
-      this.settle(record, 'executed', null);
-      return deliver ? outcome.value : approvalView(record);
-    }
+    if (record.state === 'executed') return deliver ? outcome.value : approvalView(record);
     if (record.state === 'executing' && outcome.pending) {
       return outcome.pending.then(
         (value) => {
-          const done = this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'executed', at: isoNow(this.options.clock), result: JSON.stringify(storableResult(value)) });
-          this.settle(done, 'executed', null);
+          const done = this.changing((settle) => {
+            const executed = this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'executed', at: isoNow(this.options.clock), result: JSON.stringify(storableResult(value)) });
+            settle(executed, 'executed', null);
+            return executed;
+          });
           // Settled after its caller was answered: nobody waits on this event (the wiring logs it if lost); not left for an unrelated caller.
           this.takeAudits();
           return deliver ? value : approvalView(done);
         },
         (failure: unknown) => {
-          const done = this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at: isoNow(this.options.clock), error: errorJson(failure) });
-          this.settle(done, 'failed', null);
+          const done = this.changing((settle) => {
+            const failed = this.options.approvals.changeState({ id: record.id, from: 'executing', to: 'failed', at: isoNow(this.options.clock), error: errorJson(failure) });
+            settle(failed, 'failed', null);
+            return failed;
+          });
           this.takeAudits();
           if (deliver) throw failure;
           return approvalView(done);
@@ -336,7 +350,36 @@ export class ApprovalService {
     return approvalView(record);
   }
 
-  private settle(record: ApprovalRecord, action: ApprovalAction, actor: Actor | null): void {
+  /**
+   * Runs `change` in one store transaction. The events it asks for
+   * (`settle`) are appended inside that transaction when auditWithin is
+   * given, so the change and its events commit together, or recorded after
+   * the commit through `audit`; the live events are published after the
+   * commit either way, and nothing of a change that was undone.
+   */
+  private changing<T>(change: (settle: Settle) => T): T {
+    const asked: Array<{ record: ApprovalRecord; action: ApprovalAction; actor: Actor | null; published?: () => void }> = [];
+    const within = this.options.auditWithin;
+    const result = this.options.transaction(() => {
+      asked.length = 0;
+      const value = change((record, action, actor) => void asked.push({ record, action, actor }));
+      if (within !== undefined) for (const one of asked) one.published = within(one.record, one.action, one.actor);
+      return value;
+    });
+    for (const { record, action, actor, published } of asked) {
+      this.tell(record, action, actor);
+      if (published !== undefined) {
+        published();
+        continue;
+      }
+      const pending = this.options.audit(record, action, actor);
+      if (pending) this.audits.push(pending);
+    }
+    return result;
+  }
+
+  /** The live event of a committed change. */
+  private tell(record: ApprovalRecord, action: ApprovalAction, actor: Actor | null): void {
     const { key, namespace } = this.options.target(record.operation, JSON.parse(record.args) as Record<string, unknown>, parseBinding(record.binding));
     this.options.publish({
       kind: 'approval',
@@ -353,8 +396,6 @@ export class ApprovalService {
       expiresAt: record.expiresAt,
       time: isoNow(this.options.clock),
     });
-    const pending = this.options.audit(record, action, actor);
-    if (pending) this.audits.push(pending);
   }
 
   /**
@@ -375,4 +416,11 @@ export class ApprovalService {
     if (!record) throw new ApprovalError('APPROVAL_NOT_FOUND', `no approval request "${id}"; strongroom approvals list shows them`, { details: { id } });
     return record;
   }
+}
+
+/** A stored operation's run that ended inside the change's transaction asks for its event there too. */
+function settledRun(outcome: RunOutcome, settle: Settle): RunOutcome {
+  if (outcome.record.state === 'failed') settle(outcome.record, 'failed', null);
+  if (outcome.record.state === 'executed') settle(outcome.record, 'executed', null);
+  return outcome;
 }

@@ -37,6 +37,8 @@ export interface ApprovalWiring {
   readonly events: EventBus;
   /** Records an event; its promise (durable, or AUDIT_UNAVAILABLE) is handed to the caller of the change (ApprovalService.takeAudits). */
   readonly recordAudit: (event: AuditEvent) => Promise<void> | void;
+  /** Appends an event inside the open store transaction, returning what publishes it once committed (ApprovalServiceOptions.auditWithin); absent: recordAudit after the commit. */
+  readonly recordWithin?: (event: AuditEvent) => () => void;
   readonly execute: (record: ApprovalRecord) => unknown;
 }
 
@@ -114,7 +116,7 @@ function wrappingFacts(args: Record<string, unknown>): Record<string, string> {
 
 /** The caller runs start() once the audit trail is ready (it seeds quorums and fails interrupted requests, with audit events). */
 export function makeApprovalService(wiring: ApprovalWiring): ApprovalService {
-  const { config, store, clock } = wiring;
+  const { config, store, clock, recordWithin } = wiring;
   const service = new ApprovalService({
     approvals: wiring.approvals,
     transaction: (fn) => store.transaction(fn),
@@ -126,6 +128,7 @@ export function makeApprovalService(wiring: ApprovalWiring): ApprovalService {
     execute: wiring.execute,
     publish: (event) => wiring.events.publish(event),
     audit: (record, action, actor) => wiring.recordAudit(approvalEvent(wiring, wiring.directory, record, action, actor)),
+    auditWithin: recordWithin === undefined ? undefined : (record, action, actor) => recordWithin(approvalEvent(wiring, wiring.directory, record, action, actor)),
     target,
   });
   return service;

@@ -196,6 +196,11 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
       newId: stamper.newId,
       events: audit.events,
       recordAudit: recordAwaited,
+      // A vote, a request's state and its event commit together.
+      recordWithin: (event) => {
+        const records = audit.writer.appendInTransaction(event);
+        return () => audit.writer.published(records);
+      },
       execute: (record) => approvalExecutor(operations, () => services)(record),
     }),
   };

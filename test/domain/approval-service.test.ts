@@ -84,6 +84,56 @@ describe('approval digests and settings', () => {
 });
 
 describe('ApprovalService', () => {
+  /** auditWithin: the trail is a list appended inside the store's transaction; `failOn` makes the append of that action throw. */
+  function withinService(failOn: string | null) {
+    const store = new MemoryStore();
+    const inTransaction: string[] = [];
+    const published: string[] = [];
+    const events: string[] = [];
+    let n = 0;
+    const service = new ApprovalService({
+      approvals: store.approvals,
+      transaction: (fn) => store.transaction(fn),
+      clock: new ManualClock(Date.UTC(2026, 0, 1)),
+      newId: () => `req-${++n}`,
+      ttlMs: 3_600_000,
+      maxOpenPerRequester: 5,
+      defaultQuorums: parseQuorumSetting('2'),
+      execute: () => ({ done: true }),
+      publish: (e) => events.push(e.action),
+      audit: () => {
+        throw new Error('audit is not used when auditWithin is given');
+      },
+      auditWithin: (_record, action) => {
+        if (action === failOn) throw new Error('trail unwritable');
+        inTransaction.push(action);
+        return () => published.push(action);
+      },
+      target: () => ({ key: null, namespace: null }),
+    });
+    service.start();
+    return { service, store, inTransaction, published, events };
+  }
+
+  it('with auditWithin, appends each change\'s events inside its transaction and publishes them after the commit, nothing to wait for', () => {
+    const { service, inTransaction, published, events } = withinService(null);
+    const record = service.request({ operation: 'Destroy', args: { name: 'a/b' }, dualControlClass: 'key-destroy', requester: officer('alice') });
+    service.approve(record.id, officer('bob'), record.digest);
+    service.approve(record.id, officer('carol'), record.digest);
+    expect(inTransaction).toEqual(['requested', 'approved', 'approved', 'executed']);
+    expect(published).toEqual(inTransaction);
+    expect(events).toEqual(inTransaction);
+    expect(service.takeAudits()).toEqual([]);
+  });
+
+  it('with auditWithin, undoes a vote whose event cannot be appended, and tells nobody of it', () => {
+    const { service, inTransaction, published, events } = withinService('approved');
+    const record = service.request({ operation: 'Destroy', args: { name: 'a/b' }, dualControlClass: 'key-destroy', requester: officer('alice') });
+    expect(() => service.approve(record.id, officer('bob'), record.digest)).toThrow('trail unwritable');
+    expect(service.get(record.id)).toMatchObject({ state: 'pending', approvals: 0 });
+    expect([inTransaction, published, events]).toEqual([['requested'], ['requested'], ['requested']]);
+  });
+
   it('seeds the configured quorums once, then keeps the stored ones', () => {
     const { service, store } = makeService(() => ({}));
     expect(service.quorum('master-key-rotation')).toBe(3);

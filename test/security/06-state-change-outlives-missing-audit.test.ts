@@ -146,6 +146,37 @@ describe('attack 6: a state change outlives its missing audit event', () => {
   });
 });
 
+describe('attack 6: an approval vote outlives its own missing event', () => {
+  let app: TestAppliance;
+  let officer: RawConnection;
+  let approver: RawConnection;
+
+  beforeAll(async () => {
+    app = await startTestAppliance();
+    officer = await app.connect(app.officer);
+    approver = await app.connect(app.approvers[0]);
+  });
+  afterAll(async () => app.stop());
+
+  it('undoes a vote whose approval event cannot be appended, though its intent was written', async () => {
+    app.issue('bonus-app', 'app');
+    const asked = await officer.request('PolicyGrant', { client: 'bonus-app', pattern: 'hr/bonus', permissions: ['get'] });
+    expect(asked.error?.code).toBe('APPROVAL_REQUIRED');
+    const { requestId, digest } = asked.error!.details as { requestId: string; digest: string };
+    blockEventsOfType(app, 'approval');
+    expect((await approver.request('ApprovalApprove', { id: requestId, digest })).error?.code).toBe('AUDIT_UNAVAILABLE');
+    unblockTrail(app);
+    // The vote's intent is in the trail; the vote is not in the request, nor its event in the trail.
+    expect(trail(app).some((e) => e.type === 'intent' && e.operation === 'ApprovalApprove')).toBe(true);
+    const request = ((await officer.request('ApprovalGet', { id: requestId })).result as { request: { state: string; approvals: number } }).request;
+    expect(request).toMatchObject({ state: 'pending', approvals: 0 });
+    expect(trail(app).some((e) => e.type === 'approval' && e.custom.approvalRequest === requestId && e.custom.action === 'approved')).toBe(false);
+    // Recorded again, the same vote counts, with its event.
+    expect((await approver.request('ApprovalApprove', { id: requestId, digest })).error).toBeUndefined();
+    expect(trail(app).filter((e) => e.type === 'approval' && e.custom.approvalRequest === requestId && e.custom.action === 'approved')).toHaveLength(1);
+  });
+});
+
 describe('attack 6: the scheduled rollover sweep outlives its missing audit event', () => {
   const timers = new ManualTimers(new ManualClock(Date.now()));
   let app: TestAppliance;
