@@ -68,6 +68,13 @@ export interface Services {
    * the dispatcher already records every operation's own outcome.
    */
   readonly recordAudit: (event: AuditEvent) => Promise<void>;
+  /**
+   * Appends events inside the open store transaction (a sweep's batch),
+   * returning what publishes them once it committed: a change and its
+   * events commit together. Absent (unit tests of the table), recordAudit
+   * records them after the commit.
+   */
+  readonly recordWithin?: (events: readonly AuditEvent[]) => () => void;
   /** The audit trail, read by AuditSearch, AuditVerify and Report (officers and auditors). */
   readonly auditTrail: AuditStore;
   /** The keychain id and the HSM signing key that audit checkpoints are verified against. */

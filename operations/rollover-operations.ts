@@ -76,13 +76,15 @@ export const rolloverRun: Operation<'RolloverRun'> = {
     const at = args.at === undefined ? ctx.services.clock.nowMs() : Date.parse(args.at as string);
     if (Number.isNaN(at)) throw new ValidationError(`--at "${String(args.at)}" is not an ISO 8601 date-time (e.g. 2026-12-01T00:00:00Z)`);
     // Each instance activated or made current gets its own event, as the server's sweep records them
-    // (server/compose/background-jobs.ts); each batch waits for its events before the next one runs,
-    // so a trail that cannot record them stops the run (AUDIT_UNAVAILABLE) instead of changing keys unrecorded.
-    const { keychain } = ctx.services;
+    // (server/compose/background-jobs.ts), appended in its batch's own transaction (recordWithin): a trail that
+    // cannot record them undoes the batch and stops the run (AUDIT_UNAVAILABLE) instead of changing keys
+    // unrecorded. Without recordWithin (unit tests of the table) each batch waits for its events before the next.
+    const { keychain, recordWithin } = ctx.services;
     let batch: Array<Promise<void>> = [];
+    const eventOf = (type: 'activated' | 'rollover', key: string | null, instance: string): AuditEvent => ({ ...adminEvent(ctx.services, type, key, instance), identity: eventIdentity(ctx), operation: 'RolloverRun' });
     const record = (type: 'activated' | 'rollover', key: string | null, instance: string): void => {
-      const event: AuditEvent = { ...adminEvent(ctx.services, type, key, instance), identity: eventIdentity(ctx), operation: 'RolloverRun' };
-      const pending = ctx.services.recordAudit(event);
+      if (recordWithin !== undefined) return;
+      const pending = ctx.services.recordAudit(eventOf(type, key, instance));
       pending.catch(() => undefined); // awaited by afterBatch and by the dispatcher; never unhandled
       ctx.awaitAudit?.(pending);
       batch.push(pending);
@@ -93,7 +95,11 @@ export const rolloverRun: Operation<'RolloverRun'> = {
       await Promise.all(waiting);
     };
     // Instances whose activation date has come first, as the server's own sweep does (domain/rollover-service.ts).
-    const activations = await sweepDueActivations(keychain, at, { onActivated: (instance) => record('activated', keychain.keyNameOfInstance(instance), instance), afterBatch });
+    const activations = await sweepDueActivations(keychain, at, {
+      onActivated: (instance) => record('activated', keychain.keyNameOfInstance(instance), instance),
+      afterBatch,
+      recordWithin: recordWithin === undefined ? undefined : (instances) => recordWithin(instances.map((instance) => eventOf('activated', keychain.keyNameOfInstance(instance), instance))),
+    });
     await afterBatch();
     const rolled: Array<{ name: string; instance: string }> = [];
     const result = await sweepDueRollovers(keychain, at, {
@@ -103,6 +109,7 @@ export const rolloverRun: Operation<'RolloverRun'> = {
       },
       afterBatch,
       auditedBatches: true,
+      recordWithin: recordWithin === undefined ? undefined : (keys) => recordWithin(keys.map(({ key, instance }) => eventOf('rollover', key, instance))),
     });
     await afterBatch();
     return { ...result, keys: rolled, keysListed: rolled.length, activated: activations.activated, activationsFailed: activations.failed };

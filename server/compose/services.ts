@@ -135,6 +135,10 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     clearKeyImport: clearKeyImport(config),
     events: audit.events,
     recordAudit: (event) => audit.record(event),
+    recordWithin: (events) => {
+      const records = audit.writer.appendInTransaction(events);
+      return () => audit.writer.published(records);
+    },
     auditTrail: store.audit,
     auditTrust: async () => {
       const keychainId = store.getMeta()!.keychainId;
