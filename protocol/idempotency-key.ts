@@ -12,21 +12,23 @@
  * Create, Register, ReKey, SetCustomAttributes, SetRolloverPolicy and
  * UndoRollover answer `{ key, instances }` (views: names, states, dates;
  * Register's `facts` describe the material, never hold it); Activate,
- * Revoke, Destroy and DestroyCancel `{ instance }`; AliasSet and
- * AliasRemove `{ alias, key }`; PolicyGrant and PolicyRevoke `{ grant }`;
- * ClientRevoke `{ client }`. Left out on purpose: Get, Encrypt and the
- * other cryptographic operations (material, and nothing to do twice),
- * ClientIssue and ClientRenew (their answer is the credential itself),
- * the approval operations (an approved request's result may hold
- * material), Batch (its items are refused one by one: a key names one
- * write), and the officers' sweeps and backups.
+ * Revoke and DestroyCancel `{ instance }`; AliasSet and AliasRemove
+ * `{ alias, key }`; PolicyGrant and PolicyRevoke `{ grant }`. Left out on
+ * purpose: Get, Encrypt and the other cryptographic operations (material,
+ * and nothing to do twice), ClientIssue and ClientRenew (their answer is
+ * the credential itself), Destroy and ClientRevoke (always dual-controlled:
+ * every send stores an approval request and none is ever recorded, so a
+ * client's resend would only store a second request), the approval
+ * operations (an approved request's result may hold material), Batch (its
+ * items are refused one by one: a key names one write), and the officers'
+ * sweeps and backups.
  */
 import { OperationName } from './op-schemas';
 import { invalid } from './schema';
 
 export const REPLAYABLE_OPERATIONS = [
-  'Create', 'Register', 'ReKey', 'Activate', 'Revoke', 'Destroy', 'DestroyCancel', 'SetCustomAttributes', 'SetRolloverPolicy', 'UndoRollover',
-  'AliasSet', 'AliasRemove', 'PolicyGrant', 'PolicyRevoke', 'ClientRevoke',
+  'Create', 'Register', 'ReKey', 'Activate', 'Revoke', 'DestroyCancel', 'SetCustomAttributes', 'SetRolloverPolicy', 'UndoRollover',
+  'AliasSet', 'AliasRemove', 'PolicyGrant', 'PolicyRevoke',
 ] as const satisfies readonly OperationName[];
 
 export type ReplayableOperation = (typeof REPLAYABLE_OPERATIONS)[number];
