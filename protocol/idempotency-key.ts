@@ -33,6 +33,14 @@ export const REPLAYABLE_OPERATIONS = [
 
 export type ReplayableOperation = (typeof REPLAYABLE_OPERATIONS)[number];
 
+/**
+ * The custom name the outcome event of a write answered from its record
+ * carries ("true"): the appliance's mark that nothing ran. A request's own
+ * meta.custom may not hold it (protocol/request.ts), or a client could
+ * record a real change as a replay.
+ */
+export const REPLAY_MARK = 'idempotentReplay';
+
 /** 8–128 printable ASCII characters: long enough for a random UUID, safe to store, log and compare byte for byte. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7e]{8,128}$/;
 export const IDEMPOTENCY_KEY_RULE = 'idempotencyKey must be a string of 8-128 printable ASCII characters';
