@@ -83,7 +83,7 @@ export interface ClientSettings {
   /**
    * Default false. True: each write the appliance can answer again from a
    * stored result (protocol/idempotency-key.ts: Create, Register, ReKey,
-   * Revoke, Destroy, …) is sent with an idempotency key (a random UUID
+   * Revoke, PolicyGrant, …; not the always dual-controlled Destroy and ClientRevoke) is sent with an idempotency key (a random UUID
    * unless the call gives its own), and a write whose connection died
    * after it was sent (UNAVAILABLE) is sent once more, with the same key,
    * on a new connection (the next address of `servers` in turn): the

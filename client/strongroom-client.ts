@@ -134,8 +134,8 @@ export class StrongroomClient {
   }
 
   /** The Destroy operation (destroys key material on the server). Not to be confused with destroy(), which tears down this client. */
-  destroyKey(ref: T.KeyRef, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<{ instance: T.InstanceView }> {
-    return this.request('Destroy', { ...ref }, meta, call);
+  destroyKey(ref: T.KeyRef, meta?: T.RequestMeta): Promise<{ instance: T.InstanceView }> {
+    return this.request('Destroy', { ...ref }, meta);
   }
 
   async encrypt(args: T.EncryptArgs, meta?: T.RequestMeta): Promise<T.CiphertextResult> {
@@ -183,8 +183,8 @@ export class StrongroomClient {
     return this.request('ClientList', {}, meta);
   }
 
-  clientRevoke(args: { name: string }, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<{ client: T.ClientRecord }> {
-    return this.request('ClientRevoke', { ...args }, meta, call);
+  clientRevoke(args: { name: string }, meta?: T.RequestMeta): Promise<{ client: T.ClientRecord }> {
+    return this.request('ClientRevoke', { ...args }, meta);
   }
 
   policyGrant(args: T.PolicyGrantArgs, meta?: T.RequestMeta, call?: T.WriteOptions): Promise<{ grant: T.GrantRecord }> {

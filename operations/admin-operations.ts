@@ -58,7 +58,6 @@ export const clientRevoke: Operation<'ClientRevoke'> = {
   name: 'ClientRevoke',
   access: 'officer',
   changesState: true,
-  commitsWithItsEvent: true,
   dualControl: (args, ctx) => {
     if (ctx.services.directory.getClientByName(args.name) === null) throw new KeychainError('CLIENT_NOT_FOUND', `no client named "${args.name}"`);
     return 'client-revoke';

@@ -25,7 +25,7 @@ import { KeychainError, StrongroomError } from '../common/errors';
 import { Keychain } from '../domain/keychain';
 import { IdempotentAnswer, keyReused } from '../domain/idempotency-records';
 import { ClientIdentity } from '../domain/policy/identity';
-import { checkIdempotencyKey } from '../protocol/idempotency-key';
+import { checkIdempotencyKey, REPLAY_MARK } from '../protocol/idempotency-key';
 import { OperationName } from '../protocol/op-schemas';
 
 function isPromise(value: unknown): value is Promise<unknown> {
@@ -117,7 +117,7 @@ export class IdempotentWrite {
 /** The meta of a replay's outcome event: the request's own, with custom.idempotentReplay = "true". */
 export function replayMeta<M extends { readonly custom?: Readonly<Record<string, string>> }>(meta: M): M {
   const custom: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, meta.custom ?? {});
-  custom.idempotentReplay = 'true';
+  custom[REPLAY_MARK] = 'true';
   return { ...meta, custom };
 }
 

@@ -28,7 +28,6 @@ export const destroy: Operation<'Destroy'> = {
   name: 'Destroy',
   access: 'key',
   changesState: true,
-  commitsWithItsEvent: true,
   // Checked before a request is stored: officers are not asked to approve what cannot run (no permission, an Active instance).
   dualControl: (args, ctx) => {
     if (ctx.services.keychain.describeInstance(authorizeRef(ctx, 'destroy', args)).state === 'Active') {

@@ -12,24 +12,34 @@
  * Create, Register, ReKey, SetCustomAttributes, SetRolloverPolicy and
  * UndoRollover answer `{ key, instances }` (views: names, states, dates;
  * Register's `facts` describe the material, never hold it); Activate,
- * Revoke, Destroy and DestroyCancel `{ instance }`; AliasSet and
- * AliasRemove `{ alias, key }`; PolicyGrant and PolicyRevoke `{ grant }`;
- * ClientRevoke `{ client }`. Left out on purpose: Get, Encrypt and the
- * other cryptographic operations (material, and nothing to do twice),
- * ClientIssue and ClientRenew (their answer is the credential itself),
- * the approval operations (an approved request's result may hold
- * material), Batch (its items are refused one by one: a key names one
- * write), and the officers' sweeps and backups.
+ * Revoke and DestroyCancel `{ instance }`; AliasSet and AliasRemove
+ * `{ alias, key }`; PolicyGrant and PolicyRevoke `{ grant }`. Left out on
+ * purpose: Get, Encrypt and the other cryptographic operations (material,
+ * and nothing to do twice), ClientIssue and ClientRenew (their answer is
+ * the credential itself), Destroy and ClientRevoke (always dual-controlled:
+ * every send stores an approval request and none is ever recorded, so a
+ * client's resend would only store a second request), the approval
+ * operations (an approved request's result may hold material), Batch (its
+ * items are refused one by one: a key names one write), and the officers'
+ * sweeps and backups.
  */
 import { OperationName } from './op-schemas';
 import { invalid } from './schema';
 
 export const REPLAYABLE_OPERATIONS = [
-  'Create', 'Register', 'ReKey', 'Activate', 'Revoke', 'Destroy', 'DestroyCancel', 'SetCustomAttributes', 'SetRolloverPolicy', 'UndoRollover',
-  'AliasSet', 'AliasRemove', 'PolicyGrant', 'PolicyRevoke', 'ClientRevoke',
+  'Create', 'Register', 'ReKey', 'Activate', 'Revoke', 'DestroyCancel', 'SetCustomAttributes', 'SetRolloverPolicy', 'UndoRollover',
+  'AliasSet', 'AliasRemove', 'PolicyGrant', 'PolicyRevoke',
 ] as const satisfies readonly OperationName[];
 
 export type ReplayableOperation = (typeof REPLAYABLE_OPERATIONS)[number];
+
+/**
+ * The custom name the outcome event of a write answered from its record
+ * carries ("true"): the appliance's mark that nothing ran. A request's own
+ * meta.custom may not hold it (protocol/request.ts), or a client could
+ * record a real change as a replay.
+ */
+export const REPLAY_MARK = 'idempotentReplay';
 
 /** 8–128 printable ASCII characters: long enough for a random UUID, safe to store, log and compare byte for byte. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7e]{8,128}$/;

@@ -14,7 +14,7 @@ import { JsonLimits, isJsonObject, ownField, parseJsonPayload } from './json-lim
 import { ArgsOf, OperationName, isOperationName, validateArgs } from './op-schemas';
 import { ProtocolError, ProtocolErrorCode } from './protocol-error';
 import { invalid, validateStringMap } from './schema';
-import { checkIdempotencyKey } from './idempotency-key';
+import { checkIdempotencyKey, REPLAY_MARK } from './idempotency-key';
 
 /** Longest string id (§3.1): ids are echoed and kept per in-flight request. */
 export const MAX_ID_LENGTH = 64;
@@ -77,6 +77,9 @@ function decodeMeta(value: unknown): RequestMeta {
   if (endUser !== undefined) meta.endUser = endUser;
   if (purpose !== undefined) meta.purpose = purpose;
   if (custom !== undefined) meta.custom = validateStringMap('meta.custom', custom, MAX_META_CUSTOM_ENTRIES, META_CUSTOM_NAME, MAX_META_TEXT);
+  if (meta.custom !== undefined && Object.prototype.hasOwnProperty.call(meta.custom, REPLAY_MARK)) {
+    throw invalid(`meta.custom.${REPLAY_MARK} is set by the appliance only (on the event of a write answered from its idempotency record)`, `meta.custom.${REPLAY_MARK}`);
+  }
   return meta;
 }
 

@@ -120,6 +120,17 @@ describe('idempotent writes through the dispatcher', () => {
     expect(app.appliance.store.idempotency.readIdempotencyRecord('test-officer', 'key-zeta-0001')).toBeNull();
   });
 
+  it('refuses a key on a write that is always dual-controlled (Destroy, ClientRevoke): it could never be recorded, and a resend would store a second approval request', async () => {
+    await send('Create', { name: 'idem/theta' });
+    await send('Revoke', { name: 'idem/theta', reason: 'superseded' });
+    const pendingBefore = app.server.services.approvals.list({ states: ['pending'] }).length;
+    expect(await rejectionCode(() => send('Destroy', { name: 'idem/theta' }, 'key-theta-destroy'))).toBe('INVALID_REQUEST');
+    expect(await rejectionCode(() => send('Destroy', { name: 'idem/theta' }, 'key-theta-destroy'))).toBe('INVALID_REQUEST');
+    app.issue('idem-doomed', 'app');
+    expect(await rejectionCode(() => send('ClientRevoke', { name: 'idem-doomed' }, 'key-doomed-revoke'))).toBe('INVALID_REQUEST');
+    expect(app.server.services.approvals.list({ states: ['pending'] })).toHaveLength(pendingBefore);
+  });
+
   describe('attacks with the database file', () => {
     /** What someone holding the file can do: any SQL, then empty the trust journal so the next write's journal check finds nothing. */
     const tamper = (sql: string, ...params: unknown[]): void => {

@@ -37,6 +37,16 @@ describe('idempotencyKey in the request envelope', () => {
     expect(decode({ id: 'r-2', op: 'Create', args: { name: 'hr/k' }, idempotencyKey: ' '.repeat(8) }).idempotencyKey).toBe('        ');
   });
 
+  it("refuses the appliance's own replay mark in meta.custom: a client could otherwise record a real change as a replay that did nothing", () => {
+    expect(refusal({ id: 'r-5', op: 'Create', args: { name: 'hr/k' }, meta: { custom: { idempotentReplay: 'true' } } })).toEqual({
+      code: 'INVALID_REQUEST',
+      message: 'meta.custom.idempotentReplay is set by the appliance only (on the event of a write answered from its idempotency record)',
+      id: 'r-5',
+    });
+    expect(refusal({ id: 'r-6', op: 'Get', args: { name: 'hr/k' }, meta: { custom: { idempotentReplay: 'false' } } }).code).toBe('INVALID_REQUEST');
+    expect(decode({ id: 'r-7', op: 'Create', args: { name: 'hr/k' }, meta: { custom: { ticket: 'CHG-1' } } }).meta).toEqual({ custom: { ticket: 'CHG-1' } });
+  });
+
   it('is refused on an operation whose answer is not stored (material, credentials) and on a Batch, naming the operation', () => {
     for (const op of ['Get', 'Encrypt', 'ClientIssue', 'ApprovalApprove', 'Batch', 'Query']) {
       const answer = refusal({ id: 'r-3', op, args: {}, idempotencyKey: 'key-00000001' });
