@@ -60,9 +60,10 @@ export interface Operation<Op extends TableOperationName = TableOperationName> {
   readonly batchable?: boolean;
   /**
    * True for an operation that changes the appliance's state (keys, clients,
-   * grants, aliases, approvals, sealing): the dispatcher makes an intent
-   * event durable before it runs, and refuses it (AUDIT_UNAVAILABLE) when
-   * that cannot be done. Reads leave it unset and pay nothing.
+   * grants, aliases, approvals, sealing): unless it commits with its event
+   * (commitsWithItsEvent), the dispatcher makes an intent event durable
+   * before it runs, and refuses it (AUDIT_UNAVAILABLE) when that cannot be
+   * done. Reads leave it unset and pay nothing.
    */
   readonly changesState?: boolean;
   /**

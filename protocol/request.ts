@@ -16,6 +16,17 @@ import { ProtocolError, ProtocolErrorCode } from './protocol-error';
 import { invalid, validateStringMap } from './schema';
 import { checkIdempotencyKey, REPLAY_MARK } from './idempotency-key';
 
+/**
+ * The custom names the appliance itself writes on a request's own events,
+ * and where: a request may not set them, or a client could make its event
+ * say what the appliance did not (a replay that ran, a revocation message
+ * it never gave).
+ */
+const APPLIANCE_CUSTOM_NAMES: ReadonlyArray<readonly [string, string]> = [
+  [REPLAY_MARK, 'on the event of a write answered from its idempotency record'],
+  ['revocationMessage', "on a Revoke's event, from its message argument"],
+];
+
 /** Longest string id (§3.1): ids are echoed and kept per in-flight request. */
 export const MAX_ID_LENGTH = 64;
 /** Longest `meta.endUser` and `meta.purpose` (§3.1): audit fields, not storage. */
@@ -77,8 +88,8 @@ function decodeMeta(value: unknown): RequestMeta {
   if (endUser !== undefined) meta.endUser = endUser;
   if (purpose !== undefined) meta.purpose = purpose;
   if (custom !== undefined) meta.custom = validateStringMap('meta.custom', custom, MAX_META_CUSTOM_ENTRIES, META_CUSTOM_NAME, MAX_META_TEXT);
-  if (meta.custom !== undefined && Object.prototype.hasOwnProperty.call(meta.custom, REPLAY_MARK)) {
-    throw invalid(`meta.custom.${REPLAY_MARK} is set by the appliance only (on the event of a write answered from its idempotency record)`, `meta.custom.${REPLAY_MARK}`);
+  for (const [name, why] of APPLIANCE_CUSTOM_NAMES) {
+    if (meta.custom !== undefined && Object.prototype.hasOwnProperty.call(meta.custom, name)) throw invalid(`meta.custom.${name} is set by the appliance only (${why})`, `meta.custom.${name}`);
   }
   return meta;
 }

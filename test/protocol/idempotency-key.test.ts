@@ -44,6 +44,11 @@ describe('idempotencyKey in the request envelope', () => {
       id: 'r-5',
     });
     expect(refusal({ id: 'r-6', op: 'Get', args: { name: 'hr/k' }, meta: { custom: { idempotentReplay: 'false' } } }).code).toBe('INVALID_REQUEST');
+    // The Revoke's message is the appliance's to record, from the Revoke's own argument.
+    expect(refusal({ id: 'r-7', op: 'Create', args: { name: 'hr/k' }, meta: { custom: { revocationMessage: 'revoked by the CISO' } } })).toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: "meta.custom.revocationMessage is set by the appliance only (on a Revoke's event, from its message argument)",
+    });
     expect(decode({ id: 'r-7', op: 'Create', args: { name: 'hr/k' }, meta: { custom: { ticket: 'CHG-1' } } }).meta).toEqual({ custom: { ticket: 'CHG-1' } });
   });
 
