@@ -18,7 +18,7 @@
  * ever made (strings cannot be zeroed).
  */
 import { createHmac, Hmac } from 'node:crypto';
-import { Clock } from '../common/clock';
+import { Clock, isoNow } from '../common/clock';
 import { KeychainError, StrongroomError } from '../common/errors';
 import { IdempotencyRecord, IdempotencyStore } from '../storage/idempotency-store';
 import { encodeFields } from './field-encoding';
@@ -132,7 +132,7 @@ export class IdempotencyRecords {
    */
   record(clientId: string, idempotencyKey: string, operation: string, argsDigest: Buffer, result: unknown): boolean {
     const keys = this.trustKeys();
-    const unmaced = { clientId, idempotencyKey, operation, argsDigest, result: resultJson(operation, result), createdAt: new Date(this.clock.nowMs()).toISOString() };
+    const unmaced = { clientId, idempotencyKey, operation, argsDigest, result: resultJson(operation, result), createdAt: isoNow(this.clock) };
     return this.store.insertIdempotencyRecord({ ...unmaced, rowMac: idempotencyRowMac(keys, unmaced) });
   }
 

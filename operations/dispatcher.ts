@@ -19,6 +19,7 @@ import { Request, RequestId, RequestMeta, Transport } from './request';
 import { InternalOperation, InternalOperationName } from './undo-activation';
 import { ActivationRecord } from '../domain/keychain';
 import { IdempotentWrite, replayMeta, replayTouched } from './idempotency';
+import { checkIdempotencyKey } from '../protocol/idempotency-key';
 
 /** What only an in-process caller gives `dispatch`, beside the request: never from a wire. */
 export interface DispatchOptions {
@@ -201,6 +202,8 @@ export class Dispatcher {
       ctx = { identity: request.identity, meta: request.meta, services: this.services, touched, awaitAudit: (pending) => audits.push(pending), captureActivation: options.captureActivation };
       assertLocalOperatorMay(operation, request.identity, request.args, ctx);
       assertServedWhileSealed(operation, this.services.keychain.isSealed, this.services.hsmHealth?.sealReason() ?? null);
+      // The codec checked the key already; a request that reached the dispatcher another way is held to the same rule.
+      checkIdempotencyKey(request.op, request.idempotencyKey);
       // A change the gate lets through commits with its event; one it stores for approval goes the intent's way.
       if (this.commitOutcome !== null && operation.commitsWithItsEvent === true && dualControlClassOf(operation, request.args, ctx) === null) {
         return this.commitWithOutcome(request, operation, ctx, audits, touched, startedMs, this.commitOutcome);
@@ -220,10 +223,7 @@ export class Dispatcher {
   /** The dual-control gate, then the operation; its outcome is recorded whichever way it ends. */
   private execute<Op extends TableOperationName>(request: Request<Op>, operation: Operation<Op>, ctx: OperationContext, audits: Array<Promise<void>>, touched: Touched, startedMs: number): unknown {
     let result: unknown;
-    let idempotent: IdempotentWrite | null;
     try {
-      // A request with an idempotency key runs once per key, in the transaction that records it (operations/idempotency.ts).
-      idempotent = IdempotentWrite.of(request, this.services.keychain);
       // The dual-control gate: a sensitive request is stored for officers' approval instead of run.
       const dualControl = dualControlClassOf(operation, request.args, ctx);
       if (dualControl !== null && operation.prepareApproval !== undefined) {
@@ -245,7 +245,9 @@ export class Dispatcher {
         const hook = operation.approvalArgs;
         this.storeRequest(request, operation, ctx, audits, dualControl, hook === undefined ? undefined : (stored: StoredRequest) => hook.store(request.args, stored, ctx));
       }
-      result = idempotent === null ? operation.run(request.args, ctx) : idempotent.run(() => operation.run(request.args, ctx));
+      // An idempotency key is recorded only where the change commits with its event (commitWithOutcome): every
+      // operation that accepts one is marked so (test/operations/table.test.ts); one the gate stored is not recorded.
+      result = operation.run(request.args, ctx);
     } catch (err) {
       return this.fail(request, audits, touched, startedMs, err);
     }
@@ -257,12 +259,6 @@ export class Dispatcher {
         },
         (err: unknown) => this.fail(request, audits, touched, startedMs, err),
       );
-    }
-    if (idempotent?.replayed === true) {
-      // Nothing ran: the event says so, and names what the stored answer names.
-      replayTouched(result, touched);
-      this.succeed({ ...request, meta: replayMeta(request.meta) }, audits, touched, startedMs, result);
-      return result;
     }
     this.succeed(request, audits, touched, startedMs, result);
     return result;

@@ -18,8 +18,9 @@
  * An operation that commits with its outcome event (the dispatcher's
  * OutcomeCommitter) writes its record inside that same transaction
  * (inTransaction): the change, its record and its event commit together.
- * Any other (a write whose event still follows its commit) runs in a
- * transaction of its own here (run).
+ * Every operation that accepts a key does (test/operations/table.test.ts);
+ * `run` is the same in a transaction of its own, for a caller without that
+ * hook (the two-node tests on PostgreSQL).
  */
 import { KeychainError, StrongroomError } from '../common/errors';
 import { Keychain } from '../domain/keychain';
@@ -64,7 +65,7 @@ export class IdempotentWrite {
     this.argsDigest = keychain.idempotency.digest(operation, args);
   }
 
-  /** Runs `operation` once for this key in a transaction of its own, or answers the stored result (the path of an operation that does not commit with its event). */
+  /** Runs `operation` once for this key in a transaction of its own, or answers the stored result. */
   run(operation: () => unknown): unknown {
     try {
       return this.keychain.transaction(() => this.inTransaction(operation));

@@ -17,7 +17,6 @@ import { applianceVersion } from '../../common/version';
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { auditLiveEvents } from '../../domain/audit/audit-live';
 import { AuditWriter, EventAppender, storeAppender } from '../../domain/audit/audit-writer';
-import { AuditRecord } from '../../storage/audit-store';
 import { EventBus } from '../../domain/events/event-bus';
 import { SinkManager } from '../../sinks/sink-manager';
 import { sinkSpecsOf } from '../../sinks/sink-spec';
@@ -42,6 +41,12 @@ export interface AuditPipeline {
    * returns: the caller answers at once. `change` must be synchronous.
    */
   commitWithEvent<T>(change: () => T, eventOf: (result: T) => AuditEvent): T;
+  /**
+   * Appends `events` inside the store transaction the caller has open (a
+   * sweep's batch, a vote), returning what hands them to the live stream
+   * and the sinks: call it once that transaction committed.
+   */
+  appendWithin(events: AuditEvent | readonly AuditEvent[]): () => void;
   /** For events nobody waits on (the server's own start, stop and throttle counts): a failure is logged. */
   recordQuietly(event: AuditEvent): void;
   /** Waits for every recorded event, then stops the worker and flushes the sinks. */
@@ -102,14 +107,15 @@ export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOp
     writer: opened,
     sinks,
     record: (event) => opened.record(event),
+    appendWithin: (events) => appendWithin(opened, events),
     commitWithEvent: (change, eventOf) => {
-      let records: AuditRecord[] = [];
+      let publish = (): void => undefined;
       const result = store.transaction(() => {
         const changed = change();
-        records = opened.appendInTransaction(eventOf(changed));
+        publish = appendWithin(opened, eventOf(changed));
         return changed;
       });
-      opened.published(records);
+      publish();
       return result;
     },
     recordQuietly: (event) => {
@@ -124,4 +130,10 @@ export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOp
       await appender?.close();
     },
   };
+}
+
+/** See AuditPipeline.appendWithin. */
+function appendWithin(writer: AuditWriter, events: AuditEvent | readonly AuditEvent[]): () => void {
+  const records = writer.appendInTransaction(events);
+  return () => writer.published(records);
 }

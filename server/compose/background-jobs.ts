@@ -94,12 +94,8 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     // Fail closed like an operation: a sweep acts only once its intent is durable, and stops when a batch's events cannot be written.
     beforeSweep: (sweep) => recorded({ ...adminEvent(stamper, INTENT_EVENT, null, null), custom: { sweep } }),
     // Each batch and its events in one transaction: no rolled key or changed instance without its event, whenever a kill comes.
-    recordWithin: (changes) => {
-      const records = audit.writer.appendInTransaction(
-        changes.map((change) => (change.type === 'rollover' ? adminEvent(stamper, 'rollover', change.key, change.instance) : adminEvent(stamper, change.type, keychain.keyNameOfInstance(change.instance), change.instance))),
-      );
-      return () => audit.writer.published(records);
-    },
+    recordWithin: (changes) =>
+      audit.appendWithin(changes.map((change) => (change.type === 'rollover' ? adminEvent(stamper, 'rollover', change.key, change.instance) : adminEvent(stamper, change.type, keychain.keyNameOfInstance(change.instance), change.instance)))),
     retentionMs: retentionMs(config),
     idempotencyRetentionMs: idempotencyRetentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),

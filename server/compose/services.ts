@@ -135,10 +135,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     clearKeyImport: clearKeyImport(config),
     events: audit.events,
     recordAudit: (event) => audit.record(event),
-    recordWithin: (events) => {
-      const records = audit.writer.appendInTransaction(events);
-      return () => audit.writer.published(records);
-    },
+    recordWithin: (events) => audit.appendWithin(events),
     auditTrail: store.audit,
     auditTrust: async () => {
       const keychainId = store.getMeta()!.keychainId;
@@ -201,10 +198,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
       events: audit.events,
       recordAudit: recordAwaited,
       // A vote, a request's state and its event commit together.
-      recordWithin: (event) => {
-        const records = audit.writer.appendInTransaction(event);
-        return () => audit.writer.published(records);
-      },
+      recordWithin: (event) => audit.appendWithin(event),
       execute: (record) => approvalExecutor(operations, () => services)(record),
     }),
   };

@@ -9,6 +9,7 @@ import { Dispatcher } from '../../operations/dispatcher';
 import { Services } from '../../operations/context';
 import { allOperations } from '../../operations/table';
 import { OP_SCHEMAS, OPERATION_NAMES } from '../../protocol/op-schemas';
+import { REPLAYABLE_OPERATIONS } from '../../protocol/idempotency-key';
 
 describe('operation table', () => {
   const table = allOperations(() => []);
@@ -28,5 +29,9 @@ describe('operation table', () => {
     const names = new Dispatcher({} as Services, table).operationNames();
     expect([...names].sort()).toEqual([...OPERATION_NAMES].sort());
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('commits every operation that takes an idempotency key with its event: the dispatcher records the key only there', () => {
+    for (const name of REPLAYABLE_OPERATIONS) expect([name, table[name].commitsWithItsEvent]).toEqual([name, true]);
   });
 });
