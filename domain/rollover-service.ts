@@ -72,6 +72,14 @@ export interface RolloverServiceOptions {
    * onRolled and onInstanceChanged are the only reports.
    */
   readonly recordWithin?: (changes: readonly SweptChange[]) => () => void;
+  /**
+   * recordWithin for the rollover sweep, the one that runs to tens of
+   * thousands of keys at once: its batches commit without their own fsync,
+   * and the function returned flushes a batch with its events off the event
+   * loop, resolving once both are durable (rollover-scheduler.ts
+   * recordFlushedLater). Without it the rollover sweep uses recordWithin.
+   */
+  readonly recordRolloversFlushedLater?: (changes: readonly SweptChange[]) => () => Promise<void>;
   /** The notices of rollovers within rollover_notice, recorded once each (rollover-notices.ts); checked after the rollovers of each sweep. */
   readonly notices?: { check(nowMs: number): Promise<number> };
   /**
@@ -181,6 +189,8 @@ export class RolloverService {
         auditedBatches: this.options.onRolled !== undefined,
         mayAct,
         recordWithin: this.options.recordWithin === undefined ? undefined : (rolled) => this.options.recordWithin!(rolled.map(({ key, instance }) => ({ type: 'rollover', key, instance }))),
+        recordFlushedLater:
+          this.options.recordRolloversFlushedLater === undefined ? undefined : (rolled) => this.options.recordRolloversFlushedLater!(rolled.map(({ key, instance }) => ({ type: 'rollover', key, instance }))),
       }),
     );
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });

@@ -57,8 +57,15 @@ export interface DueWork<Item, Outcome> {
   readonly recordWithin?: BatchRecorder<Outcome>;
 }
 
-/** See DueWork.recordWithin. */
-export type BatchRecorder<Outcome> = (done: readonly Outcome[]) => () => void;
+/**
+ * See DueWork.recordWithin. The function it returns may return a promise:
+ * the batch was committed without its own fsync (DueWork.transaction's
+ * choice) and the promise says when it and its events are durable
+ * (server/compose/audit-pipeline.ts appendWithinDurableLater); the sweep
+ * then reports the batch's outcomes only once it resolved, runs at most
+ * one batch ahead of it, and stops if it rejects.
+ */
+export type BatchRecorder<Outcome> = (done: readonly Outcome[]) => () => void | Promise<void>;
 
 /** A recorder of the instances a sweep changed, by name (activated, destroyed, deactivated, destruction scheduled). */
 export type InstanceRecorder = BatchRecorder<string>;
@@ -101,6 +108,8 @@ export async function sweepDue<Item, Outcome>(work: DueWork<Item, Outcome>, opti
   let failed = 0;
   let batches = 0;
   let refused = false;
+  /** The previous batch's durability and reports, when its commit was flushed later (BatchRecorder). */
+  let beforeNext: Promise<void> = Promise.resolve();
   while (done + failed < maxItems) {
     const due = work.listDue(batchSize + skip.size).filter((item) => !skip.has(work.idOf(item))).slice(0, batchSize);
     if (due.length === 0) break;
@@ -112,13 +121,26 @@ export async function sweepDue<Item, Outcome>(work: DueWork<Item, Outcome>, opti
     }
     batches++;
     for (const id of outcome.skipped) skip.add(id);
-    // Reported only once committed, so a crash never leaves an announced step undone.
-    for (const result of outcome.done) options.onDone?.(result);
-    for (const { id, error } of outcome.failures) options.onFailed?.(id, error);
     done += outcome.done.length;
     failed += outcome.failures.length;
-    await pause(Math.max(0, work.clock.nowMs() - started));
+    const report = (): void => {
+      // Reported only once committed (and durable), so a crash never leaves an announced step undone.
+      for (const result of outcome.done) options.onDone?.(result);
+      for (const { id, error } of outcome.failures) options.onFailed?.(id, error);
+    };
+    const heldMs = Math.max(0, work.clock.nowMs() - started);
+    if (outcome.durable === undefined) {
+      report();
+    } else {
+      // Its flush runs while the next batch does: that one waits for nothing, the one after it for this.
+      const reported = outcome.durable.then(report);
+      reported.catch(() => undefined); // awaited below before the batch after next, or at the end
+      await beforeNext;
+      beforeNext = reported;
+    }
+    await pause(heldMs);
   }
+  await beforeNext;
   return { done, failed, batches, refused };
 }
 
@@ -126,6 +148,8 @@ interface BatchOutcome<Outcome> {
   readonly done: Outcome[];
   readonly failures: Array<{ id: string; error: unknown }>;
   readonly skipped: string[];
+  /** Set when the recorder flushes the batch after its commit: resolves once it is durable. */
+  readonly durable?: Promise<void>;
 }
 
 /** One batch in one transaction, stopping at the time budget once an item has been acted on; 'refused' when mayAct said no. */
@@ -136,7 +160,7 @@ function runBatch<Item, Outcome>(work: DueWork<Item, Outcome>, due: readonly Ite
   let attempted = 0;
   let refused = false;
   let stopsTheSweep: { error: unknown } | null = null;
-  let publish: (() => void) | null = null;
+  let publish: (() => void | Promise<void>) | null = null;
   try {
     work.transaction(() => {
       if (work.mayAct !== undefined) {
@@ -183,6 +207,6 @@ function runBatch<Item, Outcome>(work: DueWork<Item, Outcome>, due: readonly Ite
     return { done: [], failures: [...failures, ...commitFailures], skipped: ids };
   }
   if (refused) return 'refused';
-  (publish as (() => void) | null)?.();
-  return { done, failures, skipped };
+  const durable = (publish as (() => void | Promise<void>) | null)?.();
+  return durable === undefined ? { done, failures, skipped } : { done, failures, skipped, durable };
 }

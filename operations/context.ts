@@ -75,6 +75,13 @@ export interface Services {
    * records them after the commit.
    */
   readonly recordWithin?: (events: readonly AuditEvent[]) => () => void;
+  /**
+   * recordWithin for a batch committed without its own fsync (RolloverRun's
+   * rollovers): what it returns, called after the commit, flushes the batch
+   * and its events off the event loop and resolves once both are durable
+   * (domain/rollover-scheduler.ts recordFlushedLater).
+   */
+  readonly recordFlushedLater?: (events: readonly AuditEvent[]) => () => Promise<void>;
   /** The audit trail, read by AuditSearch, AuditVerify and Report (officers and auditors). */
   readonly auditTrail: AuditStore;
   /** The keychain id and the HSM signing key that audit checkpoints are verified against. */

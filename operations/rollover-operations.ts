@@ -79,7 +79,7 @@ export const rolloverRun: Operation<'RolloverRun'> = {
     // (server/compose/background-jobs.ts), appended in its batch's own transaction (recordWithin): a trail that
     // cannot record them undoes the batch and stops the run (AUDIT_UNAVAILABLE) instead of changing keys
     // unrecorded. Without recordWithin (unit tests of the table) each batch waits for its events before the next.
-    const { keychain, recordWithin } = ctx.services;
+    const { keychain, recordWithin, recordFlushedLater } = ctx.services;
     let batch: Array<Promise<void>> = [];
     const eventOf = (type: 'activated' | 'rollover', key: string | null, instance: string): AuditEvent => ({ ...adminEvent(ctx.services, type, key, instance), identity: eventIdentity(ctx), operation: 'RolloverRun' });
     const record = (type: 'activated' | 'rollover', key: string | null, instance: string): void => {
@@ -110,6 +110,8 @@ export const rolloverRun: Operation<'RolloverRun'> = {
       afterBatch,
       auditedBatches: true,
       recordWithin: recordWithin === undefined ? undefined : (keys) => recordWithin(keys.map(({ key, instance }) => eventOf('rollover', key, instance))),
+      // The rollovers, tens of thousands at a time, commit without an fsync on the event loop; each batch is flushed with its events off it.
+      recordFlushedLater: recordFlushedLater === undefined ? undefined : (keys) => recordFlushedLater(keys.map(({ key, instance }) => eventOf('rollover', key, instance))),
     });
     await afterBatch();
     return { ...result, keys: rolled, keysListed: rolled.length, activated: activations.activated, activationsFailed: activations.failed };

@@ -102,6 +102,10 @@ export class ComposedKeychainStore implements KeychainStore {
     return this.connection.holdUnusedSpaceZeroing?.() ?? (() => undefined);
   }
 
+  commitsDurable(): Promise<void> {
+    return this.connection.commitsDurable?.() ?? Promise.resolve();
+  }
+
   ownCommitCount(): number {
     return this.connection.ownCommitCount();
   }

@@ -29,6 +29,7 @@ import { TransactionOptions } from './transactional-store';
 import { TrustWriteHooks } from './trust-journal-store';
 import { TrustHookRunner } from './trust-hook-runner';
 import { zeroUnusedSpace } from './sqlite-unused-space';
+import { flushWal } from './sqlite-wal-flush';
 
 function prepareAll(db: Database.Database) {
   const out = {} as { -readonly [K in keyof typeof SQL]: Database.Statement };
@@ -151,6 +152,12 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
     } finally {
       this.db.pragma(`busy_timeout = ${timeout}`);
     }
+  }
+
+  /** TransactionalStore.commitsDurable: an fsync of the WAL off the event loop (sqlite-wal-flush.ts). */
+  commitsDurable(): Promise<void> {
+    if (this.readonly) return Promise.resolve();
+    return flushWal(this.db.name);
   }
 
   holdUnusedSpaceZeroing(): () => void {

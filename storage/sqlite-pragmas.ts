@@ -38,6 +38,17 @@ function expect(db: Database.Database, pragma: string, want: string | number): v
   }
 }
 
+/**
+ * Page cache of a writing connection, in KiB (PRAGMA cache_size takes a
+ * negative number for KiB). SQLite's default is 2 MiB: a keychain of
+ * 100,000 keys has indexes on random ids (instances by id and by name,
+ * keys by current instance) several times that size, so nearly every
+ * rollover or first serving read its index pages back from the kernel.
+ * The cache grows only as pages are read; pages hold sealed material
+ * only, never plaintext.
+ */
+export const WRITER_PAGE_CACHE_KIB = 64 * 1024;
+
 /** Sets and verifies the connection settings. A read-only connection keeps the file's journal mode. `busyTimeoutMs`: one wait for a lock (SQLite's own bounded retry). */
 export function applyPragmas(db: Database.Database, readonly: boolean, busyTimeoutMs = BUSY_TIMEOUT_MS): void {
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -49,6 +60,10 @@ export function applyPragmas(db: Database.Database, readonly: boolean, busyTimeo
         details: { pragma: 'journal_mode', expected: 'wal', actual: String(mode) },
       });
     }
+  }
+  if (!readonly) {
+    db.pragma(`cache_size = ${-WRITER_PAGE_CACHE_KIB}`);
+    expect(db, 'cache_size', -WRITER_PAGE_CACHE_KIB);
   }
   db.pragma(`synchronous = ${SYNCHRONOUS_FULL}`);
   expect(db, 'synchronous', SYNCHRONOUS_FULL);

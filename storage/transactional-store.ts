@@ -78,4 +78,14 @@ export interface TransactionalStore {
    * leaves the zeroing to the next open, which always does it.
    */
   holdUnusedSpaceZeroing?(): () => void;
+
+  /**
+   * Resolves once every transaction this store has committed so far is on
+   * disk, including those committed with durableWithAuditEvent; rejects
+   * (STORAGE_ERROR, STORAGE_FULL) when the flush failed. On SQLite an fsync
+   * of the WAL file on libuv's thread pool, so the event loop keeps serving
+   * meanwhile. Absent where every commit is durable on its own (PostgreSQL,
+   * the memory store): nothing to wait for.
+   */
+  commitsDurable?(): Promise<void>;
 }

@@ -86,6 +86,13 @@ export class AuditWriter {
    * a group was being appended: published with that group, in chain order.
    */
   private committedMeanwhile: AuditRecord[] = [];
+  /**
+   * Records committed but not yet known durable (publishedOnceDurable), and
+   * every record committed after them: the live stream and the sinks get
+   * nothing the local chain could still lose, and get it in chain order.
+   */
+  private heldUntilDurable: AuditRecord[] = [];
+  private flushesAwaited = 0;
 
   /**
    * `onDurable` is told of each committed batch (in chain order) after its
@@ -157,6 +164,27 @@ export class AuditWriter {
     this.committedMeanwhile.push(...records);
   }
 
+  /**
+   * published for records whose transaction committed without its own
+   * fsync (TransactionOptions.durableWithAuditEvent): they, and every
+   * record committed after them, are held until `durable` settles (the
+   * store's flush), then published together in chain order. A flush that
+   * failed releases them too: they are committed, the caller learns of the
+   * failure from its own promise and stops, and a stream held for ever
+   * would also hold every later event.
+   */
+  publishedOnceDurable(records: readonly AuditRecord[], durable: Promise<void>): void {
+    if (records.length === 0) return;
+    this.flushesAwaited++;
+    this.published(records);
+    const release = (): void => {
+      this.flushesAwaited--;
+      // A group under way publishes what is held when it ends.
+      if (this.flushesAwaited === 0 && this.writing === null) this.publish([]);
+    };
+    durable.then(release, release);
+  }
+
   /** Events recorded and waiting for a group commit (the one under way not included): the metrics' queue depth. */
   get queued(): number {
     return this.waiting;
@@ -216,9 +244,14 @@ export class AuditWriter {
   /** Tells onDurable of `records` and of what was committed meanwhile, in chain order. */
   private publish(records: readonly AuditRecord[]): void {
     let all = records;
-    if (this.committedMeanwhile.length > 0) {
-      all = [...this.committedMeanwhile, ...records].sort((a, b) => a.seq - b.seq);
+    if (this.committedMeanwhile.length > 0 || this.heldUntilDurable.length > 0) {
+      all = [...this.heldUntilDurable, ...this.committedMeanwhile, ...records].sort((a, b) => a.seq - b.seq);
       this.committedMeanwhile = [];
+      this.heldUntilDurable = [];
+    }
+    if (this.flushesAwaited > 0) {
+      this.heldUntilDurable = all as AuditRecord[];
+      return;
     }
     if (all.length === 0) return;
     try {

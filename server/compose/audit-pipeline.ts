@@ -47,6 +47,15 @@ export interface AuditPipeline {
    * and the sinks: call it once that transaction committed.
    */
   appendWithin(events: AuditEvent | readonly AuditEvent[]): () => void;
+  /**
+   * appendWithin for a transaction committed without its own fsync
+   * (TransactionOptions.durableWithAuditEvent: a sweep's batch). The
+   * returned function, called once it committed, flushes the store off the
+   * event loop (TransactionalStore.commitsDurable) and resolves when the
+   * batch and its events are durable; the live stream and the sinks get
+   * them only then. Rejects when the flush failed.
+   */
+  appendWithinDurableLater(events: AuditEvent | readonly AuditEvent[]): () => Promise<void>;
   /** For events nobody waits on (the server's own start, stop and throttle counts): a failure is logged. */
   recordQuietly(event: AuditEvent): void;
   /** Waits for every recorded event, then stops the worker and flushes the sinks. */
@@ -108,6 +117,14 @@ export function openAuditPipeline(appliance: Appliance, options: AuditPipelineOp
     sinks,
     record: (event) => opened.record(event),
     appendWithin: (events) => appendWithin(opened, events),
+    appendWithinDurableLater: (events) => {
+      const records = opened.appendInTransaction(events);
+      return () => {
+        const durable = store.commitsDurable?.() ?? Promise.resolve();
+        opened.publishedOnceDurable(records, durable);
+        return durable;
+      };
+    },
     commitWithEvent: (change, eventOf) => {
       let publish = (): void => undefined;
       const result = store.transaction(() => {

@@ -15,7 +15,7 @@ import { adminEvent, auditIntegrityFailureEvent, INTENT_EVENT, keychainIntegrity
 import { AuditEvent } from '../../domain/audit/audit-event';
 import { AuditCheckpointer } from '../../domain/audit/audit-checkpointer';
 import { workerHeadVerifier } from '../../storage/audit-worker/worker-verifier';
-import { RolloverService } from '../../domain/rollover-service';
+import { RolloverService, SweptChange } from '../../domain/rollover-service';
 import { leaseTakenEvent, leaseTakeoverIntentEvent } from '../../domain/audit/scheduler-lease-events';
 import { RolloverNotices } from '../../domain/rollover-notices';
 import { AuditPipeline } from './audit-pipeline';
@@ -55,6 +55,9 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     pending.catch((err: unknown) => log.error('audit event not written', { type: event.type, error: String(err) }));
     return pending;
   };
+  /** The audit event of one change a sweep made. */
+  const sweptEvent = (change: SweptChange): AuditEvent =>
+    change.type === 'rollover' ? adminEvent(stamper, 'rollover', change.key, change.instance) : adminEvent(stamper, change.type, keychain.keyNameOfInstance(change.instance), change.instance);
   const checkIntervalMs = numberSetting(config, 'rollover_check_interval_ms');
   const node = configuredNodeName(config);
   const rollover = new RolloverService({
@@ -94,8 +97,9 @@ export function makeBackgroundJobs(appliance: Appliance, options: { clock: Clock
     // Fail closed like an operation: a sweep acts only once its intent is durable, and stops when a batch's events cannot be written.
     beforeSweep: (sweep) => recorded({ ...adminEvent(stamper, INTENT_EVENT, null, null), custom: { sweep } }),
     // Each batch and its events in one transaction: no rolled key or changed instance without its event, whenever a kill comes.
-    recordWithin: (changes) =>
-      audit.appendWithin(changes.map((change) => (change.type === 'rollover' ? adminEvent(stamper, 'rollover', change.key, change.instance) : adminEvent(stamper, change.type, keychain.keyNameOfInstance(change.instance), change.instance)))),
+    recordWithin: (changes) => audit.appendWithin(changes.map(sweptEvent)),
+    // The rollover sweep's batches commit without an fsync on the event loop; each is flushed, with its events, off it.
+    recordRolloversFlushedLater: (changes) => audit.appendWithinDurableLater(changes.map(sweptEvent)),
     retentionMs: retentionMs(config),
     idempotencyRetentionMs: idempotencyRetentionMs(config),
     destructionWaitMs: durationMs(config, 'destruction_wait'),

@@ -136,6 +136,7 @@ export function composeServices(appliance: Appliance, options: ComposeOptions): 
     events: audit.events,
     recordAudit: (event) => audit.record(event),
     recordWithin: (events) => audit.appendWithin(events),
+    recordFlushedLater: (events) => audit.appendWithinDurableLater(events),
     auditTrail: store.audit,
     auditTrust: async () => {
       const keychainId = store.getMeta()!.keychainId;

@@ -89,6 +89,37 @@ describe('an audit event appended inside the caller\'s transaction', () => {
     expect(published).toEqual(['alone']);
   });
 
+  it('holds events committed without their own fsync, and every later one, until their flush settles; then publishes them in chain order', async () => {
+    const published: string[] = [];
+    const writer = new AuditWriter(store.audit, () => undefined, (records) => published.push(...ids(records)));
+    let flushed!: () => void;
+    const durable = new Promise<void>((resolve) => (flushed = resolve));
+    writer.publishedOnceDurable(store.transaction(() => writer.appendInTransaction(event('batch'))), durable);
+    // A group committed after it is durable (its fsync covers the batch too), but the stream keeps chain order.
+    const later = writer.record(event('later'));
+    writer.flush();
+    await later;
+    writer.published(store.transaction(() => writer.appendInTransaction(event('change'))));
+    expect(published).toEqual([]);
+    flushed();
+    await durable;
+    expect(published).toEqual(['batch', 'later', 'change']);
+    writer.published(store.transaction(() => writer.appendInTransaction(event('after'))));
+    expect(published).toEqual(['batch', 'later', 'change', 'after']);
+  });
+
+  it('releases held events when their flush fails: they are committed, and a stream held for ever would hold every later event', async () => {
+    const published: string[] = [];
+    const writer = new AuditWriter(store.audit, () => undefined, (records) => published.push(...ids(records)));
+    const failed = Promise.reject(new Error('fsync failed'));
+    failed.catch(() => undefined);
+    writer.publishedOnceDurable(store.transaction(() => writer.appendInTransaction(event('batch'))), failed);
+    expect(published).toEqual([]);
+    await failed.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(published).toEqual(['batch']);
+  });
+
   it('undoes the caller\'s change when its event cannot be appended (AUDIT_UNAVAILABLE), and chains on after', () => {
     const writer = new AuditWriter(store.audit);
     const raw = new Database(file);

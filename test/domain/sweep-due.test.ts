@@ -110,7 +110,9 @@ describe('sweepDue', () => {
         ...work,
         recordWithin: (done) => {
           store.events.push(`events ${done.join(',')}`);
-          return () => store.events.push(`published ${done.join(',')}`);
+          return () => {
+            store.events.push(`published ${done.join(',')}`);
+          };
         },
       },
       store.options({ batchSize: 2 }),
@@ -137,6 +139,61 @@ describe('sweepDue', () => {
     await expect(sweep).rejects.toThrow('trail unwritable');
     expect(store.due).toEqual(['item-0', 'item-1', 'item-2', 'item-3']);
     expect(store.events).toEqual([]);
+  });
+
+  /** A batch's flush, settled by the test: what a recorder that commits without its own fsync returns. */
+  function flushes(store: FakeDueStore): { work: DueWork<{ id: string }, string>; settle: Array<{ ok(): void; fail(error: Error): void }> } {
+    const settle: Array<{ ok(): void; fail(error: Error): void }> = [];
+    const work: DueWork<{ id: string }, string> = {
+      ...store.work(),
+      recordWithin: (done) => () => {
+        store.events.push(`flushing ${done.join(',')}`);
+        return new Promise<void>((resolve, reject) => {
+          settle.push({
+            ok: () => {
+              store.events.push(`durable ${done.join(',')}`);
+              resolve();
+            },
+            fail: reject,
+          });
+        });
+      },
+    };
+    return { work, settle };
+  }
+
+  /** Turns of the event loop: enough for the sweep to go as far as it can without a flush settling. */
+  const settleTurns = async (): Promise<void> => {
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('with a flush after the commit: reports a batch only once durable, runs one batch ahead of it and no further', async () => {
+    const store = newStore(6);
+    const { work, settle } = flushes(store);
+    const sweep = sweepDue(work, store.options({ batchSize: 2 }));
+    await settleTurns();
+    // Batch 2 ran while batch 1's flush was under way; batch 3 waits for batch 1's.
+    expect(store.events).toEqual(['commit item-0,item-1', 'flushing item-0,item-1', 'commit item-2,item-3', 'flushing item-2,item-3']);
+    settle[0].ok();
+    await settleTurns();
+    expect(store.events.slice(4)).toEqual(['durable item-0,item-1', 'done item-0', 'done item-1', 'commit item-4,item-5', 'flushing item-4,item-5']);
+    settle[1].ok();
+    await settleTurns();
+    settle[2].ok();
+    expect(await sweep).toEqual({ done: 6, failed: 0, batches: 3, refused: false });
+    expect(store.events.slice(9)).toEqual(['durable item-2,item-3', 'done item-2', 'done item-3', 'durable item-4,item-5', 'done item-4', 'done item-5']);
+  });
+
+  it('with a flush after the commit: a failed flush stops the sweep with its error, and its batch is never reported', async () => {
+    const store = newStore(8);
+    const { work, settle } = flushes(store);
+    const sweep = sweepDue(work, store.options({ batchSize: 2 }));
+    await settleTurns();
+    settle[0].fail(new Error('fsync failed'));
+    await expect(sweep).rejects.toThrow('fsync failed');
+    // At most one batch more committed under the failing flush; nothing of either was reported done.
+    expect(store.events).toEqual(['commit item-0,item-1', 'flushing item-0,item-1', 'commit item-2,item-3', 'flushing item-2,item-3']);
+    expect(store.due).toEqual(['item-4', 'item-5', 'item-6', 'item-7']);
   });
 
   it('reports each batch only after it has committed', async () => {
