@@ -40,14 +40,33 @@ function expect(db: Database.Database, pragma: string, want: string | number): v
 
 /**
  * Page cache of a writing connection, in KiB (PRAGMA cache_size takes a
- * negative number for KiB). SQLite's default is 2 MiB: a keychain of
+ * negative number for KiB). This build's default is 16 MB: a keychain of
  * 100,000 keys has indexes on random ids (instances by id and by name,
- * keys by current instance) several times that size, so nearly every
- * rollover or first serving read its index pages back from the kernel.
- * The cache grows only as pages are read; pages hold sealed material
- * only, never plaintext.
+ * keys by current instance) that outgrow it, so a rollover or a first
+ * serving read index pages back from the kernel. The cache grows only as
+ * pages are read; pages hold sealed material only, never plaintext.
  */
 export const WRITER_PAGE_CACHE_KIB = 64 * 1024;
+
+/**
+ * WAL pages after which a commit of the keychain store's own connection
+ * checkpoints (SQLite's default, 1000, stays on the audit appender's).
+ * A checkpoint copies the WAL into the database file and fsyncs both, and
+ * it runs inside the commit that crossed the mark: on the store's
+ * connection that is the event loop, where a 100,000-key rollover sweep
+ * spent a fifth of its time in them. With this mark the audit worker's
+ * group commits, which come many times a second while clients are served,
+ * cross SQLite's default first and do the checkpoints on their thread; the
+ * store's connection checkpoints only when no events are written (an
+ * officer's writes alone), so the WAL stays bounded.
+ */
+export const STORE_CHECKPOINT_PAGES = 16_000;
+
+/** The keychain store's own connection leaves checkpoints to the audit appender (STORE_CHECKPOINT_PAGES). */
+export function leaveCheckpointsToAppender(db: Database.Database): void {
+  db.pragma(`wal_autocheckpoint = ${STORE_CHECKPOINT_PAGES}`);
+  expect(db, 'wal_autocheckpoint', STORE_CHECKPOINT_PAGES);
+}
 
 /** Sets and verifies the connection settings. A read-only connection keeps the file's journal mode. `busyTimeoutMs`: one wait for a lock (SQLite's own bounded retry). */
 export function applyPragmas(db: Database.Database, readonly: boolean, busyTimeoutMs = BUSY_TIMEOUT_MS): void {

@@ -32,7 +32,7 @@ import { SqliteKeychainRoot } from './sqlite-keychain-root';
 import { SqliteKeys } from './sqlite-keys';
 import { SqliteNaming } from './sqlite-naming';
 import { openSqliteTrustSnapshot, SqliteTrustJournal } from './sqlite-trust-journal';
-import { applyPragmas } from './sqlite-pragmas';
+import { applyPragmas, leaveCheckpointsToAppender } from './sqlite-pragmas';
 import { openUntrustedSqlite } from './sqlite-untrusted-file';
 
 export { BUSY_TIMEOUT_MS } from './sqlite-pragmas';
@@ -69,6 +69,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     }
     db = openUntrustedSqlite(path, { readonly, fileMustExist: true });
     applyPragmas(db, readonly, busy.sliceMs);
+    if (!readonly) leaveCheckpointsToAppender(db);
     if (readonly) assertSchemaCurrent(db);
     else runMigrations(db);
     if (options.maxPageCount !== undefined) {
