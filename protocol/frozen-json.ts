@@ -62,3 +62,12 @@ export function frozenJson(value: unknown): string | null {
   texts.set(value, text);
   return text;
 }
+
+/**
+ * Whether `value` is known to be JSON data only (its text is kept above), so
+ * holds no Buffer anywhere: what zeroes a result's Buffers need not walk it.
+ * False for anything not yet encoded, whatever it holds.
+ */
+export function isKeptJsonData(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && texts.has(value);
+}

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { deepFreeze } from '../../common/deep-freeze';
 import { FrameDecoder } from '../../protocol/frame-codec';
-import { frozenJson } from '../../protocol/frozen-json';
+import { frozenJson, isKeptJsonData } from '../../protocol/frozen-json';
 import { binaryToBase64, encodeResult } from '../../protocol/response';
 
 /** The frame's JSON text, as the client reads it. */
@@ -36,6 +36,19 @@ describe('frozenJson', () => {
     expect(frozenJson(Object.freeze(Object.defineProperty({}, 'x', { get: () => Math.random(), enumerable: true })))).toBeNull(); // an accessor
     expect(frozenJson(Object.freeze(new (class View { readonly a = 1 })()))).toBeNull(); // not a plain object
     expect(frozenJson('text')).toBeNull();
+  });
+});
+
+describe('isKeptJsonData', () => {
+  it('holds for a view once its text is kept, and never for a frozen value holding bytes', () => {
+    const view = deepFreeze({ name: 'i-1' });
+    expect(isKeptJsonData(view)).toBe(false); // not encoded yet: not known
+    frozenJson(view);
+    expect(isKeptJsonData(view)).toBe(true);
+    const withBytes = deepFreeze({ material: Buffer.from('key') });
+    frozenJson(withBytes);
+    encodeResult(1, { withBytes });
+    expect(isKeptJsonData(withBytes)).toBe(false);
   });
 });
 
