@@ -25,6 +25,7 @@ import { encodeFields } from './field-encoding';
 import { decodeEnvelope, encodeEnvelope, TAG_BYTES } from './envelope-format';
 import { GcmInvocations } from './gcm-invocations';
 import { IvPool } from './iv-pool';
+import { KeyBytePool } from './key-byte-pool';
 import { UsageBudgets } from './usage-limits';
 import { InstanceView } from './view-types';
 import { Clock, systemClock } from '../common/clock';
@@ -108,6 +109,8 @@ function open(domain: Domain, material: Buffer, ids: MaterialIds, envelope: Retu
 
 export class CryptoService {
   private readonly ivs = new IvPool();
+  /** GenerateDataKey's keys, drawn in blocks; the undrawn bytes are zeroed when the keychain seals. */
+  private readonly dataKeys = new KeyBytePool();
 
   /**
    * `invocations`: the per-instance GCM invocation budget; `usage`: the
@@ -119,7 +122,14 @@ export class CryptoService {
     private readonly clock: Clock = systemClock,
     private readonly invocations: GcmInvocations | null = null,
     private readonly usage: UsageBudgets | null = null,
-  ) {}
+  ) {
+    keychain.onSeal(() => this.dataKeys.wipe());
+  }
+
+  /** The pool GenerateDataKey draws its keys from (tests check that a seal zeroes it). */
+  get dataKeyPool(): KeyBytePool {
+    return this.dataKeys;
+  }
 
   /** The usage budget of an instance that has one, as it stands (GetAttributes); undefined for one without. */
   usageOf(instance: InstanceView): ReturnType<UsageBudgets['state']> | undefined {
@@ -235,7 +245,7 @@ export class CryptoService {
   /** A fresh data key in the clear (the caller zeroes it) and the same key wrapped under `fullName`. */
   generateDataKey(fullName: string, bits: 128 | 256, aad?: Buffer): CryptoResult & { plaintext: Buffer; wrapped: Buffer } {
     checkSize('aad', aad, MAX_AAD_BYTES);
-    const dataKey = randomFillSync(Buffer.alloc(bits / 8));
+    const dataKey = this.dataKeys.draw(bits / 8);
     try {
       return this.protect({ fullName }, 'encrypt', (material, ids) => ({
         instance: ids.instanceName,

@@ -167,6 +167,12 @@ export class Keychain {
     this.sealState.seal();
     this.rows.forgetResolved();
     this.changes.dropEverything();
+    for (const listener of this.sealListeners) listener();
+  }
+  private readonly sealListeners: Array<() => void> = [];
+  /** `listener` runs at every seal, after the keys are zeroed: what else holds secrets (drawn-ahead key bytes) zeroes them too. */
+  onSeal(listener: () => void): void {
+    this.sealListeners.push(listener);
   }
   /**
    * Copies of every keychain key version held now (SEALED when sealed); the

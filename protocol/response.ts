@@ -10,6 +10,7 @@
  */
 import { StrongroomError } from '../common/errors';
 import { FRAME_HEADER_BYTES } from './frame-codec';
+import { frozenJson } from './frozen-json';
 import { JsonLimits, isJsonObject, ownField, parseJsonPayload } from './json-limits';
 import { ProtocolError } from './protocol-error';
 import { readRequestId, RequestId } from './request';
@@ -75,7 +76,11 @@ export function binaryToBase64(value: unknown, depth: number): unknown {
 
 /** The frame of `message`'s JSON, encoded straight after the length prefix (no intermediate payload copy to zero). */
 function frameJson(message: unknown): Buffer {
-  const json = JSON.stringify(message);
+  return frameText(JSON.stringify(message));
+}
+
+/** The frame of JSON text `json`. */
+function frameText(json: string): Buffer {
   const length = Buffer.byteLength(json, 'utf8');
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
   frame.writeUInt32BE(length, 0);
@@ -94,7 +99,44 @@ function checkId(id: RequestId | null): void {
  */
 export function encodeResult(id: RequestId, result: unknown): Buffer {
   checkId(id);
-  return frameJson({ id, result: binaryToBase64(result ?? {}, 1) });
+  const value = result ?? {};
+  const fields = isPlainRecord(value) ? fieldsJson(value) : null;
+  if (fields === null) return frameJson({ id, result: binaryToBase64(value, 1) });
+  return frameText(`{"id":${JSON.stringify(id)},"result":${fields}}`);
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+/**
+ * A plain result object's JSON written field by field when at least one
+ * field is a deeply frozen view whose text is kept (frozen-json.ts: a Get's
+ * key and instance views); null when none is, and the whole result is
+ * stringified as before. Each other field is encoded as JSON.stringify
+ * encodes it in place (undefined, functions and symbols left out; Buffers
+ * as base64), save that a toJSON method is called with '' rather than the
+ * field's name (a Date's ignores it; results hold no other).
+ */
+function fieldsJson(result: Record<string, unknown>): string | null {
+  const keys = Object.keys(result);
+  const kept: Array<string | null> = new Array(keys.length);
+  let any = false;
+  for (let i = 0; i < keys.length; i++) {
+    kept[i] = frozenJson(result[keys[i]]);
+    if (kept[i] !== null) any = true;
+  }
+  if (!any) return null;
+  let out = '';
+  for (let i = 0; i < keys.length; i++) {
+    // As a member of an object, JSON.stringify turns these into nothing (and would answer undefined for them alone).
+    const text = kept[i] ?? JSON.stringify(binaryToBase64(result[keys[i]], 2));
+    if (text === undefined) continue;
+    out += `${out === '' ? '' : ','}${JSON.stringify(keys[i])}:${text}`;
+  }
+  return `{${out}}`;
 }
 
 /** The framed failure response `{id, error: {code, message, details?}}`; id null when the request's id could not be read. */

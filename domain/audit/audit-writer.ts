@@ -207,18 +207,27 @@ export class AuditWriter {
         this.succeed(cohort, result);
         continue;
       }
-      this.writing = result
-        .then(
-          (records) => this.succeed(cohort, records),
-          (cause: unknown) => this.fail(cohort, cause),
-        )
-        .finally(() => {
-          this.writing = null;
-          // After a failed group, or records committed between its commit and here.
-          this.publish([]);
-          if (this.cohorts.length > 0) this.kick();
-        });
+      this.writing = result.then(
+        (records) => this.settled(() => this.succeed(cohort, records)),
+        (cause: unknown) => this.settled(() => this.fail(cohort, cause)),
+      );
     }
+  }
+
+  /**
+   * A group's append ended: the next group's append starts first, then
+   * `settle` answers this group's callers. The worker commits the next group
+   * while the event loop writes this group's answers, instead of idling until
+   * they are all written (at 64 closed-loop clients that was a third of each
+   * commit cycle). Each caller still waits for its own group: nothing is
+   * answered earlier.
+   */
+  private settled(settle: () => void): void {
+    this.writing = null;
+    this.flush();
+    settle();
+    // After a failed group, or records committed between its commit and here (all before the next group's, which has not committed).
+    this.publish([]);
   }
 
   /** Resolves once every event recorded so far is written or failed (shutdown). */

@@ -9,6 +9,7 @@
 import { encodeUsageLimit, UsageLimit } from '../usage-limits';
 import { Clock, isoNow } from '../../common/clock';
 import { KeychainError, ValidationError } from '../../common/errors';
+import { deepFreeze } from '../../common/deep-freeze';
 import { KeychainStore } from '../../storage/keychain-store';
 import { AliasRecord, applyInstanceChange, InstanceRecord, InstanceStateChange, KeyRecord, MaterialOrigin } from '../../storage/records';
 import { ZoneCalendar } from '../calendar';
@@ -182,7 +183,8 @@ export class KeyRows {
     return this.resolved.get(cacheKey, () => {
       const { key, instance } = this.resolveUncached(ref);
       const current = instance.id === key.currentInstanceId ? instance : this.currentInstanceOf(key);
-      return { key, instance, keyView: keyView(key, current), instanceView: instanceView(instance, key.currentInstanceId) };
+      // Frozen: every request that hits the entry gets these very objects (and the wire keeps their JSON: protocol/frozen-json.ts).
+      return { key, instance, keyView: deepFreeze(keyView(key, current)), instanceView: deepFreeze(instanceView(instance, key.currentInstanceId)) };
     });
   }
 

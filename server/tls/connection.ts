@@ -25,6 +25,7 @@ import { FrameDecoder } from '../../protocol/frame-codec';
 import { ProtocolError } from '../../protocol/protocol-error';
 import { DecodedRequest, decodeRequest, requestIdOf } from '../../protocol/request';
 import { encodeError, encodeResult } from '../../protocol/response';
+import { isKeptJsonData } from '../../protocol/frozen-json';
 import { RateLimiter } from '../../common/rate-limiter';
 import { Timer, Timers } from '../../common/timers';
 import { Encode, ResponseQueue } from './response-queue';
@@ -97,9 +98,14 @@ export function requestCost(request: DecodedRequest): number {
   return request.op === 'Batch' ? Math.max(1, request.args.items.length) : 1;
 }
 
-/** Zeroes every Buffer in a result tree once it has been encoded (key material, plaintexts). */
+/**
+ * Zeroes every Buffer in a result tree once it has been encoded (key
+ * material, plaintexts). A frozen view whose JSON the encoder keeps is data
+ * only (protocol/frozen-json.ts) and is not walked: a Get's two views were
+ * most of this walk.
+ */
 export function wipeBuffers(value: unknown, depth = 0): void {
-  if (depth > 16 || value === null || typeof value !== 'object') return;
+  if (depth > 16 || value === null || typeof value !== 'object' || isKeptJsonData(value)) return;
   if (Buffer.isBuffer(value)) {
     value.fill(0);
     return;

@@ -112,6 +112,34 @@ describe.each(stores)('audit trail on %s', (_name, make) => {
     expect(store.audit.auditHead()?.seq).toBe(MAX_EVENTS_PER_COMMIT + 1);
   });
 
+  it('starts the next group\'s append before it answers the callers of the group that just committed, each still after its own', async () => {
+    const appends: Array<{ events: readonly string[]; done: (fail?: Error) => void }> = [];
+    const writer = new AuditWriter(store.audit, (flush) => setImmediate(flush), undefined, (events) =>
+      new Promise((resolve, reject) => {
+        appends.push({ events, done: (fail) => (fail ? reject(fail) : resolve(store.audit.appendAuditRecordsFromHead((head) => chainEvents(head, events)))) });
+      }),
+    );
+    const answered: string[] = [];
+    const first = writer.record(event(1)).then(() => answered.push(`first (appends started: ${appends.length})`));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(appends).toHaveLength(1);
+    const second = writer.record(event(2)).then(
+      () => answered.push('second'),
+      () => answered.push('second refused'),
+    );
+    const third = writer.record(event(3)).then(() => answered.push('third'));
+    expect(answered).toEqual([]);
+    appends[0].done();
+    await first;
+    // The second group (events 2 and 3) was already on its way when the first group's caller heard back.
+    expect(answered).toEqual(['first (appends started: 2)']);
+    expect(appends[1].events).toHaveLength(2);
+    appends[1].done(new Error('disk gone'));
+    await Promise.all([second, third.catch(() => answered.push('third refused'))]);
+    expect(answered).toEqual(['first (appends started: 2)', 'second refused', 'third refused']);
+    expect(store.audit.auditHead()?.seq).toBe(1);
+  });
+
   it('fails closed: when the trail cannot be written, every waiting record() rejects with AUDIT_UNAVAILABLE', async () => {
     const diskFull = (): never => {
       throw new Error('disk full');
