@@ -19,7 +19,7 @@ import { KeychainStore } from '../storage/keychain-store';
 import { TransactionOptions } from '../storage/transactional-store';
 import { KeyFilter, NamespaceSummary } from '../storage/records';
 import { ZoneCalendar } from './calendar';
-import { IdSource, randomIds } from './ids';
+import { IdSource, timeOrderedIds } from './ids';
 import { KeychainChanges } from './keychain-changes';
 import { InstanceState } from './instance-states';
 import { RolloverPolicy } from './rollover-policy';
@@ -115,7 +115,7 @@ export class Keychain {
     this.approvals = new AuthenticatedApprovals(store.approvals, trustKeys);
     this.invocations = new AuthenticatedInvocations(store.invocations, trustKeys);
     this.idempotency = new IdempotencyRecords(store.idempotency, trustKeys, clock);
-    const shared = { store, clock, ids: context.ids ?? randomIds, timeZone: new ZoneCalendar(context.timeZone ?? 'UTC'), seal: this.sealState };
+    const shared = { store, clock, ids: context.ids ?? timeOrderedIds(clock), timeZone: new ZoneCalendar(context.timeZone ?? 'UTC'), seal: this.sealState };
     this.changes = new KeychainChanges(store);
     this.rows = new KeyRows(shared, this.changes);
     const parts = { ...shared, rows: this.rows };

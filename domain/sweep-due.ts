@@ -23,6 +23,15 @@ export const DEFAULT_BATCH_SIZE = 100;
  * starved the server's clients during a 100k-key sweep.
  */
 export const BATCH_BUDGET_MS = 8;
+/**
+ * Batches committed without their own fsync (BatchRecorder) that a sweep
+ * may run ahead of their flush. Each batch holds its own events, so being
+ * ahead risks nothing the trail lacks; the bound keeps what a failing disk
+ * leaves committed but unreported small, and lets one fsync cover the
+ * batches committed while the previous one ran (short batches, so clients
+ * wait little behind each, would otherwise each wait for an fsync).
+ */
+export const MAX_BATCHES_AHEAD = 16;
 /** Upper bound on items one sweep acts on, so a sweep always ends. */
 export const MAX_ITEMS_PER_SWEEP = 10_000_000;
 
@@ -108,8 +117,8 @@ export async function sweepDue<Item, Outcome>(work: DueWork<Item, Outcome>, opti
   let failed = 0;
   let batches = 0;
   let refused = false;
-  /** The previous batch's durability and reports, when its commit was flushed later (BatchRecorder). */
-  let beforeNext: Promise<void> = Promise.resolve();
+  /** Batches committed and not yet known durable, oldest first: their durability and reports (BatchRecorder). */
+  const unflushed: Array<Promise<void>> = [];
   while (done + failed < maxItems) {
     const due = work.listDue(batchSize + skip.size).filter((item) => !skip.has(work.idOf(item))).slice(0, batchSize);
     if (due.length === 0) break;
@@ -132,15 +141,15 @@ export async function sweepDue<Item, Outcome>(work: DueWork<Item, Outcome>, opti
     if (outcome.durable === undefined) {
       report();
     } else {
-      // Its flush runs while the next batch does: that one waits for nothing, the one after it for this.
+      // Its flush runs while the next batches do; the sweep runs at most MAX_BATCHES_AHEAD batches ahead of the flushes.
       const reported = outcome.durable.then(report);
-      reported.catch(() => undefined); // awaited below before the batch after next, or at the end
-      await beforeNext;
-      beforeNext = reported;
+      reported.catch(() => undefined); // awaited below, in order, before a batch too far ahead or at the end
+      unflushed.push(reported);
+      while (unflushed.length > MAX_BATCHES_AHEAD) await unflushed.shift();
     }
     await pause(heldMs);
   }
-  await beforeNext;
+  while (unflushed.length > 0) await unflushed.shift();
   return { done, failed, batches, refused };
 }
 

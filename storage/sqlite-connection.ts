@@ -47,6 +47,9 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
   /** Holds of the unused-space zeroing (holdUnusedSpaceZeroing), and whether a drop is waiting for their release. */
   private zeroingHolds = 0;
   private zeroingWaits = false;
+  /** The WAL fsync under way (commitsDurable), and the one queued after it for callers that came meanwhile. */
+  private flushing: Promise<void> | null = null;
+  private nextFlush: Promise<void> | null = null;
   /** Commits made through this connection (PRAGMA data_version only counts other connections'). */
   private ownCommits = 0;
   /** The keychain change counter (migration 8): bumped by every keychain write, read for the change stamp. */
@@ -154,10 +157,28 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
     }
   }
 
-  /** TransactionalStore.commitsDurable: an fsync of the WAL off the event loop (sqlite-wal-flush.ts). */
+  /**
+   * TransactionalStore.commitsDurable: an fsync of the WAL off the event
+   * loop (sqlite-wal-flush.ts). One at a time: a caller arriving while one
+   * runs (it may have started before the caller's commit) waits for the
+   * next, which every caller arriving meanwhile shares.
+   */
   commitsDurable(): Promise<void> {
     if (this.readonly) return Promise.resolve();
-    return flushWal(this.db.name);
+    if (this.flushing === null) {
+      const flushing = flushWal(this.db.name).finally(() => {
+        this.flushing = null;
+      });
+      this.flushing = flushing;
+      return flushing;
+    }
+    this.nextFlush ??= this.flushing
+      .catch(() => undefined)
+      .then(() => {
+        this.nextFlush = null;
+        return this.commitsDurable();
+      });
+    return this.nextFlush;
   }
 
   holdUnusedSpaceZeroing(): () => void {

@@ -11,7 +11,7 @@ import { HsmPort } from '../../hsm/hsm-port';
 import { openPkcs11Hsm } from '../../hsm/pkcs11-hsm';
 import { KeychainStore } from '../../storage/keychain-store';
 import { Keychain } from '../../domain/keychain';
-import { IdSource, randomIds } from '../../domain/ids';
+import { IdSource, timeOrderedIds } from '../../domain/ids';
 import { parseNamespaceDefaults } from '../../domain/rollover-policy';
 import { readHsmPin } from '../../hsm/hsm-pin';
 import { importedMasterKeyVersions } from '../../common/hsm-settings';
@@ -72,10 +72,11 @@ export async function openHsmFromConfig(config: ApplianceConfig, warn: (message:
 
 export function openAppliance(config: ApplianceConfig, options: OpenOptions = {}): Appliance {
   const { store, storage, restore } = openKeychainStore(config, { readonly: options.readonly, create: options.create, warn: options.warn, clock: options.clock });
-  const ids = options.ids ?? randomIds;
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? timeOrderedIds(clock);
   const keychain = new Keychain({
     store,
-    clock: options.clock ?? systemClock,
+    clock,
     ids,
     timeZone: setting(config, 'timezone'),
     namespaceDefaults: parseNamespaceDefaults(config.values.namespace_rollover ?? ''),

@@ -4,7 +4,7 @@
  * throws in the middle of a batch, a commit that fails, and the end of a sweep.
  */
 import { ManualClock } from '../../common/clock';
-import { DueWork, sweepDue, SweepDueOptions } from '../../domain/sweep-due';
+import { DueWork, MAX_BATCHES_AHEAD, sweepDue, SweepDueOptions } from '../../domain/sweep-due';
 
 /**
  * A store of due items with transactions: what a batch does is applied only
@@ -164,36 +164,42 @@ describe('sweepDue', () => {
 
   /** Turns of the event loop: enough for the sweep to go as far as it can without a flush settling. */
   const settleTurns = async (): Promise<void> => {
-    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
   };
 
-  it('with a flush after the commit: reports a batch only once durable, runs one batch ahead of it and no further', async () => {
-    const store = newStore(6);
+  it('with a flush after the commit: reports a batch only once durable, and runs at most MAX_BATCHES_AHEAD batches ahead of the flushes', async () => {
+    const store = newStore(2 * (MAX_BATCHES_AHEAD + 3));
     const { work, settle } = flushes(store);
     const sweep = sweepDue(work, store.options({ batchSize: 2 }));
     await settleTurns();
-    // Batch 2 ran while batch 1's flush was under way; batch 3 waits for batch 1's.
-    expect(store.events).toEqual(['commit item-0,item-1', 'flushing item-0,item-1', 'commit item-2,item-3', 'flushing item-2,item-3']);
+    // MAX_BATCHES_AHEAD + 1 batches committed while the first flush was under way; the next waits for it. Nothing reported.
+    const commits = (): number => store.events.filter((e) => e.startsWith('commit')).length;
+    expect(commits()).toBe(MAX_BATCHES_AHEAD + 1);
+    expect(store.events.some((e) => e.startsWith('done'))).toBe(false);
     settle[0].ok();
     await settleTurns();
-    expect(store.events.slice(4)).toEqual(['durable item-0,item-1', 'done item-0', 'done item-1', 'commit item-4,item-5', 'flushing item-4,item-5']);
-    settle[1].ok();
+    expect(store.events.slice(-5)).toEqual(['durable item-0,item-1', 'done item-0', 'done item-1', `commit item-${2 * MAX_BATCHES_AHEAD + 2},item-${2 * MAX_BATCHES_AHEAD + 3}`, `flushing item-${2 * MAX_BATCHES_AHEAD + 2},item-${2 * MAX_BATCHES_AHEAD + 3}`]);
+    for (let i = 1; i < settle.length; i++) settle[i].ok();
     await settleTurns();
-    settle[2].ok();
-    expect(await sweep).toEqual({ done: 6, failed: 0, batches: 3, refused: false });
-    expect(store.events.slice(9)).toEqual(['durable item-2,item-3', 'done item-2', 'done item-3', 'durable item-4,item-5', 'done item-4', 'done item-5']);
+    for (let i = 0; i < settle.length; i++) settle[i].ok(); // the batches the last settling let run
+    expect(await sweep).toEqual({ done: 2 * (MAX_BATCHES_AHEAD + 3), failed: 0, batches: MAX_BATCHES_AHEAD + 3, refused: false });
+    // Reported in commit order, each after its own flush.
+    const done = store.events.filter((e) => e.startsWith('done')).map((e) => e.slice(5));
+    expect(done).toEqual(Array.from({ length: 2 * (MAX_BATCHES_AHEAD + 3) }, (_, i) => `item-${i}`));
+    for (const item of done) expect(store.events.indexOf(`done ${item}`)).toBeGreaterThan(store.events.findIndex((e) => e.startsWith('durable') && e.split(/[ ,]/).includes(item)));
   });
 
-  it('with a flush after the commit: a failed flush stops the sweep with its error, and its batch is never reported', async () => {
-    const store = newStore(8);
+  it('with a flush after the commit: a failed flush stops the sweep with its error, and no batch it holds back is reported', async () => {
+    const store = newStore(2 * (MAX_BATCHES_AHEAD + 5));
     const { work, settle } = flushes(store);
     const sweep = sweepDue(work, store.options({ batchSize: 2 }));
     await settleTurns();
     settle[0].fail(new Error('fsync failed'));
     await expect(sweep).rejects.toThrow('fsync failed');
-    // At most one batch more committed under the failing flush; nothing of either was reported done.
-    expect(store.events).toEqual(['commit item-0,item-1', 'flushing item-0,item-1', 'commit item-2,item-3', 'flushing item-2,item-3']);
-    expect(store.due).toEqual(['item-4', 'item-5', 'item-6', 'item-7']);
+    // At most MAX_BATCHES_AHEAD batches more committed under the failing flush; nothing was reported done.
+    expect(store.events.filter((e) => e.startsWith('commit'))).toHaveLength(MAX_BATCHES_AHEAD + 1);
+    expect(store.events.some((e) => e.startsWith('done'))).toBe(false);
+    expect(store.due).toHaveLength(2 * 4);
   });
 
   it('reports each batch only after it has committed', async () => {

@@ -91,6 +91,34 @@ describe('audit append worker on a real SQLite file', () => {
     expect(verifyStore(store.audit).ok).toBe(true);
   });
 
+  it('waits while another connection holds the write lock, and commits as soon as it is let go', async () => {
+    const writer = new AuditWriter(store.audit, undefined, undefined, (events) => appender.append(events));
+    const raw = new Database(file);
+    raw.exec('BEGIN IMMEDIATE');
+    let settled = false;
+    const recorded = writer.record(event(1)).finally(() => {
+      settled = true;
+    });
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false); // it cannot commit while the lock is held
+    raw.exec('COMMIT');
+    raw.close();
+    await recorded;
+    expect(store.audit.auditHead()?.seq).toBe(1);
+  });
+
+  it('gives up with STORAGE_BUSY once the lock was held past the bound, writing nothing, and appends again after', async () => {
+    const writer = new AuditWriter(store.audit, undefined, undefined, (events) => appender.append(events));
+    const raw = new Database(file);
+    raw.exec('BEGIN IMMEDIATE');
+    expect(await rejectionCode(writer.record(event(1)))).toBe('STORAGE_BUSY');
+    raw.exec('COMMIT');
+    raw.close();
+    expect(store.audit.auditHead()).toBeNull();
+    await writer.record(event(2));
+    expect(store.audit.readAuditRecords(1, 10).map((r) => JSON.parse(r.event).eventId)).toEqual(['e-2']);
+  }, 30_000);
+
   it('a closed appender refuses rather than losing events silently', async () => {
     await appender.close();
     expect(await rejectionCode(appender.append(['{}']))).toBe('STORAGE_ERROR');

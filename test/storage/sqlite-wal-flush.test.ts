@@ -44,6 +44,42 @@ describe('flushing the WAL of commits made without their own fsync', () => {
     }
   });
 
+  it('runs one fsync at a time: callers arriving while one runs share the next, which starts after it', async () => {
+    const file = join(dir, 'keychain.db');
+    const store = openSqliteStore(file);
+    try {
+      store.transaction(() => store.putHsmSealedSecret({ name: 'flushed', masterKeyVersion: 1, mechanism: 'test', wrappedKey: Buffer.alloc(40), sealed: Buffer.alloc(8), createdAt: '2026-12-01T00:00:00.000Z' }), { durableWithAuditEvent: true });
+      let running = 0;
+      let overlapped = false;
+      let syncs = 0;
+      const open = fsp.open.bind(fsp);
+      jest.spyOn(fsp, 'open').mockImplementation(async (path, flags) => {
+        const handle = await open(path, flags);
+        const sync = handle.sync.bind(handle);
+        handle.sync = async () => {
+          overlapped ||= running > 0;
+          running++;
+          syncs++;
+          try {
+            return await sync();
+          } finally {
+            running--;
+          }
+        };
+        return handle;
+      });
+      const first = store.commitsDurable!();
+      const second = store.commitsDurable!();
+      const third = store.commitsDurable!();
+      expect(third).toBe(second);
+      await Promise.all([first, second, third]);
+      expect(syncs).toBe(2);
+      expect(overlapped).toBe(false);
+    } finally {
+      store.close();
+    }
+  });
+
   it('resolves when there is no WAL file: every frame was checkpointed into the synced database', async () => {
     await expect(flushWal(join(dir, 'never-opened.db'))).resolves.toBeUndefined();
   });
