@@ -6,16 +6,14 @@
  * next Get's bytes show the new state (or no answer is given).
  */
 import { ManualClock } from '../../common/clock';
-import { randomIds } from '../../domain/ids';
 import { Keychain } from '../../domain/keychain';
-import { initializeKeychain } from '../../domain/keychain-key';
 import { LifecycleService } from '../../domain/lifecycle-service';
 import { SoftHsm } from '../../hsm/soft-hsm';
 import { FrameDecoder } from '../../protocol/frame-codec';
 import { frozenJson } from '../../protocol/frozen-json';
 import { encodeResult } from '../../protocol/response';
-import { MemoryStore } from '../../storage/memory-store';
 import { codeOf } from '../support/error-code';
+import { unsealedMemoryKeychain } from '../support/memory-keychain';
 
 interface GetAnswer {
   readonly key: { readonly currentInstance: string; readonly currentVersion: number; readonly currentState: string };
@@ -40,11 +38,7 @@ describe('a Get answer after a change of its key', () => {
   }
 
   beforeEach(async () => {
-    hsm = new SoftHsm();
-    const store = new MemoryStore();
-    await initializeKeychain(store, hsm, clock, randomIds);
-    keychain = new Keychain({ store, clock });
-    await keychain.unseal(hsm);
+    ({ hsm, keychain } = await unsealedMemoryKeychain(clock));
     lifecycle = new LifecycleService(keychain, clock);
     keychain.createKey({ fullName: 'app/data', algorithm: 'AES-256' });
     get({ fullName: 'app/data' }); // the first serving (Fresh turns false): a change of its own

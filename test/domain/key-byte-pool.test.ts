@@ -6,12 +6,8 @@
  */
 import { ManualClock } from '../../common/clock';
 import { CryptoService } from '../../domain/crypto-service';
-import { randomIds } from '../../domain/ids';
-import { Keychain } from '../../domain/keychain';
-import { initializeKeychain } from '../../domain/keychain-key';
 import { KEY_BLOCK_BYTES, KeyBytePool } from '../../domain/key-byte-pool';
-import { SoftHsm } from '../../hsm/soft-hsm';
-import { MemoryStore } from '../../storage/memory-store';
+import { unsealedMemoryKeychain } from '../support/memory-keychain';
 import { randomFillSync } from 'node:crypto';
 
 const zeroed = (b: Buffer): boolean => b.every((byte) => byte === 0);
@@ -72,11 +68,7 @@ describe('KeyBytePool', () => {
 describe('GenerateDataKey\'s drawn-ahead key bytes and the seal', () => {
   it('are zeroed when the keychain seals', async () => {
     const clock = new ManualClock(new Date('2026-05-01T00:00:00Z'));
-    const hsm = new SoftHsm();
-    const store = new MemoryStore();
-    await initializeKeychain(store, hsm, clock, randomIds);
-    const keychain = new Keychain({ store, clock });
-    await keychain.unseal(hsm);
+    const { keychain } = await unsealedMemoryKeychain(clock);
     const crypto = new CryptoService(keychain, clock);
     keychain.createKey({ fullName: 'app/data', algorithm: 'AES-256' });
     const first = crypto.generateDataKey('app/data', 256);
