@@ -62,10 +62,10 @@ export interface SweepOptions {
    * function it returns, called after the commit, flushes the batch and its
    * events off the event loop and resolves once they are durable
    * (AuditPipeline.appendWithinDurableLater). The batch's rollovers are
-   * reported only then, the sweep runs at most one batch ahead of the
-   * flush, and a failed flush stops it (sweep-due.ts). What it saves: an
-   * fsync on the event loop per batch, a third of a 100,000-key sweep's
-   * time there. Takes the place of recordWithin.
+   * reported only then, the sweep runs at most MAX_BATCHES_AHEAD batches
+   * ahead of the flushes, and a failed flush stops it (sweep-due.ts). What
+   * it saves: an fsync on the event loop per batch, a third of a
+   * 100,000-key sweep's time there. Takes the place of recordWithin.
    */
   readonly recordFlushedLater?: (done: readonly RolledKey[]) => () => Promise<void>;
 }

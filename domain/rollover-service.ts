@@ -8,10 +8,11 @@
  * scheduled destructions that are due, ends of retention and process-stop
  * deactivations. Each of the five acts only after its intent
  * is durable in the audit trail and waits for each batch's events before
- * the next batch (the rollover sweep: before the batch after next, so the
- * events' fsync overlaps the next batch's work), so no scheduled change
- * outlives by more than a batch a trail that cannot record it, and none
- * happens that its durable intent does not announce.
+ * the next batch (the rollover sweep: each batch commits with its events
+ * and is flushed off the event loop while the next batches run, at most
+ * sweep-due.ts MAX_BATCHES_AHEAD of them), so no scheduled change outlives
+ * by more than that a disk that cannot make it durable, none is without
+ * its event, and none happens that its durable intent does not announce.
  *
  * A sweep that fails (its store is out: a PostgreSQL failover) resolves as
  * having done nothing: it runs from a timer, where a rejection would end

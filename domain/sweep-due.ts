@@ -72,7 +72,7 @@ export interface DueWork<Item, Outcome> {
  * choice) and the promise says when it and its events are durable
  * (server/compose/audit-pipeline.ts appendWithinDurableLater); the sweep
  * then reports the batch's outcomes only once it resolved, runs at most
- * one batch ahead of it, and stops if it rejects.
+ * MAX_BATCHES_AHEAD batches ahead of the flushes, and stops if one rejects.
  */
 export type BatchRecorder<Outcome> = (done: readonly Outcome[]) => () => void | Promise<void>;
 
