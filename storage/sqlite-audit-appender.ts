@@ -15,17 +15,10 @@ import { StorageError } from '../common/errors';
 import { AuditHead, AuditRecord } from './audit-store';
 import { mapSqliteError } from './sqlite-errors';
 import { assertSchemaCurrent } from './migrations';
-import { performance } from 'node:perf_hooks';
-import { isBusy } from './sqlite-busy';
-import { applyPragmas, BUSY_TIMEOUT_MS } from './sqlite-pragmas';
+import { applyPragmas } from './sqlite-pragmas';
 import { openUntrustedSqlite } from './sqlite-untrusted-file';
 
-/** How often a group commit tries again for the write lock another connection holds (sub-millisecond: a sweep's gaps are short). */
-export const LOCK_POLL_MS = 0.25;
-
 export class SqliteAuditAppender {
-  /** What the worker thread waits on between two tries for the lock (nothing ever wakes it: a bounded pause). */
-  private readonly pauseCell = new Int32Array(new SharedArrayBuffer(4));
   private readonly insert: Database.Statement;
   private readonly head: Database.Statement;
   private readonly appendInTx: Database.Transaction<(build: (head: AuditHead | null) => AuditRecord[]) => AuditRecord[]>;
@@ -50,8 +43,7 @@ export class SqliteAuditAppender {
     let db: Database.Database | undefined;
     try {
       db = openUntrustedSqlite(path, { fileMustExist: true });
-      // SQLite's own wait for the write lock backs off in sleeps of up to 100 ms; append() polls instead (LOCK_POLL_MS).
-      applyPragmas(db, false, 0);
+      applyPragmas(db, false);
       assertSchemaCurrent(db);
       return new SqliteAuditAppender(db);
     } catch (err) {
@@ -60,30 +52,12 @@ export class SqliteAuditAppender {
     }
   }
 
-  /**
-   * Appends the records `build` makes from the head, in one transaction (one
-   * fsync). While another connection holds the write lock (the server's own,
-   * committing a sweep's batch or an officer's change) it tries again every
-   * LOCK_POLL_MS, up to BUSY_TIMEOUT_MS in all, then fails STORAGE_BUSY.
-   * SQLite's busy handler slept 1, 2, 5, 10, 15, 20, 25… ms between tries:
-   * against a sweep that takes the lock back every few milliseconds, a
-   * group of Get events waited through several of those sleeps for a lock
-   * that had been free in between. Only a transaction that never started is
-   * tried again.
-   */
+  /** Appends the records `build` makes from the head, in one transaction (one fsync). */
   append(build: (head: AuditHead | null) => AuditRecord[]): AuditRecord[] {
-    const deadline = performance.now() + BUSY_TIMEOUT_MS;
-    for (;;) {
-      let started = false;
-      try {
-        return this.appendInTx.immediate((head) => {
-          started = true;
-          return build(head);
-        });
-      } catch (err) {
-        if (started || !isBusy(err) || performance.now() >= deadline) throw mapSqliteError(err, 'appendAuditRecords');
-        Atomics.wait(this.pauseCell, 0, 0, LOCK_POLL_MS);
-      }
+    try {
+      return this.appendInTx.immediate(build);
+    } catch (err) {
+      throw mapSqliteError(err, 'appendAuditRecords');
     }
   }
 
