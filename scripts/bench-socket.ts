@@ -70,7 +70,12 @@ const CREATE_MODES = ['closed'] as const;
 /** Round trips per op to learn the real response size the echo server must imitate. */
 const SIZE_PROBES = 50;
 /** Targets from the issue, checked at 64 connections (reported, never enforced). */
-const TARGETS: Record<string, { ratio: number; p99ms?: number }> = { Get: { ratio: 0.7, p99ms: 5 }, Encrypt: { ratio: 0.6 }, GenerateDataKey: { ratio: 0.6 } };
+/** Issue 15's targets at 64 connections, by operation and mode (reported, never enforced): Get closed 0.5 with p99 under 5 ms, Get pipelined 0.3, Encrypt and GenerateDataKey 0.4. */
+const TARGETS: Record<string, Partial<Record<'closed' | 'pipelined', { ratio: number; p99ms?: number }>>> = {
+  Get: { closed: { ratio: 0.5, p99ms: 5 }, pipelined: { ratio: 0.3 } },
+  Encrypt: { closed: { ratio: 0.4 }, pipelined: { ratio: 0.4 } },
+  GenerateDataKey: { closed: { ratio: 0.4 }, pipelined: { ratio: 0.4 } },
+};
 /** KMIP Get's target (reported, never enforced): its ops/s at least this share of the native Get's, closed loop, same connections. */
 const KMIP_TARGET_VS_NATIVE = 0.8;
 /**
@@ -136,7 +141,7 @@ function startChild(name: string, args: string[], execArgv: string[], env: NodeJ
 function targetLines(rows: readonly Row[]): string[] {
   const lines: string[] = [];
   for (const r of rows) {
-    const target = TARGETS[r.op];
+    const target = TARGETS[r.op]?.[r.mode];
     if (r.connections !== 64 || !target) continue;
     const ratioOk = r.ratio >= target.ratio;
     const p99Ok = target.p99ms === undefined || r.real.p99ms < target.p99ms;
