@@ -50,6 +50,14 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
   /** The WAL fsync under way (commitsDurable), and the one queued after it for callers that came meanwhile. */
   private flushing: Promise<void> | null = null;
   private nextFlush: Promise<void> | null = null;
+  /**
+   * The first flush failure, answered to every later flush of this
+   * connection: Linux reports a lost write-back once, to the descriptor
+   * that asked, and a descriptor opened afterwards fsyncs "successfully"
+   * over frames that never reached the disk (and a WAL replays no frame
+   * past a lost one). Only a reopen, which reads the file again, clears it.
+   */
+  private flushFailure: unknown = null;
   /** Commits made through this connection (PRAGMA data_version only counts other connections'). */
   private ownCommits = 0;
   /** The keychain change counter (migration 8): bumped by every keychain write, read for the change stamp. */
@@ -165,10 +173,16 @@ export class SqliteConnection implements StoreConnection, CapabilityConnection {
    */
   commitsDurable(): Promise<void> {
     if (this.readonly) return Promise.resolve();
+    if (this.flushFailure !== null) return Promise.reject(this.flushFailure);
     if (this.flushing === null) {
-      const flushing = flushWal(this.db.name).finally(() => {
-        this.flushing = null;
-      });
+      const flushing = flushWal(this.db.name)
+        .catch((err: unknown) => {
+          this.flushFailure ??= err;
+          throw err;
+        })
+        .finally(() => {
+          this.flushing = null;
+        });
       this.flushing = flushing;
       return flushing;
     }

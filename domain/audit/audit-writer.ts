@@ -92,7 +92,13 @@ export class AuditWriter {
    * nothing the local chain could still lose, and get it in chain order.
    */
   private heldUntilDurable: AuditRecord[] = [];
-  private flushesAwaited = 0;
+  /**
+   * The first seq of each batch whose flush has not settled yet. What lies
+   * below the lowest of them is durable and goes out; a count instead held
+   * everything until no flush at all was awaited, which a sweep running
+   * batches ahead of its flushes never allows until it ends.
+   */
+  private readonly awaitedFlushes = new Set<{ readonly firstSeq: number }>();
 
   /**
    * `onDurable` is told of each committed batch (in chain order) after its
@@ -168,19 +174,21 @@ export class AuditWriter {
    * published for records whose transaction committed without its own
    * fsync (TransactionOptions.durableWithAuditEvent): they, and every
    * record committed after them, are held until `durable` settles (the
-   * store's flush), then published together in chain order. A flush that
+   * store's flush), then published in chain order together with what
+   * followed them, up to the next batch still waiting for its flush. A flush that
    * failed releases them too: they are committed, the caller learns of the
    * failure from its own promise and stops, and a stream held for ever
    * would also hold every later event.
    */
   publishedOnceDurable(records: readonly AuditRecord[], durable: Promise<void>): void {
     if (records.length === 0) return;
-    this.flushesAwaited++;
+    const awaited = { firstSeq: records.reduce((lowest, record) => Math.min(lowest, record.seq), Number.POSITIVE_INFINITY) };
+    this.awaitedFlushes.add(awaited);
     this.published(records);
     const release = (): void => {
-      this.flushesAwaited--;
+      this.awaitedFlushes.delete(awaited);
       // A group under way publishes what is held when it ends.
-      if (this.flushesAwaited === 0 && this.writing === null) this.publish([]);
+      if (this.writing === null) this.publish([]);
     };
     durable.then(release, release);
   }
@@ -258,9 +266,15 @@ export class AuditWriter {
       this.committedMeanwhile = [];
       this.heldUntilDurable = [];
     }
-    if (this.flushesAwaited > 0) {
-      this.heldUntilDurable = all as AuditRecord[];
-      return;
+    if (this.awaitedFlushes.size > 0) {
+      // `all` is in chain order: what precedes the oldest batch still waiting for its flush goes out now.
+      let bound = Number.POSITIVE_INFINITY;
+      for (const { firstSeq } of this.awaitedFlushes) bound = Math.min(bound, firstSeq);
+      const ready = all.findIndex((record) => record.seq >= bound);
+      if (ready !== -1) {
+        this.heldUntilDurable = all.slice(ready);
+        all = all.slice(0, ready);
+      }
     }
     if (all.length === 0) return;
     try {

@@ -108,6 +108,32 @@ describe('an audit event appended inside the caller\'s transaction', () => {
     expect(published).toEqual(['batch', 'later', 'change', 'after']);
   });
 
+  it('publishes what is durable while later batches still wait for their flush: a long sweep does not hold the stream until it ends', async () => {
+    const published: string[] = [];
+    const writer = new AuditWriter(store.audit, () => undefined, (records) => published.push(...ids(records)));
+    const flush = (): { durable: Promise<void>; done: () => void } => {
+      let done!: () => void;
+      const durable = new Promise<void>((resolve) => (done = resolve));
+      return { durable, done };
+    };
+    const first = flush();
+    writer.publishedOnceDurable(store.transaction(() => writer.appendInTransaction(event('batch 1'))), first.durable);
+    const get = writer.record(event('a Get'));
+    writer.flush();
+    await get;
+    // The sweep ran ahead: batch 2 committed while batch 1's flush was under way.
+    const second = flush();
+    writer.publishedOnceDurable(store.transaction(() => writer.appendInTransaction(event('batch 2'))), second.durable);
+    expect(published).toEqual([]);
+    first.done();
+    await first.durable;
+    // Batch 1 is on disk and the Get's event was committed with its own fsync: nothing before batch 2 waits for it.
+    expect(published).toEqual(['batch 1', 'a Get']);
+    second.done();
+    await second.durable;
+    expect(published).toEqual(['batch 1', 'a Get', 'batch 2']);
+  });
+
   it('releases held events when their flush fails: they are committed, and a stream held for ever would hold every later event', async () => {
     const published: string[] = [];
     const writer = new AuditWriter(store.audit, () => undefined, (records) => published.push(...ids(records)));

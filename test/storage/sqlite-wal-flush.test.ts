@@ -80,6 +80,32 @@ describe('flushing the WAL of commits made without their own fsync', () => {
     }
   });
 
+  it('once a flush failed, every later one fails too: a new descriptor\'s fsync cannot vouch for the frames the failed one lost', async () => {
+    const file = join(dir, 'keychain.db');
+    const store = openSqliteStore(file);
+    try {
+      store.transaction(() => store.putHsmSealedSecret({ name: 'lost', masterKeyVersion: 1, mechanism: 'test', wrappedKey: Buffer.alloc(40), sealed: Buffer.alloc(8), createdAt: '2026-12-01T00:00:00.000Z' }), { durableWithAuditEvent: true });
+      // Linux reports a writeback error once: the descriptor that saw EIO consumed it, and a descriptor opened after reports success.
+      let failures = 1;
+      const open = fsp.open.bind(fsp);
+      jest.spyOn(fsp, 'open').mockImplementation(async (path, flags) => {
+        const handle = await open(path, flags);
+        if (failures > 0) {
+          failures--;
+          handle.sync = async () => {
+            throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+          };
+        }
+        return handle;
+      });
+      await expect(store.commitsDurable!()).rejects.toMatchObject({ code: 'STORAGE_ERROR', details: { operation: 'flushWal', errno: 'EIO' } });
+      store.transaction(() => store.putHsmSealedSecret({ name: 'after', masterKeyVersion: 1, mechanism: 'test', wrappedKey: Buffer.alloc(40), sealed: Buffer.alloc(8), createdAt: '2026-12-01T00:00:00.000Z' }), { durableWithAuditEvent: true });
+      await expect(store.commitsDurable!()).rejects.toMatchObject({ code: 'STORAGE_ERROR', details: { operation: 'flushWal', errno: 'EIO' } });
+    } finally {
+      store.close();
+    }
+  });
+
   it('resolves when there is no WAL file: every frame was checkpointed into the synced database', async () => {
     await expect(flushWal(join(dir, 'never-opened.db'))).resolves.toBeUndefined();
   });
