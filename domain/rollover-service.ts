@@ -26,7 +26,7 @@ import { Keychain } from './keychain';
 import { sweepDueDestructions } from './destruction-sweep';
 import { sweepDueProcessStops } from './usage-period-sweep';
 import { sweepDueActivations } from './activation-sweep';
-import { sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
+import { RolledKey, sweepDueRollovers, SweepResult, yieldToEventLoop } from './rollover-scheduler';
 import { sweepExpiredRetention } from './retention-sweep';
 import { sweepIdempotencyRecords } from './idempotency-sweep';
 import { Logger } from '../common/logger';
@@ -189,9 +189,8 @@ export class RolloverService {
         afterBatch,
         auditedBatches: this.options.onRolled !== undefined,
         mayAct,
-        recordWithin: this.options.recordWithin === undefined ? undefined : (rolled) => this.options.recordWithin!(rolled.map(({ key, instance }) => ({ type: 'rollover', key, instance }))),
-        recordFlushedLater:
-          this.options.recordRolloversFlushedLater === undefined ? undefined : (rolled) => this.options.recordRolloversFlushedLater!(rolled.map(({ key, instance }) => ({ type: 'rollover', key, instance }))),
+        recordWithin: this.options.recordWithin === undefined ? undefined : (rolled) => this.options.recordWithin!(rolloverChanges(rolled)),
+        recordFlushedLater: this.options.recordRolloversFlushedLater === undefined ? undefined : (rolled) => this.options.recordRolloversFlushedLater!(rolloverChanges(rolled)),
       }),
     );
     if (result.rolled + result.failed > 0) log.info('rollover sweep done', { ...result });
@@ -338,4 +337,9 @@ export class RolloverService {
       return none;
     }
   }
+}
+
+/** The changes a batch of scheduled rollovers made, as the trail's recorders take them. */
+function rolloverChanges(rolled: readonly RolledKey[]): SweptChange[] {
+  return rolled.map(({ key, instance }) => ({ type: 'rollover', key, instance }));
 }

@@ -82,6 +82,7 @@ export const rolloverRun: Operation<'RolloverRun'> = {
     const { keychain, recordWithin, recordFlushedLater } = ctx.services;
     let batch: Array<Promise<void>> = [];
     const eventOf = (type: 'activated' | 'rollover', key: string | null, instance: string): AuditEvent => ({ ...adminEvent(ctx.services, type, key, instance), identity: eventIdentity(ctx), operation: 'RolloverRun' });
+    const rolloverEvents = (keys: ReadonlyArray<{ key: string; instance: string }>): AuditEvent[] => keys.map(({ key, instance }) => eventOf('rollover', key, instance));
     const record = (type: 'activated' | 'rollover', key: string | null, instance: string): void => {
       if (recordWithin !== undefined) return;
       const pending = ctx.services.recordAudit(eventOf(type, key, instance));
@@ -109,9 +110,9 @@ export const rolloverRun: Operation<'RolloverRun'> = {
       },
       afterBatch,
       auditedBatches: true,
-      recordWithin: recordWithin === undefined ? undefined : (keys) => recordWithin(keys.map(({ key, instance }) => eventOf('rollover', key, instance))),
+      recordWithin: recordWithin === undefined ? undefined : (keys) => recordWithin(rolloverEvents(keys)),
       // The rollovers, tens of thousands at a time, commit without an fsync on the event loop; each batch is flushed with its events off it.
-      recordFlushedLater: recordFlushedLater === undefined ? undefined : (keys) => recordFlushedLater(keys.map(({ key, instance }) => eventOf('rollover', key, instance))),
+      recordFlushedLater: recordFlushedLater === undefined ? undefined : (keys) => recordFlushedLater(rolloverEvents(keys)),
     });
     await afterBatch();
     return { ...result, keys: rolled, keysListed: rolled.length, activated: activations.activated, activationsFailed: activations.failed };
